@@ -1,0 +1,1 @@
+//! Kibana-shaped alerts and their writers.

@@ -1,0 +1,145 @@
+//! Diagnostics: an error message tied to a span of the query text, rendered
+//! with the file name, line, column, the source line and a caret.
+//!
+//! Diagnostics are values. The parser and the checker return them; whoever
+//! knows where the query text sits in a file (the rule loader) renders them
+//! with the file text and the query's offset in it.
+
+use std::fmt;
+
+use crate::syntax::span::Span;
+
+/// One problem found in a query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub message: String,
+    /// The offending bytes, relative to the query text.
+    pub span: Span,
+    /// A suggestion when the fix is obvious ("use double quotes").
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(message: impl Into<String>, span: Span) -> Diagnostic {
+        Diagnostic { message: message.into(), span, hint: None }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// 1-based line and column (in characters) of the span start within `text`.
+    pub fn line_col(&self, text: &str) -> (usize, usize) {
+        line_col(text, self.span.start as usize)
+    }
+
+    /// Renders the diagnostic against the query text alone (`<query>:1:5`).
+    pub fn render(&self, name: &str, query: &str) -> String {
+        self.render_in(name, query, 0)
+    }
+
+    /// Renders the diagnostic for a query that starts at byte `offset` of
+    /// `text` (a rule file), so line and column are those of the file.
+    pub fn render_in(&self, name: &str, text: &str, offset: usize) -> String {
+        let start = (offset + self.span.start as usize).min(text.len());
+        let end = (offset + self.span.end as usize).min(text.len()).max(start);
+        render_span(name, text, start, end, &self.message, self.hint.as_deref())
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(h) = &self.hint {
+            write!(f, " (hint: {h})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+/// 1-based (line, column) of byte `pos` in `text`; the column counts chars.
+pub fn line_col(text: &str, pos: usize) -> (usize, usize) {
+    let pos = floor_char_boundary(text, pos.min(text.len()));
+    let before = &text[..pos];
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let col = text[line_start..pos].chars().count() + 1;
+    (line, col)
+}
+
+fn floor_char_boundary(text: &str, mut pos: usize) -> usize {
+    while pos > 0 && !text.is_char_boundary(pos) {
+        pos -= 1;
+    }
+    pos
+}
+
+/// Renders `error: message` at `name:line:col`, the source line and a caret
+/// line under bytes `[start, end)` (clipped to the first line of the span).
+///
+/// ```text
+/// rule.toml:12:33: error: single-quoted strings are not supported
+///    |
+/// 12 | process where process.name == 'bash'
+///    |                               ^^^^^^
+///    = hint: use double quotes: "bash"
+/// ```
+pub fn render_span(
+    name: &str,
+    text: &str,
+    start: usize,
+    end: usize,
+    message: &str,
+    hint: Option<&str>,
+) -> String {
+    let start = floor_char_boundary(text, start.min(text.len()));
+    let end = floor_char_boundary(text, end.min(text.len())).max(start);
+    let (line, col) = line_col(text, start);
+    let line_start = text[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let line_end = text[start..].find('\n').map(|i| start + i).unwrap_or(text.len());
+    let src_line = text[line_start..line_end].trim_end_matches('\r');
+    let caret_end = end.min(line_end).max(start);
+    let width = text[start..caret_end].chars().count().max(1);
+    let gutter = line.to_string().len();
+    let pad: String = text[line_start..start]
+        .chars()
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    let mut out = format!("{name}:{line}:{col}: error: {message}\n");
+    out.push_str(&format!("{:gutter$} |\n", ""));
+    out.push_str(&format!("{line} | {src_line}\n"));
+    out.push_str(&format!("{:gutter$} | {pad}{}\n", "", "^".repeat(width)));
+    if let Some(h) = hint {
+        out.push_str(&format!("{:gutter$} = hint: {h}\n", ""));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_line_column_and_caret() {
+        let text = "a = 1\nprocess where name == 'x'\n";
+        let q_offset = 6;
+        let d = Diagnostic::new("single-quoted strings are not supported", Span::new(22, 25))
+            .with_hint("use double quotes: \"x\"");
+        let r = d.render_in("r.toml", text, q_offset);
+        assert_eq!(
+            r,
+            "r.toml:2:23: error: single-quoted strings are not supported\n  |\n\
+             2 | process where name == 'x'\n  |                       ^^^\n  \
+             = hint: use double quotes: \"x\"\n"
+        );
+    }
+
+    #[test]
+    fn line_col_counts_chars_not_bytes() {
+        assert_eq!(line_col("é = x", 4), (1, 4));
+        assert_eq!(line_col("ab\ncd", 3), (2, 1));
+    }
+}

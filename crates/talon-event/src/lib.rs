@@ -1,0 +1,19 @@
+//! The event side of talon: what an event is, how its fields are typed, and
+//! how events are read from the files people have.
+//!
+//! - [`value`]: leaf values ([`Value`]);
+//! - [`event`]: a flattened event ([`Event`]) and the [`Fields`] trait the
+//!   evaluator reads through;
+//! - [`mapping`]: Elasticsearch index mappings and ECS field types;
+//! - [`index`]: index names and index-pattern matching;
+//! - [`read`]: readers for NDJSON, JSON arrays, search responses, gzip/zstd,
+//!   folders and stdin, with a count of everything read or skipped.
+
+pub mod event;
+pub mod index;
+pub mod mapping;
+pub mod read;
+pub mod value;
+
+pub use event::{Event, Fields, Origin, Values};
+pub use value::Value;

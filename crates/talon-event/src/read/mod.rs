@@ -1,0 +1,2 @@
+//! Event readers.
+// TODO: implemented by the events work.

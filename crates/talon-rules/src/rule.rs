@@ -1,0 +1,133 @@
+//! The rule model: one detection rule, whatever file it came from.
+//!
+//! Field names follow the Kibana detection-rule API (and the `[rule]` table
+//! of detection-rules TOML), so a detection engineer recognises them.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+/// A MITRE ATT&CK (or ATLAS) mapping entry: one tactic and its techniques.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Threat {
+    pub framework: String,
+    pub tactic: ThreatRef,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub technique: Vec<Technique>,
+}
+
+/// A tactic or sub-technique: id, name and reference URL.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ThreatRef {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub reference: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Technique {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub reference: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subtechnique: Vec<ThreatRef>,
+}
+
+/// Which kind of file a rule was loaded from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleFormat {
+    /// detection-rules TOML (`[metadata]`, `[rule]`).
+    Toml,
+    /// A Kibana saved-objects / rule export line (NDJSON).
+    KibanaNdjson,
+    /// An Elastic rule documentation page (Markdown).
+    Markdown,
+}
+
+/// Where a rule came from, and how to map a byte of its query back to the
+/// file, so a query error points at the right line and column of the file.
+#[derive(Clone, Debug)]
+pub struct RuleOrigin {
+    pub path: PathBuf,
+    pub format: RuleFormat,
+    /// The whole file text (shared by every rule of the file).
+    pub text: Arc<str>,
+    /// For each byte offset of the query text (plus one past the end), the
+    /// byte offset in `text` it came from. Empty when unknown.
+    pub query_offsets: Arc<[u32]>,
+}
+
+impl RuleOrigin {
+    /// The file offset of query byte `pos` (best effort when unknown).
+    pub fn file_offset(&self, pos: usize) -> usize {
+        match self.query_offsets.get(pos).or(self.query_offsets.last()) {
+            Some(&o) => o as usize,
+            None => 0,
+        }
+    }
+}
+
+/// One detection rule.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub rule_id: String,
+    pub name: String,
+    pub description: String,
+    /// `eql`, `query`, `esql`, `threshold`, ...
+    pub rule_type: String,
+    pub language: Option<String>,
+    pub query: Option<String>,
+    pub index: Vec<String>,
+    pub severity: String,
+    pub risk_score: i64,
+    /// How often the rule runs (`5m` when absent).
+    pub interval: Option<String>,
+    /// The start of each run's window (`now-6m` when absent).
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Most alerts one run creates (100 when absent).
+    pub max_signals: Option<u32>,
+    pub timestamp_override: Option<String>,
+    /// EQL search parameters.
+    pub event_category_override: Option<String>,
+    pub timestamp_field: Option<String>,
+    pub tiebreaker_field: Option<String>,
+    pub tags: Vec<String>,
+    pub threat: Vec<Threat>,
+    /// The investigation guide (Markdown).
+    pub note: Option<String>,
+    pub setup: Option<String>,
+    pub references: Vec<String>,
+    pub false_positives: Vec<String>,
+    pub author: Vec<String>,
+    pub license: Option<String>,
+    pub building_block_type: Option<String>,
+    pub version: Option<u32>,
+    pub enabled: Option<bool>,
+    /// Every other `[rule]` / export field, kept as JSON, so nothing is lost.
+    pub extra: serde_json::Map<String, serde_json::Value>,
+    /// `[metadata]` of a TOML rule (creation_date, maturity, integration...).
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    pub origin: RuleOrigin,
+}
+
+impl Rule {
+    pub fn interval_or_default(&self) -> &str {
+        self.interval.as_deref().unwrap_or("5m")
+    }
+
+    pub fn from_or_default(&self) -> &str {
+        self.from.as_deref().unwrap_or("now-6m")
+    }
+
+    pub fn max_signals_or_default(&self) -> u32 {
+        self.max_signals.unwrap_or(100)
+    }
+
+    pub fn is_building_block(&self) -> bool {
+        self.building_block_type.is_some()
+    }
+}
