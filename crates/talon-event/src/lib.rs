@@ -13,6 +13,7 @@ pub mod event;
 pub mod index;
 pub mod mapping;
 pub mod read;
+pub mod time;
 pub mod value;
 
 pub use event::{Event, Fields, Origin, Values};

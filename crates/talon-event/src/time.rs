@@ -1,0 +1,92 @@
+//! Dates as Elasticsearch reads them: `strict_date_optional_time` strings
+//! (`2024-05-01`, `2024-05-01T10:00:00.123456789+02:00`) or epoch
+//! milliseconds (a number, or a string of digits).
+//!
+//! Instants are nanoseconds since the Unix epoch in an `i64`, which covers
+//! the years 1677-2262.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
+
+use crate::value::Value;
+
+/// Parses a date value (ISO string or epoch millis) to epoch nanoseconds.
+pub fn parse_nanos(value: &Value) -> Option<i64> {
+    match value {
+        Value::Int(ms) => ms.checked_mul(1_000_000),
+        Value::Float(ms) if ms.is_finite() => Some((ms * 1_000_000.0) as i64),
+        Value::Str(s) => parse_str_nanos(s),
+        _ => None,
+    }
+}
+
+/// Parses an ISO-8601 date/time string, or a string of epoch millis.
+pub fn parse_str_nanos(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    if digits.bytes().all(|b| b.is_ascii_digit()) && digits.len() > 4 {
+        let ms: i64 = s.parse().ok()?;
+        return ms.checked_mul(1_000_000);
+    }
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return dt.timestamp_nanos_opt();
+    }
+    parse_loose(s)
+}
+
+/// The forms RFC 3339 does not cover: a bare date, no offset (UTC), a
+/// lowercase `t`, a `+0200` offset, or minutes without seconds.
+fn parse_loose(s: &str) -> Option<i64> {
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return d.and_time(NaiveTime::MIN).and_utc().timestamp_nanos_opt();
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%d %H:%M:%S%.f%z"] {
+        if let Ok(dt) = DateTime::parse_from_str(s, fmt) {
+            return dt.timestamp_nanos_opt();
+        }
+    }
+    let naive = s.trim_end_matches(['Z', 'z']);
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H"] {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(naive, fmt) {
+            return dt.and_utc().timestamp_nanos_opt();
+        }
+    }
+    None
+}
+
+/// Formats epoch nanoseconds as `2024-05-01T10:00:00.000Z` (millisecond
+/// precision, as Elasticsearch renders `date` fields).
+pub fn format_millis(nanos: i64) -> String {
+    DateTime::from_timestamp_nanos(nanos).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// Formats epoch nanoseconds with nanosecond precision (for `date_nanos`).
+pub fn format_nanos(nanos: i64) -> String {
+    DateTime::from_timestamp_nanos(nanos).format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_forms_elasticsearch_accepts() {
+        assert_eq!(parse_str_nanos("1970-01-01T00:00:01Z"), Some(1_000_000_000));
+        assert_eq!(parse_str_nanos("1970-01-01T00:00:00.000000123Z"), Some(123));
+        assert_eq!(parse_str_nanos("1970-01-02"), Some(86_400_000_000_000));
+        assert_eq!(parse_str_nanos("1970-01-01T01:00:00+01:00"), Some(0));
+        assert_eq!(parse_str_nanos("1970-01-01T00:00:00"), Some(0));
+        assert_eq!(parse_str_nanos("2021-09-01T05:52:29.9451497Z"), Some(1_630_475_549_945_149_700));
+        assert_eq!(parse_str_nanos("1500"), None);
+        assert_eq!(parse_str_nanos("15000"), Some(15_000_000_000));
+        assert_eq!(parse_nanos(&Value::Int(1)), Some(1_000_000));
+        assert_eq!(parse_str_nanos("not a date"), None);
+    }
+
+    #[test]
+    fn formats_at_millisecond_precision() {
+        assert_eq!(format_millis(1_500_000_000), "1970-01-01T00:00:01.500Z");
+    }
+}
