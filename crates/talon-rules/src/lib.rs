@@ -1,6 +1,22 @@
 //! Rule loading: detection-rules TOML, Kibana rule exports (NDJSON) and
 //! Elastic rule documentation pages (Markdown), from files or whole folders.
+//!
+//! The entry points are [`load_paths`] (files and folders, one report) and
+//! [`load_str`] (one text in a known format). Every loader keeps what it
+//! does not type in `Rule::extra`, maps query bytes back to file bytes
+//! (`RuleOrigin::query_offsets`) and reports problems as [`LoadError`]s with
+//! file, line, column and a caret snippet; none of them panics on any input.
 
+pub mod error;
+pub mod fields;
+mod kibana;
+mod load;
+mod markdown;
 pub mod rule;
+mod strings;
+mod toml;
 
+pub use error::{LoadError, LoadErrorKind};
+pub use fields::{QUERY_TYPES, RULE_TYPES};
+pub use load::{load_paths, load_str, LoadReport, SkipCounts};
 pub use rule::{Rule, RuleFormat, RuleOrigin, Technique, Threat, ThreatRef};

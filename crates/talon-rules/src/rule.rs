@@ -130,4 +130,17 @@ impl Rule {
     pub fn is_building_block(&self) -> bool {
         self.building_block_type.is_some()
     }
+
+    /// `metadata.maturity = "deprecated"` (detection-rules TOML only). Such
+    /// rules load normally; the package build drops them, so callers may
+    /// choose to skip or flag them.
+    pub fn is_deprecated(&self) -> bool {
+        self.metadata.get("maturity").and_then(|v| v.as_str()) == Some("deprecated")
+    }
+
+    /// 1-based file line and column of query byte `pos`, for pointing a
+    /// query diagnostic at the rule file.
+    pub fn query_line_col(&self, pos: usize) -> (usize, usize) {
+        talon_eql::diag::line_col(&self.origin.text, self.origin.file_offset(pos))
+    }
 }

@@ -1,0 +1,335 @@
+//! Turns a rule's field map (the `[rule]` table of a TOML file, a Kibana
+//! export object, or what a documentation page yields, all as JSON) into the
+//! typed [`Rule`], checking required fields and value types the way the
+//! Kibana detection-engine API does.
+//!
+//! Every field the model does not type stays in `Rule::extra`, so a rule can
+//! be written back without loss. Errors name the offending key so the
+//! format-specific caller can point at its span in the file.
+
+use serde_json::{Map, Value};
+
+use crate::error::LoadErrorKind;
+use crate::rule::{Rule, RuleOrigin, Threat};
+
+/// Every rule type the detection engine knows.
+pub const RULE_TYPES: &[&str] = &[
+    "query",
+    "saved_query",
+    "machine_learning",
+    "eql",
+    "esql",
+    "threshold",
+    "threat_match",
+    "new_terms",
+];
+
+/// Rule types whose `query` is required (saved_query reads a saved search
+/// instead, machine_learning has no query).
+pub const QUERY_TYPES: &[&str] = &[
+    "eql",
+    "query",
+    "esql",
+    "threshold",
+    "threat_match",
+    "new_terms",
+];
+
+const SEVERITIES: &[&str] = &["low", "medium", "high", "critical"];
+
+/// A problem with one field (`key`), or with the whole rule (`key: None`,
+/// e.g. several required fields missing).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct FieldError {
+    pub key: Option<String>,
+    pub kind: LoadErrorKind,
+    pub message: String,
+}
+
+impl FieldError {
+    fn invalid(key: &str, message: impl Into<String>) -> FieldError {
+        FieldError {
+            key: Some(key.to_string()),
+            kind: LoadErrorKind::InvalidField,
+            message: message.into(),
+        }
+    }
+}
+
+/// Builds a rule from its field map. `metadata` is the TOML `[metadata]`
+/// table (empty for other formats).
+pub(crate) fn build_rule(
+    mut map: Map<String, Value>,
+    metadata: Map<String, Value>,
+    origin: RuleOrigin,
+) -> Result<Rule, FieldError> {
+    check_required(&map)?;
+    let rule_type = req_string(&mut map, "type")?;
+    if !RULE_TYPES.contains(&rule_type.as_str()) {
+        return Err(FieldError::invalid(
+            "type",
+            format!(
+                "unknown rule type `{rule_type}` (expected one of {})",
+                RULE_TYPES.join(", ")
+            ),
+        ));
+    }
+    let severity = req_string(&mut map, "severity")?;
+    if !SEVERITIES.contains(&severity.as_str()) {
+        return Err(FieldError::invalid(
+            "severity",
+            format!("severity must be one of low, medium, high, critical, not `{severity}`"),
+        ));
+    }
+    let risk_score = take_int(&mut map, "risk_score", 0, 100)?.unwrap_or_default();
+    let threat = match map.remove("threat") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(v) => serde_json::from_value::<Vec<Threat>>(v)
+            .map_err(|e| FieldError::invalid("threat", format!("invalid `threat` mapping: {e}")))?,
+    };
+    Ok(Rule {
+        rule_id: req_string(&mut map, "rule_id")?,
+        name: req_string(&mut map, "name")?,
+        description: take_string(&mut map, "description")?.unwrap_or_default(),
+        rule_type,
+        language: take_string(&mut map, "language")?,
+        query: take_string(&mut map, "query")?,
+        index: take_strings(&mut map, "index")?,
+        severity,
+        risk_score,
+        interval: take_string(&mut map, "interval")?,
+        from: take_string(&mut map, "from")?,
+        to: take_string(&mut map, "to")?,
+        max_signals: take_int(&mut map, "max_signals", 1, u32::MAX.into())?.map(narrow),
+        timestamp_override: take_string(&mut map, "timestamp_override")?,
+        event_category_override: take_string(&mut map, "event_category_override")?,
+        timestamp_field: take_string(&mut map, "timestamp_field")?,
+        tiebreaker_field: take_string(&mut map, "tiebreaker_field")?,
+        tags: take_strings(&mut map, "tags")?,
+        threat,
+        note: take_string(&mut map, "note")?,
+        setup: take_string(&mut map, "setup")?,
+        references: take_strings(&mut map, "references")?,
+        false_positives: take_strings(&mut map, "false_positives")?,
+        author: take_strings(&mut map, "author")?,
+        license: take_string(&mut map, "license")?,
+        building_block_type: take_string(&mut map, "building_block_type")?,
+        version: take_int(&mut map, "version", 1, u32::MAX.into())?.map(narrow),
+        enabled: take_bool(&mut map, "enabled")?,
+        extra: map,
+        metadata,
+        origin,
+    })
+}
+
+fn narrow(n: i64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn absent(map: &Map<String, Value>, key: &str) -> bool {
+    matches!(map.get(key), None | Some(Value::Null))
+}
+
+/// All missing required fields are reported at once, so a hand-written rule
+/// is fixed in one round.
+fn check_required(map: &Map<String, Value>) -> Result<(), FieldError> {
+    let mut missing: Vec<&str> = ["name", "rule_id", "type", "risk_score", "severity"]
+        .into_iter()
+        .filter(|k| absent(map, k))
+        .collect();
+    let needs_query = map
+        .get("type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| QUERY_TYPES.contains(&t));
+    if needs_query && absent(map, "query") {
+        missing.push("query");
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = missing.iter().map(|k| format!("`{k}`")).collect();
+    let noun = if missing.len() == 1 {
+        "field"
+    } else {
+        "fields"
+    };
+    Err(FieldError {
+        key: None,
+        kind: LoadErrorKind::MissingField,
+        message: format!("missing required rule {noun} {}", list.join(", ")),
+    })
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "a table",
+    }
+}
+
+fn req_string(map: &mut Map<String, Value>, key: &str) -> Result<String, FieldError> {
+    let s = take_string(map, key)?.unwrap_or_default();
+    if s.trim().is_empty() {
+        return Err(FieldError::invalid(
+            key,
+            format!("`{key}` must not be empty"),
+        ));
+    }
+    Ok(s)
+}
+
+fn take_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>, FieldError> {
+    match map.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(v) => Err(FieldError::invalid(
+            key,
+            format!("`{key}` must be a string, found {}", type_name(&v)),
+        )),
+    }
+}
+
+/// A list of strings; a single string is accepted as a one-item list, as
+/// Kibana accepts it for `index`-like fields written by hand.
+fn take_strings(map: &mut Map<String, Value>, key: &str) -> Result<Vec<String>, FieldError> {
+    match map.remove(key) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(s)) => Ok(vec![s]),
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s),
+                other => Err(FieldError::invalid(
+                    key,
+                    format!(
+                        "`{key}` must be a list of strings, found {} in it",
+                        type_name(&other)
+                    ),
+                )),
+            })
+            .collect(),
+        Some(v) => Err(FieldError::invalid(
+            key,
+            format!("`{key}` must be a list of strings, found {}", type_name(&v)),
+        )),
+    }
+}
+
+fn take_int(
+    map: &mut Map<String, Value>,
+    key: &str,
+    min: i64,
+    max: i64,
+) -> Result<Option<i64>, FieldError> {
+    match map.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(i) if (min..=max).contains(&i) => Ok(Some(i)),
+            Some(i) => Err(FieldError::invalid(
+                key,
+                format!("`{key}` must be between {min} and {max}, not {i}"),
+            )),
+            None => Err(FieldError::invalid(
+                key,
+                format!("`{key}` must be an integer, not {n}"),
+            )),
+        },
+        Some(v) => Err(FieldError::invalid(
+            key,
+            format!("`{key}` must be an integer, found {}", type_name(&v)),
+        )),
+    }
+}
+
+fn take_bool(map: &mut Map<String, Value>, key: &str) -> Result<Option<bool>, FieldError> {
+    match map.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(b)),
+        Some(v) => Err(FieldError::invalid(
+            key,
+            format!("`{key}` must be true or false, found {}", type_name(&v)),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rule::RuleFormat;
+    use serde_json::json;
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    fn origin() -> RuleOrigin {
+        RuleOrigin {
+            path: PathBuf::from("t"),
+            format: RuleFormat::KibanaNdjson,
+            text: Arc::from(""),
+            query_offsets: Arc::from(Vec::new()),
+        }
+    }
+
+    fn map(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn builds_and_keeps_extra() {
+        let m = map(
+            json!({"rule_id": "x", "name": "n", "type": "eql", "risk_score": 21, "severity": "low",
+            "query": "any where true", "investigation_fields": {"field_names": ["a"]}}),
+        );
+        let r = build_rule(m, Map::new(), origin()).unwrap();
+        assert_eq!(r.risk_score, 21);
+        assert_eq!(
+            r.extra.get("investigation_fields"),
+            Some(&json!({"field_names": ["a"]}))
+        );
+        assert!(!r.extra.contains_key("query"));
+    }
+
+    #[test]
+    fn reports_all_missing_fields() {
+        let m = map(json!({"type": "eql", "risk_score": 1}));
+        let e = build_rule(m, Map::new(), origin()).unwrap_err();
+        assert_eq!(e.kind, LoadErrorKind::MissingField);
+        assert_eq!(
+            e.message,
+            "missing required rule fields `name`, `rule_id`, `severity`, `query`"
+        );
+    }
+
+    #[test]
+    fn rejects_wrong_types_and_ranges() {
+        let base = json!({"rule_id": "x", "name": "n", "type": "machine_learning", "risk_score": 21, "severity": "low"});
+        let mut m = map(base.clone());
+        m.insert("risk_score".into(), json!(101));
+        let e = build_rule(m, Map::new(), origin()).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("risk_score"));
+        let mut m = map(base.clone());
+        m.insert("tags".into(), json!([1]));
+        assert_eq!(
+            build_rule(m, Map::new(), origin())
+                .unwrap_err()
+                .key
+                .as_deref(),
+            Some("tags")
+        );
+        let mut m = map(base);
+        m.insert("severity".into(), json!("urgent"));
+        assert_eq!(
+            build_rule(m, Map::new(), origin())
+                .unwrap_err()
+                .key
+                .as_deref(),
+            Some("severity")
+        );
+    }
+}

@@ -1,0 +1,305 @@
+//! Loading rule files and folders into one [`LoadReport`].
+//!
+//! Guarantees: one bad file never stops the others; every file is read
+//! exactly once, in a stable order (folders walked recursively, entries
+//! sorted by name, hidden entries skipped); a rule_id seen twice keeps the
+//! first rule and reports the second as an error naming both files, as the
+//! detection-rules repo does. Deprecated rules are loaded and counted.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+use serde_json::Value;
+use talon_eql::diag::line_col;
+
+use crate::error::{LoadError, LoadErrorKind};
+use crate::rule::{Rule, RuleFormat};
+
+/// Everything loaded from a set of paths.
+#[derive(Debug, Default)]
+pub struct LoadReport {
+    pub rules: Vec<Rule>,
+    pub errors: Vec<LoadError>,
+    /// Not fatal: e.g. an export summary whose `exported_count` disagrees
+    /// with the rules found in the file.
+    pub warnings: Vec<LoadError>,
+    pub skipped: SkipCounts,
+    /// Exception lists and exception items found in Kibana exports, kept as
+    /// raw JSON for whoever applies exceptions later.
+    pub exceptions: Vec<Value>,
+    /// How many of `rules` are deprecated (`metadata.maturity`); they are
+    /// loaded, see [`Rule::is_deprecated`].
+    pub deprecated: usize,
+    /// Files read (whatever their outcome).
+    pub files: usize,
+}
+
+/// What was passed over, by reason. None of these are errors.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SkipCounts {
+    /// Files met while walking a folder that hold no rule: other
+    /// extensions (`NOTICE.txt`), or a `.toml`/`.json`/`.md` that is not a
+    /// rule file (a `README.md`).
+    pub non_rule_files: usize,
+    /// `{"exported_count": ..}` summary lines of Kibana exports.
+    pub export_summaries: usize,
+    /// Exception lists / items in Kibana exports (kept in
+    /// [`LoadReport::exceptions`]).
+    pub exception_objects: usize,
+    /// Other saved objects in a saved-objects export (connectors, ...).
+    pub other_saved_objects: usize,
+}
+
+impl SkipCounts {
+    pub fn total(&self) -> usize {
+        self.non_rule_files
+            + self.export_summaries
+            + self.exception_objects
+            + self.other_saved_objects
+    }
+
+    fn add(&mut self, o: &SkipCounts) {
+        self.non_rule_files += o.non_rule_files;
+        self.export_summaries += o.export_summaries;
+        self.exception_objects += o.exception_objects;
+        self.other_saved_objects += o.other_saved_objects;
+    }
+}
+
+/// A rule plus where its rule_id sits in the file (for duplicate reports).
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    pub rule: Rule,
+    pub rule_id_span: Option<Range<usize>>,
+}
+
+/// What one file yielded.
+#[derive(Debug, Default)]
+pub(crate) struct FileOutcome {
+    pub rules: Vec<Loaded>,
+    pub errors: Vec<LoadError>,
+    pub warnings: Vec<LoadError>,
+    pub exceptions: Vec<Value>,
+    pub skipped: SkipCounts,
+    /// The file holds nothing rule-like at all; while walking a folder it is
+    /// skipped as a non-rule file instead of reporting its errors.
+    pub not_rules: bool,
+}
+
+impl RuleFormat {
+    /// The format a file extension denotes (case-insensitive), if any.
+    pub fn from_path(path: &Path) -> Option<RuleFormat> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "toml" => Some(RuleFormat::Toml),
+            "ndjson" | "jsonl" | "json" => Some(RuleFormat::KibanaNdjson),
+            "md" | "markdown" => Some(RuleFormat::Markdown),
+            _ => None,
+        }
+    }
+}
+
+/// Loads rules from files and folders. A folder is walked recursively
+/// (sorted, hidden entries skipped) and its `.toml`, `.ndjson`/`.jsonl`/
+/// `.json` and `.md`/`.markdown` files loaded; other files are counted as
+/// skipped. A file named directly must have one of those extensions.
+pub fn load_paths(paths: &[PathBuf]) -> LoadReport {
+    let mut files: Vec<(PathBuf, bool)> = Vec::new();
+    let mut report = LoadReport::default();
+    for p in paths {
+        collect(p, &mut files, &mut report);
+    }
+    let outcomes = load_files(&files);
+    let mut seen: FxHashMap<String, PathBuf> = FxHashMap::default();
+    for ((path, explicit), outcome) in files.iter().zip(outcomes) {
+        report.files += 1;
+        if outcome.not_rules && !explicit {
+            report.skipped.non_rule_files += 1;
+            continue;
+        }
+        merge(&mut report, outcome, path, &mut seen);
+    }
+    report
+}
+
+/// Loads rules from text in the given format (stdin, tests). `path` names
+/// the text in errors and in `RuleOrigin`.
+pub fn load_str(text: &str, path: &Path, format: RuleFormat) -> (Vec<Rule>, Vec<LoadError>) {
+    let outcome = load_text(Arc::from(text), path, format);
+    let mut rules = Vec::with_capacity(outcome.rules.len());
+    let mut errors = outcome.errors;
+    let mut seen = FxHashMap::default();
+    for loaded in outcome.rules {
+        match check_duplicate(&loaded, path, &mut seen) {
+            Some(e) => errors.push(e),
+            None => rules.push(loaded.rule),
+        }
+    }
+    (rules, errors)
+}
+
+fn merge(
+    report: &mut LoadReport,
+    outcome: FileOutcome,
+    path: &Path,
+    seen: &mut FxHashMap<String, PathBuf>,
+) {
+    report.errors.extend(outcome.errors);
+    report.warnings.extend(outcome.warnings);
+    report.exceptions.extend(outcome.exceptions);
+    report.skipped.add(&outcome.skipped);
+    for loaded in outcome.rules {
+        if let Some(e) = check_duplicate(&loaded, path, seen) {
+            report.errors.push(e);
+            continue;
+        }
+        if loaded.rule.is_deprecated() {
+            report.deprecated += 1;
+        }
+        report.rules.push(loaded.rule);
+    }
+}
+
+fn check_duplicate(
+    loaded: &Loaded,
+    path: &Path,
+    seen: &mut FxHashMap<String, PathBuf>,
+) -> Option<LoadError> {
+    let rule = &loaded.rule;
+    if let Some(first) = seen.get(&rule.rule_id) {
+        let msg = format!(
+            "duplicate rule_id `{}`: already loaded from {}; this rule is ignored",
+            rule.rule_id,
+            first.display()
+        );
+        let span = loaded.rule_id_span.clone().unwrap_or(0..0);
+        return Some(LoadError::at(
+            path,
+            &rule.origin.text,
+            span,
+            LoadErrorKind::DuplicateRuleId,
+            msg,
+        ));
+    }
+    seen.insert(rule.rule_id.clone(), path.to_path_buf());
+    None
+}
+
+/// Expands `p` into files (`explicit` = named directly, not found by a walk).
+fn collect(p: &Path, files: &mut Vec<(PathBuf, bool)>, report: &mut LoadReport) {
+    if !p.is_dir() {
+        files.push((p.to_path_buf(), true));
+        return;
+    }
+    let walk = walkdir::WalkDir::new(p)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walk {
+        match entry {
+            Ok(e) if e.file_type().is_file() => {
+                if RuleFormat::from_path(e.path()).is_some() {
+                    files.push((e.into_path(), false));
+                } else {
+                    report.skipped.non_rule_files += 1;
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let path = e.path().unwrap_or(p).to_path_buf();
+                report
+                    .errors
+                    .push(LoadError::file(&path, LoadErrorKind::Io, e.to_string()));
+            }
+        }
+    }
+}
+
+/// Loads files on a few threads (TOML parsing dominates a corpus load);
+/// results come back in input order so reports are deterministic.
+fn load_files(files: &[(PathBuf, bool)]) -> Vec<FileOutcome> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    if threads <= 1 || files.len() < 64 {
+        return files.iter().map(|(p, _)| load_file(p)).collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(|(p, _)| load_file(p)).collect::<Vec<_>>()))
+            .collect();
+        let mut all = Vec::with_capacity(files.len());
+        for (h, part) in handles.into_iter().zip(files.chunks(chunk)) {
+            match h.join() {
+                Ok(v) => all.extend(v),
+                // A loader panic is a bug; still report every file of the
+                // chunk instead of losing them silently.
+                Err(_) => all.extend(part.iter().map(|(p, _)| FileOutcome {
+                    errors: vec![LoadError::file(
+                        p,
+                        LoadErrorKind::Io,
+                        "internal error while loading this file",
+                    )],
+                    ..FileOutcome::default()
+                })),
+            }
+        }
+        all
+    })
+}
+
+fn load_file(path: &Path) -> FileOutcome {
+    let Some(format) = RuleFormat::from_path(path) else {
+        let msg =
+            "unknown rule file format (expected .toml, .ndjson, .jsonl, .json, .md or .markdown)";
+        return FileOutcome {
+            errors: vec![LoadError::file(path, LoadErrorKind::UnknownFormat, msg)],
+            ..Default::default()
+        };
+    };
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            let msg = format!("cannot read: {e}");
+            return FileOutcome {
+                errors: vec![LoadError::file(path, LoadErrorKind::Io, msg)],
+                ..Default::default()
+            };
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => load_text(Arc::from(text), path, format),
+        Err(e) => {
+            let good = e.utf8_error().valid_up_to();
+            let lossy = String::from_utf8_lossy(e.as_bytes());
+            let (line, column) = line_col(&lossy, good);
+            let err = LoadError {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: "file is not valid UTF-8".to_string(),
+                snippet: None,
+                kind: LoadErrorKind::Encoding,
+                span: Some(good..good + 1),
+            };
+            FileOutcome {
+                errors: vec![err],
+                ..Default::default()
+            }
+        }
+    }
+}
+
+pub(crate) fn load_text(text: Arc<str>, path: &Path, format: RuleFormat) -> FileOutcome {
+    match format {
+        RuleFormat::Toml => crate::toml::load_toml(text, path),
+        RuleFormat::KibanaNdjson => crate::kibana::load_kibana(text, path),
+        RuleFormat::Markdown => crate::markdown::load_markdown(text, path),
+    }
+}

@@ -1,0 +1,18 @@
+//! Elastic rule documentation pages (Markdown): not implemented yet.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::error::{LoadError, LoadErrorKind};
+use crate::load::FileOutcome;
+
+pub(crate) fn load_markdown(_text: Arc<str>, path: &Path) -> FileOutcome {
+    FileOutcome {
+        errors: vec![LoadError::file(
+            path,
+            LoadErrorKind::UnknownFormat,
+            "rule pages are not supported yet",
+        )],
+        ..FileOutcome::default()
+    }
+}

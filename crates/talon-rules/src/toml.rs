@@ -1,0 +1,261 @@
+//! detection-rules TOML: `[metadata]` into `Rule::metadata`, `[rule]` into the
+//! typed fields (the rest into `Rule::extra`), `[transform]` and any other
+//! top-level table into `Rule::extra` under its own name.
+//!
+//! The file is parsed once with `toml_edit`'s span-keeping document, so every
+//! key and value knows its bytes in the file: syntax and field errors point at
+//! the offending bytes, and the query literal is re-read to map each query
+//! byte to its file byte (`RuleOrigin::query_offsets`).
+
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::{Map, Number, Value};
+use toml_edit::{ImDocument, Item, Table};
+
+use crate::error::{LoadError, LoadErrorKind};
+use crate::fields::{build_rule, FieldError};
+use crate::load::{FileOutcome, Loaded};
+use crate::rule::{RuleFormat, RuleOrigin};
+use crate::strings::{identity_offsets, toml_string};
+
+/// Loads the one rule of a detection-rules TOML file.
+///
+/// A file with neither `[rule]` nor `[metadata]` is marked `not_rules` (a
+/// `pyproject.toml` met while walking a folder is not an error); the caller
+/// decides whether that is an error.
+pub(crate) fn load_toml(text: Arc<str>, path: &Path) -> FileOutcome {
+    let mut out = FileOutcome::default();
+    let doc = match ImDocument::parse(&*text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            let msg = syntax_message(e.message());
+            out.errors
+                .push(LoadError::at(path, &text, span, LoadErrorKind::Syntax, msg));
+            return out;
+        }
+    };
+    let root = doc.as_table();
+    let Some(rule_item) = root.get("rule") else {
+        if root.get("metadata").is_none() {
+            out.not_rules = true;
+        }
+        let span = root.get("metadata").and_then(Item::span).unwrap_or(0..0);
+        out.errors.push(LoadError::at(
+            path,
+            &text,
+            span,
+            LoadErrorKind::NotARule,
+            "no [rule] table in this file",
+        ));
+        return out;
+    };
+    let Some(rule_table) = rule_item.as_table() else {
+        let span = rule_item.span().unwrap_or(0..0);
+        out.errors.push(LoadError::at(
+            path,
+            &text,
+            span,
+            LoadErrorKind::InvalidField,
+            "`rule` must be a table",
+        ));
+        return out;
+    };
+    let header = rule_table.span().unwrap_or(0..0);
+
+    let mut metadata = Map::new();
+    let mut top_extra = Map::new();
+    for (key, item) in root.iter() {
+        match key {
+            "rule" => {}
+            "metadata" => match item_to_json(item) {
+                Some(Value::Object(m)) => metadata = m,
+                _ => {
+                    let span = item.span().unwrap_or(0..0);
+                    let msg = "`metadata` must be a table";
+                    out.errors.push(LoadError::at(
+                        path,
+                        &text,
+                        span,
+                        LoadErrorKind::InvalidField,
+                        msg,
+                    ));
+                    return out;
+                }
+            },
+            _ => {
+                if let Some(v) = item_to_json(item) {
+                    top_extra.insert(key.to_string(), v);
+                }
+            }
+        }
+    }
+
+    let mut fields = table_to_json(rule_table);
+    let query_offsets = match (
+        fields.get("query").and_then(Value::as_str),
+        value_span(rule_table, "query"),
+    ) {
+        (Some(query), Some(span)) => query_offsets(&text, span, query),
+        _ => Vec::new(),
+    };
+    // `[transform]` and friends are not `[rule]` keys; they go to extra under
+    // their own table name unless `[rule]` already uses that name.
+    for (k, v) in top_extra {
+        fields.entry(k).or_insert(v);
+    }
+    let origin = RuleOrigin {
+        path: path.to_path_buf(),
+        format: RuleFormat::Toml,
+        text: text.clone(),
+        query_offsets: Arc::from(query_offsets),
+    };
+    match build_rule(fields, metadata, origin) {
+        Ok(rule) => {
+            let rule_id_span = value_span(rule_table, "rule_id");
+            out.rules.push(Loaded { rule, rule_id_span });
+        }
+        Err(FieldError { key, kind, message }) => {
+            let span = key
+                .as_deref()
+                .and_then(|k| value_span(rule_table, k))
+                .unwrap_or(header);
+            out.errors
+                .push(LoadError::at(path, &text, span, kind, message));
+        }
+    }
+    out
+}
+
+/// toml_edit messages may span lines ("invalid string\nexpected ..."); one
+/// line reads better after `error:`.
+fn syntax_message(msg: &str) -> String {
+    let parts: Vec<&str> = msg
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if parts.is_empty() {
+        "invalid TOML".to_string()
+    } else {
+        format!("invalid TOML: {}", parts.join("; "))
+    }
+}
+
+/// The bytes of `key`'s value in `table` (or of the key itself when the
+/// value has no span, e.g. an array of tables).
+fn value_span(table: &Table, key: &str) -> Option<Range<usize>> {
+    let (k, item) = table.get_key_value(key)?;
+    item.span().or_else(|| k.span())
+}
+
+/// Maps the decoded query to its file bytes through the literal at `span`.
+fn query_offsets(text: &str, span: Range<usize>, query: &str) -> Vec<u32> {
+    let mapped = text
+        .get(span.clone())
+        .and_then(|raw| toml_string(raw, span.start));
+    match mapped {
+        Some(m) if m.text == query => m.offsets,
+        // The re-read disagrees with the parser (should not happen): point
+        // at the literal's start rather than nowhere.
+        _ => identity_offsets(span.start, query.len()),
+    }
+}
+
+fn table_to_json(table: &Table) -> Map<String, Value> {
+    let mut map = Map::new();
+    for (k, item) in table.iter() {
+        if let Some(v) = item_to_json(item) {
+            map.insert(k.to_string(), v);
+        }
+    }
+    map
+}
+
+fn item_to_json(item: &Item) -> Option<Value> {
+    match item {
+        Item::None => None,
+        Item::Value(v) => Some(value_to_json(v)),
+        Item::Table(t) => Some(Value::Object(table_to_json(t))),
+        Item::ArrayOfTables(a) => Some(Value::Array(
+            a.iter().map(|t| Value::Object(table_to_json(t))).collect(),
+        )),
+    }
+}
+
+fn value_to_json(v: &toml_edit::Value) -> Value {
+    use toml_edit::Value as T;
+    match v {
+        T::String(s) => Value::String(s.value().clone()),
+        T::Integer(i) => Value::Number((*i.value()).into()),
+        // JSON has no NaN or infinity; keep their TOML spelling as a string.
+        T::Float(f) => {
+            let x = *f.value();
+            Number::from_f64(x)
+                .map(Value::Number)
+                .unwrap_or_else(|| Value::String(x.to_string()))
+        }
+        T::Boolean(b) => Value::Bool(*b.value()),
+        T::Datetime(d) => Value::String(d.value().to_string()),
+        T::Array(a) => Value::Array(a.iter().map(value_to_json).collect()),
+        T::InlineTable(t) => Value::Object(
+            t.iter()
+                .map(|(k, v)| (k.to_string(), value_to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> FileOutcome {
+        load_toml(Arc::from(text), Path::new("t.toml"))
+    }
+
+    const MIN: &str =
+        "[metadata]\nmaturity = \"production\"\n\n[rule]\nname = \"n\"\nrule_id = \"r1\"\n\
+        type = \"eql\"\nrisk_score = 21\nseverity = \"low\"\n";
+
+    #[test]
+    fn query_offsets_map_basic_escapes() {
+        let text = format!("{MIN}query = \"a \\\"b\\\" c\"\n");
+        let out = load(&text);
+        assert!(out.errors.is_empty(), "{:?}", out.errors);
+        let rule = &out.rules[0].rule;
+        let q = rule.query.as_deref().unwrap();
+        assert_eq!(q, "a \"b\" c");
+        let c = rule.origin.file_offset(q.find('c').unwrap());
+        assert_eq!(&text[c..c + 1], "c");
+        let b = rule.origin.file_offset(q.find('b').unwrap());
+        assert_eq!(&text[b..b + 1], "b");
+    }
+
+    #[test]
+    fn transform_goes_to_extra_and_metadata_is_kept() {
+        let text = format!("{MIN}query = 'x'\n[transform]\n[[transform.osquery]]\nlabel = \"l\"\n");
+        let out = load(&text);
+        let rule = &out.rules[0].rule;
+        assert_eq!(rule.extra["transform"]["osquery"][0]["label"], "l");
+        assert_eq!(rule.metadata["maturity"], "production");
+    }
+
+    #[test]
+    fn field_error_points_at_value() {
+        let text = MIN.replace("risk_score = 21", "risk_score = \"high\"");
+        let out = load(&format!("{text}query = 'x'\n"));
+        let e = &out.errors[0];
+        assert_eq!(e.kind, LoadErrorKind::InvalidField);
+        assert_eq!((e.line, e.column), (8, 14));
+    }
+
+    #[test]
+    fn non_rule_toml_is_marked() {
+        let out = load("[package]\nname = \"x\"\n");
+        assert!(out.not_rules);
+        assert_eq!(out.errors[0].kind, LoadErrorKind::NotARule);
+    }
+}
