@@ -4,12 +4,14 @@
 //! - [`value`]: leaf values ([`Value`]);
 //! - [`event`]: a flattened event ([`Event`]) and the [`Fields`] trait the
 //!   evaluator reads through;
+//! - [`flatten`]: JSON document → [`Event`], the way Elasticsearch indexes it;
 //! - [`mapping`]: Elasticsearch index mappings and ECS field types;
 //! - [`index`]: index names and index-pattern matching;
 //! - [`read`]: readers for NDJSON, JSON arrays, search responses, gzip/zstd,
 //!   folders and stdin, with a count of everything read or skipped.
 
 pub mod event;
+pub mod flatten;
 pub mod index;
 pub mod mapping;
 pub mod read;

@@ -145,6 +145,13 @@ impl Mapping {
     pub fn aliases(&self) -> impl Iterator<Item = (&str, &str)> {
         self.aliases.iter().map(|(a, t)| (a.as_str(), t.as_str()))
     }
+
+    /// Every field with a `null_value`, as (path, value).
+    pub fn null_values(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.fields
+            .iter()
+            .filter_map(|(p, m)| m.null_value.as_ref().map(|v| (p.as_str(), v)))
+    }
 }
 
 /// The ECS type of well-known fields whose type changes comparisons

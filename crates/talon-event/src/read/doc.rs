@@ -1,0 +1,434 @@
+//! One JSON document of an input → zero or more events.
+//!
+//! A document is whatever one line (NDJSON) or one framed value holds. It is
+//! recognised by shape, not by file name:
+//! - a search or scroll response: `hits.hits[]` (also an EQL response's
+//!   `hits.events[]` and `hits.sequences[].events[]`) → one event per hit;
+//! - a bare hit: an object with `_source` → its `_source`;
+//! - a Kibana esArchiver record `{"type":"doc","value":{"id","index","source"}}`
+//!   → its `source` (index records are reported, not read as events);
+//! - an Elastic integrations pipeline-test file, `{"events":[...]}` or
+//!   `{"expected":[...]}` as its only key → each element;
+//! - an array → each element; any other object → one event.
+//!
+//! Only documents whose text mentions one of those marker keys are probed,
+//! so a plain event is parsed exactly once.
+//!
+//! Each event's index is, in order: the forced index, the hit's `_index` (or
+//! the record's `index`), else `data_stream.type-dataset-namespace` when all
+//! three are present.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Arc;
+
+use memchr::memmem;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::event::{Event, Fields};
+use crate::flatten::{FlattenError, Flattener};
+use crate::read::issue::{ReadIssue, SkipReason};
+
+/// Events and issues produced from the documents read so far, in order.
+pub(crate) type Out = VecDeque<Result<Event, ReadIssue>>;
+
+/// A 1-based line and byte column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Pos {
+    pub line: u64,
+    pub col: u64,
+}
+
+impl Pos {
+    /// The position of byte `offset` of `text`, where `text` starts here.
+    fn advance(self, text: &str, offset: usize) -> Pos {
+        let head = &text.as_bytes()[..offset.min(text.len())];
+        match memchr::memrchr(b'\n', head) {
+            None => Pos {
+                line: self.line,
+                col: self.col + offset as u64,
+            },
+            Some(last) => {
+                let newlines = memchr::memchr_iter(b'\n', head).count() as u64;
+                Pos {
+                    line: self.line + newlines,
+                    col: (head.len() - last) as u64,
+                }
+            }
+        }
+    }
+
+    /// The position of `inner`, a slice borrowed from `outer` (which starts
+    /// here); falls back to this position if it is not a sub-slice.
+    fn of_slice(self, outer: &str, inner: &str) -> Pos {
+        let start = outer.as_ptr() as usize;
+        let at = inner.as_ptr() as usize;
+        if at >= start && at <= start + outer.len() {
+            self.advance(outer, at - start)
+        } else {
+            self
+        }
+    }
+
+    /// Where a serde_json error inside a text starting here points.
+    fn of_error(self, err: &serde_json::Error) -> Pos {
+        match err.line() {
+            0 => self,
+            1 => Pos {
+                line: self.line,
+                col: self.col + err.column().saturating_sub(1) as u64,
+            },
+            l => Pos {
+                line: self.line + l as u64 - 1,
+                col: err.column() as u64,
+            },
+        }
+    }
+}
+
+/// A serde_json error message without its own " at line L column C" suffix,
+/// since issues carry the position in the file instead.
+pub(crate) fn json_message(err: &serde_json::Error) -> String {
+    let s = err.to_string();
+    match s.rfind(" at line ") {
+        Some(i) if err.line() != 0 => s[..i].to_string(),
+        _ => s,
+    }
+}
+
+/// The start of a text, for messages about text that is not JSON.
+pub(crate) fn preview(text: &str) -> String {
+    const MAX: usize = 40;
+    let t = text.trim();
+    match t.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &t[..i]),
+        None => t.to_string(),
+    }
+}
+
+/// Turns documents of one input into events.
+pub(crate) struct DocReader<'a> {
+    pub flattener: &'a Flattener,
+    pub forced_index: Option<&'a Arc<str>>,
+    pub file: &'a Arc<str>,
+}
+
+impl DocReader<'_> {
+    fn issue(&self, pos: Pos, reason: SkipReason, message: impl Into<String>) -> ReadIssue {
+        ReadIssue::new(self.file, pos.line, pos.col, reason, message)
+    }
+
+    fn json_issue(&self, pos: Pos, err: &serde_json::Error) -> ReadIssue {
+        self.issue(
+            pos.of_error(err),
+            SkipReason::InvalidJson,
+            json_message(err),
+        )
+    }
+
+    /// Reads one document whose first byte is at `pos`.
+    pub fn document(&self, text: &str, pos: Pos, out: &mut Out) {
+        let lead = text.len() - text.trim_start().len();
+        let body = &text[lead..];
+        let pos = pos.advance(text, lead);
+        match body.as_bytes().first() {
+            None => {}
+            Some(b'{') => self.object(body, pos, out),
+            Some(b'[') if array_may_be_json(body.as_bytes()) => self.array(body, pos, out),
+            Some(_) => match serde_json::from_str::<IgnoredAny>(body) {
+                Ok(_) => out.push_back(Err(self.issue(
+                    pos,
+                    SkipReason::NotAnObject,
+                    format!("a JSON {} is not an event", scalar_kind(body)),
+                ))),
+                Err(_) => out.push_back(Err(self.issue(
+                    pos,
+                    SkipReason::NotJson,
+                    format!("not JSON: {}", preview(body)),
+                ))),
+            },
+        }
+    }
+
+    fn array(&self, text: &str, pos: Pos, out: &mut Out) {
+        match serde_json::from_str::<Vec<&RawValue>>(text) {
+            Ok(items) => {
+                for item in items {
+                    self.document(item.get(), pos.of_slice(text, item.get()), out);
+                }
+            }
+            Err(e) => out.push_back(Err(self.json_issue(pos, &e))),
+        }
+    }
+
+    fn object(&self, text: &str, pos: Pos, out: &mut Out) {
+        if may_be_wrapped(text) {
+            match serde_json::from_str::<TopKeys>(text) {
+                Ok(keys) => {
+                    if self.wrapped(&keys, text, pos, out) {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    out.push_back(Err(self.json_issue(pos, &e)));
+                    return;
+                }
+            }
+        }
+        out.push_back(self.event(text, text, pos, None, None));
+    }
+
+    /// Handles the wrapping shapes; false when the object is a plain event.
+    fn wrapped(&self, keys: &TopKeys<'_>, text: &str, pos: Pos, out: &mut Out) -> bool {
+        if let Some(hits) = keys.get("hits") {
+            if let Ok(section) = serde_json::from_str::<HitsSection>(hits.get()) {
+                let lists = [section.hits, section.events];
+                let seqs = section.sequences.into_iter().flatten().map(|s| s.events);
+                let mut any = false;
+                for list in lists.into_iter().flatten().chain(seqs) {
+                    any = true;
+                    for hit in list {
+                        self.hit(hit.get(), pos.of_slice(text, hit.get()), out);
+                    }
+                }
+                if any {
+                    return true;
+                }
+            }
+        }
+        if keys.get("_source").is_some() {
+            self.hit(text, pos, out);
+            return true;
+        }
+        if let (Some(ty), Some(value)) = (keys.get("type"), keys.get("value")) {
+            if let Ok(ty) = serde_json::from_str::<&str>(ty.get()) {
+                if ty == "doc" {
+                    if let Ok(rec) = serde_json::from_str::<ArchiveDoc>(value.get()) {
+                        self.archive_doc(rec, text, pos, out);
+                        return true;
+                    }
+                } else if ty == "index" || ty == "data_stream" {
+                    out.push_back(Err(self.issue(
+                        pos,
+                        SkipReason::NotAnEvent,
+                        format!("esArchiver \"{ty}\" record (an index definition, not a document)"),
+                    )));
+                    return true;
+                }
+            }
+        }
+        if keys.0.len() == 1 && (keys.0[0].0 == "events" || keys.0[0].0 == "expected") {
+            if let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(keys.0[0].1.get()) {
+                if items.iter().all(|i| i.get().starts_with('{')) {
+                    for item in items {
+                        self.document(item.get(), pos.of_slice(text, item.get()), out);
+                    }
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    fn hit(&self, text: &str, pos: Pos, out: &mut Out) {
+        let hit = match serde_json::from_str::<Hit>(text) {
+            Ok(h) => h,
+            Err(e) => {
+                out.push_back(Err(self.json_issue(pos, &e)));
+                return;
+            }
+        };
+        let Some(source) = hit.source else {
+            out.push_back(Err(self.issue(
+                pos,
+                SkipReason::NoSource,
+                "search hit without _source",
+            )));
+            return;
+        };
+        let id = hit.id.and_then(scalar_string);
+        out.push_back(self.event(source.get(), text, pos, hit.index, id));
+    }
+
+    fn archive_doc(&self, rec: ArchiveDoc<'_>, text: &str, pos: Pos, out: &mut Out) {
+        let Some(source) = rec.source else {
+            out.push_back(Err(self.issue(
+                pos,
+                SkipReason::NoSource,
+                "esArchiver doc without source",
+            )));
+            return;
+        };
+        let id = rec.id.and_then(scalar_string);
+        out.push_back(self.event(source.get(), text, pos, rec.index, id));
+    }
+
+    /// Flattens `source` (a slice of `outer`, which starts at `pos`) into an
+    /// event that is reported at `pos`.
+    fn event(
+        &self,
+        source: &str,
+        outer: &str,
+        pos: Pos,
+        index: Option<String>,
+        id: Option<String>,
+    ) -> Result<Event, ReadIssue> {
+        let fields = match self.flattener.fields(source) {
+            Ok(f) => f,
+            Err(FlattenError::NotAnObject) => {
+                let at = pos.of_slice(outer, source);
+                return Err(self.issue(
+                    at,
+                    SkipReason::NotAnObject,
+                    "the document is not an object",
+                ));
+            }
+            Err(FlattenError::Json(e)) => {
+                return Err(self.json_issue(pos.of_slice(outer, source), &e));
+            }
+        };
+        let mut event = Event::new(fields, Arc::from(source));
+        event.index = match (self.forced_index, index) {
+            (Some(forced), _) => Some(Arc::clone(forced)),
+            (None, Some(i)) => Some(Arc::from(i)),
+            (None, None) => derive_index(&event).map(Arc::from),
+        };
+        event.id = id.map(Arc::from);
+        event.origin.file = Arc::clone(self.file);
+        event.origin.line = pos.line;
+        Ok(event)
+    }
+}
+
+/// The data stream an event was (or would be) indexed into:
+/// `data_stream.type-data_stream.dataset-data_stream.namespace`, when all
+/// three are strings.
+pub fn derive_index(event: &Event) -> Option<String> {
+    let get = |p: &str| event.values(p).first().and_then(|v| v.as_str());
+    let (t, d, n) = (
+        get("data_stream.type")?,
+        get("data_stream.dataset")?,
+        get("data_stream.namespace")?,
+    );
+    Some(format!("{t}-{d}-{n}"))
+}
+
+/// Whether a line starting with `[` can begin a JSON array: after the
+/// opening brackets must come something a JSON value can start with. This
+/// keeps TOML (`[[queries]]`, `[table]`) and INI headers out of framed mode,
+/// so they are reported line by line as not JSON.
+pub(crate) fn array_may_be_json(line: &[u8]) -> bool {
+    let rest = line
+        .iter()
+        .find(|b| **b != b'[' && !b.is_ascii_whitespace());
+    match rest {
+        None => true,
+        Some(b) => matches!(
+            b,
+            b'{' | b']' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n'
+        ),
+    }
+}
+
+/// Cheap pre-check: only texts mentioning a marker key are probed.
+fn may_be_wrapped(text: &str) -> bool {
+    let b = text.as_bytes();
+    [
+        &b"\"hits\""[..],
+        b"\"_source\"",
+        b"\"value\"",
+        b"\"events\"",
+        b"\"expected\"",
+    ]
+    .iter()
+    .any(|needle| memmem::find(b, needle).is_some())
+}
+
+fn scalar_kind(text: &str) -> &'static str {
+    match text.as_bytes().first() {
+        Some(b'"') => "string",
+        Some(b't' | b'f') => "boolean",
+        Some(b'n') => "null",
+        _ => "number",
+    }
+}
+
+/// A JSON string's content, or a number's text (ids can be numbers).
+fn scalar_string(raw: &RawValue) -> Option<String> {
+    let t = raw.get();
+    if t.starts_with('"') {
+        serde_json::from_str::<String>(t).ok()
+    } else if t == "null" {
+        None
+    } else {
+        Some(t.to_string())
+    }
+}
+
+/// The top-level keys of an object with their unparsed values.
+struct TopKeys<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'a> TopKeys<'a> {
+    fn get(&self, key: &str) -> Option<&'a RawValue> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+    }
+}
+
+impl<'de> Deserialize<'de> for TopKeys<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TopKeys<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TopKeys<'de>, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(k) = map.next_key::<String>()? {
+                    let v: &'de RawValue = map.next_value()?;
+                    keys.push((k, v));
+                }
+                Ok(TopKeys(keys))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+#[derive(Deserialize)]
+struct HitsSection<'a> {
+    #[serde(borrow, default)]
+    hits: Option<Vec<&'a RawValue>>,
+    #[serde(borrow, default)]
+    events: Option<Vec<&'a RawValue>>,
+    #[serde(borrow, default)]
+    sequences: Option<Vec<SequenceSection<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct SequenceSection<'a> {
+    #[serde(borrow, default)]
+    events: Vec<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Hit<'a> {
+    #[serde(rename = "_index", default)]
+    index: Option<String>,
+    #[serde(rename = "_id", borrow, default)]
+    id: Option<&'a RawValue>,
+    #[serde(rename = "_source", borrow, default)]
+    source: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct ArchiveDoc<'a> {
+    #[serde(default)]
+    index: Option<String>,
+    #[serde(borrow, default)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    source: Option<&'a RawValue>,
+}

@@ -1,0 +1,225 @@
+//! Splits a stream of JSON text into top-level values without parsing them.
+//!
+//! Used for everything that is not one-object-per-line: a JSON array of
+//! events (unwrapped one level, so a huge array streams element by element),
+//! pretty-printed objects one after another, esArchiver files (objects
+//! separated by blank lines), concatenated search responses. It tracks only
+//! string/escape state and bracket depth, so it is cheap and never fails on
+//! malformed content: a malformed value still has a boundary and is handed
+//! on whole, to be reported by the parser, and the next value reads fine.
+//!
+//! Between values it skips whitespace, commas and `//` comment lines (the
+//! Elasticsearch QA data has them). A line that cannot start a value is
+//! returned as junk, whole, so non-JSON text gives one issue per line.
+
+use std::io::{self, BufRead};
+
+use crate::read::doc::Pos;
+
+/// One unit of the stream.
+#[derive(Debug)]
+pub(crate) enum Unit {
+    /// A complete value (object, array, or a scalar array element).
+    Value { text: String, pos: Pos },
+    /// A line (from `pos` to its end) that cannot start a JSON value.
+    Junk { text: String, pos: Pos },
+    /// A value whose bytes are not UTF-8; `col` of `pos` is where it starts.
+    BadUtf8 { pos: Pos },
+    /// A value that started at `pos` and was still open at end of input.
+    Truncated { pos: Pos, bytes: u64 },
+}
+
+pub(crate) struct Framer {
+    r: Box<dyn BufRead + Send>,
+    line: u64,
+    col: u64,
+    /// Inside a top-level array, whose elements are the values.
+    in_array: bool,
+    buf: Vec<u8>,
+}
+
+impl Framer {
+    pub fn new(r: Box<dyn BufRead + Send>) -> Framer {
+        Framer {
+            r,
+            line: 1,
+            col: 1,
+            in_array: false,
+            buf: Vec::new(),
+        }
+    }
+
+    /// The current line (for I/O errors).
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    fn peek(&mut self) -> io::Result<Option<u8>> {
+        loop {
+            match self.r.fill_buf() {
+                Ok(b) => return Ok(b.first().copied()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn bump(&mut self, b: u8) {
+        self.r.consume(1);
+        if b == b'\n' {
+            self.line += 1;
+            self.col = 1;
+        } else {
+            self.col += 1;
+        }
+    }
+
+    pub fn next_unit(&mut self) -> io::Result<Option<Unit>> {
+        loop {
+            let Some(b) = self.peek()? else {
+                return Ok(None);
+            };
+            match b {
+                b' ' | b'\t' | b'\r' | b'\n' | b',' => self.bump(b),
+                b'[' if !self.in_array => {
+                    self.in_array = true;
+                    self.bump(b);
+                }
+                b']' if self.in_array => {
+                    self.in_array = false;
+                    self.bump(b);
+                }
+                b'{' | b'[' => return self.balanced().map(Some),
+                b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n' if self.in_array => {
+                    return self.scalar().map(Some)
+                }
+                _ => {
+                    let pos = Pos {
+                        line: self.line,
+                        col: self.col,
+                    };
+                    self.rest_of_line()?;
+                    if self.buf.starts_with(b"//") {
+                        continue;
+                    }
+                    let text = String::from_utf8_lossy(&self.buf).into_owned();
+                    return Ok(Some(Unit::Junk { text, pos }));
+                }
+            }
+        }
+    }
+
+    /// Consumes up to and including the next newline into `buf`.
+    fn rest_of_line(&mut self) -> io::Result<()> {
+        self.buf.clear();
+        let n = self.r.read_until(b'\n', &mut self.buf)?;
+        if self.buf.last() == Some(&b'\n') {
+            self.buf.pop();
+            self.line += 1;
+            self.col = 1;
+        } else {
+            self.col += n as u64;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, pos: Pos) -> Unit {
+        match String::from_utf8(std::mem::take(&mut self.buf)) {
+            Ok(text) => Unit::Value { text, pos },
+            Err(_) => Unit::BadUtf8 { pos },
+        }
+    }
+
+    /// Frames an object or array: up to the bracket that closes the first.
+    fn balanced(&mut self) -> io::Result<Unit> {
+        let pos = Pos {
+            line: self.line,
+            col: self.col,
+        };
+        self.buf.clear();
+        let (mut depth, mut in_str, mut esc) = (0u32, false, false);
+        loop {
+            let chunk = match self.r.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                let bytes = self.buf.len() as u64;
+                return Ok(Unit::Truncated { pos, bytes });
+            }
+            let mut done = false;
+            let mut used = 0;
+            for &b in chunk {
+                used += 1;
+                if in_str {
+                    if esc {
+                        esc = false;
+                    } else if b == b'\\' {
+                        esc = true;
+                    } else if b == b'"' {
+                        in_str = false;
+                    }
+                } else {
+                    match b {
+                        b'"' => in_str = true,
+                        b'{' | b'[' => depth += 1,
+                        // Mismatched brackets still close a level; the parser
+                        // reports the mismatch with its position.
+                        b'}' | b']' => {
+                            depth = depth.saturating_sub(1);
+                            done = depth == 0;
+                        }
+                        _ => {}
+                    }
+                }
+                if b == b'\n' {
+                    self.line += 1;
+                    self.col = 1;
+                } else {
+                    self.col += 1;
+                }
+                if done {
+                    break;
+                }
+            }
+            self.buf.extend_from_slice(&chunk[..used]);
+            self.r.consume(used);
+            if done {
+                return Ok(self.finish(pos));
+            }
+        }
+    }
+
+    /// Frames a scalar array element (so it can be reported as not an
+    /// object): a string, or anything up to the next delimiter.
+    fn scalar(&mut self) -> io::Result<Unit> {
+        let pos = Pos {
+            line: self.line,
+            col: self.col,
+        };
+        self.buf.clear();
+        let (mut in_str, mut esc, mut first) = (false, false, true);
+        while let Some(b) = self.peek()? {
+            if in_str {
+                if esc {
+                    esc = false;
+                } else if b == b'\\' {
+                    esc = true;
+                } else if b == b'"' {
+                    self.buf.push(b);
+                    self.bump(b);
+                    break;
+                }
+            } else if first && b == b'"' {
+                in_str = true;
+            } else if matches!(b, b',' | b']' | b'}' | b' ' | b'\t' | b'\r' | b'\n') {
+                break;
+            }
+            first = false;
+            self.buf.push(b);
+            self.bump(b);
+        }
+        Ok(self.finish(pos))
+    }
+}

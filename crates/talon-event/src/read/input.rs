@@ -1,0 +1,221 @@
+//! Inputs: what the user named on the command line, expanded into files, and
+//! opened as a byte stream with gzip/zstd undone.
+//!
+//! Compression is recognised by content (the gzip magic `1f 8b`, the zstd
+//! magic `28 b5 2f fd`), never by file name, so `events.json` that is really
+//! gzipped still reads. Folders are walked recursively in sorted order,
+//! skipping hidden entries, so a run over a folder is reproducible.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use walkdir::WalkDir;
+
+/// One input: a file path, or standard input (`-`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum InputSpec {
+    Path(PathBuf),
+    Stdin,
+}
+
+impl InputSpec {
+    /// `-` is stdin; anything else is a path.
+    pub fn parse(arg: &str) -> InputSpec {
+        if arg == "-" {
+            InputSpec::Stdin
+        } else {
+            InputSpec::Path(PathBuf::from(arg))
+        }
+    }
+
+    /// The name used in origins and issues: the path as given, or `-`.
+    pub fn display_name(&self) -> String {
+        match self {
+            InputSpec::Path(p) => p.display().to_string(),
+            InputSpec::Stdin => "-".to_string(),
+        }
+    }
+}
+
+/// Why the command-line inputs could not be expanded.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("input not found: {path}")]
+    NotFound { path: String },
+    #[error("cannot read input {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot walk folder {path}: {message}")]
+    Walk { path: String, message: String },
+}
+
+/// Expands command-line arguments into inputs: `-` is stdin, a file is
+/// itself, a folder is every non-hidden file below it (sorted by path).
+/// A missing path is an error that names it.
+pub fn expand_inputs<S: AsRef<str>>(args: &[S]) -> Result<Vec<InputSpec>, InputError> {
+    let mut out = Vec::new();
+    for arg in args {
+        let arg = arg.as_ref();
+        if arg == "-" {
+            out.push(InputSpec::Stdin);
+            continue;
+        }
+        let path = Path::new(arg);
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(InputError::NotFound {
+                    path: arg.to_string(),
+                })
+            }
+            Err(source) => {
+                return Err(InputError::Io {
+                    path: arg.to_string(),
+                    source,
+                })
+            }
+        };
+        if meta.is_dir() {
+            walk_folder(path, &mut out)?;
+        } else {
+            out.push(InputSpec::Path(path.to_path_buf()));
+        }
+    }
+    Ok(out)
+}
+
+fn walk_folder(root: &Path, out: &mut Vec<InputSpec>) -> Result<(), InputError> {
+    let walker = WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        // Depth 0 is the folder the user named: never hide it, even `.`.
+        .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
+    for entry in walker {
+        let entry = entry.map_err(|e| InputError::Walk {
+            path: root.display().to_string(),
+            message: e.to_string(),
+        })?;
+        if entry.file_type().is_file() {
+            out.push(InputSpec::Path(entry.into_path()));
+        }
+    }
+    Ok(())
+}
+
+fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.to_str().is_some_and(|n| n.starts_with('.'))
+}
+
+/// How an input's bytes are encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    /// Recognises the compression from an input's first bytes.
+    pub fn detect(magic: &[u8]) -> Compression {
+        if magic.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+}
+
+/// Byte counters shared between the reader stack and the stats.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub raw: AtomicU64,
+    pub decoded: AtomicU64,
+}
+
+/// Counts the bytes passing through a reader.
+struct Counting<R> {
+    inner: R,
+    counters: Arc<Counters>,
+    raw: bool,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let c = if self.raw {
+            &self.counters.raw
+        } else {
+            &self.counters.decoded
+        };
+        c.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// An opened input: decoded bytes, and what it was encoded with.
+pub(crate) struct Opened {
+    pub reader: Box<dyn BufRead + Send>,
+    pub compression: Compression,
+    pub counters: Arc<Counters>,
+}
+
+/// Buffer size for reading inputs; large enough that most NDJSON lines sit
+/// inside one buffer.
+const BUF: usize = 256 * 1024;
+
+/// Opens a path (or stdin) and undoes its compression.
+pub(crate) fn open_spec(spec: &InputSpec) -> io::Result<Opened> {
+    match spec {
+        InputSpec::Path(p) => open_read(Box::new(File::open(p)?)),
+        InputSpec::Stdin => open_read(Box::new(io::stdin())),
+    }
+}
+
+/// Detects compression of any byte stream and wraps it for reading.
+pub(crate) fn open_read(inner: Box<dyn Read + Send>) -> io::Result<Opened> {
+    let counters = Arc::new(Counters::default());
+    let mut raw = Counting {
+        inner,
+        counters: Arc::clone(&counters),
+        raw: true,
+    };
+    let mut magic = [0u8; 4];
+    let mut got = 0;
+    // A pipe may hand over fewer than four bytes per read.
+    while got < magic.len() {
+        match raw.read(&mut magic[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    let head = magic[..got].to_vec();
+    let compression = Compression::detect(&head);
+    let stream = Cursor::new(head).chain(raw);
+    let decoded: Box<dyn Read + Send> = match compression {
+        Compression::None => Box::new(stream),
+        // Multi-member so `cat a.gz b.gz` reads as one stream, like gunzip.
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(stream)),
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(stream)?),
+    };
+    let counted = Counting {
+        inner: decoded,
+        counters: Arc::clone(&counters),
+        raw: false,
+    };
+    Ok(Opened {
+        reader: Box::new(BufReader::with_capacity(BUF, counted)),
+        compression,
+        counters,
+    })
+}

@@ -1,0 +1,185 @@
+//! What went wrong while reading, and the running count of everything read
+//! or skipped.
+//!
+//! Nothing is dropped silently: every skipped document or unreadable input
+//! is one [`ReadIssue`], counted by [`SkipReason`] in [`ReadStats`]. Only the
+//! first few issues are kept verbatim (for display); the counts are exact.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// Why a document, a line or a whole input was skipped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SkipReason {
+    /// The text is not JSON at all (a syslog line, auditd record, YAML...).
+    NotJson,
+    /// It starts like JSON but is malformed.
+    InvalidJson,
+    /// Valid JSON, but not an object (a number, a string, ...).
+    NotAnObject,
+    /// The bytes are not valid UTF-8.
+    InvalidUtf8,
+    /// A document that started but never ended before the end of the input.
+    Truncated,
+    /// A search hit without `_source` (e.g. `"_source": false` searches).
+    NoSource,
+    /// A record that describes an index rather than holding a document
+    /// (an esArchiver `"type":"index"` entry).
+    NotAnEvent,
+    /// The input could not be opened or read.
+    Unreadable,
+    /// The gzip or zstd stream is corrupt or cut short.
+    Decompression,
+}
+
+impl SkipReason {
+    /// A short stable name, for summaries (`invalid-json: 3`).
+    pub fn name(self) -> &'static str {
+        match self {
+            SkipReason::NotJson => "not-json",
+            SkipReason::InvalidJson => "invalid-json",
+            SkipReason::NotAnObject => "not-an-object",
+            SkipReason::InvalidUtf8 => "invalid-utf8",
+            SkipReason::Truncated => "truncated",
+            SkipReason::NoSource => "no-source",
+            SkipReason::NotAnEvent => "not-an-event",
+            SkipReason::Unreadable => "unreadable",
+            SkipReason::Decompression => "decompression",
+        }
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One thing that was skipped, and where.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.render())]
+pub struct ReadIssue {
+    /// The input as given (`-` for stdin).
+    pub file: Arc<str>,
+    /// 1-based line; 0 when the issue concerns the whole input.
+    pub line: u64,
+    /// 1-based byte column within the line; 0 when unknown.
+    pub column: u64,
+    pub reason: SkipReason,
+    pub message: String,
+}
+
+impl ReadIssue {
+    pub fn new(
+        file: &Arc<str>,
+        line: u64,
+        column: u64,
+        reason: SkipReason,
+        message: impl Into<String>,
+    ) -> ReadIssue {
+        ReadIssue {
+            file: Arc::clone(file),
+            line,
+            column,
+            reason,
+            message: message.into(),
+        }
+    }
+
+    fn render(&self) -> String {
+        match (self.line, self.column) {
+            (0, _) => format!("{}: {}: {}", self.file, self.reason, self.message),
+            (l, 0) => format!("{}:{l}: {}: {}", self.file, self.reason, self.message),
+            (l, c) => format!("{}:{l}:{c}: {}: {}", self.file, self.reason, self.message),
+        }
+    }
+}
+
+/// Counts of everything read and skipped, across all inputs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadStats {
+    /// Inputs opened (or attempted).
+    pub files: u64,
+    /// Bytes read from the inputs as stored (compressed size for .gz/.zst).
+    pub bytes: u64,
+    /// Bytes after decompression (equal to `bytes` for plain inputs).
+    pub decoded_bytes: u64,
+    /// Events produced.
+    pub events: u64,
+    /// Issues by reason; the sum is [`ReadStats::issue_count`].
+    pub skipped: BTreeMap<SkipReason, u64>,
+    /// The first [`ReadStats::max_issues`] issues, in input order.
+    pub issues: Vec<ReadIssue>,
+    /// How many issues are kept verbatim.
+    pub max_issues: usize,
+}
+
+impl Default for ReadStats {
+    fn default() -> Self {
+        ReadStats::new(DEFAULT_MAX_ISSUES)
+    }
+}
+
+/// Issues kept for display unless configured otherwise.
+pub const DEFAULT_MAX_ISSUES: usize = 20;
+
+impl ReadStats {
+    pub fn new(max_issues: usize) -> ReadStats {
+        ReadStats {
+            files: 0,
+            bytes: 0,
+            decoded_bytes: 0,
+            events: 0,
+            skipped: BTreeMap::new(),
+            issues: Vec::new(),
+            max_issues,
+        }
+    }
+
+    /// Counts an issue, keeping it verbatim while there is room.
+    pub fn record(&mut self, issue: &ReadIssue) {
+        *self.skipped.entry(issue.reason).or_insert(0) += 1;
+        if self.issues.len() < self.max_issues {
+            self.issues.push(issue.clone());
+        }
+    }
+
+    /// Total number of issues, kept or not.
+    pub fn issue_count(&self) -> u64 {
+        self.skipped.values().sum()
+    }
+
+    /// Issues of one reason.
+    pub fn skipped_for(&self, reason: SkipReason) -> u64 {
+        self.skipped.get(&reason).copied().unwrap_or(0)
+    }
+
+    /// Issues counted but not kept verbatim.
+    pub fn issues_not_shown(&self) -> u64 {
+        self.issue_count().saturating_sub(self.issues.len() as u64)
+    }
+}
+
+impl fmt::Display for ReadStats {
+    /// One-line summary: `3 files, 1234 bytes, 10 events, 2 skipped (invalid-json: 2)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} files, {} bytes, {} events, {} skipped",
+            self.files,
+            self.bytes,
+            self.events,
+            self.issue_count()
+        )?;
+        if !self.skipped.is_empty() {
+            let parts: Vec<String> = self
+                .skipped
+                .iter()
+                .map(|(r, n)| format!("{r}: {n}"))
+                .collect();
+            write!(f, " ({})", parts.join(", "))?;
+        }
+        Ok(())
+    }
+}
