@@ -9,6 +9,7 @@
 
 pub mod error;
 pub mod fields;
+mod jsonspan;
 mod kibana;
 mod load;
 mod markdown;

@@ -28,3 +28,45 @@ pub fn line_col(text: &str, pos: usize) -> (usize, usize) {
     let start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
     (line, text[start..pos].chars().count() + 1)
 }
+
+/// Names of the typed `Rule` fields (plus extra/metadata) where `a` and `b`
+/// differ, in declaration order. `origin` is never compared.
+pub fn differing_fields(a: &talon_rules::Rule, b: &talon_rules::Rule) -> Vec<&'static str> {
+    let mut d = Vec::new();
+    macro_rules! cmp {
+        ($($f:ident),*) => { $( if a.$f != b.$f { d.push(stringify!($f)); } )* };
+    }
+    cmp!(
+        rule_id,
+        name,
+        description,
+        rule_type,
+        language,
+        query,
+        index,
+        severity,
+        risk_score,
+        interval,
+        from,
+        to,
+        max_signals,
+        timestamp_override,
+        event_category_override,
+        timestamp_field,
+        tiebreaker_field,
+        tags,
+        threat,
+        note,
+        setup,
+        references,
+        false_positives,
+        author,
+        license,
+        building_block_type,
+        version,
+        enabled,
+        extra,
+        metadata
+    );
+    d
+}

@@ -1,0 +1,215 @@
+//! A Kibana rule export built from the seed TOML rule loads back to the same
+//! rule; exception and summary lines are recognised; bad lines are errors.
+
+mod common;
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+use talon_rules::{load_paths, load_str, LoadErrorKind, Rule, RuleFormat};
+
+fn seed() -> Option<Rule> {
+    let dir = common::detection_rules()?;
+    let report = load_paths(&[dir.join("seed-rule.toml")]);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    report.rules.into_iter().next()
+}
+
+/// The detection-engine API body of `r`: the typed fields present, plus
+/// extra (Kibana has no `[metadata]`).
+fn api_shape(r: &Rule) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    let mut put = |k: &str, v: Value| {
+        if !v.is_null() {
+            m.insert(k.to_string(), v);
+        }
+    };
+    put("rule_id", json!(r.rule_id));
+    put("name", json!(r.name));
+    put("description", json!(r.description));
+    put("type", json!(r.rule_type));
+    put("language", json!(r.language));
+    put("query", json!(r.query));
+    put("index", json!(r.index));
+    put("severity", json!(r.severity));
+    put("risk_score", json!(r.risk_score));
+    put("interval", json!(r.interval));
+    put("from", json!(r.from));
+    put("to", json!(r.to));
+    put("max_signals", json!(r.max_signals));
+    put("timestamp_override", json!(r.timestamp_override));
+    put("tags", json!(r.tags));
+    put("threat", serde_json::to_value(&r.threat).unwrap());
+    put("note", json!(r.note));
+    put("setup", json!(r.setup));
+    put("references", json!(r.references));
+    put("false_positives", json!(r.false_positives));
+    put("author", json!(r.author));
+    put("license", json!(r.license));
+    put("building_block_type", json!(r.building_block_type));
+    put("version", json!(r.version));
+    put("enabled", json!(r.enabled));
+    for (k, v) in &r.extra {
+        m.insert(k.clone(), v.clone());
+    }
+    m
+}
+
+#[test]
+fn minimal_export_round_trips() {
+    let Some(rule) = seed() else { return };
+    let line = serde_json::to_string(&api_shape(&rule)).unwrap();
+    let (rules, errors) = load_str(
+        &format!("{line}\n"),
+        Path::new("export.ndjson"),
+        RuleFormat::KibanaNdjson,
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(rules.len(), 1);
+    // Only [metadata] is lost: the API body has no place for it.
+    assert_eq!(common::differing_fields(&rule, &rules[0]), ["metadata"]);
+    assert!(rules[0].metadata.is_empty());
+    // The query maps into the JSON line, through the `\"` and `\n` escapes.
+    let back = &rules[0];
+    let q = back.query.as_deref().unwrap();
+    let at = q.find("?process.parent.executable").unwrap();
+    let f = back.origin.file_offset(at);
+    assert_eq!(&back.origin.text[f..f + 26], "?process.parent.executable");
+    let quote = q.find('"').unwrap();
+    assert_eq!(
+        &back.origin.text[back.origin.file_offset(quote)..][..2],
+        "\\\""
+    );
+}
+
+/// What Kibana actually writes: defaults filled in, server fields added, an
+/// exception list with an item, and the summary line.
+#[test]
+fn full_export_file_with_exceptions_and_summary() {
+    let Some(rule) = seed() else { return };
+    let mut body = api_shape(&rule);
+    for (k, v) in [
+        ("id", json!("8f2c1a40-0000-4000-8000-000000000001")),
+        ("created_at", json!("2026-03-24T10:00:00.000Z")),
+        ("updated_at", json!("2026-03-24T10:00:00.000Z")),
+        ("created_by", json!("elastic")),
+        ("updated_by", json!("elastic")),
+        ("immutable", json!(true)),
+        (
+            "rule_source",
+            json!({"type": "external", "is_customized": false}),
+        ),
+        ("revision", json!(0)),
+        ("interval", json!("5m")),
+        ("to", json!("now")),
+        ("max_signals", json!(100)),
+        ("version", json!(108)),
+        ("enabled", json!(false)),
+        ("setup", json!("")),
+        (
+            "related_integrations",
+            json!([{"package": "endpoint", "version": "^9.0.0"}]),
+        ),
+        ("required_fields", json!([])),
+        ("actions", json!([])),
+        (
+            "exceptions_list",
+            json!([{"id": "e1", "list_id": "seed-exceptions", "namespace_type": "single", "type": "detection"}]),
+        ),
+    ] {
+        body.insert(k.to_string(), v);
+    }
+    let list = json!({"id": "e1", "list_id": "seed-exceptions", "name": "Seed exceptions", "namespace_type": "single",
+        "type": "detection", "description": "d", "tags": [], "os_types": [], "immutable": false, "version": 1});
+    let item = json!({"item_id": "i1", "list_id": "seed-exceptions", "namespace_type": "single", "type": "simple",
+        "name": "sshd", "entries": [{"field": "process.parent.executable", "operator": "included", "type": "match", "value": "/usr/sbin/sshd"}]});
+    let summary = json!({"exported_count": 3, "exported_rules_count": 1, "missing_rules": [], "missing_rules_count": 0,
+        "exported_exception_list_count": 1, "exported_exception_list_item_count": 1,
+        "missing_exception_list_item_count": 0, "missing_exception_list_items": [], "missing_exception_lists": [],
+        "missing_exception_lists_count": 0, "exported_action_connector_count": 0});
+    let text = [Value::Object(body), list, item, summary]
+        .iter()
+        .map(|v| v.to_string() + "\n")
+        .collect::<String>();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules_export.ndjson");
+    std::fs::write(&path, &text).unwrap();
+
+    let report = load_paths(&[dir.path().to_path_buf()]);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    assert_eq!(report.rules.len(), 1);
+    assert_eq!(report.skipped.export_summaries, 1);
+    assert_eq!(report.skipped.exception_objects, 2);
+    assert_eq!(report.exceptions.len(), 2);
+    assert_eq!(report.exceptions[0]["list_id"], "seed-exceptions");
+    assert_eq!(
+        report.exceptions[1]["entries"][0]["value"],
+        "/usr/sbin/sshd"
+    );
+    let back = &report.rules[0];
+    assert_eq!(
+        common::differing_fields(&rule, back),
+        [
+            "interval",
+            "to",
+            "max_signals",
+            "setup",
+            "version",
+            "enabled",
+            "extra",
+            "metadata"
+        ]
+    );
+    // ... and they differ only by Kibana's explicit defaults.
+    assert_eq!(back.interval_or_default(), rule.interval_or_default());
+    assert_eq!(back.max_signals_or_default(), rule.max_signals_or_default());
+    assert_eq!(back.to.as_deref(), Some("now"));
+    assert_eq!(back.setup.as_deref(), Some(""));
+    assert_eq!((back.version, back.enabled), (Some(108), Some(false)));
+    assert_eq!(back.extra["id"], "8f2c1a40-0000-4000-8000-000000000001");
+    assert_eq!(
+        back.extra["exceptions_list"][0]["list_id"],
+        "seed-exceptions"
+    );
+    assert_eq!(back.extra.len(), 12);
+}
+
+#[test]
+fn bad_lines_are_errors_but_do_not_stop_the_file() {
+    let good = r#"{"rule_id":"a","name":"A","type":"eql","language":"eql","risk_score":21,"severity":"low","query":"any where true"}"#;
+    let text = format!(
+        "{good}\n{{\"rule_id\": \"b\",, }}\n\n[1]\n{}\n",
+        good.replace("\"a\"", "\"c\"")
+    );
+    let (rules, errors) = load_str(&text, Path::new("x.ndjson"), RuleFormat::KibanaNdjson);
+    assert_eq!(
+        rules.iter().map(|r| r.rule_id.as_str()).collect::<Vec<_>>(),
+        ["a", "c"]
+    );
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(
+        (errors[0].kind, errors[0].line, errors[0].column),
+        (LoadErrorKind::Syntax, 2, 17)
+    );
+    assert!(errors[0]
+        .to_string()
+        .starts_with("x.ndjson:2:17: error: invalid JSON"));
+    assert_eq!(
+        (errors[1].kind, errors[1].line, errors[1].column),
+        (LoadErrorKind::UnrecognizedObject, 4, 1)
+    );
+}
+
+#[test]
+fn duplicate_rule_id_in_one_export() {
+    let good = r#"{"rule_id":"a","name":"A","type":"eql","language":"eql","risk_score":21,"severity":"low","query":"any where true"}"#;
+    let (rules, errors) = load_str(
+        &format!("{good}\n{good}\n"),
+        Path::new("d.ndjson"),
+        RuleFormat::KibanaNdjson,
+    );
+    assert_eq!(rules.len(), 1);
+    assert_eq!(errors[0].kind, LoadErrorKind::DuplicateRuleId);
+    assert_eq!((errors[0].line, errors[0].column), (2, 12));
+}
