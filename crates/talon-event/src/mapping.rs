@@ -5,9 +5,13 @@
 //! address, a `date` as an instant, a `long` held as a string as a number),
 //! and whether an optional `?field` exists at all.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::value::Value;
+
+mod parse;
+
+pub use parse::{MappingConflict, MappingError};
 
 /// The Elasticsearch field types that change how EQL compares values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -90,6 +94,13 @@ pub struct Mapping {
     aliases: FxHashMap<String, String>,
     /// True when this came from a real mapping file; false for "no mapping".
     explicit: bool,
+    /// `ignore_above` of keyword fields: longer strings are not indexed.
+    ignore_above: FxHashMap<String, u32>,
+    /// Date `format`s (e.g. `dd-MM-yyyy`), for fields that have one.
+    date_formats: FxHashMap<String, String>,
+    /// Fields defined in the `runtime` section (computed by a script, so
+    /// absent from `_source`).
+    runtime: FxHashSet<String>,
 }
 
 impl Mapping {
@@ -98,7 +109,7 @@ impl Mapping {
         fields: FxHashMap<String, FieldMapping>,
         aliases: FxHashMap<String, String>,
     ) -> Mapping {
-        Mapping { fields, aliases, explicit: true }
+        Mapping { fields, aliases, explicit: true, ..Mapping::default() }
     }
 
     /// True when this mapping came from a mapping file.
@@ -144,6 +155,23 @@ impl Mapping {
     /// All aliases as (alias, target).
     pub fn aliases(&self) -> impl Iterator<Item = (&str, &str)> {
         self.aliases.iter().map(|(a, t)| (a.as_str(), t.as_str()))
+    }
+
+    /// The `ignore_above` of a field (after alias resolution): strings longer
+    /// than this are kept in `_source` but not indexed, so term-level
+    /// matches never see them.
+    pub fn ignore_above(&self, path: &str) -> Option<u32> {
+        self.ignore_above.get(self.resolve(path)).copied()
+    }
+
+    /// The date `format` a field declares, if any.
+    pub fn date_format(&self, path: &str) -> Option<&str> {
+        self.date_formats.get(self.resolve(path)).map(String::as_str)
+    }
+
+    /// Whether the field is a runtime field (from the `runtime` section).
+    pub fn is_runtime(&self, path: &str) -> bool {
+        self.runtime.contains(self.resolve(path))
     }
 
     /// Every field with a `null_value`, as (path, value).

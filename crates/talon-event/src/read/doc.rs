@@ -198,7 +198,7 @@ impl DocReader<'_> {
                 }
             }
         }
-        if keys.get("_source").is_some() {
+        if keys.get("_source").is_some() || is_sourceless_hit(keys) {
             self.hit(text, pos, out);
             return true;
         }
@@ -332,12 +332,33 @@ pub(crate) fn array_may_be_json(line: &[u8]) -> bool {
     }
 }
 
+/// A search hit fetched without `_source`: `_index` and `_id` and nothing
+/// but hit metadata. Documents cannot hold `_index`/`_id` themselves (they
+/// are metadata fields), so this never swallows a real event.
+fn is_sourceless_hit(keys: &TopKeys<'_>) -> bool {
+    const HIT_KEYS: &[&str] = &[
+        "fields",
+        "sort",
+        "highlight",
+        "inner_hits",
+        "matched_queries",
+        "ignored_field_values",
+    ];
+    keys.get("_index").is_some()
+        && keys.get("_id").is_some()
+        && keys
+            .0
+            .iter()
+            .all(|(k, _)| k.starts_with('_') || HIT_KEYS.contains(&k.as_str()))
+}
+
 /// Cheap pre-check: only texts mentioning a marker key are probed.
 fn may_be_wrapped(text: &str) -> bool {
     let b = text.as_bytes();
     [
         &b"\"hits\""[..],
         b"\"_source\"",
+        b"\"_id\"",
         b"\"value\"",
         b"\"events\"",
         b"\"expected\"",

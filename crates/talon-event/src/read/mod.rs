@@ -43,6 +43,7 @@ use crate::flatten::{Flattener, Projection};
 use crate::mapping::Mapping;
 
 pub use doc::derive_index;
+pub(crate) use doc::json_message as json_error_message;
 pub use input::{expand_inputs, Compression, InputError, InputSpec};
 pub use issue::{ReadIssue, ReadStats, SkipReason, DEFAULT_MAX_ISSUES};
 

@@ -1,0 +1,350 @@
+//! Parsing Elasticsearch mapping JSON into a [`Mapping`], and merging the
+//! mappings of several indices.
+//!
+//! Accepted shapes: a bare mapping (`{"properties":…}`, `{"runtime":…}`),
+//! `{"mappings":{…}}`, the `GET _mapping` response
+//! (`{"<index>":{"mappings":{…}}, …}`, every index merged), legacy typed
+//! mappings (`{"_doc":{"properties":…}}`), and a flat field → type object
+//! (`{"process.name":"keyword", …}`, as detection-rules ships schemas).
+//!
+//! Quirks of the Elasticsearch EQL QA mapping files are tolerated the way
+//! its loader does: lines starting with `#` are comments (blanked, so line
+//! numbers in errors still match the file), and the
+//! `[runtime_random_keyword_type]` placeholder is read as `keyword`, both
+//! as a type and as a sub-field name.
+//!
+//! What is recorded per field: its type (text with a keyword-like sub-field
+//! → `Text { has_keyword: true }`, and the sub-field itself as a field),
+//! `null_value`, `ignore_above`, date `format`, aliases (`type: alias` with
+//! `path`), objects and nested objects, and `runtime` fields (which shadow
+//! a mapped field of the same name, as in Elasticsearch).
+
+use std::path::Path;
+
+use serde_json::{Map, Value as Json};
+
+use super::{FieldMapping, FieldType, Mapping};
+use crate::value::Value;
+
+/// The EQL QA loader's stand-in for "some keyword-family type".
+const PLACEHOLDER: &str = "[runtime_random_keyword_type]";
+
+/// Why a mapping could not be read. Every variant names the file (or
+/// `<mapping>` for text that did not come from a file).
+#[derive(Debug, thiserror::Error)]
+pub enum MappingError {
+    #[error("{file}: cannot read mapping: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}:{column}: invalid mapping JSON: {message}")]
+    Json {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{file}: {message}")]
+    Shape { file: String, message: String },
+}
+
+/// Two indices map the same path differently.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MappingConflict {
+    pub path: String,
+    /// The definition that was kept (the first one seen).
+    pub kept: String,
+    /// The definition that was ignored.
+    pub ignored: String,
+}
+
+impl Mapping {
+    /// Parses mapping JSON text (see the module docs for accepted shapes).
+    pub fn from_es_json(text: &str) -> Result<Mapping, MappingError> {
+        Mapping::from_es_json_named(text, "<mapping>")
+    }
+
+    /// Parses mapping JSON text; errors name `file`.
+    pub fn from_es_json_named(text: &str, file: &str) -> Result<Mapping, MappingError> {
+        let cleaned = blank_comment_lines(text);
+        let json: Json = serde_json::from_str(&cleaned).map_err(|e| MappingError::Json {
+            file: file.to_string(),
+            line: e.line(),
+            column: e.column(),
+            message: crate::read::json_error_message(&e),
+        })?;
+        let shape = |message: String| MappingError::Shape {
+            file: file.to_string(),
+            message,
+        };
+        let mut builder = Builder::default();
+        let Json::Object(root) = &json else {
+            return Err(shape("a mapping must be a JSON object".to_string()));
+        };
+        if is_flat_types(root) {
+            for (path, ty) in root {
+                if let Json::String(ty) = ty {
+                    builder.field(path, ty_of(ty), None);
+                }
+            }
+        } else {
+            let roots = mapping_roots(root, 0);
+            if roots.is_empty() {
+                return Err(shape("no `properties` or `mappings` found".to_string()));
+            }
+            for r in roots {
+                builder.root(r).map_err(shape)?;
+            }
+        }
+        Ok(builder.finish())
+    }
+
+    /// Reads and parses a mapping file.
+    pub fn from_es_file(path: &Path) -> Result<Mapping, MappingError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| MappingError::Io {
+            file: file.clone(),
+            source,
+        })?;
+        Mapping::from_es_json_named(&text, &file)
+    }
+
+    /// Adds another index's mapping, as when a search spans several indices.
+    /// A path mapped differently in both keeps this mapping's definition;
+    /// each such clash is returned.
+    pub fn merge(&mut self, other: &Mapping) -> Vec<MappingConflict> {
+        let mut conflicts = Vec::new();
+        for (path, m) in &other.fields {
+            match self.fields.get(path) {
+                None => {
+                    self.fields.insert(path.clone(), m.clone());
+                }
+                Some(mine) if mine != m => conflicts.push(MappingConflict {
+                    path: path.clone(),
+                    kept: format!("{:?}", mine.ty),
+                    ignored: format!("{:?}", m.ty),
+                }),
+                Some(_) => {}
+            }
+        }
+        for (alias, target) in &other.aliases {
+            match self.aliases.get(alias) {
+                None => {
+                    self.aliases.insert(alias.clone(), target.clone());
+                }
+                Some(mine) if mine != target => conflicts.push(MappingConflict {
+                    path: alias.clone(),
+                    kept: format!("alias of {mine}"),
+                    ignored: format!("alias of {target}"),
+                }),
+                Some(_) => {}
+            }
+        }
+        for (k, v) in &other.ignore_above {
+            self.ignore_above.entry(k.clone()).or_insert(*v);
+        }
+        for (k, v) in &other.date_formats {
+            self.date_formats
+                .entry(k.clone())
+                .or_insert_with(|| v.clone());
+        }
+        self.runtime.extend(other.runtime.iter().cloned());
+        self.explicit |= other.explicit;
+        conflicts
+    }
+
+    /// Merges several mappings (first definition wins on a clash).
+    pub fn merged<I: IntoIterator<Item = Mapping>>(mappings: I) -> (Mapping, Vec<MappingConflict>) {
+        let mut out = Mapping::default();
+        let mut conflicts = Vec::new();
+        for m in mappings {
+            conflicts.extend(out.merge(&m));
+        }
+        (out, conflicts)
+    }
+}
+
+/// Replaces every line whose first non-blank character is `#` by an empty
+/// line, keeping line numbers.
+fn blank_comment_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if !line.trim_start().starts_with('#') {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+fn fix_name(name: &str) -> &str {
+    if name == PLACEHOLDER {
+        "keyword"
+    } else {
+        name
+    }
+}
+
+fn ty_of(name: &str) -> FieldType {
+    FieldType::from_es_name(fix_name(name))
+}
+
+/// Keys that only appear at the root of a mapping definition.
+const ROOT_KEYS: &[&str] = &[
+    "properties",
+    "runtime",
+    "dynamic",
+    "dynamic_templates",
+    "_source",
+    "_meta",
+    "_routing",
+    "date_detection",
+    "numeric_detection",
+];
+
+/// Finds the mapping definitions inside the accepted wrappers.
+fn mapping_roots(obj: &Map<String, Json>, depth: u32) -> Vec<&Map<String, Json>> {
+    if obj.is_empty() || obj.keys().any(|k| ROOT_KEYS.contains(&k.as_str())) {
+        return vec![obj];
+    }
+    if let Some(Json::Object(inner)) = obj.get("mappings") {
+        return mapping_roots(inner, depth + 1);
+    }
+    // `GET _mapping` ({"<index>": {...}}) or a legacy type name ({"_doc": {...}}).
+    if depth < 3 && obj.values().all(Json::is_object) {
+        return obj
+            .values()
+            .filter_map(Json::as_object)
+            .flat_map(|o| mapping_roots(o, depth + 1))
+            .collect();
+    }
+    Vec::new()
+}
+
+fn is_flat_types(obj: &Map<String, Json>) -> bool {
+    !obj.is_empty()
+        && !obj.keys().any(|k| ROOT_KEYS.contains(&k.as_str()))
+        && obj.values().all(Json::is_string)
+}
+
+#[derive(Default)]
+struct Builder {
+    m: Mapping,
+}
+
+impl Builder {
+    fn finish(mut self) -> Mapping {
+        self.m.explicit = true;
+        self.m
+    }
+
+    fn field(&mut self, path: &str, ty: FieldType, null_value: Option<Value>) {
+        self.m
+            .fields
+            .insert(path.to_string(), FieldMapping { ty, null_value });
+    }
+
+    fn root(&mut self, root: &Map<String, Json>) -> Result<(), String> {
+        if let Some(props) = root.get("properties") {
+            let props = props.as_object().ok_or("`properties` must be an object")?;
+            self.properties(props, "")?;
+        }
+        if let Some(runtime) = root.get("runtime") {
+            let runtime = runtime.as_object().ok_or("`runtime` must be an object")?;
+            for (name, def) in runtime {
+                let ty = def.get("type").and_then(Json::as_str).unwrap_or("keyword");
+                self.field(name, ty_of(ty), None);
+                self.m.runtime.insert(name.clone());
+            }
+        }
+        Ok(())
+    }
+
+    fn properties(&mut self, props: &Map<String, Json>, prefix: &str) -> Result<(), String> {
+        for (name, def) in props {
+            let path = join(prefix, fix_name(name));
+            let def = def
+                .as_object()
+                .ok_or_else(|| format!("mapping of `{path}` must be an object"))?;
+            self.definition(&path, def)?;
+        }
+        Ok(())
+    }
+
+    fn definition(&mut self, path: &str, def: &Map<String, Json>) -> Result<(), String> {
+        let ty_name = def.get("type").and_then(Json::as_str).map(fix_name);
+        if ty_name == Some("alias") {
+            let target = def
+                .get("path")
+                .and_then(Json::as_str)
+                .ok_or_else(|| format!("alias `{path}` has no `path`"))?;
+            self.m.aliases.insert(path.to_string(), target.to_string());
+            return Ok(());
+        }
+        // No type means an object (whether or not it lists properties).
+        let mut ty = ty_name
+            .map(FieldType::from_es_name)
+            .unwrap_or(FieldType::Object);
+        if let Some(Json::Object(subs)) = def.get("fields") {
+            for (sub, sub_def) in subs {
+                let sub_path = join(path, fix_name(sub));
+                let sub_def = sub_def
+                    .as_object()
+                    .ok_or_else(|| format!("mapping of `{sub_path}` must be an object"))?;
+                let sub_ty = sub_def
+                    .get("type")
+                    .and_then(Json::as_str)
+                    .map(ty_of)
+                    .unwrap_or(FieldType::Object);
+                if matches!(ty, FieldType::Text { .. })
+                    && matches!(sub_ty, FieldType::Keyword | FieldType::Wildcard)
+                {
+                    ty = FieldType::Text { has_keyword: true };
+                }
+                self.definition(&sub_path, sub_def)?;
+            }
+        }
+        let null_value = def.get("null_value").and_then(json_scalar);
+        self.field(path, ty, null_value);
+        if let Some(n) = def.get("ignore_above").and_then(Json::as_u64) {
+            self.m
+                .ignore_above
+                .insert(path.to_string(), n.min(u64::from(u32::MAX)) as u32);
+        }
+        if let Some(f) = def.get("format").and_then(Json::as_str) {
+            self.m.date_formats.insert(path.to_string(), f.to_string());
+        }
+        if let Some(props) = def.get("properties") {
+            let props = props
+                .as_object()
+                .ok_or_else(|| format!("`properties` of `{path}` must be an object"))?;
+            self.properties(props, path)?;
+        }
+        Ok(())
+    }
+}
+
+fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+/// A `null_value` as an event value (strings, numbers, booleans).
+fn json_scalar(v: &Json) -> Option<Value> {
+    match v {
+        Json::String(s) => Some(Value::str(s)),
+        Json::Bool(b) => Some(Value::Bool(*b)),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Some(Value::Int(i)),
+            None => n.as_f64().map(Value::Float),
+        },
+        _ => None,
+    }
+}

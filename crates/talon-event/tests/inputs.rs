@@ -1,0 +1,199 @@
+//! Inputs and metadata: argument expansion, folders, failures isolated to
+//! one input, sequence numbers across inputs, index derivation precedence.
+
+mod common;
+
+use std::fs;
+use std::path::PathBuf;
+
+use common::{gzip, read_text};
+use talon_event::read::{
+    expand_inputs, EventReader, InputError, InputSpec, ReadOptions, SkipReason,
+};
+
+fn write(dir: &std::path::Path, rel: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(rel);
+    if let Some(parent) = p.parent() {
+        fs::create_dir_all(parent).unwrap();
+    }
+    fs::write(&p, bytes).unwrap();
+    p
+}
+
+#[test]
+fn folders_are_walked_sorted_and_hidden_entries_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "b.ndjson", b"{\"n\":\"b\"}\n");
+    write(d, "a/z.json", b"[{\"n\":\"az\"}]");
+    write(d, "a/y.json.gz", &gzip(b"{\"n\":\"ay\"}\n"));
+    write(d, ".hidden.ndjson", b"{\"n\":\"hidden\"}\n");
+    write(d, ".git/x.ndjson", b"{\"n\":\"hidden2\"}\n");
+    let specs = expand_inputs(&[d.to_str().unwrap()]).unwrap();
+    let rel: Vec<String> = specs
+        .iter()
+        .map(|s| match s {
+            InputSpec::Path(p) => p.strip_prefix(d).unwrap().display().to_string(),
+            InputSpec::Stdin => "-".to_string(),
+        })
+        .collect();
+    assert_eq!(rel, ["a/y.json.gz", "a/z.json", "b.ndjson"]);
+
+    let (events, stats) = EventReader::new(specs, ReadOptions::default()).read_all();
+    let names: Vec<&str> = events.iter().filter_map(|e| e.first_str("n")).collect();
+    assert_eq!(names, ["ay", "az", "b"]);
+    assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [0, 1, 2]);
+    assert!(events[0].origin.file.ends_with("a/y.json.gz"));
+    assert_eq!((stats.files, stats.events, stats.issue_count()), (3, 3, 0));
+}
+
+#[test]
+fn arguments_keep_their_order_and_dash_is_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let f1 = write(dir.path(), "one.json", b"{}");
+    let f2 = write(dir.path(), "two.json", b"{}");
+    let args = [f2.to_str().unwrap(), "-", f1.to_str().unwrap()];
+    let specs = expand_inputs(&args).unwrap();
+    assert_eq!(
+        specs,
+        [InputSpec::Path(f2), InputSpec::Stdin, InputSpec::Path(f1)]
+    );
+    assert_eq!(InputSpec::Stdin.display_name(), "-");
+}
+
+#[test]
+fn a_missing_path_is_an_error_that_names_it() {
+    let err = expand_inputs(&["/definitely/not/here.ndjson"]).unwrap_err();
+    assert!(matches!(&err, InputError::NotFound { path } if path == "/definitely/not/here.ndjson"));
+    assert_eq!(
+        err.to_string(),
+        "input not found: /definitely/not/here.ndjson"
+    );
+}
+
+#[test]
+fn a_failing_input_is_one_issue_and_the_others_still_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let good1 = write(dir.path(), "1.ndjson", b"{\"n\":\"a\"}\n");
+    let mut cut = gzip("{\"n\":\"x\"}\n".repeat(500).as_bytes());
+    cut.truncate(cut.len() / 2);
+    let broken = write(dir.path(), "2.gz", &cut);
+    let good2 = write(dir.path(), "3.ndjson", b"{\"n\":\"b\"}\n");
+    let missing = dir.path().join("gone.ndjson");
+    let folder = dir.path().join("sub");
+    fs::create_dir(&folder).unwrap();
+    let specs = vec![
+        InputSpec::Path(good1),
+        InputSpec::Path(broken),
+        InputSpec::Path(missing),
+        // A folder opened as a file: reading it fails.
+        InputSpec::Path(folder),
+        InputSpec::Path(good2),
+    ];
+    let mut reader = EventReader::new(specs, ReadOptions::default());
+    let mut names = Vec::new();
+    let mut reasons = Vec::new();
+    for item in reader.by_ref() {
+        match item {
+            Ok(e) => names.push(e.first_str("n").unwrap_or("?").to_string()),
+            Err(i) => reasons.push((
+                i.file.rsplit('/').next().unwrap_or("").to_string(),
+                i.reason,
+            )),
+        }
+    }
+    assert_eq!(names.first().map(String::as_str), Some("a"));
+    assert_eq!(names.last().map(String::as_str), Some("b"));
+    assert_eq!(
+        reasons,
+        [
+            ("2.gz".to_string(), SkipReason::Decompression),
+            ("gone.ndjson".to_string(), SkipReason::Unreadable),
+            ("sub".to_string(), SkipReason::Unreadable),
+        ]
+    );
+    let stats = reader.stats();
+    assert_eq!(stats.files, 5);
+    assert_eq!(stats.skipped_for(SkipReason::Unreadable), 2);
+    assert_eq!(stats.skipped_for(SkipReason::Decompression), 1);
+}
+
+#[test]
+fn seq_runs_across_readers_in_input_order() {
+    let mut reader = EventReader::from_reader(
+        "first",
+        &b"{\"n\":1}\n{\"n\":2}\n"[..],
+        ReadOptions::default(),
+    );
+    reader.push_reader("second", &b"[{\"n\":3}]"[..]);
+    let (events, stats) = reader.read_all();
+    let got: Vec<(String, u64, u64)> = events
+        .iter()
+        .map(|e| (e.origin.file.to_string(), e.origin.line, e.seq))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("first".into(), 1, 0),
+            ("first".into(), 2, 1),
+            ("second".into(), 1, 2)
+        ]
+    );
+    assert_eq!(stats.files, 2);
+}
+
+const DS: &str =
+    r#""data_stream":{"type":"logs","dataset":"endpoint.events.process","namespace":"default"}"#;
+
+#[test]
+fn index_precedence_forced_then_hit_then_data_stream() {
+    let text = format!(
+        "{{{DS}}}\n{{\"_index\":\"from-hit\",\"_id\":\"1\",\"_source\":{{{DS}}}}}\n{{\"data_stream\":{{\"type\":\"logs\",\"dataset\":\"x\"}}}}\n{{\"data_stream.type\":\"metrics\",\"data_stream\":{{\"dataset\":\"d\"}},\"data_stream.namespace\":\"ns\"}}\n"
+    );
+    let (events, _) = read_text("ds.ndjson", &text, ReadOptions::default());
+    let idx: Vec<Option<&str>> = events.iter().map(|e| e.index.as_deref()).collect();
+    assert_eq!(
+        idx,
+        [
+            Some("logs-endpoint.events.process-default"),
+            Some("from-hit"),
+            None,
+            Some("metrics-d-ns"),
+        ]
+    );
+    let (forced, _) = read_text(
+        "ds.ndjson",
+        &text,
+        ReadOptions::default().with_index("forced"),
+    );
+    assert!(forced.iter().all(|e| e.index.as_deref() == Some("forced")));
+    // Forcing the index keeps the hit's id.
+    assert_eq!(forced[1].id.as_deref(), Some("1"));
+}
+
+#[test]
+fn mapping_null_values_apply_while_reading() {
+    let mapping = talon_event::mapping::Mapping::from_es_json(
+        r#"{"properties":{"f":{"type":"keyword","null_value":"NULL"}}}"#,
+    )
+    .unwrap();
+    let (events, _) = read_text(
+        "n.ndjson",
+        "{\"f\":null}\n{\"g\":1}\n",
+        ReadOptions::default().with_mapping(&mapping),
+    );
+    assert_eq!(events[0].first_str("f"), Some("NULL"));
+    assert_eq!(events[1].first_str("f"), None);
+}
+
+#[test]
+fn projection_applies_while_reading() {
+    let (events, _) = read_text(
+        "p.ndjson",
+        "{\"process\":{\"name\":\"a\",\"pid\":1},\"host\":\"h\"}\n",
+        ReadOptions::default()
+            .with_projection(talon_event::flatten::Projection::only(["process.name"])),
+    );
+    assert_eq!(events[0].len(), 1);
+    assert_eq!(events[0].first_str("process.name"), Some("a"));
+}

@@ -1,0 +1,397 @@
+//! Reader formats, detected by content: NDJSON, arrays, pretty and
+//! concatenated objects, search responses, hits, esArchiver, comments, and
+//! the same through gzip and zstd.
+
+mod common;
+
+use common::{gzip, read_bytes_all, read_text, zstd};
+use talon_event::read::{ReadOptions, SkipReason};
+use talon_event::{Event, Fields, Value};
+
+fn names(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| e.first_str("n").unwrap_or("?").to_string())
+        .collect()
+}
+
+fn lines(events: &[Event]) -> Vec<u64> {
+    events.iter().map(|e| e.origin.line).collect()
+}
+
+const NDJSON: &str = "{\"n\":\"a\",\"x\":{\"y\":1}}\n{\"n\":\"b\"}\r\n\n{\"n\":\"c\"}";
+
+const ARRAY: &str = "[\n  {\"n\": \"a\"},\n  {\n    \"n\": \"b\"\n  }, {\"n\": \"c\"}\n]\n";
+
+const SEARCH: &str = r#"{
+  "took": 3, "timed_out": false,
+  "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+  "hits": {
+    "total": {"value": 2, "relation": "eq"},
+    "max_score": 1.0,
+    "hits": [
+      {"_index": "logs-endpoint.events.process-default", "_id": "id1", "_score": 1.0,
+       "_source": {"n": "a", "process": {"name": "bash"}}},
+      {"_index": ".ds-logs-x-default-2024.01.01-000001", "_id": "id2", "_score": 1.0,
+       "_source": {"n": "b"}}
+    ]
+  }
+}
+"#;
+
+#[test]
+fn ndjson_reads_line_by_line() {
+    let (events, stats) = read_text("in.ndjson", NDJSON, ReadOptions::default());
+    assert_eq!(names(&events), ["a", "b", "c"]);
+    assert_eq!(lines(&events), [1, 2, 4]);
+    assert_eq!(events[0].values("x.y"), &[Value::Int(1)]);
+    assert_eq!(events[1].source(), "{\"n\":\"b\"}");
+    assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [0, 1, 2]);
+    assert_eq!(&*events[2].origin.file, "in.ndjson");
+    assert_eq!((stats.files, stats.events, stats.issue_count()), (1, 3, 0));
+    assert_eq!(stats.bytes, NDJSON.len() as u64);
+    assert_eq!(stats.decoded_bytes, NDJSON.len() as u64);
+}
+
+#[test]
+fn bad_ndjson_lines_are_issues_and_reading_resumes() {
+    let text = "{\"n\":\"a\"}\n{\"n\":\n{\"n\":\"b\"}\n[1,2]\nplain text\n{\"n\":\"c\"} trailing\n42\n{\"n\":\"d\"}\n";
+    let (events, issues, stats) = read_bytes_all("bad.ndjson", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["a", "b", "d"]);
+    assert_eq!(lines(&events), [1, 3, 8]);
+    let got: Vec<(u64, u64, SkipReason)> = issues
+        .iter()
+        .map(|i| (i.line, i.column, i.reason))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (2, 5, SkipReason::InvalidJson),
+            (4, 2, SkipReason::NotAnObject),
+            (4, 4, SkipReason::NotAnObject),
+            (5, 1, SkipReason::NotJson),
+            (6, 11, SkipReason::InvalidJson),
+            (7, 1, SkipReason::NotAnObject),
+        ]
+    );
+    assert_eq!(issues[3].message, "not JSON: plain text");
+    assert_eq!(
+        issues[3].to_string(),
+        "bad.ndjson:5:1: not-json: not JSON: plain text"
+    );
+    assert_eq!(stats.events, 3);
+    assert_eq!(stats.issue_count(), 6);
+    assert_eq!(stats.skipped_for(SkipReason::InvalidJson), 2);
+    assert_eq!(stats.skipped_for(SkipReason::NotAnObject), 3);
+    assert_eq!(stats.skipped_for(SkipReason::NotJson), 1);
+}
+
+#[test]
+fn invalid_utf8_line_is_an_issue() {
+    let mut bytes = b"{\"n\":\"a\"}\n{\"n\":\"".to_vec();
+    bytes.extend_from_slice(&[0xff, 0xfe]);
+    bytes.extend_from_slice(b"\"}\n{\"n\":\"b\"}\n");
+    let (events, issues, _) = read_bytes_all("u.ndjson", bytes);
+    assert_eq!(names(&events), ["a", "b"]);
+    assert_eq!(issues.len(), 1);
+    assert_eq!(
+        (issues[0].line, issues[0].column, issues[0].reason),
+        (2, 7, SkipReason::InvalidUtf8)
+    );
+}
+
+#[test]
+fn json_array_streams_its_elements() {
+    let (events, stats) = read_text("a.json", ARRAY, ReadOptions::default());
+    assert_eq!(names(&events), ["a", "b", "c"]);
+    assert_eq!(lines(&events), [2, 3, 5]);
+    assert_eq!(events[1].source(), "{\n    \"n\": \"b\"\n  }");
+    assert_eq!(stats.issue_count(), 0);
+}
+
+#[test]
+fn array_with_bad_elements_reports_each_and_goes_on() {
+    let text = "[\n {\"n\":\"a\"},\n 7,\n {\"n\": oops},\n \"s\",\n {\"n\":\"b\"}\n]";
+    let (events, issues, _) = read_bytes_all("a.json", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["a", "b"]);
+    let got: Vec<(u64, u64, SkipReason)> = issues
+        .iter()
+        .map(|i| (i.line, i.column, i.reason))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (3, 2, SkipReason::NotAnObject),
+            (4, 8, SkipReason::InvalidJson),
+            (5, 2, SkipReason::NotAnObject),
+        ]
+    );
+}
+
+#[test]
+fn single_pretty_object_and_concatenated_objects() {
+    let one = "{\n  \"n\": \"a\",\n  \"process\": {\"pid\": 3}\n}\n";
+    let (events, stats) = read_text("one.json", one, ReadOptions::default());
+    assert_eq!(names(&events), ["a"]);
+    assert_eq!(events[0].values("process.pid"), &[Value::Int(3)]);
+    assert_eq!(stats.issue_count(), 0);
+
+    let many = "{\n \"n\": \"a\"\n}\n{\n \"n\": \"b\"\n}{\"n\":\"c\"}\n\n\n{\n \"n\": \"d\"\n}";
+    let (events, stats) = read_text("many.json", many, ReadOptions::default());
+    assert_eq!(names(&events), ["a", "b", "c", "d"]);
+    assert_eq!(lines(&events), [1, 4, 6, 9]);
+    assert_eq!(stats.issue_count(), 0);
+}
+
+#[test]
+fn truncated_pretty_object_is_reported() {
+    let text = "{\n \"n\": \"a\"\n}\n{\n \"n\": \"b\"\n";
+    let (events, issues, _) = read_bytes_all("t.json", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["a"]);
+    assert_eq!(issues.len(), 1);
+    assert_eq!(
+        (issues[0].line, issues[0].reason),
+        (4, SkipReason::Truncated)
+    );
+}
+
+#[test]
+fn search_response_yields_hits_with_index_and_id() {
+    let (events, stats) = read_text("resp.json", SEARCH, ReadOptions::default());
+    assert_eq!(names(&events), ["a", "b"]);
+    assert_eq!(
+        events[0].index.as_deref(),
+        Some("logs-endpoint.events.process-default")
+    );
+    assert_eq!(events[0].id.as_deref(), Some("id1"));
+    assert_eq!(
+        events[1].index.as_deref(),
+        Some(".ds-logs-x-default-2024.01.01-000001")
+    );
+    assert_eq!(events[1].id.as_deref(), Some("id2"));
+    assert_eq!(events[0].first_str("process.name"), Some("bash"));
+    // The source is the hit's _source, not the whole hit.
+    assert_eq!(events[1].source(), "{\"n\": \"b\"}");
+    assert_eq!(lines(&events), [8, 10]);
+    assert_eq!(stats.issue_count(), 0);
+}
+
+#[test]
+fn scroll_dumps_concatenated_or_one_response_per_line() {
+    let page = |ids: &[&str]| {
+        let hits: Vec<String> = ids
+            .iter()
+            .map(|i| format!(r#"{{"_index":"idx","_id":"{i}","_source":{{"n":"{i}"}}}}"#))
+            .collect();
+        format!(
+            r#"{{"_scroll_id":"abc","hits":{{"hits":[{}]}}}}"#,
+            hits.join(",")
+        )
+    };
+    let per_line = format!("{}\n{}\n{}\n", page(&["a", "b"]), page(&["c"]), page(&[]));
+    let (events, stats) = read_text("scroll.ndjson", &per_line, ReadOptions::default());
+    assert_eq!(names(&events), ["a", "b", "c"]);
+    assert_eq!(lines(&events), [1, 1, 2]);
+    assert_eq!(stats.issue_count(), 0);
+
+    let concatenated = format!("{SEARCH}{SEARCH}");
+    let (events, _) = read_text("two.json", &concatenated, ReadOptions::default());
+    assert_eq!(names(&events), ["a", "b", "a", "b"]);
+    assert_eq!(lines(&events), [8, 10, 22, 24]);
+}
+
+#[test]
+fn bare_hits_one_per_line() {
+    let text = concat!(
+        r#"{"_index":"logs-a","_id":"1","_source":{"n":"a"}}"#,
+        "\n",
+        r#"{"_id":2,"_source":{"n":"b"}}"#,
+        "\n",
+        r#"{"_index":"logs-a","_id":"3"}"#,
+        "\n",
+    );
+    let (events, issues, _) = read_bytes_all("hits.ndjson", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["a", "b"]);
+    assert_eq!(events[0].index.as_deref(), Some("logs-a"));
+    assert_eq!(events[1].index, None);
+    assert_eq!(events[1].id.as_deref(), Some("2"));
+    assert_eq!(issues.len(), 1);
+    assert_eq!(
+        (issues[0].line, issues[0].reason),
+        (3, SkipReason::NoSource)
+    );
+}
+
+#[test]
+fn eql_response_events_and_sequences() {
+    let text = r#"{"is_partial":false,"hits":{"total":{"value":1},"sequences":[{"join_keys":["x"],"events":[{"_index":"i","_id":"1","_source":{"n":"a"}},{"_index":"i","_id":"2","_source":{"n":"b"}}]}]}}
+{"hits":{"events":[{"_index":"i","_id":"3","_source":{"n":"c"}}]}}"#;
+    let (events, stats) = read_text("eql.ndjson", text, ReadOptions::default());
+    assert_eq!(names(&events), ["a", "b", "c"]);
+    assert_eq!(stats.issue_count(), 0);
+}
+
+#[test]
+fn esarchiver_docs_separated_by_blank_lines() {
+    let text = r#"{
+  "type": "doc",
+  "value": {
+    "id": "doc1",
+    "index": "run-parts",
+    "source": {
+      "n": "a"
+    }
+  }
+}
+
+{
+  "type": "doc",
+  "value": {
+    "index": "other",
+    "id": "doc2",
+    "source": {"n": "b"}
+  }
+}
+
+{"type": "index", "value": {"index": "x", "mappings": {}}}
+"#;
+    let (events, issues, _) = read_bytes_all("data.json", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["a", "b"]);
+    assert_eq!(events[0].index.as_deref(), Some("run-parts"));
+    assert_eq!(events[0].id.as_deref(), Some("doc1"));
+    assert_eq!(events[1].id.as_deref(), Some("doc2"));
+    assert_eq!(lines(&events), [1, 12]);
+    assert_eq!(issues.len(), 1);
+    assert_eq!(
+        (issues[0].line, issues[0].reason),
+        (21, SkipReason::NotAnEvent)
+    );
+}
+
+#[test]
+fn comment_lines_are_skipped_in_every_mode() {
+    let array = "// leading\n[\n {\"n\":\"a\"},\n\n ////test2\n {\"n\":\"b\"}\n]\n";
+    let (events, stats) = read_text("c.json", array, ReadOptions::default());
+    assert_eq!(names(&events), ["a", "b"]);
+    assert_eq!(lines(&events), [3, 6]);
+    assert_eq!(stats.issue_count(), 0);
+    let ndjson = "// header\n{\"n\":\"a\"}\n  // note\n{\"n\":\"b\"}\n";
+    let (events, stats) = read_text("c.ndjson", ndjson, ReadOptions::default());
+    assert_eq!(lines(&events), [2, 4]);
+    assert_eq!(stats.issue_count(), 0);
+}
+
+#[test]
+fn utf8_bom_is_ignored() {
+    let text = "\u{feff}{\"n\":\"a\"}\n{\"n\":\"b\"}\n";
+    let (events, stats) = read_text("bom.ndjson", text, ReadOptions::default());
+    assert_eq!(names(&events), ["a", "b"]);
+    assert_eq!(stats.issue_count(), 0);
+}
+
+#[test]
+fn pipeline_test_wrappers_unwrap_their_events() {
+    let text = "{\n \"events\": [\n  {\"n\": \"a\"},\n  {\"n\": \"b\"}\n ]\n}\n";
+    let (events, _) = read_text("test.json", text, ReadOptions::default());
+    assert_eq!(names(&events), ["a", "b"]);
+    assert_eq!(lines(&events), [3, 4]);
+    let expected = "{\"expected\": [{\"n\": \"c\"}]}";
+    let (events, _) = read_text("expected.json", expected, ReadOptions::default());
+    assert_eq!(names(&events), ["c"]);
+    // With another key beside it, "events" is just a field.
+    let plain = "{\"events\": [{\"n\": \"a\"}], \"n\": \"x\"}";
+    let (events, _) = read_text("plain.json", plain, ReadOptions::default());
+    assert_eq!(names(&events), ["x"]);
+    assert_eq!(events[0].values("events.n"), &[Value::str("a")]);
+}
+
+#[test]
+fn gzip_and_zstd_are_detected_by_content() {
+    let inputs = [
+        ("nd", NDJSON, vec!["a", "b", "c"]),
+        ("arr", ARRAY, vec!["a", "b", "c"]),
+        ("resp", SEARCH, vec!["a", "b"]),
+    ];
+    for (label, text, expected) in inputs {
+        for (kind, bytes) in [
+            ("gz", gzip(text.as_bytes())),
+            ("zst", zstd(text.as_bytes())),
+        ] {
+            // Deliberately misleading name: detection is by magic bytes.
+            let name = format!("{label}.{kind}.txt");
+            let raw_len = bytes.len() as u64;
+            let (events, issues, stats) = read_bytes_all(&name, bytes);
+            assert_eq!(names(&events), expected, "{name}");
+            assert!(issues.is_empty(), "{name}: {issues:?}");
+            assert_eq!(stats.bytes, raw_len, "{name}");
+            assert_eq!(stats.decoded_bytes, text.len() as u64, "{name}");
+        }
+    }
+    // Concatenated gzip members read as one stream, like gunzip.
+    let mut two = gzip(b"{\"n\":\"a\"}\n");
+    two.extend(gzip(b"{\"n\":\"b\"}\n"));
+    let (events, issues, _) = read_bytes_all("two.gz", two);
+    assert_eq!(names(&events), ["a", "b"]);
+    assert!(issues.is_empty());
+}
+
+#[test]
+fn corrupt_compressed_input_is_one_issue() {
+    let mut bytes = gzip("{\"n\":\"a\"}\n".repeat(1000).as_bytes());
+    let len = bytes.len();
+    bytes.truncate(len / 2);
+    let (_events, issues, stats) = read_bytes_all("cut.gz", bytes);
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].reason, SkipReason::Decompression);
+    assert_eq!(stats.skipped_for(SkipReason::Decompression), 1);
+
+    let mut bad = vec![0x28, 0xb5, 0x2f, 0xfd];
+    bad.extend_from_slice(b"garbage that is not a zstd frame");
+    let (events, issues, _) = read_bytes_all("bad.zst", bad);
+    assert!(events.is_empty());
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].reason, SkipReason::Decompression);
+}
+
+#[test]
+fn empty_and_blank_inputs_read_nothing_without_issues() {
+    for text in ["", "\n\n  \n", "[]", "[\n]\n"] {
+        let (events, stats) = read_text("e", text, ReadOptions::default());
+        assert!(events.is_empty(), "{text:?}");
+        assert_eq!(stats.issue_count(), 0, "{text:?}");
+    }
+}
+
+#[test]
+fn max_issues_limits_what_is_kept_not_what_is_counted() {
+    let text = "x\n".repeat(30);
+    let (_, stats) = read_text("junk", &text, ReadOptions::default());
+    assert_eq!(stats.issue_count(), 30);
+    assert_eq!(stats.issues.len(), 20);
+    assert_eq!(stats.issues_not_shown(), 10);
+    assert_eq!(stats.issues[19].line, 20);
+    let (_, stats) = read_text("junk", &text, ReadOptions::default().with_max_issues(3));
+    assert_eq!((stats.issue_count(), stats.issues.len()), (30, 3));
+    assert_eq!(
+        stats.to_string(),
+        "1 files, 60 bytes, 0 events, 30 skipped (not-json: 30)"
+    );
+}
+
+#[test]
+fn non_json_text_is_reported_per_line() {
+    let text = "type=SYSCALL msg=audit(1.1:2): arch=c000003e\n\n<13>Oct 16 lsys sysmon: <Event/>\n[[queries]]\nname = \"x\"\n";
+    let (events, issues, _) = read_bytes_all("audit.log", text.as_bytes().to_vec());
+    assert!(events.is_empty());
+    let got: Vec<(u64, SkipReason)> = issues.iter().map(|i| (i.line, i.reason)).collect();
+    assert_eq!(
+        got,
+        [
+            (1, SkipReason::NotJson),
+            (3, SkipReason::NotJson),
+            (4, SkipReason::NotJson),
+            (5, SkipReason::NotJson)
+        ]
+    );
+    assert!(issues[0].message.starts_with("not JSON: type=SYSCALL"));
+}
