@@ -8,11 +8,13 @@
 //! file, line, column and a caret snippet; none of them panics on any input.
 
 pub mod error;
-pub mod fields;
+mod fields;
+mod frontmatter;
 mod jsonspan;
 mod kibana;
 mod load;
 mod markdown;
+mod mitre;
 pub mod rule;
 mod strings;
 mod toml;
@@ -20,4 +22,5 @@ mod toml;
 pub use error::{LoadError, LoadErrorKind};
 pub use fields::{QUERY_TYPES, RULE_TYPES};
 pub use load::{load_paths, load_str, LoadReport, SkipCounts};
+pub use markdown::{page_rule_id, PAGE_RULE_ID_NAMESPACE};
 pub use rule::{Rule, RuleFormat, RuleOrigin, Technique, Threat, ThreatRef};
