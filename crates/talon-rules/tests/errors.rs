@@ -1,0 +1,205 @@
+//! Load errors: positions, messages, snippets, and that one bad file never
+//! stops the others.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use talon_rules::{load_paths, load_str, LoadErrorKind, RuleFormat};
+
+const GOOD: &str = "[metadata]\nmaturity = \"production\"\n\n[rule]\nname = \"Good\"\nrule_id = \"id-1\"\n\
+    type = \"eql\"\nlanguage = \"eql\"\nrisk_score = 21\nseverity = \"low\"\nquery = '''\nprocess where true\n'''\n";
+
+#[test]
+fn toml_syntax_error_line_and_column() {
+    // Line 6: the string is never closed.
+    let text = GOOD.replace("rule_id = \"id-1\"", "rule_id = \"id-1");
+    let (rules, errors) = load_str(&text, Path::new("bad.toml"), RuleFormat::Toml);
+    assert!(rules.is_empty());
+    assert_eq!(errors.len(), 1);
+    let e = &errors[0];
+    assert_eq!(e.kind, LoadErrorKind::Syntax);
+    assert_eq!((e.line, e.column), (6, 16));
+    let shown = e.to_string();
+    assert!(
+        shown.starts_with("bad.toml:6:16: error: invalid TOML"),
+        "{shown}"
+    );
+    assert!(shown.contains("6 | rule_id = \"id-1\n"), "{shown}");
+    assert!(e.snippet.as_deref().unwrap().contains('^'));
+
+    // A key without a value on line 9.
+    let text = GOOD.replace("risk_score = 21", "risk_score =");
+    let (_, errors) = load_str(&text, Path::new("bad.toml"), RuleFormat::Toml);
+    assert_eq!((errors[0].line, errors[0].kind), (9, LoadErrorKind::Syntax));
+}
+
+#[test]
+fn missing_name_points_at_the_rule_table() {
+    let text = GOOD.replace("name = \"Good\"\n", "");
+    let (rules, errors) = load_str(&text, Path::new("noname.toml"), RuleFormat::Toml);
+    assert!(rules.is_empty());
+    let e = &errors[0];
+    assert_eq!(e.kind, LoadErrorKind::MissingField);
+    assert_eq!(e.message, "missing required rule field `name`");
+    assert_eq!((e.line, e.column), (4, 1));
+    assert_eq!(
+        e.to_string(),
+        "noname.toml:4:1: error: missing required rule field `name`\n  |\n4 | [rule]\n  | ^^^^^^"
+    );
+}
+
+#[test]
+fn missing_query_for_a_query_type() {
+    let text = GOOD.split("query = '''").next().unwrap().to_string();
+    let (_, errors) = load_str(&text, Path::new("q.toml"), RuleFormat::Toml);
+    assert_eq!(errors[0].message, "missing required rule field `query`");
+    // Machine-learning rules have no query.
+    let ml = text.replace("type = \"eql\"", "type = \"machine_learning\"");
+    let (rules, errors) = load_str(&ml, Path::new("ml.toml"), RuleFormat::Toml);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(rules[0].rule_type, "machine_learning");
+}
+
+#[test]
+fn folder_with_one_bad_file_loads_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("sub/deeper")).unwrap();
+    std::fs::create_dir_all(d.join(".hidden")).unwrap();
+    std::fs::write(d.join("a.toml"), GOOD).unwrap();
+    std::fs::write(d.join("b_bad.toml"), "[rule\nname = 1\n").unwrap();
+    std::fs::write(
+        d.join("sub/c.toml"),
+        GOOD.replace("id-1", "id-2").replace("Good", "Other"),
+    )
+    .unwrap();
+    std::fs::write(d.join("sub/deeper/d.toml"), GOOD.replace("id-1", "id-3")).unwrap();
+    std::fs::write(d.join(".hidden/e.toml"), "garbage").unwrap();
+    std::fs::write(d.join(".f.toml"), "garbage").unwrap();
+    std::fs::write(d.join("notes.txt"), "not a rule").unwrap();
+    std::fs::write(d.join("pyproject.toml"), "[project]\nname = \"x\"\n").unwrap();
+    std::fs::write(d.join("latin1.toml"), b"[rule]\nname = \"caf\xe9\"\n").unwrap();
+
+    let report = load_paths(&[d.to_path_buf()]);
+    let ids: Vec<&str> = report.rules.iter().map(|r| r.rule_id.as_str()).collect();
+    assert_eq!(ids, ["id-1", "id-2", "id-3"]);
+    let kinds: Vec<(String, LoadErrorKind, usize)> = report
+        .errors
+        .iter()
+        .map(|e| {
+            (
+                e.path.file_name().unwrap().to_string_lossy().into_owned(),
+                e.kind,
+                e.line,
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("b_bad.toml".to_string(), LoadErrorKind::Syntax, 1),
+            ("latin1.toml".to_string(), LoadErrorKind::Encoding, 2),
+        ]
+    );
+    assert_eq!(report.errors[1].column, 12);
+    // notes.txt and pyproject.toml
+    assert_eq!(report.skipped.non_rule_files, 2);
+    assert_eq!(report.files, 6);
+}
+
+#[test]
+fn duplicate_rule_id_across_files_keeps_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first.toml");
+    let second = dir.path().join("second.toml");
+    std::fs::write(&first, GOOD).unwrap();
+    std::fs::write(&second, GOOD.replace("Good", "Second")).unwrap();
+    let report = load_paths(&[dir.path().to_path_buf()]);
+    assert_eq!(report.rules.len(), 1);
+    assert_eq!(report.rules[0].name, "Good");
+    let e = &report.errors[0];
+    assert_eq!(e.kind, LoadErrorKind::DuplicateRuleId);
+    assert_eq!(e.path, second);
+    assert_eq!((e.line, e.column), (6, 11));
+    assert!(
+        e.message.contains(&first.display().to_string()),
+        "{}",
+        e.message
+    );
+    assert!(e.to_string().starts_with(&format!(
+        "{}:6:11: error: duplicate rule_id `id-1`",
+        second.display()
+    )));
+}
+
+#[test]
+fn named_files_and_missing_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let txt = dir.path().join("rule.txt");
+    std::fs::write(&txt, GOOD).unwrap();
+    let toml = dir.path().join("rule.TOML");
+    std::fs::write(&toml, GOOD).unwrap();
+    let missing = dir.path().join("nope.toml");
+    let report = load_paths(&[txt.clone(), toml, missing.clone()]);
+    assert_eq!(report.rules.len(), 1);
+    assert_eq!(report.errors.len(), 2);
+    assert_eq!(
+        (report.errors[0].kind, &report.errors[0].path),
+        (LoadErrorKind::UnknownFormat, &txt)
+    );
+    assert_eq!(
+        (report.errors[1].kind, &report.errors[1].path),
+        (LoadErrorKind::Io, &missing)
+    );
+    assert!(report.errors[1]
+        .to_string()
+        .starts_with(&format!("{}: error: cannot read", missing.display())));
+}
+
+/// Whatever bytes come in, the loaders return errors, never panic.
+#[test]
+fn garbage_never_panics() {
+    let mut inputs: Vec<String> = vec![
+        String::new(),
+        "\u{feff}".into(),
+        "---".into(),
+        "---\n---\n# \n".into(),
+        "# T\n**Rule type**: eql\n## Rule query\n```".into(),
+        "# T\n**Rule type**:\n* \n**Risk score**: 99999999999999999999\n".into(),
+        "[rule]\nquery = \"\"\"\\\n\"\"\"".into(),
+        "[rule]\nthreat = [1, 2]\nname=\"n\"\nrule_id=\"x\"\ntype=\"eql\"\nrisk_score=1\nseverity=\"low\"\nquery=\"x\"".into(),
+        "{\"rule_id\": 5}".into(),
+        "[{\"rule_id\": \"x\"}, 3, null]".into(),
+        "{\"attributes\": {\"params\": 3}, \"type\": \"alert\"}".into(),
+        "\"\\ud800\"".into(),
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[".into(),
+    ];
+    // Every prefix of real files, cut at every char boundary.
+    if let Some(dir) = common::detection_rules() {
+        for f in ["seed-rule.toml", "seed-rule-page.md"] {
+            let t = std::fs::read_to_string(dir.join(f)).unwrap();
+            let cuts: Vec<usize> = (0..t.len())
+                .step_by(7)
+                .filter(|&i| t.is_char_boundary(i))
+                .collect();
+            inputs.extend(cuts.into_iter().map(|i| t[..i].to_string()));
+        }
+    }
+    for text in &inputs {
+        for format in [
+            RuleFormat::Toml,
+            RuleFormat::KibanaNdjson,
+            RuleFormat::Markdown,
+        ] {
+            let (rules, errors) = load_str(text, &PathBuf::from("g"), format);
+            for e in &errors {
+                let _ = e.to_string();
+            }
+            for r in &rules {
+                let q = r.query.as_deref().unwrap_or("");
+                let _ = r.query_line_col(q.len() + 10);
+            }
+        }
+    }
+}

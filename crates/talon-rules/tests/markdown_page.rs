@@ -1,0 +1,178 @@
+//! The Elastic documentation page of the seed rule yields the same rule as
+//! its TOML twin (seed-rule.fed7b216-2025-01-24.toml), except for what a
+//! page cannot carry or writes differently.
+
+mod common;
+
+use std::path::Path;
+
+use talon_rules::{load_paths, load_str, page_rule_id, LoadErrorKind, Rule, RuleFormat};
+
+fn load_one(path: &Path) -> Rule {
+    let report = load_paths(&[path.to_path_buf()]);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    assert_eq!(report.rules.len(), 1);
+    report.rules.into_iter().next().unwrap()
+}
+
+fn words(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn page_matches_its_toml_twin() {
+    let Some(dir) = common::detection_rules() else {
+        return;
+    };
+    let page = load_one(&dir.join("seed-rule-page.md"));
+    let toml = load_one(&dir.join("seed-rule.fed7b216-2025-01-24.toml"));
+
+    // Exactly these differ, each for a stated reason:
+    // rule_id: derived from the name (a page has none);
+    // description: the TOML wraps lines, the page does not;
+    // interval / max_signals: the page states the defaults (5m, 100);
+    // timestamp_override: not on the page;
+    // note: the page renders the guide differently (bold, `*` bullets);
+    // version: the page states 102, the TOML has none (version.lock);
+    // extra: the page's front matter and anchor; metadata: TOML only.
+    assert_eq!(
+        common::differing_fields(&toml, &page),
+        [
+            "rule_id",
+            "description",
+            "interval",
+            "max_signals",
+            "timestamp_override",
+            "note",
+            "version",
+            "extra",
+            "metadata"
+        ]
+    );
+    assert_eq!(page.rule_id, page_rule_id("IPv4/IPv6 Forwarding Activity"));
+    // Pinned: the derived id must never change between releases.
+    assert_eq!(page.rule_id, "b434d20b-221e-5d88-9b0f-679babae12d1");
+    assert_eq!(words(&page.description), words(&toml.description));
+    assert_eq!(page.interval.as_deref(), Some("5m"));
+    assert_eq!(page.interval_or_default(), toml.interval_or_default());
+    assert_eq!(page.max_signals, Some(100));
+    assert_eq!(page.max_signals_or_default(), toml.max_signals_or_default());
+    assert_eq!(page.timestamp_override, None);
+    assert_eq!(page.version, Some(102));
+    let note = page.note.as_deref().unwrap();
+    assert!(note.starts_with("**Triage and analysis**"), "{note}");
+    assert!(note.ends_with("patterns associated with IP forwarding misuse."));
+    assert_eq!(page.metadata.len(), 0);
+    assert_eq!(
+        page.extra["page_anchor"],
+        "prebuilt-rule-8-17-4-ipv4-ipv6-forwarding-activity"
+    );
+    assert_eq!(page.extra["applies_to"]["serverless"]["security"], "all");
+    assert_eq!(
+        page.extra["mapped_pages"][0],
+        "https://www.elastic.co/guide/en/security/current/prebuilt-rule-8-17-4-ipv4-ipv6-forwarding-activity.html"
+    );
+    assert_eq!(page.extra.len(), 3);
+
+    // And the fields the brief names, spelled out.
+    assert_eq!(page.name, "IPv4/IPv6 Forwarding Activity");
+    assert_eq!((page.severity.as_str(), page.risk_score), ("low", 21));
+    assert_eq!(
+        page.index,
+        [
+            "logs-endpoint.events.*",
+            "logs-sentinel_one_cloud_funnel.*",
+            "endgame-*"
+        ]
+    );
+    assert_eq!(page.from.as_deref(), Some("now-9m"));
+    assert_eq!(page.language.as_deref(), Some("eql"));
+    assert_eq!(page.tags, toml.tags);
+    assert_eq!(page.threat, toml.threat);
+    assert_eq!(
+        page.threat[0].technique[0].reference,
+        "https://attack.mitre.org/techniques/T1572/"
+    );
+    assert_eq!(page.query, toml.query);
+    assert!(page.references.is_empty());
+    assert_eq!(page.author, ["Elastic"]);
+    assert_eq!(page.license.as_deref(), Some("Elastic License v2"));
+}
+
+#[test]
+fn page_query_offsets_point_into_the_page() {
+    let Some(dir) = common::detection_rules() else {
+        return;
+    };
+    let path = dir.join("seed-rule-page.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let page = load_one(&path);
+    let q = page.query.as_deref().unwrap();
+    assert_eq!(page.origin.query_offsets.len(), q.len() + 1);
+    for needle in [
+        "process where host.os.type",
+        "process.parent.executable != null",
+        "\"wsl-bootstrap\")",
+    ] {
+        let qi = q.find(needle).unwrap();
+        let fi = text.find(needle).unwrap();
+        assert_eq!(page.origin.file_offset(qi), fi, "{needle}");
+        assert_eq!(page.query_line_col(qi), common::line_col(&text, fi));
+    }
+    // Every query byte is the page byte it maps to.
+    for (i, b) in q.bytes().enumerate() {
+        assert_eq!(text.as_bytes()[page.origin.file_offset(i)], b);
+    }
+    // One past the end is the closing fence.
+    assert!(text[page.origin.file_offset(q.len())..].starts_with("```\n"));
+}
+
+const PAGE: &str = "# Some Rule [some-rule]\n\nDoes things.\n\n**Rule type**: query\n\n**Severity**: high\n\n\
+    **Risk score**: 73\n\n**References**:\n\n* [https://a.example/x](https://a.example/x)\n* https://b.example/\n\n\
+    **Rule name override**: user.name\n\n## Setup [_setup_1]\n\nInstall the integration.\n\n\
+    ## Rule query [_rule_query_1]\n\n```js\nevent.action:\"x\"\n```\n";
+
+#[test]
+fn query_page_defaults_and_other_labels() {
+    let (rules, errors) = load_str(PAGE, Path::new("p.md"), RuleFormat::Markdown);
+    assert!(errors.is_empty(), "{errors:?}");
+    let r = &rules[0];
+    assert_eq!(
+        (r.rule_type.as_str(), r.language.as_deref()),
+        ("query", Some("kuery"))
+    );
+    assert_eq!(r.description, "Does things.");
+    assert_eq!(r.references, ["https://a.example/x", "https://b.example/"]);
+    assert_eq!(r.extra["rule_name_override"], "user.name");
+    assert_eq!(r.setup.as_deref(), Some("Install the integration."));
+    assert_eq!(r.query.as_deref(), Some("event.action:\"x\"\n"));
+    assert!(r.threat.is_empty());
+}
+
+#[test]
+fn bad_page_values_are_errors_at_the_value() {
+    let text = PAGE.replace("**Risk score**: 73", "**Risk score**: lots");
+    let (rules, errors) = load_str(&text, Path::new("p.md"), RuleFormat::Markdown);
+    assert!(rules.is_empty());
+    assert_eq!(errors[0].kind, LoadErrorKind::InvalidField);
+    assert_eq!((errors[0].line, errors[0].column), (9, 17));
+    let text = PAGE.replace("**Severity**: high\n\n", "");
+    let (_, errors) = load_str(&text, Path::new("p.md"), RuleFormat::Markdown);
+    assert_eq!(errors[0].kind, LoadErrorKind::MissingField);
+    assert_eq!(errors[0].message, "missing required rule field `severity`");
+    assert_eq!(errors[0].line, 1);
+}
+
+#[test]
+fn readme_in_a_folder_is_skipped_but_named_readme_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("README.md"), "# Rules\n\nSome notes.\n").unwrap();
+    std::fs::write(dir.path().join("r.md"), PAGE).unwrap();
+    let report = load_paths(&[dir.path().to_path_buf()]);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.rules.len(), 1);
+    assert_eq!(report.skipped.non_rule_files, 1);
+    let report = load_paths(&[dir.path().join("README.md")]);
+    assert_eq!(report.errors[0].kind, LoadErrorKind::NotARule);
+}
