@@ -7,14 +7,20 @@
 //! - every [`Expr`] has the exact span of its text; a parenthesized
 //!   expression's span includes its parentheses, so `(a) and b` spans the
 //!   whole text;
-//! - nesting is bounded twice over, so no input can overflow the stack here
-//!   or in any later recursive walk: parser recursion (parentheses, `not`,
-//!   unary signs, calls, lists) stops at [`MAX_NESTING`], and the finished
-//!   tree can be no deeper than [`MAX_TREE_DEPTH`] (long `and`/`or` chains
-//!   are built iteratively but still make deep left-leaning trees).
+//! - no input can overflow the stack, here or in a later recursive walk of
+//!   the tree: parser recursion (parentheses, `not`, unary signs, call
+//!   arguments, lists) stops at [`MAX_NESTING`] levels, and the finished tree
+//!   is at most [`MAX_TREE_DEPTH`] deep (long `and`/`or` chains are built by
+//!   a loop but still make deep left-leaning trees).
+//!
+//! The functions on the recursive path (`parse_binary`, `parse_prefix`,
+//! `parse_primary`, `parse_comparison_rest`, `parse_list`, `parse_call`) keep
+//! their frames small by leaving node building and error messages to
+//! separate functions: in unoptimized builds every temporary of a big match
+//! gets its own stack slot, and 200 levels must fit in a 2 MiB test thread.
 
 use super::ast::*;
-use super::lexer::{Keyword, TokenKind};
+use super::lexer::{self, Keyword, TokenKind};
 use super::parser::Parser;
 use crate::diag::Diagnostic;
 
@@ -24,21 +30,38 @@ pub const MAX_NESTING: usize = 200;
 /// How deep the syntax tree of one expression may be.
 pub const MAX_TREE_DEPTH: u32 = 1000;
 
+/// Binding strength of each level, loosest first. The printer uses the same
+/// numbers.
+pub(super) const OR: u8 = 1;
+pub(super) const AND: u8 = 2;
+pub(super) const NOT: u8 = 3;
+pub(super) const CMP: u8 = 4;
+pub(super) const ADD: u8 = 5;
+pub(super) const MUL: u8 = 6;
+pub(super) const UNARY: u8 = 7;
+
 /// An expression with the depth of its tree.
-struct Node {
+pub(super) struct Node {
     expr: Expr,
     depth: u32,
 }
 
-impl Node {
-    fn leaf(kind: ExprKind, span: Span) -> Node {
-        Node {
-            expr: Expr { kind, span },
-            depth: 1,
-        }
-    }
+#[derive(Clone, Copy)]
+enum BinOp {
+    Or,
+    And,
+    Arith(ArithOp),
 }
 
+/// What follows an operand.
+#[derive(Clone, Copy)]
+enum Next {
+    Binary(BinOp, u8),
+    /// Any comparison-level operator; `parse_comparison_rest` reads it.
+    Comparison,
+}
+
+#[derive(Clone, Copy)]
 enum CmpKind {
     Compare(CmpOp),
     Match(MatchOp),
@@ -48,82 +71,126 @@ enum CmpKind {
 impl Parser {
     /// A full expression (an `or` chain).
     pub(super) fn parse_expr(&mut self) -> Result<Expr, Diagnostic> {
+        self.nested().map(|n| n.expr)
+    }
+
+    /// A full expression one nesting level down.
+    fn nested(&mut self) -> Result<Node, Diagnostic> {
         self.enter()?;
-        let n = self.parse_or();
+        let n = self.parse_binary(OR);
         self.depth -= 1;
-        n.map(|n| n.expr)
+        n
     }
 
     fn enter(&mut self) -> Result<(), Diagnostic> {
         if self.depth >= MAX_NESTING {
-            return Err(Diagnostic::new(
-                format!("expression nested too deeply (more than {MAX_NESTING} levels)"),
-                self.peek().span,
-            ));
+            return Err(self.too_nested());
         }
         self.depth += 1;
         Ok(())
     }
 
-    fn nested(&mut self) -> Result<Node, Diagnostic> {
-        self.enter()?;
-        let n = self.parse_or();
-        self.depth -= 1;
-        n
+    #[cold]
+    #[inline(never)]
+    fn too_nested(&self) -> Diagnostic {
+        Diagnostic::new(
+            format!("expression nested too deeply (more than {MAX_NESTING} levels)"),
+            self.peek().span,
+        )
     }
 
-    fn join(&self, depth: u32, kind: ExprKind, span: Span) -> Result<Node, Diagnostic> {
-        if depth > MAX_TREE_DEPTH {
-            return Err(Diagnostic::new(
-                format!("expression too deep (more than {MAX_TREE_DEPTH} nested operators)"),
-                span,
-            )
-            .with_hint("split the condition, or use `in (...)` for long lists of alternatives"));
-        }
-        Ok(Node {
-            expr: Expr { kind, span },
-            depth,
-        })
-    }
-
-    fn parse_or(&mut self) -> Result<Node, Diagnostic> {
-        let mut left = self.parse_and()?;
-        while self.eat_kw(Keyword::Or).is_some() {
-            let right = self.parse_and()?;
-            let span = left.expr.span.to(right.expr.span);
-            let depth = left.depth.max(right.depth) + 1;
-            let kind = ExprKind::Or(Box::new(left.expr), Box::new(right.expr));
-            left = self.join(depth, kind, span)?;
-        }
-        Ok(left)
-    }
-
-    fn parse_and(&mut self) -> Result<Node, Diagnostic> {
-        let mut left = self.parse_not()?;
-        while self.eat_kw(Keyword::And).is_some() {
-            let right = self.parse_not()?;
-            let span = left.expr.span.to(right.expr.span);
-            let depth = left.depth.max(right.depth) + 1;
-            let kind = ExprKind::And(Box::new(left.expr), Box::new(right.expr));
-            left = self.join(depth, kind, span)?;
-        }
-        Ok(left)
-    }
-
-    fn parse_not(&mut self) -> Result<Node, Diagnostic> {
-        let Some(not) = self.eat_kw(Keyword::Not) else {
-            return self.parse_comparison();
+    /// The binary operator at the current token and its level.
+    fn binary_op(&self) -> Option<Next> {
+        let (op, level) = match self.kind() {
+            TokenKind::Kw(Keyword::Or) => (BinOp::Or, OR),
+            TokenKind::Kw(Keyword::And) => (BinOp::And, AND),
+            TokenKind::Plus => (BinOp::Arith(ArithOp::Add), ADD),
+            TokenKind::Minus => (BinOp::Arith(ArithOp::Sub), ADD),
+            TokenKind::Star => (BinOp::Arith(ArithOp::Mul), MUL),
+            TokenKind::Slash => (BinOp::Arith(ArithOp::Div), MUL),
+            TokenKind::Percent => (BinOp::Arith(ArithOp::Mod), MUL),
+            _ => return self.comparison_op().map(|_| Next::Comparison),
         };
-        self.enter()?;
-        let inner = self.parse_not();
-        self.depth -= 1;
-        let inner = inner?;
-        let span = not.span.to(inner.expr.span);
-        self.join(inner.depth + 1, ExprKind::Not(Box::new(inner.expr)), span)
+        Some(Next::Binary(op, level))
     }
 
-    /// The operator at the current token, if it is a comparison-level one;
-    /// `not in` counts (two tokens).
+    /// Operators binding at `min` or tighter, left-associative; comparisons
+    /// take one right operand and do not chain.
+    fn parse_binary(&mut self, min: u8) -> Result<Node, Diagnostic> {
+        let mut left = self.parse_prefix(min)?;
+        loop {
+            let (op, level) = match self.binary_op() {
+                None => {
+                    self.check_after_operand()?;
+                    return Ok(left);
+                }
+                Some(Next::Comparison) if min <= CMP => {
+                    left = self.parse_comparison_rest(left)?;
+                    continue;
+                }
+                Some(Next::Binary(op, level)) if level >= min => (op, level),
+                Some(_) => return Ok(left),
+            };
+            self.bump();
+            let right = self.parse_binary(level + 1)?;
+            left = combine(op, left, right)?;
+        }
+    }
+
+    /// Tokens that are never valid after an operand but are likely
+    /// mistakes: `=` for `==`, and `not` without `in`.
+    fn check_after_operand(&self) -> Result<(), Diagnostic> {
+        match self.kind() {
+            TokenKind::Assign => Err(self.single_equals()),
+            TokenKind::Kw(Keyword::Not) => Err(self.not_without_in()),
+            _ => Ok(()),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn single_equals(&self) -> Diagnostic {
+        Diagnostic::new("unexpected `=`", self.peek().span).with_hint("use `==` to compare")
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn not_without_in(&self) -> Diagnostic {
+        let t = self.peek_nth(1);
+        let d = Diagnostic::new(
+            format!("expected `in` or `in~` after `not`, found {}", t.kind),
+            t.span,
+        );
+        match &t.kind {
+            TokenKind::Kw(k) => {
+                d.with_hint(format!("negate the whole test: `not x {} ...`", k.as_str()))
+            }
+            _ => d,
+        }
+    }
+
+    /// `not`, unary signs, or a primary. `not` is only allowed where the
+    /// level is loose enough (`a == not b` is an error, as in
+    /// Elasticsearch).
+    fn parse_prefix(&mut self, min: u8) -> Result<Node, Diagnostic> {
+        let prefix = match self.kind() {
+            TokenKind::Kw(Keyword::Not) if min <= NOT => NOT,
+            TokenKind::Minus | TokenKind::Plus => UNARY,
+            _ => return self.parse_primary(),
+        };
+        let op = self.bump();
+        self.enter()?;
+        let inner = if prefix == NOT {
+            self.parse_binary(NOT)
+        } else {
+            self.parse_prefix(UNARY)
+        };
+        self.depth -= 1;
+        prefix_node(&op.kind, op.span, inner?)
+    }
+
+    /// The comparison-level operator at the current token; `not in` counts
+    /// as one (two tokens).
     fn comparison_op(&self) -> Option<(CmpKind, usize)> {
         let k = match self.kind() {
             TokenKind::EqEq => CmpKind::Compare(CmpOp::Eq),
@@ -145,41 +212,28 @@ impl Parser {
                 insensitive: true,
                 negated: false,
             },
-            TokenKind::Kw(Keyword::Not) => match self.peek_nth(1).kind {
-                TokenKind::Kw(Keyword::In) => {
-                    return Some((
-                        CmpKind::In {
-                            insensitive: false,
-                            negated: true,
-                        },
-                        2,
-                    ))
-                }
-                TokenKind::Kw(Keyword::InTilde) => {
-                    return Some((
-                        CmpKind::In {
-                            insensitive: true,
-                            negated: true,
-                        },
-                        2,
-                    ))
-                }
-                _ => return None,
-            },
+            TokenKind::Kw(Keyword::Not) => {
+                let insensitive = match self.peek_nth(1).kind {
+                    TokenKind::Kw(Keyword::In) => false,
+                    TokenKind::Kw(Keyword::InTilde) => true,
+                    _ => return None,
+                };
+                return Some((
+                    CmpKind::In {
+                        insensitive,
+                        negated: true,
+                    },
+                    2,
+                ));
+            }
             _ => return None,
         };
         Some((k, 1))
     }
 
-    fn parse_comparison(&mut self) -> Result<Node, Diagnostic> {
-        let left = self.parse_additive()?;
-        if matches!(self.kind(), TokenKind::Assign) {
-            return Err(Diagnostic::new("unexpected `=`", self.peek().span)
-                .with_hint("use `==` to compare"));
-        }
-        if self.at_kw(Keyword::Not) && self.comparison_op().is_none() {
-            return Err(self.unexpected("`in` or `in~` after `not`"));
-        }
+    /// The operator and right side of a comparison whose left side is
+    /// `left`; the current token is the operator.
+    fn parse_comparison_rest(&mut self, left: Node) -> Result<Node, Diagnostic> {
         let Some((op, ntok)) = self.comparison_op() else {
             return Ok(left);
         };
@@ -188,64 +242,45 @@ impl Parser {
         }
         let node = match op {
             CmpKind::Compare(op) => {
-                let right = self.parse_additive()?;
-                let span = left.expr.span.to(right.expr.span);
-                let depth = left.depth.max(right.depth) + 1;
-                let kind = ExprKind::Compare(op, Box::new(left.expr), Box::new(right.expr));
-                self.join(depth, kind, span)?
+                let right = self.parse_binary(ADD)?;
+                compare_node(op, left, right)?
             }
-            CmpKind::Match(op) => {
-                let (patterns, pdepth, end) = if matches!(self.kind(), TokenKind::LParen) {
-                    self.parse_list()?
-                } else {
-                    let p = self.parse_additive()?;
-                    let end = p.expr.span;
-                    (vec![p.expr], p.depth, end)
-                };
-                let span = left.expr.span.to(end);
-                let depth = left.depth.max(pdepth) + 1;
-                let kind = ExprKind::Match {
-                    op,
-                    value: Box::new(left.expr),
-                    patterns,
-                };
-                self.join(depth, kind, span)?
+            CmpKind::Match(_) if !matches!(self.kind(), TokenKind::LParen) => {
+                let right = self.parse_binary(ADD)?;
+                let span = right.expr.span;
+                set_node(op, left, vec![right.expr], right.depth, span)?
             }
-            CmpKind::In {
-                insensitive,
-                negated,
-            } => {
-                if !matches!(self.kind(), TokenKind::LParen) {
-                    return Err(self
-                        .unexpected("`(` to start the list")
-                        .with_hint("write the values in parentheses: `x in (\"a\", \"b\")`"));
-                }
-                let (list, ldepth, end) = self.parse_list()?;
-                let span = left.expr.span.to(end);
-                let depth = left.depth.max(ldepth) + 1;
-                let kind = ExprKind::In {
-                    value: Box::new(left.expr),
-                    list,
-                    insensitive,
-                    negated,
-                };
-                self.join(depth, kind, span)?
+            CmpKind::In { .. } if !matches!(self.kind(), TokenKind::LParen) => {
+                return Err(self.in_without_list());
+            }
+            _ => {
+                let (items, depth, span) = self.parse_list()?;
+                set_node(op, left, items, depth, span)?
             }
         };
         if self.comparison_op().is_some() {
-            return Err(Diagnostic::new(
-                "comparison operators cannot be chained",
-                self.peek().span,
-            )
-            .with_hint("combine the comparisons with `and`, e.g. `a < b and b <= c`"));
+            return Err(self.chained_comparison());
         }
         Ok(node)
     }
 
-    /// `( e1, e2, … )` at the current `(`; returns the items, their greatest
-    /// depth and the span of the whole list.
+    #[cold]
+    #[inline(never)]
+    fn in_without_list(&self) -> Diagnostic {
+        self.unexpected("`(` to start the list")
+            .with_hint("write the values in parentheses: `x in (\"a\", \"b\")`")
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn chained_comparison(&self) -> Diagnostic {
+        Diagnostic::new("comparison operators cannot be chained", self.peek().span)
+            .with_hint("combine the comparisons with `and`, e.g. `a < b and b <= c`")
+    }
+
+    /// `( e1, e2, … )` at the current `(`.
     fn parse_list(&mut self) -> Result<(Vec<Expr>, u32, Span), Diagnostic> {
-        let open = self.bump();
+        let open = self.bump().span;
         let mut items = Vec::new();
         let mut depth = 0;
         loop {
@@ -256,135 +291,86 @@ impl Parser {
                 break;
             }
         }
-        let close = self.expect(&TokenKind::RParen, "`,` or `)`")?;
-        Ok((items, depth, open.span.to(close.span)))
-    }
-
-    fn parse_additive(&mut self) -> Result<Node, Diagnostic> {
-        let mut left = self.parse_multiplicative()?;
-        loop {
-            let op = match self.kind() {
-                TokenKind::Plus => ArithOp::Add,
-                TokenKind::Minus => ArithOp::Sub,
-                _ => return Ok(left),
-            };
-            self.bump();
-            let right = self.parse_multiplicative()?;
-            left = self.arith(op, left, right)?;
-        }
-    }
-
-    fn parse_multiplicative(&mut self) -> Result<Node, Diagnostic> {
-        let mut left = self.parse_unary()?;
-        loop {
-            let op = match self.kind() {
-                TokenKind::Star => ArithOp::Mul,
-                TokenKind::Slash => ArithOp::Div,
-                TokenKind::Percent => ArithOp::Mod,
-                _ => return Ok(left),
-            };
-            self.bump();
-            let right = self.parse_unary()?;
-            left = self.arith(op, left, right)?;
-        }
-    }
-
-    fn arith(&self, op: ArithOp, left: Node, right: Node) -> Result<Node, Diagnostic> {
-        let span = left.expr.span.to(right.expr.span);
-        let depth = left.depth.max(right.depth) + 1;
-        self.join(
-            depth,
-            ExprKind::Arith(op, Box::new(left.expr), Box::new(right.expr)),
-            span,
-        )
-    }
-
-    fn parse_unary(&mut self) -> Result<Node, Diagnostic> {
-        let negate = match self.kind() {
-            TokenKind::Minus => true,
-            TokenKind::Plus => false,
-            _ => return self.parse_primary(),
-        };
-        let sign = self.bump();
-        self.enter()?;
-        let inner = self.parse_unary();
-        self.depth -= 1;
-        let mut inner = inner?;
-        let span = sign.span.to(inner.expr.span);
-        if negate {
-            self.join(inner.depth + 1, ExprKind::Neg(Box::new(inner.expr)), span)
-        } else {
-            // Unary plus is dropped; the operand takes over its text.
-            inner.expr.span = span;
-            Ok(inner)
-        }
+        let close = self.expect(&TokenKind::RParen, "`,` or `)`")?.span;
+        Ok((items, depth, open.to(close)))
     }
 
     fn parse_primary(&mut self) -> Result<Node, Diagnostic> {
-        let t = self.peek().clone();
-        let lit = match &t.kind {
-            TokenKind::Int(n) => Some(Literal::Int(*n)),
-            TokenKind::Float(f) => Some(Literal::Float(*f)),
-            TokenKind::Str(s) | TokenKind::RawStr(s) => Some(Literal::Str(s.clone())),
-            TokenKind::Kw(Keyword::True) => Some(Literal::Bool(true)),
-            TokenKind::Kw(Keyword::False) => Some(Literal::Bool(false)),
-            TokenKind::Kw(Keyword::Null) => Some(Literal::Null),
-            _ => None,
-        };
-        if let Some(lit) = lit {
-            self.bump();
-            return Ok(Node::leaf(ExprKind::Literal(lit), t.span));
+        if !matches!(self.kind(), TokenKind::LParen) {
+            return self.parse_atom();
         }
-        match &t.kind {
-            TokenKind::LParen => {
-                self.bump();
-                let mut inner = self.nested()?;
-                let close = self.expect(&TokenKind::RParen, "`)`")?;
-                inner.expr.span = t.span.to(close.span);
-                Ok(inner)
-            }
-            TokenKind::Ident(name) => {
-                if matches!(self.peek_nth(1).kind, TokenKind::LParen) {
-                    return self.parse_call(name.clone(), false);
-                }
-                if matches!(self.peek_nth(1).kind, TokenKind::Kw(Keyword::Of)) {
-                    let of = self.peek_nth(1).span;
-                    return Err(Diagnostic::new(
-                        "process relationships are not supported",
-                        t.span.to(of),
-                    ));
-                }
-                self.parse_field(false, t.span.start)
-            }
+        let open = self.bump().span;
+        let mut inner = self.nested()?;
+        let close = self.expect(&TokenKind::RParen, "`)`")?.span;
+        inner.expr.span = open.to(close);
+        Ok(inner)
+    }
+
+    /// A literal, field or call: every primary but a parenthesized one.
+    #[inline(never)]
+    fn parse_atom(&mut self) -> Result<Node, Diagnostic> {
+        let t = self.peek().clone();
+        let lit = match t.kind {
+            TokenKind::Int(n) => Literal::Int(n),
+            TokenKind::Float(f) => Literal::Float(f),
+            TokenKind::Str(s) | TokenKind::RawStr(s) => Literal::Str(s),
+            TokenKind::Kw(Keyword::True) => Literal::Bool(true),
+            TokenKind::Kw(Keyword::False) => Literal::Bool(false),
+            TokenKind::Kw(Keyword::Null) => Literal::Null,
+            TokenKind::Ident(name) => return self.parse_name(name),
             TokenKind::TildeIdent(name) => {
                 if matches!(self.peek_nth(1).kind, TokenKind::LParen) {
-                    return self.parse_call(name.clone(), true);
+                    return self.parse_call(name, true);
                 }
-                Err(Diagnostic::new(
+                return Err(Diagnostic::new(
                     format!("expected `(` after `{name}~`"),
                     self.peek_nth(1).span,
                 )
-                .with_hint("`~` after a name marks a case-insensitive function call"))
+                .with_hint("`~` after a name marks a case-insensitive function call"));
             }
-            TokenKind::Quoted(_) => self.parse_field(false, t.span.start),
+            TokenKind::Quoted(_) => return self.parse_field(false, t.span.start),
             TokenKind::Question => {
                 self.bump();
-                match self.kind() {
-                    TokenKind::Ident(_) | TokenKind::Quoted(_)
-                        if !matches!(self.peek_nth(1).kind, TokenKind::LParen) =>
-                    {
-                        self.parse_field(true, t.span.start)
-                    }
-                    _ => Err(self.unexpected("a field name after `?`")),
+                let field_follows =
+                    matches!(self.kind(), TokenKind::Ident(_) | TokenKind::Quoted(_))
+                        && !matches!(self.peek_nth(1).kind, TokenKind::LParen);
+                if !field_follows {
+                    return Err(self.unexpected("a field name after `?`"));
                 }
+                return self.parse_field(true, t.span.start);
             }
-            _ => Err(self.unexpected("an expression")),
+            _ => return Err(self.unexpected("an expression")),
+        };
+        self.bump();
+        Ok(Node {
+            expr: Expr {
+                kind: ExprKind::Literal(lit),
+                span: t.span,
+            },
+            depth: 1,
+        })
+    }
+
+    /// An identifier starting an operand: a call, a field, or one of the
+    /// errors an identifier can start (`child of`, `NOT x`).
+    fn parse_name(&mut self, name: String) -> Result<Node, Diagnostic> {
+        if let Some(d) = self.misspelled_keyword(&name) {
+            return Err(d);
+        }
+        let start = self.peek().span;
+        match self.peek_nth(1).kind {
+            TokenKind::LParen => self.parse_call(name, false),
+            TokenKind::Kw(Keyword::Of) => Err(Diagnostic::new(
+                "process relationships are not supported",
+                start.to(self.peek_nth(1).span),
+            )),
+            _ => self.parse_field(false, start.start),
         }
     }
 
     /// `name(args)` or `name~(args)`, at the name.
     fn parse_call(&mut self, name: String, insensitive: bool) -> Result<Node, Diagnostic> {
-        let name_tok = self.bump();
+        let name_span = self.bump().span;
         self.bump();
         let mut args = Vec::new();
         let mut depth = 0;
@@ -399,14 +385,14 @@ impl Parser {
             }
             self.expect(&TokenKind::RParen, "`,` or `)`")?;
         }
-        let span = self.span_from(name_tok.span.start);
+        let span = self.span_from(name_span.start);
         let kind = ExprKind::Call {
             name,
-            name_span: name_tok.span,
+            name_span,
             insensitive,
             args,
         };
-        self.join(depth + 1, kind, span)
+        make(kind, span, depth + 1)
     }
 
     /// A dotted field path at its first segment; `start` is where the field
@@ -414,9 +400,15 @@ impl Parser {
     fn parse_field(&mut self, optional: bool, start: u32) -> Result<Node, Diagnostic> {
         let mut path = String::new();
         loop {
-            let seg = self.peek().clone();
-            match &seg.kind {
+            match &self.peek().kind {
                 TokenKind::Ident(s) | TokenKind::Quoted(s) => path.push_str(s),
+                TokenKind::Kw(k) => {
+                    let hint = format!(
+                        "write a keyword used as a name in backticks: {}",
+                        lexer::quote_name(k.as_str())
+                    );
+                    return Err(self.unexpected("a field name").with_hint(hint));
+                }
                 _ => return Err(self.unexpected("a field name")),
             }
             self.bump();
@@ -439,9 +431,127 @@ impl Parser {
             ));
         }
         let span = self.span_from(start);
-        Ok(Node::leaf(
-            ExprKind::Field(FieldRef { path, optional }),
-            span,
-        ))
+        make(ExprKind::Field(FieldRef { path, optional }), span, 1)
     }
+
+    /// `NOT x`, `NOT(x)` and the like: an uppercase keyword where an operand
+    /// starts, followed by something no field could be followed by.
+    fn misspelled_keyword(&self, word: &str) -> Option<Diagnostic> {
+        let kw = Keyword::from_word_ignoring_case(word)?;
+        let next = &self.peek_nth(1).kind;
+        let operand_follows = matches!(
+            next,
+            TokenKind::Ident(_)
+                | TokenKind::TildeIdent(_)
+                | TokenKind::Quoted(_)
+                | TokenKind::Str(_)
+                | TokenKind::RawStr(_)
+                | TokenKind::Int(_)
+                | TokenKind::Float(_)
+                | TokenKind::Question
+                | TokenKind::Kw(_)
+        ) || (kw == Keyword::Not && matches!(next, TokenKind::LParen));
+        if !operand_follows || matches!(next, TokenKind::Kw(k) if k.is_binary_operator()) {
+            return None;
+        }
+        Some(
+            Diagnostic::new(format!("unexpected `{word}`"), self.peek().span)
+                .with_hint(format!("keywords are lowercase: `{}`", kw.as_str())),
+        )
+    }
+}
+
+/// A node, unless it would make the tree deeper than [`MAX_TREE_DEPTH`].
+fn make(kind: ExprKind, span: Span, depth: u32) -> Result<Node, Diagnostic> {
+    if depth > MAX_TREE_DEPTH {
+        return Err(too_deep(span));
+    }
+    Ok(Node {
+        expr: Expr { kind, span },
+        depth,
+    })
+}
+
+#[cold]
+#[inline(never)]
+fn too_deep(span: Span) -> Diagnostic {
+    Diagnostic::new(
+        format!("expression too deep (more than {MAX_TREE_DEPTH} nested operators)"),
+        span,
+    )
+    .with_hint("split the condition, or use `in (...)` for long lists of alternatives")
+}
+
+#[inline(never)]
+fn combine(op: BinOp, left: Node, right: Node) -> Result<Node, Diagnostic> {
+    let span = left.expr.span.to(right.expr.span);
+    let depth = left.depth.max(right.depth) + 1;
+    let (l, r) = (Box::new(left.expr), Box::new(right.expr));
+    let kind = match op {
+        BinOp::Or => ExprKind::Or(l, r),
+        BinOp::And => ExprKind::And(l, r),
+        BinOp::Arith(a) => ExprKind::Arith(a, l, r),
+    };
+    make(kind, span, depth)
+}
+
+/// `not x`, `-x`, or `+x` (the plus is dropped; the operand takes over its
+/// text).
+#[inline(never)]
+fn prefix_node(op: &TokenKind, op_span: Span, inner: Node) -> Result<Node, Diagnostic> {
+    let span = op_span.to(inner.expr.span);
+    let kind = match op {
+        TokenKind::Kw(Keyword::Not) => ExprKind::Not(Box::new(inner.expr)),
+        TokenKind::Minus => ExprKind::Neg(Box::new(inner.expr)),
+        _ => {
+            let mut inner = inner;
+            inner.expr.span = span;
+            return Ok(inner);
+        }
+    };
+    make(kind, span, inner.depth + 1)
+}
+
+#[inline(never)]
+fn compare_node(op: CmpOp, left: Node, right: Node) -> Result<Node, Diagnostic> {
+    let span = left.expr.span.to(right.expr.span);
+    let depth = left.depth.max(right.depth) + 1;
+    let kind = ExprKind::Compare(op, Box::new(left.expr), Box::new(right.expr));
+    make(kind, span, depth)
+}
+
+/// A match (`:`, `like`, `regex`…) or membership (`in`…) test: a value and
+/// one or more items, `items_span` covering the written items.
+#[inline(never)]
+fn set_node(
+    op: CmpKind,
+    left: Node,
+    items: Vec<Expr>,
+    items_depth: u32,
+    items_span: Span,
+) -> Result<Node, Diagnostic> {
+    let span = left.expr.span.to(items_span);
+    let depth = left.depth.max(items_depth) + 1;
+    let value = Box::new(left.expr);
+    let kind = match op {
+        CmpKind::Match(op) => ExprKind::Match {
+            op,
+            value,
+            patterns: items,
+        },
+        CmpKind::In {
+            insensitive,
+            negated,
+        } => ExprKind::In {
+            value,
+            list: items,
+            insensitive,
+            negated,
+        },
+        CmpKind::Compare(op) => match items.into_iter().next() {
+            Some(right) => ExprKind::Compare(op, value, Box::new(right)),
+            None => return Err(Diagnostic::new("expected an operand", items_span)),
+        },
+    };
+    make(kind, span, depth)
 }

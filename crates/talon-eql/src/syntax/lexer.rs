@@ -136,6 +136,27 @@ impl Keyword {
             .map(|(_, k)| *k)
     }
 
+    /// Keywords that can follow an operand (`x and`, `x in`, `x like`), so
+    /// that `NULL and x` reads as the field `NULL` rather than a typo.
+    pub fn is_binary_operator(self) -> bool {
+        matches!(
+            self,
+            Keyword::And
+                | Keyword::Or
+                | Keyword::In
+                | Keyword::InTilde
+                | Keyword::Like
+                | Keyword::LikeTilde
+                | Keyword::Regex
+                | Keyword::RegexTilde
+                | Keyword::Not
+                | Keyword::By
+                | Keyword::With
+                | Keyword::Until
+                | Keyword::Where
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Keyword::InTilde => "in~",
@@ -161,16 +182,25 @@ pub fn is_plain_identifier(word: &str) -> bool {
         && Keyword::from_word(word).is_none()
 }
 
+/// Longest string or name quoted in full in a message.
+const SHOWN_CHARS: usize = 24;
+
 impl fmt::Display for TokenKind {
     /// How a token is named in "expected X, found Y" messages.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TokenKind::Ident(s) => write!(f, "`{s}`"),
             TokenKind::TildeIdent(s) => write!(f, "`{s}~`"),
+            TokenKind::Quoted(s) if s.chars().count() <= SHOWN_CHARS => {
+                write!(f, "`{}`", s.replace('`', "``"))
+            }
             TokenKind::Quoted(_) => f.write_str("a quoted name"),
+            TokenKind::Str(s) | TokenKind::RawStr(s) if s.chars().count() <= SHOWN_CHARS => {
+                write!(f, "string {}", quote_string(s))
+            }
             TokenKind::Str(_) | TokenKind::RawStr(_) => f.write_str("a string"),
             TokenKind::Int(n) => write!(f, "`{n}`"),
-            TokenKind::Float(_) => f.write_str("a number"),
+            TokenKind::Float(x) => write!(f, "`{x:?}`"),
             TokenKind::Kw(k) => write!(f, "`{}`", k.as_str()),
             TokenKind::Eof => f.write_str("end of query"),
             other => write!(f, "`{}`", punct_text(other)),
@@ -743,4 +773,9 @@ pub fn quote_string(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// `name` in backticks, with inner backticks doubled.
+pub fn quote_name(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
 }

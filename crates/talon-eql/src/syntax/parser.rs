@@ -134,6 +134,14 @@ impl Parser {
         })
     }
 
+    pub(super) fn parse_lone_expr(&mut self) -> Result<Expr, Diagnostic> {
+        let e = self.parse_expr()?;
+        if !matches!(self.kind(), TokenKind::Eof) {
+            return Err(self.unexpected("`and`, `or` or end of expression"));
+        }
+        Ok(e)
+    }
+
     /// `join` is parsed only to be rejected, as Elasticsearch does.
     fn reject_join(&self) -> Diagnostic {
         Diagnostic::new("join is not supported", self.peek().span)
@@ -147,8 +155,10 @@ impl Parser {
             let mut d = self.unexpected("`where`");
             if matches!(self.kind(), TokenKind::Dot) {
                 if let Category::Named(name, _) = &category {
+                    let dotted = self.dotted_tail(name);
                     d = d.with_hint(format!(
-                        "quote a category that contains a dot: `{name}.…` as \"{name}.…\""
+                        "quote a category that contains a dot: {}",
+                        super::lexer::quote_string(&dotted)
                     ));
                 }
             } else if let Some(h) = category_keyword_hint(&category, self.kind()) {
@@ -172,6 +182,24 @@ impl Parser {
             condition,
             span: self.span_from(start),
         })
+    }
+
+    /// `first` followed by the `.name` segments at the current token, for
+    /// the hint on `system.cpu where`.
+    fn dotted_tail(&self, first: &str) -> String {
+        let mut out = first.to_string();
+        let mut i = 0;
+        while matches!(self.peek_nth(i).kind, TokenKind::Dot) {
+            match &self.peek_nth(i + 1).kind {
+                TokenKind::Ident(s) | TokenKind::Quoted(s) => {
+                    out.push('.');
+                    out.push_str(s);
+                }
+                _ => break,
+            }
+            i += 2;
+        }
+        out
     }
 
     fn parse_category(&mut self) -> Result<Category, Diagnostic> {
@@ -464,9 +492,16 @@ impl Parser {
                     .with_hint("only `head` and `tail` are supported"));
                 }
                 n => {
+                    let hint = match ["head", "tail"]
+                        .into_iter()
+                        .find(|p| edit_distance(p, n) <= 2)
+                    {
+                        Some(p) => format!("did you mean `{p}`?"),
+                        None => "only `head` and `tail` are supported".to_string(),
+                    };
                     return Err(
                         Diagnostic::new(format!("unrecognized pipe `{n}`"), name_tok.span)
-                            .with_hint("only `head` and `tail` are supported"),
+                            .with_hint(hint),
                     );
                 }
             };
@@ -589,4 +624,24 @@ fn category_name(category: &Category) -> &str {
         Category::Any(_) => "any",
         Category::Named(n, _) => n,
     }
+}
+
+/// Levenshtein distance over chars, for "did you mean" hints on short words.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
