@@ -1,0 +1,267 @@
+//! A table for a terminal: one line per alert (time, severity, rule, host,
+//! user, process or command line) and the alert's reason on the line below.
+//!
+//! Column widths are fixed when the sink is made, from the terminal width
+//! (`$COLUMNS`, else 120), so the table streams: an alert is printed the
+//! moment it is written, never held back to measure later rows. Text wider
+//! than its column is cut and ends with `…`; widths are display widths, so
+//! wide characters line up. Control characters in event data (line breaks,
+//! tabs, terminal escape sequences) are printed as spaces: a command line
+//! can neither break the layout nor drive the terminal.
+//!
+//! Colour marks the severity and is off when `NO_COLOR` is set or standard
+//! output is not a terminal.
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+
+use unicode_width::UnicodeWidthChar;
+
+use crate::alert::Alert;
+use crate::fields;
+use crate::write::{field_text, AlertSink};
+
+/// Terminal width when `$COLUMNS` does not say.
+pub const DEFAULT_WIDTH: usize = 120;
+
+const GAP: &str = "  ";
+const TIME_WIDTH: usize = 20;
+const SEVERITY_WIDTH: usize = 8;
+const HEADERS: [&str; 6] = [
+    "TIME",
+    "SEVERITY",
+    "RULE",
+    "HOST",
+    "USER",
+    "PROCESS / COMMAND LINE",
+];
+
+/// The flexible columns (rule, host, user, process): their share of the
+/// width left after time and severity, and the narrowest they get.
+const FLEX_WEIGHTS: [usize; 4] = [6, 4, 3, 7];
+const FLEX_MINIMUMS: [usize; 4] = [10, 8, 6, 10];
+
+/// How a table is laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TableOptions {
+    /// Total line width in terminal columns.
+    pub width: usize,
+    /// Whether to colour severities with ANSI escapes.
+    pub color: bool,
+}
+
+impl TableOptions {
+    /// Width from `$COLUMNS` (else [`DEFAULT_WIDTH`]); colour unless
+    /// `NO_COLOR` is set or standard output is not a terminal.
+    pub fn from_env() -> TableOptions {
+        let width = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<usize>().ok());
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        TableOptions {
+            width: width.filter(|w| *w > 0).unwrap_or(DEFAULT_WIDTH),
+            color: !no_color && io::stdout().is_terminal(),
+        }
+    }
+}
+
+impl Default for TableOptions {
+    fn default() -> TableOptions {
+        TableOptions {
+            width: DEFAULT_WIDTH,
+            color: false,
+        }
+    }
+}
+
+/// Writes alerts as a terminal table.
+pub struct TableSink<W: Write> {
+    out: BufWriter<W>,
+    widths: [usize; 6],
+    options: TableOptions,
+    wrote_header: bool,
+}
+
+impl<W: Write> TableSink<W> {
+    pub fn new(writer: W, options: TableOptions) -> TableSink<W> {
+        TableSink {
+            out: BufWriter::new(writer),
+            widths: column_widths(options.width),
+            options,
+            wrote_header: false,
+        }
+    }
+
+    fn line(&mut self, cells: [String; 6], severity: Option<&str>) -> io::Result<()> {
+        let mut line = String::with_capacity(self.options.width + 16);
+        let last = cells.len() - 1;
+        for (i, cell) in cells.iter().enumerate() {
+            if i > 0 {
+                line.push_str(GAP);
+            }
+            let text = fit(cell, self.widths[i]);
+            let padding = if i == last {
+                0
+            } else {
+                self.widths[i].saturating_sub(display_width(&text))
+            };
+            match (i, severity.and_then(|s| self.colour(s))) {
+                (1, Some(code)) => line.push_str(&format!("\x1b[{code}m{text}\x1b[0m")),
+                _ => line.push_str(&text),
+            }
+            line.push_str(&" ".repeat(padding));
+        }
+        writeln!(self.out, "{}", line.trim_end())
+    }
+
+    fn colour(&self, severity: &str) -> Option<&'static str> {
+        if !self.options.color {
+            return None;
+        }
+        match severity {
+            "low" => Some("32"),
+            "medium" => Some("33"),
+            "high" => Some("31"),
+            "critical" => Some("1;31"),
+            _ => None,
+        }
+    }
+}
+
+impl<W: Write> AlertSink for TableSink<W> {
+    fn write(&mut self, alert: &Alert) -> io::Result<()> {
+        if !self.wrote_header {
+            let header = HEADERS.map(str::to_owned);
+            self.line(header, None)?;
+            self.wrote_header = true;
+        }
+        let severity = field_text(alert, fields::ALERT_SEVERITY);
+        let cells = [
+            short_time(&field_text(alert, fields::ALERT_ORIGINAL_TIME)),
+            or_dash(severity.clone()),
+            or_dash(field_text(alert, fields::ALERT_RULE_NAME)),
+            or_dash(field_text(alert, "host.name")),
+            or_dash(field_text(alert, "user.name")),
+            or_dash(process_text(alert)),
+        ];
+        self.line(cells, Some(&severity))?;
+        let reason = field_text(alert, fields::ALERT_REASON);
+        let room = self.options.width.saturating_sub(GAP.len()).max(10);
+        writeln!(self.out, "{GAP}{}", fit(&reason, room).trim_end())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl<W: Write> Drop for TableSink<W> {
+    /// Flushes rows `finish` was not called for, ignoring errors.
+    fn drop(&mut self) {
+        let _ = self.out.flush();
+    }
+}
+
+/// Widths of the six columns for a line of `width` terminal columns.
+fn column_widths(width: usize) -> [usize; 6] {
+    let fixed = TIME_WIDTH + SEVERITY_WIDTH + GAP.len() * (HEADERS.len() - 1);
+    let flex = width.saturating_sub(fixed);
+    let total: usize = FLEX_WEIGHTS.iter().sum();
+    let mut shares = [0usize; 4];
+    for i in 0..4 {
+        shares[i] = (flex * FLEX_WEIGHTS[i] / total).max(FLEX_MINIMUMS[i]);
+    }
+    // Rounding leftovers go to the process column, which needs them most.
+    let used: usize = shares.iter().sum();
+    if used < flex {
+        shares[3] += flex - used;
+    }
+    [
+        TIME_WIDTH,
+        SEVERITY_WIDTH,
+        shares[0],
+        shares[1],
+        shares[2],
+        shares[3],
+    ]
+}
+
+/// The command line when there is one, else the process name.
+fn process_text(alert: &Alert) -> String {
+    let command_line = field_text(alert, "process.command_line");
+    if !command_line.is_empty() {
+        return command_line;
+    }
+    let name = field_text(alert, "process.name");
+    if !name.is_empty() {
+        return name;
+    }
+    field_text(alert, "process.executable")
+}
+
+/// `2024-05-01T10:00:00.123Z` as `2024-05-01T10:00:00Z`: the milliseconds
+/// do not help a reader and cost a column.
+fn short_time(iso: &str) -> String {
+    match (iso.find('.'), iso.ends_with('Z')) {
+        (Some(dot), true) => format!("{}Z", &iso[..dot]),
+        _ => or_dash(iso.to_owned()),
+    }
+}
+
+fn or_dash(text: String) -> String {
+    if text.is_empty() {
+        "-".to_owned()
+    } else {
+        text
+    }
+}
+
+/// `text` with control characters as spaces, cut to `width` display
+/// columns with a trailing `…` when it does not fit.
+fn fit(text: &str, width: usize) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if display_width(&clean) <= width {
+        return clean;
+    }
+    let budget = width.saturating_sub(1);
+    let mut out = String::with_capacity(width + 3);
+    let mut used = 0;
+    for c in clean.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > budget {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+fn display_width(text: &str) -> usize {
+    text.chars().map(|c| c.width().unwrap_or(0)).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_cuts_with_an_ellipsis_only_when_needed() {
+        assert_eq!(fit("abcdef", 6), "abcdef");
+        assert_eq!(fit("abcdefg", 6), "abcde…");
+        assert_eq!(fit("a\nb\tc", 10), "a b c");
+        assert_eq!(fit("日本語です", 6), "日本…");
+        assert_eq!(display_width(&fit("日本語です", 6)), 5);
+    }
+
+    #[test]
+    fn widths_fill_the_line_and_keep_minimums() {
+        let w = column_widths(120);
+        assert_eq!(w.iter().sum::<usize>() + 10, 120);
+        assert_eq!(w, [20, 8, 24, 16, 12, 30]);
+        assert_eq!(column_widths(40), [20, 8, 10, 8, 6, 10]);
+    }
+}
