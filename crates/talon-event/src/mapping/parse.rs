@@ -66,8 +66,19 @@ impl Mapping {
         Mapping::from_es_json_named(text, "<mapping>")
     }
 
-    /// Parses mapping JSON text; errors name `file`.
+    /// Parses mapping JSON text; errors name `file`. Several indices in one
+    /// `GET _mapping` response are merged (first definition wins).
     pub fn from_es_json_named(text: &str, file: &str) -> Result<Mapping, MappingError> {
+        let indices = Mapping::from_es_indices(text, file)?;
+        let (mut merged, _clashes) = Mapping::merged(indices.into_iter().map(|(_, m)| m));
+        // Even a mapping without fields is a real mapping ("nothing mapped").
+        merged.explicit = true;
+        Ok(merged)
+    }
+
+    /// Parses mapping JSON text into one mapping per index: the index names
+    /// of a `GET _mapping` response, or `""` for a bare mapping.
+    pub fn from_es_indices(text: &str, file: &str) -> Result<Vec<(String, Mapping)>, MappingError> {
         let cleaned = blank_comment_lines(text);
         let json: Json = serde_json::from_str(&cleaned).map_err(|e| MappingError::Json {
             file: file.to_string(),
@@ -79,26 +90,29 @@ impl Mapping {
             file: file.to_string(),
             message,
         };
-        let mut builder = Builder::default();
         let Json::Object(root) = &json else {
             return Err(shape("a mapping must be a JSON object".to_string()));
         };
         if is_flat_types(root) {
+            let mut builder = Builder::default();
             for (path, ty) in root {
                 if let Json::String(ty) = ty {
                     builder.field(path, ty_of(ty), None);
                 }
             }
-        } else {
-            let roots = mapping_roots(root, 0);
-            if roots.is_empty() {
-                return Err(shape("no `properties` or `mappings` found".to_string()));
-            }
-            for r in roots {
-                builder.root(r).map_err(shape)?;
-            }
+            return Ok(vec![(String::new(), builder.finish())]);
         }
-        Ok(builder.finish())
+        let roots = mapping_roots(root, "", 0);
+        if roots.is_empty() {
+            return Err(shape("no `properties` or `mappings` found".to_string()));
+        }
+        let mut out = Vec::with_capacity(roots.len());
+        for (name, r) in roots {
+            let mut builder = Builder::default();
+            builder.root(r).map_err(shape)?;
+            out.push((name.to_string(), builder.finish()));
+        }
+        Ok(out)
     }
 
     /// Reads and parses a mapping file.
@@ -206,20 +220,26 @@ const ROOT_KEYS: &[&str] = &[
     "numeric_detection",
 ];
 
-/// Finds the mapping definitions inside the accepted wrappers.
-fn mapping_roots(obj: &Map<String, Json>, depth: u32) -> Vec<&Map<String, Json>> {
+/// Finds the mapping definitions inside the accepted wrappers, each with
+/// the index name it was found under (`""` when there is none).
+fn mapping_roots<'a>(
+    obj: &'a Map<String, Json>,
+    name: &'a str,
+    depth: u32,
+) -> Vec<(&'a str, &'a Map<String, Json>)> {
     if obj.is_empty() || obj.keys().any(|k| ROOT_KEYS.contains(&k.as_str())) {
-        return vec![obj];
+        return vec![(name, obj)];
     }
     if let Some(Json::Object(inner)) = obj.get("mappings") {
-        return mapping_roots(inner, depth + 1);
+        return mapping_roots(inner, name, depth + 1);
     }
-    // `GET _mapping` ({"<index>": {...}}) or a legacy type name ({"_doc": {...}}).
+    // `GET _mapping` ({"<index>": {...}}) or a legacy type name
+    // ({"_doc": {...}}); only the outermost key names an index.
     if depth < 3 && obj.values().all(Json::is_object) {
         return obj
-            .values()
-            .filter_map(Json::as_object)
-            .flat_map(|o| mapping_roots(o, depth + 1))
+            .iter()
+            .filter_map(|(k, v)| v.as_object().map(|o| (k, o)))
+            .flat_map(|(k, o)| mapping_roots(o, if depth == 0 { k } else { name }, depth + 1))
             .collect();
     }
     Vec::new()

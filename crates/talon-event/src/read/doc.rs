@@ -320,15 +320,21 @@ pub fn derive_index(event: &Event) -> Option<String> {
 /// keeps TOML (`[[queries]]`, `[table]`) and INI headers out of framed mode,
 /// so they are reported line by line as not JSON.
 pub(crate) fn array_may_be_json(line: &[u8]) -> bool {
-    let rest = line
+    let start = line
         .iter()
-        .find(|b| **b != b'[' && !b.is_ascii_whitespace());
-    match rest {
-        None => true,
-        Some(b) => matches!(
-            b,
-            b'{' | b']' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n'
-        ),
+        .position(|b| *b != b'[' && !b.is_ascii_whitespace());
+    let Some(rest) = start.map(|i| &line[i..]) else {
+        return true;
+    };
+    match rest[0] {
+        b'{' | b']' | b'"' | b'-' | b'0'..=b'9' => true,
+        // A literal, not a word that merely starts like one (`[null_check]`).
+        _ => [&b"true"[..], b"false", b"null"].iter().any(|w| {
+            rest.starts_with(w)
+                && rest.get(w.len()).map_or(true, |b| {
+                    matches!(b, b',' | b']') || b.is_ascii_whitespace()
+                })
+        }),
     }
 }
 
