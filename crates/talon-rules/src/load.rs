@@ -18,7 +18,7 @@ use crate::error::{LoadError, LoadErrorKind};
 use crate::rule::{Rule, RuleFormat};
 
 /// Everything loaded from a set of paths.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct LoadReport {
     pub rules: Vec<Rule>,
     pub errors: Vec<LoadError>,
@@ -111,6 +111,10 @@ pub fn load_paths(paths: &[PathBuf]) -> LoadReport {
     for p in paths {
         collect(p, &mut files, &mut report);
     }
+    // `talon rules/ rules/x.toml` names x.toml twice; reading it once avoids
+    // a bogus duplicate-rule_id error against itself.
+    let mut unique = rustc_hash::FxHashSet::default();
+    files.retain(|(p, _)| unique.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
     let outcomes = load_files(&files);
     let mut seen: FxHashMap<String, PathBuf> = FxHashMap::default();
     for ((path, explicit), outcome) in files.iter().zip(outcomes) {

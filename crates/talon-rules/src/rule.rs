@@ -138,6 +138,45 @@ impl Rule {
         self.metadata.get("maturity").and_then(|v| v.as_str()) == Some("deprecated")
     }
 
+    /// The new_terms fields, from either shape: the API's flat
+    /// `new_terms_fields` (Kibana exports) or detection-rules TOML's
+    /// `[rule.new_terms] field = "new_terms_fields", value = [...]`.
+    pub fn new_terms_fields(&self) -> Vec<String> {
+        let strings = |v: &serde_json::Value| -> Vec<String> {
+            v.as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| s.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        if let Some(v) = self.extra.get("new_terms_fields") {
+            return strings(v);
+        }
+        self.extra
+            .get("new_terms")
+            .and_then(|nt| nt.get("value"))
+            .map(strings)
+            .unwrap_or_default()
+    }
+
+    /// The new_terms history window start (`now-7d`), from either shape: the
+    /// API's `history_window_start` or TOML's
+    /// `[[rule.new_terms.history_window_start]] value = "now-7d"`.
+    pub fn history_window_start(&self) -> Option<&str> {
+        if let Some(v) = self
+            .extra
+            .get("history_window_start")
+            .and_then(|v| v.as_str())
+        {
+            return Some(v);
+        }
+        let hw = self.extra.get("new_terms")?.get("history_window_start")?;
+        let first = hw.as_array().and_then(|a| a.first()).unwrap_or(hw);
+        first.get("value")?.as_str()
+    }
+
     /// 1-based file line and column of query byte `pos`, for pointing a
     /// query diagnostic at the rule file.
     pub fn query_line_col(&self, pos: usize) -> (usize, usize) {

@@ -78,6 +78,17 @@ fn production_rules_load_with_documented_counts() {
         504
     );
     assert_eq!(count(&|r| r.extra.contains_key("new_terms")), 241);
+    // TOML's nested new_terms shape reads through the accessors.
+    assert_eq!(
+        count(&|r| r.rule_type == "new_terms" && !r.new_terms_fields().is_empty()),
+        241
+    );
+    assert_eq!(
+        count(&|r| r
+            .history_window_start()
+            .is_some_and(|h| h.starts_with("now-"))),
+        241
+    );
     assert_eq!(count(&|r| r.event_category_override.is_some()), 15);
     assert_eq!(count(&|r| r.enabled.is_some()), 11);
     assert_eq!(count(&|r| !r.threat.is_empty()), 1998);

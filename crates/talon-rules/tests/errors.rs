@@ -134,6 +134,20 @@ fn duplicate_rule_id_across_files_keeps_the_first() {
 }
 
 #[test]
+fn a_file_named_twice_is_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("a.toml");
+    std::fs::write(&f, GOOD).unwrap();
+    let report = load_paths(&[
+        dir.path().to_path_buf(),
+        f.clone(),
+        dir.path().join(".").join("a.toml"),
+    ]);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!((report.rules.len(), report.files), (1, 1));
+}
+
+#[test]
 fn named_files_and_missing_paths() {
     let dir = tempfile::tempdir().unwrap();
     let txt = dir.path().join("rule.txt");

@@ -213,3 +213,12 @@ fn duplicate_rule_id_in_one_export() {
     assert_eq!(errors[0].kind, LoadErrorKind::DuplicateRuleId);
     assert_eq!((errors[0].line, errors[0].column), (2, 12));
 }
+
+#[test]
+fn new_terms_api_shape_reads_through_the_accessors() {
+    let line = r#"{"rule_id":"n","name":"N","type":"new_terms","language":"kuery","risk_score":21,"severity":"low","query":"x:1","new_terms_fields":["user.name","host.name"],"history_window_start":"now-10d"}"#;
+    let (rules, errors) = load_str(line, Path::new("n.ndjson"), RuleFormat::KibanaNdjson);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(rules[0].new_terms_fields(), ["user.name", "host.name"]);
+    assert_eq!(rules[0].history_window_start(), Some("now-10d"));
+}
