@@ -339,6 +339,12 @@ impl Parser {
                 }
                 return self.parse_field(true, t.span.start);
             }
+            TokenKind::Kw(Keyword::Not) => {
+                // `not` where only an operand may stand: `a == not b`.
+                return Err(self
+                    .unexpected("an expression")
+                    .with_hint("put the negation in parentheses: `(not ...)`"));
+            }
             _ => return Err(self.unexpected("an expression")),
         };
         self.bump();

@@ -120,10 +120,11 @@ impl Parser {
         };
         let pipes = self.parse_pipes(&body)?;
         if !matches!(self.kind(), TokenKind::Eof) {
-            let what = match body {
-                QueryBody::Event(_) => "`and`, `or`, `|` or end of query",
-                QueryBody::Sequence(_) => "`[`, `![`, `until`, `|` or end of query",
-                QueryBody::Sample(_) => "`[` or end of query",
+            // Sequences and samples check their own trailing text, so only
+            // an event query or a pipe can end up here.
+            let what = match (&body, pipes.is_empty()) {
+                (QueryBody::Event(_), true) => "`and`, `or`, `|` or end of query",
+                _ => "`|` or end of query",
             };
             return Err(self.unexpected(what));
         }
@@ -263,6 +264,15 @@ impl Parser {
             until,
             span: self.span_from(start),
         };
+        // Stray text after the terms is the real problem; report it before
+        // the structural checks, which would misread it.
+        if !matches!(self.kind(), TokenKind::Pipe | TokenKind::Eof) {
+            let what = match seq.until {
+                Some(_) => "`|` or end of query",
+                None => "`[`, `![`, `until`, `|` or end of query",
+            };
+            return Err(self.unexpected(what));
+        }
         check_sequence(&seq)?;
         Ok(seq)
     }
@@ -292,7 +302,14 @@ impl Parser {
                 .with_hint("write a whole number of a smaller unit, e.g. `1500ms`"));
             }
             TokenKind::Minus => {
-                return Err(Diagnostic::new("maxspan must be positive", num.span));
+                let (found, span) = match &self.peek().kind {
+                    TokenKind::Int(n) => (format!(", found -{n}"), num.span.to(self.peek().span)),
+                    _ => (String::new(), num.span),
+                };
+                return Err(Diagnostic::new(
+                    format!("maxspan must be positive{found}"),
+                    span,
+                ));
             }
             kind => {
                 return Err(Diagnostic::new(
@@ -456,6 +473,9 @@ impl Parser {
             filters,
             span: self.span_from(start),
         };
+        if !matches!(self.kind(), TokenKind::Pipe | TokenKind::Eof) {
+            return Err(self.unexpected("`[` or end of query"));
+        }
         check_join_keys(sample.filters.iter())?;
         if sample.by.is_empty() && sample.filters.iter().all(|f| f.by.is_empty()) {
             return Err(
