@@ -395,3 +395,43 @@ fn non_json_text_is_reported_per_line() {
     );
     assert!(issues[0].message.starts_with("not JSON: type=SYSCALL"));
 }
+
+/// Delivers its bytes a few at a time, like a slow pipe.
+struct Trickle {
+    data: Vec<u8>,
+    at: usize,
+    step: usize,
+}
+
+impl std::io::Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.step = self.step % 7 + 1;
+        let n = self.step.min(buf.len()).min(self.data.len() - self.at);
+        buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn slow_pipes_read_like_files() {
+    let archive = "{\n \"type\": \"doc\",\n \"value\": {\"id\": \"1\", \"source\": {\"n\": \"a\"}}\n}\n\n{\"type\":\"doc\",\"value\":{\"id\":\"2\",\"source\":{\"n\":\"b\"}}}\n";
+    let bad = "{\"n\":\"a\"}\n{\"n\":\n{\"n\":\"b\"}\n";
+    let bom = "\u{feff}{\"n\":\"a\"}\n";
+    for text in [NDJSON, ARRAY, SEARCH, archive, bad, bom] {
+        let (want, want_stats) = read_text("-", text, ReadOptions::default());
+        for bytes in [text.as_bytes().to_vec(), gzip(text.as_bytes())] {
+            let trickle = Trickle {
+                data: bytes,
+                at: 0,
+                step: 0,
+            };
+            let (got, stats) =
+                talon_event::read::EventReader::from_reader("-", trickle, ReadOptions::default())
+                    .read_all();
+            assert_eq!(names(&got), names(&want), "{text:?}");
+            assert_eq!(lines(&got), lines(&want), "{text:?}");
+            assert_eq!(stats.issues, want_stats.issues, "{text:?}");
+        }
+    }
+}

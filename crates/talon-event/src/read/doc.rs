@@ -331,9 +331,10 @@ pub(crate) fn array_may_be_json(line: &[u8]) -> bool {
         // A literal, not a word that merely starts like one (`[null_check]`).
         _ => [&b"true"[..], b"false", b"null"].iter().any(|w| {
             rest.starts_with(w)
-                && rest.get(w.len()).map_or(true, |b| {
-                    matches!(b, b',' | b']') || b.is_ascii_whitespace()
-                })
+                && match rest.get(w.len()) {
+                    None => true,
+                    Some(b) => matches!(b, b',' | b']') || b.is_ascii_whitespace(),
+                }
         }),
     }
 }

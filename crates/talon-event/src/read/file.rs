@@ -102,7 +102,10 @@ impl FileReader {
             match mode {
                 Mode::Done => return None,
                 Mode::Start(r) => match detect(r) {
-                    Ok(m) => self.mode = m,
+                    Ok((m, line)) => {
+                        self.mode = m;
+                        self.line = line;
+                    }
                     Err(e) => return Some(Err(self.io_issue(1, &e))),
                 },
                 Mode::Lines(mut r) => match self.next_line(&mut r, &docs) {
@@ -182,34 +185,74 @@ impl FileReader {
     }
 }
 
-/// Looks at the first line with content and picks the reading mode; the
-/// bytes looked at are put back in front of the stream.
-fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<Mode> {
-    let mut prefix = Vec::new();
-    let mut lines_mode = true;
+/// Looks at the first line with content and picks the reading mode.
+/// Returns the mode and the line number reading starts at.
+///
+/// Blank and `//` lines before it are consumed (and counted). The content
+/// line itself is only peeked at in the buffer, except when it starts an
+/// object: then it is read whole to see whether it is complete on its own
+/// (NDJSON), and put back in front of the stream. A huge one-line array is
+/// therefore never held in memory just to choose the mode.
+fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64)> {
+    let mut line = 1u64;
+    let mut scratch = Vec::new();
     loop {
-        let start = prefix.len();
-        if r.read_until(b'\n', &mut prefix)? == 0 {
-            break;
-        }
-        if start == 0 && prefix.starts_with(b"\xEF\xBB\xBF") {
-            prefix.drain(..3);
-        }
-        let line = prefix[start..].trim_ascii();
-        if line.is_empty() || line.starts_with(b"//") {
+        let buf = fill(&mut r)?;
+        let Some(first) = buf.iter().position(|b| !b.is_ascii_whitespace()) else {
+            if buf.is_empty() {
+                return Ok((Mode::Lines(r), line));
+            }
+            let (n, newlines) = (buf.len(), count_newlines(buf));
+            r.consume(n);
+            line += newlines;
+            continue;
+        };
+        if let Some(nl) = memchr::memrchr(b'\n', &buf[..first]) {
+            let newlines = count_newlines(&buf[..=nl]);
+            r.consume(nl + 1);
+            line += newlines;
             continue;
         }
-        lines_mode = match line.first() {
-            Some(b'{') => serde_json::from_slice::<IgnoredAny>(line).is_ok(),
-            Some(b'[') => !array_may_be_json(line),
-            _ => true,
+        let rest = &buf[first..];
+        if rest.starts_with(b"//") {
+            scratch.clear();
+            r.read_until(b'\n', &mut scratch)?;
+            line += 1;
+            continue;
+        }
+        let rest_of_line = match memchr::memchr(b'\n', rest) {
+            Some(end) => &rest[..end],
+            None => rest,
         };
-        break;
+        return Ok(match rest[0] {
+            b'[' if array_may_be_json(rest_of_line) => (Mode::Frames(Framer::new(r, line)), line),
+            b'{' => {
+                let mut prefix = Vec::new();
+                r.read_until(b'\n', &mut prefix)?;
+                let complete = serde_json::from_slice::<IgnoredAny>(prefix.trim_ascii()).is_ok();
+                let chained: Box<dyn BufRead + Send> = Box::new(Cursor::new(prefix).chain(r));
+                if complete {
+                    (Mode::Lines(chained), line)
+                } else {
+                    (Mode::Frames(Framer::new(chained, line)), line)
+                }
+            }
+            _ => (Mode::Lines(r), line),
+        });
     }
-    let chained: Box<dyn BufRead + Send> = Box::new(Cursor::new(prefix).chain(r));
-    Ok(if lines_mode {
-        Mode::Lines(chained)
-    } else {
-        Mode::Frames(Framer::new(chained))
-    })
+}
+
+fn fill(r: &mut Box<dyn BufRead + Send>) -> io::Result<&[u8]> {
+    loop {
+        match r.fill_buf() {
+            Ok(_) => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    r.fill_buf()
+}
+
+fn count_newlines(b: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', b).count() as u64
 }

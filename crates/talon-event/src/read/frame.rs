@@ -39,10 +39,11 @@ pub(crate) struct Framer {
 }
 
 impl Framer {
-    pub fn new(r: Box<dyn BufRead + Send>) -> Framer {
+    /// Frames `r`, whose first byte is at the start of line `line`.
+    pub fn new(r: Box<dyn BufRead + Send>, line: u64) -> Framer {
         Framer {
             r,
-            line: 1,
+            line,
             col: 1,
             in_array: false,
             buf: Vec::new(),

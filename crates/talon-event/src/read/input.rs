@@ -189,18 +189,9 @@ pub(crate) fn open_read(inner: Box<dyn Read + Send>) -> io::Result<Opened> {
         raw: true,
     };
     let mut magic = [0u8; 4];
-    let mut got = 0;
-    // A pipe may hand over fewer than four bytes per read.
-    while got < magic.len() {
-        match raw.read(&mut magic[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    }
+    let got = read_up_to(&mut raw, &mut magic)?;
+    let compression = Compression::detect(&magic[..got]);
     let head = magic[..got].to_vec();
-    let compression = Compression::detect(&head);
     let stream = Cursor::new(head).chain(raw);
     let decoded: Box<dyn Read + Send> = match compression {
         Compression::None => Box::new(stream),
@@ -209,7 +200,10 @@ pub(crate) fn open_read(inner: Box<dyn Read + Send>) -> io::Result<Opened> {
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(stream)?),
     };
     let counted = Counting {
-        inner: decoded,
+        inner: SkipBom {
+            inner: decoded,
+            head: None,
+        },
         counters: Arc::clone(&counters),
         raw: false,
     };
@@ -218,4 +212,51 @@ pub(crate) fn open_read(inner: Box<dyn Read + Send>) -> io::Result<Opened> {
         compression,
         counters,
     })
+}
+
+/// Fills as much of `buf` as the stream has; a pipe may hand over fewer
+/// bytes per read than asked for.
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+/// Drops a UTF-8 byte-order mark at the start of the decoded text: it is
+/// not content, and JSON parsers reject it. The check happens on the first
+/// read, so a decoding error there is reported like any other read error.
+struct SkipBom<R> {
+    inner: R,
+    /// Bytes read while looking for the mark, not yet handed out; `None`
+    /// until the first read.
+    head: Option<Cursor<Vec<u8>>>,
+}
+
+impl<R: Read> Read for SkipBom<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.head.is_none() {
+            let mut first = [0u8; 3];
+            let got = read_up_to(&mut self.inner, &mut first)?;
+            let keep = if first[..got] == *b"\xEF\xBB\xBF" {
+                Vec::new()
+            } else {
+                first[..got].to_vec()
+            };
+            self.head = Some(Cursor::new(keep));
+        }
+        if let Some(head) = &mut self.head {
+            let n = head.read(buf)?;
+            if n > 0 {
+                return Ok(n);
+            }
+        }
+        self.inner.read(buf)
+    }
 }
