@@ -19,6 +19,7 @@ pub mod lexer;
 mod parser;
 mod print;
 pub mod span;
+mod strings;
 
 pub use expr::{MAX_NESTING, MAX_TREE_DEPTH};
 

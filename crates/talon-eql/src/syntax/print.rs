@@ -10,17 +10,11 @@
 use std::fmt::{self, Display, Formatter, Write};
 
 use super::ast::*;
+use super::expr::{ADD, AND, CMP, MUL, NOT, OR, UNARY};
 use super::lexer::{is_plain_identifier, quote_string};
 
-/// Binding strength of each expression level, loosest first.
-const OR: u8 = 1;
-const AND: u8 = 2;
-const NOT: u8 = 3;
-const CMP: u8 = 4;
-const ADD: u8 = 5;
-const MUL: u8 = 6;
-const UNARY: u8 = 7;
-const ATOM: u8 = 8;
+/// Literals, fields and calls bind tighter than any operator.
+const ATOM: u8 = UNARY + 1;
 
 fn level(e: &Expr) -> u8 {
     match &e.kind {
