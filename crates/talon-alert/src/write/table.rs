@@ -26,18 +26,13 @@ pub const DEFAULT_WIDTH: usize = 120;
 const GAP: &str = "  ";
 const TIME_WIDTH: usize = 20;
 const SEVERITY_WIDTH: usize = 8;
-const HEADERS: [&str; 6] = [
-    "TIME",
-    "SEVERITY",
-    "RULE",
-    "HOST",
-    "USER",
-    "PROCESS / COMMAND LINE",
-];
+/// The last column shows the command line, or the process name when the
+/// event has no command line.
+const HEADERS: [&str; 6] = ["TIME", "SEVERITY", "RULE", "HOST", "USER", "COMMAND"];
 
 /// The flexible columns (rule, host, user, process): their share of the
 /// width left after time and severity, and the narrowest they get.
-const FLEX_WEIGHTS: [usize; 4] = [6, 4, 3, 7];
+const FLEX_WEIGHTS: [usize; 4] = [8, 4, 3, 7];
 const FLEX_MINIMUMS: [usize; 4] = [10, 8, 6, 10];
 
 /// How a table is laid out.
@@ -170,10 +165,18 @@ fn column_widths(width: usize) -> [usize; 6] {
     for i in 0..4 {
         shares[i] = (flex * FLEX_WEIGHTS[i] / total).max(FLEX_MINIMUMS[i]);
     }
-    // Rounding leftovers go to the process column, which needs them most.
+    // Rounding leftovers go to the process column, which needs them most;
+    // what the minimums added beyond the line is taken back from the
+    // process, then the rule column, as far as their minimums allow.
     let used: usize = shares.iter().sum();
     if used < flex {
         shares[3] += flex - used;
+    }
+    let mut excess = shares.iter().sum::<usize>().saturating_sub(flex);
+    for i in [3, 0] {
+        let give = excess.min(shares[i] - FLEX_MINIMUMS[i]);
+        shares[i] -= give;
+        excess -= give;
     }
     [
         TIME_WIDTH,
@@ -261,7 +264,10 @@ mod tests {
     fn widths_fill_the_line_and_keep_minimums() {
         let w = column_widths(120);
         assert_eq!(w.iter().sum::<usize>() + 10, 120);
-        assert_eq!(w, [20, 8, 24, 16, 12, 30]);
+        assert_eq!(w, [20, 8, 29, 14, 11, 28]);
+        assert_eq!(column_widths(80), [20, 8, 15, 8, 6, 13]);
+        assert_eq!(column_widths(75), [20, 8, 13, 8, 6, 10]);
+        assert_eq!(column_widths(72), [20, 8, 10, 8, 6, 10]);
         assert_eq!(column_widths(40), [20, 8, 10, 8, 6, 10]);
     }
 }
