@@ -435,3 +435,16 @@ fn slow_pipes_read_like_files() {
         }
     }
 }
+
+#[test]
+fn a_broken_first_ndjson_line_does_not_swallow_the_file() {
+    let text = "{\"n\":\n{\"n\":\"a\"}\n{\"n\":\"b\"}\n";
+    let (events, issues, _) = read_bytes_all("first-bad.ndjson", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["a", "b"]);
+    assert_eq!(lines(&events), [2, 3]);
+    assert_eq!(issues.len(), 1);
+    assert_eq!(
+        (issues[0].line, issues[0].reason),
+        (1, SkipReason::InvalidJson)
+    );
+}

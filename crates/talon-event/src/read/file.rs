@@ -229,7 +229,8 @@ fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64)> {
             b'{' => {
                 let mut prefix = Vec::new();
                 r.read_until(b'\n', &mut prefix)?;
-                let complete = serde_json::from_slice::<IgnoredAny>(prefix.trim_ascii()).is_ok();
+                let complete = is_complete_object(prefix.trim_ascii())
+                    || next_line_is_complete_object(&mut r, &mut prefix)?;
                 let chained: Box<dyn BufRead + Send> = Box::new(Cursor::new(prefix).chain(r));
                 if complete {
                     (Mode::Lines(chained), line)
@@ -239,6 +240,30 @@ fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64)> {
             }
             _ => (Mode::Lines(r), line),
         });
+    }
+}
+
+fn is_complete_object(line: &[u8]) -> bool {
+    line.first() == Some(&b'{') && serde_json::from_slice::<IgnoredAny>(line).is_ok()
+}
+
+/// When the first line is a broken object, NDJSON is still likely if the
+/// next line with content is a complete one; framing a broken NDJSON line
+/// would swallow the lines after it, line mode resumes at the next line.
+/// Reads that next line onto `prefix`.
+fn next_line_is_complete_object(
+    r: &mut Box<dyn BufRead + Send>,
+    prefix: &mut Vec<u8>,
+) -> io::Result<bool> {
+    loop {
+        let start = prefix.len();
+        if r.read_until(b'\n', prefix)? == 0 {
+            return Ok(false);
+        }
+        let line = prefix[start..].trim_ascii();
+        if !line.is_empty() && !line.starts_with(b"//") {
+            return Ok(is_complete_object(line));
+        }
     }
 }
 
