@@ -104,6 +104,10 @@ impl<'r> AlertBuilder<'r> {
     }
 
     /// The alert for one event.
+    ///
+    /// TODO: apply `severity_mapping`, `risk_score_mapping` and
+    /// `rule_name_override` as Kibana does for single-event alerts (no EQL
+    /// rule in detection-rules uses them yet).
     pub fn event_alert(&self, event: &Event) -> Result<Alert, AlertError> {
         let raw = source::parse_source(event)?;
         let original_time = source::original_time(event, &raw);
@@ -135,7 +139,8 @@ impl<'r> AlertBuilder<'r> {
         let block_ids = ids::building_block_ids(&event_ancestors, &self.rule_uuid);
         let mut stages: Vec<Map<String, Value>> = Vec::with_capacity(events.len());
         let mut first_time = None;
-        for (i, event) in events.iter().enumerate() {
+        let blocks = events.iter().zip(&event_ancestors).zip(&block_ids);
+        for (i, ((event, ancestor), block_id)) in blocks.enumerate() {
             let raw = source::parse_source(event)?;
             let original_time = source::original_time(event, &raw);
             if i == 0 {
@@ -143,21 +148,20 @@ impl<'r> AlertBuilder<'r> {
             }
             let specific = Specific {
                 original_time,
-                ancestors: vec![event_ancestors[i].clone()],
+                ancestors: vec![ancestor.clone()],
                 depth: 1,
                 reason: self.reason(&raw),
                 building_block_type: Some("default".to_owned()),
-                uuid: block_ids[i].clone(),
+                uuid: block_id.clone(),
             };
             let mut stage = source::alert_body(raw);
             self.fill(&mut stage, &specific);
             stages.push(stage);
         }
 
-        let shell = self.shell(&stages, &event_ancestors, &block_ids, first_time);
-        let group_id = shell.uuid().to_owned();
+        let (shell, group_id) = self.shell(&stages, &event_ancestors, &block_ids, first_time);
         let mut alerts = Vec::with_capacity(events.len() + 1);
-        alerts.push(Alert::new(shell.into_doc(), Some(first.origin.clone())));
+        alerts.push(Alert::new(shell, Some(first.origin.clone())));
         for (i, (stage, event)) in stages.into_iter().zip(events).enumerate() {
             let mut doc = self.fields.head.clone();
             extend(&mut doc, stage);
@@ -168,8 +172,9 @@ impl<'r> AlertBuilder<'r> {
         Ok(alerts)
     }
 
-    /// The shell: the building blocks' common fields, then alert fields
-    /// whose ancestors are every event and every building block.
+    /// The shell (and its id, the group id): the building blocks' common
+    /// fields, then alert fields whose ancestors are every event and every
+    /// building block.
     ///
     /// Kibana takes the shell's original time from its first building
     /// block's `@timestamp`, which is the alert time; talon takes the first
@@ -181,7 +186,7 @@ impl<'r> AlertBuilder<'r> {
         event_ancestors: &[Ancestor],
         block_ids: &[String],
         original_time: Option<String>,
-    ) -> Alert {
+    ) -> (Map<String, Value>, String) {
         let common = intersect::intersect_all(stages);
         let mut ancestors = Vec::with_capacity(event_ancestors.len() * 2);
         for (event, block_id) in event_ancestors.iter().zip(block_ids) {
@@ -201,7 +206,7 @@ impl<'r> AlertBuilder<'r> {
         extend(&mut doc, common);
         self.fill(&mut doc, &specific);
         doc.insert(ALERT_GROUP_ID.into(), json!(specific.uuid));
-        Alert::new(doc, None)
+        (doc, specific.uuid)
     }
 
     fn reason(&self, doc: &Map<String, Value>) -> String {

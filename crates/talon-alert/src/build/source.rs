@@ -14,6 +14,10 @@
 //!   `event.kind: "signal"` as a dotted key of its own.
 //!
 //! Everything else keeps the key order and nesting the event had.
+//!
+//! TODO: drop the fields Kibana drops as conflicting with ECS
+//! (`computeIsEcsCompliant`: `event.action.keyword`, a non-numeric
+//! `process.pid`, ...); talon keeps them.
 
 use serde_json::{Map, Value};
 use talon_event::{time, Event};
