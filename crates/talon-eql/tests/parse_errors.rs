@@ -2,8 +2,9 @@
 //! reports, and the queries Elasticsearch's QA suite keeps commented out
 //! because ES rejects them while parsing.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::corpus_root;
 use talon_eql::parse;
 
 type Case = (&'static str, &'static str, (u32, u32), Option<&'static str>);
@@ -623,19 +624,6 @@ fn sample_errors() {
 fn other_errors() {
     check(&[]);
 }
-fn corpus_root() -> Option<PathBuf> {
-    let root = match std::env::var_os("TALON_CORPORA") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora"),
-    };
-    if root.is_dir() {
-        Some(root)
-    } else {
-        println!("skipped: corpus not found at {}", root.display());
-        None
-    }
-}
-
 /// The commented-out `#[[queries]]` entry `name` of a QA file: its query
 /// text with the leading `#` of every line removed.
 fn commented_query(text: &str, name: &str) -> Option<String> {

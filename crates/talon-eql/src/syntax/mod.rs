@@ -66,7 +66,11 @@ fn run<T: Send>(
             .stack_size(DEEP_STACK)
             .spawn_scoped(scope, move || f(&mut parser::Parser::new(tokens)));
         match worker {
-            Ok(handle) => handle.join().unwrap_or_else(|_| Err(refused())),
+            // A panic there is a parser bug; let it surface as one rather
+            // than disguise it as a diagnostic.
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
             // No thread to be had: refuse rather than risk the caller's stack.
             Err(_) => Err(refused()),
         }

@@ -74,7 +74,10 @@ fn write_expr(f: &mut Formatter<'_>, e: &Expr) -> fmt::Result {
             write_at(f, value, ADD)?;
             write!(f, " {} ", op.as_str())?;
             match patterns.as_slice() {
-                [one] => write_at(f, one, ADD),
+                // An operator here would print as `x : (a) + b`, which reads
+                // back as the list `(a)` followed by `+ b`; as a list of one
+                // it reads back as the same single pattern.
+                [one] => write_at(f, one, ATOM),
                 many => write_list(f, many),
             }
         }
