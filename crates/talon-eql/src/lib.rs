@@ -21,3 +21,6 @@ pub mod syntax;
 pub use diag::Diagnostic;
 pub use syntax::ast;
 pub use syntax::parse;
+pub use plan::{
+    compile, compile_str, CompileOptions, CompiledQuery, EventPlan, JoinKey, Limit, QueryKind, SequencePlan, TermPlan,
+};

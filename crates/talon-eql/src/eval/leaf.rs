@@ -1,0 +1,282 @@
+//! Evaluation of the two-valued leaf tests against one event.
+//!
+//! A field leaf holds when ANY stored value of the field passes, after the
+//! value is read the way the field's type indexes it; a missing field
+//! fails every field leaf. A script leaf holds when some combination of
+//! its field occurrences' values (a missing field is one null) makes the
+//! expression `true`: that is how Elasticsearch runs EQL scripts over
+//! multi-valued doc values (`multiValueDocValues`).
+
+use std::cmp::Ordering;
+
+use talon_event::{Fields, Value};
+
+use super::ip;
+use super::script;
+use super::text::ci_term_eq;
+use super::value::{
+    coerce_bool, coerce_date, coerce_double, coerce_long, doc_value, java_double_string,
+    keyword_text, FieldKind, RVal,
+};
+use super::version::VersionKey;
+use crate::ast::CmpOp;
+use crate::plan::ir::{Bound, Leaf, Num, ScriptLeaf, Slot, TermSet};
+
+/// Most value combinations a script leaf tries before giving up (a guard
+/// against many multi-valued fields in one script).
+pub const MAX_COMBINATIONS: usize = 4096;
+
+pub fn leaf_matches(leaf: &Leaf, ev: &dyn Fields) -> bool {
+    match leaf {
+        Leaf::Exists(slot) => !ev.values(&slot.path).is_empty(),
+        Leaf::Term(slot, set) => ev
+            .values(&slot.path)
+            .iter()
+            .any(|v| term_matches(slot.kind, set, v)),
+        Leaf::Range(slot, op, bound) => ev
+            .values(&slot.path)
+            .iter()
+            .any(|v| range_matches(slot.kind, *op, bound, v)),
+        Leaf::Wildcard(slot, pats) => ev.values(&slot.path).iter().any(|v| match keyword_text(v) {
+            Some(t) => pats.iter().any(|p| p.matches(&t)),
+            None => false,
+        }),
+        Leaf::Regex(slot, re) => ev.values(&slot.path).iter().any(|v| match keyword_text(v) {
+            Some(t) => re.matches(&t),
+            None => false,
+        }),
+        Leaf::Script(s) => script_matches(s, ev),
+    }
+}
+
+fn num_eq(n: Num, x: f64, exact: Option<i64>) -> bool {
+    match (n, exact) {
+        (Num::I(i), Some(l)) => i == l,
+        (Num::I(i), None) => (i as f64) == x,
+        (Num::F(f), _) => f == x,
+    }
+}
+
+fn term_matches(kind: FieldKind, set: &TermSet, v: &Value) -> bool {
+    match set {
+        TermSet::Str { values, ci } => {
+            let Some(t) = keyword_text(v) else {
+                return false;
+            };
+            if *ci {
+                values.iter().any(|p| ci_term_eq(p, &t))
+            } else {
+                values.iter().any(|p| **p == *t)
+            }
+        }
+        TermSet::Num(nums) => match kind {
+            FieldKind::Long => match coerce_long(v) {
+                Some(l) => nums.iter().any(|n| num_eq(*n, l as f64, Some(l))),
+                None => false,
+            },
+            _ => match coerce_double(v) {
+                Some(d) => nums.iter().any(|n| num_eq(*n, d, None)),
+                None => false,
+            },
+        },
+        TermSet::Bool(bs) => coerce_bool(v).is_some_and(|b| bs.contains(&b)),
+        TermSet::Date(ranges) => {
+            let nanos = matches!(kind, FieldKind::Date { nanos: true });
+            coerce_date(v, nanos)
+                .is_some_and(|t| ranges.iter().any(|(lo, hi)| *lo <= t && t <= *hi))
+        }
+        TermSet::Ip(ranges) => match keyword_text(v).and_then(|t| ip::parse_ip(&t)) {
+            Some(a) => {
+                let a = ip::to_u128(a);
+                ranges.iter().any(|r| r.contains(a))
+            }
+            None => false,
+        },
+        TermSet::Version(keys) => match keyword_text(v) {
+            Some(t) => {
+                let k = VersionKey::parse(&t);
+                keys.iter().any(|x| *x == k)
+            }
+            None => false,
+        },
+        TermSet::Dynamic { values, ci } => values
+            .iter()
+            .any(|lit| dynamic_cmp(v, lit, *ci) == Some(Ordering::Equal)),
+    }
+}
+
+fn ord_ok(op: CmpOp, o: Ordering) -> bool {
+    match op {
+        CmpOp::Lt => o == Ordering::Less,
+        CmpOp::Le => o != Ordering::Greater,
+        CmpOp::Gt => o == Ordering::Greater,
+        CmpOp::Ge => o != Ordering::Less,
+        CmpOp::Eq => o == Ordering::Equal,
+        CmpOp::Ne => o != Ordering::Equal,
+    }
+}
+
+fn cmp_num_f64(x: f64, n: Num) -> Option<Ordering> {
+    match n {
+        Num::I(i) => x.partial_cmp(&(i as f64)),
+        Num::F(f) => x.partial_cmp(&f),
+    }
+}
+
+fn cmp_num_i64(x: i64, n: Num) -> Option<Ordering> {
+    match n {
+        Num::I(i) => Some(x.cmp(&i)),
+        Num::F(f) => {
+            if f.is_nan() {
+                None
+            } else {
+                // Exact: compare the integer with the float's floor/ceil.
+                let fl = f.floor();
+                if (x as f64) < fl {
+                    Some(Ordering::Less)
+                } else if (x as f64) > f.ceil() {
+                    Some(Ordering::Greater)
+                } else {
+                    (x as f64).partial_cmp(&f)
+                }
+            }
+        }
+    }
+}
+
+fn range_matches(kind: FieldKind, op: CmpOp, bound: &Bound, v: &Value) -> bool {
+    let o = match bound {
+        Bound::Str(b) => keyword_text(v).map(|t| (*t).cmp(&**b)),
+        Bound::Num(n) => match kind {
+            FieldKind::Long => coerce_long(v).and_then(|l| cmp_num_i64(l, *n)),
+            _ => coerce_double(v).and_then(|d| cmp_num_f64(d, *n)),
+        },
+        Bound::Bool(b) => coerce_bool(v).map(|x| x.cmp(b)),
+        Bound::Date(lo, hi) => {
+            let nanos = matches!(kind, FieldKind::Date { nanos: true });
+            let Some(t) = coerce_date(v, nanos) else {
+                return false;
+            };
+            // A date literal covers an interval (its precision): `<` is
+            // before its start, `<=` up to its end, `>` after its end.
+            return match op {
+                CmpOp::Lt => t < *lo,
+                CmpOp::Le => t <= *hi,
+                CmpOp::Gt => t > *hi,
+                CmpOp::Ge => t >= *lo,
+                CmpOp::Eq => *lo <= t && t <= *hi,
+                CmpOp::Ne => !(*lo <= t && t <= *hi),
+            };
+        }
+        Bound::Ip(b) => keyword_text(v)
+            .and_then(|t| ip::parse_ip(&t))
+            .map(|a| ip::to_u128(a).cmp(b)),
+        Bound::Version(k) => keyword_text(v).map(|t| VersionKey::parse(&t).cmp(k)),
+        Bound::Dynamic(lit) => dynamic_cmp(v, lit, false),
+    };
+    o.is_some_and(|o| ord_ok(op, o))
+}
+
+/// Compares a stored value of an unmapped field with a literal, the way
+/// the field would have been mapped dynamically from its JSON type: a
+/// string field compares as a keyword (a numeric literal as its text), a
+/// numeric field numerically (a numeric string literal parsed).
+fn dynamic_cmp(v: &Value, lit: &RVal, ci: bool) -> Option<Ordering> {
+    match v {
+        Value::Str(s) => {
+            let text = match lit {
+                RVal::Str(t) => t.to_string(),
+                RVal::Int(i) => i.to_string(),
+                RVal::Long(l) => l.to_string(),
+                RVal::Double(d) => java_double_string(*d),
+                RVal::Bool(b) => b.to_string(),
+                _ => return None,
+            };
+            if ci {
+                return Some(if ci_term_eq(&text, s) {
+                    Ordering::Equal
+                } else {
+                    Ordering::Less
+                });
+            }
+            Some((**s).cmp(text.as_str()))
+        }
+        Value::Int(i) => match lit {
+            RVal::Int(x) => Some(i.cmp(&i64::from(*x))),
+            RVal::Long(x) => Some(i.cmp(x)),
+            RVal::Double(d) => cmp_num_i64(*i, Num::F(*d)),
+            RVal::Str(t) => {
+                let n = parse_num(t)?;
+                cmp_num_i64(*i, n)
+            }
+            _ => None,
+        },
+        Value::Float(f) => match lit {
+            RVal::Int(x) => f.partial_cmp(&f64::from(*x)),
+            RVal::Long(x) => f.partial_cmp(&(*x as f64)),
+            RVal::Double(d) => f.partial_cmp(d),
+            RVal::Str(t) => cmp_num_f64(*f, parse_num(t)?),
+            _ => None,
+        },
+        Value::Bool(b) => match lit {
+            RVal::Bool(x) => Some(b.cmp(x)),
+            RVal::Str(t) => match &**t {
+                "true" => Some(b.cmp(&true)),
+                "false" => Some(b.cmp(&false)),
+                _ => None,
+            },
+            _ => None,
+        },
+        Value::Null => None,
+    }
+}
+
+fn parse_num(t: &str) -> Option<Num> {
+    if let Ok(i) = t.trim().parse::<i64>() {
+        return Some(Num::I(i));
+    }
+    super::value::parse_plain_decimal(t.trim()).map(Num::F)
+}
+
+fn script_matches(s: &ScriptLeaf, ev: &dyn Fields) -> bool {
+    // The doc values of every field occurrence; a missing field is null.
+    let lists: Vec<Vec<RVal>> = s
+        .fields
+        .iter()
+        .map(|slot: &Slot| {
+            let vals: Vec<RVal> = ev
+                .values(&slot.path)
+                .iter()
+                .filter_map(|v| doc_value(v, slot.kind))
+                .collect();
+            if vals.is_empty() {
+                vec![RVal::Null]
+            } else {
+                vals
+            }
+        })
+        .collect();
+    let mut idx = vec![0usize; lists.len()];
+    let mut env: Vec<RVal> = lists.iter().map(|l| l[0].clone()).collect();
+    for _ in 0..MAX_COMBINATIONS {
+        if let Ok(RVal::Bool(true)) = script::eval(&s.expr, &env) {
+            return true;
+        }
+        // Next combination, odometer style.
+        let mut k = 0;
+        loop {
+            if k == lists.len() {
+                return false;
+            }
+            idx[k] += 1;
+            if idx[k] < lists[k].len() {
+                env[k] = lists[k][idx[k]].clone();
+                break;
+            }
+            idx[k] = 0;
+            env[k] = lists[k][0].clone();
+            k += 1;
+        }
+    }
+    false
+}

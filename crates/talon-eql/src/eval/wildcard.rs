@@ -1,0 +1,350 @@
+//! Wildcard patterns (`*` any run, `?` exactly one character), compiled once
+//! into the cheapest matcher that decides them: exact, prefix, suffix,
+//! contains, match-anything, or a general glob.
+//!
+//! `like`, `like~` and `:` have no escape character: a backslash is a
+//! literal backslash and a pattern can never match a literal `*` or `?`.
+//! The query form of `endsWith`/`stringContains` is different: Elasticsearch
+//! pastes the argument into a Lucene wildcard query unescaped, where `\`
+//! escapes the next character and `*`/`?` are wildcards; [`Wildcard::lucene`]
+//! reproduces that.
+//!
+//! Characters are Unicode scalar values, as Lucene's automata match code
+//! points. Case-insensitive matching follows [`CaseMode`].
+
+use aho_corasick::AhoCorasick;
+
+use super::text::ci_char_match;
+
+/// How letters compare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaseMode {
+    Sensitive,
+    /// Elasticsearch's case-insensitive queries: each pattern character
+    /// also matches its other case.
+    Insensitive,
+    /// Java regex `CASE_INSENSITIVE` without `UNICODE_CASE`: only ASCII
+    /// letters fold (scripts running `like~`).
+    Ascii,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Tok {
+    Lit(String),
+    One,
+    Run,
+}
+
+/// A compiled wildcard pattern.
+#[derive(Clone, Debug)]
+pub struct Wildcard {
+    kind: Kind,
+    case: CaseMode,
+    /// The pattern as written, for display.
+    source: String,
+}
+
+#[derive(Clone, Debug)]
+enum Kind {
+    Exact(String),
+    Prefix(String),
+    Suffix(String),
+    Contains(String, Option<AhoCorasick>),
+    Anything,
+    General(Vec<GTok>),
+}
+
+#[derive(Clone, Debug)]
+enum GTok {
+    Lit(Vec<char>),
+    One,
+    Run,
+}
+
+impl Wildcard {
+    /// Compiles an EQL `like`/`:` pattern (no escapes).
+    pub fn new(pattern: &str, case: CaseMode) -> Wildcard {
+        let mut toks = Vec::new();
+        let mut lit = String::new();
+        for c in pattern.chars() {
+            match c {
+                '*' => push_tok(&mut toks, &mut lit, Tok::Run),
+                '?' => push_tok(&mut toks, &mut lit, Tok::One),
+                _ => lit.push(c),
+            }
+        }
+        if !lit.is_empty() {
+            toks.push(Tok::Lit(lit));
+        }
+        Wildcard::from_toks(toks, case, pattern)
+    }
+
+    /// Compiles a Lucene wildcard-query string, where `\` escapes the next
+    /// character (a trailing `\` is literal).
+    pub fn lucene(pattern: &str, case: CaseMode) -> Wildcard {
+        let mut toks = Vec::new();
+        let mut lit = String::new();
+        let mut chars = pattern.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '*' => push_tok(&mut toks, &mut lit, Tok::Run),
+                '?' => push_tok(&mut toks, &mut lit, Tok::One),
+                '\\' => match chars.next() {
+                    Some(n) => lit.push(n),
+                    None => lit.push('\\'),
+                },
+                _ => lit.push(c),
+            }
+        }
+        if !lit.is_empty() {
+            toks.push(Tok::Lit(lit));
+        }
+        Wildcard::from_toks(toks, case, pattern)
+    }
+
+    /// A pattern that requires the value to equal `text` exactly.
+    pub fn exact(text: &str, case: CaseMode) -> Wildcard {
+        Wildcard::from_toks(vec![Tok::Lit(text.to_string())], case, text)
+    }
+
+    /// A literal prefix test (`startsWith` on a field is a prefix query:
+    /// no wildcard characters, no escapes).
+    pub fn prefix(text: &str, case: CaseMode) -> Wildcard {
+        Wildcard::from_toks(vec![Tok::Lit(text.to_string()), Tok::Run], case, text)
+    }
+
+    /// Whether the pattern has a wildcard at all.
+    pub fn is_exact(&self) -> bool {
+        matches!(self.kind, Kind::Exact(_))
+    }
+
+    /// The pattern as written.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    fn from_toks(mut toks: Vec<Tok>, case: CaseMode, source: &str) -> Wildcard {
+        // Consecutive runs are one run.
+        toks.dedup_by(|a, b| *a == Tok::Run && *b == Tok::Run);
+        let kind = match toks.as_slice() {
+            [] => Kind::Exact(String::new()),
+            [Tok::Lit(s)] => Kind::Exact(s.clone()),
+            [Tok::Lit(s), Tok::Run] => Kind::Prefix(s.clone()),
+            [Tok::Run, Tok::Lit(s)] => Kind::Suffix(s.clone()),
+            [Tok::Run] => Kind::Anything,
+            [Tok::Run, Tok::Lit(s), Tok::Run] => {
+                let ac = match case {
+                    CaseMode::Sensitive => None,
+                    // An ASCII pattern folds only ASCII letters under every
+                    // mode, so a byte-level ASCII-insensitive search is exact.
+                    _ if s.is_ascii() => AhoCorasick::builder()
+                        .ascii_case_insensitive(true)
+                        .build([s.as_str()])
+                        .ok(),
+                    _ => None,
+                };
+                if case != CaseMode::Sensitive && ac.is_none() {
+                    Kind::General(general(&toks))
+                } else {
+                    Kind::Contains(s.clone(), ac)
+                }
+            }
+            _ => Kind::General(general(&toks)),
+        };
+        Wildcard {
+            kind,
+            case,
+            source: source.to_string(),
+        }
+    }
+
+    /// Whether `value` matches the whole pattern.
+    pub fn matches(&self, value: &str) -> bool {
+        match &self.kind {
+            Kind::Anything => true,
+            Kind::Exact(p) => self.eq_str(p, value),
+            Kind::Prefix(p) => match self.case {
+                CaseMode::Sensitive => value.starts_with(p.as_str()),
+                _ => self.prefix_ci(p, value).is_some(),
+            },
+            Kind::Suffix(p) => match self.case {
+                CaseMode::Sensitive => value.ends_with(p.as_str()),
+                _ => self.suffix_ci(p, value),
+            },
+            Kind::Contains(p, ac) => match ac {
+                Some(ac) => ac.is_match(value),
+                None => memchr::memmem::find(value.as_bytes(), p.as_bytes()).is_some(),
+            },
+            Kind::General(toks) => {
+                let v: Vec<char> = value.chars().collect();
+                glob(toks, &v, |p, c| self.char_eq(p, c))
+            }
+        }
+    }
+
+    fn char_eq(&self, p: char, v: char) -> bool {
+        match self.case {
+            CaseMode::Sensitive => p == v,
+            CaseMode::Insensitive => ci_char_match(p, v),
+            CaseMode::Ascii => p == v || (p.is_ascii() && p.eq_ignore_ascii_case(&v)),
+        }
+    }
+
+    fn eq_str(&self, p: &str, v: &str) -> bool {
+        match self.case {
+            CaseMode::Sensitive => p == v,
+            _ if p.is_ascii() => p.len() == v.len() && p.eq_ignore_ascii_case(v),
+            _ => {
+                let mut a = p.chars();
+                let mut b = v.chars();
+                loop {
+                    match (a.next(), b.next()) {
+                        (None, None) => return true,
+                        (Some(x), Some(y)) if self.char_eq(x, y) => {}
+                        _ => return false,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Matches `p` at the start of `v` case-insensitively; returns the byte
+    /// length of `v` consumed.
+    fn prefix_ci(&self, p: &str, v: &str) -> Option<usize> {
+        let mut vi = v.char_indices();
+        for pc in p.chars() {
+            let (_, vc) = vi.next()?;
+            if !self.char_eq(pc, vc) {
+                return None;
+            }
+        }
+        Some(vi.next().map(|(i, _)| i).unwrap_or(v.len()))
+    }
+
+    fn suffix_ci(&self, p: &str, v: &str) -> bool {
+        let mut vi = v.chars().rev();
+        for pc in p.chars().rev() {
+            match vi.next() {
+                Some(vc) if self.char_eq(pc, vc) => {}
+                _ => return false,
+            }
+        }
+        true
+    }
+}
+
+fn push_tok(toks: &mut Vec<Tok>, lit: &mut String, t: Tok) {
+    if !lit.is_empty() {
+        toks.push(Tok::Lit(std::mem::take(lit)));
+    }
+    toks.push(t);
+}
+
+fn general(toks: &[Tok]) -> Vec<GTok> {
+    toks.iter()
+        .map(|t| match t {
+            Tok::Lit(s) => GTok::Lit(s.chars().collect()),
+            Tok::One => GTok::One,
+            Tok::Run => GTok::Run,
+        })
+        .collect()
+}
+
+/// Glob matching with backtracking to the last `*`: linear in practice and
+/// never worse than O(pattern × value).
+fn glob(toks: &[GTok], v: &[char], eq: impl Fn(char, char) -> bool) -> bool {
+    // Expand to single-character steps for a simple two-pointer walk.
+    let mut pat: Vec<Step> = Vec::new();
+    for t in toks {
+        match t {
+            GTok::Lit(cs) => pat.extend(cs.iter().map(|c| Step::Char(*c))),
+            GTok::One => pat.push(Step::Any),
+            GTok::Run => pat.push(Step::Star),
+        }
+    }
+    let (mut p, mut i) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while i < v.len() {
+        match pat.get(p) {
+            Some(Step::Star) => {
+                star = Some((p, i));
+                p += 1;
+            }
+            Some(Step::Any) => {
+                p += 1;
+                i += 1;
+            }
+            Some(Step::Char(c)) if eq(*c, v[i]) => {
+                p += 1;
+                i += 1;
+            }
+            _ => match star {
+                Some((sp, si)) => {
+                    p = sp + 1;
+                    i = si + 1;
+                    star = Some((sp, si + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pat[p..].iter().all(|s| matches!(s, Step::Star))
+}
+
+#[derive(Clone, Copy)]
+enum Step {
+    Char(char),
+    Any,
+    Star,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(p: &str, case: CaseMode, v: &str) -> bool {
+        Wildcard::new(p, case).matches(v)
+    }
+
+    #[test]
+    fn shapes() {
+        assert!(m("a?c", CaseMode::Sensitive, "abc"));
+        assert!(!m("a?c", CaseMode::Sensitive, "ac"));
+        assert!(m(
+            "*net.ipv4*",
+            CaseMode::Sensitive,
+            "sysctl -w net.ipv4.ip_forward=1"
+        ));
+        assert!(!m(
+            "*NET.IPV4*",
+            CaseMode::Sensitive,
+            "sysctl -w net.ipv4.ip_forward=1"
+        ));
+        assert!(m(
+            "*NET.IPV4*",
+            CaseMode::Insensitive,
+            "sysctl -w net.ipv4.ip_forward=1"
+        ));
+        assert!(m("%*%*", CaseMode::Sensitive, "%SystemRoot%\\x"));
+        assert!(m(
+            "*\\MACHINE\\SAM\\SAM\\*\\Account\\Us*ers\\00*03E9\\F",
+            CaseMode::Insensitive,
+            "\\REGISTRY\\MACHINE\\SAM\\SAM\\DOMAINS\\Account\\Users\\000003E9\\F"
+        ));
+        assert!(m("*", CaseMode::Sensitive, ""));
+        assert!(m(
+            "platform-python*",
+            CaseMode::Insensitive,
+            "Platform-Python3.6"
+        ));
+        assert!(m("*É*", CaseMode::Insensitive, "café"));
+        assert!(!m("*É*", CaseMode::Ascii, "café"));
+    }
+
+    #[test]
+    fn lucene_escapes() {
+        assert!(Wildcard::lucene("*\\cmd.exe", CaseMode::Sensitive).matches("C:\\xcmd.exe"));
+        assert!(Wildcard::lucene("*\\\\cmd.exe", CaseMode::Sensitive).matches("C:\\cmd.exe"));
+        assert!(!Wildcard::lucene("*\\\\cmd.exe", CaseMode::Sensitive).matches("C:xcmd.exe"));
+    }
+}

@@ -1,0 +1,311 @@
+//! The compiled forms of a condition.
+//!
+//! - [`Ty`]: the type of an expression as the checker infers it;
+//! - [`TExpr`]: a typed expression tree, resolved against the mapping and
+//!   rewritten by the optimizer rules (null checks, folding, literal swap);
+//! - [`Cond`]: the executable plan: boolean structure over [`Leaf`] tests.
+//!   Every leaf is two-valued: it holds when *some* combination of the
+//!   field values makes the test true (a missing field is one null value),
+//!   which is how both Elasticsearch's field queries and its multi-value
+//!   aware scripts decide a document;
+//! - [`SExpr`]: the expression a script leaf evaluates with null
+//!   propagation.
+
+use std::sync::Arc;
+
+use crate::ast::{ArithOp, CmpOp, Span};
+use crate::eval::ip::IpRange;
+use crate::eval::regex::RegexMatcher;
+use crate::eval::value::{FieldKind, RVal};
+use crate::eval::version::VersionKey;
+use crate::eval::wildcard::Wildcard;
+
+/// The type of an expression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ty {
+    Null,
+    Bool,
+    /// A Java int (integer literals that fit, `length`, `indexOf`).
+    Int,
+    Long,
+    Double,
+    Keyword,
+    /// `text` without a keyword sub-field: not usable in comparisons.
+    Text,
+    Date,
+    DateNanos,
+    Ip,
+    Version,
+    /// No mapping and no ECS type: decided per value at run time.
+    Dynamic,
+    Object,
+    Unsupported,
+}
+
+impl Ty {
+    pub fn name(self) -> &'static str {
+        match self {
+            Ty::Null => "null",
+            Ty::Bool => "boolean",
+            Ty::Int => "integer",
+            Ty::Long => "long",
+            Ty::Double => "double",
+            Ty::Keyword => "keyword",
+            Ty::Text => "text",
+            Ty::Date => "date",
+            Ty::DateNanos => "date_nanos",
+            Ty::Ip => "ip",
+            Ty::Version => "version",
+            Ty::Dynamic => "dynamic",
+            Ty::Object => "object",
+            Ty::Unsupported => "unsupported",
+        }
+    }
+
+    pub fn is_numeric(self) -> bool {
+        matches!(self, Ty::Int | Ty::Long | Ty::Double)
+    }
+
+    pub fn is_string(self) -> bool {
+        matches!(self, Ty::Keyword | Ty::Text)
+    }
+
+    pub fn is_date(self) -> bool {
+        matches!(self, Ty::Date | Ty::DateNanos)
+    }
+
+    /// QL's `areCompatible`: same type, null on either side, both strings,
+    /// both numbers or both dates. A dynamic (unmapped) type is compatible
+    /// with anything: its real type is unknown until run time.
+    pub fn compatible(self, other: Ty) -> bool {
+        self == other
+            || matches!(self, Ty::Null | Ty::Dynamic)
+            || matches!(other, Ty::Null | Ty::Dynamic)
+            || (self.is_string() && other.is_string())
+            || (self.is_numeric() && other.is_numeric())
+            || (self.is_date() && other.is_date())
+    }
+
+    /// The type of the value of a literal.
+    pub fn of(v: &RVal) -> Ty {
+        match v {
+            RVal::Null => Ty::Null,
+            RVal::Bool(_) => Ty::Bool,
+            RVal::Int(_) => Ty::Int,
+            RVal::Long(_) => Ty::Long,
+            RVal::Double(_) => Ty::Double,
+            RVal::Str(_) => Ty::Keyword,
+            RVal::Date(_) => Ty::Date,
+        }
+    }
+}
+
+/// A resolved field: the path to read (aliases followed) and its type.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldRef {
+    pub path: Arc<str>,
+    pub kind: FieldKind,
+    pub ty: Ty,
+    /// Written `?path` (here or elsewhere in the query).
+    pub optional: bool,
+}
+
+/// The functions of EQL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Func {
+    Between,
+    CidrMatch,
+    Concat,
+    EndsWith,
+    IndexOf,
+    Length,
+    Number,
+    StartsWith,
+    String,
+    StringContains,
+    Substring,
+}
+
+impl Func {
+    pub fn name(self) -> &'static str {
+        match self {
+            Func::Between => "between",
+            Func::CidrMatch => "cidrMatch",
+            Func::Concat => "concat",
+            Func::EndsWith => "endsWith",
+            Func::IndexOf => "indexOf",
+            Func::Length => "length",
+            Func::Number => "number",
+            Func::StartsWith => "startsWith",
+            Func::String => "string",
+            Func::StringContains => "stringContains",
+            Func::Substring => "substring",
+        }
+    }
+}
+
+/// A typed expression.
+#[derive(Clone, Debug)]
+pub struct TExpr {
+    pub kind: TKind,
+    pub ty: Ty,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum TKind {
+    Lit(RVal),
+    Field(FieldRef),
+    Neg(Box<TExpr>),
+    Arith(ArithOp, Box<TExpr>, Box<TExpr>),
+    Cmp(CmpOp, Box<TExpr>, Box<TExpr>),
+    /// Case-insensitive string equality (`:` without wildcards, `in~`).
+    InsEq(Box<TExpr>, Box<TExpr>),
+    /// One `like`/`like~`/`:` pattern with a wildcard.
+    Like {
+        value: Box<TExpr>,
+        pattern: Arc<str>,
+        ci: bool,
+    },
+    /// `regex`/`regex~`; a list is one pattern joined with `|`.
+    Regex {
+        value: Box<TExpr>,
+        pattern: Arc<str>,
+        ci: bool,
+    },
+    /// `in` with literal items (nulls included).
+    In {
+        value: Box<TExpr>,
+        list: Vec<RVal>,
+    },
+    IsNull(Box<TExpr>),
+    Not(Box<TExpr>),
+    And(Vec<TExpr>),
+    Or(Vec<TExpr>),
+    Call {
+        func: Func,
+        ci: bool,
+        args: Vec<TExpr>,
+        cidrs: Vec<IpRange>,
+    },
+}
+
+impl TExpr {
+    pub fn lit(v: RVal, span: Span) -> TExpr {
+        TExpr {
+            ty: Ty::of(&v),
+            kind: TKind::Lit(v),
+            span,
+        }
+    }
+
+    pub fn as_lit(&self) -> Option<&RVal> {
+        match &self.kind {
+            TKind::Lit(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn is_field(&self) -> bool {
+        matches!(self.kind, TKind::Field(_))
+    }
+}
+
+/// The executable condition.
+#[derive(Clone, Debug)]
+pub enum Cond {
+    Const(bool),
+    And(Vec<Cond>),
+    Or(Vec<Cond>),
+    Not(Box<Cond>),
+    Leaf(Box<Leaf>),
+}
+
+/// A field read by a leaf.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slot {
+    pub path: Arc<str>,
+    pub kind: FieldKind,
+}
+
+/// One two-valued test.
+#[derive(Clone, Debug)]
+pub enum Leaf {
+    /// The field has a value (`x != null`).
+    Exists(Slot),
+    /// The field equals one of the values (`==`, `in`, `:`, `in~`).
+    Term(Slot, TermSet),
+    /// `<`, `<=`, `>`, `>=` against a literal.
+    Range(Slot, CmpOp, Bound),
+    /// Any of the wildcard patterns matches.
+    Wildcard(Slot, Vec<Wildcard>),
+    Regex(Slot, RegexMatcher),
+    /// An expression evaluated per combination of field values.
+    Script(ScriptLeaf),
+}
+
+/// The values a term leaf accepts, converted to the field's type.
+#[derive(Clone, Debug)]
+pub enum TermSet {
+    Str {
+        values: Vec<Arc<str>>,
+        ci: bool,
+    },
+    Num(Vec<Num>),
+    Bool(Vec<bool>),
+    /// Inclusive nanosecond ranges (a date literal covers its precision).
+    Date(Vec<(i64, i64)>),
+    Ip(Vec<IpRange>),
+    Version(Vec<VersionKey>),
+    /// Unmapped field: compared per value type.
+    Dynamic {
+        values: Vec<RVal>,
+        ci: bool,
+    },
+}
+
+/// A numeric literal.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Num {
+    I(i64),
+    F(f64),
+}
+
+/// The bound of a range leaf.
+#[derive(Clone, Debug)]
+pub enum Bound {
+    Str(Arc<str>),
+    Num(Num),
+    Bool(bool),
+    /// A date literal's covered instants, inclusive.
+    Date(i64, i64),
+    Ip(u128),
+    Version(VersionKey),
+    Dynamic(RVal),
+}
+
+/// A script: the expression and the field occurrences it reads, in order.
+#[derive(Clone, Debug)]
+pub struct ScriptLeaf {
+    pub expr: SExpr,
+    pub fields: Vec<Slot>,
+}
+
+/// A script expression. `Field(i)` reads occurrence `i` of the leaf.
+#[derive(Clone, Debug)]
+pub enum SExpr {
+    Lit(RVal),
+    Field(usize),
+    Neg(Box<SExpr>),
+    Arith(ArithOp, Box<SExpr>, Box<SExpr>),
+    Cmp(CmpOp, Box<SExpr>, Box<SExpr>),
+    InsEq(Box<SExpr>, Box<SExpr>),
+    Like(Box<SExpr>, Wildcard),
+    Regex(Box<SExpr>, regex::Regex),
+    In(Box<SExpr>, Vec<RVal>),
+    IsNull(Box<SExpr>),
+    Not(Box<SExpr>),
+    And(Vec<SExpr>),
+    Or(Vec<SExpr>),
+    Call(Func, bool, Vec<SExpr>, Arc<[IpRange]>),
+}
