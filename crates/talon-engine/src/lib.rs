@@ -1,1 +1,21 @@
-//! The detection engine.
+//! The detection engine: compiled rules, routing of events to the rules
+//! that can see them, and evaluation.
+//!
+//! - [`compile`]: a loaded [`talon_rules::Rule`] becomes a [`CompiledRule`],
+//!   or a [`RuleProblem`] that says why it cannot run (query error with its
+//!   span, unsupported rule type);
+//! - [`router`]: which rules an event's index reaches, decided once per
+//!   distinct index name;
+//! - [`engine`]: [`Engine`], fed one event at a time, reporting each
+//!   [`Detection`] and keeping [`EngineStats`];
+//! - [`search`]: an ad-hoc EQL search (`talon query`), ordered and limited
+//!   as Elasticsearch's EQL search API orders and limits results.
+
+pub mod compile;
+pub mod engine;
+pub mod router;
+pub mod search;
+
+pub use compile::{compile_rule, compile_rules, CompiledRule, RuleProblem};
+pub use engine::{Detection, Engine, EngineOptions, EngineStats, RuleStats};
+pub use search::{ResultPosition, Search, SearchOptions, SearchResult};

@@ -1,0 +1,196 @@
+//! Command-line interface: the commands, their flags and their help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Run Elastic detection rules anywhere, with Elasticsearch's answers.
+#[derive(Debug, Parser)]
+#[command(name = "talon", version, propagate_version = true)]
+#[command(after_help = "Run `talon hunt` with no arguments to see the bundled rules \
+                        alert on the bundled demo events.")]
+pub struct Cli {
+    /// More logging on stderr: -v per-file progress, -vv rule decisions.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Only errors on stderr (no summary).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run detection rules over event files and write alerts.
+    #[command(after_help = HUNT_EXAMPLES)]
+    Hunt(HuntArgs),
+    /// Search events with one EQL query, like Elasticsearch's EQL search API.
+    #[command(after_help = QUERY_EXAMPLES)]
+    Query(QueryArgs),
+    /// Parse and verify rules; report every problem; exit 1 on any error.
+    #[command(after_help = CHECK_EXAMPLES)]
+    Check(CheckArgs),
+    /// Inspect rules.
+    #[command(subcommand)]
+    Rule(RuleCommand),
+}
+
+const HUNT_EXAMPLES: &str = "Examples:
+  talon hunt                                   bundled rules over the bundled demo events
+  talon hunt --rules rules/ logs/              every rule under rules/ over every file under logs/
+  talon hunt --rules seed-rule.toml events.ndjson.gz --format jsonl --output alerts.jsonl
+  zcat dump.json.gz | talon hunt --rules rules/ - --index logs-endpoint.events.process-default
+  talon hunt --rules rules/ --all-indices export.ndjson";
+
+const QUERY_EXAMPLES: &str = "Examples:
+  talon query 'process where process.name == \"sysctl\"' events.ndjson
+  talon query 'process where process.args : \"*ip_forward*\"' logs/ --size 100 --format jsonl
+  talon query 'any where true | head 3' data.json --format es --mapping mapping.json \\
+      --tiebreaker-field event.sequence";
+
+const CHECK_EXAMPLES: &str = "Examples:
+  talon check rules/
+  talon check my-rule.toml export.ndjson page.md";
+
+/// Where alerts and results go, and in which format.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format (default: table on a terminal, jsonl otherwise).
+    #[arg(long, short = 'f', value_enum)]
+    pub format: Option<Format>,
+
+    /// Write to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One JSON object per line.
+    Jsonl,
+    /// Comma-separated values with a header line.
+    Csv,
+    /// A readable table.
+    Table,
+    /// The body of Elasticsearch's EQL search API response (query only).
+    Es,
+}
+
+/// How events are read.
+#[derive(Debug, Args)]
+pub struct EventArgs {
+    /// Event files or folders (NDJSON, JSON arrays, search responses; .gz,
+    /// .zst). `-` reads stdin.
+    #[arg(value_name = "EVENTS")]
+    pub events: Vec<String>,
+
+    /// Give every event this index name (overrides `_index` and data_stream).
+    #[arg(long, value_name = "NAME")]
+    pub index: Option<String>,
+
+    /// An Elasticsearch index mapping (JSON) that types the fields.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct HuntArgs {
+    /// Rule files or folders (detection-rules TOML, Kibana NDJSON exports,
+    /// rule documentation pages in Markdown). Default: the bundled rules.
+    #[arg(long, short = 'r', value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub input: EventArgs,
+
+    /// Let every rule see every event, whatever the rules' index patterns.
+    #[arg(long)]
+    pub all_indices: bool,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The EQL query.
+    pub query: String,
+
+    #[command(flatten)]
+    pub input: EventArgs,
+
+    /// Field holding the event category.
+    #[arg(long, default_value = "event.category", value_name = "FIELD")]
+    pub event_category_field: String,
+
+    /// Field holding the event time.
+    #[arg(long, default_value = "@timestamp", value_name = "FIELD")]
+    pub timestamp_field: String,
+
+    /// Field that orders events with the same timestamp.
+    #[arg(long, value_name = "FIELD")]
+    pub tiebreaker_field: Option<String>,
+
+    /// Most results to return (the API's `size`).
+    #[arg(long, default_value_t = 10)]
+    pub size: usize,
+
+    /// Which matches `--size` keeps when there are more.
+    #[arg(long, value_enum, default_value_t = Position::Tail)]
+    pub result_position: Position,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Position {
+    Head,
+    Tail,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Rule files or folders. Default: the bundled rules.
+    #[arg(value_name = "RULES")]
+    pub rules: Vec<PathBuf>,
+
+    /// An Elasticsearch index mapping to verify field names and types against.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RuleCommand {
+    /// Show a rule's metadata, MITRE mapping, query and investigation guide.
+    #[command(after_help = "Examples:
+  talon rule show rules/linux/command_and_control_ip_forwarding_enabled.toml
+  talon rule show 'IPv4/IPv6 Forwarding Activity' --rules ../rules/
+  talon rule show 5a138e2e-aec3-4240-9843-56825d0bc569 --rules ../rules/")]
+    Show(RuleShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RuleShowArgs {
+    /// A rule file, or a rule_id or name to find among --rules.
+    pub rule: String,
+
+    /// Where to look for the rule by id or name. Default: the bundled rules.
+    #[arg(long, short = 'r', value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+}
+
+impl HuntArgs {
+    /// `talon` with no command at all: hunt with the bundled defaults.
+    pub fn default_args() -> HuntArgs {
+        HuntArgs {
+            rules: Vec::new(),
+            input: EventArgs { events: Vec::new(), index: None, mapping: Vec::new() },
+            all_indices: false,
+            output: OutputArgs { format: None, output: None },
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! One module per command. Each `run` returns the exit code, or an error
+//! for the binary to print (usage and I/O problems).
+
+pub mod check;
+pub mod hunt;
+pub mod query;
+pub mod rule_show;
+
+mod common;

@@ -1,0 +1,170 @@
+//! `talon rule show`: a rule's metadata, schedule, MITRE mapping, query and
+//! investigation guide, laid out for a terminal.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+use talon_rules::Rule;
+
+use crate::cli::RuleShowArgs;
+use crate::cmd::common;
+
+pub fn run(args: RuleShowArgs) -> Result<ExitCode> {
+    let path = Path::new(&args.rule);
+    let report = if path.exists() {
+        common::load_rules(&[path.to_path_buf()])
+    } else {
+        common::load_rules(&args.rules)
+    };
+    common::report_load_problems(&report);
+    let wanted = args.rule.to_lowercase();
+    let found: Vec<&Rule> = if path.exists() {
+        report.rules.iter().collect()
+    } else {
+        report
+            .rules
+            .iter()
+            .filter(|r| r.rule_id.to_lowercase() == wanted || r.name.to_lowercase() == wanted)
+            .collect()
+    };
+    if found.is_empty() {
+        bail!("no rule with id or name {:?} (looked in {})", args.rule, where_looked(&args));
+    }
+    for (i, rule) in found.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        print!("{}", render(rule));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn where_looked(args: &RuleShowArgs) -> String {
+    if args.rules.is_empty() {
+        "the bundled rules; use --rules PATH".into()
+    } else {
+        args.rules.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// The whole rule as text.
+pub fn render(rule: &Rule) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{}", rule.name);
+    let _ = writeln!(s, "{}", "=".repeat(rule.name.chars().count()));
+    let _ = writeln!(s);
+    for line in wrap(rule.description.trim(), 88) {
+        let _ = writeln!(s, "{line}");
+    }
+    let _ = writeln!(s);
+    let row = |s: &mut String, k: &str, v: &str| {
+        let _ = writeln!(s, "  {k:<20} {v}");
+    };
+    row(&mut s, "rule_id", &rule.rule_id);
+    let lang = rule.language.as_deref().unwrap_or("-");
+    row(&mut s, "type", &format!("{} ({lang})", rule.rule_type));
+    row(&mut s, "severity", &format!("{} (risk score {})", rule.severity, rule.risk_score));
+    row(&mut s, "index", &rule.index.join(", "));
+    let schedule = format!(
+        "every {}, looking back to {}, at most {} alerts a run",
+        rule.interval_or_default(),
+        rule.from_or_default(),
+        rule.max_signals_or_default()
+    );
+    row(&mut s, "schedule", &schedule);
+    if let Some(ts) = &rule.timestamp_override {
+        row(&mut s, "timestamp_override", ts);
+    }
+    if let Some(v) = rule.version {
+        row(&mut s, "version", &v.to_string());
+    }
+    if let Some(bb) = &rule.building_block_type {
+        row(&mut s, "building_block", bb);
+    }
+    if !rule.author.is_empty() {
+        row(&mut s, "author", &rule.author.join(", "));
+    }
+    if let Some(l) = &rule.license {
+        row(&mut s, "license", l);
+    }
+    row(&mut s, "file", &rule.origin.path.display().to_string());
+    if !rule.tags.is_empty() {
+        let _ = writeln!(s, "\nTags");
+        for t in &rule.tags {
+            let _ = writeln!(s, "  - {t}");
+        }
+    }
+    if !rule.threat.is_empty() {
+        let _ = writeln!(s, "\nMITRE ATT&CK");
+        for t in &rule.threat {
+            let _ = writeln!(s, "  {} {} ({})", t.tactic.id, t.tactic.name, t.framework);
+            for tech in &t.technique {
+                let _ = writeln!(s, "    {} {}  {}", tech.id, tech.name, tech.reference);
+                for sub in &tech.subtechnique {
+                    let _ = writeln!(s, "      {} {}  {}", sub.id, sub.name, sub.reference);
+                }
+            }
+        }
+    }
+    if let Some(q) = &rule.query {
+        let _ = writeln!(s, "\nQuery");
+        for line in q.trim_end().lines() {
+            let _ = writeln!(s, "  {line}");
+        }
+    }
+    if !rule.references.is_empty() {
+        let _ = writeln!(s, "\nReferences");
+        for r in &rule.references {
+            let _ = writeln!(s, "  - {r}");
+        }
+    }
+    if let Some(note) = &rule.note {
+        let _ = writeln!(s, "\nInvestigation guide\n");
+        s.push_str(&render_markdown(note));
+    }
+    s
+}
+
+/// Light Markdown for a terminal: headings underlined, bullets indented,
+/// paragraphs wrapped; everything else as written.
+fn render_markdown(md: &str) -> String {
+    let mut out = String::new();
+    for line in md.lines() {
+        let t = line.trim_end();
+        if let Some(h) = t.trim_start().strip_prefix('#') {
+            let title = h.trim_start_matches('#').trim();
+            let _ = writeln!(out, "  {title}\n  {}", "-".repeat(title.chars().count()));
+        } else if let Some(item) = t.strip_prefix("- ").or_else(|| t.strip_prefix("* ")) {
+            for (i, l) in wrap(item, 84).iter().enumerate() {
+                let _ = writeln!(out, "  {} {l}", if i == 0 { "-" } else { " " });
+            }
+        } else if t.is_empty() {
+            let _ = writeln!(out);
+        } else {
+            for l in wrap(t, 86) {
+                let _ = writeln!(out, "  {l}");
+            }
+        }
+    }
+    out
+}
+
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for word in text.split_whitespace() {
+        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}

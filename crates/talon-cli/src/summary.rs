@@ -1,0 +1,134 @@
+//! The run summary printed on stderr: events read, matched and skipped (by
+//! reason), alerts per rule, and time taken. Every event read is accounted
+//! for in one of its lines.
+
+use std::fmt;
+use std::time::Duration;
+
+use talon_engine::EngineStats;
+use talon_event::read::ReadStats;
+use talon_rules::Rule;
+
+/// Everything a hunt reports at the end.
+pub struct HuntSummary<'a> {
+    pub read: &'a ReadStats,
+    pub engine: &'a EngineStats,
+    pub rules: &'a [Rule],
+    pub alerts_per_rule: &'a [u64],
+    pub alert_errors: u64,
+    pub rule_errors: usize,
+    pub rules_not_supported: usize,
+    pub elapsed: Duration,
+}
+
+impl fmt::Display for HuntSummary<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = self.engine;
+        write_read_line(f, self.read, self.elapsed)?;
+        write_skipped(f, self.read)?;
+        let alerts: u64 = self.alerts_per_rule.iter().sum();
+        writeln!(
+            f,
+            "talon: {} events matched, {} alerts by {} of {} rules",
+            e.matched,
+            alerts,
+            self.alerts_per_rule.iter().filter(|&&n| n > 0).count(),
+            self.rules.len()
+        )?;
+        if e.no_index > 0 {
+            writeln!(
+                f,
+                "talon: {} events have no index (no _index, no data_stream): no rule searched \
+                 them; use --index NAME or --all-indices",
+                e.no_index
+            )?;
+        }
+        if e.index_not_searched > 0 {
+            writeln!(
+                f,
+                "talon: {} events are in indices no loaded rule searches (--all-indices \
+                 ignores index patterns)",
+                e.index_not_searched
+            )?;
+        }
+        let mut per_rule: Vec<(u64, &Rule)> = self
+            .alerts_per_rule
+            .iter()
+            .zip(self.rules)
+            .filter(|(n, _)| **n > 0)
+            .map(|(n, r)| (*n, r))
+            .collect();
+        per_rule.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
+        for (n, rule) in per_rule {
+            writeln!(f, "talon: {n:>8}  {} [{}]", rule.name, rule.severity)?;
+        }
+        if self.alert_errors > 0 {
+            writeln!(f, "talon: {} alerts could not be built (see warnings)", self.alert_errors)?;
+        }
+        if self.rule_errors > 0 || self.rules_not_supported > 0 {
+            writeln!(
+                f,
+                "talon: rules: {} running, {} with errors, {} not supported (-v lists them)",
+                self.rules.len(),
+                self.rule_errors,
+                self.rules_not_supported
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// `talon: read N events from F files (B) in T`.
+pub fn write_read_line(f: &mut dyn fmt::Write, read: &ReadStats, elapsed: Duration) -> fmt::Result {
+    writeln!(
+        f,
+        "talon: read {} events from {} {} ({}) in {}",
+        read.events,
+        read.files,
+        if read.files == 1 { "input" } else { "inputs" },
+        human_bytes(read.decoded_bytes),
+        human_duration(elapsed)
+    )
+}
+
+/// The skipped counts by reason, then the first issues verbatim.
+pub fn write_skipped(f: &mut dyn fmt::Write, read: &ReadStats) -> fmt::Result {
+    let total = read.issue_count();
+    if total == 0 {
+        return Ok(());
+    }
+    let reasons: Vec<String> =
+        read.skipped.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    writeln!(f, "talon: skipped {total}: {}", reasons.join(", "))?;
+    for issue in &read.issues {
+        writeln!(f, "talon:   {issue}")?;
+    }
+    let hidden = read.issues_not_shown();
+    if hidden > 0 {
+        writeln!(f, "talon:   ... and {hidden} more")?;
+    }
+    Ok(())
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+fn human_duration(d: Duration) -> String {
+    if d.as_secs() >= 10 {
+        format!("{:.1} s", d.as_secs_f64())
+    } else {
+        format!("{} ms", d.as_millis())
+    }
+}

@@ -1,0 +1,133 @@
+//! Turning a loaded rule into something the engine can run.
+//!
+//! A rule that cannot run is never dropped silently: it becomes a
+//! [`RuleProblem`] that names the rule, its file and, for query errors, the
+//! line, column and offending span in that file.
+
+use std::fmt;
+
+use talon_event::index::IndexPatterns;
+use talon_event::mapping::Mapping;
+use talon_eql::{CompileOptions, CompiledQuery, Diagnostic, QueryKind};
+use talon_rules::Rule;
+
+/// A rule ready to run: its compiled query and the indices it searches.
+#[derive(Debug)]
+pub struct CompiledRule {
+    pub rule: Rule,
+    pub query: CompiledQuery,
+    pub indices: IndexPatterns,
+}
+
+impl CompiledRule {
+    pub fn kind(&self) -> QueryKind {
+        self.query.kind()
+    }
+}
+
+/// Why a rule does not run.
+#[derive(Clone, Debug)]
+pub enum RuleProblem {
+    /// The rule type or language is not one talon runs (yet).
+    Unsupported { rule: Box<Rule>, reason: String },
+    /// The query does not parse or does not verify.
+    Query { rule: Box<Rule>, diagnostics: Vec<Diagnostic> },
+}
+
+impl RuleProblem {
+    pub fn rule(&self) -> &Rule {
+        match self {
+            RuleProblem::Unsupported { rule, .. } | RuleProblem::Query { rule, .. } => rule,
+        }
+    }
+
+    /// True for problems that are errors in the rule itself (not merely a
+    /// rule type talon does not run).
+    pub fn is_error(&self) -> bool {
+        matches!(self, RuleProblem::Query { .. })
+    }
+
+    /// The problem rendered with file, line, column and caret snippets.
+    pub fn render(&self) -> String {
+        match self {
+            RuleProblem::Unsupported { rule, reason } => format!(
+                "{}: skipped rule \"{}\": {reason}",
+                rule.origin.path.display(),
+                rule.name
+            ),
+            RuleProblem::Query { rule, diagnostics } => {
+                let name = rule.origin.path.display().to_string();
+                let mut out = String::new();
+                for d in diagnostics {
+                    out.push_str(&render_in_rule(rule, d, &name));
+                }
+                out
+            }
+        }
+    }
+}
+
+impl fmt::Display for RuleProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.render().trim_end())
+    }
+}
+
+/// Renders a query diagnostic at its place in the rule file.
+pub fn render_in_rule(rule: &Rule, d: &Diagnostic, name: &str) -> String {
+    let origin = &rule.origin;
+    if origin.query_offsets.is_empty() {
+        let query = rule.query.as_deref().unwrap_or("");
+        return d.render(name, query);
+    }
+    let start = origin.file_offset(d.span.start as usize);
+    let end = origin.file_offset(d.span.end as usize).max(start);
+    talon_eql::diag::render_span(name, &origin.text, start, end, &d.message, d.hint.as_deref())
+}
+
+/// Compiles one rule against a mapping.
+pub fn compile_rule(rule: Rule, mapping: &Mapping) -> Result<CompiledRule, RuleProblem> {
+    if rule.rule_type != "eql" {
+        let reason = format!("rule type `{}` is not supported yet", rule.rule_type);
+        return Err(RuleProblem::Unsupported { rule: Box::new(rule), reason });
+    }
+    if let Some(lang) = rule.language.as_deref() {
+        if lang != "eql" {
+            let reason = format!("query language `{lang}` is not supported for EQL rules");
+            return Err(RuleProblem::Unsupported { rule: Box::new(rule), reason });
+        }
+    }
+    let Some(text) = rule.query.clone() else {
+        let reason = "the rule has no query".to_string();
+        return Err(RuleProblem::Unsupported { rule: Box::new(rule), reason });
+    };
+    let opts = CompileOptions {
+        mapping,
+        event_category_field: rule.event_category_override.as_deref().unwrap_or("event.category"),
+        timestamp_field: rule.timestamp_field.as_deref().unwrap_or("@timestamp"),
+        tiebreaker_field: rule.tiebreaker_field.as_deref(),
+    };
+    match talon_eql::compile_str(&text, &opts) {
+        Ok(query) => {
+            let indices = IndexPatterns::new(&rule.index);
+            Ok(CompiledRule { rule, query, indices })
+        }
+        Err(diagnostics) => Err(RuleProblem::Query { rule: Box::new(rule), diagnostics }),
+    }
+}
+
+/// Compiles every rule; the ones that cannot run come back as problems.
+pub fn compile_rules(
+    rules: Vec<Rule>,
+    mapping: &Mapping,
+) -> (Vec<CompiledRule>, Vec<RuleProblem>) {
+    let mut ok = Vec::with_capacity(rules.len());
+    let mut problems = Vec::new();
+    for rule in rules {
+        match compile_rule(rule, mapping) {
+            Ok(c) => ok.push(c),
+            Err(p) => problems.push(p),
+        }
+    }
+    (ok, problems)
+}

@@ -1,0 +1,215 @@
+//! Ad-hoc EQL search over events, answered as Elasticsearch's EQL search
+//! API answers: matches ordered by timestamp, then tiebreaker, then input
+//! order; pipes (`head`, `tail`) applied; at most `size` results, taken
+//! from the head or the tail (`result_position`).
+//!
+//! Only as many matches as the final answer can need are kept in memory
+//! (a bounded heap), so a search over any amount of input stays small;
+//! every match is still counted in the total.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use talon_event::mapping::Mapping;
+use talon_event::{time, Event, Fields, Value};
+use talon_eql::{CompiledQuery, Limit};
+
+/// Which end of the ordered matches `size` keeps when there are more.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ResultPosition {
+    Head,
+    /// The most recent matches (Elasticsearch's default), still returned in
+    /// ascending order.
+    #[default]
+    Tail,
+}
+
+/// The EQL search API parameters that change the answer.
+#[derive(Clone, Debug)]
+pub struct SearchOptions {
+    pub timestamp_field: String,
+    pub tiebreaker_field: Option<String>,
+    /// The API's `size` (default 10).
+    pub size: usize,
+    pub result_position: ResultPosition,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions {
+            timestamp_field: "@timestamp".into(),
+            tiebreaker_field: None,
+            size: 10,
+            result_position: ResultPosition::Tail,
+        }
+    }
+}
+
+/// The answer: the total number of matches and the events returned.
+#[derive(Debug, Default)]
+pub struct SearchResult {
+    /// Every event that matched, before pipes and `size`.
+    pub total: u64,
+    /// The returned events, in ascending order.
+    pub events: Vec<Event>,
+    /// Matched events that had no usable timestamp (sorted last).
+    pub without_timestamp: u64,
+}
+
+/// The sort key of an event: Elasticsearch sorts ascending on the
+/// timestamp, then the tiebreaker, with missing values last; input order
+/// breaks remaining ties (ES's implicit shard-doc order).
+#[derive(Clone, Debug)]
+struct Ordinal {
+    timestamp: Option<i64>,
+    tiebreaker: Option<Value>,
+    seq: u64,
+}
+
+impl Ordinal {
+    fn cmp(&self, other: &Ordinal) -> Ordering {
+        cmp_missing_last(&self.timestamp, &other.timestamp, |a, b| a.cmp(b))
+            .then_with(|| {
+                cmp_missing_last(&self.tiebreaker, &other.tiebreaker, cmp_values)
+            })
+            .then_with(|| self.seq.cmp(&other.seq))
+    }
+}
+
+fn cmp_missing_last<T>(a: &Option<T>, b: &Option<T>, f: impl Fn(&T, &T) -> Ordering) -> Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => f(a, b),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
+
+fn cmp_values(a: &Value, b: &Value) -> Ordering {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+        _ => a.to_string().cmp(&b.to_string()),
+    }
+}
+
+/// A heap entry ordered by ordinal; `reverse` flips it so one heap type
+/// keeps either the smallest or the largest `k` entries.
+struct Entry {
+    ord: Ordinal,
+    event: Event,
+    reverse: bool,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Entry {}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        let o = self.ord.cmp(&other.ord);
+        if self.reverse {
+            o.reverse()
+        } else {
+            o
+        }
+    }
+}
+
+/// An EQL event-query search in progress.
+pub struct Search<'q> {
+    query: &'q CompiledQuery,
+    opts: SearchOptions,
+    mapping: &'q Mapping,
+    /// Keep the `keep` smallest (head) or largest (tail) ordinals.
+    from_tail: bool,
+    keep: usize,
+    heap: BinaryHeap<Entry>,
+    total: u64,
+    without_timestamp: u64,
+}
+
+impl<'q> Search<'q> {
+    pub fn new(query: &'q CompiledQuery, mapping: &'q Mapping, opts: SearchOptions) -> Search<'q> {
+        let (from_tail, keep) = match query.limit() {
+            Limit::None => (opts.result_position == ResultPosition::Tail, opts.size),
+            Limit::Head(n) | Limit::HeadThenTail { head: n, .. } => (false, n as usize),
+            Limit::Tail(n) | Limit::TailThenHead { tail: n, .. } => (true, n as usize),
+        };
+        Search {
+            query,
+            opts,
+            mapping,
+            from_tail,
+            keep,
+            heap: BinaryHeap::new(),
+            total: 0,
+            without_timestamp: 0,
+        }
+    }
+
+    /// Offers one event; returns whether it matched.
+    pub fn push(&mut self, event: Event) -> bool {
+        if !self.query.matches(&event) {
+            return false;
+        }
+        self.total += 1;
+        let ord = self.ordinal(&event);
+        if ord.timestamp.is_none() {
+            self.without_timestamp += 1;
+        }
+        if self.keep == 0 {
+            return true;
+        }
+        // The heap's top is the entry to evict: the largest ordinal when
+        // keeping the head, the smallest when keeping the tail.
+        self.heap.push(Entry { ord, event, reverse: self.from_tail });
+        if self.heap.len() > self.keep {
+            self.heap.pop();
+        }
+        true
+    }
+
+    fn ordinal(&self, event: &Event) -> Ordinal {
+        let ts_field = self.mapping.resolve(&self.opts.timestamp_field);
+        let timestamp = event.values(ts_field).first().and_then(time::parse_nanos);
+        let tiebreaker = self
+            .opts
+            .tiebreaker_field
+            .as_deref()
+            .and_then(|f| event.values(self.mapping.resolve(f)).first().cloned());
+        Ordinal { timestamp, tiebreaker, seq: event.seq }
+    }
+
+    /// The ordered answer.
+    pub fn finish(self) -> SearchResult {
+        let mut entries: Vec<Entry> = self.heap.into_vec();
+        entries.sort_by(|a, b| a.ord.cmp(&b.ord));
+        let mut events: Vec<Event> = entries.into_iter().map(|e| e.event).collect();
+        match self.query.limit() {
+            Limit::HeadThenTail { tail, .. } => keep_last(&mut events, tail as usize),
+            Limit::TailThenHead { head, .. } => events.truncate(head as usize),
+            _ => {}
+        }
+        // `size` caps whatever the pipes left, from the requested end.
+        if events.len() > self.opts.size {
+            match self.opts.result_position {
+                ResultPosition::Head => events.truncate(self.opts.size),
+                ResultPosition::Tail => keep_last(&mut events, self.opts.size),
+            }
+        }
+        SearchResult { total: self.total, events, without_timestamp: self.without_timestamp }
+    }
+}
+
+fn keep_last(events: &mut Vec<Event>, n: usize) {
+    if events.len() > n {
+        events.drain(..events.len() - n);
+    }
+}
