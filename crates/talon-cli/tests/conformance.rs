@@ -119,6 +119,52 @@ fn chrono_like_iso(secs: i64, nanos: i64) -> String {
     )
 }
 
+/// The mapping `GET <index>/_mapping` would return after the data was
+/// indexed: the suite's mapping file (comment lines dropped, the random
+/// keyword placeholder as `keyword`, as ES's DataLoader does) plus the
+/// fields Elasticsearch maps dynamically (strings as `text` with a
+/// `keyword` sub-field, integers as `long`, decimals as `float`).
+fn effective_mapping(file: &Path, data: &Path, out: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(file).expect("mapping");
+    let json: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("[runtime_random_keyword_type]", "keyword");
+    let mut mapping: Value = serde_json::from_str(&json).expect("mapping JSON");
+    let events = std::fs::read_to_string(data).expect("data");
+    for line in events.lines() {
+        let doc: serde_json::Map<String, Value> = serde_json::from_str(line).expect("event");
+        for (k, v) in &doc {
+            add_dynamic(&mut mapping["properties"], k, v);
+        }
+    }
+    std::fs::write(out, serde_json::to_string_pretty(&mapping).expect("json")).expect("write");
+    out.to_path_buf()
+}
+
+fn add_dynamic(props: &mut Value, key: &str, v: &Value) {
+    let Some(map) = props.as_object_mut() else { return };
+    if map.contains_key(key) {
+        return;
+    }
+    let mapped = match v {
+        Value::String(_) => serde_json::json!({
+            "type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}
+        }),
+        Value::Number(n) if n.is_i64() || n.is_u64() => serde_json::json!({"type": "long"}),
+        Value::Number(_) => serde_json::json!({"type": "float"}),
+        Value::Bool(_) => serde_json::json!({"type": "boolean"}),
+        Value::Array(items) => match items.iter().find(|i| !i.is_null()) {
+            Some(first) => return add_dynamic(props, key, first),
+            None => return,
+        },
+        Value::Object(_) | Value::Null => return,
+    };
+    map.insert(key.to_string(), mapped);
+}
+
 /// Runs one query through `talon query --format es`; returns the ids or
 /// the error text.
 fn run_query(
@@ -154,7 +200,11 @@ struct Tally {
 fn run_suite(corpora: &Path, dir: &Path, file: &str, nanos: bool) -> Tally {
     let data = write_endgame_data(corpora, dir, nanos);
     let mapping_name = if nanos { "endgame-140-nanos.mapping" } else { "endgame-140.mapping" };
-    let mapping = corpora.join("es-eql-qa/data").join(mapping_name);
+    let mapping = effective_mapping(
+        &corpora.join("es-eql-qa/data").join(mapping_name),
+        &data,
+        &dir.join(format!("{mapping_name}.json")),
+    );
     let specs = load_specs(&corpora.join("es-eql-qa").join(file));
     let mut tally = Tally { file: file.to_string(), passed: 0, total: 0, failures: Vec::new() };
     for spec in specs.iter().filter(|s| is_event_query(&s.query)) {
