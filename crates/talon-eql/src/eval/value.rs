@@ -223,7 +223,7 @@ pub fn coerce_date(v: &Value, nanos: bool) -> Option<i64> {
     if nanos {
         Some(n)
     } else {
-        Some(n - n.rem_euclid(1_000_000))
+        n.checked_sub(n.rem_euclid(1_000_000))
     }
 }
 

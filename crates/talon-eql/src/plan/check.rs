@@ -634,7 +634,7 @@ impl<'m> Checker<'m> {
                 self.err(
                     format!(
                         "{} argument of [{e}] must be [{}], found value [{x}] type [{}]",
-                        ordinal(i + 2),
+                        ordinal(i + 1),
                         if insensitive { "string" } else { v.ty.name() },
                         lt.name()
                     ),

@@ -129,8 +129,9 @@ fn date_of(v: &RVal) -> Result<(i64, i64), String> {
                 .ok_or_else(|| format!("date [{ms}] out of range"))?;
             Ok((n, n))
         }
-        RVal::Double(d) if d.is_finite() && d.abs() < 9.2e15 => {
-            let n = (d.trunc() as i64) * 1_000_000;
+        RVal::Double(d) if d.is_finite() && d.abs() < 9.2e12 => {
+            // |d| < 9.2e12 ms keeps the nanoseconds within an i64.
+            let n = (d.trunc() as i64).saturating_mul(1_000_000);
             Ok((n, n))
         }
         other => Err(format!("failed to parse date [{}]", show(other))),

@@ -81,15 +81,16 @@ pub enum QueryKind {
 pub struct EventPlan {
     /// `None` for `any`.
     category: Option<(Slot, TermSet)>,
+    /// The category test as a leaf, built once.
+    category_leaf: Option<Leaf>,
     cond: Cond,
 }
 
 impl EventPlan {
     /// Whether the event is of the category and satisfies the condition.
     pub fn matches(&self, event: &dyn Fields) -> bool {
-        if let Some((slot, set)) = &self.category {
-            let leaf = Leaf::Term(slot.clone(), set.clone());
-            if !crate::eval::leaf::leaf_matches(&leaf, event) {
+        if let Some(leaf) = &self.category_leaf {
+            if !crate::eval::leaf::leaf_matches(leaf, event) {
                 return false;
             }
         }
@@ -306,8 +307,12 @@ pub(crate) fn compile_event(
     };
     let cond = ck.check_condition(&eq.condition)?;
     let cond = lower::lower(&cond, &mut ck.errors)?;
+    let category_leaf = category
+        .as_ref()
+        .map(|(slot, set)| Leaf::Term(slot.clone(), set.clone()));
     Some(EventPlan {
         category,
+        category_leaf,
         cond: simplify(cond),
     })
 }

@@ -302,6 +302,7 @@ impl EventPlan {
         };
         EventPlan {
             category: self.category,
+            category_leaf: self.category_leaf,
             cond,
         }
     }
