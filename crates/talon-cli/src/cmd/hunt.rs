@@ -68,7 +68,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         let event = match item {
             Ok(e) => e,
             Err(issue) => {
-                warn!("{issue}");
+                tracing::info!("{issue}");
                 continue;
             }
         };

@@ -12,7 +12,7 @@ use talon_engine::{ResultPosition, Search, SearchOptions};
 use talon_eql::{CompileOptions, QueryKind};
 use talon_event::read::ReadOptions;
 use talon_event::{Event, Fields};
-use tracing::warn;
+
 
 use crate::cli::{Format, Position, QueryArgs};
 use crate::cmd::common;
@@ -68,7 +68,7 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
             Ok(event) => {
                 search.push(event);
             }
-            Err(issue) => warn!("{issue}"),
+            Err(issue) => tracing::info!("{issue}"),
         }
     }
     let result = search.finish();

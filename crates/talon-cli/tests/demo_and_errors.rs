@@ -1,0 +1,188 @@
+//! The bundled default (`talon hunt` with no arguments) and how the CLI
+//! reports bad input: rule errors with file, line, column and caret; bad
+//! event lines counted with their line; query errors with hints; exit codes.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use serde_json::Value;
+
+#[test]
+fn bare_hunt_runs_the_bundled_rules_over_the_demo_events() {
+    let mut c = talon();
+    c.args(["hunt", "--format", "jsonl"]);
+    let out = run(c);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut got: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for a in jsonl(&out) {
+        let rule = a["kibana.alert.rule.rule_id"].as_str().expect("rule_id").to_string();
+        let id = field(&a, "event.id").and_then(Value::as_str).expect("event.id").to_string();
+        got.entry(rule).or_default().push(id);
+    }
+    let text = std::fs::read_to_string(repo().join("demo/expected.json")).expect("expected");
+    let want: BTreeMap<String, Vec<String>> = serde_json::from_str(&text).expect("json");
+    assert_eq!(got, want);
+    let err = stderr(&out);
+    assert!(err.contains("talon: read 120 events from 1 input"), "{err}");
+    assert!(err.contains("talon: 7 events matched, 7 alerts by 5 of 5 rules"), "{err}");
+}
+
+#[test]
+fn talon_without_a_command_is_the_bare_hunt() {
+    let mut c = talon();
+    c.env("TALON_FORCE_FORMAT", "jsonl");
+    let out = run(c);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Piped stdout: JSON Lines by default.
+    assert_eq!(jsonl(&out).len(), 7);
+}
+
+#[test]
+fn bad_event_lines_are_counted_with_file_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("events.ndjson");
+    let good = r#"{"@timestamp":"2026-01-01T00:00:00Z","event":{"category":"process"},"process":{"name":"sysctl"}}"#;
+    std::fs::write(&path, format!("{good}\n{{not json\n{good}\n[1,2]\n\"text\"\n")).expect("write");
+    let mut c = talon();
+    c.args(["query", "process where process.name == \"sysctl\"", "--format", "jsonl"]).arg(&path);
+    let out = run(c);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(jsonl(&out).len(), 2);
+    let err = stderr(&out);
+    assert!(err.contains("talon: read 2 events from 1 input"), "{err}");
+    assert!(err.contains("talon: skipped 4: invalid-json 1, not-an-object 3"), "{err}");
+    let shown = path.display().to_string();
+    assert!(err.contains(&format!("{shown}:2:")), "line 2 named: {err}");
+    assert!(err.contains(&format!("{shown}:4")), "line 4 named: {err}");
+    assert!(err.contains(&format!("{shown}:5")), "line 5 named: {err}");
+}
+
+#[test]
+fn a_rule_with_a_query_error_is_reported_with_its_place_and_the_others_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = r#"[rule]
+name = "Broken"
+rule_id = "00000000-0000-0000-0000-000000000001"
+type = "eql"
+language = "eql"
+risk_score = 21
+severity = "low"
+index = ["logs-*"]
+query = '''
+process where process.name == 'sysctl'
+'''
+"#;
+    std::fs::write(dir.path().join("broken.toml"), bad).expect("write");
+    let good = std::fs::read_to_string(
+        repo().join("rules/linux/command_and_control_ip_forwarding_enabled.toml"),
+    )
+    .expect("bundled rule");
+    std::fs::write(dir.path().join("good.toml"), good).expect("write");
+
+    let mut c = talon();
+    c.arg("check").arg(dir.path());
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(1), "check fails on an error");
+    let err = stderr(&out);
+    let file = dir.path().join("broken.toml").display().to_string();
+    assert!(
+        err.contains(&format!("{file}:10:31: error: ")),
+        "file:line:col of the single-quoted string: {err}"
+    );
+    assert!(err.contains("10 | process where process.name == 'sysctl'"), "{err}");
+    assert!(err.contains("^^^^^^^^"), "caret under the span: {err}");
+    assert!(err.contains("use double quotes: \"sysctl\""), "hint: {err}");
+    let so = stdout(&out);
+    assert!(so.contains("2 rules loaded from 2 files: 1 ok, 1 with query errors"), "{so}");
+
+    // hunt still runs the good rule.
+    let mut c = talon();
+    c.args(["hunt", "--format", "jsonl", "--rules"])
+        .arg(dir.path())
+        .arg(repo().join("tests/fixtures/seed/defend.ndjson"));
+    let out = run(c);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(jsonl(&out).len(), 32);
+    assert!(stderr(&out).contains(&format!("{file}:10:31: error: ")));
+}
+
+#[test]
+fn a_toml_syntax_error_names_line_and_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("r.toml");
+    std::fs::write(&path, "[rule]\nname = \"x\nrule_id = \"y\"\n").expect("write");
+    let mut c = talon();
+    c.arg("check").arg(&path);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("{}:2:", path.display())), "{err}");
+}
+
+#[test]
+fn query_errors_point_at_the_span_with_a_hint() {
+    let mut c = talon();
+    c.args(["query", "process where process.name == \"ba*\" and x = 1", "-"]);
+    let out = run_with_stdin(c, b"");
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("<query>:1:43: error:"), "{err}");
+    assert!(err.contains("use `==` to compare"), "{err}");
+}
+
+#[test]
+fn equality_with_a_star_warns_did_you_mean_like() {
+    let mut c = talon();
+    c.args(["query", "process where process.name == \"ba*\"", "-", "--format", "jsonl"]);
+    let out = run_with_stdin(c, b"{\"event\":{\"category\":\"process\"},\"process\":{\"name\":\"bash\"}}\n");
+    assert!(out.status.success());
+    assert!(jsonl(&out).is_empty(), "== never expands *");
+    let err = stderr(&out);
+    assert!(err.contains("warning:"), "{err}");
+    assert!(err.contains("like"), "{err}");
+}
+
+#[test]
+fn a_missing_event_file_is_an_error_naming_it() {
+    let mut c = talon();
+    c.args(["hunt", "/nonexistent/events.ndjson"]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("/nonexistent/events.ndjson"), "{}", stderr(&out));
+}
+
+#[test]
+fn rule_show_renders_metadata_mitre_query_and_guide() {
+    let mut c = talon();
+    c.args(["rule", "show", "95719b51-e9e0-446d-8fe3-b0ab368dbd75"]);
+    let out = run(c);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = stdout(&out);
+    assert!(s.starts_with("IPv4/IPv6 Forwarding Switched On via sysctl or procfs\n"), "{s}");
+    assert!(s.contains("  severity             low (risk score 21)"), "{s}");
+    assert!(s.contains("every 5m, looking back to now-9m, at most 100 alerts a run"), "{s}");
+    assert!(s.contains("  TA0011 Command and Control (MITRE ATT&CK)"), "{s}");
+    assert!(s.contains("      T1090.001 Internal Proxy"), "{s}");
+    assert!(s.contains("Investigation guide"), "{s}");
+    assert!(s.contains("Query\n  process where host.os.type == \"linux\""), "{s}");
+}
+
+#[test]
+fn query_es_format_is_the_eql_search_response_body() {
+    let mut c = talon();
+    c.args(["query", "process where process.name == \"sysctl\" | head 2", "--format", "es", "-q"])
+        .arg(repo().join("tests/fixtures/seed/search-response.json"));
+    let out = run(c);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let body: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(body["is_partial"], false);
+    assert_eq!(body["timed_out"], false);
+    let events = body["hits"]["events"].as_array().expect("events");
+    assert!(!events.is_empty());
+    assert_eq!(events[0]["_index"], ".ds-logs-endpoint.events.process-default-2026.11.30-000001");
+    assert!(events[0]["_id"].is_string());
+    assert!(events[0]["_source"]["process"].is_object());
+    assert_eq!(body["hits"]["total"]["relation"], "eq");
+}
