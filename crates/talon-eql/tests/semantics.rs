@@ -560,3 +560,16 @@ fn scripts_try_every_value() {
         json!({"args": ["abc", "x"]})
     ));
 }
+
+#[test]
+fn long_in_lists_behave_like_short_ones() {
+    let list: Vec<String> = (0..20).map(|i| format!("\"name{i}\"")).collect();
+    let q_cs = format!("any where x in ({}, \"Ünïcode\")", list.join(", "));
+    let q_ci = format!("any where x in~ ({}, \"Ünïcode\")", list.join(", "));
+    assert!(m(&q_cs, json!({"x": "name7"})));
+    assert!(!m(&q_cs, json!({"x": "NAME7"})));
+    assert!(m(&q_ci, json!({"x": "NAME7"})));
+    assert!(m(&q_ci, json!({"x": "üNÏCODE"})));
+    assert!(!m(&q_ci, json!({"x": "name77"})));
+    assert!(m(&q_cs, json!({"x": ["a", "name19"]})));
+}

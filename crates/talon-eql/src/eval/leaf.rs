@@ -59,16 +59,11 @@ fn num_eq(n: Num, x: f64, exact: Option<i64>) -> bool {
 
 fn term_matches(kind: FieldKind, set: &TermSet, v: &Value) -> bool {
     match set {
-        TermSet::Str { values, ci } => {
-            let Some(t) = keyword_text(v) else {
-                return false;
-            };
-            if *ci {
-                values.iter().any(|p| ci_term_eq(p, &t))
-            } else {
-                values.iter().any(|p| **p == *t)
-            }
-        }
+        TermSet::Str(set) => match v {
+            // Strings are checked in place; other JSON values by their text.
+            Value::Str(s) => set.contains(s),
+            other => keyword_text(other).is_some_and(|t| set.contains(&t)),
+        },
         TermSet::Num(nums) => match kind {
             FieldKind::Long => match coerce_long(v) {
                 Some(l) => nums.iter().any(|n| num_eq(*n, l as f64, Some(l))),
@@ -95,7 +90,7 @@ fn term_matches(kind: FieldKind, set: &TermSet, v: &Value) -> bool {
         TermSet::Version(keys) => match keyword_text(v) {
             Some(t) => {
                 let k = VersionKey::parse(&t);
-                keys.iter().any(|x| *x == k)
+                keys.contains(&k)
             }
             None => false,
         },

@@ -186,7 +186,8 @@ pub fn coerce_long(v: &Value) -> Option<i64> {
 
 fn float_to_long(f: f64) -> Option<i64> {
     // Outside the long range Elasticsearch rejects the document.
-    if f.is_finite() && f >= -9.223_372_036_854_775_808e18 && f < 9.223_372_036_854_775_808e18 {
+    // The long range is [-2^63, 2^63).
+    if (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) {
         Some(f.trunc() as i64)
     } else {
         None
@@ -347,9 +348,9 @@ pub fn java_instant_string(nanos: i64) -> String {
         out.push_str(&format!(":{secs:02}"));
     }
     if frac != 0 {
-        if frac % 1_000_000 == 0 {
+        if frac.rem_euclid(1_000_000) == 0 {
             out.push_str(&format!(".{:03}", frac / 1_000_000));
-        } else if frac % 1000 == 0 {
+        } else if frac.rem_euclid(1000) == 0 {
             out.push_str(&format!(".{:06}", frac / 1000));
         } else {
             out.push_str(&format!(".{frac:09}"));

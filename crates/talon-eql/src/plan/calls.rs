@@ -197,7 +197,7 @@ impl Checker<'_> {
                 Func::Between => vec![Want::Str, Want::Str, Want::Str, Want::Bool],
                 Func::CidrMatch => {
                     let mut w = vec![Want::Ip];
-                    w.extend(std::iter::repeat(Want::Str).take(args.len() - 1));
+                    w.resize(args.len(), Want::Str);
                     w
                 }
                 Func::Concat | Func::String => vec![Want::Any; args.len()],

@@ -213,10 +213,13 @@ impl<'m> Checker<'m> {
             .field_paths()
             .chain(self.mapping.aliases().map(|(a, _)| a))
         {
-            if p.rsplit('.').next() == Some(last) || p.eq_ignore_ascii_case(path) {
-                if best.map_or(true, |b| p < b) {
-                    best = Some(p);
-                }
+            let similar = p.rsplit('.').next() == Some(last) || p.eq_ignore_ascii_case(path);
+            let better = match best {
+                None => true,
+                Some(b) => p < b,
+            };
+            if similar && better {
+                best = Some(p);
             }
         }
         best.map(str::to_string)

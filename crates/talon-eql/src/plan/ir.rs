@@ -14,8 +14,11 @@
 use std::sync::Arc;
 
 use crate::ast::{ArithOp, CmpOp, Span};
+use rustc_hash::FxHashSet;
+
 use crate::eval::ip::IpRange;
 use crate::eval::regex::RegexMatcher;
+use crate::eval::text::ci_term_eq;
 use crate::eval::value::{FieldKind, RVal};
 use crate::eval::version::VersionKey;
 use crate::eval::wildcard::Wildcard;
@@ -247,10 +250,7 @@ pub enum Leaf {
 /// The values a term leaf accepts, converted to the field's type.
 #[derive(Clone, Debug)]
 pub enum TermSet {
-    Str {
-        values: Vec<Arc<str>>,
-        ci: bool,
-    },
+    Str(StrSet),
     Num(Vec<Num>),
     Bool(Vec<bool>),
     /// Inclusive nanosecond ranges (a date literal covers its precision).
@@ -262,6 +262,68 @@ pub enum TermSet {
         values: Vec<RVal>,
         ci: bool,
     },
+}
+
+/// The strings of a keyword term leaf, indexed for long lists.
+#[derive(Clone, Debug)]
+pub struct StrSet {
+    values: Vec<Arc<str>>,
+    ci: bool,
+    /// Case-sensitive lists of more than a few values: a hash set.
+    exact: Option<FxHashSet<Arc<str>>>,
+    /// Case-insensitive lists: the ASCII values lowercased in a hash set
+    /// (an ASCII pattern only matches ASCII text), the others kept aside.
+    folded: Option<(FxHashSet<String>, Vec<Arc<str>>)>,
+}
+
+/// Lists longer than this are hashed.
+const HASH_FROM: usize = 8;
+
+impl StrSet {
+    pub fn new(values: Vec<Arc<str>>, ci: bool) -> StrSet {
+        let big = values.len() > HASH_FROM;
+        let exact = (big && !ci).then(|| values.iter().cloned().collect());
+        let folded = (big && ci).then(|| {
+            let mut set = FxHashSet::default();
+            let mut rest = Vec::new();
+            for v in &values {
+                if v.is_ascii() {
+                    set.insert(v.to_ascii_lowercase());
+                } else {
+                    rest.push(v.clone());
+                }
+            }
+            (set, rest)
+        });
+        StrSet {
+            values,
+            ci,
+            exact,
+            folded,
+        }
+    }
+
+    pub fn first(&self) -> Option<&str> {
+        self.values.first().map(|v| &**v)
+    }
+
+    /// Whether `text` is one of the values (case-insensitively if asked).
+    pub fn contains(&self, text: &str) -> bool {
+        if let Some(set) = &self.exact {
+            return set.contains(text);
+        }
+        if let Some((set, rest)) = &self.folded {
+            if text.is_ascii() && set.contains(&text.to_ascii_lowercase()) {
+                return true;
+            }
+            return rest.iter().any(|p| ci_term_eq(p, text));
+        }
+        if self.ci {
+            self.values.iter().any(|p| ci_term_eq(p, text))
+        } else {
+            self.values.iter().any(|p| **p == *text)
+        }
+    }
 }
 
 /// A numeric literal.

@@ -19,19 +19,18 @@ use chrono::{Datelike, Months, NaiveDate, NaiveDateTime, NaiveTime};
 use crate::eval::ip::{self, IpRange};
 use crate::eval::value::{java_double_string, FieldKind, RVal};
 use crate::eval::version::VersionKey;
-use crate::plan::ir::{Bound, Num, TermSet};
+use crate::plan::ir::{Bound, Num, StrSet, TermSet};
 
 /// Converts literals for a term leaf on a field of `kind`.
 pub fn term_set(kind: FieldKind, lits: &[RVal], ci: bool) -> Result<TermSet, String> {
     let lits: Vec<&RVal> = lits.iter().filter(|l| !l.is_null()).collect();
     Ok(match kind {
-        FieldKind::Keyword => TermSet::Str {
-            values: lits
-                .iter()
+        FieldKind::Keyword => TermSet::Str(StrSet::new(
+            lits.iter()
                 .map(|l| keyword_of(l))
                 .collect::<Result<_, _>>()?,
             ci,
-        },
+        )),
         FieldKind::Version => TermSet::Version(
             lits.iter()
                 .map(|l| keyword_of(l).map(|t| VersionKey::parse(&t)))

@@ -606,7 +606,7 @@ fn fixed(lo: u64, hi: u64, w: usize, out: &mut String) {
     out.push_str("(?:");
     out.push_str(&a.to_string());
     fixed(lr, p - 1, w - 1, out);
-    if a + 1 <= b.saturating_sub(1) && b >= 1 {
+    if b >= a + 2 {
         out.push('|');
         full(out, a + 1, b - 1);
     }

@@ -110,7 +110,7 @@ impl EventPlan {
     /// The category this plan requires, `None` for `any`.
     pub fn category(&self) -> Option<&str> {
         match &self.category {
-            Some((_, TermSet::Str { values, .. })) => values.first().map(|v| &**v),
+            Some((_, TermSet::Str(set))) => set.first(),
             _ => None,
         }
     }
@@ -319,10 +319,8 @@ pub(crate) fn compile_event(
 
 fn literal_category(kind: FieldKind, name: &str) -> TermSet {
     let v = crate::eval::value::RVal::str(name);
-    literal::term_set(kind, &[v], false).unwrap_or_else(|_| TermSet::Str {
-        values: vec![std::sync::Arc::from(name)],
-        ci: false,
-    })
+    literal::term_set(kind, &[v], false)
+        .unwrap_or_else(|_| TermSet::Str(ir::StrSet::new(vec![std::sync::Arc::from(name)], false)))
 }
 
 /// Flattens nested `and`/`or` and drops constants left by lowering.
