@@ -13,6 +13,7 @@
 //! - compiling never panics, whatever the input.
 //!
 //! Submodules: `check` (typing and optimizer rules), `calls` (functions),
+//! `matching` (`:`, like, regex, in),
 //! `lower` (query vs script leaves), `literal` (literals converted to field
 //! types), `lucene` (regexp syntax), `limit` (pipes), `sequence`
 //! (sequence and sample plans), `ir` (the plan types).
@@ -24,6 +25,7 @@ mod limit;
 mod literal;
 mod lower;
 pub mod lucene;
+mod matching;
 mod sequence;
 
 use std::sync::LazyLock;
