@@ -1,0 +1,342 @@
+//! One complete audit event → an Elastic Defend-shaped exec event, or an
+//! ignored record with its reason.
+//!
+//! Which records give which fields:
+//! - SYSCALL: `pid`, `ppid`, `uid`/`gid`/`euid`/`auid`…, `exe` (the
+//!   resolved executable), `comm`, `success`, `key`, `arch`, `syscall`,
+//!   `tty`, `ses`; and the enrichment names (`UID="root"`) when present;
+//! - EXECVE: the argv, `a0`…`aN` (quoted or hex), with long arguments split
+//!   as `aN_len=` + `aN[0]`, `aN[1]`… across several EXECVE records;
+//! - PROCTITLE: the argv as NUL-separated hex, which the kernel cuts at 128
+//!   bytes; used only when there is no EXECVE record;
+//! - CWD: `process.working_directory`; PATH item 0: the executable as passed
+//!   to execve, used when SYSCALL has no `exe`.
+//!
+//! An event counts once: it becomes one event (or one ignored record), and
+//! its other records count as merged.
+
+use crate::auditd::record::{decode_hex, Record};
+use crate::auditd::Group;
+use crate::doc::{iso_nanos, EcsDoc, Kind};
+use crate::norm::Out;
+use crate::stats::IgnoreReason;
+
+/// The unset user id (`auid=4294967295`: no login session).
+const UNSET_ID: &str = "4294967295";
+
+/// Answers for one complete group.
+pub(crate) fn answer(group: Group, out: &mut Out) {
+    let line = group.first_line();
+    let merged = group.record_count().saturating_sub(1);
+    let Some(syscall) = group.find("SYSCALL") else {
+        let (reason, kind, detail) = without_syscall(&group);
+        out.ignore(line, reason, kind, detail);
+        out.merged(merged);
+        return;
+    };
+    let name = syscall_name(syscall);
+    if group.find("EXECVE").is_none() && !is_exec_name(&name) {
+        out.ignore(
+            line,
+            IgnoreReason::NotExec,
+            format!("auditd syscall {name}"),
+            format!("syscall {name} is not an exec (event {})", group.serial),
+        );
+        out.merged(merged);
+        return;
+    }
+    if syscall.token("success") == Some("no") {
+        out.ignore(
+            line,
+            IgnoreReason::FailedExec,
+            "auditd failed exec",
+            format!(
+                "exec failed (exit={}) in event {}",
+                syscall.token("exit").unwrap_or("?"),
+                group.serial
+            ),
+        );
+        out.merged(merged);
+        return;
+    }
+    let doc = exec_doc(&group, syscall, &name);
+    let original: Vec<&str> = group.records.iter().map(|r| r.raw.as_str()).collect();
+    out.event(doc, line, Some(original.join("\n")));
+    out.merged(merged);
+}
+
+/// Why a group without SYSCALL gives no event.
+fn without_syscall(group: &Group) -> (IgnoreReason, String, String) {
+    let types: Vec<&str> = group.records.iter().map(|r| r.rtype.as_str()).collect();
+    let first = types.first().copied().unwrap_or("?");
+    if types.iter().any(|t| *t == "EXECVE") {
+        return (
+            IgnoreReason::Incomplete,
+            "auditd EXECVE without SYSCALL".to_string(),
+            format!(
+                "event {} has EXECVE but no SYSCALL record (lost or filtered)",
+                group.serial
+            ),
+        );
+    }
+    if super::is_user_space(first) {
+        return (
+            IgnoreReason::UnsupportedKind,
+            format!("auditd {first}"),
+            format!("user-space {first} message is not a process event"),
+        );
+    }
+    (
+        IgnoreReason::Incomplete,
+        format!("auditd {first} without SYSCALL"),
+        format!(
+            "event {} has no SYSCALL record ({})",
+            group.serial,
+            types.join(", ")
+        ),
+    )
+}
+
+/// The syscall's name: the enrichment's `SYSCALL=` when present, else the
+/// number looked up for the architecture, else the number.
+fn syscall_name(rec: &Record) -> String {
+    if let Some(n) = rec.text("SYSCALL") {
+        return n;
+    }
+    let Some(num) = rec.num("syscall") else {
+        return "?".to_string();
+    };
+    let (execve, execveat) = match rec.token("arch").map(str::to_ascii_lowercase).as_deref() {
+        Some("c000003e") => (59, 322),                    // x86_64
+        Some("40000003") => (11, 358),                    // i386
+        Some("c00000b7") => (221, 281),                   // aarch64
+        Some("40000028") => (11, 387),                    // arm
+        Some("c0000015") | Some("80000015") => (11, 362), // ppc64le / ppc64
+        Some("80000016") => (11, 354),                    // s390x
+        _ => return num.to_string(),
+    };
+    if num == execve {
+        "execve".to_string()
+    } else if num == execveat {
+        "execveat".to_string()
+    } else {
+        num.to_string()
+    }
+}
+
+fn is_exec_name(name: &str) -> bool {
+    name == "execve" || name == "execveat"
+}
+
+fn arch_name(token: &str) -> &str {
+    match token.to_ascii_lowercase().as_str() {
+        "c000003e" => "x86_64",
+        "40000003" => "i386",
+        "c00000b7" => "aarch64",
+        "40000028" => "arm",
+        "c0000015" => "ppc64le",
+        "80000015" => "ppc64",
+        "80000016" => "s390x",
+        _ => token,
+    }
+}
+
+fn exec_doc(group: &Group, sys: &Record, syscall: &str) -> EcsDoc {
+    let mut d = EcsDoc::new(Kind::Process);
+    d.set("@timestamp", iso_nanos(group.nanos));
+    d.set("event.category", vec!["process"]);
+    d.set("event.type", vec!["start"]);
+    d.set("event.action", "exec");
+    d.set("event.outcome", "success");
+    d.text("host.name", group.node.as_deref());
+
+    if let Some(pid) = sys.num("pid") {
+        d.set("process.pid", pid);
+    }
+    if let Some(ppid) = sys.num("ppid") {
+        d.set("process.parent.pid", ppid);
+    }
+    let path0 = group
+        .records
+        .iter()
+        .filter(|r| r.rtype == "PATH" && r.token("item") == Some("0"))
+        .find_map(|r| r.text("name"));
+    let exe = sys
+        .text("exe")
+        .or_else(|| path0.filter(|p| p.starts_with('/')));
+    d.executable("process", exe.as_deref());
+    // `comm` is cut at 15 bytes; the executable's name is the better one.
+    if !d.has("process.name") {
+        d.text("process.name", sys.text("comm").as_deref());
+    }
+
+    let args = execve_args(group).unwrap_or_else(|| proctitle_args(group));
+    d.argv("process", &args);
+    if let Some(cwd) = group.find("CWD").and_then(|r| r.text("cwd")) {
+        d.text("process.working_directory", Some(&cwd));
+    }
+
+    ids(&mut d, sys);
+    if let Some(tty) = sys.token("tty").filter(|t| *t != "(none)") {
+        d.set("auditd.data.tty", tty);
+    }
+    if let Some(arch) = sys.token("arch") {
+        d.set("auditd.data.arch", arch_name(arch));
+    }
+    d.set("auditd.data.syscall", syscall);
+    d.set("auditd.sequence", group.serial);
+    if let Some(ses) = sys.token("ses").filter(|s| *s != UNSET_ID) {
+        d.set("auditd.session", ses);
+    }
+    // Several rule keys are joined by 0x01 in one `key` field.
+    if let Some(keys) = sys.text("key") {
+        for k in keys.split('\u{1}').filter(|k| !k.is_empty()) {
+            d.push_str("tags", k);
+        }
+    }
+    d
+}
+
+/// User and group ids, and their names when auditd enriched the record.
+fn ids(d: &mut EcsDoc, sys: &Record) {
+    let pairs = [
+        ("uid", "UID", "user"),
+        ("gid", "GID", "group"),
+        ("euid", "EUID", "user.effective"),
+        ("egid", "EGID", "user.effective.group"),
+        ("auid", "AUID", "user.audit"),
+    ];
+    for (id_key, name_key, prefix) in pairs {
+        let Some(id) = sys
+            .token(id_key)
+            .filter(|v| *v != UNSET_ID && !v.is_empty())
+        else {
+            continue;
+        };
+        d.set(&format!("{prefix}.id"), id);
+        if let Some(name) = sys.text(name_key).filter(|n| !n.starts_with("unknown(")) {
+            d.text(&format!("{prefix}.name"), Some(&name));
+        }
+    }
+}
+
+/// Collects the argv from the EXECVE records (several when arguments are
+/// long); `None` when there is no EXECVE record.
+fn execve_args(group: &Group) -> Option<Vec<String>> {
+    let records: Vec<&Record> = group
+        .records
+        .iter()
+        .filter(|r| r.rtype == "EXECVE")
+        .collect();
+    if records.is_empty() {
+        return None;
+    }
+    let argc = records
+        .iter()
+        .find_map(|r| r.num("argc"))
+        .unwrap_or(0)
+        .clamp(0, 1 << 16) as usize;
+    let mut args = Vec::with_capacity(argc);
+    for i in 0..argc {
+        match arg(&records, i) {
+            Some(a) => args.push(a),
+            // The kernel drops what does not fit its buffer; keep what came.
+            None => break,
+        }
+    }
+    Some(args)
+}
+
+/// Argument `i`: whole (`aI=`), or reassembled from `aI[0]`, `aI[1]`… hex
+/// chunks (which may spread over several EXECVE records).
+fn arg(records: &[&Record], i: usize) -> Option<String> {
+    let key = format!("a{i}");
+    if let Some(v) = records
+        .iter()
+        .find_map(|r| r.raw(&key).map(|_| r.text(&key)))
+    {
+        return Some(v.unwrap_or_default());
+    }
+    let mut bytes = Vec::new();
+    let mut found = false;
+    for j in 0.. {
+        let chunk_key = format!("a{i}[{j}]");
+        let Some(chunk) = records.iter().find_map(|r| r.token(&chunk_key)) else {
+            break;
+        };
+        found = true;
+        match decode_hex(chunk) {
+            Some(b) => bytes.extend_from_slice(&b),
+            None => bytes.extend_from_slice(chunk.as_bytes()),
+        }
+    }
+    found.then(|| String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The argv from PROCTITLE (NUL-separated); empty when there is none.
+fn proctitle_args(group: &Group) -> Vec<String> {
+    let Some(title) = group.find("PROCTITLE").and_then(|r| r.text("proctitle")) else {
+        return Vec::new();
+    };
+    title
+        .split('\0')
+        .filter(|a| !a.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::norm::Outcome;
+
+    fn group(lines: &[&str]) -> Group {
+        let records: Vec<Record> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| Record::parse(l, i as u64 + 1).unwrap())
+            .collect();
+        Group {
+            node: records[0].node.clone(),
+            serial: records[0].serial,
+            nanos: records[0].nanos,
+            records,
+            dropped: 0,
+            eoe: false,
+        }
+    }
+
+    #[test]
+    fn split_arguments_are_reassembled() {
+        let g = group(&[
+            "type=EXECVE msg=audit(1.0:9): argc=3 a0=\"echo\" a1_len=6 a1[0]=616263 a1[1]=646566",
+            "type=EXECVE msg=audit(1.0:9): a2=\"x y\"",
+        ]);
+        assert_eq!(execve_args(&g).unwrap(), ["echo", "abcdef", "x y"]);
+    }
+
+    #[test]
+    fn proctitle_is_the_fallback() {
+        let g = group(&["type=PROCTITLE msg=audit(1.0:9): proctitle=64617368002D70"]);
+        assert_eq!(execve_args(&g), None);
+        assert_eq!(proctitle_args(&g), ["dash", "-p"]);
+    }
+
+    #[test]
+    fn non_exec_syscalls_are_counted() {
+        let g = group(&[
+            "type=SYSCALL msg=audit(1.0:9): arch=c000003e syscall=2 success=yes pid=1",
+            "type=CWD msg=audit(1.0:9): cwd=\"/\"",
+        ]);
+        let mut out = Out::default();
+        answer(g, &mut out);
+        match out.pop() {
+            Some(Outcome::Ignored { reason, kind, .. }) => {
+                assert_eq!(reason, IgnoreReason::NotExec);
+                assert_eq!(kind, "auditd syscall 2");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(out.pop(), Some(Outcome::Merged(1))));
+    }
+}

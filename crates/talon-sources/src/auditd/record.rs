@@ -1,0 +1,285 @@
+//! One raw audit record: `[node=N] type=T msg=audit(SECS.MILLIS:SERIAL): k=v …`.
+//!
+//! The parser takes the line apart once and keeps values undecoded; string
+//! fields are decoded on access, because the kernel writes an untrusted
+//! string either quoted (`exe="/usr/bin/id"`) or, when it holds spaces,
+//! quotes or control bytes, as bare hex (`a1=2D77`). Guarantees:
+//! - never panics, on any bytes; a line without an `audit(…)` header is an
+//!   error, anything odd after it is skipped word by word;
+//! - user-space messages (`msg='op=login acct="root" …'`) are flattened into
+//!   the same field list;
+//! - the enrichment section that `auditd` adds after a `0x1d` byte
+//!   (`UID="root" SYSCALL=execve`, upper-case keys) is parsed like the rest.
+
+/// A value as written: quoted, or bare (a number, a token, or hex).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Val {
+    Quoted(String),
+    Bare(String),
+}
+
+/// One parsed record.
+#[derive(Clone, Debug)]
+pub(crate) struct Record {
+    pub rtype: String,
+    /// The audit timestamp in epoch nanoseconds (millisecond precision).
+    pub nanos: i64,
+    pub serial: u64,
+    pub node: Option<String>,
+    pub fields: Vec<(String, Val)>,
+    /// 1-based line in the input.
+    pub line: u64,
+    pub raw: String,
+}
+
+/// Why a line is not an audit record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum RecordError {
+    /// No `msg=audit(` at all.
+    NoHeader,
+    /// `msg=audit(` present but the timestamp or serial is unreadable, or
+    /// there is no `type=` before it.
+    BadHeader(&'static str),
+}
+
+impl Record {
+    /// Parses one line (without its newline).
+    pub fn parse(line: &str, line_no: u64) -> Result<Record, RecordError> {
+        let at = line.find("msg=audit(").ok_or(RecordError::NoHeader)?;
+        let (rtype, node) = header_prefix(&line[..at])?;
+        let after = &line[at + "msg=audit(".len()..];
+        let close = after
+            .find(')')
+            .ok_or(RecordError::BadHeader("no closing parenthesis"))?;
+        let (nanos, serial) = parse_stamp(&after[..close])?;
+        let rest = &after[close + 1..];
+        let rest = rest.strip_prefix(':').unwrap_or(rest);
+        let mut fields = Vec::new();
+        parse_fields(rest, &mut fields, 0);
+        Ok(Record {
+            rtype,
+            nanos,
+            serial,
+            node,
+            fields,
+            line: line_no,
+            raw: line.to_string(),
+        })
+    }
+
+    /// The raw value of a field (the first one of that name).
+    pub fn raw(&self, key: &str) -> Option<&Val> {
+        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// A string field, decoded: quoted as is, bare hex decoded, the
+    /// "unset" tokens (`(null)`, `(none)`, `?`) as `None`.
+    pub fn text(&self, key: &str) -> Option<String> {
+        match self.raw(key)? {
+            Val::Quoted(s) => Some(s.clone()),
+            Val::Bare(s) => {
+                // A stray closing quote after hex has been seen in the wild
+                // (`key=6578…74"`); it is not part of the value.
+                let s = s
+                    .strip_suffix('"')
+                    .filter(|h| decode_hex(h).is_some())
+                    .unwrap_or(s);
+                if matches!(s, "(null)" | "(none)" | "?" | "") {
+                    None
+                } else if let Some(bytes) = decode_hex(s) {
+                    Some(String::from_utf8_lossy(&bytes).into_owned())
+                } else {
+                    Some(s.to_string())
+                }
+            }
+        }
+    }
+
+    /// A bare or quoted token as written (numbers, `yes`, `c000003e`).
+    pub fn token(&self, key: &str) -> Option<&str> {
+        match self.raw(key)? {
+            Val::Quoted(s) | Val::Bare(s) => Some(s.as_str()),
+        }
+    }
+
+    /// A decimal number field.
+    pub fn num(&self, key: &str) -> Option<i64> {
+        self.token(key)?.parse().ok()
+    }
+}
+
+/// Finds `type=` and `node=` among the words before `msg=audit(` (a syslog
+/// prefix may precede them).
+fn header_prefix(prefix: &str) -> Result<(String, Option<String>), RecordError> {
+    let mut rtype = None;
+    let mut node = None;
+    for word in prefix.split_ascii_whitespace() {
+        if let Some(t) = word.strip_prefix("type=") {
+            rtype = Some(t.to_string());
+        } else if let Some(n) = word.strip_prefix("node=") {
+            node = Some(n.to_string());
+        }
+    }
+    match rtype {
+        Some(t) if !t.is_empty() => Ok((t, node)),
+        _ => Err(RecordError::BadHeader("no type= before msg=audit(")),
+    }
+}
+
+/// `1481077231.371:479` → (epoch nanos, serial).
+fn parse_stamp(s: &str) -> Result<(i64, u64), RecordError> {
+    let (time, serial) = s
+        .split_once(':')
+        .ok_or(RecordError::BadHeader("no serial"))?;
+    let serial = serial
+        .trim()
+        .parse()
+        .map_err(|_| RecordError::BadHeader("bad serial"))?;
+    let (secs, frac) = time.split_once('.').unwrap_or((time, "0"));
+    let secs: i64 = secs
+        .trim()
+        .parse()
+        .map_err(|_| RecordError::BadHeader("bad timestamp"))?;
+    let frac = frac.trim();
+    if frac.is_empty() || frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(RecordError::BadHeader("bad timestamp"));
+    }
+    let mut nanos_frac: i64 = frac
+        .parse()
+        .map_err(|_| RecordError::BadHeader("bad timestamp"))?;
+    for _ in frac.len()..9 {
+        nanos_frac *= 10;
+    }
+    let nanos = secs
+        .checked_mul(1_000_000_000)
+        .and_then(|n| n.checked_add(nanos_frac))
+        .ok_or(RecordError::BadHeader("timestamp out of range"))?;
+    Ok((nanos, serial))
+}
+
+/// How deep `msg='…'` may nest (it never nests in practice; the bound keeps
+/// a hostile line from recursing).
+const MAX_DEPTH: usize = 2;
+
+/// Parses `k=v` words into `out`; words without `=` are skipped.
+fn parse_fields(s: &str, out: &mut Vec<(String, Val)>, depth: usize) {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let is_space = |c: u8| c.is_ascii_whitespace() || c == 0x1d;
+    while i < b.len() {
+        while i < b.len() && is_space(b[i]) {
+            i += 1;
+        }
+        let key_start = i;
+        while i < b.len() && !is_space(b[i]) && b[i] != b'=' {
+            i += 1;
+        }
+        if i >= b.len() || b[i] != b'=' {
+            continue; // a word without `=`, or the end
+        }
+        let key = &s[key_start..i];
+        i += 1;
+        let (val, next) = match b.get(i) {
+            Some(&q @ (b'"' | b'\'')) => {
+                let start = i + 1;
+                let end = b[start..]
+                    .iter()
+                    .position(|&c| c == q)
+                    .map_or(b.len(), |p| start + p);
+                let v = &s[start..end];
+                (Val::Quoted(v.to_string()), (end + 1).min(b.len()))
+            }
+            _ => {
+                let start = i;
+                while i < b.len() && !is_space(b[i]) {
+                    i += 1;
+                }
+                (Val::Bare(s[start..i].to_string()), i)
+            }
+        };
+        i = next;
+        if key.is_empty() {
+            continue;
+        }
+        if key == "msg" && depth < MAX_DEPTH {
+            if let Val::Quoted(inner) = &val {
+                parse_fields(inner, out, depth + 1);
+                continue;
+            }
+        }
+        out.push((key.to_string(), val));
+    }
+}
+
+/// Decodes an even-length string of hex digits.
+pub(crate) fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() % 2 != 0 {
+        return None;
+    }
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    b.chunks_exact(2)
+        .map(|p| Some(digit(p[0])? << 4 | digit(p[1])?))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_header_fields_and_hex() {
+        let r = Record::parse(
+            r#"node=web1 type=EXECVE msg=audit(1700000000.123:42): argc=3 a0="sysctl" a1=2D77 a2="net.ipv4.ip_forward=1""#,
+            7,
+        )
+        .unwrap();
+        assert_eq!(r.rtype, "EXECVE");
+        assert_eq!(r.node.as_deref(), Some("web1"));
+        assert_eq!(r.serial, 42);
+        assert_eq!(r.nanos, 1_700_000_000_123_000_000);
+        assert_eq!(r.num("argc"), Some(3));
+        assert_eq!(r.text("a1").as_deref(), Some("-w"));
+        assert_eq!(r.text("a2").as_deref(), Some("net.ipv4.ip_forward=1"));
+        assert_eq!(r.line, 7);
+    }
+
+    #[test]
+    fn user_messages_and_enrichment_flatten() {
+        let r = Record::parse(
+            "type=USER_LOGIN msg=audit(1492896301.818:19955): pid=12635 uid=0 msg='op=login acct=28696E76616C6964207573657229 exe=\"/usr/sbin/sshd\" res=failed'\x1dUID=\"root\"",
+            1,
+        )
+        .unwrap();
+        assert_eq!(r.text("acct").as_deref(), Some("(invalid user)"));
+        assert_eq!(r.text("exe").as_deref(), Some("/usr/sbin/sshd"));
+        assert_eq!(r.token("res"), Some("failed"));
+        assert_eq!(r.text("UID").as_deref(), Some("root"));
+    }
+
+    #[test]
+    fn odd_lines_do_not_panic() {
+        assert_eq!(
+            Record::parse("type=UNKNOWN[1329] msg=?", 1).unwrap_err(),
+            RecordError::NoHeader
+        );
+        assert!(Record::parse("msg=audit(1.2:3): a=b", 1).is_err());
+        assert!(Record::parse("type=X msg=audit(abc:3): a=b", 1).is_err());
+        assert!(Record::parse("type=X msg=audit(1.2:", 1).is_err());
+        let r = Record::parse(
+            "type=DAEMON_CONFIG msg=audit(1490239800.477:34) config changed, auid=0 k=\"open",
+            1,
+        )
+        .unwrap();
+        assert_eq!(r.num("auid"), Some(0));
+        assert_eq!(r.text("k").as_deref(), Some("open"));
+        let r = Record::parse("type=X msg=audit(1.5:3): =v a= b=(null) é=ü", 1).unwrap();
+        assert_eq!(r.text("a"), None);
+        assert_eq!(r.text("b"), None);
+        assert_eq!(r.text("é").as_deref(), Some("ü"));
+        assert_eq!(r.nanos, 1_500_000_000);
+        assert_eq!(decode_hex("6869"), Some(b"hi".to_vec()));
+        assert_eq!(decode_hex("6g"), None);
+        assert_eq!(decode_hex("686"), None);
+    }
+}

@@ -1,0 +1,154 @@
+//! Opening one input for normalizing: undo gzip/zstd, peek at the start to
+//! recognise the source, and read text lines with a bound on their length.
+//!
+//! Peeking never consumes: the bytes looked at are chained back in front of
+//! the stream. Line reading never holds more than [`MAX_LINE`] bytes of one
+//! line; the rest of an over-long line is skipped and reported.
+
+use std::io::{self, BufRead, BufReader, Cursor, Read};
+
+use crate::source::DETECT_WINDOW;
+
+/// The longest text line kept (an auditd record is at most ~8 KiB; a Sysmon
+/// XML event a few KiB).
+pub const MAX_LINE: usize = 4 * 1024 * 1024;
+
+/// A decoded byte stream and its first bytes (for detection).
+pub(crate) struct Peeked {
+    pub reader: Box<dyn BufRead + Send>,
+    pub head: Vec<u8>,
+}
+
+/// Reads up to `n` bytes (fewer only at end of stream).
+fn read_head(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
+    let mut head = vec![0u8; n];
+    let mut got = 0;
+    while got < n {
+        match r.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    head.truncate(got);
+    Ok(head)
+}
+
+/// Undoes compression (recognised by magic bytes) and peeks at the
+/// decoded start.
+pub(crate) fn open(mut raw: Box<dyn Read + Send>) -> io::Result<Peeked> {
+    let magic = read_head(&mut raw, 4)?;
+    let stream: Box<dyn Read + Send> = Box::new(Cursor::new(magic.clone()).chain(raw));
+    let mut decoded: Box<dyn Read + Send> = if magic.starts_with(&[0x1f, 0x8b]) {
+        Box::new(flate2::read::MultiGzDecoder::new(stream))
+    } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Box::new(zstd::stream::read::Decoder::new(stream)?)
+    } else {
+        stream
+    };
+    let head = read_head(&mut decoded, DETECT_WINDOW)?;
+    let reader = BufReader::with_capacity(256 * 1024, Cursor::new(head.clone()).chain(decoded));
+    Ok(Peeked {
+        reader: Box::new(reader),
+        head,
+    })
+}
+
+/// One line read by [`read_line`].
+pub(crate) enum Line {
+    /// The line's text, without its line ending; invalid UTF-8 replaced.
+    Text(String),
+    /// The line was longer than [`MAX_LINE`]; its length in bytes.
+    TooLong(u64),
+    Eof,
+}
+
+/// Reads one line of at most [`MAX_LINE`] bytes.
+pub(crate) fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>) -> io::Result<Line> {
+    buf.clear();
+    let mut total: u64 = 0;
+    let mut any = false;
+    loop {
+        let chunk = match r.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        any = true;
+        let (part, done) = match memchr::memchr(b'\n', chunk) {
+            Some(i) => (&chunk[..i], i + 1),
+            None => (chunk, chunk.len()),
+        };
+        total += part.len() as u64;
+        if buf.len() + part.len() <= MAX_LINE {
+            buf.extend_from_slice(part);
+        }
+        let ended = done <= chunk.len() && done > part.len();
+        r.consume(done);
+        if ended {
+            break;
+        }
+    }
+    if !any {
+        return Ok(Line::Eof);
+    }
+    if total as usize > MAX_LINE {
+        return Ok(Line::TooLong(total));
+    }
+    if buf.last() == Some(&b'\r') {
+        buf.pop();
+    }
+    Ok(Line::Text(String::from_utf8_lossy(buf).into_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(text: &[u8]) -> Vec<String> {
+        let mut r = Cursor::new(text.to_vec());
+        let mut buf = Vec::new();
+        let mut out = Vec::new();
+        loop {
+            match read_line(&mut r, &mut buf).unwrap() {
+                Line::Text(t) => out.push(t),
+                Line::TooLong(n) => out.push(format!("<{n}>")),
+                Line::Eof => return out,
+            }
+        }
+    }
+
+    #[test]
+    fn lines_end_at_newlines_with_or_without_the_last_one() {
+        assert_eq!(lines(b"a\r\nb\n\nc"), ["a", "b", "", "c"]);
+        assert_eq!(lines(b""), Vec::<String>::new());
+        assert_eq!(lines(b"\xff\n"), ["\u{fffd}"]);
+    }
+
+    #[test]
+    fn over_long_lines_are_skipped_and_measured() {
+        let mut text = vec![b'x'; MAX_LINE + 10];
+        text.extend_from_slice(b"\nnext\n");
+        assert_eq!(
+            lines(&text),
+            [format!("<{}>", MAX_LINE + 10), "next".to_string()]
+        );
+    }
+
+    #[test]
+    fn gzip_is_undone_and_peeked() {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"hello\nworld\n").unwrap();
+        let bytes = gz.finish().unwrap();
+        let mut p = open(Box::new(Cursor::new(bytes))).unwrap();
+        assert_eq!(p.head, b"hello\nworld\n");
+        let mut all = String::new();
+        p.reader.read_to_string(&mut all).unwrap();
+        assert_eq!(all, "hello\nworld\n");
+    }
+}

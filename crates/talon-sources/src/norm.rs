@@ -1,0 +1,162 @@
+//! The contract between the reader and the per-source normalizers.
+//!
+//! A normalizer is handed records one at a time (a text line, or a parsed
+//! JSON document) and answers into an [`Out`]: an event, an ignored record
+//! with its reason, or a count of records merged into another record's
+//! event. It must account for every record it was handed, exactly once,
+//! possibly later (auditd holds records until their event is complete and
+//! answers for them in [`LineNormalizer::end`] at the latest).
+
+use std::collections::VecDeque;
+
+use serde_json::Value;
+
+use crate::doc::EcsDoc;
+use crate::stats::IgnoreReason;
+
+/// What a normalizer answered, in order.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    Event {
+        doc: Box<EcsDoc>,
+        line: u64,
+        /// The record text(s) the event came from, for `event.original`.
+        original: Option<String>,
+    },
+    Ignored {
+        line: u64,
+        reason: IgnoreReason,
+        /// What the record was, for the per-kind counts (`auditd AVC`).
+        kind: String,
+        detail: String,
+    },
+    /// Records folded into an event (or an ignored group) already answered.
+    Merged(u64),
+    /// One input unit held this many more records (an osquery batch of
+    /// three rows is one document but three records).
+    MoreRecords(u64),
+}
+
+/// The answers of a normalizer, drained by the reader.
+#[derive(Debug, Default)]
+pub(crate) struct Out {
+    items: VecDeque<Outcome>,
+}
+
+impl Out {
+    pub fn event(&mut self, doc: EcsDoc, line: u64, original: Option<String>) {
+        self.items.push_back(Outcome::Event {
+            doc: Box::new(doc),
+            line,
+            original,
+        });
+    }
+
+    pub fn ignore(
+        &mut self,
+        line: u64,
+        reason: IgnoreReason,
+        kind: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
+        self.items.push_back(Outcome::Ignored {
+            line,
+            reason,
+            kind: kind.into(),
+            detail: detail.into(),
+        });
+    }
+
+    pub fn merged(&mut self, n: u64) {
+        if n > 0 {
+            self.items.push_back(Outcome::Merged(n));
+        }
+    }
+
+    pub fn more_records(&mut self, n: u64) {
+        if n > 0 {
+            self.items.push_back(Outcome::MoreRecords(n));
+        }
+    }
+
+    pub fn pop(&mut self) -> Option<Outcome> {
+        self.items.pop_front()
+    }
+}
+
+/// A normalizer of line-oriented text (raw auditd, Sysmon in syslog).
+pub(crate) trait LineNormalizer: Send {
+    /// One line with content (blank lines are not records).
+    fn line(&mut self, text: &str, line: u64, out: &mut Out);
+    /// The input ended: answer for everything still held.
+    fn end(&mut self, out: &mut Out);
+}
+
+/// A normalizer of JSON documents.
+pub(crate) trait DocNormalizer: Send {
+    /// One document; `line` is where it starts.
+    fn doc(&mut self, doc: &Value, line: u64, out: &mut Out);
+}
+
+/// Reads a JSON path of nested objects *or* flat dotted keys (or a mixture),
+/// the way the flattener treats them alike: `get(v, "proc.cmdline")` finds
+/// `{"proc.cmdline": …}` and `{"proc": {"cmdline": …}}`.
+pub(crate) fn get<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    let obj = v.as_object()?;
+    if let Some(x) = obj.get(path) {
+        return Some(x);
+    }
+    // Try every split point, longest first key first.
+    let mut idx = path.len();
+    while let Some(dot) = path[..idx].rfind('.') {
+        if let Some(inner) = obj.get(&path[..dot]) {
+            if let Some(found) = get(inner, &path[dot + 1..]) {
+                return Some(found);
+            }
+        }
+        idx = dot;
+    }
+    None
+}
+
+/// A string at a path; numbers are rendered, so `"pid": "12"` and `12`
+/// read alike.
+pub(crate) fn get_str(v: &Value, path: &str) -> Option<String> {
+    match get(v, path)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// An integer at a path, from a number or a string of digits.
+pub(crate) fn get_i64(v: &Value, path: &str) -> Option<i64> {
+    match get(v, path)? {
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_read_nested_dotted_and_mixed() {
+        let v: Value = serde_json::json!({
+            "proc.cmdline": "a b",
+            "proc": {"pid": 5, "parent.pid": "6"},
+            "x": {"y.z": {"w": true}}
+        });
+        assert_eq!(get_str(&v, "proc.cmdline").as_deref(), Some("a b"));
+        assert_eq!(get_i64(&v, "proc.pid"), Some(5));
+        assert_eq!(get_i64(&v, "proc.parent.pid"), Some(6));
+        assert_eq!(get_str(&v, "x.y.z.w").as_deref(), Some("true"));
+        assert_eq!(get(&v, "proc.nope"), None);
+        assert_eq!(get(&serde_json::json!(3), "a"), None);
+    }
+}

@@ -1,0 +1,322 @@
+//! The telemetry sources talon normalizes, their names, and recognising one
+//! from the first bytes of a file.
+//!
+//! Detection looks at a bounded prefix only (callers pass what they peeked)
+//! and never fails: `None` means "no source recognised", which the caller
+//! reports. Compressed prefixes (gzip, zstd) are inflated as far as they go
+//! before looking, so `audit.log.gz` is recognised like `audit.log`.
+
+use std::fmt;
+use std::io::Read;
+use std::str::FromStr;
+
+use memchr::memmem;
+
+/// One kind of input talon can turn into Elastic Defend-shaped ECS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Source {
+    /// Raw Linux audit logs (`type=SYSCALL msg=audit(…): …`).
+    Auditd,
+    /// Auditbeat / Elastic Agent auditd-module ECS documents.
+    Auditbeat,
+    /// Sysmon for Linux: XML in syslog lines, or the pre-parsed `winlog.*`
+    /// JSON shape.
+    Sysmon,
+    /// Falco JSON alerts.
+    Falco,
+    /// Cilium Tetragon JSON export.
+    Tetragon,
+    /// osquery `process_events` result logs.
+    Osquery,
+    /// SentinelOne Cloud Funnel raw events.
+    SentinelOne,
+    /// Documents that already are ECS (Elastic Defend, Endgame, …): passed
+    /// through unchanged.
+    Ecs,
+}
+
+/// Every source, in the order their names are listed to users.
+pub const ALL_SOURCES: [Source; 8] = [
+    Source::Auditd,
+    Source::Auditbeat,
+    Source::Sysmon,
+    Source::Falco,
+    Source::Tetragon,
+    Source::Osquery,
+    Source::SentinelOne,
+    Source::Ecs,
+];
+
+impl Source {
+    /// The name used on the command line (`--source auditd`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Auditd => "auditd",
+            Source::Auditbeat => "auditbeat",
+            Source::Sysmon => "sysmon",
+            Source::Falco => "falco",
+            Source::Tetragon => "tetragon",
+            Source::Osquery => "osquery",
+            Source::SentinelOne => "sentinelone",
+            Source::Ecs => "ecs",
+        }
+    }
+
+    /// The `event.module` this source's events carry (provenance).
+    pub fn module(self) -> &'static str {
+        match self {
+            Source::Auditd | Source::Auditbeat => "auditd",
+            Source::Sysmon => "sysmon_linux",
+            Source::Falco => "falco",
+            Source::Tetragon => "tetragon",
+            Source::Osquery => "osquery",
+            Source::SentinelOne => "sentinel_one_cloud_funnel",
+            Source::Ecs => "endpoint",
+        }
+    }
+
+    /// The `event.dataset` this source's events carry (provenance), named
+    /// after the Elastic integration's data stream where there is one.
+    pub fn dataset(self) -> &'static str {
+        match self {
+            Source::Auditd | Source::Auditbeat => "auditd.log",
+            Source::Sysmon => "sysmon_linux.log",
+            Source::Falco => "falco.alerts",
+            Source::Tetragon => "tetragon.events",
+            Source::Osquery => "osquery.result",
+            Source::SentinelOne => "sentinel_one_cloud_funnel.event",
+            Source::Ecs => "endpoint.events.process",
+        }
+    }
+
+    /// The `agent.type` of the sensor that produced the records.
+    pub fn agent_type(self) -> &'static str {
+        match self {
+            Source::Auditd => "auditd",
+            Source::Auditbeat => "auditbeat",
+            Source::Sysmon => "sysmon",
+            Source::Falco => "falco",
+            Source::Tetragon => "tetragon",
+            Source::Osquery => "osquery",
+            Source::SentinelOne => "sentinelone",
+            Source::Ecs => "endpoint",
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A `--source` name that names no source.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown source {given:?}; expected one of: {}", source_names())]
+pub struct UnknownSource {
+    pub given: String,
+}
+
+fn source_names() -> String {
+    let names: Vec<&str> = ALL_SOURCES.iter().map(|s| s.name()).collect();
+    names.join(", ")
+}
+
+impl FromStr for Source {
+    type Err = UnknownSource;
+
+    /// Parses a source name, case-insensitively; a few spellings people use
+    /// for the same thing are accepted (`s1`, `sysmon_linux`, `defend`).
+    fn from_str(s: &str) -> Result<Source, UnknownSource> {
+        let lower = s.trim().to_ascii_lowercase();
+        let source = match lower.as_str() {
+            "auditd" | "audit" => Source::Auditd,
+            "auditbeat" | "auditd_manager" => Source::Auditbeat,
+            "sysmon" | "sysmon_linux" | "sysmonforlinux" => Source::Sysmon,
+            "falco" => Source::Falco,
+            "tetragon" => Source::Tetragon,
+            "osquery" => Source::Osquery,
+            "sentinelone" | "s1" | "sentinel_one_cloud_funnel" => Source::SentinelOne,
+            "ecs" | "endpoint" | "defend" | "elastic_defend" => Source::Ecs,
+            _ => {
+                return Err(UnknownSource {
+                    given: s.to_string(),
+                })
+            }
+        };
+        Ok(source)
+    }
+}
+
+/// How much of an input [`detect`] looks at.
+pub const DETECT_WINDOW: usize = 64 * 1024;
+
+/// Recognises the source of an input from its first bytes (up to
+/// [`DETECT_WINDOW`] are looked at; more is ignored).
+///
+/// JSON inputs are told apart by keys only one source writes
+/// (`output_fields` for Falco, `process_exec` for Tetragon, `tgt.process.`
+/// for SentinelOne, …); JSON that matches none of them is taken as ECS.
+/// Text inputs are auditd when a line holds `msg=audit(`, Sysmon when one
+/// holds a Sysmon `<Event>`; other text gives `None`.
+///
+/// ```
+/// use talon_sources::{detect, Source};
+/// let line = b"type=EXECVE msg=audit(1700000000.123:42): argc=1 a0=\"id\"\n";
+/// assert_eq!(detect(line), Some(Source::Auditd));
+/// assert_eq!(detect(b"{\"output_fields\":{},\"rule\":\"x\"}"), Some(Source::Falco));
+/// assert_eq!(detect(b"hello"), None);
+/// ```
+pub fn detect(first_bytes: &[u8]) -> Option<Source> {
+    let head = &first_bytes[..first_bytes.len().min(DETECT_WINDOW)];
+    let inflated;
+    let text: &[u8] = match inflate_prefix(head) {
+        Some(bytes) => {
+            inflated = bytes;
+            &inflated
+        }
+        None => head,
+    };
+    let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+    let start = text.iter().position(|b| !b.is_ascii_whitespace())?;
+    let body = &text[start..];
+    match body[0] {
+        b'{' | b'[' => Some(detect_json(body)),
+        _ => detect_text(body),
+    }
+}
+
+fn has(hay: &[u8], needle: &str) -> bool {
+    memmem::find(hay, needle.as_bytes()).is_some()
+}
+
+fn detect_json(body: &[u8]) -> Source {
+    // Ordered from the most specific marker to the least: a Falco alert or
+    // an Auditbeat document may well mention "process" too.
+    if [
+        "\"process_exec\"",
+        "\"process_exit\"",
+        "\"process_kprobe\"",
+        "\"process_connect\"",
+    ]
+    .iter()
+    .any(|k| has(body, k))
+    {
+        return Source::Tetragon;
+    }
+    if has(body, "\"output_fields\"") {
+        return Source::Falco;
+    }
+    if has(body, "\"hostIdentifier\"")
+        || (has(body, "\"unixTime\"")
+            && ["\"columns\"", "\"diffResults\"", "\"snapshot\""]
+                .iter()
+                .any(|k| has(body, k)))
+    {
+        return Source::Osquery;
+    }
+    if has(body, "\"tgt.process.")
+        || has(body, "\"src.process.")
+        || has(body, "\"dataSource.name\"")
+    {
+        return Source::SentinelOne;
+    }
+    if has(body, "\"winlog\"") && (has(body, "Linux-Sysmon") || has(body, "\"sysmon\"")) {
+        return Source::Sysmon;
+    }
+    if has(body, "\"auditd\"") && (has(body, "\"messages\"") || has(body, "\"summary\"")) {
+        return Source::Auditbeat;
+    }
+    Source::Ecs
+}
+
+fn detect_text(body: &[u8]) -> Option<Source> {
+    if has(body, "msg=audit(") {
+        return Some(Source::Auditd);
+    }
+    if has(body, "<Event") && (has(body, "Linux-Sysmon") || has(body, "<EventID>")) {
+        return Some(Source::Sysmon);
+    }
+    None
+}
+
+/// The decompressed start of a gzip or zstd prefix, as far as it inflates
+/// (a cut-off stream still yields what came before the cut).
+fn inflate_prefix(head: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut limited: Box<dyn Read> = if head.starts_with(&[0x1f, 0x8b]) {
+        Box::new(flate2::read::MultiGzDecoder::new(head).take(DETECT_WINDOW as u64))
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Box::new(
+            zstd::stream::read::Decoder::new(head)
+                .ok()?
+                .take(DETECT_WINDOW as u64),
+        )
+    } else {
+        return None;
+    };
+    let mut buf = [0u8; 8192];
+    loop {
+        match limited.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for s in ALL_SOURCES {
+            assert_eq!(s.name().parse::<Source>(), Ok(s));
+        }
+        assert_eq!("S1".parse::<Source>(), Ok(Source::SentinelOne));
+        let err = "splunk".parse::<Source>().unwrap_err();
+        assert!(
+            err.to_string().contains("auditd, auditbeat, sysmon"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn detects_by_content() {
+        assert_eq!(
+            detect(b"node=h type=SYSCALL msg=audit(1.2:3): pid=1"),
+            Some(Source::Auditd)
+        );
+        assert_eq!(
+            detect(b"Oct 15 19:41:20 lsys sysmon: <Event><System><EventID>1</EventID>"),
+            Some(Source::Sysmon)
+        );
+        assert_eq!(detect(b"{\"process_exec\":{}}"), Some(Source::Tetragon));
+        assert_eq!(
+            detect(b"{\"name\":\"process_events\",\"hostIdentifier\":\"h\"}"),
+            Some(Source::Osquery)
+        );
+        assert_eq!(
+            detect(b"{\"tgt.process.pid\":1}"),
+            Some(Source::SentinelOne)
+        );
+        assert_eq!(
+            detect(b"{\"@timestamp\":\"x\",\"process\":{}}"),
+            Some(Source::Ecs)
+        );
+        assert_eq!(detect(b"   \n"), None);
+        assert_eq!(detect(b""), None);
+    }
+
+    #[test]
+    fn detects_inside_gzip() {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"type=EOE msg=audit(1.2:3):\n").unwrap();
+        let bytes = gz.finish().unwrap();
+        assert_eq!(detect(&bytes), Some(Source::Auditd));
+        // Cut short: still recognised from what inflates.
+        assert_eq!(detect(&bytes[..bytes.len() - 4]), Some(Source::Auditd));
+    }
+}

@@ -1,0 +1,230 @@
+//! The running count of what a normalizing reader read, produced, merged
+//! and ignored, and why.
+//!
+//! Nothing is dropped silently. Once the input is exhausted,
+//! `records == events + merged + ignored` holds exactly: every record
+//! became an event, was folded into another record's event (the EXECVE,
+//! CWD, PATH… records of an auditd exec), or was ignored with a reason.
+//! Ignored records that were malformed are also yielded as
+//! [`ReadIssue`]s; those that were well-formed but of a kind talon does not
+//! map (a non-exec syscall, Sysmon EventID 4) are only counted, with the
+//! first few kept with file and line, since a real audit log holds millions.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use talon_event::read::{ReadIssue, SkipReason};
+
+/// Why a record gave no event of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IgnoreReason {
+    /// The reader skipped it (not JSON, invalid JSON, bad UTF-8, …).
+    Unreadable(SkipReason),
+    /// Not a record of the source's format (a stray line in an audit log,
+    /// JSON of another shape).
+    NotARecord,
+    /// A record of the right kind lacking what an event needs.
+    MissingFields,
+    /// A record kind talon does not map (an auditd record type, a Sysmon
+    /// EventID, a Tetragon kprobe, an osquery table…).
+    UnsupportedKind,
+    /// An auditd syscall event whose syscall is not execve/execveat.
+    NotExec,
+    /// An exec that failed (`success=no`): no process started.
+    FailedExec,
+    /// An auditd event whose records never included the SYSCALL record.
+    Incomplete,
+}
+
+impl IgnoreReason {
+    /// A short stable name for summaries (`not-exec: 120`).
+    pub fn name(self) -> &'static str {
+        match self {
+            IgnoreReason::Unreadable(r) => r.name(),
+            IgnoreReason::NotARecord => "not-a-record",
+            IgnoreReason::MissingFields => "missing-fields",
+            IgnoreReason::UnsupportedKind => "unsupported-kind",
+            IgnoreReason::NotExec => "not-exec",
+            IgnoreReason::FailedExec => "failed-exec",
+            IgnoreReason::Incomplete => "incomplete",
+        }
+    }
+
+    /// Whether records ignored for this reason are yielded as issues
+    /// (malformed input) rather than only counted.
+    pub fn is_issue(self) -> bool {
+        matches!(
+            self,
+            IgnoreReason::Unreadable(_) | IgnoreReason::NotARecord | IgnoreReason::MissingFields
+        )
+    }
+
+    /// The closest reader skip reason, for issues.
+    pub(crate) fn skip_reason(self) -> SkipReason {
+        match self {
+            IgnoreReason::Unreadable(r) => r,
+            _ => SkipReason::NotAnEvent,
+        }
+    }
+}
+
+impl fmt::Display for IgnoreReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One ignored record, where it was and what it was.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ignored {
+    pub file: Arc<str>,
+    /// 1-based line of the record's first byte.
+    pub line: u64,
+    pub reason: IgnoreReason,
+    /// What it was (`auditd AVC`, `sysmon EventID 4`, the parse problem).
+    pub detail: String,
+}
+
+impl Ignored {
+    pub(crate) fn to_issue(&self) -> ReadIssue {
+        ReadIssue::new(
+            &self.file,
+            self.line,
+            0,
+            self.reason.skip_reason(),
+            self.detail.clone(),
+        )
+    }
+}
+
+impl fmt::Display for Ignored {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}: {}: {}",
+            self.file, self.line, self.reason, self.detail
+        )
+    }
+}
+
+/// Counts of the process-tree enrichment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TreeStats {
+    /// Exec events remembered as possible parents.
+    pub remembered: u64,
+    /// Events whose parent fields were filled from the tree.
+    pub enriched: u64,
+    /// Parent pid found, but the remembered process started after the
+    /// child (pid reuse): not its parent.
+    pub stale: u64,
+    /// Parent pid not (or no longer) in the tree.
+    pub missed: u64,
+    /// Processes dropped to stay within the per-host cap.
+    pub evicted: u64,
+    /// Hosts dropped to stay within the host cap.
+    pub hosts_evicted: u64,
+}
+
+/// Everything a normalizing reader counted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NormalizeStats {
+    /// Inputs read.
+    pub files: u64,
+    /// Inputs (or their rest) that could not be read or recognised; each
+    /// was yielded as an issue.
+    pub inputs_skipped: u64,
+    /// Source records read: lines of a text log, JSON documents, osquery
+    /// rows.
+    pub records: u64,
+    /// Events produced.
+    pub events: u64,
+    /// Records folded into another record's event.
+    pub merged: u64,
+    /// Ignored records by reason; the sum is [`NormalizeStats::ignored_total`].
+    pub ignored: BTreeMap<IgnoreReason, u64>,
+    /// Ignored records by what they were (`auditd AVC`, `sysmon EventID 4`),
+    /// for up to [`MAX_KINDS`] distinct kinds; the rest count under `other`.
+    pub ignored_kinds: BTreeMap<String, u64>,
+    /// The first [`NormalizeStats::max_examples`] ignored records.
+    pub examples: Vec<Ignored>,
+    pub max_examples: usize,
+    pub tree: TreeStats,
+}
+
+/// Distinct ignored kinds kept by name.
+pub const MAX_KINDS: usize = 64;
+
+impl NormalizeStats {
+    pub(crate) fn new(max_examples: usize) -> NormalizeStats {
+        NormalizeStats {
+            files: 0,
+            inputs_skipped: 0,
+            records: 0,
+            events: 0,
+            merged: 0,
+            ignored: BTreeMap::new(),
+            ignored_kinds: BTreeMap::new(),
+            examples: Vec::new(),
+            max_examples,
+            tree: TreeStats::default(),
+        }
+    }
+
+    pub(crate) fn record_ignored(&mut self, ignored: &Ignored, kind: &str) {
+        *self.ignored.entry(ignored.reason).or_insert(0) += 1;
+        let key = if self.ignored_kinds.contains_key(kind) || self.ignored_kinds.len() < MAX_KINDS {
+            kind.to_string()
+        } else {
+            "other".to_string()
+        };
+        *self.ignored_kinds.entry(key).or_insert(0) += 1;
+        if self.examples.len() < self.max_examples {
+            self.examples.push(ignored.clone());
+        }
+    }
+
+    /// All ignored records, whatever the reason.
+    pub fn ignored_total(&self) -> u64 {
+        self.ignored.values().sum()
+    }
+
+    pub fn ignored_for(&self, reason: IgnoreReason) -> u64 {
+        self.ignored.get(&reason).copied().unwrap_or(0)
+    }
+
+    /// Records not yet accounted for (0 once the input is exhausted).
+    pub fn unaccounted(&self) -> i64 {
+        self.records as i64 - (self.events + self.merged + self.ignored_total()) as i64
+    }
+}
+
+impl fmt::Display for NormalizeStats {
+    /// `12 records, 3 events, 8 merged, 1 ignored (not-exec: 1)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} records, {} events, {} merged, {} ignored",
+            self.records,
+            self.events,
+            self.merged,
+            self.ignored_total()
+        )?;
+        if !self.ignored.is_empty() {
+            let parts: Vec<String> = self
+                .ignored
+                .iter()
+                .map(|(r, n)| format!("{r}: {n}"))
+                .collect();
+            write!(f, " ({})", parts.join(", "))?;
+        }
+        if self.tree.enriched > 0 {
+            write!(
+                f,
+                ", {} parents filled from the process tree",
+                self.tree.enriched
+            )?;
+        }
+        Ok(())
+    }
+}
