@@ -22,7 +22,13 @@ pub struct Proc {
 }
 
 impl Proc {
-    pub fn new(host: &mut Host, executable: &str, args: Vec<String>, start_ms: u64, cwd: &str) -> Proc {
+    pub fn new(
+        host: &mut Host,
+        executable: &str,
+        args: Vec<String>,
+        start_ms: u64,
+        cwd: &str,
+    ) -> Proc {
         let pid = host.pid();
         Proc {
             pid,
@@ -94,7 +100,13 @@ pub struct EventMeta<'a> {
 }
 
 /// One whole document: envelope first, then whatever `body` writes.
-pub fn document(out: &mut Vec<u8>, host: &Host, ts: u64, ev: &EventMeta<'_>, body: impl FnOnce(&mut Obj<'_>)) {
+pub fn document(
+    out: &mut Vec<u8>,
+    host: &Host,
+    ts: u64,
+    ev: &EventMeta<'_>,
+    body: impl FnOnce(&mut Obj<'_>),
+) {
     let stamp = timestamp(ts);
     object(out, |o| {
         o.str("@timestamp", &stamp)
@@ -102,7 +114,9 @@ pub fn document(out: &mut Vec<u8>, host: &Host, ts: u64, ev: &EventMeta<'_>, bod
                 a.str("id", &host.agent_id).str("version", "8.17.3");
             })
             .obj("data_stream", |d| {
-                d.str("dataset", ev.dataset).str("namespace", "default").str("type", "logs");
+                d.str("dataset", ev.dataset)
+                    .str("namespace", "default")
+                    .str("type", "logs");
             })
             .obj("event", |e| {
                 e.str("action", ev.action)

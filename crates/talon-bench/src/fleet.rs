@@ -112,7 +112,11 @@ impl Host {
     /// A fresh pid: pids grow as on a real host, wrapping before the
     /// kernel's default `pid_max`.
     pub fn pid(&mut self) -> u64 {
-        self.next_pid = if self.next_pid >= 4_194_000 { 300 } else { self.next_pid + 1 };
+        self.next_pid = if self.next_pid >= 4_194_000 {
+            300
+        } else {
+            self.next_pid + 1
+        };
         self.next_pid
     }
 
@@ -131,9 +135,12 @@ pub struct Fleet {
     pub windows: Vec<Host>,
 }
 
+#[rustfmt::skip]
 const LINUX_ROLES: &[&str] = &["web", "api", "db", "k8s-node", "build", "gw", "cache", "etl"];
+#[rustfmt::skip]
 const LINUX_USERS: &[(&str, &str)] =
     &[("ubuntu", "1000"), ("deploy", "1001"), ("jenkins", "112"), ("postgres", "114"), ("www-data", "33")];
+#[rustfmt::skip]
 const WINDOWS_PEOPLE: &[&str] = &[
     "a.kowalski", "b.nguyen", "c.okafor", "d.martin", "e.svensson", "f.rossi", "g.tanaka",
     "h.dubois", "i.moreau", "j.smith",
@@ -141,18 +148,30 @@ const WINDOWS_PEOPLE: &[&str] = &[
 
 impl Fleet {
     pub fn new(rng: &mut Rng, linux: usize, windows: usize) -> Fleet {
-        let linux = (0..linux).map(|i| linux_host(&mut rng.fork(i as u64), i)).collect();
-        let windows = (0..windows).map(|i| windows_host(&mut rng.fork(1 << 20 | i as u64), i)).collect();
+        let linux = (0..linux)
+            .map(|i| linux_host(&mut rng.fork(i as u64), i))
+            .collect();
+        let windows = (0..windows)
+            .map(|i| windows_host(&mut rng.fork(1 << 20 | i as u64), i))
+            .collect();
         Fleet { linux, windows }
     }
 }
 
 fn linux_host(rng: &mut Rng, i: usize) -> Host {
     let role = LINUX_ROLES[i % LINUX_ROLES.len()];
-    let mut users = vec![User { name: "root".into(), id: "0".into(), domain: None }];
+    let mut users = vec![User {
+        name: "root".into(),
+        id: "0".into(),
+        domain: None,
+    }];
     for (name, id) in LINUX_USERS {
         if rng.percent(60) {
-            users.push(User { name: (*name).into(), id: (*id).into(), domain: None });
+            users.push(User {
+                name: (*name).into(),
+                id: (*id).into(),
+                domain: None,
+            });
         }
     }
     let net = rng.range(1, 250);
@@ -161,7 +180,11 @@ fn linux_host(rng: &mut Rng, i: usize) -> Host {
         name: format!("{role}-{:02}", i / LINUX_ROLES.len() + 1),
         id: rng.hex(32),
         agent_id: uuid(rng),
-        ips: vec![format!("10.{net}.{}.{}", rng.range(0, 255), rng.range(2, 254))],
+        ips: vec![format!(
+            "10.{net}.{}.{}",
+            rng.range(0, 255),
+            rng.range(2, 254)
+        )],
         release: rng.pick_ref(LINUX_RELEASES),
         users,
         parents: Vec::new(),
@@ -173,7 +196,11 @@ fn windows_host(rng: &mut Rng, i: usize) -> Host {
     let name = match i {
         0 => "DC01".to_string(),
         1 => "SRV-FILE-01".to_string(),
-        _ => format!("WS-{}-{:03}", rng.pick(&["FIN", "ENG", "HR", "OPS", "SALES"]), i),
+        _ => format!(
+            "WS-{}-{:03}",
+            rng.pick(&["FIN", "ENG", "HR", "OPS", "SALES"]),
+            i
+        ),
     };
     let domain = "CORP".to_string();
     let rid_base = rng.range(1_100, 9_000);
@@ -183,7 +210,11 @@ fn windows_host(rng: &mut Rng, i: usize) -> Host {
         rng.range(1_000_000_000, 4_000_000_000),
         rng.range(100_000_000, 999_999_999)
     );
-    let mut users = vec![User { name: "SYSTEM".into(), id: "S-1-5-18".into(), domain: Some("NT AUTHORITY".into()) }];
+    let mut users = vec![User {
+        name: "SYSTEM".into(),
+        id: "S-1-5-18".into(),
+        domain: Some("NT AUTHORITY".into()),
+    }];
     for k in 0..2 {
         let person = rng.pick(WINDOWS_PEOPLE);
         users.push(User {
@@ -208,7 +239,14 @@ fn windows_host(rng: &mut Rng, i: usize) -> Host {
 /// A random (version 4 shaped) UUID, as agents and Windows hosts get.
 pub fn uuid(rng: &mut Rng) -> String {
     let h = rng.hex(32);
-    format!("{}-{}-4{}-{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-4{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 /// Event time: milliseconds since the Unix epoch, moving forward a few
@@ -221,7 +259,9 @@ pub struct Clock {
 impl Clock {
     /// 2026-01-12T08:00:00Z, a Monday morning.
     pub fn new() -> Clock {
-        Clock { ms: 1_768_204_800_000 }
+        Clock {
+            ms: 1_768_204_800_000,
+        }
     }
 
     pub fn tick(&mut self, rng: &mut Rng) -> u64 {
@@ -269,7 +309,11 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 /// Defend's `entity_id`: base64 of agent id, pid and start time, so ids are
 /// unique across hosts and pid reuse.
 pub fn entity_id(agent_id: &str, pid: u64, start_ms: u64) -> String {
-    let text = format!("{agent_id}-{pid}-{}.{:03}000000", start_ms / 1000, start_ms % 1000);
+    let text = format!(
+        "{agent_id}-{pid}-{}.{:03}000000",
+        start_ms / 1000,
+        start_ms % 1000
+    );
     base64(text.as_bytes())
 }
 
@@ -278,7 +322,11 @@ pub fn base64(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -293,7 +341,10 @@ pub fn base64(data: &[u8]) -> String {
 
 /// Defend's `event.id`: 24 characters of its base64-like alphabet.
 pub fn event_id(rng: &mut Rng) -> String {
-    rng.token(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+", 24)
+    rng.token(
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+",
+        24,
+    )
 }
 
 #[cfg(test)]

@@ -84,7 +84,11 @@ pub struct Summary {
 /// bytes.
 pub fn generate(cfg: &Config, out: &mut impl Write) -> io::Result<Summary> {
     let mut rng = Rng::new(cfg.seed);
-    let mut fleet = Fleet::new(&mut rng.fork(1), cfg.linux_hosts.max(1), cfg.windows_hosts.max(1));
+    let mut fleet = Fleet::new(
+        &mut rng.fork(1),
+        cfg.linux_hosts.max(1),
+        cfg.windows_hosts.max(1),
+    );
     let specials = schedule(&mut rng.fork(2), cfg);
     let mut rng = rng.fork(3);
     let mut clock = Clock::new();
@@ -96,7 +100,9 @@ pub fn generate(cfg: &Config, out: &mut impl Write) -> io::Result<Summary> {
         line.clear();
         let ts = clock.tick(&mut rng);
         let seq = summary.events;
-        let special = specials.get(next).filter(|(at, _)| *at <= summary.bytes || summary.bytes >= cfg.size);
+        let special = specials
+            .get(next)
+            .filter(|(at, _)| *at <= summary.bytes || summary.bytes >= cfg.size);
         if let Some(&(_, is_match)) = special {
             next += 1;
             let host = pick_mut(&mut rng, &mut fleet.linux);

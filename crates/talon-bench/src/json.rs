@@ -44,7 +44,8 @@ impl Obj<'_> {
 
     pub fn bool(&mut self, k: &str, v: bool) -> &mut Self {
         self.key(k);
-        self.out.extend_from_slice(if v { b"true" } else { b"false" });
+        self.out
+            .extend_from_slice(if v { b"true" } else { b"false" });
         self
     }
 

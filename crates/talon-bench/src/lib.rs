@@ -11,9 +11,11 @@
 //! bytes on every machine, so results from different days compare.
 //!
 //! ```
-//! let cfg = talon_bench::Config { size: 20_000, matches: 3, near_misses: 2, ..Default::default() };
+//! use talon_bench::{generate, Config};
+//!
+//! let cfg = Config { size: 20_000, matches: 3, near_misses: 2, ..Config::default() };
 //! let mut out = Vec::new();
-//! let summary = talon_bench::generate(&cfg, &mut out).unwrap();
+//! let summary = generate(&cfg, &mut out).unwrap();
 //! assert_eq!((summary.matches, summary.near_misses), (3, 2));
 //! assert_eq!(summary.bytes, out.len() as u64);
 //! ```

@@ -9,6 +9,7 @@ use crate::rng::Rng;
 use crate::template::{argv, fill, remote_ip};
 
 /// Commands seen on servers every day: executable, then argv.
+#[rustfmt::skip]
 const COMMANDS: &[&[&str]] = &[
     &["/usr/bin/ls", "ls", "-la", "{dir}"],
     &["/usr/bin/grep", "grep", "-c", "{word}", "{log}"],
@@ -57,6 +58,7 @@ const COMMANDS: &[&[&str]] = &[
 ];
 
 /// Parents that start those commands: executable, argv, working directory.
+#[rustfmt::skip]
 const PARENTS: &[(&str, &[&str], &str)] = &[
     ("/usr/bin/bash", &["-bash"], "/home/{user}"),
     ("/usr/bin/bash", &["/bin/bash", "/opt/{app}/bin/deploy.sh"], "/opt/{app}"),
@@ -124,7 +126,10 @@ pub fn process_event(
                 ext.strs("ancestry", &ancestry);
             });
             proc.write(p);
-            p.bool("interactive", parent.is_some_and(|pp| pp.args.first().is_some_and(|a| a.starts_with('-'))));
+            p.bool(
+                "interactive",
+                parent.is_some_and(|pp| pp.args.first().is_some_and(|a| a.starts_with('-'))),
+            );
             if let Some(parent) = parent {
                 p.obj("parent", |pp| parent.write_parent(pp));
             }
@@ -145,9 +150,21 @@ pub fn background_process(out: &mut Vec<u8>, rng: &mut Rng, host: &mut Host, ts:
         70..=84 => ("fork", &["start"]),
         _ => ("end", &["end"]),
     };
-    process_event(out, rng, host, ts, seq, action, types, &proc, Some(&parent), &user);
+    process_event(
+        out,
+        rng,
+        host,
+        ts,
+        seq,
+        action,
+        types,
+        &proc,
+        Some(&parent),
+        &user,
+    );
 }
 
+#[rustfmt::skip]
 const FILE_PATHS: &[&str] = &[
     "/var/log/{svc}/{svc}.log",
     "/tmp/{app}-{hex}.tmp",
@@ -164,7 +181,12 @@ pub fn background_file(out: &mut Vec<u8>, rng: &mut Rng, host: &mut Host, ts: u6
     let parent = parent(rng, host, ts, &user.name);
     let template: &str = rng.pick(FILE_PATHS);
     let path = fill(rng, template, &user.name);
-    let (action, ty) = rng.pick(&[("creation", "creation"), ("modification", "change"), ("deletion", "deletion"), ("rename", "change")]);
+    let (action, ty) = rng.pick(&[
+        ("creation", "creation"),
+        ("modification", "change"),
+        ("deletion", "deletion"),
+        ("rename", "change"),
+    ]);
     let meta = EventMeta {
         dataset: "endpoint.events.file",
         action,

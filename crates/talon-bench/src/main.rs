@@ -3,7 +3,7 @@
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -14,8 +14,10 @@ use talon_bench::{generate, parse_size, Config, Summary, KINDS};
 /// seed-rule matches.
 #[derive(Debug, Parser)]
 #[command(name = "talon-bench-gen", version)]
-#[command(after_help = "Example:\n  talon-bench-gen --size 100MB --seed 42 --matches 1000 \
-                        --out bench/data/events-100m.ndjson")]
+#[command(
+    after_help = "Example:\n  talon-bench-gen --size 100MB --seed 42 --matches 1000 \
+                        --out bench/data/events-100m.ndjson"
+)]
 struct Args {
     /// Bytes to write: 100MB, 1GB, 2MiB, ... (KB/MB/GB are powers of 1000).
     #[arg(long, default_value = "100MB", value_parser = parse_size)]
@@ -60,11 +62,11 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-fn write_file(cfg: &Config, path: &PathBuf) -> Result<Summary> {
+fn write_file(cfg: &Config, path: &Path) -> Result<Summary> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let mut tmp = path.clone().into_os_string();
+    let mut tmp = path.as_os_str().to_owned();
     tmp.push(".partial");
     let tmp = PathBuf::from(tmp);
     let file = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
@@ -81,12 +83,17 @@ fn write_file(cfg: &Config, path: &PathBuf) -> Result<Summary> {
 /// `key: value` lines, easy to read and to `awk`.
 fn report(s: &Summary, cfg: &Config) -> String {
     let mut out = String::new();
-    let avg = if s.events == 0 { 0 } else { s.bytes / s.events };
-    out.push_str(&format!("events: {}\nbytes: {}\navg_event_bytes: {avg}\n", s.events, s.bytes));
-    out.push_str(&format!("seed: {}\nmatches: {}\nnear_misses: {}\n", cfg.seed, s.matches, s.near_misses));
+    let avg = s.bytes.checked_div(s.events).unwrap_or(0);
+    out.push_str(&format!(
+        "events: {}\nbytes: {}\navg_event_bytes: {avg}\n",
+        s.events, s.bytes
+    ));
+    out.push_str(&format!(
+        "seed: {}\nmatches: {}\nnear_misses: {}\n",
+        cfg.seed, s.matches, s.near_misses
+    ));
     for ((kind, _), n) in KINDS.iter().zip(s.by_kind) {
         out.push_str(&format!("kind.{kind:?}: {n}\n"));
     }
     out
 }
-

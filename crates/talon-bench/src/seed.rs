@@ -17,6 +17,7 @@ use crate::linux::{parent, process_event};
 use crate::rng::Rng;
 
 /// The child processes that take one of the rule's branches.
+#[rustfmt::skip]
 const MATCHING: &[(&str, &[&str])] = &[
     ("/usr/sbin/sysctl", &["sysctl", "-w", "net.ipv4.ip_forward=1"]),
     ("/usr/sbin/sysctl", &["sysctl", "-w", "net.ipv6.conf.all.forwarding=1"]),
@@ -31,6 +32,7 @@ const MATCHING: &[(&str, &[&str])] = &[
 
 /// Parents an intruder might run the change from, beside the host's usual
 /// shells and services (none is excluded by the rule).
+#[rustfmt::skip]
 const INTRUDER_PARENTS: &[(&str, &[&str])] = &[
     ("/dev/shm/.k/kworker", &["[kworker/0:2]"]),
     ("/tmp/.X11-unix/.x/tunneld", &["/tmp/.X11-unix/.x/tunneld", "-c", "203.0.113.9:443"]),
@@ -48,7 +50,18 @@ pub fn true_match(out: &mut Vec<u8>, rng: &mut Rng, host: &mut Host, ts: u64, se
     };
     let (exe, args) = rng.pick(MATCHING);
     let child = spawn(host, exe, args, ts);
-    process_event(out, rng, host, ts, seq, "exec", &["start"], &child, Some(&parent), &user);
+    process_event(
+        out,
+        rng,
+        host,
+        ts,
+        seq,
+        "exec",
+        &["start"],
+        &child,
+        Some(&parent),
+        &user,
+    );
 }
 
 /// The ways of looking like a match without being one.
@@ -65,6 +78,7 @@ enum Miss {
     NoParent,
 }
 
+#[rustfmt::skip]
 const MISSES: &[Miss] = &[
     Miss::ExcludedParent("/usr/bin/privsep-helper", &["/usr/bin/python3", "/usr/bin/privsep-helper", "--privsep_context", "neutron.privileged.default"]),
     Miss::ExcludedParent("/usr/libexec/platform-python3.6", &["/usr/libexec/platform-python3.6", "-Es", "/usr/sbin/tuned"]),
@@ -93,22 +107,64 @@ const MISSES: &[Miss] = &[
 pub fn near_miss(out: &mut Vec<u8>, rng: &mut Rng, host: &mut Host, ts: u64, seq: u64) {
     let user = root(host);
     let started = ts.saturating_sub(rng.range(500, 600_000));
-    let sysctl_w: (&str, &[&str]) = ("/usr/sbin/sysctl", &["sysctl", "-w", "net.ipv4.ip_forward=1"]);
-    let (parent, (exe, args), action, types): (Option<Proc>, _, &str, &[&str]) = match rng.pick(MISSES) {
-        Miss::ExcludedParent(exe, args) => {
-            (Some(spawn(host, exe, args, started)), rng.pick(MATCHING), "exec", &["start"])
-        }
-        Miss::ExcludedParentArgs(args) => {
-            let exe = if args[0].contains("python") { args[0] } else { "/usr/bin/bash" };
-            (Some(spawn(host, exe, args, started)), rng.pick(MATCHING), "exec", &["start"])
-        }
-        Miss::Child(exe, args) => (Some(parent(rng, host, ts, &user.name)), (exe, args), "exec", &["start"]),
-        Miss::ForkEvent => (Some(parent(rng, host, ts, &user.name)), sysctl_w, "fork", &["start"]),
-        Miss::EndEvent => (Some(parent(rng, host, ts, &user.name)), sysctl_w, "end", &["end"]),
-        Miss::NoParent => (None, sysctl_w, "exec", &["start"]),
-    };
+    let sysctl_w: (&str, &[&str]) = (
+        "/usr/sbin/sysctl",
+        &["sysctl", "-w", "net.ipv4.ip_forward=1"],
+    );
+    let (parent, (exe, args), action, types): (Option<Proc>, _, &str, &[&str]) =
+        match rng.pick(MISSES) {
+            Miss::ExcludedParent(exe, args) => (
+                Some(spawn(host, exe, args, started)),
+                rng.pick(MATCHING),
+                "exec",
+                &["start"],
+            ),
+            Miss::ExcludedParentArgs(args) => {
+                let exe = if args[0].contains("python") {
+                    args[0]
+                } else {
+                    "/usr/bin/bash"
+                };
+                (
+                    Some(spawn(host, exe, args, started)),
+                    rng.pick(MATCHING),
+                    "exec",
+                    &["start"],
+                )
+            }
+            Miss::Child(exe, args) => (
+                Some(parent(rng, host, ts, &user.name)),
+                (exe, args),
+                "exec",
+                &["start"],
+            ),
+            Miss::ForkEvent => (
+                Some(parent(rng, host, ts, &user.name)),
+                sysctl_w,
+                "fork",
+                &["start"],
+            ),
+            Miss::EndEvent => (
+                Some(parent(rng, host, ts, &user.name)),
+                sysctl_w,
+                "end",
+                &["end"],
+            ),
+            Miss::NoParent => (None, sysctl_w, "exec", &["start"]),
+        };
     let child = spawn(host, exe, args, ts);
-    process_event(out, rng, host, ts, seq, action, types, &child, parent.as_ref(), &user);
+    process_event(
+        out,
+        rng,
+        host,
+        ts,
+        seq,
+        action,
+        types,
+        &child,
+        parent.as_ref(),
+        &user,
+    );
 }
 
 fn spawn(host: &mut Host, exe: &str, args: &[&str], start: u64) -> Proc {

@@ -6,7 +6,9 @@
 /// Parses a size; the error says what was wrong.
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let value: f64 = num
         .parse()
@@ -19,7 +21,11 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "kib" => 1 << 10,
         "mib" => 1 << 20,
         "gib" => 1 << 30,
-        other => return Err(format!("unknown size unit `{other}` in `{text}` (use KB, MB, GB, KiB, MiB, GiB)")),
+        other => {
+            return Err(format!(
+                "unknown size unit `{other}` in `{text}` (use KB, MB, GB, KiB, MiB, GiB)"
+            ))
+        }
     };
     let bytes = value * scale as f64;
     if !bytes.is_finite() || bytes > 1e15 {

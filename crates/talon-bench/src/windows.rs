@@ -9,6 +9,7 @@ use crate::rng::Rng;
 use crate::template::{argv, fill, remote_ip};
 
 /// Executable, then argv; `{user}` is the account the process runs as.
+#[rustfmt::skip]
 const COMMANDS: &[&[&str]] = &[
     &["C:\\Windows\\System32\\svchost.exe", "C:\\Windows\\system32\\svchost.exe", "-k", "netsvcs", "-p", "-s", "{winsvc}"],
     &["C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe", "powershell.exe", "-NoProfile", "-ExecutionPolicy", "RemoteSigned", "-File", "C:\\Scripts\\{ps1}.ps1"],
@@ -29,6 +30,7 @@ const COMMANDS: &[&[&str]] = &[
     &["C:\\Windows\\System32\\SearchProtocolHost.exe", "SearchProtocolHost.exe", "Global\\UsGthrFltPipeMssGthrPipe{n}"],
 ];
 
+#[rustfmt::skip]
 const PARENTS: &[(&str, &[&str])] = &[
     ("C:\\Windows\\explorer.exe", &["C:\\Windows\\Explorer.EXE"]),
     ("C:\\Windows\\System32\\services.exe", &["C:\\Windows\\system32\\services.exe"]),
@@ -37,6 +39,7 @@ const PARENTS: &[(&str, &[&str])] = &[
     ("C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe", &["powershell.exe", "-NoLogo"]),
 ];
 
+#[rustfmt::skip]
 const SIGNERS: &[&str] = &["Microsoft Windows", "Microsoft Corporation", "Google LLC", "Git for Windows"];
 
 fn parent(rng: &mut Rng, host: &mut Host, now: u64) -> Proc {
@@ -89,6 +92,7 @@ pub fn background_process(out: &mut Vec<u8>, rng: &mut Rng, host: &mut Host, ts:
     });
 }
 
+#[rustfmt::skip]
 const REGISTRY_KEYS: &[(&str, &str, &str)] = &[
     ("HKLM", "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update", "LastOnlineScanTimeForAppCategory"),
     ("HKLM", "SYSTEM\\ControlSet001\\Services\\{winsvc}", "Start"),
@@ -103,7 +107,11 @@ pub fn background_registry(out: &mut Vec<u8>, rng: &mut Rng, host: &mut Host, ts
     let parent = parent(rng, host, ts);
     let (hive, key, value) = rng.pick(REGISTRY_KEYS);
     let key = fill(rng, &key.replace("{sid}", &user.id), &user.name);
-    let full_hive = if hive == "HKLM" { "HKEY_LOCAL_MACHINE" } else { "HKEY_USERS" };
+    let full_hive = if hive == "HKLM" {
+        "HKEY_LOCAL_MACHINE"
+    } else {
+        "HKEY_USERS"
+    };
     let path = format!("{full_hive}\\{key}\\{value}");
     let data = rng.range(0, 4_000_000_000).to_string();
     let meta = EventMeta {
@@ -130,6 +138,7 @@ pub fn background_registry(out: &mut Vec<u8>, rng: &mut Rng, host: &mut Host, ts
     });
 }
 
+#[rustfmt::skip]
 const FILE_PATHS: &[&str] = &[
     "C:\\Users\\{user}\\AppData\\Local\\Temp\\{hex}.tmp",
     "C:\\Users\\{user}\\Downloads\\{app}-report-{n}.xlsx",
@@ -143,7 +152,11 @@ pub fn background_file(out: &mut Vec<u8>, rng: &mut Rng, host: &mut Host, ts: u6
     let parent = parent(rng, host, ts);
     let template: &str = rng.pick(FILE_PATHS);
     let path = fill(rng, template, &user.name);
-    let (action, ty) = rng.pick(&[("creation", "creation"), ("overwrite", "change"), ("deletion", "deletion")]);
+    let (action, ty) = rng.pick(&[
+        ("creation", "creation"),
+        ("overwrite", "change"),
+        ("deletion", "deletion"),
+    ]);
     let meta = EventMeta {
         dataset: "endpoint.events.file",
         action,
@@ -177,15 +190,21 @@ pub fn background_network(out: &mut Vec<u8>, rng: &mut Rng, host: &mut Host, ts:
     let sport = rng.range(49_152, 65_535);
     document(out, host, ts, &meta, |o| {
         o.obj("destination", |d| {
-            d.str("address", &remote).str("ip", &remote).num("port", port);
+            d.str("address", &remote)
+                .str("ip", &remote)
+                .num("port", port);
         })
         .str("message", "Endpoint network event")
         .obj("network", |n| {
-            n.str("direction", "egress").str("transport", "tcp").str("type", "ipv4");
+            n.str("direction", "egress")
+                .str("transport", "tcp")
+                .str("type", "ipv4");
         })
         .obj("process", |p| parent.write_brief(p))
         .obj("source", |s| {
-            s.str("address", &local).str("ip", &local).num("port", sport);
+            s.str("address", &local)
+                .str("ip", &local)
+                .num("port", sport);
         });
         write_user(o, &user);
     });

@@ -3,7 +3,7 @@
 //! of the near misses alert. Also: the same seed gives the same bytes, and
 //! every line is JSON that talon reads without a skip.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use talon_engine::{compile_rules, Engine, EngineOptions};
@@ -32,11 +32,18 @@ fn seed_rule() -> Option<PathBuf> {
 
 /// Runs the seed rule over `file` in-process, as `talon hunt` does, and
 /// returns (alerts, events read, lines skipped).
-fn hunt(rule: &PathBuf, file: &PathBuf) -> (u64, u64, u64) {
-    let report = talon_rules::load_paths(std::slice::from_ref(rule));
-    assert!(report.errors.is_empty(), "seed rule failed to load: {:?}", report.errors);
+fn hunt(rule: &Path, file: &Path) -> (u64, u64, u64) {
+    let report = talon_rules::load_paths(&[rule.to_path_buf()]);
+    assert!(
+        report.errors.is_empty(),
+        "seed rule failed to load: {:?}",
+        report.errors
+    );
     let (compiled, problems) = compile_rules(report.rules, &Mapping::default());
-    assert!(problems.is_empty(), "seed rule failed to compile: {problems:?}");
+    assert!(
+        problems.is_empty(),
+        "seed rule failed to compile: {problems:?}"
+    );
     let (mut engine, unsupported) = Engine::new(compiled, &EngineOptions::default());
     assert!(unsupported.is_empty());
 
@@ -51,14 +58,18 @@ fn hunt(rule: &PathBuf, file: &PathBuf) -> (u64, u64, u64) {
 }
 
 /// Runs the generator binary; returns its `key: value` report.
-fn generate(out: &PathBuf, args: &[&str]) -> Vec<(String, String)> {
+fn generate(out: &Path, args: &[&str]) -> Vec<(String, String)> {
     let output = Command::new(env!("CARGO_BIN_EXE_talon-bench-gen"))
         .args(args)
         .arg("--out")
         .arg(out)
         .output()
         .expect("talon-bench-gen runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|l| l.split_once(": "))
@@ -79,17 +90,35 @@ fn seed_rule_alerts_exactly_on_the_true_matches() {
     let Some(rule) = seed_rule() else { return };
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("events.ndjson");
-    let report = generate(&file, &["--size", "2MB", "--seed", "42", "--matches", "60", "--near-misses", "120"]);
+    let report = generate(
+        &file,
+        &[
+            "--size",
+            "2MB",
+            "--seed",
+            "42",
+            "--matches",
+            "60",
+            "--near-misses",
+            "120",
+        ],
+    );
 
     let (matches, events) = (field(&report, "matches"), field(&report, "events"));
     assert_eq!(matches, 60);
     assert_eq!(field(&report, "near_misses"), 120);
-    assert_eq!(field(&report, "bytes"), std::fs::metadata(&file).unwrap().len());
+    assert_eq!(
+        field(&report, "bytes"),
+        std::fs::metadata(&file).unwrap().len()
+    );
 
     let (alerts, read, skipped) = hunt(&rule, &file);
     assert_eq!(skipped, 0, "every generated line must be a readable event");
     assert_eq!(read, events);
-    assert_eq!(alerts, matches, "the seed rule must alert on exactly the true matches");
+    assert_eq!(
+        alerts, matches,
+        "the seed rule must alert on exactly the true matches"
+    );
 }
 
 #[test]
@@ -98,7 +127,16 @@ fn other_seeds_and_no_matches_hold_too() {
     let dir = tempfile::tempdir().unwrap();
     for (seed, matches, misses) in [("7", "0", "200"), ("2024", "33", "33")] {
         let file = dir.path().join(format!("events-{seed}.ndjson"));
-        let args = ["--size", "600KB", "--seed", seed, "--matches", matches, "--near-misses", misses];
+        let args = [
+            "--size",
+            "600KB",
+            "--seed",
+            seed,
+            "--matches",
+            matches,
+            "--near-misses",
+            misses,
+        ];
         let report = generate(&file, &args);
         let (alerts, _, skipped) = hunt(&rule, &file);
         assert_eq!(skipped, 0);
@@ -109,11 +147,15 @@ fn other_seeds_and_no_matches_hold_too() {
 #[test]
 fn same_seed_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    let (a, b, c) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));
+    let (a, b, c) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
     generate(&a, &["--size", "300KB", "--seed", "5"]);
     generate(&b, &["--size", "300KB", "--seed", "5"]);
     generate(&c, &["--size", "300KB", "--seed", "6"]);
-    let read = |p: &PathBuf| std::fs::read(p).unwrap();
+    let read = |p: &Path| std::fs::read(p).unwrap();
     assert_eq!(read(&a), read(&b));
     assert_ne!(read(&a), read(&c));
 }
