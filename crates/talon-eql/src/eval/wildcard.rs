@@ -51,14 +51,10 @@ enum Kind {
     Suffix(String),
     Contains(String, Option<AhoCorasick>),
     Anything,
-    General(Vec<GTok>),
-}
-
-#[derive(Clone, Debug)]
-enum GTok {
-    Lit(Vec<char>),
-    One,
-    Run,
+    /// Case-sensitive `a*b*c` (stars only): the first and last pieces
+    /// anchor, the middle ones are found left to right.
+    Pieces(Vec<String>),
+    General(Vec<Step>),
 }
 
 impl Wildcard {
@@ -144,12 +140,15 @@ impl Wildcard {
                     _ => None,
                 };
                 if case != CaseMode::Sensitive && ac.is_none() {
-                    Kind::General(general(&toks))
+                    Kind::General(steps(&toks))
                 } else {
                     Kind::Contains(s.clone(), ac)
                 }
             }
-            _ => Kind::General(general(&toks)),
+            _ if case == CaseMode::Sensitive && !toks.contains(&Tok::One) => {
+                Kind::Pieces(pieces(&toks))
+            }
+            _ => Kind::General(steps(&toks)),
         };
         Wildcard {
             kind,
@@ -175,10 +174,8 @@ impl Wildcard {
                 Some(ac) => ac.is_match(value),
                 None => memchr::memmem::find(value.as_bytes(), p.as_bytes()).is_some(),
             },
-            Kind::General(toks) => {
-                let v: Vec<char> = value.chars().collect();
-                glob(toks, &v, |p, c| self.char_eq(p, c))
-            }
+            Kind::Pieces(p) => pieces_match(p, value),
+            Kind::General(steps) => glob(steps, value, |p, c| self.char_eq(p, c)),
         }
     }
 
@@ -240,31 +237,67 @@ fn push_tok(toks: &mut Vec<Tok>, lit: &mut String, t: Tok) {
     toks.push(t);
 }
 
-fn general(toks: &[Tok]) -> Vec<GTok> {
-    toks.iter()
-        .map(|t| match t {
-            Tok::Lit(s) => GTok::Lit(s.chars().collect()),
-            Tok::One => GTok::One,
-            Tok::Run => GTok::Run,
-        })
-        .collect()
-}
-
-/// Glob matching with backtracking to the last `*`: linear in practice and
-/// never worse than O(pattern × value).
-fn glob(toks: &[GTok], v: &[char], eq: impl Fn(char, char) -> bool) -> bool {
-    // Expand to single-character steps for a simple two-pointer walk.
-    let mut pat: Vec<Step> = Vec::new();
+/// The pattern as single-character steps.
+fn steps(toks: &[Tok]) -> Vec<Step> {
+    let mut out = Vec::new();
     for t in toks {
         match t {
-            GTok::Lit(cs) => pat.extend(cs.iter().map(|c| Step::Char(*c))),
-            GTok::One => pat.push(Step::Any),
-            GTok::Run => pat.push(Step::Star),
+            Tok::Lit(s) => out.extend(s.chars().map(Step::Char)),
+            Tok::One => out.push(Step::Any),
+            Tok::Run => out.push(Step::Star),
         }
     }
+    out
+}
+
+/// The literal pieces between stars, with empty first/last pieces when the
+/// pattern starts/ends with a star.
+fn pieces(toks: &[Tok]) -> Vec<String> {
+    let mut out = vec![String::new()];
+    for t in toks {
+        match t {
+            Tok::Lit(s) => {
+                if let Some(last) = out.last_mut() {
+                    last.push_str(s);
+                }
+            }
+            _ => out.push(String::new()),
+        }
+    }
+    out
+}
+
+fn pieces_match(p: &[String], v: &str) -> bool {
+    let (Some(first), Some(last)) = (p.first(), p.last()) else {
+        return true;
+    };
+    if p.len() == 1 {
+        return v == first;
+    }
+    if v.len() < first.len() + last.len()
+        || !v.starts_with(first.as_str())
+        || !v.ends_with(last.as_str())
+    {
+        return false;
+    }
+    // The middle pieces, leftmost first, within what the two ends leave.
+    let mut rest = &v.as_bytes()[first.len()..v.len() - last.len()];
+    for piece in &p[1..p.len() - 1] {
+        match memchr::memmem::find(rest, piece.as_bytes()) {
+            Some(i) => rest = &rest[i + piece.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Glob matching over the value's characters with backtracking to the
+/// last `*`: never worse than O(pattern × value), no allocation.
+fn glob(pat: &[Step], v: &str, eq: impl Fn(char, char) -> bool) -> bool {
     let (mut p, mut i) = (0usize, 0usize);
+    // (index of the last star, byte position its run currently ends at)
     let mut star: Option<(usize, usize)> = None;
-    while i < v.len() {
+    while let Some(c) = v.get(i..).and_then(|r| r.chars().next()) {
         match pat.get(p) {
             Some(Step::Star) => {
                 star = Some((p, i));
@@ -272,26 +305,32 @@ fn glob(toks: &[GTok], v: &[char], eq: impl Fn(char, char) -> bool) -> bool {
             }
             Some(Step::Any) => {
                 p += 1;
-                i += 1;
+                i += c.len_utf8();
             }
-            Some(Step::Char(c)) if eq(*c, v[i]) => {
+            Some(Step::Char(pc)) if eq(*pc, c) => {
                 p += 1;
-                i += 1;
+                i += c.len_utf8();
             }
             _ => match star {
                 Some((sp, si)) => {
+                    // Let the star swallow one more character.
+                    let skip = v
+                        .get(si..)
+                        .and_then(|r| r.chars().next())
+                        .map_or(1, char::len_utf8);
                     p = sp + 1;
-                    i = si + 1;
-                    star = Some((sp, si + 1));
+                    i = si + skip;
+                    star = Some((sp, si + skip));
                 }
                 None => return false,
             },
         }
     }
-    pat[p..].iter().all(|s| matches!(s, Step::Star))
+    pat.get(p..)
+        .is_some_and(|rest| rest.iter().all(|s| matches!(s, Step::Star)))
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 enum Step {
     Char(char),
     Any,
@@ -339,6 +378,20 @@ mod tests {
         ));
         assert!(m("*É*", CaseMode::Insensitive, "café"));
         assert!(!m("*É*", CaseMode::Ascii, "café"));
+    }
+
+    #[test]
+    fn star_only_pieces_and_general() {
+        assert!(m("*ab*ab", CaseMode::Sensitive, "xabab"));
+        assert!(!m("ab*ab", CaseMode::Sensitive, "ab"));
+        assert!(m("ab*ab", CaseMode::Sensitive, "abab"));
+        assert!(m("C:\\*\\cmd.exe", CaseMode::Sensitive, "C:\\Windows\\System32\\cmd.exe"));
+        assert!(!m("C:\\*\\cmd.exe", CaseMode::Sensitive, "C:\\cmd.exe"));
+        assert!(m("*a*b*c*", CaseMode::Sensitive, "xxaxxbxxcxx"));
+        assert!(!m("*a*b*c*", CaseMode::Sensitive, "xxcxxbxxaxx"));
+        assert!(m("é?*ß", CaseMode::Insensitive, "ÉxyzSS".replace("SS", "ß").as_str()));
+        assert!(m("?", CaseMode::Sensitive, "😀"));
+        assert!(!m("??", CaseMode::Sensitive, "😀"));
     }
 
     #[test]
