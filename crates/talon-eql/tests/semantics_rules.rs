@@ -98,3 +98,73 @@ fn corpus_rules_compile_and_evaluate() {
     assert!(compiled > 1000);
     assert!(failed.is_empty());
 }
+
+/// Every query text of the ES QA suites, commented-out ones included
+/// (those are the legacy forms Elasticsearch rejects).
+fn qa_queries(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        match e.path().extension() {
+            Some(x) if x == "toml" => {}
+            _ => continue,
+        }
+        let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+        let plain: String = text
+            .lines()
+            .map(|l| l.trim_start_matches('#'))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut rest = plain.as_str();
+        while let Some(i) = rest.find("query = ") {
+            rest = &rest[i + "query = ".len()..];
+            let (open, close) = if rest.starts_with("'''") {
+                ("'''", "'''")
+            } else if rest.starts_with('\'') {
+                ("'", "'")
+            } else if rest.starts_with('"') {
+                ("\"", "\"")
+            } else {
+                continue;
+            };
+            rest = &rest[open.len()..];
+            if let Some(j) = rest.find(close) {
+                out.push(rest[..j].to_string());
+                rest = &rest[j + close.len()..];
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn qa_queries_never_panic() {
+    let Some(base) = corpus() else {
+        println!("skipped: corpus not found");
+        return;
+    };
+    let dir = base.join("es-eql-qa");
+    let text = std::fs::read_to_string(dir.join("test_data.json")).unwrap_or_default();
+    let docs: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap_or_default();
+    let events: Vec<talon_event::Event> = docs.into_iter().map(helpers::ev).collect();
+    let queries = qa_queries(&dir);
+    let (mut ok, mut rejected) = (0, 0);
+    for q in &queries {
+        match compile_str(q, &CompileOptions::default()) {
+            Ok(c) => {
+                ok += 1;
+                for e in &events {
+                    let _ = c.matches(e);
+                }
+            }
+            Err(_) => rejected += 1,
+        }
+    }
+    println!(
+        "{} QA queries: {ok} compiled, {rejected} rejected",
+        queries.len()
+    );
+    assert!(queries.len() > 300);
+}
