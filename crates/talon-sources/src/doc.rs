@@ -53,6 +53,9 @@ pub(crate) struct EcsDoc {
     /// Overrides the `logs-endpoint.events.*` data stream dataset (S1 keeps
     /// its integration's own stream).
     pub dataset_override: Option<&'static str>,
+    /// Leave `host.os.type` absent when the source does not give it (S1
+    /// records come from every OS; assuming Linux would be wrong).
+    pub no_default_os: bool,
 }
 
 impl EcsDoc {
@@ -61,6 +64,21 @@ impl EcsDoc {
             root: Map::new(),
             kind,
             dataset_override: None,
+            no_default_os: false,
+        }
+    }
+
+    /// Merges a JSON value in at a dotted path: objects merge key by key
+    /// (so `{"process.name": ..}` and `{"process": {..}}` meet), anything
+    /// else replaces what is there.
+    pub fn merge(&mut self, path: &str, value: &Value) {
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    self.merge(&format!("{path}.{k}"), v);
+                }
+            }
+            other => self.set(path, other.clone()),
         }
     }
 
@@ -207,7 +225,9 @@ impl EcsDoc {
         self.default("event.module", source.module());
         self.default("event.dataset", source.dataset());
         self.default("agent.type", source.agent_type());
-        self.default("host.os.type", "linux");
+        if !self.no_default_os {
+            self.default("host.os.type", "linux");
+        }
         if let Some(host) = opts.host {
             self.default("host.name", host);
         }

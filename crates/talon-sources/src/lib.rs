@@ -55,9 +55,22 @@ pub use split::{split_shell, split_windows};
 pub use stats::{IgnoreReason, Ignored, NormalizeStats, TreeStats, MAX_KINDS};
 pub use tree::TreeOptions;
 
-/// The JSON-document normalizer of a source.
+/// The JSON-document normalizer of a source (raw auditd is line-based and
+/// ECS is passed through, so neither has one; they get an empty answer).
 fn doc_normalizer(source: Source) -> Box<dyn norm::DocNormalizer> {
     match source {
-        _ => Box::new(sysmon::Unsupported(source)),
+        Source::Sysmon => Box::new(sysmon::SysmonDocs),
+        // TODO: the other JSON sources land in the next commits.
+        other => Box::new(NotJson(other)),
+    }
+}
+
+/// Answers for JSON documents handed to a source that has none.
+struct NotJson(Source);
+
+impl norm::DocNormalizer for NotJson {
+    fn doc(&mut self, _doc: &serde_json::Value, line: u64, out: &mut norm::Out) {
+        let detail = format!("{} input is not JSON documents", self.0);
+        out.ignore(line, IgnoreReason::NotARecord, "not a record", detail);
     }
 }

@@ -1,0 +1,210 @@
+//! Sysmon for Linux: its XML events as they land in syslog
+//! (`… sysmon: <Event><System>…</System><EventData><Data Name="Image">…`),
+//! and the pre-parsed `winlog.*` JSON shape Elastic's integration produces.
+//!
+//! Both are read into one [`SysmonRecord`] (EventID, computer, time and the
+//! `EventData` name/value pairs) and mapped by [`map`]. The XML is parsed
+//! with quick-xml (entities such as `&amp;` and `&quot;` in command lines
+//! are unescaped there); a line without a Sysmon `<Event>` or with broken
+//! XML is a "not a record" issue, never a panic.
+
+mod map;
+
+use quick_xml::events::Event as Xml;
+use quick_xml::Reader;
+use serde_json::Value;
+
+use crate::norm::{get, get_str, DocNormalizer, LineNormalizer, Out};
+use crate::stats::IgnoreReason;
+
+/// One Sysmon event, whichever form it came in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct SysmonRecord {
+    pub event_id: Option<u32>,
+    pub computer: Option<String>,
+    /// `System/TimeCreated/@SystemTime` (the event's `UtcTime` is preferred
+    /// when present).
+    pub time_created: Option<String>,
+    pub data: Vec<(String, String)>,
+}
+
+impl SysmonRecord {
+    /// An `EventData` value by name.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.data
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Parses the `<Event>…</Event>` XML of one event.
+pub(crate) fn parse_xml(xml: &str) -> Result<SysmonRecord, String> {
+    let mut reader = Reader::from_str(xml);
+    reader.config_mut().trim_text(true);
+    let mut rec = SysmonRecord::default();
+    // The element whose text is being read, and the `Data` name if any.
+    let mut current: Vec<u8> = Vec::new();
+    let mut data_name: Option<String> = None;
+    let mut depth = 0usize;
+    loop {
+        match reader.read_event() {
+            Err(e) => return Err(format!("XML at byte {}: {e}", reader.buffer_position())),
+            Ok(Xml::Eof) => break,
+            Ok(Xml::Start(e)) => {
+                depth += 1;
+                current = e.local_name().as_ref().to_vec();
+                data_name = None;
+                if current == b"Data" {
+                    data_name = attr(&e, b"Name");
+                    if let Some(n) = &data_name {
+                        // `<Data Name="X"></Data>` has no text event: an
+                        // empty value until text arrives.
+                        rec.data.push((n.clone(), String::new()));
+                    }
+                }
+            }
+            Ok(Xml::Empty(e)) => match e.local_name().as_ref() {
+                b"TimeCreated" => rec.time_created = attr(&e, b"SystemTime"),
+                b"Data" => {
+                    if let Some(n) = attr(&e, b"Name") {
+                        rec.data.push((n, String::new()));
+                    }
+                }
+                _ => {}
+            },
+            Ok(Xml::Text(t)) => {
+                let text = t
+                    .unescape()
+                    .map_err(|e| format!("XML text: {e}"))?
+                    .into_owned();
+                match current.as_slice() {
+                    b"EventID" => rec.event_id = text.trim().parse().ok(),
+                    b"Computer" => rec.computer = Some(text),
+                    b"Data" if data_name.is_some() => {
+                        if let Some(last) = rec.data.last_mut() {
+                            last.1.push_str(&text);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Ok(Xml::End(_)) => {
+                depth = depth.saturating_sub(1);
+                current.clear();
+                data_name = None;
+                if depth == 0 {
+                    break;
+                }
+            }
+            Ok(_) => {}
+        }
+    }
+    if rec.event_id.is_none() {
+        return Err("no <EventID> in the Sysmon event".to_string());
+    }
+    Ok(rec)
+}
+
+fn attr(e: &quick_xml::events::BytesStart<'_>, name: &[u8]) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == name)
+        .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
+}
+
+/// The `winlog.*` JSON shape (Elastic's `sysmon_linux` integration).
+pub(crate) fn from_winlog(doc: &Value) -> Option<SysmonRecord> {
+    let winlog = get(doc, "winlog")?;
+    let event_id = get_str(winlog, "event_id").and_then(|s| s.trim().parse().ok());
+    let mut data = Vec::new();
+    if let Some(Value::Object(fields)) = get(winlog, "event_data") {
+        for (k, v) in fields {
+            let v = match v {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => continue,
+            };
+            data.push((k.clone(), v));
+        }
+    }
+    Some(SysmonRecord {
+        event_id,
+        computer: get_str(winlog, "computer_name").or_else(|| get_str(doc, "log.syslog.hostname")),
+        time_created: get_str(winlog, "time_created").or_else(|| get_str(doc, "@timestamp")),
+        data,
+    })
+}
+
+/// Sysmon XML in text lines (syslog, journal exports).
+pub(crate) struct SysmonLines;
+
+impl LineNormalizer for SysmonLines {
+    fn line(&mut self, text: &str, line: u64, out: &mut Out) {
+        let Some(start) = text.find("<Event") else {
+            let detail = format!(
+                "no Sysmon <Event> on this line: {}",
+                crate::auditd::preview(text)
+            );
+            out.ignore(line, IgnoreReason::NotARecord, "not a Sysmon event", detail);
+            return;
+        };
+        match parse_xml(&text[start..]) {
+            Ok(rec) => map::answer(&rec, line, out),
+            Err(why) => out.ignore(line, IgnoreReason::NotARecord, "broken Sysmon XML", why),
+        }
+    }
+
+    fn end(&mut self, _out: &mut Out) {}
+}
+
+/// Sysmon events already parsed into `winlog.*` JSON.
+pub(crate) struct SysmonDocs;
+
+impl DocNormalizer for SysmonDocs {
+    fn doc(&mut self, doc: &Value, line: u64, out: &mut Out) {
+        match from_winlog(doc) {
+            Some(rec) if rec.event_id.is_some() => map::answer(&rec, line, out),
+            _ => out.ignore(
+                line,
+                IgnoreReason::NotARecord,
+                "not a Sysmon event",
+                "JSON document without winlog.event_id",
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_with_entities_and_empty_data() {
+        let rec = parse_xml(
+            r#"<Event><System><EventID>1</EventID><TimeCreated SystemTime="2024-06-10T16:00:07.877Z"/><Computer>web-01</Computer></System><EventData><Data Name="CommandLine">sh -c "echo 1 &gt; /x" &amp;&amp; true</Data><Data Name="RuleName"/><Data Name="Empty"></Data></EventData></Event>"#,
+        )
+        .unwrap();
+        assert_eq!(rec.event_id, Some(1));
+        assert_eq!(rec.computer.as_deref(), Some("web-01"));
+        assert_eq!(
+            rec.time_created.as_deref(),
+            Some("2024-06-10T16:00:07.877Z")
+        );
+        assert_eq!(
+            rec.get("CommandLine"),
+            Some(r#"sh -c "echo 1 > /x" && true"#)
+        );
+        assert_eq!(rec.get("RuleName"), Some(""));
+        assert_eq!(rec.get("Empty"), Some(""));
+    }
+
+    #[test]
+    fn broken_xml_is_an_error_not_a_panic() {
+        assert!(parse_xml("<Event><System><EventID>1</EventID></Sys").is_err());
+        assert!(parse_xml("<Event></Event>").is_err());
+        assert!(parse_xml("<Event><Data Name=\"a\">&bogus;</Data></Event>").is_err());
+        assert!(parse_xml("").is_err());
+    }
+}
