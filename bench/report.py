@@ -119,8 +119,10 @@ rows.append((
 ))
 
 header = ("line", "baseline", "talon", "ratio", "target", "result")
-method = (f"hyperfine, median of {env.get('RUNS')} runs after 1 warm-up"
-          if env.get("HAVE_HF") == "1" else f"median of {env.get('RUNS')} runs after 1 warm-up")
+runs = env.get("RUNS", "3")
+runs = "1 run" if runs == "1" else f"median of {runs} runs"
+method = f"hyperfine, {runs}" if env.get("HAVE_HF") == "1" else f"shell loop, {runs}"
+method += " after 1 warm-up"
 py_runs = env.get("PY_RUNS", "1")
 
 out = []
@@ -131,7 +133,7 @@ out.append(f"- machine: {env.get('CPU')}, {os.cpu_count()} cores")
 out.append(f"- data: bench/data/{env.get('MAIN')}.ndjson, {BYTES / 1e6:,.0f} MB, "
            f"{EVENTS:,.0f} events ({BYTES / EVENTS:,.0f} B avg), seed 42"
            if ok(EVENTS, BYTES) else "- data: n/a")
-out.append(f"- timing: {method}; eql {py_runs} run; lines 1-3 pinned to one core "
+out.append(f"- timing: {method}; eql: {'1 run' if py_runs == '1' else 'median of ' + py_runs + ' runs'}; lines 1-3 pinned to one core "
            f"(`taskset -c 0`), line 4 compares `taskset -c 0` with `taskset -c 0,1`")
 out.append("")
 out.append("| " + " | ".join(header) + " |")
@@ -145,7 +147,7 @@ want, got = env.get("MATCHES", "?"), env.get("SEED_ALERTS", "?").strip()
 mark = "ok" if want == got else "**WRONG**"
 out.append(f"- seed rule: talon alerted {got} times; the generator wrote {want} true matches: {mark}")
 out.append(f"- `rg -c -F {env.get('RG_LITERAL')}`: {env.get('RG_COUNT', 'n/a').strip()} lines "
-           "(true matches plus the near misses and background lines that mention it)")
+           "holding the literal (true matches and near misses that write the IPv4 key by name)")
 out.append(f"- all prebuilt rules: {env.get('ALL_ALERTS') or '?'} alerts from {RULES_RUN} runnable rules")
 if PY:
     out.append(f"- 100 rules: talon {env.get('R100_ALERTS') or '?'} alerts; eql 1.0.1 "
