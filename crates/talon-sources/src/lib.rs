@@ -38,6 +38,7 @@
 
 mod auditd;
 mod doc;
+mod falco;
 mod input;
 mod norm;
 mod reader;
@@ -60,6 +61,7 @@ pub use tree::TreeOptions;
 fn doc_normalizer(source: Source) -> Box<dyn norm::DocNormalizer> {
     match source {
         Source::Sysmon => Box::new(sysmon::SysmonDocs),
+        Source::Falco => Box::new(falco::Falco),
         // TODO: the other JSON sources land in the next commits.
         other => Box::new(NotJson(other)),
     }

@@ -1,0 +1,152 @@
+//! Falco: execve alerts become Elastic Defend-shaped process starts; other
+//! alerts are counted as ignored by syscall; the seed rule fires.
+
+mod common;
+
+use common::{run_file, run_text, seed_rule_fires, strs};
+use talon_event::Fields;
+use talon_sources::{IgnoreReason, Source};
+
+/// Written for this test in Falco's JSON output format (`json_output:
+/// true`, a "spawned process" rule whose output names the fields): an
+/// interactive bash, then `sysctl -w net.ipv4.ip_forward=1` from it.
+const SPAWNED: &str = concat!(
+    r#"{"hostname":"web-01","output":"16:00:00.120334512: Notice Process spawned (user=root user_loginuid=1000 command=bash pid=4100 ppid=4001 parent=sshd exepath=/usr/bin/bash container_id=host)","priority":"Notice","rule":"Terminal shell in host","source":"syscall","tags":["T1059","host","mitre_execution","shell"],"time":"2024-06-10T16:00:00.120334512Z","output_fields":{"container.id":"host","container.name":"host","evt.time":1718035200120334512,"evt.type":"execve","proc.cmdline":"bash","proc.cwd":"/root/","proc.exepath":"/usr/bin/bash","proc.name":"bash","proc.pcmdline":"sshd: alice [priv]","proc.pexepath":"/usr/sbin/sshd","proc.pid":4100,"proc.pname":"sshd","proc.ppid":4001,"proc.tty":34816,"user.loginuid":1000,"user.name":"root","user.uid":0}}"#,
+    "\n",
+    r#"{"hostname":"web-01","output":"16:00:07.877412345: Notice IP forwarding changed by command (user=root command=sysctl -w net.ipv4.ip_forward=1 pid=4242 ppid=4100 parent=bash exepath=/usr/sbin/sysctl container_id=host)","priority":"Notice","rule":"Network forwarding enabled","source":"syscall","tags":["T1090","host","network"],"time":"2024-06-10T16:00:07.877412345Z","output_fields":{"container.id":"host","container.name":"host","evt.time":1718035207877412345,"evt.type":"execve","proc.cmdline":"sysctl -w net.ipv4.ip_forward=1","proc.cwd":"/root/","proc.exepath":"/usr/sbin/sysctl","proc.name":"sysctl","proc.pcmdline":"bash","proc.pexepath":"/usr/bin/bash","proc.pid":4242,"proc.pname":"bash","proc.ppid":4100,"proc.tty":34816,"user.loginuid":1000,"user.name":"root","user.uid":0}}"#,
+    "\n",
+    r#"{"hostname":"web-01","output":"16:00:07.880112001: Warning Sensitive file written (file=/proc/sys/net/ipv4/ip_forward command=sysctl -w net.ipv4.ip_forward=1)","priority":"Warning","rule":"Write below proc sys","source":"syscall","tags":["host"],"time":"2024-06-10T16:00:07.880112001Z","output_fields":{"evt.time":1718035207880112001,"evt.type":"openat","fd.name":"/proc/sys/net/ipv4/ip_forward","proc.cmdline":"sysctl -w net.ipv4.ip_forward=1","proc.exepath":"/usr/sbin/sysctl","proc.name":"sysctl","proc.pid":4242,"proc.ppid":4100,"user.name":"root","user.uid":0}}"#,
+    "\n",
+);
+
+#[test]
+fn sysctl_ip_forward_alert_is_a_defend_exec() {
+    let run = run_text(SPAWNED, None);
+    assert!(run.issues.is_empty(), "{:?}", run.issues);
+    assert_eq!((run.stats.records, run.stats.events), (3, 2));
+    assert_eq!(
+        run.stats.ignored_kinds.get("falco evt.type openat"),
+        Some(&1)
+    );
+
+    let e = run.named("sysctl")[0];
+    assert_eq!(
+        e.index.as_deref(),
+        Some("logs-endpoint.events.process-default")
+    );
+    assert_eq!(
+        e.first_str("@timestamp"),
+        Some("2024-06-10T16:00:07.877412345Z")
+    );
+    assert_eq!(strs(e, "event.type"), ["start"]);
+    assert_eq!(e.first_str("event.action"), Some("exec"));
+    assert_eq!(e.first_str("event.module"), Some("falco"));
+    assert_eq!(e.first_str("agent.type"), Some("falco"));
+    assert_eq!(e.first_str("rule.name"), Some("Network forwarding enabled"));
+    assert_eq!(e.first_str("host.name"), Some("web-01"));
+    assert_eq!(e.first_str("host.os.type"), Some("linux"));
+    assert_eq!(e.first_str("process.executable"), Some("/usr/sbin/sysctl"));
+    assert_eq!(
+        e.first_str("process.command_line"),
+        Some("sysctl -w net.ipv4.ip_forward=1")
+    );
+    assert_eq!(
+        strs(e, "process.args"),
+        ["sysctl", "-w", "net.ipv4.ip_forward=1"]
+    );
+    assert_eq!(strs(e, "process.args_count"), ["3"]);
+    assert_eq!(strs(e, "process.pid"), ["4242"]);
+    assert_eq!(strs(e, "process.parent.pid"), ["4100"]);
+    assert_eq!(
+        e.first_str("process.parent.executable"),
+        Some("/usr/bin/bash")
+    );
+    assert_eq!(e.first_str("process.parent.name"), Some("bash"));
+    assert_eq!(e.first_str("process.working_directory"), Some("/root/"));
+    assert_eq!(e.first_str("user.id"), Some("0"));
+    assert_eq!(e.first_str("user.audit.id"), Some("1000"));
+    assert!(
+        e.values("container.id").is_empty(),
+        "container.id `host` means no container"
+    );
+    assert_eq!(strs(e, "tags"), ["T1090", "host", "network"]);
+    assert!(
+        e.values("talon.enriched").is_empty(),
+        "Falco named the parent"
+    );
+    assert_eq!(seed_rule_fires(e).unwrap_or(true), true);
+}
+
+#[test]
+fn without_pexepath_the_tree_fills_the_parent() {
+    // Falco before 0.35 has no proc.pexepath: only the parent's name.
+    let old = SPAWNED.replace(r#""proc.pexepath":"/usr/bin/bash","#, "");
+    let run = run_text(&old, Some(Source::Falco));
+    let e = run.named("sysctl")[0];
+    assert_eq!(
+        e.first_str("process.parent.executable"),
+        Some("/usr/bin/bash")
+    );
+    assert_eq!(strs(e, "talon.enriched"), ["process.parent.executable"]);
+    assert_eq!(seed_rule_fires(e).unwrap_or(true), true);
+}
+
+#[test]
+fn alerts_without_output_fields_are_issues() {
+    let run = run_text(
+        "{\"rule\":\"x\",\"output_fields\":{}}\n{\"rule\":\"y\"}\nnot json\n",
+        Some(Source::Falco),
+    );
+    assert_eq!(run.events.len(), 0);
+    assert_eq!(run.stats.records, 3);
+    assert_eq!(run.issues.len(), 2);
+    assert_eq!(run.stats.ignored_for(IgnoreReason::NotARecord), 1);
+    assert_eq!(
+        run.stats.ignored_for(IgnoreReason::UnsupportedKind),
+        1,
+        "empty output_fields: no command line"
+    );
+}
+
+#[test]
+fn corpus_sample_converts() {
+    let Some(root) = common::corpora() else {
+        return;
+    };
+    let run = run_file(
+        &root.join("events/falco/integrations-falco-test-falco.first4lines.log"),
+        None,
+    );
+    assert!(run.issues.is_empty(), "{:?}", run.issues);
+    assert_eq!((run.stats.records, run.events.len()), (4, 2));
+    assert_eq!(
+        run.stats.ignored_kinds.get("falco evt.type openat"),
+        Some(&2)
+    );
+    let login = run.named("login")[0];
+    assert_eq!(
+        login.first_str("process.executable"),
+        Some("/bin/busybox"),
+        "an applet keeps its name"
+    );
+    assert_eq!(login.first_str("user.name"), Some("daemon"));
+    assert_eq!(login.first_str("container.id"), Some("9656db3bb358"));
+    assert_eq!(
+        login.first_str("@timestamp"),
+        Some("2024-05-07T18:54:20.008519431Z")
+    );
+    let bash = run.named("bash")[0];
+    // Falco joined the argv with spaces; the split cannot restore "ls > /dev/null".
+    assert_eq!(
+        strs(bash, "process.args"),
+        ["bash", "-c", "ls", ">", "/dev/null"]
+    );
+    assert_eq!(
+        bash.first_str("process.parent.executable"),
+        Some("/bin/event-generator")
+    );
+    assert_eq!(
+        bash.first_str("process.parent.command_line"),
+        Some("httpd --loglevel info run ^helper.RunShell$")
+    );
+}
