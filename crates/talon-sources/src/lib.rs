@@ -46,6 +46,7 @@ mod source;
 mod split;
 mod stats;
 mod sysmon;
+mod tetragon;
 mod tree;
 
 pub use auditd::AuditWindow;
@@ -62,6 +63,7 @@ fn doc_normalizer(source: Source) -> Box<dyn norm::DocNormalizer> {
     match source {
         Source::Sysmon => Box::new(sysmon::SysmonDocs),
         Source::Falco => Box::new(falco::Falco),
+        Source::Tetragon => Box::new(tetragon::Tetragon),
         // TODO: the other JSON sources land in the next commits.
         other => Box::new(NotJson(other)),
     }
