@@ -41,6 +41,7 @@ mod doc;
 mod falco;
 mod input;
 mod norm;
+mod osquery;
 mod reader;
 mod source;
 mod split;
@@ -64,6 +65,7 @@ fn doc_normalizer(source: Source) -> Box<dyn norm::DocNormalizer> {
         Source::Sysmon => Box::new(sysmon::SysmonDocs),
         Source::Falco => Box::new(falco::Falco),
         Source::Tetragon => Box::new(tetragon::Tetragon),
+        Source::Osquery => Box::new(osquery::Osquery),
         // TODO: the other JSON sources land in the next commits.
         other => Box::new(NotJson(other)),
     }
