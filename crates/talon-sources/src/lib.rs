@@ -43,6 +43,7 @@ mod input;
 mod norm;
 mod osquery;
 mod reader;
+mod sentinelone;
 mod source;
 mod split;
 mod stats;
@@ -66,6 +67,7 @@ fn doc_normalizer(source: Source) -> Box<dyn norm::DocNormalizer> {
         Source::Falco => Box::new(falco::Falco),
         Source::Tetragon => Box::new(tetragon::Tetragon),
         Source::Osquery => Box::new(osquery::Osquery),
+        Source::SentinelOne => Box::new(sentinelone::SentinelOne),
         // TODO: the other JSON sources land in the next commits.
         other => Box::new(NotJson(other)),
     }
