@@ -25,10 +25,17 @@ pub fn parse_str_nanos(s: &str) -> Option<i64> {
     if s.is_empty() {
         return None;
     }
+    // `strict_date_optional_time||epoch_millis`: a bare 4-digit number is
+    // a year (the first format), any other run of digits is epoch millis.
     let digits = s.strip_prefix('-').unwrap_or(s);
-    if digits.bytes().all(|b| b.is_ascii_digit()) && digits.len() > 4 {
+    if digits.bytes().all(|b| b.is_ascii_digit()) && digits.len() != 4 {
         let ms: i64 = s.parse().ok()?;
         return ms.checked_mul(1_000_000);
+    }
+    if digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let year: i32 = s.parse().ok()?;
+        let d = NaiveDate::from_ymd_opt(year, 1, 1)?;
+        return d.and_time(NaiveTime::MIN).and_utc().timestamp_nanos_opt();
     }
     if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
         return dt.timestamp_nanos_opt();
@@ -79,8 +86,13 @@ mod tests {
         assert_eq!(parse_str_nanos("1970-01-01T01:00:00+01:00"), Some(0));
         assert_eq!(parse_str_nanos("1970-01-01T00:00:00"), Some(0));
         assert_eq!(parse_str_nanos("2021-09-01T05:52:29.9451497Z"), Some(1_630_475_549_945_149_700));
+        // A 4-digit number is a year (1500 is outside the nanosecond range).
         assert_eq!(parse_str_nanos("1500"), None);
+        assert_eq!(parse_str_nanos("1970"), Some(0));
         assert_eq!(parse_str_nanos("15000"), Some(15_000_000_000));
+        // Short epoch-millis strings, as in the ES QA `extra` data.
+        assert_eq!(parse_str_nanos("1"), Some(1_000_000));
+        assert_eq!(parse_str_nanos("100"), Some(100_000_000));
         assert_eq!(parse_nanos(&Value::Int(1)), Some(1_000_000));
         assert_eq!(parse_str_nanos("not a date"), None);
     }

@@ -1,0 +1,211 @@
+//! Which offsets may be committed: the at-least-once bookkeeping.
+//!
+//! A consumed message may cause records (alerts, a dead letter, forwarded
+//! copies on the repartition topic). Its partition's commit position never
+//! passes it until the broker has acknowledged every one of them, so a
+//! worker that dies at any instant leaves the message to be re-delivered.
+//!
+//! A partition that holds sequence state is also held back to its last
+//! durable checkpoint: the state restored after a rebalance must cover
+//! every event before the committed position, or those events' part in a
+//! pending sequence would be lost.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+/// A topic partition.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Tp {
+    pub topic: Arc<str>,
+    pub partition: i32,
+}
+
+impl std::fmt::Display for Tp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.topic, self.partition)
+    }
+}
+
+#[derive(Debug, Default)]
+struct Track {
+    /// Offset → records still waiting for their acknowledgement.
+    outstanding: BTreeMap<i64, u32>,
+    /// One past the highest offset seen; `None` before the first message.
+    next: Option<i64>,
+    /// The last position committed (or found committed).
+    committed: Option<i64>,
+    /// For partitions with sequence state: one past the offset the last
+    /// durable checkpoint covers.
+    limit: Option<i64>,
+}
+
+impl Track {
+    fn position(&self) -> Option<i64> {
+        let next = self.next?;
+        let acked = self.outstanding.keys().next().copied().unwrap_or(next);
+        Some(match self.limit {
+            Some(limit) => acked.min(limit),
+            None => acked,
+        })
+    }
+}
+
+/// Commit positions of the partitions this worker owns.
+#[derive(Debug, Default)]
+pub struct OffsetTracker {
+    parts: FxHashMap<Tp, Track>,
+}
+
+impl OffsetTracker {
+    /// Starts tracking a partition; `stateful` holds its commits back to
+    /// its checkpoints, starting from `restored_through` (the last offset
+    /// the restored state covers, if any).
+    pub fn assign(&mut self, tp: Tp, stateful: bool, restored_through: Option<i64>) {
+        let limit = stateful.then(|| restored_through.map_or(0, |o| o + 1));
+        self.parts.insert(tp, Track { limit, ..Track::default() });
+    }
+
+    pub fn revoke(&mut self, tp: &Tp) {
+        self.parts.remove(tp);
+    }
+
+    /// The partitions tracked, in order.
+    pub fn owned(&self) -> Vec<Tp> {
+        let mut tps: Vec<Tp> = self.parts.keys().cloned().collect();
+        tps.sort();
+        tps
+    }
+
+    pub fn owns(&self, tp: &Tp) -> bool {
+        self.parts.contains_key(tp)
+    }
+
+    /// A message was consumed and processed; `records` of its outputs are
+    /// now waiting for acknowledgement.
+    pub fn processed(&mut self, tp: &Tp, offset: i64, records: u32) {
+        let Some(t) = self.parts.get_mut(tp) else { return };
+        t.next = Some(t.next.map_or(offset + 1, |n| n.max(offset + 1)));
+        if t.limit == Some(0) && t.committed.is_none() {
+            // A stateful partition with nothing restored starts at the
+            // first offset it reads: the empty state covers all before it.
+            t.limit = Some(offset);
+        }
+        if records > 0 {
+            *t.outstanding.entry(offset).or_insert(0) += records;
+        }
+    }
+
+    /// One record caused by the message at `offset` was acknowledged.
+    pub fn acked(&mut self, tp: &Tp, offset: i64) {
+        let Some(t) = self.parts.get_mut(tp) else { return };
+        if let Some(n) = t.outstanding.get_mut(&offset) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                t.outstanding.remove(&offset);
+            }
+        }
+    }
+
+    /// The checkpoint covering offsets up to `through` is durable.
+    pub fn checkpointed(&mut self, tp: &Tp, through: i64) {
+        if let Some(t) = self.parts.get_mut(tp) {
+            t.limit = Some(t.limit.map_or(through + 1, |l| l.max(through + 1)));
+        }
+    }
+
+    /// Every message up to `offset` of `tp` has all its records
+    /// acknowledged (a checkpoint may be taken there).
+    pub fn all_acked_through(&self, tp: &Tp, offset: i64) -> bool {
+        self.parts.get(tp).is_some_and(|t| match t.outstanding.keys().next() {
+            Some(&first) => first > offset,
+            None => t.next.is_some_and(|n| n > offset),
+        })
+    }
+
+    /// Records still waiting for acknowledgement, over all partitions.
+    pub fn outstanding(&self) -> u64 {
+        self.parts.values().flat_map(|t| t.outstanding.values()).map(|&n| u64::from(n)).sum()
+    }
+
+    /// The positions that moved since the last commit.
+    pub fn due(&self) -> Vec<(Tp, i64)> {
+        let mut out: Vec<(Tp, i64)> = self
+            .parts
+            .iter()
+            .filter_map(|(tp, t)| {
+                let pos = t.position()?;
+                (t.committed.map_or(true, |c| pos > c)).then(|| (tp.clone(), pos))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// `due` positions were committed.
+    pub fn committed(&mut self, done: &[(Tp, i64)]) {
+        for (tp, pos) in done {
+            if let Some(t) = self.parts.get_mut(tp) {
+                t.committed = Some(t.committed.map_or(*pos, |c| c.max(*pos)));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tp(p: i32) -> Tp {
+        Tp { topic: Arc::from("ev"), partition: p }
+    }
+
+    #[test]
+    fn a_message_is_committed_only_after_all_its_records_are_acked() {
+        let mut t = OffsetTracker::default();
+        t.assign(tp(0), false, None);
+        t.processed(&tp(0), 10, 0);
+        t.processed(&tp(0), 11, 2);
+        t.processed(&tp(0), 12, 1);
+        t.processed(&tp(0), 13, 0);
+        assert_eq!(t.due(), vec![(tp(0), 11)]);
+        t.acked(&tp(0), 12);
+        t.acked(&tp(0), 11);
+        assert_eq!(t.due(), vec![(tp(0), 11)], "11 still has one record in flight");
+        t.committed(&[(tp(0), 11)]);
+        assert!(t.due().is_empty());
+        t.acked(&tp(0), 11);
+        assert_eq!(t.due(), vec![(tp(0), 14)]);
+        assert_eq!(t.outstanding(), 0);
+    }
+
+    #[test]
+    fn stateful_partitions_wait_for_their_checkpoint() {
+        let mut t = OffsetTracker::default();
+        t.assign(tp(1), true, Some(99));
+        t.processed(&tp(1), 100, 0);
+        t.processed(&tp(1), 101, 0);
+        assert_eq!(t.due(), vec![(tp(1), 100)], "held at the restored checkpoint");
+        assert!(t.all_acked_through(&tp(1), 101));
+        t.checkpointed(&tp(1), 101);
+        assert_eq!(t.due(), vec![(tp(1), 102)]);
+
+        let mut fresh = OffsetTracker::default();
+        fresh.assign(tp(2), true, None);
+        fresh.processed(&tp(2), 5, 0);
+        assert_eq!(fresh.due(), vec![(tp(2), 5)], "empty state covers what came before");
+    }
+
+    #[test]
+    fn revoked_partitions_are_forgotten() {
+        let mut t = OffsetTracker::default();
+        t.assign(tp(0), false, None);
+        t.processed(&tp(0), 1, 1);
+        t.revoke(&tp(0));
+        t.acked(&tp(0), 1);
+        t.processed(&tp(0), 2, 0);
+        assert!(t.due().is_empty());
+        assert!(!t.owns(&tp(0)));
+    }
+}

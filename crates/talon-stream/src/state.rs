@@ -1,0 +1,251 @@
+//! Sequence state per partition, and how it is saved and restored.
+//!
+//! The stream does not look inside a sequence matcher. It asks only two
+//! things of one ([`SequenceMatcher`]): to take events in order and report
+//! completed sequences, and to say which is the oldest event it still
+//! needs. [`ReplayState`] keeps the events from that one on; a snapshot is
+//! those events, and a restore feeds them to a fresh matcher with its
+//! reports discarded (they were all delivered before the snapshot was
+//! taken). A deterministic matcher fed the same events ends in the same
+//! state, so the sequences pending on a partition survive a move to
+//! another worker without the matcher knowing how to serialize itself.
+//!
+//! Every event's `seq` is its offset in the partition, so the order, and
+//! the tiebreak of equal timestamps, replay exactly as they first ran.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use talon_engine::CompiledRule;
+use talon_event::{Event, Origin};
+
+use crate::decode::Decoder;
+
+/// A completed sequence: its events in term order.
+#[derive(Clone, Debug)]
+pub struct SequenceHit {
+    pub events: Vec<Arc<Event>>,
+}
+
+/// One sequence rule's matcher over one partition's events.
+pub trait SequenceMatcher: Send {
+    /// Takes the next event of the partition (in offset order) and reports
+    /// every sequence it completes.
+    fn on_event(&mut self, event: &Arc<Event>, emit: &mut dyn FnMut(SequenceHit));
+
+    /// The smallest `seq` among the events the matcher still holds
+    /// (pending sequences, re-ordering window, `until` and missing-event
+    /// marks); `None` when it holds none. Older events are never needed to
+    /// rebuild its state.
+    fn oldest_needed(&self) -> Option<u64>;
+
+    /// Sequences waiting for their next event (for the metrics).
+    fn pending(&self) -> usize;
+}
+
+/// Makes the matchers of sequence rules.
+pub trait MatcherFactory: Send + Sync {
+    /// A fresh matcher for `rule`, the one at `rule_index` among the loaded
+    /// sequence rules; `None` when this factory cannot run it (the rule is
+    /// then reported as not supported).
+    fn matcher(&self, rule_index: usize, rule: &CompiledRule) -> Option<Box<dyn SequenceMatcher>>;
+}
+
+/// Most bytes of event text one rule's state keeps on one partition. A
+/// changelog record must fit one Kafka message (1 MB by default); past the
+/// cap the oldest events are dropped and counted.
+pub const MAX_STATE_BYTES: usize = 768 * 1024;
+
+/// A matcher plus the events that can rebuild it: every event fed to it
+/// from the oldest one it still needs on, so a replay passes through the
+/// same states (a sequence that completed meanwhile completes again, and
+/// its report is dropped).
+pub struct ReplayState {
+    matcher: Box<dyn SequenceMatcher>,
+    log: VecDeque<Arc<Event>>,
+    bytes: usize,
+    /// Events dropped because the state passed [`MAX_STATE_BYTES`].
+    pub evicted: u64,
+}
+
+#[derive(Serialize)]
+struct SavedOut<'a> {
+    seq: u64,
+    index: Option<&'a str>,
+    event: &'a RawValue,
+}
+
+#[derive(Deserialize)]
+struct SavedIn<'a> {
+    seq: u64,
+    #[serde(borrow)]
+    index: Option<&'a str>,
+    #[serde(borrow)]
+    event: &'a RawValue,
+}
+
+impl ReplayState {
+    pub fn new(matcher: Box<dyn SequenceMatcher>) -> ReplayState {
+        ReplayState { matcher, log: VecDeque::new(), bytes: 0, evicted: 0 }
+    }
+
+    /// Feeds one event and keeps it for as long as the matcher needs it.
+    pub fn on_event(&mut self, event: &Arc<Event>, emit: &mut dyn FnMut(SequenceHit)) {
+        self.matcher.on_event(event, emit);
+        self.bytes += event.source().len();
+        self.log.push_back(event.clone());
+        self.prune();
+    }
+
+    fn prune(&mut self) {
+        let oldest = self.matcher.oldest_needed();
+        while let Some(front) = self.log.front() {
+            let unneeded = oldest.map_or(true, |o| front.seq < o);
+            let over = self.bytes > MAX_STATE_BYTES;
+            if !unneeded && !over {
+                break;
+            }
+            if over && !unneeded {
+                self.evicted += 1;
+            }
+            self.bytes = self.bytes.saturating_sub(front.source().len());
+            self.log.pop_front();
+        }
+    }
+
+    pub fn pending(&self) -> usize {
+        self.matcher.pending()
+    }
+
+    /// Events kept (for tests and logs).
+    pub fn kept(&self) -> usize {
+        self.log.len()
+    }
+
+    /// The kept events, one JSON object per line.
+    pub fn snapshot(&self) -> String {
+        let mut out = String::with_capacity(self.bytes + 64 * self.log.len());
+        for e in &self.log {
+            // The source was parsed as JSON when the event was read.
+            let Ok(raw) = serde_json::from_str::<&RawValue>(e.source()) else { continue };
+            let saved = SavedOut { seq: e.seq, index: e.index.as_deref(), event: raw };
+            if let Ok(line) = serde_json::to_string(&saved) {
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// Rebuilds the state from a snapshot: every kept event replayed into
+    /// the (fresh) matcher, its reports discarded.
+    pub fn restore(&mut self, snapshot: &str, decoder: &Decoder, origin: &Origin) -> Result<(), String> {
+        for (n, line) in snapshot.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let saved: SavedIn<'_> =
+                serde_json::from_str(line).map_err(|e| format!("line {}: {e}", n + 1))?;
+            let forced = decoder.event_text(saved.event.get(), saved.index, origin.clone());
+            let mut event = forced.map_err(|e| format!("line {}: {e}", n + 1))?;
+            event.seq = saved.seq;
+            let event = Arc::new(event);
+            self.on_event(&event, &mut |_| {});
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! A small deterministic matcher for the mechanism's own tests: two
+    //! stages (`event.action` "a" then "b") joined by `user.name`, the
+    //! most recent "a" of a user waiting.
+
+    use super::*;
+    use rustc_hash::FxHashMap;
+
+    #[derive(Default)]
+    pub struct TwoStep {
+        waiting: FxHashMap<String, Arc<Event>>,
+    }
+
+    impl SequenceMatcher for TwoStep {
+        fn on_event(&mut self, event: &Arc<Event>, emit: &mut dyn FnMut(SequenceHit)) {
+            let (Some(action), Some(user)) =
+                (event.first_str("event.action"), event.first_str("user.name"))
+            else {
+                return;
+            };
+            match action {
+                "a" => {
+                    self.waiting.insert(user.to_owned(), event.clone());
+                }
+                "b" => {
+                    if let Some(first) = self.waiting.remove(user) {
+                        emit(SequenceHit { events: vec![first, event.clone()] });
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        fn oldest_needed(&self) -> Option<u64> {
+            self.waiting.values().map(|e| e.seq).min()
+        }
+
+        fn pending(&self) -> usize {
+            self.waiting.len()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::TwoStep;
+    use super::*;
+
+    fn ev(d: &Decoder, seq: u64, action: &str, user: &str) -> Arc<Event> {
+        let text = format!("{{\"event\":{{\"action\":\"{action}\"}},\"user\":{{\"name\":\"{user}\"}}}}");
+        let mut e = match d.event(Some(text.as_bytes()), Origin::default()) {
+            Ok(e) => e,
+            Err(e) => panic!("{e}"),
+        };
+        e.seq = seq;
+        Arc::new(e)
+    }
+
+    #[test]
+    fn a_restored_state_completes_the_sequence_the_old_one_was_waiting_for() {
+        let d = Decoder::default();
+        let mut s = ReplayState::new(Box::new(TwoStep::default()));
+        let mut hits = Vec::new();
+        for (seq, action, user) in [(0, "a", "u1"), (1, "x", "u1"), (2, "a", "u2"), (3, "b", "u2")] {
+            s.on_event(&ev(&d, seq, action, user), &mut |h| hits.push(h));
+        }
+        assert_eq!(hits.len(), 1);
+        assert_eq!(s.pending(), 1);
+        // u1's "a" still waits, so it and everything after it is kept:
+        // replaying from there rebuilds the state exactly.
+        assert_eq!(s.kept(), 4);
+        let snap = s.snapshot();
+
+        let mut moved = ReplayState::new(Box::new(TwoStep::default()));
+        let restored = moved.restore(&snap, &d, &Origin::default());
+        assert_eq!(restored, Ok(()));
+        assert_eq!(moved.pending(), 1);
+        let mut late = Vec::new();
+        moved.on_event(&ev(&d, 9, "b", "u1"), &mut |h| late.push(h));
+        let seqs: Vec<Vec<u64>> =
+            late.iter().map(|h| h.events.iter().map(|e| e.seq).collect()).collect();
+        assert_eq!(seqs, vec![vec![0, 9]]);
+        assert_eq!(moved.kept(), 0);
+    }
+
+    #[test]
+    fn a_corrupt_snapshot_is_an_error_with_its_line() {
+        let d = Decoder::default();
+        let mut s = ReplayState::new(Box::new(TwoStep::default()));
+        let r = s.restore("{\"seq\":1,\"index\":null,\"event\":{}}\nnot json\n", &d, &Origin::default());
+        assert!(matches!(&r, Err(m) if m.starts_with("line 2:")), "{r:?}");
+    }
+}

@@ -1,0 +1,152 @@
+//! The librdkafka callbacks: deliveries, rebalances, statistics and logs.
+//!
+//! Callbacks run on the worker's own thread, inside `poll`: a delivery
+//! report is queued for the worker to apply, and a rebalance is handled
+//! on the spot through the shared half of the worker ([`Shared`]), so a
+//! partition is checkpointed and committed before it is given away.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use rdkafka::client::ClientContext;
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::{KafkaError, KafkaResult};
+use rdkafka::message::DeliveryResult;
+use rdkafka::producer::ProducerContext;
+use rdkafka::statistics::Statistics;
+use rdkafka::{Message, TopicPartitionList};
+
+use crate::metrics::{inc, Metrics};
+use crate::offsets::Tp;
+use crate::worker::shared::Shared;
+
+/// What a produced record was for.
+#[derive(Debug)]
+pub(crate) enum Token {
+    /// An alert, dead letter or forwarded event caused by this message.
+    Output { tp: Tp, offset: i64 },
+    /// The checkpoint of `tp`'s state through `through`.
+    Checkpoint { tp: Tp, through: i64 },
+}
+
+/// A delivery report: the token, and the error if the record was lost.
+pub(crate) type Delivered = (Box<Token>, Result<(), String>);
+
+/// Sends librdkafka's log lines to `tracing`, which the binary configures.
+fn log_line(level: RDKafkaLogLevel, fac: &str, message: &str) {
+    match level {
+        RDKafkaLogLevel::Emerg
+        | RDKafkaLogLevel::Alert
+        | RDKafkaLogLevel::Critical
+        | RDKafkaLogLevel::Error => tracing::error!("librdkafka {fac}: {message}"),
+        RDKafkaLogLevel::Warning => tracing::warn!("librdkafka {fac}: {message}"),
+        RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
+            tracing::info!("librdkafka {fac}: {message}")
+        }
+        RDKafkaLogLevel::Debug => tracing::debug!("librdkafka {fac}: {message}"),
+    }
+}
+
+/// The producer's context: delivery reports are queued here.
+pub(crate) struct DeliveryContext {
+    pub reports: Mutex<Vec<Delivered>>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl ClientContext for DeliveryContext {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        log_line(level, fac, message);
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        inc(&self.metrics.errors);
+        tracing::warn!("producer: {error}: {reason}");
+    }
+}
+
+impl ProducerContext for DeliveryContext {
+    type DeliveryOpaque = Box<Token>;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, token: Box<Token>) {
+        let outcome = match result {
+            Ok(_) => Ok(()),
+            Err((e, msg)) => Err(format!("{e} (topic {})", msg.topic())),
+        };
+        if let Ok(mut q) = self.reports.lock() {
+            q.push((token, outcome));
+        }
+    }
+}
+
+/// The group consumer's context.
+pub(crate) struct WorkerContext {
+    pub shared: Arc<Mutex<Shared>>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl ClientContext for WorkerContext {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        log_line(level, fac, message);
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        inc(&self.metrics.errors);
+        tracing::warn!("consumer: {error}: {reason}");
+    }
+
+    /// Lag per owned partition, from librdkafka's own accounting (high
+    /// watermark minus position), so scraping costs no broker round trip.
+    fn stats(&self, stats: Statistics) {
+        let mut lag = BTreeMap::new();
+        for (name, topic) in &stats.topics {
+            for (&p, part) in &topic.partitions {
+                if p >= 0 && part.consumer_lag >= 0 {
+                    lag.insert((name.clone(), p), part.consumer_lag);
+                }
+            }
+        }
+        self.metrics.set_lag(lag);
+    }
+}
+
+impl ConsumerContext for WorkerContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(tpl) = rebalance {
+            let lost = consumer.assignment_lost();
+            if let Ok(mut shared) = self.shared.lock() {
+                shared.on_revoke(consumer, &tps(tpl), lost);
+            }
+        }
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(tpl) => {
+                if let Ok(mut shared) = self.shared.lock() {
+                    shared.on_assign(&tps(tpl));
+                }
+            }
+            Rebalance::Error(e) => {
+                inc(&self.metrics.errors);
+                tracing::warn!("rebalance failed: {e}");
+            }
+            Rebalance::Revoke(_) => {}
+        }
+    }
+
+    fn commit_callback(&self, result: KafkaResult<()>, _offsets: &TopicPartitionList) {
+        if let Err(e) = result {
+            inc(&self.metrics.errors);
+            tracing::warn!("offset commit failed (the next commit retries it): {e}");
+        }
+    }
+}
+
+/// The partitions of a list.
+pub(crate) fn tps(tpl: &TopicPartitionList) -> Vec<Tp> {
+    tpl.elements()
+        .iter()
+        .map(|e| Tp { topic: Arc::from(e.topic()), partition: e.partition() })
+        .collect()
+}
