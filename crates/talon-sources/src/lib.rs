@@ -36,6 +36,7 @@
 //! assert_eq!((stats.records, stats.events, stats.merged), (3, 1, 2));
 //! ```
 
+mod auditbeat;
 mod auditd;
 mod doc;
 mod falco;
@@ -63,13 +64,13 @@ pub use tree::TreeOptions;
 /// ECS is passed through, so neither has one; they get an empty answer).
 fn doc_normalizer(source: Source) -> Box<dyn norm::DocNormalizer> {
     match source {
+        Source::Auditbeat => Box::new(auditbeat::Auditbeat),
         Source::Sysmon => Box::new(sysmon::SysmonDocs),
         Source::Falco => Box::new(falco::Falco),
         Source::Tetragon => Box::new(tetragon::Tetragon),
         Source::Osquery => Box::new(osquery::Osquery),
         Source::SentinelOne => Box::new(sentinelone::SentinelOne),
-        // TODO: the other JSON sources land in the next commits.
-        other => Box::new(NotJson(other)),
+        Source::Auditd | Source::Ecs => Box::new(NotJson(source)),
     }
 }
 
