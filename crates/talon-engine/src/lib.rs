@@ -15,7 +15,12 @@ pub mod compile;
 pub mod engine;
 pub mod router;
 pub mod search;
+pub mod sequence;
 
 pub use compile::{compile_rule, compile_rules, CompiledRule, RuleProblem};
 pub use engine::{Detection, Engine, EngineOptions, EngineStats, RuleStats};
 pub use search::{ResultPosition, Search, SearchOptions, SearchResult};
+pub use sequence::{
+    SequenceError, SequenceMatch, SequenceOptions, SequenceResult, SequenceRunner, SequenceSearch, SequenceStats,
+    SequenceWarning,
+};

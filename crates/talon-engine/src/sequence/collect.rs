@@ -1,0 +1,167 @@
+//! A sequence or sample search answered as the EQL search API answers it:
+//! matches in Elasticsearch's order, `head`/`tail` pipes applied, then at
+//! most `size` results from the end `result_position` names (`tail`: the
+//! latest matches, still in ascending order).
+//!
+//! Only as many matches as the answer can need are kept (a bounded heap);
+//! every match is still counted in the total.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+
+use talon_eql::{CompiledQuery, Limit, QueryKind};
+use talon_event::mapping::Mapping;
+use talon_event::Event;
+
+use super::{SequenceError, SequenceMatch, SequenceOptions, SequenceRunner, SequenceStats};
+use crate::search::ResultPosition;
+
+/// The answer of a [`SequenceSearch`].
+#[derive(Debug, Default)]
+pub struct SequenceResult {
+    /// Every match, before pipes and `size`.
+    pub total: u64,
+    /// The returned matches, in Elasticsearch's order.
+    pub sequences: Vec<SequenceMatch>,
+    pub stats: SequenceStats,
+}
+
+struct Held {
+    m: SequenceMatch,
+    /// Flips the order so one max-heap keeps either end.
+    reverse: bool,
+}
+
+impl PartialEq for Held {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Held {}
+impl PartialOrd for Held {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Held {
+    fn cmp(&self, other: &Self) -> Ordering {
+        let o = self.m.cmp_order(&other.m);
+        if self.reverse {
+            o.reverse()
+        } else {
+            o
+        }
+    }
+}
+
+/// Keeps the `keep` first (or last) matches of a stream of matches.
+struct Window {
+    from_tail: bool,
+    keep: usize,
+    heap: BinaryHeap<Held>,
+    total: u64,
+}
+
+impl Window {
+    fn offer(&mut self, m: SequenceMatch) {
+        self.total += 1;
+        if self.keep == 0 {
+            return;
+        }
+        // The top is the entry to drop: the latest when keeping the head.
+        self.heap.push(Held {
+            m,
+            reverse: self.from_tail,
+        });
+        if self.heap.len() > self.keep {
+            self.heap.pop();
+        }
+    }
+}
+
+/// A sequence or sample search in progress.
+pub struct SequenceSearch {
+    runner: SequenceRunner,
+    limit: Limit,
+    size: usize,
+    position: ResultPosition,
+    window: Window,
+}
+
+impl SequenceSearch {
+    pub fn new(
+        query: &CompiledQuery,
+        mapping: &Mapping,
+        opts: SequenceOptions,
+    ) -> Result<SequenceSearch, SequenceError> {
+        let limit = query.limit();
+        // Samples are ordered by key, not time: `size` always keeps the
+        // first ones, as Elasticsearch's sample search does.
+        let position = if query.kind() == QueryKind::Sample {
+            ResultPosition::Head
+        } else {
+            opts.result_position
+        };
+        let (from_tail, keep) = match limit {
+            Limit::None => (position == ResultPosition::Tail, opts.size),
+            Limit::Head(n) | Limit::HeadThenTail { head: n, .. } => (false, clamp(n)),
+            Limit::Tail(n) | Limit::TailThenHead { tail: n, .. } => (true, clamp(n)),
+        };
+        let size = opts.size;
+        let runner = SequenceRunner::new(query, mapping, opts)?;
+        let window = Window {
+            from_tail,
+            keep,
+            heap: BinaryHeap::new(),
+            total: 0,
+        };
+        Ok(SequenceSearch {
+            runner,
+            limit,
+            size,
+            position,
+            window,
+        })
+    }
+
+    pub fn push(&mut self, event: &Arc<Event>) {
+        let window = &mut self.window;
+        self.runner.push(event, &mut |m| window.offer(m));
+    }
+
+    /// The ordered, limited answer.
+    pub fn finish(self) -> SequenceResult {
+        let mut window = self.window;
+        let stats = self.runner.finish(&mut |m| window.offer(m));
+        let mut held: Vec<SequenceMatch> =
+            window.heap.into_vec().into_iter().map(|h| h.m).collect();
+        held.sort_by(|a, b| a.cmp_order(b));
+        match self.limit {
+            Limit::HeadThenTail { tail, .. } => keep_last(&mut held, clamp(tail)),
+            Limit::TailThenHead { head, .. } => held.truncate(clamp(head)),
+            _ => {}
+        }
+        if held.len() > self.size {
+            match self.position {
+                ResultPosition::Head => held.truncate(self.size),
+                ResultPosition::Tail => keep_last(&mut held, self.size),
+            }
+        }
+        SequenceResult {
+            total: window.total,
+            sequences: held,
+            stats,
+        }
+    }
+}
+
+fn clamp(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+fn keep_last<T>(items: &mut Vec<T>, n: usize) {
+    if items.len() > n {
+        items.drain(..items.len() - n);
+    }
+}

@@ -1,0 +1,352 @@
+//! Join keys: reading an event's key values for one term, and the key
+//! tuples that event belongs to.
+//!
+//! As Elasticsearch joins:
+//! - each key is read as its field type indexes it (a `long` held as `"7"`
+//!   is 7, an `ip` is its canonical text, a date is an instant), so values
+//!   written differently in different indices still join;
+//! - a multi-valued key gives one tuple per distinct value, and several
+//!   multi-valued keys give their cartesian product (in value order, first
+//!   occurrence wins for duplicates);
+//! - an optional `?key` without a value is the null key, which joins with
+//!   null; a mandatory key without a value gives no tuple at all.
+//!
+//! The product is capped at [`MAX_KEY_TUPLES`] per event and term so one
+//! pathological event cannot exhaust memory; the caller counts the events
+//! that hit the cap.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use talon_eql::eval::value::{
+    coerce_bool, coerce_double, coerce_long, doc_value, keyword_text, FieldKind,
+};
+use talon_eql::JoinKey;
+use talon_event::mapping::Mapping;
+use talon_event::{time, Fields, Value};
+
+use super::date::{parse_date, truncate};
+
+/// Most key tuples one event gives for one term.
+pub const MAX_KEY_TUPLES: usize = 4096;
+
+/// One join-key value, hashable and totally ordered.
+///
+/// The order (null first, then booleans, numbers, dates, strings in byte
+/// order) is the order Elasticsearch returns samples in.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum KeyPart {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// A double's bits mapped so that integer order is numeric order.
+    Float(i64),
+    /// Epoch nanoseconds.
+    Date(i64),
+    Str(Arc<str>),
+}
+
+fn float_key(f: f64) -> KeyPart {
+    // -0.0 and 0.0 are the same key.
+    let f = if f == 0.0 { 0.0 } else { f };
+    let bits = f.to_bits() as i64;
+    KeyPart::Float(if bits < 0 { bits ^ i64::MAX } else { bits })
+}
+
+fn float_of(key: i64) -> f64 {
+    let bits = if key < 0 { key ^ i64::MAX } else { key };
+    f64::from_bits(bits as u64)
+}
+
+/// A key tuple: the values of every join key, by position.
+pub(crate) type KeyTuple = Arc<[KeyPart]>;
+
+/// How one join key of one term is read.
+#[derive(Clone, Debug)]
+pub(crate) struct KeyReader {
+    path: Option<Arc<str>>,
+    optional: bool,
+    kind: FieldKind,
+    /// The mapping's date `format`, for date keys.
+    format: Option<String>,
+}
+
+impl KeyReader {
+    pub(crate) fn new(key: &JoinKey, mapping: &Mapping) -> KeyReader {
+        let format = match (&key.path, key.kind) {
+            (Some(p), FieldKind::Date { .. }) => mapping.date_format(p).map(str::to_string),
+            _ => None,
+        };
+        KeyReader {
+            path: key.path.clone(),
+            optional: key.optional,
+            kind: key.kind,
+            format,
+        }
+    }
+
+    /// The distinct values of this key on the event, in source order.
+    fn values(&self, event: &dyn Fields) -> Vec<KeyPart> {
+        let Some(path) = &self.path else {
+            return Vec::new();
+        };
+        let mut out: Vec<KeyPart> = Vec::new();
+        for v in event.values(path) {
+            if let Some(k) = self.read(v) {
+                if !out.contains(&k) {
+                    out.push(k);
+                }
+            }
+        }
+        out
+    }
+
+    fn read(&self, v: &Value) -> Option<KeyPart> {
+        match self.kind {
+            FieldKind::Keyword | FieldKind::Version => keyword_text(v).map(KeyPart::Str),
+            FieldKind::Long => coerce_long(v).map(KeyPart::Int),
+            FieldKind::Double => coerce_double(v).map(float_key),
+            FieldKind::Bool => coerce_bool(v).map(KeyPart::Bool),
+            FieldKind::Date { nanos } => {
+                parse_date(v, self.format.as_deref()).map(|n| KeyPart::Date(truncate(n, nanos)))
+            }
+            FieldKind::Ip => match doc_value(v, FieldKind::Ip)? {
+                talon_eql::eval::value::RVal::Str(s) => Some(KeyPart::Str(s)),
+                _ => None,
+            },
+            FieldKind::Dynamic => match v {
+                Value::Null => None,
+                Value::Bool(b) => Some(KeyPart::Bool(*b)),
+                Value::Int(i) => Some(KeyPart::Int(*i)),
+                Value::Float(f) => Some(float_key(*f)),
+                Value::Str(s) => Some(KeyPart::Str(s.clone())),
+            },
+        }
+    }
+}
+
+/// Reads the key tuples of an event for a term; `truncated` is set when
+/// the cartesian product was cut at [`MAX_KEY_TUPLES`].
+pub(crate) fn key_tuples(
+    readers: &[KeyReader],
+    event: &dyn Fields,
+    truncated: &mut bool,
+) -> Vec<KeyTuple> {
+    let mut columns = Vec::with_capacity(readers.len());
+    for r in readers {
+        let mut vals = r.values(event);
+        if vals.is_empty() {
+            if !r.optional {
+                return Vec::new();
+            }
+            vals.push(KeyPart::Null);
+        }
+        columns.push(vals);
+    }
+    let mut tuples: Vec<Vec<KeyPart>> = vec![Vec::with_capacity(readers.len())];
+    for col in &columns {
+        let mut next =
+            Vec::with_capacity(tuples.len().saturating_mul(col.len()).min(MAX_KEY_TUPLES));
+        'outer: for t in &tuples {
+            for v in col {
+                if next.len() == MAX_KEY_TUPLES {
+                    *truncated = true;
+                    break 'outer;
+                }
+                let mut t = t.clone();
+                t.push(v.clone());
+                next.push(t);
+            }
+        }
+        tuples = next;
+    }
+    tuples.into_iter().map(KeyTuple::from).collect()
+}
+
+/// How key values are shown in results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KeyStyle {
+    /// Sequences show dates as ISO strings.
+    Sequence,
+    /// Samples show dates as epoch-millisecond strings.
+    Sample,
+}
+
+/// The result form of a key value.
+pub(crate) fn render(part: &KeyPart, kind: FieldKind, style: KeyStyle) -> Value {
+    match part {
+        KeyPart::Null => Value::Null,
+        KeyPart::Bool(b) => Value::Bool(*b),
+        KeyPart::Int(i) => Value::Int(*i),
+        KeyPart::Float(bits) => Value::Float(float_of(*bits)),
+        KeyPart::Str(s) => Value::Str(s.clone()),
+        KeyPart::Date(n) => match style {
+            KeyStyle::Sample => Value::Str(Arc::from(n.div_euclid(1_000_000).to_string())),
+            KeyStyle::Sequence => {
+                let nanos = matches!(kind, FieldKind::Date { nanos: true });
+                let text = if nanos {
+                    time::format_nanos(*n)
+                } else {
+                    time::format_millis(*n)
+                };
+                Value::Str(Arc::from(text))
+            }
+        },
+    }
+}
+
+/// Compares key tuples position by position (shorter first on a tie).
+pub(crate) fn cmp_tuples(a: &[KeyPart], b: &[KeyPart]) -> Ordering {
+    a.cmp(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use talon_event::Event;
+
+    fn reader(path: &str, optional: bool, kind: FieldKind) -> KeyReader {
+        KeyReader {
+            path: Some(Arc::from(path)),
+            optional,
+            kind,
+            format: None,
+        }
+    }
+
+    fn event(fields: &[(&str, Vec<Value>)]) -> Event {
+        let mut e = Event::default();
+        for (p, vals) in fields {
+            for v in vals {
+                e.push(p, v.clone());
+            }
+        }
+        e
+    }
+
+    fn strs(t: &KeyTuple) -> Vec<String> {
+        t.iter()
+            .map(|p| match p {
+                KeyPart::Str(s) => s.to_string(),
+                KeyPart::Null => "null".into(),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cartesian_product_in_value_order_without_duplicates() {
+        let e = event(&[
+            ("tags", vec!["t3".into(), "t4".into(), "t3".into()]),
+            ("items", vec!["i1".into(), "i2".into()]),
+        ]);
+        let readers = [
+            reader("tags", false, FieldKind::Keyword),
+            reader("items", false, FieldKind::Keyword),
+        ];
+        let mut cut = false;
+        let got: Vec<_> = key_tuples(&readers, &e, &mut cut)
+            .iter()
+            .map(strs)
+            .collect();
+        assert_eq!(
+            got,
+            [["t3", "i1"], ["t3", "i2"], ["t4", "i1"], ["t4", "i2"]]
+        );
+        assert!(!cut);
+    }
+
+    #[test]
+    fn missing_keys_null_only_when_optional() {
+        let e = event(&[("a", vec!["x".into()])]);
+        let mut cut = false;
+        let mandatory = [
+            reader("a", false, FieldKind::Keyword),
+            reader("b", false, FieldKind::Keyword),
+        ];
+        assert!(key_tuples(&mandatory, &e, &mut cut).is_empty());
+        let optional = [
+            reader("a", false, FieldKind::Keyword),
+            reader("b", true, FieldKind::Keyword),
+        ];
+        let got: Vec<_> = key_tuples(&optional, &e, &mut cut)
+            .iter()
+            .map(strs)
+            .collect();
+        assert_eq!(got, [["x", "null"]]);
+        let unmapped = [KeyReader {
+            path: None,
+            optional: true,
+            kind: FieldKind::Dynamic,
+            format: None,
+        }];
+        assert_eq!(key_tuples(&unmapped, &e, &mut cut)[0][0], KeyPart::Null);
+    }
+
+    #[test]
+    fn values_read_as_the_field_type_indexes_them() {
+        let e = event(&[
+            ("n", vec![Value::str("7")]),
+            ("ip", vec![Value::str("::ffff:10.0.0.1")]),
+        ]);
+        let mut cut = false;
+        let t = key_tuples(
+            &[
+                reader("n", false, FieldKind::Long),
+                reader("ip", false, FieldKind::Ip),
+            ],
+            &e,
+            &mut cut,
+        );
+        assert_eq!(t[0][0], KeyPart::Int(7));
+        assert_eq!(t[0][1], KeyPart::Str(Arc::from("10.0.0.1")));
+    }
+
+    #[test]
+    fn product_is_capped() {
+        let many: Vec<Value> = (0..100).map(Value::Int).collect();
+        let e = event(&[("a", many.clone()), ("b", many)]);
+        let readers = [
+            reader("a", false, FieldKind::Long),
+            reader("b", false, FieldKind::Long),
+        ];
+        let mut cut = false;
+        assert_eq!(key_tuples(&readers, &e, &mut cut).len(), MAX_KEY_TUPLES);
+        assert!(cut);
+    }
+
+    #[test]
+    fn order_nulls_first_then_byte_order() {
+        let mut v = vec![
+            KeyPart::Str(Arc::from("doom")),
+            KeyPart::Null,
+            KeyPart::Str(Arc::from("GTA")),
+        ];
+        v.sort();
+        assert_eq!(v[0], KeyPart::Null);
+        assert_eq!(v[1], KeyPart::Str(Arc::from("GTA")));
+        assert!(
+            float_key(-2.5) < float_key(-1.0)
+                && float_key(-1.0) < float_key(0.0)
+                && float_key(0.0) < float_key(3.0)
+        );
+        assert_eq!(
+            float_of(match float_key(-2.5) {
+                KeyPart::Float(b) => b,
+                _ => 0,
+            }),
+            -2.5
+        );
+    }
+
+    #[test]
+    fn dates_render_per_result_kind() {
+        let d = KeyPart::Date(86_400_000_000_000);
+        let kind = FieldKind::Date { nanos: false };
+        assert_eq!(
+            render(&d, kind, KeyStyle::Sequence),
+            Value::str("1970-01-02T00:00:00.000Z")
+        );
+        assert_eq!(render(&d, kind, KeyStyle::Sample), Value::str("86400000"));
+    }
+}

@@ -1,0 +1,569 @@
+//! Sequences and samples over event streams, with Elasticsearch's answers
+//! and memory that stays flat however long the stream is.
+//!
+//! [`SequenceRunner`] runs one compiled `sequence` or `sample` query: each
+//! event is offered once with [`SequenceRunner::push`], and every match is
+//! handed out as soon as it is final (what `talon hunt` needs).
+//! [`SequenceSearch`] wraps a runner and answers like the EQL search API:
+//! ordered, with `head`/`tail` pipes, `size` and `result_position`.
+//!
+//! Guarantees:
+//! - sequences are matched in one pass in ordinal order (timestamp,
+//!   tiebreaker, input order); input out of order is re-ordered within a
+//!   bounded window ([`reorder`]), and an event that arrives too late to be
+//!   matched in order is counted and reported, never dropped silently;
+//! - state is bounded: in-flight sequences expire with `maxspan`, and their
+//!   number (and the number of sample keys) is capped, every eviction
+//!   counted and reported with the query's name;
+//! - events are shared (`Arc`), never copied, between the sequences they
+//!   belong to;
+//! - nothing here panics on any input.
+//!
+//! Modules: [`date`] (dates as fields index them), [`keys`] (join-key
+//! tuples), [`reorder`], [`matcher`] (the stage machine), [`missing`]
+//! (missing events), [`sample`], [`collect`] (the search wrapper).
+
+mod collect;
+mod date;
+mod keys;
+mod matcher;
+mod missing;
+mod reorder;
+mod sample;
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::sync::Arc;
+
+use talon_eql::eval::value::FieldKind;
+use talon_eql::{CompiledQuery, QueryKind, SequencePlan};
+use talon_event::mapping::{FieldType, Mapping};
+use talon_event::{Event, Fields, Value};
+
+use crate::search::ResultPosition;
+use keys::{key_tuples, render, KeyReader, KeyStyle, KeyTuple};
+use matcher::{Completed, Matcher, Released};
+use missing::{Layout, Place};
+use reorder::{Offer, Ordinal, Reorder, Tie};
+use sample::{Picked, Sampler};
+
+pub use collect::{SequenceResult, SequenceSearch};
+pub use keys::MAX_KEY_TUPLES;
+
+/// How a sequence or sample query runs.
+#[derive(Clone, Debug)]
+pub struct SequenceOptions {
+    pub timestamp_field: String,
+    pub tiebreaker_field: Option<String>,
+    /// How far (in event time) input may be out of order and still be
+    /// matched in order.
+    pub reorder_window_nanos: i64,
+    /// Most events the re-ordering window holds (the oldest is released
+    /// early beyond it).
+    pub reorder_max_events: usize,
+    /// Most in-flight sequences (or, for a sample, keys) held at once.
+    pub max_pending_total: usize,
+    /// The API's `size` (used by [`SequenceSearch`]).
+    pub size: usize,
+    /// Which end `size` keeps (used by [`SequenceSearch`]).
+    pub result_position: ResultPosition,
+    /// Samples per join-key tuple (Elasticsearch's default is 1).
+    pub max_samples_per_key: usize,
+    /// Who is asking (a rule name), for warnings.
+    pub name: Option<String>,
+}
+
+impl Default for SequenceOptions {
+    fn default() -> Self {
+        SequenceOptions {
+            timestamp_field: "@timestamp".into(),
+            tiebreaker_field: None,
+            reorder_window_nanos: 60_000_000_000,
+            reorder_max_events: 100_000,
+            max_pending_total: 1_000_000,
+            size: 10,
+            result_position: ResultPosition::Tail,
+            max_samples_per_key: 1,
+            name: None,
+        }
+    }
+}
+
+/// Why a query cannot run here.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SequenceError {
+    #[error("not a sequence or sample query")]
+    NotASequence,
+    #[error("max_samples_per_key must be greater than 0")]
+    ZeroSamplesPerKey,
+}
+
+/// One sequence or sample.
+#[derive(Clone, Debug)]
+pub struct SequenceMatch {
+    /// The join-key values by position; `Value::Null` for a null key.
+    /// Dates are ISO strings in sequences, epoch-millisecond strings in
+    /// samples, as Elasticsearch shows them.
+    pub join_keys: Vec<Value>,
+    /// The events in term order; `None` is a missing-event placeholder.
+    pub events: Vec<Option<Arc<Event>>>,
+    order: Order,
+}
+
+#[derive(Clone, Debug)]
+enum Order {
+    /// Processing positions of the positive events, in stage order.
+    Sequence {
+        positions: Vec<u64>,
+        key: KeyTuple,
+    },
+    Sample {
+        key: KeyTuple,
+        index: usize,
+    },
+}
+
+impl SequenceMatch {
+    /// Elasticsearch's result order: sequences by their last event, then
+    /// first event, then key; samples by key tuple.
+    pub(crate) fn cmp_order(&self, other: &SequenceMatch) -> Ordering {
+        match (&self.order, &other.order) {
+            (
+                Order::Sequence {
+                    positions: a,
+                    key: ka,
+                },
+                Order::Sequence {
+                    positions: b,
+                    key: kb,
+                },
+            ) => a
+                .last()
+                .cmp(&b.last())
+                .then_with(|| a.cmp(b))
+                .then_with(|| keys::cmp_tuples(ka, kb)),
+            (Order::Sample { key: ka, index: ia }, Order::Sample { key: kb, index: ib }) => {
+                keys::cmp_tuples(ka, kb).then_with(|| ia.cmp(ib))
+            }
+            (Order::Sequence { .. }, Order::Sample { .. }) => Ordering::Less,
+            (Order::Sample { .. }, Order::Sequence { .. }) => Ordering::Greater,
+        }
+    }
+}
+
+/// Something worth telling the user about a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SequenceWarning {
+    /// Events that matched a term but came after the re-ordering window.
+    LateEvents {
+        name: String,
+        count: u64,
+        window_nanos: i64,
+    },
+    /// In-flight sequences (or sample keys) evicted by the cap.
+    Evicted {
+        name: String,
+        count: u64,
+        cap: usize,
+    },
+    /// Events without a usable timestamp (sequences need one).
+    WithoutTimestamp { name: String, count: u64 },
+    /// Events whose key tuples were cut at [`MAX_KEY_TUPLES`].
+    KeyTuplesCapped { name: String, count: u64 },
+}
+
+impl fmt::Display for SequenceWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SequenceWarning::LateEvents { name, count, window_nanos } => write!(
+                f,
+                "{name}: {count} matching event(s) arrived more than {} ms out of order and were not matched; \
+                 sort the input or widen the re-ordering window",
+                window_nanos / 1_000_000
+            ),
+            SequenceWarning::Evicted { name, count, cap } => write!(
+                f,
+                "{name}: {count} in-flight sequence(s) evicted at the cap of {cap}; \
+                 results may miss matches (add a maxspan or raise the cap)"
+            ),
+            SequenceWarning::WithoutTimestamp { name, count } => {
+                write!(f, "{name}: {count} event(s) without a usable timestamp were not matched")
+            }
+            SequenceWarning::KeyTuplesCapped { name, count } => write!(
+                f,
+                "{name}: {count} event(s) had more than {MAX_KEY_TUPLES} join-key combinations; the rest were ignored"
+            ),
+        }
+    }
+}
+
+/// Counts of a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SequenceStats {
+    /// Events offered.
+    pub events: u64,
+    /// Events that matched at least one term (or the until term).
+    pub matched_terms: u64,
+    /// Sequences or samples handed out.
+    pub matches: u64,
+    pub without_timestamp: u64,
+    /// Matching events that came too late for the re-ordering window.
+    pub late_events: u64,
+    /// In-flight sequences or sample keys evicted by the cap.
+    pub evicted: u64,
+    pub key_tuples_capped: u64,
+    /// Most sequences (or sample keys) held at once.
+    pub peak_held: usize,
+    pub warnings: Vec<SequenceWarning>,
+}
+
+type Buffered = (Arc<Event>, Vec<Vec<KeyTuple>>);
+
+/// The sequence side: the window and the matcher.
+struct SequenceEngine {
+    reorder: Reorder<Buffered>,
+    matcher: Matcher,
+    places: Vec<Place>,
+    next_pos: u64,
+}
+
+enum Inner {
+    Sequence(Box<SequenceEngine>),
+    Sample(Sampler),
+}
+
+/// Runs one sequence or sample query over a stream of events.
+pub struct SequenceRunner {
+    plan: SequencePlan,
+    /// Key readers per term; the until term last.
+    readers: Vec<Vec<KeyReader>>,
+    /// Field kind per key position (for showing dates).
+    key_kinds: Vec<FieldKind>,
+    ts_path: String,
+    ts_format: Option<String>,
+    ts_nanos: bool,
+    tie_path: Option<String>,
+    inner: Inner,
+    opts: SequenceOptions,
+    stats: SequenceStats,
+    warned_eviction: bool,
+}
+
+impl SequenceRunner {
+    pub fn new(
+        query: &CompiledQuery,
+        mapping: &Mapping,
+        opts: SequenceOptions,
+    ) -> Result<SequenceRunner, SequenceError> {
+        let plan = query
+            .sequence()
+            .cloned()
+            .ok_or(SequenceError::NotASequence)?;
+        let terms = plan.terms.iter().chain(plan.until.iter());
+        let readers: Vec<Vec<KeyReader>> = terms
+            .map(|t| t.keys.iter().map(|k| KeyReader::new(k, mapping)).collect())
+            .collect();
+        let key_kinds = plan
+            .terms
+            .first()
+            .map(|t| t.keys.iter().map(|k| k.kind).collect())
+            .unwrap_or_default();
+        let ts_path = mapping.resolve(&opts.timestamp_field).to_string();
+        let inner = match plan.kind {
+            QueryKind::Sample => {
+                if opts.max_samples_per_key == 0 {
+                    return Err(SequenceError::ZeroSamplesPerKey);
+                }
+                Inner::Sample(Sampler::new(
+                    plan.terms.len(),
+                    opts.max_samples_per_key,
+                    opts.max_pending_total,
+                ))
+            }
+            QueryKind::Sequence => {
+                let layout = Layout::of(&plan);
+                let places = layout.places.clone();
+                let matcher = Matcher::new(
+                    layout,
+                    plan.maxspan_nanos,
+                    plan.until.is_some(),
+                    opts.max_pending_total,
+                );
+                Inner::Sequence(Box::new(SequenceEngine {
+                    reorder: Reorder::new(opts.reorder_window_nanos, opts.reorder_max_events),
+                    matcher,
+                    places,
+                    next_pos: 0,
+                }))
+            }
+            QueryKind::Event => return Err(SequenceError::NotASequence),
+        };
+        Ok(SequenceRunner {
+            readers,
+            key_kinds,
+            ts_format: mapping.date_format(&ts_path).map(str::to_string),
+            ts_nanos: mapping.field_type(&ts_path) == Some(FieldType::DateNanos),
+            tie_path: opts
+                .tiebreaker_field
+                .as_deref()
+                .map(|f| mapping.resolve(f).to_string()),
+            ts_path,
+            plan,
+            inner,
+            opts,
+            stats: SequenceStats::default(),
+            warned_eviction: false,
+        })
+    }
+
+    /// The query's name in warnings.
+    fn name(&self) -> String {
+        self.opts.name.clone().unwrap_or_else(|| "query".into())
+    }
+
+    /// Which terms the event matches, with their key tuples.
+    fn hits(&mut self, event: &Event) -> Option<Vec<Vec<KeyTuple>>> {
+        let mut any = false;
+        let mut capped = false;
+        let terms = self.plan.terms.iter().chain(self.plan.until.iter());
+        let hits: Vec<Vec<KeyTuple>> = terms
+            .zip(&self.readers)
+            .map(|(t, r)| {
+                if !t.matches(event) {
+                    return Vec::new();
+                }
+                let tuples = key_tuples(r, event, &mut capped);
+                any |= !tuples.is_empty();
+                tuples
+            })
+            .collect();
+        if capped {
+            self.stats.key_tuples_capped += 1;
+        }
+        any.then_some(hits)
+    }
+
+    fn timestamp(&self, event: &Event) -> Option<i64> {
+        let v = event.values(&self.ts_path).first()?;
+        date::parse_date(v, self.ts_format.as_deref()).map(|n| date::truncate(n, self.ts_nanos))
+    }
+
+    /// Offers one event; matches that became final go to `out`.
+    pub fn push(&mut self, event: &Arc<Event>, out: &mut dyn FnMut(SequenceMatch)) {
+        self.stats.events += 1;
+        let ts = match self.inner {
+            Inner::Sample(_) => None,
+            Inner::Sequence(_) => match self.timestamp(event) {
+                Some(ts) => Some(ts),
+                None => {
+                    self.stats.without_timestamp += 1;
+                    return;
+                }
+            },
+        };
+        let hits = self.hits(event);
+        if hits.is_some() {
+            self.stats.matched_terms += 1;
+        }
+        let mut matches = 0u64;
+        let evicted = match &mut self.inner {
+            Inner::Sample(s) => match hits {
+                Some(h) => {
+                    let kinds = &self.key_kinds;
+                    let n = s.push(event, &h, &mut |p| {
+                        matches += 1;
+                        out(sample_match(p, kinds));
+                    });
+                    self.stats.peak_held = self.stats.peak_held.max(s.held());
+                    n
+                }
+                None => 0,
+            },
+            Inner::Sequence(engine) => {
+                let ts = ts.unwrap_or(0);
+                let kinds = &self.key_kinds;
+                let SequenceEngine {
+                    reorder,
+                    matcher,
+                    places,
+                    next_pos,
+                } = &mut **engine;
+                let places = &*places;
+                let mut emit = |c: Completed| {
+                    matches += 1;
+                    out(sequence_match(c, places, kinds));
+                };
+                let mut evicted = 0;
+                let mut on_release = |ord: Ordinal, item: Buffered| {
+                    evicted += release(matcher, next_pos, ord, item, &mut emit);
+                };
+                match hits {
+                    Some(h) => {
+                        let tie = Tie::of(
+                            self.tie_path
+                                .as_deref()
+                                .and_then(|p| event.values(p).first()),
+                        );
+                        let ord = Ordinal {
+                            ts,
+                            tie,
+                            seq: event.seq,
+                        };
+                        if reorder.offer(ord, (event.clone(), h), &mut on_release) == Offer::Late {
+                            self.stats.late_events += 1;
+                        }
+                    }
+                    None => {
+                        reorder.observe(ts);
+                        reorder.drain_due(&mut on_release);
+                    }
+                }
+                self.stats.peak_held = self.stats.peak_held.max(matcher.held());
+                evicted
+            }
+        };
+        self.stats.matches += matches;
+        self.note_evictions(evicted);
+    }
+
+    fn note_evictions(&mut self, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.stats.evicted += n;
+        if !self.warned_eviction {
+            self.warned_eviction = true;
+            tracing::warn!(
+                name = %self.name(),
+                cap = self.opts.max_pending_total,
+                "in-flight state reached its cap; the oldest was evicted and some matches may be missed"
+            );
+        }
+    }
+
+    /// Ends the stream: what was held back is matched, and every match
+    /// left is handed out. Returns the counts and warnings.
+    pub fn finish(mut self, out: &mut dyn FnMut(SequenceMatch)) -> SequenceStats {
+        let mut matches = 0u64;
+        let mut evicted = 0u64;
+        if let Inner::Sequence(engine) = &mut self.inner {
+            let kinds = &self.key_kinds;
+            let SequenceEngine {
+                reorder,
+                matcher,
+                places,
+                next_pos,
+            } = &mut **engine;
+            let places = &*places;
+            let mut emit = |c: Completed| {
+                matches += 1;
+                out(sequence_match(c, places, kinds));
+            };
+            reorder.flush(&mut |ord, item| {
+                evicted += release(matcher, next_pos, ord, item, &mut emit)
+            });
+            matcher.finish(&mut emit);
+        }
+        self.stats.matches += matches;
+        self.note_evictions(evicted);
+        let name = self.name();
+        let s = &mut self.stats;
+        if s.late_events > 0 {
+            s.warnings.push(SequenceWarning::LateEvents {
+                name: name.clone(),
+                count: s.late_events,
+                window_nanos: self.opts.reorder_window_nanos,
+            });
+        }
+        if s.evicted > 0 {
+            s.warnings.push(SequenceWarning::Evicted {
+                name: name.clone(),
+                count: s.evicted,
+                cap: self.opts.max_pending_total,
+            });
+        }
+        if s.without_timestamp > 0 {
+            s.warnings.push(SequenceWarning::WithoutTimestamp {
+                name: name.clone(),
+                count: s.without_timestamp,
+            });
+        }
+        if s.key_tuples_capped > 0 {
+            s.warnings.push(SequenceWarning::KeyTuplesCapped {
+                name,
+                count: s.key_tuples_capped,
+            });
+        }
+        self.stats
+    }
+
+    /// The counts so far.
+    pub fn stats(&self) -> &SequenceStats {
+        &self.stats
+    }
+}
+
+/// Matches one event the window released, at the next position.
+fn release(
+    matcher: &mut Matcher,
+    next_pos: &mut u64,
+    ord: Ordinal,
+    item: Buffered,
+    emit: &mut dyn FnMut(Completed),
+) -> u64 {
+    let (event, hits) = item;
+    let r = Released {
+        event,
+        ts: ord.ts,
+        pos: *next_pos,
+        hits,
+    };
+    *next_pos += 1;
+    matcher.process(&r, emit)
+}
+
+fn sequence_match(c: Completed, places: &[Place], kinds: &[FieldKind]) -> SequenceMatch {
+    let events = places
+        .iter()
+        .map(|p| match p {
+            Place::Positive(i) => c.steps.get(*i).map(|s| s.event.clone()),
+            Place::Missing => None,
+        })
+        .collect();
+    let join_keys = render_keys(&c.key, kinds, KeyStyle::Sequence);
+    let positions = c.steps.iter().map(|s| s.pos).collect();
+    SequenceMatch {
+        join_keys,
+        events,
+        order: Order::Sequence {
+            positions,
+            key: c.key,
+        },
+    }
+}
+
+fn sample_match(p: Picked, kinds: &[FieldKind]) -> SequenceMatch {
+    let join_keys = render_keys(&p.key, kinds, KeyStyle::Sample);
+    let events = p.events.into_iter().map(Some).collect();
+    SequenceMatch {
+        join_keys,
+        events,
+        order: Order::Sample {
+            key: p.key,
+            index: p.index,
+        },
+    }
+}
+
+fn render_keys(key: &KeyTuple, kinds: &[FieldKind], style: KeyStyle) -> Vec<Value> {
+    key.iter()
+        .enumerate()
+        .map(|(i, part)| {
+            render(
+                part,
+                kinds.get(i).copied().unwrap_or(FieldKind::Dynamic),
+                style,
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,247 @@
+//! The ordinal of an event and a bounded re-ordering window.
+//!
+//! Elasticsearch matches sequences in ordinal order: timestamp, then the
+//! tiebreaker (missing values last), then the implicit document order
+//! (here: input order). Input is rarely perfectly sorted, so events wait in
+//! a window before they are matched:
+//! - an event is released once the newest timestamp seen is more than the
+//!   window past its own, or when the window holds its maximum number of
+//!   events (then the oldest goes first);
+//! - an event that arrives after an event ordered after it was already
+//!   released is *late*: it cannot be matched in order, so it is not
+//!   matched, and the caller counts and reports it.
+//!
+//! Memory is bounded by the event cap, whatever the input.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+
+use talon_event::Value;
+
+/// A tiebreaker value, ordered numerically or by text.
+#[derive(Clone, Debug)]
+pub(crate) enum Tie {
+    Num(f64),
+    Str(Arc<str>),
+    Missing,
+}
+
+impl Tie {
+    pub(crate) fn of(v: Option<&Value>) -> Tie {
+        match v {
+            Some(Value::Int(i)) => Tie::Num(*i as f64),
+            Some(Value::Float(f)) => Tie::Num(*f),
+            Some(Value::Str(s)) => match s.trim().parse::<f64>() {
+                Ok(n) if n.is_finite() => Tie::Num(n),
+                _ => Tie::Str(s.clone()),
+            },
+            Some(Value::Bool(b)) => Tie::Num(f64::from(u8::from(*b))),
+            Some(Value::Null) | None => Tie::Missing,
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            Tie::Num(_) => 0,
+            Tie::Str(_) => 1,
+            Tie::Missing => 2,
+        }
+    }
+
+    fn cmp(&self, other: &Tie) -> Ordering {
+        match (self, other) {
+            (Tie::Num(a), Tie::Num(b)) => a.total_cmp(b),
+            (Tie::Str(a), Tie::Str(b)) => a.cmp(b),
+            _ => self.rank().cmp(&other.rank()),
+        }
+    }
+}
+
+/// Where an event sorts: timestamp, tiebreaker, input order.
+#[derive(Clone, Debug)]
+pub(crate) struct Ordinal {
+    pub ts: i64,
+    pub tie: Tie,
+    pub seq: u64,
+}
+
+impl Ordinal {
+    pub(crate) fn cmp(&self, other: &Ordinal) -> Ordering {
+        self.ts
+            .cmp(&other.ts)
+            .then_with(|| self.tie.cmp(&other.tie))
+            .then_with(|| self.seq.cmp(&other.seq))
+    }
+}
+
+struct Entry<T> {
+    ord: Ordinal,
+    item: T,
+}
+
+impl<T> PartialEq for Entry<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.ord.cmp(&other.ord) == Ordering::Equal
+    }
+}
+impl<T> Eq for Entry<T> {}
+impl<T> PartialOrd for Entry<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<T> Ord for Entry<T> {
+    // Reversed: the heap's top is the smallest ordinal.
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.ord.cmp(&self.ord)
+    }
+}
+
+/// What happened to an offered event.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Offer {
+    Buffered,
+    /// Ordered before an event already released.
+    Late,
+}
+
+/// Events waiting to be released in ordinal order.
+pub(crate) struct Reorder<T> {
+    window: i64,
+    max_events: usize,
+    heap: BinaryHeap<Entry<T>>,
+    newest_ts: Option<i64>,
+    last_released: Option<Ordinal>,
+}
+
+impl<T> Reorder<T> {
+    pub(crate) fn new(window_nanos: i64, max_events: usize) -> Reorder<T> {
+        Reorder {
+            window: window_nanos.max(0),
+            max_events: max_events.max(1),
+            heap: BinaryHeap::new(),
+            newest_ts: None,
+            last_released: None,
+        }
+    }
+
+    /// Notes that time reached `ts` (every event counts, even those no
+    /// term matched, so the window moves on).
+    pub(crate) fn observe(&mut self, ts: i64) {
+        if self.newest_ts.map_or(true, |n| ts > n) {
+            self.newest_ts = Some(ts);
+        }
+    }
+
+    /// Offers an item; `release` gets every item that may now be matched.
+    pub(crate) fn offer(
+        &mut self,
+        ord: Ordinal,
+        item: T,
+        release: &mut dyn FnMut(Ordinal, T),
+    ) -> Offer {
+        self.observe(ord.ts);
+        if self
+            .last_released
+            .as_ref()
+            .is_some_and(|l| ord.cmp(l) == Ordering::Less)
+        {
+            return Offer::Late;
+        }
+        self.heap.push(Entry { ord, item });
+        self.drain_due(release);
+        Offer::Buffered
+    }
+
+    /// Releases what the window no longer needs to hold.
+    pub(crate) fn drain_due(&mut self, release: &mut dyn FnMut(Ordinal, T)) {
+        let horizon = self.newest_ts.map(|n| n.saturating_sub(self.window));
+        while let Some(top) = self.heap.peek() {
+            let due = horizon.is_some_and(|h| top.ord.ts < h) || self.heap.len() > self.max_events;
+            if !due {
+                break;
+            }
+            if let Some(e) = self.heap.pop() {
+                self.last_released = Some(e.ord.clone());
+                release(e.ord, e.item);
+            }
+        }
+    }
+
+    /// Releases everything, in order.
+    pub(crate) fn flush(&mut self, release: &mut dyn FnMut(Ordinal, T)) {
+        while let Some(e) = self.heap.pop() {
+            self.last_released = Some(e.ord.clone());
+            release(e.ord, e.item);
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.heap.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ord(ts: i64, seq: u64) -> Ordinal {
+        Ordinal {
+            ts,
+            tie: Tie::Missing,
+            seq,
+        }
+    }
+
+    #[test]
+    fn reorders_within_the_window_and_reports_late_events() {
+        let mut r = Reorder::new(10, 100);
+        let mut out = Vec::new();
+        let mut rel = |o: Ordinal, _: ()| out.push(o.ts);
+        assert_eq!(r.offer(ord(5, 0), (), &mut rel), Offer::Buffered);
+        assert_eq!(r.offer(ord(3, 1), (), &mut rel), Offer::Buffered);
+        assert_eq!(r.offer(ord(14, 2), (), &mut rel), Offer::Buffered);
+        // 14 - 10 = 4: only 3 is due.
+        assert_eq!(r.offer(ord(16, 3), (), &mut rel), Offer::Buffered);
+        // 16 - 10 = 6: 5 goes too; a 4 now comes too late.
+        assert_eq!(r.offer(ord(4, 4), (), &mut rel), Offer::Late);
+        r.flush(&mut rel);
+        assert_eq!(out, [3, 5, 14, 16]);
+    }
+
+    #[test]
+    fn the_event_cap_releases_early() {
+        let mut r = Reorder::new(i64::MAX, 2);
+        let mut out = Vec::new();
+        let mut rel = |o: Ordinal, _: ()| out.push(o.ts);
+        for (i, ts) in [9, 7, 8, 10].into_iter().enumerate() {
+            assert_eq!(r.offer(ord(ts, i as u64), (), &mut rel), Offer::Buffered);
+        }
+        assert_eq!(r.offer(ord(1, 9), (), &mut rel), Offer::Late);
+        assert_eq!(out, [7, 8]);
+        assert_eq!(r.len(), 2);
+    }
+
+    #[test]
+    fn tiebreaker_orders_equal_timestamps_missing_last() {
+        let a = Ordinal {
+            ts: 1,
+            tie: Tie::of(Some(&Value::Int(10))),
+            seq: 5,
+        };
+        let b = Ordinal {
+            ts: 1,
+            tie: Tie::of(Some(&Value::Int(9))),
+            seq: 6,
+        };
+        let c = Ordinal {
+            ts: 1,
+            tie: Tie::Missing,
+            seq: 0,
+        };
+        assert_eq!(b.cmp(&a), Ordering::Less);
+        assert_eq!(a.cmp(&c), Ordering::Less);
+    }
+}
