@@ -180,14 +180,49 @@ pub fn detect(first_bytes: &[u8]) -> Option<Source> {
     let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
     let start = text.iter().position(|b| !b.is_ascii_whitespace())?;
     let body = &text[start..];
-    match body[0] {
-        b'{' | b'[' => Some(detect_json(body)),
-        _ => detect_text(body),
+    if looks_like_json(body) {
+        Some(detect_json(body))
+    } else {
+        detect_text(body)
     }
+}
+
+/// An object, or an array whose first element starts like a JSON value
+/// (a TOML `[section]` or `[[table]]` does not).
+fn looks_like_json(body: &[u8]) -> bool {
+    if body.first() == Some(&b'{') {
+        return true;
+    }
+    let rest = body
+        .iter()
+        .position(|b| *b != b'[' && !b.is_ascii_whitespace());
+    let Some(at) = rest else {
+        return body.first() == Some(&b'[');
+    };
+    if body.first() != Some(&b'[') {
+        return false;
+    }
+    let rest = &body[at..];
+    let word = |w: &[u8]| {
+        rest.starts_with(w)
+            && rest
+                .get(w.len())
+                .is_none_or(|b| !b.is_ascii_alphanumeric() && *b != b'_')
+    };
+    matches!(rest[0], b'{' | b']' | b'"' | b'-' | b'0'..=b'9')
+        || word(b"true")
+        || word(b"false")
+        || word(b"null")
 }
 
 fn has(hay: &[u8], needle: &str) -> bool {
     memmem::find(hay, needle.as_bytes()).is_some()
+}
+
+/// Like [`has`], but not inside a JSON string (an escaped `\"key` in an
+/// `event.original` copy of another document does not count).
+fn has_key(hay: &[u8], needle: &str) -> bool {
+    memmem::find_iter(hay, needle.as_bytes()).any(|at| at == 0 || hay[at - 1] != b'\\')
 }
 
 fn detect_json(body: &[u8]) -> Source {
@@ -215,9 +250,9 @@ fn detect_json(body: &[u8]) -> Source {
     {
         return Source::Osquery;
     }
-    if has(body, "\"tgt.process.")
-        || has(body, "\"src.process.")
-        || has(body, "\"dataSource.name\"")
+    if has_key(body, "\"tgt.process.")
+        || has_key(body, "\"src.process.")
+        || has_key(body, "\"dataSource.name\"")
     {
         return Source::SentinelOne;
     }
@@ -306,6 +341,15 @@ mod tests {
             Some(Source::Ecs)
         );
         assert_eq!(detect(b"   \n"), None);
+        assert_eq!(detect(b"[section]\nkey = 1\n"), None);
+        assert_eq!(detect(b"[[tests]]\nquery = 1\n"), None);
+        assert_eq!(detect(b"[[1, 2]]"), Some(Source::Ecs));
+        assert_eq!(detect(b"[ true ]"), Some(Source::Ecs));
+        assert_eq!(detect(b"[{\"a\":1}]"), Some(Source::Ecs));
+        assert_eq!(
+            detect(br#"{"event":{"original":"{\"tgt.process.pid\":1}"}}"#),
+            Some(Source::Ecs)
+        );
         assert_eq!(detect(b""), None);
     }
 

@@ -60,7 +60,10 @@ impl DocNormalizer for Tetragon {
                 return;
             }
         };
-        let time = get_str(doc, "time").or_else(|| get_str(body, "time"));
+        // Some exports omit `time`; an exec happens when its process starts.
+        let time = get_str(doc, "time")
+            .or_else(|| get_str(body, "time"))
+            .or_else(|| get_str(body, "process.start_time").filter(|_| kind == "process_exec"));
         if let Some(t) = time.as_deref().and_then(iso_date) {
             d.set("@timestamp", t);
         }
