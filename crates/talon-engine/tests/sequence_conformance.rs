@@ -7,6 +7,9 @@
 //! event) must equal the expectation (or one of the alternatives), and the
 //! flattened join keys must equal `join_keys` when the spec has them.
 //! `test_failing_shards.toml` is about shard failures and is not run.
+//!
+//! One expectation cannot hold on the nanos index and is skipped there
+//! (see [`NOT_ON_NANOS`]).
 
 mod sequence_support;
 
@@ -16,6 +19,15 @@ use sequence_support::{
     corpora, data_set, endgame, is_sequence_or_sample, load_specs, run, DataSet,
 };
 use talon_engine::ResultPosition;
+
+/// Queries of `test_queries.toml` whose expectation only holds on the
+/// millisecond index. On `endgame-140-nanos` the raw FILETIME digits are
+/// read as epoch nanoseconds, which shrinks every span a hundredfold:
+/// events 67 → 70 are 5.09 s apart on the millisecond index but 50.9 ms
+/// apart on the nanos one, so `maxspan=500ms` (expected: no match) admits
+/// them there, while the 10s/1m/1h variants of the same query expect the
+/// match on both. No single unit satisfies all of them on the nanos index.
+const NOT_ON_NANOS: &[&str] = &["sequencesOnDifferentEventTypes7"];
 
 struct Tally {
     passed: usize,
@@ -30,7 +42,11 @@ fn run_file(corpora: &Path, file: &str, data: &DataSet, label: &str) -> Tally {
         total: 0,
         failures: Vec::new(),
     };
-    for spec in specs.iter().filter(|s| is_sequence_or_sample(&s.query)) {
+    let skip = |name: &str| label.ends_with("-nanos") && NOT_ON_NANOS.contains(&name);
+    for spec in specs
+        .iter()
+        .filter(|s| is_sequence_or_sample(&s.query) && !skip(&s.name))
+    {
         t.total += 1;
         let mut failure = None;
         for position in [ResultPosition::Tail, ResultPosition::Head] {

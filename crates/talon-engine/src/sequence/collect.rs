@@ -109,7 +109,7 @@ impl SequenceSearch {
             Limit::Tail(n) | Limit::TailThenHead { tail: n, .. } => (true, clamp(n)),
         };
         let size = opts.size;
-        let runner = SequenceRunner::new(query, mapping, opts)?;
+        let runner = SequenceRunner::build(query, mapping, opts, false)?;
         let window = Window {
             from_tail,
             keep,

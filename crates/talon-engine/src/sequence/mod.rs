@@ -250,10 +250,22 @@ pub struct SequenceRunner {
 }
 
 impl SequenceRunner {
+    /// A runner that hands out each match as soon as it is final.
     pub fn new(
         query: &CompiledQuery,
         mapping: &Mapping,
         opts: SequenceOptions,
+    ) -> Result<SequenceRunner, SequenceError> {
+        SequenceRunner::build(query, mapping, opts, true)
+    }
+
+    /// `eager_samples`: pick samples as soon as they exist (streaming) or
+    /// at the end over the full candidate lists (a search).
+    pub(crate) fn build(
+        query: &CompiledQuery,
+        mapping: &Mapping,
+        opts: SequenceOptions,
+        eager_samples: bool,
     ) -> Result<SequenceRunner, SequenceError> {
         let plan = query
             .sequence()
@@ -278,6 +290,7 @@ impl SequenceRunner {
                     plan.terms.len(),
                     opts.max_samples_per_key,
                     opts.max_pending_total,
+                    eager_samples,
                 ))
             }
             QueryKind::Sequence => {
@@ -463,6 +476,13 @@ impl SequenceRunner {
                 evicted += release(matcher, next_pos, ord, item, &mut emit)
             });
             matcher.finish(&mut emit);
+        }
+        if let Inner::Sample(sampler) = &mut self.inner {
+            let kinds = &self.key_kinds;
+            sampler.finish(&mut |p| {
+                matches += 1;
+                out(sample_match(p, kinds));
+            });
         }
         self.stats.matches += matches;
         self.note_evictions(evicted);

@@ -56,11 +56,15 @@ pub(crate) struct Sampler {
     keys: FxHashMap<KeyTuple, KeyPools>,
     max_keys: usize,
     born: u64,
+    /// Pick as soon as a sample exists (streaming), or only at the end,
+    /// over every key's full candidate lists (a search: the samples
+    /// Elasticsearch's backtracking picks).
+    eager: bool,
     pub(crate) evicted: u64,
 }
 
 impl Sampler {
-    pub(crate) fn new(filters: usize, per_key: usize, max_keys: usize) -> Sampler {
+    pub(crate) fn new(filters: usize, per_key: usize, max_keys: usize, eager: bool) -> Sampler {
         let per_key = per_key.max(1);
         Sampler {
             filters,
@@ -69,7 +73,25 @@ impl Sampler {
             keys: FxHashMap::default(),
             max_keys: max_keys.max(1),
             born: 0,
+            eager,
             evicted: 0,
+        }
+    }
+
+    /// End of input: picks the samples of every key not done yet, in key
+    /// order.
+    pub(crate) fn finish(&mut self, out: &mut dyn FnMut(Picked)) {
+        let mut keys: Vec<KeyTuple> = self
+            .keys
+            .iter()
+            .filter(|(_, k)| !k.done)
+            .map(|(t, _)| t.clone())
+            .collect();
+        keys.sort();
+        for key in keys {
+            if let Some(entry) = self.keys.get_mut(&key) {
+                pick(entry, self.per_key, &key, out);
+            }
         }
     }
 
@@ -86,6 +108,9 @@ impl Sampler {
         hits: &[Vec<KeyTuple>],
         out: &mut dyn FnMut(Picked),
     ) -> u64 {
+        // Every filter's pool gets the event before anything is picked, so
+        // an event matching several filters is a candidate for each.
+        let mut touched: Vec<&KeyTuple> = Vec::new();
         for (f, tuples) in hits.iter().enumerate().take(self.filters) {
             for key in tuples {
                 let born = self.born;
@@ -105,7 +130,16 @@ impl Sampler {
                 entry.pools[f].push(Candidate {
                     event: event.clone(),
                 });
-                pick(entry, self.per_key, key, out);
+                if !touched.contains(&key) {
+                    touched.push(key);
+                }
+            }
+        }
+        if self.eager {
+            for key in touched {
+                if let Some(entry) = self.keys.get_mut(key) {
+                    pick(entry, self.per_key, key, out);
+                }
             }
         }
         if self.keys.len() > self.max_keys {
@@ -235,7 +269,7 @@ mod tests {
 
     #[test]
     fn events_are_distinct_within_a_sample_and_shared_across() {
-        let mut s = Sampler::new(2, 2, 100);
+        let mut s = Sampler::new(2, 2, 100, true);
         // Event 1 matches both filters; 2 only the second; 3 only the first.
         let got = run(
             &mut s,
@@ -249,8 +283,26 @@ mod tests {
     }
 
     #[test]
+    fn deferred_picking_backtracks_over_all_candidates() {
+        // Eagerly, (2, 1) is picked as soon as 2 arrives; over the full
+        // lists backtracking prefers (1, 3).
+        let events = [
+            (1, vec![true, true]),
+            (2, vec![true, false]),
+            (3, vec![false, true]),
+        ];
+        let mut eager = Sampler::new(2, 1, 100, true);
+        assert_eq!(run(&mut eager, &events), [(0, vec![2, 1])]);
+        let mut deferred = Sampler::new(2, 1, 100, false);
+        assert!(run(&mut deferred, &events).is_empty());
+        let mut out = Vec::new();
+        deferred.finish(&mut |p| out.push(p.events.iter().map(|e| e.seq).collect::<Vec<_>>()));
+        assert_eq!(out, [vec![1, 3]]);
+    }
+
+    #[test]
     fn a_finished_key_keeps_only_a_marker() {
-        let mut s = Sampler::new(2, 1, 100);
+        let mut s = Sampler::new(2, 1, 100, true);
         let got = run(
             &mut s,
             &[
@@ -265,7 +317,7 @@ mod tests {
 
     #[test]
     fn the_key_cap_evicts_unfinished_keys_first() {
-        let mut s = Sampler::new(2, 1, 10);
+        let mut s = Sampler::new(2, 1, 10, true);
         let mut out = 0;
         for i in 0..20u64 {
             let hits = vec![vec![key(&format!("k{i}"))], vec![]];
