@@ -154,7 +154,9 @@ pub fn split_windows(line: &str) -> Vec<String> {
 }
 
 fn push_n(s: &mut String, c: char, n: usize) {
-    s.extend(std::iter::repeat(c).take(n));
+    for _ in 0..n {
+        s.push(c);
+    }
 }
 
 /// Joins arguments with single spaces, the way Elastic Defend and Auditbeat

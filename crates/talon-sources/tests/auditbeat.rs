@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{run_file, run_text, seed_rule_fires, strs};
+use common::{assert_fires, run_file, run_text, strs};
 use talon_event::Fields;
 use talon_sources::Source;
 
@@ -83,7 +83,7 @@ fn executed_becomes_exec_with_command_line_and_parent() {
             "process.parent.command_line"
         ]
     );
-    assert_eq!(seed_rule_fires(e).unwrap_or(true), true);
+    assert_fires(e, true);
 
     let net = &run.events[2];
     assert_eq!(

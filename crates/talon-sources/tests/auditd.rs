@@ -190,10 +190,12 @@ fn interleaved_records_and_a_missing_eoe_still_group() {
 
 #[test]
 fn a_small_window_completes_groups_early() {
-    let mut opts = NormalizeOptions::default();
-    opts.audit_window = AuditWindow {
-        max_open: 1,
-        max_age_ms: 2_000,
+    let opts = NormalizeOptions {
+        audit_window: AuditWindow {
+            max_open: 1,
+            max_age_ms: 2_000,
+        },
+        ..Default::default()
     };
     // With one open group allowed, the late EXECVE of event 59 finds its
     // group already answered for: it is its own incomplete event.

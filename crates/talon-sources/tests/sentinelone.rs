@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{run_file, run_text, seed_rule_fires, strs};
+use common::{assert_fires, run_file, run_text, strs};
 use talon_event::{Fields, Value};
 use talon_sources::Source;
 
@@ -68,7 +68,7 @@ fn linux_process_creation_fires_the_seed_rule() {
     assert_eq!(strs(e, "process.parent.code_signature.exists"), ["false"]);
     assert_eq!(e.first_str("user.name"), Some("root"));
     assert!(e.values("talon.enriched").is_empty());
-    assert_eq!(seed_rule_fires(e).unwrap_or(true), true);
+    assert_fires(e, true);
 }
 
 #[test]
@@ -82,7 +82,7 @@ fn an_unknown_os_is_not_taken_for_linux() {
     let e = &run.events[0];
     assert!(e.values("host.os.type").is_empty());
     assert_eq!(e.first_str("host.os.platform"), Some("unknown"));
-    assert_eq!(seed_rule_fires(e).unwrap_or(false), false);
+    assert_fires(e, false);
 }
 
 /// Flattened leaves of a JSON text.
@@ -128,5 +128,5 @@ fn matches_the_integrations_expected_output() {
         [r"C:\ProgramFiles(x86)\Microsoft\important_stuff\stuff.EXE\"]
     );
     // A Windows host: the Linux rule must not fire.
-    assert_eq!(seed_rule_fires(ours).unwrap_or(false), false);
+    assert_fires(ours, false);
 }

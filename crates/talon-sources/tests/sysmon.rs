@@ -4,15 +4,16 @@
 
 mod common;
 
-use common::{run_file, run_text, seed_rule_fires, strs};
+use common::{assert_fires, run_file, run_text, strs};
 use talon_event::Fields;
 use talon_sources::{IgnoreReason, Source};
 
 /// Written for this test in Sysmon for Linux's own layout: a login shell
-/// (EventID 1), `sysctl -w net.ipv4.ip_forward=1` from it, `bash -c "echo 1
-/// > …/forwarding"` whose parent Sysmon reports as `-`, the shell's exit
-/// (5), a connection (3), a file created (11) and deleted (23), and a
-/// service state change (4, not mapped).
+/// (EventID 1); `sysctl -w net.ipv4.ip_forward=1` from it; a `bash -c`
+/// echoing into `/proc/sys/net/ipv6/conf/all/forwarding`, whose parent
+/// Sysmon reports as `-`; the shell's exit (EventID 5); a connection (3);
+/// a file created (11) and deleted (23); a service state change (4, not
+/// mapped).
 const SYSLOG: &str = concat!(
     r#"Jun 10 16:00:00 web-01 sysmon: <Event><System><Provider Name="Linux-Sysmon" Guid="{ff032593-a8d3-4f13-b0d6-01fc615a0f97}"/><EventID>1</EventID><Version>5</Version><Level>4</Level><Task>1</Task><Opcode>0</Opcode><Keywords>0x8000000000000000</Keywords><TimeCreated SystemTime="2024-06-10T16:00:00.120000Z"/><EventRecordID>1201</EventRecordID><Correlation/><Execution ProcessID="812" ThreadID="812"/><Channel>Linux-Sysmon/Operational</Channel><Computer>web-01</Computer><Security UserId="0"/></System><EventData><Data Name="RuleName">-</Data><Data Name="UtcTime">2024-06-10 16:00:00.120</Data><Data Name="ProcessGuid">{6a1b2c3d-2f10-6667-0c5e-8f3b12550000}</Data><Data Name="ProcessId">4100</Data><Data Name="Image">/usr/bin/bash</Data><Data Name="FileVersion">-</Data><Data Name="Description">-</Data><Data Name="Product">-</Data><Data Name="Company">-</Data><Data Name="OriginalFileName">-</Data><Data Name="CommandLine">-bash</Data><Data Name="CurrentDirectory">/root</Data><Data Name="User">root</Data><Data Name="LogonGuid">{6a1b2c3d-0000-0000-0000-000000000000}</Data><Data Name="LogonId">0</Data><Data Name="TerminalSessionId">3</Data><Data Name="IntegrityLevel">no level</Data><Data Name="Hashes">-</Data><Data Name="ParentProcessGuid">{6a1b2c3d-2e90-6667-d1a2-7c0e9a550000}</Data><Data Name="ParentProcessId">4001</Data><Data Name="ParentImage">/usr/sbin/sshd</Data><Data Name="ParentCommandLine">sshd: alice [priv]</Data><Data Name="ParentUser">root</Data></EventData></Event>"#,
     "\n",
@@ -84,7 +85,7 @@ fn process_create_for_ip_forwarding_is_a_defend_exec() {
         "Hashes `-` is absent"
     );
     assert!(e.values("rule.name").is_empty(), "RuleName `-` is absent");
-    assert_eq!(seed_rule_fires(e).unwrap_or(true), true);
+    assert_fires(e, true);
 }
 
 #[test]
@@ -126,11 +127,13 @@ fn a_dash_parent_is_absent_then_filled_from_the_parent_exec() {
             "process.parent.command_line"
         ]
     );
-    assert_eq!(seed_rule_fires(e).unwrap_or(true), true);
+    assert_fires(e, true);
 
     // Without the tree, the placeholder parent keeps the rule from firing.
-    let mut opts = talon_sources::NormalizeOptions::default();
-    opts.enrich = false;
+    let opts = talon_sources::NormalizeOptions {
+        enrich: false,
+        ..Default::default()
+    };
     let run = common::run_text_with(SYSLOG, Some(Source::Sysmon), opts);
     let e = run
         .events
@@ -138,7 +141,7 @@ fn a_dash_parent_is_absent_then_filled_from_the_parent_exec() {
         .find(|e| strs(e, "process.pid") == ["4288"] && strs(e, "event.type") == ["start"])
         .unwrap();
     assert!(e.values("process.parent.executable").is_empty());
-    assert_eq!(seed_rule_fires(e).unwrap_or(false), false);
+    assert_fires(e, false);
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{run_file, run_text, seed_rule_fires, strs};
+use common::{assert_fires, run_file, run_text, strs};
 use talon_event::Fields;
 use talon_sources::Source;
 
@@ -85,12 +85,12 @@ fn sysctl_exec_is_a_defend_exec_with_its_parent() {
         Some("net-tuner-7c9f")
     );
     assert!(e.values("talon.enriched").is_empty());
-    assert_eq!(seed_rule_fires(e).unwrap_or(true), true);
+    assert_fires(e, true);
 
     let exit = &run.events[1];
     assert_eq!(strs(exit, "event.type"), ["end"]);
     assert_eq!(strs(exit, "process.exit_code"), ["0"]);
-    assert_eq!(seed_rule_fires(exit).unwrap_or(false), false);
+    assert_fires(exit, false);
 }
 
 #[test]
@@ -118,7 +118,7 @@ fn quoted_arguments_split_with_shell_rules() {
         e.first_str("process.command_line"),
         Some(r#"/bin/sh -c "echo 1 > /proc/sys/net/ipv4/ip_forward""#)
     );
-    assert_eq!(seed_rule_fires(e).unwrap_or(true), true);
+    assert_fires(e, true);
 }
 
 /// (file under corpora/events/tetragon, events, the first exec's args).

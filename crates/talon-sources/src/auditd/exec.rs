@@ -69,7 +69,7 @@ pub(crate) fn answer(group: Group, out: &mut Out) {
 fn without_syscall(group: &Group) -> (IgnoreReason, String, String) {
     let types: Vec<&str> = group.records.iter().map(|r| r.rtype.as_str()).collect();
     let first = types.first().copied().unwrap_or("?");
-    if types.iter().any(|t| *t == "EXECVE") {
+    if types.contains(&"EXECVE") {
         return (
             IgnoreReason::Incomplete,
             "auditd EXECVE without SYSCALL".to_string(),

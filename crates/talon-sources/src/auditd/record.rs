@@ -214,7 +214,7 @@ fn parse_fields(s: &str, out: &mut Vec<(String, Val)>, depth: usize) {
 /// Decodes an even-length string of hex digits.
 pub(crate) fn decode_hex(s: &str) -> Option<Vec<u8>> {
     let b = s.as_bytes();
-    if b.is_empty() || b.len() % 2 != 0 {
+    if b.is_empty() || b.len() % 2 == 1 {
         return None;
     }
     let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);

@@ -116,3 +116,11 @@ pub fn seed_rule_fires(event: &Event) -> Option<bool> {
     let routed = event.index.as_deref().is_some_and(|i| patterns.matches(i));
     Some(routed && compiled.matches(event))
 }
+
+/// Asserts whether the seed rule fires on the event (nothing to check,
+/// and a note printed by [`corpora`], when the corpus is absent).
+pub fn assert_fires(event: &Event, expected: bool) {
+    if let Some(fires) = seed_rule_fires(event) {
+        assert_eq!(fires, expected, "seed rule on {}", event.source());
+    }
+}
