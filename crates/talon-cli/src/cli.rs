@@ -168,8 +168,8 @@ pub enum RuleCommand {
     /// Show a rule's metadata, MITRE mapping, query and investigation guide.
     #[command(after_help = "Examples:
   talon rule show rules/linux/command_and_control_ip_forwarding_enabled.toml
-  talon rule show 'IPv4/IPv6 Forwarding Activity' --rules ../rules/
-  talon rule show 5a138e2e-aec3-4240-9843-56825d0bc569 --rules ../rules/")]
+  talon rule show 95719b51-e9e0-446d-8fe3-b0ab368dbd75
+  talon rule show 'IPv4/IPv6 Forwarding Activity' --rules ../shared/corpora/detection-rules/rules/")]
     Show(RuleShowArgs),
 }
 
@@ -183,14 +183,20 @@ pub struct RuleShowArgs {
     pub rules: Vec<PathBuf>,
 }
 
-impl HuntArgs {
-    /// `talon` with no command at all: hunt with the bundled defaults.
-    pub fn default_args() -> HuntArgs {
-        HuntArgs {
-            rules: Vec::new(),
-            input: EventArgs { events: Vec::new(), index: None, mapping: Vec::new() },
-            all_indices: false,
-            output: OutputArgs { format: None, output: None },
-        }
+/// An index name as Elasticsearch accepts one: not empty, lowercase, none
+/// of `\ / * ? " < > | , #` or spaces, not starting with `-`, `_` or `+`.
+fn parse_index_name(s: &str) -> Result<String, String> {
+    if s.is_empty() {
+        return Err("an index name cannot be empty".into());
     }
+    if s.chars().any(|c| c.is_uppercase()) {
+        return Err(format!("index names are lowercase in Elasticsearch: `{}`", s.to_lowercase()));
+    }
+    if let Some(c) = s.chars().find(|c| r#"\/*?"<>|,# "#.contains(*c)) {
+        return Err(format!("an index name cannot contain `{c}`"));
+    }
+    if s.starts_with(['-', '_', '+']) {
+        return Err("an index name cannot start with `-`, `_` or `+`".into());
+    }
+    Ok(s.to_string())
 }

@@ -30,13 +30,39 @@ fn bare_hunt_runs_the_bundled_rules_over_the_demo_events() {
 }
 
 #[test]
-fn talon_without_a_command_is_the_bare_hunt() {
-    let mut c = talon();
-    c.env("TALON_FORCE_FORMAT", "jsonl");
-    let out = run(c);
+fn talon_without_a_command_prints_help() {
+    let out = run(talon());
     assert!(out.status.success(), "{}", stderr(&out));
-    // Piped stdout: JSON Lines by default.
-    assert_eq!(jsonl(&out).len(), 7);
+    let s = stdout(&out);
+    assert!(s.contains("Usage: talon [OPTIONS] [COMMAND]"), "{s}");
+    assert!(s.contains("hunt"), "{s}");
+}
+
+#[test]
+fn piped_events_are_hunted_instead_of_the_demo() {
+    let line = std::fs::read_to_string(repo().join("tests/fixtures/seed/defend.ndjson"))
+        .expect("fixture")
+        .lines()
+        .next()
+        .expect("a line")
+        .to_string();
+    let mut c = talon();
+    c.args(["hunt", "--format", "jsonl"]);
+    let out = run_with_stdin(c, format!("{line}\n").as_bytes());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("talon: read 1 events from 1 input"), "{}", stderr(&out));
+    assert_eq!(jsonl(&out).len(), 1);
+}
+
+#[test]
+fn invalid_index_names_are_refused() {
+    for (name, why) in [("", "cannot be empty"), ("Logs-X", "lowercase"), ("a*b", "cannot contain `*`")] {
+        let mut c = talon();
+        c.args(["query", "any where true", "-", "--index", name]);
+        let out = run(c);
+        assert_eq!(out.status.code(), Some(2), "{name:?}");
+        assert!(stderr(&out).contains(why), "{name:?}: {}", stderr(&out));
+    }
 }
 
 #[test]

@@ -45,12 +45,16 @@ pub struct TableOptions {
 }
 
 impl TableOptions {
-    /// Width from `$COLUMNS` (else [`DEFAULT_WIDTH`]); colour unless
+    /// Width from `$COLUMNS`, else the terminal on standard output, else
+    /// [`DEFAULT_WIDTH`]; colour unless
     /// `NO_COLOR` is set or standard output is not a terminal.
     pub fn from_env() -> TableOptions {
         let width = std::env::var("COLUMNS")
             .ok()
-            .and_then(|c| c.trim().parse::<usize>().ok());
+            .and_then(|c| c.trim().parse::<usize>().ok())
+            .or_else(|| {
+                terminal_size::terminal_size_of(io::stdout()).map(|(w, _)| usize::from(w.0))
+            });
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         TableOptions {
             width: width.filter(|w| *w > 0).unwrap_or(DEFAULT_WIDTH),

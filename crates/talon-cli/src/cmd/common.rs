@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use talon_event::mapping::Mapping;
 use talon_event::read::{EventReader, ReadOptions};
 use talon_rules::{load_paths, LoadReport};
@@ -38,8 +38,8 @@ pub fn load_mapping(paths: &[PathBuf]) -> Result<Mapping> {
     }
     let mut mappings = Vec::new();
     for p in paths {
-        let m = Mapping::from_es_file(p)
-            .with_context(|| format!("cannot load mapping {}", p.display()))?;
+        // The mapping error names the file, line and column itself.
+        let m = Mapping::from_es_file(p).map_err(|e| anyhow::anyhow!("{e}"))?;
         mappings.push(m);
     }
     let (merged, conflicts) = Mapping::merged(mappings);
@@ -52,14 +52,31 @@ pub fn load_mapping(paths: &[PathBuf]) -> Result<Mapping> {
     Ok(merged)
 }
 
-/// Opens the event inputs. No inputs: stdin when it is piped, otherwise an
-/// error (or the bundled demo events when `demo` allows it).
+/// Whether stdin carries data: a pipe or a redirected file. A terminal,
+/// `/dev/null` or a closed stdin do not count, so `talon hunt` run from a
+/// shell or a test harness falls back to its default instead of waiting.
+pub fn stdin_has_data() -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    if std::io::stdin().is_terminal() {
+        return false;
+    }
+    match std::fs::metadata("/dev/stdin") {
+        Ok(m) => m.file_type().is_fifo() || m.file_type().is_socket() || m.is_file(),
+        Err(_) => false,
+    }
+}
+
+/// Opens the event inputs. No inputs: stdin when it is piped; otherwise the
+/// bundled demo events when `demo` allows it, or an error.
 pub fn open_events(
     events: &[String],
     options: ReadOptions,
     demo: bool,
 ) -> Result<EventReader> {
     if events.is_empty() {
+        if stdin_has_data() {
+            return EventReader::from_args(&["-"], options).map_err(Into::into);
+        }
         if demo {
             return Ok(EventReader::from_reader(
                 bundled::DEMO_EVENTS_NAME,
@@ -67,10 +84,7 @@ pub fn open_events(
                 options,
             ));
         }
-        if std::io::stdin().is_terminal() {
-            bail!("no event files given (pass files or folders, or `-` to read stdin)");
-        }
-        return EventReader::from_args(&["-"], options).map_err(Into::into);
+        bail!("no event files given (pass files or folders, or `-` to read stdin)");
     }
     EventReader::from_args(events, options).map_err(Into::into)
 }

@@ -76,11 +76,16 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
 
     let out = output::open(&args.output)?;
     let mut w = out.writer;
+    let columns = Columns {
+        mapping: &mapping,
+        timestamp_field: &args.timestamp_field,
+        category_field: &args.event_category_field,
+    };
     let written = match out.format {
         Format::Es => write_es(&mut w, &result.events, result.total, took.as_millis() as u64),
         Format::Jsonl => write_jsonl(&mut w, &result.events),
-        Format::Csv => write_csv(&mut w, &result.events),
-        Format::Table => write_table(&mut w, &result.events),
+        Format::Csv => write_csv(&mut w, &result.events, &columns),
+        Format::Table => write_table(&mut w, &result.events, &columns),
     };
     let flushed = written.and_then(|_| w.flush().map_err(Into::into));
     if let Err(e) = flushed {
@@ -173,22 +178,50 @@ fn write_jsonl(w: &mut dyn Write, events: &[Event]) -> Result<()> {
     Ok(())
 }
 
-/// Columns shown for events in CSV and table output.
-const EVENT_COLUMNS: [&str; 6] =
-    ["@timestamp", "event.category", "host.name", "user.name", "process.name", "process.command_line"];
-
-fn cell(e: &Event, field: &str) -> String {
-    let vals: Vec<String> = e.values(field).iter().map(|v| v.to_string()).collect();
-    vals.join(", ")
+/// Columns shown for events in CSV and table output, read through the
+/// mapping (so `event.category` finds an aliased `event_type`).
+struct Columns<'a> {
+    mapping: &'a talon_event::mapping::Mapping,
+    timestamp_field: &'a str,
+    category_field: &'a str,
 }
 
-fn write_csv(w: &mut dyn Write, events: &[Event]) -> Result<()> {
+const EVENT_COLUMNS: [&str; 4] = ["host.name", "user.name", "process.name", "process.command_line"];
+
+impl Columns<'_> {
+    fn cell(&self, e: &Event, field: &str) -> String {
+        let vals: Vec<String> =
+            e.values(self.mapping.resolve(field)).iter().map(|v| v.to_string()).collect();
+        vals.join(", ")
+    }
+
+    /// The event time as ISO-8601 (epoch-millis sources included).
+    fn time(&self, e: &Event) -> String {
+        let field = self.mapping.resolve(self.timestamp_field);
+        match e.values(field).first() {
+            Some(v) => match talon_event::time::parse_nanos(v) {
+                Some(n) => talon_event::time::format_millis(n),
+                None => v.to_string(),
+            },
+            None => String::new(),
+        }
+    }
+
+    fn row(&self, e: &Event) -> Vec<String> {
+        let mut row = vec![self.time(e), self.cell(e, self.category_field)];
+        row.extend(EVENT_COLUMNS.iter().map(|c| self.cell(e, c)));
+        row
+    }
+}
+
+fn write_csv(w: &mut dyn Write, events: &[Event], cols: &Columns<'_>) -> Result<()> {
     let mut csv = csv::Writer::from_writer(w);
-    let mut header: Vec<&str> = EVENT_COLUMNS.to_vec();
+    let mut header: Vec<&str> = vec![cols.timestamp_field, cols.category_field];
+    header.extend(EVENT_COLUMNS);
     header.push("source");
     csv.write_record(&header)?;
     for e in events {
-        let mut row: Vec<String> = EVENT_COLUMNS.iter().map(|c| cell(e, c)).collect();
+        let mut row = cols.row(e);
         row.push(format!("{}:{}", e.origin.file, e.origin.line));
         csv.write_record(&row)?;
     }
@@ -196,34 +229,32 @@ fn write_csv(w: &mut dyn Write, events: &[Event]) -> Result<()> {
     Ok(())
 }
 
-fn write_table(w: &mut dyn Write, events: &[Event]) -> Result<()> {
+fn write_table(w: &mut dyn Write, events: &[Event], cols: &Columns<'_>) -> Result<()> {
     if events.is_empty() {
         writeln!(w, "(no matching events)")?;
         return Ok(());
     }
-    let width: usize = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(120);
+    let width = talon_alert::TableOptions::from_env().width;
+    writeln!(w, "{}", fit(&format!("{:<24}  {:<10} {:<16} {:<10} COMMAND", "TIME", "CATEGORY", "HOST", "USER"), width))?;
     for e in events {
-        let line = format!(
-            "{}  {:<10} {:<16} {:<10} {}",
-            cell(e, "@timestamp"),
-            cell(e, "event.category"),
-            cell(e, "host.name"),
-            cell(e, "user.name"),
-            {
-                let cmd = cell(e, "process.command_line");
-                if cmd.is_empty() { cell(e, "process.name") } else { cmd }
-            }
-        );
-        writeln!(w, "{}", truncate(&line, width))?;
+        let r = cols.row(e);
+        let command = if r[5].is_empty() { r[4].clone() } else { r[5].clone() };
+        let what = if command.is_empty() { format!("{}:{}", e.origin.file, e.origin.line) } else { command };
+        let line = format!("{:<24}  {:<10} {:<16} {:<10} {}", r[0], r[1], r[2], r[3], what);
+        writeln!(w, "{}", fit(&line, width))?;
     }
     Ok(())
 }
 
-fn truncate(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        return s.to_string();
+/// One terminal line: control characters (which event data can carry, and
+/// which would move the cursor or recolour the terminal) become spaces, and
+/// the line is cut to `width` characters.
+fn fit(s: &str, width: usize) -> String {
+    let clean: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if clean.chars().count() <= width {
+        return clean;
     }
-    let mut t: String = s.chars().take(width.saturating_sub(1)).collect();
+    let mut t: String = clean.chars().take(width.saturating_sub(1)).collect();
     t.push('…');
     t
 }
