@@ -13,14 +13,19 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, HuntArgs};
+use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
     let quiet = cli.quiet;
     let result = match cli.command {
-        None => cmd::hunt::run(HuntArgs::default_args(), quiet),
+        None => {
+            // Bare `talon`: the help, not a screenful of demo alerts.
+            let _ = <Cli as clap::CommandFactory>::command().print_help();
+            println!();
+            return ExitCode::SUCCESS;
+        }
         Some(Command::Hunt(args)) => cmd::hunt::run(args, quiet),
         Some(Command::Query(args)) => cmd::query::run(args, quiet),
         Some(Command::Check(args)) => cmd::check::run(args, quiet),
