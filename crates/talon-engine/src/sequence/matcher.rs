@@ -172,19 +172,8 @@ impl Matcher {
     /// Matches one event; completed sequences go to `out`. Returns the
     /// number of sequences evicted by the cap while doing so.
     pub(crate) fn process(&mut self, ev: &Released, out: &mut dyn FnMut(Completed)) -> u64 {
-        let now = ev.ts;
+        self.settle(ev.ts, out);
         if let Some(m) = self.maxspan {
-            self.waits.expire(now, &mut |w| {
-                out(Completed {
-                    key: w.key,
-                    steps: w.steps,
-                })
-            });
-            let due = self.last_sweep.map_or(true, |s| now.saturating_sub(s) >= m);
-            if due {
-                self.sweep(now.saturating_sub(m));
-                self.last_sweep = Some(now);
-            }
             self.trailing(ev, m, out);
         }
         let stages = self.layout.stage_term.len();
@@ -205,6 +194,24 @@ impl Matcher {
             return self.evict();
         }
         0
+    }
+
+    /// Time has reached `now` (no event before it can come any more):
+    /// candidates whose trailing window closed are kept, and expired state
+    /// is swept from time to time.
+    pub(crate) fn settle(&mut self, now: i64, out: &mut dyn FnMut(Completed)) {
+        let Some(m) = self.maxspan else { return };
+        self.waits.expire(now, &mut |w| {
+            out(Completed {
+                key: w.key,
+                steps: w.steps,
+            })
+        });
+        let due = self.last_sweep.map_or(true, |s| now.saturating_sub(s) >= m);
+        if due {
+            self.sweep(now.saturating_sub(m));
+            self.last_sweep = Some(now);
+        }
     }
 
     /// Trailing missing events decide the candidates of their key.

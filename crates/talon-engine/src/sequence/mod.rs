@@ -431,6 +431,9 @@ impl SequenceRunner {
                         reorder.drain_due(&mut on_release);
                     }
                 }
+                if let Some(h) = reorder.horizon() {
+                    matcher.settle(h, &mut emit);
+                }
                 self.stats.peak_held = self.stats.peak_held.max(matcher.held());
                 evicted
             }

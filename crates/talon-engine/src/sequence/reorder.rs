@@ -7,9 +7,11 @@
 //! - an event is released once the newest timestamp seen is more than the
 //!   window past its own, or when the window holds its maximum number of
 //!   events (then the oldest goes first);
-//! - an event that arrives after an event ordered after it was already
-//!   released is *late*: it cannot be matched in order, so it is not
-//!   matched, and the caller counts and reports it.
+//! - an event older than the newest timestamp minus the window, or ordered
+//!   before an event already released, is *late*: it cannot be matched in
+//!   order, so it is not matched, and the caller counts and reports it.
+//!   That rule is what lets the matcher settle time up to the window's
+//!   horizon even while no matching event arrives.
 //!
 //! Memory is bounded by the event cap, whatever the input.
 
@@ -142,11 +144,12 @@ impl<T> Reorder<T> {
         release: &mut dyn FnMut(Ordinal, T),
     ) -> Offer {
         self.observe(ord.ts);
-        if self
+        let outside = self.horizon().is_some_and(|h| ord.ts < h);
+        let behind = self
             .last_released
             .as_ref()
-            .is_some_and(|l| ord.cmp(l) == Ordering::Less)
-        {
+            .is_some_and(|l| ord.cmp(l) == Ordering::Less);
+        if outside || behind {
             return Offer::Late;
         }
         self.heap.push(Entry { ord, item });
@@ -154,9 +157,15 @@ impl<T> Reorder<T> {
         Offer::Buffered
     }
 
+    /// Every event still to come has a timestamp at or after this one (an
+    /// earlier one is late): the time up to which matching may settle.
+    pub(crate) fn horizon(&self) -> Option<i64> {
+        self.newest_ts.map(|n| n.saturating_sub(self.window))
+    }
+
     /// Releases what the window no longer needs to hold.
     pub(crate) fn drain_due(&mut self, release: &mut dyn FnMut(Ordinal, T)) {
-        let horizon = self.newest_ts.map(|n| n.saturating_sub(self.window));
+        let horizon = self.horizon();
         while let Some(top) = self.heap.peek() {
             let due = horizon.is_some_and(|h| top.ord.ts < h) || self.heap.len() > self.max_events;
             if !due {
