@@ -29,26 +29,30 @@ impl fmt::Display for HuntSummary<'_> {
         let alerts: u64 = self.alerts_per_rule.iter().sum();
         writeln!(
             f,
-            "talon: {} events matched, {} alerts by {} of {} rules",
-            e.matched,
-            alerts,
+            "talon: {} matched, {} by {} of {}",
+            count(e.matched, "event"),
+            count(alerts, "alert"),
             self.alerts_per_rule.iter().filter(|&&n| n > 0).count(),
-            self.rules.len()
+            count(self.rules.len() as u64, "rule")
         )?;
         if e.no_index > 0 {
             writeln!(
                 f,
-                "talon: {} events have no index (no _index, no data_stream): no rule searched \
+                "talon: {} without an index (no _index, no data_stream): no rule searched \
                  them; use --index NAME or --all-indices",
-                e.no_index
+                count(e.no_index, "event")
             )?;
         }
         if e.index_not_searched > 0 {
+            let mut names = e.indices_not_searched.join(", ");
+            if e.indices_not_searched.len() == 5 {
+                names.push_str(", ...");
+            }
             writeln!(
                 f,
-                "talon: {} events are in indices no loaded rule searches (--all-indices \
-                 ignores index patterns)",
-                e.index_not_searched
+                "talon: {} in indices no loaded rule searches ({names}); --all-indices \
+                 ignores index patterns",
+                count(e.index_not_searched, "event"),
             )?;
         }
         let mut per_rule: Vec<(u64, &Rule)> = self
@@ -82,10 +86,9 @@ impl fmt::Display for HuntSummary<'_> {
 pub fn write_read_line(f: &mut dyn fmt::Write, read: &ReadStats, elapsed: Duration) -> fmt::Result {
     writeln!(
         f,
-        "talon: read {} events from {} {} ({}) in {}",
-        read.events,
-        read.files,
-        if read.files == 1 { "input" } else { "inputs" },
+        "talon: read {} from {} ({}) in {}",
+        count(read.events, "event"),
+        count(read.files, "input"),
         human_bytes(read.decoded_bytes),
         human_duration(elapsed)
     )
@@ -108,6 +111,15 @@ pub fn write_skipped(f: &mut dyn fmt::Write, read: &ReadStats) -> fmt::Result {
         writeln!(f, "talon:   ... and {hidden} more")?;
     }
     Ok(())
+}
+
+/// `1 event`, `2 events`.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 fn human_bytes(n: u64) -> String {

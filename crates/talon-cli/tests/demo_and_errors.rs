@@ -50,7 +50,7 @@ fn piped_events_are_hunted_instead_of_the_demo() {
     c.args(["hunt", "--format", "jsonl"]);
     let out = run_with_stdin(c, format!("{line}\n").as_bytes());
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("talon: read 1 events from 1 input"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("talon: read 1 event from 1 input"), "{}", stderr(&out));
     assert_eq!(jsonl(&out).len(), 1);
 }
 
@@ -211,4 +211,32 @@ fn query_es_format_is_the_eql_search_response_body() {
     assert!(events[0]["_id"].is_string());
     assert!(events[0]["_source"]["process"].is_object());
     assert_eq!(body["hits"]["total"]["relation"], "eq");
+}
+
+#[test]
+fn a_field_missing_from_the_mapping_is_an_error_with_a_hint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mapping = dir.path().join("m.json");
+    std::fs::write(&mapping, r#"{"properties":{"process":{"properties":{"name":{"type":"keyword"}}}}}"#)
+        .expect("write");
+    let mut c = talon();
+    c.args(["query", "process where key_path : \"x\"", "-", "--mapping"]).arg(&mapping);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("<query>:1:15: error: unknown field `key_path`"), "{err}");
+    assert!(err.contains("write `?key_path` if some events lack it"), "{err}");
+}
+
+#[test]
+fn multi_valued_timestamps_sort_by_their_smallest_value() {
+    let events = [
+        r#"{"id":1,"@timestamp":"2026-01-01T00:00:05Z","event":{"category":"process"}}"#,
+        r#"{"id":2,"@timestamp":["2026-01-01T00:00:09Z","2026-01-01T00:00:01Z"],"event":{"category":"process"}}"#,
+    ];
+    let mut c = talon();
+    c.args(["query", "process where true", "-", "--format", "jsonl", "-q"]);
+    let out = run_with_stdin(c, format!("{}\n{}\n", events[0], events[1]).as_bytes());
+    let ids: Vec<i64> = jsonl(&out).iter().filter_map(|e| e["id"].as_i64()).collect();
+    assert_eq!(ids, [2, 1]);
 }

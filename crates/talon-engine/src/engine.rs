@@ -49,6 +49,8 @@ pub struct EngineStats {
     pub no_index: u64,
     /// Events with an index that no loaded rule searches.
     pub index_not_searched: u64,
+    /// The first few of those index names, for the summary.
+    pub indices_not_searched: Vec<String>,
     /// Per rule, in the order of [`Engine::rules`].
     pub rules: Vec<RuleStats>,
 }
@@ -98,12 +100,24 @@ impl Engine {
     /// each match, in rule order.
     pub fn on_event(&mut self, event: &Event, mut on_detection: impl FnMut(Detection<'_>)) {
         self.stats.events += 1;
-        let targets = self.router.route(&self.rules, event.index.as_ref());
+        let routed = self.router.route(&self.rules, event);
+        let targets = routed.rules;
         if targets.is_empty() {
+            // Searched but of no category a rule there accepts: not a
+            // skipped event, just one no rule can match.
+            if routed.index_searched {
+                return;
+            }
             if event.index.is_none() {
                 self.stats.no_index += 1;
             } else {
                 self.stats.index_not_searched += 1;
+                let names = &mut self.stats.indices_not_searched;
+                if let Some(index) = &event.index {
+                    if names.len() < MAX_INDEX_NAMES && !names.iter().any(|n| **n == **index) {
+                        names.push(index.to_string());
+                    }
+                }
             }
             return;
         }
@@ -123,6 +137,9 @@ impl Engine {
         }
     }
 }
+
+/// How many unsearched index names the stats keep for display.
+const MAX_INDEX_NAMES: usize = 5;
 
 fn kind_name(kind: QueryKind) -> &'static str {
     match kind {

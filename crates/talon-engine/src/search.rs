@@ -178,7 +178,9 @@ impl<'q> Search<'q> {
 
     fn ordinal(&self, event: &Event) -> Ordinal {
         let ts_field = self.mapping.resolve(&self.opts.timestamp_field);
-        let timestamp = event.values(ts_field).first().and_then(time::parse_nanos);
+        // A multi-valued timestamp sorts by its smallest value, as an
+        // ascending Elasticsearch sort does.
+        let timestamp = event.values(ts_field).iter().filter_map(time::parse_nanos).min();
         let tiebreaker = self
             .opts
             .tiebreaker_field

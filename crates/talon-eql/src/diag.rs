@@ -60,6 +60,11 @@ impl fmt::Display for Diagnostic {
 
 impl std::error::Error for Diagnostic {}
 
+/// Characters of context shown on each side of a span on a long line.
+const CONTEXT: usize = 80;
+/// At most this many carets under a long span.
+const MAX_CARETS: usize = 80;
+
 /// 1-based (line, column) of byte `pos` in `text`; the column counts chars.
 pub fn line_col(text: &str, pos: usize) -> (usize, usize) {
     let pos = floor_char_boundary(text, pos.min(text.len()));
@@ -100,17 +105,41 @@ pub fn render_span(
     let (line, col) = line_col(text, start);
     let line_start = text[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
     let line_end = text[start..].find('\n').map(|i| start + i).unwrap_or(text.len());
-    let src_line = text[line_start..line_end].trim_end_matches('\r');
     let caret_end = end.min(line_end).max(start);
-    let width = text[start..caret_end].chars().count().max(1);
-    let gutter = line.to_string().len();
-    let pad: String = text[line_start..start]
+    // A very long line (a generated query, a one-line JSON rule) is shown
+    // as a window around the span, so the message stays readable.
+    let before: Vec<char> = text[line_start..start].chars().collect();
+    let (lead, skipped) = if before.len() > CONTEXT {
+        (&before[before.len() - CONTEXT..], true)
+    } else {
+        (&before[..], false)
+    };
+    let span_chars: Vec<char> = text[start..caret_end].chars().collect();
+    let width = span_chars.len().clamp(1, MAX_CARETS);
+    let after_start = start + span_chars.iter().take(width).map(|c| c.len_utf8()).sum::<usize>();
+    let after: String = text[after_start.min(line_end)..line_end]
+        .trim_end_matches('\r')
         .chars()
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .take(CONTEXT)
         .collect();
+    let more = text[after_start.min(line_end)..line_end].chars().count() > CONTEXT;
+    let mut shown = String::new();
+    let mut pad = String::new();
+    if skipped {
+        shown.push('…');
+        pad.push(' ');
+    }
+    shown.extend(lead.iter());
+    pad.extend(lead.iter().map(|&c| if c == '\t' { '\t' } else { ' ' }));
+    shown.extend(span_chars.iter().take(width));
+    shown.push_str(&after);
+    if more {
+        shown.push('…');
+    }
+    let gutter = line.to_string().len();
     let mut out = format!("{name}:{line}:{col}: error: {message}\n");
     out.push_str(&format!("{:gutter$} |\n", ""));
-    out.push_str(&format!("{line} | {src_line}\n"));
+    out.push_str(&format!("{line} | {shown}\n"));
     out.push_str(&format!("{:gutter$} | {pad}{}\n", "", "^".repeat(width)));
     if let Some(h) = hint {
         out.push_str(&format!("{:gutter$} = hint: {h}\n", ""));
@@ -135,6 +164,18 @@ mod tests {
              2 | process where name == 'x'\n  |                       ^^^\n  \
              = hint: use double quotes: \"x\"\n"
         );
+    }
+
+    #[test]
+    fn long_lines_are_shown_as_a_window_around_the_span() {
+        let text = format!("{}bad{}", "a".repeat(500), "b".repeat(500));
+        let r = render_span("q", &text, 500, 503, "oops", None);
+        let lines: Vec<&str> = r.lines().collect();
+        assert_eq!(lines[0], "q:1:501: error: oops");
+        assert_eq!(lines[2], format!("1 | …{}bad{}…", "a".repeat(80), "b".repeat(80)));
+        assert_eq!(lines[3], format!("  |  {}^^^", " ".repeat(80)));
+        let wide = render_span("q", &"x".repeat(1000), 0, 1000, "all of it", None);
+        assert_eq!(wide.lines().nth(3).map(|l| l.matches('^').count()), Some(80));
     }
 
     #[test]

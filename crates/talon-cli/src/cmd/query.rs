@@ -102,8 +102,8 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
         let _ = summary::write_read_line(&mut s, reader.stats(), took);
         let _ = summary::write_skipped(&mut s, reader.stats());
         s.push_str(&format!(
-            "talon: {} events matched, {} returned (--size {})\n",
-            result.total,
+            "talon: {} matched, {} returned (--size {})\n",
+            summary::count(result.total, "event"),
             result.events.len(),
             args.size
         ));

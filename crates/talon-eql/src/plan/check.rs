@@ -145,7 +145,14 @@ impl<'m> Checker<'m> {
                     let d = Diagnostic::new(format!("unknown field `{}`", f.path), span);
                     let d = match self.similar_field(&f.path) {
                         Some(s) => d.with_hint(format!("did you mean `{s}`?")),
-                        None => d,
+                        // Elasticsearch maps fields it meets in documents on
+                        // the fly, so a mapping file can lack fields the data has.
+                        None => d.with_hint(format!(
+                            "the mapping does not have it: write `?{}` if some events lack it, \
+                             or use the mapping GET <index>/_mapping returns (it includes \
+                             dynamically mapped fields)",
+                            f.path
+                        )),
                     };
                     self.errors.push(d);
                     return None;
