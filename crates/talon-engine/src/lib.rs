@@ -4,10 +4,12 @@
 //! - [`compile`]: a loaded [`talon_rules::Rule`] becomes a [`CompiledRule`],
 //!   or a [`RuleProblem`] that says why it cannot run (query error with its
 //!   span, unsupported rule type);
-//! - [`router`]: which rules an event's index reaches, decided once per
-//!   distinct index name;
+//! - [`router`]: which rules an event reaches, by index and event
+//!   category, decided once per distinct index name and category values;
 //! - [`engine`]: [`Engine`], fed one event at a time, reporting each
 //!   [`Detection`] and keeping [`EngineStats`];
+//! - [`select`]: which loaded rules a run keeps (tags, MITRE, severity,
+//!   ids, names, building blocks);
 //! - [`search`]: an ad-hoc EQL search (`talon query`), ordered and limited
 //!   as Elasticsearch's EQL search API orders and limits results.
 
@@ -15,10 +17,13 @@ pub mod compile;
 pub mod engine;
 pub mod router;
 pub mod search;
+pub mod select;
 pub mod sequence;
 
 pub use compile::{compile_rule, compile_rules, CompiledRule, RuleProblem};
 pub use engine::{Detection, Engine, EngineOptions, EngineStats, RuleStats};
+pub use router::{CategoryNeed, Routed, Router};
+pub use select::{RuleSelector, SelectError, Severity};
 pub use search::{ResultPosition, Search, SearchOptions, SearchResult};
 pub use sequence::{
     SequenceError, SequenceMatch, SequenceOptions, SequenceResult, SequenceRunner, SequenceSearch, SequenceStats,
