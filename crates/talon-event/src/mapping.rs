@@ -10,8 +10,10 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::value::Value;
 
 mod parse;
+mod schema;
 
 pub use parse::{MappingConflict, MappingError};
+pub use schema::SchemaFormat;
 
 /// The Elasticsearch field types that change how EQL compares values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
