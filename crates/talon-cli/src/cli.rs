@@ -36,6 +36,9 @@ pub enum Command {
     /// Inspect rules.
     #[command(subcommand)]
     Rule(RuleCommand),
+    /// Watch this Linux host's process events live; alert as rules match.
+    #[command(after_help = crate::cmd::watch::WATCH_EXAMPLES)]
+    Watch(crate::cmd::watch::WatchArgs),
 }
 
 const HUNT_EXAMPLES: &str = "Examples:

@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Some(Command::Query(args)) => cmd::query::run(args, quiet),
         Some(Command::Check(args)) => cmd::check::run(args, quiet),
         Some(Command::Rule(cli::RuleCommand::Show(args))) => cmd::rule_show::run(args),
+        Some(Command::Watch(args)) => cmd::watch::run(args, quiet),
     };
     match result {
         Ok(code) => code,

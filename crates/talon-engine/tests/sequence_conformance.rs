@@ -53,10 +53,7 @@ fn run_file(corpora: &Path, file: &str, data: &DataSet, label: &str) -> Tally {
             match run(data, spec, position) {
                 Ok((answer, _)) => {
                     let ids_ok = spec.expected.contains(&answer.ids);
-                    let keys_ok = spec
-                        .join_keys
-                        .as_ref()
-                        .map_or(true, |k| *k == answer.join_keys);
+                    let keys_ok = !matches!(&spec.join_keys, Some(k) if *k != answer.join_keys);
                     if !(ids_ok && keys_ok) {
                         failure = Some(format!(
                             "{label} {} ({position:?}): got ids {:?} keys {:?}, expected {:?} keys {:?}\n    {}",

@@ -5,5 +5,6 @@ pub mod check;
 pub mod hunt;
 pub mod query;
 pub mod rule_show;
+pub mod watch;
 
 mod common;

@@ -317,7 +317,7 @@ mod tests {
 
     #[test]
     fn order_nulls_first_then_byte_order() {
-        let mut v = vec![
+        let mut v = [
             KeyPart::Str(Arc::from("doom")),
             KeyPart::Null,
             KeyPart::Str(Arc::from("GTA")),

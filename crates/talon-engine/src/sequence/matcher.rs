@@ -207,7 +207,10 @@ impl Matcher {
                 steps: w.steps,
             })
         });
-        let due = self.last_sweep.map_or(true, |s| now.saturating_sub(s) >= m);
+        let due = match self.last_sweep {
+            None => true,
+            Some(s) => now.saturating_sub(s) >= m,
+        };
         if due {
             self.sweep(now.saturating_sub(m));
             self.last_sweep = Some(now);
@@ -397,6 +400,11 @@ impl Matcher {
             .values()
             .flat_map(|s| s.slots.iter().flatten().map(Pending::last_pos))
             .collect();
+        // The counters match the entries; the bound is a belt and braces.
+        let excess = excess.min(ages.len());
+        if excess == 0 {
+            return 0;
+        }
         let (_, cut, _) = ages.select_nth_unstable(excess - 1);
         let cut = *cut;
         let mut evicted = 0u64;

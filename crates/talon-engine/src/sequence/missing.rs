@@ -76,7 +76,7 @@ impl Layout {
                 } else {
                     Role::Middle(stage_term.len() - 1)
                 });
-                places.extend(std::iter::repeat(Place::Missing).take(runs));
+                places.extend((0..runs).map(|_| Place::Missing));
             } else {
                 for _ in 0..runs {
                     places.push(Place::Positive(stage_term.len()));

@@ -131,7 +131,7 @@ impl<T> Reorder<T> {
     /// Notes that time reached `ts` (every event counts, even those no
     /// term matched, so the window moves on).
     pub(crate) fn observe(&mut self, ts: i64) {
-        if self.newest_ts.map_or(true, |n| ts > n) {
+        if self.newest_ts < Some(ts) {
             self.newest_ts = Some(ts);
         }
     }

@@ -157,6 +157,11 @@ impl Sampler {
         // Unfinished keys go first: evicting a finished one could let it
         // pick its samples again later.
         let mut ages: Vec<(bool, u64)> = self.keys.values().map(|k| (k.done, k.born)).collect();
+        // The counters match the entries; the bound is a belt and braces.
+        let excess = excess.min(ages.len());
+        if excess == 0 {
+            return 0;
+        }
         let (_, cut, _) = ages.select_nth_unstable(excess - 1);
         let cut = *cut;
         let mut budget = excess;

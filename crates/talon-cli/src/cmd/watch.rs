@@ -1,0 +1,231 @@
+//! `talon watch`: a live Linux sensor. Subscribes to the kernel's process
+//! events, runs the rules on every exec as it happens, and writes alerts
+//! (and, with `--all-events`, every event) as JSON Lines until SIGINT,
+//! SIGTERM or `--duration`; then flushes and prints what it saw.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use talon_alert::{Alert, AlertContext, AlertSink, OutputFormat};
+use talon_engine::{compile_rules, Engine, EngineOptions};
+use talon_event::mapping::Mapping;
+use talon_event::Event;
+use talon_sensor::{Priority, Sensor, WatchConfig, WatchSink};
+
+use crate::cmd::common;
+
+pub const WATCH_EXAMPLES: &str = "Examples:
+  sudo talon watch                                   bundled rules, alerts on stdout
+  sudo talon watch --rules rules/linux/ --output alerts.jsonl --all-events events.jsonl
+  sudo talon watch --rules seed-rule.toml --duration 60 --ready-file /tmp/talon.ready
+
+Needs root (CAP_NET_ADMIN) in the host's initial namespaces: the kernel's
+process connector does not report to containers.";
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Rule files or folders (detection-rules TOML, Kibana NDJSON exports,
+    /// rule pages). Default: the bundled rules.
+    #[arg(long, short = 'r', value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+
+    /// Write alerts (JSON Lines) to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Also write every event built (process starts and ends, JSON Lines)
+    /// to FILE, or to stdout with `-` (alerts then need --output).
+    #[arg(long, value_name = "FILE|-")]
+    pub all_events: Option<String>,
+
+    /// Stop after this many seconds (fractions allowed).
+    #[arg(long, value_name = "SECS", value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+
+    /// Create FILE (holding talon's pid) once the kernel has accepted the
+    /// subscription, so a script can start its commands then.
+    #[arg(long, value_name = "FILE")]
+    pub ready_file: Option<PathBuf>,
+
+    /// The sensor's CPU priority. A process is read from /proc after its
+    /// exec is reported; the sooner the sensor runs, the fewer short-lived
+    /// processes are gone by then.
+    #[arg(long, value_enum, default_value_t = PriorityArg::Boost)]
+    pub priority: PriorityArg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PriorityArg {
+    /// As inherited.
+    Normal,
+    /// Nice -10: ahead of ordinary work, never starving it.
+    Boost,
+    /// SCHED_FIFO: the fewest partial events; a fork storm can cost the
+    /// rest of the machine up to a CPU.
+    Realtime,
+}
+
+impl From<PriorityArg> for Priority {
+    fn from(p: PriorityArg) -> Priority {
+        match p {
+            PriorityArg::Normal => Priority::Normal,
+            PriorityArg::Boost => Priority::Boost,
+            PriorityArg::Realtime => Priority::Realtime,
+        }
+    }
+}
+
+pub fn run(args: WatchArgs, quiet: bool) -> Result<ExitCode> {
+    let mut engine = load_engine(&args.rules)?;
+    let mut outputs = Outputs::open(&args, engine.rules().len())?;
+    let config = WatchConfig {
+        all_events: args.all_events.is_some(),
+        duration: args.duration,
+        pinned_now: pinned_now()?,
+        priority: args.priority.into(),
+        ..WatchConfig::default()
+    };
+
+    let stop = Arc::new(AtomicBool::new(false));
+    talon_sensor::stop_on_signals(&stop).context("cannot install the SIGINT/SIGTERM handlers")?;
+    let sensor = Sensor::open(config)?;
+    if let Some(path) = &args.ready_file {
+        std::fs::write(path, format!("{}\n", std::process::id()))
+            .with_context(|| format!("cannot create ready file {}", path.display()))?;
+    }
+    if !quiet {
+        eprintln!(
+            "talon: watching process events with {} rules (Ctrl-C stops)",
+            engine.rules().len()
+        );
+    }
+
+    let stats = sensor.run(&mut engine, &mut outputs, &stop)?;
+    if !quiet {
+        eprint!("{stats}");
+        let mut per_rule: Vec<(u64, usize)> = outputs
+            .per_rule
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(i, n)| (*n, i))
+            .collect();
+        per_rule.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        for (n, i) in per_rule {
+            let rule = &engine.rules()[i].rule;
+            eprintln!("talon: {n:>8}  {} [{}]", rule.name, rule.severity);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads and compiles the rules as `talon hunt` does, reporting problems.
+fn load_engine(paths: &[PathBuf]) -> Result<Engine> {
+    let report = common::load_rules(paths);
+    let load_errors = common::report_load_problems(&report);
+    let (compiled, mut problems) = compile_rules(report.rules, &Mapping::default());
+    let (engine, unsupported) = Engine::new(compiled, &EngineOptions::default());
+    problems.extend(unsupported);
+    for p in problems.iter().filter(|p| p.is_error()) {
+        eprint!("{}", p.render());
+    }
+    for p in problems.iter().filter(|p| !p.is_error()) {
+        tracing::info!("{p}");
+    }
+    if engine.rules().is_empty() {
+        bail!(
+            "no rule can run ({} loaded with errors, {} not supported)",
+            load_errors + problems.iter().filter(|p| p.is_error()).count(),
+            problems.iter().filter(|p| !p.is_error()).count()
+        );
+    }
+    Ok(engine)
+}
+
+/// `TALON_NOW` pins every alert's time, as in `talon hunt`; otherwise each
+/// alert is stamped when raised.
+fn pinned_now() -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    if std::env::var_os(talon_alert::context::NOW_ENV).is_none() {
+        return Ok(None);
+    }
+    Ok(Some(
+        AlertContext::from_env().context("invalid TALON_NOW")?.now,
+    ))
+}
+
+fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a number of seconds: {text:?}"))?;
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("not a usable duration: {text:?}"))
+}
+
+/// The alert sink, the optional event stream, and alerts per rule.
+struct Outputs {
+    alerts: Box<dyn AlertSink>,
+    events: Option<BufWriter<Box<dyn Write>>>,
+    per_rule: Vec<u64>,
+}
+
+impl Outputs {
+    fn open(args: &WatchArgs, rules: usize) -> Result<Outputs> {
+        let events_to_stdout = args.all_events.as_deref() == Some("-");
+        if events_to_stdout && args.output.is_none() {
+            bail!("--all-events - writes events to stdout; give alerts a file with --output FILE");
+        }
+        let alerts: Box<dyn Write> = match &args.output {
+            Some(path) => Box::new(create(path)?),
+            None => Box::new(io::stdout()),
+        };
+        let events: Option<Box<dyn Write>> = match args.all_events.as_deref() {
+            None => None,
+            Some("-") => Some(Box::new(io::stdout())),
+            Some(path) => Some(Box::new(create(&PathBuf::from(path))?)),
+        };
+        Ok(Outputs {
+            alerts: talon_alert::sink_for(OutputFormat::Jsonl, alerts),
+            events: events.map(BufWriter::new),
+            per_rule: vec![0; rules],
+        })
+    }
+}
+
+fn create(path: &PathBuf) -> Result<File> {
+    File::create(path).with_context(|| format!("cannot create output file {}", path.display()))
+}
+
+impl WatchSink for Outputs {
+    fn alert(&mut self, rule_index: usize, alert: &Alert) -> io::Result<()> {
+        if let Some(n) = self.per_rule.get_mut(rule_index) {
+            *n += 1;
+        }
+        self.alerts.write(alert)
+    }
+
+    fn event(&mut self, event: &Event) -> io::Result<()> {
+        match &mut self.events {
+            Some(w) => {
+                w.write_all(event.source().as_bytes())?;
+                w.write_all(b"\n")
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let alerts = self.alerts.finish();
+        let events = match &mut self.events {
+            Some(w) => w.flush(),
+            None => Ok(()),
+        };
+        alerts.and(events)
+    }
+}
