@@ -8,6 +8,8 @@
 //!   category, decided once per distinct index name and category values;
 //! - [`engine`]: [`Engine`], fed one event at a time, reporting each
 //!   [`Detection`] and keeping [`EngineStats`];
+//! - [`exceptions`]: rule exception items (Kibana lists, `talon.toml`,
+//!   silenced rules and hosts) that keep a match from alerting;
 //! - [`select`]: which loaded rules a run keeps (tags, MITRE, severity,
 //!   ids, names, building blocks);
 //! - [`search`]: an ad-hoc EQL search (`talon query`), ordered and limited
@@ -15,6 +17,7 @@
 
 pub mod compile;
 pub mod engine;
+pub mod exceptions;
 pub mod router;
 pub mod search;
 pub mod select;

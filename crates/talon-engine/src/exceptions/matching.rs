@@ -1,0 +1,339 @@
+//! Exception entries compiled into tests on an event, with the meaning of
+//! the Elasticsearch query Kibana builds for each (`buildExceptionFilter`):
+//!
+//! - `match` is a `match_phrase` on the field: on a keyword an exact,
+//!   case-sensitive value; on an `ip` field an address or CIDR block; on a
+//!   number, boolean or date field the value parsed as one. Any value of a
+//!   multi-valued field may match;
+//! - `match_any` is a `should` of those phrases;
+//! - `wildcard` is a `wildcard` query: Lucene syntax (`*`, `?`, `\`
+//!   escapes), case-sensitive;
+//! - `exists` is an `exists` query (an object field exists when any field
+//!   below it has a value);
+//! - `list` is a `terms` query with the value list's items (`ip_range`
+//!   items may be `a-b` ranges or CIDR blocks);
+//! - `nested` is a `nested` query: all its entries hold on one and the same
+//!   object of the nested array (read from the event's source document);
+//! - `excluded` wraps any of them in `must_not`, so "is not" also holds
+//!   when the field is missing;
+//! - an item's `os_types` add "`host.os.type` or `host.os.name.caseless`
+//!   is one of them" to the item.
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashSet;
+use serde_json::Value as Json;
+use talon_eql::eval::ip::{parse_cidr, parse_ip, to_u128, IpRange};
+use talon_eql::eval::wildcard::{CaseMode, Wildcard};
+use talon_event::mapping::{FieldType, Mapping};
+use talon_event::{time::parse_str_nanos, Event, Fields, Value};
+
+use super::model::{Entry, Operator};
+
+/// A value list's items, ready to test.
+#[derive(Debug)]
+pub(crate) enum ListSet {
+    Keyword(FxHashSet<String>),
+    Ip(Vec<IpRange>),
+}
+
+impl ListSet {
+    /// Builds the set for a list of `list_type`; `None` when Kibana cannot
+    /// use such a list in an EQL rule's filter (only keyword, ip and
+    /// ip_range lists are processable).
+    pub(crate) fn new(list_type: &str, values: &[String]) -> Option<ListSet> {
+        match list_type {
+            "keyword" => Some(ListSet::Keyword(values.iter().cloned().collect())),
+            "ip" | "ip_range" => {
+                let mut ranges = Vec::with_capacity(values.len());
+                for v in values {
+                    if let Some(r) = ip_range_item(v) {
+                        ranges.push(r);
+                    }
+                }
+                Some(ListSet::Ip(ranges))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `a-b`, `addr/prefix` or one address.
+fn ip_range_item(v: &str) -> Option<IpRange> {
+    let v = v.trim();
+    if let Some((a, b)) = v.split_once('-') {
+        let lo = to_u128(parse_ip(a.trim())?);
+        let hi = to_u128(parse_ip(b.trim())?);
+        return (lo <= hi).then_some(IpRange { lo, hi });
+    }
+    parse_cidr(v)
+}
+
+/// How the values of a `match` compare, by the field's type.
+#[derive(Debug)]
+pub(crate) enum Cmp {
+    Str(Vec<String>),
+    Ip(Vec<IpRange>),
+    Num(Vec<f64>),
+    Bool(Vec<bool>),
+    Date(Vec<i64>),
+    /// The value cannot be read as the field's type: Elasticsearch would
+    /// fail the query; here it never matches.
+    Never,
+}
+
+/// One compiled entry.
+#[derive(Debug)]
+pub(crate) enum Test {
+    Match { field: Box<str>, op: Operator, cmp: Cmp },
+    Wildcard { field: Box<str>, op: Operator, pattern: Wildcard },
+    Exists { field: Box<str>, op: Operator },
+    List { field: Box<str>, op: Operator, set: Arc<ListSet> },
+    Nested { path: Box<str>, tests: Vec<Test> },
+}
+
+/// Something an entry needs that is not there (a value list).
+#[derive(Debug)]
+pub(crate) enum Unprocessable {
+    ListMissing(String),
+    ListType(String, String),
+}
+
+impl std::fmt::Display for Unprocessable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unprocessable::ListMissing(id) => write!(f, "value list `{id}` is not loaded (--value-list {id}=FILE)"),
+            Unprocessable::ListType(id, why) => write!(f, "value list `{id}` cannot be used ({why})"),
+        }
+    }
+}
+
+/// Looks up value lists by id.
+pub(crate) trait Lists {
+    fn list(&mut self, id: &str, list_type: &str) -> Result<Arc<ListSet>, Unprocessable>;
+}
+
+pub(crate) fn compile_entries(
+    entries: &[Entry],
+    parent: Option<&str>,
+    mapping: &Mapping,
+    lists: &mut dyn Lists,
+) -> Result<Vec<Test>, Unprocessable> {
+    entries.iter().map(|e| compile_entry(e, parent, mapping, lists)).collect()
+}
+
+fn compile_entry(e: &Entry, parent: Option<&str>, mapping: &Mapping, lists: &mut dyn Lists) -> Result<Test, Unprocessable> {
+    // Inside a nested entry, fields are relative to the nested object; the
+    // mapping knows them by their full path.
+    let full = |f: &str| match parent {
+        Some(p) => format!("{p}.{f}"),
+        None => f.to_string(),
+    };
+    let ty = |f: &str| mapping.field_type(&full(f));
+    Ok(match e {
+        Entry::Match { field, op, value } => Test::Match {
+            cmp: cmp_for(ty(field), std::slice::from_ref(value)),
+            field: field.as_str().into(),
+            op: *op,
+        },
+        Entry::MatchAny { field, op, values } => Test::Match {
+            cmp: cmp_for(ty(field), values),
+            field: field.as_str().into(),
+            op: *op,
+        },
+        Entry::Wildcard { field, op, value } => Test::Wildcard {
+            pattern: Wildcard::lucene(value, CaseMode::Sensitive),
+            field: field.as_str().into(),
+            op: *op,
+        },
+        Entry::Exists { field, op } => Test::Exists { field: field.as_str().into(), op: *op },
+        Entry::List { field, op, list_id, list_type } => Test::List {
+            set: lists.list(list_id, list_type)?,
+            field: field.as_str().into(),
+            op: *op,
+        },
+        Entry::Nested { field, entries } => Test::Nested {
+            tests: compile_entries(entries, Some(field), mapping, lists)?,
+            path: field.as_str().into(),
+        },
+    })
+}
+
+fn cmp_for(ty: Option<FieldType>, values: &[String]) -> Cmp {
+    let all = |f: &dyn Fn(&str) -> Option<()>| values.iter().all(|v| f(v).is_some());
+    match ty {
+        Some(FieldType::Ip) => {
+            let r: Vec<IpRange> = values.iter().filter_map(|v| parse_cidr(v.trim())).collect();
+            if r.is_empty() {
+                Cmp::Never
+            } else {
+                Cmp::Ip(r)
+            }
+        }
+        Some(t) if t.is_numeric() => {
+            if !all(&|v| v.trim().parse::<f64>().ok().map(|_| ())) {
+                return Cmp::Never;
+            }
+            Cmp::Num(values.iter().filter_map(|v| v.trim().parse().ok()).collect())
+        }
+        Some(FieldType::Boolean) => {
+            let b: Vec<bool> = values
+                .iter()
+                .filter_map(|v| match v.trim() {
+                    "true" => Some(true),
+                    "false" => Some(false),
+                    _ => None,
+                })
+                .collect();
+            if b.is_empty() {
+                Cmp::Never
+            } else {
+                Cmp::Bool(b)
+            }
+        }
+        Some(t) if t.is_date() => {
+            let d: Vec<i64> = values.iter().filter_map(|v| parse_str_nanos(v.trim())).collect();
+            if d.is_empty() {
+                Cmp::Never
+            } else {
+                Cmp::Date(d)
+            }
+        }
+        _ => Cmp::Str(values.to_vec()),
+    }
+}
+
+/// A scalar as a keyword field indexes it (JSON numbers and booleans as
+/// their text).
+fn keyword_text(v: &Value) -> Option<std::borrow::Cow<'_, str>> {
+    match v {
+        Value::Str(s) => Some(std::borrow::Cow::Borrowed(s.as_ref())),
+        Value::Int(i) => Some(std::borrow::Cow::Owned(i.to_string())),
+        Value::Float(f) => Some(std::borrow::Cow::Owned(f.to_string())),
+        Value::Bool(b) => Some(std::borrow::Cow::Borrowed(if *b { "true" } else { "false" })),
+        Value::Null => None,
+    }
+}
+
+fn value_matches(cmp: &Cmp, v: &Value) -> bool {
+    match cmp {
+        Cmp::Never => false,
+        Cmp::Str(want) => keyword_text(v).is_some_and(|s| want.iter().any(|w| *w == *s)),
+        Cmp::Ip(ranges) => v
+            .as_str()
+            .and_then(|s| parse_ip(s.trim()))
+            .is_some_and(|a| ranges.iter().any(|r| r.contains(to_u128(a)))),
+        Cmp::Num(want) => {
+            let n = match v {
+                Value::Int(i) => Some(*i as f64),
+                Value::Float(f) => Some(*f),
+                Value::Str(s) => s.trim().parse::<f64>().ok(),
+                _ => None,
+            };
+            n.is_some_and(|n| want.iter().any(|w| *w == n))
+        }
+        Cmp::Bool(want) => {
+            let b = match v {
+                Value::Bool(b) => Some(*b),
+                Value::Str(s) if &**s == "true" => Some(true),
+                Value::Str(s) if &**s == "false" => Some(false),
+                _ => None,
+            };
+            b.is_some_and(|b| want.contains(&b))
+        }
+        Cmp::Date(want) => talon_event::time::parse_nanos(v).is_some_and(|n| want.contains(&n)),
+    }
+}
+
+fn apply(op: Operator, included: bool) -> bool {
+    match op {
+        Operator::Included => included,
+        Operator::Excluded => !included,
+    }
+}
+
+/// Whether a field, or any field below it (an object), has a value.
+fn exists(event: &Event, field: &str) -> bool {
+    if !event.values(field).is_empty() {
+        return true;
+    }
+    let prefix = format!("{field}.");
+    event.iter().any(|(k, v)| k.starts_with(&prefix) && !v.is_empty())
+}
+
+impl Test {
+    pub(crate) fn matches(&self, event: &Event) -> bool {
+        match self {
+            Test::Match { field, op, cmp } => {
+                apply(*op, event.values(field).iter().any(|v| value_matches(cmp, v)))
+            }
+            Test::Wildcard { field, op, pattern } => apply(
+                *op,
+                event.values(field).iter().any(|v| keyword_text(v).is_some_and(|s| pattern.matches(&s))),
+            ),
+            Test::Exists { field, op } => apply(*op, exists(event, field)),
+            Test::List { field, op, set } => {
+                let hit = event.values(field).iter().any(|v| match &**set {
+                    ListSet::Keyword(items) => keyword_text(v).is_some_and(|s| items.contains(s.as_ref())),
+                    ListSet::Ip(ranges) => v
+                        .as_str()
+                        .and_then(|s| parse_ip(s.trim()))
+                        .is_some_and(|a| ranges.iter().any(|r| r.contains(to_u128(a)))),
+                });
+                apply(*op, hit)
+            }
+            Test::Nested { path, tests } => nested_objects(event, path)
+                .iter()
+                .any(|obj| tests.iter().all(|t| t.matches(obj))),
+        }
+    }
+}
+
+/// The objects at `path` in the event's source, each as an event of its
+/// own (fields relative to the object). Dotted keys and nesting are both
+/// followed, arrays at any level contribute each element.
+fn nested_objects(event: &Event, path: &str) -> Vec<Event> {
+    let Ok(doc) = serde_json::from_str::<Json>(event.source()) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    collect_at(&doc, path, &mut found);
+    found
+        .into_iter()
+        .filter(|v| v.is_object())
+        .filter_map(|v| talon_event::flatten::flatten(&v.to_string()).ok())
+        .collect()
+}
+
+fn collect_at<'a>(v: &'a Json, path: &str, out: &mut Vec<&'a Json>) {
+    match v {
+        Json::Array(items) => {
+            for i in items {
+                collect_at(i, path, out);
+            }
+        }
+        Json::Object(obj) => {
+            if path.is_empty() {
+                out.push(v);
+                return;
+            }
+            // Try every split of the path into a (possibly dotted) key and
+            // the rest, so `{"a.b": {"c": ..}}` and `{"a": {"b.c": ..}}` both
+            // resolve `a.b.c`.
+            for (i, _) in path.match_indices('.').chain(std::iter::once((path.len(), ""))) {
+                let (key, rest) = (&path[..i], path.get(i + 1..).unwrap_or(""));
+                if let Some(child) = obj.get(key) {
+                    match child {
+                        Json::Array(items) => {
+                            for item in items {
+                                collect_at(item, rest, out);
+                            }
+                        }
+                        _ => collect_at(child, rest, out),
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}

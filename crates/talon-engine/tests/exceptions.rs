@@ -1,0 +1,168 @@
+//! Exception items as Kibana exports them, bound to rules by their
+//! `exceptions_list`, by target, and by silencing; each operator's meaning
+//! checked on events built for it.
+
+use std::path::Path;
+
+use talon_engine::exceptions::{
+    parse_entries, BoundExceptions, ExceptionItem, ExceptionSet, RuleTarget, Suppression,
+};
+use talon_event::flatten::flatten;
+use talon_event::mapping::Mapping;
+use talon_event::Event;
+use talon_rules::{load_str, Rule, RuleFormat};
+
+fn rule(id: &str, name: &str, exceptions_list: &str) -> Rule {
+    let text = format!(
+        "[metadata]\ncreation_date = \"2024/01/01\"\nmaturity = \"production\"\nupdated_date = \"2024/01/01\"\n\n\
+         [rule]\nauthor = [\"t\"]\ndescription = \"d\"\nindex = [\"logs-*\"]\nlanguage = \"eql\"\nlicense = \"Elastic License v2\"\n\
+         name = \"{name}\"\nrisk_score = 21\nrule_id = \"{id}\"\nseverity = \"low\"\ntype = \"eql\"\n{exceptions_list}\
+         query = '''\nprocess where true\n'''\n"
+    );
+    let (mut rules, errors) = load_str(&text, Path::new("test.toml"), RuleFormat::Toml);
+    assert!(errors.is_empty(), "{errors:?}");
+    rules.remove(0)
+}
+
+fn ev(json: &str) -> Event {
+    flatten(json).expect("event JSON")
+}
+
+const EXPORT: &str = r#"{"list_id":"fp-list","type":"detection","namespace_type":"single","name":"FP list","description":"d"}
+{"item_id":"i-is","list_id":"fp-list","namespace_type":"single","name":"backup job","type":"simple","entries":[{"field":"process.name","operator":"included","type":"match","value":"backup"},{"field":"user.name","operator":"excluded","type":"match","value":"root"}]}
+{"item_id":"i-any","list_id":"fp-list","namespace_type":"single","name":"package managers","type":"simple","entries":[{"field":"process.parent.name","operator":"included","type":"match_any","value":["apt","dnf"]}]}
+{"item_id":"i-wild","list_id":"fp-list","namespace_type":"single","name":"opt tools","type":"simple","entries":[{"field":"process.executable","operator":"included","type":"wildcard","value":"/opt/*/bin/?ool"}]}
+{"item_id":"i-exists","list_id":"fp-list","namespace_type":"single","name":"scanner tag","type":"simple","entries":[{"field":"labels.scanner","operator":"included","type":"exists"},{"field":"process.args","operator":"excluded","type":"match_any","value":["--real"]}]}
+{"item_id":"i-list","list_id":"fp-list","namespace_type":"single","name":"trusted nets","type":"simple","entries":[{"field":"source.ip","operator":"included","type":"list","list":{"id":"trusted-nets","type":"ip_range"}}]}
+{"item_id":"i-nested","list_id":"fp-list","namespace_type":"single","name":"signed by us","type":"simple","entries":[{"field":"process.Ext.code_signature","type":"nested","entries":[{"field":"subject_name","operator":"included","type":"match","value":"Us Inc"},{"field":"trusted","operator":"included","type":"match","value":"true"}]}]}
+{"item_id":"i-os","list_id":"fp-list","namespace_type":"single","name":"windows only","type":"simple","os_types":["windows"],"entries":[{"field":"process.name","operator":"included","type":"match","value":"winonly"}]}
+{"item_id":"i-text-list","list_id":"fp-list","namespace_type":"single","name":"text list item","type":"simple","entries":[{"field":"process.name","operator":"included","type":"list","list":{"id":"names","type":"text"}}]}
+{"item_id":"other","list_id":"other-list","namespace_type":"agnostic","name":"not referenced","type":"simple","entries":[{"field":"process.name","operator":"included","type":"match","value":"sh"}]}
+{"exported_exception_list_count":1,"exported_exception_list_item_count":9,"missing_exception_lists":[],"missing_exception_lists_count":0}
+"#;
+
+fn bound(rules: &[Rule], set: &ExceptionSet) -> BoundExceptions {
+    let refs: Vec<&Rule> = rules.iter().collect();
+    set.bind(&refs, &Mapping::default())
+}
+
+fn suppressed_by(b: &BoundExceptions, rule: usize, json: &str) -> Option<String> {
+    b.check(rule, &ev(json)).map(|s| match s {
+        Suppression::RuleSilenced => "rule silenced".to_string(),
+        Suppression::HostSilenced { glob } => format!("host {glob}"),
+        Suppression::Item { item_id, .. } => item_id.to_string(),
+    })
+}
+
+#[test]
+fn every_operator_of_a_kibana_export_applies_as_kibana_filters() {
+    let mut set = ExceptionSet::default();
+    let errors = set.add_export_ndjson(EXPORT, "export.ndjson");
+    assert!(errors.is_empty(), "{errors:?}");
+    set.add_value_list_text("trusted-nets", "10.0.0.0/8\n192.168.1.10-192.168.1.20\n\n2001:db8::/32\n");
+    set.add_value_list_text("names", "bash\n");
+    let rules = vec![
+        rule("r1", "With list", "exceptions_list = [{id = \"x\", list_id = \"fp-list\", namespace_type = \"single\", type = \"detection\"}]\n"),
+        rule("r2", "Without list", ""),
+        rule("r3", "Missing list", "exceptions_list = [{id = \"y\", list_id = \"nope\", namespace_type = \"single\", type = \"detection\"}]\n"),
+    ];
+    let b = bound(&rules, &set);
+    assert_eq!(
+        b.warnings,
+        vec![
+            "rule \"With list\": The following exceptions won't be applied to rule execution: text list item".to_string(),
+            "rule \"Missing list\": exception list `nope` (single) is not loaded; pass its export with --exceptions".to_string(),
+        ]
+    );
+    assert_eq!(b.rule(0).map(|r| r.item_count()), Some(7));
+    let s = |json: &str| suppressed_by(&b, 0, json);
+    // is + is not: the missing user.name satisfies "is not root".
+    assert_eq!(s(r#"{"process":{"name":"backup"},"user":{"name":"alice"}}"#).as_deref(), Some("i-is"));
+    assert_eq!(s(r#"{"process":{"name":"backup"}}"#).as_deref(), Some("i-is"));
+    assert_eq!(s(r#"{"process":{"name":"backup"},"user":{"name":"root"}}"#), None);
+    // match_phrase on a keyword is case-sensitive.
+    assert_eq!(s(r#"{"process":{"name":"Backup"}}"#), None);
+    // is one of, over a multi-valued field too.
+    assert_eq!(s(r#"{"process":{"parent":{"name":["x","dnf"]}}}"#).as_deref(), Some("i-any"));
+    assert_eq!(s(r#"{"process":{"parent":{"name":"yum"}}}"#), None);
+    // wildcard: `*` and `?`, case-sensitive.
+    assert_eq!(s(r#"{"process":{"executable":"/opt/acme/bin/tool"}}"#).as_deref(), Some("i-wild"));
+    assert_eq!(s(r#"{"process":{"executable":"/opt/acme/bin/TOOL"}}"#), None);
+    assert_eq!(s(r#"{"process":{"executable":"/opt/acme/bin/xtool"}}"#), None);
+    // exists (an object counts when a field below it has a value) and
+    // is not one of.
+    assert_eq!(s(r#"{"labels":{"scanner":"x"},"process":{"args":["a"]}}"#).as_deref(), Some("i-exists"));
+    assert_eq!(s(r#"{"labels":{"scanner":"x"},"process":{"args":["a","--real"]}}"#), None);
+    assert_eq!(s(r#"{"labels":{"other":"x"}}"#), None);
+    // value list of ip_range: CIDR, dash range, IPv6.
+    assert_eq!(s(r#"{"source":{"ip":"10.1.2.3"}}"#).as_deref(), Some("i-list"));
+    assert_eq!(s(r#"{"source":{"ip":"192.168.1.15"}}"#).as_deref(), Some("i-list"));
+    assert_eq!(s(r#"{"source":{"ip":"2001:db8::1"}}"#).as_deref(), Some("i-list"));
+    assert_eq!(s(r#"{"source":{"ip":"192.168.1.21"}}"#), None);
+    // nested: both entries on the same object of the array.
+    assert_eq!(
+        s(r#"{"process":{"Ext":{"code_signature":[{"subject_name":"Other","trusted":true},{"subject_name":"Us Inc","trusted":true}]}}}"#).as_deref(),
+        Some("i-nested")
+    );
+    assert_eq!(
+        s(r#"{"process":{"Ext":{"code_signature":[{"subject_name":"Us Inc","trusted":false},{"subject_name":"Other","trusted":true}]}}}"#),
+        None
+    );
+    // os_types: host.os.type, or host.os.name.caseless.
+    assert_eq!(s(r#"{"process":{"name":"winonly"},"host":{"os":{"type":"windows"}}}"#).as_deref(), Some("i-os"));
+    assert_eq!(s(r#"{"process":{"name":"winonly"},"host":{"os":{"name":{"caseless":"Windows"}}}}"#).as_deref(), Some("i-os"));
+    assert_eq!(s(r#"{"process":{"name":"winonly"},"host":{"os":{"type":"linux"}}}"#), None);
+    // The text-typed value list is not applied (Kibana cannot either).
+    assert_eq!(s(r#"{"process":{"name":"bash"}}"#), None);
+    // Rules without the list reference are not affected.
+    assert_eq!(suppressed_by(&b, 1, r#"{"process":{"name":"backup"}}"#), None);
+    assert_eq!(suppressed_by(&b, 2, r#"{"process":{"name":"backup"}}"#), None);
+}
+
+#[test]
+fn targeted_items_and_silencing() {
+    let mut set = ExceptionSet::default();
+    let entries: serde_json::Value =
+        serde_json::from_str(r#"[{"field":"process.name","operator":"is","type":"match","value":"cron"}]"#).expect("json");
+    let entries = parse_entries(entries.as_array().expect("array"), "talon.toml", "cfg-1").expect("entries");
+    let item = ExceptionItem {
+        item_id: "cfg-1".into(),
+        list_id: "talon.toml".into(),
+        namespace_type: "single".into(),
+        name: "cron is fine".into(),
+        entries,
+        os_types: Vec::new(),
+    };
+    set.add_rule_item(RuleTarget::NameGlob("*forwarding*".into()), item);
+    set.silence_rule("r-noisy");
+    set.silence_rule("Chatty *");
+    set.silence_host("build-*.example.com");
+    let rules = vec![
+        rule("r1", "IP Forwarding Activity", ""),
+        rule("r-noisy", "Noisy", ""),
+        rule("r3", "chatty rule", ""),
+        rule("r4", "Other", ""),
+    ];
+    let b = bound(&rules, &set);
+    assert!(b.warnings.is_empty(), "{:?}", b.warnings);
+    assert_eq!(suppressed_by(&b, 0, r#"{"process":{"name":"cron"}}"#).as_deref(), Some("cfg-1"));
+    assert_eq!(suppressed_by(&b, 3, r#"{"process":{"name":"cron"}}"#), None);
+    assert_eq!(suppressed_by(&b, 1, r#"{"process":{"name":"x"}}"#).as_deref(), Some("rule silenced"));
+    assert_eq!(suppressed_by(&b, 2, r#"{"process":{"name":"x"}}"#).as_deref(), Some("rule silenced"));
+    assert_eq!(
+        suppressed_by(&b, 3, r#"{"host":{"name":"BUILD-7.example.com"}}"#).as_deref(),
+        Some("host build-*.example.com")
+    );
+    assert_eq!(suppressed_by(&b, 3, r#"{"host":{"name":"web-1.example.com"}}"#), None);
+}
+
+#[test]
+fn bad_objects_are_errors_naming_the_line() {
+    let mut set = ExceptionSet::default();
+    let text = "{\"item_id\":\"a\",\"list_id\":\"l\",\"entries\":[{\"field\":\"x\",\"operator\":\"included\",\"type\":\"regex\",\"value\":\"y\"}]}\nnot json\n{\"item_id\":\"b\",\"list_id\":\"l\",\"entries\":[]}\n";
+    let errors: Vec<String> = set.add_export_ndjson(text, "e.ndjson").iter().map(|e| e.to_string()).collect();
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert_eq!(errors[0], "e.ndjson:1: exception item `a`: entry on `x`: unknown type `regex`");
+    assert!(errors[1].starts_with("e.ndjson:2: invalid JSON"), "{}", errors[1]);
+    assert_eq!(errors[2], "e.ndjson:3: exception item `b`: an exception item needs at least one entry");
+}
