@@ -1,7 +1,7 @@
 //! Every sample file of the shared corpora reads without a crash: JSON
 //! samples give exactly their events and no issue, non-JSON samples (raw
-//! auditd, syslog, YAML, TOML, Markdown) give one "not JSON" issue per
-//! line with content and no event.
+//! auditd, syslog, YAML, TOML, Markdown) give no event and one "not a JSON
+//! event file" issue each, whatever their length.
 
 mod common;
 
@@ -14,14 +14,14 @@ use talon_event::Fields;
 
 /// (path under corpora/events, events, issues, the only issue reason).
 const EVENT_SAMPLES: &[(&str, u64, u64, Option<SkipReason>)] = &[
-    ("auditbeat_ecs/SOURCE.md", 0, 6, Some(SkipReason::NotJson)),
+    ("auditbeat_ecs/SOURCE.md", 0, 1, Some(SkipReason::NotJson)),
     (
         "auditbeat_ecs/integrations-auditd-test-coalesced-syscall-execve-events.json",
         1,
         0,
         None,
     ),
-    ("auditd/SOURCE.md", 0, 6, Some(SkipReason::NotJson)),
+    ("auditd/SOURCE.md", 0, 1, Some(SkipReason::NotJson)),
     (
         "auditd/go-libaudit/aucoalesce/random-internet.json.golden",
         2,
@@ -31,7 +31,7 @@ const EVENT_SAMPLES: &[(&str, u64, u64, Option<SkipReason>)] = &[
     (
         "auditd/go-libaudit/aucoalesce/random-internet.yaml",
         0,
-        10,
+        1,
         Some(SkipReason::NotJson),
     ),
     (
@@ -43,7 +43,7 @@ const EVENT_SAMPLES: &[(&str, u64, u64, Option<SkipReason>)] = &[
     (
         "auditd/go-libaudit/aucoalesce/rhel-7-linux-3.10.0.yaml",
         0,
-        31,
+        1,
         Some(SkipReason::NotJson),
     ),
     (
@@ -55,7 +55,7 @@ const EVENT_SAMPLES: &[(&str, u64, u64, Option<SkipReason>)] = &[
     (
         "auditd/go-libaudit/aucoalesce/ubuntu-16.04-linux-4.13.0.yaml",
         0,
-        15,
+        1,
         Some(SkipReason::NotJson),
     ),
     (
@@ -67,7 +67,7 @@ const EVENT_SAMPLES: &[(&str, u64, u64, Option<SkipReason>)] = &[
     (
         "auditd/go-libaudit/aucoalesce/ubuntu-16.10-linux-4.8.0.yaml",
         0,
-        52,
+        1,
         Some(SkipReason::NotJson),
     ),
     (
@@ -79,7 +79,7 @@ const EVENT_SAMPLES: &[(&str, u64, u64, Option<SkipReason>)] = &[
     (
         "auditd/go-libaudit/aucoalesce/ubuntu-17.04-linux-4.10.0.yaml",
         0,
-        53,
+        1,
         Some(SkipReason::NotJson),
     ),
     (
@@ -91,7 +91,7 @@ const EVENT_SAMPLES: &[(&str, u64, u64, Option<SkipReason>)] = &[
     (
         "auditd/go-libaudit/aucoalesce/ubuntu-20.04.6-linux-5.15.0-1034-gcp.yaml",
         0,
-        9,
+        1,
         Some(SkipReason::NotJson),
     ),
     (
@@ -103,7 +103,7 @@ const EVENT_SAMPLES: &[(&str, u64, u64, Option<SkipReason>)] = &[
     (
         "auditd/go-libaudit/aucoalesce/ubuntu-21.10-linux-5.13.yaml",
         0,
-        18,
+        1,
         Some(SkipReason::NotJson),
     ),
     (
@@ -115,13 +115,13 @@ const EVENT_SAMPLES: &[(&str, u64, u64, Option<SkipReason>)] = &[
     (
         "auditd/go-libaudit/aucoalesce/ubuntu-24.04-linux-6.8.0.yaml",
         0,
-        5,
+        1,
         Some(SkipReason::NotJson),
     ),
     (
         "auditd/go-libaudit/auparse/audit-rhel6.log",
         0,
-        2,
+        1,
         Some(SkipReason::NotJson),
     ),
     (
@@ -133,7 +133,7 @@ const EVENT_SAMPLES: &[(&str, u64, u64, Option<SkipReason>)] = &[
     (
         "auditd/go-libaudit/auparse/audit-rhel7.log",
         0,
-        50,
+        1,
         Some(SkipReason::NotJson),
     ),
     // The golden array holds a literal `null` for a line go-libaudit could
@@ -159,7 +159,7 @@ const EVENT_SAMPLES: &[(&str, u64, u64, Option<SkipReason>)] = &[
     (
         "auditd/go-libaudit/auparse/audit-ubuntu16.log",
         0,
-        3,
+        1,
         Some(SkipReason::NotJson),
     ),
     (
@@ -183,24 +183,24 @@ const EVENT_SAMPLES: &[(&str, u64, u64, Option<SkipReason>)] = &[
     (
         "auditd/go-libaudit/auparse/test2.log",
         0,
-        10,
+        1,
         Some(SkipReason::NotJson),
     ),
     ("auditd/go-libaudit/auparse/test2.log.golden", 10, 0, None),
     (
         "auditd/go-libaudit/auparse/test3.log",
         0,
-        17,
+        1,
         Some(SkipReason::NotJson),
     ),
     ("auditd/go-libaudit/auparse/test3.log.golden", 17, 0, None),
     (
         "auditd/go-libaudit/misc/lost_messages.log",
         0,
-        17,
+        1,
         Some(SkipReason::NotJson),
     ),
-    ("elastic_defend/SOURCE.md", 0, 8, Some(SkipReason::NotJson)),
+    ("elastic_defend/SOURCE.md", 0, 1, Some(SkipReason::NotJson)),
     (
         "elastic_defend/ecs-rfc0030-real-linux-exec-event.json",
         1,
@@ -210,7 +210,7 @@ const EVENT_SAMPLES: &[(&str, u64, u64, Option<SkipReason>)] = &[
     (
         "elastic_defend/endpoint-package-linux_process_fork_exec_exit.fields.yaml",
         0,
-        211,
+        1,
         Some(SkipReason::NotJson),
     ),
     (
@@ -225,7 +225,7 @@ const EVENT_SAMPLES: &[(&str, u64, u64, Option<SkipReason>)] = &[
         0,
         None,
     ),
-    ("endgame/SOURCE.md", 0, 9, Some(SkipReason::NotJson)),
+    ("endgame/SOURCE.md", 0, 1, Some(SkipReason::NotJson)),
     // A flat field → type schema, read as one (odd) event here; it parses
     // as a mapping in tests/mapping.rs.
     ("endgame/endgame_ecs_mapping-8.4.0.json", 1, 0, None),
@@ -234,39 +234,39 @@ const EVENT_SAMPLES: &[(&str, u64, u64, Option<SkipReason>)] = &[
     (
         "endgame/eql-test_folding.toml",
         0,
-        401,
+        1,
         Some(SkipReason::NotJson),
     ),
     (
         "endgame/eql-test_optimizer.toml",
         0,
-        84,
+        1,
         Some(SkipReason::NotJson),
     ),
     (
         "endgame/eql-test_queries.toml",
         0,
-        1575,
+        1,
         Some(SkipReason::NotJson),
     ),
     (
         "endgame/eql-test_string_functions.toml",
         0,
-        376,
+        1,
         Some(SkipReason::NotJson),
     ),
-    ("falco/SOURCE.md", 0, 2, Some(SkipReason::NotJson)),
+    ("falco/SOURCE.md", 0, 1, Some(SkipReason::NotJson)),
     (
         "falco/integrations-falco-test-falco.first4lines.log",
         4,
         0,
         None,
     ),
-    ("osquery/SOURCE.md", 0, 2, Some(SkipReason::NotJson)),
+    ("osquery/SOURCE.md", 0, 1, Some(SkipReason::NotJson)),
     (
         "sentinel_one_cloud_funnel/SOURCE.md",
         0,
-        7,
+        1,
         Some(SkipReason::NotJson),
     ),
     ("sentinel_one_cloud_funnel/test-process.log", 1, 0, None),
@@ -276,7 +276,7 @@ const EVENT_SAMPLES: &[(&str, u64, u64, Option<SkipReason>)] = &[
         0,
         None,
     ),
-    ("sysmon_linux/SOURCE.md", 0, 6, Some(SkipReason::NotJson)),
+    ("sysmon_linux/SOURCE.md", 0, 1, Some(SkipReason::NotJson)),
     (
         "sysmon_linux/integrations-sysmon_linux-test-sysmon.json",
         2,
@@ -286,10 +286,10 @@ const EVENT_SAMPLES: &[(&str, u64, u64, Option<SkipReason>)] = &[
     (
         "sysmon_linux/nighttardis-go_sysmon_parsing-syslog.log",
         0,
-        2,
+        1,
         Some(SkipReason::NotJson),
     ),
-    ("tetragon/SOURCE.md", 0, 5, Some(SkipReason::NotJson)),
+    ("tetragon/SOURCE.md", 0, 1, Some(SkipReason::NotJson)),
     ("tetragon/secobs-host-namespace-bash.json", 1, 0, None),
     ("tetragon/secobs-merlin-agent-scp-sh.json", 1, 0, None),
     ("tetragon/secobs-merlin-agent-sh.json", 1, 0, None),
@@ -351,12 +351,37 @@ fn every_event_sample_reads_with_exact_counts() {
 }
 
 #[test]
+fn a_non_json_sample_is_one_issue_naming_its_line_count() {
+    let Some(root) = common::corpora() else {
+        return;
+    };
+    let path = root.join("events/endgame/eql-test_folding.toml");
+    if !path.exists() {
+        println!("skipped: {} not in this corpus copy", path.display());
+        return;
+    }
+    let (events, stats) = read_file(&path);
+    assert!(events.is_empty());
+    assert_eq!(stats.issue_count(), 1);
+    let issue = &stats.issues[0];
+    assert_eq!(
+        (issue.line, issue.reason, issue.message.as_str()),
+        (
+            1,
+            SkipReason::NotJson,
+            "not a JSON event file (401 lines skipped)"
+        )
+    );
+}
+
+#[test]
 fn the_whole_events_folder_reads_in_one_pass() {
     let Some(root) = common::corpora() else {
         return;
     };
-    let specs = expand_inputs(&[root.join("events").to_string_lossy().to_string()]).unwrap();
-    let (events, stats) = EventReader::new(specs, ReadOptions::default()).read_all();
+    let expanded = expand_inputs(&[root.join("events").to_string_lossy().to_string()]).unwrap();
+    assert!(expanded.skipped.is_empty(), "{:?}", expanded.skipped);
+    let (events, stats) = EventReader::from_expanded(expanded, ReadOptions::default()).read_all();
     // Files found by the walk that the table does not list still read
     // without a crash; the table's totals must be met exactly when the
     // corpus matches it.

@@ -1,5 +1,6 @@
 //! Inputs and metadata: argument expansion, folders, failures isolated to
-//! one input, sequence numbers across inputs, index derivation precedence.
+//! one input (or one folder entry), sequence numbers across inputs, index
+//! derivation precedence, per-input progress logs.
 
 mod common;
 
@@ -29,7 +30,9 @@ fn folders_are_walked_sorted_and_hidden_entries_skipped() {
     write(d, "a/y.json.gz", &gzip(b"{\"n\":\"ay\"}\n"));
     write(d, ".hidden.ndjson", b"{\"n\":\"hidden\"}\n");
     write(d, ".git/x.ndjson", b"{\"n\":\"hidden2\"}\n");
-    let specs = expand_inputs(&[d.to_str().unwrap()]).unwrap();
+    let expanded = expand_inputs(&[d.to_str().unwrap()]).unwrap();
+    assert!(expanded.skipped.is_empty());
+    let specs = expanded.inputs;
     let rel: Vec<String> = specs
         .iter()
         .map(|s| match s {
@@ -53,7 +56,7 @@ fn arguments_keep_their_order_and_dash_is_stdin() {
     let f1 = write(dir.path(), "one.json", b"{}");
     let f2 = write(dir.path(), "two.json", b"{}");
     let args = [f2.to_str().unwrap(), "-", f1.to_str().unwrap()];
-    let specs = expand_inputs(&args).unwrap();
+    let specs = expand_inputs(&args).unwrap().inputs;
     assert_eq!(
         specs,
         [InputSpec::Path(f2), InputSpec::Stdin, InputSpec::Path(f1)]
@@ -69,6 +72,63 @@ fn a_missing_path_is_an_error_that_names_it() {
         err.to_string(),
         "input not found: /definitely/not/here.ndjson"
     );
+}
+
+#[test]
+fn broken_symlinks_and_loops_in_a_folder_are_issues_not_errors() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "a.ndjson", b"{\"n\":\"a\"}\n");
+    symlink("/nonexistent", d.join("b")).unwrap();
+    write(d, "c/z.ndjson", b"{\"n\":\"z\"}\n");
+    symlink(".", d.join("c/loop")).unwrap();
+    // Hidden entries stay invisible even when broken.
+    symlink("/nonexistent", d.join(".h")).unwrap();
+    let arg = d.to_str().unwrap();
+
+    let expanded = expand_inputs(&[arg]).unwrap();
+    assert_eq!(
+        expanded.inputs,
+        [
+            InputSpec::Path(d.join("a.ndjson")),
+            InputSpec::Path(d.join("c/z.ndjson"))
+        ]
+    );
+    let skipped: Vec<(PathBuf, usize)> = expanded
+        .skipped
+        .iter()
+        .map(|s| (s.path.clone(), s.position))
+        .collect();
+    // `loop` sorts before `z.ndjson`: both come before the second input.
+    assert_eq!(skipped, [(d.join("b"), 1), (d.join("c/loop"), 1)]);
+
+    // Reported in walk order, between the inputs around them.
+    let mut reader = EventReader::from_args(&[arg], ReadOptions::default()).unwrap();
+    let items: Vec<String> = reader
+        .by_ref()
+        .map(|item| match item {
+            Ok(e) => format!("event {}", e.first_str("n").unwrap_or("?")),
+            Err(i) => i.to_string(),
+        })
+        .collect();
+    assert_eq!(
+        items,
+        [
+            "event a".to_string(),
+            format!("{arg}/b: unreadable: broken symbolic link (to /nonexistent)"),
+            format!("{arg}/c/loop: unreadable: symbolic link loop (points back to {arg}/c); not followed"),
+            "event z".to_string(),
+        ]
+    );
+    let stats = reader.stats();
+    assert_eq!((stats.files, stats.events, stats.issue_count()), (4, 2, 2));
+    assert_eq!(stats.skipped_for(SkipReason::Unreadable), 2);
+
+    // A path named on the command line is still checked strictly.
+    let gone = format!("{arg}/b");
+    let err = EventReader::from_args(&[gone.as_str()], ReadOptions::default()).unwrap_err();
+    assert_eq!(err.to_string(), format!("input not found: {gone}"));
 }
 
 #[test]
@@ -196,4 +256,68 @@ fn projection_applies_while_reading() {
     );
     assert_eq!(events[0].len(), 1);
     assert_eq!(events[0].first_str("process.name"), Some("a"));
+}
+
+/// A log sink the test can read back.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+#[test]
+fn each_input_logs_its_start_and_end_and_each_issue_at_debug() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(dir.path(), "a.ndjson", b"{\"n\":1}\n{\"n\":2}\nbad\n");
+    let gz = gzip(b"[{\"n\":3}]");
+    let b = write(dir.path(), "b.json.gz", &gz);
+    let c = dir.path().join("gone.ndjson");
+    let logs = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(logs.clone())
+        .with_max_level(tracing::Level::DEBUG)
+        .with_target(false)
+        .with_ansi(false)
+        .without_time()
+        .finish();
+    let stats = tracing::subscriber::with_default(subscriber, || {
+        let specs = vec![
+            InputSpec::Path(a.clone()),
+            InputSpec::Path(b.clone()),
+            InputSpec::Path(c.clone()),
+        ];
+        EventReader::new(specs, ReadOptions::default()).read_all().1
+    });
+    assert_eq!((stats.events, stats.issue_count()), (3, 2));
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let got: Vec<&str> = text.lines().map(str::trim).collect();
+    let (a, b, c) = (a.display(), b.display(), c.display());
+    assert_eq!(
+        got,
+        [
+            format!("INFO reading {a} (ndjson, plain)"),
+            format!("DEBUG {a}:3:1: not-json: not JSON: bad"),
+            format!("INFO {a}: 2 events, 1 skipped, 20 bytes"),
+            format!("INFO reading {b} (json array, gzip)"),
+            format!(
+                "INFO {b}: 1 events, 0 skipped, {} bytes (9 decoded)",
+                gz.len()
+            ),
+            format!("DEBUG {c}: unreadable: cannot open: No such file or directory (os error 2)"),
+        ]
+    );
 }

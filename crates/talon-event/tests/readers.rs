@@ -1,6 +1,7 @@
 //! Reader formats, detected by content: NDJSON, arrays, pretty and
 //! concatenated objects, search responses, hits, esArchiver, comments, and
-//! the same through gzip and zstd.
+//! the same through gzip and zstd; cut inputs keep what is complete; files
+//! that are not JSON at all are one issue each.
 
 mod common;
 
@@ -364,36 +365,199 @@ fn empty_and_blank_inputs_read_nothing_without_issues() {
 
 #[test]
 fn max_issues_limits_what_is_kept_not_what_is_counted() {
-    let text = "x\n".repeat(30);
+    // An NDJSON file with 30 bad lines after its first event: per-line
+    // issues (a whole non-JSON file would be one).
+    let text = format!("{{}}\n{}", "x\n".repeat(30));
     let (_, stats) = read_text("junk", &text, ReadOptions::default());
     assert_eq!(stats.issue_count(), 30);
     assert_eq!(stats.issues.len(), 20);
     assert_eq!(stats.issues_not_shown(), 10);
-    assert_eq!(stats.issues[19].line, 20);
+    assert_eq!(stats.issues[19].line, 21);
     let (_, stats) = read_text("junk", &text, ReadOptions::default().with_max_issues(3));
     assert_eq!((stats.issue_count(), stats.issues.len()), (30, 3));
     assert_eq!(
         stats.to_string(),
-        "1 files, 60 bytes, 0 events, 30 skipped (not-json: 30)"
+        "1 files, 63 bytes, 1 events, 30 skipped (not-json: 30)"
     );
 }
 
 #[test]
-fn non_json_text_is_reported_per_line() {
+fn a_non_json_file_is_one_issue_for_the_whole_file() {
     let text = "type=SYSCALL msg=audit(1.1:2): arch=c000003e\n\n<13>Oct 16 lsys sysmon: <Event/>\n[[queries]]\nname = \"x\"\n";
-    let (events, issues, _) = read_bytes_all("audit.log", text.as_bytes().to_vec());
+    let (events, issues, stats) = read_bytes_all("audit.log", text.as_bytes().to_vec());
     assert!(events.is_empty());
+    assert_eq!(issues.len(), 1);
+    assert_eq!(
+        (issues[0].line, issues[0].column, issues[0].reason),
+        (1, 0, SkipReason::NotJson)
+    );
+    assert_eq!(
+        issues[0].to_string(),
+        "audit.log:1: not-json: not a JSON event file (4 lines skipped)"
+    );
+    assert_eq!(stats.skipped_for(SkipReason::NotJson), 1);
+    assert_eq!(stats.bytes, text.len() as u64);
+
+    // A TOML file (the `[table]` header is not a JSON array), one line,
+    // gzipped: still one issue, and the count says "line".
+    let (_, issues, _) = read_bytes_all("t.toml", gzip(b"[rule]\n"));
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].message, "not a JSON event file (1 line skipped)");
+
+    // Leading blank and `//` lines are not the file's content: the issue
+    // points at the first line that is.
+    let md = "\n// generated\n\n# Title\n\nSome text.\n";
+    let (_, issues, _) = read_bytes_all("README.md", md.as_bytes().to_vec());
+    assert_eq!(issues.len(), 1);
+    assert_eq!(
+        issues[0].to_string(),
+        "README.md:4: not-json: not a JSON event file (2 lines skipped)"
+    );
+}
+
+#[test]
+fn a_json_file_with_bad_lines_keeps_per_line_issues() {
+    // A first line that is JSON (a scalar) means JSON lines, one of them
+    // not an event, not a text file.
+    let text = "42\n{\"n\":\"a\"}\nnot json\n";
+    let (events, issues, _) = read_bytes_all("s.ndjson", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["a"]);
     let got: Vec<(u64, SkipReason)> = issues.iter().map(|i| (i.line, i.reason)).collect();
     assert_eq!(
         got,
-        [
-            (1, SkipReason::NotJson),
-            (3, SkipReason::NotJson),
-            (4, SkipReason::NotJson),
-            (5, SkipReason::NotJson)
-        ]
+        [(1, SkipReason::NotAnObject), (3, SkipReason::NotJson)]
     );
-    assert!(issues[0].message.starts_with("not JSON: type=SYSCALL"));
+    assert_eq!(issues[1].message, "not JSON: not json");
+}
+
+/// A search response with hits `0..n`, one hit per line after the first.
+fn response(n: usize) -> String {
+    let hits: Vec<String> = (0..n)
+        .map(|i| format!(r#"{{"_index":"i","_id":"{i}","_source":{{"n":"{i}"}}}}"#))
+        .collect();
+    format!(
+        "{{\"took\":1,\"hits\":{{\"total\":{{\"value\":{n}}},\"hits\":[\n{}\n]}}}}\n",
+        hits.join(",\n")
+    )
+}
+
+#[test]
+fn a_cut_search_response_keeps_its_complete_hits() {
+    let full = response(120);
+    let hit60 = full.find(r#"{"_index":"i","_id":"60""#).unwrap();
+    // Cut in the middle of hit 60 (line 62).
+    let cut = &full[..hit60 + 20];
+    let (events, issues, stats) = read_bytes_all("resp.json", cut.as_bytes().to_vec());
+    assert_eq!(events.len(), 60);
+    assert_eq!(events[59].first_str("n"), Some("59"));
+    assert_eq!(events[59].id.as_deref(), Some("59"));
+    assert_eq!(events[59].index.as_deref(), Some("i"));
+    assert_eq!((events[0].origin.line, events[59].origin.line), (2, 61));
+    assert_eq!(issues.len(), 1);
+    assert_eq!(
+        issues[0].to_string(),
+        "resp.json:62:1: truncated: search response cut short inside this hit \
+         (20 bytes to end of input); the 60 complete hits before it were read"
+    );
+    assert_eq!(stats.skipped_for(SkipReason::Truncated), 1);
+
+    // Cut between two hits: nothing is inside a hit, the response is cut.
+    let cut = &full[..hit60];
+    let (events, issues, _) = read_bytes_all("resp.json", cut.as_bytes().to_vec());
+    assert_eq!(events.len(), 60);
+    assert_eq!(issues.len(), 1);
+    assert_eq!(
+        issues[0].to_string(),
+        format!(
+            "resp.json:1:1: truncated: search response cut short ({hit60} bytes to end of \
+             input); the 60 complete hits in it were read"
+        )
+    );
+
+    // The same response on one line (curl's output), cut inside a
+    // multi-byte character of hit 2.
+    let one_line = full.replace('\n', "").replace(r#""n":"2""#, r#""n":"é2""#);
+    let at = one_line.find('é').unwrap() + 1;
+    let (events, issues, _) = read_bytes_all("resp.json", one_line.as_bytes()[..at].to_vec());
+    assert_eq!(names(&events), ["0", "1"]);
+    assert_eq!(issues.len(), 1);
+    assert_eq!(
+        (issues[0].line, issues[0].reason),
+        (1, SkipReason::Truncated)
+    );
+    assert!(issues[0]
+        .message
+        .ends_with("the 2 complete hits before it were read"));
+}
+
+#[test]
+fn a_cut_scroll_dump_keeps_the_hits_of_its_last_page() {
+    // One response per line; the last line cut mid-write.
+    // A page of `n` hits (ids 0..n), on one line.
+    let page = |n: usize| {
+        response(n)
+            .replace('\n', "")
+            .replace(r#""took":1,"#, r#""_scroll_id":"s","#)
+    };
+    let dump = format!("{}\n{}", page(2), page(5));
+    let cut_at = dump.rfind(r#"{"_index":"i","_id":"4""#).unwrap() + 5;
+    let (events, issues, _) = read_bytes_all("scroll.ndjson", dump.as_bytes()[..cut_at].to_vec());
+    assert_eq!(names(&events), ["0", "1", "0", "1", "2", "3"]);
+    assert_eq!(lines(&events), [1, 1, 2, 2, 2, 2]);
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].reason, SkipReason::Truncated);
+    assert_eq!(issues[0].line, 2);
+    assert_eq!(
+        issues[0].message,
+        "search response cut short inside this hit (5 bytes to end of line); \
+         the 4 complete hits before it were read"
+    );
+}
+
+#[test]
+fn a_cut_eql_response_keeps_its_complete_sequence_events() {
+    let text = r#"{"hits":{"sequences":[{"join_keys":["x"],"events":[{"_index":"i","_id":"1","_source":{"n":"a"}},{"_index":"i","_id":"2","_source":{"n":"b"}}]},{"events":[{"_index":"i","_id":"3","_source":{"n":"c"}},{"_index":"i","_id":"4","_sou"#;
+    let (events, issues, _) = read_bytes_all("eql.json", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["a", "b", "c"]);
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].reason, SkipReason::Truncated);
+    assert!(issues[0]
+        .message
+        .ends_with("the 3 complete hits before it were read"));
+}
+
+#[test]
+fn a_response_cut_before_its_hits_is_one_truncated_document() {
+    let text = "{\"took\":1,\"_shards\":{\"total\":";
+    let (events, issues, _) = read_bytes_all("r.json", text.as_bytes().to_vec());
+    assert!(events.is_empty());
+    assert_eq!(issues.len(), 1);
+    assert_eq!(
+        issues[0].to_string(),
+        "r.json:1:1: truncated: document never ends (29 bytes to end of input)"
+    );
+}
+
+#[test]
+fn an_array_missing_its_closing_bracket_is_reported() {
+    let text = "[\n {\"n\":\"a\"},\n {\"n\":\"b\"}\n";
+    let (events, issues, _) = read_bytes_all("a.json", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["a", "b"]);
+    assert_eq!(issues.len(), 1);
+    assert_eq!(
+        issues[0].to_string(),
+        "a.json:1:1: truncated: array never closed: the input ends before its `]` \
+         (the complete elements before were read)"
+    );
+    // A cut element already says the array is incomplete: one issue only.
+    let text = "[\n {\"n\":\"a\"},\n {\"n\":";
+    let (events, issues, _) = read_bytes_all("a.json", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["a"]);
+    let got: Vec<(u64, u64, SkipReason)> = issues
+        .iter()
+        .map(|i| (i.line, i.column, i.reason))
+        .collect();
+    assert_eq!(got, [(3, 2, SkipReason::Truncated)]);
 }
 
 /// Delivers its bytes a few at a time, like a slow pipe.
@@ -446,5 +610,21 @@ fn a_broken_first_ndjson_line_does_not_swallow_the_file() {
     assert_eq!(
         (issues[0].line, issues[0].reason),
         (1, SkipReason::InvalidJson)
+    );
+}
+
+#[test]
+fn a_multi_valued_timestamp_is_read_as_is() {
+    // The reader does not interpret `@timestamp`: every value is kept, in
+    // order, for the engine to decide which one orders the event.
+    let text = "{\"@timestamp\":[\"2024-01-02T00:00:00Z\",\"2024-01-01T00:00:00Z\"]}\n";
+    let (events, stats) = read_text("ts.ndjson", text, ReadOptions::default());
+    assert_eq!(stats.issue_count(), 0);
+    assert_eq!(
+        events[0].values("@timestamp"),
+        &[
+            Value::str("2024-01-02T00:00:00Z"),
+            Value::str("2024-01-01T00:00:00Z")
+        ]
     );
 }

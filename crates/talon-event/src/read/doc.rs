@@ -14,6 +14,10 @@
 //! Only documents whose text mentions one of those marker keys are probed,
 //! so a plain event is parsed exactly once.
 //!
+//! A search response cut short (a dump interrupted, a file copied half-way)
+//! still yields its complete hits, followed by one `Truncated` issue where
+//! the first incomplete hit starts.
+//!
 //! Each event's index is, in order: the forced index, the hit's `_index` (or
 //! the record's `index`), else `data_stream.type-dataset-namespace` when all
 //! three are present.
@@ -172,12 +176,137 @@ impl DocReader<'_> {
                     }
                 }
                 Err(e) => {
-                    out.push_back(Err(self.json_issue(pos, &e)));
+                    // A scroll dump's last line cut mid-write.
+                    if !(e.is_eof() && self.cut_response(text, pos, "end of line", out)) {
+                        out.push_back(Err(self.json_issue(pos, &e)));
+                    }
                     return;
                 }
             }
         }
         out.push_back(self.event(text, text, pos, None, None));
+    }
+
+    /// Reads the complete hits of a search response cut short (`text` is
+    /// what there is of it, starting at its `{`, at `pos`), then reports the
+    /// cut as one issue; `until` says where the text stops ("end of input").
+    /// False, with nothing done, when the text never reaches a hit list: the
+    /// caller then reports it like any other cut document.
+    ///
+    /// It scans brackets and strings only, remembering the keys above the
+    /// current point, so it knows when it is inside `hits.hits`,
+    /// `hits.events` or `hits.sequences[].events` without a parser that
+    /// would reject the unfinished text.
+    pub fn cut_response(&self, text: &str, pos: Pos, until: &str, out: &mut Out) -> bool {
+        let b = text.as_bytes();
+        if b.first() != Some(&b'{') {
+            return false;
+        }
+        let mut stack: Vec<Frame> = Vec::new();
+        let (mut in_str, mut esc, mut str_start) = (false, false, 0usize);
+        let mut lists_seen = false;
+        // The element of a hit list being read: its start and the depth of
+        // the list holding it.
+        let mut hit: Option<(usize, usize)> = None;
+        let mut found = Out::new();
+        let mut hits = 0u64;
+        for (i, &c) in b.iter().enumerate() {
+            if in_str {
+                if esc {
+                    esc = false;
+                } else if c == b'\\' {
+                    esc = true;
+                } else if c == b'"' {
+                    in_str = false;
+                    if let Some(top) = stack.last_mut() {
+                        if !top.array && top.expect_key {
+                            top.key = Some((str_start + 1, i));
+                            top.expect_key = false;
+                        }
+                    }
+                }
+                continue;
+            }
+            match c {
+                b'"' => {
+                    in_str = true;
+                    str_start = i;
+                }
+                b'{' | b'[' => {
+                    let seg = match stack.last() {
+                        None => Seg::Root,
+                        Some(f) if f.array => Seg::Index,
+                        Some(f) => f.key.map_or(Seg::Index, |(s, e)| Seg::Key(s, e)),
+                    };
+                    if hit.is_none() && stack.last().is_some_and(|f| f.list) {
+                        hit = Some((i, stack.len()));
+                    }
+                    let array = c == b'[';
+                    let list = array && hit.is_none() && is_hit_list(text, &stack, seg);
+                    lists_seen |= list;
+                    stack.push(Frame {
+                        array,
+                        seg,
+                        key: None,
+                        expect_key: !array,
+                        list,
+                    });
+                }
+                b'}' | b']' => {
+                    stack.pop();
+                    if stack.is_empty() {
+                        // The response closed after all: not a cut response
+                        // (trailing text, mismatched brackets); leave it to
+                        // the parser's message.
+                        return false;
+                    }
+                    if let Some((start, depth)) = hit {
+                        if stack.len() == depth {
+                            let slice = &text[start..=i];
+                            self.hit(slice, pos.of_slice(text, slice), &mut found);
+                            hits += 1;
+                            hit = None;
+                        }
+                    }
+                }
+                b',' => {
+                    if let Some(top) = stack.last_mut() {
+                        top.expect_key = !top.array;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !lists_seen {
+            return false;
+        }
+        out.append(&mut found);
+        let complete = match hits {
+            1 => "1 complete hit".to_string(),
+            n => format!("{n} complete hits"),
+        };
+        let issue = match hit {
+            Some((start, _)) => self.issue(
+                pos.advance(text, start),
+                SkipReason::Truncated,
+                format!(
+                    "search response cut short inside this hit ({} bytes to {until}); \
+                     the {complete} before it were read",
+                    b.len() - start
+                ),
+            ),
+            None => self.issue(
+                pos,
+                SkipReason::Truncated,
+                format!(
+                    "search response cut short ({} bytes to {until}); \
+                     the {complete} in it were read",
+                    b.len()
+                ),
+            ),
+        };
+        out.push_back(Err(issue));
+        true
     }
 
     /// Handles the wrapping shapes; false when the object is a plain event.
@@ -392,6 +521,46 @@ fn scalar_string(raw: &RawValue) -> Option<String> {
         None
     } else {
         Some(t.to_string())
+    }
+}
+
+/// Where an open container sits in its parent, for [`is_hit_list`].
+#[derive(Clone, Copy)]
+enum Seg {
+    Root,
+    /// An array element.
+    Index,
+    /// The value of the key at these bytes of the text (between quotes).
+    Key(usize, usize),
+}
+
+/// An open container while scanning a cut response.
+struct Frame {
+    array: bool,
+    seg: Seg,
+    /// Objects: the last key read.
+    key: Option<(usize, usize)>,
+    /// Objects: the next string is a key.
+    expect_key: bool,
+    /// An array whose elements are hits.
+    list: bool,
+}
+
+/// Whether an array opening under `stack` as `seg` is one of the hit lists
+/// of a search or EQL response: `hits.hits`, `hits.events`,
+/// `hits.sequences[].events` (paths from the root object).
+fn is_hit_list(text: &str, stack: &[Frame], seg: Seg) -> bool {
+    let key = |s: &Seg, want: &str| matches!(s, Seg::Key(a, b) if text.get(*a..*b) == Some(want));
+    let path: Vec<Seg> = stack
+        .iter()
+        .skip(1)
+        .map(|f| f.seg)
+        .chain(std::iter::once(seg))
+        .collect();
+    match path.as_slice() {
+        [h, l] => key(h, "hits") && (key(l, "hits") || key(l, "events")),
+        [h, s, Seg::Index, e] => key(h, "hits") && key(s, "sequences") && key(e, "events"),
+        _ => false,
     }
 }
 

@@ -6,7 +6,12 @@
 //! - an object complete on its own line → NDJSON, read line by line (the
 //!   fast path; a bad line is one issue and reading resumes at the next);
 //! - any other start of an object or array → framed values ([`Framer`]);
-//! - anything else → line by line, which reports every non-JSON line.
+//! - a JSON scalar (`42`, `"text"`) → line by line, as NDJSON with a bad
+//!   line;
+//! - anything else (Markdown, YAML, TOML, a raw log, binary) → not a JSON
+//!   file: one issue for the whole input, with the count of its lines.
+//!   Reading such a file line by line used to give one issue per line,
+//!   which drowned the real problems of a folder run.
 //!
 //! I/O and decompression errors end this input with one issue; the caller
 //! goes on with the next input.
@@ -28,7 +33,23 @@ enum Mode {
     Start(Box<dyn BufRead + Send>),
     Lines(Box<dyn BufRead + Send>),
     Frames(Framer),
+    /// Not JSON: read to the end only to count its lines.
+    NotJson(Box<dyn BufRead + Send>),
     Done,
+}
+
+impl Mode {
+    /// The format's name for progress logs.
+    fn format(&self, first: Option<u8>) -> &'static str {
+        match (self, first) {
+            (Mode::Lines(_), None) => "empty",
+            (Mode::Lines(_), _) => "ndjson",
+            (Mode::Frames(_), Some(b'[')) => "json array",
+            (Mode::Frames(_), _) => "json",
+            (Mode::NotJson(_), _) => "not json",
+            (Mode::Start(_) | Mode::Done, _) => "unknown",
+        }
+    }
 }
 
 pub(crate) struct FileReader {
@@ -102,12 +123,33 @@ impl FileReader {
             match mode {
                 Mode::Done => return None,
                 Mode::Start(r) => match detect(r) {
-                    Ok((m, line)) => {
+                    Ok((m, line, first)) => {
+                        tracing::info!(
+                            "reading {} ({}, {})",
+                            self.name,
+                            m.format(first),
+                            self.compression.name()
+                        );
                         self.mode = m;
                         self.line = line;
                     }
                     Err(e) => return Some(Err(self.io_issue(1, &e))),
                 },
+                Mode::NotJson(mut r) => {
+                    let (lines, err) = count_content_lines(&mut r);
+                    let s = if lines == 1 { "" } else { "s" };
+                    self.pending.push_back(Err(ReadIssue::new(
+                        &self.name,
+                        self.line,
+                        0,
+                        SkipReason::NotJson,
+                        format!("not a JSON event file ({lines} line{s} skipped)"),
+                    )));
+                    if let Some(e) = err {
+                        let issue = self.io_issue(0, &e);
+                        self.pending.push_back(Err(issue));
+                    }
+                }
                 Mode::Lines(mut r) => match self.next_line(&mut r, &docs) {
                     Ok(true) => self.mode = Mode::Lines(r),
                     Ok(false) => {}
@@ -137,7 +179,16 @@ impl FileReader {
         }
         let line = self.line;
         self.line += 1;
-        match std::str::from_utf8(&self.buf) {
+        let text = match std::str::from_utf8(&self.buf) {
+            Ok(text) => Ok(text),
+            // A last line cut inside a multi-byte character (a cut scroll
+            // dump): its complete part may still hold hits.
+            Err(e) if e.error_len().is_none() => {
+                Ok(std::str::from_utf8(&self.buf[..e.valid_up_to()]).unwrap_or_default())
+            }
+            Err(e) => Err(e),
+        };
+        match text {
             Ok(text) => {
                 let text = text.trim_end();
                 let body = text.trim_start();
@@ -175,10 +226,24 @@ impl FileReader {
                 SkipReason::InvalidUtf8,
                 "document is not valid UTF-8".to_string(),
             ),
-            Unit::Truncated { pos, bytes } => issue(
+            Unit::Truncated { text, pos, bytes } => {
+                if let Some(text) = text {
+                    if docs.cut_response(&text, pos, "end of input", &mut self.pending) {
+                        return;
+                    }
+                }
+                issue(
+                    pos,
+                    SkipReason::Truncated,
+                    format!("document never ends ({bytes} bytes to end of input)"),
+                )
+            }
+            Unit::Unclosed { pos } => issue(
                 pos,
                 SkipReason::Truncated,
-                format!("document never ends ({bytes} bytes to end of input)"),
+                "array never closed: the input ends before its `]` \
+                 (the complete elements before were read)"
+                    .to_string(),
             ),
         };
         self.pending.push_back(item);
@@ -186,21 +251,22 @@ impl FileReader {
 }
 
 /// Looks at the first line with content and picks the reading mode.
-/// Returns the mode and the line number reading starts at.
+/// Returns the mode, the line number reading starts at, and the first byte
+/// of content (`None` for an empty input).
 ///
 /// Blank and `//` lines before it are consumed (and counted). The content
 /// line itself is only peeked at in the buffer, except when it starts an
 /// object: then it is read whole to see whether it is complete on its own
 /// (NDJSON), and put back in front of the stream. A huge one-line array is
 /// therefore never held in memory just to choose the mode.
-fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64)> {
+fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64, Option<u8>)> {
     let mut line = 1u64;
     let mut scratch = Vec::new();
     loop {
         let buf = fill(&mut r)?;
         let Some(first) = buf.iter().position(|b| !b.is_ascii_whitespace()) else {
             if buf.is_empty() {
-                return Ok((Mode::Lines(r), line));
+                return Ok((Mode::Lines(r), line, None));
             }
             let (n, newlines) = (buf.len(), count_newlines(buf));
             r.consume(n);
@@ -224,8 +290,9 @@ fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64)> {
             Some(end) => &rest[..end],
             None => rest,
         };
-        return Ok(match rest[0] {
-            b'[' if array_may_be_json(rest_of_line) => (Mode::Frames(Framer::new(r, line)), line),
+        let first = rest[0];
+        let mode = match first {
+            b'[' if array_may_be_json(rest_of_line) => Mode::Frames(Framer::new(r, line)),
             b'{' => {
                 let mut prefix = Vec::new();
                 r.read_until(b'\n', &mut prefix)?;
@@ -233,13 +300,48 @@ fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64)> {
                     || next_line_is_complete_object(&mut r, &mut prefix)?;
                 let chained: Box<dyn BufRead + Send> = Box::new(Cursor::new(prefix).chain(r));
                 if complete {
-                    (Mode::Lines(chained), line)
+                    Mode::Lines(chained)
                 } else {
-                    (Mode::Frames(Framer::new(chained, line)), line)
+                    Mode::Frames(Framer::new(chained, line))
                 }
             }
-            _ => (Mode::Lines(r), line),
-        });
+            _ if is_json_scalar(rest_of_line) => Mode::Lines(r),
+            _ => Mode::NotJson(r),
+        };
+        return Ok((mode, line, Some(first)));
+    }
+}
+
+/// A line holding one JSON scalar: the input is JSON lines, one of them not
+/// an object, rather than text that is not JSON at all.
+fn is_json_scalar(line: &[u8]) -> bool {
+    serde_json::from_slice::<IgnoredAny>(line.trim_ascii()).is_ok()
+}
+
+/// Reads to the end, counting lines with content (what line-by-line reading
+/// would have reported). Counted chunk by chunk, so a huge file without
+/// newlines is never held in memory. An I/O error stops the count.
+fn count_content_lines(r: &mut Box<dyn BufRead + Send>) -> (u64, Option<io::Error>) {
+    let (mut lines, mut content) = (0u64, false);
+    loop {
+        let chunk = match r.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return (lines + u64::from(content), Some(e)),
+        };
+        if chunk.is_empty() {
+            return (lines + u64::from(content), None);
+        }
+        for &b in chunk {
+            if b == b'\n' {
+                lines += u64::from(content);
+                content = false;
+            } else if !b.is_ascii_whitespace() {
+                content = true;
+            }
+        }
+        let n = chunk.len();
+        r.consume(n);
     }
 }
 

@@ -10,7 +10,11 @@
 //!
 //! Between values it skips whitespace, commas and `//` comment lines (the
 //! Elasticsearch QA data has them). A line that cannot start a value is
-//! returned as junk, whole, so non-JSON text gives one issue per line.
+//! returned as junk, whole, so stray text gives one issue per line.
+//!
+//! A value still open at end of input comes back with its text, so the
+//! complete hits of a cut search response can still be read; a top-level
+//! array whose `]` never comes is reported once its elements are read.
 
 use std::io::{self, BufRead};
 
@@ -25,8 +29,16 @@ pub(crate) enum Unit {
     Junk { text: String, pos: Pos },
     /// A value whose bytes are not UTF-8; `col` of `pos` is where it starts.
     BadUtf8 { pos: Pos },
-    /// A value that started at `pos` and was still open at end of input.
-    Truncated { pos: Pos, bytes: u64 },
+    /// A value that started at `pos` and was still open at end of input;
+    /// `text` is what there was of it (`None` if it is not UTF-8).
+    Truncated {
+        text: Option<String>,
+        pos: Pos,
+        bytes: u64,
+    },
+    /// The top-level array opened at `pos` was not closed by end of input
+    /// (its complete elements came before as values).
+    Unclosed { pos: Pos },
 }
 
 pub(crate) struct Framer {
@@ -35,6 +47,8 @@ pub(crate) struct Framer {
     col: u64,
     /// Inside a top-level array, whose elements are the values.
     in_array: bool,
+    /// Where that array's `[` is.
+    array_pos: Pos,
     buf: Vec<u8>,
 }
 
@@ -46,6 +60,7 @@ impl Framer {
             line,
             col: 1,
             in_array: false,
+            array_pos: Pos { line, col: 1 },
             buf: Vec::new(),
         }
     }
@@ -78,12 +93,23 @@ impl Framer {
     pub fn next_unit(&mut self) -> io::Result<Option<Unit>> {
         loop {
             let Some(b) = self.peek()? else {
+                if self.in_array {
+                    // Reported once: the next call ends the input.
+                    self.in_array = false;
+                    return Ok(Some(Unit::Unclosed {
+                        pos: self.array_pos,
+                    }));
+                }
                 return Ok(None);
             };
             match b {
                 b' ' | b'\t' | b'\r' | b'\n' | b',' => self.bump(b),
                 b'[' if !self.in_array => {
                     self.in_array = true;
+                    self.array_pos = Pos {
+                        line: self.line,
+                        col: self.col,
+                    };
                     self.bump(b);
                 }
                 b']' if self.in_array => {
@@ -147,7 +173,10 @@ impl Framer {
             };
             if chunk.is_empty() {
                 let bytes = self.buf.len() as u64;
-                return Ok(Unit::Truncated { pos, bytes });
+                // The cut already says the enclosing array is incomplete.
+                self.in_array = false;
+                let text = truncated_text(std::mem::take(&mut self.buf));
+                return Ok(Unit::Truncated { text, pos, bytes });
             }
             let mut done = false;
             let mut used = 0;
@@ -222,5 +251,24 @@ impl Framer {
             self.bump(b);
         }
         Ok(self.finish(pos))
+    }
+}
+
+/// The text of a value cut by the end of input. A cut can fall inside a
+/// multi-byte character; that partial character is dropped so the complete
+/// part still reads. Other invalid UTF-8 gives `None`.
+fn truncated_text(bytes: Vec<u8>) -> Option<String> {
+    match String::from_utf8(bytes) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            let utf8 = e.utf8_error();
+            if utf8.error_len().is_some() {
+                return None;
+            }
+            let good = utf8.valid_up_to();
+            let mut bytes = e.into_bytes();
+            bytes.truncate(good);
+            String::from_utf8(bytes).ok()
+        }
     }
 }

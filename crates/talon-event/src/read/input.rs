@@ -4,7 +4,9 @@
 //! Compression is recognised by content (the gzip magic `1f 8b`, the zstd
 //! magic `28 b5 2f fd`), never by file name, so `events.json` that is really
 //! gzipped still reads. Folders are walked recursively in sorted order,
-//! skipping hidden entries, so a run over a folder is reproducible.
+//! skipping hidden entries, so a run over a folder is reproducible. An entry
+//! the walk cannot read (a broken symlink, a loop) is set aside as a
+//! [`SkippedEntry`] and the walk goes on.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
@@ -40,7 +42,9 @@ impl InputSpec {
     }
 }
 
-/// Why the command-line inputs could not be expanded.
+/// Why the command-line inputs could not be expanded. Only a path named on
+/// the command line can fail this way; problems met inside a folder walk
+/// are [`SkippedEntry`]s, so one bad entry never stops the run.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     #[error("input not found: {path}")]
@@ -51,19 +55,40 @@ pub enum InputError {
         #[source]
         source: io::Error,
     },
-    #[error("cannot walk folder {path}: {message}")]
-    Walk { path: String, message: String },
+}
+
+/// An entry met while walking a folder that cannot be read (a broken
+/// symlink, a symlink loop, a subfolder without permission). The reader
+/// reports it as an `Unreadable` issue in its place in the walk order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkippedEntry {
+    /// The entry's path.
+    pub path: PathBuf,
+    /// Why it cannot be read.
+    pub message: String,
+    /// How many inputs precede it in [`Expanded::inputs`], so it is reported
+    /// where the walk met it.
+    pub position: usize,
+}
+
+/// The command-line arguments expanded: the inputs to read, in order, and
+/// the folder entries that could not be.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Expanded {
+    pub inputs: Vec<InputSpec>,
+    pub skipped: Vec<SkippedEntry>,
 }
 
 /// Expands command-line arguments into inputs: `-` is stdin, a file is
 /// itself, a folder is every non-hidden file below it (sorted by path).
-/// A missing path is an error that names it.
-pub fn expand_inputs<S: AsRef<str>>(args: &[S]) -> Result<Vec<InputSpec>, InputError> {
-    let mut out = Vec::new();
+/// A missing path named here is an error that names it; an unreadable entry
+/// inside a folder is a [`SkippedEntry`] and the walk goes on.
+pub fn expand_inputs<S: AsRef<str>>(args: &[S]) -> Result<Expanded, InputError> {
+    let mut out = Expanded::default();
     for arg in args {
         let arg = arg.as_ref();
         if arg == "-" {
-            out.push(InputSpec::Stdin);
+            out.inputs.push(InputSpec::Stdin);
             continue;
         }
         let path = Path::new(arg);
@@ -82,15 +107,15 @@ pub fn expand_inputs<S: AsRef<str>>(args: &[S]) -> Result<Vec<InputSpec>, InputE
             }
         };
         if meta.is_dir() {
-            walk_folder(path, &mut out)?;
+            walk_folder(path, &mut out);
         } else {
-            out.push(InputSpec::Path(path.to_path_buf()));
+            out.inputs.push(InputSpec::Path(path.to_path_buf()));
         }
     }
     Ok(out)
 }
 
-fn walk_folder(root: &Path, out: &mut Vec<InputSpec>) -> Result<(), InputError> {
+fn walk_folder(root: &Path, out: &mut Expanded) {
     let walker = WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
@@ -98,15 +123,50 @@ fn walk_folder(root: &Path, out: &mut Vec<InputSpec>) -> Result<(), InputError> 
         // Depth 0 is the folder the user named: never hide it, even `.`.
         .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
     for entry in walker {
-        let entry = entry.map_err(|e| InputError::Walk {
-            path: root.display().to_string(),
-            message: e.to_string(),
-        })?;
-        if entry.file_type().is_file() {
-            out.push(InputSpec::Path(entry.into_path()));
+        match entry {
+            Ok(entry) => {
+                if entry.file_type().is_file() {
+                    out.inputs.push(InputSpec::Path(entry.into_path()));
+                }
+            }
+            Err(e) => {
+                let path = e.path().unwrap_or(root).to_path_buf();
+                // `filter_entry` only sees entries that could be read; a
+                // broken hidden symlink must stay as invisible as the
+                // hidden entries that work.
+                if e.depth() > 0 && path.file_name().is_some_and(is_hidden) {
+                    continue;
+                }
+                out.skipped.push(SkippedEntry {
+                    message: walk_message(&e, &path),
+                    path,
+                    position: out.inputs.len(),
+                });
+            }
         }
     }
-    Ok(())
+}
+
+/// Says what is wrong with an entry in words a user acts on, rather than
+/// walkdir's "IO error for operation on ...".
+fn walk_message(e: &walkdir::Error, path: &Path) -> String {
+    if let Some(ancestor) = e.loop_ancestor() {
+        return format!(
+            "symbolic link loop (points back to {}); not followed",
+            ancestor.display()
+        );
+    }
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    match (is_link, e.io_error()) {
+        (true, Some(io)) if io.kind() == io::ErrorKind::NotFound => {
+            match std::fs::read_link(path) {
+                Ok(target) => format!("broken symbolic link (to {})", target.display()),
+                Err(_) => "broken symbolic link".to_string(),
+            }
+        }
+        (_, Some(io)) => format!("cannot read: {io}"),
+        (_, None) => format!("cannot read: {e}"),
+    }
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
@@ -122,6 +182,15 @@ pub enum Compression {
 }
 
 impl Compression {
+    /// A short name for logs: `plain`, `gzip`, `zstd`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::None => "plain",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+
     /// Recognises the compression from an input's first bytes.
     pub fn detect(magic: &[u8]) -> Compression {
         if magic.starts_with(&[0x1f, 0x8b]) {

@@ -12,7 +12,9 @@ use std::sync::Arc;
 /// Why a document, a line or a whole input was skipped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SkipReason {
-    /// The text is not JSON at all (a syslog line, auditd record, YAML...).
+    /// The text is not JSON at all: one line of a JSON input, or a whole
+    /// input that is not JSON (a README, YAML, a raw auditd log), which is
+    /// reported once for the file.
     NotJson,
     /// It starts like JSON but is malformed.
     InvalidJson,
@@ -20,7 +22,9 @@ pub enum SkipReason {
     NotAnObject,
     /// The bytes are not valid UTF-8.
     InvalidUtf8,
-    /// A document that started but never ended before the end of the input.
+    /// A document that started but never ended before the end of the input
+    /// (the complete hits of a cut search response are read first), or a
+    /// top-level array whose `]` never came.
     Truncated,
     /// A search hit without `_source` (e.g. `"_source": false` searches).
     NoSource,

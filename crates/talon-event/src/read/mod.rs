@@ -10,7 +10,13 @@
 //!
 //! Reading never stops on bad input: each skipped line, document or input
 //! is one [`ReadIssue`] (yielded in stream order and counted in
-//! [`ReadStats`]), and reading goes on with the next line or input.
+//! [`ReadStats`]), and reading goes on with the next line or input. A file
+//! that is not JSON at all (a README, YAML, TOML, a raw log) is one issue
+//! for the whole file, not one per line.
+//!
+//! Progress goes to `tracing`: at `info` each input as it is opened (with
+//! its format and compression) and as it ends (with its counts), at `debug`
+//! each issue.
 //!
 //! ```
 //! use talon_event::read::{EventReader, ReadOptions};
@@ -44,7 +50,7 @@ use crate::mapping::Mapping;
 
 pub use doc::derive_index;
 pub(crate) use doc::json_message as json_error_message;
-pub use input::{expand_inputs, Compression, InputError, InputSpec};
+pub use input::{expand_inputs, Compression, Expanded, InputError, InputSpec, SkippedEntry};
 pub use issue::{ReadIssue, ReadStats, SkipReason, DEFAULT_MAX_ISSUES};
 
 use file::FileReader;
@@ -101,6 +107,15 @@ enum Source {
         name: String,
         reader: Box<dyn Read + Send>,
     },
+    /// A folder entry the walk could not read: reported in its place.
+    Skipped(SkippedEntry),
+}
+
+/// Counts of the input being read, for its end-of-input log line.
+#[derive(Default)]
+struct InputCounts {
+    events: u64,
+    issues: u64,
 }
 
 /// Reads all inputs in order, as one stream of events and issues.
@@ -115,6 +130,8 @@ pub struct EventReader {
     seq: u64,
     /// Byte counts of the current input already added to the stats.
     seen: (u64, u64),
+    /// Events and issues of the current input.
+    counts: InputCounts,
 }
 
 impl EventReader {
@@ -128,17 +145,35 @@ impl EventReader {
             stats: ReadStats::new(options.max_issues),
             seq: 0,
             seen: (0, 0),
+            counts: InputCounts::default(),
         };
         r.sources.extend(inputs.into_iter().map(Source::Spec));
         r
     }
 
+    /// Reads expanded arguments: the inputs in order, with each folder entry
+    /// that could not be read reported as an `Unreadable` issue where the
+    /// walk met it.
+    pub fn from_expanded(expanded: Expanded, options: ReadOptions) -> EventReader {
+        let mut r = EventReader::new(Vec::new(), options);
+        let mut skipped = expanded.skipped.into_iter().peekable();
+        for (i, spec) in expanded.inputs.into_iter().enumerate() {
+            while let Some(entry) = skipped.next_if(|s| s.position <= i) {
+                r.sources.push_back(Source::Skipped(entry));
+            }
+            r.sources.push_back(Source::Spec(spec));
+        }
+        r.sources.extend(skipped.map(Source::Skipped));
+        r
+    }
+
     /// Expands command-line arguments ([`expand_inputs`]) and reads them.
+    /// Only a named path that cannot be found or read is an error.
     pub fn from_args<S: AsRef<str>>(
         args: &[S],
         options: ReadOptions,
     ) -> Result<EventReader, InputError> {
-        Ok(EventReader::new(expand_inputs(args)?, options))
+        Ok(EventReader::from_expanded(expand_inputs(args)?, options))
     }
 
     /// Reads any byte stream (stdin, a socket, a buffer) named `name`.
@@ -195,11 +230,22 @@ impl EventReader {
         let source = self.sources.pop_front()?;
         self.stats.files += 1;
         self.seen = (0, 0);
+        self.counts = InputCounts::default();
         let (name, opened) = match source {
             Source::Spec(spec) => (spec.display_name(), input::open_spec(&spec)),
             Source::Reader { name, reader } => {
                 let opened = input::open_read(reader);
                 (name, opened)
+            }
+            Source::Skipped(entry) => {
+                let name: Arc<str> = Arc::from(entry.path.display().to_string());
+                return Some(Err(ReadIssue::new(
+                    &name,
+                    0,
+                    0,
+                    SkipReason::Unreadable,
+                    entry.message,
+                )));
             }
         };
         let name: Arc<str> = Arc::from(name);
@@ -217,6 +263,28 @@ impl EventReader {
             ))),
         }
     }
+
+    /// Counts an issue of the current input (or of one that failed to open).
+    fn record(&mut self, issue: &ReadIssue) {
+        self.stats.record(issue);
+        self.counts.issues += 1;
+        tracing::debug!("{issue}");
+    }
+
+    /// The end-of-input progress line.
+    fn log_end(&self, name: &str) {
+        let (raw, decoded) = self.seen;
+        let bytes = if raw == decoded {
+            format!("{raw} bytes")
+        } else {
+            format!("{raw} bytes ({decoded} decoded)")
+        };
+        tracing::info!(
+            "{name}: {} events, {} skipped, {bytes}",
+            self.counts.events,
+            self.counts.issues
+        );
+    }
 }
 
 impl Iterator for EventReader {
@@ -232,19 +300,25 @@ impl Iterator for EventReader {
                         event.seq = self.seq;
                         self.seq += 1;
                         self.stats.events += 1;
+                        self.counts.events += 1;
                         return Some(Ok(event));
                     }
                     Some(Err(issue)) => {
-                        self.stats.record(&issue);
+                        self.record(&issue);
                         return Some(Err(issue));
                     }
-                    None => self.current = None,
+                    None => {
+                        if let Some(done) = self.current.take() {
+                            self.log_end(done.name());
+                        }
+                    }
                 }
             }
             match self.open_next()? {
                 Ok(()) => {}
+                // Never opened, so no end-of-input line: the issue says it all.
                 Err(issue) => {
-                    self.stats.record(&issue);
+                    self.record(&issue);
                     return Some(Err(issue));
                 }
             }
