@@ -5,6 +5,9 @@
 //! sorted by name, hidden entries skipped); a rule_id seen twice keeps the
 //! first rule and reports the second as an error naming both files, as the
 //! detection-rules repo does. Deprecated rules are loaded and counted.
+//! A path that does not exist is one error naming it; files a walk passes
+//! over are counted, and the first few named, so a folder holding no rule
+//! at all can be told apart from an empty one.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -34,6 +37,25 @@ pub struct LoadReport {
     pub deprecated: usize,
     /// Files read (whatever their outcome).
     pub files: usize,
+    /// The first 5 files met while walking folders that hold no rule, in
+    /// walk order (all are counted in
+    /// [`SkipCounts::non_rule_files`]); for "no rules found, skipped
+    /// README.md, ..." messages.
+    pub skipped_files: Vec<PathBuf>,
+}
+
+/// How many skipped non-rule files [`LoadReport::skipped_files`] names:
+/// enough to show what kind of folder it was, few enough for one line.
+const SKIPPED_FILES_SHOWN: usize = 5;
+
+impl LoadReport {
+    /// Counts a non-rule file met in a walk, naming it while there is room.
+    fn skip_non_rule(&mut self, path: &Path) {
+        self.skipped.non_rule_files += 1;
+        if self.skipped_files.len() < SKIPPED_FILES_SHOWN {
+            self.skipped_files.push(path.to_path_buf());
+        }
+    }
 }
 
 /// What was passed over, by reason. None of these are errors.
@@ -106,26 +128,76 @@ impl RuleFormat {
 /// `.json` and `.md`/`.markdown` files loaded; other files are counted as
 /// skipped. A file named directly must have one of those extensions.
 pub fn load_paths(paths: &[PathBuf]) -> LoadReport {
-    let mut files: Vec<(PathBuf, bool)> = Vec::new();
+    let mut found: Vec<Found> = Vec::new();
     let mut report = LoadReport::default();
     for p in paths {
-        collect(p, &mut files, &mut report);
+        collect(p, &mut found);
     }
     // `talon rules/ rules/x.toml` names x.toml twice; reading it once avoids
     // a bogus duplicate-rule_id error against itself.
     let mut unique = rustc_hash::FxHashSet::default();
-    files.retain(|(p, _)| unique.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
-    let outcomes = load_files(&files);
+    found.retain(|f| match f {
+        Found::File { path, .. } => {
+            unique.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()))
+        }
+        Found::Error(_) => true,
+    });
+    let files: Vec<(PathBuf, bool)> = found
+        .iter()
+        .filter_map(|f| match f {
+            Found::File {
+                path,
+                explicit,
+                candidate: true,
+            } => Some((path.clone(), *explicit)),
+            _ => None,
+        })
+        .collect();
+    let mut outcomes = load_files(&files).into_iter();
     let mut seen: FxHashMap<String, PathBuf> = FxHashMap::default();
-    for ((path, explicit), outcome) in files.iter().zip(outcomes) {
+    // In the order the paths were given and walked, so errors follow the
+    // arguments and the names kept for the report are the first a user
+    // would see listed.
+    for f in found {
+        let (path, explicit) = match f {
+            Found::Error(e) => {
+                report.errors.push(e);
+                continue;
+            }
+            Found::File {
+                path,
+                candidate: false,
+                ..
+            } => {
+                report.skip_non_rule(&path);
+                continue;
+            }
+            Found::File { path, explicit, .. } => (path, explicit),
+        };
+        let Some(outcome) = outcomes.next() else {
+            break;
+        };
         report.files += 1;
         if outcome.not_rules && !explicit {
-            report.skipped.non_rule_files += 1;
+            report.skip_non_rule(&path);
             continue;
         }
-        merge(&mut report, outcome, path, &mut seen);
+        merge(&mut report, outcome, &path, &mut seen);
     }
     report
+}
+
+/// What [`collect`] found, in order.
+enum Found {
+    File {
+        path: PathBuf,
+        /// Named directly rather than found by a walk.
+        explicit: bool,
+        /// To be loaded: named directly, or with a rule file extension.
+        candidate: bool,
+    },
+    /// A path that cannot be looked at, or a walk entry that cannot be read.
+    Error(LoadError),
 }
 
 /// Loads rules from text in the given format (stdin, tests). `path` names
@@ -191,10 +263,28 @@ fn check_duplicate(
     None
 }
 
-/// Expands `p` into files (`explicit` = named directly, not found by a walk).
-fn collect(p: &Path, files: &mut Vec<(PathBuf, bool)>, report: &mut LoadReport) {
-    if !p.is_dir() {
-        files.push((p.to_path_buf(), true));
+/// Expands `p` into files. A path that cannot be looked at is an error
+/// here, before its extension is judged: `talon check /nonexistent` must
+/// say it does not exist, not that `.` is an unknown format.
+fn collect(p: &Path, files: &mut Vec<Found>) {
+    let meta = match std::fs::metadata(p) {
+        Ok(m) => m,
+        Err(e) => {
+            let msg = if e.kind() == std::io::ErrorKind::NotFound {
+                "no such file or directory".to_string()
+            } else {
+                format!("cannot read: {e}")
+            };
+            files.push(Found::Error(LoadError::file(p, LoadErrorKind::Io, msg)));
+            return;
+        }
+    };
+    if !meta.is_dir() {
+        files.push(Found::File {
+            path: p.to_path_buf(),
+            explicit: true,
+            candidate: true,
+        });
         return;
     }
     let walk = walkdir::WalkDir::new(p)
@@ -205,18 +295,21 @@ fn collect(p: &Path, files: &mut Vec<(PathBuf, bool)>, report: &mut LoadReport) 
     for entry in walk {
         match entry {
             Ok(e) if e.file_type().is_file() => {
-                if RuleFormat::from_path(e.path()).is_some() {
-                    files.push((e.into_path(), false));
-                } else {
-                    report.skipped.non_rule_files += 1;
-                }
+                let candidate = RuleFormat::from_path(e.path()).is_some();
+                files.push(Found::File {
+                    path: e.into_path(),
+                    explicit: false,
+                    candidate,
+                });
             }
             Ok(_) => {}
             Err(e) => {
                 let path = e.path().unwrap_or(p).to_path_buf();
-                report
-                    .errors
-                    .push(LoadError::file(&path, LoadErrorKind::Io, e.to_string()));
+                files.push(Found::Error(LoadError::file(
+                    &path,
+                    LoadErrorKind::Io,
+                    e.to_string(),
+                )));
             }
         }
     }

@@ -105,7 +105,58 @@ fn folder_with_one_bad_file_loads_the_others() {
     assert_eq!(report.errors[1].column, 12);
     // notes.txt and pyproject.toml
     assert_eq!(report.skipped.non_rule_files, 2);
+    assert_eq!(
+        report.skipped_files,
+        [d.join("notes.txt"), d.join("pyproject.toml")]
+    );
     assert_eq!(report.files, 6);
+}
+
+#[test]
+fn a_path_that_does_not_exist_says_so() {
+    let report = load_paths(&[PathBuf::from("/nonexistent")]);
+    assert!(report.rules.is_empty());
+    assert_eq!(report.errors.len(), 1);
+    assert_eq!(report.errors[0].kind, LoadErrorKind::Io);
+    assert_eq!(
+        report.errors[0].to_string(),
+        "/nonexistent: error: no such file or directory"
+    );
+    // Nothing was read.
+    assert_eq!(report.files, 0);
+}
+
+#[test]
+fn a_folder_without_rules_names_the_files_it_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("README.md"), "# Notes\n\nNothing here.\n").unwrap();
+    std::fs::write(d.join("Cargo.toml"), "[package]\nname = \"x\"\n").unwrap();
+    std::fs::write(d.join("notes.txt"), "text").unwrap();
+    let report = load_paths(&[d.to_path_buf()]);
+    assert!(report.rules.is_empty());
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.skipped.non_rule_files, 3);
+    // Walk order, whichever way each was found not to be a rule file
+    // (content for .md/.toml, extension for .txt).
+    assert_eq!(
+        report.skipped_files,
+        [
+            d.join("Cargo.toml"),
+            d.join("README.md"),
+            d.join("notes.txt")
+        ]
+    );
+    assert_eq!(report.files, 2);
+
+    // Only the first few are named; all are counted.
+    for i in 0..7 {
+        std::fs::write(d.join(format!("x{i}.txt")), "text").unwrap();
+    }
+    let report = load_paths(&[d.to_path_buf()]);
+    assert_eq!(report.skipped.non_rule_files, 10);
+    assert_eq!(report.skipped_files.len(), 5);
+    assert_eq!(report.skipped_files[4], d.join("x1.txt"));
 }
 
 #[test]
@@ -166,9 +217,12 @@ fn named_files_and_missing_paths() {
         (report.errors[1].kind, &report.errors[1].path),
         (LoadErrorKind::Io, &missing)
     );
-    assert!(report.errors[1]
-        .to_string()
-        .starts_with(&format!("{}: error: cannot read", missing.display())));
+    assert_eq!(
+        report.errors[1].to_string(),
+        format!("{}: error: no such file or directory", missing.display())
+    );
+    // The missing path was never read; the two others were.
+    assert_eq!(report.files, 2);
 }
 
 /// Whatever bytes come in, the loaders return errors, never panic.
