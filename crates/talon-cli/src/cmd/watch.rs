@@ -5,7 +5,7 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -102,8 +102,9 @@ pub fn run(args: WatchArgs, quiet: bool) -> Result<ExitCode> {
     }
     if !quiet {
         eprintln!(
-            "talon: watching process events with {} rules (Ctrl-C stops)",
-            engine.rules().len()
+            "talon: watching process events with {} rule{} (Ctrl-C stops)",
+            engine.rules().len(),
+            if engine.rules().len() == 1 { "" } else { "s" }
         );
     }
 
@@ -188,7 +189,7 @@ impl Outputs {
         let events: Option<Box<dyn Write>> = match args.all_events.as_deref() {
             None => None,
             Some("-") => Some(Box::new(io::stdout())),
-            Some(path) => Some(Box::new(create(&PathBuf::from(path))?)),
+            Some(path) => Some(Box::new(create(Path::new(path))?)),
         };
         Ok(Outputs {
             alerts: talon_alert::sink_for(OutputFormat::Jsonl, alerts),
@@ -198,7 +199,7 @@ impl Outputs {
     }
 }
 
-fn create(path: &PathBuf) -> Result<File> {
+fn create(path: &Path) -> Result<File> {
     File::create(path).with_context(|| format!("cannot create output file {}", path.display()))
 }
 
