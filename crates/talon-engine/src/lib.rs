@@ -10,6 +10,8 @@
 //!   [`Detection`] and keeping [`EngineStats`];
 //! - [`exceptions`]: rule exception items (Kibana lists, `talon.toml`,
 //!   silenced rules and hosts) that keep a match from alerting;
+//! - [`schedule`]: replay of Kibana's rule schedule (interval, lookback,
+//!   max_signals, overlap dedup) over time-ordered events;
 //! - [`select`]: which loaded rules a run keeps (tags, MITRE, severity,
 //!   ids, names, building blocks);
 //! - [`search`]: an ad-hoc EQL search (`talon query`), ordered and limited
@@ -19,6 +21,7 @@ pub mod compile;
 pub mod engine;
 pub mod exceptions;
 pub mod router;
+pub mod schedule;
 pub mod search;
 pub mod select;
 pub mod sequence;

@@ -1,0 +1,472 @@
+//! Schedule replay: the alerts Kibana's rule task runner would have
+//! created had the rules been running while the events arrived.
+//!
+//! How Kibana runs an EQL rule, and what is reproduced here:
+//! - the rule runs every `interval`; each run searches `[now + from,
+//!   now + to]` (`from` like `now-9m`, `to` by default `now`), both ends
+//!   inclusive;
+//! - the window filters on the primary timestamp, `timestamp_override`
+//!   when set, else `@timestamp`. With an override, a document that lacks
+//!   the override field is selected by its `@timestamp` instead
+//!   (`buildTimeRangeFilter`'s fallback);
+//! - the EQL search has `size = max_signals` and Elasticsearch's default
+//!   `result_position` (tail): when more events match, the most recent
+//!   `max_signals` by the EQL `timestamp_field` (default `@timestamp`) are
+//!   returned. When the total reaches `max_signals` the run carries the
+//!   warning "This rule reached the maximum alert limit for the rule
+//!   execution. Some alerts were not created.";
+//! - runs overlap (`from` reaches back past the previous run), and an event
+//!   already alerted by an earlier run gives no second alert: alert ids are
+//!   deterministic, and Kibana's create of an existing id is a no-op.
+//!   Events returned again still count against `max_signals`, as they do
+//!   in Kibana.
+//!
+//! What replay has to decide, since there was no real clock:
+//! - **start**: each rule's first run is at the first event's time (by the
+//!   rule's window timestamp) rounded down to a multiple of the rule's
+//!   interval since the Unix epoch, as if the rule had been enabled at that
+//!   tick; runs follow every interval until the first run whose window end
+//!   is at or past the last event. Events older than the first run's window
+//!   (or in the gaps of a rule whose lookback is shorter than its interval)
+//!   are never searched, and are counted as such;
+//! - **order**: input must be in time order within a bounded window
+//!   (`ScheduleOptions::reorder_window_nanos`). A run is settled once the
+//!   newest timestamp seen is more than that window past the run's end; a
+//!   matching event older than the newest timestamp minus the window is
+//!   *late*: it is not alerted, and is counted. Memory holds only matches
+//!   that a run not yet settled can still return.
+//!
+//! The scheduler is fed every event (`observe`), then each rule match that
+//! survived exceptions (`offer`, with its alert id and a payload, usually
+//! the alert), and hands back alerts and truncation warnings as runs
+//! settle.
+
+use std::fmt;
+
+use rustc_hash::FxHashMap;
+use talon_event::time::{format_millis, parse_nanos};
+use talon_event::Event;
+use talon_rules::Rule;
+
+const SECOND: i64 = 1_000_000_000;
+
+/// Kibana's warning when a run reaches `max_signals`.
+pub const MAX_SIGNALS_WARNING: &str =
+    "This rule reached the maximum alert limit for the rule execution. Some alerts were not created.";
+
+/// A schedule field that cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("rule \"{rule}\": cannot read interval `{value}` (expected a number and s, m, h or d)")]
+    Interval { rule: String, value: String },
+    #[error("rule \"{rule}\": cannot read `{field} = \"{value}\"` (expected now, or now-N / now+N with s, m, h, d or w)")]
+    DateMath { rule: String, field: &'static str, value: String },
+    #[error("rule \"{rule}\": `from` ({from}) is not before `to` ({to})")]
+    EmptyWindow { rule: String, from: String, to: String },
+}
+
+/// Parses an interval (`5m`, `30s`, `1h`, `1d`) into nanoseconds.
+pub fn parse_interval(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit())?;
+    let (num, unit) = s.split_at(split);
+    let n: i64 = num.parse().ok()?;
+    let unit = match unit {
+        "s" => SECOND,
+        "m" => 60 * SECOND,
+        "h" => 3600 * SECOND,
+        "d" => 86_400 * SECOND,
+        _ => return None,
+    };
+    n.checked_mul(unit).filter(|v| *v > 0)
+}
+
+/// Parses `now`, `now-9m`, `now+1h` into an offset from now (nanoseconds).
+/// Calendar units (`y`, `M`) and rounding (`/d`) are not supported.
+pub fn parse_now_offset(s: &str) -> Option<i64> {
+    let rest = s.trim().strip_prefix("now")?;
+    if rest.is_empty() {
+        return Some(0);
+    }
+    let (sign, amount) = match rest.as_bytes().first() {
+        Some(b'-') => (-1, &rest[1..]),
+        Some(b'+') => (1, &rest[1..]),
+        _ => return None,
+    };
+    let split = amount.find(|c: char| !c.is_ascii_digit())?;
+    let (num, unit) = amount.split_at(split);
+    let n: i64 = num.parse().ok()?;
+    let unit = match unit {
+        "s" => SECOND,
+        "m" => 60 * SECOND,
+        "h" | "H" => 3600 * SECOND,
+        "d" => 86_400 * SECOND,
+        "w" => 7 * 86_400 * SECOND,
+        _ => return None,
+    };
+    n.checked_mul(unit).map(|v| sign * v)
+}
+
+/// One rule's schedule, read from its fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleSchedule {
+    pub interval: i64,
+    /// `from` as an offset from the run time (negative).
+    pub from: i64,
+    /// `to` as an offset from the run time (0 for `now`).
+    pub to: i64,
+    pub max_signals: usize,
+    /// The window's timestamp: the override, else `@timestamp`.
+    pub primary: String,
+    /// `@timestamp` when an override is set (the fallback).
+    pub secondary: Option<String>,
+    /// The EQL `timestamp_field`, which orders the search results.
+    pub order_field: String,
+}
+
+impl RuleSchedule {
+    pub fn from_rule(rule: &Rule) -> Result<RuleSchedule, ScheduleError> {
+        let interval_text = rule.interval_or_default();
+        let interval = parse_interval(interval_text).ok_or_else(|| ScheduleError::Interval {
+            rule: rule.name.clone(),
+            value: interval_text.to_string(),
+        })?;
+        let math = |field: &'static str, value: &str| {
+            parse_now_offset(value).ok_or_else(|| ScheduleError::DateMath {
+                rule: rule.name.clone(),
+                field,
+                value: value.to_string(),
+            })
+        };
+        let from_text = rule.from_or_default();
+        let to_text = rule.to.as_deref().unwrap_or("now");
+        let from = math("from", from_text)?;
+        let to = math("to", to_text)?;
+        if from >= to {
+            return Err(ScheduleError::EmptyWindow {
+                rule: rule.name.clone(),
+                from: from_text.to_string(),
+                to: to_text.to_string(),
+            });
+        }
+        let (primary, secondary) = match rule.timestamp_override.as_deref().map(str::trim) {
+            Some(o) if !o.is_empty() && o != "@timestamp" => (o.to_string(), Some("@timestamp".to_string())),
+            _ => ("@timestamp".to_string(), None),
+        };
+        Ok(RuleSchedule {
+            interval,
+            from,
+            to,
+            max_signals: rule.max_signals_or_default().max(1) as usize,
+            primary,
+            secondary,
+            order_field: rule.timestamp_field.clone().unwrap_or_else(|| "@timestamp".to_string()),
+        })
+    }
+}
+
+/// How replay runs.
+#[derive(Clone, Copy, Debug)]
+pub struct ScheduleOptions {
+    /// How far out of time order input may be (nanoseconds).
+    pub reorder_window_nanos: i64,
+}
+
+impl Default for ScheduleOptions {
+    fn default() -> Self {
+        ScheduleOptions { reorder_window_nanos: 5 * 60 * SECOND }
+    }
+}
+
+/// One run of one rule: at `at`, searching `[start, end]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run {
+    pub at: i64,
+    pub start: i64,
+    pub end: i64,
+}
+
+impl fmt::Display for Run {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "run at {} (window {} to {})",
+            format_millis(self.at),
+            format_millis(self.start),
+            format_millis(self.end)
+        )
+    }
+}
+
+/// A run that reached `max_signals`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Truncation {
+    pub rule_index: usize,
+    pub rule_name: String,
+    pub run: Run,
+    /// Matches in the window (after exceptions).
+    pub matches: usize,
+    pub max_signals: usize,
+}
+
+impl fmt::Display for Truncation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "rule \"{}\", {}: {MAX_SIGNALS_WARNING} ({} matches, max_signals {})",
+            self.rule_name, self.run, self.matches, self.max_signals
+        )
+    }
+}
+
+/// What settling runs produces, in run order per rule.
+#[derive(Debug)]
+pub enum Scheduled<T> {
+    Alert { rule_index: usize, run: Run, payload: T },
+    Truncated(Truncation),
+}
+
+/// Counts for the whole replay.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScheduleStats {
+    pub runs: u64,
+    pub truncated_runs: u64,
+    pub alerts: u64,
+    /// Matches returned by a run but already alerted by an earlier one.
+    pub already_alerted: u64,
+    /// Matches not returned by any run because the run hit max_signals.
+    pub dropped_by_max_signals: u64,
+    /// Matches older than the newest timestamp minus the reorder window.
+    pub late: u64,
+    /// Matches without the window timestamp or the ordering timestamp.
+    pub no_timestamp: u64,
+    /// Matches that no run's window covers (before the first run's window,
+    /// or in gaps between windows).
+    pub unsearched: u64,
+}
+
+struct Clock {
+    primary: String,
+    secondary: Option<String>,
+    first: Option<i64>,
+    newest: Option<i64>,
+}
+
+impl Clock {
+    fn time_of(&self, event: &Event) -> Option<i64> {
+        timestamp(event, &self.primary)
+            .or_else(|| self.secondary.as_deref().and_then(|s| timestamp(event, s)))
+    }
+}
+
+fn timestamp(event: &Event, field: &str) -> Option<i64> {
+    event.first(field).and_then(parse_nanos)
+}
+
+struct Candidate<T> {
+    window_t: i64,
+    order_t: i64,
+    seq: u64,
+    key: String,
+    payload: Option<T>,
+    /// In the window of some run.
+    in_window: bool,
+    /// Returned by some run (not cut by max_signals).
+    returned: bool,
+}
+
+struct RuleState<T> {
+    name: String,
+    sched: RuleSchedule,
+    clock: usize,
+    /// The next run to settle.
+    next_run: Option<i64>,
+    candidates: Vec<Candidate<T>>,
+    /// Alert ids created, with the window time of their event (pruned once
+    /// no later window can return the event again).
+    alerted: FxHashMap<String, i64>,
+}
+
+/// Replays rule schedules over a stream of events.
+pub struct Scheduler<T> {
+    rules: Vec<RuleState<T>>,
+    clocks: Vec<Clock>,
+    opts: ScheduleOptions,
+    stats: ScheduleStats,
+}
+
+/// Accounts for a match leaving the buffer without an alert of its own.
+fn count_unalerted<T>(stats: &mut ScheduleStats, c: &Candidate<T>) {
+    if c.payload.is_none() || c.returned {
+        // Alerted, or returned again after an alert (already counted).
+        return;
+    }
+    if c.in_window {
+        stats.dropped_by_max_signals += 1;
+    } else {
+        stats.unsearched += 1;
+    }
+}
+
+fn floor_to(t: i64, step: i64) -> i64 {
+    t.div_euclid(step).saturating_mul(step)
+}
+
+impl<T> Scheduler<T> {
+    /// A scheduler for rules (by position), each with its name and schedule.
+    pub fn new(rules: Vec<(String, RuleSchedule)>, opts: ScheduleOptions) -> Scheduler<T> {
+        let mut clocks: Vec<Clock> = Vec::new();
+        let rules = rules
+            .into_iter()
+            .map(|(name, sched)| {
+                let clock = match clocks
+                    .iter()
+                    .position(|c| c.primary == sched.primary && c.secondary == sched.secondary)
+                {
+                    Some(i) => i,
+                    None => {
+                        clocks.push(Clock {
+                            primary: sched.primary.clone(),
+                            secondary: sched.secondary.clone(),
+                            first: None,
+                            newest: None,
+                        });
+                        clocks.len() - 1
+                    }
+                };
+                RuleState { name, sched, clock, next_run: None, candidates: Vec::new(), alerted: FxHashMap::default() }
+            })
+            .collect();
+        Scheduler { rules, clocks, opts, stats: ScheduleStats::default() }
+    }
+
+    pub fn stats(&self) -> &ScheduleStats {
+        &self.stats
+    }
+
+    /// Notes an event's times (every event, matching or not), so runs can
+    /// settle as time advances.
+    pub fn observe(&mut self, event: &Event) {
+        for c in &mut self.clocks {
+            if let Some(t) = c.time_of(event) {
+                c.first.get_or_insert(t);
+                c.newest = Some(c.newest.map_or(t, |n| n.max(t)));
+            }
+        }
+    }
+
+    /// A match of rule `rule_index` on `event`, whose alert id is `key`.
+    /// Call after [`Scheduler::observe`] for the same event.
+    pub fn offer(&mut self, rule_index: usize, event: &Event, key: String, payload: T) {
+        let Some(rule) = self.rules.get_mut(rule_index) else { return };
+        let Some(clock) = self.clocks.get(rule.clock) else { return };
+        let (Some(window_t), Some(order_t)) = (clock.time_of(event), timestamp(event, &rule.sched.order_field)) else {
+            self.stats.no_timestamp += 1;
+            return;
+        };
+        if clock.newest.is_some_and(|n| window_t < n.saturating_sub(self.opts.reorder_window_nanos)) {
+            self.stats.late += 1;
+            return;
+        }
+        if let Some(next) = rule.next_run {
+            // Before the window of every run still to come.
+            if window_t < next.saturating_add(rule.sched.from) {
+                self.stats.unsearched += 1;
+                return;
+            }
+        }
+        rule.candidates.push(Candidate { window_t, order_t, seq: event.seq, key, payload: Some(payload), in_window: false, returned: false });
+    }
+
+    /// Settles every run that no event still to come can change.
+    pub fn advance(&mut self, mut out: impl FnMut(Scheduled<T>)) {
+        for i in 0..self.rules.len() {
+            let Some(clock) = self.clocks.get(self.rules[i].clock) else { continue };
+            let (Some(first), Some(newest)) = (clock.first, clock.newest) else { continue };
+            let horizon = newest.saturating_sub(self.opts.reorder_window_nanos);
+            self.settle(i, first, |run| run.end < horizon, &mut out);
+        }
+    }
+
+    /// Settles the remaining runs, up to the first whose window end is at
+    /// or past the last event.
+    pub fn finish(mut self, mut out: impl FnMut(Scheduled<T>)) -> ScheduleStats {
+        for i in 0..self.rules.len() {
+            let Some(clock) = self.clocks.get(self.rules[i].clock) else { continue };
+            let (Some(first), Some(newest)) = (clock.first, clock.newest) else { continue };
+            let interval = self.rules[i].sched.interval;
+            // Settle while the previous run ended before the last event.
+            self.settle(i, first, |run| run.end.saturating_sub(interval) < newest, &mut out);
+        }
+        for r in &mut self.rules {
+            for c in r.candidates.drain(..) {
+                count_unalerted(&mut self.stats, &c);
+            }
+        }
+        self.stats
+    }
+
+    fn settle(&mut self, i: usize, first: i64, mut go: impl FnMut(&Run) -> bool, out: &mut impl FnMut(Scheduled<T>)) {
+        let stats = &mut self.stats;
+        let Some(rule) = self.rules.get_mut(i) else { return };
+        let sched = rule.sched.clone();
+        let mut at = *rule.next_run.get_or_insert_with(|| floor_to(first, sched.interval));
+        loop {
+            let run = Run { at, start: at.saturating_add(sched.from), end: at.saturating_add(sched.to) };
+            if !go(&run) {
+                break;
+            }
+            stats.runs += 1;
+            let mut hits: Vec<usize> = (0..rule.candidates.len())
+                .filter(|&k| {
+                    let c = &rule.candidates[k];
+                    run.start <= c.window_t && c.window_t <= run.end
+                })
+                .collect();
+            for &k in &hits {
+                rule.candidates[k].in_window = true;
+            }
+            hits.sort_by_key(|&k| (rule.candidates[k].order_t, rule.candidates[k].seq));
+            let total = hits.len();
+            if total >= sched.max_signals {
+                stats.truncated_runs += 1;
+                out(Scheduled::Truncated(Truncation {
+                    rule_index: i,
+                    rule_name: rule.name.clone(),
+                    run,
+                    matches: total,
+                    max_signals: sched.max_signals,
+                }));
+            }
+            // Elasticsearch's default result position: the most recent.
+            let kept = &hits[total.saturating_sub(sched.max_signals)..];
+            for &k in kept {
+                let c = &mut rule.candidates[k];
+                c.returned = true;
+                if rule.alerted.contains_key(&c.key) {
+                    stats.already_alerted += 1;
+                    continue;
+                }
+                if let Some(payload) = c.payload.take() {
+                    rule.alerted.insert(c.key.clone(), c.window_t);
+                    stats.alerts += 1;
+                    out(Scheduled::Alert { rule_index: i, run, payload });
+                }
+            }
+            at = at.saturating_add(sched.interval);
+            rule.next_run = Some(at);
+            // What no later window can return goes.
+            let next_start = at.saturating_add(sched.from);
+            rule.candidates.retain(|c| {
+                let keep = c.window_t >= next_start;
+                if !keep {
+                    count_unalerted(stats, c);
+                }
+                keep
+            });
+            if rule.alerted.len() > 1024 {
+                rule.alerted.retain(|_, t| *t >= next_start);
+            }
+        }
+    }
+}

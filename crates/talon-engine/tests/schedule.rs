@@ -1,0 +1,226 @@
+//! Schedule replay on a data set with a known timeline.
+//!
+//! The rule: `process where process.name == "curl"`, interval 5m, from
+//! now-6m (1m overlap), max_signals 100, timestamp_override event.ingested.
+//! Runs are at 10:00, 10:05, ..., each searching [T-6m, T] by
+//! event.ingested, or @timestamp for events without it.
+//!
+//! The events (all on 2024-05-01, in @timestamp order), 250 matches:
+//! - steady `s00`..`s99`: @timestamp 10:00:00 + 18 s * i, ingested 30 s
+//!   later, except every tenth (i % 10 == 0) which has no event.ingested;
+//!   `s41` (10:12:18) was ingested at 10:16:18 and `s71` (10:21:18) at
+//!   10:25:30;
+//! - burst `b000`..`b149`: @timestamp 10:16:00.1 + 200 ms * j, ingested
+//!   2 s later;
+//! - plus one non-matching event, and `late` (@timestamp 10:05, ingested
+//!   10:06) at the end of the input, far behind everything else.
+//!
+//! What Kibana would do, worked out by hand:
+//! - the run at 10:15 ([10:09, 10:15]) returns s29..s48 without s41 (whose
+//!   ingest time is 10:16:18), plus s50 (no ingest time, @timestamp 10:15:00,
+//!   the window end is inclusive): 20 events, of which s29..s31 were
+//!   alerted by the overlapping run at 10:10, so 17 new alerts;
+//! - the run at 10:20 ([10:14, 10:20]) matches 172 events: s41, s45..s53,
+//!   b000..b059, s54, b060..b149, s55..s65. It returns the 100 most recent
+//!   by @timestamp (s55..s65 and b061..b149) and warns. The 72 it leaves
+//!   out include s45..s48 and s50, alerted at 10:15, and 67 that no other
+//!   run covers: s41, s49, s51, s52, s53, s54, b000..b060;
+//! - s71 is alerted by the run at 10:30 ([10:24, 10:30]), not by the one
+//!   at 10:25 its @timestamp would fall in;
+//! - `late` is behind the 5-minute reorder window: counted, not alerted;
+//! - the last run is at 10:35: the newest ingest time is 10:30:12 (s99).
+//!
+//! So 183 alerts, one warning.
+
+use std::path::Path;
+
+use talon_engine::schedule::{RuleSchedule, Scheduled, ScheduleOptions, Scheduler};
+use talon_engine::{compile_rules, Engine, EngineOptions};
+use talon_event::flatten::flatten;
+use talon_event::mapping::Mapping;
+use talon_event::Event;
+use talon_rules::{load_str, RuleFormat};
+
+const RULE: &str = r#"[metadata]
+creation_date = "2024/01/01"
+maturity = "production"
+updated_date = "2024/01/01"
+
+[rule]
+author = ["t"]
+description = "d"
+index = ["logs-*"]
+language = "eql"
+license = "Elastic License v2"
+name = "Curl Activity"
+risk_score = 21
+rule_id = "0c0a1c2e-0000-4000-8000-000000000001"
+severity = "low"
+type = "eql"
+interval = "5m"
+from = "now-6m"
+timestamp_override = "event.ingested"
+query = '''
+process where process.name == "curl"
+'''
+"#;
+
+/// 2024-05-01T10:00:00Z in seconds.
+const BASE: i64 = 1_714_557_600;
+
+fn iso(millis_after_base: i64) -> String {
+    let nanos = (BASE * 1000 + millis_after_base) * 1_000_000;
+    talon_event::time::format_millis(nanos)
+}
+
+fn doc(id: &str, ts_ms: i64, ingested_ms: Option<i64>, name: &str) -> String {
+    let ingested = match ingested_ms {
+        Some(i) => format!(r#","ingested":"{}""#, iso(i)),
+        None => String::new(),
+    };
+    format!(
+        r#"{{"_index":"logs-test-default","_id":"{id}","_source":{{"@timestamp":"{}","event":{{"category":["process"]{ingested}}},"process":{{"name":"{name}"}}}}}}"#,
+        iso(ts_ms)
+    )
+}
+
+/// The data set, as NDJSON lines in input order.
+pub fn timeline() -> Vec<String> {
+    let mut rows: Vec<(i64, String)> = Vec::new();
+    for i in 0..100i64 {
+        let ts = i * 18_000;
+        let ingested = match i {
+            41 => Some(16 * 60_000 + 18_000),
+            71 => Some(25 * 60_000 + 30_000),
+            _ if i % 10 == 0 => None,
+            _ => Some(ts + 30_000),
+        };
+        rows.push((ts, doc(&format!("s{i:02}"), ts, ingested, "curl")));
+    }
+    for j in 0..150i64 {
+        let ts = 16 * 60_000 + 100 + 200 * j;
+        rows.push((ts, doc(&format!("b{j:03}"), ts, Some(ts + 2_000), "curl")));
+    }
+    rows.push((7 * 60_000 + 1, doc("quiet", 7 * 60_000 + 1, Some(7 * 60_000 + 30_000), "ls")));
+    rows.sort_by_key(|r| r.0);
+    let mut lines: Vec<String> = rows.into_iter().map(|r| r.1).collect();
+    lines.push(doc("late", 5 * 60_000, Some(6 * 60_000), "curl"));
+    lines
+}
+
+fn events() -> Vec<Event> {
+    timeline()
+        .iter()
+        .enumerate()
+        .map(|(n, line)| {
+            let v: serde_json::Value = serde_json::from_str(line).expect("json");
+            let mut e = flatten(&v["_source"].to_string()).expect("event");
+            e.index = Some("logs-test-default".into());
+            e.id = v["_id"].as_str().map(Into::into);
+            e.seq = n as u64;
+            e
+        })
+        .collect()
+}
+
+#[test]
+fn replay_gives_kibanas_alerts_and_warnings() {
+    let (rules, errors) = load_str(RULE, Path::new("curl.toml"), RuleFormat::Toml);
+    assert!(errors.is_empty(), "{errors:?}");
+    let sched = RuleSchedule::from_rule(&rules[0]).expect("schedule");
+    assert_eq!(sched.interval, 300_000_000_000);
+    assert_eq!(sched.from, -360_000_000_000);
+    assert_eq!(sched.max_signals, 100);
+    assert_eq!(sched.primary, "event.ingested");
+    assert_eq!(sched.secondary.as_deref(), Some("@timestamp"));
+    let (compiled, problems) = compile_rules(rules.clone(), &Mapping::default());
+    assert!(problems.is_empty());
+    let (mut engine, _) = Engine::new(compiled, &EngineOptions::default());
+    let mut scheduler: Scheduler<String> =
+        Scheduler::new(vec![(rules[0].name.clone(), sched)], ScheduleOptions::default());
+
+    let mut alerts: Vec<(String, String)> = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
+    let mut take = |s: Scheduled<String>| match s {
+        Scheduled::Alert { run, payload, .. } => alerts.push((payload, talon_event::time::format_millis(run.at))),
+        Scheduled::Truncated(t) => warnings.push(t.to_string()),
+    };
+    let mut matches = 0;
+    for e in events() {
+        scheduler.observe(&e);
+        let mut hits = Vec::new();
+        engine.on_event(&e, |d| hits.push(d.rule_index));
+        for rule_index in hits {
+            matches += 1;
+            let id = e.id.as_deref().unwrap_or_default().to_string();
+            scheduler.offer(rule_index, &e, id.clone(), id);
+        }
+        scheduler.advance(&mut take);
+    }
+    let stats = scheduler.finish(&mut take);
+    assert_eq!(matches, 251);
+
+    assert_eq!(
+        warnings,
+        vec![
+            "rule \"Curl Activity\", run at 2024-05-01T10:20:00.000Z (window 2024-05-01T10:14:00.000Z to \
+             2024-05-01T10:20:00.000Z): This rule reached the maximum alert limit for the rule execution. \
+             Some alerts were not created. (172 matches, max_signals 100)"
+                .to_string()
+        ]
+    );
+
+    let mut expected: Vec<String> = (0..100).map(|i| format!("s{i:02}")).collect();
+    expected.extend((0..150).map(|j| format!("b{j:03}")));
+    let never: Vec<String> = ["s41", "s49", "s51", "s52", "s53", "s54"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain((0..=60).map(|j| format!("b{j:03}")))
+        .collect();
+    expected.retain(|id| !never.contains(id));
+    let mut got: Vec<String> = alerts.iter().map(|a| a.0.clone()).collect();
+    got.sort();
+    expected.sort();
+    assert_eq!(got.len(), 183);
+    assert_eq!(got, expected);
+
+    let run_of = |id: &str| alerts.iter().find(|a| a.0 == id).map(|a| a.1.clone());
+    assert_eq!(run_of("s71").as_deref(), Some("2024-05-01T10:30:00.000Z"));
+    assert_eq!(run_of("s50").as_deref(), Some("2024-05-01T10:15:00.000Z"));
+    assert_eq!(run_of("s29").as_deref(), Some("2024-05-01T10:10:00.000Z"));
+    assert_eq!(run_of("b061").as_deref(), Some("2024-05-01T10:20:00.000Z"));
+    assert_eq!(run_of("s00").as_deref(), Some("2024-05-01T10:00:00.000Z"));
+    assert_eq!(run_of("s99").as_deref(), Some("2024-05-01T10:35:00.000Z"));
+    // The 10:15 run alerts exactly s32..s48 minus s41, plus s50.
+    let mut at_1015: Vec<String> =
+        alerts.iter().filter(|a| a.1 == "2024-05-01T10:15:00.000Z").map(|a| a.0.clone()).collect();
+    at_1015.sort();
+    let mut want_1015: Vec<String> = (32..=48).filter(|i| *i != 41).map(|i| format!("s{i:02}")).collect();
+    want_1015.push("s50".into());
+    assert_eq!(at_1015, want_1015);
+
+    assert_eq!(stats.runs, 8);
+    assert_eq!(stats.truncated_runs, 1);
+    assert_eq!(stats.alerts, 183);
+    assert_eq!(stats.late, 1);
+    assert_eq!(stats.dropped_by_max_signals, 67);
+    assert_eq!(stats.unsearched, 0);
+    // Returned again by an overlapping run after their alert.
+    assert!(stats.already_alerted > 0);
+    assert_eq!(stats.no_timestamp, 0);
+}
+
+#[test]
+fn schedule_fields_are_parsed_or_refused() {
+    use talon_engine::schedule::{parse_interval, parse_now_offset};
+    assert_eq!(parse_interval("5m"), Some(300_000_000_000));
+    assert_eq!(parse_interval("1h"), Some(3_600_000_000_000));
+    assert_eq!(parse_interval("30s"), Some(30_000_000_000));
+    assert_eq!(parse_interval("0m"), None);
+    assert_eq!(parse_interval("5 minutes"), None);
+    assert_eq!(parse_now_offset("now-9m"), Some(-540_000_000_000));
+    assert_eq!(parse_now_offset("now-7205m"), Some(-432_300_000_000_000));
+    assert_eq!(parse_now_offset("now"), Some(0));
+    assert_eq!(parse_now_offset("now-1M"), None);
+    assert_eq!(parse_now_offset("now-1d/d"), None);
+}
