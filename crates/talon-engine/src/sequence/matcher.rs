@@ -164,6 +164,11 @@ impl Matcher {
         }
     }
 
+    /// Whether candidates wait for their trailing check.
+    pub(crate) fn has_waiting(&self) -> bool {
+        self.waits.len() > 0
+    }
+
     /// Sequences currently held (waiting in stages or for a trailing check).
     pub(crate) fn held(&self) -> usize {
         self.pending + self.waits.len()

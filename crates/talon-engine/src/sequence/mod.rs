@@ -166,7 +166,7 @@ pub enum SequenceWarning {
         count: u64,
         cap: usize,
     },
-    /// Events without a usable timestamp (sequences need one).
+    /// Matching events without a usable timestamp (sequences need one).
     WithoutTimestamp { name: String, count: u64 },
     /// Events whose key tuples were cut at [`MAX_KEY_TUPLES`].
     KeyTuplesCapped { name: String, count: u64 },
@@ -206,6 +206,7 @@ pub struct SequenceStats {
     pub matched_terms: u64,
     /// Sequences or samples handed out.
     pub matches: u64,
+    /// Events that matched a term but had no usable timestamp.
     pub without_timestamp: u64,
     /// Matching events that came too late for the re-ordering window.
     pub late_events: u64,
@@ -225,6 +226,13 @@ struct SequenceEngine {
     matcher: Matcher,
     places: Vec<Place>,
     next_pos: u64,
+}
+
+impl SequenceEngine {
+    /// Whether events wait in the window or candidates for a deadline.
+    fn waits_for_time(&self) -> bool {
+        self.reorder.len() > 0 || self.matcher.has_waiting()
+    }
 }
 
 enum Inner {
@@ -364,20 +372,26 @@ impl SequenceRunner {
     /// Offers one event; matches that became final go to `out`.
     pub fn push(&mut self, event: &Arc<Event>, out: &mut dyn FnMut(SequenceMatch)) {
         self.stats.events += 1;
-        let ts = match self.inner {
-            Inner::Sample(_) => None,
-            Inner::Sequence(_) => match self.timestamp(event) {
-                Some(ts) => Some(ts),
-                None => {
-                    self.stats.without_timestamp += 1;
-                    return;
-                }
-            },
-        };
         let hits = self.hits(event);
         if hits.is_some() {
             self.stats.matched_terms += 1;
         }
+        let ts = match &self.inner {
+            Inner::Sample(_) => None,
+            // An event no term matched only moves time on, which matters
+            // only while something waits for time (a rule set runs many
+            // runners, so the timestamp is not parsed when idle).
+            Inner::Sequence(engine) if hits.is_none() && !engine.waits_for_time() => return,
+            Inner::Sequence(_) => match self.timestamp(event) {
+                Some(ts) => Some(ts),
+                None => {
+                    if hits.is_some() {
+                        self.stats.without_timestamp += 1;
+                    }
+                    return;
+                }
+            },
+        };
         let mut matches = 0u64;
         let evicted = match &mut self.inner {
             Inner::Sample(s) => match hits {

@@ -186,7 +186,6 @@ impl<T> Reorder<T> {
         }
     }
 
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.heap.len()
     }
