@@ -145,6 +145,10 @@ pub struct QueryArgs {
     #[arg(long, value_enum, default_value_t = Position::Tail)]
     pub result_position: Position,
 
+    /// Samples returned per join-key tuple (sample queries).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_samples_per_key: u64,
+
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -6,8 +6,11 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use serde_json::value::RawValue;
+use std::sync::Arc;
+
+use talon_engine::sequence::{SequenceOptions, SequenceResult, SequenceSearch};
 use talon_engine::{ResultPosition, Search, SearchOptions};
 use talon_eql::{CompileOptions, QueryKind};
 use talon_event::read::ReadOptions;
@@ -40,10 +43,6 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
     for w in query.warnings() {
         eprint!("{}", w.render("<query>", &args.query).replacen("error:", "warning:", 1));
     }
-    if query.kind() != QueryKind::Event {
-        // TODO: sequences and samples (issue: sequences over streams).
-        bail!("sequence and sample queries are not supported yet");
-    }
 
     let mut read_opts = ReadOptions::default();
     if let Some(index) = &args.input.index {
@@ -53,6 +52,9 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
         read_opts = read_opts.with_mapping(&mapping);
     }
     let mut reader = common::open_events(&args.input.events, read_opts, false)?;
+    if query.kind() != QueryKind::Event {
+        return run_sequence(&args, &query, &mapping, reader, started, quiet);
+    }
     let search_opts = SearchOptions {
         timestamp_field: args.timestamp_field.clone(),
         tiebreaker_field: args.tiebreaker_field.clone(),
@@ -68,7 +70,7 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
             Ok(event) => {
                 search.push(event);
             }
-            Err(issue) => tracing::info!("{issue}"),
+            Err(_) => {} // counted in the reader stats and logged by the reader at -vv
         }
     }
     let result = search.finish();
@@ -116,6 +118,137 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
         eprint!("{s}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A sequence or sample search: `hits.sequences[]` with `join_keys` and
+/// `events` (a missing event is `{"missing": true}`), as the API answers.
+fn run_sequence(
+    args: &QueryArgs,
+    query: &talon_eql::CompiledQuery,
+    mapping: &talon_event::mapping::Mapping,
+    mut reader: talon_event::read::EventReader,
+    started: Instant,
+    quiet: bool,
+) -> Result<ExitCode> {
+    let opts = SequenceOptions {
+        timestamp_field: args.timestamp_field.clone(),
+        tiebreaker_field: args.tiebreaker_field.clone(),
+        size: args.size,
+        result_position: match args.result_position {
+            Position::Head => ResultPosition::Head,
+            Position::Tail => ResultPosition::Tail,
+        },
+        max_samples_per_key: usize::try_from(args.max_samples_per_key).unwrap_or(usize::MAX),
+        ..SequenceOptions::default()
+    };
+    let mut search = SequenceSearch::new(query, mapping, opts).map_err(|e| anyhow::anyhow!("{e}"))?;
+    for item in reader.by_ref() {
+        match item {
+            Ok(event) => search.push(&Arc::new(event)),
+            Err(_) => {} // counted in the reader stats and logged by the reader at -vv
+        }
+    }
+    let result = search.finish();
+    let took = started.elapsed();
+    let out = output::open(&args.output)?;
+    let mut w = out.writer;
+    let written = match out.format {
+        Format::Es => write_es_sequences(&mut w, &result, took.as_millis() as u64),
+        // Other formats: one line per event of each sequence, sequences
+        // separated by their position.
+        Format::Jsonl | Format::Csv | Format::Table => write_sequences_jsonl(&mut w, &result),
+    };
+    finish_output(written.and_then(|_| w.flush().map_err(Into::into)))?;
+    if !quiet {
+        let mut s = String::new();
+        let _ = summary::write_read_line(&mut s, reader.stats(), took);
+        let _ = summary::write_skipped(&mut s, reader.stats());
+        s.push_str(&format!(
+            "talon: {} found, {} returned (--size {})\n",
+            summary::count(result.total, if query.kind() == QueryKind::Sample { "sample" } else { "sequence" }),
+            result.sequences.len(),
+            args.size
+        ));
+        for w in &result.stats.warnings {
+            s.push_str(&format!("talon: warning: {w}\n"));
+        }
+        eprint!("{s}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn finish_output(r: Result<()>) -> Result<()> {
+    if let Err(e) = r {
+        let broken = e
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe);
+        if !broken {
+            return Err(e).context("cannot write results");
+        }
+    }
+    Ok(())
+}
+
+fn hit_json(e: &Event) -> Result<serde_json::Value> {
+    let source: serde_json::Value = serde_json::from_str(e.source())?;
+    Ok(serde_json::json!({ "_index": e.index.as_deref(), "_id": doc_id(e), "_source": source }))
+}
+
+fn write_es_sequences(w: &mut dyn Write, result: &SequenceResult, took: u64) -> Result<()> {
+    let mut seqs = Vec::with_capacity(result.sequences.len());
+    for m in &result.sequences {
+        let mut events = Vec::with_capacity(m.events.len());
+        for e in &m.events {
+            events.push(match e {
+                Some(e) => hit_json(e)?,
+                None => serde_json::json!({ "missing": true }),
+            });
+        }
+        let keys: Vec<serde_json::Value> = m.join_keys.iter().map(value_json).collect();
+        seqs.push(serde_json::json!({ "join_keys": keys, "events": events }));
+    }
+    let body = serde_json::json!({
+        "is_partial": false,
+        "is_running": false,
+        "took": took,
+        "timed_out": false,
+        "hits": {
+            "total": { "value": result.total, "relation": "eq" },
+            "sequences": seqs,
+        }
+    });
+    serde_json::to_writer_pretty(&mut *w, &body)?;
+    writeln!(w)?;
+    Ok(())
+}
+
+/// A join-key value as the API shows it.
+fn value_json(v: &talon_event::Value) -> serde_json::Value {
+    use talon_event::Value as V;
+    match v {
+        V::Null => serde_json::Value::Null,
+        V::Bool(b) => (*b).into(),
+        V::Int(i) => (*i).into(),
+        V::Float(f) => serde_json::Number::from_f64(*f).map(Into::into).unwrap_or(serde_json::Value::Null),
+        V::Str(s) => s.to_string().into(),
+    }
+}
+
+/// One JSON line per sequence: its number, join keys and events.
+fn write_sequences_jsonl(w: &mut dyn Write, result: &SequenceResult) -> Result<()> {
+    for (i, m) in result.sequences.iter().enumerate() {
+        let mut events = Vec::with_capacity(m.events.len());
+        for e in &m.events {
+            events.push(match e {
+                Some(e) => serde_json::from_str::<serde_json::Value>(e.source())?,
+                None => serde_json::json!({ "missing": true }),
+            });
+        }
+        let keys: Vec<serde_json::Value> = m.join_keys.iter().map(value_json).collect();
+        serde_json::to_writer(&mut *w, &serde_json::json!({ "sequence": i + 1, "join_keys": keys, "events": events }))?;
+        writeln!(w)?;
+    }
+    Ok(())
 }
 
 /// The document id Elasticsearch would report: the input's `_id`, else a
