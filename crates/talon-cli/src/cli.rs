@@ -91,7 +91,7 @@ pub struct EventArgs {
     pub events: Vec<String>,
 
     /// Give every event this index name (overrides `_index` and data_stream).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = parse_index_name)]
     pub index: Option<String>,
 
     /// An Elasticsearch index mapping (JSON) that types the fields.
