@@ -1,16 +1,23 @@
 //! The engine: events in, detections out, with a count of everything.
 //!
-//! Each event is routed by index ([`crate::router`]) to the rules that
-//! search that index, then each of those rules' compiled query is
-//! evaluated. The engine keeps no event after `on_event` returns, so memory
-//! does not grow with the input.
+//! Each event is routed by index and category ([`crate::router`]) to the
+//! event-query rules that can see it, and each of those rules' compiled
+//! query is evaluated; the engine keeps no event after `on_event` returns.
+//! Sequence and sample rules each own a [`SequenceRunner`] fed through
+//! [`Engine::on_shared_event`]; their state is bounded by maxspan and caps,
+//! so memory stays flat however long the input is.
 
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+use talon_event::mapping::Mapping;
 use talon_event::Event;
 use talon_eql::QueryKind;
 use talon_rules::Rule;
 
 use crate::compile::{CompiledRule, RuleProblem};
 use crate::router::Router;
+use crate::sequence::{SequenceMatch, SequenceOptions, SequenceRunner, SequenceWarning};
 
 /// How the engine runs.
 #[derive(Clone, Debug, Default)]
@@ -26,6 +33,28 @@ pub struct Detection<'a> {
     /// Position of the rule in [`Engine::rules`].
     pub rule_index: usize,
     pub event: &'a Event,
+}
+
+/// One sequence (or sample) rule matching a sequence of events.
+#[derive(Debug)]
+pub struct SequenceDetection<'a> {
+    pub rule: &'a Rule,
+    /// Position of the rule in [`Engine::sequence_rules`].
+    pub rule_index: usize,
+    pub matched: SequenceMatch,
+}
+
+/// A sequence or sample rule and its runner.
+struct SequenceRule {
+    compiled: CompiledRule,
+    runner: Option<SequenceRunner>,
+    matched: u64,
+}
+
+impl std::fmt::Debug for SequenceRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SequenceRule").field("rule", &self.compiled.rule.name).finish()
+    }
 }
 
 /// Counts for one rule.
@@ -55,27 +84,50 @@ pub struct EngineStats {
     pub rules: Vec<RuleStats>,
 }
 
-/// Runs compiled event-query rules over a stream of events.
+/// Runs compiled rules over a stream of events.
 #[derive(Debug)]
 pub struct Engine {
     rules: Vec<CompiledRule>,
     router: Router,
     stats: EngineStats,
+    sequences: Vec<SequenceRule>,
+    /// Per index name, the sequence rules whose index patterns match it.
+    sequence_routes: FxHashMap<Arc<str>, Arc<[usize]>>,
+    all_indices: bool,
 }
 
 impl Engine {
-    /// An engine over the rules it can run. Rules whose queries are
-    /// sequences or samples are returned as problems: their evaluation is
-    /// not supported yet.
+    /// An engine over the rules it can run, without a mapping.
     pub fn new(rules: Vec<CompiledRule>, opts: &EngineOptions) -> (Engine, Vec<RuleProblem>) {
+        Engine::with_mapping(rules, opts, &Mapping::default())
+    }
+
+    /// An engine over the rules it can run; sequence and sample rules read
+    /// their timestamps and join keys through `mapping`. A sequence rule
+    /// whose runner cannot be built comes back as a problem.
+    pub fn with_mapping(
+        rules: Vec<CompiledRule>,
+        opts: &EngineOptions,
+        mapping: &Mapping,
+    ) -> (Engine, Vec<RuleProblem>) {
         let mut runnable = Vec::with_capacity(rules.len());
+        let mut sequences = Vec::new();
         let mut problems = Vec::new();
         for r in rules {
-            match r.query.kind() {
-                QueryKind::Event => runnable.push(r),
-                // TODO: sequences and samples (issue: sequences over streams).
-                kind => problems.push(RuleProblem::Unsupported {
-                    reason: format!("{} queries are not supported yet", kind_name(kind)),
+            if r.query.kind() == QueryKind::Event {
+                runnable.push(r);
+                continue;
+            }
+            let seq_opts = SequenceOptions {
+                timestamp_field: r.rule.timestamp_field.clone().unwrap_or_else(|| "@timestamp".into()),
+                tiebreaker_field: r.rule.tiebreaker_field.clone(),
+                name: Some(r.rule.name.clone()),
+                ..SequenceOptions::default()
+            };
+            match SequenceRunner::new(&r.query, mapping, seq_opts) {
+                Ok(runner) => sequences.push(SequenceRule { compiled: r, runner: Some(runner), matched: 0 }),
+                Err(e) => problems.push(RuleProblem::Unsupported {
+                    reason: format!("{} query cannot run: {e}", kind_name(r.query.kind())),
                     rule: Box::new(r.rule),
                 }),
             }
@@ -85,7 +137,97 @@ impl Engine {
             rules: vec![RuleStats::default(); runnable.len()],
             ..EngineStats::default()
         };
-        (Engine { rules: runnable, router, stats }, problems)
+        let engine = Engine {
+            rules: runnable,
+            router,
+            stats,
+            sequences,
+            sequence_routes: FxHashMap::default(),
+            all_indices: opts.all_indices,
+        };
+        (engine, problems)
+    }
+
+    /// The sequence and sample rules, in the order
+    /// [`SequenceDetection::rule_index`] refers to.
+    pub fn sequence_rules(&self) -> impl Iterator<Item = &CompiledRule> {
+        self.sequences.iter().map(|s| &s.compiled)
+    }
+
+    /// Sequences (or samples) found so far, per sequence rule.
+    pub fn sequence_matches(&self) -> Vec<u64> {
+        self.sequences.iter().map(|s| s.matched).collect()
+    }
+
+    /// Evaluates every event-query rule the event reaches (as
+    /// [`Engine::on_event`]) and feeds every sequence rule whose indices
+    /// include the event's; completed sequences go to `on_sequence` as soon
+    /// as they are final.
+    pub fn on_shared_event(
+        &mut self,
+        event: &Arc<Event>,
+        on_detection: impl FnMut(Detection<'_>),
+        mut on_sequence: impl FnMut(SequenceDetection<'_>),
+    ) {
+        self.stats.events += 1;
+        let searched = self.event_rules(event, on_detection);
+        let targets = if self.sequences.is_empty() {
+            Arc::from(Vec::new())
+        } else {
+            self.sequence_targets(event)
+        };
+        if !searched && targets.is_empty() {
+            self.count_unsearched(event);
+        }
+        for &i in targets.iter() {
+            let seq = &mut self.sequences[i];
+            let Some(runner) = seq.runner.as_mut() else { continue };
+            let rule = &seq.compiled.rule;
+            let matched = &mut seq.matched;
+            runner.push(event, &mut |m| {
+                *matched += 1;
+                on_sequence(SequenceDetection { rule, rule_index: i, matched: m });
+            });
+        }
+    }
+
+    /// Ends the input: sequences still waiting on a window or a missing
+    /// event are settled and handed out. Returns every warning the
+    /// sequence runners raised (late events, evictions), naming the rule.
+    pub fn finish(&mut self, mut on_sequence: impl FnMut(SequenceDetection<'_>)) -> Vec<SequenceWarning> {
+        let mut warnings = Vec::new();
+        for (i, seq) in self.sequences.iter_mut().enumerate() {
+            let Some(runner) = seq.runner.take() else { continue };
+            let rule = &seq.compiled.rule;
+            let matched = &mut seq.matched;
+            let stats = runner.finish(&mut |m| {
+                *matched += 1;
+                on_sequence(SequenceDetection { rule, rule_index: i, matched: m });
+            });
+            warnings.extend(stats.warnings);
+        }
+        warnings
+    }
+
+    fn sequence_targets(&mut self, event: &Event) -> Arc<[usize]> {
+        if self.all_indices {
+            return (0..self.sequences.len()).collect();
+        }
+        let Some(index) = &event.index else {
+            return Arc::from(Vec::new());
+        };
+        if let Some(hit) = self.sequence_routes.get(index) {
+            return Arc::clone(hit);
+        }
+        let matched: Arc<[usize]> = self
+            .sequences
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.compiled.indices.matches(index))
+            .map(|(i, _)| i)
+            .collect();
+        self.sequence_routes.insert(Arc::clone(index), Arc::clone(&matched));
+        matched
     }
 
     pub fn rules(&self) -> &[CompiledRule] {
@@ -96,30 +238,24 @@ impl Engine {
         &self.stats
     }
 
-    /// Evaluates every rule the event reaches, calling `on_detection` for
-    /// each match, in rule order.
-    pub fn on_event(&mut self, event: &Event, mut on_detection: impl FnMut(Detection<'_>)) {
+    /// Evaluates every event-query rule the event reaches, calling
+    /// `on_detection` for each match, in rule order.
+    pub fn on_event(&mut self, event: &Event, on_detection: impl FnMut(Detection<'_>)) {
         self.stats.events += 1;
+        if !self.event_rules(event, on_detection) {
+            self.count_unsearched(event);
+        }
+    }
+
+    /// Runs the event-query rules; false when the event's index is one no
+    /// event rule searches (or it has none).
+    fn event_rules(&mut self, event: &Event, mut on_detection: impl FnMut(Detection<'_>)) -> bool {
         let routed = self.router.route(&self.rules, event);
         let targets = routed.rules;
         if targets.is_empty() {
             // Searched but of no category a rule there accepts: not a
             // skipped event, just one no rule can match.
-            if routed.index_searched {
-                return;
-            }
-            if event.index.is_none() {
-                self.stats.no_index += 1;
-            } else {
-                self.stats.index_not_searched += 1;
-                let names = &mut self.stats.indices_not_searched;
-                if let Some(index) = &event.index {
-                    if names.len() < MAX_INDEX_NAMES && !names.iter().any(|n| **n == **index) {
-                        names.push(index.to_string());
-                    }
-                }
-            }
-            return;
+            return routed.index_searched;
         }
         let mut any = false;
         for &i in targets.iter() {
@@ -134,6 +270,20 @@ impl Engine {
         }
         if any {
             self.stats.matched += 1;
+        }
+        true
+    }
+
+    fn count_unsearched(&mut self, event: &Event) {
+        match &event.index {
+            None => self.stats.no_index += 1,
+            Some(index) => {
+                self.stats.index_not_searched += 1;
+                let names = &mut self.stats.indices_not_searched;
+                if names.len() < MAX_INDEX_NAMES && !names.iter().any(|n| **n == **index) {
+                    names.push(index.to_string());
+                }
+            }
         }
     }
 }

@@ -27,7 +27,7 @@ pub mod select;
 pub mod sequence;
 
 pub use compile::{compile_rule, compile_rules, CompiledRule, RuleProblem};
-pub use engine::{Detection, Engine, EngineOptions, EngineStats, RuleStats};
+pub use engine::{Detection, Engine, EngineOptions, EngineStats, RuleStats, SequenceDetection};
 pub use router::{CategoryNeed, Routed, Router};
 pub use select::{RuleSelector, SelectError, Severity};
 pub use search::{ResultPosition, Search, SearchOptions, SearchResult};
