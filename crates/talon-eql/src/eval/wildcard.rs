@@ -35,6 +35,16 @@ enum Tok {
     Run,
 }
 
+/// One part of a compiled pattern (see [`Wildcard::parts`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Part {
+    Text(String),
+    /// `?`: exactly one character.
+    One,
+    /// `*`: any run of characters.
+    Run,
+}
+
 /// A compiled wildcard pattern.
 #[derive(Clone, Debug)]
 pub struct Wildcard {
@@ -117,6 +127,55 @@ impl Wildcard {
     /// The pattern as written.
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// How letters compare.
+    pub fn case(&self) -> CaseMode {
+        self.case
+    }
+
+    /// The compiled pattern as literal text, `?` and `*` parts in order,
+    /// escapes already resolved: what a tool needs to build text the
+    /// pattern matches.
+    pub fn parts(&self) -> Vec<Part> {
+        let text = |s: &str| (!s.is_empty()).then(|| Part::Text(s.to_string()));
+        match &self.kind {
+            Kind::Exact(s) => text(s).into_iter().collect(),
+            Kind::Prefix(s) => text(s).into_iter().chain([Part::Run]).collect(),
+            Kind::Suffix(s) => [Part::Run].into_iter().chain(text(s)).collect(),
+            Kind::Contains(s, _) => {
+                let mut out = vec![Part::Run];
+                out.extend(text(s));
+                out.push(Part::Run);
+                out
+            }
+            Kind::Anything => vec![Part::Run],
+            Kind::Pieces(pieces) => {
+                let mut out = Vec::new();
+                for (i, p) in pieces.iter().enumerate() {
+                    if i > 0 {
+                        out.push(Part::Run);
+                    }
+                    out.extend(text(p));
+                }
+                out
+            }
+            Kind::General(steps) => {
+                let mut out = Vec::new();
+                let mut lit = String::new();
+                for s in steps {
+                    match s {
+                        Step::Char(c) => lit.push(*c),
+                        Step::Any | Step::Star => {
+                            out.extend(text(&std::mem::take(&mut lit)));
+                            out.push(if matches!(s, Step::Any) { Part::One } else { Part::Run });
+                        }
+                    }
+                }
+                out.extend(text(&lit));
+                out
+            }
+        }
     }
 
     fn from_toks(mut toks: Vec<Tok>, case: CaseMode, source: &str) -> Wildcard {
@@ -392,6 +451,19 @@ mod tests {
         assert!(m("é?*ß", CaseMode::Insensitive, "ÉxyzSS".replace("SS", "ß").as_str()));
         assert!(m("?", CaseMode::Sensitive, "😀"));
         assert!(!m("??", CaseMode::Sensitive, "😀"));
+    }
+
+    #[test]
+    fn parts_rebuild_the_pattern() {
+        let parts = |w: Wildcard| w.parts();
+        use Part::{One, Run, Text};
+        let t = |s: &str| Text(s.to_string());
+        assert_eq!(parts(Wildcard::new("*a*", CaseMode::Sensitive)), vec![Run, t("a"), Run]);
+        assert_eq!(parts(Wildcard::new("a*b*c", CaseMode::Sensitive)), vec![t("a"), Run, t("b"), Run, t("c")]);
+        assert_eq!(parts(Wildcard::new("*x?y", CaseMode::Insensitive)), vec![Run, t("x"), One, t("y")]);
+        assert_eq!(parts(Wildcard::prefix("ab*", CaseMode::Sensitive)), vec![t("ab*"), Run]);
+        assert_eq!(parts(Wildcard::lucene("*\\*", CaseMode::Sensitive)), vec![Run, t("*")]);
+        assert_eq!(parts(Wildcard::new("", CaseMode::Sensitive)), vec![]);
     }
 
     #[test]

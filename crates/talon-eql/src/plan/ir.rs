@@ -307,6 +307,16 @@ impl StrSet {
         self.values.first().map(|v| &**v)
     }
 
+    /// Every value, in query order (for tools that build matching events).
+    pub fn values(&self) -> &[Arc<str>] {
+        &self.values
+    }
+
+    /// Whether the values compare case-insensitively (`:`, `in~`).
+    pub fn is_ci(&self) -> bool {
+        self.ci
+    }
+
     /// Whether `text` is one of the values (case-insensitively if asked).
     pub fn contains(&self, text: &str) -> bool {
         if let Some(set) = &self.exact {

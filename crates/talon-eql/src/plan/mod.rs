@@ -109,6 +109,12 @@ impl EventPlan {
         &self.cond
     }
 
+    /// The category test as a term leaf on the category field; `None` for
+    /// `any`.
+    pub fn category_leaf(&self) -> Option<&Leaf> {
+        self.category_leaf.as_ref()
+    }
+
     /// The category this plan requires, `None` for `any`.
     pub fn category(&self) -> Option<&str> {
         match &self.category {
