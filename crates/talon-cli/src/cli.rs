@@ -36,6 +36,9 @@ pub enum Command {
     /// Inspect rules.
     #[command(subcommand)]
     Rule(RuleCommand),
+    /// List a rule folder, or report its coverage and what cannot run.
+    #[command(after_help = crate::cmd::rules::RULES_EXAMPLES)]
+    Rules(crate::cmd::rules::RulesArgs),
     /// Watch this Linux host's process events live; alert as rules match.
     #[command(after_help = crate::cmd::watch::WATCH_EXAMPLES)]
     Watch(crate::cmd::watch::WatchArgs),
@@ -46,7 +49,11 @@ const HUNT_EXAMPLES: &str = "Examples:
   talon hunt --rules rules/ logs/              every rule under rules/ over every file under logs/
   talon hunt --rules seed-rule.toml events.ndjson.gz --format jsonl --output alerts.jsonl
   zcat dump.json.gz | talon hunt --rules rules/ - --index logs-endpoint.events.process-default
-  talon hunt --rules rules/ --all-indices export.ndjson";
+  talon hunt --rules rules/ --all-indices export.ndjson
+  talon hunt --rules rules/ --tag 'OS: Linux' --min-severity medium logs/
+  talon hunt --rules rules/ --schedule logs/       as Kibana's schedule would have alerted
+  talon hunt --rules rules/ --exceptions exceptions.ndjson --value-list ips=ips.txt logs/
+  talon hunt --silence-host 'build-*' --silence-rule 'IPv4/IPv6 Forwarding Activity'";
 
 const QUERY_EXAMPLES: &str = "Examples:
   talon query 'process where process.name == \"sysctl\"' events.ndjson
@@ -56,7 +63,8 @@ const QUERY_EXAMPLES: &str = "Examples:
 
 const CHECK_EXAMPLES: &str = "Examples:
   talon check rules/
-  talon check my-rule.toml export.ndjson page.md";
+  talon check my-rule.toml export.ndjson page.md
+  talon check rules/ --schema ecs_flat.yml --tag 'OS: Linux'";
 
 /// Where alerts and results go, and in which format.
 #[derive(Debug, Args)]
@@ -113,6 +121,26 @@ pub struct HuntArgs {
     #[arg(long)]
     pub all_indices: bool,
 
+    /// A field list (ECS ecs_flat.yml, {field: type} JSON, `field [type]`
+    /// lines, or a mapping) that queries must use: unknown fields are errors.
+    #[arg(long, value_name = "FILE")]
+    pub schema: Vec<PathBuf>,
+
+    /// Replay the rules' schedules (interval, from, max_signals) over the
+    /// events' time range: only the alerts Kibana would have created.
+    #[arg(long)]
+    pub schedule: bool,
+
+    /// With --schedule: how far out of time order events may arrive.
+    #[arg(long, value_name = "DURATION", default_value = "5m", requires = "schedule")]
+    pub reorder_window: String,
+
+    #[command(flatten)]
+    pub select: crate::cmd::rules::SelectArgs,
+
+    #[command(flatten)]
+    pub exceptions: crate::config::ExceptionArgs,
+
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -168,6 +196,14 @@ pub struct CheckArgs {
     /// An Elasticsearch index mapping to verify field names and types against.
     #[arg(long, value_name = "FILE")]
     pub mapping: Vec<PathBuf>,
+
+    /// A field list (ECS ecs_flat.yml, {field: type} JSON, `field [type]`
+    /// lines) to verify field names and types against.
+    #[arg(long, value_name = "FILE")]
+    pub schema: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub select: crate::cmd::rules::SelectArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,7 @@
 mod bundled;
 mod cli;
 mod cmd;
+mod config;
 mod output;
 mod summary;
 
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
         Some(Command::Query(args)) => cmd::query::run(args, quiet),
         Some(Command::Check(args)) => cmd::check::run(args, quiet),
         Some(Command::Rule(cli::RuleCommand::Show(args))) => cmd::rule_show::run(args),
+        Some(Command::Rules(args)) => cmd::rules::run(args, quiet),
         Some(Command::Watch(args)) => cmd::watch::run(args, quiet),
     };
     match result {

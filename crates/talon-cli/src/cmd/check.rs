@@ -1,11 +1,19 @@
 //! `talon check`: load and verify rules, print every problem with its file,
 //! line, column and caret, and a count by outcome. Exit 1 on any error.
+//!
+//! With `--mapping` and/or `--schema` the queries are verified against
+//! those fields as Elasticsearch's verifier would: an unknown plain field,
+//! a comparison with a value of the wrong type or a function called with
+//! the wrong arguments is an error at its span; an unknown `?field` is null.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
 use talon_engine::{compile_rule, RuleProblem};
+use talon_event::mapping::Mapping;
 
 use crate::cli::CheckArgs;
 use crate::cmd::common;
@@ -13,14 +21,15 @@ use crate::cmd::common;
 pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
     let report = common::load_rules(&args.rules);
     let load_errors = common::report_load_problems(&report);
-    let mapping = common::load_mapping(&args.mapping)?;
+    let mapping = compile_mapping(&args.mapping, &args.schema)?;
+    let rules = args.select.apply(report.rules, quiet)?;
 
-    let total = report.rules.len();
+    let total = rules.len();
     let mut ok = 0usize;
     let mut query_errors = 0usize;
     let mut warnings = 0usize;
     let mut unsupported: BTreeMap<String, usize> = BTreeMap::new();
-    for rule in report.rules {
+    for rule in rules {
         match compile_rule(rule, &mapping) {
             Ok(c) => {
                 ok += 1;
@@ -60,4 +69,29 @@ pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
         }
     }
     Ok(if query_errors + load_errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// The mapping queries compile against: the `--mapping` files and the
+/// `--schema` field lists merged (the first definition of a field wins);
+/// none of either means no mapping (types from ECS, any field allowed).
+pub fn compile_mapping(mappings: &[PathBuf], schemas: &[PathBuf]) -> Result<Mapping> {
+    let base = common::load_mapping(mappings)?;
+    if schemas.is_empty() {
+        return Ok(base);
+    }
+    let mut all = Vec::with_capacity(schemas.len() + 1);
+    if base.is_explicit() {
+        all.push(base);
+    }
+    for p in schemas {
+        let (m, format) =
+            Mapping::from_schema_file(p).with_context(|| format!("cannot load schema {}", p.display()))?;
+        tracing::info!("{}: read as {format:?}, {} fields", p.display(), m.field_paths().count());
+        all.push(m);
+    }
+    let (merged, conflicts) = Mapping::merged(all);
+    for c in conflicts {
+        eprintln!("warning: schema conflict on `{}`: kept {}, ignored {}", c.path, c.kept, c.ignored);
+    }
+    Ok(merged)
 }

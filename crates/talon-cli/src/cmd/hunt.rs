@@ -1,19 +1,48 @@
 //! `talon hunt`: rules over events, alerts out, and a summary of
 //! everything read, matched and skipped on stderr.
+//!
+//! Per event: routing and evaluation (the engine), then the rule's
+//! exceptions (a suppressed match is counted, not alerted), then either
+//! the alert is written at once, or, with `--schedule`, it goes to the
+//! schedule replay, which writes the alerts Kibana's runs would have
+//! created and warns for each run that reached max_signals.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use talon_alert::{AlertBuilder, AlertContext, OutputFormat};
+use talon_alert::{Alert, AlertBuilder, AlertContext, AlertSink, OutputFormat};
+use talon_engine::exceptions::BoundExceptions;
+use talon_engine::schedule::{parse_interval, RuleSchedule, ScheduleOptions, ScheduleStats, Scheduled, Scheduler};
 use talon_engine::{compile_rules, Engine, EngineOptions};
 use talon_event::read::ReadOptions;
+use talon_rules::Rule;
 use tracing::warn;
 
 use crate::cli::{Format, HuntArgs};
-use crate::cmd::common;
+use crate::cmd::{check, common};
 use crate::output;
 use crate::summary::HuntSummary;
+
+/// Where alerts go, and what happened to them.
+struct Alerts<'s> {
+    sink: Box<dyn AlertSink + 's>,
+    per_rule: Vec<u64>,
+    write_error: Option<std::io::Error>,
+}
+
+impl Alerts<'_> {
+    fn write(&mut self, rule_index: usize, alert: &Alert) {
+        if let Some(n) = self.per_rule.get_mut(rule_index) {
+            *n += 1;
+        }
+        if self.write_error.is_none() {
+            if let Err(e) = self.sink.write(alert) {
+                self.write_error = Some(e);
+            }
+        }
+    }
+}
 
 pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     let started = Instant::now();
@@ -21,8 +50,9 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
 
     let report = common::load_rules(&args.rules);
     let load_errors = common::report_load_problems(&report);
-    let mapping = common::load_mapping(&args.input.mapping)?;
-    let (compiled, mut problems) = compile_rules(report.rules, &mapping);
+    let selected = args.select.apply(report.rules, quiet)?;
+    let mapping = check::compile_mapping(&args.input.mapping, &args.schema)?;
+    let (compiled, mut problems) = compile_rules(selected, &mapping);
     let opts = EngineOptions { all_indices: args.all_indices };
     let (mut engine, unsupported) = Engine::new(compiled, &opts);
     problems.extend(unsupported);
@@ -38,6 +68,17 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
             problems.iter().filter(|p| !p.is_error()).count());
     }
 
+    // Alerts are built from the rule as loaded; the builder is per rule and
+    // computed once, so the rules are cloned out of the engine first.
+    let rules: Vec<Rule> = engine.rules().iter().map(|r| r.rule.clone()).collect();
+    let exception_set = crate::config::exception_set(&args.exceptions, &report.exceptions)?;
+    let rule_refs: Vec<&Rule> = rules.iter().collect();
+    let exceptions: BoundExceptions = exception_set.bind(&rule_refs, &mapping);
+    for w in &exceptions.warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut scheduler = if args.schedule { Some(build_scheduler(&rules, &args.reorder_window)?) } else { None };
+
     let mut read_opts = ReadOptions::default();
     if let Some(index) = &args.input.index {
         read_opts = read_opts.with_index(index.clone());
@@ -45,7 +86,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     if mapping.is_explicit() {
         read_opts = read_opts.with_mapping(&mapping);
     }
-    let mut reader = common::open_events(&args.input.events, read_opts, use_demo)?;
+    let mut reader = common::open_events(&args.input.events, args.input.source, read_opts, use_demo)?;
 
     let out = output::open(&args.output)?;
     let format = match out.format {
@@ -54,16 +95,24 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         Format::Table => OutputFormat::Table,
         Format::Es => bail!("--format es is only for `talon query`"),
     };
-    let mut sink = talon_alert::sink_for(format, out.writer);
     let ctx = AlertContext::from_env().context("invalid TALON_NOW")?;
-    let mut alerts_per_rule = vec![0u64; engine.rules().len()];
+    let mut alerts = Alerts {
+        sink: talon_alert::sink_for(format, out.writer),
+        per_rule: vec![0u64; rules.len()],
+        write_error: None,
+    };
+    let mut suppressed = vec![0u64; rules.len()];
     let mut alert_errors = 0u64;
-    let mut write_error = None;
-    // Alerts are built from the rule as loaded; the builder is per rule and
-    // computed once, so the rules are cloned out of the engine first.
-    let rules: Vec<_> = engine.rules().iter().map(|r| r.rule.clone()).collect();
+    let mut truncations = 0u64;
     let builders: Vec<AlertBuilder<'_>> = rules.iter().map(|r| AlertBuilder::new(r, &ctx)).collect();
 
+    let emit = |s: Scheduled<Alert>, alerts: &mut Alerts<'_>, truncations: &mut u64| match s {
+        Scheduled::Alert { rule_index, payload, .. } => alerts.write(rule_index, &payload),
+        Scheduled::Truncated(t) => {
+            *truncations += 1;
+            eprintln!("warning: {t}");
+        }
+    };
     for item in reader.by_ref() {
         let event = match item {
             Ok(e) => e,
@@ -72,28 +121,40 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
                 continue;
             }
         };
+        if let Some(s) = scheduler.as_mut() {
+            s.observe(&event);
+        }
         engine.on_event(&event, |d| {
-            match builders[d.rule_index].event_alert(d.event) {
-                Ok(alert) => {
-                    alerts_per_rule[d.rule_index] += 1;
-                    if write_error.is_none() {
-                        if let Err(e) = sink.write(&alert) {
-                            write_error = Some(e);
-                        }
-                    }
+            if exceptions.check(d.rule_index, d.event).is_some() {
+                if let Some(n) = suppressed.get_mut(d.rule_index) {
+                    *n += 1;
                 }
+                return;
+            }
+            match builders[d.rule_index].event_alert(d.event) {
+                Ok(alert) => match scheduler.as_mut() {
+                    Some(s) => {
+                        let key = alert.uuid().to_string();
+                        s.offer(d.rule_index, d.event, key, alert);
+                    }
+                    None => alerts.write(d.rule_index, &alert),
+                },
                 Err(e) => {
                     alert_errors += 1;
                     warn!("{}:{}: cannot build alert: {e}", d.event.origin.file, d.event.origin.line);
                 }
             }
         });
-        if write_error.is_some() {
+        if let Some(s) = scheduler.as_mut() {
+            s.advance(|x| emit(x, &mut alerts, &mut truncations));
+        }
+        if alerts.write_error.is_some() {
             break;
         }
     }
-    let finish = sink.finish();
-    if let Some(e) = write_error {
+    let schedule_stats = scheduler.map(|s| s.finish(|x| emit(x, &mut alerts, &mut truncations)));
+    let finish = alerts.sink.finish();
+    if let Some(e) = alerts.write_error.take() {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             return Err(e).context("cannot write alerts");
         }
@@ -106,16 +167,68 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
 
     if !quiet {
         let summary = HuntSummary {
-            read: reader.stats(),
+            read: &reader.stats(),
             engine: engine.stats(),
             rules: &rules,
-            alerts_per_rule: &alerts_per_rule,
+            alerts_per_rule: &alerts.per_rule,
             alert_errors,
             rule_errors: load_errors + problems.iter().filter(|p| p.is_error()).count(),
             rules_not_supported: problems.iter().filter(|p| !p.is_error()).count(),
             elapsed: started.elapsed(),
         };
         eprint!("{summary}");
+        eprint!("{}", suppressed_lines(&rules, &suppressed));
+        if let Some(st) = &schedule_stats {
+            eprint!("{}", schedule_lines(st));
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn build_scheduler(rules: &[Rule], reorder: &str) -> Result<Scheduler<Alert>> {
+    let window = parse_interval(reorder)
+        .with_context(|| format!("--reorder-window `{reorder}`: expected a duration like 30s, 5m or 1h"))?;
+    let mut scheds = Vec::with_capacity(rules.len());
+    for r in rules {
+        // A rule Kibana could not schedule cannot be replayed either.
+        let s = RuleSchedule::from_rule(r).map_err(anyhow::Error::from)?;
+        scheds.push((r.name.clone(), s));
+    }
+    Ok(Scheduler::new(scheds, ScheduleOptions { reorder_window_nanos: window }))
+}
+
+/// `talon: N matches suppressed by exceptions`, then per rule.
+fn suppressed_lines(rules: &[Rule], suppressed: &[u64]) -> String {
+    let total: u64 = suppressed.iter().sum();
+    if total == 0 {
+        return String::new();
+    }
+    let mut out = format!("talon: {total} matches suppressed by exceptions\n");
+    let mut per: Vec<(u64, &Rule)> =
+        suppressed.iter().zip(rules).filter(|(n, _)| **n > 0).map(|(n, r)| (*n, r)).collect();
+    per.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
+    for (n, r) in per {
+        out.push_str(&format!("talon: {n:>8}  suppressed  {}\n", r.name));
+    }
+    out
+}
+
+fn schedule_lines(st: &ScheduleStats) -> String {
+    let mut out = format!(
+        "talon: schedule: {} runs, {} alerts, {} runs reached max_signals ({} matches left out)\n",
+        st.runs, st.alerts, st.truncated_runs, st.dropped_by_max_signals
+    );
+    if st.late > 0 {
+        out.push_str(&format!(
+            "talon: schedule: {} matches arrived later than the reorder window allows (not alerted; see --reorder-window)\n",
+            st.late
+        ));
+    }
+    if st.unsearched > 0 {
+        out.push_str(&format!("talon: schedule: {} matches fell in no run's window (not alerted)\n", st.unsearched));
+    }
+    if st.no_timestamp > 0 {
+        out.push_str(&format!("talon: schedule: {} matches have no usable timestamp (not alerted)\n", st.no_timestamp));
+    }
+    out
 }

@@ -5,6 +5,7 @@ pub mod check;
 pub mod hunt;
 pub mod query;
 pub mod rule_show;
+pub mod rules;
 pub mod watch;
 
 mod common;

@@ -1,0 +1,252 @@
+//! `talon rules`: what a rule folder covers and what of it can run.
+//!
+//! `--coverage` counts rules by type, OS tag, MITRE tactic and data source
+//! (index pattern families and `Data Source:` tags), and lists every rule
+//! that cannot run with the reason: a type talon does not run yet, or a
+//! query error with its file, line and column. Without `--coverage`, one
+//! line per rule. The selection flags shared with `hunt` and `check` (tag,
+//! tactic, technique, severity, id, name, building blocks) live here too.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use talon_engine::{compile_rule, RuleProblem, RuleSelector, Severity};
+use talon_rules::Rule;
+
+use crate::cmd::common;
+
+pub const RULES_EXAMPLES: &str = "Examples:
+  talon rules --coverage ../detection-rules/rules
+  talon rules --tag 'OS: Linux' --tactic TA0011 rules/
+  talon rules --coverage --min-severity high";
+
+/// Which rules to keep (any value of one flag, all flags given).
+#[derive(Debug, Args, Default, Clone)]
+pub struct SelectArgs {
+    /// Keep rules with this tag (exact, any case); repeat for any-of.
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+
+    /// Keep rules mapped to this MITRE tactic, by id or name.
+    #[arg(long = "tactic", value_name = "ID|NAME")]
+    pub tactics: Vec<String>,
+
+    /// Keep rules mapped to this technique; a parent id also matches its
+    /// sub-techniques.
+    #[arg(long = "technique", value_name = "ID")]
+    pub techniques: Vec<String>,
+
+    /// Keep rules of this severity; repeat for any-of.
+    #[arg(long = "severity", value_name = "LEVEL", value_parser = parse_severity)]
+    pub severities: Vec<Severity>,
+
+    /// Keep rules of at least this severity.
+    #[arg(long, value_name = "LEVEL", value_parser = parse_severity)]
+    pub min_severity: Option<Severity>,
+
+    /// Keep the rule with this rule_id; repeat for any-of.
+    #[arg(long = "rule-id", value_name = "ID")]
+    pub rule_ids: Vec<String>,
+
+    /// Keep rules whose name matches this glob (`*`, any case).
+    #[arg(long = "rule-name", value_name = "GLOB")]
+    pub rule_names: Vec<String>,
+
+    /// Drop building-block rules.
+    #[arg(long)]
+    pub exclude_building_blocks: bool,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s).map_err(|e| e.to_string())
+}
+
+impl SelectArgs {
+    pub fn selector(&self) -> Result<RuleSelector> {
+        let s = RuleSelector {
+            tags: self.tags.clone(),
+            tactics: self.tactics.clone(),
+            techniques: self.techniques.clone(),
+            severities: self.severities.clone(),
+            min_severity: self.min_severity,
+            rule_ids: self.rule_ids.clone(),
+            rule_names: self.rule_names.clone(),
+            exclude_building_blocks: self.exclude_building_blocks,
+        };
+        s.validate().context("invalid rule selection")?;
+        Ok(s)
+    }
+
+    /// Applies the selection; when it drops rules, says how many remain.
+    pub fn apply(&self, rules: Vec<Rule>, quiet: bool) -> Result<Vec<Rule>> {
+        let selector = self.selector()?;
+        let total = rules.len();
+        let (kept, dropped) = selector.apply(rules);
+        if !selector.is_empty() && !quiet {
+            eprintln!("talon: selected {} of {} rules ({} left out by the selection)", kept.len(), total, dropped);
+        }
+        Ok(kept)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Rule files or folders. Default: the bundled rules.
+    #[arg(value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+
+    /// Counts by type, OS, tactic and data source, and what cannot run.
+    #[arg(long)]
+    pub coverage: bool,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+pub fn run(args: RulesArgs, quiet: bool) -> Result<ExitCode> {
+    let report = common::load_rules(&args.rules);
+    let load_errors = common::report_load_problems(&report);
+    let rules = args.select.apply(report.rules, quiet)?;
+    let mapping = talon_event::mapping::Mapping::default();
+    if !args.coverage {
+        for r in &rules {
+            println!("{}  {:<9} {:<8} {}", r.rule_id, r.rule_type, r.severity, r.name);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut c = Coverage::default();
+    for rule in rules {
+        c.add(&rule);
+        match compile_rule(rule, &mapping) {
+            Ok(_) => c.runnable += 1,
+            Err(p @ RuleProblem::Query { .. }) => c.cannot.push(p.render()),
+            Err(RuleProblem::Unsupported { reason, .. }) => {
+                *c.unsupported.entry(reason).or_default() += 1;
+            }
+        }
+    }
+    print!("{}", c.render(load_errors));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Counters for `--coverage`.
+#[derive(Default)]
+struct Coverage {
+    total: usize,
+    runnable: usize,
+    by_type: BTreeMap<String, usize>,
+    by_os: BTreeMap<String, usize>,
+    by_tactic: BTreeMap<String, usize>,
+    by_index_family: BTreeMap<String, usize>,
+    by_data_source: BTreeMap<String, usize>,
+    building_blocks: usize,
+    /// Rules of types talon does not run, by reason.
+    unsupported: BTreeMap<String, usize>,
+    /// Query errors, rendered with file, line, column and caret.
+    cannot: Vec<String>,
+}
+
+impl Coverage {
+    fn add(&mut self, r: &Rule) {
+        self.total += 1;
+        *self.by_type.entry(r.rule_type.clone()).or_default() += 1;
+        if r.is_building_block() {
+            self.building_blocks += 1;
+        }
+        let mut os: Vec<&str> = r.tags.iter().filter_map(|t| t.strip_prefix("OS:")).map(str::trim).collect();
+        if os.is_empty() {
+            os.push("(no OS tag)");
+        }
+        os.dedup();
+        for o in os {
+            *self.by_os.entry(o.to_string()).or_default() += 1;
+        }
+        let mut tactics: Vec<String> =
+            r.threat.iter().map(|t| format!("{} {}", t.tactic.id, t.tactic.name)).collect();
+        tactics.sort();
+        tactics.dedup();
+        if tactics.is_empty() {
+            tactics.push("(no tactic)".to_string());
+        }
+        for t in tactics {
+            *self.by_tactic.entry(t).or_default() += 1;
+        }
+        let mut families: Vec<String> = r.index.iter().map(|p| index_family(p)).collect();
+        families.sort();
+        families.dedup();
+        if families.is_empty() {
+            families.push("(no index)".to_string());
+        }
+        for f in families {
+            *self.by_index_family.entry(f).or_default() += 1;
+        }
+        for d in r.tags.iter().filter_map(|t| t.strip_prefix("Data Source:")).map(str::trim) {
+            *self.by_data_source.entry(d.to_string()).or_default() += 1;
+        }
+    }
+
+    fn render(&self, load_errors: usize) -> String {
+        let mut out = String::new();
+        let cannot = self.total - self.runnable;
+        out.push_str(&format!(
+            "{} rules: {} can run, {} cannot ({} of an unsupported type, {} with query errors); {} building blocks; {} files or rules failed to load\n",
+            self.total,
+            self.runnable,
+            cannot,
+            self.unsupported.values().sum::<usize>(),
+            self.cannot.len(),
+            self.building_blocks,
+            load_errors
+        ));
+        section(&mut out, "By type", &self.by_type);
+        section(&mut out, "By OS tag", &self.by_os);
+        section(&mut out, "By tactic", &self.by_tactic);
+        section(&mut out, "By index pattern family", &self.by_index_family);
+        section(&mut out, "By Data Source tag", &self.by_data_source);
+        if !self.unsupported.is_empty() || !self.cannot.is_empty() {
+            out.push_str("\nCannot run:\n");
+            for (reason, n) in &self.unsupported {
+                out.push_str(&format!("  {n:>5}  {reason}\n"));
+            }
+            for rendered in &self.cannot {
+                for line in rendered.lines() {
+                    out.push_str(&format!("  {line}\n"));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn section(out: &mut String, title: &str, counts: &BTreeMap<String, usize>) {
+    out.push_str(&format!("\n{title}:\n"));
+    let mut rows: Vec<(&String, &usize)> = counts.iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    for (k, n) in rows {
+        out.push_str(&format!("  {n:>5}  {k}\n"));
+    }
+}
+
+/// The family of an index pattern: the integration of `logs-*`/`metrics-*`
+/// data streams (`logs-endpoint.events.process-*` → `logs-endpoint.*`),
+/// else the name up to its first separator (`winlogbeat-*`).
+pub fn index_family(pattern: &str) -> String {
+    let p = pattern.trim();
+    for prefix in ["logs-", "metrics-", "traces-"] {
+        if let Some(rest) = p.strip_prefix(prefix) {
+            let end = rest.find(['.', '-', '*']).unwrap_or(rest.len());
+            if end == 0 {
+                return format!("{prefix}*");
+            }
+            return format!("{prefix}{}.*", &rest[..end]);
+        }
+    }
+    let end = p.find(['-', '*', '.']).unwrap_or(p.len());
+    if end == p.len() {
+        return p.to_string();
+    }
+    format!("{}-*", &p[..end])
+}

@@ -1,0 +1,167 @@
+//! `talon.toml` for hunting: rule exceptions and silencing, plus the flags
+//! that add to them, assembled into one [`ExceptionSet`].
+//!
+//! ```toml
+//! [silence]
+//! rules = ["5a138e2e-aec3-4240-9843-56825d0bc569", "Suspicious * Activity"]
+//! hosts = ["build-*.example.com"]
+//!
+//! [[exceptions]]
+//! rule_id = "5a138e2e-aec3-4240-9843-56825d0bc569"   # or rule_name = "glob"
+//! name = "sysctl from our provisioning"
+//! entries = [
+//!   { field = "process.parent.name", operator = "included", type = "match_any", value = ["ansible", "salt-minion"] },
+//!   { field = "user.name", operator = "excluded", type = "match", value = "root" },
+//! ]
+//! ```
+//!
+//! Entries have Kibana's exception entry shape (see
+//! `talon_engine::exceptions`); `operator` may also be written as the UI
+//! words (`is`, `is not`, `is one of`, `exists`, `does not match`, ...).
+//! Other sections (`[stream]`, ...) belong to other commands and are
+//! ignored here.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use serde_json::Value as Json;
+use talon_engine::exceptions::{parse_entries, ExceptionItem, ExceptionSet, RuleTarget};
+
+/// Exception and silencing flags (hunt).
+#[derive(Debug, Args, Default)]
+pub struct ExceptionArgs {
+    /// An exception-list export (Kibana NDJSON: lists and items); items
+    /// apply to the rules whose `exceptions_list` names their list.
+    #[arg(long = "exceptions", value_name = "FILE")]
+    pub exceptions: Vec<PathBuf>,
+
+    /// Items of a value list used by `list` entries, one value per line.
+    #[arg(long = "value-list", value_name = "ID=FILE")]
+    pub value_lists: Vec<String>,
+
+    /// Silence a rule: its rule_id, or a name glob (`*`).
+    #[arg(long = "silence-rule", value_name = "RULE")]
+    pub silence_rules: Vec<String>,
+
+    /// Silence events whose host.name matches this glob (`*`).
+    #[arg(long = "silence-host", value_name = "GLOB")]
+    pub silence_hosts: Vec<String>,
+
+    /// talon.toml with [[exceptions]] and [silence] (default: ./talon.toml
+    /// when it exists).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// The config file to read: the one given, or `./talon.toml` if present.
+fn config_path(given: Option<&Path>) -> Option<PathBuf> {
+    match given {
+        Some(p) => Some(p.to_path_buf()),
+        None => {
+            let p = PathBuf::from("talon.toml");
+            p.is_file().then_some(p)
+        }
+    }
+}
+
+/// Everything the flags, the config file and the rule exports say about
+/// exceptions. `exported` are the exception objects found among the rule
+/// files (`LoadReport::exceptions`). Problems with single objects are
+/// printed as warnings; unreadable files are errors.
+pub fn exception_set(args: &ExceptionArgs, exported: &[Json]) -> Result<ExceptionSet> {
+    let mut set = ExceptionSet::default();
+    let errors = set.add_export_objects(exported.iter().map(|v| (v, "rule files".to_string())));
+    for e in errors {
+        eprintln!("warning: {e}");
+    }
+    for path in &args.exceptions {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read exception list export {}", path.display()))?;
+        for e in set.add_export_ndjson(&text, &path.display().to_string()) {
+            eprintln!("warning: {e}");
+        }
+    }
+    for spec in &args.value_lists {
+        let Some((id, file)) = spec.split_once('=').filter(|(id, f)| !id.trim().is_empty() && !f.is_empty()) else {
+            bail!("--value-list wants ID=FILE, got `{spec}`");
+        };
+        let text = std::fs::read_to_string(file).with_context(|| format!("cannot read value list {file}"))?;
+        set.add_value_list_text(id.trim(), &text);
+    }
+    if let Some(path) = config_path(args.config.as_deref()) {
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        apply_config(&mut set, &text, &path.display().to_string())?;
+    }
+    for r in &args.silence_rules {
+        set.silence_rule(r);
+    }
+    for h in &args.silence_hosts {
+        set.silence_host(h);
+    }
+    Ok(set)
+}
+
+/// Adds a `talon.toml`'s `[silence]` and `[[exceptions]]` to the set.
+pub fn apply_config(set: &mut ExceptionSet, text: &str, file: &str) -> Result<()> {
+    let doc: toml::Table = toml::from_str(text).with_context(|| format!("{file}: invalid TOML"))?;
+    let doc = serde_json::to_value(doc).with_context(|| format!("{file}: unreadable TOML values"))?;
+    if let Some(silence) = doc.get("silence") {
+        for r in strings(silence.get("rules"), file, "silence.rules")? {
+            set.silence_rule(&r);
+        }
+        for h in strings(silence.get("hosts"), file, "silence.hosts")? {
+            set.silence_host(&h);
+        }
+    }
+    let Some(items) = doc.get("exceptions") else {
+        return Ok(());
+    };
+    let Some(items) = items.as_array() else {
+        bail!("{file}: `exceptions` must be an array of tables ([[exceptions]])");
+    };
+    for (n, item) in items.iter().enumerate() {
+        let label = format!("{file}: [[exceptions]] #{}", n + 1);
+        let target = match (
+            item.get("rule_id").and_then(Json::as_str),
+            item.get("rule_name").and_then(Json::as_str),
+        ) {
+            (Some(id), None) => RuleTarget::RuleId(id.to_string()),
+            (None, Some(glob)) => RuleTarget::NameGlob(glob.to_string()),
+            _ => bail!("{label}: give exactly one of rule_id or rule_name"),
+        };
+        let item_id = format!("talon.toml#{}", n + 1);
+        let Some(entries) = item.get("entries").and_then(Json::as_array) else {
+            bail!("{label}: `entries` must be an array of entry tables");
+        };
+        let entries = parse_entries(entries, file, &item_id).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let os_types = strings(item.get("os_types"), file, "os_types")?;
+        let name = item.get("name").and_then(Json::as_str).unwrap_or(&item_id).to_string();
+        set.add_rule_item(
+            target,
+            ExceptionItem {
+                item_id,
+                list_id: "talon.toml".to_string(),
+                namespace_type: "single".to_string(),
+                name,
+                entries,
+                os_types,
+            },
+        );
+    }
+    Ok(())
+}
+
+fn strings(v: Option<&Json>, file: &str, what: &str) -> Result<Vec<String>> {
+    match v {
+        None => Ok(Vec::new()),
+        Some(Json::Array(a)) => a
+            .iter()
+            .map(|s| match s.as_str() {
+                Some(s) => Ok(s.to_string()),
+                None => bail!("{file}: `{what}` must be a list of strings"),
+            })
+            .collect(),
+        Some(_) => bail!("{file}: `{what}` must be a list of strings"),
+    }
+}

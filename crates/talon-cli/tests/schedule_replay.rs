@@ -1,0 +1,142 @@
+//! `talon hunt --schedule` end to end, on the timeline of
+//! `crates/talon-engine/tests/schedule.rs` (worked out there by hand): 250
+//! matches over 30 minutes, a burst that exceeds max_signals in the run at
+//! 10:20, ingest times that differ from @timestamp, events without one,
+//! and one event far out of order.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{field, jsonl, run, talon};
+
+const RULE: &str = r#"[metadata]
+creation_date = "2024/01/01"
+maturity = "production"
+updated_date = "2024/01/01"
+
+[rule]
+author = ["t"]
+description = "d"
+index = ["logs-*"]
+language = "eql"
+license = "Elastic License v2"
+name = "Curl Activity"
+risk_score = 21
+rule_id = "0c0a1c2e-0000-4000-8000-000000000001"
+severity = "low"
+type = "eql"
+interval = "5m"
+from = "now-6m"
+timestamp_override = "event.ingested"
+query = '''
+process where process.name == "curl"
+'''
+"#;
+
+/// 2024-05-01T10:00:00Z in milliseconds.
+const BASE_MS: i64 = 1_714_557_600_000;
+
+fn iso(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(BASE_MS + ms)
+        .map(|d| d.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .unwrap_or_default()
+}
+
+fn doc(id: &str, ts: i64, ingested: Option<i64>, name: &str) -> String {
+    let ing = ingested.map(|i| format!(r#","ingested":"{}""#, iso(i))).unwrap_or_default();
+    format!(
+        r#"{{"_index":"logs-test-default","_id":"{id}","_source":{{"@timestamp":"{}","event":{{"category":["process"]{ing}}},"process":{{"name":"{name}"}}}}}}"#,
+        iso(ts)
+    )
+}
+
+fn timeline() -> String {
+    let mut rows: Vec<(i64, String)> = Vec::new();
+    for i in 0..100i64 {
+        let ts = i * 18_000;
+        let ingested = match i {
+            41 => Some(16 * 60_000 + 18_000),
+            71 => Some(25 * 60_000 + 30_000),
+            _ if i % 10 == 0 => None,
+            _ => Some(ts + 30_000),
+        };
+        rows.push((ts, doc(&format!("s{i:02}"), ts, ingested, "curl")));
+    }
+    for j in 0..150i64 {
+        let ts = 16 * 60_000 + 100 + 200 * j;
+        rows.push((ts, doc(&format!("b{j:03}"), ts, Some(ts + 2_000), "curl")));
+    }
+    rows.push((7 * 60_000 + 1, doc("quiet", 7 * 60_000 + 1, Some(7 * 60_000 + 30_000), "ls")));
+    rows.sort_by_key(|r| r.0);
+    let mut text: String = rows.into_iter().map(|r| r.1 + "\n").collect();
+    text.push_str(&doc("late", 5 * 60_000, Some(6 * 60_000), "curl"));
+    text.push('\n');
+    text
+}
+
+fn source_ids(alerts: &[serde_json::Value]) -> BTreeSet<String> {
+    alerts
+        .iter()
+        .filter_map(|a| field(a, "kibana.alert.ancestors"))
+        .filter_map(|anc| anc.get(0)?.get("id")?.as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn schedule_replay_alerts_and_warns_as_kibana_would() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = dir.path().join("curl.toml");
+    let events = dir.path().join("events.ndjson");
+    std::fs::write(&rule, RULE).expect("rule");
+    std::fs::write(&events, timeline()).expect("events");
+
+    let mut cmd = talon();
+    cmd.args(["hunt", "--format", "jsonl", "--schedule", "--rules"]).arg(&rule).arg(&events);
+    let out = run(cmd);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let alerts = jsonl(&out);
+    assert_eq!(alerts.len(), 183, "{err}");
+    let ids = source_ids(&alerts);
+    assert_eq!(ids.len(), 183, "one alert per event");
+    let mut expected: BTreeSet<String> = (0..100).map(|i| format!("s{i:02}")).collect();
+    expected.extend((0..150).map(|j| format!("b{j:03}")));
+    for gone in ["s41", "s49", "s51", "s52", "s53", "s54"] {
+        expected.remove(gone);
+    }
+    for j in 0..=60 {
+        expected.remove(&format!("b{j:03}"));
+    }
+    assert_eq!(ids, expected);
+
+    let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning: ")).collect();
+    assert_eq!(
+        warnings,
+        vec![
+            "warning: rule \"Curl Activity\", run at 2024-05-01T10:20:00.000Z (window 2024-05-01T10:14:00.000Z to \
+             2024-05-01T10:20:00.000Z): This rule reached the maximum alert limit for the rule execution. Some alerts \
+             were not created. (172 matches, max_signals 100)"
+        ],
+        "{err}"
+    );
+    assert!(err.contains("talon: schedule: 8 runs, 183 alerts, 1 runs reached max_signals (67 matches left out)"), "{err}");
+    assert!(err.contains("talon: schedule: 1 matches arrived later than the reorder window allows"), "{err}");
+
+    // Without --schedule every match alerts, the late one included.
+    let mut cmd = talon();
+    cmd.args(["hunt", "--format", "jsonl", "--rules"]).arg(&rule).arg(&events);
+    let out = run(cmd);
+    let all = jsonl(&out);
+    assert_eq!(all.len(), 251);
+    assert!(source_ids(&all).contains("late"));
+}
+
+#[test]
+fn a_bad_reorder_window_is_refused() {
+    let mut cmd = talon();
+    cmd.args(["hunt", "--schedule", "--reorder-window", "soon"]);
+    let out = run(cmd);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--reorder-window `soon`"));
+}
