@@ -20,7 +20,7 @@ use talon_event::{Event, Value};
 use talon_rules::Rule;
 
 use crate::goal::Assignment;
-use crate::values::{iso, Ctx, Os};
+use crate::values::{fnv, iso, Ctx, Os};
 use crate::{SynthError, SynthOptions};
 
 /// 2025-01-01T00:00:00Z, the first generated timestamp for seed 0.
@@ -80,7 +80,7 @@ impl Setting {
             referenced: query.referenced_fields().into_iter().collect(),
             ts_field: rule.timestamp_field.clone().unwrap_or_else(|| "@timestamp".to_string()),
             base_nanos: (BASE_SECS + offset) * SEC,
-            id_base: fnv(rule.rule_id.as_bytes()) ^ opts.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            id_base: fnv(&rule.rule_id) ^ opts.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15),
         }
     }
 
@@ -94,7 +94,12 @@ impl Setting {
         let mut candidates: Vec<Target> = Vec::new();
         let positive = self.pattern_list.iter().filter(|p| !p.starts_with('-'));
         let (streams, others): (Vec<&String>, Vec<&String>) = positive.partition(|p| stream_shaped(p));
-        for p in streams.into_iter().chain(others) {
+        // A data stream named after the category first (`...events.process*`
+        // for a process event).
+        let (named, unnamed): (Vec<&String>, Vec<&String>) = streams
+            .into_iter()
+            .partition(|p| category.is_some_and(|c| p.contains(&format!(".{c}"))));
+        for p in named.into_iter().chain(unnamed).chain(others) {
             candidates.push(target_of(p, category));
         }
         if self.pattern_list.is_empty() {
@@ -104,6 +109,35 @@ impl Setting {
             .into_iter()
             .find(|t| self.patterns.matches(&t.name()))
             .ok_or_else(|| SynthError::NoIndex(self.pattern_list.join(", ")))
+    }
+
+    /// The data stream a document goes to, as `data_stream.*` fields: the
+    /// target's parts where the query leaves them free, the assignment's
+    /// where it sets them, if the resulting name is one the rule searches.
+    /// `None` when the index has to be given as a hit's `_index` instead.
+    fn stream_for(&self, a: &Assignment, target: &Target) -> Option<(String, String, String)> {
+        let Target::Stream {
+            ty,
+            dataset,
+            namespace,
+        } = target
+        else {
+            return None;
+        };
+        let part = |p: &str, default: &str| -> Option<String> {
+            match a.get(p).map(Vec::as_slice) {
+                Some([Value::Str(v)]) => Some(v.to_string()),
+                Some(_) => None,
+                None if self.referenced.contains(p) => None,
+                None => Some(default.to_string()),
+            }
+        };
+        let (t, d, n) = (
+            part("data_stream.type", ty)?,
+            part("data_stream.dataset", dataset)?,
+            part("data_stream.namespace", namespace)?,
+        );
+        self.patterns.matches(&format!("{t}-{d}-{n}")).then_some((t, d, n))
     }
 
     /// The document for an assignment: the query's fields, then context
@@ -120,30 +154,31 @@ impl Setting {
         add("event.ingested", J::from(iso(ts)));
         add("event.id", J::from(format!("{:016x}", self.id_base.wrapping_add(n))));
         add("event.kind", J::from("event"));
+        // Host fields only for rules about a host (cloud and SaaS logs have
+        // none).
         if let Some(os) = self.ctx.os.ecs_type() {
             add("host.os.type", J::from(os));
+            add("host.name", J::from(format!("synth-host-{}", self.ctx.seed % 9000)));
         }
-        add("host.name", J::from(format!("synth-host-{}", self.ctx.seed % 9000)));
         let mut hit_index = None;
-        match target {
-            Target::Stream {
-                ty,
-                dataset,
-                namespace,
-            } => {
-                let ds = ["data_stream.type", "data_stream.dataset", "data_stream.namespace"];
-                if ds.iter().all(|p| free(p)) {
-                    add(ds[0], J::from(ty.as_str()));
-                    add(ds[1], J::from(dataset.as_str()));
-                    add(ds[2], J::from(namespace.as_str()));
-                } else {
-                    // The query decides some of these; the index is said
-                    // explicitly instead.
-                    hit_index = Some(target.name());
+        match self.stream_for(a, target) {
+            Some((ty, dataset, namespace)) => {
+                let parts = [
+                    ("data_stream.type", ty),
+                    ("data_stream.dataset", dataset.clone()),
+                    ("data_stream.namespace", namespace),
+                ];
+                for (p, v) in parts {
+                    add(p, J::from(v));
                 }
-                add("event.dataset", J::from(dataset.as_str()));
+                add("event.dataset", J::from(dataset));
             }
-            Target::Raw(name) => hit_index = Some(name.clone()),
+            None => {
+                if let Target::Stream { dataset, .. } = target {
+                    add("event.dataset", J::from(dataset.as_str()));
+                }
+                hit_index = Some(target.name());
+            }
         }
         flat.sort_by(|x, y| x.0.cmp(&y.0));
         let mut root = Map::new();
@@ -296,15 +331,6 @@ fn insert(obj: &mut Map<String, J>, segs: &[&str], v: J) {
     if let Some(J::Object(m)) = obj.get_mut(*first) {
         insert(m, rest, v);
     }
-}
-
-fn fnv(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
 }
 
 #[cfg(test)]

@@ -26,6 +26,17 @@ use crate::{SynthError, SynthOptions, Synthesis};
 
 const SEC: i64 = 1_000_000_000;
 
+/// Longest label kept whole; longer ones (long value lists) are cut.
+const MAX_LABEL: usize = 200;
+
+fn short(label: String) -> String {
+    if label.chars().count() <= MAX_LABEL {
+        return label;
+    }
+    let cut: String = label.chars().take(MAX_LABEL).collect();
+    format!("{cut} ...")
+}
+
 /// One near-miss to build: the flipped condition's text and the goal.
 struct Flip<'a> {
     label: String,
@@ -177,7 +188,8 @@ pub(crate) fn synthesize_event(
         return Ok(out);
     }
     let mut misses: Vec<Assignment> = Vec::new();
-    for t in near_miss_targets(cat, &items, &conj, &labs, &first) {
+    for mut t in near_miss_targets(cat, &items, &conj, &labs, &first) {
+        t.label = short(t.label);
         match run.solve(&t.goal, Some(&first), false) {
             Ok(a) if misses.contains(&a) => {}
             Ok(a) => match run.emit(&a, false, Some(&t.label)) {

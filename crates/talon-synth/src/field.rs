@@ -142,7 +142,7 @@ fn single_candidates(t: &Tests, ctx: &Ctx) -> Vec<Value> {
     if !wild.is_empty() {
         for filler in text::fillers(ctx) {
             for combo in combos(&wild) {
-                out.push(Value::str(&text::merge(&combo, &filler)));
+                out.push(Value::str(&text::merge(&combo, &filler, &ctx.word)));
             }
         }
     }

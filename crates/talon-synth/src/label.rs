@@ -140,15 +140,19 @@ pub(crate) fn flatten(e: &Expr, and: bool) -> Vec<&Expr> {
 }
 
 /// The query text of an expression on one line: outside string literals,
-/// whitespace runs become one space, and none is kept just inside
-/// parentheses.
+/// comments are dropped, whitespace runs become one space, and none is
+/// kept just inside parentheses.
 fn span_text(e: &Expr, source: &str) -> Option<String> {
     let raw = source.get(e.span.start as usize..e.span.end as usize)?;
+    let chars: Vec<char> = raw.chars().collect();
     let mut out = String::with_capacity(raw.len());
     let mut quote: Option<char> = None;
     let mut escaped = false;
     let mut space = false;
-    for c in raw.chars() {
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        i += 1;
         if let Some(q) = quote {
             out.push(c);
             if escaped {
@@ -158,6 +162,30 @@ fn span_text(e: &Expr, source: &str) -> Option<String> {
             } else if c == q {
                 quote = None;
             }
+            continue;
+        }
+        if c == '/' && chars.get(i) == Some(&'*') {
+            let mut depth = 1;
+            i += 1;
+            while i < chars.len() && depth > 0 {
+                if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
+                    depth -= 1;
+                    i += 2;
+                } else if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
+                    depth += 1;
+                    i += 2;
+                } else {
+                    i += 1;
+                }
+            }
+            space = true;
+            continue;
+        }
+        if c == '/' && chars.get(i) == Some(&'/') {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+            space = true;
             continue;
         }
         if c.is_whitespace() {

@@ -32,7 +32,7 @@ pub(crate) fn wildcard_texts(pats: &[Wildcard], ctx: &Ctx) -> Vec<String> {
     for f in fillers(ctx) {
         for p in pats {
             let parts = p.parts();
-            let s = merge(&[parts.as_slice()], &f);
+            let s = merge(&[parts.as_slice()], &f, &ctx.word);
             if !out.contains(&s) {
                 out.push(s);
             }
@@ -51,8 +51,10 @@ fn render(parts: &[Part], filler: &str, out: &mut String) {
     }
 }
 
-/// A string meant to match every shape (see the module notes).
-pub(crate) fn merge(shapes: &[&[Part]], filler: &str) -> String {
+/// A string meant to match every shape (see the module notes). With the
+/// empty filler, an open start before a dot (`*.exe`, `*.top`) gets
+/// `word`, which reads like a name rather than a bare extension.
+pub(crate) fn merge(shapes: &[&[Part]], filler: &str, word: &str) -> String {
     if let Some(exact) = shapes.iter().find(|s| !s.contains(&Part::Run)) {
         let mut out = String::new();
         render(exact, filler, &mut out);
@@ -89,6 +91,16 @@ pub(crate) fn merge(shapes: &[&[Part]], filler: &str) -> String {
     let sep = if filler.is_empty() { " " } else { filler };
     let mut out = lead;
     out.push_str(filler);
+    let next = pieces
+        .iter()
+        .find_map(|(_, mid, _)| match mid.first() {
+            Some(Part::Text(t)) => Some(t.as_str()),
+            _ => None,
+        })
+        .unwrap_or(trail.as_str());
+    if out.is_empty() && next.starts_with('.') {
+        out.push_str(word);
+    }
     let mut first = true;
     for (_, mid, _) in &pieces {
         if mid.is_empty() {
@@ -115,7 +127,7 @@ pub(crate) fn regex_texts(m: &RegexMatcher, ctx: &Ctx) -> Vec<String> {
             };
             for v in 0..REGEX_VARIANTS {
                 let mut s = String::new();
-                walk(&hir, v, &mut s);
+                walk(&hir, v, &ctx.word, &mut s);
                 if s.len() <= MAX_LEN && !out.contains(&s) {
                     out.push(s);
                 }
@@ -150,7 +162,7 @@ pub(crate) fn regex_texts(m: &RegexMatcher, ctx: &Ctx) -> Vec<String> {
 /// Characters preferred when a class allows them.
 const NICE: &[char] = &['a', 'x', '0', '1', 'A', 'X', '_', '-', '.', '/', ' '];
 
-fn walk(h: &Hir, variant: usize, out: &mut String) {
+fn walk(h: &Hir, variant: usize, word: &str, out: &mut String) {
     if out.len() > MAX_LEN {
         return;
     }
@@ -163,36 +175,45 @@ fn walk(h: &Hir, variant: usize, out: &mut String) {
             }
         }
         HirKind::Repetition(r) => {
-            // Variant 0 takes the fewest repetitions; the others one more
-            // where allowed, which exercises optional parts.
+            // An open run of any character (`.*`) reads best as a word.
+            if variant == 0 && r.min == 0 && r.max.is_none() {
+                if let HirKind::Class(c) = r.sub.kind() {
+                    if word.chars().all(|ch| contains(c, ch)) {
+                        out.push_str(word);
+                        return;
+                    }
+                }
+            }
+            // Otherwise variant 0 takes the fewest repetitions, the others
+            // one more where allowed, which exercises optional parts.
             let want = if variant == 0 { r.min } else { r.min.max(1) };
             let n = match r.max {
                 Some(max) => want.min(max),
                 None => want,
             };
             for _ in 0..n {
-                walk(&r.sub, variant, out);
+                walk(&r.sub, variant, word, out);
                 if out.len() > MAX_LEN {
                     return;
                 }
             }
         }
-        HirKind::Capture(c) => walk(&c.sub, variant, out),
+        HirKind::Capture(c) => walk(&c.sub, variant, word, out),
         HirKind::Concat(items) => {
             for i in items {
-                walk(i, variant, out);
+                walk(i, variant, word, out);
             }
         }
         HirKind::Alternation(items) => {
             if !items.is_empty() {
-                walk(&items[variant % items.len()], variant, out);
+                walk(&items[variant % items.len()], variant, word, out);
             }
         }
     }
 }
 
-fn class_char(c: &Class, variant: usize) -> Option<char> {
-    let contains = |ch: char| match c {
+fn contains(c: &Class, ch: char) -> bool {
+    match c {
         Class::Unicode(u) => u.ranges().iter().any(|r| r.start() <= ch && ch <= r.end()),
         Class::Bytes(b) => {
             ch.is_ascii()
@@ -201,8 +222,11 @@ fn class_char(c: &Class, variant: usize) -> Option<char> {
                     .iter()
                     .any(|r| r.start() <= ch as u8 && ch as u8 <= r.end())
         }
-    };
-    let nice: Vec<char> = NICE.iter().copied().filter(|ch| contains(*ch)).collect();
+    }
+}
+
+fn class_char(c: &Class, variant: usize) -> Option<char> {
+    let nice: Vec<char> = NICE.iter().copied().filter(|ch| contains(c, *ch)).collect();
     if !nice.is_empty() {
         return Some(nice[variant % nice.len()]);
     }

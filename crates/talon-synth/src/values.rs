@@ -255,7 +255,7 @@ pub(crate) fn defaults(path: &str, ctx: &Ctx) -> Vec<Value> {
         "command_line" if win => vec![s("synth.exe /run")],
         "command_line" => vec![s("synth --run")],
         "args" => vec![s("synth"), s("--run")],
-        "entity_id" | "id" => vec![s(&format!("synth-{n:04}-{}", ctx.word))],
+        "entity_id" | "id" => vec![s(&format!("{}-{:08x}", ctx.word, fnv(path) ^ ctx.seed))],
         "domain" => vec![s("example.org")],
         "sha256" => vec![s(&"ab".repeat(32))],
         "sha1" => vec![s(&"ab".repeat(20))],
@@ -298,4 +298,14 @@ pub(crate) fn mutations(v: &Value) -> Vec<Value> {
         Value::Bool(b) => vec![Value::Bool(!b)],
         Value::Null => Vec::new(),
     }
+}
+
+/// FNV-1a, for ids that differ per field and seed but never per run.
+pub(crate) fn fnv(text: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
 }
