@@ -180,7 +180,7 @@ fn category_needs_follow_the_query() {
     for (name, q, extra) in files {
         std::fs::write(dir.join(format!("{name}.toml")), rule(name, q, extra)).expect("write rule");
     }
-    let mut compiled = compile(&[dir.clone()]);
+    let mut compiled = compile(std::slice::from_ref(&dir));
     compiled.sort_by(|x, y| x.rule.rule_id.cmp(&y.rule.rule_id));
     let router = Router::new(&compiled, false);
     let fields: Vec<&str> = router.category_fields().iter().map(|f| &**f).collect();

@@ -230,7 +230,7 @@ fn value_matches(cmp: &Cmp, v: &Value) -> bool {
                 Value::Str(s) => s.trim().parse::<f64>().ok(),
                 _ => None,
             };
-            n.is_some_and(|n| want.iter().any(|w| *w == n))
+            n.is_some_and(|n| want.contains(&n))
         }
         Cmp::Bool(want) => {
             let b = match v {
