@@ -52,8 +52,14 @@ fn not_leaf(l: &Leaf) -> String {
         Leaf::Exists(s) => format!("{} == null", s.path),
         Leaf::Term(s, set) => {
             let vals = term_values(set);
+            let ci = match set {
+                TermSet::Str(st) => st.is_ci(),
+                TermSet::Dynamic { ci, .. } => *ci,
+                _ => false,
+            };
             match (vals.len(), set) {
                 (_, TermSet::Ip(_)) => format!("not {}", leaf(l)),
+                _ if ci => format!("not {}", leaf(l)),
                 (1, _) => format!("{} != {}", s.path, vals.join(", ")),
                 _ => format!("{} not in ({})", s.path, list(&vals)),
             }
