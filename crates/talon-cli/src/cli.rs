@@ -39,6 +39,9 @@ pub enum Command {
     /// List a rule folder, or report its coverage and what cannot run.
     #[command(after_help = crate::cmd::rules::RULES_EXAMPLES)]
     Rules(crate::cmd::rules::RulesArgs),
+    /// Test events from a rule: events that make it fire, near-misses that must not.
+    #[command(after_help = crate::cmd::synth::SYNTH_EXAMPLES)]
+    Synth(crate::cmd::synth::SynthArgs),
     /// Watch this Linux host's process events live; alert as rules match.
     #[command(after_help = crate::cmd::watch::WATCH_EXAMPLES)]
     Watch(crate::cmd::watch::WatchArgs),

@@ -6,6 +6,7 @@ pub mod hunt;
 pub mod query;
 pub mod rule_show;
 pub mod rules;
+pub mod synth;
 pub mod watch;
 
 mod common;

@@ -1,0 +1,149 @@
+//! `talon synth`: test events from a rule, as NDJSON. For an event query,
+//! events that make the rule fire (`talon.synth.expect: "alert"`) and
+//! near-misses that must not, each with one condition flipped
+//! (`"no-alert"`, and the condition in `talon.synth.flipped`); for a
+//! sequence or sample, the ordered stream that makes it fire once.
+//!
+//! Exit code 1 when a rule does not compile or no event can make it fire.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use talon_engine::compile_rule;
+use talon_rules::Rule;
+use talon_synth::{synthesize, SynthOptions};
+
+use crate::cmd::common;
+
+pub const SYNTH_EXAMPLES: &str = "Examples:
+  talon synth rules/linux/command_and_control_ip_forwarding_enabled.toml
+  talon synth 'IPv4/IPv6 Forwarding Activity' --rules ../rules/ --output events.ndjson
+  talon synth 5a138e2e-aec3-4240-9843-56825d0bc569 --rules ../rules/ --no-near-misses
+  talon synth rule.toml | talon hunt --rules rule.toml -";
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// A rule file, or a rule_id or name to find among --rules.
+    #[arg(value_name = "RULE")]
+    pub rule: String,
+
+    /// Where to look for the rule by id or name. Default: the bundled rules.
+    #[arg(long, short = 'r', value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+
+    /// Varies host names, ids and timestamps; the same seed gives the same
+    /// events.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+
+    /// Also write near-misses, events that must not fire (the default).
+    #[arg(long, overrides_with = "no_near_misses")]
+    pub near_misses: bool,
+
+    /// Write only the events that fire.
+    #[arg(long, overrides_with = "near_misses")]
+    pub no_near_misses: bool,
+
+    /// An Elasticsearch index mapping to compile the rule against.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Vec<PathBuf>,
+
+    /// Write to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+pub fn run(args: SynthArgs, quiet: bool) -> Result<ExitCode> {
+    let rules = find_rules(&args)?;
+    let mapping = common::load_mapping(&args.mapping)?;
+    let opts = SynthOptions {
+        seed: args.seed,
+        near_misses: args.near_misses || !args.no_near_misses,
+        ..SynthOptions::default()
+    };
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(p) => Box::new(BufWriter::new(
+            File::create(p).with_context(|| format!("cannot create output file {}", p.display()))?,
+        )),
+        None => Box::new(BufWriter::new(io::stdout())),
+    };
+    let mut failed = false;
+    for rule in rules {
+        let name = rule.name.clone();
+        let compiled = match compile_rule(rule, &mapping) {
+            Ok(c) => c,
+            Err(problem) => {
+                eprintln!("{}", problem.render().trim_end());
+                failed = true;
+                continue;
+            }
+        };
+        let s = synthesize(&compiled.rule, &compiled.query, &opts)
+            .with_context(|| format!("rule \"{name}\""))?;
+        if let Some(why) = &s.unsatisfiable {
+            eprintln!("talon: rule \"{name}\": no event can make it fire: {why}");
+            failed = true;
+            continue;
+        }
+        for doc in s.positives.iter().chain(s.near_misses.iter().map(|(_, d)| d)) {
+            writeln!(out, "{doc}").context("cannot write events")?;
+        }
+        if !quiet {
+            summary(&name, compiled.query.kind(), &s);
+        }
+    }
+    out.flush().context("cannot write events")?;
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn summary(name: &str, kind: talon_eql::QueryKind, s: &talon_synth::Synthesis) {
+    if kind != talon_eql::QueryKind::Event {
+        eprintln!(
+            "{name}: {} events, in order, that make it fire once",
+            s.positives.len()
+        );
+        return;
+    }
+    eprintln!(
+        "{name}: {} events that fire, {} near-misses that must not",
+        s.positives.len(),
+        s.near_misses.len()
+    );
+    for (label, why) in &s.unflippable {
+        tracing::info!("not flipped alone: {label}: {why}");
+    }
+}
+
+/// The rule file's rules, or the rules with that id or name.
+fn find_rules(args: &SynthArgs) -> Result<Vec<Rule>> {
+    let path = Path::new(&args.rule);
+    let report = if path.exists() {
+        common::load_rules(&[path.to_path_buf()])
+    } else {
+        common::load_rules(&args.rules)
+    };
+    common::report_load_problems(&report);
+    let wanted = args.rule.to_lowercase();
+    let found: Vec<Rule> = if path.exists() {
+        report.rules
+    } else {
+        report
+            .rules
+            .into_iter()
+            .filter(|r| r.rule_id.to_lowercase() == wanted || r.name.to_lowercase() == wanted)
+            .collect()
+    };
+    if found.is_empty() {
+        let looked = if args.rules.is_empty() {
+            "the bundled rules; use --rules PATH".to_string()
+        } else {
+            args.rules.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        };
+        bail!("no rule with id or name {:?} (looked in {looked})", args.rule);
+    }
+    Ok(found)
+}
