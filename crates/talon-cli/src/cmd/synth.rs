@@ -4,7 +4,8 @@
 //! (`"no-alert"`, and the condition in `talon.synth.flipped`); for a
 //! sequence or sample, the ordered stream that makes it fire once.
 //!
-//! Exit code 1 when a rule does not compile or no event can make it fire.
+//! Exit code 1 when a rule does not compile, no event can make it fire, or
+//! none of the rules is one talon runs.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -72,10 +73,19 @@ pub fn run(args: SynthArgs, quiet: bool) -> Result<ExitCode> {
         None => Box::new(BufWriter::new(io::stdout())),
     };
     let mut failed = false;
+    let mut made = 0usize;
     for rule in rules {
         let name = rule.name.clone();
         let compiled = match compile_rule(rule, &mapping) {
             Ok(c) => c,
+            // A rule type talon does not run (KQL, ES|QL, ...): nothing to
+            // test, said once, not an error.
+            Err(problem) if !problem.is_error() => {
+                if !quiet {
+                    eprintln!("{}", problem.render().trim_end());
+                }
+                continue;
+            }
             Err(problem) => {
                 eprintln!("{}", problem.render().trim_end());
                 failed = true;
@@ -92,12 +102,13 @@ pub fn run(args: SynthArgs, quiet: bool) -> Result<ExitCode> {
         for doc in s.positives.iter().chain(s.near_misses.iter().map(|(_, d)| d)) {
             writeln!(out, "{doc}").context("cannot write events")?;
         }
+        made += 1;
         if !quiet {
             summary(&name, compiled.query.kind(), &s);
         }
     }
     out.flush().context("cannot write events")?;
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed || made == 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn summary(name: &str, kind: talon_eql::QueryKind, s: &talon_synth::Synthesis) {
