@@ -36,6 +36,10 @@ pub enum Command {
     /// Inspect rules.
     #[command(subcommand)]
     Rule(RuleCommand),
+    /// Run as a Kafka consumer-group worker: events in, alerts out.
+    #[cfg(feature = "kafka")]
+    #[command(after_help = crate::cmd::stream::STREAM_EXAMPLES)]
+    Stream(crate::cmd::stream::StreamArgs),
     /// List a rule folder, or report its coverage and what cannot run.
     #[command(after_help = crate::cmd::rules::RULES_EXAMPLES)]
     Rules(crate::cmd::rules::RulesArgs),

@@ -70,6 +70,10 @@ pub struct StreamConfig {
     pub index: Option<String>,
     pub commit_interval_ms: Option<u64>,
     pub checkpoint_interval_ms: Option<u64>,
+    /// How far (event time) sequence events may arrive out of order and
+    /// still be matched in order; a sequence alert waits this long in
+    /// event time (default 60 000, the engine's default for files).
+    pub reorder_window_ms: Option<u64>,
     #[serde(default)]
     pub security: SecurityConfig,
     /// Extra librdkafka properties, passed as they are.
@@ -111,6 +115,7 @@ pub struct Settings {
     pub index: Option<String>,
     pub commit_interval: Duration,
     pub checkpoint_interval: Duration,
+    pub reorder_window: Duration,
     /// Every librdkafka property for the clients: security settings and
     /// the pass-through, in a stable order.
     pub client_properties: Vec<(String, String)>,
@@ -161,6 +166,7 @@ impl StreamConfig {
         take(&mut self.index, over.index);
         take(&mut self.commit_interval_ms, over.commit_interval_ms);
         take(&mut self.checkpoint_interval_ms, over.checkpoint_interval_ms);
+        take(&mut self.reorder_window_ms, over.reorder_window_ms);
         let (s, o) = (&mut self.security, over.security);
         take(&mut s.protocol, o.protocol);
         take(&mut s.sasl_mechanism, o.sasl_mechanism);
@@ -219,6 +225,7 @@ impl StreamConfig {
             index: nonempty(self.index),
             commit_interval: Duration::from_millis(commit_ms),
             checkpoint_interval: Duration::from_millis(checkpoint_ms),
+            reorder_window: Duration::from_millis(self.reorder_window_ms.unwrap_or(60_000)),
             client_properties,
         };
         settings.check_topics()?;

@@ -19,7 +19,7 @@
 //!   gracefully ([`shutdown`]).
 //!
 //! [`config`] reads the `[stream]` section of `talon.toml`; [`worker::run`]
-//! runs one worker.
+//! runs one worker; [`runner`] makes the engine's sequence runner its matcher.
 
 pub mod changelog;
 pub mod config;
@@ -29,6 +29,7 @@ pub mod http;
 pub mod metrics;
 pub mod offsets;
 pub mod routing;
+pub mod runner;
 pub mod shutdown;
 pub mod state;
 pub mod worker;
@@ -36,5 +37,7 @@ pub mod worker;
 pub use config::{SecurityConfig, Settings, StreamConfig};
 pub use error::StreamError;
 pub use metrics::Metrics;
-pub use state::{MatcherFactory, SequenceHit, SequenceMatcher};
+pub use state::{Horizon, MatcherFactory, SequenceHit, SequenceMatcher};
 pub use worker::{run, StreamRules, Summary};
+// The tests (and the CLI's) talk to the broker with the same client.
+pub use rdkafka;

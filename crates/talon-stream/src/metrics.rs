@@ -24,6 +24,8 @@ pub struct Metrics {
     pub errors: AtomicU64,
     /// Sequences waiting for their next event, over all owned partitions.
     pub pending_sequences: AtomicI64,
+    /// Partitions this worker owns (event and repartition topics).
+    pub assigned_partitions: AtomicI64,
     /// Events per second over the last tick, in thousandths.
     events_per_second_milli: AtomicU64,
     lag: Mutex<BTreeMap<(String, i32), i64>>,
@@ -43,6 +45,7 @@ impl Default for Metrics {
             commits: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             pending_sequences: AtomicI64::new(0),
+            assigned_partitions: AtomicI64::new(0),
             events_per_second_milli: AtomicU64::new(0),
             lag: Mutex::new(BTreeMap::new()),
             rate: Mutex::new((Instant::now(), 0)),
@@ -108,6 +111,10 @@ impl Metrics {
         let _ = writeln!(out, "# HELP talon_stream_pending_sequences Sequences waiting for their next event.");
         let _ = writeln!(out, "# TYPE talon_stream_pending_sequences gauge");
         let _ = writeln!(out, "talon_stream_pending_sequences {pending}");
+        let assigned = self.assigned_partitions.load(Ordering::Relaxed);
+        let _ = writeln!(out, "# HELP talon_stream_assigned_partitions Partitions this worker owns.");
+        let _ = writeln!(out, "# TYPE talon_stream_assigned_partitions gauge");
+        let _ = writeln!(out, "talon_stream_assigned_partitions {assigned}");
         let _ = writeln!(out, "# HELP talon_stream_consumer_lag Messages not yet consumed, per owned partition.");
         let _ = writeln!(out, "# TYPE talon_stream_consumer_lag gauge");
         for ((topic, partition), lag) in self.lag() {

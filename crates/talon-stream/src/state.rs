@@ -19,7 +19,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use talon_engine::CompiledRule;
-use talon_event::{Event, Origin};
+use talon_event::{time, Event, Origin};
 
 use crate::decode::Decoder;
 
@@ -29,20 +29,34 @@ pub struct SequenceHit {
     pub events: Vec<Arc<Event>>,
 }
 
+/// Which kept events a matcher can still need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Horizon {
+    /// None: the matcher holds nothing.
+    Nothing,
+    /// Events whose `seq` is below this one.
+    Seq(u64),
+    /// Events more than this many nanoseconds (event time, `@timestamp`)
+    /// older than the newest event: a `maxspan` plus the re-ordering
+    /// window.
+    Span(i64),
+    /// It cannot tell: keep what [`MAX_STATE_BYTES`] allows.
+    Unknown,
+}
+
 /// One sequence rule's matcher over one partition's events.
 pub trait SequenceMatcher: Send {
     /// Takes the next event of the partition (in offset order) and reports
     /// every sequence it completes.
     fn on_event(&mut self, event: &Arc<Event>, emit: &mut dyn FnMut(SequenceHit));
 
-    /// The smallest `seq` among the events the matcher still holds
-    /// (pending sequences, re-ordering window, `until` and missing-event
-    /// marks); `None` when it holds none. Older events are never needed to
-    /// rebuild its state.
-    fn oldest_needed(&self) -> Option<u64>;
+    /// Which events the matcher still needs (pending sequences,
+    /// re-ordering window, `until` and missing-event marks). Older events
+    /// are never needed to rebuild its state.
+    fn horizon(&self) -> Horizon;
 
-    /// Sequences waiting for their next event (for the metrics).
-    fn pending(&self) -> usize;
+    /// Sequences waiting for their next event, when the matcher knows.
+    fn pending(&self) -> Option<usize>;
 }
 
 /// Makes the matchers of sequence rules.
@@ -64,7 +78,9 @@ pub const MAX_STATE_BYTES: usize = 768 * 1024;
 /// its report is dropped).
 pub struct ReplayState {
     matcher: Box<dyn SequenceMatcher>,
-    log: VecDeque<Arc<Event>>,
+    /// Each kept event with its `@timestamp` (for [`Horizon::Span`]).
+    log: VecDeque<(Arc<Event>, Option<i64>)>,
+    newest: Option<i64>,
     bytes: usize,
     /// Events dropped because the state passed [`MAX_STATE_BYTES`].
     pub evicted: u64,
@@ -88,21 +104,33 @@ struct SavedIn<'a> {
 
 impl ReplayState {
     pub fn new(matcher: Box<dyn SequenceMatcher>) -> ReplayState {
-        ReplayState { matcher, log: VecDeque::new(), bytes: 0, evicted: 0 }
+        ReplayState { matcher, log: VecDeque::new(), newest: None, bytes: 0, evicted: 0 }
     }
 
     /// Feeds one event and keeps it for as long as the matcher needs it.
     pub fn on_event(&mut self, event: &Arc<Event>, emit: &mut dyn FnMut(SequenceHit)) {
         self.matcher.on_event(event, emit);
+        let ts = event.first("@timestamp").and_then(time::parse_nanos);
+        if ts > self.newest {
+            self.newest = ts;
+        }
         self.bytes += event.source().len();
-        self.log.push_back(event.clone());
+        self.log.push_back((event.clone(), ts));
         self.prune();
     }
 
     fn prune(&mut self) {
-        let oldest = self.matcher.oldest_needed();
-        while let Some(front) = self.log.front() {
-            let unneeded = oldest.map_or(true, |o| front.seq < o);
+        let horizon = self.matcher.horizon();
+        while let Some((front, ts)) = self.log.front() {
+            let unneeded = match horizon {
+                Horizon::Nothing => true,
+                Horizon::Seq(s) => front.seq < s,
+                Horizon::Span(span) => match (ts, self.newest) {
+                    (Some(t), Some(n)) => *t < n.saturating_sub(span),
+                    _ => false,
+                },
+                Horizon::Unknown => false,
+            };
             let over = self.bytes > MAX_STATE_BYTES;
             if !unneeded && !over {
                 break;
@@ -115,7 +143,7 @@ impl ReplayState {
         }
     }
 
-    pub fn pending(&self) -> usize {
+    pub fn pending(&self) -> Option<usize> {
         self.matcher.pending()
     }
 
@@ -127,7 +155,7 @@ impl ReplayState {
     /// The kept events, one JSON object per line.
     pub fn snapshot(&self) -> String {
         let mut out = String::with_capacity(self.bytes + 64 * self.log.len());
-        for e in &self.log {
+        for (e, _) in &self.log {
             // The source was parsed as JSON when the event was read.
             let Ok(raw) = serde_json::from_str::<&RawValue>(e.source()) else { continue };
             let saved = SavedOut { seq: e.seq, index: e.index.as_deref(), event: raw };
@@ -189,12 +217,12 @@ pub(crate) mod testing {
             }
         }
 
-        fn oldest_needed(&self) -> Option<u64> {
-            self.waiting.values().map(|e| e.seq).min()
+        fn horizon(&self) -> Horizon {
+            self.waiting.values().map(|e| e.seq).min().map_or(Horizon::Nothing, Horizon::Seq)
         }
 
-        fn pending(&self) -> usize {
-            self.waiting.len()
+        fn pending(&self) -> Option<usize> {
+            Some(self.waiting.len())
         }
     }
 }
@@ -223,7 +251,7 @@ mod tests {
             s.on_event(&ev(&d, seq, action, user), &mut |h| hits.push(h));
         }
         assert_eq!(hits.len(), 1);
-        assert_eq!(s.pending(), 1);
+        assert_eq!(s.pending(), Some(1));
         // u1's "a" still waits, so it and everything after it is kept:
         // replaying from there rebuilds the state exactly.
         assert_eq!(s.kept(), 4);
@@ -232,7 +260,7 @@ mod tests {
         let mut moved = ReplayState::new(Box::new(TwoStep::default()));
         let restored = moved.restore(&snap, &d, &Origin::default());
         assert_eq!(restored, Ok(()));
-        assert_eq!(moved.pending(), 1);
+        assert_eq!(moved.pending(), Some(1));
         let mut late = Vec::new();
         moved.on_event(&ev(&d, 9, "b", "u1"), &mut |h| late.push(h));
         let seqs: Vec<Vec<u64>> =

@@ -5,6 +5,8 @@ pub mod check;
 pub mod hunt;
 pub mod query;
 pub mod rule_show;
+#[cfg(feature = "kafka")]
+pub mod stream;
 pub mod rules;
 pub mod synth;
 pub mod watch;

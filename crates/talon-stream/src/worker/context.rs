@@ -40,6 +40,11 @@ fn log_line(level: RDKafkaLogLevel, fac: &str, message: &str) {
         | RDKafkaLogLevel::Alert
         | RDKafkaLogLevel::Critical
         | RDKafkaLogLevel::Error => tracing::error!("librdkafka {fac}: {message}"),
+        // Pass-through properties go to every client; librdkafka warns when
+        // a consumer setting reaches the producer, which is harmless.
+        RDKafkaLogLevel::Warning if fac == "CONFWARN" && message.contains("consumer property") => {
+            tracing::debug!("librdkafka {fac}: {message}")
+        }
         RDKafkaLogLevel::Warning => tracing::warn!("librdkafka {fac}: {message}"),
         RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
             tracing::info!("librdkafka {fac}: {message}")

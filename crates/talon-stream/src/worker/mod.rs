@@ -307,6 +307,7 @@ impl Step<'_, '_> {
         } else {
             self.event(msg, &tp, origin, seq)
         };
+        self.sh.covered(&tp, offset);
         self.sh.tracker.processed(&tp, offset, sent);
     }
 

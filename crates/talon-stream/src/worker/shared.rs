@@ -208,6 +208,7 @@ impl Shared {
                 return;
             }
         }
+        tracing::debug!("commit {}", due.iter().map(|(tp, o)| format!("{tp}@{o}")).collect::<Vec<_>>().join(" "));
         match consumer.commit(&tpl, mode) {
             Ok(()) => {
                 inc(&self.metrics.commits);
@@ -237,7 +238,6 @@ impl Shared {
         if st.through.is_some_and(|t| offset <= t) {
             return hits;
         }
-        st.through = Some(offset);
         for (rule, state) in &mut st.rules {
             let wanted = match rules {
                 // Forwarded: the sender already checked index and terms.
@@ -256,6 +256,15 @@ impl Shared {
         hits
     }
 
+    /// The message at `offset` of `tp` is processed: the partition's state
+    /// covers it, whether or not it changed the state (a dead letter, an
+    /// event no term uses), so commits may move past it.
+    pub fn covered(&mut self, tp: &Tp, offset: i64) {
+        if let Some(st) = self.states.get_mut(tp) {
+            st.through = Some(st.through.map_or(offset, |t| t.max(offset)));
+        }
+    }
+
     /// Every checkpoint interval: snapshot changed states, and write the
     /// snapshots whose events are fully acknowledged.
     pub fn checkpoint_tick(&mut self, interval: Duration) {
@@ -266,7 +275,7 @@ impl Shared {
         let mut pending = 0i64;
         let mut ready = Vec::new();
         for (tp, st) in &mut self.states {
-            pending += st.rules.iter().map(|(_, s)| s.pending() as i64).sum::<i64>();
+            pending += st.rules.iter().filter_map(|(_, s)| s.pending()).sum::<usize>() as i64;
             if st.pending.is_none() && st.through > st.saved {
                 if let Some(through) = st.through {
                     st.pending = Some((through, snapshot(st, through, &self.sequences)));
@@ -289,6 +298,7 @@ impl Shared {
 
     fn write_checkpoint(&mut self, tp: &Tp, through: i64, value: &str) {
         let Some(restorer) = &self.restorer else { return };
+        tracing::debug!("checkpoint {tp} through {through} ({} bytes)", value.len());
         let topic = restorer.topic().to_owned();
         let part = restorer.partition_for(tp);
         let key = changelog::key(tp);
@@ -316,6 +326,7 @@ impl Shared {
             self.states.remove(tp);
             self.tracker.revoke(tp);
         }
+        self.count_assigned();
     }
 
     /// New partitions: start tracking them, restoring sequence state.
@@ -349,6 +360,12 @@ impl Shared {
             self.tracker.assign(tp.clone(), true, st.through);
             self.states.insert(tp.clone(), st);
         }
+        self.count_assigned();
+    }
+
+    fn count_assigned(&self) {
+        let n = self.tracker.owned().len() as i64;
+        self.metrics.assigned_partitions.store(n, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn restore(&mut self, tp: &Tp, st: &mut PartState) -> Result<(), StreamError> {
@@ -370,7 +387,7 @@ impl Shared {
         tracing::info!(
             "restored {tp} through offset {} ({} pending sequences)",
             cp.through,
-            st.rules.iter().map(|(_, s)| s.pending()).sum::<usize>()
+            st.rules.iter().filter_map(|(_, s)| s.pending()).sum::<usize>()
         );
         Ok(())
     }
