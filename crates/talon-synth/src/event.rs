@@ -156,7 +156,7 @@ pub(crate) fn synthesize_event(
     let target = setting.target(plan.category())?;
     let mut out = Synthesis::default();
     if plan.never_matches() {
-        out.unsatisfiable = Some("the condition folds to false or null: nothing can match".to_string());
+        out.unsatisfiable = Some("the condition folds to false or null as compiled (an optional `?field` the mapping lacks reads as null, for one): nothing can match".to_string());
         return Ok(out);
     }
     let mut run = Run {

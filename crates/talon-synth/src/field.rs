@@ -135,7 +135,7 @@ fn single_candidates(t: &Tests, ctx: &Ctx) -> Vec<Value> {
     let wild: Vec<Vec<Vec<Part>>> = pos
         .iter()
         .filter_map(|l| match l {
-            Leaf::Wildcard(_, pats) => Some(pats.iter().map(|p| p.parts()).collect()),
+            Leaf::Wildcard(_, pats) if !pats.is_empty() => Some(pats.iter().map(|p| p.parts()).collect()),
             _ => None,
         })
         .collect();

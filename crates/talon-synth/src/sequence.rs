@@ -167,7 +167,7 @@ pub(crate) fn synthesize_stream(
     let plan = query.sequence().ok_or(SynthError::NotASequence)?;
     if plan.never_matches() {
         return Err(SynthError::Unsatisfiable(
-            "a term's condition folds to false or null: nothing can match".to_string(),
+            "a term's condition folds to false or null as compiled (an optional `?field` the mapping lacks reads as null, for one): nothing can match".to_string(),
         ));
     }
     let stream = Stream {

@@ -21,17 +21,18 @@ use talon_event::read::{EventReader, ReadOptions};
 use talon_event::Event;
 use talon_synth::{synthesize, synthesize_sequence, SynthOptions};
 
-fn rules_dir() -> Option<PathBuf> {
+fn corpora() -> Option<PathBuf> {
     let base = std::env::var("TALON_CORPORA")
         .map(PathBuf::from)
         .unwrap_or_else(|_| "/work/shared/corpora".into());
-    let dir = base.join("detection-rules/rules");
-    dir.is_dir().then_some(dir)
+    base.join("detection-rules/rules").is_dir().then_some(base)
 }
 
-/// Every EQL rule of the corpus, compiled as `talon hunt` compiles it.
-fn compiled(kinds: &[QueryKind]) -> Option<Vec<CompiledRule>> {
-    let dir = rules_dir()?;
+/// Every EQL rule of the corpus, compiled as `talon hunt` compiles it
+/// (without a mapping, every rule must compile; with one, the rules that
+/// name fields it lacks are left out).
+fn compiled_with(kinds: &[QueryKind], mapping: &Mapping) -> Option<Vec<CompiledRule>> {
+    let dir = corpora()?.join("detection-rules/rules");
     let report = talon_rules::load_paths(&[dir]);
     let mut out = Vec::new();
     for rule in report.rules {
@@ -39,13 +40,18 @@ fn compiled(kinds: &[QueryKind]) -> Option<Vec<CompiledRule>> {
             continue;
         }
         let name = rule.name.clone();
-        match compile_rule(rule, &Mapping::default()) {
+        match compile_rule(rule, mapping) {
             Ok(c) if kinds.contains(&c.kind()) => out.push(c),
             Ok(_) => {}
+            Err(_) if mapping.is_explicit() => {}
             Err(p) => panic!("{name} does not compile: {p}"),
         }
     }
     Some(out)
+}
+
+fn compiled(kinds: &[QueryKind]) -> Option<Vec<CompiledRule>> {
+    compiled_with(kinds, &Mapping::default())
 }
 
 /// Documents as NDJSON, read back the way `talon hunt` reads a file.
@@ -81,10 +87,33 @@ fn event_rules_fire_on_positives_and_not_on_near_misses() {
         println!("skipped: corpus not found (set TALON_CORPORA)");
         return;
     };
+    check_event_rules(&rules, 800, "event rules");
+}
+
+/// With a real index mapping the plans are typed (keyword, long, ip, date
+/// fields instead of per-value dynamic ones); the events must still behave.
+#[test]
+fn event_rules_compiled_against_a_mapping_behave_too() {
+    let Some(base) = corpora() else {
+        println!("skipped: corpus not found (set TALON_CORPORA)");
+        return;
+    };
+    let file = base.join("events/endgame/endgame_ecs_mapping-8.4.0.json");
+    let Ok(mapping) = Mapping::from_es_file(&file) else {
+        println!("skipped: {} not found", file.display());
+        return;
+    };
+    let Some(rules) = compiled_with(&[QueryKind::Event], &mapping) else {
+        return;
+    };
+    check_event_rules(&rules, 500, "event rules with the Endgame ECS mapping");
+}
+
+fn check_event_rules(rules: &[CompiledRule], at_least: usize, what: &str) {
     let opts = SynthOptions::default();
     let (mut behave, mut unsat, mut failures) = (0usize, Vec::new(), Vec::new());
     let (mut positives, mut misses, mut unflippable) = (0usize, 0usize, 0usize);
-    for r in &rules {
+    for r in rules {
         let s = match synthesize(&r.rule, &r.query, &opts) {
             Ok(s) => s,
             Err(e) => {
@@ -125,7 +154,7 @@ fn event_rules_fire_on_positives_and_not_on_near_misses() {
     }
     let satisfiable = rules.len() - unsat.len();
     println!(
-        "event rules: {behave}/{satisfiable} satisfiable rules behave ({:.1}%), {} unsatisfiable, \
+        "{what}: {behave}/{satisfiable} satisfiable rules behave ({:.1}%), {} unsatisfiable, \
          of {} rules; {positives} positives, {misses} near-misses, {unflippable} conditions not flippable alone",
         100.0 * behave as f64 / satisfiable.max(1) as f64,
         unsat.len(),
@@ -137,7 +166,7 @@ fn event_rules_fire_on_positives_and_not_on_near_misses() {
     for f in &failures {
         println!("  FAILED: {f}");
     }
-    assert!(rules.len() > 800, "the corpus has {} event rules", rules.len());
+    assert!(rules.len() > at_least, "the corpus has {} {what}", rules.len());
     assert!(failures.is_empty(), "{} rules misbehave", failures.len());
     assert_eq!(behave, satisfiable);
 }
