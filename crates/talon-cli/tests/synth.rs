@@ -24,16 +24,24 @@ fn synth(args: &[&str]) -> Vec<Value> {
 }
 
 fn expect(doc: &Value) -> &str {
-    field(doc, "talon.synth.expect").and_then(Value::as_str).unwrap_or("")
+    field(doc, "talon.synth.expect")
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 fn ids<'a>(docs: impl Iterator<Item = &'a Value>) -> BTreeSet<String> {
-    event_ids(&docs.cloned().collect::<Vec<_>>()).into_iter().collect()
+    event_ids(&docs.cloned().collect::<Vec<_>>())
+        .into_iter()
+        .collect()
 }
 
 fn hunt(rule: &Path, events: &Path) -> BTreeSet<String> {
     let mut c = talon();
-    c.arg("hunt").arg("--rules").arg(rule).arg(events).args(["--format", "jsonl", "-q"]);
+    c.arg("hunt")
+        .arg("--rules")
+        .arg(rule)
+        .arg(events)
+        .args(["--format", "jsonl", "-q"]);
     let out = run(c);
     assert!(out.status.success(), "talon hunt failed: {}", stderr(&out));
     event_ids(&jsonl(&out)).into_iter().collect()
@@ -57,14 +65,24 @@ fn positives_alert_and_near_misses_do_not() {
         .iter()
         .filter_map(|d| field(d, "talon.synth.flipped").and_then(Value::as_str))
         .collect();
-    assert!(flipped.contains(&"process.name == \"sysctl\""), "{flipped:?}");
-    assert!(flipped.contains(&"not ?process.parent.executable == \"/usr/sbin/sshd\""), "{flipped:?}");
+    assert!(
+        flipped.contains(&"process.name == \"sysctl\""),
+        "{flipped:?}"
+    );
+    assert!(
+        flipped.contains(&"not ?process.parent.executable == \"/usr/sbin/sshd\""),
+        "{flipped:?}"
+    );
 
     let dir = tempfile::tempdir().expect("temp dir");
     let events = dir.path().join("synth.ndjson");
     let out = {
         let mut c = talon();
-        c.arg("synth").arg(&rule).arg("--output").arg(&events).arg("-q");
+        c.arg("synth")
+            .arg(&rule)
+            .arg("--output")
+            .arg(&events)
+            .arg("-q");
         run(c)
     };
     assert!(out.status.success(), "{}", stderr(&out));
@@ -81,17 +99,36 @@ fn same_seed_same_events_and_the_rule_is_found_by_name_or_id() {
     let a = synth(&[path, "--seed", "7"]);
     assert_eq!(a, synth(&[path, "--seed", "7"]));
     assert_ne!(a, synth(&[path, "--seed", "8"]));
-    let by_name = synth(&["IPv4/IPv6 Forwarding Activity", "--rules", path, "--seed", "7"]);
+    let by_name = synth(&[
+        "IPv4/IPv6 Forwarding Activity",
+        "--rules",
+        path,
+        "--seed",
+        "7",
+    ]);
     assert_eq!(by_name, a);
-    let by_id = synth(&["5a138e2e-aec3-4240-9843-56825d0bc569", "--rules", path, "--no-near-misses"]);
-    assert!(!by_id.is_empty() && by_id.iter().all(|d| expect(d) == "alert"), "{by_id:?}");
+    let by_id = synth(&[
+        "5a138e2e-aec3-4240-9843-56825d0bc569",
+        "--rules",
+        path,
+        "--no-near-misses",
+    ]);
+    assert!(
+        !by_id.is_empty() && by_id.iter().all(|d| expect(d) == "alert"),
+        "{by_id:?}"
+    );
 }
 
 #[test]
 fn an_unknown_rule_is_a_usage_error() {
     let mut c = talon();
-    c.args(["synth", "no such rule", "--rules"]).arg(repo().join("rules"));
+    c.args(["synth", "no such rule", "--rules"])
+        .arg(repo().join("rules"));
     let out = run(c);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("no rule with id or name"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no rule with id or name"),
+        "{}",
+        stderr(&out)
+    );
 }

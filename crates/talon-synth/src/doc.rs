@@ -28,7 +28,9 @@ const BASE_SECS: i64 = 1_735_689_600;
 const SEC: i64 = 1_000_000_000;
 
 /// Filler words, one per seed.
-const WORDS: &[&str] = &["synth", "alpha", "bravo", "delta", "kilo", "oscar", "tango", "zulu"];
+const WORDS: &[&str] = &[
+    "synth", "alpha", "bravo", "delta", "kilo", "oscar", "tango", "zulu",
+];
 
 /// Where a document goes: a data stream or a plain index name.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,9 +78,17 @@ impl Setting {
                 seed: opts.seed,
             },
             patterns: IndexPatterns::new(&rule.index),
-            pattern_list: rule.index.iter().flat_map(|l| l.split(',')).map(|p| p.trim().to_string()).collect(),
+            pattern_list: rule
+                .index
+                .iter()
+                .flat_map(|l| l.split(','))
+                .map(|p| p.trim().to_string())
+                .collect(),
             referenced: query.referenced_fields().into_iter().collect(),
-            ts_field: rule.timestamp_field.clone().unwrap_or_else(|| "@timestamp".to_string()),
+            ts_field: rule
+                .timestamp_field
+                .clone()
+                .unwrap_or_else(|| "@timestamp".to_string()),
             base_nanos: (BASE_SECS + offset) * SEC,
             id_base: fnv(&rule.rule_id) ^ opts.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15),
         }
@@ -86,14 +96,16 @@ impl Setting {
 
     /// The timestamp of document `n` when documents are `step` apart.
     pub fn time(&self, n: u64, step: i64) -> i64 {
-        self.base_nanos.saturating_add(step.saturating_mul(n as i64))
+        self.base_nanos
+            .saturating_add(step.saturating_mul(n as i64))
     }
 
     /// The index a document of this category goes to.
     pub fn target(&self, category: Option<&str>) -> Result<Target, SynthError> {
         let mut candidates: Vec<Target> = Vec::new();
         let positive = self.pattern_list.iter().filter(|p| !p.starts_with('-'));
-        let (streams, others): (Vec<&String>, Vec<&String>) = positive.partition(|p| stream_shaped(p));
+        let (streams, others): (Vec<&String>, Vec<&String>) =
+            positive.partition(|p| stream_shaped(p));
         // A data stream named after the category first (`...events.process*`
         // for a process event).
         let (named, unnamed): (Vec<&String>, Vec<&String>) = streams
@@ -137,13 +149,25 @@ impl Setting {
             part("data_stream.dataset", dataset)?,
             part("data_stream.namespace", namespace)?,
         );
-        self.patterns.matches(&format!("{t}-{d}-{n}")).then_some((t, d, n))
+        self.patterns
+            .matches(&format!("{t}-{d}-{n}"))
+            .then_some((t, d, n))
     }
 
     /// The document for an assignment: the query's fields, then context
     /// fields where the query reads nothing, then the labels.
-    pub fn build(&self, a: &Assignment, n: u64, ts: i64, target: &Target, labels: &[(&str, J)]) -> J {
-        let mut flat: Vec<(String, J)> = a.iter().map(|(p, v)| (p.clone(), json_values(p, v))).collect();
+    pub fn build(
+        &self,
+        a: &Assignment,
+        n: u64,
+        ts: i64,
+        target: &Target,
+        labels: &[(&str, J)],
+    ) -> J {
+        let mut flat: Vec<(String, J)> = a
+            .iter()
+            .map(|(p, v)| (p.clone(), json_values(p, v)))
+            .collect();
         let free = |p: &str| !self.referenced.contains(p) && !a.contains_key(p);
         let mut add = |p: &str, v: J| {
             if free(p) {
@@ -152,13 +176,19 @@ impl Setting {
         };
         add(&self.ts_field, J::from(iso(ts)));
         add("event.ingested", J::from(iso(ts)));
-        add("event.id", J::from(format!("{:016x}", self.id_base.wrapping_add(n))));
+        add(
+            "event.id",
+            J::from(format!("{:016x}", self.id_base.wrapping_add(n))),
+        );
         add("event.kind", J::from("event"));
         // Host fields only for rules about a host (cloud and SaaS logs have
         // none).
         if let Some(os) = self.ctx.os.ecs_type() {
             add("host.os.type", J::from(os));
-            add("host.name", J::from(format!("synth-host-{}", self.ctx.seed % 9000)));
+            add(
+                "host.name",
+                J::from(format!("synth-host-{}", self.ctx.seed % 9000)),
+            );
         }
         let mut hit_index = None;
         match self.stream_for(a, target) {
@@ -221,7 +251,9 @@ pub(crate) fn read_back(doc: &J) -> Result<Event, SynthError> {
             .unwrap_or_else(|| format!("{} events", events.len()));
         return Err(SynthError::ReadBack(why));
     }
-    events.pop().ok_or_else(|| SynthError::ReadBack("no event".to_string()))
+    events
+        .pop()
+        .ok_or_else(|| SynthError::ReadBack("no event".to_string()))
 }
 
 fn os_of(rule: &Rule) -> Os {
@@ -243,7 +275,10 @@ fn os_of(rule: &Rule) -> Os {
 
 fn stream_shaped(p: &str) -> bool {
     let p = talon_event::index::strip_cluster(p);
-    ["logs-", "metrics-", "traces-"].iter().any(|t| p.starts_with(t)) && p.len() > 5
+    ["logs-", "metrics-", "traces-"]
+        .iter()
+        .any(|t| p.starts_with(t))
+        && p.len() > 5
 }
 
 /// A concrete index from a pattern: data-stream shaped patterns become a
@@ -263,9 +298,17 @@ fn target_of(pattern: &str, category: Option<&str>) -> Target {
             };
         }
         let dataset = dataset.replace('*', "synth");
-        let dataset = if dataset.is_empty() { "generic".to_string() } else { dataset };
+        let dataset = if dataset.is_empty() {
+            "generic".to_string()
+        } else {
+            dataset
+        };
         let namespace = ns.replace('*', "");
-        let namespace = if namespace.is_empty() { "default".to_string() } else { namespace };
+        let namespace = if namespace.is_empty() {
+            "default".to_string()
+        } else {
+            namespace
+        };
         return Target::Stream {
             ty: ty.to_string(),
             dataset,
@@ -340,9 +383,18 @@ mod tests {
     #[test]
     fn index_names_follow_the_pattern_shape() {
         let t = |p: &str, c: Option<&str>| target_of(p, c).name();
-        assert_eq!(t("logs-endpoint.events.process*", Some("process")), "logs-endpoint.events.process-default");
-        assert_eq!(t("logs-endpoint.events.*", Some("file")), "logs-endpoint.events.file-default");
-        assert_eq!(t("logs-aws.cloudtrail-*", None), "logs-aws.cloudtrail-default");
+        assert_eq!(
+            t("logs-endpoint.events.process*", Some("process")),
+            "logs-endpoint.events.process-default"
+        );
+        assert_eq!(
+            t("logs-endpoint.events.*", Some("file")),
+            "logs-endpoint.events.file-default"
+        );
+        assert_eq!(
+            t("logs-aws.cloudtrail-*", None),
+            "logs-aws.cloudtrail-default"
+        );
         assert_eq!(t("logs-*", None), "logs-generic-default");
         assert_eq!(t("winlogbeat-*", None), "winlogbeat-synth");
         assert_eq!(t(".alerts-security.*", None), ".alerts-security.synth");

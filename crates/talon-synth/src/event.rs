@@ -58,7 +58,9 @@ impl Run<'_> {
     fn behaves(&self, doc: &J, expect: bool) -> bool {
         match read_back(doc) {
             Ok(ev) => {
-                ev.index.as_deref().is_some_and(|i| self.setting.patterns.matches(i))
+                ev.index
+                    .as_deref()
+                    .is_some_and(|i| self.setting.patterns.matches(i))
                     && self.query.matches(&ev) == expect
             }
             Err(_) => false,
@@ -66,9 +68,16 @@ impl Run<'_> {
     }
 
     /// Solves a goal into a verified assignment, or says why not.
-    fn solve(&self, goal: &Goal, prefer: Option<&Assignment>, expect: bool) -> Result<Assignment, String> {
+    fn solve(
+        &self,
+        goal: &Goal,
+        prefer: Option<&Assignment>,
+        expect: bool,
+    ) -> Result<Assignment, String> {
         let accept = |a: &Assignment| {
-            let doc = self.setting.build(a, self.n, self.setting.time(self.n, SEC), &self.target, &[]);
+            let doc =
+                self.setting
+                    .build(a, self.n, self.setting.time(self.n, SEC), &self.target, &[]);
             self.behaves(&doc, expect)
         };
         let mut solver = Solver::new(&self.setting.ctx, prefer, self.opts.budget, &accept);
@@ -84,7 +93,13 @@ impl Run<'_> {
         if let Some(f) = flipped {
             labels.push(("talon.synth.flipped", J::from(f)));
         }
-        let doc = self.setting.build(a, self.n, self.setting.time(self.n, SEC), &self.target, &labels);
+        let doc = self.setting.build(
+            a,
+            self.n,
+            self.setting.time(self.n, SEC),
+            &self.target,
+            &labels,
+        );
         if !self.behaves(&doc, expect) {
             return None;
         }
@@ -121,7 +136,11 @@ fn conjunct_labels(rule: &Rule, cond: &Cond, n: usize) -> Vec<Labels> {
 fn label_at(labs: &[Labels], path: &[usize], fallback: impl FnOnce() -> String) -> String {
     let mut cur: Option<&Labels> = None;
     for (depth, i) in path.iter().enumerate() {
-        cur = if depth == 0 { labs.get(*i) } else { cur.and_then(|l| l.parts.get(*i)) };
+        cur = if depth == 0 {
+            labs.get(*i)
+        } else {
+            cur.and_then(|l| l.parts.get(*i))
+        };
     }
     cur.map(|l| l.text.clone()).unwrap_or_else(fallback)
 }
@@ -197,9 +216,10 @@ pub(crate) fn synthesize_event(
                     out.near_misses.push((t.label, doc));
                     misses.push(a);
                 }
-                None => out
-                    .unflippable
-                    .push((t.label, "the built event did not read back as expected".to_string())),
+                None => out.unflippable.push((
+                    t.label,
+                    "the built event did not read back as expected".to_string(),
+                )),
             },
             Err(why) => out.unflippable.push((t.label, why)),
         }
@@ -228,7 +248,9 @@ fn alternatives<'a>(
                 continue;
             }
             let goal = compose(cat, true, conj, Some(i), vec![Goal::of(b, true)]);
-            let Ok(a) = run.solve(&goal, Some(first), true) else { continue };
+            let Ok(a) = run.solve(&goal, Some(first), true) else {
+                continue;
+            };
             if seen.contains(&a) {
                 continue;
             }
@@ -261,7 +283,9 @@ fn near_miss_targets<'a>(
         };
         match c {
             Cond::Or(branches) => {
-                let taken = branches.iter().position(|b| Goal::of(b, true).holds(&View(first)));
+                let taken = branches
+                    .iter()
+                    .position(|b| Goal::of(b, true).holds(&View(first)));
                 let Some((bi, Cond::And(tests))) = taken.map(|bi| (bi, &branches[bi])) else {
                     out.push(whole());
                     continue;
@@ -274,7 +298,8 @@ fn near_miss_targets<'a>(
                         .map(|(_, b)| Goal::of(b, false))
                         .collect();
                     extra.extend(
-                        tests.iter()
+                        tests
+                            .iter()
                             .enumerate()
                             .filter(|(k, _)| *k != j)
                             .map(|(_, x)| Goal::of(x, true)),

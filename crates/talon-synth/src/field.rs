@@ -37,7 +37,8 @@ impl Tests<'_, '_> {
             path: self.path,
             values: vals,
         };
-        self.pos.iter().all(|l| leaf_matches(l, &f)) && self.neg.iter().all(|l| !leaf_matches(l, &f))
+        self.pos.iter().all(|l| leaf_matches(l, &f))
+            && self.neg.iter().all(|l| !leaf_matches(l, &f))
     }
 
     fn clear_of_neg(&self, v: &Value) -> bool {
@@ -52,7 +53,11 @@ impl Tests<'_, '_> {
     fn describe(&self) -> String {
         let mut parts: Vec<String> = self.pos.iter().map(|l| render::lit(l, true)).collect();
         parts.extend(self.neg.iter().map(|l| render::lit(l, false)));
-        format!("no value of `{}` satisfies {}", self.path, parts.join(" and "))
+        format!(
+            "no value of `{}` satisfies {}",
+            self.path,
+            parts.join(" and ")
+        )
     }
 }
 
@@ -135,7 +140,9 @@ fn single_candidates(t: &Tests, ctx: &Ctx) -> Vec<Value> {
     let wild: Vec<Vec<Vec<Part>>> = pos
         .iter()
         .filter_map(|l| match l {
-            Leaf::Wildcard(_, pats) if !pats.is_empty() => Some(pats.iter().map(|p| p.parts()).collect()),
+            Leaf::Wildcard(_, pats) if !pats.is_empty() => {
+                Some(pats.iter().map(|p| p.parts()).collect())
+            }
             _ => None,
         })
         .collect();
@@ -161,7 +168,12 @@ fn combos(wild: &[Vec<Vec<Part>>]) -> Vec<Vec<&[Part]>> {
     let mut out = Vec::new();
     let mut idx = vec![0usize; wild.len()];
     loop {
-        out.push(wild.iter().zip(&idx).map(|(w, i)| w[*i].as_slice()).collect());
+        out.push(
+            wild.iter()
+                .zip(&idx)
+                .map(|(w, i)| w[*i].as_slice())
+                .collect(),
+        );
         if out.len() >= MAX_COMBOS {
             return out;
         }
@@ -195,7 +207,14 @@ fn several(t: &Tests, ctx: &Ctx) -> Option<Vec<Value>> {
         let mut cands = values::leaf_candidates(l, t.path, ctx);
         cands.extend(values::defaults(t.path, ctx));
         let found = cands.into_iter().find(|c| {
-            t.clear_of_neg(c) && leaf_matches(l, &One { path: t.path, values: std::slice::from_ref(c) })
+            t.clear_of_neg(c)
+                && leaf_matches(
+                    l,
+                    &One {
+                        path: t.path,
+                        values: std::slice::from_ref(c),
+                    },
+                )
         })?;
         vals.push(found);
     }

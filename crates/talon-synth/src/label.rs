@@ -227,11 +227,16 @@ fn expr_fields(e: &Expr, out: &mut BTreeSet<String>) {
             out.insert(f.path.clone());
         }
         ExprKind::Not(x) | ExprKind::Neg(x) => expr_fields(x, out),
-        ExprKind::And(a, b) | ExprKind::Or(a, b) | ExprKind::Compare(_, a, b) | ExprKind::Arith(_, a, b) => {
+        ExprKind::And(a, b)
+        | ExprKind::Or(a, b)
+        | ExprKind::Compare(_, a, b)
+        | ExprKind::Arith(_, a, b) => {
             expr_fields(a, out);
             expr_fields(b, out);
         }
-        ExprKind::Match { value, patterns, .. } => {
+        ExprKind::Match {
+            value, patterns, ..
+        } => {
             expr_fields(value, out);
             patterns.iter().for_each(|p| expr_fields(p, out));
         }

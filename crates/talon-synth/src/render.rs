@@ -102,7 +102,10 @@ fn term_values(set: &TermSet) -> Vec<String> {
         TermSet::Str(st) => st.values().iter().map(|v| quote(v)).collect(),
         TermSet::Num(ns) => ns.iter().map(|n| num(*n)).collect(),
         TermSet::Bool(bs) => bs.iter().map(bool::to_string).collect(),
-        TermSet::Date(rs) => rs.iter().map(|(lo, _)| quote(&java_instant_string(*lo))).collect(),
+        TermSet::Date(rs) => rs
+            .iter()
+            .map(|(lo, _)| quote(&java_instant_string(*lo)))
+            .collect(),
         TermSet::Ip(rs) => rs
             .iter()
             .map(|r| {
@@ -128,7 +131,11 @@ fn list(vals: &[String]) -> String {
     if vals.len() <= SHOWN {
         return vals.join(", ");
     }
-    format!("{}, ... {} more", vals[..SHOWN].join(", "), vals.len() - SHOWN)
+    format!(
+        "{}, ... {} more",
+        vals[..SHOWN].join(", "),
+        vals.len() - SHOWN
+    )
 }
 
 fn wildcard(s: &Slot, pats: &[Wildcard]) -> String {

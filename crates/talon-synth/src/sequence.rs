@@ -69,7 +69,9 @@ impl<'r> Stream<'r> {
     fn behaves(&self, doc: &J, t: &TermPlan) -> bool {
         match read_back(doc) {
             Ok(ev) => {
-                ev.index.as_deref().is_some_and(|i| self.setting.patterns.matches(i))
+                ev.index
+                    .as_deref()
+                    .is_some_and(|i| self.setting.patterns.matches(i))
                     && t.matches(&ev)
                     && !self.blockers.iter().any(|b| b.matches(&ev))
             }
@@ -77,7 +79,13 @@ impl<'r> Stream<'r> {
         }
     }
 
-    fn solve(&self, t: &TermPlan, pins: &[Leaf], empty: &[Leaf], prefer: Option<&Assignment>) -> Result<Assignment, String> {
+    fn solve(
+        &self,
+        t: &TermPlan,
+        pins: &[Leaf],
+        empty: &[Leaf],
+        prefer: Option<&Assignment>,
+    ) -> Result<Assignment, String> {
         let target = self
             .setting
             .target(t.plan.category())
@@ -88,7 +96,9 @@ impl<'r> Stream<'r> {
         goals.extend(empty.iter().map(|l| Goal::leaf(l, false)));
         let goal = Goal::And(goals);
         let accept = |a: &Assignment| {
-            let doc = self.setting.build(a, 0, self.setting.time(0, SEC), &target, &[]);
+            let doc = self
+                .setting
+                .build(a, 0, self.setting.time(0, SEC), &target, &[]);
             self.behaves(&doc, t)
         };
         let mut solver = Solver::new(&self.setting.ctx, prefer, self.opts.budget, &accept);
@@ -96,11 +106,19 @@ impl<'r> Stream<'r> {
     }
 
     /// Every positive term solved, with `leader` solved first.
-    fn with_leader(&self, terms: &[&'r TermPlan], leader: usize) -> Result<Vec<Assignment>, String> {
+    fn with_leader(
+        &self,
+        terms: &[&'r TermPlan],
+        leader: usize,
+    ) -> Result<Vec<Assignment>, String> {
         let nkeys = terms.first().map(|t| t.keys.len()).unwrap_or(0);
         // A key position some term cannot fill is null for everyone.
         let null_key: Vec<bool> = (0..nkeys)
-            .map(|k| terms.iter().any(|t| t.keys.get(k).is_some_and(|j| j.path.is_none())))
+            .map(|k| {
+                terms
+                    .iter()
+                    .any(|t| t.keys.get(k).is_some_and(|j| j.path.is_none()))
+            })
             .collect();
         let empty_for = |t: &TermPlan, only_null: bool| -> Vec<Leaf> {
             t.keys
@@ -173,11 +191,18 @@ pub(crate) fn synthesize_stream(
     let stream = Stream {
         setting: Setting::new(rule, query, opts),
         opts,
-        blockers: plan.terms.iter().filter(|t| t.missing).chain(plan.until.iter()).collect(),
+        blockers: plan
+            .terms
+            .iter()
+            .filter(|t| t.missing)
+            .chain(plan.until.iter())
+            .collect(),
     };
     let terms: Vec<&TermPlan> = plan.terms.iter().filter(|t| !t.missing).collect();
     if terms.is_empty() {
-        return Err(SynthError::Unsatisfiable("the query has no positive term".to_string()));
+        return Err(SynthError::Unsatisfiable(
+            "the query has no positive term".to_string(),
+        ));
     }
     let mut why = String::new();
     let mut solved = None;
@@ -204,7 +229,12 @@ pub(crate) fn synthesize_stream(
         (QueryKind::Sequence, Some(m)) => (m / total.max(1) as i64).min(SEC) / MS * MS,
         _ => SEC,
     };
-    let term_index = |t: &TermPlan| plan.terms.iter().position(|x| std::ptr::eq(x, t)).unwrap_or(0);
+    let term_index = |t: &TermPlan| {
+        plan.terms
+            .iter()
+            .position(|x| std::ptr::eq(x, t))
+            .unwrap_or(0)
+    };
     let mut out = Vec::new();
     let mut n = 0u64;
     for (t, a) in terms.iter().zip(&assignments) {
@@ -214,7 +244,9 @@ pub(crate) fn synthesize_stream(
                 ("talon.synth.expect", J::from("sequence")),
                 ("talon.synth.term", J::from(term_index(t))),
             ];
-            let doc = stream.setting.build(a, n, stream.setting.time(n, step), &target, &labels);
+            let doc = stream
+                .setting
+                .build(a, n, stream.setting.time(n, step), &target, &labels);
             if !stream.behaves(&doc, t) {
                 return Err(SynthError::Unsatisfiable(format!(
                     "the event for term {} did not read back as expected",

@@ -86,7 +86,11 @@ impl<'c> Solver<'c> {
         }
     }
 
-    fn dfs<'g, 'a>(&mut self, mut st: State<'g, 'a>, mut agenda: Vec<&'g Goal<'a>>) -> Option<Assignment> {
+    fn dfs<'g, 'a>(
+        &mut self,
+        mut st: State<'g, 'a>,
+        mut agenda: Vec<&'g Goal<'a>>,
+    ) -> Option<Assignment> {
         self.steps += 1;
         if self.steps > self.budget {
             return None;
@@ -186,7 +190,9 @@ impl<'c> Solver<'c> {
             for s in &st.scripts {
                 let Leaf::Script(sl) = s.leaf else { continue };
                 for f in &sl.fields {
-                    let Some(fs) = st.fields.get(&*f.path) else { continue };
+                    let Some(fs) = st.fields.get(&*f.path) else {
+                        continue;
+                    };
                     let tests = Tests {
                         path: &f.path,
                         pos: &fs.pos,

@@ -23,7 +23,12 @@ const MAX_LEN: usize = 20_000;
 
 /// Fillers for `*`, in order of preference.
 pub(crate) fn fillers(ctx: &Ctx) -> Vec<String> {
-    vec![String::new(), "x".to_string(), " ".to_string(), ctx.word.clone()]
+    vec![
+        String::new(),
+        "x".to_string(),
+        " ".to_string(),
+        ctx.word.clone(),
+    ]
 }
 
 /// One string per pattern and filler.
@@ -217,8 +222,7 @@ fn contains(c: &Class, ch: char) -> bool {
         Class::Unicode(u) => u.ranges().iter().any(|r| r.start() <= ch && ch <= r.end()),
         Class::Bytes(b) => {
             ch.is_ascii()
-                && b
-                    .ranges()
+                && b.ranges()
                     .iter()
                     .any(|r| r.start() <= ch as u8 && ch as u8 <= r.end())
         }

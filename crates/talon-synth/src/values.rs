@@ -65,7 +65,12 @@ pub(crate) fn leaf_candidates(leaf: &Leaf, path: &str, ctx: &Ctx) -> Vec<Value> 
 
 fn term_candidates(set: &TermSet) -> Vec<Value> {
     match set {
-        TermSet::Str(s) => s.values().iter().take(MAX_LIST).map(|v| Value::Str(v.clone())).collect(),
+        TermSet::Str(s) => s
+            .values()
+            .iter()
+            .take(MAX_LIST)
+            .map(|v| Value::Str(v.clone()))
+            .collect(),
         TermSet::Num(ns) => ns.iter().map(|n| num_value(*n)).collect(),
         TermSet::Bool(bs) => bs.iter().map(|b| Value::Bool(*b)).collect(),
         TermSet::Date(rs) => rs.iter().map(|(lo, _)| Value::str(&iso(*lo))).collect(),
@@ -80,7 +85,11 @@ fn term_candidates(set: &TermSet) -> Vec<Value> {
             .collect(),
         // Version keys do not keep their text; nothing to propose.
         TermSet::Version(_) => Vec::new(),
-        TermSet::Dynamic { values, .. } => values.iter().take(MAX_LIST).filter_map(rval_value).collect(),
+        TermSet::Dynamic { values, .. } => values
+            .iter()
+            .take(MAX_LIST)
+            .filter_map(rval_value)
+            .collect(),
     }
 }
 
@@ -118,7 +127,8 @@ fn range_candidates(op: CmpOp, b: &Bound) -> Vec<Value> {
                 CmpOp::Lt => a.checked_sub(1),
                 _ => Some(*a),
             };
-            at.map(|x| vec![Value::str(&ip_text(x))]).unwrap_or_default()
+            at.map(|x| vec![Value::str(&ip_text(x))])
+                .unwrap_or_default()
         }
         Bound::Version(_) => Vec::new(),
         Bound::Dynamic(v) => match v {

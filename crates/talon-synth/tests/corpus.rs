@@ -67,7 +67,12 @@ fn read(docs: &[serde_json::Value]) -> Vec<Event> {
         ReadOptions::default(),
     );
     let (events, stats) = reader.read_all();
-    assert_eq!(events.len(), docs.len(), "every document reads back: {:?}", stats.issues);
+    assert_eq!(
+        events.len(),
+        docs.len(),
+        "every document reads back: {:?}",
+        stats.issues
+    );
     events
 }
 
@@ -122,7 +127,11 @@ fn check_event_rules(rules: &[CompiledRule], at_least: usize, what: &str) {
             }
         };
         if let Some(why) = &s.unsatisfiable {
-            assert!(!why.trim().is_empty(), "{}: unsatisfiable without a reason", r.rule.name);
+            assert!(
+                !why.trim().is_empty(),
+                "{}: unsatisfiable without a reason",
+                r.rule.name
+            );
             unsat.push(format!("{}: {why}", r.rule.name));
             continue;
         }
@@ -166,7 +175,11 @@ fn check_event_rules(rules: &[CompiledRule], at_least: usize, what: &str) {
     for f in &failures {
         println!("  FAILED: {f}");
     }
-    assert!(rules.len() > at_least, "the corpus has {} {what}", rules.len());
+    assert!(
+        rules.len() > at_least,
+        "the corpus has {} {what}",
+        rules.len()
+    );
     assert!(failures.is_empty(), "{} rules misbehave", failures.len());
     assert_eq!(behave, satisfiable);
 }
@@ -192,12 +205,22 @@ fn sequences_and_samples_fire_exactly_once() {
             }
         };
         let events = read(&stream);
-        if let Some(e) = events.iter().find(|e| !e.index.as_deref().is_some_and(|i| r.indices.matches(i))) {
-            failures.push(format!("{}: event in index {:?} not searched", r.rule.name, e.index));
+        if let Some(e) = events
+            .iter()
+            .find(|e| !e.index.as_deref().is_some_and(|i| r.indices.matches(i)))
+        {
+            failures.push(format!(
+                "{}: event in index {:?} not searched",
+                r.rule.name, e.index
+            ));
             continue;
         }
         let seq_opts = SequenceOptions {
-            timestamp_field: r.rule.timestamp_field.clone().unwrap_or_else(|| "@timestamp".into()),
+            timestamp_field: r
+                .rule
+                .timestamp_field
+                .clone()
+                .unwrap_or_else(|| "@timestamp".into()),
             tiebreaker_field: r.rule.tiebreaker_field.clone(),
             name: Some(r.rule.name.clone()),
             ..SequenceOptions::default()
@@ -217,7 +240,11 @@ fn sequences_and_samples_fire_exactly_once() {
         if fired == 1 {
             ok[k] += 1;
         } else {
-            failures.push(format!("{}: fired {fired} times over {} events", r.rule.name, stream.len()));
+            failures.push(format!(
+                "{}: fired {fired} times over {} events",
+                r.rule.name,
+                stream.len()
+            ));
         }
     }
     println!(
@@ -228,5 +255,9 @@ fn sequences_and_samples_fire_exactly_once() {
         println!("  FAILED: {f}");
     }
     assert!(total[0] > 150 && total[1] >= 3, "corpus sizes {total:?}");
-    assert!(failures.is_empty(), "{} sequence/sample rules misbehave", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} sequence/sample rules misbehave",
+        failures.len()
+    );
 }

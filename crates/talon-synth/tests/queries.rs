@@ -25,7 +25,11 @@ fn rule(query: &str, index: &[&str], tags: &[&str]) -> Rule {
         "risk_score": 21,
         "severity": "low",
     });
-    let (mut rules, errors) = load_str(&doc.to_string(), Path::new("test.ndjson"), RuleFormat::KibanaNdjson);
+    let (mut rules, errors) = load_str(
+        &doc.to_string(),
+        Path::new("test.ndjson"),
+        RuleFormat::KibanaNdjson,
+    );
     assert!(errors.is_empty(), "{errors:?}");
     rules.pop().expect("one rule")
 }
@@ -55,14 +59,22 @@ fn labels(s: &Synthesis) -> Vec<&str> {
 
 #[test]
 fn terms_and_wildcards_become_values_and_each_condition_is_flipped() {
-    let s = synth(r#"process where process.name == "sysctl" and process.command_line like "*net.ipv4.ip_forward*""#);
+    let s = synth(
+        r#"process where process.name == "sysctl" and process.command_line like "*net.ipv4.ip_forward*""#,
+    );
     assert_eq!(s.unsatisfiable, None);
     let p = &s.positives[0];
     assert_eq!(get(p, "process.name"), Some(&json!("sysctl")));
-    assert_eq!(get(p, "process.command_line"), Some(&json!("net.ipv4.ip_forward")));
+    assert_eq!(
+        get(p, "process.command_line"),
+        Some(&json!("net.ipv4.ip_forward"))
+    );
     assert_eq!(get(p, "event.category"), Some(&json!(["process"])));
     assert_eq!(get(p, "talon.synth.expect"), Some(&json!("alert")));
-    assert_eq!(get(p, "data_stream.dataset"), Some(&json!("endpoint.events.process")));
+    assert_eq!(
+        get(p, "data_stream.dataset"),
+        Some(&json!("endpoint.events.process"))
+    );
     assert_eq!(get(p, "host.os.type"), Some(&json!("linux")));
     assert_eq!(
         labels(&s),
@@ -75,25 +87,42 @@ fn terms_and_wildcards_become_values_and_each_condition_is_flipped() {
     // One value changed per near-miss, the rest as in the positive.
     let (_, m) = &s.near_misses[1];
     assert_eq!(get(m, "process.name"), Some(&json!("sysctlx")));
-    assert_eq!(get(m, "process.command_line"), get(p, "process.command_line"));
+    assert_eq!(
+        get(m, "process.command_line"),
+        get(p, "process.command_line")
+    );
     assert_eq!(get(m, "talon.synth.expect"), Some(&json!("no-alert")));
-    assert_eq!(get(m, "talon.synth.flipped"), Some(&json!("process.name == \"sysctl\"")));
+    assert_eq!(
+        get(m, "talon.synth.flipped"),
+        Some(&json!("process.name == \"sysctl\""))
+    );
 }
 
 #[test]
 fn several_positive_tests_on_one_field_use_an_array() {
     let s = synth(r#"process where process.args == "-c" and process.args like "*-w*""#);
-    assert_eq!(get(&s.positives[0], "process.args"), Some(&json!(["-c", "-w"])));
+    assert_eq!(
+        get(&s.positives[0], "process.args"),
+        Some(&json!(["-c", "-w"]))
+    );
     let s = synth(r#"process where process.name == "a" and process.name == "b""#);
-    assert_eq!(get(&s.positives[0], "process.name"), Some(&json!(["a", "b"])));
+    assert_eq!(
+        get(&s.positives[0], "process.name"),
+        Some(&json!(["a", "b"]))
+    );
 }
 
 #[test]
 fn one_positive_per_branch_of_a_top_level_or() {
-    let s = synth(r#"process where process.name == "a" and (process.args == "-x" or process.parent.name == "p")"#);
+    let s = synth(
+        r#"process where process.name == "a" and (process.args == "-x" or process.parent.name == "p")"#,
+    );
     assert_eq!(s.positives.len(), 2);
     assert_eq!(get(&s.positives[0], "process.args"), Some(&json!(["-x"])));
-    assert_eq!(get(&s.positives[1], "process.parent.name"), Some(&json!("p")));
+    assert_eq!(
+        get(&s.positives[1], "process.parent.name"),
+        Some(&json!("p"))
+    );
     assert_eq!(get(&s.positives[1], "process.args"), None);
 }
 
@@ -111,7 +140,10 @@ fn exclusions_are_flipped_one_by_one() {
             "not ?user.name in (\"root\", \"admin\")",
         ]
     );
-    assert_eq!(get(&s.near_misses[2].1, "process.parent.name"), Some(&json!("sshd")));
+    assert_eq!(
+        get(&s.near_misses[2].1, "process.parent.name"),
+        Some(&json!("sshd"))
+    );
     assert_eq!(get(&s.near_misses[3].1, "user.name"), Some(&json!("root")));
     // The positive leaves excluded fields out.
     assert_eq!(get(&s.positives[0], "process.parent.name"), None);
@@ -122,14 +154,23 @@ fn regexes_cidr_blocks_ranges_and_scripts() {
     let s = synth(r#"file where file.name regex "[a-z]{3}[0-9]\\.tmp""#);
     assert_eq!(get(&s.positives[0], "file.name"), Some(&json!("aaa0.tmp")));
 
-    let s = synth(r#"network where cidrMatch(destination.ip, "10.0.0.0/8") and destination.ip != "10.0.0.1""#);
-    assert_eq!(get(&s.positives[0], "destination.ip"), Some(&json!("10.20.30.40")));
+    let s = synth(
+        r#"network where cidrMatch(destination.ip, "10.0.0.0/8") and destination.ip != "10.0.0.1""#,
+    );
+    assert_eq!(
+        get(&s.positives[0], "destination.ip"),
+        Some(&json!("10.20.30.40"))
+    );
 
     let s = synth(r#"network where destination.port > 1024 and destination.port != 1025"#);
     assert_eq!(get(&s.positives[0], "destination.port"), Some(&json!(1026)));
 
-    let s = synth(r#"process where length(process.command_line) > 20 and process.command_line : "*-enc*""#);
-    let line = get(&s.positives[0], "process.command_line").and_then(Value::as_str).unwrap_or("");
+    let s = synth(
+        r#"process where length(process.command_line) > 20 and process.command_line : "*-enc*""#,
+    );
+    let line = get(&s.positives[0], "process.command_line")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     assert!(line.len() > 20 && line.contains("-enc"), "{line}");
     assert!(s.unflippable.is_empty(), "{:?}", s.unflippable);
     assert_eq!(s.near_misses.len(), 3);
@@ -147,7 +188,10 @@ fn unsatisfiable_queries_say_why() {
 
     // Any value may pass each test: satisfiable with two values.
     let s = synth(r#"process where process.name == "a" and length(process.name) > 3"#);
-    assert_eq!(get(&s.positives[0], "process.name"), Some(&json!(["a", "aaaa"])));
+    assert_eq!(
+        get(&s.positives[0], "process.name"),
+        Some(&json!(["a", "aaaa"]))
+    );
 
     let s = synth("process where false");
     assert!(s.unsatisfiable.expect("folds").contains("folds to false"));
@@ -158,27 +202,67 @@ fn conditions_implied_by_others_are_reported_not_flipped() {
     let s = synth(r#"dns where dns.question.name != null and dns.question.name : "ip-api.com""#);
     assert_eq!(s.unflippable.len(), 1);
     assert_eq!(s.unflippable[0].0, "dns.question.name != null");
-    assert_eq!(labels(&s), vec!["event.category == \"dns\"", "dns.question.name : \"ip-api.com\""]);
+    assert_eq!(
+        labels(&s),
+        vec![
+            "event.category == \"dns\"",
+            "dns.question.name : \"ip-api.com\""
+        ]
+    );
 }
 
 #[test]
 fn the_index_comes_from_the_patterns() {
     let opts = SynthOptions::default();
-    let s = synth_with(r#"process where true"#, &["winlogbeat-*", "logs-windows.sysmon_operational-*"], &opts);
-    assert_eq!(get(&s.positives[0], "data_stream.dataset"), Some(&json!("windows.sysmon_operational")));
+    let s = synth_with(
+        r#"process where true"#,
+        &["winlogbeat-*", "logs-windows.sysmon_operational-*"],
+        &opts,
+    );
+    assert_eq!(
+        get(&s.positives[0], "data_stream.dataset"),
+        Some(&json!("windows.sysmon_operational"))
+    );
     let s = synth_with(r#"process where true"#, &["winlogbeat-*"], &opts);
-    assert_eq!(s.positives[0].get("_index"), Some(&json!("winlogbeat-synth")));
+    assert_eq!(
+        s.positives[0].get("_index"),
+        Some(&json!("winlogbeat-synth"))
+    );
     let r = rule("process where true", &["-logs-*"], &[]);
     let c = compile_rule(r, &Mapping::default()).expect("compiles");
-    assert!(matches!(synthesize(&c.rule, &c.query, &opts), Err(SynthError::NoIndex(_))));
+    assert!(matches!(
+        synthesize(&c.rule, &c.query, &opts),
+        Err(SynthError::NoIndex(_))
+    ));
 }
 
 #[test]
 fn the_seed_varies_the_events_and_nothing_else_does() {
     let q = r#"process where process.name == "a" and process.parent.executable != null"#;
-    let a = synth_with(q, &["logs-*"], &SynthOptions { seed: 3, ..SynthOptions::default() });
-    let b = synth_with(q, &["logs-*"], &SynthOptions { seed: 3, ..SynthOptions::default() });
-    let c = synth_with(q, &["logs-*"], &SynthOptions { seed: 4, ..SynthOptions::default() });
+    let a = synth_with(
+        q,
+        &["logs-*"],
+        &SynthOptions {
+            seed: 3,
+            ..SynthOptions::default()
+        },
+    );
+    let b = synth_with(
+        q,
+        &["logs-*"],
+        &SynthOptions {
+            seed: 3,
+            ..SynthOptions::default()
+        },
+    );
+    let c = synth_with(
+        q,
+        &["logs-*"],
+        &SynthOptions {
+            seed: 4,
+            ..SynthOptions::default()
+        },
+    );
     assert_eq!(a.positives, b.positives);
     assert_eq!(a.near_misses, b.near_misses);
     assert_ne!(a.positives, c.positives);
@@ -198,7 +282,10 @@ fn a_sequence_stream_shares_keys_repeats_runs_and_fits_maxspan() {
     let stream = synthesize_sequence(&c.rule, &c.query, &SynthOptions::default()).expect("stream");
     assert_eq!(stream.len(), 3);
     let host: Vec<_> = stream.iter().map(|d| get(d, "host.id")).collect();
-    assert!(host[0].is_some() && host.iter().all(|h| *h == host[0]), "{host:?}");
+    assert!(
+        host[0].is_some() && host.iter().all(|h| *h == host[0]),
+        "{host:?}"
+    );
     let entity: Vec<_> = stream.iter().map(|d| get(d, "process.entity_id")).collect();
     assert!(entity.iter().all(|e| *e == entity[0]), "{entity:?}");
     let times: Vec<&str> = stream
@@ -207,9 +294,16 @@ fn a_sequence_stream_shares_keys_repeats_runs_and_fits_maxspan() {
         .collect();
     assert_eq!(
         times,
-        vec!["2025-01-01T00:00:00.000Z", "2025-01-01T00:00:00.666Z", "2025-01-01T00:00:01.332Z"]
+        vec![
+            "2025-01-01T00:00:00.000Z",
+            "2025-01-01T00:00:00.666Z",
+            "2025-01-01T00:00:01.332Z"
+        ]
     );
-    let terms: Vec<_> = stream.iter().map(|d| get(d, "talon.synth.term").cloned()).collect();
+    let terms: Vec<_> = stream
+        .iter()
+        .map(|d| get(d, "talon.synth.term").cloned())
+        .collect();
     assert_eq!(terms, vec![Some(json!(0)), Some(json!(0)), Some(json!(1))]);
     assert_eq!(get(&stream[2], "destination.port"), Some(&json!(4444)));
     assert_eq!(get(&stream[0], "event.type"), None);

@@ -67,9 +67,11 @@ pub fn run(args: SynthArgs, quiet: bool) -> Result<ExitCode> {
         ..SynthOptions::default()
     };
     let mut out: Box<dyn Write> = match &args.output {
-        Some(p) => Box::new(BufWriter::new(
-            File::create(p).with_context(|| format!("cannot create output file {}", p.display()))?,
-        )),
+        Some(p) => {
+            Box::new(BufWriter::new(File::create(p).with_context(|| {
+                format!("cannot create output file {}", p.display())
+            })?))
+        }
         None => Box::new(BufWriter::new(io::stdout())),
     };
     let mut failed = false;
@@ -99,7 +101,11 @@ pub fn run(args: SynthArgs, quiet: bool) -> Result<ExitCode> {
             failed = true;
             continue;
         }
-        for doc in s.positives.iter().chain(s.near_misses.iter().map(|(_, d)| d)) {
+        for doc in s
+            .positives
+            .iter()
+            .chain(s.near_misses.iter().map(|(_, d)| d))
+        {
             writeln!(out, "{doc}").context("cannot write events")?;
         }
         made += 1;
@@ -108,7 +114,11 @@ pub fn run(args: SynthArgs, quiet: bool) -> Result<ExitCode> {
         }
     }
     out.flush().context("cannot write events")?;
-    Ok(if failed || made == 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed || made == 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn summary(name: &str, kind: talon_eql::QueryKind, s: &talon_synth::Synthesis) {
@@ -152,9 +162,16 @@ fn find_rules(args: &SynthArgs) -> Result<Vec<Rule>> {
         let looked = if args.rules.is_empty() {
             "the bundled rules; use --rules PATH".to_string()
         } else {
-            args.rules.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            args.rules
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         };
-        bail!("no rule with id or name {:?} (looked in {looked})", args.rule);
+        bail!(
+            "no rule with id or name {:?} (looked in {looked})",
+            args.rule
+        );
     }
     Ok(found)
 }
