@@ -8,13 +8,16 @@
 //! created and warns for each run that reached max_signals.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use talon_alert::{Alert, AlertBuilder, AlertContext, AlertSink, OutputFormat};
 use talon_engine::exceptions::BoundExceptions;
 use talon_engine::schedule::{parse_interval, RuleSchedule, ScheduleOptions, ScheduleStats, Scheduled, Scheduler};
+use talon_engine::sequence::SequenceMatch;
 use talon_engine::{compile_rules, Engine, EngineOptions};
+use talon_event::Event;
 use talon_event::read::ReadOptions;
 use talon_rules::Rule;
 use tracing::warn;
@@ -54,7 +57,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     let mapping = check::compile_mapping(&args.input.mapping, &args.schema)?;
     let (compiled, mut problems) = compile_rules(selected, &mapping);
     let opts = EngineOptions { all_indices: args.all_indices };
-    let (mut engine, unsupported) = Engine::new(compiled, &opts);
+    let (mut engine, unsupported) = Engine::with_mapping(compiled, &opts, &mapping);
     problems.extend(unsupported);
     for p in problems.iter().filter(|p| p.is_error()) {
         eprint!("{}", p.render());
@@ -62,7 +65,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     for p in problems.iter().filter(|p| !p.is_error()) {
         tracing::info!("{p}");
     }
-    if engine.rules().is_empty() {
+    if engine.rules().is_empty() && engine.sequence_rules().next().is_none() {
         bail!("no rule can run ({} loaded with errors, {} not supported)",
             load_errors + problems.iter().filter(|p| p.is_error()).count(),
             problems.iter().filter(|p| !p.is_error()).count());
@@ -71,6 +74,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     // Alerts are built from the rule as loaded; the builder is per rule and
     // computed once, so the rules are cloned out of the engine first.
     let rules: Vec<Rule> = engine.rules().iter().map(|r| r.rule.clone()).collect();
+    let seq_rules: Vec<Rule> = engine.sequence_rules().map(|r| r.rule.clone()).collect();
     let exception_set = crate::config::exception_set(&args.exceptions, &report.exceptions)?;
     let rule_refs: Vec<&Rule> = rules.iter().collect();
     let exceptions: BoundExceptions = exception_set.bind(&rule_refs, &mapping);
@@ -105,6 +109,11 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     let mut alert_errors = 0u64;
     let mut truncations = 0u64;
     let builders: Vec<AlertBuilder<'_>> = rules.iter().map(|r| AlertBuilder::new(r, &ctx)).collect();
+    let seq_builders: Vec<AlertBuilder<'_>> = seq_rules.iter().map(|r| AlertBuilder::new(r, &ctx)).collect();
+    let mut seq_alerts = vec![0u64; seq_rules.len()];
+    // Sequences found while an event is being processed are collected and
+    // written right after, so both closures need not borrow the sink.
+    let mut found: Vec<(usize, SequenceMatch)> = Vec::new();
 
     let emit = |s: Scheduled<Alert>, alerts: &mut Alerts<'_>, truncations: &mut u64| match s {
         Scheduled::Alert { rule_index, payload, .. } => alerts.write(rule_index, &payload),
@@ -115,16 +124,14 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     };
     for item in reader.by_ref() {
         let event = match item {
-            Ok(e) => e,
-            Err(issue) => {
-                tracing::info!("{issue}");
-                continue;
-            }
+            Ok(e) => Arc::new(e),
+            // Counted in the reader's stats and logged there at -vv.
+            Err(_) => continue,
         };
         if let Some(s) = scheduler.as_mut() {
             s.observe(&event);
         }
-        engine.on_event(&event, |d| {
+        engine.on_shared_event(&event, |d| {
             if exceptions.check(d.rule_index, d.event).is_some() {
                 if let Some(n) = suppressed.get_mut(d.rule_index) {
                     *n += 1;
@@ -144,7 +151,10 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
                     warn!("{}:{}: cannot build alert: {e}", d.event.origin.file, d.event.origin.line);
                 }
             }
-        });
+        }, |sd| found.push((sd.rule_index, sd.matched)));
+        for (i, m) in found.drain(..) {
+            write_sequence(&seq_builders[i], &m, &mut alerts, &mut seq_alerts[i], &mut alert_errors);
+        }
         if let Some(s) = scheduler.as_mut() {
             s.advance(|x| emit(x, &mut alerts, &mut truncations));
         }
@@ -153,6 +163,10 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         }
     }
     let schedule_stats = scheduler.map(|s| s.finish(|x| emit(x, &mut alerts, &mut truncations)));
+    let seq_warnings = engine.finish(|sd| found.push((sd.rule_index, sd.matched)));
+    for (i, m) in found.drain(..) {
+        write_sequence(&seq_builders[i], &m, &mut alerts, &mut seq_alerts[i], &mut alert_errors);
+    }
     let finish = alerts.sink.finish();
     if let Some(e) = alerts.write_error.take() {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
@@ -165,12 +179,18 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         }
     }
 
+    for w in &seq_warnings {
+        eprintln!("warning: {w}");
+    }
+
     if !quiet {
+        let all_rules: Vec<Rule> = rules.iter().chain(&seq_rules).cloned().collect();
+        let per_rule: Vec<u64> = alerts.per_rule.iter().chain(&seq_alerts).copied().collect();
         let summary = HuntSummary {
             read: &reader.stats(),
             engine: engine.stats(),
-            rules: &rules,
-            alerts_per_rule: &alerts.per_rule,
+            rules: &all_rules,
+            alerts_per_rule: &per_rule,
             alert_errors,
             rule_errors: load_errors + problems.iter().filter(|p| p.is_error()).count(),
             rules_not_supported: problems.iter().filter(|p| !p.is_error()).count(),
@@ -183,6 +203,33 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the alerts of one sequence: the shell alert, then a building
+/// block per event, linked by `kibana.alert.group.id`, as Kibana writes
+/// EQL sequence alerts.
+// TODO: sequence alerts bypass exceptions and the --schedule replay.
+fn write_sequence(
+    builder: &AlertBuilder<'_>,
+    m: &SequenceMatch,
+    alerts: &mut Alerts<'_>,
+    count: &mut u64,
+    errors: &mut u64,
+) {
+    let events: Vec<&Event> = m.events.iter().flatten().map(|e| e.as_ref()).collect();
+    match builder.sequence_alerts(&events) {
+        Ok(docs) => {
+            for a in &docs {
+                // usize::MAX: not an event rule's slot in `per_rule`.
+                alerts.write(usize::MAX, a);
+            }
+            *count += docs.len() as u64;
+        }
+        Err(e) => {
+            *errors += 1;
+            warn!("cannot build sequence alert: {e}");
+        }
+    }
 }
 
 fn build_scheduler(rules: &[Rule], reorder: &str) -> Result<Scheduler<Alert>> {
