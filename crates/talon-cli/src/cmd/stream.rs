@@ -149,7 +149,7 @@ pub fn run(args: StreamArgs, quiet: bool) -> Result<ExitCode> {
     let load_errors = common::report_load_problems(&report);
     let mapping = common::load_mapping(&args.mapping)?;
     let (compiled, problems) = compile_rules(report.rules, &mapping);
-    let opts = EngineOptions { all_indices: args.all_indices };
+    let opts = EngineOptions { all_indices: args.all_indices, ..EngineOptions::default() };
     let factory = talon_stream::runner::factory(&mapping, settings.reorder_window);
     let (rules, unsupported) =
         StreamRules::new(compiled, &opts, &settings.partition_key, factory.as_deref());

@@ -100,14 +100,18 @@ impl ClientContext for WorkerContext {
         tracing::warn!("consumer: {error}: {reason}");
     }
 
-    /// Lag per owned partition, from librdkafka's own accounting (high
-    /// watermark minus position), so scraping costs no broker round trip.
+    /// Lag per owned partition, from librdkafka's own accounting, so
+    /// scraping costs no broker round trip: the high watermark minus the
+    /// next offset the worker will read (its `consumer_lag` only counts
+    /// from this process's own commits, so a worker that has nothing to
+    /// read would never show 0).
     fn stats(&self, stats: Statistics) {
         let mut lag = BTreeMap::new();
         for (name, topic) in &stats.topics {
             for (&p, part) in &topic.partitions {
-                if p >= 0 && part.consumer_lag >= 0 {
-                    lag.insert((name.clone(), p), part.consumer_lag);
+                let position = if part.app_offset >= 0 { part.app_offset } else { part.next_offset };
+                if p >= 0 && part.desired && part.hi_offset >= 0 && position >= 0 {
+                    lag.insert((name.clone(), p), (part.hi_offset - position).max(0));
                 }
             }
         }
