@@ -138,9 +138,15 @@ pub struct HuntArgs {
     #[arg(long)]
     pub schedule: bool,
 
-    /// With --schedule: how far out of time order events may arrive.
-    #[arg(long, value_name = "DURATION", default_value = "5m", requires = "schedule")]
+    /// How far out of time order events may arrive and still be matched in
+    /// order (sequence rules, and the --schedule replay).
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
     pub reorder_window: String,
+
+    /// Most in-flight sequences held at once across all keys of a sequence
+    /// rule; beyond it the oldest are evicted, with a warning naming the rule.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub max_pending_sequences: usize,
 
     #[command(flatten)]
     pub select: crate::cmd::rules::SelectArgs,

@@ -106,3 +106,58 @@ fn every_prebuilt_sequence_and_sample_rule_fires_once_on_its_synthesized_stream(
     }
     assert!(failures.is_empty(), "{} rules misbehaved (listed above)", failures.len());
 }
+
+const DOWNLOAD_EXEC: &str = r#"[rule]
+name = "Download then execute"
+rule_id = "11111111-2222-3333-4444-555555555555"
+type = "eql"
+language = "eql"
+risk_score = 47
+severity = "medium"
+index = ["logs-endpoint.events.*"]
+query = '''
+sequence by host.id with maxspan=10m
+  [network where process.name == "curl"]
+  [process where process.parent.name == "curl"]
+'''
+"#;
+
+fn ev(ts: &str, cat: &str, body: &str) -> String {
+    format!(
+        r#"{{"@timestamp":"{ts}","event":{{"category":["{cat}"]}},"host":{{"id":"h1"}},"data_stream":{{"type":"logs","dataset":"endpoint.events.{cat}","namespace":"default"}},{body}}}"#
+    )
+}
+
+fn hunt_seq(events: &[String], window: &str) -> (usize, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = dir.path().join("r.toml");
+    std::fs::write(&rule, DOWNLOAD_EXEC).expect("write");
+    let data = dir.path().join("e.ndjson");
+    std::fs::write(&data, events.join("\n")).expect("write");
+    let mut c = talon();
+    c.arg("hunt").arg("--rules").arg(&rule).arg(&data).args(["--format", "jsonl", "--reorder-window", window]);
+    let out = run(c);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shells = jsonl(&out).iter().filter(|a| a.get("kibana.alert.group.index").is_none()).count();
+    (shells, stderr(&out))
+}
+
+#[test]
+fn out_of_order_input_is_reordered_within_the_window_and_late_events_are_reported() {
+    // The process start is written before the network event it follows.
+    let events = [
+        ev("2026-01-01T00:02:00Z", "process", r#""process":{"name":"sh","parent":{"name":"curl"}}"#),
+        ev("2026-01-01T00:01:00Z", "network", r#""process":{"name":"curl"}"#),
+    ];
+    let (shells, err) = hunt_seq(&events, "5m");
+    assert_eq!(shells, 1, "{err}");
+
+    // With a 10 s window the network event is too late to be matched in
+    // order: no alert, and a warning that names the rule and the count.
+    let (shells, err) = hunt_seq(&events, "10s");
+    assert_eq!(shells, 0, "{err}");
+    assert!(
+        err.contains("warning: Download then execute: 1 matching event(s) arrived more than 10000 ms out of order"),
+        "{err}"
+    );
+}

@@ -24,6 +24,12 @@ use crate::sequence::{SequenceMatch, SequenceOptions, SequenceRunner, SequenceWa
 pub struct EngineOptions {
     /// Ignore the rules' index patterns: every rule sees every event.
     pub all_indices: bool,
+    /// Sequence rules: how far (event time) input may be out of order and
+    /// still be matched in order; `None` keeps the runner's default.
+    pub reorder_window_nanos: Option<i64>,
+    /// Sequence rules: most in-flight sequences per rule; `None` keeps the
+    /// runner's default.
+    pub max_pending_sequences: Option<usize>,
 }
 
 /// One rule matching one event.
@@ -118,11 +124,14 @@ impl Engine {
                 runnable.push(r);
                 continue;
             }
+            let defaults = SequenceOptions::default();
             let seq_opts = SequenceOptions {
                 timestamp_field: r.rule.timestamp_field.clone().unwrap_or_else(|| "@timestamp".into()),
                 tiebreaker_field: r.rule.tiebreaker_field.clone(),
                 name: Some(r.rule.name.clone()),
-                ..SequenceOptions::default()
+                reorder_window_nanos: opts.reorder_window_nanos.unwrap_or(defaults.reorder_window_nanos),
+                max_pending_total: opts.max_pending_sequences.unwrap_or(defaults.max_pending_total),
+                ..defaults
             };
             match SequenceRunner::new(&r.query, mapping, seq_opts) {
                 Ok(runner) => sequences.push(SequenceRule { compiled: r, runner: Some(runner), matched: 0 }),

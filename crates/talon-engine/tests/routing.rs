@@ -74,7 +74,7 @@ fn synthetic() -> Vec<Event> {
 
 /// (event seq, rule position) of every detection, routed.
 fn routed(rules: Vec<CompiledRule>, events: &[Event], all_indices: bool) -> (Vec<(u64, usize)>, u64, usize) {
-    let (mut engine, _) = Engine::new(rules, &EngineOptions { all_indices });
+    let (mut engine, _) = Engine::new(rules, &EngineOptions { all_indices, ..EngineOptions::default() });
     let mut out = Vec::new();
     for e in events {
         engine.on_event(e, |d| out.push((d.event.seq, d.rule_index)));
@@ -86,7 +86,7 @@ fn routed(rules: Vec<CompiledRule>, events: &[Event], all_indices: bool) -> (Vec
 /// The same, evaluating every runnable rule on every event (index patterns
 /// checked directly unless `all_indices`).
 fn brute_force(rules: Vec<CompiledRule>, events: &[Event], all_indices: bool) -> Vec<(u64, usize)> {
-    let (engine, _) = Engine::new(rules, &EngineOptions { all_indices });
+    let (engine, _) = Engine::new(rules, &EngineOptions { all_indices, ..EngineOptions::default() });
     let mut out = Vec::new();
     for e in events {
         for (i, r) in engine.rules().iter().enumerate() {

@@ -56,7 +56,14 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     let selected = args.select.apply(report.rules, quiet)?;
     let mapping = check::compile_mapping(&args.input.mapping, &args.schema)?;
     let (compiled, mut problems) = compile_rules(selected, &mapping);
-    let opts = EngineOptions { all_indices: args.all_indices };
+    let reorder_nanos = parse_interval(&args.reorder_window).with_context(|| {
+        format!("--reorder-window `{}`: expected a duration like 30s, 5m or 1h", args.reorder_window)
+    })?;
+    let opts = EngineOptions {
+        all_indices: args.all_indices,
+        reorder_window_nanos: Some(reorder_nanos),
+        max_pending_sequences: Some(args.max_pending_sequences),
+    };
     let (mut engine, unsupported) = Engine::with_mapping(compiled, &opts, &mapping);
     problems.extend(unsupported);
     for p in problems.iter().filter(|p| p.is_error()) {

@@ -139,6 +139,9 @@ fn run_sequence(
             Position::Tail => ResultPosition::Tail,
         },
         max_samples_per_key: usize::try_from(args.max_samples_per_key).unwrap_or(usize::MAX),
+        // A search orders the whole input, as Elasticsearch sorts an index;
+        // the runner still caps how many events it holds to do so.
+        reorder_window_nanos: i64::MAX,
         ..SequenceOptions::default()
     };
     let mut search = SequenceSearch::new(query, mapping, opts).map_err(|e| anyhow::anyhow!("{e}"))?;
