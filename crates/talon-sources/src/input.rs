@@ -3,9 +3,12 @@
 //!
 //! Peeking never consumes: the bytes looked at are chained back in front of
 //! the stream. Line reading never holds more than [`MAX_LINE`] bytes of one
-//! line; the rest of an over-long line is skipped and reported.
+//! line; the rest of an over-long line is skipped and reported. Bytes are
+//! counted as stored and as decoded, for the run summary.
 
 use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use crate::source::DETECT_WINDOW;
 
@@ -17,6 +20,46 @@ pub const MAX_LINE: usize = 4 * 1024 * 1024;
 pub(crate) struct Peeked {
     pub reader: Box<dyn BufRead + Send>,
     pub head: Vec<u8>,
+    /// Bytes read so far, as stored and as decoded (the peek included).
+    pub counters: Arc<Counters>,
+}
+
+/// Byte counts of one input. Atomics because the reader they count is
+/// `Send` and the counts are read while it is being read.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    raw: AtomicU64,
+    decoded: AtomicU64,
+}
+
+impl Counters {
+    /// (bytes as stored, bytes decoded).
+    pub fn get(&self) -> (u64, u64) {
+        (
+            self.raw.load(Ordering::Relaxed),
+            self.decoded.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// Counts the bytes read through it into `raw` or `decoded`.
+struct Counting<R> {
+    inner: R,
+    counters: Arc<Counters>,
+    decoded: bool,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let counter = if self.decoded {
+            &self.counters.decoded
+        } else {
+            &self.counters.raw
+        };
+        counter.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 /// Reads up to `n` bytes (fewer only at end of stream).
@@ -37,21 +80,33 @@ fn read_head(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
 
 /// Undoes compression (recognised by magic bytes) and peeks at the
 /// decoded start.
-pub(crate) fn open(mut raw: Box<dyn Read + Send>) -> io::Result<Peeked> {
+pub(crate) fn open(raw: Box<dyn Read + Send>) -> io::Result<Peeked> {
+    let counters = Arc::new(Counters::default());
+    let mut raw = Counting {
+        inner: raw,
+        counters: Arc::clone(&counters),
+        decoded: false,
+    };
     let magic = read_head(&mut raw, 4)?;
     let stream: Box<dyn Read + Send> = Box::new(Cursor::new(magic.clone()).chain(raw));
-    let mut decoded: Box<dyn Read + Send> = if magic.starts_with(&[0x1f, 0x8b]) {
+    let decoded: Box<dyn Read + Send> = if magic.starts_with(&[0x1f, 0x8b]) {
         Box::new(flate2::read::MultiGzDecoder::new(stream))
     } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         Box::new(zstd::stream::read::Decoder::new(stream)?)
     } else {
         stream
     };
+    let mut decoded = Counting {
+        inner: decoded,
+        counters: Arc::clone(&counters),
+        decoded: true,
+    };
     let head = read_head(&mut decoded, DETECT_WINDOW)?;
     let reader = BufReader::with_capacity(256 * 1024, Cursor::new(head.clone()).chain(decoded));
     Ok(Peeked {
         reader: Box::new(reader),
         head,
+        counters,
     })
 }
 
@@ -145,10 +200,13 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(b"hello\nworld\n").unwrap();
         let bytes = gz.finish().unwrap();
+        let stored = bytes.len() as u64;
         let mut p = open(Box::new(Cursor::new(bytes))).unwrap();
         assert_eq!(p.head, b"hello\nworld\n");
         let mut all = String::new();
         p.reader.read_to_string(&mut all).unwrap();
         assert_eq!(all, "hello\nworld\n");
+        let (raw, decoded) = p.counters.get();
+        assert_eq!((raw, decoded), (stored, 12), "the peek counted once");
     }
 }

@@ -9,27 +9,41 @@
 //! stamped with the shared fields, enriched from the process tree, and
 //! flattened exactly as Elasticsearch would index their JSON.
 //!
+//! ECS inputs are not normalized: they go, as they are, through one
+//! talon-event [`EventReader`] with the caller's [`ReadOptions`] (forced
+//! index, projection, `null_value`s), so ECS reads exactly as it does
+//! without this crate. So do inputs of no recognised source: that reader
+//! takes what JSON they hold and reports the rest as not JSON (with a
+//! pointer to naming the source). A regular file is handed over by path (the reader
+//! reopens it: its fast path, its own byte counts); stdin and pipes, which
+//! cannot be reread, are handed over as the stream already peeked at.
+//!
 //! The reader never stops on bad input: malformed records and unreadable
 //! inputs are yielded as [`ReadIssue`]s, well-formed records of kinds talon
-//! does not map are counted, and every record is accounted for in
-//! [`NormalizeStats`]. The process tree spans all inputs of one reader, so
-//! rotated logs read together keep their parents.
+//! does not map are counted, and every record of a normalized input is
+//! accounted for in [`NormalizeStats`]. Everything yielded is also counted
+//! in a [`ReadStats`] ([`NormalizingReader::read_stats`]): events, issues by
+//! reason, inputs and bytes of the whole run. The process tree spans all
+//! inputs of one reader, so rotated logs read together keep their parents.
 
 use std::collections::VecDeque;
 use std::io::Read;
 use std::sync::Arc;
 
-use talon_event::flatten::Flattener;
-use talon_event::read::{EventReader, InputSpec, ReadIssue, ReadOptions, SkipReason};
+use talon_event::read::{EventReader, InputSpec, ReadIssue, ReadOptions, ReadStats, SkipReason};
 use talon_event::{Event, Origin};
 
 use crate::auditd::{AuditWindow, Auditd};
 use crate::doc::FinishOptions;
-use crate::input::{self, Line, MAX_LINE};
+use crate::input::{self, Counters, Line, MAX_LINE};
 use crate::norm::{DocNormalizer, LineNormalizer, Out, Outcome};
 use crate::source::{detect, Source};
 use crate::stats::{IgnoreReason, Ignored, NormalizeStats};
 use crate::tree::{ProcessTree, TreeOptions};
+
+/// Said of an input that is neither JSON nor a log of a known source.
+const UNRECOGNISED: &str =
+    "; nor a log talon recognises (auditd, Sysmon syslog): name its source with --source";
 
 /// How to normalize.
 #[derive(Clone, Debug)]
@@ -47,8 +61,11 @@ pub struct NormalizeOptions {
     pub audit_window: AuditWindow,
     /// Ignored records kept verbatim in the stats (all are counted).
     pub max_examples: usize,
-    /// Projection and `null_value`s for flattening the normalized events.
-    pub flattener: Flattener,
+    /// How ECS inputs are read, and what normalized events share with them:
+    /// the forced index (`--index`, which replaces the Defend data stream
+    /// an event would go to), the projection and mapping `null_value`s
+    /// used to flatten, and how many issues [`ReadStats`] keeps verbatim.
+    pub read: ReadOptions,
 }
 
 impl Default for NormalizeOptions {
@@ -61,7 +78,7 @@ impl Default for NormalizeOptions {
             tree: TreeOptions::default(),
             audit_window: AuditWindow::default(),
             max_examples: 20,
-            flattener: Flattener::default(),
+            read: ReadOptions::default(),
         }
     }
 }
@@ -69,6 +86,9 @@ impl Default for NormalizeOptions {
 enum Opener {
     Spec(InputSpec),
     Reader(Box<dyn Read + Send>),
+    /// An input known to be unreadable (a folder entry the walk could not
+    /// read): reported in its place in the input order.
+    Unreadable(String),
 }
 
 struct Queued {
@@ -88,9 +108,9 @@ enum Mode {
         reader: Box<EventReader>,
         norm: Box<dyn DocNormalizer>,
     },
-    Passthrough {
-        reader: Box<EventReader>,
-    },
+    /// ECS, or an input of no source recognised: read by the shared
+    /// passthrough reader, which holds the input.
+    Passthrough { unrecognised: bool },
 }
 
 struct Current {
@@ -99,6 +119,16 @@ struct Current {
     mode: Mode,
     /// The text of the JSON document being answered for (`event.original`).
     doc_text: Option<Arc<str>>,
+    bytes: Bytes,
+}
+
+/// Where the byte counts of the input being read come from.
+enum Bytes {
+    /// Our own counters (inputs this reader opened and reads).
+    Own(Arc<Counters>),
+    /// The passthrough reader's counts, from these (stored, decoded) on
+    /// (an input it opened itself).
+    Passthrough((u64, u64)),
 }
 
 /// Reads inputs in their native format and yields normalized events (and
@@ -110,6 +140,14 @@ pub struct NormalizingReader {
     ready: VecDeque<Result<Event, ReadIssue>>,
     tree: ProcessTree,
     stats: NormalizeStats,
+    /// Everything yielded: events, issues by reason (bytes and inputs are
+    /// filled in by [`NormalizingReader::read_stats`]).
+    read: ReadStats,
+    /// Reads the ECS inputs, one at a time, as they come.
+    passthrough: Box<EventReader>,
+    forced_index: Option<Arc<str>>,
+    /// Bytes (stored, decoded) of the inputs already finished.
+    bytes_done: (u64, u64),
     opts: NormalizeOptions,
     seq: u64,
 }
@@ -125,6 +163,10 @@ impl NormalizingReader {
             ready: VecDeque::new(),
             tree: ProcessTree::new(options.tree),
             stats: NormalizeStats::new(options.max_examples),
+            read: ReadStats::new(options.read.max_issues),
+            passthrough: Box::new(EventReader::new(Vec::new(), options.read.clone())),
+            forced_index: options.read.index.as_deref().map(Arc::from),
+            bytes_done: (0, 0),
             opts: options,
             seq: 0,
         }
@@ -177,11 +219,65 @@ impl NormalizingReader {
         });
     }
 
-    /// Counts so far (complete once the iterator is exhausted).
+    /// Queues an input that cannot be read (a folder entry the walk could
+    /// not read), to be reported as an `unreadable` issue in its place.
+    pub fn push_unreadable(&mut self, name: impl Into<String>, message: impl Into<String>) {
+        self.queue.push_back(Queued {
+            name: Arc::from(name.into()),
+            opener: Opener::Unreadable(message.into()),
+            source: None,
+        });
+    }
+
+    /// Counts of the normalized inputs so far (complete once the iterator
+    /// is exhausted). ECS inputs only count in [`NormalizeStats::files`] and
+    /// [`NormalizeStats::sources`]: their documents are read, not
+    /// normalized, and are counted by [`NormalizingReader::read_stats`].
     pub fn stats(&self) -> NormalizeStats {
         let mut s = self.stats.clone();
         s.tree = self.tree.stats.clone();
         s
+    }
+
+    /// Counts of everything yielded so far, as talon-event's reader keeps
+    /// them: inputs, bytes (stored and decoded), events, and every issue by
+    /// reason, the first few verbatim.
+    pub fn read_stats(&self) -> ReadStats {
+        let mut s = self.read.clone();
+        s.files = self.stats.files;
+        let (cur_raw, cur_decoded) = self.current_bytes();
+        s.bytes = self.bytes_done.0 + cur_raw;
+        s.decoded_bytes = self.bytes_done.1 + cur_decoded;
+        s
+    }
+
+    /// Bytes of the input being read so far.
+    fn current_bytes(&self) -> (u64, u64) {
+        match self.current.as_ref().map(|c| &c.bytes) {
+            None => (0, 0),
+            Some(Bytes::Own(counters)) => counters.get(),
+            Some(Bytes::Passthrough(base)) => {
+                let pt = self.passthrough.stats();
+                (
+                    pt.bytes.saturating_sub(base.0),
+                    pt.decoded_bytes.saturating_sub(base.1),
+                )
+            }
+        }
+    }
+
+    /// Ends the input being read, keeping its byte counts.
+    fn close_current(&mut self) {
+        let (raw, decoded) = self.current_bytes();
+        self.bytes_done.0 += raw;
+        self.bytes_done.1 += decoded;
+        self.current = None;
+    }
+
+    /// The passthrough reader's byte counts now, to count an input from.
+    fn passthrough_base(&self) -> (u64, u64) {
+        let pt = self.passthrough.stats();
+        (pt.bytes, pt.decoded_bytes)
     }
 
     /// The source of the input being read, once it is open.
@@ -203,11 +299,33 @@ impl NormalizingReader {
             return false;
         };
         self.stats.files += 1;
+        // Named as ECS: nothing to peek at, the passthrough reader opens it.
+        if let (Some(Source::Ecs), Opener::Spec(spec)) = (q.source, &q.opener) {
+            let base = self.passthrough_base();
+            self.passthrough.push_input(spec.clone());
+            self.start(
+                q.name,
+                Some(Source::Ecs),
+                Mode::Passthrough {
+                    unrecognised: false,
+                },
+                Bytes::Passthrough(base),
+            );
+            return true;
+        }
+        let reopen = match &q.opener {
+            Opener::Spec(InputSpec::Path(p)) => Some(p.clone()),
+            _ => None,
+        };
         let raw: std::io::Result<Box<dyn Read + Send>> = match q.opener {
             Opener::Reader(r) => Ok(r),
             Opener::Spec(InputSpec::Stdin) => Ok(Box::new(std::io::stdin())),
             Opener::Spec(InputSpec::Path(p)) => {
                 std::fs::File::open(p).map(|f| Box::new(f) as Box<dyn Read + Send>)
+            }
+            Opener::Unreadable(message) => {
+                self.input_issue(&q.name, SkipReason::Unreadable, message);
+                return true;
             }
         };
         let peeked = match raw.and_then(input::open) {
@@ -217,26 +335,55 @@ impl NormalizingReader {
                 return true;
             }
         };
-        let Some(source) = q.source.or_else(|| detect(&peeked.head)) else {
-            if !peeked.head.iter().all(u8::is_ascii_whitespace) {
-                self.input_issue(
-                    &q.name,
-                    SkipReason::NotAnEvent,
-                    "cannot tell which source wrote this input; name it (--source)".to_string(),
-                );
+        let detected = q.source.or_else(|| detect(&peeked.head));
+        let Some(source) = detected.filter(|s| *s != Source::Ecs) else {
+            // Unrecognised input goes to talon-event's reader too, which
+            // reads whatever JSON it holds (as it always did) and reports
+            // the rest as not JSON, with a word about --source.
+            let mode = Mode::Passthrough {
+                unrecognised: detected.is_none(),
+            };
+            if detected.is_none() {
+                self.stats.unrecognised += 1;
+            }
+            // A regular file is reread by path, so ECS takes talon-event's
+            // own path (and its byte counts) exactly as without this crate;
+            // a pipe or stdin cannot be reread and goes as peeked.
+            if let Some(path) = reopen.filter(|p| p.metadata().is_ok_and(|m| m.is_file())) {
+                drop(peeked);
+                let base = self.passthrough_base();
+                self.passthrough.push_input(InputSpec::Path(path));
+                self.start(q.name, detected, mode, Bytes::Passthrough(base));
+            } else {
+                let counters = Arc::clone(&peeked.counters);
+                self.passthrough
+                    .push_reader(q.name.to_string(), peeked.reader);
+                self.start(q.name, detected, mode, Bytes::Own(counters));
             }
             return true;
         };
+        let counters = Arc::clone(&peeked.counters);
         let mode = self.mode_for(source, &q.name, peeked);
-        self.current = Some(Current {
-            name: q.name,
-            source,
-            mode,
-            doc_text: None,
-        });
+        self.start(q.name, Some(source), mode, Bytes::Own(counters));
         true
     }
 
+    /// Makes the input current; `source` is `None` for an unrecognised
+    /// input (read as ECS, not counted as one).
+    fn start(&mut self, name: Arc<str>, source: Option<Source>, mode: Mode, bytes: Bytes) {
+        if let Some(s) = source {
+            *self.stats.sources.entry(s).or_insert(0) += 1;
+        }
+        self.current = Some(Current {
+            name,
+            source: source.unwrap_or(Source::Ecs),
+            mode,
+            doc_text: None,
+            bytes,
+        });
+    }
+
+    /// How a normalized (not ECS) input is read.
     fn mode_for(&self, source: Source, name: &Arc<str>, peeked: input::Peeked) -> Mode {
         let looks_json = peeked
             .head
@@ -261,8 +408,9 @@ impl NormalizingReader {
             Source::Sysmon if !looks_json => {
                 lines(Box::new(crate::sysmon::SysmonLines), peeked.reader)
             }
+            // Opened by the passthrough reader instead (see open_next).
             Source::Ecs => Mode::Passthrough {
-                reader: events(peeked.reader),
+                unrecognised: false,
             },
             other => Mode::Docs {
                 reader: events(peeked.reader),
@@ -271,7 +419,7 @@ impl NormalizingReader {
         }
     }
 
-    /// An issue about a whole input (it cannot be opened or recognised).
+    /// An issue about a whole input (it cannot be opened).
     fn input_issue(&mut self, name: &Arc<str>, reason: SkipReason, message: String) {
         let issue = ReadIssue::new(name, 0, 0, reason, message);
         self.stats.inputs_skipped += 1;
@@ -355,21 +503,8 @@ impl NormalizingReader {
                 }
                 None => false,
             },
-            Mode::Passthrough { reader } => match reader.next() {
-                Some(Ok(mut event)) => {
-                    self.stats.records += 1;
-                    self.stats.events += 1;
-                    event.seq = self.seq;
-                    self.seq += 1;
-                    self.ready.push_back(Ok(event));
-                    true
-                }
-                Some(Err(issue)) => {
-                    self.reader_issue(issue);
-                    true
-                }
-                None => false,
-            },
+            // Read in `next` directly, without the queues.
+            Mode::Passthrough { .. } => false,
         }
     }
 
@@ -421,9 +556,12 @@ impl NormalizingReader {
                     doc.text("event.original", text.as_deref());
                 }
                 let text = doc.to_json();
-                match self.opts.flattener.event(&text) {
+                match self.opts.read.flattener.event(&text) {
                     Ok(mut event) => {
-                        event.index = Some(Arc::from(index));
+                        event.index = Some(match &self.forced_index {
+                            Some(forced) => Arc::clone(forced),
+                            None => Arc::from(index),
+                        });
                         event.origin = Origin { file: name, line };
                         event.seq = self.seq;
                         self.seq += 1;
@@ -473,10 +611,8 @@ impl NormalizingReader {
     }
 }
 
-impl Iterator for NormalizingReader {
-    type Item = Result<Event, ReadIssue>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl NormalizingReader {
+    fn next_item(&mut self) -> Option<Result<Event, ReadIssue>> {
         loop {
             if let Some(item) = self.ready.pop_front() {
                 return Some(item);
@@ -485,21 +621,54 @@ impl Iterator for NormalizingReader {
                 self.handle(outcome);
                 continue;
             }
-            if self.current.is_some() {
-                if !self.step() {
-                    // Answers of the input's end are handled before the
-                    // input is closed: they need its name and source.
-                    while let Some(outcome) = self.out.pop() {
-                        self.handle(outcome);
+            let Some(cur) = &self.current else {
+                if !self.open_next() {
+                    return None;
+                }
+                continue;
+            };
+            if let Mode::Passthrough { unrecognised } = cur.mode {
+                // The hot path of plain ECS input: straight from the
+                // reader, nothing queued. Its `None` is the end of this
+                // input, the only one it was given.
+                match self.passthrough.next() {
+                    Some(Ok(mut event)) => {
+                        event.seq = self.seq;
+                        self.seq += 1;
+                        return Some(Ok(event));
                     }
-                    self.current = None;
+                    Some(Err(mut issue)) => {
+                        if unrecognised && issue.reason == SkipReason::NotJson {
+                            issue.message.push_str(UNRECOGNISED);
+                        }
+                        return Some(Err(issue));
+                    }
+                    None => self.close_current(),
                 }
                 continue;
             }
-            if !self.open_next() {
-                return None;
+            if !self.step() {
+                // Answers of the input's end are handled before the input
+                // is closed: they need its name and source.
+                while let Some(outcome) = self.out.pop() {
+                    self.handle(outcome);
+                }
+                self.close_current();
             }
         }
+    }
+}
+
+impl Iterator for NormalizingReader {
+    type Item = Result<Event, ReadIssue>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let item = self.next_item()?;
+        match &item {
+            Ok(_) => self.read.events += 1,
+            Err(issue) => self.read.record(issue),
+        }
+        Some(item)
     }
 }
 

@@ -178,12 +178,28 @@ pub fn detect(first_bytes: &[u8]) -> Option<Source> {
         None => head,
     };
     let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
-    let start = text.iter().position(|b| !b.is_ascii_whitespace())?;
-    let body = &text[start..];
+    let body = skip_comment_lines(text)?;
     if looks_like_json(body) {
         Some(detect_json(body))
     } else {
         detect_text(body)
+    }
+}
+
+/// The text from its first line of content on: leading whitespace and `//`
+/// comment lines skipped, as talon-event's reader skips them before an ECS
+/// file's first document (a commented export must still pass through).
+/// `None` when nothing else is there.
+fn skip_comment_lines(text: &[u8]) -> Option<&[u8]> {
+    let mut rest = text;
+    loop {
+        let start = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+        rest = &rest[start..];
+        if !rest.starts_with(b"//") {
+            return Some(rest);
+        }
+        let end = memchr::memchr(b'\n', rest)?;
+        rest = &rest[end + 1..];
     }
 }
 
@@ -226,6 +242,13 @@ fn has_key(hay: &[u8], needle: &str) -> bool {
 }
 
 fn detect_json(body: &[u8]) -> Source {
+    // Documents already in an Elastic Defend data stream are ECS, whatever
+    // else they hold: talon's own normalized output keeps Auditbeat's
+    // `auditd.summary`, and reading `talon convert`'s output back (alone or
+    // with other sources' events in one stream) must not normalize it again.
+    if has_key(body, "\"endpoint.events.") {
+        return Source::Ecs;
+    }
     // Ordered from the most specific marker to the least: a Falco alert or
     // an Auditbeat document may well mention "process" too.
     if [
@@ -239,7 +262,11 @@ fn detect_json(body: &[u8]) -> Source {
     {
         return Source::Tetragon;
     }
-    if has(body, "\"output_fields\"") {
+    // Elastic's Falco integration indexes an alert with its fields under a
+    // `falco` object: that is ECS already (and has no top-level
+    // `output_fields` for the Falco normalizer to read).
+    let falco_integration = has(body, "\"falco\":") || has(body, "\"falco\" :");
+    if has(body, "\"output_fields\"") && !falco_integration {
         return Source::Falco;
     }
     if has(body, "\"hostIdentifier\"")
@@ -256,7 +283,12 @@ fn detect_json(body: &[u8]) -> Source {
     {
         return Source::SentinelOne;
     }
-    if has(body, "\"winlog\"") && (has(body, "Linux-Sysmon") || has(body, "\"sysmon\"")) {
+    // Winlogbeat's Windows Sysmon documents have the same `winlog` shape and
+    // `event.module: "sysmon"`, but they are ECS for the Windows rules, not
+    // Sysmon for Linux: rewriting them as Linux execs would hide them.
+    let windows = has(body, "Microsoft-Windows-Sysmon") || has(body, "\"windows\"");
+    if has(body, "\"winlog\"") && !windows && (has(body, "Linux-Sysmon") || has(body, "\"sysmon\""))
+    {
         return Source::Sysmon;
     }
     if has(body, "\"auditd\"") && (has(body, "\"messages\"") || has(body, "\"summary\"")) {
@@ -351,6 +383,55 @@ mod tests {
             Some(Source::Ecs)
         );
         assert_eq!(detect(b""), None);
+    }
+
+    #[test]
+    fn winlogbeat_windows_sysmon_is_ecs_not_sysmon_for_linux() {
+        // Detection used to take these for Sysmon for Linux and rewrite
+        // them as Linux execs (host.os.type "linux", a Linux index).
+        let windows = br#"{"event":{"module":"sysmon","code":"1"},"host":{"os":{"type":"windows"}},"winlog":{"channel":"Microsoft-Windows-Sysmon/Operational","provider_name":"Microsoft-Windows-Sysmon","event_id":"1"}}"#;
+        assert_eq!(detect(windows), Some(Source::Ecs));
+        let no_provider = br#"{"event":{"module":"sysmon"},"host":{"os":{"family":"windows"}},"winlog":{"event_id":"1"}}"#;
+        assert_eq!(detect(no_provider), Some(Source::Ecs));
+        let linux = br#"{"event":{"module":"sysmon_linux"},"winlog":{"provider_name":"Linux-Sysmon","event_id":"1"}}"#;
+        assert_eq!(detect(linux), Some(Source::Sysmon));
+    }
+
+    #[test]
+    fn falco_alerts_indexed_by_the_integration_are_ecs() {
+        let indexed = br#"{"data_stream":{"dataset":"falco.alerts"},"falco":{"rule":"r","output_fields":{"proc.pid":1}},"process":{"pid":1}}"#;
+        assert_eq!(detect(indexed), Some(Source::Ecs));
+        let raw =
+            br#"{"output":"x","priority":"Notice","rule":"r","output_fields":{"proc.pid":1}}"#;
+        assert_eq!(detect(raw), Some(Source::Falco));
+    }
+
+    #[test]
+    fn documents_in_a_defend_data_stream_are_ecs() {
+        // talon convert's output of an Auditbeat document: still has
+        // auditd.summary, but it is Defend-shaped ECS now.
+        let converted = br#"{"event":{"action":"exec"},"auditd":{"summary":{"how":"/usr/bin/id"}},"data_stream":{"type":"logs","dataset":"endpoint.events.process","namespace":"default"}}"#;
+        assert_eq!(detect(converted), Some(Source::Ecs));
+        let flat = br#"{"data_stream.dataset":"endpoint.events.process","auditd":{"messages":[]}}"#;
+        assert_eq!(detect(flat), Some(Source::Ecs));
+        // A raw Auditbeat document that only quotes such a string is not.
+        let quoted = br#"{"auditd":{"summary":{}},"message":"see \"endpoint.events.process"}"#;
+        assert_eq!(detect(quoted), Some(Source::Auditbeat));
+    }
+
+    #[test]
+    fn comment_lines_before_the_first_document_are_skipped() {
+        // talon-event reads such ECS files; detection used to see text.
+        assert_eq!(
+            detect(b"// exported 2024-06-10\n  // by hand\n{\"process\":{}}\n"),
+            Some(Source::Ecs)
+        );
+        assert_eq!(
+            detect(b"// note\ntype=EOE msg=audit(1.2:3):\n"),
+            Some(Source::Auditd)
+        );
+        assert_eq!(detect(b"// only a comment"), None);
+        assert_eq!(detect(b"// only a comment\n\n"), None);
     }
 
     #[test]

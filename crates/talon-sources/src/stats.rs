@@ -2,7 +2,9 @@
 //! and ignored, and why.
 //!
 //! Nothing is dropped silently. Once the input is exhausted,
-//! `records == events + merged + ignored` holds exactly: every record
+//! `records == events + merged + ignored` holds exactly for the normalized
+//! inputs (ECS inputs are passed through and counted by the reader's
+//! `ReadStats` instead, so no document is counted twice): every record
 //! became an event, was folded into another record's event (the EXECVE,
 //! CWD, PATH… records of an auditd exec), or was ignored with a reason.
 //! Ignored records that were malformed are also yielded as
@@ -15,6 +17,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use talon_event::read::{ReadIssue, SkipReason};
+
+use crate::source::Source;
 
 /// Why a record gave no event of its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -129,10 +133,17 @@ pub struct TreeStats {
 /// Everything a normalizing reader counted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NormalizeStats {
-    /// Inputs read.
+    /// Inputs read (ECS and unreadable ones included).
     pub files: u64,
-    /// Inputs (or their rest) that could not be read or recognised; each
-    /// was yielded as an issue.
+    /// Inputs by the source they were read as (named or recognised);
+    /// inputs that could not be opened or recognised are not here.
+    pub sources: BTreeMap<Source, u64>,
+    /// Inputs of no source recognised. They are read as ECS anyway (JSON
+    /// that no marker identifies is ECS), and what is not JSON in them is
+    /// reported by that reader.
+    pub unrecognised: u64,
+    /// Inputs (or their rest) of a normalizer, or never opened, that could
+    /// not be read; each was yielded as an issue.
     pub inputs_skipped: u64,
     /// Source records read: lines of a text log, JSON documents, osquery
     /// rows.
@@ -159,6 +170,8 @@ impl NormalizeStats {
     pub(crate) fn new(max_examples: usize) -> NormalizeStats {
         NormalizeStats {
             files: 0,
+            sources: BTreeMap::new(),
+            unrecognised: 0,
             inputs_skipped: 0,
             records: 0,
             events: 0,
@@ -182,6 +195,15 @@ impl NormalizeStats {
         if self.examples.len() < self.max_examples {
             self.examples.push(ignored.clone());
         }
+    }
+
+    /// Inputs read by a normalizer (not passed through as ECS).
+    pub fn normalized_inputs(&self) -> u64 {
+        self.sources
+            .iter()
+            .filter(|(s, _)| **s != Source::Ecs)
+            .map(|(_, n)| n)
+            .sum()
     }
 
     /// All ignored records, whatever the reason.

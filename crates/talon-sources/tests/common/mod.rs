@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use talon_event::read::{InputSpec, ReadIssue};
+use talon_event::read::{InputSpec, ReadIssue, ReadStats};
 use talon_event::{Event, Fields, Value};
 use talon_sources::{NormalizeOptions, NormalizeStats, NormalizingReader, Source};
 
@@ -27,6 +27,8 @@ pub struct Run {
     pub events: Vec<Event>,
     pub issues: Vec<ReadIssue>,
     pub stats: NormalizeStats,
+    /// The counts of everything yielded.
+    pub read: ReadStats,
 }
 
 impl Run {
@@ -54,10 +56,17 @@ fn drain(mut reader: NormalizingReader) -> Run {
         0,
         "every record accounted for: {stats:?}"
     );
+    let read = reader.read_stats();
+    assert_eq!(
+        (read.events, read.issue_count()),
+        (events.len() as u64, issues.len() as u64),
+        "every item yielded is counted: {read}"
+    );
     Run {
         events,
         issues,
         stats,
+        read,
     }
 }
 
