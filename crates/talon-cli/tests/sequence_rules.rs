@@ -161,3 +161,31 @@ fn out_of_order_input_is_reordered_within_the_window_and_late_events_are_reporte
         "{err}"
     );
 }
+
+#[test]
+fn exceptions_keep_excepted_events_out_of_a_rules_sequences() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = dir.path().join("r.toml");
+    std::fs::write(&rule, DOWNLOAD_EXEC).expect("write");
+    let events = [
+        ev("2026-01-01T00:01:00Z", "network", r#""process":{"name":"curl"},"user":{"name":"ci"}"#),
+        ev("2026-01-01T00:02:00Z", "process", r#""process":{"name":"sh","parent":{"name":"curl"}}"#),
+    ];
+    let data = dir.path().join("e.ndjson");
+    std::fs::write(&data, events.join("\n")).expect("write");
+    let config = dir.path().join("talon.toml");
+    std::fs::write(
+        &config,
+        r#"[[exceptions]]
+rule_id = "11111111-2222-3333-4444-555555555555"
+entries = [ { field = "user.name", operator = "included", type = "match", value = "ci" } ]
+"#,
+    )
+    .expect("write");
+    let mut c = talon();
+    c.arg("hunt").arg("--rules").arg(&rule).arg(&data).args(["--format", "jsonl", "--config"]).arg(&config);
+    let out = run(c);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(jsonl(&out).is_empty(), "the excepted network event cannot start the sequence");
+    assert!(stderr(&out).contains("talon: 1 matches suppressed by exceptions"), "{}", stderr(&out));
+}

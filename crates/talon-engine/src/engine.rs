@@ -176,7 +176,21 @@ impl Engine {
         &mut self,
         event: &Arc<Event>,
         on_detection: impl FnMut(Detection<'_>),
+        on_sequence: impl FnMut(SequenceDetection<'_>),
+    ) {
+        self.on_shared_event_admitting(event, on_detection, on_sequence, |_, _| true);
+    }
+
+    /// As [`Engine::on_shared_event`], but a sequence rule only sees the
+    /// event when `admit(rule_index, event)` says so: Kibana applies a
+    /// rule's exceptions as a filter on its EQL search, so an excepted event
+    /// can fill no term of that rule's sequences.
+    pub fn on_shared_event_admitting(
+        &mut self,
+        event: &Arc<Event>,
+        on_detection: impl FnMut(Detection<'_>),
         mut on_sequence: impl FnMut(SequenceDetection<'_>),
+        mut admit: impl FnMut(usize, &Event) -> bool,
     ) {
         self.stats.events += 1;
         let searched = self.event_rules(event, on_detection);
@@ -189,6 +203,9 @@ impl Engine {
             self.count_unsearched(event);
         }
         for &i in targets.iter() {
+            if !admit(i, event) {
+                continue;
+            }
             let seq = &mut self.sequences[i];
             let Some(runner) = seq.runner.as_mut() else { continue };
             let rule = &seq.compiled.rule;
