@@ -30,6 +30,9 @@ pub enum Command {
     /// Search events with one EQL query, like Elasticsearch's EQL search API.
     #[command(after_help = QUERY_EXAMPLES)]
     Query(QueryArgs),
+    /// Write events as Elastic Defend-shaped ECS: NDJSON, or an Elasticsearch _bulk body.
+    #[command(after_help = crate::cmd::convert::CONVERT_EXAMPLES)]
+    Convert(crate::cmd::convert::ConvertArgs),
     /// Parse and verify rules; report every problem; exit 1 on any error.
     #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
@@ -100,10 +103,16 @@ pub enum Format {
 /// How events are read.
 #[derive(Debug, Args)]
 pub struct EventArgs {
-    /// Event files or folders (NDJSON, JSON arrays, search responses; .gz,
+    /// Event files or folders (ECS as NDJSON, JSON arrays, search responses;
+    /// auditd, Sysmon, Falco, Tetragon, osquery, SentinelOne logs; .gz,
     /// .zst). `-` reads stdin.
     #[arg(value_name = "EVENTS")]
     pub events: Vec<String>,
+
+    /// What wrote the events: `auto` recognises each input by its content;
+    /// a source name reads every input as that source.
+    #[arg(long, value_enum, default_value = "auto", value_name = "NAME")]
+    pub source: SourceArg,
 
     /// Give every event this index name (overrides `_index` and data_stream).
     #[arg(long, value_name = "NAME", value_parser = parse_index_name)]
@@ -112,6 +121,44 @@ pub struct EventArgs {
     /// An Elasticsearch index mapping (JSON) that types the fields.
     #[arg(long, value_name = "FILE")]
     pub mapping: Vec<PathBuf>,
+}
+
+/// `--source`: `auto` (`None`), or the one source every input is read as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SourceArg(pub Option<talon_sources::Source>);
+
+const SOURCE_ARGS: [SourceArg; 1 + talon_sources::ALL_SOURCES.len()] = {
+    let mut all = [SourceArg(None); 1 + talon_sources::ALL_SOURCES.len()];
+    let mut i = 0;
+    while i < talon_sources::ALL_SOURCES.len() {
+        all[i + 1] = SourceArg(Some(talon_sources::ALL_SOURCES[i]));
+        i += 1;
+    }
+    all
+};
+
+impl ValueEnum for SourceArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        &SOURCE_ARGS
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        use talon_sources::Source::*;
+        let (name, help) = match self.0 {
+            None => ("auto", "recognise each input by its content"),
+            Some(s) => (s.name(), match s {
+                Auditd => "raw Linux audit logs (audit.log)",
+                Auditbeat => "Auditbeat / Elastic Agent auditd documents",
+                Sysmon => "Sysmon for Linux: syslog XML or winlog JSON",
+                Falco => "Falco JSON alerts",
+                Tetragon => "Tetragon JSON export",
+                Osquery => "osquery process_events results",
+                SentinelOne => "SentinelOne Cloud Funnel events",
+                Ecs => "ECS already (Elastic Defend, Endgame, search hits): read as is",
+            }),
+        };
+        Some(clap::builder::PossibleValue::new(name).help(help))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -241,7 +288,7 @@ pub struct RuleShowArgs {
 
 /// An index name as Elasticsearch accepts one: not empty, lowercase, none
 /// of `\ / * ? " < > | , #` or spaces, not starting with `-`, `_` or `+`.
-fn parse_index_name(s: &str) -> Result<String, String> {
+pub(crate) fn parse_index_name(s: &str) -> Result<String, String> {
     if s.is_empty() {
         return Err("an index name cannot be empty".into());
     }

@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Hunt(args)) => cmd::hunt::run(args, quiet),
         Some(Command::Query(args)) => cmd::query::run(args, quiet),
+        Some(Command::Convert(args)) => cmd::convert::run(args, quiet),
         Some(Command::Check(args)) => cmd::check::run(args, quiet),
         Some(Command::Rule(cli::RuleCommand::Show(args))) => cmd::rule_show::run(args),
         #[cfg(feature = "kafka")]

@@ -1,6 +1,7 @@
 //! The run summary printed on stderr: events read, matched and skipped (by
-//! reason), alerts per rule, and time taken. Every event read is accounted
-//! for in one of its lines.
+//! reason), how native inputs were normalized, alerts per rule, and time
+//! taken. Every event read, and every record of a normalized input, is
+//! accounted for in one of its lines.
 
 use std::fmt;
 use std::time::Duration;
@@ -8,10 +9,47 @@ use std::time::Duration;
 use talon_engine::EngineStats;
 use talon_event::read::ReadStats;
 use talon_rules::Rule;
+use talon_sources::NormalizeStats;
+
+/// What reading the inputs gave: everything read (inputs, bytes, events,
+/// issues by reason, the first issues verbatim) and, for inputs normalized
+/// from a native format, how their records became events.
+///
+/// Shown as [`write_read_line`] and then its `Display`: the normalized
+/// line (only when an input was normalized) and the skipped lines.
+#[derive(Clone, Debug)]
+pub struct InputStats {
+    pub read: ReadStats,
+    pub normalized: NormalizeStats,
+}
+
+impl fmt::Display for InputStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = &self.normalized;
+        let inputs = n.normalized_inputs();
+        if inputs > 0 {
+            let by_source: Vec<String> = n
+                .sources
+                .iter()
+                .filter(|(s, _)| **s != talon_sources::Source::Ecs)
+                .map(|(s, k)| format!("{s} {k}"))
+                .collect();
+            // NormalizeStats' own line: records, events, merged, ignored by
+            // reason, parents filled from the process tree.
+            writeln!(
+                f,
+                "talon: normalized {} ({}): {n}",
+                count(inputs, "input"),
+                by_source.join(", ")
+            )?;
+        }
+        write_skipped(f, &self.read)
+    }
+}
 
 /// Everything a hunt reports at the end.
 pub struct HuntSummary<'a> {
-    pub read: &'a ReadStats,
+    pub read: &'a InputStats,
     pub engine: &'a EngineStats,
     pub rules: &'a [Rule],
     pub alerts_per_rule: &'a [u64],
@@ -25,7 +63,7 @@ impl fmt::Display for HuntSummary<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let e = self.engine;
         write_read_line(f, self.read, self.elapsed)?;
-        write_skipped(f, self.read)?;
+        write!(f, "{}", self.read)?;
         let alerts: u64 = self.alerts_per_rule.iter().sum();
         writeln!(
             f,
@@ -83,7 +121,12 @@ impl fmt::Display for HuntSummary<'_> {
 }
 
 /// `talon: read N events from F files (B) in T`.
-pub fn write_read_line(f: &mut dyn fmt::Write, read: &ReadStats, elapsed: Duration) -> fmt::Result {
+pub fn write_read_line(
+    f: &mut dyn fmt::Write,
+    stats: &InputStats,
+    elapsed: Duration,
+) -> fmt::Result {
+    let read = &stats.read;
     writeln!(
         f,
         "talon: read {} from {} ({}) in {}",
@@ -95,13 +138,12 @@ pub fn write_read_line(f: &mut dyn fmt::Write, read: &ReadStats, elapsed: Durati
 }
 
 /// The skipped counts by reason, then the first issues verbatim.
-pub fn write_skipped(f: &mut dyn fmt::Write, read: &ReadStats) -> fmt::Result {
+fn write_skipped(f: &mut dyn fmt::Write, read: &ReadStats) -> fmt::Result {
     let total = read.issue_count();
     if total == 0 {
         return Ok(());
     }
-    let reasons: Vec<String> =
-        read.skipped.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    let reasons: Vec<String> = read.skipped.iter().map(|(r, n)| format!("{r} {n}")).collect();
     writeln!(f, "talon: skipped {total}: {}", reasons.join(", "))?;
     for issue in &read.issues {
         writeln!(f, "talon:   {issue}")?;

@@ -1,15 +1,25 @@
 //! What several commands share: loading rules (given or bundled), mappings
 //! and event inputs, with every problem reported on stderr.
+//!
+//! Event inputs go through talon-sources' normalizing reader: each input's
+//! source is recognised from its content (or named with `--source`), native
+//! telemetry (auditd, Sysmon, Falco, …) becomes Elastic Defend-shaped ECS,
+//! and ECS itself is read by talon-event exactly as before, with the
+//! command's [`ReadOptions`] (forced index, mapping `null_value`s).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use talon_event::mapping::Mapping;
-use talon_event::read::{EventReader, ReadOptions};
+use talon_event::read::{expand_inputs, InputSpec, ReadIssue, ReadOptions};
+use talon_event::Event;
 use talon_rules::{load_paths, LoadReport};
+use talon_sources::{NormalizeOptions, NormalizingReader, Source};
 
 use crate::bundled;
+use crate::cli::SourceArg;
+use crate::summary::InputStats;
 
 /// Loads rules from paths, or the bundled rules when none are given.
 pub fn load_rules(paths: &[PathBuf]) -> LoadReport {
@@ -66,25 +76,64 @@ pub fn stdin_has_data() -> bool {
     }
 }
 
-/// Opens the event inputs. No inputs: stdin when it is piped; otherwise the
-/// bundled demo events when `demo` allows it, or an error.
+/// The events of all inputs, in order, and the counts of what was read.
+pub struct Events {
+    reader: NormalizingReader,
+}
+
+impl Events {
+    /// Counts so far (complete once the events are exhausted).
+    pub fn stats(&self) -> InputStats {
+        InputStats { read: self.reader.read_stats(), normalized: self.reader.stats() }
+    }
+}
+
+impl Iterator for Events {
+    type Item = Result<Event, ReadIssue>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.reader.next()
+    }
+}
+
+/// Opens the event inputs, each read as `source` (`auto`: recognised from
+/// its content). No inputs: stdin when it is piped; otherwise the bundled
+/// demo events when `demo` allows it, or an error. A named path that does
+/// not exist is an error; a folder entry that cannot be read is an issue
+/// in its place.
 pub fn open_events(
     events: &[String],
+    source: SourceArg,
     options: ReadOptions,
     demo: bool,
-) -> Result<EventReader> {
+) -> Result<Events> {
+    let mut reader =
+        NormalizingReader::empty(NormalizeOptions { read: options, ..NormalizeOptions::default() });
     if events.is_empty() {
         if stdin_has_data() {
-            return EventReader::from_args(&["-"], options).map_err(Into::into);
-        }
-        if demo {
-            return Ok(EventReader::from_reader(
+            reader.push_input(InputSpec::Stdin, source.0);
+        } else if demo {
+            // The demo events are Elastic Defend ECS whatever --source says.
+            reader.push_reader(
                 bundled::DEMO_EVENTS_NAME,
                 bundled::demo_events(),
-                options,
-            ));
+                Some(Source::Ecs),
+            );
+        } else {
+            bail!("no event files given (pass files or folders, or `-` to read stdin)");
         }
-        bail!("no event files given (pass files or folders, or `-` to read stdin)");
+        return Ok(Events { reader });
     }
-    EventReader::from_args(events, options).map_err(Into::into)
+    let expanded = expand_inputs(events)?;
+    let mut skipped = expanded.skipped.into_iter().peekable();
+    for (i, spec) in expanded.inputs.into_iter().enumerate() {
+        while let Some(entry) = skipped.next_if(|s| s.position <= i) {
+            reader.push_unreadable(entry.path.display().to_string(), entry.message);
+        }
+        reader.push_input(spec, source.0);
+    }
+    for entry in skipped {
+        reader.push_unreadable(entry.path.display().to_string(), entry.message);
+    }
+    Ok(Events { reader })
 }

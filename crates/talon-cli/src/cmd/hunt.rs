@@ -103,7 +103,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     if mapping.is_explicit() {
         read_opts = read_opts.with_mapping(&mapping);
     }
-    let mut reader = common::open_events(&args.input.events, read_opts, use_demo)?;
+    let mut reader = common::open_events(&args.input.events, args.input.source, read_opts, use_demo)?;
 
     let out = output::open(&args.output)?;
     let format = match out.format {

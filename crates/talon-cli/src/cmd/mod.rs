@@ -2,6 +2,7 @@
 //! for the binary to print (usage and I/O problems).
 
 pub mod check;
+pub mod convert;
 pub mod hunt;
 pub mod query;
 pub mod rule_show;

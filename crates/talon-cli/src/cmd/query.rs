@@ -51,7 +51,7 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
     if mapping.is_explicit() {
         read_opts = read_opts.with_mapping(&mapping);
     }
-    let mut reader = common::open_events(&args.input.events, read_opts, false)?;
+    let mut reader = common::open_events(&args.input.events, args.input.source, read_opts, false)?;
     if query.kind() != QueryKind::Event {
         return run_sequence(&args, &query, &mapping, reader, started, quiet);
     }
@@ -101,8 +101,9 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
 
     if !quiet {
         let mut s = String::new();
-        let _ = summary::write_read_line(&mut s, reader.stats(), took);
-        let _ = summary::write_skipped(&mut s, reader.stats());
+        let stats = reader.stats();
+        let _ = summary::write_read_line(&mut s, &stats, took);
+        s.push_str(&stats.to_string());
         s.push_str(&format!(
             "talon: {} matched, {} returned (--size {})\n",
             summary::count(result.total, "event"),
@@ -126,7 +127,7 @@ fn run_sequence(
     args: &QueryArgs,
     query: &talon_eql::CompiledQuery,
     mapping: &talon_event::mapping::Mapping,
-    mut reader: talon_event::read::EventReader,
+    mut reader: common::Events,
     started: Instant,
     quiet: bool,
 ) -> Result<ExitCode> {
@@ -164,8 +165,9 @@ fn run_sequence(
     finish_output(written.and_then(|_| w.flush().map_err(Into::into)))?;
     if !quiet {
         let mut s = String::new();
-        let _ = summary::write_read_line(&mut s, reader.stats(), took);
-        let _ = summary::write_skipped(&mut s, reader.stats());
+        let stats = reader.stats();
+        let _ = summary::write_read_line(&mut s, &stats, took);
+        s.push_str(&stats.to_string());
         s.push_str(&format!(
             "talon: {} found, {} returned (--size {})\n",
             summary::count(result.total, if query.kind() == QueryKind::Sample { "sample" } else { "sequence" }),

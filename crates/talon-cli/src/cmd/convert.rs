@@ -1,0 +1,249 @@
+//! `talon convert`: inputs in any format talon reads (auditd, Sysmon for
+//! Linux, Falco, Tetragon, osquery, SentinelOne, Auditbeat, ECS) out as
+//! Elastic Defend-shaped ECS, one JSON document per line, ready to be
+//! indexed elsewhere; or, with `--bulk`, as an Elasticsearch `_bulk` body.
+//!
+//! What is written is each event's document as talon searched it (the
+//! nested ECS a normalizer built, or the ECS input as it was), so `talon
+//! query` over the output finds what it finds over the inputs.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use talon_event::read::ReadOptions;
+use talon_event::Event;
+
+use crate::cli::SourceArg;
+use crate::cmd::common;
+use crate::summary;
+
+pub const CONVERT_EXAMPLES: &str = "Examples:
+  talon convert /var/log/audit/audit.log -o events.ndjson
+  talon convert --source falco falco-alerts.json.gz
+  talon convert logs/ --bulk | curl -s -H 'Content-Type: application/x-ndjson' \\
+      -XPOST \"$ES/_bulk\" --data-binary @-
+  talon convert audit.log | talon query 'process where process.name == \"sysctl\"' -";
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// Input files or folders, in any format talon reads (.gz, .zst
+    /// too). `-` reads stdin.
+    #[arg(value_name = "INPUTS", required = true)]
+    pub inputs: Vec<String>,
+
+    /// What wrote the inputs: `auto` recognises each input by its content;
+    /// a source name reads every input as that source.
+    #[arg(long, value_enum, default_value = "auto", value_name = "NAME")]
+    pub source: SourceArg,
+
+    /// Give every event this index (with --bulk, the `_index` of each
+    /// action; the documents themselves are written as they are).
+    #[arg(long, value_name = "NAME", value_parser = crate::cli::parse_index_name)]
+    pub index: Option<String>,
+
+    /// Write an Elasticsearch `_bulk` body: a `create` action (what data
+    /// streams accept) before each document.
+    #[arg(long)]
+    pub bulk: bool,
+
+    /// Write to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
+    let started = Instant::now();
+    let mut opts = ReadOptions::default();
+    if let Some(index) = &args.index {
+        opts = opts.with_index(index.clone());
+    }
+    let mut events = common::open_events(&args.inputs, args.source, opts, false)?;
+    let mut w: Box<dyn Write> = match &args.output {
+        Some(path) => {
+            let f = std::fs::File::create(path)
+                .with_context(|| format!("cannot create output file {}", path.display()))?;
+            Box::new(std::io::BufWriter::new(f))
+        }
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    let mut written = 0u64;
+    let mut no_index = 0u64;
+    let mut result = Ok(());
+    for item in events.by_ref() {
+        let event = match item {
+            Ok(e) => e,
+            Err(issue) => {
+                tracing::info!("{issue}");
+                continue;
+            }
+        };
+        if args.bulk && event.index.is_none() {
+            no_index += 1;
+        }
+        result = write_event(&mut w, &event, args.bulk);
+        if result.is_err() {
+            break;
+        }
+        written += 1;
+    }
+    let result = result.and_then(|_| w.flush().map_err(Into::into));
+    if let Err(e) = result {
+        let broken = e
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe);
+        if !broken {
+            return Err(e).context("cannot write events");
+        }
+    }
+    if !quiet {
+        let stats = events.stats();
+        let mut s = String::new();
+        let _ = summary::write_read_line(&mut s, &stats, started.elapsed());
+        s.push_str(&stats.to_string());
+        let to = match &args.output {
+            Some(p) => p.display().to_string(),
+            None => "stdout".to_string(),
+        };
+        let what = if args.bulk { " as _bulk create actions" } else { "" };
+        s.push_str(&format!("talon: wrote {} to {to}{what}\n", summary::count(written, "event")));
+        if no_index > 0 {
+            s.push_str(&format!(
+                "talon: {} without an index: their actions name none, so the request must \
+                 (POST /<index>/_bulk), or pass --index NAME\n",
+                summary::count(no_index, "event")
+            ));
+        }
+        eprint!("{s}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One event: its document on one line, after its action with `--bulk`.
+fn write_event(w: &mut dyn Write, event: &Event, bulk: bool) -> Result<()> {
+    if bulk {
+        serde_json::to_writer(&mut *w, &bulk_action(event))?;
+        w.write_all(b"\n")?;
+    }
+    let source = event.source().trim();
+    if source.contains(['\n', '\r']) {
+        w.write_all(one_line(source).as_bytes())?;
+    } else {
+        w.write_all(source.as_bytes())?;
+    }
+    w.write_all(b"\n")?;
+    Ok(())
+}
+
+/// A pretty-printed JSON document on one line: whitespace outside strings
+/// dropped, everything else (numbers as written, key order, escapes) kept,
+/// which re-serializing would not guarantee (`1.50` would become `1.5`).
+/// JSON strings cannot hold a raw line break, so every one is outside them.
+fn one_line(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in json.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !matches!(c, ' ' | '\t' | '\n' | '\r') {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `{"create":{"_index":…,"_id":…}}`: `create` because data streams take
+/// nothing else; `_id` when the input had one (a search hit), so indexing
+/// the output twice does not duplicate it.
+fn bulk_action(event: &Event) -> serde_json::Value {
+    let mut meta = serde_json::Map::new();
+    if let Some(index) = event.index.as_deref() {
+        meta.insert("_index".into(), bulk_target(index).into());
+    }
+    if let Some(id) = event.id.as_deref() {
+        meta.insert("_id".into(), id.into());
+    }
+    serde_json::json!({ "create": meta })
+}
+
+/// The index to write to: a data stream's backing index
+/// (`.ds-<stream>-<yyyy.mm.dd>-<generation>`, what a search hit names)
+/// becomes the stream, since Elasticsearch refuses `create` into a backing
+/// index.
+fn bulk_target(index: &str) -> &str {
+    let Some(rest) = index.strip_prefix(".ds-") else {
+        return index;
+    };
+    let mut parts = rest.rsplitn(3, '-');
+    let (Some(generation), Some(date), Some(stream)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return index;
+    };
+    let is_date = date.len() == 10
+        && date.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'.'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    if is_date
+        && !generation.is_empty()
+        && generation.bytes().all(|b| b.is_ascii_digit())
+        && !stream.is_empty()
+    {
+        stream
+    } else {
+        index
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backing_indices_become_their_data_stream() {
+        assert_eq!(
+            bulk_target(".ds-logs-endpoint.events.process-default-2026.11.30-000001"),
+            "logs-endpoint.events.process-default"
+        );
+        assert_eq!(
+            bulk_target("logs-endpoint.events.process-default"),
+            "logs-endpoint.events.process-default"
+        );
+        // Not the backing-index shape: left as it is.
+        assert_eq!(bulk_target(".ds-x"), ".ds-x");
+        assert_eq!(bulk_target(".ds-logs-a-2026.1.30-000001"), ".ds-logs-a-2026.1.30-000001");
+        assert_eq!(bulk_target(".ds-logs-a-2026.11.30-x1"), ".ds-logs-a-2026.11.30-x1");
+    }
+
+    #[test]
+    fn pretty_documents_are_written_on_one_line_with_their_action() {
+        let flattener = talon_event::flatten::Flattener::default();
+        let mut event = flattener
+            .event("{\n  \"a\": 1.50,\n  \"b\": {\"c\": \"x y\\\" }\"}\n}")
+            .expect("event");
+        event.index = Some(".ds-logs-x-default-2026.01.02-000003".into());
+        event.id = Some("abc".into());
+        let mut out = Vec::new();
+        write_event(&mut out, &event, true).expect("written");
+        assert_eq!(
+            String::from_utf8(out).expect("utf8"),
+            "{\"create\":{\"_index\":\"logs-x-default\",\"_id\":\"abc\"}}\n{\"a\":1.50,\"b\":{\"c\":\"x y\\\" }\"}}\n"
+        );
+    }
+}
