@@ -129,7 +129,8 @@ out = []
 out.append("# talon benchmark\n")
 out.append(f"- when: {datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}; "
            f"commit {env.get('COMMIT')}{env.get('DIRTY', '')}; {env.get('TALON_VERSION')}")
-out.append(f"- machine: {env.get('CPU')}, {os.cpu_count()} cores")
+out.append(f"- machine: {env.get('CPU')}, {os.cpu_count()} cores; load average "
+           f"{env.get('LOAD_START', '?')} at the start, {env.get('LOAD_END', '?')} at the end")
 out.append(f"- data: bench/data/{env.get('MAIN')}.ndjson, {BYTES / 1e6:,.0f} MB, "
            f"{EVENTS:,.0f} events ({BYTES / EVENTS:,.0f} B avg), seed 42"
            if ok(EVENTS, BYTES) else "- data: n/a")
