@@ -53,6 +53,9 @@ pub struct HuntSummary<'a> {
     pub engine: &'a EngineStats,
     pub rules: &'a [Rule],
     pub alerts_per_rule: &'a [u64],
+    /// Sequences (and samples) found by sequence rules; `None` when no
+    /// sequence rule ran.
+    pub sequences: Option<u64>,
     pub alert_errors: u64,
     pub rule_errors: usize,
     pub rules_not_supported: usize,
@@ -65,9 +68,13 @@ impl fmt::Display for HuntSummary<'_> {
         write_read_line(f, self.read, self.elapsed)?;
         write!(f, "{}", self.read)?;
         let alerts: u64 = self.alerts_per_rule.iter().sum();
+        let found = match self.sequences {
+            Some(n) => format!(", {}", count(n, "sequence")),
+            None => String::new(),
+        };
         writeln!(
             f,
-            "talon: {} matched, {} by {} of {}",
+            "talon: {} matched{found}, {} by {} of {}",
             count(e.matched, "event"),
             count(alerts, "alert"),
             self.alerts_per_rule.iter().filter(|&&n| n > 0).count(),

@@ -151,6 +151,7 @@ fn out_of_order_input_is_reordered_within_the_window_and_late_events_are_reporte
     ];
     let (shells, err) = hunt_seq(&events, "5m");
     assert_eq!(shells, 1, "{err}");
+    assert!(err.contains("talon: 0 events matched, 1 sequence, 3 alerts by 1 of 1 rule"), "{err}");
 
     // With a 10 s window the network event is too late to be matched in
     // order: no alert, and a warning that names the rule and the count.

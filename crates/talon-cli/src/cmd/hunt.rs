@@ -211,6 +211,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
             engine: engine.stats(),
             rules: &all_rules,
             alerts_per_rule: &per_rule,
+            sequences: (!seq_rules.is_empty()).then(|| engine.sequence_matches().iter().sum()),
             alert_errors,
             rule_errors: load_errors + problems.iter().filter(|p| p.is_error()).count(),
             rules_not_supported: problems.iter().filter(|p| !p.is_error()).count(),
