@@ -56,6 +56,10 @@ impl Watch {
             .arg(&rule)
             .arg("--ready-file")
             .arg(&ready)
+            // The command under test lives about half a millisecond; on a
+            // busy machine only a real-time sensor reliably reads it from
+            // /proc before it is gone (see talon_sensor::sched).
+            .args(["--priority", "realtime"])
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

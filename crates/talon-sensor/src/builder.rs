@@ -43,6 +43,18 @@ pub struct Built {
     pub partial: bool,
 }
 
+/// A process as `/proc` showed it right after its exec. Taking it is only
+/// a few reads, so the sensor takes it the moment the exec is dequeued and
+/// builds the event (parent, document, rules) after: a short-lived process
+/// behind a burst of other events is then read before it is gone, not
+/// after the burst's slower work.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    info: ProcessInfo,
+    /// Arguments and executable were readable.
+    complete: bool,
+}
+
 /// A map that forgets its oldest entries past a capacity. Each entry has
 /// a generation so a pid re-inserted after removal is not evicted for
 /// its older self.
@@ -178,7 +190,27 @@ impl EventBuilder {
         at: DateTime<Utc>,
         mono_ns: u64,
     ) -> Result<Built, FlattenError> {
-        let (mut info, complete) = self.read_process(tgid);
+        let snapshot = self.snapshot(tgid);
+        self.exec_event_from(snapshot, at, mono_ns)
+    }
+
+    /// Reads a process that just exec'd from `/proc`, and nothing else:
+    /// the part of an exec event that cannot wait (see [`Snapshot`]).
+    pub fn snapshot(&self, tgid: i32) -> Snapshot {
+        let (info, complete) = self.read_process(tgid);
+        Snapshot { info, complete }
+    }
+
+    /// The start event of a process read earlier with
+    /// [`EventBuilder::snapshot`].
+    pub fn exec_event_from(
+        &mut self,
+        snapshot: Snapshot,
+        at: DateTime<Utc>,
+        mono_ns: u64,
+    ) -> Result<Built, FlattenError> {
+        let Snapshot { mut info, complete } = snapshot;
+        let tgid = info.pid;
         if info.ppid.is_none() {
             info.ppid = self.forks.get(tgid).copied();
         }
@@ -252,11 +284,17 @@ impl EventBuilder {
 
     /// Reads a process from `/proc`; `complete` is false when its image
     /// (arguments, executable) could not be read.
-    fn read_process(&mut self, pid: i32) -> (ProcessInfo, bool) {
+    fn read_process(&self, pid: i32) -> (ProcessInfo, bool) {
         let mut info = ProcessInfo {
             pid,
             ..ProcessInfo::default()
         };
+        // The image goes first at exit (arguments, executable and cwd are
+        // unreadable from then on), stat and status only when the process
+        // is reaped: read in that order, to catch short-lived ones.
+        info.args = self.proc.args(pid).unwrap_or_default();
+        info.executable = self.proc.exe(pid).ok();
+        info.working_directory = self.proc.cwd(pid).ok();
         let stat = self.proc.stat(pid).ok();
         if let Some(s) = &stat {
             info.ppid = Some(s.ppid).filter(|p| *p > 0);
@@ -265,18 +303,9 @@ impl EventBuilder {
             info.entity_id = Some(self.entity_id(pid, s.start_ticks));
             info.pgrp = Some(s.pgrp);
             info.session = Some(s.session);
-            info.name = Some(s.comm.clone());
+            info.name = Some(full_name(&s.comm, info.executable.as_deref(), &info.args));
         }
         info.ids = self.proc.ids(pid).ok();
-        if stat.as_ref().is_some_and(|s| s.is_dead()) {
-            return (info, false);
-        }
-        info.args = self.proc.args(pid).unwrap_or_default();
-        info.executable = self.proc.exe(pid).ok();
-        info.working_directory = self.proc.cwd(pid).ok();
-        if let Some(comm) = &info.name {
-            info.name = Some(full_name(comm, info.executable.as_deref(), &info.args));
-        }
         let complete = stat.is_some() && info.executable.is_some() && !info.args.is_empty();
         (info, complete)
     }

@@ -40,7 +40,7 @@ pub mod sched;
 pub mod users;
 pub mod watch;
 
-pub use builder::{Built, EventBuilder};
+pub use builder::{Built, EventBuilder, Snapshot};
 pub use error::SensorError;
 pub use sched::Priority;
 pub use watch::{stop_on_signals, watch, Sensor, WatchConfig, WatchSink, WatchStats};

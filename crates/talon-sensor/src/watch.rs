@@ -21,7 +21,7 @@ use talon_alert::{Alert, AlertBuilder, AlertContext};
 use talon_engine::Engine;
 use talon_event::Event;
 
-use crate::builder::{Built, EventBuilder};
+use crate::builder::{Built, EventBuilder, Snapshot};
 use crate::clock::wall_time_of;
 use crate::error::SensorError;
 use crate::host::Host;
@@ -29,6 +29,10 @@ use crate::message::{Message, ProcEvent};
 use crate::netlink::{ConnectorSocket, Received};
 use crate::procfs::ProcFs;
 use crate::sched::Priority;
+
+/// Most kernel messages taken off the socket before the batch is handled,
+/// so a storm of events still gets its alerts out.
+const BATCH: usize = 256;
 
 /// How the sensor runs.
 #[derive(Clone, Debug)]
@@ -155,6 +159,7 @@ pub struct Sensor {
     socket: ConnectorSocket,
     builder: EventBuilder,
     config: WatchConfig,
+    msgs: Vec<Message>,
 }
 
 impl Sensor {
@@ -178,6 +183,7 @@ impl Sensor {
             socket,
             builder,
             config,
+            msgs: Vec::with_capacity(4),
         })
     }
 
@@ -212,62 +218,77 @@ impl Sensor {
         stop: &AtomicBool,
         deadline: Option<Instant>,
     ) -> Result<(), SensorError> {
-        let mut msgs = Vec::with_capacity(4);
+        let mut batch = Vec::with_capacity(BATCH);
         let mut dirty = false;
         loop {
             if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
                 return Ok(());
             }
-            // Drain what is queued without blocking; flush once it is all
-            // handled, then block (up to the poll interval) for more.
+            // Flush once everything queued is handled, then block (up to
+            // the poll interval) for more.
             let mut got = self.socket.recv(true)?;
             if matches!(got, Received::Timeout) {
                 if dirty {
                     match sink.flush() {
                         Ok(()) => dirty = false,
                         Err(e) if is_broken_pipe(&e) => return Ok(()),
-                        Err(error) => {
-                            return Err(SensorError::Write {
-                                what: "output",
-                                error,
-                            })
-                        }
+                        Err(error) => return Err(write_error(error)),
                     }
                 }
                 got = self.socket.recv(false)?;
             }
-            let n = match got {
-                Received::Datagram(n) => n,
-                Received::Timeout => continue,
-                Received::Overrun => {
-                    state.stats.overruns += 1;
-                    self.builder.forget_all();
-                    continue;
+            // Take what is queued (up to a batch), reading each exec'd
+            // process as it is taken; then do the slower work in order.
+            batch.clear();
+            loop {
+                match got {
+                    Received::Datagram(n) => self.take(state, n, &mut batch),
+                    Received::Timeout => break,
+                    Received::Overrun => {
+                        state.stats.overruns += 1;
+                        self.builder.forget_all();
+                    }
+                    Received::Foreign => state.stats.malformed += 1,
                 }
-                Received::Foreign => {
-                    state.stats.malformed += 1;
-                    continue;
+                if batch.len() >= BATCH {
+                    break;
                 }
-            };
-            state.stats.messages += 1;
-            msgs.clear();
-            if let Err(e) = crate::message::decode_datagram(self.socket.datagram(n), &mut msgs) {
-                tracing::debug!("undecodable process-connector datagram: {e}");
-                state.stats.malformed += 1;
+                got = self.socket.recv(true)?;
             }
-            for m in &msgs {
-                match self.handle(state, m, sink) {
+            for (m, snapshot) in batch.drain(..) {
+                match self.handle(state, &m, snapshot, sink) {
                     Ok(wrote) => dirty |= wrote,
                     Err(e) if is_broken_pipe(&e) => return Ok(()),
-                    Err(error) => {
-                        return Err(SensorError::Write {
-                            what: "output",
-                            error,
-                        })
-                    }
+                    Err(error) => return Err(write_error(error)),
                 }
             }
         }
+    }
+
+    /// Decodes one datagram into the batch, with a `/proc` snapshot of
+    /// every exec'd process.
+    fn take(
+        &mut self,
+        state: &mut LoopState<'_>,
+        n: usize,
+        batch: &mut Vec<(Message, Option<Snapshot>)>,
+    ) {
+        state.stats.messages += 1;
+        // The decode buffer is kept between datagrams: no allocation per
+        // message on the hot path.
+        let mut msgs = std::mem::take(&mut self.msgs);
+        if let Err(e) = crate::message::decode_datagram(self.socket.datagram(n), &mut msgs) {
+            tracing::debug!("undecodable process-connector datagram: {e}");
+            state.stats.malformed += 1;
+        }
+        for m in msgs.drain(..) {
+            let snapshot = match m.event {
+                ProcEvent::Exec { tgid, .. } => Some(self.builder.snapshot(tgid)),
+                _ => None,
+            };
+            batch.push((m, snapshot));
+        }
+        self.msgs = msgs;
     }
 
     /// Handles one kernel event; true when something was written.
@@ -275,6 +296,7 @@ impl Sensor {
         &mut self,
         state: &mut LoopState<'_>,
         m: &Message,
+        snapshot: Option<Snapshot>,
         sink: &mut dyn WatchSink,
     ) -> io::Result<bool> {
         state.count_gap(m);
@@ -292,7 +314,8 @@ impl Sensor {
             }
             ProcEvent::Exec { tgid, .. } => {
                 state.stats.execs += 1;
-                let built = self.builder.exec_event(tgid, at, m.timestamp_ns);
+                let snapshot = snapshot.unwrap_or_else(|| self.builder.snapshot(tgid));
+                let built = self.builder.exec_event_from(snapshot, at, m.timestamp_ns);
                 state.deliver(built, sink, self.config.all_events, true)
             }
             ProcEvent::Exit {
@@ -432,6 +455,13 @@ impl<'e> LoopState<'e> {
             }
         });
         result
+    }
+}
+
+fn write_error(error: io::Error) -> SensorError {
+    SensorError::Write {
+        what: "output",
+        error,
     }
 }
 
