@@ -94,6 +94,14 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         eprintln!("warning: {w}");
     }
     let mut seq_suppressed = vec![0u64; seq_rules.len()];
+    if args.schedule && !seq_rules.is_empty() {
+        // Said once, plainly, rather than letting the replay look complete.
+        eprintln!(
+            "warning: --schedule replays event-query rules only; the {} sequence and sample rules \
+             report every sequence found, without per-run windows or max_signals",
+            seq_rules.len()
+        );
+    }
     let mut scheduler = if args.schedule { Some(build_scheduler(&rules, &args.reorder_window)?) } else { None };
 
     let mut read_opts = ReadOptions::default();
