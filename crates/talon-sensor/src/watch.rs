@@ -34,6 +34,9 @@ use crate::sched::Priority;
 /// so a storm of events still gets its alerts out.
 const BATCH: usize = 256;
 
+/// The longest output waits in buffers while events keep arriving.
+const FLUSH_EVERY: Duration = Duration::from_millis(50);
+
 /// How the sensor runs.
 #[derive(Clone, Debug)]
 pub struct WatchConfig {
@@ -220,21 +223,25 @@ impl Sensor {
     ) -> Result<(), SensorError> {
         let mut batch = Vec::with_capacity(BATCH);
         let mut dirty = false;
+        let mut last_flush = Instant::now();
         loop {
             if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
                 return Ok(());
             }
-            // Flush once everything queued is handled, then block (up to
-            // the poll interval) for more.
+            // Flush once everything queued is handled (or, on a host whose
+            // queue never empties, at least every FLUSH_EVERY), then block
+            // (up to the poll interval) for more.
             let mut got = self.socket.recv(true)?;
-            if matches!(got, Received::Timeout) {
-                if dirty {
-                    match sink.flush() {
-                        Ok(()) => dirty = false,
-                        Err(e) if is_broken_pipe(&e) => return Ok(()),
-                        Err(error) => return Err(write_error(error)),
-                    }
+            let idle = matches!(got, Received::Timeout);
+            if dirty && (idle || last_flush.elapsed() >= FLUSH_EVERY) {
+                match sink.flush() {
+                    Ok(()) => dirty = false,
+                    Err(e) if is_broken_pipe(&e) => return Ok(()),
+                    Err(error) => return Err(write_error(error)),
                 }
+                last_flush = Instant::now();
+            }
+            if idle {
                 got = self.socket.recv(false)?;
             }
             // Take what is queued (up to a batch), reading each exec'd
