@@ -103,6 +103,7 @@ impl<V> Bounded<V> {
         self.order.clear();
     }
 
+    #[cfg(test)]
     fn len(&self) -> usize {
         self.map.len()
     }
@@ -150,10 +151,6 @@ impl EventBuilder {
         }
     }
 
-    pub fn host(&self) -> &Host {
-        &self.host
-    }
-
     /// A new process (not a thread): remember its parent, and forget an
     /// older process that had the same pid.
     pub fn on_fork(&mut self, parent_tgid: i32, child_pid: i32, child_tgid: i32) {
@@ -176,11 +173,6 @@ impl EventBuilder {
     pub fn forget_all(&mut self) {
         self.processes.clear();
         self.forks.clear();
-    }
-
-    /// Processes and forks currently remembered.
-    pub fn cache_sizes(&self) -> (usize, usize) {
-        (self.processes.len(), self.forks.len())
     }
 
     /// The start event of a process that just exec'd.

@@ -38,11 +38,3 @@ pub enum SensorError {
         error: io::Error,
     },
 }
-
-impl SensorError {
-    /// Whether the kernel, not talon, is why there are no events: callers
-    /// (and the live tests) report this as "cannot run here", not a bug.
-    pub fn is_refusal(&self) -> bool {
-        matches!(self, SensorError::Refused { .. } | SensorError::NoAck(_))
-    }
-}
