@@ -39,13 +39,13 @@ pub enum Command {
     /// Inspect rules.
     #[command(subcommand)]
     Rule(RuleCommand),
+    /// List a rule folder, or report its coverage and what cannot run.
+    #[command(after_help = crate::cmd::rules::RULES_EXAMPLES)]
+    Rules(crate::cmd::rules::RulesArgs),
     /// Run as a Kafka consumer-group worker: events in, alerts out.
     #[cfg(feature = "kafka")]
     #[command(after_help = crate::cmd::stream::STREAM_EXAMPLES)]
     Stream(crate::cmd::stream::StreamArgs),
-    /// List a rule folder, or report its coverage and what cannot run.
-    #[command(after_help = crate::cmd::rules::RULES_EXAMPLES)]
-    Rules(crate::cmd::rules::RulesArgs),
     /// Test events from a rule: events that make it fire, near-misses that must not.
     #[command(after_help = crate::cmd::synth::SYNTH_EXAMPLES)]
     Synth(crate::cmd::synth::SynthArgs),

@@ -32,9 +32,9 @@ fn main() -> ExitCode {
         Some(Command::Convert(args)) => cmd::convert::run(args, quiet),
         Some(Command::Check(args)) => cmd::check::run(args, quiet),
         Some(Command::Rule(cli::RuleCommand::Show(args))) => cmd::rule_show::run(args),
+        Some(Command::Rules(args)) => cmd::rules::run(args, quiet),
         #[cfg(feature = "kafka")]
         Some(Command::Stream(args)) => cmd::stream::run(args, quiet),
-        Some(Command::Rules(args)) => cmd::rules::run(args, quiet),
         Some(Command::Synth(args)) => cmd::synth::run(args, quiet),
         Some(Command::Watch(args)) => cmd::watch::run(args, quiet),
     };

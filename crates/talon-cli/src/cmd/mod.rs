@@ -6,9 +6,9 @@ pub mod convert;
 pub mod hunt;
 pub mod query;
 pub mod rule_show;
+pub mod rules;
 #[cfg(feature = "kafka")]
 pub mod stream;
-pub mod rules;
 pub mod synth;
 pub mod watch;
 

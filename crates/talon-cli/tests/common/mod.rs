@@ -83,7 +83,9 @@ pub fn field<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
 pub fn event_ids(alerts: &[Value]) -> Vec<String> {
     alerts
         .iter()
-        .map(|a| field(a, "event.id").and_then(Value::as_str).unwrap_or("<no event.id>").to_string())
+        .map(|a| {
+            field(a, "event.id").and_then(Value::as_str).unwrap_or("<no event.id>").to_string()
+        })
         .collect()
 }
 
