@@ -16,6 +16,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::{Message, Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::error::StreamError;
 use crate::offsets::Tp;
@@ -30,13 +31,14 @@ pub fn key(tp: &Tp) -> String {
 }
 
 /// One checkpoint: the state of every sequence rule on one partition.
-#[derive(Debug, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 pub struct Checkpoint {
     pub v: u32,
     /// The last offset whose event the state holds.
     pub through: i64,
-    /// Rule id → that rule's snapshot.
-    pub rules: BTreeMap<String, String>,
+    /// Rule id → that rule's snapshot, embedded as JSON (not as a string,
+    /// which would escape every quote of every event).
+    pub rules: BTreeMap<String, Box<RawValue>>,
 }
 
 impl Checkpoint {
@@ -149,12 +151,15 @@ mod tests {
     fn checkpoints_round_trip_and_keys_name_the_partition() {
         let tp = Tp { topic: Arc::from("talon-repartition"), partition: 3 };
         assert_eq!(key(&tp), "talon-repartition/3");
+        let snap = RawValue::from_string("[{\"seq\":1}]".to_owned()).map_err(|e| e.to_string());
         let cp = Checkpoint {
             v: 1,
             through: 41,
-            rules: BTreeMap::from([("r1".to_owned(), "{\"seq\":1}\n".to_owned())]),
+            rules: BTreeMap::from([("r1".to_owned(), snap.unwrap_or_else(|e| panic!("{e}")))]),
         };
-        let back: Result<Checkpoint, _> = serde_json::from_str(&cp.to_json());
-        assert_eq!(back.map_err(|e| e.to_string()), Ok(cp));
+        let text = cp.to_json();
+        assert_eq!(text, "{\"v\":1,\"through\":41,\"rules\":{\"r1\":[{\"seq\":1}]}}");
+        let back: Checkpoint = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((back.through, back.rules["r1"].get()), (41, "[{\"seq\":1}]"));
     }
 }

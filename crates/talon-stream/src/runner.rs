@@ -5,7 +5,8 @@
 //! time: with a `maxspan`, nothing older than twice the span plus the
 //! re-ordering window can still take part in a match (twice, so a leading
 //! missing-event mark before a sequence's first event is kept too); without
-//! one the log is bounded by [`crate::state::MAX_STATE_BYTES`] only.
+//! one the log is bounded by its share of
+//! [`crate::state::MAX_CHECKPOINT_BYTES`] only.
 //!
 //! The re-ordering window ([`crate::Settings::reorder_window`]) matters
 //! more here than over files: a routed sequence's events reach their

@@ -40,7 +40,7 @@ pub enum Horizon {
     /// older than the newest event: a `maxspan` plus the re-ordering
     /// window.
     Span(i64),
-    /// It cannot tell: keep what [`MAX_STATE_BYTES`] allows.
+    /// It cannot tell: keep what [`MAX_CHECKPOINT_BYTES`] allows.
     Unknown,
 }
 
@@ -67,10 +67,13 @@ pub trait MatcherFactory: Send + Sync {
     fn matcher(&self, rule_index: usize, rule: &CompiledRule) -> Option<Box<dyn SequenceMatcher>>;
 }
 
-/// Most bytes of event text one rule's state keeps on one partition. A
-/// changelog record must fit one Kafka message (1 MB by default); past the
-/// cap the oldest events are dropped and counted.
-pub const MAX_STATE_BYTES: usize = 768 * 1024;
+/// Most bytes one partition's checkpoint may take, shared by its rules: a
+/// changelog record must fit one Kafka message (1 MB by default). Past a
+/// rule's share the oldest events are dropped and counted.
+pub const MAX_CHECKPOINT_BYTES: usize = 900 * 1024;
+
+/// What one kept event costs in a snapshot beyond its text.
+const SAVED_OVERHEAD: usize = 64;
 
 /// A matcher plus the events that can rebuild it: every event fed to it
 /// from the oldest one it still needs on, so a replay passes through the
@@ -82,7 +85,9 @@ pub struct ReplayState {
     log: VecDeque<(Arc<Event>, Option<i64>)>,
     newest: Option<i64>,
     bytes: usize,
-    /// Events dropped because the state passed [`MAX_STATE_BYTES`].
+    max_bytes: usize,
+    /// Events dropped because the state passed its share of
+    /// [`MAX_CHECKPOINT_BYTES`].
     pub evicted: u64,
 }
 
@@ -103,8 +108,9 @@ struct SavedIn<'a> {
 }
 
 impl ReplayState {
-    pub fn new(matcher: Box<dyn SequenceMatcher>) -> ReplayState {
-        ReplayState { matcher, log: VecDeque::new(), newest: None, bytes: 0, evicted: 0 }
+    /// A state whose snapshot stays under `max_bytes`.
+    pub fn new(matcher: Box<dyn SequenceMatcher>, max_bytes: usize) -> ReplayState {
+        ReplayState { matcher, log: VecDeque::new(), newest: None, bytes: 0, max_bytes, evicted: 0 }
     }
 
     /// Feeds one event and keeps it for as long as the matcher needs it.
@@ -114,7 +120,7 @@ impl ReplayState {
         if ts > self.newest {
             self.newest = ts;
         }
-        self.bytes += event.source().len();
+        self.bytes += event.source().len() + SAVED_OVERHEAD;
         self.log.push_back((event.clone(), ts));
         self.prune();
     }
@@ -131,14 +137,14 @@ impl ReplayState {
                 },
                 Horizon::Unknown => false,
             };
-            let over = self.bytes > MAX_STATE_BYTES;
+            let over = self.bytes > self.max_bytes;
             if !unneeded && !over {
                 break;
             }
             if over && !unneeded {
                 self.evicted += 1;
             }
-            self.bytes = self.bytes.saturating_sub(front.source().len());
+            self.bytes = self.bytes.saturating_sub(front.source().len() + SAVED_OVERHEAD);
             self.log.pop_front();
         }
     }
@@ -152,30 +158,34 @@ impl ReplayState {
         self.log.len()
     }
 
-    /// The kept events, one JSON object per line.
+    /// The kept events as one JSON array (each event's text kept as it
+    /// was, not re-encoded).
     pub fn snapshot(&self) -> String {
-        let mut out = String::with_capacity(self.bytes + 64 * self.log.len());
+        let mut out = String::with_capacity(self.bytes + 2);
+        out.push('[');
         for (e, _) in &self.log {
             // The source was parsed as JSON when the event was read.
             let Ok(raw) = serde_json::from_str::<&RawValue>(e.source()) else { continue };
             let saved = SavedOut { seq: e.seq, index: e.index.as_deref(), event: raw };
-            if let Ok(line) = serde_json::to_string(&saved) {
-                out.push_str(&line);
-                out.push('\n');
+            if let Ok(item) = serde_json::to_string(&saved) {
+                if out.len() > 1 {
+                    out.push(',');
+                }
+                out.push_str(&item);
             }
         }
+        out.push(']');
         out
     }
 
     /// Rebuilds the state from a snapshot: every kept event replayed into
     /// the (fresh) matcher, its reports discarded.
     pub fn restore(&mut self, snapshot: &str, decoder: &Decoder, origin: &Origin) -> Result<(), String> {
-        for (n, line) in snapshot.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            let saved: SavedIn<'_> =
-                serde_json::from_str(line).map_err(|e| format!("line {}: {e}", n + 1))?;
-            let forced = decoder.event_text(saved.event.get(), saved.index, origin.clone());
-            let mut event = forced.map_err(|e| format!("line {}: {e}", n + 1))?;
-            event.seq = saved.seq;
+        let saved: Vec<SavedIn<'_>> = serde_json::from_str(snapshot).map_err(|e| e.to_string())?;
+        for (n, item) in saved.iter().enumerate() {
+            let event = decoder.event_text(item.event.get(), item.index, origin.clone());
+            let mut event = event.map_err(|e| format!("event {}: {e}", n + 1))?;
+            event.seq = item.seq;
             let event = Arc::new(event);
             self.on_event(&event, &mut |_| {});
         }
@@ -245,7 +255,7 @@ mod tests {
     #[test]
     fn a_restored_state_completes_the_sequence_the_old_one_was_waiting_for() {
         let d = Decoder::default();
-        let mut s = ReplayState::new(Box::new(TwoStep::default()));
+        let mut s = ReplayState::new(Box::new(TwoStep::default()), MAX_CHECKPOINT_BYTES);
         let mut hits = Vec::new();
         for (seq, action, user) in [(0, "a", "u1"), (1, "x", "u1"), (2, "a", "u2"), (3, "b", "u2")] {
             s.on_event(&ev(&d, seq, action, user), &mut |h| hits.push(h));
@@ -257,7 +267,7 @@ mod tests {
         assert_eq!(s.kept(), 4);
         let snap = s.snapshot();
 
-        let mut moved = ReplayState::new(Box::new(TwoStep::default()));
+        let mut moved = ReplayState::new(Box::new(TwoStep::default()), MAX_CHECKPOINT_BYTES);
         let restored = moved.restore(&snap, &d, &Origin::default());
         assert_eq!(restored, Ok(()));
         assert_eq!(moved.pending(), Some(1));
@@ -270,10 +280,25 @@ mod tests {
     }
 
     #[test]
-    fn a_corrupt_snapshot_is_an_error_with_its_line() {
+    fn a_corrupt_snapshot_is_an_error() {
         let d = Decoder::default();
-        let mut s = ReplayState::new(Box::new(TwoStep::default()));
-        let r = s.restore("{\"seq\":1,\"index\":null,\"event\":{}}\nnot json\n", &d, &Origin::default());
-        assert!(matches!(&r, Err(m) if m.starts_with("line 2:")), "{r:?}");
+        let mut s = ReplayState::new(Box::new(TwoStep::default()), MAX_CHECKPOINT_BYTES);
+        let r = s.restore("[{\"seq\":1,\"index\":null,\"event\":{}}, nope]", &d, &Origin::default());
+        assert!(matches!(&r, Err(m) if m == "expected ident at line 1 column 38"), "{r:?}");
+        let r = s.restore("[{\"seq\":1,\"index\":null,\"event\":[1]}]", &d, &Origin::default());
+        assert_eq!(r, Err("event 1: payload is JSON but not an object".to_owned()));
+    }
+
+    #[test]
+    fn the_kept_events_stay_within_their_share_of_a_checkpoint() {
+        let d = Decoder::default();
+        let mut s = ReplayState::new(Box::new(TwoStep::default()), 4096);
+        // One user's "a" waits for ever; everything after it is kept until
+        // the share is full, then the oldest go.
+        for seq in 0..200 {
+            s.on_event(&ev(&d, seq, if seq == 0 { "a" } else { "x" }, "u1"), &mut |_| {});
+        }
+        assert!(s.evicted > 0);
+        assert!(s.snapshot().len() <= 4096, "{}", s.snapshot().len());
     }
 }

@@ -100,13 +100,18 @@ fn one_worker_gives_every_alert_and_dead_letters_the_malformed() {
     assert!(reasons[2].starts_with("2@") && reasons[2].ends_with("empty message: expected one JSON event"), "{reasons:?}");
 
     let total = (sc.events.len() + sc.ticks.len() + 3) as f64;
-    wait_for("the metrics to count every event", Duration::from_secs(10), || {
-        metric(&scrape(server.addr()), "talon_stream_events_total").is_some_and(|n| n >= total)
+    wait_for("the metrics to count every event and ack", Duration::from_secs(10), || {
+        let page = scrape(server.addr());
+        metric(&page, "talon_stream_events_total").is_some_and(|n| n >= total)
+            && metric(&page, "talon_stream_alerts_acked_total")
+                == metric(&page, "talon_stream_alerts_produced_total")
     });
     let page = scrape(server.addr());
     assert_eq!(metric(&page, "talon_stream_dead_letters_total"), Some(3.0), "{page}");
-    assert_eq!(metric(&page, "talon_stream_alerts_acked_total").map(|_| ()), Some(()), "{page}");
-    assert!(metric(&page, "talon_stream_alerts_produced_total") >= Some(sc.expected.len() as f64), "{page}");
+    let produced = metric(&page, "talon_stream_alerts_produced_total");
+    assert!(produced >= Some(sc.expected.len() as f64), "{page}");
+    assert_eq!(metric(&page, "talon_stream_alerts_acked_total"), produced, "{page}");
+    assert_eq!(metric(&page, "talon_stream_errors_total"), Some(0.0), "{page}");
 
     stop.store(true, Ordering::Relaxed);
     let summary = worker.join().expect("worker thread").expect("worker result");

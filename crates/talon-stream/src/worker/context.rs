@@ -24,8 +24,9 @@ use crate::worker::shared::Shared;
 /// What a produced record was for.
 #[derive(Debug)]
 pub(crate) enum Token {
-    /// An alert, dead letter or forwarded event caused by this message.
-    Output { tp: Tp, offset: i64 },
+    /// An alert (`alert`), dead letter or forwarded event caused by this
+    /// message.
+    Output { tp: Tp, offset: i64, alert: bool },
     /// The checkpoint of `tp`'s state through `through`.
     Checkpoint { tp: Tp, through: i64 },
 }

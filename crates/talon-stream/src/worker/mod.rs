@@ -397,7 +397,7 @@ impl Step<'_, '_> {
         let mut sent = 0;
         for (key, rules) in &by_key {
             let Some(record) = forwarded_record(event, rules) else { continue };
-            self.sh.send(&topic, key, &record, None, Token::Output { tp: tp.clone(), offset });
+            self.sh.send(&topic, key, &record, None, Token::Output { tp: tp.clone(), offset, alert: false });
             inc(&self.sh.metrics.repartitioned);
             sent += 1;
         }
@@ -408,7 +408,7 @@ impl Step<'_, '_> {
         let topic = self.sh.topics.alerts.clone();
         for alert in alerts {
             let json = alert.to_json();
-            self.sh.send(&topic, alert.uuid(), &json, None, Token::Output { tp: tp.clone(), offset });
+            self.sh.send(&topic, alert.uuid(), &json, None, Token::Output { tp: tp.clone(), offset, alert: true });
             if let Some(f) = self.file.as_deref_mut() {
                 f.write(&json);
             }
@@ -430,7 +430,8 @@ impl Step<'_, '_> {
         };
         let key = format!("{tp}@{}", msg.offset());
         let topic = self.sh.topics.dead_letters.clone();
-        self.sh.send(&topic, &key, &letter.to_json(), None, Token::Output { tp: tp.clone(), offset: msg.offset() });
+        let token = Token::Output { tp: tp.clone(), offset: msg.offset(), alert: false };
+        self.sh.send(&topic, &key, &letter.to_json(), None, token);
         inc(&self.sh.metrics.dead_letters);
         self.summary.dead_letters += 1;
         1

@@ -20,6 +20,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 use rustc_hash::FxHashMap;
+use serde_json::value::RawValue;
 use talon_event::{Event, Origin};
 
 use crate::changelog::{self, Checkpoint, Restorer};
@@ -28,7 +29,7 @@ use crate::error::StreamError;
 use crate::metrics::{inc, Metrics};
 use crate::offsets::{OffsetTracker, Tp};
 use crate::routing::{Placement, SequenceRule};
-use crate::state::{MatcherFactory, ReplayState, SequenceHit};
+use crate::state::{MatcherFactory, ReplayState, SequenceHit, MAX_CHECKPOINT_BYTES};
 use crate::worker::context::{DeliveryContext, Token};
 
 /// How long a flush before a rebalance or shutdown may take.
@@ -161,7 +162,12 @@ impl Shared {
 
     fn settle(&mut self, token: Box<Token>, outcome: Result<(), String>) {
         match (*token, outcome) {
-            (Token::Output { tp, offset }, Ok(())) => self.tracker.acked(&tp, offset),
+            (Token::Output { tp, offset, alert }, Ok(())) => {
+                if alert {
+                    inc(&self.metrics.alerts_acked);
+                }
+                self.tracker.acked(&tp, offset);
+            }
             (Token::Checkpoint { tp, through }, Ok(())) => {
                 inc(&self.metrics.checkpoints);
                 self.tracker.checkpointed(&tp, through);
@@ -169,7 +175,7 @@ impl Shared {
             (token, Err(reason)) => {
                 inc(&self.metrics.errors);
                 let topic = match &token {
-                    Token::Output { tp, offset } => format!("an output of {tp}@{offset}"),
+                    Token::Output { tp, offset, .. } => format!("an output of {tp}@{offset}"),
                     Token::Checkpoint { tp, .. } => format!("the changelog, for {tp}"),
                 };
                 tracing::error!("delivery failed to {topic}: {reason}");
@@ -345,9 +351,10 @@ impl Shared {
                 continue;
             };
             let mut st = PartState { rules: Vec::new(), through: None, pending: None, saved: None };
+            let share = MAX_CHECKPOINT_BYTES / rules.len().max(1);
             for &i in &rules {
                 if let Some(m) = factory.matcher(i, &self.sequences[i].compiled) {
-                    st.rules.push((i, ReplayState::new(m)));
+                    st.rules.push((i, ReplayState::new(m, share)));
                 }
             }
             match self.restore(tp, &mut st) {
@@ -375,7 +382,7 @@ impl Shared {
         for (i, state) in &mut st.rules {
             let id = self.sequences[*i].rule_id();
             let Some(snap) = cp.rules.get(id) else { continue };
-            state.restore(snap, &self.decoder, &origin).map_err(|reason| StreamError::Restore {
+            state.restore(snap.get(), &self.decoder, &origin).map_err(|reason| StreamError::Restore {
                 topic: tp.topic.to_string(),
                 partition: tp.partition,
                 reason: format!("rule {id}: {reason}"),
@@ -400,7 +407,10 @@ impl Shared {
 fn snapshot(st: &PartState, through: i64, sequences: &[SequenceRule]) -> String {
     let mut cp = Checkpoint { v: 1, through, ..Checkpoint::default() };
     for (i, state) in &st.rules {
-        cp.rules.insert(sequences[*i].rule_id().to_owned(), state.snapshot());
+        // A snapshot is a JSON array by construction.
+        if let Ok(raw) = RawValue::from_string(state.snapshot()) {
+            cp.rules.insert(sequences[*i].rule_id().to_owned(), raw);
+        }
     }
     cp.to_json()
 }

@@ -132,6 +132,12 @@ fn event(step: u64, ts_micros: u64, action: &str, category: &str, host: &str, us
 /// a date field: events of one millisecond from different partitions have
 /// no order a stream could agree on with a single sorted pass.
 pub fn build(steps: u64, hosts: u64, users: u64, partitions: i32, rules_dir: &Path) -> Scenario {
+    build_mix(steps, hosts, users, partitions, 0, rules_dir)
+}
+
+/// As [`build`], with `noise` percent of the events replaced by events no
+/// rule uses (a realistic stream alerts on very few events).
+pub fn build_mix(steps: u64, hosts: u64, users: u64, partitions: i32, noise: u64, rules_dir: &Path) -> Scenario {
     let mut rng = 0x2545_f491_4f6c_dd1du64;
     let mut next = move || {
         rng ^= rng << 13;
@@ -146,7 +152,8 @@ pub fn build(steps: u64, hosts: u64, users: u64, partitions: i32, rules_dir: &Pa
         let host = format!("h{}", r % hosts);
         let user = format!("u{}", (r >> 16) % users);
         let ts = base + step * 1000;
-        let (action, category, name) = match (r >> 32) % 20 {
+        let kind = if (r >> 8) % 100 < noise { 19 } else { (r >> 32) % 20 };
+        let (action, category, name) = match kind {
             0 | 1 => ("exec", "process", "evil"),
             2..=5 => ("a", "process", "x"),
             6..=9 => ("b", "process", "y"),
