@@ -124,6 +124,9 @@ pub(crate) struct Matcher {
     max_pending: usize,
     waits: Waits,
     last_sweep: Option<i64>,
+    /// Keys inserted since the last sweep: how much room in the key map
+    /// one sweep period needs.
+    inserted: usize,
     /// (term, missing index, role) of the leading and middle missing terms.
     marked: Vec<(usize, usize, Role)>,
     /// Terms of the trailing missing terms.
@@ -160,6 +163,7 @@ impl Matcher {
             max_pending: max_pending.max(1),
             waits: Waits::default(),
             last_sweep: None,
+            inserted: 0,
             counts: MatcherCounts::default(),
         }
     }
@@ -242,10 +246,14 @@ impl Matcher {
     fn state(&mut self, key: &KeyTuple) -> &mut KeyState {
         let slots = self.layout.stage_term.len().saturating_sub(1);
         let marks = self.layout.roles.len();
-        self.keys.entry(key.clone()).or_insert_with(|| KeyState {
-            slots: (0..slots).map(|_| None).collect(),
-            marks: vec![Marks::default(); marks],
-            waiting: Vec::new(),
+        let inserted = &mut self.inserted;
+        self.keys.entry(key.clone()).or_insert_with(|| {
+            *inserted += 1;
+            KeyState {
+                slots: (0..slots).map(|_| None).collect(),
+                marks: vec![Marks::default(); marks],
+                waiting: Vec::new(),
+            }
         })
     }
 
@@ -277,14 +285,22 @@ impl Matcher {
                 return;
             };
             self.pending -= 1;
-            if self
+            let expired = self
                 .maxspan
-                .is_some_and(|m| ev.ts.saturating_sub(seq.first_ts()) > m)
-            {
+                .is_some_and(|m| ev.ts.saturating_sub(seq.first_ts()) > m);
+            if !expired {
+                let prev_ts = seq.steps.last().map_or(i64::MIN, |s| s.ts);
+                seq.doomed |= missing_between(&self.layout, state, stage - 1, prev_ts, ev.ts);
+            }
+            // A key left with nothing goes now rather than at the next
+            // sweep: otherwise every completed sequence's key stays for
+            // up to two maxspans, ~10% more entries than sequences held.
+            if state.is_empty() {
+                self.keys.remove(key);
+            }
+            if expired {
                 return;
             }
-            let prev_ts = seq.steps.last().map_or(i64::MIN, |s| s.ts);
-            seq.doomed |= missing_between(&self.layout, state, stage - 1, prev_ts, ev.ts);
             seq.steps.push(step);
             seq
         };
@@ -349,6 +365,9 @@ impl Matcher {
                     self.pending -= 1;
                 }
             }
+            if state.is_empty() {
+                self.keys.remove(key);
+            }
         }
     }
 
@@ -391,6 +410,24 @@ impl Matcher {
             !state.is_empty()
         });
         self.pending -= removed;
+        self.reclaim_tombstones();
+    }
+
+    /// The key map (hashbrown) leaves a tombstone for many removals, and
+    /// tombstones use up its free room. When the room runs out while the
+    /// map is over half full, the next insert doubles the table, even though
+    /// the live keys fit. That doubling happened once, after ~1.9M
+    /// events of the benchmark, and made peak memory depend on input
+    /// length. When the room left cannot take another sweep period's
+    /// inserts, the survivors are put back into the same (cleared)
+    /// allocation, which drops the tombstones without a second table.
+    fn reclaim_tombstones(&mut self) {
+        let room = self.keys.capacity().saturating_sub(self.keys.len());
+        if room < self.inserted {
+            let live: Vec<(KeyTuple, KeyState)> = self.keys.drain().collect();
+            self.keys.extend(live);
+        }
+        self.inserted = 0;
     }
 
     /// Evicts the least recently advanced sequences down to 90% of the cap.
