@@ -506,6 +506,11 @@ fn client_config(settings: &Settings, role: Role) -> ClientConfig {
         }
     }
     for (k, v) in &settings.client_properties {
+        // Statistics feed the consumer's lag metric; the other clients
+        // would only log them.
+        if role != Role::Consumer && k == "statistics.interval.ms" {
+            continue;
+        }
         c.set(k, v);
     }
     c

@@ -392,9 +392,9 @@ impl Shared {
         st.saved = Some(cp.through);
         inc(&self.metrics.restored_partitions);
         tracing::info!(
-            "restored {tp} through offset {} ({} pending sequences)",
+            "restored {tp} through offset {} ({} events replayed)",
             cp.through,
-            st.rules.iter().filter_map(|(_, s)| s.pending()).sum::<usize>()
+            st.rules.iter().map(|(_, s)| s.kept()).sum::<usize>()
         );
         Ok(())
     }
