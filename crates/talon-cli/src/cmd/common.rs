@@ -30,6 +30,35 @@ pub fn load_rules(paths: &[PathBuf]) -> LoadReport {
     load_paths(paths)
 }
 
+/// The rules `wanted` names: every rule of a file when it is a path, else
+/// the rules among `rules` (bundled when empty) whose rule_id or name is it
+/// (case-insensitive). An error says where it looked when none is found.
+pub fn find_rules(wanted: &str, rules: &[PathBuf]) -> Result<Vec<talon_rules::Rule>> {
+    let path = std::path::Path::new(wanted);
+    let by_path = path.exists();
+    let report = if by_path { load_rules(&[path.to_path_buf()]) } else { load_rules(rules) };
+    report_load_problems(&report);
+    let key = wanted.to_lowercase();
+    let found: Vec<talon_rules::Rule> = if by_path {
+        report.rules
+    } else {
+        report
+            .rules
+            .into_iter()
+            .filter(|r| r.rule_id.to_lowercase() == key || r.name.to_lowercase() == key)
+            .collect()
+    };
+    if found.is_empty() {
+        let looked = if rules.is_empty() {
+            "the bundled rules; use --rules PATH".to_string()
+        } else {
+            rules.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        };
+        bail!("no rule with id or name {wanted:?} (looked in {looked})");
+    }
+    Ok(found)
+}
+
 /// Prints load errors and warnings; returns how many errors there were.
 pub fn report_load_problems(report: &LoadReport) -> usize {
     for e in &report.errors {

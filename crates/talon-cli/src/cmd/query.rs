@@ -89,21 +89,10 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
         Format::Csv => write_csv(&mut w, &result.events, &columns),
         Format::Table => write_table(&mut w, &result.events, &columns),
     };
-    let flushed = written.and_then(|_| w.flush().map_err(Into::into));
-    if let Err(e) = flushed {
-        let broken = e
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe);
-        if !broken {
-            return Err(e).context("cannot write results");
-        }
-    }
+    finish_output(written.and_then(|_| w.flush().map_err(Into::into)))?;
 
     if !quiet {
-        let mut s = String::new();
-        let stats = reader.stats();
-        let _ = summary::write_read_line(&mut s, &stats, took);
-        s.push_str(&stats.to_string());
+        let mut s = read_summary(&reader, took);
         s.push_str(&format!(
             "talon: {} matched, {} returned (--size {})\n",
             summary::count(result.total, "event"),
@@ -164,10 +153,7 @@ fn run_sequence(
     };
     finish_output(written.and_then(|_| w.flush().map_err(Into::into)))?;
     if !quiet {
-        let mut s = String::new();
-        let stats = reader.stats();
-        let _ = summary::write_read_line(&mut s, &stats, took);
-        s.push_str(&stats.to_string());
+        let mut s = read_summary(&reader, took);
         s.push_str(&format!(
             "talon: {} found, {} returned (--size {})\n",
             summary::count(result.total, if query.kind() == QueryKind::Sample { "sample" } else { "sequence" }),
@@ -180,6 +166,15 @@ fn run_sequence(
         eprint!("{s}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The summary's first lines: what was read and skipped.
+fn read_summary(reader: &common::Events, took: std::time::Duration) -> String {
+    let mut s = String::new();
+    let stats = reader.stats();
+    let _ = summary::write_read_line(&mut s, &stats, took);
+    s.push_str(&stats.to_string());
+    s
 }
 
 fn finish_output(r: Result<()>) -> Result<()> {

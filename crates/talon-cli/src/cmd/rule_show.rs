@@ -2,36 +2,16 @@
 //! investigation guide, laid out for a terminal.
 
 use std::fmt::Write as _;
-use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use talon_rules::Rule;
 
 use crate::cli::RuleShowArgs;
 use crate::cmd::common;
 
 pub fn run(args: RuleShowArgs) -> Result<ExitCode> {
-    let path = Path::new(&args.rule);
-    let report = if path.exists() {
-        common::load_rules(&[path.to_path_buf()])
-    } else {
-        common::load_rules(&args.rules)
-    };
-    common::report_load_problems(&report);
-    let wanted = args.rule.to_lowercase();
-    let found: Vec<&Rule> = if path.exists() {
-        report.rules.iter().collect()
-    } else {
-        report
-            .rules
-            .iter()
-            .filter(|r| r.rule_id.to_lowercase() == wanted || r.name.to_lowercase() == wanted)
-            .collect()
-    };
-    if found.is_empty() {
-        bail!("no rule with id or name {:?} (looked in {})", args.rule, where_looked(&args));
-    }
+    let found = common::find_rules(&args.rule, &args.rules)?;
     for (i, rule) in found.iter().enumerate() {
         if i > 0 {
             println!();
@@ -39,14 +19,6 @@ pub fn run(args: RuleShowArgs) -> Result<ExitCode> {
         print!("{}", render(rule));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn where_looked(args: &RuleShowArgs) -> String {
-    if args.rules.is_empty() {
-        "the bundled rules; use --rules PATH".into()
-    } else {
-        args.rules.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-    }
 }
 
 /// The whole rule as text.

@@ -9,13 +9,12 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 use talon_engine::compile_rule;
-use talon_rules::Rule;
 use talon_synth::{synthesize, SynthOptions};
 
 use crate::cmd::common;
@@ -59,7 +58,7 @@ pub struct SynthArgs {
 }
 
 pub fn run(args: SynthArgs, quiet: bool) -> Result<ExitCode> {
-    let rules = find_rules(&args)?;
+    let rules = common::find_rules(&args.rule, &args.rules)?;
     let mapping = common::load_mapping(&args.mapping)?;
     let opts = SynthOptions {
         seed: args.seed,
@@ -139,39 +138,3 @@ fn summary(name: &str, kind: talon_eql::QueryKind, s: &talon_synth::Synthesis) {
     }
 }
 
-/// The rule file's rules, or the rules with that id or name.
-fn find_rules(args: &SynthArgs) -> Result<Vec<Rule>> {
-    let path = Path::new(&args.rule);
-    let report = if path.exists() {
-        common::load_rules(&[path.to_path_buf()])
-    } else {
-        common::load_rules(&args.rules)
-    };
-    common::report_load_problems(&report);
-    let wanted = args.rule.to_lowercase();
-    let found: Vec<Rule> = if path.exists() {
-        report.rules
-    } else {
-        report
-            .rules
-            .into_iter()
-            .filter(|r| r.rule_id.to_lowercase() == wanted || r.name.to_lowercase() == wanted)
-            .collect()
-    };
-    if found.is_empty() {
-        let looked = if args.rules.is_empty() {
-            "the bundled rules; use --rules PATH".to_string()
-        } else {
-            args.rules
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        bail!(
-            "no rule with id or name {:?} (looked in {looked})",
-            args.rule
-        );
-    }
-    Ok(found)
-}
