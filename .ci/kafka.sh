@@ -27,4 +27,5 @@ pkg-config --exists openssl || { echo "kafka.sh: OpenSSL headers missing (apt-ge
 # The broker tests start brokers and worker processes; running them one
 # at a time keeps two cores from starving the group's heartbeats.
 cargo test --locked -p talon-stream -- --test-threads=1
-cargo test --locked -p talon-cli --features kafka --test stream -- --test-threads=1
+# --nocapture: the cluster test prints how many duplicates arrived.
+cargo test --locked -p talon-cli --features kafka --test stream -- --test-threads=1 --nocapture

@@ -34,7 +34,9 @@ struct Worker {
 }
 
 fn free_addr() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
 }
 
 impl Worker {
@@ -43,20 +45,47 @@ impl Worker {
         let log = std::env::temp_dir().join(format!("talon-stream-{name}-{}.log", broker.port));
         let out = std::fs::File::create(&log).expect("worker log");
         let child = Command::new(BIN)
-            .args(["stream", "--brokers", &broker.addr(), "--group", group, "--topic", TOPIC])
+            .args([
+                "stream",
+                "--brokers",
+                &broker.addr(),
+                "--group",
+                group,
+                "--topic",
+                TOPIC,
+            ])
             .arg("--rules")
             .arg(rules)
-            .args(["--index", scenario::INDEX, "--metrics", &metrics.to_string()])
-            .args(["--commit-interval-ms", "200", "--checkpoint-interval-ms", "300"])
+            .args([
+                "--index",
+                scenario::INDEX,
+                "--metrics",
+                &metrics.to_string(),
+            ])
+            .args([
+                "--commit-interval-ms",
+                "200",
+                "--checkpoint-interval-ms",
+                "300",
+            ])
             // The group notices a dead member after the session timeout.
-            .args(["-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"])
+            .args([
+                "-X",
+                "session.timeout.ms=6000",
+                "-X",
+                "heartbeat.interval.ms=500",
+            ])
             .args(["-X", "statistics.interval.ms=500", "-v"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(out)
             .spawn()
             .expect("start talon stream");
-        Worker { child, metrics, name: name.into() }
+        Worker {
+            child,
+            metrics,
+            name: name.into(),
+        }
     }
 
     fn scrape(&self) -> Option<String> {
@@ -70,12 +99,15 @@ impl Worker {
 
     fn metric(&self, name: &str) -> Option<f64> {
         let page = self.scrape()?;
-        page.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        page.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
     }
 
     /// Lag per partition this worker reports (librdkafka's statistics).
     fn lag(&self) -> BTreeMap<String, i64> {
-        let Some(page) = self.scrape() else { return BTreeMap::new() };
+        let Some(page) = self.scrape() else {
+            return BTreeMap::new();
+        };
         page.lines()
             .filter_map(|l| {
                 let rest = l.strip_prefix("talon_stream_consumer_lag{")?;
@@ -87,7 +119,9 @@ impl Worker {
 
     /// SIGTERM, then the exit status (within 60 s).
     fn stop(mut self) -> bool {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -111,7 +145,10 @@ impl Drop for Worker {
 }
 
 fn assigned(workers: &[Worker]) -> f64 {
-    workers.iter().filter_map(|w| w.metric("talon_stream_assigned_partitions")).sum()
+    workers
+        .iter()
+        .filter_map(|w| w.metric("talon_stream_assigned_partitions"))
+        .sum()
 }
 
 fn alert_counts(broker: &Broker) -> BTreeMap<String, usize> {
@@ -136,53 +173,83 @@ fn caught_up(broker: &Broker, group: &str) -> bool {
 
 #[test]
 fn three_workers_lose_no_alert_when_one_is_killed_and_a_graceful_restart_redelivers_nothing() {
-    let Some(broker) = Broker::start("cluster") else { return };
+    let Some(broker) = Broker::start("cluster") else {
+        return;
+    };
     broker.create_worker_topics(TOPIC, 4);
     let rules = tempfile::tempdir().expect("tempdir");
     scenario::write_rules(rules.path());
     let sc = scenario::build(6000, 40, 25, 4, rules.path());
     let group = "talon-cluster";
 
-    let mut workers: Vec<Worker> =
-        (0..3).map(|i| Worker::start(&broker, rules.path(), group, &format!("w{i}"))).collect();
-    wait_for("3 workers to share 8 partitions", Duration::from_secs(60), || {
-        workers.iter().all(|w| w.metric("talon_stream_assigned_partitions").is_some()) && assigned(&workers) == 8.0
-    });
+    let mut workers: Vec<Worker> = (0..3)
+        .map(|i| Worker::start(&broker, rules.path(), group, &format!("w{i}")))
+        .collect();
+    wait_for(
+        "3 workers to share 8 partitions",
+        Duration::from_secs(60),
+        || {
+            workers
+                .iter()
+                .all(|w| w.metric("talon_stream_assigned_partitions").is_some())
+                && assigned(&workers) == 8.0
+        },
+    );
 
     // Produce at a steady pace, so the kill lands mid-stream.
     let (first, rest) = sc.events.split_at(2000);
     send(&broker, first);
-    wait_for("alerts to flow", Duration::from_secs(60), || broker.count("talon-alerts") > 50);
+    wait_for("alerts to flow", Duration::from_secs(60), || {
+        broker.count("talon-alerts") > 50
+    });
     let victim = workers.remove(1);
     let mut victim = victim;
     victim.child.kill().expect("SIGKILL");
     let _ = victim.child.wait();
     let killed_at = Instant::now();
-    eprintln!("{} killed with SIGKILL after {} alerts", victim.name, broker.count("talon-alerts"));
+    eprintln!(
+        "{} killed with SIGKILL after {} alerts",
+        victim.name,
+        broker.count("talon-alerts")
+    );
     for chunk in rest.chunks(500) {
         send(&broker, chunk);
         std::thread::sleep(Duration::from_millis(100));
     }
-    wait_for("the 2 survivors to take over all 8 partitions", Duration::from_secs(60), || {
-        assigned(&workers) == 8.0
-    });
+    wait_for(
+        "the 2 survivors to take over all 8 partitions",
+        Duration::from_secs(60),
+        || assigned(&workers) == 8.0,
+    );
     let takeover = killed_at.elapsed();
 
-    wait_for("the group to catch up", Duration::from_secs(120), || caught_up(&broker, group));
+    wait_for("the group to catch up", Duration::from_secs(120), || {
+        caught_up(&broker, group)
+    });
     send(&broker, &sc.ticks);
     wait_until("every expected alert", Duration::from_secs(120), || {
         let got = alert_counts(&broker);
-        let missing = sc.expected.iter().filter(|id| !got.contains_key(*id)).count();
+        let missing = sc
+            .expected
+            .iter()
+            .filter(|id| !got.contains_key(*id))
+            .count();
         if missing == 0 {
             Ok(())
         } else {
-            Err(format!("({missing} of {} still missing)", sc.expected.len()))
+            Err(format!(
+                "({missing} of {} still missing)",
+                sc.expected.len()
+            ))
         }
     });
 
     let got = alert_counts(&broker);
     let unexpected: Vec<&String> = got.keys().filter(|id| !sc.expected.contains(*id)).collect();
-    assert!(unexpected.is_empty(), "alerts no in-order run gives: {unexpected:?}");
+    assert!(
+        unexpected.is_empty(),
+        "alerts no in-order run gives: {unexpected:?}"
+    );
     let records: usize = got.values().sum();
     let duplicates = records - got.len();
     eprintln!(
@@ -196,32 +263,46 @@ fn three_workers_lose_no_alert_when_one_is_killed_and_a_graceful_restart_redeliv
 
     // Graceful restart: stop the survivors, start three new workers; they
     // own every partition, read to the end, and read nothing.
-    wait_for("the last commits", Duration::from_secs(60), || caught_up(&broker, group));
+    wait_for("the last commits", Duration::from_secs(60), || {
+        caught_up(&broker, group)
+    });
     for w in workers.drain(..) {
         let name = w.name.clone();
         assert!(w.stop(), "{name} did not exit cleanly on SIGTERM");
     }
     let before = broker.count("talon-alerts");
-    let fresh: Vec<Worker> =
-        (0..3).map(|i| Worker::start(&broker, rules.path(), group, &format!("r{i}"))).collect();
-    wait_until("the restarted workers to own 8 partitions, each read to its end", Duration::from_secs(90), || {
-        let lags: Vec<BTreeMap<String, i64>> = fresh.iter().map(Worker::lag).collect();
-        let n = assigned(&fresh);
-        let done = n == 8.0
-            && lags.iter().map(BTreeMap::len).sum::<usize>() == 8
-            && lags.iter().all(|l| l.values().all(|&v| v == 0));
-        if done {
-            Ok(())
-        } else {
-            Err(format!("(assigned {n}, lag {lags:?})"))
-        }
-    });
-    let read: f64 = fresh.iter().filter_map(|w| w.metric("talon_stream_events_total")).sum();
+    let fresh: Vec<Worker> = (0..3)
+        .map(|i| Worker::start(&broker, rules.path(), group, &format!("r{i}")))
+        .collect();
+    wait_until(
+        "the restarted workers to own 8 partitions, each read to its end",
+        Duration::from_secs(90),
+        || {
+            let lags: Vec<BTreeMap<String, i64>> = fresh.iter().map(Worker::lag).collect();
+            let n = assigned(&fresh);
+            let done = n == 8.0
+                && lags.iter().map(BTreeMap::len).sum::<usize>() == 8
+                && lags.iter().all(|l| l.values().all(|&v| v == 0));
+            if done {
+                Ok(())
+            } else {
+                Err(format!("(assigned {n}, lag {lags:?})"))
+            }
+        },
+    );
+    let read: f64 = fresh
+        .iter()
+        .filter_map(|w| w.metric("talon_stream_events_total"))
+        .sum();
     assert_eq!(read, 0.0, "a graceful restart re-delivers nothing");
     for w in fresh {
         assert!(w.stop(), "a restarted worker did not exit cleanly");
     }
-    assert_eq!(broker.count("talon-alerts"), before, "no alert was produced again");
+    assert_eq!(
+        broker.count("talon-alerts"),
+        before,
+        "no alert was produced again"
+    );
 }
 
 #[test]
@@ -233,10 +314,21 @@ fn a_stream_without_brokers_says_what_is_missing() {
         .expect("run talon");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("no brokers (`--brokers` or `brokers` in [stream])"), "{err}");
+    assert!(
+        err.contains("no brokers (`--brokers` or `brokers` in [stream])"),
+        "{err}"
+    );
 
     let out = Command::new(BIN)
-        .args(["stream", "--brokers", "127.0.0.1:1", "--topic", "ecs", "--metrics", "0.0.0.0:9464"])
+        .args([
+            "stream",
+            "--brokers",
+            "127.0.0.1:1",
+            "--topic",
+            "ecs",
+            "--metrics",
+            "0.0.0.0:9464",
+        ])
         .current_dir(std::env::temp_dir())
         .output()
         .expect("run talon");

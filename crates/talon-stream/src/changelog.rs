@@ -12,7 +12,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::client::ClientContext;
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 use rdkafka::{Message, Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
@@ -48,16 +50,42 @@ impl Checkpoint {
     }
 }
 
+/// The changelog reader's callbacks: it asks for partition ends, so they
+/// are not errors; anything else goes to the log.
+pub struct RestoreContext;
+
+impl ClientContext for RestoreContext {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        match level {
+            RDKafkaLogLevel::Debug | RDKafkaLogLevel::Info | RDKafkaLogLevel::Notice => {
+                tracing::debug!("librdkafka {fac}: {message}")
+            }
+            _ => tracing::warn!("librdkafka {fac}: {message}"),
+        }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        if !matches!(error, KafkaError::PartitionEOF(_)) {
+            tracing::warn!("changelog reader: {error}: {reason}");
+        }
+    }
+}
+
+impl ConsumerContext for RestoreContext {}
+
 /// Reads checkpoints back, with a consumer of its own that joins no group
 /// and reports partition ends.
 pub struct Restorer {
-    consumer: BaseConsumer,
+    consumer: BaseConsumer<RestoreContext>,
     topic: String,
     partitions: i32,
 }
 
 impl Restorer {
-    pub fn new(consumer: BaseConsumer, topic: &str) -> Result<Restorer, StreamError> {
+    pub fn new(
+        consumer: BaseConsumer<RestoreContext>,
+        topic: &str,
+    ) -> Result<Restorer, StreamError> {
         let meta = consumer
             .fetch_metadata(Some(topic), Duration::from_secs(10))
             .map_err(|e| StreamError::kafka(format!("metadata of changelog topic {topic}"), e))?;
@@ -72,7 +100,11 @@ impl Restorer {
                  running sequence rules"
             )));
         }
-        Ok(Restorer { consumer, topic: topic.to_owned(), partitions })
+        Ok(Restorer {
+            consumer,
+            topic: topic.to_owned(),
+            partitions,
+        })
     }
 
     /// The changelog partition holding `tp`'s checkpoints.
@@ -102,7 +134,9 @@ impl Restorer {
         let mut tpl = TopicPartitionList::new();
         tpl.add_partition_offset(&self.topic, part, Offset::Offset(low))
             .map_err(|e| fail(e.to_string()))?;
-        self.consumer.assign(&tpl).map_err(|e| fail(format!("assign changelog: {e}")))?;
+        self.consumer
+            .assign(&tpl)
+            .map_err(|e| fail(format!("assign changelog: {e}")))?;
         let wanted = key(tp);
         let mut latest = None;
         let started = Instant::now();
@@ -115,7 +149,9 @@ impl Restorer {
                     RESTORE_DEADLINE.as_secs()
                 )));
             }
-            let Some(item) = self.consumer.poll(Duration::from_millis(200)) else { continue };
+            let Some(item) = self.consumer.poll(Duration::from_millis(200)) else {
+                continue;
+            };
             let msg = match item {
                 Ok(msg) => msg,
                 // The restorer reports partition ends (`enable.partition.eof`):
@@ -149,7 +185,10 @@ mod tests {
 
     #[test]
     fn checkpoints_round_trip_and_keys_name_the_partition() {
-        let tp = Tp { topic: Arc::from("talon-repartition"), partition: 3 };
+        let tp = Tp {
+            topic: Arc::from("talon-repartition"),
+            partition: 3,
+        };
         assert_eq!(key(&tp), "talon-repartition/3");
         let snap = RawValue::from_string("[{\"seq\":1}]".to_owned()).map_err(|e| e.to_string());
         let cp = Checkpoint {
@@ -158,8 +197,14 @@ mod tests {
             rules: BTreeMap::from([("r1".to_owned(), snap.unwrap_or_else(|e| panic!("{e}")))]),
         };
         let text = cp.to_json();
-        assert_eq!(text, "{\"v\":1,\"through\":41,\"rules\":{\"r1\":[{\"seq\":1}]}}");
+        assert_eq!(
+            text,
+            "{\"v\":1,\"through\":41,\"rules\":{\"r1\":[{\"seq\":1}]}}"
+        );
         let back: Checkpoint = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((back.through, back.rules["r1"].get()), (41, "[{\"seq\":1}]"));
+        assert_eq!(
+            (back.through, back.rules["r1"].get()),
+            (41, "[{\"seq\":1}]")
+        );
     }
 }

@@ -125,15 +125,19 @@ impl StreamConfig {
     /// Reads the `[stream]` section of a `talon.toml`; other sections are
     /// left to the commands that own them.
     pub fn from_file(path: &Path) -> Result<StreamConfig, StreamError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| StreamError::ReadConfig { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| StreamError::ReadConfig {
+            path: path.to_owned(),
+            source,
+        })?;
         StreamConfig::from_toml(&text, path)
     }
 
     /// Parses `talon.toml` text; `path` only names it in errors.
     pub fn from_toml(text: &str, path: &Path) -> Result<StreamConfig, StreamError> {
-        let parse_err =
-            |message: String| StreamError::ParseConfig { path: path.to_owned(), message };
+        let parse_err = |message: String| StreamError::ParseConfig {
+            path: path.to_owned(),
+            message,
+        };
         let mut table: toml::Table = toml::from_str(text).map_err(|e| parse_err(e.to_string()))?;
         let Some(section) = table.remove("stream") else {
             return Ok(StreamConfig::default());
@@ -165,7 +169,10 @@ impl StreamConfig {
         take(&mut self.metrics, over.metrics);
         take(&mut self.index, over.index);
         take(&mut self.commit_interval_ms, over.commit_interval_ms);
-        take(&mut self.checkpoint_interval_ms, over.checkpoint_interval_ms);
+        take(
+            &mut self.checkpoint_interval_ms,
+            over.checkpoint_interval_ms,
+        );
         take(&mut self.reorder_window_ms, over.reorder_window_ms);
         let (s, o) = (&mut self.security, over.security);
         take(&mut s.protocol, o.protocol);
@@ -187,7 +194,9 @@ impl StreamConfig {
         let brokers = nonempty(self.brokers)
             .ok_or_else(|| bad("no brokers (`--brokers` or `brokers` in [stream])".into()))?;
         if self.topics.is_empty() || self.topics.iter().any(|t| t.trim().is_empty()) {
-            return Err(bad("no event topics (`--topic` or `topics` in [stream])".into()));
+            return Err(bad(
+                "no event topics (`--topic` or `topics` in [stream])".into()
+            ));
         }
         let metrics = match self.metrics.as_deref() {
             None | Some("") => None,
@@ -196,7 +205,9 @@ impl StreamConfig {
         let commit_ms = self.commit_interval_ms.unwrap_or(500);
         let checkpoint_ms = self.checkpoint_interval_ms.unwrap_or(1000);
         if commit_ms == 0 || checkpoint_ms == 0 {
-            return Err(bad("commit and checkpoint intervals must be above 0 ms".into()));
+            return Err(bad(
+                "commit and checkpoint intervals must be above 0 ms".into()
+            ));
         }
         let mut client_properties = security_properties(&self.security)?;
         for (k, v) in self.librdkafka {
@@ -270,7 +281,9 @@ fn nonempty(s: Option<String>) -> Option<String> {
 /// behind a proxy that the operator controls.
 fn loopback_addr(text: &str) -> Result<SocketAddr, StreamError> {
     let addr: SocketAddr = text.parse().map_err(|_| {
-        StreamError::Config(format!("metrics address `{text}` is not IP:PORT (e.g. 127.0.0.1:9464)"))
+        StreamError::Config(format!(
+            "metrics address `{text}` is not IP:PORT (e.g. 127.0.0.1:9464)"
+        ))
     })?;
     if !addr.ip().is_loopback() {
         return Err(StreamError::Config(format!(
@@ -307,7 +320,9 @@ fn security_properties(s: &SecurityConfig) -> Result<Vec<(String, String)>, Stre
         || s.sasl_password.is_some()
         || s.sasl_password_env.is_some();
     if sasl_given && !sasl {
-        return Err(bad("SASL settings need protocol sasl_plaintext or sasl_ssl".into()));
+        return Err(bad(
+            "SASL settings need protocol sasl_plaintext or sasl_ssl".into(),
+        ));
     }
     if sasl {
         let mechanism = s.sasl_mechanism.clone().unwrap_or_else(|| "PLAIN".into());
@@ -318,16 +333,25 @@ fn security_properties(s: &SecurityConfig) -> Result<Vec<(String, String)>, Stre
                  (GSSAPI is not built in)"
             )));
         }
-        let user = s.sasl_username.clone().ok_or_else(|| bad("SASL needs sasl_username".into()))?;
+        let user = s
+            .sasl_username
+            .clone()
+            .ok_or_else(|| bad("SASL needs sasl_username".into()))?;
         let password = match (&s.sasl_password, &s.sasl_password_env) {
             (Some(p), None) => p.clone(),
             (None, Some(var)) => std::env::var(var).map_err(|_| {
-                bad(format!("sasl_password_env: environment variable `{var}` is not set"))
+                bad(format!(
+                    "sasl_password_env: environment variable `{var}` is not set"
+                ))
             })?,
             (Some(_), Some(_)) => {
-                return Err(bad("give sasl_password or sasl_password_env, not both".into()))
+                return Err(bad(
+                    "give sasl_password or sasl_password_env, not both".into()
+                ))
             }
-            (None, None) => return Err(bad("SASL needs sasl_password or sasl_password_env".into())),
+            (None, None) => {
+                return Err(bad("SASL needs sasl_password or sasl_password_env".into()))
+            }
         };
         put("sasl.mechanism", mechanism);
         put("sasl.username", user);
@@ -364,20 +388,20 @@ mod tests {
 
     #[test]
     fn defaults_fill_in_and_flags_override_the_file() {
-        let file = parse(
-            "[other]\nx = 1\n[stream]\nbrokers = \"127.0.0.1:1\"\ntopics = [\"a\"]\ngroup = \"g\"\n",
-        )
-        .map_err(|e| e.to_string());
-        let file = file.as_ref().map(Clone::clone);
-        assert_eq!(file.as_ref().map(|c| c.group.clone()), Ok(Some("g".into())));
+        let text = "[other]\nx = 1\n[stream]\nbrokers = \"127.0.0.1:1\"\ntopics = [\"a\"]\ngroup = \"g\"\n";
+        let file = match parse(text) {
+            Ok(f) => f,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(file.group.as_deref(), Some("g"));
         let flags = StreamConfig {
             group: Some("h".into()),
             topics: vec!["b".into(), "c".into()],
             ..StreamConfig::default()
         };
-        let s = match file.map(|f| f.overridden_by(flags).resolve()) {
-            Ok(Ok(s)) => s,
-            other => panic!("unexpected {other:?}"),
+        let s = match file.overridden_by(flags).resolve() {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
         };
         assert_eq!(s.brokers, "127.0.0.1:1");
         assert_eq!(s.group, "h");
@@ -385,13 +409,19 @@ mod tests {
         assert_eq!(s.alerts_topic, "talon-alerts");
         assert_eq!(s.partition_key, "host.id");
         assert_eq!(s.commit_interval, Duration::from_millis(500));
+        assert_eq!(s.reorder_window, Duration::from_secs(60));
         assert!(s.metrics.is_none());
     }
 
     #[test]
     fn unknown_keys_and_bad_values_are_reported() {
-        let e = parse("[stream]\nbroker = \"x\"\n").map(|_| ()).map_err(|e| e.to_string());
-        assert!(matches!(&e, Err(m) if m.contains("unknown field `broker`")), "{e:?}");
+        let e = parse("[stream]\nbroker = \"x\"\n")
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        assert!(
+            matches!(&e, Err(m) if m.contains("unknown field `broker`")),
+            "{e:?}"
+        );
 
         let base = || StreamConfig {
             brokers: Some("127.0.0.1:1".into()),
@@ -399,20 +429,45 @@ mod tests {
             ..StreamConfig::default()
         };
         let msg = |c: StreamConfig| c.resolve().map(|_| ()).map_err(|e| e.to_string());
-        let e = msg(StreamConfig { metrics: Some("0.0.0.0:9464".into()), ..base() });
-        assert!(matches!(&e, Err(m) if m.contains("not a loopback address")), "{e:?}");
-        let e = msg(StreamConfig { alerts_topic: Some("ev".into()), ..base() });
-        assert!(matches!(&e, Err(m) if m.contains("both an event topic")), "{e:?}");
+        let e = msg(StreamConfig {
+            metrics: Some("0.0.0.0:9464".into()),
+            ..base()
+        });
+        assert!(
+            matches!(&e, Err(m) if m.contains("not a loopback address")),
+            "{e:?}"
+        );
+        let e = msg(StreamConfig {
+            alerts_topic: Some("ev".into()),
+            ..base()
+        });
+        assert!(
+            matches!(&e, Err(m) if m.contains("both an event topic")),
+            "{e:?}"
+        );
         let mut c = base();
-        c.librdkafka.insert("enable.auto.commit".into(), "true".into());
+        c.librdkafka
+            .insert("enable.auto.commit".into(), "true".into());
         let e = msg(c);
-        assert!(matches!(&e, Err(m) if m.contains("may not set `enable.auto.commit`")), "{e:?}");
+        assert!(
+            matches!(&e, Err(m) if m.contains("may not set `enable.auto.commit`")),
+            "{e:?}"
+        );
         let mut c = base();
         c.security.sasl_username = Some("u".into());
         let e = msg(c);
-        assert!(matches!(&e, Err(m) if m.contains("need protocol sasl")), "{e:?}");
-        let e = msg(StreamConfig { topics: vec![], ..base() });
-        assert!(matches!(&e, Err(m) if m.contains("no event topics")), "{e:?}");
+        assert!(
+            matches!(&e, Err(m) if m.contains("need protocol sasl")),
+            "{e:?}"
+        );
+        let e = msg(StreamConfig {
+            topics: vec![],
+            ..base()
+        });
+        assert!(
+            matches!(&e, Err(m) if m.contains("no event topics")),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -429,7 +484,10 @@ mod tests {
             sasl_password: Some("secret".into()),
             ..SecurityConfig::default()
         };
-        let props = c.resolve().map(|s| s.client_properties).map_err(|e| e.to_string());
+        let props = c
+            .resolve()
+            .map(|s| s.client_properties)
+            .map_err(|e| e.to_string());
         let want: Vec<(String, String)> = [
             ("security.protocol", "sasl_plaintext"),
             ("sasl.mechanism", "SCRAM-SHA-512"),

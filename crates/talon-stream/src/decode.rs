@@ -45,7 +45,9 @@ impl fmt::Display for Malformed {
 
 fn text_of(payload: Option<&[u8]>) -> Result<&str, Malformed> {
     let bytes = payload.unwrap_or_default();
-    let text = std::str::from_utf8(bytes).map_err(|e| Malformed::NotUtf8 { at: e.valid_up_to() })?;
+    let text = std::str::from_utf8(bytes).map_err(|e| Malformed::NotUtf8 {
+        at: e.valid_up_to(),
+    })?;
     if text.trim().is_empty() {
         return Err(Malformed::Empty);
     }
@@ -62,7 +64,10 @@ pub struct Decoder {
 
 impl Decoder {
     pub fn new(flattener: Flattener, index: Option<&str>) -> Decoder {
-        Decoder { flattener, index: index.map(Arc::from) }
+        Decoder {
+            flattener,
+            index: index.map(Arc::from),
+        }
     }
 
     /// The event a message of an event topic holds.
@@ -127,7 +132,11 @@ struct ForwardedOut<'a> {
 /// was parsed to become an event).
 pub fn forwarded_record(event: &Event, rules: &[&str]) -> Option<String> {
     let raw: &RawValue = serde_json::from_str(event.source()).ok()?;
-    let out = ForwardedOut { rules, index: event.index.as_deref(), event: raw };
+    let out = ForwardedOut {
+        rules,
+        index: event.index.as_deref(),
+        event: raw,
+    };
     serde_json::to_string(&out).ok()
 }
 
@@ -155,7 +164,10 @@ mod tests {
     use super::*;
 
     fn origin() -> Origin {
-        Origin { file: Arc::from("kafka:ev/0"), line: 7 }
+        Origin {
+            file: Arc::from("kafka:ev/0"),
+            line: 7,
+        }
     }
 
     #[test]
@@ -163,8 +175,13 @@ mod tests {
         let d = Decoder::default();
         let text = br#"{"data_stream":{"type":"logs","dataset":"endpoint.events.process","namespace":"default"},"host":{"id":"h1"}}"#;
         let e = d.event(Some(text), origin()).map_err(|e| e.to_string());
-        let e = e.as_ref().map(|e| (e.index.as_deref().map(str::to_owned), e.origin.line));
-        assert_eq!(e, Ok((Some("logs-endpoint.events.process-default".to_owned()), 7)));
+        let e = e
+            .as_ref()
+            .map(|e| (e.index.as_deref().map(str::to_owned), e.origin.line));
+        assert_eq!(
+            e,
+            Ok((Some("logs-endpoint.events.process-default".to_owned()), 7))
+        );
 
         let forced = Decoder::new(Flattener::default(), Some("idx"));
         let e = forced.event(Some(b"{\"a\":1}"), origin()).map(|e| e.index);
@@ -175,10 +192,22 @@ mod tests {
     fn malformed_payloads_say_why() {
         let d = Decoder::default();
         let why = |p: Option<&[u8]>| d.event(p, origin()).map(|_| ()).map_err(|e| e.to_string());
-        assert_eq!(why(None), Err("empty message: expected one JSON event".into()));
-        assert_eq!(why(Some(b"  \n")), Err("empty message: expected one JSON event".into()));
-        assert_eq!(why(Some(b"{\"a\":\xff}")), Err("payload is not UTF-8 (bad byte at 5)".into()));
-        assert_eq!(why(Some(b"[1,2]")), Err("payload is JSON but not an object".into()));
+        assert_eq!(
+            why(None),
+            Err("empty message: expected one JSON event".into())
+        );
+        assert_eq!(
+            why(Some(b"  \n")),
+            Err("empty message: expected one JSON event".into())
+        );
+        assert_eq!(
+            why(Some(b"{\"a\":\xff}")),
+            Err("payload is not UTF-8 (bad byte at 5)".into())
+        );
+        assert_eq!(
+            why(Some(b"[1,2]")),
+            Err("payload is JSON but not an object".into())
+        );
         assert_eq!(
             why(Some(b"{\"a\": nope}")),
             Err("payload is not JSON: expected ident at line 1 column 8".into())
@@ -199,7 +228,11 @@ mod tests {
         let back = back.map(|(e, rules)| (e.source().to_owned(), e.index, rules));
         assert_eq!(
             back,
-            Ok((src.to_owned(), Some(Arc::from("logs-x")), vec!["r1".to_owned(), "r2".to_owned()]))
+            Ok((
+                src.to_owned(),
+                Some(Arc::from("logs-x")),
+                vec!["r1".to_owned(), "r2".to_owned()]
+            ))
         );
         let bad = d.forwarded(Some(b"{\"event\":{}}"), origin()).map(|_| ());
         assert!(matches!(bad, Err(Malformed::Envelope(_))), "{bad:?}");

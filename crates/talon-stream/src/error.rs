@@ -11,7 +11,10 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum StreamError {
     #[error("cannot read {path}: {source}")]
-    ReadConfig { path: PathBuf, source: std::io::Error },
+    ReadConfig {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 
     #[error("{path}: {message}")]
     ParseConfig { path: PathBuf, message: String },
@@ -20,19 +23,32 @@ pub enum StreamError {
     Config(String),
 
     #[error("kafka: {context}: {source}")]
-    Kafka { context: String, source: rdkafka::error::KafkaError },
+    Kafka {
+        context: String,
+        source: rdkafka::error::KafkaError,
+    },
 
     #[error("a record to {topic} was not delivered: {reason}")]
     Delivery { topic: String, reason: String },
 
     #[error("cannot restore the sequence state of {topic}/{partition}: {reason}")]
-    Restore { topic: String, partition: i32, reason: String },
+    Restore {
+        topic: String,
+        partition: i32,
+        reason: String,
+    },
 
     #[error("metrics endpoint {addr}: {source}")]
-    Metrics { addr: String, source: std::io::Error },
+    Metrics {
+        addr: String,
+        source: std::io::Error,
+    },
 
     #[error("alerts file {path}: {source}")]
-    AlertsFile { path: PathBuf, source: std::io::Error },
+    AlertsFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 
     #[error("cannot install the signal handler: {0}")]
     Signals(std::io::Error),
@@ -41,6 +57,9 @@ pub enum StreamError {
 impl StreamError {
     /// Wraps a librdkafka error with what was being done.
     pub(crate) fn kafka(context: impl Into<String>, source: rdkafka::error::KafkaError) -> Self {
-        StreamError::Kafka { context: context.into(), source }
+        StreamError::Kafka {
+            context: context.into(),
+            source,
+        }
     }
 }

@@ -27,7 +27,10 @@ pub struct MetricsServer {
 impl MetricsServer {
     /// Binds `addr` (already checked to be loopback) and serves `metrics`.
     pub fn start(addr: SocketAddr, metrics: Arc<Metrics>) -> Result<MetricsServer, StreamError> {
-        let err = |source| StreamError::Metrics { addr: addr.to_string(), source };
+        let err = |source| StreamError::Metrics {
+            addr: addr.to_string(),
+            source,
+        };
         let listener = TcpListener::bind(addr).map_err(err)?;
         let bound = listener.local_addr().map_err(err)?;
         // Non-blocking accept lets the loop notice `stop` within one nap.
@@ -38,7 +41,11 @@ impl MetricsServer {
             .name("talon-metrics".into())
             .spawn(move || serve(listener, &metrics, &flag))
             .map_err(err)?;
-        Ok(MetricsServer { addr: bound, stop, thread: Some(thread) })
+        Ok(MetricsServer {
+            addr: bound,
+            stop,
+            thread: Some(thread),
+        })
     }
 
     /// The address actually bound (port 0 picks a free one).
@@ -85,11 +92,21 @@ fn respond(mut stream: TcpStream, metrics: &Metrics) -> std::io::Result<()> {
     let (method, target) = (parts.next(), parts.next());
     let path = target.map(|t| t.split('?').next().unwrap_or(t));
     let (status, body, kind) = match (method, path) {
-        (Some("GET"), Some("/metrics")) => {
-            ("200 OK", metrics.render(), "text/plain; version=0.0.4; charset=utf-8")
-        }
-        (Some("GET"), _) => ("404 Not Found", "only /metrics is served\n".into(), "text/plain"),
-        _ => ("405 Method Not Allowed", "only GET is served\n".into(), "text/plain"),
+        (Some("GET"), Some("/metrics")) => (
+            "200 OK",
+            metrics.render(),
+            "text/plain; version=0.0.4; charset=utf-8",
+        ),
+        (Some("GET"), _) => (
+            "404 Not Found",
+            "only /metrics is served\n".into(),
+            "text/plain",
+        ),
+        _ => (
+            "405 Method Not Allowed",
+            "only GET is served\n".into(),
+            "text/plain",
+        ),
     };
     let reply = format!(
         "HTTP/1.0 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -123,7 +140,9 @@ mod tests {
 
     fn get(addr: SocketAddr, path: &str) -> String {
         let mut s = TcpStream::connect(addr).map_err(|e| e.to_string());
-        let Ok(s) = s.as_mut() else { return format!("connect: {s:?}") };
+        let Ok(s) = s.as_mut() else {
+            return format!("connect: {s:?}");
+        };
         let _ = write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
         let mut out = String::new();
         let _ = s.read_to_string(&mut out);
@@ -142,7 +161,10 @@ mod tests {
         };
         let page = get(server.addr(), "/metrics");
         assert!(page.starts_with("HTTP/1.0 200 OK\r\n"), "{page}");
-        assert!(page.contains("\ntalon_stream_alerts_acked_total 1\n"), "{page}");
+        assert!(
+            page.contains("\ntalon_stream_alerts_acked_total 1\n"),
+            "{page}"
+        );
         let page = get(server.addr(), "/other");
         assert!(page.starts_with("HTTP/1.0 404"), "{page}");
         drop(server);

@@ -63,13 +63,16 @@ impl Metrics {
     pub fn tick(&self) {
         let now = Instant::now();
         let events = self.events.load(Ordering::Relaxed);
-        let Ok(mut last) = self.rate.lock() else { return };
+        let Ok(mut last) = self.rate.lock() else {
+            return;
+        };
         let secs = now.duration_since(last.0).as_secs_f64();
         if secs < 0.5 {
             return;
         }
         let rate = events.saturating_sub(last.1) as f64 / secs;
-        self.events_per_second_milli.store((rate * 1000.0) as u64, Ordering::Relaxed);
+        self.events_per_second_milli
+            .store((rate * 1000.0) as u64, Ordering::Relaxed);
         *last = (now, events);
     }
 
@@ -88,34 +91,82 @@ impl Metrics {
     pub fn render(&self) -> String {
         let mut out = String::with_capacity(2048);
         let counters: [(&str, &str, &AtomicU64); 9] = [
-            ("events", "Events consumed (event topics and repartition topic).", &self.events),
-            ("alerts_produced", "Alerts handed to the producer.", &self.alerts_produced),
-            ("alerts_acked", "Alerts the broker acknowledged.", &self.alerts_acked),
-            ("dead_letters", "Malformed messages sent to the dead-letter topic.", &self.dead_letters),
-            ("repartitioned", "Events forwarded to the repartition topic.", &self.repartitioned),
-            ("checkpoints", "Sequence-state checkpoints acknowledged.", &self.checkpoints),
-            ("restored_partitions", "Partitions whose sequence state was restored.", &self.restored_partitions),
+            (
+                "events",
+                "Events consumed (event topics and repartition topic).",
+                &self.events,
+            ),
+            (
+                "alerts_produced",
+                "Alerts handed to the producer.",
+                &self.alerts_produced,
+            ),
+            (
+                "alerts_acked",
+                "Alerts the broker acknowledged.",
+                &self.alerts_acked,
+            ),
+            (
+                "dead_letters",
+                "Malformed messages sent to the dead-letter topic.",
+                &self.dead_letters,
+            ),
+            (
+                "repartitioned",
+                "Events forwarded to the repartition topic.",
+                &self.repartitioned,
+            ),
+            (
+                "checkpoints",
+                "Sequence-state checkpoints acknowledged.",
+                &self.checkpoints,
+            ),
+            (
+                "restored_partitions",
+                "Partitions whose sequence state was restored.",
+                &self.restored_partitions,
+            ),
             ("commits", "Offset commits sent.", &self.commits),
-            ("errors", "Errors: failed deliveries, failed commits, client errors.", &self.errors),
+            (
+                "errors",
+                "Errors: failed deliveries, failed commits, client errors.",
+                &self.errors,
+            ),
         ];
         for (name, help, value) in counters {
             let _ = writeln!(out, "# HELP talon_stream_{name}_total {help}");
             let _ = writeln!(out, "# TYPE talon_stream_{name}_total counter");
-            let _ = writeln!(out, "talon_stream_{name}_total {}", value.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "talon_stream_{name}_total {}",
+                value.load(Ordering::Relaxed)
+            );
         }
         let rate = self.events_per_second_milli.load(Ordering::Relaxed) as f64 / 1000.0;
-        let _ = writeln!(out, "# HELP talon_stream_events_per_second Events per second, last interval.");
+        let _ = writeln!(
+            out,
+            "# HELP talon_stream_events_per_second Events per second, last interval."
+        );
         let _ = writeln!(out, "# TYPE talon_stream_events_per_second gauge");
         let _ = writeln!(out, "talon_stream_events_per_second {rate:.3}");
         let pending = self.pending_sequences.load(Ordering::Relaxed);
-        let _ = writeln!(out, "# HELP talon_stream_pending_sequences Sequences waiting for their next event.");
+        let _ = writeln!(
+            out,
+            "# HELP talon_stream_pending_sequences Sequences waiting for their next event."
+        );
         let _ = writeln!(out, "# TYPE talon_stream_pending_sequences gauge");
         let _ = writeln!(out, "talon_stream_pending_sequences {pending}");
         let assigned = self.assigned_partitions.load(Ordering::Relaxed);
-        let _ = writeln!(out, "# HELP talon_stream_assigned_partitions Partitions this worker owns.");
+        let _ = writeln!(
+            out,
+            "# HELP talon_stream_assigned_partitions Partitions this worker owns."
+        );
         let _ = writeln!(out, "# TYPE talon_stream_assigned_partitions gauge");
         let _ = writeln!(out, "talon_stream_assigned_partitions {assigned}");
-        let _ = writeln!(out, "# HELP talon_stream_consumer_lag Messages not yet consumed, per owned partition.");
+        let _ = writeln!(
+            out,
+            "# HELP talon_stream_consumer_lag Messages not yet consumed, per owned partition."
+        );
         let _ = writeln!(out, "# TYPE talon_stream_consumer_lag gauge");
         for ((topic, partition), lag) in self.lag() {
             let topic = topic.replace('\\', "\\\\").replace('"', "\\\"");
@@ -141,8 +192,14 @@ mod tests {
         m.set_lag(BTreeMap::from([(("ev\"x".to_string(), 3), 42)]));
         let text = m.render();
         assert!(text.contains("\ntalon_stream_events_total 2\n"), "{text}");
-        assert!(text.contains("\ntalon_stream_dead_letters_total 1\n"), "{text}");
-        assert!(text.contains("# TYPE talon_stream_alerts_acked_total counter\n"), "{text}");
+        assert!(
+            text.contains("\ntalon_stream_dead_letters_total 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# TYPE talon_stream_alerts_acked_total counter\n"),
+            "{text}"
+        );
         assert!(
             text.contains("talon_stream_consumer_lag{topic=\"ev\\\"x\",partition=\"3\"} 42\n"),
             "{text}"

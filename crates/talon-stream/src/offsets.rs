@@ -64,7 +64,13 @@ impl OffsetTracker {
     /// the restored state covers, if any).
     pub fn assign(&mut self, tp: Tp, stateful: bool, restored_through: Option<i64>) {
         let limit = stateful.then(|| restored_through.map_or(0, |o| o + 1));
-        self.parts.insert(tp, Track { limit, ..Track::default() });
+        self.parts.insert(
+            tp,
+            Track {
+                limit,
+                ..Track::default()
+            },
+        );
     }
 
     pub fn revoke(&mut self, tp: &Tp) {
@@ -85,7 +91,9 @@ impl OffsetTracker {
     /// A message was consumed and processed; `records` of its outputs are
     /// now waiting for acknowledgement.
     pub fn processed(&mut self, tp: &Tp, offset: i64, records: u32) {
-        let Some(t) = self.parts.get_mut(tp) else { return };
+        let Some(t) = self.parts.get_mut(tp) else {
+            return;
+        };
         t.next = Some(t.next.map_or(offset + 1, |n| n.max(offset + 1)));
         if t.limit == Some(0) && t.committed.is_none() {
             // A stateful partition with nothing restored starts at the
@@ -99,7 +107,9 @@ impl OffsetTracker {
 
     /// One record caused by the message at `offset` was acknowledged.
     pub fn acked(&mut self, tp: &Tp, offset: i64) {
-        let Some(t) = self.parts.get_mut(tp) else { return };
+        let Some(t) = self.parts.get_mut(tp) else {
+            return;
+        };
         if let Some(n) = t.outstanding.get_mut(&offset) {
             *n = n.saturating_sub(1);
             if *n == 0 {
@@ -118,15 +128,21 @@ impl OffsetTracker {
     /// Every message up to `offset` of `tp` has all its records
     /// acknowledged (a checkpoint may be taken there).
     pub fn all_acked_through(&self, tp: &Tp, offset: i64) -> bool {
-        self.parts.get(tp).is_some_and(|t| match t.outstanding.keys().next() {
-            Some(&first) => first > offset,
-            None => t.next.is_some_and(|n| n > offset),
-        })
+        self.parts
+            .get(tp)
+            .is_some_and(|t| match t.outstanding.keys().next() {
+                Some(&first) => first > offset,
+                None => t.next.is_some_and(|n| n > offset),
+            })
     }
 
     /// Records still waiting for acknowledgement, over all partitions.
     pub fn outstanding(&self) -> u64 {
-        self.parts.values().flat_map(|t| t.outstanding.values()).map(|&n| u64::from(n)).sum()
+        self.parts
+            .values()
+            .flat_map(|t| t.outstanding.values())
+            .map(|&n| u64::from(n))
+            .sum()
     }
 
     /// The positions that moved since the last commit.
@@ -136,7 +152,11 @@ impl OffsetTracker {
             .iter()
             .filter_map(|(tp, t)| {
                 let pos = t.position()?;
-                (t.committed.map_or(true, |c| pos > c)).then(|| (tp.clone(), pos))
+                let moved = match t.committed {
+                    Some(c) => pos > c,
+                    None => true,
+                };
+                moved.then(|| (tp.clone(), pos))
             })
             .collect();
         out.sort();
@@ -158,7 +178,10 @@ mod tests {
     use super::*;
 
     fn tp(p: i32) -> Tp {
-        Tp { topic: Arc::from("ev"), partition: p }
+        Tp {
+            topic: Arc::from("ev"),
+            partition: p,
+        }
     }
 
     #[test]
@@ -172,7 +195,11 @@ mod tests {
         assert_eq!(t.due(), vec![(tp(0), 11)]);
         t.acked(&tp(0), 12);
         t.acked(&tp(0), 11);
-        assert_eq!(t.due(), vec![(tp(0), 11)], "11 still has one record in flight");
+        assert_eq!(
+            t.due(),
+            vec![(tp(0), 11)],
+            "11 still has one record in flight"
+        );
         t.committed(&[(tp(0), 11)]);
         assert!(t.due().is_empty());
         t.acked(&tp(0), 11);
@@ -186,7 +213,11 @@ mod tests {
         t.assign(tp(1), true, Some(99));
         t.processed(&tp(1), 100, 0);
         t.processed(&tp(1), 101, 0);
-        assert_eq!(t.due(), vec![(tp(1), 100)], "held at the restored checkpoint");
+        assert_eq!(
+            t.due(),
+            vec![(tp(1), 100)],
+            "held at the restored checkpoint"
+        );
         assert!(t.all_acked_through(&tp(1), 101));
         t.checkpointed(&tp(1), 101);
         assert_eq!(t.due(), vec![(tp(1), 102)]);
@@ -194,7 +225,11 @@ mod tests {
         let mut fresh = OffsetTracker::default();
         fresh.assign(tp(2), true, None);
         fresh.processed(&tp(2), 5, 0);
-        assert_eq!(fresh.due(), vec![(tp(2), 5)], "empty state covers what came before");
+        assert_eq!(
+            fresh.due(),
+            vec![(tp(2), 5)],
+            "empty state covers what came before"
+        );
     }
 
     #[test]

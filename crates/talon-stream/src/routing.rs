@@ -44,14 +44,25 @@ pub struct SequenceRule {
 impl SequenceRule {
     /// Places a compiled sequence (or sample) rule; `None` for an event
     /// rule.
-    pub fn new(index: usize, compiled: Arc<CompiledRule>, partition_key: &str) -> Option<SequenceRule> {
+    pub fn new(
+        index: usize,
+        compiled: Arc<CompiledRule>,
+        partition_key: &str,
+    ) -> Option<SequenceRule> {
         let plan = compiled.query.sequence()?;
-        let on_key = |t: &TermPlan| {
-            t.keys.first().and_then(|k| k.path.as_deref()) == Some(partition_key)
-        };
+        let on_key =
+            |t: &TermPlan| t.keys.first().and_then(|k| k.path.as_deref()) == Some(partition_key);
         let local = plan.terms.iter().chain(plan.until.iter()).all(on_key);
-        let placement = if local { Placement::Local } else { Placement::Routed };
-        Some(SequenceRule { index, placement, compiled })
+        let placement = if local {
+            Placement::Local
+        } else {
+            Placement::Routed
+        };
+        Some(SequenceRule {
+            index,
+            placement,
+            compiled,
+        })
     }
 
     pub fn rule_id(&self) -> &str {
@@ -60,22 +71,30 @@ impl SequenceRule {
 
     /// Whether the rule searches the event's index.
     pub fn sees(&self, event: &Event, all_indices: bool) -> bool {
-        all_indices || event.index.as_deref().is_some_and(|i| self.compiled.indices.matches(i))
+        all_indices
+            || event
+                .index
+                .as_deref()
+                .is_some_and(|i| self.compiled.indices.matches(i))
     }
 
     /// Whether some term (or `until`) can use the event: the matcher and
     /// its replay log never need any other.
     pub fn relevant(&self, event: &Event) -> bool {
-        self.compiled
-            .query
-            .sequence()
-            .is_some_and(|p| p.terms.iter().chain(p.until.iter()).any(|t| t.matches(event)))
+        self.compiled.query.sequence().is_some_and(|p| {
+            p.terms
+                .iter()
+                .chain(p.until.iter())
+                .any(|t| t.matches(event))
+        })
     }
 
     /// The repartition keys of an event for this rule: empty when no term
     /// can use the event.
     pub fn route_keys(&self, event: &Event) -> Vec<String> {
-        let Some(plan) = self.compiled.query.sequence() else { return Vec::new() };
+        let Some(plan) = self.compiled.query.sequence() else {
+            return Vec::new();
+        };
         let mut keys: Vec<String> = Vec::new();
         for term in plan.terms.iter().chain(plan.until.iter()) {
             if !term.matches(event) {
@@ -104,7 +123,9 @@ fn push_unique(keys: &mut Vec<String>, k: String) {
 /// them, so `"7"` and `7` in a `long` field share a partition as they
 /// share a join.
 fn key_texts(event: &Event, key: &JoinKey) -> Vec<String> {
-    let Some(path) = key.path.as_deref() else { return vec![NO_KEY.to_owned()] };
+    let Some(path) = key.path.as_deref() else {
+        return vec![NO_KEY.to_owned()];
+    };
     let values = event.values(path);
     if values.is_empty() {
         // Only an optional key lets a term match without a value: it is

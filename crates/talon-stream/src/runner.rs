@@ -36,7 +36,10 @@ pub struct RunnerFactory {
 /// The factory of this build's sequence matchers.
 pub fn factory(mapping: &Mapping, reorder_window: Duration) -> Option<Arc<dyn MatcherFactory>> {
     let window_nanos = i64::try_from(reorder_window.as_nanos()).unwrap_or(i64::MAX);
-    Some(Arc::new(RunnerFactory { mapping: mapping.clone(), window_nanos }))
+    Some(Arc::new(RunnerFactory {
+        mapping: mapping.clone(),
+        window_nanos,
+    }))
 }
 
 impl MatcherFactory for RunnerFactory {
@@ -65,7 +68,9 @@ impl SequenceMatcher for RunnerMatcher {
     fn on_event(&mut self, event: &Arc<Event>, emit: &mut dyn FnMut(SequenceHit)) {
         self.runner.push(event, &mut |m| {
             // Missing-event placeholders have no event to alert on.
-            emit(SequenceHit { events: m.events.into_iter().flatten().collect() })
+            emit(SequenceHit {
+                events: m.events.into_iter().flatten().collect(),
+            })
         });
     }
 

@@ -110,7 +110,14 @@ struct SavedIn<'a> {
 impl ReplayState {
     /// A state whose snapshot stays under `max_bytes`.
     pub fn new(matcher: Box<dyn SequenceMatcher>, max_bytes: usize) -> ReplayState {
-        ReplayState { matcher, log: VecDeque::new(), newest: None, bytes: 0, max_bytes, evicted: 0 }
+        ReplayState {
+            matcher,
+            log: VecDeque::new(),
+            newest: None,
+            bytes: 0,
+            max_bytes,
+            evicted: 0,
+        }
     }
 
     /// Feeds one event and keeps it for as long as the matcher needs it.
@@ -144,7 +151,9 @@ impl ReplayState {
             if over && !unneeded {
                 self.evicted += 1;
             }
-            self.bytes = self.bytes.saturating_sub(front.source().len() + SAVED_OVERHEAD);
+            self.bytes = self
+                .bytes
+                .saturating_sub(front.source().len() + SAVED_OVERHEAD);
             self.log.pop_front();
         }
     }
@@ -165,8 +174,14 @@ impl ReplayState {
         out.push('[');
         for (e, _) in &self.log {
             // The source was parsed as JSON when the event was read.
-            let Ok(raw) = serde_json::from_str::<&RawValue>(e.source()) else { continue };
-            let saved = SavedOut { seq: e.seq, index: e.index.as_deref(), event: raw };
+            let Ok(raw) = serde_json::from_str::<&RawValue>(e.source()) else {
+                continue;
+            };
+            let saved = SavedOut {
+                seq: e.seq,
+                index: e.index.as_deref(),
+                event: raw,
+            };
             if let Ok(item) = serde_json::to_string(&saved) {
                 if out.len() > 1 {
                     out.push(',');
@@ -180,7 +195,12 @@ impl ReplayState {
 
     /// Rebuilds the state from a snapshot: every kept event replayed into
     /// the (fresh) matcher, its reports discarded.
-    pub fn restore(&mut self, snapshot: &str, decoder: &Decoder, origin: &Origin) -> Result<(), String> {
+    pub fn restore(
+        &mut self,
+        snapshot: &str,
+        decoder: &Decoder,
+        origin: &Origin,
+    ) -> Result<(), String> {
         let saved: Vec<SavedIn<'_>> = serde_json::from_str(snapshot).map_err(|e| e.to_string())?;
         for (n, item) in saved.iter().enumerate() {
             let event = decoder.event_text(item.event.get(), item.index, origin.clone());
@@ -209,9 +229,10 @@ pub(crate) mod testing {
 
     impl SequenceMatcher for TwoStep {
         fn on_event(&mut self, event: &Arc<Event>, emit: &mut dyn FnMut(SequenceHit)) {
-            let (Some(action), Some(user)) =
-                (event.first_str("event.action"), event.first_str("user.name"))
-            else {
+            let (Some(action), Some(user)) = (
+                event.first_str("event.action"),
+                event.first_str("user.name"),
+            ) else {
                 return;
             };
             match action {
@@ -220,7 +241,9 @@ pub(crate) mod testing {
                 }
                 "b" => {
                     if let Some(first) = self.waiting.remove(user) {
-                        emit(SequenceHit { events: vec![first, event.clone()] });
+                        emit(SequenceHit {
+                            events: vec![first, event.clone()],
+                        });
                     }
                 }
                 _ => {}
@@ -228,7 +251,11 @@ pub(crate) mod testing {
         }
 
         fn horizon(&self) -> Horizon {
-            self.waiting.values().map(|e| e.seq).min().map_or(Horizon::Nothing, Horizon::Seq)
+            self.waiting
+                .values()
+                .map(|e| e.seq)
+                .min()
+                .map_or(Horizon::Nothing, Horizon::Seq)
         }
 
         fn pending(&self) -> Option<usize> {
@@ -243,7 +270,8 @@ mod tests {
     use super::*;
 
     fn ev(d: &Decoder, seq: u64, action: &str, user: &str) -> Arc<Event> {
-        let text = format!("{{\"event\":{{\"action\":\"{action}\"}},\"user\":{{\"name\":\"{user}\"}}}}");
+        let text =
+            format!("{{\"event\":{{\"action\":\"{action}\"}},\"user\":{{\"name\":\"{user}\"}}}}");
         let mut e = match d.event(Some(text.as_bytes()), Origin::default()) {
             Ok(e) => e,
             Err(e) => panic!("{e}"),
@@ -257,7 +285,12 @@ mod tests {
         let d = Decoder::default();
         let mut s = ReplayState::new(Box::new(TwoStep::default()), MAX_CHECKPOINT_BYTES);
         let mut hits = Vec::new();
-        for (seq, action, user) in [(0, "a", "u1"), (1, "x", "u1"), (2, "a", "u2"), (3, "b", "u2")] {
+        for (seq, action, user) in [
+            (0, "a", "u1"),
+            (1, "x", "u1"),
+            (2, "a", "u2"),
+            (3, "b", "u2"),
+        ] {
             s.on_event(&ev(&d, seq, action, user), &mut |h| hits.push(h));
         }
         assert_eq!(hits.len(), 1);
@@ -273,8 +306,10 @@ mod tests {
         assert_eq!(moved.pending(), Some(1));
         let mut late = Vec::new();
         moved.on_event(&ev(&d, 9, "b", "u1"), &mut |h| late.push(h));
-        let seqs: Vec<Vec<u64>> =
-            late.iter().map(|h| h.events.iter().map(|e| e.seq).collect()).collect();
+        let seqs: Vec<Vec<u64>> = late
+            .iter()
+            .map(|h| h.events.iter().map(|e| e.seq).collect())
+            .collect();
         assert_eq!(seqs, vec![vec![0, 9]]);
         assert_eq!(moved.kept(), 0);
     }
@@ -283,10 +318,24 @@ mod tests {
     fn a_corrupt_snapshot_is_an_error() {
         let d = Decoder::default();
         let mut s = ReplayState::new(Box::new(TwoStep::default()), MAX_CHECKPOINT_BYTES);
-        let r = s.restore("[{\"seq\":1,\"index\":null,\"event\":{}}, nope]", &d, &Origin::default());
-        assert!(matches!(&r, Err(m) if m == "expected ident at line 1 column 38"), "{r:?}");
-        let r = s.restore("[{\"seq\":1,\"index\":null,\"event\":[1]}]", &d, &Origin::default());
-        assert_eq!(r, Err("event 1: payload is JSON but not an object".to_owned()));
+        let r = s.restore(
+            "[{\"seq\":1,\"index\":null,\"event\":{}}, nope]",
+            &d,
+            &Origin::default(),
+        );
+        assert!(
+            matches!(&r, Err(m) if m == "expected ident at line 1 column 38"),
+            "{r:?}"
+        );
+        let r = s.restore(
+            "[{\"seq\":1,\"index\":null,\"event\":[1]}]",
+            &d,
+            &Origin::default(),
+        );
+        assert_eq!(
+            r,
+            Err("event 1: payload is JSON but not an object".to_owned())
+        );
     }
 
     #[test]
@@ -296,7 +345,10 @@ mod tests {
         // One user's "a" waits for ever; everything after it is kept until
         // the share is full, then the oldest go.
         for seq in 0..200 {
-            s.on_event(&ev(&d, seq, if seq == 0 { "a" } else { "x" }, "u1"), &mut |_| {});
+            s.on_event(
+                &ev(&d, seq, if seq == 0 { "a" } else { "x" }, "u1"),
+                &mut |_| {},
+            );
         }
         assert!(s.evicted > 0);
         assert!(s.snapshot().len() <= 4096, "{}", s.snapshot().len());

@@ -29,14 +29,22 @@ const TOPIC: &str = "ecs";
 #[test]
 #[ignore = "a benchmark: run with --ignored --nocapture"]
 fn events_per_second_with_one_two_and_three_workers() {
-    let Some(broker) = Broker::start("throughput") else { return };
+    let Some(broker) = Broker::start("throughput") else {
+        return;
+    };
     broker.create_worker_topics(TOPIC, 4);
     let rules = tempfile::tempdir().expect("tempdir");
     scenario::write_rules(rules.path());
-    let n: u64 = std::env::var("TALON_BENCH_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(300_000);
+    let n: u64 = std::env::var("TALON_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300_000);
     // `TALON_BENCH_NOISE`: percent of events no rule uses (default 0: the
     // alert-heavy mix of the correctness tests, ~0.6 alerts per event).
-    let noise: u64 = std::env::var("TALON_BENCH_NOISE").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let noise: u64 = std::env::var("TALON_BENCH_NOISE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let sc = scenario::build_mix(n, 400, 250, 4, noise, rules.path());
     eprintln!(
         "mix: {noise}% noise, {} alerts expected ({} event-rule, {} sequence-rule)",
@@ -66,7 +74,8 @@ fn events_per_second_with_one_two_and_three_workers() {
         let (repartition, changelog) = (format!("repartition-{pass}"), format!("changelog-{pass}"));
         broker.create_topic(&repartition, 4, &[]);
         broker.create_topic(&changelog, 4, &["cleanup.policy=compact"]);
-        let metrics: Vec<Arc<Metrics>> = (0..workers).map(|_| Arc::new(Metrics::default())).collect();
+        let metrics: Vec<Arc<Metrics>> =
+            (0..workers).map(|_| Arc::new(Metrics::default())).collect();
         let stop = Arc::new(AtomicBool::new(false));
         let _guard = StopOnDrop(stop.clone());
         let threads: Vec<_> = metrics
@@ -76,7 +85,8 @@ fn events_per_second_with_one_two_and_three_workers() {
                 let mut s = settings(&broker, &group, TOPIC);
                 s.commit_interval = Duration::from_millis(500);
                 s.checkpoint_interval = Duration::from_millis(1000);
-                s.client_properties.retain(|(k, _)| !k.starts_with("session.") && !k.starts_with("heartbeat."));
+                s.client_properties
+                    .retain(|(k, _)| !k.starts_with("session.") && !k.starts_with("heartbeat."));
                 s.repartition_topic = repartition.clone();
                 s.changelog_topic = changelog.clone();
                 spawn_worker(s, rules.path(), stop.clone(), m.clone())
@@ -98,7 +108,11 @@ fn events_per_second_with_one_two_and_three_workers() {
         // The rate between 10% and 90% of the work: no group join, no tail.
         let at = |share: f64| {
             let goal = (total as f64 * share) as u64;
-            samples.iter().find(|(_, c)| *c >= goal).copied().unwrap_or((Instant::now(), total))
+            samples
+                .iter()
+                .find(|(_, c)| *c >= goal)
+                .copied()
+                .unwrap_or((Instant::now(), total))
         };
         let ((t1, c1), (t2, c2)) = (at(0.1), at(0.9));
         let secs = t2.duration_since(t1).as_secs_f64().max(1e-3);

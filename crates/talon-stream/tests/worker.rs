@@ -37,30 +37,45 @@ fn alerts(broker: &Broker) -> BTreeMap<String, usize> {
 
 fn scrape(addr: std::net::SocketAddr) -> String {
     let mut s = std::net::TcpStream::connect(addr).expect("connect to metrics");
-    s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").expect("request");
+    s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n")
+        .expect("request");
     let mut page = String::new();
     s.read_to_string(&mut page).expect("response");
     page
 }
 
 fn metric(page: &str, name: &str) -> Option<f64> {
-    page.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+    page.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
 }
 
 #[test]
 fn one_worker_gives_every_alert_and_dead_letters_the_malformed() {
-    let Some(broker) = Broker::start("one_worker") else { return };
+    let Some(broker) = Broker::start("one_worker") else {
+        return;
+    };
     broker.create_worker_topics(TOPIC, 4);
     let rules = tempfile::tempdir().expect("tempdir");
     scenario::write_rules(rules.path());
     let sc = scenario::build(600, 12, 5, 4, rules.path());
-    assert!(sc.event_alerts > 10 && sc.sequence_alerts > 10, "{} {}", sc.event_alerts, sc.sequence_alerts);
+    assert!(
+        sc.event_alerts > 10 && sc.sequence_alerts > 10,
+        "{} {}",
+        sc.event_alerts,
+        sc.sequence_alerts
+    );
 
     let metrics = Arc::new(Metrics::default());
-    let server = MetricsServer::start("127.0.0.1:0".parse().expect("addr"), metrics.clone()).expect("metrics");
+    let server = MetricsServer::start("127.0.0.1:0".parse().expect("addr"), metrics.clone())
+        .expect("metrics");
     let stop = Arc::new(AtomicBool::new(false));
     let _guard = StopOnDrop(stop.clone());
-    let worker = spawn_worker(settings(&broker, "g1", TOPIC), rules.path(), stop.clone(), metrics.clone());
+    let worker = spawn_worker(
+        settings(&broker, "g1", TOPIC),
+        rules.path(),
+        stop.clone(),
+        metrics.clone(),
+    );
 
     send_all(&broker, &sc.events);
     let p = broker.producer();
@@ -74,47 +89,93 @@ fn one_worker_gives_every_alert_and_dead_letters_the_malformed() {
     send_all(&broker, &sc.ticks);
     wait_until("every expected alert", Duration::from_secs(60), || {
         let got = alerts(&broker);
-        let missing: Vec<&String> = sc.expected.iter().filter(|id| !got.contains_key(*id)).collect();
+        let missing: Vec<&String> = sc
+            .expected
+            .iter()
+            .filter(|id| !got.contains_key(*id))
+            .collect();
         match missing.len() {
             0 => Ok(()),
-            n => Err(format!("({} of {} arrived, {n} missing)", got.len(), sc.expected.len())),
+            n => Err(format!(
+                "({} of {} arrived, {n} missing)",
+                got.len(),
+                sc.expected.len()
+            )),
         }
     });
 
     let got = alerts(&broker);
     let ids: BTreeSet<String> = got.keys().cloned().collect();
-    assert_eq!(ids, sc.expected, "alert ids differ from a single in-order run");
+    assert_eq!(
+        ids, sc.expected,
+        "alert ids differ from a single in-order run"
+    );
     let letters = broker.read_all("talon-dead-letters");
     let reasons: Vec<String> = letters
         .iter()
         .map(|(_, _, v)| {
             let doc: serde_json::Value = serde_json::from_str(v).expect("dead letter is JSON");
-            format!("{}@{}: {}", doc["partition"], doc["offset"], doc["reason"].as_str().unwrap_or_default())
+            format!(
+                "{}@{}: {}",
+                doc["partition"],
+                doc["offset"],
+                doc["reason"].as_str().unwrap_or_default()
+            )
         })
         .collect();
     let mut reasons = reasons;
     reasons.sort();
     assert_eq!(reasons.len(), 3, "{reasons:?}");
-    assert!(reasons[0].starts_with("0@") && reasons[0].ends_with("payload is not JSON: expected ident at line 1 column 12"), "{reasons:?}");
-    assert!(reasons[1].starts_with("1@") && reasons[1].ends_with("payload is JSON but not an object"), "{reasons:?}");
-    assert!(reasons[2].starts_with("2@") && reasons[2].ends_with("empty message: expected one JSON event"), "{reasons:?}");
+    assert!(
+        reasons[0].starts_with("0@")
+            && reasons[0].ends_with("payload is not JSON: expected ident at line 1 column 12"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].starts_with("1@") && reasons[1].ends_with("payload is JSON but not an object"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[2].starts_with("2@")
+            && reasons[2].ends_with("empty message: expected one JSON event"),
+        "{reasons:?}"
+    );
 
     let total = (sc.events.len() + sc.ticks.len() + 3) as f64;
-    wait_for("the metrics to count every event and ack", Duration::from_secs(10), || {
-        let page = scrape(server.addr());
-        metric(&page, "talon_stream_events_total").is_some_and(|n| n >= total)
-            && metric(&page, "talon_stream_alerts_acked_total")
-                == metric(&page, "talon_stream_alerts_produced_total")
-    });
+    wait_for(
+        "the metrics to count every event and ack",
+        Duration::from_secs(10),
+        || {
+            let page = scrape(server.addr());
+            metric(&page, "talon_stream_events_total").is_some_and(|n| n >= total)
+                && metric(&page, "talon_stream_alerts_acked_total")
+                    == metric(&page, "talon_stream_alerts_produced_total")
+        },
+    );
     let page = scrape(server.addr());
-    assert_eq!(metric(&page, "talon_stream_dead_letters_total"), Some(3.0), "{page}");
+    assert_eq!(
+        metric(&page, "talon_stream_dead_letters_total"),
+        Some(3.0),
+        "{page}"
+    );
     let produced = metric(&page, "talon_stream_alerts_produced_total");
     assert!(produced >= Some(sc.expected.len() as f64), "{page}");
-    assert_eq!(metric(&page, "talon_stream_alerts_acked_total"), produced, "{page}");
-    assert_eq!(metric(&page, "talon_stream_errors_total"), Some(0.0), "{page}");
+    assert_eq!(
+        metric(&page, "talon_stream_alerts_acked_total"),
+        produced,
+        "{page}"
+    );
+    assert_eq!(
+        metric(&page, "talon_stream_errors_total"),
+        Some(0.0),
+        "{page}"
+    );
 
     stop.store(true, Ordering::Relaxed);
-    let summary = worker.join().expect("worker thread").expect("worker result");
+    let summary = worker
+        .join()
+        .expect("worker thread")
+        .expect("worker result");
     assert_eq!(summary.dead_letters, 3);
     assert!(broker.group_caught_up("g1", TOPIC));
     drop(server);
@@ -122,49 +183,82 @@ fn one_worker_gives_every_alert_and_dead_letters_the_malformed() {
 
 #[test]
 fn pending_sequences_survive_a_hand_over_and_a_restart_redelivers_nothing() {
-    let Some(broker) = Broker::start("hand_over") else { return };
+    let Some(broker) = Broker::start("hand_over") else {
+        return;
+    };
     broker.create_worker_topics(TOPIC, 4);
     let rules = tempfile::tempdir().expect("tempdir");
     scenario::write_rules(rules.path());
-    let ev = |id: u32, ts: &str, cat: &str, action: &str, host: &str, user: &str| Record {
+    let ev = |id: u32, ts: &str, cat: &str, action: &str, host: &str, user: &str| {
+        Record {
         key: host.into(),
         payload: format!(
             "{{\"@timestamp\":\"2026-12-01T01:00:{ts}Z\",\"event\":{{\"id\":\"x{id}\",\"category\":[\"{cat}\"],\
              \"action\":\"{action}\"}},\"host\":{{\"id\":\"{host}\"}},\"user\":{{\"name\":\"{user}\"}}}}"
         ),
         partition: None,
+    }
     };
 
     // First owner: sees the first half of two sequences, then stops.
     let stop = Arc::new(AtomicBool::new(false));
     let _first_guard = StopOnDrop(stop.clone());
-    let first = spawn_worker(settings(&broker, "g2", TOPIC), rules.path(), stop.clone(), Arc::new(Metrics::default()));
-    send_all(&broker, &[
-        ev(1, "01", "process", "a", "hostA", "bob"),
-        ev(2, "02", "authentication", "login", "hostB", "alice"),
-    ]);
-    wait_for("the first owner to checkpoint and commit", Duration::from_secs(60), || {
-        broker.group_caught_up("g2", TOPIC) && broker.group_caught_up("g2", "talon-repartition")
-    });
+    let first = spawn_worker(
+        settings(&broker, "g2", TOPIC),
+        rules.path(),
+        stop.clone(),
+        Arc::new(Metrics::default()),
+    );
+    send_all(
+        &broker,
+        &[
+            ev(1, "01", "process", "a", "hostA", "bob"),
+            ev(2, "02", "authentication", "login", "hostB", "alice"),
+        ],
+    );
+    wait_for(
+        "the first owner to checkpoint and commit",
+        Duration::from_secs(60),
+        || broker.group_caught_up("g2", TOPIC) && broker.group_caught_up("g2", "talon-repartition"),
+    );
     stop.store(true, Ordering::Relaxed);
     first.join().expect("thread").expect("first owner");
-    assert_eq!(broker.count("talon-alerts"), 0, "no sequence is complete yet");
-    assert!(broker.count("talon-changelog") > 0, "the pending state was checkpointed");
+    assert_eq!(
+        broker.count("talon-alerts"),
+        0,
+        "no sequence is complete yet"
+    );
+    assert!(
+        broker.count("talon-changelog") > 0,
+        "the pending state was checkpointed"
+    );
 
     // Second owner: restores the state, sees the second halves.
     let stop = Arc::new(AtomicBool::new(false));
     let _second_guard = StopOnDrop(stop.clone());
-    let second = spawn_worker(settings(&broker, "g2", TOPIC), rules.path(), stop.clone(), Arc::new(Metrics::default()));
-    send_all(&broker, &[
-        ev(3, "03", "process", "b", "hostA", "bob"),
-        ev(4, "04", "process", "sudo", "hostC", "alice"),
-    ]);
-    wait_for("the second owner to catch up", Duration::from_secs(60), || {
-        broker.group_caught_up("g2", TOPIC) && broker.group_caught_up("g2", "talon-repartition")
-    });
+    let second = spawn_worker(
+        settings(&broker, "g2", TOPIC),
+        rules.path(),
+        stop.clone(),
+        Arc::new(Metrics::default()),
+    );
+    send_all(
+        &broker,
+        &[
+            ev(3, "03", "process", "b", "hostA", "bob"),
+            ev(4, "04", "process", "sudo", "hostC", "alice"),
+        ],
+    );
+    wait_for(
+        "the second owner to catch up",
+        Duration::from_secs(60),
+        || broker.group_caught_up("g2", TOPIC) && broker.group_caught_up("g2", "talon-repartition"),
+    );
     let sc = scenario::build(0, 1, 1, 4, rules.path());
     send_all(&broker, &sc.ticks);
-    wait_for("both sequences' alerts", Duration::from_secs(60), || broker.count("talon-alerts") >= 6);
+    wait_for("both sequences' alerts", Duration::from_secs(60), || {
+        broker.count("talon-alerts") >= 6
+    });
     let got = alerts(&broker);
     let rules_hit: BTreeSet<String> = broker
         .read_all("talon-alerts")
@@ -174,14 +268,23 @@ fn pending_sequences_survive_a_hand_over_and_a_restart_redelivers_nothing() {
             doc["kibana.alert.rule.name"].as_str().map(str::to_owned)
         })
         .collect();
-    assert_eq!(got.len(), 6, "a shell and two building blocks per sequence: {got:?}");
+    assert_eq!(
+        got.len(),
+        6,
+        "a shell and two building blocks per sequence: {got:?}"
+    );
     assert_eq!(
         rules_hit,
-        BTreeSet::from(["A Then B On A Host".to_owned(), "Login Then Sudo".to_owned()])
+        BTreeSet::from([
+            "A Then B On A Host".to_owned(),
+            "Login Then Sudo".to_owned()
+        ])
     );
-    wait_for("the second owner's commits", Duration::from_secs(30), || {
-        broker.group_caught_up("g2", TOPIC) && broker.group_caught_up("g2", "talon-repartition")
-    });
+    wait_for(
+        "the second owner's commits",
+        Duration::from_secs(30),
+        || broker.group_caught_up("g2", TOPIC) && broker.group_caught_up("g2", "talon-repartition"),
+    );
     stop.store(true, Ordering::Relaxed);
     second.join().expect("thread").expect("second owner");
 
@@ -191,14 +294,19 @@ fn pending_sequences_survive_a_hand_over_and_a_restart_redelivers_nothing() {
     let stop = Arc::new(AtomicBool::new(false));
     let _third_guard = StopOnDrop(stop.clone());
     let mut s = settings(&broker, "g2", TOPIC);
-    s.client_properties.push(("statistics.interval.ms".into(), "300".into()));
+    s.client_properties
+        .push(("statistics.interval.ms".into(), "300".into()));
     let third = spawn_worker(s, rules.path(), stop.clone(), metrics.clone());
-    wait_for("the restarted worker to own and read up to the end of every partition", Duration::from_secs(60), || {
-        let lag = metrics.lag();
-        metrics.assigned_partitions.load(Ordering::Relaxed) == 8
-            && lag.len() == 8
-            && lag.values().all(|&l| l == 0)
-    });
+    wait_for(
+        "the restarted worker to own and read up to the end of every partition",
+        Duration::from_secs(60),
+        || {
+            let lag = metrics.lag();
+            metrics.assigned_partitions.load(Ordering::Relaxed) == 8
+                && lag.len() == 8
+                && lag.values().all(|&l| l == 0)
+        },
+    );
     let before = broker.count("talon-alerts");
     stop.store(true, Ordering::Relaxed);
     let summary = third.join().expect("thread").expect("restarted worker");

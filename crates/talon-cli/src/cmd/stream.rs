@@ -149,14 +149,21 @@ pub fn run(args: StreamArgs, quiet: bool) -> Result<ExitCode> {
     let load_errors = common::report_load_problems(&report);
     let mapping = common::load_mapping(&args.mapping)?;
     let (compiled, problems) = compile_rules(report.rules, &mapping);
-    let opts = EngineOptions { all_indices: args.all_indices, ..EngineOptions::default() };
+    let opts = EngineOptions {
+        all_indices: args.all_indices,
+        ..EngineOptions::default()
+    };
     let factory = talon_stream::runner::factory(&mapping, settings.reorder_window);
     let (rules, unsupported) =
         StreamRules::new(compiled, &opts, &settings.partition_key, factory.as_deref());
     for p in problems.iter().filter(|p| p.is_error()) {
         eprint!("{}", p.render());
     }
-    for p in problems.iter().chain(unsupported.iter()).filter(|p| !p.is_error()) {
+    for p in problems
+        .iter()
+        .chain(unsupported.iter())
+        .filter(|p| !p.is_error())
+    {
         if !quiet {
             eprintln!("{}", p.render());
         }
@@ -186,7 +193,10 @@ pub fn run(args: StreamArgs, quiet: bool) -> Result<ExitCode> {
         None => None,
     };
     let stop = talon_stream::shutdown::stop_flag()?;
-    let decoder = Decoder::new(Flattener::default().with_mapping(&mapping), settings.index.as_deref());
+    let decoder = Decoder::new(
+        Flattener::default().with_mapping(&mapping),
+        settings.index.as_deref(),
+    );
     let summary = talon_stream::run(&settings, rules, factory, &ctx, decoder, metrics, &stop)?;
     if !quiet {
         eprintln!(
@@ -201,7 +211,9 @@ pub fn run(args: StreamArgs, quiet: bool) -> Result<ExitCode> {
 fn settings(args: &StreamArgs) -> Result<talon_stream::Settings> {
     let file = match &args.config {
         Some(path) => StreamConfig::from_file(path)?,
-        None if Path::new("talon.toml").is_file() => StreamConfig::from_file(Path::new("talon.toml"))?,
+        None if Path::new("talon.toml").is_file() => {
+            StreamConfig::from_file(Path::new("talon.toml"))?
+        }
         None => StreamConfig::default(),
     };
     let mut librdkafka = BTreeMap::new();

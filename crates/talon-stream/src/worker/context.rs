@@ -110,7 +110,11 @@ impl ClientContext for WorkerContext {
         let mut lag = BTreeMap::new();
         for (name, topic) in &stats.topics {
             for (&p, part) in &topic.partitions {
-                let position = if part.app_offset >= 0 { part.app_offset } else { part.next_offset };
+                let position = if part.app_offset >= 0 {
+                    part.app_offset
+                } else {
+                    part.next_offset
+                };
                 if p >= 0 && part.desired && part.hi_offset >= 0 && position >= 0 {
                     lag.insert((name.clone(), p), (part.hi_offset - position).max(0));
                 }
@@ -157,6 +161,9 @@ impl ConsumerContext for WorkerContext {
 pub(crate) fn tps(tpl: &TopicPartitionList) -> Vec<Tp> {
     tpl.elements()
         .iter()
-        .map(|e| Tp { topic: Arc::from(e.topic()), partition: e.partition() })
+        .map(|e| Tp {
+            topic: Arc::from(e.topic()),
+            partition: e.partition(),
+        })
         .collect()
 }

@@ -32,7 +32,7 @@ use talon_engine::{CompiledRule, Engine, EngineOptions, RuleProblem};
 use talon_eql::QueryKind;
 use talon_event::Origin;
 
-use crate::changelog::Restorer;
+use crate::changelog::{RestoreContext, Restorer};
 use crate::config::Settings;
 use crate::decode::{forwarded_record, DeadLetter, Decoder};
 use crate::error::StreamError;
@@ -87,7 +87,14 @@ impl StreamRules {
         }
         let (engine, mut more) = Engine::new(events, opts);
         problems.append(&mut more);
-        (StreamRules { engine, sequences, all_indices: opts.all_indices }, problems)
+        (
+            StreamRules {
+                engine,
+                sequences,
+                all_indices: opts.all_indices,
+            },
+            problems,
+        )
     }
 
     /// Rules that will run: event rules, then sequence rules.
@@ -101,7 +108,11 @@ impl StreamRules {
 
     /// How many sequence rules run where (local, routed).
     pub fn placements(&self) -> (usize, usize) {
-        let local = self.sequences.iter().filter(|s| s.placement == Placement::Local).count();
+        let local = self
+            .sequences
+            .iter()
+            .filter(|s| s.placement == Placement::Local)
+            .count();
         (local, self.sequences.len() - local)
     }
 }
@@ -124,7 +135,11 @@ pub fn run(
     metrics: Arc<Metrics>,
     stop: &AtomicBool,
 ) -> Result<Summary, StreamError> {
-    let StreamRules { mut engine, sequences, all_indices } = rules;
+    let StreamRules {
+        mut engine,
+        sequences,
+        all_indices,
+    } = rules;
     let sequences: Arc<[SequenceRule]> = sequences.into();
     let (local, routed) = (
         sequences.iter().any(|s| s.placement == Placement::Local),
@@ -133,18 +148,25 @@ pub fn run(
     let decoder = Arc::new(decoder);
 
     let producer: BaseProducer<DeliveryContext> = client_config(settings, Role::Producer)
-        .create_with_context(DeliveryContext { reports: Mutex::new(Vec::new()), metrics: metrics.clone() })
+        .create_with_context(DeliveryContext {
+            reports: Mutex::new(Vec::new()),
+            metrics: metrics.clone(),
+        })
         .map_err(|e| StreamError::kafka("cannot create the producer", e))?;
     let restorer = if sequences.is_empty() {
         None
     } else {
-        let c: BaseConsumer = client_config(settings, Role::Restorer)
-            .create()
+        let c: BaseConsumer<RestoreContext> = client_config(settings, Role::Restorer)
+            .create_with_context(RestoreContext)
             .map_err(|e| StreamError::kafka("cannot create the changelog reader", e))?;
         Some(Restorer::new(c, &settings.changelog_topic)?)
     };
     let topics = Topics {
-        events: settings.topics.iter().map(|t| Arc::from(t.as_str())).collect(),
+        events: settings
+            .topics
+            .iter()
+            .map(|t| Arc::from(t.as_str()))
+            .collect(),
         alerts: settings.alerts_topic.clone(),
         dead_letters: settings.dead_letter_topic.clone(),
         repartition: Arc::from(settings.repartition_topic.as_str()),
@@ -159,15 +181,18 @@ pub fn run(
         restorer,
     )));
     let consumer: BaseConsumer<WorkerContext> = client_config(settings, Role::Consumer)
-        .create_with_context(WorkerContext { shared: shared.clone(), metrics: metrics.clone() })
+        .create_with_context(WorkerContext {
+            shared: shared.clone(),
+            metrics: metrics.clone(),
+        })
         .map_err(|e| StreamError::kafka("cannot create the consumer", e))?;
     let mut subscribed: Vec<&str> = settings.topics.iter().map(String::as_str).collect();
     if routed {
         subscribed.push(&settings.repartition_topic);
     }
-    consumer
-        .subscribe(&subscribed)
-        .map_err(|e| StreamError::kafka(format!("cannot subscribe to {}", subscribed.join(", ")), e))?;
+    consumer.subscribe(&subscribed).map_err(|e| {
+        StreamError::kafka(format!("cannot subscribe to {}", subscribed.join(", ")), e)
+    })?;
     tracing::info!(
         "joined group {} on {} ({} event rules, {} sequence rules)",
         settings.group,
@@ -183,12 +208,15 @@ pub fn run(
     // Builders borrow their rule, so the event rules are cloned out of the
     // engine, which `on_event` borrows mutably.
     let event_rules: Vec<_> = engine.rules().iter().map(|r| r.rule.clone()).collect();
-    let builders: Vec<AlertBuilder<'_>> =
-        event_rules.iter().map(|r| AlertBuilder::new(r, alert_ctx)).collect();
-    let seq_builders: Vec<AlertBuilder<'_>> =
-        sequences.iter().map(|s| AlertBuilder::new(&s.compiled.rule, alert_ctx)).collect();
-    let by_id: FxHashMap<&str, usize> =
-        sequences.iter().map(|s| (s.rule_id(), s.index)).collect();
+    let builders: Vec<AlertBuilder<'_>> = event_rules
+        .iter()
+        .map(|r| AlertBuilder::new(r, alert_ctx))
+        .collect();
+    let seq_builders: Vec<AlertBuilder<'_>> = sequences
+        .iter()
+        .map(|s| AlertBuilder::new(&s.compiled.rule, alert_ctx))
+        .collect();
+    let by_id: FxHashMap<&str, usize> = sequences.iter().map(|s| (s.rule_id(), s.index)).collect();
     let mut origins: FxHashMap<Tp, Arc<str>> = FxHashMap::default();
     let mut summary = Summary::default();
     let mut last_commit = Instant::now();
@@ -226,7 +254,9 @@ pub fn run(
         if let Some(e) = sh.fatal.take() {
             failure = Some(e);
             // Keep the flag up: no checkpoint may be written after this.
-            sh.fatal = Some(StreamError::Config("stopping after a failed delivery".into()));
+            sh.fatal = Some(StreamError::Config(
+                "stopping after a failed delivery".into(),
+            ));
             break;
         }
         if last_commit.elapsed() >= settings.commit_interval {
@@ -286,7 +316,10 @@ struct Step<'a, 'r> {
 
 impl Step<'_, '_> {
     fn message(&mut self, msg: &BorrowedMessage<'_>) {
-        let tp = Tp { topic: self.sh.topic_arc(msg.topic()), partition: msg.partition() };
+        let tp = Tp {
+            topic: self.sh.topic_arc(msg.topic()),
+            partition: msg.partition(),
+        };
         if !self.sh.tracker.owns(&tp) {
             // Fetched just before its partition was revoked: the new owner
             // reads it from the committed position.
@@ -300,7 +333,10 @@ impl Step<'_, '_> {
             .entry(tp.clone())
             .or_insert_with(|| Arc::from(format!("kafka:{tp}")))
             .clone();
-        let origin = Origin { file, line: u64::try_from(offset).unwrap_or_default() };
+        let origin = Origin {
+            file,
+            line: u64::try_from(offset).unwrap_or_default(),
+        };
         let seq = u64::try_from(offset).unwrap_or_default();
         let sent = if tp.topic == self.sh.topics.repartition {
             self.forwarded(msg, &tp, origin, seq)
@@ -321,11 +357,17 @@ impl Step<'_, '_> {
         let mut alerts = Vec::new();
         let mut failed = 0u64;
         let builders = self.builders;
-        self.engine.on_event(&event, |d| match builders[d.rule_index].event_alert(d.event) {
-            Ok(a) => alerts.push(a),
-            Err(e) => {
-                failed += 1;
-                tracing::warn!("{}:{}: cannot build alert: {e}", d.event.origin.file, d.event.origin.line);
+        self.engine.on_event(&event, |d| {
+            match builders[d.rule_index].event_alert(d.event) {
+                Ok(a) => alerts.push(a),
+                Err(e) => {
+                    failed += 1;
+                    tracing::warn!(
+                        "{}:{}: cannot build alert: {e}",
+                        d.event.origin.file,
+                        d.event.origin.line
+                    );
+                }
             }
         });
         self.sh.metrics.errors.fetch_add(failed, Ordering::Relaxed);
@@ -364,7 +406,13 @@ impl Step<'_, '_> {
         self.sequence_hits(tp, &Arc::new(event), Some(&rules), msg.offset())
     }
 
-    fn sequence_hits(&mut self, tp: &Tp, event: &Arc<talon_event::Event>, rules: Option<&[usize]>, offset: i64) -> u32 {
+    fn sequence_hits(
+        &mut self,
+        tp: &Tp,
+        event: &Arc<talon_event::Event>,
+        rules: Option<&[usize]>,
+        offset: i64,
+    ) -> u32 {
         let hits = self.sh.feed(tp, event, rules, self.all_indices);
         let mut sent = 0;
         for (rule, hit) in hits {
@@ -385,7 +433,10 @@ impl Step<'_, '_> {
     fn forward(&mut self, event: &talon_event::Event, tp: &Tp, offset: i64) -> u32 {
         let mut by_key: BTreeMap<String, Vec<&str>> = BTreeMap::new();
         let sequences = self.sh.sequences().clone();
-        for s in sequences.iter().filter(|s| s.placement == Placement::Routed) {
+        for s in sequences
+            .iter()
+            .filter(|s| s.placement == Placement::Routed)
+        {
             if !s.sees(event, self.all_indices) {
                 continue;
             }
@@ -396,8 +447,20 @@ impl Step<'_, '_> {
         let topic = self.sh.topics.repartition.clone();
         let mut sent = 0;
         for (key, rules) in &by_key {
-            let Some(record) = forwarded_record(event, rules) else { continue };
-            self.sh.send(&topic, key, &record, None, Token::Output { tp: tp.clone(), offset, alert: false });
+            let Some(record) = forwarded_record(event, rules) else {
+                continue;
+            };
+            self.sh.send(
+                &topic,
+                key,
+                &record,
+                None,
+                Token::Output {
+                    tp: tp.clone(),
+                    offset,
+                    alert: false,
+                },
+            );
             inc(&self.sh.metrics.repartitioned);
             sent += 1;
         }
@@ -408,7 +471,17 @@ impl Step<'_, '_> {
         let topic = self.sh.topics.alerts.clone();
         for alert in alerts {
             let json = alert.to_json();
-            self.sh.send(&topic, alert.uuid(), &json, None, Token::Output { tp: tp.clone(), offset, alert: true });
+            self.sh.send(
+                &topic,
+                alert.uuid(),
+                &json,
+                None,
+                Token::Output {
+                    tp: tp.clone(),
+                    offset,
+                    alert: true,
+                },
+            );
             if let Some(f) = self.file.as_deref_mut() {
                 f.write(&json);
             }
@@ -430,7 +503,11 @@ impl Step<'_, '_> {
         };
         let key = format!("{tp}@{}", msg.offset());
         let topic = self.sh.topics.dead_letters.clone();
-        let token = Token::Output { tp: tp.clone(), offset: msg.offset(), alert: false };
+        let token = Token::Output {
+            tp: tp.clone(),
+            offset: msg.offset(),
+            alert: false,
+        };
         self.sh.send(&topic, &key, &letter.to_json(), None, token);
         inc(&self.sh.metrics.dead_letters);
         self.summary.dead_letters += 1;
@@ -452,8 +529,15 @@ impl AlertsFile {
             .create(true)
             .append(true)
             .open(path)
-            .map_err(|source| StreamError::AlertsFile { path: path.to_owned(), source })?;
-        Ok(AlertsFile { path: path.to_owned(), out: std::io::BufWriter::new(file), failed: false })
+            .map_err(|source| StreamError::AlertsFile {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(AlertsFile {
+            path: path.to_owned(),
+            out: std::io::BufWriter::new(file),
+            failed: false,
+        })
     }
 
     fn write(&mut self, json: &str) {
@@ -462,15 +546,19 @@ impl AlertsFile {
         }
         if let Err(e) = writeln!(self.out, "{json}") {
             // The topic stays the record of truth; say it once.
-            tracing::error!("alerts file {}: {e}; no more alerts are written to it", self.path.display());
+            tracing::error!(
+                "alerts file {}: {e}; no more alerts are written to it",
+                self.path.display()
+            );
             self.failed = true;
         }
     }
 
     fn flush(&mut self) -> Result<(), StreamError> {
-        self.out
-            .flush()
-            .map_err(|source| StreamError::AlertsFile { path: self.path.clone(), source })
+        self.out.flush().map_err(|source| StreamError::AlertsFile {
+            path: self.path.clone(),
+            source,
+        })
     }
 }
 

@@ -117,8 +117,17 @@ impl Shared {
     }
 
     /// Sends one record, waiting (bounded) while the producer queue is full.
-    pub fn send(&mut self, topic: &str, key: &str, payload: &str, partition: Option<i32>, token: Token) {
-        let mut record = BaseRecord::with_opaque_to(topic, Box::new(token)).key(key).payload(payload);
+    pub fn send(
+        &mut self,
+        topic: &str,
+        key: &str,
+        payload: &str,
+        partition: Option<i32>,
+        token: Token,
+    ) {
+        let mut record = BaseRecord::with_opaque_to(topic, Box::new(token))
+            .key(key)
+            .payload(payload);
         if let Some(p) = partition {
             record = record.partition(p);
         }
@@ -137,7 +146,7 @@ impl Shared {
                     // The record never left: settle its token as failed so
                     // the message it belongs to is never committed.
                     let reason = e.to_string();
-                    self.settle(back.delivery_opaque, Err(reason));
+                    self.settle(*back.delivery_opaque, Err(reason));
                     return;
                 }
             }
@@ -156,12 +165,12 @@ impl Shared {
             Err(_) => return,
         };
         for (token, outcome) in reports {
-            self.settle(token, outcome);
+            self.settle(*token, outcome);
         }
     }
 
-    fn settle(&mut self, token: Box<Token>, outcome: Result<(), String>) {
-        match (*token, outcome) {
+    fn settle(&mut self, token: Token, outcome: Result<(), String>) {
+        match (token, outcome) {
             (Token::Output { tp, offset, alert }, Ok(())) => {
                 if alert {
                     inc(&self.metrics.alerts_acked);
@@ -198,23 +207,40 @@ impl Shared {
 
     /// Commits every position that moved; `only` limits it to some
     /// partitions.
-    pub fn commit<C: ConsumerContext>(&mut self, consumer: &BaseConsumer<C>, mode: CommitMode, only: Option<&[Tp]>) {
+    pub fn commit<C: ConsumerContext>(
+        &mut self,
+        consumer: &BaseConsumer<C>,
+        mode: CommitMode,
+        only: Option<&[Tp]>,
+    ) {
         let due: Vec<(Tp, i64)> = self
             .tracker
             .due()
             .into_iter()
-            .filter(|(tp, _)| only.map_or(true, |o| o.contains(tp)))
+            .filter(|(tp, _)| match only {
+                Some(o) => o.contains(tp),
+                None => true,
+            })
             .collect();
         if due.is_empty() {
             return;
         }
         let mut tpl = TopicPartitionList::new();
         for (tp, pos) in &due {
-            if tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*pos)).is_err() {
+            if tpl
+                .add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*pos))
+                .is_err()
+            {
                 return;
             }
         }
-        tracing::debug!("commit {}", due.iter().map(|(tp, o)| format!("{tp}@{o}")).collect::<Vec<_>>().join(" "));
+        tracing::debug!(
+            "commit {}",
+            due.iter()
+                .map(|(tp, o)| format!("{tp}@{o}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
         match consumer.commit(&tpl, mode) {
             Ok(()) => {
                 inc(&self.metrics.commits);
@@ -239,7 +265,9 @@ impl Shared {
         all_indices: bool,
     ) -> Vec<(usize, SequenceHit)> {
         let mut hits = Vec::new();
-        let Some(st) = self.states.get_mut(tp) else { return hits };
+        let Some(st) = self.states.get_mut(tp) else {
+            return hits;
+        };
         let offset = event.seq as i64;
         if st.through.is_some_and(|t| offset <= t) {
             return hits;
@@ -281,7 +309,11 @@ impl Shared {
         let mut pending = 0i64;
         let mut ready = Vec::new();
         for (tp, st) in &mut self.states {
-            pending += st.rules.iter().filter_map(|(_, s)| s.pending()).sum::<usize>() as i64;
+            pending += st
+                .rules
+                .iter()
+                .filter_map(|(_, s)| s.pending())
+                .sum::<usize>() as i64;
             if st.pending.is_none() && st.through > st.saved {
                 if let Some(through) = st.through {
                     st.pending = Some((through, snapshot(st, through, &self.sequences)));
@@ -296,29 +328,51 @@ impl Shared {
                 }
             }
         }
-        self.metrics.pending_sequences.store(pending, std::sync::atomic::Ordering::Relaxed);
+        self.metrics
+            .pending_sequences
+            .store(pending, std::sync::atomic::Ordering::Relaxed);
         for (tp, (through, value)) in ready {
             self.write_checkpoint(&tp, through, &value);
         }
     }
 
     fn write_checkpoint(&mut self, tp: &Tp, through: i64, value: &str) {
-        let Some(restorer) = &self.restorer else { return };
+        let Some(restorer) = &self.restorer else {
+            return;
+        };
         tracing::debug!("checkpoint {tp} through {through} ({} bytes)", value.len());
         let topic = restorer.topic().to_owned();
         let part = restorer.partition_for(tp);
         let key = changelog::key(tp);
-        self.send(&topic, &key, value, Some(part), Token::Checkpoint { tp: tp.clone(), through });
+        self.send(
+            &topic,
+            &key,
+            value,
+            Some(part),
+            Token::Checkpoint {
+                tp: tp.clone(),
+                through,
+            },
+        );
     }
 
     /// Before partitions leave: flush, checkpoint, commit, forget.
-    pub fn on_revoke<C: ConsumerContext>(&mut self, consumer: &BaseConsumer<C>, tps: &[Tp], lost: bool) {
+    pub fn on_revoke<C: ConsumerContext>(
+        &mut self,
+        consumer: &BaseConsumer<C>,
+        tps: &[Tp],
+        lost: bool,
+    ) {
         tracing::info!("partitions revoked: {}", list(tps));
         self.flush();
         if !lost && self.fatal.is_none() {
             for tp in tps {
-                let Some(st) = self.states.get_mut(tp) else { continue };
-                let Some(through) = st.through.filter(|t| Some(*t) > st.saved) else { continue };
+                let Some(st) = self.states.get_mut(tp) else {
+                    continue;
+                };
+                let Some(through) = st.through.filter(|t| Some(*t) > st.saved) else {
+                    continue;
+                };
                 let value = snapshot(st, through, &self.sequences);
                 st.saved = Some(through);
                 self.write_checkpoint(tp, through, &value);
@@ -350,7 +404,12 @@ impl Shared {
                 self.tracker.assign(tp.clone(), false, None);
                 continue;
             };
-            let mut st = PartState { rules: Vec::new(), through: None, pending: None, saved: None };
+            let mut st = PartState {
+                rules: Vec::new(),
+                through: None,
+                pending: None,
+                saved: None,
+            };
             let share = MAX_CHECKPOINT_BYTES / rules.len().max(1);
             for &i in &rules {
                 if let Some(m) = factory.matcher(i, &self.sequences[i].compiled) {
@@ -372,21 +431,34 @@ impl Shared {
 
     fn count_assigned(&self) {
         let n = self.tracker.owned().len() as i64;
-        self.metrics.assigned_partitions.store(n, std::sync::atomic::Ordering::Relaxed);
+        self.metrics
+            .assigned_partitions
+            .store(n, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn restore(&mut self, tp: &Tp, st: &mut PartState) -> Result<(), StreamError> {
-        let Some(restorer) = &self.restorer else { return Ok(()) };
-        let Some(cp) = restorer.latest(tp)? else { return Ok(()) };
-        let origin = Origin { file: Arc::from(format!("changelog:{}", changelog::key(tp))), line: 0 };
+        let Some(restorer) = &self.restorer else {
+            return Ok(());
+        };
+        let Some(cp) = restorer.latest(tp)? else {
+            return Ok(());
+        };
+        let origin = Origin {
+            file: Arc::from(format!("changelog:{}", changelog::key(tp))),
+            line: 0,
+        };
         for (i, state) in &mut st.rules {
             let id = self.sequences[*i].rule_id();
-            let Some(snap) = cp.rules.get(id) else { continue };
-            state.restore(snap.get(), &self.decoder, &origin).map_err(|reason| StreamError::Restore {
-                topic: tp.topic.to_string(),
-                partition: tp.partition,
-                reason: format!("rule {id}: {reason}"),
-            })?;
+            let Some(snap) = cp.rules.get(id) else {
+                continue;
+            };
+            state
+                .restore(snap.get(), &self.decoder, &origin)
+                .map_err(|reason| StreamError::Restore {
+                    topic: tp.topic.to_string(),
+                    partition: tp.partition,
+                    reason: format!("rule {id}: {reason}"),
+                })?;
         }
         st.through = Some(cp.through);
         st.saved = Some(cp.through);
@@ -405,7 +477,11 @@ impl Shared {
 }
 
 fn snapshot(st: &PartState, through: i64, sequences: &[SequenceRule]) -> String {
-    let mut cp = Checkpoint { v: 1, through, ..Checkpoint::default() };
+    let mut cp = Checkpoint {
+        v: 1,
+        through,
+        ..Checkpoint::default()
+    };
     for (i, state) in &st.rules {
         // A snapshot is a JSON array by construction.
         if let Ok(raw) = RawValue::from_string(state.snapshot()) {

@@ -20,6 +20,15 @@ use talon_stream::rdkafka::error::KafkaError;
 use talon_stream::rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use talon_stream::rdkafka::{Message, Offset, TopicPartitionList};
 
+/// The test reader asks for partition ends; they are not errors to log.
+pub struct Quiet;
+
+impl talon_stream::rdkafka::client::ClientContext for Quiet {
+    fn error(&self, _error: KafkaError, _reason: &str) {}
+}
+
+impl talon_stream::rdkafka::consumer::ConsumerContext for Quiet {}
+
 /// Where nisshi is, if anywhere.
 pub fn nisshi_path() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("NISSHI") {
@@ -64,7 +73,13 @@ impl Broker {
         let out = std::fs::File::create(&log).expect("broker log file");
         let err = out.try_clone().expect("broker log file");
         let child = Command::new(&bin)
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
             .args(["--storage-engine", "memory://nisshi/"])
             .args(["--group-initial-rebalance-delay", "500ms"])
             .stdin(Stdio::null())
@@ -72,7 +87,12 @@ impl Broker {
             .stderr(err)
             .spawn()
             .expect("start nisshi");
-        let broker = Broker { child, bin, port, log };
+        let broker = Broker {
+            child,
+            bin,
+            port,
+            log,
+        };
         broker.wait_ready();
         Some(broker)
     }
@@ -85,7 +105,11 @@ impl Broker {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("nisshi did not listen on {} within 20 s; log: {}", self.port, self.log.display());
+        panic!(
+            "nisshi did not listen on {} within 20 s; log: {}",
+            self.port,
+            self.log.display()
+        );
     }
 
     /// `127.0.0.1:PORT`, for clients.
@@ -95,7 +119,13 @@ impl Broker {
 
     pub fn create_topic(&self, name: &str, partitions: u32, config: &[&str]) {
         let mut cmd = Command::new(&self.bin);
-        cmd.args(["topic", "create", "--broker", &format!("tcp://127.0.0.1:{}", self.port), name]);
+        cmd.args([
+            "topic",
+            "create",
+            "--broker",
+            &format!("tcp://127.0.0.1:{}", self.port),
+            name,
+        ]);
         cmd.args(["--partitions", &partitions.to_string()]);
         for c in config {
             cmd.args(["--config", c]);
@@ -126,26 +156,31 @@ impl Broker {
     }
 
     pub fn producer(&self) -> Producer_ {
-        let p: BaseProducer = self.client().set("linger.ms", "5").create().expect("test producer");
+        let p: BaseProducer = self
+            .client()
+            .set("linger.ms", "5")
+            .create()
+            .expect("test producer");
         Producer_(p)
     }
 
     /// Every record of a topic, by partition then offset: (partition,
     /// key, payload).
     pub fn read_all(&self, topic: &str) -> Vec<(i32, String, String)> {
-        let c: BaseConsumer = self
+        let c: BaseConsumer<Quiet> = self
             .client()
             .set("group.id", "talon-test-reader")
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "true")
-            .create()
+            .create_with_context(Quiet)
             .expect("test reader");
         let highs = self.high_watermarks(&c, topic);
         let mut tpl = TopicPartitionList::new();
         let mut left = 0;
         for (&p, &high) in &highs {
             if high > 0 {
-                tpl.add_partition_offset(topic, p, Offset::Beginning).expect("tpl");
+                tpl.add_partition_offset(topic, p, Offset::Beginning)
+                    .expect("tpl");
                 left += 1;
             }
         }
@@ -161,8 +196,14 @@ impl Broker {
                 Some(Err(KafkaError::PartitionEOF(_))) => left -= 1,
                 Some(Err(e)) => panic!("reading {topic}: {e}"),
                 Some(Ok(m)) => {
-                    let key = m.key().map(|k| String::from_utf8_lossy(k).into_owned()).unwrap_or_default();
-                    let val = m.payload().map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default();
+                    let key = m
+                        .key()
+                        .map(|k| String::from_utf8_lossy(k).into_owned())
+                        .unwrap_or_default();
+                    let val = m
+                        .payload()
+                        .map(|v| String::from_utf8_lossy(v).into_owned())
+                        .unwrap_or_default();
                     out.push((m.partition(), key, val));
                 }
             }
@@ -176,7 +217,9 @@ impl Broker {
         c: &BaseConsumer<C>,
         topic: &str,
     ) -> BTreeMap<i32, i64> {
-        let meta = c.fetch_metadata(Some(topic), Duration::from_secs(10)).expect("metadata");
+        let meta = c
+            .fetch_metadata(Some(topic), Duration::from_secs(10))
+            .expect("metadata");
         let parts: Vec<i32> = meta
             .topics()
             .iter()
@@ -186,7 +229,9 @@ impl Broker {
         parts
             .into_iter()
             .map(|p| {
-                let (_, high) = c.fetch_watermarks(topic, p, Duration::from_secs(10)).expect("watermarks");
+                let (_, high) = c
+                    .fetch_watermarks(topic, p, Duration::from_secs(10))
+                    .expect("watermarks");
                 (p, high)
             })
             .collect()
@@ -212,7 +257,9 @@ impl Broker {
         for &p in highs.keys() {
             tpl.add_partition(topic, p);
         }
-        let Ok(committed) = c.committed_offsets(tpl, Duration::from_secs(10)) else { return false };
+        let Ok(committed) = c.committed_offsets(tpl, Duration::from_secs(10)) else {
+            return false;
+        };
         highs.iter().all(|(&p, &high)| {
             let pos = committed
                 .find_partition(topic, p)
@@ -233,7 +280,9 @@ impl Broker {
 
 impl Drop for Broker {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -272,6 +321,8 @@ impl Producer_ {
 
     /// Waits until everything sent is acknowledged.
     pub fn flush(&self) {
-        self.0.flush(Duration::from_secs(30)).expect("flush test producer");
+        self.0
+            .flush(Duration::from_secs(30))
+            .expect("flush test producer");
     }
 }

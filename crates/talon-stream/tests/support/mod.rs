@@ -28,8 +28,10 @@ pub fn settings(broker: &broker::Broker, group: &str, topic: &str) -> Settings {
         checkpoint_interval_ms: Some(300),
         ..StreamConfig::default()
     };
-    c.librdkafka.insert("session.timeout.ms".into(), "6000".into());
-    c.librdkafka.insert("heartbeat.interval.ms".into(), "500".into());
+    c.librdkafka
+        .insert("session.timeout.ms".into(), "6000".into());
+    c.librdkafka
+        .insert("heartbeat.interval.ms".into(), "500".into());
     c.resolve().expect("test settings")
 }
 
@@ -49,21 +51,40 @@ pub fn spawn_worker(
     std::thread::spawn(move || {
         let report = talon_rules::load_paths(&[dir]);
         let (compiled, _) = compile_rules(report.rules, &Mapping::default());
-        let factory = talon_stream::runner::factory(&Mapping::default(), std::time::Duration::from_secs(60));
-        let (rules, problems) =
-            StreamRules::new(compiled, &EngineOptions::default(), &settings.partition_key, factory.as_deref());
+        let factory =
+            talon_stream::runner::factory(&Mapping::default(), std::time::Duration::from_secs(60));
+        let (rules, problems) = StreamRules::new(
+            compiled,
+            &EngineOptions::default(),
+            &settings.partition_key,
+            factory.as_deref(),
+        );
         if !problems.is_empty() {
             return Err(format!("{problems:?}"));
         }
         let ctx = AlertContext::new(chrono::Utc::now());
-        talon_stream::run(&settings, rules, factory, &ctx, scenario::decoder(), metrics, &stop)
-            .map_err(|e| e.to_string())
+        talon_stream::run(
+            &settings,
+            rules,
+            factory,
+            &ctx,
+            scenario::decoder(),
+            metrics,
+            &stop,
+        )
+        .map_err(|e| e.to_string())
     })
 }
 
 /// Polls `check` every 100 ms until it holds or `limit` passes.
 pub fn wait_for(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
-    wait_until(what, limit, || if check() { Ok(()) } else { Err(String::new()) });
+    wait_until(what, limit, || {
+        if check() {
+            Ok(())
+        } else {
+            Err(String::new())
+        }
+    });
 }
 
 /// Polls `check` until it returns `Ok`; on time-out, panics with the last
@@ -78,7 +99,10 @@ pub fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> Result
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    panic!("timed out after {}s waiting for {what} {last}", limit.as_secs());
+    panic!(
+        "timed out after {}s waiting for {what} {last}",
+        limit.as_secs()
+    );
 }
 
 /// Sets a worker's stop flag when dropped, so a failing test does not

@@ -114,7 +114,15 @@ pub struct Scenario {
     pub sequence_alerts: usize,
 }
 
-fn event(step: u64, ts_micros: u64, action: &str, category: &str, host: &str, user: &str, name: &str) -> String {
+fn event(
+    step: u64,
+    ts_micros: u64,
+    action: &str,
+    category: &str,
+    host: &str,
+    user: &str,
+    name: &str,
+) -> String {
     let secs = ts_micros / 1_000_000;
     let micros = ts_micros % 1_000_000;
     let (h, m, s) = (secs / 3600, (secs / 60) % 60, secs % 60);
@@ -137,7 +145,14 @@ pub fn build(steps: u64, hosts: u64, users: u64, partitions: i32, rules_dir: &Pa
 
 /// As [`build`], with `noise` percent of the events replaced by events no
 /// rule uses (a realistic stream alerts on very few events).
-pub fn build_mix(steps: u64, hosts: u64, users: u64, partitions: i32, noise: u64, rules_dir: &Path) -> Scenario {
+pub fn build_mix(
+    steps: u64,
+    hosts: u64,
+    users: u64,
+    partitions: i32,
+    noise: u64,
+    rules_dir: &Path,
+) -> Scenario {
     let mut rng = 0x2545_f491_4f6c_dd1du64;
     let mut next = move || {
         rng ^= rng << 13;
@@ -152,7 +167,11 @@ pub fn build_mix(steps: u64, hosts: u64, users: u64, partitions: i32, noise: u64
         let host = format!("h{}", r % hosts);
         let user = format!("u{}", (r >> 16) % users);
         let ts = base + step * 1000;
-        let kind = if (r >> 8) % 100 < noise { 19 } else { (r >> 32) % 20 };
+        let kind = if (r >> 8) % 100 < noise {
+            19
+        } else {
+            (r >> 32) % 20
+        };
         let (action, category, name) = match kind {
             0 | 1 => ("exec", "process", "evil"),
             2..=5 => ("a", "process", "x"),
@@ -162,23 +181,57 @@ pub fn build_mix(steps: u64, hosts: u64, users: u64, partitions: i32, noise: u64
             _ => ("exec", "process", "ls"),
         };
         let payload = event(step, ts, action, category, &host, &user, name);
-        events.push(Record { key: host, payload, partition: None });
+        events.push(Record {
+            key: host,
+            payload,
+            partition: None,
+        });
     }
     let tick_ts = base + steps * 1000 + 3_600_000_000;
     let mut ticks = Vec::new();
     for p in 0..partitions {
         let host = format!("tick-{p}");
-        let payload = event(steps + p as u64, tick_ts, "a", "process", &host, "tick", "x");
-        ticks.push(Record { key: host, payload, partition: Some(p) });
+        let payload = event(
+            steps + p as u64,
+            tick_ts,
+            "a",
+            "process",
+            &host,
+            "tick",
+            "x",
+        );
+        ticks.push(Record {
+            key: host,
+            payload,
+            partition: Some(p),
+        });
     }
     // Logins of 64 new users: their keys reach every repartition partition.
     for i in 0..64u64 {
         let step = steps + partitions as u64 + i;
-        let payload = event(step, tick_ts, "login", "authentication", "tick-host", &format!("tick-u{i}"), "sshd");
-        ticks.push(Record { key: "tick-host".into(), payload, partition: None });
+        let payload = event(
+            step,
+            tick_ts,
+            "login",
+            "authentication",
+            "tick-host",
+            &format!("tick-u{i}"),
+            "sshd",
+        );
+        ticks.push(Record {
+            key: "tick-host".into(),
+            payload,
+            partition: None,
+        });
     }
     let (expected, event_alerts, sequence_alerts) = expected_alerts(&events, &ticks, rules_dir);
-    Scenario { events, ticks, expected, event_alerts, sequence_alerts }
+    Scenario {
+        events,
+        ticks,
+        expected,
+        event_alerts,
+        sequence_alerts,
+    }
 }
 
 /// The decoder the workers use in these tests.
@@ -187,13 +240,19 @@ pub fn decoder() -> Decoder {
 }
 
 /// What one process, seeing the whole stream in order, alerts on.
-fn expected_alerts(events: &[Record], ticks: &[Record], rules_dir: &Path) -> (BTreeSet<String>, usize, usize) {
+fn expected_alerts(
+    events: &[Record],
+    ticks: &[Record],
+    rules_dir: &Path,
+) -> (BTreeSet<String>, usize, usize) {
     let report = talon_rules::load_paths(&[rules_dir.to_path_buf()]);
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     let (compiled, problems) = compile_rules(report.rules, &Mapping::default());
     assert!(problems.is_empty(), "{problems:?}");
     let ctx = AlertContext::new(chrono::Utc::now());
-    let factory = talon_stream::runner::factory(&Mapping::default(), std::time::Duration::from_secs(60)).expect("sequence runner");
+    let factory =
+        talon_stream::runner::factory(&Mapping::default(), std::time::Duration::from_secs(60))
+            .expect("sequence runner");
     let (mut event_rules, mut sequences) = (Vec::new(), Vec::new());
     for r in compiled {
         if r.kind() == talon_eql::QueryKind::Event {
@@ -207,15 +266,22 @@ fn expected_alerts(events: &[Record], ticks: &[Record], rules_dir: &Path) -> (BT
     let rules: Vec<_> = engine.rules().iter().map(|r| r.rule.clone()).collect();
     let builders: Vec<_> = rules.iter().map(|r| AlertBuilder::new(r, &ctx)).collect();
     let seq_rules: Vec<_> = sequences.iter().map(|(r, _)| r.rule.clone()).collect();
-    let seq_builders: Vec<_> = seq_rules.iter().map(|r| AlertBuilder::new(r, &ctx)).collect();
+    let seq_builders: Vec<_> = seq_rules
+        .iter()
+        .map(|r| AlertBuilder::new(r, &ctx))
+        .collect();
     let d = decoder();
     let mut out = BTreeSet::new();
     let (mut n_event, mut n_seq) = (0, 0);
     for (i, rec) in events.iter().chain(ticks).enumerate() {
-        let mut e: Event = d.event(Some(rec.payload.as_bytes()), Origin::default()).expect("event");
+        let mut e: Event = d
+            .event(Some(rec.payload.as_bytes()), Origin::default())
+            .expect("event");
         e.seq = i as u64;
         engine.on_event(&e, |det| {
-            let a = builders[det.rule_index].event_alert(det.event).expect("alert");
+            let a = builders[det.rule_index]
+                .event_alert(det.event)
+                .expect("alert");
             out.insert(a.uuid().to_owned());
             n_event += 1;
         });
@@ -225,7 +291,10 @@ fn expected_alerts(events: &[Record], ticks: &[Record], rules_dir: &Path) -> (BT
             m.on_event(&e, &mut |h| hits.push(h));
             for h in hits {
                 let evs: Vec<&Event> = h.events.iter().map(|e| &**e).collect();
-                for a in seq_builders[i].sequence_alerts(&evs).expect("sequence alerts") {
+                for a in seq_builders[i]
+                    .sequence_alerts(&evs)
+                    .expect("sequence alerts")
+                {
                     out.insert(a.uuid().to_owned());
                     n_seq += 1;
                 }
