@@ -89,11 +89,14 @@ GEN=$ROOT/target/release/talon-bench-gen
 DATA=$ROOT/bench/data
 mkdir -p "$DATA" "$ROOT/bench/results"
 # gen NAME SIZE MATCHES: generates bench/data/NAME.ndjson once; the
-# generator's report is kept beside it in NAME.meta.
+# generator's report is kept beside it in NAME.meta. A file written by
+# another version of the generator (its `format:` differs) is made again.
+FORMAT=$("$GEN" --print-format)
 gen() {
   local name=$1 size=$2 matches=$3
   local file=$DATA/$name.ndjson meta=$DATA/$name.meta
-  if [ ! -s "$file" ] || [ ! -s "$meta" ]; then
+  if [ ! -s "$file" ] || [ ! -s "$meta" ] \
+    || [ "$(awk '$1 == "format:" { print $2 }' "$meta")" != "$FORMAT" ]; then
     say "generating $file ($size, seed 42, $matches matches)"
     "$GEN" --size "$size" --seed 42 --matches "$matches" --out "$file" > "$meta"
   fi

@@ -32,4 +32,9 @@ pub mod template;
 pub mod windows;
 
 pub use gen::{generate, Config, Kind, Summary, KINDS};
+
+/// The version of what a seed produces. Bumped whenever a change to the
+/// generator makes the same [`Config`] write different bytes, so that
+/// stored data sets and results can tell they came from another version.
+pub const FORMAT: u32 = 2;
 pub use size::parse_size;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use talon_bench::{generate, parse_size, Config, Summary, KINDS};
+use talon_bench::{generate, parse_size, Config, Summary, FORMAT, KINDS};
 
 /// Generate realistic Elastic Defend NDJSON (Linux and Windows process,
 /// file, registry, network and DNS events) with an exact number of
@@ -37,12 +37,23 @@ struct Args {
 
     /// Output file (`-` for stdout). Written to a temporary name first, so
     /// an interrupted run leaves no truncated file behind.
-    #[arg(long, short = 'o')]
-    out: PathBuf,
+    #[arg(long, short = 'o', required_unless_present = "print_format")]
+    out: Option<PathBuf>,
+
+    /// Print the data format version (see the report's `format:`) and exit.
+    #[arg(long)]
+    print_format: bool,
 }
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    if args.print_format {
+        println!("{FORMAT}");
+        return Ok(());
+    }
+    let Some(out) = args.out else {
+        anyhow::bail!("--out is required");
+    };
     let cfg = Config {
         size: args.size,
         seed: args.seed,
@@ -50,14 +61,14 @@ fn main() -> Result<()> {
         near_misses: args.near_misses.unwrap_or(args.matches),
         ..Config::default()
     };
-    if args.out.as_os_str() == "-" {
+    if out.as_os_str() == "-" {
         let stdout = io::stdout();
         let summary = generate(&cfg, &mut BufWriter::with_capacity(1 << 20, stdout.lock()))?;
         // The data owns stdout here, so the summary goes to stderr.
         eprint!("{}", report(&summary, &cfg));
         return Ok(());
     }
-    let summary = write_file(&cfg, &args.out)?;
+    let summary = write_file(&cfg, &out)?;
     print!("{}", report(&summary, &cfg));
     Ok(())
 }
@@ -89,7 +100,7 @@ fn report(s: &Summary, cfg: &Config) -> String {
         s.events, s.bytes
     ));
     out.push_str(&format!(
-        "seed: {}\nmatches: {}\nnear_misses: {}\n",
+        "format: {FORMAT}\nseed: {}\nmatches: {}\nnear_misses: {}\n",
         cfg.seed, s.matches, s.near_misses
     ));
     for ((kind, _), n) in KINDS.iter().zip(s.by_kind) {

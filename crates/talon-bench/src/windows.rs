@@ -8,28 +8,45 @@ use crate::linux::write_file;
 use crate::rng::Rng;
 use crate::template::{argv, fill, remote_ip};
 
-/// Executable, then argv; `{user}` is the account the process runs as.
+/// Who usually starts a program, so parent-child pairs look like a normal
+/// estate rather than tripping "unusual parent" rules at random.
+#[derive(Clone, Copy)]
+enum Parent {
+    Explorer = 0,
+    Services = 1,
+    DcomLaunch = 2,
+    Cmd = 3,
+    PowerShell = 4,
+    SearchIndexer = 5,
+}
+
+/// Parent, code-signing subject, executable, then argv; `{user}` is the
+/// account the process runs as.
 #[rustfmt::skip]
-const COMMANDS: &[&[&str]] = &[
-    &["C:\\Windows\\System32\\svchost.exe", "C:\\Windows\\system32\\svchost.exe", "-k", "netsvcs", "-p", "-s", "{winsvc}"],
-    &["C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe", "powershell.exe", "-NoProfile", "-ExecutionPolicy", "RemoteSigned", "-File", "C:\\Scripts\\{ps1}.ps1"],
-    &["C:\\Windows\\System32\\cmd.exe", "C:\\Windows\\system32\\cmd.exe", "/c", "dir /s /b C:\\Users\\{user}\\Documents > NUL"],
-    &["C:\\Windows\\System32\\conhost.exe", "\\??\\C:\\Windows\\system32\\conhost.exe", "0xffffffff", "-ForceV1"],
-    &["C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe", "\"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe\"", "--type=renderer", "--lang=en-US", "--renderer-client-id={n}"],
-    &["C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE", "\"C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE\""],
-    &["C:\\Windows\\System32\\taskhostw.exe", "taskhostw.exe", "{hex}"],
-    &["C:\\Windows\\System32\\gpupdate.exe", "gpupdate.exe", "/target:computer"],
-    &["C:\\Windows\\System32\\sc.exe", "sc.exe", "query", "{winsvc}"],
-    &["C:\\Windows\\System32\\whoami.exe", "whoami.exe", "/groups"],
-    &["C:\\Windows\\System32\\ipconfig.exe", "ipconfig.exe", "/all"],
-    &["C:\\Windows\\System32\\net.exe", "net.exe", "use", "Z:", "\\\\SRV-FILE-01\\{app}"],
-    &["C:\\Program Files\\Git\\cmd\\git.exe", "git.exe", "fetch", "--prune", "origin"],
-    &["C:\\Windows\\System32\\msiexec.exe", "C:\\Windows\\system32\\msiexec.exe", "/V"],
-    &["C:\\Windows\\System32\\wbem\\WmiPrvSE.exe", "C:\\Windows\\system32\\wbem\\wmiprvse.exe", "-secured", "-Embedding"],
-    &["C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe", "chrome.exe", "--type=utility", "--utility-sub-type=network.mojom.NetworkService"],
-    &["C:\\Windows\\System32\\SearchProtocolHost.exe", "SearchProtocolHost.exe", "Global\\UsGthrFltPipeMssGthrPipe{n}"],
+const COMMANDS: &[(Parent, &str, &[&str])] = &[
+    (Parent::Services, MS_WINDOWS, &["C:\\Windows\\System32\\svchost.exe", "C:\\Windows\\system32\\svchost.exe", "-k", "netsvcs", "-p", "-s", "{winsvc}"]),
+    (Parent::DcomLaunch, MS_WINDOWS, &["C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe", "powershell.exe", "-NoProfile", "-ExecutionPolicy", "RemoteSigned", "-File", "C:\\Scripts\\{ps1}.ps1"]),
+    (Parent::Explorer, MS_WINDOWS, &["C:\\Windows\\System32\\cmd.exe", "C:\\Windows\\system32\\cmd.exe", "/c", "dir /s /b C:\\Users\\{user}\\Documents > NUL"]),
+    (Parent::Cmd, MS_WINDOWS, &["C:\\Windows\\System32\\conhost.exe", "\\??\\C:\\Windows\\system32\\conhost.exe", "0xffffffff", "-ForceV1"]),
+    (Parent::Explorer, MS_CORP, &["C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe", "\"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe\"", "--type=renderer", "--lang=en-US", "--renderer-client-id={n}"]),
+    (Parent::Explorer, MS_CORP, &["C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE", "\"C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE\""]),
+    (Parent::DcomLaunch, MS_WINDOWS, &["C:\\Windows\\System32\\taskhostw.exe", "taskhostw.exe", "{hex}"]),
+    (Parent::Cmd, MS_WINDOWS, &["C:\\Windows\\System32\\gpupdate.exe", "gpupdate.exe", "/target:computer"]),
+    (Parent::Cmd, MS_WINDOWS, &["C:\\Windows\\System32\\sc.exe", "sc.exe", "query", "{winsvc}"]),
+    (Parent::Cmd, MS_WINDOWS, &["C:\\Windows\\System32\\whoami.exe", "whoami.exe", "/groups"]),
+    (Parent::Cmd, MS_WINDOWS, &["C:\\Windows\\System32\\ipconfig.exe", "ipconfig.exe", "/all"]),
+    (Parent::Cmd, MS_WINDOWS, &["C:\\Windows\\System32\\net.exe", "net.exe", "use", "Z:", "\\\\SRV-FILE-01\\{app}"]),
+    (Parent::PowerShell, "Johannes Schindelin", &["C:\\Program Files\\Git\\cmd\\git.exe", "git.exe", "fetch", "--prune", "origin"]),
+    (Parent::Services, MS_WINDOWS, &["C:\\Windows\\System32\\msiexec.exe", "C:\\Windows\\system32\\msiexec.exe", "/V"]),
+    (Parent::DcomLaunch, MS_WINDOWS, &["C:\\Windows\\System32\\wbem\\WmiPrvSE.exe", "C:\\Windows\\system32\\wbem\\wmiprvse.exe", "-secured", "-Embedding"]),
+    (Parent::Explorer, "Google LLC", &["C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe", "\"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe\""]),
+    (Parent::SearchIndexer, MS_WINDOWS, &["C:\\Windows\\System32\\SearchProtocolHost.exe", "SearchProtocolHost.exe", "Global\\UsGthrFltPipeMssGthrPipe{n}"]),
 ];
 
+const MS_WINDOWS: &str = "Microsoft Windows";
+const MS_CORP: &str = "Microsoft Corporation";
+
+/// Indexed by [`Parent`].
 #[rustfmt::skip]
 const PARENTS: &[(&str, &[&str])] = &[
     ("C:\\Windows\\explorer.exe", &["C:\\Windows\\Explorer.EXE"]),
@@ -37,13 +54,19 @@ const PARENTS: &[(&str, &[&str])] = &[
     ("C:\\Windows\\System32\\svchost.exe", &["C:\\Windows\\system32\\svchost.exe", "-k", "DcomLaunch", "-p"]),
     ("C:\\Windows\\System32\\cmd.exe", &["C:\\Windows\\system32\\cmd.exe"]),
     ("C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe", &["powershell.exe", "-NoLogo"]),
+    ("C:\\Windows\\System32\\SearchIndexer.exe", &["C:\\Windows\\system32\\SearchIndexer.exe", "/Embedding"]),
 ];
 
-#[rustfmt::skip]
-const SIGNERS: &[&str] = &["Microsoft Windows", "Microsoft Corporation", "Google LLC", "Git for Windows"];
-
+/// A random parent, for the activity (files, registry, network) any of
+/// them may cause.
 fn parent(rng: &mut Rng, host: &mut Host, now: u64) -> Proc {
     let which = rng.below(PARENTS.len() as u64) as usize;
+    parent_of(rng, host, now, which)
+}
+
+/// The long-lived process `which` (an index into [`PARENTS`]), reused for
+/// a while so that siblings share it.
+fn parent_of(rng: &mut Rng, host: &mut Host, now: u64, which: usize) -> Proc {
     if host.parents.len() < PARENTS.len() {
         host.parents.resize(PARENTS.len(), None);
     }
@@ -62,8 +85,8 @@ fn parent(rng: &mut Rng, host: &mut Host, now: u64) -> Proc {
 
 pub fn background_process(out: &mut Vec<u8>, rng: &mut Rng, host: &mut Host, ts: u64, seq: u64) {
     let user = rng.pick_ref(&host.users).clone();
-    let parent = parent(rng, host, ts);
-    let template: &[&str] = rng.pick(COMMANDS);
+    let (starter, signer, template) = rng.pick(COMMANDS);
+    let parent = parent_of(rng, host, ts, starter as usize);
     let (exe, args) = argv(rng, template, &user.name);
     let proc = Proc::new(host, &exe, args, ts, "C:\\Windows\\system32\\");
     let end = rng.percent(20);
@@ -75,7 +98,6 @@ pub fn background_process(out: &mut Vec<u8>, rng: &mut Rng, host: &mut Host, ts:
         id: event_id(rng),
         sequence: seq,
     };
-    let signer = rng.pick(SIGNERS);
     document(out, host, ts, &meta, |o| {
         o.str("message", "Endpoint process event");
         o.obj("process", |p| {
