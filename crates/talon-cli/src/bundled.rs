@@ -44,5 +44,7 @@ fn collect<'a>(dir: &'a Dir<'a>, out: &mut Vec<(String, &'a str)>) {
 
 /// The bundled demo events (NDJSON).
 pub fn demo_events() -> &'static [u8] {
-    DEMO.get_file("events.ndjson").map(|f| f.contents()).unwrap_or_default()
+    DEMO.get_file("events.ndjson")
+        .map(|f| f.contents())
+        .unwrap_or_default()
 }

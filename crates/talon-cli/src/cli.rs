@@ -7,8 +7,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Run Elastic detection rules anywhere, with Elasticsearch's answers.
 #[derive(Debug, Parser)]
 #[command(name = "talon", version, propagate_version = true)]
-#[command(after_help = "Run `talon hunt` with no arguments to see the bundled rules \
-                        alert on the bundled demo events.")]
+#[command(
+    after_help = "Run `talon hunt` with no arguments to see the bundled rules \
+                        alert on the bundled demo events."
+)]
 pub struct Cli {
     /// More logging on stderr: -v per-file progress, -vv rule decisions.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -146,16 +148,19 @@ impl ValueEnum for SourceArg {
         use talon_sources::Source::*;
         let (name, help) = match self.0 {
             None => ("auto", "recognise each input by its content"),
-            Some(s) => (s.name(), match s {
-                Auditd => "raw Linux audit logs (audit.log)",
-                Auditbeat => "Auditbeat / Elastic Agent auditd documents",
-                Sysmon => "Sysmon for Linux: syslog XML or winlog JSON",
-                Falco => "Falco JSON alerts",
-                Tetragon => "Tetragon JSON export",
-                Osquery => "osquery process_events results",
-                SentinelOne => "SentinelOne Cloud Funnel events",
-                Ecs => "ECS already (Elastic Defend, Endgame, search hits): read as is",
-            }),
+            Some(s) => (
+                s.name(),
+                match s {
+                    Auditd => "raw Linux audit logs (audit.log)",
+                    Auditbeat => "Auditbeat / Elastic Agent auditd documents",
+                    Sysmon => "Sysmon for Linux: syslog XML or winlog JSON",
+                    Falco => "Falco JSON alerts",
+                    Tetragon => "Tetragon JSON export",
+                    Osquery => "osquery process_events results",
+                    SentinelOne => "SentinelOne Cloud Funnel events",
+                    Ecs => "ECS already (Elastic Defend, Endgame, search hits): read as is",
+                },
+            ),
         };
         Some(clap::builder::PossibleValue::new(name).help(help))
     }
@@ -293,7 +298,10 @@ pub(crate) fn parse_index_name(s: &str) -> Result<String, String> {
         return Err("an index name cannot be empty".into());
     }
     if s.chars().any(|c| c.is_uppercase()) {
-        return Err(format!("index names are lowercase in Elasticsearch: `{}`", s.to_lowercase()));
+        return Err(format!(
+            "index names are lowercase in Elasticsearch: `{}`",
+            s.to_lowercase()
+        ));
     }
     if let Some(c) = s.chars().find(|c| r#"\/*?"<>|,# "#.contains(*c)) {
         return Err(format!("an index name cannot contain `{c}`"));

@@ -83,14 +83,19 @@ pub fn exception_set(args: &ExceptionArgs, exported: &[Json]) -> Result<Exceptio
         }
     }
     for spec in &args.value_lists {
-        let Some((id, file)) = spec.split_once('=').filter(|(id, f)| !id.trim().is_empty() && !f.is_empty()) else {
+        let Some((id, file)) = spec
+            .split_once('=')
+            .filter(|(id, f)| !id.trim().is_empty() && !f.is_empty())
+        else {
             bail!("--value-list wants ID=FILE, got `{spec}`");
         };
-        let text = std::fs::read_to_string(file).with_context(|| format!("cannot read value list {file}"))?;
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read value list {file}"))?;
         set.add_value_list_text(id.trim(), &text);
     }
     if let Some(path) = config_path(args.config.as_deref()) {
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
         apply_config(&mut set, &text, &path.display().to_string())?;
     }
     for r in &args.silence_rules {
@@ -105,7 +110,8 @@ pub fn exception_set(args: &ExceptionArgs, exported: &[Json]) -> Result<Exceptio
 /// Adds a `talon.toml`'s `[silence]` and `[[exceptions]]` to the set.
 pub fn apply_config(set: &mut ExceptionSet, text: &str, file: &str) -> Result<()> {
     let doc: toml::Table = toml::from_str(text).with_context(|| format!("{file}: invalid TOML"))?;
-    let doc = serde_json::to_value(doc).with_context(|| format!("{file}: unreadable TOML values"))?;
+    let doc =
+        serde_json::to_value(doc).with_context(|| format!("{file}: unreadable TOML values"))?;
     if let Some(silence) = doc.get("silence") {
         for r in strings(silence.get("rules"), file, "silence.rules")? {
             set.silence_rule(&r);
@@ -136,7 +142,11 @@ pub fn apply_config(set: &mut ExceptionSet, text: &str, file: &str) -> Result<()
         };
         let entries = parse_entries(entries, file, &item_id).map_err(|e| anyhow::anyhow!("{e}"))?;
         let os_types = strings(item.get("os_types"), file, "os_types")?;
-        let name = item.get("name").and_then(Json::as_str).unwrap_or(&item_id).to_string();
+        let name = item
+            .get("name")
+            .and_then(Json::as_str)
+            .unwrap_or(&item_id)
+            .to_string();
         set.add_rule_item(
             target,
             ExceptionItem {

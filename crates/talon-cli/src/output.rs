@@ -28,6 +28,10 @@ pub fn open(args: &OutputArgs) -> Result<Output> {
             (Box::new(io::BufWriter::new(out)), terminal)
         }
     };
-    let format = args.format.unwrap_or(if terminal { Format::Table } else { Format::Jsonl });
+    let format = args.format.unwrap_or(if terminal {
+        Format::Table
+    } else {
+        Format::Jsonl
+    });
     Ok(Output { writer, format })
 }

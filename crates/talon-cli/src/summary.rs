@@ -112,7 +112,11 @@ impl fmt::Display for HuntSummary<'_> {
             writeln!(f, "talon: {n:>8}  {} [{}]", rule.name, rule.severity)?;
         }
         if self.alert_errors > 0 {
-            writeln!(f, "talon: {} alerts could not be built (see warnings)", self.alert_errors)?;
+            writeln!(
+                f,
+                "talon: {} alerts could not be built (see warnings)",
+                self.alert_errors
+            )?;
         }
         if self.rule_errors > 0 || self.rules_not_supported > 0 {
             writeln!(
@@ -150,7 +154,11 @@ fn write_skipped(f: &mut dyn fmt::Write, read: &ReadStats) -> fmt::Result {
     if total == 0 {
         return Ok(());
     }
-    let reasons: Vec<String> = read.skipped.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    let reasons: Vec<String> = read
+        .skipped
+        .iter()
+        .map(|(r, n)| format!("{r} {n}"))
+        .collect();
     writeln!(f, "talon: skipped {total}: {}", reasons.join(", "))?;
     for issue in &read.issues {
         writeln!(f, "talon:   {issue}")?;

@@ -41,5 +41,10 @@ fn check_reports_every_eql_rule_ok_and_counts_other_types() {
     assert_eq!(&lines[1..], &expected[..], "{stdout}");
     // 1024 ok + 1044 not supported = 2068: nothing is unaccounted for.
     assert_eq!(1024 + 209 + 106 + 241 + 454 + 6 + 28, 2068);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -36,18 +36,36 @@ fn a_schema_makes_unknown_fields_errors_and_optional_fields_null() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     let unknown = rule(d, "unknown", "process where process.nmae == \"curl\"");
-    let optional = rule(d, "optional", "process where ?process.maybe == null and process.name == \"curl\"");
+    let optional = rule(
+        d,
+        "optional",
+        "process where ?process.maybe == null and process.name == \"curl\"",
+    );
     let schema = d.join("ecs_flat.yml");
     std::fs::write(&schema, ECS_FLAT).expect("write schema");
 
     // Without a schema both compile (no mapping: any field may exist).
     let (out, _, code) = check(&[unknown.as_os_str(), optional.as_os_str()]);
-    assert!(out.starts_with("2 rules loaded from 2 files: 2 ok, 0 with query errors"), "{out}");
+    assert!(
+        out.starts_with("2 rules loaded from 2 files: 2 ok, 0 with query errors"),
+        "{out}"
+    );
     assert_eq!(code, Some(0));
 
-    let (out, err, code) = check(&[unknown.as_os_str(), optional.as_os_str(), "--schema".as_ref(), schema.as_os_str()]);
-    assert!(out.starts_with("2 rules loaded from 2 files: 1 ok, 1 with query errors"), "{out}");
-    assert!(err.contains("unknown.toml:18:15: error: unknown field `process.nmae`"), "{err}");
+    let (out, err, code) = check(&[
+        unknown.as_os_str(),
+        optional.as_os_str(),
+        "--schema".as_ref(),
+        schema.as_os_str(),
+    ]);
+    assert!(
+        out.starts_with("2 rules loaded from 2 files: 1 ok, 1 with query errors"),
+        "{out}"
+    );
+    assert!(
+        err.contains("unknown.toml:18:15: error: unknown field `process.nmae`"),
+        "{err}"
+    );
     assert_eq!(code, Some(1));
 }
 
@@ -71,15 +89,27 @@ fn wrong_types_and_arity_are_rejected_at_their_span_with_a_mapping_or_any_schema
     std::fs::write(&list, "# field type\n@timestamp\nevent.category keyword\nprocess.name keyword\nprocess.pid long\n").expect("write list");
 
     let expect_errors = |flag: &str, file: &Path| {
-        let (out, err, code) =
-            check(&[typed.as_os_str(), arity.as_os_str(), number.as_os_str(), flag.as_ref(), file.as_os_str()]);
-        assert!(out.starts_with("3 rules loaded from 3 files: 0 ok, 3 with query errors"), "{flag} {}: {out}", file.display());
+        let (out, err, code) = check(&[
+            typed.as_os_str(),
+            arity.as_os_str(),
+            number.as_os_str(),
+            flag.as_ref(),
+            file.as_os_str(),
+        ]);
+        assert!(
+            out.starts_with("3 rules loaded from 3 files: 0 ok, 3 with query errors"),
+            "{flag} {}: {out}",
+            file.display()
+        );
         assert!(
             err.contains("typed.toml:18:15: error: first argument of [process.pid : \"12*\"] must be [string], found value [process.pid] type [long]"),
             "{err}"
         );
         assert!(err.contains("arity.toml:18:36: error: error building [length]: expects exactly one argument, found 2"), "{err}");
-        assert!(err.contains("number.toml:18:30: error: failed to parse [abc] as a number"), "{err}");
+        assert!(
+            err.contains("number.toml:18:30: error: failed to parse [abc] as a number"),
+            "{err}"
+        );
         assert_eq!(code, Some(1));
     };
     expect_errors("--mapping", &mapping);

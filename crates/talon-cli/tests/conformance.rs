@@ -38,19 +38,47 @@ fn load_specs(path: &Path) -> Vec<Spec> {
     let text = std::fs::read_to_string(path).expect("spec file readable");
     let doc: toml::Table = text.parse().expect("spec file is TOML");
     let mut out = Vec::new();
-    for q in doc.get("queries").and_then(|v| v.as_array()).cloned().unwrap_or_default() {
-        let name = q.get("name").and_then(|v| v.as_str()).unwrap_or("?").to_string();
-        let query = q.get("query").and_then(|v| v.as_str()).unwrap_or("").to_string();
-        let ids = q.get("expected_event_ids").and_then(|v| v.as_array()).cloned().unwrap_or_default();
+    for q in doc
+        .get("queries")
+        .and_then(|v| v.as_array())
+        .cloned()
+        .unwrap_or_default()
+    {
+        let name = q
+            .get("name")
+            .and_then(|v| v.as_str())
+            .unwrap_or("?")
+            .to_string();
+        let query = q
+            .get("query")
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string();
+        let ids = q
+            .get("expected_event_ids")
+            .and_then(|v| v.as_array())
+            .cloned()
+            .unwrap_or_default();
         let expected = if ids.first().is_some_and(|v| v.is_array()) {
             ids.iter()
-                .map(|alt| alt.as_array().into_iter().flatten().filter_map(|v| v.as_integer()).collect())
+                .map(|alt| {
+                    alt.as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|v| v.as_integer())
+                        .collect()
+                })
                 .collect()
         } else {
             vec![ids.iter().filter_map(|v| v.as_integer()).collect()]
         };
         let size = q.get("size").and_then(|v| v.as_integer()).map(|n| n as u64);
-        out.push(Spec { name, query, expected, size });
+        out.push(Spec {
+            name,
+            query,
+            expected,
+            size,
+        });
     }
     out
 }
@@ -60,9 +88,17 @@ fn is_event_query(query: &str) -> bool {
     let mut t = query.trim_start();
     loop {
         if let Some(rest) = t.strip_prefix("//") {
-            t = rest.split_once('\n').map(|(_, r)| r).unwrap_or("").trim_start();
+            t = rest
+                .split_once('\n')
+                .map(|(_, r)| r)
+                .unwrap_or("")
+                .trim_start();
         } else if let Some(rest) = t.strip_prefix("/*") {
-            t = rest.split_once("*/").map(|(_, r)| r).unwrap_or("").trim_start();
+            t = rest
+                .split_once("*/")
+                .map(|(_, r)| r)
+                .unwrap_or("")
+                .trim_start();
         } else {
             break;
         }
@@ -77,7 +113,10 @@ fn write_endgame_data(corpora: &Path, dir: &Path, nanos: bool) -> PathBuf {
     let events: Vec<serde_json::Map<String, Value>> = serde_json::from_str(&text).expect("array");
     let mut out = String::new();
     for mut e in events {
-        let raw = e.get("timestamp").and_then(Value::as_i64).expect("timestamp");
+        let raw = e
+            .get("timestamp")
+            .and_then(Value::as_i64)
+            .expect("timestamp");
         if nanos {
             let secs = raw.div_euclid(1_000_000_000);
             let frac = raw.rem_euclid(1_000_000_000);
@@ -91,7 +130,11 @@ fn write_endgame_data(corpora: &Path, dir: &Path, nanos: bool) -> PathBuf {
         out.push_str(&serde_json::to_string(&e).expect("json"));
         out.push('\n');
     }
-    let name = if nanos { "endgame-140-nanos.ndjson" } else { "endgame-140.ndjson" };
+    let name = if nanos {
+        "endgame-140-nanos.ndjson"
+    } else {
+        "endgame-140.ndjson"
+    };
     let path = dir.join(name);
     std::fs::write(&path, out).expect("write data");
     path
@@ -145,7 +188,9 @@ fn effective_mapping(file: &Path, data: &Path, out: &Path) -> PathBuf {
 }
 
 fn add_dynamic(props: &mut Value, key: &str, v: &Value) {
-    let Some(map) = props.as_object_mut() else { return };
+    let Some(map) = props.as_object_mut() else {
+        return;
+    };
     if map.contains_key(key) {
         return;
     }
@@ -167,17 +212,20 @@ fn add_dynamic(props: &mut Value, key: &str, v: &Value) {
 
 /// Runs one query through `talon query --format es`; returns the ids or
 /// the error text.
-fn run_query(
-    data: &Path,
-    mapping: &Path,
-    spec: &Spec,
-    position: &str,
-) -> Result<Vec<i64>, String> {
+fn run_query(data: &Path, mapping: &Path, spec: &Spec, position: &str) -> Result<Vec<i64>, String> {
     let size = spec.size.unwrap_or(50).to_string();
     let out = Command::new(env!("CARGO_BIN_EXE_talon"))
         .args(["query", &spec.query])
         .arg(data)
-        .args(["--format", "es", "--quiet", "--size", &size, "--result-position", position])
+        .args([
+            "--format",
+            "es",
+            "--quiet",
+            "--size",
+            &size,
+            "--result-position",
+            position,
+        ])
         .args(["--tiebreaker-field", "serial_event_id", "--mapping"])
         .arg(mapping)
         .output()
@@ -197,7 +245,10 @@ fn run_query(
             .filter_map(|h| id(&h))
             .collect());
     }
-    let events = body["hits"]["events"].as_array().cloned().unwrap_or_default();
+    let events = body["hits"]["events"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     Ok(events.iter().filter_map(id).collect())
 }
 
@@ -210,15 +261,27 @@ struct Tally {
 
 fn run_suite(corpora: &Path, dir: &Path, file: &str, nanos: bool, events_only: bool) -> Tally {
     let data = write_endgame_data(corpora, dir, nanos);
-    let mapping_name = if nanos { "endgame-140-nanos.mapping" } else { "endgame-140.mapping" };
+    let mapping_name = if nanos {
+        "endgame-140-nanos.mapping"
+    } else {
+        "endgame-140.mapping"
+    };
     let mapping = effective_mapping(
         &corpora.join("es-eql-qa/data").join(mapping_name),
         &data,
         &dir.join(format!("{mapping_name}.json")),
     );
     let specs = load_specs(&corpora.join("es-eql-qa").join(file));
-    let mut tally = Tally { file: file.to_string(), passed: 0, total: 0, failures: Vec::new() };
-    for spec in specs.iter().filter(|s| !events_only || is_event_query(&s.query)) {
+    let mut tally = Tally {
+        file: file.to_string(),
+        passed: 0,
+        total: 0,
+        failures: Vec::new(),
+    };
+    for spec in specs
+        .iter()
+        .filter(|s| !events_only || is_event_query(&s.query))
+    {
         tally.total += 1;
         let mut ok = true;
         for position in ["tail", "head"] {
@@ -274,15 +337,32 @@ fn elasticsearch_endgame_suites() {
     ];
     let mut failures = Vec::new();
     for (file, nanos) in suites {
-        let t = run_suite(&corpora, dir.path(), file, nanos, nanos && file == "test_queries.toml");
-        let index = if nanos { "endgame-140-nanos" } else { "endgame-140" };
-        println!("{} on {index}: {}/{} queries pass (events, sequences)", t.file, t.passed, t.total);
+        let t = run_suite(
+            &corpora,
+            dir.path(),
+            file,
+            nanos,
+            nanos && file == "test_queries.toml",
+        );
+        let index = if nanos {
+            "endgame-140-nanos"
+        } else {
+            "endgame-140"
+        };
+        println!(
+            "{} on {index}: {}/{} queries pass (events, sequences)",
+            t.file, t.passed, t.total
+        );
         failures.extend(t.failures);
     }
     for f in &failures {
         println!("FAIL {f}");
     }
-    assert!(failures.is_empty(), "{} conformance failures (listed above)", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} conformance failures (listed above)",
+        failures.len()
+    );
 }
 
 #[test]

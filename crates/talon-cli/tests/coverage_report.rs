@@ -62,9 +62,39 @@ fn coverage_names_what_cannot_run_and_where() {
              name = \"{name}\"\nrisk_score = 21\nrule_id = \"{name}\"\nseverity = \"low\"\ntags = [\"OS: Linux\", \"Data Source: Auditd Manager\"]\ntype = \"{ty}\"\nquery = '''\n{query}\n'''\n"
         )
     };
-    std::fs::write(dir.path().join("a.toml"), rule("ok", "eql", "eql", "process where true", "\"logs-auditd_manager.auditd-*\", \"auditbeat-*\"")).expect("w");
-    std::fs::write(dir.path().join("b.toml"), rule("broken", "eql", "eql", "process where process.name = \"x\"", "\"auditbeat-*\"")).expect("w");
-    std::fs::write(dir.path().join("c.toml"), rule("kql", "query", "kuery", "process.name : x", "\"auditbeat-*\"")).expect("w");
+    std::fs::write(
+        dir.path().join("a.toml"),
+        rule(
+            "ok",
+            "eql",
+            "eql",
+            "process where true",
+            "\"logs-auditd_manager.auditd-*\", \"auditbeat-*\"",
+        ),
+    )
+    .expect("w");
+    std::fs::write(
+        dir.path().join("b.toml"),
+        rule(
+            "broken",
+            "eql",
+            "eql",
+            "process where process.name = \"x\"",
+            "\"auditbeat-*\"",
+        ),
+    )
+    .expect("w");
+    std::fs::write(
+        dir.path().join("c.toml"),
+        rule(
+            "kql",
+            "query",
+            "kuery",
+            "process.name : x",
+            "\"auditbeat-*\"",
+        ),
+    )
+    .expect("w");
     let mut cmd = talon();
     cmd.args(["rules", "--coverage"]).arg(dir.path());
     let out = run(cmd);
@@ -83,5 +113,8 @@ fn coverage_names_what_cannot_run_and_where() {
     ] {
         assert!(lines.contains(&want), "missing line {want:?} in:\n{text}");
     }
-    assert!(text.contains("b.toml:19:28: error: unexpected `=`"), "query error with its place:\n{text}");
+    assert!(
+        text.contains("b.toml:19:28: error: unexpected `=`"),
+        "query error with its place:\n{text}"
+    );
 }

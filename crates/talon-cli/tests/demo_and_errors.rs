@@ -17,8 +17,14 @@ fn bare_hunt_runs_the_bundled_rules_over_the_demo_events() {
     assert!(out.status.success(), "{}", stderr(&out));
     let mut got: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for a in jsonl(&out) {
-        let rule = a["kibana.alert.rule.rule_id"].as_str().expect("rule_id").to_string();
-        let id = field(&a, "event.id").and_then(Value::as_str).expect("event.id").to_string();
+        let rule = a["kibana.alert.rule.rule_id"]
+            .as_str()
+            .expect("rule_id")
+            .to_string();
+        let id = field(&a, "event.id")
+            .and_then(Value::as_str)
+            .expect("event.id")
+            .to_string();
         got.entry(rule).or_default().push(id);
     }
     let text = std::fs::read_to_string(repo().join("demo/expected.json")).expect("expected");
@@ -26,7 +32,10 @@ fn bare_hunt_runs_the_bundled_rules_over_the_demo_events() {
     assert_eq!(got, want);
     let err = stderr(&out);
     assert!(err.contains("talon: read 120 events from 1 input"), "{err}");
-    assert!(err.contains("talon: 7 events matched, 7 alerts by 5 of 5 rules"), "{err}");
+    assert!(
+        err.contains("talon: 7 events matched, 7 alerts by 5 of 5 rules"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -50,13 +59,21 @@ fn piped_events_are_hunted_instead_of_the_demo() {
     c.args(["hunt", "--format", "jsonl"]);
     let out = run_with_stdin(c, format!("{line}\n").as_bytes());
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("talon: read 1 event from 1 input"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("talon: read 1 event from 1 input"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(jsonl(&out).len(), 1);
 }
 
 #[test]
 fn invalid_index_names_are_refused() {
-    for (name, why) in [("", "cannot be empty"), ("Logs-X", "lowercase"), ("a*b", "cannot contain `*`")] {
+    for (name, why) in [
+        ("", "cannot be empty"),
+        ("Logs-X", "lowercase"),
+        ("a*b", "cannot contain `*`"),
+    ] {
         let mut c = talon();
         c.args(["query", "any where true", "-", "--index", name]);
         let out = run(c);
@@ -70,15 +87,28 @@ fn bad_event_lines_are_counted_with_file_and_line() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("events.ndjson");
     let good = r#"{"@timestamp":"2026-01-01T00:00:00Z","event":{"category":"process"},"process":{"name":"sysctl"}}"#;
-    std::fs::write(&path, format!("{good}\n{{not json\n{good}\n[1,2]\n\"text\"\n")).expect("write");
+    std::fs::write(
+        &path,
+        format!("{good}\n{{not json\n{good}\n[1,2]\n\"text\"\n"),
+    )
+    .expect("write");
     let mut c = talon();
-    c.args(["query", "process where process.name == \"sysctl\"", "--format", "jsonl"]).arg(&path);
+    c.args([
+        "query",
+        "process where process.name == \"sysctl\"",
+        "--format",
+        "jsonl",
+    ])
+    .arg(&path);
     let out = run(c);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(jsonl(&out).len(), 2);
     let err = stderr(&out);
     assert!(err.contains("talon: read 2 events from 1 input"), "{err}");
-    assert!(err.contains("talon: skipped 4: invalid-json 1, not-an-object 3"), "{err}");
+    assert!(
+        err.contains("talon: skipped 4: invalid-json 1, not-an-object 3"),
+        "{err}"
+    );
     let shown = path.display().to_string();
     assert!(err.contains(&format!("{shown}:2:")), "line 2 named: {err}");
     assert!(err.contains(&format!("{shown}:4")), "line 4 named: {err}");
@@ -117,11 +147,17 @@ process where process.name == 'sysctl'
         err.contains(&format!("{file}:10:31: error: ")),
         "file:line:col of the single-quoted string: {err}"
     );
-    assert!(err.contains("10 | process where process.name == 'sysctl'"), "{err}");
+    assert!(
+        err.contains("10 | process where process.name == 'sysctl'"),
+        "{err}"
+    );
     assert!(err.contains("^^^^^^^^"), "caret under the span: {err}");
     assert!(err.contains("use double quotes: \"sysctl\""), "hint: {err}");
     let so = stdout(&out);
-    assert!(so.contains("2 rules loaded from 2 files: 1 ok, 1 with query errors"), "{so}");
+    assert!(
+        so.contains("2 rules loaded from 2 files: 1 ok, 1 with query errors"),
+        "{so}"
+    );
 
     // hunt still runs the good rule.
     let mut c = talon();
@@ -150,7 +186,11 @@ fn a_toml_syntax_error_names_line_and_column() {
 #[test]
 fn query_errors_point_at_the_span_with_a_hint() {
     let mut c = talon();
-    c.args(["query", "process where process.name == \"ba*\" and x = 1", "-"]);
+    c.args([
+        "query",
+        "process where process.name == \"ba*\" and x = 1",
+        "-",
+    ]);
     let out = run_with_stdin(c, b"");
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
@@ -161,8 +201,17 @@ fn query_errors_point_at_the_span_with_a_hint() {
 #[test]
 fn equality_with_a_star_warns_did_you_mean_like() {
     let mut c = talon();
-    c.args(["query", "process where process.name == \"ba*\"", "-", "--format", "jsonl"]);
-    let out = run_with_stdin(c, b"{\"event\":{\"category\":\"process\"},\"process\":{\"name\":\"bash\"}}\n");
+    c.args([
+        "query",
+        "process where process.name == \"ba*\"",
+        "-",
+        "--format",
+        "jsonl",
+    ]);
+    let out = run_with_stdin(
+        c,
+        b"{\"event\":{\"category\":\"process\"},\"process\":{\"name\":\"bash\"}}\n",
+    );
     assert!(out.status.success());
     assert!(jsonl(&out).is_empty(), "== never expands *");
     let err = stderr(&out);
@@ -176,7 +225,11 @@ fn a_missing_event_file_is_an_error_naming_it() {
     c.args(["hunt", "/nonexistent/events.ndjson"]);
     let out = run(c);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("/nonexistent/events.ndjson"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("/nonexistent/events.ndjson"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -186,20 +239,41 @@ fn rule_show_renders_metadata_mitre_query_and_guide() {
     let out = run(c);
     assert!(out.status.success(), "{}", stderr(&out));
     let s = stdout(&out);
-    assert!(s.starts_with("IPv4/IPv6 Forwarding Switched On via sysctl or procfs\n"), "{s}");
-    assert!(s.contains("  severity             low (risk score 21)"), "{s}");
-    assert!(s.contains("every 5m, looking back to now-9m, at most 100 alerts a run"), "{s}");
-    assert!(s.contains("  TA0011 Command and Control (MITRE ATT&CK)"), "{s}");
+    assert!(
+        s.starts_with("IPv4/IPv6 Forwarding Switched On via sysctl or procfs\n"),
+        "{s}"
+    );
+    assert!(
+        s.contains("  severity             low (risk score 21)"),
+        "{s}"
+    );
+    assert!(
+        s.contains("every 5m, looking back to now-9m, at most 100 alerts a run"),
+        "{s}"
+    );
+    assert!(
+        s.contains("  TA0011 Command and Control (MITRE ATT&CK)"),
+        "{s}"
+    );
     assert!(s.contains("      T1090.001 Internal Proxy"), "{s}");
     assert!(s.contains("Investigation guide"), "{s}");
-    assert!(s.contains("Query\n  process where host.os.type == \"linux\""), "{s}");
+    assert!(
+        s.contains("Query\n  process where host.os.type == \"linux\""),
+        "{s}"
+    );
 }
 
 #[test]
 fn query_es_format_is_the_eql_search_response_body() {
     let mut c = talon();
-    c.args(["query", "process where process.name == \"sysctl\" | head 2", "--format", "es", "-q"])
-        .arg(repo().join("tests/fixtures/seed/search-response.json"));
+    c.args([
+        "query",
+        "process where process.name == \"sysctl\" | head 2",
+        "--format",
+        "es",
+        "-q",
+    ])
+    .arg(repo().join("tests/fixtures/seed/search-response.json"));
     let out = run(c);
     assert!(out.status.success(), "{}", stderr(&out));
     let body: Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -207,7 +281,10 @@ fn query_es_format_is_the_eql_search_response_body() {
     assert_eq!(body["timed_out"], false);
     let events = body["hits"]["events"].as_array().expect("events");
     assert!(!events.is_empty());
-    assert_eq!(events[0]["_index"], ".ds-logs-endpoint.events.process-default-2026.11.30-000001");
+    assert_eq!(
+        events[0]["_index"],
+        ".ds-logs-endpoint.events.process-default-2026.11.30-000001"
+    );
     assert!(events[0]["_id"].is_string());
     assert!(events[0]["_source"]["process"].is_object());
     assert_eq!(body["hits"]["total"]["relation"], "eq");
@@ -217,15 +294,25 @@ fn query_es_format_is_the_eql_search_response_body() {
 fn a_field_missing_from_the_mapping_is_an_error_with_a_hint() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mapping = dir.path().join("m.json");
-    std::fs::write(&mapping, r#"{"properties":{"process":{"properties":{"name":{"type":"keyword"}}}}}"#)
-        .expect("write");
+    std::fs::write(
+        &mapping,
+        r#"{"properties":{"process":{"properties":{"name":{"type":"keyword"}}}}}"#,
+    )
+    .expect("write");
     let mut c = talon();
-    c.args(["query", "process where key_path : \"x\"", "-", "--mapping"]).arg(&mapping);
+    c.args(["query", "process where key_path : \"x\"", "-", "--mapping"])
+        .arg(&mapping);
     let out = run(c);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains("<query>:1:15: error: unknown field `key_path`"), "{err}");
-    assert!(err.contains("write `?key_path` if some events lack it"), "{err}");
+    assert!(
+        err.contains("<query>:1:15: error: unknown field `key_path`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("write `?key_path` if some events lack it"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -235,8 +322,18 @@ fn multi_valued_timestamps_sort_by_their_smallest_value() {
         r#"{"id":2,"@timestamp":["2026-01-01T00:00:09Z","2026-01-01T00:00:01Z"],"event":{"category":"process"}}"#,
     ];
     let mut c = talon();
-    c.args(["query", "process where true", "-", "--format", "jsonl", "-q"]);
+    c.args([
+        "query",
+        "process where true",
+        "-",
+        "--format",
+        "jsonl",
+        "-q",
+    ]);
     let out = run_with_stdin(c, format!("{}\n{}\n", events[0], events[1]).as_bytes());
-    let ids: Vec<i64> = jsonl(&out).iter().filter_map(|e| e["id"].as_i64()).collect();
+    let ids: Vec<i64> = jsonl(&out)
+        .iter()
+        .filter_map(|e| e["id"].as_i64())
+        .collect();
     assert_eq!(ids, [2, 1]);
 }

@@ -12,7 +12,9 @@ use common::{field, jsonl, repo, run, talon};
 
 fn hunt(dir: &Path, args: &[&str]) -> (Vec<serde_json::Value>, String) {
     let mut cmd = talon();
-    cmd.current_dir(dir).args(["hunt", "--format", "jsonl"]).args(args);
+    cmd.current_dir(dir)
+        .args(["hunt", "--format", "jsonl"])
+        .args(args);
     let out = run(cmd);
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(0), "{err}");
@@ -22,7 +24,11 @@ fn hunt(dir: &Path, args: &[&str]) -> (Vec<serde_json::Value>, String) {
 fn hosts(alerts: &[serde_json::Value]) -> Vec<String> {
     let mut h: Vec<String> = alerts
         .iter()
-        .filter_map(|a| field(a, "host.name").and_then(|v| v.as_str()).map(str::to_string))
+        .filter_map(|a| {
+            field(a, "host.name")
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        })
         .collect();
     h.sort();
     h
@@ -33,15 +39,34 @@ fn silence_flags_suppress_and_count_per_rule() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (alerts, err) = hunt(dir.path(), &["--silence-host", "WEB-PROD-*"]);
     assert_eq!(hosts(&alerts), ["net-gw-03", "ops-jump-01"]);
-    assert!(err.contains("talon: 5 matches suppressed by exceptions\n"), "{err}");
-    assert!(err.contains("talon:        1  suppressed  Cron File Written by an Unexpected Process\n"), "{err}");
-    assert!(err.contains("talon:        1  suppressed  IPv4/IPv6 Forwarding Switched On via sysctl or procfs\n"), "{err}");
+    assert!(
+        err.contains("talon: 5 matches suppressed by exceptions\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("talon:        1  suppressed  Cron File Written by an Unexpected Process\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "talon:        1  suppressed  IPv4/IPv6 Forwarding Switched On via sysctl or procfs\n"
+        ),
+        "{err}"
+    );
 
     let (alerts, err) = hunt(dir.path(), &["--silence-rule", "ipv4/ipv6 forwarding*"]);
     assert_eq!(alerts.len(), 4);
-    assert!(err.contains("talon:        3  suppressed  IPv4/IPv6 Forwarding Switched On via sysctl or procfs\n"), "{err}");
+    assert!(
+        err.contains(
+            "talon:        3  suppressed  IPv4/IPv6 Forwarding Switched On via sysctl or procfs\n"
+        ),
+        "{err}"
+    );
 
-    let (alerts, _) = hunt(dir.path(), &["--silence-rule", "95719b51-e9e0-446d-8fe3-b0ab368dbd75"]);
+    let (alerts, _) = hunt(
+        dir.path(),
+        &["--silence-rule", "95719b51-e9e0-446d-8fe3-b0ab368dbd75"],
+    );
     assert_eq!(alerts.len(), 4);
 }
 
@@ -71,7 +96,10 @@ entries = [
     let (alerts, err) = hunt(dir.path(), &[]);
     assert_eq!(alerts.len(), 5, "{err}");
     assert!(!hosts(&alerts).contains(&"net-gw-03".to_string()));
-    assert!(err.contains("talon: 2 matches suppressed by exceptions\n"), "{err}");
+    assert!(
+        err.contains("talon: 2 matches suppressed by exceptions\n"),
+        "{err}"
+    );
 
     // --config names another file; a bad entry is an error naming it.
     std::fs::write(
@@ -80,19 +108,27 @@ entries = [
     )
     .expect("write bad.toml");
     let mut cmd = talon();
-    cmd.current_dir(dir.path()).args(["hunt", "--config", "bad.toml"]);
+    cmd.current_dir(dir.path())
+        .args(["hunt", "--config", "bad.toml"]);
     let out = run(cmd);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad.toml: exception item `talon.toml#1`: entry on `a`: unknown operator `sometimes`"), "{err}");
+    assert!(
+        err.contains(
+            "bad.toml: exception item `talon.toml#1`: entry on `a`: unknown operator `sometimes`"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
 fn kibana_export_with_value_list_binds_by_exceptions_list() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let original = std::fs::read_to_string(repo().join("rules/linux/privilege_escalation_setuid_setgid_bit_via_chmod.toml"))
-        .expect("bundled rule");
+    let original = std::fs::read_to_string(
+        repo().join("rules/linux/privilege_escalation_setuid_setgid_bit_via_chmod.toml"),
+    )
+    .expect("bundled rule");
     let with_list = original.replacen(
         "[rule]\n",
         "[rule]\nexceptions_list = [{id = \"5e1f\", list_id = \"ops-fp\", namespace_type = \"single\", type = \"detection\"}]\n",
@@ -115,14 +151,28 @@ fn kibana_export_with_value_list_binds_by_exceptions_list() {
     let demo = demo.to_string_lossy();
     let (alerts, err) = hunt(d, &["--rules", "setuid.toml", &demo]);
     assert_eq!(alerts.len(), 1, "without the export the rule alerts: {err}");
-    assert!(err.contains("exception list `ops-fp` (single) is not loaded"), "{err}");
+    assert!(
+        err.contains("exception list `ops-fp` (single) is not loaded"),
+        "{err}"
+    );
 
     let (alerts, err) = hunt(
         d,
-        &["--rules", "setuid.toml", "--exceptions", "exceptions.ndjson", "--value-list", "admins=admins.txt", &demo],
+        &[
+            "--rules",
+            "setuid.toml",
+            "--exceptions",
+            "exceptions.ndjson",
+            "--value-list",
+            "admins=admins.txt",
+            &demo,
+        ],
     );
     assert_eq!(alerts.len(), 0, "{err}");
-    assert!(err.contains("talon: 1 matches suppressed by exceptions\n"), "{err}");
+    assert!(
+        err.contains("talon: 1 matches suppressed by exceptions\n"),
+        "{err}"
+    );
     assert!(
         err.contains("warning: rule \"Setuid or Setgid Bit Set with chmod\": The following exceptions won't be applied to rule execution: text list"),
         "{err}"
@@ -132,7 +182,15 @@ fn kibana_export_with_value_list_binds_by_exceptions_list() {
     std::fs::write(d.join("admins.txt"), "admin\n").expect("rewrite value list");
     let (alerts, _) = hunt(
         d,
-        &["--rules", "setuid.toml", "--exceptions", "exceptions.ndjson", "--value-list", "admins=admins.txt", &demo],
+        &[
+            "--rules",
+            "setuid.toml",
+            "--exceptions",
+            "exceptions.ndjson",
+            "--value-list",
+            "admins=admins.txt",
+            &demo,
+        ],
     );
     assert_eq!(alerts.len(), 1);
 }

@@ -44,7 +44,9 @@ fn iso(ms: i64) -> String {
 }
 
 fn doc(id: &str, ts: i64, ingested: Option<i64>, name: &str) -> String {
-    let ing = ingested.map(|i| format!(r#","ingested":"{}""#, iso(i))).unwrap_or_default();
+    let ing = ingested
+        .map(|i| format!(r#","ingested":"{}""#, iso(i)))
+        .unwrap_or_default();
     format!(
         r#"{{"_index":"logs-test-default","_id":"{id}","_source":{{"@timestamp":"{}","event":{{"category":["process"]{ing}}},"process":{{"name":"{name}"}}}}}}"#,
         iso(ts)
@@ -67,7 +69,10 @@ fn timeline() -> String {
         let ts = 16 * 60_000 + 100 + 200 * j;
         rows.push((ts, doc(&format!("b{j:03}"), ts, Some(ts + 2_000), "curl")));
     }
-    rows.push((7 * 60_000 + 1, doc("quiet", 7 * 60_000 + 1, Some(7 * 60_000 + 30_000), "ls")));
+    rows.push((
+        7 * 60_000 + 1,
+        doc("quiet", 7 * 60_000 + 1, Some(7 * 60_000 + 30_000), "ls"),
+    ));
     rows.sort_by_key(|r| r.0);
     let mut text: String = rows.into_iter().map(|r| r.1 + "\n").collect();
     text.push_str(&doc("late", 5 * 60_000, Some(6 * 60_000), "curl"));
@@ -92,7 +97,9 @@ fn schedule_replay_alerts_and_warns_as_kibana_would() {
     std::fs::write(&events, timeline()).expect("events");
 
     let mut cmd = talon();
-    cmd.args(["hunt", "--format", "jsonl", "--schedule", "--rules"]).arg(&rule).arg(&events);
+    cmd.args(["hunt", "--format", "jsonl", "--schedule", "--rules"])
+        .arg(&rule)
+        .arg(&events);
     let out = run(cmd);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
@@ -120,12 +127,22 @@ fn schedule_replay_alerts_and_warns_as_kibana_would() {
         ],
         "{err}"
     );
-    assert!(err.contains("talon: schedule: 8 runs, 183 alerts, 1 runs reached max_signals (67 matches left out)"), "{err}");
-    assert!(err.contains("talon: schedule: 1 matches arrived later than the reorder window allows"), "{err}");
+    assert!(
+        err.contains(
+            "talon: schedule: 8 runs, 183 alerts, 1 runs reached max_signals (67 matches left out)"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("talon: schedule: 1 matches arrived later than the reorder window allows"),
+        "{err}"
+    );
 
     // Without --schedule every match alerts, the late one included.
     let mut cmd = talon();
-    cmd.args(["hunt", "--format", "jsonl", "--rules"]).arg(&rule).arg(&events);
+    cmd.args(["hunt", "--format", "jsonl", "--rules"])
+        .arg(&rule)
+        .arg(&events);
     let out = run(cmd);
     let all = jsonl(&out);
     assert_eq!(all.len(), 251);

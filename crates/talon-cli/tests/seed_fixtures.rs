@@ -39,12 +39,21 @@ fn expected_ids(file: &str, version: &str) -> Vec<String> {
         .collect()
 }
 
-const FILES: [&str; 5] =
-    ["defend.ndjson", "endgame.ndjson", "sentinel_one.ndjson", "crowdstrike.ndjson", "search-response.json"];
+const FILES: [&str; 5] = [
+    "defend.ndjson",
+    "endgame.ndjson",
+    "sentinel_one.ndjson",
+    "crowdstrike.ndjson",
+    "search-response.json",
+];
 
 fn hunt(rule: &Path, events: &Path, index: Option<&str>) -> Vec<String> {
     let mut c = talon();
-    c.arg("hunt").arg("--rules").arg(rule).arg(events).args(["--format", "jsonl", "-q"]);
+    c.arg("hunt")
+        .arg("--rules")
+        .arg(rule)
+        .arg(events)
+        .args(["--format", "jsonl", "-q"]);
     if let Some(i) = index {
         c.args(["--index", i]);
     }
@@ -57,7 +66,12 @@ fn check_version(rule: &Path, version: &str) {
     for file in FILES {
         let index = manifest_index(file);
         let got = hunt(rule, &fixtures().join(file), index.as_deref());
-        assert_eq!(got, expected_ids(file, version), "{} on {file}", rule.display());
+        assert_eq!(
+            got,
+            expected_ids(file, version),
+            "{} on {file}",
+            rule.display()
+        );
     }
 }
 
@@ -76,7 +90,10 @@ fn older_seed_rule_alerts_exactly_as_expected() {
         eprintln!("skipped: corpus not found (set TALON_CORPORA)");
         return;
     };
-    check_version(&c.join("detection-rules/seed-rule.fed7b216-2025-01-24.toml"), "2025-01-24");
+    check_version(
+        &c.join("detection-rules/seed-rule.fed7b216-2025-01-24.toml"),
+        "2025-01-24",
+    );
 }
 
 #[test]
@@ -113,7 +130,10 @@ fn gzip_zstd_and_stdin_give_the_same_alerts() {
     assert_eq!(hunt(&rule, &zst_path, None), want, "zstd");
 
     let mut c = talon();
-    c.arg("hunt").arg("--rules").arg(&rule).args(["-", "--format", "jsonl", "-q"]);
+    c.arg("hunt")
+        .arg("--rules")
+        .arg(&rule)
+        .args(["-", "--format", "jsonl", "-q"]);
     let out = run_with_stdin(c, &plain);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(event_ids(&jsonl(&out)), want, "stdin");
@@ -125,8 +145,16 @@ fn a_folder_is_walked_and_every_file_is_read() {
     let dir = tempfile::tempdir().expect("tempdir");
     let nested = dir.path().join("a/b");
     std::fs::create_dir_all(&nested).expect("mkdir");
-    std::fs::copy(fixtures().join("defend.ndjson"), nested.join("defend.ndjson")).expect("copy");
-    std::fs::copy(fixtures().join("sentinel_one.ndjson"), dir.path().join("s1.ndjson")).expect("copy");
+    std::fs::copy(
+        fixtures().join("defend.ndjson"),
+        nested.join("defend.ndjson"),
+    )
+    .expect("copy");
+    std::fs::copy(
+        fixtures().join("sentinel_one.ndjson"),
+        dir.path().join("s1.ndjson"),
+    )
+    .expect("copy");
     let mut want = expected_ids("defend.ndjson", "current");
     let s1 = expected_ids("sentinel_one.ndjson", "current");
     // Sorted walk: a/b/defend.ndjson comes before s1.ndjson.
@@ -150,7 +178,10 @@ fn alerts_carry_the_rule_and_kibana_fields() {
     let alerts = jsonl(&out);
     let a = alerts.first().expect("at least one alert");
     assert_eq!(a["kibana.alert.rule.name"], "IPv4/IPv6 Forwarding Activity");
-    assert_eq!(a["kibana.alert.rule.rule_id"], "5a138e2e-aec3-4240-9843-56825d0bc569");
+    assert_eq!(
+        a["kibana.alert.rule.rule_id"],
+        "5a138e2e-aec3-4240-9843-56825d0bc569"
+    );
     assert_eq!(a["kibana.alert.severity"], "low");
     assert_eq!(a["kibana.alert.risk_score"], 21);
     assert_eq!(a["kibana.alert.rule.interval"], "5m");
@@ -161,12 +192,19 @@ fn alerts_carry_the_rule_and_kibana_fields() {
     assert_eq!(a["@timestamp"], "2026-12-01T00:00:00.000Z");
     let threat = &a["kibana.alert.rule.threat"][0];
     assert_eq!(threat["tactic"]["id"], "TA0011");
-    let techniques: Vec<&str> =
-        threat["technique"].as_array().expect("techniques").iter().filter_map(|t| t["id"].as_str()).collect();
+    let techniques: Vec<&str> = threat["technique"]
+        .as_array()
+        .expect("techniques")
+        .iter()
+        .filter_map(|t| t["id"].as_str())
+        .collect();
     assert_eq!(techniques, ["T1090", "T1572"]);
     assert_eq!(threat["technique"][0]["subtechnique"][0]["id"], "T1090.001");
     let reason = a["kibana.alert.reason"].as_str().expect("reason");
-    assert!(reason.ends_with("created low alert IPv4/IPv6 Forwarding Activity."), "{reason}");
+    assert!(
+        reason.ends_with("created low alert IPv4/IPv6 Forwarding Activity."),
+        "{reason}"
+    );
     // The same run again gives the same alert ids: an event never yields
     // two different alerts.
     let again = jsonl(&run({
@@ -178,10 +216,18 @@ fn alerts_carry_the_rule_and_kibana_fields() {
             .args(["--format", "jsonl", "-q"]);
         cmd
     }));
-    let ids = |v: &[Value]| v.iter().map(|a| a["kibana.alert.uuid"].clone()).collect::<Vec<_>>();
+    let ids = |v: &[Value]| {
+        v.iter()
+            .map(|a| a["kibana.alert.uuid"].clone())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(ids(&alerts), ids(&again));
     let mut unique = ids(&alerts);
     unique.sort_by_key(|v| v.to_string());
     unique.dedup();
-    assert_eq!(unique.len(), alerts.len(), "alert uuids are unique per event");
+    assert_eq!(
+        unique.len(),
+        alerts.len(),
+        "alert uuids are unique per event"
+    );
 }

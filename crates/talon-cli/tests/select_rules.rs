@@ -25,7 +25,11 @@ fn hunt_keeps_only_the_selected_rules() {
     let err = String::from_utf8_lossy(&out.stderr);
     let names: Vec<String> = jsonl(&out)
         .iter()
-        .filter_map(|a| a.get("kibana.alert.rule.name").and_then(|v| v.as_str()).map(str::to_string))
+        .filter_map(|a| {
+            a.get("kibana.alert.rule.name")
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        })
         .collect();
     assert_eq!(
         names,
@@ -35,21 +39,49 @@ fn hunt_keeps_only_the_selected_rules() {
             "Setuid or Setgid Bit Set with chmod"
         ]
     );
-    assert!(err.contains("talon: selected 3 of 5 rules (2 left out by the selection)"), "{err}");
+    assert!(
+        err.contains("talon: selected 3 of 5 rules (2 left out by the selection)"),
+        "{err}"
+    );
 
     let mut cmd = talon();
-    cmd.args(["hunt", "--format", "jsonl", "--severity", "low", "--rule-name", "*forwarding*"]);
+    cmd.args([
+        "hunt",
+        "--format",
+        "jsonl",
+        "--severity",
+        "low",
+        "--rule-name",
+        "*forwarding*",
+    ]);
     assert_eq!(jsonl(&run(cmd)).len(), 3);
 }
 
 #[test]
 fn rules_lists_what_the_flags_select() {
-    let (out, _, code) = stdout_of(&["rules", "--tactic", "command and control", "--severity", "low", "--severity", "medium"]);
+    let (out, _, code) = stdout_of(&[
+        "rules",
+        "--tactic",
+        "command and control",
+        "--severity",
+        "low",
+        "--severity",
+        "medium",
+    ]);
     assert_eq!(code, Some(0));
-    let names: Vec<&str> = out.lines().map(|l| l.rsplit("  ").next().unwrap_or(l).trim()).collect();
+    let names: Vec<&str> = out
+        .lines()
+        .map(|l| l.rsplit("  ").next().unwrap_or(l).trim())
+        .collect();
     assert_eq!(names.len(), out.lines().count());
-    assert!(out.contains("IPv4/IPv6 Forwarding Switched On via sysctl or procfs"), "{out}");
-    assert!(!out.contains("Reverse Shell"), "high severity left out: {out}");
+    assert!(
+        out.contains("IPv4/IPv6 Forwarding Switched On via sysctl or procfs"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("Reverse Shell"),
+        "high severity left out: {out}"
+    );
     let (_, err, code) = stdout_of(&["rules", "--severity", "severe"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("unknown severity `severe`"), "{err}");
@@ -74,14 +106,25 @@ fn check_counts_follow_the_selection_on_the_corpus() {
     // detection-rules: 128 building blocks, 17 critical rules.
     let (line, err) = first(&["check", &rules, "--exclude-building-blocks"]);
     assert!(line.starts_with("1940 rules loaded"), "{line}");
-    assert!(err.contains("talon: selected 1940 of 2068 rules (128 left out by the selection)"), "{err}");
+    assert!(
+        err.contains("talon: selected 1940 of 2068 rules (128 left out by the selection)"),
+        "{err}"
+    );
     let (line, _) = first(&["check", &rules, "--severity", "critical"]);
     assert!(line.starts_with("17 rules loaded"), "{line}");
     // A parent technique selects its sub-techniques' rules too.
     let (parent, _) = first(&["check", &rules, "--technique", "T1059"]);
     let (sub, _) = first(&["check", &rules, "--technique", "T1059.004"]);
-    let count = |l: &str| l.split(' ').next().and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
-    assert!(count(&parent) > count(&sub) && count(&sub) > 0, "{parent} / {sub}");
+    let count = |l: &str| {
+        l.split(' ')
+            .next()
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(0)
+    };
+    assert!(
+        count(&parent) > count(&sub) && count(&sub) > 0,
+        "{parent} / {sub}"
+    );
     let (line, _) = first(&["check", &rules, "--tag", "os: linux", "--tactic", "TA0011"]);
     assert!(count(&line) > 0, "{line}");
 }

@@ -14,12 +14,21 @@ fn sequence_rules(corpora: &std::path::Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in walk(&corpora.join("detection-rules/rules")) {
         let text = std::fs::read_to_string(&entry).unwrap_or_default();
-        let Ok(doc) = text.parse::<toml::Table>() else { continue };
+        let Ok(doc) = text.parse::<toml::Table>() else {
+            continue;
+        };
         let rule = doc.get("rule");
-        if rule.and_then(|r| r.get("language")).and_then(|l| l.as_str()) != Some("eql") {
+        if rule
+            .and_then(|r| r.get("language"))
+            .and_then(|l| l.as_str())
+            != Some("eql")
+        {
             continue;
         }
-        let q = rule.and_then(|r| r.get("query")).and_then(|q| q.as_str()).unwrap_or("");
+        let q = rule
+            .and_then(|r| r.get("query"))
+            .and_then(|q| q.as_str())
+            .unwrap_or("");
         let q = strip_comments(q);
         if q.starts_with("sequence") || q.starts_with("sample") {
             out.push(entry);
@@ -45,7 +54,9 @@ fn strip_comments(mut q: &str) -> &str {
 
 fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let Ok(rd) = std::fs::read_dir(dir) else { return out };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
     for e in rd.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -70,14 +81,26 @@ fn every_prebuilt_sequence_and_sample_rule_fires_once_on_its_synthesized_stream(
     for (i, rule) in rules.iter().enumerate() {
         let stream = dir.path().join(format!("{i}.ndjson"));
         let mut synth = talon();
-        synth.arg("synth").arg(rule).args(["-q", "--output"]).arg(&stream);
+        synth
+            .arg("synth")
+            .arg(rule)
+            .args(["-q", "--output"])
+            .arg(&stream);
         let out = run(synth);
         if !out.status.success() {
-            failures.push(format!("{}: synth failed: {}", rule.display(), stderr(&out)));
+            failures.push(format!(
+                "{}: synth failed: {}",
+                rule.display(),
+                stderr(&out)
+            ));
             continue;
         }
         let mut hunt = talon();
-        hunt.arg("hunt").arg("--rules").arg(rule).arg(&stream).args(["--format", "jsonl", "-q"]);
+        hunt.arg("hunt")
+            .arg("--rules")
+            .arg(rule)
+            .arg(&stream)
+            .args(["--format", "jsonl", "-q"]);
         let out = run(hunt);
         let alerts = jsonl(&out);
         let shells: Vec<&Value> =
@@ -87,7 +110,11 @@ fn every_prebuilt_sequence_and_sample_rule_fires_once_on_its_synthesized_stream(
             alerts.iter().filter(|a| a.get("kibana.alert.group.index").is_none()).collect();
         let groups: std::collections::BTreeSet<String> = alerts
             .iter()
-            .filter_map(|a| a.get("kibana.alert.group.id").and_then(Value::as_str).map(str::to_string))
+            .filter_map(|a| {
+                a.get("kibana.alert.group.id")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
             .collect();
         if shells.len() != 1 || groups.len() != 1 || alerts.len() < 2 {
             failures.push(format!(
@@ -100,11 +127,19 @@ fn every_prebuilt_sequence_and_sample_rule_fires_once_on_its_synthesized_stream(
             ));
         }
     }
-    println!("{}/{} sequence and sample rules fire exactly once", rules.len() - failures.len(), rules.len());
+    println!(
+        "{}/{} sequence and sample rules fire exactly once",
+        rules.len() - failures.len(),
+        rules.len()
+    );
     for f in &failures {
         println!("FAIL {f}");
     }
-    assert!(failures.is_empty(), "{} rules misbehaved (listed above)", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} rules misbehaved (listed above)",
+        failures.len()
+    );
 }
 
 const DOWNLOAD_EXEC: &str = r#"[rule]
@@ -135,10 +170,18 @@ fn hunt_seq(events: &[String], window: &str) -> (usize, String) {
     let data = dir.path().join("e.ndjson");
     std::fs::write(&data, events.join("\n")).expect("write");
     let mut c = talon();
-    c.arg("hunt").arg("--rules").arg(&rule).arg(&data).args(["--format", "jsonl", "--reorder-window", window]);
+    c.arg("hunt").arg("--rules").arg(&rule).arg(&data).args([
+        "--format",
+        "jsonl",
+        "--reorder-window",
+        window,
+    ]);
     let out = run(c);
     assert!(out.status.success(), "{}", stderr(&out));
-    let shells = jsonl(&out).iter().filter(|a| a.get("kibana.alert.group.index").is_none()).count();
+    let shells = jsonl(&out)
+        .iter()
+        .filter(|a| a.get("kibana.alert.group.index").is_none())
+        .count();
     (shells, stderr(&out))
 }
 
@@ -146,12 +189,23 @@ fn hunt_seq(events: &[String], window: &str) -> (usize, String) {
 fn out_of_order_input_is_reordered_within_the_window_and_late_events_are_reported() {
     // The process start is written before the network event it follows.
     let events = [
-        ev("2026-01-01T00:02:00Z", "process", r#""process":{"name":"sh","parent":{"name":"curl"}}"#),
-        ev("2026-01-01T00:01:00Z", "network", r#""process":{"name":"curl"}"#),
+        ev(
+            "2026-01-01T00:02:00Z",
+            "process",
+            r#""process":{"name":"sh","parent":{"name":"curl"}}"#,
+        ),
+        ev(
+            "2026-01-01T00:01:00Z",
+            "network",
+            r#""process":{"name":"curl"}"#,
+        ),
     ];
     let (shells, err) = hunt_seq(&events, "5m");
     assert_eq!(shells, 1, "{err}");
-    assert!(err.contains("talon: 0 events matched, 1 sequence, 3 alerts by 1 of 1 rule"), "{err}");
+    assert!(
+        err.contains("talon: 0 events matched, 1 sequence, 3 alerts by 1 of 1 rule"),
+        "{err}"
+    );
 
     // With a 10 s window the network event is too late to be matched in
     // order: no alert, and a warning that names the rule and the count.
@@ -169,8 +223,16 @@ fn exceptions_keep_excepted_events_out_of_a_rules_sequences() {
     let rule = dir.path().join("r.toml");
     std::fs::write(&rule, DOWNLOAD_EXEC).expect("write");
     let events = [
-        ev("2026-01-01T00:01:00Z", "network", r#""process":{"name":"curl"},"user":{"name":"ci"}"#),
-        ev("2026-01-01T00:02:00Z", "process", r#""process":{"name":"sh","parent":{"name":"curl"}}"#),
+        ev(
+            "2026-01-01T00:01:00Z",
+            "network",
+            r#""process":{"name":"curl"},"user":{"name":"ci"}"#,
+        ),
+        ev(
+            "2026-01-01T00:02:00Z",
+            "process",
+            r#""process":{"name":"sh","parent":{"name":"curl"}}"#,
+        ),
     ];
     let data = dir.path().join("e.ndjson");
     std::fs::write(&data, events.join("\n")).expect("write");
@@ -184,9 +246,21 @@ entries = [ { field = "user.name", operator = "included", type = "match", value 
     )
     .expect("write");
     let mut c = talon();
-    c.arg("hunt").arg("--rules").arg(&rule).arg(&data).args(["--format", "jsonl", "--config"]).arg(&config);
+    c.arg("hunt")
+        .arg("--rules")
+        .arg(&rule)
+        .arg(&data)
+        .args(["--format", "jsonl", "--config"])
+        .arg(&config);
     let out = run(c);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(jsonl(&out).is_empty(), "the excepted network event cannot start the sequence");
-    assert!(stderr(&out).contains("talon: 1 matches suppressed by exceptions"), "{}", stderr(&out));
+    assert!(
+        jsonl(&out).is_empty(),
+        "the excepted network event cannot start the sequence"
+    );
+    assert!(
+        stderr(&out).contains("talon: 1 matches suppressed by exceptions"),
+        "{}",
+        stderr(&out)
+    );
 }

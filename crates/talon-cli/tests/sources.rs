@@ -49,7 +49,9 @@ fn auditd() -> String {
         "node=db-02 type=EXECVE msg=audit({sudo}): argc=4 a0=\"sudo\" a1=\"bash\" a2=\"-c\" a3={}\n",
         hex(echo)
     ));
-    s.push_str(&format!("node=db-02 type=CWD msg=audit({sudo}): cwd=\"/home/bob\"\n"));
+    s.push_str(&format!(
+        "node=db-02 type=CWD msg=audit({sudo}): cwd=\"/home/bob\"\n"
+    ));
     s.push_str(&path(sudo, 0, "/usr/bin/sudo", 2230117));
     s.push_str(&path(sudo, 1, "/lib64/ld-linux-x86-64.so.2", 2229861));
     s.push_str(&format!(
@@ -72,7 +74,9 @@ fn auditd() -> String {
         "node=db-02 type=EXECVE msg=audit({bash}): argc=3 a0=\"bash\" a1=\"-c\" a2={}\n",
         hex(echo)
     ));
-    s.push_str(&format!("node=db-02 type=CWD msg=audit({bash}): cwd=\"/home/bob\"\n"));
+    s.push_str(&format!(
+        "node=db-02 type=CWD msg=audit({bash}): cwd=\"/home/bob\"\n"
+    ));
     s.push_str(&path(bash, 0, "/usr/bin/bash", 2229355));
     s.push_str(&path(bash, 1, "/lib64/ld-linux-x86-64.so.2", 2229861));
     s.push_str(&format!(
@@ -100,7 +104,14 @@ fn auditbeat_doc(ts: &str, seq: u32, pid: u32, ppid: u32, exe: &str, args: &[&st
 fn auditbeat() -> String {
     format!(
         "{}\n{}\n",
-        auditbeat_doc("2024-07-02T09:14:03.220Z", 66120, 3100, 3001, "/usr/bin/zsh", &["-zsh"]),
+        auditbeat_doc(
+            "2024-07-02T09:14:03.220Z",
+            66120,
+            3100,
+            3001,
+            "/usr/bin/zsh",
+            &["-zsh"]
+        ),
         auditbeat_doc(
             "2024-07-02T09:15:41.508Z",
             66187,
@@ -114,8 +125,10 @@ fn auditbeat() -> String {
 
 /// One Sysmon for Linux event in syslog, with its EventData.
 fn sysmon_line(time: &str, id: u32, record: u32, data: &[(&str, &str)]) -> String {
-    let data: String =
-        data.iter().map(|(k, v)| format!(r#"<Data Name="{k}">{v}</Data>"#)).collect();
+    let data: String = data
+        .iter()
+        .map(|(k, v)| format!(r#"<Data Name="{k}">{v}</Data>"#))
+        .collect();
     let syslog_time = "Jul  2 11:20:05";
     format!(
         r#"{syslog_time} edge-04 sysmon: <Event><System><Provider Name="Linux-Sysmon" Guid="{{ff032593-a8d3-4f13-b0d6-01fc615a0f97}}"/><EventID>{id}</EventID><Version>5</Version><Level>4</Level><Task>{id}</Task><Opcode>0</Opcode><Keywords>0x8000000000000000</Keywords><TimeCreated SystemTime="{time}"/><EventRecordID>{record}</EventRecordID><Correlation/><Execution ProcessID="1022" ThreadID="1022"/><Channel>Linux-Sysmon/Operational</Channel><Computer>edge-04</Computer><Security UserId="0"/></System><EventData>{data}</EventData></Event>"#
@@ -148,11 +161,20 @@ fn sysmon() -> String {
             ("LogonId", "0"),
             ("TerminalSessionId", "4294967295"),
             ("IntegrityLevel", "no level"),
-            ("Hashes", "SHA256=6a2c0e2b5d8bfa3b4ac8d1e0f2a3c4b5d6e7f8091a2b3c4d5e6f708192a3b4c5"),
-            ("ParentProcessGuid", "{3f6c1a2b-e3a1-6683-2d5e-417a0c550000}"),
+            (
+                "Hashes",
+                "SHA256=6a2c0e2b5d8bfa3b4ac8d1e0f2a3c4b5d6e7f8091a2b3c4d5e6f708192a3b4c5",
+            ),
+            (
+                "ParentProcessGuid",
+                "{3f6c1a2b-e3a1-6683-2d5e-417a0c550000}",
+            ),
             ("ParentProcessId", "9077"),
             ("ParentImage", "/usr/bin/python3.11"),
-            ("ParentCommandLine", "/usr/bin/python3.11 /opt/netcfg/apply.py --profile router"),
+            (
+                "ParentCommandLine",
+                "/usr/bin/python3.11 /opt/netcfg/apply.py --profile router",
+            ),
             ("ParentUser", "root"),
         ],
     );
@@ -216,7 +238,13 @@ fn osquery() -> String {
     };
     format!(
         "{}\n{}\n",
-        line(osquery_row(901, 1, "/usr/sbin/cron", "/usr/sbin/cron -f", 1719921600)),
+        line(osquery_row(
+            901,
+            1,
+            "/usr/sbin/cron",
+            "/usr/sbin/cron -f",
+            1719921600
+        )),
         line(osquery_row(
             24017,
             901,
@@ -243,15 +271,51 @@ fn ecs() -> String {
 
 /// (source name, file name, text, alerted process.name, its
 /// process.parent.executable).
-fn cases() -> Vec<(&'static str, &'static str, String, &'static str, &'static str)> {
+fn cases() -> Vec<(
+    &'static str,
+    &'static str,
+    String,
+    &'static str,
+    &'static str,
+)> {
     vec![
         ("auditd", "audit.log", auditd(), "bash", "/usr/bin/sudo"),
-        ("auditbeat", "auditbeat.ndjson", auditbeat(), "sysctl", "/usr/bin/zsh"),
-        ("sysmon", "syslog", sysmon(), "sysctl", "/usr/bin/python3.11"),
+        (
+            "auditbeat",
+            "auditbeat.ndjson",
+            auditbeat(),
+            "sysctl",
+            "/usr/bin/zsh",
+        ),
+        (
+            "sysmon",
+            "syslog",
+            sysmon(),
+            "sysctl",
+            "/usr/bin/python3.11",
+        ),
         ("falco", "falco.json", falco(), "sh", "/usr/bin/tini"),
-        ("tetragon", "tetragon.log", tetragon(), "sysctl", "/usr/bin/fish"),
-        ("osquery", "osqueryd.results.log", osquery(), "ksh", "/usr/sbin/cron"),
-        ("sentinelone", "s1-cloud-funnel.json", sentinelone(), "sysctl", "/usr/bin/tcsh"),
+        (
+            "tetragon",
+            "tetragon.log",
+            tetragon(),
+            "sysctl",
+            "/usr/bin/fish",
+        ),
+        (
+            "osquery",
+            "osqueryd.results.log",
+            osquery(),
+            "ksh",
+            "/usr/sbin/cron",
+        ),
+        (
+            "sentinelone",
+            "s1-cloud-funnel.json",
+            sentinelone(),
+            "sysctl",
+            "/usr/bin/tcsh",
+        ),
         ("ecs", "defend.ndjson", ecs(), "sysctl", "/usr/bin/bash"),
     ]
 }
@@ -272,9 +336,19 @@ fn seed_rule() -> Option<PathBuf> {
 /// `talon hunt --rules RULE FILE --format jsonl [extra]`, which must exit 0.
 fn hunt(rule: &Path, file: &Path, extra: &[&str]) -> (Vec<Value>, String) {
     let mut c = talon();
-    c.arg("hunt").arg("--rules").arg(rule).arg(file).args(["--format", "jsonl"]).args(extra);
+    c.arg("hunt")
+        .arg("--rules")
+        .arg(rule)
+        .arg(file)
+        .args(["--format", "jsonl"])
+        .args(extra);
     let out = run(c);
-    assert!(out.status.success(), "talon hunt {}: {}", file.display(), stderr(&out));
+    assert!(
+        out.status.success(),
+        "talon hunt {}: {}",
+        file.display(),
+        stderr(&out)
+    );
     (jsonl(&out), stderr(&out))
 }
 
@@ -295,7 +369,11 @@ fn every_source_alerts_once_auto_detected_and_named() {
             let (alerts, err) = hunt(&rule, &file, extra);
             assert_eq!(alerts.len(), 1, "{source} {extra:?}: {err}");
             let a = &alerts[0];
-            assert_eq!(str_field(a, "process.name"), Some(process), "{source} {extra:?}");
+            assert_eq!(
+                str_field(a, "process.name"),
+                Some(process),
+                "{source} {extra:?}"
+            );
             assert_eq!(
                 str_field(a, "process.parent.executable"),
                 Some(parent),
@@ -310,7 +388,10 @@ fn every_source_alerts_once_auto_detected_and_named() {
                 "{source}: {err}"
             );
             if source == "ecs" {
-                assert!(!err.contains("normalized"), "ECS is read, not normalized: {err}");
+                assert!(
+                    !err.contains("normalized"),
+                    "ECS is read, not normalized: {err}"
+                );
             } else {
                 assert!(
                     err.contains(&format!("talon: normalized 1 input ({source} 1): ")),
@@ -330,8 +411,11 @@ fn one_folder_of_every_source_and_the_summary_accounts_for_each() {
     for (_, name, text, _, _) in cases() {
         std::fs::write(dir.path().join(name), &text).expect("write");
     }
-    std::fs::write(dir.path().join("NOTES.md"), "# What these logs are\n\nSamples.\n")
-        .expect("write");
+    std::fs::write(
+        dir.path().join("NOTES.md"),
+        "# What these logs are\n\nSamples.\n",
+    )
+    .expect("write");
     let (alerts, err) = hunt(&rule, dir.path(), &[]);
     let mut got: Vec<(String, String)> = alerts
         .iter()
@@ -402,7 +486,11 @@ fn a_named_source_applies_to_every_input() {
     c.args(["hunt", "--source", "splunk"]).arg(&file);
     let out = run(c);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("auditd, auditbeat, sysmon, falco"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("auditd, auditbeat, sysmon, falco"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -417,15 +505,24 @@ fn compressed_and_piped_native_inputs_are_recognised() {
     std::fs::write(&gz, enc.finish().expect("gzip")).expect("write");
     let (alerts, _) = hunt(&rule, &gz, &[]);
     assert_eq!(alerts.len(), 1);
-    assert_eq!(str_field(&alerts[0], "process.parent.executable"), Some("/usr/bin/sudo"));
+    assert_eq!(
+        str_field(&alerts[0], "process.parent.executable"),
+        Some("/usr/bin/sudo")
+    );
 
     let mut c = talon();
-    c.arg("hunt").arg("--rules").arg(&rule).args(["-", "--format", "jsonl"]);
+    c.arg("hunt")
+        .arg("--rules")
+        .arg(&rule)
+        .args(["-", "--format", "jsonl"]);
     let out = run_with_stdin(c, falco().as_bytes());
     assert!(out.status.success(), "{}", stderr(&out));
     let alerts = jsonl(&out);
     assert_eq!(alerts.len(), 1, "{}", stderr(&out));
-    assert_eq!(str_field(&alerts[0], "process.parent.executable"), Some("/usr/bin/tini"));
+    assert_eq!(
+        str_field(&alerts[0], "process.parent.executable"),
+        Some("/usr/bin/tini")
+    );
 }
 
 #[test]
@@ -444,10 +541,22 @@ fn a_forced_index_reaches_normalized_events() {
         .unwrap_or_default();
     assert_eq!(
         indices,
-        ["logs-endpoint.events.process-default", "logs-endpoint.events.process-default"]
+        [
+            "logs-endpoint.events.process-default",
+            "logs-endpoint.events.process-default"
+        ]
     );
     let mut c = talon();
-    c.args(["query", query, "--format", "es", "-q", "--index", "tetragon-lab"]).arg(&file);
+    c.args([
+        "query",
+        query,
+        "--format",
+        "es",
+        "-q",
+        "--index",
+        "tetragon-lab",
+    ])
+    .arg(&file);
     let out = run(c);
     let body: Value = serde_json::from_slice(&out.stdout).expect("json");
     let indices: Vec<&str> = body["hits"]["events"]
@@ -462,57 +571,182 @@ fn a_forced_index_reaches_normalized_events() {
 /// events/, events written, issues, their reason).
 const CONVERTED: &[(&str, usize, u64, Option<&str>)] = &[
     ("auditbeat_ecs/SOURCE.md", 0, 1, Some("not-json")),
-    ("auditbeat_ecs/integrations-auditd-test-coalesced-syscall-execve-events.json", 1, 0, None),
+    (
+        "auditbeat_ecs/integrations-auditd-test-coalesced-syscall-execve-events.json",
+        1,
+        0,
+        None,
+    ),
     ("auditd/SOURCE.md", 0, 1, Some("not-json")),
-    ("auditd/go-libaudit/aucoalesce/random-internet.json.golden", 2, 0, None),
+    (
+        "auditd/go-libaudit/aucoalesce/random-internet.json.golden",
+        2,
+        0,
+        None,
+    ),
     // go-libaudit's YAML test tables: audit records inside YAML. The
     // records convert; the YAML lines around them are not records.
-    ("auditd/go-libaudit/aucoalesce/random-internet.yaml", 0, 5, Some("not-an-event")),
-    ("auditd/go-libaudit/aucoalesce/rhel-7-linux-3.10.0.json.golden", 10, 0, None),
-    ("auditd/go-libaudit/aucoalesce/rhel-7-linux-3.10.0.yaml", 0, 12, Some("not-an-event")),
-    ("auditd/go-libaudit/aucoalesce/ubuntu-16.04-linux-4.13.0.json.golden", 2, 0, None),
-    ("auditd/go-libaudit/aucoalesce/ubuntu-16.04-linux-4.13.0.yaml", 0, 4, Some("not-an-event")),
-    ("auditd/go-libaudit/aucoalesce/ubuntu-16.10-linux-4.8.0.json.golden", 14, 0, None),
-    ("auditd/go-libaudit/aucoalesce/ubuntu-16.10-linux-4.8.0.yaml", 1, 16, Some("not-an-event")),
-    ("auditd/go-libaudit/aucoalesce/ubuntu-17.04-linux-4.10.0.json.golden", 15, 0, None),
-    ("auditd/go-libaudit/aucoalesce/ubuntu-17.04-linux-4.10.0.yaml", 1, 17, Some("not-an-event")),
-    ("auditd/go-libaudit/aucoalesce/ubuntu-20.04.6-linux-5.15.0-1034-gcp.json.golden", 1, 0, None),
+    (
+        "auditd/go-libaudit/aucoalesce/random-internet.yaml",
+        0,
+        5,
+        Some("not-an-event"),
+    ),
+    (
+        "auditd/go-libaudit/aucoalesce/rhel-7-linux-3.10.0.json.golden",
+        10,
+        0,
+        None,
+    ),
+    (
+        "auditd/go-libaudit/aucoalesce/rhel-7-linux-3.10.0.yaml",
+        0,
+        12,
+        Some("not-an-event"),
+    ),
+    (
+        "auditd/go-libaudit/aucoalesce/ubuntu-16.04-linux-4.13.0.json.golden",
+        2,
+        0,
+        None,
+    ),
+    (
+        "auditd/go-libaudit/aucoalesce/ubuntu-16.04-linux-4.13.0.yaml",
+        0,
+        4,
+        Some("not-an-event"),
+    ),
+    (
+        "auditd/go-libaudit/aucoalesce/ubuntu-16.10-linux-4.8.0.json.golden",
+        14,
+        0,
+        None,
+    ),
+    (
+        "auditd/go-libaudit/aucoalesce/ubuntu-16.10-linux-4.8.0.yaml",
+        1,
+        16,
+        Some("not-an-event"),
+    ),
+    (
+        "auditd/go-libaudit/aucoalesce/ubuntu-17.04-linux-4.10.0.json.golden",
+        15,
+        0,
+        None,
+    ),
+    (
+        "auditd/go-libaudit/aucoalesce/ubuntu-17.04-linux-4.10.0.yaml",
+        1,
+        17,
+        Some("not-an-event"),
+    ),
+    (
+        "auditd/go-libaudit/aucoalesce/ubuntu-20.04.6-linux-5.15.0-1034-gcp.json.golden",
+        1,
+        0,
+        None,
+    ),
     (
         "auditd/go-libaudit/aucoalesce/ubuntu-20.04.6-linux-5.15.0-1034-gcp.yaml",
         1,
         4,
         Some("not-an-event"),
     ),
-    ("auditd/go-libaudit/aucoalesce/ubuntu-21.10-linux-5.13.json.golden", 3, 0, None),
-    ("auditd/go-libaudit/aucoalesce/ubuntu-21.10-linux-5.13.yaml", 0, 8, Some("not-an-event")),
-    ("auditd/go-libaudit/aucoalesce/ubuntu-24.04-linux-6.8.0.json.golden", 1, 0, None),
-    ("auditd/go-libaudit/aucoalesce/ubuntu-24.04-linux-6.8.0.yaml", 0, 4, Some("not-an-event")),
+    (
+        "auditd/go-libaudit/aucoalesce/ubuntu-21.10-linux-5.13.json.golden",
+        3,
+        0,
+        None,
+    ),
+    (
+        "auditd/go-libaudit/aucoalesce/ubuntu-21.10-linux-5.13.yaml",
+        0,
+        8,
+        Some("not-an-event"),
+    ),
+    (
+        "auditd/go-libaudit/aucoalesce/ubuntu-24.04-linux-6.8.0.json.golden",
+        1,
+        0,
+        None,
+    ),
+    (
+        "auditd/go-libaudit/aucoalesce/ubuntu-24.04-linux-6.8.0.yaml",
+        0,
+        4,
+        Some("not-an-event"),
+    ),
     // Raw logs without an exec: every record read and counted, no event.
     ("auditd/go-libaudit/auparse/audit-rhel6.log", 0, 0, None),
-    ("auditd/go-libaudit/auparse/audit-rhel6.log.golden", 2, 0, None),
-    ("auditd/go-libaudit/auparse/audit-rhel7.log", 0, 1, Some("not-an-event")),
-    ("auditd/go-libaudit/auparse/audit-rhel7.log.golden", 49, 1, Some("not-an-object")),
+    (
+        "auditd/go-libaudit/auparse/audit-rhel6.log.golden",
+        2,
+        0,
+        None,
+    ),
+    (
+        "auditd/go-libaudit/auparse/audit-rhel7.log",
+        0,
+        1,
+        Some("not-an-event"),
+    ),
+    (
+        "auditd/go-libaudit/auparse/audit-rhel7.log.golden",
+        49,
+        1,
+        Some("not-an-object"),
+    ),
     ("auditd/go-libaudit/auparse/audit-ubuntu14.log", 0, 0, None),
-    ("auditd/go-libaudit/auparse/audit-ubuntu14.log.golden", 1, 0, None),
+    (
+        "auditd/go-libaudit/auparse/audit-ubuntu14.log.golden",
+        1,
+        0,
+        None,
+    ),
     ("auditd/go-libaudit/auparse/audit-ubuntu16.log", 0, 0, None),
-    ("auditd/go-libaudit/auparse/audit-ubuntu16.log.golden", 3, 0, None),
+    (
+        "auditd/go-libaudit/auparse/audit-ubuntu16.log.golden",
+        3,
+        0,
+        None,
+    ),
     ("auditd/go-libaudit/auparse/audit-ubuntu17.log", 1, 0, None),
-    ("auditd/go-libaudit/auparse/audit-ubuntu17.log.golden", 1, 0, None),
+    (
+        "auditd/go-libaudit/auparse/audit-ubuntu17.log.golden",
+        1,
+        0,
+        None,
+    ),
     ("auditd/go-libaudit/auparse/test2.log", 0, 0, None),
     ("auditd/go-libaudit/auparse/test2.log.golden", 10, 0, None),
     ("auditd/go-libaudit/auparse/test3.log", 0, 0, None),
     ("auditd/go-libaudit/auparse/test3.log.golden", 17, 0, None),
     ("auditd/go-libaudit/misc/lost_messages.log", 2, 0, None),
     ("elastic_defend/SOURCE.md", 0, 1, Some("not-json")),
-    ("elastic_defend/ecs-rfc0030-real-linux-exec-event.json", 1, 0, None),
+    (
+        "elastic_defend/ecs-rfc0030-real-linux-exec-event.json",
+        1,
+        0,
+        None,
+    ),
     (
         "elastic_defend/endpoint-package-linux_process_fork_exec_exit.fields.yaml",
         0,
         1,
         Some("not-json"),
     ),
-    ("elastic_defend/endpoint-package-process-sample_event.json", 1, 0, None),
-    ("elastic_defend/kibana-cypress-linux_process-data.json", 1, 0, None),
+    (
+        "elastic_defend/endpoint-package-process-sample_event.json",
+        1,
+        0,
+        None,
+    ),
+    (
+        "elastic_defend/kibana-cypress-linux_process-data.json",
+        1,
+        0,
+        None,
+    ),
     ("endgame/SOURCE.md", 0, 1, Some("not-json")),
     ("endgame/endgame_ecs_mapping-8.4.0.json", 1, 0, None),
     ("endgame/eql-docs-example.json", 7, 0, None),
@@ -520,21 +754,56 @@ const CONVERTED: &[(&str, usize, u64, Option<&str>)] = &[
     ("endgame/eql-test_folding.toml", 0, 1, Some("not-json")),
     ("endgame/eql-test_optimizer.toml", 0, 1, Some("not-json")),
     ("endgame/eql-test_queries.toml", 0, 1, Some("not-json")),
-    ("endgame/eql-test_string_functions.toml", 0, 1, Some("not-json")),
+    (
+        "endgame/eql-test_string_functions.toml",
+        0,
+        1,
+        Some("not-json"),
+    ),
     ("falco/SOURCE.md", 0, 1, Some("not-json")),
-    ("falco/integrations-falco-test-falco.first4lines.log", 2, 0, None),
+    (
+        "falco/integrations-falco-test-falco.first4lines.log",
+        2,
+        0,
+        None,
+    ),
     ("osquery/SOURCE.md", 0, 1, Some("not-json")),
-    ("sentinel_one_cloud_funnel/SOURCE.md", 0, 1, Some("not-json")),
+    (
+        "sentinel_one_cloud_funnel/SOURCE.md",
+        0,
+        1,
+        Some("not-json"),
+    ),
     ("sentinel_one_cloud_funnel/test-process.log", 1, 0, None),
-    ("sentinel_one_cloud_funnel/test-process.log-expected.json", 1, 0, None),
+    (
+        "sentinel_one_cloud_funnel/test-process.log-expected.json",
+        1,
+        0,
+        None,
+    ),
     ("sysmon_linux/SOURCE.md", 0, 1, Some("not-json")),
-    ("sysmon_linux/integrations-sysmon_linux-test-sysmon.json", 2, 0, None),
-    ("sysmon_linux/nighttardis-go_sysmon_parsing-syslog.log", 2, 0, None),
+    (
+        "sysmon_linux/integrations-sysmon_linux-test-sysmon.json",
+        2,
+        0,
+        None,
+    ),
+    (
+        "sysmon_linux/nighttardis-go_sysmon_parsing-syslog.log",
+        2,
+        0,
+        None,
+    ),
     ("tetragon/SOURCE.md", 0, 1, Some("not-json")),
     ("tetragon/secobs-host-namespace-bash.json", 1, 0, None),
     ("tetragon/secobs-merlin-agent-scp-sh.json", 1, 0, None),
     ("tetragon/secobs-merlin-agent-sh.json", 1, 0, None),
-    ("tetragon/secobs-merlin-agent-ssh-tunnel-connect.json", 1, 0, None),
+    (
+        "tetragon/secobs-merlin-agent-ssh-tunnel-connect.json",
+        1,
+        0,
+        None,
+    ),
     ("tetragon/secobs-nginx-execution.json", 1, 0, None),
     ("tetragon/secobs-privileged-pod-bash.json", 1, 0, None),
     ("tetragon/secobs-privileged-pod-nsenter.json", 1, 0, None),
@@ -567,7 +836,11 @@ fn convert(args: &[&std::ffi::OsStr]) -> (Vec<String>, String) {
     let mut c = talon();
     c.arg("convert").args(args);
     let out = run(c);
-    assert!(out.status.success(), "talon convert {args:?}: {}", stderr(&out));
+    assert!(
+        out.status.success(),
+        "talon convert {args:?}: {}",
+        stderr(&out)
+    );
     let lines = stdout(&out).lines().map(str::to_string).collect();
     (lines, stderr(&out))
 }
@@ -593,7 +866,10 @@ fn every_corpus_sample_converts_and_non_event_files_are_skipped_with_a_reason() 
             assert!(doc.is_object(), "{rel}: {line}");
         }
         assert!(
-            err.contains(&format!("talon: wrote {} to stdout", count(events, "event"))),
+            err.contains(&format!(
+                "talon: wrote {} to stdout",
+                count(events, "event")
+            )),
             "{rel}: {err}"
         );
         match reason {
@@ -621,7 +897,16 @@ fn count(n: usize, noun: &str) -> String {
 /// `stdin`), every match, as JSON values.
 fn query_all(input: &std::ffi::OsStr, stdin: Option<&[u8]>) -> Vec<Value> {
     let mut c = talon();
-    c.args(["query", "any where true", "--size", "100000", "--format", "jsonl", "-q"]).arg(input);
+    c.args([
+        "query",
+        "any where true",
+        "--size",
+        "100000",
+        "--format",
+        "jsonl",
+        "-q",
+    ])
+    .arg(input);
     let out = match stdin {
         Some(bytes) => run_with_stdin(c, bytes),
         None => run(c),
@@ -659,16 +944,25 @@ fn bulk_output_is_create_actions_into_each_events_data_stream() {
     }
     let out_file = dir.path().join("out").join("bulk.ndjson");
     std::fs::create_dir_all(out_file.parent().expect("parent")).expect("mkdir");
-    let (lines, err) =
-        convert(&[dir.path().as_os_str(), "--bulk".as_ref(), "-o".as_ref(), out_file.as_os_str()]);
+    let (lines, err) = convert(&[
+        dir.path().as_os_str(),
+        "--bulk".as_ref(),
+        "-o".as_ref(),
+        out_file.as_os_str(),
+    ]);
     assert!(lines.is_empty(), "written to the file");
     let text = std::fs::read_to_string(&out_file).expect("bulk file");
-    let lines: Vec<Value> =
-        text.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
     assert_eq!(lines.len(), 26, "13 events, each after its action: {err}");
     let mut per_index: BTreeMap<String, usize> = BTreeMap::new();
     for pair in lines.chunks(2) {
-        let index = pair[0]["create"]["_index"].as_str().expect("_index").to_string();
+        let index = pair[0]["create"]["_index"]
+            .as_str()
+            .expect("_index")
+            .to_string();
         assert!(
             pair[1].get("create").is_none() && pair[1].get("@timestamp").is_some(),
             "{}",
@@ -678,7 +972,10 @@ fn bulk_output_is_create_actions_into_each_events_data_stream() {
     }
     let want: BTreeMap<String, usize> = [
         ("logs-endpoint.events.process-default".to_string(), 12),
-        ("logs-sentinel_one_cloud_funnel.event-default".to_string(), 1),
+        (
+            "logs-sentinel_one_cloud_funnel.event-default".to_string(),
+            1,
+        ),
     ]
     .into_iter()
     .collect();
@@ -705,14 +1002,27 @@ fn ecs_that_mentions_a_sensor_passes_through_unchanged() {
     let windows = r#"{"@timestamp":"2024-07-02T10:00:00.000Z","agent":{"type":"winlogbeat","version":"8.14.0"},"event":{"category":["process"],"type":["start"],"code":"1","kind":"event","module":"sysmon","provider":"Microsoft-Windows-Sysmon"},"host":{"name":"WS-01","os":{"type":"windows","family":"windows"}},"process":{"pid":4242,"executable":"C:\\Windows\\System32\\cmd.exe","name":"cmd.exe","command_line":"cmd.exe /c whoami","parent":{"pid":100,"executable":"C:\\Windows\\explorer.exe","name":"explorer.exe"}},"winlog":{"channel":"Microsoft-Windows-Sysmon/Operational","event_id":"1","provider_name":"Microsoft-Windows-Sysmon","computer_name":"WS-01"}}"#;
     let falco = r#"{"@timestamp":"2024-06-10T16:00:07.877Z","data_stream":{"type":"logs","dataset":"falco.alerts","namespace":"default"},"event":{"module":"falco","kind":"alert"},"falco":{"rule":"Network forwarding enabled","priority":"Notice","output_fields":{"proc.cmdline":"sysctl -w net.ipv4.ip_forward=1","proc.pid":4242,"evt.type":"execve"}},"process":{"command_line":"sysctl -w net.ipv4.ip_forward=1","pid":4242,"name":"sysctl"},"host":{"name":"web-01"}}"#;
     let dir = tempfile::tempdir().expect("tempdir");
-    for (name, line) in [("winlogbeat.ndjson", windows), ("falco-alerts.ndjson", falco)] {
+    for (name, line) in [
+        ("winlogbeat.ndjson", windows),
+        ("falco-alerts.ndjson", falco),
+    ] {
         let file = dir.path().join(name);
         std::fs::write(&file, format!("{line}\n")).expect("write");
         let mut c = talon();
-        c.args(["query", "any where true", "--format", "jsonl"]).arg(&file);
+        c.args(["query", "any where true", "--format", "jsonl"])
+            .arg(&file);
         let out = run(c);
         assert!(out.status.success(), "{}", stderr(&out));
-        assert_eq!(stdout(&out), format!("{line}\n"), "{name}: {}", stderr(&out));
-        assert!(!stderr(&out).contains("normalized"), "{name}: {}", stderr(&out));
+        assert_eq!(
+            stdout(&out),
+            format!("{line}\n"),
+            "{name}: {}",
+            stderr(&out)
+        );
+        assert!(
+            !stderr(&out).contains("normalized"),
+            "{name}: {}",
+            stderr(&out)
+        );
     }
 }

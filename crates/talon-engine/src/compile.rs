@@ -6,9 +6,9 @@
 
 use std::fmt;
 
+use talon_eql::{CompileOptions, CompiledQuery, Diagnostic, QueryKind};
 use talon_event::index::IndexPatterns;
 use talon_event::mapping::Mapping;
-use talon_eql::{CompileOptions, CompiledQuery, Diagnostic, QueryKind};
 use talon_rules::Rule;
 
 /// A rule ready to run: its compiled query and the indices it searches.
@@ -31,7 +31,10 @@ pub enum RuleProblem {
     /// The rule type or language is not one talon runs (yet).
     Unsupported { rule: Box<Rule>, reason: String },
     /// The query does not parse or does not verify.
-    Query { rule: Box<Rule>, diagnostics: Vec<Diagnostic> },
+    Query {
+        rule: Box<Rule>,
+        diagnostics: Vec<Diagnostic>,
+    },
 }
 
 impl RuleProblem {
@@ -82,45 +85,68 @@ pub fn render_in_rule(rule: &Rule, d: &Diagnostic, name: &str) -> String {
     }
     let start = origin.file_offset(d.span.start as usize);
     let end = origin.file_offset(d.span.end as usize).max(start);
-    talon_eql::diag::render_span(name, &origin.text, start, end, &d.message, d.hint.as_deref())
+    talon_eql::diag::render_span(
+        name,
+        &origin.text,
+        start,
+        end,
+        &d.message,
+        d.hint.as_deref(),
+    )
 }
 
 /// Compiles one rule against a mapping.
 pub fn compile_rule(rule: Rule, mapping: &Mapping) -> Result<CompiledRule, RuleProblem> {
     if rule.rule_type != "eql" {
         let reason = format!("rule type `{}` is not supported yet", rule.rule_type);
-        return Err(RuleProblem::Unsupported { rule: Box::new(rule), reason });
+        return Err(RuleProblem::Unsupported {
+            rule: Box::new(rule),
+            reason,
+        });
     }
     if let Some(lang) = rule.language.as_deref() {
         if lang != "eql" {
             let reason = format!("query language `{lang}` is not supported for EQL rules");
-            return Err(RuleProblem::Unsupported { rule: Box::new(rule), reason });
+            return Err(RuleProblem::Unsupported {
+                rule: Box::new(rule),
+                reason,
+            });
         }
     }
     let Some(text) = rule.query.clone() else {
         let reason = "the rule has no query".to_string();
-        return Err(RuleProblem::Unsupported { rule: Box::new(rule), reason });
+        return Err(RuleProblem::Unsupported {
+            rule: Box::new(rule),
+            reason,
+        });
     };
     let opts = CompileOptions {
         mapping,
-        event_category_field: rule.event_category_override.as_deref().unwrap_or("event.category"),
+        event_category_field: rule
+            .event_category_override
+            .as_deref()
+            .unwrap_or("event.category"),
         timestamp_field: rule.timestamp_field.as_deref().unwrap_or("@timestamp"),
         tiebreaker_field: rule.tiebreaker_field.as_deref(),
     };
     match talon_eql::compile_str(&text, &opts) {
         Ok(query) => {
             let indices = IndexPatterns::new(&rule.index);
-            Ok(CompiledRule { rule, query, indices })
+            Ok(CompiledRule {
+                rule,
+                query,
+                indices,
+            })
         }
-        Err(diagnostics) => Err(RuleProblem::Query { rule: Box::new(rule), diagnostics }),
+        Err(diagnostics) => Err(RuleProblem::Query {
+            rule: Box::new(rule),
+            diagnostics,
+        }),
     }
 }
 
 /// Compiles every rule; the ones that cannot run come back as problems.
-pub fn compile_rules(
-    rules: Vec<Rule>,
-    mapping: &Mapping,
-) -> (Vec<CompiledRule>, Vec<RuleProblem>) {
+pub fn compile_rules(rules: Vec<Rule>, mapping: &Mapping) -> (Vec<CompiledRule>, Vec<RuleProblem>) {
     let mut ok = Vec::with_capacity(rules.len());
     let mut problems = Vec::new();
     for rule in rules {

@@ -10,9 +10,9 @@
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
+use talon_eql::QueryKind;
 use talon_event::mapping::Mapping;
 use talon_event::Event;
-use talon_eql::QueryKind;
 use talon_rules::Rule;
 
 use crate::compile::{CompiledRule, RuleProblem};
@@ -59,7 +59,9 @@ struct SequenceRule {
 
 impl std::fmt::Debug for SequenceRule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SequenceRule").field("rule", &self.compiled.rule.name).finish()
+        f.debug_struct("SequenceRule")
+            .field("rule", &self.compiled.rule.name)
+            .finish()
     }
 }
 
@@ -126,15 +128,27 @@ impl Engine {
             }
             let defaults = SequenceOptions::default();
             let seq_opts = SequenceOptions {
-                timestamp_field: r.rule.timestamp_field.clone().unwrap_or_else(|| "@timestamp".into()),
+                timestamp_field: r
+                    .rule
+                    .timestamp_field
+                    .clone()
+                    .unwrap_or_else(|| "@timestamp".into()),
                 tiebreaker_field: r.rule.tiebreaker_field.clone(),
                 name: Some(r.rule.name.clone()),
-                reorder_window_nanos: opts.reorder_window_nanos.unwrap_or(defaults.reorder_window_nanos),
-                max_pending_total: opts.max_pending_sequences.unwrap_or(defaults.max_pending_total),
+                reorder_window_nanos: opts
+                    .reorder_window_nanos
+                    .unwrap_or(defaults.reorder_window_nanos),
+                max_pending_total: opts
+                    .max_pending_sequences
+                    .unwrap_or(defaults.max_pending_total),
                 ..defaults
             };
             match SequenceRunner::new(&r.query, mapping, seq_opts) {
-                Ok(runner) => sequences.push(SequenceRule { compiled: r, runner: Some(runner), matched: 0 }),
+                Ok(runner) => sequences.push(SequenceRule {
+                    compiled: r,
+                    runner: Some(runner),
+                    matched: 0,
+                }),
                 Err(e) => problems.push(RuleProblem::Unsupported {
                     reason: format!("{} query cannot run: {e}", kind_name(r.query.kind())),
                     rule: Box::new(r.rule),
@@ -207,12 +221,18 @@ impl Engine {
                 continue;
             }
             let seq = &mut self.sequences[i];
-            let Some(runner) = seq.runner.as_mut() else { continue };
+            let Some(runner) = seq.runner.as_mut() else {
+                continue;
+            };
             let rule = &seq.compiled.rule;
             let matched = &mut seq.matched;
             runner.push(event, &mut |m| {
                 *matched += 1;
-                on_sequence(SequenceDetection { rule, rule_index: i, matched: m });
+                on_sequence(SequenceDetection {
+                    rule,
+                    rule_index: i,
+                    matched: m,
+                });
             });
         }
     }
@@ -220,15 +240,24 @@ impl Engine {
     /// Ends the input: sequences still waiting on a window or a missing
     /// event are settled and handed out. Returns every warning the
     /// sequence runners raised (late events, evictions), naming the rule.
-    pub fn finish(&mut self, mut on_sequence: impl FnMut(SequenceDetection<'_>)) -> Vec<SequenceWarning> {
+    pub fn finish(
+        &mut self,
+        mut on_sequence: impl FnMut(SequenceDetection<'_>),
+    ) -> Vec<SequenceWarning> {
         let mut warnings = Vec::new();
         for (i, seq) in self.sequences.iter_mut().enumerate() {
-            let Some(runner) = seq.runner.take() else { continue };
+            let Some(runner) = seq.runner.take() else {
+                continue;
+            };
             let rule = &seq.compiled.rule;
             let matched = &mut seq.matched;
             let stats = runner.finish(&mut |m| {
                 *matched += 1;
-                on_sequence(SequenceDetection { rule, rule_index: i, matched: m });
+                on_sequence(SequenceDetection {
+                    rule,
+                    rule_index: i,
+                    matched: m,
+                });
             });
             warnings.extend(stats.warnings);
         }
@@ -252,7 +281,8 @@ impl Engine {
             .filter(|(_, s)| s.compiled.indices.matches(index))
             .map(|(i, _)| i)
             .collect();
-        self.sequence_routes.insert(Arc::clone(index), Arc::clone(&matched));
+        self.sequence_routes
+            .insert(Arc::clone(index), Arc::clone(&matched));
         matched
     }
 
@@ -291,7 +321,11 @@ impl Engine {
             if rule.query.matches(event) {
                 st.matched += 1;
                 any = true;
-                on_detection(Detection { rule: &rule.rule, rule_index: i, event });
+                on_detection(Detection {
+                    rule: &rule.rule,
+                    rule_index: i,
+                    event,
+                });
             }
         }
         if any {

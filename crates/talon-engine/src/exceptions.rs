@@ -34,8 +34,8 @@ use talon_rules::Rule;
 
 use matching::{compile_entries, ListSet, Lists, Test, Unprocessable};
 pub use model::{
-    parse_entries, parse_export_object, Entry, ExceptionError, ExceptionItem, ExceptionListInfo, ExportObject,
-    Operator, DEFAULT_NAMESPACE,
+    parse_entries, parse_export_object, Entry, ExceptionError, ExceptionItem, ExceptionListInfo,
+    ExportObject, Operator, DEFAULT_NAMESPACE,
 };
 
 use crate::select::name_matches;
@@ -109,7 +109,10 @@ impl ExceptionSet {
             let origin = format!("{file}:{}", n + 1);
             match serde_json::from_str::<Json>(line) {
                 Ok(v) => errors.extend(self.add_export_objects([(&v, origin)])),
-                Err(e) => errors.push(ExceptionError::Object { origin, message: format!("invalid JSON: {e}") }),
+                Err(e) => errors.push(ExceptionError::Object {
+                    origin,
+                    message: format!("invalid JSON: {e}"),
+                }),
             }
         }
         errors
@@ -181,15 +184,27 @@ impl ExceptionSet {
                 }
                 chosen.extend(items);
             }
-            chosen.extend(self.targeted.iter().filter(|(t, _)| t.matches(rule)).map(|(_, i)| i));
+            chosen.extend(
+                self.targeted
+                    .iter()
+                    .filter(|(t, _)| t.matches(rule))
+                    .map(|(_, i)| i),
+            );
             let mut items = Vec::with_capacity(chosen.len());
             let mut unapplied = Vec::new();
             for item in chosen {
-                let mut lists = ListLookup { set: self, cache: &mut cache };
+                let mut lists = ListLookup {
+                    set: self,
+                    cache: &mut cache,
+                };
                 match compile_item(item, mapping, &mut lists) {
                     Ok(c) => items.push(c),
                     Err(why) => {
-                        tracing::info!("rule \"{}\": exception item `{}` not applied: {why}", rule.name, item.item_id);
+                        tracing::info!(
+                            "rule \"{}\": exception item `{}` not applied: {why}",
+                            rule.name,
+                            item.item_id
+                        );
                         unapplied.push(item.name.clone());
                     }
                 }
@@ -203,7 +218,11 @@ impl ExceptionSet {
             }
             per_rule.push(RuleExceptions { silenced, items });
         }
-        BoundExceptions { per_rule, hosts: self.silenced_hosts.clone(), warnings }
+        BoundExceptions {
+            per_rule,
+            hosts: self.silenced_hosts.clone(),
+            warnings,
+        }
     }
 }
 
@@ -221,8 +240,14 @@ fn exception_refs(rule: &Rule) -> Vec<ListRef> {
     refs.iter()
         .filter_map(|r| {
             let list_id = r.get("list_id").and_then(Json::as_str)?;
-            let ns = r.get("namespace_type").and_then(Json::as_str).unwrap_or(DEFAULT_NAMESPACE);
-            Some(ListRef { list_id: list_id.to_string(), namespace_type: ns.to_string() })
+            let ns = r
+                .get("namespace_type")
+                .and_then(Json::as_str)
+                .unwrap_or(DEFAULT_NAMESPACE);
+            Some(ListRef {
+                list_id: list_id.to_string(),
+                namespace_type: ns.to_string(),
+            })
         })
         .collect()
 }
@@ -238,9 +263,16 @@ impl Lists for ListLookup<'_> {
         if let Some(hit) = self.cache.get(&key) {
             return Ok(Arc::clone(hit));
         }
-        let values = self.set.value_lists.get(id).ok_or_else(|| Unprocessable::ListMissing(id.to_string()))?;
+        let values = self
+            .set
+            .value_lists
+            .get(id)
+            .ok_or_else(|| Unprocessable::ListMissing(id.to_string()))?;
         if values.len() > MAX_VALUE_LIST_SIZE {
-            return Err(Unprocessable::ListType(id.to_string(), format!("{} items", values.len())));
+            return Err(Unprocessable::ListType(
+                id.to_string(),
+                format!("{} items", values.len()),
+            ));
         }
         let set = ListSet::new(list_type, values)
             .ok_or_else(|| Unprocessable::ListType(id.to_string(), list_type.to_string()))?;
@@ -250,7 +282,11 @@ impl Lists for ListLookup<'_> {
     }
 }
 
-fn compile_item(item: &ExceptionItem, mapping: &Mapping, lists: &mut ListLookup<'_>) -> Result<CompiledItem, Unprocessable> {
+fn compile_item(
+    item: &ExceptionItem,
+    mapping: &Mapping,
+    lists: &mut ListLookup<'_>,
+) -> Result<CompiledItem, Unprocessable> {
     let tests = compile_entries(&item.entries, None, mapping, lists)?;
     Ok(CompiledItem {
         list_id: item.list_id.clone(),
@@ -285,12 +321,15 @@ impl CompiledItem {
 /// Endpoint mapping, so compared without ASCII case).
 fn os_matches(os: &[String], event: &Event) -> bool {
     use talon_event::Fields;
-    let typed = event.values("host.os.type").iter().any(|v| v.as_str().is_some_and(|s| os.iter().any(|o| o == s)));
+    let typed = event
+        .values("host.os.type")
+        .iter()
+        .any(|v| v.as_str().is_some_and(|s| os.iter().any(|o| o == s)));
     typed
-        || event
-            .values("host.os.name.caseless")
-            .iter()
-            .any(|v| v.as_str().is_some_and(|s| os.iter().any(|o| o.eq_ignore_ascii_case(s))))
+        || event.values("host.os.name.caseless").iter().any(|v| {
+            v.as_str()
+                .is_some_and(|s| os.iter().any(|o| o.eq_ignore_ascii_case(s)))
+        })
 }
 
 /// The exceptions of one rule.
@@ -314,8 +353,14 @@ impl RuleExceptions {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Suppression<'a> {
     RuleSilenced,
-    HostSilenced { glob: &'a str },
-    Item { list_id: &'a str, item_id: &'a str, name: &'a str },
+    HostSilenced {
+        glob: &'a str,
+    },
+    Item {
+        list_id: &'a str,
+        item_id: &'a str,
+        name: &'a str,
+    },
 }
 
 /// Exceptions bound to rules, by rule position.
@@ -330,7 +375,11 @@ pub struct BoundExceptions {
 impl BoundExceptions {
     /// True when nothing can ever be suppressed.
     pub fn is_empty(&self) -> bool {
-        self.hosts.is_empty() && self.per_rule.iter().all(|r| !r.silenced && r.items.is_empty())
+        self.hosts.is_empty()
+            && self
+                .per_rule
+                .iter()
+                .all(|r| !r.silenced && r.items.is_empty())
     }
 
     pub fn rule(&self, rule_index: usize) -> Option<&RuleExceptions> {
@@ -356,10 +405,13 @@ impl BoundExceptions {
                 }
             }
         }
-        rule.items.iter().find(|i| i.matches(event)).map(|i| Suppression::Item {
-            list_id: &i.list_id,
-            item_id: &i.item_id,
-            name: &i.name,
-        })
+        rule.items
+            .iter()
+            .find(|i| i.matches(event))
+            .map(|i| Suppression::Item {
+                list_id: &i.list_id,
+                item_id: &i.item_id,
+                name: &i.name,
+            })
     }
 }

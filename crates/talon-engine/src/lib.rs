@@ -29,9 +29,9 @@ pub mod sequence;
 pub use compile::{compile_rule, compile_rules, CompiledRule, RuleProblem};
 pub use engine::{Detection, Engine, EngineOptions, EngineStats, RuleStats, SequenceDetection};
 pub use router::{CategoryNeed, Routed, Router};
-pub use select::{RuleSelector, SelectError, Severity};
 pub use search::{ResultPosition, Search, SearchOptions, SearchResult};
+pub use select::{RuleSelector, SelectError, Severity};
 pub use sequence::{
-    SequenceError, SequenceMatch, SequenceOptions, SequenceResult, SequenceRunner, SequenceSearch, SequenceStats,
-    SequenceWarning,
+    SequenceError, SequenceMatch, SequenceOptions, SequenceResult, SequenceRunner, SequenceSearch,
+    SequenceStats, SequenceWarning,
 };

@@ -56,7 +56,10 @@ pub struct Routed {
 
 impl Routed {
     fn none() -> Routed {
-        Routed { rules: Arc::from(Vec::new()), index_searched: false }
+        Routed {
+            rules: Arc::from(Vec::new()),
+            index_searched: false,
+        }
     }
 }
 
@@ -87,8 +90,16 @@ impl Router {
     /// ignored (categories still route).
     pub fn new(rules: &[CompiledRule], all_indices: bool) -> Router {
         let mut fields: Vec<Box<str>> = Vec::new();
-        let needs = rules.iter().map(|r| category_need(r, &mut fields)).collect();
-        let mut router = Router { all_indices, needs, fields, ..Router::default() };
+        let needs = rules
+            .iter()
+            .map(|r| category_need(r, &mut fields))
+            .collect();
+        let mut router = Router {
+            all_indices,
+            needs,
+            fields,
+            ..Router::default()
+        };
         if all_indices {
             let every: Arc<[usize]> = (0..rules.len()).collect();
             router.all = Some(router.index_route(every));
@@ -110,7 +121,11 @@ impl Router {
         let filtered = rules
             .iter()
             .any(|&i| matches!(self.needs.get(i), Some(CategoryNeed::OneOf { .. })));
-        IndexRoute { rules, filtered, by_category: FxHashMap::default() }
+        IndexRoute {
+            rules,
+            filtered,
+            by_category: FxHashMap::default(),
+        }
     }
 
     /// The rules an event reaches. An event without an index reaches no
@@ -143,7 +158,10 @@ impl Router {
         };
         let index_searched = !route.rules.is_empty();
         if !route.filtered || !index_searched {
-            return Routed { rules: Arc::clone(&route.rules), index_searched };
+            return Routed {
+                rules: Arc::clone(&route.rules),
+                index_searched,
+            };
         }
         // Probe 2: the category values.
         self.key.clear();
@@ -156,13 +174,21 @@ impl Router {
                     }
                     // A non-string category value: how the term test reads
                     // it is the evaluator's business, so route to all.
-                    _ => return Routed { rules: Arc::clone(&route.rules), index_searched },
+                    _ => {
+                        return Routed {
+                            rules: Arc::clone(&route.rules),
+                            index_searched,
+                        }
+                    }
                 }
             }
             self.key.push(FIELD_SEP);
         }
         if let Some(hit) = route.by_category.get(self.key.as_str()) {
-            return Routed { rules: Arc::clone(hit), index_searched };
+            return Routed {
+                rules: Arc::clone(hit),
+                index_searched,
+            };
         }
         let subset: Arc<[usize]> = route
             .rules
@@ -174,12 +200,18 @@ impl Router {
         let route = if self.all_indices {
             self.all.as_mut()
         } else {
-            event.index.as_ref().and_then(|ix| self.by_index.get_mut(ix))
+            event
+                .index
+                .as_ref()
+                .and_then(|ix| self.by_index.get_mut(ix))
         };
         if let Some(route) = route {
             route.by_category.insert(key, Arc::clone(&subset));
         }
-        Routed { rules: subset, index_searched }
+        Routed {
+            rules: subset,
+            index_searched,
+        }
     }
 }
 
@@ -206,7 +238,11 @@ fn accepts(need: Option<&CategoryNeed>, fields: &[Box<str>], event: &Event) -> b
 /// mapping) routing cannot be sure which field the test reads, so the rule
 /// receives everything.
 fn category_need(rule: &CompiledRule, fields: &mut Vec<Box<str>>) -> CategoryNeed {
-    let field = rule.rule.event_category_override.as_deref().unwrap_or("event.category");
+    let field = rule
+        .rule
+        .event_category_override
+        .as_deref()
+        .unwrap_or("event.category");
     let names: Option<Vec<Box<str>>> = if let Some(plan) = rule.query.event_plan() {
         plan.category().map(|c| vec![c.into()])
     } else if let Some(seq) = rule.query.sequence() {

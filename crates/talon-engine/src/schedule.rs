@@ -57,12 +57,22 @@ pub const MAX_SIGNALS_WARNING: &str =
 /// A schedule field that cannot be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {
-    #[error("rule \"{rule}\": cannot read interval `{value}` (expected a number and s, m, h or d)")]
+    #[error(
+        "rule \"{rule}\": cannot read interval `{value}` (expected a number and s, m, h or d)"
+    )]
     Interval { rule: String, value: String },
     #[error("rule \"{rule}\": cannot read `{field} = \"{value}\"` (expected now, or now-N / now+N with s, m, h, d or w)")]
-    DateMath { rule: String, field: &'static str, value: String },
+    DateMath {
+        rule: String,
+        field: &'static str,
+        value: String,
+    },
     #[error("rule \"{rule}\": `from` ({from}) is not before `to` ({to})")]
-    EmptyWindow { rule: String, from: String, to: String },
+    EmptyWindow {
+        rule: String,
+        from: String,
+        to: String,
+    },
 }
 
 /// Parses an interval (`5m`, `30s`, `1h`, `1d`) into nanoseconds.
@@ -150,7 +160,9 @@ impl RuleSchedule {
             });
         }
         let (primary, secondary) = match rule.timestamp_override.as_deref().map(str::trim) {
-            Some(o) if !o.is_empty() && o != "@timestamp" => (o.to_string(), Some("@timestamp".to_string())),
+            Some(o) if !o.is_empty() && o != "@timestamp" => {
+                (o.to_string(), Some("@timestamp".to_string()))
+            }
             _ => ("@timestamp".to_string(), None),
         };
         Ok(RuleSchedule {
@@ -160,7 +172,10 @@ impl RuleSchedule {
             max_signals: rule.max_signals_or_default().max(1) as usize,
             primary,
             secondary,
-            order_field: rule.timestamp_field.clone().unwrap_or_else(|| "@timestamp".to_string()),
+            order_field: rule
+                .timestamp_field
+                .clone()
+                .unwrap_or_else(|| "@timestamp".to_string()),
         })
     }
 }
@@ -174,7 +189,9 @@ pub struct ScheduleOptions {
 
 impl Default for ScheduleOptions {
     fn default() -> Self {
-        ScheduleOptions { reorder_window_nanos: 5 * 60 * SECOND }
+        ScheduleOptions {
+            reorder_window_nanos: 5 * 60 * SECOND,
+        }
     }
 }
 
@@ -222,7 +239,11 @@ impl fmt::Display for Truncation {
 /// What settling runs produces, in run order per rule.
 #[derive(Debug)]
 pub enum Scheduled<T> {
-    Alert { rule_index: usize, run: Run, payload: T },
+    Alert {
+        rule_index: usize,
+        run: Run,
+        payload: T,
+    },
     Truncated(Truncation),
 }
 
@@ -334,10 +355,22 @@ impl<T> Scheduler<T> {
                         clocks.len() - 1
                     }
                 };
-                RuleState { name, sched, clock, next_run: None, candidates: Vec::new(), alerted: FxHashMap::default() }
+                RuleState {
+                    name,
+                    sched,
+                    clock,
+                    next_run: None,
+                    candidates: Vec::new(),
+                    alerted: FxHashMap::default(),
+                }
             })
             .collect();
-        Scheduler { rules, clocks, opts, stats: ScheduleStats::default() }
+        Scheduler {
+            rules,
+            clocks,
+            opts,
+            stats: ScheduleStats::default(),
+        }
     }
 
     pub fn stats(&self) -> &ScheduleStats {
@@ -358,13 +391,23 @@ impl<T> Scheduler<T> {
     /// A match of rule `rule_index` on `event`, whose alert id is `key`.
     /// Call after [`Scheduler::observe`] for the same event.
     pub fn offer(&mut self, rule_index: usize, event: &Event, key: String, payload: T) {
-        let Some(rule) = self.rules.get_mut(rule_index) else { return };
-        let Some(clock) = self.clocks.get(rule.clock) else { return };
-        let (Some(window_t), Some(order_t)) = (clock.time_of(event), timestamp(event, &rule.sched.order_field)) else {
+        let Some(rule) = self.rules.get_mut(rule_index) else {
+            return;
+        };
+        let Some(clock) = self.clocks.get(rule.clock) else {
+            return;
+        };
+        let (Some(window_t), Some(order_t)) = (
+            clock.time_of(event),
+            timestamp(event, &rule.sched.order_field),
+        ) else {
             self.stats.no_timestamp += 1;
             return;
         };
-        if clock.newest.is_some_and(|n| window_t < n.saturating_sub(self.opts.reorder_window_nanos)) {
+        if clock
+            .newest
+            .is_some_and(|n| window_t < n.saturating_sub(self.opts.reorder_window_nanos))
+        {
             self.stats.late += 1;
             return;
         }
@@ -375,14 +418,26 @@ impl<T> Scheduler<T> {
                 return;
             }
         }
-        rule.candidates.push(Candidate { window_t, order_t, seq: event.seq, key, payload: Some(payload), in_window: false, returned: false });
+        rule.candidates.push(Candidate {
+            window_t,
+            order_t,
+            seq: event.seq,
+            key,
+            payload: Some(payload),
+            in_window: false,
+            returned: false,
+        });
     }
 
     /// Settles every run that no event still to come can change.
     pub fn advance(&mut self, mut out: impl FnMut(Scheduled<T>)) {
         for i in 0..self.rules.len() {
-            let Some(clock) = self.clocks.get(self.rules[i].clock) else { continue };
-            let (Some(first), Some(newest)) = (clock.first, clock.newest) else { continue };
+            let Some(clock) = self.clocks.get(self.rules[i].clock) else {
+                continue;
+            };
+            let (Some(first), Some(newest)) = (clock.first, clock.newest) else {
+                continue;
+            };
             let horizon = newest.saturating_sub(self.opts.reorder_window_nanos);
             self.settle(i, first, |run| run.end < horizon, &mut out);
         }
@@ -392,11 +447,20 @@ impl<T> Scheduler<T> {
     /// or past the last event.
     pub fn finish(mut self, mut out: impl FnMut(Scheduled<T>)) -> ScheduleStats {
         for i in 0..self.rules.len() {
-            let Some(clock) = self.clocks.get(self.rules[i].clock) else { continue };
-            let (Some(first), Some(newest)) = (clock.first, clock.newest) else { continue };
+            let Some(clock) = self.clocks.get(self.rules[i].clock) else {
+                continue;
+            };
+            let (Some(first), Some(newest)) = (clock.first, clock.newest) else {
+                continue;
+            };
             let interval = self.rules[i].sched.interval;
             // Settle while the previous run ended before the last event.
-            self.settle(i, first, |run| run.end.saturating_sub(interval) < newest, &mut out);
+            self.settle(
+                i,
+                first,
+                |run| run.end.saturating_sub(interval) < newest,
+                &mut out,
+            );
         }
         for r in &mut self.rules {
             for c in r.candidates.drain(..) {
@@ -406,13 +470,27 @@ impl<T> Scheduler<T> {
         self.stats
     }
 
-    fn settle(&mut self, i: usize, first: i64, mut go: impl FnMut(&Run) -> bool, out: &mut impl FnMut(Scheduled<T>)) {
+    fn settle(
+        &mut self,
+        i: usize,
+        first: i64,
+        mut go: impl FnMut(&Run) -> bool,
+        out: &mut impl FnMut(Scheduled<T>),
+    ) {
         let stats = &mut self.stats;
-        let Some(rule) = self.rules.get_mut(i) else { return };
+        let Some(rule) = self.rules.get_mut(i) else {
+            return;
+        };
         let sched = rule.sched.clone();
-        let mut at = *rule.next_run.get_or_insert_with(|| floor_to(first, sched.interval));
+        let mut at = *rule
+            .next_run
+            .get_or_insert_with(|| floor_to(first, sched.interval));
         loop {
-            let run = Run { at, start: at.saturating_add(sched.from), end: at.saturating_add(sched.to) };
+            let run = Run {
+                at,
+                start: at.saturating_add(sched.from),
+                end: at.saturating_add(sched.to),
+            };
             if !go(&run) {
                 break;
             }
@@ -450,7 +528,11 @@ impl<T> Scheduler<T> {
                 if let Some(payload) = c.payload.take() {
                     rule.alerted.insert(c.key.clone(), c.window_t);
                     stats.alerts += 1;
-                    out(Scheduled::Alert { rule_index: i, run, payload });
+                    out(Scheduled::Alert {
+                        rule_index: i,
+                        run,
+                        payload,
+                    });
                 }
             }
             at = at.saturating_add(sched.interval);

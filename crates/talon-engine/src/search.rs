@@ -10,9 +10,9 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+use talon_eql::{CompiledQuery, Limit};
 use talon_event::mapping::Mapping;
 use talon_event::{time, Event, Fields, Value};
-use talon_eql::{CompiledQuery, Limit};
 
 /// Which end of the ordered matches `size` keeps when there are more.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -69,9 +69,7 @@ struct Ordinal {
 impl Ordinal {
     fn cmp(&self, other: &Ordinal) -> Ordering {
         cmp_missing_last(&self.timestamp, &other.timestamp, |a, b| a.cmp(b))
-            .then_with(|| {
-                cmp_missing_last(&self.tiebreaker, &other.tiebreaker, cmp_values)
-            })
+            .then_with(|| cmp_missing_last(&self.tiebreaker, &other.tiebreaker, cmp_values))
             .then_with(|| self.seq.cmp(&other.seq))
     }
 }
@@ -169,7 +167,11 @@ impl<'q> Search<'q> {
         }
         // The heap's top is the entry to evict: the largest ordinal when
         // keeping the head, the smallest when keeping the tail.
-        self.heap.push(Entry { ord, event, reverse: self.from_tail });
+        self.heap.push(Entry {
+            ord,
+            event,
+            reverse: self.from_tail,
+        });
         if self.heap.len() > self.keep {
             self.heap.pop();
         }
@@ -180,13 +182,21 @@ impl<'q> Search<'q> {
         let ts_field = self.mapping.resolve(&self.opts.timestamp_field);
         // A multi-valued timestamp sorts by its smallest value, as an
         // ascending Elasticsearch sort does.
-        let timestamp = event.values(ts_field).iter().filter_map(time::parse_nanos).min();
+        let timestamp = event
+            .values(ts_field)
+            .iter()
+            .filter_map(time::parse_nanos)
+            .min();
         let tiebreaker = self
             .opts
             .tiebreaker_field
             .as_deref()
             .and_then(|f| event.values(self.mapping.resolve(f)).first().cloned());
-        Ordinal { timestamp, tiebreaker, seq: event.seq }
+        Ordinal {
+            timestamp,
+            tiebreaker,
+            seq: event.seq,
+        }
     }
 
     /// The ordered answer.
@@ -206,7 +216,11 @@ impl<'q> Search<'q> {
                 ResultPosition::Tail => keep_last(&mut events, self.opts.size),
             }
         }
-        SearchResult { total: self.total, events, without_timestamp: self.without_timestamp }
+        SearchResult {
+            total: self.total,
+            events,
+            without_timestamp: self.without_timestamp,
+        }
     }
 }
 

@@ -117,14 +117,17 @@ impl RuleSelector {
         if !self.rule_ids.is_empty() && !self.rule_ids.iter().any(|id| id.trim() == rule.rule_id) {
             return false;
         }
-        if !self.rule_names.is_empty() && !self.rule_names.iter().any(|g| name_matches(g, &rule.name)) {
+        if !self.rule_names.is_empty()
+            && !self.rule_names.iter().any(|g| name_matches(g, &rule.name))
+        {
             return false;
         }
         if !self.tags.is_empty()
-            && !self
-                .tags
-                .iter()
-                .any(|t| rule.tags.iter().any(|rt| rt.trim().eq_ignore_ascii_case(t.trim())))
+            && !self.tags.iter().any(|t| {
+                rule.tags
+                    .iter()
+                    .any(|rt| rt.trim().eq_ignore_ascii_case(t.trim()))
+            })
         {
             return false;
         }
@@ -164,15 +167,18 @@ impl RuleSelector {
 /// A name glob matches the whole name, ignoring ASCII case (rule names are
 /// typed from memory; `*ip forwarding*` should find "IPv4/IPv6 Forwarding").
 pub fn name_matches(glob: &str, name: &str) -> bool {
-    wildcard_match(&glob.trim().to_ascii_lowercase(), &name.to_ascii_lowercase())
+    wildcard_match(
+        &glob.trim().to_ascii_lowercase(),
+        &name.to_ascii_lowercase(),
+    )
 }
 
 /// A tactic by id (`TA0011`) or name (`Command and Control`), either case.
 fn has_tactic(rule: &Rule, want: &str) -> bool {
     let want = want.trim();
-    rule.threat.iter().any(|t| {
-        t.tactic.id.eq_ignore_ascii_case(want) || t.tactic.name.eq_ignore_ascii_case(want)
-    })
+    rule.threat
+        .iter()
+        .any(|t| t.tactic.id.eq_ignore_ascii_case(want) || t.tactic.name.eq_ignore_ascii_case(want))
 }
 
 /// A technique id matches the rule's techniques and sub-techniques; a
@@ -181,10 +187,15 @@ fn has_tactic(rule: &Rule, want: &str) -> bool {
 fn has_technique(rule: &Rule, want: &str) -> bool {
     let want = want.trim();
     let parent_of = |id: &str| id.split('.').next().unwrap_or(id).to_string();
-    rule.threat.iter().flat_map(|t| t.technique.iter()).any(|tech| {
-        let ids = std::iter::once(tech.id.as_str()).chain(tech.subtechnique.iter().map(|s| s.id.as_str()));
-        ids.into_iter().any(|id| {
-            id.eq_ignore_ascii_case(want) || (!want.contains('.') && parent_of(id).eq_ignore_ascii_case(want))
+    rule.threat
+        .iter()
+        .flat_map(|t| t.technique.iter())
+        .any(|tech| {
+            let ids = std::iter::once(tech.id.as_str())
+                .chain(tech.subtechnique.iter().map(|s| s.id.as_str()));
+            ids.into_iter().any(|id| {
+                id.eq_ignore_ascii_case(want)
+                    || (!want.contains('.') && parent_of(id).eq_ignore_ascii_case(want))
+            })
         })
-    })
 }

@@ -32,7 +32,8 @@ fn event(id: u32, ts: &str, host: &str, cat: &str, body: &str) -> String {
 
 #[test]
 fn a_sequence_rule_fires_once_per_sequence_with_its_events() {
-    let (rules, errors) = talon_rules::load_str(RULE, Path::new("seq.toml"), talon_rules::RuleFormat::Toml);
+    let (rules, errors) =
+        talon_rules::load_str(RULE, Path::new("seq.toml"), talon_rules::RuleFormat::Toml);
     assert!(errors.is_empty(), "{errors:?}");
     let (compiled, problems) = compile_rules(rules, &Mapping::default());
     assert!(problems.is_empty());
@@ -41,22 +42,61 @@ fn a_sequence_rule_fires_once_per_sequence_with_its_events() {
     assert_eq!(engine.sequence_rules().count(), 1);
 
     let lines = [
-        event(1, "2026-01-01T00:00:00Z", "h1", "network", r#""process":{"name":"curl"}"#),
-        event(2, "2026-01-01T00:00:10Z", "h2", "process", r#""process":{"name":"sh","parent":{"name":"curl"}}"#),
-        event(3, "2026-01-01T00:00:20Z", "h1", "process", r#""process":{"name":"sh","parent":{"name":"curl"}}"#),
+        event(
+            1,
+            "2026-01-01T00:00:00Z",
+            "h1",
+            "network",
+            r#""process":{"name":"curl"}"#,
+        ),
+        event(
+            2,
+            "2026-01-01T00:00:10Z",
+            "h2",
+            "process",
+            r#""process":{"name":"sh","parent":{"name":"curl"}}"#,
+        ),
+        event(
+            3,
+            "2026-01-01T00:00:20Z",
+            "h1",
+            "process",
+            r#""process":{"name":"sh","parent":{"name":"curl"}}"#,
+        ),
         // Too late for maxspan after the h1 network event at 00:00.
-        event(4, "2026-01-01T00:05:00Z", "h2", "network", r#""process":{"name":"curl"}"#),
-        event(5, "2026-01-01T00:07:00Z", "h2", "process", r#""process":{"name":"sh","parent":{"name":"curl"}}"#),
+        event(
+            4,
+            "2026-01-01T00:05:00Z",
+            "h2",
+            "network",
+            r#""process":{"name":"curl"}"#,
+        ),
+        event(
+            5,
+            "2026-01-01T00:07:00Z",
+            "h2",
+            "process",
+            r#""process":{"name":"sh","parent":{"name":"curl"}}"#,
+        ),
     ];
     let text = lines.join("\n");
-    let reader = EventReader::from_reader("t", std::io::Cursor::new(text.into_bytes()), ReadOptions::default());
+    let reader = EventReader::from_reader(
+        "t",
+        std::io::Cursor::new(text.into_bytes()),
+        ReadOptions::default(),
+    );
     let mut found: Vec<(String, Vec<String>)> = Vec::new();
     let mut record = |d: talon_engine::SequenceDetection<'_>| {
         let ids = d
             .matched
             .events
             .iter()
-            .map(|e| e.as_ref().and_then(|e| e.first_str("event.id")).unwrap_or("-").to_string())
+            .map(|e| {
+                e.as_ref()
+                    .and_then(|e| e.first_str("event.id"))
+                    .unwrap_or("-")
+                    .to_string()
+            })
             .collect();
         found.push((d.rule.name.clone(), ids));
     };
@@ -67,8 +107,15 @@ fn a_sequence_rule_fires_once_per_sequence_with_its_events() {
     assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(
         found,
-        [("Download then execute".to_string(), vec!["1".to_string(), "3".to_string()])]
+        [(
+            "Download then execute".to_string(),
+            vec!["1".to_string(), "3".to_string()]
+        )]
     );
     assert_eq!(engine.sequence_matches(), [1]);
-    assert_eq!(engine.stats().index_not_searched, 0, "sequence rules search these indices");
+    assert_eq!(
+        engine.stats().index_not_searched,
+        0,
+        "sequence rules search these indices"
+    );
 }

@@ -59,7 +59,10 @@ fn every_operator_of_a_kibana_export_applies_as_kibana_filters() {
     let mut set = ExceptionSet::default();
     let errors = set.add_export_ndjson(EXPORT, "export.ndjson");
     assert!(errors.is_empty(), "{errors:?}");
-    set.add_value_list_text("trusted-nets", "10.0.0.0/8\n192.168.1.10-192.168.1.20\n\n2001:db8::/32\n");
+    set.add_value_list_text(
+        "trusted-nets",
+        "10.0.0.0/8\n192.168.1.10-192.168.1.20\n\n2001:db8::/32\n",
+    );
     set.add_value_list_text("names", "bash\n");
     let rules = vec![
         rule("r1", "With list", "exceptions_list = [{id = \"x\", list_id = \"fp-list\", namespace_type = \"single\", type = \"detection\"}]\n"),
@@ -77,27 +80,63 @@ fn every_operator_of_a_kibana_export_applies_as_kibana_filters() {
     assert_eq!(b.rule(0).map(|r| r.item_count()), Some(7));
     let s = |json: &str| suppressed_by(&b, 0, json);
     // is + is not: the missing user.name satisfies "is not root".
-    assert_eq!(s(r#"{"process":{"name":"backup"},"user":{"name":"alice"}}"#).as_deref(), Some("i-is"));
-    assert_eq!(s(r#"{"process":{"name":"backup"}}"#).as_deref(), Some("i-is"));
-    assert_eq!(s(r#"{"process":{"name":"backup"},"user":{"name":"root"}}"#), None);
+    assert_eq!(
+        s(r#"{"process":{"name":"backup"},"user":{"name":"alice"}}"#).as_deref(),
+        Some("i-is")
+    );
+    assert_eq!(
+        s(r#"{"process":{"name":"backup"}}"#).as_deref(),
+        Some("i-is")
+    );
+    assert_eq!(
+        s(r#"{"process":{"name":"backup"},"user":{"name":"root"}}"#),
+        None
+    );
     // match_phrase on a keyword is case-sensitive.
     assert_eq!(s(r#"{"process":{"name":"Backup"}}"#), None);
     // is one of, over a multi-valued field too.
-    assert_eq!(s(r#"{"process":{"parent":{"name":["x","dnf"]}}}"#).as_deref(), Some("i-any"));
+    assert_eq!(
+        s(r#"{"process":{"parent":{"name":["x","dnf"]}}}"#).as_deref(),
+        Some("i-any")
+    );
     assert_eq!(s(r#"{"process":{"parent":{"name":"yum"}}}"#), None);
     // wildcard: `*` and `?`, case-sensitive.
-    assert_eq!(s(r#"{"process":{"executable":"/opt/acme/bin/tool"}}"#).as_deref(), Some("i-wild"));
-    assert_eq!(s(r#"{"process":{"executable":"/opt/acme/bin/TOOL"}}"#), None);
-    assert_eq!(s(r#"{"process":{"executable":"/opt/acme/bin/xtool"}}"#), None);
+    assert_eq!(
+        s(r#"{"process":{"executable":"/opt/acme/bin/tool"}}"#).as_deref(),
+        Some("i-wild")
+    );
+    assert_eq!(
+        s(r#"{"process":{"executable":"/opt/acme/bin/TOOL"}}"#),
+        None
+    );
+    assert_eq!(
+        s(r#"{"process":{"executable":"/opt/acme/bin/xtool"}}"#),
+        None
+    );
     // exists (an object counts when a field below it has a value) and
     // is not one of.
-    assert_eq!(s(r#"{"labels":{"scanner":"x"},"process":{"args":["a"]}}"#).as_deref(), Some("i-exists"));
-    assert_eq!(s(r#"{"labels":{"scanner":"x"},"process":{"args":["a","--real"]}}"#), None);
+    assert_eq!(
+        s(r#"{"labels":{"scanner":"x"},"process":{"args":["a"]}}"#).as_deref(),
+        Some("i-exists")
+    );
+    assert_eq!(
+        s(r#"{"labels":{"scanner":"x"},"process":{"args":["a","--real"]}}"#),
+        None
+    );
     assert_eq!(s(r#"{"labels":{"other":"x"}}"#), None);
     // value list of ip_range: CIDR, dash range, IPv6.
-    assert_eq!(s(r#"{"source":{"ip":"10.1.2.3"}}"#).as_deref(), Some("i-list"));
-    assert_eq!(s(r#"{"source":{"ip":"192.168.1.15"}}"#).as_deref(), Some("i-list"));
-    assert_eq!(s(r#"{"source":{"ip":"2001:db8::1"}}"#).as_deref(), Some("i-list"));
+    assert_eq!(
+        s(r#"{"source":{"ip":"10.1.2.3"}}"#).as_deref(),
+        Some("i-list")
+    );
+    assert_eq!(
+        s(r#"{"source":{"ip":"192.168.1.15"}}"#).as_deref(),
+        Some("i-list")
+    );
+    assert_eq!(
+        s(r#"{"source":{"ip":"2001:db8::1"}}"#).as_deref(),
+        Some("i-list")
+    );
     assert_eq!(s(r#"{"source":{"ip":"192.168.1.21"}}"#), None);
     // nested: both entries on the same object of the array.
     assert_eq!(
@@ -105,26 +144,47 @@ fn every_operator_of_a_kibana_export_applies_as_kibana_filters() {
         Some("i-nested")
     );
     assert_eq!(
-        s(r#"{"process":{"Ext":{"code_signature":[{"subject_name":"Us Inc","trusted":false},{"subject_name":"Other","trusted":true}]}}}"#),
+        s(
+            r#"{"process":{"Ext":{"code_signature":[{"subject_name":"Us Inc","trusted":false},{"subject_name":"Other","trusted":true}]}}}"#
+        ),
         None
     );
     // os_types: host.os.type, or host.os.name.caseless.
-    assert_eq!(s(r#"{"process":{"name":"winonly"},"host":{"os":{"type":"windows"}}}"#).as_deref(), Some("i-os"));
-    assert_eq!(s(r#"{"process":{"name":"winonly"},"host":{"os":{"name":{"caseless":"Windows"}}}}"#).as_deref(), Some("i-os"));
-    assert_eq!(s(r#"{"process":{"name":"winonly"},"host":{"os":{"type":"linux"}}}"#), None);
+    assert_eq!(
+        s(r#"{"process":{"name":"winonly"},"host":{"os":{"type":"windows"}}}"#).as_deref(),
+        Some("i-os")
+    );
+    assert_eq!(
+        s(r#"{"process":{"name":"winonly"},"host":{"os":{"name":{"caseless":"Windows"}}}}"#)
+            .as_deref(),
+        Some("i-os")
+    );
+    assert_eq!(
+        s(r#"{"process":{"name":"winonly"},"host":{"os":{"type":"linux"}}}"#),
+        None
+    );
     // The text-typed value list is not applied (Kibana cannot either).
     assert_eq!(s(r#"{"process":{"name":"bash"}}"#), None);
     // Rules without the list reference are not affected.
-    assert_eq!(suppressed_by(&b, 1, r#"{"process":{"name":"backup"}}"#), None);
-    assert_eq!(suppressed_by(&b, 2, r#"{"process":{"name":"backup"}}"#), None);
+    assert_eq!(
+        suppressed_by(&b, 1, r#"{"process":{"name":"backup"}}"#),
+        None
+    );
+    assert_eq!(
+        suppressed_by(&b, 2, r#"{"process":{"name":"backup"}}"#),
+        None
+    );
 }
 
 #[test]
 fn targeted_items_and_silencing() {
     let mut set = ExceptionSet::default();
-    let entries: serde_json::Value =
-        serde_json::from_str(r#"[{"field":"process.name","operator":"is","type":"match","value":"cron"}]"#).expect("json");
-    let entries = parse_entries(entries.as_array().expect("array"), "talon.toml", "cfg-1").expect("entries");
+    let entries: serde_json::Value = serde_json::from_str(
+        r#"[{"field":"process.name","operator":"is","type":"match","value":"cron"}]"#,
+    )
+    .expect("json");
+    let entries =
+        parse_entries(entries.as_array().expect("array"), "talon.toml", "cfg-1").expect("entries");
     let item = ExceptionItem {
         item_id: "cfg-1".into(),
         list_id: "talon.toml".into(),
@@ -145,24 +205,50 @@ fn targeted_items_and_silencing() {
     ];
     let b = bound(&rules, &set);
     assert!(b.warnings.is_empty(), "{:?}", b.warnings);
-    assert_eq!(suppressed_by(&b, 0, r#"{"process":{"name":"cron"}}"#).as_deref(), Some("cfg-1"));
+    assert_eq!(
+        suppressed_by(&b, 0, r#"{"process":{"name":"cron"}}"#).as_deref(),
+        Some("cfg-1")
+    );
     assert_eq!(suppressed_by(&b, 3, r#"{"process":{"name":"cron"}}"#), None);
-    assert_eq!(suppressed_by(&b, 1, r#"{"process":{"name":"x"}}"#).as_deref(), Some("rule silenced"));
-    assert_eq!(suppressed_by(&b, 2, r#"{"process":{"name":"x"}}"#).as_deref(), Some("rule silenced"));
+    assert_eq!(
+        suppressed_by(&b, 1, r#"{"process":{"name":"x"}}"#).as_deref(),
+        Some("rule silenced")
+    );
+    assert_eq!(
+        suppressed_by(&b, 2, r#"{"process":{"name":"x"}}"#).as_deref(),
+        Some("rule silenced")
+    );
     assert_eq!(
         suppressed_by(&b, 3, r#"{"host":{"name":"BUILD-7.example.com"}}"#).as_deref(),
         Some("host build-*.example.com")
     );
-    assert_eq!(suppressed_by(&b, 3, r#"{"host":{"name":"web-1.example.com"}}"#), None);
+    assert_eq!(
+        suppressed_by(&b, 3, r#"{"host":{"name":"web-1.example.com"}}"#),
+        None
+    );
 }
 
 #[test]
 fn bad_objects_are_errors_naming_the_line() {
     let mut set = ExceptionSet::default();
     let text = "{\"item_id\":\"a\",\"list_id\":\"l\",\"entries\":[{\"field\":\"x\",\"operator\":\"included\",\"type\":\"regex\",\"value\":\"y\"}]}\nnot json\n{\"item_id\":\"b\",\"list_id\":\"l\",\"entries\":[]}\n";
-    let errors: Vec<String> = set.add_export_ndjson(text, "e.ndjson").iter().map(|e| e.to_string()).collect();
+    let errors: Vec<String> = set
+        .add_export_ndjson(text, "e.ndjson")
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
     assert_eq!(errors.len(), 3, "{errors:?}");
-    assert_eq!(errors[0], "e.ndjson:1: exception item `a`: entry on `x`: unknown type `regex`");
-    assert!(errors[1].starts_with("e.ndjson:2: invalid JSON"), "{}", errors[1]);
-    assert_eq!(errors[2], "e.ndjson:3: exception item `b`: an exception item needs at least one entry");
+    assert_eq!(
+        errors[0],
+        "e.ndjson:1: exception item `a`: entry on `x`: unknown type `regex`"
+    );
+    assert!(
+        errors[1].starts_with("e.ndjson:2: invalid JSON"),
+        "{}",
+        errors[1]
+    );
+    assert_eq!(
+        errors[2],
+        "e.ndjson:3: exception item `b`: an exception item needs at least one entry"
+    );
 }

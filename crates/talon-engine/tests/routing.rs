@@ -68,13 +68,27 @@ fn synthetic() -> Vec<Event> {
             text.push('\n');
         }
     }
-    let reader = EventReader::from_reader("synthetic", std::io::Cursor::new(text.into_bytes()), ReadOptions::default());
+    let reader = EventReader::from_reader(
+        "synthetic",
+        std::io::Cursor::new(text.into_bytes()),
+        ReadOptions::default(),
+    );
     reader.filter_map(Result::ok).collect()
 }
 
 /// (event seq, rule position) of every detection, routed.
-fn routed(rules: Vec<CompiledRule>, events: &[Event], all_indices: bool) -> (Vec<(u64, usize)>, u64, usize) {
-    let (mut engine, _) = Engine::new(rules, &EngineOptions { all_indices, ..EngineOptions::default() });
+fn routed(
+    rules: Vec<CompiledRule>,
+    events: &[Event],
+    all_indices: bool,
+) -> (Vec<(u64, usize)>, u64, usize) {
+    let (mut engine, _) = Engine::new(
+        rules,
+        &EngineOptions {
+            all_indices,
+            ..EngineOptions::default()
+        },
+    );
     let mut out = Vec::new();
     for e in events {
         engine.on_event(e, |d| out.push((d.event.seq, d.rule_index)));
@@ -86,11 +100,18 @@ fn routed(rules: Vec<CompiledRule>, events: &[Event], all_indices: bool) -> (Vec
 /// The same, evaluating every runnable rule on every event (index patterns
 /// checked directly unless `all_indices`).
 fn brute_force(rules: Vec<CompiledRule>, events: &[Event], all_indices: bool) -> Vec<(u64, usize)> {
-    let (engine, _) = Engine::new(rules, &EngineOptions { all_indices, ..EngineOptions::default() });
+    let (engine, _) = Engine::new(
+        rules,
+        &EngineOptions {
+            all_indices,
+            ..EngineOptions::default()
+        },
+    );
     let mut out = Vec::new();
     for e in events {
         for (i, r) in engine.rules().iter().enumerate() {
-            let index_ok = all_indices || e.index.as_deref().is_some_and(|ix| r.indices.matches(ix));
+            let index_ok =
+                all_indices || e.index.as_deref().is_some_and(|ix| r.indices.matches(ix));
             if index_ok && r.query.matches(e) {
                 out.push((e.seq, i));
             }
@@ -102,7 +123,10 @@ fn brute_force(rules: Vec<CompiledRule>, events: &[Event], all_indices: bool) ->
 fn assert_same(rule_paths: &[PathBuf], events: &[Event], all_indices: bool, what: &str) -> usize {
     let (got, evaluated, n_rules) = routed(compile(rule_paths), events, all_indices);
     let want = brute_force(compile(rule_paths), events, all_indices);
-    assert_eq!(got, want, "{what}: routed detections differ from evaluating everything");
+    assert_eq!(
+        got, want,
+        "{what}: routed detections differ from evaluating everything"
+    );
     assert!(
         evaluated < (n_rules as u64) * (events.len() as u64) || n_rules <= 1,
         "{what}: routing evaluated {evaluated} of {} rule-event pairs",
@@ -122,7 +146,13 @@ fn routed_equals_brute_force_on_demo_and_fixtures() {
 
     let seed = repo().join("tests/fixtures/seed");
     let mut fixtures = Vec::new();
-    for f in ["defend.ndjson", "endgame.ndjson", "crowdstrike.ndjson", "sentinel_one.ndjson", "search-response.json"] {
+    for f in [
+        "defend.ndjson",
+        "endgame.ndjson",
+        "crowdstrike.ndjson",
+        "sentinel_one.ndjson",
+        "search-response.json",
+    ] {
         fixtures.extend(read_events(&[seed.join(f)], None));
     }
     assert_same(&rules, &fixtures, false, "seed fixtures");
@@ -143,13 +173,26 @@ fn routed_equals_brute_force_for_every_corpus_rule() {
     }
     let mut events = synthetic();
     events.extend(read_events(&[repo().join("demo/events.ndjson")], None));
-    events.extend(read_events(&[repo().join("tests/fixtures/seed/defend.ndjson")], None));
+    events.extend(read_events(
+        &[repo().join("tests/fixtures/seed/defend.ndjson")],
+        None,
+    ));
     let defend = c.join("events/elastic_defend");
-    for f in ["ecs-rfc0030-real-linux-exec-event.json", "endpoint-package-process-sample_event.json", "kibana-cypress-linux_process-data.json"] {
-        events.extend(read_events(&[defend.join(f)], Some("logs-endpoint.events.process-default")));
+    for f in [
+        "ecs-rfc0030-real-linux-exec-event.json",
+        "endpoint-package-process-sample_event.json",
+        "kibana-cypress-linux_process-data.json",
+    ] {
+        events.extend(read_events(
+            &[defend.join(f)],
+            Some("logs-endpoint.events.process-default"),
+        ));
     }
     // Endgame's EQL test data has many categories (in `event_type`).
-    events.extend(read_events(&[c.join("events/endgame/eql-test_data.json")], Some("logs-endgame-default")));
+    events.extend(read_events(
+        &[c.join("events/endgame/eql-test_data.json")],
+        Some("logs-endgame-default"),
+    ));
     // Renumber so (seq, rule) pairs are unique across inputs.
     for (i, e) in events.iter_mut().enumerate() {
         e.seq = i as u64;
@@ -173,9 +216,17 @@ fn category_needs_follow_the_query() {
     let files = [
         ("a", "process where process.name == \"x\"", ""),
         ("b", "any where process.name == \"x\"", ""),
-        ("c", "sequence by host.id [process where true] [network where true]", ""),
+        (
+            "c",
+            "sequence by host.id [process where true] [network where true]",
+            "",
+        ),
         ("d", "sequence [process where true] [any where true]", ""),
-        ("e", "file where true", "event_category_override = \"event.type\"\n"),
+        (
+            "e",
+            "file where true",
+            "event_category_override = \"event.type\"\n",
+        ),
     ];
     for (name, q, extra) in files {
         std::fs::write(dir.join(format!("{name}.toml")), rule(name, q, extra)).expect("write rule");

@@ -34,7 +34,7 @@
 
 use std::path::Path;
 
-use talon_engine::schedule::{RuleSchedule, Scheduled, ScheduleOptions, Scheduler};
+use talon_engine::schedule::{RuleSchedule, ScheduleOptions, Scheduled, Scheduler};
 use talon_engine::{compile_rules, Engine, EngineOptions};
 use talon_event::flatten::flatten;
 use talon_event::mapping::Mapping;
@@ -101,7 +101,10 @@ pub fn timeline() -> Vec<String> {
         let ts = 16 * 60_000 + 100 + 200 * j;
         rows.push((ts, doc(&format!("b{j:03}"), ts, Some(ts + 2_000), "curl")));
     }
-    rows.push((7 * 60_000 + 1, doc("quiet", 7 * 60_000 + 1, Some(7 * 60_000 + 30_000), "ls")));
+    rows.push((
+        7 * 60_000 + 1,
+        doc("quiet", 7 * 60_000 + 1, Some(7 * 60_000 + 30_000), "ls"),
+    ));
     rows.sort_by_key(|r| r.0);
     let mut lines: Vec<String> = rows.into_iter().map(|r| r.1).collect();
     lines.push(doc("late", 5 * 60_000, Some(6 * 60_000), "curl"));
@@ -136,13 +139,17 @@ fn replay_gives_kibanas_alerts_and_warnings() {
     let (compiled, problems) = compile_rules(rules.clone(), &Mapping::default());
     assert!(problems.is_empty());
     let (mut engine, _) = Engine::new(compiled, &EngineOptions::default());
-    let mut scheduler: Scheduler<String> =
-        Scheduler::new(vec![(rules[0].name.clone(), sched)], ScheduleOptions::default());
+    let mut scheduler: Scheduler<String> = Scheduler::new(
+        vec![(rules[0].name.clone(), sched)],
+        ScheduleOptions::default(),
+    );
 
     let mut alerts: Vec<(String, String)> = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
     let mut take = |s: Scheduled<String>| match s {
-        Scheduled::Alert { run, payload, .. } => alerts.push((payload, talon_event::time::format_millis(run.at))),
+        Scheduled::Alert { run, payload, .. } => {
+            alerts.push((payload, talon_event::time::format_millis(run.at)))
+        }
         Scheduled::Truncated(t) => warnings.push(t.to_string()),
     };
     let mut matches = 0;
@@ -192,10 +199,16 @@ fn replay_gives_kibanas_alerts_and_warnings() {
     assert_eq!(run_of("s00").as_deref(), Some("2024-05-01T10:00:00.000Z"));
     assert_eq!(run_of("s99").as_deref(), Some("2024-05-01T10:35:00.000Z"));
     // The 10:15 run alerts exactly s32..s48 minus s41, plus s50.
-    let mut at_1015: Vec<String> =
-        alerts.iter().filter(|a| a.1 == "2024-05-01T10:15:00.000Z").map(|a| a.0.clone()).collect();
+    let mut at_1015: Vec<String> = alerts
+        .iter()
+        .filter(|a| a.1 == "2024-05-01T10:15:00.000Z")
+        .map(|a| a.0.clone())
+        .collect();
     at_1015.sort();
-    let mut want_1015: Vec<String> = (32..=48).filter(|i| *i != 41).map(|i| format!("s{i:02}")).collect();
+    let mut want_1015: Vec<String> = (32..=48)
+        .filter(|i| *i != 41)
+        .map(|i| format!("s{i:02}"))
+        .collect();
     want_1015.push("s50".into());
     assert_eq!(at_1015, want_1015);
 

@@ -21,7 +21,11 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(message: impl Into<String>, span: Span) -> Diagnostic {
-        Diagnostic { message: message.into(), span, hint: None }
+        Diagnostic {
+            message: message.into(),
+            span,
+            hint: None,
+        }
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {
@@ -104,7 +108,10 @@ pub fn render_span(
     let end = floor_char_boundary(text, end.min(text.len())).max(start);
     let (line, col) = line_col(text, start);
     let line_start = text[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let line_end = text[start..].find('\n').map(|i| start + i).unwrap_or(text.len());
+    let line_end = text[start..]
+        .find('\n')
+        .map(|i| start + i)
+        .unwrap_or(text.len());
     let caret_end = end.min(line_end).max(start);
     // A very long line (a generated query, a one-line JSON rule) is shown
     // as a window around the span, so the message stays readable.
@@ -116,7 +123,12 @@ pub fn render_span(
     };
     let span_chars: Vec<char> = text[start..caret_end].chars().collect();
     let width = span_chars.len().clamp(1, MAX_CARETS);
-    let after_start = start + span_chars.iter().take(width).map(|c| c.len_utf8()).sum::<usize>();
+    let after_start = start
+        + span_chars
+            .iter()
+            .take(width)
+            .map(|c| c.len_utf8())
+            .sum::<usize>();
     let after: String = text[after_start.min(line_end)..line_end]
         .trim_end_matches('\r')
         .chars()
@@ -172,10 +184,16 @@ mod tests {
         let r = render_span("q", &text, 500, 503, "oops", None);
         let lines: Vec<&str> = r.lines().collect();
         assert_eq!(lines[0], "q:1:501: error: oops");
-        assert_eq!(lines[2], format!("1 | …{}bad{}…", "a".repeat(80), "b".repeat(80)));
+        assert_eq!(
+            lines[2],
+            format!("1 | …{}bad{}…", "a".repeat(80), "b".repeat(80))
+        );
         assert_eq!(lines[3], format!("  |  {}^^^", " ".repeat(80)));
         let wide = render_span("q", &"x".repeat(1000), 0, 1000, "all of it", None);
-        assert_eq!(wide.lines().nth(3).map(|l| l.matches('^').count()), Some(80));
+        assert_eq!(
+            wide.lines().nth(3).map(|l| l.matches('^').count()),
+            Some(80)
+        );
     }
 
     #[test]

@@ -19,8 +19,9 @@ pub mod plan;
 pub mod syntax;
 
 pub use diag::Diagnostic;
+pub use plan::{
+    compile, compile_str, CompileOptions, CompiledQuery, EventPlan, JoinKey, Limit, QueryKind,
+    SequencePlan, TermPlan,
+};
 pub use syntax::ast;
 pub use syntax::parse;
-pub use plan::{
-    compile, compile_str, CompileOptions, CompiledQuery, EventPlan, JoinKey, Limit, QueryKind, SequencePlan, TermPlan,
-};

@@ -238,7 +238,10 @@ fn run_file_with(data: &Data, path: &Path, tiebreaker: &str) -> (usize, usize, V
         // Within `size` the result position (head or tail) does not matter;
         // beyond it Elasticsearch's default position, tail, decides.
         if got.len() > size {
-            println!("  note: {name} has {} results, more than size {size}", got.len());
+            println!(
+                "  note: {name} has {} results, more than size {size}",
+                got.len()
+            );
             got.drain(..got.len() - size);
         }
         if got == want {

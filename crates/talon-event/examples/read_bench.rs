@@ -24,7 +24,11 @@ fn main() {
     if let Ok(f) = std::fs::File::open(&path) {
         let mut r = std::io::BufReader::with_capacity(256 * 1024, f);
         let mut buf = Vec::new();
-        while r.read_until(b'\n', &mut buf).map(|k| k > 0).unwrap_or(false) {
+        while r
+            .read_until(b'\n', &mut buf)
+            .map(|k| k > 0)
+            .unwrap_or(false)
+        {
             if serde_json::from_slice::<serde::de::IgnoredAny>(&buf).is_ok() {
                 n += 1;
             }
@@ -57,5 +61,8 @@ fn main() {
         "host.os.type",
         "@timestamp",
     ]);
-    run("EventReader (9 fields)", ReadOptions::default().with_projection(p));
+    run(
+        "EventReader (9 fields)",
+        ReadOptions::default().with_projection(p),
+    );
 }

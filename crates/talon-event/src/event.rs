@@ -53,7 +53,11 @@ pub struct Event {
 impl Event {
     /// An event from already flattened fields and its source text.
     pub fn new(fields: FxHashMap<Box<str>, Values>, source: Arc<str>) -> Event {
-        Event { fields, source, ..Event::default() }
+        Event {
+            fields,
+            source,
+            ..Event::default()
+        }
     }
 
     /// The original JSON document text.

@@ -20,7 +20,9 @@ pub use schema::SchemaFormat;
 pub enum FieldType {
     Keyword,
     /// `text`; searchable only through a keyword sub-field.
-    Text { has_keyword: bool },
+    Text {
+        has_keyword: bool,
+    },
     Wildcard,
     ConstantKeyword,
     Long,
@@ -70,7 +72,10 @@ impl FieldType {
     }
 
     pub fn is_numeric(self) -> bool {
-        matches!(self, FieldType::Long | FieldType::Double | FieldType::UnsignedLong)
+        matches!(
+            self,
+            FieldType::Long | FieldType::Double | FieldType::UnsignedLong
+        )
     }
 
     pub fn is_date(self) -> bool {
@@ -111,7 +116,12 @@ impl Mapping {
         fields: FxHashMap<String, FieldMapping>,
         aliases: FxHashMap<String, String>,
     ) -> Mapping {
-        Mapping { fields, aliases, explicit: true, ..Mapping::default() }
+        Mapping {
+            fields,
+            aliases,
+            explicit: true,
+            ..Mapping::default()
+        }
     }
 
     /// True when this mapping came from a mapping file.
@@ -168,7 +178,9 @@ impl Mapping {
 
     /// The date `format` a field declares, if any.
     pub fn date_format(&self, path: &str) -> Option<&str> {
-        self.date_formats.get(self.resolve(path)).map(String::as_str)
+        self.date_formats
+            .get(self.resolve(path))
+            .map(String::as_str)
     }
 
     /// Whether the field is a runtime field (from the `runtime` section).
@@ -190,19 +202,45 @@ pub fn ecs_type(path: &str) -> Option<FieldType> {
     // TODO: cover the full ECS field list, not only the fields whose type
     // changes how a comparison behaves.
     let ty = match path {
-        "@timestamp" | "event.created" | "event.ingested" | "event.start" | "event.end"
-        | "process.start" | "process.end" | "process.parent.start" | "file.created"
-        | "file.ctime" | "file.mtime" | "file.accessed" => FieldType::Date,
-        "source.ip" | "destination.ip" | "client.ip" | "server.ip" | "host.ip"
-        | "related.ip" | "observer.ip" | "source.nat.ip" | "destination.nat.ip"
-        | "dns.resolved_ip" => FieldType::Ip,
-        "process.pid" | "process.ppid" | "process.parent.pid" | "process.parent.ppid"
-        | "process.exit_code" | "process.args_count" | "process.parent.args_count"
-        | "process.thread.id" | "source.port" | "destination.port" | "client.port"
-        | "server.port" | "source.bytes" | "destination.bytes" | "network.bytes"
-        | "file.size" | "event.sequence" | "event.severity" | "event.duration"
-        | "process.group_leader.pid" | "process.session_leader.pid"
-        | "process.entry_leader.pid" | "http.response.status_code" => FieldType::Long,
+        "@timestamp"
+        | "event.created"
+        | "event.ingested"
+        | "event.start"
+        | "event.end"
+        | "process.start"
+        | "process.end"
+        | "process.parent.start"
+        | "file.created"
+        | "file.ctime"
+        | "file.mtime"
+        | "file.accessed" => FieldType::Date,
+        "source.ip" | "destination.ip" | "client.ip" | "server.ip" | "host.ip" | "related.ip"
+        | "observer.ip" | "source.nat.ip" | "destination.nat.ip" | "dns.resolved_ip" => {
+            FieldType::Ip
+        }
+        "process.pid"
+        | "process.ppid"
+        | "process.parent.pid"
+        | "process.parent.ppid"
+        | "process.exit_code"
+        | "process.args_count"
+        | "process.parent.args_count"
+        | "process.thread.id"
+        | "source.port"
+        | "destination.port"
+        | "client.port"
+        | "server.port"
+        | "source.bytes"
+        | "destination.bytes"
+        | "network.bytes"
+        | "file.size"
+        | "event.sequence"
+        | "event.severity"
+        | "event.duration"
+        | "process.group_leader.pid"
+        | "process.session_leader.pid"
+        | "process.entry_leader.pid"
+        | "http.response.status_code" => FieldType::Long,
         _ => return None,
     };
     Some(ty)

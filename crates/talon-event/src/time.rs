@@ -49,13 +49,22 @@ fn parse_loose(s: &str) -> Option<i64> {
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return d.and_time(NaiveTime::MIN).and_utc().timestamp_nanos_opt();
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%d %H:%M:%S%.f%z"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%dT%H:%M%z",
+        "%Y-%m-%d %H:%M:%S%.f%z",
+    ] {
         if let Ok(dt) = DateTime::parse_from_str(s, fmt) {
             return dt.timestamp_nanos_opt();
         }
     }
     let naive = s.trim_end_matches(['Z', 'z']);
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H",
+    ] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(naive, fmt) {
             return dt.and_utc().timestamp_nanos_opt();
         }
@@ -66,12 +75,16 @@ fn parse_loose(s: &str) -> Option<i64> {
 /// Formats epoch nanoseconds as `2024-05-01T10:00:00.000Z` (millisecond
 /// precision, as Elasticsearch renders `date` fields).
 pub fn format_millis(nanos: i64) -> String {
-    DateTime::from_timestamp_nanos(nanos).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    DateTime::from_timestamp_nanos(nanos)
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
 }
 
 /// Formats epoch nanoseconds with nanosecond precision (for `date_nanos`).
 pub fn format_nanos(nanos: i64) -> String {
-    DateTime::from_timestamp_nanos(nanos).format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string()
+    DateTime::from_timestamp_nanos(nanos)
+        .format("%Y-%m-%dT%H:%M:%S%.9fZ")
+        .to_string()
 }
 
 #[cfg(test)]
@@ -85,7 +98,10 @@ mod tests {
         assert_eq!(parse_str_nanos("1970-01-02"), Some(86_400_000_000_000));
         assert_eq!(parse_str_nanos("1970-01-01T01:00:00+01:00"), Some(0));
         assert_eq!(parse_str_nanos("1970-01-01T00:00:00"), Some(0));
-        assert_eq!(parse_str_nanos("2021-09-01T05:52:29.9451497Z"), Some(1_630_475_549_945_149_700));
+        assert_eq!(
+            parse_str_nanos("2021-09-01T05:52:29.9451497Z"),
+            Some(1_630_475_549_945_149_700)
+        );
         // A 4-digit number is a year (1500 is outside the nanosecond range).
         assert_eq!(parse_str_nanos("1500"), None);
         assert_eq!(parse_str_nanos("1970"), Some(0));

@@ -68,7 +68,11 @@ pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
             println!("  {} deprecated rules (loaded)", report.deprecated);
         }
     }
-    Ok(if query_errors + load_errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if query_errors + load_errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// The mapping queries compile against: the `--mapping` files and the
@@ -84,14 +88,21 @@ pub fn compile_mapping(mappings: &[PathBuf], schemas: &[PathBuf]) -> Result<Mapp
         all.push(base);
     }
     for p in schemas {
-        let (m, format) =
-            Mapping::from_schema_file(p).with_context(|| format!("cannot load schema {}", p.display()))?;
-        tracing::info!("{}: read as {format:?}, {} fields", p.display(), m.field_paths().count());
+        let (m, format) = Mapping::from_schema_file(p)
+            .with_context(|| format!("cannot load schema {}", p.display()))?;
+        tracing::info!(
+            "{}: read as {format:?}, {} fields",
+            p.display(),
+            m.field_paths().count()
+        );
         all.push(m);
     }
     let (merged, conflicts) = Mapping::merged(all);
     for c in conflicts {
-        eprintln!("warning: schema conflict on `{}`: kept {}, ignored {}", c.path, c.kept, c.ignored);
+        eprintln!(
+            "warning: schema conflict on `{}`: kept {}, ignored {}",
+            c.path, c.kept, c.ignored
+        );
     }
     Ok(merged)
 }

@@ -25,7 +25,11 @@ use crate::summary::InputStats;
 pub fn load_rules(paths: &[PathBuf]) -> LoadReport {
     if paths.is_empty() {
         let (rules, errors) = bundled::rules();
-        return LoadReport { rules, errors, ..LoadReport::default() };
+        return LoadReport {
+            rules,
+            errors,
+            ..LoadReport::default()
+        };
     }
     load_paths(paths)
 }
@@ -36,7 +40,11 @@ pub fn load_rules(paths: &[PathBuf]) -> LoadReport {
 pub fn find_rules(wanted: &str, rules: &[PathBuf]) -> Result<Vec<talon_rules::Rule>> {
     let path = std::path::Path::new(wanted);
     let by_path = path.exists();
-    let report = if by_path { load_rules(&[path.to_path_buf()]) } else { load_rules(rules) };
+    let report = if by_path {
+        load_rules(&[path.to_path_buf()])
+    } else {
+        load_rules(rules)
+    };
     report_load_problems(&report);
     let key = wanted.to_lowercase();
     let found: Vec<talon_rules::Rule> = if by_path {
@@ -52,7 +60,11 @@ pub fn find_rules(wanted: &str, rules: &[PathBuf]) -> Result<Vec<talon_rules::Ru
         let looked = if rules.is_empty() {
             "the bundled rules; use --rules PATH".to_string()
         } else {
-            rules.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            rules
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         bail!("no rule with id or name {wanted:?} (looked in {looked})");
     }
@@ -113,7 +125,10 @@ pub struct Events {
 impl Events {
     /// Counts so far (complete once the events are exhausted).
     pub fn stats(&self) -> InputStats {
-        InputStats { read: self.reader.read_stats(), normalized: self.reader.stats() }
+        InputStats {
+            read: self.reader.read_stats(),
+            normalized: self.reader.stats(),
+        }
     }
 }
 
@@ -136,8 +151,10 @@ pub fn open_events(
     options: ReadOptions,
     demo: bool,
 ) -> Result<Events> {
-    let mut reader =
-        NormalizingReader::empty(NormalizeOptions { read: options, ..NormalizeOptions::default() });
+    let mut reader = NormalizingReader::empty(NormalizeOptions {
+        read: options,
+        ..NormalizeOptions::default()
+    });
     if events.is_empty() {
         if stdin_has_data() {
             reader.push_input(InputSpec::Stdin, source.0);

@@ -108,8 +108,15 @@ pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
             Some(p) => p.display().to_string(),
             None => "stdout".to_string(),
         };
-        let what = if args.bulk { " as _bulk create actions" } else { "" };
-        s.push_str(&format!("talon: wrote {} to {to}{what}\n", summary::count(written, "event")));
+        let what = if args.bulk {
+            " as _bulk create actions"
+        } else {
+            ""
+        };
+        s.push_str(&format!(
+            "talon: wrote {} to {to}{what}\n",
+            summary::count(written, "event")
+        ));
         if no_index > 0 {
             s.push_str(&format!(
                 "talon: {} without an index: their actions name none, so the request must \
@@ -227,8 +234,14 @@ mod tests {
         );
         // Not the backing-index shape: left as it is.
         assert_eq!(bulk_target(".ds-x"), ".ds-x");
-        assert_eq!(bulk_target(".ds-logs-a-2026.1.30-000001"), ".ds-logs-a-2026.1.30-000001");
-        assert_eq!(bulk_target(".ds-logs-a-2026.11.30-x1"), ".ds-logs-a-2026.11.30-x1");
+        assert_eq!(
+            bulk_target(".ds-logs-a-2026.1.30-000001"),
+            ".ds-logs-a-2026.1.30-000001"
+        );
+        assert_eq!(
+            bulk_target(".ds-logs-a-2026.11.30-x1"),
+            ".ds-logs-a-2026.11.30-x1"
+        );
     }
 
     #[test]

@@ -14,11 +14,13 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use talon_alert::{Alert, AlertBuilder, AlertContext, AlertSink, OutputFormat};
 use talon_engine::exceptions::BoundExceptions;
-use talon_engine::schedule::{parse_interval, RuleSchedule, ScheduleOptions, ScheduleStats, Scheduled, Scheduler};
+use talon_engine::schedule::{
+    parse_interval, RuleSchedule, ScheduleOptions, ScheduleStats, Scheduled, Scheduler,
+};
 use talon_engine::sequence::SequenceMatch;
 use talon_engine::{compile_rules, Engine, EngineOptions};
-use talon_event::Event;
 use talon_event::read::ReadOptions;
+use talon_event::Event;
 use talon_rules::Rule;
 use tracing::warn;
 
@@ -57,7 +59,10 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     let mapping = check::compile_mapping(&args.input.mapping, &args.schema)?;
     let (compiled, mut problems) = compile_rules(selected, &mapping);
     let reorder_nanos = parse_interval(&args.reorder_window).with_context(|| {
-        format!("--reorder-window `{}`: expected a duration like 30s, 5m or 1h", args.reorder_window)
+        format!(
+            "--reorder-window `{}`: expected a duration like 30s, 5m or 1h",
+            args.reorder_window
+        )
     })?;
     let opts = EngineOptions {
         all_indices: args.all_indices,
@@ -73,9 +78,11 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         tracing::info!("{p}");
     }
     if engine.rules().is_empty() && engine.sequence_rules().next().is_none() {
-        bail!("no rule can run ({} loaded with errors, {} not supported)",
+        bail!(
+            "no rule can run ({} loaded with errors, {} not supported)",
             load_errors + problems.iter().filter(|p| p.is_error()).count(),
-            problems.iter().filter(|p| !p.is_error()).count());
+            problems.iter().filter(|p| !p.is_error()).count()
+        );
     }
 
     // Alerts are built from the rule as loaded; the builder is per rule and
@@ -102,7 +109,11 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
             seq_rules.len()
         );
     }
-    let mut scheduler = if args.schedule { Some(build_scheduler(&rules, &args.reorder_window)?) } else { None };
+    let mut scheduler = if args.schedule {
+        Some(build_scheduler(&rules, &args.reorder_window)?)
+    } else {
+        None
+    };
 
     let mut read_opts = ReadOptions::default();
     if let Some(index) = &args.input.index {
@@ -111,7 +122,8 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     if mapping.is_explicit() {
         read_opts = read_opts.with_mapping(&mapping);
     }
-    let mut reader = common::open_events(&args.input.events, args.input.source, read_opts, use_demo)?;
+    let mut reader =
+        common::open_events(&args.input.events, args.input.source, read_opts, use_demo)?;
 
     let out = output::open(&args.output)?;
     let format = match out.format {
@@ -129,15 +141,23 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     let mut suppressed = vec![0u64; rules.len()];
     let mut alert_errors = 0u64;
     let mut truncations = 0u64;
-    let builders: Vec<AlertBuilder<'_>> = rules.iter().map(|r| AlertBuilder::new(r, &ctx)).collect();
-    let seq_builders: Vec<AlertBuilder<'_>> = seq_rules.iter().map(|r| AlertBuilder::new(r, &ctx)).collect();
+    let builders: Vec<AlertBuilder<'_>> =
+        rules.iter().map(|r| AlertBuilder::new(r, &ctx)).collect();
+    let seq_builders: Vec<AlertBuilder<'_>> = seq_rules
+        .iter()
+        .map(|r| AlertBuilder::new(r, &ctx))
+        .collect();
     let mut seq_alerts = vec![0u64; seq_rules.len()];
     // Sequences found while an event is being processed are collected and
     // written right after, so both closures need not borrow the sink.
     let mut found: Vec<(usize, SequenceMatch)> = Vec::new();
 
     let emit = |s: Scheduled<Alert>, alerts: &mut Alerts<'_>, truncations: &mut u64| match s {
-        Scheduled::Alert { rule_index, payload, .. } => alerts.write(rule_index, &payload),
+        Scheduled::Alert {
+            rule_index,
+            payload,
+            ..
+        } => alerts.write(rule_index, &payload),
         Scheduled::Truncated(t) => {
             *truncations += 1;
             eprintln!("warning: {t}");
@@ -152,36 +172,50 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         if let Some(s) = scheduler.as_mut() {
             s.observe(&event);
         }
-        engine.on_shared_event_admitting(&event, |d| {
-            if exceptions.check(d.rule_index, d.event).is_some() {
-                if let Some(n) = suppressed.get_mut(d.rule_index) {
-                    *n += 1;
-                }
-                return;
-            }
-            match builders[d.rule_index].event_alert(d.event) {
-                Ok(alert) => match scheduler.as_mut() {
-                    Some(s) => {
-                        let key = alert.uuid().to_string();
-                        s.offer(d.rule_index, d.event, key, alert);
+        engine.on_shared_event_admitting(
+            &event,
+            |d| {
+                if exceptions.check(d.rule_index, d.event).is_some() {
+                    if let Some(n) = suppressed.get_mut(d.rule_index) {
+                        *n += 1;
                     }
-                    None => alerts.write(d.rule_index, &alert),
-                },
-                Err(e) => {
-                    alert_errors += 1;
-                    warn!("{}:{}: cannot build alert: {e}", d.event.origin.file, d.event.origin.line);
+                    return;
                 }
-            }
-        }, |sd| found.push((sd.rule_index, sd.matched)), |i, e| {
-            // An excepted event fills no term of the rule's sequences.
-            let excepted = seq_exceptions.check(i, e).is_some();
-            if excepted {
-                seq_suppressed[i] += 1;
-            }
-            !excepted
-        });
+                match builders[d.rule_index].event_alert(d.event) {
+                    Ok(alert) => match scheduler.as_mut() {
+                        Some(s) => {
+                            let key = alert.uuid().to_string();
+                            s.offer(d.rule_index, d.event, key, alert);
+                        }
+                        None => alerts.write(d.rule_index, &alert),
+                    },
+                    Err(e) => {
+                        alert_errors += 1;
+                        warn!(
+                            "{}:{}: cannot build alert: {e}",
+                            d.event.origin.file, d.event.origin.line
+                        );
+                    }
+                }
+            },
+            |sd| found.push((sd.rule_index, sd.matched)),
+            |i, e| {
+                // An excepted event fills no term of the rule's sequences.
+                let excepted = seq_exceptions.check(i, e).is_some();
+                if excepted {
+                    seq_suppressed[i] += 1;
+                }
+                !excepted
+            },
+        );
         for (i, m) in found.drain(..) {
-            write_sequence(&seq_builders[i], &m, &mut alerts, &mut seq_alerts[i], &mut alert_errors);
+            write_sequence(
+                &seq_builders[i],
+                &m,
+                &mut alerts,
+                &mut seq_alerts[i],
+                &mut alert_errors,
+            );
         }
         if let Some(s) = scheduler.as_mut() {
             s.advance(|x| emit(x, &mut alerts, &mut truncations));
@@ -193,7 +227,13 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     let schedule_stats = scheduler.map(|s| s.finish(|x| emit(x, &mut alerts, &mut truncations)));
     let seq_warnings = engine.finish(|sd| found.push((sd.rule_index, sd.matched)));
     for (i, m) in found.drain(..) {
-        write_sequence(&seq_builders[i], &m, &mut alerts, &mut seq_alerts[i], &mut alert_errors);
+        write_sequence(
+            &seq_builders[i],
+            &m,
+            &mut alerts,
+            &mut seq_alerts[i],
+            &mut alert_errors,
+        );
     }
     let finish = alerts.sink.finish();
     if let Some(e) = alerts.write_error.take() {
@@ -263,15 +303,21 @@ fn write_sequence(
 }
 
 fn build_scheduler(rules: &[Rule], reorder: &str) -> Result<Scheduler<Alert>> {
-    let window = parse_interval(reorder)
-        .with_context(|| format!("--reorder-window `{reorder}`: expected a duration like 30s, 5m or 1h"))?;
+    let window = parse_interval(reorder).with_context(|| {
+        format!("--reorder-window `{reorder}`: expected a duration like 30s, 5m or 1h")
+    })?;
     let mut scheds = Vec::with_capacity(rules.len());
     for r in rules {
         // A rule Kibana could not schedule cannot be replayed either.
         let s = RuleSchedule::from_rule(r).map_err(anyhow::Error::from)?;
         scheds.push((r.name.clone(), s));
     }
-    Ok(Scheduler::new(scheds, ScheduleOptions { reorder_window_nanos: window }))
+    Ok(Scheduler::new(
+        scheds,
+        ScheduleOptions {
+            reorder_window_nanos: window,
+        },
+    ))
 }
 
 /// `talon: N matches suppressed by exceptions`, then per rule.
@@ -281,8 +327,12 @@ fn suppressed_lines(rules: &[Rule], suppressed: &[u64]) -> String {
         return String::new();
     }
     let mut out = format!("talon: {total} matches suppressed by exceptions\n");
-    let mut per: Vec<(u64, &Rule)> =
-        suppressed.iter().zip(rules).filter(|(n, _)| **n > 0).map(|(n, r)| (*n, r)).collect();
+    let mut per: Vec<(u64, &Rule)> = suppressed
+        .iter()
+        .zip(rules)
+        .filter(|(n, _)| **n > 0)
+        .map(|(n, r)| (*n, r))
+        .collect();
     per.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
     for (n, r) in per {
         out.push_str(&format!("talon: {n:>8}  suppressed  {}\n", r.name));
@@ -302,10 +352,16 @@ fn schedule_lines(st: &ScheduleStats) -> String {
         ));
     }
     if st.unsearched > 0 {
-        out.push_str(&format!("talon: schedule: {} matches fell in no run's window (not alerted)\n", st.unsearched));
+        out.push_str(&format!(
+            "talon: schedule: {} matches fell in no run's window (not alerted)\n",
+            st.unsearched
+        ));
     }
     if st.no_timestamp > 0 {
-        out.push_str(&format!("talon: schedule: {} matches have no usable timestamp (not alerted)\n", st.no_timestamp));
+        out.push_str(&format!(
+            "talon: schedule: {} matches have no usable timestamp (not alerted)\n",
+            st.no_timestamp
+        ));
     }
     out
 }

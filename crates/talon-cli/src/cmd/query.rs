@@ -16,7 +16,6 @@ use talon_eql::{CompileOptions, QueryKind};
 use talon_event::read::ReadOptions;
 use talon_event::{Event, Fields};
 
-
 use crate::cli::{Format, Position, QueryArgs};
 use crate::cmd::common;
 use crate::output;
@@ -41,7 +40,11 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
         }
     };
     for w in query.warnings() {
-        eprint!("{}", w.render("<query>", &args.query).replacen("error:", "warning:", 1));
+        eprint!(
+            "{}",
+            w.render("<query>", &args.query)
+                .replacen("error:", "warning:", 1)
+        );
     }
 
     let mut read_opts = ReadOptions::default();
@@ -84,7 +87,12 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
         category_field: &args.event_category_field,
     };
     let written = match out.format {
-        Format::Es => write_es(&mut w, &result.events, result.total, took.as_millis() as u64),
+        Format::Es => write_es(
+            &mut w,
+            &result.events,
+            result.total,
+            took.as_millis() as u64,
+        ),
         Format::Jsonl => write_jsonl(&mut w, &result.events),
         Format::Csv => write_csv(&mut w, &result.events, &columns),
         Format::Table => write_table(&mut w, &result.events, &columns),
@@ -134,7 +142,8 @@ fn run_sequence(
         reorder_window_nanos: i64::MAX,
         ..SequenceOptions::default()
     };
-    let mut search = SequenceSearch::new(query, mapping, opts).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut search =
+        SequenceSearch::new(query, mapping, opts).map_err(|e| anyhow::anyhow!("{e}"))?;
     for item in reader.by_ref() {
         match item {
             Ok(event) => search.push(&Arc::new(event)),
@@ -156,7 +165,14 @@ fn run_sequence(
         let mut s = read_summary(&reader, took);
         s.push_str(&format!(
             "talon: {} found, {} returned (--size {})\n",
-            summary::count(result.total, if query.kind() == QueryKind::Sample { "sample" } else { "sequence" }),
+            summary::count(
+                result.total,
+                if query.kind() == QueryKind::Sample {
+                    "sample"
+                } else {
+                    "sequence"
+                }
+            ),
             result.sequences.len(),
             args.size
         ));
@@ -229,7 +245,9 @@ fn value_json(v: &talon_event::Value) -> serde_json::Value {
         V::Null => serde_json::Value::Null,
         V::Bool(b) => (*b).into(),
         V::Int(i) => (*i).into(),
-        V::Float(f) => serde_json::Number::from_f64(*f).map(Into::into).unwrap_or(serde_json::Value::Null),
+        V::Float(f) => serde_json::Number::from_f64(*f)
+            .map(Into::into)
+            .unwrap_or(serde_json::Value::Null),
         V::Str(s) => s.to_string().into(),
     }
 }
@@ -245,7 +263,10 @@ fn write_sequences_jsonl(w: &mut dyn Write, result: &SequenceResult) -> Result<(
             });
         }
         let keys: Vec<serde_json::Value> = m.join_keys.iter().map(value_json).collect();
-        serde_json::to_writer(&mut *w, &serde_json::json!({ "sequence": i + 1, "join_keys": keys, "events": events }))?;
+        serde_json::to_writer(
+            &mut *w,
+            &serde_json::json!({ "sequence": i + 1, "join_keys": keys, "events": events }),
+        )?;
         writeln!(w)?;
     }
     Ok(())
@@ -280,7 +301,11 @@ fn write_es(w: &mut dyn Write, events: &[Event], total: u64, took: u64) -> Resul
     let hits: Vec<Hit<'_>> = events
         .iter()
         .zip(&sources)
-        .map(|(e, s)| Hit { index: e.index.as_deref(), id: doc_id(e), source: s })
+        .map(|(e, s)| Hit {
+            index: e.index.as_deref(),
+            id: doc_id(e),
+            source: s,
+        })
         .collect();
     let body = serde_json::json!({
         "is_partial": false,
@@ -319,12 +344,20 @@ struct Columns<'a> {
     category_field: &'a str,
 }
 
-const EVENT_COLUMNS: [&str; 4] = ["host.name", "user.name", "process.name", "process.command_line"];
+const EVENT_COLUMNS: [&str; 4] = [
+    "host.name",
+    "user.name",
+    "process.name",
+    "process.command_line",
+];
 
 impl Columns<'_> {
     fn cell(&self, e: &Event, field: &str) -> String {
-        let vals: Vec<String> =
-            e.values(self.mapping.resolve(field)).iter().map(|v| v.to_string()).collect();
+        let vals: Vec<String> = e
+            .values(self.mapping.resolve(field))
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
         vals.join(", ")
     }
 
@@ -368,12 +401,33 @@ fn write_table(w: &mut dyn Write, events: &[Event], cols: &Columns<'_>) -> Resul
         return Ok(());
     }
     let width = talon_alert::TableOptions::from_env().width;
-    writeln!(w, "{}", fit(&format!("{:<24}  {:<10} {:<16} {:<10} COMMAND", "TIME", "CATEGORY", "HOST", "USER"), width))?;
+    writeln!(
+        w,
+        "{}",
+        fit(
+            &format!(
+                "{:<24}  {:<10} {:<16} {:<10} COMMAND",
+                "TIME", "CATEGORY", "HOST", "USER"
+            ),
+            width
+        )
+    )?;
     for e in events {
         let r = cols.row(e);
-        let command = if r[5].is_empty() { r[4].clone() } else { r[5].clone() };
-        let what = if command.is_empty() { format!("{}:{}", e.origin.file, e.origin.line) } else { command };
-        let line = format!("{:<24}  {:<10} {:<16} {:<10} {}", r[0], r[1], r[2], r[3], what);
+        let command = if r[5].is_empty() {
+            r[4].clone()
+        } else {
+            r[5].clone()
+        };
+        let what = if command.is_empty() {
+            format!("{}:{}", e.origin.file, e.origin.line)
+        } else {
+            command
+        };
+        let line = format!(
+            "{:<24}  {:<10} {:<16} {:<10} {}",
+            r[0], r[1], r[2], r[3], what
+        );
         writeln!(w, "{}", fit(&line, width))?;
     }
     Ok(())
@@ -383,7 +437,10 @@ fn write_table(w: &mut dyn Write, events: &[Event], cols: &Columns<'_>) -> Resul
 /// which would move the cursor or recolour the terminal) become spaces, and
 /// the line is cut to `width` characters.
 fn fit(s: &str, width: usize) -> String {
-    let clean: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let clean: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if clean.chars().count() <= width {
         return clean;
     }

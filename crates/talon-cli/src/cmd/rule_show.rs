@@ -37,7 +37,11 @@ pub fn render(rule: &Rule) -> String {
     row(&mut s, "rule_id", &rule.rule_id);
     let lang = rule.language.as_deref().unwrap_or("-");
     row(&mut s, "type", &format!("{} ({lang})", rule.rule_type));
-    row(&mut s, "severity", &format!("{} (risk score {})", rule.severity, rule.risk_score));
+    row(
+        &mut s,
+        "severity",
+        &format!("{} (risk score {})", rule.severity, rule.risk_score),
+    );
     row(&mut s, "index", &rule.index.join(", "));
     let schedule = format!(
         "every {}, looking back to {}, at most {} alerts a run",

@@ -86,7 +86,12 @@ impl SelectArgs {
         let total = rules.len();
         let (kept, dropped) = selector.apply(rules);
         if !selector.is_empty() && !quiet {
-            eprintln!("talon: selected {} of {} rules ({} left out by the selection)", kept.len(), total, dropped);
+            eprintln!(
+                "talon: selected {} of {} rules ({} left out by the selection)",
+                kept.len(),
+                total,
+                dropped
+            );
         }
         Ok(kept)
     }
@@ -113,7 +118,10 @@ pub fn run(args: RulesArgs, quiet: bool) -> Result<ExitCode> {
     let mapping = talon_event::mapping::Mapping::default();
     if !args.coverage {
         for r in &rules {
-            println!("{}  {:<9} {:<8} {}", r.rule_id, r.rule_type, r.severity, r.name);
+            println!(
+                "{}  {:<9} {:<8} {}",
+                r.rule_id, r.rule_type, r.severity, r.name
+            );
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -156,7 +164,12 @@ impl Coverage {
         if r.is_building_block() {
             self.building_blocks += 1;
         }
-        let mut os: Vec<&str> = r.tags.iter().filter_map(|t| t.strip_prefix("OS:")).map(str::trim).collect();
+        let mut os: Vec<&str> = r
+            .tags
+            .iter()
+            .filter_map(|t| t.strip_prefix("OS:"))
+            .map(str::trim)
+            .collect();
         if os.is_empty() {
             os.push("(no OS tag)");
         }
@@ -164,8 +177,11 @@ impl Coverage {
         for o in os {
             *self.by_os.entry(o.to_string()).or_default() += 1;
         }
-        let mut tactics: Vec<String> =
-            r.threat.iter().map(|t| format!("{} {}", t.tactic.id, t.tactic.name)).collect();
+        let mut tactics: Vec<String> = r
+            .threat
+            .iter()
+            .map(|t| format!("{} {}", t.tactic.id, t.tactic.name))
+            .collect();
         tactics.sort();
         tactics.dedup();
         if tactics.is_empty() {
@@ -183,7 +199,12 @@ impl Coverage {
         for f in families {
             *self.by_index_family.entry(f).or_default() += 1;
         }
-        for d in r.tags.iter().filter_map(|t| t.strip_prefix("Data Source:")).map(str::trim) {
+        for d in r
+            .tags
+            .iter()
+            .filter_map(|t| t.strip_prefix("Data Source:"))
+            .map(str::trim)
+        {
             *self.by_data_source.entry(d.to_string()).or_default() += 1;
         }
     }

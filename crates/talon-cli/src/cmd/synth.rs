@@ -137,4 +137,3 @@ fn summary(name: &str, kind: talon_eql::QueryKind, s: &talon_synth::Synthesis) {
         tracing::info!("not flipped alone: {label}: {why}");
     }
 }
-

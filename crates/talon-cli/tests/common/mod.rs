@@ -27,7 +27,9 @@ pub fn repo() -> PathBuf {
 /// A `talon` command with a pinned alert time and no colour.
 pub fn talon() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_talon"));
-    c.env("TALON_NOW", "2026-12-01T00:00:00Z").env("NO_COLOR", "1").env("COLUMNS", "120");
+    c.env("TALON_NOW", "2026-12-01T00:00:00Z")
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "120");
     c
 }
 
@@ -38,7 +40,9 @@ pub fn run(mut cmd: Command) -> Output {
 
 /// Runs a command with `input` on stdin.
 pub fn run_with_stdin(mut cmd: Command, input: &[u8]) -> Output {
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("talon starts");
     let mut stdin = child.stdin.take().expect("stdin");
     let data = input.to_vec();
@@ -84,7 +88,10 @@ pub fn event_ids(alerts: &[Value]) -> Vec<String> {
     alerts
         .iter()
         .map(|a| {
-            field(a, "event.id").and_then(Value::as_str).unwrap_or("<no event.id>").to_string()
+            field(a, "event.id")
+                .and_then(Value::as_str)
+                .unwrap_or("<no event.id>")
+                .to_string()
         })
         .collect()
 }

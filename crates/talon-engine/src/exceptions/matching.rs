@@ -85,11 +85,29 @@ pub(crate) enum Cmp {
 /// One compiled entry.
 #[derive(Debug)]
 pub(crate) enum Test {
-    Match { field: Box<str>, op: Operator, cmp: Cmp },
-    Wildcard { field: Box<str>, op: Operator, pattern: Wildcard },
-    Exists { field: Box<str>, op: Operator },
-    List { field: Box<str>, op: Operator, set: Arc<ListSet> },
-    Nested { path: Box<str>, tests: Vec<Test> },
+    Match {
+        field: Box<str>,
+        op: Operator,
+        cmp: Cmp,
+    },
+    Wildcard {
+        field: Box<str>,
+        op: Operator,
+        pattern: Wildcard,
+    },
+    Exists {
+        field: Box<str>,
+        op: Operator,
+    },
+    List {
+        field: Box<str>,
+        op: Operator,
+        set: Arc<ListSet>,
+    },
+    Nested {
+        path: Box<str>,
+        tests: Vec<Test>,
+    },
 }
 
 /// Something an entry needs that is not there (a value list).
@@ -102,8 +120,13 @@ pub(crate) enum Unprocessable {
 impl std::fmt::Display for Unprocessable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Unprocessable::ListMissing(id) => write!(f, "value list `{id}` is not loaded (--value-list {id}=FILE)"),
-            Unprocessable::ListType(id, why) => write!(f, "value list `{id}` cannot be used ({why})"),
+            Unprocessable::ListMissing(id) => write!(
+                f,
+                "value list `{id}` is not loaded (--value-list {id}=FILE)"
+            ),
+            Unprocessable::ListType(id, why) => {
+                write!(f, "value list `{id}` cannot be used ({why})")
+            }
         }
     }
 }
@@ -119,10 +142,18 @@ pub(crate) fn compile_entries(
     mapping: &Mapping,
     lists: &mut dyn Lists,
 ) -> Result<Vec<Test>, Unprocessable> {
-    entries.iter().map(|e| compile_entry(e, parent, mapping, lists)).collect()
+    entries
+        .iter()
+        .map(|e| compile_entry(e, parent, mapping, lists))
+        .collect()
 }
 
-fn compile_entry(e: &Entry, parent: Option<&str>, mapping: &Mapping, lists: &mut dyn Lists) -> Result<Test, Unprocessable> {
+fn compile_entry(
+    e: &Entry,
+    parent: Option<&str>,
+    mapping: &Mapping,
+    lists: &mut dyn Lists,
+) -> Result<Test, Unprocessable> {
     // Inside a nested entry, fields are relative to the nested object; the
     // mapping knows them by their full path.
     let full = |f: &str| match parent {
@@ -146,8 +177,16 @@ fn compile_entry(e: &Entry, parent: Option<&str>, mapping: &Mapping, lists: &mut
             field: field.as_str().into(),
             op: *op,
         },
-        Entry::Exists { field, op } => Test::Exists { field: field.as_str().into(), op: *op },
-        Entry::List { field, op, list_id, list_type } => Test::List {
+        Entry::Exists { field, op } => Test::Exists {
+            field: field.as_str().into(),
+            op: *op,
+        },
+        Entry::List {
+            field,
+            op,
+            list_id,
+            list_type,
+        } => Test::List {
             set: lists.list(list_id, list_type)?,
             field: field.as_str().into(),
             op: *op,
@@ -174,7 +213,12 @@ fn cmp_for(ty: Option<FieldType>, values: &[String]) -> Cmp {
             if !all(&|v| v.trim().parse::<f64>().ok().map(|_| ())) {
                 return Cmp::Never;
             }
-            Cmp::Num(values.iter().filter_map(|v| v.trim().parse().ok()).collect())
+            Cmp::Num(
+                values
+                    .iter()
+                    .filter_map(|v| v.trim().parse().ok())
+                    .collect(),
+            )
         }
         Some(FieldType::Boolean) => {
             let b: Vec<bool> = values
@@ -192,7 +236,10 @@ fn cmp_for(ty: Option<FieldType>, values: &[String]) -> Cmp {
             }
         }
         Some(t) if t.is_date() => {
-            let d: Vec<i64> = values.iter().filter_map(|v| parse_str_nanos(v.trim())).collect();
+            let d: Vec<i64> = values
+                .iter()
+                .filter_map(|v| parse_str_nanos(v.trim()))
+                .collect();
             if d.is_empty() {
                 Cmp::Never
             } else {
@@ -210,7 +257,11 @@ fn keyword_text(v: &Value) -> Option<std::borrow::Cow<'_, str>> {
         Value::Str(s) => Some(std::borrow::Cow::Borrowed(s.as_ref())),
         Value::Int(i) => Some(std::borrow::Cow::Owned(i.to_string())),
         Value::Float(f) => Some(std::borrow::Cow::Owned(f.to_string())),
-        Value::Bool(b) => Some(std::borrow::Cow::Borrowed(if *b { "true" } else { "false" })),
+        Value::Bool(b) => Some(std::borrow::Cow::Borrowed(if *b {
+            "true"
+        } else {
+            "false"
+        })),
         Value::Null => None,
     }
 }
@@ -258,23 +309,31 @@ fn exists(event: &Event, field: &str) -> bool {
         return true;
     }
     let prefix = format!("{field}.");
-    event.iter().any(|(k, v)| k.starts_with(&prefix) && !v.is_empty())
+    event
+        .iter()
+        .any(|(k, v)| k.starts_with(&prefix) && !v.is_empty())
 }
 
 impl Test {
     pub(crate) fn matches(&self, event: &Event) -> bool {
         match self {
-            Test::Match { field, op, cmp } => {
-                apply(*op, event.values(field).iter().any(|v| value_matches(cmp, v)))
-            }
+            Test::Match { field, op, cmp } => apply(
+                *op,
+                event.values(field).iter().any(|v| value_matches(cmp, v)),
+            ),
             Test::Wildcard { field, op, pattern } => apply(
                 *op,
-                event.values(field).iter().any(|v| keyword_text(v).is_some_and(|s| pattern.matches(&s))),
+                event
+                    .values(field)
+                    .iter()
+                    .any(|v| keyword_text(v).is_some_and(|s| pattern.matches(&s))),
             ),
             Test::Exists { field, op } => apply(*op, exists(event, field)),
             Test::List { field, op, set } => {
                 let hit = event.values(field).iter().any(|v| match &**set {
-                    ListSet::Keyword(items) => keyword_text(v).is_some_and(|s| items.contains(s.as_ref())),
+                    ListSet::Keyword(items) => {
+                        keyword_text(v).is_some_and(|s| items.contains(s.as_ref()))
+                    }
                     ListSet::Ip(ranges) => v
                         .as_str()
                         .and_then(|s| parse_ip(s.trim()))
@@ -320,7 +379,10 @@ fn collect_at<'a>(v: &'a Json, path: &str, out: &mut Vec<&'a Json>) {
             // Try every split of the path into a (possibly dotted) key and
             // the rest, so `{"a.b": {"c": ..}}` and `{"a": {"b.c": ..}}` both
             // resolve `a.b.c`.
-            for (i, _) in path.match_indices('.').chain(std::iter::once((path.len(), ""))) {
+            for (i, _) in path
+                .match_indices('.')
+                .chain(std::iter::once((path.len(), "")))
+            {
                 let (key, rest) = (&path[..i], path.get(i + 1..).unwrap_or(""));
                 if let Some(child) = obj.get(key) {
                     match child {

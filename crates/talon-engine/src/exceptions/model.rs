@@ -27,12 +27,35 @@ pub enum Operator {
 /// One entry of an exception item.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Entry {
-    Match { field: String, op: Operator, value: String },
-    MatchAny { field: String, op: Operator, values: Vec<String> },
-    Wildcard { field: String, op: Operator, value: String },
-    Exists { field: String, op: Operator },
-    List { field: String, op: Operator, list_id: String, list_type: String },
-    Nested { field: String, entries: Vec<Entry> },
+    Match {
+        field: String,
+        op: Operator,
+        value: String,
+    },
+    MatchAny {
+        field: String,
+        op: Operator,
+        values: Vec<String>,
+    },
+    Wildcard {
+        field: String,
+        op: Operator,
+        value: String,
+    },
+    Exists {
+        field: String,
+        op: Operator,
+    },
+    List {
+        field: String,
+        op: Operator,
+        list_id: String,
+        list_type: String,
+    },
+    Nested {
+        field: String,
+        entries: Vec<Entry>,
+    },
 }
 
 impl Entry {
@@ -74,7 +97,11 @@ pub struct ExceptionListInfo {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ExceptionError {
     #[error("{origin}: exception item `{item}`: {message}")]
-    Entry { origin: String, item: String, message: String },
+    Entry {
+        origin: String,
+        item: String,
+        message: String,
+    },
     #[error("{origin}: {message}")]
     Object { origin: String, message: String },
 }
@@ -98,11 +125,18 @@ pub const DEFAULT_NAMESPACE: &str = "single";
 /// Reads one object of an exception-list export. `origin` names it in
 /// errors (`file:line`).
 pub fn parse_export_object(v: &Json, origin: &str) -> Result<ExportObject, ExceptionError> {
-    let obj_err = |message: String| ExceptionError::Object { origin: origin.to_string(), message };
+    let obj_err = |message: String| ExceptionError::Object {
+        origin: origin.to_string(),
+        message,
+    };
     if !v.is_object() {
-        return Err(obj_err("an exception export line must be a JSON object".to_string()));
+        return Err(obj_err(
+            "an exception export line must be a JSON object".to_string(),
+        ));
     }
-    let namespace = str_of(v, "namespace_type").unwrap_or(DEFAULT_NAMESPACE).to_string();
+    let namespace = str_of(v, "namespace_type")
+        .unwrap_or(DEFAULT_NAMESPACE)
+        .to_string();
     if let Some(item_id) = str_of(v, "item_id") {
         let list_id = str_of(v, "list_id")
             .ok_or_else(|| obj_err(format!("exception item `{item_id}` has no list_id")))?
@@ -115,7 +149,12 @@ pub fn parse_export_object(v: &Json, origin: &str) -> Result<ExportObject, Excep
         let os_types = v
             .get("os_types")
             .and_then(Json::as_array)
-            .map(|a| a.iter().filter_map(Json::as_str).map(str::to_string).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Json::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default();
         return Ok(ExportObject::Item(ExceptionItem {
             item_id: item_id.to_string(),
@@ -138,18 +177,38 @@ pub fn parse_export_object(v: &Json, origin: &str) -> Result<ExportObject, Excep
 }
 
 /// Reads an `entries` array (Kibana's shape; see the module docs).
-pub fn parse_entries(entries: &[Json], origin: &str, item: &str) -> Result<Vec<Entry>, ExceptionError> {
+pub fn parse_entries(
+    entries: &[Json],
+    origin: &str,
+    item: &str,
+) -> Result<Vec<Entry>, ExceptionError> {
     if entries.is_empty() {
-        return Err(entry_err(origin, item, "an exception item needs at least one entry".to_string()));
+        return Err(entry_err(
+            origin,
+            item,
+            "an exception item needs at least one entry".to_string(),
+        ));
     }
-    entries.iter().map(|e| parse_entry(e, origin, item, false)).collect()
+    entries
+        .iter()
+        .map(|e| parse_entry(e, origin, item, false))
+        .collect()
 }
 
 fn entry_err(origin: &str, item: &str, message: String) -> ExceptionError {
-    ExceptionError::Entry { origin: origin.to_string(), item: item.to_string(), message }
+    ExceptionError::Entry {
+        origin: origin.to_string(),
+        item: item.to_string(),
+        message,
+    }
 }
 
-fn parse_entry(e: &Json, origin: &str, item: &str, in_nested: bool) -> Result<Entry, ExceptionError> {
+fn parse_entry(
+    e: &Json,
+    origin: &str,
+    item: &str,
+    in_nested: bool,
+) -> Result<Entry, ExceptionError> {
     let err = |m: String| entry_err(origin, item, m);
     let field = str_of(e, "field")
         .filter(|f| !f.trim().is_empty())
@@ -158,7 +217,8 @@ fn parse_entry(e: &Json, origin: &str, item: &str, in_nested: bool) -> Result<En
         .to_string();
     let ty = str_of(e, "type").ok_or_else(|| err(format!("entry on `{field}` has no `type`")))?;
     let op = match str_of(e, "operator") {
-        Some(o) => parse_operator(o).ok_or_else(|| err(format!("entry on `{field}`: unknown operator `{o}`")))?,
+        Some(o) => parse_operator(o)
+            .ok_or_else(|| err(format!("entry on `{field}`: unknown operator `{o}`")))?,
         None if ty == "nested" => Operator::Included,
         None => return Err(err(format!("entry on `{field}` has no `operator`"))),
     };
@@ -168,11 +228,17 @@ fn parse_entry(e: &Json, origin: &str, item: &str, in_nested: bool) -> Result<En
             // Numbers and booleans are written as strings by Kibana; take
             // them as their JSON text if a hand-written file has them.
             Some(v @ (Json::Number(_) | Json::Bool(_))) => Ok(v.to_string()),
-            _ => Err(err(format!("entry `{ty}` on `{field}` needs a string `value`"))),
+            _ => Err(err(format!(
+                "entry `{ty}` on `{field}` needs a string `value`"
+            ))),
         }
     };
     let entry = match ty {
-        "match" => Entry::Match { value: value_str()?, field, op },
+        "match" => Entry::Match {
+            value: value_str()?,
+            field,
+            op,
+        },
         "match_any" => {
             let values: Vec<String> = match e.get("value") {
                 Some(Json::Array(a)) => a
@@ -180,29 +246,48 @@ fn parse_entry(e: &Json, origin: &str, item: &str, in_nested: bool) -> Result<En
                     .map(|v| match v {
                         Json::String(s) => Ok(s.clone()),
                         Json::Number(_) | Json::Bool(_) => Ok(v.to_string()),
-                        _ => Err(err(format!("entry `match_any` on `{field}`: values must be strings"))),
+                        _ => Err(err(format!(
+                            "entry `match_any` on `{field}`: values must be strings"
+                        ))),
                     })
                     .collect::<Result<_, _>>()?,
-                _ => return Err(err(format!("entry `match_any` on `{field}` needs a list `value`"))),
+                _ => {
+                    return Err(err(format!(
+                        "entry `match_any` on `{field}` needs a list `value`"
+                    )))
+                }
             };
             if values.is_empty() {
                 return Err(err(format!("entry `match_any` on `{field}` has no values")));
             }
             Entry::MatchAny { field, op, values }
         }
-        "wildcard" => Entry::Wildcard { value: value_str()?, field, op },
+        "wildcard" => Entry::Wildcard {
+            value: value_str()?,
+            field,
+            op,
+        },
         "exists" => Entry::Exists { field, op },
         "list" => {
-            let list = e.get("list").ok_or_else(|| err(format!("entry `list` on `{field}` has no `list`")))?;
+            let list = e
+                .get("list")
+                .ok_or_else(|| err(format!("entry `list` on `{field}` has no `list`")))?;
             let list_id = str_of(list, "id")
                 .ok_or_else(|| err(format!("entry `list` on `{field}` has no `list.id`")))?
                 .to_string();
             let list_type = str_of(list, "type").unwrap_or("keyword").to_string();
-            Entry::List { field, op, list_id, list_type }
+            Entry::List {
+                field,
+                op,
+                list_id,
+                list_type,
+            }
         }
         "nested" => {
             if in_nested {
-                return Err(err(format!("entry `nested` on `{field}` inside a nested entry")));
+                return Err(err(format!(
+                    "entry `nested` on `{field}` inside a nested entry"
+                )));
             }
             let inner = e
                 .get("entries")
@@ -224,10 +309,11 @@ fn parse_entry(e: &Json, origin: &str, item: &str, in_nested: bool) -> Result<En
 /// hand-written `talon.toml` may say `operator = "is not"`.
 fn parse_operator(o: &str) -> Option<Operator> {
     match o.trim().to_ascii_lowercase().as_str() {
-        "included" | "is" | "is one of" | "exists" | "matches" | "is in list" => Some(Operator::Included),
-        "excluded" | "is not" | "is not one of" | "does not exist" | "does not match" | "is not in list" => {
-            Some(Operator::Excluded)
+        "included" | "is" | "is one of" | "exists" | "matches" | "is in list" => {
+            Some(Operator::Included)
         }
+        "excluded" | "is not" | "is not one of" | "does not exist" | "does not match"
+        | "is not in list" => Some(Operator::Excluded),
         _ => None,
     }
 }

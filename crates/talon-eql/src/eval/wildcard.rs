@@ -168,7 +168,11 @@ impl Wildcard {
                         Step::Char(c) => lit.push(*c),
                         Step::Any | Step::Star => {
                             out.extend(text(&std::mem::take(&mut lit)));
-                            out.push(if matches!(s, Step::Any) { Part::One } else { Part::Run });
+                            out.push(if matches!(s, Step::Any) {
+                                Part::One
+                            } else {
+                                Part::Run
+                            });
                         }
                     }
                 }
@@ -444,11 +448,19 @@ mod tests {
         assert!(m("*ab*ab", CaseMode::Sensitive, "xabab"));
         assert!(!m("ab*ab", CaseMode::Sensitive, "ab"));
         assert!(m("ab*ab", CaseMode::Sensitive, "abab"));
-        assert!(m("C:\\*\\cmd.exe", CaseMode::Sensitive, "C:\\Windows\\System32\\cmd.exe"));
+        assert!(m(
+            "C:\\*\\cmd.exe",
+            CaseMode::Sensitive,
+            "C:\\Windows\\System32\\cmd.exe"
+        ));
         assert!(!m("C:\\*\\cmd.exe", CaseMode::Sensitive, "C:\\cmd.exe"));
         assert!(m("*a*b*c*", CaseMode::Sensitive, "xxaxxbxxcxx"));
         assert!(!m("*a*b*c*", CaseMode::Sensitive, "xxcxxbxxaxx"));
-        assert!(m("é?*ß", CaseMode::Insensitive, "ÉxyzSS".replace("SS", "ß").as_str()));
+        assert!(m(
+            "é?*ß",
+            CaseMode::Insensitive,
+            "ÉxyzSS".replace("SS", "ß").as_str()
+        ));
         assert!(m("?", CaseMode::Sensitive, "😀"));
         assert!(!m("??", CaseMode::Sensitive, "😀"));
     }
@@ -458,11 +470,26 @@ mod tests {
         let parts = |w: Wildcard| w.parts();
         use Part::{One, Run, Text};
         let t = |s: &str| Text(s.to_string());
-        assert_eq!(parts(Wildcard::new("*a*", CaseMode::Sensitive)), vec![Run, t("a"), Run]);
-        assert_eq!(parts(Wildcard::new("a*b*c", CaseMode::Sensitive)), vec![t("a"), Run, t("b"), Run, t("c")]);
-        assert_eq!(parts(Wildcard::new("*x?y", CaseMode::Insensitive)), vec![Run, t("x"), One, t("y")]);
-        assert_eq!(parts(Wildcard::prefix("ab*", CaseMode::Sensitive)), vec![t("ab*"), Run]);
-        assert_eq!(parts(Wildcard::lucene("*\\*", CaseMode::Sensitive)), vec![Run, t("*")]);
+        assert_eq!(
+            parts(Wildcard::new("*a*", CaseMode::Sensitive)),
+            vec![Run, t("a"), Run]
+        );
+        assert_eq!(
+            parts(Wildcard::new("a*b*c", CaseMode::Sensitive)),
+            vec![t("a"), Run, t("b"), Run, t("c")]
+        );
+        assert_eq!(
+            parts(Wildcard::new("*x?y", CaseMode::Insensitive)),
+            vec![Run, t("x"), One, t("y")]
+        );
+        assert_eq!(
+            parts(Wildcard::prefix("ab*", CaseMode::Sensitive)),
+            vec![t("ab*"), Run]
+        );
+        assert_eq!(
+            parts(Wildcard::lucene("*\\*", CaseMode::Sensitive)),
+            vec![Run, t("*")]
+        );
         assert_eq!(parts(Wildcard::new("", CaseMode::Sensitive)), vec![]);
     }
 

@@ -200,7 +200,10 @@ pub enum MatchOp {
 
 impl MatchOp {
     pub fn is_insensitive(self) -> bool {
-        matches!(self, MatchOp::Colon | MatchOp::LikeInsensitive | MatchOp::RegexInsensitive)
+        matches!(
+            self,
+            MatchOp::Colon | MatchOp::LikeInsensitive | MatchOp::RegexInsensitive
+        )
     }
 
     pub fn is_regex(self) -> bool {

@@ -51,7 +51,10 @@ impl Mapping {
     }
 
     /// Parses schema text in any accepted shape; errors name `file`.
-    pub fn from_schema_str(text: &str, file: &str) -> Result<(Mapping, SchemaFormat), MappingError> {
+    pub fn from_schema_str(
+        text: &str,
+        file: &str,
+    ) -> Result<(Mapping, SchemaFormat), MappingError> {
         let trimmed = text.trim_start_matches('\u{feff}').trim_start();
         if trimmed.starts_with('{') {
             return match Mapping::from_es_json_named(text, file) {
@@ -77,7 +80,10 @@ fn looks_like_yaml(text: &str) -> bool {
 }
 
 fn shape(file: &str, message: String) -> MappingError {
-    MappingError::Shape { file: file.to_string(), message }
+    MappingError::Shape {
+        file: file.to_string(),
+        message,
+    }
 }
 
 fn finish(fields: FxHashMap<String, FieldMapping>, file: &str) -> Result<Mapping, MappingError> {
@@ -89,9 +95,10 @@ fn finish(fields: FxHashMap<String, FieldMapping>, file: &str) -> Result<Mapping
 
 fn put(fields: &mut FxHashMap<String, FieldMapping>, path: &str, ty: FieldType) {
     // The first definition wins, as when Elasticsearch merges mappings.
-    fields
-        .entry(path.to_string())
-        .or_insert(FieldMapping { ty, null_value: None });
+    fields.entry(path.to_string()).or_insert(FieldMapping {
+        ty,
+        null_value: None,
+    });
 }
 
 /// Nested objects down to `{"field": "type"}` leaves, all merged.
@@ -120,7 +127,8 @@ fn nested_field_types(text: &str, file: &str) -> Result<(Mapping, SchemaFormat),
     if fields.is_empty() {
         return Err(shape(
             file,
-            "not a mapping (no `properties`) and no {\"field\": \"type\"} object inside".to_string(),
+            "not a mapping (no `properties`) and no {\"field\": \"type\"} object inside"
+                .to_string(),
         ));
     }
     finish(fields, file).map(|m| (m, SchemaFormat::NestedFieldTypes))
@@ -145,7 +153,10 @@ fn ecs_flat_yaml(text: &str, file: &str) -> Result<Mapping, MappingError> {
     let mut block: Option<Block> = None;
     let flush = |b: Option<Block>, fields: &mut FxHashMap<String, FieldMapping>| {
         let Some(b) = b else { return };
-        let ty = b.ty.as_deref().map(FieldType::from_es_name).unwrap_or(FieldType::Keyword);
+        let ty =
+            b.ty.as_deref()
+                .map(FieldType::from_es_name)
+                .unwrap_or(FieldType::Keyword);
         put(fields, &b.name, ty);
         for (name, ty) in b.multi {
             if let (Some(name), Some(ty)) = (name, ty) {
@@ -164,15 +175,26 @@ fn ecs_flat_yaml(text: &str, file: &str) -> Result<Mapping, MappingError> {
             let Some(key) = body.strip_suffix(':') else {
                 return Err(shape(
                     file,
-                    format!("line {}: expected `field.name:` at the start of a line", n + 1),
+                    format!(
+                        "line {}: expected `field.name:` at the start of a line",
+                        n + 1
+                    ),
                 ));
             };
             flush(block.take(), &mut fields);
-            block = Some(Block { name: unquote(key).to_string(), ty: None, multi: Vec::new(), in_multi: false });
+            block = Some(Block {
+                name: unquote(key).to_string(),
+                ty: None,
+                multi: Vec::new(),
+                in_multi: false,
+            });
             continue;
         }
         let Some(b) = block.as_mut() else {
-            return Err(shape(file, format!("line {}: attribute before any field", n + 1)));
+            return Err(shape(
+                file,
+                format!("line {}: attribute before any field", n + 1),
+            ));
         };
         if indent == 2 {
             // ECS lists multi-fields at the same indentation as the key.
@@ -237,7 +259,14 @@ fn field_list(text: &str, file: &str) -> Result<Mapping, MappingError> {
         let Some(path) = words.next() else { continue };
         let ty = words.next();
         if words.next().is_some() {
-            return Err(shape(file, format!("line {}: expected `field [type]`, got `{}`", n + 1, line.trim())));
+            return Err(shape(
+                file,
+                format!(
+                    "line {}: expected `field [type]`, got `{}`",
+                    n + 1,
+                    line.trim()
+                ),
+            ));
         }
         let ty = match ty {
             Some(t) => FieldType::from_es_name(t),
@@ -258,8 +287,14 @@ mod tests {
         let (m, f) = Mapping::from_schema_str(text, "ecs_flat.yml").expect("parses");
         assert_eq!(f, SchemaFormat::EcsFlatYaml);
         assert_eq!(m.field_type("@timestamp"), Some(FieldType::Date));
-        assert_eq!(m.field_type("process.command_line"), Some(FieldType::Wildcard));
-        assert_eq!(m.field_type("process.command_line.text"), Some(FieldType::Text { has_keyword: false }));
+        assert_eq!(
+            m.field_type("process.command_line"),
+            Some(FieldType::Wildcard)
+        );
+        assert_eq!(
+            m.field_type("process.command_line.text"),
+            Some(FieldType::Text { has_keyword: false })
+        );
         assert_eq!(m.field_type("process.pid"), Some(FieldType::Long));
         assert_eq!(m.field_type("process.name"), None);
         assert!(m.is_explicit());
@@ -271,7 +306,11 @@ mod tests {
         let (m, f) = Mapping::from_schema_str(text, "s.json").expect("parses");
         assert_eq!(f, SchemaFormat::NestedFieldTypes);
         assert_eq!(m.field_type("process.pid"), Some(FieldType::Long));
-        let (m, f) = Mapping::from_schema_str("# fields\nprocess.name keyword\nsource.ip\nx.count long # n\n", "l.txt").expect("parses");
+        let (m, f) = Mapping::from_schema_str(
+            "# fields\nprocess.name keyword\nsource.ip\nx.count long # n\n",
+            "l.txt",
+        )
+        .expect("parses");
         assert_eq!(f, SchemaFormat::FieldList);
         assert_eq!(m.field_type("source.ip"), Some(FieldType::Ip));
         assert_eq!(m.field_type("x.count"), Some(FieldType::Long));
