@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use talon_stream::rdkafka::config::ClientConfig;
@@ -40,8 +41,13 @@ pub fn nisshi_path() -> Option<PathBuf> {
     p.is_file().then_some(p)
 }
 
+/// One broker test at a time per test binary: two brokers and their
+/// workers on two cores would starve the group's heartbeats.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 /// A running broker.
 pub struct Broker {
+    _turn: MutexGuard<'static, ()>,
     child: Child,
     bin: PathBuf,
     pub port: u16,
@@ -66,6 +72,9 @@ impl Broker {
             );
             return None;
         };
+        // A test that failed while holding the turn poisoned it; the next
+        // one may still run.
+        let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
         let port = free_port();
         assert_ne!(port, 0, "no free loopback port");
         let url = format!("tcp://127.0.0.1:{port}");
@@ -88,6 +97,7 @@ impl Broker {
             .spawn()
             .expect("start nisshi");
         let broker = Broker {
+            _turn: turn,
             child,
             bin,
             port,
