@@ -24,6 +24,12 @@ pub struct Metrics {
     pub errors: AtomicU64,
     /// Sequences waiting for their next event, over all owned partitions.
     pub pending_sequences: AtomicI64,
+    /// Over the sequence states this worker holds: events kept to rebuild
+    /// them, events that came too late to be matched, events dropped at a
+    /// cap (matcher in-flight cap, or the checkpoint's size).
+    pub sequence_events_kept: AtomicI64,
+    pub sequence_late_events: AtomicI64,
+    pub sequence_evicted: AtomicI64,
     /// Partitions this worker owns (event and repartition topics).
     pub assigned_partitions: AtomicI64,
     /// Events per second over the last tick, in thousandths.
@@ -45,6 +51,9 @@ impl Default for Metrics {
             commits: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             pending_sequences: AtomicI64::new(0),
+            sequence_events_kept: AtomicI64::new(0),
+            sequence_late_events: AtomicI64::new(0),
+            sequence_evicted: AtomicI64::new(0),
             assigned_partitions: AtomicI64::new(0),
             events_per_second_milli: AtomicU64::new(0),
             lag: Mutex::new(BTreeMap::new()),
@@ -156,6 +165,28 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE talon_stream_pending_sequences gauge");
         let _ = writeln!(out, "talon_stream_pending_sequences {pending}");
+        let gauges: [(&str, &str, &AtomicI64); 3] = [
+            (
+                "sequence_events_kept",
+                "Events kept to rebuild the sequence state of owned partitions.",
+                &self.sequence_events_kept,
+            ),
+            (
+                "sequence_late_events",
+                "Events that came later than the re-ordering window and were not matched.",
+                &self.sequence_late_events,
+            ),
+            (
+                "sequence_evicted",
+                "Sequence events dropped at a cap (in-flight sequences, checkpoint size).",
+                &self.sequence_evicted,
+            ),
+        ];
+        for (name, help, value) in gauges {
+            let _ = writeln!(out, "# HELP talon_stream_{name} {help}");
+            let _ = writeln!(out, "# TYPE talon_stream_{name} gauge");
+            let _ = writeln!(out, "talon_stream_{name} {}", value.load(Ordering::Relaxed));
+        }
         let assigned = self.assigned_partitions.load(Ordering::Relaxed);
         let _ = writeln!(
             out,

@@ -81,4 +81,9 @@ impl SequenceMatcher for RunnerMatcher {
     fn pending(&self) -> Option<usize> {
         None
     }
+
+    fn dropped(&self) -> (u64, u64) {
+        let stats = self.runner.stats();
+        (stats.late_events, stats.evicted)
+    }
 }

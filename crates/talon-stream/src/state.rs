@@ -57,6 +57,12 @@ pub trait SequenceMatcher: Send {
 
     /// Sequences waiting for their next event, when the matcher knows.
     fn pending(&self) -> Option<usize>;
+
+    /// Events it could not match: (arrived later than its re-ordering
+    /// window allows, dropped at its in-flight cap).
+    fn dropped(&self) -> (u64, u64) {
+        (0, 0)
+    }
 }
 
 /// Makes the matchers of sequence rules.
@@ -160,6 +166,13 @@ impl ReplayState {
 
     pub fn pending(&self) -> Option<usize> {
         self.matcher.pending()
+    }
+
+    /// Events not matched or not kept: (late, evicted by the matcher or
+    /// from the replay log).
+    pub fn dropped(&self) -> (u64, u64) {
+        let (late, evicted) = self.matcher.dropped();
+        (late, evicted + self.evicted)
     }
 
     /// Events kept (for tests and logs).

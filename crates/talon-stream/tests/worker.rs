@@ -170,6 +170,19 @@ fn one_worker_gives_every_alert_and_dead_letters_the_malformed() {
         Some(0.0),
         "{page}"
     );
+    let gauge = |name: &str| metric(&page, name);
+    assert_eq!(
+        gauge("talon_stream_sequence_late_events"),
+        Some(0.0),
+        "{page}"
+    );
+    assert_eq!(gauge("talon_stream_sequence_evicted"), Some(0.0), "{page}");
+    // Both sequence rules still wait on the tick events (keys nobody
+    // completes), so their states keep events.
+    assert!(
+        gauge("talon_stream_sequence_events_kept") > Some(0.0),
+        "{page}"
+    );
 
     stop.store(true, Ordering::Relaxed);
     let summary = worker

@@ -306,14 +306,16 @@ impl Shared {
             return;
         }
         self.last_checkpoint = Instant::now();
-        let mut pending = 0i64;
+        let (mut pending, mut kept, mut late, mut evicted) = (0usize, 0usize, 0u64, 0u64);
         let mut ready = Vec::new();
         for (tp, st) in &mut self.states {
-            pending += st
-                .rules
-                .iter()
-                .filter_map(|(_, s)| s.pending())
-                .sum::<usize>() as i64;
+            for (_, s) in &st.rules {
+                pending += s.pending().unwrap_or(0);
+                kept += s.kept();
+                let (l, e) = s.dropped();
+                late += l;
+                evicted += e;
+            }
             if st.pending.is_none() && st.through > st.saved {
                 if let Some(through) = st.through {
                     st.pending = Some((through, snapshot(st, through, &self.sequences)));
@@ -328,9 +330,13 @@ impl Shared {
                 }
             }
         }
-        self.metrics
-            .pending_sequences
-            .store(pending, std::sync::atomic::Ordering::Relaxed);
+        let m = &self.metrics;
+        let relaxed = std::sync::atomic::Ordering::Relaxed;
+        let gauge = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        m.pending_sequences.store(gauge(pending as u64), relaxed);
+        m.sequence_events_kept.store(gauge(kept as u64), relaxed);
+        m.sequence_late_events.store(gauge(late), relaxed);
+        m.sequence_evicted.store(gauge(evicted), relaxed);
         for (tp, (through, value)) in ready {
             self.write_checkpoint(&tp, through, &value);
         }
