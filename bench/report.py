@@ -28,7 +28,9 @@ def ok(*xs):
 
 
 def secs(t):
-    return f"{t:.2f} s" if ok(t) else "n/a"
+    if not ok(t):
+        return "n/a"
+    return f"{t * 1000:.0f} ms" if t < 1 else f"{t:.2f} s"
 
 
 def rate(events, t):
