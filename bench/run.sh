@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
   case "$arg" in
     --full) FULL=1 ;;
     --size) SIZE=${1:?--size needs a value, e.g. 5MB}; shift ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
