@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export CARGO_TERM_COLOR=never
-tools="$PWD/.tools"
+# Installed once per machine, outside the checkout, so a fresh clone (as CI
+# makes) reuses it; TALON_TOOLS moves it.
+tools="${TALON_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/talon-tools}"
 nisshi="${NISSHI:-$tools/bin/nisshi}"
 if [ ! -x "$nisshi" ]; then
   echo "kafka.sh: installing nisshi 0.8.1 into $tools" >&2
