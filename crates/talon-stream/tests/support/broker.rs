@@ -3,8 +3,9 @@
 //! few client calls the tests make against it.
 //!
 //! The binary is `$NISSHI`, else `.tools/bin/nisshi` at the top of the
-//! checkout (`.ci/kafka.sh` installs it there). Without it the tests say
-//! `skipped:` and pass.
+//! checkout, else `bin/nisshi` under `$TALON_TOOLS` / `~/.cache/talon-tools`
+//! (where `.ci/kafka.sh` installs it). Without it the tests say `skipped:`
+//! and pass.
 
 #![allow(dead_code)]
 
@@ -37,8 +38,19 @@ pub fn nisshi_path() -> Option<PathBuf> {
         return p.is_file().then_some(p);
     }
     let top = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let p = top.join(".tools/bin/nisshi");
-    p.is_file().then_some(p)
+    let local = top.join(".tools/bin/nisshi");
+    // Where .ci/kafka.sh installs it once per machine.
+    let cache = std::env::var_os("TALON_TOOLS")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME").map(|c| PathBuf::from(c).join("talon-tools"))
+        })
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/talon-tools")))
+        .map(|d| d.join("bin/nisshi"));
+    [Some(local), cache]
+        .into_iter()
+        .flatten()
+        .find(|p| p.is_file())
 }
 
 /// One broker test at a time per test binary: two brokers and their
@@ -68,7 +80,7 @@ impl Broker {
         let Some(bin) = nisshi_path() else {
             eprintln!(
                 "skipped: {test}: nisshi not found (set $NISSHI or run .ci/kafka.sh to install \
-                 it into .tools/)"
+                 it into ~/.cache/talon-tools)"
             );
             return None;
         };
