@@ -264,3 +264,69 @@ entries = [ { field = "user.name", operator = "included", type = "match", value 
         stderr(&out)
     );
 }
+
+#[test]
+fn schedule_replay_returns_a_sequence_only_from_a_run_whose_window_holds_it_whole() {
+    // The rule runs every 5m over now-6m (the defaults); maxspan is 10m.
+    let inside = [
+        ev(
+            "2026-01-01T00:01:00Z",
+            "network",
+            r#""process":{"name":"curl"}"#,
+        ),
+        ev(
+            "2026-01-01T00:02:00Z",
+            "process",
+            r#""process":{"name":"sh","parent":{"name":"curl"}}"#,
+        ),
+    ];
+    let spread = [
+        ev(
+            "2026-01-01T00:00:30Z",
+            "network",
+            r#""process":{"name":"curl"}"#,
+        ),
+        ev(
+            "2026-01-01T00:08:00Z",
+            "process",
+            r#""process":{"name":"sh","parent":{"name":"curl"}}"#,
+        ),
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = dir.path().join("r.toml");
+    std::fs::write(&rule, DOWNLOAD_EXEC).expect("write");
+    let run_with = |events: &[String], schedule: bool| {
+        let data = dir.path().join("e.ndjson");
+        std::fs::write(&data, events.join("\n")).expect("write");
+        let mut c = talon();
+        c.arg("hunt")
+            .arg("--rules")
+            .arg(&rule)
+            .arg(&data)
+            .args(["--format", "jsonl", "-q"]);
+        if schedule {
+            c.arg("--schedule");
+        }
+        let out = run(c);
+        assert!(out.status.success(), "{}", stderr(&out));
+        jsonl(&out)
+            .iter()
+            .filter(|a| a.get("kibana.alert.group.index").is_none())
+            .count()
+    };
+    assert_eq!(
+        run_with(&inside, true),
+        1,
+        "one run holds both events: one group, not one per overlapping run"
+    );
+    assert_eq!(
+        run_with(&spread, false),
+        1,
+        "without --schedule every sequence alerts"
+    );
+    assert_eq!(
+        run_with(&spread, true),
+        0,
+        "7.5 minutes apart: no 6-minute window holds both"
+    );
+}

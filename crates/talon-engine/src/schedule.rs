@@ -285,6 +285,10 @@ fn timestamp(event: &Event, field: &str) -> Option<i64> {
 }
 
 struct Candidate<T> {
+    /// The window time of the match's first event (a sequence's first
+    /// event; equal to `window_t` for a single event): a run returns the
+    /// match only when its window holds every event.
+    first_t: i64,
     window_t: i64,
     order_t: i64,
     seq: u64,
@@ -391,15 +395,31 @@ impl<T> Scheduler<T> {
     /// A match of rule `rule_index` on `event`, whose alert id is `key`.
     /// Call after [`Scheduler::observe`] for the same event.
     pub fn offer(&mut self, rule_index: usize, event: &Event, key: String, payload: T) {
+        self.offer_span(rule_index, event, event, key, payload);
+    }
+
+    /// A match spanning several events, from `first` to `last` (an EQL
+    /// sequence): a run returns it only when its window holds both ends, as
+    /// the run's time range filters every event of an EQL search; it is
+    /// ordered by its last event.
+    pub fn offer_span(
+        &mut self,
+        rule_index: usize,
+        first: &Event,
+        event: &Event,
+        key: String,
+        payload: T,
+    ) {
         let Some(rule) = self.rules.get_mut(rule_index) else {
             return;
         };
         let Some(clock) = self.clocks.get(rule.clock) else {
             return;
         };
-        let (Some(window_t), Some(order_t)) = (
+        let (Some(window_t), Some(order_t), Some(first_t)) = (
             clock.time_of(event),
             timestamp(event, &rule.sched.order_field),
+            clock.time_of(first),
         ) else {
             self.stats.no_timestamp += 1;
             return;
@@ -413,12 +433,13 @@ impl<T> Scheduler<T> {
         }
         if let Some(next) = rule.next_run {
             // Before the window of every run still to come.
-            if window_t < next.saturating_add(rule.sched.from) {
+            if first_t.min(window_t) < next.saturating_add(rule.sched.from) {
                 self.stats.unsearched += 1;
                 return;
             }
         }
         rule.candidates.push(Candidate {
+            first_t: first_t.min(window_t),
             window_t,
             order_t,
             seq: event.seq,
@@ -498,7 +519,7 @@ impl<T> Scheduler<T> {
             let mut hits: Vec<usize> = (0..rule.candidates.len())
                 .filter(|&k| {
                     let c = &rule.candidates[k];
-                    run.start <= c.window_t && c.window_t <= run.end
+                    run.start <= c.first_t && c.window_t <= run.end
                 })
                 .collect();
             for &k in &hits {

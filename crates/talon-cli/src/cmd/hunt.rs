@@ -101,16 +101,11 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         eprintln!("warning: {w}");
     }
     let mut seq_suppressed = vec![0u64; seq_rules.len()];
-    if args.schedule && !seq_rules.is_empty() {
-        // Said once, plainly, rather than letting the replay look complete.
-        eprintln!(
-            "warning: --schedule replays event-query rules only; the {} sequence and sample rules \
-             report every sequence found, without per-run windows or max_signals",
-            seq_rules.len()
-        );
-    }
+    // The schedule replay covers both kinds of rule: event rules at
+    // 0..rules.len(), sequence rules after them.
     let mut scheduler = if args.schedule {
-        Some(build_scheduler(&rules, &args.reorder_window)?)
+        let both: Vec<&Rule> = rules.iter().chain(&seq_rules).collect();
+        Some(build_scheduler(&both, &args.reorder_window)?)
     } else {
         None
     };
@@ -135,7 +130,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     let ctx = AlertContext::from_env().context("invalid TALON_NOW")?;
     let mut alerts = Alerts {
         sink: talon_alert::sink_for(format, out.writer),
-        per_rule: vec![0u64; rules.len()],
+        per_rule: vec![0u64; rules.len() + seq_rules.len()],
         write_error: None,
     };
     let mut suppressed = vec![0u64; rules.len()];
@@ -147,17 +142,20 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         .iter()
         .map(|r| AlertBuilder::new(r, &ctx))
         .collect();
-    let mut seq_alerts = vec![0u64; seq_rules.len()];
     // Sequences found while an event is being processed are collected and
     // written right after, so both closures need not borrow the sink.
     let mut found: Vec<(usize, SequenceMatch)> = Vec::new();
 
-    let emit = |s: Scheduled<Alert>, alerts: &mut Alerts<'_>, truncations: &mut u64| match s {
+    let emit = |s: Scheduled<Vec<Alert>>, alerts: &mut Alerts<'_>, truncations: &mut u64| match s {
         Scheduled::Alert {
             rule_index,
             payload,
             ..
-        } => alerts.write(rule_index, &payload),
+        } => {
+            for a in &payload {
+                alerts.write(rule_index, a);
+            }
+        }
         Scheduled::Truncated(t) => {
             *truncations += 1;
             eprintln!("warning: {t}");
@@ -185,7 +183,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
                     Ok(alert) => match scheduler.as_mut() {
                         Some(s) => {
                             let key = alert.uuid().to_string();
-                            s.offer(d.rule_index, d.event, key, alert);
+                            s.offer(d.rule_index, d.event, key, vec![alert]);
                         }
                         None => alerts.write(d.rule_index, &alert),
                     },
@@ -209,11 +207,13 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
             },
         );
         for (i, m) in found.drain(..) {
+            let slot = rules.len() + i;
             write_sequence(
                 &seq_builders[i],
                 &m,
+                slot,
                 &mut alerts,
-                &mut seq_alerts[i],
+                scheduler.as_mut(),
                 &mut alert_errors,
             );
         }
@@ -224,17 +224,20 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
             break;
         }
     }
-    let schedule_stats = scheduler.map(|s| s.finish(|x| emit(x, &mut alerts, &mut truncations)));
+    // Sequences still settling at the end of input, then the last runs.
     let seq_warnings = engine.finish(|sd| found.push((sd.rule_index, sd.matched)));
     for (i, m) in found.drain(..) {
+        let slot = rules.len() + i;
         write_sequence(
             &seq_builders[i],
             &m,
+            slot,
             &mut alerts,
-            &mut seq_alerts[i],
+            scheduler.as_mut(),
             &mut alert_errors,
         );
     }
+    let schedule_stats = scheduler.map(|s| s.finish(|x| emit(x, &mut alerts, &mut truncations)));
     let finish = alerts.sink.finish();
     if let Some(e) = alerts.write_error.take() {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
@@ -253,7 +256,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
 
     if !quiet {
         let all_rules: Vec<Rule> = rules.iter().chain(&seq_rules).cloned().collect();
-        let per_rule: Vec<u64> = alerts.per_rule.iter().chain(&seq_alerts).copied().collect();
+        let per_rule: Vec<u64> = alerts.per_rule.clone();
         let summary = HuntSummary {
             read: &reader.stats(),
             engine: engine.stats(),
@@ -277,24 +280,29 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
 
 /// Writes the alerts of one sequence: the shell alert, then a building
 /// block per event, linked by `kibana.alert.group.id`, as Kibana writes
-/// EQL sequence alerts.
-// TODO: sequence alerts bypass the --schedule replay (each run's window).
+/// EQL sequence alerts. With a schedule replay, the group goes to the runs
+/// whose window holds its first and last events instead.
 fn write_sequence(
     builder: &AlertBuilder<'_>,
     m: &SequenceMatch,
+    slot: usize,
     alerts: &mut Alerts<'_>,
-    count: &mut u64,
+    scheduler: Option<&mut Scheduler<Vec<Alert>>>,
     errors: &mut u64,
 ) {
     let events: Vec<&Event> = m.events.iter().flatten().map(|e| e.as_ref()).collect();
     match builder.sequence_alerts(&events) {
-        Ok(docs) => {
-            for a in &docs {
-                // usize::MAX: not an event rule's slot in `per_rule`.
-                alerts.write(usize::MAX, a);
+        Ok(docs) => match (scheduler, events.first(), events.last(), docs.first()) {
+            (Some(s), Some(first), Some(last), Some(shell)) => {
+                let key = shell.uuid().to_string();
+                s.offer_span(slot, first, last, key, docs);
             }
-            *count += docs.len() as u64;
-        }
+            _ => {
+                for a in &docs {
+                    alerts.write(slot, a);
+                }
+            }
+        },
         Err(e) => {
             *errors += 1;
             warn!("cannot build sequence alert: {e}");
@@ -302,7 +310,7 @@ fn write_sequence(
     }
 }
 
-fn build_scheduler(rules: &[Rule], reorder: &str) -> Result<Scheduler<Alert>> {
+fn build_scheduler(rules: &[&Rule], reorder: &str) -> Result<Scheduler<Vec<Alert>>> {
     let window = parse_interval(reorder).with_context(|| {
         format!("--reorder-window `{reorder}`: expected a duration like 30s, 5m or 1h")
     })?;
