@@ -9,7 +9,6 @@
 
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
 use talon_eql::QueryKind;
 use talon_event::mapping::Mapping;
 use talon_event::Event;
@@ -50,9 +49,9 @@ pub struct SequenceDetection<'a> {
     pub matched: SequenceMatch,
 }
 
-/// A sequence or sample rule and its runner.
+/// A sequence or sample rule's runner; its rule sits at the same position
+/// of `Engine::sequence_compiled`.
 struct SequenceRule {
-    compiled: CompiledRule,
     runner: Option<SequenceRunner>,
     matched: u64,
 }
@@ -60,7 +59,7 @@ struct SequenceRule {
 impl std::fmt::Debug for SequenceRule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SequenceRule")
-            .field("rule", &self.compiled.rule.name)
+            .field("matched", &self.matched)
             .finish()
     }
 }
@@ -99,9 +98,10 @@ pub struct Engine {
     router: Router,
     stats: EngineStats,
     sequences: Vec<SequenceRule>,
-    /// Per index name, the sequence rules whose index patterns match it.
-    sequence_routes: FxHashMap<Arc<str>, Arc<[usize]>>,
-    all_indices: bool,
+    sequence_compiled: Vec<CompiledRule>,
+    /// Routes events to sequence rules by index and by their terms'
+    /// categories, as event rules are routed.
+    sequence_router: Router,
 }
 
 impl Engine {
@@ -120,6 +120,7 @@ impl Engine {
     ) -> (Engine, Vec<RuleProblem>) {
         let mut runnable = Vec::with_capacity(rules.len());
         let mut sequences = Vec::new();
+        let mut sequence_compiled = Vec::new();
         let mut problems = Vec::new();
         for r in rules {
             if r.query.kind() == QueryKind::Event {
@@ -144,11 +145,13 @@ impl Engine {
                 ..defaults
             };
             match SequenceRunner::new(&r.query, mapping, seq_opts) {
-                Ok(runner) => sequences.push(SequenceRule {
-                    compiled: r,
-                    runner: Some(runner),
-                    matched: 0,
-                }),
+                Ok(runner) => {
+                    sequences.push(SequenceRule {
+                        runner: Some(runner),
+                        matched: 0,
+                    });
+                    sequence_compiled.push(r);
+                }
                 Err(e) => problems.push(RuleProblem::Unsupported {
                     reason: format!("{} query cannot run: {e}", kind_name(r.query.kind())),
                     rule: Box::new(r.rule),
@@ -160,13 +163,14 @@ impl Engine {
             rules: vec![RuleStats::default(); runnable.len()],
             ..EngineStats::default()
         };
+        let sequence_router = Router::new(&sequence_compiled, opts.all_indices);
         let engine = Engine {
             rules: runnable,
             router,
             stats,
             sequences,
-            sequence_routes: FxHashMap::default(),
-            all_indices: opts.all_indices,
+            sequence_compiled,
+            sequence_router,
         };
         (engine, problems)
     }
@@ -174,7 +178,7 @@ impl Engine {
     /// The sequence and sample rules, in the order
     /// [`SequenceDetection::rule_index`] refers to.
     pub fn sequence_rules(&self) -> impl Iterator<Item = &CompiledRule> {
-        self.sequences.iter().map(|s| &s.compiled)
+        self.sequence_compiled.iter()
     }
 
     /// Sequences (or samples) found so far, per sequence rule.
@@ -208,12 +212,13 @@ impl Engine {
     ) {
         self.stats.events += 1;
         let searched = self.event_rules(event, on_detection);
-        let targets = if self.sequences.is_empty() {
-            Arc::from(Vec::new())
+        let (targets, seq_searched): (Arc<[usize]>, bool) = if self.sequences.is_empty() {
+            (Arc::from(Vec::new()), false)
         } else {
-            self.sequence_targets(event)
+            let routed = self.sequence_router.route(&self.sequence_compiled, event);
+            (routed.rules, routed.index_searched)
         };
-        if !searched && targets.is_empty() {
+        if !searched && !seq_searched {
             self.count_unsearched(event);
         }
         for &i in targets.iter() {
@@ -224,7 +229,7 @@ impl Engine {
             let Some(runner) = seq.runner.as_mut() else {
                 continue;
             };
-            let rule = &seq.compiled.rule;
+            let rule = &self.sequence_compiled[i].rule;
             let matched = &mut seq.matched;
             runner.push(event, &mut |m| {
                 *matched += 1;
@@ -245,11 +250,16 @@ impl Engine {
         mut on_sequence: impl FnMut(SequenceDetection<'_>),
     ) -> Vec<SequenceWarning> {
         let mut warnings = Vec::new();
-        for (i, seq) in self.sequences.iter_mut().enumerate() {
+        for (i, (seq, compiled)) in self
+            .sequences
+            .iter_mut()
+            .zip(&self.sequence_compiled)
+            .enumerate()
+        {
             let Some(runner) = seq.runner.take() else {
                 continue;
             };
-            let rule = &seq.compiled.rule;
+            let rule = &compiled.rule;
             let matched = &mut seq.matched;
             let stats = runner.finish(&mut |m| {
                 *matched += 1;
@@ -262,28 +272,6 @@ impl Engine {
             warnings.extend(stats.warnings);
         }
         warnings
-    }
-
-    fn sequence_targets(&mut self, event: &Event) -> Arc<[usize]> {
-        if self.all_indices {
-            return (0..self.sequences.len()).collect();
-        }
-        let Some(index) = &event.index else {
-            return Arc::from(Vec::new());
-        };
-        if let Some(hit) = self.sequence_routes.get(index) {
-            return Arc::clone(hit);
-        }
-        let matched: Arc<[usize]> = self
-            .sequences
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.compiled.indices.matches(index))
-            .map(|(i, _)| i)
-            .collect();
-        self.sequence_routes
-            .insert(Arc::clone(index), Arc::clone(&matched));
-        matched
     }
 
     pub fn rules(&self) -> &[CompiledRule] {
