@@ -179,6 +179,20 @@ fn range_matches(kind: FieldKind, op: CmpOp, bound: &Bound, v: &Value) -> bool {
 fn dynamic_cmp(v: &Value, lit: &RVal, ci: bool) -> Option<Ordering> {
     match v {
         Value::Str(s) => {
+            // The common case, a string literal, compares without building
+            // a string: this runs for every value of every unmapped field.
+            if let RVal::Str(t) = lit {
+                let t: &str = t;
+                return Some(if ci {
+                    if ci_term_eq(t, s) {
+                        Ordering::Equal
+                    } else {
+                        Ordering::Less
+                    }
+                } else {
+                    (**s).cmp(t)
+                });
+            }
             let text = match lit {
                 RVal::Str(t) => t.to_string(),
                 RVal::Int(i) => i.to_string(),
