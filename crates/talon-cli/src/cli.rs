@@ -28,7 +28,7 @@ pub struct Cli {
 pub enum Command {
     /// Run detection rules over event files and write alerts.
     #[command(after_help = HUNT_EXAMPLES)]
-    Hunt(HuntArgs),
+    Hunt(Box<HuntArgs>),
     /// Search events with one EQL query, like Elasticsearch's EQL search API.
     #[command(after_help = QUERY_EXAMPLES)]
     Query(QueryArgs),

@@ -27,7 +27,7 @@ fn main() -> ExitCode {
             println!();
             return ExitCode::SUCCESS;
         }
-        Some(Command::Hunt(args)) => cmd::hunt::run(args, quiet),
+        Some(Command::Hunt(args)) => cmd::hunt::run(*args, quiet),
         Some(Command::Query(args)) => cmd::query::run(args, quiet),
         Some(Command::Convert(args)) => cmd::convert::run(args, quiet),
         Some(Command::Check(args)) => cmd::check::run(args, quiet),

@@ -68,13 +68,9 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
         },
     };
     let mut search = Search::new(&query, &mapping, search_opts);
-    for item in reader.by_ref() {
-        match item {
-            Ok(event) => {
-                search.push(event);
-            }
-            Err(_) => {} // counted in the reader stats and logged by the reader at -vv
-        }
+    // Issues are counted in the reader stats (and logged by it at -vv).
+    for event in reader.by_ref().flatten() {
+        search.push(event);
     }
     let result = search.finish();
     let took = started.elapsed();
@@ -144,11 +140,9 @@ fn run_sequence(
     };
     let mut search =
         SequenceSearch::new(query, mapping, opts).map_err(|e| anyhow::anyhow!("{e}"))?;
-    for item in reader.by_ref() {
-        match item {
-            Ok(event) => search.push(&Arc::new(event)),
-            Err(_) => {} // counted in the reader stats and logged by the reader at -vv
-        }
+    // Issues are counted in the reader stats (and logged by it at -vv).
+    for event in reader.by_ref().flatten() {
+        search.push(&Arc::new(event));
     }
     let result = search.finish();
     let took = started.elapsed();
