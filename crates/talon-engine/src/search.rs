@@ -84,9 +84,13 @@ fn cmp_missing_last<T>(a: &Option<T>, b: &Option<T>, f: impl Fn(&T, &T) -> Order
 }
 
 fn cmp_values(a: &Value, b: &Value) -> Ordering {
-    match (a.as_f64(), b.as_f64()) {
-        (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
-        _ => a.to_string().cmp(&b.to_string()),
+    match (a, b) {
+        // Every heap push compares ordinals: strings compare in place.
+        (Value::Str(x), Value::Str(y)) => x.cmp(y),
+        _ => match (a.as_f64(), b.as_f64()) {
+            (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+            _ => a.to_string().cmp(&b.to_string()),
+        },
     }
 }
 
