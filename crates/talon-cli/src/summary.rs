@@ -51,7 +51,7 @@ impl fmt::Display for InputStats {
 pub struct HuntSummary<'a> {
     pub read: &'a InputStats,
     pub engine: &'a EngineStats,
-    pub rules: &'a [Rule],
+    pub rules: &'a [&'a Rule],
     pub alerts_per_rule: &'a [u64],
     /// Sequences (and samples) found by sequence rules; `None` when no
     /// sequence rule ran.
@@ -100,15 +100,7 @@ impl fmt::Display for HuntSummary<'_> {
                 count(e.index_not_searched, "event"),
             )?;
         }
-        let mut per_rule: Vec<(u64, &Rule)> = self
-            .alerts_per_rule
-            .iter()
-            .zip(self.rules)
-            .filter(|(n, _)| **n > 0)
-            .map(|(n, r)| (*n, r))
-            .collect();
-        per_rule.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
-        for (n, rule) in per_rule {
+        for (n, rule) in nonzero_by_count(self.alerts_per_rule, self.rules) {
             writeln!(f, "talon: {n:>8}  {} [{}]", rule.name, rule.severity)?;
         }
         if self.alert_errors > 0 {
@@ -168,6 +160,18 @@ fn write_skipped(f: &mut dyn fmt::Write, read: &ReadStats) -> fmt::Result {
         writeln!(f, "talon:   ... and {hidden} more")?;
     }
     Ok(())
+}
+
+/// The rules with a non-zero count, largest first, then by name.
+pub fn nonzero_by_count<'r>(counts: &[u64], rules: &[&'r Rule]) -> Vec<(u64, &'r Rule)> {
+    let mut per: Vec<(u64, &Rule)> = counts
+        .iter()
+        .zip(rules)
+        .filter(|(n, _)| **n > 0)
+        .map(|(n, r)| (*n, *r))
+        .collect();
+    per.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
+    per
 }
 
 /// `1 event`, `2 events`.

@@ -255,7 +255,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     }
 
     if !quiet {
-        let all_rules: Vec<Rule> = rules.iter().chain(&seq_rules).cloned().collect();
+        let all_rules: Vec<&Rule> = rules.iter().chain(&seq_rules).collect();
         let per_rule: Vec<u64> = alerts.per_rule.clone();
         let summary = HuntSummary {
             read: &reader.stats(),
@@ -329,20 +329,13 @@ fn build_scheduler(rules: &[&Rule], reorder: &str) -> Result<Scheduler<Vec<Alert
 }
 
 /// `talon: N matches suppressed by exceptions`, then per rule.
-fn suppressed_lines(rules: &[Rule], suppressed: &[u64]) -> String {
+fn suppressed_lines(rules: &[&Rule], suppressed: &[u64]) -> String {
     let total: u64 = suppressed.iter().sum();
     if total == 0 {
         return String::new();
     }
     let mut out = format!("talon: {total} matches suppressed by exceptions\n");
-    let mut per: Vec<(u64, &Rule)> = suppressed
-        .iter()
-        .zip(rules)
-        .filter(|(n, _)| **n > 0)
-        .map(|(n, r)| (*n, r))
-        .collect();
-    per.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
-    for (n, r) in per {
+    for (n, r) in crate::summary::nonzero_by_count(suppressed, rules) {
         out.push_str(&format!("talon: {n:>8}  suppressed  {}\n", r.name));
     }
     out
