@@ -26,6 +26,7 @@ mod literal;
 mod lower;
 pub mod lucene;
 mod matching;
+pub mod needles;
 mod sequence;
 
 use std::sync::LazyLock;

@@ -1,0 +1,291 @@
+//! Needles: text that must appear in an event's JSON for a query to match.
+//!
+//! A positive string test (`==`, `:`, `in`, `in~`, `like`, `regex` is not
+//! used) can only succeed when the field holds a string that contains the
+//! literal, and such a string sits in the document's JSON text, written as
+//! JSON writes it. So a query implies "the document text contains one of
+//! these needles", and an engine may skip, without parsing, every line that
+//! contains none. The derivation is sound for documents whose fields come
+//! from their own text (no `null_value` substitution, no fields added
+//! after parsing):
+//!
+//! - `and` needs any one child's needles (the most selective is chosen),
+//!   `or` needs one of every child's, `not` and non-string tests give
+//!   nothing (a negated test keeps events lacking the field);
+//! - a needle is the literal as it appears inside a JSON string: `"` and
+//!   `\` escaped; a literal with control characters gives none (JSON may
+//!   write them several ways). Values written with `\u` or `\/` escapes
+//!   are the caller's to catch: a line holding an escape must be parsed;
+//! - numbers and booleans may be compared with string literals after
+//!   conversion (`"1.0"` equals `1`), so a literal made only of number
+//!   characters gives no needle;
+//! - case-insensitive tests fold ASCII letters only (an ASCII pattern
+//!   letter matches only its two ASCII cases), so their needle is the
+//!   longest ASCII run of the literal, searched ASCII-case-insensitively.
+
+use crate::eval::wildcard::Part;
+
+use super::ir::{Cond, Leaf, TermSet};
+use super::{CompiledQuery, EventPlan};
+
+/// One piece of text a document must contain.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Needle {
+    /// The text as it appears between the quotes of a JSON string.
+    pub text: String,
+    /// Compared ASCII-case-insensitively.
+    pub ci: bool,
+}
+
+/// Needles shorter than this are not worth a search: nearly every event
+/// holds them.
+const MIN_USEFUL: usize = 3;
+
+/// Words nearly every ECS event holds (category and type values, OS
+/// names): a needle among them selects nothing, so `and` prefers another
+/// child.
+const COMMON: &[&str] = &[
+    "process",
+    "start",
+    "end",
+    "info",
+    "file",
+    "network",
+    "registry",
+    "creation",
+    "deletion",
+    "change",
+    "windows",
+    "linux",
+    "macos",
+    "authentication",
+    "event",
+    "host",
+    "exec",
+    "fork",
+    "library",
+    "driver",
+    "session",
+    "connection",
+    "protocol",
+    "allowed",
+    "success",
+    "true",
+    "false",
+    "user",
+    "iam",
+    "dns",
+    "logs",
+    "endpoint",
+];
+
+impl CompiledQuery {
+    /// Text one of which every matching event's JSON contains; `None` when
+    /// the query implies none (every event must be evaluated). For a
+    /// sequence or sample, the needles of every term, `until` and missing
+    /// events included (an event may matter to any of them).
+    pub fn needles(&self) -> Option<Vec<Needle>> {
+        if let Some(p) = self.event_plan() {
+            return p.needles();
+        }
+        let seq = self.sequence()?;
+        let mut all = Vec::new();
+        for t in seq.terms.iter().chain(seq.until.as_ref()) {
+            all.extend(t.plan.needles()?);
+        }
+        all.sort();
+        all.dedup();
+        Some(all)
+    }
+}
+
+impl EventPlan {
+    /// As [`CompiledQuery::needles`], for one event plan.
+    pub fn needles(&self) -> Option<Vec<Needle>> {
+        let mut children: Vec<Option<Vec<Needle>>> = Vec::new();
+        if let Some(leaf) = self.category_leaf() {
+            children.push(leaf_needles(leaf));
+        }
+        children.push(cond_needles(self.condition()));
+        best(children)
+    }
+}
+
+/// The most selective of several necessary conditions.
+fn best(children: Vec<Option<Vec<Needle>>>) -> Option<Vec<Needle>> {
+    children
+        .into_iter()
+        .flatten()
+        .filter(|n| score(n) > 0)
+        .max_by_key(|n| score(n))
+}
+
+/// How selective a set of alternatives is: its weakest needle's length
+/// (0 when one is too short or too common to help), less a little for
+/// long lists.
+fn score(needles: &[Needle]) -> usize {
+    let weakest = needles
+        .iter()
+        .map(|n| {
+            let common = COMMON.iter().any(|c| c.eq_ignore_ascii_case(&n.text));
+            if common || n.text.len() < MIN_USEFUL {
+                0
+            } else {
+                n.text.len().min(16)
+            }
+        })
+        .min()
+        .unwrap_or(16);
+    if weakest == 0 {
+        return 0;
+    }
+    (weakest * 64).saturating_sub(needles.len().min(63))
+}
+
+fn cond_needles(c: &Cond) -> Option<Vec<Needle>> {
+    match c {
+        // Never matches: no event is needed at all.
+        Cond::Const(false) => Some(Vec::new()),
+        Cond::Const(true) | Cond::Not(_) => None,
+        Cond::And(kids) => best(kids.iter().map(cond_needles).collect()),
+        Cond::Or(kids) => {
+            let mut all = Vec::new();
+            for k in kids {
+                all.extend(cond_needles(k)?);
+            }
+            all.sort();
+            all.dedup();
+            Some(all)
+        }
+        Cond::Leaf(leaf) => leaf_needles(leaf),
+    }
+}
+
+fn leaf_needles(leaf: &Leaf) -> Option<Vec<Needle>> {
+    match leaf {
+        Leaf::Term(_, TermSet::Str(set)) => set
+            .values()
+            .iter()
+            .map(|v| needle(v, set.is_ci()))
+            .collect(),
+        Leaf::Term(_, TermSet::Dynamic { values, ci }) => values
+            .iter()
+            .map(|v| match v {
+                crate::eval::value::RVal::Str(s) => needle(s, *ci),
+                _ => None,
+            })
+            .collect(),
+        Leaf::Wildcard(_, pats) => pats
+            .iter()
+            .map(|p| {
+                let ci = p.case() != crate::eval::wildcard::CaseMode::Sensitive;
+                // The longest literal piece of the pattern.
+                p.parts()
+                    .into_iter()
+                    .filter_map(|part| match part {
+                        Part::Text(t) => needle(&t, ci),
+                        _ => None,
+                    })
+                    .max_by_key(|n| n.text.len())
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+/// The needle for one literal, `None` when it cannot be one.
+fn needle(text: &str, ci: bool) -> Option<Needle> {
+    let text = if ci {
+        // The longest ASCII run: only ASCII letters fold to ASCII.
+        text.split(|c: char| !c.is_ascii())
+            .max_by_key(|s| s.len())
+            .unwrap_or("")
+    } else {
+        text
+    };
+    if text.is_empty() || text.bytes().all(|b| b"0123456789.+-eE".contains(&b)) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => return None,
+            c => out.push(c),
+        }
+    }
+    Some(Needle { text: out, ci })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::plan::{compile_str, CompileOptions};
+
+    fn needles(q: &str) -> Option<Vec<(String, bool)>> {
+        let c = compile_str(q, &CompileOptions::default()).expect(q);
+        c.needles()
+            .map(|v| v.into_iter().map(|n| (n.text, n.ci)).collect())
+    }
+
+    fn n(t: &str, ci: bool) -> (String, bool) {
+        (t.to_string(), ci)
+    }
+
+    #[test]
+    fn and_picks_the_most_selective_child() {
+        assert_eq!(
+            needles(r#"process where event.type == "start" and process.name == "sysctl""#),
+            Some(vec![n("sysctl", false)])
+        );
+    }
+
+    #[test]
+    fn or_needs_every_branch() {
+        assert_eq!(
+            needles(r#"process where process.name : "sysctl" or process.args like "*ip_forward*""#),
+            Some(vec![n("ip_forward", false), n("sysctl", true)])
+        );
+        assert_eq!(
+            needles(r#"process where process.name == "sysctl" or process.pid == 4"#),
+            None
+        );
+    }
+
+    #[test]
+    fn negations_and_numbers_give_nothing() {
+        assert_eq!(
+            needles(r#"process where not process.name == "sysctl""#),
+            None
+        );
+        assert_eq!(needles(r#"process where process.name == "1.0""#), None);
+        assert_eq!(needles(r#"any where true"#), None);
+    }
+
+    #[test]
+    fn literals_are_json_escaped_and_ci_keeps_ascii_runs() {
+        assert_eq!(
+            needles(r#"process where process.executable == "C:\\Windows\\cmd.exe""#),
+            Some(vec![n(r"C:\\Windows\\cmd.exe", false)])
+        );
+        assert_eq!(
+            needles(r#"process where process.name : "çmdexe.exe""#),
+            Some(vec![n("mdexe.exe", true)])
+        );
+        assert_eq!(needles("process where process.name == \"a\\nb\""), None);
+    }
+
+    #[test]
+    fn sequences_need_every_term_including_missing_ones() {
+        assert_eq!(
+            needles(
+                r#"sequence by host.id with maxspan=1m [process where process.name == "curl"] ![process where process.name == "wget"]"#
+            ),
+            Some(vec![n("curl", false), n("wget", false)])
+        );
+        assert_eq!(
+            needles(r#"sequence [process where process.name == "curl"] [file where true]"#),
+            None
+        );
+    }
+}
