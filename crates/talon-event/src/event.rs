@@ -48,6 +48,9 @@ pub struct Event {
     pub origin: Origin,
     /// Position in the input stream (0-based), a stable final tiebreaker.
     pub seq: u64,
+    /// Every field value was read from `source` as written there (no
+    /// `null_value` stood in, nothing was set afterwards).
+    from_source: bool,
 }
 
 impl Event {
@@ -58,6 +61,23 @@ impl Event {
             source,
             ..Event::default()
         }
+    }
+
+    /// An event whose fields were all flattened from `source` itself.
+    pub fn from_source(fields: FxHashMap<Box<str>, Values>, source: Arc<str>) -> Event {
+        Event {
+            fields,
+            source,
+            from_source: true,
+            ..Event::default()
+        }
+    }
+
+    /// Whether every field value is written in [`Event::source`] (so a
+    /// value a test needs is text the source contains). Any change to the
+    /// fields clears it.
+    pub fn fields_from_source(&self) -> bool {
+        self.from_source
     }
 
     /// The original JSON document text.
@@ -96,6 +116,7 @@ impl Event {
 
     /// Sets (replaces) a field's values; used by readers and normalizers.
     pub fn set(&mut self, path: &str, values: Values) {
+        self.from_source = false;
         if values.is_empty() {
             self.fields.remove(path);
         } else {
@@ -108,6 +129,7 @@ impl Event {
         if value.is_null() {
             return;
         }
+        self.from_source = false;
         match self.fields.get_mut(path) {
             Some(v) => v.push(value),
             None => {

@@ -180,13 +180,24 @@ impl Flattener {
     /// Flattens one JSON object into an event whose source is `text`.
     pub fn event(&self, text: &str) -> Result<Event, FlattenError> {
         let fields = self.fields(text)?;
-        Ok(Event::new(fields, Arc::from(text)))
+        Ok(self.wrap(fields, Arc::from(text)))
     }
 
     /// Like [`Flattener::event`], reusing an already shared source text.
     pub fn event_from_arc(&self, text: Arc<str>) -> Result<Event, FlattenError> {
         let fields = self.fields(&text)?;
-        Ok(Event::new(fields, text))
+        Ok(self.wrap(fields, text))
+    }
+
+    /// The event of fields this flattener made from `text`: its fields all
+    /// come from the text unless a `null_value` may have stood in for a
+    /// null ([`Event::fields_from_source`]).
+    pub fn wrap(&self, fields: FieldMap, text: Arc<str>) -> Event {
+        if self.null_values.is_empty() {
+            Event::from_source(fields, text)
+        } else {
+            Event::new(fields, text)
+        }
     }
 }
 

@@ -248,6 +248,8 @@ impl NormalizingReader {
         let (cur_raw, cur_decoded) = self.current_bytes();
         s.bytes = self.bytes_done.0 + cur_raw;
         s.decoded_bytes = self.bytes_done.1 + cur_decoded;
+        // Only ECS inputs go through a line filter.
+        s.unparsed = self.passthrough.stats().unparsed;
         s
     }
 

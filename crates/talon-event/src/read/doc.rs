@@ -418,7 +418,7 @@ impl DocReader<'_> {
                 return Err(self.json_issue(pos.of_slice(outer, source), &e));
             }
         };
-        let mut event = Event::new(fields, Arc::from(source));
+        let mut event = self.flattener.wrap(fields, Arc::from(source));
         event.index = match (self.forced_index, index) {
             (Some(forced), _) => Some(Arc::clone(forced)),
             (None, Some(i)) => Some(Arc::from(i)),

@@ -24,6 +24,7 @@ use serde::de::IgnoredAny;
 
 use crate::event::Event;
 use crate::read::doc::{array_may_be_json, preview, DocReader, Out, Pos};
+use crate::read::filter::LineFilter;
 use crate::read::frame::{Framer, Unit};
 use crate::read::input::{Compression, Counters, Opened};
 use crate::read::issue::{ReadIssue, SkipReason};
@@ -61,6 +62,10 @@ pub(crate) struct FileReader {
     /// Line mode: the number of the next line.
     line: u64,
     buf: Vec<u8>,
+    /// Lines a line filter ruled out.
+    unparsed: u64,
+    /// Candidate line ranges of the buffer being filtered.
+    ranges: Vec<std::ops::Range<usize>>,
 }
 
 impl FileReader {
@@ -73,7 +78,14 @@ impl FileReader {
             pending: Out::new(),
             line: 1,
             buf: Vec::new(),
+            unparsed: 0,
+            ranges: Vec::new(),
         }
+    }
+
+    /// Lines a line filter ruled out so far.
+    pub fn unparsed(&self) -> u64 {
+        self.unparsed
     }
 
     pub fn name(&self) -> &Arc<str> {
@@ -108,6 +120,7 @@ impl FileReader {
         &mut self,
         flattener: &crate::flatten::Flattener,
         forced_index: Option<&Arc<str>>,
+        filter: Option<&dyn LineFilter>,
     ) -> Option<Result<Event, ReadIssue>> {
         loop {
             if let Some(item) = self.pending.pop_front() {
@@ -150,7 +163,10 @@ impl FileReader {
                         self.pending.push_back(Err(issue));
                     }
                 }
-                Mode::Lines(mut r) => match self.next_line(&mut r, &docs) {
+                Mode::Lines(mut r) => match match filter {
+                    Some(f) => self.next_lines_filtered(&mut r, &docs, f),
+                    None => self.next_line(&mut r, &docs),
+                } {
                     Ok(true) => self.mode = Mode::Lines(r),
                     Ok(false) => {}
                     Err(e) => return Some(Err(self.io_issue(self.line, &e))),
@@ -179,31 +195,63 @@ impl FileReader {
         }
         let line = self.line;
         self.line += 1;
-        let text = match std::str::from_utf8(&self.buf) {
-            Ok(text) => Ok(text),
-            // A last line cut inside a multi-byte character (a cut scroll
-            // dump): its complete part may still hold hits.
-            Err(e) if e.error_len().is_none() => {
-                Ok(std::str::from_utf8(&self.buf[..e.valid_up_to()]).unwrap_or_default())
-            }
-            Err(e) => Err(e),
-        };
-        match text {
-            Ok(text) => {
-                let text = text.trim_end();
-                let body = text.trim_start();
-                if !body.is_empty() && !body.starts_with("//") {
-                    docs.document(text, Pos { line, col: 1 }, &mut self.pending);
-                }
-            }
-            Err(e) => self.pending.push_back(Err(ReadIssue::new(
-                &self.name,
-                line,
-                e.valid_up_to() as u64 + 1,
-                SkipReason::InvalidUtf8,
-                "line is not valid UTF-8",
-            ))),
+        line_item(&self.name, &self.buf, line, docs, &mut self.pending);
+        Ok(true)
+    }
+
+    /// Line mode with a filter: takes the complete lines in the read
+    /// buffer at once, parses the ones the filter picks and counts the
+    /// rest. A line longer than the buffer is read whole first. False at
+    /// end of input.
+    fn next_lines_filtered(
+        &mut self,
+        r: &mut Box<dyn BufRead + Send>,
+        docs: &DocReader<'_>,
+        filter: &dyn LineFilter,
+    ) -> io::Result<bool> {
+        let chunk = fill(r)?;
+        if chunk.is_empty() {
+            return Ok(false);
         }
+        let newline = memchr::memrchr(b'\n', chunk);
+        let Some(last) = newline else {
+            // No newline in the buffer: one long (or last) line.
+            self.buf.clear();
+            r.read_until(b'\n', &mut self.buf)?;
+            if self.buf.last() != Some(&b'\n') {
+                self.buf.push(b'\n');
+            }
+            self.ranges.clear();
+            filter.candidate_lines(&self.buf, &mut self.ranges);
+            let line = self.line;
+            self.line += 1;
+            if self.ranges.is_empty() {
+                self.unparsed += 1;
+            } else {
+                let end = self.buf.len() - 1;
+                line_item(&self.name, &self.buf[..end], line, docs, &mut self.pending);
+            }
+            return Ok(true);
+        };
+        let region = &r.fill_buf()?[..=last];
+        self.ranges.clear();
+        filter.candidate_lines(region, &mut self.ranges);
+        let (mut at, mut line) = (0usize, self.line);
+        for range in &self.ranges {
+            line += count_newlines(&region[at..range.start]);
+            line_item(
+                &self.name,
+                &region[range.clone()],
+                line,
+                docs,
+                &mut self.pending,
+            );
+            at = range.start;
+        }
+        let lines = count_newlines(region);
+        self.line += lines;
+        self.unparsed += lines - self.ranges.len() as u64;
+        r.consume(last + 1);
         Ok(true)
     }
 
@@ -247,6 +295,36 @@ impl FileReader {
             ),
         };
         self.pending.push_back(item);
+    }
+}
+
+/// One line of line mode (with or without its newline): a document, a
+/// skipped blank or comment line, or an issue.
+fn line_item(name: &Arc<str>, bytes: &[u8], line: u64, docs: &DocReader<'_>, out: &mut Out) {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        // A last line cut inside a multi-byte character (a cut scroll
+        // dump): its complete part may still hold hits.
+        Err(e) if e.error_len().is_none() => {
+            Ok(std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default())
+        }
+        Err(e) => Err(e),
+    };
+    match text {
+        Ok(text) => {
+            let text = text.trim_end();
+            let body = text.trim_start();
+            if !body.is_empty() && !body.starts_with("//") {
+                docs.document(text, Pos { line, col: 1 }, out);
+            }
+        }
+        Err(e) => out.push_back(Err(ReadIssue::new(
+            name,
+            line,
+            e.valid_up_to() as u64 + 1,
+            SkipReason::InvalidUtf8,
+            "line is not valid UTF-8",
+        ))),
     }
 }
 

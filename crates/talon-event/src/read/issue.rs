@@ -111,6 +111,9 @@ pub struct ReadStats {
     pub decoded_bytes: u64,
     /// Events produced.
     pub events: u64,
+    /// NDJSON lines a [`LineFilter`](crate::read::LineFilter) ruled out
+    /// without parsing them.
+    pub unparsed: u64,
     /// Issues by reason; the sum is [`ReadStats::issue_count`].
     pub skipped: BTreeMap<SkipReason, u64>,
     /// The first [`ReadStats::max_issues`] issues, in input order.
@@ -135,6 +138,7 @@ impl ReadStats {
             bytes: 0,
             decoded_bytes: 0,
             events: 0,
+            unparsed: 0,
             skipped: BTreeMap::new(),
             issues: Vec::new(),
             max_issues,

@@ -36,6 +36,7 @@
 
 mod doc;
 mod file;
+mod filter;
 mod frame;
 mod input;
 mod issue;
@@ -50,6 +51,7 @@ use crate::mapping::Mapping;
 
 pub use doc::derive_index;
 pub(crate) use doc::json_message as json_error_message;
+pub use filter::{line_around, LineFilter};
 pub use input::{expand_inputs, Compression, Expanded, InputError, InputSpec, SkippedEntry};
 pub use issue::{ReadIssue, ReadStats, SkipReason, DEFAULT_MAX_ISSUES};
 
@@ -66,6 +68,8 @@ pub struct ReadOptions {
     pub flattener: Flattener,
     /// Issues kept verbatim in [`ReadStats::issues`] (all are counted).
     pub max_issues: usize,
+    /// NDJSON lines to parse; `None` parses every line.
+    pub line_filter: Option<Arc<dyn LineFilter>>,
 }
 
 impl Default for ReadOptions {
@@ -74,6 +78,7 @@ impl Default for ReadOptions {
             index: None,
             flattener: Flattener::default(),
             max_issues: DEFAULT_MAX_ISSUES,
+            line_filter: None,
         }
     }
 }
@@ -97,6 +102,12 @@ impl ReadOptions {
 
     pub fn with_max_issues(mut self, max_issues: usize) -> ReadOptions {
         self.max_issues = max_issues;
+        self
+    }
+
+    /// Parses only the NDJSON lines `filter` picks (see [`LineFilter`]).
+    pub fn with_line_filter(mut self, filter: Arc<dyn LineFilter>) -> ReadOptions {
+        self.line_filter = Some(filter);
         self
     }
 }
@@ -126,10 +137,13 @@ pub struct EventReader {
     current: Option<FileReader>,
     flattener: Flattener,
     forced_index: Option<Arc<str>>,
+    line_filter: Option<Arc<dyn LineFilter>>,
     stats: ReadStats,
     seq: u64,
     /// Byte counts of the current input already added to the stats.
     seen: (u64, u64),
+    /// Unparsed lines of the current input already added to the stats.
+    seen_unparsed: u64,
     /// Events and issues of the current input.
     counts: InputCounts,
 }
@@ -142,9 +156,11 @@ impl EventReader {
             current: None,
             flattener: options.flattener,
             forced_index: options.index.map(Arc::from),
+            line_filter: options.line_filter,
             stats: ReadStats::new(options.max_issues),
             seq: 0,
             seen: (0, 0),
+            seen_unparsed: 0,
             counts: InputCounts::default(),
         };
         r.sources.extend(inputs.into_iter().map(Source::Spec));
@@ -222,6 +238,9 @@ impl EventReader {
             self.stats.bytes += raw.saturating_sub(self.seen.0);
             self.stats.decoded_bytes += decoded.saturating_sub(self.seen.1);
             self.seen = (raw, decoded);
+            let unparsed = cur.unparsed();
+            self.stats.unparsed += unparsed.saturating_sub(self.seen_unparsed);
+            self.seen_unparsed = unparsed;
         }
     }
 
@@ -230,6 +249,7 @@ impl EventReader {
         let source = self.sources.pop_front()?;
         self.stats.files += 1;
         self.seen = (0, 0);
+        self.seen_unparsed = 0;
         self.counts = InputCounts::default();
         let (name, opened) = match source {
             Source::Spec(spec) => (spec.display_name(), input::open_spec(&spec)),
@@ -293,7 +313,11 @@ impl Iterator for EventReader {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             if let Some(cur) = &mut self.current {
-                let item = cur.next_item(&self.flattener, self.forced_index.as_ref());
+                let item = cur.next_item(
+                    &self.flattener,
+                    self.forced_index.as_ref(),
+                    self.line_filter.as_deref(),
+                );
                 self.sync_bytes();
                 match item {
                     Some(Ok(mut event)) => {
