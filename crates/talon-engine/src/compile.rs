@@ -12,7 +12,7 @@ use talon_event::mapping::Mapping;
 use talon_rules::Rule;
 
 /// A rule ready to run: its compiled query and the indices it searches.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct CompiledRule {
     pub rule: Rule,
     pub query: CompiledQuery,

@@ -15,6 +15,7 @@ use talon_event::Event;
 use talon_rules::Rule;
 
 use crate::compile::{CompiledRule, RuleProblem};
+use crate::prefilter::{Candidates, Prefilter};
 use crate::router::Router;
 use crate::sequence::{SequenceMatch, SequenceOptions, SequenceRunner, SequenceWarning};
 
@@ -29,6 +30,9 @@ pub struct EngineOptions {
     /// Sequence rules: most in-flight sequences per rule; `None` keeps the
     /// runner's default.
     pub max_pending_sequences: Option<usize>,
+    /// Evaluate every routed rule on every event, without the literal
+    /// prefilter ([`crate::prefilter`]).
+    pub no_prefilter: bool,
 }
 
 /// One rule matching one event.
@@ -102,6 +106,8 @@ pub struct Engine {
     /// Routes events to sequence rules by index and by their terms'
     /// categories, as event rules are routed.
     sequence_router: Router,
+    prefilter: Option<Arc<Prefilter>>,
+    candidates: Candidates,
 }
 
 impl Engine {
@@ -127,24 +133,7 @@ impl Engine {
                 runnable.push(r);
                 continue;
             }
-            let defaults = SequenceOptions::default();
-            let seq_opts = SequenceOptions {
-                timestamp_field: r
-                    .rule
-                    .timestamp_field
-                    .clone()
-                    .unwrap_or_else(|| "@timestamp".into()),
-                tiebreaker_field: r.rule.tiebreaker_field.clone(),
-                name: Some(r.rule.name.clone()),
-                reorder_window_nanos: opts
-                    .reorder_window_nanos
-                    .unwrap_or(defaults.reorder_window_nanos),
-                max_pending_total: opts
-                    .max_pending_sequences
-                    .unwrap_or(defaults.max_pending_total),
-                ..defaults
-            };
-            match SequenceRunner::new(&r.query, mapping, seq_opts) {
+            match SequenceRunner::new(&r.query, mapping, sequence_options(&r, opts)) {
                 Ok(runner) => {
                     sequences.push(SequenceRule {
                         runner: Some(runner),
@@ -152,10 +141,7 @@ impl Engine {
                     });
                     sequence_compiled.push(r);
                 }
-                Err(e) => problems.push(RuleProblem::Unsupported {
-                    reason: format!("{} query cannot run: {e}", kind_name(r.query.kind())),
-                    rule: Box::new(r.rule),
-                }),
+                Err(e) => problems.push(unsupported(r, &e)),
             }
         }
         let router = Router::new(&runnable, opts.all_indices);
@@ -164,6 +150,11 @@ impl Engine {
             ..EngineStats::default()
         };
         let sequence_router = Router::new(&sequence_compiled, opts.all_indices);
+        let prefilter = if opts.no_prefilter {
+            None
+        } else {
+            Prefilter::new(&runnable, &sequence_compiled).map(Arc::new)
+        };
         let engine = Engine {
             rules: runnable,
             router,
@@ -171,8 +162,26 @@ impl Engine {
             sequences,
             sequence_compiled,
             sequence_router,
+            prefilter,
+            candidates: Candidates::default(),
         };
         (engine, problems)
+    }
+
+    /// The literal prefilter, when some rule has needles and it is not
+    /// turned off.
+    pub fn prefilter(&self) -> Option<&Arc<Prefilter>> {
+        self.prefilter.as_ref()
+    }
+
+    /// Every field the engine reads: the rules' query fields (aliases
+    /// resolved, join keys included), their timestamp, tiebreaker and
+    /// category fields, and what routing and alert building read
+    /// (`@timestamp`, `data_stream.*`). A reader may drop every other
+    /// field ([`talon_event::Projection`]); rule exceptions and `talon.toml`
+    /// read fields of their own, which the caller adds.
+    pub fn fields_read(&self) -> Vec<String> {
+        fields_read(self.rules.iter().chain(&self.sequence_compiled))
     }
 
     /// The sequence and sample rules, in the order
@@ -225,20 +234,32 @@ impl Engine {
             if !admit(i, event) {
                 continue;
             }
+            // An event holding none of the rule's needles fills no term,
+            // but still moves the rule's event time on, as it would have
+            // had its terms been evaluated.
+            let fills = self
+                .prefilter
+                .as_ref()
+                .is_none_or(|p| p.sequence_candidate(&self.candidates, i));
             let seq = &mut self.sequences[i];
             let Some(runner) = seq.runner.as_mut() else {
                 continue;
             };
             let rule = &self.sequence_compiled[i].rule;
             let matched = &mut seq.matched;
-            runner.push(event, &mut |m| {
+            let mut found = |m| {
                 *matched += 1;
                 on_sequence(SequenceDetection {
                     rule,
                     rule_index: i,
                     matched: m,
                 });
-            });
+            };
+            if fills {
+                runner.push(event, &mut found);
+            } else {
+                runner.push_unmatched(event, &mut found);
+            }
         }
     }
 
@@ -294,6 +315,9 @@ impl Engine {
     /// Runs the event-query rules; false when the event's index is one no
     /// event rule searches (or it has none).
     fn event_rules(&mut self, event: &Event, mut on_detection: impl FnMut(Detection<'_>)) -> bool {
+        if let Some(p) = &self.prefilter {
+            p.candidates(event, &mut self.candidates);
+        }
         let routed = self.router.route(&self.rules, event);
         let targets = routed.rules;
         if targets.is_empty() {
@@ -306,6 +330,9 @@ impl Engine {
             let rule = &self.rules[i];
             let st = &mut self.stats.rules[i];
             st.seen += 1;
+            if self.prefilter.is_some() && !self.candidates.event_rule(i) {
+                continue;
+            }
             if rule.query.matches(event) {
                 st.matched += 1;
                 any = true;
@@ -323,16 +350,98 @@ impl Engine {
     }
 
     fn count_unsearched(&mut self, event: &Event) {
+        self.stats.count_unsearched(event);
+    }
+}
+
+impl EngineStats {
+    /// Counts an event that no rule's index patterns reached.
+    pub fn count_unsearched(&mut self, event: &Event) {
         match &event.index {
-            None => self.stats.no_index += 1,
+            None => self.no_index += 1,
             Some(index) => {
-                self.stats.index_not_searched += 1;
-                let names = &mut self.stats.indices_not_searched;
+                self.index_not_searched += 1;
+                let names = &mut self.indices_not_searched;
                 if names.len() < MAX_INDEX_NAMES && !names.iter().any(|n| **n == **index) {
                     names.push(index.to_string());
                 }
             }
         }
+    }
+}
+
+/// The rules an engine can run, by kind, in their order; a sequence or
+/// sample rule whose runner cannot be built is a problem instead.
+#[derive(Debug, Default)]
+pub struct Runnable {
+    pub event: Vec<CompiledRule>,
+    pub sequence: Vec<CompiledRule>,
+    pub problems: Vec<RuleProblem>,
+}
+
+/// Sorts `rules` as [`Engine::with_mapping`] would, without building an
+/// engine: a caller that splits rules between several engines (one per
+/// thread) gives each only rules that run.
+pub fn runnable(rules: Vec<CompiledRule>, opts: &EngineOptions, mapping: &Mapping) -> Runnable {
+    let mut out = Runnable::default();
+    for r in rules {
+        if r.query.kind() == QueryKind::Event {
+            out.event.push(r);
+            continue;
+        }
+        match SequenceRunner::new(&r.query, mapping, sequence_options(&r, opts)) {
+            Ok(_) => out.sequence.push(r),
+            Err(e) => out.problems.push(unsupported(r, &e)),
+        }
+    }
+    out
+}
+
+/// What [`Engine::fields_read`] gives for an engine over `rules`.
+pub fn fields_read<'r>(rules: impl IntoIterator<Item = &'r CompiledRule>) -> Vec<String> {
+    let mut out: Vec<String> = ["@timestamp", "event.category", "data_stream"]
+        .map(String::from)
+        .to_vec();
+    for r in rules {
+        out.extend(r.query.referenced_fields());
+        let rule = &r.rule;
+        let own = [
+            &rule.timestamp_override,
+            &rule.timestamp_field,
+            &rule.tiebreaker_field,
+            &rule.event_category_override,
+        ];
+        out.extend(own.into_iter().flatten().cloned());
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn sequence_options(r: &CompiledRule, opts: &EngineOptions) -> SequenceOptions {
+    let defaults = SequenceOptions::default();
+    SequenceOptions {
+        timestamp_field: r
+            .rule
+            .timestamp_field
+            .clone()
+            .unwrap_or_else(|| "@timestamp".into()),
+        tiebreaker_field: r.rule.tiebreaker_field.clone(),
+        name: Some(r.rule.name.clone()),
+        reorder_window_nanos: opts
+            .reorder_window_nanos
+            .unwrap_or(defaults.reorder_window_nanos),
+        max_pending_total: opts
+            .max_pending_sequences
+            .unwrap_or(defaults.max_pending_total),
+        ..defaults
+    }
+}
+
+fn unsupported(r: CompiledRule, e: &dyn std::fmt::Display) -> RuleProblem {
+    RuleProblem::Unsupported {
+        reason: format!("{} query cannot run: {e}", kind_name(r.query.kind())),
+        rule: Box::new(r.rule),
     }
 }
 

@@ -6,6 +6,9 @@
 //!   span, unsupported rule type);
 //! - [`router`]: which rules an event reaches, by index and event
 //!   category, decided once per distinct index name and category values;
+//! - [`prefilter`]: the rules' needles (text every match holds) in one
+//!   Aho-Corasick pass, so rules that cannot match are not evaluated and,
+//!   when every rule has needles, lines that hold none are not parsed;
 //! - [`engine`]: [`Engine`], fed one event at a time, reporting each
 //!   [`Detection`] and keeping [`EngineStats`];
 //! - [`exceptions`]: rule exception items (Kibana lists, `talon.toml`,
@@ -20,6 +23,7 @@
 pub mod compile;
 pub mod engine;
 pub mod exceptions;
+pub mod prefilter;
 pub mod router;
 pub mod schedule;
 pub mod search;
@@ -27,8 +31,11 @@ pub mod select;
 pub mod sequence;
 
 pub use compile::{compile_rule, compile_rules, CompiledRule, RuleProblem};
-pub use engine::{Detection, Engine, EngineOptions, EngineStats, RuleStats, SequenceDetection};
-pub use router::{CategoryNeed, Routed, Router};
+pub use engine::{
+    fields_read, runnable, Detection, Engine, EngineOptions, EngineStats, RuleStats, Runnable,
+    SequenceDetection,
+};
+pub use router::{CategoryNeed, IndexCensus, Routed, Router};
 pub use search::{ResultPosition, Search, SearchOptions, SearchResult};
 pub use select::{RuleSelector, SelectError, Severity};
 pub use sequence::{

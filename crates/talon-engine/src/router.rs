@@ -277,3 +277,43 @@ fn category_need(rule: &CompiledRule, fields: &mut Vec<Box<str>>) -> CategoryNee
     };
     CategoryNeed::OneOf { field: idx, names }
 }
+
+/// Whether any of a set of rules searches an event's index, decided once
+/// per index name: what a caller that splits rules between several engines
+/// needs to count the events no rule searched.
+#[derive(Debug, Default)]
+pub struct IndexCensus {
+    all_indices: bool,
+    patterns: Vec<talon_event::index::IndexPatterns>,
+    known: FxHashMap<Arc<str>, bool>,
+}
+
+impl IndexCensus {
+    pub fn new<'r>(
+        rules: impl IntoIterator<Item = &'r CompiledRule>,
+        all_indices: bool,
+    ) -> IndexCensus {
+        IndexCensus {
+            all_indices,
+            patterns: rules.into_iter().map(|r| r.indices.clone()).collect(),
+            known: FxHashMap::default(),
+        }
+    }
+
+    /// Whether some rule searches the event's index (as [`Router::route`]
+    /// decides it: with every index searched, any event is).
+    pub fn searched(&mut self, event: &Event) -> bool {
+        if self.all_indices {
+            return !self.patterns.is_empty();
+        }
+        let Some(index) = event.index.as_ref() else {
+            return false;
+        };
+        if let Some(&hit) = self.known.get(index) {
+            return hit;
+        }
+        let hit = self.patterns.iter().any(|p| p.matches(index));
+        self.known.insert(Arc::clone(index), hit);
+        hit
+    }
+}

@@ -344,13 +344,17 @@ impl SequenceRunner {
 
     /// Which terms the event matches, with their key tuples.
     fn hits(&mut self, event: &Event) -> Option<Vec<Vec<KeyTuple>>> {
+        // Most events match no term: find that out before allocating.
+        let mut terms = self.plan.terms.iter().chain(self.plan.until.iter());
+        let first = terms.position(|t| t.matches(event))?;
         let mut any = false;
         let mut capped = false;
         let terms = self.plan.terms.iter().chain(self.plan.until.iter());
         let hits: Vec<Vec<KeyTuple>> = terms
             .zip(&self.readers)
-            .map(|(t, r)| {
-                if !t.matches(event) {
+            .enumerate()
+            .map(|(i, (t, r))| {
+                if i < first || (i > first && !t.matches(event)) {
                     return Vec::new();
                 }
                 let tuples = key_tuples(r, event, &mut capped);
@@ -371,8 +375,24 @@ impl SequenceRunner {
 
     /// Offers one event; matches that became final go to `out`.
     pub fn push(&mut self, event: &Arc<Event>, out: &mut dyn FnMut(SequenceMatch)) {
-        self.stats.events += 1;
         let hits = self.hits(event);
+        self.push_hits(event, hits, out);
+    }
+
+    /// Feeds an event known to match no term (a prefilter ruled them out):
+    /// it only moves event time on, exactly as [`SequenceRunner::push`]
+    /// would have after finding no term it matches.
+    pub fn push_unmatched(&mut self, event: &Arc<Event>, out: &mut dyn FnMut(SequenceMatch)) {
+        self.push_hits(event, None, out);
+    }
+
+    fn push_hits(
+        &mut self,
+        event: &Arc<Event>,
+        hits: Option<Vec<Vec<KeyTuple>>>,
+        out: &mut dyn FnMut(SequenceMatch),
+    ) {
+        self.stats.events += 1;
         if hits.is_some() {
             self.stats.matched_terms += 1;
         }

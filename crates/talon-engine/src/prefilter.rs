@@ -1,0 +1,312 @@
+//! The literal prefilter: never evaluate a rule that cannot match.
+//!
+//! Each rule's query implies text one of which every event it matches
+//! holds in its JSON ([`talon_eql::CompiledQuery::needles`]). All rules'
+//! needles go into two Aho-Corasick automata (exact, and ASCII
+//! case-insensitive), each needle pointing back at the rules that need
+//! it. Two uses:
+//!
+//! - per event ([`Prefilter::candidates`]): one pass over the event's
+//!   source text gives the rules whose needles it holds; the others are
+//!   not evaluated. Only for events whose fields all come from their
+//!   source text ([`Event::fields_from_source`]);
+//! - per line, before parsing ([`Prefilter::line_filter`]): when every
+//!   loaded rule has needles, an NDJSON line holding none of them cannot
+//!   match anything and is not parsed at all; the reader counts it.
+//!
+//! JSON may write any character of a string as a `\uXXXX` escape (and `/`
+//! as `\/`), which hides a needle from a byte search; a line or event
+//! holding such an escape is therefore always a candidate for every rule.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use talon_eql::plan::needles::Needle;
+use talon_event::read::{line_around, LineFilter};
+use talon_event::Event;
+
+use crate::compile::CompiledRule;
+
+/// Which rules a needle serves: event rules first, then sequence rules.
+type RuleSet = Vec<u32>;
+
+/// The needles of every loaded rule, searchable at once.
+#[derive(Debug)]
+pub struct Prefilter {
+    exact: Option<Searcher>,
+    folded: Option<Searcher>,
+    /// Per rule slot (event rules, then sequence rules): whether it has
+    /// needles (rules without are candidates for every event).
+    filtered: Vec<bool>,
+    event_rules: usize,
+}
+
+#[derive(Debug)]
+struct Searcher {
+    /// Every needle, overlapping: which needles a text holds.
+    ac: AhoCorasick,
+    /// The same needles, leftmost-first: where the first one is.
+    first: AhoCorasick,
+    /// Exact needles, when few enough for the SIMD (Teddy) searcher.
+    packed: Option<aho_corasick::packed::Searcher>,
+    rules: Vec<RuleSet>,
+}
+
+impl Searcher {
+    fn build(needles: Vec<(String, RuleSet)>, ci: bool) -> Option<Searcher> {
+        if needles.is_empty() {
+            return None;
+        }
+        let (texts, rules): (Vec<String>, Vec<RuleSet>) = needles.into_iter().unzip();
+        let build = |kind, dfa: bool| {
+            let built = AhoCorasickBuilder::new()
+                .ascii_case_insensitive(ci)
+                .match_kind(kind)
+                .kind(dfa.then_some(aho_corasick::AhoCorasickKind::DFA))
+                .build(&texts);
+            match built {
+                Ok(ac) => {
+                    tracing::debug!(
+                        "prefilter: {} needles ({kind:?}) in a {:?}",
+                        texts.len(),
+                        ac.kind()
+                    );
+                    Some(ac)
+                }
+                Err(e) => {
+                    tracing::warn!("prefilter: cannot build the needle search: {e}");
+                    None
+                }
+            }
+        };
+        Some(Searcher {
+            // The overlapping pass runs over every candidate event: a DFA
+            // is several times faster than the default NFA there.
+            ac: build(MatchKind::Standard, true).or_else(|| build(MatchKind::Standard, false))?,
+            first: build(MatchKind::LeftmostFirst, false)?,
+            packed: if ci {
+                None
+            } else {
+                aho_corasick::packed::Config::new()
+                    .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+                    .builder()
+                    .extend(&texts)
+                    .build()
+            },
+            rules,
+        })
+    }
+
+    fn first_from(&self, text: &[u8], from: usize) -> Option<usize> {
+        if let Some(p) = &self.packed {
+            return p
+                .find_in(text, aho_corasick::Span::from(from..text.len()))
+                .map(|m| m.start());
+        }
+        let input = aho_corasick::Input::new(text).span(from..text.len());
+        self.first.find(input).map(|m| m.start())
+    }
+}
+
+/// Rule candidates for one event, reused from event to event.
+#[derive(Debug, Default)]
+pub struct Candidates {
+    /// Per rule slot; meaningful only when `all` is false.
+    hit: Vec<bool>,
+    /// Every rule is a candidate (no prefilter, or an escape in the text).
+    all: bool,
+}
+
+impl Candidates {
+    /// Whether event rule `i` may match.
+    pub fn event_rule(&self, i: usize) -> bool {
+        self.all || self.hit.get(i).copied().unwrap_or(true)
+    }
+
+    /// Whether the sequence rule at slot `i` (event rules count first) may
+    /// see the event.
+    fn slot(&self, slot: usize) -> bool {
+        self.all || self.hit.get(slot).copied().unwrap_or(true)
+    }
+}
+
+impl Prefilter {
+    /// The needles of the event rules and sequence rules; `None` when no
+    /// rule has any (the prefilter could skip nothing).
+    pub fn new(event_rules: &[CompiledRule], sequence_rules: &[CompiledRule]) -> Option<Prefilter> {
+        let mut exact: Vec<(String, RuleSet)> = Vec::new();
+        let mut folded: Vec<(String, RuleSet)> = Vec::new();
+        let mut index_exact = rustc_hash::FxHashMap::default();
+        let mut index_folded = rustc_hash::FxHashMap::default();
+        let mut filtered = Vec::new();
+        for (slot, r) in event_rules.iter().chain(sequence_rules).enumerate() {
+            let needles: Option<Vec<Needle>> = r.query.needles();
+            if needles.is_none() {
+                tracing::debug!(
+                    "prefilter: `{}` ({:?}) needs no literal: it is evaluated on every event routed to it",
+                    r.rule.name,
+                    r.query.kind()
+                );
+            }
+            filtered.push(needles.is_some());
+            for n in needles.into_iter().flatten() {
+                let (list, index) = if n.ci {
+                    (&mut folded, &mut index_folded)
+                } else {
+                    (&mut exact, &mut index_exact)
+                };
+                let key = if n.ci {
+                    n.text.to_ascii_lowercase()
+                } else {
+                    n.text
+                };
+                let at = *index.entry(key.clone()).or_insert_with(|| {
+                    list.push((key, Vec::new()));
+                    list.len() - 1
+                });
+                let rules = &mut list[at].1;
+                if rules.last() != Some(&(slot as u32)) {
+                    rules.push(slot as u32);
+                }
+            }
+        }
+        if !filtered.iter().any(|f| *f) {
+            return None;
+        }
+        Some(Prefilter {
+            exact: Searcher::build(exact, false),
+            folded: Searcher::build(folded, true),
+            filtered,
+            event_rules: event_rules.len(),
+        })
+    }
+
+    /// How many rules (event and sequence) have needles, of how many.
+    pub fn coverage(&self) -> (usize, usize) {
+        (
+            self.filtered.iter().filter(|f| **f).count(),
+            self.filtered.len(),
+        )
+    }
+
+    /// A line filter for the reader, when every rule has needles (else
+    /// every line may matter to some rule, and all must be parsed).
+    pub fn line_filter(self: &Arc<Self>) -> Option<Arc<dyn LineFilter>> {
+        if self.filtered.iter().all(|f| *f) {
+            Some(Arc::new(NeedleLines(Arc::clone(self))))
+        } else {
+            None
+        }
+    }
+
+    /// Fills `out` with the rules that may match `event`.
+    pub fn candidates(&self, event: &Event, out: &mut Candidates) {
+        let text = event.source().as_bytes();
+        if !event.fields_from_source() || next_escape(text, 0).is_some() {
+            out.all = true;
+            return;
+        }
+        out.all = false;
+        out.hit.clear();
+        out.hit.extend(self.filtered.iter().map(|f| !*f));
+        for s in [&self.exact, &self.folded].into_iter().flatten() {
+            for m in s.ac.find_overlapping_iter(text) {
+                for &slot in &s.rules[m.pattern().as_usize()] {
+                    out.hit[slot as usize] = true;
+                }
+            }
+        }
+    }
+
+    /// Whether sequence rule `i` may see the event `out` was computed for.
+    pub fn sequence_candidate(&self, out: &Candidates, i: usize) -> bool {
+        out.slot(self.event_rules + i)
+    }
+
+    /// The first byte at or after `from` that makes its line a candidate:
+    /// a needle, or an escape that could hide one.
+    fn next_hit(
+        &self,
+        text: &[u8],
+        from: usize,
+        cache: &mut [Option<Option<usize>>; 3],
+    ) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        for (k, slot) in cache.iter_mut().enumerate() {
+            let stale = match slot {
+                None => true,
+                Some(Some(at)) => *at < from,
+                Some(None) => false,
+            };
+            if stale {
+                *slot = Some(match k {
+                    0 => self.exact.as_ref().and_then(|s| s.first_from(text, from)),
+                    1 => self.folded.as_ref().and_then(|s| s.first_from(text, from)),
+                    _ => next_escape(text, from),
+                });
+            }
+            if let Some(Some(at)) = slot {
+                best = Some(best.map_or(*at, |b| b.min(*at)));
+            }
+        }
+        best
+    }
+}
+
+/// The reader's view of a prefilter whose rules all have needles.
+#[derive(Debug)]
+struct NeedleLines(Arc<Prefilter>);
+
+impl LineFilter for NeedleLines {
+    fn candidate_lines(&self, text: &[u8], out: &mut Vec<Range<usize>>) {
+        let mut cache = [None; 3];
+        let mut from = 0;
+        while from < text.len() {
+            let Some(hit) = self.0.next_hit(text, from, &mut cache) else {
+                break;
+            };
+            let line = line_around(text, hit);
+            from = line.end + 1;
+            out.push(line);
+        }
+    }
+}
+
+/// The position of the next JSON escape at or after `from` that can stand
+/// for a needle's character: `\u` or `\/` after an even run of
+/// backslashes (`\\u` is an escaped backslash, then a plain `u`).
+fn next_escape(text: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    while let Some(i) = memchr::memchr(b'\\', &text[at..]) {
+        let start = at + i;
+        let mut end = start;
+        while end < text.len() && text[end] == b'\\' {
+            end += 1;
+        }
+        let run = end - start;
+        if run % 2 == 1 && matches!(text.get(end), Some(b'u' | b'/')) {
+            return Some(end - 1);
+        }
+        at = end;
+        if at >= text.len() {
+            break;
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_are_found_only_where_they_escape() {
+        assert_eq!(next_escape(br#"{"a":"x\u0041"}"#, 0), Some(7));
+        assert_eq!(next_escape(br#"{"a":"C:\\users"}"#, 0), None);
+        assert_eq!(next_escape(br#"{"a":"C:\\\users"}"#, 0), Some(10));
+        assert_eq!(next_escape(br#"{"a":"\/bin\/sh"}"#, 0), Some(6));
+        assert_eq!(next_escape(br#"{"a":"\n\t\""}"#, 0), None);
+        assert_eq!(next_escape(b"\\", 0), None);
+    }
+}
