@@ -200,6 +200,21 @@ pub struct HuntArgs {
     #[arg(long, value_name = "N", default_value_t = 1_000_000)]
     pub max_pending_sequences: usize,
 
+    /// Parse every line whole and evaluate every routed rule on every
+    /// event. By default, a rule is only evaluated on events that hold one
+    /// of the literals its query needs, NDJSON lines that hold none of any
+    /// rule's are counted but not parsed (nor checked for being JSON), and
+    /// only the fields rules read are kept from each event.
+    #[arg(long)]
+    pub no_prefilter: bool,
+
+    /// Threads to share the rules between, each reading the input itself
+    /// (default: the cores available). The alerts are the same, in the same
+    /// order, whatever the count. Stdin, the bundled demo and --schedule
+    /// run on one.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
     #[command(flatten)]
     pub select: crate::cmd::rules::SelectArgs,
 

@@ -16,6 +16,12 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 
+/// Reading an event allocates its field map and values, and dropping it
+/// frees them: with glibc's allocator that was a quarter of a hunt over
+/// all prebuilt rules (bench/README.md has the figures).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);

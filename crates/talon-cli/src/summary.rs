@@ -137,7 +137,16 @@ pub fn write_read_line(
         count(read.files, "input"),
         human_bytes(read.decoded_bytes),
         human_duration(elapsed)
-    )
+    )?;
+    if read.unparsed > 0 {
+        writeln!(
+            f,
+            "talon: {} not parsed: they hold no text any loaded rule needs \
+             (--no-prefilter parses and checks every line)",
+            count(read.unparsed, "line")
+        )?;
+    }
+    Ok(())
 }
 
 /// The skipped counts by reason, then the first issues verbatim.

@@ -6,28 +6,38 @@
 //! the alert is written at once, or, with `--schedule`, it goes to the
 //! schedule replay, which writes the alerts Kibana's runs would have
 //! created and warns for each run that reached max_signals.
+//!
+//! With several threads the rules are shared out between shards
+//! ([`shard`]), each with its own engine reading every input, and their
+//! alerts merged back in input order ([`merge`]): the output is the same
+//! whatever the thread count.
+
+mod merge;
+mod shard;
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::sync_channel;
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use talon_alert::{Alert, AlertBuilder, AlertContext, AlertSink, OutputFormat};
 use talon_engine::exceptions::BoundExceptions;
+use talon_engine::prefilter::Prefilter;
 use talon_engine::schedule::{
-    parse_interval, RuleSchedule, ScheduleOptions, ScheduleStats, Scheduled, Scheduler,
+    parse_interval, RuleSchedule, ScheduleOptions, ScheduleStats, Scheduler,
 };
-use talon_engine::sequence::SequenceMatch;
-use talon_engine::{compile_rules, Engine, EngineOptions};
+use talon_engine::{compile_rules, runnable, EngineOptions, EngineStats, IndexCensus, Runnable};
+use talon_event::flatten::Projection;
 use talon_event::read::ReadOptions;
-use talon_event::Event;
 use talon_rules::Rule;
-use tracing::warn;
 
 use crate::cli::{Format, HuntArgs};
 use crate::cmd::{check, common};
 use crate::output;
 use crate::summary::HuntSummary;
+use shard::{ShardReport, ShardSpec, Shared};
 
 /// Where alerts go, and what happened to them.
 struct Alerts<'s> {
@@ -68,8 +78,13 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         all_indices: args.all_indices,
         reorder_window_nanos: Some(reorder_nanos),
         max_pending_sequences: Some(args.max_pending_sequences),
+        no_prefilter: args.no_prefilter,
     };
-    let (mut engine, unsupported) = Engine::with_mapping(compiled, &opts, &mapping);
+    let Runnable {
+        event: event_rules,
+        sequence: seq_compiled,
+        problems: unsupported,
+    } = runnable(compiled, &opts, &mapping);
     problems.extend(unsupported);
     for p in problems.iter().filter(|p| p.is_error()) {
         eprint!("{}", p.render());
@@ -77,7 +92,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     for p in problems.iter().filter(|p| !p.is_error()) {
         tracing::info!("{p}");
     }
-    if engine.rules().is_empty() && engine.sequence_rules().next().is_none() {
+    if event_rules.is_empty() && seq_compiled.is_empty() {
         bail!(
             "no rule can run ({} loaded with errors, {} not supported)",
             load_errors + problems.iter().filter(|p| p.is_error()).count(),
@@ -86,9 +101,9 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     }
 
     // Alerts are built from the rule as loaded; the builder is per rule and
-    // computed once, so the rules are cloned out of the engine first.
-    let rules: Vec<Rule> = engine.rules().iter().map(|r| r.rule.clone()).collect();
-    let seq_rules: Vec<Rule> = engine.sequence_rules().map(|r| r.rule.clone()).collect();
+    // computed once, so the rules are cloned before the engines take them.
+    let rules: Vec<Rule> = event_rules.iter().map(|r| r.rule.clone()).collect();
+    let seq_rules: Vec<Rule> = seq_compiled.iter().map(|r| r.rule.clone()).collect();
     let exception_set = crate::config::exception_set(&args.exceptions, &report.exceptions)?;
     let rule_refs: Vec<&Rule> = rules.iter().collect();
     let exceptions: BoundExceptions = exception_set.bind(&rule_refs, &mapping);
@@ -100,10 +115,9 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     for w in &seq_exceptions.warnings {
         eprintln!("warning: {w}");
     }
-    let mut seq_suppressed = vec![0u64; seq_rules.len()];
     // The schedule replay covers both kinds of rule: event rules at
     // 0..rules.len(), sequence rules after them.
-    let mut scheduler = if args.schedule {
+    let scheduler = if args.schedule {
         let both: Vec<&Rule> = rules.iter().chain(&seq_rules).collect();
         Some(build_scheduler(&both, &args.reorder_window)?)
     } else {
@@ -117,8 +131,64 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     if mapping.is_explicit() {
         read_opts = read_opts.with_mapping(&mapping);
     }
-    let mut reader =
-        common::open_events(&args.input.events, args.input.source, read_opts, use_demo)?;
+    // Lines no rule can match are not parsed; not with a schedule replay
+    // or sequence rules, which need every event's time (to know which runs
+    // have ended, which events are late), nor when a `null_value` could
+    // stand in for text the line lacks. Every shard reads the same lines.
+    let can_skip_lines = !args.no_prefilter
+        && !args.schedule
+        && seq_compiled.is_empty()
+        && mapping.null_values().next().is_none();
+    let line_filter = can_skip_lines
+        .then(|| Prefilter::new(&event_rules, &seq_compiled))
+        .flatten()
+        .and_then(|p| {
+            let (with, of) = p.coverage();
+            let filter = Arc::new(p).line_filter();
+            tracing::info!(
+                "prefilter: {with} of {of} rules need literals; lines {}",
+                if filter.is_some() {
+                    "filtered before parsing"
+                } else {
+                    "all parsed"
+                }
+            );
+            filter
+        });
+    if let Some(f) = line_filter {
+        read_opts = read_opts.with_line_filter(f);
+    }
+    // Only the fields something reads are kept. Exceptions read fields of
+    // their own (with mapping-aware variants), so with any exception
+    // loaded every field is kept.
+    let project = !args.no_prefilter && exceptions.is_empty() && seq_exceptions.is_empty();
+
+    let threads = thread_count(&args, event_rules.len() + seq_compiled.len());
+    let census = IndexCensus::new(event_rules.iter().chain(&seq_compiled), args.all_indices);
+    let mut specs = share_out(event_rules, seq_compiled, threads);
+    for spec in &mut specs {
+        let mut read = read_opts.clone();
+        if project {
+            let rules = spec.event.iter().chain(&spec.sequence).map(|(_, r)| r);
+            read = read.with_projection(Projection::only(talon_engine::fields_read(rules)));
+        }
+        spec.reader = Some(common::open_events(
+            &args.input.events,
+            args.input.source,
+            read,
+            use_demo,
+        )?);
+    }
+    tracing::info!(
+        "{threads} thread(s), {} rules each at most",
+        specs
+            .iter()
+            .map(|s| s.event.len() + s.sequence.len())
+            .max()
+            .unwrap_or(0)
+    );
+    let mut scheduler = scheduler;
+    let mut census = Some(census);
 
     let out = output::open(&args.output)?;
     let format = match out.format {
@@ -133,111 +203,55 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         per_rule: vec![0u64; rules.len() + seq_rules.len()],
         write_error: None,
     };
-    let mut suppressed = vec![0u64; rules.len()];
-    let mut alert_errors = 0u64;
-    let mut truncations = 0u64;
     let builders: Vec<AlertBuilder<'_>> =
         rules.iter().map(|r| AlertBuilder::new(r, &ctx)).collect();
     let seq_builders: Vec<AlertBuilder<'_>> = seq_rules
         .iter()
         .map(|r| AlertBuilder::new(r, &ctx))
         .collect();
-    // Sequences found while an event is being processed are collected and
-    // written right after, so both closures need not borrow the sink.
-    let mut found: Vec<(usize, SequenceMatch)> = Vec::new();
-
-    let emit = |s: Scheduled<Vec<Alert>>, alerts: &mut Alerts<'_>, truncations: &mut u64| match s {
-        Scheduled::Alert {
-            rule_index,
-            payload,
-            ..
-        } => {
-            for a in &payload {
-                alerts.write(rule_index, a);
-            }
-        }
-        Scheduled::Truncated(t) => {
-            *truncations += 1;
-            eprintln!("warning: {t}");
-        }
+    let stop = AtomicBool::new(false);
+    let shared = Shared {
+        opts: &opts,
+        mapping: &mapping,
+        exceptions: &exceptions,
+        seq_exceptions: &seq_exceptions,
+        builders: &builders,
+        seq_builders: &seq_builders,
+        event_rules: rules.len(),
+        stop: &stop,
     };
-    for item in reader.by_ref() {
-        let event = match item {
-            Ok(e) => Arc::new(e),
-            // Counted in the reader's stats and logged there at -vv.
-            Err(_) => continue,
-        };
-        if let Some(s) = scheduler.as_mut() {
-            s.observe(&event);
+
+    let (matched, reports) = std::thread::scope(|scope| {
+        let mut receivers = Vec::with_capacity(specs.len());
+        let mut handles = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let (tx, rx) = sync_channel(4096);
+            receivers.push(rx);
+            let spec = ShardSpec {
+                event: spec.event,
+                sequence: spec.sequence,
+                reader: spec.reader.expect("opened above"),
+                scheduler: scheduler.take(),
+                census: census.take(),
+            };
+            let shared = &shared;
+            handles.push(scope.spawn(move || shard::run(spec, shared, tx)));
         }
-        engine.on_shared_event_admitting(
-            &event,
-            |d| {
-                if exceptions.check(d.rule_index, d.event).is_some() {
-                    if let Some(n) = suppressed.get_mut(d.rule_index) {
-                        *n += 1;
-                    }
-                    return;
-                }
-                match builders[d.rule_index].event_alert(d.event) {
-                    Ok(alert) => match scheduler.as_mut() {
-                        Some(s) => {
-                            let key = alert.uuid().to_string();
-                            s.offer(d.rule_index, d.event, key, vec![alert]);
-                        }
-                        None => alerts.write(d.rule_index, &alert),
-                    },
-                    Err(e) => {
-                        alert_errors += 1;
-                        warn!(
-                            "{}:{}: cannot build alert: {e}",
-                            d.event.origin.file, d.event.origin.line
-                        );
-                    }
-                }
-            },
-            |sd| found.push((sd.rule_index, sd.matched)),
-            |i, e| {
-                // An excepted event fills no term of the rule's sequences.
-                let excepted = seq_exceptions.check(i, e).is_some();
-                if excepted {
-                    seq_suppressed[i] += 1;
-                }
-                !excepted
-            },
-        );
-        for (i, m) in found.drain(..) {
-            let slot = rules.len() + i;
-            write_sequence(
-                &seq_builders[i],
-                &m,
-                slot,
-                &mut alerts,
-                scheduler.as_mut(),
-                &mut alert_errors,
-            );
-        }
-        if let Some(s) = scheduler.as_mut() {
-            s.advance(|x| emit(x, &mut alerts, &mut truncations));
-        }
-        if alerts.write_error.is_some() {
-            break;
-        }
-    }
-    // Sequences still settling at the end of input, then the last runs.
-    let seq_warnings = engine.finish(|sd| found.push((sd.rule_index, sd.matched)));
-    for (i, m) in found.drain(..) {
-        let slot = rules.len() + i;
-        write_sequence(
-            &seq_builders[i],
-            &m,
-            slot,
-            &mut alerts,
-            scheduler.as_mut(),
-            &mut alert_errors,
-        );
-    }
-    let schedule_stats = scheduler.map(|s| s.finish(|x| emit(x, &mut alerts, &mut truncations)));
+        let matched = merge::merge(receivers, |slot, docs| {
+            for a in &docs {
+                alerts.write(slot, a);
+            }
+            if alerts.write_error.is_some() {
+                stop.store(true, Ordering::Relaxed);
+            }
+        });
+        let reports: Vec<ShardReport> = handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect();
+        (matched, reports)
+    });
+
     let finish = alerts.sink.finish();
     if let Some(e) = alerts.write_error.take() {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
@@ -250,63 +264,131 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         }
     }
 
-    for w in &seq_warnings {
+    let merged = Merged::of(reports, rules.len(), seq_rules.len(), matched);
+    for w in &merged.seq_warnings {
         eprintln!("warning: {w}");
     }
 
-    if !quiet {
+    if let (false, Some(input)) = (quiet, &merged.input) {
         let all_rules: Vec<&Rule> = rules.iter().chain(&seq_rules).collect();
         let per_rule: Vec<u64> = alerts.per_rule.clone();
         let summary = HuntSummary {
-            read: &reader.stats(),
-            engine: engine.stats(),
+            read: input,
+            engine: &merged.engine,
             rules: &all_rules,
             alerts_per_rule: &per_rule,
-            sequences: (!seq_rules.is_empty()).then(|| engine.sequence_matches().iter().sum()),
-            alert_errors,
+            sequences: (!seq_rules.is_empty()).then(|| merged.sequences.iter().sum()),
+            alert_errors: merged.alert_errors,
             rule_errors: load_errors + problems.iter().filter(|p| p.is_error()).count(),
             rules_not_supported: problems.iter().filter(|p| !p.is_error()).count(),
             elapsed: started.elapsed(),
         };
         eprint!("{summary}");
-        let all_suppressed: Vec<u64> = suppressed.iter().chain(&seq_suppressed).copied().collect();
-        eprint!("{}", suppressed_lines(&all_rules, &all_suppressed));
-        if let Some(st) = &schedule_stats {
+        eprint!("{}", suppressed_lines(&all_rules, &merged.suppressed));
+        if let Some(st) = &merged.schedule {
             eprint!("{}", schedule_lines(st));
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes the alerts of one sequence: the shell alert, then a building
-/// block per event, linked by `kibana.alert.group.id`, as Kibana writes
-/// EQL sequence alerts. With a schedule replay, the group goes to the runs
-/// whose window holds its first and last events instead.
-fn write_sequence(
-    builder: &AlertBuilder<'_>,
-    m: &SequenceMatch,
-    slot: usize,
-    alerts: &mut Alerts<'_>,
-    scheduler: Option<&mut Scheduler<Vec<Alert>>>,
-    errors: &mut u64,
-) {
-    let events: Vec<&Event> = m.events.iter().flatten().map(|e| e.as_ref()).collect();
-    match builder.sequence_alerts(&events) {
-        Ok(docs) => match (scheduler, events.first(), events.last(), docs.first()) {
-            (Some(s), Some(first), Some(last), Some(shell)) => {
-                let key = shell.uuid().to_string();
-                s.offer_span(slot, first, last, key, docs);
+/// One shard's rules before its reader is opened.
+struct Share {
+    event: Vec<(usize, talon_engine::CompiledRule)>,
+    sequence: Vec<(usize, talon_engine::CompiledRule)>,
+    reader: Option<common::Events>,
+}
+
+/// How many shards: `--threads` (default: the cores available), never
+/// more than there are rules, and one when the input can only be read
+/// once (stdin, the bundled demo) or a schedule replay needs every alert
+/// in one place.
+fn thread_count(args: &HuntArgs, rules: usize) -> usize {
+    let once = args.input.events.is_empty() || args.input.events.iter().any(|e| e == "-");
+    if args.schedule || once {
+        return 1;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    args.threads.unwrap_or(cores).clamp(1, rules.max(1))
+}
+
+/// Deals the rules out round-robin, keeping each rule's global index:
+/// neighbours in a rule folder tend to cost alike, so dealing spreads the
+/// cost evenly.
+fn share_out(
+    event: Vec<talon_engine::CompiledRule>,
+    sequence: Vec<talon_engine::CompiledRule>,
+    n: usize,
+) -> Vec<Share> {
+    let mut shares: Vec<Share> = (0..n)
+        .map(|_| Share {
+            event: Vec::new(),
+            sequence: Vec::new(),
+            reader: None,
+        })
+        .collect();
+    for (i, r) in event.into_iter().enumerate() {
+        shares[i % n].event.push((i, r));
+    }
+    for (j, r) in sequence.into_iter().enumerate() {
+        shares[j % n].sequence.push((j, r));
+    }
+    shares
+}
+
+/// The shards' counts, put together by global rule index.
+struct Merged {
+    /// What shard 0 read (every shard read the same events).
+    input: Option<crate::summary::InputStats>,
+    engine: EngineStats,
+    sequences: Vec<u64>,
+    suppressed: Vec<u64>,
+    alert_errors: u64,
+    seq_warnings: Vec<talon_engine::sequence::SequenceWarning>,
+    schedule: Option<ScheduleStats>,
+}
+
+impl Merged {
+    fn of(reports: Vec<ShardReport>, event_rules: usize, seq_rules: usize, matched: u64) -> Merged {
+        let mut m = Merged {
+            input: None,
+            engine: EngineStats {
+                rules: vec![Default::default(); event_rules],
+                ..EngineStats::default()
+            },
+            sequences: vec![0; seq_rules],
+            suppressed: vec![0; event_rules + seq_rules],
+            alert_errors: 0,
+            seq_warnings: Vec::new(),
+            schedule: None,
+        };
+        for (i, r) in reports.into_iter().enumerate() {
+            if i == 0 {
+                m.input = r.reader.as_ref().map(|reader| reader.stats());
+                m.engine.events = r.engine.events;
             }
-            _ => {
-                for a in &docs {
-                    alerts.write(slot, a);
-                }
+            if let Some(u) = r.unsearched {
+                m.engine.no_index = u.no_index;
+                m.engine.index_not_searched = u.index_not_searched;
+                m.engine.indices_not_searched = u.indices_not_searched;
             }
-        },
-        Err(e) => {
-            *errors += 1;
-            warn!("cannot build sequence alert: {e}");
+            for (g, n) in r.rule_matched {
+                m.engine.rules[g].matched = n;
+            }
+            for (g, n) in r.sequences {
+                m.sequences[g] = n;
+            }
+            for (slot, n) in r.suppressed {
+                m.suppressed[slot] += n;
+            }
+            m.alert_errors += r.alert_errors;
+            m.seq_warnings.extend(r.seq_warnings);
+            if r.schedule.is_some() {
+                m.schedule = r.schedule;
+            }
         }
+        m.engine.matched = matched;
+        m
     }
 }
 

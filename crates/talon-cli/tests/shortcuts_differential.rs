@@ -1,0 +1,303 @@
+//! The shortcuts of `talon hunt` (the literal prefilter that skips rules
+//! per event, the line filter that skips parsing, the projection that
+//! keeps only the fields rules read, rules shared between threads) pinned
+//! against the plain path (`--no-prefilter`, `--threads 1`) on generated
+//! data: every prebuilt EQL rule's
+//! synthesized positives and near-misses (a near-miss often differs from
+//! a positive by exactly the literal a needle is made of), plus copies of
+//! them written with the JSON escapes that hide a needle from a byte
+//! search (`\/` for `/`, `\u0061` for `a`).
+//!
+//! Reads `$TALON_CORPORA` (default `../shared/corpora`); prints "skipped:
+//! ..." when it is absent.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use common::*;
+use talon_engine::{compile_rule, CompiledRule, Engine, EngineOptions};
+use talon_eql::QueryKind;
+use talon_event::mapping::Mapping;
+use talon_event::read::{EventReader, ReadOptions};
+use talon_synth::{synthesize, SynthOptions};
+
+fn rules_dir() -> Option<PathBuf> {
+    let dir = corpora()?.join("detection-rules/rules");
+    dir.is_dir().then_some(dir)
+}
+
+/// Every EQL rule of the corpus, compiled as `talon hunt` compiles it.
+fn compiled(dir: &Path) -> Vec<CompiledRule> {
+    let report = talon_rules::load_paths(&[dir.to_path_buf()]);
+    report
+        .rules
+        .into_iter()
+        .filter(|r| r.rule_type == "eql")
+        .filter_map(|r| compile_rule(r, &Mapping::default()).ok())
+        .collect()
+}
+
+/// Re-writes JSON text with every `/` inside a string as `\/` and every
+/// `a` inside a string as `\u0061`: the same document, other bytes.
+fn escaped(json: &str) -> String {
+    let mut out = String::with_capacity(json.len() * 2);
+    let (mut in_str, mut esc) = (false, false);
+    for c in json.chars() {
+        if !in_str {
+            in_str = c == '"';
+            out.push(c);
+            continue;
+        }
+        if esc {
+            esc = false;
+            out.push(c);
+            continue;
+        }
+        match c {
+            '\\' => {
+                esc = true;
+                out.push(c);
+            }
+            '"' => {
+                in_str = false;
+                out.push(c);
+            }
+            '/' => out.push_str("\\/"),
+            'a' => out.push_str("\\u0061"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The synthesized documents of every rule (positives, then near-misses),
+/// each also in its escaped form every third document, as NDJSON lines
+/// grouped per rule.
+fn documents(rules: &[CompiledRule]) -> Vec<Vec<String>> {
+    let opts = SynthOptions {
+        seed: 7,
+        ..SynthOptions::default()
+    };
+    rules
+        .iter()
+        .map(|r| {
+            let Ok(s) = synthesize(&r.rule, &r.query, &opts) else {
+                return Vec::new();
+            };
+            let docs = s
+                .positives
+                .iter()
+                .chain(s.near_misses.iter().map(|(_, d)| d));
+            let mut lines = Vec::new();
+            for (i, d) in docs.enumerate() {
+                let text = d.to_string();
+                if i % 3 == 0 {
+                    lines.push(escaped(&text));
+                }
+                lines.push(text);
+            }
+            lines
+        })
+        .collect()
+}
+
+/// The detections of one event rule over `text`: (line, rule) pairs, read
+/// with the options `talon hunt` would use.
+fn detections(rule: &CompiledRule, text: &str, shortcuts: bool) -> (Vec<u64>, u64) {
+    let opts = EngineOptions {
+        all_indices: true,
+        no_prefilter: !shortcuts,
+        ..EngineOptions::default()
+    };
+    let (mut engine, _) = Engine::new(vec![rule.clone()], &opts);
+    let mut read = ReadOptions::default();
+    if shortcuts {
+        if let Some(f) = engine.prefilter().and_then(|p| p.line_filter()) {
+            read = read.with_line_filter(f);
+        }
+        read = read.with_projection(talon_event::flatten::Projection::only(engine.fields_read()));
+    }
+    let reader = EventReader::from_reader(
+        "synth.ndjson",
+        std::io::Cursor::new(text.as_bytes().to_vec()),
+        read,
+    );
+    let mut lines = Vec::new();
+    let mut reader = reader;
+    for item in reader.by_ref() {
+        let Ok(event) = item else { continue };
+        let event = Arc::new(event);
+        engine.on_shared_event(&event, |d| lines.push(d.event.origin.line), |_| {});
+    }
+    (lines, reader.stats().unparsed)
+}
+
+#[test]
+fn every_event_rule_matches_the_same_lines_with_and_without_shortcuts() {
+    let Some(dir) = rules_dir() else {
+        eprintln!("skipped: detection-rules corpus not found (set TALON_CORPORA)");
+        return;
+    };
+    let rules: Vec<CompiledRule> = compiled(&dir)
+        .into_iter()
+        .filter(|r| r.kind() == QueryKind::Event)
+        .collect();
+    let docs = documents(&rules);
+    // Each rule over its own documents and its neighbours' (near-misses
+    // of similar rules share most of their text).
+    let (mut compared, mut filtered_lines, mut fired) = (0, 0u64, 0usize);
+    for (i, rule) in rules.iter().enumerate() {
+        let mut text = String::new();
+        for group in docs.iter().skip(i.saturating_sub(1)).take(3) {
+            for line in group {
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+        if text.is_empty() {
+            continue;
+        }
+        let (plain, _) = detections(rule, &text, false);
+        let (fast, unparsed) = detections(rule, &text, true);
+        assert_eq!(
+            plain, fast,
+            "`{}`: lines matched differ with the prefilter, line filter and projection",
+            rule.rule.name
+        );
+        compared += 1;
+        filtered_lines += unparsed;
+        fired += usize::from(!plain.is_empty());
+    }
+    eprintln!(
+        "{compared} event rules compared; {fired} fired; {filtered_lines} lines skipped unparsed"
+    );
+    // The comparison means something: most rules fire on their positives,
+    // and the line filter did skip lines.
+    assert!(compared > 800, "{compared}");
+    assert!(fired > 700, "{fired}");
+    assert!(filtered_lines > 1000, "{filtered_lines}");
+}
+
+/// Every prebuilt rule's documents in one file; the rules folder.
+fn all_rules_input(tmp: &Path) -> Option<(PathBuf, PathBuf)> {
+    let dir = rules_dir()?;
+    let rules = compiled(&dir);
+    let events = tmp.join("synth.ndjson");
+    let mut text = String::new();
+    for group in documents(&rules) {
+        for line in group {
+            text.push_str(&line);
+            text.push('\n');
+        }
+    }
+    std::fs::write(&events, text).expect("write events");
+    Some((dir, events))
+}
+
+fn hunt_all(dir: &Path, events: &Path, extra: &[&str]) -> std::process::Output {
+    let mut c = talon();
+    c.arg("hunt")
+        .arg("--rules")
+        .arg(dir)
+        .arg(events)
+        .args(["--format", "jsonl"])
+        .args(extra);
+    let out = run(c);
+    assert!(out.status.success(), "{}", stderr(&out));
+    out
+}
+
+/// The summary without its timing.
+fn summary(out: &std::process::Output) -> Vec<String> {
+    stderr(out)
+        .lines()
+        .filter(|l| l.starts_with("talon:"))
+        .map(|l| match l.find(") in ") {
+            Some(i) => l[..i].to_string(),
+            None => l.to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn a_hunt_with_every_prebuilt_rule_writes_the_same_alerts_with_and_without_shortcuts() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let Some((dir, events)) = all_rules_input(tmp.path()) else {
+        eprintln!("skipped: detection-rules corpus not found (set TALON_CORPORA)");
+        return;
+    };
+    let plain = hunt_all(&dir, &events, &["--no-prefilter", "--threads", "1"]);
+    let fast = hunt_all(&dir, &events, &["--threads", "1"]);
+    let alerts = jsonl(&plain).len();
+    assert!(alerts > 1000, "{alerts} alerts");
+    assert!(
+        plain.stdout == fast.stdout,
+        "alerts differ with the shortcuts ({} vs {} alerts)",
+        alerts,
+        jsonl(&fast).len()
+    );
+    assert_eq!(summary(&plain), summary(&fast));
+}
+
+#[test]
+fn threads_change_nothing_but_the_time() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let Some((dir, events)) = all_rules_input(tmp.path()) else {
+        eprintln!("skipped: detection-rules corpus not found (set TALON_CORPORA)");
+        return;
+    };
+    let one = hunt_all(&dir, &events, &["--threads", "1"]);
+    let three = hunt_all(&dir, &events, &["--threads", "3"]);
+    assert!(jsonl(&one).len() > 1000);
+    assert!(
+        one.stdout == three.stdout,
+        "alerts differ with 3 threads ({} vs {} alerts)",
+        jsonl(&one).len(),
+        jsonl(&three).len()
+    );
+    // Events read, matched, per-rule alert counts, sequences: the same.
+    assert_eq!(summary(&one), summary(&three));
+}
+
+#[test]
+fn the_seed_rule_alone_skips_lines_and_alerts_the_same() {
+    let Some(corpora) = corpora() else {
+        eprintln!("skipped: corpora not found (set TALON_CORPORA)");
+        return;
+    };
+    let seed = corpora.join("detection-rules/seed-rule.toml");
+    let rule = talon_rules::load_paths(std::slice::from_ref(&seed))
+        .rules
+        .remove(0);
+    let rule = compile_rule(rule, &Mapping::default()).expect("seed rule compiles");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let events = tmp.path().join("mixed.ndjson");
+    // The seed rule's own documents among the demo events.
+    let mut text = std::fs::read_to_string(repo().join("demo/events.ndjson")).expect("demo");
+    for line in documents(std::slice::from_ref(&rule)).concat() {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    std::fs::write(&events, text).expect("write events");
+    let hunt = |extra: &[&str]| {
+        let mut c = talon();
+        c.arg("hunt")
+            .arg("--rules")
+            .arg(&seed)
+            .arg(&events)
+            .args(["--format", "jsonl", "--all-indices"])
+            .args(extra);
+        run(c)
+    };
+    let (plain, fast) = (hunt(&["--no-prefilter"]), hunt(&[]));
+    assert!(plain.status.success() && fast.status.success());
+    assert!(jsonl(&plain).len() >= 2, "{}", stderr(&plain));
+    assert!(plain.stdout == fast.stdout, "alerts differ");
+    assert!(
+        stderr(&fast).contains("lines not parsed"),
+        "{}",
+        stderr(&fast)
+    );
+}
