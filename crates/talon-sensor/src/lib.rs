@@ -28,6 +28,7 @@
 //! TODO: audit netlink (`NETLINK_AUDIT` execve records) as the alternative
 //! source where the process connector is unavailable.
 
+pub mod audit;
 pub mod builder;
 mod clock;
 pub mod document;
