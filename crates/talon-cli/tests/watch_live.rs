@@ -447,7 +447,10 @@ fn audit_source_alert_arrives_within_a_second_with_its_parent() {
         stderr.contains("talon: watched for ") && stderr.contains(" via audit netlink: "),
         "{stderr}"
     );
-    assert!(stderr.contains(" events built from audit netlink, "), "{stderr}");
+    assert!(
+        stderr.contains(" events built from audit netlink, "),
+        "{stderr}"
+    );
     assert!(stderr.contains("talon: audit: "), "{stderr}");
     assert!(stderr.contains(" undecodable"), "{stderr}");
     assert!(stderr.contains("talon: records lost: "), "{stderr}");
