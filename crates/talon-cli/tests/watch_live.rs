@@ -7,7 +7,9 @@
 //! The tests need root in the host's initial namespaces. Where the kernel
 //! refuses the subscription (not root, a container, a network namespace
 //! without the connector) they say so on stderr and pass without checking
-//! anything; everywhere else, CI included, they run in full.
+//! anything; everywhere else, CI included, they run in full. The same goes
+//! for `--source audit`, which skips only when the kernel refuses audit
+//! netlink, and checks that the audit configuration is left as it was.
 
 mod common;
 
@@ -363,4 +365,108 @@ fn refusal_in_a_network_namespace_is_reported() {
         "{stderr}"
     );
     assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn audit_source_alert_arrives_within_a_second_with_its_parent() {
+    let test = "audit_source_alert_arrives_within_a_second_with_its_parent";
+    if seed_rule().is_none() {
+        return skip(
+            test,
+            "the seed rule is not in $TALON_CORPORA or ../shared/corpora",
+        );
+    }
+    let timeout = Duration::from_secs(2);
+    let before = match talon_sensor::audit::current_config(timeout) {
+        Ok(c) => c,
+        Err(e @ talon_sensor::SensorError::AuditRefused { .. }) => {
+            return skip(test, &format!("the kernel refused audit netlink: {e}"))
+        }
+        Err(e) => panic!("cannot read the audit configuration: {e}"),
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let watch = match Watch::start(&["--source", "audit"], dir.path()) {
+        Started::Ready(w) => w,
+        Started::Refused(why) => {
+            assert!(
+                why.contains("refused audit netlink"),
+                "only a refusal of audit netlink may skip this test: {why}"
+            );
+            return skip(test, &format!("the kernel refused audit netlink: {why}"));
+        }
+    };
+    let talon_pid = watch.child.id();
+    let during = talon_sensor::audit::current_config(timeout).expect("audit configuration");
+    assert_ne!(during.enabled, 0, "audit is on while talon watches");
+
+    let started = Instant::now();
+    let pid = run_matching_command();
+    let alert = watch.alert_for(pid, Duration::from_secs(1));
+    let latency = started.elapsed();
+    let (status, stderr) = watch.terminate();
+    let Some(alert) = alert else {
+        panic!("no alert for sh (pid {pid}) within 1 s; talon said:\n{stderr}");
+    };
+    eprintln!("exec-to-alert latency (audit): {latency:?}");
+
+    let get = |path: &str| field(&alert, path).cloned().unwrap_or(Value::Null);
+    assert_eq!(get("kibana.alert.rule.rule_id"), SEED_RULE_ID);
+    assert_eq!(get("process.name"), "sh");
+    assert_eq!(
+        get("process.args"),
+        serde_json::json!(["sh", "-c", MATCHING_COMMAND])
+    );
+    assert_eq!(
+        get("process.command_line"),
+        format!("sh -c {MATCHING_COMMAND}")
+    );
+    let real_sh = std::fs::canonicalize("/bin/sh").expect("/bin/sh");
+    assert_eq!(
+        get("process.executable"),
+        real_sh.to_string_lossy().as_ref()
+    );
+    let cwd = std::env::current_dir().expect("cwd");
+    assert_eq!(
+        get("process.working_directory"),
+        cwd.to_string_lossy().as_ref()
+    );
+    assert_eq!(get("process.parent.pid"), u64::from(std::process::id()));
+    assert_eq!(get("process.parent.executable"), own_exe());
+    assert!(get("process.parent.entity_id").is_string(), "{alert}");
+    assert_eq!(get("event.action"), "exec");
+    assert_eq!(get("event.kind"), "signal");
+    assert_eq!(get("host.os.type"), "linux");
+    assert_eq!(get("data_stream.dataset"), "endpoint.events.process");
+
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "talon watch exits cleanly on SIGTERM:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("talon: watched for ") && stderr.contains(" via audit netlink: "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(" events built from audit netlink, "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("talon: audit: "), "{stderr}");
+    assert!(stderr.contains(" undecodable"), "{stderr}");
+    assert!(stderr.contains("talon: records lost: "), "{stderr}");
+    assert!(
+        stderr.contains("IPv4/IPv6 Forwarding Activity [low]"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("talon: warning:"), "{stderr}");
+
+    // Everything talon changed is undone: its rule is gone and audit is
+    // as on or off as it was.
+    let after = talon_sensor::audit::current_config(timeout).expect("audit configuration");
+    let own_key = |k: &Option<String>| {
+        k.as_deref()
+            .is_some_and(|k| k.starts_with(&format!("talon-watch-{talon_pid}")))
+    };
+    assert!(!after.rule_keys.iter().any(own_key), "{after:?}");
+    assert_eq!(after.enabled, before.enabled, "{before:?} {after:?}");
 }

@@ -12,7 +12,8 @@
 //! ```text
 //! cargo build --release -p talon-cli
 //! cargo run --release -p talon-sensor --example watch_latency -- \
-//!     [--talon target/release/talon] [--rules seed-rule.toml] [--execs 1000] [--priority boost]
+//!     [--talon target/release/talon] [--rules seed-rule.toml] [--execs 1000] [--priority boost] \
+//!     [--source auto|proc-connector|audit]
 //! ```
 
 use std::io::{BufRead, BufReader, Read};
@@ -35,6 +36,7 @@ struct Options {
     rules: PathBuf,
     execs: usize,
     priority: String,
+    source: String,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -46,6 +48,7 @@ fn parse_args() -> Result<Options, String> {
         rules: corpora.join("detection-rules/seed-rule.toml"),
         execs: 1000,
         priority: "boost".to_owned(),
+        source: "auto".to_owned(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -55,6 +58,7 @@ fn parse_args() -> Result<Options, String> {
             "--rules" => o.rules = PathBuf::from(value()?),
             "--execs" => o.execs = value()?.parse().map_err(|e| format!("--execs: {e}"))?,
             "--priority" => o.priority = value()?,
+            "--source" => o.source = value()?,
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -83,7 +87,14 @@ fn run(o: &Options) -> Result<(), String> {
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let ready = dir.join("ready");
     let mut talon = Command::new(&o.talon)
-        .args(["watch", "--priority", &o.priority, "--rules"])
+        .args([
+            "watch",
+            "--priority",
+            &o.priority,
+            "--source",
+            &o.source,
+            "--rules",
+        ])
         .arg(&o.rules)
         .arg("--ready-file")
         .arg(&ready)

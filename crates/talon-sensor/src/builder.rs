@@ -34,6 +34,11 @@ const PROCESS_CACHE: usize = 4096;
 const FORK_CACHE: usize = 32768;
 /// Longest name the kernel keeps in `comm` (TASK_COMM_LEN - 1).
 const COMM_MAX: usize = 15;
+/// How much later than its exec a process found in `/proc` may seem to
+/// have started and still be the one that exec'd: start times are in
+/// 10 ms ticks and the audit stamp comes from a coarse clock. A process
+/// that started later is another one that got the pid.
+const START_SLACK_MS: i64 = 100;
 
 /// A built event and whether `/proc` was missing for it.
 #[derive(Debug)]
@@ -218,6 +223,50 @@ impl EventBuilder {
             !complete,
             None,
         )
+    }
+
+    /// The start event of a process whose exec the kernel's audit records
+    /// described: image, arguments, ids and parent pid come from them, so
+    /// the event is complete even when the process is gone already. Its
+    /// start time, entity id, process group and session come from `/proc`
+    /// when it is still there; the second value tells whether it was. The
+    /// parent is looked up as for the process connector.
+    pub(crate) fn audit_exec_event(
+        &mut self,
+        mut info: ProcessInfo,
+        comm: Option<&str>,
+        at: DateTime<Utc>,
+        id_seed: u64,
+    ) -> (Result<Built, FlattenError>, bool) {
+        let pid = info.pid;
+        let mut from_proc = false;
+        if let Ok(stat) = self.proc.stat(pid) {
+            let start_ms = self.host.ticks_to_millis(stat.start_ticks);
+            if start_ms <= at.timestamp_millis() + START_SLACK_MS {
+                info.start_ticks = Some(stat.start_ticks);
+                info.start_ms = Some(start_ms);
+                info.entity_id = Some(self.entity_id(pid, stat.start_ticks));
+                info.pgrp = Some(stat.pgrp);
+                info.session = Some(stat.session);
+                from_proc = true;
+            }
+        }
+        if let Some(comm) = comm {
+            info.name = Some(full_name(comm, info.executable.as_deref(), &info.args));
+        }
+        let parent = info.ppid.map(|ppid| self.parent(ppid));
+        self.processes.insert(pid, info.clone());
+        let built = self.build(
+            "start",
+            "exec",
+            &info,
+            parent.as_ref(),
+            at,
+            id_seed,
+            false,
+            None,
+        );
+        (built, from_proc)
     }
 
     /// The end event of a process (`None` for a thread's exit).

@@ -371,3 +371,72 @@ fn exit_of_a_fork_that_never_exec_d_runs_its_parent_s_image() {
     assert_eq!(int(&built.event, "process.parent.pid"), Some(600));
     assert!(built.event.first("process.executable").is_none());
 }
+
+/// The process-connector event and the audit event of the same exec: the
+/// same document, field for field, but for the event's own id and times.
+#[test]
+fn audit_exec_matches_the_process_connector_event() {
+    let fx = Fixture::new();
+    fx.process(
+        100,
+        "bash",
+        'S',
+        1,
+        1000,
+        &["/bin/bash", "--login"],
+        "/usr/bin/bash",
+        1000,
+    );
+    let args = ["sh", "-c", "echo net.ipv4.ip_forward=1 > /dev/null"];
+    fx.process(101, "sh", 'R', 100, 2050, &args, "/usr/bin/dash", 0);
+    let from_proc = fx.builder().exec_event(101, at(), 42).unwrap().event;
+
+    let info = ProcessInfo {
+        pid: 101,
+        ppid: Some(100),
+        executable: Some("/usr/bin/dash".into()),
+        args: args.iter().map(|a| a.to_string()).collect(),
+        working_directory: Some("/work".into()),
+        ids: Some(crate::procfs::Ids {
+            uid: [0; 4],
+            gid: [0; 4],
+        }),
+        name: Some("dash".into()),
+        ..ProcessInfo::default()
+    };
+    let mut b = fx.builder();
+    let (built, from_proc_details) = b.audit_exec_event(info.clone(), Some("sh"), at(), 37);
+    assert!(from_proc_details);
+    let from_audit = built.unwrap();
+    assert!(!from_audit.partial);
+    let doc = |e: &Event| {
+        let mut v: serde_json::Value = serde_json::from_str(e.source()).unwrap();
+        let ev = v["event"].as_object_mut().unwrap();
+        ev.remove("id");
+        ev.remove("ingested");
+        v
+    };
+    assert_eq!(doc(&from_audit.event), doc(&from_proc));
+
+    // Gone from /proc at once: still the whole image, from the records,
+    // and the parent from /proc; no entity id or start time.
+    fx.gone(101);
+    let (built, from_proc_details) = b.audit_exec_event(info.clone(), Some("sh"), at(), 38);
+    assert!(!from_proc_details);
+    let e = built.unwrap().event;
+    assert_eq!(strs(&e, "process.args"), args);
+    assert_eq!(s(&e, "process.name"), Some("sh"));
+    assert_eq!(s(&e, "process.parent.executable"), Some("/usr/bin/bash"));
+    assert_eq!(s(&e, "process.saved_user.id"), Some("0"));
+    assert!(e.first("process.entity_id").is_none());
+    assert!(e.first("talon.partial").is_none());
+
+    // The pid taken by a process that started after the exec: not it.
+    fx.process(101, "cron", 'S', 1, 999_999, &["cron"], "/usr/sbin/cron", 0);
+    let (built, from_proc_details) = b.audit_exec_event(info, None, at(), 39);
+    assert!(!from_proc_details);
+    let e = built.unwrap().event;
+    assert!(e.first("process.entity_id").is_none());
+    // Without a comm, the normalizer's name stands.
+    assert_eq!(s(&e, "process.name"), Some("dash"));
+}

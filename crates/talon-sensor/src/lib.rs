@@ -25,9 +25,12 @@
 //! kernel dropped because the socket buffer was full are counted from
 //! gaps in its sequence numbers.
 //!
-//! TODO: audit netlink (`NETLINK_AUDIT` execve records) as the alternative
-//! source where the process connector is unavailable.
+//! Where the kernel refuses the process connector, [`audit`] takes exec
+//! events from audit netlink instead (`NETLINK_AUDIT`, the read-only
+//! multicast group), through the same raw-auditd normalizer `talon hunt`
+//! uses for `audit.log`, into the same documents; [`SourceChoice`] picks.
 
+pub mod audit;
 pub mod builder;
 mod clock;
 pub mod document;
@@ -40,7 +43,10 @@ pub mod sched;
 pub mod users;
 pub mod watch;
 
+pub use audit::{AuditConfig, AuditStats};
 pub use builder::{Built, EventBuilder, Snapshot};
 pub use error::SensorError;
 pub use sched::Priority;
-pub use watch::{stop_on_signals, watch, Sensor, WatchConfig, WatchSink, WatchStats};
+pub use watch::{
+    stop_on_signals, watch, Sensor, SourceChoice, SourceKind, WatchConfig, WatchSink, WatchStats,
+};

@@ -88,60 +88,11 @@ impl ConnectorSocket {
     /// `nonblocking`, returns [`Received::Timeout`] at once if none is
     /// queued.
     pub fn recv(&mut self, nonblocking: bool) -> Result<Received, SensorError> {
-        // SAFETY: an all-zero sockaddr_nl is a valid value of this plain C
-        // struct.
-        let mut from: libc::sockaddr_nl = unsafe { mem::zeroed() };
-        let mut from_len = mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
-        let flags = if nonblocking { libc::MSG_DONTWAIT } else { 0 };
-        // SAFETY: buf is a live, exclusively borrowed buffer of buf.len()
-        // bytes; from/from_len describe a sockaddr_nl owned by this frame;
-        // the fd is open for the life of self.
-        let n = unsafe {
-            libc::recvfrom(
-                self.fd.as_raw_fd(),
-                self.buf.as_mut_ptr().cast(),
-                self.buf.len(),
-                flags,
-                (&mut from as *mut libc::sockaddr_nl).cast(),
-                &mut from_len,
-            )
-        };
-        if n < 0 {
-            let err = io::Error::last_os_error();
-            return match err.raw_os_error() {
-                Some(libc::EAGAIN) | Some(libc::EINTR) => Ok(Received::Timeout),
-                Some(libc::ENOBUFS) => Ok(Received::Overrun),
-                _ => Err(SensorError::Socket("recvfrom", err)),
-            };
-        }
-        // Only the kernel (port 0) sends process events; anything else on
-        // the group is a local process trying to inject some.
-        if from.nl_pid != 0 {
-            return Ok(Received::Foreign);
-        }
-        Ok(Received::Datagram(n as usize))
+        recv_datagram(&self.fd, &mut self.buf, nonblocking)
     }
 
     fn send(&self, req: &[u8]) -> Result<(), SensorError> {
-        // SAFETY: the kernel is the destination (an all-zero sockaddr_nl
-        // with the family set); req is a live buffer of req.len() bytes.
-        let sent = unsafe {
-            let mut to: libc::sockaddr_nl = mem::zeroed();
-            to.nl_family = libc::AF_NETLINK as libc::sa_family_t;
-            libc::sendto(
-                self.fd.as_raw_fd(),
-                req.as_ptr().cast(),
-                req.len(),
-                0,
-                (&to as *const libc::sockaddr_nl).cast(),
-                mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-            )
-        };
-        if sent < 0 {
-            let err = io::Error::last_os_error();
-            return Err(refusal_or(err, "send(PROC_CN_MCAST_LISTEN)"));
-        }
-        Ok(())
+        send_to_kernel(&self.fd, req).map_err(|e| refusal_or(e, "send(PROC_CN_MCAST_LISTEN)"))
     }
 
     /// Reads until our acknowledgement arrives; events before it are from
@@ -178,31 +129,110 @@ impl ConnectorSocket {
     }
 }
 
+/// Reads one datagram into `buf`, waiting at most the socket's receive
+/// timeout (not at all with `nonblocking`). Datagrams from anyone but the
+/// kernel (port id 0) are [`Received::Foreign`].
+pub(crate) fn recv_datagram(
+    fd: &OwnedFd,
+    buf: &mut [u8],
+    nonblocking: bool,
+) -> Result<Received, SensorError> {
+    // SAFETY: an all-zero sockaddr_nl is a valid value of this plain C
+    // struct.
+    let mut from: libc::sockaddr_nl = unsafe { mem::zeroed() };
+    let mut from_len = mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+    let flags = if nonblocking { libc::MSG_DONTWAIT } else { 0 };
+    // SAFETY: buf is a live, exclusively borrowed buffer of buf.len()
+    // bytes; from/from_len describe a sockaddr_nl owned by this frame;
+    // the fd is open for the life of the borrow.
+    let n = unsafe {
+        libc::recvfrom(
+            fd.as_raw_fd(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            flags,
+            (&mut from as *mut libc::sockaddr_nl).cast(),
+            &mut from_len,
+        )
+    };
+    if n < 0 {
+        let err = io::Error::last_os_error();
+        return match err.raw_os_error() {
+            Some(libc::EAGAIN) | Some(libc::EINTR) => Ok(Received::Timeout),
+            Some(libc::ENOBUFS) => Ok(Received::Overrun),
+            _ => Err(SensorError::Socket("recvfrom", err)),
+        };
+    }
+    // Only the kernel (port 0) sends events; anything else on the group is
+    // a local process trying to inject some.
+    if from.nl_pid != 0 {
+        return Ok(Received::Foreign);
+    }
+    Ok(Received::Datagram(n as usize))
+}
+
+/// Sends one datagram to the kernel (port 0).
+pub(crate) fn send_to_kernel(fd: &OwnedFd, req: &[u8]) -> io::Result<()> {
+    // SAFETY: the kernel is the destination (an all-zero sockaddr_nl with
+    // the family set); req is a live buffer of req.len() bytes.
+    let sent = unsafe {
+        let mut to: libc::sockaddr_nl = mem::zeroed();
+        to.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+        libc::sendto(
+            fd.as_raw_fd(),
+            req.as_ptr().cast(),
+            req.len(),
+            0,
+            (&to as *const libc::sockaddr_nl).cast(),
+            mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+        )
+    };
+    if sent < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 fn open_socket() -> Result<OwnedFd, SensorError> {
+    open_netlink(libc::NETLINK_CONNECTOR, "socket(NETLINK_CONNECTOR)")
+}
+
+/// A new netlink socket of `protocol`; `call` names it in errors.
+pub(crate) fn open_netlink(
+    protocol: libc::c_int,
+    call: &'static str,
+) -> Result<OwnedFd, SensorError> {
     // SAFETY: socket(2) with constant arguments; it returns a new fd or -1.
     let fd = unsafe {
         libc::socket(
             libc::AF_NETLINK,
             libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
-            libc::NETLINK_CONNECTOR,
+            protocol,
         )
     };
     if fd < 0 {
-        return Err(refusal_or(
-            io::Error::last_os_error(),
-            "socket(NETLINK_CONNECTOR)",
-        ));
+        return Err(refusal_or(io::Error::last_os_error(), call));
     }
     // SAFETY: fd was just returned by socket(2) and is owned by nobody else.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 fn bind_group(fd: &OwnedFd) -> Result<(), SensorError> {
+    bind_groups(fd, CN_IDX_PROC, "bind(CN_IDX_PROC)")
+}
+
+/// Binds to the multicast groups of the bit mask `groups` (0: none, a
+/// unicast-only socket); the kernel assigns the port id.
+pub(crate) fn bind_groups(
+    fd: &OwnedFd,
+    groups: u32,
+    call: &'static str,
+) -> Result<(), SensorError> {
     // SAFETY: an all-zero sockaddr_nl is valid; nl_pid 0 asks the kernel
     // to assign the port id.
     let mut addr: libc::sockaddr_nl = unsafe { mem::zeroed() };
     addr.nl_family = libc::AF_NETLINK as libc::sa_family_t;
-    addr.nl_groups = CN_IDX_PROC;
+    addr.nl_groups = groups;
     // SAFETY: addr is a valid sockaddr_nl of the given size; fd is open.
     let rc = unsafe {
         libc::bind(
@@ -212,12 +242,12 @@ fn bind_group(fd: &OwnedFd) -> Result<(), SensorError> {
         )
     };
     if rc < 0 {
-        return Err(refusal_or(io::Error::last_os_error(), "bind(CN_IDX_PROC)"));
+        return Err(refusal_or(io::Error::last_os_error(), call));
     }
     Ok(())
 }
 
-fn bound_port(fd: &OwnedFd) -> io::Result<u32> {
+pub(crate) fn bound_port(fd: &OwnedFd) -> io::Result<u32> {
     // SAFETY: an all-zero sockaddr_nl is valid.
     let mut addr: libc::sockaddr_nl = unsafe { mem::zeroed() };
     let mut len = mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
@@ -238,7 +268,7 @@ fn bound_port(fd: &OwnedFd) -> io::Result<u32> {
 /// Asks for a large receive buffer: past `rmem_max` when privileged
 /// (SO_RCVBUFFORCE), else as much as `rmem_max` allows. Failure only
 /// means more overruns, so it is not an error.
-fn set_rcvbuf(fd: &OwnedFd) {
+pub(crate) fn set_rcvbuf(fd: &OwnedFd) {
     for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
         if setsockopt_int(fd, opt, RCVBUF_BYTES).is_ok() {
             return;
@@ -264,7 +294,7 @@ fn setsockopt_int(fd: &OwnedFd, opt: libc::c_int, value: libc::c_int) -> io::Res
     Ok(())
 }
 
-fn set_timeout(fd: &OwnedFd, timeout: Duration) -> io::Result<()> {
+pub(crate) fn set_timeout(fd: &OwnedFd, timeout: Duration) -> io::Result<()> {
     let tv = libc::timeval {
         tv_sec: timeout.as_secs().min(i32::MAX as u64) as libc::time_t,
         tv_usec: libc::suseconds_t::from(timeout.subsec_micros() as i32),
@@ -288,7 +318,7 @@ fn set_timeout(fd: &OwnedFd, timeout: Duration) -> io::Result<()> {
 /// Errors that mean "this kernel or this namespace will not give us
 /// process events" become [`SensorError::Refused`]; the rest stay socket
 /// errors.
-fn refusal_or(err: io::Error, call: &'static str) -> SensorError {
+pub(crate) fn refusal_or(err: io::Error, call: &'static str) -> SensorError {
     match err.raw_os_error() {
         Some(
             libc::EPERM

@@ -2,6 +2,13 @@
 //! arrives, alerts (and optionally every event) out through a
 //! [`WatchSink`], and counts of everything in [`WatchStats`].
 //!
+//! Events come from one of two sources ([`SourceChoice`]): the process
+//! connector (this module's loop) or audit netlink ([`crate::audit`]).
+//! `auto` takes the process connector and falls back to audit when the
+//! kernel refuses it: the connector reports forks and exits too and
+//! changes nothing on the host, while audit needs an execve rule and
+//! audit turned on, which talon then has to add and undo.
+//!
 //! The loop never blocks for longer than the socket's read timeout, so a
 //! stop request (the flag a signal handler sets, or the deadline) is seen
 //! within that time. Output is flushed whenever the socket has nothing
@@ -21,6 +28,7 @@ use talon_alert::{Alert, AlertBuilder, AlertContext};
 use talon_engine::Engine;
 use talon_event::Event;
 
+use crate::audit::{AuditSensor, AuditStats};
 use crate::builder::{Built, EventBuilder, Snapshot};
 use crate::clock::wall_time_of;
 use crate::error::SensorError;
@@ -32,10 +40,37 @@ use crate::sched::Priority;
 
 /// Most kernel messages taken off the socket before the batch is handled,
 /// so a storm of events still gets its alerts out.
-const BATCH: usize = 256;
+pub(crate) const BATCH: usize = 256;
 
 /// The longest output waits in buffers while events keep arriving.
-const FLUSH_EVERY: Duration = Duration::from_millis(50);
+pub(crate) const FLUSH_EVERY: Duration = Duration::from_millis(50);
+
+/// Which kernel interface to take events from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SourceChoice {
+    /// The process connector; audit netlink if the kernel refuses it.
+    #[default]
+    Auto,
+    ProcConnector,
+    Audit,
+}
+
+/// The kernel interface a watch took its events from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SourceKind {
+    #[default]
+    ProcConnector,
+    Audit,
+}
+
+impl fmt::Display for SourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SourceKind::ProcConnector => "the process connector",
+            SourceKind::Audit => "audit netlink",
+        })
+    }
+}
 
 /// How the sensor runs.
 #[derive(Clone, Debug)]
@@ -57,6 +92,8 @@ pub struct WatchConfig {
     pub pinned_now: Option<DateTime<Utc>>,
     /// The CPU priority the sensor asks for (see [`crate::sched`]).
     pub priority: Priority,
+    /// Where events come from.
+    pub source: SourceChoice,
 }
 
 impl Default for WatchConfig {
@@ -70,6 +107,7 @@ impl Default for WatchConfig {
             etc_root: PathBuf::from("/etc"),
             pinned_now: None,
             priority: Priority::default(),
+            source: SourceChoice::default(),
         }
     }
 }
@@ -88,6 +126,8 @@ pub trait WatchSink {
 /// Everything a watch counted.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WatchStats {
+    /// Where the events came from.
+    pub source: SourceKind,
     /// Datagrams read from the kernel.
     pub messages: u64,
     pub execs: u64,
@@ -109,29 +149,82 @@ pub struct WatchStats {
     pub build_errors: u64,
     /// How long the watch ran.
     pub elapsed: Duration,
+    /// The audit source's own counts (all zero for the process connector).
+    pub audit: AuditStats,
 }
 
 impl fmt::Display for WatchStats {
     /// The summary lines `talon watch` prints on stderr.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "talon: watched for {:.1} s: {} execs, {} forks, {} exits seen",
-            self.elapsed.as_secs_f64(),
-            self.execs,
-            self.forks,
-            self.exits
-        )?;
-        writeln!(
-            f,
-            "talon: {} events built, {} partial (process gone from /proc before it was read)",
-            self.events, self.partial
-        )?;
-        writeln!(
-            f,
-            "talon: {} events lost (kernel buffer overruns: {}), {} malformed messages",
-            self.lost, self.overruns, self.malformed
-        )?;
+        let secs = self.elapsed.as_secs_f64();
+        match self.source {
+            SourceKind::ProcConnector => {
+                writeln!(
+                    f,
+                    "talon: watched for {secs:.1} s via {}: {} execs, {} forks, {} exits seen",
+                    self.source, self.execs, self.forks, self.exits
+                )?;
+                writeln!(
+                    f,
+                    "talon: {} events built from {}, {} partial \
+                     (process gone from /proc before it was read)",
+                    self.events, self.source, self.partial
+                )?;
+                writeln!(
+                    f,
+                    "talon: {} events lost (kernel buffer overruns: {}), {} malformed messages",
+                    self.lost, self.overruns, self.malformed
+                )?;
+            }
+            SourceKind::Audit => {
+                let a = &self.audit;
+                writeln!(
+                    f,
+                    "talon: watched for {secs:.1} s via {}: {} execs seen \
+                     (audit reports no forks or exits)",
+                    self.source, self.execs
+                )?;
+                writeln!(
+                    f,
+                    "talon: {} events built from {}, {} without /proc details \
+                     (process gone before its start time was read)",
+                    self.events, self.source, a.without_proc
+                )?;
+                writeln!(
+                    f,
+                    "talon: audit: {} records read: {} merged into exec events, \
+                     {} events of other kinds, {} failed execs, {} incomplete; \
+                     {} user-space messages; {} undecodable",
+                    a.records,
+                    a.merged,
+                    a.other_events,
+                    a.failed_execs,
+                    a.incomplete,
+                    a.user_messages,
+                    a.undecodable + a.foreign
+                )?;
+                write!(
+                    f,
+                    "talon: records lost: socket buffer overruns {}",
+                    self.overruns
+                )?;
+                match a.kernel_lost {
+                    Some(n) => write!(f, ", kernel lost counter +{n}")?,
+                    None => write!(f, ", kernel lost counter unreadable")?,
+                }
+                if a.unaccounted != 0 {
+                    write!(
+                        f,
+                        "; {} records unaccounted for (a talon bug)",
+                        a.unaccounted
+                    )?;
+                }
+                writeln!(f)?;
+                for w in &a.cleanup {
+                    writeln!(f, "talon: warning: {w}")?;
+                }
+            }
+        }
         write!(f, "talon: {} alerts", self.alerts)?;
         if self.build_errors > 0 {
             write!(
@@ -159,15 +252,20 @@ pub fn stop_on_signals(flag: &Arc<AtomicBool>) -> io::Result<()> {
 /// then.
 #[derive(Debug)]
 pub struct Sensor {
-    socket: ConnectorSocket,
-    builder: EventBuilder,
-    config: WatchConfig,
-    msgs: Vec<Message>,
+    inner: Inner,
+    /// Why the process connector was not used, when `auto` fell back.
+    fallback: Option<SensorError>,
+}
+
+#[derive(Debug)]
+enum Inner {
+    Proc(Box<ProcSensor>),
+    Audit(Box<AuditSensor>),
 }
 
 impl Sensor {
-    /// Subscribes to the kernel's process events, and raises the calling
-    /// thread's priority as configured (the thread that then calls
+    /// Opens the configured source, and raises the calling thread's
+    /// priority as configured (the thread that then calls
     /// [`Sensor::run`]). Not getting the priority is not an error: the
     /// sensor runs, with more partial events on a busy machine.
     pub fn open(config: WatchConfig) -> Result<Sensor, SensorError> {
@@ -177,12 +275,77 @@ impl Sensor {
                 config.priority
             );
         }
+        let audit = |config: &WatchConfig| AuditSensor::open(config).map(Box::new);
+        let (inner, fallback) = match config.source {
+            SourceChoice::ProcConnector => (Inner::Proc(Box::new(ProcSensor::open(config)?)), None),
+            SourceChoice::Audit => (Inner::Audit(audit(&config)?), None),
+            SourceChoice::Auto => match ProcSensor::open(config.clone()) {
+                Ok(p) => (Inner::Proc(Box::new(p)), None),
+                Err(proc @ (SensorError::Refused { .. } | SensorError::NoAck(_))) => {
+                    tracing::info!("process connector unavailable ({proc}); trying audit netlink");
+                    match audit(&config) {
+                        Ok(a) => (Inner::Audit(a), Some(proc)),
+                        Err(audit) => {
+                            return Err(SensorError::NoSource {
+                                proc: Box::new(proc),
+                                audit: Box::new(audit),
+                            })
+                        }
+                    }
+                }
+                Err(other) => return Err(other),
+            },
+        };
+        Ok(Sensor { inner, fallback })
+    }
+
+    /// The source the events come from.
+    pub fn source(&self) -> SourceKind {
+        match self.inner {
+            Inner::Proc(_) => SourceKind::ProcConnector,
+            Inner::Audit(_) => SourceKind::Audit,
+        }
+    }
+
+    /// Why `auto` did not use the process connector (it fell back to
+    /// audit netlink).
+    pub fn fallback_reason(&self) -> Option<&SensorError> {
+        self.fallback.as_ref()
+    }
+
+    /// Runs until `stop` is set, the duration is over, or output fails.
+    /// The sink is flushed on every way out; the audit source also undoes
+    /// its audit configuration.
+    pub fn run(
+        self,
+        engine: &mut Engine,
+        sink: &mut dyn WatchSink,
+        stop: &AtomicBool,
+    ) -> Result<WatchStats, SensorError> {
+        match self.inner {
+            Inner::Proc(p) => p.run(engine, sink, stop),
+            Inner::Audit(a) => a.run(engine, sink, stop),
+        }
+    }
+}
+
+/// The process-connector source.
+#[derive(Debug)]
+struct ProcSensor {
+    socket: ConnectorSocket,
+    builder: EventBuilder,
+    config: WatchConfig,
+    msgs: Vec<Message>,
+}
+
+impl ProcSensor {
+    fn open(config: WatchConfig) -> Result<ProcSensor, SensorError> {
         let socket = ConnectorSocket::subscribe(config.poll_interval, config.ack_timeout)?;
         let proc = ProcFs::new(&config.proc_root);
         let host = Host::detect(&config.etc_root, &proc).with_precise_boot_time();
         let builder = EventBuilder::new(proc, &config.etc_root, host);
         tracing::info!(port = socket.port(), "subscribed to process events");
-        Ok(Sensor {
+        Ok(ProcSensor {
             socket,
             builder,
             config,
@@ -190,9 +353,7 @@ impl Sensor {
         })
     }
 
-    /// Runs until `stop` is set, the duration is over, or output fails.
-    /// The sink is flushed on every way out.
-    pub fn run(
+    fn run(
         mut self,
         engine: &mut Engine,
         sink: &mut dyn WatchSink,
@@ -363,16 +524,16 @@ pub fn watch(
 }
 
 /// What the loop carries between events.
-struct LoopState<'e> {
+pub(crate) struct LoopState<'e> {
     engine: &'e mut Engine,
     pinned: Option<AlertContext>,
-    stats: WatchStats,
+    pub(crate) stats: WatchStats,
     /// Last sequence number seen per CPU.
     last_seq: FxHashMap<u32, u32>,
 }
 
 impl<'e> LoopState<'e> {
-    fn new(engine: &'e mut Engine, pinned_now: Option<DateTime<Utc>>) -> Self {
+    pub(crate) fn new(engine: &'e mut Engine, pinned_now: Option<DateTime<Utc>>) -> Self {
         LoopState {
             engine,
             pinned: pinned_now.map(AlertContext::new),
@@ -404,7 +565,7 @@ impl<'e> LoopState<'e> {
 
     /// Counts a built event, hands it to the sink when asked, and runs
     /// the rules on start events.
-    fn deliver(
+    pub(crate) fn deliver(
         &mut self,
         built: Result<Built, talon_event::flatten::FlattenError>,
         sink: &mut dyn WatchSink,
@@ -465,14 +626,14 @@ impl<'e> LoopState<'e> {
     }
 }
 
-fn write_error(error: io::Error) -> SensorError {
+pub(crate) fn write_error(error: io::Error) -> SensorError {
     SensorError::Write {
         what: "output",
         error,
     }
 }
 
-fn is_broken_pipe(e: &io::Error) -> bool {
+pub(crate) fn is_broken_pipe(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::BrokenPipe
 }
 
@@ -541,14 +702,56 @@ mod tests {
         };
         let text = stats.to_string();
         assert!(
-            text.contains("talon: watched for 0.0 s: 3 execs, 0 forks, 0 exits seen\n"),
+            text.contains(
+                "talon: watched for 0.0 s via the process connector: 3 execs, 0 forks, 0 exits seen\n"
+            ),
             "{text}"
         );
-        assert!(text.contains("talon: 3 events built, 1 partial"), "{text}");
+        assert!(
+            text.contains("talon: 3 events built from the process connector, 1 partial"),
+            "{text}"
+        );
         assert!(
             text.contains("talon: 2 events lost (kernel buffer overruns: 1)"),
             "{text}"
         );
+        assert!(text.ends_with("talon: 1 alerts\n"), "{text}");
+    }
+
+    #[test]
+    fn audit_summary_lines() {
+        let stats = WatchStats {
+            source: SourceKind::Audit,
+            execs: 2,
+            events: 2,
+            overruns: 1,
+            alerts: 1,
+            audit: AuditStats {
+                records: 30,
+                merged: 10,
+                other_events: 3,
+                failed_execs: 4,
+                user_messages: 5,
+                undecodable: 1,
+                foreign: 1,
+                without_proc: 1,
+                kernel_lost: Some(0),
+                cleanup: vec!["cannot delete talon's audit rule x".into()],
+                ..AuditStats::default()
+            },
+            ..WatchStats::default()
+        };
+        let text = stats.to_string();
+        for line in [
+            "talon: watched for 0.0 s via audit netlink: 2 execs seen (audit reports no forks or exits)\n",
+            "talon: 2 events built from audit netlink, 1 without /proc details",
+            "talon: audit: 30 records read: 10 merged into exec events, 3 events of other kinds, \
+             4 failed execs, 0 incomplete; 5 user-space messages; 2 undecodable\n",
+            "talon: records lost: socket buffer overruns 1, kernel lost counter +0\n",
+            "talon: warning: cannot delete talon's audit rule x\n",
+        ] {
+            assert!(text.contains(line), "{line:?} not in:\n{text}");
+        }
         assert!(text.ends_with("talon: 1 alerts\n"), "{text}");
     }
 }

@@ -1,7 +1,8 @@
 //! `talon watch`: a live Linux sensor. Subscribes to the kernel's process
-//! events, runs the rules on every exec as it happens, and writes alerts
-//! (and, with `--all-events`, every event) as JSON Lines until SIGINT,
-//! SIGTERM or `--duration`; then flushes and prints what it saw.
+//! events (the process connector, or audit netlink: `--source`), runs the
+//! rules on every exec as it happens, and writes alerts (and, with
+//! `--all-events`, every event) as JSON Lines until SIGINT, SIGTERM or
+//! `--duration`; then flushes and prints what it saw.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -17,7 +18,7 @@ use talon_alert::{Alert, AlertContext, AlertSink, OutputFormat};
 use talon_engine::{compile_rules, Engine, EngineOptions};
 use talon_event::mapping::Mapping;
 use talon_event::Event;
-use talon_sensor::{Priority, Sensor, WatchConfig, WatchSink};
+use talon_sensor::{Priority, Sensor, SourceChoice, WatchConfig, WatchSink};
 
 use crate::cmd::common;
 
@@ -25,9 +26,12 @@ pub const WATCH_EXAMPLES: &str = "Examples:
   sudo talon watch                                   bundled rules, alerts on stdout
   sudo talon watch --rules rules/linux/ --output alerts.jsonl --all-events events.jsonl
   sudo talon watch --rules seed-rule.toml --duration 60 --ready-file /tmp/talon.ready
+  sudo talon watch --source audit                    exec events from audit netlink
 
-Needs root (CAP_NET_ADMIN) in the host's initial namespaces: the kernel's
-process connector does not report to containers.";
+Needs root in the host's initial namespaces: the kernel's process connector
+(CAP_NET_ADMIN) and audit netlink (CAP_AUDIT_CONTROL, CAP_AUDIT_READ) do not
+report to containers. With audit, talon adds an execve rule (and turns audit
+on if it is off) for the watch, and undoes both on exit.";
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {
@@ -59,6 +63,32 @@ pub struct WatchArgs {
     /// processes are gone by then.
     #[arg(long, value_enum, default_value_t = PriorityArg::Boost)]
     pub priority: PriorityArg,
+
+    /// Where process events come from.
+    #[arg(long, value_enum, default_value_t = SourceArg::Auto)]
+    pub source: SourceArg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SourceArg {
+    /// The process connector; audit netlink when the kernel refuses it.
+    Auto,
+    /// The kernel's process connector: execs, forks and exits; changes
+    /// nothing on the host.
+    ProcConnector,
+    /// Audit netlink's read-only multicast group: execs only, complete
+    /// even for processes gone at once; alongside auditd if one runs.
+    Audit,
+}
+
+impl From<SourceArg> for SourceChoice {
+    fn from(s: SourceArg) -> SourceChoice {
+        match s {
+            SourceArg::Auto => SourceChoice::Auto,
+            SourceArg::ProcConnector => SourceChoice::ProcConnector,
+            SourceArg::Audit => SourceChoice::Audit,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -90,6 +120,7 @@ pub fn run(args: WatchArgs, quiet: bool) -> Result<ExitCode> {
         duration: args.duration,
         pinned_now: pinned_now()?,
         priority: args.priority.into(),
+        source: args.source.into(),
         ..WatchConfig::default()
     };
 
@@ -101,8 +132,12 @@ pub fn run(args: WatchArgs, quiet: bool) -> Result<ExitCode> {
             .with_context(|| format!("cannot create ready file {}", path.display()))?;
     }
     if !quiet {
+        if let Some(why) = sensor.fallback_reason() {
+            eprintln!("talon: not using the process connector: {why}");
+        }
         eprintln!(
-            "talon: watching process events with {} rule{} (Ctrl-C stops)",
+            "talon: watching process events from {} with {} rule{} (Ctrl-C stops)",
+            sensor.source(),
             engine.rules().len(),
             if engine.rules().len() == 1 { "" } else { "s" }
         );
