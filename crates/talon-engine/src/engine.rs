@@ -33,6 +33,10 @@ pub struct EngineOptions {
     /// Evaluate every routed rule on every event, without the literal
     /// prefilter ([`crate::prefilter`]).
     pub no_prefilter: bool,
+    /// Sequence rules hold slim copies of the events they wait on: the
+    /// source text and the timestamp fields only (what alerts and the
+    /// schedule replay read), instead of every field.
+    pub slim_sequence_events: bool,
 }
 
 /// One rule matching one event.
@@ -108,6 +112,8 @@ pub struct Engine {
     sequence_router: Router,
     prefilter: Option<Arc<Prefilter>>,
     candidates: Candidates,
+    /// The fields slim sequence events keep; `None`: events are kept whole.
+    slim_fields: Option<Vec<String>>,
 }
 
 impl Engine {
@@ -155,6 +161,9 @@ impl Engine {
         } else {
             Prefilter::new(&runnable, &sequence_compiled).map(Arc::new)
         };
+        let slim_fields = opts
+            .slim_sequence_events
+            .then(|| slim_fields(&sequence_compiled));
         let engine = Engine {
             rules: runnable,
             router,
@@ -164,6 +173,7 @@ impl Engine {
             sequence_router,
             prefilter,
             candidates: Candidates::default(),
+            slim_fields,
         };
         (engine, problems)
     }
@@ -230,6 +240,13 @@ impl Engine {
         if !searched && !seq_searched {
             self.count_unsearched(event);
         }
+        // One slim copy per event, made when a runner first keeps it.
+        let mut slim: Option<Arc<Event>> = None;
+        let slim_fields = self.slim_fields.as_deref();
+        let mut keep = || match slim_fields {
+            None => Arc::clone(event),
+            Some(f) => Arc::clone(slim.get_or_insert_with(|| Arc::new(event.slim(f)))),
+        };
         for &i in targets.iter() {
             if !admit(i, event) {
                 continue;
@@ -256,7 +273,7 @@ impl Engine {
                 });
             };
             if fills {
-                runner.push(event, &mut found);
+                runner.push_keeping(event, &mut keep, &mut found);
             } else {
                 runner.push_unmatched(event, &mut found);
             }
@@ -410,6 +427,24 @@ pub fn fields_read<'r>(rules: impl IntoIterator<Item = &'r CompiledRule>) -> Vec
             &rule.timestamp_field,
             &rule.tiebreaker_field,
             &rule.event_category_override,
+        ];
+        out.extend(own.into_iter().flatten().cloned());
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// What slim sequence events keep: `@timestamp` (the alert's original
+/// time) and each rule's own timestamp and tiebreaker fields.
+fn slim_fields(rules: &[CompiledRule]) -> Vec<String> {
+    let mut out = vec!["@timestamp".to_string()];
+    for r in rules {
+        let rule = &r.rule;
+        let own = [
+            &rule.timestamp_override,
+            &rule.timestamp_field,
+            &rule.tiebreaker_field,
         ];
         out.extend(own.into_iter().flatten().cloned());
     }

@@ -80,6 +80,26 @@ impl Event {
         self.from_source
     }
 
+    /// A copy with only the given fields (and the same source text,
+    /// index, id, origin and position), for holding on to many events.
+    pub fn slim(&self, keep: &[impl AsRef<str>]) -> Event {
+        let mut fields = FxHashMap::default();
+        for k in keep {
+            if let Some((key, v)) = self.fields.get_key_value(k.as_ref()) {
+                fields.insert(key.clone(), v.clone());
+            }
+        }
+        Event {
+            fields,
+            source: Arc::clone(&self.source),
+            index: self.index.clone(),
+            id: self.id.clone(),
+            origin: self.origin.clone(),
+            seq: self.seq,
+            from_source: self.from_source,
+        }
+    }
+
     /// The original JSON document text.
     pub fn source(&self) -> &str {
         &self.source

@@ -376,20 +376,36 @@ impl SequenceRunner {
     /// Offers one event; matches that became final go to `out`.
     pub fn push(&mut self, event: &Arc<Event>, out: &mut dyn FnMut(SequenceMatch)) {
         let hits = self.hits(event);
-        self.push_hits(event, hits, out);
+        self.push_hits(event, hits, &mut || Arc::clone(event), out);
+    }
+
+    /// As [`SequenceRunner::push`], but what the runner holds on to (and
+    /// hands out in its matches) is `keep()`, asked for only when the
+    /// event fills a term: a caller can keep a slimmer copy of the event
+    /// (its source and the few fields read after matching) while the
+    /// runner waits on a window, and share one copy between runners.
+    pub fn push_keeping(
+        &mut self,
+        event: &Arc<Event>,
+        keep: &mut dyn FnMut() -> Arc<Event>,
+        out: &mut dyn FnMut(SequenceMatch),
+    ) {
+        let hits = self.hits(event);
+        self.push_hits(event, hits, keep, out);
     }
 
     /// Feeds an event known to match no term (a prefilter ruled them out):
     /// it only moves event time on, exactly as [`SequenceRunner::push`]
     /// would have after finding no term it matches.
     pub fn push_unmatched(&mut self, event: &Arc<Event>, out: &mut dyn FnMut(SequenceMatch)) {
-        self.push_hits(event, None, out);
+        self.push_hits(event, None, &mut || Arc::clone(event), out);
     }
 
     fn push_hits(
         &mut self,
         event: &Arc<Event>,
         hits: Option<Vec<Vec<KeyTuple>>>,
+        keep: &mut dyn FnMut() -> Arc<Event>,
         out: &mut dyn FnMut(SequenceMatch),
     ) {
         self.stats.events += 1;
@@ -417,7 +433,7 @@ impl SequenceRunner {
             Inner::Sample(s) => match hits {
                 Some(h) => {
                     let kinds = &self.key_kinds;
-                    let n = s.push(event, &h, &mut |p| {
+                    let n = s.push(&keep(), &h, &mut |p| {
                         matches += 1;
                         out(sample_match(p, kinds));
                     });
@@ -456,7 +472,7 @@ impl SequenceRunner {
                             tie,
                             seq: event.seq,
                         };
-                        if reorder.offer(ord, (event.clone(), h), &mut on_release) == Offer::Late {
+                        if reorder.offer(ord, (keep(), h), &mut on_release) == Offer::Late {
                             self.stats.late_events += 1;
                         }
                     }

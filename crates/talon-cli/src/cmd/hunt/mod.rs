@@ -79,6 +79,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         reorder_window_nanos: Some(reorder_nanos),
         max_pending_sequences: Some(args.max_pending_sequences),
         no_prefilter: args.no_prefilter,
+        slim_sequence_events: !args.no_prefilter,
     };
     let Runnable {
         event: event_rules,
