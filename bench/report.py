@@ -112,7 +112,7 @@ rows.append((
 # 5. Memory must not grow with the input.
 ratio = RSS_MAIN / RSS_SMALL if ok(RSS_MAIN, RSS_SMALL) else math.nan
 rows.append((
-    f"5. peak RSS, {env.get('SMALL')} vs {env.get('MAIN')} (all rules)",
+    f"5. peak RSS, {env.get('SMALL')} vs {env.get('LARGE', env.get('MAIN'))} (all rules)",
     f"{RSS_SMALL / 1024:,.1f} MiB" if ok(RSS_SMALL) else "n/a",
     f"{RSS_MAIN / 1024:,.1f} MiB" if ok(RSS_MAIN) else "n/a",
     f"{ratio:.2f}×" if ok(ratio) else "n/a",
