@@ -77,6 +77,9 @@ impl std::fmt::Debug for SequenceRule {
 pub struct RuleStats {
     /// Events routed to the rule (its index patterns matched).
     pub seen: u64,
+    /// Of those, events its query was evaluated on (the others hold none
+    /// of its needles: see [`crate::prefilter`]).
+    pub evaluated: u64,
     /// Events the rule matched.
     pub matched: u64,
 }
@@ -112,6 +115,8 @@ pub struct Engine {
     sequence_router: Router,
     prefilter: Option<Arc<Prefilter>>,
     candidates: Candidates,
+    /// `candidates` holds the current event's answer.
+    candidates_ready: bool,
     /// The fields slim sequence events keep; `None`: events are kept whole.
     slim_fields: Option<Vec<String>>,
 }
@@ -173,6 +178,7 @@ impl Engine {
             sequence_router,
             prefilter,
             candidates: Candidates::default(),
+            candidates_ready: false,
             slim_fields,
         };
         (engine, problems)
@@ -239,6 +245,9 @@ impl Engine {
         };
         if !searched && !seq_searched {
             self.count_unsearched(event);
+        }
+        if !targets.is_empty() {
+            self.compute_candidates(event);
         }
         // One slim copy per event, made when a runner first keeps it.
         let mut slim: Option<Arc<Event>> = None;
@@ -332,9 +341,7 @@ impl Engine {
     /// Runs the event-query rules; false when the event's index is one no
     /// event rule searches (or it has none).
     fn event_rules(&mut self, event: &Event, mut on_detection: impl FnMut(Detection<'_>)) -> bool {
-        if let Some(p) = &self.prefilter {
-            p.candidates(event, &mut self.candidates);
-        }
+        self.candidates_ready = false;
         let routed = self.router.route(&self.rules, event);
         let targets = routed.rules;
         if targets.is_empty() {
@@ -342,6 +349,7 @@ impl Engine {
             // skipped event, just one no rule can match.
             return routed.index_searched;
         }
+        self.compute_candidates(event);
         let mut any = false;
         for &i in targets.iter() {
             let rule = &self.rules[i];
@@ -350,6 +358,7 @@ impl Engine {
             if self.prefilter.is_some() && !self.candidates.event_rule(i) {
                 continue;
             }
+            st.evaluated += 1;
             if rule.query.matches(event) {
                 st.matched += 1;
                 any = true;
@@ -368,6 +377,15 @@ impl Engine {
 
     fn count_unsearched(&mut self, event: &Event) {
         self.stats.count_unsearched(event);
+    }
+
+    /// Runs the prefilter over `event` once, when some rule it reaches
+    /// needs the answer.
+    fn compute_candidates(&mut self, event: &Event) {
+        if let (false, Some(p)) = (self.candidates_ready, &self.prefilter) {
+            p.candidates(event, &mut self.candidates);
+            self.candidates_ready = true;
+        }
     }
 }
 

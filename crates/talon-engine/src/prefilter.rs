@@ -34,7 +34,11 @@ type RuleSet = Vec<u32>;
 /// The needles of every loaded rule, searchable at once.
 #[derive(Debug)]
 pub struct Prefilter {
+    /// Every needle in one pass: which needles a text holds.
+    holds: Option<Holds>,
+    /// Where the first exact needle is (for the line filter).
     exact: Option<Searcher>,
+    /// Where the first case-insensitive needle is.
     folded: Option<Searcher>,
     /// Per rule slot (event rules, then sequence rules): whether it has
     /// needles (rules without are candidates for every event).
@@ -42,28 +46,106 @@ pub struct Prefilter {
     event_rules: usize,
 }
 
+/// All needles, exact ones included, in one ASCII case-insensitive
+/// overlapping automaton (one pass over the text rather than two); a hit
+/// on a pattern counts for its exact needles only where the text's bytes
+/// are theirs.
+#[derive(Debug)]
+struct Holds {
+    ac: AhoCorasick,
+    patterns: Vec<HeldPattern>,
+}
+
+#[derive(Debug, Default)]
+struct HeldPattern {
+    /// Rules served by the case-insensitive needle with this text.
+    folded: RuleSet,
+    /// Exact needles folding to this text, with the rules each serves.
+    exact: Vec<(Box<[u8]>, RuleSet)>,
+}
+
+impl Holds {
+    fn build(exact: &[(String, RuleSet)], folded: &[(String, RuleSet)]) -> Option<Holds> {
+        let mut patterns: Vec<HeldPattern> = Vec::new();
+        let mut texts: Vec<String> = Vec::new();
+        let mut index = rustc_hash::FxHashMap::default();
+        let mut at = |key: String| -> usize {
+            *index.entry(key.clone()).or_insert_with(|| {
+                texts.push(key);
+                patterns.push(HeldPattern::default());
+                patterns.len() - 1
+            })
+        };
+        let mut slots = Vec::new();
+        for (text, rules) in folded {
+            slots.push((at(text.to_ascii_lowercase()), None, rules));
+        }
+        for (text, rules) in exact {
+            slots.push((at(text.to_ascii_lowercase()), Some(text), rules));
+        }
+        for (i, text, rules) in slots {
+            match text {
+                None => patterns[i].folded.extend(rules),
+                Some(t) => patterns[i].exact.push((t.as_bytes().into(), rules.clone())),
+            }
+        }
+        let build = |dfa: bool| {
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .kind(dfa.then_some(aho_corasick::AhoCorasickKind::DFA))
+                .build(&texts)
+        };
+        // The pass runs over every candidate event: a DFA is several
+        // times faster than the default NFA there.
+        match build(true).or_else(|_| build(false)) {
+            Ok(ac) => {
+                tracing::debug!("prefilter: {} needles in a {:?}", texts.len(), ac.kind());
+                Some(Holds { ac, patterns })
+            }
+            Err(e) => {
+                tracing::warn!("prefilter: cannot build the needle search: {e}");
+                None
+            }
+        }
+    }
+
+    /// Marks in `hit` every rule slot one of whose needles `text` holds.
+    fn mark(&self, text: &[u8], hit: &mut [bool]) {
+        for m in self.ac.find_overlapping_iter(text) {
+            let p = &self.patterns[m.pattern().as_usize()];
+            for &slot in &p.folded {
+                hit[slot as usize] = true;
+            }
+            for (needle, rules) in &p.exact {
+                if text[m.range()] == **needle {
+                    for &slot in rules {
+                        hit[slot as usize] = true;
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Searcher {
-    /// Every needle, overlapping: which needles a text holds.
-    ac: AhoCorasick,
-    /// The same needles, leftmost-first: where the first one is.
+    /// The needles, leftmost-first: where the first one is.
     first: AhoCorasick,
     /// Exact needles, when few enough for the SIMD (Teddy) searcher.
     packed: Option<aho_corasick::packed::Searcher>,
-    rules: Vec<RuleSet>,
 }
 
 impl Searcher {
-    fn build(needles: Vec<(String, RuleSet)>, ci: bool) -> Option<Searcher> {
+    fn build(needles: &[(String, RuleSet)], ci: bool) -> Option<Searcher> {
         if needles.is_empty() {
             return None;
         }
-        let (texts, rules): (Vec<String>, Vec<RuleSet>) = needles.into_iter().unzip();
-        let build = |kind, dfa: bool| {
+        let texts: Vec<&str> = needles.iter().map(|(t, _)| t.as_str()).collect();
+        let build = |kind| {
             let built = AhoCorasickBuilder::new()
                 .ascii_case_insensitive(ci)
                 .match_kind(kind)
-                .kind(dfa.then_some(aho_corasick::AhoCorasickKind::DFA))
                 .build(&texts);
             match built {
                 Ok(ac) => {
@@ -81,10 +163,7 @@ impl Searcher {
             }
         };
         Some(Searcher {
-            // The overlapping pass runs over every candidate event: a DFA
-            // is several times faster than the default NFA there.
-            ac: build(MatchKind::Standard, true).or_else(|| build(MatchKind::Standard, false))?,
-            first: build(MatchKind::LeftmostFirst, false)?,
+            first: build(MatchKind::LeftmostFirst)?,
             packed: if ci {
                 None
             } else {
@@ -94,7 +173,6 @@ impl Searcher {
                     .extend(&texts)
                     .build()
             },
-            rules,
         })
     }
 
@@ -175,8 +253,9 @@ impl Prefilter {
             return None;
         }
         Some(Prefilter {
-            exact: Searcher::build(exact, false),
-            folded: Searcher::build(folded, true),
+            holds: Holds::build(&exact, &folded),
+            exact: Searcher::build(&exact, false),
+            folded: Searcher::build(&folded, true),
             filtered,
             event_rules: event_rules.len(),
         })
@@ -210,12 +289,9 @@ impl Prefilter {
         out.all = false;
         out.hit.clear();
         out.hit.extend(self.filtered.iter().map(|f| !*f));
-        for s in [&self.exact, &self.folded].into_iter().flatten() {
-            for m in s.ac.find_overlapping_iter(text) {
-                for &slot in &s.rules[m.pattern().as_usize()] {
-                    out.hit[slot as usize] = true;
-                }
-            }
+        match &self.holds {
+            Some(h) => h.mark(text, &mut out.hit),
+            None => out.all = true,
         }
     }
 
@@ -299,6 +375,23 @@ fn next_escape(text: &[u8], from: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exact_needles_count_only_in_their_own_case_in_the_shared_pass() {
+        let exact = [("Foo".to_string(), vec![0]), ("bar".to_string(), vec![2])];
+        let folded = [("fOO".to_string(), vec![1])];
+        let holds = Holds::build(&exact, &folded).unwrap();
+        let marked = |text: &str| {
+            let mut hit = vec![false; 3];
+            holds.mark(text.as_bytes(), &mut hit);
+            hit
+        };
+        assert_eq!(marked("x Foo y"), [true, true, false]);
+        assert_eq!(marked("x FOO y"), [false, true, false]);
+        assert_eq!(marked("x foo BAR"), [false, true, false]);
+        assert_eq!(marked("barFoo"), [true, true, true]);
+        assert_eq!(marked("nothing"), [false, false, false]);
+    }
 
     #[test]
     fn escapes_are_found_only_where_they_escape() {

@@ -209,6 +209,15 @@ pub(super) fn run(spec: ShardSpec, shared: &Shared<'_>, tx: SyncSender<Msg>) -> 
     }
 
     report.engine = engine.stats().clone();
+    let (seen, evaluated) = engine
+        .stats()
+        .rules
+        .iter()
+        .fold((0, 0), |(s, e), st| (s + st.seen, e + st.evaluated));
+    tracing::debug!(
+        "shard: {} events; event rules reached {seen} times, evaluated {evaluated} times",
+        engine.stats().events
+    );
     report.rule_matched = event_slots
         .iter()
         .zip(&engine.stats().rules)
