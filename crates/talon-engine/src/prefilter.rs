@@ -2,9 +2,9 @@
 //!
 //! Each rule's query implies text one of which every event it matches
 //! holds in its JSON ([`talon_eql::CompiledQuery::needles`]). All rules'
-//! needles go into two Aho-Corasick automata (exact, and ASCII
-//! case-insensitive), each needle pointing back at the rules that need
-//! it. Two uses:
+//! needles go into one ASCII case-insensitive Aho-Corasick automaton
+//! (exact needles are checked byte for byte where it finds them), each
+//! needle pointing back at the rules that need it. Two uses:
 //!
 //! - per event ([`Prefilter::candidates`]): one pass over the event's
 //!   source text gives the rules whose needles it holds; the others are
@@ -34,12 +34,12 @@ type RuleSet = Vec<u32>;
 /// The needles of every loaded rule, searchable at once.
 #[derive(Debug)]
 pub struct Prefilter {
-    /// Every needle in one pass: which needles a text holds.
+    /// Every needle in one pass: which needles a text holds (and, for the
+    /// line filter, where the first one is).
     holds: Option<Holds>,
-    /// Where the first exact needle is (for the line filter).
-    exact: Option<Searcher>,
-    /// Where the first case-insensitive needle is.
-    folded: Option<Searcher>,
+    /// When every needle is exact and they are few: the SIMD (Teddy)
+    /// searcher, faster than the automaton at finding the first.
+    packed: Option<aho_corasick::packed::Searcher>,
     /// Per rule slot (event rules, then sequence rules): whether it has
     /// needles (rules without are candidates for every event).
     filtered: Vec<bool>,
@@ -111,9 +111,19 @@ impl Holds {
     }
 
     /// Marks in `hit` every rule slot one of whose needles `text` holds.
-    fn mark(&self, text: &[u8], hit: &mut [bool]) {
+    /// `done` is scratch space: a pattern's rules are marked once per
+    /// text, however often it occurs (`"process"` does, in every event).
+    fn mark(&self, text: &[u8], hit: &mut [bool], done: &mut Vec<bool>) {
+        done.clear();
+        done.resize(self.patterns.len(), false);
         for m in self.ac.find_overlapping_iter(text) {
-            let p = &self.patterns[m.pattern().as_usize()];
+            let id = m.pattern().as_usize();
+            let p = &self.patterns[id];
+            if p.exact.is_empty() {
+                if std::mem::replace(&mut done[id], true) {
+                    continue;
+                }
+            }
             for &slot in &p.folded {
                 hit[slot as usize] = true;
             }
@@ -128,65 +138,6 @@ impl Holds {
     }
 }
 
-#[derive(Debug)]
-struct Searcher {
-    /// The needles, leftmost-first: where the first one is.
-    first: AhoCorasick,
-    /// Exact needles, when few enough for the SIMD (Teddy) searcher.
-    packed: Option<aho_corasick::packed::Searcher>,
-}
-
-impl Searcher {
-    fn build(needles: &[(String, RuleSet)], ci: bool) -> Option<Searcher> {
-        if needles.is_empty() {
-            return None;
-        }
-        let texts: Vec<&str> = needles.iter().map(|(t, _)| t.as_str()).collect();
-        let build = |kind| {
-            let built = AhoCorasickBuilder::new()
-                .ascii_case_insensitive(ci)
-                .match_kind(kind)
-                .build(&texts);
-            match built {
-                Ok(ac) => {
-                    tracing::debug!(
-                        "prefilter: {} needles ({kind:?}) in a {:?}",
-                        texts.len(),
-                        ac.kind()
-                    );
-                    Some(ac)
-                }
-                Err(e) => {
-                    tracing::warn!("prefilter: cannot build the needle search: {e}");
-                    None
-                }
-            }
-        };
-        Some(Searcher {
-            first: build(MatchKind::LeftmostFirst)?,
-            packed: if ci {
-                None
-            } else {
-                aho_corasick::packed::Config::new()
-                    .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
-                    .builder()
-                    .extend(&texts)
-                    .build()
-            },
-        })
-    }
-
-    fn first_from(&self, text: &[u8], from: usize) -> Option<usize> {
-        if let Some(p) = &self.packed {
-            return p
-                .find_in(text, aho_corasick::Span::from(from..text.len()))
-                .map(|m| m.start());
-        }
-        let input = aho_corasick::Input::new(text).span(from..text.len());
-        self.first.find(input).map(|m| m.start())
-    }
-}
-
 /// Rule candidates for one event, reused from event to event.
 #[derive(Debug, Default)]
 pub struct Candidates {
@@ -194,6 +145,8 @@ pub struct Candidates {
     hit: Vec<bool>,
     /// Every rule is a candidate (no prefilter, or an escape in the text).
     all: bool,
+    /// Per needle pattern: its rules are marked already.
+    done: Vec<bool>,
 }
 
 impl Candidates {
@@ -227,6 +180,13 @@ impl Prefilter {
                     r.query.kind()
                 );
             }
+            if let Some(n) = &needles {
+                tracing::trace!(
+                    "prefilter: `{}` needs one of {:?}",
+                    r.rule.name,
+                    n.iter().map(|n| &n.text).collect::<Vec<_>>()
+                );
+            }
             filtered.push(needles.is_some());
             for n in needles.into_iter().flatten() {
                 let (list, index) = if n.ci {
@@ -254,8 +214,15 @@ impl Prefilter {
         }
         Some(Prefilter {
             holds: Holds::build(&exact, &folded),
-            exact: Searcher::build(&exact, false),
-            folded: Searcher::build(&folded, true),
+            packed: if folded.is_empty() {
+                aho_corasick::packed::Config::new()
+                    .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+                    .builder()
+                    .extend(exact.iter().map(|(t, _)| t))
+                    .build()
+            } else {
+                None
+            },
             filtered,
             event_rules: event_rules.len(),
         })
@@ -290,7 +257,7 @@ impl Prefilter {
         out.hit.clear();
         out.hit.extend(self.filtered.iter().map(|f| !*f));
         match &self.holds {
-            Some(h) => h.mark(text, &mut out.hit),
+            Some(h) => h.mark(text, &mut out.hit, &mut out.done),
             None => out.all = true,
         }
     }
@@ -300,13 +267,26 @@ impl Prefilter {
         out.slot(self.event_rules + i)
     }
 
+    /// Where a needle (perhaps an exact one in another case: the line is
+    /// then parsed for nothing, which is harmless) is first found at or
+    /// after `from`.
+    fn first_needle(&self, text: &[u8], from: usize) -> Option<usize> {
+        let span = aho_corasick::Span::from(from..text.len());
+        if let Some(p) = &self.packed {
+            return p.find_in(text, span).map(|m| m.start());
+        }
+        let h = self.holds.as_ref()?;
+        h.ac.find(aho_corasick::Input::new(text).span(span))
+            .map(|m| m.start())
+    }
+
     /// The first byte at or after `from` that makes its line a candidate:
     /// a needle, or an escape that could hide one.
     fn next_hit(
         &self,
         text: &[u8],
         from: usize,
-        cache: &mut [Option<Option<usize>>; 3],
+        cache: &mut [Option<Option<usize>>; 2],
     ) -> Option<usize> {
         let mut best: Option<usize> = None;
         for (k, slot) in cache.iter_mut().enumerate() {
@@ -316,10 +296,10 @@ impl Prefilter {
                 Some(None) => false,
             };
             if stale {
-                *slot = Some(match k {
-                    0 => self.exact.as_ref().and_then(|s| s.first_from(text, from)),
-                    1 => self.folded.as_ref().and_then(|s| s.first_from(text, from)),
-                    _ => next_escape(text, from),
+                *slot = Some(if k == 0 {
+                    self.first_needle(text, from)
+                } else {
+                    next_escape(text, from)
                 });
             }
             if let Some(Some(at)) = slot {
@@ -336,7 +316,7 @@ struct NeedleLines(Arc<Prefilter>);
 
 impl LineFilter for NeedleLines {
     fn candidate_lines(&self, text: &[u8], out: &mut Vec<Range<usize>>) {
-        let mut cache = [None; 3];
+        let mut cache = [None; 2];
         let mut from = 0;
         while from < text.len() {
             let Some(hit) = self.0.next_hit(text, from, &mut cache) else {
@@ -383,7 +363,7 @@ mod tests {
         let holds = Holds::build(&exact, &folded).unwrap();
         let marked = |text: &str| {
             let mut hit = vec![false; 3];
-            holds.mark(text.as_bytes(), &mut hit);
+            holds.mark(text.as_bytes(), &mut hit, &mut Vec::new());
             hit
         };
         assert_eq!(marked("x Foo y"), [true, true, false]);

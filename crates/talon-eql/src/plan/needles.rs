@@ -21,7 +21,13 @@
 //!   characters gives no needle;
 //! - case-insensitive tests fold ASCII letters only (an ASCII pattern
 //!   letter matches only its two ASCII cases), so their needle is the
-//!   longest ASCII run of the literal, searched ASCII-case-insensitively.
+//!   longest ASCII run of the literal, searched ASCII-case-insensitively;
+//! - a whole-value test (`==`, `in`, `:` without wildcards) on a mapped
+//!   string field needs the value between its quotes (`"exec"`), and a
+//!   pattern that starts or ends with text needs the opening or closing
+//!   quote beside it: far more selective than the bare word, which
+//!   occurs inside other values and keys. Values a keyword field may hold
+//!   as JSON scalars (`true`, `false`, `null`, numbers) are never quoted.
 
 use crate::eval::wildcard::Part;
 
@@ -35,6 +41,8 @@ pub struct Needle {
     pub text: String,
     /// Compared ASCII-case-insensitively.
     pub ci: bool,
+    /// `text` includes the string's opening or closing quote (or both).
+    pub quoted: bool,
 }
 
 /// Needles shorter than this are not worth a search: nearly every event
@@ -120,16 +128,31 @@ fn best(children: Vec<Option<Vec<Needle>>>) -> Option<Vec<Needle>> {
         .max_by_key(|n| score(n))
 }
 
+/// Words that are also ECS object names: as keys they are in nearly
+/// every event, quoted or not.
+const KEYS: &[&str] = &[
+    "process", "file", "network", "registry", "host", "user", "event", "dns", "session", "driver",
+    "library", "logs",
+];
+
 /// How selective a set of alternatives is: its weakest needle's length
-/// (0 when one is too short or too common to help), less a little for
-/// long lists.
+/// (1 for a quoted common value such as `"start"`, which still keeps out
+/// events of other kinds; 0 when one is too short or too common to
+/// help), less a little for long lists.
 fn score(needles: &[Needle]) -> usize {
     let weakest = needles
         .iter()
         .map(|n| {
-            let common = COMMON.iter().any(|c| c.eq_ignore_ascii_case(&n.text));
-            if common || n.text.len() < MIN_USEFUL {
+            let word = if n.quoted {
+                n.text.trim_matches('"')
+            } else {
+                n.text.as_str()
+            };
+            let is = |list: &[&str]| list.iter().any(|c| c.eq_ignore_ascii_case(word));
+            if n.text.len() < MIN_USEFUL || is(KEYS) || (is(COMMON) && !n.quoted) {
                 0
+            } else if is(COMMON) {
+                1
             } else {
                 n.text.len().min(16)
             }
@@ -166,12 +189,12 @@ fn leaf_needles(leaf: &Leaf) -> Option<Vec<Needle>> {
         Leaf::Term(_, TermSet::Str(set)) => set
             .values()
             .iter()
-            .map(|v| needle(v, set.is_ci()))
+            .map(|v| needle(v, set.is_ci()).map(|n| quote(n, v, true, true)))
             .collect(),
         Leaf::Term(_, TermSet::Dynamic { values, ci }) => values
             .iter()
             .map(|v| match v {
-                crate::eval::value::RVal::Str(s) => needle(s, *ci),
+                crate::eval::value::RVal::Str(s) => needle(s, *ci).map(|n| quote(n, s, true, true)),
                 _ => None,
             })
             .collect(),
@@ -179,11 +202,15 @@ fn leaf_needles(leaf: &Leaf) -> Option<Vec<Needle>> {
             .iter()
             .map(|p| {
                 let ci = p.case() != crate::eval::wildcard::CaseMode::Sensitive;
-                // The longest literal piece of the pattern.
-                p.parts()
-                    .into_iter()
-                    .filter_map(|part| match part {
-                        Part::Text(t) => needle(&t, ci),
+                // The longest literal piece of the pattern, with the
+                // quote beside it when it opens or closes the value.
+                let parts = p.parts();
+                let last = parts.len().saturating_sub(1);
+                parts
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, part)| match part {
+                        Part::Text(t) => needle(t, ci).map(|n| quote(n, t, i == 0, i == last)),
                         _ => None,
                     })
                     .max_by_key(|n| n.text.len())
@@ -191,6 +218,28 @@ fn leaf_needles(leaf: &Leaf) -> Option<Vec<Needle>> {
             .collect(),
         _ => None,
     }
+}
+
+/// `n` (the needle for `literal`) with the value's opening quote when
+/// the literal starts the value and its closing quote when it ends it;
+/// unchanged when the needle is only part of the literal or the value
+/// could be a JSON scalar rather than a string.
+fn quote(mut n: Needle, literal: &str, opens: bool, closes: bool) -> Needle {
+    let whole = !n.ci || literal.is_ascii();
+    let scalar = ["true", "false", "null"]
+        .iter()
+        .any(|w| w.eq_ignore_ascii_case(literal));
+    if !whole || scalar || !(opens || closes) {
+        return n;
+    }
+    if opens {
+        n.text.insert(0, '"');
+    }
+    if closes {
+        n.text.push('"');
+    }
+    n.quoted = true;
+    n
 }
 
 /// The needle for one literal, `None` when it cannot be one.
@@ -203,7 +252,9 @@ fn needle(text: &str, ci: bool) -> Option<Needle> {
     } else {
         text
     };
-    if text.is_empty() || text.bytes().all(|b| b"0123456789.+-eE".contains(&b)) {
+    // A number-like literal may equal a JSON number (` 1` equals `1`).
+    let bare = text.trim();
+    if bare.is_empty() || bare.bytes().all(|b| b"0123456789.+-eE".contains(&b)) {
         return None;
     }
     let mut out = String::with_capacity(text.len());
@@ -215,7 +266,11 @@ fn needle(text: &str, ci: bool) -> Option<Needle> {
             c => out.push(c),
         }
     }
-    Some(Needle { text: out, ci })
+    Some(Needle {
+        text: out,
+        ci,
+        quoted: false,
+    })
 }
 
 #[cfg(test)]
@@ -236,7 +291,7 @@ mod tests {
     fn and_picks_the_most_selective_child() {
         assert_eq!(
             needles(r#"process where event.type == "start" and process.name == "sysctl""#),
-            Some(vec![n("sysctl", false)])
+            Some(vec![n("\"sysctl\"", false)])
         );
     }
 
@@ -244,7 +299,7 @@ mod tests {
     fn or_needs_every_branch() {
         assert_eq!(
             needles(r#"process where process.name : "sysctl" or process.args like "*ip_forward*""#),
-            Some(vec![n("ip_forward", false), n("sysctl", true)])
+            Some(vec![n("\"sysctl\"", true), n("ip_forward", false)])
         );
         assert_eq!(
             needles(r#"process where process.name == "sysctl" or process.pid == 4"#),
@@ -266,7 +321,7 @@ mod tests {
     fn literals_are_json_escaped_and_ci_keeps_ascii_runs() {
         assert_eq!(
             needles(r#"process where process.executable == "C:\\Windows\\cmd.exe""#),
-            Some(vec![n(r"C:\\Windows\\cmd.exe", false)])
+            Some(vec![n(r#""C:\\Windows\\cmd.exe""#, false)])
         );
         assert_eq!(
             needles(r#"process where process.name : "çmdexe.exe""#),
@@ -276,12 +331,54 @@ mod tests {
     }
 
     #[test]
+    fn whole_values_and_anchored_patterns_keep_their_quotes() {
+        assert_eq!(
+            needles(r#"process where process.executable like ("/tmp/*", "*/.x", "*/bin/*")"#),
+            Some(vec![
+                n("\"/tmp/", false),
+                n("/.x\"", false),
+                n("/bin/", false)
+            ])
+        );
+        // Scalars a keyword may hold unquoted, and ASCII runs of longer
+        // case-insensitive literals, stay bare.
+        let quoted = |lit: &str, ci: bool| {
+            let n = super::needle(lit, ci).unwrap();
+            super::quote(n, lit, true, true).text
+        };
+        assert_eq!(quoted("true", false), "true");
+        assert_eq!(quoted("NULL", true), "NULL");
+        assert_eq!(quoted("çmd.exe", true), "md.exe");
+        assert_eq!(quoted("çmd.exe", false), "\"çmd.exe\"");
+        // A number-like literal gives nothing, spaces or not.
+        assert_eq!(needles(r#"any where process.pid == " 4""#), None);
+    }
+
+    #[test]
+    fn common_values_serve_quoted_only_when_nothing_better_does() {
+        // `"exec"` keeps out every event of another kind; `.` helps nothing.
+        assert_eq!(
+            needles(r#"process where event.action == "exec" and process.name like ".*""#),
+            Some(vec![n("\"exec\"", false)])
+        );
+        assert_eq!(
+            needles(r#"process where event.action == "exec" and process.name : "*curl*""#),
+            Some(vec![n("curl", true)])
+        );
+        // An ECS object name is a key in nearly every event: never a needle.
+        assert_eq!(
+            needles(r#"any where event.category == "process" and process.name like ".*""#),
+            None
+        );
+    }
+
+    #[test]
     fn sequences_need_every_term_including_missing_ones() {
         assert_eq!(
             needles(
                 r#"sequence by host.id with maxspan=1m [process where process.name == "curl"] ![process where process.name == "wget"]"#
             ),
-            Some(vec![n("curl", false), n("wget", false)])
+            Some(vec![n("\"curl\"", false), n("\"wget\"", false)])
         );
         assert_eq!(
             needles(r#"sequence [process where process.name == "curl"] [file where true]"#),
