@@ -82,6 +82,33 @@ pub fn report_load_problems(report: &LoadReport) -> usize {
     report.errors.len()
 }
 
+/// When rule paths were given but not one rule file was found in them
+/// (an empty folder, a folder of other files), the message saying so:
+/// "no rule files found in DIR (...)", naming a few files skipped.
+pub fn no_rule_files(paths: &[PathBuf], report: &LoadReport) -> Option<String> {
+    if paths.is_empty() || report.files > 0 || !report.errors.is_empty() {
+        return None;
+    }
+    let given: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let mut msg = format!(
+        "no rule files found in {} (rule files end in .toml, .ndjson, .jsonl, .json, .md or .markdown)",
+        given.join(", ")
+    );
+    if !report.skipped_files.is_empty() {
+        let names: Vec<String> = report
+            .skipped_files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        let more = report.skipped.non_rule_files.saturating_sub(names.len());
+        msg.push_str(&format!("; skipped {}", names.join(", ")));
+        if more > 0 {
+            msg.push_str(&format!(" and {more} more"));
+        }
+    }
+    Some(msg)
+}
+
 /// Merges the given mapping files (none: no mapping, types from ECS).
 pub fn load_mapping(paths: &[PathBuf]) -> Result<Mapping> {
     if paths.is_empty() {
