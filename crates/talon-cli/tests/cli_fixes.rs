@@ -68,3 +68,57 @@ fn check_and_rules_say_when_a_folder_holds_no_rule_files() {
         stderr(&out)
     );
 }
+
+#[test]
+fn zero_threads_and_zero_pending_sequences_are_refused() {
+    for (flag, want) in [
+        (
+            "--threads",
+            "invalid value '0' for '--threads <N>': must be at least 1 (leave --threads out to use every core)",
+        ),
+        (
+            "--max-pending-sequences",
+            "invalid value '0' for '--max-pending-sequences <N>': must be at least 1",
+        ),
+    ] {
+        let mut c = talon();
+        c.current_dir(repo()).args(["hunt", "--format", "jsonl", flag, "0"]);
+        let out = run(c);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {}", stderr(&out));
+        assert!(stderr(&out).contains(want), "{flag}: {}", stderr(&out));
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn a_zero_reorder_window_is_accepted() {
+    for w in ["0s", "0m"] {
+        let mut c = talon();
+        c.current_dir(repo())
+            .args(["hunt", "--format", "jsonl", "--reorder-window", w]);
+        let out = run(c);
+        assert_eq!(out.status.code(), Some(0), "{w}: {}", stderr(&out));
+        assert_eq!(jsonl(&out).len(), 7, "{w}");
+        let mut c = talon();
+        c.current_dir(repo()).args([
+            "hunt",
+            "--format",
+            "jsonl",
+            "--schedule",
+            "--reorder-window",
+            w,
+        ]);
+        let out = run(c);
+        assert_eq!(out.status.code(), Some(0), "{w}: {}", stderr(&out));
+    }
+    let mut c = talon();
+    c.current_dir(repo())
+        .args(["hunt", "--reorder-window", "soon"]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("invalid value 'soon' for '--reorder-window <DURATION>': expected a duration like 0s, 30s, 5m or 1h"),
+        "{}",
+        stderr(&out)
+    );
+}
