@@ -122,3 +122,91 @@ fn a_zero_reorder_window_is_accepted() {
         stderr(&out)
     );
 }
+
+/// `talon ARGS` with stdout a pipe whose reading end is already closed
+/// (what `| head` leaves once it has exited), stderr captured.
+fn with_stdout_broken(args: &[&str]) -> std::process::Output {
+    use std::process::Stdio;
+    let mut c = talon();
+    c.current_dir(repo())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("talon starts");
+    drop(child.stdout.take());
+    child.wait_with_output().expect("talon runs")
+}
+
+#[test]
+fn a_broken_pipe_stops_the_hunt_quietly_and_says_so() {
+    for format in ["jsonl", "table", "csv"] {
+        let out = with_stdout_broken(&["hunt", "--format", format]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(141), "{format}: {err}");
+        assert!(!err.contains("panicked"), "{format}: {err}");
+        assert!(
+            err.contains("talon: output cut short: its reader closed it (broken pipe)"),
+            "{format}: {err}"
+        );
+    }
+    // -q: no summary, no note, the same status.
+    let out = with_stdout_broken(&["hunt", "-q", "--format", "jsonl"]);
+    assert_eq!(out.status.code(), Some(141));
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn a_broken_pipe_on_stdout_and_stderr_does_not_panic() {
+    // `talon hunt 2>&1 | head`: the summary goes to the closed pipe too.
+    let out = std::process::Command::new("bash")
+        .current_dir(repo())
+        .env("TALON_NOW", "2026-12-01T00:00:00Z")
+        .arg("-c")
+        .arg("\"$0\" hunt --format jsonl 2>&1 | head -c 10 >/dev/null; echo \"status ${PIPESTATUS[0]}\"")
+        .arg(env!("CARGO_BIN_EXE_talon"))
+        .output()
+        .expect("bash");
+    assert_eq!(stdout(&out).trim(), "status 141", "{}", stderr(&out));
+}
+
+#[test]
+fn other_commands_stop_quietly_on_a_broken_pipe() {
+    for args in [
+        &["query", "process where true", "demo/events.ndjson"][..],
+        &["rules", "rules/"][..],
+        &["convert", "demo/events.ndjson"][..],
+    ] {
+        let out = with_stdout_broken(args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_closed_stdout_is_an_output_error_not_a_success() {
+    let out = std::process::Command::new("sh")
+        .current_dir(repo())
+        .env("TALON_NOW", "2026-12-01T00:00:00Z")
+        .arg("-c")
+        .arg("exec \"$0\" hunt --format jsonl >&-")
+        .arg(env!("CARGO_BIN_EXE_talon"))
+        .output()
+        .expect("sh");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("talon: error: standard output is closed, so the alerts would be lost"),
+        "{err}"
+    );
+    assert!(!err.contains("7 alerts"), "{err}");
+    // An explicit /dev/null is a choice, not a closed stream.
+    let mut c = talon();
+    c.current_dir(repo())
+        .args(["hunt", "--format", "jsonl"])
+        .stdout(std::process::Stdio::null());
+    let out = c.output().expect("talon runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("7 alerts"), "{}", stderr(&out));
+}

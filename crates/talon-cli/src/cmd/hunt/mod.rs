@@ -247,15 +247,15 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     });
 
     let finish = alerts.sink.finish();
-    if let Some(e) = alerts.write_error.take() {
+    // A broken pipe (`| head`) is the reader saying it has seen enough:
+    // reading stopped at once (the shards watch `stop`), and the summary
+    // says the run was cut short. Any other write error is an I/O error.
+    let mut cut_short = false;
+    for e in alerts.write_error.take().into_iter().chain(finish.err()) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             return Err(e).context("cannot write alerts");
         }
-    }
-    if let Err(e) = finish {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(e).context("cannot write alerts");
-        }
+        cut_short = true;
     }
 
     let merged = Merged::of(reports, rules.len(), seq_rules.len(), matched);
@@ -282,6 +282,15 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         if let Some(st) = &merged.schedule {
             eprint!("{}", schedule_lines(st));
         }
+    }
+    if cut_short {
+        if !quiet {
+            eprintln!(
+                "talon: output cut short: its reader closed it (broken pipe), so reading \
+                 stopped early; the counts above cover only what was read until then"
+            );
+        }
+        return Ok(ExitCode::from(crate::EXIT_BROKEN_PIPE));
     }
     Ok(ExitCode::SUCCESS)
 }
