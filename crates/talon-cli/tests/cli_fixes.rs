@@ -210,3 +210,39 @@ fn a_closed_stdout_is_an_output_error_not_a_success() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("7 alerts"), "{}", stderr(&out));
 }
+
+#[test]
+fn an_input_given_twice_is_read_once_with_a_warning() {
+    for extra in [
+        &["demo/events.ndjson"][..],
+        &["demo/./events.ndjson", "demo/"][..],
+    ] {
+        let mut c = talon();
+        c.current_dir(repo()).args([
+            "hunt",
+            "--format",
+            "jsonl",
+            "--rules",
+            "rules/",
+            "--threads",
+            "2",
+            "demo/events.ndjson",
+        ]);
+        c.args(extra);
+        let out = run(c);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        let alerts = jsonl(&out);
+        assert_eq!(alerts.len(), 7, "{extra:?}: {err}");
+        let ids: std::collections::BTreeSet<&str> = alerts
+            .iter()
+            .map(|a| a["kibana.alert.uuid"].as_str().expect("uuid"))
+            .collect();
+        assert_eq!(ids.len(), 7);
+        let warning = format!(
+            "warning: {} was given more than once; it is read once",
+            extra[0]
+        );
+        assert_eq!(err.matches(&warning).count(), 1, "{err}");
+    }
+}

@@ -199,11 +199,29 @@ pub fn open_events(
     }
     let expanded = expand_inputs(events)?;
     let mut skipped = expanded.skipped.into_iter().peekable();
+    // The same file named twice (or named and inside a folder also named)
+    // is read once: reading it again would only repeat its alerts, with the
+    // same ids. Said once per run, though each hunt shard opens the inputs.
+    let mut seen = std::collections::HashSet::new();
+    let mut repeated = Vec::new();
     for (i, spec) in expanded.inputs.into_iter().enumerate() {
         while let Some(entry) = skipped.next_if(|s| s.position <= i) {
             reader.push_unreadable(entry.path.display().to_string(), entry.message);
         }
+        if let InputSpec::Path(p) = &spec {
+            let key = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+            if !seen.insert(key) {
+                repeated.push(p.display().to_string());
+                continue;
+            }
+        }
         reader.push_input(spec, source.0);
+    }
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !repeated.is_empty() && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        for p in &repeated {
+            eprintln!("warning: {p} was given more than once; it is read once");
+        }
     }
     for entry in skipped {
         reader.push_unreadable(entry.path.display().to_string(), entry.message);
