@@ -246,3 +246,50 @@ fn an_input_given_twice_is_read_once_with_a_warning() {
         assert_eq!(err.matches(&warning).count(), 1, "{err}");
     }
 }
+
+#[test]
+fn without_the_prefilter_every_line_is_read_and_checked() {
+    let dir = scratch();
+    let mut text = std::fs::read_to_string(repo().join("demo/events.ndjson")).expect("demo");
+    text.push_str("{\"not json\n");
+    let path = dir.path().join("events.ndjson");
+    std::fs::write(&path, text).unwrap();
+    let line = 121;
+
+    // Default: the broken line holds no rule's literal, so it is not parsed.
+    let mut c = talon();
+    c.current_dir(repo())
+        .args(["hunt", "--format", "jsonl", "--rules", "rules/"])
+        .arg(&path);
+    let out = run(c);
+    let err = stderr(&out);
+    assert!(
+        err.contains("talon: read 44 events (and 77 more lines not parsed) from 1 input"),
+        "{err}"
+    );
+    assert!(!err.contains("invalid-json"), "{err}");
+
+    let mut c = talon();
+    c.current_dir(repo())
+        .args([
+            "hunt",
+            "--format",
+            "jsonl",
+            "--rules",
+            "rules/",
+            "--no-prefilter",
+        ])
+        .arg(&path);
+    let out = run(c);
+    let err = stderr(&out);
+    assert!(err.contains("talon: read 120 events from 1 input"), "{err}");
+    assert!(!err.contains("not parsed"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}:{line}:10: invalid-json: EOF while parsing a string",
+            path.display()
+        )),
+        "{err}"
+    );
+    assert_eq!(jsonl(&out).len(), 7);
+}
