@@ -191,13 +191,16 @@ pub struct HuntArgs {
     pub schedule: bool,
 
     /// How far out of time order events may arrive and still be matched in
-    /// order (sequence rules, and the --schedule replay).
-    #[arg(long, value_name = "DURATION", default_value = "5m")]
-    pub reorder_window: String,
+    /// order (sequence rules, and the --schedule replay): 30s, 5m, 1h, 1d;
+    /// 0s means no re-ordering (an event older than one already read is
+    /// late). Held as nanoseconds.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_window)]
+    pub reorder_window: i64,
 
     /// Most in-flight sequences held at once across all keys of a sequence
-    /// rule; beyond it the oldest are evicted, with a warning naming the rule.
-    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    /// rule (at least 1); beyond it the oldest are evicted, with a warning
+    /// naming the rule.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = parse_max_pending)]
     pub max_pending_sequences: usize,
 
     /// Parse every line whole and evaluate every routed rule on every
@@ -209,10 +212,10 @@ pub struct HuntArgs {
     pub no_prefilter: bool,
 
     /// Threads to share the rules between, each reading the input itself
-    /// (default: the cores available). The alerts are the same, in the same
-    /// order, whatever the count. Stdin, the bundled demo and --schedule
-    /// run on one.
-    #[arg(long, value_name = "N")]
+    /// (at least 1; default: the cores available). The alerts are the
+    /// same, in the same order, whatever the count. Stdin, the bundled demo
+    /// and --schedule run on one.
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,
 
     #[command(flatten)]
@@ -325,4 +328,40 @@ pub(crate) fn parse_index_name(s: &str) -> Result<String, String> {
         return Err("an index name cannot start with `-`, `_` or `+`".into());
     }
     Ok(s.to_string())
+}
+
+/// `--reorder-window`: a duration like 30s, 5m, 1h or 1d, in nanoseconds;
+/// zero (`0s`, `0m`, ...) is allowed and means no re-ordering.
+pub fn parse_window(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    if let Some(n) = talon_engine::schedule::parse_interval(t) {
+        return Ok(n);
+    }
+    let zero = t.len() >= 2
+        && t[..t.len() - 1].bytes().all(|b| b == b'0')
+        && matches!(t.as_bytes()[t.len() - 1], b's' | b'm' | b'h' | b'd');
+    if zero {
+        return Ok(0);
+    }
+    Err("expected a duration like 0s, 30s, 5m or 1h".to_string())
+}
+
+/// A count that must be at least 1, with what 0 would have meant.
+fn at_least_one(s: &str, what: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err(format!("must be at least 1 ({what})")),
+        Ok(n) => Ok(n),
+        Err(_) => Err("expected a whole number, at least 1".to_string()),
+    }
+}
+
+fn parse_threads(s: &str) -> Result<usize, String> {
+    at_least_one(s, "leave --threads out to use every core")
+}
+
+fn parse_max_pending(s: &str) -> Result<usize, String> {
+    at_least_one(
+        s,
+        "it caps the sequences a rule holds in flight; 0 would hold none",
+    )
 }

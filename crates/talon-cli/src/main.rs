@@ -1,7 +1,46 @@
 //! `talon`: the command-line edge. Parses arguments, sets up logging, runs
 //! one command, and turns its outcome into an exit code:
 //! 0 success, 1 problems found (rule errors for `check`), 2 usage or I/O
-//! errors.
+//! errors, 141 output closed by its reader (a broken pipe, as a shell
+//! reports a process stopped by SIGPIPE).
+
+/// The exit status when the output's reader went away (`| head`).
+pub const EXIT_BROKEN_PIPE: u8 = 141;
+
+// The standard print macros panic when their stream fails (a closed pipe
+// under `| head`). These replace them in every module of the binary
+// (`macro_rules!` defined here shadow std's in the modules declared after):
+// stderr failures are ignored (there is no one left to tell), and a failed
+// stdout ends the process quietly, 141 for a broken pipe, 2 otherwise.
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = std::io::stderr().write_fmt(format_args!($($arg)*));
+    }};
+}
+macro_rules! eprintln {
+    () => { eprint!("\n") };
+    ($($arg:tt)*) => {{
+        eprint!($($arg)*);
+        eprint!("\n");
+    }};
+}
+macro_rules! print {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = out.write_fmt(format_args!($($arg)*)) {
+            $crate::stdout_failed(e);
+        }
+    }};
+}
+macro_rules! println {
+    () => { print!("\n") };
+    ($($arg:tt)*) => {{
+        print!($($arg)*);
+        print!("\n");
+    }};
+}
 
 mod bundled;
 mod cli;
@@ -29,8 +68,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => {
             // Bare `talon`: the help, not a screenful of demo alerts.
-            let _ = <Cli as clap::CommandFactory>::command().print_help();
-            println!();
+            let help = <Cli as clap::CommandFactory>::command().render_help();
+            println!("{help}");
             return ExitCode::SUCCESS;
         }
         Some(Command::Hunt(args)) => cmd::hunt::run(*args, quiet),
@@ -51,6 +90,16 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Ends the process after stdout failed: quietly with 141 when its reader
+/// closed it, with the error and 2 otherwise.
+pub fn stdout_failed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(i32::from(EXIT_BROKEN_PIPE));
+    }
+    eprintln!("talon: error: cannot write to standard output: {e}");
+    std::process::exit(2);
 }
 
 /// Logs go to stderr through `tracing`: quiet by default, `-v` per-file

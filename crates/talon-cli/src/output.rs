@@ -23,6 +23,12 @@ pub fn open(args: &OutputArgs) -> Result<Output> {
             (Box::new(io::BufWriter::new(f)), false)
         }
         None => {
+            if stdout_was_closed() {
+                anyhow::bail!(
+                    "standard output is closed, so the alerts would be lost; \
+                     give --output FILE (or redirect stdout to /dev/null to discard them)"
+                );
+            }
             let out = io::stdout();
             let terminal = out.is_terminal();
             (Box::new(io::BufWriter::new(out)), terminal)
@@ -34,4 +40,32 @@ pub fn open(args: &OutputArgs) -> Result<Output> {
         Format::Jsonl
     });
     Ok(Output { writer, format })
+}
+
+/// Whether talon was started with stdout closed (`>&-`). Rust's runtime
+/// reopens a closed standard stream on `/dev/null` for reading and
+/// writing before `main`, so writes to it would all "succeed"; a shell's
+/// `>/dev/null` opens it for writing only. Linux only (it reads `/proc`).
+pub fn stdout_was_closed() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let Ok(target) = std::fs::read_link("/proc/self/fd/1") else {
+            return false;
+        };
+        if target != std::path::Path::new("/dev/null") {
+            return false;
+        }
+        let Ok(info) = std::fs::read_to_string("/proc/self/fdinfo/1") else {
+            return false;
+        };
+        // `flags:` is octal; O_ACCMODE is 3, O_RDWR 2.
+        info.lines()
+            .find_map(|l| l.strip_prefix("flags:"))
+            .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
+            .is_some_and(|flags| flags & 3 == 2)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
 }

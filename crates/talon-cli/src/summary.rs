@@ -130,9 +130,16 @@ pub fn write_read_line(
     elapsed: Duration,
 ) -> fmt::Result {
     let read = &stats.read;
+    // Lines the prefilter passed over are not events read: say how many
+    // there were beside the events, so that the two add up to the input.
+    let unparsed = match read.unparsed {
+        0 => String::new(),
+        1 => " (and 1 more line not parsed)".to_string(),
+        n => format!(" (and {n} more lines not parsed)"),
+    };
     writeln!(
         f,
-        "talon: read {} from {} ({}) in {}",
+        "talon: read {}{unparsed} from {} ({}) in {}",
         count(read.events, "event"),
         count(read.files, "input"),
         human_bytes(read.decoded_bytes),
@@ -141,9 +148,14 @@ pub fn write_read_line(
     if read.unparsed > 0 {
         writeln!(
             f,
-            "talon: {} not parsed: they hold no text any loaded rule needs \
-             (--no-prefilter parses and checks every line)",
-            count(read.unparsed, "line")
+            "talon: {} not parsed, so not checked for being JSON either: {} no text \
+             any loaded rule needs (--no-prefilter parses and checks every line)",
+            count(read.unparsed, "line"),
+            if read.unparsed == 1 {
+                "it holds"
+            } else {
+                "they hold"
+            }
         )?;
     }
     Ok(())

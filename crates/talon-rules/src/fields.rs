@@ -74,6 +74,19 @@ pub(crate) fn build_rule(
             ),
         ));
     }
+    if rule_type == "eql" {
+        // Kibana's API accepts only `eql` (exactly, lower case) as an EQL
+        // rule's language; anything else would be run as another language
+        // or refused, so it is an error here, at the value.
+        if let Some(Value::String(lang)) = map.get("language") {
+            if lang != "eql" {
+                return Err(FieldError::invalid(
+                    "language",
+                    format!("an `eql` rule's language must be `eql`, not `{lang}`"),
+                ));
+            }
+        }
+    }
     let severity = req_string(&mut map, "severity")?;
     if !SEVERITIES.contains(&severity.as_str()) {
         return Err(FieldError::invalid(

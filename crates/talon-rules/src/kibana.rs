@@ -76,15 +76,24 @@ pub(crate) fn load_kibana(text: Arc<str>, path: &Path) -> FileOutcome {
 }
 
 /// Whether a parse failure is about the whole text (a pretty-printed JSON
-/// document) rather than one line of NDJSON: true when the first line alone
-/// is not a complete JSON value, or there is only one line.
+/// document) rather than one line of NDJSON: true when there is only one
+/// line, or when no line is a complete JSON object on its own. A broken
+/// first line (an export cut short, a hand edit) does not make the file a
+/// document: the lines after it that parse alone show it is NDJSON, and
+/// the broken line is reported at its own line and column.
 fn whole_document(text: &str, start: usize) -> bool {
     let rest = &text[start..];
-    let (first, more) = match rest.split_once('\n') {
-        Some((f, m)) => (f, !m.trim().is_empty()),
-        None => (rest, false),
+    let Some((first, more)) = rest.split_once('\n') else {
+        return true;
     };
-    !more || serde_json::from_str::<Value>(first).is_err()
+    if more.trim().is_empty() {
+        return true;
+    }
+    let is_object = |line: &str| {
+        let line = line.trim();
+        line.starts_with('{') && matches!(serde_json::from_str::<Value>(line), Ok(Value::Object(_)))
+    };
+    !(is_object(first) || more.lines().any(is_object))
 }
 
 /// A serde_json error at its line/column of `text[base..]`, as a file error.
@@ -405,6 +414,29 @@ mod tests {
         let e = &out.errors[0];
         assert_eq!(e.kind, LoadErrorKind::Syntax);
         assert_eq!((e.line, e.column), (2, 18));
+    }
+
+    #[test]
+    fn broken_first_line_is_reported_there_and_the_rest_load() {
+        let second = RULE.replace("\"r1\"", "\"r2\"").replace("so-1", "so-2");
+        let summary = r#"{"exported_count":2,"exported_rules_count":2,"missing_rules":[],"missing_rules_count":0}"#;
+        let cut = &RULE[..60];
+        let text = format!("{cut}\n{second}\n{summary}\n");
+        let out = load(&text);
+        assert_eq!(out.rules.len(), 1, "{:?}", out.errors);
+        assert_eq!(out.rules[0].rule.rule_id, "r2");
+        let syntax: Vec<_> = out
+            .errors
+            .iter()
+            .filter(|e| e.kind == LoadErrorKind::Syntax)
+            .collect();
+        assert_eq!(syntax.len(), 1, "{:?}", out.errors);
+        assert_eq!((syntax[0].line, syntax[0].column), (1, 60));
+        assert!(
+            syntax[0].to_string().contains("invalid JSON"),
+            "{}",
+            syntax[0]
+        );
     }
 
     #[test]

@@ -271,3 +271,33 @@ fn garbage_never_panics() {
         }
     }
 }
+
+#[test]
+fn eql_rule_with_another_language_is_an_error_at_the_value() {
+    // Line 8: `language = "kuery"`, the value at column 12.
+    for lang in ["kuery", "EQL"] {
+        let text = GOOD.replace("language = \"eql\"", &format!("language = \"{lang}\""));
+        let (rules, errors) = load_str(&text, Path::new("lang.toml"), RuleFormat::Toml);
+        assert!(rules.is_empty());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        let e = &errors[0];
+        assert_eq!(e.kind, LoadErrorKind::InvalidField);
+        assert_eq!((e.line, e.column), (8, 12));
+        let shown = e.to_string();
+        assert!(
+            shown.starts_with(&format!(
+                "lang.toml:8:12: error: an `eql` rule's language must be `eql`, not `{lang}`"
+            )),
+            "{shown}"
+        );
+        assert!(shown.contains('^'), "{shown}");
+    }
+    // The same in a Kibana export: the error points at the value on its line.
+    let line = r#"{"rule_id":"r1","name":"n","type":"eql","language":"kuery","risk_score":21,"severity":"low","query":"process where true"}"#;
+    let (rules, errors) = load_str(line, Path::new("e.ndjson"), RuleFormat::KibanaNdjson);
+    assert!(rules.is_empty());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let col = line.find("\"kuery\"").unwrap() + 1;
+    assert_eq!((errors[0].line, errors[0].column), (1, col));
+    assert!(errors[0].message.contains("`kuery`"), "{}", errors[0]);
+}

@@ -22,6 +22,10 @@ pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
     let report = common::load_rules(&args.rules);
     let load_errors = common::report_load_problems(&report);
     let mapping = compile_mapping(&args.mapping, &args.schema)?;
+    if let Some(msg) = common::no_rule_files(&args.rules, &report) {
+        eprintln!("talon: error: {msg}");
+        return Ok(ExitCode::from(1));
+    }
     let rules = args.select.apply(report.rules, quiet)?;
 
     let total = rules.len();
@@ -44,8 +48,8 @@ pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
                 query_errors += 1;
                 eprint!("{}", p.render());
             }
-            Err(RuleProblem::Unsupported { rule, .. }) => {
-                *unsupported.entry(rule.rule_type.clone()).or_default() += 1;
+            Err(RuleProblem::Unsupported { reason, .. }) => {
+                *unsupported.entry(reason).or_default() += 1;
             }
         }
     }
@@ -61,8 +65,8 @@ pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
             load_errors,
             warnings
         );
-        for (ty, n) in &unsupported {
-            println!("  {n} rules of type `{ty}`: rule type `{ty}` is not supported yet");
+        for (reason, n) in &unsupported {
+            println!("  {n} rules not run: {reason}");
         }
         if report.deprecated > 0 {
             println!("  {} deprecated rules (loaded)", report.deprecated);

@@ -82,6 +82,33 @@ pub fn report_load_problems(report: &LoadReport) -> usize {
     report.errors.len()
 }
 
+/// When rule paths were given but not one rule file was found in them
+/// (an empty folder, a folder of other files), the message saying so:
+/// "no rule files found in DIR (...)", naming a few files skipped.
+pub fn no_rule_files(paths: &[PathBuf], report: &LoadReport) -> Option<String> {
+    if paths.is_empty() || report.files > 0 || !report.errors.is_empty() {
+        return None;
+    }
+    let given: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let mut msg = format!(
+        "no rule files found in {} (rule files end in .toml, .ndjson, .jsonl, .json, .md or .markdown)",
+        given.join(", ")
+    );
+    if !report.skipped_files.is_empty() {
+        let names: Vec<String> = report
+            .skipped_files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        let more = report.skipped.non_rule_files.saturating_sub(names.len());
+        msg.push_str(&format!("; skipped {}", names.join(", ")));
+        if more > 0 {
+            msg.push_str(&format!(" and {more} more"));
+        }
+    }
+    Some(msg)
+}
+
 /// Merges the given mapping files (none: no mapping, types from ECS).
 pub fn load_mapping(paths: &[PathBuf]) -> Result<Mapping> {
     if paths.is_empty() {
@@ -172,11 +199,29 @@ pub fn open_events(
     }
     let expanded = expand_inputs(events)?;
     let mut skipped = expanded.skipped.into_iter().peekable();
+    // The same file named twice (or named and inside a folder also named)
+    // is read once: reading it again would only repeat its alerts, with the
+    // same ids. Said once per run, though each hunt shard opens the inputs.
+    let mut seen = std::collections::HashSet::new();
+    let mut repeated = Vec::new();
     for (i, spec) in expanded.inputs.into_iter().enumerate() {
         while let Some(entry) = skipped.next_if(|s| s.position <= i) {
             reader.push_unreadable(entry.path.display().to_string(), entry.message);
         }
+        if let InputSpec::Path(p) = &spec {
+            let key = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+            if !seen.insert(key) {
+                repeated.push(p.display().to_string());
+                continue;
+            }
+        }
         reader.push_input(spec, source.0);
+    }
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !repeated.is_empty() && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        for p in &repeated {
+            eprintln!("warning: {p} was given more than once; it is read once");
+        }
     }
     for entry in skipped {
         reader.push_unreadable(entry.path.display().to_string(), entry.message);

@@ -98,6 +98,8 @@ pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
         if !broken {
             return Err(e).context("cannot write events");
         }
+        // The reader has seen enough (`| head`): stop quietly, as hunt does.
+        std::process::exit(i32::from(crate::EXIT_BROKEN_PIPE));
     }
     if !quiet {
         let stats = events.stats();

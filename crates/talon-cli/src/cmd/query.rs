@@ -195,6 +195,8 @@ fn finish_output(r: Result<()>) -> Result<()> {
         if !broken {
             return Err(e).context("cannot write results");
         }
+        // The reader has seen enough (`| head`): stop quietly, as hunt does.
+        std::process::exit(i32::from(crate::EXIT_BROKEN_PIPE));
     }
     Ok(())
 }

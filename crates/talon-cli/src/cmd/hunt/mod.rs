@@ -25,9 +25,7 @@ use anyhow::{bail, Context, Result};
 use talon_alert::{Alert, AlertBuilder, AlertContext, AlertSink, OutputFormat};
 use talon_engine::exceptions::BoundExceptions;
 use talon_engine::prefilter::Prefilter;
-use talon_engine::schedule::{
-    parse_interval, RuleSchedule, ScheduleOptions, ScheduleStats, Scheduler,
-};
+use talon_engine::schedule::{RuleSchedule, ScheduleOptions, ScheduleStats, Scheduler};
 use talon_engine::{compile_rules, runnable, EngineOptions, EngineStats, IndexCensus, Runnable};
 use talon_event::flatten::Projection;
 use talon_event::read::ReadOptions;
@@ -68,12 +66,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     let selected = args.select.apply(report.rules, quiet)?;
     let mapping = check::compile_mapping(&args.input.mapping, &args.schema)?;
     let (compiled, mut problems) = compile_rules(selected, &mapping);
-    let reorder_nanos = parse_interval(&args.reorder_window).with_context(|| {
-        format!(
-            "--reorder-window `{}`: expected a duration like 30s, 5m or 1h",
-            args.reorder_window
-        )
-    })?;
+    let reorder_nanos = args.reorder_window;
     let opts = EngineOptions {
         all_indices: args.all_indices,
         reorder_window_nanos: Some(reorder_nanos),
@@ -120,7 +113,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     // 0..rules.len(), sequence rules after them.
     let scheduler = if args.schedule {
         let both: Vec<&Rule> = rules.iter().chain(&seq_rules).collect();
-        Some(build_scheduler(&both, &args.reorder_window)?)
+        Some(build_scheduler(&both, args.reorder_window)?)
     } else {
         None
     };
@@ -254,15 +247,15 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     });
 
     let finish = alerts.sink.finish();
-    if let Some(e) = alerts.write_error.take() {
+    // A broken pipe (`| head`) is the reader saying it has seen enough:
+    // reading stopped at once (the shards watch `stop`), and the summary
+    // says the run was cut short. Any other write error is an I/O error.
+    let mut cut_short = false;
+    for e in alerts.write_error.take().into_iter().chain(finish.err()) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             return Err(e).context("cannot write alerts");
         }
-    }
-    if let Err(e) = finish {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(e).context("cannot write alerts");
-        }
+        cut_short = true;
     }
 
     let merged = Merged::of(reports, rules.len(), seq_rules.len(), matched);
@@ -289,6 +282,15 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         if let Some(st) = &merged.schedule {
             eprint!("{}", schedule_lines(st));
         }
+    }
+    if cut_short {
+        if !quiet {
+            eprintln!(
+                "talon: output cut short: its reader closed it (broken pipe), so reading \
+                 stopped early; the counts above cover only what was read until then"
+            );
+        }
+        return Ok(ExitCode::from(crate::EXIT_BROKEN_PIPE));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -393,10 +395,7 @@ impl Merged {
     }
 }
 
-fn build_scheduler(rules: &[&Rule], reorder: &str) -> Result<Scheduler<Vec<Alert>>> {
-    let window = parse_interval(reorder).with_context(|| {
-        format!("--reorder-window `{reorder}`: expected a duration like 30s, 5m or 1h")
-    })?;
+fn build_scheduler(rules: &[&Rule], window: i64) -> Result<Scheduler<Vec<Alert>>> {
     let mut scheds = Vec::with_capacity(rules.len());
     for r in rules {
         // A rule Kibana could not schedule cannot be replayed either.

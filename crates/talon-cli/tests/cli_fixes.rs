@@ -1,0 +1,295 @@
+//! Regressions from a tester's report: rule files with a bad language and
+//! folders without rule files, option validation, the same input given
+//! twice, what the summary says about unparsed lines, and a closed or
+//! broken output.
+
+mod common;
+
+use common::*;
+
+const FORWARDING: &str = "rules/linux/command_and_control_ip_forwarding_enabled.toml";
+
+fn scratch() -> tempfile::TempDir {
+    tempfile::tempdir().expect("tempdir")
+}
+
+#[test]
+fn check_reports_a_bad_eql_language_at_its_place_and_fails() {
+    let dir = scratch();
+    let text = std::fs::read_to_string(repo().join(FORWARDING)).expect("rule");
+    let bad = text.replace("language = \"eql\"", "language = \"kuery\"");
+    assert_ne!(bad, text);
+    let path = dir.path().join("bad_language.toml");
+    std::fs::write(&path, bad).unwrap();
+
+    let mut c = talon();
+    c.arg("check").arg(&path);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    let want = format!(
+        "{}:22:12: error: an `eql` rule's language must be `eql`, not `kuery`",
+        path.display()
+    );
+    assert!(err.contains(&want), "{err}");
+    assert!(err.contains("^^^^^^^"), "{err}");
+    assert!(!err.contains("not supported yet"), "{err}");
+}
+
+#[test]
+fn check_and_rules_say_when_a_folder_holds_no_rule_files() {
+    let dir = scratch();
+    std::fs::write(dir.path().join("notes.txt"), "not a rule").unwrap();
+    let mut c = talon();
+    c.arg("check").arg(dir.path());
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "talon: error: no rule files found in {}",
+            dir.path().display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("notes.txt"), "{err}");
+
+    let empty = scratch();
+    let mut c = talon();
+    c.arg("rules").arg(empty.path());
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "talon: error: no rule files found in {}",
+            empty.path().display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn zero_threads_and_zero_pending_sequences_are_refused() {
+    for (flag, want) in [
+        (
+            "--threads",
+            "invalid value '0' for '--threads <N>': must be at least 1 (leave --threads out to use every core)",
+        ),
+        (
+            "--max-pending-sequences",
+            "invalid value '0' for '--max-pending-sequences <N>': must be at least 1",
+        ),
+    ] {
+        let mut c = talon();
+        c.current_dir(repo()).args(["hunt", "--format", "jsonl", flag, "0"]);
+        let out = run(c);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {}", stderr(&out));
+        assert!(stderr(&out).contains(want), "{flag}: {}", stderr(&out));
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn a_zero_reorder_window_is_accepted() {
+    for w in ["0s", "0m"] {
+        let mut c = talon();
+        c.current_dir(repo())
+            .args(["hunt", "--format", "jsonl", "--reorder-window", w]);
+        let out = run(c);
+        assert_eq!(out.status.code(), Some(0), "{w}: {}", stderr(&out));
+        assert_eq!(jsonl(&out).len(), 7, "{w}");
+        let mut c = talon();
+        c.current_dir(repo()).args([
+            "hunt",
+            "--format",
+            "jsonl",
+            "--schedule",
+            "--reorder-window",
+            w,
+        ]);
+        let out = run(c);
+        assert_eq!(out.status.code(), Some(0), "{w}: {}", stderr(&out));
+    }
+    let mut c = talon();
+    c.current_dir(repo())
+        .args(["hunt", "--reorder-window", "soon"]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("invalid value 'soon' for '--reorder-window <DURATION>': expected a duration like 0s, 30s, 5m or 1h"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `talon ARGS` with stdout a pipe whose reading end is already closed
+/// (what `| head` leaves once it has exited), stderr captured.
+fn with_stdout_broken(args: &[&str]) -> std::process::Output {
+    use std::process::Stdio;
+    let mut c = talon();
+    c.current_dir(repo())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("talon starts");
+    drop(child.stdout.take());
+    child.wait_with_output().expect("talon runs")
+}
+
+#[test]
+fn a_broken_pipe_stops_the_hunt_quietly_and_says_so() {
+    for format in ["jsonl", "table", "csv"] {
+        let out = with_stdout_broken(&["hunt", "--format", format]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(141), "{format}: {err}");
+        assert!(!err.contains("panicked"), "{format}: {err}");
+        assert!(
+            err.contains("talon: output cut short: its reader closed it (broken pipe)"),
+            "{format}: {err}"
+        );
+    }
+    // -q: no summary, no note, the same status.
+    let out = with_stdout_broken(&["hunt", "-q", "--format", "jsonl"]);
+    assert_eq!(out.status.code(), Some(141));
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn a_broken_pipe_on_stdout_and_stderr_does_not_panic() {
+    // `talon hunt 2>&1 | head`: the summary goes to the closed pipe too.
+    let out = std::process::Command::new("bash")
+        .current_dir(repo())
+        .env("TALON_NOW", "2026-12-01T00:00:00Z")
+        .arg("-c")
+        .arg("\"$0\" hunt --format jsonl 2>&1 | head -c 10 >/dev/null; echo \"status ${PIPESTATUS[0]}\"")
+        .arg(env!("CARGO_BIN_EXE_talon"))
+        .output()
+        .expect("bash");
+    assert_eq!(stdout(&out).trim(), "status 141", "{}", stderr(&out));
+}
+
+#[test]
+fn other_commands_stop_quietly_on_a_broken_pipe() {
+    for args in [
+        &["query", "process where true", "demo/events.ndjson"][..],
+        &["rules", "rules/"][..],
+        &["convert", "demo/events.ndjson"][..],
+    ] {
+        let out = with_stdout_broken(args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_closed_stdout_is_an_output_error_not_a_success() {
+    let out = std::process::Command::new("sh")
+        .current_dir(repo())
+        .env("TALON_NOW", "2026-12-01T00:00:00Z")
+        .arg("-c")
+        .arg("exec \"$0\" hunt --format jsonl >&-")
+        .arg(env!("CARGO_BIN_EXE_talon"))
+        .output()
+        .expect("sh");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("talon: error: standard output is closed, so the alerts would be lost"),
+        "{err}"
+    );
+    assert!(!err.contains("7 alerts"), "{err}");
+    // An explicit /dev/null is a choice, not a closed stream.
+    let mut c = talon();
+    c.current_dir(repo())
+        .args(["hunt", "--format", "jsonl"])
+        .stdout(std::process::Stdio::null());
+    let out = c.output().expect("talon runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("7 alerts"), "{}", stderr(&out));
+}
+
+#[test]
+fn an_input_given_twice_is_read_once_with_a_warning() {
+    for extra in [
+        &["demo/events.ndjson"][..],
+        &["demo/./events.ndjson", "demo/"][..],
+    ] {
+        let mut c = talon();
+        c.current_dir(repo()).args([
+            "hunt",
+            "--format",
+            "jsonl",
+            "--rules",
+            "rules/",
+            "--threads",
+            "2",
+            "demo/events.ndjson",
+        ]);
+        c.args(extra);
+        let out = run(c);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        let alerts = jsonl(&out);
+        assert_eq!(alerts.len(), 7, "{extra:?}: {err}");
+        let ids: std::collections::BTreeSet<&str> = alerts
+            .iter()
+            .map(|a| a["kibana.alert.uuid"].as_str().expect("uuid"))
+            .collect();
+        assert_eq!(ids.len(), 7);
+        let warning = format!(
+            "warning: {} was given more than once; it is read once",
+            extra[0]
+        );
+        assert_eq!(err.matches(&warning).count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn without_the_prefilter_every_line_is_read_and_checked() {
+    let dir = scratch();
+    let mut text = std::fs::read_to_string(repo().join("demo/events.ndjson")).expect("demo");
+    text.push_str("{\"not json\n");
+    let path = dir.path().join("events.ndjson");
+    std::fs::write(&path, text).unwrap();
+    let line = 121;
+
+    // Default: the broken line holds no rule's literal, so it is not parsed.
+    let mut c = talon();
+    c.current_dir(repo())
+        .args(["hunt", "--format", "jsonl", "--rules", "rules/"])
+        .arg(&path);
+    let out = run(c);
+    let err = stderr(&out);
+    assert!(
+        err.contains("talon: read 44 events (and 77 more lines not parsed) from 1 input"),
+        "{err}"
+    );
+    assert!(!err.contains("invalid-json"), "{err}");
+
+    let mut c = talon();
+    c.current_dir(repo())
+        .args([
+            "hunt",
+            "--format",
+            "jsonl",
+            "--rules",
+            "rules/",
+            "--no-prefilter",
+        ])
+        .arg(&path);
+    let out = run(c);
+    let err = stderr(&out);
+    assert!(err.contains("talon: read 120 events from 1 input"), "{err}");
+    assert!(!err.contains("not parsed"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}:{line}:10: invalid-json: EOF while parsing a string",
+            path.display()
+        )),
+        "{err}"
+    );
+    assert_eq!(jsonl(&out).len(), 7);
+}
