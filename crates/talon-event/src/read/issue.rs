@@ -26,6 +26,9 @@ pub enum SkipReason {
     /// (the complete hits of a cut search response are read first), or a
     /// top-level array whose `]` never came.
     Truncated,
+    /// An object holds the same key twice: Elasticsearch refuses to index
+    /// such a document ("Duplicate field"), so it is not read as one.
+    DuplicateKey,
     /// A search hit without `_source` (e.g. `"_source": false` searches).
     NoSource,
     /// A record that describes an index rather than holding a document
@@ -46,6 +49,7 @@ impl SkipReason {
             SkipReason::NotAnObject => "not-an-object",
             SkipReason::InvalidUtf8 => "invalid-utf8",
             SkipReason::Truncated => "truncated",
+            SkipReason::DuplicateKey => "duplicate-key",
             SkipReason::NoSource => "no-source",
             SkipReason::NotAnEvent => "not-an-event",
             SkipReason::Unreadable => "unreadable",
