@@ -172,3 +172,37 @@ fn same_key_in_different_objects_or_dotted_is_not_a_duplicate() {
         Err(FlattenError::DuplicateKey { path, .. }) if path == "k150"
     ));
 }
+
+#[test]
+fn utf16_and_utf32_inputs_are_one_encoding_issue() {
+    let text = format!("{EVENT}\n{EVENT}\n{EVENT}\n");
+    let u16le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let u16be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    let u32le: Vec<u8> = text
+        .chars()
+        .flat_map(|c| (c as u32).to_le_bytes())
+        .collect();
+    let cases = [
+        ("UTF-16LE", [&[0xFF, 0xFE][..], &u16le].concat()),
+        ("UTF-16BE", [&[0xFE, 0xFF][..], &u16be].concat()),
+        ("UTF-32LE", [&[0xFF, 0xFE, 0, 0][..], &u32le].concat()),
+    ];
+    for (encoding, bytes) in cases {
+        let len = bytes.len() as u64;
+        let mut r = EventReader::from_reader("u.json", std::io::Cursor::new(bytes), projected());
+        assert_eq!(r.by_ref().filter_map(Result::ok).count(), 0);
+        let stats = r.into_stats();
+        assert_eq!(stats.issue_count(), 1, "{encoding}");
+        assert_eq!(stats.skipped_for(SkipReason::Encoding), 1, "{encoding}");
+        assert_eq!(stats.bytes, len, "{encoding}: read to the end");
+        let issue = &stats.issues[0];
+        assert_eq!(issue.line, 0);
+        assert!(
+            issue
+                .message
+                .starts_with(&format!("file is {encoding} (byte-order mark)")),
+            "{}",
+            issue.message
+        );
+    }
+}
