@@ -290,7 +290,10 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
             eprint!("{}", schedule_lines(st));
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(match &merged.input {
+        Some(input) => common::input_exit_code(input),
+        None => ExitCode::SUCCESS,
+    })
 }
 
 /// One shard's rules before its reader is opened.
