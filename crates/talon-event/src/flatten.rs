@@ -16,13 +16,30 @@
 //! straight into the field map: there is no intermediate `serde_json::Value`
 //! tree, because reading events should cost little more than reading bytes.
 //! A [`Projection`] lets callers keep only the fields rules reference;
-//! skipped sub-trees are scanned by serde's `IgnoredAny` without allocating.
+//! skipped sub-trees are scanned without allocating.
+//!
+//! Every document is held to the same rules whatever the projection:
+//! - nesting deeper than serde_json's limit ([`MAX_DEPTH`] open arrays and
+//!   objects) is an error, also inside a skipped sub-tree (serde_json itself
+//!   checks only the values it visits), so a projected read and a full one
+//!   reject the same documents with the same message;
+//! - a key given twice in one object is an error ([`FlattenError::DuplicateKey`]),
+//!   as Elasticsearch rejects such documents ("Duplicate field") since 6.0.
+//!   Keys are compared per object by hash; only a hash match pays for an
+//!   exact second look. Inside a sub-tree a projection skips, keys are not
+//!   compared (that would mean parsing what the projection exists to skip).
 
 use std::fmt;
 use std::sync::Arc;
 
-use rustc_hash::{FxHashMap, FxHashSet};
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::hash::{BuildHasher, BuildHasherDefault};
+
+use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
+use serde::de::{
+    DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
+use serde_json::value::RawValue;
+use smallvec::SmallVec;
 
 use crate::event::{Event, Values};
 use crate::mapping::Mapping;
@@ -117,6 +134,56 @@ pub enum FlattenError {
     Json(#[from] serde_json::Error),
     #[error("the document is valid JSON but not an object")]
     NotAnObject,
+    /// One object holds the same key twice; `path` is the key's dotted path,
+    /// `line` and `column` (1-based, within the text) where the second one
+    /// ends.
+    #[error("duplicate key `{path}` at line {line} column {column}")]
+    DuplicateKey {
+        path: String,
+        line: usize,
+        column: usize,
+    },
+}
+
+/// The most arrays and objects open at once that a document may have:
+/// serde_json fails on the 128th, and so does every read here, projected
+/// or not.
+pub const MAX_DEPTH: usize = 127;
+
+/// Where `text` (JSON, or the start of it) opens more than `allowed`
+/// arrays and objects at once: the byte offset of the bracket that passes
+/// the limit. Brackets inside strings do not count. Linear, and it stops
+/// at that bracket; a text with fewer brackets than `allowed` is not even
+/// scanned for strings.
+pub fn depth_overflow(text: &[u8], allowed: usize) -> Option<usize> {
+    if memchr::memchr2_iter(b'[', b'{', text).count() <= allowed {
+        return None;
+    }
+    let (mut depth, mut in_str, mut esc) = (0usize, false, false);
+    for (i, &b) in text.iter().enumerate() {
+        if in_str {
+            if esc {
+                esc = false;
+            } else if b == b'\\' {
+                esc = true;
+            } else if b == b'"' {
+                in_str = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > allowed {
+                    return Some(i);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Flattens documents with a projection and the mapping's `null_value`s.
@@ -164,6 +231,29 @@ impl Flattener {
             serde_json::from_str::<IgnoredAny>(text)?;
             return Err(FlattenError::NotAnObject);
         }
+        match self.walk(text, true) {
+            Err(Stop::Deep) => {
+                // A skipped sub-tree is too deep: the full walk reports it
+                // exactly as an unprojected read does.
+                let full = Flattener::default();
+                match full.walk(text, false) {
+                    Err(Stop::Json(e)) => Err(FlattenError::Json(e)),
+                    _ => Err(FlattenError::Json(serde_json::Error::custom(
+                        "recursion limit exceeded",
+                    ))),
+                }
+            }
+            Err(Stop::MaybeDuplicate) => match find_duplicate_key(text) {
+                Some(dup) => Err(dup),
+                // Two keys with the same hash, not the same key.
+                None => self.walk(text, false).map_err(Stop::into_error),
+            },
+            other => other.map_err(Stop::into_error),
+        }
+    }
+
+    /// One pass over `text`, comparing keys per object when `check_keys`.
+    fn walk(&self, text: &str, check_keys: bool) -> Result<FieldMap, Stop> {
         let mut fields = FieldMap::default();
         let mut path = String::with_capacity(64);
         let mut de = serde_json::Deserializer::from_str(text);
@@ -171,9 +261,16 @@ impl Flattener {
             fields: &mut fields,
             path: &mut path,
             cfg: self,
+            depth: 0,
+            check_keys,
+            stop: None,
         };
-        Node(&mut sink).deserialize(&mut de)?;
-        de.end()?;
+        let walked = Node(&mut sink).deserialize(&mut de);
+        if let Some(stop) = sink.stop.take() {
+            return Err(stop);
+        }
+        walked.map_err(Stop::Json)?;
+        de.end().map_err(Stop::Json)?;
         Ok(fields)
     }
 
@@ -207,12 +304,67 @@ pub fn flatten(text: &str) -> Result<Event, FlattenError> {
     Flattener::default().event(text)
 }
 
+/// Why a walk stopped early.
+enum Stop {
+    Json(serde_json::Error),
+    /// A skipped sub-tree nests deeper than [`MAX_DEPTH`].
+    Deep,
+    /// Two keys of one object have the same hash.
+    MaybeDuplicate,
+}
+
+impl Stop {
+    fn into_error(self) -> FlattenError {
+        match self {
+            Stop::Json(e) => FlattenError::Json(e),
+            Stop::Deep | Stop::MaybeDuplicate => {
+                FlattenError::Json(serde_json::Error::custom("recursion limit exceeded"))
+            }
+        }
+    }
+}
+
 /// Where leaves are written while walking one document.
 struct Sink<'a> {
     fields: &'a mut FieldMap,
     /// The dotted path of the value being visited.
     path: &'a mut String,
     cfg: &'a Flattener,
+    /// Arrays and objects open around the value being visited.
+    depth: usize,
+    /// Compare the keys of each object.
+    check_keys: bool,
+    /// Set, with an error returned to unwind, when the walk must stop for a
+    /// reason that is not the parser's.
+    stop: Option<Stop>,
+}
+
+/// Hashes of the keys of one object seen so far: a short list, then a set.
+#[derive(Default)]
+struct SeenKeys {
+    few: SmallVec<[u64; 16]>,
+    many: FxHashSet<u64>,
+}
+
+impl SeenKeys {
+    /// False when a key with this hash was seen before.
+    fn insert(&mut self, hash: u64) -> bool {
+        if self.many.is_empty() {
+            if self.few.contains(&hash) {
+                return false;
+            }
+            if self.few.len() < self.few.inline_size() {
+                self.few.push(hash);
+                return true;
+            }
+            self.many.extend(self.few.drain(..));
+        }
+        self.many.insert(hash)
+    }
+}
+
+fn key_hash(key: &str) -> u64 {
+    BuildHasherDefault::<FxHasher>::default().hash_one(key)
 }
 
 impl Sink<'_> {
@@ -298,27 +450,113 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         // Elements share the array's path: `[1,[2,3]]` and `[{"a":1},{"a":2}]`
         // both append to the same leaf paths, as Elasticsearch indexes them.
+        self.0.depth += 1;
         while seq.next_element_seed(Node(&mut *self.0))?.is_some() {}
+        self.0.depth -= 1;
         Ok(())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        self.0.depth += 1;
+        let mut seen = SeenKeys::default();
         loop {
             let base = self.0.path.len();
-            if base > 0 {
+            let key_start = if base > 0 {
                 self.0.path.push('.');
-            }
+                base + 1
+            } else {
+                0
+            };
             if map.next_key_seed(Key(&mut *self.0.path))?.is_none() {
                 self.0.path.truncate(base);
+                self.0.depth -= 1;
                 return Ok(());
+            }
+            if self.0.check_keys && !seen.insert(key_hash(&self.0.path[key_start..])) {
+                self.0.stop = Some(Stop::MaybeDuplicate);
+                return Err(A::Error::custom("duplicate key"));
             }
             if self.0.cfg.projection.may_contain(self.0.path) {
                 map.next_value_seed(Node(&mut *self.0))?;
             } else {
-                map.next_value::<IgnoredAny>()?;
+                // serde_json does not count the depth of what it skips.
+                let raw: &RawValue = map.next_value()?;
+                let allowed = MAX_DEPTH.saturating_sub(self.0.depth);
+                if depth_overflow(raw.get().as_bytes(), allowed).is_some() {
+                    self.0.stop = Some(Stop::Deep);
+                    return Err(A::Error::custom("recursion limit exceeded"));
+                }
             }
             self.0.path.truncate(base);
         }
+    }
+}
+
+/// The first key given twice in one object of `text`, compared exactly
+/// (the slow second look after two hashes matched). Nesting is bounded by
+/// serde_json's limit, as in the walk.
+fn find_duplicate_key(text: &str) -> Option<FlattenError> {
+    struct Dup<'p>(&'p mut String);
+    impl<'de> DeserializeSeed<'de> for Dup<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Dup<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while seq.next_element_seed(Dup(&mut *self.0))?.is_some() {}
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut keys: FxHashSet<String> = FxHashSet::default();
+            while let Some(key) = map.next_key::<String>()? {
+                let base = self.0.len();
+                if base > 0 {
+                    self.0.push('.');
+                }
+                self.0.push_str(&key);
+                if !keys.insert(key) {
+                    return Err(A::Error::custom(DUPLICATE));
+                }
+                map.next_value_seed(Dup(&mut *self.0))?;
+                self.0.truncate(base);
+            }
+            Ok(())
+        }
+    }
+    const DUPLICATE: &str = "\u{0}duplicate";
+    let mut path = String::new();
+    let mut de = serde_json::Deserializer::from_str(text);
+    match Dup(&mut path).deserialize(&mut de) {
+        Err(e) if e.to_string().starts_with(DUPLICATE) => Some(FlattenError::DuplicateKey {
+            path,
+            line: e.line(),
+            column: e.column(),
+        }),
+        _ => None,
     }
 }
 

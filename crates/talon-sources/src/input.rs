@@ -78,6 +78,46 @@ fn read_head(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
     Ok(head)
 }
 
+/// Like [`read_head`], but an error keeps the bytes read before it.
+fn read_head_partial(r: &mut dyn Read, n: usize) -> (Vec<u8>, Option<io::Error>) {
+    let mut head = vec![0u8; n];
+    let mut got = 0;
+    let mut failed = None;
+    while got < n {
+        match r.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
+    head.truncate(got);
+    (head, failed)
+}
+
+/// The rest of a decoded stream after the peek: when the peek met an
+/// error, that error on the first read and then the end; else the stream.
+struct Deferred<R> {
+    error: Option<io::Error>,
+    inner: Option<R>,
+}
+
+impl<R: Read> Read for Deferred<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(e) = self.error.take() {
+            self.inner = None;
+            return Err(e);
+        }
+        match &mut self.inner {
+            Some(r) => r.read(buf),
+            None => Ok(0),
+        }
+    }
+}
+
 /// Undoes compression (recognised by magic bytes) and peeks at the
 /// decoded start.
 pub(crate) fn open(raw: Box<dyn Read + Send>) -> io::Result<Peeked> {
@@ -89,20 +129,38 @@ pub(crate) fn open(raw: Box<dyn Read + Send>) -> io::Result<Peeked> {
     };
     let magic = read_head(&mut raw, 4)?;
     let stream: Box<dyn Read + Send> = Box::new(Cursor::new(magic.clone()).chain(raw));
-    let decoded: Box<dyn Read + Send> = if magic.starts_with(&[0x1f, 0x8b]) {
-        Box::new(flate2::read::MultiGzDecoder::new(stream))
+    let (decoded, what): (Box<dyn Read + Send>, &str) = if magic.starts_with(&[0x1f, 0x8b]) {
+        (
+            Box::new(flate2::read::MultiGzDecoder::new(stream)),
+            "gzip: ",
+        )
     } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        Box::new(zstd::stream::read::Decoder::new(stream)?)
+        (
+            Box::new(zstd::stream::read::Decoder::new(stream)?),
+            "zstd: ",
+        )
     } else {
-        stream
+        (stream, "")
     };
     let mut decoded = Counting {
         inner: decoded,
         counters: Arc::clone(&counters),
         decoded: true,
     };
-    let head = read_head(&mut decoded, DETECT_WINDOW)?;
-    let reader = BufReader::with_capacity(256 * 1024, Cursor::new(head.clone()).chain(decoded));
+    // A stream that breaks inside the window (a cut or corrupt gzip/zstd
+    // small enough to fit) still gives what it decoded: the error comes
+    // after those bytes, where the reader reports it as it would later on.
+    let (head, failed) = match read_head_partial(&mut decoded, DETECT_WINDOW) {
+        (head, Some(e)) if head.is_empty() => {
+            return Err(io::Error::new(e.kind(), format!("{what}{e}")))
+        }
+        other => other,
+    };
+    let rest = Deferred {
+        inner: failed.is_none().then_some(decoded),
+        error: failed,
+    };
+    let reader = BufReader::with_capacity(256 * 1024, Cursor::new(head.clone()).chain(rest));
     Ok(Peeked {
         reader: Box::new(reader),
         head,
@@ -192,6 +250,31 @@ mod tests {
             lines(&text),
             [format!("<{}>", MAX_LINE + 10), "next".to_string()]
         );
+    }
+
+    #[test]
+    fn a_stream_cut_inside_the_peek_keeps_what_it_decoded() {
+        use std::io::Write;
+        let text: String = (0..2000).map(|i| format!("line {i}\n")).collect();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(text.as_bytes()).unwrap();
+        let mut bytes = gz.finish().unwrap();
+        bytes.truncate(bytes.len() / 2);
+        let mut p = open(Box::new(Cursor::new(bytes))).unwrap();
+        assert!(!p.head.is_empty() && text.starts_with(std::str::from_utf8(&p.head).unwrap()));
+        let mut all = Vec::new();
+        let err = p.reader.read_to_end(&mut all).unwrap_err();
+        assert!(err.to_string().contains("deflate"), "{err}");
+        assert!(all.len() >= p.head.len());
+        assert!(text.as_bytes().starts_with(&all));
+        // A stream that decodes nothing at all is an error at once.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(text.as_bytes()).unwrap();
+        let bytes = gz.finish().unwrap();
+        let err = open(Box::new(Cursor::new(bytes[..12].to_vec())))
+            .err()
+            .unwrap();
+        assert!(err.to_string().starts_with("gzip: "), "{err}");
     }
 
     #[test]

@@ -100,6 +100,7 @@ impl Decoder {
         let mut event = self.flattener.event(text).map_err(|e| match e {
             FlattenError::NotAnObject => Malformed::NotAnObject,
             FlattenError::Json(e) => Malformed::Json(e.to_string()),
+            e @ FlattenError::DuplicateKey { .. } => Malformed::Json(e.to_string()),
         })?;
         event.index = match (&self.index, index) {
             (Some(forced), _) => Some(forced.clone()),

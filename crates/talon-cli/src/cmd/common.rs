@@ -159,6 +159,25 @@ impl Events {
     }
 }
 
+/// The exit code once the output is written: 2 (an I/O error, as for an
+/// input that cannot be found) when some input could not be read to its
+/// end, with a line on stderr saying so even under `-q`; else 0.
+pub fn input_exit_code(stats: &InputStats) -> std::process::ExitCode {
+    let cut = stats.read.inputs_cut_short();
+    if cut == 0 {
+        return std::process::ExitCode::SUCCESS;
+    }
+    let (n, were) = match cut {
+        1 => ("1 input".to_string(), "was"),
+        n => (format!("{n} inputs"), "were"),
+    };
+    eprintln!(
+        "talon: error: {n} could not be read to the end (unreadable or corrupt); \
+         what {were} read before is in the output and the counts"
+    );
+    std::process::ExitCode::from(2)
+}
+
 impl Iterator for Events {
     type Item = Result<Event, ReadIssue>;
 

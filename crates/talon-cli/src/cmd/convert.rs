@@ -128,7 +128,7 @@ pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
         }
         eprint!("{s}");
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(common::input_exit_code(&events.stats()))
 }
 
 /// One event: its document on one line, after its action with `--bulk`.

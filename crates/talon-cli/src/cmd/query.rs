@@ -111,7 +111,7 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
         }
         eprint!("{s}");
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(common::input_exit_code(&reader.stats()))
 }
 
 /// A sequence or sample search: `hits.sequences[]` with `join_keys` and
@@ -175,7 +175,7 @@ fn run_sequence(
         }
         eprint!("{s}");
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(common::input_exit_code(&reader.stats()))
 }
 
 /// The summary's first lines: what was read and skipped.

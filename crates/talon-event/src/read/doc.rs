@@ -32,7 +32,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::event::{Event, Fields};
-use crate::flatten::{FlattenError, Flattener};
+use crate::flatten::{depth_overflow, FlattenError, Flattener, MAX_DEPTH};
 use crate::read::issue::{ReadIssue, SkipReason};
 
 /// Events and issues produced from the documents read so far, in order.
@@ -134,13 +134,21 @@ impl DocReader<'_> {
 
     /// Reads one document whose first byte is at `pos`.
     pub fn document(&self, text: &str, pos: Pos, out: &mut Out) {
+        self.document_in(text, pos, out, false);
+    }
+
+    /// [`DocReader::document`]; `depth_checked` when the text is part of an
+    /// array already known to nest no deeper than the limit.
+    fn document_in(&self, text: &str, pos: Pos, out: &mut Out, depth_checked: bool) {
         let lead = text.len() - text.trim_start().len();
         let body = &text[lead..];
         let pos = pos.advance(text, lead);
         match body.as_bytes().first() {
             None => {}
             Some(b'{') => self.object(body, pos, out),
-            Some(b'[') if array_may_be_json(body.as_bytes()) => self.array(body, pos, out),
+            Some(b'[') if array_may_be_json(body.as_bytes()) => {
+                self.array(body, pos, out, depth_checked)
+            }
             Some(_) => match serde_json::from_str::<IgnoredAny>(body) {
                 Ok(_) => out.push_back(Err(self.issue(
                     pos,
@@ -156,11 +164,27 @@ impl DocReader<'_> {
         }
     }
 
-    fn array(&self, text: &str, pos: Pos, out: &mut Out) {
+    /// An array of documents (possibly of arrays of documents). serde_json
+    /// does not count the depth of the raw elements it splits the array
+    /// into, and each nested array is unwrapped by recursion, so the whole
+    /// text's nesting is checked first, once, in one linear pass that stops
+    /// at the bracket passing the limit: such a document is invalid JSON
+    /// here as it is for serde_json, wherever the nesting is.
+    fn array(&self, text: &str, pos: Pos, out: &mut Out, depth_checked: bool) {
+        if !depth_checked {
+            if let Some(at) = depth_overflow(text.as_bytes(), MAX_DEPTH) {
+                out.push_back(Err(self.issue(
+                    pos.advance(text, at),
+                    SkipReason::InvalidJson,
+                    "recursion limit exceeded",
+                )));
+                return;
+            }
+        }
         match serde_json::from_str::<Vec<&RawValue>>(text) {
             Ok(items) => {
                 for item in items {
-                    self.document(item.get(), pos.of_slice(text, item.get()), out);
+                    self.document_in(item.get(), pos.of_slice(text, item.get()), out, true);
                 }
             }
             Err(e) => out.push_back(Err(self.json_issue(pos, &e))),
@@ -416,6 +440,27 @@ impl DocReader<'_> {
             }
             Err(FlattenError::Json(e)) => {
                 return Err(self.json_issue(pos.of_slice(outer, source), &e));
+            }
+            Err(FlattenError::DuplicateKey { path, line, column }) => {
+                let at = pos.of_slice(outer, source);
+                let at = match line {
+                    0 | 1 => Pos {
+                        line: at.line,
+                        col: at.col + column.saturating_sub(1) as u64,
+                    },
+                    l => Pos {
+                        line: at.line + l as u64 - 1,
+                        col: column as u64,
+                    },
+                };
+                return Err(self.issue(
+                    at,
+                    SkipReason::DuplicateKey,
+                    format!(
+                        "duplicate key `{path}` (Elasticsearch rejects the document: \
+                         \"Duplicate field\")"
+                    ),
+                ));
             }
         };
         let mut event = self.flattener.wrap(fields, Arc::from(source));

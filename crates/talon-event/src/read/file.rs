@@ -8,6 +8,9 @@
 //! - any other start of an object or array → framed values ([`Framer`]);
 //! - a JSON scalar (`42`, `"text"`) → line by line, as NDJSON with a bad
 //!   line;
+//! - a UTF-16 or UTF-32 byte-order mark → one `encoding` issue for the
+//!   whole input, naming the encoding (its lines are not counted: they
+//!   would be counted wrongly, their newlines being two or four bytes);
 //! - anything else (Markdown, YAML, TOML, a raw log, binary) → not a JSON
 //!   file: one issue for the whole input, with the count of its lines.
 //!   Reading such a file line by line used to give one issue per line,
@@ -36,6 +39,9 @@ enum Mode {
     Frames(Framer),
     /// Not JSON: read to the end only to count its lines.
     NotJson(Box<dyn BufRead + Send>),
+    /// Text in an encoding other than UTF-8 (named), read to the end only
+    /// to count its bytes.
+    Encoding(Box<dyn BufRead + Send>, &'static str),
     Done,
 }
 
@@ -48,6 +54,7 @@ impl Mode {
             (Mode::Frames(_), Some(b'[')) => "json array",
             (Mode::Frames(_), _) => "json",
             (Mode::NotJson(_), _) => "not json",
+            (Mode::Encoding(_, name), _) => name,
             (Mode::Start(_) | Mode::Done, _) => "unknown",
         }
     }
@@ -159,6 +166,22 @@ impl FileReader {
                         format!("not a JSON event file ({lines} line{s} skipped)"),
                     )));
                     if let Some(e) = err {
+                        let issue = self.io_issue(0, &e);
+                        self.pending.push_back(Err(issue));
+                    }
+                }
+                Mode::Encoding(mut r, encoding) => {
+                    self.pending.push_back(Err(ReadIssue::new(
+                        &self.name,
+                        0,
+                        0,
+                        SkipReason::Encoding,
+                        format!(
+                            "file is {encoding} (byte-order mark); convert it to UTF-8, \
+                             e.g. iconv -f {encoding} -t UTF-8"
+                        ),
+                    )));
+                    if let (_, Some(e)) = count_content_lines(&mut r) {
                         let issue = self.io_issue(0, &e);
                         self.pending.push_back(Err(issue));
                     }
@@ -338,6 +361,9 @@ fn line_item(name: &Arc<str>, bytes: &[u8], line: u64, docs: &DocReader<'_>, out
 /// (NDJSON), and put back in front of the stream. A huge one-line array is
 /// therefore never held in memory just to choose the mode.
 fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64, Option<u8>)> {
+    if let Some(encoding) = utf16_or_32(fill(&mut r)?) {
+        return Ok((Mode::Encoding(r, encoding), 1, None));
+    }
     let mut line = 1u64;
     let mut scratch = Vec::new();
     loop {
@@ -387,6 +413,18 @@ fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64, Option<u8>)>
             _ => Mode::NotJson(r),
         };
         return Ok((mode, line, Some(first)));
+    }
+}
+
+/// The encoding a UTF-16 or UTF-32 byte-order mark at the start names.
+/// (A UTF-8 one was already dropped when the input was opened.)
+fn utf16_or_32(start: &[u8]) -> Option<&'static str> {
+    match start {
+        [0xFF, 0xFE, 0, 0, ..] => Some("UTF-32LE"),
+        [0, 0, 0xFE, 0xFF, ..] => Some("UTF-32BE"),
+        [0xFF, 0xFE, ..] => Some("UTF-16LE"),
+        [0xFE, 0xFF, ..] => Some("UTF-16BE"),
+        _ => None,
     }
 }
 

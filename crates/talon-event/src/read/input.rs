@@ -311,10 +311,11 @@ struct SkipBom<R> {
 impl<R: Read> Read for SkipBom<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.head.is_none() {
-            let mut first = [0u8; 3];
+            // Four bytes, so that the reader sees a UTF-32 mark whole.
+            let mut first = [0u8; 4];
             let got = read_up_to(&mut self.inner, &mut first)?;
-            let keep = if first[..got] == *b"\xEF\xBB\xBF" {
-                Vec::new()
+            let keep = if first[..got].starts_with(b"\xEF\xBB\xBF") {
+                first[3..got].to_vec()
             } else {
                 first[..got].to_vec()
             };

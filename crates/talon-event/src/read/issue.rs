@@ -22,10 +22,16 @@ pub enum SkipReason {
     NotAnObject,
     /// The bytes are not valid UTF-8.
     InvalidUtf8,
+    /// A whole input in another encoding, named by its byte-order mark
+    /// (UTF-16, UTF-32): reported once, not line by line.
+    Encoding,
     /// A document that started but never ended before the end of the input
     /// (the complete hits of a cut search response are read first), or a
     /// top-level array whose `]` never came.
     Truncated,
+    /// An object holds the same key twice: Elasticsearch refuses to index
+    /// such a document ("Duplicate field"), so it is not read as one.
+    DuplicateKey,
     /// A search hit without `_source` (e.g. `"_source": false` searches).
     NoSource,
     /// A record that describes an index rather than holding a document
@@ -45,7 +51,9 @@ impl SkipReason {
             SkipReason::InvalidJson => "invalid-json",
             SkipReason::NotAnObject => "not-an-object",
             SkipReason::InvalidUtf8 => "invalid-utf8",
+            SkipReason::Encoding => "encoding",
             SkipReason::Truncated => "truncated",
+            SkipReason::DuplicateKey => "duplicate-key",
             SkipReason::NoSource => "no-source",
             SkipReason::NotAnEvent => "not-an-event",
             SkipReason::Unreadable => "unreadable",
@@ -161,6 +169,13 @@ impl ReadStats {
     /// Issues of one reason.
     pub fn skipped_for(&self, reason: SkipReason) -> u64 {
         self.skipped.get(&reason).copied().unwrap_or(0)
+    }
+
+    /// Inputs that could not be opened or read to their end: unreadable
+    /// (an I/O error), or a gzip/zstd stream that is corrupt or cut short.
+    /// What came before the failure was read and counted.
+    pub fn inputs_cut_short(&self) -> u64 {
+        self.skipped_for(SkipReason::Unreadable) + self.skipped_for(SkipReason::Decompression)
     }
 
     /// Issues counted but not kept verbatim.

@@ -292,7 +292,10 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         }
         return Ok(ExitCode::from(crate::EXIT_BROKEN_PIPE));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(match &merged.input {
+        Some(input) => common::input_exit_code(input),
+        None => ExitCode::SUCCESS,
+    })
 }
 
 /// One shard's rules before its reader is opened.

@@ -1,0 +1,236 @@
+//! Hostile or damaged event input through `hunt`, `query` and `convert`:
+//! deep nesting is one counted skip (never a stack overflow), duplicate
+//! keys are a counted skip, damaged compressed input exits 2 after writing
+//! what it held, and a UTF-16 file is named as such.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::*;
+
+const RULE: &str = "rules/linux/command_and_control_ip_forwarding_enabled.toml";
+
+/// The seed fixture's first Elastic Defend event (it fires [`RULE`]).
+fn event() -> String {
+    std::fs::read_to_string(repo().join("tests/fixtures/seed/defend.ndjson"))
+        .expect("fixture")
+        .lines()
+        .next()
+        .expect("a line")
+        .to_string()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).expect("write");
+    p
+}
+
+/// `hunt` (default and `--no-prefilter`), `query` and `convert` over `file`.
+fn all_commands(file: &Path) -> Vec<(&'static str, Output)> {
+    let f = file.to_str().unwrap();
+    let rule = repo().join(RULE);
+    let rule = rule.to_str().unwrap();
+    let cmds: [(&str, Vec<&str>); 4] = [
+        (
+            "hunt",
+            vec!["hunt", "--rules", rule, "--format", "jsonl", f],
+        ),
+        (
+            "hunt --no-prefilter",
+            vec![
+                "hunt",
+                "--no-prefilter",
+                "--rules",
+                rule,
+                "--format",
+                "jsonl",
+                f,
+            ],
+        ),
+        (
+            "query",
+            vec![
+                "query",
+                "any where true",
+                "--size",
+                "1000",
+                "--format",
+                "jsonl",
+                f,
+            ],
+        ),
+        ("convert", vec!["convert", f]),
+    ];
+    cmds.into_iter()
+        .map(|(name, args)| {
+            let mut c = talon();
+            c.args(args);
+            (name, run(c))
+        })
+        .collect()
+}
+
+#[test]
+fn deep_top_level_arrays_are_one_skip_in_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = event();
+    let deep = format!(
+        "{}\"sysctl net.ipv4.ip_forward -w\"{}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let file = write(
+        dir.path(),
+        "deep.ndjson",
+        format!("{e}\n{deep}\n{e}\n").as_bytes(),
+    );
+    for (name, out) in all_commands(&file) {
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{name}: {err}");
+        assert_eq!(jsonl(&out).len(), 2, "{name}: {err}");
+        assert!(err.contains("skipped 1: invalid-json 1"), "{name}: {err}");
+        assert!(
+            err.contains(&format!(
+                "{}:2:128: invalid-json: recursion limit exceeded",
+                file.display()
+            )),
+            "{name}: {err}"
+        );
+    }
+}
+
+#[test]
+fn an_event_nested_too_deep_is_skipped_alike_with_or_without_prefilter() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = event();
+    let deep = format!(
+        "{},\"x\":{}\"sysctl\"{}}}",
+        e.trim_end().strip_suffix('}').unwrap(),
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    let file = write(
+        dir.path(),
+        "nest.ndjson",
+        format!("{deep}\n{e}\n").as_bytes(),
+    );
+    for (name, out) in all_commands(&file) {
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{name}: {err}");
+        assert_eq!(jsonl(&out).len(), 1, "{name}: {err}");
+        assert!(err.contains("skipped 1: invalid-json 1"), "{name}: {err}");
+        assert!(
+            err.contains(&format!("{}:1:", file.display()))
+                && err.contains("invalid-json: recursion limit exceeded"),
+            "{name}: {err}"
+        );
+        assert!(!err.contains("cannot build alert"), "{name}: {err}");
+    }
+}
+
+#[test]
+fn duplicate_keys_are_a_counted_skip() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = event();
+    let dup = e.replacen(
+        "\"name\":\"sysctl\"",
+        "\"name\":\"sysctl\",\"name\":\"foo\"",
+        1,
+    );
+    assert_ne!(dup, e);
+    let file = write(dir.path(), "dup.ndjson", format!("{e}\n{dup}\n").as_bytes());
+    for (name, out) in all_commands(&file) {
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{name}: {err}");
+        assert_eq!(jsonl(&out).len(), 1, "{name}: {err}");
+        assert!(err.contains("skipped 1: duplicate-key 1"), "{name}: {err}");
+        assert!(
+            err.contains(&format!("{}:2:", file.display()))
+                && err.contains("duplicate-key: duplicate key `process.name`"),
+            "{name}: {err}"
+        );
+    }
+}
+
+fn many_events(n: usize) -> String {
+    let e = event();
+    (0..n)
+        .map(|i| e.replacen("def-sysctl-w-bash", &format!("ev-{i}-{:x}", i * 7919), 1) + "\n")
+        .collect()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+#[test]
+fn damaged_compressed_input_exits_2_after_writing_what_it_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = many_events(400);
+    let gz = gzip(text.as_bytes());
+    let zst = zstd::encode_all(text.as_bytes(), 3).unwrap();
+    let mut flipped = gz.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0xff;
+    let inputs = [
+        ("flipped.gz", flipped),
+        ("cut.gz", gz[..gz.len() / 2].to_vec()),
+        ("cut.zst", zst[..zst.len() * 2 / 3].to_vec()),
+    ];
+    for (file_name, bytes) in inputs {
+        let file = write(dir.path(), file_name, &bytes);
+        for (name, out) in all_commands(&file) {
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{file_name} {name}: {err}");
+            let written = jsonl(&out).len();
+            assert!(
+                written > 0 && written < 400,
+                "{file_name} {name}: {written}"
+            );
+            assert!(err.contains("decompression 1"), "{file_name} {name}: {err}");
+            assert!(
+                err.contains(
+                    "talon: error: 1 input could not be read to the end (unreadable or corrupt)"
+                ),
+                "{file_name} {name}: {err}"
+            );
+        }
+    }
+    // Intact, the same input exits 0 with every event.
+    let file = write(dir.path(), "ok.gz", &gz);
+    for (name, out) in all_commands(&file) {
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        assert_eq!(jsonl(&out).len(), 400, "{name}");
+    }
+}
+
+#[test]
+fn a_utf16_file_is_named_and_counted_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = many_events(4);
+    let mut bytes = vec![0xff, 0xfe];
+    for u in text.encode_utf16() {
+        bytes.extend_from_slice(&u.to_le_bytes());
+    }
+    let file = write(dir.path(), "u16.ndjson", &bytes);
+    for (name, out) in all_commands(&file) {
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{name}: {err}");
+        assert!(jsonl(&out).is_empty(), "{name}");
+        assert!(err.contains("skipped 1: encoding 1\n"), "{name}: {err}");
+        assert!(
+            err.contains(&format!(
+                "{}: encoding: file is UTF-16LE (byte-order mark); convert it to UTF-8",
+                file.display()
+            )),
+            "{name}: {err}"
+        );
+        assert!(!err.contains("lines skipped"), "{name}: {err}");
+    }
+}
