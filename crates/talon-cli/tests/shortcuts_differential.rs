@@ -301,3 +301,80 @@ fn the_seed_rule_alone_skips_lines_and_alerts_the_same() {
         stderr(&fast)
     );
 }
+
+/// Quoted needles (`"value"`, `"prefix`, `suffix"`) must not hide events
+/// whose field holds the value as a JSON scalar, or in another case where
+/// the test folds case: each rule alerts on exactly the events it alerts
+/// on without the shortcuts.
+#[test]
+fn quoted_needles_keep_scalars_and_folded_cases() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).expect("mkdir");
+    let queries = [
+        ("bool", r#"any where flag == "true""#),
+        ("number", r#"any where pid == " 4""#),
+        ("folded", r#"any where name : "CURL""#),
+        ("prefix", r#"any where path like "/tmp/*""#),
+        ("suffix", r#"any where path like~ "*.SH""#),
+    ];
+    for (i, (name, q)) in queries.iter().enumerate() {
+        let toml = format!(
+            "[rule]\nname = \"{name}\"\nrule_id = \"00000000-0000-0000-0000-00000000000{i}\"\n\
+             type = \"eql\"\nlanguage = \"eql\"\nrisk_score = 21\nseverity = \"low\"\n\
+             index = [\"logs-*\"]\nquery = '''\n{q}\n'''\n"
+        );
+        std::fs::write(rules.join(format!("{name}.toml")), toml).expect("write rule");
+    }
+    let events = [
+        r#"{"event":{"id":"b1"},"flag":true}"#,
+        r#"{"event":{"id":"b2"},"flag":"TRUE"}"#,
+        r#"{"event":{"id":"n1"},"pid":4}"#,
+        r#"{"event":{"id":"n2"},"pid":"4"}"#,
+        r#"{"event":{"id":"f1"},"name":"curl"}"#,
+        r#"{"event":{"id":"f2"},"name":"xcurl"}"#,
+        r#"{"event":{"id":"p1"},"path":"/tmp/a.sh"}"#,
+        r#"{"event":{"id":"p2"},"path":"/var/tmp/a"}"#,
+        r#"{"event":{"id":"s1"},"path":"/opt/B.Sh"}"#,
+        r#"{"event":{"id":"s2"},"path":"/opt/b.sh.bak"}"#,
+    ];
+    let file = dir.path().join("events.ndjson");
+    std::fs::write(&file, events.join("\n") + "\n").expect("write events");
+    let hunt = |extra: &[&str]| {
+        let mut c = talon();
+        c.env("TALON_NOW", "2026-01-01T00:00:00Z")
+            .args(["hunt", "--format", "jsonl", "--index", "logs-test"])
+            .args(extra)
+            .arg("--rules")
+            .arg(&rules)
+            .arg(&file);
+        let out = run(c);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let mut found: Vec<(String, String)> = jsonl(&out)
+            .iter()
+            .map(|a| {
+                let rule = field(a, "kibana.alert.rule.name").and_then(|v| v.as_str());
+                let id = field(a, "event.id").and_then(|v| v.as_str());
+                (
+                    rule.unwrap_or("?").to_string(),
+                    id.unwrap_or("?").to_string(),
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    let expected: Vec<(String, String)> = [
+        ("bool", "b1"),
+        ("folded", "f1"),
+        ("number", "n1"),
+        ("prefix", "p1"),
+        ("suffix", "p1"),
+        ("suffix", "s1"),
+    ]
+    .iter()
+    .map(|(r, e)| (r.to_string(), e.to_string()))
+    .collect();
+    assert_eq!(hunt(&["--no-prefilter"]), expected, "plain evaluation");
+    assert_eq!(hunt(&[]), expected, "with the prefilter and line filter");
+}
