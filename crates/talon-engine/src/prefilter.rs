@@ -119,10 +119,8 @@ impl Holds {
         for m in self.ac.find_overlapping_iter(text) {
             let id = m.pattern().as_usize();
             let p = &self.patterns[id];
-            if p.exact.is_empty() {
-                if std::mem::replace(&mut done[id], true) {
-                    continue;
-                }
+            if p.exact.is_empty() && std::mem::replace(&mut done[id], true) {
+                continue;
             }
             for &slot in &p.folded {
                 hit[slot as usize] = true;
