@@ -186,7 +186,7 @@ def cmd_hunt(args):
     # list), so each rule is evaluated on its own and an error costs only
     # that rule's answer for that event. Events only meet the rules their
     # index reaches, the same work talon's router leaves.
-    engines, runnable = [], []
+    engines, runnable, names = [], [], []
     matches = []
     for path, (name, parsed, index) in rules:
         engine = eql.PythonEngine({"flatten": True})
@@ -202,6 +202,7 @@ def cmd_hunt(args):
         engine.add_output_hook(lambda _result, i=i: matches.__setitem__(i, matches[i] + 1))
         engines.append(engine)
         runnable.append(index)
+        names.append(name)
     for path, why in skipped:
         print(f"py-eql skips {path}: {why}", file=sys.stderr)
     router = IndexRouter(runnable)
@@ -244,6 +245,9 @@ def cmd_hunt(args):
         "matches": sum(matches),
         "evaluation_errors": sum(errors),
         "rules_with_errors": sum(1 for e in errors if e),
+        "matches_by_rule": {
+            names[i]: n for i, n in enumerate(matches) if n
+        },
         "seconds": round(time.perf_counter() - started, 3),
     }))
 
