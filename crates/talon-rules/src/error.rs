@@ -105,14 +105,20 @@ impl LoadError {
     }
 }
 
-impl fmt::Display for LoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl LoadError {
+    /// The same report headed `warning:` rather than `error:`, for a
+    /// problem that does not stop the file from loading.
+    pub fn as_warning(&self) -> impl fmt::Display + '_ {
+        Headed(self, "warning")
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>, severity: &str) -> fmt::Result {
         if self.line == 0 {
-            write!(f, "{}: error: {}", self.path.display(), self.message)?;
+            write!(f, "{}: {severity}: {}", self.path.display(), self.message)?;
         } else {
             write!(
                 f,
-                "{}:{}:{}: error: {}",
+                "{}:{}:{}: {severity}: {}",
                 self.path.display(),
                 self.line,
                 self.column,
@@ -123,6 +129,20 @@ impl fmt::Display for LoadError {
             write!(f, "\n{}", s.trim_end_matches('\n'))?;
         }
         Ok(())
+    }
+}
+
+struct Headed<'e>(&'e LoadError, &'static str);
+
+impl fmt::Display for Headed<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.write(f, self.1)
+    }
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, "error")
     }
 }
 

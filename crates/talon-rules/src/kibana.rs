@@ -450,6 +450,19 @@ mod tests {
             .warnings
             .iter()
             .all(|w| w.kind == LoadErrorKind::ExportMismatch));
+        // Shown as a warning at its place, not as an error.
+        let shown: Vec<String> = out
+            .warnings
+            .iter()
+            .map(|w| w.as_warning().to_string())
+            .collect();
+        assert!(
+            shown.iter().any(|w| w.starts_with(
+                "e.ndjson:2:1: warning: the export summary says 2 rule(s) were exported"
+            )),
+            "{shown:?}"
+        );
+        assert!(shown.iter().all(|w| !w.contains("error")), "{shown:?}");
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub fn report_load_problems(report: &LoadReport) -> usize {
         eprintln!("{e}");
     }
     for w in &report.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("{}", w.as_warning());
     }
     report.errors.len()
 }
