@@ -42,6 +42,7 @@ use serde_json::value::RawValue;
 use smallvec::SmallVec;
 
 use crate::event::{Event, Values};
+use crate::json_text::{Byte, Strings};
 use crate::mapping::Mapping;
 use crate::value::Value;
 
@@ -159,20 +160,12 @@ pub fn depth_overflow(text: &[u8], allowed: usize) -> Option<usize> {
     if memchr::memchr2_iter(b'[', b'{', text).count() <= allowed {
         return None;
     }
-    let (mut depth, mut in_str, mut esc) = (0usize, false, false);
+    let (mut depth, mut strings) = (0usize, Strings::default());
     for (i, &b) in text.iter().enumerate() {
-        if in_str {
-            if esc {
-                esc = false;
-            } else if b == b'\\' {
-                esc = true;
-            } else if b == b'"' {
-                in_str = false;
-            }
+        if strings.step(b) != Byte::Outside {
             continue;
         }
         match b {
-            b'"' => in_str = true,
             b'[' | b'{' => {
                 depth += 1;
                 if depth > allowed {

@@ -13,6 +13,7 @@
 pub mod event;
 pub mod flatten;
 pub mod index;
+mod json_text;
 pub mod mapping;
 pub mod read;
 pub mod time;

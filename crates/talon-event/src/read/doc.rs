@@ -33,6 +33,7 @@ use serde_json::value::RawValue;
 
 use crate::event::{Event, Fields};
 use crate::flatten::{depth_overflow, FlattenError, Flattener, MAX_DEPTH};
+use crate::json_text::{Byte, Strings};
 use crate::read::issue::{ReadIssue, SkipReason};
 
 /// Events and issues produced from the documents read so far, in order.
@@ -227,7 +228,7 @@ impl DocReader<'_> {
             return false;
         }
         let mut stack: Vec<Frame> = Vec::new();
-        let (mut in_str, mut esc, mut str_start) = (false, false, 0usize);
+        let (mut strings, mut str_start) = (Strings::default(), 0usize);
         let mut lists_seen = false;
         // The element of a hit list being read: its start and the depth of
         // the list holding it.
@@ -235,27 +236,24 @@ impl DocReader<'_> {
         let mut found = Out::new();
         let mut hits = 0u64;
         for (i, &c) in b.iter().enumerate() {
-            if in_str {
-                if esc {
-                    esc = false;
-                } else if c == b'\\' {
-                    esc = true;
-                } else if c == b'"' {
-                    in_str = false;
+            match strings.step(c) {
+                Byte::Outside => {}
+                Byte::Opens => {
+                    str_start = i;
+                    continue;
+                }
+                Byte::Inside => continue,
+                Byte::Closes => {
                     if let Some(top) = stack.last_mut() {
                         if !top.array && top.expect_key {
                             top.key = Some((str_start + 1, i));
                             top.expect_key = false;
                         }
                     }
+                    continue;
                 }
-                continue;
             }
             match c {
-                b'"' => {
-                    in_str = true;
-                    str_start = i;
-                }
                 b'{' | b'[' => {
                     let seg = match stack.last() {
                         None => Seg::Root,

@@ -18,6 +18,7 @@
 
 use std::io::{self, BufRead};
 
+use crate::json_text::{Byte, Strings};
 use crate::read::doc::Pos;
 
 /// One unit of the stream.
@@ -164,7 +165,7 @@ impl Framer {
             col: self.col,
         };
         self.buf.clear();
-        let (mut depth, mut in_str, mut esc) = (0u32, false, false);
+        let (mut depth, mut strings) = (0u32, Strings::default());
         loop {
             let chunk = match self.r.fill_buf() {
                 Ok(c) => c,
@@ -182,17 +183,8 @@ impl Framer {
             let mut used = 0;
             for &b in chunk {
                 used += 1;
-                if in_str {
-                    if esc {
-                        esc = false;
-                    } else if b == b'\\' {
-                        esc = true;
-                    } else if b == b'"' {
-                        in_str = false;
-                    }
-                } else {
+                if strings.step(b) == Byte::Outside {
                     match b {
-                        b'"' => in_str = true,
                         b'{' | b'[' => depth += 1,
                         // Mismatched brackets still close a level; the parser
                         // reports the mismatch with its position.
