@@ -247,15 +247,16 @@ fn align4(n: usize) -> usize {
     n.saturating_add(3) & !3
 }
 
-// The readers below are only called at offsets whose bounds were checked
-// with `need` (or the header-length loop guard), so the slices are whole.
-fn u16_at(b: &[u8], at: usize) -> u16 {
+// The readers below (shared with the audit wire format) are only called
+// at offsets whose bounds were checked (here with `need` or the
+// header-length loop guard), so the slices are whole.
+pub(crate) fn u16_at(b: &[u8], at: usize) -> u16 {
     let mut a = [0u8; 2];
     a.copy_from_slice(&b[at..at + 2]);
     u16::from_ne_bytes(a)
 }
 
-fn u32_at(b: &[u8], at: usize) -> u32 {
+pub(crate) fn u32_at(b: &[u8], at: usize) -> u32 {
     let mut a = [0u8; 4];
     a.copy_from_slice(&b[at..at + 4]);
     u32::from_ne_bytes(a)

@@ -12,6 +12,9 @@
 
 use thiserror::Error;
 
+// Called only at offsets whose bounds were checked.
+use crate::message::{u16_at, u32_at};
+
 // Netlink.
 pub const NLMSG_HDRLEN: usize = 16;
 pub const NLMSG_NOOP: u16 = 1;
@@ -526,19 +529,6 @@ pub fn record_line(ty: u16, payload: &[u8], out: &mut Vec<u8>) {
         other => other,
     }));
     out.push(b'\n');
-}
-
-// The readers below are only called at offsets whose bounds were checked.
-fn u16_at(b: &[u8], at: usize) -> u16 {
-    let mut a = [0u8; 2];
-    a.copy_from_slice(&b[at..at + 2]);
-    u16::from_ne_bytes(a)
-}
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    let mut a = [0u8; 4];
-    a.copy_from_slice(&b[at..at + 4]);
-    u32::from_ne_bytes(a)
 }
 
 #[cfg(test)]
