@@ -71,6 +71,20 @@ pub fn find_rules(wanted: &str, rules: &[PathBuf]) -> Result<Vec<talon_rules::Ru
     Ok(found)
 }
 
+/// The end of writing `what` to stdout: an error says it could not be
+/// written, except a broken pipe (`| head`: the reader has seen enough),
+/// which ends the process quietly with the broken-pipe status, as hunt does.
+pub fn finish_output(r: anyhow::Result<()>, what: &str) -> anyhow::Result<()> {
+    let Err(e) = r else { return Ok(()) };
+    let broken = e
+        .downcast_ref::<std::io::Error>()
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe);
+    if !broken {
+        return Err(e.context(format!("cannot write {what}")));
+    }
+    std::process::exit(i32::from(crate::EXIT_BROKEN_PIPE));
+}
+
 /// Prints load errors and warnings; returns how many errors there were.
 pub fn report_load_problems(report: &LoadReport) -> usize {
     for e in &report.errors {

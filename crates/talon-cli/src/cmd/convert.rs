@@ -90,17 +90,7 @@ pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
         }
         written += 1;
     }
-    let result = result.and_then(|_| w.flush().map_err(Into::into));
-    if let Err(e) = result {
-        let broken = e
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe);
-        if !broken {
-            return Err(e).context("cannot write events");
-        }
-        // The reader has seen enough (`| head`): stop quietly, as hunt does.
-        std::process::exit(i32::from(crate::EXIT_BROKEN_PIPE));
-    }
+    common::finish_output(result.and_then(|_| w.flush().map_err(Into::into)), "events")?;
     if !quiet {
         let stats = events.stats();
         let mut s = String::new();

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde_json::value::RawValue;
 use std::sync::Arc;
 
@@ -93,7 +93,10 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
         Format::Csv => write_csv(&mut w, &result.events, &columns),
         Format::Table => write_table(&mut w, &result.events, &columns),
     };
-    finish_output(written.and_then(|_| w.flush().map_err(Into::into)))?;
+    common::finish_output(
+        written.and_then(|_| w.flush().map_err(Into::into)),
+        "results",
+    )?;
 
     if !quiet {
         let mut s = read_summary(&reader, took);
@@ -154,7 +157,10 @@ fn run_sequence(
         // separated by their position.
         Format::Jsonl | Format::Csv | Format::Table => write_sequences_jsonl(&mut w, &result),
     };
-    finish_output(written.and_then(|_| w.flush().map_err(Into::into)))?;
+    common::finish_output(
+        written.and_then(|_| w.flush().map_err(Into::into)),
+        "results",
+    )?;
     if !quiet {
         let mut s = read_summary(&reader, took);
         s.push_str(&format!(
@@ -185,20 +191,6 @@ fn read_summary(reader: &common::Events, took: std::time::Duration) -> String {
     let _ = summary::write_read_line(&mut s, &stats, took);
     s.push_str(&stats.to_string());
     s
-}
-
-fn finish_output(r: Result<()>) -> Result<()> {
-    if let Err(e) = r {
-        let broken = e
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe);
-        if !broken {
-            return Err(e).context("cannot write results");
-        }
-        // The reader has seen enough (`| head`): stop quietly, as hunt does.
-        std::process::exit(i32::from(crate::EXIT_BROKEN_PIPE));
-    }
-    Ok(())
 }
 
 fn hit_json(e: &Event) -> Result<serde_json::Value> {
