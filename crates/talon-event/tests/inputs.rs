@@ -295,6 +295,10 @@ fn each_input_logs_its_start_and_end_and_each_issue_at_debug() {
         .without_time()
         .finish();
     let stats = tracing::subscriber::with_default(subscriber, || {
+        // Other tests of this binary, on other threads and with no
+        // subscriber, may have cached "nobody listens" for the reader's log
+        // callsites while this subscriber was being set up: ask again.
+        tracing::callsite::rebuild_interest_cache();
         let specs = vec![
             InputSpec::Path(a.clone()),
             InputSpec::Path(b.clone()),
