@@ -114,7 +114,8 @@ fn detections(rule: &CompiledRule, text: &str, shortcuts: bool) -> (Vec<u64>, u6
     let (mut engine, _) = Engine::new(vec![rule.clone()], &opts);
     let mut read = ReadOptions::default();
     if shortcuts {
-        if let Some(f) = engine.prefilter().and_then(|p| p.line_filter()) {
+        let prefilter = talon_engine::prefilter::Prefilter::new(std::slice::from_ref(rule), &[]);
+        if let Some(f) = prefilter.and_then(|p| Arc::new(p).line_filter()) {
             read = read.with_line_filter(f);
         }
         read = read.with_projection(talon_event::flatten::Projection::only(engine.fields_read()));

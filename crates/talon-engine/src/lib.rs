@@ -6,11 +6,15 @@
 //!   span, unsupported rule type);
 //! - [`router`]: which rules an event reaches, by index and event
 //!   category, decided once per distinct index name and category values;
+//! - [`witness`]: the rules' witnesses (field values every match has)
+//!   inverted into per-field tables, so rules that cannot match an event
+//!   are not evaluated;
 //! - [`prefilter`]: the rules' needles (text every match holds) in one
-//!   Aho-Corasick pass, so rules that cannot match are not evaluated and,
-//!   when every rule has needles, lines that hold none are not parsed;
+//!   pass over raw lines, so that, when every rule has needles, lines
+//!   that hold none are not parsed;
 //! - [`engine`]: [`Engine`], fed one event at a time, reporting each
-//!   [`Detection`] and keeping [`EngineStats`];
+//!   [`Detection`] and keeping [`EngineStats`]; its two stages (per-event
+//!   evaluation, sequence state) can also run apart, on several threads;
 //! - [`exceptions`]: rule exception items (Kibana lists, `talon.toml`,
 //!   silenced rules and hosts) that keep a match from alerting;
 //! - [`schedule`]: replay of Kibana's rule schedule (interval, lookback,
@@ -29,16 +33,19 @@ pub mod schedule;
 pub mod search;
 pub mod select;
 pub mod sequence;
+pub mod witness;
 
 pub use compile::{compile_rule, compile_rules, CompiledRule, RuleProblem};
+pub use engine::events::{EventStage, Outcome};
+pub use engine::sequences::SequenceStage;
 pub use engine::{
-    fields_read, runnable, Detection, Engine, EngineOptions, EngineStats, RuleStats, Runnable,
-    SequenceDetection,
+    fields_read, runnable, slim_fields, stages, Detection, Engine, EngineOptions, EngineStats,
+    RuleStats, Runnable, SequenceDetection,
 };
 pub use router::{CategoryNeed, IndexCensus, Routed, Router};
 pub use search::{ResultPosition, Search, SearchOptions, SearchResult};
 pub use select::{RuleSelector, SelectError, Severity};
 pub use sequence::{
     SequenceError, SequenceMatch, SequenceOptions, SequenceResult, SequenceRunner, SequenceSearch,
-    SequenceStats, SequenceWarning,
+    SequenceStats, SequenceTerms, SequenceWarning, TermHits,
 };

@@ -19,7 +19,7 @@
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
-use talon_event::{Event, Fields, Value};
+use talon_event::{EventView, Value};
 
 use crate::compile::CompiledRule;
 
@@ -107,6 +107,11 @@ impl Router {
         router
     }
 
+    /// Whether index patterns are ignored.
+    pub fn all_indices(&self) -> bool {
+        self.all_indices
+    }
+
     /// What routing knows about each rule's categories (in rule order).
     pub fn needs(&self) -> &[CategoryNeed] {
         &self.needs
@@ -130,7 +135,7 @@ impl Router {
 
     /// The rules an event reaches. An event without an index reaches no
     /// rule unless every index is searched.
-    pub fn route(&mut self, rules: &[CompiledRule], event: &Event) -> Routed {
+    pub fn route(&mut self, rules: &[CompiledRule], event: &dyn EventView) -> Routed {
         // Probe 1: the index.
         let route = if self.all_indices {
             match self.all.as_ref() {
@@ -138,7 +143,7 @@ impl Router {
                 None => return Routed::none(),
             }
         } else {
-            let Some(index) = event.index.as_ref() else {
+            let Some(index) = event.index() else {
                 return Routed::none();
             };
             if !self.by_index.contains_key(index) {
@@ -200,10 +205,7 @@ impl Router {
         let route = if self.all_indices {
             self.all.as_mut()
         } else {
-            event
-                .index
-                .as_ref()
-                .and_then(|ix| self.by_index.get_mut(ix))
+            event.index().and_then(|ix| self.by_index.get_mut(ix))
         };
         if let Some(route) = route {
             route.by_category.insert(key, Arc::clone(&subset));
@@ -215,7 +217,7 @@ impl Router {
     }
 }
 
-fn accepts(need: Option<&CategoryNeed>, fields: &[Box<str>], event: &Event) -> bool {
+fn accepts(need: Option<&CategoryNeed>, fields: &[Box<str>], event: &dyn EventView) -> bool {
     match need {
         None | Some(CategoryNeed::All) => true,
         Some(CategoryNeed::OneOf { field, names }) => {
@@ -302,11 +304,11 @@ impl IndexCensus {
 
     /// Whether some rule searches the event's index (as [`Router::route`]
     /// decides it: with every index searched, any event is).
-    pub fn searched(&mut self, event: &Event) -> bool {
+    pub fn searched(&mut self, event: &dyn EventView) -> bool {
         if self.all_indices {
             return !self.patterns.is_empty();
         }
-        let Some(index) = event.index.as_ref() else {
+        let Some(index) = event.index() else {
             return false;
         };
         if let Some(&hit) = self.known.get(index) {

@@ -8,7 +8,8 @@
 //! - [`mapping`]: Elasticsearch index mappings and ECS field types;
 //! - [`index`]: index names and index-pattern matching;
 //! - [`read`]: readers for NDJSON, JSON arrays, search responses, gzip/zstd,
-//!   folders and stdin, with a count of everything read or skipped.
+//!   folders and stdin, with a count of everything read or skipped;
+//! - [`view`]: [`EventView`], an event as the engine reads it.
 
 pub mod event;
 pub mod flatten;
@@ -18,6 +19,8 @@ pub mod mapping;
 pub mod read;
 pub mod time;
 pub mod value;
+pub mod view;
 
 pub use event::{Event, Fields, Origin, Values};
 pub use value::Value;
+pub use view::EventView;

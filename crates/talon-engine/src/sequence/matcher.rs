@@ -173,6 +173,22 @@ impl Matcher {
         self.waits.len() > 0
     }
 
+    /// The earliest settling time (see [`Matcher::settle`]) at which
+    /// settling would do anything: a trailing deadline passes, or a sweep
+    /// of expired state is due; `None` while nothing is held.
+    pub(crate) fn next_settle(&self) -> Option<i64> {
+        let m = self.maxspan?;
+        let deadline = self.waits.next_deadline().map(|d| d.saturating_add(1));
+        let sweep = (!self.keys.is_empty()).then(|| match self.last_sweep {
+            None => i64::MIN,
+            Some(s) => s.saturating_add(m),
+        });
+        match (deadline, sweep) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// Sequences currently held (waiting in stages or for a trailing check).
     pub(crate) fn held(&self) -> usize {
         self.pending + self.waits.len()

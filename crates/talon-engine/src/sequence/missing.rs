@@ -212,6 +212,11 @@ impl Waits {
         self.by_id.len()
     }
 
+    /// The earliest deadline of a waiting candidate.
+    pub(crate) fn next_deadline(&self) -> Option<i64> {
+        self.deadlines.peek().map(|Reverse((d, _))| *d)
+    }
+
     /// Keeps every candidate whose deadline is before `now`.
     pub(crate) fn expire(&mut self, now: i64, keep: &mut dyn FnMut(Waiting)) {
         while let Some(Reverse((deadline, id))) = self.deadlines.peek().copied() {

@@ -20,7 +20,7 @@
 //! - nothing here panics on any input.
 //!
 //! Modules: [`date`] (dates as fields index them), [`keys`] (join-key
-//! tuples), [`reorder`], [`matcher`] (the stage machine), [`missing`]
+//! tuples), [`terms`] (what an event fills, read-only), [`reorder`], [`matcher`] (the stage machine), [`missing`]
 //! (missing events), [`sample`], [`collect`] (the search wrapper).
 
 mod collect;
@@ -30,25 +30,27 @@ mod matcher;
 mod missing;
 mod reorder;
 mod sample;
+mod terms;
 
 use std::cmp::Ordering;
 use std::fmt;
 use std::sync::Arc;
 
 use talon_eql::eval::value::FieldKind;
-use talon_eql::{CompiledQuery, QueryKind, SequencePlan};
-use talon_event::mapping::{FieldType, Mapping};
-use talon_event::{Event, Fields, Value};
+use talon_eql::{CompiledQuery, QueryKind};
+use talon_event::mapping::Mapping;
+use talon_event::{Event, Value};
 
 use crate::search::ResultPosition;
-use keys::{key_tuples, render, KeyReader, KeyStyle, KeyTuple};
+use keys::{render, KeyStyle, KeyTuple};
 use matcher::{Completed, Matcher, Released};
 use missing::{Layout, Place};
-use reorder::{Offer, Ordinal, Reorder, Tie};
+use reorder::{Offer, Ordinal, Reorder};
 use sample::{Picked, Sampler};
 
 pub use collect::{SequenceResult, SequenceSearch};
 pub use keys::MAX_KEY_TUPLES;
+pub use terms::{SequenceTerms, TermHits, TimeReader};
 
 /// How a sequence or sample query runs.
 #[derive(Clone, Debug)]
@@ -241,16 +243,16 @@ enum Inner {
 }
 
 /// Runs one sequence or sample query over a stream of events.
+///
+/// Two ways to feed it: [`SequenceRunner::push`] offers whole events and
+/// keeps its own sense of time (what a search or a single stream needs);
+/// an engine running many rules evaluates terms itself, anywhere
+/// ([`SequenceTerms::evaluate`]), and hands the runner what an event
+/// filled ([`SequenceRunner::push_hit`]) and how far time has come for
+/// every rule ([`SequenceRunner::advance_to`], only when
+/// [`SequenceRunner::next_due`] says something would happen).
 pub struct SequenceRunner {
-    plan: SequencePlan,
-    /// Key readers per term; the until term last.
-    readers: Vec<Vec<KeyReader>>,
-    /// Field kind per key position (for showing dates).
-    key_kinds: Vec<FieldKind>,
-    ts_path: String,
-    ts_format: Option<String>,
-    ts_nanos: bool,
-    tie_path: Option<String>,
+    terms: Arc<SequenceTerms>,
     inner: Inner,
     opts: SequenceOptions,
     stats: SequenceStats,
@@ -275,20 +277,18 @@ impl SequenceRunner {
         opts: SequenceOptions,
         eager_samples: bool,
     ) -> Result<SequenceRunner, SequenceError> {
-        let plan = query
-            .sequence()
-            .cloned()
-            .ok_or(SequenceError::NotASequence)?;
-        let terms = plan.terms.iter().chain(plan.until.iter());
-        let readers: Vec<Vec<KeyReader>> = terms
-            .map(|t| t.keys.iter().map(|k| KeyReader::new(k, mapping)).collect())
-            .collect();
-        let key_kinds = plan
-            .terms
-            .first()
-            .map(|t| t.keys.iter().map(|k| k.kind).collect())
-            .unwrap_or_default();
-        let ts_path = mapping.resolve(&opts.timestamp_field).to_string();
+        let terms = Arc::new(SequenceTerms::new(query, mapping, &opts)?);
+        SequenceRunner::with_terms(terms, opts, eager_samples)
+    }
+
+    /// A runner over terms compiled already (and perhaps shared with the
+    /// threads that evaluate them).
+    pub fn with_terms(
+        terms: Arc<SequenceTerms>,
+        opts: SequenceOptions,
+        eager_samples: bool,
+    ) -> Result<SequenceRunner, SequenceError> {
+        let plan = &terms.plan;
         let inner = match plan.kind {
             QueryKind::Sample => {
                 if opts.max_samples_per_key == 0 {
@@ -302,7 +302,7 @@ impl SequenceRunner {
                 ))
             }
             QueryKind::Sequence => {
-                let layout = Layout::of(&plan);
+                let layout = Layout::of(plan);
                 let places = layout.places.clone();
                 let matcher = Matcher::new(
                     layout,
@@ -320,16 +320,7 @@ impl SequenceRunner {
             QueryKind::Event => return Err(SequenceError::NotASequence),
         };
         Ok(SequenceRunner {
-            readers,
-            key_kinds,
-            ts_format: mapping.date_format(&ts_path).map(str::to_string),
-            ts_nanos: mapping.field_type(&ts_path) == Some(FieldType::DateNanos),
-            tie_path: opts
-                .tiebreaker_field
-                .as_deref()
-                .map(|f| mapping.resolve(f).to_string()),
-            ts_path,
-            plan,
+            terms,
             inner,
             opts,
             stats: SequenceStats::default(),
@@ -337,114 +328,85 @@ impl SequenceRunner {
         })
     }
 
+    /// The rule's terms, as the threads evaluating events read them.
+    pub fn terms(&self) -> &Arc<SequenceTerms> {
+        &self.terms
+    }
+
     /// The query's name in warnings.
     fn name(&self) -> String {
         self.opts.name.clone().unwrap_or_else(|| "query".into())
     }
 
-    /// Which terms the event matches, with their key tuples.
-    fn hits(&mut self, event: &Event) -> Option<Vec<Vec<KeyTuple>>> {
-        // Most events match no term: find that out before allocating.
-        let mut terms = self.plan.terms.iter().chain(self.plan.until.iter());
-        let first = terms.position(|t| t.matches(event))?;
-        let mut any = false;
-        let mut capped = false;
-        let terms = self.plan.terms.iter().chain(self.plan.until.iter());
-        let hits: Vec<Vec<KeyTuple>> = terms
-            .zip(&self.readers)
-            .enumerate()
-            .map(|(i, (t, r))| {
-                if i < first || (i > first && !t.matches(event)) {
-                    return Vec::new();
-                }
-                let tuples = key_tuples(r, event, &mut capped);
-                any |= !tuples.is_empty();
-                tuples
-            })
-            .collect();
-        if capped {
-            self.stats.key_tuples_capped += 1;
-        }
-        any.then_some(hits)
-    }
-
-    fn timestamp(&self, event: &Event) -> Option<i64> {
-        let v = event.values(&self.ts_path).first()?;
-        date::parse_date(v, self.ts_format.as_deref()).map(|n| date::truncate(n, self.ts_nanos))
-    }
-
-    /// Offers one event; matches that became final go to `out`.
+    /// Offers one event; matches that became final go to `out`. Time moves
+    /// on with the events offered (while something waits for it).
     pub fn push(&mut self, event: &Arc<Event>, out: &mut dyn FnMut(SequenceMatch)) {
-        let hits = self.hits(event);
-        self.push_hits(event, hits, &mut || Arc::clone(event), out);
+        self.stats.events += 1;
+        match self.terms.evaluate(event.as_ref(), &|_| true, None) {
+            Some(hit) => {
+                let keep = Arc::clone(event);
+                self.offer(hit, event.seq, keep, None, out);
+            }
+            None => {
+                // An event no term matched only moves time on, which
+                // matters only while something waits for time.
+                let waits = matches!(&self.inner, Inner::Sequence(e) if e.waits_for_time());
+                if let Some(ts) = waits
+                    .then(|| self.terms.time.read(event.as_ref()))
+                    .flatten()
+                {
+                    self.advance_to(ts, out);
+                }
+            }
+        }
     }
 
-    /// As [`SequenceRunner::push`], but what the runner holds on to (and
-    /// hands out in its matches) is `keep()`, asked for only when the
-    /// event fills a term: a caller can keep a slimmer copy of the event
-    /// (its source and the few fields read after matching) while the
-    /// runner waits on a window, and share one copy between runners.
-    pub fn push_keeping(
+    /// Hands over what event `seq` filled ([`SequenceTerms::evaluate`]);
+    /// `keep` is what the runner holds on to and hands out in its matches
+    /// (a slim copy will do). `clock` is the newest time seen in the input
+    /// so far (this event's included), which decides what is late; `None`
+    /// uses the event's own time.
+    pub fn push_hit(
         &mut self,
-        event: &Arc<Event>,
-        keep: &mut dyn FnMut() -> Arc<Event>,
-        out: &mut dyn FnMut(SequenceMatch),
-    ) {
-        let hits = self.hits(event);
-        self.push_hits(event, hits, keep, out);
-    }
-
-    /// Feeds an event known to match no term (a prefilter ruled them out):
-    /// it only moves event time on, exactly as [`SequenceRunner::push`]
-    /// would have after finding no term it matches.
-    pub fn push_unmatched(&mut self, event: &Arc<Event>, out: &mut dyn FnMut(SequenceMatch)) {
-        self.push_hits(event, None, &mut || Arc::clone(event), out);
-    }
-
-    fn push_hits(
-        &mut self,
-        event: &Arc<Event>,
-        hits: Option<Vec<Vec<KeyTuple>>>,
-        keep: &mut dyn FnMut() -> Arc<Event>,
+        hit: TermHits,
+        seq: u64,
+        keep: Arc<Event>,
+        clock: Option<i64>,
         out: &mut dyn FnMut(SequenceMatch),
     ) {
         self.stats.events += 1;
-        if hits.is_some() {
-            self.stats.matched_terms += 1;
+        self.offer(hit, seq, keep, clock, out);
+    }
+
+    fn offer(
+        &mut self,
+        hit: TermHits,
+        seq: u64,
+        keep: Arc<Event>,
+        clock: Option<i64>,
+        out: &mut dyn FnMut(SequenceMatch),
+    ) {
+        self.stats.matched_terms += 1;
+        if hit.capped {
+            self.stats.key_tuples_capped += 1;
         }
-        let ts = match &self.inner {
-            Inner::Sample(_) => None,
-            // An event no term matched only moves time on, which matters
-            // only while something waits for time (a rule set runs many
-            // runners, so the timestamp is not parsed when idle).
-            Inner::Sequence(engine) if hits.is_none() && !engine.waits_for_time() => return,
-            Inner::Sequence(_) => match self.timestamp(event) {
-                Some(ts) => Some(ts),
-                None => {
-                    if hits.is_some() {
-                        self.stats.without_timestamp += 1;
-                    }
-                    return;
-                }
-            },
-        };
         let mut matches = 0u64;
         let evicted = match &mut self.inner {
-            Inner::Sample(s) => match hits {
-                Some(h) => {
-                    let kinds = &self.key_kinds;
-                    let n = s.push(&keep(), &h, &mut |p| {
-                        matches += 1;
-                        out(sample_match(p, kinds));
-                    });
-                    self.stats.peak_held = self.stats.peak_held.max(s.held());
-                    n
-                }
-                None => 0,
-            },
+            Inner::Sample(s) => {
+                let kinds = &self.terms.key_kinds;
+                let n = s.push(&keep, &hit.hits, &mut |p| {
+                    matches += 1;
+                    out(sample_match(p, kinds));
+                });
+                self.stats.peak_held = self.stats.peak_held.max(s.held());
+                n
+            }
             Inner::Sequence(engine) => {
-                let ts = ts.unwrap_or(0);
-                let kinds = &self.key_kinds;
+                let Some(ts) = hit.ts else {
+                    self.stats.without_timestamp += 1;
+                    return;
+                };
+                let kinds = &self.terms.key_kinds;
                 let SequenceEngine {
                     reorder,
                     matcher,
@@ -460,26 +422,16 @@ impl SequenceRunner {
                 let mut on_release = |ord: Ordinal, item: Buffered| {
                     evicted += release(matcher, next_pos, ord, item, &mut emit);
                 };
-                match hits {
-                    Some(h) => {
-                        let tie = Tie::of(
-                            self.tie_path
-                                .as_deref()
-                                .and_then(|p| event.values(p).first()),
-                        );
-                        let ord = Ordinal {
-                            ts,
-                            tie,
-                            seq: event.seq,
-                        };
-                        if reorder.offer(ord, (keep(), h), &mut on_release) == Offer::Late {
-                            self.stats.late_events += 1;
-                        }
-                    }
-                    None => {
-                        reorder.observe(ts);
-                        reorder.drain_due(&mut on_release);
-                    }
+                if let Some(c) = clock {
+                    reorder.observe(c);
+                }
+                let ord = Ordinal {
+                    ts,
+                    tie: hit.tie,
+                    seq,
+                };
+                if reorder.offer(ord, (keep, hit.hits), &mut on_release) == Offer::Late {
+                    self.stats.late_events += 1;
                 }
                 if let Some(h) = reorder.horizon() {
                     matcher.settle(h, &mut emit);
@@ -490,6 +442,56 @@ impl SequenceRunner {
         };
         self.stats.matches += matches;
         self.note_evictions(evicted);
+    }
+
+    /// Time has reached `clock` in the input: events the window held long
+    /// enough are matched, and sequences whose time is up are settled.
+    pub fn advance_to(&mut self, clock: i64, out: &mut dyn FnMut(SequenceMatch)) {
+        let Inner::Sequence(engine) = &mut self.inner else {
+            return;
+        };
+        let kinds = &self.terms.key_kinds;
+        let SequenceEngine {
+            reorder,
+            matcher,
+            places,
+            next_pos,
+        } = &mut **engine;
+        let places = &*places;
+        let mut matches = 0u64;
+        let mut emit = |c: Completed| {
+            matches += 1;
+            out(sequence_match(c, places, kinds));
+        };
+        let mut evicted = 0;
+        reorder.observe(clock);
+        reorder.drain_due(&mut |ord, item| {
+            evicted += release(matcher, next_pos, ord, item, &mut emit)
+        });
+        if let Some(h) = reorder.horizon() {
+            matcher.settle(h, &mut emit);
+        }
+        self.stats.matches += matches;
+        self.note_evictions(evicted);
+    }
+
+    /// The earliest input time at which [`SequenceRunner::advance_to`]
+    /// would do anything (release an event, settle or sweep a sequence);
+    /// `None` while nothing waits for time.
+    pub fn next_due(&self) -> Option<i64> {
+        let Inner::Sequence(engine) = &self.inner else {
+            return None;
+        };
+        let window = self.opts.reorder_window_nanos.max(0);
+        let release = engine.reorder.next_release();
+        let settle = engine
+            .matcher
+            .next_settle()
+            .map(|h| h.saturating_add(window));
+        match (release, settle) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn note_evictions(&mut self, n: u64) {
@@ -513,7 +515,7 @@ impl SequenceRunner {
         let mut matches = 0u64;
         let mut evicted = 0u64;
         if let Inner::Sequence(engine) = &mut self.inner {
-            let kinds = &self.key_kinds;
+            let kinds = &self.terms.key_kinds;
             let SequenceEngine {
                 reorder,
                 matcher,
@@ -531,7 +533,7 @@ impl SequenceRunner {
             matcher.finish(&mut emit);
         }
         if let Inner::Sample(sampler) = &mut self.inner {
-            let kinds = &self.key_kinds;
+            let kinds = &self.terms.key_kinds;
             sampler.finish(&mut |p| {
                 matches += 1;
                 out(sample_match(p, kinds));

@@ -189,6 +189,14 @@ impl<T> Reorder<T> {
     pub(crate) fn len(&self) -> usize {
         self.heap.len()
     }
+
+    /// The earliest newest-timestamp at which the window releases its
+    /// oldest event (the first past `ts + window`); `None` when empty.
+    pub(crate) fn next_release(&self) -> Option<i64> {
+        self.heap
+            .peek()
+            .map(|top| top.ord.ts.saturating_add(self.window).saturating_add(1))
+    }
 }
 
 #[cfg(test)]

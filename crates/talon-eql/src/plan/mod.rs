@@ -13,7 +13,8 @@
 //! - compiling never panics, whatever the input.
 //!
 //! Submodules: `check` (typing and optimizer rules), `calls` (functions),
-//! `matching` (`:`, like, regex, in),
+//! `matching` (`:`, like, regex, in), `needles` and `witness` (what a
+//! matching event must hold, for prefilters),
 //! `lower` (query vs script leaves), `literal` (literals converted to field
 //! types), `lucene` (regexp syntax), `limit` (pipes), `sequence`
 //! (sequence and sample plans), `ir` (the plan types).
@@ -28,6 +29,7 @@ pub mod lucene;
 mod matching;
 pub mod needles;
 mod sequence;
+pub mod witness;
 
 use std::sync::LazyLock;
 

@@ -145,8 +145,8 @@ pub(super) fn run(spec: ShardSpec, shared: &Shared<'_>, tx: SyncSender<Msg>) -> 
         };
         let at = event.seq;
         if let Some(c) = census.as_mut() {
-            if !c.searched(&event) {
-                unsearched.count_unsearched(&event);
+            if !c.searched(&*event) {
+                unsearched.count_unsearched(&*event);
             }
         }
         if let Some(s) = sink.scheduler.as_mut() {

@@ -1,23 +1,35 @@
 //! The engine: events in, detections out, with a count of everything.
 //!
-//! Each event is routed by index and category ([`crate::router`]) to the
-//! event-query rules that can see it, and each of those rules' compiled
-//! query is evaluated; the engine keeps no event after `on_event` returns.
-//! Sequence and sample rules each own a [`SequenceRunner`] fed through
-//! [`Engine::on_shared_event`]; their state is bounded by maxspan and caps,
-//! so memory stays flat however long the input is.
+//! Two stages, which a caller may run together ([`Engine`]) or apart:
+//! - [`events::EventStage`] routes each event by index and category
+//!   ([`crate::router`]), marks the rules its field values can satisfy
+//!   ([`crate::witness`]), evaluates those event rules, and reads what the
+//!   event fills of each sequence rule's terms. It keeps no state between
+//!   events, so copies of it can run on several threads;
+//! - [`sequences::SequenceStage`] holds every sequence and sample rule's
+//!   state and takes what each event filled, in input order. Its state is
+//!   bounded by maxspan and caps, so memory stays flat however long the
+//!   input is.
+//!
+//! The engine keeps no event after handling it, except the (slim) copies
+//! sequence rules wait on.
+
+pub mod events;
+pub mod sequences;
 
 use std::sync::Arc;
 
 use talon_eql::QueryKind;
 use talon_event::mapping::Mapping;
-use talon_event::Event;
+use talon_event::{Event, EventView};
 use talon_rules::Rule;
 
 use crate::compile::{CompiledRule, RuleProblem};
-use crate::prefilter::{Candidates, Prefilter};
-use crate::router::Router;
-use crate::sequence::{SequenceMatch, SequenceOptions, SequenceRunner, SequenceWarning};
+use crate::sequence::{
+    SequenceMatch, SequenceOptions, SequenceRunner, SequenceTerms, SequenceWarning,
+};
+use events::{EventStage, Outcome, Plans};
+use sequences::SequenceStage;
 
 /// How the engine runs.
 #[derive(Clone, Debug, Default)]
@@ -30,8 +42,8 @@ pub struct EngineOptions {
     /// Sequence rules: most in-flight sequences per rule; `None` keeps the
     /// runner's default.
     pub max_pending_sequences: Option<usize>,
-    /// Evaluate every routed rule on every event, without the literal
-    /// prefilter ([`crate::prefilter`]).
+    /// Evaluate every routed rule on every event, without the witness
+    /// index ([`crate::witness`]).
     pub no_prefilter: bool,
     /// Sequence rules hold slim copies of the events they wait on: the
     /// source text and the timestamp fields only (what alerts and the
@@ -57,28 +69,13 @@ pub struct SequenceDetection<'a> {
     pub matched: SequenceMatch,
 }
 
-/// A sequence or sample rule's runner; its rule sits at the same position
-/// of `Engine::sequence_compiled`.
-struct SequenceRule {
-    runner: Option<SequenceRunner>,
-    matched: u64,
-}
-
-impl std::fmt::Debug for SequenceRule {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SequenceRule")
-            .field("matched", &self.matched)
-            .finish()
-    }
-}
-
 /// Counts for one rule.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RuleStats {
     /// Events routed to the rule (its index patterns matched).
     pub seen: u64,
     /// Of those, events its query was evaluated on (the others hold none
-    /// of its needles: see [`crate::prefilter`]).
+    /// of its witness probes: see [`crate::witness`]).
     pub evaluated: u64,
     /// Events the rule matched.
     pub matched: u64,
@@ -102,21 +99,12 @@ pub struct EngineStats {
     pub rules: Vec<RuleStats>,
 }
 
-/// Runs compiled rules over a stream of events.
+/// Runs compiled rules over a stream of events: both stages in one place.
 #[derive(Debug)]
 pub struct Engine {
-    rules: Vec<CompiledRule>,
-    router: Router,
-    stats: EngineStats,
-    sequences: Vec<SequenceRule>,
-    sequence_compiled: Vec<CompiledRule>,
-    /// Routes events to sequence rules by index and by their terms'
-    /// categories, as event rules are routed.
-    sequence_router: Router,
-    prefilter: Option<Arc<Prefilter>>,
-    candidates: Candidates,
-    /// `candidates` holds the current event's answer.
-    candidates_ready: bool,
+    events: EventStage,
+    sequences: SequenceStage,
+    outcome: Outcome,
     /// The fields slim sequence events keep; `None`: events are kept whole.
     slim_fields: Option<Vec<String>>,
 }
@@ -135,59 +123,17 @@ impl Engine {
         opts: &EngineOptions,
         mapping: &Mapping,
     ) -> (Engine, Vec<RuleProblem>) {
-        let mut runnable = Vec::with_capacity(rules.len());
-        let mut sequences = Vec::new();
-        let mut sequence_compiled = Vec::new();
-        let mut problems = Vec::new();
-        for r in rules {
-            if r.query.kind() == QueryKind::Event {
-                runnable.push(r);
-                continue;
-            }
-            match SequenceRunner::new(&r.query, mapping, sequence_options(&r, opts)) {
-                Ok(runner) => {
-                    sequences.push(SequenceRule {
-                        runner: Some(runner),
-                        matched: 0,
-                    });
-                    sequence_compiled.push(r);
-                }
-                Err(e) => problems.push(unsupported(r, &e)),
-            }
-        }
-        let router = Router::new(&runnable, opts.all_indices);
-        let stats = EngineStats {
-            rules: vec![RuleStats::default(); runnable.len()],
-            ..EngineStats::default()
-        };
-        let sequence_router = Router::new(&sequence_compiled, opts.all_indices);
-        let prefilter = if opts.no_prefilter {
-            None
-        } else {
-            Prefilter::new(&runnable, &sequence_compiled).map(Arc::new)
-        };
+        let (events, sequences, problems) = stages(rules, opts, mapping);
         let slim_fields = opts
             .slim_sequence_events
-            .then(|| slim_fields(&sequence_compiled));
+            .then(|| slim_fields(events.sequence_rules()));
         let engine = Engine {
-            rules: runnable,
-            router,
-            stats,
+            events,
             sequences,
-            sequence_compiled,
-            sequence_router,
-            prefilter,
-            candidates: Candidates::default(),
-            candidates_ready: false,
+            outcome: Outcome::default(),
             slim_fields,
         };
         (engine, problems)
-    }
-
-    /// The literal prefilter, when some rule has needles and it is not
-    /// turned off.
-    pub fn prefilter(&self) -> Option<&Arc<Prefilter>> {
-        self.prefilter.as_ref()
     }
 
     /// Every field the engine reads: the rules' query fields (aliases
@@ -197,18 +143,23 @@ impl Engine {
     /// field ([`talon_event::Projection`]); rule exceptions and `talon.toml`
     /// read fields of their own, which the caller adds.
     pub fn fields_read(&self) -> Vec<String> {
-        fields_read(self.rules.iter().chain(&self.sequence_compiled))
+        fields_read(
+            self.events
+                .rules()
+                .iter()
+                .chain(self.events.sequence_rules()),
+        )
     }
 
     /// The sequence and sample rules, in the order
     /// [`SequenceDetection::rule_index`] refers to.
     pub fn sequence_rules(&self) -> impl Iterator<Item = &CompiledRule> {
-        self.sequence_compiled.iter()
+        self.events.sequence_rules().iter()
     }
 
     /// Sequences (or samples) found so far, per sequence rule.
     pub fn sequence_matches(&self) -> Vec<u64> {
-        self.sequences.iter().map(|s| s.matched).collect()
+        self.sequences.matches()
     }
 
     /// Evaluates every event-query rule the event reaches (as
@@ -227,7 +178,8 @@ impl Engine {
     /// As [`Engine::on_shared_event`], but a sequence rule only sees the
     /// event when `admit(rule_index, event)` says so: Kibana applies a
     /// rule's exceptions as a filter on its EQL search, so an excepted event
-    /// can fill no term of that rule's sequences.
+    /// can fill no term of that rule's sequences. `admit` is asked only
+    /// about rules one of whose terms the event fills.
     pub fn on_shared_event_admitting(
         &mut self,
         event: &Arc<Event>,
@@ -235,58 +187,32 @@ impl Engine {
         mut on_sequence: impl FnMut(SequenceDetection<'_>),
         mut admit: impl FnMut(usize, &Event) -> bool,
     ) {
-        self.stats.events += 1;
-        let searched = self.event_rules(event, on_detection);
-        let (targets, seq_searched): (Arc<[usize]>, bool) = if self.sequences.is_empty() {
-            (Arc::from(Vec::new()), false)
-        } else {
-            let routed = self.sequence_router.route(&self.sequence_compiled, event);
-            (routed.rules, routed.index_searched)
-        };
-        if !searched && !seq_searched {
-            self.count_unsearched(event);
-        }
-        if !targets.is_empty() {
-            self.compute_candidates(event);
-        }
-        // One slim copy per event, made when a runner first keeps it.
-        let mut slim: Option<Arc<Event>> = None;
-        let slim_fields = self.slim_fields.as_deref();
-        let mut keep = || match slim_fields {
+        self.evaluate(event, on_detection);
+        let Engine {
+            events,
+            sequences,
+            outcome,
+            slim_fields,
+        } = self;
+        outcome.hits.retain(|(j, _)| admit(*j, event));
+        let rules = events.sequence_rules();
+        let mut keep = || match slim_fields.as_deref() {
             None => Arc::clone(event),
-            Some(f) => Arc::clone(slim.get_or_insert_with(|| Arc::new(event.slim(f)))),
+            Some(f) => Arc::new(event.slim(f)),
         };
-        for &i in targets.iter() {
-            if !admit(i, event) {
-                continue;
-            }
-            // An event holding none of the rule's needles fills no term,
-            // but still moves the rule's event time on, as it would have
-            // had its terms been evaluated.
-            let fills = self
-                .prefilter
-                .as_ref()
-                .is_none_or(|p| p.sequence_candidate(&self.candidates, i));
-            let seq = &mut self.sequences[i];
-            let Some(runner) = seq.runner.as_mut() else {
-                continue;
-            };
-            let rule = &self.sequence_compiled[i].rule;
-            let matched = &mut seq.matched;
-            let mut found = |m| {
-                *matched += 1;
+        sequences.on_event(
+            event.seq,
+            &outcome.clocks,
+            &mut outcome.hits,
+            &mut keep,
+            &mut |j, m| {
                 on_sequence(SequenceDetection {
-                    rule,
-                    rule_index: i,
+                    rule: &rules[j].rule,
+                    rule_index: j,
                     matched: m,
-                });
-            };
-            if fills {
-                runner.push_keeping(event, &mut keep, &mut found);
-            } else {
-                runner.push_unmatched(event, &mut found);
-            }
-        }
+                })
+            },
+        );
     }
 
     /// Ends the input: sequences still waiting on a window or a missing
@@ -296,103 +222,88 @@ impl Engine {
         &mut self,
         mut on_sequence: impl FnMut(SequenceDetection<'_>),
     ) -> Vec<SequenceWarning> {
-        let mut warnings = Vec::new();
-        for (i, (seq, compiled)) in self
-            .sequences
-            .iter_mut()
-            .zip(&self.sequence_compiled)
-            .enumerate()
-        {
-            let Some(runner) = seq.runner.take() else {
-                continue;
-            };
-            let rule = &compiled.rule;
-            let matched = &mut seq.matched;
-            let stats = runner.finish(&mut |m| {
-                *matched += 1;
-                on_sequence(SequenceDetection {
-                    rule,
-                    rule_index: i,
-                    matched: m,
-                });
-            });
-            warnings.extend(stats.warnings);
-        }
-        warnings
+        let rules = self.events.sequence_rules();
+        self.sequences.finish(&mut |j, m| {
+            on_sequence(SequenceDetection {
+                rule: &rules[j].rule,
+                rule_index: j,
+                matched: m,
+            })
+        })
     }
 
     pub fn rules(&self) -> &[CompiledRule] {
-        &self.rules
+        self.events.rules()
     }
 
     pub fn stats(&self) -> &EngineStats {
-        &self.stats
+        self.events.stats()
     }
 
     /// Evaluates every event-query rule the event reaches, calling
-    /// `on_detection` for each match, in rule order.
+    /// `on_detection` for each match, in rule order. Sequence rules do not
+    /// see the event.
     pub fn on_event(&mut self, event: &Event, on_detection: impl FnMut(Detection<'_>)) {
-        self.stats.events += 1;
-        if !self.event_rules(event, on_detection) {
-            self.count_unsearched(event);
-        }
+        self.evaluate(event, on_detection);
     }
 
-    /// Runs the event-query rules; false when the event's index is one no
-    /// event rule searches (or it has none).
-    fn event_rules(&mut self, event: &Event, mut on_detection: impl FnMut(Detection<'_>)) -> bool {
-        self.candidates_ready = false;
-        let routed = self.router.route(&self.rules, event);
-        let targets = routed.rules;
-        if targets.is_empty() {
-            // Searched but of no category a rule there accepts: not a
-            // skipped event, just one no rule can match.
-            return routed.index_searched;
-        }
-        self.compute_candidates(event);
-        let mut any = false;
-        for &i in targets.iter() {
-            let rule = &self.rules[i];
-            let st = &mut self.stats.rules[i];
-            st.seen += 1;
-            if self.prefilter.is_some() && !self.candidates.event_rule(i) {
-                continue;
-            }
-            st.evaluated += 1;
-            if rule.query.matches(event) {
-                st.matched += 1;
-                any = true;
-                on_detection(Detection {
-                    rule: &rule.rule,
-                    rule_index: i,
-                    event,
-                });
-            }
-        }
-        if any {
-            self.stats.matched += 1;
-        }
-        true
-    }
-
-    fn count_unsearched(&mut self, event: &Event) {
-        self.stats.count_unsearched(event);
-    }
-
-    /// Runs the prefilter over `event` once, when some rule it reaches
-    /// needs the answer.
-    fn compute_candidates(&mut self, event: &Event) {
-        if let (false, Some(p)) = (self.candidates_ready, &self.prefilter) {
-            p.candidates(event, &mut self.candidates);
-            self.candidates_ready = true;
+    fn evaluate(&mut self, event: &Event, mut on_detection: impl FnMut(Detection<'_>)) {
+        self.events.on_event(event, &mut self.outcome);
+        let rules = self.events.rules();
+        for &i in &self.outcome.matched {
+            on_detection(Detection {
+                rule: &rules[i].rule,
+                rule_index: i,
+                event,
+            });
         }
     }
 }
 
+/// Builds both stages over the rules that can run; a sequence rule whose
+/// runner cannot be built comes back as a problem.
+pub fn stages(
+    rules: Vec<CompiledRule>,
+    opts: &EngineOptions,
+    mapping: &Mapping,
+) -> (EventStage, SequenceStage, Vec<RuleProblem>) {
+    let mut event_rules = Vec::with_capacity(rules.len());
+    let mut seq_rules = Vec::new();
+    let mut runners = Vec::new();
+    let mut problems = Vec::new();
+    for r in rules {
+        if r.query.kind() == QueryKind::Event {
+            event_rules.push(r);
+            continue;
+        }
+        let runner =
+            SequenceTerms::new(&r.query, mapping, &sequence_options(&r, opts)).and_then(|t| {
+                SequenceRunner::with_terms(Arc::new(t), sequence_options(&r, opts), true)
+            });
+        match runner {
+            Ok(runner) => {
+                runners.push(runner);
+                seq_rules.push(r);
+            }
+            Err(e) => problems.push(unsupported(r, &e)),
+        }
+    }
+    let terms = runners.iter().map(|r| Arc::clone(r.terms())).collect();
+    let plans = Arc::new(Plans::new(
+        event_rules,
+        seq_rules,
+        terms,
+        !opts.no_prefilter,
+    ));
+    let sequences = SequenceStage::new(runners, plans.clock_of.clone(), plans.clocks.len());
+    let events = EventStage::new(plans, opts.all_indices);
+    (events, sequences, problems)
+}
+
 impl EngineStats {
     /// Counts an event that no rule's index patterns reached.
-    pub fn count_unsearched(&mut self, event: &Event) {
-        match &event.index {
+    pub fn count_unsearched(&mut self, event: &dyn EventView) {
+        match event.index() {
             None => self.no_index += 1,
             Some(index) => {
                 self.index_not_searched += 1;
@@ -455,7 +366,7 @@ pub fn fields_read<'r>(rules: impl IntoIterator<Item = &'r CompiledRule>) -> Vec
 
 /// What slim sequence events keep: `@timestamp` (the alert's original
 /// time) and each rule's own timestamp and tiebreaker fields.
-fn slim_fields(rules: &[CompiledRule]) -> Vec<String> {
+pub fn slim_fields(rules: &[CompiledRule]) -> Vec<String> {
     let mut out = vec!["@timestamp".to_string()];
     for r in rules {
         let rule = &r.rule;

@@ -1,0 +1,255 @@
+//! The per-event stage: routing, the witness index, event rules, and what
+//! each event fills of the sequence rules.
+//!
+//! [`EventStage`] keeps no event and no sequence state, so several copies
+//! ([`EventStage::fork`]) can evaluate different events at once, on
+//! different threads; each writes what it found into an [`Outcome`], and
+//! whoever holds the sequence state ([`super::sequences::SequenceStage`])
+//! takes the sequence hits in input order. Its only mutable parts are
+//! caches (routes, probe tables) and counts.
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+use talon_event::EventView;
+
+use crate::compile::CompiledRule;
+use crate::router::Router;
+use crate::sequence::{SequenceTerms, TermHits, TimeReader};
+use crate::witness::{Marks, ProbeTables, Witnesses};
+
+use super::{EngineStats, RuleStats};
+
+/// What the copies of a stage share, read-only.
+#[derive(Debug)]
+pub(crate) struct Plans {
+    /// Event rules.
+    pub rules: Vec<CompiledRule>,
+    /// Sequence and sample rules.
+    pub sequences: Vec<CompiledRule>,
+    /// Per sequence rule: its terms, as events are evaluated against them.
+    pub terms: Vec<Arc<SequenceTerms>>,
+    /// Per sequence rule: the matcher id of its first term (the others
+    /// follow, the until term last).
+    pub term_base: Vec<u32>,
+    pub witnesses: Witnesses,
+    /// The distinct ways sequence rules read time.
+    pub clocks: Vec<TimeReader>,
+    /// Per sequence rule: its clock.
+    pub clock_of: Vec<usize>,
+    /// Evaluate only witnessed candidates (off: every routed rule).
+    pub use_witness: bool,
+}
+
+impl Plans {
+    pub fn new(
+        rules: Vec<CompiledRule>,
+        sequences: Vec<CompiledRule>,
+        terms: Vec<Arc<SequenceTerms>>,
+        use_witness: bool,
+    ) -> Plans {
+        let mut witnesses = Witnesses::default();
+        for r in &rules {
+            witnesses.push(r.query.event_plan().and_then(|p| p.witness()));
+        }
+        let mut term_base = Vec::with_capacity(terms.len());
+        let mut clocks: Vec<TimeReader> = Vec::new();
+        let mut clock_of = Vec::with_capacity(terms.len());
+        for t in &terms {
+            term_base.push(witnesses.len() as u32);
+            for plan in t.plans() {
+                witnesses.push(plan.plan.witness());
+            }
+            let c = match clocks.iter().position(|c| c == t.time()) {
+                Some(c) => c,
+                None => {
+                    clocks.push(t.time().clone());
+                    clocks.len() - 1
+                }
+            };
+            clock_of.push(c);
+        }
+        let (with, of) = witnesses.coverage();
+        tracing::info!("witness index: {with} of {of} matchers have probes");
+        Plans {
+            rules,
+            sequences,
+            terms,
+            term_base,
+            witnesses,
+            clocks,
+            clock_of,
+            use_witness,
+        }
+    }
+
+    /// The matcher ids of sequence rule `j`'s terms.
+    fn term_ids(&self, j: usize) -> std::ops::Range<u32> {
+        let base = self.term_base[j];
+        let n = self.terms[j].plans().count() as u32;
+        base..base + n
+    }
+}
+
+/// What one event gave.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// The event rules it matched, in rule order.
+    pub matched: Vec<usize>,
+    /// What it filled of each sequence rule, in rule order.
+    pub hits: Vec<(usize, TermHits)>,
+    /// Its time on each clock of the sequence rules.
+    pub clocks: Vec<Option<i64>>,
+    /// Some rule searches its index.
+    pub searched: bool,
+}
+
+impl Outcome {
+    fn clear(&mut self) {
+        self.matched.clear();
+        self.hits.clear();
+        self.clocks.clear();
+        self.searched = false;
+    }
+}
+
+/// Routing and evaluation of one event at a time, without sequence state.
+#[derive(Debug)]
+pub struct EventStage {
+    plans: Arc<Plans>,
+    router: Router,
+    seq_router: Router,
+    /// Probe tables per routing class (keyed by the routes' identity).
+    tables: FxHashMap<(usize, usize), Arc<ProbeTables>>,
+    marks: Marks,
+    stats: EngineStats,
+}
+
+/// A route's identity: the router hands out the same list for the same
+/// index and categories.
+fn route_key(rules: &Arc<[usize]>) -> usize {
+    if rules.is_empty() {
+        0
+    } else {
+        Arc::as_ptr(rules) as *const usize as usize
+    }
+}
+
+impl EventStage {
+    pub(crate) fn new(plans: Arc<Plans>, all_indices: bool) -> EventStage {
+        let router = Router::new(&plans.rules, all_indices);
+        let seq_router = Router::new(&plans.sequences, all_indices);
+        let stats = EngineStats {
+            rules: vec![RuleStats::default(); plans.rules.len()],
+            ..EngineStats::default()
+        };
+        EventStage {
+            plans,
+            router,
+            seq_router,
+            tables: FxHashMap::default(),
+            marks: Marks::default(),
+            stats,
+        }
+    }
+
+    /// A copy with the same rules and empty caches and counts, for
+    /// another thread.
+    pub fn fork(&self) -> EventStage {
+        EventStage::new(Arc::clone(&self.plans), self.router.all_indices())
+    }
+
+    /// The event rules, in the order [`Outcome::matched`] refers to.
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.plans.rules
+    }
+
+    /// The sequence and sample rules, in the order [`Outcome::hits`]
+    /// refers to.
+    pub fn sequence_rules(&self) -> &[CompiledRule] {
+        &self.plans.sequences
+    }
+
+    pub fn stats(&self) -> &EngineStats {
+        &self.stats
+    }
+
+    /// Takes the counts so far, leaving zeros.
+    pub fn take_stats(&mut self) -> EngineStats {
+        let fresh = EngineStats {
+            rules: vec![RuleStats::default(); self.plans.rules.len()],
+            ..EngineStats::default()
+        };
+        std::mem::replace(&mut self.stats, fresh)
+    }
+
+    /// Routes and evaluates one event; what it gave goes to `out`.
+    pub fn on_event(&mut self, event: &dyn EventView, out: &mut Outcome) {
+        out.clear();
+        self.stats.events += 1;
+        let plans = &*self.plans;
+        let routed = self.router.route(&plans.rules, event);
+        let seq_routed = if plans.sequences.is_empty() {
+            None
+        } else {
+            Some(self.seq_router.route(&plans.sequences, event))
+        };
+        out.searched =
+            routed.index_searched || seq_routed.as_ref().is_some_and(|r| r.index_searched);
+        if !out.searched {
+            self.stats.count_unsearched(event);
+        }
+        out.clocks
+            .extend(plans.clocks.iter().map(|c| c.read(event)));
+        let seq_rules = seq_routed.map(|r| r.rules);
+        let seq_list: &[usize] = seq_rules.as_deref().unwrap_or(&[]);
+        if routed.rules.is_empty() && seq_list.is_empty() {
+            return;
+        }
+
+        if plans.use_witness {
+            let key = (
+                route_key(&routed.rules),
+                seq_rules.as_ref().map_or(0, route_key),
+            );
+            let tables = self.tables.entry(key).or_insert_with(|| {
+                let ids = routed.rules.iter().map(|&i| i as u32);
+                let terms = seq_list.iter().flat_map(|&j| plans.term_ids(j));
+                Arc::new(plans.witnesses.tables(ids.chain(terms)))
+            });
+            self.marks.reset(plans.witnesses.len());
+            tables.mark(event, &mut self.marks);
+        }
+        let marks = &self.marks;
+        let candidate = |m: u32| !plans.use_witness || plans.witnesses.always(m) || marks.marked(m);
+
+        for &i in routed.rules.iter() {
+            let st = &mut self.stats.rules[i];
+            st.seen += 1;
+            if !candidate(i as u32) {
+                continue;
+            }
+            st.evaluated += 1;
+            if plans.rules[i].query.matches(event) {
+                st.matched += 1;
+                out.matched.push(i);
+            }
+        }
+        if !out.matched.is_empty() {
+            self.stats.matched += 1;
+        }
+
+        for &j in seq_list {
+            let ids = plans.term_ids(j);
+            if !ids.clone().any(candidate) {
+                continue;
+            }
+            let base = ids.start;
+            let ts = out.clocks.get(plans.clock_of[j]).copied();
+            let fills = |t: usize| candidate(base + t as u32);
+            if let Some(hit) = plans.terms[j].evaluate(event, &fills, ts) {
+                out.hits.push((j, hit));
+            }
+        }
+    }
+}

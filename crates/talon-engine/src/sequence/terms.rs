@@ -1,0 +1,156 @@
+//! The read-only half of a sequence or sample rule: which terms an event
+//! fills, with which join keys, at what time.
+//!
+//! [`SequenceTerms`] holds nothing that changes while events stream by, so
+//! one copy is shared by every thread that evaluates events; what it finds
+//! ([`TermHits`]) is handed to the rule's [`super::SequenceRunner`], which
+//! alone holds state, in input order.
+
+use talon_eql::eval::value::FieldKind;
+use talon_eql::{CompiledQuery, SequencePlan};
+use talon_event::mapping::{FieldType, Mapping};
+use talon_event::Fields;
+
+use super::date;
+use super::keys::{key_tuples, KeyReader, KeyTuple};
+use super::reorder::Tie;
+use super::{SequenceError, SequenceOptions};
+
+/// How an event's time is read: the field, its mapped date format and
+/// resolution. Rules reading time the same way share one clock.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TimeReader {
+    path: String,
+    format: Option<String>,
+    nanos: bool,
+}
+
+impl TimeReader {
+    pub(crate) fn new(field: &str, mapping: &Mapping) -> TimeReader {
+        let path = mapping.resolve(field).to_string();
+        TimeReader {
+            format: mapping.date_format(&path).map(str::to_string),
+            nanos: mapping.field_type(&path) == Some(FieldType::DateNanos),
+            path,
+        }
+    }
+
+    /// The event's time in epoch nanoseconds, at the field's resolution.
+    pub fn read(&self, event: &dyn Fields) -> Option<i64> {
+        let v = event.values(&self.path).first()?;
+        date::parse_date(v, self.format.as_deref()).map(|n| date::truncate(n, self.nanos))
+    }
+}
+
+/// What one event gives one sequence rule: the key tuples of each term it
+/// fills (empty for the others; the until term last), its time and its
+/// tiebreaker.
+#[derive(Debug)]
+pub struct TermHits {
+    pub(crate) hits: Vec<Vec<KeyTuple>>,
+    /// The key tuples of some term were cut at `MAX_KEY_TUPLES`.
+    pub(crate) capped: bool,
+    pub(crate) ts: Option<i64>,
+    pub(crate) tie: Tie,
+}
+
+/// A compiled sequence or sample query, ready to read events.
+#[derive(Clone, Debug)]
+pub struct SequenceTerms {
+    pub(crate) plan: SequencePlan,
+    /// Key readers per term; the until term last.
+    pub(crate) readers: Vec<Vec<KeyReader>>,
+    /// Field kind per key position (for showing dates).
+    pub(crate) key_kinds: Vec<FieldKind>,
+    pub(crate) time: TimeReader,
+    tie_path: Option<String>,
+}
+
+impl SequenceTerms {
+    pub fn new(
+        query: &CompiledQuery,
+        mapping: &Mapping,
+        opts: &SequenceOptions,
+    ) -> Result<SequenceTerms, SequenceError> {
+        let plan = query
+            .sequence()
+            .cloned()
+            .ok_or(SequenceError::NotASequence)?;
+        let terms = plan.terms.iter().chain(plan.until.iter());
+        let readers = terms
+            .map(|t| t.keys.iter().map(|k| KeyReader::new(k, mapping)).collect())
+            .collect();
+        let key_kinds = plan
+            .terms
+            .first()
+            .map(|t| t.keys.iter().map(|k| k.kind).collect())
+            .unwrap_or_default();
+        Ok(SequenceTerms {
+            readers,
+            key_kinds,
+            time: TimeReader::new(&opts.timestamp_field, mapping),
+            tie_path: opts
+                .tiebreaker_field
+                .as_deref()
+                .map(|f| mapping.resolve(f).to_string()),
+            plan,
+        })
+    }
+
+    /// The terms (then the until term), in order.
+    pub fn plans(&self) -> impl Iterator<Item = &talon_eql::TermPlan> {
+        self.plan.terms.iter().chain(self.plan.until.iter())
+    }
+
+    /// How this rule reads an event's time.
+    pub fn time(&self) -> &TimeReader {
+        &self.time
+    }
+
+    /// Which terms the event fills, evaluating only the terms `candidate`
+    /// admits (the others are known not to match); `None` when it fills
+    /// none. `ts` is the event's time as [`SequenceTerms::time`] reads it,
+    /// when the caller has it already.
+    pub fn evaluate(
+        &self,
+        event: &dyn Fields,
+        candidate: &dyn Fn(usize) -> bool,
+        ts: Option<Option<i64>>,
+    ) -> Option<TermHits> {
+        // Most events fill no term: find that out before allocating.
+        let mut terms = self.plans().enumerate();
+        let first = terms
+            .find(|(i, t)| candidate(*i) && t.matches(event))
+            .map(|(i, _)| i)?;
+        let mut any = false;
+        let mut capped = false;
+        let hits: Vec<Vec<KeyTuple>> = self
+            .plans()
+            .zip(&self.readers)
+            .enumerate()
+            .map(|(i, (t, r))| {
+                let fills = i == first || (i > first && candidate(i) && t.matches(event));
+                if !fills {
+                    return Vec::new();
+                }
+                let tuples = key_tuples(r, event, &mut capped);
+                any |= !tuples.is_empty();
+                tuples
+            })
+            .collect();
+        if !any {
+            return None;
+        }
+        let tie = Tie::of(
+            self.tie_path
+                .as_deref()
+                .and_then(|p| event.values(p).first()),
+        );
+        Some(TermHits {
+            hits,
+            capped,
+            ts: ts.unwrap_or_else(|| self.time.read(event)),
+            tie,
+        })
+    }
+}

@@ -1,0 +1,412 @@
+//! The witness index: never evaluate a rule that cannot match.
+//!
+//! Every *matcher* (an event rule's query, or one term of a sequence or
+//! sample rule) has a witness ([`talon_eql::plan::witness`]): probes on
+//! the string values of single fields, one of which every event it
+//! matches passes, or none (it must always be evaluated). The probes are
+//! inverted into per-field tables (value → matchers; fragments of values
+//! in one Aho-Corasick automaton per field), so one look at the few
+//! fields rules test marks the matchers an event can satisfy; the others
+//! are skipped. Tables are built per routing class (the set of rules an
+//! event's index and category reach), on first use, holding only the
+//! probes of that class's matchers: an event reads only the fields its
+//! own candidates test.
+//!
+//! Skipping never changes an answer, only what is evaluated; the
+//! differential tests pin the index to evaluating every routed rule.
+
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
+use talon_eql::plan::witness::Probe;
+use talon_event::EventView;
+
+/// Matchers served by one probe value.
+type Served = SmallVec<[u32; 2]>;
+
+/// The witnesses of every matcher, by matcher id.
+#[derive(Debug, Default)]
+pub struct Witnesses {
+    /// Per matcher: its probes, or `None` (always evaluated).
+    probes: Vec<Option<Vec<Probe>>>,
+}
+
+impl Witnesses {
+    /// Adds a matcher; its id is the number of matchers added before it.
+    pub fn push(&mut self, probes: Option<Vec<Probe>>) -> u32 {
+        self.probes.push(probes);
+        (self.probes.len() - 1) as u32
+    }
+
+    pub fn len(&self) -> usize {
+        self.probes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.probes.is_empty()
+    }
+
+    /// Whether matcher `m` has no witness (is evaluated on every event
+    /// routed to it).
+    pub fn always(&self, m: u32) -> bool {
+        self.probes.get(m as usize).is_none_or(|p| p.is_none())
+    }
+
+    /// How many matchers have a witness, of how many.
+    pub fn coverage(&self) -> (usize, usize) {
+        let with = self.probes.iter().filter(|p| p.is_some()).count();
+        (with, self.probes.len())
+    }
+
+    /// The probe tables of a set of matchers.
+    pub fn tables(&self, matchers: impl IntoIterator<Item = u32>) -> ProbeTables {
+        let mut by_field: FxHashMap<Arc<str>, FieldBuild> = FxHashMap::default();
+        let mut order: Vec<Arc<str>> = Vec::new();
+        for m in matchers {
+            let Some(Some(probes)) = self.probes.get(m as usize) else {
+                continue;
+            };
+            for p in probes {
+                let path = p.path();
+                let b = by_field.entry(Arc::clone(path)).or_insert_with(|| {
+                    order.push(Arc::clone(path));
+                    FieldBuild::default()
+                });
+                b.add(p, m);
+            }
+        }
+        let fields = order
+            .into_iter()
+            .filter_map(|path| {
+                let b = by_field.remove(&path)?;
+                Some(b.build(path))
+            })
+            .collect();
+        ProbeTables { fields }
+    }
+}
+
+/// Probes of one field, gathered before the tables are built.
+#[derive(Default)]
+struct FieldBuild {
+    exact: FxHashMap<Box<str>, Served>,
+    folded: FxHashMap<Box<str>, Served>,
+    /// Lowercased text → index into `fragments`.
+    fragment_at: FxHashMap<Box<str>, usize>,
+    fragments: Vec<Fragment>,
+}
+
+impl FieldBuild {
+    fn add(&mut self, p: &Probe, m: u32) {
+        let serve = |list: &mut Served| {
+            if !list.contains(&m) {
+                list.push(m);
+            }
+        };
+        match p {
+            Probe::Equals { value, .. } => {
+                serve(self.exact.entry(Box::from(&**value)).or_default())
+            }
+            Probe::EqualsFolded { value, .. } => {
+                serve(self.folded.entry(Box::from(&**value)).or_default())
+            }
+            Probe::Contains {
+                text,
+                ci,
+                at_start,
+                at_end,
+                ..
+            } => {
+                let key: Box<str> = text.to_ascii_lowercase().into();
+                let at = *self.fragment_at.entry(key.clone()).or_insert_with(|| {
+                    self.fragments.push(Fragment {
+                        text: key,
+                        uses: Vec::new(),
+                    });
+                    self.fragments.len() - 1
+                });
+                let exact = (!ci).then(|| Box::<[u8]>::from(text.as_bytes()));
+                let use_ = FragmentUse {
+                    exact,
+                    at_start: *at_start,
+                    at_end: *at_end,
+                    matchers: Served::new(),
+                };
+                let uses = &mut self.fragments[at].uses;
+                let found = uses.iter().position(|u| {
+                    u.exact == use_.exact && u.at_start == use_.at_start && u.at_end == use_.at_end
+                });
+                let i = found.unwrap_or_else(|| {
+                    uses.push(use_);
+                    uses.len() - 1
+                });
+                serve(&mut uses[i].matchers);
+            }
+        }
+    }
+
+    fn build(self, path: Arc<str>) -> FieldTable {
+        let contains = if self.fragments.is_empty() {
+            None
+        } else {
+            let texts: Vec<&str> = self.fragments.iter().map(|f| &*f.text).collect();
+            match AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .build(&texts)
+            {
+                Ok(ac) => Some(Contains {
+                    ac,
+                    uses: self.fragments.into_iter().map(|f| f.uses).collect(),
+                }),
+                Err(e) => {
+                    // The matchers keep their probes' place as "always": a
+                    // table that cannot be built must not hide them.
+                    tracing::warn!("witness: cannot index fragments of {path}: {e}");
+                    return FieldTable {
+                        path,
+                        exact: self.exact,
+                        folded: self.folded,
+                        contains: None,
+                        broken: self
+                            .fragments
+                            .iter()
+                            .flat_map(|f| f.uses.iter().flat_map(|u| u.matchers.iter().copied()))
+                            .collect(),
+                    };
+                }
+            }
+        };
+        FieldTable {
+            path,
+            exact: self.exact,
+            folded: self.folded,
+            contains,
+            broken: Vec::new(),
+        }
+    }
+}
+
+struct Fragment {
+    /// Lowercased.
+    text: Box<str>,
+    uses: Vec<FragmentUse>,
+}
+
+/// One way a fragment is probed: in which case, anchored where.
+#[derive(Debug)]
+struct FragmentUse {
+    /// The bytes a case-sensitive probe needs; `None`: any case.
+    exact: Option<Box<[u8]>>,
+    at_start: bool,
+    at_end: bool,
+    matchers: Served,
+}
+
+#[derive(Debug)]
+struct Contains {
+    ac: AhoCorasick,
+    /// Per automaton pattern.
+    uses: Vec<Vec<FragmentUse>>,
+}
+
+/// The probes of one field.
+#[derive(Debug)]
+struct FieldTable {
+    path: Arc<str>,
+    exact: FxHashMap<Box<str>, Served>,
+    /// Keys are lowercased ASCII.
+    folded: FxHashMap<Box<str>, Served>,
+    contains: Option<Contains>,
+    /// Matchers whose fragments could not be indexed: always candidates.
+    broken: Vec<u32>,
+}
+
+/// The probe tables of one routing class.
+#[derive(Debug, Default)]
+pub struct ProbeTables {
+    fields: Vec<FieldTable>,
+}
+
+/// Which matchers the current event may satisfy, reused from event to
+/// event: a matcher is a candidate when its stamp is the current one.
+#[derive(Debug, Default)]
+pub struct Marks {
+    stamp: Vec<u32>,
+    current: u32,
+    /// Scratch for lowercasing values.
+    lower: String,
+}
+
+impl Marks {
+    /// Starts a new event over `n` matchers.
+    pub fn reset(&mut self, n: usize) {
+        if self.stamp.len() != n {
+            self.stamp = vec![0; n];
+            self.current = 0;
+        }
+        self.current = self.current.wrapping_add(1);
+        if self.current == 0 {
+            self.stamp.iter_mut().for_each(|s| *s = 0);
+            self.current = 1;
+        }
+    }
+
+    fn mark(&mut self, served: &[u32]) {
+        for &m in served {
+            if let Some(s) = self.stamp.get_mut(m as usize) {
+                *s = self.current;
+            }
+        }
+    }
+
+    /// Whether matcher `m` was marked for the current event.
+    pub fn marked(&self, m: u32) -> bool {
+        self.stamp.get(m as usize) == Some(&self.current)
+    }
+}
+
+impl ProbeTables {
+    /// Marks every matcher one of whose probes the event passes.
+    pub fn mark(&self, event: &dyn EventView, marks: &mut Marks) {
+        for t in &self.fields {
+            if !t.broken.is_empty() {
+                marks.mark(&t.broken);
+            }
+            event.for_each_str(&t.path, &mut |s| t.probe(s, marks));
+        }
+    }
+
+    /// Number of fields an event is probed on.
+    pub fn fields(&self) -> usize {
+        self.fields.len()
+    }
+}
+
+impl FieldTable {
+    fn probe(&self, value: &str, marks: &mut Marks) {
+        let Marks {
+            stamp,
+            current,
+            lower,
+        } = marks;
+        let mut mark = |served: &[u32]| {
+            for &m in served {
+                if let Some(s) = stamp.get_mut(m as usize) {
+                    *s = *current;
+                }
+            }
+        };
+        if let Some(served) = self.exact.get(value) {
+            mark(served);
+        }
+        // Folded keys are ASCII: a value with other bytes cannot equal one
+        // (an ASCII letter only matches its two ASCII cases).
+        if !self.folded.is_empty() && value.is_ascii() {
+            let key = if value.bytes().any(|b| b.is_ascii_uppercase()) {
+                lower.clear();
+                lower.push_str(value);
+                lower.make_ascii_lowercase();
+                lower.as_str()
+            } else {
+                value
+            };
+            if let Some(served) = self.folded.get(key) {
+                mark(served);
+            }
+        }
+        if let Some(c) = &self.contains {
+            let bytes = value.as_bytes();
+            for m in c.ac.find_overlapping_iter(value) {
+                for u in &c.uses[m.pattern().as_usize()] {
+                    let placed =
+                        (!u.at_start || m.start() == 0) && (!u.at_end || m.end() == bytes.len());
+                    let cased = u.exact.as_deref().is_none_or(|e| &bytes[m.range()] == e);
+                    if placed && cased {
+                        mark(&u.matchers);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use talon_event::{Event, Value, Values};
+
+    fn event(fields: &[(&str, &[&str])]) -> Event {
+        let mut e = Event::default();
+        for (k, vs) in fields {
+            let vals: Values = vs.iter().map(|v| Value::str(v)).collect();
+            e.set(k, vals);
+        }
+        e
+    }
+
+    fn probes(qs: &[&str]) -> Witnesses {
+        let mut w = Witnesses::default();
+        for q in qs {
+            let c = talon_eql::compile_str(q, &Default::default()).expect(q);
+            w.push(c.event_plan().and_then(|p| p.witness()));
+        }
+        w
+    }
+
+    fn marked(w: &Witnesses, e: &Event) -> Vec<u32> {
+        let tables = w.tables(0..w.len() as u32);
+        let mut marks = Marks::default();
+        marks.reset(w.len());
+        tables.mark(e, &mut marks);
+        (0..w.len() as u32)
+            .filter(|m| w.always(*m) || marks.marked(*m))
+            .collect()
+    }
+
+    #[test]
+    fn each_probe_kind_marks_only_its_matchers() {
+        let w = probes(&[
+            r#"process where process.name == "Sysctl""#,
+            r#"process where process.name : "sysctl""#,
+            r#"process where process.args like "*ip_forward*""#,
+            r#"process where process.args : "/proc/sys/*""#,
+            r#"process where process.executable like~ "*/SH""#,
+            r#"process where process.pid > 3"#,
+        ]);
+        assert!(w.always(5));
+        let e = event(&[("process.name", &["SYSCTL"]), ("process.args", &["x"])]);
+        assert_eq!(marked(&w, &e), [1, 5]);
+        let e = event(&[
+            ("process.name", &["Sysctl"]),
+            ("process.args", &["-w", "net.ipv4.ip_forward=1"]),
+        ]);
+        assert_eq!(marked(&w, &e), [0, 1, 2, 5]);
+        let e = event(&[
+            ("process.args", &["echo /PROC/SYS/x", "/Proc/sys/net"]),
+            ("process.executable", &["/bin/sh"]),
+        ]);
+        assert_eq!(marked(&w, &e), [3, 4, 5]);
+        // Case-sensitive fragments need their own bytes; anchors hold.
+        let e = event(&[
+            ("process.args", &["IP_FORWARD", "a/proc/sys/"]),
+            ("process.executable", &["/bin/sh.x"]),
+        ]);
+        assert_eq!(marked(&w, &e), [5]);
+    }
+
+    #[test]
+    fn marks_reset_between_events() {
+        let w = probes(&[r#"process where process.name == "a1""#]);
+        let tables = w.tables([0]);
+        let mut marks = Marks::default();
+        marks.reset(1);
+        tables.mark(&event(&[("process.name", &["a1"])]), &mut marks);
+        assert!(marks.marked(0));
+        marks.reset(1);
+        tables.mark(&event(&[("process.name", &["b2"])]), &mut marks);
+        assert!(!marks.marked(0));
+    }
+}
