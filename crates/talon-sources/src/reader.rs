@@ -30,7 +30,9 @@ use std::collections::VecDeque;
 use std::io::Read;
 use std::sync::Arc;
 
-use talon_event::read::{EventReader, InputSpec, ReadIssue, ReadOptions, ReadStats, SkipReason};
+use talon_event::read::{
+    Batch, ChunkCounts, EventReader, InputSpec, ReadIssue, ReadOptions, ReadStats, SkipReason,
+};
 use talon_event::{Event, Origin};
 
 use crate::auditd::{AuditWindow, Auditd};
@@ -613,11 +615,94 @@ impl NormalizingReader {
     }
 }
 
+/// Items per batch of a normalized input.
+const ITEMS_PER_BATCH: usize = 256;
+
+/// What the item loop reached.
+enum Reached {
+    Item(Result<Event, ReadIssue>),
+    /// The current input is read by the passthrough reader (batch mode
+    /// hands its lines out unparsed).
+    Passthrough,
+    End,
+}
+
 impl NormalizingReader {
+    /// Reads the next batch (see [`talon_event::read::batch`]): about
+    /// `target` bytes of unparsed NDJSON lines of an ECS input, or items
+    /// decoded (and normalized) already, in input order. Items are counted
+    /// here; a line chunk's counts come back through
+    /// [`NormalizingReader::record_chunk`]. Events get no position.
+    pub fn next_batch(&mut self, target: usize) -> Option<Batch> {
+        let mut items = Vec::new();
+        loop {
+            if items.len() >= ITEMS_PER_BATCH {
+                return Some(Batch::Items(items));
+            }
+            match self.next_reached(true) {
+                Reached::Item(item) => {
+                    self.count(&item);
+                    items.push(item);
+                }
+                Reached::End => return (!items.is_empty()).then_some(Batch::Items(items)),
+                Reached::Passthrough => {
+                    if !items.is_empty() {
+                        return Some(Batch::Items(items));
+                    }
+                    let unrecognised = matches!(
+                        self.current.as_ref().map(|c| &c.mode),
+                        Some(Mode::Passthrough { unrecognised: true })
+                    );
+                    match self.passthrough.next_batch(target) {
+                        Some(Batch::Items(mut got)) => {
+                            for item in &mut got {
+                                if let Err(issue) = item {
+                                    if unrecognised && issue.reason == SkipReason::NotJson {
+                                        issue.message.push_str(UNRECOGNISED);
+                                    }
+                                }
+                                self.count(item);
+                            }
+                            return Some(Batch::Items(got));
+                        }
+                        Some(lines) => return Some(lines),
+                        None => self.close_current(),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Counts what parsing a line chunk of an ECS input found (in chunk
+    /// order).
+    pub fn record_chunk(&mut self, counts: &ChunkCounts) {
+        self.read.events += counts.events;
+        for issue in &counts.issues {
+            self.read.record(issue);
+        }
+        self.passthrough.record_chunk(counts);
+    }
+
+    fn count(&mut self, item: &Result<Event, ReadIssue>) {
+        match item {
+            Ok(_) => self.read.events += 1,
+            Err(issue) => self.read.record(issue),
+        }
+    }
+
     fn next_item(&mut self) -> Option<Result<Event, ReadIssue>> {
+        match self.next_reached(false) {
+            Reached::Item(item) => Some(item),
+            Reached::Passthrough | Reached::End => None,
+        }
+    }
+
+    /// The next item; with `batch`, stops at an input the passthrough
+    /// reader reads instead of reading it line by line.
+    fn next_reached(&mut self, batch: bool) -> Reached {
         loop {
             if let Some(item) = self.ready.pop_front() {
-                return Some(item);
+                return Reached::Item(item);
             }
             if let Some(outcome) = self.out.pop() {
                 self.handle(outcome);
@@ -625,11 +710,14 @@ impl NormalizingReader {
             }
             let Some(cur) = &self.current else {
                 if !self.open_next() {
-                    return None;
+                    return Reached::End;
                 }
                 continue;
             };
             if let Mode::Passthrough { unrecognised } = cur.mode {
+                if batch {
+                    return Reached::Passthrough;
+                }
                 // The hot path of plain ECS input: straight from the
                 // reader, nothing queued. Its `None` is the end of this
                 // input, the only one it was given.
@@ -637,13 +725,13 @@ impl NormalizingReader {
                     Some(Ok(mut event)) => {
                         event.seq = self.seq;
                         self.seq += 1;
-                        return Some(Ok(event));
+                        return Reached::Item(Ok(event));
                     }
                     Some(Err(mut issue)) => {
                         if unrecognised && issue.reason == SkipReason::NotJson {
                             issue.message.push_str(UNRECOGNISED);
                         }
-                        return Some(Err(issue));
+                        return Reached::Item(Err(issue));
                     }
                     None => self.close_current(),
                 }
@@ -666,10 +754,7 @@ impl Iterator for NormalizingReader {
 
     fn next(&mut self) -> Option<Self::Item> {
         let item = self.next_item()?;
-        match &item {
-            Ok(_) => self.read.events += 1,
-            Err(issue) => self.read.record(issue),
-        }
+        self.count(&item);
         Some(item)
     }
 }

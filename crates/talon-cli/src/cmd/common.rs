@@ -164,6 +164,17 @@ pub struct Events {
 }
 
 impl Events {
+    /// The next batch of about `target` bytes of lines, or of decoded
+    /// events (see `talon_event::read::batch`).
+    pub fn next_batch(&mut self, target: usize) -> Option<talon_event::read::Batch> {
+        self.reader.next_batch(target)
+    }
+
+    /// Counts what parsing a line chunk found, in chunk order.
+    pub fn record_chunk(&mut self, counts: &talon_event::read::ChunkCounts) {
+        self.reader.record_chunk(counts);
+    }
+
     /// Counts so far (complete once the events are exhausted).
     pub fn stats(&self) -> InputStats {
         InputStats {

@@ -26,6 +26,7 @@ use std::sync::Arc;
 use serde::de::IgnoredAny;
 
 use crate::event::Event;
+use crate::read::batch::{Batch, LineChunk};
 use crate::read::doc::{array_may_be_json, preview, DocReader, Out, Pos};
 use crate::read::filter::LineFilter;
 use crate::read::frame::{Framer, Unit};
@@ -206,6 +207,76 @@ impl FileReader {
         }
     }
 
+    /// The next batch of this input (see [`crate::read::batch`]): complete
+    /// lines in line mode, decoded items otherwise; `None` when it is
+    /// exhausted. Issues met while reading lines (an I/O error) come as
+    /// items after the lines read before them.
+    pub fn next_batch(
+        &mut self,
+        target: usize,
+        flattener: &crate::flatten::Flattener,
+        forced_index: Option<&Arc<str>>,
+    ) -> Option<Batch> {
+        loop {
+            if !self.pending.is_empty() {
+                return Some(Batch::Items(self.pending.drain(..).collect()));
+            }
+            match std::mem::replace(&mut self.mode, Mode::Done) {
+                Mode::Done => return None,
+                Mode::Start(r) => match detect(r) {
+                    Ok((m, line, first)) => {
+                        tracing::info!(
+                            "reading {} ({}, {})",
+                            self.name,
+                            m.format(first),
+                            self.compression.name()
+                        );
+                        self.mode = m;
+                        self.line = line;
+                    }
+                    Err(e) => return Some(Batch::Items(vec![Err(self.io_issue(1, &e))])),
+                },
+                Mode::Lines(mut r) => {
+                    let mut text = Vec::with_capacity(target + (64 << 10));
+                    let read = read_lines(&mut r, &mut text, target);
+                    let lines = count_newlines(&text);
+                    let first_line = self.line;
+                    self.line += lines;
+                    let last = match read {
+                        Ok(more) => {
+                            if more {
+                                self.mode = Mode::Lines(r);
+                            }
+                            !more
+                        }
+                        Err(e) => {
+                            let issue = self.io_issue(self.line, &e);
+                            self.pending.push_back(Err(issue));
+                            true
+                        }
+                    };
+                    return Some(Batch::Lines(LineChunk {
+                        file: Arc::clone(&self.name),
+                        text,
+                        first_line,
+                        last,
+                    }));
+                }
+                other => {
+                    self.mode = other;
+                    let mut items = Vec::new();
+                    while items.len() < ITEMS_PER_BATCH {
+                        match self.next_item(flattener, forced_index, None) {
+                            Some(item) => items.push(item),
+                            None => break,
+                        }
+                    }
+                    return (!items.is_empty()).then_some(Batch::Items(items));
+                }
+            }
+        }
+    }
+
     /// Reads one line; false at end of input.
     fn next_line(
         &mut self,
@@ -323,7 +394,13 @@ impl FileReader {
 
 /// One line of line mode (with or without its newline): a document, a
 /// skipped blank or comment line, or an issue.
-fn line_item(name: &Arc<str>, bytes: &[u8], line: u64, docs: &DocReader<'_>, out: &mut Out) {
+pub(crate) fn line_item(
+    name: &Arc<str>,
+    bytes: &[u8],
+    line: u64,
+    docs: &DocReader<'_>,
+    out: &mut Out,
+) {
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => Ok(text),
         // A last line cut inside a multi-byte character (a cut scroll
@@ -483,6 +560,41 @@ fn next_line_is_complete_object(
             return Ok(is_complete_object(line));
         }
     }
+}
+
+/// Items decoded per batch in modes other than line mode.
+const ITEMS_PER_BATCH: usize = 256;
+
+/// Appends complete lines to `text` until it holds at least `target`
+/// bytes; a last line without a newline gets one. False at end of input.
+fn read_lines(
+    r: &mut Box<dyn BufRead + Send>,
+    text: &mut Vec<u8>,
+    target: usize,
+) -> io::Result<bool> {
+    while text.len() < target {
+        let buf = fill(r)?;
+        if buf.is_empty() {
+            return Ok(false);
+        }
+        match memchr::memrchr(b'\n', buf) {
+            Some(nl) => {
+                text.extend_from_slice(&buf[..=nl]);
+                r.consume(nl + 1);
+            }
+            // A line longer than the buffer (or the last one): read whole.
+            None => {
+                if r.read_until(b'\n', text)? == 0 {
+                    return Ok(false);
+                }
+                if text.last() != Some(&b'\n') {
+                    text.push(b'\n');
+                    return Ok(false);
+                }
+            }
+        }
+    }
+    Ok(true)
 }
 
 fn fill(r: &mut Box<dyn BufRead + Send>) -> io::Result<&[u8]> {

@@ -34,6 +34,7 @@
 //! assert_eq!(stats.issues[0].line, 2);
 //! ```
 
+pub mod batch;
 mod doc;
 mod file;
 mod filter;
@@ -49,6 +50,7 @@ use crate::event::Event;
 use crate::flatten::{Flattener, Projection};
 use crate::mapping::Mapping;
 
+pub use batch::{Batch, ChunkCounts, LineChunk, LineParser};
 pub use doc::derive_index;
 pub(crate) use doc::json_message as json_error_message;
 pub use filter::{line_around, LineFilter};
@@ -230,6 +232,57 @@ impl EventReader {
     pub fn read_all(mut self) -> (Vec<Event>, ReadStats) {
         let events: Vec<Event> = self.by_ref().filter_map(Result::ok).collect();
         (events, self.stats)
+    }
+
+    /// Reads the next batch (see [`batch`]): about `target` bytes of
+    /// complete NDJSON lines, or items decoded already. Items are counted
+    /// here; a line chunk's events and issues are counted when its
+    /// [`ChunkCounts`] come back through [`EventReader::record_chunk`].
+    /// Events get no position ([`Event::seq`]) in this mode.
+    pub fn next_batch(&mut self, target: usize) -> Option<Batch> {
+        loop {
+            if let Some(cur) = &mut self.current {
+                let step = cur.next_batch(target, &self.flattener, self.forced_index.as_ref());
+                self.sync_bytes();
+                match step {
+                    Some(Batch::Items(items)) => {
+                        for item in &items {
+                            match item {
+                                Ok(_) => {
+                                    self.stats.events += 1;
+                                    self.counts.events += 1;
+                                }
+                                Err(issue) => self.record(issue),
+                            }
+                        }
+                        return Some(Batch::Items(items));
+                    }
+                    Some(lines) => return Some(lines),
+                    None => {
+                        if let Some(done) = self.current.take() {
+                            self.log_end(done.name());
+                        }
+                    }
+                }
+            }
+            match self.open_next()? {
+                Ok(()) => {}
+                Err(issue) => {
+                    self.record(&issue);
+                    return Some(Batch::Items(vec![Err(issue)]));
+                }
+            }
+        }
+    }
+
+    /// Counts what parsing a line chunk found (in chunk order).
+    pub fn record_chunk(&mut self, counts: &ChunkCounts) {
+        self.stats.events += counts.events;
+        self.stats.unparsed += counts.unparsed;
+        for issue in &counts.issues {
+            self.stats.record(issue);
+            tracing::debug!("{issue}");
+        }
     }
 
     fn sync_bytes(&mut self) {

@@ -7,18 +7,17 @@
 //! schedule replay, which writes the alerts Kibana's runs would have
 //! created and warns for each run that reached max_signals.
 //!
-//! With several threads the rules are shared out between shards
-//! ([`shard`]), each with its own engine reading every input, and their
-//! alerts merged back in input order ([`merge`]): the output is the same
-//! whatever the thread count.
+//! The input is read in batches that every thread evaluates, and what they
+//! find is put back in input order ([`pipeline`]): the output is the same
+//! whatever the thread count. The schedule replay runs on one thread,
+//! event by event ([`replay`]).
 
-mod merge;
-mod shard;
+mod pipeline;
+mod replay;
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::sync_channel;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
@@ -26,7 +25,7 @@ use talon_alert::{Alert, AlertBuilder, AlertContext, AlertSink, OutputFormat};
 use talon_engine::exceptions::BoundExceptions;
 use talon_engine::prefilter::Prefilter;
 use talon_engine::schedule::{RuleSchedule, ScheduleOptions, ScheduleStats, Scheduler};
-use talon_engine::{compile_rules, runnable, EngineOptions, EngineStats, IndexCensus, Runnable};
+use talon_engine::{compile_rules, runnable, EngineOptions, EngineStats, Runnable};
 use talon_event::flatten::Projection;
 use talon_event::read::ReadOptions;
 use talon_rules::Rule;
@@ -35,27 +34,7 @@ use crate::cli::{Format, HuntArgs};
 use crate::cmd::{check, common};
 use crate::output;
 use crate::summary::HuntSummary;
-use shard::{ShardReport, ShardSpec, Shared};
-
-/// Where alerts go, and what happened to them.
-struct Alerts<'s> {
-    sink: Box<dyn AlertSink + 's>,
-    per_rule: Vec<u64>,
-    write_error: Option<std::io::Error>,
-}
-
-impl Alerts<'_> {
-    fn write(&mut self, rule_index: usize, alert: &Alert) {
-        if let Some(n) = self.per_rule.get_mut(rule_index) {
-            *n += 1;
-        }
-        if self.write_error.is_none() {
-            if let Err(e) = self.sink.write(alert) {
-                self.write_error = Some(e);
-            }
-        }
-    }
-}
+use pipeline::{AlertOut, Merger, Shared, Worker};
 
 pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     let started = Instant::now();
@@ -128,7 +107,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     // Lines no rule can match are not parsed; not with a schedule replay
     // or sequence rules, which need every event's time (to know which runs
     // have ended, which events are late), nor when a `null_value` could
-    // stand in for text the line lacks. Every shard reads the same lines.
+    // stand in for text the line lacks.
     let can_skip_lines = !args.no_prefilter
         && !args.schedule
         && seq_compiled.is_empty()
@@ -156,33 +135,27 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     // their own (with mapping-aware variants), so with any exception
     // loaded every field is kept.
     let project = !args.no_prefilter && exceptions.is_empty() && seq_exceptions.is_empty();
-
-    let threads = thread_count(&args, event_rules.len() + seq_compiled.len());
-    let census = IndexCensus::new(event_rules.iter().chain(&seq_compiled), args.all_indices);
-    let mut specs = share_out(event_rules, seq_compiled, threads);
-    for spec in &mut specs {
-        let mut read = read_opts.clone();
-        if project {
-            let rules = spec.event.iter().chain(&spec.sequence).map(|(_, r)| r);
-            read = read.with_projection(Projection::only(talon_engine::fields_read(rules)));
-        }
-        spec.reader = Some(common::open_events(
-            &args.input.events,
-            args.input.source,
-            read,
-            use_demo,
-        )?);
+    let all_compiled: Vec<talon_engine::CompiledRule> =
+        event_rules.into_iter().chain(seq_compiled).collect();
+    if project {
+        let fields = talon_engine::fields_read(&all_compiled);
+        read_opts = read_opts.with_projection(Projection::only(fields));
     }
-    tracing::info!(
-        "{threads} thread(s), {} rules each at most",
-        specs
+    let slim: Option<Vec<String>> = (!args.no_prefilter).then(|| {
+        let seq: Vec<talon_engine::CompiledRule> = all_compiled
             .iter()
-            .map(|s| s.event.len() + s.sequence.len())
-            .max()
-            .unwrap_or(0)
-    );
-    let mut scheduler = scheduler;
-    let mut census = Some(census);
+            .filter(|r| r.query.kind() != talon_eql::QueryKind::Event)
+            .cloned()
+            .collect();
+        talon_engine::slim_fields(&seq)
+    });
+    let threads = thread_count(&args);
+    let mut events = common::open_events(
+        &args.input.events,
+        args.input.source,
+        read_opts.clone(),
+        use_demo,
+    )?;
 
     let out = output::open(&args.output)?;
     let format = match out.format {
@@ -192,11 +165,6 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         Format::Es => bail!("--format es is only for `talon query`"),
     };
     let ctx = AlertContext::from_env().context("invalid TALON_NOW")?;
-    let mut alerts = Alerts {
-        sink: talon_alert::sink_for(format, out.writer),
-        per_rule: vec![0u64; rules.len() + seq_rules.len()],
-        write_error: None,
-    };
     let builders: Vec<AlertBuilder<'_>> =
         rules.iter().map(|r| AlertBuilder::new(r, &ctx)).collect();
     let seq_builders: Vec<AlertBuilder<'_>> = seq_rules
@@ -205,72 +173,115 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         .collect();
     let stop = AtomicBool::new(false);
     let shared = Shared {
-        opts: &opts,
-        mapping: &mapping,
         exceptions: &exceptions,
         seq_exceptions: &seq_exceptions,
         builders: &builders,
         seq_builders: &seq_builders,
-        event_rules: rules.len(),
+        json: format == OutputFormat::Jsonl,
+        slim_fields: slim.as_deref(),
+        read: &read_opts,
+        stop: &stop,
+    };
+    let mut writer = Writer {
+        out: match format {
+            OutputFormat::Jsonl => {
+                Out::Json(std::io::BufWriter::with_capacity(256 << 10, out.writer))
+            }
+            _ => Out::Sink(talon_alert::sink_for(format, out.writer)),
+        },
+        per_rule: vec![0u64; rules.len() + seq_rules.len()],
+        matched: 0,
+        write_error: None,
         stop: &stop,
     };
 
-    let (matched, reports) = std::thread::scope(|scope| {
-        let mut receivers = Vec::with_capacity(specs.len());
-        let mut handles = Vec::with_capacity(specs.len());
-        for spec in specs {
-            let (tx, rx) = sync_channel(4096);
-            receivers.push(rx);
-            let spec = ShardSpec {
-                event: spec.event,
-                sequence: spec.sequence,
-                reader: spec.reader.expect("opened above"),
-                scheduler: scheduler.take(),
-                census: census.take(),
-            };
-            let shared = &shared;
-            handles.push(scope.spawn(move || shard::run(spec, shared, tx)));
-        }
-        let matched = merge::merge(receivers, |slot, docs| {
-            for a in &docs {
-                alerts.write(slot, a);
-            }
-            if alerts.write_error.is_some() {
-                stop.store(true, Ordering::Relaxed);
-            }
+    let merged = if let Some(scheduler) = scheduler {
+        let (engine, _) = talon_engine::Engine::with_mapping(all_compiled, &opts, &mapping);
+        let r = replay::run(engine, &mut events, scheduler, &shared, |slot, alerts| {
+            writer.write(
+                slot,
+                alerts
+                    .into_iter()
+                    .map(|a| AlertOut::Doc(Box::new(a)))
+                    .collect(),
+            )
         });
-        let reports: Vec<ShardReport> = handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+        for (slot, n) in r.suppressed.iter().enumerate() {
+            if *n > 0 {
+                tracing::debug!("slot {slot}: {n} suppressed");
+            }
+        }
+        Merged {
+            engine: EngineStats {
+                matched: r.matched,
+                ..r.engine
+            },
+            sequences: r.sequences,
+            suppressed: r.suppressed,
+            alert_errors: r.alert_errors,
+            seq_warnings: r.seq_warnings,
+            schedule: Some(r.schedule),
+        }
+    } else {
+        let (stage, sequences, _) = talon_engine::stages(all_compiled, &opts, &mapping);
+        let n_event_rules = stage.rules().len();
+        let workers: Vec<Worker> = (0..threads)
+            .map(|_| Worker::new(stage.fork(), &shared))
             .collect();
-        (matched, reports)
-    });
+        tracing::info!("{threads} thread(s) evaluating events");
+        let events_lock = Mutex::new(events);
+        let mut merger = Merger::new(&mut writer, sequences, &shared, n_event_rules);
+        let workers = pipeline::run(&events_lock, workers, &mut merger, &shared);
+        let seq_warnings = merger.finish();
+        let sequences = merger.sequences.matches();
+        let mut m = Merged {
+            engine: EngineStats {
+                rules: vec![Default::default(); n_event_rules],
+                ..EngineStats::default()
+            },
+            sequences,
+            suppressed: vec![0; rules.len() + seq_rules.len()],
+            alert_errors: merger.alert_errors,
+            seq_warnings,
+            schedule: None,
+        };
+        for mut w in workers {
+            m.absorb(w.take_stats(), &w.suppressed, w.alert_errors);
+        }
+        events = events_lock
+            .into_inner()
+            .map_err(|_| anyhow::anyhow!("the event reader failed"))?;
+        m
+    };
 
-    let finish = alerts.sink.finish();
+    let finish = writer.finish();
     // A broken pipe (`| head`) is the reader saying it has seen enough:
-    // reading stopped at once (the shards watch `stop`), and the summary
-    // says the run was cut short. Any other write error is an I/O error.
+    // reading stopped at once, and the summary says the run was cut short.
+    // Any other write error is an I/O error.
     let mut cut_short = false;
-    for e in alerts.write_error.take().into_iter().chain(finish.err()) {
+    for e in writer.write_error.take().into_iter().chain(finish.err()) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             return Err(e).context("cannot write alerts");
         }
         cut_short = true;
     }
 
-    let merged = Merged::of(reports, rules.len(), seq_rules.len(), matched);
     for w in &merged.seq_warnings {
         eprintln!("warning: {w}");
     }
-
-    if let (false, Some(input)) = (quiet, &merged.input) {
+    log_costliest(&rules, &merged.engine);
+    let input = events.stats();
+    if !quiet {
         let all_rules: Vec<&Rule> = rules.iter().chain(&seq_rules).collect();
-        let per_rule: Vec<u64> = alerts.per_rule.clone();
+        let mut engine = merged.engine.clone();
+        if merged.schedule.is_none() {
+            engine.matched = writer.matched;
+        }
         let summary = HuntSummary {
-            read: input,
-            engine: &merged.engine,
+            read: &input,
+            engine: &engine,
             rules: &all_rules,
-            alerts_per_rule: &per_rule,
+            alerts_per_rule: &writer.per_rule,
             sequences: (!seq_rules.is_empty()).then(|| merged.sequences.iter().sum()),
             alert_errors: merged.alert_errors,
             rule_errors: load_errors + problems.iter().filter(|p| p.is_error()).count(),
@@ -292,60 +303,109 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         }
         return Ok(ExitCode::from(crate::EXIT_BROKEN_PIPE));
     }
-    Ok(match &merged.input {
-        Some(input) => common::input_exit_code(input),
-        None => ExitCode::SUCCESS,
-    })
+    Ok(common::input_exit_code(&input))
 }
 
-/// One shard's rules before its reader is opened.
-struct Share {
-    event: Vec<(usize, talon_engine::CompiledRule)>,
-    sequence: Vec<(usize, talon_engine::CompiledRule)>,
-    reader: Option<common::Events>,
+/// Where alerts go.
+enum Out<'s> {
+    /// JSON Lines, serialized by the workers already.
+    Json(std::io::BufWriter<Box<dyn std::io::Write + 's>>),
+    Sink(Box<dyn AlertSink + 's>),
 }
 
-/// How many shards: `--threads` (default: the cores available), never
-/// more than there are rules, and one when the input can only be read
-/// once (stdin, the bundled demo) or a schedule replay needs every alert
-/// in one place.
-fn thread_count(args: &HuntArgs, rules: usize) -> usize {
-    let once = args.input.events.is_empty() || args.input.events.iter().any(|e| e == "-");
-    if args.schedule || once {
+/// Where alerts go, and what happened to them.
+struct Writer<'s> {
+    out: Out<'s>,
+    per_rule: Vec<u64>,
+    /// Events some event rule matched.
+    matched: u64,
+    write_error: Option<std::io::Error>,
+    stop: &'s AtomicBool,
+}
+
+impl Writer<'_> {
+    fn write(&mut self, slot: usize, alerts: Vec<AlertOut>) {
+        if let Some(n) = self.per_rule.get_mut(slot) {
+            *n += alerts.len() as u64;
+        }
+        if self.write_error.is_some() {
+            return;
+        }
+        for a in alerts {
+            let r = match (&mut self.out, a) {
+                (Out::Json(w), AlertOut::Json(line)) => std::io::Write::write_all(w, &line),
+                (Out::Json(w), AlertOut::Doc(a)) => serde_json::to_writer(&mut *w, a.doc())
+                    .map_err(std::io::Error::from)
+                    .and_then(|_| std::io::Write::write_all(w, b"\n")),
+                (Out::Sink(s), AlertOut::Doc(a)) => s.write(&a),
+                (Out::Sink(_), AlertOut::Json(_)) => Ok(()),
+            };
+            if let Err(e) = r {
+                self.write_error = Some(e);
+                self.stop.store(true, Ordering::Relaxed);
+                return;
+            }
+        }
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        match &mut self.out {
+            Out::Json(w) => std::io::Write::flush(w),
+            Out::Sink(s) => s.finish(),
+        }
+    }
+}
+
+impl pipeline::Sink for &mut Writer<'_> {
+    fn alerts(&mut self, slot: usize, alerts: Vec<AlertOut>) {
+        self.write(slot, alerts);
+    }
+
+    fn matched(&mut self) {
+        self.matched += 1;
+    }
+}
+
+/// At `-vv`: the event rules evaluated most often (the witness index let
+/// the others skip most events), for anyone tuning a rule set.
+fn log_costliest(rules: &[Rule], engine: &EngineStats) {
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return;
+    }
+    let (seen, evaluated): (u64, u64) = engine
+        .rules
+        .iter()
+        .fold((0, 0), |(s, e), r| (s + r.seen, e + r.evaluated));
+    tracing::debug!(
+        "event rules reached {seen} times, evaluated {evaluated} times over {} events",
+        engine.events
+    );
+    let mut by: Vec<(u64, &str)> = engine
+        .rules
+        .iter()
+        .zip(rules)
+        .map(|(st, r)| (st.evaluated, r.name.as_str()))
+        .filter(|(n, _)| *n > 0)
+        .collect();
+    by.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    for (n, name) in by.iter().take(10) {
+        tracing::debug!("evaluated {n:>9} times: {name}");
+    }
+}
+
+/// How many threads evaluate events: `--threads` (default: the cores
+/// available), and one when a schedule replay needs every alert in one
+/// place.
+fn thread_count(args: &HuntArgs) -> usize {
+    if args.schedule {
         return 1;
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    args.threads.unwrap_or(cores).clamp(1, rules.max(1))
+    args.threads.unwrap_or(cores).max(1)
 }
 
-/// Deals the rules out round-robin, keeping each rule's global index:
-/// neighbours in a rule folder tend to cost alike, so dealing spreads the
-/// cost evenly.
-fn share_out(
-    event: Vec<talon_engine::CompiledRule>,
-    sequence: Vec<talon_engine::CompiledRule>,
-    n: usize,
-) -> Vec<Share> {
-    let mut shares: Vec<Share> = (0..n)
-        .map(|_| Share {
-            event: Vec::new(),
-            sequence: Vec::new(),
-            reader: None,
-        })
-        .collect();
-    for (i, r) in event.into_iter().enumerate() {
-        shares[i % n].event.push((i, r));
-    }
-    for (j, r) in sequence.into_iter().enumerate() {
-        shares[j % n].sequence.push((j, r));
-    }
-    shares
-}
-
-/// The shards' counts, put together by global rule index.
+/// The counts of a run, put together.
 struct Merged {
-    /// What shard 0 read (every shard read the same events).
-    input: Option<crate::summary::InputStats>,
     engine: EngineStats,
     sequences: Vec<u64>,
     suppressed: Vec<u64>,
@@ -355,46 +415,26 @@ struct Merged {
 }
 
 impl Merged {
-    fn of(reports: Vec<ShardReport>, event_rules: usize, seq_rules: usize, matched: u64) -> Merged {
-        let mut m = Merged {
-            input: None,
-            engine: EngineStats {
-                rules: vec![Default::default(); event_rules],
-                ..EngineStats::default()
-            },
-            sequences: vec![0; seq_rules],
-            suppressed: vec![0; event_rules + seq_rules],
-            alert_errors: 0,
-            seq_warnings: Vec::new(),
-            schedule: None,
-        };
-        for (i, r) in reports.into_iter().enumerate() {
-            if i == 0 {
-                m.input = r.reader.as_ref().map(|reader| reader.stats());
-                m.engine.events = r.engine.events;
-            }
-            if let Some(u) = r.unsearched {
-                m.engine.no_index = u.no_index;
-                m.engine.index_not_searched = u.index_not_searched;
-                m.engine.indices_not_searched = u.indices_not_searched;
-            }
-            for (g, n) in r.rule_matched {
-                m.engine.rules[g].matched = n;
-            }
-            for (g, n) in r.sequences {
-                m.sequences[g] = n;
-            }
-            for (slot, n) in r.suppressed {
-                m.suppressed[slot] += n;
-            }
-            m.alert_errors += r.alert_errors;
-            m.seq_warnings.extend(r.seq_warnings);
-            if r.schedule.is_some() {
-                m.schedule = r.schedule;
+    /// Adds one worker's counts.
+    fn absorb(&mut self, e: EngineStats, suppressed: &[u64], alert_errors: u64) {
+        let m = &mut self.engine;
+        m.events += e.events;
+        m.no_index += e.no_index;
+        m.index_not_searched += e.index_not_searched;
+        for name in e.indices_not_searched {
+            if m.indices_not_searched.len() < 5 && !m.indices_not_searched.contains(&name) {
+                m.indices_not_searched.push(name);
             }
         }
-        m.engine.matched = matched;
-        m
+        for (into, from) in m.rules.iter_mut().zip(e.rules) {
+            into.seen += from.seen;
+            into.evaluated += from.evaluated;
+            into.matched += from.matched;
+        }
+        for (into, n) in self.suppressed.iter_mut().zip(suppressed) {
+            *into += n;
+        }
+        self.alert_errors += alert_errors;
     }
 }
 

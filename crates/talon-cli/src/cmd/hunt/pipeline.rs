@@ -1,0 +1,455 @@
+//! The hunt pipeline: input read in batches, events evaluated on every
+//! core, findings put back in input order.
+//!
+//! ```text
+//!  reader ──batches──▶ workers (N) ──findings──▶ merger (this thread)
+//!  (lines, unparsed)   parse, route, event rules,  alerts written in order,
+//!                      alerts built, sequence      sequence state fed in
+//!                      terms read                  order, counts absorbed
+//! ```
+//!
+//! Everything that is per event and needs no state runs on the workers,
+//! each with its own copy of the engine's event stage: parsing (the costly
+//! part), routing, the witness index, event rules, exceptions, building
+//! and serializing alerts, and reading what each event fills of the
+//! sequence rules. The merger takes the batches back in order and does
+//! what needs one place and one order: writing, the sequence rules' state,
+//! and the reader's counts. So the output is the same, byte for byte,
+//! whatever the number of threads. With one thread the same steps run one
+//! after the other, without channels.
+//!
+//! Memory is bounded: at most [`IN_FLIGHT_PER_WORKER`] batches per worker
+//! are read ahead of the merger.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
+
+use smallvec::SmallVec;
+use talon_alert::{Alert, AlertBuilder};
+use talon_engine::exceptions::BoundExceptions;
+use talon_engine::sequence::SequenceMatch;
+use talon_engine::{EngineStats, EventStage, Outcome, SequenceStage, SequenceWarning, TermHits};
+use talon_event::read::{Batch, ChunkCounts, LineParser, ReadOptions};
+use talon_event::{Event, EventView};
+use tracing::warn;
+
+use crate::cmd::common::Events;
+
+/// Bytes of input per batch: large enough that handing a batch over costs
+/// nothing next to parsing it, small enough to share work evenly.
+const BATCH_BYTES: usize = 512 << 10;
+
+/// Batches each worker may have in hand or waiting before the merger
+/// takes them back.
+const IN_FLIGHT_PER_WORKER: usize = 4;
+
+/// An alert as a worker hands it over.
+pub(super) enum AlertOut {
+    /// Serialized already: one JSON line, newline included.
+    Json(Vec<u8>),
+    /// For the table and CSV writers.
+    Doc(Box<Alert>),
+}
+
+/// What every worker shares, read-only.
+pub(super) struct Shared<'a> {
+    pub exceptions: &'a BoundExceptions,
+    pub seq_exceptions: &'a BoundExceptions,
+    pub builders: &'a [AlertBuilder<'a>],
+    pub seq_builders: &'a [AlertBuilder<'a>],
+    /// Alerts as JSON lines (else as documents).
+    pub json: bool,
+    /// What sequence rules keep of the events they wait on; `None`: all.
+    pub slim_fields: Option<&'a [String]>,
+    pub read: &'a ReadOptions,
+    /// Set by the merger when alerts can no longer be written.
+    pub stop: &'a AtomicBool,
+}
+
+/// What one event gave, as the merger needs it.
+struct Found {
+    /// The event's place in its batch.
+    local: u64,
+    /// Its time on each sequence clock.
+    clocks: SmallVec<[Option<i64>; 1]>,
+    /// (event rule, alert), in rule order.
+    alerts: Vec<(usize, AlertOut)>,
+    /// Some event rule matched (exceptions aside).
+    matched: bool,
+    hits: Vec<(usize, TermHits)>,
+    /// What sequence rules hold on to, when it filled some term.
+    keep: Option<Event>,
+}
+
+/// What one batch gave.
+struct BatchOut {
+    events: u64,
+    counts: Option<ChunkCounts>,
+    found: Vec<Found>,
+}
+
+/// A worker's own state and counts.
+pub(super) struct Worker {
+    stage: EventStage,
+    parser: LineParser,
+    outcome: Outcome,
+    /// Matches suppressed by exceptions, per slot (event rules, then
+    /// sequence rules).
+    pub suppressed: Vec<u64>,
+    pub alert_errors: u64,
+    sequences: bool,
+}
+
+impl Worker {
+    pub fn new(stage: EventStage, shared: &Shared<'_>) -> Worker {
+        let slots = stage.rules().len() + stage.sequence_rules().len();
+        let sequences = !stage.sequence_rules().is_empty();
+        Worker {
+            stage,
+            parser: LineParser::new(shared.read),
+            outcome: Outcome::default(),
+            suppressed: vec![0; slots],
+            alert_errors: 0,
+            sequences,
+        }
+    }
+
+    /// The engine's counts, taken.
+    pub fn take_stats(&mut self) -> EngineStats {
+        self.stage.take_stats()
+    }
+
+    fn process(&mut self, batch: Batch, shared: &Shared<'_>) -> BatchOut {
+        let mut out = BatchOut {
+            events: 0,
+            counts: None,
+            found: Vec::new(),
+        };
+        match batch {
+            Batch::Lines(chunk) => {
+                let mut counts = ChunkCounts::default();
+                let mut parser = std::mem::replace(&mut self.parser, LineParser::new(shared.read));
+                let mut local = 0u64;
+                parser.read(
+                    &chunk,
+                    &mut |ev| {
+                        self.event(ev, local, shared, &mut out.found);
+                        local += 1;
+                    },
+                    &mut counts,
+                );
+                self.parser = parser;
+                out.events = local;
+                out.counts = Some(counts);
+            }
+            Batch::Items(items) => {
+                // Issues were counted by the reader already.
+                for ev in items.into_iter().flatten() {
+                    self.event(&ev, out.events, shared, &mut out.found);
+                    out.events += 1;
+                }
+            }
+        }
+        out
+    }
+
+    fn event(
+        &mut self,
+        ev: &dyn EventView,
+        local: u64,
+        shared: &Shared<'_>,
+        found: &mut Vec<Found>,
+    ) {
+        self.stage.on_event(ev, &mut self.outcome);
+        let o = &mut self.outcome;
+        if o.matched.is_empty() && o.hits.is_empty() && !self.sequences {
+            return;
+        }
+        let n_event_rules = self.stage.rules().len();
+        // Alerts and exceptions read the whole event; made once, only for
+        // an event something matched.
+        let mut owned: Option<Event> = None;
+        let mut whole = || ev.to_event(None);
+        let mut f = Found {
+            local,
+            clocks: o.clocks.iter().copied().collect(),
+            alerts: Vec::new(),
+            matched: !o.matched.is_empty(),
+            hits: Vec::new(),
+            keep: None,
+        };
+        for &i in &o.matched {
+            let event = owned.get_or_insert_with(&mut whole);
+            if shared.exceptions.check(i, event).is_some() {
+                self.suppressed[i] += 1;
+                continue;
+            }
+            match shared.builders[i].event_alert(event) {
+                Ok(alert) => f.alerts.push((i, alert_out(alert, shared.json))),
+                Err(e) => {
+                    self.alert_errors += 1;
+                    warn!(
+                        "{}:{}: cannot build alert: {e}",
+                        event.origin.file, event.origin.line
+                    );
+                }
+            }
+        }
+        if !o.hits.is_empty() {
+            if !shared.seq_exceptions.is_empty() {
+                // An excepted event fills no term of the rule's sequences.
+                let event = owned.get_or_insert_with(&mut whole);
+                let suppressed = &mut self.suppressed;
+                o.hits.retain(|(j, _)| {
+                    let excepted = shared.seq_exceptions.check(*j, event).is_some();
+                    if excepted {
+                        suppressed[n_event_rules + j] += 1;
+                    }
+                    !excepted
+                });
+            }
+            if !o.hits.is_empty() {
+                f.keep = Some(ev.to_event(shared.slim_fields));
+                f.hits = std::mem::take(&mut o.hits);
+            }
+        }
+        found.push(f);
+    }
+}
+
+fn alert_out(alert: Alert, json: bool) -> AlertOut {
+    if json {
+        let mut line = serde_json::to_vec(alert.doc()).unwrap_or_default();
+        line.push(b'\n');
+        AlertOut::Json(line)
+    } else {
+        AlertOut::Doc(Box::new(alert))
+    }
+}
+
+/// Where the merger puts what it takes back.
+pub(super) trait Sink {
+    /// Alerts of `slot` (event rules, then sequence rules), in order.
+    fn alerts(&mut self, slot: usize, alerts: Vec<AlertOut>);
+    /// An event some event rule matched.
+    fn matched(&mut self);
+}
+
+/// The in-order half: writing, sequence state, counts.
+pub(super) struct Merger<'a, S: Sink> {
+    pub sink: S,
+    pub sequences: SequenceStage,
+    pub shared: &'a Shared<'a>,
+    pub event_rules: usize,
+    /// Input position of the next batch's first event.
+    next_seq: u64,
+    pub alert_errors: u64,
+}
+
+impl<'a, S: Sink> Merger<'a, S> {
+    pub fn new(
+        sink: S,
+        sequences: SequenceStage,
+        shared: &'a Shared<'a>,
+        event_rules: usize,
+    ) -> Self {
+        Merger {
+            sink,
+            sequences,
+            shared,
+            event_rules,
+            next_seq: 0,
+            alert_errors: 0,
+        }
+    }
+
+    fn take(&mut self, out: BatchOut, events: &Mutex<Events>) {
+        if let Some(c) = &out.counts {
+            if let Ok(mut e) = events.lock() {
+                e.record_chunk(c);
+            }
+        }
+        let base = self.next_seq;
+        self.next_seq += out.events;
+        let mut seq_found: Vec<(usize, SequenceMatch)> = Vec::new();
+        for mut f in out.found {
+            let seq = base + f.local;
+            if f.matched {
+                self.sink.matched();
+            }
+            // One rule's alerts for one event go out together.
+            let mut alerts = f.alerts.into_iter().peekable();
+            while let Some((slot, a)) = alerts.next() {
+                let mut group = vec![a];
+                while let Some((_, a)) = alerts.next_if(|(s, _)| *s == slot) {
+                    group.push(a);
+                }
+                self.sink.alerts(slot, group);
+            }
+            if self.sequences.is_empty() {
+                continue;
+            }
+            let mut keep = f.keep.take();
+            self.sequences.on_event(
+                seq,
+                &f.clocks,
+                &mut f.hits,
+                &mut || {
+                    let mut e = keep.take().unwrap_or_default();
+                    e.seq = seq;
+                    Arc::new(e)
+                },
+                &mut |j, m| seq_found.push((j, m)),
+            );
+            for (j, m) in seq_found.drain(..) {
+                self.sequence(j, &m);
+            }
+        }
+    }
+
+    /// The alerts of one sequence: the shell alert, then a building block
+    /// per event, linked by `kibana.alert.group.id`, as Kibana writes EQL
+    /// sequence alerts.
+    fn sequence(&mut self, j: usize, m: &SequenceMatch) {
+        let events: Vec<&Event> = m.events.iter().flatten().map(|e| e.as_ref()).collect();
+        if events.is_empty() {
+            return;
+        }
+        match self.shared.seq_builders[j].sequence_alerts(&events) {
+            Ok(docs) => {
+                let json = self.shared.json;
+                let out = docs.into_iter().map(|a| alert_out(a, json)).collect();
+                self.sink.alerts(self.event_rules + j, out);
+            }
+            Err(e) => {
+                self.alert_errors += 1;
+                warn!("cannot build sequence alert: {e}");
+            }
+        }
+    }
+
+    /// Ends the input: what sequence rules still hold is settled.
+    pub fn finish(&mut self) -> Vec<SequenceWarning> {
+        let mut found = Vec::new();
+        let warnings = self.sequences.finish(&mut |j, m| found.push((j, m)));
+        for (j, m) in found {
+            self.sequence(j, &m);
+        }
+        warnings
+    }
+}
+
+/// Runs the pipeline over `events` with `workers` (one per thread).
+/// Returns the workers, for their counts.
+pub(super) fn run<S: Sink>(
+    events: &Mutex<Events>,
+    mut workers: Vec<Worker>,
+    merger: &mut Merger<'_, S>,
+    shared: &Shared<'_>,
+) -> Vec<Worker> {
+    if workers.len() <= 1 {
+        let Some(mut w) = workers.pop() else {
+            return workers;
+        };
+        loop {
+            if shared.stop.load(Ordering::Relaxed) {
+                break;
+            }
+            let batch = match events.lock() {
+                Ok(mut e) => e.next_batch(BATCH_BYTES),
+                Err(_) => None,
+            };
+            let Some(batch) = batch else { break };
+            let out = w.process(batch, shared);
+            merger.take(out, events);
+        }
+        return vec![w];
+    }
+
+    let n = workers.len();
+    let in_flight = n * IN_FLIGHT_PER_WORKER;
+    std::thread::scope(|scope| {
+        let (job_tx, job_rx) = sync_channel::<(u64, Batch)>(in_flight);
+        let job_rx = Arc::new(Mutex::new(job_rx));
+        let (done_tx, done_rx) = sync_channel::<(u64, BatchOut)>(in_flight);
+        // Tickets bound how far reading runs ahead of the merger.
+        let (ticket_tx, ticket_rx) = sync_channel::<()>(in_flight);
+        for _ in 0..in_flight {
+            let _ = ticket_tx.send(());
+        }
+
+        scope.spawn(move || read_batches(events, job_tx, ticket_rx, shared.stop));
+        let handles: Vec<_> = workers
+            .into_iter()
+            .map(|mut w| {
+                let job_rx = Arc::clone(&job_rx);
+                let done_tx = done_tx.clone();
+                scope.spawn(move || {
+                    loop {
+                        let job = match job_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok((no, batch)) = job else { break };
+                        let out = w.process(batch, shared);
+                        if done_tx.send((no, out)).is_err() {
+                            break;
+                        }
+                    }
+                    w
+                })
+            })
+            .collect();
+        drop(done_tx);
+        merge_in_order(done_rx, &ticket_tx, merger, events);
+        drop(ticket_tx);
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+/// The reader thread: one batch per ticket, numbered in input order.
+fn read_batches(
+    events: &Mutex<Events>,
+    jobs: SyncSender<(u64, Batch)>,
+    tickets: Receiver<()>,
+    stop: &AtomicBool,
+) {
+    let mut no = 0u64;
+    while tickets.recv().is_ok() {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let batch = match events.lock() {
+            Ok(mut e) => e.next_batch(BATCH_BYTES),
+            Err(_) => None,
+        };
+        let Some(batch) = batch else { break };
+        if jobs.send((no, batch)).is_err() {
+            break;
+        }
+        no += 1;
+    }
+}
+
+/// Takes the workers' batches back in input order.
+fn merge_in_order<S: Sink>(
+    done: Receiver<(u64, BatchOut)>,
+    tickets: &SyncSender<()>,
+    merger: &mut Merger<'_, S>,
+    events: &Mutex<Events>,
+) {
+    let mut waiting: std::collections::BTreeMap<u64, BatchOut> = Default::default();
+    let mut next = 0u64;
+    for (no, out) in done {
+        waiting.insert(no, out);
+        while let Some(out) = waiting.remove(&next) {
+            merger.take(out, events);
+            next += 1;
+            let _ = tickets.send(());
+        }
+    }
+}
