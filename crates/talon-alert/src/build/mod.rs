@@ -24,6 +24,8 @@ mod intersect;
 mod rule_fields;
 mod source;
 
+use std::sync::OnceLock;
+
 use serde_json::{json, Map, Value};
 use talon_event::Event;
 use talon_rules::Rule;
@@ -55,15 +57,20 @@ pub fn build_sequence_alerts(
     AlertBuilder::new(rule, ctx).sequence_alerts(events)
 }
 
-/// Builds the alerts of one rule in one run; the rule's fields are computed
-/// once, so a rule that matches many events pays for them once.
+/// Builds the alerts of one rule in one run.
+///
+/// The rule's fields are computed once, on the first alert: a rule that
+/// matches many events pays for them once, and a rule that never matches
+/// (most of a large rule folder) never does. A builder is `Sync`, so one
+/// can serve several threads.
 #[derive(Clone, Debug)]
 pub struct AlertBuilder<'r> {
     rule: &'r Rule,
     space_id: String,
+    kibana_version: String,
     now_iso: String,
     rule_uuid: String,
-    fields: RuleFields,
+    fields: OnceLock<RuleFields>,
 }
 
 /// What differs between two alerts of the same rule.
@@ -77,25 +84,32 @@ struct Specific {
 }
 
 impl<'r> AlertBuilder<'r> {
+    /// A builder for `rule`'s alerts in the run `ctx` describes. Cheap: the
+    /// rule's fields wait for the first alert.
     pub fn new(rule: &'r Rule, ctx: &AlertContext) -> AlertBuilder<'r> {
-        let now_iso = ctx.now_iso();
-        let rule_uuid = ids::rule_uuid(rule);
-        let execution_uuid = ids::execution_uuid(&rule_uuid, &now_iso);
-        let run = Run {
-            now_iso: &now_iso,
-            space_id: &ctx.space_id,
-            kibana_version: &ctx.kibana_version,
-            rule_uuid: &rule_uuid,
-            execution_uuid: &execution_uuid,
-        };
-        let fields = RuleFields::new(rule, &run);
         AlertBuilder {
             rule,
             space_id: ctx.space_id.clone(),
-            now_iso,
-            rule_uuid,
-            fields,
+            kibana_version: ctx.kibana_version.clone(),
+            now_iso: ctx.now_iso(),
+            rule_uuid: ids::rule_uuid(rule),
+            fields: OnceLock::new(),
         }
+    }
+
+    /// The rule's fields, computed on first use.
+    fn fields(&self) -> &RuleFields {
+        self.fields.get_or_init(|| {
+            let execution_uuid = ids::execution_uuid(&self.rule_uuid, &self.now_iso);
+            let run = Run {
+                now_iso: &self.now_iso,
+                space_id: &self.space_id,
+                kibana_version: &self.kibana_version,
+                rule_uuid: &self.rule_uuid,
+                execution_uuid: &execution_uuid,
+            };
+            RuleFields::new(self.rule, &run)
+        })
     }
 
     /// `kibana.alert.rule.uuid` of every alert this builder makes.
@@ -123,7 +137,7 @@ impl<'r> AlertBuilder<'r> {
             building_block_type: self.rule.building_block_type.clone(),
             uuid,
         };
-        let mut doc = self.fields.head.clone();
+        let mut doc = self.fields().head.clone();
         extend(&mut doc, source::alert_body(raw));
         self.fill(&mut doc, &specific);
         Ok(Alert::new(doc, Some(event.origin.clone())))
@@ -163,7 +177,7 @@ impl<'r> AlertBuilder<'r> {
         let mut alerts = Vec::with_capacity(events.len() + 1);
         alerts.push(Alert::new(shell, Some(first.origin.clone())));
         for (i, (stage, event)) in stages.into_iter().zip(events).enumerate() {
-            let mut doc = self.fields.head.clone();
+            let mut doc = self.fields().head.clone();
             extend(&mut doc, stage);
             doc.insert(ALERT_GROUP_ID.into(), json!(group_id));
             doc.insert(ALERT_GROUP_INDEX.into(), json!(i));
@@ -202,7 +216,7 @@ impl<'r> AlertBuilder<'r> {
             building_block_type: self.rule.building_block_type.clone(),
             uuid,
         };
-        let mut doc = self.fields.head.clone();
+        let mut doc = self.fields().head.clone();
         extend(&mut doc, common);
         self.fill(&mut doc, &specific);
         doc.insert(ALERT_GROUP_ID.into(), json!(specific.uuid));
@@ -238,12 +252,13 @@ impl<'r> AlertBuilder<'r> {
         };
         doc.insert(ALERT_SEVERITY.into(), json!(self.rule.severity));
         doc.insert(ALERT_RISK_SCORE.into(), json!(self.rule.risk_score));
-        doc.insert(ALERT_RULE_PARAMETERS.into(), self.fields.parameters.clone());
-        for (key, value) in &self.fields.rule_block {
+        let fields = self.fields();
+        doc.insert(ALERT_RULE_PARAMETERS.into(), fields.parameters.clone());
+        for (key, value) in &fields.rule_block {
             doc.insert(key.clone(), value.clone());
         }
         doc.insert(ALERT_UUID.into(), json!(s.uuid));
-        for (key, value) in &self.fields.trailer {
+        for (key, value) in &fields.trailer {
             doc.insert(key.clone(), value.clone());
         }
     }
