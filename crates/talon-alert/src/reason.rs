@@ -34,7 +34,16 @@ use crate::path::lookup;
 /// The reason sentence for an alert of rule `name` with `severity`, from the
 /// fields of `doc` (the event, or the fields common to a sequence).
 pub fn reason_message(name: &str, severity: &str, doc: &Map<String, Value>) -> String {
-    let field = |path: &str| template_value(lookup(doc, path));
+    reason_with(name, severity, |path| template_value(lookup(doc, path)))
+}
+
+/// [`reason_message`] with the fields' texts ([`template_value`] of the
+/// value at a dotted path) from `field`, for documents that are not maps.
+pub(crate) fn reason_with(
+    name: &str,
+    severity: &str,
+    mut field: impl FnMut(&str) -> Option<String>,
+) -> String {
     let category = field("event.category");
     let process = field("process.name");
     let parent = field("process.parent.name");
@@ -96,7 +105,7 @@ pub fn reason_message(name: &str, severity: &str, doc: &Map<String, Value>) -> S
 
 /// Kibana's `getFieldTemplateValue`: the text of a field, or `None` when the
 /// reason leaves it out (see the module comment for the rules).
-fn template_value(value: Option<&Value>) -> Option<String> {
+pub(crate) fn template_value(value: Option<&Value>) -> Option<String> {
     match value? {
         Value::String(s) if s.is_empty() || s == "-" => None,
         Value::String(s) => Some(s.clone()),
