@@ -27,6 +27,7 @@ use rustc_hash::FxHashSet;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::ids::Ancestor;
 use super::source::{copy_destination, is_banned, is_copy_key};
 use super::tape::{Kind, Tape, Unusual};
 use crate::fields::{ALERT_ANCESTORS, ALERT_ORIGINAL_TIME, ALERT_REASON, ALERT_UUID, EVENT_KIND};
@@ -71,7 +72,8 @@ enum Hole {
 /// What an event alert has of its own.
 pub(crate) struct EventParts<'a> {
     pub original_time: Option<&'a str>,
-    pub ancestors: &'a Value,
+    /// The event, the alert's one ancestor.
+    pub ancestor: &'a Ancestor,
     pub reason: &'a str,
     pub uuid: &'a str,
 }
@@ -114,7 +116,7 @@ impl Template {
         let (Some(head), Some(event)) = (&self.head, &self.event) else {
             return Err(Unusual);
         };
-        out.reserve(head.len() + tape.source.len() * 2 + event.tail_len());
+        out.reserve(head.len() + tape.source().len() * 2 + event.tail_len());
         out.extend_from_slice(head);
         write_event_fields(tape, &event.head_event_keys, out)?;
         for part in &event.tail {
@@ -128,7 +130,7 @@ impl Template {
                 }
                 Part::Hole(name, Hole::Ancestors) => {
                     out.extend_from_slice(name);
-                    push_json(out, parts.ancestors);
+                    push_json(out, std::slice::from_ref(parts.ancestor));
                 }
                 Part::Hole(name, Hole::Reason) => {
                     out.extend_from_slice(name);
@@ -225,7 +227,7 @@ fn write_event_fields(
     let mut copies: Vec<(&'static str, &str, usize)> = Vec::new();
     for (key_node, value) in tape.members(0) {
         let key = tape.key(key_node);
-        if is_banned(key) || !tape.nodes[value].live {
+        if is_banned(key) || !tape.is_live(value) {
             continue;
         }
         if let Some((alert_root, rest)) = copy_destination(key) {
@@ -237,7 +239,7 @@ fn write_event_fields(
         out.push(b',');
         out.extend_from_slice(tape.text(key_node).as_bytes());
         out.push(b':');
-        if key == "event" && tape.nodes[value].kind == Kind::Object {
+        if key == "event" && tape.kind(value) == Kind::Object {
             tape.write_object(value, Some("kind"), out)?;
         } else {
             tape.write(value, out)?;
@@ -270,7 +272,7 @@ fn write_copy(
     out: &mut Vec<u8>,
     names: &mut Vec<(usize, usize)>,
 ) -> Result<(), Unusual> {
-    if tape.nodes[node].kind != Kind::Object {
+    if tape.kind(node) != Kind::Object {
         // Names are made of keys without escapes, so they need none.
         out.extend_from_slice(b",\"");
         names.push((out.len(), name.len()));
@@ -279,7 +281,7 @@ fn write_copy(
         return tape.write(node, out);
     }
     for (key, value) in tape.members(node) {
-        if !tape.nodes[value].live {
+        if !tape.is_live(value) {
             continue;
         }
         let len = name.len();

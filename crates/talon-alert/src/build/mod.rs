@@ -230,10 +230,9 @@ impl<'r> AlertBuilder<'r> {
         }
         let ancestor = Ancestor::of_event(event);
         let uuid = ids::event_alert_id(&ancestor, &self.space_id, &self.rule_uuid);
-        let ancestors = Value::Array(vec![ancestor_json(&ancestor)]);
         let parts = EventParts {
             original_time: original_time.as_deref(),
-            ancestors: &ancestors,
+            ancestor: &ancestor,
             reason: &reason,
             uuid: &uuid,
         };
