@@ -107,8 +107,7 @@ pub(crate) fn reason_with(
 /// reason leaves it out (see the module comment for the rules).
 pub(crate) fn template_value(value: Option<&Value>) -> Option<String> {
     match value? {
-        Value::String(s) if s.is_empty() || s == "-" => None,
-        Value::String(s) => Some(s.clone()),
+        Value::String(s) => shown_string(s).then(|| s.clone()),
         Value::Array(items) if items.is_empty() => None,
         Value::Array(items) if items.len() == 1 && items[0] == "-" => None,
         Value::Array(items) => {
@@ -118,6 +117,20 @@ pub(crate) fn template_value(value: Option<&Value>) -> Option<String> {
         // No `length`: JavaScript's test rejects the value.
         Value::Null | Value::Bool(_) | Value::Number(_) | Value::Object(_) => None,
     }
+}
+
+/// [`template_value`] of a value the caller owns, which a string is
+/// moved out of rather than copied.
+pub(crate) fn template_text(value: Option<Value>) -> Option<String> {
+    match value? {
+        Value::String(s) => shown_string(&s).then_some(s),
+        other => template_value(Some(&other)),
+    }
+}
+
+/// Whether Kibana's value test lets a string through.
+fn shown_string(s: &str) -> bool {
+    !s.is_empty() && s != "-"
 }
 
 /// What the ICU `select` prints: nothing for a missing value and for the

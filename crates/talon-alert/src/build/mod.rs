@@ -42,7 +42,7 @@ use crate::alert::Alert;
 use crate::context::AlertContext;
 use crate::error::AlertError;
 use crate::fields::*;
-use crate::reason::{reason_message, reason_with, template_value};
+use crate::reason::{reason_message, reason_with, template_text};
 use ids::Ancestor;
 use jsonl::{push_json, write_after_head, EventParts, Template};
 use rule_fields::{RuleFields, Run};
@@ -223,7 +223,7 @@ impl<'r> AlertBuilder<'r> {
             value_at(TIMESTAMP).as_ref().and_then(source::source_nanos)
         });
         let reason = reason_with(&self.rule.name, &self.rule.severity, |path| {
-            template_value(value_at(path).as_ref())
+            template_text(value_at(path))
         });
         if unreadable {
             return None;

@@ -60,7 +60,16 @@ impl Scanner<'_> {
         self.text.get(self.pos).copied()
     }
 
+    #[inline]
     fn whitespace(&mut self) {
+        // Compact JSON has none: one test, and out.
+        if let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.more_whitespace();
+        }
+    }
+
+    #[cold]
+    fn more_whitespace(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
             self.spaces += 1;
