@@ -93,6 +93,30 @@ fn run() -> Result<(), String> {
     println!("write_event_alert_jsonl:            {fast:8.2} µs/alert");
     same_bytes(&builder, &events)?;
 
+    // Two-event sequences: a shell and two building blocks each.
+    let pairs: Vec<[&Event; 2]> = events.chunks_exact(2).map(|p| [&p[0], &p[1]]).collect();
+    let plain_seq = best_of(args.rounds, pairs.len(), || {
+        let mut sink = JsonLinesSink::new(Counter(0));
+        for pair in &pairs {
+            for alert in builder.sequence_alerts(pair).map_err(|e| e.to_string())? {
+                sink.write(&alert).map_err(|e| e.to_string())?;
+            }
+        }
+        sink.finish().map_err(|e| e.to_string())
+    })?;
+    let mut lines = Vec::with_capacity(256 * 1024);
+    let fast_seq = best_of(args.rounds, pairs.len(), || {
+        for pair in &pairs {
+            lines.clear();
+            builder
+                .write_sequence_alerts_jsonl(pair, &mut lines)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    })?;
+    println!("sequence_alerts + JsonLinesSink::write: {plain_seq:8.2} µs/sequence of 2");
+    println!("write_sequence_alerts_jsonl:            {fast_seq:8.2} µs/sequence of 2");
+
     let rules = load_rules(&args.rules_dir)?;
     let startup = best_of(args.rounds.min(20), 1, || {
         let builders: Vec<AlertBuilder<'_>> =
