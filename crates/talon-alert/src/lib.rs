@@ -11,7 +11,11 @@
 //! - [`build_event_alert`]: one alert for one event;
 //! - [`build_sequence_alerts`]: an EQL sequence's shell alert and its
 //!   building blocks;
-//! - [`AlertBuilder`]: the same, with the rule's fields computed once;
+//! - [`AlertBuilder`]: the same, with the rule's fields computed once (on
+//!   the first alert), and JSON Lines writers that append an alert's line
+//!   straight from the event's source text
+//!   ([`AlertBuilder::write_event_alert_jsonl`]), byte for byte what the
+//!   JSON Lines sink writes for the built alert;
 //! - [`write`]: JSON Lines, CSV and terminal-table sinks.
 //!
 //! Building is deterministic: with the same rule, events and
@@ -28,7 +32,7 @@ pub mod reason;
 pub mod write;
 
 pub use alert::Alert;
-pub use build::{build_event_alert, build_sequence_alerts, AlertBuilder};
+pub use build::{build_event_alert, build_sequence_alerts, AlertBuilder, AlertSummary};
 pub use context::AlertContext;
 pub use error::AlertError;
 pub use path::lookup;

@@ -34,7 +34,16 @@ use crate::path::lookup;
 /// The reason sentence for an alert of rule `name` with `severity`, from the
 /// fields of `doc` (the event, or the fields common to a sequence).
 pub fn reason_message(name: &str, severity: &str, doc: &Map<String, Value>) -> String {
-    let field = |path: &str| template_value(lookup(doc, path));
+    reason_with(name, severity, |path| template_value(lookup(doc, path)))
+}
+
+/// [`reason_message`] with the fields' texts ([`template_value`] of the
+/// value at a dotted path) from `field`, for documents that are not maps.
+pub(crate) fn reason_with(
+    name: &str,
+    severity: &str,
+    mut field: impl FnMut(&str) -> Option<String>,
+) -> String {
     let category = field("event.category");
     let process = field("process.name");
     let parent = field("process.parent.name");
@@ -96,10 +105,9 @@ pub fn reason_message(name: &str, severity: &str, doc: &Map<String, Value>) -> S
 
 /// Kibana's `getFieldTemplateValue`: the text of a field, or `None` when the
 /// reason leaves it out (see the module comment for the rules).
-fn template_value(value: Option<&Value>) -> Option<String> {
+pub(crate) fn template_value(value: Option<&Value>) -> Option<String> {
     match value? {
-        Value::String(s) if s.is_empty() || s == "-" => None,
-        Value::String(s) => Some(s.clone()),
+        Value::String(s) => shown_string(s).then(|| s.clone()),
         Value::Array(items) if items.is_empty() => None,
         Value::Array(items) if items.len() == 1 && items[0] == "-" => None,
         Value::Array(items) => {
@@ -109,6 +117,20 @@ fn template_value(value: Option<&Value>) -> Option<String> {
         // No `length`: JavaScript's test rejects the value.
         Value::Null | Value::Bool(_) | Value::Number(_) | Value::Object(_) => None,
     }
+}
+
+/// [`template_value`] of a value the caller owns, which a string is
+/// moved out of rather than copied.
+pub(crate) fn template_text(value: Option<Value>) -> Option<String> {
+    match value? {
+        Value::String(s) => shown_string(&s).then_some(s),
+        other => template_value(Some(&other)),
+    }
+}
+
+/// Whether Kibana's value test lets a string through.
+fn shown_string(s: &str) -> bool {
+    !s.is_empty() && s != "-"
 }
 
 /// What the ICU `select` prints: nothing for a missing value and for the

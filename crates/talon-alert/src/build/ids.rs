@@ -18,6 +18,7 @@
 //! An event without `_id` stands in with the sha256 of its source text, so
 //! identical documents collapse to one alert and distinct ones never do.
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use sha2::{Digest, Sha256};
 use talon_event::Event;
 use talon_rules::Rule;
@@ -62,6 +63,24 @@ impl Ancestor {
             depth,
             rule: Some(rule_uuid.to_owned()),
         }
+    }
+}
+
+/// Kibana's shape of an ancestor, written straight to JSON by the JSON
+/// Lines path; the map path builds the same object (`ancestor_json` in
+/// [`super`]), and the differential tests hold the two to one another.
+impl Serialize for Ancestor {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let fields = if self.rule.is_some() { 5 } else { 4 };
+        let mut map = serializer.serialize_map(Some(fields))?;
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("type", self.kind)?;
+        map.serialize_entry("index", &self.index)?;
+        map.serialize_entry("depth", &self.depth)?;
+        if let Some(rule) = &self.rule {
+            map.serialize_entry("rule", rule)?;
+        }
+        map.end()
     }
 }
 

@@ -18,23 +18,35 @@
 //! and the shell is made of the fields all building blocks share, then its
 //! own alert fields; the shell comes first, as `wrapSequences` emits it.
 //! Every id is deterministic ([`ids`]).
+//!
+//! JSON Lines output need not build the map: [`jsonl`] splices the rule's
+//! fields, serialized once per builder, with the event's fields written
+//! straight from its source text ([`tape`]). The bytes are the map's
+//! serialization, and whatever the splice cannot vouch for is written from
+//! the map.
 
 mod ids;
 mod intersect;
+mod jsonl;
 mod rule_fields;
 mod source;
+mod tape;
+
+use std::sync::OnceLock;
 
 use serde_json::{json, Map, Value};
-use talon_event::Event;
+use talon_event::{Event, Origin};
 use talon_rules::Rule;
 
 use crate::alert::Alert;
 use crate::context::AlertContext;
 use crate::error::AlertError;
 use crate::fields::*;
-use crate::reason::reason_message;
+use crate::reason::{reason_message, reason_with, template_text};
 use ids::Ancestor;
+use jsonl::{push_json, write_after_head, EventParts, Template};
 use rule_fields::{RuleFields, Run};
+use tape::Tape;
 
 /// The alert for one event matched by `rule`.
 pub fn build_event_alert(
@@ -55,15 +67,47 @@ pub fn build_sequence_alerts(
     AlertBuilder::new(rule, ctx).sequence_alerts(events)
 }
 
-/// Builds the alerts of one rule in one run; the rule's fields are computed
-/// once, so a rule that matches many events pays for them once.
+/// Builds the alerts of one rule in one run.
+///
+/// The rule's fields are computed once, on the first alert: a rule that
+/// matches many events pays for them once, and a rule that never matches
+/// (most of a large rule folder) never does. A builder is `Sync`, so one
+/// can serve several threads.
 #[derive(Clone, Debug)]
 pub struct AlertBuilder<'r> {
     rule: &'r Rule,
     space_id: String,
+    kibana_version: String,
     now_iso: String,
     rule_uuid: String,
-    fields: RuleFields,
+    fields: OnceLock<RuleFields>,
+    /// The rule's fields as JSON bytes, made on the first JSON Lines alert.
+    template: OnceLock<Template>,
+}
+
+/// What a JSON Lines writer tells its caller about an alert it wrote, so
+/// the line need not be read again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlertSummary {
+    /// `kibana.alert.uuid`, also the document `_id` ([`Alert::uuid`]).
+    pub uuid: String,
+    /// Whether the alert is a building block ([`Alert::is_building_block`]).
+    pub building_block: bool,
+}
+
+/// An alert less the framework head (the head extended by `doc` is the
+/// alert document), with where its (first) event was read from.
+struct Headless {
+    doc: Map<String, Value>,
+    origin: Origin,
+}
+
+impl Headless {
+    fn into_alert(self, head: &Map<String, Value>) -> Alert {
+        let mut doc = head.clone();
+        extend(&mut doc, self.doc);
+        Alert::new(doc, Some(self.origin))
+    }
 }
 
 /// What differs between two alerts of the same rule.
@@ -77,25 +121,33 @@ struct Specific {
 }
 
 impl<'r> AlertBuilder<'r> {
+    /// A builder for `rule`'s alerts in the run `ctx` describes. Cheap: the
+    /// rule's fields wait for the first alert.
     pub fn new(rule: &'r Rule, ctx: &AlertContext) -> AlertBuilder<'r> {
-        let now_iso = ctx.now_iso();
-        let rule_uuid = ids::rule_uuid(rule);
-        let execution_uuid = ids::execution_uuid(&rule_uuid, &now_iso);
-        let run = Run {
-            now_iso: &now_iso,
-            space_id: &ctx.space_id,
-            kibana_version: &ctx.kibana_version,
-            rule_uuid: &rule_uuid,
-            execution_uuid: &execution_uuid,
-        };
-        let fields = RuleFields::new(rule, &run);
         AlertBuilder {
             rule,
             space_id: ctx.space_id.clone(),
-            now_iso,
-            rule_uuid,
-            fields,
+            kibana_version: ctx.kibana_version.clone(),
+            now_iso: ctx.now_iso(),
+            rule_uuid: ids::rule_uuid(rule),
+            fields: OnceLock::new(),
+            template: OnceLock::new(),
         }
+    }
+
+    /// The rule's fields, computed on first use.
+    fn fields(&self) -> &RuleFields {
+        self.fields.get_or_init(|| {
+            let execution_uuid = ids::execution_uuid(&self.rule_uuid, &self.now_iso);
+            let run = Run {
+                now_iso: &self.now_iso,
+                space_id: &self.space_id,
+                kibana_version: &self.kibana_version,
+                rule_uuid: &self.rule_uuid,
+                execution_uuid: &execution_uuid,
+            };
+            RuleFields::new(self.rule, &run)
+        })
     }
 
     /// `kibana.alert.rule.uuid` of every alert this builder makes.
@@ -115,22 +167,161 @@ impl<'r> AlertBuilder<'r> {
         let ancestor = Ancestor::of_event(event);
         let uuid = ids::event_alert_id(&ancestor, &self.space_id, &self.rule_uuid);
 
-        let specific = Specific {
+        let specific = self.event_specific(original_time, ancestor, reason, uuid);
+        let mut doc = self.fields().head.clone();
+        extend(&mut doc, source::alert_body(raw));
+        self.fill(&mut doc, &specific);
+        Ok(Alert::new(doc, Some(event.origin.clone())))
+    }
+
+    /// Appends the alert for one event as a JSON Lines line (the document
+    /// and `\n`): the bytes [`JsonLinesSink`](crate::write::JsonLinesSink)
+    /// writes for [`AlertBuilder::event_alert`], without building the map.
+    /// On an error nothing is appended.
+    ///
+    /// Of the event, only the source text, `index`, `id` and `origin` are
+    /// read, and one field: `@timestamp`, for `kibana.alert.original_time`,
+    /// is asked of the flattened fields first and of the source text when
+    /// they have none. An event with an empty field map therefore gets the
+    /// same alert unless its flattened `@timestamp` differs from its
+    /// source's: a reader-derived time or a mapping's `null_value` for a
+    /// document without one, the first of an array (the source path reads
+    /// no time from an array), the first of repeated `@timestamp` keys (the
+    /// source path reads the last).
+    ///
+    /// Callable from several threads at once: the rule's fields and their
+    /// bytes are made once, by whichever call comes first.
+    pub fn write_event_alert_jsonl(
+        &self,
+        event: &Event,
+        out: &mut Vec<u8>,
+    ) -> Result<AlertSummary, AlertError> {
+        let start = out.len();
+        if let Some(summary) = self.fast_event_jsonl(event, out) {
+            return Ok(summary);
+        }
+        out.truncate(start);
+        let alert = self.event_alert(event)?;
+        Ok(push_alert_line(&alert, out))
+    }
+
+    /// [`AlertBuilder::write_event_alert_jsonl`] from the template and the
+    /// source text; `None` when the event needs the map (the caller cuts
+    /// `out` back).
+    fn fast_event_jsonl(&self, event: &Event, out: &mut Vec<u8>) -> Option<AlertSummary> {
+        let template = self.template();
+        if !template.splices_events() {
+            return None;
+        }
+        let tape = Tape::scan(event.source()).ok()?;
+        let mut unreadable = false;
+        let mut value_at = |path: &str| -> Option<Value> {
+            let node = tape.lookup(0, path)?;
+            tape.value(node).map_err(|_| unreadable = true).ok()
+        };
+        let original_time = source::original_time_with(event, || {
+            value_at(TIMESTAMP).as_ref().and_then(source::source_nanos)
+        });
+        let reason = reason_with(&self.rule.name, &self.rule.severity, |path| {
+            template_text(value_at(path))
+        });
+        if unreadable {
+            return None;
+        }
+        let ancestor = Ancestor::of_event(event);
+        let uuid = ids::event_alert_id(&ancestor, &self.space_id, &self.rule_uuid);
+        let parts = EventParts {
+            original_time: original_time.as_deref(),
+            ancestor: &ancestor,
+            reason: &reason,
+            uuid: &uuid,
+        };
+        template.write_event(&tape, &parts, out).ok()?;
+        Some(AlertSummary {
+            uuid,
+            building_block: self.rule.building_block_type.is_some(),
+        })
+    }
+
+    /// The alert fields of an event alert (see [`AlertBuilder::fill`]).
+    fn event_specific(
+        &self,
+        original_time: Option<String>,
+        ancestor: Ancestor,
+        reason: String,
+        uuid: String,
+    ) -> Specific {
+        Specific {
             original_time,
             ancestors: vec![ancestor],
             depth: 1,
             reason,
             building_block_type: self.rule.building_block_type.clone(),
             uuid,
-        };
-        let mut doc = self.fields.head.clone();
-        extend(&mut doc, source::alert_body(raw));
-        self.fill(&mut doc, &specific);
-        Ok(Alert::new(doc, Some(event.origin.clone())))
+        }
+    }
+
+    /// The rule's fields as bytes, made on first use.
+    fn template(&self) -> &Template {
+        self.template.get_or_init(|| {
+            // Placeholders stand for what differs between alerts; the
+            // template keeps their keys' places, not their values.
+            let placeholder = Ancestor::of_alert("", 0, "");
+            let specific = self.event_specific(
+                Some(String::new()),
+                placeholder,
+                String::new(),
+                String::new(),
+            );
+            let mut fields = Map::new();
+            self.fill(&mut fields, &specific);
+            Template::new(&self.fields().head, &fields)
+        })
     }
 
     /// The shell alert and the building blocks of one sequence.
     pub fn sequence_alerts(&self, events: &[&Event]) -> Result<Vec<Alert>, AlertError> {
+        let head = &self.fields().head;
+        let docs = self.sequence_docs(events)?;
+        Ok(docs.into_iter().map(|d| d.into_alert(head)).collect())
+    }
+
+    /// Appends the JSON Lines lines of one sequence's alerts, shell first:
+    /// the bytes [`JsonLinesSink`](crate::write::JsonLinesSink) writes for
+    /// [`AlertBuilder::sequence_alerts`], without copying the rule's fields
+    /// into each. On an error nothing is appended. Events are read as
+    /// [`AlertBuilder::write_event_alert_jsonl`] reads them.
+    ///
+    /// TODO: stream the building blocks from their source text as event
+    /// alerts are; the shell needs their fields as maps to intersect them,
+    /// so the maps are built as [`AlertBuilder::sequence_alerts`] builds
+    /// them.
+    pub fn write_sequence_alerts_jsonl(
+        &self,
+        events: &[&Event],
+        out: &mut Vec<u8>,
+    ) -> Result<Vec<AlertSummary>, AlertError> {
+        let docs = self.sequence_docs(events)?;
+        let head = &self.fields().head;
+        let head_bytes = self.template().head();
+        let mut summaries = Vec::with_capacity(docs.len());
+        for headless in docs {
+            let rest = &headless.doc;
+            let spliced = head_bytes.is_some_and(|bytes| write_after_head(head, bytes, rest, out));
+            let summary = if spliced {
+                summary_of(head, rest)
+            } else {
+                push_alert_line(&headless.into_alert(head), out)
+            };
+            summaries.push(summary);
+        }
+        Ok(summaries)
+    }
+
+    /// A sequence's alerts, shell first, each without the framework head
+    /// (the head extended by the document is the alert), with the origin
+    /// of its (first) event.
+    fn sequence_docs(&self, events: &[&Event]) -> Result<Vec<Headless>, AlertError> {
         let first = events.first().ok_or(AlertError::EmptySequence)?;
 
         // Building blocks as Kibana has them before the framework head and
@@ -160,21 +351,25 @@ impl<'r> AlertBuilder<'r> {
         }
 
         let (shell, group_id) = self.shell(&stages, &event_ancestors, &block_ids, first_time);
-        let mut alerts = Vec::with_capacity(events.len() + 1);
-        alerts.push(Alert::new(shell, Some(first.origin.clone())));
-        for (i, (stage, event)) in stages.into_iter().zip(events).enumerate() {
-            let mut doc = self.fields.head.clone();
-            extend(&mut doc, stage);
-            doc.insert(ALERT_GROUP_ID.into(), json!(group_id));
-            doc.insert(ALERT_GROUP_INDEX.into(), json!(i));
-            alerts.push(Alert::new(doc, Some(event.origin.clone())));
+        let mut docs = Vec::with_capacity(events.len() + 1);
+        docs.push(Headless {
+            doc: shell,
+            origin: first.origin.clone(),
+        });
+        for (i, (mut stage, event)) in stages.into_iter().zip(events).enumerate() {
+            stage.insert(ALERT_GROUP_ID.into(), json!(group_id));
+            stage.insert(ALERT_GROUP_INDEX.into(), json!(i));
+            docs.push(Headless {
+                doc: stage,
+                origin: event.origin.clone(),
+            });
         }
-        Ok(alerts)
+        Ok(docs)
     }
 
-    /// The shell (and its id, the group id): the building blocks' common
-    /// fields, then alert fields whose ancestors are every event and every
-    /// building block.
+    /// The shell without the head (and its id, the group id): the building
+    /// blocks' common fields, then alert fields whose ancestors are every
+    /// event and every building block.
     ///
     /// Kibana takes the shell's original time from its first building
     /// block's `@timestamp`, which is the alert time; talon takes the first
@@ -202,8 +397,7 @@ impl<'r> AlertBuilder<'r> {
             building_block_type: self.rule.building_block_type.clone(),
             uuid,
         };
-        let mut doc = self.fields.head.clone();
-        extend(&mut doc, common);
+        let mut doc = common;
         self.fill(&mut doc, &specific);
         doc.insert(ALERT_GROUP_ID.into(), json!(specific.uuid));
         (doc, specific.uuid)
@@ -238,17 +432,41 @@ impl<'r> AlertBuilder<'r> {
         };
         doc.insert(ALERT_SEVERITY.into(), json!(self.rule.severity));
         doc.insert(ALERT_RISK_SCORE.into(), json!(self.rule.risk_score));
-        doc.insert(ALERT_RULE_PARAMETERS.into(), self.fields.parameters.clone());
-        for (key, value) in &self.fields.rule_block {
+        let fields = self.fields();
+        doc.insert(ALERT_RULE_PARAMETERS.into(), fields.parameters.clone());
+        for (key, value) in &fields.rule_block {
             doc.insert(key.clone(), value.clone());
         }
         doc.insert(ALERT_UUID.into(), json!(s.uuid));
-        for (key, value) in &self.fields.trailer {
+        for (key, value) in &fields.trailer {
             doc.insert(key.clone(), value.clone());
         }
     }
 }
 
+/// The JSON Lines line of a built alert, as the sink writes it.
+fn push_alert_line(alert: &Alert, out: &mut Vec<u8>) -> AlertSummary {
+    push_json(out, alert.doc());
+    out.push(b'\n');
+    AlertSummary {
+        uuid: alert.uuid().to_owned(),
+        building_block: alert.is_building_block(),
+    }
+}
+
+/// The summary of the alert that is `head` extended by `rest`, read as
+/// [`Alert::uuid`] and [`Alert::is_building_block`] read it.
+fn summary_of(head: &Map<String, Value>, rest: &Map<String, Value>) -> AlertSummary {
+    let uuid = rest.get(ALERT_UUID).or_else(|| head.get(ALERT_UUID));
+    AlertSummary {
+        uuid: uuid.and_then(Value::as_str).unwrap_or_default().to_owned(),
+        building_block: rest.contains_key(ALERT_BUILDING_BLOCK_TYPE)
+            || head.contains_key(ALERT_BUILDING_BLOCK_TYPE),
+    }
+}
+
+/// Inserts every field of `more`, in its order: a key `doc` has keeps its
+/// place and takes the new value (a JavaScript object spread).
 fn extend(doc: &mut Map<String, Value>, more: Map<String, Value>) {
     for (key, value) in more {
         doc.insert(key, value);

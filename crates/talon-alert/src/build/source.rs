@@ -36,6 +36,34 @@ const COPIED_ROOTS: [(&str, &str); 2] = [
     ("data_stream", fields::ALERT_ORIGINAL_DATA_STREAM),
 ];
 
+/// Whether a top-level event key is one an alert never copies: its first
+/// dotted segment is a [`BANNED_ROOTS`] name.
+pub(crate) fn is_banned(key: &str) -> bool {
+    BANNED_ROOTS.contains(&root(key))
+}
+
+/// Where a top-level event key is also copied to (flattened), when it is
+/// under one of the [`COPIED_ROOTS`], as the alert namespace and the rest
+/// of the key: `event.action` -> (`kibana.alert.original_event`,
+/// `.action`).
+pub(crate) fn copy_destination(key: &str) -> Option<(&'static str, &str)> {
+    let root = root(key);
+    let (_, alert_root) = COPIED_ROOTS.iter().find(|(r, _)| *r == root)?;
+    Some((alert_root, &key[root.len()..]))
+}
+
+/// Whether `key` could be a copy [`copy_destination`] makes.
+pub(crate) fn is_copy_key(key: &str) -> bool {
+    COPIED_ROOTS
+        .iter()
+        .any(|(_, alert_root)| key.starts_with(alert_root))
+}
+
+/// The first dotted segment of a key.
+fn root(key: &str) -> &str {
+    key.split_once('.').map_or(key, |(root, _)| root)
+}
+
 /// Parses the event's source text into a JSON object.
 pub(crate) fn parse_source(event: &Event) -> Result<Map<String, Value>, AlertError> {
     let value: Value =
@@ -58,14 +86,12 @@ pub(crate) fn alert_body(source: Map<String, Value>) -> Map<String, Value> {
     let mut copies: Vec<(String, Value)> = Vec::new();
 
     for (key, value) in source {
-        let root = key.split('.').next().unwrap_or_default();
-        if BANNED_ROOTS.contains(&root) {
+        if is_banned(&key) {
             continue;
         }
         let Some(value) = clean(value) else { continue };
-        if let Some((_, alert_root)) = COPIED_ROOTS.iter().find(|(r, _)| *r == root) {
-            let destination = format!("{alert_root}{}", &key[root.len()..]);
-            flatten_into(destination, &value, &mut copies);
+        if let Some((alert_root, rest)) = copy_destination(&key) {
+            flatten_into(format!("{alert_root}{rest}"), &value, &mut copies);
         }
         body.insert(key, value);
     }
@@ -84,18 +110,34 @@ pub(crate) fn alert_body(source: Map<String, Value>) -> Map<String, Value> {
 /// `@timestamp` for a document lacking one is honoured; the source is the
 /// fallback for events built without flattening.
 pub(crate) fn original_time(event: &Event, source: &Map<String, Value>) -> Option<String> {
+    original_time_with(event, || {
+        lookup(source, fields::TIMESTAMP).and_then(source_nanos)
+    })
+}
+
+/// [`original_time`], with the source's `@timestamp` read by `from_source`
+/// (only called when the flattened event has none).
+pub(crate) fn original_time_with(
+    event: &Event,
+    from_source: impl FnOnce() -> Option<i64>,
+) -> Option<String> {
     let nanos = match event.first(fields::TIMESTAMP) {
         Some(value) => time::parse_nanos(value),
-        None => match lookup(source, fields::TIMESTAMP)? {
-            Value::String(s) => time::parse_str_nanos(s),
-            Value::Number(n) => match n.as_i64() {
-                Some(ms) => ms.checked_mul(1_000_000),
-                None => n.as_f64().map(|ms| (ms * 1_000_000.0) as i64),
-            },
-            _ => None,
-        },
+        None => from_source(),
     }?;
     Some(time::format_millis(nanos))
+}
+
+/// A source `@timestamp` as nanoseconds: a date string, or epoch millis.
+pub(crate) fn source_nanos(value: &Value) -> Option<i64> {
+    match value {
+        Value::String(s) => time::parse_str_nanos(s),
+        Value::Number(n) => match n.as_i64() {
+            Some(ms) => ms.checked_mul(1_000_000),
+            None => n.as_f64().map(|ms| (ms * 1_000_000.0) as i64),
+        },
+        _ => None,
+    }
 }
 
 /// Removes empty arrays and objects (after cleaning what they hold);
