@@ -326,19 +326,21 @@ struct Writer<'s> {
 impl Writer<'_> {
     fn write(&mut self, slot: usize, alerts: Vec<AlertOut>) {
         if let Some(n) = self.per_rule.get_mut(slot) {
-            *n += alerts.len() as u64;
+            *n += alerts.iter().map(AlertOut::count).sum::<u64>();
         }
         if self.write_error.is_some() {
             return;
         }
         for a in alerts {
             let r = match (&mut self.out, a) {
-                (Out::Json(w), AlertOut::Json(line)) => std::io::Write::write_all(w, &line),
+                (Out::Json(w), AlertOut::Json { lines, .. }) => {
+                    std::io::Write::write_all(w, &lines)
+                }
                 (Out::Json(w), AlertOut::Doc(a)) => serde_json::to_writer(&mut *w, a.doc())
                     .map_err(std::io::Error::from)
                     .and_then(|_| std::io::Write::write_all(w, b"\n")),
                 (Out::Sink(s), AlertOut::Doc(a)) => s.write(&a),
-                (Out::Sink(_), AlertOut::Json(_)) => Ok(()),
+                (Out::Sink(_), AlertOut::Json { .. }) => Ok(()),
             };
             if let Err(e) = r {
                 self.write_error = Some(e);

@@ -46,10 +46,20 @@ const IN_FLIGHT_PER_WORKER: usize = 4;
 
 /// An alert as a worker hands it over.
 pub(super) enum AlertOut {
-    /// Serialized already: one JSON line, newline included.
-    Json(Vec<u8>),
+    /// Serialized already: `alerts` JSON lines, newlines included.
+    Json { lines: Vec<u8>, alerts: u64 },
     /// For the table and CSV writers.
     Doc(Box<Alert>),
+}
+
+impl AlertOut {
+    /// How many alerts this is.
+    pub fn count(&self) -> u64 {
+        match self {
+            AlertOut::Json { alerts, .. } => *alerts,
+            AlertOut::Doc(_) => 1,
+        }
+    }
 }
 
 /// What every worker shares, read-only.
@@ -185,8 +195,18 @@ impl Worker {
                 self.suppressed[i] += 1;
                 continue;
             }
-            match shared.builders[i].event_alert(event) {
-                Ok(alert) => f.alerts.push((i, alert_out(alert, shared.json))),
+            let built = if shared.json {
+                let mut lines = Vec::new();
+                shared.builders[i]
+                    .write_event_alert_jsonl(event, &mut lines)
+                    .map(|_| AlertOut::Json { lines, alerts: 1 })
+            } else {
+                shared.builders[i]
+                    .event_alert(event)
+                    .map(|a| AlertOut::Doc(Box::new(a)))
+            };
+            match built {
+                Ok(alert) => f.alerts.push((i, alert)),
                 Err(e) => {
                     self.alert_errors += 1;
                     warn!(
@@ -215,16 +235,6 @@ impl Worker {
             }
         }
         found.push(f);
-    }
-}
-
-fn alert_out(alert: Alert, json: bool) -> AlertOut {
-    if json {
-        let mut line = serde_json::to_vec(alert.doc()).unwrap_or_default();
-        line.push(b'\n');
-        AlertOut::Json(line)
-    } else {
-        AlertOut::Doc(Box::new(alert))
     }
 }
 
@@ -316,12 +326,26 @@ impl<'a, S: Sink> Merger<'a, S> {
         if events.is_empty() {
             return;
         }
-        match self.shared.seq_builders[j].sequence_alerts(&events) {
-            Ok(docs) => {
-                let json = self.shared.json;
-                let out = docs.into_iter().map(|a| alert_out(a, json)).collect();
-                self.sink.alerts(self.event_rules + j, out);
-            }
+        let builder = &self.shared.seq_builders[j];
+        let built = if self.shared.json {
+            let mut lines = Vec::new();
+            builder
+                .write_sequence_alerts_jsonl(&events, &mut lines)
+                .map(|s| {
+                    vec![AlertOut::Json {
+                        lines,
+                        alerts: s.len() as u64,
+                    }]
+                })
+        } else {
+            builder.sequence_alerts(&events).map(|docs| {
+                docs.into_iter()
+                    .map(|a| AlertOut::Doc(Box::new(a)))
+                    .collect()
+            })
+        };
+        match built {
+            Ok(out) => self.sink.alerts(self.event_rules + j, out),
             Err(e) => {
                 self.alert_errors += 1;
                 warn!("cannot build sequence alert: {e}");
