@@ -1,0 +1,249 @@
+//! One pass over an NDJSON line that notes *where* the kept values are,
+//! without building them: the fast path beside [`Flattener`].
+//!
+//! [`Scanner::scan`] walks one JSON object text and, for every leaf whose
+//! flattened path has an id in its [`FieldCatalog`], appends a [`Token`]
+//! (kind and byte span) to that id's list in a [`RawDoc`], in source order.
+//! Everything else is skipped: strings eight bytes at a time, containers
+//! by a validating loop with no recursion. A [`Record`](crate::record)
+//! turns tokens into [`Value`](crate::Value)s when, and only when, a field
+//! is read.
+//!
+//! Guarantees:
+//! - a line the scanner accepts gives, field by field, exactly the values
+//!   `catalog.flattener()` gives it (the flattener with
+//!   [`Projection::only`](crate::flatten::Projection::only) over the same
+//!   paths and the same `null_value`s);
+//! - it never accepts a line the flattener rejects: anything the flattener
+//!   would refuse (invalid JSON or UTF-8, nesting past [`MAX_DEPTH`], a key
+//!   given twice in an object it looks into, a number out of range, a lone
+//!   surrogate, not an object) and anything not worth a fast path (escaped
+//!   keys in objects it looks into, leaves below a kept prefix that have no
+//!   id) returns [`Fallback`], and the caller runs the flattener on that line
+//!   for the exact event or the exact error;
+//! - it never panics and always ends: each byte is looked at a bounded
+//!   number of times, and recursion is bounded by [`MAX_DEPTH`];
+//! - a [`RawDoc`] is reused from line to line without allocating once warm;
+//!   clearing it costs the fields the previous line touched, not the size
+//!   of the catalog.
+//!
+//! [`Flattener`]: crate::flatten::Flattener
+//! [`MAX_DEPTH`]: crate::flatten::MAX_DEPTH
+
+mod decode;
+mod walk;
+
+use std::cell::OnceCell;
+
+use crate::catalog::{FieldCatalog, FieldId};
+use crate::event::Values;
+use crate::record::Record;
+
+pub(crate) use decode::{number_value, unescape};
+
+/// The line needs the full flattener: it is not valid for the fast path,
+/// or not worth handling there. Run `catalog.flattener()` on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the line needs the full flattener")]
+pub struct Fallback;
+
+/// What kind of JSON leaf a token is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A string without backslash escapes: its span is its text.
+    Str,
+    /// A string with backslash escapes, to be unescaped.
+    EscapedStr,
+    /// A number, as written.
+    Number,
+    True,
+    False,
+    /// An explicit `null` of a field with a `null_value` (other nulls give
+    /// no token, as they give no value).
+    Null,
+}
+
+/// One kept leaf: its kind and where its text is in the line (a string's
+/// span excludes the quotes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Token {
+    pub kind: TokenKind,
+    start: u32,
+    end: u32,
+}
+
+impl Token {
+    /// The byte range of the token's text in the scanned line.
+    pub fn span(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+const NONE: u32 = u32::MAX;
+
+/// A token and the index of the next token of the same field.
+#[derive(Clone, Copy, Debug)]
+struct Link {
+    token: Token,
+    next: u32,
+}
+
+/// The tokens of one scanned line, per field, plus the per-field cache of
+/// decoded values a [`Record`] fills. Reused from line to line; one per
+/// thread (it is `Send`, not `Sync`).
+#[derive(Debug, Default)]
+pub struct RawDoc {
+    links: Vec<Link>,
+    /// Per field: index of its first and last token in `links`, or `NONE`.
+    first: Vec<u32>,
+    last: Vec<u32>,
+    /// The fields with at least one token, in order of first token.
+    touched: Vec<FieldId>,
+    /// Per field: its values, once a record decoded them.
+    cache: Vec<OnceCell<Values>>,
+    /// Key hashes of the objects being walked, for duplicate keys.
+    keys: Vec<u64>,
+    /// Whether the last scan succeeded, and the length of its line.
+    scanned: Option<usize>,
+}
+
+impl RawDoc {
+    pub fn new() -> RawDoc {
+        RawDoc::default()
+    }
+
+    /// Forgets the previous line and sizes the per-field tables for
+    /// `catalog` (allocating only the first time, or for a new catalog).
+    fn reset(&mut self, catalog: &FieldCatalog) {
+        let n = catalog.len();
+        if self.first.len() != n {
+            self.first = vec![NONE; n];
+            self.last = vec![NONE; n];
+            self.cache = (0..n).map(|_| OnceCell::new()).collect();
+        } else {
+            for id in &self.touched {
+                self.first[id.index()] = NONE;
+                self.cache[id.index()].take();
+            }
+        }
+        self.touched.clear();
+        self.links.clear();
+        self.keys.clear();
+        self.scanned = None;
+    }
+
+    fn push(&mut self, id: FieldId, kind: TokenKind, start: usize, end: usize) {
+        let at = self.links.len() as u32;
+        self.links.push(Link {
+            token: Token {
+                kind,
+                start: start as u32,
+                end: end as u32,
+            },
+            next: NONE,
+        });
+        let f = id.index();
+        match self.first[f] {
+            NONE => {
+                self.first[f] = at;
+                self.touched.push(id);
+            }
+            _ => self.links[self.last[f] as usize].next = at,
+        }
+        self.last[f] = at;
+    }
+
+    /// The fields of the last line that have at least one token, in order
+    /// of their first one.
+    pub fn fields(&self) -> &[FieldId] {
+        &self.touched
+    }
+
+    /// A field's tokens, in source order.
+    pub fn tokens(&self, id: FieldId) -> Tokens<'_> {
+        Tokens {
+            links: &self.links,
+            at: self.first.get(id.index()).copied().unwrap_or(NONE),
+        }
+    }
+
+    /// Whether the field has no token (missing, null, `[]`).
+    pub fn is_missing(&self, id: FieldId) -> bool {
+        !matches!(self.first.get(id.index()), Some(&f) if f != NONE)
+    }
+
+    /// Length of the line the last successful scan read.
+    pub(crate) fn scanned_len(&self) -> Option<usize> {
+        self.scanned
+    }
+
+    pub(crate) fn cache(&self, id: FieldId) -> Option<&OnceCell<Values>> {
+        self.cache.get(id.index())
+    }
+}
+
+/// The tokens of one field, in source order.
+#[derive(Clone, Debug)]
+pub struct Tokens<'d> {
+    links: &'d [Link],
+    at: u32,
+}
+
+impl Iterator for Tokens<'_> {
+    type Item = Token;
+
+    fn next(&mut self) -> Option<Token> {
+        let link = self.links.get(self.at as usize)?;
+        self.at = link.next;
+        Some(link.token)
+    }
+}
+
+/// Scans lines for the fields of one catalog. Immutable: share it between
+/// threads, each with its own [`RawDoc`].
+#[derive(Clone, Debug)]
+pub struct Scanner {
+    catalog: FieldCatalog,
+}
+
+impl Scanner {
+    pub fn new(catalog: FieldCatalog) -> Scanner {
+        Scanner { catalog }
+    }
+
+    pub fn catalog(&self) -> &FieldCatalog {
+        &self.catalog
+    }
+
+    /// Scans one JSON object text (one NDJSON line, with or without its
+    /// line end) into `out`. On `Err`, `out` holds nothing usable and the
+    /// line must go to `self.catalog().flattener()`.
+    pub fn scan(&self, line: &[u8], out: &mut RawDoc) -> Result<(), Fallback> {
+        out.reset(&self.catalog);
+        if self.catalog.keeps_all() || u32::try_from(line.len()).is_err() {
+            return Err(Fallback);
+        }
+        walk::document(line, &self.catalog, out)?;
+        out.scanned = Some(line.len());
+        Ok(())
+    }
+
+    /// [`Scanner::scan`], then a [`Record`] over the result: the loop body
+    /// of a reader.
+    ///
+    /// ```
+    /// use talon_event::catalog::FieldCatalog;
+    /// use talon_event::scan::{RawDoc, Scanner};
+    /// use talon_event::{Fields, Value};
+    ///
+    /// let scanner = Scanner::new(FieldCatalog::new(["process.name"]));
+    /// let mut doc = RawDoc::new();
+    /// let line = br#"{"process":{"name":"bash","pid":7},"message":"hi"}"#;
+    /// let record = scanner.read(line, &mut doc).expect("fast path");
+    /// assert_eq!(record.values("process.name"), &[Value::str("bash")]);
+    /// ```
+    pub fn read<'a>(&'a self, line: &'a [u8], doc: &'a mut RawDoc) -> Result<Record<'a>, Fallback> {
+        self.scan(line, doc)?;
+        Record::new(line, doc, &self.catalog)
+    }
+}
