@@ -23,7 +23,7 @@ use crate::value::Value;
 
 /// A kept field path, by number. Only a [`FieldCatalog`] hands them out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FieldId(u32);
+pub struct FieldId(pub(crate) u32);
 
 impl FieldId {
     /// The dense index of this id: `0..catalog.len()`.
@@ -47,14 +47,40 @@ struct Node {
     covered: bool,
 }
 
-/// One step of the key table: from `from`, the JSON key `key` leads to
-/// node `to` (whose path is `from.path + "." + key`, or `key` at the root).
-#[derive(Clone, Debug)]
-struct Edge {
+/// One slot of the key table: from `from`, the JSON key whose hash is
+/// `hash`, whose first eight bytes (zero-padded) are `head` and whose
+/// length is `len` leads to node `to`, whose path is `from.path + "." +
+/// key` (`key` at the root). A key of eight bytes or fewer (most keys) is
+/// compared without reading anything else; the bytes after the eighth are
+/// in `FieldCatalog::rest` at the same index.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
     hash: u64,
+    head: u64,
     from: NodeId,
     to: NodeId,
-    key: Box<[u8]>,
+    /// The field of `to`, or `NO_FIELD`.
+    field: u32,
+    len: u32,
+}
+
+const NO_FIELD: u32 = u32::MAX;
+
+const EMPTY: Slot = Slot {
+    hash: 0,
+    head: 0,
+    from: NodeId::MAX,
+    to: NodeId::MAX,
+    field: NO_FIELD,
+    len: 0,
+};
+
+/// Where a key leads: a node whose values are read, and its field when
+/// the node's path is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Child {
+    pub node: NodeId,
+    pub field: Option<FieldId>,
 }
 
 /// Interned field paths and everything the scanner needs to follow JSON
@@ -65,8 +91,10 @@ pub struct FieldCatalog {
     by_path: FxHashMap<Box<str>, FieldId>,
     null_values: Vec<Option<Value>>,
     nodes: Vec<Node>,
-    /// Open addressing, linear probing; `None` is an empty slot.
-    slots: Vec<Option<Edge>>,
+    /// Open addressing, linear probing; `EMPTY` is an empty slot.
+    slots: Vec<Slot>,
+    /// The bytes after the eighth of each slot's key.
+    rest: Vec<Box<[u8]>>,
     /// Whether a value under the empty key at the top level is looked into
     /// (the projection reaches path `""`): the one key whose path does not
     /// grow by a segment.
@@ -99,6 +127,7 @@ impl FieldCatalog {
             null_values: Vec::new(),
             nodes: Vec::new(),
             slots: Vec::new(),
+            rest: Vec::new(),
             root_visited: projection.may_contain(""),
             keeps_all: projection.is_all(),
             flattener: Flattener::new().with_projection(projection),
@@ -234,42 +263,56 @@ impl FieldCatalog {
                 edges.push((from, &path[i + 1..], to as NodeId));
             }
         }
-        let capacity = (edges.len() * 2).next_power_of_two().max(16);
-        self.slots = vec![None; capacity];
+        // At most a third full: a key that is not in the table (most keys
+        // of a document are not) is told so after one or two slots.
+        let capacity = (edges.len() * 3).next_power_of_two().max(16);
+        self.slots = vec![EMPTY; capacity];
+        self.rest = vec![Box::default(); capacity];
         for (from, key, to) in edges {
-            let hash = key_hash(key.as_bytes());
+            let key = key.as_bytes();
+            let hash = key_hash(key);
             let mut i = slot_of(hash, from, capacity);
-            while self.slots[i].is_some() {
+            while self.slots[i].from != EMPTY.from {
                 i = (i + 1) & (capacity - 1);
             }
-            self.slots[i] = Some(Edge {
+            let field = self.nodes[to as usize].field.map_or(NO_FIELD, |f| f.0);
+            self.slots[i] = Slot {
                 hash,
+                head: key_head(key),
                 from,
                 to,
-                key: Box::from(key.as_bytes()),
-            });
+                field,
+                len: key.len() as u32,
+            };
+            self.rest[i] = Box::from(key.get(8..).unwrap_or(&[]));
         }
     }
 
-    /// Where the JSON key `key` (its hash is `hash`, from [`key_hash`])
-    /// inside an object at `from` leads: a node whose values are read.
-    #[inline]
-    pub(crate) fn child(&self, from: NodeId, key: &[u8], hash: u64) -> Option<NodeId> {
+    /// Where the JSON key `key` inside an object at `from` leads; `hash`
+    /// is [`key_hash`] of the key and `head` is [`key_head`] of it.
+    #[inline(always)]
+    pub(crate) fn child(&self, from: NodeId, key: &[u8], head: u64, hash: u64) -> Option<Child> {
         let mask = self.slots.len().wrapping_sub(1);
         let mut i = slot_of(hash, from, self.slots.len());
         loop {
-            let edge = self.slots.get(i)?.as_ref()?;
-            if edge.hash == hash && edge.from == from && *edge.key == *key {
-                return Some(edge.to);
+            let slot = self.slots.get(i)?;
+            if slot.hash == hash
+                && slot.from == from
+                && slot.head == head
+                && slot.len as usize == key.len()
+                && (key.len() <= 8 || same_bytes(self.rest.get(i)?, key.get(8..)?))
+            {
+                let field = (slot.field != NO_FIELD).then_some(FieldId(slot.field));
+                return Some(Child {
+                    node: slot.to,
+                    field,
+                });
+            }
+            if slot.from == EMPTY.from {
+                return None;
             }
             i = (i + 1) & mask;
         }
-    }
-
-    /// The field id of a node, when its path is kept.
-    #[inline]
-    pub(crate) fn field_of(&self, node: NodeId) -> Option<FieldId> {
-        self.nodes.get(node as usize).and_then(|n| n.field)
     }
 
     /// Whether `key` at `from`, which is not a node, still lands under a
@@ -283,9 +326,9 @@ impl FieldCatalog {
             .enumerate()
             .filter(|&(i, &b)| b == b'.' && (i > 0 || from != ROOT))
             .any(|(i, _)| {
-                let head = &key[..i];
-                self.child(from, head, key_hash(head))
-                    .and_then(|n| self.nodes.get(n as usize))
+                let part = &key[..i];
+                self.child(from, part, key_head(part), key_hash(part))
+                    .and_then(|c| self.nodes.get(c.node as usize))
                     .is_some_and(|n| n.covered)
             })
     }
@@ -307,6 +350,34 @@ pub(crate) fn key_hash(key: &[u8]) -> u64 {
     h.finish()
 }
 
+/// The first eight bytes of a key, little-endian, zero-padded: the part
+/// of a key the table compares without looking elsewhere.
+#[inline]
+pub(crate) fn key_head(key: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    let n = key.len().min(8);
+    word[..n].copy_from_slice(&key[..n]);
+    u64::from_le_bytes(word)
+}
+
+/// `a == b` for short keys, without a call to `memcmp` (which costs more
+/// than the comparison itself at these lengths).
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut a, mut b) = (a, b);
+    while let (Some(x), Some(y)) = (a.first_chunk::<8>(), b.first_chunk::<8>()) {
+        if x != y {
+            return false;
+        }
+        a = &a[8..];
+        b = &b[8..];
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 #[inline]
 fn slot_of(hash: u64, from: NodeId, capacity: usize) -> usize {
     let mixed = (hash ^ u64::from(from).wrapping_mul(0x9e37_79b9_7f4a_7c15))
@@ -318,12 +389,16 @@ fn slot_of(hash: u64, from: NodeId, capacity: usize) -> usize {
 mod tests {
     use super::*;
 
-    fn walk(c: &FieldCatalog, keys: &[&str]) -> Option<NodeId> {
-        let mut node = ROOT;
+    fn walk(c: &FieldCatalog, keys: &[&str]) -> Option<Child> {
+        let mut at = Child {
+            node: ROOT,
+            field: None,
+        };
         for k in keys {
-            node = c.child(node, k.as_bytes(), key_hash(k.as_bytes()))?;
+            let k = k.as_bytes();
+            at = c.child(at.node, k, key_head(k), key_hash(k))?;
         }
-        Some(node)
+        Some(at)
     }
 
     #[test]
@@ -347,13 +422,11 @@ mod tests {
             &["process", "parent.name"],
             &["process.parent", "name"],
         ] {
-            let node = walk(&c, keys).expect("reaches a node");
-            assert_eq!(c.field_of(node), id, "{keys:?}");
+            let at = walk(&c, keys).expect("reaches a node");
+            assert_eq!(at.field, id, "{keys:?}");
         }
-        assert_eq!(
-            walk(&c, &["process", "parent"]).and_then(|n| c.field_of(n)),
-            None
-        );
+        let parent = walk(&c, &["process", "parent"]).expect("a node");
+        assert_eq!(parent.field, None);
         assert_eq!(walk(&c, &["process", "parent", "pid"]), None);
         assert_eq!(walk(&c, &["process.parent.name", "x"]), None);
     }
@@ -362,11 +435,11 @@ mod tests {
     fn prefix_entries_cover_what_lies_below() {
         let c = FieldCatalog::new(["data_stream", "event.action"]);
         let ds = walk(&c, &["data_stream"]).expect("node");
-        assert!(c.kept_without_id(ds, b"type"));
+        assert!(c.kept_without_id(ds.node, b"type"));
         assert!(c.kept_without_id(ROOT, b"data_stream.type"));
         assert!(!c.kept_without_id(ROOT, b"data_streams.type"));
         let event = walk(&c, &["event"]).expect("node");
-        assert!(!c.kept_without_id(event, b"kind"));
+        assert!(!c.kept_without_id(event.node, b"kind"));
         assert!(!c.kept_without_id(ROOT, b".data_stream"));
     }
 

@@ -81,11 +81,11 @@ impl Token {
 
 const NONE: u32 = u32::MAX;
 
-/// A token and the index of the next token of the same field.
+/// A token and the field it belongs to.
 #[derive(Clone, Copy, Debug)]
-struct Link {
+struct Slot {
     token: Token,
-    next: u32,
+    field: u32,
 }
 
 /// The tokens of one scanned line, per field, plus the per-field cache of
@@ -93,15 +93,21 @@ struct Link {
 /// thread (it is `Send`, not `Sync`).
 #[derive(Debug, Default)]
 pub struct RawDoc {
-    links: Vec<Link>,
-    /// Per field: index of its first and last token in `links`, or `NONE`.
+    /// Every kept token, in source order.
+    slots: Vec<Slot>,
+    /// Per field: index in `slots` of its first and last token (`NONE`
+    /// when it has none). A field's tokens are those between the two that
+    /// carry its id: pushing one is two stores, and a field is read far
+    /// less often than a token is pushed.
     first: Vec<u32>,
     last: Vec<u32>,
     /// The fields with at least one token, in order of first token.
     touched: Vec<FieldId>,
     /// Per field: its values, once a record decoded them.
     cache: Vec<OnceCell<Values>>,
-    /// Key hashes of the objects being walked, for duplicate keys.
+    /// The scanner's stack of open arrays and objects, and the key hashes
+    /// of the open objects it compares keys in.
+    frames: Vec<walk::Frame>,
     keys: Vec<u64>,
     /// Whether the last scan succeeded, and the length of its line.
     scanned: Option<usize>,
@@ -123,32 +129,33 @@ impl RawDoc {
         } else {
             for id in &self.touched {
                 self.first[id.index()] = NONE;
-                self.cache[id.index()].take();
+                if self.cache[id.index()].get().is_some() {
+                    self.cache[id.index()] = OnceCell::new();
+                }
             }
         }
         self.touched.clear();
-        self.links.clear();
+        self.slots.clear();
+        self.frames.clear();
         self.keys.clear();
         self.scanned = None;
     }
 
+    #[inline]
     fn push(&mut self, id: FieldId, kind: TokenKind, start: usize, end: usize) {
-        let at = self.links.len() as u32;
-        self.links.push(Link {
+        let at = self.slots.len() as u32;
+        self.slots.push(Slot {
             token: Token {
                 kind,
                 start: start as u32,
                 end: end as u32,
             },
-            next: NONE,
+            field: id.0,
         });
         let f = id.index();
-        match self.first[f] {
-            NONE => {
-                self.first[f] = at;
-                self.touched.push(id);
-            }
-            _ => self.links[self.last[f] as usize].next = at,
+        if self.first[f] == NONE {
+            self.first[f] = at;
+            self.touched.push(id);
         }
         self.last[f] = at;
     }
@@ -161,9 +168,16 @@ impl RawDoc {
 
     /// A field's tokens, in source order.
     pub fn tokens(&self, id: FieldId) -> Tokens<'_> {
+        let f = id.index();
+        let span = match (self.first.get(f), self.last.get(f)) {
+            (Some(&first), Some(&last)) if first != NONE => {
+                self.slots.get(first as usize..=last as usize)
+            }
+            _ => None,
+        };
         Tokens {
-            links: &self.links,
-            at: self.first.get(id.index()).copied().unwrap_or(NONE),
+            slots: span.unwrap_or(&[]),
+            field: id.0,
         }
     }
 
@@ -185,17 +199,21 @@ impl RawDoc {
 /// The tokens of one field, in source order.
 #[derive(Clone, Debug)]
 pub struct Tokens<'d> {
-    links: &'d [Link],
-    at: u32,
+    slots: &'d [Slot],
+    field: u32,
 }
 
 impl Iterator for Tokens<'_> {
     type Item = Token;
 
     fn next(&mut self) -> Option<Token> {
-        let link = self.links.get(self.at as usize)?;
-        self.at = link.next;
-        Some(link.token)
+        while let Some((slot, rest)) = self.slots.split_first() {
+            self.slots = rest;
+            if slot.field == self.field {
+                return Some(slot.token);
+            }
+        }
+        None
     }
 }
 

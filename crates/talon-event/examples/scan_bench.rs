@@ -1,0 +1,253 @@
+//! The scanner against the flattener on one NDJSON file held in memory:
+//! MB/s and ns per line, one core, best of three runs, timed in CPU time
+//! of the benchmark's thread (so a busy machine slows it less). Run with
+//! `--release`:
+//!
+//! ```sh
+//! cargo run --release -p talon-bench -- --size 100MB --seed 42 \
+//!     --matches 1000 --out /tmp/ev100.ndjson
+//! cargo run --release -p talon-event --example scan_bench -- /tmp/ev100.ndjson
+//! ```
+//!
+//! The projection is every field the prebuilt rules read
+//! (`tests/data/prebuilt-rule-fields.txt`, or a file given as the second
+//! argument, one path per line). The flattener is measured with that list
+//! as `talon hunt` passes it, and with its `data_stream` prefix entry
+//! spelled as the three leaves, which is what the scanner gets.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Instant;
+
+use talon_event::catalog::FieldCatalog;
+use talon_event::flatten::{Flattener, Projection};
+use talon_event::scan::{RawDoc, Scanner};
+use talon_event::Fields;
+
+/// Fields a rule evaluation reads from most events.
+const READ: &[&str] = &[
+    "event.category",
+    "process.name",
+    "host.os.type",
+    "@timestamp",
+    "process.args",
+];
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let Some(path) = args.next() else {
+        eprintln!("usage: scan_bench FILE [FIELDS_FILE]");
+        std::process::exit(2);
+    };
+    let fields_file = args.next().unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/prebuilt-rule-fields.txt")
+            .display()
+            .to_string()
+    });
+    let data = read(&path);
+    let listed: Vec<String> = String::from_utf8_lossy(&read(&fields_file))
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
+    let mut leaves: Vec<String> = listed
+        .iter()
+        .filter(|f| *f != "data_stream")
+        .cloned()
+        .collect();
+    for leaf in [
+        "data_stream.type",
+        "data_stream.dataset",
+        "data_stream.namespace",
+    ] {
+        if !leaves.iter().any(|f| f == leaf) {
+            leaves.push(leaf.to_string());
+        }
+    }
+
+    let lines: Vec<&[u8]> = data
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let texts: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| std::str::from_utf8(l).ok())
+        .collect();
+    let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
+    println!(
+        "{path}: {} lines, {:.1} MB, {:.0} bytes/line; projection {} fields ({} as leaves)",
+        lines.len(),
+        bytes as f64 / 1e6,
+        bytes as f64 / lines.len() as f64,
+        listed.len(),
+        leaves.len()
+    );
+    let report = |what: &str, seconds: f64, note: String| {
+        println!(
+            "{what:<44} {:>8.1} MB/s {:>8.0} ns/line  {note}",
+            bytes as f64 / seconds / 1e6,
+            seconds * 1e9 / lines.len() as f64
+        );
+    };
+
+    // `SCAN_BENCH_ONLY=scan`: just the scan loop, ten times, for a profiler.
+    if std::env::var_os("SCAN_BENCH_ONLY").is_some_and(|v| v == "scan") {
+        let scanner = Scanner::new(FieldCatalog::new(&leaves));
+        let mut doc = RawDoc::new();
+        let mut ok = 0;
+        let t = Clock::start();
+        for _ in 0..10 {
+            ok += lines
+                .iter()
+                .filter(|l| scanner.scan(l, &mut doc).is_ok())
+                .count();
+        }
+        report("scan (x10)", t.seconds() / 10.0, format!("{ok} ok"));
+        return;
+    }
+
+    let listed_flat = Flattener::new().with_projection(Projection::only(&listed));
+    let leaf_flat = Flattener::new().with_projection(Projection::only(&leaves));
+    let (s, n) = best(|| {
+        texts
+            .iter()
+            .filter(|t| listed_flat.fields(t).is_ok())
+            .count()
+    });
+    report("flattener fields (hunt's list)", s, format!("{n} ok"));
+    let (s, n) = best(|| {
+        texts
+            .iter()
+            .filter(|t| listed_flat.event(t).is_ok())
+            .count()
+    });
+    report("flattener event (hunt's list)", s, format!("{n} ok"));
+    let (s, n) = best(|| texts.iter().filter(|t| leaf_flat.fields(t).is_ok()).count());
+    report("flattener fields (leaves)", s, format!("{n} ok"));
+
+    let scanner = Scanner::new(FieldCatalog::new(&leaves));
+    let catalog = scanner.catalog();
+    let read_ids: Vec<_> = READ.iter().filter_map(|p| catalog.lookup(p)).collect();
+    let mut doc = RawDoc::new();
+
+    let (s, n) = best(|| {
+        lines
+            .iter()
+            .filter(|l| scanner.scan(l, &mut doc).is_ok())
+            .count()
+    });
+    report("scan", s, format!("{n} ok"));
+
+    let (s, n) = best(|| {
+        let mut values = 0;
+        for line in &lines {
+            if let Ok(record) = scanner.read(line, &mut doc) {
+                for p in READ {
+                    values += black_box(record.values(p)).len();
+                }
+            }
+        }
+        values
+    });
+    report(
+        &format!("scan + read {} fields (Record::values)", READ.len()),
+        s,
+        format!("{n} values"),
+    );
+
+    let (s, n) = best(|| {
+        let mut scratch = String::new();
+        let mut bytes = 0;
+        for line in &lines {
+            if let Ok(record) = scanner.read(line, &mut doc) {
+                for &id in &read_ids {
+                    for raw in record.raw_strs(id) {
+                        bytes += black_box(raw.get(&mut scratch)).len();
+                    }
+                }
+            }
+        }
+        bytes
+    });
+    report(
+        &format!("scan + raw strings of {} fields", read_ids.len()),
+        s,
+        format!("{n} bytes"),
+    );
+
+    let (s, n) = best(|| {
+        let mut values = 0;
+        for line in &lines {
+            if let Ok(event) = scanner.read(line, &mut doc).and_then(|r| r.to_event()) {
+                values += black_box(event).len();
+            }
+        }
+        values
+    });
+    report(
+        "scan + to_event (every kept field)",
+        s,
+        format!("{n} values"),
+    );
+
+    let (s, n) = best(|| {
+        texts
+            .iter()
+            .filter(|t| serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok())
+            .count()
+    });
+    report("floor: serde_json IgnoredAny", s, format!("{n} ok"));
+}
+
+fn read(path: &str) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| {
+        eprintln!("{path}: {e}");
+        std::process::exit(1);
+    })
+}
+
+/// Seconds this thread has run on a CPU (Linux: `/proc/thread-self/
+/// schedstat`), so that other work on a shared machine does not count;
+/// wall-clock seconds where that is not available.
+struct Clock {
+    wall: Instant,
+    cpu: Option<u64>,
+}
+
+impl Clock {
+    fn start() -> Clock {
+        Clock {
+            wall: Instant::now(),
+            cpu: cpu_nanos(),
+        }
+    }
+
+    fn seconds(&self) -> f64 {
+        match (self.cpu, cpu_nanos()) {
+            (Some(a), Some(b)) => (b - a) as f64 / 1e9,
+            _ => self.wall.elapsed().as_secs_f64(),
+        }
+    }
+}
+
+fn cpu_nanos() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    stat.split_whitespace().next()?.parse().ok()
+}
+
+/// The fastest of three runs, in seconds, and what the run returned.
+fn best<T>(mut run: impl FnMut() -> T) -> (f64, T) {
+    let mut fastest = f64::INFINITY;
+    let mut out = None;
+    for _ in 0..3 {
+        let t = Clock::start();
+        let r = black_box(run());
+        fastest = fastest.min(t.seconds());
+        out = Some(r);
+    }
+    match out {
+        Some(r) => (fastest, r),
+        None => unreachable!("three runs"),
+    }
+}
