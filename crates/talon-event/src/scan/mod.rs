@@ -97,10 +97,9 @@ pub struct RawDoc {
     slots: Vec<Slot>,
     /// Per field: index in `slots` of its first and last token (`NONE`
     /// when it has none). A field's tokens are those between the two that
-    /// carry its id: pushing one is two stores, and a field is read far
+    /// carry its id: pushing one is a store or two, and a field is read far
     /// less often than a token is pushed.
-    first: Vec<u32>,
-    last: Vec<u32>,
+    ends: Vec<[u32; 2]>,
     /// The fields with at least one token, in order of first token.
     touched: Vec<FieldId>,
     /// Per field: its values, once a record decoded them.
@@ -122,13 +121,12 @@ impl RawDoc {
     /// `catalog` (allocating only the first time, or for a new catalog).
     fn reset(&mut self, catalog: &FieldCatalog) {
         let n = catalog.len();
-        if self.first.len() != n {
-            self.first = vec![NONE; n];
-            self.last = vec![NONE; n];
+        if self.ends.len() != n {
+            self.ends = vec![[NONE; 2]; n];
             self.cache = (0..n).map(|_| OnceCell::new()).collect();
         } else {
             for id in &self.touched {
-                self.first[id.index()] = NONE;
+                self.ends[id.index()] = [NONE; 2];
                 if self.cache[id.index()].get().is_some() {
                     self.cache[id.index()] = OnceCell::new();
                 }
@@ -152,12 +150,14 @@ impl RawDoc {
             },
             field: id.0,
         });
-        let f = id.index();
-        if self.first[f] == NONE {
-            self.first[f] = at;
+        let Some(ends) = self.ends.get_mut(id.index()) else {
+            return;
+        };
+        if ends[0] == NONE {
+            ends[0] = at;
             self.touched.push(id);
         }
-        self.last[f] = at;
+        ends[1] = at;
     }
 
     /// The fields of the last line that have at least one token, in order
@@ -168,11 +168,8 @@ impl RawDoc {
 
     /// A field's tokens, in source order.
     pub fn tokens(&self, id: FieldId) -> Tokens<'_> {
-        let f = id.index();
-        let span = match (self.first.get(f), self.last.get(f)) {
-            (Some(&first), Some(&last)) if first != NONE => {
-                self.slots.get(first as usize..=last as usize)
-            }
+        let span = match self.ends.get(id.index()) {
+            Some(&[first, last]) if first != NONE => self.slots.get(first as usize..=last as usize),
             _ => None,
         };
         Tokens {
@@ -183,7 +180,7 @@ impl RawDoc {
 
     /// Whether the field has no token (missing, null, `[]`).
     pub fn is_missing(&self, id: FieldId) -> bool {
-        !matches!(self.first.get(id.index()), Some(&f) if f != NONE)
+        !matches!(self.ends.get(id.index()), Some(&[f, _]) if f != NONE)
     }
 
     /// Length of the line the last successful scan read.
