@@ -91,113 +91,129 @@ fn main() {
         );
     };
 
-    // `SCAN_BENCH_ONLY=scan`: just the scan loop, ten times, for a profiler.
-    if std::env::var_os("SCAN_BENCH_ONLY").is_some_and(|v| v == "scan") {
-        let scanner = Scanner::new(FieldCatalog::new(&leaves));
-        let mut doc = RawDoc::new();
-        let mut ok = 0;
-        let t = Clock::start();
-        for _ in 0..10 {
-            ok += lines
-                .iter()
-                .filter(|l| scanner.scan(l, &mut doc).is_ok())
-                .count();
-        }
-        report("scan (x10)", t.seconds() / 10.0, format!("{ok} ok"));
-        return;
-    }
-
     let listed_flat = Flattener::new().with_projection(Projection::only(&listed));
     let leaf_flat = Flattener::new().with_projection(Projection::only(&leaves));
-    let (s, n) = best(|| {
-        texts
-            .iter()
-            .filter(|t| listed_flat.fields(t).is_ok())
-            .count()
-    });
-    report("flattener fields (hunt's list)", s, format!("{n} ok"));
-    let (s, n) = best(|| {
-        texts
-            .iter()
-            .filter(|t| listed_flat.event(t).is_ok())
-            .count()
-    });
-    report("flattener event (hunt's list)", s, format!("{n} ok"));
-    let (s, n) = best(|| texts.iter().filter(|t| leaf_flat.fields(t).is_ok()).count());
-    report("flattener fields (leaves)", s, format!("{n} ok"));
-
     let scanner = Scanner::new(FieldCatalog::new(&leaves));
     let catalog = scanner.catalog();
     let read_ids: Vec<_> = READ.iter().filter_map(|p| catalog.lookup(p)).collect();
-    let mut doc = RawDoc::new();
+    // The runs share these; each owns its `RawDoc`.
+    let (lines, texts, scanner, read_ids) = (&lines, &texts, &scanner, &read_ids);
 
-    let (s, n) = best(|| {
-        lines
-            .iter()
-            .filter(|l| scanner.scan(l, &mut doc).is_ok())
-            .count()
-    });
-    report("scan", s, format!("{n} ok"));
-
-    let (s, n) = best(|| {
-        let mut values = 0;
-        for line in &lines {
-            if let Ok(record) = scanner.read(line, &mut doc) {
-                for p in READ {
-                    values += black_box(record.values(p)).len();
-                }
-            }
-        }
-        values
-    });
-    report(
-        &format!("scan + read {} fields (Record::values)", READ.len()),
-        s,
-        format!("{n} values"),
-    );
-
-    let (s, n) = best(|| {
-        let mut scratch = String::new();
-        let mut bytes = 0;
-        for line in &lines {
-            if let Ok(record) = scanner.read(line, &mut doc) {
-                for &id in &read_ids {
-                    for raw in record.raw_strs(id) {
-                        bytes += black_box(raw.get(&mut scratch)).len();
+    type Run<'r> = Box<dyn FnMut() -> usize + 'r>;
+    let runs: Vec<(&str, String, Run)> = vec![
+        (
+            "flat-hunt",
+            "flattener fields (hunt's list)".into(),
+            Box::new(|| {
+                texts
+                    .iter()
+                    .filter(|t| listed_flat.fields(t).is_ok())
+                    .count()
+            }),
+        ),
+        (
+            "flat-hunt-event",
+            "flattener event (hunt's list)".into(),
+            Box::new(|| {
+                texts
+                    .iter()
+                    .filter(|t| listed_flat.event(t).is_ok())
+                    .count()
+            }),
+        ),
+        (
+            "flat",
+            "flattener fields (leaves)".into(),
+            Box::new(|| texts.iter().filter(|t| leaf_flat.fields(t).is_ok()).count()),
+        ),
+        ("scan", "scan".into(), {
+            let mut doc = RawDoc::new();
+            Box::new(move || {
+                lines
+                    .iter()
+                    .filter(|l| scanner.scan(l, &mut doc).is_ok())
+                    .count()
+            })
+        }),
+        (
+            "read",
+            format!("scan + read {} fields (Record::values)", READ.len()),
+            {
+                let mut doc = RawDoc::new();
+                Box::new(move || {
+                    let mut values = 0;
+                    for line in lines {
+                        if let Ok(record) = scanner.read(line, &mut doc) {
+                            for p in READ {
+                                values += black_box(record.values(p)).len();
+                            }
+                        }
+                    }
+                    values
+                })
+            },
+        ),
+        (
+            "raw",
+            format!("scan + raw strings of {} fields", read_ids.len()),
+            {
+                let mut doc = RawDoc::new();
+                Box::new(move || {
+                    let mut scratch = String::new();
+                    let mut bytes = 0;
+                    for line in lines {
+                        if let Ok(record) = scanner.read(line, &mut doc) {
+                            for &id in read_ids.iter() {
+                                for raw in record.raw_strs(id) {
+                                    bytes += black_box(raw.get(&mut scratch)).len();
+                                }
+                            }
+                        }
+                    }
+                    bytes
+                })
+            },
+        ),
+        ("event", "scan + to_event (every kept field)".into(), {
+            let mut doc = RawDoc::new();
+            Box::new(move || {
+                let mut values = 0;
+                for line in lines {
+                    if let Ok(event) = scanner.read(line, &mut doc).and_then(|r| r.to_event()) {
+                        values += black_box(event).len();
                     }
                 }
+                values
+            })
+        }),
+        (
+            "floor",
+            "floor: serde_json IgnoredAny".into(),
+            Box::new(|| {
+                texts
+                    .iter()
+                    .filter(|t| serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok())
+                    .count()
+            }),
+        ),
+    ];
+
+    // `SCAN_BENCH_ONLY=NAME`: that run alone, ten times, for a profiler.
+    let only = std::env::var("SCAN_BENCH_ONLY").ok();
+    for (name, what, mut run) in runs {
+        match &only {
+            Some(o) if o != name => continue,
+            Some(_) => {
+                let t = Clock::start();
+                let n: usize = (0..10).map(|_| black_box(run())).sum();
+                report(&format!("{what} (x10)"), t.seconds() / 10.0, format!("{n}"));
+            }
+            None => {
+                let (s, n) = best(&mut run);
+                report(&what, s, format!("{n}"));
             }
         }
-        bytes
-    });
-    report(
-        &format!("scan + raw strings of {} fields", read_ids.len()),
-        s,
-        format!("{n} bytes"),
-    );
-
-    let (s, n) = best(|| {
-        let mut values = 0;
-        for line in &lines {
-            if let Ok(event) = scanner.read(line, &mut doc).and_then(|r| r.to_event()) {
-                values += black_box(event).len();
-            }
-        }
-        values
-    });
-    report(
-        "scan + to_event (every kept field)",
-        s,
-        format!("{n} values"),
-    );
-
-    let (s, n) = best(|| {
-        texts
-            .iter()
-            .filter(|t| serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok())
-            .count()
-    });
-    report("floor: serde_json IgnoredAny", s, format!("{n} ok"));
+    }
 }
 
 fn read(path: &str) -> Vec<u8> {

@@ -47,12 +47,13 @@ struct Node {
     covered: bool,
 }
 
-/// One slot of the key table: from `from`, the JSON key whose hash is
-/// `hash`, whose first eight bytes (zero-padded) are `head` and whose
-/// length is `len` leads to node `to`, whose path is `from.path + "." +
-/// key` (`key` at the root). A key of eight bytes or fewer (most keys) is
-/// compared without reading anything else; the bytes after the eighth are
-/// in `FieldCatalog::rest` at the same index.
+/// One slot of the key table: from `from`, the JSON key whose first eight
+/// bytes (zero-padded) are `head` and whose length is `len` leads to node
+/// `to`, whose path is `from.path + "." + key` (`key` at the root). A key
+/// of eight bytes or fewer (most keys) is compared without reading
+/// anything else; the bytes after the eighth are in `FieldCatalog::rest`
+/// at the same index. `hash` is the key's [`key_hash`], which the scanner
+/// needs for every key and so need not compute for keys found here.
 #[derive(Clone, Copy, Debug)]
 struct Slot {
     hash: u64,
@@ -271,14 +272,15 @@ impl FieldCatalog {
         for (from, key, to) in edges {
             let key = key.as_bytes();
             let hash = key_hash(key);
-            let mut i = slot_of(hash, from, capacity);
+            let (head, tail) = (key_head(key), key_tail(key));
+            let mut i = slot_of(head, tail, key.len(), from, capacity);
             while self.slots[i].from != EMPTY.from {
                 i = (i + 1) & (capacity - 1);
             }
             let field = self.nodes[to as usize].field.map_or(NO_FIELD, |f| f.0);
             self.slots[i] = Slot {
                 hash,
-                head: key_head(key),
+                head,
                 from,
                 to,
                 field,
@@ -288,25 +290,32 @@ impl FieldCatalog {
         }
     }
 
-    /// Where the JSON key `key` inside an object at `from` leads; `hash`
-    /// is [`key_hash`] of the key and `head` is [`key_head`] of it.
+    /// Where the JSON key `key` inside an object at `from` leads, and the
+    /// key's [`key_hash`]; `head` and `tail` are [`key_head`] and
+    /// [`key_tail`] of the key.
     #[inline(always)]
-    pub(crate) fn child(&self, from: NodeId, key: &[u8], head: u64, hash: u64) -> Option<Child> {
+    pub(crate) fn child(
+        &self,
+        from: NodeId,
+        key: &[u8],
+        head: u64,
+        tail: u64,
+    ) -> Option<(Child, u64)> {
         let mask = self.slots.len().wrapping_sub(1);
-        let mut i = slot_of(hash, from, self.slots.len());
+        let mut i = slot_of(head, tail, key.len(), from, self.slots.len());
         loop {
             let slot = self.slots.get(i)?;
-            if slot.hash == hash
-                && slot.from == from
-                && slot.head == head
+            if slot.head == head
                 && slot.len as usize == key.len()
+                && slot.from == from
                 && (key.len() <= 8 || same_bytes(self.rest.get(i)?, key.get(8..)?))
             {
                 let field = (slot.field != NO_FIELD).then_some(FieldId(slot.field));
-                return Some(Child {
+                let child = Child {
                     node: slot.to,
                     field,
-                });
+                };
+                return Some((child, slot.hash));
             }
             if slot.from == EMPTY.from {
                 return None;
@@ -318,17 +327,35 @@ impl FieldCatalog {
     /// Whether `key` at `from`, which is not a node, still lands under a
     /// kept prefix: the flattener keeps such leaves under paths this catalog
     /// has no id for.
-    pub(crate) fn kept_without_id(&self, from: NodeId, key: &[u8]) -> bool {
-        if self.nodes.get(from as usize).is_some_and(|n| n.covered) {
+    /// `head` is [`key_head`] of the key.
+    #[inline]
+    pub(crate) fn kept_without_id(&self, from: NodeId, key: &[u8], head: u64) -> bool {
+        let Some(node) = self.nodes.get(from as usize) else {
+            return false;
+        };
+        if node.covered {
             return true;
+        }
+        // A key with a dot may reach a kept prefix part-way: `a.b` where
+        // `a` is kept. Most keys have none, and most are short enough for
+        // their head to tell.
+        let dotted = match key.len() {
+            0..=8 => {
+                let x = head ^ 0x2e2e_2e2e_2e2e_2e2e;
+                x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080 != 0
+            }
+            _ => key.contains(&b'.'),
+        };
+        if !dotted {
+            return false;
         }
         key.iter()
             .enumerate()
             .filter(|&(i, &b)| b == b'.' && (i > 0 || from != ROOT))
             .any(|(i, _)| {
                 let part = &key[..i];
-                self.child(from, part, key_head(part), key_hash(part))
-                    .and_then(|c| self.nodes.get(c.node as usize))
+                self.child(from, part, key_head(part), key_tail(part))
+                    .and_then(|(c, _)| self.nodes.get(c.node as usize))
                     .is_some_and(|n| n.covered)
             })
     }
@@ -360,6 +387,16 @@ pub(crate) fn key_head(key: &[u8]) -> u64 {
     u64::from_le_bytes(word)
 }
 
+/// The last eight bytes of a key longer than eight bytes, little-endian
+/// (0 for a shorter key, which its head holds whole).
+#[inline]
+pub(crate) fn key_tail(key: &[u8]) -> u64 {
+    match key.len().checked_sub(8) {
+        Some(at) if at > 0 => key_head(&key[at..]),
+        _ => 0,
+    }
+}
+
 /// `a == b` for short keys, without a call to `memcmp` (which costs more
 /// than the comparison itself at these lengths).
 #[inline]
@@ -378,9 +415,13 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).all(|(x, y)| x == y)
 }
 
-#[inline]
-fn slot_of(hash: u64, from: NodeId, capacity: usize) -> usize {
-    let mixed = (hash ^ u64::from(from).wrapping_mul(0x9e37_79b9_7f4a_7c15))
+/// The table slot to start probing at: a hash of the key's head, tail and
+/// length and of the node, cheaper than hashing the key's bytes again.
+#[inline(always)]
+fn slot_of(head: u64, tail: u64, len: usize, from: NodeId, capacity: usize) -> usize {
+    let mixed = (head.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        ^ tail.rotate_left(23)
+        ^ (u64::from(from) << 32 | len as u64))
         .wrapping_mul(0xff51_afd7_ed55_8ccd);
     (mixed >> 32) as usize & capacity.wrapping_sub(1)
 }
@@ -396,7 +437,7 @@ mod tests {
         };
         for k in keys {
             let k = k.as_bytes();
-            at = c.child(at.node, k, key_head(k), key_hash(k))?;
+            at = c.child(at.node, k, key_head(k), key_tail(k))?.0;
         }
         Some(at)
     }
@@ -435,12 +476,19 @@ mod tests {
     fn prefix_entries_cover_what_lies_below() {
         let c = FieldCatalog::new(["data_stream", "event.action"]);
         let ds = walk(&c, &["data_stream"]).expect("node");
-        assert!(c.kept_without_id(ds.node, b"type"));
-        assert!(c.kept_without_id(ROOT, b"data_stream.type"));
-        assert!(!c.kept_without_id(ROOT, b"data_streams.type"));
+        assert!(c.kept_without_id(ds.node, b"type", key_head(b"type")));
+        let long = b"data_stream.type";
+        assert!(c.kept_without_id(ROOT, long, key_head(long)));
+        let other = b"data_streams.type";
+        assert!(!c.kept_without_id(ROOT, other, key_head(other)));
         let event = walk(&c, &["event"]).expect("node");
-        assert!(!c.kept_without_id(event.node, b"kind"));
-        assert!(!c.kept_without_id(ROOT, b".data_stream"));
+        assert!(!c.kept_without_id(event.node, b"kind", key_head(b"kind")));
+        let dotted = b".data_stream";
+        assert!(!c.kept_without_id(ROOT, dotted, key_head(dotted)));
+        let c = FieldCatalog::new(["b", "a"]);
+        assert!(c.kept_without_id(ROOT, b"a.", key_head(b"a.")));
+        assert!(c.kept_without_id(ROOT, b"a.x", key_head(b"a.x")));
+        assert!(!c.kept_without_id(ROOT, b"ab", key_head(b"ab")));
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! nesting costs no calls, and the position stays in a register. Helpers
 //! take the position and return the next one.
 
-use crate::catalog::{key_hash, key_head, Child, FieldCatalog, ROOT};
+use crate::catalog::{key_hash, key_head, key_tail, Child, FieldCatalog, ROOT};
 use crate::flatten::MAX_DEPTH;
 
 use super::{number_value, Fallback, RawDoc, TokenKind};
@@ -119,15 +119,22 @@ impl Walk<'_> {
             }
             let key = line.get(pos + 1..end - 1).ok_or(Fallback)?;
             let head = head_at(line, pos + 1, key.len());
-            let hash = key_hash(key);
-            self.note_key(hash)?;
+            let tail = match key.len() {
+                0..=8 => 0,
+                _ => word_at(line, end - 9).unwrap_or_else(|| key_tail(key)),
+            };
+            let found = self.cat.child(object.at.node, key, head, tail);
+            self.note_key(match found {
+                Some((_, hash)) => hash,
+                None => key_hash(key),
+            })?;
             pos = ws(line, end);
             if line.get(pos) != Some(&b':') {
                 return Err(Fallback);
             }
             pos = ws(line, pos + 1);
-            let mut next = match self.cat.child(object.at.node, key, head, hash) {
-                Some(child) => Some(child),
+            let mut next = match found {
+                Some((child, _)) => Some(child),
                 None => {
                     if object.at.node == ROOT && key.is_empty() {
                         // The empty key at the top level keeps the path
@@ -135,7 +142,7 @@ impl Walk<'_> {
                         if self.cat.root_visited() {
                             return Err(Fallback);
                         }
-                    } else if self.cat.kept_without_id(object.at.node, key) {
+                    } else if self.cat.kept_without_id(object.at.node, key, head) {
                         return Err(Fallback);
                     }
                     pos = self.skip(pos, self.doc.frames.len())?;
