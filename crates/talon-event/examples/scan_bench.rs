@@ -1,7 +1,8 @@
 //! The scanner against the flattener on one NDJSON file held in memory:
-//! MB/s and ns per line, one core, best of three runs, timed in CPU time
-//! of the benchmark's thread (so a busy machine slows it less). Run with
-//! `--release`:
+//! MB/s and ns per line on one core. Two figures per run: the CPU time of
+//! the fastest of three runs, and the sum of each chunk of 1000 lines'
+//! fastest time, which on a busy machine is closer to what a quiet one
+//! gives. Run with `--release`:
 //!
 //! ```sh
 //! cargo run --release -p talon-bench -- --size 100MB --seed 42 \
@@ -16,6 +17,7 @@
 //! spelled as the three leaves, which is what the scanner gets.
 
 use std::hint::black_box;
+use std::ops::Range;
 use std::path::Path;
 use std::time::Instant;
 
@@ -66,14 +68,13 @@ fn main() {
         }
     }
 
-    let lines: Vec<&[u8]> = data
+    // Only UTF-8 lines, so that `lines[i]` and `texts[i]` are one line.
+    let texts: Vec<&str> = data
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
-        .collect();
-    let texts: Vec<&str> = lines
-        .iter()
         .filter_map(|l| std::str::from_utf8(l).ok())
         .collect();
+    let lines: Vec<&[u8]> = texts.iter().map(|t| t.as_bytes()).collect();
     let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
     println!(
         "{path}: {} lines, {:.1} MB, {:.0} bytes/line; projection {} fields ({} as leaves)",
@@ -83,12 +84,16 @@ fn main() {
         listed.len(),
         leaves.len()
     );
-    let report = |what: &str, seconds: f64, note: String| {
-        println!(
-            "{what:<44} {:>8.1} MB/s {:>8.0} ns/line  {note}",
+    println!(
+        "{:<40} {:>17}  {:>21}",
+        "", "CPU time, best run", "best chunk of 1000"
+    );
+    let per_line = |seconds: f64| {
+        format!(
+            "{:>6.0} MB/s {:>5.0} ns",
             bytes as f64 / seconds / 1e6,
             seconds * 1e9 / lines.len() as f64
-        );
+        )
     };
 
     let listed_flat = Flattener::new().with_projection(Projection::only(&listed));
@@ -99,13 +104,15 @@ fn main() {
     // The runs share these; each owns its `RawDoc`.
     let (lines, texts, scanner, read_ids) = (&lines, &texts, &scanner, &read_ids);
 
-    type Run<'r> = Box<dyn FnMut() -> usize + 'r>;
+    // A run reads the lines in a range and returns a count, so that it
+    // can be timed whole and in chunks.
+    type Run<'r> = Box<dyn FnMut(Range<usize>) -> usize + 'r>;
     let runs: Vec<(&str, String, Run)> = vec![
         (
             "flat-hunt",
             "flattener fields (hunt's list)".into(),
-            Box::new(|| {
-                texts
+            Box::new(|r| {
+                texts[r]
                     .iter()
                     .filter(|t| listed_flat.fields(t).is_ok())
                     .count()
@@ -114,8 +121,8 @@ fn main() {
         (
             "flat-hunt-event",
             "flattener event (hunt's list)".into(),
-            Box::new(|| {
-                texts
+            Box::new(|r| {
+                texts[r]
                     .iter()
                     .filter(|t| listed_flat.event(t).is_ok())
                     .count()
@@ -124,12 +131,17 @@ fn main() {
         (
             "flat",
             "flattener fields (leaves)".into(),
-            Box::new(|| texts.iter().filter(|t| leaf_flat.fields(t).is_ok()).count()),
+            Box::new(|r| {
+                texts[r]
+                    .iter()
+                    .filter(|t| leaf_flat.fields(t).is_ok())
+                    .count()
+            }),
         ),
         ("scan", "scan".into(), {
             let mut doc = RawDoc::new();
-            Box::new(move || {
-                lines
+            Box::new(move |r| {
+                lines[r]
                     .iter()
                     .filter(|l| scanner.scan(l, &mut doc).is_ok())
                     .count()
@@ -140,9 +152,9 @@ fn main() {
             format!("scan + read {} fields (Record::values)", READ.len()),
             {
                 let mut doc = RawDoc::new();
-                Box::new(move || {
+                Box::new(move |r| {
                     let mut values = 0;
-                    for line in lines {
+                    for line in &lines[r] {
                         if let Ok(record) = scanner.read(line, &mut doc) {
                             for p in READ {
                                 values += black_box(record.values(p)).len();
@@ -158,10 +170,10 @@ fn main() {
             format!("scan + raw strings of {} fields", read_ids.len()),
             {
                 let mut doc = RawDoc::new();
-                Box::new(move || {
+                Box::new(move |r| {
                     let mut scratch = String::new();
                     let mut bytes = 0;
-                    for line in lines {
+                    for line in &lines[r] {
                         if let Ok(record) = scanner.read(line, &mut doc) {
                             for &id in read_ids.iter() {
                                 for raw in record.raw_strs(id) {
@@ -176,9 +188,9 @@ fn main() {
         ),
         ("event", "scan + to_event (every kept field)".into(), {
             let mut doc = RawDoc::new();
-            Box::new(move || {
+            Box::new(move |r| {
                 let mut values = 0;
-                for line in lines {
+                for line in &lines[r] {
                     if let Ok(event) = scanner.read(line, &mut doc).and_then(|r| r.to_event()) {
                         values += black_box(event).len();
                     }
@@ -189,8 +201,8 @@ fn main() {
         (
             "floor",
             "floor: serde_json IgnoredAny".into(),
-            Box::new(|| {
-                texts
+            Box::new(|r| {
+                texts[r]
                     .iter()
                     .filter(|t| serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok())
                     .count()
@@ -200,17 +212,18 @@ fn main() {
 
     // `SCAN_BENCH_ONLY=NAME`: that run alone, ten times, for a profiler.
     let only = std::env::var("SCAN_BENCH_ONLY").ok();
+    let all = 0..lines.len();
     for (name, what, mut run) in runs {
         match &only {
             Some(o) if o != name => continue,
             Some(_) => {
                 let t = Clock::start();
-                let n: usize = (0..10).map(|_| black_box(run())).sum();
-                report(&format!("{what} (x10)"), t.seconds() / 10.0, format!("{n}"));
+                let n: usize = (0..10).map(|_| black_box(run(all.clone()))).sum();
+                println!("{what} (x10): {}  {n}", per_line(t.seconds() / 10.0));
             }
             None => {
-                let (s, n) = best(&mut run);
-                report(&what, s, format!("{n}"));
+                let (whole, chunks, n) = measure(&mut run, lines.len());
+                println!("{what:<40} {}  {}  {n}", per_line(whole), per_line(chunks));
             }
         }
     }
@@ -252,18 +265,31 @@ fn cpu_nanos() -> Option<u64> {
     stat.split_whitespace().next()?.parse().ok()
 }
 
-/// The fastest of three runs, in seconds, and what the run returned.
-fn best<T>(mut run: impl FnMut() -> T) -> (f64, T) {
-    let mut fastest = f64::INFINITY;
-    let mut out = None;
-    for _ in 0..3 {
+const RUNS: usize = 3;
+const CHUNK: usize = 1000;
+
+/// Three runs over all `n` lines: the CPU time of the fastest, the sum
+/// over chunks of 1000 lines of each chunk's fastest wall time (a chunk
+/// takes about a millisecond, so most chunks of some run go through
+/// without being preempted or having their caches evicted on a busy
+/// machine), and what the last run returned.
+fn measure(run: &mut impl FnMut(Range<usize>) -> usize, n: usize) -> (f64, f64, usize) {
+    let chunks: Vec<Range<usize>> = (0..n)
+        .step_by(CHUNK)
+        .map(|s| s..(s + CHUNK).min(n))
+        .collect();
+    let mut whole = f64::INFINITY;
+    let mut fastest = vec![f64::INFINITY; chunks.len()];
+    let mut out = 0;
+    for _ in 0..RUNS {
         let t = Clock::start();
-        let r = black_box(run());
-        fastest = fastest.min(t.seconds());
-        out = Some(r);
+        out = 0;
+        for (i, c) in chunks.iter().enumerate() {
+            let w = Instant::now();
+            out += black_box(run(c.clone()));
+            fastest[i] = fastest[i].min(w.elapsed().as_secs_f64());
+        }
+        whole = whole.min(t.seconds());
     }
-    match out {
-        Some(r) => (fastest, r),
-        None => unreachable!("three runs"),
-    }
+    (whole, fastest.iter().sum(), out)
 }

@@ -111,12 +111,7 @@ impl Walk<'_> {
             if line.get(pos) != Some(&b'"') {
                 return Err(Fallback);
             }
-            let (end, escaped) = self.string(pos + 1, true)?;
-            // An escaped key would have to be unescaped to be compared and
-            // looked up: rare enough to leave to the flattener.
-            if escaped {
-                return Err(Fallback);
-            }
+            let end = self.key(pos + 1)?;
             let key = line.get(pos + 1..end - 1).ok_or(Fallback)?;
             let head = head_at(line, pos + 1, key.len());
             let tail = match key.len() {
@@ -356,6 +351,28 @@ impl Walk<'_> {
             return Err(Fallback);
         }
         Ok(ws(self.line, pos + 1))
+    }
+
+    /// Moves past a key of an object the walk looks into, whose contents
+    /// start at `pos`; returns the position after its closing quote. An
+    /// escaped key would have to be unescaped to be compared and looked
+    /// up: rare enough to leave to the flattener.
+    #[inline(always)]
+    fn key(&mut self, mut pos: usize) -> Result<usize, Fallback> {
+        let line = self.line;
+        while let Some(stop) = first_stop16(line, pos) {
+            pos += stop;
+            if stop < 16 {
+                if line.get(pos) == Some(&b'"') {
+                    return Ok(pos + 1);
+                }
+                break;
+            }
+        }
+        match self.string_rest(pos, true)? {
+            (end, false) => Ok(end),
+            (_, true) => Err(Fallback),
+        }
     }
 
     /// Moves past a string whose contents start at `pos`; returns the
