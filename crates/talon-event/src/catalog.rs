@@ -326,8 +326,7 @@ impl FieldCatalog {
 
     /// Whether `key` at `from`, which is not a node, still lands under a
     /// kept prefix: the flattener keeps such leaves under paths this catalog
-    /// has no id for.
-    /// `head` is [`key_head`] of the key.
+    /// has no id for. `head` is [`key_head`] of the key.
     #[inline]
     pub(crate) fn kept_without_id(&self, from: NodeId, key: &[u8], head: u64) -> bool {
         let Some(node) = self.nodes.get(from as usize) else {
@@ -363,9 +362,9 @@ impl FieldCatalog {
 
 /// The hash the flattener gives a key when it compares the keys of one
 /// object (`FxHasher` over the key as `str`), computed from the key's
-/// bytes. The scanner uses it both to compare keys and to probe the key
-/// table, and must match the flattener's so that a hash collision sends a
-/// line back exactly when it makes the flattener look closer.
+/// bytes. The scanner compares keys by it, and it must be the flattener's
+/// so that two keys with one hash send a line back whenever they make the
+/// flattener look closer (which then looks at the whole document).
 #[inline]
 pub(crate) fn key_hash(key: &[u8]) -> u64 {
     use std::hash::Hasher;

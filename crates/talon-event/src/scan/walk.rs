@@ -64,8 +64,9 @@ struct Walk<'a> {
     line: &'a [u8],
     cat: &'a FieldCatalog,
     doc: &'a mut RawDoc,
-    /// The bits that flag a non-ASCII byte in a string: `HIGHS` until the
-    /// first one is seen, then 0 (the whole line is checked at the end).
+    /// The bits that flag a non-ASCII byte in the word-at-a-time string
+    /// loop: `HIGHS` until the first one is seen, then 0 (the whole line is
+    /// checked at the end, so later ones need no stop).
     high: u64,
     non_ascii: bool,
 }
@@ -381,7 +382,7 @@ impl Walk<'_> {
     /// (surrogates must pair); otherwise as for one it ignores (any four
     /// hex digits).
     ///
-    /// Most strings are short and plain: eight bytes at a time to the
+    /// Most strings are short and plain: sixteen bytes at a time to the
     /// closing quote, inlined where it is called. Anything else (an
     /// escape, a non-ASCII or control byte, the last bytes of the line)
     /// goes to the out-of-line loop that handles every case.
@@ -447,9 +448,8 @@ fn first_stop16(line: &[u8], pos: usize) -> Option<usize> {
     let bytes = line.get(pos..)?.first_chunk::<16>()?;
     // SAFETY: `stops_sse2` needs SSE2, which every x86_64 processor has
     // (it is part of the target's baseline), and sixteen readable bytes,
-    // which `bytes` is. Measured: sixteen bytes per step this way take a
-    // third of the instructions of two SWAR words, about an eighth of the
-    // whole scan.
+    // which `bytes` is. Measured: this instead of two SWAR words takes 15%
+    // off the instructions of the whole scan.
     let mask = unsafe { stops_sse2(bytes) };
     Some(mask.trailing_zeros().min(16) as usize)
 }
@@ -475,10 +475,16 @@ unsafe fn stops_sse2(bytes: &[u8; 16]) -> u32 {
     )) as u32
 }
 
-/// [`first_stop16`] as two SWAR words, where SSE2 is not at hand.
 #[cfg(not(target_arch = "x86_64"))]
 #[inline(always)]
 fn first_stop16(line: &[u8], pos: usize) -> Option<usize> {
+    first_stop16_swar(line, pos)
+}
+
+/// [`first_stop16`] as two SWAR words, where SSE2 is not at hand.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline(always)]
+fn first_stop16_swar(line: &[u8], pos: usize) -> Option<usize> {
     let (lo, hi) = (word_at(line, pos)?, word_at(line, pos + 8)?);
     let (lo, hi) = (stops(lo, HIGHS), stops(hi, HIGHS));
     Some(match (lo, hi) {
@@ -641,6 +647,32 @@ mod tests {
         }
         let w = u64::from_le_bytes(*b"a\xc3\xa9defgh");
         assert_eq!(stops(w, 0), 0);
+    }
+
+    #[test]
+    fn both_sixteen_byte_scans_stop_at_the_same_byte() {
+        let alphabet = b"ab \"\\\x00\x1f\x7f\x80\xc3\xff{}:,";
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            let mut bytes = [0u8; 20];
+            for b in &mut bytes {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                *b = if state % 3 == 0 {
+                    alphabet[(state >> 8) as usize % alphabet.len()]
+                } else {
+                    b'a' + (state >> 16) as u8 % 26
+                };
+            }
+            for pos in 0..6 {
+                assert_eq!(
+                    first_stop16(&bytes, pos),
+                    first_stop16_swar(&bytes, pos),
+                    "{bytes:?} at {pos}"
+                );
+            }
+        }
     }
 
     #[test]
