@@ -659,7 +659,7 @@ mod tests {
                 state ^= state << 13;
                 state ^= state >> 7;
                 state ^= state << 17;
-                *b = if state % 3 == 0 {
+                *b = if (state & 3) == 0 {
                     alphabet[(state >> 8) as usize % alphabet.len()]
                 } else {
                     b'a' + (state >> 16) as u8 % 26
