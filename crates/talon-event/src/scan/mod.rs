@@ -262,3 +262,69 @@ impl Scanner {
         Record::new(line, doc, &self.catalog)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Fields;
+    use crate::value::Value;
+
+    #[test]
+    fn scanner_is_shared_and_docs_move_between_threads() {
+        fn send<T: Send>() {}
+        fn sync<T: Sync>() {}
+        send::<RawDoc>();
+        sync::<Scanner>();
+        sync::<FieldCatalog>();
+    }
+
+    #[test]
+    fn a_reused_doc_holds_only_the_last_line() {
+        let scanner = Scanner::new(FieldCatalog::new(["a", "b"]));
+        let (a, b) = (FieldId(0), FieldId(1));
+        let mut doc = RawDoc::new();
+        scanner
+            .scan(br#"{"a":[1,2],"b":"x"}"#, &mut doc)
+            .expect("fast path");
+        assert_eq!(doc.fields(), &[a, b]);
+        assert_eq!(doc.tokens(a).count(), 2);
+        scanner
+            .scan(br#"{"b":"y","a":3}"#, &mut doc)
+            .expect("fast path");
+        assert_eq!(doc.fields(), &[b, a]);
+        let kinds: Vec<TokenKind> = doc.tokens(a).map(|t| t.kind).collect();
+        assert_eq!(kinds, [TokenKind::Number]);
+        assert_eq!(scanner.scan(b"{", &mut doc), Err(Fallback));
+        assert!(doc.fields().is_empty() && doc.is_missing(a));
+    }
+
+    #[test]
+    fn a_record_reads_only_the_line_that_was_scanned() {
+        let scanner = Scanner::new(FieldCatalog::new(["a"]));
+        let mut doc = RawDoc::new();
+        let line = br#"{"a":"x"}"#;
+        scanner.scan(line, &mut doc).expect("fast path");
+        assert!(Record::new(br#"{"a":"xy"}"#, &doc, scanner.catalog()).is_err());
+        let record = Record::new(line, &doc, scanner.catalog()).expect("same line");
+        assert_eq!(record.values("a"), &[Value::str("x")]);
+        assert_eq!(scanner.scan(b"[]", &mut doc), Err(Fallback));
+        assert!(Record::new(b"[]", &doc, scanner.catalog()).is_err());
+    }
+
+    #[test]
+    fn raw_strings_borrow_the_line_unless_escaped() {
+        let scanner = Scanner::new(FieldCatalog::new(["s"]));
+        let mut doc = RawDoc::new();
+        let line = br#"{"s":["plain","tab\there",7]}"#;
+        let record = scanner.read(line, &mut doc).expect("fast path");
+        let id = FieldId(0);
+        let raws: Vec<_> = record.raw_strs(id).collect();
+        assert_eq!(raws.len(), 2);
+        assert_eq!(raws[0].as_str(), Some("plain"));
+        assert_eq!(raws[1].as_str(), None);
+        assert_eq!(raws[1].raw(), br"tab\there");
+        let mut scratch = String::new();
+        assert_eq!(raws[1].get(&mut scratch), "tab\there");
+        assert_eq!(record.values_by_id(id).len(), 3);
+    }
+}
