@@ -281,33 +281,32 @@ impl Walk<'_> {
     /// Skips one value that nothing kept lies in, from its first byte,
     /// checking it as serde_json checks a value it ignores; `open` arrays
     /// and objects are open around it. Returns the position after it. A
-    /// bit per container opened here (1: array) stands for the stack.
+    /// bit per container opened here (1: array) stands for the stack; the
+    /// innermost one's bit is also kept apart, where the loop reads it.
     fn skip(&mut self, mut pos: usize, open: usize) -> Result<usize, Fallback> {
         let line = self.line;
-        let mut arrays: u128 = 0;
+        let mut outer: u128 = 0;
+        let mut in_array = false;
         let mut depth: usize = 0;
         'value: loop {
             match line.get(pos) {
                 Some(b'"') => pos = self.string(pos + 1, false)?.0,
                 Some(b'{' | b'[') if open + depth >= MAX_DEPTH => return Err(Fallback),
                 Some(&b @ (b'{' | b'[')) => {
-                    depth += 1;
-                    arrays = arrays & !(1 << depth) | u128::from(b == b'[') << depth;
+                    let array = b == b'[';
                     pos = ws(line, pos + 1);
                     match line.get(pos) {
-                        Some(b'}') if b == b'{' => {
-                            pos += 1;
-                            depth -= 1;
-                        }
-                        Some(b']') if b == b'[' => {
-                            pos += 1;
-                            depth -= 1;
-                        }
-                        _ if b == b'{' => {
-                            pos = self.member_key(pos)?;
+                        Some(b'}') if !array => pos += 1,
+                        Some(b']') if array => pos += 1,
+                        _ => {
+                            outer = outer << 1 | u128::from(in_array);
+                            in_array = array;
+                            depth += 1;
+                            if !array {
+                                pos = self.member_key(pos)?;
+                            }
                             continue 'value;
                         }
-                        _ => continue 'value,
                     }
                 }
                 Some(b't') => pos = literal(line, pos, b"true")?,
@@ -322,7 +321,6 @@ impl Walk<'_> {
                     return Ok(pos);
                 }
                 pos = ws(line, pos);
-                let in_array = arrays >> depth & 1 == 1;
                 match (line.get(pos), in_array) {
                     (Some(b','), false) => {
                         pos = self.member_key(ws(line, pos + 1))?;
@@ -335,6 +333,8 @@ impl Walk<'_> {
                     (Some(b'}'), false) | (Some(b']'), true) => {
                         pos += 1;
                         depth -= 1;
+                        in_array = outer & 1 == 1;
+                        outer >>= 1;
                     }
                     _ => return Err(Fallback),
                 }
