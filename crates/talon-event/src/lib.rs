@@ -5,18 +5,24 @@
 //! - [`event`]: a flattened event ([`Event`]) and the [`Fields`] trait the
 //!   evaluator reads through;
 //! - [`flatten`]: JSON document → [`Event`], the way Elasticsearch indexes it;
+//! - [`catalog`], [`scan`], [`record`]: the fast path beside [`flatten`]:
+//!   kept fields numbered, lines scanned for where their values are, and
+//!   values decoded only when read;
 //! - [`mapping`]: Elasticsearch index mappings and ECS field types;
 //! - [`index`]: index names and index-pattern matching;
 //! - [`read`]: readers for NDJSON, JSON arrays, search responses, gzip/zstd,
 //!   folders and stdin, with a count of everything read or skipped;
 //! - [`view`]: [`EventView`], an event as the engine reads it.
 
+pub mod catalog;
 pub mod event;
 pub mod flatten;
 pub mod index;
 mod json_text;
 pub mod mapping;
 pub mod read;
+pub mod record;
+pub mod scan;
 pub mod time;
 pub mod value;
 pub mod view;
