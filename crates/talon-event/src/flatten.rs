@@ -111,6 +111,11 @@ impl Projection {
         self.all
     }
 
+    /// The paths kept, in no particular order; `None` when every field is.
+    pub fn paths(&self) -> Option<Vec<&str>> {
+        (!self.all).then(|| self.keep.iter().map(|p| &**p).collect())
+    }
+
     /// Whether a leaf at `path` is kept.
     pub fn keeps(&self, path: &str) -> bool {
         if self.all || self.keep.contains(path) {
@@ -214,6 +219,11 @@ impl Flattener {
 
     pub fn projection(&self) -> &Projection {
         &self.projection
+    }
+
+    /// The `null_value`s indexed in place of explicit nulls, by path.
+    pub fn null_values(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.null_values.iter().map(|(k, v)| (&**k, v))
     }
 
     /// Flattens one JSON object into its fields.

@@ -141,6 +141,15 @@ fn hand_made_inputs_read_the_same_in_batches() {
         .with_projection(talon_event::flatten::Projection::only(["a", "data_stream"]))
         .with_index("forced");
     assert_same(&inputs, &projected, "hand-made, projected, forced index");
+    // Leaves only: plain lines take the scanner's path.
+    let leaves = ReadOptions::default().with_projection(talon_event::flatten::Projection::only([
+        "a",
+        "x",
+        "data_stream.type",
+        "data_stream.dataset",
+        "data_stream.namespace",
+    ]));
+    assert_same(&inputs, &leaves, "hand-made, projected to leaves");
 }
 
 #[test]
@@ -157,6 +166,18 @@ fn every_corpus_file_reads_the_same_in_batches() {
     }
     assert!(inputs.len() > 20, "corpus files found: {}", inputs.len());
     assert_same(&inputs, &ReadOptions::default(), "corpus");
+    let leaves = ReadOptions::default().with_projection(talon_event::flatten::Projection::only([
+        "@timestamp",
+        "event.category",
+        "event.type",
+        "process.name",
+        "process.args",
+        "host.os.type",
+        "data_stream.type",
+        "data_stream.dataset",
+        "data_stream.namespace",
+    ]));
+    assert_same(&inputs, &leaves, "corpus, projected to leaves");
     // Fields are compared above; one event from each kind must have some.
     let read = in_batches(&inputs, &ReadOptions::default(), 4096);
     assert!(read.events.iter().filter(|e| !e.4.is_empty()).count() > 100);

@@ -345,9 +345,17 @@ pub fn runnable(rules: Vec<CompiledRule>, opts: &EngineOptions, mapping: &Mappin
 
 /// What [`Engine::fields_read`] gives for an engine over `rules`.
 pub fn fields_read<'r>(rules: impl IntoIterator<Item = &'r CompiledRule>) -> Vec<String> {
-    let mut out: Vec<String> = ["@timestamp", "event.category", "data_stream"]
-        .map(String::from)
-        .to_vec();
+    // The data stream's three leaves, not `data_stream` itself: a reader
+    // can number leaves, not whatever an object might hold below.
+    let mut out: Vec<String> = [
+        "@timestamp",
+        "event.category",
+        "data_stream.type",
+        "data_stream.dataset",
+        "data_stream.namespace",
+    ]
+    .map(String::from)
+    .to_vec();
     for r in rules {
         out.extend(r.query.referenced_fields());
         let rule = &r.rule;

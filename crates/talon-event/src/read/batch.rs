@@ -13,17 +13,30 @@
 //!
 //! Events of a chunk carry no input position ([`Event::seq`]): whoever puts
 //! the chunks back in order numbers them.
+//!
+//! With a projection, a plain event line (an object without the marker keys
+//! of search responses and other wrappers) is first offered to the
+//! [`Scanner`]: what it accepts is handed on as a [`Record`] view, without
+//! a field map, its fields decoded only when read. Whatever the scanner
+//! does not take (invalid JSON, duplicate keys, escaped keys, …) goes the
+//! usual way, so the flattener gives the event or the exact issue.
 
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::event::Event;
+use rustc_hash::FxHashMap;
+
+use crate::catalog::{FieldCatalog, FieldId};
+use crate::event::{Event, Fields, Origin};
 use crate::flatten::Flattener;
-use crate::read::doc::{DocReader, Out};
+use crate::read::doc::{may_be_wrapped, DocReader, Out};
 use crate::read::file::line_item;
 use crate::read::filter::LineFilter;
 use crate::read::issue::ReadIssue;
 use crate::read::ReadOptions;
+use crate::record::Record;
+use crate::scan::{RawDoc, Scanner};
+use crate::value::Value;
 use crate::view::EventView;
 
 /// What one step of batch reading gives.
@@ -87,6 +100,144 @@ pub struct LineParser {
     filter: Option<Arc<dyn LineFilter>>,
     ranges: Vec<Range<usize>>,
     out: Out,
+    /// The scanner's fast path, with a projection.
+    fast: Option<Box<Fast>>,
+}
+
+/// What the fast path keeps from line to line.
+#[derive(Debug)]
+struct Fast {
+    scanner: Scanner,
+    doc: RawDoc,
+    names: IndexNames,
+}
+
+/// Index names of scanned lines.
+#[derive(Debug)]
+struct IndexNames {
+    /// `data_stream.type`, `.dataset`, `.namespace`, when all are kept.
+    data_stream: Option<[FieldId; 3]>,
+    /// Index names met so far, by their `type-dataset-namespace` text.
+    indices: FxHashMap<String, Arc<str>>,
+    key: String,
+}
+
+impl Fast {
+    fn new(flattener: &Flattener) -> Option<Box<Fast>> {
+        let paths = flattener.projection().paths()?;
+        let mut catalog = FieldCatalog::new(paths);
+        for (path, value) in flattener.null_values() {
+            catalog = catalog.with_null_value(path, value.clone());
+        }
+        if catalog.keeps_all() {
+            return None;
+        }
+        let ds = [
+            "data_stream.type",
+            "data_stream.dataset",
+            "data_stream.namespace",
+        ]
+        .map(|p| catalog.lookup(p));
+        let data_stream = match ds {
+            [Some(t), Some(d), Some(n)] => Some([t, d, n]),
+            _ => None,
+        };
+        Some(Box::new(Fast {
+            scanner: Scanner::new(catalog),
+            doc: RawDoc::new(),
+            names: IndexNames {
+                data_stream,
+                indices: FxHashMap::default(),
+                key: String::new(),
+            },
+        }))
+    }
+}
+
+impl IndexNames {
+    /// The index of a scanned line as the reader derives it: from
+    /// `data_stream.{type,dataset,namespace}` when all three are strings.
+    fn index(&mut self, record: &Record<'_>) -> Option<Arc<str>> {
+        let [t, d, n] = self.data_stream?;
+        let first = |id| record.values_by_id(id).first().and_then(Value::as_str);
+        let (t, d, n) = (first(t)?, first(d)?, first(n)?);
+        self.key.clear();
+        for (i, part) in [t, d, n].into_iter().enumerate() {
+            if i > 0 {
+                self.key.push('-');
+            }
+            self.key.push_str(part);
+        }
+        if let Some(hit) = self.indices.get(self.key.as_str()) {
+            return Some(Arc::clone(hit));
+        }
+        let name: Arc<str> = Arc::from(self.key.as_str());
+        if self.indices.len() < MAX_CACHED_INDICES {
+            self.indices.insert(self.key.clone(), Arc::clone(&name));
+        }
+        Some(name)
+    }
+}
+
+/// Index names the fast path remembers (a few per data source in practice;
+/// the bound keeps odd inputs from growing it without end).
+const MAX_CACHED_INDICES: usize = 4096;
+
+/// One line the scanner read, as the engine sees it.
+struct LineEvent<'a> {
+    record: Record<'a>,
+    index: Option<Arc<str>>,
+    file: &'a Arc<str>,
+    line: u64,
+}
+
+impl Fields for LineEvent<'_> {
+    fn values(&self, path: &str) -> &[Value] {
+        self.record.values(path)
+    }
+}
+
+impl EventView for LineEvent<'_> {
+    fn index(&self) -> Option<&Arc<str>> {
+        self.index.as_ref()
+    }
+
+    fn seq(&self) -> u64 {
+        0
+    }
+
+    fn for_each_str(&self, path: &str, f: &mut dyn FnMut(&str)) {
+        let catalog = self.record.catalog();
+        let Some(id) = catalog.lookup(path) else {
+            return;
+        };
+        if catalog.null_value(id).is_some() {
+            // A `null_value` is not text of the line: read the values.
+            for v in self.record.values_by_id(id) {
+                if let Value::Str(s) = v {
+                    f(s);
+                }
+            }
+            return;
+        }
+        let mut scratch = String::new();
+        for raw in self.record.raw_strs(id) {
+            f(raw.get(&mut scratch));
+        }
+    }
+
+    fn to_event(&self, keep: Option<&[String]>) -> Event {
+        let mut event = self.record.to_event().unwrap_or_default();
+        if let Some(keep) = keep {
+            event = event.slim(keep);
+        }
+        event.index = self.index.clone();
+        event.origin = Origin {
+            file: Arc::clone(self.file),
+            line: self.line,
+        };
+        event
+    }
 }
 
 impl LineParser {
@@ -99,6 +250,7 @@ impl LineParser {
             filter: options.line_filter.clone(),
             ranges: Vec::new(),
             out: Out::new(),
+            fast: Fast::new(&options.flattener),
         }
     }
 
@@ -136,13 +288,31 @@ impl LineParser {
         for range in &self.ranges {
             line += memchr::memchr_iter(b'\n', &text[at..range.start]).count() as u64;
             at = range.start;
-            line_item(
-                &chunk.file,
-                &text[range.clone()],
-                line,
-                &docs,
-                &mut self.out,
-            );
+            let bytes = &text[range.clone()];
+            if let Some(Fast {
+                scanner,
+                doc,
+                names,
+            }) = self.fast.as_deref_mut()
+            {
+                if plain_object(bytes) && scanner.scan(bytes, doc).is_ok() {
+                    if let Ok(record) = Record::new(bytes, doc, scanner.catalog()) {
+                        let index = match &self.forced_index {
+                            Some(forced) => Some(Arc::clone(forced)),
+                            None => names.index(&record),
+                        };
+                        counts.events += 1;
+                        on_event(&LineEvent {
+                            record,
+                            index,
+                            file: &chunk.file,
+                            line,
+                        });
+                        continue;
+                    }
+                }
+            }
+            line_item(&chunk.file, bytes, line, &docs, &mut self.out);
             for item in self.out.drain(..) {
                 match item {
                     Ok(event) => {
@@ -154,6 +324,13 @@ impl LineParser {
             }
         }
     }
+}
+
+/// A line that is one JSON object and none of the wrappers the reader
+/// unwraps (search responses, hits, esArchiver records, test files).
+fn plain_object(line: &[u8]) -> bool {
+    let start = line.iter().position(|b| !b.is_ascii_whitespace());
+    start.is_some_and(|i| line[i] == b'{') && !may_be_wrapped(line)
 }
 
 /// Lines in `text`: its newlines, plus a last line without one.

@@ -532,8 +532,8 @@ fn is_sourceless_hit(keys: &TopKeys<'_>) -> bool {
 }
 
 /// Cheap pre-check: only texts mentioning a marker key are probed.
-fn may_be_wrapped(text: &str) -> bool {
-    let b = text.as_bytes();
+pub(crate) fn may_be_wrapped(text: impl AsRef<[u8]>) -> bool {
+    let b = text.as_ref();
     [
         &b"\"hits\""[..],
         b"\"_source\"",
