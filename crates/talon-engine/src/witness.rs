@@ -21,7 +21,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 use talon_eql::plan::witness::Probe;
-use talon_event::EventView;
+use talon_event::catalog::FieldCatalog;
+use talon_event::{Binding, EventView};
 
 /// Matchers served by one probe value.
 type Served = SmallVec<[u32; 2]>;
@@ -61,7 +62,13 @@ impl Witnesses {
     }
 
     /// The probe tables of a set of matchers.
-    pub fn tables(&self, matchers: impl IntoIterator<Item = u32>) -> ProbeTables {
+    /// The probe tables of a set of matchers; fields are read by their
+    /// number in `catalog`.
+    pub fn tables(
+        &self,
+        matchers: impl IntoIterator<Item = u32>,
+        catalog: &FieldCatalog,
+    ) -> ProbeTables {
         let mut by_field: FxHashMap<Arc<str>, FieldBuild> = FxHashMap::default();
         let mut order: Vec<Arc<str>> = Vec::new();
         for m in matchers {
@@ -81,7 +88,8 @@ impl Witnesses {
             .into_iter()
             .filter_map(|path| {
                 let b = by_field.remove(&path)?;
-                Some(b.build(path))
+                let binding = catalog.bind(&path);
+                Some(b.build(path, binding))
             })
             .collect();
         ProbeTables { fields }
@@ -147,7 +155,7 @@ impl FieldBuild {
         }
     }
 
-    fn build(self, path: Arc<str>) -> FieldTable {
+    fn build(self, path: Arc<str>, binding: Binding) -> FieldTable {
         let contains = if self.fragments.is_empty() {
             None
         } else {
@@ -167,6 +175,7 @@ impl FieldBuild {
                     tracing::warn!("witness: cannot index fragments of {path}: {e}");
                     return FieldTable {
                         path,
+                        binding,
                         exact: self.exact,
                         folded: self.folded,
                         contains: None,
@@ -181,6 +190,7 @@ impl FieldBuild {
         };
         FieldTable {
             path,
+            binding,
             exact: self.exact,
             folded: self.folded,
             contains,
@@ -216,6 +226,7 @@ struct Contains {
 #[derive(Debug)]
 struct FieldTable {
     path: Arc<str>,
+    binding: Binding,
     exact: FxHashMap<Box<str>, Served>,
     /// Keys are lowercased ASCII.
     folded: FxHashMap<Box<str>, Served>,
@@ -275,7 +286,7 @@ impl ProbeTables {
             if !t.broken.is_empty() {
                 marks.mark(&t.broken);
             }
-            event.for_each_str(&t.path, &mut |s| t.probe(s, marks));
+            event.for_each_str_bound(&t.path, t.binding, &mut |s| t.probe(s, marks));
         }
     }
 
@@ -357,7 +368,7 @@ mod tests {
     }
 
     fn marked(w: &Witnesses, e: &Event) -> Vec<u32> {
-        let tables = w.tables(0..w.len() as u32);
+        let tables = w.tables(0..w.len() as u32, &FieldCatalog::new(["x"]));
         let mut marks = Marks::default();
         marks.reset(w.len());
         tables.mark(e, &mut marks);
@@ -400,7 +411,7 @@ mod tests {
     #[test]
     fn marks_reset_between_events() {
         let w = probes(&[r#"process where process.name == "a1""#]);
-        let tables = w.tables([0]);
+        let tables = w.tables([0], &FieldCatalog::new(["x"]));
         let mut marks = Marks::default();
         marks.reset(1);
         tables.mark(&event(&[("process.name", &["a1"])]), &mut marks);

@@ -14,9 +14,11 @@
 //!   than per segment, so a key with dots costs one probe like any other.
 
 use std::hash::{BuildHasher, BuildHasherDefault};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rustc_hash::{FxHashMap, FxHasher};
 
+use crate::event::Binding;
 use crate::flatten::{Flattener, Projection};
 use crate::mapping::Mapping;
 use crate::value::Value;
@@ -88,6 +90,9 @@ pub(crate) struct Child {
 /// keys to them. Immutable once built; share it between threads.
 #[derive(Clone, Debug)]
 pub struct FieldCatalog {
+    /// Tells this catalog (and its clones) from every other one built in
+    /// the process, so a [`Binding`] is only ever read by its own catalog.
+    tag: u64,
     paths: Vec<Box<str>>,
     by_path: FxHashMap<Box<str>, FieldId>,
     null_values: Vec<Option<Value>>,
@@ -122,7 +127,9 @@ impl FieldCatalog {
     {
         let listed: Vec<String> = paths.into_iter().map(|p| p.as_ref().to_string()).collect();
         let projection = Projection::only(&listed);
+        static TAGS: AtomicU64 = AtomicU64::new(1);
         let mut catalog = FieldCatalog {
+            tag: TAGS.fetch_add(1, Ordering::Relaxed),
             paths: Vec::new(),
             by_path: FxHashMap::default(),
             null_values: Vec::new(),
@@ -174,6 +181,28 @@ impl FieldCatalog {
     }
 
     /// The id of a kept path.
+    /// This catalog's tag (see [`Binding`]).
+    pub fn tag(&self) -> u64 {
+        self.tag
+    }
+
+    /// The binding of a path: its number here, or [`Binding::NONE`].
+    pub fn bind(&self, path: &str) -> Binding {
+        match self.lookup(path) {
+            Some(id) => Binding {
+                catalog: self.tag,
+                id: id.0,
+            },
+            None => Binding::NONE,
+        }
+    }
+
+    /// The id a binding of this catalog names.
+    pub fn bound(&self, binding: Binding) -> Option<FieldId> {
+        (binding.catalog == self.tag && (binding.id as usize) < self.paths.len())
+            .then_some(FieldId(binding.id))
+    }
+
     pub fn lookup(&self, path: &str) -> Option<FieldId> {
         self.by_path.get(path).copied()
     }

@@ -23,6 +23,28 @@ pub trait Fields {
     /// All values of the field, in source order; empty when the field is
     /// missing, null or an empty array.
     fn values(&self, path: &str) -> &[Value];
+
+    /// As [`Fields::values`], for a path that may also be known by number
+    /// in a [`FieldCatalog`](crate::catalog::FieldCatalog): an event read
+    /// through that same catalog answers without looking the path up.
+    fn values_bound(&self, path: &str, binding: Binding) -> &[Value] {
+        let _ = binding;
+        self.values(path)
+    }
+}
+
+/// A field path's number in one [`FieldCatalog`](crate::catalog::FieldCatalog)
+/// (told apart from others by its tag); [`Binding::NONE`] when unknown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Binding {
+    /// The catalog's tag; 0 for none.
+    pub catalog: u64,
+    pub id: u32,
+}
+
+impl Binding {
+    /// Bound to no catalog.
+    pub const NONE: Binding = Binding { catalog: 0, id: 0 };
 }
 
 /// Where an event was read from, for error messages and `_id`-less events.

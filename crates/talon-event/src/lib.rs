@@ -27,6 +27,6 @@ pub mod time;
 pub mod value;
 pub mod view;
 
-pub use event::{Event, Fields, Origin, Values};
+pub use event::{Binding, Event, Fields, Origin, Values};
 pub use value::Value;
 pub use view::EventView;

@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use crate::catalog::{FieldCatalog, FieldId};
-use crate::event::{Event, Fields, Values};
+use crate::event::{Binding, Event, Fields, Values};
 use crate::flatten::FieldMap;
 use crate::scan::{number_value, unescape, Fallback, RawDoc, Token, TokenKind, Tokens};
 use crate::value::Value;
@@ -119,20 +119,40 @@ impl<'a> Record<'a> {
     /// with the line as its source. For events that must outlive the line.
     /// `Err` only if the line is not the text that was scanned.
     pub fn to_event(&self) -> Result<Event, Fallback> {
+        self.to_event_keeping(None)
+    }
+
+    /// As [`Record::to_event`], with only the fields in `keep` (all when
+    /// `None`): what a caller holding on to many events needs, without
+    /// decoding the rest.
+    pub fn to_event_keeping(&self, keep: Option<&[String]>) -> Result<Event, Fallback> {
         let text = std::str::from_utf8(self.line).map_err(|_| Fallback)?;
         let mut fields = FieldMap::default();
-        fields.reserve(self.doc.fields().len());
-        for &id in self.doc.fields() {
+        let mut add = |id: FieldId| {
             let values = self.values_by_id(id);
             if !values.is_empty() {
                 fields.insert(Box::from(self.catalog.path(id)), Values::from(values));
             }
+        };
+        match keep {
+            None => self.doc.fields().iter().for_each(|&id| add(id)),
+            Some(paths) => paths
+                .iter()
+                .filter_map(|p| self.catalog.lookup(p))
+                .for_each(add),
         }
         Ok(self.catalog.flattener().wrap(fields, Arc::from(text)))
     }
 }
 
 impl Fields for Record<'_> {
+    fn values_bound(&self, path: &str, binding: Binding) -> &[Value] {
+        match self.catalog.bound(binding) {
+            Some(id) => self.values_by_id(id),
+            None => self.values(path),
+        }
+    }
+
     fn values(&self, path: &str) -> &[Value] {
         match self.catalog.lookup(path) {
             Some(id) => self.values_by_id(id),

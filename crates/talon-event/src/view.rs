@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use crate::event::{Event, Fields};
+use crate::event::{Binding, Event, Fields};
 use crate::value::Value;
 
 /// Read access to one event during evaluation.
@@ -30,6 +30,13 @@ pub trait EventView: Fields {
                 f(s);
             }
         }
+    }
+
+    /// As [`EventView::for_each_str`], for a path perhaps known by number
+    /// (see [`Fields::values_bound`]).
+    fn for_each_str_bound(&self, path: &str, binding: Binding, f: &mut dyn FnMut(&str)) {
+        let _ = binding;
+        self.for_each_str(path, f)
     }
 
     /// An owned copy of the event; with `keep`, only those fields (and

@@ -46,10 +46,7 @@ fn pin(path: &str, values: &[Value]) -> Leaf {
         .filter_map(|v| doc_value(v, FieldKind::Dynamic))
         .collect();
     Leaf::Term(
-        Slot {
-            path: path.into(),
-            kind: FieldKind::Dynamic,
-        },
+        Slot::new(path.into(), FieldKind::Dynamic),
         TermSet::Dynamic {
             values: vals,
             ci: false,
@@ -126,12 +123,7 @@ impl<'r> Stream<'r> {
                 .enumerate()
                 .filter(|(k, _)| !only_null || null_key.get(*k).copied().unwrap_or(false))
                 .filter_map(|(_, j)| j.path.as_ref())
-                .map(|p| {
-                    Leaf::Exists(Slot {
-                        path: p.clone(),
-                        kind: FieldKind::Dynamic,
-                    })
-                })
+                .map(|p| Leaf::Exists(Slot::new(p.clone(), FieldKind::Dynamic)))
                 .collect()
         };
         let lead = terms[leader];
@@ -164,10 +156,7 @@ impl<'r> Stream<'r> {
                         pins.push(pin(p, v));
                         prefer.insert(p.to_string(), v.clone());
                     }
-                    _ => empty.push(Leaf::Exists(Slot {
-                        path: p.clone(),
-                        kind: FieldKind::Dynamic,
-                    })),
+                    _ => empty.push(Leaf::Exists(Slot::new(p.clone(), FieldKind::Dynamic))),
                 }
             }
             let a = self.solve(t, &pins, &empty, Some(&prefer))?;

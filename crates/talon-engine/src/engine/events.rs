@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
+use talon_event::catalog::FieldCatalog;
 use talon_event::EventView;
 
 use crate::compile::CompiledRule;
@@ -39,6 +40,8 @@ pub(crate) struct Plans {
     pub clock_of: Vec<usize>,
     /// Evaluate only witnessed candidates (off: every routed rule).
     pub use_witness: bool,
+    /// Every field the rules read, numbered; the rules are bound to it.
+    pub catalog: Arc<FieldCatalog>,
 }
 
 impl Plans {
@@ -46,6 +49,7 @@ impl Plans {
         rules: Vec<CompiledRule>,
         sequences: Vec<CompiledRule>,
         terms: Vec<Arc<SequenceTerms>>,
+        catalog: Arc<FieldCatalog>,
         use_witness: bool,
     ) -> Plans {
         let mut witnesses = Witnesses::default();
@@ -80,6 +84,7 @@ impl Plans {
             clocks,
             clock_of,
             use_witness,
+            catalog,
         }
     }
 
@@ -141,6 +146,7 @@ impl EventStage {
         let seq_router = Router::new(&plans.sequences, all_indices);
         let stats = EngineStats {
             rules: vec![RuleStats::default(); plans.rules.len()],
+            sequence_rules: vec![RuleStats::default(); plans.sequences.len()],
             ..EngineStats::default()
         };
         EventStage {
@@ -157,6 +163,13 @@ impl EventStage {
     /// another thread.
     pub fn fork(&self) -> EventStage {
         EventStage::new(Arc::clone(&self.plans), self.router.all_indices())
+    }
+
+    /// Every field the rules read, numbered: events read through this
+    /// catalog (`ReadOptions::with_catalog`) have their fields read by
+    /// number.
+    pub fn catalog(&self) -> &Arc<FieldCatalog> {
+        &self.plans.catalog
     }
 
     /// The event rules, in the order [`Outcome::matched`] refers to.
@@ -178,6 +191,7 @@ impl EventStage {
     pub fn take_stats(&mut self) -> EngineStats {
         let fresh = EngineStats {
             rules: vec![RuleStats::default(); self.plans.rules.len()],
+            sequence_rules: vec![RuleStats::default(); self.plans.sequences.len()],
             ..EngineStats::default()
         };
         std::mem::replace(&mut self.stats, fresh)
@@ -215,7 +229,7 @@ impl EventStage {
             let tables = self.tables.entry(key).or_insert_with(|| {
                 let ids = routed.rules.iter().map(|&i| i as u32);
                 let terms = seq_list.iter().flat_map(|&j| plans.term_ids(j));
-                Arc::new(plans.witnesses.tables(ids.chain(terms)))
+                Arc::new(plans.witnesses.tables(ids.chain(terms), &plans.catalog))
             });
             self.marks.reset(plans.witnesses.len());
             tables.mark(event, &mut self.marks);
@@ -240,14 +254,18 @@ impl EventStage {
         }
 
         for &j in seq_list {
+            let st = &mut self.stats.sequence_rules[j];
+            st.seen += 1;
             let ids = plans.term_ids(j);
             if !ids.clone().any(candidate) {
                 continue;
             }
+            st.evaluated += 1;
             let base = ids.start;
             let ts = out.clocks.get(plans.clock_of[j]).copied();
             let fills = |t: usize| candidate(base + t as u32);
             if let Some(hit) = plans.terms[j].evaluate(event, &fills, ts) {
+                st.matched += 1;
                 out.hits.push((j, hit));
             }
         }

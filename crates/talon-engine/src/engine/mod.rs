@@ -20,6 +20,7 @@ pub mod sequences;
 use std::sync::Arc;
 
 use talon_eql::QueryKind;
+use talon_event::catalog::FieldCatalog;
 use talon_event::mapping::Mapping;
 use talon_event::{Event, EventView};
 use talon_rules::Rule;
@@ -97,6 +98,10 @@ pub struct EngineStats {
     pub indices_not_searched: Vec<String>,
     /// Per rule, in the order of [`Engine::rules`].
     pub rules: Vec<RuleStats>,
+    /// Per sequence rule, in the order of [`Engine::sequence_rules`]:
+    /// events routed to it, events some of its terms were evaluated on,
+    /// events that filled a term.
+    pub sequence_rules: Vec<RuleStats>,
 }
 
 /// Runs compiled rules over a stream of events: both stages in one place.
@@ -236,6 +241,11 @@ impl Engine {
         self.events.rules()
     }
 
+    /// The numbered fields the rules read (see [`EventStage::catalog`]).
+    pub fn catalog(&self) -> &Arc<FieldCatalog> {
+        self.events.catalog()
+    }
+
     pub fn stats(&self) -> &EngineStats {
         self.events.stats()
     }
@@ -267,11 +277,15 @@ pub fn stages(
     opts: &EngineOptions,
     mapping: &Mapping,
 ) -> (EventStage, SequenceStage, Vec<RuleProblem>) {
+    // Every field any rule reads, numbered once: plans read them by number
+    // from events read through the same catalog.
+    let catalog = Arc::new(FieldCatalog::new(fields_read(&rules)).with_mapping(mapping));
     let mut event_rules = Vec::with_capacity(rules.len());
     let mut seq_rules = Vec::new();
     let mut runners = Vec::new();
     let mut problems = Vec::new();
-    for r in rules {
+    for mut r in rules {
+        r.query.bind_fields(&|p| catalog.bind(p));
         if r.query.kind() == QueryKind::Event {
             event_rules.push(r);
             continue;
@@ -293,6 +307,7 @@ pub fn stages(
         event_rules,
         seq_rules,
         terms,
+        catalog,
         !opts.no_prefilter,
     ));
     let sequences = SequenceStage::new(runners, plans.clock_of.clone(), plans.clocks.len());

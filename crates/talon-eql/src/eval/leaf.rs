@@ -28,20 +28,20 @@ pub const MAX_COMBINATIONS: usize = 4096;
 
 pub fn leaf_matches(leaf: &Leaf, ev: &dyn Fields) -> bool {
     match leaf {
-        Leaf::Exists(slot) => !ev.values(&slot.path).is_empty(),
-        Leaf::Term(slot, set) => ev
-            .values(&slot.path)
+        Leaf::Exists(slot) => !slot.values(ev).is_empty(),
+        Leaf::Term(slot, set) => slot
+            .values(ev)
             .iter()
             .any(|v| term_matches(slot.kind, set, v)),
-        Leaf::Range(slot, op, bound) => ev
-            .values(&slot.path)
+        Leaf::Range(slot, op, bound) => slot
+            .values(ev)
             .iter()
             .any(|v| range_matches(slot.kind, *op, bound, v)),
-        Leaf::Wildcard(slot, pats) => ev.values(&slot.path).iter().any(|v| match keyword_text(v) {
+        Leaf::Wildcard(slot, pats) => slot.values(ev).iter().any(|v| match keyword_text(v) {
             Some(t) => pats.iter().any(|p| p.matches(&t)),
             None => false,
         }),
-        Leaf::Regex(slot, re) => ev.values(&slot.path).iter().any(|v| match keyword_text(v) {
+        Leaf::Regex(slot, re) => slot.values(ev).iter().any(|v| match keyword_text(v) {
             Some(t) => re.matches(&t),
             None => false,
         }),
@@ -253,8 +253,8 @@ fn script_matches(s: &ScriptLeaf, ev: &dyn Fields) -> bool {
         .fields
         .iter()
         .map(|slot: &Slot| {
-            let vals: Vec<RVal> = ev
-                .values(&slot.path)
+            let vals: Vec<RVal> = slot
+                .values(ev)
                 .iter()
                 .filter_map(|v| doc_value(v, slot.kind))
                 .collect();

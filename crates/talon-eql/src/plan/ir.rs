@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use crate::ast::{ArithOp, CmpOp, Span};
 use rustc_hash::FxHashSet;
+use talon_event::{Binding, Fields};
 
 use crate::eval::ip::IpRange;
 use crate::eval::regex::RegexMatcher;
@@ -224,11 +225,55 @@ pub enum Cond {
     Leaf(Box<Leaf>),
 }
 
+impl Cond {
+    /// Calls `f` on every field slot of every leaf.
+    pub fn for_each_slot(&mut self, f: &mut dyn FnMut(&mut Slot)) {
+        match self {
+            Cond::Const(_) => {}
+            Cond::And(kids) | Cond::Or(kids) => kids.iter_mut().for_each(|k| k.for_each_slot(f)),
+            Cond::Not(x) => x.for_each_slot(f),
+            Cond::Leaf(l) => l.for_each_slot(f),
+        }
+    }
+}
+
+impl Leaf {
+    /// Calls `f` on every field slot the leaf reads.
+    pub fn for_each_slot(&mut self, f: &mut dyn FnMut(&mut Slot)) {
+        match self {
+            Leaf::Exists(s)
+            | Leaf::Term(s, _)
+            | Leaf::Range(s, _, _)
+            | Leaf::Wildcard(s, _)
+            | Leaf::Regex(s, _) => f(s),
+            Leaf::Script(sl) => sl.fields.iter_mut().for_each(f),
+        }
+    }
+}
+
 /// A field read by a leaf.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Slot {
     pub path: Arc<str>,
     pub kind: FieldKind,
+    /// The path's number in the catalog events are read through, once an
+    /// engine binds the plan ([`crate::CompiledQuery::bind_fields`]).
+    pub binding: Binding,
+}
+
+impl Slot {
+    pub fn new(path: Arc<str>, kind: FieldKind) -> Slot {
+        Slot {
+            path,
+            kind,
+            binding: Binding::NONE,
+        }
+    }
+
+    /// The field's values in `event`.
+    pub fn values<'e>(&self, event: &'e dyn Fields) -> &'e [talon_event::Value] {
+        event.values_bound(&self.path, self.binding)
+    }
 }
 
 /// One two-valued test.

@@ -65,10 +65,7 @@ pub(crate) fn to_sexpr(t: &TExpr, slots: &mut Vec<Slot>) -> Result<SExpr, Diagno
     Ok(match &t.kind {
         TKind::Lit(v) => SExpr::Lit(v.clone()),
         TKind::Field(f) => {
-            slots.push(Slot {
-                path: f.path.clone(),
-                kind: f.kind,
-            });
+            slots.push(Slot::new(f.path.clone(), f.kind));
             SExpr::Field(slots.len() - 1)
         }
         TKind::Neg(x) => SExpr::Neg(b(x, slots)?),
@@ -119,10 +116,7 @@ pub(crate) fn to_sexpr(t: &TExpr, slots: &mut Vec<Slot>) -> Result<SExpr, Diagno
 
 fn slot_of(t: &TExpr) -> Option<Slot> {
     match &t.kind {
-        TKind::Field(f) => Some(Slot {
-            path: f.path.clone(),
-            kind: f.kind,
-        }),
+        TKind::Field(f) => Some(Slot::new(f.path.clone(), f.kind)),
         _ => None,
     }
 }
@@ -176,13 +170,7 @@ fn lower_inner(t: &TExpr, errors: &mut Vec<Diagnostic>) -> Result<Cond, Diagnost
             } else {
                 TermSet::Bool(vec![true])
             };
-            return Ok(leaf(Leaf::Term(
-                Slot {
-                    path: f.path.clone(),
-                    kind: f.kind,
-                },
-                set,
-            )));
+            return Ok(leaf(Leaf::Term(Slot::new(f.path.clone(), f.kind), set)));
         }
         TKind::Cmp(op, _, r) if r.as_lit().is_none() => return Err(not_literal(op_sym(*op), r)),
         TKind::InsEq(_, r) if r.as_lit().is_none() => return Err(not_literal(":", r)),
@@ -322,10 +310,7 @@ fn field_leaf(t: &TExpr) -> Result<Option<Cond>, Diagnostic> {
                     };
                     // The terms query runs on the ip field; an unmapped field
                     // is read as addresses too.
-                    let slot = Slot {
-                        path: slot.path,
-                        kind: FieldKind::Ip,
-                    };
+                    let slot = Slot::new(slot.path, FieldKind::Ip);
                     leaf(Leaf::Term(slot, TermSet::Ip(cidrs.clone())))
                 }
                 _ => return Ok(None),

@@ -118,6 +118,18 @@ impl EventPlan {
         self.category_leaf.as_ref()
     }
 
+    /// See [`CompiledQuery::bind_fields`].
+    pub fn bind_fields(&mut self, bind: &dyn Fn(&str) -> talon_event::Binding) {
+        let mut slot = |s: &mut Slot| s.binding = bind(&s.path);
+        if let Some((s, _)) = &mut self.category {
+            slot(s);
+        }
+        if let Some(leaf) = &mut self.category_leaf {
+            leaf.for_each_slot(&mut slot);
+        }
+        self.cond.for_each_slot(&mut slot);
+    }
+
     /// The category this plan requires, `None` for `any`.
     pub fn category(&self) -> Option<&str> {
         match &self.category {
@@ -186,6 +198,21 @@ impl CompiledQuery {
     /// The plan of an event query.
     pub fn event_plan(&self) -> Option<&EventPlan> {
         self.event.as_ref()
+    }
+
+    /// Numbers every field the plan reads with `bind` (its
+    /// [`talon_event::Binding`] in the catalog events will be read
+    /// through), so evaluation reads them without a lookup. Answers do not
+    /// change: an event of another catalog is read by path.
+    pub fn bind_fields(&mut self, bind: &dyn Fn(&str) -> talon_event::Binding) {
+        if let Some(p) = &mut self.event {
+            p.bind_fields(bind);
+        }
+        if let Some(seq) = &mut self.sequence {
+            for t in seq.terms.iter_mut().chain(seq.until.iter_mut()) {
+                t.plan.bind_fields(bind);
+            }
+        }
     }
 }
 
@@ -307,13 +334,7 @@ pub(crate) fn compile_event(
                 kind
             };
             let set = literal_category(kind, name);
-            Some((
-                Slot {
-                    path: std::sync::Arc::from(path),
-                    kind,
-                },
-                set,
-            ))
+            Some((Slot::new(std::sync::Arc::from(path), kind), set))
         }
     };
     let cond = ck.check_condition(&eq.condition)?;

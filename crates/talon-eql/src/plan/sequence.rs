@@ -153,12 +153,10 @@ fn compile_term(
         .iter()
         .filter(|k| !k.key.optional)
         .filter_map(|k| {
-            k.key.path.as_ref().map(|p| {
-                Cond::Leaf(Box::new(Leaf::Exists(Slot {
-                    path: p.clone(),
-                    kind: k.key.kind,
-                })))
-            })
+            k.key
+                .path
+                .as_ref()
+                .map(|p| Cond::Leaf(Box::new(Leaf::Exists(Slot::new(p.clone(), k.key.kind)))))
         })
         .collect();
     if !required.is_empty() {

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use crate::catalog::{FieldCatalog, FieldId};
-use crate::event::{Event, Fields, Origin};
+use crate::event::{Binding, Event, Fields, Origin};
 use crate::flatten::Flattener;
 use crate::read::doc::{may_be_wrapped, DocReader, Out};
 use crate::read::file::line_item;
@@ -123,12 +123,18 @@ struct IndexNames {
 }
 
 impl Fast {
-    fn new(flattener: &Flattener) -> Option<Box<Fast>> {
-        let paths = flattener.projection().paths()?;
-        let mut catalog = FieldCatalog::new(paths);
-        for (path, value) in flattener.null_values() {
-            catalog = catalog.with_null_value(path, value.clone());
-        }
+    fn new(options: &ReadOptions) -> Option<Box<Fast>> {
+        let catalog = match &options.catalog {
+            Some(c) => FieldCatalog::clone(c),
+            None => {
+                let flattener = &options.flattener;
+                let mut catalog = FieldCatalog::new(flattener.projection().paths()?);
+                for (path, value) in flattener.null_values() {
+                    catalog = catalog.with_null_value(path, value.clone());
+                }
+                catalog
+            }
+        };
         if catalog.keeps_all() {
             return None;
         }
@@ -195,6 +201,10 @@ impl Fields for LineEvent<'_> {
     fn values(&self, path: &str) -> &[Value] {
         self.record.values(path)
     }
+
+    fn values_bound(&self, path: &str, binding: Binding) -> &[Value] {
+        self.record.values_bound(path, binding)
+    }
 }
 
 impl EventView for LineEvent<'_> {
@@ -207,8 +217,12 @@ impl EventView for LineEvent<'_> {
     }
 
     fn for_each_str(&self, path: &str, f: &mut dyn FnMut(&str)) {
+        self.for_each_str_bound(path, Binding::NONE, f)
+    }
+
+    fn for_each_str_bound(&self, path: &str, binding: Binding, f: &mut dyn FnMut(&str)) {
         let catalog = self.record.catalog();
-        let Some(id) = catalog.lookup(path) else {
+        let Some(id) = catalog.bound(binding).or_else(|| catalog.lookup(path)) else {
             return;
         };
         if catalog.null_value(id).is_some() {
@@ -227,10 +241,7 @@ impl EventView for LineEvent<'_> {
     }
 
     fn to_event(&self, keep: Option<&[String]>) -> Event {
-        let mut event = self.record.to_event().unwrap_or_default();
-        if let Some(keep) = keep {
-            event = event.slim(keep);
-        }
+        let mut event = self.record.to_event_keeping(keep).unwrap_or_default();
         event.index = self.index.clone();
         event.origin = Origin {
             file: Arc::clone(self.file),
@@ -250,7 +261,7 @@ impl LineParser {
             filter: options.line_filter.clone(),
             ranges: Vec::new(),
             out: Out::new(),
-            fast: Fast::new(&options.flattener),
+            fast: Fast::new(options),
         }
     }
 

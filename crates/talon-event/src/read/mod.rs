@@ -46,6 +46,7 @@ use std::collections::VecDeque;
 use std::io::Read;
 use std::sync::Arc;
 
+use crate::catalog::FieldCatalog;
 use crate::event::Event;
 use crate::flatten::{Flattener, Projection};
 use crate::mapping::Mapping;
@@ -72,6 +73,8 @@ pub struct ReadOptions {
     pub max_issues: usize,
     /// NDJSON lines to parse; `None` parses every line.
     pub line_filter: Option<Arc<dyn LineFilter>>,
+    /// The numbered fields to keep (see [`ReadOptions::with_catalog`]).
+    pub catalog: Option<Arc<FieldCatalog>>,
 }
 
 impl Default for ReadOptions {
@@ -81,6 +84,7 @@ impl Default for ReadOptions {
             flattener: Flattener::default(),
             max_issues: DEFAULT_MAX_ISSUES,
             line_filter: None,
+            catalog: None,
         }
     }
 }
@@ -93,6 +97,17 @@ impl ReadOptions {
 
     pub fn with_projection(mut self, projection: Projection) -> ReadOptions {
         self.flattener = self.flattener.with_projection(projection);
+        self.catalog = None;
+        self
+    }
+
+    /// Keeps only the catalog's fields (its projection and `null_value`s),
+    /// and reads plain event lines in batches through its numbering, so
+    /// that fields bound to it ([`crate::Binding`]) are read without a
+    /// lookup.
+    pub fn with_catalog(mut self, catalog: Arc<FieldCatalog>) -> ReadOptions {
+        self.flattener = catalog.flattener().clone();
+        self.catalog = Some(catalog);
         self
     }
 

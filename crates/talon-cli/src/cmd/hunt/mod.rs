@@ -26,7 +26,6 @@ use talon_engine::exceptions::BoundExceptions;
 use talon_engine::prefilter::Prefilter;
 use talon_engine::schedule::{RuleSchedule, ScheduleOptions, ScheduleStats, Scheduler};
 use talon_engine::{compile_rules, runnable, EngineOptions, EngineStats, Runnable};
-use talon_event::flatten::Projection;
 use talon_event::read::ReadOptions;
 use talon_rules::Rule;
 
@@ -137,10 +136,6 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     let project = !args.no_prefilter && exceptions.is_empty() && seq_exceptions.is_empty();
     let all_compiled: Vec<talon_engine::CompiledRule> =
         event_rules.into_iter().chain(seq_compiled).collect();
-    if project {
-        let fields = talon_engine::fields_read(&all_compiled);
-        read_opts = read_opts.with_projection(Projection::only(fields));
-    }
     let slim: Option<Vec<String>> = (!args.no_prefilter).then(|| {
         let seq: Vec<talon_engine::CompiledRule> = all_compiled
             .iter()
@@ -149,6 +144,22 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
             .collect();
         talon_engine::slim_fields(&seq)
     });
+    // The schedule replay runs the whole engine event by event; otherwise
+    // its stages run apart (see `pipeline`).
+    let engine = match scheduler {
+        Some(_) => {
+            Engines::Whole(talon_engine::Engine::with_mapping(all_compiled, &opts, &mapping).0)
+        }
+        None => {
+            let (stage, sequences, _) = talon_engine::stages(all_compiled, &opts, &mapping);
+            Engines::Staged(stage, sequences)
+        }
+    };
+    // Events are read through the engine's numbering of the fields its
+    // rules read, and only those fields are kept.
+    if project {
+        read_opts = read_opts.with_catalog(Arc::clone(engine.catalog()));
+    }
     let threads = thread_count(&args);
     let mut events = common::open_events(
         &args.input.events,
@@ -195,63 +206,68 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         stop: &stop,
     };
 
-    let merged = if let Some(scheduler) = scheduler {
-        let (engine, _) = talon_engine::Engine::with_mapping(all_compiled, &opts, &mapping);
-        let r = replay::run(engine, &mut events, scheduler, &shared, |slot, alerts| {
-            writer.write(
-                slot,
-                alerts
-                    .into_iter()
-                    .map(|a| AlertOut::Doc(Box::new(a)))
-                    .collect(),
-            )
-        });
-        for (slot, n) in r.suppressed.iter().enumerate() {
-            if *n > 0 {
-                tracing::debug!("slot {slot}: {n} suppressed");
+    let merged = match (scheduler, engine) {
+        (Some(scheduler), Engines::Whole(engine)) => {
+            let r = replay::run(engine, &mut events, scheduler, &shared, |slot, alerts| {
+                writer.write(
+                    slot,
+                    alerts
+                        .into_iter()
+                        .map(|a| AlertOut::Doc(Box::new(a)))
+                        .collect(),
+                )
+            });
+            for (slot, n) in r.suppressed.iter().enumerate() {
+                if *n > 0 {
+                    tracing::debug!("slot {slot}: {n} suppressed");
+                }
+            }
+            Merged {
+                engine: EngineStats {
+                    matched: r.matched,
+                    ..r.engine
+                },
+                sequences: r.sequences,
+                suppressed: r.suppressed,
+                alert_errors: r.alert_errors,
+                seq_warnings: r.seq_warnings,
+                schedule: Some(r.schedule),
             }
         }
-        Merged {
-            engine: EngineStats {
-                matched: r.matched,
-                ..r.engine
-            },
-            sequences: r.sequences,
-            suppressed: r.suppressed,
-            alert_errors: r.alert_errors,
-            seq_warnings: r.seq_warnings,
-            schedule: Some(r.schedule),
+        (_, Engines::Staged(stage, sequences)) => {
+            let n_event_rules = stage.rules().len();
+            let workers: Vec<Worker> = (0..threads)
+                .map(|_| Worker::new(stage.fork(), &shared))
+                .collect();
+            tracing::info!("{threads} thread(s) evaluating events");
+            let events_lock = Mutex::new(events);
+            let mut merger = Merger::new(&mut writer, sequences, &shared, n_event_rules);
+            let workers = pipeline::run(&events_lock, workers, &mut merger, &shared);
+            let seq_warnings = merger.finish();
+            let sequences = merger.sequences.matches();
+            let mut m = Merged {
+                engine: EngineStats {
+                    rules: vec![Default::default(); n_event_rules],
+                    sequence_rules: vec![Default::default(); seq_rules.len()],
+                    ..EngineStats::default()
+                },
+                sequences,
+                suppressed: vec![0; rules.len() + seq_rules.len()],
+                alert_errors: merger.alert_errors,
+                seq_warnings,
+                schedule: None,
+            };
+            for mut w in workers {
+                m.absorb(w.take_stats(), &w.suppressed, w.alert_errors);
+            }
+            events = events_lock
+                .into_inner()
+                .map_err(|_| anyhow::anyhow!("the event reader failed"))?;
+            m
         }
-    } else {
-        let (stage, sequences, _) = talon_engine::stages(all_compiled, &opts, &mapping);
-        let n_event_rules = stage.rules().len();
-        let workers: Vec<Worker> = (0..threads)
-            .map(|_| Worker::new(stage.fork(), &shared))
-            .collect();
-        tracing::info!("{threads} thread(s) evaluating events");
-        let events_lock = Mutex::new(events);
-        let mut merger = Merger::new(&mut writer, sequences, &shared, n_event_rules);
-        let workers = pipeline::run(&events_lock, workers, &mut merger, &shared);
-        let seq_warnings = merger.finish();
-        let sequences = merger.sequences.matches();
-        let mut m = Merged {
-            engine: EngineStats {
-                rules: vec![Default::default(); n_event_rules],
-                ..EngineStats::default()
-            },
-            sequences,
-            suppressed: vec![0; rules.len() + seq_rules.len()],
-            alert_errors: merger.alert_errors,
-            seq_warnings,
-            schedule: None,
-        };
-        for mut w in workers {
-            m.absorb(w.take_stats(), &w.suppressed, w.alert_errors);
+        (None, Engines::Whole(_)) => {
+            bail!("internal error: the engine was built for a schedule replay")
         }
-        events = events_lock
-            .into_inner()
-            .map_err(|_| anyhow::anyhow!("the event reader failed"))?;
-        m
     };
 
     let finish = writer.finish();
@@ -269,7 +285,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     for w in &merged.seq_warnings {
         eprintln!("warning: {w}");
     }
-    log_costliest(&rules, &merged.engine);
+    log_costliest(&rules, &seq_rules, &merged.engine);
     let input = events.stats();
     if !quiet {
         let all_rules: Vec<&Rule> = rules.iter().chain(&seq_rules).collect();
@@ -304,6 +320,21 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         return Ok(ExitCode::from(crate::EXIT_BROKEN_PIPE));
     }
     Ok(common::input_exit_code(&input))
+}
+
+/// The engine, whole (for the schedule replay) or as its two stages.
+enum Engines {
+    Whole(talon_engine::Engine),
+    Staged(talon_engine::EventStage, talon_engine::SequenceStage),
+}
+
+impl Engines {
+    fn catalog(&self) -> &Arc<talon_event::catalog::FieldCatalog> {
+        match self {
+            Engines::Whole(e) => e.catalog(),
+            Engines::Staged(s, _) => s.catalog(),
+        }
+    }
 }
 
 /// Where alerts go.
@@ -370,28 +401,40 @@ impl pipeline::Sink for &mut Writer<'_> {
 
 /// At `-vv`: the event rules evaluated most often (the witness index let
 /// the others skip most events), for anyone tuning a rule set.
-fn log_costliest(rules: &[Rule], engine: &EngineStats) {
+fn log_costliest(rules: &[Rule], seq_rules: &[Rule], engine: &EngineStats) {
     if !tracing::enabled!(tracing::Level::DEBUG) {
         return;
     }
-    let (seen, evaluated): (u64, u64) = engine
-        .rules
-        .iter()
-        .fold((0, 0), |(s, e), r| (s + r.seen, e + r.evaluated));
+    let sum = |stats: &[talon_engine::RuleStats]| {
+        stats.iter().fold((0, 0, 0), |(s, e, m), r| {
+            (s + r.seen, e + r.evaluated, m + r.matched)
+        })
+    };
+    let (seen, evaluated, _) = sum(&engine.rules);
     tracing::debug!(
         "event rules reached {seen} times, evaluated {evaluated} times over {} events",
         engine.events
     );
-    let mut by: Vec<(u64, &str)> = engine
-        .rules
-        .iter()
-        .zip(rules)
-        .map(|(st, r)| (st.evaluated, r.name.as_str()))
-        .filter(|(n, _)| *n > 0)
-        .collect();
-    by.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-    for (n, name) in by.iter().take(10) {
-        tracing::debug!("evaluated {n:>9} times: {name}");
+    let (seen, evaluated, filled) = sum(&engine.sequence_rules);
+    tracing::debug!(
+        "sequence rules reached {seen} times, their terms evaluated on {evaluated} events, \
+         {filled} times filled"
+    );
+    let kinds = [
+        ("event rule", &engine.rules, rules),
+        ("sequence rule", &engine.sequence_rules, seq_rules),
+    ];
+    for (kind, stats, rules) in kinds {
+        let mut by: Vec<(u64, u64, &str)> = stats
+            .iter()
+            .zip(rules)
+            .map(|(st, r)| (st.evaluated, st.matched, r.name.as_str()))
+            .filter(|(n, _, _)| *n > 0)
+            .collect();
+        by.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.2.cmp(b.2)));
+        for (n, m, name) in by.iter().take(10) {
+            tracing::debug!("{kind} evaluated {n:>9} times ({m} filled or matched): {name}");
+        }
     }
 }
 
@@ -428,7 +471,8 @@ impl Merged {
                 m.indices_not_searched.push(name);
             }
         }
-        for (into, from) in m.rules.iter_mut().zip(e.rules) {
+        let pairs = m.rules.iter_mut().zip(e.rules);
+        for (into, from) in pairs.chain(m.sequence_rules.iter_mut().zip(e.sequence_rules)) {
             into.seen += from.seen;
             into.evaluated += from.evaluated;
             into.matched += from.matched;

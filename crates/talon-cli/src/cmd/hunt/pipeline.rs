@@ -109,6 +109,8 @@ pub(super) struct Worker {
     pub suppressed: Vec<u64>,
     pub alert_errors: u64,
     sequences: bool,
+    /// The fields of an event an alert reads besides its source text.
+    alert_fields: Vec<String>,
 }
 
 impl Worker {
@@ -122,6 +124,7 @@ impl Worker {
             suppressed: vec![0; slots],
             alert_errors: 0,
             sequences,
+            alert_fields: vec!["@timestamp".to_string()],
         }
     }
 
@@ -177,10 +180,13 @@ impl Worker {
             return;
         }
         let n_event_rules = self.stage.rules().len();
-        // Alerts and exceptions read the whole event; made once, only for
-        // an event something matched.
+        // Exceptions read the whole event; alerts only its source, index,
+        // origin and `@timestamp` (see `AlertBuilder::write_event_alert_jsonl`).
+        // Made once, only for an event something matched.
         let mut owned: Option<Event> = None;
-        let mut whole = || ev.to_event(None);
+        let exceptions = !shared.exceptions.is_empty() || !shared.seq_exceptions.is_empty();
+        let alert_fields = &self.alert_fields;
+        let mut whole = || ev.to_event((!exceptions).then_some(alert_fields.as_slice()));
         let mut f = Found {
             local,
             clocks: o.clocks.iter().copied().collect(),
