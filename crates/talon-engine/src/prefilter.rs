@@ -244,6 +244,15 @@ impl Prefilter {
         }
     }
 
+    /// Whether looking for the needles costs little next to parsing a
+    /// line: all of them exact and few enough for the SIMD searcher. With
+    /// hundreds of needles, the automaton's pass over every byte costs
+    /// about as much as the scanner's, and common needles let most lines
+    /// through anyway.
+    pub fn is_cheap(&self) -> bool {
+        self.packed.is_some()
+    }
+
     /// Fills `out` with the rules that may match `event`.
     pub fn candidates(&self, event: &Event, out: &mut Candidates) {
         let text = event.source().as_bytes();

@@ -29,7 +29,7 @@ use rustc_hash::FxHashMap;
 use crate::catalog::{FieldCatalog, FieldId};
 use crate::event::{Binding, Event, Fields, Origin};
 use crate::flatten::Flattener;
-use crate::read::doc::{may_be_wrapped, DocReader, Out};
+use crate::read::doc::{DocReader, Out};
 use crate::read::file::line_item;
 use crate::read::filter::LineFilter;
 use crate::read::issue::ReadIssue;
@@ -337,11 +337,12 @@ impl LineParser {
     }
 }
 
-/// A line that is one JSON object and none of the wrappers the reader
-/// unwraps (search responses, hits, esArchiver records, test files).
+/// A line that may be one JSON object: the scanner decides (and declines
+/// the wrappers the reader unwraps: search responses, hits, esArchiver
+/// records, test files).
 fn plain_object(line: &[u8]) -> bool {
     let start = line.iter().position(|b| !b.is_ascii_whitespace());
-    start.is_some_and(|i| line[i] == b'{') && !may_be_wrapped(line)
+    start.is_some_and(|i| line[i] == b'{')
 }
 
 /// Lines in `text`: its newlines, plus a last line without one.

@@ -532,8 +532,8 @@ fn is_sourceless_hit(keys: &TopKeys<'_>) -> bool {
 }
 
 /// Cheap pre-check: only texts mentioning a marker key are probed.
-pub(crate) fn may_be_wrapped(text: impl AsRef<[u8]>) -> bool {
-    let b = text.as_ref();
+fn may_be_wrapped(text: &str) -> bool {
+    let b = text.as_bytes();
     [
         &b"\"hits\""[..],
         b"\"_source\"",

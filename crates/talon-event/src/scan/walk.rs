@@ -9,6 +9,10 @@
 //! the skipping loop here. The depth limit applies to both, counted over
 //! the whole document.
 //!
+//! The walk also declines documents the reader may unwrap rather than read
+//! as one event (a top-level `hits`, `_source`, `_index`, `events`,
+//! `expected`, or an esArchiver `type`): those go the reader's own way.
+//!
 //! Both are loops with an explicit stack rather than recursive functions:
 //! nesting costs no calls, and the position stays in a register. Helpers
 //! take the position and return the next one.
@@ -73,6 +77,21 @@ struct Walk<'a> {
 
 /// The first byte at or after `pos` that is not JSON whitespace. Most
 /// lines have none between tokens, so one comparison usually settles it.
+/// Whether a top-level member makes the document one the reader may
+/// unwrap rather than an event (a search response's `hits`, a hit's
+/// `_source` or `_index`, a test file's `events` or `expected`, an
+/// esArchiver record's `type`): such lines go to the reader's own path,
+/// which decides. `value` is the text from the member's value on.
+fn wrapper_key(key: &[u8], value: &[u8]) -> bool {
+    match key {
+        b"hits" | b"_source" | b"_index" | b"events" | b"expected" => true,
+        b"type" => [&b"\"doc\""[..], b"\"index\"", b"\"data_stream\""]
+            .iter()
+            .any(|t| value.starts_with(t)),
+        _ => false,
+    }
+}
+
 #[inline(always)]
 fn ws(line: &[u8], pos: usize) -> usize {
     match line.get(pos) {
@@ -129,6 +148,9 @@ impl Walk<'_> {
                 return Err(Fallback);
             }
             pos = ws(line, pos + 1);
+            if object.at.node == ROOT && wrapper_key(key, line.get(pos..).unwrap_or_default()) {
+                return Err(Fallback);
+            }
             let mut next = match found {
                 Some((child, _)) => Some(child),
                 None => {
@@ -627,6 +649,31 @@ pub(super) fn hex4(line: &[u8], at: usize) -> Result<u16, Fallback> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrappers_are_declined_at_the_top_level_only() {
+        let cat = FieldCatalog::new(["registry.value", "data_stream.type", "a"]);
+        let scan = |text: &str| document(text.as_bytes(), &cat, &mut RawDoc::new()).is_ok();
+        for wrapper in [
+            r#"{"hits":{"hits":[]}}"#,
+            r#"{"_index":"i","_id":"1"}"#,
+            r#"{"_source":{"a":1}}"#,
+            r#"{"a":1,"events":[{}]}"#,
+            r#"{"expected":[]}"#,
+            r#"{"type":"doc","value":{}}"#,
+            r#"{"value":{},"type" : "data_stream"}"#,
+            r#"{"type":"index"}"#,
+        ] {
+            assert!(!scan(wrapper), "{wrapper}");
+        }
+        for event in [
+            r#"{"registry":{"value":"x"},"data_stream":{"type":"logs"}}"#,
+            r#"{"b":{"hits":1,"_source":2,"type":"doc"},"_id":"1"}"#,
+            r#"{"type":"docs","a":1}"#,
+        ] {
+            assert!(scan(event), "{event}");
+        }
+    }
 
     #[test]
     fn stops_finds_the_first_special_byte() {

@@ -116,11 +116,14 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         .flatten()
         .and_then(|p| {
             let (with, of) = p.coverage();
-            let filter = Arc::new(p).line_filter();
+            let cheap = p.is_cheap();
+            let filter = Arc::new(p).line_filter().filter(|_| cheap);
             tracing::info!(
                 "prefilter: {with} of {of} rules need literals; lines {}",
                 if filter.is_some() {
                     "filtered before parsing"
+                } else if with == of {
+                    "all parsed (too many needles to look for more cheaply than parsing)"
                 } else {
                     "all parsed"
                 }
