@@ -1,22 +1,20 @@
-//! The literal prefilter: never evaluate a rule that cannot match.
+//! The line filter: never parse a line no rule can match.
 //!
 //! Each rule's query implies text one of which every event it matches
-//! holds in its JSON ([`talon_eql::CompiledQuery::needles`]). All rules'
-//! needles go into one ASCII case-insensitive Aho-Corasick automaton
-//! (exact needles are checked byte for byte where it finds them), each
-//! needle pointing back at the rules that need it. Two uses:
+//! holds in its JSON ([`talon_eql::CompiledQuery::needles`]). When every
+//! loaded rule has needles, an NDJSON line holding none of them cannot
+//! match anything and is not parsed at all; the reader counts it. Whether
+//! an event's *fields* can satisfy a rule is the witness index's job
+//! ([`crate::witness`]); this is the cheaper, coarser look at raw bytes.
 //!
-//! - per event ([`Prefilter::candidates`]): one pass over the event's
-//!   source text gives the rules whose needles it holds; the others are
-//!   not evaluated. Only for events whose fields all come from their
-//!   source text ([`Event::fields_from_source`]);
-//! - per line, before parsing ([`Prefilter::line_filter`]): when every
-//!   loaded rule has needles, an NDJSON line holding none of them cannot
-//!   match anything and is not parsed at all; the reader counts it.
+//! The filter is only worth it when looking costs little next to parsing
+//! ([`Prefilter::new`] gives `None` otherwise): all needles exact and few
+//! enough for the SIMD (Teddy) searcher, or few enough (case-insensitive
+//! ones too) for a small automaton.
 //!
 //! JSON may write any character of a string as a `\uXXXX` escape (and `/`
-//! as `\/`), which hides a needle from a byte search; a line or event
-//! holding such an escape is therefore always a candidate for every rule.
+//! as `\/`), which hides a needle from a byte search; a line holding such
+//! an escape is therefore always a candidate.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -24,205 +22,107 @@ use std::sync::Arc;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use talon_eql::plan::needles::Needle;
 use talon_event::read::{line_around, LineFilter};
-use talon_event::Event;
 
 use crate::compile::CompiledRule;
 
-/// Which rules a needle serves: event rules first, then sequence rules.
-type RuleSet = Vec<u32>;
+/// Most needles a line filter looks for with the automaton.
+const CHEAP_NEEDLES: usize = 64;
 
 /// The needles of every loaded rule, searchable at once.
 #[derive(Debug)]
 pub struct Prefilter {
-    /// Every needle in one pass: which needles a text holds (and, for the
-    /// line filter, where the first one is).
-    holds: Option<Holds>,
+    /// A few needles, ASCII case-insensitive, in one small automaton (an
+    /// exact needle met in another case costs a parse for nothing, no
+    /// more); built only when there is no `packed` searcher.
+    ac: Option<AhoCorasick>,
     /// When every needle is exact and they are few: the SIMD (Teddy)
-    /// searcher, faster than the automaton at finding the first.
+    /// searcher.
     packed: Option<aho_corasick::packed::Searcher>,
-    /// Per rule slot (event rules, then sequence rules): whether it has
-    /// needles (rules without are candidates for every event).
+    /// Per rule (event rules, then sequence rules): whether it has needles
+    /// (a rule without makes every line a candidate).
     filtered: Vec<bool>,
-    event_rules: usize,
-}
-
-/// All needles, exact ones included, in one ASCII case-insensitive
-/// overlapping automaton (one pass over the text rather than two); a hit
-/// on a pattern counts for its exact needles only where the text's bytes
-/// are theirs.
-#[derive(Debug)]
-struct Holds {
-    ac: AhoCorasick,
-    patterns: Vec<HeldPattern>,
-}
-
-#[derive(Debug, Default)]
-struct HeldPattern {
-    /// Rules served by the case-insensitive needle with this text.
-    folded: RuleSet,
-    /// Exact needles folding to this text, with the rules each serves.
-    exact: Vec<(Box<[u8]>, RuleSet)>,
-}
-
-impl Holds {
-    fn build(exact: &[(String, RuleSet)], folded: &[(String, RuleSet)]) -> Option<Holds> {
-        let mut patterns: Vec<HeldPattern> = Vec::new();
-        let mut texts: Vec<String> = Vec::new();
-        let mut index = rustc_hash::FxHashMap::default();
-        let mut at = |key: String| -> usize {
-            *index.entry(key.clone()).or_insert_with(|| {
-                texts.push(key);
-                patterns.push(HeldPattern::default());
-                patterns.len() - 1
-            })
-        };
-        let mut slots = Vec::new();
-        for (text, rules) in folded {
-            slots.push((at(text.to_ascii_lowercase()), None, rules));
-        }
-        for (text, rules) in exact {
-            slots.push((at(text.to_ascii_lowercase()), Some(text), rules));
-        }
-        for (i, text, rules) in slots {
-            match text {
-                None => patterns[i].folded.extend(rules),
-                Some(t) => patterns[i].exact.push((t.as_bytes().into(), rules.clone())),
-            }
-        }
-        let build = |dfa: bool| {
-            AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                .kind(dfa.then_some(aho_corasick::AhoCorasickKind::DFA))
-                .build(&texts)
-        };
-        // The pass runs over every candidate event: a DFA is several
-        // times faster than the default NFA there.
-        match build(true).or_else(|_| build(false)) {
-            Ok(ac) => {
-                tracing::debug!("prefilter: {} needles in a {:?}", texts.len(), ac.kind());
-                Some(Holds { ac, patterns })
-            }
-            Err(e) => {
-                tracing::warn!("prefilter: cannot build the needle search: {e}");
-                None
-            }
-        }
-    }
-
-    /// Marks in `hit` every rule slot one of whose needles `text` holds.
-    /// `done` is scratch space: a pattern's rules are marked once per
-    /// text, however often it occurs (`"process"` does, in every event).
-    fn mark(&self, text: &[u8], hit: &mut [bool], done: &mut Vec<bool>) {
-        done.clear();
-        done.resize(self.patterns.len(), false);
-        for m in self.ac.find_overlapping_iter(text) {
-            let id = m.pattern().as_usize();
-            let p = &self.patterns[id];
-            if p.exact.is_empty() && std::mem::replace(&mut done[id], true) {
-                continue;
-            }
-            for &slot in &p.folded {
-                hit[slot as usize] = true;
-            }
-            for (needle, rules) in &p.exact {
-                if text[m.range()] == **needle {
-                    for &slot in rules {
-                        hit[slot as usize] = true;
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Rule candidates for one event, reused from event to event.
-#[derive(Debug, Default)]
-pub struct Candidates {
-    /// Per rule slot; meaningful only when `all` is false.
-    hit: Vec<bool>,
-    /// Every rule is a candidate (no prefilter, or an escape in the text).
-    all: bool,
-    /// Per needle pattern: its rules are marked already.
-    done: Vec<bool>,
-}
-
-impl Candidates {
-    /// Whether event rule `i` may match.
-    pub fn event_rule(&self, i: usize) -> bool {
-        self.all || self.hit.get(i).copied().unwrap_or(true)
-    }
-
-    /// Whether the sequence rule at slot `i` (event rules count first) may
-    /// see the event.
-    fn slot(&self, slot: usize) -> bool {
-        self.all || self.hit.get(slot).copied().unwrap_or(true)
-    }
+    /// Distinct needles, as the automaton would hold them.
+    needles: usize,
 }
 
 impl Prefilter {
     /// The needles of the event rules and sequence rules; `None` when no
     /// rule has any (the prefilter could skip nothing).
     pub fn new(event_rules: &[CompiledRule], sequence_rules: &[CompiledRule]) -> Option<Prefilter> {
-        let mut exact: Vec<(String, RuleSet)> = Vec::new();
-        let mut folded: Vec<(String, RuleSet)> = Vec::new();
-        let mut index_exact = rustc_hash::FxHashMap::default();
-        let mut index_folded = rustc_hash::FxHashMap::default();
+        let mut exact: Vec<String> = Vec::new();
+        let mut folded: Vec<String> = Vec::new();
         let mut filtered = Vec::new();
-        for (slot, r) in event_rules.iter().chain(sequence_rules).enumerate() {
+        for r in event_rules.iter().chain(sequence_rules) {
             let needles: Option<Vec<Needle>> = r.query.needles();
-            if needles.is_none() {
-                tracing::debug!(
-                    "prefilter: `{}` ({:?}) needs no literal: it is evaluated on every event routed to it",
+            match &needles {
+                None => tracing::debug!(
+                    "prefilter: `{}` ({:?}) needs no literal: every line may matter to it",
                     r.rule.name,
                     r.query.kind()
-                );
-            }
-            if let Some(n) = &needles {
-                tracing::trace!(
+                ),
+                Some(n) => tracing::trace!(
                     "prefilter: `{}` needs one of {:?}",
                     r.rule.name,
                     n.iter().map(|n| &n.text).collect::<Vec<_>>()
-                );
+                ),
             }
             filtered.push(needles.is_some());
             for n in needles.into_iter().flatten() {
-                let (list, index) = if n.ci {
-                    (&mut folded, &mut index_folded)
+                if n.ci {
+                    folded.push(n.text.to_ascii_lowercase());
                 } else {
-                    (&mut exact, &mut index_exact)
-                };
-                let key = if n.ci {
-                    n.text.to_ascii_lowercase()
-                } else {
-                    n.text
-                };
-                let at = *index.entry(key.clone()).or_insert_with(|| {
-                    list.push((key, Vec::new()));
-                    list.len() - 1
-                });
-                let rules = &mut list[at].1;
-                if rules.last() != Some(&(slot as u32)) {
-                    rules.push(slot as u32);
+                    exact.push(n.text);
                 }
             }
         }
         if !filtered.iter().any(|f| *f) {
             return None;
         }
+        exact.sort();
+        exact.dedup();
+        folded.sort();
+        folded.dedup();
+        let mut texts: Vec<String> = exact
+            .iter()
+            .map(|t| t.to_ascii_lowercase())
+            .chain(folded.iter().cloned())
+            .collect();
+        texts.sort();
+        texts.dedup();
+        let packed = if folded.is_empty() {
+            aho_corasick::packed::Config::new()
+                .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+                .builder()
+                .extend(&exact)
+                .build()
+        } else {
+            None
+        };
+        let ac = (packed.is_none() && texts.len() <= CHEAP_NEEDLES)
+            .then(|| {
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                    .build(&texts)
+                    .map_err(|e| tracing::warn!("prefilter: cannot build the needle search: {e}"))
+                    .ok()
+            })
+            .flatten();
+        tracing::debug!(
+            "prefilter: {} needles ({})",
+            texts.len(),
+            match (&packed, &ac) {
+                (Some(_), _) => "SIMD searcher",
+                (None, Some(_)) => "automaton",
+                (None, None) => "too many to look for more cheaply than parsing",
+            }
+        );
         Some(Prefilter {
-            holds: Holds::build(&exact, &folded),
-            packed: if folded.is_empty() {
-                aho_corasick::packed::Config::new()
-                    .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
-                    .builder()
-                    .extend(exact.iter().map(|(t, _)| t))
-                    .build()
-            } else {
-                None
-            },
+            ac,
+            packed,
             filtered,
-            event_rules: event_rules.len(),
+            needles: texts.len(),
         })
     }
 
@@ -235,43 +135,17 @@ impl Prefilter {
     }
 
     /// A line filter for the reader, when every rule has needles (else
-    /// every line may matter to some rule, and all must be parsed).
+    /// every line may matter to some rule, and all must be parsed) and
+    /// they can be looked for cheaply (see the module notes).
     pub fn line_filter(self: &Arc<Self>) -> Option<Arc<dyn LineFilter>> {
-        if self.filtered.iter().all(|f| *f) {
-            Some(Arc::new(NeedleLines(Arc::clone(self))))
-        } else {
-            None
-        }
+        let cheap = self.packed.is_some() || self.ac.is_some();
+        (cheap && self.filtered.iter().all(|f| *f))
+            .then(|| Arc::new(NeedleLines(Arc::clone(self))) as Arc<dyn LineFilter>)
     }
 
-    /// Whether looking for the needles costs little next to parsing a
-    /// line: all of them exact and few enough for the SIMD searcher. With
-    /// hundreds of needles, the automaton's pass over every byte costs
-    /// about as much as the scanner's, and common needles let most lines
-    /// through anyway.
-    pub fn is_cheap(&self) -> bool {
-        self.packed.is_some()
-    }
-
-    /// Fills `out` with the rules that may match `event`.
-    pub fn candidates(&self, event: &Event, out: &mut Candidates) {
-        let text = event.source().as_bytes();
-        if !event.fields_from_source() || next_escape(text, 0).is_some() {
-            out.all = true;
-            return;
-        }
-        out.all = false;
-        out.hit.clear();
-        out.hit.extend(self.filtered.iter().map(|f| !*f));
-        match &self.holds {
-            Some(h) => h.mark(text, &mut out.hit, &mut out.done),
-            None => out.all = true,
-        }
-    }
-
-    /// Whether sequence rule `i` may see the event `out` was computed for.
-    pub fn sequence_candidate(&self, out: &Candidates, i: usize) -> bool {
-        out.slot(self.event_rules + i)
+    /// Distinct needles of all the rules.
+    pub fn needle_count(&self) -> usize {
+        self.needles
     }
 
     /// Where a needle (perhaps an exact one in another case: the line is
@@ -282,8 +156,8 @@ impl Prefilter {
         if let Some(p) = &self.packed {
             return p.find_in(text, span).map(|m| m.start());
         }
-        let h = self.holds.as_ref()?;
-        h.ac.find(aho_corasick::Input::new(text).span(span))
+        let ac = self.ac.as_ref()?;
+        ac.find(aho_corasick::Input::new(text).span(span))
             .map(|m| m.start())
     }
 
@@ -362,23 +236,6 @@ fn next_escape(text: &[u8], from: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn exact_needles_count_only_in_their_own_case_in_the_shared_pass() {
-        let exact = [("Foo".to_string(), vec![0]), ("bar".to_string(), vec![2])];
-        let folded = [("fOO".to_string(), vec![1])];
-        let holds = Holds::build(&exact, &folded).unwrap();
-        let marked = |text: &str| {
-            let mut hit = vec![false; 3];
-            holds.mark(text.as_bytes(), &mut hit, &mut Vec::new());
-            hit
-        };
-        assert_eq!(marked("x Foo y"), [true, true, false]);
-        assert_eq!(marked("x FOO y"), [false, true, false]);
-        assert_eq!(marked("x foo BAR"), [false, true, false]);
-        assert_eq!(marked("barFoo"), [true, true, true]);
-        assert_eq!(marked("nothing"), [false, false, false]);
-    }
 
     #[test]
     fn escapes_are_found_only_where_they_escape() {

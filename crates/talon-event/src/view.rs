@@ -42,6 +42,13 @@ pub trait EventView: Fields {
     /// An owned copy of the event; with `keep`, only those fields (and
     /// the same source text, index, id, origin and position).
     fn to_event(&self, keep: Option<&[String]>) -> Event;
+
+    /// As [`EventView::to_event`], for a copy whose input line will not be
+    /// read (an alert written as JSON): a view may leave it 0 rather than
+    /// count lines to find it.
+    fn to_event_unplaced(&self, keep: Option<&[String]>) -> Event {
+        self.to_event(keep)
+    }
 }
 
 impl EventView for Event {

@@ -21,6 +21,7 @@
 //! does not take (invalid JSON, duplicate keys, escaped keys, …) goes the
 //! usual way, so the flattener gives the event or the exact issue.
 
+use std::cell::Cell;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -57,8 +58,53 @@ pub struct LineChunk {
     pub(crate) text: Vec<u8>,
     /// The 1-based number of the first line.
     pub(crate) first_line: u64,
+    /// How many lines `text` holds.
+    pub(crate) lines: u64,
     /// The input ends with this chunk.
     pub(crate) last: bool,
+    /// Where `text`'s buffer goes back to once the chunk is read.
+    pub(crate) pool: Option<Arc<BufferPool>>,
+}
+
+impl Drop for LineChunk {
+    fn drop(&mut self) {
+        if let Some(pool) = &self.pool {
+            pool.give_back(std::mem::take(&mut self.text));
+        }
+    }
+}
+
+/// Chunk buffers, reused: a buffer read into once need not be zeroed (nor
+/// its pages faulted in) again.
+#[derive(Debug, Default)]
+pub(crate) struct BufferPool {
+    free: std::sync::Mutex<Vec<Vec<u8>>>,
+}
+
+/// Buffers a pool keeps; the rest are freed.
+const POOLED: usize = 32;
+
+impl BufferPool {
+    /// A buffer whose length is its capacity (all of it initialized), at
+    /// least `size` bytes.
+    pub(crate) fn take(&self, size: usize) -> Vec<u8> {
+        let reused = self.free.lock().ok().and_then(|mut f| f.pop());
+        let mut buf = reused.unwrap_or_default();
+        let want = size.max(buf.capacity());
+        buf.resize(want, 0);
+        buf
+    }
+
+    fn give_back(&self, buf: Vec<u8>) {
+        if buf.capacity() == 0 {
+            return;
+        }
+        if let Ok(mut free) = self.free.lock() {
+            if free.len() < POOLED {
+                free.push(buf);
+            }
+        }
+    }
 }
 
 impl LineChunk {
@@ -189,12 +235,51 @@ impl IndexNames {
 /// the bound keeps odd inputs from growing it without end).
 const MAX_CACHED_INDICES: usize = 4096;
 
+/// The line numbers of a chunk's lines, counted only as far as someone
+/// asks (in increasing order): most lines' numbers are never needed.
+struct LineNumbers<'t> {
+    text: &'t [u8],
+    /// Counted up to this byte...
+    at: Cell<usize>,
+    /// ...where this line starts.
+    line: Cell<u64>,
+}
+
+impl LineNumbers<'_> {
+    /// The number of the line starting at byte `start` (not before the
+    /// last one asked about).
+    fn of(&self, start: usize) -> u64 {
+        let at = self.at.get();
+        if start > at {
+            let gap = self.text.get(at..start).unwrap_or_default();
+            let n = memchr::memchr_iter(b'\n', gap).count() as u64;
+            self.line.set(self.line.get() + n);
+            self.at.set(start);
+        }
+        self.line.get()
+    }
+}
+
 /// One line the scanner read, as the engine sees it.
 struct LineEvent<'a> {
     record: Record<'a>,
     index: Option<Arc<str>>,
     file: &'a Arc<str>,
-    line: u64,
+    lines: &'a LineNumbers<'a>,
+    /// Where the line starts in its chunk.
+    start: usize,
+}
+
+impl LineEvent<'_> {
+    fn event(&self, keep: Option<&[String]>, line: u64) -> Event {
+        let mut event = self.record.to_event_keeping(keep).unwrap_or_default();
+        event.index = self.index.clone();
+        event.origin = Origin {
+            file: Arc::clone(self.file),
+            line,
+        };
+        event
+    }
 }
 
 impl Fields for LineEvent<'_> {
@@ -241,13 +326,11 @@ impl EventView for LineEvent<'_> {
     }
 
     fn to_event(&self, keep: Option<&[String]>) -> Event {
-        let mut event = self.record.to_event_keeping(keep).unwrap_or_default();
-        event.index = self.index.clone();
-        event.origin = Origin {
-            file: Arc::clone(self.file),
-            line: self.line,
-        };
-        event
+        self.event(keep, self.lines.of(self.start))
+    }
+
+    fn to_event_unplaced(&self, keep: Option<&[String]>) -> Event {
+        self.event(keep, 0)
     }
 }
 
@@ -293,12 +376,13 @@ impl LineParser {
                 }
             }
         }
-        let total = count_lines(text);
-        counts.unparsed += total - self.ranges.len() as u64;
-        let (mut at, mut line) = (0usize, chunk.first_line);
+        counts.unparsed += chunk.lines.saturating_sub(self.ranges.len() as u64);
+        let lines = LineNumbers {
+            text,
+            at: Cell::new(0),
+            line: Cell::new(chunk.first_line),
+        };
         for range in &self.ranges {
-            line += memchr::memchr_iter(b'\n', &text[at..range.start]).count() as u64;
-            at = range.start;
             let bytes = &text[range.clone()];
             if let Some(Fast {
                 scanner,
@@ -317,12 +401,14 @@ impl LineParser {
                             record,
                             index,
                             file: &chunk.file,
-                            line,
+                            lines: &lines,
+                            start: range.start,
                         });
                         continue;
                     }
                 }
             }
+            let line = lines.of(range.start);
             line_item(&chunk.file, bytes, line, &docs, &mut self.out);
             for item in self.out.drain(..) {
                 match item {
@@ -345,22 +431,21 @@ fn plain_object(line: &[u8]) -> bool {
     start.is_some_and(|i| line[i] == b'{')
 }
 
-/// Lines in `text`: its newlines, plus a last line without one.
-fn count_lines(text: &[u8]) -> u64 {
-    let n = memchr::memchr_iter(b'\n', text).count() as u64;
-    n + u64::from(text.last().is_some_and(|b| *b != b'\n'))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn chunk(text: &str, first_line: u64) -> LineChunk {
+        let bytes = text.as_bytes();
+        let lines = memchr::memchr_iter(b'\n', bytes).count() as u64
+            + u64::from(bytes.last().is_some_and(|b| *b != b'\n'));
         LineChunk {
             file: Arc::from("t.ndjson"),
-            text: text.as_bytes().to_vec(),
+            text: bytes.to_vec(),
             first_line,
+            lines,
             last: true,
+            pool: None,
         }
     }
 

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use serde::de::IgnoredAny;
 
 use crate::event::Event;
-use crate::read::batch::{Batch, LineChunk};
+use crate::read::batch::{Batch, BufferPool, LineChunk};
 use crate::read::doc::{array_may_be_json, preview, DocReader, Out, Pos};
 use crate::read::filter::LineFilter;
 use crate::read::frame::{Framer, Unit};
@@ -74,6 +74,8 @@ pub(crate) struct FileReader {
     unparsed: u64,
     /// Candidate line ranges of the buffer being filtered.
     ranges: Vec<std::ops::Range<usize>>,
+    /// Batch reading: the start of a line the last chunk cut off.
+    carry: Vec<u8>,
 }
 
 impl FileReader {
@@ -88,6 +90,7 @@ impl FileReader {
             buf: Vec::new(),
             unparsed: 0,
             ranges: Vec::new(),
+            carry: Vec::new(),
         }
     }
 
@@ -216,6 +219,7 @@ impl FileReader {
         target: usize,
         flattener: &crate::flatten::Flattener,
         forced_index: Option<&Arc<str>>,
+        pool: &Arc<BufferPool>,
     ) -> Option<Batch> {
         loop {
             if !self.pending.is_empty() {
@@ -237,8 +241,8 @@ impl FileReader {
                     Err(e) => return Some(Batch::Items(vec![Err(self.io_issue(1, &e))])),
                 },
                 Mode::Lines(mut r) => {
-                    let mut text = Vec::with_capacity(target + (64 << 10));
-                    let read = read_lines(&mut r, &mut text, target);
+                    let mut text = pool.take(target + (64 << 10));
+                    let read = read_lines(&mut r, &mut self.carry, &mut text, target);
                     let lines = count_newlines(&text);
                     let first_line = self.line;
                     self.line += lines;
@@ -259,7 +263,9 @@ impl FileReader {
                         file: Arc::clone(&self.name),
                         text,
                         first_line,
+                        lines,
                         last,
+                        pool: Some(Arc::clone(pool)),
                     }));
                 }
                 other => {
@@ -565,36 +571,66 @@ fn next_line_is_complete_object(
 /// Items decoded per batch in modes other than line mode.
 const ITEMS_PER_BATCH: usize = 256;
 
-/// Appends complete lines to `text` until it holds at least `target`
-/// bytes; a last line without a newline gets one. False at end of input.
+/// Fills `text` (a buffer whose length is its capacity, all initialized)
+/// with complete lines: first `carry` (the part line the last chunk left),
+/// then reads, straight into `text` (large reads bypass the reader's own
+/// buffer, so bytes are copied once), until `target` bytes and a newline
+/// are in. What follows the last newline is kept in `carry`; a last line
+/// without a newline gets one. `text` is cut to the lines. False at end of
+/// input.
 fn read_lines(
     r: &mut Box<dyn BufRead + Send>,
+    carry: &mut Vec<u8>,
     text: &mut Vec<u8>,
     target: usize,
 ) -> io::Result<bool> {
-    while text.len() < target {
-        let buf = fill(r)?;
-        if buf.is_empty() {
-            return Ok(false);
+    let mut filled = 0;
+    put(text, &mut filled, carry);
+    carry.clear();
+    let mut more = true;
+    loop {
+        if filled >= target && memchr::memrchr(b'\n', &text[..filled]).is_some() {
+            break;
         }
-        match memchr::memrchr(b'\n', buf) {
-            Some(nl) => {
-                text.extend_from_slice(&buf[..=nl]);
-                r.consume(nl + 1);
+        if filled == text.len() {
+            let grown = (text.len() * 2).max(64 << 10);
+            text.resize(grown, 0);
+        }
+        match r.read(&mut text[filled..]) {
+            Ok(0) => {
+                more = false;
+                break;
             }
-            // A line longer than the buffer (or the last one): read whole.
-            None => {
-                if r.read_until(b'\n', text)? == 0 {
-                    return Ok(false);
-                }
-                if text.last() != Some(&b'\n') {
-                    text.push(b'\n');
-                    return Ok(false);
-                }
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                text.truncate(filled);
+                return Err(e);
             }
         }
     }
-    Ok(true)
+    if more {
+        // `filled` holds a newline: the loop only stops early at the end.
+        let end = memchr::memrchr(b'\n', &text[..filled]).map_or(filled, |nl| nl + 1);
+        carry.extend_from_slice(&text[end..filled]);
+        text.truncate(end);
+    } else {
+        text.truncate(filled);
+        if text.last().is_some_and(|b| *b != b'\n') {
+            text.push(b'\n');
+        }
+    }
+    Ok(more)
+}
+
+/// Copies `bytes` into `text` at `filled`, growing it as needed.
+fn put(text: &mut Vec<u8>, filled: &mut usize, bytes: &[u8]) {
+    let end = *filled + bytes.len();
+    if end > text.len() {
+        text.resize(end.max(text.len() * 2), 0);
+    }
+    text[*filled..end].copy_from_slice(bytes);
+    *filled = end;
 }
 
 fn fill(r: &mut Box<dyn BufRead + Send>) -> io::Result<&[u8]> {

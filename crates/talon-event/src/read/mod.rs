@@ -163,6 +163,8 @@ pub struct EventReader {
     seen_unparsed: u64,
     /// Events and issues of the current input.
     counts: InputCounts,
+    /// Buffers of line chunks, reused.
+    pool: Arc<batch::BufferPool>,
 }
 
 impl EventReader {
@@ -179,6 +181,7 @@ impl EventReader {
             seen: (0, 0),
             seen_unparsed: 0,
             counts: InputCounts::default(),
+            pool: Arc::default(),
         };
         r.sources.extend(inputs.into_iter().map(Source::Spec));
         r
@@ -257,7 +260,12 @@ impl EventReader {
     pub fn next_batch(&mut self, target: usize) -> Option<Batch> {
         loop {
             if let Some(cur) = &mut self.current {
-                let step = cur.next_batch(target, &self.flattener, self.forced_index.as_ref());
+                let step = cur.next_batch(
+                    target,
+                    &self.flattener,
+                    self.forced_index.as_ref(),
+                    &self.pool,
+                );
                 self.sync_bytes();
                 match step {
                     Some(Batch::Items(items)) => {

@@ -116,8 +116,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         .flatten()
         .and_then(|p| {
             let (with, of) = p.coverage();
-            let cheap = p.is_cheap();
-            let filter = Arc::new(p).line_filter().filter(|_| cheap);
+            let filter = Arc::new(p).line_filter();
             tracing::info!(
                 "prefilter: {with} of {of} rules need literals; lines {}",
                 if filter.is_some() {

@@ -186,7 +186,15 @@ impl Worker {
         let mut owned: Option<Event> = None;
         let exceptions = !shared.exceptions.is_empty() || !shared.seq_exceptions.is_empty();
         let alert_fields = &self.alert_fields;
-        let mut whole = || ev.to_event((!exceptions).then_some(alert_fields.as_slice()));
+        // JSON alerts never show where their event was read from.
+        let json = shared.json;
+        let mut whole = || {
+            let keep = (!exceptions).then_some(alert_fields.as_slice());
+            match json {
+                true => ev.to_event_unplaced(keep),
+                false => ev.to_event(keep),
+            }
+        };
         let mut f = Found {
             local,
             clocks: o.clocks.iter().copied().collect(),
@@ -236,7 +244,10 @@ impl Worker {
                 });
             }
             if !o.hits.is_empty() {
-                f.keep = Some(ev.to_event(shared.slim_fields));
+                f.keep = Some(match shared.json {
+                    true => ev.to_event_unplaced(shared.slim_fields),
+                    false => ev.to_event(shared.slim_fields),
+                });
                 f.hits = std::mem::take(&mut o.hits);
             }
         }
