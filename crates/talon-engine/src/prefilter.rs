@@ -43,6 +43,8 @@ pub struct Prefilter {
     filtered: Vec<bool>,
     /// Distinct needles, as the automaton would hold them.
     needles: usize,
+    /// The searchers' pattern id of the first escape (see [`ESCAPES`]).
+    first_escape: usize,
 }
 
 impl Prefilter {
@@ -94,6 +96,7 @@ impl Prefilter {
                 .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
                 .builder()
                 .extend(&exact)
+                .extend(ESCAPES)
                 .build()
         } else {
             None
@@ -104,7 +107,7 @@ impl Prefilter {
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::LeftmostFirst)
                     .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                    .build(&texts)
+                    .build(texts.iter().map(String::as_str).chain(ESCAPES))
                     .map_err(|e| tracing::warn!("prefilter: cannot build the needle search: {e}"))
                     .ok()
             })
@@ -118,9 +121,14 @@ impl Prefilter {
                 (None, None) => "too many to look for more cheaply than parsing",
             }
         );
+        let first_escape = match &packed {
+            Some(_) => exact.len(),
+            None => texts.len(),
+        };
         Some(Prefilter {
             ac,
             packed,
+            first_escape,
             filtered,
             needles: texts.len(),
         })
@@ -148,46 +156,26 @@ impl Prefilter {
         self.needles
     }
 
-    /// Where a needle (perhaps an exact one in another case: the line is
-    /// then parsed for nothing, which is harmless) is first found at or
-    /// after `from`.
-    fn first_needle(&self, text: &[u8], from: usize) -> Option<usize> {
-        let span = aho_corasick::Span::from(from..text.len());
-        if let Some(p) = &self.packed {
-            return p.find_in(text, span).map(|m| m.start());
-        }
-        let ac = self.ac.as_ref()?;
-        ac.find(aho_corasick::Input::new(text).span(span))
-            .map(|m| m.start())
-    }
-
     /// The first byte at or after `from` that makes its line a candidate:
-    /// a needle, or an escape that could hide one.
-    fn next_hit(
-        &self,
-        text: &[u8],
-        from: usize,
-        cache: &mut [Option<Option<usize>>; 2],
-    ) -> Option<usize> {
-        let mut best: Option<usize> = None;
-        for (k, slot) in cache.iter_mut().enumerate() {
-            let stale = match slot {
-                None => true,
-                Some(Some(at)) => *at < from,
-                Some(None) => false,
+    /// a needle (perhaps an exact one in another case: the line is then
+    /// parsed for nothing, which is harmless), or an escape that could
+    /// hide one. Both are looked for in one pass: the searchers hold the
+    /// two escapes (`\\u`, `\\/`) after the needles.
+    fn next_hit(&self, text: &[u8], mut from: usize) -> Option<usize> {
+        loop {
+            let span = aho_corasick::Span::from(from..text.len());
+            let (start, pattern) = match (&self.packed, &self.ac) {
+                (Some(p), _) => p.find_in(text, span).map(|m| (m.start(), m.pattern()))?,
+                (None, Some(ac)) => ac
+                    .find(aho_corasick::Input::new(text).span(span))
+                    .map(|m| (m.start(), m.pattern()))?,
+                (None, None) => return None,
             };
-            if stale {
-                *slot = Some(if k == 0 {
-                    self.first_needle(text, from)
-                } else {
-                    next_escape(text, from)
-                });
+            if pattern.as_usize() < self.first_escape || escapes_at(text, start) {
+                return Some(start);
             }
-            if let Some(Some(at)) = slot {
-                best = Some(best.map_or(*at, |b| b.min(*at)));
-            }
+            from = start + 1;
         }
-        best
     }
 }
 
@@ -197,10 +185,9 @@ struct NeedleLines(Arc<Prefilter>);
 
 impl LineFilter for NeedleLines {
     fn candidate_lines(&self, text: &[u8], out: &mut Vec<Range<usize>>) {
-        let mut cache = [None; 2];
         let mut from = 0;
         while from < text.len() {
-            let Some(hit) = self.0.next_hit(text, from, &mut cache) else {
+            let Some(hit) = self.0.next_hit(text, from) else {
                 break;
             };
             let line = line_around(text, hit);
@@ -210,27 +197,20 @@ impl LineFilter for NeedleLines {
     }
 }
 
-/// The position of the next JSON escape at or after `from` that can stand
-/// for a needle's character: `\u` or `\/` after an even run of
-/// backslashes (`\\u` is an escaped backslash, then a plain `u`).
-fn next_escape(text: &[u8], from: usize) -> Option<usize> {
-    let mut at = from;
-    while let Some(i) = memchr::memchr(b'\\', &text[at..]) {
-        let start = at + i;
-        let mut end = start;
-        while end < text.len() && text[end] == b'\\' {
-            end += 1;
-        }
-        let run = end - start;
-        if run % 2 == 1 && matches!(text.get(end), Some(b'u' | b'/')) {
-            return Some(end - 1);
-        }
-        at = end;
-        if at >= text.len() {
-            break;
-        }
-    }
-    None
+/// Where the JSON escapes that can stand for a needle's character are
+/// looked for, after the needles.
+const ESCAPES: [&str; 2] = ["\\u", "\\/"];
+
+/// Whether the backslash at `at` starts an escape (`\\u`, `\\/`): it is
+/// the last of an odd run of backslashes (`\\\\u` is an escaped
+/// backslash, then a plain `u`).
+fn escapes_at(text: &[u8], at: usize) -> bool {
+    let run = text[..=at]
+        .iter()
+        .rev()
+        .take_while(|b| **b == b'\\')
+        .count();
+    run % 2 == 1 && matches!(text.get(at + 1), Some(b'u' | b'/'))
 }
 
 #[cfg(test)]
@@ -239,11 +219,15 @@ mod tests {
 
     #[test]
     fn escapes_are_found_only_where_they_escape() {
-        assert_eq!(next_escape(br#"{"a":"x\u0041"}"#, 0), Some(7));
-        assert_eq!(next_escape(br#"{"a":"C:\\users"}"#, 0), None);
-        assert_eq!(next_escape(br#"{"a":"C:\\\users"}"#, 0), Some(10));
-        assert_eq!(next_escape(br#"{"a":"\/bin\/sh"}"#, 0), Some(6));
-        assert_eq!(next_escape(br#"{"a":"\n\t\""}"#, 0), None);
-        assert_eq!(next_escape(b"\\", 0), None);
+        let found = |t: &str| {
+            (0..t.len())
+                .filter(|&i| t.as_bytes()[i] == b'\\' && escapes_at(t.as_bytes(), i))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(found(r#"{"a":"x\u0041"}"#), [7]);
+        assert_eq!(found(r#"{"a":"C:\\users"}"#), Vec::<usize>::new());
+        assert_eq!(found(r#"{"a":"C:\\\users"}"#), [10]);
+        assert_eq!(found(r#"{"a":"\/bin\/sh"}"#), [6, 11]);
+        assert_eq!(found(r#"{"a":"\n\t\""}"#), Vec::<usize>::new());
     }
 }
