@@ -123,6 +123,12 @@ pub struct EventArgs {
     /// An Elasticsearch index mapping (JSON) that types the fields.
     #[arg(long, value_name = "FILE")]
     pub mapping: Vec<PathBuf>,
+
+    /// Read files instead of mapping them into memory. Mapping saves
+    /// copying every byte, but a file cut shorter while talon reads it
+    /// (log rotation with copytruncate) then ends talon at once (SIGBUS).
+    #[arg(long)]
+    pub no_mmap: bool,
 }
 
 /// `--source`: `auto` (`None`), or the one source every input is read as.

@@ -82,23 +82,56 @@ fn in_batches(inputs: &[InputSpec], options: &ReadOptions, target: usize) -> Rea
     }
 }
 
+/// Reading in batches, and reading mapped files, give what reading item
+/// by item from a stream gives.
 fn assert_same(inputs: &[InputSpec], options: &ReadOptions, what: &str) {
-    let expected = one_by_one(inputs, options);
-    for target in [1, 100, 4096, 1 << 20] {
-        let got = in_batches(inputs, options, target);
-        assert_eq!(
-            got.events, expected.events,
-            "{what}: events, batches of {target}"
-        );
-        assert_eq!(
-            got.issues, expected.issues,
-            "{what}: issues, batches of {target}"
-        );
-        assert_eq!(
-            got.stats, expected.stats,
-            "{what}: stats, batches of {target}"
-        );
+    assert_same_in(inputs, options, what, &[1, 100, 4096, 1 << 20]);
+}
+
+fn assert_same_in(inputs: &[InputSpec], options: &ReadOptions, what: &str, targets: &[usize]) {
+    let mut streamed = options.clone();
+    streamed.mmap = false;
+    let expected = one_by_one(inputs, &streamed);
+    let mapped = one_by_one(inputs, options);
+    assert_eq!(mapped, expected, "{what}: item by item, mapped");
+    for &target in targets {
+        for (how, opts) in [("mapped", options), ("streamed", &streamed)] {
+            let got = in_batches(inputs, opts, target);
+            let at = format!("{what}, {how}, batches of {target}");
+            assert_eq!(got.events, expected.events, "events: {at}");
+            assert_eq!(got.issues, expected.issues, "issues: {at}");
+            assert_eq!(got.stats, expected.stats, "stats: {at}");
+        }
     }
+}
+
+/// A file large enough to be mapped: leading blank and comment lines, a
+/// byte-order mark, events of every kind, bad lines, no final newline.
+fn big_file(bom: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    if bom {
+        out.extend_from_slice(b"\xEF\xBB\xBF");
+    }
+    out.extend_from_slice(b"\n  \n// a comment\n");
+    let mut i = 0u64;
+    while out.len() < (1 << 20) + 5000 {
+        let line = match i % 7 {
+            0 => format!(
+                r#"{{"a":{i},"x":"v{i}","data_stream":{{"type":"logs","dataset":"d","namespace":"n"}}}}"#
+            ),
+            1 => format!(r#"{{"a":"C:\\Windows\\{i}","x":[1,2,{{"y":3}}]}}"#),
+            2 => "not json".to_string(),
+            3 => String::new(),
+            4 => format!(r#"{{"_index":"i","_source":{{"a":{i}}}}}"#),
+            5 => format!(r#"{{"a":{i},"a":1}}"#),
+            _ => format!(r#"{{"x":"\u00e9{i}"}}"#),
+        };
+        out.extend_from_slice(line.as_bytes());
+        out.push(b'\n');
+        i += 1;
+    }
+    out.extend_from_slice(br#"{"last":true}"#);
+    out
 }
 
 fn temp_file(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> InputSpec {
@@ -137,6 +170,23 @@ fn hand_made_inputs_read_the_same_in_batches() {
         r.issues
     );
     assert_same(&inputs, &ReadOptions::default(), "hand-made");
+    // Files large enough to be mapped.
+    let big = vec![
+        temp_file(&dir, "big.ndjson", &big_file(false)),
+        temp_file(&dir, "big-bom.ndjson", &big_file(true)),
+    ];
+    let r = one_by_one(&big, &ReadOptions::default());
+    assert!(r.events.len() > 10_000 && r.issues.len() > 10_000);
+    let leaves = ReadOptions::default().with_projection(talon_event::flatten::Projection::only([
+        "a",
+        "data_stream.type",
+        "data_stream.dataset",
+        "data_stream.namespace",
+    ]));
+    for options in [ReadOptions::default(), leaves] {
+        assert_same_in(&big, &options, "mapped files", &[300_000, 4 << 20]);
+    }
+
     let projected = ReadOptions::default()
         .with_projection(talon_event::flatten::Projection::only(["a", "data_stream"]))
         .with_index("forced");

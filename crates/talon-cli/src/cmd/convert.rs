@@ -53,11 +53,17 @@ pub struct ConvertArgs {
     /// Write to this file instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Read files instead of mapping them into memory (see `talon hunt
+    /// --help`).
+    #[arg(long)]
+    pub no_mmap: bool,
 }
 
 pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
     let started = Instant::now();
     let mut opts = ReadOptions::default();
+    opts.mmap = !args.no_mmap;
     if let Some(index) = &args.index {
         opts = opts.with_index(index.clone());
     }

@@ -48,6 +48,7 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
     }
 
     let mut read_opts = ReadOptions::default();
+    read_opts.mmap = !args.input.no_mmap;
     if let Some(index) = &args.input.index {
         read_opts = read_opts.with_index(index.clone());
     }

@@ -50,12 +50,32 @@ pub enum Batch {
     Items(Vec<Result<Event, ReadIssue>>),
 }
 
+/// The bytes of a line chunk: read into a buffer, or a slice of a mapped
+/// file.
+#[derive(Debug)]
+pub(crate) enum ChunkText {
+    Owned(Vec<u8>),
+    Mapped(Arc<memmap2::Mmap>, Range<usize>),
+}
+
+impl std::ops::Deref for ChunkText {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            ChunkText::Owned(v) => v,
+            ChunkText::Mapped(map, range) => map.get(range.clone()).unwrap_or_default(),
+        }
+    }
+}
+
 /// Complete lines of one NDJSON input, as read.
 #[derive(Debug)]
 pub struct LineChunk {
     pub(crate) file: Arc<str>,
-    /// Whole lines, each ending with `\n`.
-    pub(crate) text: Vec<u8>,
+    /// Whole lines, each ending with `\n` (the input's last one perhaps
+    /// without).
+    pub(crate) text: ChunkText,
     /// The 1-based number of the first line.
     pub(crate) first_line: u64,
     /// How many lines `text` holds.
@@ -68,8 +88,8 @@ pub struct LineChunk {
 
 impl Drop for LineChunk {
     fn drop(&mut self) {
-        if let Some(pool) = &self.pool {
-            pool.give_back(std::mem::take(&mut self.text));
+        if let (Some(pool), ChunkText::Owned(text)) = (&self.pool, &mut self.text) {
+            pool.give_back(std::mem::take(text));
         }
     }
 }
@@ -441,7 +461,7 @@ mod tests {
             + u64::from(bytes.last().is_some_and(|b| *b != b'\n'));
         LineChunk {
             file: Arc::from("t.ndjson"),
-            text: bytes.to_vec(),
+            text: ChunkText::Owned(bytes.to_vec()),
             first_line,
             lines,
             last: true,

@@ -26,17 +26,19 @@ use std::sync::Arc;
 use serde::de::IgnoredAny;
 
 use crate::event::Event;
-use crate::read::batch::{Batch, BufferPool, LineChunk};
+use crate::read::batch::{Batch, BufferPool, ChunkText, LineChunk};
 use crate::read::doc::{array_may_be_json, preview, DocReader, Out, Pos};
 use crate::read::filter::LineFilter;
 use crate::read::frame::{Framer, Unit};
-use crate::read::input::{Compression, Counters, Opened};
+use crate::read::input::{Compression, Counters, Mapped, Opened};
 use crate::read::issue::{ReadIssue, SkipReason};
 
 enum Mode {
     /// Not looked at yet.
     Start(Box<dyn BufRead + Send>),
     Lines(Box<dyn BufRead + Send>),
+    /// Line mode over a mapped file, from this byte on.
+    MappedLines(usize),
     Frames(Framer),
     /// Not JSON: read to the end only to count its lines.
     NotJson(Box<dyn BufRead + Send>),
@@ -51,7 +53,7 @@ impl Mode {
     fn format(&self, first: Option<u8>) -> &'static str {
         match (self, first) {
             (Mode::Lines(_), None) => "empty",
-            (Mode::Lines(_), _) => "ndjson",
+            (Mode::Lines(_) | Mode::MappedLines(_), _) => "ndjson",
             (Mode::Frames(_), Some(b'[')) => "json array",
             (Mode::Frames(_), _) => "json",
             (Mode::NotJson(_), _) => "not json",
@@ -76,6 +78,8 @@ pub(crate) struct FileReader {
     ranges: Vec<std::ops::Range<usize>>,
     /// Batch reading: the start of a line the last chunk cut off.
     carry: Vec<u8>,
+    /// The input mapped into memory (a plain regular file).
+    mapped: Option<Mapped>,
 }
 
 impl FileReader {
@@ -91,6 +95,7 @@ impl FileReader {
             unparsed: 0,
             ranges: Vec::new(),
             carry: Vec::new(),
+            mapped: opened.mapped,
         }
     }
 
@@ -146,19 +151,17 @@ impl FileReader {
             };
             match mode {
                 Mode::Done => return None,
-                Mode::Start(r) => match detect(r) {
-                    Ok((m, line, first)) => {
-                        tracing::info!(
-                            "reading {} ({}, {})",
-                            self.name,
-                            m.format(first),
-                            self.compression.name()
-                        );
-                        self.mode = m;
-                        self.line = line;
+                Mode::Start(r) => {
+                    if let Err(e) = self.start(r) {
+                        return Some(Err(self.io_issue(1, &e)));
                     }
-                    Err(e) => return Some(Err(self.io_issue(1, &e))),
-                },
+                }
+                Mode::MappedLines(pos) => {
+                    let end = self.mapped_line(pos, &docs, filter);
+                    if let Some(end) = end {
+                        self.mode = Mode::MappedLines(end);
+                    }
+                }
                 Mode::NotJson(mut r) => {
                     let (lines, err) = count_content_lines(&mut r);
                     let s = if lines == 1 { "" } else { "s" };
@@ -227,19 +230,11 @@ impl FileReader {
             }
             match std::mem::replace(&mut self.mode, Mode::Done) {
                 Mode::Done => return None,
-                Mode::Start(r) => match detect(r) {
-                    Ok((m, line, first)) => {
-                        tracing::info!(
-                            "reading {} ({}, {})",
-                            self.name,
-                            m.format(first),
-                            self.compression.name()
-                        );
-                        self.mode = m;
-                        self.line = line;
+                Mode::Start(r) => {
+                    if let Err(e) = self.start(r) {
+                        return Some(Batch::Items(vec![Err(self.io_issue(1, &e))]));
                     }
-                    Err(e) => return Some(Batch::Items(vec![Err(self.io_issue(1, &e))])),
-                },
+                }
                 Mode::Lines(mut r) => {
                     let mut text = pool.take(target + (64 << 10));
                     let read = read_lines(&mut r, &mut self.carry, &mut text, target);
@@ -261,11 +256,43 @@ impl FileReader {
                     };
                     return Some(Batch::Lines(LineChunk {
                         file: Arc::clone(&self.name),
-                        text,
+                        text: ChunkText::Owned(text),
                         first_line,
                         lines,
                         last,
                         pool: Some(Arc::clone(pool)),
+                    }));
+                }
+                Mode::MappedLines(pos) => {
+                    let Some(mapped) = &self.mapped else {
+                        return None;
+                    };
+                    let map = &mapped.map;
+                    let end = match pos.saturating_add(target) {
+                        cut if cut >= map.len() => map.len(),
+                        cut => {
+                            memchr::memchr(b'\n', &map[cut..]).map_or(map.len(), |i| cut + i + 1)
+                        }
+                    };
+                    let text = map.get(pos..end).unwrap_or_default();
+                    let lines =
+                        count_newlines(text) + u64::from(text.last().is_some_and(|b| *b != b'\n'));
+                    let first_line = self.line;
+                    self.line += lines;
+                    let n = (end - pos) as u64;
+                    self.counters.raw.fetch_add(n, Ordering::Relaxed);
+                    self.counters.decoded.fetch_add(n, Ordering::Relaxed);
+                    let last = end >= map.len();
+                    if !last {
+                        self.mode = Mode::MappedLines(end);
+                    }
+                    return Some(Batch::Lines(LineChunk {
+                        file: Arc::clone(&self.name),
+                        text: ChunkText::Mapped(Arc::clone(map), pos..end),
+                        first_line,
+                        lines,
+                        last,
+                        pool: None,
                     }));
                 }
                 other => {
@@ -281,6 +308,98 @@ impl FileReader {
                 }
             }
         }
+    }
+
+    /// Looks at the input's start and chooses the mode (see [`detect`]);
+    /// line mode over a mapped file reads the mapping itself, from the
+    /// first line with content.
+    fn start(&mut self, r: Box<dyn BufRead + Send>) -> io::Result<()> {
+        let (mode, line, first) = detect(r)?;
+        tracing::info!(
+            "reading {} ({}, {}{})",
+            self.name,
+            mode.format(first),
+            self.compression.name(),
+            if self.mapped.is_some() {
+                ", mapped"
+            } else {
+                ""
+            }
+        );
+        self.line = line;
+        self.mode = match (mode, &self.mapped) {
+            (Mode::Lines(_), Some(m)) => {
+                // Detection skipped `line - 1` lines (blank or `//`).
+                let skipped = line.saturating_sub(1) as usize;
+                let text = &m.map[m.start..];
+                let at = match skipped {
+                    0 => 0,
+                    n => memchr::memchr_iter(b'\n', text)
+                        .nth(n - 1)
+                        .map_or(text.len(), |i| i + 1),
+                };
+                // What detection read of the mapping is read again from
+                // here: count bytes from here.
+                self.counters
+                    .raw
+                    .store((m.start + at) as u64, Ordering::Relaxed);
+                self.counters.decoded.store(at as u64, Ordering::Relaxed);
+                Mode::MappedLines(m.start + at)
+            }
+            (mode, _) => mode,
+        };
+        Ok(())
+    }
+
+    /// Line mode over a mapped file, item by item: the line at `pos` (all
+    /// the lines up to a buffer's worth with a line filter); the position
+    /// after them, `None` at the end.
+    fn mapped_line(
+        &mut self,
+        pos: usize,
+        docs: &DocReader<'_>,
+        filter: Option<&dyn LineFilter>,
+    ) -> Option<usize> {
+        let map = Arc::clone(&self.mapped.as_ref()?.map);
+        let rest = map.get(pos..).unwrap_or_default();
+        if rest.is_empty() {
+            return None;
+        }
+        let end = match filter {
+            None => memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1),
+            Some(_) => match rest.len() > BATCH_REGION {
+                true => memchr::memchr(b'\n', &rest[BATCH_REGION..])
+                    .map_or(rest.len(), |i| BATCH_REGION + i + 1),
+                false => rest.len(),
+            },
+        };
+        let region = &rest[..end];
+        let n = end as u64;
+        self.counters.raw.fetch_add(n, Ordering::Relaxed);
+        self.counters.decoded.fetch_add(n, Ordering::Relaxed);
+        let lines = count_newlines(region) + u64::from(region.last() != Some(&b'\n'));
+        match filter {
+            None => line_item(&self.name, region, self.line, docs, &mut self.pending),
+            Some(f) => {
+                self.ranges.clear();
+                f.candidate_lines(region, &mut self.ranges);
+                let (mut at, mut line) = (0usize, self.line);
+                for range in &self.ranges {
+                    line += count_newlines(&region[at..range.start]);
+                    line_item(
+                        &self.name,
+                        &region[range.clone()],
+                        line,
+                        docs,
+                        &mut self.pending,
+                    );
+                    at = range.start;
+                }
+                self.unparsed += lines - self.ranges.len() as u64;
+            }
+        }
+        self.line += lines;
+        Some(pos + end)
     }
 
     /// Reads one line; false at end of input.
@@ -567,6 +686,9 @@ fn next_line_is_complete_object(
         }
     }
 }
+
+/// Bytes of a mapped file's lines one item-by-item step filters at once.
+const BATCH_REGION: usize = 256 << 10;
 
 /// Items decoded per batch in modes other than line mode.
 const ITEMS_PER_BATCH: usize = 256;

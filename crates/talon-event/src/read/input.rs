@@ -235,17 +235,117 @@ pub(crate) struct Opened {
     pub reader: Box<dyn BufRead + Send>,
     pub compression: Compression,
     pub counters: Arc<Counters>,
+    /// A plain file mapped into memory: line mode hands out slices of it
+    /// instead of copies; `reader` reads the same bytes.
+    pub mapped: Option<Mapped>,
 }
+
+/// A plain (uncompressed) regular file mapped into memory, and where its
+/// text starts (after a UTF-8 byte-order mark).
+#[derive(Clone, Debug)]
+pub(crate) struct Mapped {
+    pub map: Arc<memmap2::Mmap>,
+    pub start: usize,
+}
+
+/// Files smaller than this are read, not mapped: mapping costs a system
+/// call and page-table work that a small file does not repay.
+const MAP_FROM: u64 = 1 << 20;
 
 /// Buffer size for reading inputs; large enough that most NDJSON lines sit
 /// inside one buffer.
 const BUF: usize = 256 * 1024;
 
-/// Opens a path (or stdin) and undoes its compression.
-pub(crate) fn open_spec(spec: &InputSpec) -> io::Result<Opened> {
+/// Opens a path (or stdin) and undoes its compression. With `map`, a
+/// plain regular file of some size is mapped into memory rather than read.
+pub(crate) fn open_spec(spec: &InputSpec, map: bool) -> io::Result<Opened> {
     match spec {
-        InputSpec::Path(p) => open_read(Box::new(File::open(p)?)),
+        InputSpec::Path(p) => {
+            let file = File::open(p)?;
+            match map.then(|| map_plain(&file)).transpose()?.flatten() {
+                Some(mapped) => Ok(open_mapped(mapped)),
+                None => open_read(Box::new(file)),
+            }
+        }
         InputSpec::Stdin => open_read(Box::new(io::stdin())),
+    }
+}
+
+/// Maps a plain regular file; `None` for anything else (small, not a
+/// regular file, compressed), which is then read as a stream.
+fn map_plain(file: &File) -> io::Result<Option<Mapped>> {
+    let meta = file.metadata()?;
+    if !meta.is_file() || meta.len() < MAP_FROM {
+        return Ok(None);
+    }
+    // SAFETY: the mapping is only ever read. Its bytes may change if
+    // another process writes the file while talon reads it (then lines
+    // read may be garbled, and are reported as such like any bad line);
+    // a file cut shorter meanwhile makes the next read of a lost page
+    // fault (SIGBUS), which is why `--no-mmap` exists (see the README).
+    let map = unsafe { memmap2::Mmap::map(file)? };
+    if Compression::detect(&map[..map.len().min(4)]) != Compression::None {
+        return Ok(None);
+    }
+    let start = if map.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    Ok(Some(Mapped {
+        map: Arc::new(map),
+        start,
+    }))
+}
+
+/// An opened mapped file: its reader reads the mapping.
+fn open_mapped(mapped: Mapped) -> Opened {
+    let counters = Arc::new(Counters::default());
+    let reader = MapReader {
+        mapped: mapped.clone(),
+        pos: mapped.start,
+        counters: Arc::clone(&counters),
+    };
+    counters
+        .raw
+        .fetch_add(mapped.start as u64, Ordering::Relaxed);
+    Opened {
+        reader: Box::new(reader),
+        compression: Compression::None,
+        counters,
+        mapped: Some(mapped),
+    }
+}
+
+/// Reads a mapped file as a stream (mode detection, framed formats),
+/// counting what it hands out.
+struct MapReader {
+    mapped: Mapped,
+    pos: usize,
+    counters: Arc<Counters>,
+}
+
+impl Read for MapReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let rest = self.fill_buf()?;
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for MapReader {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        let map = &self.mapped.map;
+        let end = map.len().min(self.pos.saturating_add(BUF));
+        Ok(map.get(self.pos..end).unwrap_or_default())
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.mapped.map.len());
+        self.counters.raw.fetch_add(n as u64, Ordering::Relaxed);
+        self.counters.decoded.fetch_add(n as u64, Ordering::Relaxed);
     }
 }
 
@@ -280,6 +380,7 @@ pub(crate) fn open_read(inner: Box<dyn Read + Send>) -> io::Result<Opened> {
         reader: Box::new(BufReader::with_capacity(BUF, counted)),
         compression,
         counters,
+        mapped: None,
     })
 }
 

@@ -75,6 +75,11 @@ pub struct ReadOptions {
     pub line_filter: Option<Arc<dyn LineFilter>>,
     /// The numbered fields to keep (see [`ReadOptions::with_catalog`]).
     pub catalog: Option<Arc<FieldCatalog>>,
+    /// Map plain regular files into memory rather than read them (the
+    /// default): no copy of their bytes. A file cut shorter while it is
+    /// read then ends the process (SIGBUS); turn it off for files that
+    /// may be truncated meanwhile.
+    pub mmap: bool,
 }
 
 impl Default for ReadOptions {
@@ -85,6 +90,7 @@ impl Default for ReadOptions {
             max_issues: DEFAULT_MAX_ISSUES,
             line_filter: None,
             catalog: None,
+            mmap: true,
         }
     }
 }
@@ -165,6 +171,8 @@ pub struct EventReader {
     counts: InputCounts,
     /// Buffers of line chunks, reused.
     pool: Arc<batch::BufferPool>,
+    /// See [`ReadOptions::mmap`].
+    mmap: bool,
 }
 
 impl EventReader {
@@ -182,6 +190,7 @@ impl EventReader {
             seen_unparsed: 0,
             counts: InputCounts::default(),
             pool: Arc::default(),
+            mmap: options.mmap,
         };
         r.sources.extend(inputs.into_iter().map(Source::Spec));
         r
@@ -328,7 +337,7 @@ impl EventReader {
         self.seen_unparsed = 0;
         self.counts = InputCounts::default();
         let (name, opened) = match source {
-            Source::Spec(spec) => (spec.display_name(), input::open_spec(&spec)),
+            Source::Spec(spec) => (spec.display_name(), input::open_spec(&spec, self.mmap)),
             Source::Reader { name, reader } => {
                 let opened = input::open_read(reader);
                 (name, opened)
