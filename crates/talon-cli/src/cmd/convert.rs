@@ -62,8 +62,10 @@ pub struct ConvertArgs {
 
 pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
     let started = Instant::now();
-    let mut opts = ReadOptions::default();
-    opts.mmap = !args.no_mmap;
+    let mut opts = ReadOptions {
+        mmap: !args.no_mmap,
+        ..ReadOptions::default()
+    };
     if let Some(index) = &args.index {
         opts = opts.with_index(index.clone());
     }

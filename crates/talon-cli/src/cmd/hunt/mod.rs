@@ -96,8 +96,10 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         None
     };
 
-    let mut read_opts = ReadOptions::default();
-    read_opts.mmap = !args.input.no_mmap;
+    let mut read_opts = ReadOptions {
+        mmap: !args.input.no_mmap,
+        ..ReadOptions::default()
+    };
     if let Some(index) = &args.input.index {
         read_opts = read_opts.with_index(index.clone());
     }
