@@ -379,3 +379,56 @@ fn quoted_needles_keep_scalars_and_folded_cases() {
     assert_eq!(hunt(&["--no-prefilter"]), expected, "plain evaluation");
     assert_eq!(hunt(&[]), expected, "with the prefilter and line filter");
 }
+
+/// The engine evaluates each rule's tests in an order of its own (the
+/// likeliest to fail first, `order_for_speed`) and reads fields by number
+/// (`bind_fields`): every event rule answers exactly as its plan compiled
+/// in the written order does, on its own and its neighbours' positives and
+/// near-misses.
+#[test]
+fn reordered_and_bound_plans_answer_as_written_ones() {
+    let Some(dir) = rules_dir() else {
+        eprintln!("skipped: detection-rules corpus not found (set TALON_CORPORA)");
+        return;
+    };
+    let rules: Vec<CompiledRule> = compiled(&dir)
+        .into_iter()
+        .filter(|r| r.kind() == QueryKind::Event)
+        .collect();
+    let docs = documents(&rules);
+    let fields = talon_engine::fields_read(&rules);
+    let catalog = talon_event::catalog::FieldCatalog::new(&fields);
+    let scanner = talon_event::scan::Scanner::new(catalog.clone());
+    let mut raw = talon_event::scan::RawDoc::new();
+    let (mut compared, mut matched, mut scanned) = (0usize, 0usize, 0usize);
+    for (i, rule) in rules.iter().enumerate() {
+        let mut fast = rule.query.clone();
+        fast.bind_fields(&|p| catalog.bind(p));
+        fast.order_for_speed();
+        for group in docs.iter().skip(i.saturating_sub(1)).take(3) {
+            for line in group {
+                let Ok(event) = talon_event::flatten::flatten(line) else {
+                    continue;
+                };
+                let want = rule.query.matches(&event);
+                assert_eq!(fast.matches(&event), want, "{}: {line}", rule.rule.name);
+                // Read as `talon hunt` reads plain lines: fields by number.
+                if let Ok(record) = scanner.read(line.as_bytes(), &mut raw) {
+                    assert_eq!(
+                        fast.matches(&record),
+                        want,
+                        "{} (scanned): {line}",
+                        rule.rule.name
+                    );
+                    scanned += 1;
+                }
+                compared += 1;
+                matched += usize::from(want);
+            }
+        }
+    }
+    assert!(
+        compared > 10_000 && matched > 1_000 && scanned > compared / 2,
+        "{compared} compared, {matched} matched, {scanned} scanned"
+    );
+}

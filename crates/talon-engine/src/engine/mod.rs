@@ -286,6 +286,7 @@ pub fn stages(
     let mut problems = Vec::new();
     for mut r in rules {
         r.query.bind_fields(&|p| catalog.bind(p));
+        r.query.order_for_speed();
         if r.query.kind() == QueryKind::Event {
             event_rules.push(r);
             continue;

@@ -28,6 +28,7 @@ mod lower;
 pub mod lucene;
 mod matching;
 pub mod needles;
+mod order;
 mod sequence;
 pub mod witness;
 
@@ -118,6 +119,11 @@ impl EventPlan {
         self.category_leaf.as_ref()
     }
 
+    /// See [`CompiledQuery::order_for_speed`].
+    pub fn order_for_speed(&mut self) {
+        self.cond.order_for_speed();
+    }
+
     /// See [`CompiledQuery::bind_fields`].
     pub fn bind_fields(&mut self, bind: &dyn Fn(&str) -> talon_event::Binding) {
         let mut slot = |s: &mut Slot| s.binding = bind(&s.path);
@@ -198,6 +204,19 @@ impl CompiledQuery {
     /// The plan of an event query.
     pub fn event_plan(&self) -> Option<&EventPlan> {
         self.event.as_ref()
+    }
+
+    /// Reorders the condition's tests so that evaluation stops as early as
+    /// it can (see `plan::order`); answers do not change.
+    pub fn order_for_speed(&mut self) {
+        if let Some(p) = &mut self.event {
+            p.order_for_speed();
+        }
+        if let Some(seq) = &mut self.sequence {
+            for t in seq.terms.iter_mut().chain(seq.until.iter_mut()) {
+                t.plan.order_for_speed();
+            }
+        }
     }
 
     /// Numbers every field the plan reads with `bind` (its

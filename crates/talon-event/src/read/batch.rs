@@ -88,10 +88,36 @@ pub struct LineChunk {
 
 impl Drop for LineChunk {
     fn drop(&mut self) {
-        if let (Some(pool), ChunkText::Owned(text)) = (&self.pool, &mut self.text) {
-            pool.give_back(std::mem::take(text));
+        match &mut self.text {
+            ChunkText::Owned(text) => {
+                if let Some(pool) = &self.pool {
+                    pool.give_back(std::mem::take(text));
+                }
+            }
+            ChunkText::Mapped(map, range) => release(map, range),
         }
     }
+}
+
+/// Brings a mapped chunk's pages in at once, before it is read: one call
+/// rather than a page fault per page as the scan first touches them.
+/// Kernels without `MADV_POPULATE_READ` fault them in as before.
+pub(crate) fn populate(map: &memmap2::Mmap, range: &Range<usize>) {
+    let _ = map.advise_range(memmap2::Advice::PopulateRead, range.start, range.len());
+}
+
+/// Lets go of a mapped chunk's pages once it is read, so that memory does
+/// not grow with the file: the pages stay in the page cache, only this
+/// process's mapping of them goes.
+fn release(map: &memmap2::Mmap, range: &Range<usize>) {
+    // SAFETY: `map` is a read-only mapping of a file (`MAP_SHARED`,
+    // `PROT_READ`). `MADV_DONTNEED` there only drops page-table entries:
+    // a later read of the range (a neighbouring chunk's first page, still
+    // being read by another thread) faults the same bytes back in from
+    // the file, so no reference into the map ever sees other contents.
+    let _ = unsafe {
+        map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, range.start, range.len())
+    };
 }
 
 /// Chunk buffers, reused: a buffer read into once need not be zeroed (nor

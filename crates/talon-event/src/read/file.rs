@@ -274,6 +274,7 @@ impl FileReader {
                             memchr::memchr(b'\n', &map[cut..]).map_or(map.len(), |i| cut + i + 1)
                         }
                     };
+                    crate::read::batch::populate(map, &(pos..end));
                     let text = map.get(pos..end).unwrap_or_default();
                     let lines =
                         count_newlines(text) + u64::from(text.last().is_some_and(|b| *b != b'\n'));

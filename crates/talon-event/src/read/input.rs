@@ -283,9 +283,7 @@ fn map_plain(file: &File) -> io::Result<Option<Mapped>> {
     // read may be garbled, and are reported as such like any bad line);
     // a file cut shorter meanwhile makes the next read of a lost page
     // fault (SIGBUS), which is why `--no-mmap` exists (see the README).
-    // Populated at once: faulting pages in one by one as they are first
-    // read costs more than the kernel mapping them all in one go.
-    let map = unsafe { memmap2::MmapOptions::new().populate().map(file)? };
+    let map = unsafe { memmap2::Mmap::map(file)? };
     if Compression::detect(&map[..map.len().min(4)]) != Compression::None {
         return Ok(None);
     }
