@@ -47,10 +47,7 @@ fn pin(path: &str, values: &[Value]) -> Leaf {
         .collect();
     Leaf::Term(
         Slot::new(path.into(), FieldKind::Dynamic),
-        TermSet::Dynamic {
-            values: vals,
-            ci: false,
-        },
+        TermSet::dynamic(vals, false),
     )
 }
 

@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
+use talon_eql::eval::Memo;
 use talon_event::catalog::FieldCatalog;
 use talon_event::EventView;
 
@@ -42,6 +43,8 @@ pub(crate) struct Plans {
     pub use_witness: bool,
     /// Every field the rules read, numbered; the rules are bound to it.
     pub catalog: Arc<FieldCatalog>,
+    /// How many distinct leaves the rules' plans number (`Memo`).
+    pub leaves: usize,
 }
 
 impl Plans {
@@ -50,6 +53,7 @@ impl Plans {
         sequences: Vec<CompiledRule>,
         terms: Vec<Arc<SequenceTerms>>,
         catalog: Arc<FieldCatalog>,
+        leaves: usize,
         use_witness: bool,
     ) -> Plans {
         let mut witnesses = Witnesses::default();
@@ -85,6 +89,7 @@ impl Plans {
             clock_of,
             use_witness,
             catalog,
+            leaves,
         }
     }
 
@@ -127,6 +132,8 @@ pub struct EventStage {
     /// Probe tables per routing class (keyed by the routes' identity).
     tables: FxHashMap<(usize, usize), Arc<ProbeTables>>,
     marks: Marks,
+    /// Leaf answers of the current event, shared between rules.
+    memo: Memo,
     stats: EngineStats,
 }
 
@@ -155,6 +162,7 @@ impl EventStage {
             seq_router,
             tables: FxHashMap::default(),
             marks: Marks::default(),
+            memo: Memo::default(),
             stats,
         }
     }
@@ -234,6 +242,8 @@ impl EventStage {
             self.marks.reset(plans.witnesses.len());
             tables.mark(event, &mut self.marks);
         }
+        self.memo.reset(plans.leaves);
+        let memo = &mut self.memo;
         let marks = &self.marks;
         let candidate = |m: u32| !plans.use_witness || plans.witnesses.always(m) || marks.marked(m);
 
@@ -244,7 +254,7 @@ impl EventStage {
                 continue;
             }
             st.evaluated += 1;
-            if plans.rules[i].query.matches(event) {
+            if plans.rules[i].query.matches_memo(event, memo) {
                 st.matched += 1;
                 out.matched.push(i);
             }
@@ -264,7 +274,7 @@ impl EventStage {
             let base = ids.start;
             let ts = out.clocks.get(plans.clock_of[j]).copied();
             let fills = |t: usize| candidate(base + t as u32);
-            if let Some(hit) = plans.terms[j].evaluate(event, &fills, ts) {
+            if let Some(hit) = plans.terms[j].evaluate(event, &fills, ts, memo) {
                 st.matched += 1;
                 out.hits.push((j, hit));
             }

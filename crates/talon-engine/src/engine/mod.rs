@@ -284,9 +284,13 @@ pub fn stages(
     let mut seq_rules = Vec::new();
     let mut runners = Vec::new();
     let mut problems = Vec::new();
+    // Equal tests of different rules share one number, so each is
+    // evaluated once per event (see `talon_eql::eval::Memo`).
+    let mut leaves = rustc_hash::FxHashMap::default();
     for mut r in rules {
         r.query.bind_fields(&|p| catalog.bind(p));
         r.query.order_for_speed();
+        r.query.number_leaves(&mut leaves);
         if r.query.kind() == QueryKind::Event {
             event_rules.push(r);
             continue;
@@ -309,6 +313,7 @@ pub fn stages(
         seq_rules,
         terms,
         catalog,
+        leaves.len(),
         !opts.no_prefilter,
     ));
     let sequences = SequenceStage::new(runners, plans.clock_of.clone(), plans.clocks.len());

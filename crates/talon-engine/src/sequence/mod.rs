@@ -37,6 +37,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use talon_eql::eval::value::FieldKind;
+use talon_eql::eval::Memo;
 use talon_eql::{CompiledQuery, QueryKind};
 use talon_event::mapping::Mapping;
 use talon_event::{Event, Value};
@@ -342,7 +343,10 @@ impl SequenceRunner {
     /// on with the events offered (while something waits for it).
     pub fn push(&mut self, event: &Arc<Event>, out: &mut dyn FnMut(SequenceMatch)) {
         self.stats.events += 1;
-        match self.terms.evaluate(event.as_ref(), &|_| true, None) {
+        match self
+            .terms
+            .evaluate(event.as_ref(), &|_| true, None, &mut Memo::default())
+        {
             Some(hit) => {
                 let keep = Arc::clone(event);
                 self.offer(hit, event.seq, keep, None, out);

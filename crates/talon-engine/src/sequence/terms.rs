@@ -7,6 +7,7 @@
 //! alone holds state, in input order.
 
 use talon_eql::eval::value::FieldKind;
+use talon_eql::eval::Memo;
 use talon_eql::{CompiledQuery, SequencePlan};
 use talon_event::mapping::{FieldType, Mapping};
 use talon_event::Fields;
@@ -116,11 +117,12 @@ impl SequenceTerms {
         event: &dyn Fields,
         candidate: &dyn Fn(usize) -> bool,
         ts: Option<Option<i64>>,
+        memo: &mut Memo,
     ) -> Option<TermHits> {
         // Most events fill no term: find that out before allocating.
         let mut terms = self.plans().enumerate();
         let first = terms
-            .find(|(i, t)| candidate(*i) && t.matches(event))
+            .find(|(i, t)| candidate(*i) && t.matches_memo(event, memo))
             .map(|(i, _)| i)?;
         let mut any = false;
         let mut capped = false;
@@ -129,7 +131,8 @@ impl SequenceTerms {
             .zip(&self.readers)
             .enumerate()
             .map(|(i, (t, r))| {
-                let fills = i == first || (i > first && candidate(i) && t.matches(event));
+                let fills =
+                    i == first || (i > first && candidate(i) && t.matches_memo(event, memo));
                 if !fills {
                     return Vec::new();
                 }

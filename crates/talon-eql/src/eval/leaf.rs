@@ -94,7 +94,11 @@ fn term_matches(kind: FieldKind, set: &TermSet, v: &Value) -> bool {
             }
             None => false,
         },
-        TermSet::Dynamic { values, ci } => values
+        TermSet::Dynamic {
+            strings: Some(set),
+            ..
+        } if matches!(v, Value::Str(_)) => v.as_str().is_some_and(|s| set.contains(s)),
+        TermSet::Dynamic { values, ci, .. } => values
             .iter()
             .any(|lit| dynamic_cmp(v, lit, *ci) == Some(Ordering::Equal)),
     }

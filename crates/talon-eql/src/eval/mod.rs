@@ -34,3 +34,64 @@ pub fn cond_matches(c: &Cond, ev: &dyn Fields) -> bool {
         Cond::Leaf(l) => leaf::leaf_matches(l, ev),
     }
 }
+
+/// As [`cond_matches`], remembering the answers of numbered leaves
+/// ([`crate::plan::ir::Slot::memo`]) in `memo` for the rest of the event:
+/// many rules test the same thing (`host.os.type == "linux"`, `event.type
+/// == "start"`), and an engine running them all pays for it once.
+pub fn cond_matches_memo(c: &Cond, ev: &dyn Fields, memo: &mut Memo) -> bool {
+    match c {
+        Cond::Const(b) => *b,
+        Cond::And(items) => items.iter().all(|i| cond_matches_memo(i, ev, memo)),
+        Cond::Or(items) => items.iter().any(|i| cond_matches_memo(i, ev, memo)),
+        Cond::Not(x) => !cond_matches_memo(x, ev, memo),
+        Cond::Leaf(l) => {
+            let id = l.memo_slot().map_or(crate::plan::ir::NO_MEMO, |s| s.memo);
+            if let Some(known) = memo.get(id) {
+                return known;
+            }
+            let answer = leaf::leaf_matches(l, ev);
+            memo.set(id, answer);
+            answer
+        }
+    }
+}
+
+/// The answers of numbered leaves on the current event.
+#[derive(Debug, Default)]
+pub struct Memo {
+    /// Per leaf: the event stamp its answer is for.
+    stamp: Vec<u32>,
+    answer: Vec<bool>,
+    current: u32,
+}
+
+impl Memo {
+    /// Starts a new event over `n` numbered leaves: every answer is
+    /// forgotten.
+    pub fn reset(&mut self, n: usize) {
+        if self.stamp.len() != n {
+            self.stamp = vec![0; n];
+            self.answer = vec![false; n];
+            self.current = 0;
+        }
+        self.current = self.current.wrapping_add(1);
+        if self.current == 0 {
+            self.stamp.iter_mut().for_each(|s| *s = 0);
+            self.current = 1;
+        }
+    }
+
+    fn get(&self, id: u32) -> Option<bool> {
+        let i = id as usize;
+        (self.stamp.get(i) == Some(&self.current)).then(|| self.answer[i])
+    }
+
+    fn set(&mut self, id: u32, answer: bool) {
+        let i = id as usize;
+        if let (Some(s), Some(a)) = (self.stamp.get_mut(i), self.answer.get_mut(i)) {
+            *s = self.current;
+            *a = answer;
+        }
+    }
+}

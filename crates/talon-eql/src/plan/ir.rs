@@ -238,6 +238,42 @@ impl Cond {
 }
 
 impl Leaf {
+    /// Text that two leaves share exactly when they give the same answer
+    /// on every event (same field, type and test); `None` for scripts,
+    /// which are not compared.
+    pub fn memo_key(&self) -> Option<String> {
+        let field = |s: &Slot| format!("{}|{:?}", s.path, s.kind);
+        Some(match self {
+            Leaf::Exists(s) => format!("exists|{}", field(s)),
+            Leaf::Term(s, TermSet::Str(set)) => {
+                format!("term|{}|{}|{:?}", field(s), set.is_ci(), set.values())
+            }
+            Leaf::Term(s, set) => format!("term|{}|{set:?}", field(s)),
+            Leaf::Range(s, op, bound) => format!("range|{}|{op:?}|{bound:?}", field(s)),
+            Leaf::Wildcard(s, pats) => {
+                let pats: Vec<String> = pats
+                    .iter()
+                    .map(|p| format!("{:?}:{}", p.case(), p.source()))
+                    .collect();
+                format!("like|{}|{pats:?}", field(s))
+            }
+            Leaf::Regex(s, re) => format!("regex|{}|{re:?}", field(s)),
+            Leaf::Script(_) => return None,
+        })
+    }
+
+    /// The slot holding the leaf's memo number; `None` for scripts.
+    pub fn memo_slot(&self) -> Option<&Slot> {
+        match self {
+            Leaf::Exists(s)
+            | Leaf::Term(s, _)
+            | Leaf::Range(s, _, _)
+            | Leaf::Wildcard(s, _)
+            | Leaf::Regex(s, _) => Some(s),
+            Leaf::Script(_) => None,
+        }
+    }
+
     /// Calls `f` on every field slot the leaf reads.
     pub fn for_each_slot(&mut self, f: &mut dyn FnMut(&mut Slot)) {
         match self {
@@ -259,7 +295,14 @@ pub struct Slot {
     /// The path's number in the catalog events are read through, once an
     /// engine binds the plan ([`crate::CompiledQuery::bind_fields`]).
     pub binding: Binding,
+    /// The number of the leaf reading this slot among the leaves an
+    /// engine remembers per event ([`crate::eval::Memo`]); `NO_MEMO` for
+    /// none.
+    pub memo: u32,
 }
+
+/// [`Slot::memo`] of a leaf whose answer is not remembered.
+pub const NO_MEMO: u32 = u32::MAX;
 
 impl Slot {
     pub fn new(path: Arc<str>, kind: FieldKind) -> Slot {
@@ -267,6 +310,7 @@ impl Slot {
             path,
             kind,
             binding: Binding::NONE,
+            memo: NO_MEMO,
         }
     }
 
@@ -306,7 +350,55 @@ pub enum TermSet {
     Dynamic {
         values: Vec<RVal>,
         ci: bool,
+        /// The values, when all are strings: a string value is looked up
+        /// there instead of compared with each.
+        strings: Option<StrSet>,
     },
+}
+
+impl TermSet {
+    /// The set of an unmapped field's literals.
+    pub fn dynamic(values: Vec<RVal>, ci: bool) -> TermSet {
+        let strings = values
+            .iter()
+            .map(|v| match v {
+                RVal::Str(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect::<Option<Vec<Arc<str>>>>()
+            .map(|all| StrSet::new(all, ci));
+        TermSet::Dynamic {
+            values,
+            ci,
+            strings,
+        }
+    }
+
+    /// Whether `other`'s values can join this set (same kind of test).
+    pub fn can_absorb(&self, other: &TermSet) -> bool {
+        match (self, other) {
+            (TermSet::Str(a), TermSet::Str(b)) => a.is_ci() == b.is_ci(),
+            (TermSet::Dynamic { ci: a, .. }, TermSet::Dynamic { ci: b, .. }) => a == b,
+            _ => false,
+        }
+    }
+
+    /// Adds `other`'s values (see [`TermSet::can_absorb`]).
+    pub fn absorb(&mut self, other: &TermSet) {
+        match (&mut *self, other) {
+            (TermSet::Str(a), TermSet::Str(b)) => {
+                let mut values = a.values().to_vec();
+                values.extend(b.values().iter().cloned());
+                *a = StrSet::new(values, a.is_ci());
+            }
+            (TermSet::Dynamic { values, ci, .. }, TermSet::Dynamic { values: more, .. }) => {
+                let mut all = std::mem::take(values);
+                all.extend(more.iter().cloned());
+                *self = TermSet::dynamic(all, *ci);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The strings of a keyword term leaf, indexed for long lists.

@@ -50,10 +50,7 @@ pub fn term_set(kind: FieldKind, lits: &[RVal], ci: bool) -> Result<TermSet, Str
                 .map(|l| ip_term_of(l))
                 .collect::<Result<_, _>>()?,
         ),
-        FieldKind::Dynamic => TermSet::Dynamic {
-            values: lits.into_iter().cloned().collect(),
-            ci,
-        },
+        FieldKind::Dynamic => TermSet::dynamic(lits.into_iter().cloned().collect(), ci),
     })
 }
 

@@ -163,10 +163,7 @@ fn lower_inner(t: &TExpr, errors: &mut Vec<Diagnostic>) -> Result<Cond, Diagnost
         TKind::Field(f) => {
             // A bare field as a condition is `field == true`.
             let set = if f.kind == FieldKind::Dynamic {
-                TermSet::Dynamic {
-                    values: vec![RVal::Bool(true)],
-                    ci: false,
-                }
+                TermSet::dynamic(vec![RVal::Bool(true)], false)
             } else {
                 TermSet::Bool(vec![true])
             };

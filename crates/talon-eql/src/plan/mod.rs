@@ -103,6 +103,24 @@ impl EventPlan {
         cond_matches(&self.cond, event)
     }
 
+    /// As [`EventPlan::matches`], sharing the answers of numbered leaves
+    /// through `memo` (see [`crate::eval::cond_matches_memo`]).
+    pub fn matches_memo(&self, event: &dyn Fields, memo: &mut crate::eval::Memo) -> bool {
+        if let Some(leaf) = &self.category_leaf {
+            if !crate::eval::leaf::leaf_matches(leaf, event) {
+                return false;
+            }
+        }
+        crate::eval::cond_matches_memo(&self.cond, event, memo)
+    }
+
+    /// Numbers the leaves for [`EventPlan::matches_memo`]: equal leaves
+    /// (by [`ir::Leaf::memo_key`]) get the number `numbers` already holds
+    /// for them, new ones the next.
+    pub fn number_leaves(&mut self, numbers: &mut rustc_hash::FxHashMap<String, u32>) {
+        number_cond(&mut self.cond, numbers);
+    }
+
     /// True when the condition folded to false or null.
     pub fn never_matches(&self) -> bool {
         matches!(self.cond, Cond::Const(false))
@@ -206,6 +224,28 @@ impl CompiledQuery {
         self.event.as_ref()
     }
 
+    /// For an event query, as [`CompiledQuery::matches`] with the answers
+    /// of numbered leaves shared through `memo`.
+    pub fn matches_memo(&self, event: &dyn Fields, memo: &mut crate::eval::Memo) -> bool {
+        match &self.event {
+            Some(p) => p.matches_memo(event, memo),
+            None => false,
+        }
+    }
+
+    /// Numbers the leaves of every plan of the query (see
+    /// [`EventPlan::number_leaves`]).
+    pub fn number_leaves(&mut self, numbers: &mut rustc_hash::FxHashMap<String, u32>) {
+        if let Some(p) = &mut self.event {
+            p.number_leaves(numbers);
+        }
+        if let Some(seq) = &mut self.sequence {
+            for t in seq.terms.iter_mut().chain(seq.until.iter_mut()) {
+                t.plan.number_leaves(numbers);
+            }
+        }
+    }
+
     /// Reorders the condition's tests so that evaluation stops as early as
     /// it can (see `plan::order`); answers do not change.
     pub fn order_for_speed(&mut self) {
@@ -231,6 +271,20 @@ impl CompiledQuery {
             for t in seq.terms.iter_mut().chain(seq.until.iter_mut()) {
                 t.plan.bind_fields(bind);
             }
+        }
+    }
+}
+
+fn number_cond(c: &mut Cond, numbers: &mut rustc_hash::FxHashMap<String, u32>) {
+    match c {
+        Cond::Const(_) => {}
+        Cond::And(kids) | Cond::Or(kids) => kids.iter_mut().for_each(|k| number_cond(k, numbers)),
+        Cond::Not(x) => number_cond(x, numbers),
+        Cond::Leaf(l) => {
+            let Some(key) = l.memo_key() else { return };
+            let next = numbers.len() as u32;
+            let id = *numbers.entry(key).or_insert(next);
+            l.for_each_slot(&mut |s| s.memo = id);
         }
     }
 }

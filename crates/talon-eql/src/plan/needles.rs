@@ -191,7 +191,7 @@ fn leaf_needles(leaf: &Leaf) -> Option<Vec<Needle>> {
             .iter()
             .map(|v| needle(v, set.is_ci()).map(|n| quote(n, v, true, true)))
             .collect(),
-        Leaf::Term(_, TermSet::Dynamic { values, ci }) => values
+        Leaf::Term(_, TermSet::Dynamic { values, ci, .. }) => values
             .iter()
             .map(|v| match v {
                 crate::eval::value::RVal::Str(s) => needle(s, *ci).map(|n| quote(n, s, true, true)),

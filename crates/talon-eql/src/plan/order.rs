@@ -48,8 +48,12 @@ const COMMON: &[&str] = &[
 
 impl Cond {
     /// Reorders the children of every `and` by how likely they are to
-    /// fail and how little they cost, and those of every `or` by how
-    /// likely they are to hold. Answers do not change.
+    /// fail and how little they cost, and merges the alternatives of every
+    /// `or` that test one field's values the same way into one term (a
+    /// field holds when any of its values passes, so `a : "x" or a : "y"`
+    /// is `a : ("x", "y")`: a long `:` list becomes one hashed look-up
+    /// instead of a leaf per value). Answers do not change; the plan is no
+    /// longer shaped as written (tools that explain a query keep theirs).
     pub fn order_for_speed(&mut self) {
         match self {
             Cond::And(kids) => {
@@ -57,11 +61,43 @@ impl Cond {
                 // Stable: equal guesses keep the order they were written in.
                 kids.sort_by_key(|k| std::cmp::Reverse(rank(k)));
             }
-            Cond::Or(kids) => kids.iter_mut().for_each(Cond::order_for_speed),
+            Cond::Or(kids) => {
+                kids.iter_mut().for_each(Cond::order_for_speed);
+                merge_terms(kids);
+                if kids.len() == 1 {
+                    if let Some(only) = kids.pop() {
+                        *self = only;
+                    }
+                }
+            }
             Cond::Not(x) => x.order_for_speed(),
             Cond::Const(_) | Cond::Leaf(_) => {}
         }
     }
+}
+
+/// Folds the term leaves of an `or` on one field into the first of them.
+fn merge_terms(kids: &mut Vec<Cond>) {
+    let mut out: Vec<Cond> = Vec::with_capacity(kids.len());
+    for c in kids.drain(..) {
+        if let Cond::Leaf(l) = &c {
+            if let Leaf::Term(slot, set) = &**l {
+                let existing = out.iter_mut().find_map(|o| match o {
+                    Cond::Leaf(ol) => match &mut **ol {
+                        Leaf::Term(os, oset) if os == slot && oset.can_absorb(set) => Some(oset),
+                        _ => None,
+                    },
+                    _ => None,
+                });
+                if let Some(oset) = existing {
+                    oset.absorb(set);
+                    continue;
+                }
+            }
+        }
+        out.push(c);
+    }
+    *kids = out;
 }
 
 /// How early a child of an `and` should be evaluated: how likely it is to

@@ -54,6 +54,11 @@ impl TermPlan {
     pub fn matches(&self, event: &dyn Fields) -> bool {
         self.plan.matches(event)
     }
+
+    /// As [`TermPlan::matches`], sharing leaf answers through `memo`.
+    pub fn matches_memo(&self, event: &dyn Fields, memo: &mut crate::eval::Memo) -> bool {
+        self.plan.matches_memo(event, memo)
+    }
 }
 
 /// A compiled sequence or sample.

@@ -164,7 +164,7 @@ fn leaf_witness(leaf: &Leaf) -> Option<Vec<Probe>> {
             .iter()
             .map(|v| term_probe(&slot.path, v, set.is_ci()))
             .collect(),
-        Leaf::Term(slot, TermSet::Dynamic { values, ci }) => values
+        Leaf::Term(slot, TermSet::Dynamic { values, ci, .. }) => values
             .iter()
             .map(|v| match v {
                 RVal::Str(s) => term_probe(&slot.path, s, *ci),
