@@ -432,3 +432,53 @@ fn reordered_and_bound_plans_answer_as_written_ones() {
         "{compared} compared, {matched} matched, {scanned} scanned"
     );
 }
+
+/// With every event rule loaded in one engine, a test written the same
+/// way in many rules is evaluated once per event and its answer reused
+/// (the engine's leaf memo), and exact values on one field inside an `or`
+/// are looked up in one hashed set: every rule still matches exactly the
+/// events its own plan, alone and in the written order, matches.
+#[test]
+fn rules_sharing_tests_in_one_engine_answer_as_each_alone() {
+    let Some(dir) = rules_dir() else {
+        eprintln!("skipped: detection-rules corpus not found (set TALON_CORPORA)");
+        return;
+    };
+    let rules: Vec<CompiledRule> = compiled(&dir)
+        .into_iter()
+        .filter(|r| r.kind() == QueryKind::Event)
+        .collect();
+    let docs = documents(&rules);
+    let opts = EngineOptions {
+        all_indices: true,
+        ..EngineOptions::default()
+    };
+    let (mut engine, _) = Engine::new(rules.clone(), &opts);
+    let (mut events, mut found) = (0usize, 0usize);
+    for line in docs.iter().flatten() {
+        let Ok(event) = talon_event::flatten::flatten(line) else {
+            continue;
+        };
+        let mut want: Vec<&str> = rules
+            .iter()
+            .filter(|r| r.query.matches(&event))
+            .map(|r| r.rule.rule_id.as_str())
+            .collect();
+        let event = Arc::new(event);
+        let mut got: Vec<&str> = Vec::new();
+        engine.on_shared_event(
+            &event,
+            |d| got.push(rules[d.rule_index].rule.rule_id.as_str()),
+            |_| {},
+        );
+        want.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(got, want, "{line}");
+        events += 1;
+        found += want.len();
+    }
+    assert!(
+        events > 10_000 && found > 1_000,
+        "{events} events, {found} detections"
+    );
+}

@@ -14,7 +14,10 @@ fn size(c: &Cond) -> (usize, usize) {
             let (n, l) = size(x);
             (n + 1, l)
         }
-        Cond::And(k) | Cond::Or(k) => k.iter().map(size).fold((1, 0), |(n, l), (a, b)| (n + a, l + b)),
+        Cond::And(k) | Cond::Or(k) => k
+            .iter()
+            .map(size)
+            .fold((1, 0), |(n, l), (a, b)| (n + a, l + b)),
     }
 }
 
@@ -28,9 +31,22 @@ fn main() {
     for r in &compiled {
         let plans: Vec<&talon_eql::EventPlan> = match r.query.event_plan() {
             Some(p) => vec![p],
-            None => r.query.sequence().map(|s| s.terms.iter().chain(s.until.iter()).map(|t| &t.plan).collect()).unwrap_or_default(),
+            None => r
+                .query
+                .sequence()
+                .map(|s| {
+                    s.terms
+                        .iter()
+                        .chain(s.until.iter())
+                        .map(|t| &t.plan)
+                        .collect()
+                })
+                .unwrap_or_default(),
         };
-        let (n, l) = plans.iter().map(|p| size(p.condition())).fold((0, 0), |(a, b), (c, d)| (a + c, b + d));
+        let (n, l) = plans
+            .iter()
+            .map(|p| size(p.condition()))
+            .fold((0, 0), |(a, b), (c, d)| (a + c, b + d));
         println!("{n}\t{l}\t{}", r.rule.name);
     }
 }

@@ -95,8 +95,7 @@ fn term_matches(kind: FieldKind, set: &TermSet, v: &Value) -> bool {
             None => false,
         },
         TermSet::Dynamic {
-            strings: Some(set),
-            ..
+            strings: Some(set), ..
         } if matches!(v, Value::Str(_)) => v.as_str().is_some_and(|s| set.contains(s)),
         TermSet::Dynamic { values, ci, .. } => values
             .iter()
