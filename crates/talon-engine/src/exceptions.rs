@@ -218,10 +218,13 @@ impl ExceptionSet {
             }
             per_rule.push(RuleExceptions { silenced, items });
         }
+        let empty = self.silenced_hosts.is_empty()
+            && per_rule.iter().all(|r| !r.silenced && r.items.is_empty());
         BoundExceptions {
             per_rule,
             hosts: self.silenced_hosts.clone(),
             warnings,
+            empty,
         }
     }
 }
@@ -364,22 +367,32 @@ pub enum Suppression<'a> {
 }
 
 /// Exceptions bound to rules, by rule position.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct BoundExceptions {
     per_rule: Vec<RuleExceptions>,
     hosts: Vec<String>,
     /// What cannot be applied, one line each, naming the rule.
     pub warnings: Vec<String>,
+    /// Nothing can ever be suppressed (known once: asked per event).
+    empty: bool,
+}
+
+impl Default for BoundExceptions {
+    /// No exceptions: nothing is suppressed.
+    fn default() -> Self {
+        BoundExceptions {
+            per_rule: Vec::new(),
+            hosts: Vec::new(),
+            warnings: Vec::new(),
+            empty: true,
+        }
+    }
 }
 
 impl BoundExceptions {
     /// True when nothing can ever be suppressed.
     pub fn is_empty(&self) -> bool {
-        self.hosts.is_empty()
-            && self
-                .per_rule
-                .iter()
-                .all(|r| !r.silenced && r.items.is_empty())
+        self.empty
     }
 
     pub fn rule(&self, rule_index: usize) -> Option<&RuleExceptions> {

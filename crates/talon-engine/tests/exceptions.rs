@@ -252,3 +252,24 @@ fn bad_objects_are_errors_naming_the_line() {
         "e.ndjson:3: exception item `b`: an exception item needs at least one entry"
     );
 }
+
+/// `is_empty` is what `talon hunt` asks to skip exceptions altogether: it
+/// must say "empty" only when nothing at all can be suppressed.
+#[test]
+fn bound_exceptions_are_empty_only_when_nothing_can_be_suppressed() {
+    let rules = vec![rule("r1", "One", ""), rule("r2", "Two", "")];
+    assert!(BoundExceptions::default().is_empty());
+    assert!(bound(&rules, &ExceptionSet::default()).is_empty());
+
+    let mut by_rule = ExceptionSet::default();
+    by_rule.silence_rule("r2");
+    assert!(!bound(&rules, &by_rule).is_empty());
+    // Silencing a rule that is not loaded suppresses nothing.
+    let mut other = ExceptionSet::default();
+    other.silence_rule("r9");
+    assert!(bound(&rules, &other).is_empty());
+
+    let mut by_host = ExceptionSet::default();
+    by_host.silence_host("build-*");
+    assert!(!bound(&rules, &by_host).is_empty());
+}

@@ -383,19 +383,30 @@ impl TermSet {
         }
     }
 
-    /// Adds `other`'s values (see [`TermSet::can_absorb`]).
-    pub fn absorb(&mut self, other: &TermSet) {
-        match (&mut *self, other) {
-            (TermSet::Str(a), TermSet::Str(b)) => {
+    /// Adds the values of `others` (each one [`TermSet::can_absorb`]),
+    /// indexing the joined list once.
+    pub fn absorb(&mut self, others: &[TermSet]) {
+        match &mut *self {
+            TermSet::Str(a) => {
                 let mut values = a.values().to_vec();
-                values.extend(b.values().iter().cloned());
+                for o in others {
+                    if let TermSet::Str(b) = o {
+                        values.extend(b.values().iter().cloned());
+                    }
+                }
                 *a = StrSet::new(values, a.is_ci());
             }
-            (TermSet::Dynamic { values, ci, .. }, TermSet::Dynamic { values: more, .. }) => {
+            TermSet::Dynamic { values, ci, .. } => {
+                let ci = *ci;
                 let mut all = std::mem::take(values);
-                all.extend(more.iter().cloned());
-                *self = TermSet::dynamic(all, *ci);
+                for o in others {
+                    if let TermSet::Dynamic { values: more, .. } = o {
+                        all.extend(more.iter().cloned());
+                    }
+                }
+                *self = TermSet::dynamic(all, ci);
             }
+            // Never absorbing (see `can_absorb`).
             _ => {}
         }
     }

@@ -78,26 +78,41 @@ impl Cond {
 
 /// Folds the term leaves of an `or` on one field into the first of them.
 fn merge_terms(kids: &mut Vec<Cond>) {
-    let mut out: Vec<Cond> = Vec::with_capacity(kids.len());
+    // Each kept child, and for a term leaf, the sets to join into it (the
+    // joined set is built once: joining one at a time is quadratic in the
+    // hundreds-of-values lists some rules write as chains of `:`).
+    let mut out: Vec<(Cond, Vec<TermSet>)> = Vec::with_capacity(kids.len());
     for c in kids.drain(..) {
         if let Cond::Leaf(l) = &c {
             if let Leaf::Term(slot, set) = &**l {
-                let existing = out.iter_mut().find_map(|o| match o {
-                    Cond::Leaf(ol) => match &mut **ol {
-                        Leaf::Term(os, oset) if os == slot && oset.can_absorb(set) => Some(oset),
+                let existing = out.iter_mut().find_map(|(o, more)| match o {
+                    Cond::Leaf(ol) => match &**ol {
+                        Leaf::Term(os, oset) if os == slot && oset.can_absorb(set) => Some(more),
                         _ => None,
                     },
                     _ => None,
                 });
-                if let Some(oset) = existing {
-                    oset.absorb(set);
+                if let Some(more) = existing {
+                    more.push(set.clone());
                     continue;
                 }
             }
         }
-        out.push(c);
+        out.push((c, Vec::new()));
     }
-    *kids = out;
+    *kids = out
+        .into_iter()
+        .map(|(mut c, more)| {
+            if !more.is_empty() {
+                if let Cond::Leaf(l) = &mut c {
+                    if let Leaf::Term(_, set) = &mut **l {
+                        set.absorb(&more);
+                    }
+                }
+            }
+            c
+        })
+        .collect();
 }
 
 /// How early a child of an `and` should be evaluated: how likely it is to
