@@ -232,3 +232,75 @@ fn every_corpus_file_reads_the_same_in_batches() {
     let read = in_batches(&inputs, &ReadOptions::default(), 4096);
     assert!(read.events.iter().filter(|e| !e.4.is_empty()).count() > 100);
 }
+
+/// A line filter keeping the lines that hold `keep`.
+#[derive(Debug)]
+struct Keep;
+
+impl talon_event::read::LineFilter for Keep {
+    fn candidate_lines(&self, text: &[u8], out: &mut Vec<std::ops::Range<usize>>) {
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', text) {
+            if text[start..nl].windows(4).any(|w| w == b"keep") {
+                out.push(start..nl);
+            }
+            start = nl + 1;
+        }
+    }
+}
+
+/// With a line filter, the lines it picks keep their line numbers (in
+/// events and issues), the others are counted as not parsed, and the sum
+/// is every line, whether the file is mapped or read, and whatever the
+/// batch size.
+#[test]
+fn filtered_lines_keep_their_numbers_and_the_rest_is_counted() {
+    let mut text = String::new();
+    let (mut kept, mut bad, mut total) = (Vec::new(), Vec::new(), 0u64);
+    while text.len() < (1 << 20) + 3000 {
+        total += 1;
+        match total % 5 {
+            0 => {
+                text.push_str(&format!("{{\"keep\":{total}}}\n"));
+                kept.push(total);
+            }
+            3 if total % 15 == 3 => {
+                text.push_str("keep but not json\n");
+                bad.push(total);
+            }
+            _ => text.push_str(&format!(
+                "{{\"other\":{total},\"pad\":\"{}\"}}\n",
+                "p".repeat(60)
+            )),
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = temp_file(&dir, "f.ndjson", text.as_bytes());
+    for mmap in [true, false] {
+        let mut options = ReadOptions::default().with_line_filter(std::sync::Arc::new(Keep));
+        options.mmap = mmap;
+        for read in [
+            one_by_one(std::slice::from_ref(&input), &options),
+            in_batches(std::slice::from_ref(&input), &options, 7),
+            in_batches(std::slice::from_ref(&input), &options, 100_000),
+        ] {
+            let lines: Vec<u64> = read.events.iter().map(|e| e.3).collect();
+            assert_eq!(lines, kept, "mmap {mmap}");
+            let issue_lines: Vec<u64> = read
+                .issues
+                .iter()
+                .map(|i| {
+                    let at = i.split(':').nth(1).expect("file:line:col");
+                    at.parse().expect("line number")
+                })
+                .collect();
+            assert_eq!(issue_lines, bad, "mmap {mmap}: {:?}", read.issues);
+            let unparsed = total - kept.len() as u64 - bad.len() as u64;
+            assert!(
+                read.stats.contains(&format!("unparsed: {unparsed},")),
+                "mmap {mmap}: {} (want {unparsed} unparsed)",
+                read.stats
+            );
+        }
+    }
+}

@@ -378,12 +378,17 @@ impl FileReader {
         let n = end as u64;
         self.counters.raw.fetch_add(n, Ordering::Relaxed);
         self.counters.decoded.fetch_add(n, Ordering::Relaxed);
-        let lines = count_newlines(region) + u64::from(region.last() != Some(&b'\n'));
-        match filter {
-            None => line_item(&self.name, region, self.line, docs, &mut self.pending),
+        let unterminated = u64::from(region.last() != Some(&b'\n'));
+        let lines = match filter {
+            None => {
+                line_item(&self.name, region, self.line, docs, &mut self.pending);
+                count_newlines(region) + unterminated
+            }
             Some(f) => {
                 self.ranges.clear();
                 f.candidate_lines(region, &mut self.ranges);
+                // Newlines are counted once: up to each candidate (its
+                // line number), then from the last one to the end.
                 let (mut at, mut line) = (0usize, self.line);
                 for range in &self.ranges {
                     line += count_newlines(&region[at..range.start]);
@@ -396,9 +401,11 @@ impl FileReader {
                     );
                     at = range.start;
                 }
+                let lines = line - self.line + count_newlines(&region[at..]) + unterminated;
                 self.unparsed += lines - self.ranges.len() as u64;
+                lines
             }
-        }
+        };
         self.line += lines;
         Some(pos + end)
     }
@@ -468,7 +475,7 @@ impl FileReader {
             );
             at = range.start;
         }
-        let lines = count_newlines(region);
+        let lines = line - self.line + count_newlines(&region[at..]);
         self.line += lines;
         self.unparsed += lines - self.ranges.len() as u64;
         r.consume(last + 1);
