@@ -210,17 +210,18 @@ pub struct HuntArgs {
     pub max_pending_sequences: usize,
 
     /// Parse every line whole and evaluate every routed rule on every
-    /// event. By default, a rule is only evaluated on events that hold one
-    /// of the literals its query needs, NDJSON lines that hold none of any
-    /// rule's are counted but not parsed (nor checked for being JSON), and
-    /// only the fields rules read are kept from each event.
+    /// event. By default, a rule is only evaluated on events whose fields
+    /// hold one of the values (or text) its query needs, NDJSON lines that
+    /// hold none of any rule's literals are counted but not parsed (nor
+    /// checked for being JSON) when that is cheap to find out, and only the
+    /// fields rules read are kept from each event.
     #[arg(long)]
     pub no_prefilter: bool,
 
-    /// Threads to share the rules between, each reading the input itself
-    /// (at least 1; default: the cores available). The alerts are the
-    /// same, in the same order, whatever the count. Stdin, the bundled demo
-    /// and --schedule run on one.
+    /// Threads that parse events and evaluate rules, while one more reads
+    /// the input and the results are put back in input order (at least 1;
+    /// default: the cores available). The alerts are the same, in the same
+    /// order, whatever the count. --schedule runs on one.
     #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,
 

@@ -293,3 +293,28 @@ fn without_the_prefilter_every_line_is_read_and_checked() {
     );
     assert_eq!(jsonl(&out).len(), 7);
 }
+
+/// `-vvv` says what each rule is evaluated on (its witness probes), as
+/// the README promises: the bundled IP forwarding rule only on
+/// events whose `process.name` is `sysctl` or whose arguments hold `-c`.
+#[test]
+fn very_verbose_lists_what_each_rule_is_evaluated_on() {
+    let rule = repo().join("rules/linux/command_and_control_ip_forwarding_enabled.toml");
+    let mut cmd = talon();
+    cmd.arg("hunt")
+        .arg("--rules")
+        .arg(&rule)
+        .arg(repo().join("demo/events.ndjson"))
+        .args(["-vvv", "--output", "/dev/null"]);
+    let out = run(cmd);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.contains("witness: `IPv4/IPv6 Forwarding Switched On via sysctl or procfs`"))
+        .unwrap_or_else(|| panic!("no witness line in:\n{err}"));
+    assert!(
+        line.ends_with(r#"one of: process.args == "-c" | process.name == "sysctl""#),
+        "{line}"
+    );
+}

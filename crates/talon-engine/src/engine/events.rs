@@ -47,6 +47,20 @@ pub(crate) struct Plans {
     pub leaves: usize,
 }
 
+/// `-vvv`: what a rule (or sequence term) is evaluated on.
+fn trace_probes(name: &str, probes: Option<&[talon_eql::plan::witness::Probe]>) {
+    match probes {
+        None => tracing::trace!("witness: `{name}` is evaluated on every event it routes to"),
+        Some(p) => tracing::trace!(
+            "witness: `{name}` is evaluated on events where one of: {}",
+            p.iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ),
+    }
+}
+
 impl Plans {
     pub fn new(
         rules: Vec<CompiledRule>,
@@ -58,15 +72,20 @@ impl Plans {
     ) -> Plans {
         let mut witnesses = Witnesses::default();
         for r in &rules {
-            witnesses.push(r.query.event_plan().and_then(|p| p.witness()));
+            let probes = r.query.event_plan().and_then(|p| p.witness());
+            trace_probes(&r.rule.name, probes.as_deref());
+            witnesses.push(probes);
         }
         let mut term_base = Vec::with_capacity(terms.len());
         let mut clocks: Vec<TimeReader> = Vec::new();
         let mut clock_of = Vec::with_capacity(terms.len());
-        for t in &terms {
+        for (j, t) in terms.iter().enumerate() {
+            let name = sequences.get(j).map_or("?", |r| r.rule.name.as_str());
             term_base.push(witnesses.len() as u32);
-            for plan in t.plans() {
-                witnesses.push(plan.plan.witness());
+            for (i, plan) in t.plans().enumerate() {
+                let probes = plan.plan.witness();
+                trace_probes(&format!("{name} (term {})", i + 1), probes.as_deref());
+                witnesses.push(probes);
             }
             let c = match clocks.iter().position(|c| c == t.time()) {
                 Some(c) => c,

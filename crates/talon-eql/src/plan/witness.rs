@@ -49,6 +49,32 @@ pub enum Probe {
     },
 }
 
+/// As `-vvv` lists it: `process.name == "sysctl"`, `process.name ==~
+/// "sh"` (ASCII case ignored), `process.args : "*ip_forward*"` (`:~`
+/// when ASCII case is ignored; no `*` at an anchored end).
+impl std::fmt::Display for Probe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Probe::Equals { path, value } => write!(f, "{path} == {value:?}"),
+            Probe::EqualsFolded { path, value } => write!(f, "{path} ==~ {value:?}"),
+            Probe::Contains {
+                path,
+                text,
+                ci,
+                at_start,
+                at_end,
+            } => {
+                let (head, tail) = (
+                    if *at_start { "" } else { "*" },
+                    if *at_end { "" } else { "*" },
+                );
+                let op = if *ci { ":~" } else { ":" };
+                write!(f, "{path} {op} {:?}", format!("{head}{text}{tail}"))
+            }
+        }
+    }
+}
+
 impl Probe {
     /// The field the probe reads.
     pub fn path(&self) -> &Arc<str> {
