@@ -362,8 +362,17 @@ fn at_least_one(s: &str, what: &str) -> Result<usize, String> {
     }
 }
 
+/// More threads than this only costs memory and start-up (each holds
+/// batches in flight); far more would fail to start.
+const MAX_THREADS: usize = 256;
+
 fn parse_threads(s: &str) -> Result<usize, String> {
-    at_least_one(s, "leave --threads out to use every core")
+    match at_least_one(s, "leave --threads out to use every core")? {
+        n if n > MAX_THREADS => Err(format!(
+            "at most {MAX_THREADS} (leave --threads out to use every core)"
+        )),
+        n => Ok(n),
+    }
 }
 
 fn parse_max_pending(s: &str) -> Result<usize, String> {

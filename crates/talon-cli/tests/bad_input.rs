@@ -234,3 +234,52 @@ fn a_utf16_file_is_named_and_counted_once() {
         assert!(!err.contains("lines skipped"), "{name}: {err}");
     }
 }
+
+/// The alerts of a CRLF file (ids hashed from each event's text
+/// included) are those of the same file with LF endings, with or without
+/// the shortcuts: the `\r` is not part of the event.
+#[test]
+fn crlf_lines_alert_as_lf_lines_on_every_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lf = format!("{}\n{}\n", event(), event());
+    let crlf = lf.replace('\n', "\r\n");
+    let rule = repo().join(RULE);
+    let hunt = |file: &Path, extra: &[&str]| {
+        let mut cmd = talon();
+        cmd.arg("hunt")
+            .arg("--rules")
+            .arg(&rule)
+            .args(["--format", "jsonl", "-q"])
+            .args(extra)
+            .arg(file);
+        let out = run(cmd);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let want = hunt(&write(dir.path(), "lf.ndjson", lf.as_bytes()), &[]);
+    assert_eq!(want.lines().count(), 2, "{want}");
+    let crlf = write(dir.path(), "crlf.ndjson", crlf.as_bytes());
+    assert_eq!(hunt(&crlf, &[]), want, "CRLF, default");
+    assert_eq!(
+        hunt(&crlf, &["--no-prefilter"]),
+        want,
+        "CRLF, --no-prefilter"
+    );
+}
+
+/// `--threads` beyond what could start is a usage error, not a crash.
+#[test]
+fn too_many_threads_is_a_usage_error() {
+    for n in ["257", "100000", "99999999999"] {
+        let mut cmd = talon();
+        cmd.args(["hunt", "--threads", n, "-q"]);
+        let out = run(cmd);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "--threads {n}: {err}");
+        assert!(err.contains("at most 256"), "--threads {n}: {err}");
+    }
+}

@@ -436,6 +436,10 @@ impl LineParser {
                 names,
             }) = self.fast.as_deref_mut()
             {
+                // The event's text is the line without its line ending
+                // (a CRLF file's `\r` too), as `line_item` takes it: the
+                // alert ids hashed from it must not depend on the path.
+                let bytes = bytes.trim_ascii_end();
                 if plain_object(bytes) && scanner.scan(bytes, doc).is_ok() {
                     if let Ok(record) = Record::new(bytes, doc, scanner.catalog()) {
                         let index = match &self.forced_index {
