@@ -283,3 +283,54 @@ fn too_many_threads_is_a_usage_error() {
         assert!(err.contains("at most 256"), "--threads {n}: {err}");
     }
 }
+
+/// A mapped file cut shorter by another process while talon reads it is
+/// an error naming the file and the way out (`--no-mmap`), with exit 2,
+/// not a silent death by SIGBUS. talon is held mid-file by not reading its
+/// alerts (a full pipe blocks it) while the file is truncated.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_mapped_file_cut_shorter_while_read_is_an_error_naming_it() {
+    use std::io::Read;
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let line = event();
+    let mut text = String::new();
+    while text.len() < 8 << 20 {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    let file = write(dir.path(), "shrinks.ndjson", text.as_bytes());
+    let mut cmd = talon();
+    cmd.arg("hunt")
+        .arg("--rules")
+        .arg(repo().join(RULE))
+        .args(["--threads", "1", "--format", "jsonl"])
+        .arg(&file)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("talon starts");
+    let mut stdout = child.stdout.take().expect("stdout");
+    // The first alert is out: talon is reading the file, and will block
+    // once the pipe is full.
+    let mut first = [0u8; 1];
+    stdout.read_exact(&mut first).expect("an alert");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file)
+        .and_then(|f| f.set_len(0))
+        .expect("truncate");
+    let mut rest = Vec::new();
+    let _ = stdout.read_to_end(&mut rest);
+    let out = child.wait_with_output().expect("talon ends");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("shrinks.ndjson: the file was cut shorter while talon read it")
+            && err.contains("--no-mmap"),
+        "{err}"
+    );
+}

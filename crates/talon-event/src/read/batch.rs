@@ -55,7 +55,7 @@ pub enum Batch {
 #[derive(Debug)]
 pub(crate) enum ChunkText {
     Owned(Vec<u8>),
-    Mapped(Arc<memmap2::Mmap>, Range<usize>),
+    Mapped(Arc<super::mapped::FileMap>, Range<usize>),
 }
 
 impl std::ops::Deref for ChunkText {

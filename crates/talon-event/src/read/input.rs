@@ -244,7 +244,7 @@ pub(crate) struct Opened {
 /// text starts (after a UTF-8 byte-order mark).
 #[derive(Clone, Debug)]
 pub(crate) struct Mapped {
-    pub map: Arc<memmap2::Mmap>,
+    pub map: Arc<super::mapped::FileMap>,
     pub start: usize,
 }
 
@@ -262,7 +262,8 @@ pub(crate) fn open_spec(spec: &InputSpec, map: bool) -> io::Result<Opened> {
     match spec {
         InputSpec::Path(p) => {
             let file = File::open(p)?;
-            match map.then(|| map_plain(&file)).transpose()?.flatten() {
+            let name = p.display().to_string();
+            match map.then(|| map_plain(&file, &name)).transpose()?.flatten() {
                 Some(mapped) => Ok(open_mapped(mapped)),
                 None => open_read(Box::new(file)),
             }
@@ -273,7 +274,7 @@ pub(crate) fn open_spec(spec: &InputSpec, map: bool) -> io::Result<Opened> {
 
 /// Maps a plain regular file; `None` for anything else (small, not a
 /// regular file, compressed), which is then read as a stream.
-fn map_plain(file: &File) -> io::Result<Option<Mapped>> {
+fn map_plain(file: &File, name: &str) -> io::Result<Option<Mapped>> {
     let meta = file.metadata()?;
     if !meta.is_file() || meta.len() < MAP_FROM {
         return Ok(None);
@@ -282,7 +283,8 @@ fn map_plain(file: &File) -> io::Result<Option<Mapped>> {
     // another process writes the file while talon reads it (then lines
     // read may be garbled, and are reported as such like any bad line);
     // a file cut shorter meanwhile makes the next read of a lost page
-    // fault (SIGBUS), which is why `--no-mmap` exists (see the README).
+    // fault (SIGBUS): `FileMap` turns that into an error naming the file,
+    // and `--no-mmap` reads such files instead (see the README).
     let map = unsafe { memmap2::Mmap::map(file)? };
     if Compression::detect(&map[..map.len().min(4)]) != Compression::None {
         return Ok(None);
@@ -293,7 +295,7 @@ fn map_plain(file: &File) -> io::Result<Option<Mapped>> {
         0
     };
     Ok(Some(Mapped {
-        map: Arc::new(map),
+        map: Arc::new(super::mapped::FileMap::new(map, name)),
         start,
     }))
 }

@@ -41,6 +41,7 @@ mod filter;
 mod frame;
 mod input;
 mod issue;
+mod mapped;
 
 use std::collections::VecDeque;
 use std::io::Read;
