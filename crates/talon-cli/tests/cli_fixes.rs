@@ -318,3 +318,38 @@ fn very_verbose_lists_what_each_rule_is_evaluated_on() {
         "{line}"
     );
 }
+
+/// `-v` ends each input with its own counts, also for NDJSON read in
+/// chunks by other threads (it said "0 events" for those).
+#[test]
+fn verbose_per_input_counts_are_the_inputs_own() {
+    for extra in [
+        &["--threads", "1"][..],
+        &["--threads", "2"],
+        &["--no-prefilter"],
+    ] {
+        let mut cmd = talon();
+        cmd.arg("hunt")
+            .arg(repo().join("demo/events.ndjson"))
+            .arg(repo().join("tests/fixtures/seed/defend.ndjson"))
+            .args(["-v", "--output", "/dev/null"])
+            .args(extra);
+        let out = run(cmd);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        let (demo, defend) = match extra {
+            ["--no-prefilter"] => ("120 events, 0 skipped", "73 events, 0 skipped"),
+            _ => (
+                "44 events (76 more lines not parsed), 0 skipped",
+                "69 events (4 more lines not parsed), 0 skipped",
+            ),
+        };
+        for (file, want) in [("demo/events.ndjson", demo), ("seed/defend.ndjson", defend)] {
+            assert!(
+                err.lines()
+                    .any(|l| l.contains(&format!("{file}: {want}, "))),
+                "{extra:?}: no `{file}: {want}` in:\n{err}"
+            );
+        }
+    }
+}

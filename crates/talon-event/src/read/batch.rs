@@ -182,6 +182,8 @@ pub struct ChunkCounts {
     pub unparsed: u64,
     /// Issues, in line order.
     pub issues: Vec<ReadIssue>,
+    /// The chunk was its input's last.
+    pub last: bool,
 }
 
 /// Turns line chunks into events: one per thread.
@@ -423,6 +425,7 @@ impl LineParser {
             }
         }
         counts.unparsed += chunk.lines.saturating_sub(self.ranges.len() as u64);
+        counts.last = chunk.last;
         let lines = LineNumbers {
             text,
             at: Cell::new(0),

@@ -151,6 +151,8 @@ enum Source {
 struct InputCounts {
     events: u64,
     issues: u64,
+    /// Lines a line filter ruled out (counted here for chunks only).
+    unparsed: u64,
 }
 
 /// Reads all inputs in order, as one stream of events and issues.
@@ -170,6 +172,17 @@ pub struct EventReader {
     seen_unparsed: u64,
     /// Events and issues of the current input.
     counts: InputCounts,
+    /// The current input went out (partly) as line chunks: its counts are
+    /// known only once they are parsed, see [`EventReader::record_chunk`].
+    chunked: bool,
+    /// Inputs read to their end whose chunks are not all counted yet:
+    /// name, bytes, what the reader itself counted (in input order).
+    deferred: VecDeque<(String, String, InputCounts)>,
+    /// What the chunks of the oldest deferred input held so far.
+    chunk_counts: InputCounts,
+    /// Inputs whose last chunk was counted before the reader saw their
+    /// end (reading and counting in one thread): what their chunks held.
+    counted: VecDeque<InputCounts>,
     /// Buffers of line chunks, reused.
     pool: Arc<batch::BufferPool>,
     /// See [`ReadOptions::mmap`].
@@ -190,6 +203,10 @@ impl EventReader {
             seen: (0, 0),
             seen_unparsed: 0,
             counts: InputCounts::default(),
+            chunked: false,
+            deferred: VecDeque::new(),
+            chunk_counts: InputCounts::default(),
+            counted: VecDeque::new(),
             pool: Arc::default(),
             mmap: options.mmap,
         };
@@ -290,10 +307,26 @@ impl EventReader {
                         }
                         return Some(Batch::Items(items));
                     }
-                    Some(lines) => return Some(lines),
+                    Some(lines) => {
+                        self.chunked = true;
+                        return Some(lines);
+                    }
                     None => {
                         if let Some(done) = self.current.take() {
-                            self.log_end(done.name());
+                            if self.chunked {
+                                let items = std::mem::take(&mut self.counts);
+                                let bytes = self.bytes_text();
+                                match self.counted.pop_front() {
+                                    Some(chunks) => log_input(done.name(), &bytes, &items, &chunks),
+                                    None => self.deferred.push_back((
+                                        done.name().to_string(),
+                                        bytes,
+                                        items,
+                                    )),
+                                }
+                            } else {
+                                self.log_end(done.name());
+                            }
                         }
                     }
                 }
@@ -316,6 +349,16 @@ impl EventReader {
             self.stats.record(issue);
             tracing::debug!("{issue}");
         }
+        self.chunk_counts.events += counts.events;
+        self.chunk_counts.issues += counts.issues.len() as u64;
+        self.chunk_counts.unparsed += counts.unparsed;
+        if counts.last {
+            let chunks = std::mem::take(&mut self.chunk_counts);
+            match self.deferred.pop_front() {
+                Some((name, bytes, items)) => log_input(&name, &bytes, &items, &chunks),
+                None => self.counted.push_back(chunks),
+            }
+        }
     }
 
     fn sync_bytes(&mut self) {
@@ -337,6 +380,7 @@ impl EventReader {
         self.seen = (0, 0);
         self.seen_unparsed = 0;
         self.counts = InputCounts::default();
+        self.chunked = false;
         let (name, opened) = match source {
             Source::Spec(spec) => (spec.display_name(), input::open_spec(&spec, self.mmap)),
             Source::Reader { name, reader } => {
@@ -378,19 +422,36 @@ impl EventReader {
     }
 
     /// The end-of-input progress line.
-    fn log_end(&self, name: &str) {
+    fn bytes_text(&self) -> String {
         let (raw, decoded) = self.seen;
-        let bytes = if raw == decoded {
+        if raw == decoded {
             format!("{raw} bytes")
         } else {
             format!("{raw} bytes ({decoded} decoded)")
-        };
+        }
+    }
+
+    fn log_end(&self, name: &str) {
+        let bytes = self.bytes_text();
         tracing::info!(
             "{name}: {} events, {} skipped, {bytes}",
             self.counts.events,
             self.counts.issues
         );
     }
+}
+
+/// The end-of-input log line of an input read (partly) in chunks.
+fn log_input(name: &str, bytes: &str, items: &InputCounts, chunks: &InputCounts) {
+    let unparsed = match chunks.unparsed {
+        0 => String::new(),
+        n => format!(" ({n} more lines not parsed)"),
+    };
+    tracing::info!(
+        "{name}: {} events{unparsed}, {} skipped, {bytes}",
+        items.events + chunks.events,
+        items.issues + chunks.issues
+    );
 }
 
 impl Iterator for EventReader {
