@@ -353,3 +353,26 @@ fn verbose_per_input_counts_are_the_inputs_own() {
         }
     }
 }
+
+/// `talon check` counts the warnings it prints, loading's included (an
+/// export whose summary line promises more rules than it holds).
+#[test]
+fn check_counts_load_warnings_it_prints() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = r#"{"rule_id":"r1","name":"One","type":"eql","language":"eql","query":"process where true","risk_score":21,"severity":"low","description":"d"}"#;
+    let summary = r#"{"exported_count":2,"exported_rules_count":2,"missing_rules":[],"missing_rules_count":0}"#;
+    let file = dir.path().join("export.ndjson");
+    std::fs::write(&file, format!("{rule}\n{summary}\n")).expect("write");
+    let mut cmd = talon();
+    cmd.arg("check").arg(&file);
+    let out = run(cmd);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        stderr.contains("warning: the export summary says 2 rule(s) were exported"),
+        "{stderr}"
+    );
+    assert!(stdout.contains(", 1 warnings"), "{stdout}\n{stderr}");
+}

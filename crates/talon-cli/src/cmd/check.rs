@@ -26,12 +26,15 @@ pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
         eprintln!("talon: error: {msg}");
         return Ok(ExitCode::from(1));
     }
+    let report_warnings = report.warnings.len();
     let rules = args.select.apply(report.rules, quiet)?;
 
     let total = rules.len();
     let mut ok = 0usize;
     let mut query_errors = 0usize;
-    let mut warnings = 0usize;
+    // Loading's warnings (an export whose summary disagrees, ...) were
+    // printed with the load errors; they count with the query warnings.
+    let mut warnings = report_warnings;
     let mut unsupported: BTreeMap<String, usize> = BTreeMap::new();
     for rule in rules {
         match compile_rule(rule, &mapping) {
