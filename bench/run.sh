@@ -187,6 +187,9 @@ T_RG=nan
 T_SEED=$(measure seed "$RUNS" $ONE "$TALON" "${HUNT_Q[@]}" --rules "$SEED_RULE" "$FILE")
 
 say "2/5 all prebuilt rules (one core)"
+# Start-up (reading and compiling every rule) is part of every run; it is
+# timed on its own too, over an empty input, so it can be told apart.
+T_START=$(measure startup "$RUNS" $ONE "$TALON" "${HUNT_Q[@]}" --rules "$ALL_RULES" /dev/null)
 T_ALL1=$(measure all-1core "$RUNS" $ONE "$TALON" "${HUNT_Q[@]}" --rules "$ALL_RULES" "$FILE")
 
 say "3/5 100 rules: talon vs eql==1.0.1 (one core)"
@@ -214,11 +217,11 @@ RSS_MAIN=$(peak_rss "$TALON" "${HUNT_Q[@]}" --rules "$ALL_RULES" "$DATA/$LARGE.n
 # --- report ------------------------------------------------------------------
 
 export LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
-export T_RG T_SEED T_ALL1 T_ALL2 T_R100 T_PY RSS_SMALL RSS_MAIN EVENTS BYTES MATCHES \
+export T_START T_RG T_SEED T_ALL1 T_ALL2 T_R100 T_PY RSS_SMALL RSS_MAIN EVENTS BYTES MATCHES \
   SEED_ALERTS ALL_ALERTS ALL_RULES_RUN R100_ALERTS RG_COUNT RG_LITERAL MAIN SMALL LARGE \
   HAVE_HF RUNS PY_RUNS
 export COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-export DIRTY=$(git status --porcelain 2>/dev/null | grep -qv '^??' && echo " (uncommitted changes)" || true)
+export DIRTY=$(git status --porcelain -- . ':!bench/results' 2>/dev/null | grep -qv '^??' && echo " (uncommitted changes)" || true)
 export CPU=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 export TALON_VERSION=$("$TALON" --version 2>/dev/null || echo talon)
 export RG_VERSION=$(rg --version 2>/dev/null | head -1 || true)
