@@ -9,15 +9,18 @@ use std::io::Write;
 use talon_event::read::{Batch, ChunkCounts, EventReader, InputSpec, LineParser, ReadOptions};
 use talon_event::Event;
 
+/// One event, comparable: source, index, file, line, sorted fields.
+type Described = (String, Option<String>, String, u64, Vec<String>);
+
 /// What a reading gave, in a comparable form.
 #[derive(Debug, PartialEq)]
 struct Read {
-    events: Vec<(String, Option<String>, String, u64, Vec<String>)>,
+    events: Vec<Described>,
     issues: Vec<String>,
     stats: String,
 }
 
-fn describe(e: &Event) -> (String, Option<String>, String, u64, Vec<String>) {
+fn describe(e: &Event) -> Described {
     let mut fields: Vec<String> = e.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
     fields.sort();
     (
