@@ -3,29 +3,15 @@
 //! prebuilt rules of the shared corpus read today: that crate cannot ask
 //! the engine itself.
 
+mod common;
+
 use std::path::PathBuf;
 
 use talon_engine::compile_rules;
 use talon_event::mapping::Mapping;
 
 fn prebuilt_rules() -> Option<PathBuf> {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [
-        std::env::var_os("TALON_CORPORA").map(PathBuf::from),
-        Some(manifest.join("../../../shared/corpora")),
-        Some(PathBuf::from("/work/shared/corpora")),
-    ];
-    let found = candidates
-        .into_iter()
-        .flatten()
-        .map(|c| c.join("detection-rules/rules"))
-        .find(|p| p.is_dir());
-    if found.is_none() {
-        println!(
-            "skipped: detection-rules/rules not found (set TALON_CORPORA to the shared corpora)"
-        );
-    }
-    found
+    common::corpus_path("detection-rules/rules")
 }
 
 #[test]

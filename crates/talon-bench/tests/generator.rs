@@ -3,6 +3,8 @@
 //! of the near misses alert. Also: the same seed gives the same bytes, and
 //! every line is JSON that talon reads without a skip.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -10,24 +12,8 @@ use talon_engine::{compile_rules, Engine, EngineOptions};
 use talon_event::mapping::Mapping;
 use talon_event::read::{EventReader, ReadOptions};
 
-/// The seed rule from `$TALON_CORPORA`, or the shared corpora beside the
-/// checkout; `None` (and a message) when neither is there.
 fn seed_rule() -> Option<PathBuf> {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [
-        std::env::var_os("TALON_CORPORA").map(PathBuf::from),
-        Some(manifest.join("../../../shared/corpora")),
-        Some(PathBuf::from("/work/shared/corpora")),
-    ];
-    let found = candidates
-        .into_iter()
-        .flatten()
-        .map(|c| c.join("detection-rules/seed-rule.toml"))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        eprintln!("skipped: seed-rule.toml not found (set TALON_CORPORA to the shared corpora)");
-    }
-    found
+    common::corpus_path("detection-rules/seed-rule.toml")
 }
 
 /// Runs the seed rule over `file` in-process, as `talon hunt` does, and

@@ -135,17 +135,26 @@ fn detections(rule: &CompiledRule, text: &str, shortcuts: bool) -> (Vec<u64>, u6
     (lines, reader.stats().unparsed)
 }
 
-#[test]
-fn every_event_rule_matches_the_same_lines_with_and_without_shortcuts() {
+/// Every event rule of the corpus and their documents (see [`documents`]);
+/// `None`, having said "skipped", without the corpus.
+fn event_rules_and_documents() -> Option<(Vec<CompiledRule>, Vec<Vec<String>>)> {
     let Some(dir) = rules_dir() else {
         eprintln!("skipped: detection-rules corpus not found (set TALON_CORPORA)");
-        return;
+        return None;
     };
     let rules: Vec<CompiledRule> = compiled(&dir)
         .into_iter()
         .filter(|r| r.kind() == QueryKind::Event)
         .collect();
     let docs = documents(&rules);
+    Some((rules, docs))
+}
+
+#[test]
+fn every_event_rule_matches_the_same_lines_with_and_without_shortcuts() {
+    let Some((rules, docs)) = event_rules_and_documents() else {
+        return;
+    };
     // Each rule over its own documents and its neighbours' (near-misses
     // of similar rules share most of their text).
     let (mut compared, mut filtered_lines, mut fired) = (0, 0u64, 0usize);
@@ -387,15 +396,9 @@ fn quoted_needles_keep_scalars_and_folded_cases() {
 /// near-misses.
 #[test]
 fn reordered_and_bound_plans_answer_as_written_ones() {
-    let Some(dir) = rules_dir() else {
-        eprintln!("skipped: detection-rules corpus not found (set TALON_CORPORA)");
+    let Some((rules, docs)) = event_rules_and_documents() else {
         return;
     };
-    let rules: Vec<CompiledRule> = compiled(&dir)
-        .into_iter()
-        .filter(|r| r.kind() == QueryKind::Event)
-        .collect();
-    let docs = documents(&rules);
     let fields = talon_engine::fields_read(&rules);
     let catalog = talon_event::catalog::FieldCatalog::new(&fields);
     let scanner = talon_event::scan::Scanner::new(catalog.clone());
@@ -440,15 +443,9 @@ fn reordered_and_bound_plans_answer_as_written_ones() {
 /// events its own plan, alone and in the written order, matches.
 #[test]
 fn rules_sharing_tests_in_one_engine_answer_as_each_alone() {
-    let Some(dir) = rules_dir() else {
-        eprintln!("skipped: detection-rules corpus not found (set TALON_CORPORA)");
+    let Some((rules, docs)) = event_rules_and_documents() else {
         return;
     };
-    let rules: Vec<CompiledRule> = compiled(&dir)
-        .into_iter()
-        .filter(|r| r.kind() == QueryKind::Event)
-        .collect();
-    let docs = documents(&rules);
     let opts = EngineOptions {
         all_indices: true,
         ..EngineOptions::default()

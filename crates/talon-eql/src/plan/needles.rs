@@ -50,8 +50,8 @@ pub struct Needle {
 const MIN_USEFUL: usize = 3;
 
 /// Words nearly every ECS event holds (category and type values, OS
-/// names): a needle among them selects nothing, so `and` prefers another
-/// child.
+/// names): a needle, probe or term among them selects little, so `and`
+/// prefers another child (see [`is_common`]).
 const COMMON: &[&str] = &[
     "process",
     "start",
@@ -86,6 +86,13 @@ const COMMON: &[&str] = &[
     "logs",
     "endpoint",
 ];
+
+/// Whether `word` is one nearly every ECS event holds (ASCII case
+/// ignored): needles, witness probes and evaluation order all weigh it
+/// low.
+pub(crate) fn is_common(word: &str) -> bool {
+    COMMON.iter().any(|c| c.eq_ignore_ascii_case(word))
+}
 
 impl CompiledQuery {
     /// Text one of which every matching event's JSON contains; `None` when

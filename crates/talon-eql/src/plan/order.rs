@@ -13,38 +13,8 @@
 //! existence tests and scripts.
 
 use super::ir::{Cond, Leaf, TermSet};
+use super::needles::is_common;
 use crate::eval::value::RVal;
-
-/// Values nearly every event of a category holds: a term on them rarely
-/// fails.
-const COMMON: &[&str] = &[
-    "start",
-    "end",
-    "info",
-    "process",
-    "file",
-    "network",
-    "registry",
-    "creation",
-    "deletion",
-    "change",
-    "exec",
-    "fork",
-    "windows",
-    "linux",
-    "macos",
-    "connection",
-    "protocol",
-    "allowed",
-    "success",
-    "failure",
-    "authentication",
-    "library",
-    "driver",
-    "session",
-    "event",
-    "dns",
-];
 
 impl Cond {
     /// Reorders the children of every `and` by how likely they are to
@@ -151,7 +121,7 @@ fn leaf_rank(l: &Leaf) -> u32 {
 
 /// A term on values every event of a kind holds rarely fails; others do.
 fn term_rank<'v>(mut values: impl Iterator<Item = &'v str>) -> u32 {
-    let common = values.all(|v| COMMON.iter().any(|c| c.eq_ignore_ascii_case(v)));
+    let common = values.all(is_common);
     if common {
         20
     } else {

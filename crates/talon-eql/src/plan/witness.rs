@@ -29,6 +29,7 @@ use crate::eval::value::RVal;
 use crate::eval::wildcard::{CaseMode, Part};
 
 use super::ir::{Cond, Leaf, TermSet};
+use super::needles::is_common;
 use super::EventPlan;
 
 /// One test on the string values of one field.
@@ -89,42 +90,6 @@ impl Probe {
 /// Contains-probes shorter than this select too little to be worth it.
 const MIN_CONTAINS: usize = 3;
 
-/// Values nearly every event of a category holds: a probe on them selects
-/// little, so `and` prefers another child.
-const COMMON: &[&str] = &[
-    "start",
-    "end",
-    "info",
-    "process",
-    "file",
-    "network",
-    "registry",
-    "creation",
-    "deletion",
-    "change",
-    "exec",
-    "fork",
-    "windows",
-    "linux",
-    "macos",
-    "connection",
-    "protocol",
-    "allowed",
-    "success",
-    "failure",
-    "authentication",
-    "library",
-    "driver",
-    "session",
-    "iam",
-    "dns",
-    "event",
-    "logs",
-    "endpoint",
-    "user",
-    "host",
-];
-
 impl EventPlan {
     /// Probes one of which every event this plan matches passes; `None`
     /// when the plan implies none (every event routed to it must be
@@ -164,7 +129,7 @@ fn score(probes: &[Probe]) -> usize {
         .iter()
         .map(|p| match p {
             Probe::Equals { value, .. } | Probe::EqualsFolded { value, .. } => {
-                if COMMON.iter().any(|c| c.eq_ignore_ascii_case(value)) {
+                if is_common(value) {
                     1
                 } else {
                     64

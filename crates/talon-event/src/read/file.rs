@@ -378,35 +378,13 @@ impl FileReader {
         let n = end as u64;
         self.counters.raw.fetch_add(n, Ordering::Relaxed);
         self.counters.decoded.fetch_add(n, Ordering::Relaxed);
-        let unterminated = u64::from(region.last() != Some(&b'\n'));
-        let lines = match filter {
+        match filter {
             None => {
                 line_item(&self.name, region, self.line, docs, &mut self.pending);
-                count_newlines(region) + unterminated
+                self.line += count_newlines(region) + u64::from(region.last() != Some(&b'\n'));
             }
-            Some(f) => {
-                self.ranges.clear();
-                f.candidate_lines(region, &mut self.ranges);
-                // Newlines are counted once: up to each candidate (its
-                // line number), then from the last one to the end.
-                let (mut at, mut line) = (0usize, self.line);
-                for range in &self.ranges {
-                    line += count_newlines(&region[at..range.start]);
-                    line_item(
-                        &self.name,
-                        &region[range.clone()],
-                        line,
-                        docs,
-                        &mut self.pending,
-                    );
-                    at = range.start;
-                }
-                let lines = line - self.line + count_newlines(&region[at..]) + unterminated;
-                self.unparsed += lines - self.ranges.len() as u64;
-                lines
-            }
-        };
-        self.line += lines;
+            Some(f) => self.filtered_lines(region, f, docs),
+        }
         Some(pos + end)
     }
 
@@ -461,6 +439,16 @@ impl FileReader {
             return Ok(true);
         };
         let region = &r.fill_buf()?[..=last];
+        self.filtered_lines(region, filter, docs);
+        r.consume(last + 1);
+        Ok(true)
+    }
+
+    /// Parses the lines of `region` (whole lines, the last maybe without
+    /// its newline) that `filter` picks, counts the others as unparsed and
+    /// moves the line count past them all. Newlines are counted once: up
+    /// to each candidate (its line number), then from the last to the end.
+    fn filtered_lines(&mut self, region: &[u8], filter: &dyn LineFilter, docs: &DocReader<'_>) {
         self.ranges.clear();
         filter.candidate_lines(region, &mut self.ranges);
         let (mut at, mut line) = (0usize, self.line);
@@ -475,11 +463,10 @@ impl FileReader {
             );
             at = range.start;
         }
-        let lines = line - self.line + count_newlines(&region[at..]);
-        self.line += lines;
+        let unterminated = u64::from(region.last().is_some_and(|b| *b != b'\n'));
+        let lines = line - self.line + count_newlines(&region[at..]) + unterminated;
         self.unparsed += lines - self.ranges.len() as u64;
-        r.consume(last + 1);
-        Ok(true)
+        self.line += lines;
     }
 
     fn unit(&mut self, unit: Unit, docs: &DocReader<'_>) {
