@@ -184,16 +184,9 @@ impl Prefilter {
 struct NeedleLines(Arc<Prefilter>);
 
 impl LineFilter for NeedleLines {
-    fn candidate_lines(&self, text: &[u8], out: &mut Vec<Range<usize>>) {
-        let mut from = 0;
-        while from < text.len() {
-            let Some(hit) = self.0.next_hit(text, from) else {
-                break;
-            };
-            let line = line_around(text, hit);
-            from = line.end + 1;
-            out.push(line);
-        }
+    fn next_candidate(&self, text: &[u8], from: usize) -> Option<Range<usize>> {
+        let hit = self.0.next_hit(text, from)?;
+        Some(line_around(text, hit))
     }
 }
 

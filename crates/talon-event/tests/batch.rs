@@ -241,14 +241,9 @@ fn every_corpus_file_reads_the_same_in_batches() {
 struct Keep;
 
 impl talon_event::read::LineFilter for Keep {
-    fn candidate_lines(&self, text: &[u8], out: &mut Vec<std::ops::Range<usize>>) {
-        let mut start = 0;
-        for nl in memchr::memchr_iter(b'\n', text) {
-            if text[start..nl].windows(4).any(|w| w == b"keep") {
-                out.push(start..nl);
-            }
-            start = nl + 1;
-        }
+    fn next_candidate(&self, text: &[u8], from: usize) -> Option<std::ops::Range<usize>> {
+        let at = from + memchr::memmem::find(&text[from..], b"keep")?;
+        Some(talon_event::read::line_around(text, at))
     }
 }
 

@@ -32,7 +32,7 @@ use crate::event::{Binding, Event, Fields, Origin};
 use crate::flatten::Flattener;
 use crate::read::doc::{DocReader, Out};
 use crate::read::file::line_item;
-use crate::read::filter::LineFilter;
+use crate::read::filter::{numbered_lines, LineFilter};
 use crate::read::issue::ReadIssue;
 use crate::read::ReadOptions;
 use crate::record::Record;
@@ -76,18 +76,146 @@ pub struct LineChunk {
     /// Whole lines, each ending with `\n` (the input's last one perhaps
     /// without).
     pub(crate) text: ChunkText,
-    /// The 1-based number of the first line.
-    pub(crate) first_line: u64,
-    /// How many lines `text` holds.
-    pub(crate) lines: u64,
+    /// Where its line numbers start.
+    pub(crate) start: LineStart,
     /// The input ends with this chunk.
     pub(crate) last: bool,
     /// Where `text`'s buffer goes back to once the chunk is read.
     pub(crate) pool: Option<Arc<BufferPool>>,
+    /// Its line count went to its ledger (see [`LineStart::Ledger`]).
+    recorded: Cell<bool>,
+    /// Its first line's number, once known.
+    first: Cell<Option<u64>>,
+}
+
+/// Where a chunk's line numbers start.
+#[derive(Debug)]
+pub(crate) enum LineStart {
+    /// The 1-based number of its first line, counted by the reader.
+    Known(u64),
+    /// Chunk `index` of an input whose chunks are counted by the threads
+    /// that parse them.
+    Ledger(Arc<LineLedger>, usize),
+}
+
+/// The line counts of one input's chunks, as the parsing threads find
+/// them. A chunk's first line number is known once every chunk before it
+/// is counted; the reader thread then never touches the bytes, which
+/// keeps it from being the bottleneck of a run on several cores.
+///
+/// A chunk is counted before any of its lines is parsed, and chunks are
+/// taken in input order, so waiting on an earlier chunk always ends: its
+/// thread is counting it (a chunk dropped unread counts as empty).
+#[derive(Debug)]
+pub(crate) struct LineLedger {
+    state: std::sync::Mutex<LedgerState>,
+    counted: std::sync::Condvar,
+}
+
+#[derive(Debug)]
+struct LedgerState {
+    /// Chunks `0..next` are counted; chunk `next` starts at line `line`.
+    next: usize,
+    line: u64,
+    /// Counts of chunks after `next`, by index.
+    ahead: FxHashMap<usize, u64>,
+    /// First lines of counted chunks not asked for yet.
+    starts: FxHashMap<usize, u64>,
+}
+
+impl LineLedger {
+    pub(crate) fn new(first_line: u64) -> LineLedger {
+        LineLedger {
+            state: std::sync::Mutex::new(LedgerState {
+                next: 0,
+                line: first_line,
+                ahead: FxHashMap::default(),
+                starts: FxHashMap::default(),
+            }),
+            counted: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Chunk `index` holds `lines` lines.
+    fn record(&self, index: usize, lines: u64) {
+        let Ok(mut guard) = self.state.lock() else {
+            return;
+        };
+        let s = &mut *guard;
+        s.ahead.insert(index, lines);
+        while let Some(n) = s.ahead.remove(&s.next) {
+            s.starts.insert(s.next, s.line);
+            s.next += 1;
+            s.line += n;
+        }
+        self.counted.notify_all();
+    }
+
+    /// The first line number of chunk `index`, once every chunk before it
+    /// (and itself) is counted. Asked once per chunk.
+    fn first_line(&self, index: usize) -> u64 {
+        let Ok(mut s) = self.state.lock() else {
+            return 0;
+        };
+        loop {
+            if let Some(line) = s.starts.remove(&index) {
+                return line;
+            }
+            s = match self.counted.wait(s) {
+                Ok(s) => s,
+                Err(_) => return 0,
+            };
+        }
+    }
+}
+
+impl LineChunk {
+    pub(crate) fn new(
+        file: Arc<str>,
+        text: ChunkText,
+        start: LineStart,
+        last: bool,
+        pool: Option<Arc<BufferPool>>,
+    ) -> LineChunk {
+        LineChunk {
+            file,
+            text,
+            start,
+            last,
+            pool,
+            recorded: Cell::new(false),
+            first: Cell::new(None),
+        }
+    }
+
+    /// The number of the chunk's first line, given that it holds `lines`
+    /// lines: for a ledger chunk, records the count and waits for the
+    /// chunks before it to be counted.
+    fn first_line(&self, lines: u64) -> u64 {
+        match &self.start {
+            LineStart::Known(line) => *line,
+            LineStart::Ledger(ledger, index) => {
+                if let Some(line) = self.first.get() {
+                    return line;
+                }
+                if !self.recorded.replace(true) {
+                    ledger.record(*index, lines);
+                }
+                let line = ledger.first_line(*index);
+                self.first.set(Some(line));
+                line
+            }
+        }
+    }
 }
 
 impl Drop for LineChunk {
     fn drop(&mut self) {
+        if let LineStart::Ledger(ledger, index) = &self.start {
+            if !self.recorded.get() {
+                ledger.record(*index, 0);
+            }
+        }
         match &mut self.text {
             ChunkText::Owned(text) => {
                 if let Some(pool) = &self.pool {
@@ -102,7 +230,7 @@ impl Drop for LineChunk {
 /// Brings a mapped chunk's pages in at once, before it is read: one call
 /// rather than a page fault per page as the scan first touches them.
 /// Kernels without `MADV_POPULATE_READ` fault them in as before.
-pub(crate) fn populate(map: &memmap2::Mmap, range: &Range<usize>) {
+fn populate(map: &memmap2::Mmap, range: &Range<usize>) {
     let _ = map.advise_range(memmap2::Advice::PopulateRead, range.start, range.len());
 }
 
@@ -192,7 +320,9 @@ pub struct LineParser {
     flattener: Flattener,
     forced_index: Option<Arc<str>>,
     filter: Option<Arc<dyn LineFilter>>,
-    ranges: Vec<Range<usize>>,
+    /// The lines of the chunk being read worth parsing, each with the
+    /// number of lines before it.
+    ranges: Vec<(Range<usize>, u64)>,
     out: Out,
     /// The scanner's fast path, with a projection.
     fast: Option<Box<Fast>>,
@@ -283,39 +413,12 @@ impl IndexNames {
 /// the bound keeps odd inputs from growing it without end).
 const MAX_CACHED_INDICES: usize = 4096;
 
-/// The line numbers of a chunk's lines, counted only as far as someone
-/// asks (in increasing order): most lines' numbers are never needed.
-struct LineNumbers<'t> {
-    text: &'t [u8],
-    /// Counted up to this byte...
-    at: Cell<usize>,
-    /// ...where this line starts.
-    line: Cell<u64>,
-}
-
-impl LineNumbers<'_> {
-    /// The number of the line starting at byte `start` (not before the
-    /// last one asked about).
-    fn of(&self, start: usize) -> u64 {
-        let at = self.at.get();
-        if start > at {
-            let gap = self.text.get(at..start).unwrap_or_default();
-            let n = memchr::memchr_iter(b'\n', gap).count() as u64;
-            self.line.set(self.line.get() + n);
-            self.at.set(start);
-        }
-        self.line.get()
-    }
-}
-
 /// One line the scanner read, as the engine sees it.
 struct LineEvent<'a> {
     record: Record<'a>,
     index: Option<Arc<str>>,
     file: &'a Arc<str>,
-    lines: &'a LineNumbers<'a>,
-    /// Where the line starts in its chunk.
-    start: usize,
+    line: u64,
 }
 
 impl LineEvent<'_> {
@@ -374,7 +477,7 @@ impl EventView for LineEvent<'_> {
     }
 
     fn to_event(&self, keep: Option<&[String]>) -> Event {
-        self.event(keep, self.lines.of(self.start))
+        self.event(keep, self.line)
     }
 
     fn to_event_unplaced(&self, keep: Option<&[String]>) -> Event {
@@ -409,29 +512,17 @@ impl LineParser {
             forced_index: self.forced_index.as_ref(),
             file: &chunk.file,
         };
+        if let ChunkText::Mapped(map, range) = &chunk.text {
+            populate(map, range);
+        }
         let text = &chunk.text[..];
         self.ranges.clear();
-        match &self.filter {
-            Some(f) => f.candidate_lines(text, &mut self.ranges),
-            None => {
-                let mut start = 0;
-                for nl in memchr::memchr_iter(b'\n', text) {
-                    self.ranges.push(start..nl);
-                    start = nl + 1;
-                }
-                if start < text.len() {
-                    self.ranges.push(start..text.len());
-                }
-            }
-        }
-        counts.unparsed += chunk.lines.saturating_sub(self.ranges.len() as u64);
+        let lines = numbered_lines(text, self.filter.as_deref(), &mut self.ranges);
+        counts.unparsed += lines.saturating_sub(self.ranges.len() as u64);
         counts.last = chunk.last;
-        let lines = LineNumbers {
-            text,
-            at: Cell::new(0),
-            line: Cell::new(chunk.first_line),
-        };
-        for range in &self.ranges {
+        let first_line = chunk.first_line(lines);
+        for (range, before) in &self.ranges {
+            let line = first_line + before;
             let bytes = &text[range.clone()];
             if let Some(Fast {
                 scanner,
@@ -454,14 +545,12 @@ impl LineParser {
                             record,
                             index,
                             file: &chunk.file,
-                            lines: &lines,
-                            start: range.start,
+                            line,
                         });
                         continue;
                     }
                 }
             }
-            let line = lines.of(range.start);
             line_item(&chunk.file, bytes, line, &docs, &mut self.out);
             for item in self.out.drain(..) {
                 match item {
@@ -488,24 +577,23 @@ fn plain_object(line: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    fn chunk(text: &str, first_line: u64) -> LineChunk {
-        let bytes = text.as_bytes();
-        let lines = memchr::memchr_iter(b'\n', bytes).count() as u64
-            + u64::from(bytes.last().is_some_and(|b| *b != b'\n'));
-        LineChunk {
-            file: Arc::from("t.ndjson"),
-            text: ChunkText::Owned(bytes.to_vec()),
-            first_line,
-            lines,
-            last: true,
-            pool: None,
-        }
+    fn chunk(text: &str, start: LineStart) -> LineChunk {
+        LineChunk::new(
+            Arc::from("t.ndjson"),
+            ChunkText::Owned(text.as_bytes().to_vec()),
+            start,
+            true,
+            None,
+        )
     }
 
     #[test]
     fn lines_become_events_and_issues_with_their_positions() {
         let mut p = LineParser::new(&ReadOptions::default());
-        let c = chunk("{\"a\":1}\n\nnot json\n// note\n{\"a\":2}\n{\"a\":", 10);
+        let c = chunk(
+            "{\"a\":1}\n\nnot json\n// note\n{\"a\":2}\n{\"a\":",
+            LineStart::Known(10),
+        );
         let mut lines = Vec::new();
         let mut counts = ChunkCounts::default();
         p.read(
@@ -521,5 +609,49 @@ mod tests {
             .map(|i| (i.line, i.reason.name()))
             .collect();
         assert_eq!(at, [(12, "not-json"), (15, "invalid-json")]);
+    }
+
+    /// Chunks counted by several threads, in any order, get the first
+    /// line numbers of reading them one after the other; a chunk dropped
+    /// unread counts as empty rather than leaving the next one waiting.
+    #[test]
+    fn ledger_chunks_are_numbered_whatever_thread_counts_them_first() {
+        let text = ["{\"a\":1}\n{\"a\":2}\n", "\n{\"a\":3}\n", "{\"a\":4}"];
+        let ledger = Arc::new(LineLedger::new(5));
+        let chunks: Vec<LineChunk> = text
+            .iter()
+            .enumerate()
+            .map(|(i, t)| chunk(t, LineStart::Ledger(Arc::clone(&ledger), i)))
+            .collect();
+        let lines: Vec<Vec<u64>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = chunks
+                .into_iter()
+                .rev()
+                .map(|c| {
+                    scope.spawn(move || {
+                        let mut p = LineParser::new(&ReadOptions::default());
+                        let mut lines = Vec::new();
+                        let mut counts = ChunkCounts::default();
+                        p.read(
+                            &c,
+                            &mut |e| lines.push(e.to_event(None).origin.line),
+                            &mut counts,
+                        );
+                        lines
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(lines, [vec![9], vec![8], vec![5, 6]]);
+
+        let ledger = Arc::new(LineLedger::new(1));
+        drop(chunk(
+            "{\"a\":1}\n",
+            LineStart::Ledger(Arc::clone(&ledger), 0),
+        ));
+        let c = chunk("{\"a\":2}\n", LineStart::Ledger(Arc::clone(&ledger), 1));
+        assert_eq!(c.first_line(1), 1);
+        assert_eq!(c.first_line(1), 1, "asked twice, answered from the chunk");
     }
 }

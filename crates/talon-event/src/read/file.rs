@@ -26,9 +26,9 @@ use std::sync::Arc;
 use serde::de::IgnoredAny;
 
 use crate::event::Event;
-use crate::read::batch::{Batch, BufferPool, ChunkText, LineChunk};
+use crate::read::batch::{Batch, BufferPool, ChunkText, LineChunk, LineLedger, LineStart};
 use crate::read::doc::{array_may_be_json, preview, DocReader, Out, Pos};
-use crate::read::filter::LineFilter;
+use crate::read::filter::{numbered_lines, LineFilter};
 use crate::read::frame::{Framer, Unit};
 use crate::read::input::{Compression, Counters, Mapped, Opened};
 use crate::read::issue::{ReadIssue, SkipReason};
@@ -74,8 +74,12 @@ pub(crate) struct FileReader {
     buf: Vec<u8>,
     /// Lines a line filter ruled out.
     unparsed: u64,
-    /// Candidate line ranges of the buffer being filtered.
-    ranges: Vec<std::ops::Range<usize>>,
+    /// Candidate lines of the buffer being filtered, each with the number
+    /// of lines before it.
+    ranges: Vec<(std::ops::Range<usize>, u64)>,
+    /// Mapped line mode: the line counts of the chunks handed out, and the
+    /// index of the next.
+    ledger: Option<(Arc<LineLedger>, usize)>,
     /// Batch reading: the start of a line the last chunk cut off.
     carry: Vec<u8>,
     /// The input mapped into memory (a plain regular file).
@@ -94,6 +98,7 @@ impl FileReader {
             buf: Vec::new(),
             unparsed: 0,
             ranges: Vec::new(),
+            ledger: None,
             carry: Vec::new(),
             mapped: opened.mapped,
         }
@@ -254,14 +259,13 @@ impl FileReader {
                             true
                         }
                     };
-                    return Some(Batch::Lines(LineChunk {
-                        file: Arc::clone(&self.name),
-                        text: ChunkText::Owned(text),
-                        first_line,
-                        lines,
+                    return Some(Batch::Lines(LineChunk::new(
+                        Arc::clone(&self.name),
+                        ChunkText::Owned(text),
+                        LineStart::Known(first_line),
                         last,
-                        pool: Some(Arc::clone(pool)),
-                    }));
+                        Some(Arc::clone(pool)),
+                    )));
                 }
                 Mode::MappedLines(pos) => {
                     let Some(mapped) = &self.mapped else {
@@ -274,12 +278,14 @@ impl FileReader {
                             memchr::memchr(b'\n', &map[cut..]).map_or(map.len(), |i| cut + i + 1)
                         }
                     };
-                    crate::read::batch::populate(map, &(pos..end));
-                    let text = map.get(pos..end).unwrap_or_default();
-                    let lines =
-                        count_newlines(text) + u64::from(text.last().is_some_and(|b| *b != b'\n'));
-                    let first_line = self.line;
-                    self.line += lines;
+                    // Not counted here: the worker that parses the chunk
+                    // numbers its lines (see `LineLedger`), so this thread
+                    // never reads the bytes and is never the bottleneck.
+                    let (ledger, index) = self
+                        .ledger
+                        .get_or_insert_with(|| (Arc::new(LineLedger::new(self.line)), 0));
+                    let start = LineStart::Ledger(Arc::clone(ledger), *index);
+                    *index += 1;
                     let n = (end - pos) as u64;
                     self.counters.raw.fetch_add(n, Ordering::Relaxed);
                     self.counters.decoded.fetch_add(n, Ordering::Relaxed);
@@ -287,14 +293,13 @@ impl FileReader {
                     if !last {
                         self.mode = Mode::MappedLines(end);
                     }
-                    return Some(Batch::Lines(LineChunk {
-                        file: Arc::clone(&self.name),
-                        text: ChunkText::Mapped(Arc::clone(map), pos..end),
-                        first_line,
-                        lines,
+                    return Some(Batch::Lines(LineChunk::new(
+                        Arc::clone(&self.name),
+                        ChunkText::Mapped(Arc::clone(map), pos..end),
+                        start,
                         last,
-                        pool: None,
-                    }));
+                        None,
+                    )));
                 }
                 other => {
                     self.mode = other;
@@ -426,11 +431,9 @@ impl FileReader {
             if self.buf.last() != Some(&b'\n') {
                 self.buf.push(b'\n');
             }
-            self.ranges.clear();
-            filter.candidate_lines(&self.buf, &mut self.ranges);
             let line = self.line;
             self.line += 1;
-            if self.ranges.is_empty() {
+            if filter.next_candidate(&self.buf, 0).is_none() {
                 self.unparsed += 1;
             } else {
                 let end = self.buf.len() - 1;
@@ -446,14 +449,12 @@ impl FileReader {
 
     /// Parses the lines of `region` (whole lines, the last maybe without
     /// its newline) that `filter` picks, counts the others as unparsed and
-    /// moves the line count past them all. Newlines are counted once: up
-    /// to each candidate (its line number), then from the last to the end.
+    /// moves the line count past them all.
     fn filtered_lines(&mut self, region: &[u8], filter: &dyn LineFilter, docs: &DocReader<'_>) {
         self.ranges.clear();
-        filter.candidate_lines(region, &mut self.ranges);
-        let (mut at, mut line) = (0usize, self.line);
-        for range in &self.ranges {
-            line += count_newlines(&region[at..range.start]);
+        let lines = numbered_lines(region, Some(filter), &mut self.ranges);
+        for (range, before) in &self.ranges {
+            let line = self.line + before;
             line_item(
                 &self.name,
                 &region[range.clone()],
@@ -461,10 +462,7 @@ impl FileReader {
                 docs,
                 &mut self.pending,
             );
-            at = range.start;
         }
-        let unterminated = u64::from(region.last().is_some_and(|b| *b != b'\n'));
-        let lines = line - self.line + count_newlines(&region[at..]) + unterminated;
         self.unparsed += lines - self.ranges.len() as u64;
         self.line += lines;
     }
