@@ -185,6 +185,11 @@ say "1/5 seed rule vs rg -c (one core)"
 T_RG=nan
 [ $HAVE_RG = 1 ] && T_RG=$(measure rg "$RUNS" $ONE rg -c -F "$RG_LITERAL" "$FILE")
 T_SEED=$(measure seed "$RUNS" $ONE "$TALON" "${HUNT_Q[@]}" --rules "$SEED_RULE" "$FILE")
+# Also as a user runs them on this machine: rg searches one file on one
+# thread whatever the cores; talon reads one file on every core.
+T_RG2=nan
+[ $HAVE_RG = 1 ] && T_RG2=$(measure rg-2cores "$RUNS" $TWO rg -c -F "$RG_LITERAL" "$FILE")
+T_SEED2=$(measure seed-2cores "$RUNS" $TWO "$TALON" "${HUNT_Q[@]}" --rules "$SEED_RULE" "$FILE")
 
 say "2/5 all prebuilt rules (one core)"
 # Start-up (reading and compiling every rule) is part of every run; it is
@@ -217,7 +222,7 @@ RSS_MAIN=$(peak_rss "$TALON" "${HUNT_Q[@]}" --rules "$ALL_RULES" "$DATA/$LARGE.n
 # --- report ------------------------------------------------------------------
 
 export LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
-export T_START T_RG T_SEED T_ALL1 T_ALL2 T_R100 T_PY RSS_SMALL RSS_MAIN EVENTS BYTES MATCHES \
+export T_START T_RG T_SEED T_RG2 T_SEED2 T_ALL1 T_ALL2 T_R100 T_PY RSS_SMALL RSS_MAIN EVENTS BYTES MATCHES \
   SEED_ALERTS ALL_ALERTS ALL_RULES_RUN R100_ALERTS RG_COUNT RG_LITERAL MAIN SMALL LARGE \
   HAVE_HF RUNS PY_RUNS
 export COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
