@@ -3,9 +3,10 @@
 //!
 //! ```text
 //!  reader ──batches──▶ workers (N) ──findings──▶ merger (this thread)
-//!  (lines, unparsed)   parse, route, event rules,  alerts written in order,
-//!                      alerts built, sequence      sequence state fed in
-//!                      terms read                  order, counts absorbed
+//!  (cuts chunks at     search and number lines,    alerts written in order,
+//!   line ends)         parse, route, event rules,  sequence state fed in
+//!                      alerts built, sequence      order, counts absorbed
+//!                      terms read
 //! ```
 //!
 //! Everything that is per event and needs no state runs on the workers,
