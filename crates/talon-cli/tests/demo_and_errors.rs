@@ -1,6 +1,7 @@
 //! The bundled default (`talon hunt` with no arguments) and how the CLI
-//! reports bad input: rule errors with file, line, column and caret; bad
-//! event lines counted with their line; query errors with hints; exit codes.
+//! reports bad input: rule and mapping errors with file, line, column and
+//! caret; bad event lines counted with their line; query errors with hints;
+//! exit codes.
 
 mod common;
 
@@ -324,6 +325,44 @@ fn a_field_missing_from_the_mapping_is_an_error_with_a_hint() {
     assert!(
         err.contains("write `?key_path` if some events lack it"),
         "{err}"
+    );
+}
+
+#[test]
+fn a_mapping_json_error_names_line_and_column_and_shows_a_caret() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mapping = dir.path().join("m.json");
+    std::fs::write(&mapping, "{\n  \"a\": ,\n}").expect("write");
+    let schema = dir.path().join("s.json");
+    // serde_json says column 0 for an error at the start of a line.
+    std::fs::write(&schema, "{\n  \"a\": 1,\n").expect("write");
+    let m = mapping.display();
+    let s = schema.display();
+
+    let mut c = talon();
+    c.args(["hunt", "--mapping"]).arg(&mapping).arg("-");
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "talon: error: {m}:2:8: invalid mapping JSON: expected value\n  |\n\
+             2 |   \"a\": ,\n  |        ^\n"
+        )
+    );
+
+    let mut c = talon();
+    c.args(["check", "--schema"])
+        .arg(&schema)
+        .arg(repo().join("rules/linux/command_and_control_ip_forwarding_enabled.toml"));
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "talon: error: cannot load schema {s}: {s}:3:1: invalid mapping JSON: \
+             EOF while parsing a value\n  |\n3 | \n  | ^\n"
+        )
     );
 }
 

@@ -8,10 +8,10 @@
 //! command's [`ReadOptions`] (forced index, mapping `null_value`s).
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
-use talon_event::mapping::Mapping;
+use talon_event::mapping::{Mapping, MappingError};
 use talon_event::read::{expand_inputs, InputSpec, ReadIssue, ReadOptions};
 use talon_event::Event;
 use talon_rules::{load_paths, LoadReport};
@@ -130,8 +130,9 @@ pub fn load_mapping(paths: &[PathBuf]) -> Result<Mapping> {
     }
     let mut mappings = Vec::new();
     for p in paths {
-        // The mapping error names the file, line and column itself.
-        let m = Mapping::from_es_file(p).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let text = read_mapping_text(p)?;
+        let file = p.display().to_string();
+        let m = Mapping::from_es_json_named(&text, &file).map_err(|e| mapping_error(e, &text))?;
         mappings.push(m);
     }
     let (merged, conflicts) = Mapping::merged(mappings);
@@ -142,6 +143,40 @@ pub fn load_mapping(paths: &[PathBuf]) -> Result<Mapping> {
         );
     }
     Ok(merged)
+}
+
+/// The text of a mapping or schema file; the error names the file.
+pub fn read_mapping_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|source| {
+        anyhow::anyhow!(
+            "{}",
+            MappingError::Io {
+                file: path.display().to_string(),
+                source,
+            }
+        )
+    })
+}
+
+/// A mapping error as the user sees it. A JSON syntax error names the file,
+/// line and column itself; below that it shows the line of `text` (the
+/// file's text) with a caret under the error, as rule-file errors do, since
+/// a column alone is hard to find in a long mapping.
+pub fn mapping_error(e: MappingError, text: &str) -> anyhow::Error {
+    let MappingError::Json {
+        file,
+        offset,
+        message,
+        ..
+    } = &e
+    else {
+        return anyhow::anyhow!("{e}");
+    };
+    let rendered = talon_eql::diag::render_span(file, text, *offset, offset + 1, message, None);
+    // render_span starts with its own `file:line:col: error:` heading; the
+    // error's own names the same place.
+    let snippet = rendered.split_once('\n').map_or("", |(_, rest)| rest);
+    anyhow::anyhow!("{e}\n{}", snippet.trim_end_matches('\n'))
 }
 
 /// Whether stdin carries data: a pipe or a redirected file. A terminal,
