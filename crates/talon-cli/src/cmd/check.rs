@@ -19,9 +19,9 @@ use crate::cli::CheckArgs;
 use crate::cmd::common;
 
 pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
-    let report = common::load_rules(&args.rules);
-    let load_errors = common::report_load_problems(&report);
     let mapping = compile_mapping(&args.mapping, &args.schema)?;
+    let report = common::load_rules(&args.rules, &mapping);
+    let load_errors = common::report_load_problems(&report);
     if let Some(msg) = common::no_rule_files(&args.rules, &report) {
         eprintln!("talon: error: {msg}");
         return Ok(ExitCode::from(1));

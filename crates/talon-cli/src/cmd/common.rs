@@ -11,10 +11,11 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
+use talon_engine::compile_rule;
 use talon_event::mapping::{Mapping, MappingError};
 use talon_event::read::{expand_inputs, InputSpec, ReadIssue, ReadOptions};
 use talon_event::Event;
-use talon_rules::{load_paths, LoadReport};
+use talon_rules::{load_paths_preferring, LoadReport};
 use talon_sources::{NormalizeOptions, NormalizingReader, Source};
 
 use crate::bundled;
@@ -22,7 +23,14 @@ use crate::cli::SourceArg;
 use crate::summary::InputStats;
 
 /// Loads rules from paths, or the bundled rules when none are given.
-pub fn load_rules(paths: &[PathBuf]) -> LoadReport {
+///
+/// Of two rules with one rule_id, the first is kept unless it cannot run
+/// and the other can: whether a query compiles depends on the `mapping` it
+/// compiles against, which the loader does not know, so it asks (only
+/// about rules whose rule_id repeats). A broken first copy then no longer
+/// keeps a working one from running; it stays loaded, so compiling it
+/// reports its error.
+pub fn load_rules(paths: &[PathBuf], mapping: &Mapping) -> LoadReport {
     if paths.is_empty() {
         let (rules, errors) = bundled::rules();
         return LoadReport {
@@ -31,19 +39,24 @@ pub fn load_rules(paths: &[PathBuf]) -> LoadReport {
             ..LoadReport::default()
         };
     }
-    load_paths(paths)
+    load_paths_preferring(paths, &|rule| compile_rule(rule.clone(), mapping).is_ok())
 }
 
 /// The rules `wanted` names: every rule of a file when it is a path, else
 /// the rules among `rules` (bundled when empty) whose rule_id or name is it
 /// (case-insensitive). An error says where it looked when none is found.
-pub fn find_rules(wanted: &str, rules: &[PathBuf]) -> Result<Vec<talon_rules::Rule>> {
+/// `mapping` is the one the rules are compiled against ([`load_rules`]).
+pub fn find_rules(
+    wanted: &str,
+    rules: &[PathBuf],
+    mapping: &Mapping,
+) -> Result<Vec<talon_rules::Rule>> {
     let path = std::path::Path::new(wanted);
     let by_path = path.exists();
     let report = if by_path {
-        load_rules(&[path.to_path_buf()])
+        load_rules(&[path.to_path_buf()], mapping)
     } else {
-        load_rules(rules)
+        load_rules(rules, mapping)
     };
     report_load_problems(&report);
     let key = wanted.to_lowercase();
