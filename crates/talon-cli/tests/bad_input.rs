@@ -1,7 +1,8 @@
 //! Hostile or damaged event input through `hunt`, `query` and `convert`:
 //! deep nesting is one counted skip (never a stack overflow), duplicate
 //! keys are a counted skip, damaged compressed input exits 2 after writing
-//! what it held, and a UTF-16 file is named as such.
+//! what it held, a UTF-16 file is named as such, and a FIFO in a folder is
+//! a counted skip naming it.
 
 mod common;
 
@@ -208,6 +209,69 @@ fn damaged_compressed_input_exits_2_after_writing_what_it_held() {
         assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
         assert_eq!(jsonl(&out).len(), 400, "{name}");
     }
+}
+
+/// Runs `cmd` (stdin closed), failing the test rather than hanging when it
+/// has not ended within a minute: a FIFO opened by mistake blocks forever.
+fn run_within_a_minute(mut cmd: std::process::Command) -> Output {
+    use std::process::Stdio;
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("talon starts");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(out) => out.expect("talon runs"),
+        Err(_) => {
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status();
+            panic!("talon did not end within a minute (opened the FIFO?)");
+        }
+    }
+}
+
+#[test]
+fn a_fifo_in_an_input_folder_is_a_counted_skip_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "a.ndjson", format!("{}\n", event()).as_bytes());
+    let fifo = d.join("p");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let rule = repo().join(RULE);
+    let mut cmd = talon();
+    cmd.arg("hunt")
+        .arg("--rules")
+        .arg(&rule)
+        .args(["--format", "jsonl"])
+        .arg(d);
+    let out = run_within_a_minute(cmd);
+    let err = stderr(&out);
+    // The file's event is read and alerts; the FIFO is named, counted as a
+    // skipped input, and the run exits 2 as for any input not read.
+    assert_eq!(jsonl(&out).len(), 1, "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(
+        lines[0].starts_with("talon: read 1 event from 2 inputs ("),
+        "{err}"
+    );
+    assert!(lines.contains(&"talon: skipped 1: unreadable 1"), "{err}");
+    let named = format!(
+        "talon:   {}: unreadable: not a regular file (fifo); not read",
+        fifo.display()
+    );
+    assert!(lines.contains(&named.as_str()), "{err}");
+    assert_eq!(out.status.code(), Some(2), "{err}");
 }
 
 #[test]

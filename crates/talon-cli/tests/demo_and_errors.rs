@@ -1,6 +1,7 @@
 //! The bundled default (`talon hunt` with no arguments) and how the CLI
-//! reports bad input: rule errors with file, line, column and caret; bad
-//! event lines counted with their line; query errors with hints; exit codes.
+//! reports bad input: rule and mapping errors with file, line, column and
+//! caret; bad event lines counted with their line; query errors with hints;
+//! exit codes.
 
 mod common;
 
@@ -182,6 +183,125 @@ process where process.name == 'sysctl'
     assert!(stderr(&out).contains(&format!("{file}:10:31: error: ")));
 }
 
+/// A detection-rules TOML rule laid out as the corpus's seed rule is
+/// (`[metadata]`, `[rule]`, the query last, `[[rule.threat]]`), named
+/// `name`, with `query` as its EQL.
+fn seed_shaped_rule(name: &str, query: &str) -> String {
+    format!(
+        r#"[metadata]
+creation_date = "2024/11/04"
+integration = ["endpoint"]
+maturity = "production"
+updated_date = "2026/03/24"
+
+[rule]
+author = ["Elastic"]
+description = """
+Test rule: sysctl started on Linux.
+"""
+from = "now-9m"
+index = ["logs-endpoint.events.process*"]
+language = "eql"
+license = "Elastic License v2"
+name = "{name}"
+risk_score = 21
+rule_id = "5a138e2e-aec3-4240-9843-0000000dup01"
+severity = "low"
+tags = ["Domain: Endpoint", "OS: Linux"]
+timestamp_override = "event.ingested"
+type = "eql"
+query = '''
+{query}
+'''
+
+[[rule.threat]]
+framework = "MITRE ATT&CK"
+
+[rule.threat.tactic]
+id = "TA0011"
+name = "Command and Control"
+reference = "https://attack.mitre.org/tactics/TA0011/"
+"#
+    )
+}
+
+#[test]
+fn a_broken_first_copy_of_a_rule_id_does_not_keep_a_working_one_from_running() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).expect("mkdir");
+    // Valid TOML whose query fails only when compiled; sorted first.
+    let broken = rules.join("a_broken.toml");
+    let working = rules.join("b_working.toml");
+    std::fs::write(
+        &broken,
+        seed_shaped_rule("Broken copy", "process where process.name == = \"sysctl\""),
+    )
+    .expect("write");
+    std::fs::write(
+        &working,
+        seed_shaped_rule(
+            "Working copy",
+            "process where host.os.type == \"linux\" and process.name == \"sysctl\"",
+        ),
+    )
+    .expect("write");
+    let (a, b) = (broken.display(), working.display());
+    let duplicate = format!(
+        "{b}:18:11: error: duplicate rule_id `5a138e2e-aec3-4240-9843-0000000dup01`: \
+         also loaded from {a}, which cannot run; this copy is used instead"
+    );
+    let query_error = format!("{a}:24:31: error: expected an expression, found `=`");
+    // One Elastic Defend event of `sysctl` started on Linux.
+    let fixture =
+        std::fs::read_to_string(repo().join("tests/fixtures/seed/defend.ndjson")).expect("fixture");
+    let events = dir.path().join("events.ndjson");
+    std::fs::write(
+        &events,
+        format!("{}\n", fixture.lines().next().expect("a line")),
+    )
+    .expect("write");
+
+    let mut c = talon();
+    c.args(["hunt", "--format", "jsonl", "--rules"])
+        .arg(&rules)
+        .arg(&events);
+    let out = run(c);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let alerts = jsonl(&out);
+    let names: Vec<&str> = alerts
+        .iter()
+        .map(|a| a["kibana.alert.rule.name"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(names, ["Working copy"], "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(lines.contains(&duplicate.as_str()), "{err}");
+    assert!(lines.contains(&query_error.as_str()), "{err}");
+    assert!(
+        lines.contains(&"24 | process where process.name == = \"sysctl\""),
+        "{err}"
+    );
+    assert!(
+        lines.contains(&"talon: rules: 1 running, 2 with errors, 0 not supported (-v lists them)"),
+        "{err}"
+    );
+
+    let mut c = talon();
+    c.arg("check").arg(&rules);
+    let out = run(c);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(
+        stdout(&out),
+        "2 rules loaded from 2 files: 1 ok, 1 with query errors, 1 files or rules that \
+         failed to load, 0 warnings\n"
+    );
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(lines.contains(&duplicate.as_str()), "{err}");
+    assert!(lines.contains(&query_error.as_str()), "{err}");
+}
+
 #[test]
 fn a_toml_syntax_error_names_line_and_column() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -324,6 +444,44 @@ fn a_field_missing_from_the_mapping_is_an_error_with_a_hint() {
     assert!(
         err.contains("write `?key_path` if some events lack it"),
         "{err}"
+    );
+}
+
+#[test]
+fn a_mapping_json_error_names_line_and_column_and_shows_a_caret() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mapping = dir.path().join("m.json");
+    std::fs::write(&mapping, "{\n  \"a\": ,\n}").expect("write");
+    let schema = dir.path().join("s.json");
+    // serde_json says column 0 for an error at the start of a line.
+    std::fs::write(&schema, "{\n  \"a\": 1,\n").expect("write");
+    let m = mapping.display();
+    let s = schema.display();
+
+    let mut c = talon();
+    c.args(["hunt", "--mapping"]).arg(&mapping).arg("-");
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "talon: error: {m}:2:8: invalid mapping JSON: expected value\n  |\n\
+             2 |   \"a\": ,\n  |        ^\n"
+        )
+    );
+
+    let mut c = talon();
+    c.args(["check", "--schema"])
+        .arg(&schema)
+        .arg(repo().join("rules/linux/command_and_control_ip_forwarding_enabled.toml"));
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "talon: error: cannot load schema {s}: {s}:3:1: invalid mapping JSON: \
+             EOF while parsing a value\n  |\n3 | \n  | ^\n"
+        )
     );
 }
 

@@ -131,6 +131,77 @@ fn broken_symlinks_and_loops_in_a_folder_are_issues_not_errors() {
     assert_eq!(err.to_string(), format!("input not found: {gone}"));
 }
 
+/// Makes a FIFO at `path` with the system's `mkfifo`.
+fn mkfifo(path: &std::path::Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+#[test]
+fn a_fifo_in_a_folder_is_reported_not_silently_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "a.ndjson", b"{\"n\":\"a\"}\n");
+    mkfifo(&d.join("p"));
+    let arg = d.to_str().unwrap();
+
+    // Checked before reading: were the FIFO an input, reading would block.
+    let expanded = expand_inputs(&[arg]).unwrap();
+    assert_eq!(expanded.inputs, [InputSpec::Path(d.join("a.ndjson"))]);
+    let skipped: Vec<(PathBuf, &str, usize)> = expanded
+        .skipped
+        .iter()
+        .map(|s| (s.path.clone(), s.message.as_str(), s.position))
+        .collect();
+    assert_eq!(
+        skipped,
+        [(d.join("p"), "not a regular file (fifo); not read", 1)]
+    );
+
+    let mut reader = EventReader::from_expanded(expanded, ReadOptions::default());
+    let items: Vec<String> = reader
+        .by_ref()
+        .map(|item| match item {
+            Ok(e) => format!("event {}", e.first_str("n").unwrap_or("?")),
+            Err(i) => i.to_string(),
+        })
+        .collect();
+    assert_eq!(
+        items,
+        [
+            "event a".to_string(),
+            format!("{arg}/p: unreadable: not a regular file (fifo); not read"),
+        ]
+    );
+    let stats = reader.stats();
+    assert_eq!((stats.files, stats.events, stats.issue_count()), (2, 1, 1));
+    assert_eq!(stats.skipped_for(SkipReason::Unreadable), 1);
+}
+
+#[test]
+fn a_fifo_named_as_an_input_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("p");
+    mkfifo(&fifo);
+    let writer_path = fifo.clone();
+    // Opening the write end blocks until the reader opens the other.
+    let writer = std::thread::spawn(move || {
+        fs::write(writer_path, b"{\"n\":\"piped\"}\n").unwrap();
+    });
+    let expanded = expand_inputs(&[fifo.to_str().unwrap()]).unwrap();
+    assert!(expanded.skipped.is_empty());
+    let (events, stats) = EventReader::from_expanded(expanded, ReadOptions::default()).read_all();
+    let names: Vec<&str> = events.iter().filter_map(|e| e.first_str("n")).collect();
+    assert_eq!(names, ["piped"]);
+    assert_eq!((stats.files, stats.events, stats.issue_count()), (1, 1, 0));
+    // Joined last: had the FIFO not been opened, a failed assertion ends
+    // the test instead of waiting on the writer.
+    writer.join().unwrap();
+}
+
 #[test]
 fn a_failing_input_is_one_issue_and_the_others_still_read() {
     let dir = tempfile::tempdir().unwrap();

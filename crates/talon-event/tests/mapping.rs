@@ -266,6 +266,39 @@ fn merge_keeps_the_first_definition_and_reports_clashes() {
     assert_eq!((x.kept.as_str(), x.ignored.as_str()), ("Keyword", "Long"));
 }
 
+/// `(line, column, offset)` of the JSON syntax error parsing `text` makes.
+fn json_error_at(text: &str) -> (usize, usize, usize) {
+    match Mapping::from_es_json_named(text, "m.json") {
+        Err(MappingError::Json {
+            line,
+            column,
+            offset,
+            ..
+        }) => (line, column, offset),
+        other => panic!("expected a JSON error, got {other:?}"),
+    }
+}
+
+#[test]
+fn json_errors_have_a_1_based_character_column_and_their_offset() {
+    let text = "{\n  \"a\": ,\n}";
+    assert_eq!(json_error_at(text), (2, 8, 9));
+    assert_eq!(&text[9..10], ",");
+    assert_eq!(
+        Mapping::from_es_json_named(text, "m.json")
+            .unwrap_err()
+            .to_string(),
+        "m.json:2:8: invalid mapping JSON: expected value"
+    );
+    // serde_json says column 0 at the end of a text ending in a newline.
+    let cut = "{\n  \"a\": 1,\n";
+    assert_eq!(json_error_at(cut), (3, 1, cut.len()));
+    // It counts bytes; the column counts characters, as in rule errors.
+    assert_eq!(json_error_at("{\"é\": ,}"), (1, 7, 7));
+    // The end of a text whose last line is a comment is after the comment.
+    assert_eq!(json_error_at("{\n# open"), (2, 7, 8));
+}
+
 #[test]
 fn errors_name_file_line_and_column() {
     // Comment lines are blanked, not removed, so positions match the file.

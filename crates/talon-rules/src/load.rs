@@ -4,7 +4,11 @@
 //! exactly once, in a stable order (folders walked recursively, entries
 //! sorted by name, hidden entries skipped); a rule_id seen twice keeps the
 //! first rule and reports the second as an error naming both files, as the
-//! detection-rules repo does. Deprecated rules are loaded and counted.
+//! detection-rules repo does, unless the caller can tell that the first
+//! cannot run and the second can ([`load_paths_preferring`]): then the
+//! second is kept too, the first still fails where it runs, and the
+//! duplicate is still an error naming both. Deprecated rules are loaded and
+//! counted.
 //! A path that does not exist is one error naming it; files a walk passes
 //! over are counted, and the first few named, so a folder holding no rule
 //! at all can be told apart from an empty one.
@@ -128,6 +132,21 @@ impl RuleFormat {
 /// `.json` and `.md`/`.markdown` files loaded; other files are counted as
 /// skipped. A file named directly must have one of those extensions.
 pub fn load_paths(paths: &[PathBuf]) -> LoadReport {
+    load_paths_preferring(paths, &|_| true)
+}
+
+/// [`load_paths`], judging duplicate rule_ids with `runs`: whether a rule
+/// can run (its query compiles, in the caller's terms; only the loader's
+/// caller knows the mapping queries compile against).
+///
+/// A rule_id is held by the first rule that has it. A later copy is
+/// dropped as a duplicate, unless `runs` says the holder cannot run and
+/// the copy can: then the copy is kept too and holds the rule_id from then
+/// on, and the duplicate error names the holder. The holder stays among the
+/// rules, so that whoever compiles them reports its error as it is, rather
+/// than a broken first copy silently keeping a working one from running.
+/// `runs` is asked only about rules whose rule_id repeats.
+pub fn load_paths_preferring(paths: &[PathBuf], runs: &dyn Fn(&Rule) -> bool) -> LoadReport {
     let mut found: Vec<Found> = Vec::new();
     let mut report = LoadReport::default();
     for p in paths {
@@ -154,7 +173,7 @@ pub fn load_paths(paths: &[PathBuf]) -> LoadReport {
         })
         .collect();
     let mut outcomes = load_files(&files).into_iter();
-    let mut seen: FxHashMap<String, PathBuf> = FxHashMap::default();
+    let mut claims = Claims::new(runs);
     // In the order the paths were given and walked, so errors follow the
     // arguments and the names kept for the report are the first a user
     // would see listed.
@@ -182,7 +201,7 @@ pub fn load_paths(paths: &[PathBuf]) -> LoadReport {
             report.skip_non_rule(&path);
             continue;
         }
-        merge(&mut report, outcome, &path, &mut seen);
+        merge(&mut report, outcome, &path, &mut claims);
     }
     report
 }
@@ -206,30 +225,31 @@ pub fn load_str(text: &str, path: &Path, format: RuleFormat) -> (Vec<Rule>, Vec<
     let outcome = load_text(Arc::from(text), path, format);
     let mut rules = Vec::with_capacity(outcome.rules.len());
     let mut errors = outcome.errors;
-    let mut seen = FxHashMap::default();
+    let mut claims = Claims::new(&|_| true);
     for loaded in outcome.rules {
-        match check_duplicate(&loaded, path, &mut seen) {
-            Some(e) => errors.push(e),
-            None => rules.push(loaded.rule),
+        match claims.claim(&loaded, path, &rules) {
+            Claim::Keep(e) => {
+                errors.extend(e);
+                rules.push(loaded.rule);
+            }
+            Claim::Drop(e) => errors.push(e),
         }
     }
     (rules, errors)
 }
 
-fn merge(
-    report: &mut LoadReport,
-    outcome: FileOutcome,
-    path: &Path,
-    seen: &mut FxHashMap<String, PathBuf>,
-) {
+fn merge(report: &mut LoadReport, outcome: FileOutcome, path: &Path, claims: &mut Claims) {
     report.errors.extend(outcome.errors);
     report.warnings.extend(outcome.warnings);
     report.exceptions.extend(outcome.exceptions);
     report.skipped.add(&outcome.skipped);
     for loaded in outcome.rules {
-        if let Some(e) = check_duplicate(&loaded, path, seen) {
-            report.errors.push(e);
-            continue;
+        match claims.claim(&loaded, path, &report.rules) {
+            Claim::Keep(e) => report.errors.extend(e),
+            Claim::Drop(e) => {
+                report.errors.push(e);
+                continue;
+            }
         }
         if loaded.rule.is_deprecated() {
             report.deprecated += 1;
@@ -238,29 +258,88 @@ fn merge(
     }
 }
 
-fn check_duplicate(
-    loaded: &Loaded,
-    path: &Path,
-    seen: &mut FxHashMap<String, PathBuf>,
-) -> Option<LoadError> {
-    let rule = &loaded.rule;
-    if let Some(first) = seen.get(&rule.rule_id) {
-        let msg = format!(
-            "duplicate rule_id `{}`: already loaded from {}; this rule is ignored",
-            rule.rule_id,
-            first.display()
-        );
-        let span = loaded.rule_id_span.clone().unwrap_or(0..0);
-        return Some(LoadError::at(
-            path,
-            &rule.origin.text,
-            span,
-            LoadErrorKind::DuplicateRuleId,
-            msg,
-        ));
+/// Which rule holds each rule_id so far, to judge the next copy.
+struct Claims<'r> {
+    held: FxHashMap<String, Holder>,
+    /// Whether a rule can run; see [`load_paths_preferring`].
+    runs: &'r dyn Fn(&Rule) -> bool,
+}
+
+/// The rule holding a rule_id.
+struct Holder {
+    path: PathBuf,
+    /// Its place in the rules kept.
+    index: usize,
+    /// Whether it can run; asked when a copy first comes.
+    runs: Option<bool>,
+}
+
+/// What to do with a loaded rule.
+enum Claim {
+    /// Keep it; with an error when it takes the rule_id from a copy that
+    /// cannot run.
+    Keep(Option<LoadError>),
+    /// Drop it: its rule_id is held by a rule loaded before.
+    Drop(LoadError),
+}
+
+impl<'r> Claims<'r> {
+    fn new(runs: &'r dyn Fn(&Rule) -> bool) -> Claims<'r> {
+        Claims {
+            held: FxHashMap::default(),
+            runs,
+        }
     }
-    seen.insert(rule.rule_id.clone(), path.to_path_buf());
-    None
+
+    /// Judges `loaded`, from `path`, against the rules kept so far (`kept`,
+    /// to which it is pushed next if kept).
+    fn claim(&mut self, loaded: &Loaded, path: &Path, kept: &[Rule]) -> Claim {
+        let rule = &loaded.rule;
+        let Some(holder) = self.held.get_mut(&rule.rule_id) else {
+            self.held.insert(
+                rule.rule_id.clone(),
+                Holder {
+                    path: path.to_path_buf(),
+                    index: kept.len(),
+                    runs: None,
+                },
+            );
+            return Claim::Keep(None);
+        };
+        let runs = self.runs;
+        let holder_runs = *holder.runs.get_or_insert_with(|| runs(&kept[holder.index]));
+        if holder_runs || !runs(rule) {
+            let msg = format!(
+                "duplicate rule_id `{}`: already loaded from {}; this rule is ignored",
+                rule.rule_id,
+                holder.path.display()
+            );
+            return Claim::Drop(duplicate_error(loaded, path, msg));
+        }
+        let msg = format!(
+            "duplicate rule_id `{}`: also loaded from {}, which cannot run; this copy is used instead",
+            rule.rule_id,
+            holder.path.display()
+        );
+        *holder = Holder {
+            path: path.to_path_buf(),
+            index: kept.len(),
+            runs: Some(true),
+        };
+        Claim::Keep(Some(duplicate_error(loaded, path, msg)))
+    }
+}
+
+/// A duplicate rule_id error at the rule_id of `loaded`.
+fn duplicate_error(loaded: &Loaded, path: &Path, msg: String) -> LoadError {
+    let span = loaded.rule_id_span.clone().unwrap_or(0..0);
+    LoadError::at(
+        path,
+        &loaded.rule.origin.text,
+        span,
+        LoadErrorKind::DuplicateRuleId,
+        msg,
+    )
 }
 
 /// Expands `p` into files. A path that cannot be looked at is an error

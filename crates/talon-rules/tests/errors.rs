@@ -5,7 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use talon_rules::{load_paths, load_str, LoadErrorKind, RuleFormat};
+use talon_rules::{load_paths, load_paths_preferring, load_str, LoadErrorKind, RuleFormat};
 
 const GOOD: &str = "[metadata]\nmaturity = \"production\"\n\n[rule]\nname = \"Good\"\nrule_id = \"id-1\"\n\
     type = \"eql\"\nlanguage = \"eql\"\nrisk_score = 21\nseverity = \"low\"\nquery = '''\nprocess where true\n'''\n";
@@ -182,6 +182,87 @@ fn duplicate_rule_id_across_files_keeps_the_first() {
         "{}:6:11: error: duplicate rule_id `id-1`",
         second.display()
     )));
+}
+
+#[test]
+fn a_duplicate_that_runs_is_kept_beside_a_first_copy_that_cannot() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("a.toml");
+    let working = dir.path().join("b.toml");
+    let third = dir.path().join("c.toml");
+    let other = dir.path().join("d.toml");
+    std::fs::write(&broken, GOOD.replace("Good", "Broken")).unwrap();
+    std::fs::write(&working, GOOD.replace("Good", "Working")).unwrap();
+    std::fs::write(&third, GOOD.replace("Good", "Third")).unwrap();
+    std::fs::write(&other, GOOD.replace("id-1", "id-2")).unwrap();
+    let asked = std::cell::RefCell::new(Vec::new());
+    let runs = |r: &talon_rules::Rule| {
+        asked.borrow_mut().push(r.name.clone());
+        r.name != "Broken"
+    };
+    let report = load_paths_preferring(&[dir.path().to_path_buf()], &runs);
+
+    // The broken copy stays (compiling it reports its error); the working
+    // one is kept too and holds the rule_id, so the third is the duplicate.
+    let kept: Vec<(&str, &str)> = report
+        .rules
+        .iter()
+        .map(|r| (r.name.as_str(), r.rule_id.as_str()))
+        .collect();
+    assert_eq!(
+        kept,
+        [("Broken", "id-1"), ("Working", "id-1"), ("Good", "id-2")]
+    );
+    let errors: Vec<(LoadErrorKind, &Path, usize, usize, &str)> = report
+        .errors
+        .iter()
+        .map(|e| {
+            (
+                e.kind,
+                e.path.as_path(),
+                e.line,
+                e.column,
+                e.message.as_str(),
+            )
+        })
+        .collect();
+    let used = format!(
+        "duplicate rule_id `id-1`: also loaded from {}, which cannot run; \
+         this copy is used instead",
+        broken.display()
+    );
+    let ignored = format!(
+        "duplicate rule_id `id-1`: already loaded from {}; this rule is ignored",
+        working.display()
+    );
+    assert_eq!(
+        errors,
+        [
+            (
+                LoadErrorKind::DuplicateRuleId,
+                working.as_path(),
+                6,
+                11,
+                used.as_str()
+            ),
+            (
+                LoadErrorKind::DuplicateRuleId,
+                third.as_path(),
+                6,
+                11,
+                ignored.as_str()
+            ),
+        ]
+    );
+    // Asked only about rules whose rule_id repeats, each once.
+    assert_eq!(*asked.borrow(), ["Broken", "Working"]);
+
+    // When no copy runs, the first is kept, as always.
+    let report = load_paths_preferring(&[dir.path().to_path_buf()], &|_| false);
+    let names: Vec<&str> = report.rules.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["Broken", "Good"]);
+    assert_eq!(report.errors.len(), 2);
+    assert!(report.errors[0].message.ends_with("this rule is ignored"));
 }
 
 #[test]

@@ -9,19 +9,19 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use talon_engine::{compile_rule, RuleProblem};
-use talon_event::mapping::Mapping;
+use talon_event::mapping::{Mapping, SchemaFormat};
 
 use crate::cli::CheckArgs;
 use crate::cmd::common;
 
 pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
-    let report = common::load_rules(&args.rules);
-    let load_errors = common::report_load_problems(&report);
     let mapping = compile_mapping(&args.mapping, &args.schema)?;
+    let report = common::load_rules(&args.rules, &mapping);
+    let load_errors = common::report_load_problems(&report);
     if let Some(msg) = common::no_rule_files(&args.rules, &report) {
         eprintln!("talon: error: {msg}");
         return Ok(ExitCode::from(1));
@@ -82,6 +82,13 @@ pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
     })
 }
 
+/// Reads one `--schema` file; a JSON syntax error shows its line and caret.
+fn load_schema(path: &Path) -> Result<(Mapping, SchemaFormat)> {
+    let text = common::read_mapping_text(path)?;
+    Mapping::from_schema_str(&text, &path.display().to_string())
+        .map_err(|e| common::mapping_error(e, &text))
+}
+
 /// The mapping queries compile against: the `--mapping` files and the
 /// `--schema` field lists merged (the first definition of a field wins);
 /// none of either means no mapping (types from ECS, any field allowed).
@@ -95,8 +102,8 @@ pub fn compile_mapping(mappings: &[PathBuf], schemas: &[PathBuf]) -> Result<Mapp
         all.push(base);
     }
     for p in schemas {
-        let (m, format) = Mapping::from_schema_file(p)
-            .with_context(|| format!("cannot load schema {}", p.display()))?;
+        let (m, format) =
+            load_schema(p).with_context(|| format!("cannot load schema {}", p.display()))?;
         tracing::info!(
             "{}: read as {format:?}, {} fields",
             p.display(),

@@ -8,13 +8,14 @@
 //! command's [`ReadOptions`] (forced index, mapping `null_value`s).
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
-use talon_event::mapping::Mapping;
+use talon_engine::compile_rule;
+use talon_event::mapping::{Mapping, MappingError};
 use talon_event::read::{expand_inputs, InputSpec, ReadIssue, ReadOptions};
 use talon_event::Event;
-use talon_rules::{load_paths, LoadReport};
+use talon_rules::{load_paths_preferring, LoadReport};
 use talon_sources::{NormalizeOptions, NormalizingReader, Source};
 
 use crate::bundled;
@@ -22,7 +23,14 @@ use crate::cli::SourceArg;
 use crate::summary::InputStats;
 
 /// Loads rules from paths, or the bundled rules when none are given.
-pub fn load_rules(paths: &[PathBuf]) -> LoadReport {
+///
+/// Of two rules with one rule_id, the first is kept unless it cannot run
+/// and the other can: whether a query compiles depends on the `mapping` it
+/// compiles against, which the loader does not know, so it asks (only
+/// about rules whose rule_id repeats). A broken first copy then no longer
+/// keeps a working one from running; it stays loaded, so compiling it
+/// reports its error.
+pub fn load_rules(paths: &[PathBuf], mapping: &Mapping) -> LoadReport {
     if paths.is_empty() {
         let (rules, errors) = bundled::rules();
         return LoadReport {
@@ -31,19 +39,24 @@ pub fn load_rules(paths: &[PathBuf]) -> LoadReport {
             ..LoadReport::default()
         };
     }
-    load_paths(paths)
+    load_paths_preferring(paths, &|rule| compile_rule(rule.clone(), mapping).is_ok())
 }
 
 /// The rules `wanted` names: every rule of a file when it is a path, else
 /// the rules among `rules` (bundled when empty) whose rule_id or name is it
 /// (case-insensitive). An error says where it looked when none is found.
-pub fn find_rules(wanted: &str, rules: &[PathBuf]) -> Result<Vec<talon_rules::Rule>> {
+/// `mapping` is the one the rules are compiled against ([`load_rules`]).
+pub fn find_rules(
+    wanted: &str,
+    rules: &[PathBuf],
+    mapping: &Mapping,
+) -> Result<Vec<talon_rules::Rule>> {
     let path = std::path::Path::new(wanted);
     let by_path = path.exists();
     let report = if by_path {
-        load_rules(&[path.to_path_buf()])
+        load_rules(&[path.to_path_buf()], mapping)
     } else {
-        load_rules(rules)
+        load_rules(rules, mapping)
     };
     report_load_problems(&report);
     let key = wanted.to_lowercase();
@@ -130,8 +143,9 @@ pub fn load_mapping(paths: &[PathBuf]) -> Result<Mapping> {
     }
     let mut mappings = Vec::new();
     for p in paths {
-        // The mapping error names the file, line and column itself.
-        let m = Mapping::from_es_file(p).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let text = read_mapping_text(p)?;
+        let file = p.display().to_string();
+        let m = Mapping::from_es_json_named(&text, &file).map_err(|e| mapping_error(e, &text))?;
         mappings.push(m);
     }
     let (merged, conflicts) = Mapping::merged(mappings);
@@ -142,6 +156,40 @@ pub fn load_mapping(paths: &[PathBuf]) -> Result<Mapping> {
         );
     }
     Ok(merged)
+}
+
+/// The text of a mapping or schema file; the error names the file.
+pub fn read_mapping_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|source| {
+        anyhow::anyhow!(
+            "{}",
+            MappingError::Io {
+                file: path.display().to_string(),
+                source,
+            }
+        )
+    })
+}
+
+/// A mapping error as the user sees it. A JSON syntax error names the file,
+/// line and column itself; below that it shows the line of `text` (the
+/// file's text) with a caret under the error, as rule-file errors do, since
+/// a column alone is hard to find in a long mapping.
+pub fn mapping_error(e: MappingError, text: &str) -> anyhow::Error {
+    let MappingError::Json {
+        file,
+        offset,
+        message,
+        ..
+    } = &e
+    else {
+        return anyhow::anyhow!("{e}");
+    };
+    let rendered = talon_eql::diag::render_span(file, text, *offset, offset + 1, message, None);
+    // render_span starts with its own `file:line:col: error:` heading; the
+    // error's own names the same place.
+    let snippet = rendered.split_once('\n').map_or("", |(_, rest)| rest);
+    anyhow::anyhow!("{e}\n{}", snippet.trim_end_matches('\n'))
 }
 
 /// Whether stdin carries data: a pipe or a redirected file. A terminal,

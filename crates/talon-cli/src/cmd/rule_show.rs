@@ -11,7 +11,11 @@ use crate::cli::RuleShowArgs;
 use crate::cmd::common;
 
 pub fn run(args: RuleShowArgs) -> Result<ExitCode> {
-    let found = common::find_rules(&args.rule, &args.rules)?;
+    let found = common::find_rules(
+        &args.rule,
+        &args.rules,
+        &talon_event::mapping::Mapping::default(),
+    )?;
     for (i, rule) in found.iter().enumerate() {
         if i > 0 {
             println!();

@@ -112,14 +112,14 @@ pub struct RulesArgs {
 }
 
 pub fn run(args: RulesArgs, quiet: bool) -> Result<ExitCode> {
-    let report = common::load_rules(&args.rules);
+    let mapping = talon_event::mapping::Mapping::default();
+    let report = common::load_rules(&args.rules, &mapping);
     let load_errors = common::report_load_problems(&report);
     if let Some(msg) = common::no_rule_files(&args.rules, &report) {
         eprintln!("talon: error: {msg}");
         return Ok(ExitCode::from(1));
     }
     let rules = args.select.apply(report.rules, quiet)?;
-    let mapping = talon_event::mapping::Mapping::default();
     if !args.coverage {
         for r in &rules {
             println!(

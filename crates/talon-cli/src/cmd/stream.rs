@@ -145,9 +145,9 @@ pub struct StreamArgs {
 
 pub fn run(args: StreamArgs, quiet: bool) -> Result<ExitCode> {
     let settings = settings(&args)?;
-    let report = common::load_rules(&args.rules);
-    let load_errors = common::report_load_problems(&report);
     let mapping = common::load_mapping(&args.mapping)?;
+    let report = common::load_rules(&args.rules, &mapping);
+    let load_errors = common::report_load_problems(&report);
     let (compiled, problems) = compile_rules(report.rules, &mapping);
     let opts = EngineOptions {
         all_indices: args.all_indices,

@@ -58,8 +58,8 @@ pub struct SynthArgs {
 }
 
 pub fn run(args: SynthArgs, quiet: bool) -> Result<ExitCode> {
-    let rules = common::find_rules(&args.rule, &args.rules)?;
     let mapping = common::load_mapping(&args.mapping)?;
+    let rules = common::find_rules(&args.rule, &args.rules, &mapping)?;
     let opts = SynthOptions {
         seed: args.seed,
         near_misses: args.near_misses || !args.no_near_misses,

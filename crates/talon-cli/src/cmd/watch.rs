@@ -164,9 +164,10 @@ pub fn run(args: WatchArgs, quiet: bool) -> Result<ExitCode> {
 
 /// Loads and compiles the rules as `talon hunt` does, reporting problems.
 fn load_engine(paths: &[PathBuf]) -> Result<Engine> {
-    let report = common::load_rules(paths);
+    let mapping = Mapping::default();
+    let report = common::load_rules(paths, &mapping);
     let load_errors = common::report_load_problems(&report);
-    let (compiled, mut problems) = compile_rules(report.rules, &Mapping::default());
+    let (compiled, mut problems) = compile_rules(report.rules, &mapping);
     let (engine, unsupported) = Engine::new(compiled, &EngineOptions::default());
     problems.extend(unsupported);
     for p in problems.iter().filter(|p| p.is_error()) {

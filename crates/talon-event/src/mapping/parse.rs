@@ -39,11 +39,16 @@ pub enum MappingError {
         #[source]
         source: std::io::Error,
     },
+    /// A JSON syntax error. `line` and `column` are 1-based (the column
+    /// counts characters, as in rule-file errors); `offset` is the byte of
+    /// the text where it was found, so a caller holding the text can show
+    /// the line with a caret under it.
     #[error("{file}:{line}:{column}: invalid mapping JSON: {message}")]
     Json {
         file: String,
         line: usize,
         column: usize,
+        offset: usize,
         message: String,
     },
     #[error("{file}: {message}")]
@@ -80,12 +85,7 @@ impl Mapping {
     /// of a `GET _mapping` response, or `""` for a bare mapping.
     pub fn from_es_indices(text: &str, file: &str) -> Result<Vec<(String, Mapping)>, MappingError> {
         let cleaned = blank_comment_lines(text);
-        let json: Json = serde_json::from_str(&cleaned).map_err(|e| MappingError::Json {
-            file: file.to_string(),
-            line: e.line(),
-            column: e.column(),
-            message: crate::read::json_error_message(&e),
-        })?;
+        let json: Json = serde_json::from_str(&cleaned).map_err(|e| json_error(text, file, &e))?;
         let shape = |message: String| MappingError::Shape {
             file: file.to_string(),
             message,
@@ -178,6 +178,55 @@ impl Mapping {
         }
         (out, conflicts)
     }
+}
+
+/// A serde_json syntax error in `text` as a [`MappingError::Json`].
+///
+/// serde_json counts the column in bytes, and says column 0 when the error
+/// comes right after a line break (at the end of the text, typically); the
+/// user wants the character under which to look. The position is that of
+/// the parsed text, whose comment lines are blanked but still there, so
+/// lines match `text`; the end of the text is where `text` ends, trailing
+/// comment lines included.
+pub(super) fn json_error(text: &str, file: &str, e: &serde_json::Error) -> MappingError {
+    let offset = if e.classify() == serde_json::error::Category::Eof {
+        text.len()
+    } else {
+        let line_start: usize = text
+            .split_inclusive('\n')
+            .take(e.line().saturating_sub(1))
+            .map(str::len)
+            .sum();
+        let line_end = text[line_start..]
+            .find('\n')
+            .map_or(text.len(), |i| line_start + i);
+        (line_start + e.column().saturating_sub(1)).min(line_end)
+    };
+    let offset = floor_char_boundary(text, offset);
+    let (line, column) = line_col(text, offset);
+    MappingError::Json {
+        file: file.to_string(),
+        line,
+        column,
+        offset,
+        message: crate::read::json_error_message(e),
+    }
+}
+
+/// 1-based line and column (in characters) of byte `pos` of `text`.
+fn line_col(text: &str, pos: usize) -> (usize, usize) {
+    let before = &text[..pos];
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+fn floor_char_boundary(text: &str, mut pos: usize) -> usize {
+    pos = pos.min(text.len());
+    while !text.is_char_boundary(pos) {
+        pos -= 1;
+    }
+    pos
 }
 
 /// Replaces every line whose first non-blank character is `#` by an empty

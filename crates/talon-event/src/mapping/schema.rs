@@ -103,12 +103,8 @@ fn put(fields: &mut FxHashMap<String, FieldMapping>, path: &str, ty: FieldType) 
 
 /// Nested objects down to `{"field": "type"}` leaves, all merged.
 fn nested_field_types(text: &str, file: &str) -> Result<(Mapping, SchemaFormat), MappingError> {
-    let json: Json = serde_json::from_str(text).map_err(|e| MappingError::Json {
-        file: file.to_string(),
-        line: e.line(),
-        column: e.column(),
-        message: crate::read::json_error_message(&e),
-    })?;
+    let json: Json =
+        serde_json::from_str(text).map_err(|e| super::parse::json_error(text, file, &e))?;
     let mut fields = FxHashMap::default();
     let mut stack: Vec<&Json> = vec![&json];
     // Depth is bounded by the JSON parser's own recursion limit.

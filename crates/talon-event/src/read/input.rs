@@ -5,8 +5,9 @@
 //! magic `28 b5 2f fd`), never by file name, so `events.json` that is really
 //! gzipped still reads. Folders are walked recursively in sorted order,
 //! skipping hidden entries, so a run over a folder is reproducible. An entry
-//! the walk cannot read (a broken symlink, a loop) is set aside as a
-//! [`SkippedEntry`] and the walk goes on.
+//! the walk cannot read (a broken symlink, a loop) or will not read (a
+//! FIFO, a socket, a device) is set aside as a [`SkippedEntry`] and the walk
+//! goes on.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
@@ -58,7 +59,8 @@ pub enum InputError {
 }
 
 /// An entry met while walking a folder that cannot be read (a broken
-/// symlink, a symlink loop, a subfolder without permission). The reader
+/// symlink, a symlink loop, a subfolder without permission) or is not a
+/// regular file (a FIFO, a socket, a device). The reader
 /// reports it as an `Unreadable` issue in its place in the walk order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SkippedEntry {
@@ -81,8 +83,9 @@ pub struct Expanded {
 
 /// Expands command-line arguments into inputs: `-` is stdin, a file is
 /// itself, a folder is every non-hidden file below it (sorted by path).
-/// A missing path named here is an error that names it; an unreadable entry
-/// inside a folder is a [`SkippedEntry`] and the walk goes on.
+/// A missing path named here is an error that names it; an entry inside a
+/// folder that is unreadable or not a regular file is a [`SkippedEntry`]
+/// and the walk goes on.
 pub fn expand_inputs<S: AsRef<str>>(args: &[S]) -> Result<Expanded, InputError> {
     let mut out = Expanded::default();
     for arg in args {
@@ -125,8 +128,15 @@ fn walk_folder(root: &Path, out: &mut Expanded) {
     for entry in walker {
         match entry {
             Ok(entry) => {
-                if entry.file_type().is_file() {
+                let kind = entry.file_type();
+                if kind.is_file() {
                     out.inputs.push(InputSpec::Path(entry.into_path()));
+                } else if let Some(what) = special_kind(kind) {
+                    out.skipped.push(SkippedEntry {
+                        message: format!("not a regular file ({what}); not read"),
+                        path: entry.into_path(),
+                        position: out.inputs.len(),
+                    });
                 }
             }
             Err(e) => {
@@ -166,6 +176,28 @@ fn walk_message(e: &walkdir::Error, path: &Path) -> String {
         }
         (_, Some(io)) => format!("cannot read: {io}"),
         (_, None) => format!("cannot read: {e}"),
+    }
+}
+
+/// Names a folder entry that is neither a file nor a folder (a FIFO, a
+/// socket, a device). Such an entry is not read: opening a FIFO nobody
+/// writes to would block the walk forever, and a device may never end. It
+/// is still reported, so nothing in a folder goes unread silently. Named
+/// on the command line, a FIFO is read (`<(zcat x.gz)`): the user chose it.
+fn special_kind(kind: std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_file() || kind.is_dir() {
+        None
+    } else if kind.is_fifo() {
+        Some("fifo")
+    } else if kind.is_socket() {
+        Some("socket")
+    } else if kind.is_block_device() {
+        Some("block device")
+    } else if kind.is_char_device() {
+        Some("character device")
+    } else {
+        Some("unknown kind")
     }
 }
 

@@ -39,10 +39,10 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     let started = Instant::now();
     let use_demo = args.rules.is_empty() && args.input.events.is_empty();
 
-    let report = common::load_rules(&args.rules);
+    let mapping = check::compile_mapping(&args.input.mapping, &args.schema)?;
+    let report = common::load_rules(&args.rules, &mapping);
     let load_errors = common::report_load_problems(&report);
     let selected = args.select.apply(report.rules, quiet)?;
-    let mapping = check::compile_mapping(&args.input.mapping, &args.schema)?;
     let (compiled, mut problems) = compile_rules(selected, &mapping);
     let reorder_nanos = args.reorder_window;
     let opts = EngineOptions {
