@@ -486,6 +486,53 @@ fn a_mapping_json_error_names_line_and_column_and_shows_a_caret() {
 }
 
 #[test]
+fn a_mapping_with_a_byte_order_mark_loads_and_its_columns_ignore_the_mark() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("good.json");
+    std::fs::write(
+        &good,
+        "\u{feff}{\"properties\":{\"process\":{\"properties\":{\"pid\":{\"type\":\"long\"}}}}}",
+    )
+    .expect("write");
+    let mut c = talon();
+    c.args([
+        "query",
+        "process where process.pid == 7",
+        "-",
+        "--format",
+        "jsonl",
+        "-q",
+        "--mapping",
+    ])
+    .arg(&good);
+    let out = run_with_stdin(
+        c,
+        b"{\"id\":1,\"process\":{\"pid\":\"7\"},\"event\":{\"category\":\"process\"}}\n",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let ids: Vec<i64> = jsonl(&out)
+        .iter()
+        .filter_map(|e| e["id"].as_i64())
+        .collect();
+    assert_eq!(ids, [1]);
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "\u{feff}{ ,}").expect("write");
+    let b = bad.display();
+    let mut c = talon();
+    c.args(["hunt", "--mapping"]).arg(&bad).arg("-");
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "talon: error: {b}:1:3: invalid mapping JSON: key must be a string\n  |\n\
+             1 | {{ ,}}\n  |   ^\n"
+        )
+    );
+}
+
+#[test]
 fn multi_valued_timestamps_sort_by_their_smallest_value() {
     let events = [
         r#"{"id":1,"@timestamp":"2026-01-01T00:00:05Z","event":{"category":"process"}}"#,

@@ -158,9 +158,11 @@ pub fn load_mapping(paths: &[PathBuf]) -> Result<Mapping> {
     Ok(merged)
 }
 
-/// The text of a mapping or schema file; the error names the file.
+/// The text of a mapping or schema file, without a UTF-8 byte-order mark
+/// (editors on Windows write one; JSON parsers refuse it, and columns are
+/// counted as an editor shows them, without it); the error names the file.
 pub fn read_mapping_text(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|source| {
+    let text = std::fs::read_to_string(path).map_err(|source| {
         anyhow::anyhow!(
             "{}",
             MappingError::Io {
@@ -168,6 +170,10 @@ pub fn read_mapping_text(path: &Path) -> Result<String> {
                 source,
             }
         )
+    })?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
     })
 }
 
