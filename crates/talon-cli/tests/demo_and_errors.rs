@@ -248,7 +248,7 @@ fn a_broken_first_copy_of_a_rule_id_does_not_keep_a_working_one_from_running() {
     .expect("write");
     let (a, b) = (broken.display(), working.display());
     let duplicate = format!(
-        "{b}:18:11: error: duplicate rule_id `5a138e2e-aec3-4240-9843-0000000dup01`: \
+        "{b}:18:11: warning: duplicate rule_id `5a138e2e-aec3-4240-9843-0000000dup01`: \
          also loaded from {a}, which cannot run; this copy is used instead"
     );
     let query_error = format!("{a}:24:31: error: expected an expression, found `=`");
@@ -283,7 +283,7 @@ fn a_broken_first_copy_of_a_rule_id_does_not_keep_a_working_one_from_running() {
         "{err}"
     );
     assert!(
-        lines.contains(&"talon: rules: 1 running, 2 with errors, 0 not supported (-v lists them)"),
+        lines.contains(&"talon: rules: 1 running, 1 with errors, 0 not supported (-v lists them)"),
         "{err}"
     );
 
@@ -294,12 +294,26 @@ fn a_broken_first_copy_of_a_rule_id_does_not_keep_a_working_one_from_running() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert_eq!(
         stdout(&out),
-        "2 rules loaded from 2 files: 1 ok, 1 with query errors, 1 files or rules that \
-         failed to load, 0 warnings\n"
+        "2 rules loaded from 2 files: 1 ok, 1 with query errors, 0 files or rules that \
+         failed to load, 1 warnings\n"
     );
     let lines: Vec<&str> = err.lines().collect();
     assert!(lines.contains(&duplicate.as_str()), "{err}");
     assert!(lines.contains(&query_error.as_str()), "{err}");
+
+    // Named the other way round, the working copy holds the rule_id from
+    // the start; the broken one is still said to be broken.
+    let mut c = talon();
+    c.arg("check").arg(&working).arg(&broken);
+    let out = run(c);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let ignored = format!(
+        "{a}:18:11: error: duplicate rule_id `5a138e2e-aec3-4240-9843-0000000dup01`: \
+         already loaded from {b}; this rule is ignored (it could not run anyway: its query \
+         does not compile)"
+    );
+    assert!(err.lines().any(|l| l == ignored), "{err}");
 }
 
 #[test]

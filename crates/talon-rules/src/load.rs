@@ -228,10 +228,9 @@ pub fn load_str(text: &str, path: &Path, format: RuleFormat) -> (Vec<Rule>, Vec<
     let mut claims = Claims::new(&|_| true);
     for loaded in outcome.rules {
         match claims.claim(&loaded, path, &rules) {
-            Claim::Keep(e) => {
-                errors.extend(e);
-                rules.push(loaded.rule);
-            }
+            // A note that this copy replaces one that cannot run: the
+            // caller reports the other copy's own error.
+            Claim::Keep(_) => rules.push(loaded.rule),
             Claim::Drop(e) => errors.push(e),
         }
     }
@@ -245,7 +244,9 @@ fn merge(report: &mut LoadReport, outcome: FileOutcome, path: &Path, claims: &mu
     report.skipped.add(&outcome.skipped);
     for loaded in outcome.rules {
         match claims.claim(&loaded, path, &report.rules) {
-            Claim::Keep(e) => report.errors.extend(e),
+            // Not an error of this copy: the one it replaces reports its
+            // own (its query), and this one runs.
+            Claim::Keep(note) => report.warnings.extend(note),
             Claim::Drop(e) => {
                 report.errors.push(e);
                 continue;
@@ -276,8 +277,8 @@ struct Holder {
 
 /// What to do with a loaded rule.
 enum Claim {
-    /// Keep it; with an error when it takes the rule_id from a copy that
-    /// cannot run.
+    /// Keep it; with a note (a warning) when it takes the rule_id from a
+    /// copy that cannot run.
     Keep(Option<LoadError>),
     /// Drop it: its rule_id is held by a rule loaded before.
     Drop(LoadError),
@@ -308,9 +309,17 @@ impl<'r> Claims<'r> {
         };
         let runs = self.runs;
         let holder_runs = *holder.runs.get_or_insert_with(|| runs(&kept[holder.index]));
-        if holder_runs || !runs(rule) {
+        let this_runs = runs(rule);
+        if holder_runs || !this_runs {
+            // Said whatever the order the copies come in: a copy that
+            // cannot run is reported as such even when it is the one
+            // ignored.
+            let anyway = match this_runs {
+                true => "",
+                false => " (it could not run anyway: its query does not compile)",
+            };
             let msg = format!(
-                "duplicate rule_id `{}`: already loaded from {}; this rule is ignored",
+                "duplicate rule_id `{}`: already loaded from {}; this rule is ignored{anyway}",
                 rule.rule_id,
                 holder.path.display()
             );
