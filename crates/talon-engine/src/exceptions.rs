@@ -101,6 +101,7 @@ impl ExceptionSet {
 
     /// Adds an exception-list export in NDJSON; `file` names it in errors.
     pub fn add_export_ndjson(&mut self, text: &str, file: &str) -> Vec<ExceptionError> {
+        let text = without_bom(text);
         let mut errors = Vec::new();
         for (n, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
@@ -123,9 +124,10 @@ impl ExceptionSet {
         self.value_lists.insert(id.to_string(), values);
     }
 
-    /// A value list file: one value per line, blank lines skipped.
+    /// A value list file: one value per line, blank lines skipped (and a
+    /// byte-order mark, which would otherwise be part of the first value).
     pub fn add_value_list_text(&mut self, id: &str, text: &str) {
-        let values = text
+        let values = without_bom(text)
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
@@ -427,4 +429,10 @@ impl BoundExceptions {
                 name: &i.name,
             })
     }
+}
+
+/// `text` without a leading UTF-8 byte-order mark (Windows editors write
+/// one; it is no part of the first line's content).
+fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
 }

@@ -273,3 +273,23 @@ fn bound_exceptions_are_empty_only_when_nothing_can_be_suppressed() {
     by_host.silence_host("build-*");
     assert!(!bound(&rules, &by_host).is_empty());
 }
+
+/// A value list saved by a Windows editor (a byte-order mark, CRLF) and an
+/// export starting with a mark hold the same values as plain ones.
+#[test]
+fn a_byte_order_mark_is_not_part_of_the_first_value_or_line() {
+    let mut set = ExceptionSet::default();
+    let errors = set.add_export_ndjson(&format!("\u{feff}{EXPORT}"), "export.ndjson");
+    assert!(errors.is_empty(), "{errors:?}");
+    set.add_value_list_text("trusted-nets", "\u{feff}10.0.0.0/8\r\n");
+    let rules = vec![rule(
+        "r1",
+        "With list",
+        "exceptions_list = [{id = \"x\", list_id = \"fp-list\", namespace_type = \"single\", type = \"detection\"}]\n",
+    )];
+    let b = bound(&rules, &set);
+    assert_eq!(
+        suppressed_by(&b, 0, r#"{"source":{"ip":"10.1.2.3"}}"#).as_deref(),
+        Some("i-list")
+    );
+}
