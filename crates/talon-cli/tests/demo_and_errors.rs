@@ -317,6 +317,24 @@ fn a_broken_first_copy_of_a_rule_id_does_not_keep_a_working_one_from_running() {
 }
 
 #[test]
+fn hunt_on_a_folder_without_rule_files_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("notes.txt"), "not a rule").expect("write");
+    let d = dir.path().display();
+    let mut c = talon();
+    c.args(["hunt", "--rules"]).arg(dir.path()).arg("/dev/null");
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "talon: error: no rule files found in {d} (rule files end in .toml, .ndjson, \
+             .jsonl, .json, .md or .markdown); skipped {d}/notes.txt\n"
+        )
+    );
+}
+
+#[test]
 fn a_toml_syntax_error_names_line_and_column() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("r.toml");

@@ -148,6 +148,9 @@ pub fn run(args: StreamArgs, quiet: bool) -> Result<ExitCode> {
     let mapping = common::load_mapping(&args.mapping)?;
     let report = common::load_rules(&args.rules, &mapping);
     let load_errors = common::report_load_problems(&report);
+    if let Some(msg) = common::no_rule_files(&args.rules, &report) {
+        anyhow::bail!(msg);
+    }
     let (compiled, problems) = compile_rules(report.rules, &mapping);
     let opts = EngineOptions {
         all_indices: args.all_indices,

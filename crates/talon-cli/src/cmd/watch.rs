@@ -167,6 +167,9 @@ fn load_engine(paths: &[PathBuf]) -> Result<Engine> {
     let mapping = Mapping::default();
     let report = common::load_rules(paths, &mapping);
     let load_errors = common::report_load_problems(&report);
+    if let Some(msg) = common::no_rule_files(paths, &report) {
+        anyhow::bail!(msg);
+    }
     let (compiled, mut problems) = compile_rules(report.rules, &mapping);
     let (engine, unsupported) = Engine::new(compiled, &EngineOptions::default());
     problems.extend(unsupported);

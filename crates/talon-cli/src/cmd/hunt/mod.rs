@@ -42,6 +42,9 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     let mapping = check::compile_mapping(&args.input.mapping, &args.schema)?;
     let report = common::load_rules(&args.rules, &mapping);
     let load_errors = common::report_load_problems(&report);
+    if let Some(msg) = common::no_rule_files(&args.rules, &report) {
+        anyhow::bail!(msg);
+    }
     let selected = args.select.apply(report.rules, quiet)?;
     let (compiled, mut problems) = compile_rules(selected, &mapping);
     let reorder_nanos = args.reorder_window;
