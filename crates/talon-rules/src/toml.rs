@@ -32,6 +32,13 @@ pub(crate) fn load_toml(text: Arc<str>, path: &Path) -> FileOutcome {
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
             let msg = syntax_message(e.message());
+            let (span, msg) = match unclosed_multiline(&text, &span) {
+                Some((opener, delim)) => (
+                    opener,
+                    format!("{msg}: this string is never closed (no {delim} after it)"),
+                ),
+                None => (span, msg),
+            };
             out.errors
                 .push(LoadError::at(path, &text, span, LoadErrorKind::Syntax, msg));
             return out;
@@ -127,6 +134,21 @@ pub(crate) fn load_toml(text: Arc<str>, path: &Path) -> FileOutcome {
         }
     }
     out
+}
+
+/// When the parser gave up at the end of the file inside a multi-line
+/// string (a `query = \'\'\'` whose closing quotes were deleted), where
+/// that string opens: the end of the file says nothing about where to
+/// look. The opener is the last of an odd number of delimiters.
+fn unclosed_multiline(text: &str, at: &Range<usize>) -> Option<(Range<usize>, &'static str)> {
+    if at.start < text.trim_end().len() {
+        return None;
+    }
+    ["\'\'\'", "\"\"\""].into_iter().find_map(|delim| {
+        let found: Vec<usize> = text.match_indices(delim).map(|(i, _)| i).collect();
+        let last = *found.last()?;
+        (found.len() % 2 == 1).then(|| (last..last + delim.len(), delim))
+    })
 }
 
 /// toml_edit messages may span lines ("invalid string\nexpected ..."); one

@@ -35,6 +35,29 @@ fn toml_syntax_error_line_and_column() {
 }
 
 #[test]
+fn an_unclosed_multiline_string_is_reported_where_it_opens() {
+    // The query's closing quotes deleted: the parser gives up at the end
+    // of the file; the error points at the opening quotes on line 11.
+    let text = GOOD.replace(
+        "process where true\n'''\n",
+        "process where true\n\n[x]\ny = 1\n",
+    );
+    let (_, errors) = load_str(&text, Path::new("bad.toml"), RuleFormat::Toml);
+    assert_eq!(errors.len(), 1);
+    let e = &errors[0];
+    assert_eq!((e.kind, e.line, e.column), (LoadErrorKind::Syntax, 11, 9));
+    assert_eq!(
+        e.message,
+        "invalid TOML: invalid multiline literal string: this string is never closed \
+         (no ''' after it)"
+    );
+    // An error before the end of the file stays where the parser put it.
+    let text = GOOD.replace("risk_score = 21", "risk_score =");
+    let (_, errors) = load_str(&text, Path::new("bad.toml"), RuleFormat::Toml);
+    assert_eq!((errors[0].line, errors[0].column), (9, 13));
+}
+
+#[test]
 fn missing_name_points_at_the_rule_table() {
     let text = GOOD.replace("name = \"Good\"\n", "");
     let (rules, errors) = load_str(&text, Path::new("noname.toml"), RuleFormat::Toml);
