@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use unicode_width::UnicodeWidthChar;
+
 use crate::syntax::span::Span;
 
 /// One problem found in a query.
@@ -142,8 +144,21 @@ pub fn render_span(
         pad.push(' ');
     }
     shown.extend(lead.iter());
-    pad.extend(lead.iter().map(|&c| if c == '\t' { '\t' } else { ' ' }));
+    // The caret line lines up on screen: a tab stays a tab, a wide
+    // character (CJK) takes two columns, a combining mark none.
+    for &c in lead {
+        match c {
+            '\t' => pad.push('\t'),
+            c => pad.extend(std::iter::repeat_n(' ', c.width().unwrap_or(0))),
+        }
+    }
     shown.extend(span_chars.iter().take(width));
+    let carets = span_chars
+        .iter()
+        .take(width)
+        .map(|c| c.width().unwrap_or(0))
+        .sum::<usize>()
+        .max(1);
     shown.push_str(&after);
     if more {
         shown.push('…');
@@ -152,7 +167,7 @@ pub fn render_span(
     let mut out = format!("{name}:{line}:{col}: error: {message}\n");
     out.push_str(&format!("{:gutter$} |\n", ""));
     out.push_str(&format!("{line} | {shown}\n"));
-    out.push_str(&format!("{:gutter$} | {pad}{}\n", "", "^".repeat(width)));
+    out.push_str(&format!("{:gutter$} | {pad}{}\n", "", "^".repeat(carets)));
     if let Some(h) = hint {
         out.push_str(&format!("{:gutter$} = hint: {h}\n", ""));
     }
@@ -200,5 +215,18 @@ mod tests {
     fn line_col_counts_chars_not_bytes() {
         assert_eq!(line_col("é = x", 4), (1, 4));
         assert_eq!(line_col("ab\ncd", 3), (2, 1));
+    }
+
+    #[test]
+    fn carets_line_up_under_wide_characters() {
+        // Each of 日本 takes two columns on a terminal; é one.
+        let text = "name == \"日本\" and é = 1";
+        let start = text.rfind(" = ").unwrap() + 1;
+        let r = render_span("q", text, start, start + 1, "oops", None);
+        let lines: Vec<&str> = r.lines().collect();
+        assert_eq!(lines[2], "1 | name == \"日本\" and é = 1");
+        assert_eq!(lines[3], format!("  | {}^", " ".repeat(21)));
+        let r = render_span("q", text, 9, 15, "the value", None);
+        assert_eq!(r.lines().nth(3), Some("  |          ^^^^"));
     }
 }
