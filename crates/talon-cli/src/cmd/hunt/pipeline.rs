@@ -103,7 +103,9 @@ struct BatchOut {
 /// A worker's own state and counts.
 pub(super) struct Worker {
     stage: EventStage,
-    parser: LineParser,
+    /// Taken out while it reads a chunk (its callback borrows the worker);
+    /// made once, as it holds the scanner's tables.
+    parser: Option<LineParser>,
     outcome: Outcome,
     /// Matches suppressed by exceptions, per slot (event rules, then
     /// sequence rules).
@@ -120,7 +122,7 @@ impl Worker {
         let sequences = !stage.sequence_rules().is_empty();
         Worker {
             stage,
-            parser: LineParser::new(shared.read),
+            parser: Some(LineParser::new(shared.read)),
             outcome: Outcome::default(),
             suppressed: vec![0; slots],
             alert_errors: 0,
@@ -143,7 +145,10 @@ impl Worker {
         match batch {
             Batch::Lines(chunk) => {
                 let mut counts = ChunkCounts::default();
-                let mut parser = std::mem::replace(&mut self.parser, LineParser::new(shared.read));
+                let mut parser = self
+                    .parser
+                    .take()
+                    .unwrap_or_else(|| LineParser::new(shared.read));
                 let mut local = 0u64;
                 parser.read(
                     &chunk,
@@ -153,7 +158,7 @@ impl Worker {
                     },
                     &mut counts,
                 );
-                self.parser = parser;
+                self.parser = Some(parser);
                 out.events = local;
                 out.counts = Some(counts);
             }
