@@ -398,3 +398,37 @@ fn a_mapped_file_cut_shorter_while_read_is_an_error_naming_it() {
         "{err}"
     );
 }
+
+/// NDJSON whose first two lines are both broken was read as one document
+/// that never ends: every event lost in one `truncated` issue, exit 0.
+/// The broken lines are two issues where they are; the rest is read.
+#[test]
+fn two_broken_first_lines_lose_only_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{{\"a\": 1\n{{\"b\": 2\n{}", many_events(30));
+    let file = write(dir.path(), "two-bad.ndjson", text.as_bytes());
+    for (name, out) in all_commands(&file) {
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{name}: {err}");
+        assert_eq!(jsonl(&out).len(), 30, "{name}: {err}");
+        if name == "hunt" {
+            // The prefilter passes over the broken lines: they hold no
+            // rule's literal.
+            assert!(
+                err.contains("talon: read 30 events (and 2 more lines not parsed)"),
+                "{name}: {err}"
+            );
+            continue;
+        }
+        assert!(err.contains("skipped 2: invalid-json 2"), "{name}: {err}");
+        for line in [1, 2] {
+            assert!(
+                err.contains(&format!(
+                    "{}:{line}:7: invalid-json: EOF while parsing an object",
+                    file.display()
+                )),
+                "{name}: {err}"
+            );
+        }
+    }
+}

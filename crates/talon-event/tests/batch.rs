@@ -302,3 +302,76 @@ fn filtered_lines_keep_their_numbers_and_the_rest_is_counted() {
         }
     }
 }
+
+/// More broken lines first than mode detection looks at: framed mode cuts
+/// each at the next line, and once the lines turn out to be one complete
+/// object each, hands the rest over to line mode (chunks, mapped, the line
+/// filter) from the line after them. Every path reads the same events and
+/// issues, and the filter's count shows line mode read the rest: framed
+/// mode parses every document.
+#[test]
+fn broken_lines_first_hand_over_to_line_mode() {
+    let mut text = String::new();
+    for i in 1..=20 {
+        text.push_str(&format!("{{\"a\": {i}\n"));
+    }
+    let (mut kept, mut total) = (Vec::new(), 20u64);
+    while text.len() < (1 << 20) + 3000 {
+        total += 1;
+        if total % 10 == 0 {
+            text.push_str(&format!("{{\"keep\":{total}}}\n"));
+            kept.push(total);
+        } else {
+            text.push_str(&format!(
+                "{{\"other\":{total},\"pad\":\"{}\"}}\n",
+                "p".repeat(60)
+            ));
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = temp_file(&dir, "b.ndjson", text.as_bytes());
+    let inputs = std::slice::from_ref(&input);
+    let filtered = ReadOptions::default().with_line_filter(std::sync::Arc::new(Keep));
+    assert_same_in(
+        inputs,
+        &filtered,
+        "broken lines first, filtered",
+        &[1, 4096, 1 << 20],
+    );
+    let read = one_by_one(inputs, &filtered);
+    let lines: Vec<u64> = read.events.iter().map(|e| e.3).collect();
+    // Lines 21 and 22 are framed (they show the lines are NDJSON), then
+    // line mode parses only the kept lines.
+    let mut want = vec![21, 22];
+    want.extend(kept.iter().filter(|l| **l > 22));
+    assert_eq!(lines, want);
+    let dir_name = format!("{}/", dir.path().display());
+    let issues: Vec<String> = read
+        .issues
+        .iter()
+        .take(2)
+        .map(|i| i.replacen(&dir_name, "", 1))
+        .collect();
+    assert_eq!(
+        issues,
+        [
+            "b.ndjson:1:1: invalid-json: document never closed: line 2 starts a new one \
+             at column 1 (8 bytes skipped)",
+            "b.ndjson:2:1: invalid-json: document never closed: line 3 starts a new one \
+             at column 1 (8 bytes skipped)",
+        ]
+    );
+    assert_eq!(read.issues.len(), 20);
+    let unparsed = total - 22 - (want.len() as u64 - 2);
+    assert!(
+        read.stats
+            .contains(&format!("events: {}, unparsed: {unparsed},", want.len())),
+        "{} (want {unparsed} unparsed)",
+        read.stats
+    );
+
+    assert_same(inputs, &ReadOptions::default(), "broken lines first");
+    let read = one_by_one(inputs, &ReadOptions::default());
+    assert_eq!(read.events.len() as u64, total - 20);
+    assert_eq!(read.issues.len(), 20);
+}

@@ -5,7 +5,12 @@
 //! `//` comments are skipped; a UTF-8 byte-order mark is dropped):
 //! - an object complete on its own line → NDJSON, read line by line (the
 //!   fast path; a bad line is one issue and reading resumes at the next);
-//! - any other start of an object or array → framed values ([`Framer`]);
+//! - an object the line does not complete → framed values ([`Framer`]),
+//!   unless the lines after it show NDJSON whose first lines are broken
+//!   (see [`ndjson_after_broken_line`]); framed mode still hands over to
+//!   line mode when it finds more broken lines first than detection looks
+//!   at (see [`FileReader::line_shaped`]);
+//! - any other start of an array → framed values;
 //! - a JSON scalar (`42`, `"text"`) → line by line, as NDJSON with a bad
 //!   line;
 //! - a UTF-16 or UTF-32 byte-order mark → one `encoding` issue for the
@@ -29,7 +34,7 @@ use crate::event::Event;
 use crate::read::batch::{Batch, BufferPool, ChunkText, LineChunk, LineLedger, LineStart};
 use crate::read::doc::{array_may_be_json, preview, DocReader, Out, Pos};
 use crate::read::filter::{numbered_lines, LineFilter};
-use crate::read::frame::{Framer, Unit};
+use crate::read::frame::{Framer, Shape, Unit};
 use crate::read::input::{Compression, Counters, Mapped, Opened};
 use crate::read::issue::{ReadIssue, SkipReason};
 
@@ -84,6 +89,9 @@ pub(crate) struct FileReader {
     carry: Vec<u8>,
     /// The input mapped into memory (a plain regular file).
     mapped: Option<Mapped>,
+    /// Framed mode: one-line documents since the last broken one (see
+    /// [`FileReader::line_shaped`]).
+    one_line_run: Option<u32>,
 }
 
 impl FileReader {
@@ -101,6 +109,7 @@ impl FileReader {
             ledger: None,
             carry: Vec::new(),
             mapped: opened.mapped,
+            one_line_run: None,
         }
     }
 
@@ -208,8 +217,12 @@ impl FileReader {
                 },
                 Mode::Frames(mut f) => match f.next_unit() {
                     Ok(Some(unit)) => {
+                        let line_shaped = self.line_shaped(&unit, &mut f);
                         self.unit(unit, &docs);
-                        self.mode = Mode::Frames(f);
+                        self.mode = match line_shaped {
+                            true => self.lines_from(f),
+                            false => Mode::Frames(f),
+                        };
                     }
                     Ok(None) => {}
                     Err(e) => return Some(Err(self.io_issue(f.line(), &e))),
@@ -309,6 +322,13 @@ impl FileReader {
                             Some(item) => items.push(item),
                             None => break,
                         }
+                        // Framed mode handed over to line mode: its lines
+                        // go out as chunks.
+                        if self.pending.is_empty()
+                            && matches!(self.mode, Mode::Lines(_) | Mode::MappedLines(_))
+                        {
+                            break;
+                        }
                     }
                     return (!items.is_empty()).then_some(Batch::Items(items));
                 }
@@ -333,25 +353,9 @@ impl FileReader {
             }
         );
         self.line = line;
-        self.mode = match (mode, &self.mapped) {
-            (Mode::Lines(_), Some(m)) => {
-                // Detection skipped `line - 1` lines (blank or `//`).
-                let skipped = line.saturating_sub(1) as usize;
-                let text = &m.map[m.start..];
-                let at = match skipped {
-                    0 => 0,
-                    n => memchr::memchr_iter(b'\n', text)
-                        .nth(n - 1)
-                        .map_or(text.len(), |i| i + 1),
-                };
-                // What detection read of the mapping is read again from
-                // here: count bytes from here.
-                self.counters
-                    .raw
-                    .store((m.start + at) as u64, Ordering::Relaxed);
-                self.counters.decoded.store(at as u64, Ordering::Relaxed);
-                Mode::MappedLines(m.start + at)
-            }
+        self.mode = match (mode, self.mapped.clone()) {
+            // Detection skipped `line - 1` lines (blank or `//`).
+            (Mode::Lines(_), Some(m)) => self.mapped_from(m, line),
             (mode, _) => mode,
         };
         Ok(())
@@ -498,6 +502,34 @@ impl FileReader {
                     format!("document never ends ({bytes} bytes to end of input)"),
                 )
             }
+            Unit::Broken {
+                text,
+                pos,
+                bytes,
+                next,
+            } => {
+                let until = format!("line {next}, where a new document starts");
+                if let Some(text) = &text {
+                    if docs.cut_response(text, pos, &until, &mut self.pending) {
+                        return;
+                    }
+                    // An error before the cut says best what is wrong.
+                    if let Err(e) = serde_json::from_str::<IgnoredAny>(text) {
+                        if !e.is_eof() {
+                            self.pending.push_back(Err(docs.json_issue(pos, &e)));
+                            return;
+                        }
+                    }
+                }
+                issue(
+                    pos,
+                    SkipReason::InvalidJson,
+                    format!(
+                        "document never closed: line {next} starts a new one \
+                         at column 1 ({bytes} bytes skipped)"
+                    ),
+                )
+            }
             Unit::Unclosed { pos } => issue(
                 pos,
                 SkipReason::Truncated,
@@ -509,6 +541,64 @@ impl FileReader {
         self.pending.push_back(item);
     }
 }
+
+impl FileReader {
+    /// Framed mode: whether the input turned out to be NDJSON after all,
+    /// seen from `unit`, the unit just framed. It is once a document cut
+    /// short by the next line (`Broken`) is followed by `LINE_SHAPED`
+    /// documents that each fill one whole line: line mode then reads the
+    /// rest (see [`FileReader::lines_from`]), with the line filter and on
+    /// the worker threads, rather than framing every line.
+    fn line_shaped(&mut self, unit: &Unit, f: &mut Framer) -> bool {
+        self.one_line_run = match (unit, self.one_line_run) {
+            (Unit::Broken { .. }, _) => Some(0),
+            (Unit::Value { text, pos }, Some(n))
+                if pos.col == 1 && !text.contains('\n') && f.finish_line() && f.at_line_start() =>
+            {
+                Some(n + 1)
+            }
+            _ => None,
+        };
+        self.one_line_run >= Some(LINE_SHAPED)
+    }
+
+    /// Line mode from where the framer stopped (the start of a line).
+    fn lines_from(&mut self, f: Framer) -> Mode {
+        let (r, line) = f.into_parts();
+        tracing::info!(
+            "{}: line-shaped from line {line} on: read as ndjson",
+            self.name
+        );
+        self.one_line_run = None;
+        self.line = line;
+        match &self.mapped {
+            Some(m) => self.mapped_from(m.clone(), line),
+            None => Mode::Lines(r),
+        }
+    }
+
+    /// Mapped line mode from line `line` (1 at the text's start).
+    fn mapped_from(&mut self, m: Mapped, line: u64) -> Mode {
+        let text = &m.map[m.start..];
+        let at = match line.saturating_sub(1) as usize {
+            0 => 0,
+            n => memchr::memchr_iter(b'\n', text)
+                .nth(n - 1)
+                .map_or(text.len(), |i| i + 1),
+        };
+        // What was read of the mapping as a stream is read again from
+        // here: count bytes from here.
+        self.counters
+            .raw
+            .store((m.start + at) as u64, Ordering::Relaxed);
+        self.counters.decoded.store(at as u64, Ordering::Relaxed);
+        Mode::MappedLines(m.start + at)
+    }
+}
+
+/// One-line documents after a broken one that make framed mode hand over
+/// to line mode: one could be a compact object among pretty-printed ones.
+const LINE_SHAPED: u32 = 2;
 
 /// One line of line mode (with or without its newline): a document, a
 /// skipped blank or comment line, or an issue.
@@ -596,7 +686,7 @@ fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64, Option<u8>)>
                 let mut prefix = Vec::new();
                 r.read_until(b'\n', &mut prefix)?;
                 let complete = is_complete_object(prefix.trim_ascii())
-                    || next_line_is_complete_object(&mut r, &mut prefix)?;
+                    || ndjson_after_broken_line(&mut r, &mut prefix)?;
                 let chained: Box<dyn BufRead + Send> = Box::new(Cursor::new(prefix).chain(r));
                 if complete {
                     Mode::Lines(chained)
@@ -660,25 +750,63 @@ fn is_complete_object(line: &[u8]) -> bool {
     line.first() == Some(&b'{') && serde_json::from_slice::<IgnoredAny>(line).is_ok()
 }
 
-/// When the first line is a broken object, NDJSON is still likely if the
-/// next line with content is a complete one; framing a broken NDJSON line
-/// would swallow the lines after it, line mode resumes at the next line.
-/// Reads that next line onto `prefix`.
-fn next_line_is_complete_object(
+/// When the first line starts an object it does not complete, whether the
+/// input is NDJSON with broken lines after all: reads on, up to
+/// `LOOK_LINES` lines with content or `LOOK_BYTES` bytes, onto `prefix`
+/// (which holds the first line), following the open document as framing
+/// would (see [`Shape`]). It is NDJSON when a line that holds a complete
+/// object on its own, from column 1, cannot belong to the document before
+/// it (framing would cut there, or the first line's document closed on the
+/// first line), and the next line with content, if any, is a complete
+/// object too (so that one compact object among pretty-printed documents
+/// does not send them to line mode). Framing NDJSON would read it object
+/// by object, without the line filter and on one thread.
+fn ndjson_after_broken_line(
     r: &mut Box<dyn BufRead + Send>,
     prefix: &mut Vec<u8>,
 ) -> io::Result<bool> {
+    let mut shape = Shape::default();
+    shape.feed(prefix);
+    let (mut second, mut candidate) = (true, false);
+    let (mut budget, mut lines) = (LOOK_BYTES, 0);
     loop {
         let start = prefix.len();
-        if r.read_until(b'\n', prefix)? == 0 {
+        let n = r.by_ref().take(budget).read_until(b'\n', prefix)? as u64;
+        budget -= n;
+        let line = &prefix[start..];
+        if n == 0 {
+            // The end of input (or of what detection reads: no verdict).
+            return Ok(candidate && budget > 0);
+        }
+        if budget == 0 && line.last() != Some(&b'\n') {
             return Ok(false);
         }
-        let line = prefix[start..].trim_ascii();
-        if !line.is_empty() && !line.starts_with(b"//") {
-            return Ok(is_complete_object(line));
+        let body = line.trim_ascii();
+        if body.is_empty() || body.starts_with(b"//") {
+            continue;
+        }
+        let complete = line[0] == b'{' && is_complete_object(body);
+        if candidate && complete {
+            return Ok(true);
+        }
+        let cut = line[0] == b'{' && (shape.object_would_break() || (second && shape.depth() == 0));
+        candidate = cut && complete;
+        if cut {
+            shape = Shape::default();
+        }
+        shape.feed(line);
+        second = false;
+        lines += 1;
+        if lines > LOOK_LINES && !candidate {
+            return Ok(false);
         }
     }
 }
+
+/// Lines with content after a broken first line that detection reads at
+/// most (one more to confirm a candidate), and their bytes.
+const LOOK_LINES: u32 = 16;
+const LOOK_BYTES: u64 = 1 << 20;
 
 /// Bytes of a mapped file's lines one item-by-item step filters at once.
 const BATCH_REGION: usize = 256 << 10;
