@@ -432,3 +432,98 @@ fn two_broken_first_lines_lose_only_themselves() {
         }
     }
 }
+
+/// The numbers of `talon: read N events (and U more lines not parsed, B
+/// blank or comment lines)` and `talon: skipped K`, or 0.
+fn read_counts(err: &str) -> (u64, u64, u64, u64) {
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("talon: read "))
+        .unwrap_or_else(|| panic!("no read line in:\n{err}"));
+    let number_before = |what: &str| -> u64 {
+        let Some(end) = line.find(what) else { return 0 };
+        let head = line[..end].trim_end();
+        let start = head
+            .rfind(|c: char| !c.is_ascii_digit())
+            .map_or(0, |i| i + 1);
+        head[start..].parse().expect("a count")
+    };
+    let skipped = err
+        .lines()
+        .find_map(|l| l.strip_prefix("talon: skipped "))
+        .map_or(0, |rest| {
+            rest.split(':').next().unwrap().parse().expect("skipped")
+        });
+    (
+        number_before(" event"),
+        number_before(" more line"),
+        number_before(" blank or comment line"),
+        skipped,
+    )
+}
+
+/// Blank, whitespace-only and `//` comment lines are one count of their
+/// own in the summary, the same with the prefilter on or off, mapped or
+/// read, on 1 or 3 threads, before the first event too, so that events,
+/// lines not parsed, blank or comment lines and skipped lines add up to
+/// the input's lines. (Comments were never counted, blank lines only as
+/// "not parsed" and only with the prefilter after the first event, and a
+/// comment holding a rule's literal disappeared from every count.)
+#[test]
+fn every_line_is_in_the_summary_counts_in_every_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = many_events(400);
+    let mut text = String::from("\n// leading comment\n   \n");
+    let (mut lines, mut blank) = (3u64, 3u64);
+    for (i, e) in events.lines().enumerate() {
+        text.push_str(e);
+        text.push('\n');
+        lines += 1;
+        let extra = match i % 5 {
+            0 => "// plain comment",
+            1 => "// comment net.ipv4.ip_forward",
+            2 => "",
+            3 => " \t\r",
+            _ => continue,
+        };
+        text.push_str(extra);
+        text.push('\n');
+        lines += 1;
+        blank += 1;
+    }
+    text.push_str("{\"process\":{\"name\":\"ls\"}}\n{\"broken\": \"net.ipv4.ip_forward\"\n");
+    lines += 2;
+    let file = write(dir.path(), "counted.ndjson", text.as_bytes());
+    assert!(text.len() > 1 << 20, "large enough to be mapped");
+    let rule = repo().join(RULE);
+    for extra in [
+        &[][..],
+        &["--no-prefilter"],
+        &["--no-mmap"],
+        &["--threads", "1"],
+        &["--threads", "3"],
+        &["--no-prefilter", "--no-mmap", "--threads", "3"],
+    ] {
+        let mut c = talon();
+        c.args(["hunt", "--format", "jsonl", "--rules"])
+            .arg(&rule)
+            .args(extra)
+            .arg(&file);
+        let out = run(c);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{extra:?}: {err}");
+        assert_eq!(jsonl(&out).len(), 400, "{extra:?}: {err}");
+        let (read, unparsed, blanks, skipped) = read_counts(&err);
+        assert_eq!(blanks, blank, "{extra:?}: {err}");
+        assert_eq!(
+            read + unparsed + blanks + skipped,
+            lines,
+            "{extra:?}: {err}"
+        );
+        let want = match extra.contains(&"--no-prefilter") {
+            true => (401, 0, 1),
+            false => (400, 1, 1),
+        };
+        assert_eq!((read, unparsed, skipped), want, "{extra:?}: {err}");
+    }
+}

@@ -375,3 +375,81 @@ fn broken_lines_first_hand_over_to_line_mode() {
     assert_eq!(read.events.len() as u64, total - 20);
     assert_eq!(read.issues.len(), 20);
 }
+
+/// A counter of a `ReadStats` debug text (`name: N,`).
+fn stat(stats: &str, name: &str) -> u64 {
+    let at = stats.find(&format!(" {name}: ")).expect(name) + name.len() + 3;
+    let digits: String = stats[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().expect(name)
+}
+
+/// Every line of an NDJSON input is counted once: as an event, a line the
+/// filter passed over, a blank or comment line, or an issue. Blank and
+/// comment lines are their own count whether the filter is on or off (a
+/// comment holding the filter's text included), before the first event
+/// too, mapped or read, item by item or in batches.
+#[test]
+fn every_ndjson_line_is_counted_once() {
+    let mut text = String::from("\n  \n// head keep\n// head\n");
+    let (mut total, mut blank) = (4u64, 4u64);
+    let (mut kept, mut other, mut bad) = (0u64, 0u64, 0u64);
+    while text.len() < (1 << 20) + 3000 {
+        let line = match total % 6 {
+            0 => {
+                kept += 1;
+                format!("{{\"keep\":{total}}}")
+            }
+            1 => {
+                other += 1;
+                format!("{{\"other\":{total},\"pad\":\"{}\"}}", "p".repeat(60))
+            }
+            2 => {
+                blank += 1;
+                String::new()
+            }
+            3 => {
+                blank += 1;
+                "  // a comment to keep".to_string()
+            }
+            4 => {
+                blank += 1;
+                "\t\r".to_string()
+            }
+            _ => {
+                bad += 1;
+                "{\"keep\": broken".to_string()
+            }
+        };
+        text.push_str(&line);
+        text.push('\n');
+        total += 1;
+    }
+    // A last blank line without a newline.
+    text.push_str("  ");
+    total += 1;
+    blank += 1;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = temp_file(&dir, "c.ndjson", text.as_bytes());
+    let inputs = std::slice::from_ref(&input);
+    let filtered = ReadOptions::default().with_line_filter(std::sync::Arc::new(Keep));
+    for (options, events, unparsed) in [
+        (ReadOptions::default(), kept + other, 0),
+        (filtered, kept, other),
+    ] {
+        assert_same_in(
+            inputs,
+            &options,
+            "blank and comment lines",
+            &[1, 4096, 1 << 20],
+        );
+        let read = one_by_one(inputs, &options);
+        assert_eq!(stat(&read.stats, "events"), events);
+        assert_eq!(stat(&read.stats, "unparsed"), unparsed);
+        assert_eq!(stat(&read.stats, "blank"), blank);
+        assert_eq!(read.issues.len() as u64, bad);
+        assert_eq!(events + unparsed + blank + bad, total);
+    }
+}

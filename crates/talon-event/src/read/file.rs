@@ -33,7 +33,7 @@ use serde::de::IgnoredAny;
 use crate::event::Event;
 use crate::read::batch::{Batch, BufferPool, ChunkText, LineChunk, LineLedger, LineStart};
 use crate::read::doc::{array_may_be_json, preview, DocReader, Out, Pos};
-use crate::read::filter::{numbered_lines, LineFilter};
+use crate::read::filter::{blank_or_comment, numbered_lines, LineFilter};
 use crate::read::frame::{Framer, Shape, Unit};
 use crate::read::input::{Compression, Counters, Mapped, Opened};
 use crate::read::issue::{ReadIssue, SkipReason};
@@ -79,6 +79,9 @@ pub(crate) struct FileReader {
     buf: Vec<u8>,
     /// Lines a line filter ruled out.
     unparsed: u64,
+    /// Line mode: blank and `//` comment lines (those before the first
+    /// document too).
+    blank: u64,
     /// Candidate lines of the buffer being filtered, each with the number
     /// of lines before it.
     ranges: Vec<(std::ops::Range<usize>, u64)>,
@@ -105,6 +108,7 @@ impl FileReader {
             line: 1,
             buf: Vec::new(),
             unparsed: 0,
+            blank: 0,
             ranges: Vec::new(),
             ledger: None,
             carry: Vec::new(),
@@ -116,6 +120,12 @@ impl FileReader {
     /// Lines a line filter ruled out so far.
     pub fn unparsed(&self) -> u64 {
         self.unparsed
+    }
+
+    /// Blank and comment lines of line mode so far (those of chunks are
+    /// counted by their parsers).
+    pub fn blank(&self) -> u64 {
+        self.blank
     }
 
     pub fn name(&self) -> &Arc<str> {
@@ -340,7 +350,10 @@ impl FileReader {
     /// line mode over a mapped file reads the mapping itself, from the
     /// first line with content.
     fn start(&mut self, r: Box<dyn BufRead + Send>) -> io::Result<()> {
-        let (mode, line, first) = detect(r)?;
+        let (mode, line, first, skipped) = detect(r)?;
+        if matches!(mode, Mode::Lines(_)) {
+            self.blank += skipped;
+        }
         tracing::info!(
             "reading {} ({}, {}{})",
             self.name,
@@ -389,7 +402,13 @@ impl FileReader {
         self.counters.decoded.fetch_add(n, Ordering::Relaxed);
         match filter {
             None => {
-                line_item(&self.name, region, self.line, docs, &mut self.pending);
+                self.blank += u64::from(line_item(
+                    &self.name,
+                    region,
+                    self.line,
+                    docs,
+                    &mut self.pending,
+                ));
                 self.line += count_newlines(region) + u64::from(region.last() != Some(&b'\n'));
             }
             Some(f) => self.filtered_lines(region, f, docs),
@@ -409,7 +428,13 @@ impl FileReader {
         }
         let line = self.line;
         self.line += 1;
-        line_item(&self.name, &self.buf, line, docs, &mut self.pending);
+        self.blank += u64::from(line_item(
+            &self.name,
+            &self.buf,
+            line,
+            docs,
+            &mut self.pending,
+        ));
         Ok(true)
     }
 
@@ -437,11 +462,19 @@ impl FileReader {
             }
             let line = self.line;
             self.line += 1;
-            if filter.next_candidate(&self.buf, 0).is_none() {
-                self.unparsed += 1;
+            let end = self.buf.len() - 1;
+            if filter.next_candidate(&self.buf, 0).is_some() {
+                self.blank += u64::from(line_item(
+                    &self.name,
+                    &self.buf[..end],
+                    line,
+                    docs,
+                    &mut self.pending,
+                ));
+            } else if blank_or_comment(&self.buf[..end]) {
+                self.blank += 1;
             } else {
-                let end = self.buf.len() - 1;
-                line_item(&self.name, &self.buf[..end], line, docs, &mut self.pending);
+                self.unparsed += 1;
             }
             return Ok(true);
         };
@@ -452,23 +485,26 @@ impl FileReader {
     }
 
     /// Parses the lines of `region` (whole lines, the last maybe without
-    /// its newline) that `filter` picks, counts the others as unparsed and
-    /// moves the line count past them all.
+    /// its newline) that `filter` picks, counts the others as blank or
+    /// comment lines or as unparsed, and moves the line count past them
+    /// all.
     fn filtered_lines(&mut self, region: &[u8], filter: &dyn LineFilter, docs: &DocReader<'_>) {
         self.ranges.clear();
-        let lines = numbered_lines(region, Some(filter), &mut self.ranges);
+        let n = numbered_lines(region, Some(filter), &mut self.ranges);
+        let mut blank = n.blank;
         for (range, before) in &self.ranges {
             let line = self.line + before;
-            line_item(
+            blank += u64::from(line_item(
                 &self.name,
                 &region[range.clone()],
                 line,
                 docs,
                 &mut self.pending,
-            );
+            ));
         }
-        self.unparsed += lines - self.ranges.len() as u64;
-        self.line += lines;
+        self.blank += blank;
+        self.unparsed += n.lines - self.ranges.len() as u64 - n.blank;
+        self.line += n.lines;
     }
 
     fn unit(&mut self, unit: Unit, docs: &DocReader<'_>) {
@@ -601,31 +637,29 @@ impl FileReader {
 const LINE_SHAPED: u32 = 2;
 
 /// One line of line mode (with or without its newline): a document, a
-/// skipped blank or comment line, or an issue.
+/// skipped blank or comment line (true: nothing is pushed, the caller
+/// counts it), or an issue.
 pub(crate) fn line_item(
     name: &Arc<str>,
     bytes: &[u8],
     line: u64,
     docs: &DocReader<'_>,
     out: &mut Out,
-) {
+) -> bool {
+    if blank_or_comment(bytes) {
+        return true;
+    }
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => Ok(text),
         // A last line cut inside a multi-byte character (a cut scroll
         // dump): its complete part may still hold hits.
-        Err(e) if e.error_len().is_none() => {
+        Err(e) if e.error_len().is_none() && !bytes[..e.valid_up_to()].trim_ascii().is_empty() => {
             Ok(std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default())
         }
         Err(e) => Err(e),
     };
     match text {
-        Ok(text) => {
-            let text = text.trim_end();
-            let body = text.trim_start();
-            if !body.is_empty() && !body.starts_with("//") {
-                docs.document(text, Pos { line, col: 1 }, out);
-            }
-        }
+        Ok(text) => docs.document(text.trim_end(), Pos { line, col: 1 }, out),
         Err(e) => out.push_back(Err(ReadIssue::new(
             name,
             line,
@@ -634,30 +668,37 @@ pub(crate) fn line_item(
             "line is not valid UTF-8",
         ))),
     }
+    false
 }
 
 /// Looks at the first line with content and picks the reading mode.
-/// Returns the mode, the line number reading starts at, and the first byte
-/// of content (`None` for an empty input).
+/// Returns the mode, the line number reading starts at, the first byte
+/// of content (`None` for an empty input), and the blank and `//` lines
+/// before it (`line - 1`, and at the end of an input without content a
+/// last blank line without a newline).
 ///
 /// Blank and `//` lines before it are consumed (and counted). The content
 /// line itself is only peeked at in the buffer, except when it starts an
 /// object: then it is read whole to see whether it is complete on its own
 /// (NDJSON), and put back in front of the stream. A huge one-line array is
 /// therefore never held in memory just to choose the mode.
-fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64, Option<u8>)> {
+fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64, Option<u8>, u64)> {
     if let Some(encoding) = utf16_or_32(fill(&mut r)?) {
-        return Ok((Mode::Encoding(r, encoding), 1, None));
+        return Ok((Mode::Encoding(r, encoding), 1, None, 0));
     }
     let mut line = 1u64;
     let mut scratch = Vec::new();
+    // Blanks after the last newline consumed.
+    let mut partial = false;
     loop {
         let buf = fill(&mut r)?;
         let Some(first) = buf.iter().position(|b| !b.is_ascii_whitespace()) else {
             if buf.is_empty() {
-                return Ok((Mode::Lines(r), line, None));
+                let skipped = line - 1 + u64::from(partial);
+                return Ok((Mode::Lines(r), line, None, skipped));
             }
             let (n, newlines) = (buf.len(), count_newlines(buf));
+            partial = buf.last() != Some(&b'\n');
             r.consume(n);
             line += newlines;
             continue;
@@ -666,6 +707,7 @@ fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64, Option<u8>)>
             let newlines = count_newlines(&buf[..=nl]);
             r.consume(nl + 1);
             line += newlines;
+            partial = false;
             continue;
         }
         let rest = &buf[first..];
@@ -673,6 +715,7 @@ fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64, Option<u8>)>
             scratch.clear();
             r.read_until(b'\n', &mut scratch)?;
             line += 1;
+            partial = false;
             continue;
         }
         let rest_of_line = match memchr::memchr(b'\n', rest) {
@@ -697,7 +740,7 @@ fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64, Option<u8>)>
             _ if is_json_scalar(rest_of_line) => Mode::Lines(r),
             _ => Mode::NotJson(r),
         };
-        return Ok((mode, line, Some(first)));
+        return Ok((mode, line, Some(first), line - 1));
     }
 }
 
