@@ -527,3 +527,60 @@ fn every_line_is_in_the_summary_counts_in_every_mode() {
         assert_eq!((read, unparsed, skipped), want, "{extra:?}: {err}");
     }
 }
+
+/// The same with `--no-mmap`: the file is read, not mapped, so talon goes
+/// on to its summary; where the file now ends is reported as the input
+/// cut short (exit 2), not as a line of invalid JSON with exit 0.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_read_file_cut_shorter_while_read_is_an_input_cut_short() {
+    use std::io::Read;
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let line = event();
+    let mut text = String::new();
+    while text.len() < 8 << 20 {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    let file = write(dir.path(), "shrinks.ndjson", text.as_bytes());
+    let mut cmd = talon();
+    cmd.arg("hunt")
+        .arg("--rules")
+        .arg(repo().join(RULE))
+        .args(["--threads", "1", "--no-mmap", "--format", "jsonl"])
+        .arg(&file)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("talon starts");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 1];
+    stdout.read_exact(&mut first).expect("an alert");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Cut in the middle of a line.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file)
+        .and_then(|f| f.set_len((text.len() / 2) as u64 + 7))
+        .expect("truncate");
+    let mut rest = Vec::new();
+    let _ = stdout.read_to_end(&mut rest);
+    let out = child.wait_with_output().expect("talon ends");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let want = format!(
+        ": unreadable: the file was cut shorter while talon read it ({} bytes when opened, {} \
+         now); this line and any after it were not read",
+        text.len(),
+        text.len() / 2 + 7
+    );
+    assert!(err.contains(&want), "{err}");
+    assert!(err.contains("skipped 1: unreadable 1"), "{err}");
+    assert!(!err.contains("invalid-json"), "{err}");
+    assert!(
+        err.contains("talon: error: 1 input could not be read to the end"),
+        "{err}"
+    );
+}

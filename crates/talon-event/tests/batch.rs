@@ -453,3 +453,77 @@ fn every_ndjson_line_is_counted_once() {
         assert_eq!(events + unparsed + blank + bad, total);
     }
 }
+
+/// A file read as a stream (`mmap` off) that another process cuts shorter
+/// while it is read ends with one `unreadable` issue saying so, at the
+/// first line not read, and counts as an input cut short; the line the cut
+/// went through is not read (it was `invalid-json: EOF while parsing a
+/// string`, and the input seemed read to its end). Item by item and in
+/// batches.
+#[test]
+fn a_streamed_file_cut_shorter_while_read_says_so() {
+    let line = format!("{{\"n\":0,\"pad\":\"{}\"}}\n", "p".repeat(100));
+    let text = line.repeat(20_000);
+    let cut = line.len() * 5000 + 10;
+    let dir = tempfile::tempdir().expect("tempdir");
+    for batches in [false, true] {
+        let input = temp_file(&dir, "cut.ndjson", text.as_bytes());
+        let InputSpec::Path(path) = &input else {
+            unreachable!()
+        };
+        let options = ReadOptions {
+            mmap: false,
+            ..ReadOptions::default()
+        };
+        let mut reader = EventReader::new(vec![input.clone()], options.clone());
+        let mut parser = LineParser::new(&options);
+        let (mut events, mut issues, mut truncated) = (0u64, Vec::new(), false);
+        loop {
+            let items = match batches {
+                false => match reader.next() {
+                    Some(item) => vec![item],
+                    None => break,
+                },
+                true => match reader.next_batch(4096) {
+                    Some(Batch::Items(items)) => items,
+                    Some(Batch::Lines(chunk)) => {
+                        let mut counts = ChunkCounts::default();
+                        parser.read(&chunk, &mut |_| events += 1, &mut counts);
+                        issues.extend(counts.issues.iter().map(|i| i.to_string()));
+                        reader.record_chunk(&counts);
+                        Vec::new()
+                    }
+                    None => break,
+                },
+            };
+            for item in items {
+                match item {
+                    Ok(_) => events += 1,
+                    Err(i) => issues.push(i.to_string()),
+                }
+            }
+            if !truncated {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .and_then(|f| f.set_len(cut as u64))
+                    .expect("truncate");
+                truncated = true;
+            }
+        }
+        assert_eq!(events, 5000, "batches: {batches}");
+        assert_eq!(
+            issues,
+            [format!(
+                "{}:5001: unreadable: the file was cut shorter while talon read it ({} bytes \
+                 when opened, {cut} now); this line and any after it were not read",
+                path.display(),
+                text.len()
+            )],
+            "batches: {batches}"
+        );
+        let stats = reader.stats();
+        assert_eq!(stats.inputs_cut_short(), 1);
+        assert_eq!(stats.events, 5000);
+    }
+}

@@ -35,7 +35,7 @@ use crate::read::batch::{Batch, BufferPool, ChunkText, LineChunk, LineLedger, Li
 use crate::read::doc::{array_may_be_json, preview, DocReader, Out, Pos};
 use crate::read::filter::{blank_or_comment, numbered_lines, LineFilter};
 use crate::read::frame::{Framer, Shape, Unit};
-use crate::read::input::{Compression, Counters, Mapped, Opened};
+use crate::read::input::{Compression, Counters, CutShort, Mapped, Opened};
 use crate::read::issue::{ReadIssue, SkipReason};
 
 enum Mode {
@@ -141,6 +141,15 @@ impl FileReader {
     }
 
     fn io_issue(&self, line: u64, err: &io::Error) -> ReadIssue {
+        if let Some(cut) = err.get_ref().and_then(|e| e.downcast_ref::<CutShort>()) {
+            return ReadIssue::new(
+                &self.name,
+                line,
+                0,
+                SkipReason::Unreadable,
+                format!("{cut}; this line and any after it were not read"),
+            );
+        }
         let (reason, what) = match self.compression {
             Compression::None => (SkipReason::Unreadable, "read error"),
             Compression::Gzip => (SkipReason::Decompression, "gzip"),
@@ -863,7 +872,7 @@ const ITEMS_PER_BATCH: usize = 256;
 /// buffer, so bytes are copied once), until `target` bytes and a newline
 /// are in. What follows the last newline is kept in `carry`; a last line
 /// without a newline gets one. `text` is cut to the lines. False at end of
-/// input.
+/// input. On an error, `text` keeps the complete lines read before it.
 fn read_lines(
     r: &mut Box<dyn BufRead + Send>,
     carry: &mut Vec<u8>,
@@ -890,7 +899,10 @@ fn read_lines(
             Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
-                text.truncate(filled);
+                // A line cut by the error is not read: the error says
+                // where reading stopped.
+                let end = memchr::memrchr(b'\n', &text[..filled]).map_or(0, |nl| nl + 1);
+                text.truncate(end);
                 return Err(e);
             }
         }

@@ -79,7 +79,8 @@ pub struct ReadOptions {
     /// Map plain regular files into memory rather than read them (the
     /// default): no copy of their bytes. A file cut shorter while it is
     /// read then ends the process (SIGBUS); turn it off for files that
-    /// may be truncated meanwhile.
+    /// may be truncated meanwhile (read, such a file ends with an
+    /// `Unreadable` issue saying it was cut shorter).
     pub mmap: bool,
 }
 
