@@ -130,12 +130,21 @@ pub fn write_read_line(
     elapsed: Duration,
 ) -> fmt::Result {
     let read = &stats.read;
-    // Lines the prefilter passed over are not events read: say how many
-    // there were beside the events, so that the two add up to the input.
-    let unparsed = match read.unparsed {
-        0 => String::new(),
-        1 => " (and 1 more line not parsed)".to_string(),
-        n => format!(" (and {n} more lines not parsed)"),
+    // Lines the prefilter passed over, and blank and comment lines, are
+    // not events read: say how many there were beside the events, so that
+    // they add up to the input's lines with the skipped ones.
+    let mut beside = Vec::new();
+    match read.unparsed {
+        0 => {}
+        1 => beside.push("1 more line not parsed".to_string()),
+        n => beside.push(format!("{n} more lines not parsed")),
+    }
+    if read.blank > 0 {
+        beside.push(count(read.blank, "blank or comment line"));
+    }
+    let unparsed = match beside.is_empty() {
+        true => String::new(),
+        false => format!(" (and {})", beside.join(", ")),
     };
     writeln!(
         f,

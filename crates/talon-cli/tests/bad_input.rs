@@ -398,3 +398,189 @@ fn a_mapped_file_cut_shorter_while_read_is_an_error_naming_it() {
         "{err}"
     );
 }
+
+/// NDJSON whose first two lines are both broken was read as one document
+/// that never ends: every event lost in one `truncated` issue, exit 0.
+/// The broken lines are two issues where they are; the rest is read.
+#[test]
+fn two_broken_first_lines_lose_only_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{{\"a\": 1\n{{\"b\": 2\n{}", many_events(30));
+    let file = write(dir.path(), "two-bad.ndjson", text.as_bytes());
+    for (name, out) in all_commands(&file) {
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{name}: {err}");
+        assert_eq!(jsonl(&out).len(), 30, "{name}: {err}");
+        if name == "hunt" {
+            // The prefilter passes over the broken lines: they hold no
+            // rule's literal.
+            assert!(
+                err.contains("talon: read 30 events (and 2 more lines not parsed)"),
+                "{name}: {err}"
+            );
+            continue;
+        }
+        assert!(err.contains("skipped 2: invalid-json 2"), "{name}: {err}");
+        for line in [1, 2] {
+            assert!(
+                err.contains(&format!(
+                    "{}:{line}:7: invalid-json: EOF while parsing an object",
+                    file.display()
+                )),
+                "{name}: {err}"
+            );
+        }
+    }
+}
+
+/// The numbers of `talon: read N events (and U more lines not parsed, B
+/// blank or comment lines)` and `talon: skipped K`, or 0.
+fn read_counts(err: &str) -> (u64, u64, u64, u64) {
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("talon: read "))
+        .unwrap_or_else(|| panic!("no read line in:\n{err}"));
+    let number_before = |what: &str| -> u64 {
+        let Some(end) = line.find(what) else { return 0 };
+        let head = line[..end].trim_end();
+        let start = head
+            .rfind(|c: char| !c.is_ascii_digit())
+            .map_or(0, |i| i + 1);
+        head[start..].parse().expect("a count")
+    };
+    let skipped = err
+        .lines()
+        .find_map(|l| l.strip_prefix("talon: skipped "))
+        .map_or(0, |rest| {
+            rest.split(':').next().unwrap().parse().expect("skipped")
+        });
+    (
+        number_before(" event"),
+        number_before(" more line"),
+        number_before(" blank or comment line"),
+        skipped,
+    )
+}
+
+/// Blank, whitespace-only and `//` comment lines are one count of their
+/// own in the summary, the same with the prefilter on or off, mapped or
+/// read, on 1 or 3 threads, before the first event too, so that events,
+/// lines not parsed, blank or comment lines and skipped lines add up to
+/// the input's lines. (Comments were never counted, blank lines only as
+/// "not parsed" and only with the prefilter after the first event, and a
+/// comment holding a rule's literal disappeared from every count.)
+#[test]
+fn every_line_is_in_the_summary_counts_in_every_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = many_events(400);
+    let mut text = String::from("\n// leading comment\n   \n");
+    let (mut lines, mut blank) = (3u64, 3u64);
+    for (i, e) in events.lines().enumerate() {
+        text.push_str(e);
+        text.push('\n');
+        lines += 1;
+        let extra = match i % 5 {
+            0 => "// plain comment",
+            1 => "// comment net.ipv4.ip_forward",
+            2 => "",
+            3 => " \t\r",
+            _ => continue,
+        };
+        text.push_str(extra);
+        text.push('\n');
+        lines += 1;
+        blank += 1;
+    }
+    text.push_str("{\"process\":{\"name\":\"ls\"}}\n{\"broken\": \"net.ipv4.ip_forward\"\n");
+    lines += 2;
+    let file = write(dir.path(), "counted.ndjson", text.as_bytes());
+    assert!(text.len() > 1 << 20, "large enough to be mapped");
+    let rule = repo().join(RULE);
+    for extra in [
+        &[][..],
+        &["--no-prefilter"],
+        &["--no-mmap"],
+        &["--threads", "1"],
+        &["--threads", "3"],
+        &["--no-prefilter", "--no-mmap", "--threads", "3"],
+    ] {
+        let mut c = talon();
+        c.args(["hunt", "--format", "jsonl", "--rules"])
+            .arg(&rule)
+            .args(extra)
+            .arg(&file);
+        let out = run(c);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{extra:?}: {err}");
+        assert_eq!(jsonl(&out).len(), 400, "{extra:?}: {err}");
+        let (read, unparsed, blanks, skipped) = read_counts(&err);
+        assert_eq!(blanks, blank, "{extra:?}: {err}");
+        assert_eq!(
+            read + unparsed + blanks + skipped,
+            lines,
+            "{extra:?}: {err}"
+        );
+        let want = match extra.contains(&"--no-prefilter") {
+            true => (401, 0, 1),
+            false => (400, 1, 1),
+        };
+        assert_eq!((read, unparsed, skipped), want, "{extra:?}: {err}");
+    }
+}
+
+/// The same with `--no-mmap`: the file is read, not mapped, so talon goes
+/// on to its summary; where the file now ends is reported as the input
+/// cut short (exit 2), not as a line of invalid JSON with exit 0.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_read_file_cut_shorter_while_read_is_an_input_cut_short() {
+    use std::io::Read;
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let line = event();
+    let mut text = String::new();
+    while text.len() < 8 << 20 {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    let file = write(dir.path(), "shrinks.ndjson", text.as_bytes());
+    let mut cmd = talon();
+    cmd.arg("hunt")
+        .arg("--rules")
+        .arg(repo().join(RULE))
+        .args(["--threads", "1", "--no-mmap", "--format", "jsonl"])
+        .arg(&file)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("talon starts");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 1];
+    stdout.read_exact(&mut first).expect("an alert");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Cut in the middle of a line.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file)
+        .and_then(|f| f.set_len((text.len() / 2) as u64 + 7))
+        .expect("truncate");
+    let mut rest = Vec::new();
+    let _ = stdout.read_to_end(&mut rest);
+    let out = child.wait_with_output().expect("talon ends");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let want = format!(
+        ": unreadable: the file was cut shorter while talon read it ({} bytes when opened, {} \
+         now); this line and any after it were not read",
+        text.len(),
+        text.len() / 2 + 7
+    );
+    assert!(err.contains(&want), "{err}");
+    assert!(err.contains("skipped 1: unreadable 1"), "{err}");
+    assert!(!err.contains("invalid-json"), "{err}");
+    assert!(
+        err.contains("talon: error: 1 input could not be read to the end"),
+        "{err}"
+    );
+}

@@ -302,3 +302,228 @@ fn filtered_lines_keep_their_numbers_and_the_rest_is_counted() {
         }
     }
 }
+
+/// More broken lines first than mode detection looks at: framed mode cuts
+/// each at the next line, and once the lines turn out to be one complete
+/// object each, hands the rest over to line mode (chunks, mapped, the line
+/// filter) from the line after them. Every path reads the same events and
+/// issues, and the filter's count shows line mode read the rest: framed
+/// mode parses every document.
+#[test]
+fn broken_lines_first_hand_over_to_line_mode() {
+    let mut text = String::new();
+    for i in 1..=20 {
+        text.push_str(&format!("{{\"a\": {i}\n"));
+    }
+    let (mut kept, mut total) = (Vec::new(), 20u64);
+    while text.len() < (1 << 20) + 3000 {
+        total += 1;
+        if total % 10 == 0 {
+            text.push_str(&format!("{{\"keep\":{total}}}\n"));
+            kept.push(total);
+        } else {
+            text.push_str(&format!(
+                "{{\"other\":{total},\"pad\":\"{}\"}}\n",
+                "p".repeat(60)
+            ));
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = temp_file(&dir, "b.ndjson", text.as_bytes());
+    let inputs = std::slice::from_ref(&input);
+    let filtered = ReadOptions::default().with_line_filter(std::sync::Arc::new(Keep));
+    assert_same_in(
+        inputs,
+        &filtered,
+        "broken lines first, filtered",
+        &[1, 4096, 1 << 20],
+    );
+    let read = one_by_one(inputs, &filtered);
+    let lines: Vec<u64> = read.events.iter().map(|e| e.3).collect();
+    // Lines 21 and 22 are framed (they show the lines are NDJSON), then
+    // line mode parses only the kept lines.
+    let mut want = vec![21, 22];
+    want.extend(kept.iter().filter(|l| **l > 22));
+    assert_eq!(lines, want);
+    let dir_name = format!("{}/", dir.path().display());
+    let issues: Vec<String> = read
+        .issues
+        .iter()
+        .take(2)
+        .map(|i| i.replacen(&dir_name, "", 1))
+        .collect();
+    assert_eq!(
+        issues,
+        [
+            "b.ndjson:1:1: invalid-json: document never closed: line 2 starts a new one \
+             at column 1 (8 bytes skipped)",
+            "b.ndjson:2:1: invalid-json: document never closed: line 3 starts a new one \
+             at column 1 (8 bytes skipped)",
+        ]
+    );
+    assert_eq!(read.issues.len(), 20);
+    let unparsed = total - 22 - (want.len() as u64 - 2);
+    assert!(
+        read.stats
+            .contains(&format!("events: {}, unparsed: {unparsed},", want.len())),
+        "{} (want {unparsed} unparsed)",
+        read.stats
+    );
+
+    assert_same(inputs, &ReadOptions::default(), "broken lines first");
+    let read = one_by_one(inputs, &ReadOptions::default());
+    assert_eq!(read.events.len() as u64, total - 20);
+    assert_eq!(read.issues.len(), 20);
+}
+
+/// A counter of a `ReadStats` debug text (`name: N,`).
+fn stat(stats: &str, name: &str) -> u64 {
+    let at = stats.find(&format!(" {name}: ")).expect(name) + name.len() + 3;
+    let digits: String = stats[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().expect(name)
+}
+
+/// Every line of an NDJSON input is counted once: as an event, a line the
+/// filter passed over, a blank or comment line, or an issue. Blank and
+/// comment lines are their own count whether the filter is on or off (a
+/// comment holding the filter's text included), before the first event
+/// too, mapped or read, item by item or in batches.
+#[test]
+fn every_ndjson_line_is_counted_once() {
+    let mut text = String::from("\n  \n// head keep\n// head\n");
+    let (mut total, mut blank) = (4u64, 4u64);
+    let (mut kept, mut other, mut bad) = (0u64, 0u64, 0u64);
+    while text.len() < (1 << 20) + 3000 {
+        let line = match total % 6 {
+            0 => {
+                kept += 1;
+                format!("{{\"keep\":{total}}}")
+            }
+            1 => {
+                other += 1;
+                format!("{{\"other\":{total},\"pad\":\"{}\"}}", "p".repeat(60))
+            }
+            2 => {
+                blank += 1;
+                String::new()
+            }
+            3 => {
+                blank += 1;
+                "  // a comment to keep".to_string()
+            }
+            4 => {
+                blank += 1;
+                "\t\r".to_string()
+            }
+            _ => {
+                bad += 1;
+                "{\"keep\": broken".to_string()
+            }
+        };
+        text.push_str(&line);
+        text.push('\n');
+        total += 1;
+    }
+    // A last blank line without a newline.
+    text.push_str("  ");
+    total += 1;
+    blank += 1;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = temp_file(&dir, "c.ndjson", text.as_bytes());
+    let inputs = std::slice::from_ref(&input);
+    let filtered = ReadOptions::default().with_line_filter(std::sync::Arc::new(Keep));
+    for (options, events, unparsed) in [
+        (ReadOptions::default(), kept + other, 0),
+        (filtered, kept, other),
+    ] {
+        assert_same_in(
+            inputs,
+            &options,
+            "blank and comment lines",
+            &[1, 4096, 1 << 20],
+        );
+        let read = one_by_one(inputs, &options);
+        assert_eq!(stat(&read.stats, "events"), events);
+        assert_eq!(stat(&read.stats, "unparsed"), unparsed);
+        assert_eq!(stat(&read.stats, "blank"), blank);
+        assert_eq!(read.issues.len() as u64, bad);
+        assert_eq!(events + unparsed + blank + bad, total);
+    }
+}
+
+/// A file read as a stream (`mmap` off) that another process cuts shorter
+/// while it is read ends with one `unreadable` issue saying so, at the
+/// first line not read, and counts as an input cut short; the line the cut
+/// went through is not read (it was `invalid-json: EOF while parsing a
+/// string`, and the input seemed read to its end). Item by item and in
+/// batches.
+#[test]
+fn a_streamed_file_cut_shorter_while_read_says_so() {
+    let line = format!("{{\"n\":0,\"pad\":\"{}\"}}\n", "p".repeat(100));
+    let text = line.repeat(20_000);
+    let cut = line.len() * 5000 + 10;
+    let dir = tempfile::tempdir().expect("tempdir");
+    for batches in [false, true] {
+        let input = temp_file(&dir, "cut.ndjson", text.as_bytes());
+        let InputSpec::Path(path) = &input else {
+            unreachable!()
+        };
+        let options = ReadOptions {
+            mmap: false,
+            ..ReadOptions::default()
+        };
+        let mut reader = EventReader::new(vec![input.clone()], options.clone());
+        let mut parser = LineParser::new(&options);
+        let (mut events, mut issues, mut truncated) = (0u64, Vec::new(), false);
+        loop {
+            let items = match batches {
+                false => match reader.next() {
+                    Some(item) => vec![item],
+                    None => break,
+                },
+                true => match reader.next_batch(4096) {
+                    Some(Batch::Items(items)) => items,
+                    Some(Batch::Lines(chunk)) => {
+                        let mut counts = ChunkCounts::default();
+                        parser.read(&chunk, &mut |_| events += 1, &mut counts);
+                        issues.extend(counts.issues.iter().map(|i| i.to_string()));
+                        reader.record_chunk(&counts);
+                        Vec::new()
+                    }
+                    None => break,
+                },
+            };
+            for item in items {
+                match item {
+                    Ok(_) => events += 1,
+                    Err(i) => issues.push(i.to_string()),
+                }
+            }
+            if !truncated {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .and_then(|f| f.set_len(cut as u64))
+                    .expect("truncate");
+                truncated = true;
+            }
+        }
+        assert_eq!(events, 5000, "batches: {batches}");
+        assert_eq!(
+            issues,
+            [format!(
+                "{}:5001: unreadable: the file was cut shorter while talon read it ({} bytes \
+                 when opened, {cut} now); this line and any after it were not read",
+                path.display(),
+                text.len()
+            )],
+            "batches: {batches}"
+        );
+        let stats = reader.stats();
+        assert_eq!(stats.inputs_cut_short(), 1);
+        assert_eq!(stats.events, 5000);
+    }
+}

@@ -628,3 +628,90 @@ fn a_multi_valued_timestamp_is_read_as_is() {
         ]
     );
 }
+
+fn issue_places(issues: &[talon_event::read::ReadIssue]) -> Vec<(u64, u64, SkipReason)> {
+    issues
+        .iter()
+        .map(|i| (i.line, i.column, i.reason))
+        .collect()
+}
+
+/// Two broken lines first (so that the second line is no complete object
+/// either) used to send the file to framed mode, where the first line's
+/// object never ended: the whole file was one `truncated` issue.
+#[test]
+fn two_broken_first_ndjson_lines_do_not_swallow_the_file() {
+    let text = "{\"n\": 1\n{\"m\": 2\n{\"n\":\"a\"}\n\n{\"n\":\"b\"}\n{\"n\":\"c\"}\n";
+    let (events, issues, stats) = read_bytes_all("two-bad.ndjson", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["a", "b", "c"]);
+    assert_eq!(lines(&events), [3, 5, 6]);
+    assert_eq!(
+        issue_places(&issues),
+        [
+            (1, 7, SkipReason::InvalidJson),
+            (2, 7, SkipReason::InvalidJson)
+        ]
+    );
+    assert_eq!(issues[0].message, "EOF while parsing an object");
+    assert_eq!((stats.events, stats.issue_count()), (3, 2));
+}
+
+/// Pretty-printed objects one after another: one missing its closing `}`
+/// used to swallow every later object (one `truncated` issue at the end).
+/// The next object starting at column 1 where the open one cannot take an
+/// object starts a new document.
+#[test]
+fn a_pretty_object_missing_its_brace_does_not_swallow_the_next_ones() {
+    let text = "{\n  \"n\": \"a\"\n}\n{\n  \"x\": 1,\n  \"y\": {\n    \"z\": 2\n  }\n{\n  \"n\": \"b\"\n}\n{\n  \"n\": \"c\"\n}\n";
+    let (events, issues, stats) = read_bytes_all("p.json", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["a", "b", "c"]);
+    assert_eq!(lines(&events), [1, 9, 12]);
+    assert_eq!(issues.len(), 1);
+    assert_eq!(
+        issues[0].to_string(),
+        "p.json:4:1: invalid-json: document never closed: line 9 starts a new one \
+         at column 1 (36 bytes skipped)"
+    );
+    assert_eq!((stats.events, stats.issue_count()), (3, 1));
+
+    // An error before the cut is reported where it is.
+    let text = "{\n  \"x\": 1\n  \"y\": 2\n{\n  \"n\": \"b\"\n}\n";
+    let (events, issues, _) = read_bytes_all("p.json", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["b"]);
+    assert_eq!(issue_places(&issues), [(3, 3, SkipReason::InvalidJson)]);
+    assert_eq!(issues[0].message, "expected `,` or `}`");
+
+    // A line cut inside a string: strings hold no raw newline.
+    let text = "{\"n\": \"a\n{\"n\": \"b\"}\n{\n  \"n\": \"c\"\n}\n";
+    let (events, issues, _) = read_bytes_all("s.json", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["b", "c"]);
+    assert_eq!(issue_places(&issues), [(1, 8, SkipReason::InvalidJson)]);
+    assert_eq!(
+        issues[0].message,
+        "control character (\\u0000-\\u001F) found while parsing a string"
+    );
+}
+
+/// Objects at column 1 where the open document may hold one (after `:`
+/// in an object, after `[` or `,` in an array) are part of it: valid JSON
+/// is never cut.
+#[test]
+fn objects_at_column_1_inside_a_document_do_not_cut_it() {
+    let text = "{\"hits\":{\"hits\":[\n{\"_source\":{\"n\":\"a\"}},\n{\"_source\":{\"n\":\"b\"}}\n]}}\n{\"n\":\n{\"m\":1}}\n";
+    let (events, issues, _) = read_bytes_all("r.json", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["a", "b", "?"]);
+    assert_eq!(lines(&events), [2, 3, 5]);
+    assert!(issues.is_empty(), "{issues:?}");
+}
+
+/// A broken pretty object, then a compact object, then pretty ones again:
+/// one compact object is not taken for NDJSON, which would read the pretty
+/// ones line by line.
+#[test]
+fn a_compact_object_among_pretty_ones_keeps_them_framed() {
+    let text = "{\n  \"n\": \"x\"\n{\"n\":\"a\"}\n{\n  \"n\": \"b\"\n}\n";
+    let (events, issues, _) = read_bytes_all("m.json", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["a", "b"]);
+    assert_eq!(lines(&events), [3, 4]);
+    assert_eq!(issue_places(&issues), [(1, 1, SkipReason::InvalidJson)]);
+}

@@ -252,6 +252,7 @@ impl NormalizingReader {
         s.decoded_bytes = self.bytes_done.1 + cur_decoded;
         // Only ECS inputs go through a line filter.
         s.unparsed = self.passthrough.stats().unparsed;
+        s.blank = self.passthrough.stats().blank;
         s
     }
 

@@ -308,6 +308,8 @@ pub struct ChunkCounts {
     pub events: u64,
     /// Lines a line filter ruled out.
     pub unparsed: u64,
+    /// Blank and `//` comment lines.
+    pub blank: u64,
     /// Issues, in line order.
     pub issues: Vec<ReadIssue>,
     /// The chunk was its input's last.
@@ -517,10 +519,11 @@ impl LineParser {
         }
         let text = &chunk.text[..];
         self.ranges.clear();
-        let lines = numbered_lines(text, self.filter.as_deref(), &mut self.ranges);
-        counts.unparsed += lines.saturating_sub(self.ranges.len() as u64);
+        let n = numbered_lines(text, self.filter.as_deref(), &mut self.ranges);
+        counts.unparsed += n.lines.saturating_sub(self.ranges.len() as u64 + n.blank);
+        counts.blank += n.blank;
         counts.last = chunk.last;
-        let first_line = chunk.first_line(lines);
+        let first_line = chunk.first_line(n.lines);
         for (range, before) in &self.ranges {
             let line = first_line + before;
             let bytes = &text[range.clone()];
@@ -551,7 +554,7 @@ impl LineParser {
                     }
                 }
             }
-            line_item(&chunk.file, bytes, line, &docs, &mut self.out);
+            counts.blank += u64::from(line_item(&chunk.file, bytes, line, &docs, &mut self.out));
             for item in self.out.drain(..) {
                 match item {
                     Ok(event) => {

@@ -125,7 +125,7 @@ impl DocReader<'_> {
         ReadIssue::new(self.file, pos.line, pos.col, reason, message)
     }
 
-    fn json_issue(&self, pos: Pos, err: &serde_json::Error) -> ReadIssue {
+    pub(crate) fn json_issue(&self, pos: Pos, err: &serde_json::Error) -> ReadIssue {
         self.issue(
             pos.of_error(err),
             SkipReason::InvalidJson,

@@ -5,7 +5,12 @@
 //! `//` comments are skipped; a UTF-8 byte-order mark is dropped):
 //! - an object complete on its own line → NDJSON, read line by line (the
 //!   fast path; a bad line is one issue and reading resumes at the next);
-//! - any other start of an object or array → framed values ([`Framer`]);
+//! - an object the line does not complete → framed values ([`Framer`]),
+//!   unless the lines after it show NDJSON whose first lines are broken
+//!   (see [`ndjson_after_broken_line`]); framed mode still hands over to
+//!   line mode when it finds more broken lines first than detection looks
+//!   at (see [`FileReader::line_shaped`]);
+//! - any other start of an array → framed values;
 //! - a JSON scalar (`42`, `"text"`) → line by line, as NDJSON with a bad
 //!   line;
 //! - a UTF-16 or UTF-32 byte-order mark → one `encoding` issue for the
@@ -28,9 +33,9 @@ use serde::de::IgnoredAny;
 use crate::event::Event;
 use crate::read::batch::{Batch, BufferPool, ChunkText, LineChunk, LineLedger, LineStart};
 use crate::read::doc::{array_may_be_json, preview, DocReader, Out, Pos};
-use crate::read::filter::{numbered_lines, LineFilter};
-use crate::read::frame::{Framer, Unit};
-use crate::read::input::{Compression, Counters, Mapped, Opened};
+use crate::read::filter::{blank_or_comment, numbered_lines, LineFilter};
+use crate::read::frame::{Framer, Shape, Unit};
+use crate::read::input::{Compression, Counters, CutShort, Mapped, Opened};
 use crate::read::issue::{ReadIssue, SkipReason};
 
 enum Mode {
@@ -74,6 +79,9 @@ pub(crate) struct FileReader {
     buf: Vec<u8>,
     /// Lines a line filter ruled out.
     unparsed: u64,
+    /// Line mode: blank and `//` comment lines (those before the first
+    /// document too).
+    blank: u64,
     /// Candidate lines of the buffer being filtered, each with the number
     /// of lines before it.
     ranges: Vec<(std::ops::Range<usize>, u64)>,
@@ -84,6 +92,9 @@ pub(crate) struct FileReader {
     carry: Vec<u8>,
     /// The input mapped into memory (a plain regular file).
     mapped: Option<Mapped>,
+    /// Framed mode: one-line documents since the last broken one (see
+    /// [`FileReader::line_shaped`]).
+    one_line_run: Option<u32>,
 }
 
 impl FileReader {
@@ -97,16 +108,24 @@ impl FileReader {
             line: 1,
             buf: Vec::new(),
             unparsed: 0,
+            blank: 0,
             ranges: Vec::new(),
             ledger: None,
             carry: Vec::new(),
             mapped: opened.mapped,
+            one_line_run: None,
         }
     }
 
     /// Lines a line filter ruled out so far.
     pub fn unparsed(&self) -> u64 {
         self.unparsed
+    }
+
+    /// Blank and comment lines of line mode so far (those of chunks are
+    /// counted by their parsers).
+    pub fn blank(&self) -> u64 {
+        self.blank
     }
 
     pub fn name(&self) -> &Arc<str> {
@@ -122,6 +141,15 @@ impl FileReader {
     }
 
     fn io_issue(&self, line: u64, err: &io::Error) -> ReadIssue {
+        if let Some(cut) = err.get_ref().and_then(|e| e.downcast_ref::<CutShort>()) {
+            return ReadIssue::new(
+                &self.name,
+                line,
+                0,
+                SkipReason::Unreadable,
+                format!("{cut}; this line and any after it were not read"),
+            );
+        }
         let (reason, what) = match self.compression {
             Compression::None => (SkipReason::Unreadable, "read error"),
             Compression::Gzip => (SkipReason::Decompression, "gzip"),
@@ -208,8 +236,12 @@ impl FileReader {
                 },
                 Mode::Frames(mut f) => match f.next_unit() {
                     Ok(Some(unit)) => {
+                        let line_shaped = self.line_shaped(&unit, &mut f);
                         self.unit(unit, &docs);
-                        self.mode = Mode::Frames(f);
+                        self.mode = match line_shaped {
+                            true => self.lines_from(f),
+                            false => Mode::Frames(f),
+                        };
                     }
                     Ok(None) => {}
                     Err(e) => return Some(Err(self.io_issue(f.line(), &e))),
@@ -309,6 +341,13 @@ impl FileReader {
                             Some(item) => items.push(item),
                             None => break,
                         }
+                        // Framed mode handed over to line mode: its lines
+                        // go out as chunks.
+                        if self.pending.is_empty()
+                            && matches!(self.mode, Mode::Lines(_) | Mode::MappedLines(_))
+                        {
+                            break;
+                        }
                     }
                     return (!items.is_empty()).then_some(Batch::Items(items));
                 }
@@ -320,7 +359,10 @@ impl FileReader {
     /// line mode over a mapped file reads the mapping itself, from the
     /// first line with content.
     fn start(&mut self, r: Box<dyn BufRead + Send>) -> io::Result<()> {
-        let (mode, line, first) = detect(r)?;
+        let (mode, line, first, skipped) = detect(r)?;
+        if matches!(mode, Mode::Lines(_)) {
+            self.blank += skipped;
+        }
         tracing::info!(
             "reading {} ({}, {}{})",
             self.name,
@@ -333,25 +375,9 @@ impl FileReader {
             }
         );
         self.line = line;
-        self.mode = match (mode, &self.mapped) {
-            (Mode::Lines(_), Some(m)) => {
-                // Detection skipped `line - 1` lines (blank or `//`).
-                let skipped = line.saturating_sub(1) as usize;
-                let text = &m.map[m.start..];
-                let at = match skipped {
-                    0 => 0,
-                    n => memchr::memchr_iter(b'\n', text)
-                        .nth(n - 1)
-                        .map_or(text.len(), |i| i + 1),
-                };
-                // What detection read of the mapping is read again from
-                // here: count bytes from here.
-                self.counters
-                    .raw
-                    .store((m.start + at) as u64, Ordering::Relaxed);
-                self.counters.decoded.store(at as u64, Ordering::Relaxed);
-                Mode::MappedLines(m.start + at)
-            }
+        self.mode = match (mode, self.mapped.clone()) {
+            // Detection skipped `line - 1` lines (blank or `//`).
+            (Mode::Lines(_), Some(m)) => self.mapped_from(m, line),
             (mode, _) => mode,
         };
         Ok(())
@@ -385,7 +411,13 @@ impl FileReader {
         self.counters.decoded.fetch_add(n, Ordering::Relaxed);
         match filter {
             None => {
-                line_item(&self.name, region, self.line, docs, &mut self.pending);
+                self.blank += u64::from(line_item(
+                    &self.name,
+                    region,
+                    self.line,
+                    docs,
+                    &mut self.pending,
+                ));
                 self.line += count_newlines(region) + u64::from(region.last() != Some(&b'\n'));
             }
             Some(f) => self.filtered_lines(region, f, docs),
@@ -405,7 +437,13 @@ impl FileReader {
         }
         let line = self.line;
         self.line += 1;
-        line_item(&self.name, &self.buf, line, docs, &mut self.pending);
+        self.blank += u64::from(line_item(
+            &self.name,
+            &self.buf,
+            line,
+            docs,
+            &mut self.pending,
+        ));
         Ok(true)
     }
 
@@ -433,11 +471,19 @@ impl FileReader {
             }
             let line = self.line;
             self.line += 1;
-            if filter.next_candidate(&self.buf, 0).is_none() {
-                self.unparsed += 1;
+            let end = self.buf.len() - 1;
+            if filter.next_candidate(&self.buf, 0).is_some() {
+                self.blank += u64::from(line_item(
+                    &self.name,
+                    &self.buf[..end],
+                    line,
+                    docs,
+                    &mut self.pending,
+                ));
+            } else if blank_or_comment(&self.buf[..end]) {
+                self.blank += 1;
             } else {
-                let end = self.buf.len() - 1;
-                line_item(&self.name, &self.buf[..end], line, docs, &mut self.pending);
+                self.unparsed += 1;
             }
             return Ok(true);
         };
@@ -448,23 +494,26 @@ impl FileReader {
     }
 
     /// Parses the lines of `region` (whole lines, the last maybe without
-    /// its newline) that `filter` picks, counts the others as unparsed and
-    /// moves the line count past them all.
+    /// its newline) that `filter` picks, counts the others as blank or
+    /// comment lines or as unparsed, and moves the line count past them
+    /// all.
     fn filtered_lines(&mut self, region: &[u8], filter: &dyn LineFilter, docs: &DocReader<'_>) {
         self.ranges.clear();
-        let lines = numbered_lines(region, Some(filter), &mut self.ranges);
+        let n = numbered_lines(region, Some(filter), &mut self.ranges);
+        let mut blank = n.blank;
         for (range, before) in &self.ranges {
             let line = self.line + before;
-            line_item(
+            blank += u64::from(line_item(
                 &self.name,
                 &region[range.clone()],
                 line,
                 docs,
                 &mut self.pending,
-            );
+            ));
         }
-        self.unparsed += lines - self.ranges.len() as u64;
-        self.line += lines;
+        self.blank += blank;
+        self.unparsed += n.lines - self.ranges.len() as u64 - n.blank;
+        self.line += n.lines;
     }
 
     fn unit(&mut self, unit: Unit, docs: &DocReader<'_>) {
@@ -498,6 +547,34 @@ impl FileReader {
                     format!("document never ends ({bytes} bytes to end of input)"),
                 )
             }
+            Unit::Broken {
+                text,
+                pos,
+                bytes,
+                next,
+            } => {
+                let until = format!("line {next}, where a new document starts");
+                if let Some(text) = &text {
+                    if docs.cut_response(text, pos, &until, &mut self.pending) {
+                        return;
+                    }
+                    // An error before the cut says best what is wrong.
+                    if let Err(e) = serde_json::from_str::<IgnoredAny>(text) {
+                        if !e.is_eof() {
+                            self.pending.push_back(Err(docs.json_issue(pos, &e)));
+                            return;
+                        }
+                    }
+                }
+                issue(
+                    pos,
+                    SkipReason::InvalidJson,
+                    format!(
+                        "document never closed: line {next} starts a new one \
+                         at column 1 ({bytes} bytes skipped)"
+                    ),
+                )
+            }
             Unit::Unclosed { pos } => issue(
                 pos,
                 SkipReason::Truncated,
@@ -510,32 +587,88 @@ impl FileReader {
     }
 }
 
+impl FileReader {
+    /// Framed mode: whether the input turned out to be NDJSON after all,
+    /// seen from `unit`, the unit just framed. It is once a document cut
+    /// short by the next line (`Broken`) is followed by `LINE_SHAPED`
+    /// documents that each fill one whole line: line mode then reads the
+    /// rest (see [`FileReader::lines_from`]), with the line filter and on
+    /// the worker threads, rather than framing every line.
+    fn line_shaped(&mut self, unit: &Unit, f: &mut Framer) -> bool {
+        self.one_line_run = match (unit, self.one_line_run) {
+            (Unit::Broken { .. }, _) => Some(0),
+            (Unit::Value { text, pos }, Some(n))
+                if pos.col == 1 && !text.contains('\n') && f.finish_line() && f.at_line_start() =>
+            {
+                Some(n + 1)
+            }
+            _ => None,
+        };
+        self.one_line_run >= Some(LINE_SHAPED)
+    }
+
+    /// Line mode from where the framer stopped (the start of a line).
+    fn lines_from(&mut self, f: Framer) -> Mode {
+        let (r, line) = f.into_parts();
+        tracing::info!(
+            "{}: line-shaped from line {line} on: read as ndjson",
+            self.name
+        );
+        self.one_line_run = None;
+        self.line = line;
+        match &self.mapped {
+            Some(m) => self.mapped_from(m.clone(), line),
+            None => Mode::Lines(r),
+        }
+    }
+
+    /// Mapped line mode from line `line` (1 at the text's start).
+    fn mapped_from(&mut self, m: Mapped, line: u64) -> Mode {
+        let text = &m.map[m.start..];
+        let at = match line.saturating_sub(1) as usize {
+            0 => 0,
+            n => memchr::memchr_iter(b'\n', text)
+                .nth(n - 1)
+                .map_or(text.len(), |i| i + 1),
+        };
+        // What was read of the mapping as a stream is read again from
+        // here: count bytes from here.
+        self.counters
+            .raw
+            .store((m.start + at) as u64, Ordering::Relaxed);
+        self.counters.decoded.store(at as u64, Ordering::Relaxed);
+        Mode::MappedLines(m.start + at)
+    }
+}
+
+/// One-line documents after a broken one that make framed mode hand over
+/// to line mode: one could be a compact object among pretty-printed ones.
+const LINE_SHAPED: u32 = 2;
+
 /// One line of line mode (with or without its newline): a document, a
-/// skipped blank or comment line, or an issue.
+/// skipped blank or comment line (true: nothing is pushed, the caller
+/// counts it), or an issue.
 pub(crate) fn line_item(
     name: &Arc<str>,
     bytes: &[u8],
     line: u64,
     docs: &DocReader<'_>,
     out: &mut Out,
-) {
+) -> bool {
+    if blank_or_comment(bytes) {
+        return true;
+    }
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => Ok(text),
         // A last line cut inside a multi-byte character (a cut scroll
         // dump): its complete part may still hold hits.
-        Err(e) if e.error_len().is_none() => {
+        Err(e) if e.error_len().is_none() && !bytes[..e.valid_up_to()].trim_ascii().is_empty() => {
             Ok(std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default())
         }
         Err(e) => Err(e),
     };
     match text {
-        Ok(text) => {
-            let text = text.trim_end();
-            let body = text.trim_start();
-            if !body.is_empty() && !body.starts_with("//") {
-                docs.document(text, Pos { line, col: 1 }, out);
-            }
-        }
+        Ok(text) => docs.document(text.trim_end(), Pos { line, col: 1 }, out),
         Err(e) => out.push_back(Err(ReadIssue::new(
             name,
             line,
@@ -544,30 +677,37 @@ pub(crate) fn line_item(
             "line is not valid UTF-8",
         ))),
     }
+    false
 }
 
 /// Looks at the first line with content and picks the reading mode.
-/// Returns the mode, the line number reading starts at, and the first byte
-/// of content (`None` for an empty input).
+/// Returns the mode, the line number reading starts at, the first byte
+/// of content (`None` for an empty input), and the blank and `//` lines
+/// before it (`line - 1`, and at the end of an input without content a
+/// last blank line without a newline).
 ///
 /// Blank and `//` lines before it are consumed (and counted). The content
 /// line itself is only peeked at in the buffer, except when it starts an
 /// object: then it is read whole to see whether it is complete on its own
 /// (NDJSON), and put back in front of the stream. A huge one-line array is
 /// therefore never held in memory just to choose the mode.
-fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64, Option<u8>)> {
+fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64, Option<u8>, u64)> {
     if let Some(encoding) = utf16_or_32(fill(&mut r)?) {
-        return Ok((Mode::Encoding(r, encoding), 1, None));
+        return Ok((Mode::Encoding(r, encoding), 1, None, 0));
     }
     let mut line = 1u64;
     let mut scratch = Vec::new();
+    // Blanks after the last newline consumed.
+    let mut partial = false;
     loop {
         let buf = fill(&mut r)?;
         let Some(first) = buf.iter().position(|b| !b.is_ascii_whitespace()) else {
             if buf.is_empty() {
-                return Ok((Mode::Lines(r), line, None));
+                let skipped = line - 1 + u64::from(partial);
+                return Ok((Mode::Lines(r), line, None, skipped));
             }
             let (n, newlines) = (buf.len(), count_newlines(buf));
+            partial = buf.last() != Some(&b'\n');
             r.consume(n);
             line += newlines;
             continue;
@@ -576,6 +716,7 @@ fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64, Option<u8>)>
             let newlines = count_newlines(&buf[..=nl]);
             r.consume(nl + 1);
             line += newlines;
+            partial = false;
             continue;
         }
         let rest = &buf[first..];
@@ -583,6 +724,7 @@ fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64, Option<u8>)>
             scratch.clear();
             r.read_until(b'\n', &mut scratch)?;
             line += 1;
+            partial = false;
             continue;
         }
         let rest_of_line = match memchr::memchr(b'\n', rest) {
@@ -596,7 +738,7 @@ fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64, Option<u8>)>
                 let mut prefix = Vec::new();
                 r.read_until(b'\n', &mut prefix)?;
                 let complete = is_complete_object(prefix.trim_ascii())
-                    || next_line_is_complete_object(&mut r, &mut prefix)?;
+                    || ndjson_after_broken_line(&mut r, &mut prefix)?;
                 let chained: Box<dyn BufRead + Send> = Box::new(Cursor::new(prefix).chain(r));
                 if complete {
                     Mode::Lines(chained)
@@ -607,7 +749,7 @@ fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64, Option<u8>)>
             _ if is_json_scalar(rest_of_line) => Mode::Lines(r),
             _ => Mode::NotJson(r),
         };
-        return Ok((mode, line, Some(first)));
+        return Ok((mode, line, Some(first), line - 1));
     }
 }
 
@@ -660,25 +802,63 @@ fn is_complete_object(line: &[u8]) -> bool {
     line.first() == Some(&b'{') && serde_json::from_slice::<IgnoredAny>(line).is_ok()
 }
 
-/// When the first line is a broken object, NDJSON is still likely if the
-/// next line with content is a complete one; framing a broken NDJSON line
-/// would swallow the lines after it, line mode resumes at the next line.
-/// Reads that next line onto `prefix`.
-fn next_line_is_complete_object(
+/// When the first line starts an object it does not complete, whether the
+/// input is NDJSON with broken lines after all: reads on, up to
+/// `LOOK_LINES` lines with content or `LOOK_BYTES` bytes, onto `prefix`
+/// (which holds the first line), following the open document as framing
+/// would (see [`Shape`]). It is NDJSON when a line that holds a complete
+/// object on its own, from column 1, cannot belong to the document before
+/// it (framing would cut there, or the first line's document closed on the
+/// first line), and the next line with content, if any, is a complete
+/// object too (so that one compact object among pretty-printed documents
+/// does not send them to line mode). Framing NDJSON would read it object
+/// by object, without the line filter and on one thread.
+fn ndjson_after_broken_line(
     r: &mut Box<dyn BufRead + Send>,
     prefix: &mut Vec<u8>,
 ) -> io::Result<bool> {
+    let mut shape = Shape::default();
+    shape.feed(prefix);
+    let (mut second, mut candidate) = (true, false);
+    let (mut budget, mut lines) = (LOOK_BYTES, 0);
     loop {
         let start = prefix.len();
-        if r.read_until(b'\n', prefix)? == 0 {
+        let n = r.by_ref().take(budget).read_until(b'\n', prefix)? as u64;
+        budget -= n;
+        let line = &prefix[start..];
+        if n == 0 {
+            // The end of input (or of what detection reads: no verdict).
+            return Ok(candidate && budget > 0);
+        }
+        if budget == 0 && line.last() != Some(&b'\n') {
             return Ok(false);
         }
-        let line = prefix[start..].trim_ascii();
-        if !line.is_empty() && !line.starts_with(b"//") {
-            return Ok(is_complete_object(line));
+        let body = line.trim_ascii();
+        if body.is_empty() || body.starts_with(b"//") {
+            continue;
+        }
+        let complete = line[0] == b'{' && is_complete_object(body);
+        if candidate && complete {
+            return Ok(true);
+        }
+        let cut = line[0] == b'{' && (shape.object_would_break() || (second && shape.depth() == 0));
+        candidate = cut && complete;
+        if cut {
+            shape = Shape::default();
+        }
+        shape.feed(line);
+        second = false;
+        lines += 1;
+        if lines > LOOK_LINES && !candidate {
+            return Ok(false);
         }
     }
 }
+
+/// Lines with content after a broken first line that detection reads at
+/// most (one more to confirm a candidate), and their bytes.
+const LOOK_LINES: u32 = 16;
+const LOOK_BYTES: u64 = 1 << 20;
 
 /// Bytes of a mapped file's lines one item-by-item step filters at once.
 const BATCH_REGION: usize = 256 << 10;
@@ -692,7 +872,7 @@ const ITEMS_PER_BATCH: usize = 256;
 /// buffer, so bytes are copied once), until `target` bytes and a newline
 /// are in. What follows the last newline is kept in `carry`; a last line
 /// without a newline gets one. `text` is cut to the lines. False at end of
-/// input.
+/// input. On an error, `text` keeps the complete lines read before it.
 fn read_lines(
     r: &mut Box<dyn BufRead + Send>,
     carry: &mut Vec<u8>,
@@ -719,7 +899,10 @@ fn read_lines(
             Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
-                text.truncate(filled);
+                // A line cut by the error is not read: the error says
+                // where reading stopped.
+                let end = memchr::memrchr(b'\n', &text[..filled]).map_or(0, |nl| nl + 1);
+                text.truncate(end);
                 return Err(e);
             }
         }

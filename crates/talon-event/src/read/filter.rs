@@ -21,18 +21,19 @@ pub trait LineFilter: Send + Sync + fmt::Debug {
 }
 
 /// The lines of `text` (whole lines) that `filter` picks, each with how
-/// many lines of `text` come before it, pushed onto `out`; returns how
-/// many lines `text` holds. Without a filter every line is picked.
+/// many lines of `text` come before it, pushed onto `out`. Without a
+/// filter every line is picked.
 ///
 /// Newlines are counted in the gap before each candidate just after the
 /// filter has searched it, while those bytes are still in cache, so
-/// numbering the lines costs no second trip through memory.
+/// numbering the lines costs no second trip through memory. The lines of
+/// the gaps that are blank or `//` comments are counted apart (see
+/// [`Numbered`]).
 pub(crate) fn numbered_lines(
     text: &[u8],
     filter: Option<&dyn LineFilter>,
     out: &mut Vec<(Range<usize>, u64)>,
-) -> u64 {
-    let unterminated = u64::from(text.last().is_some_and(|b| *b != b'\n'));
+) -> Numbered {
     let Some(filter) = filter else {
         let mut start = 0;
         for nl in memchr::memchr_iter(b'\n', text) {
@@ -42,23 +43,71 @@ pub(crate) fn numbered_lines(
         if start < text.len() {
             out.push((start..text.len(), out.len() as u64));
         }
-        return out.len() as u64;
+        return Numbered {
+            lines: out.len() as u64,
+            blank: 0,
+        };
     };
-    let (mut from, mut counted, mut before) = (0usize, 0usize, 0u64);
+    let (mut from, mut before, mut blank) = (0usize, 0u64, 0u64);
     while from < text.len() {
         let Some(line) = filter.next_candidate(text, from) else {
             break;
         };
-        before += count_newlines(&text[counted..line.start]);
-        counted = line.start;
+        let gap = gap_lines(&text[from..line.start]);
+        before += gap.lines;
+        blank += gap.blank;
         from = line.end + 1;
         out.push((line, before));
+        before += 1;
     }
-    before + count_newlines(&text[counted..]) + unterminated
+    let rest = gap_lines(text.get(from..).unwrap_or_default());
+    Numbered {
+        lines: before + rest.lines,
+        blank: blank + rest.blank,
+    }
 }
 
-fn count_newlines(b: &[u8]) -> u64 {
-    memchr::memchr_iter(b'\n', b).count() as u64
+/// What [`numbered_lines`] counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Numbered {
+    /// Lines of the text (the last one counts without its newline).
+    pub lines: u64,
+    /// Of the lines the filter did not pick, those blank or holding a
+    /// `//` comment: they hold no document, so they are not "not parsed".
+    pub blank: u64,
+}
+
+/// The lines of `gap` (whole lines, the last one perhaps without its
+/// newline), and how many of them are blank or comments.
+fn gap_lines(gap: &[u8]) -> Numbered {
+    let (mut lines, mut blank, mut start) = (0u64, 0u64, 0usize);
+    for nl in memchr::memchr_iter(b'\n', gap) {
+        lines += 1;
+        blank += u64::from(blank_or_comment(&gap[start..nl]));
+        start = nl + 1;
+    }
+    if start < gap.len() {
+        lines += 1;
+        blank += u64::from(blank_or_comment(&gap[start..]));
+    }
+    Numbered { lines, blank }
+}
+
+/// A line that holds no document: blank (whitespace only, Unicode
+/// whitespace included), or a `//` comment. Decided on the bytes, so a
+/// comment is one whether or not the rest of it is valid UTF-8, and
+/// whether or not a line filter picked it.
+pub(crate) fn blank_or_comment(line: &[u8]) -> bool {
+    let body = line.trim_ascii_start();
+    match body.first() {
+        None => true,
+        Some(b'/') => body.starts_with(b"//"),
+        Some(b) if *b >= 0x80 => std::str::from_utf8(body).is_ok_and(|t| {
+            let t = t.trim_start();
+            t.is_empty() || t.starts_with("//")
+        }),
+        Some(_) => false,
+    }
 }
 
 /// The line around byte `at` of `text`: from after the previous newline to
@@ -88,15 +137,34 @@ mod tests {
     fn picked_lines_are_numbered_and_every_line_counted() {
         let text = b"x1\n\nb\nx2 x3\nc\nx4";
         let mut out = Vec::new();
-        let lines = numbered_lines(text, Some(&HasX), &mut out);
-        assert_eq!(lines, 6);
+        let n = numbered_lines(text, Some(&HasX), &mut out);
+        assert_eq!(n, Numbered { lines: 6, blank: 1 });
         assert_eq!(out, [(0..2, 0), (6..11, 3), (14..16, 5)]);
         out.clear();
-        assert_eq!(numbered_lines(b"a\n\nb\n", None, &mut out), 3);
+        let n = numbered_lines(b"a\n\nb\n", None, &mut out);
+        assert_eq!(n, Numbered { lines: 3, blank: 0 });
         assert_eq!(out, [(0..1, 0), (2..2, 1), (3..4, 2)]);
         out.clear();
-        assert_eq!(numbered_lines(b"a\nb", Some(&HasX), &mut out), 2);
+        let n = numbered_lines(b"a\nb", Some(&HasX), &mut out);
+        assert_eq!(n, Numbered { lines: 2, blank: 0 });
         assert!(out.is_empty());
+    }
+
+    /// Blank and comment lines the filter passes over are counted apart
+    /// from the other lines it passes over; a comment it picks is its
+    /// caller's to count.
+    #[test]
+    fn blank_and_comment_lines_between_candidates_are_counted() {
+        let text = b"// c\n  \t\r\nx1\n  // c2\n\xc2\xa0\ny\n// x\nz\n \n";
+        let mut out = Vec::new();
+        let n = numbered_lines(text, Some(&HasX), &mut out);
+        assert_eq!(n, Numbered { lines: 9, blank: 5 });
+        let picked: Vec<u64> = out.iter().map(|(_, before)| *before).collect();
+        assert_eq!(picked, [2, 6]);
+        assert!(blank_or_comment(b"// \xff not utf-8"));
+        assert!(blank_or_comment("\u{2003}".as_bytes()));
+        assert!(!blank_or_comment(b"/ x"));
+        assert!(!blank_or_comment("\u{e9}".as_bytes()));
     }
 
     #[test]

@@ -15,6 +15,14 @@
 //! A value still open at end of input comes back with its text, so the
 //! complete hits of a cut search response can still be read; a top-level
 //! array whose `]` never comes is reported once its elements are read.
+//!
+//! A value missing its closing bracket does not swallow the values after
+//! it: a line that starts with `{` at column 1 where the open value cannot
+//! go on with an object (see [`Shape::object_would_break`]) starts a new
+//! value, and the open one comes back as [`Unit::Broken`]. A pretty-printed
+//! value's inner objects are indented, and an object that does belong where
+//! it stands (after `:` in an object, after `[` or `,` in an array) never
+//! cuts, so valid JSON is never cut this way.
 
 use std::io::{self, BufRead};
 
@@ -40,6 +48,108 @@ pub(crate) enum Unit {
     /// The top-level array opened at `pos` was not closed by end of input
     /// (its complete elements came before as values).
     Unclosed { pos: Pos },
+    /// A value that started at `pos` and was still open when line `next`
+    /// started a new one (see the module doc); `text` as for `Truncated`.
+    Broken {
+        text: Option<String>,
+        pos: Pos,
+        bytes: u64,
+        next: u64,
+    },
+}
+
+/// Levels whose kind (object or array) [`Shape`] remembers; below them an
+/// object is taken to fit anywhere, so a deeper value is never cut.
+const KINDS: usize = 256;
+
+/// Where the bytes of a value read so far leave it: its bracket depth,
+/// whether the levels are objects or arrays, and the last byte of
+/// structure, so as to tell whether an object may come next.
+#[derive(Debug, Default)]
+pub(crate) struct Shape {
+    strings: Strings,
+    depth: u32,
+    /// The kinds of the outermost `KINDS` open levels: true for an array.
+    arrays: Vec<bool>,
+    /// The last byte outside strings that is not whitespace (`"` for a
+    /// string).
+    last: u8,
+    /// A line ended inside a string: JSON strings hold no raw newline.
+    broken: bool,
+}
+
+impl Shape {
+    /// Reads one byte; true when it closes the outermost level.
+    /// Mismatched brackets still close a level (the parser reports the
+    /// mismatch with its position).
+    #[inline]
+    pub fn step(&mut self, b: u8) -> bool {
+        match self.strings.step(b) {
+            Byte::Outside => {}
+            Byte::Inside => {
+                self.broken |= b == b'\n';
+                return false;
+            }
+            Byte::Opens | Byte::Closes => {
+                self.last = b'"';
+                return false;
+            }
+        }
+        let mut closed = false;
+        match b {
+            b'{' | b'[' => {
+                if (self.depth as usize) < KINDS {
+                    self.arrays.push(b == b'[');
+                }
+                self.depth = self.depth.saturating_add(1);
+            }
+            b'}' | b']' if self.depth > 0 => {
+                if (self.depth as usize) <= KINDS {
+                    self.arrays.pop();
+                }
+                self.depth -= 1;
+                closed = self.depth == 0;
+            }
+            _ => {}
+        }
+        if !b.is_ascii_whitespace() {
+            self.last = b;
+        }
+        closed
+    }
+
+    /// Reads bytes.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.step(b);
+        }
+    }
+
+    /// Open levels.
+    pub fn depth(&self) -> u32 {
+        self.depth
+    }
+
+    /// Whether an object starting here would begin a new value rather
+    /// than go on with the open one: JSON allows one only after `:` in an
+    /// object, or after `[` or `,` in an array. False when no value is
+    /// open, or when the level is too deep to know its kind.
+    pub fn object_would_break(&self) -> bool {
+        if self.depth == 0 {
+            return false;
+        }
+        if self.broken {
+            return true;
+        }
+        let top_is_array = match self.depth as usize {
+            d if d <= KINDS => self.arrays.last().copied(),
+            _ => None,
+        };
+        !matches!(
+            (self.last, top_is_array),
+            (b'[', _) | (b':', Some(false) | None) | (b',', Some(true) | None)
+        )
+    }
 }
 
 pub(crate) struct Framer {
@@ -69,6 +179,35 @@ impl Framer {
     /// The current line (for I/O errors).
     pub fn line(&self) -> u64 {
         self.line
+    }
+
+    /// Whether the framer is at the start of a line, outside any top-level
+    /// array: where line-by-line reading could take over.
+    pub fn at_line_start(&self) -> bool {
+        self.col == 1 && !self.in_array
+    }
+
+    /// Skips the blanks after a value up to the end of its line; true
+    /// when nothing else is on the line (the newline is then consumed
+    /// too). An I/O error gives false: the next unit reports it.
+    pub fn finish_line(&mut self) -> bool {
+        loop {
+            match self.peek() {
+                Ok(None) => return true,
+                Ok(Some(b'\n')) => {
+                    self.bump(b'\n');
+                    return true;
+                }
+                Ok(Some(b @ (b' ' | b'\t' | b'\r'))) => self.bump(b),
+                Ok(Some(_)) | Err(_) => return false,
+            }
+        }
+    }
+
+    /// The stream, positioned where framing stopped, and that line's
+    /// number.
+    pub fn into_parts(self) -> (Box<dyn BufRead + Send>, u64) {
+        (self.r, self.line)
     }
 
     fn peek(&mut self) -> io::Result<Option<u8>> {
@@ -158,14 +297,15 @@ impl Framer {
         }
     }
 
-    /// Frames an object or array: up to the bracket that closes the first.
+    /// Frames an object or array: up to the bracket that closes the first,
+    /// or up to a line that starts a new value (see the module doc).
     fn balanced(&mut self) -> io::Result<Unit> {
         let pos = Pos {
             line: self.line,
             col: self.col,
         };
         self.buf.clear();
-        let (mut depth, mut strings) = (0u32, Strings::default());
+        let mut shape = Shape::default();
         loop {
             let chunk = match self.r.fill_buf() {
                 Ok(c) => c,
@@ -179,22 +319,15 @@ impl Framer {
                 let text = truncated_text(std::mem::take(&mut self.buf));
                 return Ok(Unit::Truncated { text, pos, bytes });
             }
-            let mut done = false;
+            let (mut done, mut cut) = (false, false);
             let mut used = 0;
             for &b in chunk {
-                used += 1;
-                if strings.step(b) == Byte::Outside {
-                    match b {
-                        b'{' | b'[' => depth += 1,
-                        // Mismatched brackets still close a level; the parser
-                        // reports the mismatch with its position.
-                        b'}' | b']' => {
-                            depth = depth.saturating_sub(1);
-                            done = depth == 0;
-                        }
-                        _ => {}
-                    }
+                if b == b'{' && self.col == 1 && shape.object_would_break() {
+                    cut = true;
+                    break;
                 }
+                used += 1;
+                done = shape.step(b);
                 if b == b'\n' {
                     self.line += 1;
                     self.col = 1;
@@ -209,6 +342,16 @@ impl Framer {
             self.r.consume(used);
             if done {
                 return Ok(self.finish(pos));
+            }
+            if cut {
+                let bytes = self.buf.len() as u64;
+                let text = truncated_text(std::mem::take(&mut self.buf));
+                return Ok(Unit::Broken {
+                    text,
+                    pos,
+                    bytes,
+                    next: self.line,
+                });
             }
         }
     }

@@ -297,12 +297,69 @@ pub(crate) fn open_spec(spec: &InputSpec, map: bool) -> io::Result<Opened> {
             let name = p.display().to_string();
             match map.then(|| map_plain(&file, &name)).transpose()?.flatten() {
                 Some(mapped) => Ok(open_mapped(mapped)),
-                None => open_read(Box::new(file)),
+                None => match file.metadata() {
+                    Ok(meta) if meta.is_file() => open_read(Box::new(Watched {
+                        file,
+                        opened_len: meta.len(),
+                        read: 0,
+                    })),
+                    _ => open_read(Box::new(file)),
+                },
             }
         }
         InputSpec::Stdin => open_read(Box::new(io::stdin())),
     }
 }
+
+/// A regular file read as a stream, which checks at its end that it was
+/// not cut shorter while it was read (another process truncating a log):
+/// then its end is an error ([`CutShort`]) rather than a quiet end in the
+/// middle of a line. One `fstat` per input, at its end.
+struct Watched {
+    file: File,
+    /// Its size when opened.
+    opened_len: u64,
+    /// Bytes read so far.
+    read: u64,
+}
+
+impl Read for Watched {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.read += n as u64;
+        if n == 0 && !buf.is_empty() && self.read < self.opened_len {
+            // Fewer bytes than it had: shorter now (a file whose size
+            // says nothing, as in /sys, keeps its size).
+            let now = self.file.metadata()?.len();
+            if now < self.opened_len {
+                return Err(io::Error::other(CutShort {
+                    opened: self.opened_len,
+                    now,
+                }));
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// A file read as a stream ended shorter than it was when opened.
+#[derive(Debug)]
+pub(crate) struct CutShort {
+    pub opened: u64,
+    pub now: u64,
+}
+
+impl std::fmt::Display for CutShort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the file was cut shorter while talon read it ({} bytes when opened, {} now)",
+            self.opened, self.now
+        )
+    }
+}
+
+impl std::error::Error for CutShort {}
 
 /// Maps a plain regular file; `None` for anything else (small, not a
 /// regular file, compressed), which is then read as a stream.

@@ -122,6 +122,13 @@ pub struct ReadStats {
     /// NDJSON lines a [`LineFilter`](crate::read::LineFilter) ruled out
     /// without parsing them.
     pub unparsed: u64,
+    /// Blank and `//` comment lines of NDJSON input (read line by line),
+    /// whether a line filter looked at them or not: they hold no document.
+    /// For NDJSON, `events + unparsed + blank + issue_count()` is the
+    /// number of lines (a last line without a newline counts), as long as
+    /// every document is one event (search responses and other wrappers on
+    /// one line give several, or none).
+    pub blank: u64,
     /// Issues by reason; the sum is [`ReadStats::issue_count`].
     pub skipped: BTreeMap<SkipReason, u64>,
     /// The first [`ReadStats::max_issues`] issues, in input order.
@@ -147,6 +154,7 @@ impl ReadStats {
             decoded_bytes: 0,
             events: 0,
             unparsed: 0,
+            blank: 0,
             skipped: BTreeMap::new(),
             issues: Vec::new(),
             max_issues,

@@ -79,7 +79,8 @@ pub struct ReadOptions {
     /// Map plain regular files into memory rather than read them (the
     /// default): no copy of their bytes. A file cut shorter while it is
     /// read then ends the process (SIGBUS); turn it off for files that
-    /// may be truncated meanwhile.
+    /// may be truncated meanwhile (read, such a file ends with an
+    /// `Unreadable` issue saying it was cut shorter).
     pub mmap: bool,
 }
 
@@ -170,6 +171,8 @@ pub struct EventReader {
     seen: (u64, u64),
     /// Unparsed lines of the current input already added to the stats.
     seen_unparsed: u64,
+    /// Blank and comment lines of the current input already added.
+    seen_blank: u64,
     /// Events and issues of the current input.
     counts: InputCounts,
     /// The current input went out (partly) as line chunks: its counts are
@@ -202,6 +205,7 @@ impl EventReader {
             seq: 0,
             seen: (0, 0),
             seen_unparsed: 0,
+            seen_blank: 0,
             counts: InputCounts::default(),
             chunked: false,
             deferred: VecDeque::new(),
@@ -345,6 +349,7 @@ impl EventReader {
     pub fn record_chunk(&mut self, counts: &ChunkCounts) {
         self.stats.events += counts.events;
         self.stats.unparsed += counts.unparsed;
+        self.stats.blank += counts.blank;
         for issue in &counts.issues {
             self.stats.record(issue);
             tracing::debug!("{issue}");
@@ -370,6 +375,9 @@ impl EventReader {
             let unparsed = cur.unparsed();
             self.stats.unparsed += unparsed.saturating_sub(self.seen_unparsed);
             self.seen_unparsed = unparsed;
+            let blank = cur.blank();
+            self.stats.blank += blank.saturating_sub(self.seen_blank);
+            self.seen_blank = blank;
         }
     }
 
@@ -379,6 +387,7 @@ impl EventReader {
         self.stats.files += 1;
         self.seen = (0, 0);
         self.seen_unparsed = 0;
+        self.seen_blank = 0;
         self.counts = InputCounts::default();
         self.chunked = false;
         let (name, opened) = match source {
