@@ -84,18 +84,94 @@ pub fn find_rules(
     Ok(found)
 }
 
-/// The end of writing `what` to stdout: an error says it could not be
-/// written, except a broken pipe (`| head`: the reader has seen enough),
-/// which ends the process quietly with the broken-pipe status, as hunt does.
-pub fn finish_output(r: anyhow::Result<()>, what: &str) -> anyhow::Result<()> {
-    let Err(e) = r else { return Ok(()) };
-    let broken = e
-        .downcast_ref::<std::io::Error>()
-        .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe);
-    if !broken {
-        return Err(e.context(format!("cannot write {what}")));
+/// How writing the output ended, when it did not fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// Everything was written.
+    Whole,
+    /// The output's reader went away (`| head`): it has seen enough.
+    CutShort,
+}
+
+/// The end of writing `what`: an error says it could not be written,
+/// except a broken pipe (`| head`: the reader has seen enough), which is
+/// [`Written::CutShort`], for the command to end with [`cut_short`].
+pub fn finish_output(r: anyhow::Result<()>, what: &str) -> anyhow::Result<Written> {
+    match r {
+        Ok(()) => Ok(Written::Whole),
+        Err(e) if is_broken_pipe(&e) => Ok(Written::CutShort),
+        Err(e) => Err(e.context(format!("cannot write {what}"))),
     }
-    std::process::exit(i32::from(crate::EXIT_BROKEN_PIPE));
+}
+
+/// Whether an error is a broken pipe, however it was wrapped on the way
+/// (an I/O error inside a JSON or CSV writer's error, or inside another
+/// I/O error).
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return io_is_broken_pipe(io);
+        }
+        if let Some(json) = cause.downcast_ref::<serde_json::Error>() {
+            return json.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe);
+        }
+        if let Some(csv) = cause.downcast_ref::<csv::Error>() {
+            return matches!(csv.kind(), csv::ErrorKind::Io(io) if io_is_broken_pipe(io));
+        }
+        false
+    })
+}
+
+/// An I/O error that is a broken pipe, or wraps one.
+pub fn io_is_broken_pipe(e: &std::io::Error) -> bool {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        return true;
+    }
+    let Some(inner) = e.get_ref() else {
+        return false;
+    };
+    if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+        return io_is_broken_pipe(io);
+    }
+    if let Some(csv) = inner.downcast_ref::<csv::Error>() {
+        return matches!(csv.kind(), csv::ErrorKind::Io(io) if io_is_broken_pipe(io));
+    }
+    false
+}
+
+/// What was still to do when the output's reader went away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unread {
+    /// Reading stopped at once (`hunt`, `convert`, `synth`): the counts
+    /// cover only what was read until then.
+    Stopped,
+    /// Everything was read before anything was written (`query`): the
+    /// counts cover the whole input; only results were lost.
+    Nothing,
+    /// Events were being made rule by rule (`synth`): talon stopped, and
+    /// the events the lines above count were not all written.
+    Rules,
+}
+
+/// Ends a command whose output's reader went away: unless `quiet`, the
+/// line that ends its summary, `talon: output cut short: ...`; and the
+/// broken-pipe status.
+pub fn cut_short(quiet: bool, unread: Unread) -> std::process::ExitCode {
+    if !quiet {
+        let rest = match unread {
+            Unread::Stopped => {
+                "so reading stopped early; the counts above cover only what was read until then"
+            }
+            Unread::Nothing => {
+                "so not every result was written; the counts above cover the whole input"
+            }
+            Unread::Rules => {
+                "so talon stopped, and not every event the lines above count was written"
+            }
+        };
+        eprintln!("talon: output cut short: its reader closed it (broken pipe), {rest}");
+    }
+    std::process::ExitCode::from(crate::EXIT_BROKEN_PIPE)
 }
 
 /// Prints load errors and warnings; returns how many errors there were.

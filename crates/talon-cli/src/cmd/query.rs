@@ -96,7 +96,7 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
         Format::Csv => write_csv(&mut w, &result.events, &columns),
         Format::Table => write_table(&mut w, &result.events, &columns),
     };
-    common::finish_output(
+    let written = common::finish_output(
         written.and_then(|_| w.flush().map_err(Into::into)),
         "results",
     )?;
@@ -116,6 +116,9 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
             ));
         }
         eprint!("{s}");
+    }
+    if written == common::Written::CutShort {
+        return Ok(common::cut_short(quiet, common::Unread::Nothing));
     }
     Ok(common::input_exit_code(&reader.stats()))
 }
@@ -160,7 +163,7 @@ fn run_sequence(
         // separated by their position.
         Format::Jsonl | Format::Csv | Format::Table => write_sequences_jsonl(&mut w, &result),
     };
-    common::finish_output(
+    let written = common::finish_output(
         written.and_then(|_| w.flush().map_err(Into::into)),
         "results",
     )?;
@@ -183,6 +186,9 @@ fn run_sequence(
             s.push_str(&format!("talon: warning: {w}\n"));
         }
         eprint!("{s}");
+    }
+    if written == common::Written::CutShort {
+        return Ok(common::cut_short(quiet, common::Unread::Nothing));
     }
     Ok(common::input_exit_code(&reader.stats()))
 }

@@ -100,19 +100,24 @@ pub fn run(args: SynthArgs, quiet: bool) -> Result<ExitCode> {
             failed = true;
             continue;
         }
-        for doc in s
+        let mut docs = s
             .positives
             .iter()
-            .chain(s.near_misses.iter().map(|(_, d)| d))
-        {
-            writeln!(out, "{doc}").context("cannot write events")?;
+            .chain(s.near_misses.iter().map(|(_, d)| d));
+        let wrote: Result<()> =
+            docs.try_for_each(|doc| writeln!(out, "{doc}").map_err(anyhow::Error::from));
+        if common::finish_output(wrote, "events")? == common::Written::CutShort {
+            return Ok(common::cut_short(quiet, common::Unread::Rules));
         }
         made += 1;
         if !quiet {
             summary(&name, compiled.query.kind(), &s);
         }
     }
-    out.flush().context("cannot write events")?;
+    let flushed = out.flush().map_err(anyhow::Error::from);
+    if common::finish_output(flushed, "events")? == common::Written::CutShort {
+        return Ok(common::cut_short(quiet, common::Unread::Rules));
+    }
     Ok(if failed || made == 0 {
         ExitCode::from(1)
     } else {

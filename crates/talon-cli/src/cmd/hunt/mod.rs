@@ -281,7 +281,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     // Any other write error is an I/O error.
     let mut cut_short = false;
     for e in writer.write_error.take().into_iter().chain(finish.err()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
+        if !common::io_is_broken_pipe(&e) {
             return Err(e).context("cannot write alerts");
         }
         cut_short = true;
@@ -316,13 +316,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         }
     }
     if cut_short {
-        if !quiet {
-            eprintln!(
-                "talon: output cut short: its reader closed it (broken pipe), so reading \
-                 stopped early; the counts above cover only what was read until then"
-            );
-        }
-        return Ok(ExitCode::from(crate::EXIT_BROKEN_PIPE));
+        return Ok(common::cut_short(quiet, common::Unread::Stopped));
     }
     Ok(common::input_exit_code(&input))
 }

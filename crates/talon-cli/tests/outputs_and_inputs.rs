@@ -1,0 +1,128 @@
+//! Regressions from a tester's report on outputs and inputs: a reader that
+//! goes away after one line (every format, every command that streams),
+//! an output naming one of the inputs, the same file reached twice (hard
+//! and symbolic links), which inputs a run failed on, special files in
+//! folders, and the grammar of counts.
+
+mod common;
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+
+use common::*;
+
+const FORWARDING: &str = "rules/linux/command_and_control_ip_forwarding_enabled.toml";
+
+fn scratch() -> tempfile::TempDir {
+    tempfile::tempdir().expect("tempdir")
+}
+
+/// The demo event the forwarding rule alerts on, `n` times: output enough
+/// (in every format) to overflow a pipe.
+fn many_matches(dir: &Path, n: usize) -> PathBuf {
+    let demo = std::fs::read_to_string(repo().join("demo/events.ndjson")).expect("demo");
+    // Line 23: `sysctl -w net.ipv4.ip_forward=1`, which the rule alerts on.
+    let line = demo.lines().nth(22).expect("line 23");
+    assert!(line.contains("sysctl -w net.ipv4.ip_forward=1"));
+    let path = dir.join("many.ndjson");
+    std::fs::write(&path, format!("{line}\n").repeat(n)).expect("write");
+    path
+}
+
+/// Runs `talon ARGS`, reads one line of its stdout and closes the pipe, as
+/// `| head -1` does; stderr is captured whole.
+fn read_one_line(args: &[&str]) -> (Output, String) {
+    let mut c = talon();
+    c.current_dir(repo())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("talon starts");
+    let mut first = String::new();
+    {
+        let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        out.read_line(&mut first).expect("one line");
+    }
+    (child.wait_with_output().expect("talon runs"), first)
+}
+
+const CUT_SHORT_READING: &str = "talon: output cut short: its reader closed it (broken pipe), \
+     so reading stopped early; the counts above cover only what was read until then";
+const CUT_SHORT_WRITING: &str = "talon: output cut short: its reader closed it (broken pipe), \
+     so not every result was written; the counts above cover the whole input";
+
+#[test]
+fn every_format_of_every_command_ends_the_same_way_on_a_broken_pipe() {
+    let dir = scratch();
+    let events = many_matches(dir.path(), 2000);
+    let events = events.to_str().expect("utf8");
+    let mut runs: Vec<(Vec<&str>, &str)> = Vec::new();
+    for format in ["jsonl", "csv", "table"] {
+        runs.push((
+            vec!["hunt", "--rules", FORWARDING, events, "--format", format],
+            CUT_SHORT_READING,
+        ));
+    }
+    for format in ["jsonl", "csv", "table", "es"] {
+        runs.push((
+            vec![
+                "query",
+                "process where true",
+                events,
+                "--size",
+                "100000",
+                "--format",
+                format,
+            ],
+            CUT_SHORT_WRITING,
+        ));
+    }
+    runs.push((vec!["convert", events], CUT_SHORT_READING));
+    for (args, note) in runs {
+        let (out, first) = read_one_line(&args);
+        let err = stderr(&out);
+        assert!(!first.is_empty(), "{args:?}");
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {err}");
+        // The summary, then the note as its last line.
+        assert!(err.starts_with("talon: read "), "{args:?}: {err}");
+        assert_eq!(err.lines().last(), Some(note), "{args:?}: {err}");
+        assert!(!err.contains("error"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn synth_ends_like_the_others_on_a_broken_pipe() {
+    let mut c = talon();
+    c.current_dir(repo())
+        .args(["synth", "rules/"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("talon starts");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("talon runs");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(141), "{err}");
+    assert_eq!(
+        err.lines().last(),
+        Some(
+            "talon: output cut short: its reader closed it (broken pipe), so talon stopped, \
+             and not every event the lines above count was written"
+        ),
+        "{err}"
+    );
+    // -q: nothing at all on stderr, the same status.
+    let mut c = talon();
+    c.current_dir(repo())
+        .args(["-q", "synth", "rules/"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("talon starts");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("talon runs");
+    assert_eq!(out.status.code(), Some(141));
+    assert_eq!(stderr(&out), "");
+}
