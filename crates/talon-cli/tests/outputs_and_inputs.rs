@@ -126,3 +126,94 @@ fn synth_ends_like_the_others_on_a_broken_pipe() {
     assert_eq!(out.status.code(), Some(141));
     assert_eq!(stderr(&out), "");
 }
+
+/// The stderr line refusing `--output OUT` over the input `IN`.
+fn refused(out: &str, input: Option<&str>) -> String {
+    let which = match input {
+        None => format!("--output {out} is also an input"),
+        Some(input) => format!("--output {out} is the input {input} (the same file)"),
+    };
+    format!(
+        "talon: error: {which}: writing it would destroy the input before it is read; \
+         nothing was written (give another --output)\n"
+    )
+}
+
+#[test]
+fn an_output_that_is_one_of_the_inputs_is_refused_before_it_is_opened() {
+    let dir = scratch();
+    let d = dir.path();
+    let demo = std::fs::read(repo().join("demo/events.ndjson")).expect("demo");
+    std::fs::write(d.join("events.ndjson"), &demo).unwrap();
+    std::fs::hard_link(d.join("events.ndjson"), d.join("hard.ndjson")).unwrap();
+    std::os::unix::fs::symlink("events.ndjson", d.join("sym.ndjson")).unwrap();
+    std::fs::create_dir(d.join("folder")).unwrap();
+    std::fs::hard_link(d.join("events.ndjson"), d.join("folder/inside.ndjson")).unwrap();
+    std::fs::copy(repo().join(FORWARDING), d.join("rule.toml")).unwrap();
+    let rule = std::fs::read(d.join("rule.toml")).unwrap();
+
+    let hunt = |events: &str, output: &str| {
+        let mut c = talon();
+        c.current_dir(d).args([
+            "hunt",
+            "--rules",
+            "rule.toml",
+            events,
+            "--format",
+            "csv",
+            "-o",
+            output,
+        ]);
+        run(c)
+    };
+    let cases: [(&str, &str, Option<&str>); 6] = [
+        ("events.ndjson", "events.ndjson", None),
+        ("events.ndjson", "./events.ndjson", Some("events.ndjson")),
+        ("events.ndjson", "hard.ndjson", Some("events.ndjson")),
+        ("events.ndjson", "sym.ndjson", Some("events.ndjson")),
+        // Found inside a folder given.
+        ("folder", "events.ndjson", Some("folder/inside.ndjson")),
+        // The rules are inputs too.
+        ("events.ndjson", "rule.toml", None),
+    ];
+    for (events, output, input) in cases {
+        let out = hunt(events, output);
+        assert_eq!(out.status.code(), Some(2), "{events} -o {output}");
+        assert_eq!(stderr(&out), refused(output, input), "{events} -o {output}");
+        assert!(out.stdout.is_empty());
+        assert_eq!(std::fs::read(d.join("events.ndjson")).unwrap(), demo);
+        assert_eq!(std::fs::read(d.join("rule.toml")).unwrap(), rule);
+    }
+
+    let mut c = talon();
+    c.current_dir(d)
+        .args(["convert", "events.ndjson", "-o", "events.ndjson"]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out), refused("events.ndjson", None));
+    let mut c = talon();
+    c.current_dir(d).args([
+        "query",
+        "any where true",
+        "events.ndjson",
+        "-o",
+        "hard.ndjson",
+    ]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out), refused("hard.ndjson", Some("events.ndjson")));
+    let mut c = talon();
+    c.current_dir(d)
+        .args(["synth", "rule.toml", "-o", "rule.toml"]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out), refused("rule.toml", None));
+    assert_eq!(std::fs::read(d.join("events.ndjson")).unwrap(), demo);
+    assert_eq!(std::fs::read(d.join("rule.toml")).unwrap(), rule);
+
+    // Another file is written as before.
+    let out = hunt("events.ndjson", "alerts.csv");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let csv = std::fs::read_to_string(d.join("alerts.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+}

@@ -174,6 +174,66 @@ pub fn cut_short(quiet: bool, unread: Unread) -> std::process::ExitCode {
     std::process::ExitCode::from(crate::EXIT_BROKEN_PIPE)
 }
 
+/// Refuses to write `output` (given with `flag`) when it is the same file
+/// as one of `inputs` (files, or folders: every file read below them), as
+/// device and inode say, so a hard link, a symbolic link or another
+/// spelling of the path is caught too. Called before the output is
+/// opened: creating it would truncate the input before it is read. An
+/// output that does not exist yet, or is not a regular file (`/dev/null`,
+/// a FIFO), cannot be an input destroyed.
+pub fn refuse_output_over_inputs(
+    output: Option<&Path>,
+    flag: &str,
+    inputs: &[PathBuf],
+) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Some(output) = output else {
+        return Ok(());
+    };
+    let Ok(meta) = std::fs::metadata(output) else {
+        return Ok(());
+    };
+    if !meta.is_file() {
+        return Ok(());
+    }
+    let id = (meta.dev(), meta.ino());
+    for input in inputs {
+        let Some(arg) = input.to_str() else { continue };
+        // A path that cannot be found or read is reported when it is read.
+        let Ok(expanded) = expand_inputs(&[arg]) else {
+            continue;
+        };
+        for spec in expanded.inputs {
+            let InputSpec::Path(p) = spec else { continue };
+            let same = std::fs::metadata(&p).is_ok_and(|m| (m.dev(), m.ino()) == id);
+            if !same {
+                continue;
+            }
+            let (out, inp) = (output.display().to_string(), p.display().to_string());
+            let which = if out == inp {
+                format!("{flag} {out} is also an input")
+            } else {
+                format!("{flag} {out} is the input {inp} (the same file)")
+            };
+            bail!(
+                "{which}: writing it would destroy the input before it is read; \
+                 nothing was written (give another {flag})"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The event arguments as paths (stdin, `-`, left out), for
+/// [`refuse_output_over_inputs`].
+pub fn event_paths(events: &[String]) -> Vec<PathBuf> {
+    events
+        .iter()
+        .filter(|e| e.as_str() != "-")
+        .map(PathBuf::from)
+        .collect()
+}
+
 /// Prints load errors and warnings; returns how many errors there were.
 pub fn report_load_problems(report: &LoadReport) -> usize {
     for e in &report.errors {

@@ -69,6 +69,11 @@ pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
     if let Some(index) = &args.index {
         opts = opts.with_index(index.clone());
     }
+    common::refuse_output_over_inputs(
+        args.output.as_deref(),
+        "--output",
+        &common::event_paths(&args.inputs),
+    )?;
     let mut events = common::open_events(&args.inputs, args.source, opts, false)?;
     let mut w: Box<dyn Write> = match &args.output {
         Some(path) => {

@@ -57,6 +57,10 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
     if mapping.is_explicit() {
         read_opts = read_opts.with_mapping(&mapping);
     }
+    // Checked before the input is read, not once the answer is ready.
+    let mut inputs = common::event_paths(&args.input.events);
+    inputs.extend(args.input.mapping.iter().cloned());
+    common::refuse_output_over_inputs(args.output.output.as_deref(), "--output", &inputs)?;
     let mut reader = common::open_events(&args.input.events, args.input.source, read_opts, false)?;
     if query.kind() != QueryKind::Event {
         return run_sequence(&args, &query, &mapping, reader, started, quiet);

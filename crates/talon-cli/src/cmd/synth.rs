@@ -9,7 +9,7 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -65,6 +65,13 @@ pub fn run(args: SynthArgs, quiet: bool) -> Result<ExitCode> {
         near_misses: args.near_misses || !args.no_near_misses,
         ..SynthOptions::default()
     };
+    let mut inputs: Vec<PathBuf> = args.rules.clone();
+    inputs.extend(args.mapping.iter().cloned());
+    let rule = Path::new(&args.rule);
+    if rule.exists() {
+        inputs.push(rule.to_path_buf());
+    }
+    common::refuse_output_over_inputs(args.output.as_deref(), "--output", &inputs)?;
     let mut out: Box<dyn Write> = match &args.output {
         Some(p) => {
             Box::new(BufWriter::new(File::create(p).with_context(|| {

@@ -223,6 +223,10 @@ impl Outputs {
         if events_to_stdout && args.output.is_none() {
             bail!("--all-events - writes events to stdout; give alerts a file with --output FILE");
         }
+        common::refuse_output_over_inputs(args.output.as_deref(), "--output", &args.rules)?;
+        if let Some(path) = args.all_events.as_deref().filter(|p| *p != "-") {
+            common::refuse_output_over_inputs(Some(Path::new(path)), "--all-events", &args.rules)?;
+        }
         let alerts: Box<dyn Write> = match &args.output {
             Some(path) => Box::new(create(path)?),
             None => Box::new(io::stdout()),

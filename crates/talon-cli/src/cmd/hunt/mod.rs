@@ -173,6 +173,12 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         use_demo,
     )?;
 
+    let mut inputs = common::event_paths(&args.input.events);
+    inputs.extend(args.rules.iter().cloned());
+    inputs.extend(args.input.mapping.iter().cloned());
+    inputs.extend(args.schema.iter().cloned());
+    inputs.extend(crate::config::input_files(&args.exceptions));
+    common::refuse_output_over_inputs(args.output.output.as_deref(), "--output", &inputs)?;
     let out = output::open(&args.output)?;
     let format = match out.format {
         Format::Jsonl => OutputFormat::Jsonl,
