@@ -217,3 +217,63 @@ fn an_output_that_is_one_of_the_inputs_is_refused_before_it_is_opened() {
     let csv = std::fs::read_to_string(d.join("alerts.csv")).unwrap();
     assert_eq!(csv.lines().count(), 4, "{csv}");
 }
+
+#[test]
+fn a_file_reached_twice_through_a_link_is_read_once_with_a_warning_naming_both() {
+    let dir = scratch();
+    let d = dir.path();
+    many_matches(d, 1);
+    std::fs::hard_link(d.join("many.ndjson"), d.join("hard.ndjson")).unwrap();
+    std::fs::create_dir(d.join("folder")).unwrap();
+    std::fs::hard_link(d.join("many.ndjson"), d.join("folder/inside.ndjson")).unwrap();
+    std::fs::create_dir(d.join("linked")).unwrap();
+    std::fs::copy(d.join("many.ndjson"), d.join("linked/mix.ndjson")).unwrap();
+    std::os::unix::fs::symlink("mix.ndjson", d.join("linked/link.ndjson")).unwrap();
+    let rule = repo().join(FORWARDING);
+    let rule = rule.to_str().expect("utf8");
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["many.ndjson", "hard.ndjson"],
+            "warning: hard.ndjson is the same file as many.ndjson (hard.ndjson is a hard \
+             link to many.ndjson); it is read once, as many.ndjson",
+        ),
+        (
+            &["many.ndjson", "folder"],
+            "warning: folder/inside.ndjson is the same file as many.ndjson \
+             (folder/inside.ndjson is a hard link to many.ndjson); it is read once, as \
+             many.ndjson",
+        ),
+        // Only the folder is given: the link inside it comes first.
+        (
+            &["linked"],
+            "warning: linked/mix.ndjson is the same file as linked/link.ndjson \
+             (linked/link.ndjson is a symbolic link to linked/mix.ndjson); it is read once, \
+             as linked/link.ndjson",
+        ),
+    ];
+    for threads in ["1", "2"] {
+        for (inputs, warning) in cases {
+            let mut c = talon();
+            c.current_dir(d).args([
+                "hunt",
+                "--rules",
+                rule,
+                "--format",
+                "jsonl",
+                "--threads",
+                threads,
+            ]);
+            c.args(inputs);
+            let out = run(c);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(0), "{inputs:?}: {err}");
+            assert_eq!(jsonl(&out).len(), 1, "{inputs:?}: {err}");
+            assert_eq!(err.lines().next(), Some(warning), "{inputs:?}: {err}");
+            assert_eq!(err.matches("warning:").count(), 1, "{inputs:?}: {err}");
+            assert!(
+                err.contains("talon: read 1 event from 1 input "),
+                "{inputs:?}: {err}"
+            );
+        }
+    }
+}

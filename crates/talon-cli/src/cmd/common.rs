@@ -433,32 +433,79 @@ pub fn open_events(
     }
     let expanded = expand_inputs(events)?;
     let mut skipped = expanded.skipped.into_iter().peekable();
-    // The same file named twice (or named and inside a folder also named)
-    // is read once: reading it again would only repeat its alerts, with the
-    // same ids. Said once per run, though each hunt shard opens the inputs.
-    let mut seen = std::collections::HashSet::new();
+    // The same file named twice (or named and inside a folder also named,
+    // or reached again through a hard or symbolic link) is read once:
+    // reading it again would only repeat its alerts, with the same ids.
+    let mut seen: std::collections::HashMap<FileKey, PathBuf> = Default::default();
     let mut repeated = Vec::new();
     for (i, spec) in expanded.inputs.into_iter().enumerate() {
         while let Some(entry) = skipped.next_if(|s| s.position <= i) {
             reader.push_unreadable(entry.path.display().to_string(), entry.message);
         }
         if let InputSpec::Path(p) = &spec {
-            let key = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
-            if !seen.insert(key) {
-                repeated.push(p.display().to_string());
-                continue;
+            match seen.entry(FileKey::of(p)) {
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    repeated.push(repeat_warning(first.get(), p));
+                    continue;
+                }
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(p.clone());
+                }
             }
         }
         reader.push_input(spec, source.0);
     }
     static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if !repeated.is_empty() && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
-        for p in &repeated {
-            eprintln!("warning: {p} was given more than once; it is read once");
+        for w in &repeated {
+            eprintln!("warning: {w}");
         }
     }
     for entry in skipped {
         reader.push_unreadable(entry.path.display().to_string(), entry.message);
     }
     Ok(Events { reader })
+}
+
+/// What makes two input paths one file: its device and inode (so a hard
+/// link is the file it links to), or, when those cannot be read, the
+/// path with every link resolved.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum FileKey {
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+impl FileKey {
+    fn of(p: &Path) -> FileKey {
+        use std::os::unix::fs::MetadataExt;
+        match std::fs::metadata(p) {
+            Ok(m) => FileKey::Inode(m.dev(), m.ino()),
+            Err(_) => FileKey::Path(std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())),
+        }
+    }
+}
+
+/// The warning for `later`, the same file as `first` (read already):
+/// both paths, and how one leads to the other.
+fn repeat_warning(first: &Path, later: &Path) -> String {
+    let (f, l) = (first.display(), later.display());
+    if first == later {
+        return format!("{l} was given more than once; it is read once");
+    }
+    let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_symlink());
+    let same_path = match (std::fs::canonicalize(first), std::fs::canonicalize(later)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    let how = match (same_path, is_link(first), is_link(later)) {
+        (false, _, _) => format!("{l} is a hard link to {f}"),
+        (true, false, true) => format!("{l} is a symbolic link to {f}"),
+        (true, true, false) => format!("{f} is a symbolic link to {l}"),
+        (true, true, true) => "both are symbolic links to one file".to_string(),
+        (true, false, false) => {
+            "the same path, spelled differently or through a linked folder".to_string()
+        }
+    };
+    format!("{l} is the same file as {f} ({how}); it is read once, as {f}")
 }
