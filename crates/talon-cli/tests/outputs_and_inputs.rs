@@ -277,3 +277,85 @@ fn a_file_reached_twice_through_a_link_is_read_once_with_a_warning_naming_both()
         }
     }
 }
+
+/// `text` gzipped and cut in half: a stream that ends early.
+fn cut_gzip(text: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(text.as_bytes()).unwrap();
+    let mut bytes = gz.finish().unwrap();
+    bytes.truncate(bytes.len() / 2);
+    bytes
+}
+
+fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+}
+
+#[test]
+fn a_special_file_in_a_folder_is_a_counted_skip_not_a_failure() {
+    let dir = scratch();
+    let d = dir.path();
+    let events = many_matches(d, 1);
+    std::fs::create_dir(d.join("folder")).unwrap();
+    std::fs::rename(&events, d.join("folder/a.ndjson")).unwrap();
+    mkfifo(&d.join("folder/p"));
+    std::os::unix::fs::symlink("/dev/null", d.join("folder/null")).unwrap();
+    let rule = repo().join(FORWARDING);
+    let hunt = |extra: &[&str]| {
+        let mut c = talon();
+        c.current_dir(d)
+            .args(["hunt", "--format", "jsonl", "--rules"])
+            .arg(&rule)
+            .arg("folder")
+            .args(extra);
+        run(c)
+    };
+    let out = hunt(&[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(jsonl(&out).len(), 1, "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines[1], "talon: skipped 2: special-file 2", "{err}");
+    assert_eq!(
+        lines[2],
+        "talon:   folder/null: special-file: not a regular file (character device); not read"
+    );
+    assert_eq!(
+        lines[3],
+        "talon:   folder/p: special-file: not a regular file (fifo); not read"
+    );
+    assert!(!err.contains("error"), "{err}");
+
+    // Beside an input cut short, only that one fails the run, and the
+    // line saying so is in good English.
+    let demo = std::fs::read_to_string(repo().join("demo/events.ndjson")).unwrap();
+    std::fs::write(d.join("cut.ndjson.gz"), cut_gzip(&demo.repeat(20))).unwrap();
+    let out = hunt(&["cut.ndjson.gz"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err.lines().last(),
+        Some(
+            "talon: error: 1 input could not be read to the end (unreadable or corrupt); \
+             what was read before is in the output and the counts"
+        ),
+        "{err}"
+    );
+    std::fs::write(d.join("cut2.ndjson.gz"), cut_gzip(&demo.repeat(20))).unwrap();
+    let out = hunt(&["cut.ndjson.gz", "cut2.ndjson.gz"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err.lines().last(),
+        Some(
+            "talon: error: 2 inputs could not be read to the end (unreadable or corrupt); \
+             what was read before is in the output and the counts"
+        ),
+        "{err}"
+    );
+}

@@ -88,9 +88,10 @@ impl Default for NormalizeOptions {
 enum Opener {
     Spec(InputSpec),
     Reader(Box<dyn Read + Send>),
-    /// An input known to be unreadable (a folder entry the walk could not
-    /// read): reported in its place in the input order.
-    Unreadable(String),
+    /// An input known not to be read (a folder entry the walk could not
+    /// read, or a FIFO, socket or device in a folder): reported, for this
+    /// reason, in its place in the input order.
+    Skipped(SkipReason, String),
 }
 
 struct Queued {
@@ -224,9 +225,21 @@ impl NormalizingReader {
     /// Queues an input that cannot be read (a folder entry the walk could
     /// not read), to be reported as an `unreadable` issue in its place.
     pub fn push_unreadable(&mut self, name: impl Into<String>, message: impl Into<String>) {
+        self.push_skipped(name, SkipReason::Unreadable, message);
+    }
+
+    /// Queues an input that is not read, to be reported as an issue of
+    /// `reason` in its place ([`SkipReason::SpecialFile`]: a FIFO, socket
+    /// or device found in a folder).
+    pub fn push_skipped(
+        &mut self,
+        name: impl Into<String>,
+        reason: SkipReason,
+        message: impl Into<String>,
+    ) {
         self.queue.push_back(Queued {
             name: Arc::from(name.into()),
-            opener: Opener::Unreadable(message.into()),
+            opener: Opener::Skipped(reason, message.into()),
             source: None,
         });
     }
@@ -327,8 +340,8 @@ impl NormalizingReader {
             Opener::Spec(InputSpec::Path(p)) => {
                 std::fs::File::open(p).map(|f| Box::new(f) as Box<dyn Read + Send>)
             }
-            Opener::Unreadable(message) => {
-                self.input_issue(&q.name, SkipReason::Unreadable, message);
+            Opener::Skipped(reason, message) => {
+                self.input_issue(&q.name, reason, message);
                 return true;
             }
         };

@@ -382,13 +382,10 @@ pub fn input_exit_code(stats: &InputStats) -> std::process::ExitCode {
     if cut == 0 {
         return std::process::ExitCode::SUCCESS;
     }
-    let (n, were) = match cut {
-        1 => ("1 input".to_string(), "was"),
-        n => (format!("{n} inputs"), "were"),
-    };
     eprintln!(
-        "talon: error: {n} could not be read to the end (unreadable or corrupt); \
-         what {were} read before is in the output and the counts"
+        "talon: error: {} could not be read to the end (unreadable or corrupt); \
+         what was read before is in the output and the counts",
+        crate::summary::count(cut, "input")
     );
     std::process::ExitCode::from(2)
 }
@@ -440,7 +437,11 @@ pub fn open_events(
     let mut repeated = Vec::new();
     for (i, spec) in expanded.inputs.into_iter().enumerate() {
         while let Some(entry) = skipped.next_if(|s| s.position <= i) {
-            reader.push_unreadable(entry.path.display().to_string(), entry.message);
+            reader.push_skipped(
+                entry.path.display().to_string(),
+                entry.reason,
+                entry.message,
+            );
         }
         if let InputSpec::Path(p) = &spec {
             match seen.entry(FileKey::of(p)) {
@@ -462,7 +463,11 @@ pub fn open_events(
         }
     }
     for entry in skipped {
-        reader.push_unreadable(entry.path.display().to_string(), entry.message);
+        reader.push_skipped(
+            entry.path.display().to_string(),
+            entry.reason,
+            entry.message,
+        );
     }
     Ok(Events { reader })
 }

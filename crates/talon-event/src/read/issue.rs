@@ -39,6 +39,10 @@ pub enum SkipReason {
     NotAnEvent,
     /// The input could not be opened or read.
     Unreadable,
+    /// A FIFO, socket or device met inside a folder: not read (it may
+    /// never end), only counted. Not a failure: nothing in it was lost
+    /// that reading could have found.
+    SpecialFile,
     /// The gzip or zstd stream is corrupt or cut short.
     Decompression,
 }
@@ -57,6 +61,7 @@ impl SkipReason {
             SkipReason::NoSource => "no-source",
             SkipReason::NotAnEvent => "not-an-event",
             SkipReason::Unreadable => "unreadable",
+            SkipReason::SpecialFile => "special-file",
             SkipReason::Decompression => "decompression",
         }
     }

@@ -393,7 +393,7 @@ impl EventReader {
                     &name,
                     0,
                     0,
-                    SkipReason::Unreadable,
+                    entry.reason,
                     entry.message,
                 )));
             }
