@@ -178,7 +178,7 @@ fn write_skipped(f: &mut dyn fmt::Write, read: &ReadStats) -> fmt::Result {
     }
     let hidden = read.issues_not_shown();
     if hidden > 0 {
-        writeln!(f, "talon:   ... and {hidden} more")?;
+        writeln!(f, "talon:   ... and {hidden} more (-vv lists every one)")?;
     }
     Ok(())
 }

@@ -341,8 +341,8 @@ fn a_special_file_in_a_folder_is_a_counted_skip_not_a_failure() {
     assert_eq!(
         err.lines().last(),
         Some(
-            "talon: error: 1 input could not be read to the end (unreadable or corrupt); \
-             what was read before is in the output and the counts"
+            "talon: error: 1 input could not be read to the end (unreadable or corrupt): \
+             cut.ndjson.gz; what was read before is in the output and the counts"
         ),
         "{err}"
     );
@@ -353,8 +353,158 @@ fn a_special_file_in_a_folder_is_a_counted_skip_not_a_failure() {
     assert_eq!(
         err.lines().last(),
         Some(
-            "talon: error: 2 inputs could not be read to the end (unreadable or corrupt); \
-             what was read before is in the output and the counts"
+            "talon: error: 2 inputs could not be read to the end (unreadable or corrupt): \
+             cut.ndjson.gz, cut2.ndjson.gz; what was read before is in the output and the \
+             counts"
+        ),
+        "{err}"
+    );
+}
+
+/// The summary without its timing, which varies from run to run.
+fn untimed(err: &str) -> String {
+    err.lines()
+        .map(|l| match l.rfind(") in ") {
+            Some(at) if l.starts_with("talon: read ") => &l[..at + 1],
+            _ => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_summary_lists_issues_in_input_order_and_names_every_input_cut_short() {
+    let dir = scratch();
+    let d = dir.path();
+    // 30 lines that are not JSON, then a gzip stream cut short.
+    let mut text = String::new();
+    for i in 0..30 {
+        text.push_str(&format!("{{\"broken\": {i},}}\n"));
+    }
+    std::fs::write(d.join("a.ndjson"), text).unwrap();
+    let demo = std::fs::read_to_string(repo().join("demo/events.ndjson")).unwrap();
+    std::fs::write(d.join("b.ndjson.gz"), cut_gzip(&demo.repeat(20))).unwrap();
+    let rule = repo().join(FORWARDING);
+    let hunt = |threads: &str, extra: &[&str]| {
+        let mut c = talon();
+        c.current_dir(d)
+            .args(["hunt", "--no-prefilter", "--format", "jsonl", "--rules"])
+            .arg(&rule)
+            .args(["a.ndjson", "b.ndjson.gz", "--threads", threads])
+            .args(extra);
+        run(c)
+    };
+    let one = hunt("1", &[]);
+    let err = stderr(&one);
+    assert_eq!(one.status.code(), Some(2), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    // b's last line, cut by the failure, is not JSON either.
+    assert_eq!(
+        lines[1],
+        "talon: skipped 32: invalid-json 31, decompression 1"
+    );
+    assert_eq!(
+        lines[2],
+        "talon:   a.ndjson:1:14: invalid-json: trailing comma"
+    );
+    assert_eq!(
+        lines[21],
+        "talon:   a.ndjson:20:15: invalid-json: trailing comma"
+    );
+    assert_eq!(lines[22], "talon:   ... and 12 more (-vv lists every one)");
+    assert_eq!(
+        lines.last(),
+        Some(
+            &"talon: error: 1 input could not be read to the end (unreadable or corrupt): \
+              b.ndjson.gz; what was read before is in the output and the counts"
+        ),
+        "{err}"
+    );
+    // The same, in the same order, whatever the thread count.
+    for threads in ["2", "3"] {
+        let out = hunt(threads, &[]);
+        assert_eq!(untimed(&stderr(&out)), untimed(&err), "--threads {threads}");
+        assert_eq!(out.stdout, one.stdout, "--threads {threads}");
+    }
+    // -vv lists every issue, in input order: a's lines, then b's failure.
+    for threads in ["1", "2"] {
+        let out = hunt(threads, &["-vv"]);
+        let log = stderr(&out);
+        let issues: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains(": invalid-json: ") || l.contains(": decompression: "))
+            .filter(|l| !l.starts_with("talon:"))
+            .collect();
+        assert_eq!(issues.len(), 32, "{log}");
+        assert!(issues[29].ends_with(" a.ndjson:30:15: invalid-json: trailing comma"));
+        assert!(issues[30].contains(" b.ndjson.gz:"), "{}", issues[30]);
+        assert!(issues[31].contains(" b.ndjson.gz:"), "{}", issues[31]);
+        assert!(
+            issues[31].contains(": decompression: gzip: "),
+            "{}",
+            issues[31]
+        );
+    }
+
+    // Few enough issues to list them all: in input order whatever the
+    // thread count, the failure last (it was first with 2 threads: items
+    // were counted as read, line chunks once parsed).
+    let five: String = (0..5).map(|i| format!("{{\"broken\": {i},}}\n")).collect();
+    std::fs::write(d.join("five.ndjson"), five).unwrap();
+    for threads in ["1", "2", "3"] {
+        let mut c = talon();
+        c.current_dir(d)
+            .args(["hunt", "--no-prefilter", "--format", "jsonl", "--rules"])
+            .arg(&rule)
+            .args(["five.ndjson", "b.ndjson.gz", "--threads", threads]);
+        let out = run(c);
+        let err = stderr(&out);
+        let listed: Vec<&str> = err
+            .lines()
+            .filter_map(|l| l.strip_prefix("talon:   "))
+            .filter(|l| !l.starts_with(' '))
+            .map(|l| l.split(':').next().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                "five.ndjson",
+                "five.ndjson",
+                "five.ndjson",
+                "five.ndjson",
+                "five.ndjson",
+                "b.ndjson.gz",
+                "b.ndjson.gz"
+            ],
+            "--threads {threads}: {err}"
+        );
+        let last = err
+            .lines()
+            .rfind(|l| l.starts_with("talon:   b.ndjson.gz:"));
+        assert!(
+            last.is_some_and(|l| l.contains(": decompression: gzip: ")),
+            "--threads {threads}: {err}"
+        );
+    }
+
+    // Many inputs cut short: the first few named, and how many more.
+    let mut args = vec!["query", "any where true"];
+    let names: Vec<String> = (1..=7).map(|i| format!("cut{i}.gz")).collect();
+    for n in &names {
+        std::fs::write(d.join(n), cut_gzip(&demo)).unwrap();
+        args.push(n);
+    }
+    let mut c = talon();
+    c.current_dir(d).args(&args);
+    let out = run(c);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err.lines().last(),
+        Some(
+            "talon: error: 7 inputs could not be read to the end (unreadable or corrupt): \
+             cut1.gz, cut2.gz, cut3.gz, cut4.gz, cut5.gz and 2 more; what was read before is \
+             in the output and the counts"
         ),
         "{err}"
     );

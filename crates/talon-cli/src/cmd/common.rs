@@ -383,11 +383,22 @@ pub fn input_exit_code(stats: &InputStats) -> std::process::ExitCode {
         return std::process::ExitCode::SUCCESS;
     }
     eprintln!(
-        "talon: error: {} could not be read to the end (unreadable or corrupt); \
+        "talon: error: {} could not be read to the end (unreadable or corrupt): {}; \
          what was read before is in the output and the counts",
-        crate::summary::count(cut, "input")
+        crate::summary::count(cut, "input"),
+        first_names(&stats.read.cut_short, 5)
     );
     std::process::ExitCode::from(2)
+}
+
+/// `a, b, c`, or with more than `most`, the first `most` and `and N more`.
+fn first_names(names: &[std::sync::Arc<str>], most: usize) -> String {
+    let shown: Vec<&str> = names.iter().take(most).map(|n| &**n).collect();
+    let mut text = shown.join(", ");
+    if names.len() > most {
+        text.push_str(&format!(" and {} more", names.len() - most));
+    }
+    text
 }
 
 impl Iterator for Events {

@@ -104,6 +104,16 @@ impl ReadIssue {
         }
     }
 
+    /// Whether the input stopped being read here: it could not be read
+    /// ([`SkipReason::Unreadable`]) or its gzip/zstd stream is corrupt or
+    /// cut short ([`SkipReason::Decompression`]).
+    pub fn cuts_input_short(&self) -> bool {
+        matches!(
+            self.reason,
+            SkipReason::Unreadable | SkipReason::Decompression
+        )
+    }
+
     fn render(&self) -> String {
         match (self.line, self.column) {
             (0, _) => format!("{}: {}: {}", self.file, self.reason, self.message),
@@ -133,6 +143,10 @@ pub struct ReadStats {
     pub issues: Vec<ReadIssue>,
     /// How many issues are kept verbatim.
     pub max_issues: usize,
+    /// Every input that could not be read to its end (see
+    /// [`ReadStats::inputs_cut_short`]), in input order, whether or not
+    /// its issue is among those kept verbatim.
+    pub cut_short: Vec<Arc<str>>,
 }
 
 impl Default for ReadStats {
@@ -155,12 +169,16 @@ impl ReadStats {
             skipped: BTreeMap::new(),
             issues: Vec::new(),
             max_issues,
+            cut_short: Vec::new(),
         }
     }
 
     /// Counts an issue, keeping it verbatim while there is room.
     pub fn record(&mut self, issue: &ReadIssue) {
         *self.skipped.entry(issue.reason).or_insert(0) += 1;
+        if issue.cuts_input_short() && self.cut_short.last() != Some(&issue.file) {
+            self.cut_short.push(Arc::clone(&issue.file));
+        }
         if self.issues.len() < self.max_issues {
             self.issues.push(issue.clone());
         }
@@ -178,9 +196,10 @@ impl ReadStats {
 
     /// Inputs that could not be opened or read to their end: unreadable
     /// (an I/O error), or a gzip/zstd stream that is corrupt or cut short.
-    /// What came before the failure was read and counted.
+    /// What came before the failure was read and counted. Their names are
+    /// [`ReadStats::cut_short`].
     pub fn inputs_cut_short(&self) -> u64 {
-        self.skipped_for(SkipReason::Unreadable) + self.skipped_for(SkipReason::Decompression)
+        self.cut_short.len() as u64
     }
 
     /// Issues counted but not kept verbatim.
