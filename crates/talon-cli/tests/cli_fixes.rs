@@ -374,5 +374,5 @@ fn check_counts_load_warnings_it_prints() {
         stderr.contains("warning: the export summary says 2 rule(s) were exported"),
         "{stderr}"
     );
-    assert!(stdout.contains(", 1 warnings"), "{stdout}\n{stderr}");
+    assert!(stdout.ends_with(", 1 warning\n"), "{stdout}\n{stderr}");
 }

@@ -294,7 +294,7 @@ fn a_broken_first_copy_of_a_rule_id_does_not_keep_a_working_one_from_running() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert_eq!(
         stdout(&out),
-        "2 rules loaded from 2 files: 1 ok, 1 with query errors, 1 files or rules that \
+        "2 rules loaded from 2 files: 1 ok, 1 with query errors, 1 file or rule that \
          failed to load, 0 warnings\n"
     );
     let lines: Vec<&str> = err.lines().collect();

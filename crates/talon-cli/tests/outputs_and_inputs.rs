@@ -509,3 +509,77 @@ fn the_summary_lists_issues_in_input_order_and_names_every_input_cut_short() {
         "{err}"
     );
 }
+
+#[test]
+fn counts_of_one_are_singular_in_summaries() {
+    let dir = scratch();
+    let d = dir.path();
+    many_matches(d, 1);
+    // One rule that fails to load beside one that loads.
+    std::fs::copy(repo().join(FORWARDING), d.join("good.toml")).unwrap();
+    std::fs::write(d.join("bad.toml"), "[rule\n").unwrap();
+    let mut c = talon();
+    c.current_dir(d).args(["check", "good.toml", "bad.toml"]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "1 rule loaded from 2 files: 1 ok, 0 with query errors, 1 file or rule that failed \
+         to load, 0 warnings\n"
+    );
+    let mut c = talon();
+    c.current_dir(d).args(["check", "good.toml"]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "1 rule loaded from 1 file: 1 ok, 0 with query errors, 0 files or rules that failed \
+         to load, 0 warnings\n"
+    );
+    let mut c = talon();
+    c.current_dir(d).args(["rules", "--coverage", "good.toml"]);
+    let out = run(c);
+    assert_eq!(
+        stdout(&out).lines().next(),
+        Some(
+            "1 rule: 1 can run, 0 cannot (0 of an unsupported type, 0 with query errors); \
+             0 building blocks; 0 files or rules failed to load"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    // One match suppressed by an exception.
+    let mut c = talon();
+    c.current_dir(d).args([
+        "hunt",
+        "--rules",
+        "good.toml",
+        "many.ndjson",
+        "--format",
+        "jsonl",
+        "--silence-host",
+        "*",
+    ]);
+    let out = run(c);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(jsonl(&out).is_empty(), "{err}");
+    assert!(
+        err.contains("\ntalon: 1 match suppressed by exceptions\n"),
+        "{err}"
+    );
+    // `rule show`: a rule that alerts at most once a run.
+    let text = std::fs::read_to_string(d.join("good.toml")).unwrap();
+    assert!(text.contains("\nmax_signals = 100\n"));
+    let text = text.replacen("\nmax_signals = 100\n", "\nmax_signals = 1\n", 1);
+    std::fs::write(d.join("once.toml"), text).unwrap();
+    let mut c = talon();
+    c.current_dir(d).args(["rule", "show", "once.toml"]);
+    let out = run(c);
+    assert!(
+        stdout(&out).contains(", at most 1 alert a run\n"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}

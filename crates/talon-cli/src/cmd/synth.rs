@@ -18,6 +18,7 @@ use talon_engine::compile_rule;
 use talon_synth::{synthesize, SynthOptions};
 
 use crate::cmd::common;
+use crate::summary::count;
 
 pub const SYNTH_EXAMPLES: &str = "Examples:
   talon synth rules/linux/command_and_control_ip_forwarding_enabled.toml
@@ -135,15 +136,18 @@ pub fn run(args: SynthArgs, quiet: bool) -> Result<ExitCode> {
 fn summary(name: &str, kind: talon_eql::QueryKind, s: &talon_synth::Synthesis) {
     if kind != talon_eql::QueryKind::Event {
         eprintln!(
-            "{name}: {} events, in order, that make it fire once",
-            s.positives.len()
+            "{name}: {}, in order, that make it fire once",
+            count(s.positives.len() as u64, "event")
         );
         return;
     }
+    let fire = match s.positives.len() {
+        1 => "1 event that fires".to_string(),
+        n => format!("{n} events that fire"),
+    };
     eprintln!(
-        "{name}: {} events that fire, {} near-misses that must not",
-        s.positives.len(),
-        s.near_misses.len()
+        "{name}: {fire}, {} that must not",
+        count(s.near_misses.len() as u64, "near-miss")
     );
     for (label, why) in &s.unflippable {
         tracing::info!("not flipped alone: {label}: {why}");

@@ -32,7 +32,7 @@ use talon_rules::Rule;
 use crate::cli::{Format, HuntArgs};
 use crate::cmd::{check, common};
 use crate::output;
-use crate::summary::HuntSummary;
+use crate::summary::{count, HuntSummary};
 use pipeline::{AlertOut, Merger, Shared, Worker};
 
 pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
@@ -510,7 +510,10 @@ fn suppressed_lines(rules: &[&Rule], suppressed: &[u64]) -> String {
     if total == 0 {
         return String::new();
     }
-    let mut out = format!("talon: {total} matches suppressed by exceptions\n");
+    let mut out = format!(
+        "talon: {} suppressed by exceptions\n",
+        count(total, "match")
+    );
     for (n, r) in crate::summary::nonzero_by_count(suppressed, rules) {
         out.push_str(&format!("talon: {n:>8}  suppressed  {}\n", r.name));
     }
@@ -519,25 +522,31 @@ fn suppressed_lines(rules: &[&Rule], suppressed: &[u64]) -> String {
 
 fn schedule_lines(st: &ScheduleStats) -> String {
     let mut out = format!(
-        "talon: schedule: {} runs, {} alerts, {} runs reached max_signals ({} matches left out)\n",
-        st.runs, st.alerts, st.truncated_runs, st.dropped_by_max_signals
+        "talon: schedule: {}, {}, {} reached max_signals ({} left out)\n",
+        count(st.runs, "run"),
+        count(st.alerts, "alert"),
+        count(st.truncated_runs, "run"),
+        count(st.dropped_by_max_signals, "match")
     );
     if st.late > 0 {
         out.push_str(&format!(
-            "talon: schedule: {} matches arrived later than the reorder window allows (not alerted; see --reorder-window)\n",
-            st.late
+            "talon: schedule: {} arrived later than the reorder window allows (not alerted; see --reorder-window)\n",
+            count(st.late, "match")
         ));
     }
     if st.unsearched > 0 {
         out.push_str(&format!(
-            "talon: schedule: {} matches fell in no run's window (not alerted)\n",
-            st.unsearched
+            "talon: schedule: {} fell in no run's window (not alerted)\n",
+            count(st.unsearched, "match")
         ));
     }
     if st.no_timestamp > 0 {
         out.push_str(&format!(
-            "talon: schedule: {} matches have no usable timestamp (not alerted)\n",
-            st.no_timestamp
+            "talon: schedule: {} no usable timestamp (not alerted)\n",
+            match st.no_timestamp {
+                1 => "1 match has".to_string(),
+                n => format!("{n} matches have"),
+            }
         ));
     }
     out
