@@ -131,11 +131,9 @@ fn with_stdout_broken(args: &[&str]) -> std::process::Output {
     c.current_dir(repo())
         .args(args)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+        .stdout(broken_pipe())
         .stderr(Stdio::piped());
-    let mut child = c.spawn().expect("talon starts");
-    drop(child.stdout.take());
-    child.wait_with_output().expect("talon runs")
+    c.output().expect("talon runs")
 }
 
 #[test]

@@ -98,11 +98,9 @@ fn synth_ends_like_the_others_on_a_broken_pipe() {
     c.current_dir(repo())
         .args(["synth", "rules/"])
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+        .stdout(broken_pipe())
         .stderr(Stdio::piped());
-    let mut child = c.spawn().expect("talon starts");
-    drop(child.stdout.take());
-    let out = child.wait_with_output().expect("talon runs");
+    let out = c.output().expect("talon runs");
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(141), "{err}");
     assert_eq!(
@@ -118,11 +116,9 @@ fn synth_ends_like_the_others_on_a_broken_pipe() {
     c.current_dir(repo())
         .args(["-q", "synth", "rules/"])
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+        .stdout(broken_pipe())
         .stderr(Stdio::piped());
-    let mut child = c.spawn().expect("talon starts");
-    drop(child.stdout.take());
-    let out = child.wait_with_output().expect("talon runs");
+    let out = c.output().expect("talon runs");
     assert_eq!(out.status.code(), Some(141));
     assert_eq!(stderr(&out), "");
 }
