@@ -12,7 +12,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
                         alert on the bundled demo events."
 )]
 pub struct Cli {
-    /// More logging on stderr: -v per-file progress, -vv rule decisions.
+    /// More logging on stderr: -v per-file progress, -vv rule decisions
+    /// and every skipped line or input.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 

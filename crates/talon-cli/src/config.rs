@@ -65,6 +65,20 @@ fn config_path(given: Option<&Path>) -> Option<PathBuf> {
     }
 }
 
+/// The files these flags read: exception lists, value lists, the config
+/// file (given, or `./talon.toml` when present).
+pub fn input_files(args: &ExceptionArgs) -> Vec<PathBuf> {
+    let mut files = args.exceptions.clone();
+    files.extend(
+        args.value_lists
+            .iter()
+            .filter_map(|spec| spec.split_once('='))
+            .map(|(_, file)| PathBuf::from(file)),
+    );
+    files.extend(config_path(args.config.as_deref()));
+    files
+}
+
 /// Everything the flags, the config file and the rule exports say about
 /// exceptions. `exported` are the exception objects found among the rule
 /// files (`LoadReport::exceptions`). Problems with single objects are

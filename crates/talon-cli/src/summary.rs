@@ -106,8 +106,8 @@ impl fmt::Display for HuntSummary<'_> {
         if self.alert_errors > 0 {
             writeln!(
                 f,
-                "talon: {} alerts could not be built (see warnings)",
-                self.alert_errors
+                "talon: {} could not be built (see warnings)",
+                count(self.alert_errors, "alert")
             )?;
         }
         if self.rule_errors > 0 || self.rules_not_supported > 0 {
@@ -187,7 +187,7 @@ fn write_skipped(f: &mut dyn fmt::Write, read: &ReadStats) -> fmt::Result {
     }
     let hidden = read.issues_not_shown();
     if hidden > 0 {
-        writeln!(f, "talon:   ... and {hidden} more")?;
+        writeln!(f, "talon:   ... and {hidden} more (-vv lists every one)")?;
     }
     Ok(())
 }
@@ -204,12 +204,34 @@ pub fn nonzero_by_count<'r>(counts: &[u64], rules: &[&'r Rule]) -> Vec<(u64, &'r
     per
 }
 
-/// `1 event`, `2 events`.
+/// `1 event`, `2 events`; `1 match`, `2 matches`; `1 entry`, `2 entries`.
 pub fn count(n: u64, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {
-        format!("{n} {noun}s")
+        format!("{n} {}", plural(noun))
+    }
+}
+
+/// The plural of an English noun as talon's messages use them: `-es`
+/// after a hissing end (`match`, `box`), `-ies` for a consonant and `y`
+/// (`entry`), `-s` otherwise (`day`, `event`). A phrase (`near-miss that
+/// must not`) is not a noun: give its last word's count with [`count`].
+pub fn plural(noun: &str) -> String {
+    let hisses = ["s", "x", "z", "ch", "sh"]
+        .iter()
+        .any(|e| noun.ends_with(e));
+    let consonant_y = noun.strip_suffix('y').is_some_and(|stem| {
+        stem.chars()
+            .last()
+            .is_some_and(|c| !"aeiou".contains(c.to_ascii_lowercase()))
+    });
+    if hisses {
+        format!("{noun}es")
+    } else if consonant_y {
+        format!("{}ies", &noun[..noun.len() - 1])
+    } else {
+        format!("{noun}s")
     }
 }
 
@@ -233,5 +255,22 @@ fn human_duration(d: Duration) -> String {
         format!("{:.1} s", d.as_secs_f64())
     } else {
         format!("{} ms", d.as_millis())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count;
+
+    #[test]
+    fn counts_agree_with_their_number() {
+        assert_eq!(count(1, "match"), "1 match");
+        assert_eq!(count(2, "match"), "2 matches");
+        assert_eq!(count(0, "event"), "0 events");
+        assert_eq!(count(1, "run"), "1 run");
+        assert_eq!(count(3, "entry"), "3 entries");
+        assert_eq!(count(2, "day"), "2 days");
+        assert_eq!(count(2, "near-miss"), "2 near-misses");
+        assert_eq!(count(2, "building block"), "2 building blocks");
     }
 }

@@ -170,7 +170,7 @@ fn kibana_export_with_value_list_binds_by_exceptions_list() {
     );
     assert_eq!(alerts.len(), 0, "{err}");
     assert!(
-        err.contains("talon: 1 matches suppressed by exceptions\n"),
+        err.contains("talon: 1 match suppressed by exceptions\n"),
         "{err}"
     );
     assert!(

@@ -129,12 +129,12 @@ fn schedule_replay_alerts_and_warns_as_kibana_would() {
     );
     assert!(
         err.contains(
-            "talon: schedule: 8 runs, 183 alerts, 1 runs reached max_signals (67 matches left out)"
+            "talon: schedule: 8 runs, 183 alerts, 1 run reached max_signals (67 matches left out)\n"
         ),
         "{err}"
     );
     assert!(
-        err.contains("talon: schedule: 1 matches arrived later than the reorder window allows"),
+        err.contains("talon: schedule: 1 match arrived later than the reorder window allows"),
         "{err}"
     );
 

@@ -259,7 +259,7 @@ entries = [ { field = "user.name", operator = "included", type = "match", value 
         "the excepted network event cannot start the sequence"
     );
     assert!(
-        stderr(&out).contains("talon: 1 matches suppressed by exceptions"),
+        stderr(&out).contains("talon: 1 match suppressed by exceptions\n"),
         "{}",
         stderr(&out)
     );

@@ -477,7 +477,7 @@ fn a_named_source_applies_to_every_input() {
     assert!(alerts.is_empty(), "{alerts:?}");
     assert!(err.contains("talon: read 0 events from 1 input"), "{err}");
     assert!(
-        err.contains("talon: normalized 1 input (falco 1): 1 records, 0 events, 0 merged, 1 ignored (not-json: 1)\n"),
+        err.contains("talon: normalized 1 input (falco 1): 1 record, 0 events, 0 merged, 1 ignored (not-json: 1)\n"),
         "{err}"
     );
     assert!(err.contains("talon: skipped 1: not-json 1\n"), "{err}");

@@ -151,14 +151,19 @@ fn a_fifo_in_a_folder_is_reported_not_silently_dropped() {
     // Checked before reading: were the FIFO an input, reading would block.
     let expanded = expand_inputs(&[arg]).unwrap();
     assert_eq!(expanded.inputs, [InputSpec::Path(d.join("a.ndjson"))]);
-    let skipped: Vec<(PathBuf, &str, usize)> = expanded
+    let skipped: Vec<(PathBuf, SkipReason, &str, usize)> = expanded
         .skipped
         .iter()
-        .map(|s| (s.path.clone(), s.message.as_str(), s.position))
+        .map(|s| (s.path.clone(), s.reason, s.message.as_str(), s.position))
         .collect();
     assert_eq!(
         skipped,
-        [(d.join("p"), "not a regular file (fifo); not read", 1)]
+        [(
+            d.join("p"),
+            SkipReason::SpecialFile,
+            "not a regular file (fifo); not read",
+            1
+        )]
     );
 
     let mut reader = EventReader::from_expanded(expanded, ReadOptions::default());
@@ -173,12 +178,14 @@ fn a_fifo_in_a_folder_is_reported_not_silently_dropped() {
         items,
         [
             "event a".to_string(),
-            format!("{arg}/p: unreadable: not a regular file (fifo); not read"),
+            format!("{arg}/p: special-file: not a regular file (fifo); not read"),
         ]
     );
     let stats = reader.stats();
     assert_eq!((stats.files, stats.events, stats.issue_count()), (2, 1, 1));
-    assert_eq!(stats.skipped_for(SkipReason::Unreadable), 1);
+    assert_eq!(stats.skipped_for(SkipReason::SpecialFile), 1);
+    // Counted, but not an input cut short.
+    assert_eq!(stats.inputs_cut_short(), 0);
 }
 
 #[test]

@@ -161,46 +161,55 @@ impl fmt::Display for WatchStats {
             SourceKind::ProcConnector => {
                 writeln!(
                     f,
-                    "talon: watched for {secs:.1} s via {}: {} execs, {} forks, {} exits seen",
-                    self.source, self.execs, self.forks, self.exits
+                    "talon: watched for {secs:.1} s via {}: {}, {}, {} seen",
+                    self.source,
+                    count(self.execs, "exec"),
+                    count(self.forks, "fork"),
+                    count(self.exits, "exit")
                 )?;
                 writeln!(
                     f,
-                    "talon: {} events built from {}, {} partial \
+                    "talon: {} built from {}, {} partial \
                      (process gone from /proc before it was read)",
-                    self.events, self.source, self.partial
+                    count(self.events, "event"),
+                    self.source,
+                    self.partial
                 )?;
                 writeln!(
                     f,
-                    "talon: {} events lost (kernel buffer overruns: {}), {} malformed messages",
-                    self.lost, self.overruns, self.malformed
+                    "talon: {} lost (kernel buffer overruns: {}), {}",
+                    count(self.lost, "event"),
+                    self.overruns,
+                    count(self.malformed, "malformed message")
                 )?;
             }
             SourceKind::Audit => {
                 let a = &self.audit;
                 writeln!(
                     f,
-                    "talon: watched for {secs:.1} s via {}: {} execs seen \
+                    "talon: watched for {secs:.1} s via {}: {} seen \
                      (audit reports no forks or exits)",
-                    self.source, self.execs
+                    self.source,
+                    count(self.execs, "exec")
                 )?;
                 writeln!(
                     f,
-                    "talon: {} events built from {}, {} without /proc details \
+                    "talon: {} built from {}, {} without /proc details \
                      (process gone before its start time was read)",
-                    self.events, self.source, a.without_proc
+                    count(self.events, "event"),
+                    self.source,
+                    a.without_proc
                 )?;
                 writeln!(
                     f,
-                    "talon: audit: {} records read: {} merged into exec events, \
-                     {} events of other kinds, {} failed execs, {} incomplete; \
-                     {} user-space messages; {} undecodable",
-                    a.records,
+                    "talon: audit: {} read: {} merged into exec events, \
+                     {} of other kinds, {}, {} incomplete; {}; {} undecodable",
+                    count(a.records, "record"),
                     a.merged,
-                    a.other_events,
-                    a.failed_execs,
+                    count(a.other_events, "event"),
+                    count(a.failed_execs, "failed exec"),
                     a.incomplete,
-                    a.user_messages,
+                    count(a.user_messages, "user-space message"),
                     a.undecodable + a.foreign
                 )?;
                 write!(
@@ -215,8 +224,11 @@ impl fmt::Display for WatchStats {
                 if a.unaccounted != 0 {
                     write!(
                         f,
-                        "; {} records unaccounted for (a talon bug)",
-                        a.unaccounted
+                        "; {} unaccounted for (a talon bug)",
+                        match a.unaccounted {
+                            1 => "1 record".to_string(),
+                            n => format!("{n} records"),
+                        }
                     )?;
                 }
                 writeln!(f)?;
@@ -225,15 +237,26 @@ impl fmt::Display for WatchStats {
                 }
             }
         }
-        write!(f, "talon: {} alerts", self.alerts)?;
+        write!(f, "talon: {}", count(self.alerts, "alert"))?;
         if self.build_errors > 0 {
             write!(
                 f,
-                ", {} alerts or events could not be built (see warnings)",
-                self.build_errors
+                ", {} could not be built (see warnings)",
+                match self.build_errors {
+                    1 => "1 alert or event".to_string(),
+                    n => format!("{n} alerts or events"),
+                }
             )?;
         }
         writeln!(f)
+    }
+}
+
+/// `1 exec`, `2 execs`.
+fn count(n: u64, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
     }
 }
 
@@ -715,7 +738,7 @@ mod tests {
             text.contains("talon: 2 events lost (kernel buffer overruns: 1)"),
             "{text}"
         );
-        assert!(text.ends_with("talon: 1 alerts\n"), "{text}");
+        assert!(text.ends_with("talon: 1 alert\n"), "{text}");
     }
 
     #[test]
@@ -752,6 +775,6 @@ mod tests {
         ] {
             assert!(text.contains(line), "{line:?} not in:\n{text}");
         }
-        assert!(text.ends_with("talon: 1 alerts\n"), "{text}");
+        assert!(text.ends_with("talon: 1 alert\n"), "{text}");
     }
 }

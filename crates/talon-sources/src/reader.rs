@@ -31,7 +31,8 @@ use std::io::Read;
 use std::sync::Arc;
 
 use talon_event::read::{
-    Batch, ChunkCounts, EventReader, InputSpec, ReadIssue, ReadOptions, ReadStats, SkipReason,
+    Batch, ChunkCounts, EventReader, InputOrder, InputSpec, ReadIssue, ReadOptions, ReadStats,
+    SkipReason,
 };
 use talon_event::{Event, Origin};
 
@@ -88,9 +89,10 @@ impl Default for NormalizeOptions {
 enum Opener {
     Spec(InputSpec),
     Reader(Box<dyn Read + Send>),
-    /// An input known to be unreadable (a folder entry the walk could not
-    /// read): reported in its place in the input order.
-    Unreadable(String),
+    /// An input known not to be read (a folder entry the walk could not
+    /// read, or a FIFO, socket or device in a folder): reported, for this
+    /// reason, in its place in the input order.
+    Skipped(SkipReason, String),
 }
 
 struct Queued {
@@ -152,6 +154,9 @@ pub struct NormalizingReader {
     bytes_done: (u64, u64),
     opts: NormalizeOptions,
     seq: u64,
+    /// Items of batches read after a line chunk still out, counted once
+    /// it is.
+    order: InputOrder,
 }
 
 impl NormalizingReader {
@@ -166,11 +171,15 @@ impl NormalizingReader {
             tree: ProcessTree::new(options.tree),
             stats: NormalizeStats::new(options.max_examples),
             read: ReadStats::new(options.read.max_issues),
-            passthrough: Box::new(EventReader::new(Vec::new(), options.read.clone())),
+            passthrough: Box::new(quiet_reader(EventReader::new(
+                Vec::new(),
+                options.read.clone(),
+            ))),
             forced_index: options.read.index.as_deref().map(Arc::from),
             bytes_done: (0, 0),
             opts: options,
             seq: 0,
+            order: InputOrder::default(),
         }
     }
 
@@ -224,9 +233,21 @@ impl NormalizingReader {
     /// Queues an input that cannot be read (a folder entry the walk could
     /// not read), to be reported as an `unreadable` issue in its place.
     pub fn push_unreadable(&mut self, name: impl Into<String>, message: impl Into<String>) {
+        self.push_skipped(name, SkipReason::Unreadable, message);
+    }
+
+    /// Queues an input that is not read, to be reported as an issue of
+    /// `reason` in its place ([`SkipReason::SpecialFile`]: a FIFO, socket
+    /// or device found in a folder).
+    pub fn push_skipped(
+        &mut self,
+        name: impl Into<String>,
+        reason: SkipReason,
+        message: impl Into<String>,
+    ) {
         self.queue.push_back(Queued {
             name: Arc::from(name.into()),
-            opener: Opener::Unreadable(message.into()),
+            opener: Opener::Skipped(reason, message.into()),
             source: None,
         });
     }
@@ -253,6 +274,13 @@ impl NormalizingReader {
         // Only ECS inputs go through a line filter.
         s.unparsed = self.passthrough.stats().unparsed;
         s.blank = self.passthrough.stats().blank;
+        // Items waiting on a chunk not counted yet (none once all are).
+        for (events, issues) in self.order.waiting() {
+            s.events += events;
+            for issue in issues {
+                s.record(issue);
+            }
+        }
         s
     }
 
@@ -328,8 +356,8 @@ impl NormalizingReader {
             Opener::Spec(InputSpec::Path(p)) => {
                 std::fs::File::open(p).map(|f| Box::new(f) as Box<dyn Read + Send>)
             }
-            Opener::Unreadable(message) => {
-                self.input_issue(&q.name, SkipReason::Unreadable, message);
+            Opener::Skipped(reason, message) => {
+                self.input_issue(&q.name, reason, message);
                 return true;
             }
         };
@@ -402,11 +430,11 @@ impl NormalizingReader {
             norm,
         };
         let events = |r| {
-            Box::new(EventReader::from_reader(
+            Box::new(quiet_reader(EventReader::from_reader(
                 name.to_string(),
                 r,
                 ReadOptions::default(),
-            ))
+            )))
         };
         match source {
             Source::Auditd => lines(Box::new(Auditd::new(self.opts.audit_window)), peeked.reader),
@@ -631,24 +659,23 @@ enum Reached {
 impl NormalizingReader {
     /// Reads the next batch (see [`talon_event::read::batch`]): about
     /// `target` bytes of unparsed NDJSON lines of an ECS input, or items
-    /// decoded (and normalized) already, in input order. Items are counted
-    /// here; a line chunk's counts come back through
-    /// [`NormalizingReader::record_chunk`]. Events get no position.
+    /// decoded (and normalized) already, in input order. A line chunk's
+    /// counts come back through [`NormalizingReader::record_chunk`]; items
+    /// are counted here, or, read after a chunk not counted yet, right
+    /// after it, so the counts list issues in input order whatever the
+    /// number of threads parsing chunks. Events get no position.
     pub fn next_batch(&mut self, target: usize) -> Option<Batch> {
         let mut items = Vec::new();
         loop {
             if items.len() >= ITEMS_PER_BATCH {
-                return Some(Batch::Items(items));
+                return Some(self.items_out(items));
             }
             match self.next_reached(true) {
-                Reached::Item(item) => {
-                    self.count(&item);
-                    items.push(item);
-                }
-                Reached::End => return (!items.is_empty()).then_some(Batch::Items(items)),
+                Reached::Item(item) => items.push(item),
+                Reached::End => return (!items.is_empty()).then(|| self.items_out(items)),
                 Reached::Passthrough => {
                     if !items.is_empty() {
-                        return Some(Batch::Items(items));
+                        return Some(self.items_out(items));
                     }
                     let unrecognised = matches!(
                         self.current.as_ref().map(|c| &c.mode),
@@ -662,11 +689,13 @@ impl NormalizingReader {
                                         issue.message.push_str(UNRECOGNISED);
                                     }
                                 }
-                                self.count(item);
                             }
-                            return Some(Batch::Items(got));
+                            return Some(self.items_out(got));
                         }
-                        Some(lines) => return Some(lines),
+                        Some(lines) => {
+                            self.order.chunk_out();
+                            return Some(lines);
+                        }
                         None => self.close_current(),
                     }
                 }
@@ -679,16 +708,44 @@ impl NormalizingReader {
     pub fn record_chunk(&mut self, counts: &ChunkCounts) {
         self.read.events += counts.events;
         for issue in &counts.issues {
-            self.read.record(issue);
+            self.count_issue(issue);
         }
         self.passthrough.record_chunk(counts);
+        let (events, issues) = self.order.chunk_counted();
+        self.count_items(events, &issues);
+    }
+
+    /// A batch of items handed out: counted now, or after the chunks
+    /// before them are.
+    fn items_out(&mut self, items: Vec<Result<Event, ReadIssue>>) -> Batch {
+        let events = items.iter().filter(|i| i.is_ok()).count() as u64;
+        let issues: Vec<ReadIssue> = items.iter().filter_map(|i| i.clone().err()).collect();
+        if let Some((events, issues)) = self.order.items(events, issues) {
+            self.count_items(events, &issues);
+        }
+        Batch::Items(items)
+    }
+
+    fn count_items(&mut self, events: u64, issues: &[ReadIssue]) {
+        self.read.events += events;
+        for issue in issues {
+            self.count_issue(issue);
+        }
     }
 
     fn count(&mut self, item: &Result<Event, ReadIssue>) {
         match item {
             Ok(_) => self.read.events += 1,
-            Err(issue) => self.read.record(issue),
+            Err(issue) => self.count_issue(issue),
         }
+    }
+
+    /// Counts an issue of the run, and logs it (at `debug`, so `-vv`
+    /// lists every one, in input order; the readers inside do not log
+    /// their own).
+    fn count_issue(&mut self, issue: &ReadIssue) {
+        self.read.record(issue);
+        tracing::debug!("{issue}");
     }
 
     fn next_item(&mut self) -> Option<Result<Event, ReadIssue>> {
@@ -774,4 +831,11 @@ impl std::fmt::Debug for NormalizingReader {
             .field("stats", &self.stats)
             .finish()
     }
+}
+
+/// A talon-event reader whose issues are logged by the normalizing reader
+/// that counts them, not by itself.
+fn quiet_reader(mut r: EventReader) -> EventReader {
+    r.log_issues(false);
+    r
 }

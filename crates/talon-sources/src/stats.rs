@@ -226,9 +226,9 @@ impl fmt::Display for NormalizeStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} records, {} events, {} merged, {} ignored",
-            self.records,
-            self.events,
+            "{}, {}, {} merged, {} ignored",
+            count(self.records, "record"),
+            count(self.events, "event"),
             self.merged,
             self.ignored_total()
         )?;
@@ -243,10 +243,18 @@ impl fmt::Display for NormalizeStats {
         if self.tree.enriched > 0 {
             write!(
                 f,
-                ", {} parents filled from the process tree",
-                self.tree.enriched
+                ", {} filled from the process tree",
+                count(self.tree.enriched, "parent")
             )?;
         }
         Ok(())
+    }
+}
+
+/// `1 record`, `2 records`.
+fn count(n: impl Into<u64>, noun: &str) -> String {
+    match n.into() {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
     }
 }

@@ -50,10 +50,23 @@ impl<W: Write> CsvSink<W> {
 
     fn header(&mut self) -> io::Result<()> {
         if !self.wrote_header {
-            self.out.write_record(CSV_COLUMNS)?;
+            self.out.write_record(CSV_COLUMNS).map_err(io_error)?;
             self.wrote_header = true;
         }
         Ok(())
+    }
+}
+
+/// The I/O error under a CSV writer's error, as it is: the csv crate's own
+/// conversion wraps it as `ErrorKind::Other`, which hides a broken pipe
+/// (`| head`) from the caller that must tell it from a failed write.
+fn io_error(e: csv::Error) -> io::Error {
+    if !e.is_io_error() {
+        return io::Error::other(e);
+    }
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
     }
 }
 
@@ -66,8 +79,7 @@ impl<W: Write> AlertSink for CsvSink<W> {
             .map(|c| field_text(alert, c))
             .collect();
         row.push(location_text(alert));
-        self.out.write_record(&row)?;
-        Ok(())
+        self.out.write_record(&row).map_err(io_error)
     }
 
     fn finish(&mut self) -> io::Result<()> {

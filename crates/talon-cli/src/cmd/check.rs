@@ -6,6 +6,7 @@
 //! a comparison with a value of the wrong type or a function called with
 //! the wrong arguments is an error at its span; an unknown `?field` is null.
 
+use crate::summary::count;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
@@ -59,20 +60,28 @@ pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
 
     if !quiet {
         println!(
-            "{} rules loaded from {} files: {} ok, {} with query errors, {} files or rules that \
-             failed to load, {} warnings",
-            total,
-            report.files.max(usize::from(args.rules.is_empty())),
+            "{} loaded from {}: {} ok, {} with query errors, {} that failed to load, {}",
+            count(total as u64, "rule"),
+            count(
+                report.files.max(usize::from(args.rules.is_empty())) as u64,
+                "file"
+            ),
             ok,
             query_errors,
-            load_errors,
-            warnings
+            match load_errors {
+                1 => "1 file or rule".to_string(),
+                n => format!("{n} files or rules"),
+            },
+            count(warnings as u64, "warning")
         );
         for (reason, n) in &unsupported {
-            println!("  {n} rules not run: {reason}");
+            println!("  {} not run: {reason}", count(*n as u64, "rule"));
         }
         if report.deprecated > 0 {
-            println!("  {} deprecated rules (loaded)", report.deprecated);
+            println!(
+                "  {} (loaded)",
+                count(report.deprecated as u64, "deprecated rule")
+            );
         }
     }
     Ok(if query_errors + load_errors > 0 {

@@ -84,18 +84,154 @@ pub fn find_rules(
     Ok(found)
 }
 
-/// The end of writing `what` to stdout: an error says it could not be
-/// written, except a broken pipe (`| head`: the reader has seen enough),
-/// which ends the process quietly with the broken-pipe status, as hunt does.
-pub fn finish_output(r: anyhow::Result<()>, what: &str) -> anyhow::Result<()> {
-    let Err(e) = r else { return Ok(()) };
-    let broken = e
-        .downcast_ref::<std::io::Error>()
-        .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe);
-    if !broken {
-        return Err(e.context(format!("cannot write {what}")));
+/// How writing the output ended, when it did not fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// Everything was written.
+    Whole,
+    /// The output's reader went away (`| head`): it has seen enough.
+    CutShort,
+}
+
+/// The end of writing `what`: an error says it could not be written,
+/// except a broken pipe (`| head`: the reader has seen enough), which is
+/// [`Written::CutShort`], for the command to end with [`cut_short`].
+pub fn finish_output(r: anyhow::Result<()>, what: &str) -> anyhow::Result<Written> {
+    match r {
+        Ok(()) => Ok(Written::Whole),
+        Err(e) if is_broken_pipe(&e) => Ok(Written::CutShort),
+        Err(e) => Err(e.context(format!("cannot write {what}"))),
     }
-    std::process::exit(i32::from(crate::EXIT_BROKEN_PIPE));
+}
+
+/// Whether an error is a broken pipe, however it was wrapped on the way
+/// (an I/O error inside a JSON or CSV writer's error, or inside another
+/// I/O error).
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return io_is_broken_pipe(io);
+        }
+        if let Some(json) = cause.downcast_ref::<serde_json::Error>() {
+            return json.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe);
+        }
+        if let Some(csv) = cause.downcast_ref::<csv::Error>() {
+            return matches!(csv.kind(), csv::ErrorKind::Io(io) if io_is_broken_pipe(io));
+        }
+        false
+    })
+}
+
+/// An I/O error that is a broken pipe, or wraps one.
+pub fn io_is_broken_pipe(e: &std::io::Error) -> bool {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        return true;
+    }
+    let Some(inner) = e.get_ref() else {
+        return false;
+    };
+    if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+        return io_is_broken_pipe(io);
+    }
+    if let Some(csv) = inner.downcast_ref::<csv::Error>() {
+        return matches!(csv.kind(), csv::ErrorKind::Io(io) if io_is_broken_pipe(io));
+    }
+    false
+}
+
+/// What was still to do when the output's reader went away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unread {
+    /// Reading stopped at once (`hunt`, `convert`, `synth`): the counts
+    /// cover only what was read until then.
+    Stopped,
+    /// Everything was read before anything was written (`query`): the
+    /// counts cover the whole input; only results were lost.
+    Nothing,
+    /// Events were being made rule by rule (`synth`): talon stopped, and
+    /// the events the lines above count were not all written.
+    Rules,
+}
+
+/// Ends a command whose output's reader went away: unless `quiet`, the
+/// line that ends its summary, `talon: output cut short: ...`; and the
+/// broken-pipe status.
+pub fn cut_short(quiet: bool, unread: Unread) -> std::process::ExitCode {
+    if !quiet {
+        let rest = match unread {
+            Unread::Stopped => {
+                "so reading stopped early; the counts above cover only what was read until then"
+            }
+            Unread::Nothing => {
+                "so not every result was written; the counts above cover the whole input"
+            }
+            Unread::Rules => {
+                "so talon stopped, and not every event the lines above count was written"
+            }
+        };
+        eprintln!("talon: output cut short: its reader closed it (broken pipe), {rest}");
+    }
+    std::process::ExitCode::from(crate::EXIT_BROKEN_PIPE)
+}
+
+/// Refuses to write `output` (given with `flag`) when it is the same file
+/// as one of `inputs` (files, or folders: every file read below them), as
+/// device and inode say, so a hard link, a symbolic link or another
+/// spelling of the path is caught too. Called before the output is
+/// opened: creating it would truncate the input before it is read. An
+/// output that does not exist yet, or is not a regular file (`/dev/null`,
+/// a FIFO), cannot be an input destroyed.
+pub fn refuse_output_over_inputs(
+    output: Option<&Path>,
+    flag: &str,
+    inputs: &[PathBuf],
+) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Some(output) = output else {
+        return Ok(());
+    };
+    let Ok(meta) = std::fs::metadata(output) else {
+        return Ok(());
+    };
+    if !meta.is_file() {
+        return Ok(());
+    }
+    let id = (meta.dev(), meta.ino());
+    for input in inputs {
+        let Some(arg) = input.to_str() else { continue };
+        // A path that cannot be found or read is reported when it is read.
+        let Ok(expanded) = expand_inputs(&[arg]) else {
+            continue;
+        };
+        for spec in expanded.inputs {
+            let InputSpec::Path(p) = spec else { continue };
+            let same = std::fs::metadata(&p).is_ok_and(|m| (m.dev(), m.ino()) == id);
+            if !same {
+                continue;
+            }
+            let (out, inp) = (output.display().to_string(), p.display().to_string());
+            let which = if out == inp {
+                format!("{flag} {out} is also an input")
+            } else {
+                format!("{flag} {out} is the input {inp} (the same file)")
+            };
+            bail!(
+                "{which}: writing it would destroy the input before it is read; \
+                 nothing was written (give another {flag})"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The event arguments as paths (stdin, `-`, left out), for
+/// [`refuse_output_over_inputs`].
+pub fn event_paths(events: &[String]) -> Vec<PathBuf> {
+    events
+        .iter()
+        .filter(|e| e.as_str() != "-")
+        .map(PathBuf::from)
+        .collect()
 }
 
 /// Prints load errors and warnings; returns how many errors there were.
@@ -246,15 +382,23 @@ pub fn input_exit_code(stats: &InputStats) -> std::process::ExitCode {
     if cut == 0 {
         return std::process::ExitCode::SUCCESS;
     }
-    let (n, were) = match cut {
-        1 => ("1 input".to_string(), "was"),
-        n => (format!("{n} inputs"), "were"),
-    };
     eprintln!(
-        "talon: error: {n} could not be read to the end (unreadable or corrupt); \
-         what {were} read before is in the output and the counts"
+        "talon: error: {} could not be read to the end (unreadable or corrupt): {}; \
+         what was read before is in the output and the counts",
+        crate::summary::count(cut, "input"),
+        first_names(&stats.read.cut_short, 5)
     );
     std::process::ExitCode::from(2)
+}
+
+/// `a, b, c`, or with more than `most`, the first `most` and `and N more`.
+fn first_names(names: &[std::sync::Arc<str>], most: usize) -> String {
+    let shown: Vec<&str> = names.iter().take(most).map(|n| &**n).collect();
+    let mut text = shown.join(", ");
+    if names.len() > most {
+        text.push_str(&format!(" and {} more", names.len() - most));
+    }
+    text
 }
 
 impl Iterator for Events {
@@ -297,32 +441,87 @@ pub fn open_events(
     }
     let expanded = expand_inputs(events)?;
     let mut skipped = expanded.skipped.into_iter().peekable();
-    // The same file named twice (or named and inside a folder also named)
-    // is read once: reading it again would only repeat its alerts, with the
-    // same ids. Said once per run, though each hunt shard opens the inputs.
-    let mut seen = std::collections::HashSet::new();
+    // The same file named twice (or named and inside a folder also named,
+    // or reached again through a hard or symbolic link) is read once:
+    // reading it again would only repeat its alerts, with the same ids.
+    let mut seen: std::collections::HashMap<FileKey, PathBuf> = Default::default();
     let mut repeated = Vec::new();
     for (i, spec) in expanded.inputs.into_iter().enumerate() {
         while let Some(entry) = skipped.next_if(|s| s.position <= i) {
-            reader.push_unreadable(entry.path.display().to_string(), entry.message);
+            reader.push_skipped(
+                entry.path.display().to_string(),
+                entry.reason,
+                entry.message,
+            );
         }
         if let InputSpec::Path(p) = &spec {
-            let key = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
-            if !seen.insert(key) {
-                repeated.push(p.display().to_string());
-                continue;
+            match seen.entry(FileKey::of(p)) {
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    repeated.push(repeat_warning(first.get(), p));
+                    continue;
+                }
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(p.clone());
+                }
             }
         }
         reader.push_input(spec, source.0);
     }
     static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if !repeated.is_empty() && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
-        for p in &repeated {
-            eprintln!("warning: {p} was given more than once; it is read once");
+        for w in &repeated {
+            eprintln!("warning: {w}");
         }
     }
     for entry in skipped {
-        reader.push_unreadable(entry.path.display().to_string(), entry.message);
+        reader.push_skipped(
+            entry.path.display().to_string(),
+            entry.reason,
+            entry.message,
+        );
     }
     Ok(Events { reader })
+}
+
+/// What makes two input paths one file: its device and inode (so a hard
+/// link is the file it links to), or, when those cannot be read, the
+/// path with every link resolved.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum FileKey {
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+impl FileKey {
+    fn of(p: &Path) -> FileKey {
+        use std::os::unix::fs::MetadataExt;
+        match std::fs::metadata(p) {
+            Ok(m) => FileKey::Inode(m.dev(), m.ino()),
+            Err(_) => FileKey::Path(std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())),
+        }
+    }
+}
+
+/// The warning for `later`, the same file as `first` (read already):
+/// both paths, and how one leads to the other.
+fn repeat_warning(first: &Path, later: &Path) -> String {
+    let (f, l) = (first.display(), later.display());
+    if first == later {
+        return format!("{l} was given more than once; it is read once");
+    }
+    let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_symlink());
+    let same_path = match (std::fs::canonicalize(first), std::fs::canonicalize(later)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    let how = match (same_path, is_link(first), is_link(later)) {
+        (false, _, _) => format!("{l} is a hard link to {f}"),
+        (true, false, true) => format!("{l} is a symbolic link to {f}"),
+        (true, true, false) => format!("{f} is a symbolic link to {l}"),
+        (true, true, true) => "both are symbolic links to one file".to_string(),
+        (true, false, false) => {
+            "the same path, spelled differently or through a linked folder".to_string()
+        }
+    };
+    format!("{l} is the same file as {f} ({how}); it is read once, as {f}")
 }

@@ -69,6 +69,11 @@ pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
     if let Some(index) = &args.index {
         opts = opts.with_index(index.clone());
     }
+    common::refuse_output_over_inputs(
+        args.output.as_deref(),
+        "--output",
+        &common::event_paths(&args.inputs),
+    )?;
     let mut events = common::open_events(&args.inputs, args.source, opts, false)?;
     let mut w: Box<dyn Write> = match &args.output {
         Some(path) => {
@@ -98,7 +103,8 @@ pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
         }
         written += 1;
     }
-    common::finish_output(result.and_then(|_| w.flush().map_err(Into::into)), "events")?;
+    let finished =
+        common::finish_output(result.and_then(|_| w.flush().map_err(Into::into)), "events")?;
     if !quiet {
         let stats = events.stats();
         let mut s = String::new();
@@ -113,8 +119,13 @@ pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
         } else {
             ""
         };
+        // Broken off, the last events handed over may not have got out.
+        let at_most = match finished {
+            common::Written::Whole => "",
+            common::Written::CutShort => "at most ",
+        };
         s.push_str(&format!(
-            "talon: wrote {} to {to}{what}\n",
+            "talon: wrote {at_most}{} to {to}{what}\n",
             summary::count(written, "event")
         ));
         if no_index > 0 {
@@ -125,6 +136,9 @@ pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
             ));
         }
         eprint!("{s}");
+    }
+    if finished == common::Written::CutShort {
+        return Ok(common::cut_short(quiet, common::Unread::Stopped));
     }
     Ok(common::input_exit_code(&events.stats()))
 }

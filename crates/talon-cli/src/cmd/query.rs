@@ -57,6 +57,10 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
     if mapping.is_explicit() {
         read_opts = read_opts.with_mapping(&mapping);
     }
+    // Checked before the input is read, not once the answer is ready.
+    let mut inputs = common::event_paths(&args.input.events);
+    inputs.extend(args.input.mapping.iter().cloned());
+    common::refuse_output_over_inputs(args.output.output.as_deref(), "--output", &inputs)?;
     let mut reader = common::open_events(&args.input.events, args.input.source, read_opts, false)?;
     if query.kind() != QueryKind::Event {
         return run_sequence(&args, &query, &mapping, reader, started, quiet);
@@ -96,7 +100,7 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
         Format::Csv => write_csv(&mut w, &result.events, &columns),
         Format::Table => write_table(&mut w, &result.events, &columns),
     };
-    common::finish_output(
+    let written = common::finish_output(
         written.and_then(|_| w.flush().map_err(Into::into)),
         "results",
     )?;
@@ -116,6 +120,9 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
             ));
         }
         eprint!("{s}");
+    }
+    if written == common::Written::CutShort {
+        return Ok(common::cut_short(quiet, common::Unread::Nothing));
     }
     Ok(common::input_exit_code(&reader.stats()))
 }
@@ -160,7 +167,7 @@ fn run_sequence(
         // separated by their position.
         Format::Jsonl | Format::Csv | Format::Table => write_sequences_jsonl(&mut w, &result),
     };
-    common::finish_output(
+    let written = common::finish_output(
         written.and_then(|_| w.flush().map_err(Into::into)),
         "results",
     )?;
@@ -183,6 +190,9 @@ fn run_sequence(
             s.push_str(&format!("talon: warning: {w}\n"));
         }
         eprint!("{s}");
+    }
+    if written == common::Written::CutShort {
+        return Ok(common::cut_short(quiet, common::Unread::Nothing));
     }
     Ok(common::input_exit_code(&reader.stats()))
 }

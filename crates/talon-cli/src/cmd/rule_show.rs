@@ -48,10 +48,10 @@ pub fn render(rule: &Rule) -> String {
     );
     row(&mut s, "index", &rule.index.join(", "));
     let schedule = format!(
-        "every {}, looking back to {}, at most {} alerts a run",
+        "every {}, looking back to {}, at most {} a run",
         rule.interval_or_default(),
         rule.from_or_default(),
-        rule.max_signals_or_default()
+        crate::summary::count(u64::from(rule.max_signals_or_default()), "alert")
     );
     row(&mut s, "schedule", &schedule);
     if let Some(ts) = &rule.timestamp_override {

@@ -7,6 +7,7 @@
 //! line per rule. The selection flags shared with `hunt` and `check` (tag,
 //! tactic, technique, severity, id, name, building blocks) live here too.
 
+use crate::summary::count;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -87,9 +88,9 @@ impl SelectArgs {
         let (kept, dropped) = selector.apply(rules);
         if !selector.is_empty() && !quiet {
             eprintln!(
-                "talon: selected {} of {} rules ({} left out by the selection)",
+                "talon: selected {} of {} ({} left out by the selection)",
                 kept.len(),
-                total,
+                crate::summary::count(total as u64, "rule"),
                 dropped
             );
         }
@@ -217,14 +218,17 @@ impl Coverage {
         let mut out = String::new();
         let cannot = self.total - self.runnable;
         out.push_str(&format!(
-            "{} rules: {} can run, {} cannot ({} of an unsupported type, {} with query errors); {} building blocks; {} files or rules failed to load\n",
-            self.total,
+            "{}: {} can run, {} cannot ({} of an unsupported type, {} with query errors); {}; {} failed to load\n",
+            count(self.total as u64, "rule"),
             self.runnable,
             cannot,
             self.unsupported.values().sum::<usize>(),
             self.cannot.len(),
-            self.building_blocks,
-            load_errors
+            count(self.building_blocks as u64, "building block"),
+            match load_errors {
+                1 => "1 file or rule".to_string(),
+                n => format!("{n} files or rules"),
+            }
         ));
         section(&mut out, "By type", &self.by_type);
         section(&mut out, "By OS tag", &self.by_os);

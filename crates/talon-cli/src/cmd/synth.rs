@@ -9,7 +9,7 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -18,6 +18,7 @@ use talon_engine::compile_rule;
 use talon_synth::{synthesize, SynthOptions};
 
 use crate::cmd::common;
+use crate::summary::count;
 
 pub const SYNTH_EXAMPLES: &str = "Examples:
   talon synth rules/linux/command_and_control_ip_forwarding_enabled.toml
@@ -65,6 +66,13 @@ pub fn run(args: SynthArgs, quiet: bool) -> Result<ExitCode> {
         near_misses: args.near_misses || !args.no_near_misses,
         ..SynthOptions::default()
     };
+    let mut inputs: Vec<PathBuf> = args.rules.clone();
+    inputs.extend(args.mapping.iter().cloned());
+    let rule = Path::new(&args.rule);
+    if rule.exists() {
+        inputs.push(rule.to_path_buf());
+    }
+    common::refuse_output_over_inputs(args.output.as_deref(), "--output", &inputs)?;
     let mut out: Box<dyn Write> = match &args.output {
         Some(p) => {
             Box::new(BufWriter::new(File::create(p).with_context(|| {
@@ -100,19 +108,24 @@ pub fn run(args: SynthArgs, quiet: bool) -> Result<ExitCode> {
             failed = true;
             continue;
         }
-        for doc in s
+        let mut docs = s
             .positives
             .iter()
-            .chain(s.near_misses.iter().map(|(_, d)| d))
-        {
-            writeln!(out, "{doc}").context("cannot write events")?;
+            .chain(s.near_misses.iter().map(|(_, d)| d));
+        let wrote: Result<()> =
+            docs.try_for_each(|doc| writeln!(out, "{doc}").map_err(anyhow::Error::from));
+        if common::finish_output(wrote, "events")? == common::Written::CutShort {
+            return Ok(common::cut_short(quiet, common::Unread::Rules));
         }
         made += 1;
         if !quiet {
             summary(&name, compiled.query.kind(), &s);
         }
     }
-    out.flush().context("cannot write events")?;
+    let flushed = out.flush().map_err(anyhow::Error::from);
+    if common::finish_output(flushed, "events")? == common::Written::CutShort {
+        return Ok(common::cut_short(quiet, common::Unread::Rules));
+    }
     Ok(if failed || made == 0 {
         ExitCode::from(1)
     } else {
@@ -123,15 +136,18 @@ pub fn run(args: SynthArgs, quiet: bool) -> Result<ExitCode> {
 fn summary(name: &str, kind: talon_eql::QueryKind, s: &talon_synth::Synthesis) {
     if kind != talon_eql::QueryKind::Event {
         eprintln!(
-            "{name}: {} events, in order, that make it fire once",
-            s.positives.len()
+            "{name}: {}, in order, that make it fire once",
+            count(s.positives.len() as u64, "event")
         );
         return;
     }
+    let fire = match s.positives.len() {
+        1 => "1 event that fires".to_string(),
+        n => format!("{n} events that fire"),
+    };
     eprintln!(
-        "{name}: {} events that fire, {} near-misses that must not",
-        s.positives.len(),
-        s.near_misses.len()
+        "{name}: {fire}, {} that must not",
+        count(s.near_misses.len() as u64, "near-miss")
     );
     for (label, why) in &s.unflippable {
         tracing::info!("not flipped alone: {label}: {why}");

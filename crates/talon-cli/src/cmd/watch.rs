@@ -159,6 +159,9 @@ pub fn run(args: WatchArgs, quiet: bool) -> Result<ExitCode> {
             eprintln!("talon: {n:>8}  {} [{}]", rule.name, rule.severity);
         }
     }
+    if outputs.cut_short {
+        return Ok(common::cut_short(quiet, common::Unread::Stopped));
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -213,6 +216,8 @@ struct Outputs {
     alerts: Box<dyn AlertSink>,
     events: Option<BufWriter<Box<dyn Write>>>,
     per_rule: Vec<u64>,
+    /// An output's reader went away (`| head`), which stopped the watch.
+    cut_short: bool,
 }
 
 impl Outputs {
@@ -220,6 +225,10 @@ impl Outputs {
         let events_to_stdout = args.all_events.as_deref() == Some("-");
         if events_to_stdout && args.output.is_none() {
             bail!("--all-events - writes events to stdout; give alerts a file with --output FILE");
+        }
+        common::refuse_output_over_inputs(args.output.as_deref(), "--output", &args.rules)?;
+        if let Some(path) = args.all_events.as_deref().filter(|p| *p != "-") {
+            common::refuse_output_over_inputs(Some(Path::new(path)), "--all-events", &args.rules)?;
         }
         let alerts: Box<dyn Write> = match &args.output {
             Some(path) => Box::new(create(path)?),
@@ -234,7 +243,16 @@ impl Outputs {
             alerts: talon_alert::sink_for(OutputFormat::Jsonl, alerts),
             events: events.map(BufWriter::new),
             per_rule: vec![0; rules],
+            cut_short: false,
         })
+    }
+
+    /// Notes a broken pipe (the sensor stops on it without an error).
+    fn noted(&mut self, r: io::Result<()>) -> io::Result<()> {
+        if let Err(e) = &r {
+            self.cut_short |= common::io_is_broken_pipe(e);
+        }
+        r
     }
 }
 
@@ -247,17 +265,18 @@ impl WatchSink for Outputs {
         if let Some(n) = self.per_rule.get_mut(rule_index) {
             *n += 1;
         }
-        self.alerts.write(alert)
+        let r = self.alerts.write(alert);
+        self.noted(r)
     }
 
     fn event(&mut self, event: &Event) -> io::Result<()> {
-        match &mut self.events {
-            Some(w) => {
-                w.write_all(event.source().as_bytes())?;
-                w.write_all(b"\n")
-            }
+        let r = match &mut self.events {
+            Some(w) => w
+                .write_all(event.source().as_bytes())
+                .and_then(|()| w.write_all(b"\n")),
             None => Ok(()),
-        }
+        };
+        self.noted(r)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -266,6 +285,7 @@ impl WatchSink for Outputs {
             Some(w) => w.flush(),
             None => Ok(()),
         };
-        alerts.and(events)
+        let r = alerts.and(events);
+        self.noted(r)
     }
 }

@@ -103,3 +103,18 @@ pub fn stderr(out: &Output) -> String {
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// The writing end of a pipe whose reading end is closed already, for a
+/// child's stdout: its first write fails with a broken pipe, whenever it
+/// comes (closing the reading end after the child starts races with a
+/// child that writes everything at once). The reading end belonged to a
+/// `true` that has exited.
+pub fn broken_pipe() -> std::process::Stdio {
+    let mut reader = Command::new("true")
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("true starts");
+    let writer = reader.stdin.take().expect("pipe");
+    reader.wait().expect("true ends");
+    Stdio::from(writer)
+}

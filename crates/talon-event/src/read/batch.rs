@@ -316,6 +316,53 @@ pub struct ChunkCounts {
     pub last: bool,
 }
 
+/// Keeps a run's counts in input order when batches are read ahead of
+/// being counted. A line chunk is counted when its [`ChunkCounts`] come
+/// back, in chunk order, from whoever parsed it; items (events and issues
+/// decoded by the reader itself) are known as soon as they are read. So
+/// the items read after a chunk still out wait for it: counted at once,
+/// they would be listed before the issues of the chunks read before them,
+/// and in an order that would depend on how far reading ran ahead (the
+/// thread count).
+#[derive(Debug, Default)]
+pub struct InputOrder {
+    /// Per line chunk handed out and not counted yet, oldest first: the
+    /// items read after it (events, issues), until the next chunk.
+    waiting: std::collections::VecDeque<(u64, Vec<ReadIssue>)>,
+}
+
+impl InputOrder {
+    /// A line chunk was handed out.
+    pub fn chunk_out(&mut self) {
+        self.waiting.push_back((0, Vec::new()));
+    }
+
+    /// Items were handed out: `events` events and these issues. Returns
+    /// them to be counted now when no chunk before them is still out;
+    /// else they wait, and come back from [`InputOrder::chunk_counted`].
+    pub fn items(&mut self, events: u64, issues: Vec<ReadIssue>) -> Option<(u64, Vec<ReadIssue>)> {
+        match self.waiting.back_mut() {
+            None => Some((events, issues)),
+            Some((n, held)) => {
+                *n += events;
+                held.extend(issues);
+                None
+            }
+        }
+    }
+
+    /// The oldest chunk out was counted: the items read after it, to be
+    /// counted next.
+    pub fn chunk_counted(&mut self) -> (u64, Vec<ReadIssue>) {
+        self.waiting.pop_front().unwrap_or_default()
+    }
+
+    /// Items still waiting on a chunk, in input order.
+    pub fn waiting(&self) -> impl Iterator<Item = &(u64, Vec<ReadIssue>)> {
+        self.waiting.iter()
+    }
+}
+
 /// Turns line chunks into events: one per thread.
 #[derive(Debug)]
 pub struct LineParser {

@@ -17,6 +17,8 @@ use std::sync::Arc;
 
 use walkdir::WalkDir;
 
+use super::issue::SkipReason;
+
 /// One input: a file path, or standard input (`-`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum InputSpec {
@@ -60,12 +62,15 @@ pub enum InputError {
 
 /// An entry met while walking a folder that cannot be read (a broken
 /// symlink, a symlink loop, a subfolder without permission) or is not a
-/// regular file (a FIFO, a socket, a device). The reader
-/// reports it as an `Unreadable` issue in its place in the walk order.
+/// regular file (a FIFO, a socket, a device). The reader reports it as an
+/// issue of its `reason` in its place in the walk order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SkippedEntry {
     /// The entry's path.
     pub path: PathBuf,
+    /// [`SkipReason::Unreadable`] for an entry that cannot be read (a
+    /// failure), [`SkipReason::SpecialFile`] for one that is not read.
+    pub reason: SkipReason,
     /// Why it cannot be read.
     pub message: String,
     /// How many inputs precede it in [`Expanded::inputs`], so it is reported
@@ -133,6 +138,7 @@ fn walk_folder(root: &Path, out: &mut Expanded) {
                     out.inputs.push(InputSpec::Path(entry.into_path()));
                 } else if let Some(what) = special_kind(kind) {
                     out.skipped.push(SkippedEntry {
+                        reason: SkipReason::SpecialFile,
                         message: format!("not a regular file ({what}); not read"),
                         path: entry.into_path(),
                         position: out.inputs.len(),
@@ -148,6 +154,7 @@ fn walk_folder(root: &Path, out: &mut Expanded) {
                     continue;
                 }
                 out.skipped.push(SkippedEntry {
+                    reason: SkipReason::Unreadable,
                     message: walk_message(&e, &path),
                     path,
                     position: out.inputs.len(),

@@ -39,6 +39,10 @@ pub enum SkipReason {
     NotAnEvent,
     /// The input could not be opened or read.
     Unreadable,
+    /// A FIFO, socket or device met inside a folder: not read (it may
+    /// never end), only counted. Not a failure: nothing in it was lost
+    /// that reading could have found.
+    SpecialFile,
     /// The gzip or zstd stream is corrupt or cut short.
     Decompression,
 }
@@ -57,6 +61,7 @@ impl SkipReason {
             SkipReason::NoSource => "no-source",
             SkipReason::NotAnEvent => "not-an-event",
             SkipReason::Unreadable => "unreadable",
+            SkipReason::SpecialFile => "special-file",
             SkipReason::Decompression => "decompression",
         }
     }
@@ -99,6 +104,16 @@ impl ReadIssue {
         }
     }
 
+    /// Whether the input stopped being read here: it could not be read
+    /// ([`SkipReason::Unreadable`]) or its gzip/zstd stream is corrupt or
+    /// cut short ([`SkipReason::Decompression`]).
+    pub fn cuts_input_short(&self) -> bool {
+        matches!(
+            self.reason,
+            SkipReason::Unreadable | SkipReason::Decompression
+        )
+    }
+
     fn render(&self) -> String {
         match (self.line, self.column) {
             (0, _) => format!("{}: {}: {}", self.file, self.reason, self.message),
@@ -135,6 +150,10 @@ pub struct ReadStats {
     pub issues: Vec<ReadIssue>,
     /// How many issues are kept verbatim.
     pub max_issues: usize,
+    /// Every input that could not be read to its end (see
+    /// [`ReadStats::inputs_cut_short`]), in input order, whether or not
+    /// its issue is among those kept verbatim.
+    pub cut_short: Vec<Arc<str>>,
 }
 
 impl Default for ReadStats {
@@ -158,12 +177,16 @@ impl ReadStats {
             skipped: BTreeMap::new(),
             issues: Vec::new(),
             max_issues,
+            cut_short: Vec::new(),
         }
     }
 
     /// Counts an issue, keeping it verbatim while there is room.
     pub fn record(&mut self, issue: &ReadIssue) {
         *self.skipped.entry(issue.reason).or_insert(0) += 1;
+        if issue.cuts_input_short() && self.cut_short.last() != Some(&issue.file) {
+            self.cut_short.push(Arc::clone(&issue.file));
+        }
         if self.issues.len() < self.max_issues {
             self.issues.push(issue.clone());
         }
@@ -181,9 +204,10 @@ impl ReadStats {
 
     /// Inputs that could not be opened or read to their end: unreadable
     /// (an I/O error), or a gzip/zstd stream that is corrupt or cut short.
-    /// What came before the failure was read and counted.
+    /// What came before the failure was read and counted. Their names are
+    /// [`ReadStats::cut_short`].
     pub fn inputs_cut_short(&self) -> u64 {
-        self.skipped_for(SkipReason::Unreadable) + self.skipped_for(SkipReason::Decompression)
+        self.cut_short.len() as u64
     }
 
     /// Issues counted but not kept verbatim.

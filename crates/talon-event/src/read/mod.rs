@@ -52,7 +52,7 @@ use crate::event::Event;
 use crate::flatten::{Flattener, Projection};
 use crate::mapping::Mapping;
 
-pub use batch::{Batch, ChunkCounts, LineChunk, LineParser};
+pub use batch::{Batch, ChunkCounts, InputOrder, LineChunk, LineParser};
 pub use doc::derive_index;
 pub(crate) use doc::json_message as json_error_message;
 pub use filter::{line_around, LineFilter};
@@ -190,6 +190,10 @@ pub struct EventReader {
     pool: Arc<batch::BufferPool>,
     /// See [`ReadOptions::mmap`].
     mmap: bool,
+    /// Items read after a line chunk still out, counted once it is.
+    order: batch::InputOrder,
+    /// Issues are logged (at `debug`) as they are counted.
+    log_issues: bool,
 }
 
 impl EventReader {
@@ -213,6 +217,8 @@ impl EventReader {
             counted: VecDeque::new(),
             pool: Arc::default(),
             mmap: options.mmap,
+            order: batch::InputOrder::default(),
+            log_issues: true,
         };
         r.sources.extend(inputs.into_iter().map(Source::Spec));
         r
@@ -267,6 +273,12 @@ impl EventReader {
         });
     }
 
+    /// Whether issues are logged (at `debug`) as they are counted: on by
+    /// default; off for a reader inside another that logs them itself.
+    pub fn log_issues(&mut self, on: bool) {
+        self.log_issues = on;
+    }
+
     /// Counts so far (complete once the iterator is exhausted).
     pub fn stats(&self) -> &ReadStats {
         &self.stats
@@ -284,10 +296,12 @@ impl EventReader {
     }
 
     /// Reads the next batch (see [`batch`]): about `target` bytes of
-    /// complete NDJSON lines, or items decoded already. Items are counted
-    /// here; a line chunk's events and issues are counted when its
-    /// [`ChunkCounts`] come back through [`EventReader::record_chunk`].
-    /// Events get no position ([`Event::seq`]) in this mode.
+    /// complete NDJSON lines, or items decoded already. A line chunk's
+    /// events and issues are counted when its [`ChunkCounts`] come back
+    /// through [`EventReader::record_chunk`]; items are counted here, or,
+    /// read after a chunk not counted yet, right after it (so the stats
+    /// list issues in input order). Events get no position
+    /// ([`Event::seq`]) in this mode.
     pub fn next_batch(&mut self, target: usize) -> Option<Batch> {
         loop {
             if let Some(cur) = &mut self.current {
@@ -300,19 +314,22 @@ impl EventReader {
                 self.sync_bytes();
                 match step {
                     Some(Batch::Items(items)) => {
+                        let mut events = 0;
+                        let mut issues = Vec::new();
                         for item in &items {
                             match item {
-                                Ok(_) => {
-                                    self.stats.events += 1;
-                                    self.counts.events += 1;
-                                }
-                                Err(issue) => self.record(issue),
+                                Ok(_) => events += 1,
+                                Err(issue) => issues.push(issue.clone()),
                             }
                         }
+                        self.counts.events += events;
+                        self.counts.issues += issues.len() as u64;
+                        self.items_out(events, issues);
                         return Some(Batch::Items(items));
                     }
                     Some(lines) => {
                         self.chunked = true;
+                        self.order.chunk_out();
                         return Some(lines);
                     }
                     None => {
@@ -338,21 +355,45 @@ impl EventReader {
             match self.open_next()? {
                 Ok(()) => {}
                 Err(issue) => {
-                    self.record(&issue);
+                    self.counts.issues += 1;
+                    self.items_out(0, vec![issue.clone()]);
                     return Some(Batch::Items(vec![Err(issue)]));
                 }
             }
         }
     }
 
-    /// Counts what parsing a line chunk found (in chunk order).
+    /// Items handed out in a batch: counted now, or after the chunks
+    /// before them (see [`batch::InputOrder`]).
+    fn items_out(&mut self, events: u64, issues: Vec<ReadIssue>) {
+        if let Some((events, issues)) = self.order.items(events, issues) {
+            self.count_items(events, &issues);
+        }
+    }
+
+    fn count_items(&mut self, events: u64, issues: &[ReadIssue]) {
+        self.stats.events += events;
+        for issue in issues {
+            self.count_issue(issue);
+        }
+    }
+
+    /// Counts an issue in the run's stats, logging it.
+    fn count_issue(&mut self, issue: &ReadIssue) {
+        self.stats.record(issue);
+        if self.log_issues {
+            tracing::debug!("{issue}");
+        }
+    }
+
+    /// Counts what parsing a line chunk found (in chunk order), then the
+    /// items read after it.
     pub fn record_chunk(&mut self, counts: &ChunkCounts) {
         self.stats.events += counts.events;
         self.stats.unparsed += counts.unparsed;
         self.stats.blank += counts.blank;
         for issue in &counts.issues {
-            self.stats.record(issue);
-            tracing::debug!("{issue}");
+            self.count_issue(issue);
         }
         self.chunk_counts.events += counts.events;
         self.chunk_counts.issues += counts.issues.len() as u64;
@@ -364,6 +405,8 @@ impl EventReader {
                 None => self.counted.push_back(chunks),
             }
         }
+        let (events, issues) = self.order.chunk_counted();
+        self.count_items(events, &issues);
     }
 
     fn sync_bytes(&mut self) {
@@ -402,7 +445,7 @@ impl EventReader {
                     &name,
                     0,
                     0,
-                    SkipReason::Unreadable,
+                    entry.reason,
                     entry.message,
                 )));
             }
@@ -425,9 +468,8 @@ impl EventReader {
 
     /// Counts an issue of the current input (or of one that failed to open).
     fn record(&mut self, issue: &ReadIssue) {
-        self.stats.record(issue);
         self.counts.issues += 1;
-        tracing::debug!("{issue}");
+        self.count_issue(issue);
     }
 
     /// The end-of-input progress line.

@@ -32,7 +32,7 @@ use talon_rules::Rule;
 use crate::cli::{Format, HuntArgs};
 use crate::cmd::{check, common};
 use crate::output;
-use crate::summary::HuntSummary;
+use crate::summary::{count, HuntSummary};
 use pipeline::{AlertOut, Merger, Shared, Worker};
 
 pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
@@ -176,6 +176,12 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         use_demo,
     )?;
 
+    let mut inputs = common::event_paths(&args.input.events);
+    inputs.extend(args.rules.iter().cloned());
+    inputs.extend(args.input.mapping.iter().cloned());
+    inputs.extend(args.schema.iter().cloned());
+    inputs.extend(crate::config::input_files(&args.exceptions));
+    common::refuse_output_over_inputs(args.output.output.as_deref(), "--output", &inputs)?;
     let out = output::open(&args.output)?;
     let format = match out.format {
         Format::Jsonl => OutputFormat::Jsonl,
@@ -284,7 +290,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     // Any other write error is an I/O error.
     let mut cut_short = false;
     for e in writer.write_error.take().into_iter().chain(finish.err()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
+        if !common::io_is_broken_pipe(&e) {
             return Err(e).context("cannot write alerts");
         }
         cut_short = true;
@@ -319,13 +325,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         }
     }
     if cut_short {
-        if !quiet {
-            eprintln!(
-                "talon: output cut short: its reader closed it (broken pipe), so reading \
-                 stopped early; the counts above cover only what was read until then"
-            );
-        }
-        return Ok(ExitCode::from(crate::EXIT_BROKEN_PIPE));
+        return Ok(common::cut_short(quiet, common::Unread::Stopped));
     }
     Ok(common::input_exit_code(&input))
 }
@@ -513,7 +513,10 @@ fn suppressed_lines(rules: &[&Rule], suppressed: &[u64]) -> String {
     if total == 0 {
         return String::new();
     }
-    let mut out = format!("talon: {total} matches suppressed by exceptions\n");
+    let mut out = format!(
+        "talon: {} suppressed by exceptions\n",
+        count(total, "match")
+    );
     for (n, r) in crate::summary::nonzero_by_count(suppressed, rules) {
         out.push_str(&format!("talon: {n:>8}  suppressed  {}\n", r.name));
     }
@@ -522,25 +525,31 @@ fn suppressed_lines(rules: &[&Rule], suppressed: &[u64]) -> String {
 
 fn schedule_lines(st: &ScheduleStats) -> String {
     let mut out = format!(
-        "talon: schedule: {} runs, {} alerts, {} runs reached max_signals ({} matches left out)\n",
-        st.runs, st.alerts, st.truncated_runs, st.dropped_by_max_signals
+        "talon: schedule: {}, {}, {} reached max_signals ({} left out)\n",
+        count(st.runs, "run"),
+        count(st.alerts, "alert"),
+        count(st.truncated_runs, "run"),
+        count(st.dropped_by_max_signals, "match")
     );
     if st.late > 0 {
         out.push_str(&format!(
-            "talon: schedule: {} matches arrived later than the reorder window allows (not alerted; see --reorder-window)\n",
-            st.late
+            "talon: schedule: {} arrived later than the reorder window allows (not alerted; see --reorder-window)\n",
+            count(st.late, "match")
         ));
     }
     if st.unsearched > 0 {
         out.push_str(&format!(
-            "talon: schedule: {} matches fell in no run's window (not alerted)\n",
-            st.unsearched
+            "talon: schedule: {} fell in no run's window (not alerted)\n",
+            count(st.unsearched, "match")
         ));
     }
     if st.no_timestamp > 0 {
         out.push_str(&format!(
-            "talon: schedule: {} matches have no usable timestamp (not alerted)\n",
-            st.no_timestamp
+            "talon: schedule: {} no usable timestamp (not alerted)\n",
+            match st.no_timestamp {
+                1 => "1 match has".to_string(),
+                n => format!("{n} matches have"),
+            }
         ));
     }
     out

@@ -163,7 +163,8 @@ impl Worker {
                 out.counts = Some(counts);
             }
             Batch::Items(items) => {
-                // Issues were counted by the reader already.
+                // Their issues are counted by the reader, in input order
+                // with the chunks' (see `talon_event::read::InputOrder`).
                 for ev in items.into_iter().flatten() {
                     self.event(&ev, out.events, shared, &mut out.found);
                     out.events += 1;
