@@ -1,6 +1,6 @@
 //! Inputs and metadata: argument expansion, folders, failures isolated to
 //! one input (or one folder entry), sequence numbers across inputs, index
-//! derivation precedence, per-input progress logs.
+//! derivation precedence. (The per-input logs are tested in `input_logs.rs`.)
 
 mod common;
 
@@ -334,72 +334,4 @@ fn projection_applies_while_reading() {
     );
     assert_eq!(events[0].len(), 1);
     assert_eq!(events[0].first_str("process.name"), Some("a"));
-}
-
-/// A log sink the test can read back.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
-
-#[test]
-fn each_input_logs_its_start_and_end_and_each_issue_at_debug() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = write(dir.path(), "a.ndjson", b"{\"n\":1}\n{\"n\":2}\nbad\n");
-    let gz = gzip(b"[{\"n\":3}]");
-    let b = write(dir.path(), "b.json.gz", &gz);
-    let c = dir.path().join("gone.ndjson");
-    let logs = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(logs.clone())
-        .with_max_level(tracing::Level::DEBUG)
-        .with_target(false)
-        .with_ansi(false)
-        .without_time()
-        .finish();
-    let stats = tracing::subscriber::with_default(subscriber, || {
-        // Other tests of this binary, on other threads and with no
-        // subscriber, may have cached "nobody listens" for the reader's log
-        // callsites while this subscriber was being set up: ask again.
-        tracing::callsite::rebuild_interest_cache();
-        let specs = vec![
-            InputSpec::Path(a.clone()),
-            InputSpec::Path(b.clone()),
-            InputSpec::Path(c.clone()),
-        ];
-        EventReader::new(specs, ReadOptions::default()).read_all().1
-    });
-    assert_eq!((stats.events, stats.issue_count()), (3, 2));
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    let got: Vec<&str> = text.lines().map(str::trim).collect();
-    let (a, b, c) = (a.display(), b.display(), c.display());
-    assert_eq!(
-        got,
-        [
-            format!("INFO reading {a} (ndjson, plain)"),
-            format!("DEBUG {a}:3:1: not-json: not JSON: bad"),
-            format!("INFO {a}: 2 events, 1 skipped, 20 bytes"),
-            format!("INFO reading {b} (json array, gzip)"),
-            format!(
-                "INFO {b}: 1 events, 0 skipped, {} bytes (9 decoded)",
-                gz.len()
-            ),
-            format!("DEBUG {c}: unreadable: cannot open: No such file or directory (os error 2)"),
-        ]
-    );
 }

@@ -377,7 +377,7 @@ fn max_issues_limits_what_is_kept_not_what_is_counted() {
     assert_eq!((stats.issue_count(), stats.issues.len()), (30, 3));
     assert_eq!(
         stats.to_string(),
-        "1 files, 63 bytes, 1 events, 30 skipped (not-json: 30)"
+        "1 file, 63 bytes, 1 event, 30 skipped (not-json: 30)"
     );
 }
 

@@ -221,10 +221,10 @@ impl fmt::Display for ReadStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} files, {} bytes, {} events, {} skipped",
-            self.files,
+            "{}, {} bytes, {}, {} skipped",
+            counted(self.files, "file", "files"),
             self.bytes,
-            self.events,
+            counted(self.events, "event", "events"),
             self.issue_count()
         )?;
         if !self.skipped.is_empty() {
@@ -236,5 +236,14 @@ impl fmt::Display for ReadStats {
             write!(f, " ({})", parts.join(", "))?;
         }
         Ok(())
+    }
+}
+
+/// `1 event`, `2 events`: a count with its noun in the right number.
+pub(crate) fn counted(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
     }
 }

@@ -484,11 +484,8 @@ impl EventReader {
 
     fn log_end(&self, name: &str) {
         let bytes = self.bytes_text();
-        tracing::info!(
-            "{name}: {} events, {} skipped, {bytes}",
-            self.counts.events,
-            self.counts.issues
-        );
+        let events = issue::counted(self.counts.events, "event", "events");
+        tracing::info!("{name}: {events}, {} skipped, {bytes}", self.counts.issues);
     }
 }
 
@@ -496,11 +493,14 @@ impl EventReader {
 fn log_input(name: &str, bytes: &str, items: &InputCounts, chunks: &InputCounts) {
     let unparsed = match chunks.unparsed {
         0 => String::new(),
-        n => format!(" ({n} more lines not parsed)"),
+        n => format!(
+            " ({} not parsed)",
+            issue::counted(n, "more line", "more lines")
+        ),
     };
+    let events = issue::counted(items.events + chunks.events, "event", "events");
     tracing::info!(
-        "{name}: {} events{unparsed}, {} skipped, {bytes}",
-        items.events + chunks.events,
+        "{name}: {events}{unparsed}, {} skipped, {bytes}",
         items.issues + chunks.issues
     );
 }
