@@ -177,6 +177,9 @@ impl LineChunk {
         last: bool,
         pool: Option<Arc<BufferPool>>,
     ) -> LineChunk {
+        if let ChunkText::Mapped(map, range) = &text {
+            map.hold(range);
+        }
         LineChunk {
             file,
             text,
@@ -222,7 +225,7 @@ impl Drop for LineChunk {
                     pool.give_back(std::mem::take(text));
                 }
             }
-            ChunkText::Mapped(map, range) => release(map, range),
+            ChunkText::Mapped(map, range) => map.release(range),
         }
     }
 }
@@ -232,20 +235,6 @@ impl Drop for LineChunk {
 /// Kernels without `MADV_POPULATE_READ` fault them in as before.
 fn populate(map: &memmap2::Mmap, range: &Range<usize>) {
     let _ = map.advise_range(memmap2::Advice::PopulateRead, range.start, range.len());
-}
-
-/// Lets go of a mapped chunk's pages once it is read, so that memory does
-/// not grow with the file: the pages stay in the page cache, only this
-/// process's mapping of them goes.
-fn release(map: &memmap2::Mmap, range: &Range<usize>) {
-    // SAFETY: `map` is a read-only mapping of a file (`MAP_SHARED`,
-    // `PROT_READ`). `MADV_DONTNEED` there only drops page-table entries:
-    // a later read of the range (a neighbouring chunk's first page, still
-    // being read by another thread) faults the same bytes back in from
-    // the file, so no reference into the map ever sees other contents.
-    let _ = unsafe {
-        map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, range.start, range.len())
-    };
 }
 
 /// Chunk buffers, reused: a buffer read into once need not be zeroed (nor

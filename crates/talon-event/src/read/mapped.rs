@@ -9,8 +9,10 @@
 //! be read to its end. A fault outside every registered mapping is left to
 //! the default action.
 
-use std::ops::Deref;
+use std::collections::BTreeMap;
+use std::ops::{Deref, Range};
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// Mappings that can be told apart at once; more (inputs are mapped one
 /// after the other, so a few at most are alive) fall back to a message
@@ -43,6 +45,73 @@ pub struct FileMap {
     slot: Option<usize>,
     /// What the handler writes (owned here; the slot points into it).
     _msg: Box<[u8]>,
+    /// The byte ranges of the chunks cut and not yet read (start → end).
+    live: Mutex<BTreeMap<usize, usize>>,
+}
+
+/// The largest block of a file the kernel may map at one fault: a page
+/// cache folio up to a huge page (2 MiB on x86-64), mapped whole by recent
+/// kernels, or the fault-around window (64 KiB by default).
+const MAPPED_AT_ONCE: usize = 2 * 1024 * 1024;
+
+impl FileMap {
+    /// Marks `range` as in use by a chunk until [`FileMap::release`].
+    pub(crate) fn hold(&self, range: &Range<usize>) {
+        if let Ok(mut live) = self.live.lock() {
+            live.insert(range.start, range.end);
+        }
+    }
+
+    /// Lets go of a chunk's pages once it is read, so that memory does not
+    /// grow with the file: the pages stay in the page cache, only this
+    /// process's mapping of them goes.
+    ///
+    /// What goes is the whole gap between the chunks still held on either
+    /// side, not just this chunk's bytes: a fault while reading a later
+    /// chunk can map, with its own page, a block of the file reaching back
+    /// into chunks already released (see [`MAPPED_AT_ONCE`]), and those
+    /// pages stayed mapped to the end (about one in twelve of a large file:
+    /// peak memory grew with the input).
+    pub(crate) fn release(&self, range: &Range<usize>) {
+        let Ok(mut live) = self.live.lock() else {
+            return;
+        };
+        live.remove(&range.start);
+        let page = page_size();
+        let below = live.range(..range.start).next_back().map(|(_, &end)| end);
+        let above = live.range(range.end..).next().map(|(&start, _)| start);
+        let from = match below {
+            Some(end) => end.next_multiple_of(page),
+            None => range.start.saturating_sub(MAPPED_AT_ONCE) / page * page,
+        };
+        let to = match above {
+            Some(start) => start / page * page,
+            None => range.end.saturating_add(MAPPED_AT_ONCE),
+        }
+        .min(self.map.len());
+        drop(live);
+        if from >= to {
+            return;
+        }
+        // SAFETY: the map is a read-only mapping of a file (`MAP_SHARED`,
+        // `PROT_READ`). `MADV_DONTNEED` there only drops page-table
+        // entries: a later read of the range (by a chunk that shares a
+        // page with it) faults the same bytes back in from the file, so no
+        // reference into the map ever sees other contents.
+        let _ = unsafe {
+            self.map
+                .unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, to - from)
+        };
+    }
+}
+
+fn page_size() -> usize {
+    static PAGE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    // SAFETY: sysconf has no preconditions.
+    *PAGE.get_or_init(|| match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
+        n if n > 0 => n as usize,
+        _ => 4096,
+    })
 }
 
 impl FileMap {
@@ -72,6 +141,7 @@ impl FileMap {
             map,
             slot,
             _msg: msg,
+            live: Mutex::new(BTreeMap::new()),
         }
     }
 }
@@ -146,5 +216,74 @@ extern "C" fn on_sigbus(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mu
     // SAFETY: resetting a signal's disposition is async-signal-safe.
     unsafe {
         libc::signal(libc::SIGBUS, libc::SIG_DFL);
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::io::{Read, Seek, SeekFrom};
+
+    use super::*;
+
+    const CHUNK: usize = 512 * 1024;
+
+    fn mapped(chunks: usize) -> (tempfile::NamedTempFile, FileMap) {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), vec![b'x'; chunks * CHUNK]).unwrap();
+        let f = std::fs::File::open(file.path()).unwrap();
+        // SAFETY: a private temporary file nobody else writes.
+        let map = unsafe { memmap2::Mmap::map(&f) }.unwrap();
+        // A huge page mapped at once is also unmapped whole by a release
+        // of part of it (harmless: read again, it faults back in), which
+        // would blur what this test looks at page by page.
+        map.advise(memmap2::Advice::NoHugePage).unwrap();
+        (file, FileMap::new(map, "test"))
+    }
+
+    fn touch(map: &FileMap, range: Range<usize>) -> u64 {
+        range
+            .step_by(page_size())
+            .map(|i| u64::from(std::hint::black_box(map[i])))
+            .sum()
+    }
+
+    /// Whether the page holding byte `at` is mapped into this process
+    /// (bit 63 of its `/proc/self/pagemap` entry).
+    fn mapped_in(map: &FileMap, at: usize) -> bool {
+        let page = (map.as_ptr() as usize + at) / page_size();
+        let mut f = std::fs::File::open("/proc/self/pagemap").unwrap();
+        f.seek(SeekFrom::Start(page as u64 * 8)).unwrap();
+        let mut entry = [0u8; 8];
+        f.read_exact(&mut entry).unwrap();
+        u64::from_le_bytes(entry) >> 63 == 1
+    }
+
+    #[test]
+    fn releasing_a_chunk_unmaps_what_a_neighbour_mapped_back_but_not_held_chunks() {
+        let (_file, map) = mapped(8);
+        let chunk = |i: usize| i * CHUNK..(i + 1) * CHUNK;
+        for i in 0..8 {
+            map.hold(&chunk(i));
+        }
+        touch(&map, 0..4 * CHUNK);
+        map.release(&chunk(0));
+        assert!(!mapped_in(&map, 0) && !mapped_in(&map, CHUNK - 1));
+        // A fault while reading chunk 1 may map a block reaching back into
+        // chunk 0, released already (recent kernels map whole folios).
+        touch(&map, CHUNK - 4096..CHUNK);
+        assert!(mapped_in(&map, CHUNK - 1));
+        map.release(&chunk(2));
+        assert!(
+            mapped_in(&map, CHUNK - 1),
+            "the gap of chunk 2 stops at chunk 1, held"
+        );
+        assert!(mapped_in(&map, CHUNK + 1) && mapped_in(&map, 3 * CHUNK));
+        assert!(!mapped_in(&map, 2 * CHUNK));
+        map.release(&chunk(1));
+        // The gap below chunk 3 reaches back over chunks 0 to 2.
+        for at in [0, CHUNK - 1, CHUNK, 2 * CHUNK - 1, 2 * CHUNK] {
+            assert!(!mapped_in(&map, at), "byte {at} still mapped");
+        }
+        assert!(mapped_in(&map, 3 * CHUNK), "chunk 3 is held");
     }
 }
