@@ -42,6 +42,18 @@ pub fn open(args: &OutputArgs) -> Result<Output> {
     Ok(Output { writer, format })
 }
 
+/// Refuses to run a command whose output is `what` on stdout when stdout
+/// is closed: everything it wrote would be lost, and it would still exit 0.
+pub fn require_stdout(what: &str) -> Result<()> {
+    if stdout_was_closed() {
+        anyhow::bail!(
+            "standard output is closed, so {what} would be lost; \
+             redirect it (to /dev/null to discard it)"
+        );
+    }
+    Ok(())
+}
+
 /// Whether talon was started with stdout closed (`>&-`). Rust's runtime
 /// reopens a closed standard stream on `/dev/null` for reading and
 /// writing before `main`, so writes to it would all "succeed"; a shell's

@@ -182,6 +182,36 @@ fn other_commands_stop_quietly_on_a_broken_pipe() {
     }
 }
 
+/// `synth`, `rules`, `rule show` and `check` print their answer on stdout:
+/// with stdout closed they said nothing and exited 0.
+#[test]
+fn every_command_that_prints_refuses_a_closed_stdout() {
+    let rule = "rules/linux/command_and_control_ip_forwarding_enabled.toml";
+    for (args, what) in [
+        (vec!["synth", rule], "the events made"),
+        (vec!["rules", "rules/"], "the rule list"),
+        (vec!["rule", "show", rule], "the rule text"),
+        (vec!["check", "rules/"], "the check summary"),
+    ] {
+        let out = std::process::Command::new("sh")
+            .current_dir(repo())
+            .arg("-c")
+            .arg("exec \"$0\" \"$@\" >&-")
+            .arg(env!("CARGO_BIN_EXE_talon"))
+            .args(&args)
+            .output()
+            .expect("sh");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!(
+                "talon: error: standard output is closed, so {what} would be lost"
+            )),
+            "{args:?}: {err}"
+        );
+    }
+}
+
 #[test]
 fn a_closed_stdout_is_an_output_error_not_a_success() {
     let out = std::process::Command::new("sh")

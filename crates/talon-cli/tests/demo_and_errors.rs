@@ -6,6 +6,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::process::Stdio;
 
 use common::*;
 use serde_json::Value;
@@ -60,8 +61,48 @@ fn talon_without_a_command_prints_help() {
     assert!(s.contains("hunt"), "{s}");
 }
 
+/// Stdin is read only when named: `talon hunt` with a pipe on stdin that
+/// never closes (a CI step, `ssh`, a wrapper) runs its demo and ends,
+/// saying stdin was not read; `-` reads the pipe.
 #[test]
-fn piped_events_are_hunted_instead_of_the_demo() {
+fn the_demo_ignores_an_open_stdin_pipe_and_dash_reads_it() {
+    let mut child = talon()
+        .args(["hunt", "--format", "jsonl"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("talon starts");
+    // Held open, never written: the command must not wait for it.
+    let _open = child.stdin.take();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    let out = rx
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("talon hunt waited on an open stdin pipe")
+        .expect("output");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("hunting the bundled demo events (stdin is read only when named: `-`)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(jsonl(&out).len(), 7, "the demo's alerts");
+
+    let mut c = talon();
+    c.args(["query", "process where true", "--format", "jsonl"]);
+    let out = run_with_stdin(c, b"{}\n");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no event files given (stdin is read only when named: pass `-`)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn dash_hunts_piped_events_instead_of_the_demo() {
     let line = std::fs::read_to_string(repo().join("tests/fixtures/seed/defend.ndjson"))
         .expect("fixture")
         .lines()
@@ -69,7 +110,7 @@ fn piped_events_are_hunted_instead_of_the_demo() {
         .expect("a line")
         .to_string();
     let mut c = talon();
-    c.args(["hunt", "--format", "jsonl"]);
+    c.args(["hunt", "--format", "jsonl", "-"]);
     let out = run_with_stdin(c, format!("{line}\n").as_bytes());
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(

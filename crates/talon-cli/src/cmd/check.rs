@@ -20,6 +20,7 @@ use crate::cli::CheckArgs;
 use crate::cmd::common;
 
 pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
+    crate::output::require_stdout("the check summary")?;
     let mapping = compile_mapping(&args.mapping, &args.schema)?;
     let report = common::load_rules(&args.rules, &mapping);
     let load_errors = common::report_load_problems(&report);

@@ -334,10 +334,10 @@ pub fn mapping_error(e: MappingError, text: &str) -> anyhow::Error {
     anyhow::anyhow!("{e}\n{}", snippet.trim_end_matches('\n'))
 }
 
-/// Whether stdin carries data: a pipe or a redirected file. A terminal,
-/// `/dev/null` or a closed stdin do not count, so `talon hunt` run from a
-/// shell or a test harness falls back to its default instead of waiting.
-pub fn stdin_has_data() -> bool {
+/// Whether stdin could carry data: a pipe or a redirected file (not a
+/// terminal, `/dev/null` or a closed stdin). Only to say, when no input is
+/// named, that stdin is not read without `-`.
+fn stdin_has_data() -> bool {
     use std::os::unix::fs::FileTypeExt;
     if std::io::stdin().is_terminal() {
         return false;
@@ -410,10 +410,12 @@ impl Iterator for Events {
 }
 
 /// Opens the event inputs, each read as `source` (`auto`: recognised from
-/// its content). No inputs: stdin when it is piped; otherwise the bundled
-/// demo events when `demo` allows it, or an error. A named path that does
-/// not exist is an error; a folder entry that cannot be read is an issue
-/// in its place.
+/// its content). No inputs: the bundled demo events when `demo` allows
+/// it, or an error. Stdin is read only when named (`-`): read unasked, a
+/// pipe left open by whatever started talon (a CI step, `ssh`, a wrapper)
+/// would make `talon hunt` wait forever instead of running its demo. A
+/// named path that does not exist is an error; a folder entry that cannot
+/// be read is an issue in its place.
 pub fn open_events(
     events: &[String],
     source: SourceArg,
@@ -425,15 +427,22 @@ pub fn open_events(
         ..NormalizeOptions::default()
     });
     if events.is_empty() {
-        if stdin_has_data() {
-            reader.push_input(InputSpec::Stdin, source.0);
-        } else if demo {
+        let piped = stdin_has_data();
+        if demo {
+            if piped {
+                eprintln!(
+                    "talon: no event files named: hunting the bundled demo events \
+                     (stdin is read only when named: `-`)"
+                );
+            }
             // The demo events are Elastic Defend ECS whatever --source says.
             reader.push_reader(
                 bundled::DEMO_EVENTS_NAME,
                 bundled::demo_events(),
                 Some(Source::Ecs),
             );
+        } else if piped {
+            bail!("no event files given (stdin is read only when named: pass `-`)");
         } else {
             bail!("no event files given (pass files or folders, or `-` to read stdin)");
         }

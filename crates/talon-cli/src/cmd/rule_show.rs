@@ -11,6 +11,7 @@ use crate::cli::RuleShowArgs;
 use crate::cmd::common;
 
 pub fn run(args: RuleShowArgs) -> Result<ExitCode> {
+    crate::output::require_stdout("the rule text")?;
     let found = common::find_rules(
         &args.rule,
         &args.rules,

@@ -113,6 +113,7 @@ pub struct RulesArgs {
 }
 
 pub fn run(args: RulesArgs, quiet: bool) -> Result<ExitCode> {
+    crate::output::require_stdout("the rule list")?;
     let mapping = talon_event::mapping::Mapping::default();
     let report = common::load_rules(&args.rules, &mapping);
     let load_errors = common::report_load_problems(&report);

@@ -59,6 +59,9 @@ pub struct SynthArgs {
 }
 
 pub fn run(args: SynthArgs, quiet: bool) -> Result<ExitCode> {
+    if args.output.is_none() {
+        crate::output::require_stdout("the events made")?;
+    }
     let mapping = common::load_mapping(&args.mapping)?;
     let rules = common::find_rules(&args.rule, &args.rules, &mapping)?;
     let opts = SynthOptions {
