@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::error::LoadErrorKind;
 use crate::rule::{Rule, RuleOrigin, Threat};
+use crate::schedule::check_schedule;
 
 /// Every rule type the detection engine knows.
 pub const RULE_TYPES: &[&str] = &[
@@ -56,13 +57,23 @@ impl FieldError {
     }
 }
 
+/// A rule built from its fields, and the problems of its schedule fields
+/// (`interval`, `from`, `to`), which do not stop it from loading: the
+/// caller points each at its value and keeps them in
+/// `Rule::schedule_errors`.
+#[derive(Debug)]
+pub(crate) struct Built {
+    pub rule: Rule,
+    pub schedule: Vec<FieldError>,
+}
+
 /// Builds a rule from its field map. `metadata` is the TOML `[metadata]`
 /// table (empty for other formats).
 pub(crate) fn build_rule(
     mut map: Map<String, Value>,
     metadata: Map<String, Value>,
     origin: RuleOrigin,
-) -> Result<Rule, FieldError> {
+) -> Result<Built, FieldError> {
     check_required(&map)?;
     let rule_type = req_string(&mut map, "type")?;
     if !RULE_TYPES.contains(&rule_type.as_str()) {
@@ -100,7 +111,7 @@ pub(crate) fn build_rule(
         Some(v) => serde_json::from_value::<Vec<Threat>>(v)
             .map_err(|e| FieldError::invalid("threat", format!("invalid `threat` mapping: {e}")))?,
     };
-    Ok(Rule {
+    let rule = Rule {
         rule_id: req_string(&mut map, "rule_id")?,
         name: req_string(&mut map, "name")?,
         description: take_string(&mut map, "description")?.unwrap_or_default(),
@@ -132,7 +143,17 @@ pub(crate) fn build_rule(
         extra: map,
         metadata,
         origin,
-    })
+        schedule_errors: Vec::new(),
+    };
+    let schedule = check_schedule(
+        rule.interval.as_deref(),
+        rule.from.as_deref(),
+        rule.to.as_deref(),
+    )
+    .into_iter()
+    .map(|p| FieldError::invalid(p.key, p.message))
+    .collect();
+    Ok(Built { rule, schedule })
 }
 
 fn narrow(n: i64) -> u32 {
@@ -299,7 +320,7 @@ mod tests {
             json!({"rule_id": "x", "name": "n", "type": "eql", "risk_score": 21, "severity": "low",
             "query": "any where true", "investigation_fields": {"field_names": ["a"]}}),
         );
-        let r = build_rule(m, Map::new(), origin()).unwrap();
+        let r = build_rule(m, Map::new(), origin()).unwrap().rule;
         assert_eq!(r.risk_score, 21);
         assert_eq!(
             r.extra.get("investigation_fields"),

@@ -15,7 +15,7 @@ use serde_json::{Map, Number, Value};
 use toml_edit::{ImDocument, Item, Table};
 
 use crate::error::{LoadError, LoadErrorKind};
-use crate::fields::{build_rule, FieldError};
+use crate::fields::{build_rule, Built, FieldError};
 use crate::load::{FileOutcome, Loaded};
 use crate::rule::{RuleFormat, RuleOrigin};
 use crate::strings::{identity_offsets, toml_string};
@@ -120,7 +120,18 @@ pub(crate) fn load_toml(text: Arc<str>, path: &Path) -> FileOutcome {
         query_offsets: Arc::from(query_offsets),
     };
     match build_rule(fields, metadata, origin) {
-        Ok(rule) => {
+        Ok(Built { mut rule, schedule }) => {
+            rule.schedule_errors = schedule
+                .into_iter()
+                .map(|e| {
+                    let span = e
+                        .key
+                        .as_deref()
+                        .and_then(|k| value_span(rule_table, k))
+                        .unwrap_or(header.clone());
+                    LoadError::at(path, &text, span, e.kind, e.message)
+                })
+                .collect();
             let rule_id_span = value_span(rule_table, "rule_id");
             out.rules.push(Loaded { rule, rule_id_span });
         }
