@@ -171,3 +171,37 @@ fn rule_show_says_the_schedule_cannot_be_replayed() {
         "{shown}"
     );
 }
+
+#[test]
+fn list_fields_written_as_one_string_are_errors_and_unknown_keys_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = rule_text("Sysctl run", "1", "", SYSCTL)
+        .replace("index = [\"logs-*\"]", "index = \"logs-*\"");
+    write(dir.path(), "r.toml", &text);
+    let mut c = talon();
+    c.current_dir(dir.path()).args(["check", "r.toml"]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "r.toml:8:9: error: `index` must be a list of strings, found a string (write it as a list: \
+         [\"logs-*\"])\n  |\n8 | index = \"logs-*\"\n  |         ^^^^^^^^\n"
+    );
+
+    let text = rule_text("Sysctl run", "1", "licence = \"x\"\n", SYSCTL);
+    write(dir.path(), "r.toml", &text);
+    let mut c = talon();
+    c.current_dir(dir.path()).args(["check", "r.toml"]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stderr(&out),
+        "r.toml:8:1: warning: unknown key `licence` in [rule] (did you mean `license`?); talon \
+         ignores it, and detection-rules refuses it\n  |\n8 | licence = \"x\"\n  | ^^^^^^^\n"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "1 rule loaded from 1 file: 1 ok, 0 with query errors, 0 files or rules that failed to load, \
+         1 warning\n"
+    );
+}

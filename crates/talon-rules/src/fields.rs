@@ -227,12 +227,18 @@ fn take_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>
     }
 }
 
-/// A list of strings; a single string is accepted as a one-item list, as
-/// Kibana accepts it for `index`-like fields written by hand.
+/// A list of strings. A single string is an error, not a one-item list:
+/// Kibana's API and detection-rules both refuse it, so a rule that ran here
+/// would fail to import there (and `tags = "a, b"` is not two tags).
 fn take_strings(map: &mut Map<String, Value>, key: &str) -> Result<Vec<String>, FieldError> {
     match map.remove(key) {
         None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(vec![s]),
+        Some(Value::String(s)) => Err(FieldError::invalid(
+            key,
+            format!(
+                "`{key}` must be a list of strings, found a string (write it as a list: [{s:?}])"
+            ),
+        )),
         Some(Value::Array(items)) => items
             .into_iter()
             .map(|v| match v {
