@@ -205,3 +205,46 @@ fn list_fields_written_as_one_string_are_errors_and_unknown_keys_warnings() {
          1 warning\n"
     );
 }
+
+#[test]
+fn an_unclosed_paren_is_reported_at_the_end_of_the_query_and_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = rule_text(
+        "Sysctl run",
+        "1",
+        "",
+        "process where (process.name == \"a\"",
+    );
+    write(dir.path(), "r.toml", &text);
+    let mut c = talon();
+    c.current_dir(dir.path()).args(["check", "r.toml"]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "r.toml:17:35: error: expected `)`, found end of query\n   |\n\
+         17 | process where (process.name == \"a\"\n   |                                   ^\n\
+         r.toml:17:15: note: this `(` is never closed\n   |\n\
+         17 | process where (process.name == \"a\"\n   |               ^\n"
+    );
+
+    // A documentation page: at the end of the query line, not under the
+    // closing fence.
+    let page = "# Sysctl run\n\ntest\n\n**Rule type**: eql\n\n**Rule indices**:\n\n* logs-*\n\n\
+                **Severity**: low\n\n**Risk score**: 21\n\n## Rule query\n\n```js\n\
+                process where (process.name == \"a\"\n```\n";
+    write(dir.path(), "r.md", page);
+    let mut c = talon();
+    c.current_dir(dir.path()).args(["check", "r.md"]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(
+            "r.md:18:35: error: expected `)`, found end of query\n   |\n\
+             18 | process where (process.name == \"a\"\n   |                                   ^\n\
+             r.md:18:15: note: this `(` is never closed\n"
+        ),
+        "{err}"
+    );
+}
