@@ -89,11 +89,20 @@ pub fn exception_set(args: &ExceptionArgs, exported: &[Json]) -> Result<Exceptio
     for e in errors {
         eprintln!("warning: {e}");
     }
+    // A line of an export that cannot be read is an error, as a broken
+    // mapping or value list is: the exceptions left out would let through
+    // the alerts they were meant to suppress.
     for path in &args.exceptions {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read exception list export {}", path.display()))?;
-        for e in set.add_export_ndjson(&text, &path.display().to_string()) {
-            eprintln!("warning: {e}");
+        let file = path.display().to_string();
+        let errors = set.add_export_ndjson(&text, &file);
+        if !errors.is_empty() {
+            let shown: Vec<String> = errors
+                .iter()
+                .map(|e| located(&file, &text, e.span.clone(), &e.message))
+                .collect();
+            bail!("{}", shown.join("\n"));
         }
     }
     for spec in &args.value_lists {
@@ -119,6 +128,16 @@ pub fn exception_set(args: &ExceptionArgs, exported: &[Json]) -> Result<Exceptio
         set.silence_host(h);
     }
     Ok(set)
+}
+
+/// `file:line:col: message`, then the line of `text` with a caret under
+/// `span`, as rule, mapping and schema files report problems.
+fn located(file: &str, text: &str, span: std::ops::Range<usize>, message: &str) -> String {
+    let rendered = talon_eql::diag::render_span(file, text, span.start, span.end, message, None);
+    let (line, column) = talon_eql::diag::line_col(text, span.start);
+    // render_span's own heading says `error:`; the caller says what it is.
+    let snippet = rendered.split_once('\n').map_or("", |(_, rest)| rest);
+    format!("{file}:{line}:{column}: {message}\n{}", snippet.trim_end())
 }
 
 /// Adds a `talon.toml`'s `[silence]` and `[[exceptions]]` to the set.

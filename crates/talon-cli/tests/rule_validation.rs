@@ -248,3 +248,51 @@ fn an_unclosed_paren_is_reported_at_the_end_of_the_query_and_marked() {
         "{err}"
     );
 }
+
+#[test]
+fn a_broken_exceptions_file_is_an_error_at_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "exc_bad.ndjson", "{\"list_id\":\"x\",\n");
+    let mut c = talon();
+    c.current_dir(dir.path())
+        .args(["hunt", "--exceptions", "exc_bad.ndjson"])
+        .arg(demo_events());
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "talon: error: exc_bad.ndjson:1:16: invalid JSON: EOF while parsing a value\n  |\n\
+         1 | {\"list_id\":\"x\",\n  |                ^\n"
+    );
+    assert!(out.stdout.is_empty());
+
+    // An entry type talon does not know would drop the item, and with it
+    // the alerts it suppresses: an error at the type.
+    let item = "{\"item_id\":\"i\",\"list_id\":\"x\",\"entries\":[{\"field\":\"process.name\",\
+                \"operator\":\"included\",\"type\":\"matchez\",\"value\":\"sysctl\"}]}\n";
+    write(dir.path(), "exc_type.ndjson", item);
+    let mut c = talon();
+    c.current_dir(dir.path())
+        .args(["hunt", "--exceptions", "exc_type.ndjson"])
+        .arg(demo_events());
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(
+            "talon: error: exc_type.ndjson:1:95: exception item `i`: entry on `process.name`: \
+             unknown type `matchez` (expected match, match_any, wildcard, exists, list or nested)\n"
+        ),
+        "{err}"
+    );
+    // A long line is shown as a window around the value (`…` for the 14
+    // characters left out before it), the caret under the type.
+    assert!(
+        err.ends_with(&format!(
+            "\n1 | …{}\n  | {}^^^^^^^\n",
+            &item[14..item.len() - 1],
+            " ".repeat(81)
+        )),
+        "{err}"
+    );
+}

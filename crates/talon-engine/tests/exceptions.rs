@@ -228,29 +228,54 @@ fn targeted_items_and_silencing() {
     );
 }
 
+/// Each error says where it is in the text: the value an entry cannot
+/// use, the place the JSON breaks (after the last byte when the line just
+/// stops), or else the object's first byte; the message itself names no
+/// place, so the caller gives it once.
 #[test]
-fn bad_objects_are_errors_naming_the_line() {
+fn bad_objects_are_errors_at_their_place_in_the_text() {
     let mut set = ExceptionSet::default();
-    let text = "{\"item_id\":\"a\",\"list_id\":\"l\",\"entries\":[{\"field\":\"x\",\"operator\":\"included\",\"type\":\"regex\",\"value\":\"y\"}]}\nnot json\n{\"item_id\":\"b\",\"list_id\":\"l\",\"entries\":[]}\n";
-    let errors: Vec<String> = set
+    let text = "{\"item_id\":\"a\",\"list_id\":\"l\",\"entries\":[{\"field\":\"x\",\"operator\":\"included\",\"type\":\"regex\",\"value\":\"y\"}]}\nnot json\n  {\"item_id\":\"b\",\"list_id\":\"l\",\"entries\":[]}\n{\"list_id\":\"x\",\n";
+    let errors: Vec<(&str, String)> = set
         .add_export_ndjson(text, "e.ndjson")
-        .iter()
-        .map(|e| e.to_string())
+        .into_iter()
+        .map(|e| (&text[e.span], e.message))
         .collect();
-    assert_eq!(errors.len(), 3, "{errors:?}");
+    let regex_at = text.find("regex").unwrap();
     assert_eq!(
-        errors[0],
-        "e.ndjson:1: exception item `a`: entry on `x`: unknown type `regex`"
-    );
-    assert!(
-        errors[1].starts_with("e.ndjson:2: invalid JSON"),
-        "{}",
-        errors[1]
+        set.add_export_ndjson(text, "e.ndjson")[0].span,
+        regex_at..regex_at + 5
     );
     assert_eq!(
-        errors[2],
-        "e.ndjson:3: exception item `b`: an exception item needs at least one entry"
+        errors,
+        vec![
+            (
+                "regex",
+                "exception item `a`: entry on `x`: unknown type `regex` \
+                 (expected match, match_any, wildcard, exists, list or nested)"
+                    .to_string()
+            ),
+            ("", "invalid JSON: expected ident".to_string()),
+            (
+                "{",
+                "exception item `b`: an exception item needs at least one entry".to_string()
+            ),
+            ("", "invalid JSON: EOF while parsing a value".to_string()),
+        ]
     );
+    let spans: Vec<std::ops::Range<usize>> = set
+        .add_export_ndjson(text, "e.ndjson")
+        .into_iter()
+        .map(|e| e.span)
+        .collect();
+    let line2 = text.find("not json").unwrap();
+    let line4 = text.rfind("{\"list_id\"").unwrap();
+    // `not json`: serde stops at its second byte; the cut line: after its
+    // last byte (the `,`), not on the next line.
+    assert_eq!(spans[1], line2 + 1..line2 + 1);
+    assert_eq!(spans[3], text.len() - 1..text.len() - 1);
+    assert_eq!(spans[2].start, text.find("  {").unwrap() + 2);
+    assert_eq!(&text[line4..spans[3].start], "{\"list_id\":\"x\",");
 }
 
 /// `is_empty` is what `talon hunt` asks to skip exceptions altogether: it
