@@ -296,3 +296,28 @@ fn a_broken_exceptions_file_is_an_error_at_its_place() {
         "{err}"
     );
 }
+
+#[test]
+fn unknown_sections_and_keys_of_talon_toml_are_warnings_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "talon.toml",
+        "[silenc]\nrules = [\"x\"]\n\n[silence]\nhost = [\"a\"]\n\n[stream]\nbrokers = \"b\"\n",
+    );
+    let mut c = talon();
+    c.current_dir(dir.path()).arg("hunt").arg(demo_events());
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(
+            "talon.toml:1:2: warning: unknown section `silenc` (did you mean `silence`?); it is ignored\n  |\n\
+             1 | [silenc]\n  |  ^^^^^^\n\
+             talon.toml:5:1: warning: unknown key `host` in [silence] (did you mean `hosts`?); it is ignored\n  |\n\
+             5 | host = [\"a\"]\n  | ^^^^\n"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("stream"), "{err}");
+}
