@@ -38,7 +38,15 @@ fn check(cases: &[Case]) {
 /// that is never closed.
 #[test]
 fn unclosed_brackets_are_marked_where_they_open() {
-    let cases: &[(&str, &str, (u32, u32), &str, (u32, u32))] = &[
+    // (query, message, span, label, label span)
+    type Unclosed = (
+        &'static str,
+        &'static str,
+        (u32, u32),
+        &'static str,
+        (u32, u32),
+    );
+    let cases: &[Unclosed] = &[
         (
             "process where (process.name == \"a\"\n",
             "expected `)`, found end of query",
