@@ -236,46 +236,33 @@ fn targeted_items_and_silencing() {
 fn bad_objects_are_errors_at_their_place_in_the_text() {
     let mut set = ExceptionSet::default();
     let text = "{\"item_id\":\"a\",\"list_id\":\"l\",\"entries\":[{\"field\":\"x\",\"operator\":\"included\",\"type\":\"regex\",\"value\":\"y\"}]}\nnot json\n  {\"item_id\":\"b\",\"list_id\":\"l\",\"entries\":[]}\n{\"list_id\":\"x\",\n";
-    let errors: Vec<(&str, String)> = set
-        .add_export_ndjson(text, "e.ndjson")
-        .into_iter()
-        .map(|e| (&text[e.span], e.message))
-        .collect();
-    let regex_at = text.find("regex").unwrap();
+    let errors = set.add_export_ndjson(text, "e.ndjson");
+    let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
     assert_eq!(
-        set.add_export_ndjson(text, "e.ndjson")[0].span,
-        regex_at..regex_at + 5
-    );
-    assert_eq!(
-        errors,
-        vec![
-            (
-                "regex",
-                "exception item `a`: entry on `x`: unknown type `regex` \
-                 (expected match, match_any, wildcard, exists, list or nested)"
-                    .to_string()
-            ),
-            ("", "invalid JSON: expected ident".to_string()),
-            (
-                "{",
-                "exception item `b`: an exception item needs at least one entry".to_string()
-            ),
-            ("", "invalid JSON: EOF while parsing a value".to_string()),
+        messages,
+        [
+            "exception item `a`: entry on `x`: unknown type `regex` \
+             (expected match, match_any, wildcard, exists, list or nested)",
+            "invalid JSON: expected ident",
+            "exception item `b`: an exception item needs at least one entry",
+            "invalid JSON: EOF while parsing a value",
         ]
     );
-    let spans: Vec<std::ops::Range<usize>> = set
-        .add_export_ndjson(text, "e.ndjson")
-        .into_iter()
-        .map(|e| e.span)
-        .collect();
-    let line2 = text.find("not json").unwrap();
-    let line4 = text.rfind("{\"list_id\"").unwrap();
-    // `not json`: serde stops at its second byte; the cut line: after its
-    // last byte (the `,`), not on the next line.
-    assert_eq!(spans[1], line2 + 1..line2 + 1);
-    assert_eq!(spans[3], text.len() - 1..text.len() - 1);
-    assert_eq!(spans[2].start, text.find("  {").unwrap() + 2);
-    assert_eq!(&text[line4..spans[3].start], "{\"list_id\":\"x\",");
+    let spans: Vec<std::ops::Range<usize>> = errors.into_iter().map(|e| e.span).collect();
+    // The unknown type, without its quotes.
+    let regex = text.find("regex").unwrap();
+    assert_eq!(spans[0], regex..regex + 5);
+    // `not json`: serde_json stops at its second byte.
+    let not_json = text.find("not json").unwrap();
+    assert_eq!(spans[1], not_json + 1..not_json + 1);
+    // An object without a better place: its first byte, past the indent.
+    let indented = text.find("  {").unwrap() + 2;
+    assert_eq!(spans[2], indented..indented + 1);
+    // The cut line: right after its last byte (the `,`), not on the line
+    // after it.
+    let comma = text.len() - 2;
+    assert_eq!(&text[comma..comma + 1], ",");
+    assert_eq!(spans[3], comma + 1..comma + 1);
 }
 
 /// `is_empty` is what `talon hunt` asks to skip exceptions altogether: it
