@@ -106,6 +106,7 @@ pub(crate) fn build_rule(
         ));
     }
     let risk_score = take_int(&mut map, "risk_score", 0, 100)?.unwrap_or_default();
+    check_exceptions_list(&map)?;
     let threat = match map.remove("threat") {
         None | Some(Value::Null) => Vec::new(),
         Some(v) => serde_json::from_value::<Vec<Threat>>(v)
@@ -154,6 +155,50 @@ pub(crate) fn build_rule(
     .map(|p| FieldError::invalid(p.key, p.message))
     .collect();
     Ok(Built { rule, schedule })
+}
+
+/// `exceptions_list` stays in `extra`, but hunting reads it to find the
+/// rule's exception lists: a reference it could not read would leave the
+/// list out, and with it the alerts it suppresses, without a word. So each
+/// must be a table with a string `list_id` (and, if given, a string
+/// `namespace_type`), as Kibana requires.
+fn check_exceptions_list(map: &Map<String, Value>) -> Result<(), FieldError> {
+    const KEY: &str = "exceptions_list";
+    let refs = match map.get(KEY) {
+        None | Some(Value::Null) => return Ok(()),
+        Some(Value::Array(refs)) => refs,
+        Some(v) => {
+            return Err(FieldError::invalid(
+                KEY,
+                format!("`{KEY}` must be a list of tables, found {}", type_name(v)),
+            ))
+        }
+    };
+    for (i, r) in refs.iter().enumerate() {
+        let n = i + 1;
+        let Value::Object(r) = r else {
+            return Err(FieldError::invalid(
+                KEY,
+                format!("`{KEY}` item {n} must be a table, found {}", type_name(r)),
+            ));
+        };
+        if !matches!(r.get("list_id"), Some(Value::String(s)) if !s.trim().is_empty()) {
+            return Err(FieldError::invalid(
+                KEY,
+                format!("`{KEY}` item {n} has no `list_id` string"),
+            ));
+        }
+        if let Some(ns) = r.get("namespace_type").filter(|v| !v.is_string()) {
+            return Err(FieldError::invalid(
+                KEY,
+                format!(
+                    "`{KEY}` item {n}: `namespace_type` must be a string, found {}",
+                    type_name(ns)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn narrow(n: i64) -> u32 {
@@ -344,6 +389,41 @@ mod tests {
             e.message,
             "missing required rule fields `name`, `rule_id`, `severity`, `query`"
         );
+    }
+
+    #[test]
+    fn exception_list_references_must_be_readable() {
+        let base = json!({"rule_id": "x", "name": "n", "type": "machine_learning", "risk_score": 21, "severity": "low"});
+        let with = |v: Value| {
+            let mut m = map(base.clone());
+            m.insert("exceptions_list".into(), v);
+            build_rule(m, Map::new(), origin()).map(|b| b.rule)
+        };
+        let good = json!([{"id": "e", "list_id": "endpoint_list", "namespace_type": "agnostic", "type": "endpoint"}]);
+        assert!(with(good).is_ok());
+        let cases = [
+            (
+                json!("endpoint_list"),
+                "`exceptions_list` must be a list of tables, found a string",
+            ),
+            (
+                json!(["endpoint_list"]),
+                "`exceptions_list` item 1 must be a table, found a string",
+            ),
+            (
+                json!([{"list_id": "a"}, {"id": "b"}]),
+                "`exceptions_list` item 2 has no `list_id` string",
+            ),
+            (
+                json!([{"list_id": "a", "namespace_type": 1}]),
+                "`exceptions_list` item 1: `namespace_type` must be a string, found a number",
+            ),
+        ];
+        for (v, want) in cases {
+            let e = with(v).unwrap_err();
+            assert_eq!(e.key.as_deref(), Some("exceptions_list"));
+            assert_eq!(e.message, want);
+        }
     }
 
     #[test]
