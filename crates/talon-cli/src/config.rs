@@ -96,6 +96,12 @@ pub fn exception_set(args: &ExceptionArgs, exported: &[Json]) -> Result<Exceptio
     for path in &args.exceptions {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read exception list export {}", path.display()))?;
+        // Without a byte-order mark, so that columns count what an editor
+        // shows (as for a mapping file).
+        let text = match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_string(),
+            None => text,
+        };
         let file = path.display().to_string();
         let errors = set.add_export_ndjson(&text, &file);
         if !errors.is_empty() {

@@ -265,6 +265,23 @@ fn a_broken_exceptions_file_is_an_error_at_its_place() {
          1 | {\"list_id\":\"x\",\n  |                ^\n"
     );
     assert!(out.stdout.is_empty());
+    // A byte-order mark (a Windows editor) is not a column.
+    write(
+        dir.path(),
+        "exc_bom.ndjson",
+        "\u{feff}{\"list_id\":\"x\",\n",
+    );
+    let mut c = talon();
+    c.current_dir(dir.path())
+        .args(["hunt", "--exceptions", "exc_bom.ndjson"])
+        .arg(demo_events());
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with("talon: error: exc_bom.ndjson:1:16: invalid JSON"),
+        "{}",
+        stderr(&out)
+    );
 
     // An entry type talon does not know would drop the item, and with it
     // the alerts it suppresses: an error at the type.
