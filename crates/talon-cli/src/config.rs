@@ -18,8 +18,9 @@
 //! Entries have Kibana's exception entry shape (see
 //! `talon_engine::exceptions`); `operator` may also be written as the UI
 //! words (`is`, `is not`, `is one of`, `exists`, `does not match`, ...).
-//! Other sections (`[stream]`, ...) belong to other commands and are
-//! ignored here.
+//! `[stream]` belongs to `talon stream` and is ignored here; any other
+//! section or key is a warning naming its line (a misspelled `[silenc]`
+//! would otherwise silence nothing, without a word).
 
 use std::path::{Path, PathBuf};
 
@@ -89,11 +90,26 @@ pub fn exception_set(args: &ExceptionArgs, exported: &[Json]) -> Result<Exceptio
     for e in errors {
         eprintln!("warning: {e}");
     }
+    // A line of an export that cannot be read is an error, as a broken
+    // mapping or value list is: the exceptions left out would let through
+    // the alerts they were meant to suppress.
     for path in &args.exceptions {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read exception list export {}", path.display()))?;
-        for e in set.add_export_ndjson(&text, &path.display().to_string()) {
-            eprintln!("warning: {e}");
+        // Without a byte-order mark, so that columns count what an editor
+        // shows (as for a mapping file).
+        let text = match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_string(),
+            None => text,
+        };
+        let file = path.display().to_string();
+        let errors = set.add_export_ndjson(&text, &file);
+        if !errors.is_empty() {
+            let shown: Vec<String> = errors
+                .iter()
+                .map(|e| located(&file, &text, e.span.clone(), &e.message))
+                .collect();
+            bail!("{}", shown.join("\n"));
         }
     }
     for spec in &args.value_lists {
@@ -121,9 +137,83 @@ pub fn exception_set(args: &ExceptionArgs, exported: &[Json]) -> Result<Exceptio
     Ok(set)
 }
 
+/// `file:line:col: message`, then the line of `text` with a caret under
+/// `span`, as rule, mapping and schema files report problems.
+fn located(file: &str, text: &str, span: std::ops::Range<usize>, message: &str) -> String {
+    let rendered = talon_eql::diag::render_span(file, text, span.start, span.end, message, None);
+    let (line, column) = talon_eql::diag::line_col(text, span.start);
+    // render_span's own heading says `error:`; the caller says what it is.
+    let snippet = rendered.split_once('\n').map_or("", |(_, rest)| rest);
+    format!("{file}:{line}:{column}: {message}\n{}", snippet.trim_end())
+}
+
+/// The sections of `talon.toml`: `[stream]` is `talon stream`'s, which
+/// checks it itself.
+const SECTIONS: &[&str] = &["exceptions", "silence", "stream"];
+const SILENCE_KEYS: &[&str] = &["hosts", "rules"];
+const EXCEPTION_KEYS: &[&str] = &["entries", "name", "os_types", "rule_id", "rule_name"];
+
+/// A warning for each section, `[silence]` key or `[[exceptions]]` key that
+/// talon does not know (`[silenc]`, `host = [...]`): ignored otherwise, a
+/// misspelling would silently silence nothing. Each names the file, line
+/// and key, with a caret under it.
+fn unknown_config_keys(text: &str, file: &str) -> Vec<String> {
+    use toml_edit::{ImDocument, Item, TableLike};
+    let Ok(doc) = ImDocument::parse(text) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut check = |table: &dyn TableLike, known: &[&str], what: &str, place: &str| {
+        for (key, item) in table.iter() {
+            if known.contains(&key) {
+                continue;
+            }
+            let span = table
+                .get_key_value(key)
+                .and_then(|(k, _)| k.span())
+                .or_else(|| item.span())
+                .unwrap_or(0..0);
+            let near = known
+                .iter()
+                .find(|k| talon_eql::diag::edit_distance(key, k) <= 2)
+                .map(|k| format!(" (did you mean `{k}`?)"))
+                .unwrap_or_default();
+            let msg = format!("unknown {what} `{key}`{place}{near}; it is ignored");
+            out.push(
+                talon_eql::diag::render_span(file, text, span.start, span.end, &msg, None)
+                    .replacen(": error: ", ": warning: ", 1)
+                    .trim_end()
+                    .to_string(),
+            );
+        }
+    };
+    let root = doc.as_table();
+    check(root, SECTIONS, "section", "");
+    if let Some(t) = root.get("silence").and_then(Item::as_table_like) {
+        check(t, SILENCE_KEYS, "key", " in [silence]");
+    }
+    match root.get("exceptions") {
+        Some(Item::ArrayOfTables(items)) => {
+            for t in items.iter() {
+                check(t, EXCEPTION_KEYS, "key", " in [[exceptions]]");
+            }
+        }
+        Some(Item::Value(toml_edit::Value::Array(items))) => {
+            for t in items.iter().filter_map(toml_edit::Value::as_inline_table) {
+                check(t, EXCEPTION_KEYS, "key", " in [[exceptions]]");
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
 /// Adds a `talon.toml`'s `[silence]` and `[[exceptions]]` to the set.
 pub fn apply_config(set: &mut ExceptionSet, text: &str, file: &str) -> Result<()> {
     let doc: toml::Table = toml::from_str(text).with_context(|| format!("{file}: invalid TOML"))?;
+    for w in unknown_config_keys(text, file) {
+        eprintln!("{w}");
+    }
     let doc =
         serde_json::to_value(doc).with_context(|| format!("{file}: unreadable TOML values"))?;
     if let Some(silence) = doc.get("silence") {

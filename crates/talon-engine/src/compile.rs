@@ -83,16 +83,11 @@ pub fn render_in_rule(rule: &Rule, d: &Diagnostic, name: &str) -> String {
         let query = rule.query.as_deref().unwrap_or("");
         return d.render(name, query);
     }
-    let start = origin.file_offset(d.span.start as usize);
-    let end = origin.file_offset(d.span.end as usize).max(start);
-    talon_eql::diag::render_span(
-        name,
-        &origin.text,
-        start,
-        end,
-        &d.message,
-        d.hint.as_deref(),
-    )
+    d.render_at(name, &origin.text, |span| {
+        let start = origin.file_offset(span.start as usize);
+        let end = origin.file_offset(span.end as usize).max(start);
+        (start, end)
+    })
 }
 
 /// Compiles one rule against a mapping.

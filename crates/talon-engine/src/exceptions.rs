@@ -100,20 +100,49 @@ impl ExceptionSet {
     }
 
     /// Adds an exception-list export in NDJSON; `file` names it in errors.
-    pub fn add_export_ndjson(&mut self, text: &str, file: &str) -> Vec<ExceptionError> {
-        let text = without_bom(text);
+    /// Each error says where in `text` it is, for the caller to show the
+    /// line and a caret: the place the JSON breaks, the value an entry
+    /// cannot use (an unknown `type`), or else the start of the object.
+    /// The objects without errors are kept.
+    pub fn add_export_ndjson(&mut self, text: &str, file: &str) -> Vec<ExportFileError> {
         let mut errors = Vec::new();
-        for (n, line) in text.lines().enumerate() {
+        let mut start = text.len() - without_bom(text).len();
+        for (n, raw) in without_bom(text).split_inclusive('\n').enumerate() {
+            let line_start = start;
+            start += raw.len();
+            let line = raw.trim_end_matches('\n').trim_end_matches('\r');
             if line.trim().is_empty() {
                 continue;
             }
+            let object_at = line_start + (line.len() - line.trim_start().len());
             let origin = format!("{file}:{}", n + 1);
             match serde_json::from_str::<Json>(line) {
-                Ok(v) => errors.extend(self.add_export_objects([(&v, origin)])),
-                Err(e) => errors.push(ExceptionError::Object {
-                    origin,
-                    message: format!("invalid JSON: {e}"),
-                }),
+                Ok(v) => {
+                    for e in self.add_export_objects([(&v, origin)]) {
+                        let span = e
+                            .value()
+                            .and_then(|value| json_string_in(line, value))
+                            .map(|r| line_start + r.start..line_start + r.end)
+                            .unwrap_or(object_at..object_at + 1);
+                        errors.push(ExportFileError {
+                            span,
+                            message: e.detail(),
+                        });
+                    }
+                }
+                Err(e) => {
+                    // serde_json's column is the byte it stopped at; at the
+                    // end of the line, the place after its last byte.
+                    let at = match e.classify() {
+                        serde_json::error::Category::Eof => line.len(),
+                        _ => e.column().saturating_sub(1).min(line.len()),
+                    };
+                    let at = line_start + floor_char_boundary(line, at);
+                    errors.push(ExportFileError {
+                        span: at..at,
+                        message: format!("invalid JSON: {}", json_message(&e)),
+                    });
+                }
             }
         }
         errors
@@ -429,6 +458,44 @@ impl BoundExceptions {
                 name: &i.name,
             })
     }
+}
+
+/// A problem in an exception-list export file (see
+/// [`ExceptionSet::add_export_ndjson`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportFileError {
+    /// The bytes of the file text it is about (empty at a place where the
+    /// JSON breaks).
+    pub span: std::ops::Range<usize>,
+    /// What is wrong, without the file and place (`invalid JSON: EOF while
+    /// parsing a value`, ``exception item `a`: entry on `x`: unknown type
+    /// `matchez` (...)``).
+    pub message: String,
+}
+
+/// Where `value`, written as a JSON string, is in `line` (the first time),
+/// without its quotes.
+fn json_string_in(line: &str, value: &str) -> Option<std::ops::Range<usize>> {
+    let quoted = serde_json::to_string(value).ok()?;
+    let at = line.find(&quoted)?;
+    Some(at + 1..at + quoted.len() - 1)
+}
+
+/// serde_json's message without its ` at line L column C`: the caller
+/// gives the place itself, once.
+fn json_message(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) if e.line() != 0 => s[..i].to_string(),
+        _ => s,
+    }
+}
+
+fn floor_char_boundary(text: &str, mut at: usize) -> usize {
+    while at > 0 && !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 /// `text` without a leading UTF-8 byte-order mark (Windows editors write

@@ -75,47 +75,9 @@ pub enum ScheduleError {
     },
 }
 
-/// Parses an interval (`5m`, `30s`, `1h`, `1d`) into nanoseconds.
-pub fn parse_interval(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit())?;
-    let (num, unit) = s.split_at(split);
-    let n: i64 = num.parse().ok()?;
-    let unit = match unit {
-        "s" => SECOND,
-        "m" => 60 * SECOND,
-        "h" => 3600 * SECOND,
-        "d" => 86_400 * SECOND,
-        _ => return None,
-    };
-    n.checked_mul(unit).filter(|v| *v > 0)
-}
-
-/// Parses `now`, `now-9m`, `now+1h` into an offset from now (nanoseconds).
-/// Calendar units (`y`, `M`) and rounding (`/d`) are not supported.
-pub fn parse_now_offset(s: &str) -> Option<i64> {
-    let rest = s.trim().strip_prefix("now")?;
-    if rest.is_empty() {
-        return Some(0);
-    }
-    let (sign, amount) = match rest.as_bytes().first() {
-        Some(b'-') => (-1, &rest[1..]),
-        Some(b'+') => (1, &rest[1..]),
-        _ => return None,
-    };
-    let split = amount.find(|c: char| !c.is_ascii_digit())?;
-    let (num, unit) = amount.split_at(split);
-    let n: i64 = num.parse().ok()?;
-    let unit = match unit {
-        "s" => SECOND,
-        "m" => 60 * SECOND,
-        "h" | "H" => 3600 * SECOND,
-        "d" => 86_400 * SECOND,
-        "w" => 7 * 86_400 * SECOND,
-        _ => return None,
-    };
-    n.checked_mul(unit).map(|v| sign * v)
-}
+// Read by the rule loader too, which reports a value they cannot read
+// at its place in the rule file.
+pub use talon_rules::schedule::{parse_interval, parse_now_offset};
 
 /// One rule's schedule, read from its fields.
 #[derive(Clone, Debug, PartialEq, Eq)]

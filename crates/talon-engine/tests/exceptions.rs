@@ -228,29 +228,41 @@ fn targeted_items_and_silencing() {
     );
 }
 
+/// Each error says where it is in the text: the value an entry cannot
+/// use, the place the JSON breaks (after the last byte when the line just
+/// stops), or else the object's first byte; the message itself names no
+/// place, so the caller gives it once.
 #[test]
-fn bad_objects_are_errors_naming_the_line() {
+fn bad_objects_are_errors_at_their_place_in_the_text() {
     let mut set = ExceptionSet::default();
-    let text = "{\"item_id\":\"a\",\"list_id\":\"l\",\"entries\":[{\"field\":\"x\",\"operator\":\"included\",\"type\":\"regex\",\"value\":\"y\"}]}\nnot json\n{\"item_id\":\"b\",\"list_id\":\"l\",\"entries\":[]}\n";
-    let errors: Vec<String> = set
-        .add_export_ndjson(text, "e.ndjson")
-        .iter()
-        .map(|e| e.to_string())
-        .collect();
-    assert_eq!(errors.len(), 3, "{errors:?}");
+    let text = "{\"item_id\":\"a\",\"list_id\":\"l\",\"entries\":[{\"field\":\"x\",\"operator\":\"included\",\"type\":\"regex\",\"value\":\"y\"}]}\nnot json\n  {\"item_id\":\"b\",\"list_id\":\"l\",\"entries\":[]}\n{\"list_id\":\"x\",\n";
+    let errors = set.add_export_ndjson(text, "e.ndjson");
+    let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
     assert_eq!(
-        errors[0],
-        "e.ndjson:1: exception item `a`: entry on `x`: unknown type `regex`"
+        messages,
+        [
+            "exception item `a`: entry on `x`: unknown type `regex` \
+             (expected match, match_any, wildcard, exists, list or nested)",
+            "invalid JSON: expected ident",
+            "exception item `b`: an exception item needs at least one entry",
+            "invalid JSON: EOF while parsing a value",
+        ]
     );
-    assert!(
-        errors[1].starts_with("e.ndjson:2: invalid JSON"),
-        "{}",
-        errors[1]
-    );
-    assert_eq!(
-        errors[2],
-        "e.ndjson:3: exception item `b`: an exception item needs at least one entry"
-    );
+    let spans: Vec<std::ops::Range<usize>> = errors.into_iter().map(|e| e.span).collect();
+    // The unknown type, without its quotes.
+    let regex = text.find("regex").unwrap();
+    assert_eq!(spans[0], regex..regex + 5);
+    // `not json`: serde_json stops at its second byte.
+    let not_json = text.find("not json").unwrap();
+    assert_eq!(spans[1], not_json + 1..not_json + 1);
+    // An object without a better place: its first byte, past the indent.
+    let indented = text.find("  {").unwrap() + 2;
+    assert_eq!(spans[2], indented..indented + 1);
+    // The cut line: right after its last byte (the `,`), not on the line
+    // after it.
+    let comma = text.len() - 2;
+    assert_eq!(&text[comma..comma + 1], ",");
+    assert_eq!(spans[3], comma + 1..comma + 1);
 }
 
 /// `is_empty` is what `talon hunt` asks to skip exceptions altogether: it

@@ -19,6 +19,10 @@ pub struct Diagnostic {
     pub span: Span,
     /// A suggestion when the fix is obvious ("use double quotes").
     pub hint: Option<String>,
+    /// A second place the problem concerns, and what to say there: the
+    /// `(` that "is never closed" when the query ends without its `)`.
+    /// Rendered as a `note:` after the error.
+    pub label: Option<(Span, String)>,
 }
 
 impl Diagnostic {
@@ -27,7 +31,13 @@ impl Diagnostic {
             message: message.into(),
             span,
             hint: None,
+            label: None,
         }
+    }
+
+    pub fn with_label(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
+        self.label = Some((span, message.into()));
+        self
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {
@@ -48,15 +58,38 @@ impl Diagnostic {
     /// Renders the diagnostic for a query that starts at byte `offset` of
     /// `text` (a rule file), so line and column are those of the file.
     pub fn render_in(&self, name: &str, text: &str, offset: usize) -> String {
-        let start = (offset + self.span.start as usize).min(text.len());
-        let end = (offset + self.span.end as usize).min(text.len()).max(start);
-        render_span(name, text, start, end, &self.message, self.hint.as_deref())
+        let place = |span: Span| {
+            let start = (offset + span.start as usize).min(text.len());
+            let end = (offset + span.end as usize).min(text.len()).max(start);
+            (start, end)
+        };
+        self.render_at(name, text, place)
+    }
+
+    /// Renders the diagnostic in `text`, whose bytes `place` gives for a
+    /// span of the query (a rule file maps query bytes to its own).
+    pub fn render_at(
+        &self,
+        name: &str,
+        text: &str,
+        place: impl Fn(Span) -> (usize, usize),
+    ) -> String {
+        let (start, end) = place(self.span);
+        let mut out = render_span(name, text, start, end, &self.message, self.hint.as_deref());
+        if let Some((span, message)) = &self.label {
+            let (start, end) = place(*span);
+            out.push_str(&render_as("note", name, text, start, end, message, None));
+        }
+        out
     }
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)?;
+        if let Some((_, l)) = &self.label {
+            write!(f, " ({l})")?;
+        }
         if let Some(h) = &self.hint {
             write!(f, " (hint: {h})")?;
         }
@@ -99,6 +132,19 @@ fn floor_char_boundary(text: &str, mut pos: usize) -> usize {
 ///    = hint: use double quotes: "bash"
 /// ```
 pub fn render_span(
+    name: &str,
+    text: &str,
+    start: usize,
+    end: usize,
+    message: &str,
+    hint: Option<&str>,
+) -> String {
+    render_as("error", name, text, start, end, message, hint)
+}
+
+/// [`render_span`] headed `severity:` (`error`, `note`).
+fn render_as(
+    severity: &str,
     name: &str,
     text: &str,
     start: usize,
@@ -164,7 +210,7 @@ pub fn render_span(
         shown.push('…');
     }
     let gutter = line.to_string().len();
-    let mut out = format!("{name}:{line}:{col}: error: {message}\n");
+    let mut out = format!("{name}:{line}:{col}: {severity}: {message}\n");
     out.push_str(&format!("{:gutter$} |\n", ""));
     out.push_str(&format!("{line} | {shown}\n"));
     out.push_str(&format!("{:gutter$} | {pad}{}\n", "", "^".repeat(carets)));
@@ -172,6 +218,27 @@ pub fn render_span(
         out.push_str(&format!("{:gutter$} = hint: {h}\n", ""));
     }
     out
+}
+
+/// Levenshtein distance over chars, for "did you mean" hints on short
+/// words (pipe names here, misspelled rule keys in the rule loader).
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 #[cfg(test)]
@@ -190,6 +257,20 @@ mod tests {
             "r.toml:2:23: error: single-quoted strings are not supported\n  |\n\
              2 | process where name == 'x'\n  |                       ^^^\n  \
              = hint: use double quotes: \"x\"\n"
+        );
+    }
+
+    #[test]
+    fn a_label_is_rendered_as_a_note_at_its_own_place() {
+        let text = "query = \'\'\'\nprocess where (a == 1\n\'\'\'\n";
+        let d = Diagnostic::new("expected `)`, found end of query", Span::new(21, 21))
+            .with_label(Span::new(14, 15), "this `(` is never closed");
+        assert_eq!(
+            d.render_in("r.toml", text, 12),
+            "r.toml:2:22: error: expected `)`, found end of query\n  |\n\
+             2 | process where (a == 1\n  |                      ^\n\
+             r.toml:2:15: note: this `(` is never closed\n  |\n\
+             2 | process where (a == 1\n  |               ^\n"
         );
     }
 

@@ -32,6 +32,64 @@ fn check(cases: &[Case]) {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// A query that ends inside a bracket: the error is right after the last
+/// token, not past the line break and comments that end the query (in a
+/// rule file, on the closing `'''` line), and a label marks the bracket
+/// that is never closed.
+#[test]
+fn unclosed_brackets_are_marked_where_they_open() {
+    // (query, message, span, label, label span)
+    type Unclosed = (
+        &'static str,
+        &'static str,
+        (u32, u32),
+        &'static str,
+        (u32, u32),
+    );
+    let cases: &[Unclosed] = &[
+        (
+            "process where (process.name == \"a\"\n",
+            "expected `)`, found end of query",
+            (34, 34),
+            "this `(` is never closed",
+            (14, 15),
+        ),
+        (
+            "process where x in (\"a\", \"b\"\n\n",
+            "expected `,` or `)`, found end of query",
+            (28, 28),
+            "this `(` is never closed",
+            (19, 20),
+        ),
+        (
+            "process where f(x, y  // and a comment\n",
+            "expected `,` or `)`, found end of query",
+            (20, 20),
+            "this `(` is never closed",
+            (15, 16),
+        ),
+        (
+            "sequence [process where true\n",
+            "expected `]`, found end of query",
+            (28, 28),
+            "this `[` is never closed",
+            (9, 10),
+        ),
+    ];
+    for &(query, message, span, label, label_span) in cases {
+        let d = parse(query).expect_err(query);
+        assert_eq!(d.message, message, "{query:?}");
+        assert_eq!((d.span.start, d.span.end), span, "{query:?}");
+        let (at, text) = d.label.clone().expect("a label");
+        assert_eq!(text, label, "{query:?}");
+        assert_eq!((at.start, at.end), label_span, "{query:?}");
+    }
+    // A bracket closed by something else than the end is not "never
+    // closed": the error is about what was found.
+    let d = parse("process where (a b)").expect_err("two names");
+    assert_eq!(d.label, None);
+}
+
 #[test]
 fn expression_errors() {
     check(&[
@@ -248,7 +306,7 @@ fn query_form_errors() {
         (
             "   ",
             "expected an event category or `any`, found end of query",
-            (3, 3),
+            (0, 0),
             None,
         ),
         (
@@ -356,7 +414,7 @@ fn pipe_errors() {
         (
             "process where true | head 1 | ",
             "expected a pipe name, found end of query",
-            (30, 30),
+            (29, 29),
             None,
         ),
         (

@@ -56,6 +56,18 @@ fn identifiers_keywords_and_quoted_names() {
     );
 }
 
+/// The end of the query is right after its last token, not past the
+/// blanks and comments after it (a rule file's query ends with a line
+/// break, and an error "at the end" belongs on the query's last line).
+#[test]
+fn the_end_is_right_after_the_last_token() {
+    assert_eq!(
+        spanned("a  // done\n\n"),
+        vec![(ident("a"), 0, 1), (TokenKind::Eof, 1, 1)]
+    );
+    assert_eq!(spanned(" /* only */ \n"), vec![(TokenKind::Eof, 0, 0)]);
+}
+
 #[test]
 fn every_keyword_is_lowercase_only() {
     let words = "and any by false in in~ join like like~ maxspan not null of or \
@@ -196,7 +208,7 @@ fn comments_and_whitespace_are_skipped() {
         vec![
             (ident("a"), 0, 1),
             (ident("b"), 41, 42),
-            (TokenKind::Eof, 44, 44)
+            (TokenKind::Eof, 42, 42)
         ]
     );
     assert_eq!(

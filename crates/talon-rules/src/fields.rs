@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::error::LoadErrorKind;
 use crate::rule::{Rule, RuleOrigin, Threat};
+use crate::schedule::check_schedule;
 
 /// Every rule type the detection engine knows.
 pub const RULE_TYPES: &[&str] = &[
@@ -56,13 +57,23 @@ impl FieldError {
     }
 }
 
+/// A rule built from its fields, and the problems of its schedule fields
+/// (`interval`, `from`, `to`), which do not stop it from loading: the
+/// caller points each at its value and keeps them in
+/// `Rule::schedule_errors`.
+#[derive(Debug)]
+pub(crate) struct Built {
+    pub rule: Rule,
+    pub schedule: Vec<FieldError>,
+}
+
 /// Builds a rule from its field map. `metadata` is the TOML `[metadata]`
 /// table (empty for other formats).
 pub(crate) fn build_rule(
     mut map: Map<String, Value>,
     metadata: Map<String, Value>,
     origin: RuleOrigin,
-) -> Result<Rule, FieldError> {
+) -> Result<Built, FieldError> {
     check_required(&map)?;
     let rule_type = req_string(&mut map, "type")?;
     if !RULE_TYPES.contains(&rule_type.as_str()) {
@@ -95,12 +106,13 @@ pub(crate) fn build_rule(
         ));
     }
     let risk_score = take_int(&mut map, "risk_score", 0, 100)?.unwrap_or_default();
+    check_exceptions_list(&map)?;
     let threat = match map.remove("threat") {
         None | Some(Value::Null) => Vec::new(),
         Some(v) => serde_json::from_value::<Vec<Threat>>(v)
             .map_err(|e| FieldError::invalid("threat", format!("invalid `threat` mapping: {e}")))?,
     };
-    Ok(Rule {
+    let rule = Rule {
         rule_id: req_string(&mut map, "rule_id")?,
         name: req_string(&mut map, "name")?,
         description: take_string(&mut map, "description")?.unwrap_or_default(),
@@ -132,7 +144,61 @@ pub(crate) fn build_rule(
         extra: map,
         metadata,
         origin,
-    })
+        schedule_errors: Vec::new(),
+    };
+    let schedule = check_schedule(
+        rule.interval.as_deref(),
+        rule.from.as_deref(),
+        rule.to.as_deref(),
+    )
+    .into_iter()
+    .map(|p| FieldError::invalid(p.key, p.message))
+    .collect();
+    Ok(Built { rule, schedule })
+}
+
+/// `exceptions_list` stays in `extra`, but hunting reads it to find the
+/// rule's exception lists: a reference it could not read would leave the
+/// list out, and with it the alerts it suppresses, without a word. So each
+/// must be a table with a string `list_id` (and, if given, a string
+/// `namespace_type`), as Kibana requires.
+fn check_exceptions_list(map: &Map<String, Value>) -> Result<(), FieldError> {
+    const KEY: &str = "exceptions_list";
+    let refs = match map.get(KEY) {
+        None | Some(Value::Null) => return Ok(()),
+        Some(Value::Array(refs)) => refs,
+        Some(v) => {
+            return Err(FieldError::invalid(
+                KEY,
+                format!("`{KEY}` must be a list of tables, found {}", type_name(v)),
+            ))
+        }
+    };
+    for (i, r) in refs.iter().enumerate() {
+        let n = i + 1;
+        let Value::Object(r) = r else {
+            return Err(FieldError::invalid(
+                KEY,
+                format!("`{KEY}` item {n} must be a table, found {}", type_name(r)),
+            ));
+        };
+        if !matches!(r.get("list_id"), Some(Value::String(s)) if !s.trim().is_empty()) {
+            return Err(FieldError::invalid(
+                KEY,
+                format!("`{KEY}` item {n} has no `list_id` string"),
+            ));
+        }
+        if let Some(ns) = r.get("namespace_type").filter(|v| !v.is_string()) {
+            return Err(FieldError::invalid(
+                KEY,
+                format!(
+                    "`{KEY}` item {n}: `namespace_type` must be a string, found {}",
+                    type_name(ns)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn narrow(n: i64) -> u32 {
@@ -206,12 +272,18 @@ fn take_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>
     }
 }
 
-/// A list of strings; a single string is accepted as a one-item list, as
-/// Kibana accepts it for `index`-like fields written by hand.
+/// A list of strings. A single string is an error, not a one-item list:
+/// Kibana's API and detection-rules both refuse it, so a rule that ran here
+/// would fail to import there (and `tags = "a, b"` is not two tags).
 fn take_strings(map: &mut Map<String, Value>, key: &str) -> Result<Vec<String>, FieldError> {
     match map.remove(key) {
         None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(vec![s]),
+        Some(Value::String(s)) => Err(FieldError::invalid(
+            key,
+            format!(
+                "`{key}` must be a list of strings, found a string (write it as a list: [{s:?}])"
+            ),
+        )),
         Some(Value::Array(items)) => items
             .into_iter()
             .map(|v| match v {
@@ -299,7 +371,7 @@ mod tests {
             json!({"rule_id": "x", "name": "n", "type": "eql", "risk_score": 21, "severity": "low",
             "query": "any where true", "investigation_fields": {"field_names": ["a"]}}),
         );
-        let r = build_rule(m, Map::new(), origin()).unwrap();
+        let r = build_rule(m, Map::new(), origin()).unwrap().rule;
         assert_eq!(r.risk_score, 21);
         assert_eq!(
             r.extra.get("investigation_fields"),
@@ -317,6 +389,41 @@ mod tests {
             e.message,
             "missing required rule fields `name`, `rule_id`, `severity`, `query`"
         );
+    }
+
+    #[test]
+    fn exception_list_references_must_be_readable() {
+        let base = json!({"rule_id": "x", "name": "n", "type": "machine_learning", "risk_score": 21, "severity": "low"});
+        let with = |v: Value| {
+            let mut m = map(base.clone());
+            m.insert("exceptions_list".into(), v);
+            build_rule(m, Map::new(), origin()).map(|b| b.rule)
+        };
+        let good = json!([{"id": "e", "list_id": "endpoint_list", "namespace_type": "agnostic", "type": "endpoint"}]);
+        assert!(with(good).is_ok());
+        let cases = [
+            (
+                json!("endpoint_list"),
+                "`exceptions_list` must be a list of tables, found a string",
+            ),
+            (
+                json!(["endpoint_list"]),
+                "`exceptions_list` item 1 must be a table, found a string",
+            ),
+            (
+                json!([{"list_id": "a"}, {"id": "b"}]),
+                "`exceptions_list` item 2 has no `list_id` string",
+            ),
+            (
+                json!([{"list_id": "a", "namespace_type": 1}]),
+                "`exceptions_list` item 1: `namespace_type` must be a string, found a number",
+            ),
+        ];
+        for (v, want) in cases {
+            let e = with(v).unwrap_err();
+            assert_eq!(e.key.as_deref(), Some("exceptions_list"));
+            assert_eq!(e.message, want);
+        }
     }
 
     #[test]

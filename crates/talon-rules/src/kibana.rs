@@ -21,7 +21,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::error::{LoadError, LoadErrorKind};
-use crate::fields::{build_rule, FieldError};
+use crate::fields::{build_rule, Built, FieldError};
 use crate::jsonspan::{array_elements, object_members, path_span, skip_ws};
 use crate::load::{FileOutcome, Loaded};
 use crate::rule::{RuleFormat, RuleOrigin};
@@ -276,7 +276,20 @@ impl Reader<'_> {
             query_offsets: Arc::from(offsets),
         };
         match build_rule(map, Map::new(), origin) {
-            Ok(rule) => self.out.rules.push(Loaded { rule, rule_id_span }),
+            Ok(Built { mut rule, schedule }) => {
+                rule.schedule_errors = schedule
+                    .into_iter()
+                    .map(|e| {
+                        let span = e
+                            .key
+                            .as_deref()
+                            .and_then(key_span)
+                            .unwrap_or(start..start + 1);
+                        LoadError::at(self.path, &self.text, span, e.kind, e.message)
+                    })
+                    .collect();
+                self.out.rules.push(Loaded { rule, rule_id_span });
+            }
             Err(FieldError { key, kind, message }) => {
                 let span = key
                     .as_deref()
@@ -484,6 +497,38 @@ mod tests {
             "siem.eqlRule"
         );
         assert_eq!(&text[r.origin.file_offset(0)..][..3], "any");
+    }
+
+    #[test]
+    fn an_unreadable_schedule_is_kept_at_its_member() {
+        // The saved-object shape keeps `interval` under `schedule`, the
+        // rule API shape `from` among the params.
+        let saved = r#"{"attributes":{"name":"n","alertTypeId":"siem.eqlRule","schedule":{"interval":"5x"},"params":{"ruleId":"r9","type":"eql","language":"eql","riskScore":47,"severity":"medium","query":"any where true","from":"yesterday"}},"id":"abc","type":"alert","references":[]}"#;
+        let out = load(saved);
+        assert!(out.errors.is_empty(), "{:?}", out.errors);
+        let errors = &out.rules[0].rule.schedule_errors;
+        let at: Vec<(usize, &str)> = errors
+            .iter()
+            .map(|e| (e.column, &saved[e.span.clone().unwrap()]))
+            .collect();
+        assert_eq!(
+            at,
+            vec![
+                (saved.find("\"5x\"").unwrap() + 1, "\"5x\""),
+                (saved.find("\"yesterday\"").unwrap() + 1, "\"yesterday\""),
+            ]
+        );
+        assert!(errors[0]
+            .message
+            .starts_with("cannot read interval = \"5x\""));
+        let api = RULE.replace("\"max_signals\":100", "\"from\":\"now\",\"to\":\"now-5m\"");
+        let errors = &load(&api).rules[0].rule.schedule_errors;
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            errors[0].message,
+            "from = \"now\" is not before to = \"now-5m\": every run would search an empty window"
+        );
+        assert_eq!(errors[0].column, api.find("\"now\"").unwrap() + 1);
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod load;
 mod markdown;
 mod mitre;
 pub mod rule;
+pub mod schedule;
 mod strings;
 mod toml;
 

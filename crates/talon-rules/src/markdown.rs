@@ -20,7 +20,7 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use crate::error::{LoadError, LoadErrorKind};
-use crate::fields::{build_rule, FieldError};
+use crate::fields::{build_rule, Built, FieldError};
 use crate::frontmatter;
 use crate::load::{FileOutcome, Loaded};
 use crate::mitre::parse_threat;
@@ -183,21 +183,29 @@ pub(crate) fn load_markdown(text: Arc<str>, path: &Path) -> FileOutcome {
         text: text.clone(),
         query_offsets: Arc::from(query_offsets),
     };
+    let span_of = |key: Option<&str>| {
+        key.and_then(|k| {
+            spans
+                .iter()
+                .rev()
+                .find(|(n, _)| *n == k)
+                .map(|(_, s)| s.clone())
+        })
+        .unwrap_or_else(|| title_line.span())
+    };
     match build_rule(fields, Map::new(), origin) {
-        Ok(rule) => out.rules.push(Loaded {
-            rule,
-            rule_id_span: Some(title_line.span()),
-        }),
+        Ok(Built { mut rule, schedule }) => {
+            rule.schedule_errors = schedule
+                .into_iter()
+                .map(|e| LoadError::at(path, &text, span_of(e.key.as_deref()), e.kind, e.message))
+                .collect();
+            out.rules.push(Loaded {
+                rule,
+                rule_id_span: Some(title_line.span()),
+            })
+        }
         Err(FieldError { key, kind, message }) => {
-            let span = key
-                .and_then(|k| {
-                    spans
-                        .iter()
-                        .rev()
-                        .find(|(n, _)| *n == k)
-                        .map(|(_, s)| s.clone())
-                })
-                .unwrap_or_else(|| title_line.span());
+            let span = span_of(key.as_deref());
             out.errors
                 .push(LoadError::at(path, &text, span, kind, message));
         }

@@ -112,6 +112,12 @@ pub struct Rule {
     /// `[metadata]` of a TOML rule (creation_date, maturity, integration...).
     pub metadata: serde_json::Map<String, serde_json::Value>,
     pub origin: RuleOrigin,
+    /// What is wrong with `interval`, `from` or `to` (a value the schedule
+    /// replay cannot read, a window that ends before it starts), each at
+    /// its value in the file. Only `hunt --schedule` reads those fields,
+    /// so such a rule still loads and runs without it; `check` reports
+    /// these as errors, and `hunt --schedule` does not run the rule.
+    pub schedule_errors: Vec<crate::error::LoadError>,
 }
 
 impl Rule {
@@ -121,6 +127,12 @@ impl Rule {
 
     pub fn from_or_default(&self) -> &str {
         self.from.as_deref().unwrap_or("now-6m")
+    }
+
+    /// Whether `hunt --schedule` can replay this rule's schedule (see
+    /// [`Rule::schedule_errors`]).
+    pub fn can_schedule(&self) -> bool {
+        self.schedule_errors.is_empty()
     }
 
     pub fn max_signals_or_default(&self) -> u32 {

@@ -15,7 +15,7 @@ use serde_json::{Map, Number, Value};
 use toml_edit::{ImDocument, Item, Table};
 
 use crate::error::{LoadError, LoadErrorKind};
-use crate::fields::{build_rule, FieldError};
+use crate::fields::{build_rule, Built, FieldError};
 use crate::load::{FileOutcome, Loaded};
 use crate::rule::{RuleFormat, RuleOrigin};
 use crate::strings::{identity_offsets, toml_string};
@@ -71,6 +71,8 @@ pub(crate) fn load_toml(text: Arc<str>, path: &Path) -> FileOutcome {
         return out;
     };
     let header = rule_table.span().unwrap_or(0..0);
+    out.warnings
+        .extend(unknown_keys(root, rule_table, path, &text));
 
     let mut metadata = Map::new();
     let mut top_extra = Map::new();
@@ -120,7 +122,18 @@ pub(crate) fn load_toml(text: Arc<str>, path: &Path) -> FileOutcome {
         query_offsets: Arc::from(query_offsets),
     };
     match build_rule(fields, metadata, origin) {
-        Ok(rule) => {
+        Ok(Built { mut rule, schedule }) => {
+            rule.schedule_errors = schedule
+                .into_iter()
+                .map(|e| {
+                    let span = e
+                        .key
+                        .as_deref()
+                        .and_then(|k| value_span(rule_table, k))
+                        .unwrap_or(header.clone());
+                    LoadError::at(path, &text, span, e.kind, e.message)
+                })
+                .collect();
             let rule_id_span = value_span(rule_table, "rule_id");
             out.rules.push(Loaded { rule, rule_id_span });
         }
@@ -134,6 +147,145 @@ pub(crate) fn load_toml(text: Arc<str>, path: &Path) -> FileOutcome {
         }
     }
     out
+}
+
+/// The top-level tables of a detection-rules TOML file.
+const TABLES: &[&str] = &["metadata", "rule", "transform"];
+
+/// The keys of `[metadata]` that detection-rules defines (`RuleMeta`).
+const METADATA_KEYS: &[&str] = &[
+    "bypass_bbr_timing",
+    "comments",
+    "creation_date",
+    "deprecated_reason",
+    "deprecation_date",
+    "extended",
+    "integration",
+    "maturity",
+    "min_stack_comments",
+    "min_stack_version",
+    "os_type_list",
+    "promotion",
+    "query_schema_validation",
+    "related_endpoint_rules",
+    "updated_date",
+];
+
+/// The keys of `[rule]` that detection-rules or Kibana's rule API define,
+/// for every rule type (and the API's flat `new_terms_fields` /
+/// `history_window_start`, which talon reads too).
+const RULE_KEYS: &[&str] = &[
+    "actions",
+    "alert_suppression",
+    "anomaly_threshold",
+    "author",
+    "building_block_type",
+    "concurrent_searches",
+    "data_view_id",
+    "description",
+    "enabled",
+    "event_category_override",
+    "exceptions_list",
+    "false_positives",
+    "filters",
+    "from",
+    "history_window_start",
+    "index",
+    "interval",
+    "investigation_fields",
+    "items_per_search",
+    "language",
+    "license",
+    "machine_learning_job_id",
+    "max_signals",
+    "meta",
+    "name",
+    "new_terms",
+    "new_terms_fields",
+    "note",
+    "query",
+    "references",
+    "related_integrations",
+    "required_fields",
+    "response_actions",
+    "revision",
+    "risk_score",
+    "risk_score_mapping",
+    "rule_id",
+    "rule_name_override",
+    "saved_id",
+    "setup",
+    "severity",
+    "severity_mapping",
+    "tags",
+    "threat",
+    "threat_filters",
+    "threat_index",
+    "threat_indicator_path",
+    "threat_language",
+    "threat_mapping",
+    "threat_mappings",
+    "threat_query",
+    "threshold",
+    "throttle",
+    "tiebreaker_field",
+    "timeline_id",
+    "timeline_title",
+    "timestamp_field",
+    "timestamp_override",
+    "to",
+    "type",
+    "version",
+];
+
+/// A warning for each key that no detection-rules TOML has: in `[rule]`,
+/// in `[metadata]`, or as a top-level table. Such a key is most often a
+/// misspelling (`licence`, `form`), which talon would otherwise ignore in
+/// silence, and which detection-rules refuses (its schema rejects unknown
+/// keys). Only the names are checked, not what nested tables hold.
+fn unknown_keys(root: &Table, rule: &Table, path: &Path, text: &str) -> Vec<LoadError> {
+    let mut out = Vec::new();
+    let mut check = |table: &Table, known: &[&str], what: &str, after: &str| {
+        for (key, item) in table.iter() {
+            if known.contains(&key) {
+                continue;
+            }
+            let span = table
+                .get_key_value(key)
+                .and_then(|(k, _)| k.span())
+                .or_else(|| item.span())
+                .unwrap_or(0..0);
+            let mut msg = format!("unknown {what} `{key}`{after}");
+            if let Some(near) = nearest(key, known) {
+                msg.push_str(&format!(" (did you mean `{near}`?)"));
+            }
+            msg.push_str("; talon ignores it, and detection-rules refuses it");
+            out.push(LoadError::at(
+                path,
+                text,
+                span,
+                LoadErrorKind::InvalidField,
+                msg,
+            ));
+        }
+    };
+    check(root, TABLES, "table", "");
+    check(rule, RULE_KEYS, "key", " in [rule]");
+    if let Some(meta) = root.get("metadata").and_then(Item::as_table) {
+        check(meta, METADATA_KEYS, "key", " in [metadata]");
+    }
+    out
+}
+
+/// The known name closest to `key`, when it is close enough to be a
+/// misspelling of it (at most 2 edits, fewer than half its letters).
+fn nearest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+    known
+        .iter()
+        .map(|k| (talon_eql::diag::edit_distance(key, k), *k))
+        .filter(|(d, k)| *d <= 2 && *d * 2 < k.len())
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
 }
 
 /// When the parser gave up at the end of the file inside a multi-line
@@ -272,6 +424,71 @@ mod tests {
         let e = &out.errors[0];
         assert_eq!(e.kind, LoadErrorKind::InvalidField);
         assert_eq!((e.line, e.column), (8, 14));
+    }
+
+    #[test]
+    fn an_unreadable_schedule_loads_with_errors_at_the_values() {
+        let text = format!("{MIN}query = 'x'\nfrom = \"yesterday\"\ninterval = \"5x\"\n");
+        let out = load(&text);
+        assert!(out.errors.is_empty(), "{:?}", out.errors);
+        let rule = &out.rules[0].rule;
+        assert!(!rule.can_schedule());
+        let shown: Vec<String> = rule.schedule_errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            shown,
+            vec![
+                "t.toml:12:12: error: cannot read interval = \"5x\": expected a number and s, m, h or d, like \"5m\"\n   |\n12 | interval = \"5x\"\n   |            ^^^^",
+                "t.toml:11:8: error: cannot read from = \"yesterday\": expected now, or now-N / now+N with s, m, h, d or w, like \"now-9m\"\n   |\n11 | from = \"yesterday\"\n   |        ^^^^^^^^^^^",
+            ]
+        );
+        let good = load(&format!("{MIN}query = 'x'\nfrom = \"now-9m\"\n"));
+        assert!(good.rules[0].rule.can_schedule());
+    }
+
+    #[test]
+    fn a_list_field_written_as_one_string_is_an_error_at_it() {
+        for (line, key) in [
+            ("index = \"logs-*\"", "index"),
+            ("tags = \"OS: Linux\"", "tags"),
+        ] {
+            let out = load(&format!("{MIN}query = 'x'\n{line}\n"));
+            assert!(out.rules.is_empty(), "{key}");
+            let e = &out.errors[0];
+            assert_eq!(e.kind, LoadErrorKind::InvalidField);
+            assert_eq!((e.line, e.column), (11, key.len() + 4), "{key}");
+            let value = &line[key.len() + 3..];
+            assert_eq!(
+                e.message,
+                format!("`{key}` must be a list of strings, found a string (write it as a list: [{value}])")
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_warnings_at_the_key() {
+        let text = format!("{MIN}query = 'x'\nlicence = \"x\"\n[transfrom]\n");
+        let text = text.replace("maturity =", "maturty =");
+        let out = load(&text);
+        assert_eq!(out.rules.len(), 1, "{:?}", out.errors);
+        let shown: Vec<String> = out
+            .warnings
+            .iter()
+            .map(|w| w.as_warning().to_string())
+            .collect();
+        assert_eq!(
+            shown,
+            vec![
+                "t.toml:12:2: warning: unknown table `transfrom` (did you mean `transform`?); talon ignores it, and detection-rules refuses it\n   |\n12 | [transfrom]\n   |  ^^^^^^^^^",
+                "t.toml:11:1: warning: unknown key `licence` in [rule] (did you mean `license`?); talon ignores it, and detection-rules refuses it\n   |\n11 | licence = \"x\"\n   | ^^^^^^^",
+                "t.toml:2:1: warning: unknown key `maturty` in [metadata] (did you mean `maturity`?); talon ignores it, and detection-rules refuses it\n  |\n2 | maturty = \"production\"\n  | ^^^^^^^",
+            ]
+        );
+        // A name far from every known one gets no guess.
+        let out = load(&format!("{MIN}query = 'x'\nzzz = 1\n"));
+        assert_eq!(
+            out.warnings[0].message,
+            "unknown key `zzz` in [rule]; talon ignores it, and detection-rules refuses it"
+        );
     }
 
     #[test]

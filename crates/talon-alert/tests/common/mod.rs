@@ -119,6 +119,7 @@ pub fn seed_rule() -> Rule {
             text: Arc::from(""),
             query_offsets: Arc::from(Vec::new()),
         },
+        schedule_errors: Vec::new(),
     }
 }
 

@@ -5,6 +5,10 @@
 //! those fields as Elasticsearch's verifier would: an unknown plain field,
 //! a comparison with a value of the wrong type or a function called with
 //! the wrong arguments is an error at its span; an unknown `?field` is null.
+//!
+//! An `interval`, `from` or `to` that `hunt --schedule` cannot read is an
+//! error at its value too, and the rule is counted "with schedule errors"
+//! (it runs, but not under `--schedule`).
 
 use crate::summary::count;
 use std::collections::BTreeMap;
@@ -38,10 +42,26 @@ pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
     // printed with the load errors; they count with the query warnings.
     let mut warnings = report_warnings;
     let mut unsupported: BTreeMap<String, usize> = BTreeMap::new();
+    // Rules whose query is fine but whose `interval`, `from` or `to`
+    // cannot be read: they run, but not under `hunt --schedule`, which is
+    // what those fields are for, so this is an error here.
+    let mut schedule_errors = 0usize;
+    // Every rule with such an error (also those counted for their query,
+    // or not run), for the exit code.
+    let mut any_schedule_error = false;
     for rule in rules {
+        for e in &rule.schedule_errors {
+            eprintln!("{e}");
+        }
+        let can_schedule = rule.can_schedule();
+        any_schedule_error |= !can_schedule;
         match compile_rule(rule, &mapping) {
             Ok(c) => {
-                ok += 1;
+                if can_schedule {
+                    ok += 1;
+                } else {
+                    schedule_errors += 1;
+                }
                 let name = c.rule.origin.path.display().to_string();
                 for w in c.query.warnings() {
                     warnings += 1;
@@ -61,7 +81,7 @@ pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
 
     if !quiet {
         println!(
-            "{} loaded from {}: {} ok, {} with query errors, {} that failed to load, {}",
+            "{} loaded from {}: {} ok, {} with query errors, {}{} that failed to load, {}",
             count(total as u64, "rule"),
             count(
                 report.files.max(usize::from(args.rules.is_empty())) as u64,
@@ -69,6 +89,10 @@ pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
             ),
             ok,
             query_errors,
+            match schedule_errors {
+                0 => String::new(),
+                n => format!("{n} with schedule errors, "),
+            },
             match load_errors {
                 1 => "1 file or rule".to_string(),
                 n => format!("{n} files or rules"),
@@ -85,7 +109,7 @@ pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
             );
         }
     }
-    Ok(if query_errors + load_errors > 0 {
+    Ok(if query_errors + load_errors > 0 || any_schedule_error {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -21,6 +21,10 @@ pub fn run(args: RuleShowArgs) -> Result<ExitCode> {
         if i > 0 {
             println!();
         }
+        // Shown whole, but the bad value is pointed at, as `check` does.
+        for e in &rule.schedule_errors {
+            eprintln!("{}", e.as_warning());
+        }
         print!("{}", render(rule));
     }
     Ok(ExitCode::SUCCESS)
@@ -54,6 +58,10 @@ pub fn render(rule: &Rule) -> String {
         rule.from_or_default(),
         crate::summary::count(u64::from(rule.max_signals_or_default()), "alert")
     );
+    let schedule = match rule.can_schedule() {
+        true => schedule,
+        false => format!("{schedule} (unreadable: --schedule cannot replay it)"),
+    };
     row(&mut s, "schedule", &schedule);
     if let Some(ts) = &rule.timestamp_override {
         row(&mut s, "timestamp_override", ts);

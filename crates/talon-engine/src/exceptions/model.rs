@@ -101,9 +101,34 @@ pub enum ExceptionError {
         origin: String,
         item: String,
         message: String,
+        /// The value the message is about (an entry's unknown `type` or
+        /// `operator`), so that a caller holding the text can point at it.
+        value: Option<String>,
     },
     #[error("{origin}: {message}")]
     Object { origin: String, message: String },
+}
+
+impl ExceptionError {
+    /// The message without its origin, for callers that say where it is
+    /// themselves (`file:line:column` and a caret).
+    pub fn detail(&self) -> String {
+        match self {
+            ExceptionError::Entry { item, message, .. } => {
+                format!("exception item `{item}`: {message}")
+            }
+            ExceptionError::Object { message, .. } => message.clone(),
+        }
+    }
+
+    /// The value the error is about, when it names one (see
+    /// [`ExceptionError::Entry`]).
+    pub fn value(&self) -> Option<&str> {
+        match self {
+            ExceptionError::Entry { value, .. } => value.as_deref(),
+            ExceptionError::Object { .. } => None,
+        }
+    }
 }
 
 /// What a JSON object of an export is.
@@ -200,6 +225,17 @@ fn entry_err(origin: &str, item: &str, message: String) -> ExceptionError {
         origin: origin.to_string(),
         item: item.to_string(),
         message,
+        value: None,
+    }
+}
+
+/// An entry error about `value` (see [`ExceptionError::Entry`]).
+fn value_err(origin: &str, item: &str, message: String, value: &str) -> ExceptionError {
+    ExceptionError::Entry {
+        origin: origin.to_string(),
+        item: item.to_string(),
+        message,
+        value: Some(value.to_string()),
     }
 }
 
@@ -217,8 +253,10 @@ fn parse_entry(
         .to_string();
     let ty = str_of(e, "type").ok_or_else(|| err(format!("entry on `{field}` has no `type`")))?;
     let op = match str_of(e, "operator") {
-        Some(o) => parse_operator(o)
-            .ok_or_else(|| err(format!("entry on `{field}`: unknown operator `{o}`")))?,
+        Some(o) => parse_operator(o).ok_or_else(|| {
+            let msg = format!("entry on `{field}`: unknown operator `{o}`");
+            value_err(origin, item, msg, o)
+        })?,
         None if ty == "nested" => Operator::Included,
         None => return Err(err(format!("entry on `{field}` has no `operator`"))),
     };
@@ -300,7 +338,12 @@ fn parse_entry(
                 .collect::<Result<Vec<_>, _>>()?;
             Entry::Nested { field, entries }
         }
-        other => return Err(err(format!("entry on `{field}`: unknown type `{other}`"))),
+        other => {
+            let msg = format!(
+                "entry on `{field}`: unknown type `{other}` (expected match, match_any, wildcard, exists, list or nested)"
+            );
+            return Err(value_err(origin, item, msg, other));
+        }
     };
     Ok(entry)
 }

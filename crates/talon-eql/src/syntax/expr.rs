@@ -291,7 +291,9 @@ impl Parser {
                 break;
             }
         }
-        let close = self.expect(&TokenKind::RParen, "`,` or `)`")?.span;
+        let close = self
+            .expect_close(&TokenKind::RParen, "`,` or `)`", open, "(")?
+            .span;
         Ok((items, depth, open.to(close)))
     }
 
@@ -301,7 +303,9 @@ impl Parser {
         }
         let open = self.bump().span;
         let mut inner = self.nested()?;
-        let close = self.expect(&TokenKind::RParen, "`)`")?.span;
+        let close = self
+            .expect_close(&TokenKind::RParen, "`)`", open, "(")?
+            .span;
         inner.expr.span = open.to(close);
         Ok(inner)
     }
@@ -377,7 +381,7 @@ impl Parser {
     /// `name(args)` or `name~(args)`, at the name.
     fn parse_call(&mut self, name: String, insensitive: bool) -> Result<Node, Diagnostic> {
         let name_span = self.bump().span;
-        self.bump();
+        let open = self.bump().span;
         let mut args = Vec::new();
         let mut depth = 0;
         if self.eat(&TokenKind::RParen).is_none() {
@@ -389,7 +393,7 @@ impl Parser {
                     break;
                 }
             }
-            self.expect(&TokenKind::RParen, "`,` or `)`")?;
+            self.expect_close(&TokenKind::RParen, "`,` or `)`", open, "(")?;
         }
         let span = self.span_from(name_span.start);
         let kind = ExprKind::Call {

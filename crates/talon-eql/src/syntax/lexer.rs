@@ -239,7 +239,13 @@ fn punct_text(kind: &TokenKind) -> &'static str {
 }
 
 /// Splits `text` into tokens, ending with one [`TokenKind::Eof`] whose span
-/// is empty at the end of the text.
+/// is empty, right after the last token (or at 0 when there is none).
+///
+/// Not at the very end of the text: what follows the last token is only
+/// blanks and comments, and a query in a rule file usually ends with a
+/// line break, so "expected `)`, found end of query" would point at the
+/// start of the line after the query (the closing `'''` or fence)
+/// rather than where the `)` is missing.
 pub fn tokenize(text: &str) -> Result<Vec<Token>, Diagnostic> {
     let mut lx = Lexer {
         text,
@@ -251,9 +257,10 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, Diagnostic> {
         lx.skip_trivia()?;
         let start = lx.pos;
         let Some(kind) = lx.next_kind()? else {
+            let end = out.last().map_or(0, |t: &Token| t.span.end as usize);
             out.push(Token {
                 kind: TokenKind::Eof,
-                span: Span::new(start, start),
+                span: Span::new(end, end),
             });
             return Ok(out);
         };

@@ -9,7 +9,7 @@
 
 use super::ast::*;
 use super::lexer::{Keyword, Token, TokenKind};
-use crate::diag::Diagnostic;
+use crate::diag::{edit_distance, Diagnostic};
 
 /// Pipes that Elasticsearch knows by name but rejects.
 const UNSUPPORTED_PIPES: &[&str] = &["count", "filter", "sort", "unique", "unique_count"];
@@ -75,11 +75,25 @@ impl Parser {
         }
     }
 
-    pub(super) fn expect(&mut self, kind: &TokenKind, what: &str) -> Result<Token, Diagnostic> {
-        match self.eat(kind) {
-            Some(t) => Ok(t),
-            None => Err(self.unexpected(what)),
+    /// The token closing a bracket opened at `open` (`opener` is its
+    /// text). When the query ends before it, the error also marks the
+    /// opening bracket: the end of the query says nothing about which
+    /// bracket is left open.
+    pub(super) fn expect_close(
+        &mut self,
+        kind: &TokenKind,
+        what: &str,
+        open: Span,
+        opener: &str,
+    ) -> Result<Token, Diagnostic> {
+        if let Some(t) = self.eat(kind) {
+            return Ok(t);
         }
+        let d = self.unexpected(what);
+        Err(match self.kind() {
+            TokenKind::Eof => d.with_label(open, format!("this `{opener}` is never closed")),
+            _ => d,
+        })
     }
 
     /// "expected X, found Y" at the current token, with a hint when the
@@ -370,7 +384,8 @@ impl Parser {
             ));
         }
         let query = self.parse_event_query()?;
-        self.expect(&TokenKind::RBracket, "`]`")?;
+        let opener = if missing { "![" } else { "[" };
+        self.expect_close(&TokenKind::RBracket, "`]`", open.span, opener)?;
         let by = self.parse_by_keys()?;
         let mut runs = None;
         if self.at_kw(Keyword::With) {
@@ -644,24 +659,4 @@ fn category_name(category: &Category) -> &str {
         Category::Any(_) => "any",
         Category::Named(n, _) => n,
     }
-}
-
-/// Levenshtein distance over chars, for "did you mean" hints on short words.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(cur).min(row[j])
-            };
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }

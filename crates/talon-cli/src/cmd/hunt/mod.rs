@@ -47,6 +47,14 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     }
     let selected = args.select.apply(report.rules, quiet)?;
     let (compiled, mut problems) = compile_rules(selected, &mapping);
+    // `--schedule` replays `interval`, `from` and `to`: a rule whose values
+    // cannot be read cannot be replayed, so it is reported at its value and
+    // left out, as a rule whose query does not compile is, and the others
+    // run. Without `--schedule` those fields are not used: the rule runs,
+    // and the problem is a warning.
+    let (compiled, unschedulable): (Vec<_>, Vec<_>) = compiled
+        .into_iter()
+        .partition(|c| !args.schedule || c.rule.can_schedule());
     let reorder_nanos = args.reorder_window;
     let opts = EngineOptions {
         all_indices: args.all_indices,
@@ -67,10 +75,31 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     for p in problems.iter().filter(|p| !p.is_error()) {
         tracing::info!("{p}");
     }
+    for c in &unschedulable {
+        for e in &c.rule.schedule_errors {
+            eprintln!("{e}");
+        }
+        eprintln!(
+            "{}: skipped rule \"{}\": its schedule cannot be replayed (--schedule)",
+            c.rule.origin.path.display(),
+            c.rule.name
+        );
+    }
+    if !args.schedule {
+        let runs = event_rules.iter().chain(&seq_compiled);
+        for e in runs.flat_map(|c| &c.rule.schedule_errors) {
+            let mut w = e.clone();
+            w.message
+                .push_str("; only --schedule reads it, so the rule runs without it");
+            eprintln!("{}", w.as_warning());
+        }
+    }
+    let rule_errors =
+        load_errors + problems.iter().filter(|p| p.is_error()).count() + unschedulable.len();
     if event_rules.is_empty() && seq_compiled.is_empty() {
         bail!(
             "no rule can run ({} loaded with errors, {} not supported)",
-            load_errors + problems.iter().filter(|p| p.is_error()).count(),
+            rule_errors,
             problems.iter().filter(|p| !p.is_error()).count()
         );
     }
@@ -314,7 +343,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
             alerts_per_rule: &writer.per_rule,
             sequences: (!seq_rules.is_empty()).then(|| merged.sequences.iter().sum()),
             alert_errors: merged.alert_errors,
-            rule_errors: load_errors + problems.iter().filter(|p| p.is_error()).count(),
+            rule_errors,
             rules_not_supported: problems.iter().filter(|p| !p.is_error()).count(),
             elapsed: started.elapsed(),
         };

@@ -1,0 +1,340 @@
+//! Regressions from a tester's report on rule and option validation: a
+//! schedule value that cannot be read (`from = "yesterday"`), list fields
+//! written as one string, unknown keys in rules and in `talon.toml`, the
+//! place of an unclosed `(`, and a broken `--exceptions` file.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+/// The tester's minimal rule, with `extra` lines added to `[rule]`.
+fn rule_text(name: &str, rule_id: &str, extra: &str, query: &str) -> String {
+    format!(
+        "[metadata]\ncreation_date = \"2026/11/30\"\nmaturity = \"production\"\nupdated_date = \"2026/11/30\"\n\
+         [rule]\nauthor = [\"me\"]\ndescription = \"test\"\n{extra}index = [\"logs-*\"]\nlanguage = \"eql\"\n\
+         license = \"Apache-2.0\"\nname = \"{name}\"\nrisk_score = 21\nrule_id = \"{rule_id}\"\n\
+         severity = \"low\"\ntype = \"eql\"\nquery = '''\n{query}\n'''\n"
+    )
+}
+
+const SYSCTL: &str = "process where process.name == \"sysctl\"";
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write");
+    p
+}
+
+fn demo_events() -> PathBuf {
+    repo().join("demo/events.ndjson")
+}
+
+/// The good rule (`from = "now-9m"`) and one whose `from` cannot be read.
+fn good_and_bad(dir: &Path) -> (PathBuf, PathBuf) {
+    let good = rule_text(
+        "Sysctl run",
+        "11111111-1111-1111-1111-111111111111",
+        "from = \"now-9m\"\n",
+        SYSCTL,
+    );
+    let bad = rule_text(
+        "Sysctl run yesterday",
+        "22222222-2222-2222-2222-222222222222",
+        "from = \"yesterday\"\n",
+        SYSCTL,
+    );
+    (write(dir, "r.toml", &good), write(dir, "bad.toml", &bad))
+}
+
+const FROM_ERROR: &str = "bad.toml:8:8: error: cannot read from = \"yesterday\": expected now, \
+    or now-N / now+N with s, m, h, d or w, like \"now-9m\"\n  |\n8 | from = \"yesterday\"\n  |        ^^^^^^^^^^^\n";
+
+#[test]
+fn check_reports_an_unreadable_from_or_interval_at_its_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, bad) = good_and_bad(dir.path());
+    let mut c = talon();
+    c.current_dir(dir.path()).args(["check", "bad.toml"]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stderr(&out), FROM_ERROR);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "1 rule loaded from 1 file: 0 ok, 0 with query errors, 1 with schedule errors, \
+         0 files or rules that failed to load, 0 warnings\n"
+    );
+
+    let text = std::fs::read_to_string(&bad)
+        .unwrap()
+        .replace("from = \"yesterday\"", "interval = \"5x\"");
+    write(dir.path(), "bad.toml", &text);
+    let mut c = talon();
+    c.current_dir(dir.path()).args(["check", "bad.toml"]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "bad.toml:8:12: error: cannot read interval = \"5x\": expected a number and s, m, h or d, \
+         like \"5m\"\n  |\n8 | interval = \"5x\"\n  |            ^^^^\n"
+    );
+
+    // max_signals was already checked when loading: a rule that fails to
+    // load, at its value.
+    let text = text.replace("interval = \"5x\"", "max_signals = 0");
+    write(dir.path(), "bad.toml", &text);
+    let mut c = talon();
+    c.current_dir(dir.path()).args(["check", "bad.toml"]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with(
+            "bad.toml:8:15: error: `max_signals` must be between 1 and 4294967295, not 0\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn hunt_with_schedule_leaves_out_only_the_rule_it_cannot_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    good_and_bad(dir.path());
+    let mut c = talon();
+    c.current_dir(dir.path())
+        .args(["hunt", "--all-indices", "--schedule"])
+        .args(["--rules", "bad.toml", "--rules", "r.toml"])
+        .arg(demo_events());
+    let out = run(c);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "{FROM_ERROR}bad.toml: skipped rule \"Sysctl run yesterday\": its schedule cannot be replayed (--schedule)\n"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("talon: rules: 1 running, 1 with errors, 0 not supported"),
+        "{err}"
+    );
+    let alerts = jsonl(&out);
+    assert!(!alerts.is_empty(), "{err}");
+    assert!(alerts
+        .iter()
+        .all(|a| a["kibana.alert.rule.name"] == "Sysctl run"));
+
+    // Without --schedule the value is not used: both rules run, and the
+    // bad one is a warning at its value.
+    let mut c = talon();
+    c.current_dir(dir.path())
+        .args(["hunt", "--all-indices"])
+        .args(["--rules", "bad.toml", "--rules", "r.toml"])
+        .arg(demo_events());
+    let out = run(c);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.starts_with(
+            "bad.toml:8:8: warning: cannot read from = \"yesterday\": expected now, or now-N / now+N \
+             with s, m, h, d or w, like \"now-9m\"; only --schedule reads it, so the rule runs without it\n  |\n\
+             8 | from = \"yesterday\"\n  |        ^^^^^^^^^^^\n"
+        ),
+        "{err}"
+    );
+    let names: std::collections::BTreeSet<String> = jsonl(&out)
+        .iter()
+        .filter_map(|a| a["kibana.alert.rule.name"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(
+        names.into_iter().collect::<Vec<_>>(),
+        ["Sysctl run", "Sysctl run yesterday"]
+    );
+}
+
+#[test]
+fn rule_show_says_the_schedule_cannot_be_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    good_and_bad(dir.path());
+    let mut c = talon();
+    c.current_dir(dir.path()).args(["rule", "show", "bad.toml"]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stderr(&out), FROM_ERROR.replacen("error:", "warning:", 1));
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains(
+            "  schedule             every 5m, looking back to yesterday, at most 100 alerts a run \
+             (unreadable: --schedule cannot replay it)\n"
+        ),
+        "{shown}"
+    );
+}
+
+#[test]
+fn list_fields_written_as_one_string_are_errors_and_unknown_keys_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = rule_text("Sysctl run", "1", "", SYSCTL)
+        .replace("index = [\"logs-*\"]", "index = \"logs-*\"");
+    write(dir.path(), "r.toml", &text);
+    let mut c = talon();
+    c.current_dir(dir.path()).args(["check", "r.toml"]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "r.toml:8:9: error: `index` must be a list of strings, found a string (write it as a list: \
+         [\"logs-*\"])\n  |\n8 | index = \"logs-*\"\n  |         ^^^^^^^^\n"
+    );
+
+    let text = rule_text("Sysctl run", "1", "licence = \"x\"\n", SYSCTL);
+    write(dir.path(), "r.toml", &text);
+    let mut c = talon();
+    c.current_dir(dir.path()).args(["check", "r.toml"]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stderr(&out),
+        "r.toml:8:1: warning: unknown key `licence` in [rule] (did you mean `license`?); talon \
+         ignores it, and detection-rules refuses it\n  |\n8 | licence = \"x\"\n  | ^^^^^^^\n"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "1 rule loaded from 1 file: 1 ok, 0 with query errors, 0 files or rules that failed to load, \
+         1 warning\n"
+    );
+}
+
+#[test]
+fn an_unclosed_paren_is_reported_at_the_end_of_the_query_and_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = rule_text(
+        "Sysctl run",
+        "1",
+        "",
+        "process where (process.name == \"a\"",
+    );
+    write(dir.path(), "r.toml", &text);
+    let mut c = talon();
+    c.current_dir(dir.path()).args(["check", "r.toml"]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "r.toml:17:35: error: expected `)`, found end of query\n   |\n\
+         17 | process where (process.name == \"a\"\n   |                                   ^\n\
+         r.toml:17:15: note: this `(` is never closed\n   |\n\
+         17 | process where (process.name == \"a\"\n   |               ^\n"
+    );
+
+    // A documentation page: at the end of the query line, not under the
+    // closing fence.
+    let page = "# Sysctl run\n\ntest\n\n**Rule type**: eql\n\n**Rule indices**:\n\n* logs-*\n\n\
+                **Severity**: low\n\n**Risk score**: 21\n\n## Rule query\n\n```js\n\
+                process where (process.name == \"a\"\n```\n";
+    write(dir.path(), "r.md", page);
+    let mut c = talon();
+    c.current_dir(dir.path()).args(["check", "r.md"]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(
+            "r.md:18:35: error: expected `)`, found end of query\n   |\n\
+             18 | process where (process.name == \"a\"\n   |                                   ^\n\
+             r.md:18:15: note: this `(` is never closed\n"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_broken_exceptions_file_is_an_error_at_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "exc_bad.ndjson", "{\"list_id\":\"x\",\n");
+    let mut c = talon();
+    c.current_dir(dir.path())
+        .args(["hunt", "--exceptions", "exc_bad.ndjson"])
+        .arg(demo_events());
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "talon: error: exc_bad.ndjson:1:16: invalid JSON: EOF while parsing a value\n  |\n\
+         1 | {\"list_id\":\"x\",\n  |                ^\n"
+    );
+    assert!(out.stdout.is_empty());
+    // A byte-order mark (a Windows editor) is not a column.
+    write(
+        dir.path(),
+        "exc_bom.ndjson",
+        "\u{feff}{\"list_id\":\"x\",\n",
+    );
+    let mut c = talon();
+    c.current_dir(dir.path())
+        .args(["hunt", "--exceptions", "exc_bom.ndjson"])
+        .arg(demo_events());
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with("talon: error: exc_bom.ndjson:1:16: invalid JSON"),
+        "{}",
+        stderr(&out)
+    );
+
+    // An entry type talon does not know would drop the item, and with it
+    // the alerts it suppresses: an error at the type.
+    let item = "{\"item_id\":\"i\",\"list_id\":\"x\",\"entries\":[{\"field\":\"process.name\",\
+                \"operator\":\"included\",\"type\":\"matchez\",\"value\":\"sysctl\"}]}\n";
+    write(dir.path(), "exc_type.ndjson", item);
+    let mut c = talon();
+    c.current_dir(dir.path())
+        .args(["hunt", "--exceptions", "exc_type.ndjson"])
+        .arg(demo_events());
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(
+            "talon: error: exc_type.ndjson:1:95: exception item `i`: entry on `process.name`: \
+             unknown type `matchez` (expected match, match_any, wildcard, exists, list or nested)\n"
+        ),
+        "{err}"
+    );
+    // A long line is shown as a window around the value (`…` for the 14
+    // characters left out before it), the caret under the type.
+    assert!(
+        err.ends_with(&format!(
+            "\n1 | …{}\n  | {}^^^^^^^\n",
+            &item[14..item.len() - 1],
+            " ".repeat(81)
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_sections_and_keys_of_talon_toml_are_warnings_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "talon.toml",
+        "[silenc]\nrules = [\"x\"]\n\n[silence]\nhost = [\"a\"]\n\n[stream]\nbrokers = \"b\"\n",
+    );
+    let mut c = talon();
+    c.current_dir(dir.path()).arg("hunt").arg(demo_events());
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(
+            "talon.toml:1:2: warning: unknown section `silenc` (did you mean `silence`?); it is ignored\n  |\n\
+             1 | [silenc]\n  |  ^^^^^^\n\
+             talon.toml:5:1: warning: unknown key `host` in [silence] (did you mean `hosts`?); it is ignored\n  |\n\
+             5 | host = [\"a\"]\n  | ^^^^\n"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("stream"), "{err}");
+}

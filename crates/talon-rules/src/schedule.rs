@@ -1,0 +1,151 @@
+//! Reading a rule's schedule fields: `interval` (`5m`) and the date math of
+//! `from` and `to` (`now-9m`).
+//!
+//! The loader reads them here so that a value the schedule replay cannot
+//! use is reported where it is written (file, line, column, caret) when the
+//! rule is loaded, not as a bare message that stops `hunt --schedule`
+//! halfway; the replay (`talon_engine::schedule`) reads the same values with
+//! the same functions, so what loads is what it runs.
+
+const SECOND: i64 = 1_000_000_000;
+
+/// Parses an interval (`5m`, `30s`, `1h`, `1d`) into nanoseconds; `None`
+/// when it is not one, or is zero.
+pub fn parse_interval(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit())?;
+    let (num, unit) = s.split_at(split);
+    let n: i64 = num.parse().ok()?;
+    let unit = match unit {
+        "s" => SECOND,
+        "m" => 60 * SECOND,
+        "h" => 3600 * SECOND,
+        "d" => 86_400 * SECOND,
+        _ => return None,
+    };
+    n.checked_mul(unit).filter(|v| *v > 0)
+}
+
+/// Parses `now`, `now-9m`, `now+1h` into an offset from now (nanoseconds).
+/// Calendar units (`y`, `M`) and rounding (`/d`) are not supported.
+pub fn parse_now_offset(s: &str) -> Option<i64> {
+    let rest = s.trim().strip_prefix("now")?;
+    if rest.is_empty() {
+        return Some(0);
+    }
+    let (sign, amount) = match rest.as_bytes().first() {
+        Some(b'-') => (-1, &rest[1..]),
+        Some(b'+') => (1, &rest[1..]),
+        _ => return None,
+    };
+    let split = amount.find(|c: char| !c.is_ascii_digit())?;
+    let (num, unit) = amount.split_at(split);
+    let n: i64 = num.parse().ok()?;
+    let unit = match unit {
+        "s" => SECOND,
+        "m" => 60 * SECOND,
+        "h" | "H" => 3600 * SECOND,
+        "d" => 86_400 * SECOND,
+        "w" => 7 * 86_400 * SECOND,
+        _ => return None,
+    };
+    n.checked_mul(unit).map(|v| sign * v)
+}
+
+/// What is wrong with one schedule field, for the loader to point at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ScheduleProblem {
+    /// `interval`, `from` or `to`.
+    pub key: &'static str,
+    pub message: String,
+}
+
+/// The problems of a rule's `interval`, `from` and `to` (as written, or
+/// `None` when absent: the defaults `5m`, `now-6m` and `now` are good).
+/// Each field is reported once; a window that is empty (`from` not before
+/// `to`) is reported at `from`.
+pub(crate) fn check_schedule(
+    interval: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Vec<ScheduleProblem> {
+    let mut out = Vec::new();
+    if let Some(v) = interval {
+        if parse_interval(v).is_none() {
+            out.push(ScheduleProblem {
+                key: "interval",
+                message: format!(
+                    "cannot read interval = {v:?}: expected a number and s, m, h or d, like \"5m\""
+                ),
+            });
+        }
+    }
+    let mut math = |key: &'static str, value: Option<&str>, default: i64| match value {
+        None => Some(default),
+        Some(v) => {
+            let parsed = parse_now_offset(v);
+            if parsed.is_none() {
+                out.push(ScheduleProblem {
+                    key,
+                    message: format!(
+                        "cannot read {key} = {v:?}: expected now, or now-N / now+N with s, m, h, d or w, like \"now-9m\""
+                    ),
+                });
+            }
+            parsed
+        }
+    };
+    let start = math("from", from, -6 * 60 * SECOND);
+    let end = math("to", to, 0);
+    if let (Some(start), Some(end)) = (start, end) {
+        if start >= end {
+            out.push(ScheduleProblem {
+                key: "from",
+                message: format!(
+                    "from = {:?} is not before to = {:?}: every run would search an empty window",
+                    from.unwrap_or("now-6m"),
+                    to.unwrap_or("now")
+                ),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn good_values_have_no_problem() {
+        assert!(check_schedule(None, None, None).is_empty());
+        assert!(check_schedule(Some("5m"), Some("now-9m"), Some("now")).is_empty());
+        assert!(check_schedule(Some("1h"), Some("now-7205m"), None).is_empty());
+    }
+
+    #[test]
+    fn each_bad_field_is_named_with_its_value() {
+        let p = check_schedule(Some("5x"), Some("yesterday"), None);
+        assert_eq!(
+            p,
+            vec![
+                ScheduleProblem {
+                    key: "interval",
+                    message: "cannot read interval = \"5x\": expected a number and s, m, h or d, like \"5m\"".into(),
+                },
+                ScheduleProblem {
+                    key: "from",
+                    message: "cannot read from = \"yesterday\": expected now, or now-N / now+N with s, m, h, d or w, like \"now-9m\"".into(),
+                },
+            ]
+        );
+        let p = check_schedule(None, Some("now"), None);
+        assert_eq!(p[0].key, "from");
+        assert_eq!(
+            p[0].message,
+            "from = \"now\" is not before to = \"now\": every run would search an empty window"
+        );
+        assert_eq!(check_schedule(Some("0m"), None, None)[0].key, "interval");
+        assert_eq!(check_schedule(None, None, Some("later"))[0].key, "to");
+    }
+}
