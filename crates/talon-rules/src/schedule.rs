@@ -85,12 +85,22 @@ pub(crate) fn check_schedule(
         Some(v) => {
             let parsed = parse_now_offset(v);
             if parsed.is_none() {
-                out.push(ScheduleProblem {
-                    key,
-                    message: format!(
+                // TODO: replay Elasticsearch date math's rounding (`/d`) and
+                // calendar units (`M`, `y`); until then such a rule is
+                // valid for Kibana but cannot be replayed here.
+                let calendar = v.trim().starts_with("now")
+                    && (v.contains('/') || v.trim_end().ends_with(['M', 'y']));
+                let message = if calendar {
+                    format!(
+                        "{key} = {v:?} uses date rounding or a calendar unit (M, y), \
+                         which talon's schedule replay does not support yet"
+                    )
+                } else {
+                    format!(
                         "cannot read {key} = {v:?}: expected now, or now-N / now+N with s, m, h, d or w, like \"now-9m\""
-                    ),
-                });
+                    )
+                };
+                out.push(ScheduleProblem { key, message });
             }
             parsed
         }
@@ -115,6 +125,21 @@ pub(crate) fn check_schedule(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn date_rounding_is_named_as_unsupported_not_as_unreadable() {
+        let p = check_schedule(None, Some("now-1d/d"), None);
+        assert_eq!(p.len(), 1);
+        assert_eq!(
+            p[0].message,
+            "from = \"now-1d/d\" uses date rounding or a calendar unit (M, y), \
+             which talon's schedule replay does not support yet"
+        );
+        let p = check_schedule(None, Some("now-1M"), None);
+        assert!(p[0].message.contains("calendar unit"), "{p:?}");
+        let p = check_schedule(None, Some("yesterday"), None);
+        assert!(p[0].message.starts_with("cannot read from"), "{p:?}");
+    }
 
     #[test]
     fn good_values_have_no_problem() {
