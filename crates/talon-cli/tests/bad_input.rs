@@ -585,3 +585,29 @@ fn a_read_file_cut_shorter_while_read_is_an_input_cut_short() {
         "{err}"
     );
 }
+
+/// A JSON array with one element missing its `}`: it was reported as
+/// `truncated: array never closed` at the `[` (the array is closed), and
+/// the element after the broken one was lost.
+#[test]
+fn an_array_element_missing_its_brace_is_one_issue_where_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "[\n  {\"a\":1},\n  {\"b\":2,\n  {\"c\":3}\n]\n";
+    let file = write(dir.path(), "arr_bad.json", text.as_bytes());
+    let mut c = talon();
+    c.arg("convert").arg(&file);
+    let out = run(c);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let docs = jsonl(&out);
+    let keys: Vec<bool> = docs.iter().map(|d| d.get("c").is_some()).collect();
+    assert_eq!(keys, [false, true], "{err}");
+    assert!(err.contains("talon: skipped 1: invalid-json 1"), "{err}");
+    let issue = format!(
+        "{}:3:3: invalid-json: document never closed: line 4 starts a new one at column 3 \
+         (10 bytes skipped)",
+        file.display()
+    );
+    assert!(err.contains(&issue), "{err}");
+    assert!(!err.contains("truncated"), "{err}");
+}

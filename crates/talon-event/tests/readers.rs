@@ -715,3 +715,71 @@ fn a_compact_object_among_pretty_ones_keeps_them_framed() {
     assert_eq!(lines(&events), [3, 4]);
     assert_eq!(issue_places(&issues), [(1, 1, SkipReason::InvalidJson)]);
 }
+
+/// An array element missing its closing `}` used to run on to the
+/// array's `]`, which closed it (a mismatch), so the array itself never
+/// closed: one `truncated: array never closed` issue at the `[`, and every
+/// element after the broken one lost. The broken element is one issue
+/// where it starts; the next element, on a line of its own no further
+/// right than the broken one, is read; the array ends at its `]`.
+#[test]
+fn an_array_element_missing_its_brace_loses_only_itself() {
+    for indent in ["", "  "] {
+        let text = format!(
+            "[\n{indent}{{\"n\":\"a\"}},\n{indent}{{\"n\":\"b\",\n{indent}{{\"n\":\"c\"}}\n]\n"
+        );
+        let (events, issues, stats) = read_bytes_all("arr_bad.json", text.into_bytes());
+        assert_eq!(names(&events), ["a", "c"], "{indent:?}");
+        assert_eq!(lines(&events), [2, 4], "{indent:?}");
+        let col = indent.len() + 1;
+        let got: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
+        assert_eq!(
+            got,
+            [format!(
+                "arr_bad.json:3:{col}: invalid-json: document never closed: line 4 starts \
+                 a new one at column {col} ({} bytes skipped)",
+                10 + indent.len()
+            )],
+            "{indent:?}"
+        );
+        assert_eq!((stats.events, stats.issue_count()), (2, 1));
+    }
+
+    // The last element: the array's `]` ends it, and the array.
+    let text = "[\n  {\"n\":\"a\"},\n  {\"n\":\"b\"\n]\n";
+    let (events, issues, _) = read_bytes_all("last.json", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["a"]);
+    let got: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
+    assert_eq!(
+        got,
+        [
+            "last.json:3:3: invalid-json: document never closed: the `]` at line 4, \
+          column 1 ends the array (9 bytes skipped)"
+        ]
+    );
+
+    // An inner object missing its brace: the same.
+    let text = "[\n  {\"n\":\"a\",\"x\":{\"y\":1,\n  {\"n\":\"b\"}\n]\n";
+    let (events, issues, _) = read_bytes_all("inner.json", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["b"]);
+    assert_eq!(issue_places(&issues), [(2, 3, SkipReason::InvalidJson)]);
+
+    // A mistake the parser sees before the cut is reported where it is.
+    let text = "[\n  {\"n\":\"a\" \"m\":1,\n  {\"n\":\"b\"}\n]\n";
+    let (events, issues, _) = read_bytes_all("err.json", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["b"]);
+    assert_eq!(issue_places(&issues), [(2, 12, SkipReason::InvalidJson)]);
+    assert_eq!(issues[0].message, "expected `,` or `}`");
+}
+
+/// Objects and `]` inside an element, at its column or left of it, where
+/// JSON allows them (an object after `[` or `,` in an inner array, a `]`
+/// closing an inner array) do not cut it: valid JSON is never cut.
+#[test]
+fn valid_array_elements_are_never_cut() {
+    let text = "[\n{\"n\":\"a\",\"list\":[\n{\"x\":1},\n{\"x\":\"]\"}\n]},\n  {\"n\":\"b\"}\n]\n";
+    let (events, issues, _) = read_bytes_all("ok.json", text.as_bytes().to_vec());
+    assert!(issues.is_empty(), "{issues:?}");
+    assert_eq!(names(&events), ["a", "b"]);
+    assert_eq!(lines(&events), [2, 6]);
+}

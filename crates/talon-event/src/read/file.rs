@@ -34,7 +34,7 @@ use crate::event::Event;
 use crate::read::batch::{Batch, BufferPool, ChunkText, LineChunk, LineLedger, LineStart};
 use crate::read::doc::{array_may_be_json, preview, DocReader, Out, Pos};
 use crate::read::filter::{blank_or_comment, numbered_lines, LineFilter};
-use crate::read::frame::{Framer, Shape, Unit};
+use crate::read::frame::{Cut, Framer, Shape, Unit};
 use crate::read::input::{Compression, Counters, CutShort, Mapped, Opened};
 use crate::read::issue::{ReadIssue, SkipReason};
 
@@ -551,9 +551,12 @@ impl FileReader {
                 text,
                 pos,
                 bytes,
-                next,
+                cut,
             } => {
-                let until = format!("line {next}, where a new document starts");
+                let until = match cut {
+                    Cut::NewValue(at) => format!("line {}, where a new document starts", at.line),
+                    Cut::ArrayEnd(at) => format!("line {}, where the array ends", at.line),
+                };
                 if let Some(text) = &text {
                     if docs.cut_response(text, pos, &until, &mut self.pending) {
                         return;
@@ -566,13 +569,19 @@ impl FileReader {
                         }
                     }
                 }
+                let by = match cut {
+                    Cut::NewValue(at) => {
+                        format!("line {} starts a new one at column {}", at.line, at.col)
+                    }
+                    Cut::ArrayEnd(at) => format!(
+                        "the `]` at line {}, column {} ends the array",
+                        at.line, at.col
+                    ),
+                };
                 issue(
                     pos,
                     SkipReason::InvalidJson,
-                    format!(
-                        "document never closed: line {next} starts a new one \
-                         at column 1 ({bytes} bytes skipped)"
-                    ),
+                    format!("document never closed: {by} ({bytes} bytes skipped)"),
                 )
             }
             Unit::Unclosed { pos } => issue(
