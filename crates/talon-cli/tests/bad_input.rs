@@ -586,6 +586,56 @@ fn a_read_file_cut_shorter_while_read_is_an_input_cut_short() {
     );
 }
 
+/// Sorted `event.id`s of the alerts on stdout.
+fn sorted_ids(out: &Output) -> Vec<String> {
+    let mut ids = event_ids(&jsonl(out));
+    ids.sort();
+    ids
+}
+
+/// `tail -c +100 demo/events.ndjson`: the first line is the end of an
+/// event. The whole file was one `not-json` issue (`not a JSON event file
+/// (120 lines skipped)`), exit 0 and no alert. Now that line is one line
+/// skipped (an issue at line 1, or not parsed when the prefilter passes
+/// over it), and the 119 others alert as they do without it.
+#[test]
+fn a_file_cut_at_its_front_loses_only_its_first_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = std::fs::read(repo().join("demo/events.ndjson")).expect("demo events");
+    let cut = write(dir.path(), "cutfront.ndjson", &demo[99..]);
+    let first_end = demo.iter().position(|b| *b == b'\n').expect("a line");
+    let rest = write(dir.path(), "rest.ndjson", &demo[first_end + 1..]);
+    let hunt = |file: &Path, extra: &[&str]| {
+        let mut c = talon();
+        c.args(["hunt", "--format", "jsonl", "--rules"])
+            .arg(repo().join("rules"))
+            .args(extra)
+            .arg(file);
+        run(c)
+    };
+    for extra in [&[][..], &["--no-prefilter"]] {
+        let want = hunt(&rest, extra);
+        let got = hunt(&cut, extra);
+        let err = stderr(&got);
+        assert_eq!(got.status.code(), Some(0), "{extra:?}: {err}");
+        assert!(!jsonl(&want).is_empty());
+        assert_eq!(sorted_ids(&got), sorted_ids(&want), "{extra:?}: {err}");
+        let (read, unparsed, blank, skipped) = read_counts(&err);
+        assert_eq!(read + unparsed + blank + skipped, 120, "{extra:?}: {err}");
+        assert!(!err.contains("not a JSON event file"), "{extra:?}: {err}");
+    }
+    let err = stderr(&hunt(&cut, &["--no-prefilter"]));
+    assert_eq!(read_counts(&err), (119, 0, 0, 1), "{err}");
+    assert!(err.contains("talon: skipped 1: not-json 1"), "{err}");
+    let first = String::from_utf8_lossy(&demo[99..first_end]);
+    let issue = format!(
+        "{}:1:1: not-json: not JSON: {}…\n",
+        cut.display(),
+        first.chars().take(40).collect::<String>()
+    );
+    assert!(err.contains(&issue), "want {issue:?} in:\n{err}");
+}
+
 /// A JSON array with one element missing its `}`: it was reported as
 /// `truncated: array never closed` at the `[` (the array is closed), and
 /// the element after the broken one was lost.

@@ -48,6 +48,14 @@ use crate::tree::{ProcessTree, TreeOptions};
 const UNRECOGNISED: &str =
     "; nor a log talon recognises (auditd, Sysmon syslog): name its source with --source";
 
+/// talon-event's issue for a whole input that is not JSON (it has no
+/// column), the one [`UNRECOGNISED`] goes with. A line of an input read as
+/// JSON all the same (NDJSON whose first line is a header, or cut) is not
+/// JSON in a file that is: naming a source would mislead.
+fn not_a_json_file(issue: &ReadIssue) -> bool {
+    issue.reason == SkipReason::NotJson && issue.column == 0
+}
+
 /// How to normalize.
 #[derive(Clone, Debug)]
 pub struct NormalizeOptions {
@@ -685,7 +693,7 @@ impl NormalizingReader {
                         Some(Batch::Items(mut got)) => {
                             for item in &mut got {
                                 if let Err(issue) = item {
-                                    if unrecognised && issue.reason == SkipReason::NotJson {
+                                    if unrecognised && not_a_json_file(issue) {
                                         issue.message.push_str(UNRECOGNISED);
                                     }
                                 }
@@ -786,7 +794,7 @@ impl NormalizingReader {
                         return Reached::Item(Ok(event));
                     }
                     Some(Err(mut issue)) => {
-                        if unrecognised && issue.reason == SkipReason::NotJson {
+                        if unrecognised && not_a_json_file(&issue) {
                             issue.message.push_str(UNRECOGNISED);
                         }
                         return Reached::Item(Err(issue));
