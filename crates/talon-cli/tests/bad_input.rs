@@ -661,3 +661,51 @@ fn an_array_element_missing_its_brace_is_one_issue_where_it_is() {
     assert!(err.contains(&issue), "{err}");
     assert!(!err.contains("truncated"), "{err}");
 }
+
+/// A cut gzip piped to `talon hunt -` was `unreadable: read error: ...`,
+/// the same file named `decompression: gzip: ...`. Both are now the same
+/// decompression issue, at the same line, with the same alerts and exit 2.
+#[test]
+fn a_cut_gzip_on_stdin_is_the_same_decompression_issue_as_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let gz = gzip(many_events(400).as_bytes());
+    let cut = &gz[..gz.len() / 2];
+    let file = write(dir.path(), "cut.gz", cut);
+    let hunt = |input: &str| {
+        let mut c = talon();
+        c.args(["hunt", "--format", "jsonl", "--rules"])
+            .arg(repo().join(RULE))
+            .arg(input);
+        c
+    };
+    let named = run(hunt(file.to_str().unwrap()));
+    let piped = run_with_stdin(hunt("-"), cut);
+    // The issue line and the count of issues by reason, the input's name
+    // as stdin's.
+    let decompression = |out: &Output, name: &str| -> Vec<String> {
+        stderr(out)
+            .lines()
+            .filter(|l| l.contains("decompression"))
+            .map(|l| l.replace(name, "-"))
+            .collect()
+    };
+    let from_file = decompression(&named, file.to_str().unwrap());
+    let from_stdin = decompression(&piped, "\0");
+    assert_eq!(from_file.len(), 2, "{}", stderr(&named));
+    assert_eq!(from_file[0], "talon: skipped 1: decompression 1");
+    assert!(
+        from_file[1].starts_with("talon:   -:") && from_file[1].contains(": decompression: gzip: "),
+        "{from_file:?}"
+    );
+    assert_eq!(from_stdin, from_file, "{}", stderr(&piped));
+    assert_eq!(piped.status.code(), Some(2));
+    assert_eq!(named.status.code(), Some(2));
+    assert_eq!(jsonl(&piped).len(), jsonl(&named).len());
+    assert!(
+        stderr(&piped).contains(
+            "talon: error: 1 input could not be read to the end (unreadable or corrupt): -;"
+        ),
+        "{}",
+        stderr(&piped)
+    );
+}

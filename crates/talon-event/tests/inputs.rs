@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use common::{gzip, read_text};
 use talon_event::read::{
-    expand_inputs, EventReader, InputError, InputSpec, ReadOptions, SkipReason,
+    expand_inputs, Compression, DecodeError, EventReader, InputError, InputSpec, ReadOptions,
+    SkipReason,
 };
 
 fn write(dir: &std::path::Path, rel: &str, bytes: &[u8]) -> PathBuf {
@@ -254,6 +255,37 @@ fn a_failing_input_is_one_issue_and_the_others_still_read() {
     assert_eq!(stats.files, 5);
     assert_eq!(stats.skipped_for(SkipReason::Unreadable), 2);
     assert_eq!(stats.skipped_for(SkipReason::Decompression), 1);
+}
+
+/// A stream its caller decoded itself (stdin, which talon-sources
+/// decompresses to recognise its source and cannot reopen) whose decoder
+/// fails: a `decompression` issue naming the compression, as the same
+/// bytes in a named file give, not a plain read error.
+#[test]
+fn a_decode_error_of_a_stream_decoded_by_the_caller_is_a_decompression_issue() {
+    use std::io::{self, Read};
+    struct Cut(io::Cursor<Vec<u8>>);
+    impl Read for Cut {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match self.0.read(buf)? {
+                0 => Err(DecodeError::wrap(
+                    Compression::Gzip,
+                    io::Error::new(io::ErrorKind::UnexpectedEof, "incomplete deflate stream"),
+                )),
+                n => Ok(n),
+            }
+        }
+    }
+    let text = b"{\"n\":\"a\"}\n{\"n\":\"b\"}\n".to_vec();
+    let reader = EventReader::from_reader("-", Cut(io::Cursor::new(text)), ReadOptions::default());
+    let (events, stats) = reader.read_all();
+    assert_eq!(events.len(), 2);
+    let issues: Vec<String> = stats.issues.iter().map(|i| i.to_string()).collect();
+    assert_eq!(
+        issues,
+        ["-:3: decompression: gzip: incomplete deflate stream; rest of input skipped"]
+    );
+    assert_eq!(stats.inputs_cut_short(), 1);
 }
 
 #[test]

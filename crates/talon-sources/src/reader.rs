@@ -31,8 +31,8 @@ use std::io::Read;
 use std::sync::Arc;
 
 use talon_event::read::{
-    Batch, ChunkCounts, EventReader, InputOrder, InputSpec, ReadIssue, ReadOptions, ReadStats,
-    SkipReason,
+    Batch, ChunkCounts, DecodeError, EventReader, InputOrder, InputSpec, ReadIssue, ReadOptions,
+    ReadStats, SkipReason,
 };
 use talon_event::{Event, Origin};
 
@@ -372,7 +372,11 @@ impl NormalizingReader {
         let peeked = match raw.and_then(input::open) {
             Ok(p) => p,
             Err(e) => {
-                self.input_issue(&q.name, SkipReason::Unreadable, format!("cannot read: {e}"));
+                let reason = match DecodeError::of(&e) {
+                    Some(_) => SkipReason::Decompression,
+                    None => SkipReason::Unreadable,
+                };
+                self.input_issue(&q.name, reason, format!("cannot read: {e}"));
                 return true;
             }
         };
@@ -508,12 +512,17 @@ impl NormalizingReader {
                 Err(e) => {
                     let n = *line;
                     norm.end(&mut self.out);
+                    // Worded as talon-event words its own (a file of JSON).
+                    let (reason, message) = match DecodeError::of(&e) {
+                        Some(d) => (SkipReason::Decompression, format!("{d}")),
+                        None => (SkipReason::Unreadable, format!("read error: {e}")),
+                    };
                     let issue = ReadIssue::new(
                         &cur.name,
                         n,
                         0,
-                        SkipReason::Unreadable,
-                        format!("read error: {e}; rest of input skipped"),
+                        reason,
+                        format!("{message}; rest of input skipped"),
                     );
                     self.stats.inputs_skipped += 1;
                     self.ready.push_back(Err(issue));

@@ -38,7 +38,7 @@ use crate::read::batch::{Batch, BufferPool, ChunkText, LineChunk, LineLedger, Li
 use crate::read::doc::{array_may_be_json, preview, DocReader, Out, Pos};
 use crate::read::filter::{blank_or_comment, numbered_lines, LineFilter};
 use crate::read::frame::{Cut, Framer, Shape, Unit};
-use crate::read::input::{Compression, Counters, CutShort, Mapped, Opened};
+use crate::read::input::{Compression, Counters, CutShort, DecodeError, Mapped, Opened};
 use crate::read::issue::{ReadIssue, SkipReason};
 
 enum Mode {
@@ -151,6 +151,16 @@ impl FileReader {
                 0,
                 SkipReason::Unreadable,
                 format!("{cut}; this line and any after it were not read"),
+            );
+        }
+        // A stream the caller decoded itself names its compression.
+        if let Some(decode) = DecodeError::of(err) {
+            return ReadIssue::new(
+                &self.name,
+                line,
+                0,
+                SkipReason::Decompression,
+                format!("{decode}; rest of input skipped"),
             );
         }
         let (reason, what) = match self.compression {

@@ -368,6 +368,48 @@ impl std::fmt::Display for CutShort {
 
 impl std::error::Error for CutShort {}
 
+/// A read error of a gzip or zstd stream, raised by the reader that undoes
+/// the compression. talon-event's own decoders need none (it knows what it
+/// decoded), but a caller that hands over a stream it decoded itself (stdin
+/// peeked at to recognise its source, which cannot be reopened) wraps its
+/// decoder's errors in this ([`DecodeError::wrap`]): the reader then
+/// reports them as [`SkipReason::Decompression`], as it would for the same
+/// bytes read from a file, not as a plain read error.
+#[derive(Debug)]
+pub struct DecodeError {
+    pub compression: Compression,
+    pub error: io::Error,
+}
+
+impl DecodeError {
+    /// `error`, of a `compression` stream, as an I/O error carrying a
+    /// `DecodeError` (of the same kind). An interrupted read is no error
+    /// of the stream and stays as it is.
+    pub fn wrap(compression: Compression, error: io::Error) -> io::Error {
+        if error.kind() == io::ErrorKind::Interrupted || DecodeError::of(&error).is_some() {
+            return error;
+        }
+        io::Error::new(error.kind(), DecodeError { compression, error })
+    }
+
+    /// The `DecodeError` an I/O error carries, if any.
+    pub fn of(error: &io::Error) -> Option<&DecodeError> {
+        error.get_ref()?.downcast_ref::<DecodeError>()
+    }
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.compression.name(), self.error)
+    }
+}
+
+impl std::error::Error for DecodeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
 /// Maps a plain regular file; `None` for anything else (small, not a
 /// regular file, compressed), which is then read as a stream.
 fn map_plain(file: &File, name: &str) -> io::Result<Option<Mapped>> {

@@ -56,7 +56,9 @@ pub use batch::{Batch, ChunkCounts, InputOrder, LineChunk, LineParser};
 pub use doc::derive_index;
 pub(crate) use doc::json_message as json_error_message;
 pub use filter::{line_around, LineFilter};
-pub use input::{expand_inputs, Compression, Expanded, InputError, InputSpec, SkippedEntry};
+pub use input::{
+    expand_inputs, Compression, DecodeError, Expanded, InputError, InputSpec, SkippedEntry,
+};
 pub use issue::{ReadIssue, ReadStats, SkipReason, DEFAULT_MAX_ISSUES};
 
 use file::FileReader;
