@@ -1,8 +1,9 @@
 //! Hostile or damaged event input through `hunt`, `query` and `convert`:
 //! deep nesting is one counted skip (never a stack overflow), duplicate
 //! keys are a counted skip, damaged compressed input exits 2 after writing
-//! what it held, a UTF-16 file is named as such, and a FIFO in a folder is
-//! a counted skip naming it.
+//! what it held (the same issue from a file or from stdin), a UTF-16 file
+//! is named as such, a FIFO or a symlink loop in a folder is a counted skip
+//! naming it, and a bad first line or array element loses only itself.
 
 mod common;
 
@@ -708,4 +709,39 @@ fn a_cut_gzip_on_stdin_is_the_same_decompression_issue_as_the_file() {
         "{}",
         stderr(&piped)
     );
+}
+
+/// A symbolic link loop in an input folder, reached twice (once more
+/// through a link to its folder): it failed the run (exit 2, `could not be
+/// read to the end`) and was named twice. It is one counted skip, named
+/// once with the other way to it, and the run exits 0.
+#[test]
+fn a_symlink_loop_in_a_folder_is_one_counted_skip_not_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("evdir/sub")).unwrap();
+    write(&d.join("evdir/sub"), "a.ndjson", many_events(3).as_bytes());
+    std::os::unix::fs::symlink("..", d.join("evdir/sub/loop")).unwrap();
+    std::os::unix::fs::symlink(d.join("evdir/sub"), d.join("evdir/sub2")).unwrap();
+    let mut c = talon();
+    c.current_dir(d)
+        .args(["hunt", "--format", "jsonl", "--rules"])
+        .arg(repo().join(RULE))
+        .arg("evdir");
+    let out = run(c);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    // evdir/sub2/a.ndjson is the same file: read once.
+    assert_eq!(jsonl(&out).len(), 3, "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(lines.contains(&"talon: skipped 1: link-loop 1"), "{err}");
+    assert!(
+        lines.contains(
+            &"talon:   evdir/sub/loop: link-loop: symbolic link loop (points back to evdir); \
+              not followed; also reached as evdir/sub2/loop"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("could not be read"), "{err}");
+    assert!(!err.contains("error"), "{err}");
 }

@@ -227,8 +227,8 @@ impl EventReader {
     }
 
     /// Reads expanded arguments: the inputs in order, with each folder entry
-    /// that could not be read reported as an `Unreadable` issue where the
-    /// walk met it.
+    /// that could not be read, or was not, reported as an issue of its
+    /// reason ([`SkippedEntry::reason`]) where the walk met it.
     pub fn from_expanded(expanded: Expanded, options: ReadOptions) -> EventReader {
         let mut r = EventReader::new(Vec::new(), options);
         let mut skipped = expanded.skipped.into_iter().peekable();
