@@ -539,7 +539,11 @@ fn a_junk_first_line_reads_as_ndjson_on_every_path() {
     let mut total = 1u64;
     while text.len() < (1 << 20) + 3000 {
         total += 1;
-        let keep = if total % 10 == 0 { "keep" } else { "other" };
+        let keep = if total.is_multiple_of(10) {
+            "keep"
+        } else {
+            "other"
+        };
         text.push_str(&format!(
             "{{\"{keep}\":{total},\"pad\":\"{}\"}}\n",
             "p".repeat(60)
