@@ -1,8 +1,9 @@
 //! Hostile or damaged event input through `hunt`, `query` and `convert`:
 //! deep nesting is one counted skip (never a stack overflow), duplicate
 //! keys are a counted skip, damaged compressed input exits 2 after writing
-//! what it held, a UTF-16 file is named as such, and a FIFO in a folder is
-//! a counted skip naming it.
+//! what it held (the same issue from a file or from stdin), a UTF-16 file
+//! is named as such, a FIFO or a symlink loop in a folder is a counted skip
+//! naming it, and a bad first line or array element loses only itself.
 
 mod common;
 
@@ -584,4 +585,163 @@ fn a_read_file_cut_shorter_while_read_is_an_input_cut_short() {
         err.contains("talon: error: 1 input could not be read to the end"),
         "{err}"
     );
+}
+
+/// Sorted `event.id`s of the alerts on stdout.
+fn sorted_ids(out: &Output) -> Vec<String> {
+    let mut ids = event_ids(&jsonl(out));
+    ids.sort();
+    ids
+}
+
+/// `tail -c +100 demo/events.ndjson`: the first line is the end of an
+/// event. The whole file was one `not-json` issue (`not a JSON event file
+/// (120 lines skipped)`), exit 0 and no alert. Now that line is one line
+/// skipped (an issue at line 1, or not parsed when the prefilter passes
+/// over it), and the 119 others alert as they do without it.
+#[test]
+fn a_file_cut_at_its_front_loses_only_its_first_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = std::fs::read(repo().join("demo/events.ndjson")).expect("demo events");
+    let cut = write(dir.path(), "cutfront.ndjson", &demo[99..]);
+    let first_end = demo.iter().position(|b| *b == b'\n').expect("a line");
+    let rest = write(dir.path(), "rest.ndjson", &demo[first_end + 1..]);
+    let hunt = |file: &Path, extra: &[&str]| {
+        let mut c = talon();
+        c.args(["hunt", "--format", "jsonl", "--rules"])
+            .arg(repo().join("rules"))
+            .args(extra)
+            .arg(file);
+        run(c)
+    };
+    for extra in [&[][..], &["--no-prefilter"]] {
+        let want = hunt(&rest, extra);
+        let got = hunt(&cut, extra);
+        let err = stderr(&got);
+        assert_eq!(got.status.code(), Some(0), "{extra:?}: {err}");
+        assert!(!jsonl(&want).is_empty());
+        assert_eq!(sorted_ids(&got), sorted_ids(&want), "{extra:?}: {err}");
+        let (read, unparsed, blank, skipped) = read_counts(&err);
+        assert_eq!(read + unparsed + blank + skipped, 120, "{extra:?}: {err}");
+        assert!(!err.contains("not a JSON event file"), "{extra:?}: {err}");
+    }
+    let err = stderr(&hunt(&cut, &["--no-prefilter"]));
+    assert_eq!(read_counts(&err), (119, 0, 0, 1), "{err}");
+    assert!(err.contains("talon: skipped 1: not-json 1"), "{err}");
+    let first = String::from_utf8_lossy(&demo[99..first_end]);
+    let issue = format!(
+        "{}:1:1: not-json: not JSON: {}…\n",
+        cut.display(),
+        first.chars().take(40).collect::<String>()
+    );
+    assert!(err.contains(&issue), "want {issue:?} in:\n{err}");
+}
+
+/// A JSON array with one element missing its `}`: it was reported as
+/// `truncated: array never closed` at the `[` (the array is closed), and
+/// the element after the broken one was lost.
+#[test]
+fn an_array_element_missing_its_brace_is_one_issue_where_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "[\n  {\"a\":1},\n  {\"b\":2,\n  {\"c\":3}\n]\n";
+    let file = write(dir.path(), "arr_bad.json", text.as_bytes());
+    let mut c = talon();
+    c.arg("convert").arg(&file);
+    let out = run(c);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let docs = jsonl(&out);
+    let keys: Vec<bool> = docs.iter().map(|d| d.get("c").is_some()).collect();
+    assert_eq!(keys, [false, true], "{err}");
+    assert!(err.contains("talon: skipped 1: invalid-json 1"), "{err}");
+    let issue = format!(
+        "{}:3:3: invalid-json: document never closed: line 4 starts a new one at column 3 \
+         (10 bytes skipped)",
+        file.display()
+    );
+    assert!(err.contains(&issue), "{err}");
+    assert!(!err.contains("truncated"), "{err}");
+}
+
+/// A cut gzip piped to `talon hunt -` was `unreadable: read error: ...`,
+/// the same file named `decompression: gzip: ...`. Both are now the same
+/// decompression issue, at the same line, with the same alerts and exit 2.
+#[test]
+fn a_cut_gzip_on_stdin_is_the_same_decompression_issue_as_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let gz = gzip(many_events(400).as_bytes());
+    let cut = &gz[..gz.len() / 2];
+    let file = write(dir.path(), "cut.gz", cut);
+    let hunt = |input: &str| {
+        let mut c = talon();
+        c.args(["hunt", "--format", "jsonl", "--rules"])
+            .arg(repo().join(RULE))
+            .arg(input);
+        c
+    };
+    let named = run(hunt(file.to_str().unwrap()));
+    let piped = run_with_stdin(hunt("-"), cut);
+    // The issue line and the count of issues by reason, the input's name
+    // as stdin's.
+    let decompression = |out: &Output, name: &str| -> Vec<String> {
+        stderr(out)
+            .lines()
+            .filter(|l| l.contains("decompression"))
+            .map(|l| l.replace(name, "-"))
+            .collect()
+    };
+    let from_file = decompression(&named, file.to_str().unwrap());
+    let from_stdin = decompression(&piped, "\0");
+    assert_eq!(from_file.len(), 2, "{}", stderr(&named));
+    assert_eq!(from_file[0], "talon: skipped 1: decompression 1");
+    assert!(
+        from_file[1].starts_with("talon:   -:") && from_file[1].contains(": decompression: gzip: "),
+        "{from_file:?}"
+    );
+    assert_eq!(from_stdin, from_file, "{}", stderr(&piped));
+    assert_eq!(piped.status.code(), Some(2));
+    assert_eq!(named.status.code(), Some(2));
+    assert_eq!(jsonl(&piped).len(), jsonl(&named).len());
+    assert!(
+        stderr(&piped).contains(
+            "talon: error: 1 input could not be read to the end (unreadable or corrupt): -;"
+        ),
+        "{}",
+        stderr(&piped)
+    );
+}
+
+/// A symbolic link loop in an input folder, reached twice (once more
+/// through a link to its folder): it failed the run (exit 2, `could not be
+/// read to the end`) and was named twice. It is one counted skip, named
+/// once with the other way to it, and the run exits 0.
+#[test]
+fn a_symlink_loop_in_a_folder_is_one_counted_skip_not_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("evdir/sub")).unwrap();
+    write(&d.join("evdir/sub"), "a.ndjson", many_events(3).as_bytes());
+    std::os::unix::fs::symlink("..", d.join("evdir/sub/loop")).unwrap();
+    std::os::unix::fs::symlink(d.join("evdir/sub"), d.join("evdir/sub2")).unwrap();
+    let mut c = talon();
+    c.current_dir(d)
+        .args(["hunt", "--format", "jsonl", "--rules"])
+        .arg(repo().join(RULE))
+        .arg("evdir");
+    let out = run(c);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    // evdir/sub2/a.ndjson is the same file: read once.
+    assert_eq!(jsonl(&out).len(), 3, "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(lines.contains(&"talon: skipped 1: link-loop 1"), "{err}");
+    assert!(
+        lines.contains(
+            &"talon:   evdir/sub/loop: link-loop: symbolic link loop (points back to evdir); \
+              not followed; also reached as evdir/sub2/loop"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("could not be read"), "{err}");
+    assert!(!err.contains("error"), "{err}");
 }

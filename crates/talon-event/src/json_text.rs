@@ -24,6 +24,11 @@ pub(crate) enum Byte {
 }
 
 impl Strings {
+    /// Whether the bytes read so far end inside a string.
+    pub(crate) fn inside(&self) -> bool {
+        self.in_str
+    }
+
     #[inline]
     pub(crate) fn step(&mut self, b: u8) -> Byte {
         if !self.in_str {

@@ -527,3 +527,54 @@ fn a_streamed_file_cut_shorter_while_read_says_so() {
         assert_eq!(stats.events, 5000);
     }
 }
+
+/// A file cut at its front (its first line the end of an event) large
+/// enough to be mapped: NDJSON on every path (mapped or streamed, item by
+/// item or in batches, with a line filter or not), the first line one
+/// issue without a filter, one line not parsed with one that passes over
+/// it. It used to be one `not-json` issue for the whole file.
+#[test]
+fn a_junk_first_line_reads_as_ndjson_on_every_path() {
+    let mut text = String::from("ess\":{\"name\":\"bash\"}}\n");
+    let mut total = 1u64;
+    while text.len() < (1 << 20) + 3000 {
+        total += 1;
+        let keep = if total.is_multiple_of(10) {
+            "keep"
+        } else {
+            "other"
+        };
+        text.push_str(&format!(
+            "{{\"{keep}\":{total},\"pad\":\"{}\"}}\n",
+            "p".repeat(60)
+        ));
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = temp_file(&dir, "cut.ndjson", text.as_bytes());
+    let inputs = std::slice::from_ref(&input);
+    let path = dir.path().join("cut.ndjson");
+
+    assert_same(inputs, &ReadOptions::default(), "junk first line");
+    let read = one_by_one(inputs, &ReadOptions::default());
+    assert_eq!(read.events.len() as u64, total - 1);
+    assert_eq!(read.events[0].3, 2);
+    assert_eq!(
+        read.issues,
+        [format!(
+            "{}:1:1: not-json: not JSON: ess\":{{\"name\":\"bash\"}}}}",
+            path.display()
+        )]
+    );
+
+    let filtered = ReadOptions::default().with_line_filter(std::sync::Arc::new(Keep));
+    assert_same(inputs, &filtered, "junk first line, filtered");
+    let read = one_by_one(inputs, &filtered);
+    assert_eq!(read.events.len() as u64, total / 10);
+    assert!(read.issues.is_empty(), "{:?}", read.issues);
+    let unparsed = total - total / 10;
+    assert!(
+        read.stats.contains(&format!("unparsed: {unparsed},")),
+        "{} (want {unparsed} unparsed)",
+        read.stats
+    );
+}

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use common::{gzip, read_text};
 use talon_event::read::{
-    expand_inputs, EventReader, InputError, InputSpec, ReadOptions, SkipReason,
+    expand_inputs, Compression, DecodeError, EventReader, InputError, InputSpec, ReadOptions,
+    SkipReason,
 };
 
 fn write(dir: &std::path::Path, rel: &str, bytes: &[u8]) -> PathBuf {
@@ -117,18 +118,74 @@ fn broken_symlinks_and_loops_in_a_folder_are_issues_not_errors() {
         [
             "event a".to_string(),
             format!("{arg}/b: unreadable: broken symbolic link (to /nonexistent)"),
-            format!("{arg}/c/loop: unreadable: symbolic link loop (points back to {arg}/c); not followed"),
+            format!("{arg}/c/loop: link-loop: symbolic link loop (points back to {arg}/c); not followed"),
             "event z".to_string(),
         ]
     );
     let stats = reader.stats();
     assert_eq!((stats.files, stats.events, stats.issue_count()), (4, 2, 2));
-    assert_eq!(stats.skipped_for(SkipReason::Unreadable), 2);
+    assert_eq!(stats.skipped_for(SkipReason::Unreadable), 1);
+    // The loop leads back to a folder that is read anyway: nothing is
+    // lost, so it is no input cut short. The broken link is one.
+    assert_eq!(stats.skipped_for(SkipReason::LinkLoop), 1);
+    assert_eq!(stats.inputs_cut_short(), 1);
 
     // A path named on the command line is still checked strictly.
     let gone = format!("{arg}/b");
     let err = EventReader::from_args(&[gone.as_str()], ReadOptions::default()).unwrap_err();
     assert_eq!(err.to_string(), format!("input not found: {gone}"));
+}
+
+/// A loop met again through another link to the folder that holds it is
+/// the same link: one issue, naming the other path, not one per way in
+/// (and no input cut short: the run does not fail for it).
+#[test]
+fn a_loop_reached_twice_is_reported_once() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "sub/a.ndjson", b"{\"n\":\"a\"}\n");
+    symlink("..", d.join("sub/loop")).unwrap();
+    symlink(d.join("sub"), d.join("sub2")).unwrap();
+    let arg = d.to_str().unwrap();
+
+    let expanded = expand_inputs(&[arg]).unwrap();
+    assert_eq!(
+        expanded.inputs,
+        [
+            InputSpec::Path(d.join("sub/a.ndjson")),
+            InputSpec::Path(d.join("sub2/a.ndjson"))
+        ]
+    );
+    let skipped: Vec<(PathBuf, SkipReason, &str, usize)> = expanded
+        .skipped
+        .iter()
+        .map(|s| (s.path.clone(), s.reason, s.message.as_str(), s.position))
+        .collect();
+    let message = format!(
+        "symbolic link loop (points back to {arg}); not followed; also reached as {arg}/sub2/loop"
+    );
+    assert_eq!(
+        skipped,
+        [(
+            d.join("sub/loop"),
+            SkipReason::LinkLoop,
+            message.as_str(),
+            1
+        )]
+    );
+
+    let (events, stats) = EventReader::from_args(&[arg], ReadOptions::default())
+        .unwrap()
+        .read_all();
+    assert_eq!(events.len(), 2);
+    assert_eq!((stats.files, stats.issue_count()), (3, 1));
+    assert_eq!(stats.skipped_for(SkipReason::LinkLoop), 1);
+    assert_eq!(stats.inputs_cut_short(), 0);
+    assert_eq!(
+        stats.issues[0].to_string(),
+        format!("{arg}/sub/loop: link-loop: {message}")
+    );
 }
 
 /// Makes a FIFO at `path` with the system's `mkfifo`.
@@ -254,6 +311,37 @@ fn a_failing_input_is_one_issue_and_the_others_still_read() {
     assert_eq!(stats.files, 5);
     assert_eq!(stats.skipped_for(SkipReason::Unreadable), 2);
     assert_eq!(stats.skipped_for(SkipReason::Decompression), 1);
+}
+
+/// A stream its caller decoded itself (stdin, which talon-sources
+/// decompresses to recognise its source and cannot reopen) whose decoder
+/// fails: a `decompression` issue naming the compression, as the same
+/// bytes in a named file give, not a plain read error.
+#[test]
+fn a_decode_error_of_a_stream_decoded_by_the_caller_is_a_decompression_issue() {
+    use std::io::{self, Read};
+    struct Cut(io::Cursor<Vec<u8>>);
+    impl Read for Cut {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match self.0.read(buf)? {
+                0 => Err(DecodeError::wrap(
+                    Compression::Gzip,
+                    io::Error::new(io::ErrorKind::UnexpectedEof, "incomplete deflate stream"),
+                )),
+                n => Ok(n),
+            }
+        }
+    }
+    let text = b"{\"n\":\"a\"}\n{\"n\":\"b\"}\n".to_vec();
+    let reader = EventReader::from_reader("-", Cut(io::Cursor::new(text)), ReadOptions::default());
+    let (events, stats) = reader.read_all();
+    assert_eq!(events.len(), 2);
+    let issues: Vec<String> = stats.issues.iter().map(|i| i.to_string()).collect();
+    assert_eq!(
+        issues,
+        ["-:3: decompression: gzip: incomplete deflate stream; rest of input skipped"]
+    );
+    assert_eq!(stats.inputs_cut_short(), 1);
 }
 
 #[test]

@@ -715,3 +715,155 @@ fn a_compact_object_among_pretty_ones_keeps_them_framed() {
     assert_eq!(lines(&events), [3, 4]);
     assert_eq!(issue_places(&issues), [(1, 1, SkipReason::InvalidJson)]);
 }
+
+/// A first line that is no JSON at all (a header, an event cut at its
+/// start by `tail -c`) used to make the whole file one `not-json` issue,
+/// every event after it lost. When most lines after it are one-line
+/// objects, it is NDJSON with one bad line: that line is one issue, at
+/// line 1, and the counts still add up to the file's lines.
+#[test]
+fn a_junk_first_line_before_ndjson_loses_only_itself() {
+    let rest = "{\"n\":\"a\"}\n\n{\"n\":\"b\"}\n{\"n\":\"c\"}\n";
+    for (first, issue) in [
+        (
+            "# exported by some tool",
+            "not-json: not JSON: # exported by some tool",
+        ),
+        (
+            "ss\":{\"name\":\"bash\",\"pid\":42}}",
+            "not-json: not JSON: ss\":{\"name\":\"bash\",\"pid\":42}}",
+        ),
+        (
+            "\"name\":\"bash\",\"pid\":42}}",
+            "not-json: not JSON: \"name\":\"bash\",\"pid\":42}}",
+        ),
+        ("\"header\"", "not-an-object: a JSON string is not an event"),
+    ] {
+        let text = format!("{first}\n{rest}");
+        let (events, issues, stats) = read_bytes_all("cut.ndjson", text.into_bytes());
+        assert_eq!(names(&events), ["a", "b", "c"], "{first}");
+        assert_eq!(lines(&events), [2, 4, 5], "{first}");
+        let got: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
+        assert_eq!(got, [format!("cut.ndjson:1:1: {issue}")], "{first}");
+        // 3 events, 1 blank line, 1 issue: the 5 lines.
+        assert_eq!(
+            (stats.events, stats.blank, stats.issue_count()),
+            (3, 1, 1),
+            "{first}"
+        );
+    }
+}
+
+/// Text with one object line amid other lines (an example in a README)
+/// is still not a JSON file: one issue counting its lines, not one issue
+/// per line of prose.
+#[test]
+fn prose_with_an_object_line_is_still_one_not_json_issue() {
+    let text = "# Notes\n\nSome prose.\n```json\n{\"n\":\"a\"}\n```\nMore prose.\n";
+    let (events, issues, _) = read_bytes_all("notes.md", text.as_bytes().to_vec());
+    assert!(events.is_empty());
+    let got: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
+    assert_eq!(
+        got,
+        ["notes.md:1: not-json: not a JSON event file (6 lines skipped)"]
+    );
+    // A header and a single object after it: the object is the file.
+    let (events, issues, _) = read_bytes_all("one.ndjson", b"# header\n{\"n\":\"a\"}\n".to_vec());
+    assert_eq!(names(&events), ["a"]);
+    assert_eq!(issue_places(&issues), [(1, 1, SkipReason::NotJson)]);
+}
+
+/// An array element missing its closing `}` used to run on to the
+/// array's `]`, which closed it (a mismatch), so the array itself never
+/// closed: one `truncated: array never closed` issue at the `[`, and every
+/// element after the broken one lost. The broken element is one issue
+/// where it starts; the next element, on a line of its own no further
+/// right than the broken one, is read; the array ends at its `]`.
+#[test]
+fn an_array_element_missing_its_brace_loses_only_itself() {
+    for indent in ["", "  "] {
+        let text = format!(
+            "[\n{indent}{{\"n\":\"a\"}},\n{indent}{{\"n\":\"b\",\n{indent}{{\"n\":\"c\"}}\n]\n"
+        );
+        let (events, issues, stats) = read_bytes_all("arr_bad.json", text.into_bytes());
+        assert_eq!(names(&events), ["a", "c"], "{indent:?}");
+        assert_eq!(lines(&events), [2, 4], "{indent:?}");
+        let col = indent.len() + 1;
+        let got: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
+        assert_eq!(
+            got,
+            [format!(
+                "arr_bad.json:3:{col}: invalid-json: document never closed: line 4 starts \
+                 a new one at column {col} ({} bytes skipped)",
+                10 + indent.len()
+            )],
+            "{indent:?}"
+        );
+        assert_eq!((stats.events, stats.issue_count()), (2, 1));
+    }
+
+    // The last element: the array's `]` ends it, and the array.
+    let text = "[\n  {\"n\":\"a\"},\n  {\"n\":\"b\"\n]\n";
+    let (events, issues, _) = read_bytes_all("last.json", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["a"]);
+    let got: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
+    assert_eq!(
+        got,
+        [
+            "last.json:3:3: invalid-json: document never closed: the `]` at line 4, \
+          column 1 ends the array (9 bytes skipped)"
+        ]
+    );
+
+    // An inner object missing its brace: the same.
+    let text = "[\n  {\"n\":\"a\",\"x\":{\"y\":1,\n  {\"n\":\"b\"}\n]\n";
+    let (events, issues, _) = read_bytes_all("inner.json", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["b"]);
+    assert_eq!(issue_places(&issues), [(2, 3, SkipReason::InvalidJson)]);
+
+    // A mistake the parser sees before the cut is reported where it is.
+    let text = "[\n  {\"n\":\"a\" \"m\":1,\n  {\"n\":\"b\"}\n]\n";
+    let (events, issues, _) = read_bytes_all("err.json", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["b"]);
+    assert_eq!(issue_places(&issues), [(2, 12, SkipReason::InvalidJson)]);
+    assert_eq!(issues[0].message, "expected `,` or `}`");
+}
+
+/// Objects and `]` inside an element, at its column or left of it, where
+/// JSON allows them (an object after `[` or `,` in an inner array, a `]`
+/// closing an inner array) do not cut it: valid JSON is never cut.
+#[test]
+fn valid_array_elements_are_never_cut() {
+    let text = "[\n{\"n\":\"a\",\"list\":[\n{\"x\":1},\n{\"x\":\"]\"}\n]},\n  {\"n\":\"b\"}\n]\n";
+    let (events, issues, _) = read_bytes_all("ok.json", text.as_bytes().to_vec());
+    assert!(issues.is_empty(), "{issues:?}");
+    assert_eq!(names(&events), ["a", "b"]);
+    assert_eq!(lines(&events), [2, 6]);
+}
+
+/// A stream's first read hands over a few bytes only, and detection
+/// judged the first line by them: a log whose lines start with a date
+/// (`2026-12-04 ...`, seen as `2026`, a number) was taken for JSON lines,
+/// one `not-json` issue per line, and a first line `"header"` (seen as
+/// `"hea`) made JSON lines one `not-json` issue. The line is judged whole.
+#[test]
+fn the_first_line_is_judged_whole() {
+    let log: String = (1..=5)
+        .map(|i| format!("2026-12-04 10:00:0{i} host sshd[1]: session opened\n"))
+        .collect();
+    let (events, issues, _) = read_bytes_all("auth.log", log.into_bytes());
+    assert!(events.is_empty());
+    let got: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
+    assert_eq!(
+        got,
+        ["auth.log:1: not-json: not a JSON event file (5 lines skipped)"]
+    );
+
+    let text = "\"header\"\nplain text\n";
+    let (events, issues, _) = read_bytes_all("lines.json", text.as_bytes().to_vec());
+    assert!(events.is_empty());
+    assert_eq!(
+        issue_places(&issues),
+        [(1, 1, SkipReason::NotAnObject), (2, 1, SkipReason::NotJson)]
+    );
+}

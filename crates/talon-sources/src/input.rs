@@ -10,6 +10,8 @@ use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use talon_event::read::{Compression, DecodeError};
+
 use crate::source::DETECT_WINDOW;
 
 /// The longest text line kept (an auditd record is at most ~8 KiB; a Sysmon
@@ -118,8 +120,27 @@ impl<R: Read> Read for Deferred<R> {
     }
 }
 
+/// A decoder whose errors say they are of the compressed stream
+/// ([`DecodeError`]): the decoded stream of a pipe goes on to talon-event's
+/// reader, which sees only text and would otherwise report a corrupt gzip
+/// on stdin as a plain read error, though the same file named is a
+/// decompression error.
+struct Decoding<R> {
+    inner: R,
+    compression: Compression,
+}
+
+impl<R: Read> Read for Decoding<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner
+            .read(buf)
+            .map_err(|e| DecodeError::wrap(self.compression, e))
+    }
+}
+
 /// Undoes compression (recognised by magic bytes) and peeks at the
-/// decoded start.
+/// decoded start. A decoding error is a [`DecodeError`], whose text names
+/// the compression (`gzip: invalid gzip header`).
 pub(crate) fn open(raw: Box<dyn Read + Send>) -> io::Result<Peeked> {
     let counters = Arc::new(Counters::default());
     let mut raw = Counting {
@@ -129,18 +150,18 @@ pub(crate) fn open(raw: Box<dyn Read + Send>) -> io::Result<Peeked> {
     };
     let magic = read_head(&mut raw, 4)?;
     let stream: Box<dyn Read + Send> = Box::new(Cursor::new(magic.clone()).chain(raw));
-    let (decoded, what): (Box<dyn Read + Send>, &str) = if magic.starts_with(&[0x1f, 0x8b]) {
-        (
-            Box::new(flate2::read::MultiGzDecoder::new(stream)),
-            "gzip: ",
-        )
-    } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        (
-            Box::new(zstd::stream::read::Decoder::new(stream)?),
-            "zstd: ",
-        )
-    } else {
-        (stream, "")
+    let compression = Compression::detect(&magic);
+    let decoded: Box<dyn Read + Send> = match compression {
+        Compression::None => stream,
+        Compression::Gzip => Box::new(Decoding {
+            inner: flate2::read::MultiGzDecoder::new(stream),
+            compression,
+        }),
+        Compression::Zstd => Box::new(Decoding {
+            inner: zstd::stream::read::Decoder::new(stream)
+                .map_err(|e| DecodeError::wrap(compression, e))?,
+            compression,
+        }),
     };
     let mut decoded = Counting {
         inner: decoded,
@@ -151,9 +172,7 @@ pub(crate) fn open(raw: Box<dyn Read + Send>) -> io::Result<Peeked> {
     // small enough to fit) still gives what it decoded: the error comes
     // after those bytes, where the reader reports it as it would later on.
     let (head, failed) = match read_head_partial(&mut decoded, DETECT_WINDOW) {
-        (head, Some(e)) if head.is_empty() => {
-            return Err(io::Error::new(e.kind(), format!("{what}{e}")))
-        }
+        (head, Some(e)) if head.is_empty() => return Err(e),
         other => other,
     };
     let rest = Deferred {
@@ -265,6 +284,8 @@ mod tests {
         let mut all = Vec::new();
         let err = p.reader.read_to_end(&mut all).unwrap_err();
         assert!(err.to_string().contains("deflate"), "{err}");
+        let decode = DecodeError::of(&err).expect("a decoding error");
+        assert_eq!(decode.compression, Compression::Gzip);
         assert!(all.len() >= p.head.len());
         assert!(text.as_bytes().starts_with(&all));
         // A stream that decodes nothing at all is an error at once.
@@ -275,6 +296,7 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.to_string().starts_with("gzip: "), "{err}");
+        assert!(DecodeError::of(&err).is_some(), "{err:?}");
     }
 
     #[test]

@@ -31,8 +31,8 @@ use std::io::Read;
 use std::sync::Arc;
 
 use talon_event::read::{
-    Batch, ChunkCounts, EventReader, InputOrder, InputSpec, ReadIssue, ReadOptions, ReadStats,
-    SkipReason,
+    Batch, ChunkCounts, DecodeError, EventReader, InputOrder, InputSpec, ReadIssue, ReadOptions,
+    ReadStats, SkipReason,
 };
 use talon_event::{Event, Origin};
 
@@ -47,6 +47,14 @@ use crate::tree::{ProcessTree, TreeOptions};
 /// Said of an input that is neither JSON nor a log of a known source.
 const UNRECOGNISED: &str =
     "; nor a log talon recognises (auditd, Sysmon syslog): name its source with --source";
+
+/// talon-event's issue for a whole input that is not JSON (it has no
+/// column), the one [`UNRECOGNISED`] goes with. A line of an input read as
+/// JSON all the same (NDJSON whose first line is a header, or cut) is not
+/// JSON in a file that is: naming a source would mislead.
+fn not_a_json_file(issue: &ReadIssue) -> bool {
+    issue.reason == SkipReason::NotJson && issue.column == 0
+}
 
 /// How to normalize.
 #[derive(Clone, Debug)]
@@ -364,7 +372,11 @@ impl NormalizingReader {
         let peeked = match raw.and_then(input::open) {
             Ok(p) => p,
             Err(e) => {
-                self.input_issue(&q.name, SkipReason::Unreadable, format!("cannot read: {e}"));
+                let reason = match DecodeError::of(&e) {
+                    Some(_) => SkipReason::Decompression,
+                    None => SkipReason::Unreadable,
+                };
+                self.input_issue(&q.name, reason, format!("cannot read: {e}"));
                 return true;
             }
         };
@@ -500,12 +512,17 @@ impl NormalizingReader {
                 Err(e) => {
                     let n = *line;
                     norm.end(&mut self.out);
+                    // Worded as talon-event words its own (a file of JSON).
+                    let (reason, message) = match DecodeError::of(&e) {
+                        Some(d) => (SkipReason::Decompression, format!("{d}")),
+                        None => (SkipReason::Unreadable, format!("read error: {e}")),
+                    };
                     let issue = ReadIssue::new(
                         &cur.name,
                         n,
                         0,
-                        SkipReason::Unreadable,
-                        format!("read error: {e}; rest of input skipped"),
+                        reason,
+                        format!("{message}; rest of input skipped"),
                     );
                     self.stats.inputs_skipped += 1;
                     self.ready.push_back(Err(issue));
@@ -685,7 +702,7 @@ impl NormalizingReader {
                         Some(Batch::Items(mut got)) => {
                             for item in &mut got {
                                 if let Err(issue) = item {
-                                    if unrecognised && issue.reason == SkipReason::NotJson {
+                                    if unrecognised && not_a_json_file(issue) {
                                         issue.message.push_str(UNRECOGNISED);
                                     }
                                 }
@@ -786,7 +803,7 @@ impl NormalizingReader {
                         return Reached::Item(Ok(event));
                     }
                     Some(Err(mut issue)) => {
-                        if unrecognised && issue.reason == SkipReason::NotJson {
+                        if unrecognised && not_a_json_file(&issue) {
                             issue.message.push_str(UNRECOGNISED);
                         }
                         return Reached::Item(Err(issue));

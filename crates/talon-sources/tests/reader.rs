@@ -311,3 +311,54 @@ fn json_no_marker_identifies_reads_exactly_as_talon_event_reads_it() {
     assert_eq!(run.read.skipped, stats.skipped);
     assert_eq!(run.stats.unrecognised, 1);
 }
+
+/// `text` gzipped and cut in half, far enough in that its start decodes
+/// past the detection window (the error comes after the peek).
+fn cut_gzip(text: &str) -> Vec<u8> {
+    let mut bytes = gzip(text);
+    bytes.truncate(bytes.len() / 2);
+    bytes
+}
+
+/// The issues of reading one input: (line, reason, message).
+fn issues_of(r: NormalizingReader) -> Vec<(u64, SkipReason, String)> {
+    r.filter_map(Result::err)
+        .map(|i| (i.line, i.reason, i.message))
+        .collect()
+}
+
+/// A cut gzip on stdin (decoded here, since a pipe cannot be reopened,
+/// and handed to talon-event as text) was `unreadable: read error: ...`,
+/// though the same file named was `decompression: gzip: ...`. Now both
+/// are the same decompression issue, for ECS and for a raw log alike.
+#[test]
+fn a_cut_gzip_is_a_decompression_issue_from_a_pipe_as_from_a_file() {
+    let ecs: String = (0..4000)
+        .map(|i| ECS_LINE.replacen("\"id\"", &format!("\"id{i}\""), 1) + "\n")
+        .collect();
+    let audit = PARENT.repeat(2000);
+    for (name, text) in [("ecs", ecs), ("auditd", audit)] {
+        let cut = cut_gzip(&text);
+        let file = TempFile::new(&format!("{name}.gz"), &cut);
+        let from_file = issues_of(NormalizingReader::from_inputs(
+            vec![InputSpec::Path(file.0.clone())],
+            None,
+            NormalizeOptions::default(),
+        ));
+        let from_pipe = issues_of(NormalizingReader::new(
+            "-",
+            std::io::Cursor::new(cut),
+            None,
+            NormalizeOptions::default(),
+        ));
+        assert_eq!(from_pipe, from_file, "{name}");
+        assert_eq!(from_file.len(), 1, "{name}: {from_file:?}");
+        let (line, reason, message) = &from_file[0];
+        assert!(*line > 1, "{name}: read up to the cut");
+        assert_eq!(*reason, SkipReason::Decompression, "{name}");
+        assert!(
+            message.starts_with("gzip: ") && message.ends_with("; rest of input skipped"),
+            "{name}: {message}"
+        );
+    }
+}

@@ -19,7 +19,10 @@
 //! - anything else (Markdown, YAML, TOML, a raw log, binary) → not a JSON
 //!   file: one issue for the whole input, with the count of its lines.
 //!   Reading such a file line by line used to give one issue per line,
-//!   which drowned the real problems of a folder run.
+//!   which drowned the real problems of a folder run. Unless the lines
+//!   after it are mostly one-line objects (see [`ndjson_after_junk_line`]):
+//!   then it is NDJSON with a bad first line (a header, a file cut at the
+//!   front), read line by line, that line one issue like any other.
 //!
 //! I/O and decompression errors end this input with one issue; the caller
 //! goes on with the next input.
@@ -34,8 +37,8 @@ use crate::event::Event;
 use crate::read::batch::{Batch, BufferPool, ChunkText, LineChunk, LineLedger, LineStart};
 use crate::read::doc::{array_may_be_json, preview, DocReader, Out, Pos};
 use crate::read::filter::{blank_or_comment, numbered_lines, LineFilter};
-use crate::read::frame::{Framer, Shape, Unit};
-use crate::read::input::{Compression, Counters, CutShort, Mapped, Opened};
+use crate::read::frame::{Cut, Framer, Shape, Unit};
+use crate::read::input::{Compression, Counters, CutShort, DecodeError, Mapped, Opened};
 use crate::read::issue::{ReadIssue, SkipReason};
 
 enum Mode {
@@ -148,6 +151,16 @@ impl FileReader {
                 0,
                 SkipReason::Unreadable,
                 format!("{cut}; this line and any after it were not read"),
+            );
+        }
+        // A stream the caller decoded itself names its compression.
+        if let Some(decode) = DecodeError::of(err) {
+            return ReadIssue::new(
+                &self.name,
+                line,
+                0,
+                SkipReason::Decompression,
+                format!("{decode}; rest of input skipped"),
             );
         }
         let (reason, what) = match self.compression {
@@ -551,9 +564,12 @@ impl FileReader {
                 text,
                 pos,
                 bytes,
-                next,
+                cut,
             } => {
-                let until = format!("line {next}, where a new document starts");
+                let until = match cut {
+                    Cut::NewValue(at) => format!("line {}, where a new document starts", at.line),
+                    Cut::ArrayEnd(at) => format!("line {}, where the array ends", at.line),
+                };
                 if let Some(text) = &text {
                     if docs.cut_response(text, pos, &until, &mut self.pending) {
                         return;
@@ -566,13 +582,19 @@ impl FileReader {
                         }
                     }
                 }
+                let by = match cut {
+                    Cut::NewValue(at) => {
+                        format!("line {} starts a new one at column {}", at.line, at.col)
+                    }
+                    Cut::ArrayEnd(at) => format!(
+                        "the `]` at line {}, column {} ends the array",
+                        at.line, at.col
+                    ),
+                };
                 issue(
                     pos,
                     SkipReason::InvalidJson,
-                    format!(
-                        "document never closed: line {next} starts a new one \
-                         at column 1 ({bytes} bytes skipped)"
-                    ),
+                    format!("document never closed: {by} ({bytes} bytes skipped)"),
                 )
             }
             Unit::Unclosed { pos } => issue(
@@ -687,10 +709,13 @@ pub(crate) fn line_item(
 /// last blank line without a newline).
 ///
 /// Blank and `//` lines before it are consumed (and counted). The content
-/// line itself is only peeked at in the buffer, except when it starts an
-/// object: then it is read whole to see whether it is complete on its own
-/// (NDJSON), and put back in front of the stream. A huge one-line array is
-/// therefore never held in memory just to choose the mode.
+/// line itself is only peeked at in the buffer when it starts an array. It
+/// is read whole otherwise (up to `LOOK_BYTES`), with the lines after it
+/// when it does not settle the mode, and put back in front of the stream:
+/// an object, to see whether it is complete on its own (NDJSON); anything
+/// else, to see whether it is a JSON scalar or NDJSON follows it. A huge
+/// one-line array is therefore never held in memory just to choose the
+/// mode.
 fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64, Option<u8>, u64)> {
     if let Some(encoding) = utf16_or_32(fill(&mut r)?) {
         return Ok((Mode::Encoding(r, encoding), 1, None, 0));
@@ -746,8 +771,22 @@ fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64, Option<u8>, 
                     Mode::Frames(Framer::new(chained, line))
                 }
             }
-            _ if is_json_scalar(rest_of_line) => Mode::Lines(r),
-            _ => Mode::NotJson(r),
+            _ => {
+                // The buffer may hold only the line's first bytes (a
+                // stream's first read hands over four, see `SkipBom`):
+                // `"header"` looked like `"hea`, no JSON, and `2026-12-04
+                // sshd ...` like `2026`, a number. The line is read whole
+                // before it is judged.
+                let mut prefix = Vec::new();
+                r.by_ref().take(LOOK_BYTES).read_until(b'\n', &mut prefix)?;
+                let ndjson =
+                    is_json_scalar(&prefix) || ndjson_after_junk_line(&mut r, &mut prefix)?;
+                let chained: Box<dyn BufRead + Send> = Box::new(Cursor::new(prefix).chain(r));
+                match ndjson {
+                    true => Mode::Lines(chained),
+                    false => Mode::NotJson(chained),
+                }
+            }
         };
         return Ok((mode, line, Some(first), line - 1));
     }
@@ -853,6 +892,42 @@ fn ndjson_after_broken_line(
             return Ok(false);
         }
     }
+}
+
+/// When the first line with content (in `prefix`) is not JSON at all,
+/// whether the input is NDJSON all the same: a header line (`# exported
+/// by ...`), or a file cut at the front (`tail -c`) whose first line is
+/// the end of an event. Reads up to `LOOK_LINES` more lines with content
+/// onto `prefix`, at most `LOOK_BYTES` in all. It is NDJSON when more than
+/// half of those lines (and at least one) hold a complete object each: one
+/// such line amid prose (an example in a README) leaves a file not JSON,
+/// and one issue, rather than one issue per line of prose. A line the
+/// budget cuts is not judged.
+fn ndjson_after_junk_line(
+    r: &mut Box<dyn BufRead + Send>,
+    prefix: &mut Vec<u8>,
+) -> io::Result<bool> {
+    if prefix.last() != Some(&b'\n') {
+        // The whole input is one line, or the line is longer than the look.
+        return Ok(false);
+    }
+    let mut budget = LOOK_BYTES.saturating_sub(prefix.len() as u64);
+    let (mut lines, mut objects) = (0u32, 0u32);
+    while lines < LOOK_LINES {
+        let start = prefix.len();
+        let n = r.by_ref().take(budget).read_until(b'\n', prefix)? as u64;
+        budget -= n;
+        let line = &prefix[start..];
+        if n == 0 || (budget == 0 && line.last() != Some(&b'\n')) {
+            break;
+        }
+        if blank_or_comment(line) {
+            continue;
+        }
+        lines += 1;
+        objects += u32::from(is_complete_object(line.trim_ascii()));
+    }
+    Ok(objects > 0 && objects * 2 > lines)
 }
 
 /// Lines with content after a broken first line that detection reads at

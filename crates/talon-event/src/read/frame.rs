@@ -17,12 +17,18 @@
 //! array whose `]` never comes is reported once its elements are read.
 //!
 //! A value missing its closing bracket does not swallow the values after
-//! it: a line that starts with `{` at column 1 where the open value cannot
-//! go on with an object (see [`Shape::object_would_break`]) starts a new
-//! value, and the open one comes back as [`Unit::Broken`]. A pretty-printed
-//! value's inner objects are indented, and an object that does belong where
-//! it stands (after `:` in an object, after `[` or `,` in an array) never
-//! cuts, so valid JSON is never cut this way.
+//! it: a line whose first byte other than blanks is a `{`, no further right
+//! than the open value's own start (column 1 for a top-level value, the
+//! element's column in an indented array), where the open value cannot go
+//! on with an object (see [`Shape::object_would_break`]), starts a new
+//! value, and the open one comes back as [`Unit::Broken`]. So does an array
+//! element cut by a `]` that would close an object (see
+//! [`Shape::bracket_closes_object`]): that `]` is taken for the end of the
+//! array, which then ends there rather than at the end of input. A
+//! pretty-printed value's inner objects are indented further than its
+//! start, and an object that does belong where it stands (after `:` in an
+//! object, after `[` or `,` in an array) never cuts, nor does a `]` that
+//! closes an array, so valid JSON is never cut this way.
 
 use std::io::{self, BufRead};
 
@@ -48,14 +54,24 @@ pub(crate) enum Unit {
     /// The top-level array opened at `pos` was not closed by end of input
     /// (its complete elements came before as values).
     Unclosed { pos: Pos },
-    /// A value that started at `pos` and was still open when line `next`
-    /// started a new one (see the module doc); `text` as for `Truncated`.
+    /// A value that started at `pos` and was still open when `cut` ended
+    /// it (see the module doc); `text` as for `Truncated`.
     Broken {
         text: Option<String>,
         pos: Pos,
         bytes: u64,
-        next: u64,
+        cut: Cut,
     },
+}
+
+/// What ended a value that was still open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cut {
+    /// A line that starts a new value, here.
+    NewValue(Pos),
+    /// The `]` here, which ends the top-level array the value is an
+    /// element of.
+    ArrayEnd(Pos),
 }
 
 /// Levels whose kind (object or array) [`Shape`] remembers; below them an
@@ -128,6 +144,18 @@ impl Shape {
     /// Open levels.
     pub fn depth(&self) -> u32 {
         self.depth
+    }
+
+    /// Whether a `]` here would close an object rather than an array:
+    /// invalid JSON, whose likeliest cause inside an array element is an
+    /// element missing its closing `}` before the array's own `]`. False
+    /// inside a string, and when no value is open or the level is too deep
+    /// to know its kind.
+    pub fn bracket_closes_object(&self) -> bool {
+        !self.strings.inside()
+            && self.depth > 0
+            && self.depth as usize <= KINDS
+            && self.arrays.last() == Some(&false)
     }
 
     /// Whether an object starting here would begin a new value rather
@@ -298,7 +326,8 @@ impl Framer {
     }
 
     /// Frames an object or array: up to the bracket that closes the first,
-    /// or up to a line that starts a new value (see the module doc).
+    /// or up to a line that starts a new value, or, for an array element,
+    /// up to a `]` that ends the array (see the module doc).
     fn balanced(&mut self) -> io::Result<Unit> {
         let pos = Pos {
             line: self.line,
@@ -306,6 +335,9 @@ impl Framer {
         };
         self.buf.clear();
         let mut shape = Shape::default();
+        // Only blanks so far on the current line (not on the value's own
+        // first line, where the value itself comes first).
+        let mut indent = false;
         loop {
             let chunk = match self.r.fill_buf() {
                 Ok(c) => c,
@@ -319,11 +351,19 @@ impl Framer {
                 let text = truncated_text(std::mem::take(&mut self.buf));
                 return Ok(Unit::Truncated { text, pos, bytes });
             }
-            let (mut done, mut cut) = (false, false);
+            let (mut done, mut cut) = (false, None);
             let mut used = 0;
             for &b in chunk {
-                if b == b'{' && self.col == 1 && shape.object_would_break() {
-                    cut = true;
+                let here = Pos {
+                    line: self.line,
+                    col: self.col,
+                };
+                if b == b'{' && indent && self.col <= pos.col && shape.object_would_break() {
+                    cut = Some(Cut::NewValue(here));
+                    break;
+                }
+                if b == b']' && self.in_array && shape.bracket_closes_object() {
+                    cut = Some(Cut::ArrayEnd(here));
                     break;
                 }
                 used += 1;
@@ -331,8 +371,10 @@ impl Framer {
                 if b == b'\n' {
                     self.line += 1;
                     self.col = 1;
+                    indent = true;
                 } else {
                     self.col += 1;
+                    indent &= matches!(b, b' ' | b'\t' | b'\r');
                 }
                 if done {
                     break;
@@ -343,14 +385,14 @@ impl Framer {
             if done {
                 return Ok(self.finish(pos));
             }
-            if cut {
+            if let Some(cut) = cut {
                 let bytes = self.buf.len() as u64;
                 let text = truncated_text(std::mem::take(&mut self.buf));
                 return Ok(Unit::Broken {
                     text,
                     pos,
                     bytes,
-                    next: self.line,
+                    cut,
                 });
             }
         }

@@ -5,9 +5,9 @@
 //! magic `28 b5 2f fd`), never by file name, so `events.json` that is really
 //! gzipped still reads. Folders are walked recursively in sorted order,
 //! skipping hidden entries, so a run over a folder is reproducible. An entry
-//! the walk cannot read (a broken symlink, a loop) or will not read (a
-//! FIFO, a socket, a device) is set aside as a [`SkippedEntry`] and the walk
-//! goes on.
+//! the walk cannot read (a broken symlink) or will not read (a symlink
+//! loop, a FIFO, a socket, a device) is set aside as a [`SkippedEntry`] and
+//! the walk goes on.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
@@ -61,15 +61,17 @@ pub enum InputError {
 }
 
 /// An entry met while walking a folder that cannot be read (a broken
-/// symlink, a symlink loop, a subfolder without permission) or is not a
-/// regular file (a FIFO, a socket, a device). The reader reports it as an
-/// issue of its `reason` in its place in the walk order.
+/// symlink, a subfolder without permission), is not followed (a symlink
+/// loop) or is not a regular file (a FIFO, a socket, a device). The reader
+/// reports it as an issue of its `reason` in its place in the walk order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SkippedEntry {
-    /// The entry's path.
+    /// The entry's path (the first met, for a loop met again through
+    /// another link: its message names the others).
     pub path: PathBuf,
     /// [`SkipReason::Unreadable`] for an entry that cannot be read (a
-    /// failure), [`SkipReason::SpecialFile`] for one that is not read.
+    /// failure), [`SkipReason::SpecialFile`] or [`SkipReason::LinkLoop`]
+    /// for one that is not read (nothing is lost: not a failure).
     pub reason: SkipReason,
     /// Why it cannot be read.
     pub message: String,
@@ -93,6 +95,7 @@ pub struct Expanded {
 /// and the walk goes on.
 pub fn expand_inputs<S: AsRef<str>>(args: &[S]) -> Result<Expanded, InputError> {
     let mut out = Expanded::default();
+    let mut loops = LinkLoops::new();
     for arg in args {
         let arg = arg.as_ref();
         if arg == "-" {
@@ -115,7 +118,7 @@ pub fn expand_inputs<S: AsRef<str>>(args: &[S]) -> Result<Expanded, InputError> 
             }
         };
         if meta.is_dir() {
-            walk_folder(path, &mut out);
+            walk_folder(path, &mut out, &mut loops);
         } else {
             out.inputs.push(InputSpec::Path(path.to_path_buf()));
         }
@@ -123,7 +126,11 @@ pub fn expand_inputs<S: AsRef<str>>(args: &[S]) -> Result<Expanded, InputError> 
     Ok(out)
 }
 
-fn walk_folder(root: &Path, out: &mut Expanded) {
+/// Symbolic link loops met so far, by the link's own device and inode:
+/// the index of their entry in [`Expanded::skipped`].
+type LinkLoops = std::collections::HashMap<(u64, u64), usize>;
+
+fn walk_folder(root: &Path, out: &mut Expanded, loops: &mut LinkLoops) {
     let walker = WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
@@ -153,9 +160,35 @@ fn walk_folder(root: &Path, out: &mut Expanded) {
                 if e.depth() > 0 && path.file_name().is_some_and(is_hidden) {
                     continue;
                 }
+                let message = walk_message(&e, &path);
+                if e.loop_ancestor().is_none() {
+                    out.skipped.push(SkippedEntry {
+                        reason: SkipReason::Unreadable,
+                        message,
+                        path,
+                        position: out.inputs.len(),
+                    });
+                    continue;
+                }
+                // A loop is met again through every other way into the
+                // folder that holds it (another link to that folder): it
+                // is the same link, reported once, naming the other ways.
+                let link = std::fs::symlink_metadata(&path).ok().map(|m| {
+                    use std::os::unix::fs::MetadataExt;
+                    (m.dev(), m.ino())
+                });
+                if let Some(&first) = link.as_ref().and_then(|key| loops.get(key)) {
+                    let entry = &mut out.skipped[first];
+                    entry.message =
+                        format!("{}; also reached as {}", entry.message, path.display());
+                    continue;
+                }
+                if let Some(key) = link {
+                    loops.insert(key, out.skipped.len());
+                }
                 out.skipped.push(SkippedEntry {
-                    reason: SkipReason::Unreadable,
-                    message: walk_message(&e, &path),
+                    reason: SkipReason::LinkLoop,
+                    message,
                     path,
                     position: out.inputs.len(),
                 });
@@ -367,6 +400,48 @@ impl std::fmt::Display for CutShort {
 }
 
 impl std::error::Error for CutShort {}
+
+/// A read error of a gzip or zstd stream, raised by the reader that undoes
+/// the compression. talon-event's own decoders need none (it knows what it
+/// decoded), but a caller that hands over a stream it decoded itself (stdin
+/// peeked at to recognise its source, which cannot be reopened) wraps its
+/// decoder's errors in this ([`DecodeError::wrap`]): the reader then
+/// reports them as [`SkipReason::Decompression`], as it would for the same
+/// bytes read from a file, not as a plain read error.
+#[derive(Debug)]
+pub struct DecodeError {
+    pub compression: Compression,
+    pub error: io::Error,
+}
+
+impl DecodeError {
+    /// `error`, of a `compression` stream, as an I/O error carrying a
+    /// `DecodeError` (of the same kind). An interrupted read is no error
+    /// of the stream and stays as it is.
+    pub fn wrap(compression: Compression, error: io::Error) -> io::Error {
+        if error.kind() == io::ErrorKind::Interrupted || DecodeError::of(&error).is_some() {
+            return error;
+        }
+        io::Error::new(error.kind(), DecodeError { compression, error })
+    }
+
+    /// The `DecodeError` an I/O error carries, if any.
+    pub fn of(error: &io::Error) -> Option<&DecodeError> {
+        error.get_ref()?.downcast_ref::<DecodeError>()
+    }
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.compression.name(), self.error)
+    }
+}
+
+impl std::error::Error for DecodeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
 
 /// Maps a plain regular file; `None` for anything else (small, not a
 /// regular file, compressed), which is then read as a stream.

@@ -43,6 +43,11 @@ pub enum SkipReason {
     /// never end), only counted. Not a failure: nothing in it was lost
     /// that reading could have found.
     SpecialFile,
+    /// A symbolic link met inside a folder that points back to a folder
+    /// above it: not followed (the walk would never end), only counted.
+    /// Not a failure: what it leads to is that folder, which is read
+    /// anyway.
+    LinkLoop,
     /// The gzip or zstd stream is corrupt or cut short.
     Decompression,
 }
@@ -62,6 +67,7 @@ impl SkipReason {
             SkipReason::NotAnEvent => "not-an-event",
             SkipReason::Unreadable => "unreadable",
             SkipReason::SpecialFile => "special-file",
+            SkipReason::LinkLoop => "link-loop",
             SkipReason::Decompression => "decompression",
         }
     }

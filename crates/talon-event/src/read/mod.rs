@@ -56,7 +56,9 @@ pub use batch::{Batch, ChunkCounts, InputOrder, LineChunk, LineParser};
 pub use doc::derive_index;
 pub(crate) use doc::json_message as json_error_message;
 pub use filter::{line_around, LineFilter};
-pub use input::{expand_inputs, Compression, Expanded, InputError, InputSpec, SkippedEntry};
+pub use input::{
+    expand_inputs, Compression, DecodeError, Expanded, InputError, InputSpec, SkippedEntry,
+};
 pub use issue::{ReadIssue, ReadStats, SkipReason, DEFAULT_MAX_ISSUES};
 
 use file::FileReader;
@@ -225,8 +227,8 @@ impl EventReader {
     }
 
     /// Reads expanded arguments: the inputs in order, with each folder entry
-    /// that could not be read reported as an `Unreadable` issue where the
-    /// walk met it.
+    /// that could not be read, or was not, reported as an issue of its
+    /// reason ([`SkippedEntry::reason`]) where the walk met it.
     pub fn from_expanded(expanded: Expanded, options: ReadOptions) -> EventReader {
         let mut r = EventReader::new(Vec::new(), options);
         let mut skipped = expanded.skipped.into_iter().peekable();
