@@ -212,7 +212,7 @@ fn out_of_order_input_is_reordered_within_the_window_and_late_events_are_reporte
     let (shells, err) = hunt_seq(&events, "10s");
     assert_eq!(shells, 0, "{err}");
     assert!(
-        err.contains("warning: Download then execute: 1 matching event(s) arrived more than 10000 ms out of order"),
+        err.contains("warning: Download then execute: 1 matching event(s) arrived more than 10s out of order"),
         "{err}"
     );
 }

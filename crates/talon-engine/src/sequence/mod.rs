@@ -175,14 +175,26 @@ pub enum SequenceWarning {
     KeyTuplesCapped { name: String, count: u64 },
 }
 
+/// A window as `--reorder-window` takes it: `5m`, `10s`, `1h`, or `250ms`
+/// when it is not a whole number of seconds.
+fn window_text(nanos: i64) -> String {
+    const SECOND: i64 = 1_000_000_000;
+    match nanos {
+        n if n > 0 && n % (3600 * SECOND) == 0 => format!("{}h", n / (3600 * SECOND)),
+        n if n > 0 && n % (60 * SECOND) == 0 => format!("{}m", n / (60 * SECOND)),
+        n if n > 0 && n % SECOND == 0 => format!("{}s", n / SECOND),
+        n => format!("{}ms", n / 1_000_000),
+    }
+}
+
 impl fmt::Display for SequenceWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SequenceWarning::LateEvents { name, count, window_nanos } => write!(
                 f,
-                "{name}: {count} matching event(s) arrived more than {} ms out of order and were not matched; \
-                 sort the input or widen the re-ordering window",
-                window_nanos / 1_000_000
+                "{name}: {count} matching event(s) arrived more than {} out of order and were not matched; \
+                 sort the input or widen the re-ordering window (--reorder-window)",
+                window_text(*window_nanos)
             ),
             SequenceWarning::Evicted { name, count, cap } => write!(
                 f,
@@ -645,4 +657,19 @@ fn render_keys(key: &KeyTuple, kinds: &[FieldKind], style: KeyStyle) -> Vec<Valu
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::window_text;
+
+    #[test]
+    fn windows_read_as_the_flag_takes_them() {
+        let s = 1_000_000_000;
+        assert_eq!(window_text(300 * s), "5m");
+        assert_eq!(window_text(10 * s), "10s");
+        assert_eq!(window_text(2 * 3600 * s), "2h");
+        assert_eq!(window_text(s / 4), "250ms");
+        assert_eq!(window_text(90 * s), "90s");
+    }
 }
