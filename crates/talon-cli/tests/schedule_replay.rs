@@ -158,3 +158,35 @@ fn a_bad_reorder_window_is_refused() {
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("invalid value 'soon' for '--reorder-window <DURATION>'"));
 }
+
+/// An event dated at the very end of what nanosecond times hold (2262)
+/// made the replay spin forever: the run after it could not be dated, so
+/// the next run's time stopped moving. It is now counted as a match no
+/// run searched, and the run ends.
+#[test]
+fn a_match_at_the_end_of_representable_time_ends_the_replay() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let events = dir.path().join("edge.ndjson");
+    std::fs::write(
+        &events,
+        r#"{"@timestamp":"2262-04-11T23:47:16.854Z","event":{"category":"process","type":"start","action":"exec"},"host":{"os":{"type":"linux"}},"process":{"name":"sysctl","args":["sysctl","-w","net.ipv4.ip_forward=1"],"command_line":"sysctl -w net.ipv4.ip_forward=1","parent":{"executable":"/bin/bash","name":"bash"}},"data_stream":{"type":"logs","dataset":"endpoint.events.process","namespace":"default"}}
+"#,
+    )
+    .expect("write");
+    let mut cmd = talon();
+    cmd.current_dir(common::repo())
+        .args(["hunt", "--rules", "rules/", "--schedule", "--format", "jsonl"])
+        .arg(&events);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(run(cmd)));
+    let out = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the replay ends");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(jsonl(&out).is_empty(), "{err}");
+    assert!(
+        err.contains("talon: schedule: 1 match fell in no run's window (not alerted)"),
+        "{err}"
+    );
+}
