@@ -192,6 +192,7 @@ fn every_command_that_prints_refuses_a_closed_stdout() {
         (vec!["rules", "rules/"], "the rule list"),
         (vec!["rule", "show", rule], "the rule text"),
         (vec!["check", "rules/"], "the check summary"),
+        (vec!["convert", "demo/events.ndjson"], "the events"),
     ] {
         let out = std::process::Command::new("sh")
             .current_dir(repo())

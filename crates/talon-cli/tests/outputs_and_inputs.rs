@@ -214,6 +214,41 @@ fn an_output_that_is_one_of_the_inputs_is_refused_before_it_is_opened() {
     assert_eq!(csv.lines().count(), 4, "{csv}");
 }
 
+/// `talon hunt - -o /dev/stdin < f` truncated `f` and read nothing (exit
+/// 0): the file on stdin is an input like a named one.
+#[test]
+fn an_output_that_is_the_file_on_stdin_is_refused() {
+    let dir = scratch();
+    let events = dir.path().join("ev.ndjson");
+    std::fs::copy(repo().join("demo/events.ndjson"), &events).expect("copy");
+    let size = std::fs::metadata(&events).expect("meta").len();
+    for (cmd, out) in [
+        (&["hunt", "--rules", "rules/"][..], "/dev/stdin"),
+        (&["convert"][..], "/proc/self/fd/0"),
+        (&["query", "process where true"][..], "/dev/stdin"),
+    ] {
+        let mut c = talon();
+        c.current_dir(repo())
+            .args(cmd)
+            .args(["-", "-o", out])
+            .stdin(std::fs::File::open(&events).expect("open"));
+        let o = c.output().expect("talon runs");
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{cmd:?}: {err}");
+        assert!(
+            err.contains(&format!(
+                "talon: error: --output {out} is the file on standard input (the input `-`)"
+            )),
+            "{cmd:?}: {err}"
+        );
+        assert_eq!(
+            std::fs::metadata(&events).expect("meta").len(),
+            size,
+            "{cmd:?}"
+        );
+    }
+}
+
 #[test]
 fn a_file_reached_twice_through_a_link_is_read_once_with_a_warning_naming_both() {
     let dir = scratch();

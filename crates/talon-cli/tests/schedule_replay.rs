@@ -175,7 +175,14 @@ fn a_match_at_the_end_of_representable_time_ends_the_replay() {
     .expect("write");
     let mut cmd = talon();
     cmd.current_dir(common::repo())
-        .args(["hunt", "--rules", "rules/", "--schedule", "--format", "jsonl"])
+        .args([
+            "hunt",
+            "--rules",
+            "rules/",
+            "--schedule",
+            "--format",
+            "jsonl",
+        ])
         .arg(&events);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || tx.send(run(cmd)));

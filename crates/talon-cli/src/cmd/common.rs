@@ -197,6 +197,18 @@ pub fn refuse_output_over_inputs(
         return Ok(());
     }
     let id = (meta.dev(), meta.ino());
+    // `-` is stdin: a file redirected into it (`< f`) is the same file as
+    // an output named `f`, `/dev/stdin` or `/proc/self/fd/0`.
+    let stdin_named = inputs.iter().any(|i| i.as_os_str() == "-");
+    if stdin_named
+        && std::fs::metadata("/dev/stdin").is_ok_and(|m| m.is_file() && (m.dev(), m.ino()) == id)
+    {
+        bail!(
+            "{flag} {} is the file on standard input (the input `-`): writing it would \
+             destroy the input before it is read; nothing was written (give another {flag})",
+            output.display()
+        );
+    }
     for input in inputs {
         let Some(arg) = input.to_str() else { continue };
         // A path that cannot be found or read is reported when it is read.
@@ -224,14 +236,10 @@ pub fn refuse_output_over_inputs(
     Ok(())
 }
 
-/// The event arguments as paths (stdin, `-`, left out), for
+/// The event arguments as paths (`-` for stdin), for
 /// [`refuse_output_over_inputs`].
 pub fn event_paths(events: &[String]) -> Vec<PathBuf> {
-    events
-        .iter()
-        .filter(|e| e.as_str() != "-")
-        .map(PathBuf::from)
-        .collect()
+    events.iter().map(PathBuf::from).collect()
 }
 
 /// Prints load errors and warnings; returns how many errors there were.

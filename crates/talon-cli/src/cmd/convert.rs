@@ -69,6 +69,9 @@ pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
     if let Some(index) = &args.index {
         opts = opts.with_index(index.clone());
     }
+    if args.output.is_none() {
+        crate::output::require_stdout("the events")?;
+    }
     common::refuse_output_over_inputs(
         args.output.as_deref(),
         "--output",
