@@ -745,3 +745,37 @@ fn a_symlink_loop_in_a_folder_is_one_counted_skip_not_a_failure() {
     assert!(!err.contains("could not be read"), "{err}");
     assert!(!err.contains("error"), "{err}");
 }
+
+/// The prefiltered path does not check every number and escape of a line
+/// it parses; a matched event whose text serde rejects cannot become an
+/// alert. That is counted and warned, and the warning names the event's
+/// real line (it said `:0` for JSON alerts, whose copy is unnumbered).
+#[test]
+fn an_alert_that_cannot_be_built_names_its_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let demo = std::fs::read_to_string(repo().join("demo/events.ndjson")).expect("demo");
+    let line = demo.lines().nth(22).expect("line 23").trim_end();
+    let body = line.strip_suffix('}').expect("an object");
+    let text = format!("{body},\"zz\":1e999}}\n{body},\"zz\":\"\\ud800\"}}\n");
+    let file = write(dir.path(), "bad2.ndjson", text.as_bytes());
+    let mut c = talon();
+    c.current_dir(repo())
+        .args(["hunt", "--rules", "rules/", "--format", "jsonl"])
+        .arg(&file);
+    let out = run(c);
+    let err = stderr(&out);
+    let f = file.display();
+    assert!(
+        err.contains(&format!(
+            "cannot build alert: {f}:1: the event is not valid JSON: number out of range"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "cannot build alert: {f}:2: the event is not valid JSON"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("talon: 2 alerts could not be built"), "{err}");
+}

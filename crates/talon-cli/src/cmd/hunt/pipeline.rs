@@ -230,10 +230,17 @@ impl Worker {
                 Ok(alert) => f.alerts.push((i, alert)),
                 Err(e) => {
                     self.alert_errors += 1;
-                    warn!(
-                        "{}:{}: cannot build alert: {e}",
-                        event.origin.file, event.origin.line
-                    );
+                    // The error names the event's file and line; a JSON
+                    // alert's copy leaves the line unnumbered (0), so the
+                    // error is made again from a numbered copy.
+                    let e = match event.origin.line {
+                        0 => shared.builders[i]
+                            .event_alert(&ev.to_event(None))
+                            .err()
+                            .unwrap_or(e),
+                        _ => e,
+                    };
+                    warn!("cannot build alert: {e}");
                 }
             }
         }
