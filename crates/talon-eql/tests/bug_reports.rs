@@ -357,3 +357,29 @@ fn row31_ip_forwarding_rule_exclusions() {
     }));
     assert!(c.matches(&endgame));
 }
+
+/// A long `in` list with repeats: every listed name matches and others do
+/// not (the list's strings are now deduplicated by hashing; pairwise it
+/// took seconds at tens of thousands of names).
+#[test]
+fn long_in_lists_with_repeats_match_each_listed_value() {
+    let names: Vec<String> = (0..30_000)
+        .map(|i| format!("\"n{}\"", i % 20_000))
+        .collect();
+    let query = format!("process where process.name in ({})", names.join(", "));
+    for (name, want) in [
+        ("n0", true),
+        ("n19999", true),
+        ("n12345", true),
+        ("n20000", false),
+    ] {
+        assert_eq!(
+            m(&query, proc(json!({ "process.name": name }))),
+            want,
+            "{name}"
+        );
+    }
+    let mixed = r#"process where process.pid in (1, 2, 1, 3)"#;
+    assert!(m(mixed, proc(json!({"process.pid": 3}))));
+    assert!(!m(mixed, proc(json!({"process.pid": 4}))));
+}
