@@ -188,6 +188,41 @@ fn a_loop_reached_twice_is_reported_once() {
     );
 }
 
+/// Two links that lead to each other (`ELOOP`) are a loop like a link back
+/// to a parent: one counted skip each, not an input that failed; and a
+/// folder named twice (`d d/sub`) does not list a loop as "also reached"
+/// through its own path.
+#[test]
+fn links_that_lead_to_each_other_are_a_loop_and_are_not_repeated() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "a.ndjson", b"{\"n\":\"a\"}\n");
+    symlink("loopA", d.join("loopB")).unwrap();
+    symlink("loopB", d.join("loopA")).unwrap();
+    std::fs::create_dir(d.join("sub")).unwrap();
+    symlink("..", d.join("sub/up")).unwrap();
+    let arg = d.to_str().unwrap();
+    let sub = d.join("sub");
+    let expanded = expand_inputs(&[arg, sub.to_str().unwrap()]).unwrap();
+    let skipped: Vec<(PathBuf, SkipReason, &str)> = expanded
+        .skipped
+        .iter()
+        .map(|s| (s.path.clone(), s.reason, s.message.as_str()))
+        .collect();
+    let each_other =
+        "symbolic link loop (links that lead to each other, never to a file); not followed";
+    let up = format!("symbolic link loop (points back to {arg}); not followed");
+    assert_eq!(
+        skipped,
+        [
+            (d.join("loopA"), SkipReason::LinkLoop, each_other),
+            (d.join("loopB"), SkipReason::LinkLoop, each_other),
+            (d.join("sub/up"), SkipReason::LinkLoop, up.as_str()),
+        ]
+    );
+}
+
 /// Makes a FIFO at `path` with the system's `mkfifo`.
 fn mkfifo(path: &std::path::Path) {
     let status = std::process::Command::new("mkfifo")

@@ -161,7 +161,7 @@ fn walk_folder(root: &Path, out: &mut Expanded, loops: &mut LinkLoops) {
                     continue;
                 }
                 let message = walk_message(&e, &path);
-                if e.loop_ancestor().is_none() {
+                if !is_link_loop(&e) {
                     out.skipped.push(SkippedEntry {
                         reason: SkipReason::Unreadable,
                         message,
@@ -178,9 +178,13 @@ fn walk_folder(root: &Path, out: &mut Expanded, loops: &mut LinkLoops) {
                     (m.dev(), m.ino())
                 });
                 if let Some(&first) = link.as_ref().and_then(|key| loops.get(key)) {
+                    // Folders named twice (`d d/sub`) reach it by the same
+                    // path again: that is no other way in.
                     let entry = &mut out.skipped[first];
-                    entry.message =
-                        format!("{}; also reached as {}", entry.message, path.display());
+                    let also = format!("; also reached as {}", path.display());
+                    if entry.path != path && !entry.message.contains(&also) {
+                        entry.message.push_str(&also);
+                    }
                     continue;
                 }
                 if let Some(key) = link {
@@ -197,6 +201,14 @@ fn walk_folder(root: &Path, out: &mut Expanded, loops: &mut LinkLoops) {
     }
 }
 
+/// Whether a walk error is a symbolic link loop: a link back to a folder
+/// being walked, or links that lead to each other and never to a file
+/// (`ELOOP`).
+fn is_link_loop(e: &walkdir::Error) -> bool {
+    e.loop_ancestor().is_some()
+        || e.io_error().and_then(io::Error::raw_os_error) == Some(libc::ELOOP)
+}
+
 /// Says what is wrong with an entry in words a user acts on, rather than
 /// walkdir's "IO error for operation on ...".
 fn walk_message(e: &walkdir::Error, path: &Path) -> String {
@@ -205,6 +217,11 @@ fn walk_message(e: &walkdir::Error, path: &Path) -> String {
             "symbolic link loop (points back to {}); not followed",
             ancestor.display()
         );
+    }
+    if is_link_loop(e) {
+        return "symbolic link loop (links that lead to each other, never to a file); \
+                not followed"
+            .to_string();
     }
     let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
     match (is_link, e.io_error()) {
