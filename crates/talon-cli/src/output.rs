@@ -14,8 +14,9 @@ pub struct Output {
     pub format: Format,
 }
 
-/// Opens `--output` (or stdout) and settles the format.
-pub fn open(args: &OutputArgs) -> Result<Output> {
+/// Opens `--output` (or stdout) and settles the format; `what` names the
+/// output (`the alerts`) for the error when stdout is closed.
+pub fn open(args: &OutputArgs, what: &str) -> Result<Output> {
     let (writer, terminal): (Box<dyn Write>, bool) = match &args.output {
         Some(path) => {
             let f = File::create(path)
@@ -25,7 +26,7 @@ pub fn open(args: &OutputArgs) -> Result<Output> {
         None => {
             if stdout_was_closed() {
                 anyhow::bail!(
-                    "standard output is closed, so the alerts would be lost; \
+                    "standard output is closed, so {what} would be lost; \
                      give --output FILE (or redirect stdout to /dev/null to discard them)"
                 );
             }

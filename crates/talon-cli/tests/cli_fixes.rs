@@ -193,6 +193,10 @@ fn every_command_that_prints_refuses_a_closed_stdout() {
         (vec!["rule", "show", rule], "the rule text"),
         (vec!["check", "rules/"], "the check summary"),
         (vec!["convert", "demo/events.ndjson"], "the events"),
+        (
+            vec!["query", "process where true", "demo/events.ndjson"],
+            "the results",
+        ),
     ] {
         let out = std::process::Command::new("sh")
             .current_dir(repo())
@@ -404,4 +408,24 @@ fn check_counts_load_warnings_it_prints() {
         "{stderr}"
     );
     assert!(stdout.ends_with(", 1 warning\n"), "{stdout}\n{stderr}");
+}
+
+/// An empty folder of events said only "read 0 events from 0 inputs".
+#[test]
+fn an_empty_events_folder_is_named_in_a_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut c = talon();
+    c.current_dir(repo())
+        .args(["hunt", "--rules", "rules/", "--format", "jsonl"])
+        .arg(dir.path());
+    let out = run(c);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(&format!(
+            "talon: warning: no event files found in {}",
+            dir.path().display()
+        )),
+        "{err}"
+    );
 }

@@ -457,6 +457,14 @@ pub fn open_events(
         return Ok(Events { reader });
     }
     let expanded = expand_inputs(events)?;
+    if expanded.inputs.is_empty() && expanded.skipped.is_empty() {
+        // Only empty folders were named: say so, or "read 0 events from 0
+        // inputs" looks like a run over data that matched nothing.
+        eprintln!(
+            "talon: warning: no event files found in {}",
+            events.join(", ")
+        );
+    }
     let mut skipped = expanded.skipped.into_iter().peekable();
     // The same file named twice (or named and inside a folder also named,
     // or reached again through a hard or symbolic link) is read once:

@@ -82,7 +82,7 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
     let result = search.finish();
     let took = started.elapsed();
 
-    let out = output::open(&args.output)?;
+    let out = output::open(&args.output, "the results")?;
     let mut w = out.writer;
     let columns = Columns {
         mapping: &mapping,
@@ -159,7 +159,7 @@ fn run_sequence(
     }
     let result = search.finish();
     let took = started.elapsed();
-    let out = output::open(&args.output)?;
+    let out = output::open(&args.output, "the results")?;
     let mut w = out.writer;
     let written = match out.format {
         Format::Es => write_es_sequences(&mut w, &result, took.as_millis() as u64),

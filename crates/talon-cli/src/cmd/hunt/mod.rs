@@ -211,7 +211,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     inputs.extend(args.schema.iter().cloned());
     inputs.extend(crate::config::input_files(&args.exceptions));
     common::refuse_output_over_inputs(args.output.output.as_deref(), "--output", &inputs)?;
-    let out = output::open(&args.output)?;
+    let out = output::open(&args.output, "the alerts")?;
     let format = match out.format {
         Format::Jsonl => OutputFormat::Jsonl,
         Format::Csv => OutputFormat::Csv,
