@@ -217,10 +217,10 @@ pub fn apply_config(set: &mut ExceptionSet, text: &str, file: &str) -> Result<()
     let doc =
         serde_json::to_value(doc).with_context(|| format!("{file}: unreadable TOML values"))?;
     if let Some(silence) = doc.get("silence") {
-        for r in strings(silence.get("rules"), file, "silence.rules")? {
+        for r in silence_strings(silence.get("rules"), text, file, "rules")? {
             set.silence_rule(&r);
         }
-        for h in strings(silence.get("hosts"), file, "silence.hosts")? {
+        for h in silence_strings(silence.get("hosts"), text, file, "hosts")? {
             set.silence_host(&h);
         }
     }
@@ -278,4 +278,31 @@ fn strings(v: Option<&Json>, file: &str, what: &str) -> Result<Vec<String>> {
             .collect(),
         Some(_) => bail!("{file}: `{what}` must be a list of strings"),
     }
+}
+
+/// As [`strings`], for a `[silence]` key: a wrong value is shown where it
+/// is written, with a caret.
+fn silence_strings(v: Option<&Json>, text: &str, file: &str, key: &str) -> Result<Vec<String>> {
+    strings(v, file, &format!("silence.{key}")).map_err(|e| {
+        use toml_edit::{ImDocument, Item};
+        let span = ImDocument::parse(text).ok().and_then(|doc| {
+            doc.as_table()
+                .get("silence")
+                .and_then(Item::as_table_like)
+                .and_then(|t| t.get(key))
+                .and_then(Item::span)
+        });
+        match span {
+            Some(span) => anyhow::anyhow!(
+                "{}",
+                located(
+                    file,
+                    text,
+                    span,
+                    &format!("`silence.{key}` must be a list of strings")
+                )
+            ),
+            None => e,
+        }
+    })
 }

@@ -338,3 +338,22 @@ fn unknown_sections_and_keys_of_talon_toml_are_warnings_naming_the_line() {
     );
     assert!(!err.contains("stream"), "{err}");
 }
+
+/// A `[silence]` list written as one string was an error with no line.
+#[test]
+fn a_silence_key_that_is_not_a_list_is_shown_where_it_is_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "talon.toml", "[silence]\nrules = \"IPv4*\"\n");
+    let mut c = talon();
+    c.current_dir(dir.path()).arg("hunt").arg(demo_events());
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "talon: error: talon.toml:2:9: `silence.rules` must be a list of strings\n  |\n\
+             2 | rules = \"IPv4*\"\n  |         ^^^^^^^\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
