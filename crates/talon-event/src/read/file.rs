@@ -50,9 +50,9 @@ enum Mode {
     Frames(Framer),
     /// Not JSON: read to the end only to count its lines.
     NotJson(Box<dyn BufRead + Send>),
-    /// Text in an encoding other than UTF-8 (named), read to the end only
-    /// to count its bytes.
-    Encoding(Box<dyn BufRead + Send>, &'static str),
+    /// Text in an encoding other than UTF-8 (named; whether a byte-order
+    /// mark said so), read to the end only to count its bytes.
+    Encoding(Box<dyn BufRead + Send>, &'static str, bool),
     Done,
 }
 
@@ -65,7 +65,7 @@ impl Mode {
             (Mode::Frames(_), Some(b'[')) => "json array",
             (Mode::Frames(_), _) => "json",
             (Mode::NotJson(_), _) => "not json",
-            (Mode::Encoding(_, name), _) => name,
+            (Mode::Encoding(_, name, _), _) => name,
             (Mode::Start(_) | Mode::Done, _) => "unknown",
         }
     }
@@ -223,14 +223,19 @@ impl FileReader {
                         self.pending.push_back(Err(issue));
                     }
                 }
-                Mode::Encoding(mut r, encoding) => {
+                Mode::Encoding(mut r, encoding, marked) => {
+                    let how = if marked {
+                        "byte-order mark"
+                    } else {
+                        "no byte-order mark, but NUL bytes between its first characters"
+                    };
                     self.pending.push_back(Err(ReadIssue::new(
                         &self.name,
                         0,
                         0,
                         SkipReason::Encoding,
                         format!(
-                            "file is {encoding} (byte-order mark); convert it to UTF-8, \
+                            "file is {encoding} ({how}); convert it to UTF-8, \
                              e.g. iconv -f {encoding} -t UTF-8"
                         ),
                     )));
@@ -717,8 +722,8 @@ pub(crate) fn line_item(
 /// one-line array is therefore never held in memory just to choose the
 /// mode.
 fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64, Option<u8>, u64)> {
-    if let Some(encoding) = utf16_or_32(fill(&mut r)?) {
-        return Ok((Mode::Encoding(r, encoding), 1, None, 0));
+    if let Some((encoding, marked)) = utf16_or_32(fill(&mut r)?) {
+        return Ok((Mode::Encoding(r, encoding, marked), 1, None, 0));
     }
     let mut line = 1u64;
     let mut scratch = Vec::new();
@@ -792,14 +797,21 @@ fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64, Option<u8>, 
     }
 }
 
-/// The encoding a UTF-16 or UTF-32 byte-order mark at the start names.
-/// (A UTF-8 one was already dropped when the input was opened.)
-fn utf16_or_32(start: &[u8]) -> Option<&'static str> {
+/// The encoding a UTF-16 or UTF-32 byte-order mark at the start names
+/// (`true`), or, without a mark, the one the NUL bytes among the first
+/// four betray (`false`): JSON text begins with an ASCII character, and
+/// UTF-8 text has no NUL byte there. (A UTF-8 mark was already dropped
+/// when the input was opened.)
+fn utf16_or_32(start: &[u8]) -> Option<(&'static str, bool)> {
     match start {
-        [0xFF, 0xFE, 0, 0, ..] => Some("UTF-32LE"),
-        [0, 0, 0xFE, 0xFF, ..] => Some("UTF-32BE"),
-        [0xFF, 0xFE, ..] => Some("UTF-16LE"),
-        [0xFE, 0xFF, ..] => Some("UTF-16BE"),
+        [0xFF, 0xFE, 0, 0, ..] => Some(("UTF-32LE", true)),
+        [0, 0, 0xFE, 0xFF, ..] => Some(("UTF-32BE", true)),
+        [0xFF, 0xFE, ..] => Some(("UTF-16LE", true)),
+        [0xFE, 0xFF, ..] => Some(("UTF-16BE", true)),
+        [a, 0, 0, 0, ..] if *a != 0 => Some(("UTF-32LE", false)),
+        [0, 0, 0, a, ..] if *a != 0 => Some(("UTF-32BE", false)),
+        [a, 0, b, 0, ..] if *a != 0 && *b != 0 => Some(("UTF-16LE", false)),
+        [0, a, 0, b, ..] if *a != 0 && *b != 0 => Some(("UTF-16BE", false)),
         _ => None,
     }
 }
