@@ -164,23 +164,14 @@ fn unknown_config_keys(text: &str, file: &str) -> Vec<String> {
     };
     let mut out = Vec::new();
     let mut check = |table: &dyn TableLike, known: &[&str], what: &str, place: &str| {
-        for (key, item) in table.iter() {
-            if known.contains(&key) {
-                continue;
-            }
-            let span = table
-                .get_key_value(key)
-                .and_then(|(k, _)| k.span())
-                .or_else(|| item.span())
-                .unwrap_or(0..0);
-            let near = known
-                .iter()
-                .find(|k| talon_eql::diag::edit_distance(key, k) <= 2)
-                .map(|k| format!(" (did you mean `{k}`?)"))
+        for k in talon_rules::unknown_table_keys(table, known) {
+            let near = k
+                .near
+                .map(|n| format!(" (did you mean `{n}`?)"))
                 .unwrap_or_default();
-            let msg = format!("unknown {what} `{key}`{place}{near}; it is ignored");
+            let msg = format!("unknown {what} `{}`{place}{near}; it is ignored", k.key);
             out.push(
-                talon_eql::diag::render_span(file, text, span.start, span.end, &msg, None)
+                talon_eql::diag::render_span(file, text, k.span.start, k.span.end, &msg, None)
                     .replacen(": error: ", ": warning: ", 1)
                     .trim_end()
                     .to_string(),

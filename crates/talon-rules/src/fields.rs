@@ -9,7 +9,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::LoadErrorKind;
+use crate::error::{LoadError, LoadErrorKind};
 use crate::rule::{Rule, RuleOrigin, Threat};
 use crate::schedule::check_schedule;
 
@@ -48,6 +48,18 @@ pub(crate) struct FieldError {
 }
 
 impl FieldError {
+    /// The error at its place in the file: `span_of` gives the span of a
+    /// key's value, or of the whole rule for an error without a key.
+    pub(crate) fn placed(
+        self,
+        path: &std::path::Path,
+        text: &str,
+        span_of: &dyn Fn(Option<&str>) -> std::ops::Range<usize>,
+    ) -> LoadError {
+        let span = span_of(self.key.as_deref());
+        LoadError::at(path, text, span, self.kind, self.message)
+    }
+
     fn invalid(key: &str, message: impl Into<String>) -> FieldError {
         FieldError {
             key: Some(key.to_string()),
@@ -65,6 +77,25 @@ impl FieldError {
 pub(crate) struct Built {
     pub rule: Rule,
     pub schedule: Vec<FieldError>,
+}
+
+impl Built {
+    /// The rule, its schedule problems placed as [`FieldError::placed`]
+    /// places them.
+    pub(crate) fn placed(
+        self,
+        path: &std::path::Path,
+        text: &str,
+        span_of: &dyn Fn(Option<&str>) -> std::ops::Range<usize>,
+    ) -> Rule {
+        let mut rule = self.rule;
+        rule.schedule_errors = self
+            .schedule
+            .into_iter()
+            .map(|e| e.placed(path, text, span_of))
+            .collect();
+        rule
+    }
 }
 
 /// Builds a rule from its field map. `metadata` is the TOML `[metadata]`

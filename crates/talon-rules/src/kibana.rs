@@ -21,7 +21,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::error::{LoadError, LoadErrorKind};
-use crate::fields::{build_rule, Built, FieldError};
+use crate::fields::{build_rule, FieldError};
 use crate::jsonspan::{array_elements, object_members, path_span, skip_ws};
 use crate::load::{FileOutcome, Loaded};
 use crate::rule::{RuleFormat, RuleOrigin};
@@ -275,27 +275,14 @@ impl Reader<'_> {
             text: self.text.clone(),
             query_offsets: Arc::from(offsets),
         };
+        let span_of = |key: Option<&str>| key.and_then(key_span).unwrap_or(start..start + 1);
         match build_rule(map, Map::new(), origin) {
-            Ok(Built { mut rule, schedule }) => {
-                rule.schedule_errors = schedule
-                    .into_iter()
-                    .map(|e| {
-                        let span = e
-                            .key
-                            .as_deref()
-                            .and_then(key_span)
-                            .unwrap_or(start..start + 1);
-                        LoadError::at(self.path, &self.text, span, e.kind, e.message)
-                    })
-                    .collect();
+            Ok(built) => {
+                let rule = built.placed(self.path, &self.text, &span_of);
                 self.out.rules.push(Loaded { rule, rule_id_span });
             }
             Err(FieldError { key, kind, message }) => {
-                let span = key
-                    .as_deref()
-                    .and_then(key_span)
-                    .unwrap_or(start..start + 1);
-                self.error(span, kind, message);
+                self.error(span_of(key.as_deref()), kind, message);
             }
         }
     }

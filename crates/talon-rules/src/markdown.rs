@@ -20,7 +20,7 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use crate::error::{LoadError, LoadErrorKind};
-use crate::fields::{build_rule, Built, FieldError};
+use crate::fields::build_rule;
 use crate::frontmatter;
 use crate::load::{FileOutcome, Loaded};
 use crate::mitre::parse_threat;
@@ -194,21 +194,11 @@ pub(crate) fn load_markdown(text: Arc<str>, path: &Path) -> FileOutcome {
         .unwrap_or_else(|| title_line.span())
     };
     match build_rule(fields, Map::new(), origin) {
-        Ok(Built { mut rule, schedule }) => {
-            rule.schedule_errors = schedule
-                .into_iter()
-                .map(|e| LoadError::at(path, &text, span_of(e.key.as_deref()), e.kind, e.message))
-                .collect();
-            out.rules.push(Loaded {
-                rule,
-                rule_id_span: Some(title_line.span()),
-            })
-        }
-        Err(FieldError { key, kind, message }) => {
-            let span = span_of(key.as_deref());
-            out.errors
-                .push(LoadError::at(path, &text, span, kind, message));
-        }
+        Ok(built) => out.rules.push(Loaded {
+            rule: built.placed(path, &text, &span_of),
+            rule_id_span: Some(title_line.span()),
+        }),
+        Err(e) => out.errors.push(e.placed(path, &text, &span_of)),
     }
     out
 }

@@ -15,7 +15,7 @@ use serde_json::{Map, Number, Value};
 use toml_edit::{ImDocument, Item, Table};
 
 use crate::error::{LoadError, LoadErrorKind};
-use crate::fields::{build_rule, Built, FieldError};
+use crate::fields::build_rule;
 use crate::load::{FileOutcome, Loaded};
 use crate::rule::{RuleFormat, RuleOrigin};
 use crate::strings::{identity_offsets, toml_string};
@@ -121,30 +121,17 @@ pub(crate) fn load_toml(text: Arc<str>, path: &Path) -> FileOutcome {
         text: text.clone(),
         query_offsets: Arc::from(query_offsets),
     };
+    let span_of = |key: Option<&str>| {
+        key.and_then(|k| value_span(rule_table, k))
+            .unwrap_or(header.clone())
+    };
     match build_rule(fields, metadata, origin) {
-        Ok(Built { mut rule, schedule }) => {
-            rule.schedule_errors = schedule
-                .into_iter()
-                .map(|e| {
-                    let span = e
-                        .key
-                        .as_deref()
-                        .and_then(|k| value_span(rule_table, k))
-                        .unwrap_or(header.clone());
-                    LoadError::at(path, &text, span, e.kind, e.message)
-                })
-                .collect();
+        Ok(built) => {
+            let rule = built.placed(path, &text, &span_of);
             let rule_id_span = value_span(rule_table, "rule_id");
             out.rules.push(Loaded { rule, rule_id_span });
         }
-        Err(FieldError { key, kind, message }) => {
-            let span = key
-                .as_deref()
-                .and_then(|k| value_span(rule_table, k))
-                .unwrap_or(header);
-            out.errors
-                .push(LoadError::at(path, &text, span, kind, message));
-        }
+        Err(e) => out.errors.push(e.placed(path, &text, &span_of)),
     }
     out
 }
@@ -246,24 +233,16 @@ const RULE_KEYS: &[&str] = &[
 fn unknown_keys(root: &Table, rule: &Table, path: &Path, text: &str) -> Vec<LoadError> {
     let mut out = Vec::new();
     let mut check = |table: &Table, known: &[&str], what: &str, after: &str| {
-        for (key, item) in table.iter() {
-            if known.contains(&key) {
-                continue;
-            }
-            let span = table
-                .get_key_value(key)
-                .and_then(|(k, _)| k.span())
-                .or_else(|| item.span())
-                .unwrap_or(0..0);
-            let mut msg = format!("unknown {what} `{key}`{after}");
-            if let Some(near) = nearest(key, known) {
+        for k in unknown_table_keys(table, known) {
+            let mut msg = format!("unknown {what} `{}`{after}", k.key);
+            if let Some(near) = k.near {
                 msg.push_str(&format!(" (did you mean `{near}`?)"));
             }
             msg.push_str("; talon ignores it, and detection-rules refuses it");
             out.push(LoadError::at(
                 path,
                 text,
-                span,
+                k.span,
                 LoadErrorKind::InvalidField,
                 msg,
             ));
@@ -275,6 +254,37 @@ fn unknown_keys(root: &Table, rule: &Table, path: &Path, text: &str) -> Vec<Load
         check(meta, METADATA_KEYS, "key", " in [metadata]");
     }
     out
+}
+
+/// A key of a TOML table that is not among the known ones.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownKey<'k> {
+    pub key: String,
+    /// The key as written (or its value, when the key has no span).
+    pub span: Range<usize>,
+    /// The known key it is most likely a misspelling of.
+    pub near: Option<&'k str>,
+}
+
+/// The keys of `table` (parsed by `toml_edit` with spans) not in `known`,
+/// in file order: rule files and talon's own config both warn about them.
+pub fn unknown_table_keys<'k>(
+    table: &dyn toml_edit::TableLike,
+    known: &[&'k str],
+) -> Vec<UnknownKey<'k>> {
+    table
+        .iter()
+        .filter(|(key, _)| !known.contains(key))
+        .map(|(key, item)| UnknownKey {
+            key: key.to_string(),
+            span: table
+                .get_key_value(key)
+                .and_then(|(k, _)| k.span())
+                .or_else(|| item.span())
+                .unwrap_or(0..0),
+            near: nearest(key, known),
+        })
+        .collect()
 }
 
 /// The known name closest to `key`, when it is close enough to be a
