@@ -360,13 +360,15 @@ fn too_many_threads_is_a_usage_error() {
     }
 }
 
-/// A mapped file cut shorter by another process while talon reads it is
-/// an error naming the file and the way out (`--no-mmap`), with exit 2,
-/// not a silent death by SIGBUS. talon is held mid-file by not reading its
-/// alerts (a full pipe blocks it) while the file is truncated.
+/// Runs `talon hunt` with `extra` flags over 8 MB of events and, once its
+/// first alert is out (talon is reading; a full pipe then holds it
+/// mid-file), cuts the file to `keep` bytes. Returns talon's exit status,
+/// its stderr and the file's original length.
 #[cfg(target_os = "linux")]
-#[test]
-fn a_mapped_file_cut_shorter_while_read_is_an_error_naming_it() {
+fn hunt_a_file_that_shrinks(
+    extra: &[&str],
+    keep: impl Fn(usize) -> u64,
+) -> (Option<i32>, String, usize) {
     use std::io::Read;
     use std::process::Stdio;
 
@@ -383,27 +385,37 @@ fn a_mapped_file_cut_shorter_while_read_is_an_error_naming_it() {
         .arg("--rules")
         .arg(repo().join(RULE))
         .args(["--threads", "1", "--format", "jsonl"])
+        .args(extra)
         .arg(&file)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("talon starts");
     let mut stdout = child.stdout.take().expect("stdout");
-    // The first alert is out: talon is reading the file, and will block
-    // once the pipe is full.
     let mut first = [0u8; 1];
     stdout.read_exact(&mut first).expect("an alert");
     std::thread::sleep(std::time::Duration::from_millis(500));
     std::fs::OpenOptions::new()
         .write(true)
         .open(&file)
-        .and_then(|f| f.set_len(0))
+        .and_then(|f| f.set_len(keep(text.len())))
         .expect("truncate");
     let mut rest = Vec::new();
     let _ = stdout.read_to_end(&mut rest);
     let out = child.wait_with_output().expect("talon ends");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code(), err, text.len())
+}
+
+/// A mapped file cut shorter by another process while talon reads it is
+/// an error naming the file and the way out (`--no-mmap`), with exit 2,
+/// not a silent death by SIGBUS. talon is held mid-file by not reading its
+/// alerts (a full pipe blocks it) while the file is truncated.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_mapped_file_cut_shorter_while_read_is_an_error_naming_it() {
+    let (code, err, _) = hunt_a_file_that_shrinks(&[], |_| 0);
+    assert_eq!(code, Some(2), "{err}");
     assert!(
         err.contains("shrinks.ndjson: the file was cut shorter while talon read it")
             && err.contains("--no-mmap"),
@@ -546,47 +558,14 @@ fn every_line_is_in_the_summary_counts_in_every_mode() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_read_file_cut_shorter_while_read_is_an_input_cut_short() {
-    use std::io::Read;
-    use std::process::Stdio;
-
-    let dir = tempfile::tempdir().expect("tempdir");
-    let line = event();
-    let mut text = String::new();
-    while text.len() < 8 << 20 {
-        text.push_str(&line);
-        text.push('\n');
-    }
-    let file = write(dir.path(), "shrinks.ndjson", text.as_bytes());
-    let mut cmd = talon();
-    cmd.arg("hunt")
-        .arg("--rules")
-        .arg(repo().join(RULE))
-        .args(["--threads", "1", "--no-mmap", "--format", "jsonl"])
-        .arg(&file)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("talon starts");
-    let mut stdout = child.stdout.take().expect("stdout");
-    let mut first = [0u8; 1];
-    stdout.read_exact(&mut first).expect("an alert");
-    std::thread::sleep(std::time::Duration::from_millis(500));
     // Cut in the middle of a line.
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&file)
-        .and_then(|f| f.set_len((text.len() / 2) as u64 + 7))
-        .expect("truncate");
-    let mut rest = Vec::new();
-    let _ = stdout.read_to_end(&mut rest);
-    let out = child.wait_with_output().expect("talon ends");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let (code, err, len) = hunt_a_file_that_shrinks(&["--no-mmap"], |len| (len / 2) as u64 + 7);
+    assert_eq!(code, Some(2), "{err}");
     let want = format!(
         ": unreadable: the file was cut shorter while talon read it ({} bytes when opened, {} \
          now); this line and any after it were not read",
-        text.len(),
-        text.len() / 2 + 7
+        len,
+        len / 2 + 7
     );
     assert!(err.contains(&want), "{err}");
     assert!(err.contains("skipped 1: unreadable 1"), "{err}");

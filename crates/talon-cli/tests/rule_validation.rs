@@ -51,13 +51,18 @@ fn good_and_bad(dir: &Path) -> (PathBuf, PathBuf) {
 const FROM_ERROR: &str = "bad.toml:8:8: error: cannot read from = \"yesterday\": expected now, \
     or now-N / now+N with s, m, h, d or w, like \"now-9m\"\n  |\n8 | from = \"yesterday\"\n  |        ^^^^^^^^^^^\n";
 
+/// Runs talon with `args` in `dir`.
+fn talon_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut c = talon();
+    c.current_dir(dir).args(args);
+    run(c)
+}
+
 #[test]
 fn check_reports_an_unreadable_from_or_interval_at_its_value() {
     let dir = tempfile::tempdir().unwrap();
     let (_, bad) = good_and_bad(dir.path());
-    let mut c = talon();
-    c.current_dir(dir.path()).args(["check", "bad.toml"]);
-    let out = run(c);
+    let out = talon_in(dir.path(), &["check", "bad.toml"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(stderr(&out), FROM_ERROR);
     assert_eq!(
@@ -70,9 +75,7 @@ fn check_reports_an_unreadable_from_or_interval_at_its_value() {
         .unwrap()
         .replace("from = \"yesterday\"", "interval = \"5x\"");
     write(dir.path(), "bad.toml", &text);
-    let mut c = talon();
-    c.current_dir(dir.path()).args(["check", "bad.toml"]);
-    let out = run(c);
+    let out = talon_in(dir.path(), &["check", "bad.toml"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out),
@@ -84,9 +87,7 @@ fn check_reports_an_unreadable_from_or_interval_at_its_value() {
     // load, at its value.
     let text = text.replace("interval = \"5x\"", "max_signals = 0");
     write(dir.path(), "bad.toml", &text);
-    let mut c = talon();
-    c.current_dir(dir.path()).args(["check", "bad.toml"]);
-    let out = run(c);
+    let out = talon_in(dir.path(), &["check", "bad.toml"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).starts_with(
@@ -157,9 +158,7 @@ fn hunt_with_schedule_leaves_out_only_the_rule_it_cannot_replay() {
 fn rule_show_says_the_schedule_cannot_be_replayed() {
     let dir = tempfile::tempdir().unwrap();
     good_and_bad(dir.path());
-    let mut c = talon();
-    c.current_dir(dir.path()).args(["rule", "show", "bad.toml"]);
-    let out = run(c);
+    let out = talon_in(dir.path(), &["rule", "show", "bad.toml"]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(stderr(&out), FROM_ERROR.replacen("error:", "warning:", 1));
     let shown = String::from_utf8_lossy(&out.stdout);
@@ -178,9 +177,7 @@ fn list_fields_written_as_one_string_are_errors_and_unknown_keys_warnings() {
     let text = rule_text("Sysctl run", "1", "", SYSCTL)
         .replace("index = [\"logs-*\"]", "index = \"logs-*\"");
     write(dir.path(), "r.toml", &text);
-    let mut c = talon();
-    c.current_dir(dir.path()).args(["check", "r.toml"]);
-    let out = run(c);
+    let out = talon_in(dir.path(), &["check", "r.toml"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out),
@@ -190,9 +187,7 @@ fn list_fields_written_as_one_string_are_errors_and_unknown_keys_warnings() {
 
     let text = rule_text("Sysctl run", "1", "licence = \"x\"\n", SYSCTL);
     write(dir.path(), "r.toml", &text);
-    let mut c = talon();
-    c.current_dir(dir.path()).args(["check", "r.toml"]);
-    let out = run(c);
+    let out = talon_in(dir.path(), &["check", "r.toml"]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         stderr(&out),
@@ -216,9 +211,7 @@ fn an_unclosed_paren_is_reported_at_the_end_of_the_query_and_marked() {
         "process where (process.name == \"a\"",
     );
     write(dir.path(), "r.toml", &text);
-    let mut c = talon();
-    c.current_dir(dir.path()).args(["check", "r.toml"]);
-    let out = run(c);
+    let out = talon_in(dir.path(), &["check", "r.toml"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out),
@@ -234,9 +227,7 @@ fn an_unclosed_paren_is_reported_at_the_end_of_the_query_and_marked() {
                 **Severity**: low\n\n**Risk score**: 21\n\n## Rule query\n\n```js\n\
                 process where (process.name == \"a\"\n```\n";
     write(dir.path(), "r.md", page);
-    let mut c = talon();
-    c.current_dir(dir.path()).args(["check", "r.md"]);
-    let out = run(c);
+    let out = talon_in(dir.path(), &["check", "r.md"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(

@@ -884,10 +884,10 @@ fn ndjson_after_broken_line(
         if budget == 0 && line.last() != Some(&b'\n') {
             return Ok(false);
         }
-        let body = line.trim_ascii();
-        if body.is_empty() || body.starts_with(b"//") {
+        if blank_or_comment(line) {
             continue;
         }
+        let body = line.trim_ascii();
         let complete = line[0] == b'{' && is_complete_object(body);
         if candidate && complete {
             return Ok(true);
