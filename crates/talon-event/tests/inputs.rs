@@ -13,6 +13,17 @@ use talon_event::read::{
     SkipReason,
 };
 
+/// What a reader gives, in order: `event N` (its `n`) or the issue's text.
+fn items_of(reader: &mut EventReader) -> Vec<String> {
+    reader
+        .by_ref()
+        .map(|item| match item {
+            Ok(e) => format!("event {}", e.first_str("n").unwrap_or("?")),
+            Err(i) => i.to_string(),
+        })
+        .collect()
+}
+
 fn write(dir: &std::path::Path, rel: &str, bytes: &[u8]) -> PathBuf {
     let p = dir.join(rel);
     if let Some(parent) = p.parent() {
@@ -106,13 +117,7 @@ fn broken_symlinks_and_loops_in_a_folder_are_issues_not_errors() {
 
     // Reported in walk order, between the inputs around them.
     let mut reader = EventReader::from_args(&[arg], ReadOptions::default()).unwrap();
-    let items: Vec<String> = reader
-        .by_ref()
-        .map(|item| match item {
-            Ok(e) => format!("event {}", e.first_str("n").unwrap_or("?")),
-            Err(i) => i.to_string(),
-        })
-        .collect();
+    let items = items_of(&mut reader);
     assert_eq!(
         items,
         [
@@ -259,13 +264,7 @@ fn a_fifo_in_a_folder_is_reported_not_silently_dropped() {
     );
 
     let mut reader = EventReader::from_expanded(expanded, ReadOptions::default());
-    let items: Vec<String> = reader
-        .by_ref()
-        .map(|item| match item {
-            Ok(e) => format!("event {}", e.first_str("n").unwrap_or("?")),
-            Err(i) => i.to_string(),
-        })
-        .collect();
+    let items = items_of(&mut reader);
     assert_eq!(
         items,
         [

@@ -5,7 +5,9 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use talon_rules::{load_paths, load_paths_preferring, load_str, LoadErrorKind, RuleFormat};
+use talon_rules::{
+    load_paths, load_paths_preferring, load_str, LoadError, LoadErrorKind, RuleFormat,
+};
 
 const GOOD: &str = "[metadata]\nmaturity = \"production\"\n\n[rule]\nname = \"Good\"\nrule_id = \"id-1\"\n\
     type = \"eql\"\nlanguage = \"eql\"\nrisk_score = 21\nseverity = \"low\"\nquery = '''\nprocess where true\n'''\n";
@@ -236,19 +238,7 @@ fn a_duplicate_that_runs_is_kept_beside_a_first_copy_that_cannot() {
         kept,
         [("Broken", "id-1"), ("Working", "id-1"), ("Good", "id-2")]
     );
-    let errors: Vec<(LoadErrorKind, &Path, usize, usize, &str)> = report
-        .errors
-        .iter()
-        .map(|e| {
-            (
-                e.kind,
-                e.path.as_path(),
-                e.line,
-                e.column,
-                e.message.as_str(),
-            )
-        })
-        .collect();
+    let errors = placed(&report.errors);
     let used = format!(
         "duplicate rule_id `id-1`: also loaded from {}, which cannot run; \
          this copy is used instead",
@@ -259,19 +249,7 @@ fn a_duplicate_that_runs_is_kept_beside_a_first_copy_that_cannot() {
         working.display()
     );
     // The working copy's note is a warning: it is no error of that file.
-    let warnings: Vec<(LoadErrorKind, &Path, usize, usize, &str)> = report
-        .warnings
-        .iter()
-        .map(|e| {
-            (
-                e.kind,
-                e.path.as_path(),
-                e.line,
-                e.column,
-                e.message.as_str(),
-            )
-        })
-        .collect();
+    let warnings = placed(&report.warnings);
     assert_eq!(
         warnings,
         [(
@@ -425,4 +403,20 @@ fn eql_rule_with_another_language_is_an_error_at_the_value() {
     let col = line.find("\"kuery\"").unwrap() + 1;
     assert_eq!((errors[0].line, errors[0].column), (1, col));
     assert!(errors[0].message.contains("`kuery`"), "{}", errors[0]);
+}
+
+/// Each problem's kind, file, line, column and message.
+fn placed(problems: &[LoadError]) -> Vec<(LoadErrorKind, &Path, usize, usize, &str)> {
+    problems
+        .iter()
+        .map(|e| {
+            (
+                e.kind,
+                e.path.as_path(),
+                e.line,
+                e.column,
+                e.message.as_str(),
+            )
+        })
+        .collect()
 }
