@@ -626,20 +626,27 @@ mod tests {
         )
     }
 
+    /// The line numbers of a chunk's events, and its counts, read by a
+    /// fresh parser with default options.
+    fn event_lines(c: &LineChunk) -> (Vec<u64>, ChunkCounts) {
+        let mut p = LineParser::new(&ReadOptions::default());
+        let mut lines = Vec::new();
+        let mut counts = ChunkCounts::default();
+        p.read(
+            c,
+            &mut |e| lines.push(e.to_event(None).origin.line),
+            &mut counts,
+        );
+        (lines, counts)
+    }
+
     #[test]
     fn lines_become_events_and_issues_with_their_positions() {
-        let mut p = LineParser::new(&ReadOptions::default());
         let c = chunk(
             "{\"a\":1}\n\nnot json\n// note\n{\"a\":2}\n{\"a\":",
             LineStart::Known(10),
         );
-        let mut lines = Vec::new();
-        let mut counts = ChunkCounts::default();
-        p.read(
-            &c,
-            &mut |e| lines.push(e.to_event(None).origin.line),
-            &mut counts,
-        );
+        let (lines, counts) = event_lines(&c);
         assert_eq!(lines, [10, 14]);
         assert_eq!(counts.events, 2);
         let at: Vec<(u64, &str)> = counts
@@ -666,19 +673,7 @@ mod tests {
             let handles: Vec<_> = chunks
                 .into_iter()
                 .rev()
-                .map(|c| {
-                    scope.spawn(move || {
-                        let mut p = LineParser::new(&ReadOptions::default());
-                        let mut lines = Vec::new();
-                        let mut counts = ChunkCounts::default();
-                        p.read(
-                            &c,
-                            &mut |e| lines.push(e.to_event(None).origin.line),
-                            &mut counts,
-                        );
-                        lines
-                    })
-                })
+                .map(|c| scope.spawn(move || event_lines(&c).0))
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
