@@ -3,6 +3,7 @@
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 
@@ -17,11 +18,23 @@ pub struct Output {
 /// Opens `--output` (or stdout) and settles the format; `what` names the
 /// output (`the alerts`) for the error when stdout is closed.
 pub fn open(args: &OutputArgs, what: &str) -> Result<Output> {
-    let (writer, terminal): (Box<dyn Write>, bool) = match &args.output {
+    let (writer, terminal) = writer(args.output.as_deref(), what)?;
+    let format = args.format.unwrap_or(if terminal {
+        Format::Table
+    } else {
+        Format::Jsonl
+    });
+    Ok(Output { writer, format })
+}
+
+/// `--output FILE` created, or stdout (refused when closed: `what`, the
+/// output, would be lost), buffered; and whether it is a terminal.
+pub fn writer(path: Option<&Path>, what: &str) -> Result<(Box<dyn Write>, bool)> {
+    match path {
         Some(path) => {
             let f = File::create(path)
                 .with_context(|| format!("cannot create output file {}", path.display()))?;
-            (Box::new(io::BufWriter::new(f)), false)
+            Ok((Box::new(io::BufWriter::new(f)), false))
         }
         None => {
             if stdout_was_closed() {
@@ -32,15 +45,9 @@ pub fn open(args: &OutputArgs, what: &str) -> Result<Output> {
             }
             let out = io::stdout();
             let terminal = out.is_terminal();
-            (Box::new(io::BufWriter::new(out)), terminal)
+            Ok((Box::new(io::BufWriter::new(out)), terminal))
         }
-    };
-    let format = args.format.unwrap_or(if terminal {
-        Format::Table
-    } else {
-        Format::Jsonl
-    });
-    Ok(Output { writer, format })
+    }
 }
 
 /// Refuses to run a command whose output is `what` on stdout when stdout

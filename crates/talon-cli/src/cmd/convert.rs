@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use talon_event::read::ReadOptions;
 use talon_event::Event;
@@ -69,23 +69,13 @@ pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
     if let Some(index) = &args.index {
         opts = opts.with_index(index.clone());
     }
-    if args.output.is_none() {
-        crate::output::require_stdout("the events")?;
-    }
     common::refuse_output_over_inputs(
         args.output.as_deref(),
         "--output",
         &common::event_paths(&args.inputs),
     )?;
     let mut events = common::open_events(&args.inputs, args.source, opts, false)?;
-    let mut w: Box<dyn Write> = match &args.output {
-        Some(path) => {
-            let f = std::fs::File::create(path)
-                .with_context(|| format!("cannot create output file {}", path.display()))?;
-            Box::new(std::io::BufWriter::new(f))
-        }
-        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
-    };
+    let (mut w, _) = crate::output::writer(args.output.as_deref(), "the events")?;
     let mut written = 0u64;
     let mut no_index = 0u64;
     let mut result = Ok(());

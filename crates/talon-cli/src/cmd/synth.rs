@@ -7,8 +7,7 @@
 //! Exit code 1 when a rule does not compile, no event can make it fire, or
 //! none of the rules is one talon runs.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -59,9 +58,6 @@ pub struct SynthArgs {
 }
 
 pub fn run(args: SynthArgs, quiet: bool) -> Result<ExitCode> {
-    if args.output.is_none() {
-        crate::output::require_stdout("the events made")?;
-    }
     let mapping = common::load_mapping(&args.mapping)?;
     let rules = common::find_rules(&args.rule, &args.rules, &mapping)?;
     let opts = SynthOptions {
@@ -76,14 +72,7 @@ pub fn run(args: SynthArgs, quiet: bool) -> Result<ExitCode> {
         inputs.push(rule.to_path_buf());
     }
     common::refuse_output_over_inputs(args.output.as_deref(), "--output", &inputs)?;
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(p) => {
-            Box::new(BufWriter::new(File::create(p).with_context(|| {
-                format!("cannot create output file {}", p.display())
-            })?))
-        }
-        None => Box::new(BufWriter::new(io::stdout())),
-    };
+    let (mut out, _) = crate::output::writer(args.output.as_deref(), "the events made")?;
     let mut failed = false;
     let mut made = 0usize;
     for rule in rules {
