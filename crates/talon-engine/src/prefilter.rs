@@ -14,7 +14,12 @@
 //!
 //! JSON may write any character of a string as a `\uXXXX` escape (and `/`
 //! as `\/`), which hides a needle from a byte search; a line holding such
-//! an escape is therefore always a candidate.
+//! an escape is therefore always a candidate. The searchers look for as
+//! few and as long patterns as that allows ([`Searched`]): a needle with a
+//! `/` is cut to its longest piece without one (so `\/` cannot hide it),
+//! a needle that holds another is dropped, and when every needle is ASCII
+//! only `\u00` escapes can hide one. Longer patterns let the SIMD searcher
+//! tell candidates apart on three bytes instead of two.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -80,10 +85,11 @@ impl Prefilter {
         if !filtered.iter().any(|f| *f) {
             return None;
         }
-        exact.sort();
-        exact.dedup();
-        folded.sort();
-        folded.dedup();
+        let Searched {
+            exact,
+            folded,
+            escapes,
+        } = Searched::new(exact, folded);
         let mut texts: Vec<String> = exact
             .iter()
             .map(|t| t.to_ascii_lowercase())
@@ -96,7 +102,7 @@ impl Prefilter {
                 .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
                 .builder()
                 .extend(&exact)
-                .extend(ESCAPES)
+                .extend(&escapes)
                 .build()
         } else {
             None
@@ -107,7 +113,12 @@ impl Prefilter {
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::LeftmostFirst)
                     .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                    .build(texts.iter().map(String::as_str).chain(ESCAPES))
+                    .build(
+                        texts
+                            .iter()
+                            .map(String::as_str)
+                            .chain(escapes.iter().copied()),
+                    )
                     .map_err(|e| tracing::warn!("prefilter: cannot build the needle search: {e}"))
                     .ok()
             })
@@ -190,9 +201,77 @@ impl LineFilter for NeedleLines {
     }
 }
 
-/// Where the JSON escapes that can stand for a needle's character are
-/// looked for, after the needles.
-const ESCAPES: [&str; 2] = ["\\u", "\\/"];
+/// The patterns the searchers look for: the needles, made as few and as
+/// long as the escapes that could hide them allow, and those escapes.
+#[derive(Debug, PartialEq, Eq)]
+struct Searched {
+    /// Exact needles, sorted.
+    exact: Vec<String>,
+    /// ASCII-case-insensitive needles, lowercased, sorted.
+    folded: Vec<String>,
+    /// The escapes that could hide a needle's character, looked for after
+    /// the needles: `\\u00` when every needle is ASCII (only its ASCII
+    /// characters could be escaped), else `\\u`; and `\\/` when some
+    /// needle keeps a `/`.
+    escapes: Vec<&'static str>,
+}
+
+/// Pieces of a needle shorter than this are not worth searching for
+/// instead of the needle: the needle keeps its `/`.
+const MIN_PIECE: usize = 4;
+
+impl Searched {
+    fn new(exact: Vec<String>, folded: Vec<String>) -> Searched {
+        let mut slash = false;
+        // Any part of a needle must be in a line that holds the needle
+        // plainly; a part free of `/` can only be hidden by a `\u` escape.
+        let mut cut = |t: String| -> String {
+            if !t.contains('/') {
+                return t;
+            }
+            match t.split('/').max_by_key(|p| p.len()) {
+                Some(piece) if piece.len() >= MIN_PIECE => piece.to_string(),
+                _ => {
+                    slash = true;
+                    t
+                }
+            }
+        };
+        let exact: Vec<String> = exact.into_iter().map(&mut cut).collect();
+        let folded: Vec<String> = folded.into_iter().map(&mut cut).collect();
+        let ascii = exact.iter().chain(&folded).all(|t| t.is_ascii());
+        let folded = without_holders(folded, &[]);
+        let exact = without_holders(exact, &folded);
+        let mut escapes = vec![if ascii { "\\u00" } else { "\\u" }];
+        if slash {
+            escapes.push("\\/");
+        }
+        Searched {
+            exact,
+            folded,
+            escapes,
+        }
+    }
+}
+
+/// `needles`, sorted and deduplicated, less those that hold another of
+/// them (byte for byte) or one of `folded` (ignoring ASCII case): a line
+/// holding the longer one holds the shorter one too.
+fn without_holders(mut needles: Vec<String>, folded: &[String]) -> Vec<String> {
+    needles.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    needles.dedup();
+    let mut kept: Vec<String> = Vec::with_capacity(needles.len());
+    for n in needles {
+        let lower = n.to_ascii_lowercase();
+        let held = kept.iter().any(|k| n.contains(k.as_str()))
+            || folded.iter().any(|f| lower.contains(f.as_str()));
+        if !held {
+            kept.push(n);
+        }
+    }
+    kept.sort();
+    kept
+}
 
 /// Whether the backslash at `at` starts an escape (`\\u`, `\\/`): it is
 /// the last of an odd run of backslashes (`\\\\u` is an escaped
@@ -209,6 +288,74 @@ fn escapes_at(text: &[u8], at: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn needles_are_cut_free_of_slashes_and_holders_dropped() {
+        // The seed rule's needles: the `/` ones are cut to their longest
+        // piece, which the dotted ones hold.
+        let s = Searched::new(
+            strings(&[
+                "net.ipv4.ip_forward",
+                "/proc/sys/net/ipv4/ip_forward",
+                "net.ipv6.conf.all.forwarding",
+                "/proc/sys/net/ipv6/conf/all/forwarding",
+            ]),
+            Vec::new(),
+        );
+        assert_eq!(s.exact, ["forwarding", "ip_forward"]);
+        assert_eq!(s.escapes, ["\\u00"]);
+        // Pieces too short keep the needle whole, and `\/` is looked for.
+        let s = Searched::new(strings(&["/a/b/", "\"sh\""]), Vec::new());
+        assert_eq!(s.exact, ["\"sh\"", "/a/b/"]);
+        assert_eq!(s.escapes, ["\\u00", "\\/"]);
+        // A non-ASCII needle could hide behind any `\u` escape.
+        let s = Searched::new(strings(&["caf\u{e9}s"]), Vec::new());
+        assert_eq!(s.escapes, ["\\u"]);
+        // An exact needle holding a folded one (in any case) is dropped.
+        let s = Searched::new(strings(&["Cmd.exe", "x"]), strings(&["cmd"]));
+        assert_eq!((s.exact, s.folded), (strings(&["x"]), strings(&["cmd"])));
+    }
+
+    #[test]
+    fn a_cut_needle_still_finds_its_lines_however_they_are_escaped() {
+        let rule = |q: &str| {
+            let text = format!(
+                "[rule]\nname = \"r\"\nrule_id = \"r\"\ntype = \"eql\"\nlanguage = \"eql\"\n\
+                 index = [\"logs-*\"]\nseverity = \"low\"\nrisk_score = 21\ndescription = \"d\"\n\
+                 query = '''\n{q}\n'''\n"
+            );
+            let path = std::path::Path::new("r.toml");
+            let (mut rules, errors) =
+                talon_rules::load_str(&text, path, talon_rules::RuleFormat::Toml);
+            assert!(errors.is_empty(), "{errors:?}");
+            crate::compile_rule(rules.remove(0), &Default::default()).expect(q)
+        };
+        let p = Arc::new(
+            Prefilter::new(
+                &[rule(
+                    r#"process where process.command_line : "*/proc/sys/net/ipv4/ip_forward*""#,
+                )],
+                &[],
+            )
+            .expect("needles"),
+        );
+        let f = p.line_filter().expect("cheap");
+        let picked = |line: &str| f.next_candidate(line.as_bytes(), 0).is_some();
+        assert!(picked(r#"{"a":"echo 1 > /proc/sys/net/ipv4/ip_forward"}"#));
+        assert!(picked(
+            r#"{"a":"echo 1 > \/proc\/sys\/net\/ipv4\/ip_forward"}"#
+        ));
+        assert!(picked(
+            r#"{"a":"echo 1 > /proc/sys/net/ipv4/ip\u005fforward"}"#
+        ));
+        assert!(!picked(r#"{"a":"echo 1 > /proc/sys/net/ipv4/ip-forward"}"#));
+        // An escaped backslash before a `u` is no escape.
+        assert!(!picked(r#"{"a":"C:\\u00"}"#));
+    }
 
     #[test]
     fn escapes_are_found_only_where_they_escape() {

@@ -230,13 +230,6 @@ impl Drop for LineChunk {
     }
 }
 
-/// Brings a mapped chunk's pages in at once, before it is read: one call
-/// rather than a page fault per page as the scan first touches them.
-/// Kernels without `MADV_POPULATE_READ` fault them in as before.
-fn populate(map: &memmap2::Mmap, range: &Range<usize>) {
-    let _ = map.advise_range(memmap2::Advice::PopulateRead, range.start, range.len());
-}
-
 /// Chunk buffers, reused: a buffer read into once need not be zeroed (nor
 /// its pages faulted in) again.
 #[derive(Debug, Default)]
@@ -550,9 +543,11 @@ impl LineParser {
             forced_index: self.forced_index.as_ref(),
             file: &chunk.file,
         };
-        if let ChunkText::Mapped(map, range) = &chunk.text {
-            populate(map, range);
-        }
+        // A mapped chunk's pages are faulted in as the search first touches
+        // them (the kernel maps a block around each fault). Asking for the
+        // whole chunk at once (`MADV_POPULATE_READ`) cost more: the kernel
+        // then walks it page by page (1 GB, seed rule, one core: 138 ms of
+        // system time against 110 ms).
         let text = &chunk.text[..];
         self.ranges.clear();
         let n = numbered_lines(text, self.filter.as_deref(), &mut self.ranges);

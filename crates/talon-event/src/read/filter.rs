@@ -50,8 +50,20 @@ pub(crate) fn numbered_lines(
     };
     let (mut from, mut before, mut blank) = (0usize, 0u64, 0u64);
     while from < text.len() {
-        let Some(line) = filter.next_candidate(text, from) else {
-            break;
+        // The filter searches a window of whole lines at a time, so that
+        // the gap is still in cache when its lines are counted.
+        let end = match from.checked_add(WINDOW) {
+            Some(w) if w < text.len() => {
+                memchr::memchr(b'\n', &text[w..]).map_or(text.len(), |i| w + i + 1)
+            }
+            _ => text.len(),
+        };
+        let Some(line) = filter.next_candidate(&text[..end], from) else {
+            let gap = gap_lines(&text[from..end]);
+            before += gap.lines;
+            blank += gap.blank;
+            from = end;
+            continue;
         };
         let gap = gap_lines(&text[from..line.start]);
         before += gap.lines;
@@ -66,6 +78,10 @@ pub(crate) fn numbered_lines(
         blank: blank + rest.blank,
     }
 }
+
+/// How many bytes past its start a filter searches at once (then on to
+/// the end of the line there): small enough for the level-2 cache.
+const WINDOW: usize = 64 << 10;
 
 /// What [`numbered_lines`] counted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,6 +181,42 @@ mod tests {
         assert!(blank_or_comment("\u{2003}".as_bytes()));
         assert!(!blank_or_comment(b"/ x"));
         assert!(!blank_or_comment("\u{e9}".as_bytes()));
+    }
+
+    /// Text of several search windows: every line is numbered as a plain
+    /// count would, whether a candidate sits at a window's edge or a
+    /// window holds none.
+    #[test]
+    fn lines_are_numbered_across_search_windows() {
+        let mut text = Vec::new();
+        let mut want = Vec::new();
+        let mut n = 0u64;
+        // Long runs without an `x`, then lines with one, around the edges.
+        for i in 0..(3 * WINDOW / 50) {
+            let x = i % 997 == 0 || (1300..1320).contains(&i);
+            let start = text.len();
+            text.extend(
+                format!("{{\"n\":{i},\"pad\":\"{:30}\"}}", if x { "x" } else { "" }).bytes(),
+            );
+            if x {
+                want.push((start..text.len(), n));
+            }
+            if i % 13 == 0 {
+                text.push(b'\n');
+                n += 1;
+            }
+            text.push(b'\n');
+            n += 1;
+        }
+        let mut out = Vec::new();
+        let got = numbered_lines(&text, Some(&HasX), &mut out);
+        assert!(text.len() > 2 * WINDOW);
+        assert_eq!(got.lines, n);
+        assert_eq!(
+            got.blank,
+            (0..(3 * WINDOW / 50)).filter(|i| i % 13 == 0).count() as u64
+        );
+        assert_eq!(out, want);
     }
 
     #[test]

@@ -436,8 +436,9 @@ impl pipeline::Sink for &mut Writer<'_> {
     }
 }
 
-/// At `-vv`: the event rules evaluated most often (the witness index let
-/// the others skip most events), for anyone tuning a rule set.
+/// At `-vv`: the ten event and sequence rules evaluated most often (the
+/// witness index let the others skip most events), at `-vvv` every rule
+/// evaluated at all, for anyone tuning a rule set.
 fn log_costliest(rules: &[Rule], seq_rules: &[Rule], engine: &EngineStats) {
     if !tracing::enabled!(tracing::Level::DEBUG) {
         return;
@@ -469,7 +470,13 @@ fn log_costliest(rules: &[Rule], seq_rules: &[Rule], engine: &EngineStats) {
             .filter(|(n, _, _)| *n > 0)
             .collect();
         by.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.2.cmp(b.2)));
-        for (n, m, name) in by.iter().take(10) {
+        // `-vvv` lists them all.
+        let shown = if tracing::enabled!(tracing::Level::TRACE) {
+            by.len()
+        } else {
+            10
+        };
+        for (n, m, name) in by.iter().take(shown) {
             tracing::debug!("{kind} evaluated {n:>9} times ({m} filled or matched): {name}");
         }
     }
