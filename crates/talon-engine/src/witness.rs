@@ -1,13 +1,14 @@
 //! The witness index: never evaluate a rule that cannot match.
 //!
 //! Every *matcher* (an event rule's query, or one term of a sequence or
-//! sample rule) has a witness ([`talon_eql::plan::witness`]): probes on
-//! the string values of single fields, one of which every event it
-//! matches passes, or none (it must always be evaluated). The probes are
-//! inverted into per-field tables (value → matchers; fragments of values
-//! in one Aho-Corasick automaton per field), so one look at the few
-//! fields rules test marks the matchers an event can satisfy; the others
-//! are skipped. Tables are built per routing class (the set of rules an
+//! sample rule) has witnesses ([`talon_eql::plan::witness`]), up to one
+//! per top-level conjunct of its query: probes on the string values of
+//! single fields, one of which every event it matches passes; or none (it
+//! must always be evaluated). The probes are inverted into per-field
+//! tables (value → witnesses; fragments of values in one Aho-Corasick
+//! automaton per field), so one look at the few fields rules test marks
+//! the witnesses an event passes; a matcher is evaluated only when the
+//! event passed all of its witnesses, and the others are skipped. Tables are built per routing class (the set of rules an
 //! event's index and category reach), on first use, holding only the
 //! probes of that class's matchers: an event reads only the fields its
 //! own candidates test.
@@ -24,44 +25,75 @@ use talon_eql::plan::witness::Probe;
 use talon_event::catalog::FieldCatalog;
 use talon_event::{Binding, EventView};
 
-/// Matchers served by one probe value.
+/// Witnesses served by one probe value.
 type Served = SmallVec<[u32; 2]>;
 
 /// The witnesses of every matcher, by matcher id.
+///
+/// A matcher may have several witnesses (one per top-level conjunct of
+/// its query, [`talon_eql::EventPlan::witnesses`]); an event it matches
+/// passes every one. Each witness has an id of its own, the tables mark
+/// witnesses, and a matcher is a candidate when all of its witnesses are
+/// marked: `host.os.type == "macos" and event.type == "start"` is then
+/// skipped on Linux events, whichever of the two is more selective on
+/// paper.
 #[derive(Debug, Default)]
 pub struct Witnesses {
-    /// Per matcher: its probes, or `None` (always evaluated).
-    probes: Vec<Option<Vec<Probe>>>,
+    /// Per witness id: its probes (an event must pass one).
+    probes: Vec<Vec<Probe>>,
+    /// Per matcher: its witness ids (none: always evaluated).
+    of: Vec<std::ops::Range<u32>>,
 }
 
+/// Most witnesses kept per matcher: the most selective ones.
+const MAX_WITNESSES: usize = 4;
+
 impl Witnesses {
-    /// Adds a matcher; its id is the number of matchers added before it.
-    pub fn push(&mut self, probes: Option<Vec<Probe>>) -> u32 {
-        self.probes.push(probes);
-        (self.probes.len() - 1) as u32
+    /// Adds a matcher with its witnesses (most selective first; none:
+    /// evaluated on every event routed to it); its id is the number of
+    /// matchers added before it.
+    pub fn push(&mut self, witnesses: Vec<Vec<Probe>>) -> u32 {
+        let start = self.probes.len() as u32;
+        self.probes
+            .extend(witnesses.into_iter().take(MAX_WITNESSES));
+        self.of.push(start..self.probes.len() as u32);
+        (self.of.len() - 1) as u32
     }
 
+    /// Number of matchers.
     pub fn len(&self) -> usize {
-        self.probes.len()
+        self.of.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.probes.is_empty()
+        self.of.is_empty()
+    }
+
+    /// Number of witnesses, of all matchers ([`Marks::reset`] takes it).
+    pub fn witness_count(&self) -> usize {
+        self.probes.len()
     }
 
     /// Whether matcher `m` has no witness (is evaluated on every event
     /// routed to it).
     pub fn always(&self, m: u32) -> bool {
-        self.probes.get(m as usize).is_none_or(|p| p.is_none())
+        self.of.get(m as usize).is_none_or(|r| r.is_empty())
+    }
+
+    /// Whether the current event may satisfy matcher `m`: it has no
+    /// witness, or the event passed all of them.
+    pub fn admits(&self, m: u32, marks: &Marks) -> bool {
+        self.of
+            .get(m as usize)
+            .is_none_or(|r| r.clone().all(|w| marks.marked(w)))
     }
 
     /// How many matchers have a witness, of how many.
     pub fn coverage(&self) -> (usize, usize) {
-        let with = self.probes.iter().filter(|p| p.is_some()).count();
-        (with, self.probes.len())
+        let with = self.of.iter().filter(|r| !r.is_empty()).count();
+        (with, self.of.len())
     }
 
-    /// The probe tables of a set of matchers.
     /// The probe tables of a set of matchers; fields are read by their
     /// number in `catalog`.
     pub fn tables(
@@ -72,16 +104,18 @@ impl Witnesses {
         let mut by_field: FxHashMap<Arc<str>, FieldBuild> = FxHashMap::default();
         let mut order: Vec<Arc<str>> = Vec::new();
         for m in matchers {
-            let Some(Some(probes)) = self.probes.get(m as usize) else {
+            let Some(ids) = self.of.get(m as usize) else {
                 continue;
             };
-            for p in probes {
-                let path = p.path();
-                let b = by_field.entry(Arc::clone(path)).or_insert_with(|| {
-                    order.push(Arc::clone(path));
-                    FieldBuild::default()
-                });
-                b.add(p, m);
+            for w in ids.clone() {
+                for p in &self.probes[w as usize] {
+                    let path = p.path();
+                    let b = by_field.entry(Arc::clone(path)).or_insert_with(|| {
+                        order.push(Arc::clone(path));
+                        FieldBuild::default()
+                    });
+                    b.add(p, w);
+                }
             }
         }
         let fields = order
@@ -231,7 +265,7 @@ struct FieldTable {
     /// Keys are lowercased ASCII.
     folded: FxHashMap<Box<str>, Served>,
     contains: Option<Contains>,
-    /// Matchers whose fragments could not be indexed: always candidates.
+    /// Witnesses whose fragments could not be indexed: always marked.
     broken: Vec<u32>,
 }
 
@@ -241,8 +275,8 @@ pub struct ProbeTables {
     fields: Vec<FieldTable>,
 }
 
-/// Which matchers the current event may satisfy, reused from event to
-/// event: a matcher is a candidate when its stamp is the current one.
+/// Which witnesses the current event passed, reused from event to event:
+/// a witness is passed when its stamp is the current one.
 #[derive(Debug, Default)]
 pub struct Marks {
     stamp: Vec<u32>,
@@ -252,7 +286,7 @@ pub struct Marks {
 }
 
 impl Marks {
-    /// Starts a new event over `n` matchers.
+    /// Starts a new event over `n` witnesses.
     pub fn reset(&mut self, n: usize) {
         if self.stamp.len() != n {
             self.stamp = vec![0; n];
@@ -273,14 +307,14 @@ impl Marks {
         }
     }
 
-    /// Whether matcher `m` was marked for the current event.
+    /// Whether witness `m` was marked for the current event.
     pub fn marked(&self, m: u32) -> bool {
         self.stamp.get(m as usize) == Some(&self.current)
     }
 }
 
 impl ProbeTables {
-    /// Marks every matcher one of whose probes the event passes.
+    /// Marks every witness one of whose probes the event passes.
     pub fn mark(&self, event: &dyn EventView, marks: &mut Marks) {
         for t in &self.fields {
             if !t.broken.is_empty() {
@@ -362,7 +396,7 @@ mod tests {
         let mut w = Witnesses::default();
         for q in qs {
             let c = talon_eql::compile_str(q, &Default::default()).expect(q);
-            w.push(c.event_plan().and_then(|p| p.witness()));
+            w.push(c.event_plan().map(|p| p.witnesses()).unwrap_or_default());
         }
         w
     }
@@ -370,10 +404,10 @@ mod tests {
     fn marked(w: &Witnesses, e: &Event) -> Vec<u32> {
         let tables = w.tables(0..w.len() as u32, &FieldCatalog::new(["x"]));
         let mut marks = Marks::default();
-        marks.reset(w.len());
+        marks.reset(w.witness_count());
         tables.mark(e, &mut marks);
         (0..w.len() as u32)
-            .filter(|m| w.always(*m) || marks.marked(*m))
+            .filter(|m| w.admits(*m, &marks))
             .collect()
     }
 
@@ -406,6 +440,21 @@ mod tests {
             ("process.executable", &["/bin/sh.x"]),
         ]);
         assert_eq!(marked(&w, &e), [5]);
+    }
+
+    #[test]
+    fn a_matcher_needs_every_one_of_its_witnesses() {
+        let w = probes(&[
+            r#"process where host.os.type == "macos" and event.type == "start""#,
+            r#"process where host.os.type == "linux" and process.name == "sh" and process.pid > 1"#,
+            r#"process where host.os.type == "linux" or process.name == "sh""#,
+        ]);
+        let e = event(&[("host.os.type", &["linux"]), ("event.type", &["start"])]);
+        assert_eq!(marked(&w, &e), [2]);
+        let e = event(&[("host.os.type", &["linux"]), ("process.name", &["sh"])]);
+        assert_eq!(marked(&w, &e), [1, 2]);
+        let e = event(&[("host.os.type", &["macos"]), ("event.type", &["start"])]);
+        assert_eq!(marked(&w, &e), [0]);
     }
 
     #[test]

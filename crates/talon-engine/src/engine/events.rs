@@ -48,17 +48,22 @@ pub(crate) struct Plans {
 }
 
 /// `-vvv`: what a rule (or sequence term) is evaluated on.
-fn trace_probes(name: &str, probes: Option<&[talon_eql::plan::witness::Probe]>) {
-    match probes {
-        None => tracing::trace!("witness: `{name}` is evaluated on every event it routes to"),
-        Some(p) => tracing::trace!(
-            "witness: `{name}` is evaluated on events where one of: {}",
-            p.iter()
-                .map(|p| p.to_string())
-                .collect::<Vec<_>>()
-                .join(" | ")
-        ),
+fn trace_probes(name: &str, witnesses: &[Vec<talon_eql::plan::witness::Probe>]) {
+    if witnesses.is_empty() {
+        tracing::trace!("witness: `{name}` is evaluated on every event it routes to");
+        return;
     }
+    let each: Vec<String> = witnesses
+        .iter()
+        .map(|w| {
+            let alts: Vec<String> = w.iter().map(|p| p.to_string()).collect();
+            format!("({})", alts.join(" | "))
+        })
+        .collect();
+    tracing::trace!(
+        "witness: `{name}` is evaluated on events where {}",
+        each.join(" and ")
+    );
 }
 
 impl Plans {
@@ -72,8 +77,9 @@ impl Plans {
     ) -> Plans {
         let mut witnesses = Witnesses::default();
         for r in &rules {
-            let probes = r.query.event_plan().and_then(|p| p.witness());
-            trace_probes(&r.rule.name, probes.as_deref());
+            let probes = r.query.event_plan().map(|p| p.witnesses());
+            let probes = probes.unwrap_or_default();
+            trace_probes(&r.rule.name, &probes);
             witnesses.push(probes);
         }
         let mut term_base = Vec::with_capacity(terms.len());
@@ -83,8 +89,8 @@ impl Plans {
             let name = sequences.get(j).map_or("?", |r| r.rule.name.as_str());
             term_base.push(witnesses.len() as u32);
             for (i, plan) in t.plans().enumerate() {
-                let probes = plan.plan.witness();
-                trace_probes(&format!("{name} (term {})", i + 1), probes.as_deref());
+                let probes = plan.plan.witnesses();
+                trace_probes(&format!("{name} (term {})", i + 1), &probes);
                 witnesses.push(probes);
             }
             let c = match clocks.iter().position(|c| c == t.time()) {
@@ -258,13 +264,13 @@ impl EventStage {
                 let terms = seq_list.iter().flat_map(|&j| plans.term_ids(j));
                 Arc::new(plans.witnesses.tables(ids.chain(terms), &plans.catalog))
             });
-            self.marks.reset(plans.witnesses.len());
+            self.marks.reset(plans.witnesses.witness_count());
             tables.mark(event, &mut self.marks);
         }
         self.memo.reset(plans.leaves);
         let memo = &mut self.memo;
         let marks = &self.marks;
-        let candidate = |m: u32| !plans.use_witness || plans.witnesses.always(m) || marks.marked(m);
+        let candidate = |m: u32| !plans.use_witness || plans.witnesses.admits(m, marks);
 
         for &i in routed.rules.iter() {
             let st = &mut self.stats.rules[i];

@@ -96,10 +96,32 @@ impl EventPlan {
     /// evaluated). The category test is left to routing. An empty list
     /// means the plan can never match.
     pub fn witness(&self) -> Option<Vec<Probe>> {
-        let mut probes = cond_witness(self.condition())?;
-        probes.sort();
-        probes.dedup();
-        Some(probes)
+        self.witnesses().into_iter().next()
+    }
+
+    /// Every witness the plan's top-level conjuncts give, each a list of
+    /// probes one of which every event it matches passes: an event must
+    /// pass one probe of *each* list. The most selective comes first (it
+    /// is [`EventPlan::witness`]); none when the plan implies none.
+    pub fn witnesses(&self) -> Vec<Vec<Probe>> {
+        let kids: Vec<&Cond> = match self.condition() {
+            Cond::And(kids) => kids.iter().collect(),
+            c => vec![c],
+        };
+        let mut all: Vec<Vec<Probe>> = kids
+            .into_iter()
+            .filter_map(cond_witness)
+            .map(|mut probes| {
+                probes.sort();
+                probes.dedup();
+                probes
+            })
+            .collect();
+        // Stable: of equally selective ones, the first written leads.
+        all.sort_by_key(|p| std::cmp::Reverse(score(p)));
+        let mut seen = std::collections::HashSet::new();
+        all.retain(|p| seen.insert(p.clone()));
+        all
     }
 }
 
@@ -334,6 +356,34 @@ mod tests {
         assert_eq!(witness(r#"process where process.name : "TRUE""#), None);
         assert_eq!(witness(r#"process where process.name like "*123*""#), None);
         assert_eq!(witness(r#"process where process.name like "*ru*""#), None);
+    }
+
+    #[test]
+    fn each_conjunct_gives_a_witness_the_most_selective_first() {
+        let c = compile_str(
+            r#"process where host.os.type == "macos" and event.type == "start" and
+               process.name : ("curl", "wget") and process.pid > 1 and
+               not process.args == "-h" and (process.args == "-c" or process.name == "x")"#,
+            &CompileOptions::default(),
+        )
+        .expect("query");
+        let all: Vec<Vec<String>> = c
+            .event_plan()
+            .expect("an event query")
+            .witnesses()
+            .into_iter()
+            .map(|ps| ps.iter().map(|p| p.to_string()).collect())
+            .collect();
+        assert_eq!(
+            all,
+            [
+                vec![r#"process.name ==~ "curl""#, r#"process.name ==~ "wget""#],
+                vec![r#"process.args == "-c""#, r#"process.name == "x""#],
+                vec![r#"host.os.type == "macos""#],
+                vec![r#"event.type == "start""#],
+            ]
+        );
+        assert_eq!(witness("process where process.pid > 1"), None);
     }
 
     #[test]
