@@ -329,7 +329,8 @@ fn without_the_prefilter_every_line_is_read_and_checked() {
 
 /// `-vvv` says what each rule is evaluated on (its witness probes), as
 /// the README promises: the bundled IP forwarding rule only on
-/// events whose `process.name` is `sysctl` or whose arguments hold `-c`.
+/// events whose `process.name` is `sysctl` or whose arguments hold `-c`,
+/// and whose command line, action and OS fit too.
 #[test]
 fn very_verbose_lists_what_each_rule_is_evaluated_on() {
     let rule = repo().join("rules/linux/command_and_control_ip_forwarding_enabled.toml");
@@ -347,7 +348,9 @@ fn very_verbose_lists_what_each_rule_is_evaluated_on() {
         .find(|l| l.contains("witness: `IPv4/IPv6 Forwarding Switched On via sysctl or procfs`"))
         .unwrap_or_else(|| panic!("no witness line in:\n{err}"));
     assert!(
-        line.ends_with(r#"one of: process.args == "-c" | process.name == "sysctl""#),
+        line.ends_with(
+            r#"where (process.args == "-c" | process.name == "sysctl") and (process.command_line : "*/proc/sys/net/ipv4/ip_forward*" | process.command_line : "*/proc/sys/net/ipv6/conf/all/forwarding*" | process.command_line : "*net.ipv4.ip_forward*" | process.command_line : "*net.ipv6.conf.all.forwarding*") and (host.os.type == "linux") and (event.type == "start")"#
+        ),
         "{line}"
     );
 }

@@ -15,11 +15,9 @@
 //! JSON may write any character of a string as a `\uXXXX` escape (and `/`
 //! as `\/`), which hides a needle from a byte search; a line holding such
 //! an escape is therefore always a candidate. The searchers look for as
-//! few and as long patterns as that allows ([`Searched`]): a needle with a
-//! `/` is cut to its longest piece without one (so `\/` cannot hide it),
-//! a needle that holds another is dropped, and when every needle is ASCII
-//! only `\u00` escapes can hide one. Longer patterns let the SIMD searcher
-//! tell candidates apart on three bytes instead of two.
+//! few patterns as that allows ([`Searched`]): a needle that holds another
+//! is dropped, only `\u00` escapes can hide an ASCII needle, and `\/` is
+//! looked for only when some needle has a `/`.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -201,8 +199,8 @@ impl LineFilter for NeedleLines {
     }
 }
 
-/// The patterns the searchers look for: the needles, made as few and as
-/// long as the escapes that could hide them allow, and those escapes.
+/// The patterns the searchers look for: the needles, as few as will do,
+/// and the escapes that could hide them.
 #[derive(Debug, PartialEq, Eq)]
 struct Searched {
     /// Exact needles, sorted.
@@ -212,33 +210,13 @@ struct Searched {
     /// The escapes that could hide a needle's character, looked for after
     /// the needles: `\\u00` when every needle is ASCII (only its ASCII
     /// characters could be escaped), else `\\u`; and `\\/` when some
-    /// needle keeps a `/`.
+    /// needle has a `/`.
     escapes: Vec<&'static str>,
 }
 
-/// Pieces of a needle shorter than this are not worth searching for
-/// instead of the needle: the needle keeps its `/`.
-const MIN_PIECE: usize = 4;
-
 impl Searched {
     fn new(exact: Vec<String>, folded: Vec<String>) -> Searched {
-        let mut slash = false;
-        // Any part of a needle must be in a line that holds the needle
-        // plainly; a part free of `/` can only be hidden by a `\u` escape.
-        let mut cut = |t: String| -> String {
-            if !t.contains('/') {
-                return t;
-            }
-            match t.split('/').max_by_key(|p| p.len()) {
-                Some(piece) if piece.len() >= MIN_PIECE => piece.to_string(),
-                _ => {
-                    slash = true;
-                    t
-                }
-            }
-        };
-        let exact: Vec<String> = exact.into_iter().map(&mut cut).collect();
-        let folded: Vec<String> = folded.into_iter().map(&mut cut).collect();
+        let slash = exact.iter().chain(&folded).any(|t| t.contains('/'));
         let ascii = exact.iter().chain(&folded).all(|t| t.is_ascii());
         let folded = without_holders(folded, &[]);
         let exact = without_holders(exact, &folded);
@@ -294,34 +272,27 @@ mod tests {
     }
 
     #[test]
-    fn needles_are_cut_free_of_slashes_and_holders_dropped() {
-        // The seed rule's needles: the `/` ones are cut to their longest
-        // piece, which the dotted ones hold.
+    fn holders_are_dropped_and_only_the_escapes_that_could_hide_a_needle_kept() {
         let s = Searched::new(
-            strings(&[
-                "net.ipv4.ip_forward",
-                "/proc/sys/net/ipv4/ip_forward",
-                "net.ipv6.conf.all.forwarding",
-                "/proc/sys/net/ipv6/conf/all/forwarding",
-            ]),
+            strings(&["net.ipv4.ip_forward", "ipv4.ip_", "ip_forward"]),
             Vec::new(),
         );
-        assert_eq!(s.exact, ["forwarding", "ip_forward"]);
+        assert_eq!(s.exact, ["ip_forward", "ipv4.ip_"]);
         assert_eq!(s.escapes, ["\\u00"]);
-        // Pieces too short keep the needle whole, and `\/` is looked for.
-        let s = Searched::new(strings(&["/a/b/", "\"sh\""]), Vec::new());
-        assert_eq!(s.exact, ["\"sh\"", "/a/b/"]);
+        // A `/` may be written `\/`.
+        let s = Searched::new(strings(&["/proc/sys/net", "\"sh\""]), Vec::new());
+        assert_eq!(s.exact, ["\"sh\"", "/proc/sys/net"]);
         assert_eq!(s.escapes, ["\\u00", "\\/"]);
         // A non-ASCII needle could hide behind any `\u` escape.
         let s = Searched::new(strings(&["caf\u{e9}s"]), Vec::new());
         assert_eq!(s.escapes, ["\\u"]);
         // An exact needle holding a folded one (in any case) is dropped.
-        let s = Searched::new(strings(&["Cmd.exe", "x"]), strings(&["cmd"]));
-        assert_eq!((s.exact, s.folded), (strings(&["x"]), strings(&["cmd"])));
+        let s = Searched::new(strings(&["Cmd.exe", "xyz"]), strings(&["cmd"]));
+        assert_eq!((s.exact, s.folded), (strings(&["xyz"]), strings(&["cmd"])));
     }
 
     #[test]
-    fn a_cut_needle_still_finds_its_lines_however_they_are_escaped() {
+    fn a_needle_is_found_however_its_line_escapes_it() {
         let rule = |q: &str| {
             let text = format!(
                 "[rule]\nname = \"r\"\nrule_id = \"r\"\ntype = \"eql\"\nlanguage = \"eql\"\n\

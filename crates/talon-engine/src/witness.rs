@@ -46,7 +46,7 @@ pub struct Witnesses {
 }
 
 /// Most witnesses kept per matcher: the most selective ones.
-const MAX_WITNESSES: usize = 4;
+pub(crate) const MAX_WITNESSES: usize = 4;
 
 impl Witnesses {
     /// Adds a matcher with its witnesses (most selective first; none:

@@ -18,7 +18,7 @@ use talon_event::EventView;
 use crate::compile::CompiledRule;
 use crate::router::Router;
 use crate::sequence::{SequenceTerms, TermHits, TimeReader};
-use crate::witness::{Marks, ProbeTables, Witnesses};
+use crate::witness::{Marks, ProbeTables, Witnesses, MAX_WITNESSES};
 
 use super::{EngineStats, RuleStats};
 
@@ -49,6 +49,7 @@ pub(crate) struct Plans {
 
 /// `-vvv`: what a rule (or sequence term) is evaluated on.
 fn trace_probes(name: &str, witnesses: &[Vec<talon_eql::plan::witness::Probe>]) {
+    let witnesses = &witnesses[..witnesses.len().min(MAX_WITNESSES)];
     if witnesses.is_empty() {
         tracing::trace!("witness: `{name}` is evaluated on every event it routes to");
         return;
