@@ -245,6 +245,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         },
         per_rule: vec![0u64; rules.len() + seq_rules.len()],
         matched: 0,
+        untimed: 0,
         write_error: None,
         stop: &stop,
     };
@@ -341,6 +342,8 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
             engine: &engine,
             rules: &all_rules,
             alerts_per_rule: &writer.per_rule,
+            // The schedule replay counts them itself (not alerted).
+            matched_untimed: writer.untimed,
             sequences: (!seq_rules.is_empty()).then(|| merged.sequences.iter().sum()),
             alert_errors: merged.alert_errors,
             rule_errors,
@@ -387,6 +390,8 @@ struct Writer<'s> {
     per_rule: Vec<u64>,
     /// Events some event rule matched.
     matched: u64,
+    /// Of those, the events without a usable `@timestamp`.
+    untimed: u64,
     write_error: Option<std::io::Error>,
     stop: &'s AtomicBool,
 }
@@ -431,8 +436,9 @@ impl pipeline::Sink for &mut Writer<'_> {
         self.write(slot, alerts);
     }
 
-    fn matched(&mut self) {
+    fn matched(&mut self, untimed: bool) {
         self.matched += 1;
+        self.untimed += u64::from(untimed);
     }
 }
 
