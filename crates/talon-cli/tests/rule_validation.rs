@@ -348,3 +348,71 @@ fn a_silence_key_that_is_not_a_list_is_shown_where_it_is_written() {
         stderr(&out)
     );
 }
+
+/// An error inside a `[[exceptions]]` item of talon.toml named the file
+/// and the item's number, but no line: it is now shown where it is
+/// written, with a caret, as a `[silence]` value is: at the value the
+/// error is about, else at the entry, else at the item's header.
+#[test]
+fn an_exceptions_error_is_shown_where_it_is_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hunt_with = |config: &str| {
+        write(dir.path(), "talon.toml", config);
+        let mut c = talon();
+        c.current_dir(dir.path()).arg("hunt").arg(demo_events());
+        let out = run(c);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        stderr(&out)
+    };
+    const GOOD: &str = "[[exceptions]]\nrule_id = \"x\"\n\
+        entries = [{ field = \"a\", operator = \"is\", type = \"match\", value = \"b\" }]\n\n";
+
+    let err = hunt_with(&format!(
+        "{GOOD}[[exceptions]]\nrule_name = \"y*\"\nentries = [\n  \
+         {{ field = \"a\", operator = \"is\", type = \"match\", value = \"b\" }},\n  \
+         {{ field = \"c\", operator = \"is\", type = \"matches\", value = \"d\" }},\n]\n"
+    ));
+    assert_eq!(
+        err,
+        "talon: error: talon.toml:9:42: exception item `talon.toml#2`: entry on `c`: unknown type \
+         `matches` (expected match, match_any, wildcard, exists, list or nested)\n  |\n\
+         9 |   { field = \"c\", operator = \"is\", type = \"matches\", value = \"d\" },\n  \
+         |                                          ^^^^^^^^^\n"
+    );
+
+    let err = hunt_with(&format!(
+        "{GOOD}[[exceptions]]\nrule_name = \"y*\"\nentries = [{{ field = \"c\", operator = \"is\", type = \"match\" }}]\n"
+    ));
+    assert_eq!(
+        err,
+        "talon: error: talon.toml:7:12: exception item `talon.toml#2`: entry `match` on `c` needs \
+         a string `value`\n  |\n\
+         7 | entries = [{ field = \"c\", operator = \"is\", type = \"match\" }]\n  \
+         |            ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n"
+    );
+
+    let err = hunt_with(&format!(
+        "{GOOD}[[exceptions]]\nentries = [{{ field = \"c\", operator = \"is\", type = \"exists\" }}]\n"
+    ));
+    assert_eq!(
+        err,
+        "talon: error: talon.toml:5:1: [[exceptions]] #2: give exactly one of rule_id or \
+         rule_name\n  |\n5 | [[exceptions]]\n  | ^^^^^^^^^^^^^^\n"
+    );
+
+    let err = hunt_with(&format!(
+        "{GOOD}[[exceptions]]\nrule_id = \"y\"\nentries = \"c\"\n"
+    ));
+    assert_eq!(
+        err,
+        "talon: error: talon.toml:7:11: [[exceptions]] #2: `entries` must be an array of entry \
+         tables\n  |\n7 | entries = \"c\"\n  |           ^^^\n"
+    );
+
+    let err = hunt_with(&format!("{GOOD}os_types = \"linux\"\n"));
+    assert_eq!(
+        err,
+        "talon: error: talon.toml:5:12: [[exceptions]] #1: `os_types` must be a list of \
+         strings\n  |\n5 | os_types = \"linux\"\n  |            ^^^^^^^\n"
+    );
+}
