@@ -416,3 +416,37 @@ fn an_exceptions_error_is_shown_where_it_is_written() {
          strings\n  |\n5 | os_types = \"linux\"\n  |            ^^^^^^^\n"
     );
 }
+
+/// `talon rules` listed a rule whose `from` cannot be read without a
+/// word, while `check` reports it at its value and `hunt --schedule`
+/// leaves it out. It now prints the error as `check` does (on stderr, as
+/// it prints the rules that fail to load), and `--coverage` counts the
+/// rule; the rule is still listed, as it loads and runs without
+/// --schedule.
+#[test]
+fn rules_reports_an_unreadable_schedule_as_check_does() {
+    let dir = tempfile::tempdir().unwrap();
+    good_and_bad(dir.path());
+    let out = talon_in(dir.path(), &["rules", "r.toml", "bad.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), FROM_ERROR);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "11111111-1111-1111-1111-111111111111  eql       low      Sysctl run\n\
+         22222222-2222-2222-2222-222222222222  eql       low      Sysctl run yesterday\n"
+    );
+
+    let out = talon_in(dir.path(), &["rules", "--coverage", "r.toml", "bad.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), FROM_ERROR);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout.lines().next(),
+        Some(
+            "2 rules: 2 can run, 0 cannot (0 of an unsupported type, 0 with query errors); \
+             1 with schedule errors (not run by --schedule); 0 building blocks; \
+             0 files or rules failed to load"
+        ),
+        "{stdout}"
+    );
+}
