@@ -29,7 +29,7 @@ use talon_engine::{compile_rules, runnable, EngineOptions, EngineStats, Runnable
 use talon_event::read::ReadOptions;
 use talon_rules::Rule;
 
-use crate::cli::{Format, HuntArgs};
+use crate::cli::{AlertFormat, HuntArgs};
 use crate::cmd::{check, common};
 use crate::output;
 use crate::summary::{count, HuntSummary};
@@ -213,10 +213,9 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     common::refuse_output_over_inputs(args.output.output.as_deref(), "--output", &inputs)?;
     let out = output::open(&args.output, "the alerts")?;
     let format = match out.format {
-        Format::Jsonl => OutputFormat::Jsonl,
-        Format::Csv => OutputFormat::Csv,
-        Format::Table => OutputFormat::Table,
-        Format::Es => bail!("--format es is only for `talon query`"),
+        AlertFormat::Jsonl => OutputFormat::Jsonl,
+        AlertFormat::Csv => OutputFormat::Csv,
+        AlertFormat::Table => OutputFormat::Table,
     };
     let ctx = AlertContext::from_env().context("invalid TALON_NOW")?;
     let builders: Vec<AlertBuilder<'_>> =
