@@ -79,12 +79,13 @@ const CHECK_EXAMPLES: &str = "Examples:
   talon check my-rule.toml export.ndjson page.md
   talon check rules/ --schema ecs_flat.yml --tag 'OS: Linux'";
 
-/// Where alerts and results go, and in which format.
+/// Where alerts and results go, and in which format: `F` is the formats
+/// the command writes ([`AlertFormat`] for hunt, [`Format`] for query).
 #[derive(Debug, Args)]
-pub struct OutputArgs {
+pub struct OutputArgs<F: FormatArg> {
     /// Output format (default: table on a terminal, jsonl otherwise).
-    #[arg(long, short = 'f', value_enum)]
-    pub format: Option<Format>,
+    #[arg(long, short = 'f', value_parser = FormatParser::<F>(std::marker::PhantomData))]
+    pub format: Option<F>,
 
     /// Write to this file instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -99,8 +100,77 @@ pub enum Format {
     Csv,
     /// A readable table.
     Table,
-    /// The body of Elasticsearch's EQL search API response (query only).
+    /// The body of Elasticsearch's EQL search API response.
     Es,
+}
+
+/// What `hunt` writes alerts as: [`Format`] but `es`, the search API's
+/// response, which holds events, not alerts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AlertFormat {
+    /// One JSON object per line.
+    Jsonl,
+    /// Comma-separated values with a header line.
+    Csv,
+    /// A readable table.
+    Table,
+}
+
+/// The `--format` values of a command, and the two it picks from when
+/// none is given.
+pub trait FormatArg: ValueEnum + Copy + Send + Sync + std::fmt::Debug + 'static {
+    /// On a terminal.
+    const TABLE: Self;
+    /// Otherwise.
+    const JSONL: Self;
+}
+
+impl FormatArg for Format {
+    const TABLE: Self = Format::Table;
+    const JSONL: Self = Format::Jsonl;
+}
+
+impl FormatArg for AlertFormat {
+    const TABLE: Self = AlertFormat::Table;
+    const JSONL: Self = AlertFormat::Jsonl;
+}
+
+/// `--format` for a command that writes `F`: clap's own parser for it
+/// (the error lists `F`'s values, the help shows them), with a tip when
+/// the value is a format only `talon query` writes (`hunt --format es`).
+#[derive(Clone)]
+pub struct FormatParser<F>(std::marker::PhantomData<F>);
+
+impl<F: FormatArg> clap::builder::TypedValueParser for FormatParser<F> {
+    type Value = F;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<F, clap::Error> {
+        use clap::error::{ContextKind, ContextValue};
+        let parsed = clap::builder::EnumValueParser::<F>::new().parse_ref(cmd, arg, value);
+        parsed.map_err(|mut e| {
+            let name = value.to_string_lossy();
+            if Format::from_str(&name, false).is_ok() {
+                let tip = format!("`--format {name}` is only for `talon query`");
+                e.insert(
+                    ContextKind::Suggested,
+                    ContextValue::StyledStrs(vec![tip.into()]),
+                );
+            }
+            e
+        })
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let values = F::value_variants().iter();
+        Some(Box::new(values.filter_map(ValueEnum::to_possible_value)))
+    }
 }
 
 /// How events are read.
@@ -233,7 +303,7 @@ pub struct HuntArgs {
     pub exceptions: crate::config::ExceptionArgs,
 
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub output: OutputArgs<AlertFormat>,
 }
 
 #[derive(Debug, Args)]
@@ -269,7 +339,7 @@ pub struct QueryArgs {
     pub max_samples_per_key: u64,
 
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub output: OutputArgs<Format>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -219,24 +219,38 @@ pub fn apply_config(set: &mut ExceptionSet, text: &str, file: &str) -> Result<()
         return Ok(());
     };
     let Some(items) = items.as_array() else {
-        bail!("{file}: `exceptions` must be an array of tables ([[exceptions]])");
+        let message = "`exceptions` must be an array of tables ([[exceptions]])";
+        bail!("{}", at_exception(text, file, None, message));
     };
     for (n, item) in items.iter().enumerate() {
-        let label = format!("{file}: [[exceptions]] #{}", n + 1);
+        // Shown where item `n` is written (the value of `key`, else the
+        // item), with a caret, as a `[silence]` value is.
+        let error = |key: Option<&str>, message: &str| {
+            let message = format!("[[exceptions]] #{}: {message}", n + 1);
+            anyhow::anyhow!("{}", at_exception(text, file, Some((n, key)), &message))
+        };
         let target = match (
             item.get("rule_id").and_then(Json::as_str),
             item.get("rule_name").and_then(Json::as_str),
         ) {
             (Some(id), None) => RuleTarget::RuleId(id.to_string()),
             (None, Some(glob)) => RuleTarget::NameGlob(glob.to_string()),
-            _ => bail!("{label}: give exactly one of rule_id or rule_name"),
+            _ => return Err(error(None, "give exactly one of rule_id or rule_name")),
         };
         let item_id = format!("talon.toml#{}", n + 1);
         let Some(entries) = item.get("entries").and_then(Json::as_array) else {
-            bail!("{label}: `entries` must be an array of entry tables");
+            let message = "`entries` must be an array of entry tables";
+            return Err(error(Some("entries"), message));
         };
-        let entries = parse_entries(entries, file, &item_id).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let os_types = strings(item.get("os_types"), file, "os_types")?;
+        let entries = parse_entries(entries, file, &item_id).map_err(|e| {
+            let span = entry_span(text, n, entries, &e, file, &item_id);
+            match span {
+                Some(span) => anyhow::anyhow!("{}", located(file, text, span, &e.detail())),
+                None => anyhow::anyhow!("{e}"),
+            }
+        })?;
+        let os_types = strings(item.get("os_types"), file, "os_types")
+            .map_err(|_| error(Some("os_types"), "`os_types` must be a list of strings"))?;
         let name = item
             .get("name")
             .and_then(Json::as_str)
@@ -268,6 +282,94 @@ fn strings(v: Option<&Json>, file: &str, what: &str) -> Result<Vec<String>> {
             })
             .collect(),
         Some(_) => bail!("{file}: `{what}` must be a list of strings"),
+    }
+}
+
+/// `message` where `[[exceptions]]` item `n` (from 0) is written: the
+/// value of its `key` when given and written, else the item (its
+/// `[[exceptions]]` header, or its inline table); with no item, the
+/// `exceptions` key. Without a place (never, for a file that parsed),
+/// `file: message`.
+fn at_exception(
+    text: &str,
+    file: &str,
+    item: Option<(usize, Option<&str>)>,
+    message: &str,
+) -> String {
+    use toml_edit::{ImDocument, Item};
+    let doc = ImDocument::parse(text).ok();
+    let exceptions = doc.as_ref().and_then(|d| d.as_table().get("exceptions"));
+    let span = match (exceptions, item) {
+        (Some(all), None) => all.span(),
+        (Some(all), Some((n, key))) => elements(all).get(n).and_then(|(span, table)| {
+            key.and_then(|k| table.and_then(|t| t.get(k)).and_then(Item::span))
+                .or_else(|| span.clone())
+        }),
+        (None, _) => None,
+    };
+    match span {
+        Some(span) => located(file, text, span, message),
+        None => format!("{file}: {message}"),
+    }
+}
+
+/// Where the entry an error of item `n`'s `entries` is about is written:
+/// the entry the error comes from (the first that fails, as
+/// [`parse_entries`] stops there), at the `type` or `operator` value it
+/// names when it names one; `entries` itself for an error of the whole
+/// list (no entries at all).
+fn entry_span(
+    text: &str,
+    n: usize,
+    entries: &[Json],
+    error: &talon_engine::exceptions::ExceptionError,
+    file: &str,
+    item_id: &str,
+) -> Option<std::ops::Range<usize>> {
+    use toml_edit::{ImDocument, Item};
+    let doc = ImDocument::parse(text).ok()?;
+    let (item_span, item) = elements(doc.as_table().get("exceptions")?)
+        .into_iter()
+        .nth(n)?;
+    let listed = item?.get("entries")?;
+    let Some(failing) = entries
+        .iter()
+        .position(|e| parse_entries(std::slice::from_ref(e), file, item_id).is_err())
+    else {
+        return listed.span().or(item_span);
+    };
+    let (span, entry) = elements(listed).into_iter().nth(failing)?;
+    let named = error.value().and_then(|value| {
+        ["type", "operator"]
+            .into_iter()
+            .filter_map(|k| entry?.get(k))
+            .find(|v| v.as_str() == Some(value))
+            .and_then(Item::span)
+    });
+    named.or(span)
+}
+
+/// An element of an array in `talon.toml`: its span and, when it is a
+/// table, the table.
+type Element<'a> = (
+    Option<std::ops::Range<usize>>,
+    Option<&'a dyn toml_edit::TableLike>,
+);
+
+/// The elements of an array of tables (`[[exceptions]]`) or of an array
+/// value (`entries = [{...}]`).
+fn elements(item: &toml_edit::Item) -> Vec<Element<'_>> {
+    use toml_edit::{Item, TableLike, Value};
+    match item {
+        Item::ArrayOfTables(tables) => tables
+            .iter()
+            .map(|t| (t.span(), Some(t as &dyn TableLike)))
+            .collect(),
+        Item::Value(Value::Array(values)) => values
+            .iter()
+            .map(|v| (v.span(), v.as_inline_table().map(|t| t as &dyn TableLike)))
+            .collect(),
+        _ => Vec::new(),
     }
 }
 

@@ -7,23 +7,21 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::cli::{Format, OutputArgs};
+use crate::cli::{FormatArg, OutputArgs};
 
 /// The output stream and the format chosen for it.
-pub struct Output {
+pub struct Output<F> {
     pub writer: Box<dyn Write>,
-    pub format: Format,
+    pub format: F,
 }
 
 /// Opens `--output` (or stdout) and settles the format; `what` names the
 /// output (`the alerts`) for the error when stdout is closed.
-pub fn open(args: &OutputArgs, what: &str) -> Result<Output> {
+pub fn open<F: FormatArg>(args: &OutputArgs<F>, what: &str) -> Result<Output<F>> {
     let (writer, terminal) = writer(args.output.as_deref(), what)?;
-    let format = args.format.unwrap_or(if terminal {
-        Format::Table
-    } else {
-        Format::Jsonl
-    });
+    let format = args
+        .format
+        .unwrap_or(if terminal { F::TABLE } else { F::JSONL });
     Ok(Output { writer, format })
 }
 

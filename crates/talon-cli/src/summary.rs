@@ -53,6 +53,9 @@ pub struct HuntSummary<'a> {
     pub engine: &'a EngineStats,
     pub rules: &'a [&'a Rule],
     pub alerts_per_rule: &'a [u64],
+    /// Matched events without a usable `@timestamp`: their alerts have no
+    /// `kibana.alert.original_time` (the alert's own times are the run's).
+    pub matched_untimed: u64,
     /// Sequences (and samples) found by sequence rules; `None` when no
     /// sequence rule ran.
     pub sequences: Option<u64>,
@@ -80,6 +83,17 @@ impl fmt::Display for HuntSummary<'_> {
             self.alerts_per_rule.iter().filter(|&&n| n > 0).count(),
             count(self.rules.len() as u64, "rule")
         )?;
+        if self.matched_untimed > 0 {
+            writeln!(
+                f,
+                "talon: {} had no usable @timestamp ({} no kibana.alert.original_time)",
+                count(self.matched_untimed, "matched event"),
+                match self.matched_untimed {
+                    1 => "its alerts have",
+                    _ => "their alerts have",
+                }
+            )?;
+        }
         if e.no_index > 0 {
             writeln!(
                 f,

@@ -123,6 +123,49 @@ fn a_zero_reorder_window_is_accepted() {
     );
 }
 
+/// `hunt --help` offered `--format es`, which only `talon query` writes:
+/// hunt refused it only once running, after loading the rules and
+/// creating (so emptying) the `--output` file. It is now refused with the
+/// other argument errors, before anything is opened, and not offered.
+#[test]
+fn hunt_refuses_format_es_while_parsing_its_arguments() {
+    let dir = scratch();
+    let kept = dir.path().join("alerts.jsonl");
+    std::fs::write(&kept, "{\"kept\":true}\n").unwrap();
+    let mut c = talon();
+    c.current_dir(repo())
+        .args(["hunt", "--format", "es", "--output"])
+        .arg(&kept);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "error: invalid value 'es' for '--format <FORMAT>'\n  \
+         [possible values: jsonl, csv, table]\n\n  \
+         tip: `--format es` is only for `talon query`\n\n\
+         For more information, try '--help'.\n"
+    );
+    assert!(out.stdout.is_empty());
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "{\"kept\":true}\n");
+
+    let help = |command: &str| {
+        let mut c = talon();
+        c.args([command, "--help"]);
+        stdout(&run(c))
+    };
+    let hunt = help("hunt");
+    assert!(
+        hunt.contains("          - table: A readable table\n\n  -o, --output <FILE>"),
+        "{hunt}"
+    );
+    assert!(!hunt.contains("- es:"), "{hunt}");
+    let query = help("query");
+    assert!(
+        query.contains("          - es:    The body of Elasticsearch's EQL search API response\n"),
+        "{query}"
+    );
+}
+
 /// `talon ARGS` with stdout a pipe whose reading end is already closed
 /// (what `| head` leaves once it has exited), stderr captured.
 fn with_stdout_broken(args: &[&str]) -> std::process::Output {

@@ -169,6 +169,86 @@ fn bad_event_lines_are_counted_with_file_and_line() {
     assert!(err.contains(&format!("{shown}:5")), "line 5 named: {err}");
 }
 
+/// A plain hunt alerts on a matched event without a usable `@timestamp`
+/// (none, not a date, out of range), and its alert has no
+/// kibana.alert.original_time; the summary used to say nothing of them.
+/// Now it counts them (--schedule does not alert on them, and says so).
+#[test]
+fn matched_events_without_a_usable_timestamp_are_counted_in_the_summary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sysctl = |timestamp: &str| {
+        format!(
+            r#"{{{timestamp}"event":{{"category":"process","type":"start","action":"exec"}},"host":{{"os":{{"type":"linux"}}}},"process":{{"name":"sysctl","args":["sysctl","-w","net.ipv4.ip_forward=1"],"command_line":"sysctl -w net.ipv4.ip_forward=1","parent":{{"executable":"/bin/bash","name":"bash"}}}},"data_stream":{{"type":"logs","dataset":"endpoint.events.process","namespace":"default"}}}}"#
+        ) + "\n"
+    };
+    let dated = sysctl(r#""@timestamp":"2026-01-01T00:00:00Z","#);
+    let events = dir.path().join("events.ndjson");
+    std::fs::write(
+        &events,
+        [
+            sysctl(""),
+            dated.clone(),
+            sysctl(r#""@timestamp":"yesterday","#),
+            sysctl(r#""@timestamp":1e300,"#),
+        ]
+        .concat(),
+    )
+    .expect("write");
+    let hunt = |args: &[&str]| {
+        let mut c = talon();
+        c.current_dir(repo())
+            .args(["hunt", "--rules", "rules/"])
+            .args(args)
+            .arg(&events);
+        run(c)
+    };
+    let out = hunt(&["--format", "jsonl"]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    let times: Vec<Option<String>> = jsonl(&out)
+        .iter()
+        .map(|a| {
+            field(a, "kibana.alert.original_time")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .collect();
+    let dated_time = Some("2026-01-01T00:00:00.000Z".to_string());
+    assert_eq!(times, [None, dated_time, None, None], "{err}");
+    assert!(
+        err.contains(
+            "talon: 4 events matched, 4 alerts by 1 of 5 rules\n\
+             talon: 3 matched events had no usable @timestamp (their alerts have no \
+             kibana.alert.original_time)\n"
+        ),
+        "{err}"
+    );
+    // The same count whatever the writer and the number of threads.
+    let out = hunt(&["--format", "csv", "--threads", "3"]);
+    assert!(
+        stderr(&out).contains(
+            "talon: 3 matched events had no usable @timestamp (their alerts have no \
+             kibana.alert.original_time)\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+
+    std::fs::write(&events, [sysctl(""), dated.clone()].concat()).expect("write");
+    let err = stderr(&hunt(&["--format", "jsonl"]));
+    assert!(
+        err.contains(
+            "talon: 2 events matched, 2 alerts by 1 of 5 rules\n\
+             talon: 1 matched event had no usable @timestamp (its alerts have no \
+             kibana.alert.original_time)\n"
+        ),
+        "{err}"
+    );
+    std::fs::write(&events, dated).expect("write");
+    let err = stderr(&hunt(&["--format", "jsonl"]));
+    assert!(!err.contains("usable @timestamp"), "{err}");
+}
+
 #[test]
 fn a_rule_with_a_query_error_is_reported_with_its_place_and_the_others_run() {
     let dir = tempfile::tempdir().expect("tempdir");

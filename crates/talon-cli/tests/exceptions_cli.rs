@@ -113,11 +113,12 @@ entries = [
     let out = run(cmd);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains(
-            "bad.toml: exception item `talon.toml#1`: entry on `a`: unknown operator `sometimes`"
-        ),
-        "{err}"
+    assert_eq!(
+        err,
+        "talon: error: bad.toml:3:38: exception item `talon.toml#1`: entry on `a`: unknown \
+         operator `sometimes`\n  |\n\
+         3 | entries = [{ field = \"a\", operator = \"sometimes\", type = \"match\", value = \"b\" }]\n  \
+         |                                      ^^^^^^^^^^^\n"
     );
 }
 

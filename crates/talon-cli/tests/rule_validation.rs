@@ -348,3 +348,105 @@ fn a_silence_key_that_is_not_a_list_is_shown_where_it_is_written() {
         stderr(&out)
     );
 }
+
+/// An error inside a `[[exceptions]]` item of talon.toml named the file
+/// and the item's number, but no line: it is now shown where it is
+/// written, with a caret, as a `[silence]` value is: at the value the
+/// error is about, else at the entry, else at the item's header.
+#[test]
+fn an_exceptions_error_is_shown_where_it_is_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hunt_with = |config: &str| {
+        write(dir.path(), "talon.toml", config);
+        let mut c = talon();
+        c.current_dir(dir.path()).arg("hunt").arg(demo_events());
+        let out = run(c);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        stderr(&out)
+    };
+    const GOOD: &str = "[[exceptions]]\nrule_id = \"x\"\n\
+        entries = [{ field = \"a\", operator = \"is\", type = \"match\", value = \"b\" }]\n\n";
+
+    let err = hunt_with(&format!(
+        "{GOOD}[[exceptions]]\nrule_name = \"y*\"\nentries = [\n  \
+         {{ field = \"a\", operator = \"is\", type = \"match\", value = \"b\" }},\n  \
+         {{ field = \"c\", operator = \"is\", type = \"matches\", value = \"d\" }},\n]\n"
+    ));
+    assert_eq!(
+        err,
+        "talon: error: talon.toml:9:42: exception item `talon.toml#2`: entry on `c`: unknown type \
+         `matches` (expected match, match_any, wildcard, exists, list or nested)\n  |\n\
+         9 |   { field = \"c\", operator = \"is\", type = \"matches\", value = \"d\" },\n  \
+         |                                          ^^^^^^^^^\n"
+    );
+
+    let err = hunt_with(&format!(
+        "{GOOD}[[exceptions]]\nrule_name = \"y*\"\nentries = [{{ field = \"c\", operator = \"is\", type = \"match\" }}]\n"
+    ));
+    assert_eq!(
+        err,
+        "talon: error: talon.toml:7:12: exception item `talon.toml#2`: entry `match` on `c` needs \
+         a string `value`\n  |\n\
+         7 | entries = [{ field = \"c\", operator = \"is\", type = \"match\" }]\n  \
+         |            ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n"
+    );
+
+    let err = hunt_with(&format!(
+        "{GOOD}[[exceptions]]\nentries = [{{ field = \"c\", operator = \"is\", type = \"exists\" }}]\n"
+    ));
+    assert_eq!(
+        err,
+        "talon: error: talon.toml:5:1: [[exceptions]] #2: give exactly one of rule_id or \
+         rule_name\n  |\n5 | [[exceptions]]\n  | ^^^^^^^^^^^^^^\n"
+    );
+
+    let err = hunt_with(&format!(
+        "{GOOD}[[exceptions]]\nrule_id = \"y\"\nentries = \"c\"\n"
+    ));
+    assert_eq!(
+        err,
+        "talon: error: talon.toml:7:11: [[exceptions]] #2: `entries` must be an array of entry \
+         tables\n  |\n7 | entries = \"c\"\n  |           ^^^\n"
+    );
+
+    let err = hunt_with(&format!("{GOOD}os_types = \"linux\"\n"));
+    assert_eq!(
+        err,
+        "talon: error: talon.toml:5:12: [[exceptions]] #1: `os_types` must be a list of \
+         strings\n  |\n5 | os_types = \"linux\"\n  |            ^^^^^^^\n"
+    );
+}
+
+/// `talon rules` listed a rule whose `from` cannot be read without a
+/// word, while `check` reports it at its value and `hunt --schedule`
+/// leaves it out. It now prints the error as `check` does (on stderr, as
+/// it prints the rules that fail to load), and `--coverage` counts the
+/// rule; the rule is still listed, as it loads and runs without
+/// --schedule.
+#[test]
+fn rules_reports_an_unreadable_schedule_as_check_does() {
+    let dir = tempfile::tempdir().unwrap();
+    good_and_bad(dir.path());
+    let out = talon_in(dir.path(), &["rules", "r.toml", "bad.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), FROM_ERROR);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "11111111-1111-1111-1111-111111111111  eql       low      Sysctl run\n\
+         22222222-2222-2222-2222-222222222222  eql       low      Sysctl run yesterday\n"
+    );
+
+    let out = talon_in(dir.path(), &["rules", "--coverage", "r.toml", "bad.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), FROM_ERROR);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout.lines().next(),
+        Some(
+            "2 rules: 2 can run, 0 cannot (0 of an unsupported type, 0 with query errors); \
+             1 with schedule errors (not run by --schedule); 0 building blocks; \
+             0 files or rules failed to load"
+        ),
+        "{stdout}"
+    );
+}

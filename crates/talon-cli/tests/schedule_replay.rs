@@ -197,3 +197,57 @@ fn a_match_at_the_end_of_representable_time_ends_the_replay() {
         "{err}"
     );
 }
+
+/// A sysctl event the bundled forwarding rule matches, with `@timestamp`
+/// written as `timestamp` (JSON text).
+fn sysctl_at(dir: &std::path::Path, timestamp: &str) -> std::path::PathBuf {
+    let events = dir.join("events.ndjson");
+    std::fs::write(
+        &events,
+        format!(
+            r#"{{"@timestamp":{timestamp},"event":{{"category":"process","type":"start","action":"exec"}},"host":{{"os":{{"type":"linux"}}}},"process":{{"name":"sysctl","args":["sysctl","-w","net.ipv4.ip_forward=1"],"command_line":"sysctl -w net.ipv4.ip_forward=1","parent":{{"executable":"/bin/bash","name":"bash"}}}},"data_stream":{{"type":"logs","dataset":"endpoint.events.process","namespace":"default"}}}}"#
+        ) + "\n",
+    )
+    .expect("write");
+    events
+}
+
+/// A numeric `@timestamp` beyond 2262 (epoch millis 1e300) was clamped to
+/// 2262-04-11T23:47:16.854Z: --schedule alerted on it in a run dated then,
+/// and alerts gave that invented time as kibana.alert.original_time. It is
+/// now no usable timestamp, as the date string 9999-01-01 already was.
+#[test]
+fn an_out_of_range_numeric_timestamp_is_no_timestamp_like_an_out_of_range_string() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for timestamp in ["1e300", "-1e300", r#""9999-01-01T00:00:00Z""#] {
+        let events = sysctl_at(dir.path(), timestamp);
+        let hunt = |schedule: bool| {
+            let mut cmd = talon();
+            cmd.current_dir(common::repo())
+                .args(["hunt", "--rules", "rules/", "--format", "jsonl"])
+                .args(schedule.then_some("--schedule"))
+                .arg(&events);
+            run(cmd)
+        };
+        let out = hunt(true);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{timestamp}: {err}");
+        assert!(jsonl(&out).is_empty(), "{timestamp}: {err}");
+        assert!(
+            err.contains(
+                "talon: schedule: 0 runs, 0 alerts, 0 runs reached max_signals (0 matches left out)\n\
+                 talon: schedule: 1 match has no usable timestamp (not alerted)\n"
+            ),
+            "{timestamp}: {err}"
+        );
+
+        let out = hunt(false);
+        let alerts = jsonl(&out);
+        assert_eq!(alerts.len(), 1, "{timestamp}");
+        assert_eq!(
+            field(&alerts[0], "kibana.alert.original_time"),
+            None,
+            "{timestamp}"
+        );
+    }
+}

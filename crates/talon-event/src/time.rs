@@ -13,10 +13,21 @@ use crate::value::Value;
 pub fn parse_nanos(value: &Value) -> Option<i64> {
     match value {
         Value::Int(ms) => ms.checked_mul(1_000_000),
-        Value::Float(ms) if ms.is_finite() => Some((ms * 1_000_000.0) as i64),
+        Value::Float(ms) => float_millis_nanos(*ms),
         Value::Str(s) => parse_str_nanos(s),
         _ => None,
     }
+}
+
+/// Epoch milliseconds written as a JSON float (`1.7e12`, `1e300`) to
+/// nanoseconds; `None` outside the years 1677-2262, as for an integer or a
+/// date string out of that range (`as` would clamp to its ends, inventing
+/// a time).
+pub fn float_millis_nanos(ms: f64) -> Option<i64> {
+    let nanos = ms * 1_000_000.0;
+    // -2^63 and 2^63 are exact as f64; NaN and the infinities fail too.
+    let range = -9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0;
+    range.contains(&nanos).then_some(nanos as i64)
 }
 
 /// Parses an ISO-8601 date/time string, or a string of epoch millis.
@@ -134,6 +145,34 @@ mod tests {
         assert_eq!(parse_str_nanos("100"), Some(100_000_000));
         assert_eq!(parse_nanos(&Value::Int(1)), Some(1_000_000));
         assert_eq!(parse_str_nanos("not a date"), None);
+    }
+
+    /// A numeric epoch beyond the nanosecond range is no date, as a string
+    /// one is; it used to be clamped to 2262-04-11 (or 1677-09-21).
+    #[test]
+    fn out_of_range_epochs_are_no_date_whatever_their_type() {
+        assert_eq!(parse_str_nanos("9999-01-01T00:00:00Z"), None);
+        assert_eq!(parse_nanos(&Value::Float(1e300)), None);
+        assert_eq!(parse_nanos(&Value::Float(-1e300)), None);
+        assert_eq!(parse_nanos(&Value::Float(9.3e12)), None);
+        assert_eq!(parse_nanos(&Value::Float(f64::INFINITY)), None);
+        assert_eq!(parse_nanos(&Value::Float(f64::NAN)), None);
+        assert_eq!(parse_nanos(&Value::Int(i64::MAX)), None);
+        // In range, as before: fractions of a millisecond kept, and times
+        // near either end of the range.
+        assert_eq!(parse_nanos(&Value::Float(1.5)), Some(1_500_000));
+        assert_eq!(
+            parse_nanos(&Value::Float(1_700_000_000_000.0)),
+            Some(1_700_000_000_000_000_000)
+        );
+        assert_eq!(
+            parse_nanos(&Value::Float(9.2e12)),
+            Some(9_200_000_000_000_000_000)
+        );
+        assert_eq!(
+            parse_nanos(&Value::Float(-9.2e12)),
+            Some(-9_200_000_000_000_000_000)
+        );
     }
 
     #[test]

@@ -134,7 +134,7 @@ pub(crate) fn source_nanos(value: &Value) -> Option<i64> {
         Value::String(s) => time::parse_str_nanos(s),
         Value::Number(n) => match n.as_i64() {
             Some(ms) => ms.checked_mul(1_000_000),
-            None => n.as_f64().map(|ms| (ms * 1_000_000.0) as i64),
+            None => n.as_f64().and_then(time::float_millis_nanos),
         },
         _ => None,
     }

@@ -4,7 +4,9 @@
 //! (index pattern families and `Data Source:` tags), and lists every rule
 //! that cannot run with the reason: a type talon does not run yet, or a
 //! query error with its file, line and column. Without `--coverage`, one
-//! line per rule. The selection flags shared with `hunt` and `check` (tag,
+//! line per rule. Either way, a rule whose `interval`, `from` or `to`
+//! cannot be read is listed (it runs, but not under `hunt --schedule`) and
+//! its error printed, as `check` prints it. The selection flags shared with `hunt` and `check` (tag,
 //! tactic, technique, severity, id, name, building blocks) live here too.
 
 use crate::summary::count;
@@ -122,6 +124,16 @@ pub fn run(args: RulesArgs, quiet: bool) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     let rules = args.select.apply(report.rules, quiet)?;
+    // An `interval`, `from` or `to` that `hunt --schedule` cannot read:
+    // an error at its value, as `check` prints it (the rule loads, and is
+    // listed; it runs, but not under --schedule).
+    let mut schedule_errors = 0;
+    for r in &rules {
+        for e in &r.schedule_errors {
+            eprintln!("{e}");
+        }
+        schedule_errors += usize::from(!r.can_schedule());
+    }
     if !args.coverage {
         for r in &rules {
             println!(
@@ -142,7 +154,7 @@ pub fn run(args: RulesArgs, quiet: bool) -> Result<ExitCode> {
             }
         }
     }
-    print!("{}", c.render(load_errors));
+    print!("{}", c.render(load_errors, schedule_errors));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -215,16 +227,20 @@ impl Coverage {
         }
     }
 
-    fn render(&self, load_errors: usize) -> String {
+    fn render(&self, load_errors: usize, schedule_errors: usize) -> String {
         let mut out = String::new();
         let cannot = self.total - self.runnable;
         out.push_str(&format!(
-            "{}: {} can run, {} cannot ({} of an unsupported type, {} with query errors); {}; {} failed to load\n",
+            "{}: {} can run, {} cannot ({} of an unsupported type, {} with query errors); {}{}; {} failed to load\n",
             count(self.total as u64, "rule"),
             self.runnable,
             cannot,
             self.unsupported.values().sum::<usize>(),
             self.cannot.len(),
+            match schedule_errors {
+                0 => String::new(),
+                n => format!("{n} with schedule errors (not run by --schedule); "),
+            },
             count(self.building_blocks as u64, "building block"),
             match load_errors {
                 1 => "1 file or rule".to_string(),

@@ -29,7 +29,7 @@ use talon_engine::{compile_rules, runnable, EngineOptions, EngineStats, Runnable
 use talon_event::read::ReadOptions;
 use talon_rules::Rule;
 
-use crate::cli::{Format, HuntArgs};
+use crate::cli::{AlertFormat, HuntArgs};
 use crate::cmd::{check, common};
 use crate::output;
 use crate::summary::{count, HuntSummary};
@@ -213,10 +213,9 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     common::refuse_output_over_inputs(args.output.output.as_deref(), "--output", &inputs)?;
     let out = output::open(&args.output, "the alerts")?;
     let format = match out.format {
-        Format::Jsonl => OutputFormat::Jsonl,
-        Format::Csv => OutputFormat::Csv,
-        Format::Table => OutputFormat::Table,
-        Format::Es => bail!("--format es is only for `talon query`"),
+        AlertFormat::Jsonl => OutputFormat::Jsonl,
+        AlertFormat::Csv => OutputFormat::Csv,
+        AlertFormat::Table => OutputFormat::Table,
     };
     let ctx = AlertContext::from_env().context("invalid TALON_NOW")?;
     let builders: Vec<AlertBuilder<'_>> =
@@ -245,6 +244,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         },
         per_rule: vec![0u64; rules.len() + seq_rules.len()],
         matched: 0,
+        untimed: 0,
         write_error: None,
         stop: &stop,
     };
@@ -341,6 +341,8 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
             engine: &engine,
             rules: &all_rules,
             alerts_per_rule: &writer.per_rule,
+            // The schedule replay counts them itself (not alerted).
+            matched_untimed: writer.untimed,
             sequences: (!seq_rules.is_empty()).then(|| merged.sequences.iter().sum()),
             alert_errors: merged.alert_errors,
             rule_errors,
@@ -387,6 +389,8 @@ struct Writer<'s> {
     per_rule: Vec<u64>,
     /// Events some event rule matched.
     matched: u64,
+    /// Of those, the events without a usable `@timestamp`.
+    untimed: u64,
     write_error: Option<std::io::Error>,
     stop: &'s AtomicBool,
 }
@@ -431,8 +435,9 @@ impl pipeline::Sink for &mut Writer<'_> {
         self.write(slot, alerts);
     }
 
-    fn matched(&mut self) {
+    fn matched(&mut self, untimed: bool) {
         self.matched += 1;
+        self.untimed += u64::from(untimed);
     }
 }
 

@@ -88,6 +88,8 @@ struct Found {
     alerts: Vec<(usize, AlertOut)>,
     /// Some event rule matched (exceptions aside).
     matched: bool,
+    /// It matched, and has no `@timestamp` its alerts can be dated by.
+    untimed: bool,
     hits: Vec<(usize, TermHits)>,
     /// What sequence rules hold on to, when it filled some term.
     keep: Option<Event>,
@@ -207,6 +209,7 @@ impl Worker {
             clocks: o.clocks.iter().copied().collect(),
             alerts: Vec::new(),
             matched: !o.matched.is_empty(),
+            untimed: false,
             hits: Vec::new(),
             keep: None,
         };
@@ -244,6 +247,14 @@ impl Worker {
                 }
             }
         }
+        // What an alert reads for kibana.alert.original_time; without it
+        // the alert has only the times of the run (see `summary`).
+        f.untimed = f.matched
+            && owned.as_ref().is_some_and(|e| {
+                e.first("@timestamp")
+                    .and_then(talon_event::time::parse_nanos)
+                    .is_none()
+            });
         if !o.hits.is_empty() {
             if !shared.seq_exceptions.is_empty() {
                 // An excepted event fills no term of the rule's sequences.
@@ -273,8 +284,9 @@ impl Worker {
 pub(super) trait Sink {
     /// Alerts of `slot` (event rules, then sequence rules), in order.
     fn alerts(&mut self, slot: usize, alerts: Vec<AlertOut>);
-    /// An event some event rule matched.
-    fn matched(&mut self);
+    /// An event some event rule matched; `untimed` when it has no usable
+    /// `@timestamp`.
+    fn matched(&mut self, untimed: bool);
 }
 
 /// The in-order half: writing, sequence state, counts.
@@ -317,7 +329,7 @@ impl<'a, S: Sink> Merger<'a, S> {
         for mut f in out.found {
             let seq = base + f.local;
             if f.matched {
-                self.sink.matched();
+                self.sink.matched(f.untimed);
             }
             // One rule's alerts for one event go out together.
             let mut alerts = f.alerts.into_iter().peekable();
