@@ -31,9 +31,9 @@ pub(crate) struct Plans {
     pub sequences: Vec<CompiledRule>,
     /// Per sequence rule: its terms, as events are evaluated against them.
     pub terms: Vec<Arc<SequenceTerms>>,
-    /// Per sequence rule: the matcher id of its first term (the others
-    /// follow, the until term last).
-    pub term_base: Vec<u32>,
+    /// Per sequence rule: the matcher ids of its terms (the until term
+    /// last).
+    pub term_ids: Vec<std::ops::Range<u32>>,
     pub witnesses: Witnesses,
     /// The distinct ways sequence rules read time.
     pub clocks: Vec<TimeReader>,
@@ -83,17 +83,18 @@ impl Plans {
             trace_probes(&r.rule.name, &probes);
             witnesses.push(probes);
         }
-        let mut term_base = Vec::with_capacity(terms.len());
+        let mut term_ids = Vec::with_capacity(terms.len());
         let mut clocks: Vec<TimeReader> = Vec::new();
         let mut clock_of = Vec::with_capacity(terms.len());
         for (j, t) in terms.iter().enumerate() {
             let name = sequences.get(j).map_or("?", |r| r.rule.name.as_str());
-            term_base.push(witnesses.len() as u32);
+            let first = witnesses.len() as u32;
             for (i, plan) in t.plans().enumerate() {
                 let probes = plan.plan.witnesses();
                 trace_probes(&format!("{name} (term {})", i + 1), &probes);
                 witnesses.push(probes);
             }
+            term_ids.push(first..witnesses.len() as u32);
             let c = match clocks.iter().position(|c| c == t.time()) {
                 Some(c) => c,
                 None => {
@@ -109,7 +110,7 @@ impl Plans {
             rules,
             sequences,
             terms,
-            term_base,
+            term_ids,
             witnesses,
             clocks,
             clock_of,
@@ -121,9 +122,7 @@ impl Plans {
 
     /// The matcher ids of sequence rule `j`'s terms.
     fn term_ids(&self, j: usize) -> std::ops::Range<u32> {
-        let base = self.term_base[j];
-        let n = self.terms[j].plans().count() as u32;
-        base..base + n
+        self.term_ids[j].clone()
     }
 }
 
@@ -156,11 +155,23 @@ pub struct EventStage {
     router: Router,
     seq_router: Router,
     /// Probe tables per routing class (keyed by the routes' identity).
-    tables: FxHashMap<(usize, usize), Arc<ProbeTables>>,
+    tables: FxHashMap<(usize, usize), Class>,
     marks: Marks,
     /// Leaf answers of the current event, shared between rules.
     memo: Memo,
     stats: EngineStats,
+}
+
+/// A routing class: the event rules and sequence rules an event's index
+/// and categories reach, their probe tables, and how many events reached
+/// them since the counts were last settled (each rule's `seen` is counted
+/// per class, not per rule and event).
+#[derive(Debug)]
+struct Class {
+    tables: ProbeTables,
+    rules: Arc<[usize]>,
+    sequences: Option<Arc<[usize]>>,
+    events: u64,
 }
 
 /// A route's identity: the router hands out the same list for the same
@@ -217,12 +228,31 @@ impl EventStage {
         &self.plans.sequences
     }
 
-    pub fn stats(&self) -> &EngineStats {
+    pub fn stats(&mut self) -> &EngineStats {
+        self.settle();
         &self.stats
+    }
+
+    /// Adds the events each routing class saw to its rules' `seen`.
+    fn settle(&mut self) {
+        let stats = &mut self.stats;
+        for c in self.tables.values_mut() {
+            let n = std::mem::take(&mut c.events);
+            if n == 0 {
+                continue;
+            }
+            for &i in c.rules.iter() {
+                stats.rules[i].seen += n;
+            }
+            for &j in c.sequences.iter().flat_map(|s| s.iter()) {
+                stats.sequence_rules[j].seen += n;
+            }
+        }
     }
 
     /// Takes the counts so far, leaving zeros.
     pub fn take_stats(&mut self) -> EngineStats {
+        self.settle();
         let fresh = EngineStats {
             rules: vec![RuleStats::default(); self.plans.rules.len()],
             sequence_rules: vec![RuleStats::default(); self.plans.sequences.len()],
@@ -260,25 +290,35 @@ impl EventStage {
                 route_key(&routed.rules),
                 seq_rules.as_ref().map_or(0, route_key),
             );
-            let tables = self.tables.entry(key).or_insert_with(|| {
+            let class = self.tables.entry(key).or_insert_with(|| {
                 let ids = routed.rules.iter().map(|&i| i as u32);
                 let terms = seq_list.iter().flat_map(|&j| plans.term_ids(j));
-                Arc::new(plans.witnesses.tables(ids.chain(terms), &plans.catalog))
+                Class {
+                    tables: plans.witnesses.tables(ids.chain(terms), &plans.catalog),
+                    rules: Arc::clone(&routed.rules),
+                    sequences: seq_rules.clone(),
+                    events: 0,
+                }
             });
+            class.events += 1;
             self.marks.reset(plans.witnesses.witness_count());
-            tables.mark(event, &mut self.marks);
+            class.tables.mark(event, &mut self.marks);
         }
+        // Without the index, `seen` is counted here, per rule.
+        let per_rule = !plans.use_witness;
         self.memo.reset(plans.leaves);
         let memo = &mut self.memo;
         let marks = &self.marks;
         let candidate = |m: u32| !plans.use_witness || plans.witnesses.admits(m, marks);
 
         for &i in routed.rules.iter() {
-            let st = &mut self.stats.rules[i];
-            st.seen += 1;
+            if per_rule {
+                self.stats.rules[i].seen += 1;
+            }
             if !candidate(i as u32) {
                 continue;
             }
+            let st = &mut self.stats.rules[i];
             st.evaluated += 1;
             if plans.rules[i].query.matches_memo(event, memo) {
                 st.matched += 1;
@@ -290,12 +330,14 @@ impl EventStage {
         }
 
         for &j in seq_list {
-            let st = &mut self.stats.sequence_rules[j];
-            st.seen += 1;
+            if per_rule {
+                self.stats.sequence_rules[j].seen += 1;
+            }
             let ids = plans.term_ids(j);
             if !ids.clone().any(candidate) {
                 continue;
             }
+            let st = &mut self.stats.sequence_rules[j];
             st.evaluated += 1;
             let base = ids.start;
             let ts = out.clocks.get(plans.clock_of[j]).copied();

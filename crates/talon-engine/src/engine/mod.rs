@@ -246,7 +246,7 @@ impl Engine {
         self.events.catalog()
     }
 
-    pub fn stats(&self) -> &EngineStats {
+    pub fn stats(&mut self) -> &EngineStats {
         self.events.stats()
     }
 
