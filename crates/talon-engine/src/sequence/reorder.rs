@@ -296,8 +296,8 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             let ts = match seq {
                 1_000..=1_100 => 2_000 - seq as i64, // backwards
-                _ if x % 10 == 0 => seq as i64 - (x >> 40) as i64 % 500, // straggler
-                _ if x % 7 == 0 => seq as i64 - 1,   // repeat
+                _ if x.is_multiple_of(10) => seq as i64 - (x >> 40) as i64 % 500, // straggler
+                _ if x.is_multiple_of(7) => seq as i64 - 1, // repeat
                 _ => seq as i64,
             };
             if r.offer(ord(ts, seq), (), &mut rel) == Offer::Buffered {
