@@ -132,6 +132,9 @@ pub(crate) fn key_tuples(
     event: &dyn Fields,
     truncated: &mut bool,
 ) -> Vec<KeyTuple> {
+    if let Some(tuple) = single_tuple(readers, event) {
+        return tuple.into_iter().collect();
+    }
     let mut columns = Vec::with_capacity(readers.len());
     for r in readers {
         let mut vals = r.values(event);
@@ -161,6 +164,35 @@ pub(crate) fn key_tuples(
         tuples = next;
     }
     tuples.into_iter().map(KeyTuple::from).collect()
+}
+
+/// The usual case, built without the cross product: every key holds at
+/// most one value. `None` when some key holds several (the caller builds
+/// every combination); `Some(None)` when a required key is missing.
+fn single_tuple(readers: &[KeyReader], event: &dyn Fields) -> Option<Option<KeyTuple>> {
+    let mut parts: smallvec::SmallVec<[KeyPart; 4]> = smallvec::SmallVec::new();
+    for r in readers {
+        let Some(path) = &r.path else {
+            if !r.optional {
+                return Some(None);
+            }
+            parts.push(KeyPart::Null);
+            continue;
+        };
+        let values = event.values(path);
+        let mut read = values.iter().filter_map(|v| r.read(v));
+        match read.next() {
+            None if r.optional => parts.push(KeyPart::Null),
+            None => return Some(None),
+            Some(first) => {
+                if read.any(|k| k != first) {
+                    return None;
+                }
+                parts.push(first);
+            }
+        }
+    }
+    Some(Some(KeyTuple::from(&parts[..])))
 }
 
 /// How key values are shown in results.
