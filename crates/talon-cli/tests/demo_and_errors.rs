@@ -215,34 +215,27 @@ fn matched_events_without_a_usable_timestamp_are_counted_in_the_summary() {
         .collect();
     let dated_time = Some("2026-01-01T00:00:00.000Z".to_string());
     assert_eq!(times, [None, dated_time, None, None], "{err}");
-    assert!(
-        err.contains(
-            "talon: 4 events matched, 4 alerts by 1 of 5 rules\n\
-             talon: 3 matched events had no usable @timestamp (their alerts have no \
-             kibana.alert.original_time)\n"
-        ),
-        "{err}"
+    let says = |err: &str, want: &str| assert!(err.contains(want), "{err}");
+    says(
+        &err,
+        "talon: 4 events matched, 4 alerts by 1 of 5 rules\n\
+         talon: 3 matched events had no usable @timestamp (their alerts have no \
+         kibana.alert.original_time)\n",
     );
     // The same count whatever the writer and the number of threads.
     let out = hunt(&["--format", "csv", "--threads", "3"]);
-    assert!(
-        stderr(&out).contains(
-            "talon: 3 matched events had no usable @timestamp (their alerts have no \
-             kibana.alert.original_time)\n"
-        ),
-        "{}",
-        stderr(&out)
+    says(
+        &stderr(&out),
+        "talon: 3 matched events had no usable @timestamp (their alerts have no \
+         kibana.alert.original_time)\n",
     );
 
     std::fs::write(&events, [sysctl(""), dated.clone()].concat()).expect("write");
-    let err = stderr(&hunt(&["--format", "jsonl"]));
-    assert!(
-        err.contains(
-            "talon: 2 events matched, 2 alerts by 1 of 5 rules\n\
-             talon: 1 matched event had no usable @timestamp (its alerts have no \
-             kibana.alert.original_time)\n"
-        ),
-        "{err}"
+    says(
+        &stderr(&hunt(&["--format", "jsonl"])),
+        "talon: 2 events matched, 2 alerts by 1 of 5 rules\n\
+         talon: 1 matched event had no usable @timestamp (its alerts have no \
+         kibana.alert.original_time)\n",
     );
     std::fs::write(&events, dated).expect("write");
     let err = stderr(&hunt(&["--format", "jsonl"]));
