@@ -198,6 +198,35 @@ fn a_match_at_the_end_of_representable_time_ends_the_replay() {
     );
 }
 
+/// One event dated years ahead in an index no rule searches made the
+/// replay's time jump: every match after it arrived "later than the
+/// reorder window allows", and nothing was alerted (exit 0). Only events
+/// some rule searches move the replay's time.
+#[test]
+fn an_event_no_rule_searches_does_not_move_the_replays_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let events = sysctl_at(dir.path(), r#""2026-01-01T00:00:00Z""#);
+    let sysctl = std::fs::read_to_string(&events).expect("read");
+    let other = r#"{"@timestamp":"2030-06-01T00:00:00Z","event":{"category":["process"]},"data_stream":{"type":"logs","dataset":"some.other","namespace":"default"}}"#;
+    std::fs::write(&events, format!("{other}\n{sysctl}")).expect("write");
+    let mut cmd = talon();
+    cmd.current_dir(common::repo())
+        .args([
+            "hunt",
+            "--rules",
+            "rules/",
+            "--schedule",
+            "--format",
+            "jsonl",
+        ])
+        .arg(&events);
+    let out = run(cmd);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(jsonl(&out).len(), 1, "{err}");
+    assert!(!err.contains("later than"), "{err}");
+}
+
 /// A sysctl event the bundled forwarding rule matches, with `@timestamp`
 /// written as `timestamp` (JSON text).
 fn sysctl_at(dir: &std::path::Path, timestamp: &str) -> std::path::PathBuf {

@@ -212,9 +212,38 @@ fn out_of_order_input_is_reordered_within_the_window_and_late_events_are_reporte
     let (shells, err) = hunt_seq(&events, "10s");
     assert_eq!(shells, 0, "{err}");
     assert!(
-        err.contains("warning: Download then execute: 1 matching event(s) arrived more than 10s out of order"),
+        err.contains(
+            "warning: Download then execute: 1 matching event(s) arrived more than 10s out of order \
+             and were not matched (the newest time read was 2026-01-01T00:02:00.000Z: an event \
+             dated far ahead of the others makes the rest late); sort the input or widen the \
+             re-ordering window (--reorder-window)"
+        ),
         "{err}"
     );
+}
+
+/// One event dated years ahead, in an index the rule does not search,
+/// moved the rule's clock: every event after it was late, and the
+/// sequence was lost. Only events a sequence rule searches move its time.
+#[test]
+fn an_event_no_sequence_rule_searches_does_not_move_their_time() {
+    let other = r#"{"@timestamp":"2030-06-01T00:00:00Z","event":{"category":["process"]},"data_stream":{"type":"logs","dataset":"some.other","namespace":"default"}}"#;
+    let events = [
+        other.to_string(),
+        ev(
+            "2026-01-01T00:01:00Z",
+            "network",
+            r#""process":{"name":"curl"}"#,
+        ),
+        ev(
+            "2026-01-01T00:02:00Z",
+            "process",
+            r#""process":{"name":"sh","parent":{"name":"curl"}}"#,
+        ),
+    ];
+    let (shells, err) = hunt_seq(&events, "5m");
+    assert_eq!(shells, 1, "{err}");
+    assert!(!err.contains("out of order"), "{err}");
 }
 
 #[test]

@@ -261,6 +261,17 @@ impl EventStage {
         std::mem::replace(&mut self.stats, fresh)
     }
 
+    /// Whether some loaded rule searches the event's index.
+    pub fn searches(&mut self, event: &dyn EventView) -> bool {
+        let plans = &*self.plans;
+        self.router.route(&plans.rules, event).index_searched
+            || (!plans.sequences.is_empty()
+                && self
+                    .seq_router
+                    .route(&plans.sequences, event)
+                    .index_searched)
+    }
+
     /// Routes and evaluates one event; what it gave goes to `out`.
     pub fn on_event(&mut self, event: &dyn EventView, out: &mut Outcome) {
         out.clear();
@@ -277,10 +288,21 @@ impl EventStage {
         if !out.searched {
             self.stats.count_unsearched(event);
         }
-        out.clocks
-            .extend(plans.clocks.iter().map(|c| c.read(event)));
         let seq_rules = seq_routed.map(|r| r.rules);
         let seq_list: &[usize] = seq_rules.as_deref().unwrap_or(&[]);
+        // An event moves a clock only when it reaches a sequence rule that
+        // reads time on it: one in an index no such rule searches (dated
+        // far ahead, say) must not make the rules' own events late.
+        out.clocks.resize(plans.clocks.len(), None);
+        let mut read = 0u64;
+        for &j in seq_list {
+            let c = plans.clock_of[j];
+            if c < 64 && read & (1 << c) != 0 {
+                continue;
+            }
+            read |= 1u64.checked_shl(c as u32).unwrap_or(0);
+            out.clocks[c] = plans.clocks[c].read(event);
+        }
         if routed.rules.is_empty() && seq_list.is_empty() {
             return;
         }

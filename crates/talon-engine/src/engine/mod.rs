@@ -250,6 +250,12 @@ impl Engine {
         self.events.stats()
     }
 
+    /// Whether some loaded rule searches the event's index (an event no
+    /// rule searches says nothing about the rules' time).
+    pub fn searches(&mut self, event: &Event) -> bool {
+        self.events.searches(event)
+    }
+
     /// Evaluates every event-query rule the event reaches, calling
     /// `on_detection` for each match, in rule order. Sequence rules do not
     /// see the event.

@@ -162,6 +162,9 @@ pub enum SequenceWarning {
         name: String,
         count: u64,
         window_nanos: i64,
+        /// The newest event time the rule read: one event dated far ahead
+        /// of the others makes every later one late.
+        newest: Option<i64>,
     },
     /// In-flight sequences (or sample keys) evicted by the cap.
     Evicted {
@@ -190,12 +193,26 @@ fn window_text(nanos: i64) -> String {
 impl fmt::Display for SequenceWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SequenceWarning::LateEvents { name, count, window_nanos } => write!(
-                f,
-                "{name}: {count} matching event(s) arrived more than {} out of order and were not matched; \
-                 sort the input or widen the re-ordering window (--reorder-window)",
-                window_text(*window_nanos)
-            ),
+            SequenceWarning::LateEvents {
+                name,
+                count,
+                window_nanos,
+                newest,
+            } => {
+                write!(
+                    f,
+                    "{name}: {count} matching event(s) arrived more than {} out of order and were not matched",
+                    window_text(*window_nanos)
+                )?;
+                if let Some(n) = newest {
+                    write!(
+                        f,
+                        " (the newest time read was {}: an event dated far ahead of the others makes the rest late)",
+                        talon_event::time::format_millis(*n)
+                    )?;
+                }
+                write!(f, "; sort the input or widen the re-ordering window (--reorder-window)")
+            }
             SequenceWarning::Evicted { name, count, cap } => write!(
                 f,
                 "{name}: {count} in-flight sequence(s) evicted at the cap of {cap}; \
@@ -530,6 +547,10 @@ impl SequenceRunner {
     pub fn finish(mut self, out: &mut dyn FnMut(SequenceMatch)) -> SequenceStats {
         let mut matches = 0u64;
         let mut evicted = 0u64;
+        let newest_time = match &self.inner {
+            Inner::Sequence(engine) => engine.reorder.newest(),
+            Inner::Sample(_) => None,
+        };
         if let Inner::Sequence(engine) = &mut self.inner {
             let kinds = &self.terms.key_kinds;
             let SequenceEngine {
@@ -564,6 +585,7 @@ impl SequenceRunner {
                 name: name.clone(),
                 count: s.late_events,
                 window_nanos: self.opts.reorder_window_nanos,
+                newest: newest_time,
             });
         }
         if s.evicted > 0 {

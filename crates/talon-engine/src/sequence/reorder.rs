@@ -198,6 +198,11 @@ impl<T> Reorder<T> {
         }
     }
 
+    /// The newest timestamp seen.
+    pub(crate) fn newest(&self) -> Option<i64> {
+        self.newest_ts
+    }
+
     /// Every event still to come has a timestamp at or after this one (an
     /// earlier one is late): the time up to which matching may settle.
     pub(crate) fn horizon(&self) -> Option<i64> {
