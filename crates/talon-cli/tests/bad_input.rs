@@ -212,6 +212,38 @@ fn damaged_compressed_input_exits_2_after_writing_what_it_held() {
     }
 }
 
+/// An xz, bzip2 or zip file was read as text: one "not a JSON event file"
+/// skip and exit 0 (nothing at all with `-q`), so a script saw no alerts
+/// and no error. Its format is now named and the input is unreadable.
+#[test]
+fn an_input_in_a_compression_talon_does_not_read_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs: [(&str, &[u8], &str); 3] = [
+        (
+            "ev.xz",
+            b"\xfd7zXZ\x00\x00\x04\xe6\xd6\xb4F",
+            "xz-compressed",
+        ),
+        ("ev.bz2", b"BZh91AY&SY\x12\x34", "bzip2-compressed"),
+        ("ev.zip", b"PK\x03\x04\x14\x00\x00\x00", "a zip archive"),
+    ];
+    for (file_name, bytes, format) in inputs {
+        let file = write(dir.path(), file_name, bytes);
+        for (name, out) in all_commands(&file) {
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{file_name} {name}: {err}");
+            assert!(
+                err.contains(&format!(
+                    "{}: unreadable: cannot open: {format}: talon reads plain, gzip and zstd \
+                     input; unpack it first",
+                    file.display()
+                )),
+                "{file_name} {name}: {err}"
+            );
+        }
+    }
+}
+
 /// Runs `cmd` (stdin closed), failing the test rather than hanging when it
 /// has not ended within a minute: a FIFO opened by mistake blocks forever.
 fn run_within_a_minute(mut cmd: std::process::Command) -> Output {

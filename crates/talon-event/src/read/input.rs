@@ -280,6 +280,24 @@ impl Compression {
         }
     }
 
+    /// The name of a compression or archive format talon does not read,
+    /// recognised from an input's first bytes (so that such a file is an
+    /// error, not a file of unreadable lines).
+    pub fn unsupported(magic: &[u8]) -> Option<&'static str> {
+        const KNOWN: [(&[u8], &str); 6] = [
+            (&[0xfd, b'7', b'z', b'X', b'Z', 0x00], "xz-compressed"),
+            (b"BZh", "bzip2-compressed"),
+            (b"PK\x03\x04", "a zip archive"),
+            (&[b'7', b'z', 0xbc, 0xaf, 0x27, 0x1c], "a 7z archive"),
+            (&[0x04, 0x22, 0x4d, 0x18], "lz4-compressed"),
+            (&[0x5d, 0x00, 0x00], "lzma-compressed"),
+        ];
+        KNOWN
+            .iter()
+            .find(|(m, _)| magic.starts_with(m))
+            .map(|(_, name)| *name)
+    }
+
     /// Recognises the compression from an input's first bytes.
     pub fn detect(magic: &[u8]) -> Compression {
         if magic.starts_with(&[0x1f, 0x8b]) {
@@ -474,7 +492,8 @@ fn map_plain(file: &File, name: &str) -> io::Result<Option<Mapped>> {
     // fault (SIGBUS): `FileMap` turns that into an error naming the file,
     // and `--no-mmap` reads such files instead (see the README).
     let map = unsafe { memmap2::Mmap::map(file)? };
-    if Compression::detect(&map[..map.len().min(4)]) != Compression::None {
+    let head = &map[..map.len().min(6)];
+    if Compression::detect(head) != Compression::None || Compression::unsupported(head).is_some() {
         return Ok(None);
     }
     let start = if map.starts_with(b"\xEF\xBB\xBF") {
@@ -547,8 +566,14 @@ pub(crate) fn open_read(inner: Box<dyn Read + Send>) -> io::Result<Opened> {
         counters: Arc::clone(&counters),
         raw: true,
     };
-    let mut magic = [0u8; 4];
+    let mut magic = [0u8; 6];
     let got = read_up_to(&mut raw, &mut magic)?;
+    if let Some(format) = Compression::unsupported(&magic[..got]) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{format}: talon reads plain, gzip and zstd input; unpack it first"),
+        ));
+    }
     let compression = Compression::detect(&magic[..got]);
     let head = magic[..got].to_vec();
     let stream = Cursor::new(head).chain(raw);
