@@ -97,8 +97,10 @@ impl fmt::Display for HuntSummary<'_> {
         if e.no_index > 0 {
             writeln!(
                 f,
-                "talon: {} without an index (no _index, no data_stream): no rule searched \
-                 them; use --index NAME or --all-indices",
+                "talon: {} without an index (neither a search hit's `_index` nor \
+                 data_stream.type, .dataset and .namespace; a top-level `_index` beside the \
+                 event's fields is not read): no rule searched them; use --index NAME or \
+                 --all-indices",
                 count(e.no_index, "event")
             )?;
         }

@@ -475,3 +475,40 @@ fn an_empty_events_folder_is_named_in_a_warning() {
         "{err}"
     );
 }
+
+/// A top-level `_index` beside an event's fields (not a search hit) is
+/// not read as its index; the summary said "no _index", which the line
+/// plainly had. It now says which `_index` is read, and that this one is
+/// not.
+#[test]
+fn an_event_without_an_index_is_told_which_index_fields_are_read() {
+    let dir = scratch();
+    let path = dir.path().join("idx.ndjson");
+    std::fs::write(
+        &path,
+        "{\"_index\":\"logs-x\",\"event\":{\"category\":[\"process\"]},\"process\":{\"name\":\"a\"},\"@timestamp\":\"2026-01-01T00:00:00Z\"}\n",
+    )
+    .unwrap();
+    let mut c = talon();
+    c.current_dir(repo())
+        .args([
+            "hunt",
+            "--format",
+            "jsonl",
+            "--rules",
+            "rules/",
+            "--no-prefilter",
+        ])
+        .arg(&path);
+    let out = run(c);
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "talon: 1 event without an index (neither a search hit's `_index` nor \
+             data_stream.type, .dataset and .namespace; a top-level `_index` beside the \
+             event's fields is not read): no rule searched them; use --index NAME or \
+             --all-indices"
+        ),
+        "{err}"
+    );
+}
