@@ -295,6 +295,34 @@ fn count_unalerted<T>(stats: &mut ScheduleStats, c: &Candidate<T>) {
     }
 }
 
+/// How many runs from `at` on, `interval` apart, are `made` (which holds
+/// for the first, and for a first stretch of them only): found in a
+/// number of steps that grows with the log of the answer.
+fn empty_runs(at: i64, interval: i64, made: &mut impl FnMut(i64) -> bool) -> u64 {
+    let nth = |k: u64| {
+        i64::try_from(k)
+            .ok()
+            .and_then(|k| interval.checked_mul(k))
+            .and_then(|d| at.checked_add(d))
+    };
+    let mut made_k = |k: u64| nth(k).is_some_and(&mut *made);
+    // Runs 0..lo are made, run `hi` is not.
+    let (mut lo, mut hi) = (1u64, 1u64);
+    while made_k(hi) {
+        lo = hi + 1;
+        hi = hi.saturating_mul(2);
+    }
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if made_k(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
 fn floor_to(t: i64, step: i64) -> i64 {
     t.div_euclid(step).saturating_mul(step)
 }
@@ -468,20 +496,33 @@ impl<T> Scheduler<T> {
         let mut at = *rule
             .next_run
             .get_or_insert_with(|| floor_to(first, sched.interval));
+        let run_at = |at: i64| Run {
+            at,
+            start: at.saturating_add(sched.from),
+            end: at.saturating_add(sched.to),
+        };
+        // A run whose successor's time cannot be represented (events dated
+        // near the end of 2262, where nanosecond times end) is never made:
+        // `at` would stop moving and the replay would spin. What only such
+        // runs could return is counted as searched by no run.
+        let mut made = |at: i64| go(&run_at(at)) && at.checked_add(sched.interval).is_some();
         loop {
-            let run = Run {
-                at,
-                start: at.saturating_add(sched.from),
-                end: at.saturating_add(sched.to),
-            };
-            // A run whose successor's time cannot be represented (events
-            // dated near the end of 2262, where nanosecond times end) is
-            // never made: `at` would stop moving and the replay would spin.
-            // What only such runs could return is counted as searched by
-            // no run.
-            if !go(&run) || at.checked_add(sched.interval).is_none() {
+            if !made(at) {
                 break;
             }
+            if rule.candidates.is_empty() {
+                // Runs with no match to return are only counted: events
+                // years apart (a clock at 1970 in a log of today) would
+                // otherwise mean billions of empty runs, one by one.
+                let n = empty_runs(at, sched.interval, &mut made);
+                stats.runs += n;
+                at = at.saturating_add(sched.interval.saturating_mul(n as i64));
+                rule.next_run = Some(at);
+                let next_start = at.saturating_add(sched.from);
+                rule.alerted.retain(|_, t| *t >= next_start);
+                continue;
+            }
+            let run = run_at(at);
             stats.runs += 1;
             let mut hits: Vec<usize> = (0..rule.candidates.len())
                 .filter(|&k| {

@@ -34,7 +34,7 @@
 
 use std::path::Path;
 
-use talon_engine::schedule::{RuleSchedule, ScheduleOptions, Scheduled, Scheduler};
+use talon_engine::schedule::{RuleSchedule, ScheduleOptions, ScheduleStats, Scheduled, Scheduler};
 use talon_engine::{compile_rules, Engine, EngineOptions};
 use talon_event::flatten::flatten;
 use talon_event::mapping::Mapping;
@@ -126,16 +126,11 @@ fn events() -> Vec<Event> {
         .collect()
 }
 
-#[test]
-fn replay_gives_kibanas_alerts_and_warnings() {
-    let (rules, errors) = load_str(RULE, Path::new("curl.toml"), RuleFormat::Toml);
-    assert!(errors.is_empty(), "{errors:?}");
+/// Replays the curl rule over `events`: (alert payload, run time) pairs,
+/// warnings, counts, matches.
+fn replay(events: Vec<Event>) -> (Vec<(String, String)>, Vec<String>, ScheduleStats, usize) {
+    let (rules, _) = load_str(RULE, Path::new("curl.toml"), RuleFormat::Toml);
     let sched = RuleSchedule::from_rule(&rules[0]).expect("schedule");
-    assert_eq!(sched.interval, 300_000_000_000);
-    assert_eq!(sched.from, -360_000_000_000);
-    assert_eq!(sched.max_signals, 100);
-    assert_eq!(sched.primary, "event.ingested");
-    assert_eq!(sched.secondary.as_deref(), Some("@timestamp"));
     let (compiled, problems) = compile_rules(rules.clone(), &Mapping::default());
     assert!(problems.is_empty());
     let (mut engine, _) = Engine::new(compiled, &EngineOptions::default());
@@ -153,7 +148,7 @@ fn replay_gives_kibanas_alerts_and_warnings() {
         Scheduled::Truncated(t) => warnings.push(t.to_string()),
     };
     let mut matches = 0;
-    for e in events() {
+    for e in events {
         scheduler.observe(&e);
         let mut hits = Vec::new();
         engine.on_event(&e, |d| hits.push(d.rule_index));
@@ -165,6 +160,20 @@ fn replay_gives_kibanas_alerts_and_warnings() {
         scheduler.advance(&mut take);
     }
     let stats = scheduler.finish(&mut take);
+    (alerts, warnings, stats, matches)
+}
+
+#[test]
+fn replay_gives_kibanas_alerts_and_warnings() {
+    let (rules, errors) = load_str(RULE, Path::new("curl.toml"), RuleFormat::Toml);
+    assert!(errors.is_empty(), "{errors:?}");
+    let sched = RuleSchedule::from_rule(&rules[0]).expect("schedule");
+    assert_eq!(sched.interval, 300_000_000_000);
+    assert_eq!(sched.from, -360_000_000_000);
+    assert_eq!(sched.max_signals, 100);
+    assert_eq!(sched.primary, "event.ingested");
+    assert_eq!(sched.secondary.as_deref(), Some("@timestamp"));
+    let (alerts, warnings, stats, matches) = replay(events());
     assert_eq!(matches, 251);
 
     assert_eq!(
@@ -221,6 +230,43 @@ fn replay_gives_kibanas_alerts_and_warnings() {
     // Returned again by an overlapping run after their alert.
     assert!(stats.already_alerted > 0);
     assert_eq!(stats.no_timestamp, 0);
+}
+
+/// An event dated 1970 (a broken agent's clock) before the timeline: the
+/// replay's first run is then at the epoch, and the 5.7 million empty
+/// runs up to the timeline were made one by one. They are now counted,
+/// not made; what the timeline's runs alert is unchanged.
+#[test]
+fn empty_runs_are_counted_without_being_made() {
+    let (_, want_warnings, want, _) = replay(events());
+    let mut early =
+        flatten(r#"{"@timestamp":"1970-01-01T00:00:00Z","process":{"name":"ls"}}"#).expect("event");
+    early.index = Some("logs-test-default".into());
+    let mut with_early = vec![early];
+    with_early.extend(events().into_iter().map(|mut e| {
+        e.seq += 1;
+        e
+    }));
+    let (alerts, warnings, stats, matches) = replay(with_early);
+    assert_eq!(matches, 251);
+    assert_eq!(alerts.len(), 183);
+    assert_eq!(warnings, want_warnings);
+    // Every 5 minutes from the epoch to 2024-05-01T10:00, then the 8.
+    assert_eq!(stats.runs, BASE as u64 / 300 + 8);
+    assert_eq!(
+        (
+            stats.alerts,
+            stats.truncated_runs,
+            stats.late,
+            stats.dropped_by_max_signals
+        ),
+        (
+            want.alerts,
+            want.truncated_runs,
+            want.late,
+            want.dropped_by_max_signals
+        )
+    );
 }
 
 #[test]
