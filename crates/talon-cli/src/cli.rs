@@ -421,7 +421,12 @@ pub fn parse_window(s: &str) -> Result<i64, String> {
     if zero {
         return Ok(0);
     }
-    Err("expected a duration like 0s, 30s, 5m or 1h".to_string())
+    let digits = t.len() >= 2 && t[..t.len() - 1].bytes().all(|b| b.is_ascii_digit());
+    if digits && matches!(t.as_bytes()[t.len() - 1], b's' | b'm' | b'h' | b'd') {
+        // A well-formed duration parse_interval refused: it overflows.
+        return Err("too long: at most 106751d (times are held as nanoseconds)".to_string());
+    }
+    Err("expected a duration like 0s, 30s, 5m, 1h or 1d".to_string())
 }
 
 /// A count that must be at least 1, with what 0 would have meant.

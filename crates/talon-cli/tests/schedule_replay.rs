@@ -157,6 +157,19 @@ fn a_bad_reorder_window_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("invalid value 'soon' for '--reorder-window <DURATION>'"));
+    // A window too long for nanosecond times says so, and its limit.
+    let mut cmd = talon();
+    cmd.args(["hunt", "--reorder-window", "106752d"]);
+    let out = run(cmd);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "invalid value '106752d' for '--reorder-window <DURATION>': too long: at most \
+             106751d (times are held as nanoseconds)"
+        ),
+        "{err}"
+    );
 }
 
 /// An event dated at the very end of what nanosecond times hold (2262)

@@ -178,11 +178,14 @@ pub enum SequenceWarning {
     KeyTuplesCapped { name: String, count: u64 },
 }
 
-/// A window as `--reorder-window` takes it: `5m`, `10s`, `1h`, or `250ms`
-/// when it is not a whole number of seconds.
+/// A window as `--reorder-window` takes it: `5m`, `10s`, `1h`, `2d`, or
+/// `250ms` when it is not a whole number of seconds (only re-ordering
+/// windows given to the library directly can be).
 fn window_text(nanos: i64) -> String {
     const SECOND: i64 = 1_000_000_000;
     match nanos {
+        0 => "0s".to_string(),
+        n if n > 0 && n % (86_400 * SECOND) == 0 => format!("{}d", n / (86_400 * SECOND)),
         n if n > 0 && n % (3600 * SECOND) == 0 => format!("{}h", n / (3600 * SECOND)),
         n if n > 0 && n % (60 * SECOND) == 0 => format!("{}m", n / (60 * SECOND)),
         n if n > 0 && n % SECOND == 0 => format!("{}s", n / SECOND),
@@ -693,5 +696,8 @@ mod tests {
         assert_eq!(window_text(2 * 3600 * s), "2h");
         assert_eq!(window_text(s / 4), "250ms");
         assert_eq!(window_text(90 * s), "90s");
+        // As the flag takes them: no `0ms`, and days rather than hours.
+        assert_eq!(window_text(0), "0s");
+        assert_eq!(window_text(106_751 * 86_400 * s), "106751d");
     }
 }
