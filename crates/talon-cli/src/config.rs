@@ -103,7 +103,14 @@ pub fn exception_set(args: &ExceptionArgs, exported: &[Json]) -> Result<Exceptio
             None => text,
         };
         let file = path.display().to_string();
+        let before = set.lists().len() + set.item_count();
         let errors = set.add_export_ndjson(&text, &file);
+        if errors.is_empty() && set.lists().len() + set.item_count() == before {
+            eprintln!(
+                "warning: {file} holds no exception list or item (objects with `list_id`, \
+                 and `item_id` for items): it excepts nothing"
+            );
+        }
         if !errors.is_empty() {
             let shown: Vec<String> = errors
                 .iter()

@@ -195,3 +195,50 @@ fn kibana_export_with_value_list_binds_by_exceptions_list() {
     );
     assert_eq!(alerts.len(), 1);
 }
+
+/// A silence, a `talon.toml` exception or an exception list that applies
+/// to no rule that runs (a misspelt id, an export of lists no rule names,
+/// a file that is no export at all) excepted nothing without a word.
+/// Each is now a warning naming it; the alerts are the 7 of no exceptions.
+#[test]
+fn exceptions_and_silences_that_apply_to_nothing_are_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("talon.toml"),
+        "[[exceptions]]\nrule_id = \"nope\"\nname = \"misspelt\"\nentries = [{ field = \"host.name\", operator = \"included\", type = \"match\", value = \"x\" }]\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("lists.ndjson"),
+        r#"{"list_id":"orphan","type":"detection","namespace_type":"single","name":"Orphan","description":"d"}
+{"item_id":"i1","list_id":"orphan","namespace_type":"single","name":"one","type":"simple","entries":[{"field":"host.name","operator":"included","type":"match","value":"x"}]}
+"#,
+    )
+    .expect("write");
+    let demo = repo().join("demo/events.ndjson");
+    let rules = repo().join("rules");
+    let demo = demo.to_str().unwrap();
+    let (alerts, err) = hunt(
+        dir.path(),
+        &[
+            "--rules",
+            rules.to_str().unwrap(),
+            "--silence-rule",
+            "Nothing Like This*",
+            "--exceptions",
+            "lists.ndjson",
+            "--exceptions",
+            demo,
+            demo,
+        ],
+    );
+    assert_eq!(alerts.len(), 7, "{err}");
+    for want in [
+        "warning: silence `Nothing Like This*` names no rule that runs (by rule_id or name glob): it silences nothing".to_string(),
+        "warning: exception `misspelt` (rule_id = \"nope\") applies to no rule that runs".to_string(),
+        "warning: exception list `orphan` (single) is named in no running rule's exceptions_list: its 1 item(s) apply to nothing".to_string(),
+        format!("warning: {demo} holds no exception list or item (objects with `list_id`, and `item_id` for items): it excepts nothing"),
+    ] {
+        assert!(err.contains(&want), "no `{want}` in:\n{err}");
+    }
+}

@@ -180,9 +180,75 @@ impl ExceptionSet {
         self.silenced_hosts.push(glob.trim().to_ascii_lowercase());
     }
 
+    /// How many exception items exports gave.
+    pub fn item_count(&self) -> usize {
+        self.items.len()
+    }
+
     /// The exception lists seen in exports.
     pub fn lists(&self) -> &[ExceptionListInfo] {
         &self.lists
+    }
+
+    /// What applies to none of `rules` (every rule that runs): silences
+    /// naming no rule, `talon.toml` exceptions for no rule, exception
+    /// lists no rule's `exceptions_list` names. Each is a warning: a
+    /// misspelt id would otherwise silence or except nothing, silently.
+    pub fn unused(&self, rules: &[&Rule]) -> Vec<String> {
+        let mut out = Vec::new();
+        for s in &self.silenced_rules {
+            if !rules
+                .iter()
+                .any(|r| s == &r.rule_id || name_matches(s, &r.name))
+            {
+                out.push(format!(
+                    "silence `{s}` names no rule that runs (by rule_id or name glob): it silences nothing"
+                ));
+            }
+        }
+        for (target, item) in &self.targeted {
+            if !rules.iter().any(|r| target.matches(r)) {
+                let (key, value) = match target {
+                    RuleTarget::RuleId(id) => ("rule_id", id),
+                    RuleTarget::NameGlob(g) => ("rule_name", g),
+                };
+                out.push(format!(
+                    "exception `{}` ({key} = \"{value}\") applies to no rule that runs",
+                    item.name
+                ));
+            }
+        }
+        let named: Vec<ListRef> = rules.iter().flat_map(|r| exception_refs(r)).collect();
+        let mut lists: Vec<(&str, &str)> = self
+            .lists
+            .iter()
+            .map(|l| (l.list_id.as_str(), l.namespace_type.as_str()))
+            .chain(
+                self.items
+                    .iter()
+                    .map(|i| (i.list_id.as_str(), i.namespace_type.as_str())),
+            )
+            .collect();
+        lists.sort();
+        lists.dedup();
+        for (id, ns) in lists {
+            if named
+                .iter()
+                .any(|r| r.list_id == id && r.namespace_type == ns)
+            {
+                continue;
+            }
+            let items = self
+                .items
+                .iter()
+                .filter(|i| i.list_id == id && i.namespace_type == ns)
+                .count();
+            out.push(format!(
+                "exception list `{id}` ({ns}) is named in no running rule's exceptions_list: \
+                 its {items} item(s) apply to nothing"
+            ));
+        }
+        out
     }
 
     /// Binds exceptions to rules (in the order given): the compiled items

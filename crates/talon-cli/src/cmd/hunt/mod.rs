@@ -119,6 +119,10 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     for w in &seq_exceptions.warnings {
         eprintln!("warning: {w}");
     }
+    let running: Vec<&Rule> = rules.iter().chain(&seq_rules).collect();
+    for w in exception_set.unused(&running) {
+        eprintln!("warning: {w}");
+    }
     // The schedule replay covers both kinds of rule: event rules at
     // 0..rules.len(), sequence rules after them.
     let scheduler = if args.schedule {
