@@ -321,6 +321,18 @@ fn an_input_given_twice_is_read_once_with_a_warning() {
         );
         assert_eq!(err.matches(&warning).count(), 1, "{err}");
     }
+    // Stdin named twice is read once too, and said so (it was silent).
+    let mut c = talon();
+    c.current_dir(repo())
+        .args(["hunt", "--format", "jsonl", "--rules", "rules/", "-", "-"]);
+    let demo = std::fs::read(repo().join("demo/events.ndjson")).expect("demo");
+    let out = run_with_stdin(c, &demo);
+    let err = stderr(&out);
+    assert_eq!(jsonl(&out).len(), 7, "{err}");
+    assert!(
+        err.contains("warning: - (stdin) was given more than once; it is read once"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -471,6 +471,7 @@ pub fn open_events(
     // reading it again would only repeat its alerts, with the same ids.
     let mut seen: std::collections::HashMap<FileKey, PathBuf> = Default::default();
     let mut repeated = Vec::new();
+    let mut stdin_named = false;
     for (i, spec) in expanded.inputs.into_iter().enumerate() {
         while let Some(entry) = skipped.next_if(|s| s.position <= i) {
             reader.push_skipped(
@@ -478,6 +479,13 @@ pub fn open_events(
                 entry.reason,
                 entry.message,
             );
+        }
+        if matches!(spec, InputSpec::Stdin) {
+            if stdin_named {
+                repeated.push("- (stdin) was given more than once; it is read once".to_string());
+                continue;
+            }
+            stdin_named = true;
         }
         if let InputSpec::Path(p) = &spec {
             match seen.entry(FileKey::of(p)) {
