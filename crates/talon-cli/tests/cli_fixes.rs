@@ -117,7 +117,7 @@ fn a_zero_reorder_window_is_accepted() {
     let out = run(c);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("invalid value 'soon' for '--reorder-window <DURATION>': expected a duration like 0s, 30s, 5m or 1h"),
+        stderr(&out).contains("invalid value 'soon' for '--reorder-window <DURATION>': expected a duration like 0s, 30s, 5m, 1h or 1d"),
         "{}",
         stderr(&out)
     );

@@ -43,7 +43,14 @@ pub struct Witnesses {
     probes: Vec<Vec<Probe>>,
     /// Per matcher: its witness ids (none: always evaluated).
     of: Vec<std::ops::Range<u32>>,
+    /// Per witness id: its matcher when it is the matcher's first witness
+    /// (its *lead*), else `NOT_LEAD`. Marking a lead names a matcher that
+    /// may be a candidate, so candidates are found without looking at
+    /// every routed matcher.
+    lead_of: Arc<[u32]>,
 }
+
+const NOT_LEAD: u32 = u32::MAX;
 
 /// Most witnesses kept per matcher: the most selective ones.
 pub(crate) const MAX_WITNESSES: usize = 4;
@@ -56,8 +63,15 @@ impl Witnesses {
         let start = self.probes.len() as u32;
         self.probes
             .extend(witnesses.into_iter().take(MAX_WITNESSES));
+        let m = self.of.len() as u32;
         self.of.push(start..self.probes.len() as u32);
-        (self.of.len() - 1) as u32
+        let mut lead_of = self.lead_of.to_vec();
+        lead_of.resize(self.probes.len(), NOT_LEAD);
+        if let Some(first) = lead_of.get_mut(start as usize) {
+            *first = m;
+        }
+        self.lead_of = lead_of.into();
+        m
     }
 
     /// Number of matchers.
@@ -103,10 +117,14 @@ impl Witnesses {
     ) -> ProbeTables {
         let mut by_field: FxHashMap<Arc<str>, FieldBuild> = FxHashMap::default();
         let mut order: Vec<Arc<str>> = Vec::new();
+        let mut always = Vec::new();
         for m in matchers {
             let Some(ids) = self.of.get(m as usize) else {
                 continue;
             };
+            if ids.is_empty() {
+                always.push(m);
+            }
             for w in ids.clone() {
                 for p in &self.probes[w as usize] {
                     let path = p.path();
@@ -126,7 +144,9 @@ impl Witnesses {
                 Some(b.build(path, binding))
             })
             .collect();
-        ProbeTables { fields }
+        always.sort_unstable();
+        always.dedup();
+        ProbeTables { fields, always }
     }
 }
 
@@ -273,25 +293,67 @@ struct FieldTable {
 #[derive(Debug, Default)]
 pub struct ProbeTables {
     fields: Vec<FieldTable>,
+    /// The matchers without a witness, evaluated on every event.
+    always: Vec<u32>,
 }
 
 /// Which witnesses the current event passed, reused from event to event:
 /// a witness is passed when its stamp is the current one.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Marks {
     stamp: Vec<u32>,
     current: u32,
+    /// See [`Witnesses::lead_of`].
+    lead_of: Arc<[u32]>,
+    /// The matchers whose lead witness the current event passed.
+    leads: Vec<u32>,
     /// Scratch for lowercasing values.
     lower: String,
 }
 
+/// Stamps witnesses `served` (once per event), noting the matchers whose
+/// lead they are.
+fn stamp_all(
+    served: &[u32],
+    stamp: &mut [u32],
+    current: u32,
+    lead_of: &[u32],
+    leads: &mut Vec<u32>,
+) {
+    for &w in served {
+        if let Some(s) = stamp.get_mut(w as usize) {
+            if *s != current {
+                *s = current;
+                match lead_of.get(w as usize) {
+                    Some(&m) if m != NOT_LEAD => leads.push(m),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+impl Default for Marks {
+    fn default() -> Marks {
+        Marks {
+            stamp: Vec::new(),
+            current: 0,
+            lead_of: Arc::from(Vec::new()),
+            leads: Vec::new(),
+            lower: String::new(),
+        }
+    }
+}
+
 impl Marks {
-    /// Starts a new event over `n` witnesses.
-    pub fn reset(&mut self, n: usize) {
-        if self.stamp.len() != n {
-            self.stamp = vec![0; n];
+    /// Starts a new event over the witnesses of `w`.
+    pub fn reset(&mut self, w: &Witnesses) {
+        if self.stamp.len() != w.witness_count() || !Arc::ptr_eq(&self.lead_of, &w.lead_of) {
+            self.stamp = vec![0; w.witness_count()];
+            self.lead_of = Arc::clone(&w.lead_of);
             self.current = 0;
         }
+        self.leads.clear();
         self.current = self.current.wrapping_add(1);
         if self.current == 0 {
             self.stamp.iter_mut().for_each(|s| *s = 0);
@@ -300,11 +362,13 @@ impl Marks {
     }
 
     fn mark(&mut self, served: &[u32]) {
-        for &m in served {
-            if let Some(s) = self.stamp.get_mut(m as usize) {
-                *s = self.current;
-            }
-        }
+        stamp_all(
+            served,
+            &mut self.stamp,
+            self.current,
+            &self.lead_of,
+            &mut self.leads,
+        );
     }
 
     /// Whether witness `m` was marked for the current event.
@@ -324,6 +388,16 @@ impl ProbeTables {
         }
     }
 
+    /// The matchers of these tables the current event may satisfy (see
+    /// [`Witnesses::admits`]), in id order: those without a witness, and
+    /// those whose lead witness it passed and then all the others.
+    pub fn candidates(&self, w: &Witnesses, marks: &Marks, out: &mut Vec<u32>) {
+        out.clear();
+        out.extend_from_slice(&self.always);
+        out.extend(marks.leads.iter().copied().filter(|&m| w.admits(m, marks)));
+        out.sort_unstable();
+    }
+
     /// Number of fields an event is probed on.
     pub fn fields(&self) -> usize {
         self.fields.len()
@@ -335,15 +409,11 @@ impl FieldTable {
         let Marks {
             stamp,
             current,
+            lead_of,
+            leads,
             lower,
         } = marks;
-        let mut mark = |served: &[u32]| {
-            for &m in served {
-                if let Some(s) = stamp.get_mut(m as usize) {
-                    *s = *current;
-                }
-            }
-        };
+        let mut mark = |served: &[u32]| stamp_all(served, stamp, *current, lead_of, leads);
         if let Some(served) = self.exact.get(value) {
             mark(served);
         }
@@ -404,11 +474,16 @@ mod tests {
     fn marked(w: &Witnesses, e: &Event) -> Vec<u32> {
         let tables = w.tables(0..w.len() as u32, &FieldCatalog::new(["x"]));
         let mut marks = Marks::default();
-        marks.reset(w.witness_count());
+        marks.reset(w);
         tables.mark(e, &mut marks);
-        (0..w.len() as u32)
+        let all: Vec<u32> = (0..w.len() as u32)
             .filter(|m| w.admits(*m, &marks))
-            .collect()
+            .collect();
+        // The candidates found from the marked leads are the same.
+        let mut found = Vec::new();
+        tables.candidates(w, &marks, &mut found);
+        assert_eq!(found, all);
+        all
     }
 
     #[test]
@@ -462,10 +537,10 @@ mod tests {
         let w = probes(&[r#"process where process.name == "a1""#]);
         let tables = w.tables([0], &FieldCatalog::new(["x"]));
         let mut marks = Marks::default();
-        marks.reset(1);
+        marks.reset(&w);
         tables.mark(&event(&[("process.name", &["a1"])]), &mut marks);
         assert!(marks.marked(0));
-        marks.reset(1);
+        marks.reset(&w);
         tables.mark(&event(&[("process.name", &["b2"])]), &mut marks);
         assert!(!marks.marked(0));
     }

@@ -34,6 +34,9 @@ pub(crate) struct Plans {
     /// Per sequence rule: the matcher ids of its terms (the until term
     /// last).
     pub term_ids: Vec<std::ops::Range<u32>>,
+    /// Per term matcher (its id less the number of event rules): its
+    /// sequence rule.
+    pub term_owner: Vec<u32>,
     pub witnesses: Witnesses,
     /// The distinct ways sequence rules read time.
     pub clocks: Vec<TimeReader>,
@@ -84,6 +87,7 @@ impl Plans {
             witnesses.push(probes);
         }
         let mut term_ids = Vec::with_capacity(terms.len());
+        let mut term_owner = Vec::new();
         let mut clocks: Vec<TimeReader> = Vec::new();
         let mut clock_of = Vec::with_capacity(terms.len());
         for (j, t) in terms.iter().enumerate() {
@@ -95,6 +99,10 @@ impl Plans {
                 witnesses.push(probes);
             }
             term_ids.push(first..witnesses.len() as u32);
+            term_owner.extend(std::iter::repeat_n(
+                j as u32,
+                witnesses.len() - first as usize,
+            ));
             let c = match clocks.iter().position(|c| c == t.time()) {
                 Some(c) => c,
                 None => {
@@ -111,6 +119,7 @@ impl Plans {
             sequences,
             terms,
             term_ids,
+            term_owner,
             witnesses,
             clocks,
             clock_of,
@@ -157,6 +166,8 @@ pub struct EventStage {
     /// Probe tables per routing class (keyed by the routes' identity).
     tables: FxHashMap<(usize, usize), Class>,
     marks: Marks,
+    /// The current event's candidate matchers, in id order.
+    candidates: Vec<u32>,
     /// Leaf answers of the current event, shared between rules.
     memo: Memo,
     stats: EngineStats,
@@ -199,6 +210,7 @@ impl EventStage {
             seq_router,
             tables: FxHashMap::default(),
             marks: Marks::default(),
+            candidates: Vec::new(),
             memo: Memo::default(),
             stats,
         }
@@ -323,23 +335,37 @@ impl EventStage {
                 }
             });
             class.events += 1;
-            self.marks.reset(plans.witnesses.witness_count());
+            self.marks.reset(&plans.witnesses);
             class.tables.mark(event, &mut self.marks);
+            class
+                .tables
+                .candidates(&plans.witnesses, &self.marks, &mut self.candidates);
+        } else {
+            // Without the index every routed rule is a candidate, and
+            // `seen` is counted here, per rule.
+            self.candidates.clear();
+            for &i in routed.rules.iter() {
+                self.stats.rules[i].seen += 1;
+                self.candidates.push(i as u32);
+            }
+            for &j in seq_list {
+                self.stats.sequence_rules[j].seen += 1;
+                self.candidates.extend(plans.term_ids(j));
+            }
+            self.candidates.sort_unstable();
         }
-        // Without the index, `seen` is counted here, per rule.
-        let per_rule = !plans.use_witness;
         self.memo.reset(plans.leaves);
         let memo = &mut self.memo;
         let marks = &self.marks;
         let candidate = |m: u32| !plans.use_witness || plans.witnesses.admits(m, marks);
 
-        for &i in routed.rules.iter() {
-            if per_rule {
-                self.stats.rules[i].seen += 1;
-            }
-            if !candidate(i as u32) {
-                continue;
-            }
+        // Candidates are in id order: event rules, then each sequence
+        // rule's terms.
+        let event_rules = plans.rules.len() as u32;
+        let split = self.candidates.partition_point(|&m| m < event_rules);
+        let (rules, terms) = self.candidates.split_at(split);
+        for &i in rules {
+            let i = i as usize;
             let st = &mut self.stats.rules[i];
             st.evaluated += 1;
             if plans.rules[i].query.matches_memo(event, memo) {
@@ -351,17 +377,16 @@ impl EventStage {
             self.stats.matched += 1;
         }
 
-        for &j in seq_list {
-            if per_rule {
-                self.stats.sequence_rules[j].seen += 1;
-            }
-            let ids = plans.term_ids(j);
-            if !ids.clone().any(candidate) {
+        let mut last = None;
+        for &m in terms {
+            let j = plans.term_owner[(m - event_rules) as usize] as usize;
+            if last == Some(j) {
                 continue;
             }
+            last = Some(j);
             let st = &mut self.stats.sequence_rules[j];
             st.evaluated += 1;
-            let base = ids.start;
+            let base = plans.term_ids(j).start;
             let ts = out.clocks.get(plans.clock_of[j]).copied();
             let fills = |t: usize| candidate(base + t as u32);
             if let Some(hit) = plans.terms[j].evaluate(event, &fills, ts, memo) {
