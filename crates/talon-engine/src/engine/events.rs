@@ -49,6 +49,7 @@ pub(crate) struct Plans {
 
 /// `-vvv`: what a rule (or sequence term) is evaluated on.
 fn trace_probes(name: &str, witnesses: &[Vec<talon_eql::plan::witness::Probe>]) {
+    let name = talon_event::terminal::escape_controls(name);
     let witnesses = &witnesses[..witnesses.len().min(MAX_WITNESSES)];
     if witnesses.is_empty() {
         tracing::trace!("witness: `{name}` is evaluated on every event it routes to");

@@ -27,6 +27,7 @@ use talon_engine::prefilter::Prefilter;
 use talon_engine::schedule::{RuleSchedule, ScheduleOptions, ScheduleStats, Scheduler};
 use talon_engine::{compile_rules, runnable, EngineOptions, EngineStats, Runnable};
 use talon_event::read::ReadOptions;
+use talon_event::terminal::escape_controls;
 use talon_rules::Rule;
 
 use crate::cli::{AlertFormat, HuntArgs};
@@ -81,8 +82,8 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         }
         eprintln!(
             "{}: skipped rule \"{}\": its schedule cannot be replayed (--schedule)",
-            c.rule.origin.path.display(),
-            c.rule.name
+            escape_controls(&c.rule.origin.path.display().to_string()),
+            escape_controls(&c.rule.name)
         );
     }
     if !args.schedule {
@@ -482,6 +483,7 @@ fn log_costliest(rules: &[Rule], seq_rules: &[Rule], engine: &EngineStats) {
             10
         };
         for (n, m, name) in by.iter().take(shown) {
+            let name = escape_controls(name);
             tracing::debug!("{kind} evaluated {n:>9} times ({m} filled or matched): {name}");
         }
     }
@@ -559,7 +561,10 @@ fn suppressed_lines(rules: &[&Rule], suppressed: &[u64]) -> String {
         count(total, "match")
     );
     for (n, r) in crate::summary::nonzero_by_count(suppressed, rules) {
-        out.push_str(&format!("talon: {n:>8}  suppressed  {}\n", r.name));
+        out.push_str(&format!(
+            "talon: {n:>8}  suppressed  {}\n",
+            escape_controls(&r.name)
+        ));
     }
     out
 }
