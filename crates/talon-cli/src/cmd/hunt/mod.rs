@@ -444,7 +444,8 @@ impl pipeline::Sink for &mut Writer<'_> {
 
 /// At `-vv`: the ten event and sequence rules evaluated most often (the
 /// witness index let the others skip most events), at `-vvv` every rule
-/// evaluated at all, for anyone tuning a rule set.
+/// evaluated at all, for anyone tuning a rule set. The counts are times
+/// a rule was evaluated, not events: one event reaches many rules.
 fn log_costliest(rules: &[Rule], seq_rules: &[Rule], engine: &EngineStats) {
     if !tracing::enabled!(tracing::Level::DEBUG) {
         return;
@@ -456,19 +457,23 @@ fn log_costliest(rules: &[Rule], seq_rules: &[Rule], engine: &EngineStats) {
     };
     let (seen, evaluated, _) = sum(&engine.rules);
     tracing::debug!(
-        "event rules reached {seen} times, evaluated {evaluated} times over {} events",
-        engine.events
+        "event rules reached {}, evaluated {} over {}",
+        count(seen, "time"),
+        count(evaluated, "time"),
+        count(engine.events, "event")
     );
     let (seen, evaluated, filled) = sum(&engine.sequence_rules);
     tracing::debug!(
-        "sequence rules reached {seen} times, their terms evaluated on {evaluated} events, \
-         {filled} times filled"
+        "sequence rules reached {}, their terms evaluated {}, filled {}",
+        count(seen, "time"),
+        count(evaluated, "time"),
+        count(filled, "time")
     );
     let kinds = [
-        ("event rule", &engine.rules, rules),
-        ("sequence rule", &engine.sequence_rules, seq_rules),
+        ("event rule", "matched", &engine.rules, rules),
+        ("sequence rule", "filled", &engine.sequence_rules, seq_rules),
     ];
-    for (kind, stats, rules) in kinds {
+    for (kind, outcome, stats, rules) in kinds {
         let mut by: Vec<(u64, u64, &str)> = stats
             .iter()
             .zip(rules)
@@ -484,7 +489,8 @@ fn log_costliest(rules: &[Rule], seq_rules: &[Rule], engine: &EngineStats) {
         };
         for (n, m, name) in by.iter().take(shown) {
             let name = escape_controls(name);
-            tracing::debug!("{kind} evaluated {n:>9} times ({m} filled or matched): {name}");
+            let times = if *n == 1 { "time" } else { "times" };
+            tracing::debug!("{kind} evaluated {n:>9} {times} ({m} {outcome}): {name}");
         }
     }
 }
