@@ -12,8 +12,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
                         alert on the bundled demo events."
 )]
 pub struct Cli {
-    /// More logging on stderr: -v per-file progress, -vv rule decisions
-    /// and every skipped line or input.
+    /// More logging on stderr: -v per-file progress, -vv rule decisions,
+    /// every skipped line or input and (hunt) the ten rules evaluated most
+    /// often, -vvv (hunt) what each rule is evaluated on (its probes) and
+    /// how often every rule was evaluated.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 

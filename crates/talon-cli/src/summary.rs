@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use talon_engine::EngineStats;
 use talon_event::read::ReadStats;
+use talon_event::terminal::escape_controls;
 use talon_rules::Rule;
 use talon_sources::NormalizeStats;
 
@@ -105,7 +106,7 @@ impl fmt::Display for HuntSummary<'_> {
             )?;
         }
         if e.index_not_searched > 0 {
-            let mut names = e.indices_not_searched.join(", ");
+            let mut names = escape_controls(&e.indices_not_searched.join(", ")).into_owned();
             if e.indices_not_searched.len() == 5 {
                 names.push_str(", ...");
             }
@@ -117,7 +118,12 @@ impl fmt::Display for HuntSummary<'_> {
             )?;
         }
         for (n, rule) in nonzero_by_count(self.alerts_per_rule, self.rules) {
-            writeln!(f, "talon: {n:>8}  {} [{}]", rule.name, rule.severity)?;
+            writeln!(
+                f,
+                "talon: {n:>8}  {} [{}]",
+                escape_controls(&rule.name),
+                rule.severity
+            )?;
         }
         if self.alert_errors > 0 {
             writeln!(

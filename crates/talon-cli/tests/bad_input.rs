@@ -3,7 +3,8 @@
 //! keys are a counted skip, damaged compressed input exits 2 after writing
 //! what it held (the same issue from a file or from stdin), a UTF-16 file
 //! is named as such, a FIFO or a symlink loop in a folder is a counted skip
-//! naming it, and a bad first line or array element loses only itself.
+//! naming it, a bad first line or array element loses only itself, and
+//! control characters of the input reach the terminal escaped.
 
 mod common;
 
@@ -799,4 +800,60 @@ fn an_alert_that_cannot_be_built_names_its_line() {
         "{err}"
     );
     assert!(err.contains("talon: 2 alerts could not be built"), "{err}");
+}
+
+/// Control characters of the input (a line that is not JSON, a file name
+/// met in a folder, a rule's name) are shown escaped in the summary and in
+/// the rule listing: raw, an ESC sequence retitles or clears the terminal,
+/// and a NUL or a newline breaks the line. Other text (`é`) is kept.
+#[test]
+fn control_characters_of_the_input_reach_the_terminal_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events");
+    std::fs::create_dir(&events).unwrap();
+    let text = format!("{}\nx\x1b]0;PWNED\x07\x1b[2Jhello\ny\0z\n", event());
+    write(&events, "a\x1b[31mb\t.ndjson", text.as_bytes());
+    let rule = std::fs::read_to_string(repo().join(RULE)).expect("rule");
+    let renamed = rule.replacen(
+        "name = \"IPv4/IPv6 Forwarding Switched On via sysctl or procfs\"",
+        r#"name = "Forwarding\u001b]0;PWNED\u0007 on\nsé""#,
+        1,
+    );
+    assert_ne!(renamed, rule);
+    let rule = write(dir.path(), "renamed.toml", renamed.as_bytes());
+
+    let mut cmd = talon();
+    cmd.arg("hunt")
+        .arg("--no-prefilter")
+        .arg("--rules")
+        .arg(&rule)
+        .args(["--format", "jsonl"])
+        .arg(&events);
+    let out = run(cmd);
+    let err = stderr(&out);
+    assert_eq!(jsonl(&out).len(), 1, "{err}");
+    let file = format!(r"{}/a\x1b[31mb\x09.ndjson", events.display());
+    let lines: Vec<&str> = err.lines().skip(1).collect();
+    assert_eq!(
+        lines,
+        [
+            "talon: skipped 2: not-json 2".to_string(),
+            format!(r"talon:   {file}:2:1: not-json: not JSON: x\x1b]0;PWNED\x07\x1b[2Jhello"),
+            format!(r"talon:   {file}:3:1: not-json: not JSON: y\x00z"),
+            "talon: 1 event matched, 1 alert by 1 of 1 rule".to_string(),
+            r"talon:        1  Forwarding\x1b]0;PWNED\x07 on\x0asé [low]".to_string(),
+        ],
+        "{err}"
+    );
+
+    let mut cmd = talon();
+    cmd.arg("rules").arg(&rule);
+    let out = run(cmd);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "95719b51-e9e0-446d-8fe3-b0ab368dbd75  eql       low      \
+         Forwarding\\x1b]0;PWNED\\x07 on\\x0asé\n",
+        "{}",
+        stderr(&out)
+    );
 }

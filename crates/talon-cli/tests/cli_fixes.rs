@@ -404,9 +404,148 @@ fn very_verbose_lists_what_each_rule_is_evaluated_on() {
         .unwrap_or_else(|| panic!("no witness line in:\n{err}"));
     assert!(
         line.ends_with(
-            r#"where (process.args == "-c" | process.name == "sysctl") and (process.command_line : "*/proc/sys/net/ipv4/ip_forward*" | process.command_line : "*/proc/sys/net/ipv6/conf/all/forwarding*" | process.command_line : "*net.ipv4.ip_forward*" | process.command_line : "*net.ipv6.conf.all.forwarding*") and (host.os.type == "linux") and (event.type == "start")"#
+            r#"where (process.args == "-c" | process.name == "sysctl") and (process.command_line like "*/proc/sys/net/ipv4/ip_forward*" | process.command_line like "*/proc/sys/net/ipv6/conf/all/forwarding*" | process.command_line like "*net.ipv4.ip_forward*" | process.command_line like "*net.ipv6.conf.all.forwarding*") and (host.os.type == "linux") and (event.type == "start")"#
         ),
         "{line}"
+    );
+}
+
+const DOWNLOAD_NO_SCAN: &str = r#"[rule]
+name = "Download, no scan, execute"
+rule_id = "11111111-2222-3333-4444-555555555556"
+type = "eql"
+language = "eql"
+risk_score = 47
+severity = "medium"
+index = ["logs-endpoint.events.*"]
+query = '''
+sequence by host.id with maxspan=10m
+  [network where process.name == "curl"]
+  ![process where process.name : "clamscan"]
+  [process where process.parent.name == "curl" and process.command_line like~ "*TMP*"]
+until [process where process.name == "shutdown"]
+'''
+"#;
+
+/// An event rule whose first witness has 25 probes.
+fn many_tools() -> String {
+    let names: Vec<String> = (0..25).map(|i| format!("\"tool{i:02}\"")).collect();
+    format!(
+        "[rule]\nname = \"Many tools\"\nrule_id = \"11111111-2222-3333-4444-555555555557\"\n\
+         type = \"eql\"\nlanguage = \"eql\"\nrisk_score = 21\nseverity = \"low\"\n\
+         index = [\"logs-endpoint.events.*\"]\nquery = '''\nprocess where process.name in ({}) \
+         and process.args like \"*--now*\"\n'''\n",
+        names.join(", ")
+    )
+}
+
+/// `hunt` with `extra` flags and the two rules above over a curl download
+/// and the shell it starts: the `-vv`/`-vvv` log lines.
+fn verbose_lines(extra: &[&str]) -> Vec<String> {
+    let dir = scratch();
+    let seq = dir.path().join("seq.toml");
+    std::fs::write(&seq, DOWNLOAD_NO_SCAN).unwrap();
+    let many = dir.path().join("many.toml");
+    std::fs::write(&many, many_tools()).unwrap();
+    let event = |cat: &str, minute: u8, process: &str| {
+        format!(
+            r#"{{"@timestamp":"2026-01-01T00:0{minute}:00Z","event":{{"category":["{cat}"]}},"host":{{"id":"h1"}},"data_stream":{{"type":"logs","dataset":"endpoint.events.{cat}","namespace":"default"}},"process":{process}}}"#
+        )
+    };
+    let text = [
+        event("network", 1, r#"{"name":"curl"}"#),
+        event(
+            "process",
+            2,
+            r#"{"name":"sh","command_line":"sh /tmp/x","parent":{"name":"curl"}}"#,
+        ),
+    ]
+    .join("\n");
+    let events = dir.path().join("e.ndjson");
+    std::fs::write(&events, text).unwrap();
+    let mut cmd = talon();
+    cmd.arg("hunt")
+        .arg("--rules")
+        .arg(&seq)
+        .arg("--rules")
+        .arg(&many)
+        .arg(&events)
+        .args(["--output", "/dev/null"])
+        .args(extra);
+    let out = run(cmd);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    err.lines()
+        .filter(|l| l.starts_with("DEBUG") || l.starts_with("TRACE"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `-vvv` names a sequence rule's terms as its query has them (a missing
+/// event, the until term), lists at most 20 probes per witness, writes
+/// case-sensitive and case-insensitive tests apart (`like`, `like~`), and
+/// counts the times a rule or its terms were evaluated (not events: 2 were
+/// read), each noun agreeing with its number.
+#[test]
+fn very_verbose_names_terms_cuts_long_witnesses_and_counts_times() {
+    let tools: Vec<String> = (0..20)
+        .map(|i| format!("process.name == \"tool{i:02}\""))
+        .collect();
+    assert_eq!(
+        verbose_lines(&["-vvv"]),
+        [
+            format!(
+                "TRACE witness: `Many tools` is evaluated on events where ({} | … and 5 more) \
+                 and (process.args like \"*--now*\")",
+                tools.join(" | ")
+            ),
+            "TRACE witness: `Download, no scan, execute (term 1)` is evaluated on events where \
+             (process.name == \"curl\")"
+                .to_string(),
+            "TRACE witness: `Download, no scan, execute (missing event 2)` is evaluated on \
+             events where (process.name ==~ \"clamscan\")"
+                .to_string(),
+            "TRACE witness: `Download, no scan, execute (term 3)` is evaluated on events where \
+             (process.parent.name == \"curl\") and (process.command_line like~ \"*tmp*\")"
+                .to_string(),
+            "TRACE witness: `Download, no scan, execute (until)` is evaluated on events where \
+             (process.name == \"shutdown\")"
+                .to_string(),
+            "DEBUG event rules reached 1 time, evaluated 0 times over 2 events".to_string(),
+            "DEBUG sequence rules reached 2 times, their terms evaluated 2 times, filled 2 times"
+                .to_string(),
+            "DEBUG sequence rule evaluated         2 times (2 filled): Download, no scan, execute"
+                .to_string(),
+        ]
+    );
+}
+
+/// Without the witness index (`--no-prefilter`) there are no probes to
+/// list: `-vv` says once that every routed rule is evaluated, and `-v`
+/// has no witness index line.
+#[test]
+fn without_the_witness_index_no_probes_are_listed() {
+    assert_eq!(
+        verbose_lines(&["-vvv", "--no-prefilter"]),
+        [
+            "DEBUG witness index off (--no-prefilter): every rule and sequence term is \
+             evaluated on every event routed to it",
+            "DEBUG event rules reached 1 time, evaluated 1 time over 2 events",
+            "DEBUG sequence rules reached 2 times, their terms evaluated 2 times, filled 2 times",
+            "DEBUG event rule evaluated         1 time (0 matched): Many tools",
+            "DEBUG sequence rule evaluated         2 times (2 filled): Download, no scan, execute",
+        ]
+    );
+    let mut cmd = talon();
+    cmd.args(["hunt", "-v", "--no-prefilter", "--output", "/dev/null"]);
+    let err = stderr(&run(cmd));
+    assert!(!err.contains("witness index"), "{err}");
+    let mut cmd = talon();
+    cmd.args(["hunt", "-v", "--output", "/dev/null"]);
+    let err = stderr(&run(cmd));
+    assert!(
+        err.contains(" INFO witness index: 5 of 5 rules and sequence terms have probes\n"),
+        "{err}"
     );
 }
 

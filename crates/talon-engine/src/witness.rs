@@ -102,7 +102,8 @@ impl Witnesses {
             .is_none_or(|r| r.clone().all(|w| marks.marked(w)))
     }
 
-    /// How many matchers have a witness, of how many.
+    /// How many matchers (rules and sequence terms) have a witness, of
+    /// how many.
     pub fn coverage(&self) -> (usize, usize) {
         let with = self.of.iter().filter(|r| !r.is_empty()).count();
         (with, self.of.len())

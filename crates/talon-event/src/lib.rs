@@ -12,7 +12,8 @@
 //! - [`index`]: index names and index-pattern matching;
 //! - [`read`]: readers for NDJSON, JSON arrays, search responses, gzip/zstd,
 //!   folders and stdin, with a count of everything read or skipped;
-//! - [`view`]: [`EventView`], an event as the engine reads it.
+//! - [`view`]: [`EventView`], an event as the engine reads it;
+//! - [`terminal`]: input text made safe to show on a terminal.
 
 pub mod catalog;
 pub mod event;
@@ -23,6 +24,7 @@ pub mod mapping;
 pub mod read;
 pub mod record;
 pub mod scan;
+pub mod terminal;
 pub mod time;
 pub mod value;
 pub mod view;

@@ -225,12 +225,9 @@ fn or_dash(text: String) -> String {
 /// `text` with control characters as spaces, cut to `width` display
 /// columns with a trailing `…` when it does not fit.
 fn fit(text: &str, width: usize) -> String {
-    let clean: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let clean = talon_event::terminal::blank_controls(text);
     if display_width(&clean) <= width {
-        return clean;
+        return clean.into_owned();
     }
     let budget = width.saturating_sub(1);
     let mut out = String::with_capacity(width + 3);

@@ -438,12 +438,9 @@ fn write_table(w: &mut dyn Write, events: &[Event], cols: &Columns<'_>) -> Resul
 /// which would move the cursor or recolour the terminal) become spaces, and
 /// the line is cut to `width` characters.
 fn fit(s: &str, width: usize) -> String {
-    let clean: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let clean = talon_event::terminal::blank_controls(s);
     if clean.chars().count() <= width {
-        return clean;
+        return clean.into_owned();
     }
     let mut t: String = clean.chars().take(width.saturating_sub(1)).collect();
     t.push('…');

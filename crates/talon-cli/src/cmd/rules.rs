@@ -17,6 +17,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 use talon_engine::{compile_rule, RuleProblem, RuleSelector, Severity};
+use talon_event::terminal::escape_controls;
 use talon_rules::Rule;
 
 use crate::cmd::common;
@@ -138,7 +139,10 @@ pub fn run(args: RulesArgs, quiet: bool) -> Result<ExitCode> {
         for r in &rules {
             println!(
                 "{}  {:<9} {:<8} {}",
-                r.rule_id, r.rule_type, r.severity, r.name
+                escape_controls(&r.rule_id),
+                r.rule_type,
+                r.severity,
+                escape_controls(&r.name)
             );
         }
         return Ok(ExitCode::SUCCESS);

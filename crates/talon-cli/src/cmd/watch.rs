@@ -156,7 +156,11 @@ pub fn run(args: WatchArgs, quiet: bool) -> Result<ExitCode> {
         per_rule.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         for (n, i) in per_rule {
             let rule = &engine.rules()[i].rule;
-            eprintln!("talon: {n:>8}  {} [{}]", rule.name, rule.severity);
+            eprintln!(
+                "talon: {n:>8}  {} [{}]",
+                talon_event::terminal::escape_controls(&rule.name),
+                rule.severity
+            );
         }
     }
     if outputs.cut_short {

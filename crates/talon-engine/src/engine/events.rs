@@ -50,8 +50,14 @@ pub(crate) struct Plans {
     pub leaves: usize,
 }
 
+/// Probes listed per witness at `-vvv`; the rest are counted (a rule
+/// listing hundreds of values made one line of tens of thousands of
+/// characters).
+const PROBES_SHOWN: usize = 20;
+
 /// `-vvv`: what a rule (or sequence term) is evaluated on.
 fn trace_probes(name: &str, witnesses: &[Vec<talon_eql::plan::witness::Probe>]) {
+    let name = talon_event::terminal::escape_controls(name);
     let witnesses = &witnesses[..witnesses.len().min(MAX_WITNESSES)];
     if witnesses.is_empty() {
         tracing::trace!("witness: `{name}` is evaluated on every event it routes to");
@@ -60,7 +66,14 @@ fn trace_probes(name: &str, witnesses: &[Vec<talon_eql::plan::witness::Probe>]) 
     let each: Vec<String> = witnesses
         .iter()
         .map(|w| {
-            let alts: Vec<String> = w.iter().map(|p| p.to_string()).collect();
+            let mut alts: Vec<String> = w
+                .iter()
+                .take(PROBES_SHOWN)
+                .map(|p| talon_event::terminal::escape_controls(&p.to_string()).into_owned())
+                .collect();
+            if w.len() > PROBES_SHOWN {
+                alts.push(format!("… and {} more", w.len() - PROBES_SHOWN));
+            }
             format!("({})", alts.join(" | "))
         })
         .collect();
@@ -68,6 +81,16 @@ fn trace_probes(name: &str, witnesses: &[Vec<talon_eql::plan::witness::Probe>]) 
         "witness: `{name}` is evaluated on events where {}",
         each.join(" and ")
     );
+}
+
+/// How `-vvv` names sequence rule `name`'s term `i` (0-based) of `terms`:
+/// `(term 1)`, a missing event's `(missing event 2)`, `(until)`.
+fn term_label(name: &str, terms: &SequenceTerms, i: usize) -> String {
+    match terms.plan.terms.get(i) {
+        Some(t) if t.missing => format!("{name} (missing event {})", i + 1),
+        Some(_) => format!("{name} (term {})", i + 1),
+        None => format!("{name} (until)"),
+    }
 }
 
 impl Plans {
@@ -83,7 +106,9 @@ impl Plans {
         for r in &rules {
             let probes = r.query.event_plan().map(|p| p.witnesses());
             let probes = probes.unwrap_or_default();
-            trace_probes(&r.rule.name, &probes);
+            if use_witness {
+                trace_probes(&r.rule.name, &probes);
+            }
             witnesses.push(probes);
         }
         let mut term_ids = Vec::with_capacity(terms.len());
@@ -95,7 +120,9 @@ impl Plans {
             let first = witnesses.len() as u32;
             for (i, plan) in t.plans().enumerate() {
                 let probes = plan.plan.witnesses();
-                trace_probes(&format!("{name} (term {})", i + 1), &probes);
+                if use_witness {
+                    trace_probes(&term_label(name, t, i), &probes);
+                }
                 witnesses.push(probes);
             }
             term_ids.push(first..witnesses.len() as u32);
@@ -112,8 +139,15 @@ impl Plans {
             };
             clock_of.push(c);
         }
-        let (with, of) = witnesses.coverage();
-        tracing::info!("witness index: {with} of {of} matchers have probes");
+        if use_witness {
+            let (with, of) = witnesses.coverage();
+            tracing::info!("witness index: {with} of {of} rules and sequence terms have probes");
+        } else {
+            tracing::debug!(
+                "witness index off (--no-prefilter): every rule and sequence term is evaluated on every event \
+                 routed to it"
+            );
+        }
         Plans {
             rules,
             sequences,

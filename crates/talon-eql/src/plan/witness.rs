@@ -50,9 +50,11 @@ pub enum Probe {
     },
 }
 
-/// As `-vvv` lists it: `process.name == "sysctl"`, `process.name ==~
-/// "sh"` (ASCII case ignored), `process.args : "*ip_forward*"` (`:~`
-/// when ASCII case is ignored; no `*` at an anchored end).
+/// As `-vvv` lists it, each case-sensitive unless marked `~`:
+/// `process.name == "sysctl"`, `process.name ==~ "sh"` (ASCII case
+/// ignored), `process.args like "*ip_forward*"`, `process.args like~
+/// "*ip_forward*"` (ASCII case ignored; no `*` at an anchored end). Not
+/// EQL's `:`, which ignores case whatever it is given.
 impl std::fmt::Display for Probe {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -69,7 +71,7 @@ impl std::fmt::Display for Probe {
                     if *at_start { "" } else { "*" },
                     if *at_end { "" } else { "*" },
                 );
-                let op = if *ci { ":~" } else { ":" };
+                let op = if *ci { "like~" } else { "like" };
                 write!(f, "{path} {op} {:?}", format!("{head}{text}{tail}"))
             }
         }
@@ -384,6 +386,37 @@ mod tests {
             ]
         );
         assert_eq!(witness("process where process.pid > 1"), None);
+    }
+
+    /// `-vvv`'s notation: `==` and `like` test case, `==~` and `like~`
+    /// ignore ASCII case (EQL's `:` ignores case whatever it is given, so
+    /// it names neither).
+    #[test]
+    fn probes_show_whether_they_ignore_case() {
+        let shown = |q: &str| -> Vec<String> {
+            let c = compile_str(q, &CompileOptions::default()).expect(q);
+            let plan = c.event_plan().expect("an event query");
+            let probes = plan.witness().expect("a witness");
+            probes.iter().map(|p| p.to_string()).collect()
+        };
+        assert_eq!(
+            shown(r#"process where process.args like ("*Ip_Forward*", "/tmp/*")"#),
+            [
+                r#"process.args like "/tmp/*""#,
+                r#"process.args like "*Ip_Forward*""#
+            ]
+        );
+        assert_eq!(
+            shown(r#"process where process.args : ("*Ip_Forward*", "*.SH")"#),
+            [
+                r#"process.args like~ "*.sh""#,
+                r#"process.args like~ "*ip_forward*""#
+            ]
+        );
+        assert_eq!(
+            shown(r#"process where process.name : "Bash" or process.name == "Sh""#),
+            [r#"process.name == "Sh""#, r#"process.name ==~ "bash""#]
+        );
     }
 
     #[test]

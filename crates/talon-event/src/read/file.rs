@@ -383,7 +383,7 @@ impl FileReader {
         }
         tracing::info!(
             "reading {} ({}, {}{})",
-            self.name,
+            crate::terminal::escape_controls(&self.name),
             mode.format(first),
             self.compression.name(),
             if self.mapped.is_some() {

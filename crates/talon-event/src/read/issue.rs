@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::terminal::escape_controls;
+
 /// Why a document, a line or a whole input was skipped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SkipReason {
@@ -120,11 +122,15 @@ impl ReadIssue {
         )
     }
 
+    /// As shown on a terminal: the file name and the message (which may
+    /// quote the input) with their control characters escaped.
     fn render(&self) -> String {
+        let file = escape_controls(&self.file);
+        let message = escape_controls(&self.message);
         match (self.line, self.column) {
-            (0, _) => format!("{}: {}: {}", self.file, self.reason, self.message),
-            (l, 0) => format!("{}:{l}: {}: {}", self.file, self.reason, self.message),
-            (l, c) => format!("{}:{l}:{c}: {}: {}", self.file, self.reason, self.message),
+            (0, _) => format!("{file}: {}: {message}", self.reason),
+            (l, 0) => format!("{file}:{l}: {}: {message}", self.reason),
+            (l, c) => format!("{file}:{l}:{c}: {}: {message}", self.reason),
         }
     }
 }

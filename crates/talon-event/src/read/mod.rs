@@ -487,6 +487,7 @@ impl EventReader {
     fn log_end(&self, name: &str) {
         let bytes = self.bytes_text();
         let events = issue::counted(self.counts.events, "event", "events");
+        let name = crate::terminal::escape_controls(name);
         tracing::info!("{name}: {events}, {} skipped, {bytes}", self.counts.issues);
     }
 }
@@ -501,6 +502,7 @@ fn log_input(name: &str, bytes: &str, items: &InputCounts, chunks: &InputCounts)
         ),
     };
     let events = issue::counted(items.events + chunks.events, "event", "events");
+    let name = crate::terminal::escape_controls(name);
     tracing::info!(
         "{name}: {events}{unparsed}, {} skipped, {bytes}",
         items.issues + chunks.issues

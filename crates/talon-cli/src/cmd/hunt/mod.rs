@@ -27,6 +27,7 @@ use talon_engine::prefilter::Prefilter;
 use talon_engine::schedule::{RuleSchedule, ScheduleOptions, ScheduleStats, Scheduler};
 use talon_engine::{compile_rules, runnable, EngineOptions, EngineStats, Runnable};
 use talon_event::read::ReadOptions;
+use talon_event::terminal::escape_controls;
 use talon_rules::Rule;
 
 use crate::cli::{AlertFormat, HuntArgs};
@@ -81,8 +82,8 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         }
         eprintln!(
             "{}: skipped rule \"{}\": its schedule cannot be replayed (--schedule)",
-            c.rule.origin.path.display(),
-            c.rule.name
+            escape_controls(&c.rule.origin.path.display().to_string()),
+            escape_controls(&c.rule.name)
         );
     }
     if !args.schedule {
@@ -447,7 +448,8 @@ impl pipeline::Sink for &mut Writer<'_> {
 
 /// At `-vv`: the ten event and sequence rules evaluated most often (the
 /// witness index let the others skip most events), at `-vvv` every rule
-/// evaluated at all, for anyone tuning a rule set.
+/// evaluated at all, for anyone tuning a rule set. The counts are times
+/// a rule was evaluated, not events: one event reaches many rules.
 fn log_costliest(rules: &[Rule], seq_rules: &[Rule], engine: &EngineStats) {
     if !tracing::enabled!(tracing::Level::DEBUG) {
         return;
@@ -459,19 +461,23 @@ fn log_costliest(rules: &[Rule], seq_rules: &[Rule], engine: &EngineStats) {
     };
     let (seen, evaluated, _) = sum(&engine.rules);
     tracing::debug!(
-        "event rules reached {seen} times, evaluated {evaluated} times over {} events",
-        engine.events
+        "event rules reached {}, evaluated {} over {}",
+        count(seen, "time"),
+        count(evaluated, "time"),
+        count(engine.events, "event")
     );
     let (seen, evaluated, filled) = sum(&engine.sequence_rules);
     tracing::debug!(
-        "sequence rules reached {seen} times, their terms evaluated on {evaluated} events, \
-         {filled} times filled"
+        "sequence rules reached {}, their terms evaluated {}, filled {}",
+        count(seen, "time"),
+        count(evaluated, "time"),
+        count(filled, "time")
     );
     let kinds = [
-        ("event rule", &engine.rules, rules),
-        ("sequence rule", &engine.sequence_rules, seq_rules),
+        ("event rule", "matched", &engine.rules, rules),
+        ("sequence rule", "filled", &engine.sequence_rules, seq_rules),
     ];
-    for (kind, stats, rules) in kinds {
+    for (kind, outcome, stats, rules) in kinds {
         let mut by: Vec<(u64, u64, &str)> = stats
             .iter()
             .zip(rules)
@@ -486,7 +492,9 @@ fn log_costliest(rules: &[Rule], seq_rules: &[Rule], engine: &EngineStats) {
             10
         };
         for (n, m, name) in by.iter().take(shown) {
-            tracing::debug!("{kind} evaluated {n:>9} times ({m} filled or matched): {name}");
+            let name = escape_controls(name);
+            let times = if *n == 1 { "time" } else { "times" };
+            tracing::debug!("{kind} evaluated {n:>9} {times} ({m} {outcome}): {name}");
         }
     }
 }
@@ -563,7 +571,10 @@ fn suppressed_lines(rules: &[&Rule], suppressed: &[u64]) -> String {
         count(total, "match")
     );
     for (n, r) in crate::summary::nonzero_by_count(suppressed, rules) {
-        out.push_str(&format!("talon: {n:>8}  suppressed  {}\n", r.name));
+        out.push_str(&format!(
+            "talon: {n:>8}  suppressed  {}\n",
+            escape_controls(&r.name)
+        ));
     }
     out
 }

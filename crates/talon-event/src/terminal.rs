@@ -1,0 +1,71 @@
+//! Text from the input, made safe to show on a terminal.
+//!
+//! Event data, file names and rule names can hold control characters:
+//! an `ESC` sequence recolours the terminal, retitles its window or clears
+//! the screen, a `NUL` or a newline breaks the line it is shown in. Where
+//! such text reaches a terminal, its control characters are shown escaped
+//! ([`escape_controls`]: messages, paths and rule names on stderr) or, in
+//! tables where every column counts, as spaces ([`blank_controls`]).
+//! Everything else (ordinary text, non-ASCII letters) is left as it is.
+
+use std::borrow::Cow;
+use std::fmt::Write;
+
+/// `text` with each control character escaped: `\x1b` for ESC (as the
+/// log lines write it), `\x00` for NUL, `\x0a` for a newline, `\u{9b}`
+/// for a C1 control. A text without any is returned as it is.
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c as u32 {
+            n @ (0..=0x1f | 0x7f) => {
+                let _ = write!(out, "\\x{n:02x}");
+            }
+            n if c.is_control() => {
+                let _ = write!(out, "\\u{{{n:x}}}");
+            }
+            _ => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `text` with each control character as a space, for table cells.
+pub fn blank_controls(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_and_letters_kept() {
+        assert_eq!(
+            escape_controls("x\x1b]0;PWNED\x07\x1b[2Jhello"),
+            r"x\x1b]0;PWNED\x07\x1b[2Jhello"
+        );
+        assert_eq!(escape_controls("y\0z\t\n\r\x7f"), r"y\x00z\x09\x0a\x0d\x7f");
+        assert_eq!(escape_controls("a\u{9b}31m"), r"a\u{9b}31m");
+        assert!(matches!(
+            escape_controls("Café « ç » 日本 /tmp/a b"),
+            Cow::Borrowed("Café « ç » 日本 /tmp/a b")
+        ));
+    }
+
+    #[test]
+    fn table_cells_get_spaces() {
+        assert_eq!(blank_controls("a\nb\tc\x1b[2J"), "a b c [2J");
+        assert!(matches!(blank_controls("é"), Cow::Borrowed("é")));
+    }
+}
