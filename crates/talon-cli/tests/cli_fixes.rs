@@ -335,6 +335,22 @@ fn an_input_given_twice_is_read_once_with_a_warning() {
     );
 }
 
+/// `talon hunt --no-prefilter` with the bundled rules over `path`.
+fn unfiltered_hunt(path: &std::path::Path) -> std::process::Command {
+    let mut c = talon();
+    c.current_dir(repo())
+        .args([
+            "hunt",
+            "--format",
+            "jsonl",
+            "--rules",
+            "rules/",
+            "--no-prefilter",
+        ])
+        .arg(path);
+    c
+}
+
 #[test]
 fn without_the_prefilter_every_line_is_read_and_checked() {
     let dir = scratch();
@@ -357,18 +373,7 @@ fn without_the_prefilter_every_line_is_read_and_checked() {
     );
     assert!(!err.contains("invalid-json"), "{err}");
 
-    let mut c = talon();
-    c.current_dir(repo())
-        .args([
-            "hunt",
-            "--format",
-            "jsonl",
-            "--rules",
-            "rules/",
-            "--no-prefilter",
-        ])
-        .arg(&path);
-    let out = run(c);
+    let out = run(unfiltered_hunt(&path));
     let err = stderr(&out);
     assert!(err.contains("talon: read 120 events from 1 input"), "{err}");
     assert!(!err.contains("not parsed"), "{err}");
@@ -640,18 +645,7 @@ fn an_event_without_an_index_is_told_which_index_fields_are_read() {
         "{\"_index\":\"logs-x\",\"event\":{\"category\":[\"process\"]},\"process\":{\"name\":\"a\"},\"@timestamp\":\"2026-01-01T00:00:00Z\"}\n",
     )
     .unwrap();
-    let mut c = talon();
-    c.current_dir(repo())
-        .args([
-            "hunt",
-            "--format",
-            "jsonl",
-            "--rules",
-            "rules/",
-            "--no-prefilter",
-        ])
-        .arg(&path);
-    let out = run(c);
+    let out = run(unfiltered_hunt(&path));
     let err = stderr(&out);
     assert!(
         err.contains(

@@ -172,6 +172,22 @@ fn a_bad_reorder_window_is_refused() {
     );
 }
 
+/// `talon hunt --schedule` with the bundled rules over `events`.
+fn schedule_hunt(events: &std::path::Path) -> std::process::Command {
+    let mut cmd = talon();
+    cmd.current_dir(common::repo())
+        .args([
+            "hunt",
+            "--rules",
+            "rules/",
+            "--schedule",
+            "--format",
+            "jsonl",
+        ])
+        .arg(events);
+    cmd
+}
+
 /// An event dated at the very end of what nanosecond times hold (2262)
 /// made the replay spin forever: the run after it could not be dated, so
 /// the next run's time stopped moving. It is now counted as a match no
@@ -186,17 +202,7 @@ fn a_match_at_the_end_of_representable_time_ends_the_replay() {
 "#,
     )
     .expect("write");
-    let mut cmd = talon();
-    cmd.current_dir(common::repo())
-        .args([
-            "hunt",
-            "--rules",
-            "rules/",
-            "--schedule",
-            "--format",
-            "jsonl",
-        ])
-        .arg(&events);
+    let cmd = schedule_hunt(&events);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || tx.send(run(cmd)));
     let out = rx
@@ -222,17 +228,7 @@ fn an_event_no_rule_searches_does_not_move_the_replays_time() {
     let sysctl = std::fs::read_to_string(&events).expect("read");
     let other = r#"{"@timestamp":"2030-06-01T00:00:00Z","event":{"category":["process"]},"data_stream":{"type":"logs","dataset":"some.other","namespace":"default"}}"#;
     std::fs::write(&events, format!("{other}\n{sysctl}")).expect("write");
-    let mut cmd = talon();
-    cmd.current_dir(common::repo())
-        .args([
-            "hunt",
-            "--rules",
-            "rules/",
-            "--schedule",
-            "--format",
-            "jsonl",
-        ])
-        .arg(&events);
+    let cmd = schedule_hunt(&events);
     let out = run(cmd);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");

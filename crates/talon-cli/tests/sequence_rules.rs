@@ -163,6 +163,22 @@ fn ev(ts: &str, cat: &str, body: &str) -> String {
     )
 }
 
+/// The rule's two events, a minute apart, in order.
+fn curl_then_shell() -> [String; 2] {
+    [
+        ev(
+            "2026-01-01T00:01:00Z",
+            "network",
+            r#""process":{"name":"curl"}"#,
+        ),
+        ev(
+            "2026-01-01T00:02:00Z",
+            "process",
+            r#""process":{"name":"sh","parent":{"name":"curl"}}"#,
+        ),
+    ]
+}
+
 fn hunt_seq(events: &[String], window: &str) -> (usize, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let rule = dir.path().join("r.toml");
@@ -228,19 +244,8 @@ fn out_of_order_input_is_reordered_within_the_window_and_late_events_are_reporte
 #[test]
 fn an_event_no_sequence_rule_searches_does_not_move_their_time() {
     let other = r#"{"@timestamp":"2030-06-01T00:00:00Z","event":{"category":["process"]},"data_stream":{"type":"logs","dataset":"some.other","namespace":"default"}}"#;
-    let events = [
-        other.to_string(),
-        ev(
-            "2026-01-01T00:01:00Z",
-            "network",
-            r#""process":{"name":"curl"}"#,
-        ),
-        ev(
-            "2026-01-01T00:02:00Z",
-            "process",
-            r#""process":{"name":"sh","parent":{"name":"curl"}}"#,
-        ),
-    ];
+    let [download, run] = curl_then_shell();
+    let events = [other.to_string(), download, run];
     let (shells, err) = hunt_seq(&events, "5m");
     assert_eq!(shells, 1, "{err}");
     assert!(!err.contains("out of order"), "{err}");
@@ -297,18 +302,7 @@ entries = [ { field = "user.name", operator = "included", type = "match", value 
 #[test]
 fn schedule_replay_returns_a_sequence_only_from_a_run_whose_window_holds_it_whole() {
     // The rule runs every 5m over now-6m (the defaults); maxspan is 10m.
-    let inside = [
-        ev(
-            "2026-01-01T00:01:00Z",
-            "network",
-            r#""process":{"name":"curl"}"#,
-        ),
-        ev(
-            "2026-01-01T00:02:00Z",
-            "process",
-            r#""process":{"name":"sh","parent":{"name":"curl"}}"#,
-        ),
-    ];
+    let inside = curl_then_shell();
     let spread = [
         ev(
             "2026-01-01T00:00:30Z",
