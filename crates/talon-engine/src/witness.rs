@@ -47,7 +47,7 @@ pub struct Witnesses {
     /// (its *lead*), else `NOT_LEAD`. Marking a lead names a matcher that
     /// may be a candidate, so candidates are found without looking at
     /// every routed matcher.
-    lead_of: Arc<[u32]>,
+    lead_of: Vec<u32>,
 }
 
 const NOT_LEAD: u32 = u32::MAX;
@@ -65,12 +65,10 @@ impl Witnesses {
             .extend(witnesses.into_iter().take(MAX_WITNESSES));
         let m = self.of.len() as u32;
         self.of.push(start..self.probes.len() as u32);
-        let mut lead_of = self.lead_of.to_vec();
-        lead_of.resize(self.probes.len(), NOT_LEAD);
-        if let Some(first) = lead_of.get_mut(start as usize) {
+        self.lead_of.resize(self.probes.len(), NOT_LEAD);
+        if let Some(first) = self.lead_of.get_mut(start as usize) {
             *first = m;
         }
-        self.lead_of = lead_of.into();
         m
     }
 
@@ -300,12 +298,12 @@ pub struct ProbeTables {
 
 /// Which witnesses the current event passed, reused from event to event:
 /// a witness is passed when its stamp is the current one.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Marks {
     stamp: Vec<u32>,
     current: u32,
-    /// See [`Witnesses::lead_of`].
-    lead_of: Arc<[u32]>,
+    /// A copy of [`Witnesses::lead_of`], taken at the first reset.
+    lead_of: Vec<u32>,
     /// The matchers whose lead witness the current event passed.
     leads: Vec<u32>,
     /// Scratch for lowercasing values.
@@ -334,24 +332,12 @@ fn stamp_all(
     }
 }
 
-impl Default for Marks {
-    fn default() -> Marks {
-        Marks {
-            stamp: Vec::new(),
-            current: 0,
-            lead_of: Arc::from(Vec::new()),
-            leads: Vec::new(),
-            lower: String::new(),
-        }
-    }
-}
-
 impl Marks {
     /// Starts a new event over the witnesses of `w`.
     pub fn reset(&mut self, w: &Witnesses) {
-        if self.stamp.len() != w.witness_count() || !Arc::ptr_eq(&self.lead_of, &w.lead_of) {
+        if self.stamp.len() != w.witness_count() {
             self.stamp = vec![0; w.witness_count()];
-            self.lead_of = Arc::clone(&w.lead_of);
+            self.lead_of.clone_from(&w.lead_of);
             self.current = 0;
         }
         self.leads.clear();

@@ -202,6 +202,8 @@ pub struct EventStage {
     marks: Marks,
     /// The current event's candidate matchers, in id order.
     candidates: Vec<u32>,
+    /// Per clock: read for the current event already.
+    clock_read: Vec<bool>,
     /// Leaf answers of the current event, shared between rules.
     memo: Memo,
     stats: EngineStats,
@@ -245,6 +247,7 @@ impl EventStage {
             tables: FxHashMap::default(),
             marks: Marks::default(),
             candidates: Vec::new(),
+            clock_read: Vec::new(),
             memo: Memo::default(),
             stats,
         }
@@ -340,14 +343,13 @@ impl EventStage {
         // reads time on it: one in an index no such rule searches (dated
         // far ahead, say) must not make the rules' own events late.
         out.clocks.resize(plans.clocks.len(), None);
-        let mut read = 0u64;
+        self.clock_read.clear();
+        self.clock_read.resize(plans.clocks.len(), false);
         for &j in seq_list {
             let c = plans.clock_of[j];
-            if c < 64 && read & (1 << c) != 0 {
-                continue;
+            if !std::mem::replace(&mut self.clock_read[c], true) {
+                out.clocks[c] = plans.clocks[c].read(event);
             }
-            read |= 1u64.checked_shl(c as u32).unwrap_or(0);
-            out.clocks[c] = plans.clocks[c].read(event);
         }
         if routed.rules.is_empty() && seq_list.is_empty() {
             return;
