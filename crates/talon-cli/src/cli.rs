@@ -413,22 +413,13 @@ pub(crate) fn parse_index_name(s: &str) -> Result<String, String> {
 /// `--reorder-window`: a duration like 30s, 5m, 1h or 1d, in nanoseconds;
 /// zero (`0s`, `0m`, ...) is allowed and means no re-ordering.
 pub fn parse_window(s: &str) -> Result<i64, String> {
-    let t = s.trim();
-    if let Some(n) = talon_engine::schedule::parse_interval(t) {
-        return Ok(n);
-    }
-    let zero = t.len() >= 2
-        && t[..t.len() - 1].bytes().all(|b| b == b'0')
-        && matches!(t.as_bytes()[t.len() - 1], b's' | b'm' | b'h' | b'd');
-    if zero {
-        return Ok(0);
-    }
-    let digits = t.len() >= 2 && t[..t.len() - 1].bytes().all(|b| b.is_ascii_digit());
-    if digits && matches!(t.as_bytes()[t.len() - 1], b's' | b'm' | b'h' | b'd') {
-        // A well-formed duration parse_interval refused: it overflows.
-        return Err("too long: at most 106751d (times are held as nanoseconds)".to_string());
-    }
-    Err("expected a duration like 0s, 30s, 5m, 1h or 1d".to_string())
+    use talon_engine::schedule::{parse_duration, DurationError};
+    parse_duration(s).map_err(|e| match e {
+        DurationError::TooLong => {
+            "too long: at most 106751d (times are held as nanoseconds)".to_string()
+        }
+        DurationError::NotADuration => "expected a duration like 0s, 30s, 5m, 1h or 1d".to_string(),
+    })
 }
 
 /// A count that must be at least 1, with what 0 would have meant.

@@ -77,7 +77,7 @@ pub enum ScheduleError {
 
 // Read by the rule loader too, which reports a value they cannot read
 // at its place in the rule file.
-pub use talon_rules::schedule::{parse_interval, parse_now_offset};
+pub use talon_rules::schedule::{parse_duration, parse_interval, parse_now_offset, DurationError};
 
 /// One rule's schedule, read from its fields.
 #[derive(Clone, Debug, PartialEq, Eq)]

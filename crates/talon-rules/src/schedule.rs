@@ -9,47 +9,73 @@
 
 const SECOND: i64 = 1_000_000_000;
 
+/// Why a text is no duration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DurationError {
+    /// Not a whole number followed by a unit talon reads.
+    NotADuration,
+    /// Longer than nanosecond times hold (106,751 days).
+    TooLong,
+}
+
+/// A whole number and one of `units` (name, length in nanoseconds):
+/// `5m` is 300 s.
+fn amount(text: &str, units: &[(&str, i64)]) -> Result<i64, DurationError> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .filter(|&at| at > 0)
+        .ok_or(DurationError::NotADuration)?;
+    let (num, unit) = text.split_at(split);
+    let unit = units
+        .iter()
+        .find(|(name, _)| *name == unit)
+        .map(|(_, len)| *len)
+        .ok_or(DurationError::NotADuration)?;
+    num.parse::<i64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .ok_or(DurationError::TooLong)
+}
+
+const DURATION_UNITS: [(&str, i64); 4] = [
+    ("s", SECOND),
+    ("m", 60 * SECOND),
+    ("h", 3600 * SECOND),
+    ("d", 86_400 * SECOND),
+];
+
+/// Parses a duration (`0s`, `5m`, `30s`, `1h`, `1d`) into nanoseconds.
+pub fn parse_duration(s: &str) -> Result<i64, DurationError> {
+    amount(s.trim(), &DURATION_UNITS)
+}
+
 /// Parses an interval (`5m`, `30s`, `1h`, `1d`) into nanoseconds; `None`
 /// when it is not one, or is zero.
 pub fn parse_interval(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit())?;
-    let (num, unit) = s.split_at(split);
-    let n: i64 = num.parse().ok()?;
-    let unit = match unit {
-        "s" => SECOND,
-        "m" => 60 * SECOND,
-        "h" => 3600 * SECOND,
-        "d" => 86_400 * SECOND,
-        _ => return None,
-    };
-    n.checked_mul(unit).filter(|v| *v > 0)
+    parse_duration(s).ok().filter(|v| *v > 0)
 }
 
 /// Parses `now`, `now-9m`, `now+1h` into an offset from now (nanoseconds).
 /// Calendar units (`y`, `M`) and rounding (`/d`) are not supported.
 pub fn parse_now_offset(s: &str) -> Option<i64> {
+    const UNITS: [(&str, i64); 6] = [
+        ("s", SECOND),
+        ("m", 60 * SECOND),
+        ("h", 3600 * SECOND),
+        ("H", 3600 * SECOND),
+        ("d", 86_400 * SECOND),
+        ("w", 7 * 86_400 * SECOND),
+    ];
     let rest = s.trim().strip_prefix("now")?;
     if rest.is_empty() {
         return Some(0);
     }
-    let (sign, amount) = match rest.as_bytes().first() {
+    let (sign, amount_text) = match rest.as_bytes().first() {
         Some(b'-') => (-1, &rest[1..]),
         Some(b'+') => (1, &rest[1..]),
         _ => return None,
     };
-    let split = amount.find(|c: char| !c.is_ascii_digit())?;
-    let (num, unit) = amount.split_at(split);
-    let n: i64 = num.parse().ok()?;
-    let unit = match unit {
-        "s" => SECOND,
-        "m" => 60 * SECOND,
-        "h" | "H" => 3600 * SECOND,
-        "d" => 86_400 * SECOND,
-        "w" => 7 * 86_400 * SECOND,
-        _ => return None,
-    };
-    n.checked_mul(unit).map(|v| sign * v)
+    amount(amount_text, &UNITS).ok().map(|v| sign * v)
 }
 
 /// What is wrong with one schedule field, for the loader to point at.
@@ -71,12 +97,15 @@ pub(crate) fn check_schedule(
 ) -> Vec<ScheduleProblem> {
     let mut out = Vec::new();
     if let Some(v) = interval {
-        if parse_interval(v).is_none() {
+        let why = match parse_duration(v) {
+            Ok(n) if n > 0 => None,
+            Err(DurationError::TooLong) => Some("too long: at most 106751d"),
+            _ => Some("expected a number and s, m, h or d, like \"5m\""),
+        };
+        if let Some(why) = why {
             out.push(ScheduleProblem {
                 key: "interval",
-                message: format!(
-                    "cannot read interval = {v:?}: expected a number and s, m, h or d, like \"5m\""
-                ),
+                message: format!("cannot read interval = {v:?}: {why}"),
             });
         }
     }
@@ -171,6 +200,14 @@ mod tests {
             "from = \"now\" is not before to = \"now\": every run would search an empty window"
         );
         assert_eq!(check_schedule(Some("0m"), None, None)[0].key, "interval");
+        // A well-formed interval too long for nanosecond times says so.
+        assert_eq!(
+            check_schedule(Some("106752d"), None, None)[0].message,
+            "cannot read interval = \"106752d\": too long: at most 106751d"
+        );
+        assert_eq!(parse_duration("0s"), Ok(0));
+        assert_eq!(parse_duration("5x"), Err(DurationError::NotADuration));
+        assert_eq!(parse_duration("m"), Err(DurationError::NotADuration));
         assert_eq!(check_schedule(None, None, Some("later"))[0].key, "to");
     }
 }
