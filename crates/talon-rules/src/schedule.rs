@@ -49,6 +49,20 @@ pub fn parse_duration(s: &str) -> Result<i64, DurationError> {
     amount(s.trim(), &DURATION_UNITS)
 }
 
+/// A duration as [`parse_duration`] reads it: `5m`, `10s`, `1h`, `2d`, or
+/// `250ms` when it is not a whole number of seconds (which no text it
+/// reads gives, but a duration handed to the library directly can be).
+pub fn duration_text(nanos: i64) -> String {
+    match nanos {
+        0 => "0s".to_string(),
+        n if n > 0 && n % (86_400 * SECOND) == 0 => format!("{}d", n / (86_400 * SECOND)),
+        n if n > 0 && n % (3600 * SECOND) == 0 => format!("{}h", n / (3600 * SECOND)),
+        n if n > 0 && n % (60 * SECOND) == 0 => format!("{}m", n / (60 * SECOND)),
+        n if n > 0 && n % SECOND == 0 => format!("{}s", n / SECOND),
+        n => format!("{}ms", n / 1_000_000),
+    }
+}
+
 /// Parses an interval (`5m`, `30s`, `1h`, `1d`) into nanoseconds; `None`
 /// when it is not one, or is zero.
 pub fn parse_interval(s: &str) -> Option<i64> {

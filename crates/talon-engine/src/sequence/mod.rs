@@ -32,9 +32,11 @@ mod reorder;
 mod sample;
 mod terms;
 
+// A window is shown as `--reorder-window` takes it (`5m`).
 use std::cmp::Ordering;
 use std::fmt;
 use std::sync::Arc;
+use talon_rules::schedule::duration_text as window_text;
 
 use talon_eql::eval::value::FieldKind;
 use talon_eql::eval::Memo;
@@ -176,21 +178,6 @@ pub enum SequenceWarning {
     WithoutTimestamp { name: String, count: u64 },
     /// Events whose key tuples were cut at [`MAX_KEY_TUPLES`].
     KeyTuplesCapped { name: String, count: u64 },
-}
-
-/// A window as `--reorder-window` takes it: `5m`, `10s`, `1h`, `2d`, or
-/// `250ms` when it is not a whole number of seconds (only re-ordering
-/// windows given to the library directly can be).
-fn window_text(nanos: i64) -> String {
-    const SECOND: i64 = 1_000_000_000;
-    match nanos {
-        0 => "0s".to_string(),
-        n if n > 0 && n % (86_400 * SECOND) == 0 => format!("{}d", n / (86_400 * SECOND)),
-        n if n > 0 && n % (3600 * SECOND) == 0 => format!("{}h", n / (3600 * SECOND)),
-        n if n > 0 && n % (60 * SECOND) == 0 => format!("{}m", n / (60 * SECOND)),
-        n if n > 0 && n % SECOND == 0 => format!("{}s", n / SECOND),
-        n => format!("{}ms", n / 1_000_000),
-    }
 }
 
 impl fmt::Display for SequenceWarning {
