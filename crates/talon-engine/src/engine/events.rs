@@ -16,7 +16,7 @@ use talon_event::catalog::FieldCatalog;
 use talon_event::EventView;
 
 use crate::compile::CompiledRule;
-use crate::router::Router;
+use crate::router::{Routed, Router};
 use crate::sequence::{SequenceTerms, TermHits, TimeReader};
 use crate::witness::{Marks, ProbeTables, Witnesses, MAX_WITNESSES};
 
@@ -310,28 +310,28 @@ impl EventStage {
         std::mem::replace(&mut self.stats, fresh)
     }
 
+    /// The event rules and the sequence rules (when there are any) the
+    /// event's index and categories reach.
+    fn route(&mut self, event: &dyn EventView) -> (Routed, Option<Routed>) {
+        let plans = &*self.plans;
+        let routed = self.router.route(&plans.rules, event);
+        let seq_routed =
+            (!plans.sequences.is_empty()).then(|| self.seq_router.route(&plans.sequences, event));
+        (routed, seq_routed)
+    }
+
     /// Whether some loaded rule searches the event's index.
     pub fn searches(&mut self, event: &dyn EventView) -> bool {
-        let plans = &*self.plans;
-        self.router.route(&plans.rules, event).index_searched
-            || (!plans.sequences.is_empty()
-                && self
-                    .seq_router
-                    .route(&plans.sequences, event)
-                    .index_searched)
+        let (routed, seq_routed) = self.route(event);
+        routed.index_searched || seq_routed.is_some_and(|r| r.index_searched)
     }
 
     /// Routes and evaluates one event; what it gave goes to `out`.
     pub fn on_event(&mut self, event: &dyn EventView, out: &mut Outcome) {
         out.clear();
         self.stats.events += 1;
+        let (routed, seq_routed) = self.route(event);
         let plans = &*self.plans;
-        let routed = self.router.route(&plans.rules, event);
-        let seq_routed = if plans.sequences.is_empty() {
-            None
-        } else {
-            Some(self.seq_router.route(&plans.sequences, event))
-        };
         out.searched =
             routed.index_searched || seq_routed.as_ref().is_some_and(|r| r.index_searched);
         if !out.searched {
