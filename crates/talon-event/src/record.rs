@@ -22,7 +22,9 @@ use crate::value::Value;
 /// The kept fields of one scanned line.
 #[derive(Clone, Copy, Debug)]
 pub struct Record<'a> {
-    line: &'a [u8],
+    /// The line, checked as UTF-8 once here, so values borrowed from it
+    /// need no check of their own.
+    line: &'a str,
     doc: &'a RawDoc,
     catalog: &'a FieldCatalog,
 }
@@ -30,21 +32,26 @@ pub struct Record<'a> {
 impl<'a> Record<'a> {
     /// A view over `doc`, which the last scan filled from `line` with
     /// `catalog`'s scanner. `Err` when that scan failed or read a line of
-    /// another length (so a record never reads spans of the wrong text).
+    /// another length (so a record never reads spans of the wrong text),
+    /// or the line is not UTF-8 (the scan refuses such lines too).
     pub fn new(
         line: &'a [u8],
         doc: &'a RawDoc,
         catalog: &'a FieldCatalog,
     ) -> Result<Record<'a>, Fallback> {
         match doc.scanned_len() {
-            Some(len) if len == line.len() => Ok(Record { line, doc, catalog }),
+            Some(len) if len == line.len() => Ok(Record {
+                line: std::str::from_utf8(line).map_err(|_| Fallback)?,
+                doc,
+                catalog,
+            }),
             _ => Err(Fallback),
         }
     }
 
     /// The line's text.
     pub fn line(&self) -> &'a [u8] {
-        self.line
+        self.line.as_bytes()
     }
 
     pub fn catalog(&self) -> &'a FieldCatalog {
@@ -91,12 +98,12 @@ impl<'a> Record<'a> {
     fn value(&self, id: FieldId, token: Token, scratch: &mut String) -> Option<Value> {
         let text = self.line.get(token.span())?;
         Some(match token.kind {
-            TokenKind::Str => Value::str(std::str::from_utf8(text).ok()?),
+            TokenKind::Str => Value::str(text),
             TokenKind::EscapedStr => {
-                unescape(text, scratch)?;
+                unescape(text.as_bytes(), scratch)?;
                 Value::str(scratch)
             }
-            TokenKind::Number => number_value(text)?,
+            TokenKind::Number => number_value(text.as_bytes())?,
             TokenKind::True => Value::Bool(true),
             TokenKind::False => Value::Bool(false),
             TokenKind::Null => self.catalog.null_value(id)?.clone(),
@@ -126,7 +133,7 @@ impl<'a> Record<'a> {
     /// `None`): what a caller holding on to many events needs, without
     /// decoding the rest.
     pub fn to_event_keeping(&self, keep: Option<&[String]>) -> Result<Event, Fallback> {
-        let text = std::str::from_utf8(self.line).map_err(|_| Fallback)?;
+        let text = self.line;
         let mut fields = FieldMap::default();
         let mut add = |id: FieldId| {
             let values = self.values_by_id(id);
@@ -164,7 +171,7 @@ impl Fields for Record<'_> {
 /// The string values of one field, as [`RawStr`]s.
 #[derive(Clone, Debug)]
 pub struct RawStrs<'a> {
-    line: &'a [u8],
+    line: &'a str,
     tokens: Tokens<'a>,
 }
 
@@ -189,14 +196,14 @@ impl<'a> Iterator for RawStrs<'a> {
 /// One string value as written in the line, between its quotes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RawStr<'a> {
-    raw: &'a [u8],
+    raw: &'a str,
     escaped: bool,
 }
 
 impl<'a> RawStr<'a> {
     /// The text as written, escapes included.
     pub fn raw(&self) -> &'a [u8] {
-        self.raw
+        self.raw.as_bytes()
     }
 
     pub fn is_escaped(&self) -> bool {
@@ -206,7 +213,7 @@ impl<'a> RawStr<'a> {
     /// The value itself, borrowed from the line, when it has no escapes.
     pub fn as_str(&self) -> Option<&'a str> {
         match self.escaped {
-            false => std::str::from_utf8(self.raw).ok(),
+            false => Some(self.raw),
             true => None,
         }
     }
@@ -220,7 +227,7 @@ impl<'a> RawStr<'a> {
         if let Some(s) = self.as_str() {
             return s;
         }
-        if unescape(self.raw, scratch).is_none() {
+        if unescape(self.raw.as_bytes(), scratch).is_none() {
             scratch.clear();
         }
         scratch

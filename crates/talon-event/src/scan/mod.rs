@@ -305,6 +305,9 @@ mod tests {
         let line = br#"{"a":"x"}"#;
         scanner.scan(line, &mut doc).expect("fast path");
         assert!(Record::new(br#"{"a":"xy"}"#, &doc, scanner.catalog()).is_err());
+        // Text of the same length that is not UTF-8 is refused too: the
+        // record checks its line once, then lends out pieces of it.
+        assert!(Record::new(b"{\"a\":\"\xff\"}", &doc, scanner.catalog()).is_err());
         let record = Record::new(line, &doc, scanner.catalog()).expect("same line");
         assert_eq!(record.values("a"), &[Value::str("x")]);
         assert_eq!(scanner.scan(b"[]", &mut doc), Err(Fallback));
