@@ -328,11 +328,13 @@ pub struct QueryArgs {
     #[arg(long, value_name = "FIELD")]
     pub tiebreaker_field: Option<String>,
 
-    /// Most results to return (the API's `size`).
+    /// Most results to return (the API's `size`). With a `head` or `tail`
+    /// pipe, it takes from that pipe's end, as Elasticsearch does.
     #[arg(long, default_value_t = 10)]
     pub size: usize,
 
-    /// Which matches `--size` keeps when there are more.
+    /// Which matches `--size` keeps when there are more and the query has
+    /// no `head` or `tail` pipe.
     #[arg(long, value_enum, default_value_t = Position::Tail)]
     pub result_position: Position,
 

@@ -1,7 +1,8 @@
 //! Ad-hoc EQL search over events, answered as Elasticsearch's EQL search
 //! API answers: matches ordered by timestamp, then tiebreaker, then input
-//! order; pipes (`head`, `tail`) applied; at most `size` results, taken
-//! from the head or the tail (`result_position`).
+//! order; the pipes (`head`, `tail`) and `size` applied as one window, with
+//! `size` under the first pipe and `result_position` naming its end only
+//! when there is no pipe ([`talon_eql::Limit::for_request`]).
 //!
 //! Only as many matches as the final answer can need are kept in memory
 //! (a bounded heap), so a search over any amount of input stays small;
@@ -14,15 +15,7 @@ use talon_eql::{CompiledQuery, Limit};
 use talon_event::mapping::Mapping;
 use talon_event::{time, Event, Fields, Value};
 
-/// Which end of the ordered matches `size` keeps when there are more.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ResultPosition {
-    Head,
-    /// The most recent matches (Elasticsearch's default), still returned in
-    /// ascending order.
-    #[default]
-    Tail,
-}
+pub use talon_eql::ResultPosition;
 
 /// The EQL search API parameters that change the answer.
 #[derive(Clone, Debug)]
@@ -31,6 +24,7 @@ pub struct SearchOptions {
     pub tiebreaker_field: Option<String>,
     /// The API's `size` (default 10).
     pub size: usize,
+    /// Which end `size` takes from when the query has no `head` or `tail`.
     pub result_position: ResultPosition,
 }
 
@@ -129,6 +123,8 @@ pub struct Search<'q> {
     query: &'q CompiledQuery,
     opts: SearchOptions,
     mapping: &'q Mapping,
+    /// The pipes and `size` together.
+    window: Limit,
     /// Keep the `keep` smallest (head) or largest (tail) ordinals.
     from_tail: bool,
     keep: usize,
@@ -139,15 +135,18 @@ pub struct Search<'q> {
 
 impl<'q> Search<'q> {
     pub fn new(query: &'q CompiledQuery, mapping: &'q Mapping, opts: SearchOptions) -> Search<'q> {
-        let (from_tail, keep) = match query.limit() {
-            Limit::None => (opts.result_position == ResultPosition::Tail, opts.size),
-            Limit::Head(n) | Limit::HeadThenTail { head: n, .. } => (false, n as usize),
-            Limit::Tail(n) | Limit::TailThenHead { tail: n, .. } => (true, n as usize),
+        let window = query.window(opts.size as u64, opts.result_position);
+        let (from_tail, keep) = match window {
+            // A request always has a window (`size`); none would keep all.
+            Limit::None => (false, usize::MAX),
+            Limit::Head(n) | Limit::HeadThenTail { head: n, .. } => (false, clamp(n)),
+            Limit::Tail(n) | Limit::TailThenHead { tail: n, .. } => (true, clamp(n)),
         };
         Search {
             query,
             opts,
             mapping,
+            window,
             from_tail,
             keep,
             heap: BinaryHeap::new(),
@@ -208,18 +207,9 @@ impl<'q> Search<'q> {
         let mut entries: Vec<Entry> = self.heap.into_vec();
         entries.sort_by(|a, b| a.ord.cmp(&b.ord));
         let mut events: Vec<Event> = entries.into_iter().map(|e| e.event).collect();
-        match self.query.limit() {
-            Limit::HeadThenTail { tail, .. } => keep_last(&mut events, tail as usize),
-            Limit::TailThenHead { head, .. } => events.truncate(head as usize),
-            _ => {}
-        }
-        // `size` caps whatever the pipes left, from the requested end.
-        if events.len() > self.opts.size {
-            match self.opts.result_position {
-                ResultPosition::Head => events.truncate(self.opts.size),
-                ResultPosition::Tail => keep_last(&mut events, self.opts.size),
-            }
-        }
+        // The heap kept the end of the window the first limit takes from;
+        // the window's other end is cut here.
+        self.window.apply(&mut events);
         SearchResult {
             total: self.total,
             events,
@@ -228,8 +218,6 @@ impl<'q> Search<'q> {
     }
 }
 
-fn keep_last(events: &mut Vec<Event>, n: usize) {
-    if events.len() > n {
-        events.drain(..events.len() - n);
-    }
+fn clamp(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
 }

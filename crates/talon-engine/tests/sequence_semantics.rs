@@ -466,9 +466,27 @@ fn head_and_tail_pipes() {
         search(&format!("{AB} | head 4 | tail 2"), &five()),
         [[5, 6], [7, 8]]
     );
+    // `size` is a limit of the first pipe's kind under it (Elasticsearch's
+    // LogicalPlanBuilder), so `result_position` does not turn `head 3` with
+    // size 1 into its last sequence (this gave [[5, 6]]).
     let small = SequenceOptions { size: 1, ..opts() };
     assert_eq!(
         search_with(&format!("{AB} | head 3"), &five(), small),
+        [[1, 2]]
+    );
+    let small_head = SequenceOptions {
+        size: 1,
+        result_position: ResultPosition::Head,
+        ..opts()
+    };
+    assert_eq!(
+        search_with(&format!("{AB} | tail 3"), &five(), small_head),
+        [[9, 10]]
+    );
+    // Later pipes narrow what `size` kept: the last of the first 3.
+    let three = SequenceOptions { size: 3, ..opts() };
+    assert_eq!(
+        search_with(&format!("{AB} | head 4 | tail 1"), &five(), three),
         [[5, 6]]
     );
 }

@@ -21,7 +21,7 @@ pub mod syntax;
 pub use diag::Diagnostic;
 pub use plan::{
     compile, compile_str, CompileOptions, CompiledQuery, EventPlan, JoinKey, Limit, QueryKind,
-    SequencePlan, TermPlan,
+    ResultPosition, SequencePlan, TermPlan,
 };
 pub use syntax::ast;
 pub use syntax::parse;

@@ -7,7 +7,7 @@ mod helpers;
 
 use helpers::*;
 use serde_json::json;
-use talon_eql::{Limit, QueryKind};
+use talon_eql::{Limit, QueryKind, ResultPosition};
 
 fn span_text(query: &str) -> String {
     let (a, b) = err_span(query);
@@ -120,6 +120,49 @@ fn pipes_combine() {
     let mut v: Vec<u32> = (1..=10).collect();
     Limit::TailThenHead { tail: 2, head: 1 }.apply(&mut v);
     assert_eq!(v, vec![9]);
+}
+
+/// A request's `size` goes under the first pipe, as a limit of that pipe's
+/// kind (Elasticsearch's LogicalPlanBuilder.visitStatement), and
+/// `result_position` only picks the end when there is no pipe.
+#[test]
+fn size_is_a_limit_under_the_first_pipe() {
+    use ResultPosition::{Head, Tail};
+    let window = |query: &str, size: u64, position| q(query).window(size, position);
+    // No pipe: `size` from the end `result_position` names.
+    assert_eq!(window("any where true", 3, Tail), Limit::Tail(3));
+    assert_eq!(window("any where true", 3, Head), Limit::Head(3));
+    // The same direction: the smaller count, whatever the position.
+    assert_eq!(window("any where true | head 100", 3, Tail), Limit::Head(3));
+    assert_eq!(window("any where true | head 2", 10, Tail), Limit::Head(2));
+    assert_eq!(window("any where true | tail 100", 3, Head), Limit::Tail(3));
+    assert_eq!(window("any where true | tail 2", 10, Head), Limit::Tail(2));
+    // Later pipes narrow what `size` kept: the last 3 of the first 5.
+    assert_eq!(
+        window("any where true | head 10 | tail 3", 5, Tail),
+        Limit::HeadThenTail { head: 5, tail: 3 }
+    );
+    assert_eq!(
+        window("any where true | tail 10 | head 3", 5, Head),
+        Limit::TailThenHead { tail: 5, head: 3 }
+    );
+    // A later pipe larger than `size` changes nothing.
+    assert_eq!(
+        window("any where true | head 10 | tail 7", 5, Tail),
+        Limit::Head(5)
+    );
+    // `size` larger than the pipes: the pipes alone.
+    assert_eq!(
+        window("any where true | head 10 | tail 3", 50, Head),
+        Limit::HeadThenTail { head: 10, tail: 3 }
+    );
+    assert_eq!(window("any where true | head 5", 0, Tail), Limit::Head(0));
+    let mut v: Vec<u32> = (1..=120).collect();
+    window("any where true | head 100", 3, Tail).apply(&mut v);
+    assert_eq!(v, vec![1, 2, 3]);
+    let mut v: Vec<u32> = (1..=120).collect();
+    window("any where true | tail 100", 3, Head).apply(&mut v);
+    assert_eq!(v, vec![118, 119, 120]);
 }
 
 #[test]

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use rustc_hash::FxHashMap;
 use serde_json::Value as J;
-use talon_eql::{compile_str, CompileOptions, QueryKind};
+use talon_eql::{compile_str, CompileOptions, QueryKind, ResultPosition};
 use talon_event::mapping::{FieldMapping, FieldType, Mapping};
 use talon_event::{Event, Fields, Value};
 
@@ -229,21 +229,20 @@ fn run_file_with(data: &Data, path: &Path, tiebreaker: &str) -> (usize, usize, V
             .filter(|(_, _, e)| compiled.matches(e as &dyn Fields))
             .map(|(_, id, _)| *id)
             .collect();
-        compiled.limit().apply(&mut got);
         let size = q
             .get("size")
             .and_then(|s| s.as_integer())
             .unwrap_or(50)
-            .max(0) as usize;
-        // Within `size` the result position (head or tail) does not matter;
-        // beyond it Elasticsearch's default position, tail, decides.
-        if got.len() > size {
+            .max(0) as u64;
+        if got.len() as u64 > size {
             println!(
-                "  note: {name} has {} results, more than size {size}",
+                "  note: {name} has {} matches, more than size {size}",
                 got.len()
             );
-            got.drain(..got.len() - size);
         }
+        // The pipes and `size` as one window, as Elasticsearch applies
+        // them; past `size`, Elasticsearch's default position, tail, decides.
+        compiled.window(size, ResultPosition::Tail).apply(&mut got);
         if got == want {
             pass += 1;
         } else {

@@ -1,6 +1,7 @@
 //! A sequence or sample search answered as the EQL search API answers it:
-//! matches in Elasticsearch's order, `head`/`tail` pipes applied, then at
-//! most `size` results from the end `result_position` names (`tail`: the
+//! matches in Elasticsearch's order, the `head`/`tail` pipes and `size`
+//! applied as one window: `size` under the first pipe, of its kind, and
+//! from the end `result_position` names when there is no pipe (`tail`: the
 //! latest matches, still in ascending order).
 //!
 //! Only as many matches as the answer can need are kept (a bounded heap);
@@ -83,9 +84,8 @@ impl Window {
 /// A sequence or sample search in progress.
 pub struct SequenceSearch {
     runner: SequenceRunner,
+    /// The pipes and `size` together.
     limit: Limit,
-    size: usize,
-    position: ResultPosition,
     window: Window,
 }
 
@@ -95,20 +95,20 @@ impl SequenceSearch {
         mapping: &Mapping,
         opts: SequenceOptions,
     ) -> Result<SequenceSearch, SequenceError> {
-        let limit = query.limit();
-        // Samples are ordered by key, not time: `size` always keeps the
-        // first ones, as Elasticsearch's sample search does.
+        // Samples are ordered by key, not time: without a pipe `size`
+        // keeps the first ones, as Elasticsearch's sample search does.
         let position = if query.kind() == QueryKind::Sample {
             ResultPosition::Head
         } else {
             opts.result_position
         };
+        let limit = query.window(opts.size as u64, position);
         let (from_tail, keep) = match limit {
-            Limit::None => (position == ResultPosition::Tail, opts.size),
+            // A request always has a window (`size`); none would keep all.
+            Limit::None => (false, usize::MAX),
             Limit::Head(n) | Limit::HeadThenTail { head: n, .. } => (false, clamp(n)),
             Limit::Tail(n) | Limit::TailThenHead { tail: n, .. } => (true, clamp(n)),
         };
-        let size = opts.size;
         let runner = SequenceRunner::build(query, mapping, opts, false)?;
         let window = Window {
             from_tail,
@@ -119,8 +119,6 @@ impl SequenceSearch {
         Ok(SequenceSearch {
             runner,
             limit,
-            size,
-            position,
             window,
         })
     }
@@ -137,17 +135,9 @@ impl SequenceSearch {
         let mut held: Vec<SequenceMatch> =
             window.heap.into_vec().into_iter().map(|h| h.m).collect();
         held.sort_by(|a, b| a.cmp_order(b));
-        match self.limit {
-            Limit::HeadThenTail { tail, .. } => keep_last(&mut held, clamp(tail)),
-            Limit::TailThenHead { head, .. } => held.truncate(clamp(head)),
-            _ => {}
-        }
-        if held.len() > self.size {
-            match self.position {
-                ResultPosition::Head => held.truncate(self.size),
-                ResultPosition::Tail => keep_last(&mut held, self.size),
-            }
-        }
+        // The heap kept the end of the window the first limit takes from;
+        // the window's other end is cut here.
+        self.limit.apply(&mut held);
         SequenceResult {
             total: window.total,
             sequences: held,
@@ -158,10 +148,4 @@ impl SequenceSearch {
 
 fn clamp(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
-}
-
-fn keep_last<T>(items: &mut Vec<T>, n: usize) {
-    if items.len() > n {
-        items.drain(..items.len() - n);
-    }
 }

@@ -5,8 +5,47 @@
 //! - `head a | tail b` (b < a) is the last b of the first a;
 //! - `tail a | head b` (b < a) is the first b of the last a;
 //! - a later pipe at least as large as the current window changes nothing.
+//!
+//! A search request's `size` is one more limit, placed as Elasticsearch's
+//! LogicalPlanBuilder places it (see [`Limit::for_request`]).
+
+use std::iter;
 
 use crate::ast::Pipe;
+
+/// Which end of the ordered results a limit keeps: the search API's
+/// `result_position`, and the direction of a `head` or `tail` pipe.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ResultPosition {
+    /// The earliest results.
+    Head,
+    /// The most recent results (Elasticsearch's default `result_position`),
+    /// still returned in ascending order.
+    #[default]
+    Tail,
+}
+
+/// One limit: the first or last `n` results.
+#[derive(Clone, Copy, Debug)]
+struct Take {
+    end: ResultPosition,
+    n: u64,
+}
+
+impl Take {
+    fn of(pipe: &Pipe) -> Take {
+        match *pipe {
+            Pipe::Head(n, _) => Take {
+                end: ResultPosition::Head,
+                n,
+            },
+            Pipe::Tail(n, _) => Take {
+                end: ResultPosition::Tail,
+                n,
+            },
+        }
+    }
+}
 
 /// The result window of a query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,13 +70,28 @@ pub enum Limit {
 impl Limit {
     /// Combines the pipes in order.
     pub fn from_pipes(pipes: &[Pipe]) -> Limit {
+        Limit::combine(pipes.iter().map(Take::of))
+    }
+
+    /// The window of a search request with these pipes, `size` and
+    /// `result_position`, as Elasticsearch builds it
+    /// (LogicalPlanBuilder.visitStatement): `size` is a limit of the first
+    /// pipe's own kind placed under it (`head 100` with size 3 is `head 3 |
+    /// head 100`: the first 3) and later pipes narrow what it keeps
+    /// (`head 10 | tail 3` with size 5 is the last 3 of the first 5). So
+    /// `result_position` only matters when there is no pipe: then `size`
+    /// takes from the end it names.
+    pub fn for_request(pipes: &[Pipe], size: u64, position: ResultPosition) -> Limit {
+        let takes = pipes.iter().map(Take::of);
+        let end = takes.clone().next().map_or(position, |t| t.end);
+        Limit::combine(iter::once(Take { end, n: size }).chain(takes))
+    }
+
+    fn combine(takes: impl IntoIterator<Item = Take>) -> Limit {
         // (from the tail?, skipped from that end, count)
         let mut window: Option<(bool, u64, u64)> = None;
-        for p in pipes {
-            let (tail, n) = match p {
-                Pipe::Head(n, _) => (false, *n),
-                Pipe::Tail(n, _) => (true, *n),
-            };
+        for Take { end, n } in takes {
+            let tail = end == ResultPosition::Tail;
             window = Some(match window {
                 None => (tail, 0, n),
                 Some((wt, skip, count)) if wt == tail => (wt, skip, count.min(n)),

@@ -44,7 +44,7 @@ use crate::eval::value::FieldKind;
 use check::Checker;
 use ir::{Cond, Leaf, Slot, TermSet};
 
-pub use limit::Limit;
+pub use limit::{Limit, ResultPosition};
 pub use sequence::{JoinKey, SequencePlan, TermPlan};
 
 /// What a query is compiled against.
@@ -169,7 +169,7 @@ pub struct CompiledQuery {
     kind: QueryKind,
     event: Option<EventPlan>,
     sequence: Option<SequencePlan>,
-    limit: Limit,
+    pipes: Vec<ast::Pipe>,
     fields: Vec<String>,
     warnings: Vec<Diagnostic>,
 }
@@ -190,7 +190,13 @@ impl CompiledQuery {
 
     /// The combined `head`/`tail` pipes.
     pub fn limit(&self) -> Limit {
-        self.limit
+        Limit::from_pipes(&self.pipes)
+    }
+
+    /// The results a search request returns: the pipes with the request's
+    /// `size` and `result_position` (see [`Limit::for_request`]).
+    pub fn window(&self, size: u64, position: ResultPosition) -> Limit {
+        Limit::for_request(&self.pipes, size, position)
     }
 
     /// Every field path the query reads, after alias resolution: condition
@@ -305,7 +311,7 @@ pub fn compile(
     for e in optional_scan_roots(&query.body) {
         check::collect_optional(e, &mut ck.optional);
     }
-    let limit = Limit::from_pipes(&query.pipes);
+    let pipes = query.pipes.clone();
     let (kind, event, sequence) = match &query.body {
         QueryBody::Event(eq) => (QueryKind::Event, compile_event(&mut ck, eq, opts), None),
         QueryBody::Sequence(s) => (
@@ -340,7 +346,7 @@ pub fn compile(
             kind,
             event: Some(p),
             sequence: None,
-            limit,
+            pipes,
             fields,
             warnings,
         }),
@@ -348,7 +354,7 @@ pub fn compile(
             kind,
             event: None,
             sequence: Some(seq),
-            limit,
+            pipes,
             fields,
             warnings,
         }),

@@ -1,0 +1,173 @@
+//! `talon query` gives the answers of Elasticsearch's EQL search API over
+//! the demo events (120 events, 106 `sequence by host.id` of two process
+//! events): which results `--size` and `--result-position` keep beside
+//! `head` and `tail` pipes.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+const DEMO: &str = "demo/events.ndjson";
+const PAIRS: &str = "sequence by host.id [process where true] [process where true]";
+
+/// The `--format es` body of a query over the demo events.
+fn es(query: &str, extra: &[&str]) -> Value {
+    let mut c = talon();
+    c.args(["query", query, "--format", "es", "-q"])
+        .args(extra)
+        .arg(repo().join(DEMO));
+    let out = run(c);
+    assert!(
+        out.status.success(),
+        "{query}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the body is JSON")
+}
+
+fn event_id(hit: &Value) -> String {
+    hit["_source"]["event"]["id"]
+        .as_str()
+        .expect("every demo event has an event.id")
+        .to_string()
+}
+
+/// The `event.id`s of the events returned, in order.
+fn events(query: &str, extra: &[&str]) -> Vec<String> {
+    let body = es(query, extra);
+    body["hits"]["events"]
+        .as_array()
+        .expect("hits.events")
+        .iter()
+        .map(event_id)
+        .collect()
+}
+
+/// The `event.id`s of each sequence returned, in order.
+fn sequences(query: &str, extra: &[&str]) -> Vec<Vec<String>> {
+    let body = es(query, extra);
+    body["hits"]["sequences"]
+        .as_array()
+        .expect("hits.sequences")
+        .iter()
+        .map(|s| {
+            s["events"]
+                .as_array()
+                .expect("sequence events")
+                .iter()
+                .map(event_id)
+                .collect()
+        })
+        .collect()
+}
+
+/// Every demo event, in Elasticsearch's order.
+fn all_events() -> Vec<String> {
+    let all = events("any where true", &["--size", "1000"]);
+    assert_eq!(all.len(), 120);
+    all
+}
+
+/// `--size` is a limit of the first pipe's kind under that pipe
+/// (Elasticsearch's LogicalPlanBuilder.visitStatement): `head 100` with
+/// size 3 is the first 3, not the last 3 of the first 100 (events 98–100).
+#[test]
+fn size_under_a_head_pipe_keeps_the_first_events() {
+    let all = all_events();
+    assert_eq!(
+        events("any where true | head 100", &["--size", "3"]),
+        all[..3]
+    );
+    assert_eq!(
+        events(
+            "any where true | head 100",
+            &["--size", "3", "--result-position", "head"]
+        ),
+        all[..3]
+    );
+}
+
+/// And `tail 100` with size 3 is the last 3 even with `--result-position
+/// head`, not the first 3 of the last 100 (events 21–23).
+#[test]
+fn size_under_a_tail_pipe_keeps_the_last_events() {
+    let all = all_events();
+    assert_eq!(
+        events(
+            "any where true | tail 100",
+            &["--size", "3", "--result-position", "head"]
+        ),
+        all[117..]
+    );
+    assert_eq!(
+        events("any where true | tail 100", &["--size", "3"]),
+        all[117..]
+    );
+}
+
+/// The same for sequences: `head 50` with size 2 is sequences 1–2, not
+/// 49–50.
+#[test]
+fn size_under_a_head_pipe_keeps_the_first_sequences() {
+    let all = sequences(PAIRS, &["--size", "1000", "--result-position", "head"]);
+    assert_eq!(all.len(), 106);
+    let got = sequences(&format!("{PAIRS} | head 50"), &["--size", "2"]);
+    assert_eq!(got, all[..2]);
+    let got = sequences(
+        &format!("{PAIRS} | tail 50"),
+        &["--size", "2", "--result-position", "head"],
+    );
+    assert_eq!(got, all[104..]);
+}
+
+/// Later pipes narrow what `--size` kept: `head 10 | tail 3` with size 5 is
+/// the last 3 of the first 5.
+#[test]
+fn later_pipes_apply_to_what_size_kept() {
+    let all = all_events();
+    assert_eq!(
+        events("any where true | head 10 | tail 3", &["--size", "5"]),
+        all[2..5]
+    );
+    assert_eq!(
+        events("any where true | head 10 | tail 3", &["--size", "50"]),
+        all[7..10]
+    );
+}
+
+/// Unchanged: no pipe takes `--size` from the `--result-position` end, and
+/// a pipe smaller than `--size` decides alone.
+#[test]
+fn without_a_pipe_the_result_position_decides() {
+    let all = all_events();
+    assert_eq!(events("any where true", &["--size", "3"]), all[117..]);
+    assert_eq!(
+        events(
+            "any where true",
+            &["--size", "3", "--result-position", "head"]
+        ),
+        all[..3]
+    );
+    assert_eq!(events("any where true", &[]), all[110..]);
+    assert_eq!(
+        events(
+            "any where true | head 2",
+            &["--size", "10", "--result-position", "tail"]
+        ),
+        all[..2]
+    );
+    assert_eq!(
+        events(
+            "any where true | tail 2",
+            &["--size", "10", "--result-position", "head"]
+        ),
+        all[118..]
+    );
+    let all_pairs = sequences(PAIRS, &["--size", "1000"]);
+    assert_eq!(sequences(PAIRS, &["--size", "2"]), all_pairs[104..]);
+    assert_eq!(
+        sequences(PAIRS, &["--size", "2", "--result-position", "head"]),
+        all_pairs[..2]
+    );
+}
