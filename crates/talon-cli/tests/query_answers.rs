@@ -171,3 +171,105 @@ fn without_a_pipe_the_result_position_decides() {
         all_pairs[..2]
     );
 }
+
+/// `hits.total` is the number of results returned, as Elasticsearch sets it
+/// (`new TotalHits(values.size(), EQUAL_TO)`), not the matches before the
+/// pipes and `--size` (this said 12 with 2 events, 106 with 10 sequences).
+#[test]
+fn the_total_counts_the_results_returned() {
+    let body = es(
+        "process where process.args : \"*ip_forward*\" | tail 2",
+        &[],
+    );
+    assert_eq!(body["hits"]["events"].as_array().expect("events").len(), 2);
+    assert_eq!(
+        body["hits"]["total"],
+        serde_json::json!({"value": 2, "relation": "eq"})
+    );
+    let body = es(PAIRS, &[]);
+    assert_eq!(
+        body["hits"]["sequences"]
+            .as_array()
+            .expect("sequences")
+            .len(),
+        10
+    );
+    assert_eq!(
+        body["hits"]["total"],
+        serde_json::json!({"value": 10, "relation": "eq"})
+    );
+    let body = es("process where process.name == \"no such process\"", &[]);
+    assert_eq!(
+        body["hits"]["total"],
+        serde_json::json!({"value": 0, "relation": "eq"})
+    );
+    // The summary still counts every match.
+    let mut c = talon();
+    c.args([
+        "query",
+        "process where process.args : \"*ip_forward*\" | tail 2",
+    ])
+    .args(["--format", "es"])
+    .arg(repo().join(DEMO));
+    let out = run(c);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("talon: 12 events matched, 2 returned (--size 10)"),
+        "{err}"
+    );
+}
+
+/// Elasticsearch never answers `"_index": null`: an event whose index is
+/// unknown (no `_index`, no `data_stream`, no `--index`) has no `_index`.
+#[test]
+fn a_hit_of_no_known_index_has_no_index_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let events = dir.path().join("events.ndjson");
+    std::fs::write(
+        &events,
+        concat!(
+            r#"{"@timestamp":"2026-11-30T14:00:00Z","event":{"category":"process"},"host":{"id":"h"}}"#,
+            "\n",
+            r#"{"@timestamp":"2026-11-30T14:00:01Z","event":{"category":"process"},"host":{"id":"h"}}"#,
+            "\n",
+        ),
+    )
+    .expect("write");
+    let hits = |query: &str, extra: &[&str]| -> Vec<Value> {
+        let mut c = talon();
+        c.args(["query", query, "--format", "es", "-q"])
+            .args(extra)
+            .arg(&events);
+        let out = run(c);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let body: Value = serde_json::from_slice(&out.stdout).expect("json");
+        let hits = &body["hits"];
+        match hits["events"].as_array() {
+            Some(events) => events.clone(),
+            None => hits["sequences"][0]["events"]
+                .as_array()
+                .expect("sequence events")
+                .clone(),
+        }
+    };
+    let sequence = "sequence by host.id [process where true] [process where true]";
+    for query in ["process where true", sequence] {
+        let got = hits(query, &[]);
+        assert_eq!(got.len(), 2, "{query}");
+        for hit in &got {
+            let keys: Vec<&str> = hit
+                .as_object()
+                .expect("hit")
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(keys, ["_id", "_source"], "{query}: {hit}");
+        }
+        let got = hits(query, &["--index", "logs-test"]);
+        assert_eq!(got[0]["_index"], "logs-test", "{query}");
+    }
+}

@@ -6,7 +6,7 @@
 //!
 //! Only as many matches as the final answer can need are kept in memory
 //! (a bounded heap), so a search over any amount of input stays small;
-//! every match is still counted in the total.
+//! every match is still counted.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -39,11 +39,12 @@ impl Default for SearchOptions {
     }
 }
 
-/// The answer: the total number of matches and the events returned.
+/// The answer: how many events matched and the events returned.
 #[derive(Debug, Default)]
 pub struct SearchResult {
-    /// Every event that matched, before pipes and `size`.
-    pub total: u64,
+    /// Every event that matched, before pipes and `size` (not the API's
+    /// `hits.total`, which counts the events returned).
+    pub matched: u64,
     /// The returned events, in ascending order.
     pub events: Vec<Event>,
     /// Matched events that had no usable timestamp (sorted last).
@@ -129,7 +130,7 @@ pub struct Search<'q> {
     from_tail: bool,
     keep: usize,
     heap: BinaryHeap<Entry>,
-    total: u64,
+    matched: u64,
     without_timestamp: u64,
 }
 
@@ -150,7 +151,7 @@ impl<'q> Search<'q> {
             from_tail,
             keep,
             heap: BinaryHeap::new(),
-            total: 0,
+            matched: 0,
             without_timestamp: 0,
         }
     }
@@ -160,7 +161,7 @@ impl<'q> Search<'q> {
         if !self.query.matches(&event) {
             return false;
         }
-        self.total += 1;
+        self.matched += 1;
         let ord = self.ordinal(&event);
         if ord.timestamp.is_none() {
             self.without_timestamp += 1;
@@ -211,7 +212,7 @@ impl<'q> Search<'q> {
         // the window's other end is cut here.
         self.window.apply(&mut events);
         SearchResult {
-            total: self.total,
+            matched: self.matched,
             events,
             without_timestamp: self.without_timestamp,
         }

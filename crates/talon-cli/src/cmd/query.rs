@@ -90,12 +90,7 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
         category_field: &args.event_category_field,
     };
     let written = match out.format {
-        Format::Es => write_es(
-            &mut w,
-            &result.events,
-            result.total,
-            took.as_millis() as u64,
-        ),
+        Format::Es => write_es(&mut w, &result.events, took.as_millis() as u64),
         Format::Jsonl => write_jsonl(&mut w, &result.events),
         Format::Csv => write_csv(&mut w, &result.events, &columns),
         Format::Table => write_table(&mut w, &result.events, &columns),
@@ -109,7 +104,7 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
         let mut s = read_summary(&reader, took);
         s.push_str(&format!(
             "talon: {} matched, {} returned (--size {})\n",
-            summary::count(result.total, "event"),
+            summary::count(result.matched, "event"),
             result.events.len(),
             args.size
         ));
@@ -176,7 +171,7 @@ fn run_sequence(
         s.push_str(&format!(
             "talon: {} found, {} returned (--size {})\n",
             summary::count(
-                result.total,
+                result.matched,
                 if query.kind() == QueryKind::Sample {
                     "sample"
                 } else {
@@ -206,9 +201,17 @@ fn read_summary(reader: &common::Events, took: std::time::Duration) -> String {
     s
 }
 
+/// A hit as the API shows it; Elasticsearch always knows a hit's index,
+/// so an event whose index is unknown has no `_index` rather than null.
 fn hit_json(e: &Event) -> Result<serde_json::Value> {
     let source: serde_json::Value = serde_json::from_str(e.source())?;
-    Ok(serde_json::json!({ "_index": e.index.as_deref(), "_id": doc_id(e), "_source": source }))
+    let mut hit = serde_json::Map::new();
+    if let Some(index) = e.index.as_deref() {
+        hit.insert("_index".into(), index.into());
+    }
+    hit.insert("_id".into(), doc_id(e).into());
+    hit.insert("_source".into(), source);
+    Ok(hit.into())
 }
 
 fn write_es_sequences(w: &mut dyn Write, result: &SequenceResult, took: u64) -> Result<()> {
@@ -224,13 +227,14 @@ fn write_es_sequences(w: &mut dyn Write, result: &SequenceResult, took: u64) -> 
         let keys: Vec<serde_json::Value> = m.join_keys.iter().map(value_json).collect();
         seqs.push(serde_json::json!({ "join_keys": keys, "events": events }));
     }
+    // As Elasticsearch, the total is the number of sequences returned.
     let body = serde_json::json!({
         "is_partial": false,
         "is_running": false,
         "took": took,
         "timed_out": false,
         "hits": {
-            "total": { "value": result.total, "relation": "eq" },
+            "total": { "value": seqs.len(), "relation": "eq" },
             "sequences": seqs,
         }
     });
@@ -286,7 +290,8 @@ fn doc_id(event: &Event) -> String {
 
 #[derive(serde::Serialize)]
 struct Hit<'a> {
-    #[serde(rename = "_index")]
+    /// Left out when unknown (see [`hit_json`]).
+    #[serde(rename = "_index", skip_serializing_if = "Option::is_none")]
     index: Option<&'a str>,
     #[serde(rename = "_id")]
     id: String,
@@ -294,7 +299,7 @@ struct Hit<'a> {
     source: &'a RawValue,
 }
 
-fn write_es(w: &mut dyn Write, events: &[Event], total: u64, took: u64) -> Result<()> {
+fn write_es(w: &mut dyn Write, events: &[Event], took: u64) -> Result<()> {
     let mut sources = Vec::with_capacity(events.len());
     for e in events {
         sources.push(RawValue::from_string(e.source().to_string())?);
@@ -308,13 +313,15 @@ fn write_es(w: &mut dyn Write, events: &[Event], total: u64, took: u64) -> Resul
             source: s,
         })
         .collect();
+    // As Elasticsearch (`new TotalHits(values.size(), EQUAL_TO)`), the
+    // total is the number of events returned, not of events matched.
     let body = serde_json::json!({
         "is_partial": false,
         "is_running": false,
         "took": took,
         "timed_out": false,
         "hits": {
-            "total": { "value": total, "relation": "eq" },
+            "total": { "value": hits.len(), "relation": "eq" },
             "events": hits,
         }
     });

@@ -5,7 +5,7 @@
 //! latest matches, still in ascending order).
 //!
 //! Only as many matches as the answer can need are kept (a bounded heap);
-//! every match is still counted in the total.
+//! every match is still counted.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -21,8 +21,9 @@ use crate::search::ResultPosition;
 /// The answer of a [`SequenceSearch`].
 #[derive(Debug, Default)]
 pub struct SequenceResult {
-    /// Every match, before pipes and `size`.
-    pub total: u64,
+    /// Every match, before pipes and `size` (not the API's `hits.total`,
+    /// which counts the matches returned).
+    pub matched: u64,
     /// The returned matches, in Elasticsearch's order.
     pub sequences: Vec<SequenceMatch>,
     pub stats: SequenceStats,
@@ -61,12 +62,12 @@ struct Window {
     from_tail: bool,
     keep: usize,
     heap: BinaryHeap<Held>,
-    total: u64,
+    matched: u64,
 }
 
 impl Window {
     fn offer(&mut self, m: SequenceMatch) {
-        self.total += 1;
+        self.matched += 1;
         if self.keep == 0 {
             return;
         }
@@ -114,7 +115,7 @@ impl SequenceSearch {
             from_tail,
             keep,
             heap: BinaryHeap::new(),
-            total: 0,
+            matched: 0,
         };
         Ok(SequenceSearch {
             runner,
@@ -139,7 +140,7 @@ impl SequenceSearch {
         // the window's other end is cut here.
         self.limit.apply(&mut held);
         SequenceResult {
-            total: window.total,
+            matched: window.matched,
             sequences: held,
             stats,
         }
