@@ -1,7 +1,8 @@
 //! `talon query` gives the answers of Elasticsearch's EQL search API over
 //! the demo events (120 events, 106 `sequence by host.id` of two process
 //! events): which results `--size` and `--result-position` keep beside
-//! `head` and `tail` pipes.
+//! `head` and `tail` pipes, the `--format es` body's total and `_index`,
+//! and errors that quote what the user wrote.
 
 mod common;
 
@@ -272,4 +273,32 @@ fn a_hit_of_no_known_index_has_no_index_key() {
         let got = hits(query, &["--index", "logs-test"]);
         assert_eq!(got[0]["_index"], "logs-test", "{query}");
     }
+}
+
+/// A query's errors quote the user's own text: the digits typed, not the
+/// double they read as (`1e20`), and a caret under the whole malformed
+/// number (`1.2.3` was `1.2` then "found `0.3`" under `.3`).
+#[test]
+fn query_errors_quote_the_numbers_as_written() {
+    let error = |query: &str| {
+        let mut c = talon();
+        c.args(["query", query]).arg(repo().join(DEMO));
+        let out = run(c);
+        assert_eq!(out.status.code(), Some(1), "{query}");
+        stderr(&out)
+    };
+    assert_eq!(
+        error("any where true | head 99999999999999999999"),
+        "<query>:1:23: error: pipe `head` expects a non-negative integer, \
+         found `99999999999999999999`\n  |\n\
+         1 | any where true | head 99999999999999999999\n  \
+         |                       ^^^^^^^^^^^^^^^^^^^^\n"
+    );
+    assert_eq!(
+        error("process where process.pid > 1.2.3"),
+        "<query>:1:29: error: malformed number `1.2.3`\n  |\n\
+         1 | process where process.pid > 1.2.3\n  \
+         |                             ^^^^^\n  \
+         = hint: if this is an address or a version, quote it: \"1.2.3\"\n"
+    );
 }

@@ -399,6 +399,20 @@ fn pipe_errors() {
             (26, 29),
             None,
         ),
+        // Numbers are quoted as written, not as the double they read as
+        // (this said `1e20` and `1000.0`).
+        (
+            "process where true | head 99999999999999999999",
+            "pipe `head` expects a non-negative integer, found `99999999999999999999`",
+            (26, 46),
+            None,
+        ),
+        (
+            "process where true | tail 1e3",
+            "pipe `tail` expects a non-negative integer, found `1e3`",
+            (26, 29),
+            None,
+        ),
         (
             "process where true | head x",
             "pipe `head` expects a non-negative integer, found `x`",
@@ -429,6 +443,93 @@ fn pipe_errors() {
             (28, 29),
             None,
         ),
+        (
+            "process where true | head 5 007",
+            "expected `|` or end of query, found `007`",
+            (28, 31),
+            None,
+        ),
+    ]);
+}
+
+/// Numbers in messages are the user's text, and a number run on by `.` and
+/// digits is one malformed number with the caret under all of it (`1.2.3`
+/// was `1.2` then `0.3`: "found `0.3`" under `.3`).
+#[test]
+fn number_errors_quote_what_was_written() {
+    check(&[
+        (
+            "process where process.pid > 1.2.3",
+            "malformed number `1.2.3`",
+            (28, 33),
+            Some("if this is an address or a version, quote it: \"1.2.3\""),
+        ),
+        (
+            "network where destination.ip == 10.0.0.1",
+            "malformed number `10.0.0.1`",
+            (32, 40),
+            Some("if this is an address or a version, quote it: \"10.0.0.1\""),
+        ),
+        (
+            "process where x == .5.5 and y",
+            "malformed number `.5.5`",
+            (19, 23),
+            Some("if this is an address or a version, quote it: \".5.5\""),
+        ),
+        (
+            "process where process.pid > 1.2 3",
+            "expected `and`, `or`, `|` or end of query, found `3`",
+            (32, 33),
+            None,
+        ),
+        (
+            "process where process.pid > 1 2.50",
+            "expected `and`, `or`, `|` or end of query, found `2.50`",
+            (30, 34),
+            None,
+        ),
+        (
+            "process where process.pid > 1 99999999999999999999",
+            "expected `and`, `or`, `|` or end of query, found `99999999999999999999`",
+            (30, 50),
+            None,
+        ),
+        (
+            "process where process.pid > 1 1234567890123456789012345",
+            "expected `and`, `or`, `|` or end of query, found a number",
+            (30, 55),
+            None,
+        ),
+        (
+            "sequence with maxspan=99999999999999999999s [a where true] [b where true]",
+            "maxspan `99999999999999999999` is too large",
+            (22, 42),
+            None,
+        ),
+        (
+            "sequence with maxspan=1e3s [a where true] [b where true]",
+            "maxspan must be a positive integer, found `1e3`",
+            (22, 25),
+            Some("write a whole number of a smaller unit, e.g. `1500ms`"),
+        ),
+        (
+            "sequence with maxspan=00s [a where true] [b where true]",
+            "maxspan must be positive, found 00",
+            (22, 24),
+            None,
+        ),
+        (
+            "sequence [a where true] with runs=99999999999999999999 [b where true]",
+            "runs must be between 1 and 100, found 99999999999999999999",
+            (34, 54),
+            None,
+        ),
+        (
+            "sequence [a where true] with runs=2.0 [b where true]",
+            "expected an integer after `runs=`, found `2.0`",
+            (34, 37),
+            None,
+        ),
     ]);
 }
 
@@ -449,7 +550,7 @@ fn sequence_errors() {
         ),
         (
             "sequence with maxspan=1.5s [a where true] [b where true]",
-            "maxspan must be a positive integer, found a decimal",
+            "maxspan must be a positive integer, found `1.5`",
             (22, 25),
             Some("write a whole number of a smaller unit, e.g. `1500ms`"),
         ),

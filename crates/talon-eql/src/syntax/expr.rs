@@ -68,7 +68,7 @@ enum CmpKind {
     In { insensitive: bool, negated: bool },
 }
 
-impl Parser {
+impl Parser<'_> {
     /// A full expression (an `or` chain).
     pub(super) fn parse_expr(&mut self) -> Result<Expr, Diagnostic> {
         self.nested().map(|n| n.expr)
@@ -158,7 +158,10 @@ impl Parser {
     fn not_without_in(&self) -> Diagnostic {
         let t = self.peek_nth(1);
         let d = Diagnostic::new(
-            format!("expected `in` or `in~` after `not`, found {}", t.kind),
+            format!(
+                "expected `in` or `in~` after `not`, found {}",
+                self.describe(t)
+            ),
             t.span,
         );
         match &t.kind {

@@ -184,8 +184,8 @@ pub fn is_plain_identifier(word: &str) -> bool {
         && Keyword::from_word(word).is_none()
 }
 
-/// Longest string or name quoted in full in a message.
-const SHOWN_CHARS: usize = 24;
+/// Longest string, name or number quoted in full in a message.
+pub(super) const SHOWN_CHARS: usize = 24;
 
 impl fmt::Display for TokenKind {
     /// How a token is named in "expected X, found Y" messages.
@@ -454,7 +454,9 @@ impl<'a> Lexer<'a> {
 
     /// Integers `123`, decimals `1.5` `.5` `1.` and exponents `1e3` `2.5E-2`,
     /// following the Elasticsearch lexer: an `e` not followed by digits ends
-    /// the number (so `5e` is `5` then the identifier `e`).
+    /// the number (so `5e` is `5` then the identifier `e`). A number run on
+    /// by `.` and a digit (`1.2.3`, `10.0.0.1`) is one malformed number,
+    /// rather than `1.2` then `.3`.
     fn number(&mut self) -> Result<TokenKind, Diagnostic> {
         let start = self.pos;
         let digits = |lx: &mut Lexer| {
@@ -478,6 +480,19 @@ impl<'a> Lexer<'a> {
                 self.pos += 1 + sign;
                 digits(self);
             }
+        }
+        if self.peek_at(0) == Some(b'.') && matches!(self.peek_at(1), Some(b'0'..=b'9')) {
+            while matches!(self.peek_at(0), Some(b'0'..=b'9' | b'.')) {
+                self.pos += 1;
+            }
+            let text = &self.text[start..self.pos];
+            return Err(Diagnostic::new(
+                format!("malformed number `{text}`"),
+                Span::new(start, self.pos),
+            )
+            .with_hint(format!(
+                "if this is an address or a version, quote it: \"{text}\""
+            )));
         }
         let text = &self.text[start..self.pos];
         let span = Span::new(start, self.pos);

@@ -36,22 +36,23 @@ const DEEP_STACK: usize = 64 << 20;
 /// Parses EQL text into a syntax tree.
 pub fn parse(text: &str) -> Result<ast::Query, Diagnostic> {
     let tokens = lexer::tokenize(text)?;
-    run(tokens, |p| p.parse_query())
+    run(text, tokens, |p| p.parse_query())
 }
 
 /// Parses a lone expression (a condition without `<category> where`), for
 /// tests and tools that build conditions directly.
 pub fn parse_expression(text: &str) -> Result<ast::Expr, Diagnostic> {
     let tokens = lexer::tokenize(text)?;
-    run(tokens, |p| p.parse_lone_expr())
+    run(text, tokens, |p| p.parse_lone_expr())
 }
 
 fn run<T: Send>(
+    text: &str,
     tokens: Vec<Token>,
-    f: impl FnOnce(&mut parser::Parser) -> Result<T, Diagnostic> + Send,
+    f: impl FnOnce(&mut parser::Parser<'_>) -> Result<T, Diagnostic> + Send,
 ) -> Result<T, Diagnostic> {
     if nesting_estimate(&tokens) <= INLINE_NESTING {
-        return f(&mut parser::Parser::new(tokens));
+        return f(&mut parser::Parser::new(text, tokens));
     }
     let end = tokens.last().map_or(span::Span::default(), |t| t.span);
     let refused = || {
@@ -64,7 +65,7 @@ fn run<T: Send>(
         let worker = std::thread::Builder::new()
             .name("talon-eql-parse".to_string())
             .stack_size(DEEP_STACK)
-            .spawn_scoped(scope, move || f(&mut parser::Parser::new(tokens)));
+            .spawn_scoped(scope, move || f(&mut parser::Parser::new(text, tokens)));
         match worker {
             // A panic there is a parser bug; let it surface as one rather
             // than disguise it as a diagnostic.

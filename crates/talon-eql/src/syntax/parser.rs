@@ -8,7 +8,7 @@
 //! found, with the span of the offending token.
 
 use super::ast::*;
-use super::lexer::{Keyword, Token, TokenKind};
+use super::lexer::{Keyword, Token, TokenKind, SHOWN_CHARS};
 use crate::diag::{edit_distance, Diagnostic};
 
 /// Pipes that Elasticsearch knows by name but rejects.
@@ -17,19 +17,55 @@ const UNSUPPORTED_PIPES: &[&str] = &["count", "filter", "sort", "unique", "uniqu
 /// Most times a sequence term may be repeated with `runs`.
 const MAX_RUNS: u64 = 100;
 
-pub(super) struct Parser {
+pub(super) struct Parser<'t> {
+    /// The query text the tokens were read from.
+    pub(super) text: &'t str,
     pub(super) tokens: Vec<Token>,
     pub(super) pos: usize,
     /// Current recursion depth of the expression parser.
     pub(super) depth: usize,
 }
 
-impl Parser {
-    pub(super) fn new(tokens: Vec<Token>) -> Parser {
+impl<'t> Parser<'t> {
+    pub(super) fn new(text: &'t str, tokens: Vec<Token>) -> Parser<'t> {
         Parser {
+            text,
             tokens,
             pos: 0,
             depth: 0,
+        }
+    }
+
+    /// The text a token was read from.
+    pub(super) fn written(&self, t: &Token) -> &'t str {
+        self.text
+            .get(t.span.start as usize..t.span.end as usize)
+            .unwrap_or_default()
+    }
+
+    /// True for an integer as written, including digits too many for a
+    /// 64-bit integer (which read as a double, as in Elasticsearch).
+    fn is_written_integer(&self, t: &Token) -> bool {
+        match t.kind {
+            TokenKind::Int(_) => true,
+            TokenKind::Float(_) => self.written(t).bytes().all(|b| b.is_ascii_digit()),
+            _ => false,
+        }
+    }
+
+    /// How a token is named in "found X" messages. A number is quoted as
+    /// written: `99999999999999999999` reads as the double 1e20, `007` as 7.
+    pub(super) fn describe(&self, t: &Token) -> String {
+        match t.kind {
+            TokenKind::Int(_) | TokenKind::Float(_) => {
+                let written = self.written(t);
+                if written.is_empty() || written.chars().count() > SHOWN_CHARS {
+                    "a number".to_string()
+                } else {
+                    format!("`{written}`")
+                }
+            }
+            ref kind => kind.to_string(),
         }
     }
 
@@ -100,7 +136,10 @@ impl Parser {
     /// token is a common mistake.
     pub(super) fn unexpected(&self, expected: &str) -> Diagnostic {
         let t = self.peek();
-        let d = Diagnostic::new(format!("expected {expected}, found {}", t.kind), t.span);
+        let d = Diagnostic::new(
+            format!("expected {expected}, found {}", self.describe(t)),
+            t.span,
+        );
         match token_hint(&t.kind) {
             Some(h) => d.with_hint(h),
             None => d,
@@ -302,22 +341,35 @@ impl Parser {
         let num = self.bump();
         let value = match num.kind {
             TokenKind::Int(n) if n > 0 => n as u64,
-            TokenKind::Int(n) => {
+            TokenKind::Int(_) => {
                 return Err(Diagnostic::new(
-                    format!("maxspan must be positive, found {n}"),
+                    format!("maxspan must be positive, found {}", self.written(&num)),
+                    num.span,
+                ));
+            }
+            TokenKind::Float(_) if self.is_written_integer(&num) => {
+                return Err(Diagnostic::new(
+                    format!("maxspan {} is too large", self.describe(&num)),
                     num.span,
                 ));
             }
             TokenKind::Float(_) => {
                 return Err(Diagnostic::new(
-                    "maxspan must be a positive integer, found a decimal",
+                    format!(
+                        "maxspan must be a positive integer, found {}",
+                        self.describe(&num)
+                    ),
                     num.span,
                 )
                 .with_hint("write a whole number of a smaller unit, e.g. `1500ms`"));
             }
             TokenKind::Minus => {
-                let (found, span) = match &self.peek().kind {
-                    TokenKind::Int(n) => (format!(", found -{n}"), num.span.to(self.peek().span)),
+                let next = self.peek();
+                let (found, span) = match &next.kind {
+                    TokenKind::Int(_) => (
+                        format!(", found -{}", self.written(next)),
+                        num.span.to(next.span),
+                    ),
                     _ => (String::new(), num.span),
                 };
                 return Err(Diagnostic::new(
@@ -325,9 +377,12 @@ impl Parser {
                     span,
                 ));
             }
-            kind => {
+            _ => {
                 return Err(Diagnostic::new(
-                    format!("expected a maxspan such as `5m`, found {kind}"),
+                    format!(
+                        "expected a maxspan such as `5m`, found {}",
+                        self.describe(&num)
+                    ),
                     num.span,
                 ));
             }
@@ -408,15 +463,21 @@ impl Parser {
             let num = self.bump();
             let n = match num.kind {
                 TokenKind::Int(n) if (1..=MAX_RUNS as i64).contains(&n) => n as u32,
-                TokenKind::Int(n) => {
+                _ if self.is_written_integer(&num) => {
                     return Err(Diagnostic::new(
-                        format!("runs must be between 1 and {MAX_RUNS}, found {n}"),
+                        format!(
+                            "runs must be between 1 and {MAX_RUNS}, found {}",
+                            self.written(&num)
+                        ),
                         num.span,
                     ));
                 }
-                kind => {
+                _ => {
                     return Err(Diagnostic::new(
-                        format!("expected an integer after `runs=`, found {kind}"),
+                        format!(
+                            "expected an integer after `runs=`, found {}",
+                            self.describe(&num)
+                        ),
                         num.span,
                     ));
                 }
@@ -553,7 +614,7 @@ impl Parser {
                     let found = if matches!(arg.kind, TokenKind::Minus) {
                         "a negative number".to_string()
                     } else {
-                        arg.kind.to_string()
+                        self.describe(&arg)
                     };
                     return Err(Diagnostic::new(
                         format!("pipe `{name}` expects a non-negative integer, found {found}"),
