@@ -317,15 +317,25 @@ pub struct QueryArgs {
     pub input: EventArgs,
 
     /// Field holding the event category.
-    #[arg(long, default_value = "event.category", value_name = "FIELD")]
+    #[arg(
+        long,
+        default_value = "event.category",
+        value_name = "FIELD",
+        value_parser = parse_field_name
+    )]
     pub event_category_field: String,
 
     /// Field holding the event time.
-    #[arg(long, default_value = "@timestamp", value_name = "FIELD")]
+    #[arg(
+        long,
+        default_value = "@timestamp",
+        value_name = "FIELD",
+        value_parser = parse_field_name
+    )]
     pub timestamp_field: String,
 
     /// Field that orders events with the same timestamp.
-    #[arg(long, value_name = "FIELD")]
+    #[arg(long, value_name = "FIELD", value_parser = parse_field_name)]
     pub tiebreaker_field: Option<String>,
 
     /// Most results to return (the API's `size`). With a `head` or `tail`
@@ -408,6 +418,16 @@ pub(crate) fn parse_index_name(s: &str) -> Result<String, String> {
     }
     if s.starts_with(['-', '_', '+']) {
         return Err("an index name cannot start with `-`, `_` or `+`".into());
+    }
+    Ok(s.to_string())
+}
+
+/// A field name given as an option: Elasticsearch's EQL search refuses an
+/// empty timestamp, tiebreaker or event category field ("... field is null
+/// or empty"); one of blanks alone names no field either.
+pub(crate) fn parse_field_name(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err("a field name cannot be empty".into());
     }
     Ok(s.to_string())
 }

@@ -2,7 +2,7 @@
 //! the demo events (120 events, 106 `sequence by host.id` of two process
 //! events): which results `--size` and `--result-position` keep beside
 //! `head` and `tail` pipes, the `--format es` body's total and `_index`,
-//! and errors that quote what the user wrote.
+//! errors that quote what the user wrote, and empty field names refused.
 
 mod common;
 
@@ -301,4 +301,46 @@ fn query_errors_quote_the_numbers_as_written() {
          |                             ^^^^^\n  \
          = hint: if this is an address or a version, quote it: \"1.2.3\"\n"
     );
+}
+
+/// An empty field name is refused before anything is read, exit 2 like
+/// other bad options, as Elasticsearch refuses the request ("... field is
+/// null or empty"); `--timestamp-field ''` ran and said "1 matched events
+/// have no `` and sort last".
+#[test]
+fn empty_field_names_are_refused() {
+    for flag in [
+        "--timestamp-field",
+        "--tiebreaker-field",
+        "--event-category-field",
+    ] {
+        for value in ["", "  "] {
+            let mut c = talon();
+            c.args(["query", "any where true | head 1", flag, value])
+                .arg(repo().join(DEMO));
+            let out = run(c);
+            assert_eq!(out.status.code(), Some(2), "{flag} {value:?}");
+            assert_eq!(
+                stderr(&out),
+                format!(
+                    "error: invalid value '{value}' for '{flag} <FIELD>': \
+                     a field name cannot be empty\n\n\
+                     For more information, try '--help'.\n"
+                ),
+                "{flag} {value:?}"
+            );
+            assert!(out.stdout.is_empty(), "{flag} {value:?}");
+        }
+    }
+    // A named field is still taken.
+    let body = es(
+        "any where true | head 1",
+        &[
+            "--timestamp-field",
+            "event.created",
+            "--tiebreaker-field",
+            "event.sequence",
+        ],
+    );
+    assert_eq!(body["hits"]["events"].as_array().map(Vec::len), Some(1));
 }
