@@ -1,11 +1,13 @@
 //! Regressions from a fresh user's report: CSV and table output for
-//! sequence and sample queries.
+//! sequence and sample queries, and `--output -` as stdout.
 
 mod common;
 
 use std::path::Path;
 
 use common::*;
+
+const FORWARDING: &str = "rules/linux/command_and_control_ip_forwarding_enabled.toml";
 
 fn scratch() -> tempfile::TempDir {
     tempfile::tempdir().expect("tempdir")
@@ -132,4 +134,70 @@ fn sequences_and_samples_are_written_as_a_table_one_row_per_event() {
          2026-01-01T00:00:03.000Z  network    alpha            root       curl\n\
          2026-01-01T00:00:05.000Z  network    beta             bob        ssh\n"
     );
+}
+
+#[test]
+fn output_dash_is_stdout_for_every_command_that_takes_output() {
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(d.join("events.ndjson"), EVENTS).unwrap();
+    let demo = repo().join("demo/events.ndjson");
+    let rule = repo().join(FORWARDING);
+    let (demo, rule) = (demo.to_str().unwrap(), rule.to_str().unwrap());
+    let commands: [&[&str]; 5] = [
+        &["hunt", "--rules", rule, demo, "--format", "csv"],
+        &[
+            "query",
+            "process where true",
+            "events.ndjson",
+            "--format",
+            "csv",
+        ],
+        &[
+            "query",
+            "sequence by host.id [process where true] [any where true]",
+            "events.ndjson",
+        ],
+        &["convert", "events.ndjson"],
+        &["synth", rule],
+    ];
+    for args in commands {
+        let mut plain = talon();
+        plain.current_dir(d).args(args);
+        let plain = run(plain);
+        assert_eq!(plain.status.code(), Some(0), "{args:?}: {}", stderr(&plain));
+        assert!(!plain.stdout.is_empty(), "{args:?}");
+        let mut dash = talon();
+        dash.current_dir(d).args(args).args(["--output", "-"]);
+        let dash = run(dash);
+        assert_eq!(dash.status.code(), Some(0), "{args:?}: {}", stderr(&dash));
+        assert_eq!(stdout(&dash), stdout(&plain), "{args:?}");
+        assert!(!d.join("-").exists(), "{args:?} created a file named -");
+    }
+    // convert's summary says where the events went.
+    let mut c = talon();
+    c.current_dir(d)
+        .args(["convert", "events.ndjson", "-o", "-"]);
+    let err = stderr(&run(c));
+    assert!(err.contains("talon: wrote 5 events to stdout\n"), "{err}");
+    // watch cannot write alerts and events both to stdout (refused before
+    // it needs root).
+    let mut c = talon();
+    c.current_dir(d).args([
+        "watch",
+        "--rules",
+        rule,
+        "--output",
+        "-",
+        "--all-events",
+        "-",
+    ]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "talon: error: --all-events - writes events to stdout; give alerts a file with \
+         --output FILE\n"
+    );
+    assert!(!d.join("-").exists());
 }

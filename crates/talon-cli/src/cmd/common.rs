@@ -180,14 +180,14 @@ pub fn cut_short(quiet: bool, unread: Unread) -> std::process::ExitCode {
 /// spelling of the path is caught too. Called before the output is
 /// opened: creating it would truncate the input before it is read. An
 /// output that does not exist yet, or is not a regular file (`/dev/null`,
-/// a FIFO), cannot be an input destroyed.
+/// a FIFO), cannot be an input destroyed; nor can stdout (`-`).
 pub fn refuse_output_over_inputs(
     output: Option<&Path>,
     flag: &str,
     inputs: &[PathBuf],
 ) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
-    let Some(output) = output else {
+    let Some(output) = crate::output::file(output) else {
         return Ok(());
     };
     let Ok(meta) = std::fs::metadata(output) else {
