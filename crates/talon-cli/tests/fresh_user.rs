@@ -1,5 +1,6 @@
 //! Regressions from a fresh user's report: CSV and table output for
-//! sequence and sample queries, and `--output -` as stdout.
+//! sequence and sample queries, `--output -` as stdout, and the prefix of
+//! every warning and error line.
 
 mod common;
 
@@ -200,4 +201,67 @@ fn output_dash_is_stdout_for_every_command_that_takes_output() {
          --output FILE\n"
     );
     assert!(!d.join("-").exists());
+}
+
+#[test]
+fn warnings_about_inputs_given_twice_are_headed_like_every_other() {
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(d.join("events.ndjson"), EVENTS).unwrap();
+    let mut c = talon();
+    c.current_dir(d).args([
+        "query",
+        "any where true",
+        "events.ndjson",
+        "events.ndjson",
+        "-",
+        "-",
+    ]);
+    let out = run_with_stdin(c, b"");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines[..2],
+        [
+            "talon: warning: events.ndjson was given more than once; it is read once",
+            "talon: warning: - (stdin) was given more than once; it is read once",
+        ],
+        "{err}"
+    );
+}
+
+#[test]
+fn every_bad_line_of_an_exceptions_file_is_an_error_line() {
+    let dir = scratch();
+    let d = dir.path();
+    let item = |id: &str, kind: &str| {
+        format!(
+            "{{\"list_id\":\"l\",\"item_id\":\"{id}\",\"entries\":[{{\"field\":\"a\",\
+             \"type\":\"{kind}\",\"operator\":\"included\",\"value\":\"x\"}}]}}"
+        )
+    };
+    let text = format!(
+        "{{\"list_id\":\"l\",\"type\":\"detection\"}}\n{}\n{}\n{{\"list_id\":\n",
+        item("i1", "bogus"),
+        item("i2", "match")
+    );
+    std::fs::write(d.join("exc.ndjson"), text).unwrap();
+    let mut c = talon();
+    c.current_dir(d)
+        .args(["hunt", "--exceptions", "exc.ndjson"])
+        .arg(repo().join("demo/events.ndjson"));
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "talon: error: exc.ndjson:2:63: exception item `i1`: entry on `a`: unknown type \
+         `bogus` (expected match, match_any, wildcard, exists, list or nested)\n  |\n\
+         2 | {\"list_id\":\"l\",\"item_id\":\"i1\",\"entries\":[{\"field\":\"a\",\"type\":\"bogus\",\
+         \"operator\":\"included\",\"value\":\"x\"}]}\n  \
+         |                                                               ^^^^^\n\
+         talon: error: exc.ndjson:4:12: invalid JSON: EOF while parsing a value\n  |\n\
+         4 | {\"list_id\":\n  |            ^\n"
+    );
+    assert!(out.stdout.is_empty());
 }

@@ -117,11 +117,14 @@ fn schedule_replay_alerts_and_warns_as_kibana_would() {
     }
     assert_eq!(ids, expected);
 
-    let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning: ")).collect();
+    let warnings: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("talon: warning: "))
+        .collect();
     assert_eq!(
         warnings,
         vec![
-            "warning: rule \"Curl Activity\", run at 2024-05-01T10:20:00.000Z (window 2024-05-01T10:14:00.000Z to \
+            "talon: warning: rule \"Curl Activity\", run at 2024-05-01T10:20:00.000Z (window 2024-05-01T10:14:00.000Z to \
              2024-05-01T10:20:00.000Z): This rule reached the maximum alert limit for the rule execution. Some alerts \
              were not created. (172 matches, max_signals 100)"
         ],

@@ -295,7 +295,7 @@ pub fn load_mapping(paths: &[PathBuf]) -> Result<Mapping> {
     let (merged, conflicts) = Mapping::merged(mappings);
     for c in conflicts {
         eprintln!(
-            "warning: mapping conflict on `{}`: kept {}, ignored {}",
+            "talon: warning: mapping conflict on `{}`: kept {}, ignored {}",
             c.path, c.kept, c.ignored
         );
     }
@@ -503,7 +503,7 @@ pub fn open_events(
     static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if !repeated.is_empty() && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
         for w in &repeated {
-            eprintln!("warning: {w}");
+            eprintln!("talon: warning: {w}");
         }
     }
     for entry in skipped {

@@ -113,16 +113,16 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     let rule_refs: Vec<&Rule> = rules.iter().collect();
     let exceptions: BoundExceptions = exception_set.bind(&rule_refs, &mapping);
     for w in &exceptions.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("talon: warning: {w}");
     }
     let seq_rule_refs: Vec<&Rule> = seq_rules.iter().collect();
     let seq_exceptions: BoundExceptions = exception_set.bind(&seq_rule_refs, &mapping);
     for w in &seq_exceptions.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("talon: warning: {w}");
     }
     let running: Vec<&Rule> = rules.iter().chain(&seq_rules).collect();
     for w in exception_set.unused(&running) {
-        eprintln!("warning: {w}");
+        eprintln!("talon: warning: {w}");
     }
     // The schedule replay covers both kinds of rule: event rules at
     // 0..rules.len(), sequence rules after them.
@@ -331,7 +331,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     }
 
     for w in &merged.seq_warnings {
-        eprintln!("warning: {w}");
+        eprintln!("talon: warning: {w}");
     }
     log_costliest(&rules, &seq_rules, &merged.engine);
     let input = events.stats();
