@@ -1,6 +1,7 @@
 //! Regressions from a fresh user's report: CSV and table output for
-//! sequence and sample queries, `--output -` as stdout, and the prefix of
-//! every warning and error line.
+//! sequence and sample queries, `--output -` as stdout, the prefix of
+//! every warning and error line, and where the events whose timestamp
+//! cannot be used are.
 
 mod common;
 
@@ -264,4 +265,115 @@ fn every_bad_line_of_an_exceptions_file_is_an_error_line() {
          4 | {\"list_id\":\n  |            ^\n"
     );
     assert!(out.stdout.is_empty());
+}
+
+/// A `sysctl -w` the forwarding rule alerts on, with `timestamp` (the
+/// `"@timestamp":...,` member, or nothing) first.
+fn sysctl(timestamp: &str) -> String {
+    format!(
+        r#"{{{timestamp}"event":{{"category":"process","type":"start","action":"exec"}},"host":{{"os":{{"type":"linux"}}}},"process":{{"name":"sysctl","args":["sysctl","-w","net.ipv4.ip_forward=1"],"command_line":"sysctl -w net.ipv4.ip_forward=1","parent":{{"executable":"/bin/bash","name":"bash"}}}},"data_stream":{{"type":"logs","dataset":"endpoint.events.process","namespace":"default"}}}}"#
+    ) + "\n"
+}
+
+/// The summary's lines after the first (whose timing varies).
+fn summary_lines(out: &std::process::Output) -> Vec<String> {
+    stderr(out).lines().skip(1).map(str::to_string).collect()
+}
+
+#[test]
+fn events_whose_timestamp_cannot_be_used_are_named_by_file_and_line() {
+    let dir = scratch();
+    let d = dir.path();
+    let events: String = [
+        r#""@timestamp":"2026-01-01T00:00:00Z","#,
+        r#""@timestamp":"garbage","#,
+        r#""@timestamp":"2026-13-45T99:99:99Z","#,
+        r#""@timestamp":true,"#,
+        r#""@timestamp":{"a":1},"#,
+        r#""@timestamp":-1e300,"#,
+        r#""@timestamp":"99999-01-01T00:00:00Z","#,
+        // Null is no value, as Elasticsearch indexes it: missing.
+        r#""@timestamp":null,"#,
+        "",
+    ]
+    .map(sysctl)
+    .concat();
+    std::fs::write(d.join("bad.ndjson"), events).unwrap();
+    let rule = repo().join(FORWARDING);
+    let talon_in = |args: &[&str]| {
+        let mut c = talon();
+        c.current_dir(d).args(args);
+        run(c)
+    };
+
+    // Which events match and how they sort is unchanged: the one dated
+    // first, the others after it in input order.
+    let out = talon_in(&[
+        "query",
+        "process where process.name == \"sysctl\"",
+        "bad.ndjson",
+        "--format",
+        "csv",
+    ]);
+    let sources: Vec<String> = stdout(&out)
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        sources,
+        (1..=9)
+            .map(|i| format!("bad.ndjson:{i}"))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        summary_lines(&out),
+        [
+            "talon: 9 events matched, 9 returned (--size 10)",
+            "talon: 6 matched events have an unusable `@timestamp` (first: bad.ndjson:2: \
+             \"garbage\") and sort last",
+            "talon: 2 matched events have no `@timestamp` (first: bad.ndjson:8) and sort last",
+        ]
+    );
+
+    for format in ["jsonl", "csv"] {
+        for threads in ["1", "2"] {
+            let mut args = vec!["hunt", "--rules", rule.to_str().unwrap(), "bad.ndjson"];
+            args.extend(["--format", format, "--threads", threads]);
+            let out = talon_in(&args);
+            assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+            assert_eq!(
+                summary_lines(&out),
+                [
+                    "talon: 9 events matched, 9 alerts by 1 of 1 rule",
+                    "talon: 6 matched events have an unusable `@timestamp` (first: bad.ndjson:2: \
+                     \"garbage\"): their alerts have no kibana.alert.original_time",
+                    "talon: 2 matched events have no `@timestamp` (first: bad.ndjson:8): their \
+                     alerts have no kibana.alert.original_time",
+                    "talon:        9  IPv4/IPv6 Forwarding Switched On via sysctl or procfs [low]",
+                ],
+                "--format {format} --threads {threads}"
+            );
+        }
+    }
+
+    let out = talon_in(&[
+        "hunt",
+        "--rules",
+        rule.to_str().unwrap(),
+        "bad.ndjson",
+        "--schedule",
+    ]);
+    let lines = summary_lines(&out);
+    assert_eq!(
+        lines[lines.len() - 2..],
+        [
+            "talon: schedule: 6 matches have an unusable timestamp (not alerted; first: \
+             bad.ndjson:2: `@timestamp` is \"garbage\")",
+            "talon: schedule: 2 matches have no timestamp (not alerted; first: bad.ndjson:8: \
+             no `@timestamp`)",
+        ],
+        "{}",
+        stderr(&out)
+    );
 }

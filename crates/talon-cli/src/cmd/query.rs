@@ -113,12 +113,9 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
             result.events.len(),
             args.size
         ));
-        if result.without_timestamp > 0 {
-            s.push_str(&format!(
-                "talon: {} matched events have no `{}` and sort last\n",
-                result.without_timestamp, args.timestamp_field
-            ));
-        }
+        let _ = summary::write_untimed(&mut s, &result.untimed, &args.timestamp_field, |_| {
+            " and sort last"
+        });
         eprint!("{s}");
     }
     if written == common::Written::CutShort {
