@@ -89,7 +89,7 @@ pub struct OutputArgs<F: FormatArg> {
     #[arg(long, short = 'f', value_parser = FormatParser::<F>(std::marker::PhantomData))]
     pub format: Option<F>,
 
-    /// Write to this file instead of stdout.
+    /// Write to this file instead of stdout (`-`: stdout).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 }

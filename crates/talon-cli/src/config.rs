@@ -88,7 +88,7 @@ pub fn exception_set(args: &ExceptionArgs, exported: &[Json]) -> Result<Exceptio
     let mut set = ExceptionSet::default();
     let errors = set.add_export_objects(exported.iter().map(|v| (v, "rule files".to_string())));
     for e in errors {
-        eprintln!("warning: {e}");
+        eprintln!("talon: warning: {e}");
     }
     // A line of an export that cannot be read is an error, as a broken
     // mapping or value list is: the exceptions left out would let through
@@ -107,7 +107,7 @@ pub fn exception_set(args: &ExceptionArgs, exported: &[Json]) -> Result<Exceptio
         let errors = set.add_export_ndjson(&text, &file);
         if errors.is_empty() && set.lists().len() + set.item_count() == before {
             eprintln!(
-                "warning: {file} holds no exception list or item (objects with `list_id`, \
+                "talon: warning: {file} holds no exception list or item (objects with `list_id`, \
                  and `item_id` for items): it excepts nothing"
             );
         }
@@ -116,7 +116,9 @@ pub fn exception_set(args: &ExceptionArgs, exported: &[Json]) -> Result<Exceptio
                 .iter()
                 .map(|e| located(&file, &text, e.span.clone(), &e.message))
                 .collect();
-            bail!("{}", shown.join("\n"));
+            // One error: `main` heads it with `talon: error: `, so every
+            // line after the first is headed the same way here.
+            bail!("{}", shown.join("\ntalon: error: "));
         }
     }
     for spec in &args.value_lists {

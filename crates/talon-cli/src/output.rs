@@ -25,10 +25,17 @@ pub fn open<F: FormatArg>(args: &OutputArgs<F>, what: &str) -> Result<Output<F>>
     Ok(Output { writer, format })
 }
 
-/// `--output FILE` created, or stdout (refused when closed: `what`, the
-/// output, would be lost), buffered; and whether it is a terminal.
+/// The file `--output` names: none for `-`, which is stdout, as `-` among
+/// the inputs is stdin.
+pub fn file(output: Option<&Path>) -> Option<&Path> {
+    output.filter(|p| p.as_os_str() != "-")
+}
+
+/// `--output FILE` created, or stdout (for no FILE or `-`; refused when
+/// closed: `what`, the output, would be lost), buffered; and whether it
+/// is a terminal.
 pub fn writer(path: Option<&Path>, what: &str) -> Result<(Box<dyn Write>, bool)> {
-    match path {
+    match file(path) {
         Some(path) => {
             let f = File::create(path)
                 .with_context(|| format!("cannot create output file {}", path.display()))?;

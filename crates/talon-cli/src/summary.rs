@@ -9,6 +9,7 @@ use std::time::Duration;
 use talon_engine::EngineStats;
 use talon_event::read::ReadStats;
 use talon_event::terminal::escape_controls;
+use talon_event::untimed::UntimedEvents;
 use talon_rules::Rule;
 use talon_sources::NormalizeStats;
 
@@ -56,7 +57,7 @@ pub struct HuntSummary<'a> {
     pub alerts_per_rule: &'a [u64],
     /// Matched events without a usable `@timestamp`: their alerts have no
     /// `kibana.alert.original_time` (the alert's own times are the run's).
-    pub matched_untimed: u64,
+    pub matched_untimed: &'a UntimedEvents,
     /// Sequences (and samples) found by sequence rules; `None` when no
     /// sequence rule ran.
     pub sequences: Option<u64>,
@@ -84,17 +85,10 @@ impl fmt::Display for HuntSummary<'_> {
             self.alerts_per_rule.iter().filter(|&&n| n > 0).count(),
             count(self.rules.len() as u64, "rule")
         )?;
-        if self.matched_untimed > 0 {
-            writeln!(
-                f,
-                "talon: {} had no usable @timestamp ({} no kibana.alert.original_time)",
-                count(self.matched_untimed, "matched event"),
-                match self.matched_untimed {
-                    1 => "its alerts have",
-                    _ => "their alerts have",
-                }
-            )?;
-        }
+        write_untimed(f, self.matched_untimed, "@timestamp", |n| match n {
+            1 => ": its alerts have no kibana.alert.original_time",
+            _ => ": their alerts have no kibana.alert.original_time",
+        })?;
         if e.no_index > 0 {
             writeln!(
                 f,
@@ -224,6 +218,38 @@ pub fn nonzero_by_count<'r>(counts: &[u64], rules: &[&'r Rule]) -> Vec<(u64, &'r
         .collect();
     per.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
     per
+}
+
+/// The summary's lines for matched events whose `field` gave no time:
+/// one for those holding no date, one for those without it, each naming
+/// the first, as in
+///
+/// ```text
+/// talon: 2 matched events have an unusable `@timestamp` (first: f.ndjson:3: "garbage") and sort last
+/// ```
+///
+/// `then(n)` ends the line, saying what became of them.
+pub fn write_untimed(
+    f: &mut impl fmt::Write,
+    untimed: &UntimedEvents,
+    field: &str,
+    then: impl Fn(u64) -> &'static str,
+) -> fmt::Result {
+    for (n, first, what) in [
+        (untimed.unusable, &untimed.first_unusable, "an unusable"),
+        (untimed.missing, &untimed.first_missing, "no"),
+    ] {
+        let Some(first) = first else { continue };
+        writeln!(
+            f,
+            "talon: {} {} {what} `{field}` (first: {}){}",
+            count(n, "matched event"),
+            if n == 1 { "has" } else { "have" },
+            escape_controls(&first.to_string()),
+            then(n)
+        )?;
+    }
+    Ok(())
 }
 
 /// `1 event`, `2 events`; `1 match`, `2 matches`; `1 entry`, `2 entries`.

@@ -316,7 +316,7 @@ fn an_input_given_twice_is_read_once_with_a_warning() {
             .collect();
         assert_eq!(ids.len(), 7);
         let warning = format!(
-            "warning: {} was given more than once; it is read once",
+            "talon: warning: {} was given more than once; it is read once",
             extra[0]
         );
         assert_eq!(err.matches(&warning).count(), 1, "{err}");
@@ -330,7 +330,7 @@ fn an_input_given_twice_is_read_once_with_a_warning() {
     let err = stderr(&out);
     assert_eq!(jsonl(&out).len(), 7, "{err}");
     assert!(
-        err.contains("warning: - (stdin) was given more than once; it is read once"),
+        err.contains("talon: warning: - (stdin) was given more than once; it is read once"),
         "{err}"
     );
 }

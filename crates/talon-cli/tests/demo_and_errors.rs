@@ -172,7 +172,9 @@ fn bad_event_lines_are_counted_with_file_and_line() {
 /// A plain hunt alerts on a matched event without a usable `@timestamp`
 /// (none, not a date, out of range), and its alert has no
 /// kibana.alert.original_time; the summary used to say nothing of them.
-/// Now it counts them (--schedule does not alert on them, and says so).
+/// Now it counts them, those without the field apart from those holding
+/// no date, and names the first of each (--schedule does not alert on
+/// them, and says so).
 #[test]
 fn matched_events_without_a_usable_timestamp_are_counted_in_the_summary() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -216,30 +218,34 @@ fn matched_events_without_a_usable_timestamp_are_counted_in_the_summary() {
     let dated_time = Some("2026-01-01T00:00:00.000Z".to_string());
     assert_eq!(times, [None, dated_time, None, None], "{err}");
     let says = |err: &str, want: &str| assert!(err.contains(want), "{err}");
+    // Each kind, with the first of it.
+    let file = events.display();
+    let untimed = format!(
+        "talon: 2 matched events have an unusable `@timestamp` (first: {file}:3: \"yesterday\"): \
+         their alerts have no kibana.alert.original_time\n\
+         talon: 1 matched event has no `@timestamp` (first: {file}:1): its alerts have no \
+         kibana.alert.original_time\n"
+    );
     says(
         &err,
-        "talon: 4 events matched, 4 alerts by 1 of 5 rules\n\
-         talon: 3 matched events had no usable @timestamp (their alerts have no \
-         kibana.alert.original_time)\n",
+        &format!("talon: 4 events matched, 4 alerts by 1 of 5 rules\n{untimed}"),
     );
-    // The same count whatever the writer and the number of threads.
+    // The same whatever the writer and the number of threads.
     let out = hunt(&["--format", "csv", "--threads", "3"]);
-    says(
-        &stderr(&out),
-        "talon: 3 matched events had no usable @timestamp (their alerts have no \
-         kibana.alert.original_time)\n",
-    );
+    says(&stderr(&out), &untimed);
 
-    std::fs::write(&events, [sysctl(""), dated.clone()].concat()).expect("write");
+    std::fs::write(&events, [dated.clone(), sysctl("")].concat()).expect("write");
     says(
         &stderr(&hunt(&["--format", "jsonl"])),
-        "talon: 2 events matched, 2 alerts by 1 of 5 rules\n\
-         talon: 1 matched event had no usable @timestamp (its alerts have no \
-         kibana.alert.original_time)\n",
+        &format!(
+            "talon: 2 events matched, 2 alerts by 1 of 5 rules\n\
+             talon: 1 matched event has no `@timestamp` (first: {file}:2): its alerts have no \
+             kibana.alert.original_time\n"
+        ),
     );
     std::fs::write(&events, dated).expect("write");
     let err = stderr(&hunt(&["--format", "jsonl"]));
-    assert!(!err.contains("usable @timestamp"), "{err}");
+    assert!(!err.contains("`@timestamp`"), "{err}");
 }
 
 #[test]

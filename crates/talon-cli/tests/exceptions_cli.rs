@@ -175,7 +175,7 @@ fn kibana_export_with_value_list_binds_by_exceptions_list() {
         "{err}"
     );
     assert!(
-        err.contains("warning: rule \"Setuid or Setgid Bit Set with chmod\": The following exceptions won't be applied to rule execution: text list"),
+        err.contains("talon: warning: rule \"Setuid or Setgid Bit Set with chmod\": The following exceptions won't be applied to rule execution: text list"),
         "{err}"
     );
 
@@ -234,10 +234,10 @@ fn exceptions_and_silences_that_apply_to_nothing_are_named() {
     );
     assert_eq!(alerts.len(), 7, "{err}");
     for want in [
-        "warning: silence `Nothing Like This*` names no rule that runs (by rule_id or name glob): it silences nothing".to_string(),
-        "warning: exception `misspelt` (rule_id = \"nope\") applies to no rule that runs".to_string(),
-        "warning: exception list `orphan` (single) is named in no running rule's exceptions_list: its 1 item(s) apply to nothing".to_string(),
-        format!("warning: {demo} holds no exception list or item (objects with `list_id`, and `item_id` for items): it excepts nothing"),
+        "talon: warning: silence `Nothing Like This*` names no rule that runs (by rule_id or name glob): it silences nothing".to_string(),
+        "talon: warning: exception `misspelt` (rule_id = \"nope\") applies to no rule that runs".to_string(),
+        "talon: warning: exception list `orphan` (single) is named in no running rule's exceptions_list: its 1 item(s) apply to nothing".to_string(),
+        format!("talon: warning: {demo} holds no exception list or item (objects with `list_id`, and `item_id` for items): it excepts nothing"),
     ] {
         assert!(err.contains(&want), "no `{want}` in:\n{err}");
     }

@@ -265,19 +265,19 @@ fn a_file_reached_twice_through_a_link_is_read_once_with_a_warning_naming_both()
     let cases: [(&[&str], &str); 3] = [
         (
             &["many.ndjson", "hard.ndjson"],
-            "warning: hard.ndjson is the same file as many.ndjson (hard.ndjson is a hard \
+            "talon: warning: hard.ndjson is the same file as many.ndjson (hard.ndjson is a hard \
              link to many.ndjson); it is read once, as many.ndjson",
         ),
         (
             &["many.ndjson", "folder"],
-            "warning: folder/inside.ndjson is the same file as many.ndjson \
+            "talon: warning: folder/inside.ndjson is the same file as many.ndjson \
              (folder/inside.ndjson is a hard link to many.ndjson); it is read once, as \
              many.ndjson",
         ),
         // Only the folder is given: the link inside it comes first.
         (
             &["linked"],
-            "warning: linked/mix.ndjson is the same file as linked/link.ndjson \
+            "talon: warning: linked/mix.ndjson is the same file as linked/link.ndjson \
              (linked/link.ndjson is a symbolic link to linked/mix.ndjson); it is read once, \
              as linked/link.ndjson",
         ),

@@ -117,11 +117,14 @@ fn schedule_replay_alerts_and_warns_as_kibana_would() {
     }
     assert_eq!(ids, expected);
 
-    let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning: ")).collect();
+    let warnings: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("talon: warning: "))
+        .collect();
     assert_eq!(
         warnings,
         vec![
-            "warning: rule \"Curl Activity\", run at 2024-05-01T10:20:00.000Z (window 2024-05-01T10:14:00.000Z to \
+            "talon: warning: rule \"Curl Activity\", run at 2024-05-01T10:20:00.000Z (window 2024-05-01T10:14:00.000Z to \
              2024-05-01T10:20:00.000Z): This rule reached the maximum alert limit for the rule execution. Some alerts \
              were not created. (172 matches, max_signals 100)"
         ],
@@ -257,7 +260,11 @@ fn sysctl_at(dir: &std::path::Path, timestamp: &str) -> std::path::PathBuf {
 #[test]
 fn an_out_of_range_numeric_timestamp_is_no_timestamp_like_an_out_of_range_string() {
     let dir = tempfile::tempdir().expect("tempdir");
-    for timestamp in ["1e300", "-1e300", r#""9999-01-01T00:00:00Z""#] {
+    for (timestamp, shown) in [
+        ("1e300", "1e+300"),
+        ("-1e300", "-1e+300"),
+        (r#""9999-01-01T00:00:00Z""#, r#""9999-01-01T00:00:00Z""#),
+    ] {
         let events = sysctl_at(dir.path(), timestamp);
         let hunt = |schedule: bool| {
             let mut cmd = talon();
@@ -272,10 +279,12 @@ fn an_out_of_range_numeric_timestamp_is_no_timestamp_like_an_out_of_range_string
         assert_eq!(out.status.code(), Some(0), "{timestamp}: {err}");
         assert!(jsonl(&out).is_empty(), "{timestamp}: {err}");
         assert!(
-            err.contains(
+            err.contains(&format!(
                 "talon: schedule: 0 runs, 0 alerts, 0 runs reached max_signals (0 matches left out)\n\
-                 talon: schedule: 1 match has no usable timestamp (not alerted)\n"
-            ),
+                 talon: schedule: 1 match has an unusable timestamp (not alerted; first: {}:1: \
+                 `@timestamp` is {shown})\n",
+                events.display()
+            )),
             "{timestamp}: {err}"
         );
 

@@ -229,7 +229,7 @@ fn out_of_order_input_is_reordered_within_the_window_and_late_events_are_reporte
     assert_eq!(shells, 0, "{err}");
     assert!(
         err.contains(
-            "warning: Download then execute: 1 matching event(s) arrived more than 10s out of order \
+            "talon: warning: Download then execute: 1 matching event(s) arrived more than 10s out of order \
              and were not matched (the newest time read was 2026-01-01T00:02:00.000Z: an event \
              dated far ahead of the others makes the rest late); sort the input or widen the \
              re-ordering window (--reorder-window)"

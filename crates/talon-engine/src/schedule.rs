@@ -45,6 +45,7 @@ use std::fmt;
 
 use rustc_hash::FxHashMap;
 use talon_event::time::{format_millis, parse_nanos};
+use talon_event::untimed::{NoTime, Untimed, UntimedEvents};
 use talon_event::Event;
 use talon_rules::Rule;
 
@@ -221,8 +222,9 @@ pub struct ScheduleStats {
     pub dropped_by_max_signals: u64,
     /// Matches older than the newest timestamp minus the reorder window.
     pub late: u64,
-    /// Matches without the window timestamp or the ordering timestamp.
-    pub no_timestamp: u64,
+    /// Matches without the window timestamp or the ordering timestamp,
+    /// with the first of each kind (missing, or no date).
+    pub untimed: UntimedEvents,
     /// Matches that no run's window covers (before the first run's window,
     /// or in gaps between windows).
     pub unsearched: u64,
@@ -239,6 +241,16 @@ impl Clock {
     fn time_of(&self, event: &Event) -> Option<i64> {
         timestamp(event, &self.primary)
             .or_else(|| self.secondary.as_deref().and_then(|s| timestamp(event, s)))
+    }
+
+    /// Why `event` has no window time: the override's value when it has
+    /// one, else what `@timestamp`, its fallback, holds.
+    fn untimed(&self, event: &Event) -> Untimed {
+        let primary = Untimed::of(event, &self.primary);
+        match (&primary.why, &self.secondary) {
+            (NoTime::Missing, Some(fallback)) => Untimed::of(event, fallback),
+            _ => primary,
+        }
     }
 }
 
@@ -411,7 +423,15 @@ impl<T> Scheduler<T> {
             timestamp(event, &rule.sched.order_field),
             clock.time_of(first),
         ) else {
-            self.stats.no_timestamp += 1;
+            // The field to blame, in the order the times were read.
+            let untimed = if clock.time_of(event).is_none() {
+                clock.untimed(event)
+            } else if timestamp(event, &rule.sched.order_field).is_none() {
+                Untimed::of(event, &rule.sched.order_field)
+            } else {
+                clock.untimed(first)
+            };
+            self.stats.untimed.add(untimed);
             return;
         };
         if clock

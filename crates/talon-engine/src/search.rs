@@ -13,6 +13,7 @@ use std::collections::BinaryHeap;
 
 use talon_eql::{CompiledQuery, Limit};
 use talon_event::mapping::Mapping;
+use talon_event::untimed::{Untimed, UntimedEvents};
 use talon_event::{time, Event, Fields, Value};
 
 pub use talon_eql::ResultPosition;
@@ -47,8 +48,9 @@ pub struct SearchResult {
     pub matched: u64,
     /// The returned events, in ascending order.
     pub events: Vec<Event>,
-    /// Matched events that had no usable timestamp (sorted last).
-    pub without_timestamp: u64,
+    /// Matched events that had no usable timestamp (sorted last), with
+    /// the first of each kind.
+    pub untimed: UntimedEvents,
 }
 
 /// The sort key of an event: Elasticsearch sorts ascending on the
@@ -131,7 +133,7 @@ pub struct Search<'q> {
     keep: usize,
     heap: BinaryHeap<Entry>,
     matched: u64,
-    without_timestamp: u64,
+    untimed: UntimedEvents,
 }
 
 impl<'q> Search<'q> {
@@ -152,7 +154,7 @@ impl<'q> Search<'q> {
             keep,
             heap: BinaryHeap::new(),
             matched: 0,
-            without_timestamp: 0,
+            untimed: UntimedEvents::default(),
         }
     }
 
@@ -164,7 +166,8 @@ impl<'q> Search<'q> {
         self.matched += 1;
         let ord = self.ordinal(&event);
         if ord.timestamp.is_none() {
-            self.without_timestamp += 1;
+            let field = self.mapping.resolve(&self.opts.timestamp_field);
+            self.untimed.add(Untimed::of(&event, field));
         }
         if self.keep == 0 {
             return true;
@@ -214,7 +217,7 @@ impl<'q> Search<'q> {
         SearchResult {
             matched: self.matched,
             events,
-            without_timestamp: self.without_timestamp,
+            untimed: self.untimed,
         }
     }
 }

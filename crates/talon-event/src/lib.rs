@@ -13,7 +13,9 @@
 //! - [`read`]: readers for NDJSON, JSON arrays, search responses, gzip/zstd,
 //!   folders and stdin, with a count of everything read or skipped;
 //! - [`view`]: [`EventView`], an event as the engine reads it;
-//! - [`terminal`]: input text made safe to show on a terminal.
+//! - [`terminal`]: input text made safe to show on a terminal;
+//! - [`untimed`]: why an event's date field gave no time, and where the
+//!   first such event was.
 
 pub mod catalog;
 pub mod event;
@@ -26,6 +28,7 @@ pub mod record;
 pub mod scan;
 pub mod terminal;
 pub mod time;
+pub mod untimed;
 pub mod value;
 pub mod view;
 

@@ -148,7 +148,7 @@ pub fn compile_mapping(mappings: &[PathBuf], schemas: &[PathBuf]) -> Result<Mapp
     let (merged, conflicts) = Mapping::merged(all);
     for c in conflicts {
         eprintln!(
-            "warning: schema conflict on `{}`: kept {}, ignored {}",
+            "talon: warning: schema conflict on `{}`: kept {}, ignored {}",
             c.path, c.kept, c.ignored
         );
     }

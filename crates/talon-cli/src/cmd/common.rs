@@ -180,14 +180,14 @@ pub fn cut_short(quiet: bool, unread: Unread) -> std::process::ExitCode {
 /// spelling of the path is caught too. Called before the output is
 /// opened: creating it would truncate the input before it is read. An
 /// output that does not exist yet, or is not a regular file (`/dev/null`,
-/// a FIFO), cannot be an input destroyed.
+/// a FIFO), cannot be an input destroyed; nor can stdout (`-`).
 pub fn refuse_output_over_inputs(
     output: Option<&Path>,
     flag: &str,
     inputs: &[PathBuf],
 ) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
-    let Some(output) = output else {
+    let Some(output) = crate::output::file(output) else {
         return Ok(());
     };
     let Ok(meta) = std::fs::metadata(output) else {
@@ -295,7 +295,7 @@ pub fn load_mapping(paths: &[PathBuf]) -> Result<Mapping> {
     let (merged, conflicts) = Mapping::merged(mappings);
     for c in conflicts {
         eprintln!(
-            "warning: mapping conflict on `{}`: kept {}, ignored {}",
+            "talon: warning: mapping conflict on `{}`: kept {}, ignored {}",
             c.path, c.kept, c.ignored
         );
     }
@@ -503,7 +503,7 @@ pub fn open_events(
     static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if !repeated.is_empty() && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
         for w in &repeated {
-            eprintln!("warning: {w}");
+            eprintln!("talon: warning: {w}");
         }
     }
     for entry in skipped {

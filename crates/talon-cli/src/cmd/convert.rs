@@ -50,7 +50,7 @@ pub struct ConvertArgs {
     #[arg(long)]
     pub bulk: bool,
 
-    /// Write to this file instead of stdout.
+    /// Write to this file instead of stdout (`-`: stdout).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -103,7 +103,7 @@ pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
         let mut s = String::new();
         let _ = summary::write_read_line(&mut s, &stats, started.elapsed());
         s.push_str(&stats.to_string());
-        let to = match &args.output {
+        let to = match crate::output::file(args.output.as_deref()) {
             Some(p) => p.display().to_string(),
             None => "stdout".to_string(),
         };

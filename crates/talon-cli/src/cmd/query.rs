@@ -92,8 +92,8 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
     let written = match out.format {
         Format::Es => write_es(&mut w, &result.events, took.as_millis() as u64),
         Format::Jsonl => write_jsonl(&mut w, &result.events),
-        Format::Csv => write_csv(&mut w, &result.events, &columns),
-        Format::Table => write_table(&mut w, &result.events, &columns),
+        Format::Csv => write_csv(&mut w, &Rows::events(&result.events), &columns),
+        Format::Table => write_table(&mut w, &Rows::events(&result.events), &columns),
     };
     let written = common::finish_output(
         written.and_then(|_| w.flush().map_err(Into::into)),
@@ -108,12 +108,9 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
             result.events.len(),
             args.size
         ));
-        if result.without_timestamp > 0 {
-            s.push_str(&format!(
-                "talon: {} matched events have no `{}` and sort last\n",
-                result.without_timestamp, args.timestamp_field
-            ));
-        }
+        let _ = summary::write_untimed(&mut s, &result.untimed, &args.timestamp_field, |_| {
+            " and sort last"
+        });
         eprint!("{s}");
     }
     if written == common::Written::CutShort {
@@ -156,11 +153,20 @@ fn run_sequence(
     let took = started.elapsed();
     let out = output::open(&args.output, "the results")?;
     let mut w = out.writer;
+    let columns = Columns {
+        mapping,
+        timestamp_field: &args.timestamp_field,
+        category_field: &args.event_category_field,
+    };
+    let kind = match query.kind() {
+        QueryKind::Sample => "sample",
+        _ => "sequence",
+    };
     let written = match out.format {
         Format::Es => write_es_sequences(&mut w, &result, took.as_millis() as u64),
-        // Other formats: one line per event of each sequence, sequences
-        // separated by their position.
-        Format::Jsonl | Format::Csv | Format::Table => write_sequences_jsonl(&mut w, &result),
+        Format::Jsonl => write_sequences_jsonl(&mut w, &result),
+        Format::Csv => write_csv(&mut w, &Rows::sequences(&result, kind), &columns),
+        Format::Table => write_table(&mut w, &Rows::sequences(&result, kind), &columns),
     };
     let written = common::finish_output(
         written.and_then(|_| w.flush().map_err(Into::into)),
@@ -170,14 +176,7 @@ fn run_sequence(
         let mut s = read_summary(&reader, took);
         s.push_str(&format!(
             "talon: {} found, {} returned (--size {})\n",
-            summary::count(
-                result.matched,
-                if query.kind() == QueryKind::Sample {
-                    "sample"
-                } else {
-                    "sequence"
-                }
-            ),
+            summary::count(result.matched, kind),
             result.sequences.len(),
             args.size
         ));
@@ -381,60 +380,167 @@ impl Columns<'_> {
         }
     }
 
-    fn row(&self, e: &Event) -> Vec<String> {
+    /// The event's cells, all empty for a missing event.
+    fn row(&self, e: Option<&Event>) -> Vec<String> {
+        let Some(e) = e else {
+            return vec![String::new(); 2 + EVENT_COLUMNS.len()];
+        };
         let mut row = vec![self.time(e), self.cell(e, self.category_field)];
         row.extend(EVENT_COLUMNS.iter().map(|c| self.cell(e, c)));
         row
     }
 }
 
-fn write_csv(w: &mut dyn Write, events: &[Event], cols: &Columns<'_>) -> Result<()> {
+/// The rows of the CSV and the table: one per event, each led by cells
+/// that say which sequence or sample it belongs to (none for an event
+/// search).
+struct Rows<'e> {
+    /// The leading columns' CSV headings (the table's are the same in
+    /// capitals).
+    lead: Vec<&'static str>,
+    rows: Vec<Row<'e>>,
+    /// What the table says when there is no row.
+    none: &'static str,
+}
+
+struct Row<'e> {
+    lead: Vec<String>,
+    /// `None` for a missing event of a sequence (`![...]`).
+    event: Option<&'e Event>,
+}
+
+impl<'e> Rows<'e> {
+    fn events(events: &'e [Event]) -> Rows<'e> {
+        Rows {
+            lead: Vec::new(),
+            rows: events
+                .iter()
+                .map(|e| Row {
+                    lead: Vec::new(),
+                    event: Some(e),
+                })
+                .collect(),
+            none: "(no matching events)",
+        }
+    }
+
+    /// Every event of each sequence (or sample), led by the match's
+    /// number and its join keys (several are separated by `, `, as the
+    /// values of a multi-valued field are).
+    fn sequences(result: &'e SequenceResult, kind: &'static str) -> Rows<'e> {
+        let mut rows = Vec::new();
+        for (i, m) in result.sequences.iter().enumerate() {
+            let number = (i + 1).to_string();
+            let keys: Vec<String> = m.join_keys.iter().map(|v| v.to_string()).collect();
+            let keys = keys.join(", ");
+            for e in &m.events {
+                rows.push(Row {
+                    lead: vec![number.clone(), keys.clone()],
+                    event: e.as_deref(),
+                });
+            }
+        }
+        Rows {
+            lead: vec![kind, "join_keys"],
+            rows,
+            none: match kind {
+                "sample" => "(no matching samples)",
+                _ => "(no matching sequences)",
+            },
+        }
+    }
+}
+
+/// What the `source` column (and the table, for an event without a
+/// command) shows: where the event was read from.
+fn place(event: Option<&Event>) -> String {
+    match event {
+        Some(e) => format!("{}:{}", e.origin.file, e.origin.line),
+        None => "(missing event)".to_string(),
+    }
+}
+
+fn write_csv(w: &mut dyn Write, rows: &Rows<'_>, cols: &Columns<'_>) -> Result<()> {
     let mut csv = csv::Writer::from_writer(w);
-    let mut header: Vec<&str> = vec![cols.timestamp_field, cols.category_field];
+    let mut header: Vec<&str> = rows.lead.clone();
+    header.extend([cols.timestamp_field, cols.category_field]);
     header.extend(EVENT_COLUMNS);
     header.push("source");
     csv.write_record(&header)?;
-    for e in events {
-        let mut row = cols.row(e);
-        row.push(format!("{}:{}", e.origin.file, e.origin.line));
+    for r in &rows.rows {
+        let mut row = r.lead.clone();
+        row.extend(cols.row(r.event));
+        row.push(place(r.event));
         csv.write_record(&row)?;
     }
     csv.flush()?;
     Ok(())
 }
 
-fn write_table(w: &mut dyn Write, events: &[Event], cols: &Columns<'_>) -> Result<()> {
-    if events.is_empty() {
-        writeln!(w, "(no matching events)")?;
+fn write_table(w: &mut dyn Write, rows: &Rows<'_>, cols: &Columns<'_>) -> Result<()> {
+    if rows.rows.is_empty() {
+        writeln!(w, "{}", rows.none)?;
         return Ok(());
     }
     let width = talon_alert::TableOptions::from_env().width;
+    // The leading columns are as wide as their widest cell.
+    let headings: Vec<String> = rows
+        .lead
+        .iter()
+        .map(|h| h.to_uppercase().replace('_', " "))
+        .collect();
+    let widths: Vec<usize> = headings
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            rows.rows
+                .iter()
+                .map(|r| r.lead[i].chars().count())
+                .fold(h.chars().count(), usize::max)
+        })
+        .collect();
+    let lead = |cells: &[String]| -> String {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, n)| format!("{c:<n$}  "))
+            .collect()
+    };
     writeln!(
         w,
         "{}",
         fit(
             &format!(
-                "{:<24}  {:<10} {:<16} {:<10} COMMAND",
-                "TIME", "CATEGORY", "HOST", "USER"
+                "{}{:<24}  {:<10} {:<16} {:<10} COMMAND",
+                lead(&headings),
+                "TIME",
+                "CATEGORY",
+                "HOST",
+                "USER"
             ),
             width
         )
     )?;
-    for e in events {
-        let r = cols.row(e);
-        let command = if r[5].is_empty() {
-            r[4].clone()
+    for r in &rows.rows {
+        let cells = cols.row(r.event);
+        let command = if cells[5].is_empty() {
+            cells[4].clone()
         } else {
-            r[5].clone()
+            cells[5].clone()
         };
         let what = if command.is_empty() {
-            format!("{}:{}", e.origin.file, e.origin.line)
+            place(r.event)
         } else {
             command
         };
         let line = format!(
-            "{:<24}  {:<10} {:<16} {:<10} {}",
-            r[0], r[1], r[2], r[3], what
+            "{}{:<24}  {:<10} {:<16} {:<10} {}",
+            lead(&r.lead),
+            cells[0],
+            cells[1],
+            cells[2],
+            cells[3],
+            what
         );
         writeln!(w, "{}", fit(&line, width))?;
     }

@@ -40,7 +40,7 @@ pub struct WatchArgs {
     #[arg(long, short = 'r', value_name = "PATH")]
     pub rules: Vec<PathBuf>,
 
-    /// Write alerts (JSON Lines) to this file instead of stdout.
+    /// Write alerts (JSON Lines) to this file instead of stdout (`-`: stdout).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -227,14 +227,15 @@ struct Outputs {
 impl Outputs {
     fn open(args: &WatchArgs, rules: usize) -> Result<Outputs> {
         let events_to_stdout = args.all_events.as_deref() == Some("-");
-        if events_to_stdout && args.output.is_none() {
+        let output = crate::output::file(args.output.as_deref());
+        if events_to_stdout && output.is_none() {
             bail!("--all-events - writes events to stdout; give alerts a file with --output FILE");
         }
         common::refuse_output_over_inputs(args.output.as_deref(), "--output", &args.rules)?;
         if let Some(path) = args.all_events.as_deref().filter(|p| *p != "-") {
             common::refuse_output_over_inputs(Some(Path::new(path)), "--all-events", &args.rules)?;
         }
-        let alerts: Box<dyn Write> = match &args.output {
+        let alerts: Box<dyn Write> = match output {
             Some(path) => Box::new(create(path)?),
             None => Box::new(io::stdout()),
         };

@@ -28,6 +28,7 @@ use talon_engine::schedule::{RuleSchedule, ScheduleOptions, ScheduleStats, Sched
 use talon_engine::{compile_rules, runnable, EngineOptions, EngineStats, Runnable};
 use talon_event::read::ReadOptions;
 use talon_event::terminal::escape_controls;
+use talon_event::untimed::{NoTime, Untimed, UntimedEvents};
 use talon_rules::Rule;
 
 use crate::cli::{AlertFormat, HuntArgs};
@@ -113,16 +114,16 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     let rule_refs: Vec<&Rule> = rules.iter().collect();
     let exceptions: BoundExceptions = exception_set.bind(&rule_refs, &mapping);
     for w in &exceptions.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("talon: warning: {w}");
     }
     let seq_rule_refs: Vec<&Rule> = seq_rules.iter().collect();
     let seq_exceptions: BoundExceptions = exception_set.bind(&seq_rule_refs, &mapping);
     for w in &seq_exceptions.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("talon: warning: {w}");
     }
     let running: Vec<&Rule> = rules.iter().chain(&seq_rules).collect();
     for w in exception_set.unused(&running) {
-        eprintln!("warning: {w}");
+        eprintln!("talon: warning: {w}");
     }
     // The schedule replay covers both kinds of rule: event rules at
     // 0..rules.len(), sequence rules after them.
@@ -249,7 +250,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         },
         per_rule: vec![0u64; rules.len() + seq_rules.len()],
         matched: 0,
-        untimed: 0,
+        untimed: UntimedEvents::default(),
         write_error: None,
         stop: &stop,
     };
@@ -331,7 +332,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     }
 
     for w in &merged.seq_warnings {
-        eprintln!("warning: {w}");
+        eprintln!("talon: warning: {w}");
     }
     log_costliest(&rules, &seq_rules, &merged.engine);
     let input = events.stats();
@@ -347,7 +348,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
             rules: &all_rules,
             alerts_per_rule: &writer.per_rule,
             // The schedule replay counts them itself (not alerted).
-            matched_untimed: writer.untimed,
+            matched_untimed: &writer.untimed,
             sequences: (!seq_rules.is_empty()).then(|| merged.sequences.iter().sum()),
             alert_errors: merged.alert_errors,
             rule_errors,
@@ -395,7 +396,7 @@ struct Writer<'s> {
     /// Events some event rule matched.
     matched: u64,
     /// Of those, the events without a usable `@timestamp`.
-    untimed: u64,
+    untimed: UntimedEvents,
     write_error: Option<std::io::Error>,
     stop: &'s AtomicBool,
 }
@@ -440,9 +441,11 @@ impl pipeline::Sink for &mut Writer<'_> {
         self.write(slot, alerts);
     }
 
-    fn matched(&mut self, untimed: bool) {
+    fn matched(&mut self, untimed: Option<Untimed>) {
         self.matched += 1;
-        self.untimed += u64::from(untimed);
+        if let Some(u) = untimed {
+            self.untimed.add(u);
+        }
     }
 }
 
@@ -599,13 +602,25 @@ fn schedule_lines(st: &ScheduleStats) -> String {
             count(st.unsearched, "match")
         ));
     }
-    if st.no_timestamp > 0 {
+    let untimed = &st.untimed;
+    for (n, first, what) in [
+        (untimed.unusable, &untimed.first_unusable, "an unusable"),
+        (untimed.missing, &untimed.first_missing, "no"),
+    ] {
+        let Some(first) = first else { continue };
+        let value = match &first.why {
+            NoTime::Missing => format!("no `{}`", first.field),
+            NoTime::Unusable(v) => format!("`{}` is {v}", first.field),
+        };
         out.push_str(&format!(
-            "talon: schedule: {} no usable timestamp (not alerted)\n",
-            match st.no_timestamp {
+            "talon: schedule: {} {what} timestamp (not alerted; first: {}:{}: {})\n",
+            match n {
                 1 => "1 match has".to_string(),
                 n => format!("{n} matches have"),
-            }
+            },
+            escape_controls(&first.origin.file),
+            first.origin.line,
+            escape_controls(&value)
         ));
     }
     out

@@ -32,6 +32,7 @@ use talon_engine::exceptions::BoundExceptions;
 use talon_engine::sequence::SequenceMatch;
 use talon_engine::{EngineStats, EventStage, Outcome, SequenceStage, SequenceWarning, TermHits};
 use talon_event::read::{Batch, ChunkCounts, LineParser, ReadOptions};
+use talon_event::untimed::Untimed;
 use talon_event::{Event, EventView};
 use tracing::warn;
 
@@ -88,8 +89,9 @@ struct Found {
     alerts: Vec<(usize, AlertOut)>,
     /// Some event rule matched (exceptions aside).
     matched: bool,
-    /// It matched, and has no `@timestamp` its alerts can be dated by.
-    untimed: bool,
+    /// It matched, and has no `@timestamp` its alerts can be dated by:
+    /// why, and where it was read.
+    untimed: Option<Untimed>,
     hits: Vec<(usize, TermHits)>,
     /// What sequence rules hold on to, when it filled some term.
     keep: Option<Event>,
@@ -209,7 +211,7 @@ impl Worker {
             clocks: o.clocks.iter().copied().collect(),
             alerts: Vec::new(),
             matched: !o.matched.is_empty(),
-            untimed: false,
+            untimed: None,
             hits: Vec::new(),
             keep: None,
         };
@@ -249,12 +251,20 @@ impl Worker {
         }
         // What an alert reads for kibana.alert.original_time; without it
         // the alert has only the times of the run (see `summary`).
-        f.untimed = f.matched
-            && owned.as_ref().is_some_and(|e| {
-                e.first("@timestamp")
-                    .and_then(talon_event::time::parse_nanos)
-                    .is_none()
-            });
+        if let Some(event) = owned.as_ref().filter(|_| f.matched) {
+            let timed = event
+                .first("@timestamp")
+                .and_then(talon_event::time::parse_nanos)
+                .is_some();
+            if !timed {
+                let mut untimed = Untimed::of(event, "@timestamp");
+                // A JSON alert's copy leaves the line unnumbered (0).
+                if untimed.origin.line == 0 {
+                    untimed.origin = ev.to_event(Some(&[][..])).origin;
+                }
+                f.untimed = Some(untimed);
+            }
+        }
         if !o.hits.is_empty() {
             if !shared.seq_exceptions.is_empty() {
                 // An excepted event fills no term of the rule's sequences.
@@ -286,7 +296,7 @@ pub(super) trait Sink {
     fn alerts(&mut self, slot: usize, alerts: Vec<AlertOut>);
     /// An event some event rule matched; `untimed` when it has no usable
     /// `@timestamp`.
-    fn matched(&mut self, untimed: bool);
+    fn matched(&mut self, untimed: Option<Untimed>);
 }
 
 /// The in-order half: writing, sequence state, counts.
@@ -329,7 +339,7 @@ impl<'a, S: Sink> Merger<'a, S> {
         for mut f in out.found {
             let seq = base + f.local;
             if f.matched {
-                self.sink.matched(f.untimed);
+                self.sink.matched(f.untimed.take());
             }
             // One rule's alerts for one event go out together.
             let mut alerts = f.alerts.into_iter().peekable();

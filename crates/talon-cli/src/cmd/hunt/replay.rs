@@ -51,7 +51,7 @@ pub(super) fn run(
             payload,
             ..
         } => write(rule_index, payload),
-        Scheduled::Truncated(t) => eprintln!("warning: {t}"),
+        Scheduled::Truncated(t) => eprintln!("talon: warning: {t}"),
     };
 
     let mut seq = 0u64;

