@@ -99,6 +99,9 @@ pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
             },
             count(warnings as u64, "warning")
         );
+        if let Some(line) = common::files_without_rules_line(&report.files_without_rules) {
+            println!("{line}");
+        }
         for (reason, n) in &unsupported {
             println!("  {} not run: {reason}", count(*n as u64, "rule"));
         }

@@ -1,0 +1,96 @@
+//! Regressions from a fresh user's test: rule folders whose files hold no
+//! rule.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+const FORWARDING: &str = "rules/linux/command_and_control_ip_forwarding_enabled.toml";
+
+fn scratch() -> tempfile::TempDir {
+    tempfile::tempdir().expect("tempdir")
+}
+
+fn talon_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    let mut c = talon();
+    c.current_dir(dir).args(args);
+    run(c)
+}
+
+/// A folder holding only an empty `.toml` used to be "0 rules loaded from 1
+/// file: 0 ok, ..." and exit 0, and `rules` printed nothing: no rule was
+/// found, and both say so and exit 1, naming the file and why.
+#[test]
+fn a_folder_of_one_empty_toml_holds_no_rule_and_says_so() {
+    let dir = scratch();
+    std::fs::create_dir(dir.path().join("e")).unwrap();
+    std::fs::write(dir.path().join("e/empty.toml"), "").unwrap();
+    let want = "talon: error: no rules found in e; skipped e/empty.toml (empty file: no [rule] \
+                table in it)\n";
+    for cmd in ["check", "rules"] {
+        let out = talon_in(dir.path(), &[cmd, "e"]);
+        assert_eq!(out.status.code(), Some(1), "{cmd}: {}", stderr(&out));
+        assert_eq!(stdout(&out), "", "{cmd}");
+        assert_eq!(stderr(&out), want, "{cmd}");
+    }
+    // Named directly, it is an error at its place.
+    let out = talon_in(dir.path(), &["check", "e/empty.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "e/empty.toml: error: empty file: no [rule] table in it\n"
+    );
+}
+
+/// Two empty `.toml` files and one holding only `[metadata]`: "from 3
+/// files ... 1 failed", and the other two were unaccounted for. They are
+/// named in the summary, and with no rule at all both commands exit 1.
+#[test]
+fn every_file_of_a_rule_folder_is_accounted_for_in_the_summary() {
+    let dir = scratch();
+    let e = dir.path().join("e");
+    std::fs::create_dir(&e).unwrap();
+    std::fs::write(e.join("a.toml"), "").unwrap();
+    std::fs::write(e.join("b.toml"), "\n").unwrap();
+    std::fs::write(e.join("m.toml"), "[metadata]\nmaturity = \"production\"\n").unwrap();
+    let metadata_error =
+        "e/m.toml:1:1: error: no [rule] table in this file\n  |\n1 | [metadata]\n  | ^^^^^^^^^^\n";
+
+    let out = talon_in(dir.path(), &["check", "e"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "0 rules loaded from 3 files: 0 ok, 0 with query errors, 1 file or rule that failed \
+         to load, 0 warnings\n  2 files skipped, holding no rule: e/a.toml (empty file: no \
+         [rule] table in it), e/b.toml (empty file: no [rule] table in it)\n"
+    );
+    assert_eq!(stderr(&out), metadata_error);
+
+    let out = talon_in(dir.path(), &["rules", "e"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "{metadata_error}talon: error: no rule loaded from e: 1 file or rule failed to load\n"
+        )
+    );
+
+    // Beside a rule, a file holding none is named, and is not an error.
+    std::fs::remove_file(e.join("m.toml")).unwrap();
+    let rule = std::fs::read_to_string(repo().join(FORWARDING)).unwrap();
+    std::fs::write(e.join("r.toml"), rule).unwrap();
+    let out = talon_in(dir.path(), &["check", "e"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "1 rule loaded from 3 files: 1 ok, 0 with query errors, 0 files or rules that failed \
+         to load, 0 warnings\n  2 files skipped, holding no rule: e/a.toml (empty file: no \
+         [rule] table in it), e/b.toml (empty file: no [rule] table in it)\n"
+    );
+    let out = talon_in(dir.path(), &["rules", "e"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 1);
+}
