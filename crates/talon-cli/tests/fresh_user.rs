@@ -1,5 +1,5 @@
 //! Regressions from a fresh user's test: rule folders whose files hold no
-//! rule.
+//! rule, and `rule show` on a query that does not parse.
 
 mod common;
 
@@ -93,4 +93,33 @@ fn every_file_of_a_rule_folder_is_accounted_for_in_the_summary() {
     let out = talon_in(dir.path(), &["rules", "e"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out).lines().count(), 1);
+}
+
+/// `rule show` on a rule whose query does not parse printed it all and
+/// exited 0 without a word about the error: it still shows the rule, then
+/// the error with its caret, as `check` does, and exits 1.
+#[test]
+fn rule_show_reports_a_query_that_does_not_parse() {
+    let dir = scratch();
+    let text = std::fs::read_to_string(repo().join(FORWARDING)).unwrap();
+    let bad = text.replace("process.name == \"sysctl\"", "process.name == 'sysctl'");
+    assert_ne!(bad, text);
+    std::fs::write(dir.path().join("bad.toml"), bad).unwrap();
+    let out = talon_in(dir.path(), &["rule", "show", "bad.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("\n      (process.name == 'sysctl' and process.args like"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        stderr(&out),
+        "bad.toml:95:22: error: single-quoted strings are not supported\n   |\n\
+         95 |     (process.name == 'sysctl' and process.args like (\"*=*\", \"*-w*\", \"*--write*\")) or\n   \
+         |                      ^^^^^^^^\n   = hint: use double quotes: \"sysctl\"\n"
+    );
+    // The rule as it is shows without a word, and exits 0.
+    let out = talon_in(&repo(), &["rule", "show", FORWARDING]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stderr(&out), "");
 }
