@@ -1,5 +1,6 @@
 //! Regressions from a fresh user's test: rule folders whose files hold no
-//! rule, and `rule show` on a query that does not parse.
+//! rule, `rule show` on a query that does not parse, and an export summary
+//! counted against broken lines.
 
 mod common;
 
@@ -122,4 +123,44 @@ fn rule_show_reports_a_query_that_does_not_parse() {
     let out = talon_in(&repo(), &["rule", "show", FORWARDING]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(stderr(&out), "");
+}
+
+/// An export of 4 rule lines, one of them broken JSON, and a summary line
+/// saying 5 were exported: the warning said the file "holds 3".
+#[test]
+fn an_export_summary_counts_broken_lines_apart_from_rules_read() {
+    let dir = scratch();
+    let rule = |i: u32| {
+        format!(
+            r#"{{"rule_id":"r{i}","name":"Rule {i}","type":"eql","language":"eql","query":"process where true","risk_score":21,"severity":"low","description":"d"}}"#
+        )
+    };
+    let text = format!(
+        "{}\n{}\n{{\"rule_id\":\"r3\",\"name\":\n{}\n{{\"exported_count\":5,\"exported_rules_count\":5,\"missing_rules\":[],\"missing_rules_count\":0}}\n",
+        rule(1),
+        rule(2),
+        rule(4)
+    );
+    std::fs::write(dir.path().join("export.ndjson"), text).unwrap();
+    let out = talon_in(dir.path(), &["check", "export.ndjson"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    let warning = err
+        .lines()
+        .find(|l| l.contains("warning:"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert_eq!(
+        warning,
+        "export.ndjson:5:1: warning: the export summary says 5 rule(s) were exported, but this \
+         file holds 4 rule lines, of which 3 can be read (1 not valid JSON)"
+    );
+    assert!(
+        err.starts_with("export.ndjson:3:23: error: invalid JSON: EOF while parsing a value"),
+        "{err}"
+    );
+    assert_eq!(
+        stdout(&out),
+        "3 rules loaded from 1 file: 3 ok, 0 with query errors, 1 file or rule that failed to \
+         load, 1 warning\n"
+    );
 }
