@@ -1,6 +1,7 @@
 //! Regressions from a fresh user's test: rule folders whose files hold no
-//! rule, `rule show` on a query that does not parse, and an export summary
-//! counted against broken lines.
+//! rule, `rule show` on a query that does not parse, an export summary
+//! counted against broken lines, and the name of a `--config` file's
+//! exception items.
 
 mod common;
 
@@ -162,5 +163,27 @@ fn an_export_summary_counts_broken_lines_apart_from_rules_read() {
         stdout(&out),
         "3 rules loaded from 1 file: 3 ok, 0 with query errors, 1 file or rule that failed to \
          load, 1 warning\n"
+    );
+}
+
+/// `--config bad2.toml` with a bad `[[exceptions]]` entry named the item
+/// `talon.toml#1`.
+#[test]
+fn a_config_files_exception_items_are_named_after_it() {
+    let dir = scratch();
+    std::fs::write(
+        dir.path().join("bad2.toml"),
+        "[[exceptions]]\nrule_id = \"x\"\n\
+         entries = [{ field = \"a\", operator = \"included\", type = \"bogus\", value = \"b\" }]\n",
+    )
+    .unwrap();
+    let out = talon_in(dir.path(), &["hunt", "--config", "bad2.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "talon: error: bad2.toml:3:57: exception item `bad2.toml#1`: entry on `a`: unknown type \
+         `bogus` (expected match, match_any, wildcard, exists, list or nested)\n  |\n\
+         3 | entries = [{ field = \"a\", operator = \"included\", type = \"bogus\", value = \"b\" }]\n  \
+         |                                                         ^^^^^^^\n"
     );
 }
