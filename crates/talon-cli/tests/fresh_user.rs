@@ -1,7 +1,7 @@
 //! Regressions from a fresh user's test: rule folders whose files hold no
 //! rule, `rule show` on a query that does not parse, an export summary
-//! counted against broken lines, and the name of a `--config` file's
-//! exception items.
+//! counted against broken lines, what an unknown field's hint says under
+//! `--schema`, and the name of a `--config` file's exception items.
 
 mod common;
 
@@ -163,6 +163,46 @@ fn an_export_summary_counts_broken_lines_apart_from_rules_read() {
         stdout(&out),
         "3 rules loaded from 1 file: 3 ok, 0 with query errors, 1 file or rule that failed to \
          load, 1 warning\n"
+    );
+}
+
+const ECS_FLAT: &str = "event.category:\n  flat_name: event.category\n  type: keyword\n\
+    process.name:\n  flat_name: process.name\n  type: keyword\n";
+
+/// Under `--schema`, an unknown field's hint spoke of "the mapping" and of
+/// `GET <index>/_mapping`, and guessed nothing for a typo; a missing schema
+/// file "cannot read mapping".
+#[test]
+fn an_unknown_field_under_a_schema_speaks_of_the_schema_and_guesses() {
+    let dir = scratch();
+    std::fs::write(dir.path().join("ecs_flat.yml"), ECS_FLAT).unwrap();
+    std::fs::write(
+        dir.path().join("r.toml"),
+        "[rule]\nname = \"N\"\nrule_id = \"r1\"\ntype = \"eql\"\nlanguage = \"eql\"\n\
+         risk_score = 21\nseverity = \"low\"\ndescription = \"d\"\n\
+         query = 'process where process.nme == \"a\" or host.os.type == \"h\"'\n",
+    )
+    .unwrap();
+    let out = talon_in(dir.path(), &["check", "--schema", "ecs_flat.yml", "r.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "r.toml:9:24: error: unknown field `process.nme`\n  |\n\
+         9 | query = 'process where process.nme == \"a\" or host.os.type == \"h\"'\n  \
+         |                        ^^^^^^^^^^^\n  = hint: did you mean `process.name`?\n\
+         r.toml:9:46: error: unknown field `host.os.type`\n  |\n\
+         9 | query = 'process where process.nme == \"a\" or host.os.type == \"h\"'\n  \
+         |                                              ^^^^^^^^^^^^\n  \
+         = hint: the schema does not have it: write `?host.os.type` if some events lack it, or \
+         give a schema that defines it too (--schema can be repeated)\n"
+    );
+
+    let out = talon_in(dir.path(), &["check", "--schema", "nope.yml", "r.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "talon: error: cannot load schema nope.yml: nope.yml: cannot read schema: No such file \
+         or directory (os error 2)\n"
     );
 }
 

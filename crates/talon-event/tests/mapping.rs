@@ -328,3 +328,26 @@ fn errors_name_file_line_and_column() {
         .to_string()
         .starts_with("/no/such.mapping: cannot read mapping"));
 }
+
+/// A schema's fields know they came from a schema, and its read errors say
+/// "schema", not "mapping".
+#[test]
+fn a_schemas_read_errors_say_schema() {
+    let (m, _) = Mapping::from_schema_str("process.name keyword\n", "fields.txt").unwrap();
+    assert!(m.sources().schema && !m.sources().mapping);
+    let m = Mapping::from_es_json(r#"{"properties":{"a":{"type":"long"}}}"#).unwrap();
+    assert!(m.sources().mapping && !m.sources().schema);
+    let err = Mapping::from_schema_str("{\n  \"a\": ,\n}", "s.json").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "s.json:2:8: invalid schema JSON: expected value"
+    );
+    let missing =
+        Mapping::from_schema_file(std::path::Path::new("/no/such/ecs_flat.yml")).unwrap_err();
+    assert!(
+        missing
+            .to_string()
+            .starts_with("/no/such/ecs_flat.yml: cannot read schema: "),
+        "{missing}"
+    );
+}

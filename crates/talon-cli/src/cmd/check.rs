@@ -121,7 +121,7 @@ pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
 
 /// Reads one `--schema` file; a JSON syntax error shows its line and caret.
 fn load_schema(path: &Path) -> Result<(Mapping, SchemaFormat)> {
-    let text = common::read_mapping_text(path)?;
+    let text = common::read_mapping_text(path, "schema")?;
     Mapping::from_schema_str(&text, &path.display().to_string())
         .map_err(|e| common::mapping_error(e, &text))
 }

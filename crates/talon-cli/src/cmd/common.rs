@@ -327,7 +327,7 @@ pub fn load_mapping(paths: &[PathBuf]) -> Result<Mapping> {
     }
     let mut mappings = Vec::new();
     for p in paths {
-        let text = read_mapping_text(p)?;
+        let text = read_mapping_text(p, "mapping")?;
         let file = p.display().to_string();
         let m = Mapping::from_es_json_named(&text, &file).map_err(|e| mapping_error(e, &text))?;
         mappings.push(m);
@@ -342,15 +342,17 @@ pub fn load_mapping(paths: &[PathBuf]) -> Result<Mapping> {
     Ok(merged)
 }
 
-/// The text of a mapping or schema file, without a UTF-8 byte-order mark
-/// (editors on Windows write one; JSON parsers refuse it, and columns are
-/// counted as an editor shows them, without it); the error names the file.
-pub fn read_mapping_text(path: &Path) -> Result<String> {
+/// The text of a mapping or schema file (`what`), without a UTF-8
+/// byte-order mark (editors on Windows write one; JSON parsers refuse it,
+/// and columns are counted as an editor shows them, without it); the error
+/// names the file and what it was to be.
+pub fn read_mapping_text(path: &Path, what: &'static str) -> Result<String> {
     let text = std::fs::read_to_string(path).map_err(|source| {
         anyhow::anyhow!(
             "{}",
             MappingError::Io {
                 file: path.display().to_string(),
+                what,
                 source,
             }
         )

@@ -23,7 +23,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value as Json};
 
-use super::{FieldMapping, FieldType, Mapping};
+use super::{FieldMapping, FieldType, Mapping, Sources};
 use crate::value::Value;
 
 /// The EQL QA loader's stand-in for "some keyword-family type".
@@ -31,11 +31,13 @@ const PLACEHOLDER: &str = "[runtime_random_keyword_type]";
 
 /// Why a mapping could not be read. Every variant names the file (or
 /// `<mapping>` for text that did not come from a file).
+/// `what` is the kind of file, `mapping` or `schema`, as the user gave it.
 #[derive(Debug, thiserror::Error)]
 pub enum MappingError {
-    #[error("{file}: cannot read mapping: {source}")]
+    #[error("{file}: cannot read {what}: {source}")]
     Io {
         file: String,
+        what: &'static str,
         #[source]
         source: std::io::Error,
     },
@@ -43,9 +45,10 @@ pub enum MappingError {
     /// counts characters, as in rule-file errors); `offset` is the byte of
     /// the text where it was found, so a caller holding the text can show
     /// the line with a caret under it.
-    #[error("{file}:{line}:{column}: invalid mapping JSON: {message}")]
+    #[error("{file}:{line}:{column}: invalid {what} JSON: {message}")]
     Json {
         file: String,
+        what: &'static str,
         line: usize,
         column: usize,
         offset: usize,
@@ -78,6 +81,10 @@ impl Mapping {
         let (mut merged, _clashes) = Mapping::merged(indices.into_iter().map(|(_, m)| m));
         // Even a mapping without fields is a real mapping ("nothing mapped").
         merged.explicit = true;
+        merged.sources = Sources {
+            mapping: true,
+            schema: false,
+        };
         Ok(merged)
     }
 
@@ -85,7 +92,8 @@ impl Mapping {
     /// of a `GET _mapping` response, or `""` for a bare mapping.
     pub fn from_es_indices(text: &str, file: &str) -> Result<Vec<(String, Mapping)>, MappingError> {
         let cleaned = blank_comment_lines(text);
-        let json: Json = serde_json::from_str(&cleaned).map_err(|e| json_error(text, file, &e))?;
+        let json: Json =
+            serde_json::from_str(&cleaned).map_err(|e| json_error(text, file, "mapping", &e))?;
         let shape = |message: String| MappingError::Shape {
             file: file.to_string(),
             message,
@@ -120,6 +128,7 @@ impl Mapping {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| MappingError::Io {
             file: file.clone(),
+            what: "mapping",
             source,
         })?;
         Mapping::from_es_json_named(&text, &file)
@@ -166,6 +175,8 @@ impl Mapping {
         }
         self.runtime.extend(other.runtime.iter().cloned());
         self.explicit |= other.explicit;
+        self.sources.mapping |= other.sources.mapping;
+        self.sources.schema |= other.sources.schema;
         conflicts
     }
 
@@ -188,7 +199,12 @@ impl Mapping {
 /// the parsed text, whose comment lines are blanked but still there, so
 /// lines match `text`; the end of the text is where `text` ends, trailing
 /// comment lines included.
-pub(super) fn json_error(text: &str, file: &str, e: &serde_json::Error) -> MappingError {
+pub(super) fn json_error(
+    text: &str,
+    file: &str,
+    what: &'static str,
+    e: &serde_json::Error,
+) -> MappingError {
     let offset = if e.classify() == serde_json::error::Category::Eof {
         text.len()
     } else {
@@ -206,6 +222,7 @@ pub(super) fn json_error(text: &str, file: &str, e: &serde_json::Error) -> Mappi
     let (line, column) = line_col(text, offset);
     MappingError::Json {
         file: file.to_string(),
+        what,
         line,
         column,
         offset,

@@ -24,7 +24,7 @@ use std::path::Path;
 use rustc_hash::FxHashMap;
 use serde_json::{Map, Value as Json};
 
-use super::{ecs_type, FieldMapping, FieldType, Mapping, MappingError};
+use super::{ecs_type, FieldMapping, FieldType, Mapping, MappingError, Sources};
 
 /// Which shape a schema text was read as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +45,7 @@ impl Mapping {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| MappingError::Io {
             file: file.clone(),
+            what: "schema",
             source,
         })?;
         Mapping::from_schema_str(&text, &file)
@@ -55,19 +56,43 @@ impl Mapping {
         text: &str,
         file: &str,
     ) -> Result<(Mapping, SchemaFormat), MappingError> {
-        let trimmed = text.trim_start_matches('\u{feff}').trim_start();
-        if trimmed.starts_with('{') {
-            return match Mapping::from_es_json_named(text, file) {
-                Ok(m) => Ok((m, SchemaFormat::EsMapping)),
-                Err(MappingError::Shape { .. }) => nested_field_types(text, file),
-                Err(e) => Err(e),
-            };
-        }
-        if looks_like_yaml(trimmed) {
-            return ecs_flat_yaml(text, file).map(|m| (m, SchemaFormat::EcsFlatYaml));
-        }
-        field_list(text, file).map(|m| (m, SchemaFormat::FieldList))
+        let (mut m, format) = schema_str(text, file)?;
+        m.sources = Sources {
+            mapping: false,
+            schema: true,
+        };
+        Ok((m, format))
     }
+}
+
+fn schema_str(text: &str, file: &str) -> Result<(Mapping, SchemaFormat), MappingError> {
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    if trimmed.starts_with('{') {
+        return match Mapping::from_es_json_named(text, file) {
+            Ok(m) => Ok((m, SchemaFormat::EsMapping)),
+            Err(MappingError::Shape { .. }) => nested_field_types(text, file),
+            Err(MappingError::Json {
+                file,
+                line,
+                column,
+                offset,
+                message,
+                ..
+            }) => Err(MappingError::Json {
+                file,
+                what: "schema",
+                line,
+                column,
+                offset,
+                message,
+            }),
+            Err(e) => Err(e),
+        };
+    }
+    if looks_like_yaml(trimmed) {
+        return ecs_flat_yaml(text, file).map(|m| (m, SchemaFormat::EcsFlatYaml));
+    }
+    field_list(text, file).map(|m| (m, SchemaFormat::FieldList))
 }
 
 /// A YAML mapping starts with `key:` (maybe quoted) on a line of its own,
@@ -103,8 +128,8 @@ fn put(fields: &mut FxHashMap<String, FieldMapping>, path: &str, ty: FieldType) 
 
 /// Nested objects down to `{"field": "type"}` leaves, all merged.
 fn nested_field_types(text: &str, file: &str) -> Result<(Mapping, SchemaFormat), MappingError> {
-    let json: Json =
-        serde_json::from_str(text).map_err(|e| super::parse::json_error(text, file, &e))?;
+    let json: Json = serde_json::from_str(text)
+        .map_err(|e| super::parse::json_error(text, file, "schema", &e))?;
     let mut fields = FxHashMap::default();
     let mut stack: Vec<&Json> = vec![&json];
     // Depth is bounded by the JSON parser's own recursion limit.
