@@ -1,7 +1,8 @@
 //! Regressions from a fresh user's test: rule folders whose files hold no
 //! rule, `rule show` on a query that does not parse, an export summary
-//! counted against broken lines, what an unknown field's hint says under
-//! `--schema`, and the name of a `--config` file's exception items.
+//! counted against broken lines, mappings Elasticsearch refuses, what an
+//! unknown field's hint says under `--schema`, and the name of a `--config`
+//! file's exception items.
 
 mod common;
 
@@ -164,6 +165,56 @@ fn an_export_summary_counts_broken_lines_apart_from_rules_read() {
         "3 rules loaded from 1 file: 3 ok, 0 with query errors, 1 file or rule that failed to \
          load, 1 warning\n"
     );
+}
+
+/// Mappings Elasticsearch refuses were accepted, and then `x` was an
+/// unknown field with the hint "did you mean `x`?". Each is now an error
+/// naming the file and the field, exit 2, before anything is read.
+#[test]
+fn a_mapping_elasticsearch_refuses_is_a_usage_error() {
+    let dir = scratch();
+    let cases = [
+        (
+            r#"{"mappings":{"properties":{"x":{"type":"nonsense"}}}}"#,
+            "field `x` has the type `nonsense`, which is not an Elasticsearch field type \
+             (Elasticsearch refuses the mapping: no handler for type [nonsense] declared on \
+             field [x])",
+        ),
+        (
+            r#"{"mappings":{"properties":{"x":{"type":"alias","path":"nope"}}}}"#,
+            "alias `x` has the path `nope`, which is not a field of this mapping; \
+             Elasticsearch refuses an alias that does not refer to an existing field",
+        ),
+        (
+            r#"{"mappings":{"properties":{"x":{"type":"alias","path":"y"},"y":{"type":"alias","path":"x"}}}}"#,
+            "alias `x` has the path `y`, which is itself an alias (of `x`); Elasticsearch \
+             refuses an alias of an alias",
+        ),
+    ];
+    std::fs::write(dir.path().join("events.ndjson"), "{\"x\": 1}\n").unwrap();
+    let rule = repo().join(FORWARDING).display().to_string();
+    for (json, message) in cases {
+        std::fs::write(dir.path().join("m.json"), json).unwrap();
+        for args in [
+            [
+                "query",
+                "process where x == 1",
+                "events.ndjson",
+                "--mapping",
+                "m.json",
+            ],
+            ["check", "--mapping", "m.json", &rule, "-q"],
+        ] {
+            let out = talon_in(dir.path(), &args);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+            assert_eq!(stdout(&out), "", "{args:?}");
+            assert_eq!(
+                stderr(&out),
+                format!("talon: error: m.json: {message}\n"),
+                "{args:?}"
+            );
+        }
+    }
 }
 
 const ECS_FLAT: &str = "event.category:\n  flat_name: event.category\n  type: keyword\n\

@@ -225,8 +225,8 @@ impl<'m> Checker<'m> {
         format!("{lacks}: write `?{path}` if some events lack it, or {fix}")
     }
 
-    /// A mapped field or alias the user may have meant by `path`: the same
-    /// name in another case,
+    /// A mapped field or alias the user may have meant by `path`, which is
+    /// not mapped (so never `path` itself): the same name in another case,
     /// else the closest name a few edits away (one per four characters,
     /// two at most: `process.name` for `process.nme`), else one with the
     /// same last part (`parent.name` for `name`); the first by name among
@@ -242,6 +242,9 @@ impl<'m> Checker<'m> {
             .field_paths()
             .chain(self.mapping.aliases().map(|(a, _)| a))
         {
+            if p == path {
+                continue;
+            }
             let near = || {
                 // Each edit changes the length by one at most.
                 let d = match p.chars().count().abs_diff(len) <= max_edits {

@@ -24,6 +24,7 @@ use std::path::Path;
 use rustc_hash::FxHashMap;
 use serde_json::{Map, Value as Json};
 
+use super::parse::Check;
 use super::{ecs_type, FieldMapping, FieldType, Mapping, MappingError, Sources};
 
 /// Which shape a schema text was read as.
@@ -51,7 +52,9 @@ impl Mapping {
         Mapping::from_schema_str(&text, &file)
     }
 
-    /// Parses schema text in any accepted shape; errors name `file`.
+    /// Parses schema text in any accepted shape; errors name `file`. Field
+    /// types are taken as written, not checked as a `--mapping`'s are: a
+    /// type talon does not know is one EQL does not support.
     pub fn from_schema_str(
         text: &str,
         file: &str,
@@ -68,7 +71,7 @@ impl Mapping {
 fn schema_str(text: &str, file: &str) -> Result<(Mapping, SchemaFormat), MappingError> {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with('{') {
-        return match Mapping::from_es_json_named(text, file) {
+        return match Mapping::from_es_json_checked(text, file, Check::Leniently) {
             Ok(m) => Ok((m, SchemaFormat::EsMapping)),
             Err(MappingError::Shape { .. }) => nested_field_types(text, file),
             Err(MappingError::Json {
