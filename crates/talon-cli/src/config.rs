@@ -246,7 +246,8 @@ pub fn apply_config(set: &mut ExceptionSet, text: &str, file: &str) -> Result<()
             (None, Some(glob)) => RuleTarget::NameGlob(glob.to_string()),
             _ => return Err(error(None, "give exactly one of rule_id or rule_name")),
         };
-        let item_id = format!("talon.toml#{}", n + 1);
+        // Named after the file it is written in: `--config` may name any.
+        let item_id = format!("{file}#{}", n + 1);
         let Some(entries) = item.get("entries").and_then(Json::as_array) else {
             let message = "`entries` must be an array of entry tables";
             return Err(error(Some("entries"), message));
@@ -269,7 +270,7 @@ pub fn apply_config(set: &mut ExceptionSet, text: &str, file: &str) -> Result<()
             target,
             ExceptionItem {
                 item_id,
-                list_id: "talon.toml".to_string(),
+                list_id: file.to_string(),
                 namespace_type: "single".to_string(),
                 name,
                 entries,

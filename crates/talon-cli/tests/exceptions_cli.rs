@@ -115,7 +115,7 @@ entries = [
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         err,
-        "talon: error: bad.toml:3:38: exception item `talon.toml#1`: entry on `a`: unknown \
+        "talon: error: bad.toml:3:38: exception item `bad.toml#1`: entry on `a`: unknown \
          operator `sometimes`\n  |\n\
          3 | entries = [{ field = \"a\", operator = \"sometimes\", type = \"match\", value = \"b\" }]\n  \
          |                                      ^^^^^^^^^^^\n"

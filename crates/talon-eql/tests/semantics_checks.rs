@@ -42,6 +42,82 @@ fn unknown_fields_point_at_the_field() {
     }
 }
 
+/// The hint of the first error of `query` against `map`.
+fn hint(query: &str, map: &talon_event::mapping::Mapping) -> Option<String> {
+    let opts = talon_eql::CompileOptions {
+        mapping: map,
+        ..Default::default()
+    };
+    match talon_eql::compile_str(query, &opts) {
+        Ok(_) => panic!("{query}: must fail"),
+        Err(ds) => ds[0].hint.clone(),
+    }
+}
+
+/// "did you mean" guesses a name a typo away, and never the name typed (an
+/// alias whose path is missing used to be offered as a guess for itself);
+/// the hint for a field nothing resembles names what the user gave: a
+/// mapping, a schema, or both.
+#[test]
+fn unknown_field_hints_guess_near_names_and_name_the_mapping_or_schema() {
+    use talon_event::mapping::Mapping;
+    let map = mapping(
+        &[
+            ("event.category", "keyword"),
+            ("process.name", "keyword"),
+            ("process.parent.name", "keyword"),
+        ],
+        &[("x", "nope")],
+    );
+    let guess = |s: &str| Some(format!("did you mean `{s}`?"));
+    assert_eq!(
+        hint(r#"process where process.nme == "a""#, &map),
+        guess("process.name")
+    );
+    assert_eq!(
+        hint(r#"process where Process.Name == "a""#, &map),
+        guess("process.name")
+    );
+    assert_eq!(
+        hint(r#"process where a.name == "a""#, &map),
+        guess("process.name")
+    );
+    let mapping_hint = |f: &str| {
+        Some(format!(
+            "the mapping does not have it: write `?{f}` if some events lack it, or use the \
+             mapping GET <index>/_mapping returns (it includes dynamically mapped fields)"
+        ))
+    };
+    assert_eq!(hint("process where x == 1", &map), mapping_hint("x"));
+    // Too short to guess from: `y` is one edit from `x`, and means nothing.
+    assert_eq!(hint("process where y == 1", &map), mapping_hint("y"));
+
+    let (schema, _) =
+        Mapping::from_schema_str("event.category\nprocess.name\n", "fields.txt").unwrap();
+    assert_eq!(
+        hint(r#"process where process.nmae == "a""#, &schema),
+        guess("process.name")
+    );
+    assert_eq!(
+        hint(r#"process where host.os.type == "a""#, &schema),
+        Some(
+            "the schema does not have it: write `?host.os.type` if some events lack it, or \
+             give a schema that defines it too (--schema can be repeated)"
+                .to_string()
+        )
+    );
+    let (both, _) = Mapping::merged([mapping(&[("user.id", "keyword")], &[]), schema]);
+    assert_eq!(
+        hint(r#"process where host.os.type == "a""#, &both),
+        Some(
+            "neither the mapping nor the schema has it: write `?host.os.type` if some events \
+             lack it, or use the mapping GET <index>/_mapping returns (it includes dynamically \
+             mapped fields)"
+                .to_string()
+        )
+    );
+}
+
 #[test]
 fn type_errors_point_at_the_argument() {
     let map = mapping(

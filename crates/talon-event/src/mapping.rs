@@ -108,6 +108,17 @@ pub struct Mapping {
     /// Fields defined in the `runtime` section (computed by a script, so
     /// absent from `_source`).
     runtime: FxHashSet<String>,
+    /// What the fields were read from.
+    sources: Sources,
+}
+
+/// What a mapping's fields were read from: an index mapping, a schema (a
+/// field list such as ECS's), or both merged. Messages about a field the
+/// mapping lacks name what the user gave.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sources {
+    pub mapping: bool,
+    pub schema: bool,
 }
 
 impl Mapping {
@@ -120,8 +131,17 @@ impl Mapping {
             fields,
             aliases,
             explicit: true,
+            sources: Sources {
+                mapping: true,
+                schema: false,
+            },
             ..Mapping::default()
         }
+    }
+
+    /// What the fields were read from (nothing for "no mapping").
+    pub fn sources(&self) -> Sources {
+        self.sources
     }
 
     /// True when this mapping came from a mapping file.

@@ -328,3 +328,175 @@ fn errors_name_file_line_and_column() {
         .to_string()
         .starts_with("/no/such.mapping: cannot read mapping"));
 }
+
+/// What Elasticsearch refuses, talon refuses, naming the file and field: a
+/// type it does not have, an alias of a missing path, of an object, of
+/// itself or of another alias (a loop). These used to load, and then the
+/// query said `unknown field 'x'` with `did you mean 'x'?`.
+#[test]
+fn a_mapping_elasticsearch_refuses_is_an_error_naming_file_and_field() {
+    let err = |json: &str| {
+        Mapping::from_es_json_named(json, "m.json")
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        err(r#"{"mappings":{"properties":{"x":{"type":"nonsense"}}}}"#),
+        "m.json: field `x` has the type `nonsense`, which is not an Elasticsearch field type \
+         (Elasticsearch refuses the mapping: no handler for type [nonsense] declared on field [x])"
+    );
+    // Sub-fields and flat field lists are checked too.
+    assert_eq!(
+        err(
+            r#"{"properties":{"p":{"properties":{"n":{"type":"text","fields":{"k":{"type":"kw"}}}}}}}"#
+        ),
+        "m.json: field `p.n.k` has the type `kw`, which is not an Elasticsearch field type \
+         (Elasticsearch refuses the mapping: no handler for type [kw] declared on field [p.n.k])"
+    );
+    assert_eq!(
+        err(r#"{"process.name":"keywrd"}"#),
+        "m.json: field `process.name` has the type `keywrd`, which is not an Elasticsearch \
+         field type (Elasticsearch refuses the mapping: no handler for type [keywrd] declared \
+         on field [process.name])"
+    );
+    assert_eq!(
+        err(r#"{"runtime":{"r":{"type":"text"}}}"#),
+        "m.json: runtime field `r` has the type `text`, which a runtime field cannot have (it \
+         can be boolean, composite, date, double, geo_point, geo_shape, ip, keyword, long, \
+         lookup; Elasticsearch refuses the mapping)"
+    );
+    assert_eq!(
+        err(r#"{"mappings":{"properties":{"x":{"type":"alias","path":"nope"}}}}"#),
+        "m.json: alias `x` has the path `nope`, which is not a field of this mapping; \
+         Elasticsearch refuses an alias that does not refer to an existing field"
+    );
+    assert_eq!(
+        err(
+            r#"{"properties":{"x":{"type":"alias","path":"o"},"o":{"properties":{"a":{"type":"long"}}}}}"#
+        ),
+        "m.json: alias `x` has the path `o`, which is an object, not a field; Elasticsearch \
+         refuses an alias that does not refer to an existing field"
+    );
+    assert_eq!(
+        err(r#"{"properties":{"x":{"type":"alias","path":"y"},"y":{"type":"alias","path":"x"}}}"#),
+        "m.json: alias `x` has the path `y`, which is itself an alias (of `x`); Elasticsearch \
+         refuses an alias of an alias"
+    );
+    assert_eq!(
+        err(r#"{"properties":{"x":{"type":"alias","path":"x"}}}"#),
+        "m.json: alias `x` has itself as its `path`; Elasticsearch refuses an alias of itself"
+    );
+    // Each index of a `GET _mapping` response is checked on its own.
+    assert_eq!(
+        err(
+            r#"{"a":{"mappings":{"properties":{"y":{"type":"long"}}}},"b":{"mappings":{"properties":{"x":{"type":"alias","path":"y"}}}}}"#
+        ),
+        "m.json: alias `x` has the path `y`, which is not a field of this mapping; \
+         Elasticsearch refuses an alias that does not refer to an existing field"
+    );
+}
+
+#[test]
+fn every_elasticsearch_field_type_is_accepted() {
+    let types = [
+        "binary",
+        "boolean",
+        "keyword",
+        "constant_keyword",
+        "wildcard",
+        "long",
+        "integer",
+        "short",
+        "byte",
+        "double",
+        "float",
+        "half_float",
+        "scaled_float",
+        "unsigned_long",
+        "date",
+        "date_nanos",
+        "object",
+        "flattened",
+        "nested",
+        "join",
+        "passthrough",
+        "integer_range",
+        "float_range",
+        "long_range",
+        "double_range",
+        "date_range",
+        "ip_range",
+        "ip",
+        "version",
+        "murmur3",
+        "aggregate_metric_double",
+        "histogram",
+        "text",
+        "match_only_text",
+        "annotated_text",
+        "completion",
+        "search_as_you_type",
+        "semantic_text",
+        "token_count",
+        "dense_vector",
+        "sparse_vector",
+        "rank_feature",
+        "rank_features",
+        "rank_vectors",
+        "geo_point",
+        "geo_shape",
+        "point",
+        "shape",
+        "percolator",
+        "counted_keyword",
+        "icu_collation_keyword",
+    ];
+    let props: Vec<String> = types
+        .iter()
+        .map(|t| format!(r#""f_{t}":{{"type":"{t}"}}"#))
+        .collect();
+    let json = format!(
+        r#"{{"properties":{{{},"a":{{"type":"alias","path":"f_long"}}}},"runtime":{{"r":{{"type":"lookup"}}}}}}"#,
+        props.join(",")
+    );
+    let m = Mapping::from_es_json_named(&json, "all.json").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(m.field_paths().count(), types.len() + 1);
+    assert_eq!(m.get("a").map(|f| f.ty), Some(FieldType::Long));
+}
+
+/// A schema is a field list, maybe from another vocabulary (`fields.yml`
+/// has `array`): its types are taken as written, and its aliases too.
+#[test]
+fn a_schema_is_not_checked_as_a_mapping() {
+    let (m, _) = Mapping::from_schema_str(
+        r#"{"properties":{"tags":{"type":"array"},"x":{"type":"alias","path":"nope"}}}"#,
+        "s.json",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(m.get("tags").map(|f| f.ty), Some(FieldType::Other));
+    assert_eq!(m.resolve("x"), "nope");
+}
+
+/// A schema's fields know they came from a schema, and its read errors say
+/// "schema", not "mapping".
+#[test]
+fn a_schemas_read_errors_say_schema() {
+    let (m, _) = Mapping::from_schema_str("process.name keyword\n", "fields.txt").unwrap();
+    assert!(m.sources().schema && !m.sources().mapping);
+    let m = Mapping::from_es_json(r#"{"properties":{"a":{"type":"long"}}}"#).unwrap();
+    assert!(m.sources().mapping && !m.sources().schema);
+    let err = Mapping::from_schema_str("{\n  \"a\": ,\n}", "s.json").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "s.json:2:8: invalid schema JSON: expected value"
+    );
+    let missing =
+        Mapping::from_schema_file(std::path::Path::new("/no/such/ecs_flat.yml")).unwrap_err();
+    assert!(
+        missing
+            .to_string()
+            .starts_with("/no/such/ecs_flat.yml: cannot read schema: "),
+        "{missing}"
+    );
+}

@@ -34,6 +34,9 @@ struct Reader<'a> {
     out: FileOutcome,
     /// Rule objects met (loaded or failed), to check the export summary.
     rule_objects: usize,
+    /// NDJSON lines that are not valid JSON: whether each was a rule
+    /// cannot be told, so the summary check counts them apart.
+    broken_lines: usize,
     /// `exported_rules_count` (or `exported_count`) of the summary, with the
     /// summary's span.
     summary: Option<(u64, Range<usize>)>,
@@ -45,6 +48,7 @@ pub(crate) fn load_kibana(text: Arc<str>, path: &Path) -> FileOutcome {
         path,
         out: FileOutcome::default(),
         rule_objects: 0,
+        broken_lines: 0,
         summary: None,
     };
     let body = if text.starts_with('\u{feff}') { 3 } else { 0 };
@@ -131,10 +135,11 @@ impl Reader<'_> {
             }
             match serde_json::from_str::<Value>(line) {
                 Ok(v) => self.object(v, start),
-                Err(e) => self
-                    .out
-                    .errors
-                    .push(json_error(self.path, &text, line_start, &e)),
+                Err(e) => {
+                    self.broken_lines += 1;
+                    let e = json_error(self.path, &text, line_start, &e);
+                    self.out.errors.push(e);
+                }
             }
         }
     }
@@ -290,9 +295,18 @@ impl Reader<'_> {
     fn finish(mut self) -> FileOutcome {
         if let Some((n, span)) = self.summary.take() {
             if n != self.rule_objects as u64 {
+                // A line that is not JSON was most likely one of the
+                // rules: it counts among the lines, not the rules read.
+                let holds = match self.broken_lines {
+                    0 => self.rule_objects.to_string(),
+                    broken => format!(
+                        "{} rule lines, of which {} can be read ({broken} not valid JSON)",
+                        self.rule_objects + broken,
+                        self.rule_objects
+                    ),
+                };
                 let msg = format!(
-                    "the export summary says {n} rule(s) were exported, but this file holds {}",
-                    self.rule_objects
+                    "the export summary says {n} rule(s) were exported, but this file holds {holds}"
                 );
                 let w = LoadError::at(
                     self.path,
@@ -463,6 +477,29 @@ mod tests {
             "{shown:?}"
         );
         assert!(shown.iter().all(|w| !w.contains("error")), "{shown:?}");
+    }
+
+    #[test]
+    fn summary_mismatch_counts_a_line_that_is_not_json_apart() {
+        let rules: Vec<String> = (1..=3)
+            .map(|i| RULE.replace("\"r1\"", &format!("\"r{i}\"")))
+            .collect();
+        let text = format!(
+            "{}\n{}\n{{\"rule_id\": \"r4\", oops}}\n{}\n{{\"exported_count\":5}}\n",
+            rules[0], rules[1], rules[2]
+        );
+        let out = load(&text);
+        assert_eq!(out.rules.len(), 3);
+        assert_eq!(out.errors.len(), 1);
+        assert_eq!(out.errors[0].line, 3);
+        let shown: Vec<&str> = out.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert_eq!(
+            shown,
+            [
+                "the export summary says 5 rule(s) were exported, but this file holds 4 \
+              rule lines, of which 3 can be read (1 not valid JSON)"
+            ]
+        );
     }
 
     #[test]

@@ -11,7 +11,11 @@
 //! counted.
 //! A path that does not exist is one error naming it; files a walk passes
 //! over are counted, and the first few named, so a folder holding no rule
-//! at all can be told apart from an empty one.
+//! at all can be told apart from an empty one. A file a walk reads and
+//! finds holding nothing rule-like (an empty `.toml`, a `pyproject.toml`,
+//! a `README.md`) is not an error but is named, with why, in
+//! [`LoadReport::files_without_rules`], so every file read is accounted
+//! for: it loaded rules, failed, or was skipped for a reason.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -39,8 +43,12 @@ pub struct LoadReport {
     /// How many of `rules` are deprecated (`metadata.maturity`); they are
     /// loaded, see [`Rule::is_deprecated`].
     pub deprecated: usize,
-    /// Files read (whatever their outcome).
+    /// Files read (whatever their outcome), those in
+    /// [`files_without_rules`](Self::files_without_rules) included.
     pub files: usize,
+    /// Every file read while walking a folder that holds nothing rule-like,
+    /// in walk order, with why (the error it is when named directly).
+    pub files_without_rules: Vec<SkippedFile>,
     /// The first 5 files met while walking folders that hold no rule, in
     /// walk order (all are counted in
     /// [`SkipCounts::non_rule_files`]); for "no rules found, skipped
@@ -51,6 +59,14 @@ pub struct LoadReport {
 /// How many skipped non-rule files [`LoadReport::skipped_files`] names:
 /// enough to show what kind of folder it was, few enough for one line.
 const SKIPPED_FILES_SHOWN: usize = 5;
+
+/// A file read while walking a folder and skipped: it holds no rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkippedFile {
+    pub path: PathBuf,
+    /// Why it is not a rule file (`empty file: no [rule] table in it`).
+    pub why: String,
+}
 
 impl LoadReport {
     /// Counts a non-rule file met in a walk, naming it while there is room.
@@ -199,6 +215,11 @@ pub fn load_paths_preferring(paths: &[PathBuf], runs: &dyn Fn(&Rule) -> bool) ->
         report.files += 1;
         if outcome.not_rules && !explicit {
             report.skip_non_rule(&path);
+            let why = outcome.errors.first().map(|e| e.message.clone());
+            report.files_without_rules.push(SkippedFile {
+                path,
+                why: why.unwrap_or_else(|| "no rules in this file".to_string()),
+            });
             continue;
         }
         merge(&mut report, outcome, &path, &mut claims);

@@ -49,14 +49,16 @@ pub(crate) fn load_toml(text: Arc<str>, path: &Path) -> FileOutcome {
         if root.get("metadata").is_none() {
             out.not_rules = true;
         }
-        let span = root.get("metadata").and_then(Item::span).unwrap_or(0..0);
-        out.errors.push(LoadError::at(
-            path,
-            &text,
-            span,
-            LoadErrorKind::NotARule,
-            "no [rule] table in this file",
-        ));
+        // An empty file has no place to point at.
+        let error = if text.trim_start_matches('\u{feff}').trim().is_empty() {
+            let msg = "empty file: no [rule] table in it";
+            LoadError::file(path, LoadErrorKind::NotARule, msg)
+        } else {
+            let span = root.get("metadata").and_then(Item::span).unwrap_or(0..0);
+            let msg = "no [rule] table in this file";
+            LoadError::at(path, &text, span, LoadErrorKind::NotARule, msg)
+        };
+        out.errors.push(error);
         return out;
     };
     let Some(rule_table) = rule_item.as_table() else {
@@ -506,5 +508,9 @@ mod tests {
         let out = load("[package]\nname = \"x\"\n");
         assert!(out.not_rules);
         assert_eq!(out.errors[0].kind, LoadErrorKind::NotARule);
+        assert_eq!(out.errors[0].message, "no [rule] table in this file");
+        let out = load(" \n\n");
+        assert!(out.not_rules);
+        assert_eq!(out.errors[0].message, "empty file: no [rule] table in it");
     }
 }

@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use talon_rules::{
-    load_paths, load_paths_preferring, load_str, LoadError, LoadErrorKind, RuleFormat,
+    load_paths, load_paths_preferring, load_str, LoadError, LoadErrorKind, RuleFormat, SkippedFile,
 };
 
 const GOOD: &str = "[metadata]\nmaturity = \"production\"\n\n[rule]\nname = \"Good\"\nrule_id = \"id-1\"\n\
@@ -182,6 +182,65 @@ fn a_folder_without_rules_names_the_files_it_skipped() {
     assert_eq!(report.skipped.non_rule_files, 10);
     assert_eq!(report.skipped_files.len(), 5);
     assert_eq!(report.skipped_files[4], d.join("x1.txt"));
+}
+
+/// Every file a walk reads is accounted for: rules, an error, or a skip
+/// named with why. Empty `.toml` files used to be read, counted among the
+/// files and then dropped without a word.
+#[test]
+fn files_read_that_hold_no_rule_are_named_with_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a_empty.toml"), "").unwrap();
+    std::fs::write(d.join("b_blank.toml"), "\n  \n").unwrap();
+    std::fs::write(
+        d.join("c_metadata.toml"),
+        "[metadata]\nmaturity = \"production\"\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("d_good.toml"), GOOD).unwrap();
+    std::fs::write(d.join("pyproject.toml"), "[project]\nname = \"x\"\n").unwrap();
+    std::fs::write(d.join("README.md"), "# Notes\n\nNothing here.\n").unwrap();
+    std::fs::write(d.join("NOTICE.txt"), "text").unwrap();
+
+    let report = load_paths(&[d.to_path_buf()]);
+    assert_eq!(report.rules.len(), 1);
+    // A `[metadata]` table is rule-like: without `[rule]` it is an error.
+    let errors: Vec<String> = report.errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(
+        errors,
+        [format!(
+            "{}:1:1: error: no [rule] table in this file\n  |\n1 | [metadata]\n  | ^^^^^^^^^^",
+            d.join("c_metadata.toml").display()
+        )]
+    );
+    let skipped = |name: &str, why: &str| SkippedFile {
+        path: d.join(name),
+        why: why.to_string(),
+    };
+    assert_eq!(
+        report.files_without_rules,
+        [
+            skipped(
+                "README.md",
+                "no `**Rule type**` line and no `## Rule query` section: not a rule page"
+            ),
+            skipped("a_empty.toml", "empty file: no [rule] table in it"),
+            skipped("b_blank.toml", "empty file: no [rule] table in it"),
+            skipped("pyproject.toml", "no [rule] table in this file"),
+        ]
+    );
+    // Six files read: 1 rule, 1 error, 4 skipped; NOTICE.txt is not read.
+    assert_eq!(report.files, 6);
+    assert_eq!(report.skipped.non_rule_files, 5);
+
+    // Named directly, an empty file is an error, not a skip.
+    let report = load_paths(&[d.join("a_empty.toml")]);
+    assert!(report.files_without_rules.is_empty());
+    assert_eq!(
+        report.errors[0].message,
+        "empty file: no [rule] table in it"
+    );
 }
 
 #[test]

@@ -99,6 +99,9 @@ pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
             },
             count(warnings as u64, "warning")
         );
+        if let Some(line) = common::files_without_rules_line(&report.files_without_rules) {
+            println!("{line}");
+        }
         for (reason, n) in &unsupported {
             println!("  {} not run: {reason}", count(*n as u64, "rule"));
         }
@@ -118,7 +121,7 @@ pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
 
 /// Reads one `--schema` file; a JSON syntax error shows its line and caret.
 fn load_schema(path: &Path) -> Result<(Mapping, SchemaFormat)> {
-    let text = common::read_mapping_text(path)?;
+    let text = common::read_mapping_text(path, "schema")?;
     Mapping::from_schema_str(&text, &path.display().to_string())
         .map_err(|e| common::mapping_error(e, &text))
 }

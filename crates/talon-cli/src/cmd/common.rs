@@ -14,8 +14,9 @@ use anyhow::{bail, Result};
 use talon_engine::compile_rule;
 use talon_event::mapping::{Mapping, MappingError};
 use talon_event::read::{expand_inputs, InputSpec, ReadIssue, ReadOptions};
+use talon_event::terminal::escape_controls;
 use talon_event::Event;
-use talon_rules::{load_paths_preferring, LoadReport};
+use talon_rules::{load_paths_preferring, LoadReport, SkippedFile};
 use talon_sources::{NormalizeOptions, NormalizingReader, Source};
 
 use crate::bundled;
@@ -253,23 +254,34 @@ pub fn report_load_problems(report: &LoadReport) -> usize {
     report.errors.len()
 }
 
-/// When rule paths were given but not one rule file was found in them
-/// (an empty folder, a folder of other files), the message saying so:
-/// "no rule files found in DIR (...)", naming a few files skipped.
+/// When rule paths were given but they hold no rule and no error (an
+/// empty folder, a folder of other files, of empty `.toml` files), the
+/// message saying so: "no rule files found in DIR (...)" when no file with
+/// a rule file's extension was read, else "no rules found in DIR", naming
+/// a few files skipped (with why, for those read).
 pub fn no_rule_files(paths: &[PathBuf], report: &LoadReport) -> Option<String> {
-    if paths.is_empty() || report.files > 0 || !report.errors.is_empty() {
+    if paths.is_empty() || !report.rules.is_empty() || !report.errors.is_empty() {
         return None;
     }
     let given: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    let mut msg = format!(
-        "no rule files found in {} (rule files end in .toml, .ndjson, .jsonl, .json, .md or .markdown)",
-        given.join(", ")
-    );
+    let mut msg = match report.files {
+        0 => format!(
+            "no rule files found in {} (rule files end in .toml, .ndjson, .jsonl, .json, .md or .markdown)",
+            given.join(", ")
+        ),
+        _ => format!("no rules found in {}", given.join(", ")),
+    };
     if !report.skipped_files.is_empty() {
         let names: Vec<String> = report
             .skipped_files
             .iter()
-            .map(|p| p.display().to_string())
+            .map(|p| {
+                let read = report.files_without_rules.iter().find(|s| &s.path == p);
+                match read {
+                    Some(s) => format!("{} ({})", p.display(), s.why),
+                    None => p.display().to_string(),
+                }
+            })
             .collect();
         let more = report.skipped.non_rule_files.saturating_sub(names.len());
         msg.push_str(&format!("; skipped {}", names.join(", ")));
@@ -280,6 +292,34 @@ pub fn no_rule_files(paths: &[PathBuf], report: &LoadReport) -> Option<String> {
     Some(msg)
 }
 
+/// The summary line naming the files a walk read and skipped because they
+/// hold no rule, so that every file counted is accounted for: "  2 files
+/// skipped, holding no rule: a.toml (empty file: ...), ...", the first few
+/// named; `None` when there were none.
+pub fn files_without_rules_line(skipped: &[SkippedFile]) -> Option<String> {
+    const SHOWN: usize = 5;
+    if skipped.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = skipped
+        .iter()
+        .take(SHOWN)
+        .map(|s| {
+            let path = s.path.display().to_string();
+            format!("{} ({})", escape_controls(&path), s.why)
+        })
+        .collect();
+    let more = match skipped.len().saturating_sub(SHOWN) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    Some(format!(
+        "  {} skipped, holding no rule: {}{more}",
+        crate::summary::count(skipped.len() as u64, "file"),
+        names.join(", ")
+    ))
+}
+
 /// Merges the given mapping files (none: no mapping, types from ECS).
 pub fn load_mapping(paths: &[PathBuf]) -> Result<Mapping> {
     if paths.is_empty() {
@@ -287,7 +327,7 @@ pub fn load_mapping(paths: &[PathBuf]) -> Result<Mapping> {
     }
     let mut mappings = Vec::new();
     for p in paths {
-        let text = read_mapping_text(p)?;
+        let text = read_mapping_text(p, "mapping")?;
         let file = p.display().to_string();
         let m = Mapping::from_es_json_named(&text, &file).map_err(|e| mapping_error(e, &text))?;
         mappings.push(m);
@@ -302,15 +342,17 @@ pub fn load_mapping(paths: &[PathBuf]) -> Result<Mapping> {
     Ok(merged)
 }
 
-/// The text of a mapping or schema file, without a UTF-8 byte-order mark
-/// (editors on Windows write one; JSON parsers refuse it, and columns are
-/// counted as an editor shows them, without it); the error names the file.
-pub fn read_mapping_text(path: &Path) -> Result<String> {
+/// The text of a mapping or schema file (`what`), without a UTF-8
+/// byte-order mark (editors on Windows write one; JSON parsers refuse it,
+/// and columns are counted as an editor shows them, without it); the error
+/// names the file and what it was to be.
+pub fn read_mapping_text(path: &Path, what: &'static str) -> Result<String> {
     let text = std::fs::read_to_string(path).map_err(|source| {
         anyhow::anyhow!(
             "{}",
             MappingError::Io {
                 file: path.display().to_string(),
+                what,
                 source,
             }
         )

@@ -5,18 +5,21 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use talon_engine::{compile_rule, RuleProblem};
+use talon_event::mapping::Mapping;
 use talon_rules::Rule;
 
 use crate::cli::RuleShowArgs;
 use crate::cmd::common;
 
+/// Shows every rule found; a query that does not compile is shown as
+/// written, and its error printed after it with a caret, as `check`
+/// prints it: exit 1, as `check` would.
 pub fn run(args: RuleShowArgs) -> Result<ExitCode> {
     crate::output::require_stdout("the rule text")?;
-    let found = common::find_rules(
-        &args.rule,
-        &args.rules,
-        &talon_event::mapping::Mapping::default(),
-    )?;
+    let mapping = Mapping::default();
+    let found = common::find_rules(&args.rule, &args.rules, &mapping)?;
+    let mut query_errors = 0usize;
     for (i, rule) in found.iter().enumerate() {
         if i > 0 {
             println!();
@@ -26,8 +29,16 @@ pub fn run(args: RuleShowArgs) -> Result<ExitCode> {
             eprintln!("{}", e.as_warning());
         }
         print!("{}", render(rule));
+        // A type talon does not run is not an error of the rule.
+        if let Err(p @ RuleProblem::Query { .. }) = compile_rule(rule.clone(), &mapping) {
+            query_errors += 1;
+            eprint!("{}", p.render());
+        }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(match query_errors {
+        0 => ExitCode::SUCCESS,
+        _ => ExitCode::from(1),
+    })
 }
 
 /// The whole rule as text.

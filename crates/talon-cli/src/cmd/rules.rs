@@ -124,6 +124,20 @@ pub fn run(args: RulesArgs, quiet: bool) -> Result<ExitCode> {
         eprintln!("talon: error: {msg}");
         return Ok(ExitCode::from(1));
     }
+    // Paths given, and every rule in them failed to load (printed above):
+    // no rule was found at all, as when they hold none.
+    if !args.rules.is_empty() && report.rules.is_empty() {
+        let given: Vec<String> = args.rules.iter().map(|p| p.display().to_string()).collect();
+        eprintln!(
+            "talon: error: no rule loaded from {}: {}",
+            given.join(", "),
+            match load_errors {
+                1 => "1 file or rule failed to load".to_string(),
+                n => format!("{n} files or rules failed to load"),
+            }
+        );
+        return Ok(ExitCode::from(1));
+    }
     let rules = args.select.apply(report.rules, quiet)?;
     // An `interval`, `from` or `to` that `hunt --schedule` cannot read:
     // an error at its value, as `check` prints it (the rule loads, and is

@@ -26,7 +26,7 @@ use rustc_hash::FxHashSet;
 use talon_event::mapping::{ecs_type, FieldType, Mapping};
 
 use crate::ast::{self, CmpOp, Expr, ExprKind, Literal, Span};
-use crate::diag::Diagnostic;
+use crate::diag::{edit_distance, Diagnostic};
 use crate::eval::script;
 use crate::eval::value::{FieldKind, RVal};
 use crate::plan::ir::{FieldRef, TExpr, TKind, Ty};
@@ -145,14 +145,7 @@ impl<'m> Checker<'m> {
                     let d = Diagnostic::new(format!("unknown field `{}`", f.path), span);
                     let d = match self.similar_field(&f.path) {
                         Some(s) => d.with_hint(format!("did you mean `{s}`?")),
-                        // Elasticsearch maps fields it meets in documents on
-                        // the fly, so a mapping file can lack fields the data has.
-                        None => d.with_hint(format!(
-                            "the mapping does not have it: write `?{}` if some events lack it, \
-                             or use the mapping GET <index>/_mapping returns (it includes \
-                             dynamically mapped fields)",
-                            f.path
-                        )),
+                        None => d.with_hint(self.unknown_field_hint(&f.path)),
                     };
                     self.errors.push(d);
                     return None;
@@ -211,24 +204,73 @@ impl<'m> Checker<'m> {
         })
     }
 
+    /// What to do about a field the mapping or schema lacks, naming what
+    /// the user gave.
+    fn unknown_field_hint(&self, path: &str) -> String {
+        let sources = self.mapping.sources();
+        let lacks = match (sources.mapping, sources.schema) {
+            (true, true) => "neither the mapping nor the schema has it",
+            (false, true) => "the schema does not have it",
+            _ => "the mapping does not have it",
+        };
+        let fix = match sources.mapping {
+            // Elasticsearch maps fields it meets in documents on the fly,
+            // so a mapping file can lack fields the data has.
+            true => {
+                "use the mapping GET <index>/_mapping returns (it includes dynamically \
+                 mapped fields)"
+            }
+            false => "give a schema that defines it too (--schema can be repeated)",
+        };
+        format!("{lacks}: write `?{path}` if some events lack it, or {fix}")
+    }
+
+    /// A mapped field or alias the user may have meant by `path`, which is
+    /// not mapped (so never `path` itself): the same name in another case,
+    /// else the closest name a few edits away (one per four characters,
+    /// two at most: `process.name` for `process.nme`), else one with the
+    /// same last part (`parent.name` for `name`); the first by name among
+    /// equals.
     fn similar_field(&self, path: &str) -> Option<String> {
         let last = path.rsplit('.').next().unwrap_or(path);
-        let mut best: Option<&str> = None;
+        let len = path.chars().count();
+        let max_edits = (len / 4).min(2);
+        // (rank, candidate): lower ranks are better guesses.
+        let mut best: Option<(usize, &str)> = None;
         for p in self
             .mapping
             .field_paths()
             .chain(self.mapping.aliases().map(|(a, _)| a))
         {
-            let similar = p.rsplit('.').next() == Some(last) || p.eq_ignore_ascii_case(path);
+            if p == path {
+                continue;
+            }
+            let near = || {
+                // Each edit changes the length by one at most.
+                let d = match p.chars().count().abs_diff(len) <= max_edits {
+                    true => edit_distance(p, path),
+                    false => usize::MAX,
+                };
+                (d <= max_edits).then_some(d)
+            };
+            let rank = if p.eq_ignore_ascii_case(path) {
+                0
+            } else if let Some(d) = near() {
+                d
+            } else if p.rsplit('.').next() == Some(last) {
+                3
+            } else {
+                continue;
+            };
             let better = match best {
                 None => true,
-                Some(b) => p < b,
+                Some(b) => (rank, p) < b,
             };
-            if similar && better {
-                best = Some(p);
+            if better {
+                best = Some((rank, p));
             }
         }
-        best.map(str::to_string)
+        best.map(|(_, p)| p.to_string())
     }
 
     /// Checks a condition: it must be boolean.

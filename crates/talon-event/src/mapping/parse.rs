@@ -18,12 +18,20 @@
 //! `null_value`, `ignore_above`, date `format`, aliases (`type: alias` with
 //! `path`), objects and nested objects, and `runtime` fields (which shadow
 //! a mapped field of the same name, as in Elasticsearch).
+//!
+//! A mapping Elasticsearch would refuse is refused too, naming the file and
+//! the field: a `type` that is not one of Elasticsearch's field types, an
+//! alias whose `path` is not a field of the mapping, or an alias of an
+//! alias (a loop among them included). A schema read through
+//! [`Mapping::from_schema_str`] is not checked so: field lists come from
+//! other vocabularies (a `fields.yml` has `array` and `group`), and a type
+//! talon does not know is one EQL does not support.
 
 use std::path::Path;
 
 use serde_json::{Map, Value as Json};
 
-use super::{FieldMapping, FieldType, Mapping};
+use super::{FieldMapping, FieldType, Mapping, Sources};
 use crate::value::Value;
 
 /// The EQL QA loader's stand-in for "some keyword-family type".
@@ -31,11 +39,13 @@ const PLACEHOLDER: &str = "[runtime_random_keyword_type]";
 
 /// Why a mapping could not be read. Every variant names the file (or
 /// `<mapping>` for text that did not come from a file).
+/// `what` is the kind of file, `mapping` or `schema`, as the user gave it.
 #[derive(Debug, thiserror::Error)]
 pub enum MappingError {
-    #[error("{file}: cannot read mapping: {source}")]
+    #[error("{file}: cannot read {what}: {source}")]
     Io {
         file: String,
+        what: &'static str,
         #[source]
         source: std::io::Error,
     },
@@ -43,9 +53,10 @@ pub enum MappingError {
     /// counts characters, as in rule-file errors); `offset` is the byte of
     /// the text where it was found, so a caller holding the text can show
     /// the line with a caret under it.
-    #[error("{file}:{line}:{column}: invalid mapping JSON: {message}")]
+    #[error("{file}:{line}:{column}: invalid {what} JSON: {message}")]
     Json {
         file: String,
+        what: &'static str,
         line: usize,
         column: usize,
         offset: usize,
@@ -72,20 +83,44 @@ impl Mapping {
     }
 
     /// Parses mapping JSON text; errors name `file`. Several indices in one
-    /// `GET _mapping` response are merged (first definition wins).
+    /// `GET _mapping` response are merged (first definition wins). A
+    /// mapping Elasticsearch would refuse is an error (see the module docs).
     pub fn from_es_json_named(text: &str, file: &str) -> Result<Mapping, MappingError> {
-        let indices = Mapping::from_es_indices(text, file)?;
+        Mapping::from_es_json_checked(text, file, Check::AsElasticsearch)
+    }
+
+    /// [`Mapping::from_es_json_named`], checking the definitions as `check`
+    /// says.
+    pub(super) fn from_es_json_checked(
+        text: &str,
+        file: &str,
+        check: Check,
+    ) -> Result<Mapping, MappingError> {
+        let indices = Mapping::indices(text, file, check)?;
         let (mut merged, _clashes) = Mapping::merged(indices.into_iter().map(|(_, m)| m));
         // Even a mapping without fields is a real mapping ("nothing mapped").
         merged.explicit = true;
+        merged.sources = Sources {
+            mapping: true,
+            schema: false,
+        };
         Ok(merged)
     }
 
     /// Parses mapping JSON text into one mapping per index: the index names
     /// of a `GET _mapping` response, or `""` for a bare mapping.
     pub fn from_es_indices(text: &str, file: &str) -> Result<Vec<(String, Mapping)>, MappingError> {
+        Mapping::indices(text, file, Check::AsElasticsearch)
+    }
+
+    fn indices(
+        text: &str,
+        file: &str,
+        check: Check,
+    ) -> Result<Vec<(String, Mapping)>, MappingError> {
         let cleaned = blank_comment_lines(text);
-        let json: Json = serde_json::from_str(&cleaned).map_err(|e| json_error(text, file, &e))?;
+        let json: Json =
+            serde_json::from_str(&cleaned).map_err(|e| json_error(text, file, "mapping", &e))?;
         let shape = |message: String| MappingError::Shape {
             file: file.to_string(),
             message,
@@ -94,13 +129,13 @@ impl Mapping {
             return Err(shape("a mapping must be a JSON object".to_string()));
         };
         if is_flat_types(root) {
-            let mut builder = Builder::default();
+            let mut builder = Builder::new(check);
             for (path, ty) in root {
                 if let Json::String(ty) = ty {
-                    builder.field(path, ty_of(ty), None);
+                    builder.flat_field(path, ty).map_err(shape)?;
                 }
             }
-            return Ok(vec![(String::new(), builder.finish())]);
+            return Ok(vec![(String::new(), builder.finish().map_err(shape)?)]);
         }
         let roots = mapping_roots(root, "", 0);
         if roots.is_empty() {
@@ -108,9 +143,9 @@ impl Mapping {
         }
         let mut out = Vec::with_capacity(roots.len());
         for (name, r) in roots {
-            let mut builder = Builder::default();
+            let mut builder = Builder::new(check);
             builder.root(r).map_err(shape)?;
-            out.push((name.to_string(), builder.finish()));
+            out.push((name.to_string(), builder.finish().map_err(shape)?));
         }
         Ok(out)
     }
@@ -120,6 +155,7 @@ impl Mapping {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| MappingError::Io {
             file: file.clone(),
+            what: "mapping",
             source,
         })?;
         Mapping::from_es_json_named(&text, &file)
@@ -166,6 +202,8 @@ impl Mapping {
         }
         self.runtime.extend(other.runtime.iter().cloned());
         self.explicit |= other.explicit;
+        self.sources.mapping |= other.sources.mapping;
+        self.sources.schema |= other.sources.schema;
         conflicts
     }
 
@@ -188,7 +226,12 @@ impl Mapping {
 /// the parsed text, whose comment lines are blanked but still there, so
 /// lines match `text`; the end of the text is where `text` ends, trailing
 /// comment lines included.
-pub(super) fn json_error(text: &str, file: &str, e: &serde_json::Error) -> MappingError {
+pub(super) fn json_error(
+    text: &str,
+    file: &str,
+    what: &'static str,
+    e: &serde_json::Error,
+) -> MappingError {
     let offset = if e.classify() == serde_json::error::Category::Eof {
         text.len()
     } else {
@@ -206,6 +249,7 @@ pub(super) fn json_error(text: &str, file: &str, e: &serde_json::Error) -> Mappi
     let (line, column) = line_col(text, offset);
     MappingError::Json {
         file: file.to_string(),
+        what,
         line,
         column,
         offset,
@@ -300,15 +344,187 @@ fn is_flat_types(obj: &Map<String, Json>) -> bool {
         && obj.values().all(Json::is_string)
 }
 
-#[derive(Default)]
+/// How a mapping's definitions are checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Check {
+    /// As Elasticsearch does: a type it does not have, an alias of a path
+    /// that is not a field, or of another alias, is an error.
+    AsElasticsearch,
+    /// Any type name is taken (a type talon does not know is one EQL does
+    /// not support), and aliases as they are: for field lists given as
+    /// schemas.
+    Leniently,
+}
+
+/// Every field type Elasticsearch's mappings accept (its "Field data
+/// types", plugins' types included), besides `alias`, which has a `path`.
+const ES_FIELD_TYPES: &[&str] = &[
+    // common
+    "binary",
+    "boolean",
+    "keyword",
+    "constant_keyword",
+    "wildcard",
+    "long",
+    "integer",
+    "short",
+    "byte",
+    "double",
+    "float",
+    "half_float",
+    "scaled_float",
+    "unsigned_long",
+    "date",
+    "date_nanos",
+    // objects and relational
+    "object",
+    "flattened",
+    "nested",
+    "join",
+    "passthrough",
+    // structured
+    "integer_range",
+    "float_range",
+    "long_range",
+    "double_range",
+    "date_range",
+    "ip_range",
+    "ip",
+    "version",
+    "murmur3",
+    // aggregate
+    "aggregate_metric_double",
+    "histogram",
+    // text search
+    "text",
+    "match_only_text",
+    "annotated_text",
+    "completion",
+    "search_as_you_type",
+    "semantic_text",
+    "token_count",
+    // document ranking
+    "dense_vector",
+    "sparse_vector",
+    "rank_feature",
+    "rank_features",
+    "rank_vectors",
+    // spatial
+    "geo_point",
+    "geo_shape",
+    "point",
+    "shape",
+    // other
+    "percolator",
+    "counted_keyword",
+    "icu_collation_keyword",
+];
+
+/// The types a `runtime` field can have.
+const RUNTIME_FIELD_TYPES: &[&str] = &[
+    "boolean",
+    "composite",
+    "date",
+    "double",
+    "geo_point",
+    "geo_shape",
+    "ip",
+    "keyword",
+    "long",
+    "lookup",
+];
+
 struct Builder {
     m: Mapping,
+    check: Check,
 }
 
 impl Builder {
-    fn finish(mut self) -> Mapping {
+    fn new(check: Check) -> Builder {
+        Builder {
+            m: Mapping::default(),
+            check,
+        }
+    }
+
+    /// The mapping built, once its aliases are checked.
+    fn finish(mut self) -> Result<Mapping, String> {
+        if self.check == Check::AsElasticsearch {
+            self.check_aliases()?;
+        }
         self.m.explicit = true;
-        self.m
+        Ok(self.m)
+    }
+
+    /// Every alias must name a field of the mapping, not an object, nor
+    /// another alias, nor itself: Elasticsearch refuses the mapping
+    /// otherwise. The first alias by name is reported.
+    fn check_aliases(&self) -> Result<(), String> {
+        let mut aliases: Vec<(&String, &String)> = self.m.aliases.iter().collect();
+        aliases.sort();
+        for (alias, target) in aliases {
+            if target == alias {
+                return Err(format!(
+                    "alias `{alias}` has itself as its `path`; Elasticsearch refuses an alias \
+                     of itself"
+                ));
+            }
+            if let Some(next) = self.m.aliases.get(target) {
+                return Err(format!(
+                    "alias `{alias}` has the path `{target}`, which is itself an alias (of \
+                     `{next}`); Elasticsearch refuses an alias of an alias"
+                ));
+            }
+            let what = match self.m.fields.get(target).map(|f| f.ty) {
+                Some(FieldType::Object | FieldType::Nested) => "an object, not a field",
+                Some(_) => continue,
+                None => "not a field of this mapping",
+            };
+            return Err(format!(
+                "alias `{alias}` has the path `{target}`, which is {what}; Elasticsearch \
+                 refuses an alias that does not refer to an existing field"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks the `type` of a field, when checking as Elasticsearch does.
+    fn field_type(&self, path: &str, ty: &str) -> Result<(), String> {
+        if self.check == Check::Leniently || ES_FIELD_TYPES.contains(&ty) {
+            return Ok(());
+        }
+        Err(format!(
+            "field `{path}` has the type `{ty}`, which is not an Elasticsearch field type \
+             (Elasticsearch refuses the mapping: no handler for type [{ty}] declared on \
+             field [{path}])"
+        ))
+    }
+
+    /// Checks the `type` of a runtime field, when checking as
+    /// Elasticsearch does.
+    fn runtime_type(&self, path: &str, ty: &str) -> Result<(), String> {
+        if self.check == Check::Leniently || RUNTIME_FIELD_TYPES.contains(&ty) {
+            return Ok(());
+        }
+        Err(format!(
+            "runtime field `{path}` has the type `{ty}`, which a runtime field cannot have \
+             (it can be {}; Elasticsearch refuses the mapping)",
+            RUNTIME_FIELD_TYPES.join(", ")
+        ))
+    }
+
+    /// One `"field": "type"` entry of a flat field list.
+    fn flat_field(&mut self, path: &str, ty: &str) -> Result<(), String> {
+        let ty = fix_name(ty);
+        if ty == "alias" && self.check == Check::AsElasticsearch {
+            return Err(format!(
+                "field `{path}` is an alias, but a flat field list cannot give its `path`: \
+                 use `{{\"properties\": {{\"{path}\": {{\"type\": \"alias\", \"path\": ...}}}}}}`"
+            ));
+        }
+        self.field_type(path, ty)?;
+        self.field(path, FieldType::from_es_name(ty), None);
+        Ok(())
     }
 
     fn field(&mut self, path: &str, ty: FieldType, null_value: Option<Value>) {
@@ -325,8 +541,9 @@ impl Builder {
         if let Some(runtime) = root.get("runtime") {
             let runtime = runtime.as_object().ok_or("`runtime` must be an object")?;
             for (name, def) in runtime {
-                let ty = def.get("type").and_then(Json::as_str).unwrap_or("keyword");
-                self.field(name, ty_of(ty), None);
+                let ty = fix_name(def.get("type").and_then(Json::as_str).unwrap_or("keyword"));
+                self.runtime_type(name, ty)?;
+                self.field(name, FieldType::from_es_name(ty), None);
                 self.m.runtime.insert(name.clone());
             }
         }
@@ -353,6 +570,9 @@ impl Builder {
                 .ok_or_else(|| format!("alias `{path}` has no `path`"))?;
             self.m.aliases.insert(path.to_string(), target.to_string());
             return Ok(());
+        }
+        if let Some(name) = ty_name {
+            self.field_type(path, name)?;
         }
         // No type means an object (whether or not it lists properties).
         let mut ty = ty_name

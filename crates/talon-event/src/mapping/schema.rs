@@ -24,7 +24,8 @@ use std::path::Path;
 use rustc_hash::FxHashMap;
 use serde_json::{Map, Value as Json};
 
-use super::{ecs_type, FieldMapping, FieldType, Mapping, MappingError};
+use super::parse::Check;
+use super::{ecs_type, FieldMapping, FieldType, Mapping, MappingError, Sources};
 
 /// Which shape a schema text was read as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,29 +46,56 @@ impl Mapping {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| MappingError::Io {
             file: file.clone(),
+            what: "schema",
             source,
         })?;
         Mapping::from_schema_str(&text, &file)
     }
 
-    /// Parses schema text in any accepted shape; errors name `file`.
+    /// Parses schema text in any accepted shape; errors name `file`. Field
+    /// types are taken as written, not checked as a `--mapping`'s are: a
+    /// type talon does not know is one EQL does not support.
     pub fn from_schema_str(
         text: &str,
         file: &str,
     ) -> Result<(Mapping, SchemaFormat), MappingError> {
-        let trimmed = text.trim_start_matches('\u{feff}').trim_start();
-        if trimmed.starts_with('{') {
-            return match Mapping::from_es_json_named(text, file) {
-                Ok(m) => Ok((m, SchemaFormat::EsMapping)),
-                Err(MappingError::Shape { .. }) => nested_field_types(text, file),
-                Err(e) => Err(e),
-            };
-        }
-        if looks_like_yaml(trimmed) {
-            return ecs_flat_yaml(text, file).map(|m| (m, SchemaFormat::EcsFlatYaml));
-        }
-        field_list(text, file).map(|m| (m, SchemaFormat::FieldList))
+        let (mut m, format) = schema_str(text, file)?;
+        m.sources = Sources {
+            mapping: false,
+            schema: true,
+        };
+        Ok((m, format))
     }
+}
+
+fn schema_str(text: &str, file: &str) -> Result<(Mapping, SchemaFormat), MappingError> {
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    if trimmed.starts_with('{') {
+        return match Mapping::from_es_json_checked(text, file, Check::Leniently) {
+            Ok(m) => Ok((m, SchemaFormat::EsMapping)),
+            Err(MappingError::Shape { .. }) => nested_field_types(text, file),
+            Err(MappingError::Json {
+                file,
+                line,
+                column,
+                offset,
+                message,
+                ..
+            }) => Err(MappingError::Json {
+                file,
+                what: "schema",
+                line,
+                column,
+                offset,
+                message,
+            }),
+            Err(e) => Err(e),
+        };
+    }
+    if looks_like_yaml(trimmed) {
+        return ecs_flat_yaml(text, file).map(|m| (m, SchemaFormat::EcsFlatYaml));
+    }
+    field_list(text, file).map(|m| (m, SchemaFormat::FieldList))
 }
 
 /// A YAML mapping starts with `key:` (maybe quoted) on a line of its own,
@@ -103,8 +131,8 @@ fn put(fields: &mut FxHashMap<String, FieldMapping>, path: &str, ty: FieldType) 
 
 /// Nested objects down to `{"field": "type"}` leaves, all merged.
 fn nested_field_types(text: &str, file: &str) -> Result<(Mapping, SchemaFormat), MappingError> {
-    let json: Json =
-        serde_json::from_str(text).map_err(|e| super::parse::json_error(text, file, &e))?;
+    let json: Json = serde_json::from_str(text)
+        .map_err(|e| super::parse::json_error(text, file, "schema", &e))?;
     let mut fields = FxHashMap::default();
     let mut stack: Vec<&Json> = vec![&json];
     // Depth is bounded by the JSON parser's own recursion limit.
