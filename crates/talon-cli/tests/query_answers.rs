@@ -344,3 +344,35 @@ fn empty_field_names_are_refused() {
     );
     assert_eq!(body["hits"]["events"].as_array().map(Vec::len), Some(1));
 }
+
+/// An event dated at the first nanosecond an `i64` holds stood for "before
+/// any event" in the sequence state, and a sequence went back in time
+/// (2026, then 1677). That instant is now a date out of range: the event
+/// is counted as untimed and no sequence is made of it.
+#[test]
+fn the_first_representable_nanosecond_makes_no_sequence_go_backwards() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("min.ndjson");
+    std::fs::write(
+        &file,
+        "{\"@timestamp\":\"2026-01-01T00:00:01Z\",\"event\":{\"category\":\"process\"},\"process\":{\"name\":\"new\"}}\n\
+         {\"@timestamp\":\"1677-09-21T00:12:43.145224192Z\",\"event\":{\"category\":\"process\"},\"process\":{\"name\":\"old\"}}\n",
+    )
+    .expect("write");
+    let mut c = talon();
+    c.args([
+        "query",
+        "sequence [process where true] [process where true]",
+        "--format",
+        "jsonl",
+    ])
+    .arg(&file);
+    let out = run(c);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "", "{stderr}");
+    assert!(
+        stderr.contains("1 event(s) without a usable timestamp were not matched"),
+        "{stderr}"
+    );
+}

@@ -3,7 +3,8 @@
 //! milliseconds (a number, or a string of digits).
 //!
 //! Instants are nanoseconds since the Unix epoch in an `i64`, which covers
-//! the years 1677-2262.
+//! the years 1677-2262. Its very first value is not a usable time: the
+//! sequence state keeps it for "before any event" (see [`usable`]).
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 
@@ -11,12 +12,20 @@ use crate::value::Value;
 
 /// Parses a date value (ISO string or epoch millis) to epoch nanoseconds.
 pub fn parse_nanos(value: &Value) -> Option<i64> {
-    match value {
+    usable(match value {
         Value::Int(ms) => ms.checked_mul(1_000_000),
         Value::Float(ms) => float_millis_nanos(*ms),
         Value::Str(s) => parse_str_nanos(s),
         _ => None,
-    }
+    })
+}
+
+/// `nanos` unless it is `i64::MIN` (1677-09-21T00:12:43.145224192Z): the
+/// sequence matcher stands that value for "earlier than every event", so
+/// an event dated exactly then would jump ahead of later ones. It counts
+/// as a date out of range, as the instant one nanosecond before it does.
+fn usable(nanos: Option<i64>) -> Option<i64> {
+    nanos.filter(|&n| n != i64::MIN)
 }
 
 /// Epoch milliseconds written as a JSON float (`1.7e12`, `1e300`) to
@@ -32,6 +41,10 @@ pub fn float_millis_nanos(ms: f64) -> Option<i64> {
 
 /// Parses an ISO-8601 date/time string, or a string of epoch millis.
 pub fn parse_str_nanos(s: &str) -> Option<i64> {
+    usable(str_nanos(s))
+}
+
+fn str_nanos(s: &str) -> Option<i64> {
     let s = s.trim();
     if s.is_empty() {
         return None;
@@ -173,6 +186,21 @@ mod tests {
             parse_nanos(&Value::Float(-9.2e12)),
             Some(-9_200_000_000_000_000_000)
         );
+    }
+
+    #[test]
+    fn the_first_nanosecond_is_no_usable_time() {
+        // i64::MIN stands for "before any event" in the sequence state.
+        assert_eq!(parse_str_nanos("1677-09-21T00:12:43.145224192Z"), None);
+        assert_eq!(
+            parse_nanos(&Value::Int(i64::MIN / 1_000_000)),
+            Some(-9_223_372_036_854_000_000)
+        );
+        assert_eq!(
+            parse_str_nanos("1677-09-21T00:12:43.145224193Z"),
+            Some(i64::MIN + 1)
+        );
+        assert_eq!(parse_nanos(&Value::Float(-9.223372036854775808e12)), None);
     }
 
     #[test]
