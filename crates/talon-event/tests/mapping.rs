@@ -346,6 +346,13 @@ fn a_mapping_elasticsearch_refuses_is_an_error_naming_file_and_field() {
         "m.json: field `x` has the type `nonsense`, which is not an Elasticsearch field type \
          (Elasticsearch refuses the mapping: no handler for type [nonsense] declared on field [x])"
     );
+    // A type that is not a string was taken as no type (an object).
+    for t in ["5", "null", r#"["keyword"]"#] {
+        assert_eq!(
+            err(&format!(r#"{{"properties":{{"x":{{"type":{t}}}}}}}"#)),
+            format!("m.json: field `x` has the type {t}, which is not a type name (a string)")
+        );
+    }
     // Sub-fields and flat field lists are checked too.
     assert_eq!(
         err(

@@ -562,6 +562,14 @@ impl Builder {
     }
 
     fn definition(&mut self, path: &str, def: &Map<String, Json>) -> Result<(), String> {
+        // Elasticsearch refuses a `type` that is not a string ("No type
+        // specified for field"); taken as absent, it would make the field
+        // an object and hide its values.
+        if let Some(t) = def.get("type").filter(|t| !t.is_string()) {
+            return Err(format!(
+                "field `{path}` has the type {t}, which is not a type name (a string)"
+            ));
+        }
         let ty_name = def.get("type").and_then(Json::as_str).map(fix_name);
         if ty_name == Some("alias") {
             let target = def
