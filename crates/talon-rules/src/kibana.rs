@@ -297,17 +297,24 @@ impl Reader<'_> {
             if n != self.rule_objects as u64 {
                 // A line that is not JSON was most likely one of the
                 // rules: it counts among the lines, not the rules read.
-                let holds = match self.broken_lines {
-                    0 => self.rule_objects.to_string(),
-                    broken => format!(
-                        "{} rule lines, of which {} can be read ({broken} not valid JSON)",
-                        self.rule_objects + broken,
-                        self.rule_objects
-                    ),
+                let lines = (self.rule_objects + self.broken_lines) as u64;
+                let read = self.rule_objects;
+                let broken = self.broken_lines;
+                let said = format!("the export summary says {n} rule(s) were exported");
+                let msg = if broken == 0 {
+                    format!("{said}, but this file holds {read}")
+                } else if lines == n {
+                    // The count agrees with the lines: some were damaged.
+                    format!(
+                        "{said}, and this file holds {lines} rule lines, but only {read} can be \
+                         read ({broken} not valid JSON)"
+                    )
+                } else {
+                    format!(
+                        "{said}, but this file holds {lines} rule lines, of which {read} can be \
+                         read ({broken} not valid JSON)"
+                    )
                 };
-                let msg = format!(
-                    "the export summary says {n} rule(s) were exported, but this file holds {holds}"
-                );
                 let w = LoadError::at(
                     self.path,
                     &self.text,
@@ -498,6 +505,17 @@ mod tests {
             [
                 "the export summary says 5 rule(s) were exported, but this file holds 4 \
               rule lines, of which 3 can be read (1 not valid JSON)"
+            ]
+        );
+        // When the lines agree with the summary, only the damage is news.
+        let text = text.replace("\"exported_count\":5", "\"exported_count\":4");
+        let out = load(&text);
+        let shown: Vec<&str> = out.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert_eq!(
+            shown,
+            [
+                "the export summary says 4 rule(s) were exported, and this file holds 4 \
+              rule lines, but only 3 can be read (1 not valid JSON)"
             ]
         );
     }
