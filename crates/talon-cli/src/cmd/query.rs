@@ -425,14 +425,14 @@ impl<'e> Rows<'e> {
     }
 
     /// Every event of each sequence (or sample), led by the match's
-    /// number and its join keys (several are separated by `, `, as the
-    /// values of a multi-valued field are).
+    /// number and its join keys as a JSON array, as `--format es` gives
+    /// them: a key holding `, ` or a null key reads back unambiguously.
     fn sequences(result: &'e SequenceResult, kind: &'static str) -> Rows<'e> {
         let mut rows = Vec::new();
         for (i, m) in result.sequences.iter().enumerate() {
             let number = (i + 1).to_string();
-            let keys: Vec<String> = m.join_keys.iter().map(|v| v.to_string()).collect();
-            let keys = keys.join(", ");
+            let keys: Vec<serde_json::Value> = m.join_keys.iter().map(value_json).collect();
+            let keys = serde_json::Value::from(keys).to_string();
             for e in &m.events {
                 rows.push(Row {
                     lead: vec![number.clone(), keys.clone()],
@@ -483,7 +483,8 @@ fn write_table(w: &mut dyn Write, rows: &Rows<'_>, cols: &Columns<'_>) -> Result
         return Ok(());
     }
     let width = talon_alert::TableOptions::from_env().width;
-    // The leading columns are as wide as their widest cell.
+    // The leading columns are as wide as their widest cell, up to
+    // LEAD_WIDTH (longer join keys are cut, so the event columns stay).
     let headings: Vec<String> = rows
         .lead
         .iter()
@@ -497,13 +498,14 @@ fn write_table(w: &mut dyn Write, rows: &Rows<'_>, cols: &Columns<'_>) -> Result
                 .iter()
                 .map(|r| r.lead[i].chars().count())
                 .fold(h.chars().count(), usize::max)
+                .min(LEAD_WIDTH)
         })
         .collect();
     let lead = |cells: &[String]| -> String {
         cells
             .iter()
             .zip(&widths)
-            .map(|(c, n)| format!("{c:<n$}  "))
+            .map(|(c, &n)| format!("{:<n$}  ", clip(c, n)))
             .collect()
     };
     writeln!(
@@ -547,15 +549,23 @@ fn write_table(w: &mut dyn Write, rows: &Rows<'_>, cols: &Columns<'_>) -> Result
     Ok(())
 }
 
+/// Widest a table's leading column (a match's join keys) grows.
+const LEAD_WIDTH: usize = 32;
+
+/// `s` cut to `n` characters, the last of them `…` when cut.
+fn clip(s: &str, n: usize) -> std::borrow::Cow<'_, str> {
+    if s.chars().count() <= n {
+        return s.into();
+    }
+    let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
+    t.push('…');
+    t.into()
+}
+
 /// One terminal line: control characters (which event data can carry, and
 /// which would move the cursor or recolour the terminal) become spaces, and
 /// the line is cut to `width` characters.
 fn fit(s: &str, width: usize) -> String {
     let clean = talon_event::terminal::blank_controls(s);
-    if clean.chars().count() <= width {
-        return clean.into_owned();
-    }
-    let mut t: String = clean.chars().take(width.saturating_sub(1)).collect();
-    t.push('…');
-    t
+    clip(&clean, width).into_owned()
 }
