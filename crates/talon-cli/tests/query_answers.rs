@@ -376,3 +376,39 @@ fn the_first_representable_nanosecond_makes_no_sequence_go_backwards() {
         "{stderr}"
     );
 }
+
+/// `talon query` has no re-ordering window to widen, yet an event dated
+/// more than 292 years before one read earlier was reported as "arrived
+/// more than 106751d out of order ... (--reorder-window)", a flag `query`
+/// does not take.
+#[test]
+fn events_centuries_out_of_order_are_reported_without_a_flag_query_lacks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("back.ndjson");
+    std::fs::write(
+        &file,
+        "{\"@timestamp\":\"2026-01-01T00:00:01Z\",\"event\":{\"category\":\"process\"},\"process\":{\"name\":\"new\"}}\n\
+         {\"@timestamp\":\"1678-01-01T00:00:00Z\",\"event\":{\"category\":\"process\"},\"process\":{\"name\":\"old\"}}\n",
+    )
+    .expect("write");
+    let mut c = talon();
+    c.args([
+        "query",
+        "sequence [process where true] [process where true]",
+        "--format",
+        "jsonl",
+    ])
+    .arg(&file);
+    let out = run(c);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "talon: warning: query: 1 matching event(s) were dated more than 292 years before \
+             an earlier-read event and were not matched (times that far apart are beyond \
+             talon's nanosecond clock)"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("--reorder-window"), "{stderr}");
+}

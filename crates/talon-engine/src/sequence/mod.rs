@@ -188,6 +188,23 @@ impl fmt::Display for SequenceWarning {
                 count,
                 window_nanos,
                 newest,
+            } if *window_nanos == i64::MAX => {
+                // No window was set (`talon query` reads everything first):
+                // only the span of an i64 of nanoseconds bounds it.
+                // TODO: an unbounded window should have no horizon at all,
+                // so such events are matched instead of reported.
+                write!(
+                    f,
+                    "{name}: {count} matching event(s) were dated more than 292 years before \
+                     an earlier-read event and were not matched (times that far apart are \
+                     beyond talon's nanosecond clock)"
+                )
+            }
+            SequenceWarning::LateEvents {
+                name,
+                count,
+                window_nanos,
+                newest,
             } => {
                 write!(
                     f,
