@@ -82,6 +82,16 @@ fn unknown_field_hints_guess_near_names_and_name_the_mapping_or_schema() {
         hint(r#"process where a.name == "a""#, &map),
         guess("process.name")
     );
+    // Among names with the same last part, the nearest: `host.name` was
+    // offered for `proc.name`, first by name.
+    let hosts = mapping(
+        &[("host.name", "keyword"), ("process.name", "keyword")],
+        &[],
+    );
+    assert_eq!(
+        hint(r#"process where proc.name == "a""#, &hosts),
+        guess("process.name")
+    );
     let mapping_hint = |f: &str| {
         Some(format!(
             "the mapping does not have it: write `?{f}` if some events lack it, or use the \

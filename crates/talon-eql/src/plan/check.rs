@@ -228,15 +228,16 @@ impl<'m> Checker<'m> {
     /// A mapped field or alias the user may have meant by `path`, which is
     /// not mapped (so never `path` itself): the same name in another case,
     /// else the closest name a few edits away (one per four characters,
-    /// two at most: `process.name` for `process.nme`), else one with the
-    /// same last part (`parent.name` for `name`); the first by name among
-    /// equals.
+    /// two at most: `process.name` for `process.nme`), else the nearest
+    /// one with the same last part (`parent.name` for `name`,
+    /// `process.name` rather than `host.name` for `proc.name`); the first
+    /// by name among equals.
     fn similar_field(&self, path: &str) -> Option<String> {
         let last = path.rsplit('.').next().unwrap_or(path);
         let len = path.chars().count();
         let max_edits = (len / 4).min(2);
-        // (rank, candidate): lower ranks are better guesses.
-        let mut best: Option<(usize, &str)> = None;
+        // ((tier, edits), candidate): lower ranks are better guesses.
+        let mut best: Option<((usize, usize), &str)> = None;
         for p in self
             .mapping
             .field_paths()
@@ -254,11 +255,11 @@ impl<'m> Checker<'m> {
                 (d <= max_edits).then_some(d)
             };
             let rank = if p.eq_ignore_ascii_case(path) {
-                0
+                (0, 0)
             } else if let Some(d) = near() {
-                d
+                (1, d)
             } else if p.rsplit('.').next() == Some(last) {
-                3
+                (2, edit_distance(p, path))
             } else {
                 continue;
             };
