@@ -412,3 +412,37 @@ fn events_centuries_out_of_order_are_reported_without_a_flag_query_lacks() {
     );
     assert!(!stderr.contains("--reorder-window"), "{stderr}");
 }
+
+/// A sequence's events without a usable time were only counted; they are
+/// now told apart (missing or no date) with the first of each, as the
+/// event search's summary does.
+#[test]
+fn a_sequence_names_the_first_event_without_a_usable_time_of_each_kind() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("ts.ndjson");
+    std::fs::write(
+        &file,
+        "{\"@timestamp\":\"2026-01-01T00:00:01Z\",\"event\":{\"category\":\"process\"}}\n\
+         {\"event\":{\"category\":\"process\"}}\n\
+         {\"@timestamp\":\"garbage\",\"event\":{\"category\":\"process\"}}\n\
+         {\"@timestamp\":{\"a\":1},\"event\":{\"category\":\"process\"}}\n",
+    )
+    .expect("write");
+    let mut c = talon();
+    c.args([
+        "query",
+        "sequence [process where true] [process where true]",
+    ])
+    .arg(&file);
+    let out = run(c);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let f = file.display();
+    assert!(
+        stderr.contains(&format!(
+            "talon: warning: query: 3 event(s) without a usable timestamp were not matched \
+             (1 without `@timestamp`, first: {f}:2; 2 with one that is no date, first: \
+             {f}:3: \"garbage\")"
+        )),
+        "{stderr}"
+    );
+}

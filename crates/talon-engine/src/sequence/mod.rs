@@ -36,6 +36,7 @@ mod terms;
 use std::cmp::Ordering;
 use std::fmt;
 use std::sync::Arc;
+use talon_event::untimed::{Untimed, UntimedEvents};
 use talon_rules::schedule::duration_text as window_text;
 
 use talon_eql::eval::value::FieldKind;
@@ -175,7 +176,12 @@ pub enum SequenceWarning {
         cap: usize,
     },
     /// Matching events without a usable timestamp (sequences need one).
-    WithoutTimestamp { name: String, count: u64 },
+    /// Events that matched a term without a usable time, by why, with
+    /// the first of each kind.
+    WithoutTimestamp {
+        name: String,
+        untimed: UntimedEvents,
+    },
     /// Events whose key tuples were cut at [`MAX_KEY_TUPLES`].
     KeyTuplesCapped { name: String, count: u64 },
 }
@@ -225,8 +231,26 @@ impl fmt::Display for SequenceWarning {
                 "{name}: {count} in-flight sequence(s) evicted at the cap of {cap}; \
                  results may miss matches (add a maxspan or raise the cap)"
             ),
-            SequenceWarning::WithoutTimestamp { name, count } => {
-                write!(f, "{name}: {count} event(s) without a usable timestamp were not matched")
+            SequenceWarning::WithoutTimestamp { name, untimed } => {
+                write!(
+                    f,
+                    "{name}: {} event(s) without a usable timestamp were not matched",
+                    untimed.total()
+                )?;
+                let mut parts = Vec::new();
+                if let Some(first) = &untimed.first_missing {
+                    parts.push(format!(
+                        "{} without `{}`, first: {first}",
+                        untimed.missing, first.field
+                    ));
+                }
+                if let Some(first) = &untimed.first_unusable {
+                    parts.push(format!(
+                        "{} with one that is no date, first: {first}",
+                        untimed.unusable
+                    ));
+                }
+                write!(f, " ({})", parts.join("; "))
             }
             SequenceWarning::KeyTuplesCapped { name, count } => write!(
                 f,
@@ -245,8 +269,8 @@ pub struct SequenceStats {
     pub matched_terms: u64,
     /// Sequences or samples handed out.
     pub matches: u64,
-    /// Events that matched a term but had no usable timestamp.
-    pub without_timestamp: u64,
+    /// Events that matched a term but had no usable timestamp, by why.
+    pub untimed: UntimedEvents,
     /// Matching events that came too late for the re-ordering window.
     pub late_events: u64,
     /// In-flight sequences or sample keys evicted by the cap.
@@ -443,7 +467,8 @@ impl SequenceRunner {
             }
             Inner::Sequence(engine) => {
                 let Some(ts) = hit.ts else {
-                    self.stats.without_timestamp += 1;
+                    let field = &self.opts.timestamp_field;
+                    self.stats.untimed.add(Untimed::of(&keep, field));
                     return;
                 };
                 let kinds = &self.terms.key_kinds;
@@ -602,10 +627,10 @@ impl SequenceRunner {
                 cap: self.opts.max_pending_total,
             });
         }
-        if s.without_timestamp > 0 {
+        if s.untimed.total() > 0 {
             s.warnings.push(SequenceWarning::WithoutTimestamp {
                 name: name.clone(),
-                count: s.without_timestamp,
+                untimed: s.untimed.clone(),
             });
         }
         if s.key_tuples_capped > 0 {
