@@ -168,6 +168,8 @@ pub enum SequenceWarning {
         /// The newest event time the rule read: one event dated far ahead
         /// of the others makes every later one late.
         newest: Option<i64>,
+        /// Most events the window holds.
+        held: usize,
     },
     /// In-flight sequences (or sample keys) evicted by the cap.
     Evicted {
@@ -193,17 +195,16 @@ impl fmt::Display for SequenceWarning {
                 name,
                 count,
                 window_nanos,
-                newest,
+                held,
+                ..
             } if *window_nanos == i64::MAX => {
-                // No window was set (`talon query` reads everything first):
-                // only the span of an i64 of nanoseconds bounds it.
-                // TODO: an unbounded window should have no horizon at all,
-                // so such events are matched instead of reported.
+                // No window was set (`talon query` orders the whole input):
+                // only the cap on events held makes one late.
                 write!(
                     f,
-                    "{name}: {count} matching event(s) were dated more than 292 years before \
-                     an earlier-read event and were not matched (times that far apart are \
-                     beyond talon's nanosecond clock)"
+                    "{name}: {count} matching event(s) came after later-dated events had been \
+                     matched already (at most {held} events are held to order the input) and \
+                     were not matched; sort the input"
                 )
             }
             SequenceWarning::LateEvents {
@@ -211,6 +212,7 @@ impl fmt::Display for SequenceWarning {
                 count,
                 window_nanos,
                 newest,
+                ..
             } => {
                 write!(
                     f,
@@ -618,6 +620,7 @@ impl SequenceRunner {
                 count: s.late_events,
                 window_nanos: self.opts.reorder_window_nanos,
                 newest: newest_time,
+                held: self.opts.reorder_max_events,
             });
         }
         if s.evicted > 0 {

@@ -205,7 +205,13 @@ impl<T> Reorder<T> {
 
     /// Every event still to come has a timestamp at or after this one (an
     /// earlier one is late): the time up to which matching may settle.
+    /// An unbounded window (`i64::MAX`, `talon query`'s) has none: only
+    /// the cap on events held releases any, and nothing is late by time
+    /// (`newest - i64::MAX` would make events 292 years older late).
     pub(crate) fn horizon(&self) -> Option<i64> {
+        if self.window == i64::MAX {
+            return None;
+        }
         self.newest_ts.map(|n| n.saturating_sub(self.window))
     }
 
@@ -254,6 +260,22 @@ mod tests {
             tie: Tie::Missing,
             seq,
         }
+    }
+
+    #[test]
+    fn an_unbounded_window_takes_any_time_until_its_cap_releases() {
+        let mut r: Reorder<u64> = Reorder::new(i64::MAX, 2);
+        let mut out = Vec::new();
+        let mut take = |o: Ordinal, _| out.push(o.ts);
+        assert_eq!(r.offer(ord(i64::MAX - 1, 1), 1, &mut take), Offer::Buffered);
+        // Centuries older than the newest: not late by time.
+        assert_eq!(r.offer(ord(i64::MIN + 1, 2), 2, &mut take), Offer::Buffered);
+        assert_eq!(r.horizon(), None);
+        // A third event overflows the cap: the oldest goes, and an event
+        // ordered before it is now late.
+        assert_eq!(r.offer(ord(0, 3), 3, &mut take), Offer::Buffered);
+        assert_eq!(r.offer(ord(i64::MIN + 1, 0), 4, &mut take), Offer::Late);
+        assert_eq!(out, [i64::MIN + 1]);
     }
 
     #[test]
