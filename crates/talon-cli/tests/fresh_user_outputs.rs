@@ -419,3 +419,22 @@ fn join_keys_read_back_unambiguously_and_a_long_one_is_cut_in_the_table() {
     );
     assert!(rows[3].starts_with(&lead), "{table}");
 }
+
+/// Cells were padded by characters: an emoji (two terminal columns) in a
+/// host name shifted every column after it by one.
+#[test]
+fn table_cells_are_padded_by_terminal_columns() {
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(
+        d.join("events.ndjson"),
+        "{\"@timestamp\":\"2026-01-01T00:00:01Z\",\"event\":{\"category\":\"process\"},\"host\":{\"name\":\"🔥web\"},\"user\":{\"name\":\"root\"},\"process\":{\"name\":\"sh\",\"command_line\":\"sh -c id\"}}\n",
+    )
+    .unwrap();
+    let table = query(d, "process where true", &["--format", "table"]);
+    assert_eq!(
+        table,
+        "TIME                      CATEGORY   HOST             USER       COMMAND\n\
+         2026-01-01T00:00:01.000Z  process    🔥web            root       sh -c id\n"
+    );
+}

@@ -7,9 +7,13 @@
 //! ([`escape_controls`]: messages, paths and rule names on stderr) or, in
 //! tables where every column counts, as spaces ([`blank_controls`]).
 //! Everything else (ordinary text, non-ASCII letters) is left as it is.
+//! Table cells are cut ([`fit`]) and padded ([`pad`]) by the terminal
+//! columns their text takes, not by its characters.
 
 use std::borrow::Cow;
 use std::fmt::Write;
+
+use unicode_width::UnicodeWidthChar;
 
 /// `text` with each control character escaped: `\x1b` for ESC (as the
 /// log lines write it), `\x00` for NUL, `\x0a` for a newline, `\u{9b}`
@@ -45,9 +49,57 @@ pub fn blank_controls(text: &str) -> Cow<'_, str> {
     )
 }
 
+/// `text` with control characters as spaces, cut to `width` terminal
+/// columns with a trailing `…` when it does not fit.
+pub fn fit(text: &str, width: usize) -> String {
+    let clean = blank_controls(text);
+    if display_width(&clean) <= width {
+        return clean.into_owned();
+    }
+    let budget = width.saturating_sub(1);
+    let mut out = String::with_capacity(width + 3);
+    let mut used = 0;
+    for c in clean.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > budget {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+/// [`fit`], then spaces up to exactly `width` terminal columns.
+pub fn pad(text: &str, width: usize) -> String {
+    let mut out = fit(text, width);
+    let used = display_width(&out);
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
+    out
+}
+
+/// The terminal columns `text` takes.
+pub fn display_width(text: &str) -> usize {
+    text.chars().map(|c| c.width().unwrap_or(0)).sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_are_cut_and_padded_by_terminal_columns() {
+        assert_eq!(fit("abcdef", 6), "abcdef");
+        assert_eq!(fit("abcdefg", 6), "abcde…");
+        assert_eq!(fit("a\nb\tc", 10), "a b c");
+        assert_eq!(fit("日本語です", 6), "日本…");
+        assert_eq!(display_width(&fit("日本語です", 6)), 5);
+        // An emoji takes two columns: padding counts them.
+        assert_eq!(pad("🔥x", 5), "🔥x  ");
+        assert_eq!(display_width(&pad("🔥x", 5)), 5);
+        assert_eq!(pad("abcdefg", 4), "abc…");
+    }
 
     #[test]
     fn control_characters_are_escaped_and_letters_kept() {

@@ -14,7 +14,7 @@
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 
-use unicode_width::UnicodeWidthChar;
+use talon_event::terminal::{display_width, fit};
 
 use crate::alert::Alert;
 use crate::fields;
@@ -222,44 +222,9 @@ fn or_dash(text: String) -> String {
     }
 }
 
-/// `text` with control characters as spaces, cut to `width` display
-/// columns with a trailing `…` when it does not fit.
-fn fit(text: &str, width: usize) -> String {
-    let clean = talon_event::terminal::blank_controls(text);
-    if display_width(&clean) <= width {
-        return clean.into_owned();
-    }
-    let budget = width.saturating_sub(1);
-    let mut out = String::with_capacity(width + 3);
-    let mut used = 0;
-    for c in clean.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w > budget {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    out.push('…');
-    out
-}
-
-fn display_width(text: &str) -> usize {
-    text.chars().map(|c| c.width().unwrap_or(0)).sum()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fit_cuts_with_an_ellipsis_only_when_needed() {
-        assert_eq!(fit("abcdef", 6), "abcdef");
-        assert_eq!(fit("abcdefg", 6), "abcde…");
-        assert_eq!(fit("a\nb\tc", 10), "a b c");
-        assert_eq!(fit("日本語です", 6), "日本…");
-        assert_eq!(display_width(&fit("日本語です", 6)), 5);
-    }
 
     #[test]
     fn widths_fill_the_line_and_keep_minimums() {

@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
+use talon_event::terminal::{display_width, fit, pad};
 
 use anyhow::Result;
 use serde_json::value::RawValue;
@@ -496,8 +497,8 @@ fn write_table(w: &mut dyn Write, rows: &Rows<'_>, cols: &Columns<'_>) -> Result
         .map(|(i, h)| {
             rows.rows
                 .iter()
-                .map(|r| r.lead[i].chars().count())
-                .fold(h.chars().count(), usize::max)
+                .map(|r| display_width(&r.lead[i]))
+                .fold(display_width(h), usize::max)
                 .min(LEAD_WIDTH)
         })
         .collect();
@@ -505,7 +506,7 @@ fn write_table(w: &mut dyn Write, rows: &Rows<'_>, cols: &Columns<'_>) -> Result
         cells
             .iter()
             .zip(&widths)
-            .map(|(c, &n)| format!("{:<n$}  ", clip(c, n)))
+            .map(|(c, &n)| format!("{}  ", pad(c, n)))
             .collect()
     };
     writeln!(
@@ -535,13 +536,15 @@ fn write_table(w: &mut dyn Write, rows: &Rows<'_>, cols: &Columns<'_>) -> Result
         } else {
             command
         };
+        // Cells are padded (and cut) by the terminal columns they take,
+        // so a wide letter or an emoji does not shift the columns after it.
         let line = format!(
-            "{}{:<24}  {:<10} {:<16} {:<10} {}",
+            "{}{}  {} {} {} {}",
             lead(&r.lead),
-            cells[0],
-            cells[1],
-            cells[2],
-            cells[3],
+            pad(&cells[0], 24),
+            pad(&cells[1], 10),
+            pad(&cells[2], 16),
+            pad(&cells[3], 10),
             what
         );
         writeln!(w, "{}", fit(&line, width))?;
@@ -551,21 +554,3 @@ fn write_table(w: &mut dyn Write, rows: &Rows<'_>, cols: &Columns<'_>) -> Result
 
 /// Widest a table's leading column (a match's join keys) grows.
 const LEAD_WIDTH: usize = 32;
-
-/// `s` cut to `n` characters, the last of them `…` when cut.
-fn clip(s: &str, n: usize) -> std::borrow::Cow<'_, str> {
-    if s.chars().count() <= n {
-        return s.into();
-    }
-    let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
-    t.push('…');
-    t.into()
-}
-
-/// One terminal line: control characters (which event data can carry, and
-/// which would move the cursor or recolour the terminal) become spaces, and
-/// the line is cut to `width` characters.
-fn fit(s: &str, width: usize) -> String {
-    let clean = talon_event::terminal::blank_controls(s);
-    clip(&clean, width).into_owned()
-}
