@@ -139,12 +139,7 @@ pub struct Search<'q> {
 impl<'q> Search<'q> {
     pub fn new(query: &'q CompiledQuery, mapping: &'q Mapping, opts: SearchOptions) -> Search<'q> {
         let window = query.window(opts.size as u64, opts.result_position);
-        let (from_tail, keep) = match window {
-            // A request always has a window (`size`); none would keep all.
-            Limit::None => (false, usize::MAX),
-            Limit::Head(n) | Limit::HeadThenTail { head: n, .. } => (false, clamp(n)),
-            Limit::Tail(n) | Limit::TailThenHead { tail: n, .. } => (true, clamp(n)),
-        };
+        let (from_tail, keep) = window.first_cut();
         Search {
             query,
             opts,
@@ -220,8 +215,4 @@ impl<'q> Search<'q> {
             untimed: self.untimed,
         }
     }
-}
-
-fn clamp(n: u64) -> usize {
-    usize::try_from(n).unwrap_or(usize::MAX)
 }

@@ -104,12 +104,7 @@ impl SequenceSearch {
             opts.result_position
         };
         let limit = query.window(opts.size as u64, position);
-        let (from_tail, keep) = match limit {
-            // A request always has a window (`size`); none would keep all.
-            Limit::None => (false, usize::MAX),
-            Limit::Head(n) | Limit::HeadThenTail { head: n, .. } => (false, clamp(n)),
-            Limit::Tail(n) | Limit::TailThenHead { tail: n, .. } => (true, clamp(n)),
-        };
+        let (from_tail, keep) = limit.first_cut();
         let runner = SequenceRunner::build(query, mapping, opts, false)?;
         let window = Window {
             from_tail,
@@ -145,8 +140,4 @@ impl SequenceSearch {
             stats,
         }
     }
-}
-
-fn clamp(n: u64) -> usize {
-    usize::try_from(n).unwrap_or(usize::MAX)
 }

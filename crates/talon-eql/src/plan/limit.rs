@@ -114,6 +114,19 @@ impl Limit {
         }
     }
 
+    /// What a bounded heap must keep while results stream in: how many
+    /// (`usize::MAX`: all, for no limit) and whether from the tail (the
+    /// latest) rather than the head. [`Limit::apply`] then cuts the
+    /// window's other end from what was kept.
+    pub fn first_cut(&self) -> (bool, usize) {
+        let keep = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        match *self {
+            Limit::None => (false, usize::MAX),
+            Limit::Head(n) | Limit::HeadThenTail { head: n, .. } => (false, keep(n)),
+            Limit::Tail(n) | Limit::TailThenHead { tail: n, .. } => (true, keep(n)),
+        }
+    }
+
     /// Applies the window to results already in ascending order.
     pub fn apply<T>(&self, items: &mut Vec<T>) {
         let len = items.len() as u64;
