@@ -13,7 +13,7 @@ use std::collections::BinaryHeap;
 
 use talon_eql::{CompiledQuery, Limit};
 use talon_event::mapping::Mapping;
-use talon_event::untimed::{Untimed, UntimedEvents};
+use talon_event::untimed::UntimedEvents;
 use talon_event::{time, Event, Fields, Value};
 
 pub use talon_eql::ResultPosition;
@@ -162,7 +162,7 @@ impl<'q> Search<'q> {
         let ord = self.ordinal(&event);
         if ord.timestamp.is_none() {
             let field = self.mapping.resolve(&self.opts.timestamp_field);
-            self.untimed.add(Untimed::of(&event, field));
+            self.untimed.note(&event, field);
         }
         if self.keep == 0 {
             return true;

@@ -92,6 +92,23 @@ impl UntimedEvents {
         }
     }
 
+    /// Counts `event`, whose `field` gave no time, building its
+    /// [`Untimed`] (an origin and a field name copied, the value written
+    /// out) only while the first of its kind is still to be kept: a search
+    /// over events that all lack the field pays for one, not for each.
+    pub fn note(&mut self, event: &Event, field: &str) {
+        let has_value = !event.values(field).is_empty();
+        let firsts_kept =
+            self.first_unusable.is_some() && (has_value || self.first_missing.is_some());
+        if !firsts_kept {
+            self.add(Untimed::of(event, field));
+        } else if has_value || in_source(event.source(), field).is_some() {
+            self.unusable += 1;
+        } else {
+            self.missing += 1;
+        }
+    }
+
     pub fn total(&self) -> u64 {
         self.missing + self.unusable
     }
@@ -228,5 +245,30 @@ mod tests {
             shown(&all.first_unusable).as_deref(),
             Some("f.ndjson:2: \"garbage\"")
         );
+    }
+
+    /// `note` counts as `add(Untimed::of(..))` does, building only firsts.
+    #[test]
+    fn noting_counts_as_adding_each_does() {
+        let lines = [
+            r#"{"b":1}"#,
+            r#"{"@timestamp":{"a":1}}"#,
+            r#"{"b":2}"#,
+            r#"{"@timestamp":"garbage"}"#,
+            r#"{"@timestamp":{"c":1}}"#,
+            r#"{"@timestamp":null}"#,
+        ];
+        let (mut added, mut noted) = (UntimedEvents::default(), UntimedEvents::default());
+        for (i, json) in lines.iter().enumerate() {
+            let mut event = flatten_str(json);
+            event.origin = Origin {
+                file: "f.ndjson".into(),
+                line: i as u64 + 1,
+            };
+            added.add(Untimed::of(&event, "@timestamp"));
+            noted.note(&event, "@timestamp");
+        }
+        assert_eq!((noted.missing, noted.unusable), (3, 3));
+        assert_eq!(noted, added);
     }
 }

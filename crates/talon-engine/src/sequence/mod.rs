@@ -36,7 +36,7 @@ mod terms;
 use std::cmp::Ordering;
 use std::fmt;
 use std::sync::Arc;
-use talon_event::untimed::{Untimed, UntimedEvents};
+use talon_event::untimed::UntimedEvents;
 use talon_rules::schedule::duration_text as window_text;
 
 use talon_eql::eval::value::FieldKind;
@@ -470,7 +470,7 @@ impl SequenceRunner {
             Inner::Sequence(engine) => {
                 let Some(ts) = hit.ts else {
                     let field = &self.opts.timestamp_field;
-                    self.stats.untimed.add(Untimed::of(&keep, field));
+                    self.stats.untimed.note(&keep, field);
                     return;
                 };
                 let kinds = &self.terms.key_kinds;
