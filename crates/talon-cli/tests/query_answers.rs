@@ -345,32 +345,41 @@ fn empty_field_names_are_refused() {
     assert_eq!(body["hits"]["events"].as_array().map(Vec::len), Some(1));
 }
 
+const PROCESS_PAIRS: &str = "sequence [process where true] [process where true]";
+
+/// `talon query PROCESS_PAIRS --format jsonl` over `lines` in a file of its
+/// own, which must succeed: stdout, stderr and the file's path.
+fn pairs_over(lines: &str) -> (String, String, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("events.ndjson");
+    std::fs::write(&file, lines).expect("write");
+    let mut c = talon();
+    c.args(["query", PROCESS_PAIRS, "--format", "jsonl"])
+        .arg(&file);
+    let out = run(c);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    (stdout, stderr, file.display().to_string())
+}
+
+/// A process event named `name` at `time`.
+fn process_at(time: &str, name: &str) -> String {
+    format!(
+        "{{\"@timestamp\":\"{time}\",\"event\":{{\"category\":\"process\"}},\"process\":{{\"name\":\"{name}\"}}}}\n"
+    )
+}
+
 /// An event dated at the first nanosecond an `i64` holds stood for "before
 /// any event" in the sequence state, and a sequence went back in time
 /// (2026, then 1677). That instant is now a date out of range: the event
 /// is counted as untimed and no sequence is made of it.
 #[test]
 fn the_first_representable_nanosecond_makes_no_sequence_go_backwards() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("min.ndjson");
-    std::fs::write(
-        &file,
-        "{\"@timestamp\":\"2026-01-01T00:00:01Z\",\"event\":{\"category\":\"process\"},\"process\":{\"name\":\"new\"}}\n\
-         {\"@timestamp\":\"1677-09-21T00:12:43.145224192Z\",\"event\":{\"category\":\"process\"},\"process\":{\"name\":\"old\"}}\n",
-    )
-    .expect("write");
-    let mut c = talon();
-    c.args([
-        "query",
-        "sequence [process where true] [process where true]",
-        "--format",
-        "jsonl",
-    ])
-    .arg(&file);
-    let out = run(c);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "", "{stderr}");
+    let lines = process_at("2026-01-01T00:00:01Z", "new")
+        + &process_at("1677-09-21T00:12:43.145224192Z", "old");
+    let (stdout, stderr, _) = pairs_over(&lines);
+    assert_eq!(stdout, "", "{stderr}");
     assert!(
         stderr.contains("1 event(s) without a usable timestamp were not matched"),
         "{stderr}"
@@ -383,26 +392,10 @@ fn the_first_representable_nanosecond_makes_no_sequence_go_backwards() {
 /// window was the largest nanosecond span, not unbounded.
 #[test]
 fn events_centuries_out_of_order_are_still_ordered_by_query() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("back.ndjson");
-    std::fs::write(
-        &file,
-        "{\"@timestamp\":\"2026-01-01T00:00:01Z\",\"event\":{\"category\":\"process\"},\"process\":{\"name\":\"new\"}}\n\
-         {\"@timestamp\":\"1678-01-01T00:00:00Z\",\"event\":{\"category\":\"process\"},\"process\":{\"name\":\"old\"}}\n",
-    )
-    .expect("write");
-    let mut c = talon();
-    c.args([
-        "query",
-        "sequence [process where true] [process where true]",
-        "--format",
-        "jsonl",
-    ])
-    .arg(&file);
-    let out = run(c);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let seq: Value = serde_json::from_slice(&out.stdout).expect("one sequence");
+    let lines =
+        process_at("2026-01-01T00:00:01Z", "new") + &process_at("1678-01-01T00:00:00Z", "old");
+    let (stdout, stderr, _) = pairs_over(&lines);
+    let seq: Value = serde_json::from_str(&stdout).expect("one sequence");
     let names: Vec<&str> = seq["events"]
         .as_array()
         .expect("events")
@@ -418,25 +411,12 @@ fn events_centuries_out_of_order_are_still_ordered_by_query() {
 /// event search's summary does.
 #[test]
 fn a_sequence_names_the_first_event_without_a_usable_time_of_each_kind() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("ts.ndjson");
-    std::fs::write(
-        &file,
+    let (_, stderr, f) = pairs_over(
         "{\"@timestamp\":\"2026-01-01T00:00:01Z\",\"event\":{\"category\":\"process\"}}\n\
          {\"event\":{\"category\":\"process\"}}\n\
          {\"@timestamp\":\"garbage\",\"event\":{\"category\":\"process\"}}\n\
          {\"@timestamp\":{\"a\":1},\"event\":{\"category\":\"process\"}}\n",
-    )
-    .expect("write");
-    let mut c = talon();
-    c.args([
-        "query",
-        "sequence [process where true] [process where true]",
-    ])
-    .arg(&file);
-    let out = run(c);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let f = file.display();
+    );
     assert!(
         stderr.contains(&format!(
             "talon: warning: query: 3 event(s) without a usable timestamp were not matched \
