@@ -201,17 +201,11 @@ fn read_summary(reader: &common::Events, took: std::time::Duration) -> String {
     s
 }
 
-/// A hit as the API shows it; Elasticsearch always knows a hit's index,
-/// so an event whose index is unknown has no `_index` rather than null.
+/// A hit of a sequence as the API shows it: the [`Hit`] an event search
+/// writes, as a JSON value.
 fn hit_json(e: &Event) -> Result<serde_json::Value> {
-    let source: serde_json::Value = serde_json::from_str(e.source())?;
-    let mut hit = serde_json::Map::new();
-    if let Some(index) = e.index.as_deref() {
-        hit.insert("_index".into(), index.into());
-    }
-    hit.insert("_id".into(), doc_id(e).into());
-    hit.insert("_source".into(), source);
-    Ok(hit.into())
+    let source = RawValue::from_string(e.source().to_string())?;
+    Ok(serde_json::to_value(Hit::of(e, &source))?)
 }
 
 fn write_es_sequences(w: &mut dyn Write, result: &SequenceResult, took: u64) -> Result<()> {
@@ -288,15 +282,27 @@ fn doc_id(event: &Event) -> String {
     }
 }
 
+/// A hit as the API shows it.
 #[derive(serde::Serialize)]
 struct Hit<'a> {
-    /// Left out when unknown (see [`hit_json`]).
+    /// Elasticsearch always knows a hit's index, so an event whose index
+    /// is unknown has no `_index` rather than null.
     #[serde(rename = "_index", skip_serializing_if = "Option::is_none")]
     index: Option<&'a str>,
     #[serde(rename = "_id")]
     id: String,
     #[serde(rename = "_source")]
     source: &'a RawValue,
+}
+
+impl<'a> Hit<'a> {
+    fn of(e: &'a Event, source: &'a RawValue) -> Hit<'a> {
+        Hit {
+            index: e.index.as_deref(),
+            id: doc_id(e),
+            source,
+        }
+    }
 }
 
 fn write_es(w: &mut dyn Write, events: &[Event], took: u64) -> Result<()> {
@@ -307,11 +313,7 @@ fn write_es(w: &mut dyn Write, events: &[Event], took: u64) -> Result<()> {
     let hits: Vec<Hit<'_>> = events
         .iter()
         .zip(&sources)
-        .map(|(e, s)| Hit {
-            index: e.index.as_deref(),
-            id: doc_id(e),
-            source: s,
-        })
+        .map(|(e, s)| Hit::of(e, s))
         .collect();
     // As Elasticsearch (`new TotalHits(values.size(), EQUAL_TO)`), the
     // total is the number of events returned, not of events matched.
