@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use crate::event::{Binding, Event, Fields};
+use crate::event::{Binding, Event, Fields, Origin};
 use crate::value::Value;
 
 /// Read access to one event during evaluation.
@@ -43,6 +43,9 @@ pub trait EventView: Fields {
     /// the same source text, index, id, origin and position).
     fn to_event(&self, keep: Option<&[String]>) -> Event;
 
+    /// Where the event was read (file and line), without copying it.
+    fn origin(&self) -> Origin;
+
     /// As [`EventView::to_event`], for a copy whose input line will not be
     /// read (an alert written as JSON): a view may leave it 0 rather than
     /// count lines to find it.
@@ -65,6 +68,10 @@ impl EventView for Event {
             Some(fields) => self.slim(fields),
             None => self.clone(),
         }
+    }
+
+    fn origin(&self) -> Origin {
+        self.origin.clone()
     }
 }
 

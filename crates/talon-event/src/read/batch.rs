@@ -514,6 +514,13 @@ impl EventView for LineEvent<'_> {
     fn to_event_unplaced(&self, keep: Option<&[String]>) -> Event {
         self.event(keep, 0)
     }
+
+    fn origin(&self) -> Origin {
+        Origin {
+            file: Arc::clone(self.file),
+            line: self.line,
+        }
+    }
 }
 
 impl LineParser {

@@ -260,7 +260,7 @@ impl Worker {
                 let mut untimed = Untimed::of(event, "@timestamp");
                 // A JSON alert's copy leaves the line unnumbered (0).
                 if untimed.origin.line == 0 {
-                    untimed.origin = ev.to_event(Some(&[][..])).origin;
+                    untimed.origin = ev.origin();
                 }
                 f.untimed = Some(untimed);
             }
