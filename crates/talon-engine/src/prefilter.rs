@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use talon_eql::plan::needles::Needle;
-use talon_event::read::{line_around, LineFilter};
+use talon_event::read::{line_around, number_by_search, LineFilter, Numbered, Sieve, Verdict};
 
 use crate::compile::CompiledRule;
 
@@ -48,6 +48,9 @@ pub struct Prefilter {
     needles: usize,
     /// The searchers' pattern id of the first escape (see [`ESCAPES`]).
     first_escape: usize,
+    /// When a few pieces of text cover every needle ([`Factors`]): the
+    /// one-pass search that also counts lines.
+    sieve: Option<(Sieve, Factors)>,
 }
 
 impl Prefilter {
@@ -134,10 +137,17 @@ impl Prefilter {
             Some(_) => exact.len(),
             None => texts.len(),
         };
+        let sieve = packed.as_ref().and_then(|_| {
+            let f = Factors::new(&exact, escapes.contains(&"\\u00"));
+            let sieve = Sieve::new(&f.probes)?;
+            tracing::debug!("prefilter: one pass for the lines and {:?}", f.probes);
+            Some((sieve, f))
+        });
         Some(Prefilter {
             ac,
             packed,
             first_escape,
+            sieve,
             filtered,
             needles: texts.len(),
         })
@@ -197,7 +207,84 @@ impl LineFilter for NeedleLines {
         let hit = self.0.next_hit(text, from)?;
         Some(line_around(text, hit))
     }
+
+    /// With a sieve: one pass that finds the factors and escapes and
+    /// counts the lines; a line holding a factor is a candidate when the
+    /// searchers find a needle or an escape in it, as they would have
+    /// found it without the sieve.
+    fn number_lines(&self, text: &[u8], out: &mut Vec<(Range<usize>, u64)>) -> Numbered {
+        let Some((sieve, factors)) = &self.0.sieve else {
+            return number_by_search(self, text, out);
+        };
+        sieve.number_lines(text, out, &mut |text, line, at, k| {
+            if k >= factors.count {
+                return match escapes_at(text, at) {
+                    true => Verdict::Pick,
+                    false => Verdict::Next,
+                };
+            }
+            match self.0.next_hit(&text[line], 0) {
+                Some(_) => Verdict::Pick,
+                None => Verdict::SkipLine,
+            }
+        })
+    }
 }
+
+/// Pieces of text, each held by some needle, that between them cover
+/// every needle: a line holding no piece holds no needle. Looking for
+/// them instead of the needles takes fewer patterns: the seed rule's four
+/// needles (`net.ipv4.ip_forward`, `/proc/sys/net/ipv6/conf/all/forwarding`
+/// ...) share `forward`.
+#[derive(Debug, PartialEq, Eq)]
+struct Factors {
+    /// The pieces, then the escapes that could hide one of their
+    /// characters (`\\u00` or `\\u`, and `\\/` when a piece holds a
+    /// `/`).
+    probes: Vec<String>,
+    /// How many of `probes` are pieces.
+    count: usize,
+}
+
+impl Factors {
+    /// The fewest pieces of at least [`FACTOR_MIN`] bytes (a needle that
+    /// short is its own piece) that cover `needles`: each time, of the
+    /// first needle left, the piece held by the most needles left, one
+    /// without a `/` (which needs no `\\/` escape looked for) before one
+    /// with, then the longest.
+    fn new(needles: &[String], ascii: bool) -> Factors {
+        let mut left: Vec<&str> = needles.iter().map(String::as_str).collect();
+        let mut probes: Vec<String> = Vec::new();
+        while let Some(first) = left.first() {
+            let min = FACTOR_MIN.min(first.len());
+            let ends = || (0..=first.len()).filter(|i| first.is_char_boundary(*i));
+            let best = ends()
+                .flat_map(|a| {
+                    ends()
+                        .filter(move |b| *b >= a + min)
+                        .map(move |b| &first[a..b])
+                })
+                .max_by_key(|f| {
+                    let held = left.iter().filter(|n| n.contains(f)).count();
+                    (held, !f.contains('/'), f.len())
+                })
+                .unwrap_or(first);
+            left.retain(|n| !n.contains(best));
+            probes.push(best.to_string());
+        }
+        let count = probes.len();
+        let slash = probes.iter().any(|p| p.contains('/'));
+        probes.push(if ascii { "\\u00" } else { "\\u" }.to_string());
+        if slash {
+            probes.push("\\/".to_string());
+        }
+        Factors { probes, count }
+    }
+}
+
+/// The shortest piece [`Factors`] cuts from a longer needle: shorter
+/// ones turn up in too many lines that then hold no needle.
+const FACTOR_MIN: usize = 4;
 
 /// The patterns the searchers look for: the needles, as few as will do,
 /// and the escapes that could hide them.
@@ -292,6 +379,35 @@ mod tests {
     }
 
     #[test]
+    fn few_pieces_cover_the_needles() {
+        let f = |needles: &[&str]| Factors::new(&strings(needles), true);
+        // The seed rule's four needles share `forward`, which has no `/`:
+        // no `\/` escape to look for.
+        let seed = f(&[
+            "/proc/sys/net/ipv4/ip_forward",
+            "/proc/sys/net/ipv6/conf/all/forwarding",
+            "net.ipv4.ip_forward",
+            "net.ipv6.conf.all.forwarding",
+        ]);
+        assert_eq!(
+            (seed.probes, seed.count),
+            (strings(&["forward", "\\u00"]), 1)
+        );
+        // Nothing shared: the longest piece of each (the whole needle).
+        let apart = f(&["cmd.exe", "whoami"]);
+        assert_eq!(apart.probes, ["cmd.exe", "whoami", "\\u00"]);
+        // A needle too short to cut is its own piece; one with a `/` in
+        // every piece brings `\/`.
+        let short = f(&["sh", "/a/b"]);
+        assert_eq!(short.probes, ["sh", "/a/b", "\\u00", "\\/"]);
+        // A needle that is not ASCII may hide behind any `\u` escape.
+        assert_eq!(
+            Factors::new(&strings(&["caf\u{e9}"]), false).probes,
+            ["caf\u{e9}", "\\u"]
+        );
+    }
+
+    #[test]
     fn a_needle_is_found_however_its_line_escapes_it() {
         let rule = |q: &str| {
             let text = format!(
@@ -305,27 +421,45 @@ mod tests {
             assert!(errors.is_empty(), "{errors:?}");
             crate::compile_rule(rules.remove(0), &Default::default()).expect(q)
         };
-        let p = Arc::new(
-            Prefilter::new(
-                &[rule(
-                    r#"process where process.command_line : "*/proc/sys/net/ipv4/ip_forward*""#,
-                )],
-                &[],
-            )
-            .expect("needles"),
-        );
-        let f = p.line_filter().expect("cheap");
-        let picked = |line: &str| f.next_candidate(line.as_bytes(), 0).is_some();
-        assert!(picked(r#"{"a":"echo 1 > /proc/sys/net/ipv4/ip_forward"}"#));
-        assert!(picked(
-            r#"{"a":"echo 1 > \/proc\/sys\/net\/ipv4\/ip_forward"}"#
-        ));
-        assert!(picked(
-            r#"{"a":"echo 1 > /proc/sys/net/ipv4/ip\u005fforward"}"#
-        ));
-        assert!(!picked(r#"{"a":"echo 1 > /proc/sys/net/ipv4/ip-forward"}"#));
-        // An escaped backslash before a `u` is no escape.
-        assert!(!picked(r#"{"a":"C:\\u00"}"#));
+        // `:` folds case: the automaton looks. `like` does not: the SIMD
+        // searcher, or the sieve where the processor has AVX2.
+        for op in [":", "like"] {
+            let q = format!(
+                "process where process.command_line {op} \"*/proc/sys/net/ipv4/ip_forward*\""
+            );
+            let p = Arc::new(Prefilter::new(&[rule(&q)], &[]).expect("needles"));
+            let f = p.line_filter().expect("cheap");
+            if op == "like" {
+                assert!(p.sieve.is_some() || !std::is_x86_feature_detected!("avx2"));
+            }
+            // The search and the one-pass count (through the sieve, when
+            // there is one) pick the same lines.
+            let picked = |line: &str| {
+                let mut out = Vec::new();
+                // Long enough for the sieve's block scan, not only its tail.
+                let text = format!("{line:>200}\n{{}}\n");
+                let n = f.number_lines(text.as_bytes(), &mut out);
+                assert_eq!(n.lines, 2);
+                let searched = f.next_candidate(line.as_bytes(), 0).is_some();
+                assert_eq!(out.len() == 1, searched, "{op} {line}");
+                searched
+            };
+            assert!(picked(r#"{"a":"echo 1 > /proc/sys/net/ipv4/ip_forward"}"#));
+            assert!(picked(
+                r#"{"a":"echo 1 > \/proc\/sys\/net\/ipv4\/ip_forward"}"#
+            ));
+            assert!(picked(
+                r#"{"a":"echo 1 > /proc/sys/net/ipv4/ip\u005fforward"}"#
+            ));
+            assert!(picked(
+                r#"{"a":"echo 1 > /proc/sys/net/ipv4/ip_for\u0077ard"}"#
+            ));
+            assert!(!picked(r#"{"a":"echo 1 > /proc/sys/net/ipv4/ip-forward"}"#));
+            // The sieve's piece alone, without the needle, is not enough.
+            assert!(!picked(r#"{"a":"ip_forward","b":"/proc/sys/net/ipv4/"}"#));
+            // An escaped backslash before a `u` is no escape.
+            assert!(!picked(r#"{"a":"C:\\u00"}"#));
+        }
     }
 
     #[test]

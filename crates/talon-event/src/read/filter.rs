@@ -18,36 +18,63 @@ pub trait LineFilter: Send + Sync + fmt::Debug {
     /// worth parsing: its byte range, without the newline. `text` holds
     /// whole lines, each ending with `\n` (the last one perhaps without).
     fn next_candidate(&self, text: &[u8], from: usize) -> Option<Range<usize>>;
+
+    /// The lines of `text` (whole lines) worth parsing, each with how many
+    /// lines of `text` come before it, pushed onto `out`; and every line
+    /// counted. The default searches with
+    /// [`next_candidate`](LineFilter::next_candidate) and counts the gaps
+    /// between candidates ([`number_by_search`]); a filter that can count
+    /// lines in the same pass as it searches (see
+    /// [`Sieve`](crate::read::Sieve)) overrides it.
+    fn number_lines(&self, text: &[u8], out: &mut Vec<(Range<usize>, u64)>) -> Numbered {
+        number_by_search(self, text, out)
+    }
 }
 
 /// The lines of `text` (whole lines) that `filter` picks, each with how
 /// many lines of `text` come before it, pushed onto `out`. Without a
 /// filter every line is picked.
+pub(crate) fn numbered_lines(
+    text: &[u8],
+    filter: Option<&dyn LineFilter>,
+    out: &mut Vec<(Range<usize>, u64)>,
+) -> Numbered {
+    match filter {
+        Some(filter) => filter.number_lines(text, out),
+        None => every_line(text, out),
+    }
+}
+
+/// Every line of `text`, numbered: what [`numbered_lines`] gives without
+/// a filter.
+fn every_line(text: &[u8], out: &mut Vec<(Range<usize>, u64)>) -> Numbered {
+    let mut start = 0;
+    for nl in memchr::memchr_iter(b'\n', text) {
+        out.push((start..nl, out.len() as u64));
+        start = nl + 1;
+    }
+    if start < text.len() {
+        out.push((start..text.len(), out.len() as u64));
+    }
+    Numbered {
+        lines: out.len() as u64,
+        blank: 0,
+    }
+}
+
+/// [`LineFilter::number_lines`] by way of the filter's
+/// [`next_candidate`](LineFilter::next_candidate).
 ///
 /// Newlines are counted in the gap before each candidate just after the
 /// filter has searched it, while those bytes are still in cache, so
 /// numbering the lines costs no second trip through memory. The lines of
 /// the gaps that are blank or `//` comments are counted apart (see
 /// [`Numbered`]).
-pub(crate) fn numbered_lines(
+pub fn number_by_search<F: LineFilter + ?Sized>(
+    filter: &F,
     text: &[u8],
-    filter: Option<&dyn LineFilter>,
     out: &mut Vec<(Range<usize>, u64)>,
 ) -> Numbered {
-    let Some(filter) = filter else {
-        let mut start = 0;
-        for nl in memchr::memchr_iter(b'\n', text) {
-            out.push((start..nl, out.len() as u64));
-            start = nl + 1;
-        }
-        if start < text.len() {
-            out.push((start..text.len(), out.len() as u64));
-        }
-        return Numbered {
-            lines: out.len() as u64,
-            blank: 0,
-        };
-    };
     let (mut from, mut before, mut blank) = (0usize, 0u64, 0u64);
     while from < text.len() {
         // The filter searches a window of whole lines at a time, so that
@@ -83,9 +110,9 @@ pub(crate) fn numbered_lines(
 /// the end of the line there): small enough for the level-2 cache.
 const WINDOW: usize = 64 << 10;
 
-/// What [`numbered_lines`] counted.
+/// What [`LineFilter::number_lines`] counted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Numbered {
+pub struct Numbered {
     /// Lines of the text (the last one counts without its newline).
     pub lines: u64,
     /// Of the lines the filter did not pick, those blank or holding a
@@ -113,7 +140,7 @@ fn gap_lines(gap: &[u8]) -> Numbered {
 /// whitespace included), or a `//` comment. Decided on the bytes, so a
 /// comment is one whether or not the rest of it is valid UTF-8, and
 /// whether or not a line filter picked it.
-pub(crate) fn blank_or_comment(line: &[u8]) -> bool {
+pub fn blank_or_comment(line: &[u8]) -> bool {
     let body = line.trim_ascii_start();
     match body.first() {
         None => true,

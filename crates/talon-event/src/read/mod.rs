@@ -42,6 +42,7 @@ mod frame;
 mod input;
 mod issue;
 mod mapped;
+mod sieve;
 
 use std::collections::VecDeque;
 use std::io::Read;
@@ -55,11 +56,12 @@ use crate::mapping::Mapping;
 pub use batch::{Batch, ChunkCounts, InputOrder, LineChunk, LineParser};
 pub use doc::derive_index;
 pub(crate) use doc::json_message as json_error_message;
-pub use filter::{line_around, LineFilter};
+pub use filter::{blank_or_comment, line_around, number_by_search, LineFilter, Numbered};
 pub use input::{
     expand_inputs, Compression, DecodeError, Expanded, InputError, InputSpec, SkippedEntry,
 };
 pub use issue::{ReadIssue, ReadStats, SkipReason, DEFAULT_MAX_ISSUES};
+pub use sieve::{Sieve, Verdict};
 
 use file::FileReader;
 
