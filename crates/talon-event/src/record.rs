@@ -41,7 +41,7 @@ impl<'a> Record<'a> {
     ) -> Result<Record<'a>, Fallback> {
         match doc.scanned_len() {
             Some(len) if len == line.len() => Ok(Record {
-                line: std::str::from_utf8(line).map_err(|_| Fallback)?,
+                line: simdutf8::basic::from_utf8(line).map_err(|_| Fallback)?,
                 doc,
                 catalog,
             }),

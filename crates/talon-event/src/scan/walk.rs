@@ -58,7 +58,7 @@ pub(super) fn document(line: &[u8], cat: &FieldCatalog, doc: &mut RawDoc) -> Res
     // Bytes above 0x7f can only stand inside strings (the grammar refuses
     // them elsewhere), and the string scan notes the first one: an ASCII
     // line needs no second look.
-    if w.non_ascii && std::str::from_utf8(line).is_err() {
+    if w.non_ascii && simdutf8::basic::from_utf8(line).is_err() {
         return Err(Fallback);
     }
     Ok(())
