@@ -19,8 +19,8 @@ pub struct Cli {
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 
-    /// Only errors on stderr (no summary).
-    #[arg(short, long, global = true)]
+    /// Only errors on stderr (no summary); not with -v.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
     #[command(subcommand)]
