@@ -572,9 +572,10 @@ impl LineParser {
             }) = self.fast.as_deref_mut()
             {
                 // The event's text is the line without its line ending
-                // (a CRLF file's `\r` too), as `line_item` takes it: the
-                // alert ids hashed from it must not depend on the path.
-                let bytes = bytes.trim_ascii_end();
+                // (a CRLF file's `\r` too) and without the whitespace
+                // before its `{`, as `line_item` takes it: the alert ids
+                // hashed from it must not depend on the path.
+                let bytes = bytes.trim_ascii();
                 if plain_object(bytes) && scanner.scan(bytes, doc).is_ok() {
                     if let Ok(record) = Record::new(bytes, doc, scanner.catalog()) {
                         let index = match &self.forced_index {
@@ -657,6 +658,33 @@ mod tests {
             .map(|i| (i.line, i.reason.name()))
             .collect();
         assert_eq!(at, [(12, "not-json"), (15, "invalid-json")]);
+    }
+
+    /// An event's text (what alert ids are hashed from) is the same
+    /// whether the field-scanning fast path reads its line or the full
+    /// parser does: without the line ending and the whitespace before the
+    /// `{`.
+    #[test]
+    fn an_events_text_does_not_depend_on_the_path_that_read_it() {
+        let c = chunk(
+            " \t{\"a\":1,\"b\":[2]}\r\n  {\"a\":3} \n",
+            LineStart::Known(1),
+        );
+        let sources = |opts: ReadOptions| {
+            let mut p = LineParser::new(&opts);
+            let mut out = Vec::new();
+            p.read(
+                &c,
+                &mut |e| out.push(e.to_event(None).source().to_string()),
+                &mut ChunkCounts::default(),
+            );
+            out
+        };
+        let fast = ReadOptions::default().with_projection(crate::flatten::Projection::only(["a"]));
+        assert!(LineParser::new(&fast).fast.is_some(), "the fast path reads");
+        let full = sources(ReadOptions::default());
+        assert_eq!(full, ["{\"a\":1,\"b\":[2]}", "{\"a\":3}"]);
+        assert_eq!(sources(fast), full);
     }
 
     /// Chunks counted by several threads, in any order, get the first
