@@ -19,6 +19,10 @@
 //! skipped sub-trees are scanned without allocating.
 //!
 //! Every document is held to the same rules whatever the projection:
+//! - a number out of an `f64`'s range or a `\u` surrogate escape without
+//!   its pair is an error also inside a skipped sub-tree (serde_json checks
+//!   only the syntax of what it skips; a sub-tree that may hold one is
+//!   parsed, without keeping anything);
 //! - nesting deeper than serde_json's limit ([`MAX_DEPTH`] open arrays and
 //!   objects) is an error, also inside a skipped sub-tree (serde_json itself
 //!   checks only the values it visits), so a projected read and a full one
@@ -36,7 +40,8 @@ use std::hash::{BuildHasher, BuildHasherDefault};
 
 use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 use serde::de::{
-    DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor,
+    Deserialize, DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess,
+    Visitor,
 };
 use serde_json::value::RawValue;
 use smallvec::SmallVec;
@@ -235,15 +240,14 @@ impl Flattener {
             return Err(FlattenError::NotAnObject);
         }
         match self.walk(text, true) {
-            Err(Stop::Deep) => {
-                // A skipped sub-tree is too deep: the full walk reports it
-                // exactly as an unprojected read does.
+            Err(stop @ (Stop::Deep | Stop::Refused)) => {
+                // A skipped sub-tree is too deep, or holds what a read
+                // refuses: the full walk reports it exactly as an
+                // unprojected read does.
                 let full = Flattener::default();
                 match full.walk(text, false) {
                     Err(Stop::Json(e)) => Err(FlattenError::Json(e)),
-                    _ => Err(FlattenError::Json(serde_json::Error::custom(
-                        "recursion limit exceeded",
-                    ))),
+                    _ => Err(stop.into_error()),
                 }
             }
             Err(Stop::MaybeDuplicate) => match find_duplicate_key(text) {
@@ -314,6 +318,9 @@ enum Stop {
     Deep,
     /// Two keys of one object have the same hash.
     MaybeDuplicate,
+    /// A skipped sub-tree holds a number out of an `f64`'s range or a
+    /// surrogate escape without its pair, which a read refuses.
+    Refused,
 }
 
 impl Stop {
@@ -323,6 +330,9 @@ impl Stop {
             Stop::Deep | Stop::MaybeDuplicate => {
                 FlattenError::Json(serde_json::Error::custom("recursion limit exceeded"))
             }
+            Stop::Refused => FlattenError::Json(serde_json::Error::custom(
+                "number out of range or unpaired surrogate",
+            )),
         }
     }
 }
@@ -489,9 +499,87 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
                     self.0.stop = Some(Stop::Deep);
                     return Err(A::Error::custom("recursion limit exceeded"));
                 }
+                // serde_json checks the syntax of what it skips, not the
+                // range of its numbers nor the pairing of its surrogates:
+                // those are checked here, so that whether a document is
+                // refused does not depend on which fields are read.
+                if may_be_refused(raw.get().as_bytes())
+                    && serde_json::from_str::<Checked>(raw.get()).is_err()
+                {
+                    self.0.stop = Some(Stop::Refused);
+                    return Err(A::Error::custom("refused value"));
+                }
             }
             self.0.path.truncate(base);
         }
+    }
+}
+
+/// Whether `raw` (valid JSON) may hold what a read refuses and serde_json's
+/// skipping lets by: a `\u` escape (a surrogate may be unpaired), or a
+/// number with an exponent or over 300 digits (it may overflow an `f64`).
+/// Only then is it parsed ([`Checked`]).
+fn may_be_refused(raw: &[u8]) -> bool {
+    let mut digits = 0usize;
+    for (i, &b) in raw.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => {
+                digits += 1;
+                if digits > 300 {
+                    return true;
+                }
+            }
+            b'e' | b'E' if digits > 0 => return true,
+            b'.' => {}
+            b'\\' if raw.get(i + 1) == Some(&b'u') => return true,
+            _ => digits = 0,
+        }
+    }
+    false
+}
+
+/// Any JSON value, parsed as a read parses it (numbers converted, strings
+/// unescaped) and then dropped: the check of a skipped sub-tree.
+struct Checked;
+
+impl<'de> Deserialize<'de> for Checked {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Checked, D::Error> {
+        d.deserialize_any(CheckedVisitor)
+    }
+}
+
+struct CheckedVisitor;
+
+impl<'de> Visitor<'de> for CheckedVisitor {
+    type Value = Checked;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_unit<E>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+        while map.next_entry::<Checked, Checked>()?.is_some() {}
+        Ok(Checked)
     }
 }
 
@@ -615,6 +703,32 @@ mod tests {
         assert!(e.values("process.pid").is_empty());
         assert!(e.values("user").is_empty());
         assert_eq!(e.len(), 2);
+    }
+
+    /// A projected read refuses what a full one does, with the same
+    /// message, even in a field it skips; and lets by what looks like it
+    /// but is not (an exponent in range, a paired surrogate, `\\u`).
+    #[test]
+    fn skipped_fields_are_refused_as_read_ones() {
+        let projected = Flattener::new().with_projection(Projection::only(["a"]));
+        for bad in [
+            r#"{"a":1,"z":1e999}"#,
+            r#"{"a":1,"z":[{"y":-1E400}]}"#,
+            r#"{"a":1,"z":"\udc00x"}"#,
+            r#"{"a":1,"z":{"\ud800":2}}"#,
+        ] {
+            let full = flatten(bad).expect_err(bad).to_string();
+            let skipped = projected.event(bad).expect_err(bad).to_string();
+            assert_eq!(skipped, full, "{bad}");
+        }
+        for good in [
+            r#"{"a":1,"z":[1e300,"3e5","\ud83d\ude00","\\u12"]}"#,
+            r#"{"a":1,"z":1.5E-3}"#,
+        ] {
+            assert_eq!(projected.event(good).expect(good).len(), 1, "{good}");
+        }
+        assert!(may_be_refused(br#"[1e5]"#) && may_be_refused(br#""\u0041""#));
+        assert!(!may_be_refused(br#"{"name":"e","n":[1,2.5]}"#));
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! The JSON grammar, twice: a walk of the objects and arrays the catalog
 //! looks into (keys compared, scalars checked as the flattener reads them,
 //! kept leaves noted), and a loop that skips every other value while still
-//! checking it as serde_json checks what it skips.
+//! checking it as the flattener checks what it skips.
 //!
-//! The split mirrors the flattener's: serde_json validates a value it
-//! skips (syntax, string escapes, control characters) but does not parse
-//! its numbers, pair its surrogates or compare its keys, and neither does
-//! the skipping loop here. The depth limit applies to both, counted over
-//! the whole document.
+//! The split mirrors the flattener's: a skipped value is held to the same
+//! rules as a read one (syntax, string escapes and control characters,
+//! surrogates that pair, numbers an `f64` can hold), so that a document is
+//! refused or read alike whichever fields the rules read; only its keys
+//! are not compared. The depth limit applies to both, counted over the
+//! whole document.
 //!
 //! The walk also declines documents the reader may unwrap rather than read
 //! as one event (a top-level `hits`, `_source`, `_index`, `events`,
@@ -174,7 +175,7 @@ impl Walk<'_> {
                     let start = pos;
                     let kind = match line.get(pos) {
                         Some(b'"') => {
-                            let (end, escaped) = self.string(pos + 1, true)?;
+                            let (end, escaped) = self.string(pos + 1)?;
                             pos = end;
                             match escaped {
                                 false => TokenKind::Str,
@@ -226,15 +227,7 @@ impl Walk<'_> {
                             }
                         }
                         Some(b'-' | b'0'..=b'9') => {
-                            let (end, check) = number(line, pos)?;
-                            // serde_json refuses a number that overflows an
-                            // f64 when it parses one, as the flattener does
-                            // here.
-                            if check && number_value(line.get(pos..end).ok_or(Fallback)?).is_none()
-                            {
-                                return Err(Fallback);
-                            }
-                            pos = end;
+                            pos = checked_number(line, pos)?;
                             TokenKind::Number
                         }
                         _ => return Err(Fallback),
@@ -312,7 +305,7 @@ impl Walk<'_> {
         let mut depth: usize = 0;
         'value: loop {
             match line.get(pos) {
-                Some(b'"') => pos = self.string(pos + 1, false)?.0,
+                Some(b'"') => pos = self.string(pos + 1)?.0,
                 Some(b'{' | b'[') if open + depth >= MAX_DEPTH => return Err(Fallback),
                 Some(&b @ (b'{' | b'[')) => {
                     let array = b == b'[';
@@ -334,7 +327,7 @@ impl Walk<'_> {
                 Some(b't') => pos = literal(line, pos, b"true")?,
                 Some(b'f') => pos = literal(line, pos, b"false")?,
                 Some(b'n') => pos = literal(line, pos, b"null")?,
-                Some(b'-' | b'0'..=b'9') => pos = number(line, pos)?.0,
+                Some(b'-' | b'0'..=b'9') => pos = checked_number(line, pos)?,
                 _ => return Err(Fallback),
             }
             // After a value: close containers until one goes on.
@@ -369,7 +362,7 @@ impl Walk<'_> {
         if self.line.get(pos) != Some(&b'"') {
             return Err(Fallback);
         }
-        let pos = ws(self.line, self.string(pos + 1, false)?.0);
+        let pos = ws(self.line, self.string(pos + 1)?.0);
         if self.line.get(pos) != Some(&b':') {
             return Err(Fallback);
         }
@@ -392,7 +385,7 @@ impl Walk<'_> {
                 break;
             }
         }
-        match self.string_rest(pos, true)? {
+        match self.string_rest(pos)? {
             (end, false) => Ok(end),
             (_, true) => Err(Fallback),
         }
@@ -400,16 +393,15 @@ impl Walk<'_> {
 
     /// Moves past a string whose contents start at `pos`; returns the
     /// position after its closing quote and whether it had escapes.
-    /// `strict` checks escapes as serde_json does for a string it parses
-    /// (surrogates must pair); otherwise as for one it ignores (any four
-    /// hex digits).
+    /// Escapes are checked as serde_json does for a string it parses
+    /// (surrogates must pair).
     ///
     /// Most strings are short and plain: sixteen bytes at a time to the
     /// closing quote, inlined where it is called. Anything else (an
     /// escape, a non-ASCII or control byte, the last bytes of the line)
     /// goes to the out-of-line loop that handles every case.
     #[inline(always)]
-    fn string(&mut self, mut pos: usize, strict: bool) -> Result<(usize, bool), Fallback> {
+    fn string(&mut self, mut pos: usize) -> Result<(usize, bool), Fallback> {
         let line = self.line;
         while let Some(stop) = first_stop16(line, pos) {
             pos += stop;
@@ -420,12 +412,12 @@ impl Walk<'_> {
                 break;
             }
         }
-        self.string_rest(pos, strict)
+        self.string_rest(pos)
     }
 
     /// The rest of a string from `pos`, whatever it holds.
     #[inline(never)]
-    fn string_rest(&mut self, mut pos: usize, strict: bool) -> Result<(usize, bool), Fallback> {
+    fn string_rest(&mut self, mut pos: usize) -> Result<(usize, bool), Fallback> {
         let line = self.line;
         let mut escaped = false;
         loop {
@@ -447,7 +439,7 @@ impl Walk<'_> {
                 Some(b'"') => return Ok((pos + 1, escaped)),
                 Some(b'\\') => {
                     escaped = true;
-                    pos = escape(line, pos + 1, strict)?;
+                    pos = escape(line, pos + 1)?;
                 }
                 Some(0x80..) => {
                     self.non_ascii = true;
@@ -595,6 +587,17 @@ fn number(line: &[u8], mut pos: usize) -> Result<(usize, bool), Fallback> {
     Ok((pos, long || exponent))
 }
 
+/// [`number`], refusing one that overflows an `f64`, as serde_json does
+/// when it parses one (and so the flattener, read or skipped).
+#[inline]
+fn checked_number(line: &[u8], pos: usize) -> Result<usize, Fallback> {
+    let (end, check) = number(line, pos)?;
+    if check && number_value(line.get(pos..end).ok_or(Fallback)?).is_none() {
+        return Err(Fallback);
+    }
+    Ok(end)
+}
+
 #[inline(always)]
 fn digits(line: &[u8], mut pos: usize) -> usize {
     while let Some(b'0'..=b'9') = line.get(pos) {
@@ -604,28 +607,22 @@ fn digits(line: &[u8], mut pos: usize) -> usize {
 }
 
 /// Moves past the escape whose backslash ends just before `at`.
-fn escape(line: &[u8], at: usize, strict: bool) -> Result<usize, Fallback> {
+fn escape(line: &[u8], at: usize) -> Result<usize, Fallback> {
     match line.get(at) {
         Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(at + 1),
-        Some(b'u') => {
-            let unit = hex4(line, at + 1)?;
-            if !strict {
-                return Ok(at + 5);
-            }
-            match unit {
-                0xDC00..=0xDFFF => Err(Fallback),
-                0xD800..=0xDBFF => {
-                    if line.get(at + 5..at + 7) != Some(b"\\u") {
-                        return Err(Fallback);
-                    }
-                    match hex4(line, at + 7)? {
-                        0xDC00..=0xDFFF => Ok(at + 11),
-                        _ => Err(Fallback),
-                    }
+        Some(b'u') => match hex4(line, at + 1)? {
+            0xDC00..=0xDFFF => Err(Fallback),
+            0xD800..=0xDBFF => {
+                if line.get(at + 5..at + 7) != Some(b"\\u") {
+                    return Err(Fallback);
                 }
-                _ => Ok(at + 5),
+                match hex4(line, at + 7)? {
+                    0xDC00..=0xDFFF => Ok(at + 11),
+                    _ => Err(Fallback),
+                }
             }
-        }
+            _ => Ok(at + 5),
+        },
         _ => Err(Fallback),
     }
 }
@@ -723,14 +720,30 @@ mod tests {
     }
 
     #[test]
-    fn escapes_are_checked_strictly_only_where_parsed() {
-        let lone = br#"\ud800x"#;
-        assert_eq!(escape(lone, 1, false), Ok(6));
-        assert_eq!(escape(lone, 1, true), Err(Fallback));
-        let pair = br#"\ud83d\ude00"#;
-        assert_eq!(escape(pair, 1, true), Ok(12));
-        assert_eq!(escape(br#"\udc00"#, 1, true), Err(Fallback));
-        assert_eq!(escape(br#"\x"#, 1, false), Err(Fallback));
-        assert_eq!(escape(br#"\u12"#, 1, false), Err(Fallback));
+    fn escapes_are_checked_as_serde_json_parses_them() {
+        assert_eq!(escape(br#"\ud800x"#, 1), Err(Fallback));
+        assert_eq!(escape(br#"\ud83d\ude00"#, 1), Ok(12));
+        assert_eq!(escape(br#"\udc00"#, 1), Err(Fallback));
+        assert_eq!(escape(br#"\x"#, 1), Err(Fallback));
+        assert_eq!(escape(br#"\u12"#, 1), Err(Fallback));
+        assert_eq!(escape(br#"\u0041"#, 1), Ok(6));
+    }
+
+    /// A value no rule reads is held to the rules of a read one: numbers
+    /// an `f64` holds, surrogates that pair (else the flattener decides,
+    /// and refuses the line as a full read does).
+    #[test]
+    fn skipped_values_are_checked_as_read_ones() {
+        let cat = FieldCatalog::new(["a"]);
+        let scan = |text: &str| document(text.as_bytes(), &cat, &mut RawDoc::new()).is_ok();
+        assert!(scan(r#"{"a":1,"z":[1e300,"\ud83d\ude00",{"k":-2}]}"#));
+        for bad in [
+            r#"{"a":1,"z":1e999}"#,
+            r#"{"a":1,"z":[-1e400]}"#,
+            r#"{"a":1,"z":{"y":"\udc00x"}}"#,
+            r#"{"a":1,"z":{"\ud800":1}}"#,
+        ] {
+            assert!(!scan(bad), "{bad}");
+        }
     }
 }
