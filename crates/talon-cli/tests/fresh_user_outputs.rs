@@ -1,7 +1,7 @@
 //! Regressions from a fresh user's report: CSV and table output for
 //! sequence and sample queries, `--output -` as stdout, the prefix of
 //! every warning and error line, and where the events whose timestamp
-//! cannot be used are.
+//! cannot be used are, and `-q` with `-v`.
 
 mod common;
 
@@ -437,4 +437,21 @@ fn table_cells_are_padded_by_terminal_columns() {
         "TIME                      CATEGORY   HOST             USER       COMMAND\n\
          2026-01-01T00:00:01.000Z  process    🔥web            root       sh -c id\n"
     );
+}
+
+/// `-q` (only errors) and `-v` (more logging) contradict each other: the
+/// pair is refused rather than one of them silently winning.
+#[test]
+fn quiet_and_verbose_together_are_refused() {
+    for args in [["-q", "-v"], ["-vv", "--quiet"]] {
+        let mut c = talon();
+        c.args(args).args(["check", "rules/"]).current_dir(repo());
+        let out = run(c);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&out).contains("cannot be used with"),
+            "{}",
+            stderr(&out)
+        );
+    }
 }
