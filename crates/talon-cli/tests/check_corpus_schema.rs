@@ -124,7 +124,13 @@ fn an_unreadable_schema_is_a_usage_error_naming_it() {
     let bad = dir.path().join("bad.txt");
     std::fs::write(&bad, "process.name keyword extra\n").expect("write");
     let (_, err, code) = check(&["--schema".as_ref(), bad.as_os_str()]);
-    assert!(err.contains("cannot load schema"), "{err}");
-    assert!(err.contains("line 1: expected `field [type]`"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "talon: error: {}: line 1: expected `field [type]`",
+            bad.display()
+        )),
+        "{err}"
+    );
+    assert_eq!(err.matches("bad.txt").count(), 1, "named once: {err}");
     assert_eq!(code, Some(2));
 }

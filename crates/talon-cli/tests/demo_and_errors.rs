@@ -631,7 +631,7 @@ fn a_mapping_json_error_names_line_and_column_and_shows_a_caret() {
     assert_eq!(
         stderr(&out),
         format!(
-            "talon: error: cannot load schema {s}: {s}:3:1: invalid schema JSON: \
+            "talon: error: {s}:3:1: invalid schema JSON: \
              EOF while parsing a value\n  |\n3 | \n  | ^\n"
         )
     );

@@ -252,8 +252,7 @@ fn an_unknown_field_under_a_schema_speaks_of_the_schema_and_guesses() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),
-        "talon: error: cannot load schema nope.yml: nope.yml: cannot read schema: No such file \
-         or directory (os error 2)\n"
+        "talon: error: nope.yml: cannot read schema: No such file or directory (os error 2)\n"
     );
 }
 

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use talon_engine::{compile_rule, RuleProblem};
 use talon_event::mapping::{Mapping, SchemaFormat};
 
@@ -139,8 +139,8 @@ pub fn compile_mapping(mappings: &[PathBuf], schemas: &[PathBuf]) -> Result<Mapp
         all.push(base);
     }
     for p in schemas {
-        let (m, format) =
-            load_schema(p).with_context(|| format!("cannot load schema {}", p.display()))?;
+        // The error names the file already, as a mapping's does.
+        let (m, format) = load_schema(p)?;
         tracing::info!(
             "{}: read as {format:?}, {} fields",
             p.display(),
