@@ -117,8 +117,76 @@ fn init_logging(verbose: u8, quiet: bool) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .without_time()
+        .event_format(Prefixed)
         .try_init();
+}
+
+/// Log lines as the rest of talon's messages read: warnings and errors
+/// as `talon: warning: ...` and `talon: error: ...`, what `-v` asks for
+/// led by its level (` INFO`, `DEBUG`, `TRACE`).
+struct Prefixed;
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for Prefixed
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        match *event.metadata().level() {
+            tracing::Level::ERROR => write!(writer, "talon: error: ")?,
+            tracing::Level::WARN => write!(writer, "talon: warning: ")?,
+            level => write!(writer, "{level:>5} ")?,
+        }
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
+}
+
+#[cfg(test)]
+mod log_format_tests {
+    use std::sync::{Arc, Mutex};
+
+    /// Log lines go to a shared buffer.
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn warnings_and_errors_read_as_talons_other_messages() {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .event_format(super::Prefixed)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::warn!("cannot build alert: {}", "x");
+            tracing::error!("broken");
+            tracing::info!("reading a.ndjson");
+            tracing::debug!(n = 3, "rules");
+        });
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(
+            text,
+            "talon: warning: cannot build alert: x\ntalon: error: broken\n \
+             INFO reading a.ndjson\nDEBUG rules n=3\n"
+        );
+    }
 }
