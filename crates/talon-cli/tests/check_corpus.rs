@@ -25,8 +25,8 @@ fn check_reports_every_eql_rule_ok_and_counts_other_types() {
     assert_eq!(
         lines.first().copied(),
         Some(
-            "2068 rules loaded from 2068 files: 1024 ok, 0 with query errors, 0 files or rules \
-             that failed to load, 28 warnings"
+            "2068 rules loaded from 2068 files: 1024 ok, 0 with query errors, 0 load errors, \
+             28 warnings"
         ),
         "{stdout}"
     );

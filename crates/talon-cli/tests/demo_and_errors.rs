@@ -414,8 +414,7 @@ fn a_broken_first_copy_of_a_rule_id_does_not_keep_a_working_one_from_running() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert_eq!(
         stdout(&out),
-        "2 rules loaded from 2 files: 1 ok, 1 with query errors, 0 files or rules that \
-         failed to load, 1 warning\n"
+        "2 rules loaded from 2 files: 1 ok, 1 with query errors, 0 load errors, 1 warning\n"
     );
     let lines: Vec<&str> = err.lines().collect();
     assert!(lines.contains(&duplicate.as_str()), "{err}");

@@ -65,8 +65,7 @@ fn every_file_of_a_rule_folder_is_accounted_for_in_the_summary() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
-        "0 rules loaded from 3 files: 0 ok, 0 with query errors, 1 file or rule that failed \
-         to load, 0 warnings\n  2 files skipped, holding no rule: e/a.toml (empty file: no \
+        "0 rules loaded from 3 files: 0 ok, 0 with query errors, 1 load error, 0 warnings\n  2 files skipped, holding no rule: e/a.toml (empty file: no \
          [rule] table in it), e/b.toml (empty file: no [rule] table in it)\n"
     );
     assert_eq!(stderr(&out), metadata_error);
@@ -89,8 +88,7 @@ fn every_file_of_a_rule_folder_is_accounted_for_in_the_summary() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
-        "1 rule loaded from 3 files: 1 ok, 0 with query errors, 0 files or rules that failed \
-         to load, 0 warnings\n  2 files skipped, holding no rule: e/a.toml (empty file: no \
+        "1 rule loaded from 3 files: 1 ok, 0 with query errors, 0 load errors, 0 warnings\n  2 files skipped, holding no rule: e/a.toml (empty file: no \
          [rule] table in it), e/b.toml (empty file: no [rule] table in it)\n"
     );
     let out = talon_in(dir.path(), &["rules", "e"]);
@@ -162,8 +160,7 @@ fn an_export_summary_counts_broken_lines_apart_from_rules_read() {
     );
     assert_eq!(
         stdout(&out),
-        "3 rules loaded from 1 file: 3 ok, 0 with query errors, 1 file or rule that failed to \
-         load, 1 warning\n"
+        "3 rules loaded from 1 file: 3 ok, 0 with query errors, 1 load error, 1 warning\n"
     );
 }
 
@@ -276,4 +273,19 @@ fn a_config_files_exception_items_are_named_after_it() {
          3 | entries = [{ field = \"a\", operator = \"included\", type = \"bogus\", value = \"b\" }]\n  \
          |                                                         ^^^^^^^\n"
     );
+}
+
+/// `check` on a path that does not exist: its summary does not say "0
+/// files" beside "1 file ... that failed to load"; the path is a load
+/// error, named on stderr.
+#[test]
+fn a_missing_path_is_one_load_error_in_checks_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = talon_in(dir.path(), &["check", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stdout(&out),
+        "0 rules loaded from 0 files: 0 ok, 0 with query errors, 1 load error, 0 warnings\n"
+    );
+    assert_eq!(stderr(&out), "nope: error: no such file or directory\n");
 }

@@ -554,8 +554,7 @@ fn counts_of_one_are_singular_in_summaries() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
-        "1 rule loaded from 2 files: 1 ok, 0 with query errors, 1 file or rule that failed \
-         to load, 0 warnings\n"
+        "1 rule loaded from 2 files: 1 ok, 0 with query errors, 1 load error, 0 warnings\n"
     );
     let mut c = talon();
     c.current_dir(d).args(["check", "good.toml"]);
@@ -563,8 +562,7 @@ fn counts_of_one_are_singular_in_summaries() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
-        "1 rule loaded from 1 file: 1 ok, 0 with query errors, 0 files or rules that failed \
-         to load, 0 warnings\n"
+        "1 rule loaded from 1 file: 1 ok, 0 with query errors, 0 load errors, 0 warnings\n"
     );
     let mut c = talon();
     c.current_dir(d).args(["rules", "--coverage", "good.toml"]);

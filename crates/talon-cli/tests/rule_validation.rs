@@ -68,7 +68,7 @@ fn check_reports_an_unreadable_from_or_interval_at_its_value() {
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "1 rule loaded from 1 file: 0 ok, 0 with query errors, 1 with schedule errors, \
-         0 files or rules that failed to load, 0 warnings\n"
+         0 load errors, 0 warnings\n"
     );
 
     let text = std::fs::read_to_string(&bad)
@@ -196,8 +196,7 @@ fn list_fields_written_as_one_string_are_errors_and_unknown_keys_warnings() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "1 rule loaded from 1 file: 1 ok, 0 with query errors, 0 files or rules that failed to load, \
-         1 warning\n"
+        "1 rule loaded from 1 file: 1 ok, 0 with query errors, 0 load errors, 1 warning\n"
     );
 }
 

@@ -81,7 +81,7 @@ pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
 
     if !quiet {
         println!(
-            "{} loaded from {}: {} ok, {} with query errors, {}{} that failed to load, {}",
+            "{} loaded from {}: {} ok, {} with query errors, {}{}, {}",
             count(total as u64, "rule"),
             count(
                 report.files.max(usize::from(args.rules.is_empty())) as u64,
@@ -93,10 +93,9 @@ pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
                 0 => String::new(),
                 n => format!("{n} with schedule errors, "),
             },
-            match load_errors {
-                1 => "1 file or rule".to_string(),
-                n => format!("{n} files or rules"),
-            },
+            // A file or a rule in one; or a path that could not be read,
+            // which the file count leaves out.
+            count(load_errors as u64, "load error"),
             count(warnings as u64, "warning")
         );
         if let Some(line) = common::files_without_rules_line(&report.files_without_rules) {
