@@ -157,10 +157,10 @@ pub(crate) fn build_rule(
         from: take_string(&mut map, "from")?,
         to: take_string(&mut map, "to")?,
         max_signals: take_int(&mut map, "max_signals", 1, u32::MAX.into())?.map(narrow),
-        timestamp_override: take_string(&mut map, "timestamp_override")?,
-        event_category_override: take_string(&mut map, "event_category_override")?,
-        timestamp_field: take_string(&mut map, "timestamp_field")?,
-        tiebreaker_field: take_string(&mut map, "tiebreaker_field")?,
+        timestamp_override: take_field_name(&mut map, "timestamp_override")?,
+        event_category_override: take_field_name(&mut map, "event_category_override")?,
+        timestamp_field: take_field_name(&mut map, "timestamp_field")?,
+        tiebreaker_field: take_field_name(&mut map, "tiebreaker_field")?,
         tags: take_strings(&mut map, "tags")?,
         threat,
         note: take_string(&mut map, "note")?,
@@ -300,6 +300,19 @@ fn take_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>
             key,
             format!("`{key}` must be a string, found {}", type_name(&v)),
         )),
+    }
+}
+
+/// A string that names a field: an empty one names none (a rule with
+/// `event_category_override = ""` would match no event, silently), so it
+/// is an error at the value.
+fn take_field_name(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>, FieldError> {
+    match take_string(map, key)? {
+        Some(s) if s.trim().is_empty() => Err(FieldError::invalid(
+            key,
+            format!("`{key}` must name a field, found an empty string"),
+        )),
+        other => Ok(other),
     }
 }
 

@@ -74,6 +74,31 @@ fn missing_name_points_at_the_rule_table() {
     );
 }
 
+/// A field-name setting left empty would have the rule read no field (no
+/// event matched, no time read), silently: it is an error at its value.
+#[test]
+fn an_empty_field_name_setting_is_an_error_at_its_value() {
+    for key in [
+        "timestamp_override",
+        "event_category_override",
+        "timestamp_field",
+        "tiebreaker_field",
+    ] {
+        let text = GOOD.replace(
+            "risk_score = 21\n",
+            &format!("risk_score = 21\n{key} = \" \"\n"),
+        );
+        let (rules, errors) = load_str(&text, Path::new("e.toml"), RuleFormat::Toml);
+        assert!(rules.is_empty(), "{key}");
+        let e = &errors[0];
+        assert_eq!(
+            e.message,
+            format!("`{key}` must name a field, found an empty string")
+        );
+        assert_eq!((e.line, e.column), (10, key.len() + 4), "{key}");
+    }
+}
+
 #[test]
 fn missing_query_for_a_query_type() {
     let text = GOOD.split("query = '''").next().unwrap().to_string();
