@@ -137,12 +137,15 @@ impl Prefilter {
             Some(_) => exact.len(),
             None => texts.len(),
         };
-        let sieve = packed.as_ref().and_then(|_| {
-            let f = Factors::new(&exact, escapes.contains(&"\\u00"));
-            let sieve = Sieve::new(&f.probes)?;
-            tracing::debug!("prefilter: one pass for the lines and {:?}", f.probes);
-            Some((sieve, f))
-        });
+        let sieve = match packed.is_some() || ac.is_some() {
+            true => one_pass(
+                &exact,
+                &texts,
+                !folded.is_empty(),
+                escapes.contains(&"\\u00"),
+            ),
+            false => None,
+        };
         Some(Prefilter {
             ac,
             packed,
@@ -229,6 +232,30 @@ impl LineFilter for NeedleLines {
             }
         })
     }
+}
+
+/// The sieve for a prefilter whose searchers can confirm what it finds:
+/// pieces of the `exact` needles, matched exactly, or with `fold` pieces
+/// of every needle (`lowered`: all of them in lower case) in any case, as
+/// the automaton matches them; `ascii` when every needle is.
+fn one_pass(
+    exact: &[String],
+    lowered: &[String],
+    fold: bool,
+    ascii: bool,
+) -> Option<(Sieve, Factors)> {
+    let needles = match fold {
+        true => without_holders(lowered.to_vec(), &[]),
+        false => exact.to_vec(),
+    };
+    let f = Factors::new(&needles, ascii);
+    let sieve = Sieve::new(&f.probes, fold)?;
+    tracing::debug!(
+        "prefilter: one pass for the lines and {:?}{}",
+        f.probes,
+        if fold { " (in any case)" } else { "" }
+    );
+    Some((sieve, f))
 }
 
 /// Pieces of text, each held by some needle, that between them cover
@@ -421,17 +448,15 @@ mod tests {
             assert!(errors.is_empty(), "{errors:?}");
             crate::compile_rule(rules.remove(0), &Default::default()).expect(q)
         };
-        // `:` folds case: the automaton looks. `like` does not: the SIMD
-        // searcher, or the sieve where the processor has AVX2.
+        // `:` folds case: the automaton looks, or the sieve in any case.
+        // `like` does not: the SIMD searcher, or the sieve, exactly.
         for op in [":", "like"] {
             let q = format!(
                 "process where process.command_line {op} \"*/proc/sys/net/ipv4/ip_forward*\""
             );
             let p = Arc::new(Prefilter::new(&[rule(&q)], &[]).expect("needles"));
             let f = p.line_filter().expect("cheap");
-            if op == "like" {
-                assert!(p.sieve.is_some() || !std::is_x86_feature_detected!("avx2"));
-            }
+            assert!(p.sieve.is_some() || !std::is_x86_feature_detected!("avx2"));
             // The search and the one-pass count (through the sieve, when
             // there is one) pick the same lines.
             let picked = |line: &str| {
@@ -457,6 +482,11 @@ mod tests {
             assert!(!picked(r#"{"a":"echo 1 > /proc/sys/net/ipv4/ip-forward"}"#));
             // The sieve's piece alone, without the needle, is not enough.
             assert!(!picked(r#"{"a":"ip_forward","b":"/proc/sys/net/ipv4/"}"#));
+            // Another case: a candidate for `:`, not for `like`.
+            assert_eq!(
+                picked(r#"{"a":"echo 1 > /PROC/sys/net/ipv4/IP_FORWARD"}"#),
+                op == ":"
+            );
             // An escaped backslash before a `u` is no escape.
             assert!(!picked(r#"{"a":"C:\\u00"}"#));
         }

@@ -49,6 +49,8 @@ pub struct Sieve {
     /// The largest offset of a probe's first pair byte: a literal may
     /// start that far before the byte that finds it.
     lead: usize,
+    /// Literals match in any ASCII case.
+    fold: bool,
 }
 
 /// One literal and the two bytes of it the block scan compares.
@@ -64,10 +66,11 @@ impl Sieve {
     /// block, and past a few a searcher built for many patterns wins.
     pub const MAX_LITERALS: usize = 4;
 
-    /// A sieve for `literals`; `None` when this processor lacks AVX2, or
-    /// there are no literals or more than [`MAX_LITERALS`](Self::MAX_LITERALS),
-    /// or one is shorter than two bytes or holds a newline.
-    pub fn new<T: AsRef<[u8]>>(literals: &[T]) -> Option<Sieve> {
+    /// A sieve for `literals`, matched exactly or, with `fold`, in any
+    /// ASCII case; `None` when this processor lacks AVX2, or there are no
+    /// literals or more than [`MAX_LITERALS`](Self::MAX_LITERALS), or one
+    /// is shorter than two bytes or holds a newline.
+    pub fn new<T: AsRef<[u8]>>(literals: &[T], fold: bool) -> Option<Sieve> {
         if !avx2() || literals.is_empty() || literals.len() > Self::MAX_LITERALS {
             return None;
         }
@@ -78,7 +81,7 @@ impl Sieve {
                 return None;
             }
             probes.push(Probe {
-                pair: rarest_pair(text),
+                pair: rarest_pair(text, fold),
                 text: text.into(),
             });
         }
@@ -92,6 +95,7 @@ impl Sieve {
             probes,
             reach,
             lead,
+            fold,
         })
     }
 
@@ -149,13 +153,23 @@ impl Sieve {
         let text = walk.text;
         let newline = _mm256_set1_epi8(b'\n' as i8);
         // Per literal: how far its second pair byte lies from its first,
-        // and the two bytes, repeated.
-        let pairs: [(usize, __m256i, __m256i); N] = std::array::from_fn(|k| {
+        // and for each of the two, the bits to set before comparing (0x20
+        // for a letter matched in any case: `A` | 0x20 is `a`) and the byte
+        // to compare with, repeated.
+        let splat = |b: u8| {
+            let (bits, byte) = match self.fold && b.is_ascii_alphabetic() {
+                true => (0x20, b.to_ascii_lowercase()),
+                false => (0, b),
+            };
+            (_mm256_set1_epi8(bits as i8), _mm256_set1_epi8(byte as i8))
+        };
+        type Pair = (usize, (__m256i, __m256i), (__m256i, __m256i));
+        let pairs: [Pair; N] = std::array::from_fn(|k| {
             let p = &self.probes[k];
             (
                 p.pair.1 - p.pair.0,
-                _mm256_set1_epi8(p.text[p.pair.0] as i8),
-                _mm256_set1_epi8(p.text[p.pair.1] as i8),
+                splat(p.text[p.pair.0]),
+                splat(p.text[p.pair.1]),
             )
         });
         // SAFETY (every load): the loop reads 32 bytes at most
@@ -164,10 +178,10 @@ impl Sieve {
         let load = |at: *const u8| unsafe { _mm256_loadu_si256(at.cast::<__m256i>()) };
         // Bit `i`: the literal's first pair byte is at `at + i` and its
         // second where it belongs.
-        let literal = |v: __m256i, at: *const u8, (gap, b1, b2): &(usize, __m256i, __m256i)| unsafe {
+        let literal = |v: __m256i, at: *const u8, (gap, (s1, b1), (s2, b2)): &Pair| unsafe {
             _mm256_and_si256(
-                _mm256_cmpeq_epi8(v, *b1),
-                _mm256_cmpeq_epi8(load(at.add(*gap)), *b2),
+                _mm256_cmpeq_epi8(_mm256_or_si256(v, *s1), *b1),
+                _mm256_cmpeq_epi8(_mm256_or_si256(load(at.add(*gap)), *s2), *b2),
             )
         };
         let mask = |v: __m256i| u64::from(_mm256_movemask_epi8(v) as u32);
@@ -304,7 +318,13 @@ impl Walk<'_> {
     /// line, or rules the line out, the line is counted and the scan goes
     /// on at the next one (the returned position).
     fn hit(&mut self, at: usize, k: usize, sieve: &Sieve, judge: &mut Judge<'_>) -> Option<usize> {
-        if !self.text[at..].starts_with(&sieve.probes[k].text) {
+        let lit = &sieve.probes[k].text;
+        let here = self.text.get(at..at + lit.len());
+        let found = match sieve.fold {
+            true => here.is_some_and(|h| h.eq_ignore_ascii_case(lit)),
+            false => here == Some(&lit[..]),
+        };
+        if !found {
             return None;
         }
         let end = memchr::memchr(b'\n', &self.text[at..]).map_or(self.text.len(), |i| at + i);
@@ -352,10 +372,15 @@ fn avx2() -> bool {
 }
 
 /// The offsets of the two bytes of `text` least likely in JSON logs (see
-/// [`commonness`]), the first the smaller; ties go to the earlier byte.
-fn rarest_pair(text: &[u8]) -> (usize, usize) {
+/// [`commonness`]; with `fold`, a letter counts as its lower case, which
+/// it also matches), the first the smaller; ties go to the earlier byte.
+fn rarest_pair(text: &[u8], fold: bool) -> (usize, usize) {
+    let rarity = |b: u8| match fold {
+        true => commonness(b.to_ascii_lowercase()),
+        false => commonness(b),
+    };
     let mut by_rarity: Vec<usize> = (0..text.len()).collect();
-    by_rarity.sort_by_key(|&i| (std::cmp::Reverse(commonness(text[i])), i));
+    by_rarity.sort_by_key(|&i| (std::cmp::Reverse(rarity(text[i])), i));
     let (a, b) = (by_rarity[0], by_rarity[1]);
     (a.min(b), a.max(b))
 }
@@ -384,49 +409,58 @@ mod tests {
     use super::*;
     use crate::read::filter::{number_by_search, LineFilter};
 
-    /// The reference: lines holding one of the literals, through the
-    /// plain search-then-count path.
+    /// The reference: lines holding one of the literals (in any ASCII
+    /// case with `.1`), through the plain search-then-count path.
     #[derive(Debug)]
-    struct Holding(Vec<&'static [u8]>);
+    struct Holding(Vec<&'static [u8]>, bool);
 
     impl LineFilter for Holding {
         fn next_candidate(&self, text: &[u8], from: usize) -> Option<Range<usize>> {
+            let fold = |b: &[u8]| match self.1 {
+                true => b.to_ascii_lowercase(),
+                false => b.to_vec(),
+            };
+            let rest = fold(&text[from..]);
             let at = self
                 .0
                 .iter()
-                .filter_map(|l| memchr::memmem::find(&text[from..], l))
+                .filter_map(|l| memchr::memmem::find(&rest, &fold(l)))
                 .min()?;
             Some(crate::read::line_around(text, from + at))
         }
     }
 
-    fn sieved(lits: &[&'static [u8]], text: &[u8]) -> (Numbered, Vec<(Range<usize>, u64)>) {
-        let sieve = Sieve::new(lits).expect("AVX2: this test needs it");
+    type Lines = (Numbered, Vec<(Range<usize>, u64)>);
+
+    fn sieved(lits: &[&'static [u8]], text: &[u8], fold: bool) -> Lines {
+        let sieve = Sieve::new(lits, fold).expect("AVX2: this test needs it");
         let mut out = Vec::new();
         let n = sieve.number_lines(text, &mut out, &mut |_, _, _, _| Verdict::Pick);
         (n, out)
     }
 
-    fn searched(lits: &[&'static [u8]], text: &[u8]) -> (Numbered, Vec<(Range<usize>, u64)>) {
+    fn searched(lits: &[&'static [u8]], text: &[u8], fold: bool) -> Lines {
         let mut out = Vec::new();
-        let n = number_by_search(&Holding(lits.to_vec()), text, &mut out);
+        let n = number_by_search(&Holding(lits.to_vec(), fold), text, &mut out);
         (n, out)
     }
 
     #[test]
     fn rare_bytes_are_compared() {
-        assert_eq!(rarest_pair(b"forward"), (0, 3));
-        assert_eq!(rarest_pair(b"\\u00"), (0, 1));
-        assert_eq!(rarest_pair(b"ab"), (0, 1));
-        assert_eq!(rarest_pair(b"cmd.EXE"), (4, 5));
+        assert_eq!(rarest_pair(b"forward", false), (0, 3));
+        assert_eq!(rarest_pair(b"\\u00", false), (0, 1));
+        assert_eq!(rarest_pair(b"ab", false), (0, 1));
+        assert_eq!(rarest_pair(b"cmd.EXE", false), (4, 5));
+        // In any case, `E` is as common as `e`: `x` and `m` are rarer.
+        assert_eq!(rarest_pair(b"cmd.EXE", true), (1, 5));
     }
 
     #[test]
     fn literals_it_cannot_look_for_are_refused() {
-        assert!(Sieve::new::<&[u8]>(&[]).is_none());
-        assert!(Sieve::new(&[b"a".as_slice()]).is_none());
-        assert!(Sieve::new(&[b"a\nb".as_slice()]).is_none());
-        assert!(Sieve::new(&[b"ab"; 5]).is_none());
+        assert!(Sieve::new::<&[u8]>(&[], false).is_none());
+        assert!(Sieve::new(&[b"a".as_slice()], false).is_none());
+        assert!(Sieve::new(&[b"a\nb".as_slice()], true).is_none());
+        assert!(Sieve::new(&[b"ab"; 5], false).is_none());
     }
 
     /// Lines picked and lines counted, blank and comment lines apart, as
@@ -441,7 +475,7 @@ mod tests {
         }
         // `abcDE` is found by its `D`, three bytes in.
         let lits: &[&'static [u8]] = &[b"forward", b"\\u00", b"abcDE"];
-        assert_eq!(Sieve::new(lits).map(|s| s.lead), Some(3));
+        assert_eq!(Sieve::new(lits, false).map(|s| s.lead), Some(3));
         let fillers = [
             "{\"a\":1}",
             "",
@@ -451,6 +485,8 @@ mod tests {
             "{\"x\":\"\\u0041\"}",
             "{\"y\":\"forwar\"}",
             "{\"q\":\"abcDE\"}",
+            "{\"q\":\"ABCde\",\"w\":\"FORward\"}",
+            "@bcDE [orward",
             "abcDE",
             "bcDE abcD",
             " {\"z\":\"f\"}",
@@ -478,12 +514,14 @@ mod tests {
                 text.push_str(fillers[next(fillers.len())]);
             }
             let text = text.as_bytes();
-            assert_eq!(
-                sieved(lits, text),
-                searched(lits, text),
-                "round {round}: {:?}",
-                String::from_utf8_lossy(text)
-            );
+            for fold in [false, true] {
+                assert_eq!(
+                    sieved(lits, text, fold),
+                    searched(lits, text, fold),
+                    "round {round}, fold {fold}: {:?}",
+                    String::from_utf8_lossy(text)
+                );
+            }
         }
     }
 
@@ -502,7 +540,13 @@ mod tests {
                 let mut text = vec![b'x'; len];
                 text[len / 3] = b'\n';
                 text[at..at + 5].copy_from_slice(b"abcDE");
-                assert_eq!(sieved(lits, &text), searched(lits, &text), "{len} {at}");
+                for fold in [false, true] {
+                    assert_eq!(
+                        sieved(lits, &text, fold),
+                        searched(lits, &text, fold),
+                        "{len} {at}"
+                    );
+                }
             }
         }
     }
@@ -512,7 +556,7 @@ mod tests {
     /// of the same line pick it.
     #[test]
     fn the_judge_decides_line_by_line() {
-        let Some(sieve) = Sieve::new(&[b"ab".as_slice(), b"cd".as_slice()]) else {
+        let Some(sieve) = Sieve::new(&[b"ab".as_slice(), b"cd".as_slice()], false) else {
             eprintln!("skipped: this processor has no AVX2");
             return;
         };
