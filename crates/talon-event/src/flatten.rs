@@ -232,7 +232,23 @@ impl Flattener {
     }
 
     /// Flattens one JSON object into its fields.
+    ///
+    /// A document this flattener refuses is refused with the error a read
+    /// of every field gives (the first fault in the text, with its
+    /// position): a projected read skips parts as serde_json skips them,
+    /// and may stumble on a later fault first, or name it otherwise.
     pub fn fields(&self, text: &str) -> Result<FieldMap, FlattenError> {
+        match self.projected_fields(text) {
+            Err(e) if !self.projection.is_all() => {
+                Err(Flattener::default().fields(text).err().unwrap_or(e))
+            }
+            read => read,
+        }
+    }
+
+    /// [`Flattener::fields`] with this flattener's projection, errors as
+    /// it meets them.
+    fn projected_fields(&self, text: &str) -> Result<FieldMap, FlattenError> {
         let first = text.bytes().find(|b| !b.is_ascii_whitespace());
         if first != Some(b'{') {
             // Tell "valid but not an object" apart from "not JSON at all".
@@ -240,16 +256,9 @@ impl Flattener {
             return Err(FlattenError::NotAnObject);
         }
         match self.walk(text, true) {
-            Err(stop @ (Stop::Deep | Stop::Refused)) => {
-                // A skipped sub-tree is too deep, or holds what a read
-                // refuses: the full walk reports it exactly as an
-                // unprojected read does.
-                let full = Flattener::default();
-                match full.walk(text, false) {
-                    Err(Stop::Json(e)) => Err(FlattenError::Json(e)),
-                    _ => Err(stop.into_error()),
-                }
-            }
+            // A skipped sub-tree too deep, or holding what a read refuses:
+            // `fields` asks a read of every field for its error.
+            Err(stop @ (Stop::Deep | Stop::Refused)) => Err(stop.into_error()),
             Err(Stop::MaybeDuplicate) => match find_duplicate_key(text) {
                 Some(dup) => Err(dup),
                 // Two keys with the same hash, not the same key.
@@ -716,6 +725,15 @@ mod tests {
             r#"{"a":1,"z":[{"y":-1E400}]}"#,
             r#"{"a":1,"z":"\udc00x"}"#,
             r#"{"a":1,"z":{"\ud800":2}}"#,
+            // The first fault, not a later one, and named as a read of
+            // every field names it.
+            "{\"o\":\"a\tb\" x,\"a\":1}",
+            r#"{"o":[1,],"a":1}"#,
+            r#"{"a":1,"o":{"b":1,}}"#,
+            r#"{"o":{"\ud800":1 x},"a":1}"#,
+            r#"{"o":[1e999,x],"a":1}"#,
+            r#"{"o":["\ud800", x],"a":1}"#,
+            r#"{"a":1,"other":"\ud800}"#,
         ] {
             let full = flatten(bad).expect_err(bad).to_string();
             let skipped = projected.event(bad).expect_err(bad).to_string();
