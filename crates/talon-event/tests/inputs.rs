@@ -457,3 +457,78 @@ fn projection_applies_while_reading() {
     assert_eq!(events[0].len(), 1);
     assert_eq!(events[0].first_str("process.name"), Some("a"));
 }
+
+/// A mapped file that grows while it is read: what was there when it was
+/// mapped is read, and the bytes added after are one `grown` issue that
+/// says how many (they used to be left out without a word), item by item
+/// and batch by batch (as `hunt` reads); read without mapping, the file
+/// is read to its end.
+#[test]
+fn a_mapped_file_that_grows_while_read_says_what_was_not_read() {
+    use std::io::Write;
+    use talon_event::read::{Batch, ChunkCounts, LineParser};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("growing.ndjson");
+    let line = format!("{{\"n\":1,\"pad\":\"{}\"}}\n", "x".repeat(1000));
+    let before = line.repeat(1500); // over the 1 MiB from which files are mapped
+    let added = "{\"n\":2}\n";
+    for (mmap, batches) in [(true, false), (true, true), (false, false)] {
+        fs::write(&path, &before).unwrap();
+        let opts = ReadOptions {
+            mmap,
+            ..ReadOptions::default()
+        };
+        let mut reader = EventReader::new(vec![InputSpec::Path(path.clone())], opts.clone());
+        let mut parser = LineParser::new(&opts);
+        let (mut events, mut issues, mut grown) = (0, Vec::new(), false);
+        loop {
+            let items = match batches {
+                false => match reader.next() {
+                    Some(item) => vec![item],
+                    None => break,
+                },
+                true => match reader.next_batch(64 << 10) {
+                    Some(Batch::Items(items)) => items,
+                    Some(Batch::Lines(chunk)) => {
+                        let mut counts = ChunkCounts::default();
+                        parser.read(&chunk, &mut |_| events += 1, &mut counts);
+                        reader.record_chunk(&counts);
+                        Vec::new()
+                    }
+                    None => break,
+                },
+            };
+            for item in items {
+                match item {
+                    Ok(_) => events += 1,
+                    Err(i) => issues.push((i.reason, i.message)),
+                }
+            }
+            if !grown {
+                let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
+                f.write_all(added.as_bytes()).unwrap();
+                grown = true;
+            }
+        }
+        let at = format!("mmap {mmap}, batches {batches}");
+        if mmap {
+            assert_eq!(events, 1500, "{at}");
+            assert_eq!(
+                issues,
+                [(
+                    SkipReason::Grown,
+                    format!(
+                        "the file grew by {} bytes while talon read it; it was mapped into \
+                         memory at {} bytes, so what was added was not read (--no-mmap reads \
+                         a growing file to its end)",
+                        added.len(),
+                        before.len()
+                    )
+                )],
+                "{at}"
+            );
+        } else {
+            assert_eq!((events, issues), (1501, Vec::new()), "{at}");
+        }
+    }
+}

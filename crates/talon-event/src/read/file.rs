@@ -204,8 +204,9 @@ impl FileReader {
                 }
                 Mode::MappedLines(pos) => {
                     let end = self.mapped_line(pos, &docs, filter);
-                    if let Some(end) = end {
-                        self.mode = Mode::MappedLines(end);
+                    match end {
+                        Some(end) => self.mode = Mode::MappedLines(end),
+                        None => self.note_growth(),
                     }
                 }
                 Mode::NotJson(mut r) => {
@@ -321,7 +322,7 @@ impl FileReader {
                     let Some(mapped) = &self.mapped else {
                         return None;
                     };
-                    let map = &mapped.map;
+                    let map = Arc::clone(&mapped.map);
                     let end = match pos.saturating_add(target) {
                         cut if cut >= map.len() => map.len(),
                         cut => {
@@ -342,10 +343,12 @@ impl FileReader {
                     let last = end >= map.len();
                     if !last {
                         self.mode = Mode::MappedLines(end);
+                    } else {
+                        self.note_growth();
                     }
                     return Some(Batch::Lines(LineChunk::new(
                         Arc::clone(&self.name),
-                        ChunkText::Mapped(Arc::clone(map), pos..end),
+                        ChunkText::Mapped(map, pos..end),
                         start,
                         last,
                         None,
@@ -399,6 +402,26 @@ impl FileReader {
             (mode, _) => mode,
         };
         Ok(())
+    }
+
+    /// At the end of a mapped file: if it grew while it was read, a
+    /// [`SkipReason::Grown`] issue says how much was not read.
+    fn note_growth(&mut self) {
+        let Some(grown) = self.mapped.as_ref().and_then(|m| m.map.grown()) else {
+            return;
+        };
+        let mapped = self.mapped.as_ref().map_or(0, |m| m.map.len());
+        self.pending.push_back(Err(ReadIssue::new(
+            &self.name,
+            0,
+            0,
+            SkipReason::Grown,
+            format!(
+                "the file grew by {grown} bytes while talon read it; it was mapped into \
+                 memory at {mapped} bytes, so what was added was not read \
+                 (--no-mmap reads a growing file to its end)"
+            ),
+        )));
     }
 
     /// Line mode over a mapped file, item by item: the line at `pos` (all

@@ -502,7 +502,7 @@ fn map_plain(file: &File, name: &str) -> io::Result<Option<Mapped>> {
         0
     };
     Ok(Some(Mapped {
-        map: Arc::new(super::mapped::FileMap::new(map, name)),
+        map: Arc::new(super::mapped::FileMap::of_file(map, name, file)),
         start,
     }))
 }

@@ -52,6 +52,10 @@ pub enum SkipReason {
     LinkLoop,
     /// The gzip or zstd stream is corrupt or cut short.
     Decompression,
+    /// A file mapped into memory grew while it was read: the bytes added
+    /// after it was mapped were not read (`--no-mmap` reads to the end).
+    /// Not a failure of what was read.
+    Grown,
 }
 
 impl SkipReason {
@@ -71,6 +75,7 @@ impl SkipReason {
             SkipReason::SpecialFile => "special-file",
             SkipReason::LinkLoop => "link-loop",
             SkipReason::Decompression => "decompression",
+            SkipReason::Grown => "grown",
         }
     }
 }

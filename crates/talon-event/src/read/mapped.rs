@@ -45,7 +45,10 @@ pub struct FileMap {
     slot: Option<usize>,
     /// What the handler writes (owned here; the slot points into it).
     _msg: Box<[u8]>,
+    /// The chunks in use and the released ranges not yet let go of.
     held: Mutex<Held>,
+    /// The file mapped, to tell whether it grew while it was read.
+    file: Option<std::fs::File>,
     /// Released bytes let go of at once ([`RELEASE_AT_ONCE`]; tests: 0).
     release_at_once: usize,
 }
@@ -155,6 +158,21 @@ fn page_size() -> usize {
 }
 
 impl FileMap {
+    /// Bytes the file holds beyond what was mapped (it grew while it was
+    /// read); `None` when it did not grow, or it cannot be told.
+    pub(crate) fn grown(&self) -> Option<u64> {
+        let now = self.file.as_ref()?.metadata().ok()?.len();
+        now.checked_sub(self.map.len() as u64).filter(|n| *n > 0)
+    }
+
+    /// `map`, mapped from `file`, kept to tell whether it grows (see
+    /// [`FileMap::grown`]).
+    pub(crate) fn of_file(map: memmap2::Mmap, name: &str, file: &std::fs::File) -> FileMap {
+        let mut m = FileMap::new(map, name);
+        m.file = file.try_clone().ok();
+        m
+    }
+
     /// Registers `map`, the mapping of the file shown as `name`.
     pub(crate) fn new(map: memmap2::Mmap, name: &str) -> FileMap {
         install_handler();
@@ -182,6 +200,7 @@ impl FileMap {
             slot,
             _msg: msg,
             held: Mutex::default(),
+            file: None,
             release_at_once: RELEASE_AT_ONCE,
         }
     }
