@@ -132,7 +132,7 @@ fn schedule_replay_alerts_and_warns_as_kibana_would() {
     );
     assert!(
         err.contains(
-            "talon: schedule: 8 runs, 183 alerts, 1 run reached max_signals (67 matches left out)\n"
+            "talon: schedule: 8 runs, 183 matches alerted, 1 run reached max_signals (67 matches left out)\n"
         ),
         "{err}"
     );
@@ -280,7 +280,7 @@ fn an_out_of_range_numeric_timestamp_is_no_timestamp_like_an_out_of_range_string
         assert!(jsonl(&out).is_empty(), "{timestamp}: {err}");
         assert!(
             err.contains(&format!(
-                "talon: schedule: 0 runs, 0 alerts, 0 runs reached max_signals (0 matches left out)\n\
+                "talon: schedule: 0 runs, 0 matches alerted, 0 runs reached max_signals (0 matches left out)\n\
                  talon: schedule: 1 match has an unusable timestamp (not alerted; first: {}:1: \
                  `@timestamp` is {shown})\n",
                 events.display()
@@ -297,4 +297,44 @@ fn an_out_of_range_numeric_timestamp_is_no_timestamp_like_an_out_of_range_string
             "{timestamp}"
         );
     }
+}
+
+/// A sequence match is several alerts (a shell and one per event): the
+/// schedule line counts matches, as `max_signals` does, and says so; it
+/// used to say "1 alert" beside "3 alerts by 1 of 1 rule".
+#[test]
+fn the_schedule_line_counts_matches_not_alerts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = RULE
+        .replace("name = \"Curl Activity\"", "name = \"Curl then sh\"")
+        .replace(
+            "process where process.name == \"curl\"",
+            "sequence [process where process.name == \"curl\"] [process where process.name == \"sh\"]",
+        )
+        .replace("timestamp_override = \"event.ingested\"\n", "");
+    std::fs::write(dir.path().join("seq.toml"), rule).unwrap();
+    let events = format!(
+        "{}\n{}\n",
+        doc("1", 1_000, None, "curl"),
+        doc("2", 2_000, None, "sh")
+    );
+    let file = dir.path().join("events.ndjson");
+    std::fs::write(&file, events).unwrap();
+    let mut cmd = talon();
+    cmd.current_dir(dir.path())
+        .args([
+            "hunt",
+            "--schedule",
+            "--rules",
+            "seq.toml",
+            "--format",
+            "jsonl",
+        ])
+        .arg(&file);
+    let out = run(cmd);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(jsonl(&out).len(), 3, "{err}");
+    assert!(err.contains("3 alerts by 1 of 1 rule"), "{err}");
+    assert!(err.contains(", 1 match alerted, "), "{err}");
 }

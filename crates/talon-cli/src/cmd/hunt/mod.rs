@@ -584,9 +584,11 @@ fn suppressed_lines(rules: &[&Rule], suppressed: &[u64]) -> String {
 
 fn schedule_lines(st: &ScheduleStats) -> String {
     let mut out = format!(
-        "talon: schedule: {}, {}, {} reached max_signals ({} left out)\n",
+        "talon: schedule: {}, {} alerted, {} reached max_signals ({} left out)\n",
         count(st.runs, "run"),
-        count(st.alerts, "alert"),
+        // Matches, not alerts: a sequence match is a shell alert and one
+        // per event (what `max_signals` counts, and what is left out).
+        count(st.alerts, "match"),
         count(st.truncated_runs, "run"),
         count(st.dropped_by_max_signals, "match")
     );
