@@ -63,11 +63,6 @@ pub(super) fn run(
         event.seq = seq;
         seq += 1;
         let event = Arc::new(event);
-        // Time is read only off events some rule searches: one dated far
-        // ahead in another index must not make the rules' matches late.
-        if engine.searches(&event) {
-            scheduler.observe(&event);
-        }
         let mut any = false;
         engine.on_shared_event_admitting(
             &event,
@@ -110,6 +105,17 @@ pub(super) fn run(
                 &m,
                 &mut alert_errors,
             );
+        }
+        // The schedule's clock moves on only now, after what this event
+        // released was offered: the sequence stage holds events for its
+        // re-ordering window and releases a match when a later event
+        // pushes its last one out, so a match offered with this event's
+        // time already on the clock was late whenever the event came more
+        // than a window after it (an in-order input lost matches). Time is
+        // read only off events some rule searches: one dated far ahead in
+        // another index must not make the rules' matches late.
+        if engine.searches(&event) {
+            scheduler.observe(&event);
         }
         scheduler.advance(|s| emit(s, &mut write));
     }
