@@ -310,7 +310,13 @@ fn take_field_name(map: &mut Map<String, Value>, key: &str) -> Result<Option<Str
     match take_string(map, key)? {
         Some(s) if s.trim().is_empty() => Err(FieldError::invalid(
             key,
-            format!("`{key}` must name a field, found an empty string"),
+            format!(
+                "`{key}` must name a field, found {}",
+                match s.is_empty() {
+                    true => "an empty string",
+                    false => "only whitespace",
+                }
+            ),
         )),
         other => Ok(other),
     }

@@ -84,18 +84,20 @@ fn an_empty_field_name_setting_is_an_error_at_its_value() {
         "timestamp_field",
         "tiebreaker_field",
     ] {
-        let text = GOOD.replace(
-            "risk_score = 21\n",
-            &format!("risk_score = 21\n{key} = \" \"\n"),
-        );
-        let (rules, errors) = load_str(&text, Path::new("e.toml"), RuleFormat::Toml);
-        assert!(rules.is_empty(), "{key}");
-        let e = &errors[0];
-        assert_eq!(
-            e.message,
-            format!("`{key}` must name a field, found an empty string")
-        );
-        assert_eq!((e.line, e.column), (10, key.len() + 4), "{key}");
+        for (value, found) in [("\"\"", "an empty string"), ("\" \"", "only whitespace")] {
+            let text = GOOD.replace(
+                "risk_score = 21\n",
+                &format!("risk_score = 21\n{key} = {value}\n"),
+            );
+            let (rules, errors) = load_str(&text, Path::new("e.toml"), RuleFormat::Toml);
+            assert!(rules.is_empty(), "{key}");
+            let e = &errors[0];
+            assert_eq!(
+                e.message,
+                format!("`{key}` must name a field, found {found}")
+            );
+            assert_eq!((e.line, e.column), (10, key.len() + 4), "{key}");
+        }
     }
 }
 
