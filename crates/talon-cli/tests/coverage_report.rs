@@ -24,7 +24,7 @@ fn coverage_of_the_corpus() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "2068 rules: 1024 can run, 1044 cannot (1044 of an unsupported type, 0 with query errors); 128 building blocks; 0 files or rules failed to load"
+        "2068 rules: 1024 can run, 1044 cannot (1044 of an unsupported type, 0 with query errors); 128 building blocks; 0 load errors"
     );
     for want in [
         "By type:",
@@ -102,7 +102,7 @@ fn coverage_names_what_cannot_run_and_where() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "3 rules: 1 can run, 2 cannot (1 of an unsupported type, 1 with query errors); 0 building blocks; 0 files or rules failed to load"
+        "3 rules: 1 can run, 2 cannot (1 of an unsupported type, 1 with query errors); 0 building blocks; 0 load errors"
     );
     for want in [
         "      3  Linux",

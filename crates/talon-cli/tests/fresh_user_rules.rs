@@ -75,9 +75,7 @@ fn every_file_of_a_rule_folder_is_accounted_for_in_the_summary() {
     assert_eq!(stdout(&out), "");
     assert_eq!(
         stderr(&out),
-        format!(
-            "{metadata_error}talon: error: no rule loaded from e: 1 file or rule failed to load\n"
-        )
+        format!("{metadata_error}talon: error: no rule loaded from e: 1 load error\n")
     );
 
     // Beside a rule, a file holding none is named, and is not an error.

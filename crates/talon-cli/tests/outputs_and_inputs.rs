@@ -571,7 +571,7 @@ fn counts_of_one_are_singular_in_summaries() {
         stdout(&out).lines().next(),
         Some(
             "1 rule: 1 can run, 0 cannot (0 of an unsupported type, 0 with query errors); \
-             0 building blocks; 0 files or rules failed to load"
+             0 building blocks; 0 load errors"
         ),
         "{}",
         stderr(&out)

@@ -444,7 +444,7 @@ fn rules_reports_an_unreadable_schedule_as_check_does() {
         Some(
             "2 rules: 2 can run, 0 cannot (0 of an unsupported type, 0 with query errors); \
              1 with schedule errors (not run by --schedule); 0 building blocks; \
-             0 files or rules failed to load"
+             0 load errors"
         ),
         "{stdout}"
     );

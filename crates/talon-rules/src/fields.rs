@@ -99,12 +99,47 @@ impl Built {
 }
 
 /// Builds a rule from its field map. `metadata` is the TOML `[metadata]`
-/// table (empty for other formats).
+/// table (empty for other formats). `Err` holds every field error found,
+/// in the order the fields are read: the missing required fields or the
+/// rule type alone, when those are wrong (the rest means little then),
+/// else every field whose value is refused.
 pub(crate) fn build_rule(
+    map: Map<String, Value>,
+    metadata: Map<String, Value>,
+    origin: RuleOrigin,
+) -> Result<Built, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let built = build_rule_into(map, metadata, origin, &mut errors);
+    match (built, errors.is_empty()) {
+        (Ok(built), true) => Ok(built),
+        (Ok(_), false) => Err(errors),
+        (Err(e), _) => {
+            errors.push(e);
+            Err(errors)
+        }
+    }
+}
+
+/// [`build_rule`]: a fatal error returned, every other pushed to `errors`
+/// (the field then takes its default, so the others are still checked).
+fn build_rule_into(
     mut map: Map<String, Value>,
     metadata: Map<String, Value>,
     origin: RuleOrigin,
+    errors: &mut Vec<FieldError>,
 ) -> Result<Built, FieldError> {
+    // A field's value, or its default with its error noted.
+    macro_rules! field {
+        ($e:expr) => {
+            match $e {
+                Ok(v) => v,
+                Err(e) => {
+                    errors.push(e);
+                    Default::default()
+                }
+            }
+        };
+    }
     check_required(&map)?;
     let rule_type = req_string(&mut map, "type")?;
     if !RULE_TYPES.contains(&rule_type.as_str()) {
@@ -122,56 +157,56 @@ pub(crate) fn build_rule(
         // or refused, so it is an error here, at the value.
         if let Some(Value::String(lang)) = map.get("language") {
             if lang != "eql" {
-                return Err(FieldError::invalid(
+                errors.push(FieldError::invalid(
                     "language",
                     format!("an `eql` rule's language must be `eql`, not `{lang}`"),
                 ));
             }
         }
     }
-    let severity = req_string(&mut map, "severity")?;
-    if !SEVERITIES.contains(&severity.as_str()) {
-        return Err(FieldError::invalid(
+    let severity = field!(req_string(&mut map, "severity"));
+    if !severity.is_empty() && !SEVERITIES.contains(&severity.as_str()) {
+        errors.push(FieldError::invalid(
             "severity",
             format!("severity must be one of low, medium, high, critical, not `{severity}`"),
         ));
     }
-    let risk_score = take_int(&mut map, "risk_score", 0, 100)?.unwrap_or_default();
-    check_exceptions_list(&map)?;
+    let risk_score = field!(take_int(&mut map, "risk_score", 0, 100)).unwrap_or_default();
+    field!(check_exceptions_list(&map));
     let threat = match map.remove("threat") {
         None | Some(Value::Null) => Vec::new(),
-        Some(v) => serde_json::from_value::<Vec<Threat>>(v)
-            .map_err(|e| FieldError::invalid("threat", format!("invalid `threat` mapping: {e}")))?,
+        Some(v) => field!(serde_json::from_value::<Vec<Threat>>(v)
+            .map_err(|e| FieldError::invalid("threat", format!("invalid `threat` mapping: {e}")))),
     };
     let rule = Rule {
-        rule_id: req_string(&mut map, "rule_id")?,
-        name: req_string(&mut map, "name")?,
-        description: take_string(&mut map, "description")?.unwrap_or_default(),
+        rule_id: field!(req_string(&mut map, "rule_id")),
+        name: field!(req_string(&mut map, "name")),
+        description: field!(take_string(&mut map, "description")).unwrap_or_default(),
         rule_type,
-        language: take_string(&mut map, "language")?,
-        query: take_string(&mut map, "query")?,
-        index: take_strings(&mut map, "index")?,
+        language: field!(take_string(&mut map, "language")),
+        query: field!(take_string(&mut map, "query")),
+        index: field!(take_strings(&mut map, "index")),
         severity,
         risk_score,
-        interval: take_string(&mut map, "interval")?,
-        from: take_string(&mut map, "from")?,
-        to: take_string(&mut map, "to")?,
-        max_signals: take_int(&mut map, "max_signals", 1, u32::MAX.into())?.map(narrow),
-        timestamp_override: take_field_name(&mut map, "timestamp_override")?,
-        event_category_override: take_field_name(&mut map, "event_category_override")?,
-        timestamp_field: take_field_name(&mut map, "timestamp_field")?,
-        tiebreaker_field: take_field_name(&mut map, "tiebreaker_field")?,
-        tags: take_strings(&mut map, "tags")?,
+        interval: field!(take_string(&mut map, "interval")),
+        from: field!(take_string(&mut map, "from")),
+        to: field!(take_string(&mut map, "to")),
+        max_signals: field!(take_int(&mut map, "max_signals", 1, u32::MAX.into())).map(narrow),
+        timestamp_override: field!(take_field_name(&mut map, "timestamp_override")),
+        event_category_override: field!(take_field_name(&mut map, "event_category_override")),
+        timestamp_field: field!(take_field_name(&mut map, "timestamp_field")),
+        tiebreaker_field: field!(take_field_name(&mut map, "tiebreaker_field")),
+        tags: field!(take_strings(&mut map, "tags")),
         threat,
-        note: take_string(&mut map, "note")?,
-        setup: take_string(&mut map, "setup")?,
-        references: take_strings(&mut map, "references")?,
-        false_positives: take_strings(&mut map, "false_positives")?,
-        author: take_strings(&mut map, "author")?,
-        license: take_string(&mut map, "license")?,
-        building_block_type: take_string(&mut map, "building_block_type")?,
-        version: take_int(&mut map, "version", 1, u32::MAX.into())?.map(narrow),
-        enabled: take_bool(&mut map, "enabled")?,
+        note: field!(take_string(&mut map, "note")),
+        setup: field!(take_string(&mut map, "setup")),
+        references: field!(take_strings(&mut map, "references")),
+        false_positives: field!(take_strings(&mut map, "false_positives")),
+        author: field!(take_strings(&mut map, "author")),
+        license: field!(take_string(&mut map, "license")),
+        building_block_type: field!(take_string(&mut map, "building_block_type")),
+        version: field!(take_int(&mut map, "version", 1, u32::MAX.into())).map(narrow),
+        enabled: field!(take_bool(&mut map, "enabled")),
         extra: map,
         metadata,
         origin,
@@ -186,6 +221,21 @@ pub(crate) fn build_rule(
     .map(|p| FieldError::invalid(p.key, p.message))
     .collect();
     Ok(Built { rule, schedule })
+}
+
+/// `errors` as load errors of `path`, in the order they stand in `text`.
+pub(crate) fn placed_in_order(
+    errors: Vec<FieldError>,
+    path: &std::path::Path,
+    text: &str,
+    span_of: &dyn Fn(Option<&str>) -> std::ops::Range<usize>,
+) -> Vec<crate::LoadError> {
+    let mut placed: Vec<crate::LoadError> = errors
+        .into_iter()
+        .map(|e| e.placed(path, text, span_of))
+        .collect();
+    placed.sort_by_key(|e| (e.line, e.column));
+    placed
 }
 
 /// `exceptions_list` stays in `extra`, but hunting reads it to find the
@@ -430,10 +480,40 @@ mod tests {
         assert!(!r.extra.contains_key("query"));
     }
 
+    /// The one error of a rule that has one.
+    fn only(mut errors: Vec<FieldError>) -> FieldError {
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        errors.remove(0)
+    }
+
+    /// Every refused value of a rule is reported, not only the first
+    /// (a fresh user's `check` showed one of two empty field names).
+    #[test]
+    fn every_refused_value_is_reported() {
+        let m = map(
+            json!({"rule_id": "x", "name": "n", "type": "eql", "risk_score": 101,
+            "severity": "urgent", "query": "any where true", "tags": "a",
+            "tiebreaker_field": "", "timestamp_field": " "}),
+        );
+        let keys: Vec<Option<String>> = build_rule(m, Map::new(), origin())
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.key)
+            .collect();
+        let want = [
+            "severity",
+            "risk_score",
+            "timestamp_field",
+            "tiebreaker_field",
+            "tags",
+        ];
+        assert_eq!(keys, want.map(|k| Some(k.to_string())));
+    }
+
     #[test]
     fn reports_all_missing_fields() {
         let m = map(json!({"type": "eql", "risk_score": 1}));
-        let e = build_rule(m, Map::new(), origin()).unwrap_err();
+        let e = only(build_rule(m, Map::new(), origin()).unwrap_err());
         assert_eq!(e.kind, LoadErrorKind::MissingField);
         assert_eq!(
             e.message,
@@ -447,7 +527,9 @@ mod tests {
         let with = |v: Value| {
             let mut m = map(base.clone());
             m.insert("exceptions_list".into(), v);
-            build_rule(m, Map::new(), origin()).map(|b| b.rule)
+            build_rule(m, Map::new(), origin())
+                .map(|b| b.rule)
+                .map_err(only)
         };
         let good = json!([{"id": "e", "list_id": "endpoint_list", "namespace_type": "agnostic", "type": "endpoint"}]);
         assert!(with(good).is_ok());
@@ -481,13 +563,12 @@ mod tests {
         let base = json!({"rule_id": "x", "name": "n", "type": "machine_learning", "risk_score": 21, "severity": "low"});
         let mut m = map(base.clone());
         m.insert("risk_score".into(), json!(101));
-        let e = build_rule(m, Map::new(), origin()).unwrap_err();
+        let e = only(build_rule(m, Map::new(), origin()).unwrap_err());
         assert_eq!(e.key.as_deref(), Some("risk_score"));
         let mut m = map(base.clone());
         m.insert("tags".into(), json!([1]));
         assert_eq!(
-            build_rule(m, Map::new(), origin())
-                .unwrap_err()
+            only(build_rule(m, Map::new(), origin()).unwrap_err())
                 .key
                 .as_deref(),
             Some("tags")
@@ -495,8 +576,7 @@ mod tests {
         let mut m = map(base);
         m.insert("severity".into(), json!("urgent"));
         assert_eq!(
-            build_rule(m, Map::new(), origin())
-                .unwrap_err()
+            only(build_rule(m, Map::new(), origin()).unwrap_err())
                 .key
                 .as_deref(),
             Some("severity")

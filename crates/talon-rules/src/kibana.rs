@@ -286,8 +286,12 @@ impl Reader<'_> {
                 let rule = built.placed(self.path, &self.text, &span_of);
                 self.out.rules.push(Loaded { rule, rule_id_span });
             }
-            Err(FieldError { key, kind, message }) => {
-                self.error(span_of(key.as_deref()), kind, message);
+            Err(mut es) => {
+                // In the order they stand in the text.
+                es.sort_by_key(|e| span_of(e.key.as_deref()).start);
+                for FieldError { key, kind, message } in es {
+                    self.error(span_of(key.as_deref()), kind, message);
+                }
             }
         }
     }

@@ -198,7 +198,9 @@ pub(crate) fn load_markdown(text: Arc<str>, path: &Path) -> FileOutcome {
             rule: built.placed(path, &text, &span_of),
             rule_id_span: Some(title_line.span()),
         }),
-        Err(e) => out.errors.push(e.placed(path, &text, &span_of)),
+        Err(es) => out
+            .errors
+            .extend(crate::fields::placed_in_order(es, path, &text, &span_of)),
     }
     out
 }

@@ -133,7 +133,9 @@ pub(crate) fn load_toml(text: Arc<str>, path: &Path) -> FileOutcome {
             let rule_id_span = value_span(rule_table, "rule_id");
             out.rules.push(Loaded { rule, rule_id_span });
         }
-        Err(e) => out.errors.push(e.placed(path, &text, &span_of)),
+        Err(es) => out
+            .errors
+            .extend(crate::fields::placed_in_order(es, path, &text, &span_of)),
     }
     out
 }

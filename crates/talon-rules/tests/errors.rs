@@ -506,3 +506,32 @@ fn placed(problems: &[LoadError]) -> Vec<(LoadErrorKind, &Path, usize, usize, &s
         })
         .collect()
 }
+
+/// Every refused value of a rule is an error, in the order they stand in
+/// the file (the fields are read in another order).
+#[test]
+fn every_refused_value_of_a_rule_is_an_error_in_file_order() {
+    let text = GOOD.replace(
+        "risk_score = 21\n",
+        "risk_score = 21\ntiebreaker_field = \"\"\ntimestamp_field = \"\"\n",
+    );
+    let (rules, errors) = load_str(&text, Path::new("two.toml"), RuleFormat::Toml);
+    assert!(rules.is_empty());
+    let at: Vec<(usize, &str)> = errors
+        .iter()
+        .map(|e| (e.line, e.message.as_str()))
+        .collect();
+    assert_eq!(
+        at,
+        [
+            (
+                10,
+                "`tiebreaker_field` must name a field, found an empty string"
+            ),
+            (
+                11,
+                "`timestamp_field` must name a field, found an empty string"
+            ),
+        ]
+    );
+}

@@ -131,10 +131,7 @@ pub fn run(args: RulesArgs, quiet: bool) -> Result<ExitCode> {
         eprintln!(
             "talon: error: no rule loaded from {}: {}",
             given.join(", "),
-            match load_errors {
-                1 => "1 file or rule failed to load".to_string(),
-                n => format!("{n} files or rules failed to load"),
-            }
+            count(load_errors as u64, "load error")
         );
         return Ok(ExitCode::from(1));
     }
@@ -249,7 +246,7 @@ impl Coverage {
         let mut out = String::new();
         let cannot = self.total - self.runnable;
         out.push_str(&format!(
-            "{}: {} can run, {} cannot ({} of an unsupported type, {} with query errors); {}{}; {} failed to load\n",
+            "{}: {} can run, {} cannot ({} of an unsupported type, {} with query errors); {}{}; {}\n",
             count(self.total as u64, "rule"),
             self.runnable,
             cannot,
@@ -260,10 +257,7 @@ impl Coverage {
                 n => format!("{n} with schedule errors (not run by --schedule); "),
             },
             count(self.building_blocks as u64, "building block"),
-            match load_errors {
-                1 => "1 file or rule".to_string(),
-                n => format!("{n} files or rules"),
-            }
+            count(load_errors as u64, "load error")
         ));
         section(&mut out, "By type", &self.by_type);
         section(&mut out, "By OS tag", &self.by_os);
