@@ -102,32 +102,14 @@ impl Built {
 /// table (empty for other formats). `Err` holds every field error found,
 /// in the order the fields are read: the missing required fields or the
 /// rule type alone, when those are wrong (the rest means little then),
-/// else every field whose value is refused.
+/// else every field whose value is refused (it takes its default, so the
+/// others are still read).
 pub(crate) fn build_rule(
-    map: Map<String, Value>,
+    mut map: Map<String, Value>,
     metadata: Map<String, Value>,
     origin: RuleOrigin,
 ) -> Result<Built, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let built = build_rule_into(map, metadata, origin, &mut errors);
-    match (built, errors.is_empty()) {
-        (Ok(built), true) => Ok(built),
-        (Ok(_), false) => Err(errors),
-        (Err(e), _) => {
-            errors.push(e);
-            Err(errors)
-        }
-    }
-}
-
-/// [`build_rule`]: a fatal error returned, every other pushed to `errors`
-/// (the field then takes its default, so the others are still checked).
-fn build_rule_into(
-    mut map: Map<String, Value>,
-    metadata: Map<String, Value>,
-    origin: RuleOrigin,
-    errors: &mut Vec<FieldError>,
-) -> Result<Built, FieldError> {
     // A field's value, or its default with its error noted.
     macro_rules! field {
         ($e:expr) => {
@@ -140,16 +122,16 @@ fn build_rule_into(
             }
         };
     }
-    check_required(&map)?;
-    let rule_type = req_string(&mut map, "type")?;
+    check_required(&map).map_err(|e| vec![e])?;
+    let rule_type = req_string(&mut map, "type").map_err(|e| vec![e])?;
     if !RULE_TYPES.contains(&rule_type.as_str()) {
-        return Err(FieldError::invalid(
+        return Err(vec![FieldError::invalid(
             "type",
             format!(
                 "unknown rule type `{rule_type}` (expected one of {})",
                 RULE_TYPES.join(", ")
             ),
-        ));
+        )]);
     }
     if rule_type == "eql" {
         // Kibana's API accepts only `eql` (exactly, lower case) as an EQL
@@ -220,7 +202,10 @@ fn build_rule_into(
     .into_iter()
     .map(|p| FieldError::invalid(p.key, p.message))
     .collect();
-    Ok(Built { rule, schedule })
+    match errors.is_empty() {
+        true => Ok(Built { rule, schedule }),
+        false => Err(errors),
+    }
 }
 
 /// `errors` as load errors of `path`, in the order they stand in `text`.
