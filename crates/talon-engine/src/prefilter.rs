@@ -278,11 +278,17 @@ impl Factors {
     /// short is its own piece) that cover `needles`: each time, of the
     /// first needle left, the piece held by the most needles left, one
     /// without a `/` (which needs no `\\/` escape looked for) before one
-    /// with, then the longest.
+    /// with, then the longest. Past the pieces a [`Sieve`] looks for, the
+    /// needles left are taken whole, unsearched: the sieve refuses that
+    /// many anyway, and the search is cubic in a needle's length.
     fn new(needles: &[String], ascii: bool) -> Factors {
         let mut left: Vec<&str> = needles.iter().map(String::as_str).collect();
         let mut probes: Vec<String> = Vec::new();
         while let Some(first) = left.first() {
+            if probes.len() >= Sieve::MAX_LITERALS {
+                probes.extend(left.drain(..).map(str::to_string));
+                break;
+            }
             let min = FACTOR_MIN.min(first.len());
             let ends = || (0..=first.len()).filter(|i| first.is_char_boundary(*i));
             let best = ends()
@@ -427,6 +433,11 @@ mod tests {
         // every piece brings `\/`.
         let short = f(&["sh", "/a/b"]);
         assert_eq!(short.probes, ["sh", "/a/b", "\\u00", "\\/"]);
+        // More pieces than a sieve takes: the rest go whole, unsearched.
+        let many: Vec<String> = (0..40).map(|i| format!("q{i:03}x")).collect();
+        let f = Factors::new(&many, true);
+        assert_eq!(f.count, 40);
+        assert_eq!(f.probes[4], "q004x");
         // A needle that is not ASCII may hide behind any `\u` escape.
         assert_eq!(
             Factors::new(&strings(&["caf\u{e9}"]), false).probes,
