@@ -525,24 +525,35 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
 }
 
 /// Whether `raw` (valid JSON) may hold what a read refuses and serde_json's
-/// skipping lets by: a `\u` escape (a surrogate may be unpaired), or a
-/// number with an exponent or over 300 digits (it may overflow an `f64`).
-/// Only then is it parsed ([`Checked`]).
+/// skipping lets by: a `\u` escape in a string (a surrogate may be
+/// unpaired), or a number with an exponent or over 300 digits (it may
+/// overflow an `f64`). Only then is it parsed ([`Checked`]). Inside
+/// strings only escapes count, so ids and hashes (`"3e5a…"`) cost no
+/// parse.
 fn may_be_refused(raw: &[u8]) -> bool {
-    let mut digits = 0usize;
-    for (i, &b) in raw.iter().enumerate() {
-        match b {
-            b'0'..=b'9' => {
+    let (mut in_string, mut digits, mut i) = (false, 0usize, 0);
+    while let Some(&b) = raw.get(i) {
+        match (in_string, b) {
+            (true, b'\\') => {
+                if raw.get(i + 1) == Some(&b'u') {
+                    return true;
+                }
+                i += 1;
+            }
+            (true, b'"') => in_string = false,
+            (true, _) => {}
+            (false, b'"') => in_string = true,
+            (false, b'0'..=b'9') => {
                 digits += 1;
                 if digits > 300 {
                     return true;
                 }
             }
-            b'e' | b'E' if digits > 0 => return true,
-            b'.' => {}
-            b'\\' if raw.get(i + 1) == Some(&b'u') => return true,
-            _ => digits = 0,
+            (false, b'e' | b'E') if digits > 0 => return true,
+            (false, b'.') => {}
+            (false, _) => digits = 0,
         }
+        i += 1;
     }
     false
 }
@@ -747,6 +758,8 @@ mod tests {
         }
         assert!(may_be_refused(br#"[1e5]"#) && may_be_refused(br#""\u0041""#));
         assert!(!may_be_refused(br#"{"name":"e","n":[1,2.5]}"#));
+        // In a string, only an escape: not a hash's `3e5`, nor `\\u`.
+        assert!(!may_be_refused(br#"{"sha":"3e5a9","p":"C:\\u"}"#));
     }
 
     #[test]
