@@ -299,27 +299,17 @@ fn an_out_of_range_numeric_timestamp_is_no_timestamp_like_an_out_of_range_string
     }
 }
 
-/// A sequence match is several alerts (a shell and one per event): the
-/// schedule line counts matches, as `max_signals` does, and says so; it
-/// used to say "1 alert" beside "3 alerts by 1 of 1 rule".
-#[test]
-fn the_schedule_line_counts_matches_not_alerts() {
+/// `talon hunt --schedule` with a rule whose query is `sequence`, over
+/// `docs` (one per line): the JSON alerts and stderr, checked to exit 0.
+fn schedule_sequence(sequence: &str, docs: &[String]) -> (Vec<serde_json::Value>, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let rule = RULE
         .replace("name = \"Curl Activity\"", "name = \"Curl then sh\"")
-        .replace(
-            "process where process.name == \"curl\"",
-            "sequence [process where process.name == \"curl\"] [process where process.name == \"sh\"]",
-        )
+        .replace("process where process.name == \"curl\"", sequence)
         .replace("timestamp_override = \"event.ingested\"\n", "");
     std::fs::write(dir.path().join("seq.toml"), rule).unwrap();
-    let events = format!(
-        "{}\n{}\n",
-        doc("1", 1_000, None, "curl"),
-        doc("2", 2_000, None, "sh")
-    );
     let file = dir.path().join("events.ndjson");
-    std::fs::write(&file, events).unwrap();
+    std::fs::write(&file, docs.join("\n") + "\n").unwrap();
     let mut cmd = talon();
     cmd.current_dir(dir.path())
         .args([
@@ -332,9 +322,21 @@ fn the_schedule_line_counts_matches_not_alerts() {
         ])
         .arg(&file);
     let out = run(cmd);
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(0), "{err}");
-    assert_eq!(jsonl(&out).len(), 3, "{err}");
+    (jsonl(&out), err)
+}
+
+/// A sequence match is several alerts (a shell and one per event): the
+/// schedule line counts matches, as `max_signals` does, and says so; it
+/// used to say "1 alert" beside "3 alerts by 1 of 1 rule".
+#[test]
+fn the_schedule_line_counts_matches_not_alerts() {
+    let (alerts, err) = schedule_sequence(
+        "sequence [process where process.name == \"curl\"] [process where process.name == \"sh\"]",
+        &[doc("1", 1_000, None, "curl"), doc("2", 2_000, None, "sh")],
+    );
+    assert_eq!(alerts.len(), 3, "{err}");
     assert!(err.contains("3 alerts by 1 of 1 rule"), "{err}");
     assert!(err.contains(", 1 match alerted, "), "{err}");
 }
@@ -347,38 +349,16 @@ fn the_schedule_line_counts_matches_not_alerts() {
 /// 48 of 199 in a steady stream).
 #[test]
 fn a_sequence_released_by_a_much_later_event_is_not_late() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let rule = RULE
-        .replace("name = \"Curl Activity\"", "name = \"Curl then sh\"")
-        .replace(
-            "process where process.name == \"curl\"",
-            "sequence with maxspan=1m [process where process.name == \"curl\"] \
-             [process where process.name == \"sh\"]",
-        )
-        .replace("timestamp_override = \"event.ingested\"\n", "");
-    std::fs::write(dir.path().join("seq.toml"), rule).unwrap();
-    let events = [
-        doc("1", 1_000, None, "curl"),
-        doc("2", 2_000, None, "sh"),
-        doc("3", 360_000, None, "ls"),
-    ];
-    let file = dir.path().join("events.ndjson");
-    std::fs::write(&file, events.join("\n") + "\n").unwrap();
-    let mut cmd = talon();
-    cmd.current_dir(dir.path())
-        .args([
-            "hunt",
-            "--schedule",
-            "--rules",
-            "seq.toml",
-            "--format",
-            "jsonl",
-        ])
-        .arg(&file);
-    let out = run(cmd);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
-    assert_eq!(jsonl(&out).len(), 3, "{err}");
+    let (alerts, err) = schedule_sequence(
+        "sequence with maxspan=1m [process where process.name == \"curl\"] \
+         [process where process.name == \"sh\"]",
+        &[
+            doc("1", 1_000, None, "curl"),
+            doc("2", 2_000, None, "sh"),
+            doc("3", 360_000, None, "ls"),
+        ],
+    );
+    assert_eq!(alerts.len(), 3, "{err}");
     assert!(err.contains(", 1 match alerted, "), "{err}");
     assert!(!err.contains("later than the reorder window"), "{err}");
 }
