@@ -6,6 +6,7 @@ mod common;
 
 use std::io::Write;
 
+use common::read_stepwise;
 use talon_event::read::{Batch, ChunkCounts, EventReader, InputSpec, LineParser, ReadOptions};
 use talon_event::Event;
 
@@ -476,41 +477,19 @@ fn a_streamed_file_cut_shorter_while_read_says_so() {
             ..ReadOptions::default()
         };
         let mut reader = EventReader::new(vec![input.clone()], options.clone());
-        let mut parser = LineParser::new(&options);
-        let (mut events, mut issues, mut truncated) = (0u64, Vec::new(), false);
-        loop {
-            let items = match batches {
-                false => match reader.next() {
-                    Some(item) => vec![item],
-                    None => break,
-                },
-                true => match reader.next_batch(4096) {
-                    Some(Batch::Items(items)) => items,
-                    Some(Batch::Lines(chunk)) => {
-                        let mut counts = ChunkCounts::default();
-                        parser.read(&chunk, &mut |_| events += 1, &mut counts);
-                        issues.extend(counts.issues.iter().map(|i| i.to_string()));
-                        reader.record_chunk(&counts);
-                        Vec::new()
-                    }
-                    None => break,
-                },
-            };
-            for item in items {
-                match item {
-                    Ok(_) => events += 1,
-                    Err(i) => issues.push(i.to_string()),
+        let mut truncated = false;
+        let (events, issues) =
+            read_stepwise(&mut reader, &options, batches.then_some(4096), &mut || {
+                if !truncated {
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .open(path)
+                        .and_then(|f| f.set_len(cut as u64))
+                        .expect("truncate");
+                    truncated = true;
                 }
-            }
-            if !truncated {
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .open(path)
-                    .and_then(|f| f.set_len(cut as u64))
-                    .expect("truncate");
-                truncated = true;
-            }
-        }
+            });
+        let issues: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
         assert_eq!(events, 5000, "batches: {batches}");
         assert_eq!(
             issues,

@@ -7,7 +7,7 @@ mod common;
 use std::fs;
 use std::path::PathBuf;
 
-use common::{gzip, read_text};
+use common::{gzip, read_stepwise, read_text};
 use talon_event::read::{
     expand_inputs, Compression, DecodeError, EventReader, InputError, InputSpec, ReadOptions,
     SkipReason,
@@ -466,7 +466,6 @@ fn projection_applies_while_reading() {
 #[test]
 fn a_mapped_file_that_grows_while_read_says_what_was_not_read() {
     use std::io::Write;
-    use talon_event::read::{Batch, ChunkCounts, LineParser};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("growing.ndjson");
     let line = format!("{{\"n\":1,\"pad\":\"{}\"}}\n", "x".repeat(1000));
@@ -479,37 +478,17 @@ fn a_mapped_file_that_grows_while_read_says_what_was_not_read() {
             ..ReadOptions::default()
         };
         let mut reader = EventReader::new(vec![InputSpec::Path(path.clone())], opts.clone());
-        let mut parser = LineParser::new(&opts);
-        let (mut events, mut issues, mut grown) = (0, Vec::new(), false);
-        loop {
-            let items = match batches {
-                false => match reader.next() {
-                    Some(item) => vec![item],
-                    None => break,
-                },
-                true => match reader.next_batch(64 << 10) {
-                    Some(Batch::Items(items)) => items,
-                    Some(Batch::Lines(chunk)) => {
-                        let mut counts = ChunkCounts::default();
-                        parser.read(&chunk, &mut |_| events += 1, &mut counts);
-                        reader.record_chunk(&counts);
-                        Vec::new()
-                    }
-                    None => break,
-                },
-            };
-            for item in items {
-                match item {
-                    Ok(_) => events += 1,
-                    Err(i) => issues.push((i.reason, i.message)),
+        let mut grown = false;
+        let (events, issues) =
+            read_stepwise(&mut reader, &opts, batches.then_some(64 << 10), &mut || {
+                if !grown {
+                    let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
+                    f.write_all(added.as_bytes()).unwrap();
+                    grown = true;
                 }
-            }
-            if !grown {
-                let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
-                f.write_all(added.as_bytes()).unwrap();
-                grown = true;
-            }
-        }
+            });
+        let issues: Vec<(SkipReason, String)> =
+            issues.into_iter().map(|i| (i.reason, i.message)).collect();
         let at = format!("mmap {mmap}, batches {batches}");
         if mmap {
             assert_eq!(events, 1500, "{at}");

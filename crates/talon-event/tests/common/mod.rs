@@ -4,7 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use talon_event::read::{EventReader, ReadIssue, ReadOptions, ReadStats};
+use talon_event::read::{
+    Batch, ChunkCounts, EventReader, LineParser, ReadIssue, ReadOptions, ReadStats,
+};
 use talon_event::Event;
 
 /// Reads `text` as one stdin-like input named `name`.
@@ -30,6 +32,48 @@ pub fn read_bytes_all(name: &str, bytes: Vec<u8>) -> (Vec<Event>, Vec<ReadIssue>
         }
     }
     (events, issues, reader.into_stats())
+}
+
+/// Reads `reader` to its end, item by item, or (`batch_bytes`) as `hunt`
+/// does: a batch at a time, its line chunks parsed by a [`LineParser`]
+/// with `options`. Calls `between` after each step (to change the file
+/// while it is read). Returns the events counted and every issue, in
+/// order.
+pub fn read_stepwise(
+    reader: &mut EventReader,
+    options: &ReadOptions,
+    batch_bytes: Option<usize>,
+    between: &mut dyn FnMut(),
+) -> (u64, Vec<ReadIssue>) {
+    let mut parser = LineParser::new(options);
+    let (mut events, mut issues) = (0u64, Vec::new());
+    loop {
+        let items = match batch_bytes {
+            None => match reader.next() {
+                Some(item) => vec![item],
+                None => break,
+            },
+            Some(bytes) => match reader.next_batch(bytes) {
+                Some(Batch::Items(items)) => items,
+                Some(Batch::Lines(chunk)) => {
+                    let mut counts = ChunkCounts::default();
+                    parser.read(&chunk, &mut |_| events += 1, &mut counts);
+                    issues.extend(counts.issues.iter().cloned());
+                    reader.record_chunk(&counts);
+                    Vec::new()
+                }
+                None => break,
+            },
+        };
+        for item in items {
+            match item {
+                Ok(_) => events += 1,
+                Err(i) => issues.push(i),
+            }
+        }
+        between();
+    }
+    (events, issues)
 }
 
 /// The shared corpora: `$TALON_CORPORA`, else `shared/corpora` next to the
