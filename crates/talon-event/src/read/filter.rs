@@ -140,7 +140,7 @@ fn gap_lines(gap: &[u8]) -> Numbered {
 /// whitespace included), or a `//` comment. Decided on the bytes, so a
 /// comment is one whether or not the rest of it is valid UTF-8, and
 /// whether or not a line filter picked it.
-pub fn blank_or_comment(line: &[u8]) -> bool {
+pub(crate) fn blank_or_comment(line: &[u8]) -> bool {
     let body = line.trim_ascii_start();
     match body.first() {
         None => true,

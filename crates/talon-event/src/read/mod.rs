@@ -56,7 +56,7 @@ use crate::mapping::Mapping;
 pub use batch::{Batch, ChunkCounts, InputOrder, LineChunk, LineParser};
 pub use doc::derive_index;
 pub(crate) use doc::json_message as json_error_message;
-pub use filter::{blank_or_comment, line_around, number_by_search, LineFilter, Numbered};
+pub use filter::{line_around, number_by_search, LineFilter, Numbered};
 pub use input::{
     expand_inputs, Compression, DecodeError, Expanded, InputError, InputSpec, SkippedEntry,
 };
