@@ -21,7 +21,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::error::{LoadError, LoadErrorKind};
-use crate::fields::{build_rule, FieldError};
+use crate::fields::{build_rule, placed_in_order};
 use crate::jsonspan::{array_elements, object_members, path_span, skip_ws};
 use crate::load::{FileOutcome, Loaded};
 use crate::rule::{RuleFormat, RuleOrigin};
@@ -286,13 +286,10 @@ impl Reader<'_> {
                 let rule = built.placed(self.path, &self.text, &span_of);
                 self.out.rules.push(Loaded { rule, rule_id_span });
             }
-            Err(mut es) => {
-                // In the order they stand in the text.
-                es.sort_by_key(|e| span_of(e.key.as_deref()).start);
-                for FieldError { key, kind, message } in es {
-                    self.error(span_of(key.as_deref()), kind, message);
-                }
-            }
+            Err(es) => self
+                .out
+                .errors
+                .extend(placed_in_order(es, self.path, &self.text, &span_of)),
         }
     }
 
