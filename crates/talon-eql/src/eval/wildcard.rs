@@ -12,6 +12,8 @@
 //! Characters are Unicode scalar values, as Lucene's automata match code
 //! points. Case-insensitive matching follows [`CaseMode`].
 
+use std::sync::OnceLock;
+
 use aho_corasick::AhoCorasick;
 
 use super::text::ci_char_match;
@@ -59,7 +61,13 @@ enum Kind {
     Exact(String),
     Prefix(String),
     Suffix(String),
-    Contains(String, Option<AhoCorasick>),
+    /// Case-sensitive `*text*`.
+    Contains(String),
+    /// Case-insensitive `*text*` with ASCII text, whose automaton is built
+    /// on first use: most of a rule set's patterns are never evaluated
+    /// (the witness index skips their rules), and building one per pattern
+    /// up front was an eighth of loading all the prebuilt rules.
+    ContainsFolded(String, OnceLock<Option<AhoCorasick>>),
     Anything,
     /// Case-sensitive `a*b*c` (stars only): the first and last pieces
     /// anchor, the middle ones are found left to right.
@@ -143,7 +151,7 @@ impl Wildcard {
             Kind::Exact(s) => text(s).into_iter().collect(),
             Kind::Prefix(s) => text(s).into_iter().chain([Part::Run]).collect(),
             Kind::Suffix(s) => [Part::Run].into_iter().chain(text(s)).collect(),
-            Kind::Contains(s, _) => {
+            Kind::Contains(s) | Kind::ContainsFolded(s, _) => {
                 let mut out = vec![Part::Run];
                 out.extend(text(s));
                 out.push(Part::Run);
@@ -191,23 +199,13 @@ impl Wildcard {
             [Tok::Lit(s), Tok::Run] => Kind::Prefix(s.clone()),
             [Tok::Run, Tok::Lit(s)] => Kind::Suffix(s.clone()),
             [Tok::Run] => Kind::Anything,
-            [Tok::Run, Tok::Lit(s), Tok::Run] => {
-                let ac = match case {
-                    CaseMode::Sensitive => None,
-                    // An ASCII pattern folds only ASCII letters under every
-                    // mode, so a byte-level ASCII-insensitive search is exact.
-                    _ if s.is_ascii() => AhoCorasick::builder()
-                        .ascii_case_insensitive(true)
-                        .build([s.as_str()])
-                        .ok(),
-                    _ => None,
-                };
-                if case != CaseMode::Sensitive && ac.is_none() {
-                    Kind::General(steps(&toks))
-                } else {
-                    Kind::Contains(s.clone(), ac)
-                }
-            }
+            [Tok::Run, Tok::Lit(s), Tok::Run] => match case {
+                CaseMode::Sensitive => Kind::Contains(s.clone()),
+                // An ASCII pattern folds only ASCII letters under every
+                // mode, so a byte-level ASCII-insensitive search is exact.
+                _ if s.is_ascii() => Kind::ContainsFolded(s.clone(), OnceLock::new()),
+                _ => Kind::General(steps(&toks)),
+            },
             _ if case == CaseMode::Sensitive && !toks.contains(&Tok::One) => {
                 Kind::Pieces(pieces(&toks))
             }
@@ -233,10 +231,21 @@ impl Wildcard {
                 CaseMode::Sensitive => value.ends_with(p.as_str()),
                 _ => self.suffix_ci(p, value),
             },
-            Kind::Contains(p, ac) => match ac {
-                Some(ac) => ac.is_match(value),
-                None => memchr::memmem::find(value.as_bytes(), p.as_bytes()).is_some(),
-            },
+            Kind::Contains(p) => memchr::memmem::find(value.as_bytes(), p.as_bytes()).is_some(),
+            Kind::ContainsFolded(p, ac) => {
+                let ac = ac.get_or_init(|| {
+                    AhoCorasick::builder()
+                        .ascii_case_insensitive(true)
+                        .build([p.as_str()])
+                        .ok()
+                });
+                match ac {
+                    Some(ac) => ac.is_match(value),
+                    // The automaton could not be built (a size limit): the
+                    // same ASCII-insensitive search, window by window.
+                    None => contains_ignoring_ascii_case(value, p),
+                }
+            }
             Kind::Pieces(p) => pieces_match(p, value),
             Kind::General(steps) => glob(steps, value, |p, c| self.char_eq(p, c)),
         }
@@ -400,12 +409,52 @@ enum Step {
     Star,
 }
 
+/// Whether `hay` holds `needle` with ASCII letters in any case: the
+/// folded contains' answer when its automaton cannot be built.
+fn contains_ignoring_ascii_case(hay: &str, needle: &str) -> bool {
+    hay.as_bytes()
+        .windows(needle.len().max(1))
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn m(p: &str, case: CaseMode, v: &str) -> bool {
         Wildcard::new(p, case).matches(v)
+    }
+
+    #[test]
+    fn a_folded_contains_is_built_on_first_use_and_agrees_with_its_fallback() {
+        let w = Wildcard::new("*Net.IPv4*", CaseMode::Insensitive);
+        let Kind::ContainsFolded(_, ac) = &w.kind else {
+            panic!("not a folded contains: {:?}", w.kind);
+        };
+        assert!(ac.get().is_none(), "built before use");
+        // A copy made before first use builds its own.
+        let copy = w.clone();
+        let cases = [
+            ("sysctl -w NET.ipv4.ip_forward=1", true),
+            ("net.ipv4", true),
+            ("net.ipv", false),
+            ("", false),
+            ("xnet_ipv4", false),
+            ("é net.IPV4 é", true),
+        ];
+        for (v, want) in cases {
+            assert_eq!(w.matches(v), want, "{v:?}");
+            assert_eq!(copy.matches(v), want, "copy, {v:?}");
+            assert_eq!(
+                contains_ignoring_ascii_case(v, "Net.IPv4"),
+                want,
+                "fallback, {v:?}"
+            );
+        }
+        let Kind::ContainsFolded(_, ac) = &w.kind else {
+            unreachable!()
+        };
+        assert!(ac.get().is_some_and(Option::is_some), "not built by use");
     }
 
     #[test]
