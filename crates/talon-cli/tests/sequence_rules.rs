@@ -353,3 +353,83 @@ fn schedule_replay_returns_a_sequence_only_from_a_run_whose_window_holds_it_whol
         "7.5 minutes apart: no 6-minute window holds both"
     );
 }
+
+/// Events that only fill a missing term are handed to the rule without a
+/// copy of their fields (their time and keys decide); the sequences they
+/// leave standing still show their own events whole.
+#[test]
+fn a_sequence_shows_its_own_events_around_events_that_only_fill_a_missing_term() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = dir.path().join("r.toml");
+    std::fs::write(
+        &rule,
+        r#"[rule]
+name = "A then C without B"
+rule_id = "11111111-2222-3333-4444-666666666666"
+type = "eql"
+language = "eql"
+risk_score = 47
+severity = "medium"
+index = ["logs-endpoint.events.*"]
+query = '''
+sequence by host.id with maxspan=10m
+  [process where event.action == "a"]
+  ![process where event.action == "b"]
+  [process where event.action == "c"]
+'''
+"#,
+    )
+    .expect("write");
+    let e = |minute: u32, action: &str, id: &str, host: &str| {
+        format!(
+            r#"{{"@timestamp":"2026-01-01T00:0{minute}:00Z","event":{{"category":["process"],"action":"{action}","id":"{id}"}},"host":{{"id":"{host}"}},"process":{{"name":"p-{id}"}},"data_stream":{{"type":"logs","dataset":"endpoint.events.process","namespace":"default"}}}}"#
+        )
+    };
+    // h1: a, c with b only on other hosts: one sequence. h3: b between a
+    // and c: none.
+    let events = [
+        e(1, "b", "e1", "h2"),
+        e(2, "a", "e2", "h1"),
+        e(2, "a", "e3", "h3"),
+        e(3, "b", "e4", "h2"),
+        e(4, "b", "e5", "h3"),
+        e(5, "c", "e6", "h1"),
+        e(6, "c", "e7", "h3"),
+    ];
+    let data = dir.path().join("e.ndjson");
+    std::fs::write(&data, events.join("\n")).expect("write");
+    for threads in ["1", "2"] {
+        let mut c = talon();
+        c.arg("hunt").arg("--rules").arg(&rule).arg(&data).args([
+            "--format",
+            "jsonl",
+            "--threads",
+            threads,
+        ]);
+        let out = run(c);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let alerts = jsonl(&out);
+        let blocks: Vec<(String, String, String)> = alerts
+            .iter()
+            .filter(|a| a["kibana.alert.building_block_type"] == "default")
+            .map(|a| {
+                (
+                    a["kibana.alert.original_event.id"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
+                    a["host"]["id"].as_str().unwrap_or("").to_string(),
+                    a["process"]["name"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        let want = [("e2", "h1", "p-e2"), ("e6", "h1", "p-e6")]
+            .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()));
+        assert_eq!(blocks, want, "--threads {threads}: {alerts:?}");
+        assert_eq!(
+            alerts.len(),
+            3,
+            "--threads {threads}: one shell, two blocks"
+        );
+    }
+}

@@ -53,6 +53,19 @@ pub struct TermHits {
     pub(crate) capped: bool,
     pub(crate) ts: Option<i64>,
     pub(crate) tie: Tie,
+    /// Some positive term (of a sequence or a sample) was filled.
+    positive: bool,
+}
+
+impl TermHits {
+    /// Whether the rule's runner may hold on to the event itself: it
+    /// filled a term whose events a match shows, or it has no usable time
+    /// (the runner reports where it was read). An event that only fills
+    /// missing or `until` terms is judged by its time and keys alone, so
+    /// the caller may hand the runner a stand-in instead of a copy.
+    pub fn needs_event(&self) -> bool {
+        self.positive || self.ts.is_none()
+    }
 }
 
 /// A compiled sequence or sample query, ready to read events.
@@ -125,7 +138,9 @@ impl SequenceTerms {
             .find(|(i, t)| candidate(*i) && t.matches_memo(event, memo))
             .map(|(i, _)| i)?;
         let mut any = false;
+        let mut positive = false;
         let mut capped = false;
+        let shown = |i: usize| self.plan.terms.get(i).is_some_and(|t| !t.missing);
         let hits: Vec<Vec<KeyTuple>> = self
             .plans()
             .zip(&self.readers)
@@ -138,6 +153,7 @@ impl SequenceTerms {
                 }
                 let tuples = key_tuples(r, event, &mut capped);
                 any |= !tuples.is_empty();
+                positive |= !tuples.is_empty() && shown(i);
                 tuples
             })
             .collect();
@@ -154,6 +170,63 @@ impl SequenceTerms {
             capped,
             ts: ts.unwrap_or_else(|| self.time.read(event)),
             tie,
+            positive,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use talon_event::{Event, Value};
+
+    use super::*;
+
+    fn terms(query: &str) -> SequenceTerms {
+        let q = talon_eql::compile_str(query, &Default::default()).expect(query);
+        SequenceTerms::new(&q, &Mapping::default(), &SequenceOptions::default()).expect(query)
+    }
+
+    fn event(action: &str, timed: bool) -> Event {
+        let mut e = Event::default();
+        e.set("event.category", vec![Value::str("process")].into());
+        e.set("event.action", vec![Value::str(action)].into());
+        e.set("host.id", vec![Value::str("h1")].into());
+        if timed {
+            e.set(
+                "@timestamp",
+                vec![Value::str("2026-01-12T08:00:00Z")].into(),
+            );
+        }
+        e
+    }
+
+    fn hits(t: &SequenceTerms, e: &Event) -> Option<TermHits> {
+        t.evaluate(e, &|_| true, None, &mut Memo::default())
+    }
+
+    #[test]
+    fn only_events_a_match_can_show_are_needed_whole() {
+        let t = terms(
+            r#"sequence by host.id with maxspan=1m
+               [process where event.action == "a"]
+               ![process where event.action in ("b", "ab")]
+               [process where event.action in ("c", "ab")]
+               until [process where event.action == "u"]"#,
+        );
+        let needs =
+            |action: &str, timed: bool| hits(&t, &event(action, timed)).map(|h| h.needs_event());
+        assert_eq!(needs("a", true), Some(true));
+        // A missing term or the until term alone: time and keys suffice.
+        assert_eq!(needs("b", true), Some(false));
+        assert_eq!(needs("u", true), Some(false));
+        // Filling a positive term as well as a missing one.
+        assert_eq!(needs("ab", true), Some(true));
+        // Without a usable time the runner reports where the event was.
+        assert_eq!(needs("b", false), Some(true));
+        assert_eq!(needs("z", true), None);
+        // A sample's terms are all shown.
+        let s =
+            terms(r#"sample by host.id [process where event.action == "b"] [process where true]"#);
+        assert!(hits(&s, &event("b", true)).is_some_and(|h| h.needs_event()));
     }
 }

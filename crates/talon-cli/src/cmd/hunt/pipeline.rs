@@ -278,13 +278,15 @@ impl Worker {
                     !excepted
                 });
             }
-            if !o.hits.is_empty() {
+            // An event that only fills missing or `until` terms is judged
+            // by its time and keys: the runners get a stand-in for it.
+            if o.hits.iter().any(|(_, h)| h.needs_event()) {
                 f.keep = Some(match shared.json {
                     true => ev.to_event_unplaced(shared.slim_fields),
                     false => ev.to_event(shared.slim_fields),
                 });
-                f.hits = std::mem::take(&mut o.hits);
             }
+            f.hits = std::mem::take(&mut o.hits);
         }
         found.push(f);
     }
@@ -359,6 +361,7 @@ impl<'a, S: Sink> Merger<'a, S> {
                 &f.clocks,
                 &mut f.hits,
                 &mut || {
+                    // No copy: every hit was on a missing or `until` term.
                     let mut e = keep.take().unwrap_or_default();
                     e.seq = seq;
                     Arc::new(e)
