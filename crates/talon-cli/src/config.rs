@@ -28,6 +28,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use serde_json::Value as Json;
 use talon_engine::exceptions::{parse_entries, ExceptionItem, ExceptionSet, RuleTarget};
+use talon_rules::ExportedException;
 
 /// Exception and silencing flags (hunt).
 #[derive(Debug, Args, Default)]
@@ -80,19 +81,36 @@ pub fn input_files(args: &ExceptionArgs) -> Vec<PathBuf> {
     files
 }
 
+/// Adds the exception lists and items found among the rule files
+/// (`LoadReport::exceptions`) to `set`; the problems of those it cannot
+/// use, each as `file:line:col: message` with the line and a caret.
+pub fn add_exported(set: &mut ExceptionSet, exported: &[ExportedException]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for x in exported {
+        let file = x.path.display().to_string();
+        for e in set.add_export_object_at(&x.value, &file, &x.text, x.start) {
+            problems.push(located(&file, &x.text, e.span, &e.message));
+        }
+    }
+    problems
+}
+
 /// Everything the flags, the config file and the rule exports say about
 /// exceptions. `exported` are the exception objects found among the rule
-/// files (`LoadReport::exceptions`). Problems with single objects are
-/// printed as warnings; unreadable files are errors.
-pub fn exception_set(args: &ExceptionArgs, exported: &[Json]) -> Result<ExceptionSet> {
+/// files (`LoadReport::exceptions`).
+///
+/// An exception that cannot be read is an error, wherever it is (a rule
+/// export, an `--exceptions` file), as a broken mapping or value list is:
+/// the exceptions left out would let through the alerts they were meant to
+/// suppress.
+pub fn exception_set(args: &ExceptionArgs, exported: &[ExportedException]) -> Result<ExceptionSet> {
     let mut set = ExceptionSet::default();
-    let errors = set.add_export_objects(exported.iter().map(|v| (v, "rule files".to_string())));
-    for e in errors {
-        eprintln!("talon: warning: {e}");
+    let problems = add_exported(&mut set, exported);
+    if !problems.is_empty() {
+        // One error: `main` heads it with `talon: error: `, so every line
+        // after the first is headed the same way here.
+        bail!("{}", problems.join("\ntalon: error: "));
     }
-    // A line of an export that cannot be read is an error, as a broken
-    // mapping or value list is: the exceptions left out would let through
-    // the alerts they were meant to suppress.
     for path in &args.exceptions {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read exception list export {}", path.display()))?;

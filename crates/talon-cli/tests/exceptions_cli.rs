@@ -242,3 +242,73 @@ fn exceptions_and_silences_that_apply_to_nothing_are_named() {
         assert!(err.contains(&want), "no `{want}` in:\n{err}");
     }
 }
+
+/// The exception items a Kibana rule export carries are held to what an
+/// `--exceptions` file is: one that cannot be used is an error at its
+/// value (`hunt` stops, exit 2; `check` counts it, exit 1). Before, it was
+/// a warning without a place, and the rule alerted on what it excepts.
+#[test]
+fn an_unusable_exception_in_a_rule_export_is_an_error_at_its_value() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let export = |entry_type: &str| {
+        [
+            r#"{"rule_id":"7a1e0000-0000-4000-8000-000000000001","name":"chmod seen","description":"d","type":"eql","language":"eql","query":"process where process.name == \"chmod\"","risk_score":21,"severity":"low","index":["logs-*"],"exceptions_list":[{"id":"e1","list_id":"my-ex","namespace_type":"single","type":"detection"}]}"#.to_string(),
+            r#"{"list_id":"my-ex","type":"detection","namespace_type":"single","name":"mine","description":"d"}"#.to_string(),
+            format!(
+                r#"{{"item_id":"it1","list_id":"my-ex","namespace_type":"single","name":"not on a","type":"simple","entries":[{{"field":"host.name","operator":"included","type":"{entry_type}","value":"a"}}]}}"#
+            ),
+        ]
+        .join("\n")
+    };
+    let events = ["a", "b"]
+        .map(|h| {
+            format!(
+                r#"{{"@timestamp":"2026-01-01T00:00:00Z","event":{{"category":["process"]}},"host":{{"name":"{h}"}},"process":{{"name":"chmod"}},"data_stream":{{"type":"logs","dataset":"x","namespace":"default"}}}}"#
+            )
+        })
+        .join("\n");
+    std::fs::write(d.join("events.ndjson"), events).expect("write events");
+
+    std::fs::write(d.join("good.ndjson"), export("match")).expect("write export");
+    let (alerts, err) = hunt(d, &["--rules", "good.ndjson", "events.ndjson"]);
+    assert_eq!(hosts(&alerts), ["b"], "{err}");
+    assert!(
+        err.contains("talon: 1 match suppressed by exceptions\n"),
+        "{err}"
+    );
+
+    std::fs::write(d.join("bad.ndjson"), export("matchy")).expect("write export");
+    let line3 = export("matchy").lines().nth(2).expect("line 3").to_string();
+    let column = line3.find("matchy").expect("value") + 1;
+    let message = format!(
+        "talon: error: bad.ndjson:3:{column}: exception item `it1`: entry on `host.name`: \
+         unknown type `matchy` (expected match, match_any, wildcard, exists, list or nested)\n"
+    );
+    let mut c = talon();
+    c.current_dir(d).args([
+        "hunt",
+        "--format",
+        "jsonl",
+        "--rules",
+        "bad.ndjson",
+        "events.ndjson",
+    ]);
+    let out = run(c);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(out.stdout.is_empty(), "no alert without its exception");
+    assert!(err.starts_with(&message), "{err}");
+    assert!(err.contains("^^^^^^"), "a caret under the value: {err}");
+
+    let mut c = talon();
+    c.current_dir(d).args(["check", "bad.ndjson"]);
+    let out = run(c);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.starts_with(&message), "{err}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().next(),
+        Some("1 rule loaded from 1 file: 1 ok, 0 with query errors, 1 load error, 0 warnings")
+    );
+}

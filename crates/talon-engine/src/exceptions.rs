@@ -99,6 +99,39 @@ impl ExceptionSet {
         errors
     }
 
+    /// Adds one exception list or item of an export, `v`, which starts at
+    /// byte `start` of the file's `text`; errors say where in `text` they
+    /// are, as [`ExceptionSet::add_export_ndjson`]'s do.
+    pub fn add_export_object_at(
+        &mut self,
+        v: &Json,
+        file: &str,
+        text: &str,
+        start: usize,
+    ) -> Vec<ExportFileError> {
+        let start = floor_char_boundary(text, start.min(text.len()));
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let origin = format!("{file}:{}", text[..start].matches('\n').count() + 1);
+        self.add_export_objects([(v, origin)])
+            .into_iter()
+            .map(|e| {
+                // The value on the object's own line; an object spread over
+                // lines (a pretty-printed export) has it further on.
+                let found = e.value().and_then(|value| {
+                    json_string_in(&text[start..line_end], value)
+                        .or_else(|| json_string_in(&text[start..], value))
+                });
+                let span = found
+                    .map(|r| start + r.start..start + r.end)
+                    .unwrap_or(start..start + 1);
+                ExportFileError {
+                    span,
+                    message: e.detail(),
+                }
+            })
+            .collect()
+    }
+
     /// Adds an exception-list export in NDJSON; `file` names it in errors.
     /// Each error says where in `text` it is, for the caller to show the
     /// line and a caret: the place the JSON breaks, the value an entry
@@ -107,7 +140,7 @@ impl ExceptionSet {
     pub fn add_export_ndjson(&mut self, text: &str, file: &str) -> Vec<ExportFileError> {
         let mut errors = Vec::new();
         let mut start = text.len() - without_bom(text).len();
-        for (n, raw) in without_bom(text).split_inclusive('\n').enumerate() {
+        for raw in without_bom(text).split_inclusive('\n') {
             let line_start = start;
             start += raw.len();
             let line = raw.trim_end_matches('\n').trim_end_matches('\r');
@@ -115,21 +148,8 @@ impl ExceptionSet {
                 continue;
             }
             let object_at = line_start + (line.len() - line.trim_start().len());
-            let origin = format!("{file}:{}", n + 1);
             match serde_json::from_str::<Json>(line) {
-                Ok(v) => {
-                    for e in self.add_export_objects([(&v, origin)]) {
-                        let span = e
-                            .value()
-                            .and_then(|value| json_string_in(line, value))
-                            .map(|r| line_start + r.start..line_start + r.end)
-                            .unwrap_or(object_at..object_at + 1);
-                        errors.push(ExportFileError {
-                            span,
-                            message: e.detail(),
-                        });
-                    }
-                }
+                Ok(v) => errors.extend(self.add_export_object_at(&v, file, text, object_at)),
                 Err(e) => {
                     // serde_json's column is the byte it stopped at; at the
                     // end of the line, the place after its last byte.

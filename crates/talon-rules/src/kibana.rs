@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 use crate::error::{LoadError, LoadErrorKind};
 use crate::fields::{build_rule, placed_in_order};
 use crate::jsonspan::{array_elements, object_members, path_span, skip_ws};
-use crate::load::{FileOutcome, Loaded};
+use crate::load::{ExportedException, FileOutcome, Loaded};
 use crate::rule::{RuleFormat, RuleOrigin};
 use crate::strings::{identity_offsets, json_string};
 
@@ -163,23 +163,31 @@ impl Reader<'_> {
         } else if has("exported_count") || has("exported_rules_count") || has("exportedCount") {
             self.summary_line(&obj, start);
         } else if has("list_id") || (has("item_id") && has("entries")) {
-            self.out.skipped.exception_objects += 1;
-            self.out.exceptions.push(Value::Object(obj));
+            self.exception(obj, start);
         } else if let (Some(Value::Object(_)), Some(Value::String(t))) =
             (obj.get("attributes"), obj.get("type"))
         {
             match t.as_str() {
                 "alert" | "rule" => self.saved_object_rule(obj, start),
-                "exception-list" | "exception-list-agnostic" => {
-                    self.out.skipped.exception_objects += 1;
-                    self.out.exceptions.push(Value::Object(obj));
-                }
+                "exception-list" | "exception-list-agnostic" => self.exception(obj, start),
                 _ => self.out.skipped.other_saved_objects += 1,
             }
         } else {
             let msg = "JSON object is not a rule, an exception list or item, or an export summary";
             self.error(start..start + 1, LoadErrorKind::UnrecognizedObject, msg);
         }
+    }
+
+    /// Keeps an exception list or item, with where it stands, for whoever
+    /// applies exceptions (and reports their problems) later.
+    fn exception(&mut self, obj: Map<String, Value>, start: usize) {
+        self.out.skipped.exception_objects += 1;
+        self.out.exceptions.push(ExportedException {
+            value: Value::Object(obj),
+            path: self.path.to_path_buf(),
+            text: self.text.clone(),
+            start,
+        });
     }
 
     fn summary_line(&mut self, obj: &Map<String, Value>, start: usize) {
@@ -416,7 +424,7 @@ mod tests {
         assert_eq!(out.rules.len(), 1);
         assert_eq!(out.skipped.export_summaries, 1);
         assert_eq!(out.skipped.exception_objects, 2);
-        assert_eq!(out.exceptions[1]["item_id"], "i1");
+        assert_eq!(out.exceptions[1].value["item_id"], "i1");
         let rule = &out.rules[0].rule;
         assert_eq!(rule.extra["id"], "so-1");
         assert_eq!(rule.max_signals, Some(100));

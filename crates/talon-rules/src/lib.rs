@@ -22,7 +22,10 @@ mod toml;
 
 pub use error::{LoadError, LoadErrorKind};
 pub use fields::{QUERY_TYPES, RULE_TYPES};
-pub use load::{load_paths, load_paths_preferring, load_str, LoadReport, SkipCounts, SkippedFile};
+pub use load::{
+    load_paths, load_paths_preferring, load_str, ExportedException, LoadReport, SkipCounts,
+    SkippedFile,
+};
 pub use markdown::{page_rule_id, PAGE_RULE_ID_NAMESPACE};
 pub use rule::{Rule, RuleFormat, RuleOrigin, Technique, Threat, ThreatRef};
 pub use toml::{unknown_table_keys, UnknownKey};

@@ -38,8 +38,8 @@ pub struct LoadReport {
     pub warnings: Vec<LoadError>,
     pub skipped: SkipCounts,
     /// Exception lists and exception items found in Kibana exports, kept as
-    /// raw JSON for whoever applies exceptions later.
-    pub exceptions: Vec<Value>,
+    /// raw JSON with where they stand, for whoever applies exceptions later.
+    pub exceptions: Vec<ExportedException>,
     /// How many of `rules` are deprecated (`metadata.maturity`); they are
     /// loaded, see [`Rule::is_deprecated`].
     pub deprecated: usize,
@@ -54,6 +54,18 @@ pub struct LoadReport {
     /// [`SkipCounts::non_rule_files`]); for "no rules found, skipped
     /// README.md, ..." messages.
     pub skipped_files: Vec<PathBuf>,
+}
+
+/// An exception list or item found in a Kibana export, with where it
+/// stands, so that a problem with it can be shown at its place.
+#[derive(Clone, Debug)]
+pub struct ExportedException {
+    pub value: Value,
+    /// The export it was read from, and that file's text.
+    pub path: PathBuf,
+    pub text: Arc<str>,
+    /// Where the object starts in `text`.
+    pub start: usize,
 }
 
 /// How many skipped non-rule files [`LoadReport::skipped_files`] names:
@@ -123,7 +135,7 @@ pub(crate) struct FileOutcome {
     pub rules: Vec<Loaded>,
     pub errors: Vec<LoadError>,
     pub warnings: Vec<LoadError>,
-    pub exceptions: Vec<Value>,
+    pub exceptions: Vec<ExportedException>,
     pub skipped: SkipCounts,
     /// The file holds nothing rule-like at all; while walking a folder it is
     /// skipped as a non-rule file instead of reporting its errors.

@@ -142,9 +142,9 @@ fn full_export_file_with_exceptions_and_summary() {
     assert_eq!(report.skipped.export_summaries, 1);
     assert_eq!(report.skipped.exception_objects, 2);
     assert_eq!(report.exceptions.len(), 2);
-    assert_eq!(report.exceptions[0]["list_id"], "seed-exceptions");
+    assert_eq!(report.exceptions[0].value["list_id"], "seed-exceptions");
     assert_eq!(
-        report.exceptions[1]["entries"][0]["value"],
+        report.exceptions[1].value["entries"][0]["value"],
         "/usr/sbin/sshd"
     );
     let back = &report.rules[0];

@@ -27,7 +27,15 @@ pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
     crate::output::require_stdout("the check summary")?;
     let mapping = compile_mapping(&args.mapping, &args.schema)?;
     let report = common::load_rules(&args.rules, &mapping);
-    let load_errors = common::report_load_problems(&report);
+    let mut load_errors = common::report_load_problems(&report);
+    // The exceptions a rule export carries are checked as `hunt` applies
+    // them: one it could not use would let through what it should stop.
+    let exception_problems =
+        crate::config::add_exported(&mut Default::default(), &report.exceptions);
+    for p in &exception_problems {
+        eprintln!("talon: error: {p}");
+    }
+    load_errors += exception_problems.len();
     if let Some(msg) = common::no_rule_files(&args.rules, &report) {
         eprintln!("talon: error: {msg}");
         return Ok(ExitCode::from(1));
