@@ -768,10 +768,12 @@ fn a_symlink_loop_in_a_folder_is_one_counted_skip_not_a_failure() {
     assert!(!err.contains("error"), "{err}");
 }
 
-/// A line whose text serde rejects (a number out of range, an unpaired
-/// surrogate) in a field no rule reads is refused when read, as a read of
-/// every field refuses it, and named by its line and column. It used to
-/// be read as an event that matched and could then not become an alert.
+/// A line whose text serde rejects (a number out of range) in a field no
+/// rule reads is refused when read, as a read of every field refuses it,
+/// and named by its line and column. It used to be read as an event that
+/// matched and could then not become an alert. A `\u` escape of half a
+/// surrogate pair is not such text: Elasticsearch indexes it (as U+FFFD),
+/// so the line is an event, read or skipped field alike.
 #[test]
 fn a_line_serde_rejects_in_an_unread_field_is_refused_where_it_is() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -780,25 +782,73 @@ fn a_line_serde_rejects_in_an_unread_field_is_refused_where_it_is() {
     let body = line.strip_suffix('}').expect("an object");
     let text = format!("{body},\"zz\":1e999}}\n{body},\"zz\":\"\\ud800\"}}\n");
     let file = write(dir.path(), "bad2.ndjson", text.as_bytes());
-    let mut c = talon();
-    c.current_dir(repo())
-        .args(["hunt", "--rules", "rules/", "--format", "jsonl"])
-        .arg(&file);
-    let out = run(c);
-    let err = stderr(&out);
-    let f = file.display();
-    // serde_json's column: the number's last digit.
-    let col = body.len() + ",\"zz\":1e999".len();
-    assert!(err.contains("talon: skipped 2: invalid-json 2"), "{err}");
+    for mode in [None, Some("--no-prefilter")] {
+        let mut c = talon();
+        c.current_dir(repo())
+            .args(["hunt", "--rules", "rules/", "--format", "jsonl"])
+            .args(mode)
+            .arg(&file);
+        let out = run(c);
+        let err = stderr(&out);
+        let f = file.display();
+        // serde_json's column: the number's last digit.
+        let col = body.len() + ",\"zz\":1e999".len();
+        assert!(
+            err.contains("talon: skipped 1: invalid-json 1\n"),
+            "{mode:?}: {err}"
+        );
+        assert!(
+            err.contains(&format!(
+                "talon:   {f}:1:{col}: invalid-json: number out of range"
+            )),
+            "{mode:?}: {err}"
+        );
+        assert!(
+            !err.contains(&format!("talon:   {f}:2:")),
+            "{mode:?}: {err}"
+        );
+        assert!(!err.contains("could not be built"), "{mode:?}: {err}");
+        assert_eq!(jsonl(&out).len(), 1, "{mode:?}: line 2 alerts: {err}");
+    }
+}
+
+/// Half a surrogate pair written as a `\u` escape, in a field a rule reads:
+/// the event is read, with U+FFFD in its place, as Elasticsearch indexes
+/// it, and still matches. Refusing the line let anyone who writes one
+/// string of an event hide it from every rule.
+#[test]
+fn half_a_surrogate_pair_does_not_hide_an_event() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let demo = std::fs::read_to_string(repo().join("demo/events.ndjson")).expect("demo");
+    let line = demo.lines().nth(22).expect("line 23").trim_end();
+    let cmd = "sysctl -w net.ipv4.ip_forward=1";
     assert!(
-        err.contains(&format!(
-            "talon:   {f}:1:{col}: invalid-json: number out of range"
-        )),
-        "{err}"
+        line.contains(&format!("\"command_line\":\"{cmd}\"")),
+        "{line}"
     );
-    assert!(err.contains(&format!("talon:   {f}:2:")), "{err}");
-    assert!(!err.contains("could not be built"), "{err}");
-    assert!(jsonl(&out).is_empty());
+    let text = line.replacen(
+        &format!("\"command_line\":\"{cmd}\""),
+        &format!("\"command_line\":\"{cmd} \\udc00\""),
+        1,
+    );
+    let file = write(dir.path(), "half.ndjson", text.as_bytes());
+    for mode in [None, Some("--no-prefilter")] {
+        let mut c = talon();
+        c.current_dir(repo())
+            .args(["hunt", "--rules", RULE, "--format", "jsonl"])
+            .args(mode)
+            .arg(&file);
+        let out = run(c);
+        let err = stderr(&out);
+        assert!(!err.contains("skipped"), "{mode:?}: {err}");
+        let alerts = jsonl(&out);
+        assert_eq!(alerts.len(), 1, "{mode:?}: {err}");
+        assert_eq!(
+            alerts[0]["process"]["command_line"],
+            format!("{cmd} \u{fffd}"),
+            "{mode:?}"
+        );
+    }
 }
 
 /// Control characters of the input (a line that is not JSON, a file name

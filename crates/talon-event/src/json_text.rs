@@ -3,6 +3,60 @@
 //! structure. Used where a document must be measured or cut before (or
 //! instead of) being parsed: framing, depth limits, cut-short responses.
 
+/// The text with every `\u` escape of half a surrogate pair standing
+/// alone written `\ufffd`; `None` when it has none.
+///
+/// Elasticsearch takes such a document (issue #9538, "won't fix"): Jackson
+/// reads the lone half, and Lucene indexes it as U+FFFD. serde_json
+/// refuses the whole document, which would let anyone who writes one
+/// string field of an event hide the event from every rule. The
+/// replacement is as long as what it replaces, so every place in the text
+/// (an error's column, a value's span) stays where it was.
+pub fn lone_surrogates_replaced(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let unit = |at: usize| -> Option<u16> {
+        let hex = bytes.get(at..at + 4)?;
+        if !hex.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+    };
+    let mut lone: Vec<usize> = Vec::new();
+    let mut at = 0;
+    while let Some(i) = bytes.get(at..).and_then(|rest| memchr::memchr(b'\\', rest)) {
+        let i = at + i;
+        // An escape is the backslash and the byte after it (`\\` too).
+        at = i + 2;
+        if bytes.get(i + 1) != Some(&b'u') {
+            continue;
+        }
+        let Some(u) = unit(i + 2) else { continue };
+        at = i + 6;
+        match u {
+            0xD800..=0xDBFF => {
+                let low = (bytes.get(i + 6..i + 8) == Some(b"\\u"))
+                    .then(|| unit(i + 8))
+                    .flatten();
+                match low {
+                    Some(0xDC00..=0xDFFF) => at = i + 12,
+                    _ => lone.push(i),
+                }
+            }
+            0xDC00..=0xDFFF => lone.push(i),
+            _ => {}
+        }
+    }
+    if lone.is_empty() {
+        return None;
+    }
+    let mut out = text.as_bytes().to_vec();
+    for i in lone {
+        out[i..i + 6].copy_from_slice(b"\\ufffd");
+    }
+    // Only ASCII bytes of escapes were replaced by ASCII bytes.
+    String::from_utf8(out).ok()
+}
+
 /// Where the bytes read so far leave the text: inside a string or not.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Strings {
@@ -53,6 +107,39 @@ impl Strings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_lone_surrogate_escapes_are_replaced_in_place() {
+        let fixed = |t: &str| lone_surrogates_replaced(t);
+        assert_eq!(
+            fixed(r#"{"m":"x \ud800"}"#).as_deref(),
+            Some(r#"{"m":"x \ufffd"}"#)
+        );
+        assert_eq!(
+            fixed(r#"{"m":"\uDC00\ud83d"}"#).as_deref(),
+            Some(r#"{"m":"\ufffd\ufffd"}"#)
+        );
+        // A high half followed by a non-low escape: only the high one.
+        assert_eq!(
+            fixed(r#"["\ud800\u0041"]"#).as_deref(),
+            Some(r#"["\ufffd\u0041"]"#)
+        );
+        // Pairs, other escapes, an escaped backslash before `ud800`, a
+        // cut-short escape and a trailing backslash are left alone.
+        for kept in [
+            r#"{"m":"\ud83d\ude00"}"#,
+            r#"{"m":"\u00e9 \n \\"}"#,
+            r#"{"m":"\\ud800"}"#,
+            r#"{"m":"\ud8"#,
+            "\\",
+            "\\",
+            "",
+        ] {
+            assert_eq!(fixed(kept), None, "{kept}");
+        }
+        let t = r#"{"a":"\ud800","b":1}"#;
+        assert_eq!(fixed(t).map(|f| f.len()), Some(t.len()));
+    }
 
     #[test]
     fn quotes_and_brackets_inside_strings_are_contents() {

@@ -33,5 +33,6 @@ pub mod value;
 pub mod view;
 
 pub use event::{Binding, Event, Fields, Origin, Values};
+pub use json_text::lone_surrogates_replaced;
 pub use value::Value;
 pub use view::EventView;

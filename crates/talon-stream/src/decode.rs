@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use talon_event::flatten::{FlattenError, Flattener};
 use talon_event::read::derive_index;
-use talon_event::{Event, Origin};
+use talon_event::{lone_surrogates_replaced, Event, Origin};
 
 /// Why a message is not an event: the reason a dead letter carries.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,7 +73,9 @@ impl Decoder {
     /// The event a message of an event topic holds.
     pub fn event(&self, payload: Option<&[u8]>, origin: Origin) -> Result<Event, Malformed> {
         let text = text_of(payload)?;
-        self.event_text(text, None, origin)
+        // As `hunt` reads a line: half a surrogate pair is U+FFFD.
+        let replaced = lone_surrogates_replaced(text);
+        self.event_text(replaced.as_deref().unwrap_or(text), None, origin)
     }
 
     /// The event and the rules a repartition-topic message was sent for.
@@ -83,6 +85,9 @@ impl Decoder {
         origin: Origin,
     ) -> Result<(Event, Vec<String>), Malformed> {
         let text = text_of(payload)?;
+        // As `hunt` reads a line: half a surrogate pair is U+FFFD.
+        let replaced = lone_surrogates_replaced(text);
+        let text = replaced.as_deref().unwrap_or(text);
         let env: ForwardedIn<'_> =
             serde_json::from_str(text).map_err(|e| Malformed::Envelope(e.to_string()))?;
         let event = self.event_text(env.event.get(), env.index, origin)?;
@@ -187,6 +192,28 @@ mod tests {
         let forced = Decoder::new(Flattener::default(), Some("idx"));
         let e = forced.event(Some(b"{\"a\":1}"), origin()).map(|e| e.index);
         assert_eq!(e, Ok(Some(Arc::from("idx"))));
+    }
+
+    /// As `hunt` reads a line: Elasticsearch indexes half a surrogate pair
+    /// (as U+FFFD), so a message holding one is an event, not malformed.
+    #[test]
+    fn half_a_surrogate_pair_is_read_as_a_replacement_character() {
+        let d = Decoder::default();
+        let e = d
+            .event(Some(br#"{"a":"x\udc00"}"#), origin())
+            .map_err(|e| e.to_string());
+        let a = e.map(|e| e.first("a").cloned());
+        assert_eq!(a, Ok(Some(talon_event::Value::str("x\u{fffd}"))));
+        let env = br#"{"event":{"a":"\ud800"},"rules":["r"]}"#;
+        let f = d.forwarded(Some(env), origin()).map_err(|e| e.to_string());
+        let a = f.map(|(e, rules)| (e.first("a").cloned(), rules));
+        assert_eq!(
+            a,
+            Ok((
+                Some(talon_event::Value::str("\u{fffd}")),
+                vec!["r".to_string()]
+            ))
+        );
     }
 
     #[test]

@@ -33,7 +33,7 @@ use serde_json::value::RawValue;
 
 use crate::event::{Event, Fields};
 use crate::flatten::{depth_overflow, FlattenError, Flattener, MAX_DEPTH};
-use crate::json_text::{Byte, Strings};
+use crate::json_text::{lone_surrogates_replaced, Byte, Strings};
 use crate::read::issue::{ReadIssue, SkipReason};
 
 /// Events and issues produced from the documents read so far, in order.
@@ -135,7 +135,11 @@ impl DocReader<'_> {
 
     /// Reads one document whose first byte is at `pos`.
     pub fn document(&self, text: &str, pos: Pos, out: &mut Out) {
-        self.document_in(text, pos, out, false);
+        // The scanner's fast path refuses such a text and comes here.
+        match lone_surrogates_replaced(text) {
+            Some(text) => self.document_in(&text, pos, out, false),
+            None => self.document_in(text, pos, out, false),
+        }
     }
 
     /// [`DocReader::document`]; `depth_checked` when the text is part of an
