@@ -49,10 +49,13 @@ impl Line<'_> {
     }
 }
 
+/// The lines of `text`, a byte-order mark before the first left out (it
+/// is no part of a `---` fence or a `# Title`).
 fn split_lines(text: &str) -> Vec<Line<'_>> {
     let mut out = Vec::new();
-    let mut pos = 0;
-    for raw in text.split_inclusive('\n') {
+    let bom = text.len() - text.trim_start_matches('\u{feff}').len();
+    let mut pos = bom;
+    for raw in text[bom..].split_inclusive('\n') {
         let t = raw.trim_end_matches('\n');
         let t = t.strip_suffix('\r').unwrap_or(t);
         out.push(Line {
@@ -78,7 +81,7 @@ pub(crate) fn load_markdown(text: Arc<str>, path: &Path) -> FileOutcome {
     let mut spans: Vec<(String, Range<usize>)> = Vec::new();
 
     // Front matter between `---` fences at the very top.
-    if lines.first().map(|l| l.text.trim_start_matches('\u{feff}')) == Some("---") {
+    if lines.first().map(|l| l.text) == Some("---") {
         let Some(close) = lines
             .iter()
             .skip(1)

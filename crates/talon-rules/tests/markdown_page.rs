@@ -164,6 +164,25 @@ fn bad_page_values_are_errors_at_the_value() {
     assert_eq!(errors[0].line, 1);
 }
 
+/// A page saved with a byte-order mark and no front matter: its first line
+/// is still its `# Title` (it was "not a rule page"), and places after the
+/// mark stay where they are in the file.
+#[test]
+fn a_page_starting_with_a_byte_order_mark_is_a_rule_page() {
+    let with_bom = format!("\u{feff}{PAGE}");
+    let (rules, errors) = load_str(&with_bom, Path::new("p.md"), RuleFormat::Markdown);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(rules[0].name, "Some Rule");
+    let (plain, _) = load_str(PAGE, Path::new("p.md"), RuleFormat::Markdown);
+    assert_eq!(
+        common::differing_fields(&plain[0], &rules[0]),
+        Vec::<String>::new()
+    );
+    let text = with_bom.replace("**Risk score**: 73", "**Risk score**: lots");
+    let (_, errors) = load_str(&text, Path::new("p.md"), RuleFormat::Markdown);
+    assert_eq!((errors[0].line, errors[0].column), (9, 17));
+}
+
 #[test]
 fn readme_in_a_folder_is_skipped_but_named_readme_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
