@@ -369,7 +369,7 @@ fn a_broken_first_copy_of_a_rule_id_does_not_keep_a_working_one_from_running() {
     let (a, b) = (broken.display(), working.display());
     let duplicate = format!(
         "{b}:18:11: warning: duplicate rule_id `5a138e2e-aec3-4240-9843-0000000dup01`: \
-         also loaded from {a}, which cannot run; this copy is used instead"
+         also loaded from {a}:18, which cannot run; this copy is used instead"
     );
     let query_error = format!("{a}:24:31: error: expected an expression, found `=`");
     // One Elastic Defend event of `sysctl` started on Linux.
@@ -429,7 +429,7 @@ fn a_broken_first_copy_of_a_rule_id_does_not_keep_a_working_one_from_running() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     let ignored = format!(
         "{a}:18:11: error: duplicate rule_id `5a138e2e-aec3-4240-9843-0000000dup01`: \
-         already loaded from {b}; this rule is ignored (it could not run anyway: its query \
+         already loaded from {b}:18; this rule is ignored (it could not run anyway: its query \
          does not compile)"
     );
     assert!(err.lines().any(|l| l == ignored), "{err}");

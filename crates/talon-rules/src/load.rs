@@ -301,7 +301,8 @@ struct Claims<'r> {
 
 /// The rule holding a rule_id.
 struct Holder {
-    path: PathBuf,
+    /// Where its rule_id is: `file:line` (an export holds many rules).
+    place: String,
     /// Its place in the rules kept.
     index: usize,
     /// Whether it can run; asked when a copy first comes.
@@ -333,7 +334,7 @@ impl<'r> Claims<'r> {
             self.held.insert(
                 rule.rule_id.clone(),
                 Holder {
-                    path: path.to_path_buf(),
+                    place: place_of(loaded, path),
                     index: kept.len(),
                     runs: None,
                 },
@@ -353,22 +354,32 @@ impl<'r> Claims<'r> {
             };
             let msg = format!(
                 "duplicate rule_id `{}`: already loaded from {}; this rule is ignored{anyway}",
-                rule.rule_id,
-                holder.path.display()
+                rule.rule_id, holder.place
             );
             return Claim::Drop(duplicate_error(loaded, path, msg));
         }
         let msg = format!(
             "duplicate rule_id `{}`: also loaded from {}, which cannot run; this copy is used instead",
-            rule.rule_id,
-            holder.path.display()
+            rule.rule_id, holder.place
         );
         *holder = Holder {
-            path: path.to_path_buf(),
+            place: place_of(loaded, path),
             index: kept.len(),
             runs: Some(true),
         };
         Claim::Keep(Some(duplicate_error(loaded, path, msg)))
+    }
+}
+
+/// `file:line` of the rule_id of `loaded` (the file alone when its place
+/// is not known).
+fn place_of(loaded: &Loaded, path: &Path) -> String {
+    match &loaded.rule_id_span {
+        Some(span) => {
+            let (line, _) = line_col(&loaded.rule.origin.text, span.start);
+            format!("{}:{line}", path.display())
+        }
+        None => path.display().to_string(),
     }
 }
 

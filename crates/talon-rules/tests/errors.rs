@@ -326,12 +326,12 @@ fn a_duplicate_that_runs_is_kept_beside_a_first_copy_that_cannot() {
     );
     let errors = placed(&report.errors);
     let used = format!(
-        "duplicate rule_id `id-1`: also loaded from {}, which cannot run; \
+        "duplicate rule_id `id-1`: also loaded from {}:6, which cannot run; \
          this copy is used instead",
         broken.display()
     );
     let ignored = format!(
-        "duplicate rule_id `id-1`: already loaded from {}; this rule is ignored",
+        "duplicate rule_id `id-1`: already loaded from {}:6; this rule is ignored",
         working.display()
     );
     // The working copy's note is a warning: it is no error of that file.

@@ -212,6 +212,11 @@ fn duplicate_rule_id_in_one_export() {
     assert_eq!(rules.len(), 1);
     assert_eq!(errors[0].kind, LoadErrorKind::DuplicateRuleId);
     assert_eq!((errors[0].line, errors[0].column), (2, 12));
+    // An export holds many rules: the first copy is named by its line.
+    assert_eq!(
+        errors[0].message,
+        "duplicate rule_id `a`: already loaded from d.ndjson:1; this rule is ignored"
+    );
 }
 
 #[test]
