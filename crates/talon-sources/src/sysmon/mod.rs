@@ -50,6 +50,14 @@ pub(crate) fn parse_xml(xml: &str) -> Result<SysmonRecord, String> {
     loop {
         match reader.read_event() {
             Err(e) => return Err(format!("XML at byte {}: {e}", reader.buffer_position())),
+            // A record cut short (a truncated line, a file cut mid-write)
+            // would give an event with the values it happened to hold.
+            Ok(Xml::Eof) if depth > 0 => {
+                return Err(format!(
+                    "XML cut short at byte {}: {depth} element(s) never closed",
+                    reader.buffer_position()
+                ))
+            }
             Ok(Xml::Eof) => break,
             Ok(Xml::Start(e)) => {
                 depth += 1;
@@ -73,11 +81,16 @@ pub(crate) fn parse_xml(xml: &str) -> Result<SysmonRecord, String> {
                 }
                 _ => {}
             },
-            Ok(Xml::Text(t)) => {
-                let text = t
-                    .unescape()
-                    .map_err(|e| format!("XML text: {e}"))?
-                    .into_owned();
+            Ok(ev @ (Xml::Text(_) | Xml::CData(_))) => {
+                let text = match ev {
+                    Xml::Text(t) => t
+                        .unescape()
+                        .map_err(|e| format!("XML text: {e}"))?
+                        .into_owned(),
+                    // `<![CDATA[...]]>`: the text as written.
+                    Xml::CData(t) => String::from_utf8_lossy(&t).into_owned(),
+                    _ => unreachable!("matched above"),
+                };
                 match current.as_slice() {
                     b"EventID" => rec.event_id = text.trim().parse().ok(),
                     b"Computer" => rec.computer = Some(text),
@@ -198,6 +211,21 @@ mod tests {
         );
         assert_eq!(rec.get("RuleName"), Some(""));
         assert_eq!(rec.get("Empty"), Some(""));
+    }
+
+    /// A record cut short is refused, not read with the values it happened
+    /// to hold; CDATA text is a value as written.
+    #[test]
+    fn a_cut_record_is_refused_and_cdata_is_text() {
+        let whole = r#"<Event><System><EventID>1</EventID></System><EventData><Data Name="Image">/usr/bin/curl</Data><Data Name="CommandLine"><![CDATA[curl <x> & y]]></Data></EventData></Event>"#;
+        let rec = parse_xml(whole).unwrap();
+        assert_eq!(rec.get("Image"), Some("/usr/bin/curl"));
+        assert_eq!(rec.get("CommandLine"), Some("curl <x> & y"));
+        let cut = &whole[..whole.find("/curl<").unwrap()];
+        let err = parse_xml(cut).unwrap_err();
+        assert!(err.starts_with("XML cut short at byte "), "{err}");
+        assert!(err.ends_with(": 3 element(s) never closed"), "{err}");
+        assert!(parse_xml(&whole[..whole.len() - "</Event>".len()]).is_err());
     }
 
     #[test]
