@@ -171,6 +171,41 @@ fn rule_show_says_the_schedule_cannot_be_replayed() {
     );
 }
 
+/// An empty `from` was shown as `looking back to , at most ...`; an empty
+/// value is now named, as is an empty `interval`.
+#[test]
+fn rule_show_names_an_empty_schedule_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let shown = |extra: &str| {
+        write(
+            dir.path(),
+            "r.toml",
+            &rule_text("Sysctl run", "1", extra, SYSCTL),
+        );
+        let out = talon_in(dir.path(), &["rule", "show", "r.toml"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.lines()
+            .find(|l| l.starts_with("  schedule "))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(
+        shown("from = \"\"\n"),
+        "  schedule             every 5m, `from` is empty, at most 100 alerts a run \
+         (unreadable: --schedule cannot replay it)"
+    );
+    assert_eq!(
+        shown("interval = \" \"\nfrom = \"now-9m\"\n"),
+        "  schedule             `interval` is empty, looking back to now-9m, at most 100 alerts a \
+         run (unreadable: --schedule cannot replay it)"
+    );
+    assert_eq!(
+        shown("interval = \"10m\"\n"),
+        "  schedule             every 10m, looking back to now-6m, at most 100 alerts a run"
+    );
+}
+
 #[test]
 fn list_fields_written_as_one_string_are_errors_and_unknown_keys_warnings() {
     let dir = tempfile::tempdir().unwrap();

@@ -152,6 +152,44 @@ fn schedule_replay_alerts_and_warns_as_kibana_would() {
     assert!(source_ids(&all).contains("late"));
 }
 
+/// The tester's rule, run every 60,000 days and looking back as far: 1
+/// run and "10 matches fell in no run's window", since the run of
+/// 2134-04-11, whose successor would be past 2262, was never made (any
+/// interval over 53,375 days). It is now made, as the last run.
+#[test]
+fn an_interval_of_60000_days_alerts_in_its_run_of_2134() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = dir.path().join("curl.toml");
+    let events = dir.path().join("events.ndjson");
+    std::fs::write(
+        &rule,
+        RULE.replace("interval = \"5m\"", "interval = \"60000d\"")
+            .replace("from = \"now-6m\"", "from = \"now-60000d\""),
+    )
+    .expect("rule");
+    let text: String = (0..10i64)
+        .map(|i| doc(&format!("c{i}"), i * 60_000, None, "curl") + "\n")
+        .collect();
+    std::fs::write(&events, text).expect("events");
+    let mut cmd = talon();
+    cmd.args(["hunt", "--format", "jsonl", "--schedule", "--rules"])
+        .arg(&rule)
+        .arg(&events);
+    let out = run(cmd);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let alerts = jsonl(&out);
+    let want: BTreeSet<String> = (0..10).map(|i| format!("c{i}")).collect();
+    assert_eq!(source_ids(&alerts), want, "{err}");
+    assert!(
+        err.contains(
+            "talon: schedule: 2 runs, 10 matches alerted, 0 runs reached max_signals (0 matches left out)\n"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("no run's window"), "{err}");
+}
+
 #[test]
 fn a_bad_reorder_window_is_refused() {
     let mut cmd = talon();

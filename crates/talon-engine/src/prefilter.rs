@@ -355,20 +355,43 @@ impl Searched {
 /// `needles`, sorted and deduplicated, less those that hold another of
 /// them (byte for byte) or one of `folded` (ignoring ASCII case): a line
 /// holding the longer one holds the shorter one too.
+///
+/// One automaton over the needles finds, in each needle's own text, the
+/// others it holds; testing every pair made start-up quadratic in the
+/// needles (minutes for an `in (...)` list of 200,000 values). Should an
+/// automaton not build, every needle is kept: a holder costs a longer
+/// search, never a line.
 fn without_holders(mut needles: Vec<String>, folded: &[String]) -> Vec<String> {
-    needles.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    needles.sort();
     needles.dedup();
-    let mut kept: Vec<String> = Vec::with_capacity(needles.len());
-    for n in needles {
-        let lower = n.to_ascii_lowercase();
-        let held = kept.iter().any(|k| n.contains(k.as_str()))
-            || folded.iter().any(|f| lower.contains(f.as_str()));
-        if !held {
-            kept.push(n);
+    let built = AhoCorasick::new(&needles).and_then(|own| {
+        let folded = match folded.is_empty() {
+            true => None,
+            false => Some(AhoCorasick::new(folded)?),
+        };
+        Ok((own, folded))
+    });
+    let (own, folded) = match built {
+        Ok(searchers) => searchers,
+        Err(e) => {
+            tracing::warn!("prefilter: cannot build the search for needles that hold others: {e}");
+            return needles;
         }
-    }
-    kept.sort();
-    kept
+    };
+    let mut me = 0;
+    needles.retain(|n| {
+        // The needles are distinct: a match of another pattern is another
+        // needle, and a needle meets itself only once, at its end.
+        let holds_another = own
+            .find_overlapping_iter(n)
+            .any(|m| m.pattern().as_usize() != me);
+        me += 1;
+        let holds_folded = folded
+            .as_ref()
+            .is_some_and(|f| f.is_match(&n.to_ascii_lowercase()));
+        !holds_another && !holds_folded
+    });
+    needles
 }
 
 /// Whether the backslash at `at` starts an escape (`\\u`, `\\/`): it is
@@ -409,6 +432,90 @@ mod tests {
         // An exact needle holding a folded one (in any case) is dropped.
         let s = Searched::new(strings(&["Cmd.exe", "xyz"]), strings(&["cmd"]));
         assert_eq!((s.exact, s.folded), (strings(&["xyz"]), strings(&["cmd"])));
+    }
+
+    /// xorshift64*: deterministic, so a failure reproduces.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n as u64) as usize
+        }
+    }
+
+    /// [`without_holders`] by its definition: each needle, shortest
+    /// first, against every needle kept before it and every folded one.
+    fn without_holders_pairwise(mut needles: Vec<String>, folded: &[String]) -> Vec<String> {
+        needles.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+        needles.dedup();
+        let mut kept: Vec<String> = Vec::new();
+        for n in needles {
+            let lower = n.to_ascii_lowercase();
+            let held = kept.iter().any(|k| n.contains(k.as_str()))
+                || folded.iter().any(|f| lower.contains(f.as_str()));
+            if !held {
+                kept.push(n);
+            }
+        }
+        kept.sort();
+        kept
+    }
+
+    #[test]
+    fn holders_are_found_as_by_testing_every_pair() {
+        // Few letters and short needles, so that needles repeat, hold one
+        // another, and meet the folded ones in another case.
+        let letters = ["a", "b", "A", "B", "/", "\u{e9}"];
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let some = |rng: &mut Rng, most: usize, max_len: usize| -> Vec<String> {
+            (0..1 + rng.below(most))
+                .map(|_| {
+                    let len = rng.below(max_len + 1);
+                    (0..len)
+                        .map(|_| letters[rng.below(letters.len())])
+                        .collect()
+                })
+                .collect()
+        };
+        let mut dropped = 0;
+        for round in 0..400 {
+            let mut needles = some(&mut rng, 40, 6);
+            // No empty needle in most rounds: every other one holds it.
+            if round % 10 != 0 {
+                needles.retain(|n| !n.is_empty());
+            }
+            let mut folded: Vec<String> = match round % 3 {
+                0 => Vec::new(),
+                _ => some(&mut rng, 4, 4),
+            };
+            folded.retain(|f| !f.is_empty() || round % 20 == 1);
+            let folded: Vec<String> = folded.iter().map(|f| f.to_ascii_lowercase()).collect();
+            let want = without_holders_pairwise(needles.clone(), &folded);
+            let got = without_holders(needles.clone(), &folded);
+            assert_eq!(got, want, "needles {needles:?}, folded {folded:?}");
+            dropped += needles.len() - got.len();
+        }
+        // The rounds did drop needles (duplicates and holders).
+        assert!(dropped > 1000, "{dropped}");
+        // Equal needles are one, and a needle holding it goes.
+        assert_eq!(
+            without_holders(strings(&["ab", "ab", "xaby", "b"]), &[]),
+            ["b"]
+        );
+        assert_eq!(
+            without_holders(strings(&["ab", "ab", "xy"]), &[]),
+            ["ab", "xy"]
+        );
+        // An exact needle equal to a folded one, in any case, goes.
+        assert_eq!(
+            without_holders(strings(&["CMD", "cmd", "sh"]), &strings(&["cmd"])),
+            ["sh"]
+        );
+        // Every needle holds the empty one, which alone is left.
+        assert_eq!(without_holders(strings(&["x", "", "yz"]), &[]), [""]);
     }
 
     #[test]

@@ -280,6 +280,9 @@ struct RuleState<T> {
     clock: usize,
     /// The next run to settle.
     next_run: Option<i64>,
+    /// The last run is made: the one after it could not be dated (it
+    /// would be past the end of 2262, where nanosecond times end).
+    ended: bool,
     candidates: Vec<Candidate<T>>,
     /// Alert ids created, with the window time of their event (pruned once
     /// no later window can return the event again).
@@ -307,17 +310,20 @@ fn count_unalerted<T>(stats: &mut ScheduleStats, c: &Candidate<T>) {
     }
 }
 
+/// The time of the run `k` intervals after the one at `at`, when it can
+/// be represented.
+fn run_after(at: i64, interval: i64, k: u64) -> Option<i64> {
+    i64::try_from(k)
+        .ok()
+        .and_then(|k| interval.checked_mul(k))
+        .and_then(|d| at.checked_add(d))
+}
+
 /// How many runs from `at` on, `interval` apart, are `made` (which holds
 /// for the first, and for a first stretch of them only): found in a
 /// number of steps that grows with the log of the answer.
 fn empty_runs(at: i64, interval: i64, made: &mut impl FnMut(i64) -> bool) -> u64 {
-    let nth = |k: u64| {
-        i64::try_from(k)
-            .ok()
-            .and_then(|k| interval.checked_mul(k))
-            .and_then(|d| at.checked_add(d))
-    };
-    let mut made_k = |k: u64| nth(k).is_some_and(&mut *made);
+    let mut made_k = |k: u64| run_after(at, interval, k).is_some_and(&mut *made);
     // Runs 0..lo are made, run `hi` is not.
     let (mut lo, mut hi) = (1u64, 1u64);
     while made_k(hi) {
@@ -366,6 +372,7 @@ impl<T> Scheduler<T> {
                     sched,
                     clock,
                     next_run: None,
+                    ended: false,
                     candidates: Vec::new(),
                     alerted: FxHashMap::default(),
                 }
@@ -441,6 +448,11 @@ impl<T> Scheduler<T> {
             self.stats.late += 1;
             return;
         }
+        if rule.ended {
+            // After the last run.
+            self.stats.unsearched += 1;
+            return;
+        }
         if let Some(next) = rule.next_run {
             // Before the window of every run still to come.
             if first_t.min(window_t) < next.saturating_add(rule.sched.from) {
@@ -512,6 +524,9 @@ impl<T> Scheduler<T> {
         let Some(rule) = self.rules.get_mut(i) else {
             return;
         };
+        if rule.ended {
+            return;
+        }
         let sched = rule.sched.clone();
         let mut at = *rule
             .next_run
@@ -522,10 +537,12 @@ impl<T> Scheduler<T> {
             end: at.saturating_add(sched.to),
         };
         // A run whose successor's time cannot be represented (events dated
-        // near the end of 2262, where nanosecond times end) is never made:
-        // `at` would stop moving and the replay would spin. What only such
-        // runs could return is counted as searched by no run.
-        let mut made = |at: i64| go(&run_at(at)) && at.checked_add(sched.interval).is_some();
+        // near the end of 2262, where nanosecond times end, or an interval
+        // of more than half of what they hold, 53,375 days) is made, and is
+        // the last: `at` cannot move on. Skipping it instead would lose
+        // every match of a rule with such an interval: its run one interval
+        // past the epoch is the only one that can search today's events.
+        let mut made = |at: i64| go(&run_at(at));
         loop {
             if !made(at) {
                 break;
@@ -536,7 +553,12 @@ impl<T> Scheduler<T> {
                 // otherwise mean billions of empty runs, one by one.
                 let n = empty_runs(at, sched.interval, &mut made);
                 stats.runs += n;
-                at = at.saturating_add(sched.interval.saturating_mul(n as i64));
+                let Some(next) = run_after(at, sched.interval, n) else {
+                    rule.ended = true;
+                    rule.alerted.clear();
+                    return;
+                };
+                at = next;
                 rule.next_run = Some(at);
                 let next_start = at.saturating_add(sched.from);
                 rule.alerted.retain(|_, t| *t >= next_start);
@@ -584,7 +606,15 @@ impl<T> Scheduler<T> {
                     });
                 }
             }
-            at = at.saturating_add(sched.interval);
+            let Some(next) = at.checked_add(sched.interval) else {
+                rule.ended = true;
+                rule.alerted.clear();
+                for c in rule.candidates.drain(..) {
+                    count_unalerted(stats, &c);
+                }
+                return;
+            };
+            at = next;
             rule.next_run = Some(at);
             // What no later window can return goes.
             let next_start = at.saturating_add(sched.from);

@@ -129,7 +129,15 @@ fn events() -> Vec<Event> {
 /// Replays the curl rule over `events`: (alert payload, run time) pairs,
 /// warnings, counts, matches.
 fn replay(events: Vec<Event>) -> (Vec<(String, String)>, Vec<String>, ScheduleStats, usize) {
-    let (rules, _) = load_str(RULE, Path::new("curl.toml"), RuleFormat::Toml);
+    replay_rule(RULE, events)
+}
+
+/// [`replay`] with the rule `rule` (TOML).
+fn replay_rule(
+    rule: &str,
+    events: Vec<Event>,
+) -> (Vec<(String, String)>, Vec<String>, ScheduleStats, usize) {
+    let (rules, _) = load_str(rule, Path::new("curl.toml"), RuleFormat::Toml);
     let sched = RuleSchedule::from_rule(&rules[0]).expect("schedule");
     let (compiled, problems) = compile_rules(rules.clone(), &Mapping::default());
     assert!(problems.is_empty());
@@ -266,6 +274,44 @@ fn empty_runs_are_counted_without_being_made() {
             want.late,
             want.dropped_by_max_signals
         )
+    );
+}
+
+/// A rule run every 60,000 days, looking back as far: its runs are at the
+/// epoch and at 2134-04-11, and the one after would be past 2262, where
+/// nanosecond times end. The run of 2134 was never made, since the one
+/// after it could not be dated, so every match fell in no run's window
+/// (any interval over 53,375 days). It is now made, as the last run.
+#[test]
+fn a_run_whose_successor_cannot_be_dated_is_made_as_the_last() {
+    let rule = RULE
+        .replace("interval = \"5m\"", "interval = \"60000d\"")
+        .replace("from = \"now-6m\"", "from = \"now-60000d\"");
+    let (alerts, warnings, stats, matches) = replay_rule(&rule, events());
+    assert_eq!(matches, 251);
+    // One run searches the whole timeline: the 100 most recent of its 250
+    // matches (`late` is still late) are alerted.
+    assert_eq!(
+        warnings,
+        vec![
+            "rule \"Curl Activity\", run at 2134-04-11T00:00:00.000Z (window 1970-01-01T00:00:00.000Z to \
+             2134-04-11T00:00:00.000Z): This rule reached the maximum alert limit for the rule execution. \
+             Some alerts were not created. (250 matches, max_signals 100)"
+                .to_string()
+        ]
+    );
+    assert_eq!(alerts.len(), 100);
+    assert!(alerts.iter().all(|a| a.1 == "2134-04-11T00:00:00.000Z"));
+    assert_eq!(
+        (
+            stats.runs,
+            stats.alerts,
+            stats.truncated_runs,
+            stats.dropped_by_max_signals,
+            stats.unsearched,
+            stats.late
+        ),
+        (2, 100, 1, 150, 0, 1)
     );
 }
 

@@ -63,10 +63,17 @@ pub fn render(rule: &Rule) -> String {
         &format!("{} (risk score {})", rule.severity, rule.risk_score),
     );
     row(&mut s, "index", &rule.index.join(", "));
+    // A blank value (a schedule error, pointed at when loading) is named,
+    // or the line would read `looking back to , at most ...`.
+    let part = |written: &str, key: &str, shown: String| match written.trim().is_empty() {
+        true => format!("`{key}` is empty"),
+        false => shown,
+    };
+    let (interval, from) = (rule.interval_or_default(), rule.from_or_default());
     let schedule = format!(
-        "every {}, looking back to {}, at most {} a run",
-        rule.interval_or_default(),
-        rule.from_or_default(),
+        "{}, {}, at most {} a run",
+        part(interval, "interval", format!("every {interval}")),
+        part(from, "from", format!("looking back to {from}")),
         crate::summary::count(u64::from(rule.max_signals_or_default()), "alert")
     );
     let schedule = match rule.can_schedule() {

@@ -290,7 +290,9 @@ fn section(out: &mut String, title: &str, counts: &BTreeMap<String, usize>) {
 
 /// The family of an index pattern: the integration of `logs-*`/`metrics-*`
 /// data streams (`logs-endpoint.events.process-*` → `logs-endpoint.*`),
-/// else the name up to its first separator (`winlogbeat-*`).
+/// else the name up to its first separator (`winlogbeat-*`), leading dots
+/// included (`.alerts-security.*` → `.alerts-*`). A pattern with no name
+/// before a separator (`*`) is its own family.
 pub fn index_family(pattern: &str) -> String {
     let p = pattern.trim();
     for prefix in ["logs-", "metrics-", "traces-"] {
@@ -302,9 +304,48 @@ pub fn index_family(pattern: &str) -> String {
             return format!("{prefix}{}.*", &rest[..end]);
         }
     }
-    let end = p.find(['-', '*', '.']).unwrap_or(p.len());
-    if end == p.len() {
+    // A leading dot names a hidden or system index (Kibana's alerts,
+    // `.alerts-security.alerts-default`): part of the name, not a
+    // separator, or every such pattern would be the family `-*`.
+    let dots = p.len() - p.trim_start_matches('.').len();
+    let end = p[dots..]
+        .find(['-', '*', '.'])
+        .map_or(p.len(), |at| dots + at);
+    if end == p.len() || end == dots {
         return p.to_string();
     }
     format!("{}-*", &p[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::index_family;
+
+    #[test]
+    fn index_patterns_are_grouped_by_integration_or_name() {
+        for (pattern, family) in [
+            ("logs-endpoint.events.process-*", "logs-endpoint.*"),
+            ("logs-windows.sysmon_operational-*", "logs-windows.*"),
+            ("logs-okta*", "logs-okta.*"),
+            ("logs-*", "logs-*"),
+            ("traces-apm*", "traces-apm.*"),
+            ("winlogbeat-*", "winlogbeat-*"),
+            ("apm-*-transaction*", "apm-*"),
+            ("ml_beaconing.all", "ml_beaconing-*"),
+            ("auditbeat", "auditbeat"),
+            // A hidden index keeps its dot, and groups as the others do.
+            (".alerts-security.*", ".alerts-*"),
+            (".alerts-security.alerts-default", ".alerts-*"),
+            (".siem-signals-*", ".siem-*"),
+            (" .alerts-security.* ", ".alerts-*"),
+            // No name before a separator: the pattern is its own family.
+            ("*", "*"),
+            (".*", ".*"),
+            ("-*", "-*"),
+            ("*-x", "*-x"),
+            (".", "."),
+        ] {
+            assert_eq!(index_family(pattern), family, "{pattern}");
+        }
+    }
 }
