@@ -46,6 +46,17 @@ impl DocNormalizer for Tetragon {
             return;
         };
         let body = &obj[&kind];
+        // Every kind mapped is about a process: without one there is no
+        // event to speak of (`"process": null`).
+        if get(body, "process").is_none_or(|p| !p.is_object()) {
+            out.ignore(
+                line,
+                IgnoreReason::MissingFields,
+                format!("tetragon {kind} without process"),
+                format!("Tetragon {kind} event without a `process` object"),
+            );
+            return;
+        }
         let mut d = match kind.as_str() {
             "process_exec" => lifecycle(body, "start", "exec"),
             "process_exit" => lifecycle(body, "end", "end"),
@@ -61,10 +72,14 @@ impl DocNormalizer for Tetragon {
             }
         };
         // Some exports omit `time`; an exec happens when its process starts.
-        let time = get_str(doc, "time")
-            .or_else(|| get_str(body, "time"))
-            .or_else(|| get_str(body, "process.start_time").filter(|_| kind == "process_exec"));
-        if let Some(t) = time.as_deref().and_then(iso_date) {
+        // The first of them that reads as a date (a value that does not
+        // is passed over, as a missing one is).
+        let start = get_str(body, "process.start_time").filter(|_| kind == "process_exec");
+        let time = [get_str(doc, "time"), get_str(body, "time"), start]
+            .into_iter()
+            .flatten()
+            .find_map(|t| iso_date(&t));
+        if let Some(t) = time {
             d.set("@timestamp", t);
         }
         d.text("host.name", get_str(doc, "node_name").as_deref());

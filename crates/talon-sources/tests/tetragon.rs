@@ -171,3 +171,32 @@ fn corpus_samples_convert() {
     assert_eq!(c.first_str("network.transport"), Some("tcp"));
     assert_eq!(c.first_str("process.name"), Some("ssh"));
 }
+
+/// An exec whose `time` does not read as a date takes its process's
+/// `start_time`, as one without `time` does; an event without a process
+/// object is ignored with its reason, not read as an empty exec.
+#[test]
+fn an_unreadable_time_falls_back_and_a_missing_process_is_ignored() {
+    let exec = EXPORT.lines().next().expect("exec line");
+    let bad_time = exec.replace(
+        r#""time":"2024-06-10T16:00:07.877412345Z""#,
+        r#""time":"not a time""#,
+    );
+    assert_ne!(bad_time, exec);
+    let no_process =
+        r#"{"process_exec":{"process":null},"node_name":"web-01","time":"2024-06-10T16:00:07Z"}"#;
+    let run = run_text(&format!("{bad_time}\n{no_process}\n"), None);
+    assert_eq!((run.stats.records, run.stats.events), (2, 1));
+    assert_eq!(
+        run.events[0].first_str("@timestamp"),
+        Some("2024-06-10T16:00:07.877412345Z")
+    );
+    assert_eq!(
+        run.stats
+            .ignored_kinds
+            .get("tetragon process_exec without process"),
+        Some(&1),
+        "{:?}",
+        run.stats
+    );
+}
