@@ -294,3 +294,33 @@ fn the_coalescing_fixture_execs_have_their_args() {
     // keeps it, as go-libaudit does not, but nothing is lost.
     assert_eq!(strs(docker, "process.args")[..2], ["docker", "inspect"]);
 }
+
+/// The last SYSCALL record of a copy cut short (here before `pid=`): the
+/// exec is ignored as incomplete, naming its event, not read as an exec of
+/// no process. The groups before it are events as usual.
+#[test]
+fn an_exec_whose_syscall_record_is_cut_short_is_ignored() {
+    let first_group: String = IP_FORWARD
+        .lines()
+        .take(7)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let syscall = IP_FORWARD
+        .lines()
+        .find(|l| l.contains("audit(1718035207.877:5140)") && l.contains("type=SYSCALL"))
+        .expect("sysctl's SYSCALL");
+    let cut = &syscall[..syscall.find(" ppid=").expect("ppid")];
+    let run = run_text(&format!("{first_group}{cut}"), Some(Source::Auditd));
+    assert_eq!(run.events.len(), 1, "{:?}", run.stats);
+    assert_eq!(run.events[0].first_str("process.name"), Some("bash"));
+    assert_eq!(
+        run.stats.ignored_for(IgnoreReason::Incomplete),
+        1,
+        "{:?}",
+        run.stats
+    );
+    assert_eq!(
+        run.stats.ignored_kinds.get("auditd SYSCALL without pid"),
+        Some(&1)
+    );
+}

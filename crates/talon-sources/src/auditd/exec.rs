@@ -59,6 +59,22 @@ pub(crate) fn answer(group: Group, out: &mut Out) {
         out.merged(merged);
         return;
     }
+    // Every SYSCALL record the kernel writes names its process; one
+    // without (a line cut short: the file's last, a truncated copy) would
+    // be an exec of no process.
+    if syscall.num("pid").is_none() {
+        out.ignore(
+            line,
+            IgnoreReason::Incomplete,
+            "auditd SYSCALL without pid",
+            format!(
+                "event {}: its SYSCALL record has no pid (cut short?)",
+                group.serial
+            ),
+        );
+        out.merged(merged);
+        return;
+    }
     let doc = exec_doc(&group, syscall, &name);
     let original: Vec<&str> = group.records.iter().map(|r| r.raw.as_str()).collect();
     out.event(doc, line, Some(original.join("\n")));
