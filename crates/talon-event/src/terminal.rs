@@ -6,7 +6,11 @@
 //! such text reaches a terminal, its control characters are shown escaped
 //! ([`escape_controls`]: messages, paths and rule names on stderr) or, in
 //! tables where every column counts, as spaces ([`blank_controls`]).
-//! Everything else (ordinary text, non-ASCII letters) is left as it is.
+//! The characters that reorder or break a line without being controls
+//! (bidirectional overrides and isolates, U+2028/U+2029) count as controls
+//! here: `\u{202e}` in a process name would show the rest of the line
+//! reversed. Everything else (ordinary text, non-ASCII letters) is left as
+//! it is.
 //! Table cells are cut ([`fit`]) and padded ([`pad`]) by the terminal
 //! columns their text takes, not by its characters.
 
@@ -15,11 +19,29 @@ use std::fmt::Write;
 
 use unicode_width::UnicodeWidthChar;
 
+/// Whether `c` must not reach a terminal as it is: a control character,
+/// or one that reorders the line (a bidirectional mark, embedding,
+/// override or isolate) or ends it (the line and paragraph separators).
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
+}
+
 /// `text` with each control character escaped: `\x1b` for ESC (as the
 /// log lines write it), `\x00` for NUL, `\x0a` for a newline, `\u{9b}`
-/// for a C1 control. A text without any is returned as it is.
+/// for a C1 control, `\u{202e}` for a right-to-left override. A text
+/// without any is returned as it is.
 pub fn escape_controls(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -28,7 +50,7 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
             n @ (0..=0x1f | 0x7f) => {
                 let _ = write!(out, "\\x{n:02x}");
             }
-            n if c.is_control() => {
+            n if is_unsafe(c) => {
                 let _ = write!(out, "\\u{{{n:x}}}");
             }
             _ => out.push(c),
@@ -39,12 +61,12 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
 
 /// `text` with each control character as a space, for table cells.
 pub fn blank_controls(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
     }
     Cow::Owned(
         text.chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
+            .map(|c| if is_unsafe(c) { ' ' } else { c })
             .collect(),
     )
 }
@@ -87,6 +109,21 @@ pub fn display_width(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn characters_that_reorder_or_break_a_line_count_as_controls() {
+        let name = "evil\u{202e}gpj.exe\u{2028}x\u{2066}y";
+        assert_eq!(
+            escape_controls(name),
+            "evil\\u{202e}gpj.exe\\u{2028}x\\u{2066}y"
+        );
+        assert_eq!(blank_controls(name), "evil gpj.exe x y");
+        // Other format characters (a zero-width joiner in an emoji) and
+        // right-to-left letters themselves are text.
+        for kept in ["👩\u{200d}💻", "שלום", "é"] {
+            assert_eq!(escape_controls(kept), kept);
+        }
+    }
 
     #[test]
     fn cells_are_cut_and_padded_by_terminal_columns() {
