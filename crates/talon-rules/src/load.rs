@@ -301,8 +301,11 @@ struct Claims<'r> {
 
 /// The rule holding a rule_id.
 struct Holder {
-    /// Where its rule_id is: `file:line` (an export holds many rules).
-    place: String,
+    /// Where its rule_id is (an export holds many rules); made into
+    /// `file:line` only when a duplicate asks for it.
+    path: PathBuf,
+    text: Arc<str>,
+    rule_id_at: Option<usize>,
     /// Its place in the rules kept.
     index: usize,
     /// Whether it can run; asked when a copy first comes.
@@ -333,11 +336,7 @@ impl<'r> Claims<'r> {
         let Some(holder) = self.held.get_mut(&rule.rule_id) else {
             self.held.insert(
                 rule.rule_id.clone(),
-                Holder {
-                    place: place_of(loaded, path),
-                    index: kept.len(),
-                    runs: None,
-                },
+                Holder::new(loaded, path, kept.len(), None),
             );
             return Claim::Keep(None);
         };
@@ -354,32 +353,38 @@ impl<'r> Claims<'r> {
             };
             let msg = format!(
                 "duplicate rule_id `{}`: already loaded from {}; this rule is ignored{anyway}",
-                rule.rule_id, holder.place
+                rule.rule_id,
+                holder.place()
             );
             return Claim::Drop(duplicate_error(loaded, path, msg));
         }
         let msg = format!(
             "duplicate rule_id `{}`: also loaded from {}, which cannot run; this copy is used instead",
-            rule.rule_id, holder.place
+            rule.rule_id,
+            holder.place()
         );
-        *holder = Holder {
-            place: place_of(loaded, path),
-            index: kept.len(),
-            runs: Some(true),
-        };
+        *holder = Holder::new(loaded, path, kept.len(), Some(true));
         Claim::Keep(Some(duplicate_error(loaded, path, msg)))
     }
 }
 
-/// `file:line` of the rule_id of `loaded` (the file alone when its place
-/// is not known).
-fn place_of(loaded: &Loaded, path: &Path) -> String {
-    match &loaded.rule_id_span {
-        Some(span) => {
-            let (line, _) = line_col(&loaded.rule.origin.text, span.start);
-            format!("{}:{line}", path.display())
+impl Holder {
+    fn new(loaded: &Loaded, path: &Path, index: usize, runs: Option<bool>) -> Holder {
+        Holder {
+            path: path.to_path_buf(),
+            text: loaded.rule.origin.text.clone(),
+            rule_id_at: loaded.rule_id_span.as_ref().map(|s| s.start),
+            index,
+            runs,
         }
-        None => path.display().to_string(),
+    }
+
+    /// `file:line` of its rule_id (the file alone when that is not known).
+    fn place(&self) -> String {
+        match self.rule_id_at {
+            Some(at) => format!("{}:{}", self.path.display(), line_col(&self.text, at).0),
+            None => self.path.display().to_string(),
+        }
     }
 }
 
