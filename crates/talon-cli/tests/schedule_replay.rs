@@ -190,6 +190,51 @@ fn an_interval_of_60000_days_alerts_in_its_run_of_2134() {
     assert!(!err.contains("no run's window"), "{err}");
 }
 
+/// A rule with `to = "now+1h"` over 10 events from 10:00:30 to 10:09:30:
+/// "0 runs ... 10 matches fell in no run's window", where the same rule
+/// without `to` alerted all 10. The first run was held to have a
+/// predecessor whose window already reached the last event; it is now
+/// made, and its window (09:54 to 11:00) holds every event. `to =
+/// "now-1m"` takes a fourth run, at 10:15, to reach the last event.
+#[test]
+fn a_rule_whose_to_reaches_ahead_alerts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let events = dir.path().join("events.ndjson");
+    let text: String = (0..10i64)
+        .map(|i| doc(&format!("c{i}"), 30_000 + i * 60_000, None, "curl") + "\n")
+        .collect();
+    std::fs::write(&events, text).expect("events");
+    let want: BTreeSet<String> = (0..10).map(|i| format!("c{i}")).collect();
+    for (to, runs) in [("now+1h", "1 run"), ("now-1m", "4 runs")] {
+        let rule = dir.path().join("curl.toml");
+        std::fs::write(
+            &rule,
+            RULE.replace(
+                "from = \"now-6m\"",
+                &format!("from = \"now-6m\"\nto = \"{to}\""),
+            ),
+        )
+        .expect("rule");
+        let mut cmd = talon();
+        cmd.args(["hunt", "--format", "jsonl", "--schedule", "--rules"])
+            .arg(&rule)
+            .arg(&events);
+        let out = run(cmd);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{to}: {err}");
+        let alerts = jsonl(&out);
+        assert_eq!(alerts.len(), 10, "{to}: {err}");
+        assert_eq!(source_ids(&alerts), want, "{to}: {err}");
+        assert!(
+            err.contains(&format!(
+                "talon: schedule: {runs}, 10 matches alerted, 0 runs reached max_signals (0 matches left out)\n"
+            )),
+            "{to}: {err}"
+        );
+        assert!(!err.contains("no run's window"), "{to}: {err}");
+    }
+}
+
 #[test]
 fn a_bad_reorder_window_is_refused() {
     let mut cmd = talon();

@@ -87,6 +87,68 @@ fn rules_lists_what_the_flags_select() {
     assert!(err.contains("unknown severity `severe`"), "{err}");
 }
 
+/// `check` with a mistyped `--rule-id` printed "0 rules loaded" and exited
+/// 0, so a CI job passed having checked nothing. A selection that keeps no
+/// rule is now an error (exit 1, as paths holding no rule are), quiet or
+/// not; `hunt` refuses it as before (exit 2, "no rule can run").
+#[test]
+fn check_fails_when_the_selection_keeps_no_rule() {
+    let file = "rules/linux/command_and_control_ip_forwarding_enabled.toml";
+    let in_repo = |args: &[&str]| {
+        let mut cmd = talon();
+        cmd.current_dir(common::repo()).args(args);
+        let out = run(cmd);
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            out.status.code(),
+        )
+    };
+    let (out, err, code) = in_repo(&["check", file, "--rule-id", "nope"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(
+        err,
+        "talon: selected 0 of 1 rule (1 left out by the selection)\n\
+         talon: error: the selection left no rule to check (1 rule loaded, none kept)\n"
+    );
+    assert_eq!(out, "");
+    let (out, err, code) = in_repo(&["-q", "check", file, "--rule-id", "nope"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(
+        err,
+        "talon: error: the selection left no rule to check (1 rule loaded, none kept)\n"
+    );
+    assert_eq!(out, "");
+    // The bundled rules, by name.
+    let (_, err, code) = stdout_of(&["check", "--rule-name", "no such rule"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains(
+            "talon: error: the selection left no rule to check (5 rules loaded, none kept)\n"
+        ),
+        "{err}"
+    );
+    // The rule's own id selects it, and checks it.
+    let (out, err, code) = in_repo(&[
+        "check",
+        file,
+        "--rule-id",
+        "95719b51-e9e0-446d-8fe3-b0ab368dbd75",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.starts_with("1 rule loaded from 1 file: 1 ok, "),
+        "{out}"
+    );
+
+    let (_, err, code) = in_repo(&["hunt", "--rules", file, "--rule-id", "nope"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("talon: error: no rule can run (0 loaded with errors, 0 not supported)"),
+        "{err}"
+    );
+}
+
 #[test]
 fn check_counts_follow_the_selection_on_the_corpus() {
     let Some(c) = corpora() else {

@@ -26,9 +26,12 @@
 //!   rule's window timestamp) rounded down to a multiple of the rule's
 //!   interval since the Unix epoch, as if the rule had been enabled at that
 //!   tick; runs follow every interval until the first run whose window end
-//!   is at or past the last event. Events older than the first run's window
-//!   (or in the gaps of a rule whose lookback is shorter than its interval)
-//!   are never searched, and are counted as such;
+//!   is at or past the last event (with a `to` ahead of the run, like
+//!   `now+1h`, that can be the first run itself: replay has no arrival
+//!   times, so a window holds every event dated in it). Events older than
+//!   the first run's window (or in the gaps of a rule whose lookback is
+//!   shorter than its interval) are never searched, and are counted as
+//!   such;
 //! - **order**: input must be in time order within a bounded window
 //!   (`ScheduleOptions::reorder_window_nanos`). A run is settled once the
 //!   newest timestamp seen is more than that window past the run's end; a
@@ -497,11 +500,16 @@ impl<T> Scheduler<T> {
                 continue;
             };
             let interval = self.rules[i].sched.interval;
+            let start = floor_to(first, interval);
             // Settle while the previous run ended before the last event.
+            // The first run (at `start`, as `settle` dates it) has none and
+            // is made: with a `to` ahead of the run (`now+1h`), the window
+            // of the run before it would already reach the last event, and
+            // no run was made at all.
             self.settle(
                 i,
                 first,
-                |run| run.end.saturating_sub(interval) < newest,
+                |run| run.at == start || run.end.saturating_sub(interval) < newest,
                 &mut out,
             );
         }

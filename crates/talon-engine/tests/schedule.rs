@@ -112,7 +112,12 @@ pub fn timeline() -> Vec<String> {
 }
 
 fn events() -> Vec<Event> {
-    timeline()
+    parse(&timeline())
+}
+
+/// NDJSON lines as events, numbered in input order.
+fn parse(lines: &[String]) -> Vec<Event> {
+    lines
         .iter()
         .enumerate()
         .map(|(n, line)| {
@@ -313,6 +318,70 @@ fn a_run_whose_successor_cannot_be_dated_is_made_as_the_last() {
         ),
         (2, 100, 1, 150, 0, 1)
     );
+}
+
+/// The curl rule with `to` set to each value (`None`: unset, `now`), over
+/// 10 events a minute apart from 10:00:30 to 10:09:30 (no ingest time, so
+/// @timestamp is the window time): alerts by run time, and the counts.
+fn replay_to(to: Option<&str>) -> (Vec<(String, String)>, ScheduleStats) {
+    let rule = match to {
+        Some(to) => RULE.replace(
+            "from = \"now-6m\"",
+            &format!("from = \"now-6m\"\nto = \"{to}\""),
+        ),
+        None => RULE.to_string(),
+    };
+    let lines: Vec<String> = (0..10i64)
+        .map(|i| doc(&format!("c{i}"), 30_000 + i * 60_000, None, "curl"))
+        .collect();
+    let (mut alerts, warnings, stats, matches) = replay_rule(&rule, parse(&lines));
+    assert_eq!(matches, 10);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    alerts.sort();
+    (alerts, stats)
+}
+
+/// `c0`..`c9` (see [`replay_to`]), each with the run that alerts it: the
+/// run at 10:`mm` for `runs[i]`.
+fn alerted_by(runs: [&str; 10]) -> Vec<(String, String)> {
+    runs.iter()
+        .enumerate()
+        .map(|(i, mm)| (format!("c{i}"), format!("2024-05-01T10:{mm}:00.000Z")))
+        .collect()
+}
+
+/// `to = "now+1h"` reaches past the last event from the first run on: the
+/// replay stopped before a run whose predecessor's window end was at or
+/// past the last event, and the first run, which has no predecessor, was
+/// treated as if the run before it had been made. So no run at all, and
+/// all 10 matches "fell in no run's window". The first run ([09:54,
+/// 11:00]) is now made, and is the last.
+#[test]
+fn a_to_ahead_of_the_run_still_makes_the_first_run() {
+    let (alerts, stats) = replay_to(Some("now+1h"));
+    assert_eq!(alerts, alerted_by(["00"; 10]));
+    assert_eq!((stats.runs, stats.alerts, stats.unsearched), (1, 10, 0));
+
+    // Unset, runs at 10:00 (empty), 10:05 and 10:10.
+    let (alerts, stats) = replay_to(None);
+    let mut want = ["05"; 10];
+    want[5..].fill("10");
+    assert_eq!(alerts, alerted_by(want));
+    assert_eq!((stats.runs, stats.alerts, stats.unsearched), (3, 10, 0));
+}
+
+/// `to = "now-1m"`: each run's window ends a minute before the run, so it
+/// takes one more run to reach the last event: 10:00 ([09:54, 09:59],
+/// empty), 10:05 ([09:59, 10:04]: c0..c3), 10:10 ([10:04, 10:09]:
+/// c4..c8) and 10:15 ([10:09, 10:14]: c9).
+#[test]
+fn a_to_behind_the_run_takes_one_more_run() {
+    let (alerts, stats) = replay_to(Some("now-1m"));
+    let mut want = ["05"; 10];
+    want[4..9].fill("10");
+    want[9] = "15";
+    assert_eq!(alerts, alerted_by(want));
+    assert_eq!((stats.runs, stats.alerts, stats.unsearched), (4, 10, 0));
 }
 
 #[test]

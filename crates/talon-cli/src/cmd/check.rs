@@ -9,6 +9,9 @@
 //! An `interval`, `from` or `to` that `hunt --schedule` cannot read is an
 //! error at its value too, and the rule is counted "with schedule errors"
 //! (it runs, but not under `--schedule`).
+//!
+//! Paths that hold no rule, and a selection that keeps none of the rules
+//! loaded, are errors too (exit 1): nothing was checked.
 
 use crate::summary::count;
 use std::collections::BTreeMap;
@@ -41,7 +44,18 @@ pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     let report_warnings = report.warnings.len();
+    let loaded = report.rules.len();
     let rules = args.select.apply(report.rules, quiet)?;
+    // A selection that keeps none of the rules loaded (a mistyped
+    // `--rule-id`) checked nothing: an error, as paths that hold no rule
+    // are, or a CI job would pass on it.
+    if rules.is_empty() && loaded > 0 {
+        eprintln!(
+            "talon: error: the selection left no rule to check ({} loaded, none kept)",
+            count(loaded as u64, "rule")
+        );
+        return Ok(ExitCode::from(1));
+    }
 
     let total = rules.len();
     let mut ok = 0usize;
