@@ -312,3 +312,55 @@ fn an_unusable_exception_in_a_rule_export_is_an_error_at_its_value() {
         Some("1 rule loaded from 1 file: 1 ok, 0 with query errors, 1 load error, 0 warnings")
     );
 }
+
+/// A saved-objects export holds its exception items as `{"type":
+/// "exception-list", "attributes": {...}}`. They were dropped without a
+/// word, good or bad: the good one suppressed nothing, the bad one was no
+/// error. Now they apply, and a bad one is the same error at its value.
+#[test]
+fn exceptions_in_saved_object_form_apply_and_their_errors_are_placed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let rule = r#"{"rule_id":"7a1e0000-0000-4000-8000-000000000002","name":"chmod seen","description":"d","type":"eql","language":"eql","query":"process where process.name == \"chmod\"","risk_score":21,"severity":"low","index":["logs-*"],"exceptions_list":[{"id":"e1","list_id":"my-ex","namespace_type":"single","type":"detection"}]}"#;
+    let list = r#"{"type":"exception-list","id":"x","attributes":{"list_id":"my-ex","list_type":"list","type":"detection","name":"mine","description":"d"}}"#;
+    let item = |entry_type: &str| {
+        format!(
+            r#"{{"type":"exception-list","id":"y","attributes":{{"item_id":"it1","list_id":"my-ex","list_type":"item","name":"not on a","type":"simple","entries":[{{"field":"host.name","operator":"included","type":"{entry_type}","value":"a"}}]}}}}"#
+        )
+    };
+    let events = ["a", "b"]
+        .map(|h| {
+            format!(
+                r#"{{"@timestamp":"2026-01-01T00:00:00Z","event":{{"category":["process"]}},"host":{{"name":"{h}"}},"process":{{"name":"chmod"}},"data_stream":{{"type":"logs","dataset":"x","namespace":"default"}}}}"#
+            )
+        })
+        .join("\n");
+    std::fs::write(d.join("events.ndjson"), events).expect("write events");
+    std::fs::write(
+        d.join("good.ndjson"),
+        [rule, list, &item("match")].join("\n"),
+    )
+    .expect("write export");
+    let (alerts, err) = hunt(d, &["--rules", "good.ndjson", "events.ndjson"]);
+    assert_eq!(hosts(&alerts), ["b"], "{err}");
+    assert!(
+        err.contains("talon: 1 match suppressed by exceptions\n"),
+        "{err}"
+    );
+
+    let bad = [rule, list, &item("matchy")].join("\n");
+    std::fs::write(d.join("bad.ndjson"), &bad).expect("write export");
+    let line3 = bad.lines().nth(2).expect("line 3");
+    let column = line3.find("matchy").expect("value") + 1;
+    let mut c = talon();
+    c.current_dir(d).args(["check", "bad.ndjson"]);
+    let out = run(c);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "talon: error: bad.ndjson:3:{column}: exception item `it1`: entry on `host.name`: unknown type `matchy`"
+        )),
+        "{err}"
+    );
+}

@@ -159,6 +159,24 @@ pub fn parse_export_object(v: &Json, origin: &str) -> Result<ExportObject, Excep
             "an exception export line must be a JSON object".to_string(),
         ));
     }
+    // A saved-objects export holds lists and items as `{"type":
+    // "exception-list", "attributes": {...}}`: the object is its
+    // attributes, in the namespace its type names.
+    if let (Some(Json::String(t)), Some(Json::Object(attrs))) = (v.get("type"), v.get("attributes"))
+    {
+        let namespace = match t.as_str() {
+            "exception-list" => Some("single"),
+            "exception-list-agnostic" => Some("agnostic"),
+            _ => None,
+        };
+        if let Some(namespace) = namespace {
+            let mut inner = attrs.clone();
+            inner
+                .entry("namespace_type")
+                .or_insert_with(|| Json::String(namespace.to_string()));
+            return parse_export_object(&Json::Object(inner), origin);
+        }
+    }
     let namespace = str_of(v, "namespace_type")
         .unwrap_or(DEFAULT_NAMESPACE)
         .to_string();
