@@ -171,7 +171,15 @@ fn located(file: &str, text: &str, span: std::ops::Range<usize>, message: &str) 
     let (line, column) = talon_eql::diag::line_col(text, span.start);
     // render_span's own heading says `error:`; the caller says what it is.
     let snippet = rendered.split_once('\n').map_or("", |(_, rest)| rest);
-    format!("{file}:{line}:{column}: {message}\n{}", snippet.trim_end())
+    // The message quotes the file's text (an item id, a field, a type).
+    let message = talon_event::terminal::escape_controls(message);
+    let snippet: Vec<_> = snippet
+        .trim_end()
+        .lines()
+        .map(talon_event::terminal::escape_controls)
+        .collect();
+    let snippet = snippet.join("\n");
+    format!("{file}:{line}:{column}: {message}\n{snippet}")
 }
 
 /// The sections of `talon.toml`: `[stream]` is `talon stream`'s, which
