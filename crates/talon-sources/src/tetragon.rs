@@ -47,8 +47,8 @@ impl DocNormalizer for Tetragon {
         };
         let body = &obj[&kind];
         // Every kind mapped is about a process: without one there is no
-        // event to speak of (`"process": null`).
-        if get(body, "process").is_none_or(|p| !p.is_object()) {
+        // event to speak of (`"process": null`, or `{}`).
+        if get(body, "process").is_none_or(|p| p.as_object().is_none_or(|o| o.is_empty())) {
             out.ignore(
                 line,
                 IgnoreReason::MissingFields,

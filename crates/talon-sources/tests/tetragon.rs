@@ -185,8 +185,13 @@ fn an_unreadable_time_falls_back_and_a_missing_process_is_ignored() {
     assert_ne!(bad_time, exec);
     let no_process =
         r#"{"process_exec":{"process":null},"node_name":"web-01","time":"2024-06-10T16:00:07Z"}"#;
-    let run = run_text(&format!("{bad_time}\n{no_process}\n"), None);
-    assert_eq!((run.stats.records, run.stats.events), (2, 1));
+    let empty_process =
+        r#"{"process_exec":{"process":{}},"node_name":"web-01","time":"2024-06-10T16:00:07Z"}"#;
+    let run = run_text(
+        &format!("{bad_time}\n{no_process}\n{empty_process}\n"),
+        None,
+    );
+    assert_eq!((run.stats.records, run.stats.events), (3, 1));
     assert_eq!(
         run.events[0].first_str("@timestamp"),
         Some("2024-06-10T16:00:07.877412345Z")
@@ -195,7 +200,7 @@ fn an_unreadable_time_falls_back_and_a_missing_process_is_ignored() {
         run.stats
             .ignored_kinds
             .get("tetragon process_exec without process"),
-        Some(&1),
+        Some(&2),
         "{:?}",
         run.stats
     );
