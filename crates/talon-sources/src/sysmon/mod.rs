@@ -40,8 +40,10 @@ impl SysmonRecord {
 
 /// Parses the `<Event>…</Event>` XML of one event.
 pub(crate) fn parse_xml(xml: &str) -> Result<SysmonRecord, String> {
+    // Text is kept as written: a value's own spaces are part of it (as
+    // they are to Elasticsearch), and a CDATA section joins the text
+    // around it unchanged. Whitespace between elements reaches no field.
     let mut reader = Reader::from_str(xml);
-    reader.config_mut().trim_text(true);
     let mut rec = SysmonRecord::default();
     // The element whose text is being read, and the `Data` name if any.
     let mut current: Vec<u8> = Vec::new();
@@ -93,7 +95,7 @@ pub(crate) fn parse_xml(xml: &str) -> Result<SysmonRecord, String> {
                 };
                 match current.as_slice() {
                     b"EventID" => rec.event_id = text.trim().parse().ok(),
-                    b"Computer" => rec.computer = Some(text),
+                    b"Computer" => rec.computer = Some(text.trim().to_string()),
                     b"Data" if data_name.is_some() => {
                         if let Some(last) = rec.data.last_mut() {
                             last.1.push_str(&text);
@@ -221,6 +223,16 @@ mod tests {
         let rec = parse_xml(whole).unwrap();
         assert_eq!(rec.get("Image"), Some("/usr/bin/curl"));
         assert_eq!(rec.get("CommandLine"), Some("curl <x> & y"));
+        // Around CDATA, and at a value's ends, spaces are the value's own.
+        let spaced = whole.replace(
+            "<![CDATA[curl <x> & y]]>",
+            " sysctl  <![CDATA[-w]]>  net.ipv4.ip_forward=1 ",
+        );
+        let rec = parse_xml(&spaced).unwrap();
+        assert_eq!(
+            rec.get("CommandLine"),
+            Some(" sysctl  -w  net.ipv4.ip_forward=1 ")
+        );
         let cut = &whole[..whole.find("/curl<").unwrap()];
         let err = parse_xml(cut).unwrap_err();
         assert!(err.starts_with("XML cut short at byte "), "{err}");
