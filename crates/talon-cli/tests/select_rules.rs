@@ -141,6 +141,21 @@ fn check_fails_when_the_selection_keeps_no_rule() {
         "{out}"
     );
 
+    // `rules` (a listing, with or without --coverage) says so the same way.
+    for coverage in [None, Some("--coverage")] {
+        let mut args = vec!["rules", file, "--rule-id", "nope"];
+        args.extend(coverage);
+        let (out, err, code) = in_repo(&args);
+        assert_eq!(code, Some(1), "{coverage:?}: {err}");
+        assert!(
+            err.ends_with(
+                "talon: error: the selection left no rule to list (1 rule loaded, none kept)\n"
+            ),
+            "{coverage:?}: {err}"
+        );
+        assert_eq!(out, "", "{coverage:?}");
+    }
+
     let (_, err, code) = in_repo(&["hunt", "--rules", file, "--rule-id", "nope"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(

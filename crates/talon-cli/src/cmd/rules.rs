@@ -135,7 +135,17 @@ pub fn run(args: RulesArgs, quiet: bool) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(1));
     }
+    let loaded = report.rules.len();
     let rules = args.select.apply(report.rules, quiet)?;
+    // A selection that keeps none of the rules loaded (a mistyped
+    // `--rule-id`) is an error, as it is for `check`.
+    if rules.is_empty() && loaded > 0 {
+        eprintln!(
+            "talon: error: the selection left no rule to list ({} loaded, none kept)",
+            count(loaded as u64, "rule")
+        );
+        return Ok(ExitCode::from(1));
+    }
     // An `interval`, `from` or `to` that `hunt --schedule` cannot read:
     // an error at its value, as `check` prints it (the rule loads, and is
     // listed; it runs, but not under --schedule).
