@@ -304,7 +304,13 @@ fn section(out: &mut String, title: &str, counts: &BTreeMap<String, usize>) {
 /// included (`.alerts-security.*` → `.alerts-*`). A pattern with no name
 /// before a separator (`*`) is its own family.
 pub fn index_family(pattern: &str) -> String {
+    // A remote cluster's index (`cluster:logs-*`) belongs to the same
+    // family as the local one; index names hold no `:`.
     let p = pattern.trim();
+    let p = p.rsplit_once(':').map_or(p, |(_, index)| index).trim();
+    if p.is_empty() {
+        return "(empty)".to_string();
+    }
     for prefix in ["logs-", "metrics-", "traces-"] {
         if let Some(rest) = p.strip_prefix(prefix) {
             let end = rest.find(['.', '-', '*']).unwrap_or(rest.len());
@@ -354,6 +360,11 @@ mod tests {
             ("-*", "-*"),
             ("*-x", "*-x"),
             (".", "."),
+            // A remote cluster's index groups with the local one.
+            ("cluster:.alerts-security.*", ".alerts-*"),
+            ("remote:logs-endpoint.events.*", "logs-endpoint.*"),
+            ("", "(empty)"),
+            ("remote:", "(empty)"),
         ] {
             assert_eq!(index_family(pattern), family, "{pattern}");
         }
