@@ -657,3 +657,26 @@ fn an_event_without_an_index_is_told_which_index_fields_are_read() {
         "{err}"
     );
 }
+
+/// `rule show FILE` on a file whose rule does not load says so after its
+/// load errors; it used to add "no rule with id or name FILE (looked in
+/// the bundled rules ...)", which is untrue: the file was found and read.
+#[test]
+fn rule_show_on_a_file_that_does_not_load_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[rule]\nname = \"x\"\n").expect("write");
+    let mut c = talon();
+    c.args(["rule", "show"]).arg(&bad);
+    let out = run(c);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.ends_with(&format!(
+            "talon: error: no rule loaded from {} (1 load error)\n",
+            bad.display()
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("no rule with id or name"), "{err}");
+}

@@ -70,6 +70,13 @@ pub fn find_rules(
             .filter(|r| r.rule_id.to_lowercase() == key || r.name.to_lowercase() == key)
             .collect()
     };
+    if found.is_empty() && by_path {
+        // Its load errors were printed above.
+        bail!(
+            "no rule loaded from {wanted} ({})",
+            crate::summary::count(report.errors.len() as u64, "load error")
+        );
+    }
     if found.is_empty() {
         let looked = if rules.is_empty() {
             "the bundled rules; use --rules PATH".to_string()
