@@ -111,8 +111,10 @@ impl ExceptionSet {
     ) -> Vec<ExportFileError> {
         let start = floor_char_boundary(text, start.min(text.len()));
         let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-        let origin = format!("{file}:{}", text[..start].matches('\n').count() + 1);
-        self.add_export_objects([(v, origin)])
+        // The errors go out as spans and details (`detail()`), so their
+        // origin is never shown: the file alone, not a line counted from
+        // the top for every object (quadratic over a large export).
+        self.add_export_objects([(v, file.to_string())])
             .into_iter()
             .map(|e| {
                 // The value on the object's own line; an object spread over
