@@ -301,10 +301,10 @@ struct Claims<'r> {
 
 /// The rule holding a rule_id.
 struct Holder {
-    /// Where its rule_id is (an export holds many rules); made into
-    /// `file:line` only when a duplicate asks for it.
+    /// Where its rule_id is (an export holds many rules), in the text of
+    /// the rule kept at `index`; made into `file:line` only when a
+    /// duplicate asks for it.
     path: PathBuf,
-    text: Arc<str>,
     rule_id_at: Option<usize>,
     /// Its place in the rules kept.
     index: usize,
@@ -354,14 +354,14 @@ impl<'r> Claims<'r> {
             let msg = format!(
                 "duplicate rule_id `{}`: already loaded from {}; this rule is ignored{anyway}",
                 rule.rule_id,
-                holder.place()
+                holder.place(kept)
             );
             return Claim::Drop(duplicate_error(loaded, path, msg));
         }
         let msg = format!(
             "duplicate rule_id `{}`: also loaded from {}, which cannot run; this copy is used instead",
             rule.rule_id,
-            holder.place()
+            holder.place(kept)
         );
         *holder = Holder::new(loaded, path, kept.len(), Some(true));
         Claim::Keep(Some(duplicate_error(loaded, path, msg)))
@@ -372,18 +372,21 @@ impl Holder {
     fn new(loaded: &Loaded, path: &Path, index: usize, runs: Option<bool>) -> Holder {
         Holder {
             path: path.to_path_buf(),
-            text: loaded.rule.origin.text.clone(),
             rule_id_at: loaded.rule_id_span.as_ref().map(|s| s.start),
             index,
             runs,
         }
     }
 
-    /// `file:line` of its rule_id (the file alone when that is not known).
-    fn place(&self) -> String {
-        match self.rule_id_at {
-            Some(at) => format!("{}:{}", self.path.display(), line_col(&self.text, at).0),
-            None => self.path.display().to_string(),
+    /// `file:line` of its rule_id (the file alone when that is not known);
+    /// `kept` holds the rule at `index`.
+    fn place(&self, kept: &[Rule]) -> String {
+        let text = kept.get(self.index).map(|r| &*r.origin.text);
+        match (self.rule_id_at, text) {
+            (Some(at), Some(text)) => {
+                format!("{}:{}", self.path.display(), line_col(text, at).0)
+            }
+            _ => self.path.display().to_string(),
         }
     }
 }
