@@ -7,6 +7,7 @@
 //! derived from it: the same event gives the same alert id whichever
 //! worker, and whichever hop, evaluates it.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -43,7 +44,9 @@ impl fmt::Display for Malformed {
     }
 }
 
-fn text_of(payload: Option<&[u8]>) -> Result<&str, Malformed> {
+/// A message's text, as `hunt` reads a line: half a surrogate pair
+/// written as an escape is U+FFFD (see [`lone_surrogates_replaced`]).
+fn text_of(payload: Option<&[u8]>) -> Result<Cow<'_, str>, Malformed> {
     let bytes = payload.unwrap_or_default();
     let text = std::str::from_utf8(bytes).map_err(|e| Malformed::NotUtf8 {
         at: e.valid_up_to(),
@@ -51,7 +54,7 @@ fn text_of(payload: Option<&[u8]>) -> Result<&str, Malformed> {
     if text.trim().is_empty() {
         return Err(Malformed::Empty);
     }
-    Ok(text)
+    Ok(lone_surrogates_replaced(text).map_or(Cow::Borrowed(text), Cow::Owned))
 }
 
 /// Reads events as `talon hunt` reads an NDJSON line: flattened, with the
@@ -72,10 +75,7 @@ impl Decoder {
 
     /// The event a message of an event topic holds.
     pub fn event(&self, payload: Option<&[u8]>, origin: Origin) -> Result<Event, Malformed> {
-        let text = text_of(payload)?;
-        // As `hunt` reads a line: half a surrogate pair is U+FFFD.
-        let replaced = lone_surrogates_replaced(text);
-        self.event_text(replaced.as_deref().unwrap_or(text), None, origin)
+        self.event_text(&text_of(payload)?, None, origin)
     }
 
     /// The event and the rules a repartition-topic message was sent for.
@@ -85,11 +85,8 @@ impl Decoder {
         origin: Origin,
     ) -> Result<(Event, Vec<String>), Malformed> {
         let text = text_of(payload)?;
-        // As `hunt` reads a line: half a surrogate pair is U+FFFD.
-        let replaced = lone_surrogates_replaced(text);
-        let text = replaced.as_deref().unwrap_or(text);
         let env: ForwardedIn<'_> =
-            serde_json::from_str(text).map_err(|e| Malformed::Envelope(e.to_string()))?;
+            serde_json::from_str(&text).map_err(|e| Malformed::Envelope(e.to_string()))?;
         let event = self.event_text(env.event.get(), env.index, origin)?;
         Ok((event, env.rules))
     }
