@@ -83,26 +83,18 @@ pub(crate) fn parse_xml(xml: &str) -> Result<SysmonRecord, String> {
                 }
                 _ => {}
             },
-            Ok(ev @ (Xml::Text(_) | Xml::CData(_))) => {
-                let text = match ev {
-                    Xml::Text(t) => t
-                        .unescape()
-                        .map_err(|e| format!("XML text: {e}"))?
-                        .into_owned(),
-                    // `<![CDATA[...]]>`: the text as written.
-                    Xml::CData(t) => String::from_utf8_lossy(&t).into_owned(),
-                    _ => unreachable!("matched above"),
-                };
-                match current.as_slice() {
-                    b"EventID" => rec.event_id = text.trim().parse().ok(),
-                    b"Computer" => rec.computer = Some(text.trim().to_string()),
-                    b"Data" if data_name.is_some() => {
-                        if let Some(last) = rec.data.last_mut() {
-                            last.1.push_str(&text);
-                        }
-                    }
-                    _ => {}
-                }
+            Ok(Xml::Text(t)) => {
+                let text = t.unescape().map_err(|e| format!("XML text: {e}"))?;
+                take_text(&mut rec, &current, data_name.is_some(), &text);
+            }
+            // `<![CDATA[...]]>`: the text as written.
+            Ok(Xml::CData(t)) => {
+                take_text(
+                    &mut rec,
+                    &current,
+                    data_name.is_some(),
+                    &String::from_utf8_lossy(&t),
+                );
             }
             Ok(Xml::End(_)) => {
                 depth = depth.saturating_sub(1);
@@ -119,6 +111,22 @@ pub(crate) fn parse_xml(xml: &str) -> Result<SysmonRecord, String> {
         return Err("no <EventID> in the Sysmon event".to_string());
     }
     Ok(rec)
+}
+
+/// Text read inside the element `current` (a named `Data` when `named`):
+/// the field it belongs to, if any, gets it; a `Data` value gathers every
+/// piece (text and CDATA) in order.
+fn take_text(rec: &mut SysmonRecord, current: &[u8], named: bool, text: &str) {
+    match current {
+        b"EventID" => rec.event_id = text.trim().parse().ok(),
+        b"Computer" => rec.computer = Some(text.trim().to_string()),
+        b"Data" if named => {
+            if let Some(last) = rec.data.last_mut() {
+                last.1.push_str(text);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn attr(e: &quick_xml::events::BytesStart<'_>, name: &[u8]) -> Option<String> {
