@@ -14,13 +14,6 @@
 /// (an error's column, a value's span) stays where it was.
 pub fn lone_surrogates_replaced(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
-    let unit = |at: usize| -> Option<u16> {
-        let hex = bytes.get(at..at + 4)?;
-        if !hex.iter().all(u8::is_ascii_hexdigit) {
-            return None;
-        }
-        u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
-    };
     let mut lone: Vec<usize> = Vec::new();
     let mut at = 0;
     while let Some(i) = bytes.get(at..).and_then(|rest| memchr::memchr(b'\\', rest)) {
@@ -30,12 +23,14 @@ pub fn lone_surrogates_replaced(text: &str) -> Option<String> {
         if bytes.get(i + 1) != Some(&b'u') {
             continue;
         }
-        let Some(u) = unit(i + 2) else { continue };
+        let Some(u) = hex4(bytes, i + 2) else {
+            continue;
+        };
         at = i + 6;
         match u {
             0xD800..=0xDBFF => {
                 let low = (bytes.get(i + 6..i + 8) == Some(b"\\u"))
-                    .then(|| unit(i + 8))
+                    .then(|| hex4(bytes, i + 8))
                     .flatten();
                 match low {
                     Some(0xDC00..=0xDFFF) => at = i + 12,
@@ -55,6 +50,24 @@ pub fn lone_surrogates_replaced(text: &str) -> Option<String> {
     }
     // Only ASCII bytes of escapes were replaced by ASCII bytes.
     String::from_utf8(out).ok()
+}
+
+/// The four hex digits at `at` of a `\u` escape, as a UTF-16 code unit;
+/// `None` when they are not four hex digits.
+#[inline]
+pub(crate) fn hex4(bytes: &[u8], at: usize) -> Option<u16> {
+    let digits = bytes.get(at..at.checked_add(4)?)?;
+    let mut unit = 0u16;
+    for &d in digits {
+        let v = match d {
+            b'0'..=b'9' => d - b'0',
+            b'a'..=b'f' => d - b'a' + 10,
+            b'A'..=b'F' => d - b'A' + 10,
+            _ => return None,
+        };
+        unit = unit << 4 | u16::from(v);
+    }
+    Some(unit)
 }
 
 /// Where the bytes read so far leave the text: inside a string or not.

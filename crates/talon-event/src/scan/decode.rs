@@ -12,7 +12,7 @@
 
 use crate::value::Value;
 
-use super::walk::hex4;
+use crate::json_text::hex4;
 
 /// The value of a JSON number's text, or `None` if it is out of range
 /// (or, from a line the scanner did not accept, not a number).
@@ -71,14 +71,14 @@ pub(crate) fn unescape(raw: &[u8], out: &mut String) -> Option<()> {
             b'r' => '\r',
             b't' => '\t',
             b'u' => {
-                let unit = u32::from(hex4(rest, 0).ok()?);
+                let unit = u32::from(hex4(rest, 0)?);
                 rest = rest.get(4..)?;
                 match unit {
                     0xD800..=0xDBFF => {
                         if rest.get(..2) != Some(b"\\u") {
                             return None;
                         }
-                        let low = u32::from(hex4(rest, 2).ok()?);
+                        let low = u32::from(hex4(rest, 2)?);
                         if !(0xDC00..=0xDFFF).contains(&low) {
                             return None;
                         }

@@ -20,6 +20,7 @@
 
 use crate::catalog::{key_hash, key_head, key_tail, Child, FieldCatalog, ROOT};
 use crate::flatten::MAX_DEPTH;
+use crate::json_text::hex4;
 
 use super::{number_value, Fallback, RawDoc, TokenKind};
 
@@ -610,13 +611,13 @@ fn digits(line: &[u8], mut pos: usize) -> usize {
 fn escape(line: &[u8], at: usize) -> Result<usize, Fallback> {
     match line.get(at) {
         Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(at + 1),
-        Some(b'u') => match hex4(line, at + 1)? {
+        Some(b'u') => match hex4(line, at + 1).ok_or(Fallback)? {
             0xDC00..=0xDFFF => Err(Fallback),
             0xD800..=0xDBFF => {
                 if line.get(at + 5..at + 7) != Some(b"\\u") {
                     return Err(Fallback);
                 }
-                match hex4(line, at + 7)? {
+                match hex4(line, at + 7).ok_or(Fallback)? {
                     0xDC00..=0xDFFF => Ok(at + 11),
                     _ => Err(Fallback),
                 }
@@ -625,22 +626,6 @@ fn escape(line: &[u8], at: usize) -> Result<usize, Fallback> {
         },
         _ => Err(Fallback),
     }
-}
-
-/// The four hex digits at `at`, as a UTF-16 code unit.
-pub(super) fn hex4(line: &[u8], at: usize) -> Result<u16, Fallback> {
-    let digits = line.get(at..at + 4).ok_or(Fallback)?;
-    let mut unit = 0u16;
-    for &d in digits {
-        let v = match d {
-            b'0'..=b'9' => d - b'0',
-            b'a'..=b'f' => d - b'a' + 10,
-            b'A'..=b'F' => d - b'A' + 10,
-            _ => return Err(Fallback),
-        };
-        unit = unit << 4 | u16::from(v);
-    }
-    Ok(unit)
 }
 
 #[cfg(test)]
