@@ -44,18 +44,12 @@ pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     let report_warnings = report.warnings.len();
-    let loaded = report.rules.len();
-    let rules = args.select.apply(report.rules, quiet)?;
-    // A selection that keeps none of the rules loaded (a mistyped
-    // `--rule-id`) checked nothing: an error, as paths that hold no rule
-    // are, or a CI job would pass on it.
-    if rules.is_empty() && loaded > 0 {
-        eprintln!(
-            "talon: error: the selection left no rule to check ({} loaded, none kept)",
-            count(loaded as u64, "rule")
-        );
+    let Some(rules) = args
+        .select
+        .apply_keeping_some(report.rules, quiet, "check")?
+    else {
         return Ok(ExitCode::from(1));
-    }
+    };
 
     let total = rules.len();
     let mut ok = 0usize;

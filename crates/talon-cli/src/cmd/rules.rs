@@ -99,6 +99,29 @@ impl SelectArgs {
         }
         Ok(kept)
     }
+
+    /// [`SelectArgs::apply`] for a command that reports on the rules it
+    /// keeps (`check` checks, `rules` lists): `None`, after an error
+    /// naming `to`, when the selection keeps none of the rules loaded. A
+    /// mistyped `--rule-id` would otherwise pass, having reported on
+    /// nothing.
+    pub fn apply_keeping_some(
+        &self,
+        rules: Vec<Rule>,
+        quiet: bool,
+        to: &str,
+    ) -> Result<Option<Vec<Rule>>> {
+        let loaded = rules.len();
+        let kept = self.apply(rules, quiet)?;
+        if kept.is_empty() && loaded > 0 {
+            eprintln!(
+                "talon: error: the selection left no rule to {to} ({} loaded, none kept)",
+                count(loaded as u64, "rule")
+            );
+            return Ok(None);
+        }
+        Ok(Some(kept))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -135,17 +158,12 @@ pub fn run(args: RulesArgs, quiet: bool) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(1));
     }
-    let loaded = report.rules.len();
-    let rules = args.select.apply(report.rules, quiet)?;
-    // A selection that keeps none of the rules loaded (a mistyped
-    // `--rule-id`) is an error, as it is for `check`.
-    if rules.is_empty() && loaded > 0 {
-        eprintln!(
-            "talon: error: the selection left no rule to list ({} loaded, none kept)",
-            count(loaded as u64, "rule")
-        );
+    let Some(rules) = args
+        .select
+        .apply_keeping_some(report.rules, quiet, "list")?
+    else {
         return Ok(ExitCode::from(1));
-    }
+    };
     // An `interval`, `from` or `to` that `hunt --schedule` cannot read:
     // an error at its value, as `check` prints it (the rule loads, and is
     // listed; it runs, but not under --schedule).
