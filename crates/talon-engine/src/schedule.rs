@@ -313,6 +313,18 @@ fn count_unalerted<T>(stats: &mut ScheduleStats, c: &Candidate<T>) {
     }
 }
 
+impl<T> RuleState<T> {
+    /// The rule has made its last run (the next one could not be dated):
+    /// what it still holds was returned by no run.
+    fn end(&mut self, stats: &mut ScheduleStats) {
+        self.ended = true;
+        self.alerted.clear();
+        for c in self.candidates.drain(..) {
+            count_unalerted(stats, &c);
+        }
+    }
+}
+
 /// The time of the run `k` intervals after the one at `at`, when it can
 /// be represented.
 fn run_after(at: i64, interval: i64, k: u64) -> Option<i64> {
@@ -562,8 +574,7 @@ impl<T> Scheduler<T> {
                 let n = empty_runs(at, sched.interval, &mut made);
                 stats.runs += n;
                 let Some(next) = run_after(at, sched.interval, n) else {
-                    rule.ended = true;
-                    rule.alerted.clear();
+                    rule.end(stats);
                     return;
                 };
                 at = next;
@@ -615,11 +626,7 @@ impl<T> Scheduler<T> {
                 }
             }
             let Some(next) = at.checked_add(sched.interval) else {
-                rule.ended = true;
-                rule.alerted.clear();
-                for c in rule.candidates.drain(..) {
-                    count_unalerted(stats, &c);
-                }
+                rule.end(stats);
                 return;
             };
             at = next;
