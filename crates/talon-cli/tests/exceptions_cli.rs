@@ -243,6 +243,22 @@ fn exceptions_and_silences_that_apply_to_nothing_are_named() {
     }
 }
 
+/// A Kibana API rule (one NDJSON line) alerting on `chmod`, naming the
+/// exception list `my-ex`.
+const CHMOD_RULE: &str = r#"{"rule_id":"7a1e0000-0000-4000-8000-000000000001","name":"chmod seen","description":"d","type":"eql","language":"eql","query":"process where process.name == \"chmod\"","risk_score":21,"severity":"low","index":["logs-*"],"exceptions_list":[{"id":"e1","list_id":"my-ex","namespace_type":"single","type":"detection"}]}"#;
+
+/// `events.ndjson` in `d`: a `chmod` on host `a` and one on host `b`.
+fn write_chmod_events(d: &Path) {
+    let events = ["a", "b"]
+        .map(|h| {
+            format!(
+                r#"{{"@timestamp":"2026-01-01T00:00:00Z","event":{{"category":["process"]}},"host":{{"name":"{h}"}},"process":{{"name":"chmod"}},"data_stream":{{"type":"logs","dataset":"x","namespace":"default"}}}}"#
+            )
+        })
+        .join("\n");
+    std::fs::write(d.join("events.ndjson"), events).expect("write events");
+}
+
 /// The exception items a Kibana rule export carries are held to what an
 /// `--exceptions` file is: one that cannot be used is an error at its
 /// value (`hunt` stops, exit 2; `check` counts it, exit 1). Before, it was
@@ -253,7 +269,7 @@ fn an_unusable_exception_in_a_rule_export_is_an_error_at_its_value() {
     let d = dir.path();
     let export = |entry_type: &str| {
         [
-            r#"{"rule_id":"7a1e0000-0000-4000-8000-000000000001","name":"chmod seen","description":"d","type":"eql","language":"eql","query":"process where process.name == \"chmod\"","risk_score":21,"severity":"low","index":["logs-*"],"exceptions_list":[{"id":"e1","list_id":"my-ex","namespace_type":"single","type":"detection"}]}"#.to_string(),
+            CHMOD_RULE.to_string(),
             r#"{"list_id":"my-ex","type":"detection","namespace_type":"single","name":"mine","description":"d"}"#.to_string(),
             format!(
                 r#"{{"item_id":"it1","list_id":"my-ex","namespace_type":"single","name":"not on a","type":"simple","entries":[{{"field":"host.name","operator":"included","type":"{entry_type}","value":"a"}}]}}"#
@@ -261,14 +277,7 @@ fn an_unusable_exception_in_a_rule_export_is_an_error_at_its_value() {
         ]
         .join("\n")
     };
-    let events = ["a", "b"]
-        .map(|h| {
-            format!(
-                r#"{{"@timestamp":"2026-01-01T00:00:00Z","event":{{"category":["process"]}},"host":{{"name":"{h}"}},"process":{{"name":"chmod"}},"data_stream":{{"type":"logs","dataset":"x","namespace":"default"}}}}"#
-            )
-        })
-        .join("\n");
-    std::fs::write(d.join("events.ndjson"), events).expect("write events");
+    write_chmod_events(d);
 
     std::fs::write(d.join("good.ndjson"), export("match")).expect("write export");
     let (alerts, err) = hunt(d, &["--rules", "good.ndjson", "events.ndjson"]);
@@ -321,21 +330,14 @@ fn an_unusable_exception_in_a_rule_export_is_an_error_at_its_value() {
 fn exceptions_in_saved_object_form_apply_and_their_errors_are_placed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let rule = r#"{"rule_id":"7a1e0000-0000-4000-8000-000000000002","name":"chmod seen","description":"d","type":"eql","language":"eql","query":"process where process.name == \"chmod\"","risk_score":21,"severity":"low","index":["logs-*"],"exceptions_list":[{"id":"e1","list_id":"my-ex","namespace_type":"single","type":"detection"}]}"#;
+    let rule = CHMOD_RULE;
     let list = r#"{"type":"exception-list","id":"x","attributes":{"list_id":"my-ex","list_type":"list","type":"detection","name":"mine","description":"d"}}"#;
     let item = |entry_type: &str| {
         format!(
             r#"{{"type":"exception-list","id":"y","attributes":{{"item_id":"it1","list_id":"my-ex","list_type":"item","name":"not on a","type":"simple","entries":[{{"field":"host.name","operator":"included","type":"{entry_type}","value":"a"}}]}}}}"#
         )
     };
-    let events = ["a", "b"]
-        .map(|h| {
-            format!(
-                r#"{{"@timestamp":"2026-01-01T00:00:00Z","event":{{"category":["process"]}},"host":{{"name":"{h}"}},"process":{{"name":"chmod"}},"data_stream":{{"type":"logs","dataset":"x","namespace":"default"}}}}"#
-            )
-        })
-        .join("\n");
-    std::fs::write(d.join("events.ndjson"), events).expect("write events");
+    write_chmod_events(d);
     std::fs::write(
         d.join("good.ndjson"),
         [rule, list, &item("match")].join("\n"),

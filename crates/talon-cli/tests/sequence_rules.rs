@@ -179,26 +179,33 @@ fn curl_then_shell() -> [String; 2] {
     ]
 }
 
-fn hunt_seq(events: &[String], window: &str) -> (usize, String) {
+/// `talon hunt --format jsonl` with the TOML `rule` over `events` (one
+/// per line) and `args`, which must succeed: the alerts and stderr.
+fn hunt_rule(rule: &str, events: &[String], args: &[&str]) -> (Vec<Value>, String) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let rule = dir.path().join("r.toml");
-    std::fs::write(&rule, DOWNLOAD_EXEC).expect("write");
+    let rule_file = dir.path().join("r.toml");
+    std::fs::write(&rule_file, rule).expect("write");
     let data = dir.path().join("e.ndjson");
     std::fs::write(&data, events.join("\n")).expect("write");
     let mut c = talon();
-    c.arg("hunt").arg("--rules").arg(&rule).arg(&data).args([
-        "--format",
-        "jsonl",
-        "--reorder-window",
-        window,
-    ]);
+    c.arg("hunt")
+        .arg("--rules")
+        .arg(&rule_file)
+        .arg(&data)
+        .args(["--format", "jsonl"])
+        .args(args);
     let out = run(c);
     assert!(out.status.success(), "{}", stderr(&out));
-    let shells = jsonl(&out)
+    (jsonl(&out), stderr(&out))
+}
+
+fn hunt_seq(events: &[String], window: &str) -> (usize, String) {
+    let (alerts, err) = hunt_rule(DOWNLOAD_EXEC, events, &["--reorder-window", window]);
+    let shells = alerts
         .iter()
         .filter(|a| a.get("kibana.alert.group.index").is_none())
         .count();
-    (shells, stderr(&out))
+    (shells, err)
 }
 
 #[test]
@@ -359,11 +366,7 @@ fn schedule_replay_returns_a_sequence_only_from_a_run_whose_window_holds_it_whol
 /// leave standing still show their own events whole.
 #[test]
 fn a_sequence_shows_its_own_events_around_events_that_only_fill_a_missing_term() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let rule = dir.path().join("r.toml");
-    std::fs::write(
-        &rule,
-        r#"[rule]
+    let rule = r#"[rule]
 name = "A then C without B"
 rule_id = "11111111-2222-3333-4444-666666666666"
 type = "eql"
@@ -377,9 +380,7 @@ sequence by host.id with maxspan=10m
   ![process where event.action == "b"]
   [process where event.action == "c"]
 '''
-"#,
-    )
-    .expect("write");
+"#;
     let e = |minute: u32, action: &str, id: &str, host: &str| {
         format!(
             r#"{{"@timestamp":"2026-01-01T00:0{minute}:00Z","event":{{"category":["process"],"action":"{action}","id":"{id}"}},"host":{{"id":"{host}"}},"process":{{"name":"p-{id}"}},"data_stream":{{"type":"logs","dataset":"endpoint.events.process","namespace":"default"}}}}"#
@@ -396,19 +397,8 @@ sequence by host.id with maxspan=10m
         e(5, "c", "e6", "h1"),
         e(6, "c", "e7", "h3"),
     ];
-    let data = dir.path().join("e.ndjson");
-    std::fs::write(&data, events.join("\n")).expect("write");
     for threads in ["1", "2"] {
-        let mut c = talon();
-        c.arg("hunt").arg("--rules").arg(&rule).arg(&data).args([
-            "--format",
-            "jsonl",
-            "--threads",
-            threads,
-        ]);
-        let out = run(c);
-        assert!(out.status.success(), "{}", stderr(&out));
-        let alerts = jsonl(&out);
+        let (alerts, _) = hunt_rule(rule, &events, &["--threads", threads]);
         let blocks: Vec<(String, String, String)> = alerts
             .iter()
             .filter(|a| a["kibana.alert.building_block_type"] == "default")
