@@ -364,10 +364,16 @@ impl Searched {
 fn without_holders(mut needles: Vec<String>, folded: &[String]) -> Vec<String> {
     needles.sort();
     needles.dedup();
+    // `folded` is lower case: searched ASCII-insensitively, it finds what
+    // it would in each needle's lower case, without lowering every needle.
     let built = AhoCorasick::new(&needles).and_then(|own| {
         let folded = match folded.is_empty() {
             true => None,
-            false => Some(AhoCorasick::new(folded)?),
+            false => Some(
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .build(folded)?,
+            ),
         };
         Ok((own, folded))
     });
@@ -386,9 +392,7 @@ fn without_holders(mut needles: Vec<String>, folded: &[String]) -> Vec<String> {
             .find_overlapping_iter(n)
             .any(|m| m.pattern().as_usize() != me);
         me += 1;
-        let holds_folded = folded
-            .as_ref()
-            .is_some_and(|f| f.is_match(&n.to_ascii_lowercase()));
+        let holds_folded = folded.as_ref().is_some_and(|f| f.is_match(n));
         !holds_another && !holds_folded
     });
     needles
