@@ -199,6 +199,28 @@ fn hunt_rule(rule: &str, events: &[String], args: &[&str]) -> (Vec<Value>, Strin
     (jsonl(&out), stderr(&out))
 }
 
+/// A sequence rule's event without `@timestamp` is named by its file and
+/// line. The JSON alert path copied events with line 0, so the warning
+/// said `e.ndjson:0` unless `--no-prefilter` was given.
+#[test]
+fn an_untimed_sequence_event_is_named_by_its_line_in_every_mode() {
+    let [network, _] = curl_then_shell();
+    let untimed = r#"{"event":{"category":["process"]},"host":{"id":"h1"},"data_stream":{"type":"logs","dataset":"endpoint.events.process","namespace":"default"},"process":{"name":"sh","parent":{"name":"curl"}}}"#;
+    let events = [network, untimed.to_owned()];
+    for args in [&[][..], &["--threads", "2"], &["--no-prefilter"]] {
+        let (alerts, err) = hunt_rule(DOWNLOAD_EXEC, &events, args);
+        assert!(alerts.is_empty(), "{args:?}: {alerts:?}");
+        assert!(
+            err.contains(
+                "talon: warning: Download then execute: 1 event(s) without a usable timestamp \
+                 were not matched (1 without `@timestamp`, first: "
+            ),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("/e.ndjson:2)\n"), "{args:?}: {err}");
+    }
+}
+
 fn hunt_seq(events: &[String], window: &str) -> (usize, String) {
     let (alerts, err) = hunt_rule(DOWNLOAD_EXEC, events, &["--reorder-window", window]);
     let shells = alerts

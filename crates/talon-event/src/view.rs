@@ -45,13 +45,6 @@ pub trait EventView: Fields {
 
     /// Where the event was read (file and line), without copying it.
     fn origin(&self) -> Origin;
-
-    /// As [`EventView::to_event`], for a copy whose input line will not be
-    /// read (an alert written as JSON): a view may leave it 0 rather than
-    /// count lines to find it.
-    fn to_event_unplaced(&self, keep: Option<&[String]>) -> Event {
-        self.to_event(keep)
-    }
 }
 
 impl EventView for Event {

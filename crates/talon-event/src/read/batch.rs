@@ -452,18 +452,6 @@ struct LineEvent<'a> {
     line: u64,
 }
 
-impl LineEvent<'_> {
-    fn event(&self, keep: Option<&[String]>, line: u64) -> Event {
-        let mut event = self.record.to_event_keeping(keep).unwrap_or_default();
-        event.index = self.index.clone();
-        event.origin = Origin {
-            file: Arc::clone(self.file),
-            line,
-        };
-        event
-    }
-}
-
 impl Fields for LineEvent<'_> {
     fn values(&self, path: &str) -> &[Value] {
         self.record.values(path)
@@ -508,11 +496,10 @@ impl EventView for LineEvent<'_> {
     }
 
     fn to_event(&self, keep: Option<&[String]>) -> Event {
-        self.event(keep, self.line)
-    }
-
-    fn to_event_unplaced(&self, keep: Option<&[String]>) -> Event {
-        self.event(keep, 0)
+        let mut event = self.record.to_event_keeping(keep).unwrap_or_default();
+        event.index = self.index.clone();
+        event.origin = self.origin();
+        event
     }
 
     fn origin(&self) -> Origin {

@@ -197,15 +197,7 @@ impl Worker {
         let mut owned: Option<Event> = None;
         let exceptions = !shared.exceptions.is_empty() || !shared.seq_exceptions.is_empty();
         let alert_fields = &self.alert_fields;
-        // JSON alerts never show where their event was read from.
-        let json = shared.json;
-        let mut whole = || {
-            let keep = (!exceptions).then_some(alert_fields.as_slice());
-            match json {
-                true => ev.to_event_unplaced(keep),
-                false => ev.to_event(keep),
-            }
-        };
+        let mut whole = || ev.to_event((!exceptions).then_some(alert_fields.as_slice()));
         let mut f = Found {
             local,
             clocks: o.clocks.iter().copied().collect(),
@@ -235,16 +227,6 @@ impl Worker {
                 Ok(alert) => f.alerts.push((i, alert)),
                 Err(e) => {
                     self.alert_errors += 1;
-                    // The error names the event's file and line; a JSON
-                    // alert's copy leaves the line unnumbered (0), so the
-                    // error is made again from a numbered copy.
-                    let e = match event.origin.line {
-                        0 => shared.builders[i]
-                            .event_alert(&ev.to_event(None))
-                            .err()
-                            .unwrap_or(e),
-                        _ => e,
-                    };
                     warn!("cannot build alert: {e}");
                 }
             }
@@ -257,12 +239,7 @@ impl Worker {
                 .and_then(talon_event::time::parse_nanos)
                 .is_some();
             if !timed {
-                let mut untimed = Untimed::of(event, "@timestamp");
-                // A JSON alert's copy leaves the line unnumbered (0).
-                if untimed.origin.line == 0 {
-                    untimed.origin = ev.origin();
-                }
-                f.untimed = Some(untimed);
+                f.untimed = Some(Untimed::of(event, "@timestamp"));
             }
         }
         if !o.hits.is_empty() {
@@ -281,10 +258,7 @@ impl Worker {
             // An event that only fills missing or `until` terms is judged
             // by its time and keys: the runners get a stand-in for it.
             if o.hits.iter().any(|(_, h)| h.needs_event()) {
-                f.keep = Some(match shared.json {
-                    true => ev.to_event_unplaced(shared.slim_fields),
-                    false => ev.to_event(shared.slim_fields),
-                });
+                f.keep = Some(ev.to_event(shared.slim_fields));
             }
             f.hits = std::mem::take(&mut o.hits);
         }
