@@ -280,6 +280,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
                 suppressed: r.suppressed,
                 alert_errors: r.alert_errors,
                 seq_warnings: r.seq_warnings,
+                repeated_sequences: 0,
                 schedule: Some(r.schedule),
             }
         }
@@ -304,6 +305,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
                 suppressed: vec![0; rules.len() + seq_rules.len()],
                 alert_errors: merger.alert_errors,
                 seq_warnings,
+                repeated_sequences: merger.repeated,
                 schedule: None,
             };
             for mut w in workers {
@@ -356,6 +358,14 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
             elapsed: started.elapsed(),
         };
         eprint!("{summary}");
+        if merged.repeated_sequences > 0 {
+            eprintln!(
+                "talon: {} sequence(s) held the same events as one alerted before (on another \
+                 value of a multi-valued join key): their alerts have its ids and were not \
+                 written again, as Kibana keeps one alert per id",
+                merged.repeated_sequences
+            );
+        }
         eprint!("{}", suppressed_lines(&all_rules, &merged.suppressed));
         if let Some(st) = &merged.schedule {
             eprint!("{}", schedule_lines(st));
@@ -520,6 +530,9 @@ struct Merged {
     suppressed: Vec<u64>,
     alert_errors: u64,
     seq_warnings: Vec<talon_engine::sequence::SequenceWarning>,
+    /// Sequences made of the events of one alerted before (a multi-valued
+    /// `by` field): same alert ids, written once.
+    repeated_sequences: u64,
     schedule: Option<ScheduleStats>,
 }
 

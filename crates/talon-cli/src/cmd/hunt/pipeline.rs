@@ -22,6 +22,7 @@
 //! Memory is bounded: at most [`IN_FLIGHT_PER_WORKER`] batches per worker
 //! are read ahead of the merger.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
@@ -284,6 +285,10 @@ pub(super) struct Merger<'a, S: Sink> {
     /// Input position of the next batch's first event.
     next_seq: u64,
     pub alert_errors: u64,
+    /// Per sequence rule: the shell alert ids written (see `sequence`).
+    written: Vec<HashSet<u128>>,
+    /// Sequences whose alerts were those of one written before.
+    pub repeated: u64,
 }
 
 impl<'a, S: Sink> Merger<'a, S> {
@@ -294,12 +299,14 @@ impl<'a, S: Sink> Merger<'a, S> {
         event_rules: usize,
     ) -> Self {
         Merger {
+            written: vec![HashSet::new(); shared.seq_builders.len()],
             sink,
             sequences,
             shared,
             event_rules,
             next_seq: 0,
             alert_errors: 0,
+            repeated: 0,
         }
     }
 
@@ -351,6 +358,12 @@ impl<'a, S: Sink> Merger<'a, S> {
     /// The alerts of one sequence: the shell alert, then a building block
     /// per event, linked by `kibana.alert.group.id`, as Kibana writes EQL
     /// sequence alerts.
+    ///
+    /// A sequence made of the same events as one written before (on
+    /// another value of a multi-valued `by` field) has the same alert ids,
+    /// which depend only on the events and the rule. Kibana indexes one
+    /// document per id, so its alerts are written once and the repeat is
+    /// counted.
     fn sequence(&mut self, j: usize, m: &SequenceMatch) {
         let events: Vec<&Event> = m.events.iter().flatten().map(|e| e.as_ref()).collect();
         if events.is_empty() {
@@ -362,20 +375,31 @@ impl<'a, S: Sink> Merger<'a, S> {
             builder
                 .write_sequence_alerts_jsonl(&events, &mut lines)
                 .map(|s| {
-                    vec![AlertOut::Json {
+                    let shell = s.first().map(|a| id_key(&a.uuid));
+                    let out = AlertOut::Json {
                         lines,
                         alerts: s.len() as u64,
-                    }]
+                    };
+                    (shell, vec![out])
                 })
         } else {
             builder.sequence_alerts(&events).map(|docs| {
-                docs.into_iter()
+                let shell = docs.first().map(|a| id_key(a.uuid()));
+                let out = docs
+                    .into_iter()
                     .map(|a| AlertOut::Doc(Box::new(a)))
-                    .collect()
+                    .collect();
+                (shell, out)
             })
         };
         match built {
-            Ok(out) => self.sink.alerts(self.event_rules + j, out),
+            Ok((shell, out)) => {
+                if shell.is_some_and(|id| !self.written[j].insert(id)) {
+                    self.repeated += 1;
+                    return;
+                }
+                self.sink.alerts(self.event_rules + j, out)
+            }
             Err(e) => {
                 self.alert_errors += 1;
                 warn!("cannot build sequence alert: {e}");
@@ -392,6 +416,19 @@ impl<'a, S: Sink> Merger<'a, S> {
         }
         warnings
     }
+}
+
+/// An alert id (64 hex digits of a SHA-256) as the 128 bits it starts
+/// with; another text is hashed.
+fn id_key(uuid: &str) -> u128 {
+    uuid.get(..32)
+        .and_then(|h| u128::from_str_radix(h, 16).ok())
+        .unwrap_or_else(|| {
+            use std::hash::{DefaultHasher, Hash, Hasher};
+            let mut h = DefaultHasher::new();
+            uuid.hash(&mut h);
+            u128::from(h.finish())
+        })
 }
 
 /// Runs the pipeline over `events` with `workers` (one per thread).
