@@ -22,8 +22,9 @@
 //!   in Kibana.
 //!
 //! What replay has to decide, since there was no real clock:
-//! - **start**: each rule's first run is at the first event's time (by the
-//!   rule's window timestamp) rounded down to a multiple of the rule's
+//! - **start**: each rule's first run is at the earliest event's time (by
+//!   the rule's window timestamp; of the events read before runs settle,
+//!   those not late) rounded down to a multiple of the rule's
 //!   interval since the Unix epoch, as if the rule had been enabled at that
 //!   tick; runs follow every interval until the first run whose window end
 //!   is at or past the last event (with a `to` ahead of the run, like
@@ -408,9 +409,18 @@ impl<T> Scheduler<T> {
     /// Notes an event's times (every event, matching or not), so runs can
     /// settle as time advances.
     pub fn observe(&mut self, event: &Event) {
+        let window = self.opts.reorder_window_nanos;
         for c in &mut self.clocks {
             if let Some(t) = c.time_of(event) {
-                c.first.get_or_insert(t);
+                // Runs start at the earliest time that is not late: input
+                // out of order within the window replays as if sorted. A
+                // run is only settled once every event still to come is
+                // after its window, so moving `first` back never reaches
+                // a run already made.
+                let late = c.newest.is_some_and(|n| t < n.saturating_sub(window));
+                if !late {
+                    c.first = Some(c.first.map_or(t, |f| f.min(t)));
+                }
                 c.newest = Some(c.newest.map_or(t, |n| n.max(t)));
             }
         }
@@ -548,9 +558,11 @@ impl<T> Scheduler<T> {
             return;
         }
         let sched = rule.sched.clone();
-        let mut at = *rule
+        // Until a run is made, the first one follows `first`, which an
+        // earlier event within the reorder window may still move back.
+        let mut at = rule
             .next_run
-            .get_or_insert_with(|| floor_to(first, sched.interval));
+            .unwrap_or_else(|| floor_to(first, sched.interval));
         let run_at = |at: i64| Run {
             at,
             start: at.saturating_add(sched.from),

@@ -142,15 +142,22 @@ fn replay_rule(
     rule: &str,
     events: Vec<Event>,
 ) -> (Vec<(String, String)>, Vec<String>, ScheduleStats, usize) {
+    replay_with(rule, events, ScheduleOptions::default())
+}
+
+/// [`replay_rule`] with `opts`.
+fn replay_with(
+    rule: &str,
+    events: Vec<Event>,
+    opts: ScheduleOptions,
+) -> (Vec<(String, String)>, Vec<String>, ScheduleStats, usize) {
     let (rules, _) = load_str(rule, Path::new("curl.toml"), RuleFormat::Toml);
     let sched = RuleSchedule::from_rule(&rules[0]).expect("schedule");
     let (compiled, problems) = compile_rules(rules.clone(), &Mapping::default());
     assert!(problems.is_empty());
     let (mut engine, _) = Engine::new(compiled, &EngineOptions::default());
-    let mut scheduler: Scheduler<String> = Scheduler::new(
-        vec![(rules[0].name.clone(), sched)],
-        ScheduleOptions::default(),
-    );
+    let mut scheduler: Scheduler<String> =
+        Scheduler::new(vec![(rules[0].name.clone(), sched)], opts);
 
     let mut alerts: Vec<(String, String)> = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
@@ -243,6 +250,34 @@ fn replay_gives_kibanas_alerts_and_warnings() {
     // Returned again by an overlapping run after their alert.
     assert!(stats.already_alerted > 0);
     assert_eq!(stats.untimed.total(), 0);
+}
+
+/// The runs started at the first event read, not the earliest: input that
+/// began with 10:06 and went back to 10:00 within the reorder window lost
+/// the runs at 10:00 and 10:05, and every match before 10:06 "fell in no
+/// run's window". Out of order within the window now replays as sorted.
+#[test]
+fn input_out_of_order_within_the_window_replays_as_if_sorted() {
+    let opts = || ScheduleOptions {
+        reorder_window_nanos: 3600 * 1_000_000_000,
+    };
+    let (want, want_warnings, want_stats, _) = replay_with(RULE, events(), opts());
+    // The 183 of the sorted replay, and `late`, which an hour's window
+    // takes.
+    assert_eq!(want.len(), 184);
+    // s20 (10:06:00) and the next five are read first, then s00..s19.
+    let mut lines = timeline();
+    let head: Vec<String> = lines.drain(20..26).collect();
+    lines.splice(0..0, head);
+    let (got, warnings, stats, _) = replay_with(RULE, parse(&lines), opts());
+    let sorted = |mut v: Vec<(String, String)>| {
+        v.sort();
+        v
+    };
+    assert_eq!(sorted(got), sorted(want));
+    assert_eq!(warnings, want_warnings);
+    assert_eq!(stats.runs, want_stats.runs);
+    assert_eq!(stats.unsearched, 0);
 }
 
 /// An event dated 1970 (a broken agent's clock) before the timeline: the
