@@ -68,7 +68,7 @@ const HUNT_EXAMPLES: &str = "Examples:
   talon hunt --rules rules/ --tag 'OS: Linux' --min-severity medium logs/
   talon hunt --rules rules/ --schedule logs/       as Kibana's schedule would have alerted
   talon hunt --rules rules/ --exceptions exceptions.ndjson --value-list ips=ips.txt logs/
-  talon hunt --silence-host 'build-*' --silence-rule 'IPv4/IPv6 Forwarding Activity'";
+  talon hunt --silence-host 'build-*' --silence-rule 'IPv4/IPv6 Forwarding Switched On via sysctl or procfs'";
 
 const QUERY_EXAMPLES: &str = "Examples:
   talon query 'process where process.name == \"sysctl\"' events.ndjson
@@ -273,13 +273,13 @@ pub struct HuntArgs {
     /// order (sequence rules, and the --schedule replay): 30s, 5m, 1h, 1d;
     /// 0s means no re-ordering (an event older than one already read is
     /// late). Held as nanoseconds.
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_window)]
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_window, allow_hyphen_values = true)]
     pub reorder_window: i64,
 
     /// Most in-flight sequences held at once across all keys of a sequence
     /// rule (at least 1); beyond it the oldest are evicted, with a warning
     /// naming the rule.
-    #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = parse_max_pending)]
+    #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = parse_max_pending, allow_negative_numbers = true)]
     pub max_pending_sequences: usize,
 
     /// Parse every line whole and evaluate every routed rule on every
@@ -295,7 +295,7 @@ pub struct HuntArgs {
     /// the input and the results are put back in input order (at least 1;
     /// default: the cores available). The alerts are the same, in the same
     /// order, whatever the count. --schedule runs on one.
-    #[arg(long, value_name = "N", value_parser = parse_threads)]
+    #[arg(long, value_name = "N", value_parser = parse_threads, allow_negative_numbers = true)]
     pub threads: Option<usize>,
 
     #[command(flatten)]
@@ -340,7 +340,7 @@ pub struct QueryArgs {
 
     /// Most results to return (the API's `size`). With a `head` or `tail`
     /// pipe, it takes from that pipe's end, as Elasticsearch does.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, allow_negative_numbers = true)]
     pub size: usize,
 
     /// Which matches `--size` keeps when there are more and the query has
@@ -349,7 +349,7 @@ pub struct QueryArgs {
     pub result_position: Position,
 
     /// Samples returned per join-key tuple (sample queries).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..), allow_negative_numbers = true)]
     pub max_samples_per_key: u64,
 
     #[command(flatten)]

@@ -680,3 +680,79 @@ fn rule_show_on_a_file_that_does_not_load_says_so() {
     );
     assert!(!err.contains("no rule with id or name"), "{err}");
 }
+
+/// The help's examples named a rule the bundled set does not hold (`hunt
+/// --silence-rule` then silenced nothing) and rule folders (`../rules/`,
+/// `../detection-rules/rules`) that are nowhere beside a checkout. A
+/// silenced rule must be bundled, and a folder given must be the shared
+/// corpus beside the checkout.
+#[test]
+fn help_examples_name_bundled_rules_and_existing_folders() {
+    let mut c = talon();
+    c.arg("rules");
+    let bundled = stdout(&run(c));
+    for cmd in ["hunt", "synth", "rules", "rule show", "query", "check"] {
+        let mut c = talon();
+        c.args(cmd.split(' ')).arg("--help");
+        let help = stdout(&run(c));
+        for line in help
+            .lines()
+            .filter(|l| l.trim_start().starts_with("talon "))
+        {
+            if let Some((_, rest)) = line.split_once("--silence-rule '") {
+                let name = rest.split('\'').next().unwrap_or_default();
+                assert!(bundled.contains(name), "{cmd}: {line}\n{bundled}");
+            }
+            for word in line.split_whitespace().filter(|w| w.starts_with("../")) {
+                assert!(word.starts_with("../shared/corpora/"), "{cmd}: {line}");
+                if let Some(corpora) = corpora() {
+                    let rest = word.trim_start_matches("../shared/corpora/");
+                    assert!(corpora.join(rest).exists(), "{cmd}: {line}");
+                }
+            }
+        }
+    }
+}
+
+/// A negative number was taken for an option of its own, and clap advised
+/// `-- -1`, which would have made `-1` an event file. The value is now
+/// read, and refused for what it is.
+#[test]
+fn negative_numbers_are_refused_as_values() {
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["hunt", "--threads", "-1"],
+            "invalid value '-1' for '--threads <N>': expected a whole number, at least 1",
+        ),
+        (
+            &["hunt", "--reorder-window", "-5m"],
+            "invalid value '-5m' for '--reorder-window <DURATION>'",
+        ),
+        (
+            &["hunt", "--max-pending-sequences", "-3"],
+            "invalid value '-3' for '--max-pending-sequences <N>'",
+        ),
+        (
+            &["query", "any where true", "--size", "-1"],
+            "invalid value '-1' for '--size <SIZE>'",
+        ),
+        (
+            &[
+                "query",
+                "sample by host.id [any where true]",
+                "--max-samples-per-key",
+                "-2",
+            ],
+            "invalid value '-2' for '--max-samples-per-key",
+        ),
+    ];
+    for (args, want) in cases {
+        let mut c = talon();
+        c.args(args).arg(repo().join("demo/events.ndjson"));
+        let out = run(c);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(!err.contains("tip:"), "{args:?}: {err}");
+    }
+}

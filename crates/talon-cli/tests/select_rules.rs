@@ -158,8 +158,12 @@ fn check_fails_when_the_selection_keeps_no_rule() {
 
     let (_, err, code) = in_repo(&["hunt", "--rules", file, "--rule-id", "nope"]);
     assert_eq!(code, Some(2), "{err}");
+    // It said "no rule can run (0 loaded with errors, 0 not supported)",
+    // which hid that the selection was the reason.
     assert!(
-        err.contains("talon: error: no rule can run (0 loaded with errors, 0 not supported)"),
+        err.ends_with(
+            "talon: error: the selection left no rule to run (1 rule loaded, none kept)\n"
+        ),
         "{err}"
     );
 }

@@ -23,7 +23,7 @@ use talon_rules::Rule;
 use crate::cmd::common;
 
 pub const RULES_EXAMPLES: &str = "Examples:
-  talon rules --coverage ../detection-rules/rules
+  talon rules --coverage ../shared/corpora/detection-rules/rules
   talon rules --tag 'OS: Linux' --tactic TA0011 rules/
   talon rules --coverage --min-severity high";
 

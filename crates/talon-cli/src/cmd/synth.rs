@@ -21,8 +21,8 @@ use crate::summary::count;
 
 pub const SYNTH_EXAMPLES: &str = "Examples:
   talon synth rules/linux/command_and_control_ip_forwarding_enabled.toml
-  talon synth 'IPv4/IPv6 Forwarding Activity' --rules ../rules/ --output events.ndjson
-  talon synth 5a138e2e-aec3-4240-9843-56825d0bc569 --rules ../rules/ --no-near-misses
+  talon synth 'IPv4/IPv6 Forwarding Activity' --rules ../shared/corpora/detection-rules/rules/ --output events.ndjson
+  talon synth 5a138e2e-aec3-4240-9843-56825d0bc569 --rules ../shared/corpora/detection-rules/rules/ --no-near-misses
   talon synth rule.toml | talon hunt --rules rule.toml -";
 
 #[derive(Debug, Args)]

@@ -50,7 +50,7 @@ pub struct WatchArgs {
     pub all_events: Option<String>,
 
     /// Stop after this many seconds (fractions allowed).
-    #[arg(long, value_name = "SECS", value_parser = parse_duration)]
+    #[arg(long, value_name = "SECS", value_parser = parse_duration, allow_hyphen_values = true)]
     pub duration: Option<Duration>,
 
     /// Create FILE (holding talon's pid) once the kernel has accepted the

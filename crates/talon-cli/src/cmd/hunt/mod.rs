@@ -47,7 +47,9 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     if let Some(msg) = common::no_rule_files(&args.rules, &report) {
         anyhow::bail!(msg);
     }
-    let selected = args.select.apply(report.rules, quiet)?;
+    let Some(selected) = args.select.apply_keeping_some(report.rules, quiet, "run")? else {
+        return Ok(ExitCode::from(2));
+    };
     let (compiled, mut problems) = compile_rules(selected, &mapping);
     // `--schedule` replays `interval`, `from` and `to`: a rule whose values
     // cannot be read cannot be replayed, so it is reported at its value and
