@@ -51,6 +51,13 @@ pub enum Command {
     #[cfg(feature = "kafka")]
     #[command(after_help = crate::cmd::stream::STREAM_EXAMPLES)]
     Stream(crate::cmd::stream::StreamArgs),
+    /// Without the `kafka` feature: says how to build it (hidden).
+    #[cfg(not(feature = "kafka"))]
+    #[command(hide = true, disable_help_flag = true)]
+    Stream {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+        args: Vec<String>,
+    },
     /// Test events from a rule: events that make it fire, near-misses that must not.
     #[command(after_help = crate::cmd::synth::SYNTH_EXAMPLES)]
     Synth(crate::cmd::synth::SynthArgs),

@@ -236,7 +236,18 @@ fn unknown_config_keys(text: &str, file: &str) -> Vec<String> {
 
 /// Adds a `talon.toml`'s `[silence]` and `[[exceptions]]` to the set.
 pub fn apply_config(set: &mut ExceptionSet, text: &str, file: &str) -> Result<()> {
-    let doc: toml::Table = toml::from_str(text).with_context(|| format!("{file}: invalid TOML"))?;
+    let doc: toml::Table = match toml::from_str(text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            // toml's messages may span lines ("invalid array\nexpected `]`").
+            let lines: Vec<&str> = e.message().lines().map(str::trim).collect();
+            let message = format!("invalid TOML: {}", lines.join("; "));
+            match e.span() {
+                Some(span) => bail!("{}", located(file, text, span, &message)),
+                None => bail!("{file}: {message}"),
+            }
+        }
+    };
     for w in unknown_config_keys(text, file) {
         eprintln!("{w}");
     }

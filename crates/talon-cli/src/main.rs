@@ -80,6 +80,11 @@ fn main() -> ExitCode {
         Some(Command::Rules(args)) => cmd::rules::run(args, quiet),
         #[cfg(feature = "kafka")]
         Some(Command::Stream(args)) => cmd::stream::run(args, quiet),
+        #[cfg(not(feature = "kafka"))]
+        Some(Command::Stream { .. }) => Err(anyhow::anyhow!(
+            "this talon was built without Kafka: `talon stream` needs \
+             `cargo build --release --features kafka` (see the README)"
+        )),
         Some(Command::Synth(args)) => cmd::synth::run(args, quiet),
         Some(Command::Watch(args)) => cmd::watch::run(args, quiet),
     };

@@ -756,3 +756,26 @@ fn negative_numbers_are_refused_as_values() {
         assert!(!err.contains("tip:"), "{args:?}: {err}");
     }
 }
+
+/// A default build has no `stream`; clap said "unrecognized subcommand",
+/// which reads as a typo. It now says how to build it.
+#[cfg(not(feature = "kafka"))]
+#[test]
+fn stream_without_kafka_says_how_to_build_it() {
+    for args in [
+        &["stream"][..],
+        &["stream", "--help"],
+        &["stream", "--brokers", "x"],
+    ] {
+        let mut c = talon();
+        c.args(args);
+        let out = run(c);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            stderr(&out),
+            "talon: error: this talon was built without Kafka: `talon stream` needs \
+             `cargo build --release --features kafka` (see the README)\n",
+            "{args:?}"
+        );
+    }
+}

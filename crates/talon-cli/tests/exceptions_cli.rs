@@ -120,6 +120,21 @@ entries = [
          3 | entries = [{ field = \"a\", operator = \"sometimes\", type = \"match\", value = \"b\" }]\n  \
          |                                      ^^^^^^^^^^^\n"
     );
+
+    // A file that is not TOML is named at its place, as the entries are
+    // (it was `bad.toml: invalid TOML` with the parser's own wording).
+    std::fs::write(dir.path().join("broken.toml"), "[silence]\nrules = \"x\n")
+        .expect("write broken.toml");
+    let mut cmd = talon();
+    cmd.current_dir(dir.path())
+        .args(["hunt", "--config", "broken.toml"]);
+    let out = run(cmd);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "talon: error: broken.toml:2:11: invalid TOML: invalid basic string\n  |\n\
+         2 | rules = \"x\n  |           ^\n"
+    );
 }
 
 #[test]
