@@ -209,6 +209,29 @@ fn kibana_export_with_value_list_binds_by_exceptions_list() {
         ],
     );
     assert_eq!(alerts.len(), 1);
+
+    // Without --value-list for `admins`, the item is not applied and the
+    // alert goes out, as Kibana does; the warning said only the item's
+    // name, not that a value list was missing.
+    let (alerts, err) = hunt(
+        d,
+        &[
+            "--rules",
+            "setuid.toml",
+            "--exceptions",
+            "exceptions.ndjson",
+            &demo,
+        ],
+    );
+    assert_eq!(alerts.len(), 1, "{err}");
+    assert!(
+        err.contains(
+            "The following exceptions won't be applied to rule execution: admins may chmod, \
+             text list (admins may chmod: value list `admins` is not loaded (--value-list \
+             admins=FILE); text list: value list `names` is not loaded (--value-list names=FILE))"
+        ),
+        "{err}"
+    );
 }
 
 /// A silence, a `talon.toml` exception or an exception list that applies

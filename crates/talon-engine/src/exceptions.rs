@@ -324,15 +324,19 @@ impl ExceptionSet {
                             rule.name,
                             item.item_id
                         );
-                        unapplied.push(item.name.clone());
+                        unapplied.push((item.name.clone(), why.to_string()));
                     }
                 }
             }
             if !unapplied.is_empty() {
+                // Kibana's sentence, then why each item is left out.
+                let names: Vec<&str> = unapplied.iter().map(|(n, _)| n.as_str()).collect();
+                let why: Vec<String> = unapplied.iter().map(|(n, w)| format!("{n}: {w}")).collect();
                 warnings.push(format!(
-                    "rule \"{}\": The following exceptions won't be applied to rule execution: {}",
+                    "rule \"{}\": The following exceptions won't be applied to rule execution: {} ({})",
                     rule.name,
-                    unapplied.join(", ")
+                    names.join(", "),
+                    why.join("; ")
                 ));
             }
             per_rule.push(RuleExceptions { silenced, items });
@@ -393,11 +397,13 @@ impl Lists for ListLookup<'_> {
         if values.len() > MAX_VALUE_LIST_SIZE {
             return Err(Unprocessable::ListType(
                 id.to_string(),
-                format!("{} items", values.len()),
+                format!("{} items, more than {MAX_VALUE_LIST_SIZE}", values.len()),
             ));
         }
-        let set = ListSet::new(list_type, values)
-            .ok_or_else(|| Unprocessable::ListType(id.to_string(), list_type.to_string()))?;
+        let set = ListSet::new(list_type, values).ok_or_else(|| {
+            let why = format!("an exception cannot match a list of type `{list_type}`");
+            Unprocessable::ListType(id.to_string(), why)
+        })?;
         let set = Arc::new(set);
         self.cache.insert(key, Arc::clone(&set));
         Ok(set)

@@ -73,7 +73,8 @@ fn every_operator_of_a_kibana_export_applies_as_kibana_filters() {
     assert_eq!(
         b.warnings,
         vec![
-            "rule \"With list\": The following exceptions won't be applied to rule execution: text list item".to_string(),
+            "rule \"With list\": The following exceptions won't be applied to rule execution: text list item \
+             (text list item: value list `names` cannot be used (an exception cannot match a list of type `text`))".to_string(),
             "rule \"Missing list\": exception list `nope` (single) is not loaded; pass its export with --exceptions".to_string(),
         ]
     );
