@@ -123,6 +123,34 @@ fn rule_show_reports_a_query_that_does_not_parse() {
     assert_eq!(stderr(&out), "");
 }
 
+/// A rule without `index` searches every index; `rule show` printed an
+/// empty `index` line.
+#[test]
+fn rule_show_says_a_rule_without_index_searches_every_index() {
+    let dir = scratch();
+    let text = std::fs::read_to_string(repo().join(FORWARDING)).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("index = "))
+        .expect("an index line");
+    for (name, index) in [("none.toml", ""), ("blank.toml", "index = [\"\"]")] {
+        std::fs::write(dir.path().join(name), text.replace(line, index)).unwrap();
+        let out = talon_in(dir.path(), &["rule", "show", name]);
+        assert!(
+            stdout(&out)
+                .contains("\n  index                (none given: every index is searched)\n"),
+            "{name}: {}",
+            stdout(&out)
+        );
+    }
+    let out = talon_in(&repo(), &["rule", "show", FORWARDING]);
+    assert!(
+        stdout(&out).contains("\n  index                endgame-*, logs-crowdstrike.fdr*, "),
+        "{}",
+        stdout(&out)
+    );
+}
+
 /// An export of 4 rule lines, one of them broken JSON, and a summary line
 /// saying 5 were exported: the warning said the file "holds 3".
 #[test]

@@ -62,7 +62,15 @@ pub fn render(rule: &Rule) -> String {
         "severity",
         &format!("{} (risk score {})", rule.severity, rule.risk_score),
     );
-    row(&mut s, "index", &rule.index.join(", "));
+    // No pattern (none written, or only blanks) searches every index.
+    let index = match talon_event::index::IndexPatterns::new(&rule.index)
+        .patterns()
+        .next()
+    {
+        Some(_) => rule.index.join(", "),
+        None => "(none given: every index is searched)".to_string(),
+    };
+    row(&mut s, "index", &index);
     // A blank value (a schedule error, pointed at when loading) is named,
     // or the line would read `looking back to , at most ...`.
     let part = |written: &str, key: &str, shown: String| match written.trim().is_empty() {
