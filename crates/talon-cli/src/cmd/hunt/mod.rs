@@ -245,9 +245,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     };
     let mut writer = Writer {
         out: match format {
-            OutputFormat::Jsonl => {
-                Out::Json(std::io::BufWriter::with_capacity(256 << 10, out.writer))
-            }
+            OutputFormat::Jsonl => Out::Json(crate::output::Lines::new(out.writer)),
             _ => Out::Sink(talon_alert::sink_for(format, out.writer)),
         },
         per_rule: vec![0u64; rules.len() + seq_rules.len()],
@@ -397,7 +395,7 @@ impl Engines {
 /// Where alerts go.
 enum Out<'s> {
     /// JSON Lines, serialized by the workers already.
-    Json(std::io::BufWriter<Box<dyn std::io::Write + 's>>),
+    Json(crate::output::Lines<Box<dyn std::io::Write + 's>>),
     Sink(Box<dyn AlertSink + 's>),
 }
 
@@ -423,12 +421,14 @@ impl Writer<'_> {
         }
         for a in alerts {
             let r = match (&mut self.out, a) {
-                (Out::Json(w), AlertOut::Json { lines, .. }) => {
-                    std::io::Write::write_all(w, &lines)
+                (Out::Json(w), AlertOut::Json { lines, .. }) => w.push(lines),
+                (Out::Json(w), AlertOut::Doc(a)) => {
+                    let mut line = serde_json::to_vec(a.doc()).map_err(std::io::Error::from);
+                    if let Ok(l) = &mut line {
+                        l.push(b'\n');
+                    }
+                    line.and_then(|l| w.push(l))
                 }
-                (Out::Json(w), AlertOut::Doc(a)) => serde_json::to_writer(&mut *w, a.doc())
-                    .map_err(std::io::Error::from)
-                    .and_then(|_| std::io::Write::write_all(w, b"\n")),
                 (Out::Sink(s), AlertOut::Doc(a)) => s.write(&a),
                 (Out::Sink(_), AlertOut::Json { .. }) => Ok(()),
             };
@@ -442,7 +442,7 @@ impl Writer<'_> {
 
     fn finish(&mut self) -> std::io::Result<()> {
         match &mut self.out {
-            Out::Json(w) => std::io::Write::flush(w),
+            Out::Json(w) => w.flush(),
             Out::Sink(s) => s.finish(),
         }
     }
