@@ -1026,3 +1026,38 @@ fn ecs_that_mentions_a_sensor_passes_through_unchanged() {
         );
     }
 }
+
+/// `talon hunt /var/log/audit/` read `audit.log` (newest) before
+/// `audit.log.1`: bash's exec came before sudo's, its parent was never
+/// filled, and the forwarding rule (which needs a parent) did not fire,
+/// without a word. Rotated logs are now read oldest first.
+#[test]
+fn a_folder_of_rotated_audit_logs_fills_parents_across_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = auditd();
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 15);
+    let logs = dir.path().join("audit");
+    std::fs::create_dir(&logs).expect("mkdir");
+    std::fs::write(logs.join("audit.log.1"), lines[..8].join("\n") + "\n").expect("write");
+    std::fs::write(logs.join("audit.log"), lines[8..].join("\n") + "\n").expect("write");
+    let mut c = talon();
+    c.arg("hunt")
+        .arg("--rules")
+        .arg(repo().join("rules/linux/command_and_control_ip_forwarding_enabled.toml"))
+        .arg(&logs)
+        .args(["--format", "jsonl"]);
+    let out = run(c);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let alerts = jsonl(&out);
+    assert_eq!(alerts.len(), 1, "{err}");
+    assert_eq!(
+        field(&alerts[0], "process.parent.executable").and_then(Value::as_str),
+        Some("/usr/bin/sudo")
+    );
+    assert!(
+        err.contains("1 parent filled from the process tree"),
+        "{err}"
+    );
+}

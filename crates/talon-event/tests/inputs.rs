@@ -62,6 +62,58 @@ fn folders_are_walked_sorted_and_hidden_entries_skipped() {
     assert_eq!((stats.files, stats.events, stats.issue_count()), (3, 3, 0));
 }
 
+/// A folder of rotated logs was read in name order, `audit.log` (newest)
+/// before `audit.log.1`: a child's exec came before its parent's, and the
+/// parent was never filled from the process tree. Rotated files now come
+/// oldest first; other names keep name order (a year or a date is not a
+/// rotation number).
+#[test]
+fn rotated_logs_in_a_folder_are_read_oldest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for name in [
+        "audit.log",
+        "audit.log.1",
+        "audit.log.2.gz",
+        "audit.log.10",
+        "audit.log.gz",
+        "messages",
+        "messages.1.zst",
+        "events.2024",
+        "events.2025",
+        "part.1.ndjson",
+        "part.2.ndjson",
+        ".1",
+    ] {
+        write(d, name, b"");
+    }
+    let rel: Vec<String> = expand_inputs(&[d.to_str().unwrap()])
+        .unwrap()
+        .inputs
+        .iter()
+        .map(|s| match s {
+            InputSpec::Path(p) => p.strip_prefix(d).unwrap().display().to_string(),
+            InputSpec::Stdin => "-".to_string(),
+        })
+        .collect();
+    assert_eq!(
+        rel,
+        [
+            "audit.log.10",
+            "audit.log.2.gz",
+            "audit.log.1",
+            "audit.log",
+            "audit.log.gz",
+            "events.2024",
+            "events.2025",
+            "messages.1.zst",
+            "messages",
+            "part.1.ndjson",
+            "part.2.ndjson",
+        ]
+    );
+}
+
 #[test]
 fn arguments_keep_their_order_and_dash_is_stdin() {
     let dir = tempfile::tempdir().unwrap();

@@ -3,7 +3,8 @@
 //!
 //! Compression is recognised by content (the gzip magic `1f 8b`, the zstd
 //! magic `28 b5 2f fd`), never by file name, so `events.json` that is really
-//! gzipped still reads. Folders are walked recursively in sorted order,
+//! gzipped still reads. Folders are walked recursively in sorted order
+//! (rotated logs oldest first: `audit.log.1` before `audit.log`),
 //! skipping hidden entries, so a run over a folder is reproducible. An entry
 //! the walk cannot read (a broken symlink) or will not read (a symlink
 //! loop, a FIFO, a socket, a device) is set aside as a [`SkippedEntry`] and
@@ -133,7 +134,7 @@ type LinkLoops = std::collections::HashMap<(u64, u64), usize>;
 fn walk_folder(root: &Path, out: &mut Expanded, loops: &mut LinkLoops) {
     let walker = WalkDir::new(root)
         .follow_links(true)
-        .sort_by_file_name()
+        .sort_by(|a, b| by_rotation(a.file_name(), b.file_name()))
         .into_iter()
         // Depth 0 is the folder the user named: never hide it, even `.`.
         .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
@@ -256,6 +257,45 @@ fn special_kind(kind: std::fs::FileType) -> Option<&'static str> {
     } else {
         Some("unknown kind")
     }
+}
+
+/// A folder's order: by name, except that rotated logs come oldest first,
+/// as logrotate numbers them: `audit.log.2.gz`, `audit.log.1`, then
+/// `audit.log`. A process's exec and its children's then meet in the order
+/// they happened, so parents are filled from the process tree.
+fn by_rotation(a: &std::ffi::OsStr, b: &std::ffi::OsStr) -> std::cmp::Ordering {
+    let (ra, rb) = (rotation(a), rotation(b));
+    ra.0.cmp(rb.0)
+        // The current file (no number) last; higher numbers are older.
+        .then_with(|| match (ra.1, rb.1) {
+            (Some(x), Some(y)) => y.cmp(&x),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        })
+        .then_with(|| a.cmp(b))
+}
+
+/// A file name as (the log it rotates, its rotation number): `audit.log.3.gz`
+/// is (`audit.log`, 3); a name without a number is itself, unnumbered.
+fn rotation(name: &std::ffi::OsStr) -> (&[u8], Option<u64>) {
+    let bytes = name.as_encoded_bytes();
+    let plain = [".gz", ".zst", ".zstd"]
+        .iter()
+        .find_map(|ext| bytes.strip_suffix(ext.as_bytes()))
+        .unwrap_or(bytes);
+    if let Some(dot) = plain.iter().rposition(|&c| c == b'.') {
+        let digits = &plain[dot + 1..];
+        if !digits.is_empty() && digits.len() <= 3 && digits.iter().all(u8::is_ascii_digit) {
+            let n = std::str::from_utf8(digits)
+                .ok()
+                .and_then(|d| d.parse().ok());
+            if dot > 0 {
+                return (&plain[..dot], n);
+            }
+        }
+    }
+    (bytes, None)
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
