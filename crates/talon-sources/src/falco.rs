@@ -78,54 +78,42 @@ fn exec_doc(alert: &Value, f: &Value) -> EcsDoc {
     }
     // `proc.name` is the task name (a busybox applet is `login`, not
     // `busybox`): it goes first so the executable's name does not win.
-    d.text("process.name", get_str(f, "proc.name").as_deref());
+    d.text("process.name", field(f, "proc.name").as_deref());
     d.executable(
         "process",
         executable(f, "proc.exepath", "proc.exe").as_deref(),
     );
-    d.command_line(
-        "process",
-        get_str(f, "proc.cmdline").as_deref(),
-        split_shell,
-    );
-    d.text(
-        "process.working_directory",
-        get_str(f, "proc.cwd").as_deref(),
-    );
-    d.text("process.parent.name", get_str(f, "proc.pname").as_deref());
+    d.command_line("process", field(f, "proc.cmdline").as_deref(), split_shell);
+    d.text("process.working_directory", field(f, "proc.cwd").as_deref());
+    d.text("process.parent.name", field(f, "proc.pname").as_deref());
     d.executable(
         "process.parent",
         executable(f, "proc.pexepath", "proc.pexe").as_deref(),
     );
     d.command_line(
         "process.parent",
-        get_str(f, "proc.pcmdline").as_deref(),
+        field(f, "proc.pcmdline").as_deref(),
         split_shell,
     );
 
-    d.text("user.name", get_str(f, "user.name").as_deref());
-    d.text("user.id", get_str(f, "user.uid").as_deref());
+    d.text("user.name", field(f, "user.name").as_deref());
+    d.text("user.id", field(f, "user.uid").as_deref());
     if let Some(login) = get_i64(f, "user.loginuid").filter(|l| *l >= 0 && *l != 4_294_967_295) {
         d.set("user.audit.id", login.to_string());
     }
     d.text(
         "container.id",
-        get_str(f, "container.id")
-            .filter(|c| c != "host")
-            .as_deref(),
+        field(f, "container.id").filter(|c| c != "host").as_deref(),
     );
-    d.text("container.name", get_str(f, "container.name").as_deref());
-    let image = get_str(f, "container.image.repository").or_else(|| get_str(f, "container.image"));
+    d.text("container.name", field(f, "container.name").as_deref());
+    let image = field(f, "container.image.repository").or_else(|| field(f, "container.image"));
     d.text("container.image.name", image.as_deref());
     d.text(
         "container.image.tag",
-        get_str(f, "container.image.tag").as_deref(),
+        field(f, "container.image.tag").as_deref(),
     );
-    d.text(
-        "orchestrator.namespace",
-        get_str(f, "k8s.ns.name").as_deref(),
-    );
-    if let Some(pod) = get_str(f, "k8s.pod.name") {
+    d.text("orchestrator.namespace", field(f, "k8s.ns.name").as_deref());
+    if let Some(pod) = field(f, "k8s.pod.name") {
         d.text("orchestrator.resource.name", Some(&pod));
         d.set("orchestrator.resource.type", "pod");
     }
@@ -134,8 +122,14 @@ fn exec_doc(alert: &Value, f: &Value) -> EcsDoc {
 
 /// `proc.exepath` is the full path; `proc.exe` is argv[0] as typed and
 /// only taken when it is absolute.
+/// An output field's text; Falco writes `<NA>` for a value it does not
+/// have (a parent it never saw), which is no value at all.
+fn field(f: &Value, path: &str) -> Option<String> {
+    get_str(f, path).filter(|v| v != "<NA>")
+}
+
 fn executable(f: &Value, full: &str, typed: &str) -> Option<String> {
-    get_str(f, full).or_else(|| get_str(f, typed).filter(|e| e.starts_with('/')))
+    field(f, full).or_else(|| field(f, typed).filter(|e| e.starts_with('/')))
 }
 
 /// The alert's `time`, else `evt.time` (nanoseconds since the epoch, also

@@ -91,6 +91,39 @@ fn without_pexepath_the_tree_fills_the_parent() {
     assert_fires(e, true);
 }
 
+/// Falco writes `<NA>` for a field it has no value for. A sysctl whose
+/// parent Falco never saw had `process.parent.executable: "<NA>"`, which
+/// passed the seed rule's `?process.parent.executable != null` guard, and
+/// the rule fired. `<NA>` is now no value, and the process tree fills the
+/// parent when it saw one.
+#[test]
+fn not_available_placeholders_are_no_value() {
+    let na = SPAWNED
+        .replace(
+            r#""proc.pexepath":"/usr/bin/bash""#,
+            r#""proc.pexepath":"<NA>""#,
+        )
+        .replace(r#""proc.pname":"bash""#, r#""proc.pname":"<NA>""#)
+        .replace(r#""proc.pcmdline":"bash""#, r#""proc.pcmdline":"<NA>""#);
+    assert_ne!(na, SPAWNED);
+    // Without the parent's own exec, there is no parent at all.
+    let alone: String = na.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    let run = run_text(&alone, Some(Source::Falco));
+    let e = run.named("sysctl")[0];
+    assert_eq!(e.first_str("process.parent.executable"), None);
+    assert_eq!(e.first_str("process.parent.name"), None);
+    assert!(e.values("process.parent.args").is_empty());
+    assert_fires(e, false);
+    // With it, the tree fills the parent as when the fields are absent.
+    let run = run_text(&na, Some(Source::Falco));
+    let e = run.named("sysctl")[0];
+    assert_eq!(
+        e.first_str("process.parent.executable"),
+        Some("/usr/bin/bash")
+    );
+    assert_fires(e, true);
+}
+
 #[test]
 fn alerts_without_output_fields_are_issues() {
     let run = run_text(

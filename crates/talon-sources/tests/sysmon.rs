@@ -209,6 +209,23 @@ fn broken_lines_are_issues() {
     assert_eq!(run.stats.ignored_for(IgnoreReason::NotARecord), 2);
 }
 
+/// `<EventID>1</EventID>` alone (a line of a pretty-printed export) was
+/// taken for a Sysmon `<Event>` and became an exec with no time and no
+/// process; so did an `<Event>` holding only its `<System>` part. Both
+/// are now ignored, with the reason.
+#[test]
+fn fragments_of_sysmon_xml_make_no_event() {
+    let text = "<EventID>1</EventID>\n\
+                <Events><EventID>1</EventID></Events>\n\
+                <Event><System><EventID>1</EventID></System></Event>\n\
+                <Event xmlns=\"x\"><System><EventID>5</EventID></System><EventData/></Event>\n";
+    let run = run_text(text, Some(Source::Sysmon));
+    assert_eq!(run.events.len(), 0);
+    assert_eq!(run.issues.len(), 4);
+    assert_eq!(run.stats.ignored_for(IgnoreReason::NotARecord), 2);
+    assert_eq!(run.stats.ignored_for(IgnoreReason::MissingFields), 2);
+}
+
 #[test]
 fn corpus_samples_convert() {
     let Some(root) = common::corpora() else {

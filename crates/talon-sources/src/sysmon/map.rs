@@ -29,6 +29,16 @@ pub(crate) fn answer(rec: &SysmonRecord, line: u64, out: &mut Out) {
         );
         return;
     };
+    if rec.data.is_empty() && matches!(id, 1 | 3 | 5 | 11 | 23) {
+        // Its <System> part alone: no process, file or connection to show.
+        out.ignore(
+            line,
+            IgnoreReason::MissingFields,
+            "sysmon event without EventData",
+            format!("Sysmon EventID {id} with no <EventData> values"),
+        );
+        return;
+    }
     let doc = match id {
         1 => process_create(rec),
         5 => process_end(rec),

@@ -62,6 +62,12 @@ pub(crate) fn parse_xml(xml: &str) -> Result<SysmonRecord, String> {
             }
             Ok(Xml::Eof) => break,
             Ok(Xml::Start(e)) => {
+                if depth == 0 && e.local_name().as_ref() != b"Event" {
+                    // `<EventID>1</EventID>` alone made an exec event with
+                    // no time and no process.
+                    let root = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                    return Err(format!("the XML is a <{root}>, not a Sysmon <Event>"));
+                }
                 depth += 1;
                 current = e.local_name().as_ref().to_vec();
                 data_name = None;
@@ -165,7 +171,13 @@ pub(crate) struct SysmonLines;
 
 impl LineNormalizer for SysmonLines {
     fn line(&mut self, text: &str, line: u64, out: &mut Out) {
-        let Some(start) = text.find("<Event") else {
+        // `<Event>` or `<Event xmlns=...>`, not `<EventID>` or `<Events>`.
+        let element = |(at, _): &(usize, &str)| {
+            text.as_bytes()
+                .get(at + "<Event".len())
+                .is_some_and(|&b| b == b'>' || b.is_ascii_whitespace())
+        };
+        let Some((start, _)) = text.match_indices("<Event").find(element) else {
             let detail = format!(
                 "no Sysmon <Event> on this line: {}",
                 crate::auditd::preview(text)
