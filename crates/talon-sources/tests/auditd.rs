@@ -230,6 +230,40 @@ fn junk_lines_are_issues_with_file_and_line() {
     assert_eq!(run.stats.ignored_for(IgnoreReason::Incomplete), 1);
 }
 
+/// A log cut while being written, mid-value: `a2="net.ipv4.ip_for` was
+/// read as that argument, and the exec went out with a piece of its argv.
+/// The cut record is now an issue naming the value; the exec keeps what
+/// its other records give (here: the executable, no argv).
+#[test]
+fn a_record_cut_mid_value_is_an_issue_not_a_shorter_value() {
+    let lines: Vec<&str> = IP_FORWARD.lines().collect();
+    let cut_at = lines[8].find("ip_for").expect("the sysctl EXECVE") + "ip_for".len();
+    let text = format!("{}\n{}\n", lines[..8].join("\n"), &lines[8][..cut_at]);
+    let run = run_text(&text, Some(Source::Auditd));
+    assert_eq!(run.issues.len(), 1);
+    assert_eq!(run.issues[0].line, 9);
+    assert!(
+        run.issues[0]
+            .message
+            .contains("audit record cut short: the value of `a2` has no closing quote"),
+        "{:?}",
+        run.issues[0]
+    );
+    let sysctl = run.named("sysctl")[0];
+    assert_eq!(
+        sysctl.first_str("process.executable"),
+        Some("/usr/sbin/sysctl")
+    );
+    assert!(
+        strs(sysctl, "process.args")
+            .iter()
+            .all(|a| a != "net.ipv4.ip_for"),
+        "{:?}",
+        strs(sysctl, "process.args")
+    );
+    assert_ne!(seed_rule_fires(sysctl), Some(true));
+}
+
 /// (file under corpora/events/auditd/go-libaudit, events produced).
 const SAMPLES: &[(&str, usize)] = &[
     ("auparse/audit-rhel6.log", 0),

@@ -133,6 +133,9 @@ impl LineNormalizer for Auditd {
                 let detail = match e {
                     RecordError::NoHeader => format!("not an audit record: {}", preview(text)),
                     RecordError::BadHeader(why) => format!("audit record header: {why}"),
+                    RecordError::Cut(key) => {
+                        format!("audit record cut short: the value of `{key}` has no closing quote")
+                    }
                 };
                 out.ignore(
                     line,

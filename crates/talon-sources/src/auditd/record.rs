@@ -40,6 +40,9 @@ pub(crate) enum RecordError {
     /// `msg=audit(` present but the timestamp or serial is unreadable, or
     /// there is no `type=` before it.
     BadHeader(&'static str),
+    /// A quoted value without its closing quote: the line was cut (a file
+    /// still being written), and the value would be a piece of itself.
+    Cut(String),
 }
 
 impl Record {
@@ -55,7 +58,9 @@ impl Record {
         let rest = &after[close + 1..];
         let rest = rest.strip_prefix(':').unwrap_or(rest);
         let mut fields = Vec::new();
-        parse_fields(rest, &mut fields, 0);
+        if let Some(key) = parse_fields(rest, &mut fields, 0) {
+            return Err(RecordError::Cut(key));
+        }
         Ok(Record {
             rtype,
             nanos,
@@ -161,8 +166,9 @@ fn parse_stamp(s: &str) -> Result<(i64, u64), RecordError> {
 /// a hostile line from recursing).
 const MAX_DEPTH: usize = 2;
 
-/// Parses `k=v` words into `out`; words without `=` are skipped.
-fn parse_fields(s: &str, out: &mut Vec<(String, Val)>, depth: usize) {
+/// Parses `k=v` words into `out`; words without `=` are skipped. Returns
+/// the key of a quoted value that never closes (the line is cut there).
+fn parse_fields(s: &str, out: &mut Vec<(String, Val)>, depth: usize) -> Option<String> {
     let b = s.as_bytes();
     let mut i = 0;
     let is_space = |c: u8| c.is_ascii_whitespace() || c == 0x1d;
@@ -182,10 +188,13 @@ fn parse_fields(s: &str, out: &mut Vec<(String, Val)>, depth: usize) {
         let (val, next) = match b.get(i) {
             Some(&q @ (b'"' | b'\'')) => {
                 let start = i + 1;
-                let end = b[start..]
-                    .iter()
-                    .position(|&c| c == q)
-                    .map_or(b.len(), |p| start + p);
+                // A `msg='…` wrapper left open keeps what it holds (seen in
+                // records otherwise whole); an open `"` is a value cut off.
+                let end = match b[start..].iter().position(|&c| c == q) {
+                    Some(p) => start + p,
+                    None if q == b'\'' => b.len(),
+                    None => return Some(key.to_string()),
+                };
                 let v = &s[start..end];
                 (Val::Quoted(v.to_string()), (end + 1).min(b.len()))
             }
@@ -203,12 +212,15 @@ fn parse_fields(s: &str, out: &mut Vec<(String, Val)>, depth: usize) {
         }
         if key == "msg" && depth < MAX_DEPTH {
             if let Val::Quoted(inner) = &val {
-                parse_fields(inner, out, depth + 1);
+                if let Some(cut) = parse_fields(inner, out, depth + 1) {
+                    return Some(cut);
+                }
                 continue;
             }
         }
         out.push((key.to_string(), val));
     }
+    None
 }
 
 /// Decodes an even-length string of hex digits.
@@ -266,11 +278,32 @@ mod tests {
         assert!(Record::parse("msg=audit(1.2:3): a=b", 1).is_err());
         assert!(Record::parse("type=X msg=audit(abc:3): a=b", 1).is_err());
         assert!(Record::parse("type=X msg=audit(1.2:", 1).is_err());
+        // A quote that never closes: the line was cut, and `open` would be
+        // a piece of the value (`net.ipv4.ip_for` of an argument).
+        assert_eq!(
+            Record::parse(
+                "type=DAEMON_CONFIG msg=audit(1490239800.477:34) config changed, auid=0 k=\"open",
+                1,
+            )
+            .unwrap_err(),
+            RecordError::Cut("k".into())
+        );
+        assert_eq!(
+            Record::parse(
+                "type=USER_CMD msg=audit(1.2:3): pid=1 msg='cmd=\"ls exe=x",
+                1
+            )
+            .unwrap_err(),
+            RecordError::Cut("cmd".into())
+        );
+        // An open `msg='` wrapper whose fields are whole is read.
         let r = Record::parse(
-            "type=DAEMON_CONFIG msg=audit(1490239800.477:34) config changed, auid=0 k=\"open",
+            "type=SERVICE_START msg=audit(1.2:3): pid=1 msg='unit=x res=success",
             1,
         )
         .unwrap();
+        assert_eq!(r.token("res"), Some("success"));
+        let r = Record::parse("type=X msg=audit(1.2:3): auid=0 k=\"open\"", 1).unwrap();
         assert_eq!(r.num("auid"), Some(0));
         assert_eq!(r.text("k").as_deref(), Some("open"));
         let r = Record::parse("type=X msg=audit(1.5:3): =v a= b=(null) é=ü", 1).unwrap();
