@@ -347,7 +347,7 @@ pub struct QueryArgs {
 
     /// Most results to return (the API's `size`). With a `head` or `tail`
     /// pipe, it takes from that pipe's end, as Elasticsearch does.
-    #[arg(long, default_value_t = 10, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 10, value_parser = parse_size, allow_negative_numbers = true)]
     pub size: usize,
 
     /// Which matches `--size` keeps when there are more and the query has
@@ -356,7 +356,7 @@ pub struct QueryArgs {
     pub result_position: Position,
 
     /// Samples returned per join-key tuple (sample queries).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..), allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 1, value_parser = parse_samples_per_key, allow_negative_numbers = true)]
     pub max_samples_per_key: u64,
 
     #[command(flatten)]
@@ -447,17 +447,40 @@ pub fn parse_window(s: &str) -> Result<i64, String> {
         DurationError::TooLong => {
             "too long: at most 106751d (times are held as nanoseconds)".to_string()
         }
+        DurationError::NotADuration if s.trim_start().starts_with('-') => {
+            "cannot be negative: expected a duration like 0s, 30s, 5m, 1h or 1d".to_string()
+        }
         DurationError::NotADuration => "expected a duration like 0s, 30s, 5m, 1h or 1d".to_string(),
     })
 }
 
 /// A count that must be at least 1, with what 0 would have meant.
 fn at_least_one(s: &str, what: &str) -> Result<usize, String> {
-    match s.trim().parse::<usize>() {
-        Ok(0) => Err(format!("must be at least 1 ({what})")),
-        Ok(n) => Ok(n),
-        Err(_) => Err("expected a whole number, at least 1".to_string()),
+    match count(s)? {
+        0 => Err(format!("must be at least 1 ({what})")),
+        n => Ok(n),
     }
+}
+
+/// A whole number, 0 or more: why not, when it is not one.
+fn count(s: &str) -> Result<usize, String> {
+    use std::num::IntErrorKind;
+    let s = s.trim();
+    s.parse::<usize>().map_err(|e| match e.kind() {
+        IntErrorKind::PosOverflow => format!("too large: at most {}", usize::MAX),
+        _ if s.starts_with('-') => "cannot be negative".to_string(),
+        _ => "expected a whole number".to_string(),
+    })
+}
+
+/// `--size`: how many results, 0 or more.
+fn parse_size(s: &str) -> Result<usize, String> {
+    count(s)
+}
+
+/// `--max-samples-per-key`: at least 1.
+fn parse_samples_per_key(s: &str) -> Result<u64, String> {
+    at_least_one(s, "a sample query returns this many samples per key").map(|n| n as u64)
 }
 
 /// More threads than this only costs memory and start-up (each holds
@@ -465,7 +488,13 @@ fn at_least_one(s: &str, what: &str) -> Result<usize, String> {
 const MAX_THREADS: usize = 256;
 
 fn parse_threads(s: &str) -> Result<usize, String> {
-    match at_least_one(s, "leave --threads out to use every core")? {
+    let n = at_least_one(s, "leave --threads out to use every core").map_err(|e| {
+        match e.starts_with("too large") {
+            true => format!("at most {MAX_THREADS} (leave --threads out to use every core)"),
+            false => e,
+        }
+    })?;
+    match n {
         n if n > MAX_THREADS => Err(format!(
             "at most {MAX_THREADS} (leave --threads out to use every core)"
         )),

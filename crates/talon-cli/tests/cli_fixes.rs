@@ -722,19 +722,19 @@ fn negative_numbers_are_refused_as_values() {
     let cases: [(&[&str], &str); 5] = [
         (
             &["hunt", "--threads", "-1"],
-            "invalid value '-1' for '--threads <N>': expected a whole number, at least 1",
+            "invalid value '-1' for '--threads <N>': cannot be negative",
         ),
         (
             &["hunt", "--reorder-window", "-5m"],
-            "invalid value '-5m' for '--reorder-window <DURATION>'",
+            "invalid value '-5m' for '--reorder-window <DURATION>': cannot be negative",
         ),
         (
             &["hunt", "--max-pending-sequences", "-3"],
-            "invalid value '-3' for '--max-pending-sequences <N>'",
+            "invalid value '-3' for '--max-pending-sequences <N>': cannot be negative",
         ),
         (
             &["query", "any where true", "--size", "-1"],
-            "invalid value '-1' for '--size <SIZE>'",
+            "invalid value '-1' for '--size <SIZE>': cannot be negative",
         ),
         (
             &[
@@ -743,9 +743,19 @@ fn negative_numbers_are_refused_as_values() {
                 "--max-samples-per-key",
                 "-2",
             ],
-            "invalid value '-2' for '--max-samples-per-key",
+            "invalid value '-2' for '--max-samples-per-key <MAX_SAMPLES_PER_KEY>': cannot be negative",
         ),
     ];
+    let cases = cases.into_iter().chain([
+        (
+            &["hunt", "--threads", "99999999999999999999"][..],
+            "invalid value '99999999999999999999' for '--threads <N>': at most 256",
+        ),
+        (
+            &["hunt", "--max-pending-sequences", "x"],
+            "invalid value 'x' for '--max-pending-sequences <N>': expected a whole number",
+        ),
+    ]);
     for (args, want) in cases {
         let mut c = talon();
         c.args(args).arg(repo().join("demo/events.ndjson"));
