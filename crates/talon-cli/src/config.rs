@@ -200,6 +200,12 @@ fn unknown_config_keys(text: &str, file: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut check = |table: &dyn TableLike, known: &[&str], what: &str, place: &str| {
         for k in talon_rules::unknown_table_keys(table, known) {
+            // At the top, `[x]` is a section and `x = 1` a key.
+            let what = match table.get(&k.key) {
+                Some(Item::Table(_) | Item::ArrayOfTables(_)) | None => what,
+                Some(_) if what == "section" => "top-level key",
+                Some(_) => what,
+            };
             let near = k
                 .near
                 .map(|n| format!(" (did you mean `{n}`?)"))

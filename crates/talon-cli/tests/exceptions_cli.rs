@@ -121,6 +121,26 @@ entries = [
          |                                      ^^^^^^^^^^^\n"
     );
 
+    // An entry without a value says what a value may be: a number was
+    // taken as its text while the message asked for a string.
+    std::fs::write(
+        dir.path().join("novalue.toml"),
+        "[[exceptions]]\nrule_id = \"x\"\nentries = [{ field = \"a\", operator = \"included\", type = \"match\" }]\n",
+    )
+    .expect("write novalue.toml");
+    let mut cmd = talon();
+    cmd.current_dir(dir.path())
+        .args(["hunt", "--config", "novalue.toml"]);
+    let out = run(cmd);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "entry `match` on `a` needs a `value` (a string; a number or true/false is read as its text)"
+        ),
+        "{err}"
+    );
+
     // A file that is not TOML is named at its place, as the entries are
     // (it was `bad.toml: invalid TOML` with the parser's own wording).
     std::fs::write(dir.path().join("broken.toml"), "[silence]\nrules = \"x\n")

@@ -347,6 +347,9 @@ fn unknown_sections_and_keys_of_talon_toml_are_warnings_naming_the_line() {
         "talon.toml",
         "[silenc]\nrules = [\"x\"]\n\n[silence]\nhost = [\"a\"]\n\n[stream]\nbrokers = \"b\"\n",
     );
+    // A top-level `x = 1` is a key, and was called a section.
+    let text = std::fs::read_to_string(dir.path().join("talon.toml")).unwrap();
+    write(dir.path(), "talon.toml", &format!("verbose = true\n{text}"));
     let mut c = talon();
     c.current_dir(dir.path()).arg("hunt").arg(demo_events());
     let out = run(c);
@@ -354,10 +357,12 @@ fn unknown_sections_and_keys_of_talon_toml_are_warnings_naming_the_line() {
     let err = stderr(&out);
     assert!(
         err.starts_with(
-            "talon.toml:1:2: warning: unknown section `silenc` (did you mean `silence`?); it is ignored\n  |\n\
-             1 | [silenc]\n  |  ^^^^^^\n\
-             talon.toml:5:1: warning: unknown key `host` in [silence] (did you mean `hosts`?); it is ignored\n  |\n\
-             5 | host = [\"a\"]\n  | ^^^^\n"
+            "talon.toml:1:1: warning: unknown top-level key `verbose`; it is ignored\n  |\n\
+             1 | verbose = true\n  | ^^^^^^^\n\
+             talon.toml:2:2: warning: unknown section `silenc` (did you mean `silence`?); it is ignored\n  |\n\
+             2 | [silenc]\n  |  ^^^^^^\n\
+             talon.toml:6:1: warning: unknown key `host` in [silence] (did you mean `hosts`?); it is ignored\n  |\n\
+             6 | host = [\"a\"]\n  | ^^^^\n"
         ),
         "{err}"
     );

@@ -284,8 +284,10 @@ fn parse_entry(
             // Numbers and booleans are written as strings by Kibana; take
             // them as their JSON text if a hand-written file has them.
             Some(v @ (Json::Number(_) | Json::Bool(_))) => Ok(v.to_string()),
+            // (Kibana's own schema wants a string: the message says so.)
             _ => Err(err(format!(
-                "entry `{ty}` on `{field}` needs a string `value`"
+                "entry `{ty}` on `{field}` needs a `value` (a string; a number or true/false is \
+                 read as its text)"
             ))),
         }
     };
