@@ -1060,4 +1060,28 @@ fn a_folder_of_rotated_audit_logs_fills_parents_across_files() {
         err.contains("1 parent filled from the process tree"),
         "{err}"
     );
+    // `-v` names each file as it is read (it said nothing for normalized
+    // sources), oldest first.
+    let mut c = talon();
+    c.arg("hunt")
+        .arg("-v")
+        .arg("--rules")
+        .arg(repo().join("rules/linux/command_and_control_ip_forwarding_enabled.toml"))
+        .arg(&logs)
+        .args(["--format", "jsonl"]);
+    let err = stderr(&run(c));
+    let reading: Vec<&str> = err
+        .lines()
+        .filter_map(|l| l.split_once(" INFO reading ").map(|(_, r)| r))
+        .collect();
+    let old = logs.join("audit.log.1").display().to_string();
+    let new = logs.join("audit.log").display().to_string();
+    assert_eq!(
+        reading,
+        [
+            format!("{old} (auditd, normalized)"),
+            format!("{new} (auditd, normalized)")
+        ],
+        "{err}"
+    );
 }

@@ -408,6 +408,11 @@ impl NormalizingReader {
             return true;
         };
         let counters = Arc::clone(&peeked.counters);
+        // `-v`'s per-file line; ECS inputs get talon-event's own.
+        tracing::info!(
+            "reading {} ({source}, normalized)",
+            talon_event::terminal::escape_controls(&q.name)
+        );
         let mode = self.mode_for(source, &q.name, peeked);
         self.start(q.name, Some(source), mode, Bytes::Own(counters));
         true
