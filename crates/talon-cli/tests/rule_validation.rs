@@ -425,7 +425,7 @@ fn an_exceptions_error_is_shown_where_it_is_written() {
     assert_eq!(
         err,
         "talon: error: talon.toml:7:12: exception item `talon.toml#2`: entry `match` on `c` needs \
-         a string `value`\n  |\n\
+         a `value` (a string; a number or true/false is read as its text)\n  |\n\
          7 | entries = [{ field = \"c\", operator = \"is\", type = \"match\" }]\n  \
          |            ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n"
     );

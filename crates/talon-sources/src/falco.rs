@@ -55,8 +55,11 @@ impl DocNormalizer for Falco {
 
 fn exec_doc(alert: &Value, f: &Value) -> EcsDoc {
     let mut d = EcsDoc::new(Kind::Process);
-    if let Some(t) = timestamp(alert, f) {
-        d.set("@timestamp", t);
+    match timestamp(alert, f) {
+        Some(t) => d.set("@timestamp", t),
+        // Kept as written: a hunt then names the value it could not read,
+        // where an absent time would say there was none.
+        None => d.text("@timestamp", get_str(alert, "time").as_deref()),
     }
     d.set("event.category", vec!["process"]);
     d.set("event.type", vec!["start"]);

@@ -124,6 +124,26 @@ fn not_available_placeholders_are_no_value() {
     assert_fires(e, true);
 }
 
+/// An alert whose `time` is no date, without `evt.time`, lost its time
+/// without a trace: a hunt then said the event had no `@timestamp`. The
+/// text is now kept, so the hunt names it as a time that is no date.
+#[test]
+fn a_time_that_is_no_date_is_kept_as_written() {
+    let line = SPAWNED.lines().nth(1).expect("the sysctl alert");
+    let odd = line
+        .replace("\"time\":\"2024-06-10T16:00:07.877412345Z\"", "\"time\":\"yesterday\"")
+        .replace("\"evt.time\":1718035207877412345,", "");
+    assert_ne!(odd, line);
+    let run = run_text(&format!("{odd}\n"), Some(Source::Falco));
+    let e = run.named("sysctl")[0];
+    assert_eq!(e.first_str("@timestamp"), Some("yesterday"));
+    let run = run_text(&format!("{line}\n"), Some(Source::Falco));
+    assert_eq!(
+        run.named("sysctl")[0].first_str("@timestamp"),
+        Some("2024-06-10T16:00:07.877412345Z")
+    );
+}
+
 #[test]
 fn alerts_without_output_fields_are_issues() {
     let run = run_text(
