@@ -131,7 +131,10 @@ fn not_available_placeholders_are_no_value() {
 fn a_time_that_is_no_date_is_kept_as_written() {
     let line = SPAWNED.lines().nth(1).expect("the sysctl alert");
     let odd = line
-        .replace("\"time\":\"2024-06-10T16:00:07.877412345Z\"", "\"time\":\"yesterday\"")
+        .replace(
+            "\"time\":\"2024-06-10T16:00:07.877412345Z\"",
+            "\"time\":\"yesterday\"",
+        )
         .replace("\"evt.time\":1718035207877412345,", "");
     assert_ne!(odd, line);
     let run = run_text(&format!("{odd}\n"), Some(Source::Falco));
