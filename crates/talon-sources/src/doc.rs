@@ -4,7 +4,7 @@
 //! Normalizers write dotted paths (`process.parent.pid`); the document keeps
 //! them nested, so its JSON text is what `talon convert` writes and what
 //! Elasticsearch would index. Guarantees:
-//! - placeholders meaning "unknown" (`""`, `-`, `(null)`, `?`) never become
+//! - placeholders meaning "unknown" (`""`, `-`, `(null)`, `?`, `<NA>`) never become
 //!   values: [`EcsDoc::text`] drops them, so the field stays absent;
 //! - a path is written once per kind: setting a leaf replaces it, and
 //!   setting below a leaf replaces the leaf with an object (never panics);
@@ -40,9 +40,10 @@ impl Kind {
     }
 }
 
-/// True for the values sensors write when they do not know a value.
+/// True for the values sensors write when they do not know a value
+/// (`<NA>` is Falco's: a parent it never saw).
 pub(crate) fn is_placeholder(s: &str) -> bool {
-    matches!(s.trim(), "" | "-" | "(null)" | "?" | "(none)")
+    matches!(s.trim(), "" | "-" | "(null)" | "?" | "(none)" | "<NA>")
 }
 
 /// One normalized event under construction.

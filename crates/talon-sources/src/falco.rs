@@ -15,7 +15,7 @@
 
 use serde_json::Value;
 
-use crate::doc::{iso_date, iso_nanos, EcsDoc, Kind};
+use crate::doc::{is_placeholder, iso_date, iso_nanos, EcsDoc, Kind};
 use crate::norm::{get, get_i64, get_str, DocNormalizer, Out};
 use crate::split::split_shell;
 use crate::stats::IgnoreReason;
@@ -123,14 +123,15 @@ fn exec_doc(alert: &Value, f: &Value) -> EcsDoc {
     d
 }
 
-/// `proc.exepath` is the full path; `proc.exe` is argv[0] as typed and
-/// only taken when it is absolute.
-/// An output field's text; Falco writes `<NA>` for a value it does not
-/// have (a parent it never saw), which is no value at all.
+/// An output field's text, unless it is a placeholder (Falco writes `<NA>`
+/// for a value it does not have, a parent it never saw): a fallback such
+/// as `proc.exe` for `proc.exepath` is then read instead.
 fn field(f: &Value, path: &str) -> Option<String> {
-    get_str(f, path).filter(|v| v != "<NA>")
+    get_str(f, path).filter(|v| !is_placeholder(v))
 }
 
+/// `proc.exepath` is the full path; `proc.exe` is argv[0] as typed and
+/// only taken when it is absolute.
 fn executable(f: &Value, full: &str, typed: &str) -> Option<String> {
     field(f, full).or_else(|| field(f, typed).filter(|e| e.starts_with('/')))
 }
