@@ -29,22 +29,12 @@ pub(crate) fn answer(rec: &SysmonRecord, line: u64, out: &mut Out) {
         );
         return;
     };
-    if rec.data.is_empty() && matches!(id, 1 | 3 | 5 | 11 | 23) {
-        // Its <System> part alone: no process, file or connection to show.
-        out.ignore(
-            line,
-            IgnoreReason::MissingFields,
-            "sysmon event without EventData",
-            format!("Sysmon EventID {id} with no <EventData> values"),
-        );
-        return;
-    }
-    let doc = match id {
-        1 => process_create(rec),
-        5 => process_end(rec),
-        3 => network(rec),
-        11 => file(rec, "creation"),
-        23 => file(rec, "deletion"),
+    let map: fn(&SysmonRecord) -> EcsDoc = match id {
+        1 => process_create,
+        5 => process_end,
+        3 => network,
+        11 => |rec| file(rec, "creation"),
+        23 => |rec| file(rec, "deletion"),
         other => {
             out.ignore(
                 line,
@@ -55,6 +45,17 @@ pub(crate) fn answer(rec: &SysmonRecord, line: u64, out: &mut Out) {
             return;
         }
     };
+    if rec.data.is_empty() {
+        // Its <System> part alone: no process, file or connection to show.
+        out.ignore(
+            line,
+            IgnoreReason::MissingFields,
+            "sysmon event without EventData",
+            format!("Sysmon EventID {id} with no <EventData> values"),
+        );
+        return;
+    }
+    let doc = map(rec);
     out.event(doc, line, None);
 }
 

@@ -62,12 +62,6 @@ pub(crate) fn parse_xml(xml: &str) -> Result<SysmonRecord, String> {
             }
             Ok(Xml::Eof) => break,
             Ok(Xml::Start(e)) => {
-                if depth == 0 && e.local_name().as_ref() != b"Event" {
-                    // `<EventID>1</EventID>` alone made an exec event with
-                    // no time and no process.
-                    let root = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                    return Err(format!("the XML is a <{root}>, not a Sysmon <Event>"));
-                }
                 depth += 1;
                 current = e.local_name().as_ref().to_vec();
                 data_name = None;
