@@ -245,13 +245,9 @@ pub fn apply_config(set: &mut ExceptionSet, text: &str, file: &str) -> Result<()
     let doc: toml::Table = match toml::from_str(text) {
         Ok(doc) => doc,
         Err(e) => {
-            // toml's messages may span lines ("invalid array\nexpected `]`").
-            let lines: Vec<&str> = e.message().lines().map(str::trim).collect();
-            let message = format!("invalid TOML: {}", lines.join("; "));
-            match e.span() {
-                Some(span) => bail!("{}", located(file, text, span, &message)),
-                None => bail!("{file}: {message}"),
-            }
+            // Read as a rule file's TOML is: one line, at the place.
+            let (span, message) = talon_rules::toml_syntax_error(text, e.span(), e.message());
+            bail!("{}", located(file, text, span, &message))
         }
     };
     for w in unknown_config_keys(text, file) {

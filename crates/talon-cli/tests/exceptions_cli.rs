@@ -102,17 +102,11 @@ entries = [
     );
 
     // --config names another file; a bad entry is an error naming it.
-    std::fs::write(
-        dir.path().join("bad.toml"),
+    let err = config_error(
+        dir.path(),
+        "bad.toml",
         "[[exceptions]]\nrule_id = \"x\"\nentries = [{ field = \"a\", operator = \"sometimes\", type = \"match\", value = \"b\" }]\n",
-    )
-    .expect("write bad.toml");
-    let mut cmd = talon();
-    cmd.current_dir(dir.path())
-        .args(["hunt", "--config", "bad.toml"]);
-    let out = run(cmd);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    );
     assert_eq!(
         err,
         "talon: error: bad.toml:3:38: exception item `bad.toml#1`: entry on `a`: unknown \
@@ -123,17 +117,11 @@ entries = [
 
     // An entry without a value says what a value may be: a number was
     // taken as its text while the message asked for a string.
-    std::fs::write(
-        dir.path().join("novalue.toml"),
+    let err = config_error(
+        dir.path(),
+        "novalue.toml",
         "[[exceptions]]\nrule_id = \"x\"\nentries = [{ field = \"a\", operator = \"included\", type = \"match\" }]\n",
-    )
-    .expect("write novalue.toml");
-    let mut cmd = talon();
-    cmd.current_dir(dir.path())
-        .args(["hunt", "--config", "novalue.toml"]);
-    let out = run(cmd);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    );
     assert!(
         err.contains(
             "entry `match` on `a` needs a `value` (a string; a number or true/false is read as its text)"
@@ -143,18 +131,33 @@ entries = [
 
     // A file that is not TOML is named at its place, as the entries are
     // (it was `bad.toml: invalid TOML` with the parser's own wording).
-    std::fs::write(dir.path().join("broken.toml"), "[silence]\nrules = \"x\n")
-        .expect("write broken.toml");
-    let mut cmd = talon();
-    cmd.current_dir(dir.path())
-        .args(["hunt", "--config", "broken.toml"]);
-    let out = run(cmd);
-    assert_eq!(out.status.code(), Some(2));
+    let err = config_error(dir.path(), "broken.toml", "[silence]\nrules = \"x\n");
     assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
+        err,
         "talon: error: broken.toml:2:11: invalid TOML: invalid basic string\n  |\n\
          2 | rules = \"x\n  |           ^\n"
     );
+    // As in a rule file, a multi-line string left open is shown where it
+    // opens, not at the end of the file.
+    let err = config_error(dir.path(), "open.toml", "[silence]\nrules = [\"\"\"x\n\n\n");
+    assert!(
+        err.starts_with(
+            "talon: error: open.toml:2:10: invalid TOML: invalid multiline basic string: this \
+             string is never closed (no \"\"\" after it)\n"
+        ),
+        "{err}"
+    );
+}
+
+/// `talon hunt --config NAME` in `dir` with `NAME` holding `text`, which
+/// must be refused (exit 2): its stderr.
+fn config_error(dir: &Path, name: &str, text: &str) -> String {
+    std::fs::write(dir.join(name), text).expect("write the config");
+    let mut cmd = talon();
+    cmd.current_dir(dir).args(["hunt", "--config", name]);
+    let out = run(cmd);
+    assert_eq!(out.status.code(), Some(2), "{name}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]

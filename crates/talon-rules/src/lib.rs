@@ -28,4 +28,4 @@ pub use load::{
 };
 pub use markdown::{page_rule_id, PAGE_RULE_ID_NAMESPACE};
 pub use rule::{Rule, RuleFormat, RuleOrigin, Technique, Threat, ThreatRef};
-pub use toml::{unknown_table_keys, UnknownKey};
+pub use toml::{syntax_error as toml_syntax_error, unknown_table_keys, UnknownKey};

@@ -30,15 +30,7 @@ pub(crate) fn load_toml(text: Arc<str>, path: &Path) -> FileOutcome {
     let doc = match ImDocument::parse(&*text) {
         Ok(doc) => doc,
         Err(e) => {
-            let span = e.span().unwrap_or(0..0);
-            let msg = syntax_message(e.message());
-            let (span, msg) = match unclosed_multiline(&text, &span) {
-                Some((opener, delim)) => (
-                    opener,
-                    format!("{msg}: this string is never closed (no {delim} after it)"),
-                ),
-                None => (span, msg),
-            };
+            let (span, msg) = syntax_error(&text, e.span(), e.message());
             out.errors
                 .push(LoadError::at(path, &text, span, LoadErrorKind::Syntax, msg));
             return out;
@@ -300,6 +292,21 @@ fn nearest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
         .filter(|(d, k)| *d <= 2 && *d * 2 < k.len())
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)
+}
+
+/// Where a text stops being TOML and why, in one line, from the parser's
+/// place and message (toml_edit's, which the `toml` crate's errors carry
+/// too): a multi-line string left open is pointed at where it opens.
+pub fn syntax_error(text: &str, at: Option<Range<usize>>, message: &str) -> (Range<usize>, String) {
+    let span = at.unwrap_or(0..0);
+    let msg = syntax_message(message);
+    match unclosed_multiline(text, &span) {
+        Some((opener, delim)) => (
+            opener,
+            format!("{msg}: this string is never closed (no {delim} after it)"),
+        ),
+        None => (span, msg),
+    }
 }
 
 /// When the parser gave up at the end of the file inside a multi-line
