@@ -454,33 +454,36 @@ pub fn parse_window(s: &str) -> Result<i64, String> {
     })
 }
 
-/// A count that must be at least 1, with what 0 would have meant.
-fn at_least_one(s: &str, what: &str) -> Result<usize, String> {
-    match count(s)? {
+/// A count from 1 to `max`, with what 0 would have meant.
+fn at_least_one(s: &str, max: usize, what: &str) -> Result<usize, String> {
+    match count(s, max)? {
         0 => Err(format!("must be at least 1 ({what})")),
         n => Ok(n),
     }
 }
 
-/// A whole number, 0 or more: why not, when it is not one.
-fn count(s: &str) -> Result<usize, String> {
+/// A whole number from 0 to `max`: why not, when it is not one.
+fn count(s: &str, max: usize) -> Result<usize, String> {
     use std::num::IntErrorKind;
     let s = s.trim();
-    s.parse::<usize>().map_err(|e| match e.kind() {
-        IntErrorKind::PosOverflow => format!("too large: at most {}", usize::MAX),
-        _ if s.starts_with('-') => "cannot be negative".to_string(),
-        _ => "expected a whole number".to_string(),
-    })
+    match s.parse::<usize>() {
+        Ok(n) if n <= max => Ok(n),
+        Ok(_) => Err(format!("at most {max}")),
+        Err(e) if *e.kind() == IntErrorKind::PosOverflow => Err(format!("at most {max}")),
+        Err(_) if s.starts_with('-') => Err("cannot be negative".to_string()),
+        Err(_) => Err("expected a whole number".to_string()),
+    }
 }
 
 /// `--size`: how many results, 0 or more.
 fn parse_size(s: &str) -> Result<usize, String> {
-    count(s)
+    count(s, usize::MAX)
 }
 
 /// `--max-samples-per-key`: at least 1.
 fn parse_samples_per_key(s: &str) -> Result<u64, String> {
-    at_least_one(s, "a sample query returns this many samples per key").map(|n| n as u64)
+    let what = "a sample query returns this many samples per key";
+    at_least_one(s, usize::MAX, what).map(|n| n as u64)
 }
 
 /// More threads than this only costs memory and start-up (each holds
@@ -488,23 +491,13 @@ fn parse_samples_per_key(s: &str) -> Result<u64, String> {
 const MAX_THREADS: usize = 256;
 
 fn parse_threads(s: &str) -> Result<usize, String> {
-    let n = at_least_one(s, "leave --threads out to use every core").map_err(|e| {
-        match e.starts_with("too large") {
-            true => format!("at most {MAX_THREADS} (leave --threads out to use every core)"),
-            false => e,
-        }
-    })?;
-    match n {
-        n if n > MAX_THREADS => Err(format!(
-            "at most {MAX_THREADS} (leave --threads out to use every core)"
-        )),
-        n => Ok(n),
-    }
+    at_least_one(s, MAX_THREADS, "leave --threads out to use every core")
 }
 
 fn parse_max_pending(s: &str) -> Result<usize, String> {
     at_least_one(
         s,
+        usize::MAX,
         "it caps the sequences a rule holds in flight; 0 would hold none",
     )
 }

@@ -266,13 +266,9 @@ fn special_kind(kind: std::fs::FileType) -> Option<&'static str> {
 fn by_rotation(a: &std::ffi::OsStr, b: &std::ffi::OsStr) -> std::cmp::Ordering {
     let (ra, rb) = (rotation(a), rotation(b));
     ra.0.cmp(rb.0)
-        // The current file (no number) last; higher numbers are older.
-        .then_with(|| match (ra.1, rb.1) {
-            (Some(x), Some(y)) => y.cmp(&x),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        })
+        // Numbers reversed (higher is older), and `None`, the current
+        // file, below every number reversed: last.
+        .then_with(|| rb.1.cmp(&ra.1))
         .then_with(|| a.cmp(b))
 }
 
@@ -284,18 +280,19 @@ fn rotation(name: &std::ffi::OsStr) -> (&[u8], Option<u64>) {
         .iter()
         .find_map(|ext| bytes.strip_suffix(ext.as_bytes()))
         .unwrap_or(bytes);
-    if let Some(dot) = plain.iter().rposition(|&c| c == b'.') {
+    // Up to three digits after the last dot: a year or a date is not a
+    // rotation number.
+    let number = |dot: usize| {
         let digits = &plain[dot + 1..];
-        if !digits.is_empty() && digits.len() <= 3 && digits.iter().all(u8::is_ascii_digit) {
-            let n = std::str::from_utf8(digits)
-                .ok()
-                .and_then(|d| d.parse().ok());
-            if dot > 0 {
-                return (&plain[..dot], n);
-            }
-        }
+        let ok = dot > 0 && (1..=3).contains(&digits.len());
+        (ok && digits.iter().all(u8::is_ascii_digit))
+            .then(|| digits.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0')))
+    };
+    let dot = plain.iter().rposition(|&c| c == b'.');
+    match dot.and_then(|dot| Some((dot, number(dot)?))) {
+        Some((dot, n)) => (&plain[..dot], Some(n)),
+        None => (bytes, None),
     }
-    (bytes, None)
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {

@@ -422,13 +422,12 @@ impl Writer<'_> {
         for a in alerts {
             let r = match (&mut self.out, a) {
                 (Out::Json(w), AlertOut::Json { lines, .. }) => w.push(lines),
-                (Out::Json(w), AlertOut::Doc(a)) => {
-                    let mut line = serde_json::to_vec(a.doc()).map_err(std::io::Error::from);
-                    if let Ok(l) = &mut line {
-                        l.push(b'\n');
-                    }
-                    line.and_then(|l| w.push(l))
-                }
+                (Out::Json(w), AlertOut::Doc(a)) => serde_json::to_vec(a.doc())
+                    .map_err(std::io::Error::from)
+                    .and_then(|mut line| {
+                        line.push(b'\n');
+                        w.push(line)
+                    }),
                 (Out::Sink(s), AlertOut::Doc(a)) => s.write(&a),
                 (Out::Sink(_), AlertOut::Json { .. }) => Ok(()),
             };
