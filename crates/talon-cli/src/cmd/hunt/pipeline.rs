@@ -285,8 +285,9 @@ pub(super) struct Merger<'a, S: Sink> {
     /// Input position of the next batch's first event.
     next_seq: u64,
     pub alert_errors: u64,
-    /// Per sequence rule: the shell alert ids written (see `sequence`).
-    written: Vec<HashSet<u128>>,
+    /// The shell alert ids written (see `sequence`); an id holds its
+    /// rule's, so one set serves every rule.
+    written: HashSet<u128>,
     /// Sequences whose alerts were those of one written before.
     pub repeated: u64,
 }
@@ -299,7 +300,7 @@ impl<'a, S: Sink> Merger<'a, S> {
         event_rules: usize,
     ) -> Self {
         Merger {
-            written: vec![HashSet::new(); shared.seq_builders.len()],
+            written: HashSet::new(),
             sink,
             sequences,
             shared,
@@ -375,7 +376,7 @@ impl<'a, S: Sink> Merger<'a, S> {
             builder
                 .write_sequence_alerts_jsonl(&events, &mut lines)
                 .map(|s| {
-                    let shell = s.first().map(|a| id_key(&a.uuid));
+                    let shell = s.first().and_then(|a| id_key(&a.uuid));
                     let out = AlertOut::Json {
                         lines,
                         alerts: s.len() as u64,
@@ -384,7 +385,7 @@ impl<'a, S: Sink> Merger<'a, S> {
                 })
         } else {
             builder.sequence_alerts(&events).map(|docs| {
-                let shell = docs.first().map(|a| id_key(a.uuid()));
+                let shell = docs.first().and_then(|a| id_key(a.uuid()));
                 let out = docs
                     .into_iter()
                     .map(|a| AlertOut::Doc(Box::new(a)))
@@ -394,7 +395,7 @@ impl<'a, S: Sink> Merger<'a, S> {
         };
         match built {
             Ok((shell, out)) => {
-                if shell.is_some_and(|id| !self.written[j].insert(id)) {
+                if shell.is_some_and(|id| !self.written.insert(id)) {
                     self.repeated += 1;
                     return;
                 }
@@ -419,16 +420,10 @@ impl<'a, S: Sink> Merger<'a, S> {
 }
 
 /// An alert id (64 hex digits of a SHA-256) as the 128 bits it starts
-/// with; another text is hashed.
-fn id_key(uuid: &str) -> u128 {
-    uuid.get(..32)
-        .and_then(|h| u128::from_str_radix(h, 16).ok())
-        .unwrap_or_else(|| {
-            use std::hash::{DefaultHasher, Hash, Hasher};
-            let mut h = DefaultHasher::new();
-            uuid.hash(&mut h);
-            u128::from(h.finish())
-        })
+/// with; `None` for any other text, which is then never taken for a
+/// repeat.
+fn id_key(uuid: &str) -> Option<u128> {
+    u128::from_str_radix(uuid.get(..32)?, 16).ok()
 }
 
 /// Runs the pipeline over `events` with `workers` (one per thread).
