@@ -182,6 +182,13 @@ fn curl_then_shell() -> [String; 2] {
 /// `talon hunt --format jsonl` with the TOML `rule` over `events` (one
 /// per line) and `args`, which must succeed: the alerts and stderr.
 fn hunt_rule(rule: &str, events: &[String], args: &[&str]) -> (Vec<Value>, String) {
+    let out = hunt_output(rule, events, &[&["--format", "jsonl"], args].concat());
+    (jsonl(&out), stderr(&out))
+}
+
+/// `talon hunt` with the TOML `rule` over `events` (one per line, in
+/// `e.ndjson`) and `args`, which must succeed.
+fn hunt_output(rule: &str, events: &[String], args: &[&str]) -> std::process::Output {
     let dir = tempfile::tempdir().expect("tempdir");
     let rule_file = dir.path().join("r.toml");
     std::fs::write(&rule_file, rule).expect("write");
@@ -192,11 +199,10 @@ fn hunt_rule(rule: &str, events: &[String], args: &[&str]) -> (Vec<Value>, Strin
         .arg("--rules")
         .arg(&rule_file)
         .arg(&data)
-        .args(["--format", "jsonl"])
         .args(args);
     let out = run(c);
     assert!(out.status.success(), "{}", stderr(&out));
-    (jsonl(&out), stderr(&out))
+    out
 }
 
 /// A sequence rule's event without `@timestamp` is named by its file and
@@ -250,14 +256,7 @@ fn sequences_of_the_same_events_on_a_multi_valued_key_are_alerted_once() {
         );
     }
     // The table and CSV writers take alerts as documents, by another path.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (rule_file, data) = (dir.path().join("r.toml"), dir.path().join("e.ndjson"));
-    std::fs::write(&rule_file, &rule).expect("write");
-    std::fs::write(&data, events.join("\n")).expect("write");
-    let mut c = talon();
-    c.arg("hunt").arg("--rules").arg(&rule_file).arg(&data);
-    c.args(["--format", "csv"]);
-    let out = run(c);
+    let out = hunt_output(&rule, &events, &["--format", "csv"]);
     let csv = String::from_utf8_lossy(&out.stdout);
     assert_eq!(csv.lines().count(), 1 + 3, "{csv}\n{}", stderr(&out));
 }
