@@ -85,7 +85,7 @@ impl SelectArgs {
     }
 
     /// Applies the selection; when it drops rules, says how many remain.
-    pub fn apply(&self, rules: Vec<Rule>, quiet: bool) -> Result<Vec<Rule>> {
+    fn apply(&self, rules: Vec<Rule>, quiet: bool) -> Result<Vec<Rule>> {
         let selector = self.selector()?;
         let total = rules.len();
         let (kept, dropped) = selector.apply(rules);
@@ -100,10 +100,10 @@ impl SelectArgs {
         Ok(kept)
     }
 
-    /// [`SelectArgs::apply`] for a command that reports on the rules it
-    /// keeps (`check` checks, `rules` lists): `None`, after an error
-    /// naming `to`, when the selection keeps none of the rules loaded. A
-    /// mistyped `--rule-id` would otherwise pass, having reported on
+    /// Applies the selection for a command that works on the rules it
+    /// keeps (`check` checks, `rules` lists, `hunt` runs): `None`, after
+    /// an error naming `to`, when the selection keeps none of the rules
+    /// loaded. A mistyped `--rule-id` would otherwise pass, having done
     /// nothing.
     pub fn apply_keeping_some(
         &self,
