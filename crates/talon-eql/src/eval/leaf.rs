@@ -38,7 +38,7 @@ pub fn leaf_matches(leaf: &Leaf, ev: &dyn Fields) -> bool {
             .iter()
             .any(|v| range_matches(slot.kind, *op, bound, v)),
         Leaf::Wildcard(slot, pats) => slot.values(ev).iter().any(|v| match keyword_text(v) {
-            Some(t) => pats.iter().any(|p| p.matches(&t)),
+            Some(t) => pats.matches(&t),
             None => false,
         }),
         Leaf::Regex(slot, re) => slot.values(ev).iter().any(|v| match keyword_text(v) {

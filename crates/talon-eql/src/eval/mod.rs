@@ -6,13 +6,15 @@
 //! ([`leaf`]) and in script expressions ([`script`]).
 //!
 //! Modules: [`value`] (runtime values and doc-value conversion), [`text`]
-//! (Java string semantics and case folding), [`wildcard`], [`regex`],
+//! (Java string semantics and case folding), [`wildcard`] (one pattern),
+//! [`patterns`] (a leaf's list of them, tested together), [`regex`],
 //! [`ip`], [`version`], [`functions`] (the EQL functions), [`script`],
 //! [`leaf`].
 
 pub mod functions;
 pub mod ip;
 pub mod leaf;
+pub mod patterns;
 pub mod regex;
 pub mod script;
 pub mod text;

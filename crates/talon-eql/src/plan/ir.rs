@@ -18,6 +18,7 @@ use rustc_hash::FxHashSet;
 use talon_event::{Binding, Fields};
 
 use crate::eval::ip::IpRange;
+use crate::eval::patterns::Patterns;
 use crate::eval::regex::RegexMatcher;
 use crate::eval::text::ci_term_eq;
 use crate::eval::value::{FieldKind, RVal};
@@ -330,7 +331,7 @@ pub enum Leaf {
     /// `<`, `<=`, `>`, `>=` against a literal.
     Range(Slot, CmpOp, Bound),
     /// Any of the wildcard patterns matches.
-    Wildcard(Slot, Vec<Wildcard>),
+    Wildcard(Slot, Patterns),
     Regex(Slot, RegexMatcher),
     /// An expression evaluated per combination of field values.
     Script(ScriptLeaf),

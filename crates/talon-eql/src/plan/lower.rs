@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use crate::ast::{CmpOp, Span};
 use crate::diag::Diagnostic;
+use crate::eval::patterns::Patterns;
 use crate::eval::value::{FieldKind, RVal};
 use crate::eval::wildcard::{CaseMode, Wildcard};
 use crate::plan::ir::{Cond, Func, Leaf, SExpr, ScriptLeaf, Slot, TExpr, TKind, TermSet};
@@ -252,7 +253,10 @@ fn field_leaf(t: &TExpr) -> Result<Option<Cond>, Diagnostic> {
             } else {
                 CaseMode::Sensitive
             };
-            leaf(Leaf::Wildcard(slot, vec![Wildcard::new(pattern, case)]))
+            leaf(Leaf::Wildcard(
+                slot,
+                Patterns::new(vec![Wildcard::new(pattern, case)]),
+            ))
         }
         TKind::Regex { value, pattern, ci } => {
             let Some(slot) = slot_of(value) else {
@@ -299,7 +303,7 @@ fn field_leaf(t: &TExpr) -> Result<Option<Cond>, Diagnostic> {
                         Func::EndsWith => Wildcard::lucene(&format!("*{s}"), case),
                         _ => Wildcard::lucene(&format!("*{s}*"), case),
                     };
-                    leaf(Leaf::Wildcard(slot, vec![w]))
+                    leaf(Leaf::Wildcard(slot, Patterns::new(vec![w])))
                 }
                 Func::CidrMatch => {
                     let Some(slot) = args.first().and_then(slot_of) else {
