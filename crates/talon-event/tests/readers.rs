@@ -130,6 +130,35 @@ fn array_with_bad_elements_reports_each_and_goes_on() {
 }
 
 #[test]
+fn a_stray_element_in_a_one_line_array_loses_only_itself() {
+    // Found by a fresh user: `garbage` took the rest of its line with it,
+    // `n: b` and `n: c` were lost, and the closed array was reported as
+    // never closed.
+    let text = "[{\"n\":\"a\"}, garbage, {\"n\":\"b\"}, @x, {\"n\":\"c\"}]\n";
+    let (events, issues, stats) = read_bytes_all("one.json", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["a", "b", "c"]);
+    let got: Vec<(u64, u64, SkipReason, &str)> = issues
+        .iter()
+        .map(|i| (i.line, i.column, i.reason, i.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (1, 13, SkipReason::NotJson, "not JSON: garbage"),
+            (1, 33, SkipReason::NotJson, "not JSON: @x"),
+        ]
+    );
+    assert_eq!(stats.events, 3);
+
+    // A `//` comment line inside an array is still skipped whole, commas
+    // and all.
+    let text = "[\n{\"n\":\"a\"},\n// a, b]\n{\"n\":\"b\"}]\n";
+    let (events, issues, _) = read_bytes_all("c.json", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["a", "b"]);
+    assert!(issues.is_empty(), "{issues:?}");
+}
+
+#[test]
 fn single_pretty_object_and_concatenated_objects() {
     let one = "{\n  \"n\": \"a\",\n  \"process\": {\"pid\": 3}\n}\n";
     let (events, stats) = read_text("one.json", one, ReadOptions::default());

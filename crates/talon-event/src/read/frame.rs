@@ -10,7 +10,9 @@
 //!
 //! Between values it skips whitespace, commas and `//` comment lines (the
 //! Elasticsearch QA data has them). A line that cannot start a value is
-//! returned as junk, whole, so stray text gives one issue per line.
+//! returned as junk, whole, so stray text gives one issue per line; inside
+//! an array, junk ends at the next `,` or `]`, so the elements after a
+//! stray one on the same line are still read.
 //!
 //! A value still open at end of input comes back with its text, so the
 //! complete hits of a cut search response can still be read; a top-level
@@ -40,7 +42,8 @@ use crate::read::doc::Pos;
 pub(crate) enum Unit {
     /// A complete value (object, array, or a scalar array element).
     Value { text: String, pos: Pos },
-    /// A line (from `pos` to its end) that cannot start a JSON value.
+    /// Text that cannot start a JSON value: from `pos` to the end of its
+    /// line, or inside an array to the next `,` or `]`.
     Junk { text: String, pos: Pos },
     /// A value whose bytes are not UTF-8; `col` of `pos` is where it starts.
     BadUtf8 { pos: Pos },
@@ -293,13 +296,48 @@ impl Framer {
                         line: self.line,
                         col: self.col,
                     };
-                    self.rest_of_line()?;
-                    if self.buf.starts_with(b"//") {
-                        continue;
+                    if self.in_array {
+                        self.junk_element()?;
+                        if self.buf.starts_with(b"//") {
+                            self.rest_of_line()?;
+                            continue;
+                        }
+                    } else {
+                        self.rest_of_line()?;
+                        if self.buf.starts_with(b"//") {
+                            continue;
+                        }
                     }
                     let text = String::from_utf8_lossy(&self.buf).into_owned();
                     return Ok(Some(Unit::Junk { text, pos }));
                 }
+            }
+        }
+    }
+
+    /// Consumes into `buf`, up to (not including) the next `,`, `]` or
+    /// newline: the extent of a stray array element, so the elements after
+    /// it on the same line are still read.
+    fn junk_element(&mut self) -> io::Result<()> {
+        self.buf.clear();
+        loop {
+            let chunk = match self.r.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            let (n, done) = match memchr::memchr3(b',', b']', b'\n', chunk) {
+                Some(i) => (i, true),
+                None => (chunk.len(), false),
+            };
+            self.buf.extend_from_slice(&chunk[..n]);
+            self.r.consume(n);
+            self.col += n as u64;
+            if done {
+                return Ok(());
             }
         }
     }
