@@ -94,12 +94,14 @@ fn csv_header_is_the_documented_column_set_even_without_alerts() {
 }
 
 #[test]
-fn csv_quotes_commas_quotes_and_line_breaks() {
+fn csv_quotes_commas_quotes_and_line_breaks_and_writes_several_values_as_json() {
     let mut doc = echo_json();
     doc["process"]["command_line"] = json!("sh -c \"a,b\"\nnext");
     doc["process"]["name"] = json!("sh");
     doc["host"]["name"] = json!("h,1");
-    doc["user"] = json!({"name": ["root", "admin"]});
+    // Several values are a JSON array, so one holding a comma reads back
+    // (joined with ", " they could not be told from three values).
+    doc["user"] = json!({"name": ["root", "ad,min"]});
     let e = event(&doc, None, Some("q-1"), 42);
     let alert = build_event_alert(&seed_rule(), &e, &ctx());
     let mut out = Vec::new();
@@ -113,9 +115,9 @@ fn csv_quotes_commas_quotes_and_line_breaks() {
         .map(|a| a.uuid().to_owned())
         .unwrap_or_default();
     let expected = format!(
-        "{NOW},IPv4/IPv6 Forwarding Activity,{RULE_ID},low,21,\"h,1\",\"root, admin\",sh,\
+        "{NOW},IPv4/IPv6 Forwarding Activity,{RULE_ID},low,21,\"h,1\",\"[\"\"root\"\",\"\"ad,min\"\"]\",sh,\
          \"sh -c \"\"a,b\"\"\nnext\",python3,2025-02-03T04:02:03.456Z,\
-         \"process event with process sh, parent process python3, by root, admin on h,1 \
+         \"process event with process sh, parent process python3, by root, ad,min on h,1 \
          created low alert IPv4/IPv6 Forwarding Activity.\",{uuid},events.ndjson:42\n"
     );
     assert_eq!(row, expected);

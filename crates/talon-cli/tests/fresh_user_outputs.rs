@@ -95,6 +95,27 @@ fn sequences_and_samples_are_written_as_csv_one_row_per_event() {
 }
 
 #[test]
+fn a_field_with_several_values_is_a_json_array_in_csv_and_joined_in_the_table() {
+    // From a fresh user: `["a,b","x,y"]` was written `a,b, x,y`, which
+    // reads back as four values.
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(
+        d.join("events.ndjson"),
+        "{\"@timestamp\":\"2026-11-30T14:00:00Z\",\"event\":{\"category\":[\"process\"]},\"user\":{\"name\":[\"a,b\",\"x,y\"]},\"process\":{\"name\":\"sh\"}}\n",
+    )
+    .unwrap();
+    let csv = query(d, "process where true", &["--format", "csv", "-q"]);
+    let row = csv.lines().nth(1).unwrap_or_default();
+    assert_eq!(
+        row,
+        "2026-11-30T14:00:00.000Z,process,,\"[\"\"a,b\"\",\"\"x,y\"\"]\",sh,,events.ndjson:1"
+    );
+    let table = query(d, "process where true", &["--format", "table", "-q"]);
+    assert!(table.contains("a,b, x,y"), "{table}");
+}
+
+#[test]
 fn sequences_and_samples_are_written_as_a_table_one_row_per_event() {
     let dir = scratch();
     let d = dir.path();

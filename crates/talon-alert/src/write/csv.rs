@@ -9,7 +9,7 @@ use std::io::{self, Write};
 
 use crate::alert::Alert;
 use crate::fields;
-use crate::write::{field_text, location_text, AlertSink};
+use crate::write::{csv_text, location_text, AlertSink};
 
 /// The CSV columns, in order. All but the last are alert fields by their
 /// dotted name; `location` is `file:line` of the event the alert came
@@ -76,7 +76,7 @@ impl<W: Write> AlertSink for CsvSink<W> {
         let last = CSV_COLUMNS.len() - 1;
         let mut row: Vec<String> = CSV_COLUMNS[..last]
             .iter()
-            .map(|c| field_text(alert, c))
+            .map(|c| csv_text(alert, c))
             .collect();
         row.push(location_text(alert));
         self.out.write_record(&row).map_err(io_error)

@@ -114,6 +114,16 @@ pub(crate) fn field_text(alert: &Alert, path: &str) -> String {
     }
 }
 
+/// A field as one CSV cell: as [`field_text`], but several values are a
+/// JSON array (`["a,b","c"]`), so values holding commas read back.
+pub(crate) fn csv_text(alert: &Alert, path: &str) -> String {
+    match alert.get(path) {
+        Some(list @ Value::Array(items)) if items.len() > 1 => list.to_string(),
+        Some(value) => value_text(value),
+        None => String::new(),
+    }
+}
+
 fn value_text(value: &Value) -> String {
     match value {
         Value::Null => String::new(),

@@ -361,14 +361,27 @@ const EVENT_COLUMNS: [&str; 4] = [
     "process.command_line",
 ];
 
+/// How a cell writes a field with several values.
+#[derive(Clone, Copy)]
+enum Lists {
+    /// Joined with `", "`, for reading (the table).
+    Joined,
+    /// As a JSON array, so values holding commas read back (CSV).
+    Json,
+}
+
 impl Columns<'_> {
-    fn cell(&self, e: &Event, field: &str) -> String {
-        let vals: Vec<String> = e
-            .values(self.mapping.resolve(field))
-            .iter()
-            .map(|v| v.to_string())
-            .collect();
-        vals.join(", ")
+    fn cell(&self, e: &Event, field: &str, lists: Lists) -> String {
+        let vals = e.values(self.mapping.resolve(field));
+        match lists {
+            Lists::Json if vals.len() > 1 => {
+                serde_json::Value::Array(vals.iter().map(value_json).collect()).to_string()
+            }
+            _ => {
+                let texts: Vec<String> = vals.iter().map(|v| v.to_string()).collect();
+                texts.join(", ")
+            }
+        }
     }
 
     /// The event time as ISO-8601 (epoch-millis sources included).
@@ -384,12 +397,12 @@ impl Columns<'_> {
     }
 
     /// The event's cells, all empty for a missing event.
-    fn row(&self, e: Option<&Event>) -> Vec<String> {
+    fn row(&self, e: Option<&Event>, lists: Lists) -> Vec<String> {
         let Some(e) = e else {
             return vec![String::new(); 2 + EVENT_COLUMNS.len()];
         };
-        let mut row = vec![self.time(e), self.cell(e, self.category_field)];
-        row.extend(EVENT_COLUMNS.iter().map(|c| self.cell(e, c)));
+        let mut row = vec![self.time(e), self.cell(e, self.category_field, lists)];
+        row.extend(EVENT_COLUMNS.iter().map(|c| self.cell(e, c, lists)));
         row
     }
 }
@@ -472,7 +485,7 @@ fn write_csv(w: &mut dyn Write, rows: &Rows<'_>, cols: &Columns<'_>) -> Result<(
     csv.write_record(&header)?;
     for r in &rows.rows {
         let mut row = r.lead.clone();
-        row.extend(cols.row(r.event));
+        row.extend(cols.row(r.event, Lists::Json));
         row.push(place(r.event));
         csv.write_record(&row)?;
     }
@@ -527,7 +540,7 @@ fn write_table(w: &mut dyn Write, rows: &Rows<'_>, cols: &Columns<'_>) -> Result
         )
     )?;
     for r in &rows.rows {
-        let cells = cols.row(r.event);
+        let cells = cols.row(r.event, Lists::Joined);
         let command = if cells[5].is_empty() {
             cells[4].clone()
         } else {
