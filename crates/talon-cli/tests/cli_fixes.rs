@@ -789,3 +789,62 @@ fn stream_without_kafka_says_how_to_build_it() {
         );
     }
 }
+
+/// From a fresh user: at `--max-pending-sequences 1` the eviction was
+/// reported twice, once as a log line with `name=… cap=1` fields and once
+/// in the run's warnings. It is now reported once, in the warnings.
+#[test]
+fn an_eviction_at_the_cap_is_reported_once() {
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(
+        d.join("seq.toml"),
+        r#"[rule]
+name = "A then B"
+rule_id = "11111111-2222-3333-4444-555555555558"
+type = "eql"
+language = "eql"
+risk_score = 21
+severity = "low"
+query = '''
+sequence by host.id [process where process.name == "a"] [process where process.name == "b"]
+'''
+"#,
+    )
+    .unwrap();
+    let events: String = ["h1", "h2", "h3"]
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            format!(
+                "{{\"@timestamp\":\"2026-01-01T00:00:0{i}Z\",\"event\":{{\"category\":\"process\"}},\
+                 \"host\":{{\"id\":\"{h}\"}},\"process\":{{\"name\":\"a\"}}}}\n"
+            )
+        })
+        .collect();
+    std::fs::write(d.join("ev.ndjson"), events).unwrap();
+    let mut c = talon();
+    c.current_dir(d).args([
+        "hunt",
+        "--rules",
+        "seq.toml",
+        "ev.ndjson",
+        "--all-indices",
+        "--max-pending-sequences",
+        "1",
+        "--format",
+        "jsonl",
+    ]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().filter(|l| l.contains("evict")).collect();
+    assert_eq!(
+        lines,
+        [
+            "talon: warning: A then B: 2 in-flight sequence(s) evicted at the cap of 1; \
+          results may miss matches (add a maxspan or raise the cap)"
+        ],
+        "{err}"
+    );
+}

@@ -39,8 +39,10 @@ fn silence_flags_suppress_and_count_per_rule() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (alerts, err) = hunt(dir.path(), &["--silence-host", "WEB-PROD-*"]);
     assert_eq!(hosts(&alerts), ["net-gw-03", "ops-jump-01"]);
+    // Silences are named as such (a fresh user read "by exceptions" and
+    // looked for an exception list).
     assert!(
-        err.contains("talon: 5 matches suppressed by exceptions\n"),
+        err.contains("talon: 5 matches suppressed by silences\n"),
         "{err}"
     );
     assert!(
@@ -97,7 +99,7 @@ entries = [
     assert_eq!(alerts.len(), 5, "{err}");
     assert!(!hosts(&alerts).contains(&"net-gw-03".to_string()));
     assert!(
-        err.contains("talon: 2 matches suppressed by exceptions\n"),
+        err.contains("talon: 2 matches suppressed by exceptions or silences\n"),
         "{err}"
     );
 

@@ -593,7 +593,7 @@ fn counts_of_one_are_singular_in_summaries() {
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(jsonl(&out).is_empty(), "{err}");
     assert!(
-        err.contains("\ntalon: 1 match suppressed by exceptions\n"),
+        err.contains("\ntalon: 1 match suppressed by silences\n"),
         "{err}"
     );
     // `rule show`: a rule that alerts at most once a run.

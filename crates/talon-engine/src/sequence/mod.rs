@@ -568,10 +568,12 @@ impl SequenceRunner {
         self.stats.evicted += n;
         if !self.warned_eviction {
             self.warned_eviction = true;
-            tracing::warn!(
-                name = %self.name(),
-                cap = self.opts.max_pending_total,
-                "in-flight state reached its cap; the oldest was evicted and some matches may be missed"
+            // The run's warnings (`finish`) count every eviction; this is
+            // the moment it began, for `-v`.
+            tracing::info!(
+                "{}: in-flight state reached its cap of {}; the oldest is evicted from here on",
+                self.name(),
+                self.opts.max_pending_total
             );
         }
     }

@@ -366,7 +366,12 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
                 merged.repeated_sequences
             );
         }
-        eprint!("{}", suppressed_lines(&all_rules, &merged.suppressed));
+        let by = match (exception_set.has_items(), exception_set.has_silences()) {
+            (true, true) => "exceptions or silences",
+            (false, true) => "silences",
+            _ => "exceptions",
+        };
+        eprint!("{}", suppressed_lines(&all_rules, &merged.suppressed, by));
         if let Some(st) = &merged.schedule {
             eprint!("{}", schedule_lines(st));
         }
@@ -577,16 +582,14 @@ fn build_scheduler(rules: &[&Rule], window: i64) -> Result<Scheduler<Vec<Alert>>
     ))
 }
 
-/// `talon: N matches suppressed by exceptions`, then per rule.
-fn suppressed_lines(rules: &[&Rule], suppressed: &[u64]) -> String {
+/// `talon: N matches suppressed by exceptions` (`by` says what suppressed
+/// them), then per rule.
+fn suppressed_lines(rules: &[&Rule], suppressed: &[u64], by: &str) -> String {
     let total: u64 = suppressed.iter().sum();
     if total == 0 {
         return String::new();
     }
-    let mut out = format!(
-        "talon: {} suppressed by exceptions\n",
-        count(total, "match")
-    );
+    let mut out = format!("talon: {} suppressed by {by}\n", count(total, "match"));
     for (n, r) in crate::summary::nonzero_by_count(suppressed, rules) {
         out.push_str(&format!(
             "talon: {n:>8}  suppressed  {}\n",
