@@ -13,11 +13,13 @@ static DEMO: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../demo");
 /// The name shown for the bundled demo events in messages.
 pub const DEMO_EVENTS_NAME: &str = "bundled:demo/events.ndjson";
 
-/// Loads every bundled rule file (sorted by path).
-pub fn rules() -> (Vec<Rule>, Vec<LoadError>) {
+/// Loads every bundled rule file (sorted by path); also gives how many
+/// files there are.
+pub fn rules() -> (Vec<Rule>, Vec<LoadError>, usize) {
     let mut files: Vec<_> = Vec::new();
     collect(&RULES, &mut files);
     files.sort_by(|a, b| a.0.cmp(&b.0));
+    let count = files.len();
     let mut rules = Vec::new();
     let mut errors = Vec::new();
     for (path, text) in files {
@@ -26,7 +28,7 @@ pub fn rules() -> (Vec<Rule>, Vec<LoadError>) {
         rules.extend(r);
         errors.extend(e);
     }
-    (rules, errors)
+    (rules, errors, count)
 }
 
 fn collect<'a>(dir: &'a Dir<'a>, out: &mut Vec<(String, &'a str)>) {

@@ -848,3 +848,50 @@ sequence by host.id [process where process.name == "a"] [process where process.n
         "{err}"
     );
 }
+
+/// From a fresh user: `check` with no argument said "5 rules loaded from
+/// 1 file" for the bundled rules, which are five files; and `hunt` over a
+/// rule file that is missing said "1 loaded with errors" when nothing had
+/// loaded.
+#[test]
+fn load_counts_name_the_bundled_files_and_what_failed_to_load() {
+    let files = walkdir_tomls(&repo().join("rules"));
+    let mut c = talon();
+    c.arg("check");
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let line = stdout(&out);
+    assert!(
+        line.contains(&format!("loaded from {files} files: ")),
+        "{files} files: {line}"
+    );
+
+    let dir = scratch();
+    let mut c = talon();
+    c.current_dir(dir.path())
+        .args(["hunt", "--rules", "nope.toml", "--all-indices"])
+        .arg(repo().join("demo/events.ndjson"));
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.ends_with(
+            "talon: error: no rule can run (1 failed to load, 0 with errors, 0 not supported)\n"
+        ),
+        "{err}"
+    );
+}
+
+/// The `.toml` files under `dir`, at any depth.
+fn walkdir_tomls(dir: &std::path::Path) -> usize {
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).expect("read_dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            n += walkdir_tomls(&path);
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            n += 1;
+        }
+    }
+    n
+}

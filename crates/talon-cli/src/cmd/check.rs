@@ -99,10 +99,7 @@ pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
         println!(
             "{} loaded from {}: {} ok, {} with query errors, {}{}, {}",
             count(total as u64, "rule"),
-            count(
-                report.files.max(usize::from(args.rules.is_empty())) as u64,
-                "file"
-            ),
+            count(report.files as u64, "file"),
             ok,
             query_errors,
             match schedule_errors {

@@ -33,10 +33,11 @@ use crate::summary::InputStats;
 /// reports its error.
 pub fn load_rules(paths: &[PathBuf], mapping: &Mapping) -> LoadReport {
     if paths.is_empty() {
-        let (rules, errors) = bundled::rules();
+        let (rules, errors, files) = bundled::rules();
         return LoadReport {
             rules,
             errors,
+            files,
             ..LoadReport::default()
         };
     }
@@ -259,6 +260,17 @@ pub fn report_load_problems(report: &LoadReport) -> usize {
         eprintln!("{}", w.as_warning());
     }
     report.errors.len()
+}
+
+/// The error when no loaded rule can run: `load_errors` rule files (or
+/// export lines) that did not load, `errors` rules that loaded but cannot
+/// run (a query or schedule error), `unsupported` of a type talon does not
+/// run.
+pub fn no_rule_can_run(load_errors: usize, errors: usize, unsupported: usize) -> anyhow::Error {
+    anyhow::anyhow!(
+        "no rule can run ({load_errors} failed to load, {errors} with errors, \
+         {unsupported} not supported)"
+    )
 }
 
 /// When rule paths were given but they hold no rule and no error (an

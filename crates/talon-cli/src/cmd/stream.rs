@@ -172,11 +172,11 @@ pub fn run(args: StreamArgs, quiet: bool) -> Result<ExitCode> {
         }
     }
     if rules.is_empty() {
-        bail!(
-            "no rule can run ({} loaded with errors, {} not supported)",
-            load_errors + problems.iter().filter(|p| p.is_error()).count(),
-            unsupported.len() + problems.iter().filter(|p| !p.is_error()).count()
-        );
+        return Err(super::common::no_rule_can_run(
+            load_errors,
+            problems.iter().filter(|p| p.is_error()).count(),
+            unsupported.len() + problems.iter().filter(|p| !p.is_error()).count(),
+        ));
     }
     let (local, routed) = rules.placements();
     tracing::info!(

@@ -187,11 +187,11 @@ fn load_engine(paths: &[PathBuf]) -> Result<Engine> {
         tracing::info!("{p}");
     }
     if engine.rules().is_empty() {
-        bail!(
-            "no rule can run ({} loaded with errors, {} not supported)",
-            load_errors + problems.iter().filter(|p| p.is_error()).count(),
-            problems.iter().filter(|p| !p.is_error()).count()
-        );
+        return Err(super::common::no_rule_can_run(
+            load_errors,
+            problems.iter().filter(|p| p.is_error()).count(),
+            problems.iter().filter(|p| !p.is_error()).count(),
+        ));
     }
     Ok(engine)
 }

@@ -98,14 +98,15 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
             eprintln!("{}", w.as_warning());
         }
     }
-    let rule_errors =
-        load_errors + problems.iter().filter(|p| p.is_error()).count() + unschedulable.len();
+    let compile_errors = problems.iter().filter(|p| p.is_error()).count() + unschedulable.len();
+    let rule_errors = load_errors + compile_errors;
     if event_rules.is_empty() && seq_compiled.is_empty() {
-        bail!(
-            "no rule can run ({} loaded with errors, {} not supported)",
-            rule_errors,
-            problems.iter().filter(|p| !p.is_error()).count()
-        );
+        let unsupported = problems.iter().filter(|p| !p.is_error()).count();
+        return Err(crate::cmd::common::no_rule_can_run(
+            load_errors,
+            compile_errors,
+            unsupported,
+        ));
     }
 
     // Alerts are built from the rule as loaded; the builder is per rule and
