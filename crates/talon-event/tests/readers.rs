@@ -365,6 +365,52 @@ fn gzip_and_zstd_are_detected_by_content() {
     assert!(issues.is_empty());
 }
 
+/// From a fresh user: `gzip -c f.gz` read as one "not JSON" issue. A
+/// compressed input inside a compressed input is undone too; a format
+/// talon cannot read inside one is named.
+#[test]
+fn compression_inside_compression_is_undone() {
+    let text = NDJSON.as_bytes();
+    for (label, bytes) in [
+        ("gz.gz", gzip(&gzip(text))),
+        ("zst.gz", gzip(&zstd(text))),
+        ("gz.zst", zstd(&gzip(text))),
+        ("gz.gz.gz", gzip(&gzip(&gzip(text)))),
+    ] {
+        let (events, issues, stats) = read_bytes_all(label, bytes);
+        assert_eq!(names(&events), ["a", "b", "c"], "{label}");
+        assert!(issues.is_empty(), "{label}: {issues:?}");
+        assert_eq!(stats.decoded_bytes, text.len() as u64, "{label}");
+    }
+    let mut xz = vec![0xfd, b'7', b'z', b'X', b'Z', 0x00];
+    xz.extend_from_slice(b"rest");
+    let (events, issues, _) = read_bytes_all("xz.gz", gzip(&xz));
+    assert!(events.is_empty());
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(issues[0].reason, SkipReason::Decompression);
+    assert!(
+        issues[0]
+            .message
+            .contains("xz-compressed data inside the compressed input"),
+        "{}",
+        issues[0].message
+    );
+    // Five layers are refused rather than undone without end.
+    let mut deep = text.to_vec();
+    for _ in 0..6 {
+        deep = gzip(&deep);
+    }
+    let (events, issues, _) = read_bytes_all("deep.gz", deep);
+    assert!(events.is_empty());
+    assert!(
+        issues[0]
+            .message
+            .contains("compressed more than 4 times over"),
+        "{}",
+        issues[0].message
+    );
+}
+
 #[test]
 fn corrupt_compressed_input_is_one_issue() {
     let mut bytes = gzip("{\"n\":\"a\"}\n".repeat(1000).as_bytes());

@@ -616,9 +616,10 @@ pub(crate) fn open_read(inner: Box<dyn Read + Send>) -> io::Result<Opened> {
     let stream = Cursor::new(head).chain(raw);
     let decoded: Box<dyn Read + Send> = match compression {
         Compression::None => Box::new(stream),
-        // Multi-member so `cat a.gz b.gz` reads as one stream, like gunzip.
-        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(stream)),
-        Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(stream)?),
+        compressed => Box::new(Nested::Unchecked {
+            inner: decoder(compressed, Box::new(stream))?,
+            layers: 1,
+        }),
     };
     let counted = Counting {
         inner: SkipBom {
@@ -634,6 +635,80 @@ pub(crate) fn open_read(inner: Box<dyn Read + Send>) -> io::Result<Opened> {
         counters,
         mapped: None,
     })
+}
+
+/// The reader that undoes `compression` on `stream`.
+fn decoder(
+    compression: Compression,
+    stream: Box<dyn Read + Send>,
+) -> io::Result<Box<dyn Read + Send>> {
+    Ok(match compression {
+        Compression::None => stream,
+        // Multi-member so `cat a.gz b.gz` reads as one stream, like gunzip.
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(stream)),
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(stream)?),
+    })
+}
+
+/// Most layers of compression undone (`gzip` of a `.gz` is two).
+const MAX_LAYERS: u32 = 4;
+
+/// A decompressed stream that may be compressed again (a `.gz` gzipped
+/// once more, which read as "not JSON"): its first bytes are looked at on
+/// the first read, so a decoding error there is an ordinary read error.
+enum Nested {
+    Unchecked {
+        inner: Box<dyn Read + Send>,
+        layers: u32,
+    },
+    Ready(Box<dyn Read + Send>),
+    /// Only while the first read replaces `Unchecked`.
+    Taken,
+}
+
+impl Nested {
+    fn check(inner: Box<dyn Read + Send>, layers: u32) -> io::Result<Box<dyn Read + Send>> {
+        let mut inner = inner;
+        let mut magic = [0u8; 6];
+        let got = read_up_to(&mut inner, &mut magic)?;
+        if let Some(format) = Compression::unsupported(&magic[..got]) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{format} data inside the compressed input: talon reads plain, gzip and \
+                     zstd input; unpack it first"
+                ),
+            ));
+        }
+        let stream: Box<dyn Read + Send> =
+            Box::new(Cursor::new(magic[..got].to_vec()).chain(inner));
+        match Compression::detect(&magic[..got]) {
+            Compression::None => Ok(stream),
+            _ if layers >= MAX_LAYERS => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("compressed more than {MAX_LAYERS} times over: unpack it first"),
+            )),
+            again => Ok(Box::new(Nested::Unchecked {
+                inner: decoder(again, stream)?,
+                layers: layers + 1,
+            })),
+        }
+    }
+}
+
+impl Read for Nested {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if matches!(self, Nested::Unchecked { .. }) {
+            if let Nested::Unchecked { inner, layers } = std::mem::replace(self, Nested::Taken) {
+                *self = Nested::Ready(Nested::check(inner, layers)?);
+            }
+        }
+        match self {
+            Nested::Ready(r) => r.read(buf),
+            // A first read that failed: the error was given then.
+            _ => Ok(0),
+        }
+    }
 }
 
 /// Fills as much of `buf` as the stream has; a pipe may hand over fewer
