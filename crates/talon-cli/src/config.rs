@@ -277,6 +277,11 @@ pub fn apply_config(set: &mut ExceptionSet, text: &str, file: &str) -> Result<()
             let message = format!("[[exceptions]] #{}: {message}", n + 1);
             anyhow::anyhow!("{}", at_exception(text, file, Some((n, key)), &message))
         };
+        for key in ["rule_id", "rule_name"] {
+            if item.get(key).is_some_and(|v| !v.is_string()) {
+                return Err(error(Some(key), &format!("{key} must be a string")));
+            }
+        }
         let target = match (
             item.get("rule_id").and_then(Json::as_str),
             item.get("rule_name").and_then(Json::as_str),

@@ -131,6 +131,19 @@ entries = [
         "{err}"
     );
 
+    // A rule_name that is not a string is called so, at its place (it was
+    // "give exactly one of rule_id or rule_name").
+    let err = config_error(
+        dir.path(),
+        "number.toml",
+        "[[exceptions]]\nrule_name = 5\nentries = []\n",
+    );
+    assert_eq!(
+        err,
+        "talon: error: number.toml:2:13: [[exceptions]] #1: rule_name must be a string\n  |\n\
+         2 | rule_name = 5\n  |             ^\n"
+    );
+
     // A file that is not TOML is named at its place, as the entries are
     // (it was `bad.toml: invalid TOML` with the parser's own wording).
     let err = config_error(dir.path(), "broken.toml", "[silence]\nrules = \"x\n");

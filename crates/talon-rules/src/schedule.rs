@@ -113,6 +113,7 @@ pub(crate) fn check_schedule(
     if let Some(v) = interval {
         let why = match parse_duration(v) {
             Ok(n) if n > 0 => None,
+            Ok(_) => Some("a rule must run at an interval longer than zero"),
             Err(DurationError::TooLong) => Some("too long: at most 106751d"),
             _ => Some("expected a number and s, m, h or d, like \"5m\""),
         };
@@ -206,6 +207,13 @@ mod tests {
                     message: "cannot read from = \"yesterday\": expected now, or now-N / now+N with s, m, h, d or w, like \"now-9m\"".into(),
                 },
             ]
+        );
+        // From a fresh user: "0s" is a number and a unit, so saying it
+        // was expected was no help.
+        let p = check_schedule(Some("0s"), None, None);
+        assert_eq!(
+            p[0].message,
+            "cannot read interval = \"0s\": a rule must run at an interval longer than zero"
         );
         let p = check_schedule(None, Some("now"), None);
         assert_eq!(p[0].key, "from");
