@@ -142,28 +142,78 @@ pub fn render(rule: &Rule) -> String {
     s
 }
 
-/// Light Markdown for a terminal: headings underlined, bullets indented,
-/// paragraphs wrapped; everything else as written.
+/// Light Markdown for a terminal: headings underlined, bullets (nested
+/// ones too) indented with their wrapped lines under their text, paragraphs
+/// wrapped, fenced code as written. A list item or paragraph written over
+/// several lines is one block, wrapped as a whole.
 fn render_markdown(md: &str) -> String {
     let mut out = String::new();
+    let mut block: Option<Block> = None;
+    let mut fenced = false;
     for line in md.lines() {
         let t = line.trim_end();
-        if let Some(h) = t.trim_start().strip_prefix('#') {
+        let body = t.trim_start();
+        let indent = t.len() - body.len();
+        if body.starts_with("```") || body.starts_with("~~~") {
+            flush(&mut out, &mut block);
+            fenced = !fenced;
+            let _ = writeln!(out, "  {t}");
+            continue;
+        }
+        if fenced {
+            let _ = writeln!(out, "  {t}");
+            continue;
+        }
+        if let Some(h) = body.strip_prefix('#') {
+            flush(&mut out, &mut block);
             let title = h.trim_start_matches('#').trim();
             let _ = writeln!(out, "  {title}\n  {}", "-".repeat(title.chars().count()));
-        } else if let Some(item) = t.strip_prefix("- ").or_else(|| t.strip_prefix("* ")) {
-            for (i, l) in wrap(item, 84).iter().enumerate() {
-                let _ = writeln!(out, "  {} {l}", if i == 0 { "-" } else { " " });
-            }
-        } else if t.is_empty() {
+        } else if body.is_empty() {
+            flush(&mut out, &mut block);
             let _ = writeln!(out);
+        } else if let Some(item) = body.strip_prefix("- ").or_else(|| body.strip_prefix("* ")) {
+            flush(&mut out, &mut block);
+            block = Some(Block {
+                indent,
+                bullet: true,
+                text: item.to_string(),
+            });
+        } else if let Some(b) = &mut block {
+            // The next line of the same item or paragraph.
+            b.text.push(' ');
+            b.text.push_str(body);
         } else {
-            for l in wrap(t, 86) {
-                let _ = writeln!(out, "  {l}");
-            }
+            block = Some(Block {
+                indent,
+                bullet: false,
+                text: body.to_string(),
+            });
         }
     }
+    flush(&mut out, &mut block);
     out
+}
+
+/// A list item or paragraph, with the indentation of its first line.
+struct Block {
+    indent: usize,
+    bullet: bool,
+    text: String,
+}
+
+/// Writes the open block, if any, wrapped to the guide's width.
+fn flush(out: &mut String, block: &mut Option<Block>) {
+    let Some(b) = block.take() else { return };
+    let lead = " ".repeat(2 + b.indent.min(40));
+    let (first, rest) = if b.bullet {
+        (format!("{lead}- "), format!("{lead}  "))
+    } else {
+        (lead.clone(), lead)
+    };
+    let width = 88usize.saturating_sub(first.len()).max(20);
+    for (i, l) in wrap(&b.text, width).iter().enumerate() {
+        let _ = writeln!(out, "{}{l}", if i == 0 { &first } else { &rest });
+    }
 }
 
 fn wrap(text: &str, width: usize) -> Vec<String> {
@@ -182,4 +232,33 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
         lines.push(cur);
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render_markdown;
+
+    #[test]
+    fn an_item_written_over_two_lines_wraps_as_one() {
+        // From a fresh user: the second line came out at the paragraph
+        // indent, under the bullet rather than under its text.
+        let md = "- Review NAT and firewall rules added in the same window and any credentials \
+                  used on the host; assume the host was\n  used to reach the networks behind it \
+                  and scope the investigation accordingly.\n";
+        assert_eq!(
+            render_markdown(md),
+            "  - Review NAT and firewall rules added in the same window and any credentials used on\n    \
+             the host; assume the host was used to reach the networks behind it and scope the\n    \
+             investigation accordingly.\n"
+        );
+    }
+
+    #[test]
+    fn nested_bullets_headings_and_code_keep_their_shape() {
+        let md = "### Steps\n- Look at:\n  - the parent\n  - the user\n\n```sh\nps  -ef | grep x\n```\nA paragraph\nover two lines.\n";
+        assert_eq!(
+            render_markdown(md),
+            "  Steps\n  -----\n  - Look at:\n    - the parent\n    - the user\n\n  ```sh\n  ps  -ef | grep x\n  ```\n  A paragraph over two lines.\n"
+        );
+    }
 }
