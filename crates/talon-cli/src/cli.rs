@@ -206,7 +206,8 @@ pub struct EventArgs {
 
     /// Read files instead of mapping them into memory. Mapping saves
     /// copying every byte, but a file cut shorter while talon reads it
-    /// (log rotation with copytruncate) then ends talon at once (SIGBUS).
+    /// (log rotation with copytruncate) then stops talon at once with an
+    /// error naming the file and no summary (exit 2).
     #[arg(long)]
     pub no_mmap: bool,
 }
@@ -299,7 +300,7 @@ pub struct HuntArgs {
     pub no_prefilter: bool,
 
     /// Threads that parse events and evaluate rules, while one more reads
-    /// the input and the results are put back in input order (at least 1;
+    /// the input and the results are put back in input order (1 to 256;
     /// default: the cores available). The alerts are the same, in the same
     /// order, whatever the count. --schedule runs on one.
     #[arg(long, value_name = "N", value_parser = parse_threads, allow_negative_numbers = true)]
