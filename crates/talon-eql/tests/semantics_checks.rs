@@ -92,6 +92,30 @@ fn unknown_field_hints_guess_near_names_and_name_the_mapping_or_schema() {
         hint(r#"process where proc.name == "a""#, &hosts),
         guess("process.name")
     );
+    // A short last part at another depth is no guess: `event.type` was
+    // offered for `host.os.type` (a fresh user's report). A long one is.
+    let types = mapping(
+        &[
+            ("event.type", "keyword"),
+            ("file.pe.original_file_name", "keyword"),
+        ],
+        &[],
+    );
+    assert_eq!(
+        hint(r#"process where host.os.type == "a""#, &types),
+        Some(
+            "the mapping does not have it: write `?host.os.type` if some events lack it, or \
+             use the mapping GET <index>/_mapping returns (it includes dynamically mapped fields)"
+                .to_string()
+        )
+    );
+    assert_eq!(
+        hint(
+            r#"process where process.pe.original_file_name == "a""#,
+            &types
+        ),
+        guess("file.pe.original_file_name")
+    );
     let mapping_hint = |f: &str| {
         Some(format!(
             "the mapping does not have it: write `?{f}` if some events lack it, or use the \

@@ -258,7 +258,7 @@ impl<'m> Checker<'m> {
                 (0, 0)
             } else if let Some(d) = near() {
                 (1, d)
-            } else if p.rsplit('.').next() == Some(last) {
+            } else if p.rsplit('.').next() == Some(last) && distinctive_tail(p, path, last) {
                 (2, edit_distance(p, path))
             } else {
                 continue;
@@ -670,4 +670,14 @@ pub(crate) fn or_of(items: Vec<TExpr>, span: Span) -> TExpr {
             span,
         },
     }
+}
+
+/// Whether fields `p` and `path`, which end in the same `last` segment,
+/// share enough for one to be a guess at the other: as deep (`proc.name`
+/// for `process.name`), or a long last segment (`original_file_name`, the
+/// field moved to another object). A short one alone (`type`) made
+/// `event.type` the guess for `host.os.type`.
+fn distinctive_tail(p: &str, path: &str, last: &str) -> bool {
+    let depth = |s: &str| s.matches('.').count();
+    depth(p) == depth(path) || last.chars().count() >= 8
 }
