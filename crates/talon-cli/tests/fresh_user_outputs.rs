@@ -476,3 +476,44 @@ fn quiet_and_verbose_together_are_refused() {
         );
     }
 }
+
+/// From a fresh user: a query whose category no event has (`proces`), or
+/// an `--event-category-field` the events lack, said only "0 events
+/// matched". The summary now says why.
+#[test]
+fn a_query_that_matches_nothing_names_a_category_the_input_lacks() {
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(d.join("events.ndjson"), EVENTS).unwrap();
+    let summary = |eql: &str, args: &[&str]| {
+        let mut c = talon();
+        c.current_dir(d)
+            .args(["query", eql, "events.ndjson"])
+            .args(args);
+        let out = run(c);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stderr(&out)
+    };
+    let err = summary("proces where true", &[]);
+    assert!(
+        err.ends_with(
+            "talon: 0 events matched, 0 returned (--size 10)\n\
+             talon: no event has category `proces`; the input's categories are process, network\n"
+        ),
+        "{err}"
+    );
+    let err = summary("process where true", &["--event-category-field", "nope"]);
+    assert!(
+        err.ends_with(
+            "talon: no event has `nope` (--event-category-field), so no `process where` query \
+             can match; `any where` matches whatever the category\n"
+        ),
+        "{err}"
+    );
+    // The category is there and the rest of the query decided: no note.
+    let err = summary("process where process.name == \"zz\"", &[]);
+    assert!(
+        err.ends_with("talon: 0 events matched, 0 returned (--size 10)\n"),
+        "{err}"
+    );
+}

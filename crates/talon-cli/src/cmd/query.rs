@@ -76,8 +76,13 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
         },
     };
     let mut search = Search::new(&query, &mapping, search_opts);
+    let wanted = query.event_plan().and_then(|p| p.category());
+    let mut census = Categories::new(mapping.resolve(&args.event_category_field));
     // Issues are counted in the reader stats (and logged by it at -vv).
     for event in reader.by_ref().flatten() {
+        if wanted.is_some() {
+            census.note(&event);
+        }
         search.push(event);
     }
     let result = search.finish();
@@ -112,12 +117,83 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
         let _ = summary::write_untimed(&mut s, &result.untimed, &args.timestamp_field, |_| {
             " and sort last"
         });
+        if let (0, Some(wanted)) = (result.matched, wanted) {
+            s.push_str(&census.none_matched(wanted, &args.event_category_field));
+        }
         eprint!("{s}");
     }
     if written == common::Written::CutShort {
         return Ok(common::cut_short(quiet, common::Unread::Nothing));
     }
     Ok(common::input_exit_code(&reader.stats()))
+}
+
+/// The event categories an event query's input holds, so that a query
+/// that matched nothing can say when its category is not among them (a
+/// misspelt `proces where`, or `--event-category-field` naming a field the
+/// events lack), rather than only "0 events matched".
+struct Categories<'a> {
+    field: &'a str,
+    events: u64,
+    without: u64,
+    /// The first few distinct categories, in the order met.
+    seen: Vec<String>,
+}
+
+/// Categories listed when the query's is not among them.
+const CATEGORIES_SHOWN: usize = 8;
+
+impl<'a> Categories<'a> {
+    fn new(field: &'a str) -> Categories<'a> {
+        Categories {
+            field,
+            events: 0,
+            without: 0,
+            seen: Vec::new(),
+        }
+    }
+
+    fn note(&mut self, e: &Event) {
+        self.events += 1;
+        let values = e.values(self.field);
+        if values.is_empty() {
+            self.without += 1;
+        }
+        for v in values {
+            if self.seen.len() > CATEGORIES_SHOWN {
+                break;
+            }
+            let text = v.to_string();
+            if !self.seen.contains(&text) {
+                self.seen.push(text);
+            }
+        }
+    }
+
+    /// The summary line when a query for `wanted` matched nothing: empty
+    /// when the input holds that category (the rest of the query decided).
+    fn none_matched(&self, wanted: &str, flag_value: &str) -> String {
+        if self.events == 0 {
+            return String::new();
+        }
+        if self.without == self.events {
+            return format!(
+                "talon: no event has `{flag_value}` (--event-category-field), so no \
+                 `{wanted} where` query can match; `any where` matches whatever the category\n"
+            );
+        }
+        if self.seen.iter().any(|c| c == wanted) {
+            return String::new();
+        }
+        let mut shown: Vec<&str> = self.seen.iter().map(String::as_str).collect();
+        let more = shown.len() > CATEGORIES_SHOWN;
+        shown.truncate(CATEGORIES_SHOWN);
+        format!(
+            "talon: no event has category `{wanted}`; the input's categories are {}{}\n",
+            shown.join(", "),
+            if more { ", ..." } else { "" }
+        )
+    }
 }
 
 /// A sequence or sample search: `hits.sequences[]` with `join_keys` and
