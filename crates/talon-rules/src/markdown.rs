@@ -164,6 +164,17 @@ pub(crate) fn load_markdown(text: Arc<str>, path: &Path) -> FileOutcome {
             _ => {
                 if s.title == "rule query" && !fields.contains_key("query") {
                     if let Some((query, offsets, span)) = fenced_block(s.lines, text.len()) {
+                        if let Some(open) = unclosed_fence(s.lines) {
+                            let msg = "this fence is never closed: the query runs on to the end \
+                                       of its section, and whatever follows is read as EQL";
+                            out.warnings.push(LoadError::at(
+                                path,
+                                &text,
+                                open,
+                                LoadErrorKind::Syntax,
+                                msg,
+                            ));
+                        }
                         fields.insert("query".to_string(), json!(query));
                         spans.push(("query".to_string(), span));
                         query_offsets = offsets;
@@ -432,11 +443,9 @@ fn fenced_block(lines: &[Line], eof: usize) -> Option<(String, Vec<u32>, Range<u
     let mut offsets = Vec::new();
     let mut end = eof;
     for l in &lines[open + 1..] {
-        if let Some((_, c, n)) = fence(l.text) {
-            if c == ch && n >= len && l.text.trim()[n..].trim().is_empty() {
-                end = l.start;
-                break;
-            }
+        if closes(l.text, ch, len) {
+            end = l.start;
+            break;
         }
         // CommonMark removes up to the fence's own indentation from each
         // content line.
@@ -451,6 +460,20 @@ fn fenced_block(lines: &[Line], eof: usize) -> Option<(String, Vec<u32>, Range<u
     let content_start = lines.get(open + 1).map_or(end, |l| l.start);
     offsets.push(to_u32(end));
     Some((text, offsets, content_start..end.max(content_start)))
+}
+
+/// The first fence line of `lines` when no line closes it.
+fn unclosed_fence(lines: &[Line]) -> Option<Range<usize>> {
+    let open = lines.iter().position(|l| fence(l.text).is_some())?;
+    let (_, ch, len) = fence(lines[open].text)?;
+    let closed = lines[open + 1..].iter().any(|l| closes(l.text, ch, len));
+    (!closed).then(|| lines[open].span())
+}
+
+/// Whether `line` closes a fence of `len` characters `ch`: as many or more
+/// of them, and nothing after.
+fn closes(line: &str, ch: u8, len: usize) -> bool {
+    fence(line).is_some_and(|(_, c, n)| c == ch && n >= len && line.trim()[n..].trim().is_empty())
 }
 
 /// A fence line (``` or ~~~, at most 3 spaces in): (indent, char, length).

@@ -195,3 +195,32 @@ fn readme_in_a_folder_is_skipped_but_named_readme_is_an_error() {
     let report = load_paths(&[dir.path().join("README.md")]);
     assert_eq!(report.errors[0].kind, LoadErrorKind::NotARule);
 }
+
+/// From a fresh user: a page whose query fence is never closed reported
+/// an EQL error in the MITRE text after it, with no word about the fence.
+/// The fence is now named, as a warning at its line.
+#[test]
+fn an_unclosed_query_fence_is_named_at_its_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("open.md");
+    let text = PAGE.trim_end_matches("```\n").to_string() + "\n### MITRE\n* Tactic: x\n";
+    std::fs::write(&path, &text).unwrap();
+    let report = load_paths(&[path.clone()]);
+    let w: Vec<(usize, usize, &str)> = report
+        .warnings
+        .iter()
+        .map(|w| (w.line, w.column, w.message.as_str()))
+        .collect();
+    assert_eq!(
+        w,
+        [(
+            24,
+            1,
+            "this fence is never closed: the query runs on to the end of its section, and \
+             whatever follows is read as EQL"
+        )]
+    );
+    // A closed fence gives no warning.
+    std::fs::write(&path, PAGE).unwrap();
+    assert!(load_paths(&[path]).warnings.is_empty());
+}
