@@ -205,7 +205,7 @@ fn an_unclosed_query_fence_is_named_at_its_line() {
     let path = dir.path().join("open.md");
     let text = PAGE.trim_end_matches("```\n").to_string() + "\n### MITRE\n* Tactic: x\n";
     std::fs::write(&path, &text).unwrap();
-    let report = load_paths(&[path.clone()]);
+    let report = load_paths(std::slice::from_ref(&path));
     let w: Vec<(usize, usize, &str)> = report
         .warnings
         .iter()
