@@ -895,3 +895,35 @@ fn walkdir_tomls(dir: &std::path::Path) -> usize {
     }
     n
 }
+
+/// From a fresh user: `talon hunt --output demo/events.ndjson` in the
+/// repository overwrote the demo events, which were the input (read from
+/// the binary's copy). An output holding the bundled demo is refused.
+#[test]
+fn the_bundled_demo_is_not_written_over() {
+    let dir = scratch();
+    let d = dir.path();
+    let demo = std::fs::read(repo().join("demo/events.ndjson")).expect("demo events");
+    std::fs::write(d.join("events.ndjson"), &demo).unwrap();
+    let mut c = talon();
+    c.current_dir(d).args(["hunt", "--output", "events.ndjson"]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "talon: error: --output events.ndjson holds the bundled demo events, the input: \
+         writing it would destroy that copy of them; nothing was written (give another \
+         --output)\n"
+    );
+    assert_eq!(std::fs::read(d.join("events.ndjson")).unwrap(), demo);
+    // Any other file is written as before.
+    std::fs::write(d.join("other.ndjson"), "x\n").unwrap();
+    let mut c = talon();
+    c.current_dir(d)
+        .args(["hunt", "--output", "other.ndjson", "-q"]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(std::fs::read_to_string(d.join("other.ndjson"))
+        .unwrap()
+        .contains("kibana.alert.uuid"));
+}

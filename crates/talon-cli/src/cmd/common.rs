@@ -262,6 +262,26 @@ pub fn report_load_problems(report: &LoadReport) -> usize {
     report.errors.len()
 }
 
+/// With the bundled demo as the input, an output file holding the same
+/// bytes is the repository's copy of it (`demo/events.ndjson`): refused as
+/// any input is, though the copy read is the one in the binary.
+pub fn refuse_output_over_demo(output: Option<&Path>) -> Result<()> {
+    let Some(output) = crate::output::file(output) else {
+        return Ok(());
+    };
+    let demo = bundled::demo_events();
+    let same = std::fs::metadata(output).is_ok_and(|m| m.is_file() && m.len() == demo.len() as u64)
+        && std::fs::read(output).is_ok_and(|b| b == demo);
+    if same {
+        bail!(
+            "--output {} holds the bundled demo events, the input: writing it would destroy \
+             that copy of them; nothing was written (give another --output)",
+            output.display()
+        );
+    }
+    Ok(())
+}
+
 /// The error when no loaded rule can run: `load_errors` rule files (or
 /// export lines) that did not load, `errors` rules that loaded but cannot
 /// run (a query or schedule error), `unsupported` of a type talon does not

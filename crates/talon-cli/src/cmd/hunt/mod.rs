@@ -220,6 +220,9 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     inputs.extend(args.schema.iter().cloned());
     inputs.extend(crate::config::input_files(&args.exceptions));
     common::refuse_output_over_inputs(args.output.output.as_deref(), "--output", &inputs)?;
+    if use_demo {
+        common::refuse_output_over_demo(args.output.output.as_deref())?;
+    }
     let out = output::open(&args.output, "the alerts")?;
     let format = match out.format {
         AlertFormat::Jsonl => OutputFormat::Jsonl,
