@@ -927,3 +927,48 @@ fn the_bundled_demo_is_not_written_over() {
         .unwrap()
         .contains("kibana.alert.uuid"));
 }
+
+/// From a fresh user (and the last closing note): `talon rules` listed a
+/// rule whose query does not compile like any other, so the list passed
+/// for what `hunt` runs. Rules that will not run are now marked.
+#[test]
+fn the_rule_list_marks_rules_that_will_not_run() {
+    let dir = scratch();
+    let d = dir.path();
+    let text = std::fs::read_to_string(repo().join(FORWARDING)).expect("rule");
+    std::fs::write(d.join("a_good.toml"), &text).unwrap();
+    let broken = text
+        .replace("process.name == \"sysctl\"", "process.name === \"sysctl\"")
+        .replace(
+            "95719b51-e9e0-446d-8fe3-b0ab368dbd75",
+            "95719b51-e9e0-446d-8fe3-b0ab368dbd76",
+        );
+    assert_ne!(broken, text);
+    std::fs::write(d.join("b_broken.toml"), broken).unwrap();
+    let threshold = text
+        .replace("type = \"eql\"", "type = \"threshold\"")
+        .replace(
+            "95719b51-e9e0-446d-8fe3-b0ab368dbd75",
+            "95719b51-e9e0-446d-8fe3-b0ab368dbd77",
+        );
+    std::fs::write(d.join("c_threshold.toml"), threshold).unwrap();
+    let mut c = talon();
+    c.arg("rules").arg(d);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let marks: Vec<String> = stdout(&out)
+        .lines()
+        .map(|l| match l.split_once("  [") {
+            Some((_, m)) => format!("[{m}"),
+            None => String::new(),
+        })
+        .collect();
+    assert_eq!(
+        marks,
+        [
+            "",
+            "[query error: see talon check]",
+            "[not run: talon rules --coverage says why]"
+        ]
+    );
+}

@@ -175,14 +175,24 @@ pub fn run(args: RulesArgs, quiet: bool) -> Result<ExitCode> {
         schedule_errors += usize::from(!r.can_schedule());
     }
     if !args.coverage {
-        for r in &rules {
-            println!(
+        for r in rules {
+            let line = format!(
                 "{}  {:<9} {:<8} {}",
                 escape_controls(&r.rule_id),
                 r.rule_type,
                 r.severity,
                 escape_controls(&r.name)
             );
+            // A rule that will not run is marked, so the list does not
+            // pass for a list of what `hunt` runs (`check` says why).
+            let mark = match compile_rule(r, &mapping) {
+                Ok(_) => "",
+                Err(RuleProblem::Query { .. }) => "  [query error: see talon check]",
+                Err(RuleProblem::Unsupported { .. }) => {
+                    "  [not run: talon rules --coverage says why]"
+                }
+            };
+            println!("{line}{mark}");
         }
         return Ok(ExitCode::SUCCESS);
     }
