@@ -150,6 +150,13 @@ fn a_stray_element_in_a_one_line_array_loses_only_itself() {
     );
     assert_eq!(stats.events, 3);
 
+    // A comma or bracket inside quotes does not end the junk: one issue.
+    let text = "[{\"n\":\"a\"}, bad\"x,]y\\\",z\", {\"n\":\"b\"}]\n";
+    let (events, issues, _) = read_bytes_all("q.json", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["a", "b"]);
+    let got: Vec<&str> = issues.iter().map(|i| i.message.as_str()).collect();
+    assert_eq!(got, ["not JSON: bad\"x,]y\\\",z\""]);
+
     // A `//` comment line inside an array is still skipped whole, commas
     // and all.
     let text = "[\n{\"n\":\"a\"},\n// a, b]\n{\"n\":\"b\"}]\n";

@@ -11,8 +11,8 @@
 //! Between values it skips whitespace, commas and `//` comment lines (the
 //! Elasticsearch QA data has them). A line that cannot start a value is
 //! returned as junk, whole, so stray text gives one issue per line; inside
-//! an array, junk ends at the next `,` or `]`, so the elements after a
-//! stray one on the same line are still read.
+//! an array, junk ends at the next `,` or `]` outside quotes, so the
+//! elements after a stray one on the same line are still read.
 //!
 //! A value still open at end of input comes back with its text, so the
 //! complete hits of a cut search response can still be read; a top-level
@@ -315,11 +315,13 @@ impl Framer {
         }
     }
 
-    /// Consumes into `buf`, up to (not including) the next `,`, `]` or
-    /// newline: the extent of a stray array element, so the elements after
-    /// it on the same line are still read.
+    /// Consumes into `buf`, up to (not including) the next `,` or `]`
+    /// outside a quoted string, or the next newline: the extent of a stray
+    /// array element, so the elements after it on the same line are still
+    /// read (`garbage"a,b"` is one piece of junk).
     fn junk_element(&mut self) -> io::Result<()> {
         self.buf.clear();
+        let (mut quoted, mut escaped) = (false, false);
         loop {
             let chunk = match self.r.fill_buf() {
                 Ok(c) => c,
@@ -329,14 +331,25 @@ impl Framer {
             if chunk.is_empty() {
                 return Ok(());
             }
-            let (n, done) = match memchr::memchr3(b',', b']', b'\n', chunk) {
-                Some(i) => (i, true),
-                None => (chunk.len(), false),
-            };
+            let mut end = None;
+            for (i, &b) in chunk.iter().enumerate() {
+                match b {
+                    b'\n' => end = Some(i),
+                    _ if escaped => escaped = false,
+                    b'\\' if quoted => escaped = true,
+                    b'"' => quoted = !quoted,
+                    b',' | b']' if !quoted => end = Some(i),
+                    _ => {}
+                }
+                if end.is_some() {
+                    break;
+                }
+            }
+            let n = end.unwrap_or(chunk.len());
             self.buf.extend_from_slice(&chunk[..n]);
             self.r.consume(n);
             self.col += n as u64;
-            if done {
+            if end.is_some() {
                 return Ok(());
             }
         }
