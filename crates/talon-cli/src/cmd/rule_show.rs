@@ -142,10 +142,12 @@ pub fn render(rule: &Rule) -> String {
     s
 }
 
-/// Light Markdown for a terminal: headings underlined, bullets (nested
-/// ones too) indented with their wrapped lines under their text, paragraphs
-/// wrapped, fenced code as written. A list item or paragraph written over
-/// several lines is one block, wrapped as a whole.
+/// Light Markdown for a terminal: headings underlined, list items (`-`,
+/// `*`, `+`, `1.`, `1)`, nested ones too) indented with their wrapped lines
+/// under their text, block quotes kept as quotes, paragraphs wrapped;
+/// fenced and indented code, tables and setext underlines as written. A
+/// list item, quote or paragraph written over several lines is one block,
+/// wrapped as a whole.
 fn render_markdown(md: &str) -> String {
     let mut out = String::new();
     let mut block: Option<Block> = None;
@@ -154,13 +156,15 @@ fn render_markdown(md: &str) -> String {
         let t = line.trim_end();
         let body = t.trim_start();
         let indent = t.len() - body.len();
-        if body.starts_with("```") || body.starts_with("~~~") {
+        let fence = body.starts_with("```") || body.starts_with("~~~");
+        let verbatim = fenced
+            || fence
+            || body.starts_with('|')
+            || (body.len() >= 3 && body.bytes().all(|b| b == b'=' || b == b'-'))
+            || (indent >= 4 && block.is_none());
+        if verbatim {
             flush(&mut out, &mut block);
-            fenced = !fenced;
-            let _ = writeln!(out, "  {t}");
-            continue;
-        }
-        if fenced {
+            fenced ^= fence;
             let _ = writeln!(out, "  {t}");
             continue;
         }
@@ -171,44 +175,85 @@ fn render_markdown(md: &str) -> String {
         } else if body.is_empty() {
             flush(&mut out, &mut block);
             let _ = writeln!(out);
-        } else if let Some(item) = body.strip_prefix("- ").or_else(|| body.strip_prefix("* ")) {
+        } else if let Some(quoted) = body.strip_prefix('>') {
+            let quoted = quoted.trim_start();
+            match &mut block {
+                Some(b) if b.marker == "> " => b.push(quoted),
+                _ => {
+                    flush(&mut out, &mut block);
+                    block = Some(Block::new(indent, "> ", quoted));
+                }
+            }
+        } else if let Some((marker, item)) = list_item(body) {
             flush(&mut out, &mut block);
-            block = Some(Block {
-                indent,
-                bullet: true,
-                text: item.to_string(),
-            });
+            block = Some(Block::new(indent, marker, item));
         } else if let Some(b) = &mut block {
-            // The next line of the same item or paragraph.
-            b.text.push(' ');
-            b.text.push_str(body);
+            // The next line of the same item, quote or paragraph.
+            b.push(body);
         } else {
-            block = Some(Block {
-                indent,
-                bullet: false,
-                text: body.to_string(),
-            });
+            block = Some(Block::new(indent, "", body));
         }
     }
     flush(&mut out, &mut block);
     out
 }
 
-/// A list item or paragraph, with the indentation of its first line.
+/// A list item's marker (with the space after it) and text: `- `, `* `,
+/// `+ ` (or a tab after them), `1. `, `12) `.
+fn list_item(body: &str) -> Option<(&str, &str)> {
+    let digits = body.bytes().take_while(u8::is_ascii_digit).count();
+    let marker_len = match body.as_bytes().get(digits) {
+        Some(b'.' | b')') if (1..=9).contains(&digits) => digits + 1,
+        Some(b'-' | b'*' | b'+') if digits == 0 => 1,
+        _ => return None,
+    };
+    match body.as_bytes().get(marker_len) {
+        Some(b' ' | b'\t') => Some((&body[..marker_len + 1], body[marker_len + 1..].trim_start())),
+        _ => None,
+    }
+}
+
+/// A list item, block quote or paragraph, with the indentation of its
+/// first line.
 struct Block {
     indent: usize,
-    bullet: bool,
+    /// `"- "`, `"1. "`, `"> "` for a quote, `""` for a paragraph.
+    marker: String,
     text: String,
 }
 
-/// Writes the open block, if any, wrapped to the guide's width.
+impl Block {
+    fn new(indent: usize, marker: &str, text: &str) -> Block {
+        let marker = match marker.trim_end() {
+            "*" | "+" | "-" => "- ".to_string(),
+            m => format!("{m} "),
+        };
+        let marker = if marker == " " { String::new() } else { marker };
+        Block {
+            indent,
+            marker,
+            text: text.to_string(),
+        }
+    }
+
+    fn push(&mut self, line: &str) {
+        if !self.text.is_empty() {
+            self.text.push(' ');
+        }
+        self.text.push_str(line);
+    }
+}
+
+/// Writes the open block, if any, wrapped to the guide's width: a quote's
+/// every line starts with `> `, a list item's later lines line up with
+/// its text.
 fn flush(out: &mut String, block: &mut Option<Block>) {
     let Some(b) = block.take() else { return };
     let lead = " ".repeat(2 + b.indent.min(40));
-    let (first, rest) = if b.bullet {
-        (format!("{lead}- "), format!("{lead}  "))
-    } else {
-        (lead.clone(), lead)
+    let first = format!("{lead}{}", b.marker);
+    let rest = match b.marker.as_str() {
+        "> " => first.clone(),
+        m => format!("{lead}{}", " ".repeat(m.len())),
     };
     let width = 88usize.saturating_sub(first.len()).max(20);
     for (i, l) in wrap(&b.text, width).iter().enumerate() {
@@ -250,6 +295,19 @@ mod tests {
             "  - Review NAT and firewall rules added in the same window and any credentials used on\n    \
              the host; assume the host was used to reach the networks behind it and scope the\n    \
              investigation accordingly.\n"
+        );
+    }
+
+    #[test]
+    fn numbered_items_quotes_tables_and_indented_code_are_not_run_together() {
+        // From a second fresh user: these were joined into the paragraph
+        // before them (the prebuilt rules' "> **Disclaimer**:" quotes too).
+        let md = "> **Disclaimer**:\n> This guide was generated.\n\n1. first\n2) second\n   continued\n10. tenth\n+ plus\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nTitle\n=====\n\n    indented code\n";
+        assert_eq!(
+            render_markdown(md),
+            "  > **Disclaimer**: This guide was generated.\n\n  1. first\n  2) second continued\n  \
+             10. tenth\n  - plus\n\n  | a | b |\n  |---|---|\n  | 1 | 2 |\n\n  Title\n  =====\n\n      \
+             indented code\n"
         );
     }
 
