@@ -113,6 +113,19 @@ fn a_field_with_several_values_is_a_json_array_in_csv_and_joined_in_the_table() 
     );
     let table = query(d, "process where true", &["--format", "table", "-q"]);
     assert!(table.contains("a,b, x,y"), "{table}");
+
+    // One value that starts with `[` is a list of one, or it would read
+    // back as the list it looks like (a second fresh user's report).
+    std::fs::write(
+        d.join("events.ndjson"),
+        "{\"@timestamp\":\"2026-11-30T14:00:00Z\",\"event\":{\"category\":\"process\"},\"process\":{\"name\":\"[x]\"}}\n",
+    )
+    .unwrap();
+    let csv = query(d, "process where true", &["--format", "csv", "-q"]);
+    assert_eq!(
+        csv.lines().nth(1).unwrap_or_default(),
+        "2026-11-30T14:00:00.000Z,process,,,\"[\"\"[x]\"\"]\",,events.ndjson:1"
+    );
 }
 
 #[test]
@@ -498,7 +511,7 @@ fn a_query_that_matches_nothing_names_a_category_the_input_lacks() {
     assert!(
         err.ends_with(
             "talon: 0 events matched, 0 returned (--size 10)\n\
-             talon: no event has category `proces`; the input's categories are process, network\n"
+             talon: no event has category `proces`; the input's categories are `process`, `network`\n"
         ),
         "{err}"
     );

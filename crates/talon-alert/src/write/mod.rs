@@ -115,13 +115,23 @@ pub(crate) fn field_text(alert: &Alert, path: &str) -> String {
 }
 
 /// A field as one CSV cell: as [`field_text`], but several values are a
-/// JSON array (`["a,b","c"]`), so values holding commas read back.
+/// JSON array (`["a,b","c"]`), so values holding commas read back; so is
+/// one string that starts with `[`, which would read as such an array.
 pub(crate) fn csv_text(alert: &Alert, path: &str) -> String {
     match alert.get(path) {
         Some(list @ Value::Array(items)) if items.len() > 1 => list.to_string(),
+        Some(Value::Array(items)) if items.len() == 1 && looks_like_a_list(&items[0]) => {
+            Value::Array(items.clone()).to_string()
+        }
+        Some(one) if looks_like_a_list(one) => Value::Array(vec![one.clone()]).to_string(),
         Some(value) => value_text(value),
         None => String::new(),
     }
+}
+
+/// A string a CSV reader would take for a JSON array of values.
+pub(crate) fn looks_like_a_list(value: &Value) -> bool {
+    value.as_str().is_some_and(|s| s.starts_with('['))
 }
 
 fn value_text(value: &Value) -> String {
@@ -147,6 +157,22 @@ pub(crate) fn location_text(alert: &Alert) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_csv_cell_reads_back_as_the_values_it_was_written_from() {
+        let alert = |v: Value| {
+            let mut doc = serde_json::Map::new();
+            doc.insert("f".to_string(), v);
+            Alert::new(doc, None)
+        };
+        let cell = |v: Value| csv_text(&alert(v), "f");
+        assert_eq!(cell(serde_json::json!("plain")), "plain");
+        assert_eq!(cell(serde_json::json!(["a,b", "c"])), r#"["a,b","c"]"#);
+        assert_eq!(cell(serde_json::json!(["one"])), "one");
+        // A string that starts with `[` would read as a list: a list of one.
+        assert_eq!(cell(serde_json::json!("[x]")), r#"["[x]"]"#);
+        assert_eq!(cell(serde_json::json!(["[x]"])), r#"["[x]"]"#);
+    }
+
     use super::*;
 
     #[test]

@@ -185,11 +185,17 @@ impl<'a> Categories<'a> {
         if self.seen.iter().any(|c| c == wanted) {
             return String::new();
         }
-        let mut shown: Vec<&str> = self.seen.iter().map(String::as_str).collect();
+        // Backquoted and escaped: a value may hold commas or line breaks.
+        let mut shown: Vec<String> = self
+            .seen
+            .iter()
+            .map(|c| format!("`{}`", talon_event::terminal::escape_controls(c)))
+            .collect();
         let more = shown.len() > CATEGORIES_SHOWN;
         shown.truncate(CATEGORIES_SHOWN);
         format!(
-            "talon: no event has category `{wanted}`; the input's categories are {}{}\n",
+            "talon: no event has category `{}`; the input's categories are {}{}\n",
+            talon_event::terminal::escape_controls(wanted),
             shown.join(", "),
             if more { ", ..." } else { "" }
         )
@@ -450,7 +456,15 @@ impl Columns<'_> {
     fn cell(&self, e: &Event, field: &str, lists: Lists) -> String {
         let vals = e.values(self.mapping.resolve(field));
         match lists {
-            Lists::Json if vals.len() > 1 => {
+            // One string starting with `[` is written as a list of one,
+            // or it would read back as the list it looks like.
+            Lists::Json
+                if vals.len() > 1
+                    || vals
+                        .first()
+                        .and_then(|v| v.as_str())
+                        .is_some_and(|s| s.starts_with('[')) =>
+            {
                 serde_json::Value::Array(vals.iter().map(value_json).collect()).to_string()
             }
             _ => {
