@@ -130,10 +130,7 @@ pub(crate) fn load_markdown(text: Arc<str>, path: &Path) -> FileOutcome {
     spans.push(("name".to_string(), title_line.span()));
 
     let body = &lines[title_idx + 1..];
-    let first_section = body
-        .iter()
-        .position(|l| l.text.starts_with("## "))
-        .unwrap_or(body.len());
+    let first_section = section_heading(body).unwrap_or(body.len());
     let preamble = &body[..first_section];
     let sections = split_sections(&body[first_section..]);
 
@@ -234,15 +231,34 @@ fn split_anchor(title: &str) -> (&str, Option<&str>) {
     (title, None)
 }
 
+/// The first `## ` line of `lines` that is not inside fenced code (a
+/// shell comment in an example is no section).
+fn section_heading(lines: &[Line]) -> Option<usize> {
+    let mut open: Option<(u8, usize)> = None;
+    for (i, l) in lines.iter().enumerate() {
+        match open {
+            Some((ch, len)) => {
+                if closes(l.text, ch, len) {
+                    open = None;
+                }
+            }
+            None => {
+                if l.text.starts_with("## ") {
+                    return Some(i);
+                }
+                open = fence(l.text).map(|(_, ch, len)| (ch, len));
+            }
+        }
+    }
+    None
+}
+
 fn split_sections<'a>(lines: &'a [Line<'a>]) -> Vec<Section<'a>> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < lines.len() {
         let head = lines[i].text.trim_start_matches('#').trim();
-        let end = lines[i + 1..]
-            .iter()
-            .position(|l| l.text.starts_with("## "))
-            .map_or(lines.len(), |p| i + 1 + p);
+        let end = section_heading(&lines[i + 1..]).map_or(lines.len(), |p| i + 1 + p);
         let (title, _) = split_anchor(head);
         out.push(Section {
             title: title.to_ascii_lowercase(),

@@ -224,3 +224,31 @@ fn an_unclosed_query_fence_is_named_at_its_line() {
     std::fs::write(&path, PAGE).unwrap();
     assert!(load_paths(&[path]).warnings.is_empty());
 }
+
+/// From a second fresh user: a `## ` line inside fenced code (a shell
+/// comment in an example) ended the section there, so the guide lost the
+/// rest of its text, and in the query fence it cut the query.
+#[test]
+fn a_heading_inside_fenced_code_is_code() {
+    let guide = "## Investigation guide [_g]\n\nExample config:\n```\n## comment in a shell snippet\necho hi\n```\nAfter code.\n\n";
+    let text = PAGE.replace("## Rule query", &format!("{guide}## Rule query"));
+    let (rules, errors) = load_str(&text, Path::new("p.md"), RuleFormat::Markdown);
+    assert!(errors.is_empty(), "{errors:?}");
+    let note = rules[0].note.as_deref().unwrap_or_default();
+    assert_eq!(
+        note,
+        "Example config:\n```\n## comment in a shell snippet\necho hi\n```\nAfter code."
+    );
+    assert_eq!(rules[0].query.as_deref(), Some("event.action:\"x\"\n"));
+
+    let text = PAGE.replace(
+        "event.action:\"x\"\n",
+        "event.action:\"x\"\n## not a heading\n",
+    );
+    let (rules, errors) = load_str(&text, Path::new("p.md"), RuleFormat::Markdown);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(
+        rules[0].query.as_deref(),
+        Some("event.action:\"x\"\n## not a heading\n")
+    );
+}
