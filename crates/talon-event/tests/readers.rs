@@ -165,6 +165,29 @@ fn a_stray_element_in_a_one_line_array_loses_only_itself() {
     assert!(issues.is_empty(), "{issues:?}");
 }
 
+/// From a second fresh user: in an NDJSON file, an array line with one
+/// stray element lost every element of the line as one `invalid-json`.
+#[test]
+fn a_stray_element_in_an_ndjson_array_line_loses_only_itself() {
+    let text = "{\"n\":\"a\"}\n[{\"n\":\"b\"}, junk, {\"n\":\"c\"}]\n[{\"n\":\"d\"}, \"s,]\", {\"n\":\"e\"}]\n[{\"n\":\"f\"},]\n";
+    let (events, issues, stats) = read_bytes_all("l.ndjson", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["a", "b", "c", "d", "e", "f"]);
+    let got: Vec<(u64, u64, SkipReason)> = issues
+        .iter()
+        .map(|i| (i.line, i.column, i.reason))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (2, 13, SkipReason::NotJson),
+            (3, 13, SkipReason::NotAnObject),
+            // Every element read: the trailing comma is the issue.
+            (4, 12, SkipReason::InvalidJson),
+        ]
+    );
+    assert_eq!(stats.events, 6);
+}
+
 #[test]
 fn single_pretty_object_and_concatenated_objects() {
     let one = "{\n  \"n\": \"a\",\n  \"process\": {\"pid\": 3}\n}\n";

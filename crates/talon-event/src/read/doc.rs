@@ -192,7 +192,45 @@ impl DocReader<'_> {
                     self.document_in(item.get(), pos.of_slice(text, item.get()), out, true);
                 }
             }
-            Err(e) => out.push_back(Err(self.json_issue(pos, &e))),
+            Err(e) => self.broken_array(text, pos, &e, out),
+        }
+    }
+
+    /// An array that is not valid JSON as a whole (a stray element, as in
+    /// `[{..}, junk, {..}]` on one line): its elements, split at the commas
+    /// outside strings and brackets, are read one by one, so one bad
+    /// element costs only itself. When every element reads, the array's
+    /// own error (a trailing comma, text after `]`) is the issue.
+    fn broken_array(&self, text: &str, pos: Pos, err: &serde_json::Error, out: &mut Out) {
+        let before = out.len();
+        let bytes = text.as_bytes();
+        let (mut strings, mut depth, mut start) = (Strings::default(), 0usize, 1usize);
+        let mut closed = None;
+        for (i, &b) in bytes.iter().enumerate().skip(1) {
+            if strings.step(b) != Byte::Outside {
+                continue;
+            }
+            match b {
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' if depth > 0 => depth -= 1,
+                b']' | b',' if depth == 0 => {
+                    let piece = &text[start..i];
+                    if !piece.trim().is_empty() {
+                        self.document_in(piece, pos.advance(text, start), out, true);
+                    }
+                    start = i + 1;
+                    if b == b']' {
+                        closed = Some(i);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let clean = out.iter().skip(before).all(Result::is_ok);
+        let rest_empty = closed.is_some_and(|i| text[i + 1..].trim().is_empty());
+        if clean || !rest_empty {
+            out.push_back(Err(self.json_issue(pos, err)));
         }
     }
 
