@@ -98,8 +98,19 @@ entries = [
     let (alerts, err) = hunt(dir.path(), &[]);
     assert_eq!(alerts.len(), 5, "{err}");
     assert!(!hosts(&alerts).contains(&"net-gw-03".to_string()));
+    // Each kind is counted as it applied (a second fresh user saw "by
+    // exceptions or silences" when only the silences had applied).
     assert!(
-        err.contains("talon: 2 matches suppressed by exceptions or silences\n"),
+        err.contains("talon: 2 matches suppressed by exceptions (1) and silences (1)\n"),
+        "{err}"
+    );
+    let only_silences = std::fs::read_to_string(dir.path().join("talon.toml"))
+        .unwrap()
+        .replace("\"net-gw-03\", \"other\"", "\"nothing\"");
+    std::fs::write(dir.path().join("talon.toml"), only_silences).unwrap();
+    let (_, err) = hunt(dir.path(), &[]);
+    assert!(
+        err.contains("talon: 1 match suppressed by silences\n"),
         "{err}"
     );
 

@@ -31,6 +31,8 @@ struct Worker {
     child: Child,
     metrics: SocketAddr,
     name: String,
+    /// Its stderr, kept when a test fails and removed when it passes.
+    log: std::path::PathBuf,
 }
 
 fn free_addr() -> SocketAddr {
@@ -85,6 +87,7 @@ impl Worker {
             child,
             metrics,
             name: name.into(),
+            log,
         }
     }
 
@@ -140,6 +143,10 @@ impl Drop for Worker {
         if let Ok(None) = self.child.try_wait() {
             let _ = self.child.kill();
             let _ = self.child.wait();
+        }
+        // A passing test leaves no log behind in the temporary folder.
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_file(&self.log);
         }
     }
 }

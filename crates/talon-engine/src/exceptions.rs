@@ -80,16 +80,6 @@ impl ExceptionSet {
             && self.silenced_hosts.is_empty()
     }
 
-    /// Whether `[silence]` or `--silence-*` gave anything.
-    pub fn has_silences(&self) -> bool {
-        !(self.silenced_rules.is_empty() && self.silenced_hosts.is_empty())
-    }
-
-    /// Whether exception items (exports or `[[exceptions]]`) were given.
-    pub fn has_items(&self) -> bool {
-        !(self.items.is_empty() && self.targeted.is_empty())
-    }
-
     /// Adds the objects of an exception-list export (as kept in
     /// `LoadReport::exceptions`, or read from a file). Objects that are
     /// not understood are returned as errors; the others are kept.
@@ -499,6 +489,13 @@ pub enum Suppression<'a> {
         item_id: &'a str,
         name: &'a str,
     },
+}
+
+impl Suppression<'_> {
+    /// A silence (`[silence]`, `--silence-*`) rather than an exception item.
+    pub fn is_silence(&self) -> bool {
+        !matches!(self, Suppression::Item { .. })
+    }
 }
 
 /// Exceptions bound to rules, by rule position.

@@ -282,6 +282,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
                 },
                 sequences: r.sequences,
                 suppressed: r.suppressed,
+                silenced: r.silenced,
                 alert_errors: r.alert_errors,
                 seq_warnings: r.seq_warnings,
                 repeated_sequences: 0,
@@ -307,6 +308,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
                 },
                 sequences,
                 suppressed: vec![0; rules.len() + seq_rules.len()],
+                silenced: 0,
                 alert_errors: merger.alert_errors,
                 seq_warnings,
                 repeated_sequences: merger.repeated,
@@ -314,6 +316,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
             };
             for mut w in workers {
                 m.absorb(w.take_stats(), &w.suppressed, w.alert_errors);
+                m.silenced += w.silenced;
             }
             events = events_lock
                 .into_inner()
@@ -370,12 +373,10 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
                 merged.repeated_sequences
             );
         }
-        let by = match (exception_set.has_items(), exception_set.has_silences()) {
-            (true, true) => "exceptions or silences",
-            (false, true) => "silences",
-            _ => "exceptions",
-        };
-        eprint!("{}", suppressed_lines(&all_rules, &merged.suppressed, by));
+        eprint!(
+            "{}",
+            suppressed_lines(&all_rules, &merged.suppressed, merged.silenced)
+        );
         if let Some(st) = &merged.schedule {
             eprint!("{}", schedule_lines(st));
         }
@@ -538,6 +539,8 @@ struct Merged {
     engine: EngineStats,
     sequences: Vec<u64>,
     suppressed: Vec<u64>,
+    /// Of the suppressed matches, those a silence suppressed.
+    silenced: u64,
     alert_errors: u64,
     seq_warnings: Vec<talon_engine::sequence::SequenceWarning>,
     /// Sequences made of the events of one alerted before (a multi-valued
@@ -586,13 +589,19 @@ fn build_scheduler(rules: &[&Rule], window: i64) -> Result<Scheduler<Vec<Alert>>
     ))
 }
 
-/// `talon: N matches suppressed by exceptions` (`by` says what suppressed
-/// them), then per rule.
-fn suppressed_lines(rules: &[&Rule], suppressed: &[u64], by: &str) -> String {
+/// `talon: N matches suppressed by exceptions` (or `by silences`, or `by
+/// exceptions (X) and silences (Y)`: `silenced` of them were silences),
+/// then per rule.
+fn suppressed_lines(rules: &[&Rule], suppressed: &[u64], silenced: u64) -> String {
     let total: u64 = suppressed.iter().sum();
     if total == 0 {
         return String::new();
     }
+    let by = match silenced {
+        0 => "exceptions".to_string(),
+        s if s == total => "silences".to_string(),
+        s => format!("exceptions ({}) and silences ({s})", total - s),
+    };
     let mut out = format!("talon: {} suppressed by {by}\n", count(total, "match"));
     for (n, r) in crate::summary::nonzero_by_count(suppressed, rules) {
         out.push_str(&format!(

@@ -115,6 +115,8 @@ pub(super) struct Worker {
     /// Matches suppressed by exceptions, per slot (event rules, then
     /// sequence rules).
     pub suppressed: Vec<u64>,
+    /// Of those, the ones a silence suppressed.
+    pub silenced: u64,
     pub alert_errors: u64,
     sequences: bool,
     /// The fields of an event an alert reads besides its source text.
@@ -130,6 +132,7 @@ impl Worker {
             parser: Some(LineParser::new(shared.read)),
             outcome: Outcome::default(),
             suppressed: vec![0; slots],
+            silenced: 0,
             alert_errors: 0,
             sequences,
             alert_fields: vec!["@timestamp".to_string()],
@@ -210,8 +213,9 @@ impl Worker {
         };
         for &i in &o.matched {
             let event = owned.get_or_insert_with(&mut whole);
-            if shared.exceptions.check(i, event).is_some() {
+            if let Some(why) = shared.exceptions.check(i, event) {
                 self.suppressed[i] += 1;
+                self.silenced += u64::from(why.is_silence());
                 continue;
             }
             let built = if shared.json {
@@ -247,14 +251,16 @@ impl Worker {
             if !shared.seq_exceptions.is_empty() {
                 // An excepted event fills no term of the rule's sequences.
                 let event = owned.get_or_insert_with(&mut whole);
-                let suppressed = &mut self.suppressed;
-                o.hits.retain(|(j, _)| {
-                    let excepted = shared.seq_exceptions.check(*j, event).is_some();
-                    if excepted {
-                        suppressed[n_event_rules + j] += 1;
-                    }
-                    !excepted
-                });
+                let (suppressed, silenced) = (&mut self.suppressed, &mut self.silenced);
+                o.hits
+                    .retain(|(j, _)| match shared.seq_exceptions.check(*j, event) {
+                        Some(why) => {
+                            suppressed[n_event_rules + j] += 1;
+                            *silenced += u64::from(why.is_silence());
+                            false
+                        }
+                        None => true,
+                    });
             }
             // An event that only fills missing or `until` terms is judged
             // by its time and keys: the runners get a stand-in for it.

@@ -24,6 +24,8 @@ pub(super) struct ReplayReport {
     pub engine: EngineStats,
     pub sequences: Vec<u64>,
     pub suppressed: Vec<u64>,
+    /// Of those, the ones a silence suppressed.
+    pub silenced: u64,
     pub alert_errors: u64,
     pub seq_warnings: Vec<SequenceWarning>,
     pub schedule: ScheduleStats,
@@ -43,6 +45,8 @@ pub(super) fn run(
     let seq_rules = engine.sequence_rules().count();
     let mut suppressed = vec![0u64; event_rules];
     let mut seq_suppressed = vec![0u64; seq_rules];
+    // Counted by both the event-rule and the sequence-rule callbacks.
+    let silenced = std::cell::Cell::new(0u64);
     let (mut alert_errors, mut matched) = (0u64, 0u64);
     let mut found: Vec<(usize, SequenceMatch)> = Vec::new();
     let emit = |s: Scheduled<Vec<Alert>>, write: &mut dyn FnMut(usize, Vec<Alert>)| match s {
@@ -68,8 +72,9 @@ pub(super) fn run(
             &event,
             |d| {
                 any = true;
-                if shared.exceptions.check(d.rule_index, d.event).is_some() {
+                if let Some(why) = shared.exceptions.check(d.rule_index, d.event) {
                     suppressed[d.rule_index] += 1;
+                    silenced.set(silenced.get() + u64::from(why.is_silence()));
                     return;
                 }
                 match shared.builders[d.rule_index].event_alert(d.event) {
@@ -88,11 +93,12 @@ pub(super) fn run(
             },
             |sd| found.push((sd.rule_index, sd.matched)),
             |j, e| {
-                let excepted = shared.seq_exceptions.check(j, e).is_some();
-                if excepted {
+                let why = shared.seq_exceptions.check(j, e);
+                if let Some(why) = &why {
                     seq_suppressed[j] += 1;
+                    silenced.set(silenced.get() + u64::from(why.is_silence()));
                 }
-                !excepted
+                why.is_none()
             },
         );
         matched += u64::from(any);
@@ -136,6 +142,7 @@ pub(super) fn run(
         engine: engine.stats().clone(),
         sequences: engine.sequence_matches(),
         suppressed,
+        silenced: silenced.get(),
         alert_errors,
         seq_warnings,
         schedule,
