@@ -6,7 +6,7 @@
 mod common;
 
 use common::{gzip, read_bytes_all, read_text, zstd};
-use talon_event::read::{ReadOptions, SkipReason};
+use talon_event::read::{ReadIssue, ReadOptions, SkipReason};
 use talon_event::{Event, Fields, Value};
 
 fn names(events: &[Event]) -> Vec<String> {
@@ -18,6 +18,14 @@ fn names(events: &[Event]) -> Vec<String> {
 
 fn lines(events: &[Event]) -> Vec<u64> {
     events.iter().map(|e| e.origin.line).collect()
+}
+
+/// Where each issue is, and why: (line, column, reason).
+fn places(issues: &[ReadIssue]) -> Vec<(u64, u64, SkipReason)> {
+    issues
+        .iter()
+        .map(|i| (i.line, i.column, i.reason))
+        .collect()
 }
 
 const NDJSON: &str = "{\"n\":\"a\",\"x\":{\"y\":1}}\n{\"n\":\"b\"}\r\n\n{\"n\":\"c\"}";
@@ -60,10 +68,7 @@ fn bad_ndjson_lines_are_issues_and_reading_resumes() {
     let (events, issues, stats) = read_bytes_all("bad.ndjson", text.as_bytes().to_vec());
     assert_eq!(names(&events), ["a", "b", "d"]);
     assert_eq!(lines(&events), [1, 3, 8]);
-    let got: Vec<(u64, u64, SkipReason)> = issues
-        .iter()
-        .map(|i| (i.line, i.column, i.reason))
-        .collect();
+    let got = places(&issues);
     assert_eq!(
         got,
         [
@@ -115,10 +120,7 @@ fn array_with_bad_elements_reports_each_and_goes_on() {
     let text = "[\n {\"n\":\"a\"},\n 7,\n {\"n\": oops},\n \"s\",\n {\"n\":\"b\"}\n]";
     let (events, issues, _) = read_bytes_all("a.json", text.as_bytes().to_vec());
     assert_eq!(names(&events), ["a", "b"]);
-    let got: Vec<(u64, u64, SkipReason)> = issues
-        .iter()
-        .map(|i| (i.line, i.column, i.reason))
-        .collect();
+    let got = places(&issues);
     assert_eq!(
         got,
         [
@@ -172,10 +174,7 @@ fn a_stray_element_in_an_ndjson_array_line_loses_only_itself() {
     let text = "{\"n\":\"a\"}\n[{\"n\":\"b\"}, junk, {\"n\":\"c\"}]\n[{\"n\":\"d\"}, \"s,]\", {\"n\":\"e\"}]\n[{\"n\":\"f\"},]\n";
     let (events, issues, stats) = read_bytes_all("l.ndjson", text.as_bytes().to_vec());
     assert_eq!(names(&events), ["a", "b", "c", "d", "e", "f"]);
-    let got: Vec<(u64, u64, SkipReason)> = issues
-        .iter()
-        .map(|i| (i.line, i.column, i.reason))
-        .collect();
+    let got = places(&issues);
     assert_eq!(
         got,
         [
@@ -658,10 +657,7 @@ fn an_array_missing_its_closing_bracket_is_reported() {
     let text = "[\n {\"n\":\"a\"},\n {\"n\":";
     let (events, issues, _) = read_bytes_all("a.json", text.as_bytes().to_vec());
     assert_eq!(names(&events), ["a"]);
-    let got: Vec<(u64, u64, SkipReason)> = issues
-        .iter()
-        .map(|i| (i.line, i.column, i.reason))
-        .collect();
+    let got = places(&issues);
     assert_eq!(got, [(3, 2, SkipReason::Truncated)]);
 }
 

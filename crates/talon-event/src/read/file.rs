@@ -37,7 +37,7 @@ use crate::event::Event;
 use crate::read::batch::{Batch, BufferPool, ChunkText, LineChunk, LineLedger, LineStart};
 use crate::read::doc::{array_may_be_json, preview, DocReader, Out, Pos};
 use crate::read::filter::{blank_or_comment, numbered_lines, LineFilter};
-use crate::read::frame::{Cut, Framer, Shape, Unit};
+use crate::read::frame::{fill, Cut, Framer, Shape, Unit};
 use crate::read::input::{Compression, Counters, CutShort, DecodeError, Mapped, Opened};
 use crate::read::issue::{ReadIssue, SkipReason};
 
@@ -851,9 +851,8 @@ fn is_json_scalar(line: &[u8]) -> bool {
 fn count_content_lines(r: &mut Box<dyn BufRead + Send>) -> (u64, Option<io::Error>) {
     let (mut lines, mut content) = (0u64, false);
     loop {
-        let chunk = match r.fill_buf() {
+        let chunk = match fill(r) {
             Ok(c) => c,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return (lines + u64::from(content), Some(e)),
         };
         if chunk.is_empty() {
@@ -1039,17 +1038,6 @@ fn put(text: &mut Vec<u8>, filled: &mut usize, bytes: &[u8]) {
     }
     text[*filled..end].copy_from_slice(bytes);
     *filled = end;
-}
-
-fn fill(r: &mut Box<dyn BufRead + Send>) -> io::Result<&[u8]> {
-    loop {
-        match r.fill_buf() {
-            Ok(_) => break,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    r.fill_buf()
 }
 
 fn count_newlines(b: &[u8]) -> u64 {

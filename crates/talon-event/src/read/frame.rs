@@ -77,6 +77,21 @@ pub(crate) enum Cut {
     ArrayEnd(Pos),
 }
 
+/// `r`'s buffered bytes, filled when empty; a read interrupted by a signal
+/// is tried again. Empty at end of input.
+pub(crate) fn fill<R: BufRead + ?Sized>(r: &mut R) -> io::Result<&[u8]> {
+    loop {
+        match r.fill_buf() {
+            Ok(_) => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    // Asked again: returning the first answer from inside the loop is
+    // refused by the borrow checker.
+    r.fill_buf()
+}
+
 /// Levels whose kind (object or array) [`Shape`] remembers; below them an
 /// object is taken to fit anywhere, so a deeper value is never cut.
 const KINDS: usize = 256;
@@ -242,13 +257,7 @@ impl Framer {
     }
 
     fn peek(&mut self) -> io::Result<Option<u8>> {
-        loop {
-            match self.r.fill_buf() {
-                Ok(b) => return Ok(b.first().copied()),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-        }
+        Ok(fill(&mut self.r)?.first().copied())
     }
 
     fn bump(&mut self, b: u8) {
@@ -296,17 +305,16 @@ impl Framer {
                         line: self.line,
                         col: self.col,
                     };
-                    if self.in_array {
-                        self.junk_element()?;
-                        if self.buf.starts_with(b"//") {
+                    match self.in_array {
+                        true => self.junk_element()?,
+                        false => self.rest_of_line()?,
+                    }
+                    if self.buf.starts_with(b"//") {
+                        // A comment line, commas and all.
+                        if self.in_array {
                             self.rest_of_line()?;
-                            continue;
                         }
-                    } else {
-                        self.rest_of_line()?;
-                        if self.buf.starts_with(b"//") {
-                            continue;
-                        }
+                        continue;
                     }
                     let text = String::from_utf8_lossy(&self.buf).into_owned();
                     return Ok(Some(Unit::Junk { text, pos }));
@@ -321,30 +329,16 @@ impl Framer {
     /// read (`garbage"a,b"` is one piece of junk).
     fn junk_element(&mut self) -> io::Result<()> {
         self.buf.clear();
-        let (mut quoted, mut escaped) = (false, false);
+        let mut strings = Strings::default();
         loop {
-            let chunk = match self.r.fill_buf() {
-                Ok(c) => c,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
+            let chunk = fill(&mut self.r)?;
             if chunk.is_empty() {
                 return Ok(());
             }
-            let mut end = None;
-            for (i, &b) in chunk.iter().enumerate() {
-                match b {
-                    b'\n' => end = Some(i),
-                    _ if escaped => escaped = false,
-                    b'\\' if quoted => escaped = true,
-                    b'"' => quoted = !quoted,
-                    b',' | b']' if !quoted => end = Some(i),
-                    _ => {}
-                }
-                if end.is_some() {
-                    break;
-                }
-            }
+            let end = chunk.iter().position(|&b| {
+                let outside = strings.step(b) == Byte::Outside;
+                b == b'\n' || (outside && matches!(b, b',' | b']'))
+            });
             let n = end.unwrap_or(chunk.len());
             self.buf.extend_from_slice(&chunk[..n]);
             self.r.consume(n);
@@ -390,11 +384,7 @@ impl Framer {
         // first line, where the value itself comes first).
         let mut indent = false;
         loop {
-            let chunk = match self.r.fill_buf() {
-                Ok(c) => c,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
+            let chunk = fill(&mut self.r)?;
             if chunk.is_empty() {
                 let bytes = self.buf.len() as u64;
                 // The cut already says the enclosing array is incomplete.
