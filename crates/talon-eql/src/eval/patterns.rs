@@ -22,6 +22,7 @@ use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
+use super::text::longest_ascii_run;
 use super::wildcard::{CaseMode, Part, Wildcard};
 
 /// Fewest patterns that read the whole value for the shared pass to be
@@ -122,10 +123,7 @@ fn piece(p: &Wildcard) -> Option<String> {
     parts
         .iter()
         .filter_map(|part| match part {
-            Part::Text(t) if ci => t
-                .split(|c: char| !c.is_ascii())
-                .max_by_key(|s| s.len())
-                .map(str::to_ascii_lowercase),
+            Part::Text(t) if ci => Some(longest_ascii_run(t).to_ascii_lowercase()),
             Part::Text(t) => Some(t.clone()),
             _ => None,
         })
@@ -250,23 +248,6 @@ mod tests {
         assert!(p.matches("the other"));
     }
 
-    /// A small deterministic generator (xorshift), so the test needs no
-    /// dependency and every run checks the same cases.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
-            from[(self.next() % from.len() as u64) as usize]
-        }
-    }
-
     /// Random lists of patterns over a small alphabet (cases, `?`, `*`,
     /// non-ASCII letters whose folding is not ASCII's) against random
     /// values: the shared pass and the one-by-one answer agree.
@@ -278,16 +259,16 @@ mod tests {
         let text = [
             "a", "A", "b", "B", "é", "É", "k", "K", "\u{212A}", "-", "\\", "x",
         ];
-        let mut rng = Rng(0x5eed_1234_abcd_0042);
+        let mut rng = talon_bench::rng::Rng::new(0x5eed_1234_abcd_0042);
         let mut filtered = 0;
         for round in 0..3000 {
             let case = [CaseMode::Sensitive, CaseMode::Insensitive, CaseMode::Ascii][round % 3];
-            let n = 1 + (rng.next() % 12) as usize;
+            let n = 1 + rng.below(12) as usize;
             let pats: Vec<String> = (0..n)
                 .map(|_| {
-                    let len = (rng.next() % 6) as usize;
+                    let len = rng.below(6) as usize;
                     let body: String = (0..len).map(|_| rng.pick(&alphabet)).collect();
-                    match rng.next() % 4 {
+                    match rng.below(4) {
                         0 | 1 => format!("*{body}*"),
                         2 => body,
                         _ => format!("*{body}"),
@@ -297,7 +278,7 @@ mod tests {
             let refs: Vec<&str> = pats.iter().map(String::as_str).collect();
             let p = set(&refs, case);
             for _ in 0..20 {
-                let len = (rng.next() % 12) as usize;
+                let len = rng.below(12) as usize;
                 let v: String = (0..len).map(|_| rng.pick(&text)).collect();
                 assert_eq!(
                     p.matches(&v),

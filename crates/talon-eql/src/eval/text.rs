@@ -51,6 +51,15 @@ pub fn lower_str(s: &str) -> String {
     s.chars().map(lower_char).collect()
 }
 
+/// The longest run of ASCII characters in `s`: what of a case-insensitive
+/// literal a byte search ignoring ASCII case can look for, as an ASCII
+/// pattern letter matches only its two ASCII cases (see [`ci_term_eq`]).
+pub fn longest_ascii_run(s: &str) -> &str {
+    s.split(|c: char| !c.is_ascii())
+        .max_by_key(|run| run.len())
+        .unwrap_or("")
+}
+
 /// Whether value character `v` matches pattern character `p` under the
 /// query-side case-insensitive rule.
 pub fn ci_char_match(p: char, v: char) -> bool {

@@ -399,9 +399,8 @@ fn contains_ignoring_ascii_case(hay: &str, lower: &str) -> bool {
     let Some(&first) = needle.first() else {
         return true;
     };
-    let last_start = match hay.len().checked_sub(needle.len()) {
-        Some(n) => n,
-        None => return false,
+    let Some(last_start) = hay.len().checked_sub(needle.len()) else {
+        return false;
     };
     let window = &hay[..last_start + 1];
     memchr::memchr2_iter(first, first.to_ascii_uppercase(), window)

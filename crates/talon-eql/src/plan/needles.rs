@@ -252,10 +252,8 @@ fn quote(mut n: Needle, literal: &str, opens: bool, closes: bool) -> Needle {
 /// The needle for one literal, `None` when it cannot be one.
 fn needle(text: &str, ci: bool) -> Option<Needle> {
     let text = if ci {
-        // The longest ASCII run: only ASCII letters fold to ASCII.
-        text.split(|c: char| !c.is_ascii())
-            .max_by_key(|s| s.len())
-            .unwrap_or("")
+        // Only ASCII letters fold to ASCII.
+        crate::eval::text::longest_ascii_run(text)
     } else {
         text
     };

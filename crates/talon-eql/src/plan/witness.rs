@@ -25,6 +25,7 @@
 
 use std::sync::Arc;
 
+use crate::eval::text::longest_ascii_run;
 use crate::eval::value::RVal;
 use crate::eval::wildcard::{CaseMode, Part};
 
@@ -254,11 +255,7 @@ fn contains_probe(
     closes: bool,
 ) -> Option<Probe> {
     let (text, whole) = if ci && !literal.is_ascii() {
-        let run = literal
-            .split(|c: char| !c.is_ascii())
-            .max_by_key(|s| s.len())
-            .unwrap_or("");
-        (run.to_ascii_lowercase(), false)
+        (longest_ascii_run(literal).to_ascii_lowercase(), false)
     } else if ci {
         (literal.to_ascii_lowercase(), true)
     } else {
