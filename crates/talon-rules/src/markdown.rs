@@ -160,8 +160,8 @@ pub(crate) fn load_markdown(text: Arc<str>, path: &Path) -> FileOutcome {
             }
             _ => {
                 if s.title == "rule query" && !fields.contains_key("query") {
-                    if let Some((query, offsets, span)) = fenced_block(s.lines, text.len()) {
-                        if let Some(open) = unclosed_fence(s.lines) {
+                    if let Some(block) = fenced_block(s.lines, text.len()) {
+                        if let Some(open) = block.unclosed {
                             let msg = "this fence is never closed: the query runs on to the end \
                                        of its section, and whatever follows is read as EQL";
                             out.warnings.push(LoadError::at(
@@ -172,9 +172,9 @@ pub(crate) fn load_markdown(text: Arc<str>, path: &Path) -> FileOutcome {
                                 msg,
                             ));
                         }
-                        fields.insert("query".to_string(), json!(query));
-                        spans.push(("query".to_string(), span));
-                        query_offsets = offsets;
+                        fields.insert("query".to_string(), json!(block.text));
+                        spans.push(("query".to_string(), block.span));
+                        query_offsets = block.offsets;
                     }
                 }
                 threat.extend(parse_threat(s.lines));
@@ -232,23 +232,21 @@ fn split_anchor(title: &str) -> (&str, Option<&str>) {
 }
 
 /// The first `## ` line of `lines` that is not inside fenced code (a
-/// shell comment in an example is no section).
+/// shell comment in an example is no section). A fence that no line
+/// closes hides nothing: the section it is in still ends at the next
+/// heading, as the warning about it says, and the sections after it load.
 fn section_heading(lines: &[Line]) -> Option<usize> {
-    let mut open: Option<(u8, usize)> = None;
-    for (i, l) in lines.iter().enumerate() {
-        match open {
-            Some((ch, len)) => {
-                if closes(l.text, ch, len) {
-                    open = None;
-                }
-            }
-            None => {
-                if l.text.starts_with("## ") {
-                    return Some(i);
-                }
-                open = fence(l.text).map(|(_, ch, len)| (ch, len));
+    let mut i = 0;
+    while let Some(l) = lines.get(i) {
+        if l.text.starts_with("## ") {
+            return Some(i);
+        }
+        if let Some((_, ch, len)) = fence(l.text) {
+            if let Some(k) = lines[i + 1..].iter().position(|c| closes(c.text, ch, len)) {
+                i += k + 1;
             }
         }
+        i += 1;
     }
     None
 }
@@ -449,18 +447,29 @@ fn default_language(fields: &mut Map<String, Value>) {
     fields.insert("language".to_string(), json!(lang));
 }
 
-/// The first fenced code block of `lines`: its text (each line plus `\n`),
-/// the page byte of each text byte, and the span of the block's content.
-/// `eof` is the file length (an unclosed fence runs to the end).
-fn fenced_block(lines: &[Line], eof: usize) -> Option<(String, Vec<u32>, Range<usize>)> {
+/// A fenced code block (see [`fenced_block`]).
+struct Fenced {
+    /// Each line plus `\n`.
+    text: String,
+    /// The page byte of each text byte, and one past the end.
+    offsets: Vec<u32>,
+    /// The block's content in the page.
+    span: Range<usize>,
+    /// The opening fence's line, when no line closes it.
+    unclosed: Option<Range<usize>>,
+}
+
+/// The first fenced code block of `lines`. `eof` is the file length (an
+/// unclosed fence runs to the end of `lines`).
+fn fenced_block(lines: &[Line], eof: usize) -> Option<Fenced> {
     let open = lines.iter().position(|l| fence(l.text).is_some())?;
     let (indent, ch, len) = fence(lines[open].text)?;
     let mut text = String::new();
     let mut offsets = Vec::new();
-    let mut end = eof;
+    let (mut end, mut closed) = (eof, false);
     for l in &lines[open + 1..] {
         if closes(l.text, ch, len) {
-            end = l.start;
+            (end, closed) = (l.start, true);
             break;
         }
         // CommonMark removes up to the fence's own indentation from each
@@ -475,15 +484,12 @@ fn fenced_block(lines: &[Line], eof: usize) -> Option<(String, Vec<u32>, Range<u
     }
     let content_start = lines.get(open + 1).map_or(end, |l| l.start);
     offsets.push(to_u32(end));
-    Some((text, offsets, content_start..end.max(content_start)))
-}
-
-/// The first fence line of `lines` when no line closes it.
-fn unclosed_fence(lines: &[Line]) -> Option<Range<usize>> {
-    let open = lines.iter().position(|l| fence(l.text).is_some())?;
-    let (_, ch, len) = fence(lines[open].text)?;
-    let closed = lines[open + 1..].iter().any(|l| closes(l.text, ch, len));
-    (!closed).then(|| lines[open].span())
+    Some(Fenced {
+        text,
+        offsets,
+        span: content_start..end.max(content_start),
+        unclosed: (!closed).then(|| lines[open].span()),
+    })
 }
 
 /// Whether `line` closes a fence of `len` characters `ch`: as many or more
@@ -532,7 +538,12 @@ mod tests {
     fn fenced_block_strips_fence_indent_and_maps_bytes() {
         let text = "x\n  ```\n  a\n    b\n  ````\n";
         let lines = split_lines(text);
-        let (q, offsets, span) = fenced_block(&lines, text.len()).unwrap();
+        let Fenced {
+            text: q,
+            offsets,
+            span,
+            ..
+        } = fenced_block(&lines, text.len()).unwrap();
         assert_eq!(q, "a\n  b\n");
         assert_eq!(offsets.len(), q.len() + 1);
         assert_eq!(offsets[0] as usize, text.find('a').unwrap());
@@ -550,7 +561,9 @@ mod tests {
     #[test]
     fn unclosed_fence_runs_to_the_end() {
         let text = "~~~\nq\n";
-        let (q, offsets, _) = fenced_block(&split_lines(text), text.len()).unwrap();
+        let Fenced {
+            text: q, offsets, ..
+        } = fenced_block(&split_lines(text), text.len()).unwrap();
         assert_eq!(q, "q\n");
         assert_eq!(*offsets.last().unwrap() as usize, text.len());
         assert!(fenced_block(&split_lines("``\nq\n"), 5).is_none());

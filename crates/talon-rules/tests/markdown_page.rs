@@ -252,3 +252,22 @@ fn a_heading_inside_fenced_code_is_code() {
         Some("event.action:\"x\"\n## not a heading\n")
     );
 }
+
+/// A query fence never closed runs to the end of its section, as its
+/// warning says, not to the end of the page: the section after it (here
+/// the guide) still loads. Skipping fenced code when looking for sections
+/// had let the open fence swallow every later section.
+#[test]
+fn an_unclosed_query_fence_ends_with_its_section() {
+    let text = PAGE.trim_end_matches("```\n").to_string()
+        + "\n## Investigation guide [_g]\n\nLook at the parent.\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("open.md");
+    std::fs::write(&path, &text).unwrap();
+    let report = load_paths(std::slice::from_ref(&path));
+    assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+    assert_eq!(report.rules.len(), 1, "{:?}", report.errors);
+    let r = &report.rules[0];
+    assert_eq!(r.note.as_deref(), Some("Look at the parent."));
+    assert_eq!(r.query.as_deref(), Some("event.action:\"x\"\n\n"));
+}
