@@ -114,24 +114,30 @@ pub(crate) fn field_text(alert: &Alert, path: &str) -> String {
     }
 }
 
-/// A field as one CSV cell: as [`field_text`], but several values are a
-/// JSON array (`["a,b","c"]`), so values holding commas read back; so is
-/// one string that starts with `[`, which would read as such an array.
-pub(crate) fn csv_text(alert: &Alert, path: &str) -> String {
-    match alert.get(path) {
-        Some(list @ Value::Array(items)) if items.len() > 1 => list.to_string(),
-        Some(Value::Array(items)) if items.len() == 1 && looks_like_a_list(&items[0]) => {
-            Value::Array(items.clone()).to_string()
-        }
-        Some(one) if looks_like_a_list(one) => Value::Array(vec![one.clone()]).to_string(),
-        Some(value) => value_text(value),
-        None => String::new(),
-    }
+/// Whether a CSV cell of `count` values, the first of them `first` when it
+/// is a string, is written as a JSON array (`["a,b","c"]`) so that it
+/// reads back: several values (joined, values holding commas could not be
+/// told apart), or one string that starts with `[` (it would read as such
+/// an array). Both CSV writers (alerts, `query`'s events) ask this.
+pub fn csv_cell_is_list(count: usize, first: Option<&str>) -> bool {
+    count > 1 || first.is_some_and(|s| s.starts_with('['))
 }
 
-/// A string a CSV reader would take for a JSON array of values.
-pub(crate) fn looks_like_a_list(value: &Value) -> bool {
-    value.as_str().is_some_and(|s| s.starts_with('['))
+/// A field as one CSV cell: as [`field_text`], or a JSON array when
+/// [`csv_cell_is_list`] says so.
+pub(crate) fn csv_text(alert: &Alert, path: &str) -> String {
+    let Some(value) = alert.get(path) else {
+        return String::new();
+    };
+    let items = match value {
+        Value::Array(items) => items.as_slice(),
+        one => std::slice::from_ref(one),
+    };
+    if csv_cell_is_list(items.len(), items.first().and_then(Value::as_str)) {
+        Value::Array(items.to_vec()).to_string()
+    } else {
+        value_text(value)
+    }
 }
 
 fn value_text(value: &Value) -> String {
@@ -157,6 +163,8 @@ pub(crate) fn location_text(alert: &Alert) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn a_csv_cell_reads_back_as_the_values_it_was_written_from() {
         let alert = |v: Value| {
@@ -172,8 +180,6 @@ mod tests {
         assert_eq!(cell(serde_json::json!("[x]")), r#"["[x]"]"#);
         assert_eq!(cell(serde_json::json!(["[x]"])), r#"["[x]"]"#);
     }
-
-    use super::*;
 
     #[test]
     fn format_names_round_trip() {

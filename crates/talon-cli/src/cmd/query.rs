@@ -456,14 +456,11 @@ impl Columns<'_> {
     fn cell(&self, e: &Event, field: &str, lists: Lists) -> String {
         let vals = e.values(self.mapping.resolve(field));
         match lists {
-            // One string starting with `[` is written as a list of one,
-            // or it would read back as the list it looks like.
             Lists::Json
-                if vals.len() > 1
-                    || vals
-                        .first()
-                        .and_then(|v| v.as_str())
-                        .is_some_and(|s| s.starts_with('[')) =>
+                if talon_alert::write::csv_cell_is_list(
+                    vals.len(),
+                    vals.first().and_then(|v| v.as_str()),
+                ) =>
             {
                 serde_json::Value::Array(vals.iter().map(value_json).collect()).to_string()
             }
