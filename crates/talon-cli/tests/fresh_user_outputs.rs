@@ -529,4 +529,23 @@ fn a_query_that_matches_nothing_names_a_category_the_input_lacks() {
         err.ends_with("talon: 0 events matched, 0 returned (--size 10)\n"),
         "{err}"
     );
+
+    // Nor when the category comes after more distinct ones than the line
+    // lists: only the first few were remembered, and the query's was
+    // taken for missing.
+    let many: String = (0..10)
+        .map(|i| format!("c{i}"))
+        .chain(["process".to_string()])
+        .map(|c| {
+            format!(
+                "{{\"@timestamp\":\"2026-01-01T00:00:01Z\",\"event\":{{\"category\":\"{c}\"}}}}\n"
+            )
+        })
+        .collect();
+    std::fs::write(d.join("events.ndjson"), many).unwrap();
+    let err = summary("process where process.name == \"zz\"", &[]);
+    assert!(
+        err.ends_with("talon: 0 events matched, 0 returned (--size 10)\n"),
+        "{err}"
+    );
 }

@@ -76,12 +76,14 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
         },
     };
     let mut search = Search::new(&query, &mapping, search_opts);
-    let wanted = query.event_plan().and_then(|p| p.category());
-    let mut census = Categories::new(mapping.resolve(&args.event_category_field));
+    let field = mapping.resolve(&args.event_category_field);
+    let mut census = (query.event_plan())
+        .and_then(|p| p.category())
+        .map(|wanted| Categories::new(field, wanted));
     // Issues are counted in the reader stats (and logged by it at -vv).
     for event in reader.by_ref().flatten() {
-        if wanted.is_some() {
-            census.note(&event);
+        if let Some(c) = &mut census {
+            c.note(&event);
         }
         search.push(event);
     }
@@ -117,8 +119,8 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
         let _ = summary::write_untimed(&mut s, &result.untimed, &args.timestamp_field, |_| {
             " and sort last"
         });
-        if let (0, Some(wanted)) = (result.matched, wanted) {
-            s.push_str(&census.none_matched(wanted, &args.event_category_field));
+        if let (0, Some(c)) = (result.matched, &census) {
+            s.push_str(&c.none_matched(&args.event_category_field));
         }
         eprint!("{s}");
     }
@@ -134,9 +136,14 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
 /// events lack), rather than only "0 events matched".
 struct Categories<'a> {
     field: &'a str,
+    /// The query's category.
+    wanted: &'a str,
     events: u64,
     without: u64,
-    /// The first few distinct categories, in the order met.
+    /// Some event has the query's category.
+    found: bool,
+    /// The first distinct categories, in the order met: one more than
+    /// are shown, to know there are more.
     seen: Vec<String>,
 }
 
@@ -144,11 +151,13 @@ struct Categories<'a> {
 const CATEGORIES_SHOWN: usize = 8;
 
 impl<'a> Categories<'a> {
-    fn new(field: &'a str) -> Categories<'a> {
+    fn new(field: &'a str, wanted: &'a str) -> Categories<'a> {
         Categories {
             field,
+            wanted,
             events: 0,
             without: 0,
+            found: false,
             seen: Vec::new(),
         }
     }
@@ -156,24 +165,23 @@ impl<'a> Categories<'a> {
     fn note(&mut self, e: &Event) {
         self.events += 1;
         let values = e.values(self.field);
-        if values.is_empty() {
-            self.without += 1;
-        }
+        self.without += u64::from(values.is_empty());
         for v in values {
-            if self.seen.len() > CATEGORIES_SHOWN {
-                break;
-            }
-            let text = v.to_string();
-            if !self.seen.contains(&text) {
-                self.seen.push(text);
+            self.found |= v.as_str() == Some(self.wanted);
+            if self.seen.len() <= CATEGORIES_SHOWN {
+                let text = v.to_string();
+                if !self.seen.contains(&text) {
+                    self.seen.push(text);
+                }
             }
         }
     }
 
-    /// The summary line when a query for `wanted` matched nothing: empty
-    /// when the input holds that category (the rest of the query decided).
-    fn none_matched(&self, wanted: &str, flag_value: &str) -> String {
-        if self.events == 0 {
+    /// The summary line when the query matched nothing: empty when the
+    /// input holds its category (the rest of the query decided).
+    fn none_matched(&self, flag_value: &str) -> String {
+        let wanted = self.wanted;
+        if self.events == 0 || self.found {
             return String::new();
         }
         if self.without == self.events {
@@ -181,9 +189,6 @@ impl<'a> Categories<'a> {
                 "talon: no event has `{flag_value}` (--event-category-field), so no \
                  `{wanted} where` query can match; `any where` matches whatever the category\n"
             );
-        }
-        if self.seen.iter().any(|c| c == wanted) {
-            return String::new();
         }
         // Backquoted and escaped: a value may hold commas or line breaks.
         let mut shown: Vec<String> = self
