@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use talon_alert::{Alert, AlertBuilder, AlertContext, AlertSink, OutputFormat};
-use talon_engine::exceptions::BoundExceptions;
+use talon_engine::exceptions::{BoundExceptions, Suppression};
 use talon_engine::prefilter::Prefilter;
 use talon_engine::schedule::{RuleSchedule, ScheduleOptions, ScheduleStats, Scheduler};
 use talon_engine::{compile_rules, runnable, EngineOptions, EngineStats, Runnable};
@@ -270,7 +270,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
                         .collect(),
                 )
             });
-            for (slot, n) in r.suppressed.iter().enumerate() {
+            for (slot, n) in r.suppressed.per_slot.iter().enumerate() {
                 if *n > 0 {
                     tracing::debug!("slot {slot}: {n} suppressed");
                 }
@@ -282,7 +282,6 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
                 },
                 sequences: r.sequences,
                 suppressed: r.suppressed,
-                silenced: r.silenced,
                 alert_errors: r.alert_errors,
                 seq_warnings: r.seq_warnings,
                 repeated_sequences: 0,
@@ -307,8 +306,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
                     ..EngineStats::default()
                 },
                 sequences,
-                suppressed: vec![0; rules.len() + seq_rules.len()],
-                silenced: 0,
+                suppressed: Suppressed::new(rules.len() + seq_rules.len()),
                 alert_errors: merger.alert_errors,
                 seq_warnings,
                 repeated_sequences: merger.repeated,
@@ -316,7 +314,6 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
             };
             for mut w in workers {
                 m.absorb(w.take_stats(), &w.suppressed, w.alert_errors);
-                m.silenced += w.silenced;
             }
             events = events_lock
                 .into_inner()
@@ -373,10 +370,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
                 merged.repeated_sequences
             );
         }
-        eprint!(
-            "{}",
-            suppressed_lines(&all_rules, &merged.suppressed, merged.silenced)
-        );
+        eprint!("{}", suppressed_lines(&all_rules, &merged.suppressed));
         if let Some(st) = &merged.schedule {
             eprint!("{}", schedule_lines(st));
         }
@@ -538,9 +532,7 @@ fn thread_count(args: &HuntArgs) -> usize {
 struct Merged {
     engine: EngineStats,
     sequences: Vec<u64>,
-    suppressed: Vec<u64>,
-    /// Of the suppressed matches, those a silence suppressed.
-    silenced: u64,
+    suppressed: Suppressed,
     alert_errors: u64,
     seq_warnings: Vec<talon_engine::sequence::SequenceWarning>,
     /// Sequences made of the events of one alerted before (a multi-valued
@@ -551,7 +543,7 @@ struct Merged {
 
 impl Merged {
     /// Adds one worker's counts.
-    fn absorb(&mut self, e: EngineStats, suppressed: &[u64], alert_errors: u64) {
+    fn absorb(&mut self, e: EngineStats, suppressed: &Suppressed, alert_errors: u64) {
         let m = &mut self.engine;
         m.events += e.events;
         m.no_index += e.no_index;
@@ -567,9 +559,7 @@ impl Merged {
             into.evaluated += from.evaluated;
             into.matched += from.matched;
         }
-        for (into, n) in self.suppressed.iter_mut().zip(suppressed) {
-            *into += n;
-        }
+        self.suppressed.add(suppressed);
         self.alert_errors += alert_errors;
     }
 }
@@ -589,10 +579,44 @@ fn build_scheduler(rules: &[&Rule], window: i64) -> Result<Scheduler<Vec<Alert>>
     ))
 }
 
+/// Matches that exceptions or silences kept from alerting.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Suppressed {
+    /// Per slot: event rules, then sequence rules.
+    pub per_slot: Vec<u64>,
+    /// Of them all, those a silence suppressed.
+    pub silenced: u64,
+}
+
+impl Suppressed {
+    pub fn new(slots: usize) -> Suppressed {
+        Suppressed {
+            per_slot: vec![0; slots],
+            silenced: 0,
+        }
+    }
+
+    /// Counts a match of slot `slot` that `why` suppressed.
+    pub fn note(&mut self, slot: usize, why: &Suppression<'_>) {
+        if let Some(n) = self.per_slot.get_mut(slot) {
+            *n += 1;
+        }
+        self.silenced += u64::from(why.is_silence());
+    }
+
+    /// Adds another worker's counts.
+    fn add(&mut self, other: &Suppressed) {
+        for (into, n) in self.per_slot.iter_mut().zip(&other.per_slot) {
+            *into += n;
+        }
+        self.silenced += other.silenced;
+    }
+}
+
 /// `talon: N matches suppressed by exceptions` (or `by silences`, or `by
-/// exceptions (X) and silences (Y)`: `silenced` of them were silences),
-/// then per rule.
-fn suppressed_lines(rules: &[&Rule], suppressed: &[u64], silenced: u64) -> String {
+/// exceptions (X) and silences (Y)`), then per rule.
+fn suppressed_lines(rules: &[&Rule], suppressed: &Suppressed) -> String {
+    let (silenced, suppressed) = (suppressed.silenced, &suppressed.per_slot);
     let total: u64 = suppressed.iter().sum();
     if total == 0 {
         return String::new();

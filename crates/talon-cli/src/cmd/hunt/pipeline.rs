@@ -37,6 +37,7 @@ use talon_event::untimed::Untimed;
 use talon_event::{Event, EventView};
 use tracing::warn;
 
+use super::Suppressed;
 use crate::cmd::common::Events;
 
 /// Bytes of input per batch: large enough that handing a batch over costs
@@ -112,11 +113,7 @@ pub(super) struct Worker {
     /// made once, as it holds the scanner's tables.
     parser: Option<LineParser>,
     outcome: Outcome,
-    /// Matches suppressed by exceptions, per slot (event rules, then
-    /// sequence rules).
-    pub suppressed: Vec<u64>,
-    /// Of those, the ones a silence suppressed.
-    pub silenced: u64,
+    pub suppressed: Suppressed,
     pub alert_errors: u64,
     sequences: bool,
     /// The fields of an event an alert reads besides its source text.
@@ -131,8 +128,7 @@ impl Worker {
             stage,
             parser: Some(LineParser::new(shared.read)),
             outcome: Outcome::default(),
-            suppressed: vec![0; slots],
-            silenced: 0,
+            suppressed: Suppressed::new(slots),
             alert_errors: 0,
             sequences,
             alert_fields: vec!["@timestamp".to_string()],
@@ -214,8 +210,7 @@ impl Worker {
         for &i in &o.matched {
             let event = owned.get_or_insert_with(&mut whole);
             if let Some(why) = shared.exceptions.check(i, event) {
-                self.suppressed[i] += 1;
-                self.silenced += u64::from(why.is_silence());
+                self.suppressed.note(i, &why);
                 continue;
             }
             let built = if shared.json {
@@ -251,12 +246,11 @@ impl Worker {
             if !shared.seq_exceptions.is_empty() {
                 // An excepted event fills no term of the rule's sequences.
                 let event = owned.get_or_insert_with(&mut whole);
-                let (suppressed, silenced) = (&mut self.suppressed, &mut self.silenced);
+                let suppressed = &mut self.suppressed;
                 o.hits
                     .retain(|(j, _)| match shared.seq_exceptions.check(*j, event) {
                         Some(why) => {
-                            suppressed[n_event_rules + j] += 1;
-                            *silenced += u64::from(why.is_silence());
+                            suppressed.note(n_event_rules + j, &why);
                             false
                         }
                         None => true,

@@ -17,15 +17,14 @@ use talon_event::Event;
 use tracing::warn;
 
 use super::pipeline::Shared;
+use super::Suppressed;
 use crate::cmd::common::Events;
 
 /// What the replay counted.
 pub(super) struct ReplayReport {
     pub engine: EngineStats,
     pub sequences: Vec<u64>,
-    pub suppressed: Vec<u64>,
-    /// Of those, the ones a silence suppressed.
-    pub silenced: u64,
+    pub suppressed: Suppressed,
     pub alert_errors: u64,
     pub seq_warnings: Vec<SequenceWarning>,
     pub schedule: ScheduleStats,
@@ -43,10 +42,8 @@ pub(super) fn run(
 ) -> ReplayReport {
     let event_rules = engine.rules().len();
     let seq_rules = engine.sequence_rules().count();
-    let mut suppressed = vec![0u64; event_rules];
-    let mut seq_suppressed = vec![0u64; seq_rules];
     // Counted by both the event-rule and the sequence-rule callbacks.
-    let silenced = std::cell::Cell::new(0u64);
+    let suppressed = std::cell::RefCell::new(Suppressed::new(event_rules + seq_rules));
     let (mut alert_errors, mut matched) = (0u64, 0u64);
     let mut found: Vec<(usize, SequenceMatch)> = Vec::new();
     let emit = |s: Scheduled<Vec<Alert>>, write: &mut dyn FnMut(usize, Vec<Alert>)| match s {
@@ -73,8 +70,7 @@ pub(super) fn run(
             |d| {
                 any = true;
                 if let Some(why) = shared.exceptions.check(d.rule_index, d.event) {
-                    suppressed[d.rule_index] += 1;
-                    silenced.set(silenced.get() + u64::from(why.is_silence()));
+                    suppressed.borrow_mut().note(d.rule_index, &why);
                     return;
                 }
                 match shared.builders[d.rule_index].event_alert(d.event) {
@@ -95,8 +91,7 @@ pub(super) fn run(
             |j, e| {
                 let why = shared.seq_exceptions.check(j, e);
                 if let Some(why) = &why {
-                    seq_suppressed[j] += 1;
-                    silenced.set(silenced.get() + u64::from(why.is_silence()));
+                    suppressed.borrow_mut().note(event_rules + j, why);
                 }
                 why.is_none()
             },
@@ -137,12 +132,10 @@ pub(super) fn run(
         );
     }
     let schedule = scheduler.finish(|s| emit(s, &mut write));
-    suppressed.extend(seq_suppressed);
     ReplayReport {
         engine: engine.stats().clone(),
         sequences: engine.sequence_matches(),
-        suppressed,
-        silenced: silenced.get(),
+        suppressed: suppressed.into_inner(),
         alert_errors,
         seq_warnings,
         schedule,
