@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use include_dir::{include_dir, Dir};
-use talon_rules::{load_str, LoadError, Rule, RuleFormat};
+use talon_rules::{load_str, LoadReport, RuleFormat};
 
 static RULES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../rules");
 static DEMO: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../demo");
@@ -13,22 +13,23 @@ static DEMO: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../demo");
 /// The name shown for the bundled demo events in messages.
 pub const DEMO_EVENTS_NAME: &str = "bundled:demo/events.ndjson";
 
-/// Loads every bundled rule file (sorted by path); also gives how many
-/// files there are.
-pub fn rules() -> (Vec<Rule>, Vec<LoadError>, usize) {
+/// Loads every bundled rule file (sorted by path), as loading them from a
+/// folder would report them.
+pub fn rules() -> LoadReport {
     let mut files: Vec<_> = Vec::new();
     collect(&RULES, &mut files);
     files.sort_by(|a, b| a.0.cmp(&b.0));
-    let count = files.len();
-    let mut rules = Vec::new();
-    let mut errors = Vec::new();
+    let mut report = LoadReport {
+        files: files.len(),
+        ..LoadReport::default()
+    };
     for (path, text) in files {
         let shown = format!("bundled:rules/{path}");
         let (r, e) = load_str(text, Path::new(&shown), RuleFormat::Toml);
-        rules.extend(r);
-        errors.extend(e);
+        report.rules.extend(r);
+        report.errors.extend(e);
     }
-    (rules, errors, count)
+    report
 }
 
 fn collect<'a>(dir: &'a Dir<'a>, out: &mut Vec<(String, &'a str)>) {

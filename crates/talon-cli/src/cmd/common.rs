@@ -33,13 +33,7 @@ use crate::summary::InputStats;
 /// reports its error.
 pub fn load_rules(paths: &[PathBuf], mapping: &Mapping) -> LoadReport {
     if paths.is_empty() {
-        let (rules, errors, files) = bundled::rules();
-        return LoadReport {
-            rules,
-            errors,
-            files,
-            ..LoadReport::default()
-        };
+        return bundled::rules();
     }
     load_paths_preferring(paths, &|rule| compile_rule(rule.clone(), mapping).is_ok())
 }
