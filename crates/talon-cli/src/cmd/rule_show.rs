@@ -178,10 +178,10 @@ fn render_markdown(md: &str) -> String {
         } else if let Some(quoted) = body.strip_prefix('>') {
             let quoted = quoted.trim_start();
             match &mut block {
-                Some(b) if b.marker == "> " => b.push(quoted),
+                Some(b) if b.marker == QUOTE => b.push(quoted),
                 _ => {
                     flush(&mut out, &mut block);
-                    block = Some(Block::new(indent, "> ", quoted));
+                    block = Some(Block::new(indent, QUOTE.to_string(), quoted));
                 }
             }
         } else if let Some((marker, item)) = list_item(body) {
@@ -191,44 +191,47 @@ fn render_markdown(md: &str) -> String {
             // The next line of the same item, quote or paragraph.
             b.push(body);
         } else {
-            block = Some(Block::new(indent, "", body));
+            block = Some(Block::new(indent, String::new(), body));
         }
     }
     flush(&mut out, &mut block);
     out
 }
 
-/// A list item's marker (with the space after it) and text: `- `, `* `,
-/// `+ ` (or a tab after them), `1. `, `12) `.
-fn list_item(body: &str) -> Option<(&str, &str)> {
+/// A block quote's marker.
+const QUOTE: &str = "> ";
+
+/// A list item's marker as shown (`- ` for every bullet, `1. ` or `12) `
+/// as written) and its text; the marker is `-`, `*`, `+`, `N.` or `N)`
+/// followed by a space or tab.
+fn list_item(body: &str) -> Option<(String, &str)> {
     let digits = body.bytes().take_while(u8::is_ascii_digit).count();
-    let marker_len = match body.as_bytes().get(digits) {
-        Some(b'.' | b')') if (1..=9).contains(&digits) => digits + 1,
-        Some(b'-' | b'*' | b'+') if digits == 0 => 1,
+    let (marker_len, bullet) = match body.as_bytes().get(digits) {
+        Some(b'.' | b')') if (1..=9).contains(&digits) => (digits + 1, false),
+        Some(b'-' | b'*' | b'+') if digits == 0 => (1, true),
         _ => return None,
     };
-    match body.as_bytes().get(marker_len) {
-        Some(b' ' | b'\t') => Some((&body[..marker_len + 1], body[marker_len + 1..].trim_start())),
-        _ => None,
+    if !matches!(body.as_bytes().get(marker_len), Some(b' ' | b'\t')) {
+        return None;
     }
+    let marker = match bullet {
+        true => "- ".to_string(),
+        false => format!("{} ", &body[..marker_len]),
+    };
+    Some((marker, body[marker_len + 1..].trim_start()))
 }
 
 /// A list item, block quote or paragraph, with the indentation of its
 /// first line.
 struct Block {
     indent: usize,
-    /// `"- "`, `"1. "`, `"> "` for a quote, `""` for a paragraph.
+    /// `"- "`, `"1. "`, [`QUOTE`] for a quote, `""` for a paragraph.
     marker: String,
     text: String,
 }
 
 impl Block {
-    fn new(indent: usize, marker: &str, text: &str) -> Block {
-        let marker = match marker.trim_end() {
-            "*" | "+" | "-" => "- ".to_string(),
-            m => format!("{m} "),
-        };
-        let marker = if marker == " " { String::new() } else { marker };
+    fn new(indent: usize, marker: String, text: &str) -> Block {
         Block {
             indent,
             marker,
@@ -252,7 +255,7 @@ fn flush(out: &mut String, block: &mut Option<Block>) {
     let lead = " ".repeat(2 + b.indent.min(40));
     let first = format!("{lead}{}", b.marker);
     let rest = match b.marker.as_str() {
-        "> " => first.clone(),
+        QUOTE => first.clone(),
         m => format!("{lead}{}", " ".repeat(m.len())),
     };
     let width = 88usize.saturating_sub(first.len()).max(20);
