@@ -28,13 +28,22 @@ const EVENTS: &str = "\
 /// `talon query QUERY events.ndjson ARGS` in `dir`, which must succeed;
 /// its stdout.
 fn query(dir: &Path, eql: &str, args: &[&str]) -> String {
+    stdout(&query_run(dir, eql, args))
+}
+
+/// As [`query`]: the summary on stderr.
+fn query_summary(dir: &Path, eql: &str, args: &[&str]) -> String {
+    stderr(&query_run(dir, eql, args))
+}
+
+fn query_run(dir: &Path, eql: &str, args: &[&str]) -> std::process::Output {
     let mut c = talon();
     c.current_dir(dir)
         .args(["query", eql, "events.ndjson"])
         .args(args);
     let out = run(c);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    stdout(&out)
+    out
 }
 
 #[test]
@@ -498,15 +507,7 @@ fn a_query_that_matches_nothing_names_a_category_the_input_lacks() {
     let dir = scratch();
     let d = dir.path();
     std::fs::write(d.join("events.ndjson"), EVENTS).unwrap();
-    let summary = |eql: &str, args: &[&str]| {
-        let mut c = talon();
-        c.current_dir(d)
-            .args(["query", eql, "events.ndjson"])
-            .args(args);
-        let out = run(c);
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-        stderr(&out)
-    };
+    let summary = |eql: &str, args: &[&str]| query_summary(d, eql, args);
     let err = summary("proces where true", &[]);
     assert!(
         err.ends_with(
