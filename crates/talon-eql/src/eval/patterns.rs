@@ -27,7 +27,7 @@ use super::wildcard::{CaseMode, Part, Wildcard};
 
 /// Fewest patterns that read the whole value for the shared pass to be
 /// worth an automaton.
-pub const MIN_SCANNING: usize = 3;
+const MIN_SCANNING: usize = 3;
 
 /// The patterns of one leaf, in the order written.
 #[derive(Clone, Debug, Default)]
@@ -81,7 +81,7 @@ impl Patterns {
             return true;
         }
         // A pattern is tried once, however often its piece occurs.
-        let mut done: smallset::Tried = smallset::Tried::default();
+        let mut done = Tried::default();
         for m in f.ac.find_overlapping_iter(value) {
             for i in &f.uses[m.pattern().as_usize()] {
                 if done.first(*i) && tried(i) {
@@ -98,12 +98,6 @@ impl Deref for Patterns {
 
     fn deref(&self) -> &[Wildcard] {
         &self.list
-    }
-}
-
-impl From<Vec<Wildcard>> for Patterns {
-    fn from(list: Vec<Wildcard>) -> Patterns {
-        Patterns::new(list)
     }
 }
 
@@ -170,29 +164,27 @@ impl Filter {
     }
 }
 
-mod smallset {
-    /// Which patterns a pass has tried: a bit per pattern for the first
-    /// 128, a list beyond.
-    #[derive(Default)]
-    pub(super) struct Tried {
-        bits: u128,
-        more: Vec<u32>,
-    }
+/// Which patterns a pass has tried: a bit per pattern for the first 128
+/// (no allocation for any list the prebuilt rules hold), a list beyond.
+#[derive(Default)]
+struct Tried {
+    bits: u128,
+    more: Vec<u32>,
+}
 
-    impl Tried {
-        /// Records `i`; whether it was not recorded before.
-        pub(super) fn first(&mut self, i: u32) -> bool {
-            if i < 128 {
-                let bit = 1u128 << i;
-                let new = self.bits & bit == 0;
-                self.bits |= bit;
-                new
-            } else if self.more.contains(&i) {
-                false
-            } else {
-                self.more.push(i);
-                true
-            }
+impl Tried {
+    /// Records `i`; whether it was not recorded before.
+    fn first(&mut self, i: u32) -> bool {
+        if i < 128 {
+            let bit = 1u128 << i;
+            let new = self.bits & bit == 0;
+            self.bits |= bit;
+            new
+        } else if self.more.contains(&i) {
+            false
+        } else {
+            self.more.push(i);
+            true
         }
     }
 }
