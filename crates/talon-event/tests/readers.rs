@@ -251,7 +251,9 @@ fn scroll_dumps_concatenated_or_one_response_per_line() {
     let (events, stats) = read_text("scroll.ndjson", &per_line, ReadOptions::default());
     assert_eq!(names(&events), ["a", "b", "c"]);
     assert_eq!(lines(&events), [1, 1, 2]);
-    assert_eq!(stats.issue_count(), 0);
+    // The last page, without hits, is counted: every line adds up.
+    assert_eq!(stats.issue_count(), 1);
+    assert_eq!(stats.skipped_for(SkipReason::Empty), 1);
 
     let concatenated = format!("{SEARCH}{SEARCH}");
     let (events, _) = read_text("two.json", &concatenated, ReadOptions::default());
@@ -460,10 +462,16 @@ fn corrupt_compressed_input_is_one_issue() {
 
 #[test]
 fn empty_and_blank_inputs_read_nothing_without_issues() {
-    for text in ["", "\n\n  \n", "[]", "[\n]\n"] {
+    for text in ["", "\n\n  \n"] {
         let (events, stats) = read_text("e", text, ReadOptions::default());
         assert!(events.is_empty(), "{text:?}");
         assert_eq!(stats.issue_count(), 0, "{text:?}");
+    }
+    // An empty array is a document, counted as holding no event.
+    for text in ["[]", "[\n]\n"] {
+        let (events, stats) = read_text("e", text, ReadOptions::default());
+        assert!(events.is_empty(), "{text:?}");
+        assert_eq!(stats.skipped_for(SkipReason::Empty), 1, "{text:?}");
     }
 }
 
@@ -967,4 +975,60 @@ fn the_first_line_is_judged_whole() {
         issue_places(&issues),
         [(1, 1, SkipReason::NotAnObject), (2, 1, SkipReason::NotJson)]
     );
+}
+
+#[test]
+fn documents_without_events_are_counted_as_empty() {
+    // Found by a fresh user: `[]` lines were counted nowhere, so the
+    // events and skips no longer added up to the input's lines.
+    let cases: [(&str, &str, Vec<&str>, Vec<(u64, u64, SkipReason)>); 4] = [
+        // A file of `[]` lines starts like a JSON array: framed mode.
+        (
+            "e.ndjson",
+            "[]\n[]\n  []\n",
+            vec![],
+            vec![
+                (1, 1, SkipReason::Empty),
+                (2, 1, SkipReason::Empty),
+                (3, 3, SkipReason::Empty),
+            ],
+        ),
+        // After an event, line mode: one issue per empty line.
+        (
+            "l.ndjson",
+            "{\"n\":\"a\"}\n[]\n [ ]\n[{\"n\":\"b\"}]\n",
+            vec!["a", "b"],
+            vec![(2, 1, SkipReason::Empty), (3, 2, SkipReason::Empty)],
+        ),
+        // A search response without hits holds no event either.
+        (
+            "r.ndjson",
+            "{\"n\":\"a\"}\n{\"hits\":{\"hits\":[]}}\n",
+            vec!["a"],
+            vec![(2, 1, SkipReason::Empty)],
+        ),
+        // An array whose elements are empty arrays holds none: one issue
+        // for each, none for the array that held events.
+        (
+            "n.json",
+            "[[], {\"n\":\"a\"}]\n",
+            vec!["a"],
+            vec![(1, 2, SkipReason::Empty)],
+        ),
+    ];
+    for (name, text, want, issues) in cases {
+        let (events, got, stats) = read_bytes_all(name, text.as_bytes().to_vec());
+        assert_eq!(names(&events), want, "{name}");
+        assert_eq!(places(&got), issues, "{name}");
+        assert_eq!(
+            stats.skipped.get(&SkipReason::Empty).copied().unwrap_or(0),
+            issues.len() as u64,
+            "{name}"
+        );
+    }
+    // The whole-file `[]` of an export with no events.
+    let (events, got, _) = read_bytes_all("a.json", b"[\n]\n".to_vec());
+    assert!(events.is_empty());
+    assert_eq!(places(&got), [(1, 1, SkipReason::Empty)]);
+    assert_eq!(got[0].message, "an empty array holds no event");
 }

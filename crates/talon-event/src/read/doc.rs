@@ -133,12 +133,27 @@ impl DocReader<'_> {
         )
     }
 
-    /// Reads one document whose first byte is at `pos`.
+    /// Reads one document whose first byte is at `pos`. A document that
+    /// gives neither an event nor an issue (`[]`, a response without hits)
+    /// is an [`SkipReason::Empty`] issue, so that every line is counted.
     pub fn document(&self, text: &str, pos: Pos, out: &mut Out) {
+        let before = out.len();
         // The scanner's fast path refuses such a text and comes here.
         match lone_surrogates_replaced(text) {
             Some(text) => self.document_in(&text, pos, out, false),
             None => self.document_in(text, pos, out, false),
+        }
+        let body = text.trim_start();
+        if out.len() == before && !body.is_empty() {
+            let what = match body.starts_with('[') {
+                true => "an empty array holds no event",
+                false => "a response without hits holds no event",
+            };
+            out.push_back(Err(self.issue(
+                pos.advance(text, text.len() - body.len()),
+                SkipReason::Empty,
+                what,
+            )));
         }
     }
 

@@ -625,6 +625,11 @@ impl FileReader {
                     format!("document never closed: {by} ({bytes} bytes skipped)"),
                 )
             }
+            Unit::Empty { pos } => issue(
+                pos,
+                SkipReason::Empty,
+                "an empty array holds no event".to_string(),
+            ),
             Unit::Unclosed { pos } => issue(
                 pos,
                 SkipReason::Truncated,

@@ -57,6 +57,9 @@ pub(crate) enum Unit {
     /// The top-level array opened at `pos` was not closed by end of input
     /// (its complete elements came before as values).
     Unclosed { pos: Pos },
+    /// The top-level array opened at `pos` closed without an element
+    /// (`[]`): it holds no event, and is counted as such.
+    Empty { pos: Pos },
     /// A value that started at `pos` and was still open when `cut` ended
     /// it (see the module doc); `text` as for `Truncated`.
     Broken {
@@ -206,6 +209,8 @@ pub(crate) struct Framer {
     in_array: bool,
     /// Where that array's `[` is.
     array_pos: Pos,
+    /// Units that array gave so far.
+    array_units: u64,
     buf: Vec<u8>,
 }
 
@@ -218,6 +223,7 @@ impl Framer {
             col: 1,
             in_array: false,
             array_pos: Pos { line, col: 1 },
+            array_units: 0,
             buf: Vec::new(),
         }
     }
@@ -271,6 +277,14 @@ impl Framer {
     }
 
     pub fn next_unit(&mut self) -> io::Result<Option<Unit>> {
+        let unit = self.next_unit_in()?;
+        if self.in_array && unit.is_some() {
+            self.array_units += 1;
+        }
+        Ok(unit)
+    }
+
+    fn next_unit_in(&mut self) -> io::Result<Option<Unit>> {
         loop {
             let Some(b) = self.peek()? else {
                 if self.in_array {
@@ -286,6 +300,7 @@ impl Framer {
                 b' ' | b'\t' | b'\r' | b'\n' | b',' => self.bump(b),
                 b'[' if !self.in_array => {
                     self.in_array = true;
+                    self.array_units = 0;
                     self.array_pos = Pos {
                         line: self.line,
                         col: self.col,
@@ -295,6 +310,11 @@ impl Framer {
                 b']' if self.in_array => {
                     self.in_array = false;
                     self.bump(b);
+                    if self.array_units == 0 {
+                        return Ok(Some(Unit::Empty {
+                            pos: self.array_pos,
+                        }));
+                    }
                 }
                 b'{' | b'[' => return self.balanced().map(Some),
                 b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n' if self.in_array => {

@@ -39,6 +39,9 @@ pub enum SkipReason {
     /// A record that describes an index rather than holding a document
     /// (an esArchiver `"type":"index"` entry).
     NotAnEvent,
+    /// A document that holds no event at all: an empty array (`[]`), or a
+    /// search response without hits.
+    Empty,
     /// The input could not be opened or read.
     Unreadable,
     /// A FIFO, socket or device met inside a folder: not read (it may
@@ -71,6 +74,7 @@ impl SkipReason {
             SkipReason::DuplicateKey => "duplicate-key",
             SkipReason::NoSource => "no-source",
             SkipReason::NotAnEvent => "not-an-event",
+            SkipReason::Empty => "empty",
             SkipReason::Unreadable => "unreadable",
             SkipReason::SpecialFile => "special-file",
             SkipReason::LinkLoop => "link-loop",
