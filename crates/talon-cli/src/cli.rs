@@ -92,7 +92,8 @@ const CHECK_EXAMPLES: &str = "Examples:
 /// the command writes ([`AlertFormat`] for hunt, [`Format`] for query).
 #[derive(Debug, Args)]
 pub struct OutputArgs<F: FormatArg> {
-    /// Output format (default: table on a terminal, jsonl otherwise).
+    /// Output format (default: csv for an --output file named *.csv, table
+    /// on a terminal, jsonl otherwise).
     #[arg(long, short = 'f', value_parser = FormatParser::<F>(std::marker::PhantomData))]
     pub format: Option<F>,
 
@@ -132,16 +133,20 @@ pub trait FormatArg: ValueEnum + Copy + Send + Sync + std::fmt::Debug + 'static 
     const TABLE: Self;
     /// Otherwise.
     const JSONL: Self;
+    /// For an `--output` file named `*.csv`.
+    const CSV: Self;
 }
 
 impl FormatArg for Format {
     const TABLE: Self = Format::Table;
     const JSONL: Self = Format::Jsonl;
+    const CSV: Self = Format::Csv;
 }
 
 impl FormatArg for AlertFormat {
     const TABLE: Self = AlertFormat::Table;
     const JSONL: Self = AlertFormat::Jsonl;
+    const CSV: Self = AlertFormat::Csv;
 }
 
 /// `--format` for a command that writes `F`: clap's own parser for it

@@ -19,10 +19,24 @@ pub struct Output<F> {
 /// output (`the alerts`) for the error when stdout is closed.
 pub fn open<F: FormatArg>(args: &OutputArgs<F>, what: &str) -> Result<Output<F>> {
     let (writer, terminal) = writer(args.output.as_deref(), what)?;
-    let format = args
-        .format
-        .unwrap_or(if terminal { F::TABLE } else { F::JSONL });
+    let named_csv = file(args.output.as_deref())
+        .and_then(Path::extension)
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let format = args.format.unwrap_or(match (named_csv, terminal) {
+        (true, _) => F::CSV,
+        (false, true) => F::TABLE,
+        (false, false) => F::JSONL,
+    });
     Ok(Output { writer, format })
+}
+
+/// What a write error says: `what` could not be written to `output`
+/// (`--output`), or to standard output.
+pub fn write_context(what: &str, output: Option<&Path>) -> String {
+    match file(output) {
+        Some(path) => format!("cannot write {what} to {}", path.display()),
+        None => format!("cannot write {what} to standard output"),
+    }
 }
 
 /// The file `--output` names: none for `-`, which is stdout, as `-` among

@@ -550,3 +550,76 @@ fn a_query_that_matches_nothing_names_a_category_the_input_lacks() {
         "{err}"
     );
 }
+
+#[test]
+fn an_output_file_named_csv_gets_csv_unless_a_format_is_given() {
+    // Found by a fresh user: `-o out.csv` silently wrote JSON Lines.
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(d.join("events.ndjson"), EVENTS).unwrap();
+    query(
+        d,
+        "process where process.name == \"ls\"",
+        &["-o", "out.CSV"],
+    );
+    let csv = std::fs::read_to_string(d.join("out.CSV")).unwrap();
+    assert_eq!(
+        csv.lines().collect::<Vec<_>>(),
+        [
+            "@timestamp,event.category,host.name,user.name,process.name,\
+             process.command_line,source",
+            "2026-01-01T00:00:02.000Z,process,beta,bob,ls,ls -l,events.ndjson:2",
+        ]
+    );
+    // --format still decides.
+    query(
+        d,
+        "process where process.name == \"ls\"",
+        &["-o", "out.csv", "--format", "jsonl"],
+    );
+    let jsonl = std::fs::read_to_string(d.join("out.csv")).unwrap();
+    assert!(
+        jsonl.starts_with("{\"@timestamp\":\"2026-01-01T00:00:02Z\""),
+        "{jsonl}"
+    );
+}
+
+#[test]
+fn a_write_error_names_where_the_output_went() {
+    // Found by a fresh user: `-o /dev/full` said "cannot write alerts"
+    // without saying where to.
+    if !Path::new("/dev/full").exists() {
+        eprintln!("skipped: no /dev/full on this system");
+        return;
+    }
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(d.join("events.ndjson"), EVENTS).unwrap();
+    let mut c = talon();
+    c.current_dir(d).args([
+        "query",
+        "any where true",
+        "events.ndjson",
+        "-o",
+        "/dev/full",
+    ]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .contains("talon: error: cannot write results to /dev/full: No space left on device"),
+        "{}",
+        stderr(&out)
+    );
+    // The bundled default hunt alerts (its demo events and rules).
+    let mut c = talon();
+    c.current_dir(repo()).args(["hunt", "-o", "/dev/full"]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .contains("talon: error: cannot write alerts to /dev/full: No space left on device"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -96,14 +96,19 @@ pub enum Written {
     CutShort,
 }
 
-/// The end of writing `what`: an error says it could not be written,
-/// except a broken pipe (`| head`: the reader has seen enough), which is
+/// The end of writing `what` to `output` (`--output`; stdout when none):
+/// an error says it could not be written and where to, except a broken
+/// pipe (`| head`: the reader has seen enough), which is
 /// [`Written::CutShort`], for the command to end with [`cut_short`].
-pub fn finish_output(r: anyhow::Result<()>, what: &str) -> anyhow::Result<Written> {
+pub fn finish_output(
+    r: anyhow::Result<()>,
+    what: &str,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<Written> {
     match r {
         Ok(()) => Ok(Written::Whole),
         Err(e) if is_broken_pipe(&e) => Ok(Written::CutShort),
-        Err(e) => Err(e.context(format!("cannot write {what}"))),
+        Err(e) => Err(e.context(crate::output::write_context(what, output))),
     }
 }
 

@@ -96,8 +96,11 @@ pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
         }
         written += 1;
     }
-    let finished =
-        common::finish_output(result.and_then(|_| w.flush().map_err(Into::into)), "events")?;
+    let finished = common::finish_output(
+        result.and_then(|_| w.flush().map_err(Into::into)),
+        "events",
+        args.output.as_deref(),
+    )?;
     if !quiet {
         let stats = events.stats();
         let mut s = String::new();

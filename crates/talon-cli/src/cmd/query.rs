@@ -106,6 +106,7 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
     let written = common::finish_output(
         written.and_then(|_| w.flush().map_err(Into::into)),
         "results",
+        args.output.output.as_deref(),
     )?;
 
     if !quiet {
@@ -259,6 +260,7 @@ fn run_sequence(
     let written = common::finish_output(
         written.and_then(|_| w.flush().map_err(Into::into)),
         "results",
+        args.output.output.as_deref(),
     )?;
     if !quiet {
         let mut s = read_summary(&reader, took);

@@ -106,7 +106,9 @@ pub fn run(args: SynthArgs, quiet: bool) -> Result<ExitCode> {
             .chain(s.near_misses.iter().map(|(_, d)| d));
         let wrote: Result<()> =
             docs.try_for_each(|doc| writeln!(out, "{doc}").map_err(anyhow::Error::from));
-        if common::finish_output(wrote, "events")? == common::Written::CutShort {
+        if common::finish_output(wrote, "events", args.output.as_deref())?
+            == common::Written::CutShort
+        {
             return Ok(common::cut_short(quiet, common::Unread::Rules));
         }
         made += 1;
@@ -115,7 +117,9 @@ pub fn run(args: SynthArgs, quiet: bool) -> Result<ExitCode> {
         }
     }
     let flushed = out.flush().map_err(anyhow::Error::from);
-    if common::finish_output(flushed, "events")? == common::Written::CutShort {
+    if common::finish_output(flushed, "events", args.output.as_deref())?
+        == common::Written::CutShort
+    {
         return Ok(common::cut_short(quiet, common::Unread::Rules));
     }
     Ok(if failed || made == 0 {

@@ -332,7 +332,10 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     let mut cut_short = false;
     for e in writer.write_error.take().into_iter().chain(finish.err()) {
         if !common::io_is_broken_pipe(&e) {
-            return Err(e).context("cannot write alerts");
+            return Err(e).context(output::write_context(
+                "alerts",
+                args.output.output.as_deref(),
+            ));
         }
         cut_short = true;
     }
