@@ -58,9 +58,10 @@ pub struct HuntSummary<'a> {
     /// Matched events without a usable `@timestamp`: their alerts have no
     /// `kibana.alert.original_time` (the alert's own times are the run's).
     pub matched_untimed: &'a UntimedEvents,
-    /// Sequences (and samples) found by sequence rules; `None` when no
-    /// sequence rule ran.
+    /// Sequences found by sequence rules; `None` when none ran.
     pub sequences: Option<u64>,
+    /// Samples found by sample rules; `None` when none ran.
+    pub samples: Option<u64>,
     pub alert_errors: u64,
     pub rule_errors: usize,
     pub rules_not_supported: usize,
@@ -73,10 +74,10 @@ impl fmt::Display for HuntSummary<'_> {
         write_read_line(f, self.read, self.elapsed)?;
         write!(f, "{}", self.read)?;
         let alerts: u64 = self.alerts_per_rule.iter().sum();
-        let found = match self.sequences {
-            Some(n) => format!(", {}", count(n, "sequence")),
-            None => String::new(),
-        };
+        let found: String = [(self.sequences, "sequence"), (self.samples, "sample")]
+            .into_iter()
+            .filter_map(|(n, what)| Some(format!(", {}", count(n?, what))))
+            .collect();
         writeln!(
             f,
             "talon: {} matched{found}, {} by {} of {}",

@@ -485,3 +485,35 @@ sequence by host.id with maxspan=10m
         );
     }
 }
+
+#[test]
+fn the_summary_counts_samples_as_samples() {
+    // Found by a fresh user: a sample rule's finds were called sequences.
+    let sample = DOWNLOAD_EXEC.replace("sequence by host.id with maxspan=10m", "sample by host.id");
+    let (alerts, err) = hunt_rule(&sample, &curl_then_shell(), &[]);
+    assert_eq!(alerts.len(), 3, "{err}");
+    assert!(
+        err.contains("talon: 0 events matched, 1 sample, 3 alerts by 1 of 1 rule"),
+        "{err}"
+    );
+    // Both kinds loaded: each is counted apart.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("seq.toml"), DOWNLOAD_EXEC).expect("write");
+    let other = sample.replace("11111111-2222", "99999999-2222");
+    std::fs::write(dir.path().join("sample.toml"), other).expect("write");
+    let data = dir.path().join("e.ndjson");
+    std::fs::write(&data, curl_then_shell().join("\n")).expect("write");
+    let mut c = talon();
+    c.arg("hunt")
+        .arg("--rules")
+        .arg(dir.path())
+        .arg(&data)
+        .args(["-o", "/dev/null"]);
+    let out = run(c);
+    assert!(
+        stderr(&out)
+            .contains("talon: 0 events matched, 1 sequence, 1 sample, 6 alerts by 2 of 2 rules"),
+        "{}",
+        stderr(&out)
+    );
+}

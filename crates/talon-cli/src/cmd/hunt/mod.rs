@@ -26,6 +26,7 @@ use talon_engine::exceptions::{BoundExceptions, Suppression};
 use talon_engine::prefilter::Prefilter;
 use talon_engine::schedule::{RuleSchedule, ScheduleOptions, ScheduleStats, Scheduler};
 use talon_engine::{compile_rules, runnable, EngineOptions, EngineStats, Runnable};
+use talon_eql::QueryKind;
 use talon_event::read::ReadOptions;
 use talon_event::terminal::escape_controls;
 use talon_event::untimed::{NoTime, Untimed, UntimedEvents};
@@ -113,6 +114,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     // computed once, so the rules are cloned before the engines take them.
     let rules: Vec<Rule> = event_rules.iter().map(|r| r.rule.clone()).collect();
     let seq_rules: Vec<Rule> = seq_compiled.iter().map(|r| r.rule.clone()).collect();
+    let seq_kinds: Vec<QueryKind> = seq_compiled.iter().map(|r| r.query.kind()).collect();
     let exception_set = crate::config::exception_set(&args.exceptions, &report.exceptions)?;
     let rule_refs: Vec<&Rule> = rules.iter().collect();
     let exceptions: BoundExceptions = exception_set.bind(&rule_refs, &mapping);
@@ -358,7 +360,8 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
             alerts_per_rule: &writer.per_rule,
             // The schedule replay counts them itself (not alerted).
             matched_untimed: &writer.untimed,
-            sequences: (!seq_rules.is_empty()).then(|| merged.sequences.iter().sum()),
+            sequences: found_by(&seq_kinds, &merged.sequences, QueryKind::Sequence),
+            samples: found_by(&seq_kinds, &merged.sequences, QueryKind::Sample),
             alert_errors: merged.alert_errors,
             rule_errors,
             rules_not_supported: problems.iter().filter(|p| !p.is_error()).count(),
@@ -683,4 +686,17 @@ fn schedule_lines(st: &ScheduleStats) -> String {
         ));
     }
     out
+}
+
+/// What the sequence or sample rules (`kind`) found, by their counts in
+/// `found` (one per rule, whose kinds are `kinds`); `None` when no such
+/// rule ran.
+fn found_by(kinds: &[QueryKind], found: &[u64], kind: QueryKind) -> Option<u64> {
+    let mut of_kind = kinds
+        .iter()
+        .zip(found)
+        .filter(|(k, _)| **k == kind)
+        .peekable();
+    of_kind.peek()?;
+    Some(of_kind.map(|(_, n)| n).sum())
 }
