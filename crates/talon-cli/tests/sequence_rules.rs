@@ -299,9 +299,16 @@ fn out_of_order_input_is_reordered_within_the_window_and_late_events_are_reporte
     assert!(
         err.contains(
             "talon: warning: Download then execute: 1 matching event(s) arrived more than 10s out of order \
-             and were not matched (the newest time read was 2026-01-01T00:02:00.000Z: an event \
-             dated far ahead of the others makes the rest late); sort the input or widen the \
-             re-ordering window (--reorder-window)"
+             and were not matched (the first, "
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "e.ndjson:2, was 1m behind the newest time read before it); the newest time read was \
+             2026-01-01T00:02:00.000Z: an event dated far ahead of the others, or inputs read one \
+             after another whose times overlap, make the rest late; sort the input, or give \
+             --reorder-window 1m to take them all"
         ),
         "{err}"
     );
@@ -516,4 +523,64 @@ fn the_summary_counts_samples_as_samples() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn files_read_one_after_another_are_named_with_the_window_that_takes_them() {
+    // Found by a fresh user: two hosts' exports, each sorted, each with a
+    // sequence at 00:30; the second file's events are late once the first
+    // has been read to 00:59, and the warning blamed "an event dated far
+    // ahead" without saying which window would do.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = dir.path().join("r.toml");
+    std::fs::write(&rule, DOWNLOAD_EXEC).expect("write");
+    for host in ["a", "b"] {
+        let mut lines = Vec::new();
+        for m in [0, 29, 30, 59] {
+            let ts = format!("2026-01-01T00:{m:02}:00Z");
+            let event = match m {
+                29 => ev(&ts, "network", r#""process":{"name":"curl"}"#),
+                30 => ev(
+                    &ts,
+                    "process",
+                    r#""process":{"name":"sh","parent":{"name":"curl"}}"#,
+                ),
+                _ => ev(&ts, "process", r#""process":{"name":"ls"}"#),
+            };
+            lines.push(event.replace(r#""id":"h1""#, &format!(r#""id":"{host}""#)));
+        }
+        std::fs::write(dir.path().join(format!("{host}.ndjson")), lines.join("\n")).expect("write");
+    }
+    let hunt = |window: &str| {
+        let mut c = talon();
+        c.current_dir(dir.path())
+            .args([
+                "hunt",
+                "--rules",
+                "r.toml",
+                "a.ndjson",
+                "b.ndjson",
+                "-o",
+                "/dev/null",
+            ])
+            .args(["--reorder-window", window]);
+        stderr(&run(c))
+    };
+    let err = hunt("5m");
+    assert!(err.contains("1 sequence, 3 alerts"), "{err}");
+    assert!(
+        err.contains(
+            "2 matching event(s) arrived more than 5m out of order and were not matched (the \
+             first, b.ndjson:2, was 30m behind the newest time read before it)"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("give --reorder-window 30m to take them all"),
+        "{err}"
+    );
+    // The window it names does take them.
+    let err = hunt("30m");
+    assert!(err.contains("2 sequences, 6 alerts"), "{err}");
+    assert!(!err.contains("out of order"), "{err}");
 }

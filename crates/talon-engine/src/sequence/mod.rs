@@ -43,7 +43,7 @@ use talon_eql::eval::value::FieldKind;
 use talon_eql::eval::Memo;
 use talon_eql::{CompiledQuery, QueryKind};
 use talon_event::mapping::Mapping;
-use talon_event::{Event, Value};
+use talon_event::{Event, Origin, Value};
 
 use crate::search::ResultPosition;
 use keys::{render, KeyStyle, KeyTuple};
@@ -170,6 +170,12 @@ pub enum SequenceWarning {
         newest: Option<i64>,
         /// Most events the window holds.
         held: usize,
+        /// The first late event: where it was read, and how far its time
+        /// was behind the newest one read then.
+        first: Option<(Origin, i64)>,
+        /// The furthest behind a late event was: a window this wide
+        /// would have taken them all.
+        most_behind: i64,
     },
     /// In-flight sequences (or sample keys) evicted by the cap.
     Evicted {
@@ -212,6 +218,8 @@ impl fmt::Display for SequenceWarning {
                 count,
                 window_nanos,
                 newest,
+                first,
+                most_behind,
                 ..
             } => {
                 write!(
@@ -219,14 +227,28 @@ impl fmt::Display for SequenceWarning {
                     "{name}: {count} matching event(s) arrived more than {} out of order and were not matched",
                     window_text(*window_nanos)
                 )?;
+                if let Some((origin, behind)) = first {
+                    write!(
+                        f,
+                        " (the first, {}:{}, was {} behind the newest time read before it)",
+                        origin.file,
+                        origin.line,
+                        span_text(*behind)
+                    )?;
+                }
                 if let Some(n) = newest {
                     write!(
                         f,
-                        " (the newest time read was {}: an event dated far ahead of the others makes the rest late)",
+                        "; the newest time read was {}: an event dated far ahead of the others, or \
+                         inputs read one after another whose times overlap, make the rest late",
                         talon_event::time::format_millis(*n)
                     )?;
                 }
-                write!(f, "; sort the input or widen the re-ordering window (--reorder-window)")
+                write!(
+                    f,
+                    "; sort the input, or give --reorder-window {} to take them all",
+                    window_text(round_up_window(*most_behind))
+                )
             }
             SequenceWarning::Evicted { name, count, cap } => write!(
                 f,
@@ -275,6 +297,10 @@ pub struct SequenceStats {
     pub untimed: UntimedEvents,
     /// Matching events that came too late for the re-ordering window.
     pub late_events: u64,
+    /// The first of them, and how far behind the newest time it was.
+    pub late_first: Option<(Origin, i64)>,
+    /// The furthest behind the newest time a late event was.
+    pub late_most_behind: i64,
     /// In-flight sequences or sample keys evicted by the cap.
     pub evicted: u64,
     pub key_tuples_capped: u64,
@@ -497,8 +523,13 @@ impl SequenceRunner {
                     tie: hit.tie,
                     seq,
                 };
+                let behind = reorder.newest().map_or(0, |n| n.saturating_sub(ts));
+                let origin = keep.origin.clone();
                 if reorder.offer(ord, (keep, hit.hits), &mut on_release) == Offer::Late {
-                    self.stats.late_events += 1;
+                    let s = &mut self.stats;
+                    s.late_events += 1;
+                    s.late_first.get_or_insert((origin, behind));
+                    s.late_most_behind = s.late_most_behind.max(behind);
                 }
                 if let Some(h) = reorder.horizon() {
                     matcher.settle(h, &mut emit);
@@ -623,6 +654,8 @@ impl SequenceRunner {
                 window_nanos: self.opts.reorder_window_nanos,
                 newest: newest_time,
                 held: self.opts.reorder_max_events,
+                first: s.late_first.clone(),
+                most_behind: s.late_most_behind,
             });
         }
         if s.evicted > 0 {
@@ -651,6 +684,38 @@ impl SequenceRunner {
     pub fn stats(&self) -> &SequenceStats {
         &self.stats
     }
+}
+
+/// A span of time in days, hours, minutes and seconds (`28m59s`), or in
+/// milliseconds under a second.
+fn span_text(nanos: i64) -> String {
+    const UNITS: [(i64, &str); 4] = [(86_400, "d"), (3600, "h"), (60, "m"), (1, "s")];
+    let mut secs = nanos / 1_000_000_000;
+    if secs == 0 {
+        return format!("{}ms", nanos / 1_000_000);
+    }
+    let mut out = String::new();
+    for (unit, name) in UNITS {
+        if secs >= unit {
+            out.push_str(&format!("{}{name}", secs / unit));
+            secs %= unit;
+        }
+    }
+    out
+}
+
+/// The shortest re-ordering window, in a round unit (whole seconds under
+/// a minute, minutes under an hour, hours under a day, else days), that
+/// takes an event `behind` nanoseconds behind the newest one read.
+fn round_up_window(behind: i64) -> i64 {
+    const SECOND: i64 = 1_000_000_000;
+    let unit = match behind {
+        b if b < 60 * SECOND => SECOND,
+        b if b < 3600 * SECOND => 60 * SECOND,
+        b if b < 86_400 * SECOND => 3600 * SECOND,
+        _ => 86_400 * SECOND,
+    };
+    behind.max(1).saturating_add(unit - 1) / unit * unit
 }
 
 /// Matches one event the window released, at the next position.
@@ -720,7 +785,22 @@ fn render_keys(key: &KeyTuple, kinds: &[FieldKind], style: KeyStyle) -> Vec<Valu
 
 #[cfg(test)]
 mod tests {
-    use super::window_text;
+    use super::{round_up_window, span_text, window_text};
+
+    #[test]
+    fn a_late_events_lag_and_the_window_that_takes_it() {
+        let s = 1_000_000_000;
+        assert_eq!(span_text(1739 * s), "28m59s");
+        assert_eq!(span_text(90_061 * s), "1d1h1m1s");
+        assert_eq!(span_text(s / 4), "250ms");
+        // Rounded up to a whole unit, never below the lag.
+        assert_eq!(window_text(round_up_window(1739 * s)), "29m");
+        assert_eq!(window_text(round_up_window(1800 * s)), "30m");
+        assert_eq!(window_text(round_up_window(s / 4)), "1s");
+        assert_eq!(window_text(round_up_window(0)), "1s");
+        assert_eq!(window_text(round_up_window(3601 * s)), "2h");
+        assert_eq!(window_text(round_up_window(86_401 * s)), "2d");
+    }
 
     #[test]
     fn windows_read_as_the_flag_takes_them() {
