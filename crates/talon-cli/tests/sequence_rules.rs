@@ -584,3 +584,40 @@ fn files_read_one_after_another_are_named_with_the_window_that_takes_them() {
     assert!(err.contains("2 sequences, 6 alerts"), "{err}");
     assert!(!err.contains("out of order"), "{err}");
 }
+
+#[test]
+fn events_without_a_join_key_are_counted_and_the_key_named() {
+    // Found by a fresh user: auditd events normalized without `host.id`
+    // never joined a `sequence by host.id` rule, and nothing said why.
+    let events: Vec<String> = curl_then_shell()
+        .iter()
+        .map(|e| e.replace(r#""host":{"id":"h1"}"#, r#""host":{"name":"web01"}"#))
+        .collect();
+    let (alerts, err) = hunt_rule(DOWNLOAD_EXEC, &events, &[]);
+    assert!(alerts.is_empty(), "{err}");
+    assert!(
+        err.contains(
+            "talon: warning: Download then execute: events match its terms but have no value \
+             for the join key `host.id` (first: "
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "e.ndjson:1), and none that has one does, so the rule cannot fire; check that the \
+             source writes it"
+        ),
+        "{err}"
+    );
+    // When some events have the key, the others are left unjoined, as
+    // Elasticsearch leaves them, without a warning.
+    let mut mixed = curl_then_shell().to_vec();
+    mixed.extend(events.iter().cloned());
+    let (alerts, err) = hunt_rule(DOWNLOAD_EXEC, &mixed, &[]);
+    assert_eq!(alerts.len(), 3, "{err}");
+    assert!(!err.contains("join key"), "{err}");
+    // With the key, no such warning.
+    let (alerts, err) = hunt_rule(DOWNLOAD_EXEC, &curl_then_shell(), &[]);
+    assert_eq!(alerts.len(), 3, "{err}");
+    assert!(!err.contains("join key"), "{err}");
+}

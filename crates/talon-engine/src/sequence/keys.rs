@@ -166,6 +166,22 @@ pub(crate) fn key_tuples(
     tuples.into_iter().map(KeyTuple::from).collect()
 }
 
+/// The first required join key of `readers` the event holds no usable
+/// value for (why [`key_tuples`] gave it none); `None` when every one has
+/// a value.
+pub(crate) fn missing_key(readers: &[KeyReader], event: &dyn Fields) -> Option<Arc<str>> {
+    readers
+        .iter()
+        .filter(|r| !r.optional)
+        .find_map(|r| match &r.path {
+            Some(path) => {
+                let has = event.values(path).iter().any(|v| r.read(v).is_some());
+                (!has).then(|| Arc::clone(path))
+            }
+            None => Some(Arc::from("null")),
+        })
+}
+
 /// The usual case, built without the cross product: every key holds at
 /// most one value. `None` when some key holds several (the caller builds
 /// every combination); `Some(None)` when a required key is missing.

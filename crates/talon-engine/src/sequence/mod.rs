@@ -192,6 +192,14 @@ pub enum SequenceWarning {
     },
     /// Events whose key tuples were cut at [`MAX_KEY_TUPLES`].
     KeyTuplesCapped { name: String, count: u64 },
+    /// No event filled a term with its keys, and some matched a term but
+    /// for a required join key (`key`, named for the first of them, at
+    /// `first`): the rule cannot fire on this input.
+    Keyless {
+        name: String,
+        key: Arc<str>,
+        first: Origin,
+    },
 }
 
 impl fmt::Display for SequenceWarning {
@@ -276,6 +284,13 @@ impl fmt::Display for SequenceWarning {
                 }
                 write!(f, " ({})", parts.join("; "))
             }
+            SequenceWarning::Keyless { name, key, first } => write!(
+                f,
+                "{name}: events match its terms but have no value for the join key `{key}` \
+                 (first: {}:{}), and none that has one does, so the rule cannot fire; check \
+                 that the source writes it",
+                first.file, first.line
+            ),
             SequenceWarning::KeyTuplesCapped { name, count } => write!(
                 f,
                 "{name}: {count} event(s) had more than {MAX_KEY_TUPLES} join-key combinations; the rest were ignored"
@@ -301,6 +316,11 @@ pub struct SequenceStats {
     pub late_first: Option<(Origin, i64)>,
     /// The furthest behind the newest time a late event was.
     pub late_most_behind: i64,
+    /// Events found to match a term but for a required join key (looked
+    /// for only until the first, or the first keyed fill), and the first
+    /// of them with the key it lacked.
+    pub keyless: u64,
+    pub keyless_first: Option<(Origin, Arc<str>)>,
     /// In-flight sequences or sample keys evicted by the cap.
     pub evicted: u64,
     pub key_tuples_capped: u64,
@@ -435,11 +455,14 @@ impl SequenceRunner {
             .terms
             .evaluate(event.as_ref(), &|_| true, None, &mut Memo::default())
         {
-            Some(hit) => {
+            Some(hit) if hit.keyless.is_none() => {
                 let keep = Arc::clone(event);
                 self.offer(hit, event.seq, keep, None, out);
             }
-            None => {
+            other => {
+                if let Some(hit) = other {
+                    self.note_keyless(hit, event);
+                }
                 // An event no term matched only moves time on, which
                 // matters only while something waits for time.
                 let waits = matches!(&self.inner, Inner::Sequence(e) if e.waits_for_time());
@@ -467,7 +490,22 @@ impl SequenceRunner {
         out: &mut dyn FnMut(SequenceMatch),
     ) {
         self.stats.events += 1;
+        if hit.keyless.is_some() {
+            self.note_keyless(hit, &keep);
+            return;
+        }
         self.offer(hit, seq, keep, clock, out);
+    }
+
+    /// Counts an event that matched a term but joins nothing for want of
+    /// a join key.
+    fn note_keyless(&mut self, hit: TermHits, event: &Event) {
+        let s = &mut self.stats;
+        s.matched_terms += 1;
+        s.keyless += 1;
+        if let Some(key) = hit.keyless {
+            s.keyless_first.get_or_insert((event.origin.clone(), key));
+        }
     }
 
     fn offer(
@@ -524,11 +562,13 @@ impl SequenceRunner {
                     seq,
                 };
                 let behind = reorder.newest().map_or(0, |n| n.saturating_sub(ts));
-                let origin = keep.origin.clone();
-                if reorder.offer(ord, (keep, hit.hits), &mut on_release) == Offer::Late {
+                if let Offer::Late((late, _)) =
+                    reorder.offer(ord, (keep, hit.hits), &mut on_release)
+                {
                     let s = &mut self.stats;
                     s.late_events += 1;
-                    s.late_first.get_or_insert((origin, behind));
+                    s.late_first
+                        .get_or_insert_with(|| (late.origin.clone(), behind));
                     s.late_most_behind = s.late_most_behind.max(behind);
                 }
                 if let Some(h) = reorder.horizon() {
@@ -656,6 +696,17 @@ impl SequenceRunner {
                 held: self.opts.reorder_max_events,
                 first: s.late_first.clone(),
                 most_behind: s.late_most_behind,
+            });
+        }
+        // Only a rule no event ever filled with its keys: elsewhere, events
+        // of another source that lack a key are as Elasticsearch leaves
+        // them, unjoined, and not worth a warning.
+        let never_keyed = s.matched_terms == s.keyless;
+        if let Some((first, key)) = s.keyless_first.clone().filter(|_| never_keyed) {
+            s.warnings.push(SequenceWarning::Keyless {
+                name: name.clone(),
+                key,
+                first,
             });
         }
         if s.evicted > 0 {

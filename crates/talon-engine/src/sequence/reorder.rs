@@ -105,10 +105,10 @@ impl<T> Ord for Entry<T> {
 
 /// What happened to an offered event.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Offer {
+pub(crate) enum Offer<T> {
     Buffered,
-    /// Ordered before an event already released.
-    Late,
+    /// Ordered before an event already released: the item, not taken.
+    Late(T),
 }
 
 /// Events waiting to be released in ordinal order.
@@ -150,7 +150,7 @@ impl<T> Reorder<T> {
         ord: Ordinal,
         item: T,
         release: &mut dyn FnMut(Ordinal, T),
-    ) -> Offer {
+    ) -> Offer<T> {
         self.observe(ord.ts);
         let outside = self.horizon().is_some_and(|h| ord.ts < h);
         let behind = self
@@ -158,7 +158,7 @@ impl<T> Reorder<T> {
             .as_ref()
             .is_some_and(|l| ord.cmp(l) == Ordering::Less);
         if outside || behind {
-            return Offer::Late;
+            return Offer::Late(item);
         }
         let entry = Entry { ord, item };
         let in_order = self
@@ -274,7 +274,7 @@ mod tests {
         // A third event overflows the cap: the oldest goes, and an event
         // ordered before it is now late.
         assert_eq!(r.offer(ord(0, 3), 3, &mut take), Offer::Buffered);
-        assert_eq!(r.offer(ord(i64::MIN + 1, 0), 4, &mut take), Offer::Late);
+        assert_eq!(r.offer(ord(i64::MIN + 1, 0), 4, &mut take), Offer::Late(4));
         assert_eq!(out, [i64::MIN + 1]);
     }
 
@@ -289,7 +289,7 @@ mod tests {
         // 14 - 10 = 4: only 3 is due.
         assert_eq!(r.offer(ord(16, 3), (), &mut rel), Offer::Buffered);
         // 16 - 10 = 6: 5 goes too; a 4 now comes too late.
-        assert_eq!(r.offer(ord(4, 4), (), &mut rel), Offer::Late);
+        assert_eq!(r.offer(ord(4, 4), (), &mut rel), Offer::Late(()));
         r.flush(&mut rel);
         assert_eq!(out, [3, 5, 14, 16]);
     }
@@ -302,7 +302,7 @@ mod tests {
         for (i, ts) in [9, 7, 8, 10].into_iter().enumerate() {
             assert_eq!(r.offer(ord(ts, i as u64), (), &mut rel), Offer::Buffered);
         }
-        assert_eq!(r.offer(ord(1, 9), (), &mut rel), Offer::Late);
+        assert_eq!(r.offer(ord(1, 9), (), &mut rel), Offer::Late(()));
         assert_eq!(out, [7, 8]);
         assert_eq!(r.len(), 2);
     }

@@ -6,6 +6,9 @@
 //! ([`TermHits`]) is handed to the rule's [`super::SequenceRunner`], which
 //! alone holds state, in input order.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use talon_eql::eval::value::FieldKind;
 use talon_eql::eval::Memo;
 use talon_eql::{CompiledQuery, SequencePlan};
@@ -13,7 +16,7 @@ use talon_event::mapping::{FieldType, Mapping};
 use talon_event::Fields;
 
 use super::date;
-use super::keys::{key_tuples, KeyReader, KeyTuple};
+use super::keys::{key_tuples, missing_key, KeyReader, KeyTuple};
 use super::reorder::Tie;
 use super::{SequenceError, SequenceOptions};
 
@@ -55,6 +58,9 @@ pub struct TermHits {
     pub(crate) tie: Tie,
     /// Some positive term (of a sequence or a sample) was filled.
     positive: bool,
+    /// Terms matched, but the event has no value for this join key (a
+    /// required one), so it joins nothing: only counted.
+    pub(crate) keyless: Option<std::sync::Arc<str>>,
 }
 
 impl TermHits {
@@ -64,7 +70,8 @@ impl TermHits {
     /// missing or `until` terms is judged by its time and keys alone, so
     /// the caller may hand the runner a stand-in instead of a copy.
     pub fn needs_event(&self) -> bool {
-        self.positive || self.ts.is_none()
+        // A keyless event is only counted, and named: its place suffices.
+        self.keyless.is_some() || self.positive || self.ts.is_none()
     }
 }
 
@@ -78,6 +85,11 @@ pub struct SequenceTerms {
     pub(crate) key_kinds: Vec<FieldKind>,
     pub(crate) time: TimeReader,
     tie_path: Option<String>,
+    /// Set once an event filled a term with its keys, or once one was
+    /// found to match but for a key (shared by every copy): from then on,
+    /// events lacking a key are no longer looked at again (see
+    /// [`SequenceTerms::keyless`]).
+    settled: Arc<AtomicBool>,
 }
 
 impl SequenceTerms {
@@ -108,6 +120,7 @@ impl SequenceTerms {
                 .as_deref()
                 .map(|f| mapping.resolve(f).to_string()),
             plan,
+            settled: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -134,9 +147,12 @@ impl SequenceTerms {
     ) -> Option<TermHits> {
         // Most events fill no term: find that out before allocating.
         let mut terms = self.plans().enumerate();
-        let first = terms
+        let Some(first) = terms
             .find(|(i, t)| candidate(*i) && t.matches_memo(event, memo))
-            .map(|(i, _)| i)?;
+            .map(|(i, _)| i)
+        else {
+            return self.keyless(event, candidate, memo);
+        };
         let mut any = false;
         let mut positive = false;
         let mut capped = false;
@@ -160,6 +176,9 @@ impl SequenceTerms {
         if !any {
             return None;
         }
+        if !self.settled.load(Ordering::Relaxed) {
+            self.settled.store(true, Ordering::Relaxed);
+        }
         let tie = Tie::of(
             self.tie_path
                 .as_deref()
@@ -171,7 +190,50 @@ impl SequenceTerms {
             ts: ts.unwrap_or_else(|| self.time.read(event)),
             tie,
             positive,
+            keyless: None,
         })
+    }
+}
+
+impl SequenceTerms {
+    /// When no term matched: whether one would have but for a missing
+    /// mandatory join key (a source that does not write `host.id`, say),
+    /// as a [`TermHits`] naming the key, for the runner to report when no
+    /// event ever fills a term with its keys (the rule cannot fire). Only
+    /// an event that lacks a key is looked at again, and only until the
+    /// first such event, or the first that fills a term: what is reported
+    /// is settled then, so the hot path is not slowed for long.
+    fn keyless(
+        &self,
+        event: &dyn Fields,
+        candidate: &dyn Fn(usize) -> bool,
+        memo: &mut Memo,
+    ) -> Option<TermHits> {
+        if self.settled.load(Ordering::Relaxed) {
+            return None;
+        }
+        let found = self
+            .plans()
+            .zip(&self.readers)
+            .enumerate()
+            .filter(|(i, (t, _))| t.unkeyed.is_some() && candidate(*i))
+            .find_map(|(_, (t, r))| {
+                let key = missing_key(r, event)?;
+                let unkeyed = t.unkeyed.as_ref()?;
+                unkeyed.matches_memo(event, memo).then_some(key)
+            })
+            .map(|key| TermHits {
+                hits: Vec::new(),
+                capped: false,
+                ts: None,
+                tie: Tie::of(None),
+                positive: false,
+                keyless: Some(key),
+            });
+        if found.is_some() {
+            self.settled.store(true, Ordering::Relaxed);
+        }
+        found
     }
 }
 
@@ -228,5 +290,36 @@ mod tests {
         let s =
             terms(r#"sample by host.id [process where event.action == "b"] [process where true]"#);
         assert!(hits(&s, &event("b", true)).is_some_and(|h| h.needs_event()));
+    }
+
+    #[test]
+    fn an_event_without_a_join_key_is_named_not_dropped() {
+        let t = terms(
+            r#"sequence by host.id, user.name
+               [process where event.action == "a"]
+               [process where event.action == "c"]"#,
+        );
+        let mut e = Event::default();
+        e.set("event.category", vec![Value::str("process")].into());
+        e.set("event.action", vec![Value::str("a")].into());
+        e.set("host.id", vec![Value::str("h1")].into());
+        let h = hits(&t, &e).expect("counted");
+        assert_eq!(h.keyless.as_deref(), Some("user.name"));
+        assert!(h.hits.is_empty());
+        // An event no term matches is still nothing.
+        assert!(hits(&t, &event("z", true)).is_none());
+        // The first such event settles it: the next is not looked at.
+        assert!(hits(&t, &e).is_none());
+        // Once an event filled a term with its keys, the rule can fire:
+        // events lacking a key are not looked at again either.
+        let t = terms(
+            r#"sequence by host.id, user.name
+               [process where event.action == "a"]
+               [process where event.action == "c"]"#,
+        );
+        let mut keyed = event("a", true);
+        keyed.set("user.name", vec![Value::str("root")].into());
+        assert!(hits(&t, &keyed).is_some_and(|h| h.keyless.is_none()));
+        assert!(hits(&t, &e).is_none());
     }
 }

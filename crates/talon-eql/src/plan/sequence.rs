@@ -46,6 +46,10 @@ pub struct TermPlan {
     /// `![...]`: an event that must not occur.
     pub missing: bool,
     pub span: Span,
+    /// The term's own condition, without the presence of its mandatory
+    /// keys that `plan` adds (`None` when it has none): what tells an
+    /// event that matched but lacks a key from one that did not match.
+    pub unkeyed: Option<EventPlan>,
 }
 
 impl TermPlan {
@@ -164,7 +168,9 @@ fn compile_term(
                 .map(|p| Cond::Leaf(Box::new(Leaf::Exists(Slot::new(p.clone(), k.key.kind)))))
         })
         .collect();
+    let mut unkeyed = None;
     if !required.is_empty() {
+        unkeyed = Some(plan.clone());
         plan = plan.with_required(required);
     }
     let runs = t.runs.map(|(n, _)| n).unwrap_or(1);
@@ -174,6 +180,7 @@ fn compile_term(
         runs,
         missing: t.missing,
         span: t.span,
+        unkeyed,
     };
     for k in &keys {
         if let Some(p) = &k.key.path {
