@@ -244,12 +244,11 @@ pub(crate) fn build_rule(
 
 /// `alert_suppression` is kept (alerts copy it into their parameters) but
 /// not applied: a note at its value, for `check` and `hunt` to show.
-///
-/// TODO: suppress alerts as Kibana does: one alert per `group_by` values
-/// (with `missing_fields_strategy` for events that lack them) for
-/// `duration`, or per rule run without one, counting the suppressed ones
-/// in `kibana.alert.suppression.docs_count`.
 fn alert_suppression(map: &Map<String, Value>) -> Option<FieldError> {
+    // TODO: suppress alerts as Kibana does: one alert per `group_by` values
+    // for each `duration` (or rule run), `missing_fields_strategy` for
+    // events without them, the rest counted in
+    // `kibana.alert.suppression.docs_count`.
     const KEY: &str = "alert_suppression";
     (!absent(map, KEY)).then(|| {
         FieldError::invalid(
