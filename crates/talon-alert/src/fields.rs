@@ -49,6 +49,7 @@ pub const ALERT_RULE_TAGS: &str = "kibana.alert.rule.tags";
 pub const ALERT_RULE_RULE_ID: &str = "kibana.alert.rule.rule_id";
 pub const ALERT_RULE_SEVERITY: &str = "kibana.alert.rule.severity";
 pub const ALERT_RULE_RISK_SCORE: &str = "kibana.alert.rule.risk_score";
+pub const ALERT_RULE_SEVERITY_MAPPING: &str = "kibana.alert.rule.severity_mapping";
 pub const ALERT_RULE_BUILDING_BLOCK_TYPE: &str = "kibana.alert.rule.building_block_type";
 pub const ALERT_RULE_META: &str = "kibana.alert.rule.meta";
 

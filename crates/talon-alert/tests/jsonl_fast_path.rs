@@ -100,7 +100,7 @@ fn ctx() -> AlertContext {
 }
 
 /// The rules the documents are alerted by: the seed rule and variants
-/// that change the fields around the event's.
+/// that change the fields around the event's, or take some from it.
 fn rules() -> Vec<Rule> {
     let seed = seed_rule();
 
@@ -140,7 +140,24 @@ fn rules() -> Vec<Rule> {
     odd.index = vec![];
     odd.timestamp_override = None;
 
-    vec![seed, building_block, export, odd]
+    // Every override, on fields the documents spell in many ways, with
+    // a severity mapping out of order (Kibana sorts it in the alert).
+    let mut overridden = seed.clone();
+    let extra = json!({
+        "severity_mapping": [
+            {"field": "process.name", "operator": "equals", "value": "sysctl", "severity": "critical"},
+            {"field": "event.code", "operator": "equals", "value": "1", "severity": "medium"},
+            {"field": "event.severity", "operator": "equals", "value": "1", "severity": "high"},
+            {"field": "user.name", "operator": "equals", "value": "root", "severity": "low"}
+        ],
+        "risk_score_mapping": [{"field": "n", "operator": "equals", "value": ""}],
+        "rule_name_override": "message"
+    });
+    if let serde_json::Value::Object(map) = extra {
+        overridden.extra = map;
+    }
+
+    vec![seed, building_block, export, odd, overridden]
 }
 
 /// Runs in several spaces and versions, since both are in the fields.

@@ -7,6 +7,9 @@
 //! be written back without loss. Errors name the offending key so the
 //! format-specific caller can point at its span in the file.
 
+use std::ops::Range;
+use std::path::Path;
+
 use serde_json::{Map, Value};
 
 use crate::error::{LoadError, LoadErrorKind};
@@ -43,57 +46,75 @@ const SEVERITIES: &[&str] = &["low", "medium", "high", "critical"];
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct FieldError {
     pub key: Option<String>,
+    /// Where below the key's value the problem is (the second entry of a
+    /// mapping, its `severity`); empty for the value itself.
+    pub within: Vec<Step>,
     pub kind: LoadErrorKind,
     pub message: String,
 }
 
+/// One step down from a field's value: an item of a list, or a key of a
+/// table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    Item(usize),
+    Key(String),
+}
+
+/// Where a field error is in the file: the bytes of a key's value, or of
+/// what the steps name below it (as deep as the loader can follow them),
+/// or of the whole rule for an error without a key.
+pub(crate) type SpanOf<'a> = dyn Fn(Option<&str>, &[Step]) -> Range<usize> + 'a;
+
 impl FieldError {
-    /// The error at its place in the file: `span_of` gives the span of a
-    /// key's value, or of the whole rule for an error without a key.
-    pub(crate) fn placed(
-        self,
-        path: &std::path::Path,
-        text: &str,
-        span_of: &dyn Fn(Option<&str>) -> std::ops::Range<usize>,
-    ) -> LoadError {
-        let span = span_of(self.key.as_deref());
+    /// The error at its place in the file, as `span_of` finds it.
+    pub(crate) fn placed(self, path: &Path, text: &str, span_of: &SpanOf<'_>) -> LoadError {
+        let span = span_of(self.key.as_deref(), &self.within);
         LoadError::at(path, text, span, self.kind, self.message)
     }
 
-    fn invalid(key: &str, message: impl Into<String>) -> FieldError {
+    pub(crate) fn invalid(key: &str, message: impl Into<String>) -> FieldError {
         FieldError {
             key: Some(key.to_string()),
+            within: Vec::new(),
             kind: LoadErrorKind::InvalidField,
             message: message.into(),
         }
     }
+
+    /// The same error, pointed at `steps` below the key's value.
+    pub(crate) fn at(mut self, steps: Vec<Step>) -> FieldError {
+        self.within = steps;
+        self
+    }
 }
 
-/// A rule built from its fields, and the problems of its schedule fields
-/// (`interval`, `from`, `to`), which do not stop it from loading: the
-/// caller points each at its value and keeps them in
-/// `Rule::schedule_errors`.
+/// A rule built from its fields, and what does not stop it from loading:
+/// the problems of its schedule fields (`interval`, `from`, `to`), and
+/// the fields talon accepts but does not apply. The caller points each at
+/// its value and keeps them in `Rule::schedule_errors` and
+/// `Rule::unapplied`.
 #[derive(Debug)]
 pub(crate) struct Built {
     pub rule: Rule,
     pub schedule: Vec<FieldError>,
+    pub unapplied: Vec<FieldError>,
 }
 
 impl Built {
-    /// The rule, its schedule problems placed as [`FieldError::placed`]
-    /// places them.
-    pub(crate) fn placed(
-        self,
-        path: &std::path::Path,
-        text: &str,
-        span_of: &dyn Fn(Option<&str>) -> std::ops::Range<usize>,
-    ) -> Rule {
+    /// The rule, its schedule problems and unapplied fields placed as
+    /// [`FieldError::placed`] places them.
+    pub(crate) fn placed(self, path: &Path, text: &str, span_of: &SpanOf<'_>) -> Rule {
+        let place = |errors: Vec<FieldError>| -> Vec<LoadError> {
+            errors
+                .into_iter()
+                .map(|e| e.placed(path, text, span_of))
+                .collect()
+        };
         let mut rule = self.rule;
-        rule.schedule_errors = self
-            .schedule
-            .into_iter()
-            .map(|e| e.placed(path, text, span_of))
-            .collect();
+        rule.schedule_errors = place(self.schedule);
+        rule.unapplied = place(self.unapplied);
+        rule.unapplied.sort_by_key(|n| (n.line, n.column));
         rule
     }
 }
@@ -155,6 +176,10 @@ pub(crate) fn build_rule(
     }
     let risk_score = field!(take_int(&mut map, "risk_score", 0, 100)).unwrap_or_default();
     field!(check_exceptions_list(&map));
+    // The overrides stay in `extra`, as written: alerts copy them into
+    // their parameters, and read them typed through `Rule::overrides`.
+    let (_, override_errors, mut unapplied) = crate::overrides::read(&map);
+    errors.extend(override_errors);
     let threat = match map.remove("threat") {
         None | Some(Value::Null) => Vec::new(),
         Some(v) => field!(serde_json::from_value::<Vec<Threat>>(v)
@@ -193,7 +218,12 @@ pub(crate) fn build_rule(
         metadata,
         origin,
         schedule_errors: Vec::new(),
+        unapplied: Vec::new(),
     };
+    unapplied.extend(alert_suppression(&rule.extra));
+    for note in &mut unapplied {
+        note.message = format!("rule \"{}\": {}", rule.name, note.message);
+    }
     let schedule = check_schedule(
         rule.interval.as_deref(),
         rule.from.as_deref(),
@@ -203,17 +233,39 @@ pub(crate) fn build_rule(
     .map(|p| FieldError::invalid(p.key, p.message))
     .collect();
     match errors.is_empty() {
-        true => Ok(Built { rule, schedule }),
+        true => Ok(Built {
+            rule,
+            schedule,
+            unapplied,
+        }),
         false => Err(errors),
     }
+}
+
+/// `alert_suppression` is kept (alerts copy it into their parameters) but
+/// not applied: a note at its value, for `check` and `hunt` to show.
+fn alert_suppression(map: &Map<String, Value>) -> Option<FieldError> {
+    // TODO: suppress alerts as Kibana does: one alert per `group_by` values
+    // for each `duration` (or rule run), `missing_fields_strategy` for
+    // events without them, the rest counted in
+    // `kibana.alert.suppression.docs_count`.
+    const KEY: &str = "alert_suppression";
+    (!absent(map, KEY)).then(|| {
+        FieldError::invalid(
+            KEY,
+            "`alert_suppression` is accepted but not applied: talon writes an alert for \
+             every match, without grouping them by `group_by` or suppressing repeats within \
+             `duration`",
+        )
+    })
 }
 
 /// `errors` as load errors of `path`, in the order they stand in `text`.
 pub(crate) fn placed_in_order(
     errors: Vec<FieldError>,
-    path: &std::path::Path,
+    path: &Path,
     text: &str,
-    span_of: &dyn Fn(Option<&str>) -> std::ops::Range<usize>,
+    span_of: &SpanOf<'_>,
 ) -> Vec<crate::LoadError> {
     let mut placed: Vec<crate::LoadError> = errors
         .into_iter()
@@ -300,12 +352,13 @@ fn check_required(map: &Map<String, Value>) -> Result<(), FieldError> {
     };
     Err(FieldError {
         key: None,
+        within: Vec::new(),
         kind: LoadErrorKind::MissingField,
         message: format!("missing required rule {noun} {}", list.join(", ")),
     })
 }
 
-fn type_name(v: &Value) -> &'static str {
+pub(crate) fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

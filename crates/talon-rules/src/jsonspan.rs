@@ -9,6 +9,7 @@
 
 use std::ops::Range;
 
+use crate::fields::Step;
 use crate::strings::json_string;
 
 /// One `"key": value` member of an object.
@@ -143,6 +144,25 @@ pub(crate) fn path_span(text: &str, start: usize, path: &[&str]) -> Option<Range
         span = members.into_iter().find(|m| m.key == *key)?.value;
     }
     Some(span)
+}
+
+/// The span of what `within` names below the value at `span` (an item of
+/// an array, a member of an object), as deep as the steps lead.
+pub(crate) fn nested_span(text: &str, span: Range<usize>, within: &[Step]) -> Range<usize> {
+    let mut span = span;
+    for step in within {
+        let child = match step {
+            Step::Item(i) => array_elements(text, span.start).and_then(|e| e.get(*i).cloned()),
+            Step::Key(k) => object_members(text, span.start)
+                .and_then(|m| m.into_iter().find(|m| m.key == *k))
+                .map(|m| m.value),
+        };
+        match child {
+            Some(c) => span = c,
+            None => break,
+        }
+    }
+    span
 }
 
 #[cfg(test)]

@@ -21,8 +21,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::error::{LoadError, LoadErrorKind};
-use crate::fields::{build_rule, placed_in_order};
-use crate::jsonspan::{array_elements, object_members, path_span, skip_ws};
+use crate::fields::{build_rule, placed_in_order, Step};
+use crate::jsonspan::{array_elements, nested_span, object_members, path_span, skip_ws};
 use crate::load::{ExportedException, FileOutcome, Loaded};
 use crate::rule::{RuleFormat, RuleOrigin};
 use crate::strings::{identity_offsets, json_string};
@@ -288,7 +288,11 @@ impl Reader<'_> {
             text: self.text.clone(),
             query_offsets: Arc::from(offsets),
         };
-        let span_of = |key: Option<&str>| key.and_then(key_span).unwrap_or(start..start + 1);
+        let text = &self.text;
+        let span_of = |key: Option<&str>, within: &[Step]| match key.and_then(key_span) {
+            Some(span) => nested_span(text, span, within),
+            None => start..start + 1,
+        };
         match build_rule(map, Map::new(), origin) {
             Ok(built) => {
                 let rule = built.placed(self.path, &self.text, &span_of);

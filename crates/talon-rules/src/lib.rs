@@ -15,6 +15,7 @@ mod kibana;
 mod load;
 mod markdown;
 mod mitre;
+pub mod overrides;
 pub mod rule;
 pub mod schedule;
 mod strings;
@@ -27,5 +28,6 @@ pub use load::{
     SkippedFile,
 };
 pub use markdown::{page_rule_id, PAGE_RULE_ID_NAMESPACE};
+pub use overrides::{Overrides, Severity, SeverityOverride};
 pub use rule::{Rule, RuleFormat, RuleOrigin, Technique, Threat, ThreatRef};
 pub use toml::{syntax_error as toml_syntax_error, unknown_table_keys, UnknownKey};

@@ -194,7 +194,9 @@ pub(crate) fn load_markdown(text: Arc<str>, path: &Path) -> FileOutcome {
         text: text.clone(),
         query_offsets: Arc::from(query_offsets),
     };
-    let span_of = |key: Option<&str>| {
+    // Page labels hold no tables: a problem below a field's value is
+    // shown at the value.
+    let span_of = |key: Option<&str>, _: &[crate::fields::Step]| {
         key.and_then(|k| {
             spans
                 .iter()

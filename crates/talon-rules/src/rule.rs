@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::overrides::Overrides;
+
 /// A MITRE ATT&CK (or ATLAS) mapping entry: one tactic and its techniques.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Threat {
@@ -118,6 +120,12 @@ pub struct Rule {
     /// so such a rule still loads and runs without it; `check` reports
     /// these as errors, and `hunt --schedule` does not run the rule.
     pub schedule_errors: Vec<crate::error::LoadError>,
+    /// Fields talon accepts but does not apply (`alert_suppression`; the
+    /// `risk_score_mapping` entries after the first, which Kibana does not
+    /// read either), each a note at its value in the file, naming the
+    /// rule. The rule runs without them; `check` and `hunt` show these as
+    /// warnings for the rules they would run.
+    pub unapplied: Vec<crate::error::LoadError>,
 }
 
 impl Rule {
@@ -187,6 +195,14 @@ impl Rule {
         let hw = self.extra.get("new_terms")?.get("history_window_start")?;
         let first = hw.as_array().and_then(|a| a.first()).unwrap_or(hw);
         first.get("value")?.as_str()
+    }
+
+    /// The rule's `severity_mapping`, `risk_score_mapping` and
+    /// `rule_name_override`, typed. A loaded rule's were checked when it
+    /// loaded; of a rule built otherwise, entries that are not well formed
+    /// are left out.
+    pub fn overrides(&self) -> Overrides {
+        crate::overrides::read(&self.extra).0
     }
 
     /// 1-based file line and column of query byte `pos`, for pointing a

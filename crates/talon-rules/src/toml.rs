@@ -15,7 +15,7 @@ use serde_json::{Map, Number, Value};
 use toml_edit::{ImDocument, Item, Table};
 
 use crate::error::{LoadError, LoadErrorKind};
-use crate::fields::build_rule;
+use crate::fields::{build_rule, Step};
 use crate::load::{FileOutcome, Loaded};
 use crate::rule::{RuleFormat, RuleOrigin};
 use crate::strings::{identity_offsets, toml_string};
@@ -115,8 +115,8 @@ pub(crate) fn load_toml(text: Arc<str>, path: &Path) -> FileOutcome {
         text: text.clone(),
         query_offsets: Arc::from(query_offsets),
     };
-    let span_of = |key: Option<&str>| {
-        key.and_then(|k| value_span(rule_table, k))
+    let span_of = |key: Option<&str>, within: &[Step]| {
+        key.and_then(|k| nested_span(rule_table, k, within))
             .unwrap_or(header.clone())
     };
     match build_rule(fields, metadata, origin) {
@@ -344,6 +344,67 @@ fn syntax_message(msg: &str) -> String {
 fn value_span(table: &Table, key: &str) -> Option<Range<usize>> {
     let (k, item) = table.get_key_value(key)?;
     item.span().or_else(|| k.span())
+}
+
+/// The bytes of `key`'s value in `table`, or of what `within` names below
+/// it (an item of an array or array of tables, a key of a table), as deep
+/// as the steps lead.
+fn nested_span(table: &Table, key: &str, within: &[Step]) -> Option<Range<usize>> {
+    let (k, item) = table.get_key_value(key)?;
+    let mut span = item.span().or_else(|| k.span())?;
+    let mut node = Node::of(item);
+    for step in within {
+        let Some((child, child_span)) = node.child(step) else {
+            break;
+        };
+        node = child;
+        if let Some(s) = child_span {
+            span = s;
+        }
+    }
+    Some(span)
+}
+
+/// A place in a parsed TOML document that [`nested_span`] steps through.
+#[derive(Clone, Copy)]
+enum Node<'a> {
+    Item(&'a Item),
+    Table(&'a Table),
+    Value(&'a toml_edit::Value),
+}
+
+impl<'a> Node<'a> {
+    fn of(item: &'a Item) -> Node<'a> {
+        match item {
+            Item::Table(t) => Node::Table(t),
+            Item::Value(v) => Node::Value(v),
+            _ => Node::Item(item),
+        }
+    }
+
+    /// The node one step down, and its span when it has one.
+    fn child(self, step: &Step) -> Option<(Node<'a>, Option<Range<usize>>)> {
+        use toml_edit::Value as V;
+        match (self, step) {
+            (Node::Item(Item::ArrayOfTables(a)), Step::Item(i)) => {
+                let t = a.get(*i)?;
+                Some((Node::Table(t), t.span()))
+            }
+            (Node::Value(V::Array(a)), Step::Item(i)) => {
+                let v = a.get(*i)?;
+                Some((Node::Value(v), v.span()))
+            }
+            (Node::Table(t), Step::Key(k)) => {
+                let (key, item) = t.get_key_value(k)?;
+                Some((Node::of(item), item.span().or_else(|| key.span())))
+            }
+            (Node::Value(V::InlineTable(t)), Step::Key(k)) => {
+                let (key, item) = t.get_key_value(k)?;
+                Some((Node::of(item), item.span().or_else(|| key.span())))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Maps the decoded query to its file bytes through the literal at `span`.

@@ -2,18 +2,22 @@
 //! per builder, the event's part streamed from its source text.
 //!
 //! An event alert is the framework head, then the event's fields, then the
-//! detection engine's alert fields ([`super`] has the order). Only four of
+//! detection engine's alert fields ([`super`] has the order). Only seven of
 //! those fields differ between two alerts of one rule (original time,
-//! ancestors, reason, uuid), so a [`Template`] holds everything else as
-//! bytes and leaves a hole for each of the four. The event's part is
-//! written from its [`Tape`], cleaned as [`super::source`] cleans it.
+//! ancestors, reason, uuid, and the severity, risk score and rule name an
+//! override may take from the event), so a [`Template`] holds everything
+//! else as bytes and leaves a hole for each of the seven. The event's part
+//! is written from its [`Tape`], cleaned as [`super::source`] cleans it.
 //!
 //! What makes splicing bytes equal to building the map is that no key is
 //! written twice, which the template checks once, when it is made:
 //!
 //! - the head's keys are `kibana.*` (never copied from an event) or are
-//!   overwritten by an alert field with the head's own value (`@timestamp`
-//!   is the alert time in both), so the event's `@timestamp` is left out;
+//!   overwritten by an alert field (`@timestamp` is the alert time), so the
+//!   event's `@timestamp` is left out; a head key an alert field also
+//!   writes keeps the head's place and takes the alert field's value, as
+//!   the map's insert does (the rule name an override gives, the
+//!   parameters whose severity mapping Kibana sorted);
 //! - every alert field after the event's is `event.kind` (removed from the
 //!   event) or a `kibana.*` key that is not an `original_event` or
 //!   `original_data_stream` copy.
@@ -25,12 +29,15 @@
 
 use rustc_hash::FxHashSet;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
 
 use super::ids::Ancestor;
 use super::source::{copy_destination, is_banned, is_copy_key};
 use super::tape::{Kind, Tape, Unusual};
-use crate::fields::{ALERT_ANCESTORS, ALERT_ORIGINAL_TIME, ALERT_REASON, ALERT_UUID, EVENT_KIND};
+use crate::fields::{
+    ALERT_ANCESTORS, ALERT_ORIGINAL_TIME, ALERT_REASON, ALERT_RISK_SCORE, ALERT_RULE_NAME,
+    ALERT_SEVERITY, ALERT_UUID, EVENT_KIND,
+};
 
 /// The fields of one rule's alerts as bytes: the head, and an event
 /// alert less its event (bytes, and holes).
@@ -45,6 +52,9 @@ pub(crate) struct Template {
 
 #[derive(Clone, Debug)]
 struct EventTemplate {
+    /// `{` and the head's fields, each with the value the alert fields
+    /// give it if they do.
+    head: Vec<Part>,
     /// Head keys an event may also have (`@timestamp`): the head keeps
     /// their place and the alert their value, so the event's is dropped.
     head_event_keys: Vec<String>,
@@ -66,7 +76,27 @@ enum Hole {
     OriginalTime,
     Ancestors,
     Reason,
+    Severity,
+    RiskScore,
+    RuleName,
     Uuid,
+}
+
+impl Hole {
+    /// The hole an alert field of this key leaves, if it differs between
+    /// alerts of one rule.
+    fn of(key: &str) -> Option<Hole> {
+        match key {
+            ALERT_ORIGINAL_TIME => Some(Hole::OriginalTime),
+            ALERT_ANCESTORS => Some(Hole::Ancestors),
+            ALERT_REASON => Some(Hole::Reason),
+            ALERT_SEVERITY => Some(Hole::Severity),
+            ALERT_RISK_SCORE => Some(Hole::RiskScore),
+            ALERT_RULE_NAME => Some(Hole::RuleName),
+            ALERT_UUID => Some(Hole::Uuid),
+            _ => None,
+        }
+    }
 }
 
 /// What an event alert has of its own.
@@ -75,6 +105,10 @@ pub(crate) struct EventParts<'a> {
     /// The event, the alert's one ancestor.
     pub ancestor: &'a Ancestor,
     pub reason: &'a str,
+    /// What the alert says of its rule, overrides applied.
+    pub severity: &'a str,
+    pub risk_score: &'a Number,
+    pub rule_name: &'a str,
     pub uuid: &'a str,
 }
 
@@ -113,37 +147,50 @@ impl Template {
         parts: &EventParts<'_>,
         out: &mut Vec<u8>,
     ) -> Result<(), Unusual> {
-        let (Some(head), Some(event)) = (&self.head, &self.event) else {
+        let Some(event) = &self.event else {
             return Err(Unusual);
         };
-        out.reserve(head.len() + tape.source().len() * 2 + event.tail_len());
-        out.extend_from_slice(head);
+        out.reserve(tape.source().len() * 2 + event.len());
+        for part in &event.head {
+            part.write(parts, out);
+        }
         write_event_fields(tape, &event.head_event_keys, out)?;
         for part in &event.tail {
-            match part {
-                Part::Fixed(bytes) => out.extend_from_slice(bytes),
-                Part::Hole(name, Hole::OriginalTime) => {
-                    if let Some(time) = parts.original_time {
-                        out.extend_from_slice(name);
-                        push_json(out, time);
-                    }
-                }
-                Part::Hole(name, Hole::Ancestors) => {
-                    out.extend_from_slice(name);
-                    push_json(out, std::slice::from_ref(parts.ancestor));
-                }
-                Part::Hole(name, Hole::Reason) => {
-                    out.extend_from_slice(name);
-                    push_json(out, parts.reason);
-                }
-                Part::Hole(name, Hole::Uuid) => {
-                    out.extend_from_slice(name);
-                    push_json(out, parts.uuid);
-                }
-            }
+            part.write(parts, out);
         }
         out.extend_from_slice(b"}\n");
         Ok(())
+    }
+}
+
+impl Part {
+    /// Appends the part; a hole, filled from `parts`.
+    fn write(&self, parts: &EventParts<'_>, out: &mut Vec<u8>) {
+        let (name, hole) = match self {
+            Part::Fixed(bytes) => return out.extend_from_slice(bytes),
+            Part::Hole(name, hole) => (name, *hole),
+        };
+        if hole == Hole::OriginalTime && parts.original_time.is_none() {
+            return;
+        }
+        out.extend_from_slice(name);
+        match hole {
+            Hole::OriginalTime => push_json(out, &parts.original_time),
+            Hole::Ancestors => push_json(out, std::slice::from_ref(parts.ancestor)),
+            Hole::Reason => push_json(out, parts.reason),
+            Hole::Severity => push_json(out, parts.severity),
+            Hole::RiskScore => push_json(out, parts.risk_score),
+            Hole::RuleName => push_json(out, parts.rule_name),
+            Hole::Uuid => push_json(out, parts.uuid),
+        }
+    }
+
+    /// Its length, with a guess for a hole.
+    fn len(&self) -> usize {
+        match self {
+            Part::Fixed(bytes) => bytes.len(),
+            Part::Hole(name, _) => name.len() + 160,
+        }
     }
 }
 
@@ -163,56 +210,82 @@ impl EventTemplate {
             }
         }
 
-        let mut tail = Vec::new();
-        let mut fixed = Vec::with_capacity(8192);
+        // The head in its order, with the values the alert fields give.
+        let mut head_parts = Parts::new(b"{");
+        for (i, (key, value)) in head.iter().enumerate() {
+            let value = fields.get(key).unwrap_or(value);
+            head_parts.field(key, value, i > 0);
+        }
+
+        let mut tail = Parts::new(b"");
         for (key, value) in fields {
-            if let Some(in_head) = head.get(key) {
-                if in_head != value {
-                    return None;
-                }
+            if head.contains_key(key) {
                 continue;
             }
             let after_event = key == EVENT_KIND || (is_banned(key) && !is_copy_key(key));
             if !after_event {
                 return None;
             }
-            let hole = match key.as_str() {
-                ALERT_ORIGINAL_TIME => Some(Hole::OriginalTime),
-                ALERT_ANCESTORS => Some(Hole::Ancestors),
-                ALERT_REASON => Some(Hole::Reason),
-                ALERT_UUID => Some(Hole::Uuid),
-                _ => None,
-            };
-            match hole {
-                Some(hole) => {
-                    if !fixed.is_empty() {
-                        tail.push(Part::Fixed(std::mem::take(&mut fixed)));
-                    }
-                    let mut name = Vec::with_capacity(key.len() + 4);
-                    push_field_name(&mut name, key);
-                    tail.push(Part::Hole(name, hole));
-                }
-                None => {
-                    push_field_name(&mut fixed, key);
-                    push_json(&mut fixed, value);
-                }
-            }
-        }
-        if !fixed.is_empty() {
-            tail.push(Part::Fixed(fixed));
+            tail.field(key, value, true);
         }
         Some(EventTemplate {
+            head: head_parts.finish(),
             head_event_keys,
-            tail,
+            tail: tail.finish(),
         })
     }
 
-    fn tail_len(&self) -> usize {
-        let len = |part: &Part| match part {
-            Part::Fixed(bytes) => bytes.len(),
-            Part::Hole(name, _) => name.len() + 160,
-        };
-        self.tail.iter().map(len).sum()
+    /// The template's length, with a guess for each hole.
+    fn len(&self) -> usize {
+        self.head.iter().chain(&self.tail).map(Part::len).sum()
+    }
+}
+
+/// Fields written as bytes, a hole left for each whose value differs
+/// between alerts ([`Hole::of`]).
+struct Parts {
+    parts: Vec<Part>,
+    fixed: Vec<u8>,
+}
+
+impl Parts {
+    fn new(start: &[u8]) -> Parts {
+        let mut fixed = Vec::with_capacity(8192);
+        fixed.extend_from_slice(start);
+        Parts {
+            parts: Vec::new(),
+            fixed,
+        }
+    }
+
+    /// Appends `"key":value`, after a comma when `comma`.
+    fn field(&mut self, key: &str, value: &Value, comma: bool) {
+        let mut name = Vec::with_capacity(key.len() + 4);
+        if comma {
+            name.push(b',');
+        }
+        push_json(&mut name, key);
+        name.push(b':');
+        match Hole::of(key) {
+            Some(hole) => {
+                if !self.fixed.is_empty() {
+                    self.parts
+                        .push(Part::Fixed(std::mem::take(&mut self.fixed)));
+                }
+                self.parts.push(Part::Hole(name, hole));
+            }
+            None => {
+                self.fixed.extend_from_slice(&name);
+                push_json(&mut self.fixed, value);
+            }
+        }
+    }
+
+    fn finish(mut self) -> Vec<Part> {
+        if !self.fixed.is_empty() {
+            self.parts.push(Part::Fixed(self.fixed));
+        }
+        self.parts
     }
 }
 
@@ -419,6 +492,28 @@ query = 'process where process.name == "x"'
     }
 
     #[test]
+    fn a_rule_with_overrides_is_spliced_too() {
+        let text = format!(
+            "{RULE}rule_name_override = \"message\"\n\
+             [[rule.severity_mapping]]\nfield = \"a\"\nvalue = \"x\"\nseverity = \"high\"\n\
+             [[rule.severity_mapping]]\nfield = \"a\"\nvalue = \"y\"\nseverity = \"low\"\n\
+             [[rule.risk_score_mapping]]\nfield = \"r\"\n"
+        );
+        let (rules, errors) =
+            talon_rules::load_str(&text, Path::new("test.toml"), RuleFormat::Toml);
+        assert!(errors.is_empty(), "{errors:?}");
+        let rule = &rules[0];
+        let builder = AlertBuilder::new(rule, &AlertContext::new(Default::default()));
+        for text in [
+            r#"{"a":"x","r":"42","message":"named"}"#,
+            r#"{"a":["y","x"],"r":[1,2],"message":["not","a","name"]}"#,
+            r#"{}"#,
+        ] {
+            assert!(spliced(&builder, text), "{text}");
+        }
+    }
+
+    #[test]
     fn unusual_documents_take_the_map() {
         let rule = rule();
         let builder = AlertBuilder::new(&rule, &AlertContext::new(Default::default()));
@@ -457,8 +552,6 @@ query = 'process where process.name == "x"'
             Template::new(head, fields).event.is_some()
         };
         assert!(accepts(&head, &fields(json!({"kibana.alert.uuid": ""}))));
-        // An alert field giving a head key another value.
-        assert!(!accepts(&head, &fields(json!({"kibana.version": "8"}))));
         // A head key an event may have that no alert field overwrites.
         let mut with_host = head.clone();
         with_host.insert("host.name".into(), json!("h"));
@@ -471,6 +564,34 @@ query = 'process where process.name == "x"'
         assert!(Template::new(&Map::new(), &fields(json!({})))
             .head()
             .is_none());
+    }
+
+    #[test]
+    fn a_head_key_an_alert_field_writes_keeps_its_place_and_takes_the_value() {
+        let head =
+            map(json!({"kibana.version": "9", "kibana.alert.rule.name": "r", "@timestamp": "now"}));
+        let fields =
+            map(json!({"@timestamp": "now", "event.kind": "signal", "kibana.version": "8"}));
+        let template = Template::new(&head, &fields);
+        let Some(event) = template.event else {
+            panic!("the template refused the fields");
+        };
+        let shown: Vec<String> = event
+            .head
+            .iter()
+            .map(|part| match part {
+                Part::Fixed(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+                Part::Hole(name, hole) => format!("{}<{hole:?}>", String::from_utf8_lossy(name)),
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                r#"{"kibana.version":"8""#,
+                r#","kibana.alert.rule.name":<RuleName>"#,
+                r#","@timestamp":"now""#
+            ]
+        );
     }
 
     #[test]

@@ -19,6 +19,10 @@
 //! own alert fields; the shell comes first, as `wrapSequences` emits it.
 //! Every id is deterministic ([`ids`]).
 //!
+//! A single event's alert takes its severity, risk score and rule name
+//! from the event when the rule's overrides say so ([`overrides`]); a
+//! sequence's alerts keep the rule's, as Kibana builds them.
+//!
 //! JSON Lines output need not build the map: [`jsonl`] splices the rule's
 //! fields, serialized once per builder, with the event's fields written
 //! straight from its source text ([`tape`]). The bytes are the map's
@@ -28,6 +32,7 @@
 mod ids;
 mod intersect;
 mod jsonl;
+mod overrides;
 mod rule_fields;
 mod source;
 mod tape;
@@ -45,6 +50,7 @@ use crate::fields::*;
 use crate::reason::{reason_message, reason_with, template_text};
 use ids::Ancestor;
 use jsonl::{push_json, write_after_head, EventParts, Template};
+use overrides::{Applier, Stated};
 use rule_fields::{RuleFields, Run};
 use tape::Tape;
 
@@ -80,6 +86,8 @@ pub struct AlertBuilder<'r> {
     kibana_version: String,
     now_iso: String,
     rule_uuid: String,
+    /// The rule's overrides, read when the builder is made.
+    overrides: Applier,
     fields: OnceLock<RuleFields>,
     /// The rule's fields as JSON bytes, made on the first JSON Lines alert.
     template: OnceLock<Template>,
@@ -111,12 +119,17 @@ impl Headless {
 }
 
 /// What differs between two alerts of the same rule.
-struct Specific {
+struct Specific<'r> {
     original_time: Option<String>,
     ancestors: Vec<Ancestor>,
     depth: u32,
     reason: String,
     building_block_type: Option<String>,
+    /// Severity, risk score and rule name: the rule's, or an override's.
+    stated: Stated<'r>,
+    /// Whether the alert is a single event's, which Kibana builds with the
+    /// overrides applied (and its severity mapping sorted).
+    of_event: bool,
     uuid: String,
 }
 
@@ -130,6 +143,7 @@ impl<'r> AlertBuilder<'r> {
             kibana_version: ctx.kibana_version.clone(),
             now_iso: ctx.now_iso(),
             rule_uuid: ids::rule_uuid(rule),
+            overrides: Applier::new(rule),
             fields: OnceLock::new(),
             template: OnceLock::new(),
         }
@@ -155,19 +169,20 @@ impl<'r> AlertBuilder<'r> {
         &self.rule_uuid
     }
 
-    /// The alert for one event.
-    ///
-    /// TODO: apply `severity_mapping`, `risk_score_mapping` and
-    /// `rule_name_override` as Kibana does for single-event alerts (no EQL
-    /// rule in detection-rules uses them yet).
+    /// The alert for one event, with the rule's overrides applied: its
+    /// severity, risk score and rule name may come from the event's fields
+    /// ([`overrides`]).
     pub fn event_alert(&self, event: &Event) -> Result<Alert, AlertError> {
         let raw = source::parse_source(event)?;
         let original_time = source::original_time(event, &raw);
-        let reason = self.reason(&raw);
+        let stated = self
+            .overrides
+            .stated(self.rule, |path| crate::path::lookup(&raw, path).cloned());
+        let reason = reason_message(stated.name(), stated.severity, &raw);
         let ancestor = Ancestor::of_event(event);
         let uuid = ids::event_alert_id(&ancestor, &self.space_id, &self.rule_uuid);
 
-        let specific = self.event_specific(original_time, ancestor, reason, uuid);
+        let specific = self.event_specific(original_time, ancestor, reason, stated, uuid);
         let mut doc = self.fields().head.clone();
         extend(&mut doc, source::alert_body(raw));
         self.fill(&mut doc, &specific);
@@ -222,7 +237,8 @@ impl<'r> AlertBuilder<'r> {
         let original_time = source::original_time_with(event, || {
             value_at(TIMESTAMP).as_ref().and_then(source::source_nanos)
         });
-        let reason = reason_with(&self.rule.name, &self.rule.severity, |path| {
+        let stated = self.overrides.stated(self.rule, &mut value_at);
+        let reason = reason_with(stated.name(), stated.severity, |path| {
             template_text(value_at(path))
         });
         if unreadable {
@@ -234,6 +250,9 @@ impl<'r> AlertBuilder<'r> {
             original_time: original_time.as_deref(),
             ancestor: &ancestor,
             reason: &reason,
+            severity: stated.severity,
+            risk_score: &stated.risk_score,
+            rule_name: stated.name(),
             uuid: &uuid,
         };
         template.write_event(&tape, &parts, out).ok()?;
@@ -249,14 +268,17 @@ impl<'r> AlertBuilder<'r> {
         original_time: Option<String>,
         ancestor: Ancestor,
         reason: String,
+        stated: Stated<'r>,
         uuid: String,
-    ) -> Specific {
+    ) -> Specific<'r> {
         Specific {
             original_time,
             ancestors: vec![ancestor],
             depth: 1,
             reason,
             building_block_type: self.rule.building_block_type.clone(),
+            stated,
+            of_event: true,
             uuid,
         }
     }
@@ -271,6 +293,7 @@ impl<'r> AlertBuilder<'r> {
                 Some(String::new()),
                 placeholder,
                 String::new(),
+                Stated::rule_own(self.rule),
                 String::new(),
             );
             let mut fields = Map::new();
@@ -326,6 +349,10 @@ impl<'r> AlertBuilder<'r> {
 
         // Building blocks as Kibana has them before the framework head and
         // the group fields: what the shell's common fields come from.
+        // Kibana builds them without the rule's overrides (and the shell
+        // from their common fields, with the rule's own severity, risk
+        // score and name), so a sequence's alerts take nothing from its
+        // events there.
         let event_ancestors: Vec<Ancestor> = events.iter().map(|e| Ancestor::of_event(e)).collect();
         let block_ids = ids::building_block_ids(&event_ancestors, &self.rule_uuid);
         let mut stages: Vec<Map<String, Value>> = Vec::with_capacity(events.len());
@@ -343,6 +370,8 @@ impl<'r> AlertBuilder<'r> {
                 depth: 1,
                 reason: self.reason(&raw),
                 building_block_type: Some("default".to_owned()),
+                stated: Stated::rule_own(self.rule),
+                of_event: false,
                 uuid: block_id.clone(),
             };
             let mut stage = source::alert_body(raw);
@@ -395,6 +424,8 @@ impl<'r> AlertBuilder<'r> {
             ancestors,
             depth: 2,
             building_block_type: self.rule.building_block_type.clone(),
+            stated: Stated::rule_own(self.rule),
+            of_event: false,
             uuid,
         };
         let mut doc = common;
@@ -409,7 +440,7 @@ impl<'r> AlertBuilder<'r> {
 
     /// Writes the detection engine's alert fields (`buildAlertFields`) in
     /// its order. Keys the head already placed keep their place.
-    fn fill(&self, doc: &mut Map<String, Value>, s: &Specific) {
+    fn fill(&self, doc: &mut Map<String, Value>, s: &Specific<'_>) {
         doc.insert(TIMESTAMP.into(), json!(self.now_iso));
         doc.insert(SPACE_IDS.into(), json!([self.space_id]));
         doc.insert(EVENT_KIND.into(), json!("signal"));
@@ -430,12 +461,20 @@ impl<'r> AlertBuilder<'r> {
             Some(kind) => doc.insert(ALERT_BUILDING_BLOCK_TYPE.into(), json!(kind)),
             None => doc.shift_remove(ALERT_BUILDING_BLOCK_TYPE),
         };
-        doc.insert(ALERT_SEVERITY.into(), json!(self.rule.severity));
-        doc.insert(ALERT_RISK_SCORE.into(), json!(self.rule.risk_score));
+        doc.insert(ALERT_SEVERITY.into(), json!(s.stated.severity));
+        doc.insert(ALERT_RISK_SCORE.into(), json!(s.stated.risk_score));
         let fields = self.fields();
-        doc.insert(ALERT_RULE_PARAMETERS.into(), fields.parameters.clone());
+        let sorted = fields.sorted.as_ref().filter(|_| s.of_event);
+        let parameters = sorted.map_or(&fields.parameters, |m| &m.parameters);
+        doc.insert(ALERT_RULE_PARAMETERS.into(), parameters.clone());
         for (key, value) in &fields.rule_block {
             doc.insert(key.clone(), value.clone());
+        }
+        if let Some(sorted) = sorted {
+            doc.insert(ALERT_RULE_SEVERITY_MAPPING.into(), sorted.mapping.clone());
+        }
+        if let Some(name) = &s.stated.name {
+            doc.insert(ALERT_RULE_NAME.into(), json!(name));
         }
         doc.insert(ALERT_UUID.into(), json!(s.uuid));
         for (key, value) in &fields.trailer {

@@ -21,6 +21,7 @@ use chrono::NaiveDate;
 use serde_json::{json, Map, Value};
 use talon_rules::{Rule, RuleFormat};
 
+use crate::build::overrides::{sorted_severity_mapping, with_severity_mapping};
 use crate::build::source::flatten_into;
 use crate::fields::*;
 
@@ -34,6 +35,17 @@ pub(crate) struct RuleFields {
     pub parameters: Value,
     pub rule_block: Vec<(String, Value)>,
     pub trailer: Vec<(String, Value)>,
+    /// What single-event alerts show instead, when Kibana's sorting of the
+    /// severity mapping changes its order
+    /// ([`sorted_severity_mapping`](super::overrides::sorted_severity_mapping)).
+    pub sorted: Option<SortedMapping>,
+}
+
+/// The severity mapping sorted by severity, and the parameters holding it.
+#[derive(Clone, Debug)]
+pub(crate) struct SortedMapping {
+    pub mapping: Value,
+    pub parameters: Value,
 }
 
 /// Everything about the run that a rule field needs.
@@ -48,11 +60,16 @@ pub(crate) struct Run<'a> {
 impl RuleFields {
     pub fn new(rule: &Rule, run: &Run<'_>) -> RuleFields {
         let parameters = parameters(rule);
+        let sorted = sorted_severity_mapping(rule).map(|mapping| SortedMapping {
+            parameters: with_severity_mapping(&parameters, &mapping),
+            mapping,
+        });
         RuleFields {
             head: head(rule, run, &parameters),
             rule_block: rule_block(rule, run),
             trailer: trailer(rule, run),
             parameters,
+            sorted,
         }
     }
 }

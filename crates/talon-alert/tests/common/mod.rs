@@ -120,6 +120,7 @@ pub fn seed_rule() -> Rule {
             query_offsets: Arc::from(Vec::new()),
         },
         schedule_errors: Vec::new(),
+        unapplied: Vec::new(),
     }
 }
 

@@ -8,7 +8,9 @@
 //!
 //! An `interval`, `from` or `to` that `hunt --schedule` cannot read is an
 //! error at its value too, and the rule is counted "with schedule errors"
-//! (it runs, but not under `--schedule`).
+//! (it runs, but not under `--schedule`). What a rule that runs holds but
+//! talon does not apply (`alert_suppression`, overrides of a sequence
+//! rule) is a warning, once per rule.
 //!
 //! Paths that hold no rule, and a selection that keeps none of the rules
 //! loaded, are errors too (exit 1): nothing was checked.
@@ -83,6 +85,10 @@ pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
                     warnings += 1;
                     let text = talon_engine::compile::render_in_rule(&c.rule, w, &name);
                     eprint!("{}", text.replacen("error:", "warning:", 1));
+                }
+                for w in common::unapplied_warnings(&c) {
+                    warnings += 1;
+                    eprintln!("{w}");
                 }
             }
             Err(p @ RuleProblem::Query { .. }) => {

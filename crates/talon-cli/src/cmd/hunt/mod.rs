@@ -99,6 +99,13 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
             eprintln!("{}", w.as_warning());
         }
     }
+    // What the running rules hold but talon does not apply, once per rule
+    // (not per alert): the rule runs without it.
+    for c in event_rules.iter().chain(&seq_compiled) {
+        for w in common::unapplied_warnings(c) {
+            eprintln!("{w}");
+        }
+    }
     let compile_errors = problems.iter().filter(|p| p.is_error()).count() + unschedulable.len();
     let rule_errors = load_errors + compile_errors;
     if event_rules.is_empty() && seq_compiled.is_empty() {
