@@ -981,7 +981,14 @@ fn the_first_line_is_judged_whole() {
 fn documents_without_events_are_counted_as_empty() {
     // Found by a fresh user: `[]` lines were counted nowhere, so the
     // events and skips no longer added up to the input's lines.
-    let cases: [(&str, &str, Vec<&str>, Vec<(u64, u64, SkipReason)>); 4] = [
+    // (file name, text, events read, issues where and why)
+    type Case = (
+        &'static str,
+        &'static str,
+        Vec<&'static str>,
+        Vec<(u64, u64, SkipReason)>,
+    );
+    let cases: [Case; 4] = [
         // A file of `[]` lines starts like a JSON array: framed mode.
         (
             "e.ndjson",
