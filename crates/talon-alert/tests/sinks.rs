@@ -90,7 +90,8 @@ fn csv_header_is_the_documented_column_set_even_without_alerts() {
     assert!(render(CsvSink::new(&mut out), &[]).is_ok());
     assert_eq!(text(out), format!("{}\n", CSV_COLUMNS.join(",")));
     assert_eq!(CSV_COLUMNS[0], "@timestamp");
-    assert_eq!(CSV_COLUMNS[13], "location");
+    assert_eq!(CSV_COLUMNS[13], "kibana.alert.group.id");
+    assert_eq!(CSV_COLUMNS[15], "location");
 }
 
 #[test]
@@ -118,7 +119,7 @@ fn csv_quotes_commas_quotes_and_line_breaks_and_writes_several_values_as_json() 
         "{NOW},IPv4/IPv6 Forwarding Activity,{RULE_ID},low,21,\"h,1\",\"[\"\"root\"\",\"\"ad,min\"\"]\",sh,\
          \"sh -c \"\"a,b\"\"\nnext\",python3,2025-02-03T04:02:03.456Z,\
          \"process event with process sh, parent process python3, by root, ad,min on h,1 \
-         created low alert IPv4/IPv6 Forwarding Activity.\",{uuid},events.ndjson:42\n"
+         created low alert IPv4/IPv6 Forwarding Activity.\",{uuid},,,events.ndjson:42\n"
     );
     assert_eq!(row, expected);
 }

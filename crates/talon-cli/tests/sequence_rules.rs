@@ -621,3 +621,46 @@ fn events_without_a_join_key_are_counted_and_the_key_named() {
     assert_eq!(alerts.len(), 3, "{err}");
     assert!(!err.contains("join key"), "{err}");
 }
+
+#[test]
+fn csv_and_table_tell_a_sequences_shell_from_its_building_blocks() {
+    // Found by a fresh user: a sequence read as three alike alerts.
+    let out = hunt_output(DOWNLOAD_EXEC, &curl_then_shell(), &["--format", "csv"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = rows.headers().unwrap().iter().map(str::to_string).collect();
+    let at = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let (id, index) = (at("kibana.alert.group.id"), at("kibana.alert.group.index"));
+    let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    let groups: Vec<&str> = rows.iter().map(|r| &r[id]).collect();
+    assert_eq!(groups.len(), 3, "{text}");
+    assert!(
+        !groups[0].is_empty() && groups.iter().all(|g| *g == groups[0]),
+        "{text}"
+    );
+    let places: Vec<&str> = rows.iter().map(|r| &r[index]).collect();
+    assert_eq!(places, ["", "0", "1"], "{text}");
+
+    let out = hunt_output(DOWNLOAD_EXEC, &curl_then_shell(), &["--format", "table"]);
+    let table = String::from_utf8_lossy(&out.stdout).to_string();
+    let rule_cells: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with("2026-"))
+        .map(|l| {
+            l.split("  ")
+                .filter(|c| !c.is_empty())
+                .nth(2)
+                .unwrap_or("")
+                .trim()
+        })
+        .collect();
+    assert_eq!(
+        rule_cells,
+        [
+            "[seq] Download then execute",
+            "#1 Download then execute",
+            "#2 Download then execute"
+        ],
+        "{table}"
+    );
+}

@@ -13,8 +13,10 @@ use crate::write::{csv_text, location_text, AlertSink};
 
 /// The CSV columns, in order. All but the last are alert fields by their
 /// dotted name; `location` is `file:line` of the event the alert came
-/// from (the first event of a sequence shell).
-pub const CSV_COLUMNS: [&str; 14] = [
+/// from (the first event of a sequence shell). A sequence's alerts share
+/// `kibana.alert.group.id`, and its building blocks (not its shell) have
+/// a `kibana.alert.group.index`.
+pub const CSV_COLUMNS: [&str; 16] = [
     fields::TIMESTAMP,
     fields::ALERT_RULE_NAME,
     fields::ALERT_RULE_RULE_ID,
@@ -28,6 +30,8 @@ pub const CSV_COLUMNS: [&str; 14] = [
     fields::ALERT_ORIGINAL_TIME,
     fields::ALERT_REASON,
     fields::ALERT_UUID,
+    fields::ALERT_GROUP_ID,
+    fields::ALERT_GROUP_INDEX,
     "location",
 ];
 

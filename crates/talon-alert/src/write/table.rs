@@ -137,7 +137,7 @@ impl<W: Write> AlertSink for TableSink<W> {
         let cells = [
             short_time(&field_text(alert, fields::ALERT_ORIGINAL_TIME)),
             or_dash(severity.clone()),
-            or_dash(field_text(alert, fields::ALERT_RULE_NAME)),
+            rule_text(alert),
             or_dash(field_text(alert, "host.name")),
             or_dash(field_text(alert, "user.name")),
             or_dash(process_text(alert)),
@@ -157,6 +157,24 @@ impl<W: Write> Drop for TableSink<W> {
     /// Flushes rows `finish` was not called for, ignoring errors.
     fn drop(&mut self) {
         let _ = self.out.flush();
+    }
+}
+
+/// The rule cell: the rule's name, marked in front (where a narrow column
+/// does not cut it) on a sequence's alerts, so that the shell (`[seq]`)
+/// and each building block (`#1`, `#2`, … in sequence order) tell apart
+/// from one another and from event alerts.
+fn rule_text(alert: &Alert) -> String {
+    let name = or_dash(field_text(alert, fields::ALERT_RULE_NAME));
+    if alert.get(fields::ALERT_GROUP_ID).is_none() {
+        return name;
+    }
+    match alert
+        .get(fields::ALERT_GROUP_INDEX)
+        .and_then(serde_json::Value::as_u64)
+    {
+        Some(i) => format!("#{} {name}", i + 1),
+        None => format!("[seq] {name}"),
     }
 }
 
