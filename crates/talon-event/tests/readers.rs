@@ -1039,3 +1039,24 @@ fn documents_without_events_are_counted_as_empty() {
     assert_eq!(places(&got), [(1, 1, SkipReason::Empty)]);
     assert_eq!(got[0].message, "an empty array holds no event");
 }
+
+#[test]
+fn blank_and_comment_lines_between_framed_values_are_counted() {
+    // Found by a fresh user: a file whose first line is a JSON array is
+    // read in framed mode, where blank and `//` lines went uncounted.
+    let text = "[{\"n\":\"a\"}]\n\n// note\n{\"n\":\"b\"}\n";
+    let (events, stats) = read_text("arr.ndjson", text, ReadOptions::default());
+    assert_eq!(names(&events), ["a", "b"]);
+    assert_eq!(stats.blank, 2);
+    // A pretty array with a blank and a comment line inside, a blank line
+    // after it and a last line of spaces: 4 of its 9 lines.
+    let text = "[\n  {\"n\":\"a\"},\n\n  // c\n  {\"n\":\"b\"}\n]\n\n{\"n\":\"c\"}\n  \n";
+    let (events, stats) = read_text("p.json", text, ReadOptions::default());
+    assert_eq!(names(&events), ["a", "b", "c"]);
+    assert_eq!(stats.blank, 4);
+    // A comment after a value on its line is not a comment line.
+    let text = "[{\"n\":\"a\"}] // trailing\n{\"n\":\"b\"}\n";
+    let (events, stats) = read_text("t.json", text, ReadOptions::default());
+    assert_eq!(names(&events), ["a", "b"]);
+    assert_eq!(stats.blank, 0);
+}

@@ -125,8 +125,8 @@ impl FileReader {
         self.unparsed
     }
 
-    /// Blank and comment lines of line mode so far (those of chunks are
-    /// counted by their parsers).
+    /// Blank and comment lines of line mode and between framed values so
+    /// far (those of chunks are counted by their parsers).
     pub fn blank(&self) -> u64 {
         self.blank
     }
@@ -253,18 +253,23 @@ impl FileReader {
                     Ok(false) => {}
                     Err(e) => return Some(Err(self.io_issue(self.line, &e))),
                 },
-                Mode::Frames(mut f) => match f.next_unit() {
-                    Ok(Some(unit)) => {
-                        let line_shaped = self.line_shaped(&unit, &mut f);
-                        self.unit(unit, &docs);
-                        self.mode = match line_shaped {
-                            true => self.lines_from(f),
-                            false => Mode::Frames(f),
-                        };
+                Mode::Frames(mut f) => {
+                    let next = f.next_unit();
+                    self.blank += f.take_blank();
+                    match next {
+                        Ok(Some(unit)) => {
+                            let line_shaped = self.line_shaped(&unit, &mut f);
+                            self.blank += f.take_blank();
+                            self.unit(unit, &docs);
+                            self.mode = match line_shaped {
+                                true => self.lines_from(f),
+                                false => Mode::Frames(f),
+                            };
+                        }
+                        Ok(None) => {}
+                        Err(e) => return Some(Err(self.io_issue(f.line(), &e))),
                     }
-                    Ok(None) => {}
-                    Err(e) => return Some(Err(self.io_issue(f.line(), &e))),
-                },
+                }
             }
         }
     }

@@ -211,6 +211,11 @@ pub(crate) struct Framer {
     array_pos: Pos,
     /// Units that array gave so far.
     array_units: u64,
+    /// Whether the current line has had anything but blanks so far.
+    content: bool,
+    /// Blank and `//` comment lines met between values, not yet taken
+    /// ([`Framer::take_blank`]).
+    blank: u64,
     buf: Vec<u8>,
 }
 
@@ -224,6 +229,8 @@ impl Framer {
             in_array: false,
             array_pos: Pos { line, col: 1 },
             array_units: 0,
+            content: false,
+            blank: 0,
             buf: Vec::new(),
         }
     }
@@ -231,6 +238,12 @@ impl Framer {
     /// The current line (for I/O errors).
     pub fn line(&self) -> u64 {
         self.line
+    }
+
+    /// The blank and `//` comment lines met since the last call, so that
+    /// the reader counts them as line mode does.
+    pub fn take_blank(&mut self) -> u64 {
+        std::mem::take(&mut self.blank)
     }
 
     /// Whether the framer is at the start of a line, outside any top-level
@@ -269,9 +282,12 @@ impl Framer {
     fn bump(&mut self, b: u8) {
         self.r.consume(1);
         if b == b'\n' {
+            self.blank += u64::from(!self.content);
+            self.content = false;
             self.line += 1;
             self.col = 1;
         } else {
+            self.content |= !matches!(b, b' ' | b'\t' | b'\r');
             self.col += 1;
         }
     }
@@ -280,6 +296,11 @@ impl Framer {
         let unit = self.next_unit_in()?;
         if self.in_array && unit.is_some() {
             self.array_units += 1;
+        }
+        // A value leaves its last line with content, unless it took the
+        // line's end with it (junk read to the end of its line).
+        if unit.is_some() {
+            self.content = self.col > 1;
         }
         Ok(unit)
     }
@@ -325,6 +346,7 @@ impl Framer {
                         line: self.line,
                         col: self.col,
                     };
+                    let after_content = self.content;
                     match self.in_array {
                         true => self.junk_element()?,
                         false => self.rest_of_line()?,
@@ -334,6 +356,8 @@ impl Framer {
                         if self.in_array {
                             self.rest_of_line()?;
                         }
+                        self.blank += u64::from(!after_content);
+                        self.content = false;
                         continue;
                     }
                     let text = String::from_utf8_lossy(&self.buf).into_owned();
