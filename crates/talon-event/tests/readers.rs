@@ -1060,3 +1060,24 @@ fn blank_and_comment_lines_between_framed_values_are_counted() {
     assert_eq!(names(&events), ["a", "b"]);
     assert_eq!(stats.blank, 0);
 }
+
+#[test]
+fn a_search_hit_that_is_not_an_object_is_said_to_be_none() {
+    // Found by a fresh user: the parser's own words ("invalid type:
+    // integer `5`, expected struct Hit") for valid JSON.
+    let text = "{\"hits\":{\"hits\":[5,\"s\",[1],{\"_source\":{\"n\":\"a\"}}]}}\n";
+    let (events, issues, _) = read_bytes_all("h.json", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["a"]);
+    let got: Vec<(SkipReason, &str)> = issues
+        .iter()
+        .map(|i| (i.reason, i.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (SkipReason::NotAnObject, "a JSON number is not a search hit"),
+            (SkipReason::NotAnObject, "a JSON string is not a search hit"),
+            (SkipReason::NotAnObject, "a JSON array is not a search hit"),
+        ]
+    );
+}

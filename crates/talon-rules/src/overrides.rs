@@ -355,19 +355,13 @@ impl Entry<'_, '_> {
 }
 
 /// `rule_name_override`: a string naming the event field that holds the
-/// alert's rule name.
+/// alert's rule name. An empty (or blank) one is no override: Kibana takes
+/// it, and finds no field by it.
 fn rule_name_override(fields: &Map<String, Value>, errors: &mut Vec<FieldError>) -> Option<String> {
     const KEY: &str = RULE_NAME_OVERRIDE;
     let why = match fields.get(KEY) {
         None | Some(Value::Null) => return None,
-        Some(Value::String(f)) if !f.trim().is_empty() => return Some(f.clone()),
-        Some(Value::String(f)) => format!(
-            "`{KEY}` must name an event field, found {}",
-            match f.is_empty() {
-                true => "an empty string",
-                false => "only whitespace",
-            }
-        ),
+        Some(Value::String(f)) => return (!f.trim().is_empty()).then(|| f.clone()),
         Some(other) => format!(
             "`{KEY}` must be a string naming an event field, found {}",
             type_name(other)
@@ -512,13 +506,10 @@ mod tests {
                 vec![]
             )]
         );
-        assert_eq!(
-            problems(json!({"rule_name_override": " "})),
-            [(
-                "`rule_name_override` must name an event field, found only whitespace".to_string(),
-                vec![]
-            )]
-        );
+        // Found by a fresh user: Kibana takes an empty override (and finds
+        // no field by it), so it is no override, not an error.
+        assert_eq!(problems(json!({"rule_name_override": ""})), []);
+        assert_eq!(problems(json!({"rule_name_override": " "})), []);
     }
 
     #[test]

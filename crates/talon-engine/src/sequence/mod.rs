@@ -737,19 +737,30 @@ impl SequenceRunner {
     }
 }
 
-/// A span of time in days, hours, minutes and seconds (`28m59s`), or in
-/// milliseconds under a second.
+/// A span of time in days, hours, minutes and seconds (`28m59s`), the
+/// seconds with their milliseconds when there are any (`5m0.25s`, so
+/// that a lag just past a window does not read as the window itself), or
+/// in milliseconds under a second.
 fn span_text(nanos: i64) -> String {
-    const UNITS: [(i64, &str); 4] = [(86_400, "d"), (3600, "h"), (60, "m"), (1, "s")];
+    const UNITS: [(i64, &str); 3] = [(86_400, "d"), (3600, "h"), (60, "m")];
     let mut secs = nanos / 1_000_000_000;
+    let millis = nanos / 1_000_000 % 1000;
     if secs == 0 {
-        return format!("{}ms", nanos / 1_000_000);
+        return format!("{millis}ms");
     }
     let mut out = String::new();
     for (unit, name) in UNITS {
         if secs >= unit {
             out.push_str(&format!("{}{name}", secs / unit));
             secs %= unit;
+        }
+    }
+    match (secs, millis) {
+        (0, 0) => {}
+        (s, 0) => out.push_str(&format!("{s}s")),
+        (s, ms) => {
+            let frac = format!("{ms:03}");
+            out.push_str(&format!("{s}.{}s", frac.trim_end_matches('0')));
         }
     }
     out
@@ -844,6 +855,11 @@ mod tests {
         assert_eq!(span_text(1739 * s), "28m59s");
         assert_eq!(span_text(90_061 * s), "1d1h1m1s");
         assert_eq!(span_text(s / 4), "250ms");
+        // Found by a fresh user: a lag just past the window read as the
+        // window ("more than 5m ... was 5m behind").
+        assert_eq!(span_text(300 * s + s / 4), "5m0.25s");
+        assert_eq!(span_text(1020 * s + 1_000_000), "17m0.001s");
+        assert_eq!(span_text(3600 * s), "1h");
         // Rounded up to a whole unit, never below the lag.
         assert_eq!(window_text(round_up_window(1739 * s)), "29m");
         assert_eq!(window_text(round_up_window(1800 * s)), "30m");

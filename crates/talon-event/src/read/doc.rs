@@ -441,6 +441,20 @@ impl DocReader<'_> {
     }
 
     fn hit(&self, text: &str, pos: Pos, out: &mut Out) {
+        if !text.trim_start().starts_with('{') {
+            // Valid JSON (the response parsed), but no hit: said as such,
+            // not in the parser's terms.
+            let what = match text.trim_start().starts_with('[') {
+                true => "array",
+                false => scalar_kind(text.trim_start()),
+            };
+            out.push_back(Err(self.issue(
+                pos,
+                SkipReason::NotAnObject,
+                format!("a JSON {what} is not a search hit"),
+            )));
+            return;
+        }
         let hit = match serde_json::from_str::<Hit>(text) {
             Ok(h) => h,
             Err(e) => {
