@@ -663,4 +663,12 @@ fn csv_and_table_tell_a_sequences_shell_from_its_building_blocks() {
         ],
         "{table}"
     );
+    // A sample's shell says so.
+    let sample = DOWNLOAD_EXEC.replace("sequence by host.id with maxspan=10m", "sample by host.id");
+    let out = hunt_output(&sample, &curl_then_shell(), &["--format", "table"]);
+    let table = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        table.contains("  [sample] Download then execu"),
+        "{table}"
+    );
 }

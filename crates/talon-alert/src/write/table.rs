@@ -161,9 +161,9 @@ impl<W: Write> Drop for TableSink<W> {
 }
 
 /// The rule cell: the rule's name, marked in front (where a narrow column
-/// does not cut it) on a sequence's alerts, so that the shell (`[seq]`)
-/// and each building block (`#1`, `#2`, … in sequence order) tell apart
-/// from one another and from event alerts.
+/// does not cut it) on a sequence's or sample's alerts, so that the shell
+/// (`[seq]`, `[sample]`) and each building block (`#1`, `#2`, … in order)
+/// tell apart from one another and from event alerts.
 fn rule_text(alert: &Alert) -> String {
     let name = or_dash(field_text(alert, fields::ALERT_RULE_NAME));
     if alert.get(fields::ALERT_GROUP_ID).is_none() {
@@ -174,8 +174,18 @@ fn rule_text(alert: &Alert) -> String {
         .and_then(serde_json::Value::as_u64)
     {
         Some(i) => format!("#{} {name}", i + 1),
+        None if is_sample(alert) => format!("[sample] {name}"),
         None => format!("[seq] {name}"),
     }
+}
+
+/// Whether the alert's rule is a sample query (its alerts are grouped as
+/// a sequence's are).
+fn is_sample(alert: &Alert) -> bool {
+    alert
+        .get_str("kibana.alert.rule.parameters.query")
+        .and_then(|q| q.split_whitespace().next())
+        .is_some_and(|w| w.eq_ignore_ascii_case("sample"))
 }
 
 /// Widths of the six columns for a line of `width` terminal columns.
