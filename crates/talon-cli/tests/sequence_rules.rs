@@ -597,7 +597,7 @@ fn events_without_a_join_key_are_counted_and_the_key_named() {
     assert!(alerts.is_empty(), "{err}");
     assert!(
         err.contains(
-            "talon: warning: Download then execute: events match its terms but have no value \
+            "talon: warning: Download then execute: events match its term 1 but have no value \
              for the join key `host.id` (first: "
         ),
         "{err}"
@@ -616,6 +616,27 @@ fn events_without_a_join_key_are_counted_and_the_key_named() {
     let (alerts, err) = hunt_rule(DOWNLOAD_EXEC, &mixed, &[]);
     assert_eq!(alerts.len(), 3, "{err}");
     assert!(!err.contains("join key"), "{err}");
+    // Found by the next fresh user: one term's key missing on every event
+    // that matches it (the first term fills with its key, the second
+    // never can) is just as fatal, and is named by its term.
+    let per_term = DOWNLOAD_EXEC.replace(
+        "sequence by host.id with maxspan=10m\n  [network where process.name == \"curl\"]\n  [process where process.parent.name == \"curl\"]",
+        "sequence with maxspan=10m\n  [network where process.name == \"curl\"] by process.name\n  [process where process.parent.name == \"curl\"] by process.parent.entity_id",
+    );
+    assert_ne!(per_term, DOWNLOAD_EXEC);
+    let (alerts, err) = hunt_rule(&per_term, &curl_then_shell(), &[]);
+    assert!(alerts.is_empty(), "{err}");
+    assert!(
+        err.contains(
+            "events match its term 2 but have no value for the join key \
+             `process.parent.entity_id` (first: "
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("e.ndjson:2), and none that has one does"),
+        "{err}"
+    );
     // With the key, no such warning.
     let (alerts, err) = hunt_rule(DOWNLOAD_EXEC, &curl_then_shell(), &[]);
     assert_eq!(alerts.len(), 3, "{err}");
@@ -667,8 +688,59 @@ fn csv_and_table_tell_a_sequences_shell_from_its_building_blocks() {
     let sample = DOWNLOAD_EXEC.replace("sequence by host.id with maxspan=10m", "sample by host.id");
     let out = hunt_output(&sample, &curl_then_shell(), &["--format", "table"]);
     let table = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(table.contains("  [sample] Download then execu"), "{table}");
+}
+
+#[test]
+fn rules_that_cannot_fire_for_one_missing_key_are_one_line() {
+    // A source without `host.id` and every rule loaded: one warning per
+    // rule buried the summary. Past three, one line per key says how
+    // many rules, and -v names each.
+    let dir = tempfile::tempdir().expect("tempdir");
+    for i in 0..4 {
+        let rule = DOWNLOAD_EXEC
+            .replace("11111111-2222", &format!("1111111{i}-2222"))
+            .replace(
+                "Download then execute",
+                &format!("Download then execute {i}"),
+            );
+        std::fs::write(dir.path().join(format!("r{i}.toml")), rule).expect("write");
+    }
+    let events: Vec<String> = curl_then_shell()
+        .iter()
+        .map(|e| e.replace(r#""host":{"id":"h1"}"#, r#""host":{"name":"web01"}"#))
+        .collect();
+    let data = dir.path().join("e.ndjson");
+    std::fs::write(&data, events.join("\n")).expect("write");
+    let hunt = |verbose: bool| {
+        let mut c = talon();
+        c.arg("hunt")
+            .arg("--rules")
+            .arg(dir.path())
+            .arg(&data)
+            .args(["-o", "/dev/null"]);
+        if verbose {
+            c.arg("-v");
+        }
+        stderr(&run(c))
+    };
+    let err = hunt(false);
+    let lines: Vec<&str> = err.lines().filter(|l| l.contains("join key")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
     assert!(
-        table.contains("  [sample] Download then execu"),
-        "{table}"
+        lines[0].starts_with(
+            "talon: warning: 4 sequence rules cannot fire: events match one of their terms but \
+             have no value for the join key `host.id` (e.g. "
+        ),
+        "{err}"
     );
+    let err = hunt(true);
+    for i in 0..4 {
+        assert!(
+            err.contains(&format!(
+                "Download then execute {i}: events match its term 1"
+            )),
+            "{err}"
+        );
+    }
 }

@@ -192,11 +192,12 @@ pub enum SequenceWarning {
     },
     /// Events whose key tuples were cut at [`MAX_KEY_TUPLES`].
     KeyTuplesCapped { name: String, count: u64 },
-    /// No event filled a term with its keys, and some matched a term but
-    /// for a required join key (`key`, named for the first of them, at
-    /// `first`): the rule cannot fire on this input.
+    /// No event filled positive term `term` (1-based) with its keys, and
+    /// some matched it but for a required join key (`key`, named for the
+    /// first of them, at `first`): the rule cannot fire on this input.
     Keyless {
         name: String,
+        term: usize,
         key: Arc<str>,
         first: Origin,
     },
@@ -284,11 +285,16 @@ impl fmt::Display for SequenceWarning {
                 }
                 write!(f, " ({})", parts.join("; "))
             }
-            SequenceWarning::Keyless { name, key, first } => write!(
+            SequenceWarning::Keyless {
+                name,
+                term,
+                key,
+                first,
+            } => write!(
                 f,
-                "{name}: events match its terms but have no value for the join key `{key}` \
-                 (first: {}:{}), and none that has one does, so the rule cannot fire; check \
-                 that the source writes it",
+                "{name}: events match its term {term} but have no value for the join key \
+                 `{key}` (first: {}:{}), and none that has one does, so the rule cannot fire; \
+                 check that the source writes it",
                 first.file, first.line
             ),
             SequenceWarning::KeyTuplesCapped { name, count } => write!(
@@ -316,11 +322,13 @@ pub struct SequenceStats {
     pub late_first: Option<(Origin, i64)>,
     /// The furthest behind the newest time a late event was.
     pub late_most_behind: i64,
-    /// Events found to match a term but for a required join key (looked
-    /// for only until the first, or the first keyed fill), and the first
-    /// of them with the key it lacked.
+    /// Events found to match a positive term but for a required join key
+    /// (looked for, per term, only until the first, or the first keyed
+    /// fill), and per term the first of them with the key it lacked.
     pub keyless: u64,
-    pub keyless_first: Option<(Origin, Arc<str>)>,
+    pub keyless_first: std::collections::BTreeMap<usize, (Origin, Arc<str>)>,
+    /// The terms some event filled with its keys.
+    pub filled_terms: std::collections::BTreeSet<usize>,
     /// In-flight sequences or sample keys evicted by the cap.
     pub evicted: u64,
     pub key_tuples_capped: u64,
@@ -501,10 +509,11 @@ impl SequenceRunner {
     /// a join key.
     fn note_keyless(&mut self, hit: TermHits, event: &Event) {
         let s = &mut self.stats;
-        s.matched_terms += 1;
         s.keyless += 1;
-        if let Some(key) = hit.keyless {
-            s.keyless_first.get_or_insert((event.origin.clone(), key));
+        if let Some((term, key)) = hit.keyless {
+            s.keyless_first
+                .entry(term)
+                .or_insert_with(|| (event.origin.clone(), key));
         }
     }
 
@@ -519,6 +528,11 @@ impl SequenceRunner {
         self.stats.matched_terms += 1;
         if hit.capped {
             self.stats.key_tuples_capped += 1;
+        }
+        for (t, tuples) in hit.hits.iter().enumerate() {
+            if !tuples.is_empty() && !self.stats.filled_terms.contains(&t) {
+                self.stats.filled_terms.insert(t);
+            }
         }
         let mut matches = 0u64;
         let evicted = match &mut self.inner {
@@ -698,15 +712,19 @@ impl SequenceRunner {
                 most_behind: s.late_most_behind,
             });
         }
-        // Only a rule no event ever filled with its keys: elsewhere, events
+        // Only a term no event ever filled with its keys: elsewhere, events
         // of another source that lack a key are as Elasticsearch leaves
         // them, unjoined, and not worth a warning.
-        let never_keyed = s.matched_terms == s.keyless;
-        if let Some((first, key)) = s.keyless_first.clone().filter(|_| never_keyed) {
+        let never_keyed = s
+            .keyless_first
+            .iter()
+            .find(|(t, _)| !s.filled_terms.contains(t));
+        if let Some((term, (first, key))) = never_keyed {
             s.warnings.push(SequenceWarning::Keyless {
                 name: name.clone(),
-                key,
-                first,
+                term: term + 1,
+                key: Arc::clone(key),
+                first: first.clone(),
             });
         }
         if s.evicted > 0 {

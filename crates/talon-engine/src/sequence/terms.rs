@@ -60,7 +60,7 @@ pub struct TermHits {
     positive: bool,
     /// Terms matched, but the event has no value for this join key (a
     /// required one), so it joins nothing: only counted.
-    pub(crate) keyless: Option<std::sync::Arc<str>>,
+    pub(crate) keyless: Option<(usize, Arc<str>)>,
 }
 
 impl TermHits {
@@ -85,11 +85,11 @@ pub struct SequenceTerms {
     pub(crate) key_kinds: Vec<FieldKind>,
     pub(crate) time: TimeReader,
     tie_path: Option<String>,
-    /// Set once an event filled a term with its keys, or once one was
-    /// found to match but for a key (shared by every copy): from then on,
-    /// events lacking a key are no longer looked at again (see
-    /// [`SequenceTerms::keyless`]).
-    settled: Arc<AtomicBool>,
+    /// Per term: set once an event filled it with its keys, or once one
+    /// was found to match it but for a key (shared by every copy): from
+    /// then on, events lacking a key are no longer looked at again for it
+    /// (see [`SequenceTerms::keyless`]).
+    settled: Arc<[AtomicBool]>,
 }
 
 impl SequenceTerms {
@@ -111,7 +111,11 @@ impl SequenceTerms {
             .first()
             .map(|t| t.keys.iter().map(|k| k.kind).collect())
             .unwrap_or_default();
+        let settled = (0..=plan.terms.len())
+            .map(|_| AtomicBool::new(false))
+            .collect();
         Ok(SequenceTerms {
+            settled,
             readers,
             key_kinds,
             time: TimeReader::new(&opts.timestamp_field, mapping),
@@ -120,7 +124,6 @@ impl SequenceTerms {
                 .as_deref()
                 .map(|f| mapping.resolve(f).to_string()),
             plan,
-            settled: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -168,6 +171,9 @@ impl SequenceTerms {
                     return Vec::new();
                 }
                 let tuples = key_tuples(r, event, &mut capped);
+                if !tuples.is_empty() {
+                    self.settle(i);
+                }
                 any |= !tuples.is_empty();
                 positive |= !tuples.is_empty() && shown(i);
                 tuples
@@ -175,9 +181,6 @@ impl SequenceTerms {
             .collect();
         if !any {
             return None;
-        }
-        if !self.settled.load(Ordering::Relaxed) {
-            self.settled.store(true, Ordering::Relaxed);
         }
         let tie = Tie::of(
             self.tie_path
@@ -196,44 +199,54 @@ impl SequenceTerms {
 }
 
 impl SequenceTerms {
-    /// When no term matched: whether one would have but for a missing
-    /// mandatory join key (a source that does not write `host.id`, say),
-    /// as a [`TermHits`] naming the key, for the runner to report when no
-    /// event ever fills a term with its keys (the rule cannot fire). Only
-    /// an event that lacks a key is looked at again, and only until the
-    /// first such event, or the first that fills a term: what is reported
-    /// is settled then, so the hot path is not slowed for long.
+    /// Term `i` is settled: no more looks for events lacking its keys.
+    fn settle(&self, i: usize) {
+        if let Some(s) = self.settled.get(i) {
+            if !s.load(Ordering::Relaxed) {
+                s.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// When no term matched: whether a positive term would have but for a
+    /// missing mandatory join key (a source that does not write `host.id`,
+    /// say), as a [`TermHits`] naming the term and the key, for the runner
+    /// to report when no event ever fills that term with its keys (the
+    /// rule cannot fire). Only an event that lacks a key is looked at
+    /// again, and for each term only until the first such event or the
+    /// first that fills it: what is reported is settled then, so the hot
+    /// path is not slowed for long.
     fn keyless(
         &self,
         event: &dyn Fields,
         candidate: &dyn Fn(usize) -> bool,
         memo: &mut Memo,
     ) -> Option<TermHits> {
-        if self.settled.load(Ordering::Relaxed) {
-            return None;
-        }
-        let found = self
+        let positive = |i: usize| self.plan.terms.get(i).is_some_and(|t| !t.missing);
+        let (term, key) = self
             .plans()
             .zip(&self.readers)
             .enumerate()
-            .filter(|(i, (t, _))| t.unkeyed.is_some() && candidate(*i))
-            .find_map(|(_, (t, r))| {
+            .filter(|(i, (t, _))| {
+                t.unkeyed.is_some()
+                    && positive(*i)
+                    && !self.settled[*i].load(Ordering::Relaxed)
+                    && candidate(*i)
+            })
+            .find_map(|(i, (t, r))| {
                 let key = missing_key(r, event)?;
                 let unkeyed = t.unkeyed.as_ref()?;
-                unkeyed.matches_memo(event, memo).then_some(key)
-            })
-            .map(|key| TermHits {
-                hits: Vec::new(),
-                capped: false,
-                ts: None,
-                tie: Tie::of(None),
-                positive: false,
-                keyless: Some(key),
-            });
-        if found.is_some() {
-            self.settled.store(true, Ordering::Relaxed);
-        }
-        found
+                unkeyed.matches_memo(event, memo).then_some((i, key))
+            })?;
+        self.settle(term);
+        Some(TermHits {
+            hits: Vec::new(),
+            capped: false,
+            ts: None,
+            tie: Tie::of(None),
+            positive: false,
+            keyless: Some((term, key)),
+        })
     }
 }
 
@@ -304,7 +317,7 @@ mod tests {
         e.set("event.action", vec![Value::str("a")].into());
         e.set("host.id", vec![Value::str("h1")].into());
         let h = hits(&t, &e).expect("counted");
-        assert_eq!(h.keyless.as_deref(), Some("user.name"));
+        assert_eq!(h.keyless, Some((0, Arc::from("user.name"))));
         assert!(h.hits.is_empty());
         // An event no term matches is still nothing.
         assert!(hits(&t, &event("z", true)).is_none());

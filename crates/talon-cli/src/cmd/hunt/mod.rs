@@ -25,6 +25,7 @@ use talon_alert::{Alert, AlertBuilder, AlertContext, AlertSink, OutputFormat};
 use talon_engine::exceptions::{BoundExceptions, Suppression};
 use talon_engine::prefilter::Prefilter;
 use talon_engine::schedule::{RuleSchedule, ScheduleOptions, ScheduleStats, Scheduler};
+use talon_engine::sequence::SequenceWarning;
 use talon_engine::{compile_rules, runnable, EngineOptions, EngineStats, Runnable};
 use talon_eql::QueryKind;
 use talon_event::read::ReadOptions;
@@ -349,8 +350,15 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         cut_short = true;
     }
 
-    for w in &merged.seq_warnings {
+    let (keyless, others): (Vec<_>, Vec<_>) = merged
+        .seq_warnings
+        .iter()
+        .partition(|w| matches!(w, SequenceWarning::Keyless { .. }));
+    for w in others {
         eprintln!("talon: warning: {w}");
+    }
+    for line in keyless_lines(&keyless) {
+        eprintln!("talon: warning: {line}");
     }
     log_costliest(&rules, &seq_rules, &merged.engine);
     let input = events.stats();
@@ -706,4 +714,38 @@ fn found_by(kinds: &[QueryKind], found: &[u64], kind: QueryKind) -> Option<u64> 
         .peekable();
     of_kind.peek()?;
     Some(of_kind.map(|(_, n)| n).sum())
+}
+
+/// The warnings of sequence rules that cannot fire for want of a join key:
+/// each in full when there are few; else one line per missing key,
+/// counting the rules and naming the first event (`-v` lists each rule's
+/// own warning), so that a source lacking `host.id` does not bury the
+/// summary under a warning per rule.
+fn keyless_lines(warnings: &[&SequenceWarning]) -> Vec<String> {
+    const IN_FULL: usize = 3;
+    if warnings.len() <= IN_FULL {
+        return warnings.iter().map(|w| w.to_string()).collect();
+    }
+    let mut by_key: Vec<(&str, usize, String)> = Vec::new();
+    for w in warnings {
+        tracing::info!("{w}");
+        let SequenceWarning::Keyless { key, first, .. } = w else {
+            continue;
+        };
+        match by_key.iter_mut().find(|(k, _, _)| *k == &**key) {
+            Some((_, n, _)) => *n += 1,
+            None => by_key.push((key, 1, format!("{}:{}", first.file, first.line))),
+        }
+    }
+    by_key
+        .into_iter()
+        .map(|(key, n, first)| {
+            format!(
+                "{} cannot fire: events match one of their terms but have no value for the \
+                 join key `{key}` (e.g. {first}), and none that has one does; check that the \
+                 source writes it (-v names the rules)",
+                count(n as u64, "sequence rule"),
+            )
+        })
+        .collect()
 }
