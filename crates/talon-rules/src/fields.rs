@@ -221,6 +221,7 @@ pub(crate) fn build_rule(
         unapplied: Vec::new(),
     };
     unapplied.extend(alert_suppression(&rule.extra));
+    unapplied.extend(sequence_overrides(&rule));
     for note in &mut unapplied {
         note.message = format!("rule \"{}\": {}", rule.name, note.message);
     }
@@ -258,6 +259,62 @@ fn alert_suppression(map: &Map<String, Value>) -> Option<FieldError> {
              `duration`",
         )
     })
+}
+
+/// The overrides of a sequence or sample rule, kept but not applied:
+/// Kibana applies them only to the alert of a single event (a sequence's
+/// shell and building blocks keep the rule's severity, risk score and
+/// name). A note at each override written, for `check` and `hunt` to show.
+fn sequence_overrides(rule: &Rule) -> Vec<FieldError> {
+    if !matches!(
+        first_word(rule.query.as_deref().unwrap_or_default()),
+        Some("sequence" | "sample")
+    ) {
+        return Vec::new();
+    }
+    [
+        "severity_mapping",
+        "risk_score_mapping",
+        "rule_name_override",
+    ]
+    .into_iter()
+    .filter(|k| !absent(&rule.extra, k))
+    .map(|k| {
+        FieldError::invalid(
+            k,
+            format!(
+                "`{k}` is accepted but not applied: the alerts of a sequence keep the \
+                     rule's severity, risk score and name, as in Kibana"
+            ),
+        )
+    })
+    .collect()
+}
+
+/// The first word of an EQL query, past blanks and comments (`//` to the
+/// end of the line, `/* ... */`), lowercased as EQL's keywords are read.
+fn first_word(query: &str) -> Option<&'static str> {
+    let mut rest = query;
+    loop {
+        rest = rest.trim_start();
+        if let Some(r) = rest.strip_prefix("//") {
+            rest = r.split_once('\n').map_or("", |(_, after)| after);
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.split_once("*/").map_or("", |(_, after)| after);
+        } else {
+            break;
+        }
+    }
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    match word.as_str() {
+        "sequence" => Some("sequence"),
+        "sample" => Some("sample"),
+        _ => None,
+    }
 }
 
 /// `errors` as load errors of `path`, in the order they stand in `text`.

@@ -12,12 +12,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use talon_engine::{compile_rule, CompiledRule};
-use talon_eql::QueryKind;
 use talon_event::mapping::{Mapping, MappingError};
 use talon_event::read::{expand_inputs, InputSpec, ReadIssue, ReadOptions};
 use talon_event::terminal::escape_controls;
 use talon_event::Event;
-use talon_rules::{load_paths_preferring, LoadError, LoadErrorKind, LoadReport, SkippedFile};
+use talon_rules::{load_paths_preferring, LoadReport, SkippedFile};
 use talon_sources::{NormalizeOptions, NormalizingReader, Source};
 
 use crate::bundled;
@@ -263,41 +262,14 @@ pub fn report_load_problems(report: &LoadReport) -> usize {
 }
 
 /// The warnings for what a rule that runs holds but will not apply: the
-/// notes its loading made (`alert_suppression`, ...), each at its place,
-/// and, for a sequence or sample rule, its overrides, which Kibana applies
-/// only to the alert of a single event (a sequence's shell and building
-/// blocks keep the rule's severity, risk score and name).
+/// notes its loading made (`alert_suppression`, a sequence's overrides,
+/// ...), each at its place.
 pub fn unapplied_warnings(c: &CompiledRule) -> Vec<String> {
-    let mut out: Vec<String> = c
-        .rule
+    c.rule
         .unapplied
         .iter()
         .map(|n| n.as_warning().to_string())
-        .collect();
-    if c.kind() == QueryKind::Event {
-        return out;
-    }
-    let overrides = c.rule.overrides();
-    let keys: Vec<&str> = [
-        (!overrides.severity.is_empty(), "`severity_mapping`"),
-        (overrides.risk_score_field.is_some(), "`risk_score_mapping`"),
-        (overrides.rule_name_field.is_some(), "`rule_name_override`"),
-    ]
-    .into_iter()
-    .filter_map(|(has, key)| has.then_some(key))
-    .collect();
-    if !keys.is_empty() {
-        let verb = if keys.len() == 1 { "is" } else { "are" };
-        let msg = format!(
-            "rule \"{}\": {} {verb} accepted but not applied: the alerts of a sequence keep \
-             the rule's severity, risk score and name, as in Kibana",
-            escape_controls(&c.rule.name),
-            keys.join(", ")
-        );
-        let note = LoadError::file(&c.rule.origin.path, LoadErrorKind::InvalidField, msg);
-        out.push(note.as_warning().to_string());
-    }
-    out
+        .collect()
 }
 
 /// With the bundled demo as the input, an output file holding the same
