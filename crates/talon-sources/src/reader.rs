@@ -492,7 +492,9 @@ impl NormalizingReader {
                 Ok(Line::Text(text)) => {
                     let n = *line;
                     *line += 1;
-                    if !text.trim().is_empty() {
+                    if text.trim().is_empty() {
+                        self.stats.blank += 1;
+                    } else {
                         self.stats.records += 1;
                         norm.line(&text, n, &mut self.out);
                     }

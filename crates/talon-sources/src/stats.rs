@@ -148,6 +148,9 @@ pub struct NormalizeStats {
     /// Source records read: lines of a text log, JSON documents, osquery
     /// rows.
     pub records: u64,
+    /// Blank lines of a text log: no record, but counted, so that records
+    /// and blank lines add up to the log's lines.
+    pub blank: u64,
     /// Events produced.
     pub events: u64,
     /// Records folded into another record's event.
@@ -174,6 +177,7 @@ impl NormalizeStats {
             unrecognised: 0,
             inputs_skipped: 0,
             records: 0,
+            blank: 0,
             events: 0,
             merged: 0,
             ignored: BTreeMap::new(),
@@ -239,6 +243,9 @@ impl fmt::Display for NormalizeStats {
                 .map(|(r, n)| format!("{r}: {n}"))
                 .collect();
             write!(f, " ({})", parts.join(", "))?;
+        }
+        if self.blank > 0 {
+            write!(f, "; {}", count(self.blank, "blank line"))?;
         }
         if self.tree.enriched > 0 {
             write!(

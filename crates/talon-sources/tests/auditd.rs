@@ -358,3 +358,19 @@ fn an_exec_whose_syscall_record_is_cut_short_is_ignored() {
         Some(&1)
     );
 }
+
+#[test]
+fn blank_lines_of_a_log_are_counted_beside_its_records() {
+    // Found by a fresh user: blank lines of a raw audit log were counted
+    // nowhere, so records and skips did not add up to the log's lines.
+    let text = format!("\n{IP_FORWARD}\n  \n");
+    let lines = text.lines().count() as u64;
+    let run = run_text(&text, Some(Source::Auditd));
+    assert_eq!((run.stats.records, run.stats.blank), (24, 3));
+    assert_eq!(run.stats.records + run.stats.blank, lines);
+    assert!(
+        run.stats.to_string().contains("; 3 blank lines"),
+        "{}",
+        run.stats
+    );
+}
