@@ -141,7 +141,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     // 0..rules.len(), sequence rules after them.
     let scheduler = if args.schedule {
         let both: Vec<&Rule> = rules.iter().chain(&seq_rules).collect();
-        Some(build_scheduler(&both, args.reorder_window)?)
+        Some(build_scheduler(&both, args.max_held_matches)?)
     } else {
         None
     };
@@ -385,7 +385,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         }
         eprint!("{}", suppressed_lines(&all_rules, &merged.suppressed));
         if let Some(st) = &merged.schedule {
-            eprint!("{}", schedule_lines(st));
+            eprint!("{}", schedule_lines(st, args.max_held_matches));
         }
     }
     if cut_short {
@@ -577,19 +577,14 @@ impl Merged {
     }
 }
 
-fn build_scheduler(rules: &[&Rule], window: i64) -> Result<Scheduler<Vec<Alert>>> {
+fn build_scheduler(rules: &[&Rule], max_held_matches: usize) -> Result<Scheduler<Vec<Alert>>> {
     let mut scheds = Vec::with_capacity(rules.len());
     for r in rules {
         // A rule Kibana could not schedule cannot be replayed either.
         let s = RuleSchedule::from_rule(r).map_err(anyhow::Error::from)?;
         scheds.push((r.name.clone(), s));
     }
-    Ok(Scheduler::new(
-        scheds,
-        ScheduleOptions {
-            reorder_window_nanos: window,
-        },
-    ))
+    Ok(Scheduler::new(scheds, ScheduleOptions { max_held_matches }))
 }
 
 /// Matches that exceptions or silences kept from alerting.
@@ -649,7 +644,7 @@ fn suppressed_lines(rules: &[&Rule], suppressed: &Suppressed) -> String {
     out
 }
 
-fn schedule_lines(st: &ScheduleStats) -> String {
+fn schedule_lines(st: &ScheduleStats, max_held: usize) -> String {
     let mut out = format!(
         "talon: schedule: {}, {} alerted, {} reached max_signals ({} left out)\n",
         count(st.runs, "run"),
@@ -659,9 +654,15 @@ fn schedule_lines(st: &ScheduleStats) -> String {
         count(st.truncated_runs, "run"),
         count(st.dropped_by_max_signals, "match")
     );
+    if st.released_early > 0 {
+        out.push_str(&format!(
+            "talon: schedule: {} went to their runs before the end of input (--max-held-matches {max_held} reached)\n",
+            count(st.released_early, "match")
+        ));
+    }
     if st.late > 0 {
         out.push_str(&format!(
-            "talon: schedule: {} arrived later than the reorder window allows (not alerted; see --reorder-window)\n",
+            "talon: schedule: {} arrived after newer ones had gone to their runs (not alerted; raise --max-held-matches, or sort the input by the rules' time field)\n",
             count(st.late, "match")
         ));
     }

@@ -3,8 +3,9 @@
 //! alerts Kibana's runs would have created and warns for each run that
 //! reached max_signals.
 //!
-//! The replay needs every event's time, in order, in one place, so it runs
-//! on one thread, event by event.
+//! The replay holds the matches until the end of input (up to a cap),
+//! then hands them to the runs in time order: input order does not
+//! matter. It runs on one thread, event by event.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -107,14 +108,9 @@ pub(super) fn run(
                 &mut alert_errors,
             );
         }
-        // The schedule's clock moves on only now, after what this event
-        // released was offered: the sequence stage holds events for its
-        // re-ordering window and releases a match when a later event
-        // pushes its last one out, so a match offered with this event's
-        // time already on the clock was late whenever the event came more
-        // than a window after it (an in-order input lost matches). Time is
-        // read only off events some rule searches: one dated far ahead in
-        // another index must not make the rules' matches late.
+        // The replay's runs span the earliest to the latest time of the
+        // events some rule searches: one dated years ahead in an index no
+        // rule searches must not add runs up to its time.
         if engine.searches(&event) {
             scheduler.observe(&event);
         }
