@@ -570,3 +570,111 @@ fn past_max_held_matches_a_match_behind_is_counted_late() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("must be at least 1"));
 }
+
+/// Every alert of a replay shared one `kibana.alert.rule.execution.uuid`,
+/// and its `@timestamp`, execution time and intended time were the wall
+/// clock's. Each run Kibana makes has its own execution uuid and dates
+/// its alerts: the run at 10:05 alerts pids 1, 3 and 4, the run at 12:00
+/// pid 2, and the alerts say so.
+#[test]
+fn each_replayed_run_dates_its_alerts_and_has_its_own_execution() {
+    let (out, err) = hunt_evil(&late_ingested(), &[]);
+    let alerts = jsonl(&out);
+    let text = |a: &serde_json::Value, key: &str| {
+        field(a, key)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut by_pid: Vec<(u64, String, String)> = alerts
+        .iter()
+        .map(|a| {
+            for key in [
+                "kibana.alert.rule.execution.timestamp",
+                "kibana.alert.intended_timestamp",
+                "kibana.alert.start",
+                "kibana.alert.last_detected",
+            ] {
+                assert_eq!(text(a, key), text(a, "@timestamp"), "{key}");
+            }
+            let pid = field(a, "process.pid")
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0);
+            (
+                pid,
+                text(a, "@timestamp"),
+                text(a, "kibana.alert.rule.execution.uuid"),
+            )
+        })
+        .collect();
+    by_pid.sort();
+    let runs: Vec<(u64, &str)> = by_pid.iter().map(|(p, t, _)| (*p, t.as_str())).collect();
+    assert_eq!(
+        runs,
+        vec![
+            (1, "2026-11-30T10:05:00.000Z"),
+            (2, "2026-11-30T12:00:00.000Z"),
+            (3, "2026-11-30T10:05:00.000Z"),
+            (4, "2026-11-30T10:05:00.000Z"),
+        ],
+        "{err}"
+    );
+    let execution = |pid: usize| by_pid[pid - 1].2.clone();
+    assert_eq!(execution(1), execution(3));
+    assert_eq!(execution(1), execution(4));
+    assert_ne!(execution(1), execution(2));
+    // Derived from the rule and the run's time, so every replay gives the
+    // same: the uuid5 of "<rule uuid>@<run time>" in talon's namespace.
+    assert_eq!(execution(1), "b5171ace-9b54-57bd-a51c-f729355d6af9");
+    assert_eq!(execution(2), "537827f8-82d7-5178-bd53-ceb465518644");
+    // What the rule says about itself is not the run's.
+    assert_eq!(
+        text(&alerts[0], "kibana.alert.rule.created_at"),
+        "2026-12-01T00:00:00.000Z"
+    );
+
+    // Without --schedule, one run at the time talon ran (TALON_NOW here).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = dir.path().join("ov.toml");
+    let events = dir.path().join("late.ndjson");
+    std::fs::write(&rule, EVIL).expect("rule");
+    std::fs::write(&events, late_ingested().join("\n") + "\n").expect("events");
+    let mut cmd = talon();
+    cmd.env("TALON_NOW", "2026-12-01T00:00:00Z")
+        .args(["hunt", "--format", "jsonl", "--rules"])
+        .arg(&rule)
+        .arg(&events);
+    let plain = jsonl(&run(cmd));
+    assert_eq!(plain.len(), 4);
+    for a in &plain {
+        assert_eq!(text(a, "@timestamp"), "2026-12-01T00:00:00.000Z");
+        assert_eq!(
+            text(a, "kibana.alert.rule.execution.uuid"),
+            text(&plain[0], "kibana.alert.rule.execution.uuid")
+        );
+    }
+}
+
+/// A sequence's shell and building blocks are dated by the run that
+/// returns the sequence, with its execution uuid.
+#[test]
+fn a_sequences_alerts_carry_the_run_that_returned_it() {
+    let (alerts, err) = schedule_sequence(
+        "sequence [process where process.name == \"curl\"] [process where process.name == \"sh\"]",
+        &[doc("1", 1_000, None, "curl"), doc("2", 2_000, None, "sh")],
+    );
+    assert_eq!(alerts.len(), 3, "{err}");
+    for a in &alerts {
+        // Runs every 5 minutes from 10:00; the 10:00 run's window ends
+        // before the events, the 10:05 run holds both.
+        assert_eq!(
+            field(a, "@timestamp").and_then(|v| v.as_str()),
+            Some("2024-05-01T10:05:00.000Z"),
+            "{err}"
+        );
+        assert_eq!(
+            field(a, "kibana.alert.rule.execution.uuid"),
+            field(&alerts[0], "kibana.alert.rule.execution.uuid")
+        );
+    }
+}

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use talon_alert::{Alert, AlertBuilder, AlertContext, AlertSink, OutputFormat};
+use talon_alert::{AlertBuilder, AlertContext, AlertSink, OutputFormat};
 use talon_engine::exceptions::{BoundExceptions, Suppression};
 use talon_engine::prefilter::Prefilter;
 use talon_engine::schedule::{RuleSchedule, ScheduleOptions, ScheduleStats, Scheduler};
@@ -37,6 +37,7 @@ use crate::cmd::{check, common};
 use crate::output;
 use crate::summary::{count, HuntSummary};
 use pipeline::{AlertOut, Merger, Shared, Worker};
+use replay::Matched;
 
 pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     let started = Instant::now();
@@ -271,13 +272,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     let merged = match (scheduler, engine) {
         (Some(scheduler), Engines::Whole(engine)) => {
             let r = replay::run(engine, &mut events, scheduler, &shared, |slot, alerts| {
-                writer.write(
-                    slot,
-                    alerts
-                        .into_iter()
-                        .map(|a| AlertOut::Doc(Box::new(a)))
-                        .collect(),
-                )
+                writer.write(slot, alerts)
             });
             for (slot, n) in r.suppressed.per_slot.iter().enumerate() {
                 if *n > 0 {
@@ -577,7 +572,7 @@ impl Merged {
     }
 }
 
-fn build_scheduler(rules: &[&Rule], max_held_matches: usize) -> Result<Scheduler<Vec<Alert>>> {
+fn build_scheduler(rules: &[&Rule], max_held_matches: usize) -> Result<Scheduler<Matched>> {
     let mut scheds = Vec::with_capacity(rules.len());
     for r in rules {
         // A rule Kibana could not schedule cannot be replayed either.
