@@ -152,8 +152,12 @@ impl RuleSchedule {
 }
 
 /// How many matches a replay holds by default (see
-/// [`ScheduleOptions::max_held_matches`]).
-pub const DEFAULT_MAX_HELD_MATCHES: usize = 1_000_000;
+/// [`ScheduleOptions::max_held_matches`]): about 500 MB when each holds a
+/// slim copy of a 1.3 KB event, as `talon hunt --schedule` holds them.
+/// Input in the order of the rules' window time loses nothing to the cap;
+/// input out of that order loses what is more than this many matches
+/// behind.
+pub const DEFAULT_MAX_HELD_MATCHES: usize = 250_000;
 
 /// How replay runs.
 #[derive(Clone, Copy, Debug)]

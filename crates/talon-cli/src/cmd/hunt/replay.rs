@@ -26,9 +26,13 @@ use super::pipeline::{AlertOut, Shared};
 use super::Suppressed;
 use crate::cmd::common::Events;
 
+/// The fields an event's alert reads besides its source text, index, id
+/// and origin (see `AlertBuilder::write_event_alert_jsonl`).
+const ALERT_FIELDS: &[&str] = &["@timestamp"];
+
 /// What a held match's alerts are built from.
 pub(super) enum Matched {
-    /// The event an event rule matched.
+    /// The event an event rule matched, with only [`ALERT_FIELDS`].
     Event(Arc<Event>),
     /// A sequence's events, in order.
     Sequence(Vec<Arc<Event>>),
@@ -82,7 +86,8 @@ pub(super) fn run(
                     return;
                 }
                 let key = shared.builders[d.rule_index].event_alert_uuid(d.event);
-                let held = Matched::Event(Arc::clone(&event));
+                // Held until the end of input: only what its alert reads.
+                let held = Matched::Event(Arc::new(d.event.slim(ALERT_FIELDS)));
                 scheduler.offer(d.rule_index, d.event, key, held);
             },
             |sd| found.push((sd.rule_index, sd.matched)),
