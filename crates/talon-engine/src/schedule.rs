@@ -487,9 +487,10 @@ impl<T> RuleState<T> {
     ) {
         stats.runs += 1;
         let max_signals = self.cadence.max_signals;
-        // In window-time order, and none ends before the window starts (the
-        // runs before pruned them): the window holds a prefix, less the
-        // sequences whose first event is before it.
+        // In window-time order: the window holds a prefix of them, less
+        // any before its start (a sequence whose first event is earlier, or
+        // a match in a gap between windows, which the pruning after the
+        // run counts).
         let reach = self.candidates.partition_point(|c| c.window_t <= run.end);
         let mut hits: Vec<usize> = (0..reach)
             .filter(|&k| run.start <= self.candidates[k].first_t)
@@ -619,11 +620,6 @@ impl<T> Scheduler<T> {
 
     pub fn stats(&self) -> &ScheduleStats {
         &self.stats
-    }
-
-    /// Matches held now (offered, not yet handed to their runs).
-    pub fn held(&self) -> usize {
-        self.held.len()
     }
 
     /// Notes an event's times (every event a rule searches, matching or
