@@ -24,7 +24,10 @@ pub const DEFAULT_KIBANA_VERSION: &str = "9.0.0";
 /// The run-wide inputs of alert building.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AlertContext {
-    /// When the alerts are created (`@timestamp` of every alert).
+    /// When the alerts are created (`@timestamp` of every alert), unless
+    /// a replayed run dates them ([`AlertBuilder::for_run`]).
+    ///
+    /// [`AlertBuilder::for_run`]: crate::AlertBuilder::for_run
     pub now: DateTime<Utc>,
     /// The Kibana space the alerts belong to (`kibana.space_ids`).
     pub space_id: String,
@@ -75,8 +78,13 @@ impl AlertContext {
 
     /// `now` as Kibana writes dates: `2024-05-01T10:00:00.000Z`.
     pub(crate) fn now_iso(&self) -> String {
-        self.now.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+        iso_millis(self.now)
     }
+}
+
+/// A time as Kibana writes dates: `2024-05-01T10:00:00.000Z`.
+pub(crate) fn iso_millis(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 /// Reads a pinned time with the same date parser events go through, so

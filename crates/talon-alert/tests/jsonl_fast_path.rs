@@ -273,12 +273,21 @@ fn event_alerts_are_the_plain_paths_bytes_on_varied_documents() {
     assert!(events.len() > VARIED.len() + 20, "the reader read too few");
     for ctx in contexts() {
         for rule in rules() {
-            let builder = AlertBuilder::new(&rule, &ctx);
-            for event in &events {
-                assert_same_event(&builder, event);
+            for builder in builders(&rule, &ctx) {
+                for event in &events {
+                    assert_same_event(&builder, event);
+                }
             }
         }
     }
+}
+
+/// The builder of `rule` in the run `ctx` describes, and the builder of a
+/// replayed run at another time (`talon hunt --schedule`).
+fn builders<'r>(rule: &'r Rule, ctx: &AlertContext) -> [AlertBuilder<'r>; 2] {
+    let plain = AlertBuilder::new(rule, ctx);
+    let replayed = plain.for_run(ctx.now - chrono::Duration::minutes(5));
+    [plain, replayed]
 }
 
 #[test]
@@ -307,16 +316,17 @@ fn sequence_alerts_are_the_plain_paths_bytes() {
     let events = events_of(VARIED);
     let ctx = ctx();
     for rule in rules() {
-        let builder = AlertBuilder::new(&rule, &ctx);
-        for (i, window) in events.windows(3).enumerate() {
-            let group: Vec<&Event> = match i % 3 {
-                0 => vec![&window[0]],
-                1 => vec![&window[0], &window[1]],
-                _ => window.iter().collect(),
-            };
-            assert_same_sequence(&builder, &group);
+        for builder in builders(&rule, &ctx) {
+            for (i, window) in events.windows(3).enumerate() {
+                let group: Vec<&Event> = match i % 3 {
+                    0 => vec![&window[0]],
+                    1 => vec![&window[0], &window[1]],
+                    _ => window.iter().collect(),
+                };
+                assert_same_sequence(&builder, &group);
+            }
+            assert_same_sequence(&builder, &[]);
         }
-        assert_same_sequence(&builder, &[]);
     }
 }
 

@@ -283,11 +283,18 @@ pub struct HuntArgs {
     pub schedule: bool,
 
     /// How far out of time order events may arrive and still be matched in
-    /// order (sequence rules, and the --schedule replay): 30s, 5m, 1h, 1d;
-    /// 0s means no re-ordering (an event older than one already read is
-    /// late). Held as nanoseconds.
+    /// order by sequence rules: 30s, 5m, 1h, 1d; 0s means no re-ordering
+    /// (an event older than one already read is late). Held as
+    /// nanoseconds. The --schedule replay takes input in any order.
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_window, allow_hyphen_values = true)]
     pub reorder_window: i64,
+
+    /// --schedule: most matches held until the end of input, all rules
+    /// together (at least 1); past it the oldest go to their runs early,
+    /// and a match that comes after its rule's runs have passed its time
+    /// is counted as late.
+    #[arg(long, value_name = "N", default_value_t = talon_engine::schedule::DEFAULT_MAX_HELD_MATCHES, value_parser = parse_max_held, allow_negative_numbers = true)]
+    pub max_held_matches: usize,
 
     /// Most in-flight sequences held at once across all keys of a sequence
     /// rule (at least 1); beyond it the oldest are evicted, with a warning
@@ -498,6 +505,14 @@ const MAX_THREADS: usize = 256;
 
 fn parse_threads(s: &str) -> Result<usize, String> {
     at_least_one(s, MAX_THREADS, "leave --threads out to use every core")
+}
+
+fn parse_max_held(s: &str) -> Result<usize, String> {
+    at_least_one(
+        s,
+        usize::MAX,
+        "it caps the matches --schedule holds; 0 would hold none",
+    )
 }
 
 fn parse_max_pending(s: &str) -> Result<usize, String> {

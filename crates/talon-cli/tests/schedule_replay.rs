@@ -2,7 +2,8 @@
 //! `crates/talon-engine/tests/schedule.rs` (worked out there by hand): 250
 //! matches over 30 minutes, a burst that exceeds max_signals in the run at
 //! 10:20, ingest times that differ from @timestamp, events without one,
-//! and one event far out of order.
+//! and one event far out of order (alerted: the replay takes input in
+//! any order).
 
 mod common;
 
@@ -104,11 +105,12 @@ fn schedule_replay_alerts_and_warns_as_kibana_would() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     let alerts = jsonl(&out);
-    assert_eq!(alerts.len(), 183, "{err}");
+    assert_eq!(alerts.len(), 184, "{err}");
     let ids = source_ids(&alerts);
-    assert_eq!(ids.len(), 183, "one alert per event");
+    assert_eq!(ids.len(), 184, "one alert per event");
     let mut expected: BTreeSet<String> = (0..100).map(|i| format!("s{i:02}")).collect();
     expected.extend((0..150).map(|j| format!("b{j:03}")));
+    expected.insert("late".into());
     for gone in ["s41", "s49", "s51", "s52", "s53", "s54"] {
         expected.remove(gone);
     }
@@ -132,14 +134,11 @@ fn schedule_replay_alerts_and_warns_as_kibana_would() {
     );
     assert!(
         err.contains(
-            "talon: schedule: 8 runs, 183 matches alerted, 1 run reached max_signals (67 matches left out)\n"
+            "talon: schedule: 8 runs, 184 matches alerted, 1 run reached max_signals (67 matches left out)\n"
         ),
         "{err}"
     );
-    assert!(
-        err.contains("talon: schedule: 1 match arrived later than the reorder window allows"),
-        "{err}"
-    );
+    assert!(!err.contains("arrived after"), "{err}");
 
     // Without --schedule every match alerts, the late one included.
     let mut cmd = talon();
@@ -150,6 +149,37 @@ fn schedule_replay_alerts_and_warns_as_kibana_would() {
     let all = jsonl(&out);
     assert_eq!(all.len(), 251);
     assert!(source_ids(&all).contains("late"));
+
+    // The replay holds a match as a slim copy of its event and builds its
+    // alert when a run returns it: the same alert, but for the run's
+    // fields.
+    let by_id: std::collections::HashMap<&str, &serde_json::Value> = all
+        .iter()
+        .map(|a| (a["kibana.alert.uuid"].as_str().unwrap_or_default(), a))
+        .collect();
+    for alert in &alerts {
+        let id = alert["kibana.alert.uuid"].as_str().unwrap_or_default();
+        let plain = by_id.get(id).expect("the plain hunt's alert");
+        assert_eq!(without_run(alert), without_run(plain), "{id}");
+    }
+}
+
+/// An alert less the fields its run sets.
+fn without_run(alert: &serde_json::Value) -> serde_json::Value {
+    let mut alert = alert.clone();
+    if let Some(doc) = alert.as_object_mut() {
+        for key in [
+            "@timestamp",
+            "kibana.alert.rule.execution.timestamp",
+            "kibana.alert.rule.execution.uuid",
+            "kibana.alert.start",
+            "kibana.alert.last_detected",
+            "kibana.alert.intended_timestamp",
+        ] {
+            doc.remove(key);
+        }
+    }
+    alert
 }
 
 /// The tester's rule, run every 60,000 days and looking back as far: 1
@@ -444,4 +474,238 @@ fn a_sequence_released_by_a_much_later_event_is_not_late() {
     assert_eq!(alerts.len(), 3, "{err}");
     assert!(err.contains(", 1 match alerted, "), "{err}");
     assert!(!err.contains("later than the reorder window"), "{err}");
+}
+
+/// The fresh user's rule: `evil` processes, looking back 9 minutes every
+/// 5, by `event.ingested`.
+const EVIL: &str = r#"[rule]
+author = ["t"]
+description = "d"
+index = ["logs-*"]
+language = "eql"
+name = "Evil"
+risk_score = 21
+rule_id = "0c0a1c2e-0000-4000-8000-0000000000ee"
+severity = "low"
+type = "eql"
+interval = "5m"
+from = "now-9m"
+max_signals = 100
+timestamp_override = "event.ingested"
+query = '''
+process where process.name == "evil"
+'''
+"#;
+
+/// An `evil` process `pid`, at `ts` and ingested at `ingested`.
+fn evil(pid: u32, ts: &str, ingested: &str) -> String {
+    format!(
+        r#"{{"@timestamp":"2026-11-30T{ts}Z","event":{{"category":["process"],"ingested":"2026-11-30T{ingested}Z"}},"process":{{"name":"evil","pid":{pid}}},"data_stream":{{"type":"logs","dataset":"x","namespace":"default"}}}}"#
+    )
+}
+
+/// The user's input, sorted by @timestamp, where only pid 2 was ingested
+/// late (at 12:00).
+fn late_ingested() -> Vec<String> {
+    vec![
+        evil(1, "10:00:00", "10:00:01"),
+        evil(2, "10:01:00", "12:00:00"),
+        evil(3, "10:02:00", "10:02:01"),
+        evil(4, "10:03:00", "10:03:01"),
+    ]
+}
+
+/// `talon hunt --schedule` with [`EVIL`] over `lines`, plus `args`:
+/// stdout, stderr (checked to exit 0).
+fn hunt_evil(lines: &[String], args: &[&str]) -> (std::process::Output, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = dir.path().join("ov.toml");
+    let events = dir.path().join("late.ndjson");
+    std::fs::write(&rule, EVIL).expect("rule");
+    std::fs::write(&events, lines.join("\n") + "\n").expect("events");
+    let mut cmd = talon();
+    cmd.env("TALON_NOW", "2026-12-01T00:00:00Z")
+        .args(["hunt", "--format", "jsonl", "--schedule", "--rules"])
+        .arg(&rule)
+        .args(args)
+        .arg(&events);
+    let out = run(cmd);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    (out, err)
+}
+
+fn pids(alerts: &[serde_json::Value]) -> Vec<u64> {
+    let mut pids: Vec<u64> = alerts
+        .iter()
+        .filter_map(|a| field(a, "process.pid")?.as_u64())
+        .collect();
+    pids.sort_unstable();
+    pids
+}
+
+/// A fresh user's input sorted by @timestamp, with one event (pid 2)
+/// ingested two hours late: the rule reads `event.ingested`, that event
+/// moved the replay's time to 12:00, and pids 3 and 4 "arrived later than
+/// the reorder window allows": 2 alerts of 4. Kibana alerts all four, pid
+/// 2 from its run at 12:00. The replay now holds the matches to the end
+/// of input, so their order does not matter, nor does the thread count.
+#[test]
+fn one_event_ingested_late_drops_no_on_time_match() {
+    let (out, err) = hunt_evil(&late_ingested(), &[]);
+    assert_eq!(pids(&jsonl(&out)), vec![1, 2, 3, 4], "{err}");
+    assert!(
+        err.contains(
+            "talon: schedule: 25 runs, 4 matches alerted, 0 runs reached max_signals (0 matches left out)\n"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("arrived"), "{err}");
+
+    for threads in ["1", "2", "4"] {
+        let (again, _) = hunt_evil(&late_ingested(), &["--threads", threads]);
+        assert_eq!(again.stdout, out.stdout, "--threads {threads}");
+    }
+    let mut reversed = late_ingested();
+    reversed.reverse();
+    let (backwards, err) = hunt_evil(&reversed, &[]);
+    assert_eq!(pids(&jsonl(&backwards)), vec![1, 2, 3, 4], "{err}");
+}
+
+/// Holding one match at a time, the late-ingested pid 2 is ahead of the
+/// others and still alerted; read backwards, pid 1 comes after pid 4 went
+/// to its runs: it is late, and both the early and the late are said.
+#[test]
+fn past_max_held_matches_a_match_behind_is_counted_late() {
+    let (out, err) = hunt_evil(&late_ingested(), &["--max-held-matches", "1"]);
+    assert_eq!(pids(&jsonl(&out)), vec![1, 2, 3, 4], "{err}");
+    assert!(!err.contains("arrived"), "{err}");
+
+    let mut reversed = late_ingested();
+    reversed.reverse();
+    let (out, err) = hunt_evil(&reversed, &["--max-held-matches", "1"]);
+    assert_eq!(pids(&jsonl(&out)), vec![2, 3, 4], "{err}");
+    assert!(
+        err.contains(
+            "talon: schedule: 2 matches went to their runs before the end of input \
+             (--max-held-matches 1 reached)\n\
+             talon: schedule: 1 match arrived after newer ones had gone to their runs (not \
+             alerted; raise --max-held-matches, or sort the input by the rules' time field)\n"
+        ),
+        "{err}"
+    );
+
+    let mut cmd = talon();
+    cmd.args(["hunt", "--schedule", "--max-held-matches", "0"]);
+    let out = run(cmd);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must be at least 1"));
+}
+
+/// Every alert of a replay shared one `kibana.alert.rule.execution.uuid`,
+/// and its `@timestamp`, execution time and intended time were the wall
+/// clock's. Each run Kibana makes has its own execution uuid and dates
+/// its alerts: the run at 10:05 alerts pids 1, 3 and 4, the run at 12:00
+/// pid 2, and the alerts say so.
+#[test]
+fn each_replayed_run_dates_its_alerts_and_has_its_own_execution() {
+    let (out, err) = hunt_evil(&late_ingested(), &[]);
+    let alerts = jsonl(&out);
+    let text = |a: &serde_json::Value, key: &str| {
+        field(a, key)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut by_pid: Vec<(u64, String, String)> = alerts
+        .iter()
+        .map(|a| {
+            for key in [
+                "kibana.alert.rule.execution.timestamp",
+                "kibana.alert.intended_timestamp",
+                "kibana.alert.start",
+                "kibana.alert.last_detected",
+            ] {
+                assert_eq!(text(a, key), text(a, "@timestamp"), "{key}");
+            }
+            let pid = field(a, "process.pid")
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0);
+            (
+                pid,
+                text(a, "@timestamp"),
+                text(a, "kibana.alert.rule.execution.uuid"),
+            )
+        })
+        .collect();
+    by_pid.sort();
+    let runs: Vec<(u64, &str)> = by_pid.iter().map(|(p, t, _)| (*p, t.as_str())).collect();
+    assert_eq!(
+        runs,
+        vec![
+            (1, "2026-11-30T10:05:00.000Z"),
+            (2, "2026-11-30T12:00:00.000Z"),
+            (3, "2026-11-30T10:05:00.000Z"),
+            (4, "2026-11-30T10:05:00.000Z"),
+        ],
+        "{err}"
+    );
+    let execution = |pid: usize| by_pid[pid - 1].2.clone();
+    assert_eq!(execution(1), execution(3));
+    assert_eq!(execution(1), execution(4));
+    assert_ne!(execution(1), execution(2));
+    // Derived from the rule and the run's time, so every replay gives the
+    // same: the uuid5 of "<rule uuid>@<run time>" in talon's namespace.
+    assert_eq!(execution(1), "b5171ace-9b54-57bd-a51c-f729355d6af9");
+    assert_eq!(execution(2), "537827f8-82d7-5178-bd53-ceb465518644");
+    // What the rule says about itself is not the run's.
+    assert_eq!(
+        text(&alerts[0], "kibana.alert.rule.created_at"),
+        "2026-12-01T00:00:00.000Z"
+    );
+
+    // Without --schedule, one run at the time talon ran (TALON_NOW here).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = dir.path().join("ov.toml");
+    let events = dir.path().join("late.ndjson");
+    std::fs::write(&rule, EVIL).expect("rule");
+    std::fs::write(&events, late_ingested().join("\n") + "\n").expect("events");
+    let mut cmd = talon();
+    cmd.env("TALON_NOW", "2026-12-01T00:00:00Z")
+        .args(["hunt", "--format", "jsonl", "--rules"])
+        .arg(&rule)
+        .arg(&events);
+    let plain = jsonl(&run(cmd));
+    assert_eq!(plain.len(), 4);
+    for a in &plain {
+        assert_eq!(text(a, "@timestamp"), "2026-12-01T00:00:00.000Z");
+        assert_eq!(
+            text(a, "kibana.alert.rule.execution.uuid"),
+            text(&plain[0], "kibana.alert.rule.execution.uuid")
+        );
+    }
+}
+
+/// A sequence's shell and building blocks are dated by the run that
+/// returns the sequence, with its execution uuid.
+#[test]
+fn a_sequences_alerts_carry_the_run_that_returned_it() {
+    let (alerts, err) = schedule_sequence(
+        "sequence [process where process.name == \"curl\"] [process where process.name == \"sh\"]",
+        &[doc("1", 1_000, None, "curl"), doc("2", 2_000, None, "sh")],
+    );
+    assert_eq!(alerts.len(), 3, "{err}");
+    for a in &alerts {
+        // Runs every 5 minutes from 10:00; the 10:00 run's window ends
+        // before the events, the 10:05 run holds both.
+        assert_eq!(
+            field(a, "@timestamp").and_then(|v| v.as_str()),
+            Some("2024-05-01T10:05:00.000Z"),
+            "{err}"
+        );
+        assert_eq!(
+            field(a, "kibana.alert.rule.execution.uuid"),
+            field(&alerts[0], "kibana.alert.rule.execution.uuid")
+        );
+    }
 }

@@ -18,7 +18,7 @@
 //! - [`exceptions`]: rule exception items (Kibana lists, `talon.toml`,
 //!   silenced rules and hosts) that keep a match from alerting;
 //! - [`schedule`]: replay of Kibana's rule schedule (interval, lookback,
-//!   max_signals, overlap dedup) over time-ordered events;
+//!   max_signals, overlap dedup) over events in any order;
 //! - [`select`]: which loaded rules a run keeps (tags, MITRE, severity,
 //!   ids, names, building blocks);
 //! - [`search`]: an ad-hoc EQL search (`talon query`), ordered and limited

@@ -23,8 +23,7 @@
 //!
 //! What replay has to decide, since there was no real clock:
 //! - **start**: each rule's first run is at the earliest event's time (by
-//!   the rule's window timestamp; of the events read before runs settle,
-//!   those not late) rounded down to a multiple of the rule's
+//!   the rule's window timestamp) rounded down to a multiple of the rule's
 //!   interval since the Unix epoch, as if the rule had been enabled at that
 //!   tick; runs follow every interval until the first run whose window end
 //!   is at or past the last event (with a `to` ahead of the run, like
@@ -33,18 +32,25 @@
 //!   the first run's window (or in the gaps of a rule whose lookback is
 //!   shorter than its interval) are never searched, and are counted as
 //!   such;
-//! - **order**: input must be in time order within a bounded window
-//!   (`ScheduleOptions::reorder_window_nanos`). A run is settled once the
-//!   newest timestamp seen is more than that window past the run's end; a
-//!   matching event older than the newest timestamp minus the window is
-//!   *late*: it is not alerted, and is counted. Memory holds only matches
-//!   that a run not yet settled can still return.
+//! - **order**: none is needed of the input. Runs need the matches in the
+//!   order of the rule's window time, and the earliest and latest event
+//!   times, which take no order: matches are held until the end of input
+//!   and then handed to the runs oldest first, so one event ingested hours
+//!   late (a `timestamp_override` of `event.ingested` over a file sorted
+//!   by `@timestamp`) is alerted by the run of its ingest time and moves
+//!   no other match. At most `ScheduleOptions::max_held_matches` are held
+//!   (all rules together); past that the oldest are handed to their runs
+//!   early (counted), and a match that comes after its rule's runs have
+//!   passed its time is *late*: counted, not alerted. Input in the order
+//!   of the rules' window time is never late, whatever the cap.
 //!
 //! The scheduler is fed every event (`observe`), then each rule match that
-//! survived exceptions (`offer`, with its alert id and a payload, usually
-//! the alert), and hands back alerts and truncation warnings as runs
-//! settle.
+//! survived exceptions (`offer`, with its alert id and a payload: what the
+//! alert is built from), and hands back alerts, each with the run that
+//! created it, and truncation warnings as runs are made (`advance` when
+//! the cap is passed, `finish` at the end of input).
 
+use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
 
 use rustc_hash::FxHashMap;
@@ -52,8 +58,6 @@ use talon_event::time::{format_millis, parse_nanos};
 use talon_event::untimed::{NoTime, Untimed, UntimedEvents};
 use talon_event::Event;
 use talon_rules::Rule;
-
-const SECOND: i64 = 1_000_000_000;
 
 /// Kibana's warning when a run reaches `max_signals`.
 pub const MAX_SIGNALS_WARNING: &str =
@@ -147,17 +151,26 @@ impl RuleSchedule {
     }
 }
 
+/// How many matches a replay holds by default (see
+/// [`ScheduleOptions::max_held_matches`]): about 500 MB when each holds a
+/// slim copy of a 1.3 KB event, as `talon hunt --schedule` holds them.
+/// Input in the order of the rules' window time loses nothing to the cap;
+/// input out of that order loses what is more than this many matches
+/// behind.
+pub const DEFAULT_MAX_HELD_MATCHES: usize = 250_000;
+
 /// How replay runs.
 #[derive(Clone, Copy, Debug)]
 pub struct ScheduleOptions {
-    /// How far out of time order input may be (nanoseconds).
-    pub reorder_window_nanos: i64,
+    /// Most matches held at once, all rules together, before the oldest
+    /// are handed to their runs ahead of the end of input (at least 1).
+    pub max_held_matches: usize,
 }
 
 impl Default for ScheduleOptions {
     fn default() -> Self {
         ScheduleOptions {
-            reorder_window_nanos: 5 * 60 * SECOND,
+            max_held_matches: DEFAULT_MAX_HELD_MATCHES,
         }
     }
 }
@@ -203,9 +216,10 @@ impl fmt::Display for Truncation {
     }
 }
 
-/// What settling runs produces, in run order per rule.
+/// What making runs produces, in run order per rule.
 #[derive(Debug)]
 pub enum Scheduled<T> {
+    /// A match the run at `run` alerted on.
     Alert {
         rule_index: usize,
         run: Run,
@@ -224,7 +238,11 @@ pub struct ScheduleStats {
     pub already_alerted: u64,
     /// Matches not returned by any run because the run hit max_signals.
     pub dropped_by_max_signals: u64,
-    /// Matches older than the newest timestamp minus the reorder window.
+    /// Matches handed to their runs before the end of input, because more
+    /// than `max_held_matches` were held.
+    pub released_early: u64,
+    /// Matches that came after their rule's runs had passed their time
+    /// (only once some were released early).
     pub late: u64,
     /// Matches without the window timestamp or the ordering timestamp,
     /// with the first of each kind (missing, or no date).
@@ -234,6 +252,8 @@ pub struct ScheduleStats {
     pub unsearched: u64,
 }
 
+/// One window timestamp (with its fallback) and the range of times seen
+/// on it.
 struct Clock {
     primary: String,
     secondary: Option<String>,
@@ -278,16 +298,77 @@ struct Candidate<T> {
     returned: bool,
 }
 
+/// A match held until its runs are made, oldest (by window time) first
+/// out of the heap; ties go by input position, then by rule, then by
+/// the order of offers, so the order is the same on every run.
+struct Held<T> {
+    rule: usize,
+    offer: u64,
+    candidate: Candidate<T>,
+}
+
+impl<T> Held<T> {
+    fn order(&self) -> (i64, u64, usize, u64) {
+        let c = &self.candidate;
+        (c.window_t, c.seq, self.rule, self.offer)
+    }
+}
+
+impl<T> PartialEq for Held<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.order() == other.order()
+    }
+}
+
+impl<T> Eq for Held<T> {}
+
+impl<T> PartialOrd for Held<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<T> Ord for Held<T> {
+    /// Reversed: the standard heap hands out its greatest.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other.order().cmp(&self.order())
+    }
+}
+
+/// What runs need of a rule's schedule.
+#[derive(Clone, Copy)]
+struct Cadence {
+    interval: i64,
+    from: i64,
+    to: i64,
+    max_signals: usize,
+}
+
+impl Cadence {
+    fn run_at(&self, at: i64) -> Run {
+        Run {
+            at,
+            start: at.saturating_add(self.from),
+            end: at.saturating_add(self.to),
+        }
+    }
+}
+
 struct RuleState<T> {
     name: String,
     sched: RuleSchedule,
+    cadence: Cadence,
     clock: usize,
-    /// The next run to settle.
+    /// The next run to make.
     next_run: Option<i64>,
     /// The last run is made: the one after it could not be dated (it
     /// would be past the end of 2262, where nanosecond times end).
     ended: bool,
-    candidates: Vec<Candidate<T>>,
+    /// Matches handed to the runs, in window-time order.
+    candidates: VecDeque<Candidate<T>>,
+    /// The window time of the newest match handed to the runs: the runs
+    /// made all end before it, so an older match offered now is late.
+    released_to: Option<i64>,
     /// Alert ids created, with the window time of their event (pruned once
     /// no later window can return the event again).
     alerted: FxHashMap<String, i64>,
@@ -297,6 +378,8 @@ struct RuleState<T> {
 pub struct Scheduler<T> {
     rules: Vec<RuleState<T>>,
     clocks: Vec<Clock>,
+    held: BinaryHeap<Held<T>>,
+    offers: u64,
     opts: ScheduleOptions,
     stats: ScheduleStats,
 }
@@ -322,6 +405,128 @@ impl<T> RuleState<T> {
         self.alerted.clear();
         for c in self.candidates.drain(..) {
             count_unalerted(stats, &c);
+        }
+    }
+
+    /// Makes the runs `go` allows, from the next one (or, before any run,
+    /// from the one at `first` rounded down to the interval).
+    fn make_runs(
+        &mut self,
+        i: usize,
+        first: i64,
+        mut go: impl FnMut(&Run) -> bool,
+        stats: &mut ScheduleStats,
+        out: &mut impl FnMut(Scheduled<T>),
+    ) {
+        if self.ended {
+            return;
+        }
+        let cadence = self.cadence;
+        let mut at = self
+            .next_run
+            .unwrap_or_else(|| floor_to(first, cadence.interval));
+        // A run whose successor's time cannot be represented (events dated
+        // near the end of 2262, where nanosecond times end, or an interval
+        // of more than half of what they hold, 53,375 days) is made, and is
+        // the last: `at` cannot move on. Skipping it instead would lose
+        // every match of a rule with such an interval: its run one interval
+        // past the epoch is the only one that can search today's events.
+        let mut made = |at: i64| go(&cadence.run_at(at));
+        loop {
+            if !made(at) {
+                break;
+            }
+            if self.candidates.is_empty() {
+                // Runs with no match to return are only counted: events
+                // years apart (a clock at 1970 in a log of today) would
+                // otherwise mean billions of empty runs, one by one.
+                let n = empty_runs(at, cadence.interval, &mut made);
+                stats.runs += n;
+                let Some(next) = run_after(at, cadence.interval, n) else {
+                    self.end(stats);
+                    return;
+                };
+                at = next;
+                self.next_run = Some(at);
+                let next_start = at.saturating_add(cadence.from);
+                self.alerted.retain(|_, t| *t >= next_start);
+                continue;
+            }
+            let run = cadence.run_at(at);
+            self.run(i, run, stats, out);
+            let Some(next) = at.checked_add(cadence.interval) else {
+                self.end(stats);
+                return;
+            };
+            at = next;
+            self.next_run = Some(at);
+            // What no later window can return goes: the oldest, since the
+            // candidates are in window-time order.
+            let next_start = at.saturating_add(cadence.from);
+            while let Some(c) = self.candidates.front() {
+                if c.window_t >= next_start {
+                    break;
+                }
+                count_unalerted(stats, c);
+                self.candidates.pop_front();
+            }
+            if self.alerted.len() > 1024 {
+                self.alerted.retain(|_, t| *t >= next_start);
+            }
+        }
+    }
+
+    /// One run: what its window holds, the most recent `max_signals` of it
+    /// returned, alerts for those not alerted before.
+    fn run(
+        &mut self,
+        i: usize,
+        run: Run,
+        stats: &mut ScheduleStats,
+        out: &mut impl FnMut(Scheduled<T>),
+    ) {
+        stats.runs += 1;
+        let max_signals = self.cadence.max_signals;
+        // In window-time order: the window holds a prefix of them, less
+        // any before its start (a sequence whose first event is earlier, or
+        // a match in a gap between windows, which the pruning after the
+        // run counts).
+        let reach = self.candidates.partition_point(|c| c.window_t <= run.end);
+        let mut hits: Vec<usize> = (0..reach)
+            .filter(|&k| run.start <= self.candidates[k].first_t)
+            .collect();
+        for &k in &hits {
+            self.candidates[k].in_window = true;
+        }
+        hits.sort_by_key(|&k| (self.candidates[k].order_t, self.candidates[k].seq));
+        let total = hits.len();
+        if total >= max_signals {
+            stats.truncated_runs += 1;
+            out(Scheduled::Truncated(Truncation {
+                rule_index: i,
+                rule_name: self.name.clone(),
+                run,
+                matches: total,
+                max_signals,
+            }));
+        }
+        // Elasticsearch's default result position: the most recent.
+        for &k in &hits[total.saturating_sub(max_signals)..] {
+            let c = &mut self.candidates[k];
+            c.returned = true;
+            if self.alerted.contains_key(&c.key) {
+                stats.already_alerted += 1;
+                continue;
+            }
+            if let Some(payload) = c.payload.take() {
+                self.alerted.insert(c.key.clone(), c.window_t);
+                stats.alerts += 1;
+                out(Scheduled::Alert {
+                    rule_index: i,
+                    run,
+                    payload,
+                });
+            }
         }
     }
 }
@@ -385,11 +590,18 @@ impl<T> Scheduler<T> {
                 };
                 RuleState {
                     name,
+                    cadence: Cadence {
+                        interval: sched.interval,
+                        from: sched.from,
+                        to: sched.to,
+                        max_signals: sched.max_signals,
+                    },
                     sched,
                     clock,
                     next_run: None,
                     ended: false,
-                    candidates: Vec::new(),
+                    candidates: VecDeque::new(),
+                    released_to: None,
                     alerted: FxHashMap::default(),
                 }
             })
@@ -397,7 +609,11 @@ impl<T> Scheduler<T> {
         Scheduler {
             rules,
             clocks,
-            opts,
+            held: BinaryHeap::new(),
+            offers: 0,
+            opts: ScheduleOptions {
+                max_held_matches: opts.max_held_matches.max(1),
+            },
             stats: ScheduleStats::default(),
         }
     }
@@ -406,21 +622,13 @@ impl<T> Scheduler<T> {
         &self.stats
     }
 
-    /// Notes an event's times (every event, matching or not), so runs can
-    /// settle as time advances.
+    /// Notes an event's times (every event a rule searches, matching or
+    /// not, in any order): the replay's runs span the earliest to the
+    /// latest.
     pub fn observe(&mut self, event: &Event) {
-        let window = self.opts.reorder_window_nanos;
         for c in &mut self.clocks {
             if let Some(t) = c.time_of(event) {
-                // Runs start at the earliest time that is not late: input
-                // out of order within the window replays as if sorted. A
-                // run is only settled once every event still to come is
-                // after its window, so moving `first` back never reaches
-                // a run already made.
-                let late = c.newest.is_some_and(|n| t < n.saturating_sub(window));
-                if !late {
-                    c.first = Some(c.first.map_or(t, |f| f.min(t)));
-                }
+                c.first = Some(c.first.map_or(t, |f| f.min(t)));
                 c.newest = Some(c.newest.map_or(t, |n| n.max(t)));
             }
         }
@@ -466,10 +674,8 @@ impl<T> Scheduler<T> {
             self.stats.untimed.add(untimed);
             return;
         };
-        if clock
-            .newest
-            .is_some_and(|n| window_t < n.saturating_sub(self.opts.reorder_window_nanos))
-        {
+        if rule.released_to.is_some_and(|r| window_t < r) {
+            // The runs that could return it are made.
             self.stats.late += 1;
             return;
         }
@@ -485,176 +691,102 @@ impl<T> Scheduler<T> {
                 return;
             }
         }
-        rule.candidates.push(Candidate {
-            first_t: first_t.min(window_t),
-            window_t,
-            order_t,
-            seq: event.seq,
-            key,
-            payload: Some(payload),
-            in_window: false,
-            returned: false,
+        self.offers += 1;
+        self.held.push(Held {
+            rule: rule_index,
+            offer: self.offers,
+            candidate: Candidate {
+                first_t: first_t.min(window_t),
+                window_t,
+                order_t,
+                seq: event.seq,
+                key,
+                payload: Some(payload),
+                in_window: false,
+                returned: false,
+            },
         });
     }
 
-    /// Settles every run that no event still to come can change.
+    /// Keeps what is held within `max_held_matches`: the oldest matches
+    /// past it go to their runs now, and the runs that end before them are
+    /// made.
     pub fn advance(&mut self, mut out: impl FnMut(Scheduled<T>)) {
-        for i in 0..self.rules.len() {
-            let Some(clock) = self.clocks.get(self.rules[i].clock) else {
-                continue;
-            };
-            let (Some(first), Some(newest)) = (clock.first, clock.newest) else {
-                continue;
-            };
-            let horizon = newest.saturating_sub(self.opts.reorder_window_nanos);
-            self.settle(i, first, |run| run.end < horizon, &mut out);
+        while self.held.len() > self.opts.max_held_matches {
+            let Some(h) = self.held.pop() else { break };
+            self.stats.released_early += 1;
+            self.release(h, &mut out);
         }
     }
 
-    /// Settles the remaining runs, up to the first whose window end is at
-    /// or past the last event.
+    /// Hands every match held to its runs, oldest first, then makes the
+    /// remaining runs, up to the first whose window end is at or past the
+    /// last event.
     pub fn finish(mut self, mut out: impl FnMut(Scheduled<T>)) -> ScheduleStats {
-        for i in 0..self.rules.len() {
-            let Some(clock) = self.clocks.get(self.rules[i].clock) else {
+        while let Some(h) = self.held.pop() {
+            self.release(h, &mut out);
+        }
+        let Scheduler {
+            rules,
+            clocks,
+            stats,
+            ..
+        } = &mut self;
+        for (i, rule) in rules.iter_mut().enumerate() {
+            let Some(clock) = clocks.get(rule.clock) else {
                 continue;
             };
             let (Some(first), Some(newest)) = (clock.first, clock.newest) else {
                 continue;
             };
-            let interval = self.rules[i].sched.interval;
+            let interval = rule.cadence.interval;
             let start = floor_to(first, interval);
-            // Settle while the previous run ended before the last event.
-            // The first run (at `start`, as `settle` dates it) has none and
-            // is made: with a `to` ahead of the run (`now+1h`), the window
-            // of the run before it would already reach the last event, and
-            // no run was made at all.
-            self.settle(
+            // Make runs while the previous run ended before the last event.
+            // The first run (at `start`, as `make_runs` dates it) has none
+            // and is made: with a `to` ahead of the run (`now+1h`), the
+            // window of the run before it would already reach the last
+            // event, and no run was made at all.
+            rule.make_runs(
                 i,
                 first,
                 |run| run.at == start || run.end.saturating_sub(interval) < newest,
+                stats,
                 &mut out,
             );
-        }
-        for r in &mut self.rules {
-            for c in r.candidates.drain(..) {
-                count_unalerted(&mut self.stats, &c);
+            for c in rule.candidates.drain(..) {
+                count_unalerted(stats, &c);
             }
         }
         self.stats
     }
 
-    fn settle(
-        &mut self,
-        i: usize,
-        first: i64,
-        mut go: impl FnMut(&Run) -> bool,
-        out: &mut impl FnMut(Scheduled<T>),
-    ) {
-        let stats = &mut self.stats;
-        let Some(rule) = self.rules.get_mut(i) else {
+    /// Hands one held match to its rule's runs: the runs that end before
+    /// it are made first (every match they could return is older, so
+    /// handed over already), then it waits for the runs that may return
+    /// it.
+    fn release(&mut self, h: Held<T>, out: &mut impl FnMut(Scheduled<T>)) {
+        let Some(rule) = self.rules.get_mut(h.rule) else {
             return;
         };
+        let c = h.candidate;
+        let first = self
+            .clocks
+            .get(rule.clock)
+            .and_then(|clock| clock.first)
+            .unwrap_or(c.first_t);
+        let window_t = c.window_t;
+        rule.make_runs(
+            h.rule,
+            first,
+            |run| run.end < window_t,
+            &mut self.stats,
+            out,
+        );
         if rule.ended {
+            self.stats.unsearched += 1;
             return;
         }
-        let sched = rule.sched.clone();
-        // Until a run is made, the first one follows `first`, which an
-        // earlier event within the reorder window may still move back.
-        let mut at = rule
-            .next_run
-            .unwrap_or_else(|| floor_to(first, sched.interval));
-        let run_at = |at: i64| Run {
-            at,
-            start: at.saturating_add(sched.from),
-            end: at.saturating_add(sched.to),
-        };
-        // A run whose successor's time cannot be represented (events dated
-        // near the end of 2262, where nanosecond times end, or an interval
-        // of more than half of what they hold, 53,375 days) is made, and is
-        // the last: `at` cannot move on. Skipping it instead would lose
-        // every match of a rule with such an interval: its run one interval
-        // past the epoch is the only one that can search today's events.
-        let mut made = |at: i64| go(&run_at(at));
-        loop {
-            if !made(at) {
-                break;
-            }
-            if rule.candidates.is_empty() {
-                // Runs with no match to return are only counted: events
-                // years apart (a clock at 1970 in a log of today) would
-                // otherwise mean billions of empty runs, one by one.
-                let n = empty_runs(at, sched.interval, &mut made);
-                stats.runs += n;
-                let Some(next) = run_after(at, sched.interval, n) else {
-                    rule.end(stats);
-                    return;
-                };
-                at = next;
-                rule.next_run = Some(at);
-                let next_start = at.saturating_add(sched.from);
-                rule.alerted.retain(|_, t| *t >= next_start);
-                continue;
-            }
-            let run = run_at(at);
-            stats.runs += 1;
-            let mut hits: Vec<usize> = (0..rule.candidates.len())
-                .filter(|&k| {
-                    let c = &rule.candidates[k];
-                    run.start <= c.first_t && c.window_t <= run.end
-                })
-                .collect();
-            for &k in &hits {
-                rule.candidates[k].in_window = true;
-            }
-            hits.sort_by_key(|&k| (rule.candidates[k].order_t, rule.candidates[k].seq));
-            let total = hits.len();
-            if total >= sched.max_signals {
-                stats.truncated_runs += 1;
-                out(Scheduled::Truncated(Truncation {
-                    rule_index: i,
-                    rule_name: rule.name.clone(),
-                    run,
-                    matches: total,
-                    max_signals: sched.max_signals,
-                }));
-            }
-            // Elasticsearch's default result position: the most recent.
-            let kept = &hits[total.saturating_sub(sched.max_signals)..];
-            for &k in kept {
-                let c = &mut rule.candidates[k];
-                c.returned = true;
-                if rule.alerted.contains_key(&c.key) {
-                    stats.already_alerted += 1;
-                    continue;
-                }
-                if let Some(payload) = c.payload.take() {
-                    rule.alerted.insert(c.key.clone(), c.window_t);
-                    stats.alerts += 1;
-                    out(Scheduled::Alert {
-                        rule_index: i,
-                        run,
-                        payload,
-                    });
-                }
-            }
-            let Some(next) = at.checked_add(sched.interval) else {
-                rule.end(stats);
-                return;
-            };
-            at = next;
-            rule.next_run = Some(at);
-            // What no later window can return goes.
-            let next_start = at.saturating_add(sched.from);
-            rule.candidates.retain(|c| {
-                let keep = c.window_t >= next_start;
-                if !keep {
-                    count_unalerted(stats, c);
-                }
-                keep
-            });
-            if rule.alerted.len() > 1024 {
-                rule.alerted.retain(|_, t| *t >= next_start);
-            }
-        }
+        rule.released_to = Some(window_t);
+        rule.candidates.push_back(c);
     }
 }

@@ -27,10 +27,11 @@
 //!   run covers: s41, s49, s51, s52, s53, s54, b000..b060;
 //! - s71 is alerted by the run at 10:30 ([10:24, 10:30]), not by the one
 //!   at 10:25 its @timestamp would fall in;
-//! - `late` is behind the 5-minute reorder window: counted, not alerted;
+//! - `late`, read last, is alerted by the run at 10:10 ([10:04, 10:10]),
+//!   which its ingest time falls in: input order does not matter;
 //! - the last run is at 10:35: the newest ingest time is 10:30:12 (s99).
 //!
-//! So 183 alerts, one warning.
+//! So 184 alerts, one warning.
 
 use std::path::Path;
 
@@ -208,6 +209,7 @@ fn replay_gives_kibanas_alerts_and_warnings() {
 
     let mut expected: Vec<String> = (0..100).map(|i| format!("s{i:02}")).collect();
     expected.extend((0..150).map(|j| format!("b{j:03}")));
+    expected.push("late".into());
     let never: Vec<String> = ["s41", "s49", "s51", "s52", "s53", "s54"]
         .iter()
         .map(|s| s.to_string())
@@ -217,7 +219,7 @@ fn replay_gives_kibanas_alerts_and_warnings() {
     let mut got: Vec<String> = alerts.iter().map(|a| a.0.clone()).collect();
     got.sort();
     expected.sort();
-    assert_eq!(got.len(), 183);
+    assert_eq!(got.len(), 184);
     assert_eq!(got, expected);
 
     let run_of = |id: &str| alerts.iter().find(|a| a.0 == id).map(|a| a.1.clone());
@@ -227,6 +229,7 @@ fn replay_gives_kibanas_alerts_and_warnings() {
     assert_eq!(run_of("b061").as_deref(), Some("2024-05-01T10:20:00.000Z"));
     assert_eq!(run_of("s00").as_deref(), Some("2024-05-01T10:00:00.000Z"));
     assert_eq!(run_of("s99").as_deref(), Some("2024-05-01T10:35:00.000Z"));
+    assert_eq!(run_of("late").as_deref(), Some("2024-05-01T10:10:00.000Z"));
     // The 10:15 run alerts exactly s32..s48 minus s41, plus s50.
     let mut at_1015: Vec<String> = alerts
         .iter()
@@ -243,8 +246,9 @@ fn replay_gives_kibanas_alerts_and_warnings() {
 
     assert_eq!(stats.runs, 8);
     assert_eq!(stats.truncated_runs, 1);
-    assert_eq!(stats.alerts, 183);
-    assert_eq!(stats.late, 1);
+    assert_eq!(stats.alerts, 184);
+    assert_eq!(stats.late, 0);
+    assert_eq!(stats.released_early, 0);
     assert_eq!(stats.dropped_by_max_signals, 67);
     assert_eq!(stats.unsearched, 0);
     // Returned again by an overlapping run after their alert.
@@ -252,32 +256,134 @@ fn replay_gives_kibanas_alerts_and_warnings() {
     assert_eq!(stats.untimed.total(), 0);
 }
 
+/// Alerts as (payload, run time), sorted: what a replay alerts, whatever
+/// the order it wrote them in.
+fn sorted(mut v: Vec<(String, String)>) -> Vec<(String, String)> {
+    v.sort();
+    v
+}
+
 /// The runs started at the first event read, not the earliest: input that
-/// began with 10:06 and went back to 10:00 within the reorder window lost
-/// the runs at 10:00 and 10:05, and every match before 10:06 "fell in no
-/// run's window". Out of order within the window now replays as sorted.
+/// began with 10:06 and went back to 10:00 lost the runs at 10:00 and
+/// 10:05, and every match before 10:06 "fell in no run's window". Then
+/// input out of order by more than the reorder window lost its late
+/// matches. The replay now takes input in any order: reversed, or with a
+/// stretch moved to the front, it alerts what the sorted input does, from
+/// the same runs.
 #[test]
-fn input_out_of_order_within_the_window_replays_as_if_sorted() {
-    let opts = || ScheduleOptions {
-        reorder_window_nanos: 3600 * 1_000_000_000,
-    };
-    let (want, want_warnings, want_stats, _) = replay_with(RULE, events(), opts());
-    // The 183 of the sorted replay, and `late`, which an hour's window
-    // takes.
+fn input_in_any_order_replays_as_if_sorted() {
+    let (want, want_warnings, want_stats, _) = replay(events());
     assert_eq!(want.len(), 184);
     // s20 (10:06:00) and the next five are read first, then s00..s19.
-    let mut lines = timeline();
-    let head: Vec<String> = lines.drain(20..26).collect();
-    lines.splice(0..0, head);
-    let (got, warnings, stats, _) = replay_with(RULE, parse(&lines), opts());
-    let sorted = |mut v: Vec<(String, String)>| {
-        v.sort();
-        v
+    let mut moved = timeline();
+    let head: Vec<String> = moved.drain(20..26).collect();
+    moved.splice(0..0, head);
+    let mut reversed = timeline();
+    reversed.reverse();
+    for lines in [moved, reversed] {
+        let (got, warnings, stats, _) = replay(parse(&lines));
+        assert_eq!(sorted(got), sorted(want.clone()));
+        assert_eq!(warnings, want_warnings);
+        assert_eq!(stats, want_stats);
+    }
+}
+
+/// A fresh user's input, sorted by `@timestamp`, where one event (c2) was
+/// ingested two hours late: the rule reads `event.ingested`, and that one
+/// event moved the replay's time to 12:00, so c3 and c4 "arrived later
+/// than the reorder window allows" and only c1 and c2 were alerted.
+/// Kibana alerts all four: c2 from its run at 12:00.
+#[test]
+fn one_event_ingested_late_moves_no_other_match() {
+    let minute = 60_000;
+    let lines = vec![
+        doc("c1", 0, Some(1_000), "curl"),
+        doc("c2", minute, Some(120 * minute), "curl"),
+        doc("c3", 2 * minute, Some(2 * minute + 1_000), "curl"),
+        doc("c4", 3 * minute, Some(3 * minute + 1_000), "curl"),
+    ];
+    let (alerts, warnings, stats, _) = replay(parse(&lines));
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let at = |hhmm: &str| format!("2024-05-01T{hhmm}:00.000Z");
+    assert_eq!(
+        sorted(alerts),
+        vec![
+            ("c1".to_string(), at("10:05")),
+            ("c2".to_string(), at("12:00")),
+            ("c3".to_string(), at("10:05")),
+            ("c4".to_string(), at("10:05")),
+        ]
+    );
+    assert_eq!((stats.alerts, stats.late, stats.unsearched), (4, 0, 0));
+    // Every 5 minutes from 10:00 to 12:00.
+    assert_eq!(stats.runs, 25);
+}
+
+/// With fewer matches held than the input has, the oldest are handed to
+/// their runs early: input in the order of the rule's window time still
+/// replays exactly, and a match behind what was handed over is late,
+/// counted, not alerted, never lost without a word.
+#[test]
+fn past_the_cap_on_held_matches_the_oldest_go_first_and_late_ones_are_counted() {
+    let capped = |n: usize| ScheduleOptions {
+        max_held_matches: n,
     };
-    assert_eq!(sorted(got), sorted(want));
+    let (want, want_warnings, want_stats, _) = replay(events());
+
+    // The timeline sorted by ingest time (the rule's window time): exact
+    // even when one match is held at a time.
+    let mut by_window: Vec<(i64, String)> = timeline()
+        .into_iter()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(&l).expect("json");
+            let src = &v["_source"];
+            let t = src["event"]["ingested"]
+                .as_str()
+                .or(src["@timestamp"].as_str())
+                .and_then(talon_event::time::parse_str_nanos)
+                .expect("time");
+            (t, l)
+        })
+        .collect();
+    by_window.sort_by_key(|r| r.0);
+    let lines: Vec<String> = by_window.into_iter().map(|r| r.1).collect();
+    let (got, warnings, stats, _) = replay_with(RULE, parse(&lines), capped(1));
+    assert_eq!(sorted(got), sorted(want.clone()));
     assert_eq!(warnings, want_warnings);
-    assert_eq!(stats.runs, want_stats.runs);
-    assert_eq!(stats.unsearched, 0);
+    assert_eq!((stats.late, stats.released_early), (0, 250));
+
+    // Sorted by @timestamp, each burst event is ingested before the steady
+    // one read just ahead of it, and `late` is read last: with one match
+    // held, those are late. Every match is accounted for.
+    let (got, _, stats, matches) = replay_with(RULE, events(), capped(1));
+    assert!(stats.late > 0, "{stats:?}");
+    assert!(!got.iter().any(|a| a.0 == "late"));
+    let accounted = stats.alerts
+        + stats.late
+        + stats.dropped_by_max_signals
+        + stats.unsearched
+        + stats.untimed.total();
+    // Returned by a run after another had alerted it: counted once, as
+    // alerted.
+    assert_eq!(accounted as usize, matches, "{stats:?}");
+    assert_eq!(
+        stats.released_early as usize,
+        matches - 1 - stats.late as usize
+    );
+
+    // Each burst event is read after at most three matches ingested later
+    // (s41, s52 and s53 for b000): held three, only `late`, read after
+    // everything, is late.
+    let (got, _, stats, _) = replay_with(RULE, events(), capped(3));
+    let mut without_late = want.clone();
+    without_late.retain(|a| a.0 != "late");
+    assert_eq!(sorted(got), sorted(without_late));
+    assert_eq!((stats.late, stats.alerts), (1, want_stats.alerts - 1));
+    // Held 249 (of 251), the two oldest go early, `late` is not behind
+    // them.
+    let (got, _, stats, _) = replay_with(RULE, events(), capped(249));
+    assert_eq!(sorted(got), sorted(want));
+    assert_eq!((stats.late, stats.released_early), (0, 2));
 }
 
 /// An event dated 1970 (a broken agent's clock) before the timeline: the
@@ -297,7 +403,7 @@ fn empty_runs_are_counted_without_being_made() {
     }));
     let (alerts, warnings, stats, matches) = replay(with_early);
     assert_eq!(matches, 251);
-    assert_eq!(alerts.len(), 183);
+    assert_eq!(alerts.len(), 184);
     assert_eq!(warnings, want_warnings);
     // Every 5 minutes from the epoch to 2024-05-01T10:00, then the 8.
     assert_eq!(stats.runs, BASE as u64 / 300 + 8);
@@ -329,14 +435,14 @@ fn a_run_whose_successor_cannot_be_dated_is_made_as_the_last() {
         .replace("from = \"now-6m\"", "from = \"now-60000d\"");
     let (alerts, warnings, stats, matches) = replay_rule(&rule, events());
     assert_eq!(matches, 251);
-    // One run searches the whole timeline: the 100 most recent of its 250
-    // matches (`late` is still late) are alerted.
+    // One run searches the whole timeline: the 100 most recent of its 251
+    // matches are alerted.
     assert_eq!(
         warnings,
         vec![
             "rule \"Curl Activity\", run at 2134-04-11T00:00:00.000Z (window 1970-01-01T00:00:00.000Z to \
              2134-04-11T00:00:00.000Z): This rule reached the maximum alert limit for the rule execution. \
-             Some alerts were not created. (250 matches, max_signals 100)"
+             Some alerts were not created. (251 matches, max_signals 100)"
                 .to_string()
         ]
     );
@@ -351,7 +457,7 @@ fn a_run_whose_successor_cannot_be_dated_is_made_as_the_last() {
             stats.unsearched,
             stats.late
         ),
-        (2, 100, 1, 150, 0, 1)
+        (2, 100, 1, 151, 0, 0)
     );
 }
 

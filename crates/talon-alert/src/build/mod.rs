@@ -39,12 +39,13 @@ mod tape;
 
 use std::sync::OnceLock;
 
+use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use talon_event::{Event, Origin};
 use talon_rules::Rule;
 
 use crate::alert::Alert;
-use crate::context::AlertContext;
+use crate::context::{iso_millis, AlertContext};
 use crate::error::AlertError;
 use crate::fields::*;
 use crate::reason::{reason_message, reason_with, template_text};
@@ -84,7 +85,13 @@ pub struct AlertBuilder<'r> {
     rule: &'r Rule,
     space_id: String,
     kibana_version: String,
+    /// When talon writes the alerts: the time a rule without a creation
+    /// or update date says for it.
     now_iso: String,
+    /// The time of the run that creates the alerts: `@timestamp`, the
+    /// execution's time and uuid. `now_iso`, unless the builder is
+    /// [`AlertBuilder::for_run`] of a replayed run.
+    run_iso: String,
     rule_uuid: String,
     /// The rule's overrides, read when the builder is made.
     overrides: Applier,
@@ -137,13 +144,37 @@ impl<'r> AlertBuilder<'r> {
     /// A builder for `rule`'s alerts in the run `ctx` describes. Cheap: the
     /// rule's fields wait for the first alert.
     pub fn new(rule: &'r Rule, ctx: &AlertContext) -> AlertBuilder<'r> {
+        let now_iso = ctx.now_iso();
         AlertBuilder {
             rule,
             space_id: ctx.space_id.clone(),
             kibana_version: ctx.kibana_version.clone(),
-            now_iso: ctx.now_iso(),
+            run_iso: now_iso.clone(),
+            now_iso,
             rule_uuid: ids::rule_uuid(rule),
             overrides: Applier::new(rule),
+            fields: OnceLock::new(),
+            template: OnceLock::new(),
+        }
+    }
+
+    /// A builder for the same rule's alerts as the rule's run at `at`
+    /// creates them (a schedule replay): `@timestamp`,
+    /// `kibana.alert.rule.execution.timestamp`, `kibana.alert.start`,
+    /// `kibana.alert.last_detected` and `kibana.alert.intended_timestamp`
+    /// are the run's time, and `kibana.alert.rule.execution.uuid` is the
+    /// run's own (derived from the rule and the time, so the same on every
+    /// replay). The alert ids and the rule's dates do not change. Cheap:
+    /// the rule's fields wait for the first alert.
+    pub fn for_run(&self, at: DateTime<Utc>) -> AlertBuilder<'r> {
+        AlertBuilder {
+            rule: self.rule,
+            space_id: self.space_id.clone(),
+            kibana_version: self.kibana_version.clone(),
+            now_iso: self.now_iso.clone(),
+            run_iso: iso_millis(at),
+            rule_uuid: self.rule_uuid.clone(),
+            overrides: self.overrides.clone(),
             fields: OnceLock::new(),
             template: OnceLock::new(),
         }
@@ -152,9 +183,10 @@ impl<'r> AlertBuilder<'r> {
     /// The rule's fields, computed on first use.
     fn fields(&self) -> &RuleFields {
         self.fields.get_or_init(|| {
-            let execution_uuid = ids::execution_uuid(&self.rule_uuid, &self.now_iso);
+            let execution_uuid = ids::execution_uuid(&self.rule_uuid, &self.run_iso);
             let run = Run {
                 now_iso: &self.now_iso,
+                run_iso: &self.run_iso,
                 space_id: &self.space_id,
                 kibana_version: &self.kibana_version,
                 rule_uuid: &self.rule_uuid,
@@ -167,6 +199,39 @@ impl<'r> AlertBuilder<'r> {
     /// `kibana.alert.rule.uuid` of every alert this builder makes.
     pub fn rule_uuid(&self) -> &str {
         &self.rule_uuid
+    }
+
+    /// `kibana.alert.uuid` of the alert [`AlertBuilder::event_alert`]
+    /// builds for `event`, without building it.
+    pub fn event_alert_uuid(&self, event: &Event) -> String {
+        let ancestor = Ancestor::of_event(event);
+        ids::event_alert_id(&ancestor, &self.space_id, &self.rule_uuid)
+    }
+
+    /// `kibana.alert.uuid` of the shell alert
+    /// [`AlertBuilder::sequence_alerts`] builds for `events`, without
+    /// building it; `None` for no events.
+    pub fn sequence_alert_uuid(&self, events: &[&Event]) -> Option<String> {
+        if events.is_empty() {
+            return None;
+        }
+        let event_ancestors: Vec<Ancestor> = events.iter().map(|e| Ancestor::of_event(e)).collect();
+        let block_ids = ids::building_block_ids(&event_ancestors, &self.rule_uuid);
+        Some(ids::alert_id_from_ancestors(
+            &self.shell_ancestors(&event_ancestors, &block_ids),
+            &self.rule_uuid,
+        ))
+    }
+
+    /// A shell's ancestors: every event, each followed by its building
+    /// block.
+    fn shell_ancestors(&self, event_ancestors: &[Ancestor], block_ids: &[String]) -> Vec<Ancestor> {
+        let mut ancestors = Vec::with_capacity(event_ancestors.len() * 2);
+        for (event, block_id) in event_ancestors.iter().zip(block_ids) {
+            ancestors.push(event.clone());
+            ancestors.push(Ancestor::of_alert(block_id, 1, &self.rule_uuid));
+        }
+        ancestors
     }
 
     /// The alert for one event, with the rule's overrides applied: its
@@ -412,11 +477,7 @@ impl<'r> AlertBuilder<'r> {
         original_time: Option<String>,
     ) -> (Map<String, Value>, String) {
         let common = intersect::intersect_all(stages);
-        let mut ancestors = Vec::with_capacity(event_ancestors.len() * 2);
-        for (event, block_id) in event_ancestors.iter().zip(block_ids) {
-            ancestors.push(event.clone());
-            ancestors.push(Ancestor::of_alert(block_id, 1, &self.rule_uuid));
-        }
+        let ancestors = self.shell_ancestors(event_ancestors, block_ids);
         let uuid = ids::alert_id_from_ancestors(&ancestors, &self.rule_uuid);
         let specific = Specific {
             original_time,
@@ -441,7 +502,7 @@ impl<'r> AlertBuilder<'r> {
     /// Writes the detection engine's alert fields (`buildAlertFields`) in
     /// its order. Keys the head already placed keep their place.
     fn fill(&self, doc: &mut Map<String, Value>, s: &Specific<'_>) {
-        doc.insert(TIMESTAMP.into(), json!(self.now_iso));
+        doc.insert(TIMESTAMP.into(), json!(self.run_iso));
         doc.insert(SPACE_IDS.into(), json!([self.space_id]));
         doc.insert(EVENT_KIND.into(), json!("signal"));
         // A field Kibana leaves undefined also unsets what a shell's common

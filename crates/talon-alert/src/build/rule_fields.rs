@@ -50,7 +50,10 @@ pub(crate) struct SortedMapping {
 
 /// Everything about the run that a rule field needs.
 pub(crate) struct Run<'a> {
+    /// When talon writes the alerts (a rule's dates, when it has none).
     pub now_iso: &'a str,
+    /// When the run that creates the alerts ran.
+    pub run_iso: &'a str,
     pub space_id: &'a str,
     pub kibana_version: &'a str,
     pub rule_uuid: &'a str,
@@ -96,9 +99,9 @@ fn head(rule: &Rule, run: &Run<'_>, parameters: &Value) -> Map<String, Value> {
     let (category, type_id) = rule_type(rule);
     let revision = rule.extra.get("revision").cloned().unwrap_or(json!(0));
     let mut head = Map::with_capacity(16);
-    head.insert(ALERT_RULE_EXECUTION_TIMESTAMP.into(), json!(run.now_iso));
-    head.insert(ALERT_START.into(), json!(run.now_iso));
-    head.insert(ALERT_LAST_DETECTED.into(), json!(run.now_iso));
+    head.insert(ALERT_RULE_EXECUTION_TIMESTAMP.into(), json!(run.run_iso));
+    head.insert(ALERT_START.into(), json!(run.run_iso));
+    head.insert(ALERT_LAST_DETECTED.into(), json!(run.run_iso));
     head.insert(VERSION.into(), json!(run.kibana_version));
     head.insert(ALERT_RULE_PARAMETERS.into(), parameters.clone());
     head.insert(ALERT_RULE_CATEGORY.into(), json!(category));
@@ -111,7 +114,7 @@ fn head(rule: &Rule, run: &Run<'_>, parameters: &Value) -> Map<String, Value> {
     head.insert(ALERT_RULE_UUID.into(), json!(run.rule_uuid));
     head.insert(SPACE_IDS.into(), json!([run.space_id]));
     head.insert(ALERT_RULE_TAGS.into(), json!(rule.tags));
-    head.insert(TIMESTAMP.into(), json!(run.now_iso));
+    head.insert(TIMESTAMP.into(), json!(run.run_iso));
     head
 }
 
@@ -260,7 +263,7 @@ fn trailer(rule: &Rule, run: &Run<'_>) -> Vec<(String, Value)> {
     if let Some(bb) = &rule.building_block_type {
         t.push((ALERT_RULE_BUILDING_BLOCK_TYPE.to_owned(), json!(bb)));
     }
-    t.push((ALERT_INTENDED_TIMESTAMP.to_owned(), json!(run.now_iso)));
+    t.push((ALERT_INTENDED_TIMESTAMP.to_owned(), json!(run.run_iso)));
     t.push((ALERT_RULE_EXECUTION_TYPE.to_owned(), json!("scheduled")));
     t
 }

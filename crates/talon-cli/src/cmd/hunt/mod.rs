@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use talon_alert::{Alert, AlertBuilder, AlertContext, AlertSink, OutputFormat};
+use talon_alert::{AlertBuilder, AlertContext, AlertSink, OutputFormat};
 use talon_engine::exceptions::{BoundExceptions, Suppression};
 use talon_engine::prefilter::Prefilter;
 use talon_engine::schedule::{RuleSchedule, ScheduleOptions, ScheduleStats, Scheduler};
@@ -38,6 +38,7 @@ use crate::cmd::{check, common};
 use crate::output;
 use crate::summary::{count, HuntSummary};
 use pipeline::{AlertOut, Merger, Shared, Worker};
+use replay::Matched;
 
 pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     let started = Instant::now();
@@ -142,7 +143,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     // 0..rules.len(), sequence rules after them.
     let scheduler = if args.schedule {
         let both: Vec<&Rule> = rules.iter().chain(&seq_rules).collect();
-        Some(build_scheduler(&both, args.reorder_window)?)
+        Some(build_scheduler(&both, args.max_held_matches)?)
     } else {
         None
     };
@@ -272,13 +273,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     let merged = match (scheduler, engine) {
         (Some(scheduler), Engines::Whole(engine)) => {
             let r = replay::run(engine, &mut events, scheduler, &shared, |slot, alerts| {
-                writer.write(
-                    slot,
-                    alerts
-                        .into_iter()
-                        .map(|a| AlertOut::Doc(Box::new(a)))
-                        .collect(),
-                )
+                writer.write(slot, alerts)
             });
             for (slot, n) in r.suppressed.per_slot.iter().enumerate() {
                 if *n > 0 {
@@ -393,7 +388,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         }
         eprint!("{}", suppressed_lines(&all_rules, &merged.suppressed));
         if let Some(st) = &merged.schedule {
-            eprint!("{}", schedule_lines(st));
+            eprint!("{}", schedule_lines(st, args.max_held_matches));
         }
     }
     if cut_short {
@@ -585,19 +580,14 @@ impl Merged {
     }
 }
 
-fn build_scheduler(rules: &[&Rule], window: i64) -> Result<Scheduler<Vec<Alert>>> {
+fn build_scheduler(rules: &[&Rule], max_held_matches: usize) -> Result<Scheduler<Matched>> {
     let mut scheds = Vec::with_capacity(rules.len());
     for r in rules {
         // A rule Kibana could not schedule cannot be replayed either.
         let s = RuleSchedule::from_rule(r).map_err(anyhow::Error::from)?;
         scheds.push((r.name.clone(), s));
     }
-    Ok(Scheduler::new(
-        scheds,
-        ScheduleOptions {
-            reorder_window_nanos: window,
-        },
-    ))
+    Ok(Scheduler::new(scheds, ScheduleOptions { max_held_matches }))
 }
 
 /// Matches that exceptions or silences kept from alerting.
@@ -657,7 +647,7 @@ fn suppressed_lines(rules: &[&Rule], suppressed: &Suppressed) -> String {
     out
 }
 
-fn schedule_lines(st: &ScheduleStats) -> String {
+fn schedule_lines(st: &ScheduleStats, max_held: usize) -> String {
     let mut out = format!(
         "talon: schedule: {}, {} alerted, {} reached max_signals ({} left out)\n",
         count(st.runs, "run"),
@@ -667,9 +657,15 @@ fn schedule_lines(st: &ScheduleStats) -> String {
         count(st.truncated_runs, "run"),
         count(st.dropped_by_max_signals, "match")
     );
+    if st.released_early > 0 {
+        out.push_str(&format!(
+            "talon: schedule: {} went to their runs before the end of input (--max-held-matches {max_held} reached)\n",
+            count(st.released_early, "match")
+        ));
+    }
     if st.late > 0 {
         out.push_str(&format!(
-            "talon: schedule: {} arrived later than the reorder window allows (not alerted; see --reorder-window)\n",
+            "talon: schedule: {} arrived after newer ones had gone to their runs (not alerted; raise --max-held-matches, or sort the input by the rules' time field)\n",
             count(st.late, "match")
         ));
     }
