@@ -8,7 +8,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{field, jsonl, run, talon};
+use common::{field, jsonl, run, stderr, stdout, talon};
 use serde_json::Value;
 
 /// A detection-rules TOML rule (severity `low`, risk score 21) whose
@@ -246,5 +246,39 @@ fn a_sequence_rule_keeps_its_own_values_and_says_so() {
     assert!(
         err.contains("16 | rule_name_override = \"message\"\n   |                      ^^^^^^^^^"),
         "{err}"
+    );
+}
+
+#[test]
+fn rule_show_lists_the_overrides() {
+    // Found by a fresh user: `rule show` named timestamp_override but
+    // not what an event may say in the rule's place.
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_files(dir.path(), RULE);
+    let mut cmd = talon();
+    cmd.current_dir(dir.path())
+        .args(["rule", "show", "rule.toml"]);
+    let out = run(cmd);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("_mapping") || l.contains("rule_name_override"))
+        .map(str::trim)
+        .collect();
+    let squeezed: Vec<String> = rows
+        .iter()
+        .map(|r| r.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        squeezed,
+        [
+            "severity_mapping low when event.severity is \"21\"",
+            "severity_mapping high when event.severity is \"73\"",
+            "severity_mapping critical when event.severity is \"99\"",
+            "risk_score_mapping from event.risk_score",
+            "rule_name_override from message",
+        ],
+        "{text}"
     );
 }

@@ -92,6 +92,24 @@ pub fn render(rule: &Rule) -> String {
     if let Some(ts) = &rule.timestamp_override {
         row(&mut s, "timestamp_override", ts);
     }
+    // What an event may say in the rule's place (applied to single-event
+    // alerts; `check` says when a sequence rule's are not).
+    let overrides = rule.overrides();
+    for o in &overrides.severity {
+        let shown = format!(
+            "{} when {} is \"{}\"",
+            o.severity.as_str(),
+            o.field,
+            o.value
+        );
+        row(&mut s, "severity_mapping", &shown);
+    }
+    if let Some(f) = &overrides.risk_score_field {
+        row(&mut s, "risk_score_mapping", &format!("from {f}"));
+    }
+    if let Some(f) = &overrides.rule_name_field {
+        row(&mut s, "rule_name_override", &format!("from {f}"));
+    }
     if let Some(v) = rule.version {
         row(&mut s, "version", &v.to_string());
     }
