@@ -595,6 +595,20 @@ fn past_max_held_matches_a_match_behind_is_counted_late() {
         "{err}"
     );
 
+    // One match early is said in the singular (a fresh user's find).
+    let two = vec![
+        evil(4, "10:03:00", "10:03:01"),
+        evil(3, "10:02:00", "10:02:01"),
+    ];
+    let (_, err) = hunt_evil(&two, &["--max-held-matches", "1"]);
+    assert!(
+        err.contains(
+            "talon: schedule: 1 match went to its runs before the end of input \
+             (--max-held-matches 1 reached)\n"
+        ),
+        "{err}"
+    );
+
     let mut cmd = talon();
     cmd.args(["hunt", "--schedule", "--max-held-matches", "0"]);
     let out = run(cmd);
@@ -708,4 +722,33 @@ fn a_sequences_alerts_carry_the_run_that_returned_it() {
             field(&alerts[0], "kibana.alert.rule.execution.uuid")
         );
     }
+}
+
+/// Found by a fresh user: one event of 1700 beside one of today, with a
+/// 5m interval, made 30,744,576 runs that stopped in 1992 (292 years of
+/// nanoseconds from the first), and today's event "fell in no run's
+/// window". The run after a long stretch of empty ones is dated wide.
+#[test]
+fn an_event_three_centuries_early_loses_no_other_match() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = dir.path().join("curl.toml");
+    let events = dir.path().join("events.ndjson");
+    std::fs::write(&rule, RULE).expect("rule");
+    // 1700-01-01T00:00:00Z in milliseconds.
+    let old_ms = -8_520_336_000_000i64;
+    let text = doc("old", old_ms - BASE_MS, None, "curl")
+        + "\n"
+        + &doc("today", 60_000, None, "curl")
+        + "\n";
+    std::fs::write(&events, text).expect("events");
+    let mut cmd = talon();
+    cmd.args(["hunt", "--format", "jsonl", "--schedule", "--rules"])
+        .arg(&rule)
+        .arg(&events);
+    let out = run(cmd);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let want: BTreeSet<String> = ["old", "today"].iter().map(|s| s.to_string()).collect();
+    assert_eq!(source_ids(&jsonl(&out)), want, "{err}");
+    assert!(!err.contains("no run's window"), "{err}");
 }

@@ -532,12 +532,12 @@ impl<T> RuleState<T> {
 }
 
 /// The time of the run `k` intervals after the one at `at`, when it can
-/// be represented.
+/// be represented. Computed wide: the span from `at` may itself exceed
+/// what 64 bits of nanoseconds hold (292 years) while the time reached
+/// does not (an event of 1700 beside one of today).
 fn run_after(at: i64, interval: i64, k: u64) -> Option<i64> {
-    i64::try_from(k)
-        .ok()
-        .and_then(|k| interval.checked_mul(k))
-        .and_then(|d| at.checked_add(d))
+    let t = i128::from(at) + i128::from(interval) * i128::from(k);
+    i64::try_from(t).ok()
 }
 
 /// How many runs from `at` on, `interval` apart, are `made` (which holds

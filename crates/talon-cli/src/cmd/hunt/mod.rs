@@ -659,8 +659,9 @@ fn schedule_lines(st: &ScheduleStats, max_held: usize) -> String {
     );
     if st.released_early > 0 {
         out.push_str(&format!(
-            "talon: schedule: {} went to their runs before the end of input (--max-held-matches {max_held} reached)\n",
-            count(st.released_early, "match")
+            "talon: schedule: {} went to {} runs before the end of input (--max-held-matches {max_held} reached)\n",
+            count(st.released_early, "match"),
+            if st.released_early == 1 { "its" } else { "their" }
         ));
     }
     if st.late > 0 {
