@@ -44,8 +44,9 @@ pub use engine::{
 };
 pub use router::{CategoryNeed, IndexCensus, Routed, Router};
 pub use search::{ResultPosition, Search, SearchOptions, SearchResult};
-pub use select::{RuleSelector, SelectError, Severity};
+pub use select::{parse_severity, RuleSelector, SelectError};
 pub use sequence::{
     SequenceError, SequenceMatch, SequenceOptions, SequenceResult, SequenceRunner, SequenceSearch,
     SequenceStats, SequenceTerms, SequenceWarning, TermHits,
 };
+pub use talon_rules::Severity;

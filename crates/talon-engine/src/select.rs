@@ -6,46 +6,15 @@
 //! engineer filters the Kibana rules table. A selector with nothing set
 //! keeps every rule.
 
-use std::fmt;
-
 use talon_event::index::wildcard_match;
-use talon_rules::Rule;
+use talon_rules::{Rule, Severity};
 
-/// The four severities, in increasing order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    /// Parses `low`, `medium`, `high` or `critical` (any case).
-    pub fn parse(s: &str) -> Result<Severity, SelectError> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "low" => Ok(Severity::Low),
-            "medium" => Ok(Severity::Medium),
-            "high" => Ok(Severity::High),
-            "critical" => Ok(Severity::Critical),
-            _ => Err(SelectError::Severity(s.to_string())),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+/// A severity a selection names: `low`, `medium`, `high` or `critical`,
+/// in any case and with blanks around it (a rule's own severity is read
+/// the same way).
+pub fn parse_severity(s: &str) -> Result<Severity, SelectError> {
+    Severity::parse(&s.trim().to_ascii_lowercase())
+        .ok_or_else(|| SelectError::Severity(s.to_string()))
 }
 
 /// A selection value that does not parse.
@@ -133,7 +102,7 @@ impl RuleSelector {
         }
         if !self.severities.is_empty() || self.min_severity.is_some() {
             // A severity outside the four values passes no severity filter.
-            let Ok(sev) = Severity::parse(&rule.severity) else {
+            let Ok(sev) = parse_severity(&rule.severity) else {
                 return false;
             };
             if !self.severities.is_empty() && !self.severities.contains(&sev) {

@@ -135,7 +135,7 @@ fn each_criterion_selects_as_documented() {
 #[test]
 fn bad_values_are_refused() {
     assert_eq!(
-        Severity::parse("severe").map_err(|e| e.to_string()),
+        talon_engine::parse_severity("severe").map_err(|e| e.to_string()),
         Err("unknown severity `severe` (expected low, medium, high or critical)".to_string())
     );
     let empty = RuleSelector {

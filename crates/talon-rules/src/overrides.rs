@@ -56,7 +56,9 @@ pub struct SeverityOverride {
     pub severity: Severity,
 }
 
-/// Kibana's four severities, in increasing order.
+/// Kibana's four severities, in increasing order (what a rule's
+/// `severity` and its mapping's entries name, and what rule selection
+/// compares).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
     Low,
@@ -85,6 +87,12 @@ impl Severity {
             Severity::High => "high",
             Severity::Critical => "critical",
         }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

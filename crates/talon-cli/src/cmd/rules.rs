@@ -65,7 +65,7 @@ pub struct SelectArgs {
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
-    Severity::parse(s).map_err(|e| e.to_string())
+    talon_engine::parse_severity(s).map_err(|e| e.to_string())
 }
 
 impl SelectArgs {
