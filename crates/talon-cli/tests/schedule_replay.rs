@@ -182,32 +182,37 @@ fn without_run(alert: &serde_json::Value) -> serde_json::Value {
     alert
 }
 
+/// `talon hunt --format jsonl --schedule` with the rule `rule` over the
+/// event lines `text`: its output and stderr (it must exit 0).
+fn replay(rule: &str, text: &str) -> (std::process::Output, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule_file = dir.path().join("curl.toml");
+    let events = dir.path().join("events.ndjson");
+    std::fs::write(&rule_file, rule).expect("rule");
+    std::fs::write(&events, text).expect("events");
+    let mut cmd = talon();
+    cmd.args(["hunt", "--format", "jsonl", "--schedule", "--rules"])
+        .arg(&rule_file)
+        .arg(&events);
+    let out = run(cmd);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    (out, err)
+}
+
 /// The tester's rule, run every 60,000 days and looking back as far: 1
 /// run and "10 matches fell in no run's window", since the run of
 /// 2134-04-11, whose successor would be past 2262, was never made (any
 /// interval over 53,375 days). It is now made, as the last run.
 #[test]
 fn an_interval_of_60000_days_alerts_in_its_run_of_2134() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let rule = dir.path().join("curl.toml");
-    let events = dir.path().join("events.ndjson");
-    std::fs::write(
-        &rule,
-        RULE.replace("interval = \"5m\"", "interval = \"60000d\"")
-            .replace("from = \"now-6m\"", "from = \"now-60000d\""),
-    )
-    .expect("rule");
+    let rule = RULE
+        .replace("interval = \"5m\"", "interval = \"60000d\"")
+        .replace("from = \"now-6m\"", "from = \"now-60000d\"");
     let text: String = (0..10i64)
         .map(|i| doc(&format!("c{i}"), i * 60_000, None, "curl") + "\n")
         .collect();
-    std::fs::write(&events, text).expect("events");
-    let mut cmd = talon();
-    cmd.args(["hunt", "--format", "jsonl", "--schedule", "--rules"])
-        .arg(&rule)
-        .arg(&events);
-    let out = run(cmd);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    let (out, err) = replay(&rule, &text);
     let alerts = jsonl(&out);
     let want: BTreeSet<String> = (0..10).map(|i| format!("c{i}")).collect();
     assert_eq!(source_ids(&alerts), want, "{err}");
@@ -730,24 +735,13 @@ fn a_sequences_alerts_carry_the_run_that_returned_it() {
 /// window". The run after a long stretch of empty ones is dated wide.
 #[test]
 fn an_event_three_centuries_early_loses_no_other_match() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let rule = dir.path().join("curl.toml");
-    let events = dir.path().join("events.ndjson");
-    std::fs::write(&rule, RULE).expect("rule");
     // 1700-01-01T00:00:00Z in milliseconds.
     let old_ms = -8_520_336_000_000i64;
     let text = doc("old", old_ms - BASE_MS, None, "curl")
         + "\n"
         + &doc("today", 60_000, None, "curl")
         + "\n";
-    std::fs::write(&events, text).expect("events");
-    let mut cmd = talon();
-    cmd.args(["hunt", "--format", "jsonl", "--schedule", "--rules"])
-        .arg(&rule)
-        .arg(&events);
-    let out = run(cmd);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    let (out, err) = replay(RULE, &text);
     let want: BTreeSet<String> = ["old", "today"].iter().map(|s| s.to_string()).collect();
     assert_eq!(source_ids(&jsonl(&out)), want, "{err}");
     assert!(!err.contains("no run's window"), "{err}");

@@ -510,13 +510,7 @@ fn the_summary_counts_samples_as_samples() {
     std::fs::write(dir.path().join("sample.toml"), other).expect("write");
     let data = dir.path().join("e.ndjson");
     std::fs::write(&data, curl_then_shell().join("\n")).expect("write");
-    let mut c = talon();
-    c.arg("hunt")
-        .arg("--rules")
-        .arg(dir.path())
-        .arg(&data)
-        .args(["-o", "/dev/null"]);
-    let out = run(c);
+    let out = hunt_folder(dir.path(), &data, &[]);
     assert!(
         stderr(&out)
             .contains("talon: 0 events matched, 1 sequence, 1 sample, 6 alerts by 2 of 2 rules"),
@@ -591,7 +585,7 @@ fn events_without_a_join_key_are_counted_and_the_key_named() {
     // never joined a `sequence by host.id` rule, and nothing said why.
     let events: Vec<String> = curl_then_shell()
         .iter()
-        .map(|e| e.replace(r#""host":{"id":"h1"}"#, r#""host":{"name":"web01"}"#))
+        .map(|e| without_host_id(e))
         .collect();
     let (alerts, err) = hunt_rule(DOWNLOAD_EXEC, &events, &[]);
     assert!(alerts.is_empty(), "{err}");
@@ -708,21 +702,13 @@ fn rules_that_cannot_fire_for_one_missing_key_are_one_line() {
     }
     let events: Vec<String> = curl_then_shell()
         .iter()
-        .map(|e| e.replace(r#""host":{"id":"h1"}"#, r#""host":{"name":"web01"}"#))
+        .map(|e| without_host_id(e))
         .collect();
     let data = dir.path().join("e.ndjson");
     std::fs::write(&data, events.join("\n")).expect("write");
     let hunt = |verbose: bool| {
-        let mut c = talon();
-        c.arg("hunt")
-            .arg("--rules")
-            .arg(dir.path())
-            .arg(&data)
-            .args(["-o", "/dev/null"]);
-        if verbose {
-            c.arg("-v");
-        }
-        stderr(&run(c))
+        let args: &[&str] = if verbose { &["-v"] } else { &[] };
+        stderr(&hunt_folder(dir.path(), &data, args))
     };
     let err = hunt(false);
     let lines: Vec<&str> = err.lines().filter(|l| l.contains("join key")).collect();
@@ -743,4 +729,26 @@ fn rules_that_cannot_fire_for_one_missing_key_are_one_line() {
             "{err}"
         );
     }
+}
+
+/// An event of [`ev`] whose host has a name and no `host.id`, the key
+/// [`DOWNLOAD_EXEC`] joins by.
+fn without_host_id(event: &str) -> String {
+    event.replace(r#""host":{"id":"h1"}"#, r#""host":{"name":"web01"}"#)
+}
+
+/// `talon hunt --rules DIR DATA -o /dev/null` plus `args`.
+fn hunt_folder(
+    dir: &std::path::Path,
+    data: &std::path::Path,
+    args: &[&str],
+) -> std::process::Output {
+    let mut c = talon();
+    c.arg("hunt")
+        .arg("--rules")
+        .arg(dir)
+        .arg(data)
+        .args(["-o", "/dev/null"])
+        .args(args);
+    run(c)
 }
