@@ -230,7 +230,10 @@ impl SequenceTerms {
             .filter(|(i, (t, _))| {
                 t.unkeyed.is_some()
                     && positive(*i)
-                    && !self.settled[*i].load(Ordering::Relaxed)
+                    && self
+                        .settled
+                        .get(*i)
+                        .is_some_and(|s| !s.load(Ordering::Relaxed))
                     && candidate(*i)
             })
             .find_map(|(i, (t, r))| {
