@@ -472,7 +472,7 @@ impl StrSet {
             return set.contains(text);
         }
         if let Some((set, rest)) = &self.folded {
-            if text.is_ascii() && set.contains(&text.to_ascii_lowercase()) {
+            if text.is_ascii() && with_ascii_lowercase(text, |t| set.contains(t)) {
                 return true;
             }
             return rest.iter().any(|p| ci_term_eq(p, text));
@@ -482,6 +482,25 @@ impl StrSet {
         } else {
             self.values.iter().any(|p| **p == *text)
         }
+    }
+}
+
+/// Calls `f` with `text` (ASCII) lowercased, without allocating for the
+/// common cases: text already lowercase is passed as it is, short text is
+/// folded on the stack.
+fn with_ascii_lowercase<R>(text: &str, f: impl FnOnce(&str) -> R) -> R {
+    if !text.bytes().any(|b| b.is_ascii_uppercase()) {
+        return f(text);
+    }
+    let mut buf = [0u8; 256];
+    match buf.get_mut(..text.len()) {
+        Some(folded) => {
+            folded.copy_from_slice(text.as_bytes());
+            folded.make_ascii_lowercase();
+            // ASCII stays valid UTF-8 when its letters are lowercased.
+            f(std::str::from_utf8(folded).unwrap_or(""))
+        }
+        None => f(&text.to_ascii_lowercase()),
     }
 }
 
@@ -529,4 +548,34 @@ pub enum SExpr {
     And(Vec<SExpr>),
     Or(Vec<SExpr>),
     Call(Func, bool, Vec<SExpr>, Arc<[IpRange]>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(values: &[&str], ci: bool) -> StrSet {
+        StrSet::new(values.iter().map(|v| Arc::from(*v)).collect(), ci)
+    }
+
+    #[test]
+    fn hashed_case_insensitive_sets_fold_text_of_any_length() {
+        let long = "A".repeat(300);
+        let mut values = vec!["cmd.exe", "powershell.exe", "sh", "bash", "zsh", "dash", "ksh"];
+        values.push(&long);
+        values.push("Straße.exe");
+        let s = set(&values, true);
+        assert!(s.folded.is_some(), "more than {HASH_FROM} values are hashed");
+        for hit in ["CMD.EXE", "cmd.exe", "PowerShell.exe", "SH", &"a".repeat(300)] {
+            assert!(s.contains(hit), "{hit}");
+        }
+        // A non-ASCII value is compared aside; a non-ASCII letter folds
+        // only to itself.
+        assert!(s.contains("STRAßE.EXE"));
+        for miss in ["cmd", "cmd.exe ", &"a".repeat(299), "STRASSE.EXE", ""] {
+            assert!(!s.contains(miss), "{miss}");
+        }
+        let exact = set(&values, false);
+        assert!(exact.contains("cmd.exe") && !exact.contains("CMD.EXE"));
+    }
 }
