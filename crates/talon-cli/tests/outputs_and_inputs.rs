@@ -2,7 +2,7 @@
 //! goes away after one line (every format, every command that streams),
 //! an output naming one of the inputs, the same file reached twice (hard
 //! and symbolic links), which inputs a run failed on, special files in
-//! folders, and the grammar of counts.
+//! folders, the grammar of counts; and outputs named `.gz` or `.zst`.
 
 mod common;
 
@@ -610,4 +610,85 @@ fn counts_of_one_are_singular_in_summaries() {
         stdout(&out),
         stderr(&out)
     );
+}
+
+/// Runs `talon ARGS` in the repository with `TALON_NOW` pinned (alerts
+/// carry the run's time) and returns its output.
+fn run_pinned(args: &[&str]) -> Output {
+    let mut c = talon();
+    c.current_dir(repo())
+        .env("TALON_NOW", "2026-12-05T00:00:00Z")
+        .args(args);
+    run(c)
+}
+
+#[test]
+fn an_output_named_gz_or_zst_is_compressed_and_keeps_its_format() {
+    use std::io::Read;
+    let dir = scratch();
+    let events = many_matches(dir.path(), 3);
+    let events = events.to_str().expect("utf8");
+    let hunt = |output: &Path, format: Option<&str>| {
+        let mut args = vec!["hunt", "--rules", FORWARDING, events, "-o"];
+        args.push(output.to_str().expect("utf8"));
+        if let Some(f) = format {
+            args.extend(["--format", f]);
+        }
+        let out = run_pinned(&args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        std::fs::read(output).expect("output written")
+    };
+    let gunzip = |bytes: &[u8]| {
+        let mut text = Vec::new();
+        flate2::read::MultiGzDecoder::new(bytes)
+            .read_to_end(&mut text)
+            .expect("a gzip file");
+        text
+    };
+
+    let plain = hunt(&dir.path().join("alerts.jsonl"), None);
+    assert_eq!(plain.iter().filter(|b| **b == b'\n').count(), 3);
+    let gz = hunt(&dir.path().join("alerts.jsonl.gz"), None);
+    assert_eq!(&gz[..2], &[0x1f, 0x8b]);
+    assert_eq!(gunzip(&gz), plain);
+    let zst = hunt(&dir.path().join("alerts.jsonl.ZST"), None);
+    assert_eq!(zstd::decode_all(&zst[..]).expect("a zstd file"), plain);
+
+    // `.csv.gz` is CSV (the format comes from the name before the codec).
+    let csv = hunt(&dir.path().join("alerts.csv"), None);
+    assert!(csv.starts_with(b"@timestamp,kibana.alert.rule.name,"));
+    assert_eq!(gunzip(&hunt(&dir.path().join("alerts.csv.gz"), None)), csv);
+
+    // No alert: still a gzip file, of nothing.
+    let quiet = dir.path().join("none.ndjson");
+    std::fs::write(
+        &quiet,
+        "{\"@timestamp\":\"2026-12-05T00:00:00Z\",\"event\":{\"category\":\"process\"}}\n",
+    )
+    .expect("write");
+    let output = dir.path().join("none.jsonl.gz");
+    let out = run_pinned(&[
+        "hunt",
+        "--rules",
+        FORWARDING,
+        quiet.to_str().expect("utf8"),
+        "-o",
+        output.to_str().expect("utf8"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(gunzip(&std::fs::read(&output).expect("written")).is_empty());
+
+    // talon reads what it wrote: `convert` to `.zst`, then `query` it.
+    let converted = dir.path().join("events.ndjson.zst");
+    let out = run_pinned(&["convert", events, "-o", converted.to_str().expect("utf8")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run_pinned(&[
+        "query",
+        "process where process.name == \"sysctl\"",
+        converted.to_str().expect("utf8"),
+        "--format",
+        "jsonl",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
 }

@@ -261,7 +261,8 @@ fn all_events_and_duration_flush_start_and_end_events() {
         );
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    let events = dir.path().join("events.jsonl");
+    // The event stream compressed (by its name), the alerts plain.
+    let events = dir.path().join("events.jsonl.gz");
     let alerts = dir.path().join("alerts.jsonl");
     let args = [
         "--duration",
@@ -283,9 +284,17 @@ fn all_events_and_duration_flush_start_and_end_events() {
     assert_eq!(status.code(), Some(0), "{stderr}");
 
     let read = |p: &Path| -> Vec<Value> {
-        std::fs::read_to_string(p)
-            .expect("output file")
-            .lines()
+        let bytes = std::fs::read(p).expect("output file");
+        let mut text = String::new();
+        if p.extension().is_some_and(|e| e == "gz") {
+            use std::io::Read;
+            flate2::read::MultiGzDecoder::new(&bytes[..])
+                .read_to_string(&mut text)
+                .expect("a gzip file");
+        } else {
+            text = String::from_utf8(bytes).expect("UTF-8");
+        }
+        text.lines()
             .map(|l| serde_json::from_str(l).expect("JSON line"))
             .collect()
     };

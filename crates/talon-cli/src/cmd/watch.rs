@@ -21,6 +21,7 @@ use talon_event::Event;
 use talon_sensor::{Priority, Sensor, SourceChoice, WatchConfig, WatchSink};
 
 use crate::cmd::common;
+use crate::output::compressed::{Codec, Compressed};
 
 pub const WATCH_EXAMPLES: &str = "Examples:
   sudo talon watch                                   bundled rules, alerts on stdout
@@ -236,13 +237,13 @@ impl Outputs {
             common::refuse_output_over_inputs(Some(Path::new(path)), "--all-events", &args.rules)?;
         }
         let alerts: Box<dyn Write> = match output {
-            Some(path) => Box::new(create(path)?),
+            Some(path) => create(path)?,
             None => Box::new(io::stdout()),
         };
         let events: Option<Box<dyn Write>> = match args.all_events.as_deref() {
             None => None,
             Some("-") => Some(Box::new(io::stdout())),
-            Some(path) => Some(Box::new(create(Path::new(path))?)),
+            Some(path) => Some(create(Path::new(path))?),
         };
         Ok(Outputs {
             alerts: talon_alert::sink_for(OutputFormat::Jsonl, alerts),
@@ -261,8 +262,14 @@ impl Outputs {
     }
 }
 
-fn create(path: &Path) -> Result<File> {
-    File::create(path).with_context(|| format!("cannot create output file {}", path.display()))
+/// The file created; compressed as its name asks (`.gz`, `.zst`).
+fn create(path: &Path) -> Result<Box<dyn Write>> {
+    let f = File::create(path)
+        .with_context(|| format!("cannot create output file {}", path.display()))?;
+    Ok(match Codec::of(path) {
+        Some(codec) => Box::new(Compressed::new(BufWriter::new(f), codec)),
+        None => Box::new(f),
+    })
 }
 
 impl WatchSink for Outputs {

@@ -561,12 +561,29 @@ mod tests {
     #[test]
     fn hashed_case_insensitive_sets_fold_text_of_any_length() {
         let long = "A".repeat(300);
-        let mut values = vec!["cmd.exe", "powershell.exe", "sh", "bash", "zsh", "dash", "ksh"];
+        let mut values = vec![
+            "cmd.exe",
+            "powershell.exe",
+            "sh",
+            "bash",
+            "zsh",
+            "dash",
+            "ksh",
+        ];
         values.push(&long);
         values.push("Straße.exe");
         let s = set(&values, true);
-        assert!(s.folded.is_some(), "more than {HASH_FROM} values are hashed");
-        for hit in ["CMD.EXE", "cmd.exe", "PowerShell.exe", "SH", &"a".repeat(300)] {
+        assert!(
+            s.folded.is_some(),
+            "more than {HASH_FROM} values are hashed"
+        );
+        for hit in [
+            "CMD.EXE",
+            "cmd.exe",
+            "PowerShell.exe",
+            "SH",
+            &"a".repeat(300),
+        ] {
             assert!(s.contains(hit), "{hit}");
         }
         // A non-ASCII value is compared aside; a non-ASCII letter folds

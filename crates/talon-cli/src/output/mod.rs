@@ -1,5 +1,8 @@
 //! Where output goes: a file or stdout, and which format by default
-//! (a table on a terminal, JSON Lines when piped).
+//! (a table on a terminal, JSON Lines when piped); a file named `.gz` or
+//! `.zst` is compressed ([`compressed`]).
+
+pub mod compressed;
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
@@ -8,6 +11,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use crate::cli::{FormatArg, OutputArgs};
+use compressed::{Codec, Compressed};
 
 /// The output stream and the format chosen for it.
 pub struct Output<F> {
@@ -20,6 +24,11 @@ pub struct Output<F> {
 pub fn open<F: FormatArg>(args: &OutputArgs<F>, what: &str) -> Result<Output<F>> {
     let (writer, terminal) = writer(args.output.as_deref(), what)?;
     let named_csv = file(args.output.as_deref())
+        .map(|p| match Codec::of(p) {
+            // `alerts.csv.gz`: the format is the name's before the codec's.
+            Some(_) => p.file_stem().map(Path::new).unwrap_or(p),
+            None => p,
+        })
         .and_then(Path::extension)
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     let format = args.format.unwrap_or(match (named_csv, terminal) {
@@ -45,15 +54,22 @@ pub fn file(output: Option<&Path>) -> Option<&Path> {
     output.filter(|p| p.as_os_str() != "-")
 }
 
-/// `--output FILE` created, or stdout (for no FILE or `-`; refused when
-/// closed: `what`, the output, would be lost), buffered; and whether it
-/// is a terminal.
+/// `--output FILE` created (compressed when its name ends `.gz` or
+/// `.zst`), or stdout (for no FILE or `-`; refused when closed: `what`,
+/// the output, would be lost), buffered; and whether it is a terminal.
 pub fn writer(path: Option<&Path>, what: &str) -> Result<(Box<dyn Write>, bool)> {
     match file(path) {
         Some(path) => {
             let f = File::create(path)
                 .with_context(|| format!("cannot create output file {}", path.display()))?;
-            Ok((Box::new(io::BufWriter::new(f)), false))
+            let f = io::BufWriter::new(f);
+            Ok(match Codec::of(path) {
+                Some(codec) => (
+                    Box::new(io::BufWriter::new(Compressed::new(f, codec))),
+                    false,
+                ),
+                None => (Box::new(f), false),
+            })
         }
         None => {
             if stdout_was_closed() {
