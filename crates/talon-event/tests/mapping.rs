@@ -367,6 +367,27 @@ fn a_mapping_elasticsearch_refuses_is_an_error_naming_file_and_field() {
          field type (Elasticsearch refuses the mapping: no handler for type [keywrd] declared \
          on field [process.name])"
     );
+    // A `null_value` its field's type cannot read: the field would be
+    // given a value it can never hold (`x == null` stopped matching).
+    assert_eq!(
+        err(r#"{"properties":{"x":{"type":"long","null_value":"abc"}}}"#),
+        "m.json: field `x` has the `null_value` \"abc\", which its type cannot hold \
+         (Elasticsearch refuses the mapping: failed to parse [null_value] of [x])"
+    );
+    assert_eq!(
+        err(r#"{"properties":{"b":{"type":"boolean","null_value":"yes"}}}"#),
+        "m.json: field `b` has the `null_value` \"yes\", which its type cannot hold \
+         (Elasticsearch refuses the mapping: failed to parse [null_value] of [b])"
+    );
+    for ok in [
+        r#"{"properties":{"x":{"type":"long","null_value":-1}}}"#,
+        r#"{"properties":{"x":{"type":"long","null_value":"7"}}}"#,
+        r#"{"properties":{"x":{"type":"double","null_value":1.5}}}"#,
+        r#"{"properties":{"b":{"type":"boolean","null_value":"false"}}}"#,
+        r#"{"properties":{"k":{"type":"keyword","null_value":"NULL"}}}"#,
+    ] {
+        assert!(Mapping::from_es_json_named(ok, "m.json").is_ok(), "{ok}");
+    }
     assert_eq!(
         err(r#"{"runtime":{"r":{"type":"text"}}}"#),
         "m.json: runtime field `r` has the type `text`, which a runtime field cannot have (it \

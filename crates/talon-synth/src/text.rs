@@ -234,7 +234,9 @@ fn class_char(c: &Class, variant: usize) -> Option<char> {
     if !nice.is_empty() {
         return Some(nice[variant % nice.len()]);
     }
-    // The first printable member, else the first member.
+    // The first printable members, one per variant (so `[bc]` gives `b`
+    // and `c`, and a test ruling one out leaves the other), else the first
+    // member.
     let starts: Vec<(char, char)> = match c {
         Class::Unicode(u) => u.ranges().iter().map(|r| (r.start(), r.end())).collect(),
         Class::Bytes(b) => b
@@ -243,11 +245,13 @@ fn class_char(c: &Class, variant: usize) -> Option<char> {
             .map(|r| (char::from(r.start()), char::from(r.end())))
             .collect(),
     };
-    for (lo, hi) in &starts {
-        let from = (*lo).max(' ');
-        if from <= *hi {
-            return Some(from);
-        }
+    let printable: Vec<char> = starts
+        .iter()
+        .flat_map(|(lo, hi)| (*lo).max(' ')..=*hi)
+        .take(REGEX_VARIANTS)
+        .collect();
+    if !printable.is_empty() {
+        return Some(printable[variant % printable.len()]);
     }
     starts.first().map(|(lo, _)| *lo)
 }

@@ -150,6 +150,16 @@ fn exclusions_are_flipped_one_by_one() {
 }
 
 #[test]
+fn a_regex_class_without_a_preferred_letter_offers_each_member() {
+    // `[bc]` holds none of the preferred letters: every variant used to
+    // take `b`, so ruling out "abd" left no candidate and the rule was
+    // called one that cannot fire.
+    let s = synth(r#"process where process.name regex "a[bc]+d" and process.name != "abd""#);
+    assert_eq!(s.unsatisfiable, None);
+    assert_eq!(get(&s.positives[0], "process.name"), Some(&json!("acd")));
+}
+
+#[test]
 fn regexes_cidr_blocks_ranges_and_scripts() {
     let s = synth(r#"file where file.name regex "[a-z]{3}[0-9]\\.tmp""#);
     assert_eq!(get(&s.positives[0], "file.name"), Some(&json!("aaa0.tmp")));

@@ -500,6 +500,34 @@ impl Builder {
         ))
     }
 
+    /// Checks a `null_value` of a numeric or boolean field, when checking
+    /// as Elasticsearch does: one its type cannot read (`"abc"` for a
+    /// `long`) makes Elasticsearch refuse the mapping, and taken as it is
+    /// it would give the field a value it can never hold.
+    fn null_value(&self, path: &str, ty: FieldType, v: &Json) -> Result<(), String> {
+        if self.check == Check::Leniently || v.is_null() {
+            return Ok(());
+        }
+        let fits = match ty {
+            FieldType::Long | FieldType::Double | FieldType::UnsignedLong => match v {
+                Json::Number(_) => true,
+                Json::String(t) => t.trim().parse::<f64>().is_ok_and(f64::is_finite),
+                _ => false,
+            },
+            FieldType::Boolean => {
+                matches!(v, Json::Bool(_)) || matches!(v.as_str(), Some("true" | "false"))
+            }
+            _ => return Ok(()),
+        };
+        if fits {
+            return Ok(());
+        }
+        Err(format!(
+            "field `{path}` has the `null_value` {v}, which its type cannot hold \
+             (Elasticsearch refuses the mapping: failed to parse [null_value] of [{path}])"
+        ))
+    }
+
     /// Checks the `type` of a runtime field, when checking as
     /// Elasticsearch does.
     fn runtime_type(&self, path: &str, ty: &str) -> Result<(), String> {
@@ -604,6 +632,9 @@ impl Builder {
                 }
                 self.definition(&sub_path, sub_def)?;
             }
+        }
+        if let Some(v) = def.get("null_value") {
+            self.null_value(path, ty, v)?;
         }
         let null_value = def.get("null_value").and_then(json_scalar);
         self.field(path, ty, null_value);
