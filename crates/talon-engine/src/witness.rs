@@ -16,6 +16,7 @@
 //! Skipping never changes an answer, only what is evaluated; the
 //! differential tests pin the index to evaluating every routed rule.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -232,6 +233,7 @@ impl FieldBuild {
                         exact: self.exact,
                         folded: self.folded,
                         contains: None,
+                        memo: RefCell::default(),
                         broken: self
                             .fragments
                             .iter()
@@ -247,6 +249,7 @@ impl FieldBuild {
             exact: self.exact,
             folded: self.folded,
             contains,
+            memo: RefCell::default(),
             broken: Vec::new(),
         }
     }
@@ -284,8 +287,73 @@ struct FieldTable {
     /// Keys are lowercased ASCII.
     folded: FxHashMap<Box<str>, Served>,
     contains: Option<Contains>,
+    /// What `contains` found in values met before.
+    memo: RefCell<FoundMemo>,
     /// Witnesses whose fragments could not be indexed: always marked.
     broken: Vec<u32>,
+}
+
+/// What a field's fragments found in values met before. The automaton's
+/// answer depends on the value alone, and values repeat from event to
+/// event (a process name, a parent's command line), so a value met again
+/// costs a hash lookup instead of a search. Bounded: past `MEMO_BYTES` of
+/// values it starts afresh, and a field whose values rarely repeat (under
+/// one look in five over `MEMO_TRIAL` looks) stops remembering.
+#[derive(Debug, Default)]
+struct FoundMemo {
+    found: FxHashMap<Box<str>, Box<[u32]>>,
+    /// Bytes of the values held.
+    bytes: usize,
+    looks: u32,
+    hits: u32,
+    off: bool,
+}
+
+/// Most bytes of values one field's memo holds.
+const MEMO_BYTES: usize = 64 << 10;
+/// Longer values are searched every time.
+const MEMO_LONGEST: usize = 512;
+/// Looks over which a memo's hit rate is judged.
+const MEMO_TRIAL: u32 = 4096;
+
+impl FoundMemo {
+    /// The witnesses `value` was found to serve, when remembered.
+    fn get(&mut self, value: &str) -> Option<&[u32]> {
+        if self.off || value.len() > MEMO_LONGEST {
+            return None;
+        }
+        self.looks += 1;
+        let hit = self.found.get(value);
+        if hit.is_some() {
+            self.hits += 1;
+        }
+        hit.map(|ids| &ids[..])
+    }
+
+    /// Whether `value`'s answer is worth remembering.
+    fn wants(&self, value: &str) -> bool {
+        !self.off && value.len() <= MEMO_LONGEST
+    }
+
+    fn remember(&mut self, value: &str, served: Vec<u32>) {
+        if self.looks >= MEMO_TRIAL {
+            if self.hits < self.looks / 5 {
+                self.off = true;
+                self.found = FxHashMap::default();
+                self.bytes = 0;
+                return;
+            }
+            self.looks = 0;
+            self.hits = 0;
+        }
+        if self.bytes + value.len() > MEMO_BYTES {
+            self.found.clear();
+            self.bytes = 0;
+        }
+        self.bytes += value.len();
+        self.found
+            .insert(Box::from(value), served.into_boxed_slice());
+    }
 }
 
 /// The probe tables of one routing class.
@@ -420,6 +488,12 @@ impl FieldTable {
             }
         }
         if let Some(c) = &self.contains {
+            let mut memo = self.memo.borrow_mut();
+            if let Some(served) = memo.get(value) {
+                mark(served);
+                return;
+            }
+            let mut found = memo.wants(value).then(Vec::new);
             let bytes = value.as_bytes();
             for m in c.ac.find_overlapping_iter(value) {
                 for u in &c.uses[m.pattern().as_usize()] {
@@ -428,8 +502,14 @@ impl FieldTable {
                     let cased = u.exact.as_deref().is_none_or(|e| &bytes[m.range()] == e);
                     if placed && cased {
                         mark(&u.matchers);
+                        if let Some(f) = &mut found {
+                            f.extend_from_slice(&u.matchers);
+                        }
                     }
                 }
+            }
+            if let Some(f) = found {
+                memo.remember(value, f);
             }
         }
     }
@@ -517,6 +597,75 @@ mod tests {
         assert_eq!(marked(&w, &e), [1, 2]);
         let e = event(&[("host.os.type", &["macos"]), ("event.type", &["start"])]);
         assert_eq!(marked(&w, &e), [0]);
+    }
+
+    /// Marks of `e` through `tables`, which remember what they found.
+    fn marked_with(w: &Witnesses, tables: &ProbeTables, e: &Event) -> Vec<u32> {
+        let mut marks = Marks::default();
+        marks.reset(w);
+        tables.mark(e, &mut marks);
+        (0..w.len() as u32)
+            .filter(|m| w.admits(*m, &marks))
+            .collect()
+    }
+
+    #[test]
+    fn remembered_values_mark_what_a_fresh_search_marks() {
+        let w = probes(&[
+            r#"process where process.args like "*ip_forward*""#,
+            r#"process where process.args : "/proc/sys/*""#,
+            r#"process where process.args like~ "*/SH""#,
+            r#"process where process.args == "x" or process.args like "-w*""#,
+        ]);
+        let tables = w.tables(0..w.len() as u32, &FieldCatalog::new(["x"]));
+        let pool = [
+            "net.ipv4.ip_forward=1",
+            "/PROC/SYS/net",
+            "/bin/sh",
+            "/bin/SH.x",
+            "-w",
+            "x",
+            "IP_FORWARD",
+        ];
+        // Repeated values (remembered), then more distinct values than
+        // the memo holds or finds worth holding, then repeats again.
+        let mut values: Vec<String> = Vec::new();
+        for i in 0..3 * MEMO_TRIAL as usize {
+            values.push(pool[i % pool.len()].to_string());
+        }
+        for i in 0..2 * MEMO_TRIAL as usize {
+            values.push(format!("/proc/sys/{i}/{}", "y".repeat(i % 40)));
+        }
+        values.push("z".repeat(MEMO_LONGEST + 1) + "ip_forward");
+        for v in pool {
+            values.push(v.to_string());
+        }
+        for pair in values.chunks(2) {
+            let args: Vec<&str> = pair.iter().map(String::as_str).collect();
+            let e = event(&[("process.args", &args)]);
+            assert_eq!(marked_with(&w, &tables, &e), marked(&w, &e), "{args:?}");
+        }
+        let memo = tables.fields[0].memo.borrow();
+        assert!(memo.off, "distinct values turn the memo off");
+        assert!(memo.found.is_empty());
+    }
+
+    #[test]
+    fn a_memo_starts_afresh_past_its_size() {
+        let mut memo = FoundMemo::default();
+        let fit = MEMO_BYTES / 256;
+        for i in 0..fit {
+            memo.remember(&format!("{i:0>256}"), vec![i as u32]);
+        }
+        assert_eq!((memo.found.len(), memo.bytes), (fit, MEMO_BYTES));
+        assert_eq!(memo.get(&format!("{:0>256}", 7)), Some(&[7u32][..]));
+        memo.remember(&format!("{fit:0>256}"), vec![1]);
+        assert_eq!(
+            (memo.found.len(), memo.bytes),
+            (1, 256),
+            "emptied, then one more"
+        );
+        assert_eq!(memo.get(&format!("{:0>256}", 7)), None);
     }
 
     #[test]
