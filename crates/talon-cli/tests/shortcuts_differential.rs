@@ -438,8 +438,12 @@ fn reordered_and_bound_plans_answer_as_written_ones() {
 
 /// With every event rule loaded in one engine, a test written the same
 /// way in many rules is evaluated once per event and its answer reused
-/// (the engine's leaf memo), and exact values on one field inside an `or`
-/// are looked up in one hashed set: every rule still matches exactly the
+/// (the engine's leaf memo), a wildcard or regex test's answer for a
+/// string met before is recalled rather than tested again (over these
+/// thousands of events, in one engine), and exact values on one field
+/// inside an `or` are looked up in one hashed set, and the witness index
+/// recalls what a field's fragments found in a value met before: every
+/// rule still matches exactly the
 /// events its own plan, alone and in the written order, matches.
 #[test]
 fn rules_sharing_tests_in_one_engine_answer_as_each_alone() {

@@ -12,6 +12,7 @@ use std::cmp::Ordering;
 use talon_event::{Fields, Value};
 
 use super::ip;
+use super::recall::Recall;
 use super::script;
 use super::text::ci_term_eq;
 use super::value::{
@@ -20,7 +21,7 @@ use super::value::{
 };
 use super::version::VersionKey;
 use crate::ast::CmpOp;
-use crate::plan::ir::{Bound, Leaf, Num, ScriptLeaf, Slot, TermSet};
+use crate::plan::ir::{Bound, Leaf, Num, ScriptLeaf, Slot, TermSet, NO_MEMO};
 
 /// Most value combinations a script leaf tries before giving up (a guard
 /// against many multi-valued fields in one script).
@@ -46,6 +47,24 @@ pub fn leaf_matches(leaf: &Leaf, ev: &dyn Fields) -> bool {
             None => false,
         }),
         Leaf::Script(s) => script_matches(s, ev),
+    }
+}
+
+/// As [`leaf_matches`], with a numbered wildcard or regex leaf's answer
+/// for each string kept in `recall` across events (see [`Recall`]).
+pub fn leaf_matches_recalling(leaf: &Leaf, ev: &dyn Fields, recall: &mut Recall) -> bool {
+    match leaf {
+        Leaf::Wildcard(slot, pats) if slot.memo != NO_MEMO => {
+            slot.values(ev).iter().any(|v| match v {
+                Value::Str(s) => recall.answer(slot.memo, s, |t| pats.matches(t)),
+                other => keyword_text(other).is_some_and(|t| pats.matches(&t)),
+            })
+        }
+        Leaf::Regex(slot, re) if slot.memo != NO_MEMO => slot.values(ev).iter().any(|v| match v {
+            Value::Str(s) => recall.answer(slot.memo, s, |t| re.matches(t)),
+            other => keyword_text(other).is_some_and(|t| re.matches(&t)),
+        }),
+        _ => leaf_matches(leaf, ev),
     }
 }
 

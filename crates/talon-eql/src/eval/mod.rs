@@ -9,12 +9,13 @@
 //! (Java string semantics and case folding), [`wildcard`] (one pattern),
 //! [`patterns`] (a leaf's list of them, tested together), [`regex`],
 //! [`ip`], [`version`], [`functions`] (the EQL functions), [`script`],
-//! [`leaf`].
+//! [`leaf`], [`recall`] (text tests' answers kept across events).
 
 pub mod functions;
 pub mod ip;
 pub mod leaf;
 pub mod patterns;
+pub mod recall;
 pub mod regex;
 pub mod script;
 pub mod text;
@@ -40,7 +41,9 @@ pub fn cond_matches(c: &Cond, ev: &dyn Fields) -> bool {
 /// As [`cond_matches`], remembering the answers of numbered leaves
 /// ([`crate::plan::ir::Slot::memo`]) in `memo` for the rest of the event:
 /// many rules test the same thing (`host.os.type == "linux"`, `event.type
-/// == "start"`), and an engine running them all pays for it once.
+/// == "start"`), and an engine running them all pays for it once. Their
+/// wildcard and regex tests' answers per string outlive the event
+/// ([`recall`]).
 pub fn cond_matches_memo(c: &Cond, ev: &dyn Fields, memo: &mut Memo) -> bool {
     match c {
         Cond::Const(b) => *b,
@@ -52,7 +55,7 @@ pub fn cond_matches_memo(c: &Cond, ev: &dyn Fields, memo: &mut Memo) -> bool {
             if let Some(known) = memo.get(id) {
                 return known;
             }
-            let answer = leaf::leaf_matches(l, ev);
+            let answer = leaf::leaf_matches_recalling(l, ev, &mut memo.recall);
             memo.set(id, answer);
             answer
         }
@@ -66,16 +69,20 @@ pub struct Memo {
     stamp: Vec<u32>,
     answer: Vec<bool>,
     current: u32,
+    /// Text tests' answers kept across events.
+    recall: recall::Recall,
 }
 
 impl Memo {
     /// Starts a new event over `n` numbered leaves: every answer is
-    /// forgotten.
+    /// forgotten, but for the text tests' answers per string, which hold
+    /// as long as the leaves are numbered alike.
     pub fn reset(&mut self, n: usize) {
         if self.stamp.len() != n {
             self.stamp = vec![0; n];
             self.answer = vec![false; n];
             self.current = 0;
+            self.recall.reset(n);
         }
         self.current = self.current.wrapping_add(1);
         if self.current == 0 {
