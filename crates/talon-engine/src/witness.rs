@@ -53,8 +53,14 @@ pub struct Witnesses {
 
 const NOT_LEAD: u32 = u32::MAX;
 
-/// Most witnesses kept per matcher: the most selective ones.
-pub(crate) const MAX_WITNESSES: usize = 4;
+/// Most witnesses kept per matcher: the most selective ones. Each one
+/// kept is marked on every event that passes it, for every matcher that
+/// has it, and the third and fourth are the weak ones (`host.os.type ==
+/// "linux"`, `event.type == "start"`), which most events pass: with every
+/// prebuilt rule over generated data (callgrind, 20 MB), two cost 1.419 G
+/// instructions, three 1.448 G, four 1.477 G, and one 1.524 G (12 % more
+/// evaluations than two, which evaluate 13 % more than four).
+pub(crate) const MAX_WITNESSES: usize = 2;
 
 impl Witnesses {
     /// Adds a matcher with its witnesses (most selective first; none:
@@ -666,6 +672,24 @@ mod tests {
             "emptied, then one more"
         );
         assert_eq!(memo.get(&format!("{:0>256}", 7)), None);
+    }
+
+    #[test]
+    fn only_the_two_most_selective_witnesses_are_required() {
+        let w = probes(&[
+            r#"process where host.os.type == "linux" and process.name == "sh" and process.args == "-c""#,
+        ]);
+        let e = |os: &str, name: &str| {
+            event(&[
+                ("host.os.type", &[os]),
+                ("process.name", &[name]),
+                ("process.args", &["-c"]),
+            ])
+        };
+        assert_eq!(marked(&w, &e("linux", "sh")), [0]);
+        // The weakest conjunct is left to evaluation.
+        assert_eq!(marked(&w, &e("windows", "sh")), [0]);
+        assert!(marked(&w, &e("linux", "bash")).is_empty());
     }
 
     #[test]
