@@ -25,6 +25,8 @@ pub(crate) enum Outcome {
     },
     Ignored {
         line: u64,
+        /// 1-based column of the problem in the line; 0: the whole record.
+        column: u64,
         reason: IgnoreReason,
         /// What the record was, for the per-kind counts (`auditd AVC`).
         kind: String,
@@ -59,8 +61,21 @@ impl Out {
         kind: impl Into<String>,
         detail: impl Into<String>,
     ) {
+        self.ignore_at(line, 0, reason, kind, detail);
+    }
+
+    /// As [`Out::ignore`], for a problem at a 1-based `column` of the line.
+    pub fn ignore_at(
+        &mut self,
+        line: u64,
+        column: u64,
+        reason: IgnoreReason,
+        kind: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
         self.items.push_back(Outcome::Ignored {
             line,
+            column,
             reason,
             kind: kind.into(),
             detail: detail.into(),

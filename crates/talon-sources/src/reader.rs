@@ -576,6 +576,7 @@ impl NormalizingReader {
             let ignored = Ignored {
                 file: Arc::clone(&issue.file),
                 line: issue.line,
+                column: issue.column,
                 reason: IgnoreReason::Unreadable(issue.reason),
                 detail: issue.message.clone(),
             };
@@ -629,7 +630,7 @@ impl NormalizingReader {
                     // rather than lost should it ever.
                     Err(e) => self.ignore(
                         name,
-                        line,
+                        (line, 0),
                         IgnoreReason::NotARecord,
                         "unflattenable",
                         e.to_string(),
@@ -638,10 +639,11 @@ impl NormalizingReader {
             }
             Outcome::Ignored {
                 line,
+                column,
                 reason,
                 kind,
                 detail,
-            } => self.ignore(name, line, reason, &kind, detail),
+            } => self.ignore(name, (line, column), reason, &kind, detail),
             Outcome::Merged(n) => self.stats.merged += n,
             Outcome::MoreRecords(n) => self.stats.records += n,
         }
@@ -650,7 +652,7 @@ impl NormalizingReader {
     fn ignore(
         &mut self,
         file: Arc<str>,
-        line: u64,
+        (line, column): (u64, u64),
         reason: IgnoreReason,
         kind: &str,
         detail: String,
@@ -658,6 +660,7 @@ impl NormalizingReader {
         let ignored = Ignored {
             file,
             line,
+            column,
             reason,
             detail,
         };

@@ -85,6 +85,9 @@ pub struct Ignored {
     pub file: Arc<str>,
     /// 1-based line of the record's first byte.
     pub line: u64,
+    /// 1-based column of the problem in that line; 0 when it is the whole
+    /// record's.
+    pub column: u64,
     pub reason: IgnoreReason,
     /// What it was (`auditd AVC`, `sysmon EventID 4`, the parse problem).
     pub detail: String,
@@ -95,7 +98,7 @@ impl Ignored {
         ReadIssue::new(
             &self.file,
             self.line,
-            0,
+            self.column,
             self.reason.skip_reason(),
             self.detail.clone(),
         )
@@ -104,11 +107,11 @@ impl Ignored {
 
 impl fmt::Display for Ignored {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}: {}: {}",
-            self.file, self.line, self.reason, self.detail
-        )
+        write!(f, "{}:{}", self.file, self.line)?;
+        if self.column > 0 {
+            write!(f, ":{}", self.column)?;
+        }
+        write!(f, ": {}: {}", self.reason, self.detail)
     }
 }
 

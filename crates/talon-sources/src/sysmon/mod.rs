@@ -38,8 +38,30 @@ impl SysmonRecord {
     }
 }
 
+/// Why an event's XML could not be read, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct XmlError {
+    /// Byte offset in the XML of the problem (of the end, for XML cut
+    /// short; of the text holding it, for a bad entity).
+    pub at: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for XmlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+fn xml_error(at: u64, message: String) -> XmlError {
+    XmlError {
+        at: usize::try_from(at).unwrap_or(usize::MAX),
+        message,
+    }
+}
+
 /// Parses the `<Event>…</Event>` XML of one event.
-pub(crate) fn parse_xml(xml: &str) -> Result<SysmonRecord, String> {
+pub(crate) fn parse_xml(xml: &str) -> Result<SysmonRecord, XmlError> {
     // Text is kept as written: a value's own spaces are part of it (as
     // they are to Elasticsearch), and a CDATA section joins the text
     // around it unchanged. Whitespace between elements reaches no field.
@@ -50,14 +72,20 @@ pub(crate) fn parse_xml(xml: &str) -> Result<SysmonRecord, String> {
     let mut data_name: Option<String> = None;
     let mut depth = 0usize;
     loop {
+        let before = reader.buffer_position();
         match reader.read_event() {
-            Err(e) => return Err(format!("XML at byte {}: {e}", reader.buffer_position())),
+            Err(e) => {
+                return Err(xml_error(
+                    reader.error_position(),
+                    format!("broken XML: {e}"),
+                ))
+            }
             // A record cut short (a truncated line, a file cut mid-write)
             // would give an event with the values it happened to hold.
             Ok(Xml::Eof) if depth > 0 => {
-                return Err(format!(
-                    "XML cut short at byte {}: {depth} element(s) never closed",
-                    reader.buffer_position()
+                return Err(xml_error(
+                    reader.buffer_position(),
+                    format!("XML cut short: {depth} element(s) never closed"),
                 ))
             }
             Ok(Xml::Eof) => break,
@@ -84,7 +112,7 @@ pub(crate) fn parse_xml(xml: &str) -> Result<SysmonRecord, String> {
                 _ => {}
             },
             Ok(Xml::Text(t)) => {
-                let text = t.unescape().map_err(|e| format!("XML text: {e}"))?;
+                let text = t.unescape().map_err(|e| text_error(before, e))?;
                 take_text(&mut rec, &current, data_name.is_some(), &text);
             }
             // `<![CDATA[...]]>`: the text as written.
@@ -108,9 +136,28 @@ pub(crate) fn parse_xml(xml: &str) -> Result<SysmonRecord, String> {
         }
     }
     if rec.event_id.is_none() {
-        return Err("no <EventID> in the Sysmon event".to_string());
+        return Err(xml_error(0, "no <EventID> in the Sysmon event".to_string()));
     }
     Ok(rec)
+}
+
+/// A text's entity that does not decode, placed at the entity when the
+/// error says where it is in the text, which starts at `text_at`.
+fn text_error(text_at: u64, e: quick_xml::Error) -> XmlError {
+    use quick_xml::escape::EscapeError;
+    // quick-xml counts an unknown entity's range from just after its `&`,
+    // an unterminated one's from the `&`: both are placed at the `&`.
+    let (offset, message) = match &e {
+        quick_xml::Error::Escape(EscapeError::UnrecognizedEntity(r, name)) => (
+            r.start.saturating_sub(1),
+            format!("unknown XML entity `&{name};`"),
+        ),
+        quick_xml::Error::Escape(EscapeError::UnterminatedEntity(r)) => {
+            (r.start, "an XML entity `&` without its `;`".to_string())
+        }
+        _ => (0, format!("bad XML text: {e}")),
+    };
+    xml_error(text_at + offset as u64, message)
 }
 
 /// Text read inside the element `current` (a named `Data` when `named`):
@@ -181,7 +228,17 @@ impl LineNormalizer for SysmonLines {
         };
         match parse_xml(&text[start..]) {
             Ok(rec) => map::answer(&rec, line, out),
-            Err(why) => out.ignore(line, IgnoreReason::NotARecord, "broken Sysmon XML", why),
+            Err(why) => {
+                // A 1-based byte column in the line.
+                let column = start.saturating_add(why.at).min(text.len()) + 1;
+                out.ignore_at(
+                    line,
+                    column as u64,
+                    IgnoreReason::NotARecord,
+                    "broken Sysmon XML",
+                    why.message,
+                )
+            }
         }
     }
 
@@ -249,9 +306,48 @@ mod tests {
         );
         let cut = &whole[..whole.find("/curl<").unwrap()];
         let err = parse_xml(cut).unwrap_err();
-        assert!(err.starts_with("XML cut short at byte "), "{err}");
-        assert!(err.ends_with(": 3 element(s) never closed"), "{err}");
+        assert_eq!(err.message, "XML cut short: 3 element(s) never closed");
+        assert_eq!(err.at, cut.len());
         assert!(parse_xml(&whole[..whole.len() - "</Event>".len()]).is_err());
+    }
+
+    #[test]
+    fn xml_errors_say_where_in_the_xml() {
+        let entity = r#"<Event><System><EventID>1</EventID></System><EventData><Data Name="a">x &bogus; y</Data></EventData></Event>"#;
+        let err = parse_xml(entity).unwrap_err();
+        assert_eq!(err.message, "unknown XML entity `&bogus;`");
+        assert_eq!(err.at, entity.find("&bogus").unwrap());
+        let open = r#"<Event><System><EventID>1</EventID></System><EventData><Data Name="a">x &amp y</Data></EventData></Event>"#;
+        let err = parse_xml(open).unwrap_err();
+        assert_eq!(err.at, open.find("&amp").unwrap(), "{err}");
+        let mismatched = r#"<Event><System><EventID>1</EventID></Sys></Event>"#;
+        let err = parse_xml(mismatched).unwrap_err();
+        assert!(err.message.starts_with("broken XML: "), "{err}");
+        assert_eq!(err.at, mismatched.find("</Sys>").unwrap(), "{err}");
+    }
+
+    /// The reader's issue names the line's column, counted from the line's
+    /// start (the syslog prefix included), not from the XML's.
+    #[test]
+    fn a_broken_line_is_ignored_at_its_column() {
+        let prefix = "Jan  1 00:00:00 host sysmon: ";
+        let xml = r#"<Event><System><EventID>1</EventID></System><EventData><Data Name="a">&bogus;</Data></EventData></Event>"#;
+        let line = format!("{prefix}{xml}");
+        let mut out = Out::default();
+        SysmonLines.line(&line, 7, &mut out);
+        let column = line.find("&bogus").unwrap() as u64 + 1;
+        match out.pop() {
+            Some(crate::norm::Outcome::Ignored {
+                line: 7,
+                column: c,
+                detail,
+                ..
+            }) => {
+                assert_eq!(c, column);
+                assert_eq!(detail, "unknown XML entity `&bogus;`");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
