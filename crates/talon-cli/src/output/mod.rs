@@ -54,6 +54,28 @@ pub fn file(output: Option<&Path>) -> Option<&Path> {
     output.filter(|p| p.as_os_str() != "-")
 }
 
+/// Whether two output paths name one file: the same device and inode when
+/// both exist (a hard or symbolic link too), else the same name in the same
+/// folder (`a.jsonl` and `./a.jsonl`), as they will once created.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => (x.dev(), x.ino()) == (y.dev(), y.ino()),
+        (Err(_), Err(_)) => {
+            let place = |p: &Path| {
+                let parent = p.parent().filter(|d| !d.as_os_str().is_empty());
+                let dir = std::fs::canonicalize(parent.unwrap_or(Path::new("."))).ok()?;
+                Some(dir.join(p.file_name()?))
+            };
+            match (place(a), place(b)) {
+                (Some(x), Some(y)) => x == y,
+                _ => a == b,
+            }
+        }
+        _ => false,
+    }
+}
+
 /// `--output FILE` created (compressed when its name ends `.gz` or
 /// `.zst`), or stdout (for no FILE or `-`; refused when closed: `what`,
 /// the output, would be lost), buffered; and whether it is a terminal.
