@@ -24,12 +24,13 @@ pub struct Output<F> {
 pub fn open<F: FormatArg>(args: &OutputArgs<F>, what: &str) -> Result<Output<F>> {
     let (writer, terminal) = writer(args.output.as_deref(), what)?;
     let named_csv = file(args.output.as_deref())
-        .map(|p| match Codec::of(p) {
+        .and_then(|p| match Codec::of(p) {
             // `alerts.csv.gz`: the format is the name's before the codec's.
-            Some(_) => p.file_stem().map(Path::new).unwrap_or(p),
-            None => p,
+            Some(_) => compressed::stem(p)
+                .and_then(|s| s.rsplit_once('.'))
+                .map(|(_, e)| e),
+            None => compressed::extension(p),
         })
-        .and_then(Path::extension)
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     let format = args.format.unwrap_or(match (named_csv, terminal) {
         (true, _) => F::CSV,
