@@ -139,6 +139,7 @@ pub fn exception_set(args: &ExceptionArgs, exported: &[ExportedException]) -> Re
             bail!("{}", shown.join("\ntalon: error: "));
         }
     }
+    let mut list_files: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
     for spec in &args.value_lists {
         let Some((id, file)) = spec
             .split_once('=')
@@ -146,6 +147,15 @@ pub fn exception_set(args: &ExceptionArgs, exported: &[ExportedException]) -> Re
         else {
             bail!("--value-list wants ID=FILE, got `{spec}`");
         };
+        // The later list replaced the earlier: its values were dropped
+        // without a word, and the alerts they excepted went out.
+        if let Some(first) = list_files.insert(id.trim(), file) {
+            bail!(
+                "--value-list {} is given twice ({first} and {file}): a list has one file; \
+                 put all its values in one",
+                id.trim()
+            );
+        }
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read value list {file}"))?;
         set.add_value_list_text(id.trim(), &text);

@@ -259,6 +259,31 @@ fn kibana_export_with_value_list_binds_by_exceptions_list() {
     );
     assert_eq!(alerts.len(), 1);
 
+    // One list id given twice: the later file replaced the earlier without
+    // a word (here `root` would have been dropped, and the alert let out).
+    std::fs::write(d.join("more.txt"), "root\n").expect("write value list");
+    let mut c = talon();
+    c.current_dir(d).args([
+        "hunt",
+        "--rules",
+        "setuid.toml",
+        "--exceptions",
+        "exceptions.ndjson",
+        "--value-list",
+        "admins=more.txt",
+        "--value-list",
+        " admins=admins.txt",
+        &demo,
+    ]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "talon: error: --value-list admins is given twice (more.txt and admins.txt): a list \
+         has one file; put all its values in one\n"
+    );
+    assert!(out.stdout.is_empty());
+
     // Without --value-list for `admins`, the item is not applied and the
     // alert goes out, as Kibana does; the warning said only the item's
     // name, not that a value list was missing.

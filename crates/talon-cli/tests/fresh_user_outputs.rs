@@ -249,6 +249,51 @@ fn output_dash_is_stdout_for_every_command_that_takes_output() {
 }
 
 #[test]
+fn watch_refuses_one_file_for_both_alerts_and_events() {
+    // Two writers on one file overwrote each other's bytes: broken JSON
+    // lines, or a gzip stream `zcat` rejects. Refused before root is needed.
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(d.join("old.jsonl"), "kept\n").unwrap();
+    std::fs::hard_link(d.join("old.jsonl"), d.join("link.jsonl")).unwrap();
+    let rule = repo().join(FORWARDING);
+    for (output, events, shown) in [
+        ("both.jsonl.gz", "both.jsonl.gz", "both.jsonl.gz"),
+        ("both.jsonl", "./both.jsonl", "both.jsonl"),
+        ("old.jsonl", "link.jsonl", "old.jsonl"),
+    ] {
+        let mut c = talon();
+        c.current_dir(d).args([
+            "watch",
+            "--rules",
+            rule.to_str().unwrap(),
+            "--output",
+            output,
+            "--all-events",
+            events,
+            // Ends the watch should it start (as root) instead of refusing.
+            "--duration",
+            "0.2",
+        ]);
+        let out = run(c);
+        assert_eq!(out.status.code(), Some(2), "{output} {events}");
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "talon: error: --all-events {events} is the file --output {shown} writes the \
+                 alerts to: the two would overwrite each other; nothing was written (give them \
+                 different files)\n"
+            )
+        );
+        assert!(!d.join("both.jsonl.gz").exists() && !d.join("both.jsonl").exists());
+    }
+    assert_eq!(
+        std::fs::read_to_string(d.join("old.jsonl")).unwrap(),
+        "kept\n"
+    );
+}
+
+#[test]
 fn warnings_about_inputs_given_twice_are_headed_like_every_other() {
     let dir = scratch();
     let d = dir.path();

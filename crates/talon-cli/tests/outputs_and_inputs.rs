@@ -658,6 +658,12 @@ fn an_output_named_gz_or_zst_is_compressed_and_keeps_its_format() {
     let csv = hunt(&dir.path().join("alerts.csv"), None);
     assert!(csv.starts_with(b"@timestamp,kibana.alert.rule.name,"));
     assert_eq!(gunzip(&hunt(&dir.path().join("alerts.csv.gz"), None)), csv);
+    // A name that is only the extension ends `.gz` too (`-o $NAME.gz` with
+    // NAME empty): it was written as plain text that `zcat` refuses.
+    assert_eq!(gunzip(&hunt(&dir.path().join(".gz"), None)), plain);
+    assert_eq!(gunzip(&hunt(&dir.path().join(".csv.gz"), None)), csv);
+    let zst = hunt(&dir.path().join(".zst"), None);
+    assert_eq!(zstd::decode_all(&zst[..]).expect("a zstd file"), plain);
 
     // No alert: still a gzip file, of nothing.
     let quiet = dir.path().join("none.ndjson");

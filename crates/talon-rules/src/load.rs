@@ -187,7 +187,7 @@ pub fn load_paths_preferring(paths: &[PathBuf], runs: &dyn Fn(&Rule) -> bool) ->
         Found::File { path, .. } => {
             unique.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()))
         }
-        Found::Error(_) => true,
+        Found::Error(_) | Found::Special(..) => true,
     });
     let files: Vec<(PathBuf, bool)> = found
         .iter()
@@ -209,6 +209,14 @@ pub fn load_paths_preferring(paths: &[PathBuf], runs: &dyn Fn(&Rule) -> bool) ->
         let (path, explicit) = match f {
             Found::Error(e) => {
                 report.errors.push(e);
+                continue;
+            }
+            Found::Special(path, kind) => {
+                report.skip_non_rule(&path);
+                report.files_without_rules.push(SkippedFile {
+                    path,
+                    why: format!("not a regular file ({kind}); not read"),
+                });
                 continue;
             }
             Found::File {
@@ -250,6 +258,9 @@ enum Found {
     },
     /// A path that cannot be looked at, or a walk entry that cannot be read.
     Error(LoadError),
+    /// A FIFO, socket or device met in a walk: not read (a FIFO may never
+    /// end), and named as skipped, with its kind.
+    Special(PathBuf, &'static str),
 }
 
 /// Loads rules from text in the given format (stdin, tests). `path` names
@@ -442,7 +453,13 @@ fn collect(p: &Path, files: &mut Vec<Found>) {
                     candidate,
                 });
             }
-            Ok(_) => {}
+            Ok(e) if e.file_type().is_dir() => {}
+            // Passed over without a word, a `.toml` FIFO was a rule file
+            // that vanished from the count.
+            Ok(e) => {
+                let kind = special_kind(&e.file_type());
+                files.push(Found::Special(e.into_path(), kind));
+            }
             Err(e) => {
                 let path = e.path().unwrap_or(p).to_path_buf();
                 files.push(Found::Error(LoadError::file(
@@ -452,6 +469,20 @@ fn collect(p: &Path, files: &mut Vec<Found>) {
                 )));
             }
         }
+    }
+}
+
+/// What kind of special file a walk met.
+fn special_kind(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_fifo() {
+        "fifo"
+    } else if t.is_socket() {
+        "socket"
+    } else if t.is_block_device() || t.is_char_device() {
+        "device"
+    } else {
+        "special file"
     }
 }
 

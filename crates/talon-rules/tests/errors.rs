@@ -270,6 +270,35 @@ fn files_read_that_hold_no_rule_are_named_with_why() {
     );
 }
 
+/// A FIFO (or socket, or device) in a rules folder is not read, since it
+/// may never end; it was passed over without a word, so a `rules.toml`
+/// made a FIFO by mistake vanished from every count.
+#[cfg(unix)]
+#[test]
+fn special_files_in_a_rules_folder_are_named_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("good.toml"), GOOD).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(d.join("pipe.toml"))
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let report = load_paths(&[d.to_path_buf()]);
+    assert_eq!(report.rules.len(), 1);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(
+        report.files_without_rules,
+        [SkippedFile {
+            path: d.join("pipe.toml"),
+            why: "not a regular file (fifo); not read".to_string(),
+        }]
+    );
+    assert_eq!(report.skipped.non_rule_files, 1);
+    assert_eq!(report.skipped_files, [d.join("pipe.toml")]);
+    assert_eq!(report.files, 1, "only good.toml is read");
+}
+
 #[test]
 fn duplicate_rule_id_across_files_keeps_the_first() {
     let dir = tempfile::tempdir().unwrap();

@@ -235,6 +235,15 @@ impl Outputs {
         common::refuse_output_over_inputs(args.output.as_deref(), "--output", &args.rules)?;
         if let Some(path) = args.all_events.as_deref().filter(|p| *p != "-") {
             common::refuse_output_over_inputs(Some(Path::new(path)), "--all-events", &args.rules)?;
+            // Two writers on one file overwrite each other's bytes.
+            if let Some(out) = output.filter(|o| crate::output::same_file(o, Path::new(path))) {
+                bail!(
+                    "--all-events {path} is the file --output {} writes the alerts to: \
+                     the two would overwrite each other; nothing was written (give them \
+                     different files)",
+                    out.display()
+                );
+            }
         }
         let alerts: Box<dyn Write> = match output {
             Some(path) => create(path)?,

@@ -21,15 +21,30 @@ pub enum Codec {
 }
 
 impl Codec {
-    /// The codec `path`'s last extension names (any case), if any.
+    /// The codec `path`'s last extension names (any case), if any. A
+    /// name that is only the extension (`.gz`) names it too: it ends
+    /// `.gz`, and `zcat` must read it.
     pub fn of(path: &Path) -> Option<Codec> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        let ext = extension(path)?.to_ascii_lowercase();
         match ext.as_str() {
             "gz" | "gzip" => Some(Codec::Gzip),
             "zst" | "zstd" => Some(Codec::Zstd),
             _ => None,
         }
     }
+}
+
+/// What follows the last `.` of `path`'s file name, a leading one
+/// included (`.gz` for `.gz`, where [`Path::extension`] sees none).
+pub fn extension(path: &Path) -> Option<&str> {
+    let name = path.file_name()?.to_str()?;
+    name.rsplit_once('.').map(|(_, ext)| ext)
+}
+
+/// `path`'s file name without its last extension (`.csv` for `.csv.gz`).
+pub fn stem(path: &Path) -> Option<&str> {
+    let name = path.file_name()?.to_str()?;
+    name.rsplit_once('.').map(|(stem, _)| stem)
 }
 
 /// zstd's default level: fast, and as small as gzip's default or smaller.
@@ -142,6 +157,10 @@ mod tests {
             ("x.ZSTD", Some(Codec::Zstd)),
             ("x.jsonl", None),
             ("gz", None),
+            (".gz", Some(Codec::Gzip)),
+            ("out/.ZST", Some(Codec::Zstd)),
+            (".csv.gz", Some(Codec::Gzip)),
+            ("x.gz.", None),
             ("x.tgz", None),
         ] {
             assert_eq!(Codec::of(Path::new(name)), codec, "{name}");

@@ -24,12 +24,13 @@ pub struct Output<F> {
 pub fn open<F: FormatArg>(args: &OutputArgs<F>, what: &str) -> Result<Output<F>> {
     let (writer, terminal) = writer(args.output.as_deref(), what)?;
     let named_csv = file(args.output.as_deref())
-        .map(|p| match Codec::of(p) {
+        .and_then(|p| match Codec::of(p) {
             // `alerts.csv.gz`: the format is the name's before the codec's.
-            Some(_) => p.file_stem().map(Path::new).unwrap_or(p),
-            None => p,
+            Some(_) => compressed::stem(p)
+                .and_then(|s| s.rsplit_once('.'))
+                .map(|(_, e)| e),
+            None => compressed::extension(p),
         })
-        .and_then(Path::extension)
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     let format = args.format.unwrap_or(match (named_csv, terminal) {
         (true, _) => F::CSV,
@@ -52,6 +53,28 @@ pub fn write_context(what: &str, output: Option<&Path>) -> String {
 /// the inputs is stdin.
 pub fn file(output: Option<&Path>) -> Option<&Path> {
     output.filter(|p| p.as_os_str() != "-")
+}
+
+/// Whether two output paths name one file: the same device and inode when
+/// both exist (a hard or symbolic link too), else the same name in the same
+/// folder (`a.jsonl` and `./a.jsonl`), as they will once created.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => (x.dev(), x.ino()) == (y.dev(), y.ino()),
+        (Err(_), Err(_)) => {
+            let place = |p: &Path| {
+                let parent = p.parent().filter(|d| !d.as_os_str().is_empty());
+                let dir = std::fs::canonicalize(parent.unwrap_or(Path::new("."))).ok()?;
+                Some(dir.join(p.file_name()?))
+            };
+            match (place(a), place(b)) {
+                (Some(x), Some(y)) => x == y,
+                _ => a == b,
+            }
+        }
+        _ => false,
+    }
 }
 
 /// `--output FILE` created (compressed when its name ends `.gz` or
