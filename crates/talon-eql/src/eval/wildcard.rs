@@ -137,6 +137,16 @@ impl Wildcard {
         self.case
     }
 
+    /// Text two patterns share exactly when they match the same values:
+    /// the compiled pattern and its case mode. The source is not enough:
+    /// `like "*\\x"` and `endsWith(f, "\\x")` are both written `*\x`, but
+    /// the second is a Lucene query where `\x` is `x`; `like "cmd*"` and
+    /// `startsWith(f, "cmd*")` are both written `cmd*`, but the second is
+    /// a literal prefix.
+    pub fn semantic_key(&self) -> String {
+        format!("{:?}:{:?}", self.case, self.kind)
+    }
+
     /// The compiled pattern as literal text, `?` and `*` parts in order,
     /// escapes already resolved: what a tool needs to build text the
     /// pattern matches.

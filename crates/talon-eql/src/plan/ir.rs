@@ -252,10 +252,7 @@ impl Leaf {
             Leaf::Term(s, set) => format!("term|{}|{set:?}", field(s)),
             Leaf::Range(s, op, bound) => format!("range|{}|{op:?}|{bound:?}", field(s)),
             Leaf::Wildcard(s, pats) => {
-                let pats: Vec<String> = pats
-                    .iter()
-                    .map(|p| format!("{:?}:{}", p.case(), p.source()))
-                    .collect();
+                let pats: Vec<String> = pats.iter().map(|p| p.semantic_key()).collect();
                 format!("like|{}|{pats:?}", field(s))
             }
             Leaf::Regex(s, re) => format!("regex|{}|{re:?}", field(s)),
