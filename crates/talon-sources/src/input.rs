@@ -197,6 +197,32 @@ pub(crate) enum Line {
 }
 
 /// Reads one line of at most [`MAX_LINE`] bytes.
+/// The 1-based byte column in `raw` (a line's bytes) of 1-based `column`
+/// in its text as [`read_line`] gave it, where every sequence that is not
+/// UTF-8 is a three-byte U+FFFD; past the text's end, past `raw`'s.
+pub(crate) fn file_column(raw: &[u8], column: u64) -> u64 {
+    const REPLACEMENT: u64 = '\u{FFFD}'.len_utf8() as u64;
+    let mut left = column.saturating_sub(1);
+    let mut at = 0u64;
+    for chunk in raw.utf8_chunks() {
+        let valid = chunk.valid().len() as u64;
+        if left <= valid {
+            return at + left + 1;
+        }
+        left -= valid;
+        at += valid;
+        let bad = chunk.invalid().len() as u64;
+        if bad > 0 {
+            if left < REPLACEMENT {
+                return at + 1;
+            }
+            left -= REPLACEMENT;
+            at += bad;
+        }
+    }
+    at + left + 1
+}
+
 pub(crate) fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>) -> io::Result<Line> {
     buf.clear();
     let mut total: u64 = 0;
@@ -240,6 +266,29 @@ pub(crate) fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>) -> io::Result<Li
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_columns_count_bytes_that_are_not_utf8_once() {
+        // `a`, a bad byte (U+FFFD, three bytes in the text), `é` (two
+        // bytes either way), a bad two-byte sequence (one U+FFFD), `b`.
+        let raw = b"a\xff\xc3\xa9\xe2\x82b";
+        let text = String::from_utf8_lossy(raw);
+        assert_eq!(text, "a\u{FFFD}é\u{FFFD}b");
+        let column_of = |needle: &str| text.find(needle).unwrap() as u64 + 1;
+        assert_eq!(file_column(raw, column_of("a")), 1);
+        assert_eq!(file_column(raw, column_of("\u{FFFD}")), 2);
+        assert_eq!(file_column(raw, column_of("é")), 3);
+        assert_eq!(file_column(raw, column_of("b")), 7);
+        // Just past the end of the text is just past the end of the line.
+        assert_eq!(
+            file_column(raw, text.len() as u64 + 1),
+            raw.len() as u64 + 1
+        );
+        // Valid UTF-8: columns are unchanged.
+        for c in 1..=8 {
+            assert_eq!(file_column("ab é c".as_bytes(), c), c);
+        }
+    }
 
     fn lines(text: &[u8]) -> Vec<String> {
         let mut r = Cursor::new(text.to_vec());

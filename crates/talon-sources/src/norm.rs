@@ -94,6 +94,23 @@ impl Out {
         }
     }
 
+    /// How many answers wait.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Calls `f` on the column of every record of line `at` ignored at a
+    /// column, from the `from`-th waiting answer on.
+    pub fn columns_from(&mut self, from: usize, at: u64, f: impl Fn(u64) -> u64) {
+        for item in self.items.iter_mut().skip(from) {
+            if let Outcome::Ignored { line, column, .. } = item {
+                if *line == at && *column > 0 {
+                    *column = f(*column);
+                }
+            }
+        }
+    }
+
     pub fn pop(&mut self) -> Option<Outcome> {
         self.items.pop_front()
     }

@@ -496,7 +496,13 @@ impl NormalizingReader {
                         self.stats.blank += 1;
                     } else {
                         self.stats.records += 1;
+                        let waiting = self.out.len();
                         norm.line(&text, n, &mut self.out);
+                        // Columns count the text's bytes; where the line
+                        // was not UTF-8, each bad sequence became a
+                        // three-byte U+FFFD: count the file's bytes.
+                        self.out
+                            .columns_from(waiting, n, |c| input::file_column(buf, c));
                     }
                     true
                 }

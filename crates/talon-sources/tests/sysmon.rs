@@ -209,6 +209,25 @@ fn broken_lines_are_issues() {
     assert_eq!(run.stats.ignored_for(IgnoreReason::NotARecord), 2);
 }
 
+/// A broken line's column counts the line's bytes as they are in the
+/// file: a byte that is not UTF-8 (a Latin-1 `é` in a command line) is one
+/// byte there, though the reader shows it as a three-byte U+FFFD.
+#[test]
+fn a_broken_line_column_counts_the_file_bytes_not_utf8_is_read_as() {
+    let mut line = b"Jun 10 16:00:00 web-01 sysmon: <Event><System><EventID>1</EventID></System><EventData><Data Name=\"CommandLine\">caf\xe9 \xe9t\xe9 ".to_vec();
+    let at = line.len();
+    line.extend_from_slice(b"&bogus;</Data></EventData></Event>\n");
+    let mut reader = talon_sources::NormalizingReader::new(
+        "test",
+        std::io::Cursor::new(line),
+        Some(Source::Sysmon),
+        talon_sources::NormalizeOptions::default(),
+    );
+    let issues: Vec<_> = reader.by_ref().filter_map(Result::err).collect();
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(issues[0].column, at as u64 + 1, "{}", issues[0]);
+}
+
 /// `<EventID>1</EventID>` alone (a line of a pretty-printed export) was
 /// taken for a Sysmon `<Event>` and became an exec with no time and no
 /// process; so did an `<Event>` holding only its `<System>` part. Both
