@@ -62,7 +62,11 @@ pub fn cond_matches_memo(c: &Cond, ev: &dyn Fields, memo: &mut Memo) -> bool {
     }
 }
 
-/// The answers of numbered leaves on the current event.
+/// The answers of numbered leaves on the current event, and the text
+/// tests' answers kept across events ([`recall`]). One `Memo` serves one
+/// numbering of leaves (one engine's plans): the kept answers are forgotten
+/// only when the number of leaves changes, so a `Memo` must not move to
+/// plans numbered apart.
 #[derive(Debug, Default)]
 pub struct Memo {
     /// Per leaf: the event stamp its answer is for.
