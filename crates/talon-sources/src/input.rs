@@ -196,7 +196,6 @@ pub(crate) enum Line {
     Eof,
 }
 
-/// Reads one line of at most [`MAX_LINE`] bytes.
 /// The 1-based byte column in `raw` (a line's bytes) of 1-based `column`
 /// in its text as [`read_line`] gave it, where every sequence that is not
 /// UTF-8 is a three-byte U+FFFD; past the text's end, past `raw`'s.
@@ -223,6 +222,7 @@ pub(crate) fn file_column(raw: &[u8], column: u64) -> u64 {
     at + left + 1
 }
 
+/// Reads one line of at most [`MAX_LINE`] bytes.
 pub(crate) fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>) -> io::Result<Line> {
     buf.clear();
     let mut total: u64 = 0;
