@@ -28,6 +28,16 @@ use crate::plan::ir::{Bound, Leaf, Num, ScriptLeaf, Slot, TermSet, NO_MEMO};
 pub const MAX_COMBINATIONS: usize = 4096;
 
 pub fn leaf_matches(leaf: &Leaf, ev: &dyn Fields) -> bool {
+    leaf_matches_with(leaf, ev, None)
+}
+
+/// As [`leaf_matches`], with a numbered wildcard or regex leaf's answer
+/// for each string kept in `recall` across events (see [`Recall`]).
+pub fn leaf_matches_recalling(leaf: &Leaf, ev: &dyn Fields, recall: &mut Recall) -> bool {
+    leaf_matches_with(leaf, ev, Some(recall))
+}
+
+fn leaf_matches_with(leaf: &Leaf, ev: &dyn Fields, recall: Option<&mut Recall>) -> bool {
     match leaf {
         Leaf::Exists(slot) => !slot.values(ev).is_empty(),
         Leaf::Term(slot, set) => slot
@@ -38,34 +48,28 @@ pub fn leaf_matches(leaf: &Leaf, ev: &dyn Fields) -> bool {
             .values(ev)
             .iter()
             .any(|v| range_matches(slot.kind, *op, bound, v)),
-        Leaf::Wildcard(slot, pats) => slot.values(ev).iter().any(|v| match keyword_text(v) {
-            Some(t) => pats.matches(&t),
-            None => false,
-        }),
-        Leaf::Regex(slot, re) => slot.values(ev).iter().any(|v| match keyword_text(v) {
-            Some(t) => re.matches(&t),
-            None => false,
-        }),
+        Leaf::Wildcard(slot, pats) => any_text(slot, ev, recall, |t| pats.matches(t)),
+        Leaf::Regex(slot, re) => any_text(slot, ev, recall, |t| re.matches(t)),
         Leaf::Script(s) => script_matches(s, ev),
     }
 }
 
-/// As [`leaf_matches`], with a numbered wildcard or regex leaf's answer
-/// for each string kept in `recall` across events (see [`Recall`]).
-pub fn leaf_matches_recalling(leaf: &Leaf, ev: &dyn Fields, recall: &mut Recall) -> bool {
-    match leaf {
-        Leaf::Wildcard(slot, pats) if slot.memo != NO_MEMO => {
-            slot.values(ev).iter().any(|v| match v {
-                Value::Str(s) => recall.answer(slot.memo, s, |t| pats.matches(t)),
-                other => keyword_text(other).is_some_and(|t| pats.matches(&t)),
-            })
-        }
-        Leaf::Regex(slot, re) if slot.memo != NO_MEMO => slot.values(ev).iter().any(|v| match v {
-            Value::Str(s) => recall.answer(slot.memo, s, |t| re.matches(t)),
-            other => keyword_text(other).is_some_and(|t| re.matches(&t)),
-        }),
-        _ => leaf_matches(leaf, ev),
-    }
+/// Whether some value of the slot's field, read as keyword text, passes
+/// `test`; a string's answer is recalled (or kept) in `recall` when the
+/// leaf is numbered.
+fn any_text(
+    slot: &Slot,
+    ev: &dyn Fields,
+    recall: Option<&mut Recall>,
+    test: impl Fn(&str) -> bool,
+) -> bool {
+    let mut recall = recall.filter(|_| slot.memo != NO_MEMO);
+    slot.values(ev)
+        .iter()
+        .any(|v| match (v, recall.as_deref_mut()) {
+            (Value::Str(s), Some(r)) => r.answer(slot.memo, s, &test),
+            _ => keyword_text(v).is_some_and(|t| test(&t)),
+        })
 }
 
 fn num_eq(n: Num, x: f64, exact: Option<i64>) -> bool {
