@@ -22,6 +22,7 @@ use std::sync::Arc;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
+use talon_eql::eval::text::with_ascii_lowercase;
 use talon_eql::plan::witness::Probe;
 use talon_event::catalog::FieldCatalog;
 use talon_event::{Binding, EventView};
@@ -387,8 +388,6 @@ pub struct Marks {
     lead_of: Vec<u32>,
     /// The matchers whose lead witness the current event passed.
     leads: Vec<u32>,
-    /// Scratch for lowercasing values.
-    lower: String,
 }
 
 /// Stamps witnesses `served` (once per event), noting the matchers whose
@@ -479,7 +478,6 @@ impl FieldTable {
             current,
             lead_of,
             leads,
-            lower,
         } = marks;
         let mut mark = |served: &[u32]| stamp_all(served, stamp, *current, lead_of, leads);
         if let Some(served) = self.exact.get(value) {
@@ -488,15 +486,7 @@ impl FieldTable {
         // Folded keys are ASCII: a value with other bytes cannot equal one
         // (an ASCII letter only matches its two ASCII cases).
         if !self.folded.is_empty() && value.is_ascii() {
-            let key = if value.bytes().any(|b| b.is_ascii_uppercase()) {
-                lower.clear();
-                lower.push_str(value);
-                lower.make_ascii_lowercase();
-                lower.as_str()
-            } else {
-                value
-            };
-            if let Some(served) = self.folded.get(key) {
+            if let Some(served) = with_ascii_lowercase(value, |key| self.folded.get(key)) {
                 mark(served);
             }
         }

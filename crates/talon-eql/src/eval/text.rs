@@ -51,6 +51,25 @@ pub fn lower_str(s: &str) -> String {
     s.chars().map(lower_char).collect()
 }
 
+/// Calls `f` with `text` (ASCII) lowercased, without allocating for the
+/// common cases: text already lowercase is passed as it is, short text is
+/// folded on the stack.
+pub fn with_ascii_lowercase<R>(text: &str, f: impl FnOnce(&str) -> R) -> R {
+    if !text.bytes().any(|b| b.is_ascii_uppercase()) {
+        return f(text);
+    }
+    let mut buf = [0u8; 256];
+    match buf.get_mut(..text.len()) {
+        Some(folded) => {
+            folded.copy_from_slice(text.as_bytes());
+            folded.make_ascii_lowercase();
+            // ASCII stays valid UTF-8 when its letters are lowercased.
+            f(std::str::from_utf8(folded).unwrap_or(""))
+        }
+        None => f(&text.to_ascii_lowercase()),
+    }
+}
+
 /// The longest run of ASCII characters in `s`: what of a case-insensitive
 /// literal a byte search ignoring ASCII case can look for, as an ASCII
 /// pattern letter matches only its two ASCII cases (see [`ci_term_eq`]).

@@ -469,7 +469,8 @@ impl StrSet {
             return set.contains(text);
         }
         if let Some((set, rest)) = &self.folded {
-            if text.is_ascii() && with_ascii_lowercase(text, |t| set.contains(t)) {
+            if text.is_ascii() && crate::eval::text::with_ascii_lowercase(text, |t| set.contains(t))
+            {
                 return true;
             }
             return rest.iter().any(|p| ci_term_eq(p, text));
@@ -479,25 +480,6 @@ impl StrSet {
         } else {
             self.values.iter().any(|p| **p == *text)
         }
-    }
-}
-
-/// Calls `f` with `text` (ASCII) lowercased, without allocating for the
-/// common cases: text already lowercase is passed as it is, short text is
-/// folded on the stack.
-fn with_ascii_lowercase<R>(text: &str, f: impl FnOnce(&str) -> R) -> R {
-    if !text.bytes().any(|b| b.is_ascii_uppercase()) {
-        return f(text);
-    }
-    let mut buf = [0u8; 256];
-    match buf.get_mut(..text.len()) {
-        Some(folded) => {
-            folded.copy_from_slice(text.as_bytes());
-            folded.make_ascii_lowercase();
-            // ASCII stays valid UTF-8 when its letters are lowercased.
-            f(std::str::from_utf8(folded).unwrap_or(""))
-        }
-        None => f(&text.to_ascii_lowercase()),
     }
 }
 
