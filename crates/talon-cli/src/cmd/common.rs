@@ -621,9 +621,31 @@ impl FileKey {
         use std::os::unix::fs::MetadataExt;
         match std::fs::metadata(p) {
             Ok(m) => FileKey::Inode(m.dev(), m.ino()),
-            Err(_) => FileKey::Path(std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())),
+            Err(_) => FileKey::Path(resolved(p)),
         }
     }
+}
+
+/// `p` with every link resolved; for a path that does not exist (yet), its
+/// folder resolved and its name kept (`a.jsonl` and `./a.jsonl` are one).
+fn resolved(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| {
+        let parent = p.parent().filter(|d| !d.as_os_str().is_empty());
+        match (
+            std::fs::canonicalize(parent.unwrap_or(Path::new("."))),
+            p.file_name(),
+        ) {
+            (Ok(dir), Some(name)) => dir.join(name),
+            _ => p.to_path_buf(),
+        }
+    })
+}
+
+/// Whether two paths name one file: the same device and inode when both
+/// exist (a hard or symbolic link too), else the same resolved path, as
+/// two outputs about to be created.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    FileKey::of(a) == FileKey::of(b)
 }
 
 /// The warning for `later`, the same file as `first` (read already):

@@ -4,7 +4,6 @@
 //! `--all-events`, every event) as JSON Lines until SIGINT, SIGTERM or
 //! `--duration`; then flushes and prints what it saw.
 
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,7 +20,6 @@ use talon_event::Event;
 use talon_sensor::{Priority, Sensor, SourceChoice, WatchConfig, WatchSink};
 
 use crate::cmd::common;
-use crate::output::compressed::{Codec, Compressed};
 
 pub const WATCH_EXAMPLES: &str = "Examples:
   sudo talon watch                                   bundled rules, alerts on stdout
@@ -236,7 +234,7 @@ impl Outputs {
         if let Some(path) = args.all_events.as_deref().filter(|p| *p != "-") {
             common::refuse_output_over_inputs(Some(Path::new(path)), "--all-events", &args.rules)?;
             // Two writers on one file overwrite each other's bytes.
-            if let Some(out) = output.filter(|o| crate::output::same_file(o, Path::new(path))) {
+            if let Some(out) = output.filter(|o| common::same_file(o, Path::new(path))) {
                 bail!(
                     "--all-events {path} is the file --output {} writes the alerts to: \
                      the two would overwrite each other; nothing was written (give them \
@@ -246,13 +244,13 @@ impl Outputs {
             }
         }
         let alerts: Box<dyn Write> = match output {
-            Some(path) => create(path)?,
+            Some(path) => crate::output::create(path, false)?,
             None => Box::new(io::stdout()),
         };
         let events: Option<Box<dyn Write>> = match args.all_events.as_deref() {
             None => None,
             Some("-") => Some(Box::new(io::stdout())),
-            Some(path) => Some(create(Path::new(path))?),
+            Some(path) => Some(crate::output::create(Path::new(path), false)?),
         };
         Ok(Outputs {
             alerts: talon_alert::sink_for(OutputFormat::Jsonl, alerts),
@@ -269,16 +267,6 @@ impl Outputs {
         }
         r
     }
-}
-
-/// The file created; compressed as its name asks (`.gz`, `.zst`).
-fn create(path: &Path) -> Result<Box<dyn Write>> {
-    let f = File::create(path)
-        .with_context(|| format!("cannot create output file {}", path.display()))?;
-    Ok(match Codec::of(path) {
-        Some(codec) => Box::new(Compressed::new(BufWriter::new(f), codec)),
-        None => Box::new(f),
-    })
 }
 
 impl WatchSink for Outputs {

@@ -55,45 +55,12 @@ pub fn file(output: Option<&Path>) -> Option<&Path> {
     output.filter(|p| p.as_os_str() != "-")
 }
 
-/// Whether two output paths name one file: the same device and inode when
-/// both exist (a hard or symbolic link too), else the same name in the same
-/// folder (`a.jsonl` and `./a.jsonl`), as they will once created.
-pub fn same_file(a: &Path, b: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(x), Ok(y)) => (x.dev(), x.ino()) == (y.dev(), y.ino()),
-        (Err(_), Err(_)) => {
-            let place = |p: &Path| {
-                let parent = p.parent().filter(|d| !d.as_os_str().is_empty());
-                let dir = std::fs::canonicalize(parent.unwrap_or(Path::new("."))).ok()?;
-                Some(dir.join(p.file_name()?))
-            };
-            match (place(a), place(b)) {
-                (Some(x), Some(y)) => x == y,
-                _ => a == b,
-            }
-        }
-        _ => false,
-    }
-}
-
 /// `--output FILE` created (compressed when its name ends `.gz` or
 /// `.zst`), or stdout (for no FILE or `-`; refused when closed: `what`,
 /// the output, would be lost), buffered; and whether it is a terminal.
 pub fn writer(path: Option<&Path>, what: &str) -> Result<(Box<dyn Write>, bool)> {
     match file(path) {
-        Some(path) => {
-            let f = File::create(path)
-                .with_context(|| format!("cannot create output file {}", path.display()))?;
-            let f = io::BufWriter::new(f);
-            Ok(match Codec::of(path) {
-                Some(codec) => (
-                    Box::new(io::BufWriter::new(Compressed::new(f, codec))),
-                    false,
-                ),
-                None => (Box::new(f), false),
-            })
-        }
+        Some(path) => Ok((create(path, true)?, false)),
         None => {
             if stdout_was_closed() {
                 anyhow::bail!(
@@ -106,6 +73,23 @@ pub fn writer(path: Option<&Path>, what: &str) -> Result<(Box<dyn Write>, bool)>
             Ok((Box::new(io::BufWriter::new(out)), terminal))
         }
     }
+}
+
+/// Output file `path` created, compressed as its name asks (`.gz`,
+/// `.zst`); `buffered`: written in blocks rather than as each write comes
+/// (a live stream's lines should reach the file as they are written).
+pub fn create(path: &Path, buffered: bool) -> Result<Box<dyn Write>> {
+    let f = File::create(path)
+        .with_context(|| format!("cannot create output file {}", path.display()))?;
+    Ok(match (Codec::of(path), buffered) {
+        (Some(codec), true) => Box::new(io::BufWriter::new(Compressed::new(
+            io::BufWriter::new(f),
+            codec,
+        ))),
+        (Some(codec), false) => Box::new(Compressed::new(io::BufWriter::new(f), codec)),
+        (None, true) => Box::new(io::BufWriter::new(f)),
+        (None, false) => Box::new(f),
+    })
 }
 
 /// Refuses to run a command whose output is `what` on stdout when stdout
