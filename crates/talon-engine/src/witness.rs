@@ -22,6 +22,7 @@ use std::sync::Arc;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
+use talon_eql::eval::recall::ValueMemo;
 use talon_eql::eval::text::with_ascii_lowercase;
 use talon_eql::plan::witness::Probe;
 use talon_event::catalog::FieldCatalog;
@@ -310,63 +311,31 @@ struct FieldTable {
 /// What a field's fragments found in values met before. The automaton's
 /// answer depends on the value alone, and values repeat from event to
 /// event (a process name, a parent's command line), so a value met again
-/// costs a hash lookup instead of a search. Bounded: past `MEMO_BYTES` of
-/// values it starts afresh, and a field whose values rarely repeat (under
-/// one look in five over `MEMO_TRIAL` looks) stops remembering.
+/// costs a hash lookup instead of a search ([`ValueMemo`], which also
+/// stops remembering for a field whose values rarely repeat); past
+/// `MEMO_BYTES` of values it starts afresh.
 #[derive(Debug, Default)]
-struct FoundMemo {
-    found: FxHashMap<Box<str>, Box<[u32]>>,
-    /// Bytes of the values held.
-    bytes: usize,
-    looks: u32,
-    hits: u32,
-    off: bool,
-}
+struct FoundMemo(ValueMemo<Box<[u32]>>);
 
 /// Most bytes of values one field's memo holds.
 const MEMO_BYTES: usize = 64 << 10;
-/// Longer values are searched every time.
-const MEMO_LONGEST: usize = 512;
-/// Looks over which a memo's hit rate is judged.
-const MEMO_TRIAL: u32 = 4096;
 
 impl FoundMemo {
     /// The witnesses `value` was found to serve, when remembered.
     fn get(&mut self, value: &str) -> Option<&[u32]> {
-        if self.off || value.len() > MEMO_LONGEST {
-            return None;
-        }
-        self.looks += 1;
-        let hit = self.found.get(value);
-        if hit.is_some() {
-            self.hits += 1;
-        }
-        hit.map(|ids| &ids[..])
+        self.0.get(value).map(|ids| &ids[..])
     }
 
     /// Whether `value`'s answer is worth remembering.
     fn wants(&self, value: &str) -> bool {
-        !self.off && value.len() <= MEMO_LONGEST
+        self.0.wants(value)
     }
 
     fn remember(&mut self, value: &str, served: Vec<u32>) {
-        if self.looks >= MEMO_TRIAL {
-            if self.hits < self.looks / 5 {
-                self.off = true;
-                self.found = FxHashMap::default();
-                self.bytes = 0;
-                return;
-            }
-            self.looks = 0;
-            self.hits = 0;
+        if self.0.bytes() + value.len() > MEMO_BYTES {
+            self.0.clear();
         }
-        if self.bytes + value.len() > MEMO_BYTES {
-            self.found.clear();
-            self.bytes = 0;
-        }
-        self.bytes += value.len();
-        self.found
-            .insert(Box::from(value), served.into_boxed_slice());
+        self.0.keep(value, served.into_boxed_slice());
     }
 }
 
@@ -521,6 +490,7 @@ impl FieldTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use talon_eql::eval::recall::{LONGEST as MEMO_LONGEST, TRIAL as MEMO_TRIAL};
     use talon_event::{Event, Value, Values};
 
     fn event(fields: &[(&str, &[&str])]) -> Event {
@@ -649,8 +619,8 @@ mod tests {
             assert_eq!(marked_with(&w, &tables, &e), marked(&w, &e), "{args:?}");
         }
         let memo = tables.fields[0].memo.borrow();
-        assert!(memo.off, "distinct values turn the memo off");
-        assert!(memo.found.is_empty());
+        assert!(memo.0.is_off(), "distinct values turn the memo off");
+        assert!(memo.0.is_empty());
     }
 
     #[test]
@@ -660,11 +630,11 @@ mod tests {
         for i in 0..fit {
             memo.remember(&format!("{i:0>256}"), vec![i as u32]);
         }
-        assert_eq!((memo.found.len(), memo.bytes), (fit, MEMO_BYTES));
+        assert_eq!((memo.0.len(), memo.0.bytes()), (fit, MEMO_BYTES));
         assert_eq!(memo.get(&format!("{:0>256}", 7)), Some(&[7u32][..]));
         memo.remember(&format!("{fit:0>256}"), vec![1]);
         assert_eq!(
-            (memo.found.len(), memo.bytes),
+            (memo.0.len(), memo.0.bytes()),
             (1, 256),
             "emptied, then one more"
         );

@@ -7,10 +7,11 @@
 //! answer is kept, and a string met again costs a hash lookup instead of
 //! a pattern list or a regex.
 //!
-//! Bounded: strings longer than [`LONGEST`] are never kept; past
-//! [`BUDGET`] bytes of kept strings everything is forgotten; and a leaf
-//! whose strings rarely come back (under one look in five over [`TRIAL`]
-//! looks) stops being remembered.
+//! Bounded ([`ValueMemo`], which the witness index uses too): strings
+//! longer than [`LONGEST`] are never kept; past [`BUDGET`] bytes of kept
+//! strings everything is forgotten; and a leaf whose strings rarely come
+//! back (under one look in five over [`TRIAL`] looks) stops being
+//! remembered.
 
 use rustc_hash::FxHashMap;
 
@@ -18,31 +19,114 @@ use rustc_hash::FxHashMap;
 pub const BUDGET: usize = 4 << 20;
 /// Longer strings are tested every time.
 pub const LONGEST: usize = 512;
-/// Looks over which a leaf's hit rate is judged.
-pub const TRIAL: u32 = 2048;
+/// Looks over which a memo's hit rate is judged.
+pub const TRIAL: u32 = 4096;
+
+/// Answers kept per string, for a test whose answer depends on the
+/// string alone (a leaf here; the witness index's fragment search too).
+/// Strings longer than [`LONGEST`] are not kept, and a memo whose strings
+/// rarely come back (under one look in five over [`TRIAL`] looks) stops
+/// keeping and forgets. How many bytes it may hold is its owner's to
+/// bound ([`ValueMemo::bytes`], [`ValueMemo::clear`]).
+#[derive(Debug)]
+pub struct ValueMemo<V> {
+    answers: FxHashMap<Box<str>, V>,
+    /// Bytes of the strings kept.
+    bytes: usize,
+    looks: u32,
+    hits: u32,
+    off: bool,
+}
+
+impl<V> Default for ValueMemo<V> {
+    fn default() -> Self {
+        ValueMemo {
+            answers: FxHashMap::default(),
+            bytes: 0,
+            looks: 0,
+            hits: 0,
+            off: false,
+        }
+    }
+}
+
+impl<V> ValueMemo<V> {
+    /// The answer kept for `text`, if any; the look is counted.
+    pub fn get(&mut self, text: &str) -> Option<&V> {
+        if !self.wants(text) {
+            return None;
+        }
+        self.looks += 1;
+        let hit = self.answers.get(text);
+        if hit.is_some() {
+            self.hits += 1;
+        }
+        hit
+    }
+
+    /// Whether an answer for `text` would be kept.
+    pub fn wants(&self, text: &str) -> bool {
+        !self.off && text.len() <= LONGEST
+    }
+
+    /// Keeps `answer` for `text` (one [`ValueMemo::wants`]), unless the
+    /// looks so far show strings rarely come back: then the memo stops
+    /// and forgets.
+    pub fn keep(&mut self, text: &str, answer: V) {
+        if self.looks >= TRIAL {
+            let rare = self.hits < self.looks / 5;
+            self.looks = 0;
+            self.hits = 0;
+            if rare {
+                self.off = true;
+                self.clear();
+                return;
+            }
+        }
+        self.bytes += text.len();
+        self.answers.insert(Box::from(text), answer);
+    }
+
+    /// Forgets every answer (the memo goes on keeping new ones).
+    pub fn clear(&mut self) {
+        self.answers = FxHashMap::default();
+        self.bytes = 0;
+    }
+
+    /// Bytes of the strings kept.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// How many strings have an answer kept.
+    pub fn len(&self) -> usize {
+        self.answers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.answers.is_empty()
+    }
+
+    /// Whether the memo stopped keeping answers.
+    pub fn is_off(&self) -> bool {
+        self.off
+    }
+}
 
 /// The remembered answers, per numbered leaf.
 #[derive(Debug, Default)]
 pub struct Recall {
-    leaves: Vec<LeafRecall>,
+    leaves: Vec<ValueMemo<bool>>,
     /// Leaves holding answers (to forget them without a walk of all).
     holding: Vec<u32>,
     bytes: usize,
-}
-
-#[derive(Debug, Default)]
-struct LeafRecall {
-    answers: FxHashMap<Box<str>, bool>,
-    looks: u32,
-    hits: u32,
-    off: bool,
 }
 
 impl Recall {
     /// Forgets everything, for `n` numbered leaves.
     pub fn reset(&mut self, n: usize) {
         self.leaves = Vec::new();
-        self.leaves.resize_with(n, LeafRecall::default);
+        self.leaves.resize_with(n, ValueMemo::default);
         self.holding.clear();
         self.bytes = 0;
     }
@@ -52,30 +136,17 @@ impl Recall {
         let Some(leaf) = self.leaves.get_mut(id as usize) else {
             return test(text);
         };
-        if leaf.off || text.len() > LONGEST {
-            return test(text);
-        }
-        leaf.looks += 1;
-        if let Some(&known) = leaf.answers.get(text) {
-            leaf.hits += 1;
+        if let Some(&known) = leaf.get(text) {
             return known;
         }
         let answer = test(text);
-        if leaf.looks >= TRIAL {
-            let rare = leaf.hits < leaf.looks / 5;
-            leaf.looks = 0;
-            leaf.hits = 0;
-            if rare {
-                leaf.off = true;
-                self.bytes -= leaf.answers.keys().map(|k| k.len()).sum::<usize>();
-                leaf.answers = FxHashMap::default();
-                return answer;
-            }
+        if !leaf.wants(text) {
+            return answer;
         }
         if self.bytes + text.len() > BUDGET {
             for &i in &self.holding {
                 if let Some(l) = self.leaves.get_mut(i as usize) {
-                    l.answers = FxHashMap::default();
+                    l.clear();
                 }
             }
             self.holding.clear();
@@ -84,11 +155,13 @@ impl Recall {
         let Some(leaf) = self.leaves.get_mut(id as usize) else {
             return answer;
         };
-        if leaf.answers.is_empty() {
+        if leaf.is_empty() {
             self.holding.push(id);
         }
-        leaf.answers.insert(Box::from(text), answer);
-        self.bytes += text.len();
+        let before = leaf.bytes();
+        leaf.keep(text, answer);
+        // Keeping may also have turned the leaf off, forgetting its bytes.
+        self.bytes = self.bytes - before + leaf.bytes();
         answer
     }
 
@@ -99,7 +172,7 @@ impl Recall {
 
     /// Whether leaf `id` stopped being remembered.
     pub fn is_off(&self, id: u32) -> bool {
-        self.leaves.get(id as usize).is_some_and(|l| l.off)
+        self.leaves.get(id as usize).is_some_and(ValueMemo::is_off)
     }
 }
 
