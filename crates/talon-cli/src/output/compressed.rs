@@ -78,17 +78,15 @@ impl<W: Write> Compressed<W> {
         }
     }
 
-    /// Starts a member or frame.
+    /// Starts a member or frame, unless one is open.
     fn begin_member(&mut self) -> io::Result<()> {
-        if let State::Idle(_) = self.state {
-            let State::Idle(w) = std::mem::replace(&mut self.state, State::Broken) else {
-                unreachable!("matched above")
-            };
-            self.state = match self.codec {
+        self.state = match std::mem::replace(&mut self.state, State::Broken) {
+            State::Idle(w) => match self.codec {
                 Codec::Gzip => State::Gzip(GzEncoder::new(w, flate2::Compression::default())),
                 Codec::Zstd => State::Zstd(zstd::Encoder::new(w, ZSTD_LEVEL)?),
-            };
-        }
+            },
+            open => open,
+        };
         Ok(())
     }
 
