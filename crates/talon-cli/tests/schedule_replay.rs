@@ -445,15 +445,21 @@ fn schedule_sequence(sequence: &str, docs: &[String]) -> (Vec<serde_json::Value>
     (jsonl(&out), err)
 }
 
+/// [`schedule_sequence`] of `curl` then `sh`, one second apart: one
+/// sequence match, three alerts.
+fn curl_then_sh() -> (Vec<serde_json::Value>, String) {
+    schedule_sequence(
+        "sequence [process where process.name == \"curl\"] [process where process.name == \"sh\"]",
+        &[doc("1", 1_000, None, "curl"), doc("2", 2_000, None, "sh")],
+    )
+}
+
 /// A sequence match is several alerts (a shell and one per event): the
 /// schedule line counts matches, as `max_signals` does, and says so; it
 /// used to say "1 alert" beside "3 alerts by 1 of 1 rule".
 #[test]
 fn the_schedule_line_counts_matches_not_alerts() {
-    let (alerts, err) = schedule_sequence(
-        "sequence [process where process.name == \"curl\"] [process where process.name == \"sh\"]",
-        &[doc("1", 1_000, None, "curl"), doc("2", 2_000, None, "sh")],
-    );
+    let (alerts, err) = curl_then_sh();
     assert_eq!(alerts.len(), 3, "{err}");
     assert!(err.contains("3 alerts by 1 of 1 rule"), "{err}");
     assert!(err.contains(", 1 match alerted, "), "{err}");
@@ -709,10 +715,7 @@ fn each_replayed_run_dates_its_alerts_and_has_its_own_execution() {
 /// returns the sequence, with its execution uuid.
 #[test]
 fn a_sequences_alerts_carry_the_run_that_returned_it() {
-    let (alerts, err) = schedule_sequence(
-        "sequence [process where process.name == \"curl\"] [process where process.name == \"sh\"]",
-        &[doc("1", 1_000, None, "curl"), doc("2", 2_000, None, "sh")],
-    );
+    let (alerts, err) = curl_then_sh();
     assert_eq!(alerts.len(), 3, "{err}");
     for a in &alerts {
         // Runs every 5 minutes from 10:00; the 10:00 run's window ends
