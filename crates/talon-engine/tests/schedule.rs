@@ -539,3 +539,41 @@ fn schedule_fields_are_parsed_or_refused() {
     assert_eq!(parse_now_offset("now-1M"), None);
     assert_eq!(parse_now_offset("now-1d/d"), None);
 }
+
+/// Past the cap, a match older than one handed over already but newer
+/// than every run made is no run's loss: it goes to the next run, in
+/// window-time order, and is not late.
+#[test]
+fn a_match_behind_one_handed_over_but_after_every_run_made_is_not_late() {
+    let m = 60_000;
+    let lines = [
+        doc("a", 0, Some(0), "curl"),
+        doc("b", 19 * m, Some(19 * m), "curl"),
+        doc("c", 30 * m, Some(30 * m), "curl"),
+        // Behind `b`, handed to its runs when `c` came; after the run at
+        // 10:15, the last made then.
+        doc("m", 17 * m, Some(17 * m), "curl"),
+    ];
+    let opts = ScheduleOptions {
+        max_held_matches: 1,
+    };
+    let (got, _, stats, _) = replay_with(RULE, parse(&lines), opts);
+    assert_eq!(stats.late, 0, "{stats:?}");
+    let at = |min: i64| iso(min * m);
+    assert_eq!(
+        got,
+        [
+            ("a".to_string(), at(0)),
+            ("m".to_string(), at(20)),
+            ("b".to_string(), at(20)),
+            ("c".to_string(), at(30)),
+        ]
+    );
+
+    // One at or before the end of a run made is late: that run missed it.
+    let mut lines = lines.to_vec();
+    lines.push(doc("z", 15 * m, Some(15 * m), "curl"));
+    let (got, _, stats, _) = replay_with(RULE, parse(&lines), opts);
+    assert_eq!(stats.late, 1, "{stats:?}");
+    assert!(!got.iter().any(|a| a.0 == "z"));
+}

@@ -266,53 +266,42 @@ fn alert_suppression(map: &Map<String, Value>) -> Option<FieldError> {
 /// shell and building blocks keep the rule's severity, risk score and
 /// name). A note at each override written, for `check` and `hunt` to show.
 fn sequence_overrides(rule: &Rule) -> Vec<FieldError> {
-    if !matches!(
-        first_word(rule.query.as_deref().unwrap_or_default()),
-        Some("sequence" | "sample")
-    ) {
-        return Vec::new();
-    }
-    [
+    let written: Vec<&str> = [
         "severity_mapping",
         "risk_score_mapping",
         "rule_name_override",
     ]
     .into_iter()
     .filter(|k| !absent(&rule.extra, k))
-    .map(|k| {
-        FieldError::invalid(
-            k,
-            format!(
-                "`{k}` is accepted but not applied: the alerts of a sequence keep the \
+    .collect();
+    // The query is lexed only for a rule that writes an override.
+    if written.is_empty() || joined_query_form(rule.query.as_deref().unwrap_or_default()).is_none()
+    {
+        return Vec::new();
+    }
+    written
+        .into_iter()
+        .map(|k| {
+            FieldError::invalid(
+                k,
+                format!(
+                    "`{k}` is accepted but not applied: the alerts of a sequence keep the \
                      rule's severity, risk score and name, as in Kibana"
-            ),
-        )
-    })
-    .collect()
+                ),
+            )
+        })
+        .collect()
 }
 
-/// The first word of an EQL query, past blanks and comments (`//` to the
-/// end of the line, `/* ... */`), lowercased as EQL's keywords are read.
-fn first_word(query: &str) -> Option<&'static str> {
-    let mut rest = query;
-    loop {
-        rest = rest.trim_start();
-        if let Some(r) = rest.strip_prefix("//") {
-            rest = r.split_once('\n').map_or("", |(_, after)| after);
-        } else if let Some(r) = rest.strip_prefix("/*") {
-            rest = r.split_once("*/").map_or("", |(_, after)| after);
-        } else {
-            break;
-        }
-    }
-    let word: String = rest
-        .chars()
-        .take_while(|c| c.is_ascii_alphabetic())
-        .collect::<String>()
-        .to_ascii_lowercase();
-    match word.as_str() {
-        "sequence" => Some("sequence"),
-        "sample" => Some("sample"),
+/// `"sequence"` or `"sample"` when `query` is a sequence or sample query,
+/// by its first token as the EQL lexer reads it (past blanks and comments;
+/// keywords are case-sensitive); else `None`, also for a query that does
+/// not lex.
+pub fn joined_query_form(query: &str) -> Option<&'static str> {
+    use talon_eql::syntax::lexer::{tokenize, Keyword, TokenKind};
+    match tokenize(query).ok()?.first()?.kind {
+        TokenKind::Kw(Keyword::Sequence) => Some("sequence"),
+        TokenKind::Kw(Keyword::Sample) => Some("sample"),
         _ => None,
     }
 }
@@ -558,6 +547,23 @@ mod tests {
             Value::Object(m) => m,
             _ => Map::new(),
         }
+    }
+
+    #[test]
+    fn a_joined_query_is_known_by_its_first_token() {
+        use super::joined_query_form as form;
+        assert_eq!(
+            form("sequence by host.id [any where true]"),
+            Some("sequence")
+        );
+        assert_eq!(
+            form("// lead\n/* c */ sample by host.id [any where true]"),
+            Some("sample")
+        );
+        assert_eq!(form("process where true"), None);
+        // Keywords are case-sensitive: this is a field, not a sequence.
+        assert_eq!(form("Sequence where true"), None);
+        assert_eq!(form(""), None);
     }
 
     #[test]

@@ -22,7 +22,7 @@ mod strings;
 mod toml;
 
 pub use error::{LoadError, LoadErrorKind};
-pub use fields::{QUERY_TYPES, RULE_TYPES};
+pub use fields::{joined_query_form, QUERY_TYPES, RULE_TYPES};
 pub use load::{
     load_paths, load_paths_preferring, load_str, ExportedException, LoadReport, SkipCounts,
     SkippedFile,

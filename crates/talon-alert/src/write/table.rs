@@ -184,8 +184,8 @@ fn rule_text(alert: &Alert) -> String {
 fn is_sample(alert: &Alert) -> bool {
     alert
         .get_str("kibana.alert.rule.parameters.query")
-        .and_then(|q| q.split_whitespace().next())
-        .is_some_and(|w| w.eq_ignore_ascii_case("sample"))
+        .and_then(talon_rules::joined_query_form)
+        == Some("sample")
 }
 
 /// Widths of the six columns for a line of `width` terminal columns.

@@ -38,6 +38,16 @@ pub(super) enum Matched {
     Sequence(Vec<Arc<Event>>),
 }
 
+impl Matched {
+    /// The match's event, or a sequence's first.
+    fn first_event(&self) -> Option<&Event> {
+        match self {
+            Matched::Event(event) => Some(event),
+            Matched::Sequence(events) => events.first().map(|e| e.as_ref()),
+        }
+    }
+}
+
 /// What the replay counted.
 pub(super) struct ReplayReport {
     pub engine: EngineStats,
@@ -244,7 +254,14 @@ impl<'a> RunAlerts<'a> {
             Ok(alerts) => Some(alerts),
             Err(e) => {
                 self.alert_errors += 1;
-                warn!("cannot build alert: {e}");
+                // Where the match came from: its event, or a sequence's first.
+                match held.first_event() {
+                    Some(ev) => warn!(
+                        "{}:{}: cannot build alert: {e}",
+                        ev.origin.file, ev.origin.line
+                    ),
+                    None => warn!("cannot build alert: {e}"),
+                }
                 None
             }
         }
