@@ -227,7 +227,8 @@ impl Worker {
                 Ok(alert) => f.alerts.push((i, alert)),
                 Err(e) => {
                     self.alert_errors += 1;
-                    warn!("cannot build alert: {e}");
+                    let at = &event.origin;
+                    warn!("{}:{}: cannot build alert: {e}", at.file, at.line);
                 }
             }
         }
@@ -403,7 +404,9 @@ impl<'a, S: Sink> Merger<'a, S> {
             }
             Err(e) => {
                 self.alert_errors += 1;
-                warn!("cannot build sequence alert: {e}");
+                // Where the sequence starts: its first event.
+                let at = &events[0].origin;
+                warn!("{}:{}: cannot build sequence alert: {e}", at.file, at.line);
             }
         }
     }
