@@ -366,6 +366,9 @@ struct RuleState<T> {
     ended: bool,
     /// Matches handed to the runs, in window-time order.
     candidates: VecDeque<Candidate<T>>,
+    /// The window time of the newest match handed to the runs: the runs
+    /// made all end before it, so an older match offered now is late.
+    released_to: Option<i64>,
     /// Alert ids created, with the window time of their event (pruned once
     /// no later window can return the event again).
     alerted: FxHashMap<String, i64>,
@@ -403,13 +406,6 @@ impl<T> RuleState<T> {
         for c in self.candidates.drain(..) {
             count_unalerted(stats, &c);
         }
-    }
-
-    /// The window end of the last run made, if any: a match at or before
-    /// it came after a run that should have returned it.
-    fn last_end(&self) -> Option<i64> {
-        let at = self.next_run?.checked_sub(self.cadence.interval)?;
-        Some(self.cadence.run_at(at).end)
     }
 
     /// Makes the runs `go` allows, from the next one (or, before any run,
@@ -605,6 +601,7 @@ impl<T> Scheduler<T> {
                     next_run: None,
                     ended: false,
                     candidates: VecDeque::new(),
+                    released_to: None,
                     alerted: FxHashMap::default(),
                 }
             })
@@ -677,8 +674,8 @@ impl<T> Scheduler<T> {
             self.stats.untimed.add(untimed);
             return;
         };
-        if rule.last_end().is_some_and(|end| window_t <= end) {
-            // A run whose window reached its time is made.
+        if rule.released_to.is_some_and(|r| window_t < r) {
+            // The runs that could return it are made.
             self.stats.late += 1;
             return;
         }
@@ -789,9 +786,7 @@ impl<T> Scheduler<T> {
             self.stats.unsearched += 1;
             return;
         }
-        // After the newest handed over, unless it came while more than
-        // the cap were held and is older than some: in window-time order.
-        let at = rule.candidates.partition_point(|h| h.window_t <= window_t);
-        rule.candidates.insert(at, c);
+        rule.released_to = Some(window_t);
+        rule.candidates.push_back(c);
     }
 }
