@@ -19,6 +19,7 @@ use talon_event::Event;
 
 use crate::cli::SourceArg;
 use crate::cmd::common;
+use crate::cmd::interrupt::{self, Interrupt};
 use crate::summary;
 
 pub const CONVERT_EXAMPLES: &str = "Examples:
@@ -79,7 +80,11 @@ pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
     let mut written = 0u64;
     let mut no_index = 0u64;
     let mut result = Ok(());
-    for item in events.by_ref() {
+    // From here on, Ctrl-C stops reading and keeps what was written whole.
+    let interrupt = Interrupt::install()?;
+    // The flag is looked at before an event is taken: one read is one
+    // written.
+    while let Some(item) = (!interrupt.stopping()).then(|| events.next()).flatten() {
         let event = match item {
             Ok(e) => e,
             Err(issue) => {
@@ -135,6 +140,9 @@ pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
     }
     if finished == common::Written::CutShort {
         return Ok(common::cut_short(quiet, common::Unread::Stopped));
+    }
+    if let Some(signal) = interrupt.signal() {
+        return Ok(interrupt::interrupted(quiet, signal));
     }
     Ok(common::input_exit_code(&events.stats()))
 }

@@ -13,3 +13,4 @@ pub mod synth;
 pub mod watch;
 
 mod common;
+mod interrupt;

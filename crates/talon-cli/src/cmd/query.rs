@@ -19,6 +19,7 @@ use talon_event::{Event, Fields};
 
 use crate::cli::{Format, Position, QueryArgs};
 use crate::cmd::common;
+use crate::cmd::interrupt::{self, Interrupt};
 use crate::output;
 use crate::summary;
 
@@ -63,8 +64,10 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
     inputs.extend(args.input.mapping.iter().cloned());
     common::refuse_output_over_inputs(args.output.output.as_deref(), "--output", &inputs)?;
     let mut reader = common::open_events(&args.input.events, args.input.source, read_opts, false)?;
+    // From here on, Ctrl-C stops reading and answers over what was read.
+    let interrupt = Interrupt::install()?;
     if query.kind() != QueryKind::Event {
-        return run_sequence(&args, &query, &mapping, reader, started, quiet);
+        return run_sequence(&args, &query, &mapping, reader, &interrupt, started, quiet);
     }
     let search_opts = SearchOptions {
         timestamp_field: args.timestamp_field.clone(),
@@ -81,7 +84,10 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
         .and_then(|p| p.category())
         .map(|wanted| Categories::new(field, wanted));
     // Issues are counted in the reader stats (and logged by it at -vv).
-    for event in reader.by_ref().flatten() {
+    // The flag is looked at before an event is taken: one read is one
+    // answered.
+    while let Some(item) = (!interrupt.stopping()).then(|| reader.next()).flatten() {
+        let Ok(event) = item else { continue };
         if let Some(c) = &mut census {
             c.note(&event);
         }
@@ -127,6 +133,9 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
     }
     if written == common::Written::CutShort {
         return Ok(common::cut_short(quiet, common::Unread::Nothing));
+    }
+    if let Some(signal) = interrupt.signal() {
+        return Ok(interrupt::interrupted(quiet, signal));
     }
     Ok(common::input_exit_code(&reader.stats()))
 }
@@ -215,6 +224,7 @@ fn run_sequence(
     query: &talon_eql::CompiledQuery,
     mapping: &talon_event::mapping::Mapping,
     mut reader: common::Events,
+    interrupt: &Interrupt,
     started: Instant,
     quiet: bool,
 ) -> Result<ExitCode> {
@@ -235,7 +245,8 @@ fn run_sequence(
     let mut search =
         SequenceSearch::new(query, mapping, opts).map_err(|e| anyhow::anyhow!("{e}"))?;
     // Issues are counted in the reader stats (and logged by it at -vv).
-    for event in reader.by_ref().flatten() {
+    while let Some(item) = (!interrupt.stopping()).then(|| reader.next()).flatten() {
+        let Ok(event) = item else { continue };
         search.push(&Arc::new(event));
     }
     let result = search.finish();
@@ -277,6 +288,9 @@ fn run_sequence(
     }
     if written == common::Written::CutShort {
         return Ok(common::cut_short(quiet, common::Unread::Nothing));
+    }
+    if let Some(signal) = interrupt.signal() {
+        return Ok(interrupt::interrupted(quiet, signal));
     }
     Ok(common::input_exit_code(&reader.stats()))
 }

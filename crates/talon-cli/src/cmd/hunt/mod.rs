@@ -34,6 +34,7 @@ use talon_event::untimed::{NoTime, Untimed, UntimedEvents};
 use talon_rules::Rule;
 
 use crate::cli::{AlertFormat, HuntArgs};
+use crate::cmd::interrupt::{self, Interrupt};
 use crate::cmd::{check, common};
 use crate::output;
 use crate::summary::{count, HuntSummary};
@@ -247,7 +248,9 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         .iter()
         .map(|r| AlertBuilder::new(r, &ctx))
         .collect();
-    let stop = AtomicBool::new(false);
+    // From here on, Ctrl-C stops reading and keeps what was found.
+    let interrupt = Interrupt::install()?;
+    let stop = interrupt.stop();
     let shared = Shared {
         exceptions: &exceptions,
         seq_exceptions: &seq_exceptions,
@@ -256,7 +259,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         json: format == OutputFormat::Jsonl,
         slim_fields: slim.as_deref(),
         read: &read_opts,
-        stop: &stop,
+        stop,
     };
     let mut writer = Writer {
         out: match format {
@@ -267,7 +270,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         matched: 0,
         untimed: UntimedEvents::default(),
         write_error: None,
-        stop: &stop,
+        stop,
     };
 
     let merged = match (scheduler, engine) {
@@ -393,6 +396,9 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     }
     if cut_short {
         return Ok(common::cut_short(quiet, common::Unread::Stopped));
+    }
+    if let Some(signal) = interrupt.signal() {
+        return Ok(interrupt::interrupted(quiet, signal));
     }
     Ok(common::input_exit_code(&input))
 }

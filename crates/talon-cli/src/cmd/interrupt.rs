@@ -1,0 +1,83 @@
+//! Ctrl-C (SIGINT) and SIGTERM for the commands that read a file to its
+//! end (`hunt`, `query`, `convert`).
+//!
+//! A hunter who stops a long run still wants what it found: the first
+//! signal stops reading at the next batch, what was read is evaluated as
+//! if the input ended there, the output is finished whole (a `.gz` or
+//! `.zst` file gets its trailer) and the summary says the run was cut
+//! short. The exit status is the one a shell gives a process the signal
+//! ended (130 for SIGINT, 143 for SIGTERM), so scripts still see it. A
+//! second signal ends the process at once, as if talon had no handler.
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use signal_hook::consts::{SIGINT, SIGTERM};
+
+/// The signals' mark: `stop` is raised on the first one, after `signal`
+/// records which it was.
+#[derive(Debug)]
+pub struct Interrupt {
+    stop: Arc<AtomicBool>,
+    signal: Arc<AtomicUsize>,
+}
+
+impl Interrupt {
+    /// Installs the handlers for SIGINT and SIGTERM.
+    pub fn install() -> Result<Interrupt> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let signal = Arc::new(AtomicUsize::new(0));
+        for sig in [SIGINT, SIGTERM] {
+            // In order: a signal while `stop` is already up takes the
+            // default action (the process ends); else the signal's number
+            // is recorded, then `stop` raised.
+            signal_hook::flag::register_conditional_default(sig, Arc::clone(&stop))
+                .and_then(|_| {
+                    signal_hook::flag::register_usize(sig, Arc::clone(&signal), sig as usize)
+                })
+                .and_then(|_| signal_hook::flag::register(sig, Arc::clone(&stop)))
+                .context("cannot install the SIGINT/SIGTERM handlers")?;
+        }
+        Ok(Interrupt { stop, signal })
+    }
+
+    /// The flag readers look at between batches. Others may raise it too
+    /// (`hunt` does when its output fails): [`Interrupt::signal`] tells
+    /// whether a signal did.
+    pub fn stop(&self) -> &AtomicBool {
+        &self.stop
+    }
+
+    /// Whether reading should stop (a signal, or whoever else raised the
+    /// flag).
+    pub fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// The signal that arrived, if one did.
+    pub fn signal(&self) -> Option<i32> {
+        match self.signal.load(Ordering::Relaxed) {
+            0 => None,
+            s => i32::try_from(s).ok(),
+        }
+    }
+}
+
+/// Ends a command a signal stopped: unless `quiet`, the line that ends
+/// its summary; and the shell's status for the signal.
+pub fn interrupted(quiet: bool, signal: i32) -> ExitCode {
+    if !quiet {
+        let name = match signal {
+            SIGINT => "SIGINT (Ctrl-C)",
+            SIGTERM => "SIGTERM",
+            _ => "a signal",
+        };
+        eprintln!(
+            "talon: interrupted by {name}: reading stopped early; the counts above cover only \
+             what was read until then, and the output was finished whole"
+        );
+    }
+    ExitCode::from(u8::try_from(128 + signal).unwrap_or(1))
+}

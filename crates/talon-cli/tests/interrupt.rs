@@ -1,0 +1,197 @@
+//! Ctrl-C (SIGINT) and SIGTERM stop `hunt`, `query` and `convert` at the
+//! next batch: what was read is answered, the output is finished whole (a
+//! `.gz` file gets its trailer), the summary's last line says the run was
+//! interrupted, and the status is the shell's for the signal. The input is
+//! a pipe that never ends, so only the signal can stop the run.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Output, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const FORWARDING: &str = "rules/linux/command_and_control_ip_forwarding_enabled.toml";
+
+/// Bytes fed before the signal: several of `hunt`'s 512 KiB batches.
+const FED_BEFORE_SIGNAL: usize = 4 << 20;
+
+/// The demo event the forwarding rule alerts on.
+fn matching_line() -> String {
+    let demo = std::fs::read_to_string(repo().join("demo/events.ndjson")).expect("demo");
+    let line = demo.lines().nth(22).expect("line 23").to_string();
+    assert!(line.contains("sysctl -w net.ipv4.ip_forward=1"));
+    line
+}
+
+/// Runs `talon ARGS` with `line` fed to its stdin over and over; once
+/// [`FED_BEFORE_SIGNAL`] bytes went in, sends it `signal` (`-INT`,
+/// `-TERM`) and keeps feeding until it exits.
+fn stop_mid_stream(args: &[&str], signal: &str) -> Output {
+    let mut child = talon()
+        .current_dir(repo())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("talon starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let fed = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let feeder = {
+        let (fed, done) = (Arc::clone(&fed), Arc::clone(&done));
+        let chunk = format!("{}\n", matching_line()).repeat(64);
+        std::thread::spawn(move || {
+            // Ends when talon closes its stdin (it exited) or the test is
+            // over.
+            while !done.load(Ordering::Relaxed) && stdin.write_all(chunk.as_bytes()).is_ok() {
+                fed.fetch_add(chunk.len(), Ordering::Relaxed);
+            }
+        })
+    };
+    // Stdout and stderr are drained as the run goes, so talon never waits
+    // on them.
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = r.read_to_end(&mut v);
+            v
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().expect("stdout")));
+    let err = drain(Box::new(child.stderr.take().expect("stderr")));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while fed.load(Ordering::Relaxed) < FED_BEFORE_SIGNAL {
+        assert!(Instant::now() < deadline, "talon read too little");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let pid = child.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args([signal, &pid])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "talon did not stop on {signal}");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    done.store(true, Ordering::Relaxed);
+    feeder.join().expect("feeder");
+    Output {
+        status,
+        stdout: out.join().expect("stdout"),
+        stderr: err.join().expect("stderr"),
+    }
+}
+
+/// The number in `talon: read N events ...`, the summary's first line.
+fn events_read(err: &str) -> u64 {
+    let first = err.lines().next().unwrap_or_default();
+    first
+        .strip_prefix("talon: read ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no read count in {err}"))
+}
+
+const INTERRUPTED_BY_SIGINT: &str = "talon: interrupted by SIGINT (Ctrl-C): reading stopped \
+     early; the counts above cover only what was read until then, and the output was finished \
+     whole";
+
+fn gunzip(path: &Path) -> String {
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(path).expect("output"))
+        .read_to_string(&mut text)
+        .expect("a whole gzip file");
+    text
+}
+
+#[test]
+fn ctrl_c_stops_a_hunt_with_every_alert_found_written_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_path = dir.path().join("alerts.jsonl.gz");
+    let out_arg = out_path.to_str().expect("utf8");
+    let out = stop_mid_stream(&["hunt", "--rules", FORWARDING, "-", "-o", out_arg], "-INT");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert_eq!(err.lines().last(), Some(INTERRUPTED_BY_SIGINT), "{err}");
+    // Every event read matched, and each one's alert is in the file,
+    // which decompresses to its end.
+    let read = events_read(&err);
+    assert!(read > 0, "{err}");
+    let alerts = gunzip(&out_path);
+    assert_eq!(alerts.lines().count() as u64, read, "{err}");
+    assert!(
+        err.contains(&format!(
+            "talon: {read} events matched, {read} alerts by 1 of 1 rule"
+        )),
+        "{err}"
+    );
+    let first: serde_json::Value =
+        serde_json::from_str(alerts.lines().next().expect("an alert")).expect("json");
+    assert_eq!(
+        field(&first, "kibana.alert.rule.name").and_then(|v| v.as_str()),
+        Some("IPv4/IPv6 Forwarding Switched On via sysctl or procfs")
+    );
+}
+
+#[test]
+fn sigterm_stops_a_hunt_with_the_shells_status_for_it() {
+    let out = stop_mid_stream(
+        &["hunt", "--rules", FORWARDING, "-", "-o", "/dev/null"],
+        "-TERM",
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(143), "{err}");
+    assert!(
+        err.lines()
+            .last()
+            .is_some_and(|l| l.starts_with("talon: interrupted by SIGTERM: reading stopped early")),
+        "{err}"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_query_and_convert_answering_over_what_was_read() {
+    // query: the answer covers the events read before the signal.
+    let out = stop_mid_stream(
+        &[
+            "query",
+            "process where process.name == \"sysctl\"",
+            "-",
+            "--size",
+            "1000000",
+            "--format",
+            "jsonl",
+        ],
+        "-INT",
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert_eq!(err.lines().last(), Some(INTERRUPTED_BY_SIGINT), "{err}");
+    let read = events_read(&err);
+    assert!(read > 0, "{err}");
+    assert_eq!(stdout(&out).lines().count() as u64, read, "{err}");
+
+    // convert: every event read is written.
+    let out = stop_mid_stream(&["convert", "-"], "-INT");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert_eq!(err.lines().last(), Some(INTERRUPTED_BY_SIGINT), "{err}");
+    let read = events_read(&err);
+    assert!(read > 0, "{err}");
+    assert_eq!(stdout(&out).lines().count() as u64, read, "{err}");
+
+    // -q: the status alone.
+    let out = stop_mid_stream(&["-q", "convert", "-"], "-INT");
+    assert_eq!(out.status.code(), Some(130));
+    assert_eq!(stderr(&out), "");
+}
