@@ -2,7 +2,8 @@
 //! one command, and turns its outcome into an exit code:
 //! 0 success, 1 problems found (rule errors for `check`), 2 usage or I/O
 //! errors, 141 output closed by its reader (a broken pipe, as a shell
-//! reports a process stopped by SIGPIPE).
+//! reports a process stopped by SIGPIPE), 130/143 a run that SIGINT or
+//! SIGTERM stopped with its output finished (`cmd::interrupt`).
 
 /// The exit status when the output's reader went away (`| head`).
 pub const EXIT_BROKEN_PIPE: u8 = 141;
