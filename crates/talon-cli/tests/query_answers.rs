@@ -426,3 +426,57 @@ fn a_sequence_names_the_first_event_without_a_usable_time_of_each_kind() {
         "{stderr}"
     );
 }
+
+/// From a fresh user: `--format es` and `jsonl` wrote each document
+/// through a `serde_json::Value`, so an integer past 64 bits came out a
+/// float (`123456789012345678901234567890` as `1.2345678901234568e+29`),
+/// `1e2` as `100.0` and `-0` as `-0.0`; Elasticsearch returns `_source`
+/// as it was indexed. A pretty-printed document is still one JSONL line.
+#[test]
+fn documents_come_back_as_they_were_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let events = dir.path().join("events.json");
+    let doc = |name: &str, at: &str| {
+        format!(
+            r#"{{"@timestamp":"2024-01-01T00:00:0{at}Z","event":{{"category":"process"}},"process":{{"name":"{name}","n":123456789012345678901234567890,"e":1e2,"z":-0,"x":1.50}}}}"#
+        )
+    };
+    // A pretty-printed document, then one on a line of its own.
+    let pretty = doc("a", "0").replace(",\"", ",\n  \"");
+    std::fs::write(&events, format!("{pretty}\n{}\n", doc("b", "1"))).expect("write");
+    let out_of = |query: &str, format: &str| -> String {
+        let mut c = talon();
+        c.args(["query", query, "--format", format, "-q"])
+            .arg(&events);
+        let out = run(c);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let events_query = "process where true";
+    let pairs = "sequence [process where true] [process where true]";
+    assert_eq!(
+        out_of(events_query, "jsonl"),
+        format!("{}\n{}\n", doc("a", "0"), doc("b", "1"))
+    );
+    for query in [events_query, pairs] {
+        let body = out_of(query, "es");
+        for name in ["a", "b"] {
+            let source = format!(
+                r#""_source": {}"#,
+                doc(name, if name == "a" { "0" } else { "1" })
+            );
+            assert!(body.contains(&source), "{query}: {source} not in {body}");
+        }
+        assert!(!body.contains("e+29"), "{body}");
+        let _: Value = serde_json::from_str(&body).expect("the body is JSON");
+    }
+    let line = out_of(pairs, "jsonl");
+    assert_eq!(
+        line,
+        format!(
+            "{{\"sequence\":1,\"join_keys\":[],\"events\":[{},{}]}}\n",
+            doc("a", "0"),
+            doc("b", "1")
+        )
+    );
+}

@@ -396,6 +396,32 @@ fn gzip_and_zstd_are_detected_by_content() {
     assert!(issues.is_empty());
 }
 
+/// From a fresh user: a zstd stream that starts with a skippable frame
+/// (as `pzstd` writes them) read as one "not JSON" issue, nothing read.
+#[test]
+fn zstd_starting_with_a_skippable_frame_is_zstd() {
+    let skippable = |magic: u8| {
+        let mut frame = vec![magic, 0x2a, 0x4d, 0x18, 4, 0, 0, 0];
+        frame.extend_from_slice(b"meta");
+        frame
+    };
+    let text = format!("{NDJSON}\n");
+    for magic in [0x50, 0x5a, 0x5f] {
+        let mut bytes = skippable(magic);
+        bytes.extend(zstd(text.as_bytes()));
+        bytes.extend(skippable(magic));
+        bytes.extend(zstd(b"{\"n\":\"d\"}\n"));
+        let (events, issues, stats) = read_bytes_all("pz.zst", bytes);
+        assert_eq!(names(&events), ["a", "b", "c", "d"], "{magic:#x}");
+        assert!(issues.is_empty(), "{magic:#x}: {issues:?}");
+        assert_eq!(stats.decoded_bytes, text.len() as u64 + 10, "{magic:#x}");
+    }
+    // A skippable frame alone is an empty zstd stream: nothing, no issue.
+    let (events, issues, _) = read_bytes_all("only.zst", skippable(0x50));
+    assert!(events.is_empty());
+    assert!(issues.is_empty(), "{issues:?}");
+}
+
 /// From a fresh user: `gzip -c f.gz` read as one "not JSON" issue. A
 /// compressed input inside a compressed input is undone too; a format
 /// talon cannot read inside one is named.

@@ -11,6 +11,7 @@ use std::io::Read;
 use std::str::FromStr;
 
 use memchr::memmem;
+use talon_event::read::Compression;
 
 /// One kind of input talon can turn into Elastic Defend-shaped ECS.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -311,16 +312,16 @@ fn detect_text(body: &[u8]) -> Option<Source> {
 /// (a cut-off stream still yields what came before the cut).
 fn inflate_prefix(head: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
-    let mut limited: Box<dyn Read> = if head.starts_with(&[0x1f, 0x8b]) {
-        Box::new(flate2::read::MultiGzDecoder::new(head).take(DETECT_WINDOW as u64))
-    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        Box::new(
+    let mut limited: Box<dyn Read> = match Compression::detect(head) {
+        Compression::Gzip => {
+            Box::new(flate2::read::MultiGzDecoder::new(head).take(DETECT_WINDOW as u64))
+        }
+        Compression::Zstd => Box::new(
             zstd::stream::read::Decoder::new(head)
                 .ok()?
                 .take(DETECT_WINDOW as u64),
-        )
-    } else {
-        return None;
+        ),
+        Compression::None => return None,
     };
     let mut buf = [0u8; 8192];
     loop {
@@ -443,5 +444,18 @@ mod tests {
         assert_eq!(detect(&bytes), Some(Source::Auditd));
         // Cut short: still recognised from what inflates.
         assert_eq!(detect(&bytes[..bytes.len() - 4]), Some(Source::Auditd));
+    }
+
+    #[test]
+    fn detects_inside_zstd_after_a_skippable_frame() {
+        // pzstd starts its output with a skippable frame.
+        let text: String = (0..200)
+            .map(|n| format!("type=EOE msg=audit({n}.{}:{}):\n", n * 7, n * 13))
+            .collect();
+        let mut bytes = vec![0x50, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 1, 2, 3, 4];
+        bytes.extend(zstd::encode_all(text.as_bytes(), 19).unwrap());
+        // The marker is compressed: only what inflates can show it.
+        assert!(!has(&bytes, "msg=audit("));
+        assert_eq!(detect(&bytes), Some(Source::Auditd));
     }
 }

@@ -671,3 +671,30 @@ fn repeat_warning(first: &Path, later: &Path) -> String {
     };
     format!("{l} is the same file as {f} ({how}); it is read once, as {f}")
 }
+
+/// A pretty-printed JSON document on one line: whitespace outside strings
+/// dropped, everything else (numbers as written, key order, escapes) kept,
+/// which re-serializing would not guarantee (`1.50` would become `1.5`).
+/// JSON strings cannot hold a raw line break, so every one is outside them.
+pub fn one_line(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in json.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !matches!(c, ' ' | '\t' | '\n' | '\r') {
+            out.push(c);
+        }
+    }
+    out
+}

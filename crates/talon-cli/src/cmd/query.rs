@@ -304,40 +304,105 @@ fn read_summary(reader: &common::Events, took: std::time::Duration) -> String {
     s
 }
 
-/// A hit of a sequence as the API shows it: the [`Hit`] an event search
-/// writes, as a JSON value.
-fn hit_json(e: &Event) -> Result<serde_json::Value> {
-    let source = RawValue::from_string(e.source().to_string())?;
-    Ok(serde_json::to_value(Hit::of(e, &source))?)
-}
-
 fn write_es_sequences(w: &mut dyn Write, result: &SequenceResult, took: u64) -> Result<()> {
-    let mut seqs = Vec::with_capacity(result.sequences.len());
+    // The raw sources first: the hits borrow them.
+    let mut sources = Vec::with_capacity(result.sequences.len());
     for m in &result.sequences {
-        let mut events = Vec::with_capacity(m.events.len());
-        for e in &m.events {
-            events.push(match e {
-                Some(e) => hit_json(e)?,
-                None => serde_json::json!({ "missing": true }),
-            });
+        let mut of_one = Vec::with_capacity(m.events.len());
+        for e in m.events.iter().flatten() {
+            of_one.push(raw_source(e)?);
         }
-        let keys: Vec<serde_json::Value> = m.join_keys.iter().map(value_json).collect();
-        seqs.push(serde_json::json!({ "join_keys": keys, "events": events }));
+        sources.push(of_one);
     }
+    let seqs: Vec<EsSequence<'_>> = result
+        .sequences
+        .iter()
+        .zip(&sources)
+        .map(|(m, sources)| {
+            let mut sources = sources.iter();
+            let events = m
+                .events
+                .iter()
+                .map(|e| match (e, e.as_ref().and_then(|_| sources.next())) {
+                    (Some(e), Some(s)) => SequenceHit::Hit(Hit::of(e, s)),
+                    _ => SequenceHit::Missing { missing: true },
+                })
+                .collect();
+            let join_keys = m.join_keys.iter().map(value_json).collect();
+            EsSequence { join_keys, events }
+        })
+        .collect();
     // As Elasticsearch, the total is the number of sequences returned.
-    let body = serde_json::json!({
-        "is_partial": false,
-        "is_running": false,
-        "took": took,
-        "timed_out": false,
-        "hits": {
-            "total": { "value": seqs.len(), "relation": "eq" },
-            "sequences": seqs,
-        }
-    });
+    let body = EsBody::new(took, seqs.len(), EsResults::Sequences(seqs));
     serde_json::to_writer_pretty(&mut *w, &body)?;
     writeln!(w)?;
     Ok(())
+}
+
+/// An EQL search response body. Built as structs, not a `json!` value,
+/// so that each hit's `_source` stays the raw text it was read as: a
+/// `serde_json::Value` would turn an integer past 64 bits into a float
+/// (`123456789012345678901234567890` into `1.2345678901234568e+29`),
+/// where Elasticsearch returns the document as it was indexed.
+#[derive(serde::Serialize)]
+struct EsBody<'a> {
+    is_partial: bool,
+    is_running: bool,
+    took: u64,
+    timed_out: bool,
+    hits: EsHits<'a>,
+}
+
+impl<'a> EsBody<'a> {
+    fn new(took: u64, total: usize, results: EsResults<'a>) -> EsBody<'a> {
+        EsBody {
+            is_partial: false,
+            is_running: false,
+            took,
+            timed_out: false,
+            hits: EsHits {
+                total: EsTotal {
+                    value: total,
+                    relation: "eq",
+                },
+                results,
+            },
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct EsHits<'a> {
+    total: EsTotal,
+    #[serde(flatten)]
+    results: EsResults<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct EsTotal {
+    value: usize,
+    relation: &'static str,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+enum EsResults<'a> {
+    Events(Vec<Hit<'a>>),
+    Sequences(Vec<EsSequence<'a>>),
+}
+
+#[derive(serde::Serialize)]
+struct EsSequence<'a> {
+    join_keys: Vec<serde_json::Value>,
+    events: Vec<SequenceHit<'a>>,
+}
+
+/// An event of a sequence, or the place of a missing one.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum SequenceHit<'a> {
+    Hit(Hit<'a>),
+    Missing { missing: bool },
 }
 
 /// A join-key value as the API shows it.
@@ -360,15 +425,24 @@ fn write_sequences_jsonl(w: &mut dyn Write, result: &SequenceResult) -> Result<(
         let mut events = Vec::with_capacity(m.events.len());
         for e in &m.events {
             events.push(match e {
-                Some(e) => serde_json::from_str::<serde_json::Value>(e.source())?,
-                None => serde_json::json!({ "missing": true }),
+                Some(e) => raw_source(e)?,
+                None => serde_json::value::to_raw_value(&serde_json::json!({ "missing": true }))?,
             });
         }
         let keys: Vec<serde_json::Value> = m.join_keys.iter().map(value_json).collect();
-        serde_json::to_writer(
-            &mut *w,
-            &serde_json::json!({ "sequence": i + 1, "join_keys": keys, "events": events }),
-        )?;
+        // A struct, not `json!`: a `Value` would re-read the raw sources.
+        #[derive(serde::Serialize)]
+        struct Line {
+            sequence: usize,
+            join_keys: Vec<serde_json::Value>,
+            events: Vec<Box<RawValue>>,
+        }
+        let line = Line {
+            sequence: i + 1,
+            join_keys: keys,
+            events,
+        };
+        serde_json::to_writer(&mut *w, &line)?;
         writeln!(w)?;
     }
     Ok(())
@@ -411,7 +485,7 @@ impl<'a> Hit<'a> {
 fn write_es(w: &mut dyn Write, events: &[Event], took: u64) -> Result<()> {
     let mut sources = Vec::with_capacity(events.len());
     for e in events {
-        sources.push(RawValue::from_string(e.source().to_string())?);
+        sources.push(raw_source(e)?);
     }
     let hits: Vec<Hit<'_>> = events
         .iter()
@@ -420,16 +494,7 @@ fn write_es(w: &mut dyn Write, events: &[Event], took: u64) -> Result<()> {
         .collect();
     // As Elasticsearch (`new TotalHits(values.size(), EQUAL_TO)`), the
     // total is the number of events returned, not of events matched.
-    let body = serde_json::json!({
-        "is_partial": false,
-        "is_running": false,
-        "took": took,
-        "timed_out": false,
-        "hits": {
-            "total": { "value": hits.len(), "relation": "eq" },
-            "events": hits,
-        }
-    });
+    let body = EsBody::new(took, hits.len(), EsResults::Events(hits));
     serde_json::to_writer_pretty(&mut *w, &body)?;
     writeln!(w)?;
     Ok(())
@@ -438,15 +503,22 @@ fn write_es(w: &mut dyn Write, events: &[Event], took: u64) -> Result<()> {
 fn write_jsonl(w: &mut dyn Write, events: &[Event]) -> Result<()> {
     for e in events {
         // The source is one JSON document; NDJSON needs it on one line.
-        if e.source().contains('\n') {
-            let v: serde_json::Value = serde_json::from_str(e.source())?;
-            serde_json::to_writer(&mut *w, &v)?;
-            writeln!(w)?;
-        } else {
-            writeln!(w, "{}", e.source().trim())?;
-        }
+        writeln!(w, "{}", raw_source(e)?.get())?;
     }
     Ok(())
+}
+
+/// An event's document as it was read, on one line: numbers as written
+/// (a `serde_json::Value` would turn an integer past 64 bits into a
+/// float), keys in their order, escapes kept.
+fn raw_source(e: &Event) -> Result<Box<RawValue>> {
+    let source = e.source().trim();
+    let text = if source.contains(['\n', '\r']) {
+        common::one_line(source)
+    } else {
+        source.to_string()
+    };
+    Ok(RawValue::from_string(text)?)
 }
 
 /// Columns shown for events in CSV and table output, read through the

@@ -335,11 +335,15 @@ impl Compression {
             .map(|(_, name)| *name)
     }
 
-    /// Recognises the compression from an input's first bytes.
+    /// Recognises the compression from an input's first bytes. A zstd
+    /// stream may start with a skippable frame (`pzstd` writes one before
+    /// each frame): its magic is 0x184D2A50 to 0x184D2A5F, little-endian.
     pub fn detect(magic: &[u8]) -> Compression {
+        let skippable =
+            |m: &[u8]| m.len() >= 4 && m[0] & 0xf0 == 0x50 && m[1..4] == [0x2a, 0x4d, 0x18];
         if magic.starts_with(&[0x1f, 0x8b]) {
             Compression::Gzip
-        } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) || skippable(magic) {
             Compression::Zstd
         } else {
             Compression::None
