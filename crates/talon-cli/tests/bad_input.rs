@@ -213,6 +213,36 @@ fn damaged_compressed_input_exits_2_after_writing_what_it_held() {
     }
 }
 
+#[test]
+fn zero_padding_after_gzip_is_ignored_as_gunzip_ignores_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = many_events(400);
+    // Two members, then a block's worth of zeros (`dd`, tape, uploads).
+    let (first, second) = text.split_at(text.len() / 2);
+    let mut padded = gzip(first.as_bytes());
+    padded.extend(gzip(second.as_bytes()));
+    padded.extend([0u8; 512]);
+    let file = write(dir.path(), "padded.gz", &padded);
+    for (name, out) in all_commands(&file) {
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{name}: {err}");
+        assert_eq!(jsonl(&out).len(), 400, "{name}");
+        assert!(!err.contains("skipped"), "{name}: {err}");
+    }
+    // Data after the zeros is not padding: the input is corrupt.
+    padded.extend(gzip(b"{}\n"));
+    let file = write(dir.path(), "not-padding.gz", &padded);
+    for (name, out) in all_commands(&file) {
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert_eq!(jsonl(&out).len(), 400, "{name}");
+        assert!(
+            err.contains("decompression: gzip: data after 512 zero bytes following a gzip member"),
+            "{name}: {err}"
+        );
+    }
+}
+
 /// An xz, bzip2 or zip file was read as text: one "not a JSON event file"
 /// skip and exit 0 (nothing at all with `-q`), so a script saw no alerts
 /// and no error. Its format is now named and the input is unreadable.

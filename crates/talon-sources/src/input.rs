@@ -154,7 +154,7 @@ pub(crate) fn open(raw: Box<dyn Read + Send>) -> io::Result<Peeked> {
     let decoded: Box<dyn Read + Send> = match compression {
         Compression::None => stream,
         Compression::Gzip => Box::new(Decoding {
-            inner: flate2::read::MultiGzDecoder::new(stream),
+            inner: talon_event::read::GzMembers::new(stream),
             compression,
         }),
         Compression::Zstd => Box::new(Decoding {

@@ -314,7 +314,7 @@ fn inflate_prefix(head: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     let mut limited: Box<dyn Read> = match Compression::detect(head) {
         Compression::Gzip => {
-            Box::new(flate2::read::MultiGzDecoder::new(head).take(DETECT_WINDOW as u64))
+            Box::new(talon_event::read::GzMembers::new(head).take(DETECT_WINDOW as u64))
         }
         Compression::Zstd => Box::new(
             zstd::stream::read::Decoder::new(head)

@@ -648,8 +648,9 @@ fn decoder(
 ) -> io::Result<Box<dyn Read + Send>> {
     Ok(match compression {
         Compression::None => stream,
-        // Multi-member so `cat a.gz b.gz` reads as one stream, like gunzip.
-        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(stream)),
+        // Multi-member so `cat a.gz b.gz` reads as one stream, and zero
+        // padding after the last member ignored, like gunzip.
+        Compression::Gzip => Box::new(super::GzMembers::new(stream)),
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(stream)?),
     })
 }

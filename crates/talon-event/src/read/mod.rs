@@ -39,6 +39,7 @@ mod doc;
 mod file;
 mod filter;
 mod frame;
+mod gzip;
 mod input;
 mod issue;
 mod mapped;
@@ -57,6 +58,7 @@ pub use batch::{Batch, ChunkCounts, InputOrder, LineChunk, LineParser};
 pub use doc::derive_index;
 pub(crate) use doc::json_message as json_error_message;
 pub use filter::{line_around, number_by_search, LineFilter, Numbered};
+pub use gzip::GzMembers;
 pub use input::{
     expand_inputs, Compression, DecodeError, Expanded, InputError, InputSpec, SkippedEntry,
 };
