@@ -647,6 +647,25 @@ mod tests {
         assert_eq!(at, [(12, "not-json"), (15, "invalid-json")]);
     }
 
+    /// A byte order mark opening a line other than the first (files
+    /// joined with `cat`) is skipped, as on the first line; columns still
+    /// count it.
+    #[test]
+    fn a_byte_order_mark_opening_any_line_is_skipped() {
+        let c = chunk(
+            "\u{feff}{\"a\":1}\n\u{feff}{\"a\":2}\n\u{feff}{\"a\":\n{\"a\":\n",
+            LineStart::Known(1),
+        );
+        let (lines, counts) = event_lines(&c);
+        assert_eq!(lines, [1, 2]);
+        let at: Vec<(u64, u64, &str)> = counts
+            .issues
+            .iter()
+            .map(|i| (i.line, i.column, i.reason.name()))
+            .collect();
+        assert_eq!(at, [(3, 8, "invalid-json"), (4, 5, "invalid-json")]);
+    }
+
     /// An event's text (what alert ids are hashed from) is the same
     /// whether the field-scanning fast path reads its line or the full
     /// parser does: without the line ending and the whitespace before the

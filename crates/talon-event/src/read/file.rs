@@ -728,7 +728,14 @@ pub(crate) fn line_item(
         Err(e) => Err(e),
     };
     match text {
-        Ok(text) => docs.document(text.trim_end(), Pos { line, col: 1 }, out),
+        // A byte order mark opening a line (files joined with `cat`, each
+        // with its own) is not part of the document, as a JSON parser
+        // reading that line alone skips it.
+        Ok(text) => match text.strip_prefix('\u{feff}') {
+            // Columns count bytes: the document starts after the mark's 3.
+            Some(rest) => docs.document(rest.trim_end(), Pos { line, col: 4 }, out),
+            None => docs.document(text.trim_end(), Pos { line, col: 1 }, out),
+        },
         Err(e) => out.push_back(Err(ReadIssue::new(
             name,
             line,
