@@ -159,8 +159,19 @@ pub(crate) fn load_markdown(text: Arc<str>, path: &Path) -> FileOutcome {
                 fields.insert("setup".to_string(), json!(section_text(s.lines)));
             }
             _ => {
-                if s.title == "rule query" && !fields.contains_key("query") {
+                // Lines of a query section after the query block: another
+                // block there is ignored, and said so.
+                let mut after_query: &[Line] = &[];
+                if s.title == "rule query" && fields.contains_key("query") {
+                    after_query = s.lines;
+                } else if s.title == "rule query" {
                     if let Some(block) = fenced_block(s.lines, text.len()) {
+                        let end = block.span.end;
+                        after_query = s
+                            .lines
+                            .iter()
+                            .position(|l| l.start > end)
+                            .map_or(&[], |i| &s.lines[i..]);
                         if let Some(open) = block.unclosed {
                             let msg = "this fence is never closed: the query runs on to the end \
                                        of its section, and whatever follows is read as EQL";
@@ -176,6 +187,17 @@ pub(crate) fn load_markdown(text: Arc<str>, path: &Path) -> FileOutcome {
                         spans.push(("query".to_string(), block.span));
                         query_offsets = block.offsets;
                     }
+                }
+                if let Some(extra) = after_query.iter().find(|l| fence(l.text).is_some()) {
+                    let msg = "another query block: a rule page has one query, the first \
+                               block under `## Rule query`; this one is not read";
+                    out.warnings.push(LoadError::at(
+                        path,
+                        &text,
+                        extra.span(),
+                        LoadErrorKind::Syntax,
+                        msg,
+                    ));
                 }
                 threat.extend(parse_threat(s.lines));
             }

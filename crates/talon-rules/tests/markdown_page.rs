@@ -225,6 +225,33 @@ fn an_unclosed_query_fence_is_named_at_its_line() {
     assert!(load_paths(&[path]).warnings.is_empty());
 }
 
+/// From a fresh user: a second query block, in the query section or in a
+/// second one, was dropped without a word. The first block stays the
+/// query, and the other is named as a warning at its fence.
+#[test]
+fn a_second_query_block_is_named_and_not_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("two.md");
+    let message = "another query block: a rule page has one query, the first block under \
+                   `## Rule query`; this one is not read";
+    let second = "\nThen:\n\n```js\nevent.action:\"y\"\n```\n";
+    let in_a_second_section = format!("\n## Rule query [_again]\n{second}");
+    for (extra, line) in [(second.to_string(), 30), (in_a_second_section, 32)] {
+        std::fs::write(&path, format!("{PAGE}{extra}")).unwrap();
+        let report = load_paths(std::slice::from_ref(&path));
+        let w: Vec<(usize, usize, &str)> = report
+            .warnings
+            .iter()
+            .map(|w| (w.line, w.column, w.message.as_str()))
+            .collect();
+        assert_eq!(w, [(line, 1, message)], "{extra}");
+        assert_eq!(
+            report.rules[0].query.as_deref(),
+            Some("event.action:\"x\"\n")
+        );
+    }
+}
+
 /// From a second fresh user: a `## ` line inside fenced code (a shell
 /// comment in an example) ended the section there, so the guide lost the
 /// rest of its text, and in the query fence it cut the query.
