@@ -260,6 +260,48 @@ fn every_command_that_prints_refuses_a_closed_stdout() {
     }
 }
 
+/// From a fresh user: `-` with stdin closed (`<&-`) read as an empty
+/// input and exited 0, as if the events held nothing.
+#[test]
+fn every_command_reading_stdin_refuses_a_closed_stdin() {
+    let rule = "rules/linux/command_and_control_ip_forwarding_enabled.toml";
+    for args in [
+        vec!["hunt", "--rules", rule, "-"],
+        vec!["query", "process where true", "-"],
+        vec!["convert", "-"],
+        vec!["hunt", "--rules", rule, "demo/events.ndjson", "-"],
+    ] {
+        let out = std::process::Command::new("sh")
+            .current_dir(repo())
+            .arg("-c")
+            .arg("exec \"$0\" \"$@\" <&-")
+            .arg(env!("CARGO_BIN_EXE_talon"))
+            .args(&args)
+            .output()
+            .expect("sh");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(
+            err,
+            "talon: error: `-` names standard input, but it is closed (`<&-`): there are no \
+             events to read\n",
+            "{args:?}"
+        );
+    }
+    // An explicit /dev/null is an empty input, read as one.
+    let mut c = talon();
+    c.current_dir(repo())
+        .args(["query", "process where true", "-"])
+        .stdin(std::process::Stdio::null());
+    let out = c.output().expect("talon runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with("talon: read 0 events from 1 input"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn a_closed_stdout_is_an_output_error_not_a_success() {
     let out = std::process::Command::new("sh")

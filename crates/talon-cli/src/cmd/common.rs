@@ -547,6 +547,10 @@ pub fn open_events(
         }
         return Ok(Events { reader });
     }
+    if events.iter().any(|e| e == "-") && crate::output::stream_was_closed(0) {
+        // Read, it would be an empty input and a clean exit.
+        bail!("`-` names standard input, but it is closed (`<&-`): there are no events to read");
+    }
     let expanded = expand_inputs(events)?;
     if expanded.inputs.is_empty() && expanded.skipped.is_empty() {
         // Only empty folders were named: say so, or "read 0 events from 0

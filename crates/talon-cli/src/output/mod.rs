@@ -104,20 +104,27 @@ pub fn require_stdout(what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Whether talon was started with stdout closed (`>&-`). Rust's runtime
-/// reopens a closed standard stream on `/dev/null` for reading and
-/// writing before `main`, so writes to it would all "succeed"; a shell's
-/// `>/dev/null` opens it for writing only. Linux only (it reads `/proc`).
+/// Whether talon was started with stdout closed (`>&-`).
 pub fn stdout_was_closed() -> bool {
+    stream_was_closed(1)
+}
+
+/// Whether talon was started with the standard stream `fd` closed
+/// (`>&-`, `<&-`). Rust's runtime reopens a closed standard stream on
+/// `/dev/null` for reading and writing before `main`, so writes to it
+/// would all "succeed" and reads find an empty input; a shell's
+/// `>/dev/null` or `</dev/null` opens it one way only. Linux only (it
+/// reads `/proc`).
+pub fn stream_was_closed(fd: u8) -> bool {
     #[cfg(target_os = "linux")]
     {
-        let Ok(target) = std::fs::read_link("/proc/self/fd/1") else {
+        let Ok(target) = std::fs::read_link(format!("/proc/self/fd/{fd}")) else {
             return false;
         };
         if target != std::path::Path::new("/dev/null") {
             return false;
         }
-        let Ok(info) = std::fs::read_to_string("/proc/self/fdinfo/1") else {
+        let Ok(info) = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")) else {
             return false;
         };
         // `flags:` is octal; O_ACCMODE is 3, O_RDWR 2.
