@@ -1,6 +1,7 @@
 //! Ad-hoc EQL search over events, answered as Elasticsearch's EQL search
-//! API answers: matches ordered by timestamp, then tiebreaker, then input
-//! order; the pipes (`head`, `tail`) and `size` applied as one window, with
+//! API answers: matches ordered by timestamp (as the field stores it:
+//! milliseconds for `date`, nanoseconds for `date_nanos`, read with the
+//! mapped `format`), then tiebreaker, then input order; the pipes (`head`, `tail`) and `size` applied as one window, with
 //! `size` under the first pipe and `result_position` naming its end only
 //! when there is no pipe ([`talon_eql::Limit::for_request`]).
 //!
@@ -14,7 +15,9 @@ use std::collections::BinaryHeap;
 use talon_eql::{CompiledQuery, Limit};
 use talon_event::mapping::Mapping;
 use talon_event::untimed::UntimedEvents;
-use talon_event::{time, Event, Fields, Value};
+use talon_event::{Event, Fields, Value};
+
+use crate::sequence::TimeReader;
 
 pub use talon_eql::ResultPosition;
 
@@ -126,6 +129,8 @@ pub struct Search<'q> {
     query: &'q CompiledQuery,
     opts: SearchOptions,
     mapping: &'q Mapping,
+    /// Reads the timestamp as the field stores it, as sequences do.
+    time: TimeReader,
     /// The pipes and `size` together.
     window: Limit,
     /// Keep the `keep` smallest (head) or largest (tail) ordinals.
@@ -140,8 +145,10 @@ impl<'q> Search<'q> {
     pub fn new(query: &'q CompiledQuery, mapping: &'q Mapping, opts: SearchOptions) -> Search<'q> {
         let window = query.window(opts.size as u64, opts.result_position);
         let (from_tail, keep) = window.first_cut();
+        let time = TimeReader::new(&opts.timestamp_field, mapping);
         Search {
             query,
+            time,
             opts,
             mapping,
             window,
@@ -181,14 +188,9 @@ impl<'q> Search<'q> {
     }
 
     fn ordinal(&self, event: &Event) -> Ordinal {
-        let ts_field = self.mapping.resolve(&self.opts.timestamp_field);
-        // A multi-valued timestamp sorts by its smallest value, as an
-        // ascending Elasticsearch sort does.
-        let timestamp = event
-            .values(ts_field)
-            .iter()
-            .filter_map(time::parse_nanos)
-            .min();
+        // A `date` field keeps milliseconds: events less than one apart tie
+        // and keep their input order (Elasticsearch's shard-doc order).
+        let timestamp = self.time.earliest(event);
         let tiebreaker = self
             .opts
             .tiebreaker_field

@@ -562,6 +562,32 @@ fn scripts_try_every_value() {
 }
 
 #[test]
+fn scripts_try_every_value_of_a_long_array() {
+    // multiValueDocValues iterates all of a field's doc values, however
+    // many: a value past the 4096th, or behind thousands of repeats
+    // (doc values hold each keyword once), still decides the match.
+    let mut padded: Vec<String> = (0..5000).map(|i| format!("a{i}")).collect();
+    padded.push("x".repeat(50));
+    assert!(m(
+        "any where length(process.args) > 40",
+        json!({ "process.args": padded })
+    ));
+    let mut repeated = vec!["a".to_string(); 5000];
+    repeated.push("x".repeat(50));
+    assert!(m(
+        "any where length(process.args) > 40",
+        json!({ "process.args": repeated.clone() })
+    ));
+    // Two occurrences of the field: every pair of its (distinct) values.
+    let mut two = vec!["a".to_string(); 3000];
+    two.push("x".to_string());
+    assert!(m(
+        r#"any where concat(process.args, process.args) == "ax""#,
+        json!({ "process.args": two })
+    ));
+}
+
+#[test]
 fn long_in_lists_behave_like_short_ones() {
     let list: Vec<String> = (0..20).map(|i| format!("\"name{i}\"")).collect();
     let q_cs = format!("any where x in ({}, \"Ünïcode\")", list.join(", "));

@@ -44,6 +44,18 @@ impl TimeReader {
         let v = event.values(&self.path).first()?;
         date::parse_date(v, self.format.as_deref()).map(|n| date::truncate(n, self.nanos))
     }
+
+    /// The earliest of the event's times, at the field's resolution: an
+    /// ascending Elasticsearch sort reads a multi-valued date by its
+    /// smallest value.
+    pub fn earliest(&self, event: &dyn Fields) -> Option<i64> {
+        event
+            .values(&self.path)
+            .iter()
+            .filter_map(|v| date::parse_date(v, self.format.as_deref()))
+            .map(|n| date::truncate(n, self.nanos))
+            .min()
+    }
 }
 
 /// What one event gives one sequence rule: the key tuples of each term it

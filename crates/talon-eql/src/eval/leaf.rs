@@ -23,8 +23,9 @@ use super::version::VersionKey;
 use crate::ast::CmpOp;
 use crate::plan::ir::{Bound, Leaf, Num, ScriptLeaf, Slot, TermSet, NO_MEMO};
 
-/// Most value combinations a script leaf tries before giving up (a guard
-/// against many multi-valued fields in one script).
+/// Most value combinations a script leaf over several field occurrences
+/// tries before giving up (a guard against the product of long arrays).
+/// A script over one occurrence tries every value: that is linear.
 pub const MAX_COMBINATIONS: usize = 4096;
 
 pub fn leaf_matches(leaf: &Leaf, ev: &dyn Fields) -> bool {
@@ -274,16 +275,18 @@ fn parse_num(t: &str) -> Option<Num> {
 }
 
 fn script_matches(s: &ScriptLeaf, ev: &dyn Fields) -> bool {
-    // The doc values of every field occurrence; a missing field is null.
+    // The doc values of every field occurrence, each once (as a keyword's
+    // doc values hold it); a missing field is null.
     let lists: Vec<Vec<RVal>> = s
         .fields
         .iter()
         .map(|slot: &Slot| {
-            let vals: Vec<RVal> = slot
+            let mut vals: Vec<RVal> = slot
                 .values(ev)
                 .iter()
                 .filter_map(|v| doc_value(v, slot.kind))
                 .collect();
+            dedup(&mut vals);
             if vals.is_empty() {
                 vec![RVal::Null]
             } else {
@@ -291,9 +294,14 @@ fn script_matches(s: &ScriptLeaf, ev: &dyn Fields) -> bool {
             }
         })
         .collect();
+    let limit = if lists.len() <= 1 {
+        usize::MAX
+    } else {
+        MAX_COMBINATIONS
+    };
     let mut idx = vec![0usize; lists.len()];
     let mut env: Vec<RVal> = lists.iter().map(|l| l[0].clone()).collect();
-    for _ in 0..MAX_COMBINATIONS {
+    for _ in 0..limit {
         if let Ok(RVal::Bool(true)) = script::eval(&s.expr, &env) {
             return true;
         }
@@ -314,4 +322,36 @@ fn script_matches(s: &ScriptLeaf, ev: &dyn Fields) -> bool {
         }
     }
     false
+}
+
+/// A value as a hash key, for [`dedup`].
+#[derive(Hash, PartialEq, Eq)]
+enum ValKey {
+    Null,
+    Bool(bool),
+    Int(i32),
+    Long(i64),
+    Double(u64),
+    Str(std::sync::Arc<str>),
+    Date(i64),
+}
+
+/// Drops repeated values, keeping the first of each: repeats change no
+/// answer, and a padded array must not exhaust the combinations tried.
+fn dedup(vals: &mut Vec<RVal>) {
+    if vals.len() < 2 {
+        return;
+    }
+    let mut seen = rustc_hash::FxHashSet::default();
+    vals.retain(|v| {
+        seen.insert(match v {
+            RVal::Null => ValKey::Null,
+            RVal::Bool(b) => ValKey::Bool(*b),
+            RVal::Int(i) => ValKey::Int(*i),
+            RVal::Long(l) => ValKey::Long(*l),
+            RVal::Double(d) => ValKey::Double(d.to_bits()),
+            RVal::Str(s) => ValKey::Str(s.clone()),
+            RVal::Date(n) => ValKey::Date(*n),
+        })
+    });
 }

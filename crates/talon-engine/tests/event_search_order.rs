@@ -1,0 +1,79 @@
+//! The order of an event query's answer (`talon query`), as Elasticsearch's
+//! EQL search API orders it: by the timestamp as the field stores it, then
+//! the tiebreaker, then index order. A `date` field keeps milliseconds, so
+//! events less than a millisecond apart tie and keep their input order; a
+//! `date_nanos` field keeps nanoseconds; a mapped `format` reads the dates.
+
+use talon_engine::{ResultPosition, Search, SearchOptions};
+use talon_eql::{compile_str, CompileOptions};
+use talon_event::flatten::flatten;
+use talon_event::mapping::Mapping;
+use talon_event::Value;
+
+/// The ids `any where true` returns over `times` (event `i + 1` at
+/// `times[i]`, in that input order).
+fn order(mapping: &Mapping, times: &[&str], position: ResultPosition) -> Vec<i64> {
+    let opts = CompileOptions {
+        mapping,
+        ..CompileOptions::default()
+    };
+    let q = compile_str("any where true", &opts).expect("query");
+    let mut s = Search::new(
+        &q,
+        mapping,
+        SearchOptions {
+            result_position: position,
+            ..SearchOptions::default()
+        },
+    );
+    for (i, t) in times.iter().enumerate() {
+        let mut e = flatten(&format!(r#"{{"id":{},"@timestamp":"{t}"}}"#, i + 1)).expect("json");
+        e.seq = i as u64;
+        s.push(e);
+    }
+    s.finish()
+        .events
+        .iter()
+        .map(|e| {
+            e.first("id")
+                .and_then(Value::as_f64)
+                .map_or(0, |f| f as i64)
+        })
+        .collect()
+}
+
+const SUB_MS: [&str; 3] = [
+    "2024-01-01T00:00:01.0009Z",
+    "2024-01-01T00:00:01.0001Z",
+    "2024-01-01T00:00:01.000Z",
+];
+
+#[test]
+fn a_date_field_orders_by_milliseconds_then_input_order() {
+    // All three are 00:00:01.000 in a `date` field (the ECS type of
+    // @timestamp, and what an unmapped date becomes): a tie, kept in index
+    // order whichever end `size` takes from.
+    for position in [ResultPosition::Head, ResultPosition::Tail] {
+        assert_eq!(order(&Mapping::default(), &SUB_MS, position), [1, 2, 3]);
+    }
+    let date =
+        Mapping::from_es_json(r#"{"properties":{"@timestamp":{"type":"date"}}}"#).expect("mapping");
+    assert_eq!(order(&date, &SUB_MS, ResultPosition::Tail), [1, 2, 3]);
+}
+
+#[test]
+fn a_date_nanos_field_orders_by_nanoseconds() {
+    let nanos = Mapping::from_es_json(r#"{"properties":{"@timestamp":{"type":"date_nanos"}}}"#)
+        .expect("mapping");
+    assert_eq!(order(&nanos, &SUB_MS, ResultPosition::Tail), [3, 2, 1]);
+}
+
+#[test]
+fn a_mapped_date_format_reads_the_dates() {
+    let dmy = Mapping::from_es_json(
+        r#"{"properties":{"@timestamp":{"type":"date","format":"dd-MM-yyyy HH:mm:ss"}}}"#,
+    )
+    .expect("mapping");
+    let times = ["02-01-2024 00:00:00", "01-01-2024 00:00:00"];
+    assert_eq!(order(&dmy, &times, ResultPosition::Tail), [2, 1]);
+}
