@@ -68,6 +68,16 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     out
 }
 
+/// Prebuilt sequence rules that no events can fire, in Elasticsearch as
+/// in talon: a condition on a join key is shared with the other terms
+/// (Elasticsearch's `PropagateJoinKeyConstraints`), and in these the first
+/// term's `not startswith~(winlog.computer_name, substring(user.name, 0,
+/// -1))` meets the second's `startswith~(...)` of the same key.
+const NEVER_FIRE: &[&str] = &[
+    "windows/credential_access_dollar_account_relay_kerberos.toml",
+    "windows/credential_access_dollar_account_relay_ntlm.toml",
+];
+
 #[test]
 fn every_prebuilt_sequence_and_sample_rule_fires_once_on_its_synthesized_stream() {
     let Some(corpora) = corpora() else {
@@ -87,6 +97,18 @@ fn every_prebuilt_sequence_and_sample_rule_fires_once_on_its_synthesized_stream(
             .args(["-q", "--output"])
             .arg(&stream);
         let out = run(synth);
+        let never = NEVER_FIRE.iter().any(|n| rule.ends_with(n));
+        if never {
+            // Synth must say so, not make a stream.
+            let err = stderr(&out);
+            if out.status.success() || !err.contains("no event can make it fire") {
+                failures.push(format!(
+                    "{}: Elasticsearch never fires it, but synth said: {err}",
+                    rule.display()
+                ));
+            }
+            continue;
+        }
         if !out.status.success() {
             failures.push(format!(
                 "{}: synth failed: {}",
@@ -615,7 +637,9 @@ fn events_without_a_join_key_are_counted_and_the_key_named() {
     // never can) is just as fatal, and is named by its term.
     let per_term = DOWNLOAD_EXEC.replace(
         "sequence by host.id with maxspan=10m\n  [network where process.name == \"curl\"]\n  [process where process.parent.name == \"curl\"]",
-        "sequence with maxspan=10m\n  [network where process.name == \"curl\"] by process.name\n  [process where process.parent.name == \"curl\"] by process.parent.entity_id",
+        // (Term 1's key is not a field its condition reads: a condition on
+        // a key is shared with the other terms, as Elasticsearch shares it.)
+        "sequence with maxspan=10m\n  [network where process.name == \"curl\"] by host.id\n  [process where process.parent.name == \"curl\"] by process.parent.entity_id",
     );
     assert_ne!(per_term, DOWNLOAD_EXEC);
     let (alerts, err) = hunt_rule(&per_term, &curl_then_shell(), &[]);

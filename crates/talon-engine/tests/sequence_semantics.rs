@@ -628,3 +628,59 @@ fn event_queries_are_refused() {
     let q = compile("process where true", &Mapping::default());
     assert!(SequenceRunner::new(&q, &Mapping::default(), opts()).is_err());
 }
+
+/// Elasticsearch shares a term's `and` parts that read a join key with the
+/// other terms, the key replaced by theirs (`PropagateJoinKeyConstraints`).
+/// A part that also reads another field then holds for the other term's
+/// event too; with several key values, a test on the key keeps out an
+/// event one of whose values fails it.
+#[test]
+fn a_condition_on_a_join_key_holds_in_every_term() {
+    let events = [
+        ev(1, 1_000, "process", r#""u":"root","parent":"cron""#),
+        ev(2, 2_000, "network", r#""u":"root","parent":"sshd""#),
+        ev(3, 3_000, "process", r#""u":["alice","admin"]"#),
+        ev(4, 4_000, "network", r#""u":["alice","admin"]"#),
+        ev(5, 5_000, "process", r#""u":"bob""#),
+        ev(6, 6_000, "network", r#""u":["bob","admin"]"#),
+    ];
+    // Event 2 fails `not (u == "root" and parent == "sshd")`.
+    assert_eq!(
+        search(
+            r#"sequence by u [process where not (u == "root" and parent == "sshd")] [network where true]"#,
+            &events
+        ),
+        [vec![3, 4], vec![3, 4], vec![5, 6]]
+    );
+    // Event 6 holds `admin`: `u != "admin"` keeps it out of term 2, and
+    // event 3 out of term 1.
+    assert_eq!(
+        search(
+            r#"sequence by u [process where u != "admin"] [network where true]"#,
+            &events
+        ),
+        [vec![1, 2]]
+    );
+    // With an `or` the part stays in its own term (5 pairs with 6 on `bob`).
+    assert_eq!(
+        search(
+            r#"sequence by u [process where u != "admin" or parent == "x"] [network where true]"#,
+            &events
+        ),
+        [vec![1, 2], vec![5, 6]]
+    );
+    // Keys are matched by position: term 2's key `who` gets term 1's test.
+    let renamed = [
+        ev(1, 1_000, "process", r#""u":"root""#),
+        ev(2, 2_000, "network", r#""who":"root","parent":"sshd""#),
+        ev(3, 3_000, "process", r#""u":"eve""#),
+        ev(4, 4_000, "network", r#""who":"eve","parent":"sshd""#),
+    ];
+    assert_eq!(
+        search(
+            r#"sequence [process where not (u == "root" and true)] by u [network where parent == "sshd"] by who"#,
+            &renamed
+        ),
+        [vec![3, 4]]
+    );
+}

@@ -43,6 +43,31 @@ pub(crate) struct Checker<'m> {
     pub fields: Vec<String>,
 }
 
+impl Checker<'_> {
+    /// How many errors and warnings there are so far, for
+    /// [`Checker::dedup_since`].
+    pub fn diagnostics(&self) -> (usize, usize) {
+        (self.errors.len(), self.warnings.len())
+    }
+
+    /// Drops the errors and warnings added since `from` that repeat one
+    /// added before them (the same message at the same place).
+    pub fn dedup_since(&mut self, from: (usize, usize)) {
+        fn dedup(v: &mut Vec<Diagnostic>, from: usize) {
+            let mut i = from.min(v.len());
+            while i < v.len() {
+                if v[from.min(v.len())..i].contains(&v[i]) {
+                    v.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        dedup(&mut self.errors, from.0);
+        dedup(&mut self.warnings, from.1);
+    }
+}
+
 /// The type of a mapped field, and how its values read.
 pub(crate) fn field_type(ft: FieldType) -> (Ty, FieldKind) {
     match ft {

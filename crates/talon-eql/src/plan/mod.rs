@@ -22,6 +22,7 @@
 mod calls;
 mod check;
 pub mod ir;
+mod key_constraints;
 mod limit;
 mod literal;
 mod lower;

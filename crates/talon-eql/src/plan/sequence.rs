@@ -22,6 +22,7 @@ use crate::diag::Diagnostic;
 use crate::eval::value::FieldKind;
 use crate::plan::check::Checker;
 use crate::plan::ir::{Cond, Leaf, Slot, TKind, Ty};
+use crate::plan::key_constraints;
 use crate::plan::{compile_event, CompileOptions, EventPlan, QueryKind};
 
 /// One join key of a term.
@@ -225,7 +226,8 @@ pub(crate) fn compile_sequence(
     let mut terms = Vec::new();
     let mut infos = Vec::new();
     let mut ok = true;
-    for t in &s.terms {
+    let before = ck.diagnostics();
+    for t in &key_constraints::propagate(&s.terms, &s.by) {
         match compile_term(ck, t, &s.by, opts) {
             Some((term, ki)) => {
                 terms.push(term);
@@ -247,6 +249,9 @@ pub(crate) fn compile_sequence(
         },
         None => None,
     };
+    // A shared key condition compiles in every term: its problems are
+    // told once.
+    ck.dedup_since(before);
     if !ok {
         return None;
     }
@@ -267,7 +272,8 @@ pub(crate) fn compile_sample(
     let mut terms = Vec::new();
     let mut infos = Vec::new();
     let mut ok = true;
-    for t in &s.filters {
+    let before = ck.diagnostics();
+    for t in &key_constraints::propagate(&s.filters, &s.by) {
         match compile_term(ck, t, &s.by, opts) {
             Some((term, ki)) => {
                 terms.push(term);
@@ -276,6 +282,7 @@ pub(crate) fn compile_sample(
             None => ok = false,
         }
     }
+    ck.dedup_since(before);
     if !ok {
         return None;
     }
