@@ -28,7 +28,10 @@
 //!   tick; runs follow every interval until the first run whose window end
 //!   is at or past the last event (with a `to` ahead of the run, like
 //!   `now+1h`, that can be the first run itself: replay has no arrival
-//!   times, so a window holds every event dated in it). Events older than
+//!   times, so a window holds every event dated in it), and on while the
+//!   next run's window holds a match no run returned yet (one a run left
+//!   out for max_signals, its search ordered by `@timestamp` and its
+//!   window by `event.ingested`). Events older than
 //!   the first run's window (or in the gaps of a rule whose lookback is
 //!   shorter than its interval) are never searched, and are counted as
 //!   such;
@@ -721,7 +724,8 @@ impl<T> Scheduler<T> {
 
     /// Hands every match held to its runs, oldest first, then makes the
     /// remaining runs, up to the first whose window end is at or past the
-    /// last event.
+    /// last event, and on while a match no run returned yet is in the
+    /// next run's window.
     pub fn finish(mut self, mut out: impl FnMut(Scheduled<T>)) -> ScheduleStats {
         while let Some(h) = self.held.pop() {
             self.release(h, &mut out);
@@ -753,6 +757,19 @@ impl<T> Scheduler<T> {
                 stats,
                 &mut out,
             );
+            // Kibana's runs go on after the last event: a match a run left
+            // out for max_signals (its search ordered by a field other than
+            // the window's) is returned by a later run whose window still
+            // holds it. The candidates left are all in the next window.
+            while !rule.ended
+                && rule
+                    .candidates
+                    .iter()
+                    .any(|c| c.payload.is_some() && !c.returned)
+            {
+                let next = rule.next_run;
+                rule.make_runs(i, first, |run| Some(run.at) == next, stats, &mut out);
+            }
             for c in rule.candidates.drain(..) {
                 count_unalerted(stats, &c);
             }

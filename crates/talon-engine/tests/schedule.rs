@@ -539,3 +539,36 @@ fn schedule_fields_are_parsed_or_refused() {
     assert_eq!(parse_now_offset("now-1M"), None);
     assert_eq!(parse_now_offset("now-1d/d"), None);
 }
+
+/// Kibana's runs go on after the last event. With `max_signals = 1`, the
+/// run at 10:05 ([09:59, 10:05] by event.ingested) holds `early` (ingested
+/// 10:04, @timestamp 10:01) and `recent` (ingested 10:02, @timestamp 10:03)
+/// and returns the most recent by @timestamp, `recent`. The run at 10:10
+/// ([10:04, 10:10]) holds only `early`, and alerts it. The replay stopped
+/// at 10:05, the first run whose window reached the last event, so
+/// `early` was left out, though a later input event would have brought
+/// the 10:10 run and its alert.
+#[test]
+fn a_match_left_out_by_max_signals_is_alerted_by_a_run_after_the_last_event() {
+    let minute = 60_000;
+    let rule = RULE.replace("from = \"now-6m\"", "from = \"now-6m\"\nmax_signals = 1");
+    let lines = vec![
+        doc("early", minute, Some(4 * minute), "curl"),
+        doc("recent", 3 * minute, Some(2 * minute), "curl"),
+    ];
+    let (alerts, warnings, stats, matches) = replay_rule(&rule, parse(&lines));
+    assert_eq!(matches, 2);
+    assert_eq!(
+        sorted(alerts),
+        vec![
+            ("early".to_string(), "2024-05-01T10:10:00.000Z".to_string()),
+            ("recent".to_string(), "2024-05-01T10:05:00.000Z".to_string()),
+        ]
+    );
+    // Both runs that return a match reach max_signals.
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert_eq!(
+        (stats.runs, stats.alerts, stats.dropped_by_max_signals),
+        (3, 2, 0)
+    );
+}
