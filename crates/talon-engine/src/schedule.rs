@@ -8,7 +8,8 @@
 //! - the window filters on the primary timestamp, `timestamp_override`
 //!   when set, else `@timestamp`. With an override, a document that lacks
 //!   the override field is selected by its `@timestamp` instead
-//!   (`buildTimeRangeFilter`'s fallback);
+//!   (`buildTimeRangeFilter`'s fallback), unless the rule sets
+//!   `timestamp_override_fallback_disabled = true`;
 //! - the EQL search has `size = max_signals` and Elasticsearch's default
 //!   `result_position` (tail): when more events match, the most recent
 //!   `max_signals` by the EQL `timestamp_field` (default `@timestamp`) are
@@ -102,7 +103,8 @@ pub struct RuleSchedule {
     pub max_signals: usize,
     /// The window's timestamp: the override, else `@timestamp`.
     pub primary: String,
-    /// `@timestamp` when an override is set (the fallback).
+    /// `@timestamp` when an override is set (the fallback), unless
+    /// `timestamp_override_fallback_disabled` is true.
     pub secondary: Option<String>,
     /// The EQL `timestamp_field`, which orders the search results.
     pub order_field: String,
@@ -133,9 +135,16 @@ impl RuleSchedule {
                 to: to_text.to_string(),
             });
         }
+        // Kibana's `timestamp_override_fallback_disabled` turns off the
+        // `@timestamp` fallback for documents without the override.
+        let fallback = rule
+            .extra
+            .get("timestamp_override_fallback_disabled")
+            .and_then(serde_json::Value::as_bool)
+            != Some(true);
         let (primary, secondary) = match rule.timestamp_override.as_deref().map(str::trim) {
             Some(o) if !o.is_empty() && o != "@timestamp" => {
-                (o.to_string(), Some("@timestamp".to_string()))
+                (o.to_string(), fallback.then(|| "@timestamp".to_string()))
             }
             _ => ("@timestamp".to_string(), None),
         };

@@ -572,3 +572,39 @@ fn a_match_left_out_by_max_signals_is_alerted_by_a_run_after_the_last_event() {
         (3, 2, 0)
     );
 }
+
+/// `timestamp_override_fallback_disabled = true` (a Kibana rule
+/// parameter) turns off `buildTimeRangeFilter`'s fallback: a document
+/// without `event.ingested` is in no run's window, whatever its
+/// `@timestamp`. Replay read it by `@timestamp` all the same and alerted it.
+#[test]
+fn a_disabled_fallback_leaves_out_events_without_the_override() {
+    let minute = 60_000;
+    let lines = vec![
+        doc("ingested", minute, Some(minute + 1_000), "curl"),
+        doc("no-ingest", 2 * minute, None, "curl"),
+    ];
+    let rule = RULE.replace(
+        "timestamp_override = \"event.ingested\"",
+        "timestamp_override = \"event.ingested\"\ntimestamp_override_fallback_disabled = true",
+    );
+    let (rules, _) = load_str(&rule, Path::new("curl.toml"), RuleFormat::Toml);
+    let sched = RuleSchedule::from_rule(&rules[0]).expect("schedule");
+    assert_eq!(sched.primary, "event.ingested");
+    assert_eq!(sched.secondary, None);
+    let (alerts, _, stats, matches) = replay_rule(&rule, parse(&lines));
+    assert_eq!(matches, 2);
+    assert_eq!(
+        alerts,
+        vec![(
+            "ingested".to_string(),
+            "2024-05-01T10:05:00.000Z".to_string()
+        )]
+    );
+    assert_eq!(stats.untimed.total(), 1);
+
+    // false, as Kibana's exports write it, keeps the fallback.
+    let rule = rule.replace("fallback_disabled = true", "fallback_disabled = false");
+    let (alerts, _, _, _) = replay_rule(&rule, parse(&lines));
+    assert_eq!(alerts.len(), 2);
+}
