@@ -282,3 +282,49 @@ fn rule_show_lists_the_overrides() {
         "{text}"
     );
 }
+
+/// A rule's `filters` (a Kibana rule export's, or `[[rule.filters]]` in
+/// TOML) are ANDed with the query by Kibana, a `negate` one as must_not.
+/// talon does not apply them, and said nothing: this filter leaves out
+/// web-01, yet both events alerted without a word. Now it is a warning,
+/// once per rule, at the key; a disabled filter (Kibana ignores it) or an
+/// empty list is not.
+#[test]
+fn filters_are_accepted_with_one_warning_per_rule() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let filtered = format!(
+        "{RULE}\n[[rule.filters]]\n[rule.filters.meta]\nnegate = true\ndisabled = false\n\
+         key = \"host.name\"\n[rule.filters.query.match_phrase]\n\"host.name\" = \"web-01\"\n"
+    );
+    write_files(dir.path(), &filtered);
+    let warning = "rule.toml:46:1: warning: rule \"Forwarding Switched On\": `filters` is \
+                   accepted but not applied: talon alerts on every match of the query, \
+                   without the 1 filter Kibana ANDs with it\n";
+
+    let mut cmd = talon();
+    cmd.current_dir(dir.path()).args(["check", "rule.toml"]);
+    let out = run(cmd);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(err.matches(warning).count(), 1, "{err}");
+
+    let (out, err) = hunt(dir.path(), "jsonl");
+    assert_eq!(err.matches(warning).count(), 1, "{err}");
+    assert_eq!(jsonl(&out).len(), 2);
+
+    // Disabled, or none: nothing to say.
+    for quiet in [
+        filtered.replace("disabled = false", "disabled = true"),
+        RULE.replace(
+            "[[rule.risk_score_mapping]]",
+            "filters = []\n\n[[rule.risk_score_mapping]]",
+        ),
+    ] {
+        write_files(dir.path(), &quiet);
+        let mut cmd = talon();
+        cmd.current_dir(dir.path()).args(["check", "rule.toml"]);
+        let out = run(cmd);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("filters"), "{err}");
+    }
+}

@@ -8,7 +8,8 @@
 //! - the window filters on the primary timestamp, `timestamp_override`
 //!   when set, else `@timestamp`. With an override, a document that lacks
 //!   the override field is selected by its `@timestamp` instead
-//!   (`buildTimeRangeFilter`'s fallback);
+//!   (`buildTimeRangeFilter`'s fallback), unless the rule sets
+//!   `timestamp_override_fallback_disabled = true`;
 //! - the EQL search has `size = max_signals` and Elasticsearch's default
 //!   `result_position` (tail): when more events match, the most recent
 //!   `max_signals` by the EQL `timestamp_field` (default `@timestamp`) are
@@ -28,7 +29,10 @@
 //!   tick; runs follow every interval until the first run whose window end
 //!   is at or past the last event (with a `to` ahead of the run, like
 //!   `now+1h`, that can be the first run itself: replay has no arrival
-//!   times, so a window holds every event dated in it). Events older than
+//!   times, so a window holds every event dated in it), and on while the
+//!   next run's window holds a match no run returned yet (one a run left
+//!   out for max_signals, its search ordered by `@timestamp` and its
+//!   window by `event.ingested`). Events older than
 //!   the first run's window (or in the gaps of a rule whose lookback is
 //!   shorter than its interval) are never searched, and are counted as
 //!   such;
@@ -99,7 +103,8 @@ pub struct RuleSchedule {
     pub max_signals: usize,
     /// The window's timestamp: the override, else `@timestamp`.
     pub primary: String,
-    /// `@timestamp` when an override is set (the fallback).
+    /// `@timestamp` when an override is set (the fallback), unless
+    /// `timestamp_override_fallback_disabled` is true.
     pub secondary: Option<String>,
     /// The EQL `timestamp_field`, which orders the search results.
     pub order_field: String,
@@ -130,9 +135,16 @@ impl RuleSchedule {
                 to: to_text.to_string(),
             });
         }
+        // Kibana's `timestamp_override_fallback_disabled` turns off the
+        // `@timestamp` fallback for documents without the override.
+        let fallback = rule
+            .extra
+            .get("timestamp_override_fallback_disabled")
+            .and_then(serde_json::Value::as_bool)
+            != Some(true);
         let (primary, secondary) = match rule.timestamp_override.as_deref().map(str::trim) {
             Some(o) if !o.is_empty() && o != "@timestamp" => {
-                (o.to_string(), Some("@timestamp".to_string()))
+                (o.to_string(), fallback.then(|| "@timestamp".to_string()))
             }
             _ => ("@timestamp".to_string(), None),
         };
@@ -721,7 +733,8 @@ impl<T> Scheduler<T> {
 
     /// Hands every match held to its runs, oldest first, then makes the
     /// remaining runs, up to the first whose window end is at or past the
-    /// last event.
+    /// last event, and on while a match no run returned yet is in the
+    /// next run's window.
     pub fn finish(mut self, mut out: impl FnMut(Scheduled<T>)) -> ScheduleStats {
         while let Some(h) = self.held.pop() {
             self.release(h, &mut out);
@@ -753,6 +766,19 @@ impl<T> Scheduler<T> {
                 stats,
                 &mut out,
             );
+            // Kibana's runs go on after the last event: a match a run left
+            // out for max_signals (its search ordered by a field other than
+            // the window's) is returned by a later run whose window still
+            // holds it. The candidates left are all in the next window.
+            while !rule.ended
+                && rule
+                    .candidates
+                    .iter()
+                    .any(|c| c.payload.is_some() && !c.returned)
+            {
+                let next = rule.next_run;
+                rule.make_runs(i, first, |run| Some(run.at) == next, stats, &mut out);
+            }
             for c in rule.candidates.drain(..) {
                 count_unalerted(stats, &c);
             }

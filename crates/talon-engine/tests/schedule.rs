@@ -539,3 +539,72 @@ fn schedule_fields_are_parsed_or_refused() {
     assert_eq!(parse_now_offset("now-1M"), None);
     assert_eq!(parse_now_offset("now-1d/d"), None);
 }
+
+/// Kibana's runs go on after the last event. With `max_signals = 1`, the
+/// run at 10:05 ([09:59, 10:05] by event.ingested) holds `early` (ingested
+/// 10:04, @timestamp 10:01) and `recent` (ingested 10:02, @timestamp 10:03)
+/// and returns the most recent by @timestamp, `recent`. The run at 10:10
+/// ([10:04, 10:10]) holds only `early`, and alerts it. The replay stopped
+/// at 10:05, the first run whose window reached the last event, so
+/// `early` was left out, though a later input event would have brought
+/// the 10:10 run and its alert.
+#[test]
+fn a_match_left_out_by_max_signals_is_alerted_by_a_run_after_the_last_event() {
+    let minute = 60_000;
+    let rule = RULE.replace("from = \"now-6m\"", "from = \"now-6m\"\nmax_signals = 1");
+    let lines = vec![
+        doc("early", minute, Some(4 * minute), "curl"),
+        doc("recent", 3 * minute, Some(2 * minute), "curl"),
+    ];
+    let (alerts, warnings, stats, matches) = replay_rule(&rule, parse(&lines));
+    assert_eq!(matches, 2);
+    assert_eq!(
+        sorted(alerts),
+        vec![
+            ("early".to_string(), "2024-05-01T10:10:00.000Z".to_string()),
+            ("recent".to_string(), "2024-05-01T10:05:00.000Z".to_string()),
+        ]
+    );
+    // Both runs that return a match reach max_signals.
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert_eq!(
+        (stats.runs, stats.alerts, stats.dropped_by_max_signals),
+        (3, 2, 0)
+    );
+}
+
+/// `timestamp_override_fallback_disabled = true` (a Kibana rule
+/// parameter) turns off `buildTimeRangeFilter`'s fallback: a document
+/// without `event.ingested` is in no run's window, whatever its
+/// `@timestamp`. Replay read it by `@timestamp` all the same and alerted it.
+#[test]
+fn a_disabled_fallback_leaves_out_events_without_the_override() {
+    let minute = 60_000;
+    let lines = vec![
+        doc("ingested", minute, Some(minute + 1_000), "curl"),
+        doc("no-ingest", 2 * minute, None, "curl"),
+    ];
+    let rule = RULE.replace(
+        "timestamp_override = \"event.ingested\"",
+        "timestamp_override = \"event.ingested\"\ntimestamp_override_fallback_disabled = true",
+    );
+    let (rules, _) = load_str(&rule, Path::new("curl.toml"), RuleFormat::Toml);
+    let sched = RuleSchedule::from_rule(&rules[0]).expect("schedule");
+    assert_eq!(sched.primary, "event.ingested");
+    assert_eq!(sched.secondary, None);
+    let (alerts, _, stats, matches) = replay_rule(&rule, parse(&lines));
+    assert_eq!(matches, 2);
+    assert_eq!(
+        alerts,
+        vec![(
+            "ingested".to_string(),
+            "2024-05-01T10:05:00.000Z".to_string()
+        )]
+    );
+    assert_eq!(stats.untimed.total(), 1);
+
+    // false, as Kibana's exports write it, keeps the fallback.
+    let rule = rule.replace("fallback_disabled = true", "fallback_disabled = false");
+    let (alerts, _, _, _) = replay_rule(&rule, parse(&lines));
+    assert_eq!(alerts.len(), 2);
+}

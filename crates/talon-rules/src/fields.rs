@@ -221,6 +221,7 @@ pub(crate) fn build_rule(
         unapplied: Vec::new(),
     };
     unapplied.extend(alert_suppression(&rule.extra));
+    unapplied.extend(filters(&rule.extra));
     unapplied.extend(sequence_overrides(&rule));
     for note in &mut unapplied {
         note.message = format!("rule \"{}\": {}", rule.name, note.message);
@@ -257,6 +258,32 @@ fn alert_suppression(map: &Map<String, Value>) -> Option<FieldError> {
             "`alert_suppression` is accepted but not applied: talon writes an alert for \
              every match, without grouping them by `group_by` or suppressing repeats within \
              `duration`",
+        )
+    })
+}
+
+/// `filters` are kept (alerts copy them into their parameters) but not
+/// applied: Kibana ANDs each enabled one with the query (a `negate` one as
+/// must_not), so a rule that has some alerts on more here than in Kibana.
+/// A note at the key, for `check` and `hunt` to show.
+fn filters(map: &Map<String, Value>) -> Option<FieldError> {
+    // TODO: apply the filter shapes Kibana's UI writes (phrase, phrases,
+    // exists, range) as the query DSL reads them.
+    const KEY: &str = "filters";
+    let enabled = map
+        .get(KEY)?
+        .as_array()?
+        .iter()
+        .filter(|f| f.pointer("/meta/disabled").and_then(Value::as_bool) != Some(true))
+        .count();
+    (enabled > 0).then(|| {
+        let filters = if enabled == 1 { "filter" } else { "filters" };
+        FieldError::invalid(
+            KEY,
+            format!(
+                "`filters` is accepted but not applied: talon alerts on every match of the \
+                 query, without the {enabled} {filters} Kibana ANDs with it"
+            ),
         )
     })
 }
