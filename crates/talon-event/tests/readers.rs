@@ -350,6 +350,48 @@ fn utf8_bom_is_ignored() {
     assert_eq!(stats.issue_count(), 0);
 }
 
+/// A byte order mark opening the first line with content, after blank
+/// lines or a line holding only a mark (files joined with `cat`), does not
+/// make the file "not JSON": detection skips it as line mode does.
+#[test]
+fn a_byte_order_mark_after_blank_lines_is_skipped_too() {
+    let marked = "\n\u{feff}{\"n\":\"a\"}\n\u{feff}{\"n\":\"b\"}\n";
+    let only_mark = "\u{feff}\n\u{feff}{\"n\":\"a\"}\n\u{feff}{\"n\":\"b\"}\n";
+    let spaced = "\n\n\u{feff}  {\"n\":\"a\"}\n{\"n\":\"b\"}\n";
+    for text in [marked, only_mark] {
+        let (events, stats) = read_text("bom.ndjson", text, ReadOptions::default());
+        assert_eq!(names(&events), ["a", "b"], "{text:?}");
+        assert_eq!(lines(&events), [2, 3], "{text:?}");
+        assert_eq!(stats.issue_count(), 0, "{text:?}");
+    }
+    let (events, stats) = read_text("bom.ndjson", spaced, ReadOptions::default());
+    assert_eq!(names(&events), ["a", "b"]);
+    assert_eq!(lines(&events), [3, 4]);
+    assert_eq!(stats.issue_count(), 0);
+    // A mapped file (over 1 MiB) reads its lines from the mapping.
+    let dir = std::env::temp_dir().join(format!("talon-bom-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("big.ndjson");
+    let mut big = String::from("\n");
+    for i in 0..40_000 {
+        big.push_str(&format!(
+            "\u{feff}{{\"n\":\"e{i}\",\"pad\":\"{}\"}}\n",
+            "x".repeat(20)
+        ));
+    }
+    std::fs::write(&path, &big).unwrap();
+    let (events, stats) = talon_event::read::EventReader::new(
+        vec![talon_event::read::InputSpec::Path(path)],
+        ReadOptions::default(),
+    )
+    .read_all();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(events.len(), 40_000);
+    assert_eq!(events[0].values("n"), &[Value::str("e0")]);
+    assert_eq!(lines(&events)[..2], [2, 3]);
+    assert_eq!(stats.issue_count(), 0);
+}
+
 #[test]
 fn pipeline_test_wrappers_unwrap_their_events() {
     let text = "{\n \"events\": [\n  {\"n\": \"a\"},\n  {\"n\": \"b\"}\n ]\n}\n";
@@ -717,7 +759,8 @@ fn slow_pipes_read_like_files() {
     let archive = "{\n \"type\": \"doc\",\n \"value\": {\"id\": \"1\", \"source\": {\"n\": \"a\"}}\n}\n\n{\"type\":\"doc\",\"value\":{\"id\":\"2\",\"source\":{\"n\":\"b\"}}}\n";
     let bad = "{\"n\":\"a\"}\n{\"n\":\n{\"n\":\"b\"}\n";
     let bom = "\u{feff}{\"n\":\"a\"}\n";
-    for text in [NDJSON, ARRAY, SEARCH, archive, bad, bom] {
+    let later_bom = "\u{feff}\n\n\u{feff}{\"n\":\"a\"}\n\u{feff}{\"n\":\"b\"}\n";
+    for text in [NDJSON, ARRAY, SEARCH, archive, bad, bom, later_bom] {
         let (want, want_stats) = read_text("-", text, ReadOptions::default());
         for bytes in [text.as_bytes().to_vec(), gzip(text.as_bytes())] {
             let trickle = Trickle {

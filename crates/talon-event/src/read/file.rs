@@ -769,6 +769,10 @@ fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64, Option<u8>, 
     let mut scratch = Vec::new();
     // Blanks after the last newline consumed.
     let mut partial = false;
+    // The line whose opening byte order mark was consumed (or looked
+    // for), and how many of its bytes a short buffer held so far.
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    let (mut bom_line, mut bom_seen) = (None, 0);
     loop {
         let buf = fill(&mut r)?;
         let Some(first) = buf.iter().position(|b| !b.is_ascii_whitespace()) else {
@@ -790,6 +794,23 @@ fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64, Option<u8>, 
             continue;
         }
         let rest = &buf[first..];
+        // A byte order mark opening a line after the first (files joined
+        // with `cat`) is skipped as line mode skips it: the line is blank
+        // without it, or it holds the first document. A buffer may hold
+        // only the mark's first bytes.
+        if first == 0 && !partial && bom_line != Some(line) {
+            let want = &BOM[bom_seen..];
+            let k = want.len().min(rest.len());
+            if rest[..k] == want[..k] {
+                r.consume(k);
+                bom_seen += k;
+                if bom_seen == BOM.len() {
+                    (bom_line, bom_seen) = (Some(line), 0);
+                }
+                continue;
+            }
+            (bom_line, bom_seen) = (Some(line), 0);
+        }
         if rest.starts_with(b"//") {
             scratch.clear();
             r.read_until(b'\n', &mut scratch)?;
