@@ -432,3 +432,57 @@ fn legacy_queries_elasticsearch_rejects() {
             .contains("unknown function")
     );
 }
+
+/// A key condition shared with the other terms (as Elasticsearch's
+/// `PropagateJoinKeyConstraints` shares it) is checked where it is
+/// written: keys of incompatible types give the key types' error, not one
+/// about a field the term does not write (the other term's key put in the
+/// condition), and a condition's own error is reported once, at its place.
+#[test]
+fn shared_key_conditions_report_the_query_as_written() {
+    let map = mapping(
+        &[
+            ("event.category", "keyword"),
+            ("host.ip", "ip"),
+            ("host.name", "keyword"),
+            ("n", "long"),
+        ],
+        &[],
+    );
+    let opts = talon_eql::CompileOptions {
+        mapping: &map,
+        ..Default::default()
+    };
+    let errors = |query: &str| -> Vec<(String, String)> {
+        match talon_eql::compile_str(query, &opts) {
+            Ok(_) => panic!("must fail: {query}"),
+            Err(ds) => ds
+                .iter()
+                .map(|d| (d.message.clone(), query[d.span.range()].to_string()))
+                .collect(),
+        }
+    };
+    for (kind, what) in [("sequence", "Sequence"), ("sample", "Sample")] {
+        let query = format!(
+            r#"{kind} [process where cidrmatch(host.ip, "10.0.0.0/8")] by host.ip [process where true] by host.name"#
+        );
+        assert_eq!(
+            errors(&query),
+            [(
+                format!("{what} key [host.name] type [keyword] is incompatible with key [host.ip] type [ip]"),
+                "host.name".to_string()
+            )]
+        );
+    }
+    // The condition's own error, once, at the field it reads.
+    assert_eq!(
+        errors(
+            r#"sequence by host.name [process where host.name + 1 > 2] [process where true] [process where true]"#
+        ),
+        [(
+            "first argument of [host.name + 1] must be [numeric], found value [host.name] type [keyword]"
+                .to_string(),
+            "host.name".to_string()
+        )]
+    );
+}

@@ -218,6 +218,35 @@ fn check_key_types(ck: &mut Checker, what: &str, all: &[Vec<KeyInfo>]) {
     }
 }
 
+/// Compiles the terms as written (`until` too) for their problems only,
+/// and checks their keys' types; false if there is any. A key condition
+/// shared across terms is then reported once, where it is written, and a
+/// condition that fails only in a term whose key has another type (a
+/// `cidrmatch` of an `ip` key joined to a `keyword` one) leaves the key
+/// types' error, not one about a field the query does not write there.
+fn check_as_written(
+    ck: &mut Checker,
+    terms: &[SeqTerm],
+    until: Option<&SeqTerm>,
+    shared: &[Expr],
+    opts: &CompileOptions,
+    what: &str,
+) -> bool {
+    let errors = ck.errors.len();
+    let mut infos = Vec::new();
+    let mut ok = true;
+    for t in terms.iter().chain(until) {
+        match compile_term(ck, t, shared, opts) {
+            Some((_, ki)) => infos.push(ki),
+            None => ok = false,
+        }
+    }
+    if ok {
+        check_key_types(ck, what, &infos);
+    }
+    ok && ck.errors.len() == errors
+}
+
 pub(crate) fn compile_sequence(
     ck: &mut Checker,
     s: &Sequence,
@@ -227,6 +256,10 @@ pub(crate) fn compile_sequence(
     let mut infos = Vec::new();
     let mut ok = true;
     let before = ck.diagnostics();
+    let until = s.until.as_ref();
+    if !check_as_written(ck, &s.terms, until, &s.by, opts, "Sequence") {
+        return None;
+    }
     for t in &key_constraints::propagate(&s.terms, &s.by) {
         match compile_term(ck, t, &s.by, opts) {
             Some((term, ki)) => {
@@ -273,6 +306,9 @@ pub(crate) fn compile_sample(
     let mut infos = Vec::new();
     let mut ok = true;
     let before = ck.diagnostics();
+    if !check_as_written(ck, &s.filters, None, &s.by, opts, "Sample") {
+        return None;
+    }
     for t in &key_constraints::propagate(&s.filters, &s.by) {
         match compile_term(ck, t, &s.by, opts) {
             Some((term, ki)) => {
