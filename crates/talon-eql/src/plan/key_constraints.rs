@@ -22,8 +22,8 @@ use crate::syntax::ast::{CmpOp, EventQuery, Expr, ExprKind, SeqTerm};
 
 /// `terms` (a sequence's or sample's, without `until`) with every other
 /// term's key conditions added to each; `shared` are the `by` keys before
-/// each term's own.
-pub(crate) fn propagate(terms: &[SeqTerm], shared: &[Expr]) -> Vec<SeqTerm> {
+/// each term's own. `None` when no term has such a condition.
+pub(crate) fn propagate(terms: &[SeqTerm], shared: &[Expr]) -> Option<Vec<SeqTerm>> {
     let keys: Vec<Vec<&str>> = terms
         .iter()
         .map(|t| shared.iter().chain(&t.by).map(key_path).collect())
@@ -42,7 +42,10 @@ pub(crate) fn propagate(terms: &[SeqTerm], shared: &[Expr]) -> Vec<SeqTerm> {
             }
         }
     }
-    terms
+    if found.is_empty() {
+        return None;
+    }
+    let shared_terms = terms
         .iter()
         .enumerate()
         .map(|(k, t)| {
@@ -72,7 +75,8 @@ pub(crate) fn propagate(terms: &[SeqTerm], shared: &[Expr]) -> Vec<SeqTerm> {
                 ..t.clone()
             }
         })
-        .collect()
+        .collect();
+    Some(shared_terms)
 }
 
 /// A key's field path; empty for a key that is not a field (an error

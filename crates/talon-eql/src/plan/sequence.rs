@@ -218,33 +218,70 @@ fn check_key_types(ck: &mut Checker, what: &str, all: &[Vec<KeyInfo>]) {
     }
 }
 
-/// Compiles the terms as written (`until` too) for their problems only,
-/// and checks their keys' types; false if there is any. A key condition
-/// shared across terms is then reported once, where it is written, and a
-/// condition that fails only in a term whose key has another type (a
-/// `cidrmatch` of an `ip` key joined to a `keyword` one) leaves the key
-/// types' error, not one about a field the query does not write there.
-fn check_as_written(
+/// Compiles the terms and `until`, and checks their keys' types: first
+/// as written, so that every problem is told once, where it is written,
+/// and keys of incompatible types get the key error rather than one from
+/// a condition moved next to the other key. Then, when an `and` part of a
+/// term reads a join key, the terms again with those parts shared
+/// ([`key_constraints`]); `until` keeps its own condition.
+fn compile_terms(
     ck: &mut Checker,
     terms: &[SeqTerm],
     until: Option<&SeqTerm>,
     shared: &[Expr],
     opts: &CompileOptions,
     what: &str,
-) -> bool {
-    let errors = ck.errors.len();
+) -> Option<(Vec<TermPlan>, Option<TermPlan>)> {
+    let start = ck.diagnostics();
+    let errors = start.0;
+    let mut plans = Vec::new();
     let mut infos = Vec::new();
     let mut ok = true;
     for t in terms.iter().chain(until) {
         match compile_term(ck, t, shared, opts) {
-            Some((_, ki)) => infos.push(ki),
+            Some((plan, ki)) => {
+                plans.push(plan);
+                infos.push(ki);
+            }
             None => ok = false,
         }
     }
     if ok {
         check_key_types(ck, what, &infos);
     }
-    ok && ck.errors.len() == errors
+    if !ok || ck.errors.len() != errors {
+        return None;
+    }
+    let until = match until {
+        Some(_) => plans.pop(),
+        None => None,
+    };
+    let Some(shared_terms) = key_constraints::propagate(terms, shared) else {
+        return Some((plans, until));
+    };
+    let before = ck.diagnostics();
+    let again: Option<Vec<TermPlan>> = shared_terms
+        .iter()
+        .map(|t| compile_term(ck, t, shared, opts).map(|(plan, _)| plan))
+        .collect();
+    match again {
+        Some(again) if ck.errors.len() == errors => {
+            // The shared parts compiled once already, where they are
+            // written: what they say again in other terms is not told
+            // twice.
+            ck.dedup_since(start);
+            Some((again, until))
+        }
+        // TODO: a part that compiles as written but not beside another
+        // term's key (types the key check allows, a function's argument
+        // types it does not) keeps its own term only, where
+        // Elasticsearch would share it.
+        _ => {
+            ck.errors.truncate(before.0);
+            ck.warnings.truncate(before.1);
+            Some((plans, until))
+        }
+    }
 }
 
 pub(crate) fn compile_sequence(
@@ -252,43 +289,7 @@ pub(crate) fn compile_sequence(
     s: &Sequence,
     opts: &CompileOptions,
 ) -> Option<SequencePlan> {
-    let mut terms = Vec::new();
-    let mut infos = Vec::new();
-    let mut ok = true;
-    let before = ck.diagnostics();
-    let until = s.until.as_ref();
-    if !check_as_written(ck, &s.terms, until, &s.by, opts, "Sequence") {
-        return None;
-    }
-    for t in &key_constraints::propagate(&s.terms, &s.by) {
-        match compile_term(ck, t, &s.by, opts) {
-            Some((term, ki)) => {
-                terms.push(term);
-                infos.push(ki);
-            }
-            None => ok = false,
-        }
-    }
-    let until = match &s.until {
-        Some(u) => match compile_term(ck, u, &s.by, opts) {
-            Some((term, ki)) => {
-                infos.push(ki);
-                Some(term)
-            }
-            None => {
-                ok = false;
-                None
-            }
-        },
-        None => None,
-    };
-    // A shared key condition compiles in every term: its problems are
-    // told once.
-    ck.dedup_since(before);
-    if !ok {
-        return None;
-    }
-    check_key_types(ck, "Sequence", &infos);
+    let (terms, until) = compile_terms(ck, &s.terms, s.until.as_ref(), &s.by, opts, "Sequence")?;
     Some(SequencePlan {
         kind: QueryKind::Sequence,
         terms,
@@ -302,27 +303,7 @@ pub(crate) fn compile_sample(
     s: &Sample,
     opts: &CompileOptions,
 ) -> Option<SequencePlan> {
-    let mut terms = Vec::new();
-    let mut infos = Vec::new();
-    let mut ok = true;
-    let before = ck.diagnostics();
-    if !check_as_written(ck, &s.filters, None, &s.by, opts, "Sample") {
-        return None;
-    }
-    for t in &key_constraints::propagate(&s.filters, &s.by) {
-        match compile_term(ck, t, &s.by, opts) {
-            Some((term, ki)) => {
-                terms.push(term);
-                infos.push(ki);
-            }
-            None => ok = false,
-        }
-    }
-    ck.dedup_since(before);
-    if !ok {
-        return None;
-    }
-    check_key_types(ck, "Sample", &infos);
+    let (terms, _) = compile_terms(ck, &s.filters, None, &s.by, opts, "Sample")?;
     Some(SequencePlan {
         kind: QueryKind::Sample,
         terms,
