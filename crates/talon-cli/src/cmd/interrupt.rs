@@ -8,6 +8,10 @@
 //! short. The exit status is the one a shell gives a process the signal
 //! ended (130 for SIGINT, 143 for SIGTERM), so scripts still see it. A
 //! second signal ends the process at once, as if talon had no handler.
+//!
+//! TODO: a read blocked on an idle pipe (stdin fed by `tail -f`) is not
+//! interrupted: the first signal takes effect when data or the end
+//! arrives.
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
