@@ -698,3 +698,47 @@ fn an_output_named_gz_or_zst_is_compressed_and_keeps_its_format() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
 }
+
+/// From a fresh user: `convert -o x.csv` wrote JSON lines into a file
+/// named CSV, without a word. `convert` and `synth` write JSON lines only:
+/// a `.csv` name (compressed or not, any case) is refused before any file
+/// is made.
+#[test]
+fn commands_that_write_json_lines_refuse_an_output_named_csv() {
+    let dir = scratch();
+    let rule = FORWARDING;
+    for name in ["events.csv", "events.CSV.gz", "events.csv.zst"] {
+        let out_path = dir.path().join(name);
+        let out_arg = out_path.to_str().expect("utf8");
+        for (args, command) in [
+            (
+                vec!["convert", "demo/events.ndjson", "-o", out_arg],
+                "convert",
+            ),
+            (vec!["synth", rule, "-o", out_arg], "synth"),
+        ] {
+            let mut c = talon();
+            c.current_dir(repo()).args(&args);
+            let out = run(c);
+            assert_eq!(out.status.code(), Some(2), "{args:?}");
+            assert_eq!(
+                stderr(&out),
+                format!(
+                    "talon: error: `{command}` writes events as JSON lines, not CSV: name the \
+                     output .ndjson or .jsonl (compressed: .ndjson.gz, .ndjson.zst)\n"
+                ),
+                "{args:?}"
+            );
+            assert!(!out_path.exists(), "{args:?}");
+        }
+    }
+    // A JSON lines name is written as ever.
+    let ok = dir.path().join("events.ndjson.gz");
+    let mut c = talon();
+    c.current_dir(repo())
+        .args(["convert", "demo/events.ndjson", "-q", "-o"])
+        .arg(&ok);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(ok.exists());
+}

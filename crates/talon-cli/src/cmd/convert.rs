@@ -76,6 +76,7 @@ pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
         &common::event_paths(&args.inputs),
     )?;
     let mut events = common::open_events(&args.inputs, args.source, opts, false)?;
+    crate::output::refuse_csv_name(args.output.as_deref(), "convert")?;
     let (mut w, _) = crate::output::writer(args.output.as_deref(), "the events")?;
     let mut written = 0u64;
     let mut no_index = 0u64;

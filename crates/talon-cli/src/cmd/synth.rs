@@ -72,6 +72,7 @@ pub fn run(args: SynthArgs, quiet: bool) -> Result<ExitCode> {
         inputs.push(rule.to_path_buf());
     }
     common::refuse_output_over_inputs(args.output.as_deref(), "--output", &inputs)?;
+    crate::output::refuse_csv_name(args.output.as_deref(), "synth")?;
     let (mut out, _) = crate::output::writer(args.output.as_deref(), "the events made")?;
     let mut failed = false;
     let mut made = 0usize;

@@ -23,21 +23,40 @@ pub struct Output<F> {
 /// output (`the alerts`) for the error when stdout is closed.
 pub fn open<F: FormatArg>(args: &OutputArgs<F>, what: &str) -> Result<Output<F>> {
     let (writer, terminal) = writer(args.output.as_deref(), what)?;
-    let named_csv = file(args.output.as_deref())
+    let format = args
+        .format
+        .unwrap_or(match (names_csv(args.output.as_deref()), terminal) {
+            (true, _) => F::CSV,
+            (false, true) => F::TABLE,
+            (false, false) => F::JSONL,
+        });
+    Ok(Output { writer, format })
+}
+
+/// Whether `--output` names a CSV file (`alerts.csv`, `alerts.csv.gz`:
+/// the format is the name's before the codec's).
+pub fn names_csv(output: Option<&Path>) -> bool {
+    file(output)
         .and_then(|p| match Codec::of(p) {
-            // `alerts.csv.gz`: the format is the name's before the codec's.
             Some(_) => compressed::stem(p)
                 .and_then(|s| s.rsplit_once('.'))
                 .map(|(_, e)| e),
             None => compressed::extension(p),
         })
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    let format = args.format.unwrap_or(match (named_csv, terminal) {
-        (true, _) => F::CSV,
-        (false, true) => F::TABLE,
-        (false, false) => F::JSONL,
-    });
-    Ok(Output { writer, format })
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+}
+
+/// Refuses an `--output` named `.csv` for a command that writes JSON
+/// lines only (`convert`, `synth`): the file would not be what its name
+/// says.
+pub fn refuse_csv_name(output: Option<&Path>, command: &str) -> Result<()> {
+    if names_csv(output) {
+        anyhow::bail!(
+            "`{command}` writes events as JSON lines, not CSV: name the output .ndjson or \
+             .jsonl (compressed: .ndjson.gz, .ndjson.zst)"
+        );
+    }
+    Ok(())
 }
 
 /// What a write error says: `what` could not be written to `output`
