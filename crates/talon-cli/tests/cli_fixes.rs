@@ -225,6 +225,19 @@ fn other_commands_stop_quietly_on_a_broken_pipe() {
     }
 }
 
+/// `talon ARGS` run from the repository with a standard stream closed by
+/// `redirect` (`>&-`, `<&-`), as a shell closes it.
+fn with_closed(redirect: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("sh")
+        .current_dir(repo())
+        .arg("-c")
+        .arg(format!("exec \"$0\" \"$@\" {redirect}"))
+        .arg(env!("CARGO_BIN_EXE_talon"))
+        .args(args)
+        .output()
+        .expect("sh")
+}
+
 /// `synth`, `rules`, `rule show` and `check` print their answer on stdout:
 /// with stdout closed they said nothing and exited 0.
 #[test]
@@ -241,14 +254,7 @@ fn every_command_that_prints_refuses_a_closed_stdout() {
             "the results",
         ),
     ] {
-        let out = std::process::Command::new("sh")
-            .current_dir(repo())
-            .arg("-c")
-            .arg("exec \"$0\" \"$@\" >&-")
-            .arg(env!("CARGO_BIN_EXE_talon"))
-            .args(&args)
-            .output()
-            .expect("sh");
+        let out = with_closed(">&-", &args);
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(
@@ -271,14 +277,7 @@ fn every_command_reading_stdin_refuses_a_closed_stdin() {
         vec!["convert", "-"],
         vec!["hunt", "--rules", rule, "demo/events.ndjson", "-"],
     ] {
-        let out = std::process::Command::new("sh")
-            .current_dir(repo())
-            .arg("-c")
-            .arg("exec \"$0\" \"$@\" <&-")
-            .arg(env!("CARGO_BIN_EXE_talon"))
-            .args(&args)
-            .output()
-            .expect("sh");
+        let out = with_closed("<&-", &args);
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert_eq!(

@@ -161,34 +161,30 @@ fn sigterm_stops_a_hunt_with_the_shells_status_for_it() {
 
 #[test]
 fn ctrl_c_stops_query_and_convert_answering_over_what_was_read() {
-    // query: the answer covers the events read before the signal.
-    let out = stop_mid_stream(
-        &[
-            "query",
-            "process where process.name == \"sysctl\"",
-            "-",
-            "--size",
-            "1000000",
-            "--format",
-            "jsonl",
-        ],
-        "-INT",
-    );
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(130), "{err}");
-    assert_eq!(err.lines().last(), Some(INTERRUPTED_BY_SIGINT), "{err}");
-    let read = events_read(&err);
-    assert!(read > 0, "{err}");
-    assert_eq!(stdout(&out).lines().count() as u64, read, "{err}");
-
-    // convert: every event read is written.
-    let out = stop_mid_stream(&["convert", "-"], "-INT");
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(130), "{err}");
-    assert_eq!(err.lines().last(), Some(INTERRUPTED_BY_SIGINT), "{err}");
-    let read = events_read(&err);
-    assert!(read > 0, "{err}");
-    assert_eq!(stdout(&out).lines().count() as u64, read, "{err}");
+    // query: the answer covers the events read before the signal;
+    // convert: every event read is written. Each matches, one line each.
+    let query = [
+        "query",
+        "process where process.name == \"sysctl\"",
+        "-",
+        "--size",
+        "1000000",
+        "--format",
+        "jsonl",
+    ];
+    for args in [&query[..], &["convert", "-"]] {
+        let out = stop_mid_stream(args, "-INT");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(130), "{args:?}: {err}");
+        assert_eq!(
+            err.lines().last(),
+            Some(INTERRUPTED_BY_SIGINT),
+            "{args:?}: {err}"
+        );
+        let read = events_read(&err);
+        assert!(read > 0, "{args:?}: {err}");
+        assert_eq!(stdout(&out).lines().count() as u64, read, "{args:?}: {err}");
+    }
 
     // -q: the status alone.
     let out = stop_mid_stream(&["-q", "convert", "-"], "-INT");

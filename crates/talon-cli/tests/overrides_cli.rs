@@ -93,6 +93,15 @@ fn hunt(dir: &Path, format: &str) -> (std::process::Output, String) {
     (out, err)
 }
 
+/// `talon check rule.toml` in `dir`: its output and its stderr.
+fn check(dir: &Path) -> (std::process::Output, String) {
+    let mut cmd = talon();
+    cmd.current_dir(dir).args(["check", "rule.toml"]);
+    let out = run(cmd);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out, err)
+}
+
 /// Severity, risk score and rule name of an alert.
 fn stated(alert: &Value) -> (Value, Value, Value) {
     let get = |path: &str| field(alert, path).cloned().unwrap_or(Value::Null);
@@ -163,10 +172,7 @@ fn check_points_at_a_mapping_kibana_would_refuse() {
     let dir = tempfile::tempdir().expect("tempdir");
     let broken = RULE.replacen("severity = \"high\"", "severity = \"severe\"", 1);
     write_files(dir.path(), &broken);
-    let mut cmd = talon();
-    cmd.current_dir(dir.path()).args(["check", "rule.toml"]);
-    let out = run(cmd);
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (out, err) = check(dir.path());
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
         err.starts_with(
@@ -191,10 +197,7 @@ fn alert_suppression_is_accepted_with_one_warning_per_rule() {
                    is accepted but not applied: talon writes an alert for every match, without \
                    grouping them by `group_by` or suppressing repeats within `duration`\n";
 
-    let mut cmd = talon();
-    cmd.current_dir(dir.path()).args(["check", "rule.toml"]);
-    let out = run(cmd);
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (out, err) = check(dir.path());
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert_eq!(err.matches(warning).count(), 1, "{err}");
     let summary = String::from_utf8_lossy(&out.stdout);
@@ -301,10 +304,7 @@ fn filters_are_accepted_with_one_warning_per_rule() {
                    accepted but not applied: talon alerts on every match of the query, \
                    without the 1 filter Kibana ANDs with it\n";
 
-    let mut cmd = talon();
-    cmd.current_dir(dir.path()).args(["check", "rule.toml"]);
-    let out = run(cmd);
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (out, err) = check(dir.path());
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert_eq!(err.matches(warning).count(), 1, "{err}");
 
@@ -321,10 +321,7 @@ fn filters_are_accepted_with_one_warning_per_rule() {
         ),
     ] {
         write_files(dir.path(), &quiet);
-        let mut cmd = talon();
-        cmd.current_dir(dir.path()).args(["check", "rule.toml"]);
-        let out = run(cmd);
-        let err = String::from_utf8_lossy(&out.stderr);
+        let (_, err) = check(dir.path());
         assert!(!err.contains("filters"), "{err}");
     }
 }

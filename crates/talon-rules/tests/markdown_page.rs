@@ -16,6 +16,15 @@ fn load_one(path: &Path) -> Rule {
     report.rules.into_iter().next().unwrap()
 }
 
+/// Each warning of `report` as (line, column, message).
+fn warnings_at(report: &talon_rules::LoadReport) -> Vec<(usize, usize, &str)> {
+    report
+        .warnings
+        .iter()
+        .map(|w| (w.line, w.column, w.message.as_str()))
+        .collect()
+}
+
 fn words(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -206,11 +215,7 @@ fn an_unclosed_query_fence_is_named_at_its_line() {
     let text = PAGE.trim_end_matches("```\n").to_string() + "\n### MITRE\n* Tactic: x\n";
     std::fs::write(&path, &text).unwrap();
     let report = load_paths(std::slice::from_ref(&path));
-    let w: Vec<(usize, usize, &str)> = report
-        .warnings
-        .iter()
-        .map(|w| (w.line, w.column, w.message.as_str()))
-        .collect();
+    let w = warnings_at(&report);
     assert_eq!(
         w,
         [(
@@ -239,11 +244,7 @@ fn a_second_query_block_is_named_and_not_read() {
     for (extra, line) in [(second.to_string(), 30), (in_a_second_section, 32)] {
         std::fs::write(&path, format!("{PAGE}{extra}")).unwrap();
         let report = load_paths(std::slice::from_ref(&path));
-        let w: Vec<(usize, usize, &str)> = report
-            .warnings
-            .iter()
-            .map(|w| (w.line, w.column, w.message.as_str()))
-            .collect();
+        let w = warnings_at(&report);
         assert_eq!(w, [(line, 1, message)], "{extra}");
         assert_eq!(
             report.rules[0].query.as_deref(),
