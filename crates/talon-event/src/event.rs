@@ -56,6 +56,13 @@ pub struct Origin {
     pub line: u64,
 }
 
+impl std::fmt::Display for Origin {
+    /// `file:line`, as messages name a place.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
 /// One event: its flattened fields, its original JSON, and its metadata.
 #[derive(Clone, Debug, Default)]
 pub struct Event {

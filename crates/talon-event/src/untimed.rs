@@ -61,7 +61,7 @@ impl fmt::Display for Untimed {
     /// `file:line: VALUE` for an unusable value, `file:line` for a
     /// missing one.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.origin.file, self.origin.line)?;
+        write!(f, "{}", self.origin)?;
         match &self.why {
             NoTime::Missing => Ok(()),
             NoTime::Unusable(v) => write!(f, ": {v}"),

@@ -156,7 +156,7 @@ fn value_text(value: &Value) -> String {
 /// event did not come from a file.
 pub(crate) fn location_text(alert: &Alert) -> String {
     match alert.origin() {
-        Some(origin) if !origin.file.is_empty() => format!("{}:{}", origin.file, origin.line),
+        Some(origin) if !origin.file.is_empty() => origin.to_string(),
         _ => String::new(),
     }
 }

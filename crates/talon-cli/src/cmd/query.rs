@@ -651,7 +651,7 @@ impl<'e> Rows<'e> {
 /// command) shows: where the event was read from.
 fn place(event: Option<&Event>) -> String {
     match event {
-        Some(e) => format!("{}:{}", e.origin.file, e.origin.line),
+        Some(e) => e.origin.to_string(),
         None => "(missing event)".to_string(),
     }
 }

@@ -94,9 +94,7 @@ impl fmt::Display for SequenceWarning {
                 if let Some((origin, behind)) = first {
                     write!(
                         f,
-                        " (the first, {}:{}, was {} behind the newest time read before it)",
-                        origin.file,
-                        origin.line,
+                        " (the first, {origin}, was {} behind the newest time read before it)",
                         span_text(*behind)
                     )?;
                 }

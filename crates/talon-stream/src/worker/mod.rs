@@ -362,11 +362,7 @@ impl Step<'_, '_> {
                 Ok(a) => alerts.push(a),
                 Err(e) => {
                     failed += 1;
-                    tracing::warn!(
-                        "{}:{}: cannot build alert: {e}",
-                        d.event.origin.file,
-                        d.event.origin.line
-                    );
+                    tracing::warn!("{}: cannot build alert: {e}", d.event.origin);
                 }
             }
         });

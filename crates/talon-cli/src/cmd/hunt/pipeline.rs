@@ -227,8 +227,7 @@ impl Worker {
                 Ok(alert) => f.alerts.push((i, alert)),
                 Err(e) => {
                     self.alert_errors += 1;
-                    let at = &event.origin;
-                    warn!("{}:{}: cannot build alert: {e}", at.file, at.line);
+                    warn!("{}: cannot build alert: {e}", event.origin);
                 }
             }
         }
@@ -405,8 +404,10 @@ impl<'a, S: Sink> Merger<'a, S> {
             Err(e) => {
                 self.alert_errors += 1;
                 // Where the sequence starts: its first event.
-                let at = &events[0].origin;
-                warn!("{}:{}: cannot build sequence alert: {e}", at.file, at.line);
+                match events.first() {
+                    Some(first) => warn!("{}: cannot build sequence alert: {e}", first.origin),
+                    None => warn!("cannot build sequence alert: {e}"),
+                }
             }
         }
     }

@@ -256,10 +256,7 @@ impl<'a> RunAlerts<'a> {
                 self.alert_errors += 1;
                 // Where the match came from: its event, or a sequence's first.
                 match held.first_event() {
-                    Some(ev) => warn!(
-                        "{}:{}: cannot build alert: {e}",
-                        ev.origin.file, ev.origin.line
-                    ),
+                    Some(ev) => warn!("{}: cannot build alert: {e}", ev.origin),
                     None => warn!("cannot build alert: {e}"),
                 }
                 None
