@@ -75,17 +75,15 @@ pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
         "--output",
         &common::event_paths(&args.inputs),
     )?;
-    let mut events = common::open_events(&args.inputs, args.source, opts, false)?;
     crate::output::refuse_csv_name(args.output.as_deref(), "convert")?;
+    let mut events = common::open_events(&args.inputs, args.source, opts, false)?;
     let (mut w, _) = crate::output::writer(args.output.as_deref(), "the events")?;
     let mut written = 0u64;
     let mut no_index = 0u64;
     let mut result = Ok(());
     // From here on, Ctrl-C stops reading and keeps what was written whole.
     let interrupt = Interrupt::install()?;
-    // The flag is looked at before an event is taken: one read is one
-    // written.
-    while let Some(item) = (!interrupt.stopping()).then(|| events.next()).flatten() {
+    while let Some(item) = interrupt.next_of(&mut events) {
         let event = match item {
             Ok(e) => e,
             Err(issue) => {

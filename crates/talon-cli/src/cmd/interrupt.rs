@@ -54,10 +54,14 @@ impl Interrupt {
         &self.stop
     }
 
-    /// Whether reading should stop (a signal, or whoever else raised the
-    /// flag).
-    pub fn stopping(&self) -> bool {
-        self.stop.load(Ordering::Relaxed)
+    /// The next item of `items` unless reading should stop (a signal, or
+    /// whoever else raised the flag). The flag is looked at before an item
+    /// is taken, so every item taken is one answered.
+    pub fn next_of<I: Iterator>(&self, items: &mut I) -> Option<I::Item> {
+        match self.stop.load(Ordering::Relaxed) {
+            true => None,
+            false => items.next(),
+        }
     }
 
     /// The signal that arrived, if one did.

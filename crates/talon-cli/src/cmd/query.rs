@@ -84,9 +84,7 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
         .and_then(|p| p.category())
         .map(|wanted| Categories::new(field, wanted));
     // Issues are counted in the reader stats (and logged by it at -vv).
-    // The flag is looked at before an event is taken: one read is one
-    // answered.
-    while let Some(item) = (!interrupt.stopping()).then(|| reader.next()).flatten() {
+    while let Some(item) = interrupt.next_of(&mut reader) {
         let Ok(event) = item else { continue };
         if let Some(c) = &mut census {
             c.note(&event);
@@ -245,7 +243,7 @@ fn run_sequence(
     let mut search =
         SequenceSearch::new(query, mapping, opts).map_err(|e| anyhow::anyhow!("{e}"))?;
     // Issues are counted in the reader stats (and logged by it at -vv).
-    while let Some(item) = (!interrupt.stopping()).then(|| reader.next()).flatten() {
+    while let Some(item) = interrupt.next_of(&mut reader) {
         let Ok(event) = item else { continue };
         search.push(&Arc::new(event));
     }
