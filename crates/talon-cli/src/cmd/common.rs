@@ -676,11 +676,21 @@ fn repeat_warning(first: &Path, later: &Path) -> String {
     format!("{l} is the same file as {f} ({how}); it is read once, as {f}")
 }
 
+/// An event's document as it was read, on one line (NDJSON needs it so):
+/// borrowed when it is one already, else [`one_line`].
+pub fn source_line(event: &talon_event::Event) -> std::borrow::Cow<'_, str> {
+    let source = event.source().trim();
+    match source.contains(['\n', '\r']) {
+        true => std::borrow::Cow::Owned(one_line(source)),
+        false => std::borrow::Cow::Borrowed(source),
+    }
+}
+
 /// A pretty-printed JSON document on one line: whitespace outside strings
 /// dropped, everything else (numbers as written, key order, escapes) kept,
 /// which re-serializing would not guarantee (`1.50` would become `1.5`).
 /// JSON strings cannot hold a raw line break, so every one is outside them.
-pub fn one_line(json: &str) -> String {
+fn one_line(json: &str) -> String {
     let mut out = String::with_capacity(json.len());
     let (mut in_string, mut escaped) = (false, false);
     for c in json.chars() {

@@ -152,12 +152,7 @@ fn write_event(w: &mut dyn Write, event: &Event, bulk: bool) -> Result<()> {
         serde_json::to_writer(&mut *w, &bulk_action(event))?;
         w.write_all(b"\n")?;
     }
-    let source = event.source().trim();
-    if source.contains(['\n', '\r']) {
-        w.write_all(common::one_line(source).as_bytes())?;
-    } else {
-        w.write_all(source.as_bytes())?;
-    }
+    w.write_all(common::source_line(event).as_bytes())?;
     w.write_all(b"\n")?;
     Ok(())
 }

@@ -303,25 +303,28 @@ fn read_summary(reader: &common::Events, took: std::time::Duration) -> String {
 }
 
 fn write_es_sequences(w: &mut dyn Write, result: &SequenceResult, took: u64) -> Result<()> {
-    // The raw sources first: the hits borrow them.
-    let mut sources = Vec::with_capacity(result.sequences.len());
-    for m in &result.sequences {
-        let mut of_one = Vec::with_capacity(m.events.len());
-        for e in m.events.iter().flatten() {
-            of_one.push(raw_source(e)?);
-        }
-        sources.push(of_one);
-    }
+    // The raw sources first, one per event place (none for a missing
+    // event): the hits borrow them.
+    let sources = result
+        .sequences
+        .iter()
+        .map(|m| {
+            m.events
+                .iter()
+                .map(|e| e.as_deref().map(raw_source).transpose())
+                .collect::<Result<Vec<_>>>()
+        })
+        .collect::<Result<Vec<_>>>()?;
     let seqs: Vec<EsSequence<'_>> = result
         .sequences
         .iter()
         .zip(&sources)
         .map(|(m, sources)| {
-            let mut sources = sources.iter();
             let events = m
                 .events
                 .iter()
-                .map(|e| match (e, e.as_ref().and_then(|_| sources.next())) {
+                .zip(sources)
+                .map(|(e, s)| match (e, s) {
                     (Some(e), Some(s)) => SequenceHit::Hit(Hit::of(e, s)),
                     _ => SequenceHit::Missing { missing: true },
                 })
@@ -424,7 +427,7 @@ fn write_sequences_jsonl(w: &mut dyn Write, result: &SequenceResult) -> Result<(
         for e in &m.events {
             events.push(match e {
                 Some(e) => raw_source(e)?,
-                None => serde_json::value::to_raw_value(&serde_json::json!({ "missing": true }))?,
+                None => RawValue::from_string(r#"{"missing":true}"#.to_string())?,
             });
         }
         let keys: Vec<serde_json::Value> = m.join_keys.iter().map(value_json).collect();
@@ -500,8 +503,7 @@ fn write_es(w: &mut dyn Write, events: &[Event], took: u64) -> Result<()> {
 
 fn write_jsonl(w: &mut dyn Write, events: &[Event]) -> Result<()> {
     for e in events {
-        // The source is one JSON document; NDJSON needs it on one line.
-        writeln!(w, "{}", raw_source(e)?.get())?;
+        writeln!(w, "{}", common::source_line(e))?;
     }
     Ok(())
 }
@@ -510,13 +512,7 @@ fn write_jsonl(w: &mut dyn Write, events: &[Event]) -> Result<()> {
 /// (a `serde_json::Value` would turn an integer past 64 bits into a
 /// float), keys in their order, escapes kept.
 fn raw_source(e: &Event) -> Result<Box<RawValue>> {
-    let source = e.source().trim();
-    let text = if source.contains(['\n', '\r']) {
-        common::one_line(source)
-    } else {
-        source.to_string()
-    };
-    Ok(RawValue::from_string(text)?)
+    Ok(RawValue::from_string(common::source_line(e).into_owned())?)
 }
 
 /// Columns shown for events in CSV and table output, read through the
