@@ -275,8 +275,12 @@ fn parse_num(t: &str) -> Option<Num> {
 }
 
 fn script_matches(s: &ScriptLeaf, ev: &dyn Fields) -> bool {
-    // The doc values of every field occurrence, each once (as a keyword's
-    // doc values hold it); a missing field is null.
+    // The doc values of every field occurrence; a missing field is null.
+    // With several occurrences each value is taken once (as a keyword's
+    // doc values hold it), so a padded array does not use up the capped
+    // combinations; one occurrence tries every value, repeats and all,
+    // without the cost of a set per evaluation.
+    let several = s.fields.len() > 1;
     let lists: Vec<Vec<RVal>> = s
         .fields
         .iter()
@@ -286,7 +290,9 @@ fn script_matches(s: &ScriptLeaf, ev: &dyn Fields) -> bool {
                 .iter()
                 .filter_map(|v| doc_value(v, slot.kind))
                 .collect();
-            dedup(&mut vals);
+            if several {
+                dedup(&mut vals);
+            }
             if vals.is_empty() {
                 vec![RVal::Null]
             } else {
@@ -294,10 +300,10 @@ fn script_matches(s: &ScriptLeaf, ev: &dyn Fields) -> bool {
             }
         })
         .collect();
-    let limit = if lists.len() <= 1 {
-        usize::MAX
-    } else {
+    let limit = if several {
         MAX_COMBINATIONS
+    } else {
+        usize::MAX
     };
     let mut idx = vec![0usize; lists.len()];
     let mut env: Vec<RVal> = lists.iter().map(|l| l[0].clone()).collect();
