@@ -778,6 +778,11 @@ impl<T> Scheduler<T> {
             {
                 let next = rule.next_run;
                 rule.make_runs(i, first, |run| Some(run.at) == next, stats, &mut out);
+                // Each pass makes the next run; one that could not (no
+                // run time known) would loop for ever.
+                if rule.next_run == next {
+                    break;
+                }
             }
             for c in rule.candidates.drain(..) {
                 count_unalerted(stats, &c);

@@ -1,9 +1,10 @@
 //! Ad-hoc EQL search over events, answered as Elasticsearch's EQL search
 //! API answers: matches ordered by timestamp (as the field stores it:
 //! milliseconds for `date`, nanoseconds for `date_nanos`, read with the
-//! mapped `format`), then tiebreaker, then input order; the pipes (`head`, `tail`) and `size` applied as one window, with
-//! `size` under the first pipe and `result_position` naming its end only
-//! when there is no pipe ([`talon_eql::Limit::for_request`]).
+//! mapped `format`), then tiebreaker, then input order; the pipes
+//! (`head`, `tail`) and `size` applied as one window, with `size` under
+//! the first pipe and `result_position` naming its end only when there is
+//! no pipe ([`talon_eql::Limit::for_request`]).
 //!
 //! Only as many matches as the final answer can need are kept in memory
 //! (a bounded heap), so a search over any amount of input stays small;

@@ -13,7 +13,7 @@ use talon_eql::eval::value::FieldKind;
 use talon_eql::eval::Memo;
 use talon_eql::{CompiledQuery, SequencePlan};
 use talon_event::mapping::{FieldType, Mapping};
-use talon_event::Fields;
+use talon_event::{Fields, Value};
 
 use super::date;
 use super::keys::{key_tuples, missing_key, KeyReader, KeyTuple};
@@ -41,8 +41,7 @@ impl TimeReader {
 
     /// The event's time in epoch nanoseconds, at the field's resolution.
     pub fn read(&self, event: &dyn Fields) -> Option<i64> {
-        let v = event.values(&self.path).first()?;
-        date::parse_date(v, self.format.as_deref()).map(|n| date::truncate(n, self.nanos))
+        self.time_of(event.values(&self.path).first()?)
     }
 
     /// The earliest of the event's times, at the field's resolution: an
@@ -52,9 +51,13 @@ impl TimeReader {
         event
             .values(&self.path)
             .iter()
-            .filter_map(|v| date::parse_date(v, self.format.as_deref()))
-            .map(|n| date::truncate(n, self.nanos))
+            .filter_map(|v| self.time_of(v))
             .min()
+    }
+
+    /// One value's time, read with the field's format, at its resolution.
+    fn time_of(&self, v: &Value) -> Option<i64> {
+        date::parse_date(v, self.format.as_deref()).map(|n| date::truncate(n, self.nanos))
     }
 }
 
