@@ -18,15 +18,15 @@
 //! list (Elasticsearch folds it into one before this step); a `:` or
 //! `like` with several patterns counts as an `or`.
 
-use crate::syntax::ast::{CmpOp, EventQuery, Expr, ExprKind, SeqTerm};
+use crate::syntax::ast::{CmpOp, Expr, ExprKind, Literal, SeqTerm};
 
 /// `terms` (a sequence's or sample's, without `until`) with every other
 /// term's key conditions added to each; `shared` are the `by` keys before
 /// each term's own. `None` when no term has such a condition.
 pub(crate) fn propagate(terms: &[SeqTerm], shared: &[Expr]) -> Option<Vec<SeqTerm>> {
-    let keys: Vec<Vec<&str>> = terms
+    let keys: Vec<Vec<&Expr>> = terms
         .iter()
-        .map(|t| shared.iter().chain(&t.by).map(key_path).collect())
+        .map(|t| shared.iter().chain(&t.by).collect())
         .collect();
     // (term, key position, part) for every part tied to a key.
     let mut found: Vec<(usize, usize, &Expr)> = Vec::new();
@@ -49,31 +49,28 @@ pub(crate) fn propagate(terms: &[SeqTerm], shared: &[Expr]) -> Option<Vec<SeqTer
         .iter()
         .enumerate()
         .map(|(k, t)| {
-            let mut condition = t.query.condition.clone();
+            let mut term = t.clone();
             for &(j, i, part) in &found {
-                let (Some(from), Some(to)) = (keys[j].get(i), keys[k].get(i)) else {
+                let (Some(from), Some(local)) = (keys[j].get(i), keys[k].get(i)) else {
                     continue;
                 };
-                if j == k || from.is_empty() || to.is_empty() {
+                if j == k || key_path(local).is_empty() {
                     continue;
                 }
-                let Some(local) = shared.iter().chain(&t.by).nth(i) else {
-                    continue;
-                };
-                let added = replace_field(part, from, local);
+                let added = replace_field(part, key_path(from), local);
+                let condition = &mut term.query.condition;
                 let span = condition.span;
-                condition = Expr {
-                    kind: ExprKind::And(Box::new(condition), Box::new(added)),
+                let placeholder = Expr {
+                    kind: ExprKind::Literal(Literal::Bool(true)),
+                    span,
+                };
+                let before = std::mem::replace(condition, placeholder);
+                *condition = Expr {
+                    kind: ExprKind::And(Box::new(before), Box::new(added)),
                     span,
                 };
             }
-            SeqTerm {
-                query: EventQuery {
-                    condition,
-                    ..t.query.clone()
-                },
-                ..t.clone()
-            }
+            term
         })
         .collect();
     Some(shared_terms)
@@ -126,9 +123,9 @@ fn same_field_equalities(e: &Expr) -> Option<&str> {
 }
 
 /// The position of the first key field met walking `e` from its root.
-fn first_key(e: &Expr, keys: &[&str]) -> Option<usize> {
+fn first_key(e: &Expr, keys: &[&Expr]) -> Option<usize> {
     if let ExprKind::Field(f) = &e.kind {
-        if let Some(i) = keys.iter().position(|k| !k.is_empty() && *k == f.path) {
+        if let Some(i) = keys.iter().position(|k| key_path(k) == f.path) {
             return Some(i);
         }
     }
