@@ -94,7 +94,9 @@ pub struct EngineStats {
     pub no_index: u64,
     /// Events with an index that no loaded rule searches.
     pub index_not_searched: u64,
-    /// The first few of those index names, for the summary.
+    /// A few of those index names, for the summary: the first in sorted
+    /// order, so that how the input was split over threads cannot change
+    /// which are shown or in what order ([`EngineStats::note_unsearched`]).
     pub indices_not_searched: Vec<String>,
     /// Per rule, in the order of [`Engine::rules`].
     pub rules: Vec<RuleStats>,
@@ -334,10 +336,20 @@ impl EngineStats {
             None => self.no_index += 1,
             Some(index) => {
                 self.index_not_searched += 1;
-                let names = &mut self.indices_not_searched;
-                if names.len() < MAX_INDEX_NAMES && !names.iter().any(|n| **n == **index) {
-                    names.push(index.to_string());
-                }
+                self.note_unsearched(index);
+            }
+        }
+    }
+
+    /// Keeps `name` among the shown unsearched index names if it is one of
+    /// the first [`MAX_INDEX_NAMES`] in sorted order (merging workers'
+    /// stats calls this too).
+    pub fn note_unsearched(&mut self, name: &str) {
+        let names = &mut self.indices_not_searched;
+        if let Err(at) = names.binary_search_by(|n| n.as_str().cmp(name)) {
+            if at < MAX_INDEX_NAMES {
+                names.insert(at, name.to_string());
+                names.truncate(MAX_INDEX_NAMES);
             }
         }
     }
@@ -452,5 +464,39 @@ fn kind_name(kind: QueryKind) -> &'static str {
         QueryKind::Event => "event",
         QueryKind::Sequence => "sequence",
         QueryKind::Sample => "sample",
+    }
+}
+
+#[cfg(test)]
+mod unsearched_tests {
+    use super::EngineStats;
+
+    /// Found flaky in CI: two workers each kept the names they met first,
+    /// and the summary listed them in worker order. The names kept are the
+    /// first five in sorted order, however the events were split.
+    #[test]
+    fn unsearched_index_names_do_not_depend_on_how_events_were_split() {
+        let names = [
+            "logs-f", "logs-b", "logs-g", "logs-a", "logs-e", "logs-c", "logs-d", "logs-b",
+        ];
+        let whole = {
+            let mut s = EngineStats::default();
+            names.iter().for_each(|n| s.note_unsearched(n));
+            s.indices_not_searched
+        };
+        assert_eq!(whole, ["logs-a", "logs-b", "logs-c", "logs-d", "logs-e"]);
+        // Two workers with the halves swapped, merged in either order.
+        let (one, two) = names.split_at(3);
+        for (first, second) in [(one, two), (two, one)] {
+            let mut merged = EngineStats::default();
+            for part in [second, first] {
+                let mut worker = EngineStats::default();
+                part.iter().for_each(|n| worker.note_unsearched(n));
+                for n in &worker.indices_not_searched {
+                    merged.note_unsearched(n);
+                }
+            }
+            assert_eq!(merged.indices_not_searched, whole);
+        }
     }
 }

@@ -570,10 +570,8 @@ impl Merged {
         m.events += e.events;
         m.no_index += e.no_index;
         m.index_not_searched += e.index_not_searched;
-        for name in e.indices_not_searched {
-            if m.indices_not_searched.len() < 5 && !m.indices_not_searched.contains(&name) {
-                m.indices_not_searched.push(name);
-            }
+        for name in &e.indices_not_searched {
+            m.note_unsearched(name);
         }
         let pairs = m.rules.iter_mut().zip(e.rules);
         for (into, from) in pairs.chain(m.sequence_rules.iter_mut().zip(e.sequence_rules)) {
