@@ -19,7 +19,7 @@
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
-use talon_event::{EventView, Value};
+use talon_event::{Binding, EventView, Value};
 
 use crate::compile::CompiledRule;
 
@@ -75,6 +75,9 @@ pub struct Router {
     /// The distinct category fields rules filter on (usually only
     /// `event.category`), indexed by [`CategoryNeed::OneOf::field`].
     fields: Vec<Box<str>>,
+    /// Per category field: its number in the catalog events are read
+    /// through ([`Router::bind_fields`]; none until then).
+    bindings: Vec<Binding>,
     /// Reused to build the category key without allocating on a hit.
     key: String,
 }
@@ -105,6 +108,12 @@ impl Router {
             router.all = Some(router.index_route(every));
         }
         router
+    }
+
+    /// Numbers the category fields as `bind` says (the engine's field
+    /// catalog), so that each event reads them by number.
+    pub fn bind_fields(&mut self, bind: &dyn Fn(&str) -> Binding) {
+        self.bindings = self.fields.iter().map(|f| bind(f)).collect();
     }
 
     /// Whether index patterns are ignored.
@@ -170,8 +179,9 @@ impl Router {
         }
         // Probe 2: the category values.
         self.key.clear();
-        for f in &self.fields {
-            for v in event.values(f) {
+        for (i, f) in self.fields.iter().enumerate() {
+            let binding = self.bindings.get(i).copied().unwrap_or(Binding::NONE);
+            for v in event.values_bound(f, binding) {
                 match v {
                     Value::Str(s) => {
                         self.key.push_str(s.as_ref());

@@ -233,8 +233,10 @@ fn route_key(rules: &Arc<[usize]>) -> usize {
 
 impl EventStage {
     pub(crate) fn new(plans: Arc<Plans>, all_indices: bool) -> EventStage {
-        let router = Router::new(&plans.rules, all_indices);
-        let seq_router = Router::new(&plans.sequences, all_indices);
+        let mut router = Router::new(&plans.rules, all_indices);
+        let mut seq_router = Router::new(&plans.sequences, all_indices);
+        router.bind_fields(&|p| plans.catalog.bind(p));
+        seq_router.bind_fields(&|p| plans.catalog.bind(p));
         let stats = EngineStats {
             rules: vec![RuleStats::default(); plans.rules.len()],
             sequence_rules: vec![RuleStats::default(); plans.sequences.len()],

@@ -304,7 +304,8 @@ pub fn stages(
             continue;
         }
         let runner =
-            SequenceTerms::new(&r.query, mapping, &sequence_options(&r, opts)).and_then(|t| {
+            SequenceTerms::new(&r.query, mapping, &sequence_options(&r, opts)).and_then(|mut t| {
+                t.bind_fields(&|p| catalog.bind(p));
                 SequenceRunner::with_terms(Arc::new(t), sequence_options(&r, opts), true)
             });
         match runner {

@@ -23,7 +23,7 @@ use talon_eql::eval::value::{
 };
 use talon_eql::JoinKey;
 use talon_event::mapping::Mapping;
-use talon_event::{time, Fields, Value};
+use talon_event::{time, Binding, Fields, Value};
 
 use super::date::{parse_date, truncate};
 
@@ -69,6 +69,9 @@ pub(crate) struct KeyReader {
     kind: FieldKind,
     /// The mapping's date `format`, for date keys.
     format: Option<String>,
+    /// The path's number in the catalog events are read through
+    /// ([`KeyReader::bind`]): read by number, not looked up by name.
+    binding: Binding,
 }
 
 impl KeyReader {
@@ -82,7 +85,20 @@ impl KeyReader {
             optional: key.optional,
             kind: key.kind,
             format,
+            binding: Binding::NONE,
         }
+    }
+
+    /// Numbers the key's path as `bind` says (an engine's field catalog).
+    pub(crate) fn bind(&mut self, bind: &dyn Fn(&str) -> Binding) {
+        if let Some(path) = &self.path {
+            self.binding = bind(path);
+        }
+    }
+
+    /// The key field's values on the event.
+    fn field<'e>(&self, path: &str, event: &'e dyn Fields) -> &'e [Value] {
+        event.values_bound(path, self.binding)
     }
 
     /// The distinct values of this key on the event, in source order.
@@ -91,7 +107,7 @@ impl KeyReader {
             return Vec::new();
         };
         let mut out: Vec<KeyPart> = Vec::new();
-        for v in event.values(path) {
+        for v in self.field(path, event) {
             if let Some(k) = self.read(v) {
                 if !out.contains(&k) {
                     out.push(k);
@@ -175,7 +191,7 @@ pub(crate) fn missing_key(readers: &[KeyReader], event: &dyn Fields) -> Option<A
         .filter(|r| !r.optional)
         .find_map(|r| match &r.path {
             Some(path) => {
-                let has = event.values(path).iter().any(|v| r.read(v).is_some());
+                let has = r.field(path, event).iter().any(|v| r.read(v).is_some());
                 (!has).then(|| Arc::clone(path))
             }
             None => Some(Arc::from("null")),
@@ -195,7 +211,7 @@ fn single_tuple(readers: &[KeyReader], event: &dyn Fields) -> Option<Option<KeyT
             parts.push(KeyPart::Null);
             continue;
         };
-        let values = event.values(path);
+        let values = r.field(path, event);
         let mut read = values.iter().filter_map(|v| r.read(v));
         match read.next() {
             None if r.optional => parts.push(KeyPart::Null),
@@ -259,6 +275,7 @@ mod tests {
             optional,
             kind,
             format: None,
+            binding: Binding::NONE,
         }
     }
 
@@ -327,6 +344,7 @@ mod tests {
             optional: true,
             kind: FieldKind::Dynamic,
             format: None,
+            binding: Binding::NONE,
         }];
         assert_eq!(key_tuples(&unmapped, &e, &mut cut)[0][0], KeyPart::Null);
     }

@@ -13,7 +13,7 @@ use talon_eql::eval::value::FieldKind;
 use talon_eql::eval::Memo;
 use talon_eql::{CompiledQuery, SequencePlan};
 use talon_event::mapping::{FieldType, Mapping};
-use talon_event::{Fields, Value};
+use talon_event::{Binding, Fields, Value};
 
 use super::date;
 use super::keys::{key_tuples, missing_key, KeyReader, KeyTuple};
@@ -27,6 +27,8 @@ pub struct TimeReader {
     path: String,
     format: Option<String>,
     nanos: bool,
+    /// The path's number in the catalog events are read through.
+    binding: Binding,
 }
 
 impl TimeReader {
@@ -36,20 +38,25 @@ impl TimeReader {
             format: mapping.date_format(&path).map(str::to_string),
             nanos: mapping.field_type(&path) == Some(FieldType::DateNanos),
             path,
+            binding: Binding::NONE,
         }
+    }
+
+    /// The time field's values on the event.
+    fn field<'e>(&self, event: &'e dyn Fields) -> &'e [Value] {
+        event.values_bound(&self.path, self.binding)
     }
 
     /// The event's time in epoch nanoseconds, at the field's resolution.
     pub fn read(&self, event: &dyn Fields) -> Option<i64> {
-        self.time_of(event.values(&self.path).first()?)
+        self.time_of(self.field(event).first()?)
     }
 
     /// The earliest of the event's times, at the field's resolution: an
     /// ascending Elasticsearch sort reads a multi-valued date by its
     /// smallest value.
     pub fn earliest(&self, event: &dyn Fields) -> Option<i64> {
-        event
-            .values(&self.path)
+        self.field(event)
             .iter()
             .filter_map(|v| self.time_of(v))
             .min()
@@ -99,7 +106,9 @@ pub struct SequenceTerms {
     /// Field kind per key position (for showing dates).
     pub(crate) key_kinds: Vec<FieldKind>,
     pub(crate) time: TimeReader,
-    tie_path: Option<String>,
+    /// The tiebreaker field, and its number in the catalog events are
+    /// read through.
+    tie_path: Option<(String, Binding)>,
     /// Per term: set once an event filled it with its keys, or once one
     /// was found to match it but for a key (shared by every copy): from
     /// then on, events lacking a key are no longer looked at again for it
@@ -137,9 +146,22 @@ impl SequenceTerms {
             tie_path: opts
                 .tiebreaker_field
                 .as_deref()
-                .map(|f| mapping.resolve(f).to_string()),
+                .map(|f| (mapping.resolve(f).to_string(), Binding::NONE)),
             plan,
         })
+    }
+
+    /// Numbers the paths of the join keys, the time and the tiebreaker as
+    /// `bind` says (the engine's field catalog, which its term plans are
+    /// bound to already), so that they are read by number.
+    pub(crate) fn bind_fields(&mut self, bind: &dyn Fn(&str) -> Binding) {
+        for r in self.readers.iter_mut().flatten() {
+            r.bind(bind);
+        }
+        self.time.binding = bind(&self.time.path);
+        if let Some((path, binding)) = &mut self.tie_path {
+            *binding = bind(path);
+        }
     }
 
     /// The terms (then the until term), in order.
@@ -199,8 +221,8 @@ impl SequenceTerms {
         }
         let tie = Tie::of(
             self.tie_path
-                .as_deref()
-                .and_then(|p| event.values(p).first()),
+                .as_ref()
+                .and_then(|(p, b)| event.values_bound(p, *b).first()),
         );
         Some(TermHits {
             hits,
