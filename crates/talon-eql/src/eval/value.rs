@@ -140,8 +140,12 @@ pub fn doc_value(v: &Value, kind: FieldKind) -> Option<RVal> {
         FieldKind::Date { nanos } => coerce_date(v, nanos).map(RVal::Date),
         FieldKind::Ip => {
             let text = keyword_text(v)?;
-            let addr = ip::parse_ip(&text)?;
-            Some(RVal::string(ip::canonical(addr)))
+            match ip::parse_ip(&text)? {
+                // A dotted quad parses only in its shortest form (no
+                // leading zeros), which is the canonical text: no new one.
+                std::net::IpAddr::V4(_) => Some(RVal::Str(text)),
+                addr => Some(RVal::string(ip::canonical(addr))),
+            }
         }
         FieldKind::Dynamic => match v {
             Value::Null => None,
@@ -363,6 +367,31 @@ pub fn java_instant_string(nanos: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ip_doc_values_are_the_canonical_text() {
+        let read = |s: &str| match doc_value(&Value::str(s), FieldKind::Ip) {
+            Some(RVal::Str(t)) => Some(t.to_string()),
+            _ => None,
+        };
+        // A dotted quad is kept as written only because it is already the
+        // canonical text; the others are rewritten.
+        for (text, want) in [
+            ("10.0.0.1", Some("10.0.0.1")),
+            ("0.0.0.0", Some("0.0.0.0")),
+            ("255.255.255.255", Some("255.255.255.255")),
+            ("::ffff:10.0.0.1", Some("10.0.0.1")),
+            ("2001:DB8:0:0::1", Some("2001:db8::1")),
+            ("010.0.0.1", None),
+            ("10.0.0", None),
+            ("10.0.0.1 ", None),
+        ] {
+            assert_eq!(read(text).as_deref(), want, "{text:?}");
+            if let Some(addr) = ip::parse_ip(text) {
+                assert_eq!(Some(ip::canonical(addr).as_str()), want, "{text:?}");
+            }
+        }
+    }
 
     #[test]
     fn java_double_formatting() {

@@ -56,6 +56,8 @@ fn parse_u64(digits: &[u8]) -> Option<u64> {
 /// cleared first. `None` if the text is not a string serde_json parses.
 pub(crate) fn unescape(raw: &[u8], out: &mut String) -> Option<()> {
     out.clear();
+    // Unescaped text is never longer than its escaped form: one allocation.
+    out.reserve(raw.len());
     let mut rest = raw;
     while let Some(i) = memchr::memchr(b'\\', rest) {
         out.push_str(std::str::from_utf8(&rest[..i]).ok()?);
