@@ -359,6 +359,37 @@ fn an_exec_whose_syscall_record_is_cut_short_is_ignored() {
     );
 }
 
+/// A SYSCALL record whose pid is there but is no number (past a long,
+/// damaged) was ignored as "no pid (cut short?)", counted only, with no
+/// line anywhere. It is now an issue at the pid's value.
+#[test]
+fn a_syscall_pid_that_is_no_number_is_an_issue_at_its_value() {
+    let syscall = "type=SYSCALL msg=audit(1700000000.100:8): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=18446744073709551617 uid=0 comm=\"id\" exe=\"/usr/bin/id\"";
+    let text = format!(
+        "type=SYSCALL msg=audit(1700000000.000:7): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=40 uid=0 comm=\"sh\" exe=\"/bin/sh\"\n\
+         type=EOE msg=audit(1700000000.000:7):\n\
+         {syscall}\n\
+         type=EXECVE msg=audit(1700000000.100:8): argc=1 a0=\"id\"\n\
+         type=EOE msg=audit(1700000000.100:8):\n"
+    );
+    let run = run_text(&text, Some(Source::Auditd));
+    assert_eq!(run.events.len(), 1);
+    assert_eq!(run.events[0].first_str("process.name"), Some("sh"));
+    assert_eq!(run.issues.len(), 1, "{:?}", run.issues);
+    let issue = &run.issues[0];
+    assert_eq!(issue.line, 3);
+    assert_eq!(issue.column, syscall.find(" pid=").unwrap() as u64 + 6);
+    assert_eq!(
+        issue.message,
+        "event 8: its SYSCALL record's pid `18446744073709551617` is not a process id"
+    );
+    assert_eq!(run.stats.ignored_for(IgnoreReason::MissingFields), 1);
+    assert_eq!(
+        run.stats.ignored_kinds.get("auditd SYSCALL with a bad pid"),
+        Some(&1)
+    );
+}
+
 #[test]
 fn blank_lines_of_a_log_are_counted_beside_its_records() {
     // Found by a fresh user: blank lines of a raw audit log were counted
