@@ -390,6 +390,36 @@ fn a_syscall_pid_that_is_no_number_is_an_issue_at_its_value() {
     );
 }
 
+/// A log opening with a UTF-8 byte order mark lost its first record (its
+/// `type=` hid behind the mark: "no type= before msg=audit("), and with it
+/// the exec. The mark is now passed over; columns still count it.
+#[test]
+fn a_byte_order_mark_before_the_first_record_is_passed_over() {
+    let plain = run_text(IP_FORWARD, Some(Source::Auditd));
+    let run = run_text(&format!("\u{feff}{IP_FORWARD}"), None);
+    assert!(run.issues.is_empty(), "{:?}", run.issues);
+    assert_eq!(
+        (run.stats.records, run.stats.events, run.stats.merged),
+        (plain.stats.records, plain.stats.events, plain.stats.merged)
+    );
+    let sysctl = run.named("sysctl");
+    assert_eq!(sysctl.len(), 1);
+    assert_ne!(seed_rule_fires(sysctl[0]), Some(false));
+    // A mark alone on the first line is a blank line.
+    let run = run_text(&format!("\u{feff}\n{IP_FORWARD}"), Some(Source::Auditd));
+    assert_eq!(run.stats.blank, 1);
+    assert!(run.issues.is_empty(), "{:?}", run.issues);
+    // A problem in the first line is placed in the file's bytes, the
+    // mark's included.
+    let line = "<Event><System><EventID>1</EventID></System><EventData><Data Name=\"a\">&bogus;</Data></EventData></Event>";
+    let run = run_text(&format!("\u{feff}{line}\n"), Some(Source::Sysmon));
+    assert_eq!(run.issues.len(), 1, "{:?}", run.issues);
+    assert_eq!(
+        (run.issues[0].line, run.issues[0].column),
+        (1, line.find("&bogus").unwrap() as u64 + 4)
+    );
+}
+
 #[test]
 fn blank_lines_of_a_log_are_counted_beside_its_records() {
     // Found by a fresh user: blank lines of a raw audit log were counted
