@@ -915,6 +915,40 @@ fn query_all(input: &std::ffi::OsStr, stdin: Option<&[u8]>) -> Vec<Value> {
     jsonl(&out)
 }
 
+/// `convert` logged each skipped line itself at -v, and the reader logged
+/// it again at -vv: two lines per issue. Like `hunt` and `query`, it now
+/// lists every issue once, at -vv, in input order.
+#[test]
+fn convert_logs_each_issue_once_at_vv() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("alerts.json");
+    let text = format!("{}[1]\n{{\"output_fields\": 3}}\n", falco());
+    std::fs::write(&file, text).expect("write");
+    let issue_lines = |verbosity: &str| -> Vec<String> {
+        let (_, err) = convert(&[std::ffi::OsStr::new(verbosity), file.as_os_str()]);
+        err.lines()
+            .filter(|l| !l.starts_with("talon:") && l.contains("alerts.json:"))
+            .filter(|l| l.contains("not-an-"))
+            .map(|l| l.split_once("alerts.json").unwrap().1.to_string())
+            .collect()
+    };
+    let lines = falco().lines().count();
+    assert_eq!(
+        issue_lines("-vv"),
+        [
+            format!(
+                ":{}:2: not-an-object: a JSON number is not an event",
+                lines + 1
+            ),
+            format!(
+                ":{}: not-an-event: JSON document without output_fields",
+                lines + 2
+            ),
+        ]
+    );
+    assert_eq!(issue_lines("-v"), Vec::<String>::new());
+}
+
 #[test]
 fn converted_output_queries_as_the_same_events() {
     let dir = tempfile::tempdir().expect("tempdir");

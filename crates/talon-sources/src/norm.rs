@@ -162,12 +162,18 @@ pub(crate) fn get_str(v: &Value, path: &str) -> Option<String> {
     }
 }
 
-/// An integer at a path, from a number or a string of digits.
+/// An integer at a path, from a number or a string of digits; `None` for
+/// one that is not a whole number or does not fit a `long`, rather than
+/// the nearest `long` (`18446744073709551615` is no pid `i64::MAX`).
 pub(crate) fn get_i64(v: &Value, path: &str) -> Option<i64> {
+    // 2^63: the first whole f64 past i64::MAX; -2^63 is i64::MIN itself.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
     match get(v, path)? {
-        Value::Number(n) => n
-            .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+        Value::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && (-LIMIT..LIMIT).contains(f))
+                .map(|f| f as i64)
+        }),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
@@ -190,5 +196,25 @@ mod tests {
         assert_eq!(get_str(&v, "x.y.z.w").as_deref(), Some("true"));
         assert_eq!(get(&v, "proc.nope"), None);
         assert_eq!(get(&serde_json::json!(3), "a"), None);
+    }
+
+    /// A number past a `long` used to come back as `i64::MAX` (or
+    /// `i64::MIN`): a pid that no process has, which a rule could match.
+    #[test]
+    fn integers_past_a_long_are_not_read() {
+        let v: Value = serde_json::from_str(
+            r#"{"big": 18446744073709551615, "huge": 1e300, "low": -1e19,
+                "max": 9223372036854775807, "min": -9223372036854775808,
+                "whole": 4.0e3, "half": 2.5, "text": "99999999999999999999"}"#,
+        )
+        .unwrap();
+        assert_eq!(get_i64(&v, "big"), None);
+        assert_eq!(get_i64(&v, "huge"), None);
+        assert_eq!(get_i64(&v, "low"), None);
+        assert_eq!(get_i64(&v, "max"), Some(i64::MAX));
+        assert_eq!(get_i64(&v, "min"), Some(i64::MIN));
+        assert_eq!(get_i64(&v, "whole"), Some(4000));
+        assert_eq!(get_i64(&v, "half"), None);
+        assert_eq!(get_i64(&v, "text"), None);
     }
 }

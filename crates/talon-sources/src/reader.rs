@@ -492,17 +492,27 @@ impl NormalizingReader {
                 Ok(Line::Text(text)) => {
                     let n = *line;
                     *line += 1;
+                    // A UTF-8 byte order mark opening the input (an editor
+                    // on Windows wrote it) is no part of its first record:
+                    // `type=` must start the line's first word.
+                    let bom = if n == 1 && text.starts_with('\u{feff}') {
+                        '\u{feff}'.len_utf8()
+                    } else {
+                        0
+                    };
+                    let text = &text[bom..];
                     if text.trim().is_empty() {
                         self.stats.blank += 1;
                     } else {
                         self.stats.records += 1;
                         let waiting = self.out.len();
-                        norm.line(&text, n, &mut self.out);
+                        norm.line(text, n, &mut self.out);
                         // Columns count the text's bytes; where the line
                         // was not UTF-8, each bad sequence became a
-                        // three-byte U+FFFD: count the file's bytes.
+                        // three-byte U+FFFD: count the file's bytes (the
+                        // byte order mark's too).
                         self.out
-                            .columns_from(waiting, n, |c| input::file_column(buf, c));
+                            .columns_from(waiting, n, |c| input::file_column(buf, c + bom as u64));
                     }
                     true
                 }

@@ -359,6 +359,67 @@ fn an_exec_whose_syscall_record_is_cut_short_is_ignored() {
     );
 }
 
+/// A SYSCALL record whose pid is there but is no number (past a long,
+/// damaged) was ignored as "no pid (cut short?)", counted only, with no
+/// line anywhere. It is now an issue at the pid's value.
+#[test]
+fn a_syscall_pid_that_is_no_number_is_an_issue_at_its_value() {
+    let syscall = "type=SYSCALL msg=audit(1700000000.100:8): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=18446744073709551617 uid=0 comm=\"id\" exe=\"/usr/bin/id\"";
+    let text = format!(
+        "type=SYSCALL msg=audit(1700000000.000:7): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=40 uid=0 comm=\"sh\" exe=\"/bin/sh\"\n\
+         type=EOE msg=audit(1700000000.000:7):\n\
+         {syscall}\n\
+         type=EXECVE msg=audit(1700000000.100:8): argc=1 a0=\"id\"\n\
+         type=EOE msg=audit(1700000000.100:8):\n"
+    );
+    let run = run_text(&text, Some(Source::Auditd));
+    assert_eq!(run.events.len(), 1);
+    assert_eq!(run.events[0].first_str("process.name"), Some("sh"));
+    assert_eq!(run.issues.len(), 1, "{:?}", run.issues);
+    let issue = &run.issues[0];
+    assert_eq!(issue.line, 3);
+    assert_eq!(issue.column, syscall.find(" pid=").unwrap() as u64 + 6);
+    assert_eq!(
+        issue.message,
+        "event 8: its SYSCALL record's pid `18446744073709551617` is not a process id"
+    );
+    assert_eq!(run.stats.ignored_for(IgnoreReason::MissingFields), 1);
+    assert_eq!(
+        run.stats.ignored_kinds.get("auditd SYSCALL with a bad pid"),
+        Some(&1)
+    );
+}
+
+/// A log opening with a UTF-8 byte order mark lost its first record (its
+/// `type=` hid behind the mark: "no type= before msg=audit("), and with it
+/// the exec. The mark is now passed over; columns still count it.
+#[test]
+fn a_byte_order_mark_before_the_first_record_is_passed_over() {
+    let plain = run_text(IP_FORWARD, Some(Source::Auditd));
+    let run = run_text(&format!("\u{feff}{IP_FORWARD}"), None);
+    assert!(run.issues.is_empty(), "{:?}", run.issues);
+    assert_eq!(
+        (run.stats.records, run.stats.events, run.stats.merged),
+        (plain.stats.records, plain.stats.events, plain.stats.merged)
+    );
+    let sysctl = run.named("sysctl");
+    assert_eq!(sysctl.len(), 1);
+    assert_ne!(seed_rule_fires(sysctl[0]), Some(false));
+    // A mark alone on the first line is a blank line.
+    let run = run_text(&format!("\u{feff}\n{IP_FORWARD}"), Some(Source::Auditd));
+    assert_eq!(run.stats.blank, 1);
+    assert!(run.issues.is_empty(), "{:?}", run.issues);
+    // A problem in the first line is placed in the file's bytes, the
+    // mark's included.
+    let line = "<Event><System><EventID>1</EventID></System><EventData><Data Name=\"a\">&bogus;</Data></EventData></Event>";
+    let run = run_text(&format!("\u{feff}{line}\n"), Some(Source::Sysmon));
+    assert_eq!(run.issues.len(), 1, "{:?}", run.issues);
+    assert_eq!(
+        (run.issues[0].line, run.issues[0].column),
+        (1, line.find("&bogus").unwrap() as u64 + 4)
+    );
+}
+
 #[test]
 fn blank_lines_of_a_log_are_counted_beside_its_records() {
     // Found by a fresh user: blank lines of a raw audit log were counted

@@ -164,6 +164,31 @@ fn alerts_without_output_fields_are_issues() {
     );
 }
 
+/// Pids past a `long` were read as `i64::MAX`: two different ones became
+/// the same pid, and the process tree made the first exec the second's
+/// parent (so the seed rule fired on a parent nobody saw). They are now
+/// no pid at all.
+#[test]
+fn pids_past_a_long_are_no_pid() {
+    let text = concat!(
+        r#"{"hostname":"web-01","output":"x","priority":"Notice","rule":"r","time":"2024-06-10T16:00:00Z","output_fields":{"evt.type":"execve","proc.cmdline":"bash","proc.exepath":"/usr/bin/bash","proc.name":"bash","proc.pid":18446744073709551615,"proc.ppid":1}}"#,
+        "\n",
+        r#"{"hostname":"web-01","output":"x","priority":"Notice","rule":"r","time":"2024-06-10T16:00:07Z","output_fields":{"evt.type":"execve","proc.cmdline":"sysctl -w net.ipv4.ip_forward=1","proc.exepath":"/usr/sbin/sysctl","proc.name":"sysctl","proc.pid":4242,"proc.ppid":1e19}}"#,
+        "\n",
+    );
+    let run = run_text(text, None);
+    assert_eq!(run.events.len(), 2, "{:?}", run.issues);
+    let bash = run.named("bash")[0];
+    assert!(bash.values("process.pid").is_empty());
+    assert_eq!(strs(bash, "process.parent.pid"), ["1"]);
+    let sysctl = run.named("sysctl")[0];
+    assert_eq!(strs(sysctl, "process.pid"), ["4242"]);
+    assert!(sysctl.values("process.parent.pid").is_empty());
+    assert!(sysctl.values("process.parent.executable").is_empty());
+    assert_eq!(run.stats.tree.enriched, 0);
+    assert_fires(sysctl, false);
+}
+
 #[test]
 fn corpus_sample_converts() {
     let Some(root) = common::corpora() else {

@@ -245,6 +245,42 @@ fn fragments_of_sysmon_xml_make_no_event() {
     assert_eq!(run.stats.ignored_for(IgnoreReason::MissingFields), 2);
 }
 
+/// Two events on one line (a forwarder that joined them, a lost newline):
+/// the second was dropped without a count or an issue. Each is now read,
+/// as one more record of the line; a broken one after them is an issue at
+/// its column.
+#[test]
+fn every_event_on_a_line_is_read() {
+    let lines: Vec<&str> = SYSLOG.lines().collect();
+    let event = |l: &str| l[l.find("<Event>").unwrap()..].to_string();
+    let (bash, sysctl, curl) = (event(lines[0]), event(lines[1]), event(lines[4]));
+    let cut = &sysctl[..sysctl.find("<EventData>").unwrap()];
+    let joined = format!("Jun 10 16:00:07 web-01 sysmon: {bash}{sysctl} {curl}{cut}\n");
+    let run = run_text(&joined, None);
+    assert_eq!(
+        (run.stats.records, run.stats.events),
+        (4, 3),
+        "{:?}",
+        run.stats
+    );
+    let names: Vec<_> = run
+        .events
+        .iter()
+        .map(|e| e.first_str("process.name").unwrap_or(""))
+        .collect();
+    assert_eq!(names, ["bash", "sysctl", "curl"]);
+    assert!(run.events.iter().all(|e| e.origin.line == 1));
+    assert_eq!(run.issues.len(), 1, "{:?}", run.issues);
+    assert_eq!(run.issues[0].line, 1);
+    assert_eq!(run.issues[0].column, joined.trim_end().len() as u64 + 1);
+    assert!(
+        run.issues[0].message.starts_with("XML cut short"),
+        "{}",
+        run.issues[0]
+    );
+    assert_fires(run.named("sysctl")[0], true);
+}
+
 #[test]
 fn corpus_samples_convert() {
     let Some(root) = common::corpora() else {

@@ -84,12 +84,9 @@ pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
     // From here on, Ctrl-C stops reading and keeps what was written whole.
     let interrupt = Interrupt::install()?;
     while let Some(item) = interrupt.next_of(&mut events) {
-        let event = match item {
-            Ok(e) => e,
-            Err(issue) => {
-                tracing::info!("{issue}");
-                continue;
-            }
+        // An issue is counted, and logged at -vv, by the reader.
+        let Ok(event) = item else {
+            continue;
         };
         if args.bulk && event.index.is_none() {
             no_index += 1;

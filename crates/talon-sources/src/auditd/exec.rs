@@ -59,6 +59,25 @@ pub(crate) fn answer(group: Group, out: &mut Out) {
         out.merged(merged);
         return;
     }
+    if let Some(pid) = syscall
+        .token("pid")
+        .filter(|_| syscall.num("pid").is_none())
+    {
+        // A pid that is no number (`pid=18446744073709551617`, `pid=4x`) is
+        // not a cut line but a damaged one: an issue at the value.
+        out.ignore_at(
+            syscall.line,
+            value_column(&syscall.raw, "pid"),
+            IgnoreReason::MissingFields,
+            "auditd SYSCALL with a bad pid",
+            format!(
+                "event {}: its SYSCALL record's pid `{pid}` is not a process id",
+                group.serial
+            ),
+        );
+        out.merged(merged);
+        return;
+    }
     // Every SYSCALL record the kernel writes names its process; one
     // without (a line cut short: the file's last, a truncated copy) would
     // be an exec of no process.
@@ -79,6 +98,20 @@ pub(crate) fn answer(group: Group, out: &mut Out) {
     let original: Vec<&str> = group.records.iter().map(|r| r.raw.as_str()).collect();
     out.event(doc, line, Some(original.join("\n")));
     out.merged(merged);
+}
+
+/// The 1-based column of the value of `key=` in a record's line (0 when
+/// it is not there as a word of its own: `ppid=` is not `pid=`).
+fn value_column(raw: &str, key: &str) -> u64 {
+    let word = format!("{key}=");
+    raw.match_indices(&word)
+        .map(|(at, _)| at)
+        .find(|&at| {
+            at == 0
+                || raw.as_bytes()[at - 1].is_ascii_whitespace()
+                || raw.as_bytes()[at - 1] == 0x1d
+        })
+        .map_or(0, |at| (at + word.len() + 1) as u64)
 }
 
 /// Why a group without SYSCALL gives no event.

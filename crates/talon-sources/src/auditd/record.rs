@@ -141,8 +141,13 @@ fn parse_stamp(s: &str) -> Result<(i64, u64), RecordError> {
         .parse()
         .map_err(|_| RecordError::BadHeader("bad serial"))?;
     let (secs, frac) = time.split_once('.').unwrap_or((time, "0"));
+    // Seconds since the epoch, digits only: `-5.1` would read as -5 s
+    // plus 0.1 s, later than the -5.1 s it says.
+    let secs = secs.trim();
+    if secs.is_empty() || !secs.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(RecordError::BadHeader("bad timestamp"));
+    }
     let secs: i64 = secs
-        .trim()
         .parse()
         .map_err(|_| RecordError::BadHeader("bad timestamp"))?;
     let frac = frac.trim();
@@ -278,6 +283,20 @@ mod tests {
         assert!(Record::parse("msg=audit(1.2:3): a=b", 1).is_err());
         assert!(Record::parse("type=X msg=audit(abc:3): a=b", 1).is_err());
         assert!(Record::parse("type=X msg=audit(1.2:", 1).is_err());
+        // A signed time is no audit time (the kernel counts from the epoch).
+        for stamp in ["-5.1", "+5.1", "-0.5", " -1"] {
+            assert_eq!(
+                Record::parse(&format!("type=X msg=audit({stamp}:3): a=b"), 1).unwrap_err(),
+                RecordError::BadHeader("bad timestamp"),
+                "{stamp}"
+            );
+        }
+        assert_eq!(
+            Record::parse("type=X msg=audit(1700000000:3): a=b", 1)
+                .unwrap()
+                .nanos,
+            1_700_000_000_000_000_000
+        );
         // A quote that never closes: the line was cut, and `open` would be
         // a piece of the value (`net.ipv4.ip_for` of an argument).
         assert_eq!(

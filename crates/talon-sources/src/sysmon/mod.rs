@@ -61,7 +61,14 @@ fn xml_error(at: u64, message: String) -> XmlError {
 }
 
 /// Parses the `<Event>…</Event>` XML of one event.
+#[cfg(test)]
 pub(crate) fn parse_xml(xml: &str) -> Result<SysmonRecord, XmlError> {
+    parse_event(xml).map(|(rec, _)| rec)
+}
+
+/// As [`parse_xml`], and where the event's XML ends (the byte after its
+/// `</Event>`), so that whatever follows it on the line can be read too.
+fn parse_event(xml: &str) -> Result<(SysmonRecord, usize), XmlError> {
     // Text is kept as written: a value's own spaces are part of it (as
     // they are to Elasticsearch), and a CDATA section joins the text
     // around it unchanged. Whitespace between elements reaches no field.
@@ -138,7 +145,8 @@ pub(crate) fn parse_xml(xml: &str) -> Result<SysmonRecord, XmlError> {
     if rec.event_id.is_none() {
         return Err(xml_error(0, "no <EventID> in the Sysmon event".to_string()));
     }
-    Ok(rec)
+    let end = usize::try_from(reader.buffer_position()).map_or(xml.len(), |e| e.min(xml.len()));
+    Ok((rec, end))
 }
 
 /// A text's entity that does not decode, placed at the entity when the
@@ -210,15 +218,19 @@ pub(crate) fn from_winlog(doc: &Value) -> Option<SysmonRecord> {
 /// Sysmon XML in text lines (syslog, journal exports).
 pub(crate) struct SysmonLines;
 
+/// Where the first `<Event>` or `<Event xmlns=...>` element of `text`
+/// starts (not `<EventID>` or `<Events>`).
+fn event_start(text: &str) -> Option<usize> {
+    text.match_indices("<Event").map(|(at, _)| at).find(|at| {
+        text.as_bytes()
+            .get(at + "<Event".len())
+            .is_some_and(|&b| b == b'>' || b.is_ascii_whitespace())
+    })
+}
+
 impl LineNormalizer for SysmonLines {
     fn line(&mut self, text: &str, line: u64, out: &mut Out) {
-        // `<Event>` or `<Event xmlns=...>`, not `<EventID>` or `<Events>`.
-        let element = |(at, _): &(usize, &str)| {
-            text.as_bytes()
-                .get(at + "<Event".len())
-                .is_some_and(|&b| b == b'>' || b.is_ascii_whitespace())
-        };
-        let Some((start, _)) = text.match_indices("<Event").find(element) else {
+        let Some(mut start) = event_start(text) else {
             let detail = format!(
                 "no Sysmon <Event> on this line: {}",
                 crate::auditd::preview(text)
@@ -226,18 +238,34 @@ impl LineNormalizer for SysmonLines {
             out.ignore(line, IgnoreReason::NotARecord, "not a Sysmon event", detail);
             return;
         };
-        match parse_xml(&text[start..]) {
-            Ok(rec) => map::answer(&rec, line, out),
-            Err(why) => {
-                // A 1-based byte column in the line.
-                let column = start.saturating_add(why.at).min(text.len()) + 1;
-                out.ignore_at(
-                    line,
-                    column as u64,
-                    IgnoreReason::NotARecord,
-                    "broken Sysmon XML",
-                    why.message,
-                )
+        // A line may hold several events (a forwarder that joined them,
+        // a writer that lost a newline): each is a record of its own, so
+        // none after the first is dropped unseen.
+        loop {
+            let end = match parse_event(&text[start..]) {
+                Ok((rec, len)) => {
+                    map::answer(&rec, line, out);
+                    start + len
+                }
+                Err(why) => {
+                    // A 1-based byte column in the line.
+                    let column = start.saturating_add(why.at).min(text.len()) + 1;
+                    out.ignore_at(
+                        line,
+                        column as u64,
+                        IgnoreReason::NotARecord,
+                        "broken Sysmon XML",
+                        why.message,
+                    );
+                    return;
+                }
+            };
+            match event_start(&text[end..]) {
+                Some(next) => {
+                    out.more_records(1);
+                    start = end + next;
+                }
+                None => return,
             }
         }
     }
