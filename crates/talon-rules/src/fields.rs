@@ -13,7 +13,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use crate::error::{LoadError, LoadErrorKind};
-use crate::rule::{Rule, RuleOrigin, Threat};
+use crate::rule::{Rule, RuleOrigin};
 use crate::schedule::check_schedule;
 
 /// Every rule type the detection engine knows.
@@ -180,11 +180,7 @@ pub(crate) fn build_rule(
     // their parameters, and read them typed through `Rule::overrides`.
     let (_, override_errors, mut unapplied) = crate::overrides::read(&map);
     errors.extend(override_errors);
-    let threat = match map.remove("threat") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(v) => field!(serde_json::from_value::<Vec<Threat>>(v)
-            .map_err(|e| FieldError::invalid("threat", format!("invalid `threat` mapping: {e}")))),
-    };
+    let threat = field!(crate::threat::take_threat(&mut map));
     let rule = Rule {
         rule_id: field!(req_string(&mut map, "rule_id")),
         name: field!(req_string(&mut map, "name")),
