@@ -176,6 +176,20 @@ pub(crate) fn build_rule(
     }
     let risk_score = field!(take_int(&mut map, "risk_score", 0, 100)).unwrap_or_default();
     field!(check_exceptions_list(&map));
+    // Stays in `extra` (alerts copy it into their parameters, and the
+    // schedule replay reads it there), so only its type is checked here.
+    const FALLBACK_DISABLED: &str = "timestamp_override_fallback_disabled";
+    if let Some(v) = map.get(FALLBACK_DISABLED) {
+        if !v.is_boolean() && !v.is_null() {
+            errors.push(FieldError::invalid(
+                FALLBACK_DISABLED,
+                format!(
+                    "`{FALLBACK_DISABLED}` must be true or false, found {}",
+                    type_name(v)
+                ),
+            ));
+        }
+    }
     // The overrides stay in `extra`, as written: alerts copy them into
     // their parameters, and read them typed through `Rule::overrides`.
     let (_, override_errors, mut unapplied) = crate::overrides::read(&map);
