@@ -136,3 +136,53 @@ fn an_unknown_rule_is_a_usage_error() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_rule_synth_cannot_solve_is_not_said_to_be_unable_to_fire() {
+    // `process.pid % 7 == 3` holds for pid 3, but the search does not find
+    // numbers for scripts; a contradiction truly cannot hold. Neither
+    // message may claim more than what was found, and the contradiction's
+    // reason says it cannot hold.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rule = |name: &str, query: &str| {
+        let path = dir.path().join(format!("{name}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                "[rule]\nname = \"{name}\"\nrule_id = \"{name}\"\ntype = \"eql\"\n\
+                 language = \"eql\"\nrisk_score = 21\nseverity = \"low\"\n\
+                 index = [\"logs-*\"]\nquery = '{query}'\n"
+            ),
+        )
+        .expect("write rule");
+        path
+    };
+    let modulo = rule("Modulo", "process where process.pid % 7 == 3");
+    let never = rule(
+        "Never",
+        r#"process where process.name like "a*" and not process.name like "a*""#,
+    );
+    for (path, reason) in [
+        (&modulo, None),
+        (
+            &never,
+            Some("no value of `process.name` satisfies process.name like \"a*\" and not process.name like \"a*\""),
+        ),
+    ] {
+        let mut c = talon();
+        c.arg("synth").arg(path).arg("-q");
+        let out = run(c);
+        let err = stderr(&out);
+        assert!(!err.contains("no event can make it fire"), "{err}");
+        if out.status.success() {
+            // The search learned to solve it: then the events must fire.
+            assert!(reason.is_none(), "{err}");
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("talon found no event that makes it fire: "), "{err}");
+        if let Some(reason) = reason {
+            assert!(err.contains(reason), "{err}");
+        }
+    }
+}

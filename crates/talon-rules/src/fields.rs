@@ -13,7 +13,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use crate::error::{LoadError, LoadErrorKind};
-use crate::rule::{Rule, RuleOrigin, Threat};
+use crate::rule::{Rule, RuleOrigin};
 use crate::schedule::check_schedule;
 
 /// Every rule type the detection engine knows.
@@ -176,15 +176,25 @@ pub(crate) fn build_rule(
     }
     let risk_score = field!(take_int(&mut map, "risk_score", 0, 100)).unwrap_or_default();
     field!(check_exceptions_list(&map));
+    // Stays in `extra` (alerts copy it into their parameters, and the
+    // schedule replay reads it there), so only its type is checked here.
+    const FALLBACK_DISABLED: &str = "timestamp_override_fallback_disabled";
+    if let Some(v) = map.get(FALLBACK_DISABLED) {
+        if !v.is_boolean() && !v.is_null() {
+            errors.push(FieldError::invalid(
+                FALLBACK_DISABLED,
+                format!(
+                    "`{FALLBACK_DISABLED}` must be true or false, found {}",
+                    type_name(v)
+                ),
+            ));
+        }
+    }
     // The overrides stay in `extra`, as written: alerts copy them into
     // their parameters, and read them typed through `Rule::overrides`.
     let (_, override_errors, mut unapplied) = crate::overrides::read(&map);
     errors.extend(override_errors);
-    let threat = match map.remove("threat") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(v) => field!(serde_json::from_value::<Vec<Threat>>(v)
-            .map_err(|e| FieldError::invalid("threat", format!("invalid `threat` mapping: {e}")))),
-    };
+    let threat = field!(crate::threat::take_threat(&mut map));
     let rule = Rule {
         rule_id: field!(req_string(&mut map, "rule_id")),
         name: field!(req_string(&mut map, "name")),

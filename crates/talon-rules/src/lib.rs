@@ -19,6 +19,7 @@ pub mod overrides;
 pub mod rule;
 pub mod schedule;
 mod strings;
+mod threat;
 mod toml;
 
 pub use error::{LoadError, LoadErrorKind};

@@ -103,7 +103,7 @@ pub(crate) struct ScheduleProblem {
 /// The problems of a rule's `interval`, `from` and `to` (as written, or
 /// `None` when absent: the defaults `5m`, `now-6m` and `now` are good).
 /// Each field is reported once; a window that is empty (`from` not before
-/// `to`) is reported at `from`.
+/// `to`) is reported at `from`, or at `to` when `from` is not written.
 pub(crate) fn check_schedule(
     interval: Option<&str>,
     from: Option<&str>,
@@ -153,8 +153,15 @@ pub(crate) fn check_schedule(
     let end = math("to", to, 0);
     if let (Some(start), Some(end)) = (start, end) {
         if start >= end {
+            // At `from`, unless only `to` is written: that is the value
+            // the reader has to change (or to compare with the default).
+            let key = if from.is_none() && to.is_some() {
+                "to"
+            } else {
+                "from"
+            };
             out.push(ScheduleProblem {
-                key: "from",
+                key,
                 message: format!(
                     "from = {:?} is not before to = {:?}: every run would search an empty window",
                     from.unwrap_or("now-6m"),
@@ -183,6 +190,21 @@ mod tests {
         assert!(p[0].message.contains("calendar unit"), "{p:?}");
         let p = check_schedule(None, Some("yesterday"), None);
         assert!(p[0].message.starts_with("cannot read from"), "{p:?}");
+    }
+
+    #[test]
+    fn an_empty_window_is_reported_at_the_value_written() {
+        // Only `to` written: the default `from` (now-6m) is not before it.
+        let p = check_schedule(None, None, Some("now-10m"));
+        assert_eq!(
+            p,
+            vec![ScheduleProblem {
+                key: "to",
+                message: "from = \"now-6m\" is not before to = \"now-10m\": every run would search an empty window".into(),
+            }]
+        );
+        let p = check_schedule(None, Some("now-5m"), Some("now-10m"));
+        assert_eq!(p[0].key, "from");
     }
 
     #[test]

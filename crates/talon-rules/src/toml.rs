@@ -216,6 +216,7 @@ const RULE_KEYS: &[&str] = &[
     "timeline_title",
     "timestamp_field",
     "timestamp_override",
+    "timestamp_override_fallback_disabled",
     "to",
     "type",
     "version",
@@ -571,6 +572,31 @@ mod tests {
             out.warnings[0].message,
             "unknown key `zzz` in [rule]; talon ignores it, and detection-rules refuses it"
         );
+    }
+
+    #[test]
+    fn the_timestamp_fallback_switch_is_a_known_key_and_must_be_a_boolean() {
+        // The schedule replay reads it, so it is no unknown key.
+        let out = load(&format!(
+            "{MIN}query = 'x'\ntimestamp_override_fallback_disabled = true\n"
+        ));
+        assert_eq!(out.rules.len(), 1, "{:?}", out.errors);
+        assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+        assert_eq!(
+            out.rules[0].rule.extra["timestamp_override_fallback_disabled"],
+            serde_json::json!(true)
+        );
+        // A string would have been read as false in silence.
+        let out = load(&format!(
+            "{MIN}query = 'x'\ntimestamp_override_fallback_disabled = \"true\"\n"
+        ));
+        assert!(out.rules.is_empty());
+        let e = &out.errors[0];
+        assert_eq!(
+            e.message,
+            "`timestamp_override_fallback_disabled` must be true or false, found a string"
+        );
+        assert_eq!((e.line, e.column), (11, 40));
     }
 
     #[test]

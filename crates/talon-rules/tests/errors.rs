@@ -564,3 +564,37 @@ fn every_refused_value_of_a_rule_is_an_error_in_file_order() {
         ]
     );
 }
+
+#[test]
+fn a_threat_problem_is_reported_at_the_entry_it_is_in() {
+    // The second tactic's technique lacks its name (`nme`): the
+    // error names it and points at its table, not at the first tactic.
+    let text = format!(
+        "{GOOD}\n[[rule.threat]]\nframework = \"MITRE ATT&CK\"\n[rule.threat.tactic]\n\
+         id = \"TA0002\"\nname = \"Execution\"\n\n[[rule.threat]]\nframework = \"MITRE ATT&CK\"\n\
+         [rule.threat.tactic]\nid = \"TA0011\"\nname = \"Command and Control\"\n\
+         [[rule.threat.technique]]\nid = \"T1572\"\nnme = \"Protocol Tunneling\"\n"
+    );
+    let (rules, errors) = load_str(&text, Path::new("t.toml"), RuleFormat::Toml);
+    assert!(rules.is_empty());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let e = &errors[0];
+    assert_eq!(e.message, "`threat` item 2, technique 1 has no `name`");
+    assert_eq!((e.line, e.column), (26, 1));
+    assert!(
+        e.to_string().contains("26 | [[rule.threat.technique]]\n"),
+        "{e}"
+    );
+
+    // In a Kibana export line, at the value that is wrong.
+    let line = r#"{"rule_id":"r-1","name":"N","type":"eql","language":"eql","query":"process where true","severity":"low","risk_score":21,"description":"d","threat":[{"framework":"MITRE ATT&CK","tactic":{"id":"TA0002","name":"Execution"}},{"framework":"MITRE ATT&CK","tactic":{"id":"TA0011","name":7}}]}"#;
+    let (rules, errors) = load_str(line, Path::new("e.ndjson"), RuleFormat::KibanaNdjson);
+    assert!(rules.is_empty());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let e = &errors[0];
+    assert_eq!(
+        e.message,
+        "`threat` item 2, tactic: `name` must be a string, found a number"
+    );
+    assert_eq!((e.line, e.column), (1, line.rfind('7').unwrap() + 1));
+}

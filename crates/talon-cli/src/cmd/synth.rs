@@ -4,8 +4,11 @@
 //! (`"no-alert"`, and the condition in `talon.synth.flipped`); for a
 //! sequence or sample, the ordered stream that makes it fire once.
 //!
-//! Exit code 1 when a rule does not compile, no event can make it fire, or
-//! none of the rules is one talon runs.
+//! Exit code 1 when a rule does not compile, no event that makes it fire is
+//! found, or none of the rules is one talon runs. Not finding one is not
+//! proof that none exists: the search gives up on some script conditions
+//! (`process.pid % 7 == 3`) that plenty of events meet, so the message says
+//! what was found, and the reason says whether the condition cannot hold.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -97,7 +100,7 @@ pub fn run(args: SynthArgs, quiet: bool) -> Result<ExitCode> {
         let s = synthesize(&compiled.rule, &compiled.query, &opts)
             .with_context(|| format!("rule \"{name}\""))?;
         if let Some(why) = &s.unsatisfiable {
-            eprintln!("talon: rule \"{name}\": no event can make it fire: {why}");
+            eprintln!("talon: rule \"{name}\": talon found no event that makes it fire: {why}");
             failed = true;
             continue;
         }
