@@ -538,6 +538,13 @@ fn schedule_fields_are_parsed_or_refused() {
     assert_eq!(parse_now_offset("now"), Some(0));
     assert_eq!(parse_now_offset("now-1M"), None);
     assert_eq!(parse_now_offset("now-1d/d"), None);
+    // Date math chains steps, as Kibana's `from` may.
+    assert_eq!(parse_now_offset("now-1h+5m"), Some(-3_300_000_000_000));
+    assert_eq!(parse_now_offset("now+1d-1d-30s"), Some(-30_000_000_000));
+    assert_eq!(parse_now_offset("now-1h+"), None);
+    assert_eq!(parse_now_offset("now-1h5m"), None);
+    assert_eq!(parse_now_offset("now--1h"), None);
+    assert_eq!(parse_now_offset("now-1h+1M"), None);
 }
 
 /// Kibana's runs go on after the last event. With `max_signals = 1`, the

@@ -69,7 +69,8 @@ pub fn parse_interval(s: &str) -> Option<i64> {
     parse_duration(s).ok().filter(|v| *v > 0)
 }
 
-/// Parses `now`, `now-9m`, `now+1h` into an offset from now (nanoseconds).
+/// Parses `now`, `now-9m`, `now+1h`, and chains of such steps as date
+/// math allows (`now-1h+5m`), into an offset from now (nanoseconds).
 /// Calendar units (`y`, `M`) and rounding (`/d`) are not supported.
 pub fn parse_now_offset(s: &str) -> Option<i64> {
     const UNITS: [(&str, i64); 6] = [
@@ -80,16 +81,22 @@ pub fn parse_now_offset(s: &str) -> Option<i64> {
         ("d", 86_400 * SECOND),
         ("w", 7 * 86_400 * SECOND),
     ];
-    let rest = s.trim().strip_prefix("now")?;
-    if rest.is_empty() {
-        return Some(0);
+    let mut rest = s.trim().strip_prefix("now")?;
+    let mut offset: i64 = 0;
+    while let Some(&op) = rest.as_bytes().first() {
+        let sign = match op {
+            b'-' => -1,
+            b'+' => 1,
+            _ => return None,
+        };
+        rest = &rest[1..];
+        // One step: digits, then a unit up to the next operator.
+        let end = rest.find(['-', '+']).unwrap_or(rest.len());
+        let step = amount(&rest[..end], &UNITS).ok()?;
+        offset = offset.checked_add(sign * step)?;
+        rest = &rest[end..];
     }
-    let (sign, amount_text) = match rest.as_bytes().first() {
-        Some(b'-') => (-1, &rest[1..]),
-        Some(b'+') => (1, &rest[1..]),
-        _ => return None,
-    };
-    amount(amount_text, &UNITS).ok().map(|v| sign * v)
+    Some(offset)
 }
 
 /// What is wrong with one schedule field, for the loader to point at.
