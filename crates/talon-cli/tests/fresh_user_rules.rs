@@ -123,22 +123,35 @@ fn rule_show_reports_a_query_that_does_not_parse() {
     assert_eq!(stderr(&out), "");
 }
 
-/// A rule without `index` searches every index; `rule show` printed an
-/// empty `index` line.
+/// A rule without `index` searches Kibana's default index patterns, one
+/// with an empty (or blank) list every index; `rule show` printed an empty
+/// `index` line, then said "every index" for both.
 #[test]
-fn rule_show_says_a_rule_without_index_searches_every_index() {
+fn rule_show_says_which_indices_a_rule_without_index_searches() {
     let dir = scratch();
     let text = std::fs::read_to_string(repo().join(FORWARDING)).unwrap();
     let line = text
         .lines()
         .find(|l| l.starts_with("index = "))
         .expect("an index line");
-    for (name, index) in [("none.toml", ""), ("blank.toml", "index = [\"\"]")] {
+    let defaults = "(none given: Kibana's default index patterns) apm-*-transaction*, \
+                    auditbeat-*, endgame-*, filebeat-*, logs-*, packetbeat-*, traces-apm*, \
+                    winlogbeat-*, -*elastic-cloud-logs-*";
+    let every = "(no pattern given: every index is searched)";
+    for (name, index, shown) in [
+        ("none.toml", "", defaults),
+        ("empty.toml", "index = []", every),
+        ("blank.toml", "index = [\"\"]", every),
+        (
+            "view.toml",
+            "data_view_id = \"dv-1\"",
+            "(data view `dv-1`: its patterns are unknown, every index is searched)",
+        ),
+    ] {
         std::fs::write(dir.path().join(name), text.replace(line, index)).unwrap();
         let out = talon_in(dir.path(), &["rule", "show", name]);
         assert!(
-            stdout(&out)
-                .contains("\n  index                (none given: every index is searched)\n"),
+            stdout(&out).contains(&format!("\n  index                {shown}\n")),
             "{name}: {}",
             stdout(&out)
         );

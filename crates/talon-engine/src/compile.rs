@@ -126,7 +126,7 @@ pub fn compile_rule(rule: Rule, mapping: &Mapping) -> Result<CompiledRule, RuleP
     };
     match talon_eql::compile_str(&text, &opts) {
         Ok(query) => {
-            let indices = IndexPatterns::new(&rule.index);
+            let indices = IndexPatterns::new(&rule.searched_index());
             Ok(CompiledRule {
                 rule,
                 query,

@@ -195,6 +195,9 @@ pub(crate) fn build_rule(
     let (_, override_errors, mut unapplied) = crate::overrides::read(&map);
     errors.extend(override_errors);
     let threat = field!(crate::threat::take_threat(&mut map));
+    // Kibana falls back to its default index patterns only when `index` is
+    // missing or null, not when it is an empty list.
+    let index_written = map.get("index").is_some_and(|v| !v.is_null());
     let rule = Rule {
         rule_id: field!(req_string(&mut map, "rule_id")),
         name: field!(req_string(&mut map, "name")),
@@ -203,6 +206,7 @@ pub(crate) fn build_rule(
         language: field!(take_string(&mut map, "language")),
         query: field!(take_string(&mut map, "query")),
         index: field!(take_strings(&mut map, "index")),
+        index_written,
         severity,
         risk_score,
         interval: field!(take_string(&mut map, "interval")),
@@ -232,6 +236,7 @@ pub(crate) fn build_rule(
     };
     unapplied.extend(alert_suppression(&rule.extra));
     unapplied.extend(filters(&rule.extra));
+    unapplied.extend(data_view(&rule));
     unapplied.extend(sequence_overrides(&rule));
     for note in &mut unapplied {
         note.message = format!("rule \"{}\": {}", rule.name, note.message);
@@ -296,6 +301,26 @@ fn filters(map: &Map<String, Value>) -> Option<FieldError> {
             ),
         )
     })
+}
+
+/// `data_view_id` is kept (alerts copy it into their parameters) but not
+/// applied: Kibana searches the data view's index patterns (in place of
+/// `index`, when both are written), which are saved in Kibana, not in the
+/// rule. talon searches `index` instead, or every event without one. A
+/// note at the key, for `check` and `hunt` to show.
+fn data_view(rule: &Rule) -> Option<FieldError> {
+    rule.data_view_id()?;
+    let instead = match rule.index.is_empty() {
+        true => "so talon searches every event (write `index` to choose)",
+        false => "so talon searches `index` instead",
+    };
+    Some(FieldError::invalid(
+        "data_view_id",
+        format!(
+            "`data_view_id` is accepted but not applied: Kibana searches the data view's index \
+             patterns, which talon cannot know, {instead}"
+        ),
+    ))
 }
 
 /// The overrides of a sequence or sample rule, kept but not applied:

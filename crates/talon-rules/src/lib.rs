@@ -30,5 +30,7 @@ pub use load::{
 };
 pub use markdown::{page_rule_id, PAGE_RULE_ID_NAMESPACE};
 pub use overrides::{Overrides, Severity, SeverityOverride};
-pub use rule::{Rule, RuleFormat, RuleOrigin, Technique, Threat, ThreatRef};
+pub use rule::{
+    IndexSource, Rule, RuleFormat, RuleOrigin, Technique, Threat, ThreatRef, DEFAULT_INDEX_PATTERNS,
+};
 pub use toml::{syntax_error as toml_syntax_error, unknown_table_keys, UnknownKey};

@@ -72,6 +72,39 @@ impl RuleOrigin {
     }
 }
 
+/// The default value of Kibana's `securitySolution:defaultIndex` advanced
+/// setting: what the detection engine searches for a rule with neither
+/// `index` nor `data_view_id`. The setting can be changed per space; talon
+/// reads the default. The last expression excludes Elastic Cloud's own
+/// logs from the others.
+pub const DEFAULT_INDEX_PATTERNS: &[&str] = &[
+    "apm-*-transaction*",
+    "auditbeat-*",
+    "endgame-*",
+    "filebeat-*",
+    "logs-*",
+    "packetbeat-*",
+    "traces-apm*",
+    "winlogbeat-*",
+    "-*elastic-cloud-logs-*",
+];
+
+/// Where the index patterns a rule searches come from, as Kibana's
+/// detection engine chooses them for each run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndexSource<'a> {
+    /// A `data_view_id` (a non-empty string): Kibana searches that data
+    /// view's patterns, even when `index` is written too. talon cannot
+    /// know them, so it searches `index`, or every index without one.
+    DataView(&'a str),
+    /// `index`, as written. An empty list is passed on as it is (Kibana
+    /// falls back to the defaults only when the key is missing or null),
+    /// and an empty target list reaches every index.
+    Written,
+    /// Neither: [`DEFAULT_INDEX_PATTERNS`].
+    Default,
+}
+
 /// One detection rule.
 #[derive(Clone, Debug)]
 pub struct Rule {
@@ -82,7 +115,13 @@ pub struct Rule {
     pub rule_type: String,
     pub language: Option<String>,
     pub query: Option<String>,
+    /// The index patterns as written (empty when none are); which indices
+    /// the rule searches is [`Rule::searched_index`].
     pub index: Vec<String>,
+    /// Whether `index` was written, as a list (an empty one too); a missing
+    /// key or `null` is not, and Kibana then searches its default index
+    /// patterns (see [`Rule::index_source`]).
+    pub index_written: bool,
     pub severity: String,
     pub risk_score: i64,
     /// How often the rule runs (`5m` when absent).
@@ -129,6 +168,39 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// The rule's `data_view_id`, when it is a non-empty string (Kibana
+    /// ignores an empty one).
+    pub fn data_view_id(&self) -> Option<&str> {
+        self.extra
+            .get("data_view_id")
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// Where the patterns the rule searches come from.
+    pub fn index_source(&self) -> IndexSource<'_> {
+        match self.data_view_id() {
+            Some(id) => IndexSource::DataView(id),
+            None if self.index_written => IndexSource::Written,
+            None => IndexSource::Default,
+        }
+    }
+
+    /// The index patterns the rule searches: `index` as written, or
+    /// Kibana's default patterns when there is neither `index` nor
+    /// `data_view_id`. With a data view, whose patterns talon cannot know,
+    /// `index` (empty, so every index, when not written). An empty list
+    /// searches every index.
+    pub fn searched_index(&self) -> Vec<String> {
+        match self.index_source() {
+            IndexSource::Default => DEFAULT_INDEX_PATTERNS
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
+            IndexSource::DataView(_) | IndexSource::Written => self.index.clone(),
+        }
+    }
+
     pub fn interval_or_default(&self) -> &str {
         self.interval.as_deref().unwrap_or("5m")
     }

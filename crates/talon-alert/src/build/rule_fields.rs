@@ -177,8 +177,9 @@ fn parameters(rule: &Rule) -> Value {
         .as_deref()
         .or((rule.rule_type == "eql").then_some("eql"));
     p.opt("language", language.map(|v| json!(v)));
-    let data_view = rule.extra.get("data_view_id");
-    if !(rule.index.is_empty() && data_view.is_some()) {
+    // The rule's own `index`, when it has one (a rule without it searches
+    // its data view or Kibana's default patterns: `indices` says which).
+    if rule.index_written {
         p.put("index", json!(rule.index));
     }
     p.extra(rule, "data_view_id");
@@ -215,7 +216,9 @@ fn rule_block(rule: &Rule, run: &Run<'_>) -> Vec<(String, Value)> {
     b.put("from", json!(rule.from_or_default()));
     b.put("immutable", json!(is_prebuilt(rule)));
     b.put("interval", json!(rule.interval_or_default()));
-    b.put("indices", json!(rule.index));
+    // What the run searched, as Kibana writes it: the default patterns for
+    // a rule without `index` (a data view's are unknown here).
+    b.put("indices", json!(rule.searched_index()));
     b.opt("license", rule.license.as_ref().map(|v| json!(v)));
     b.put("max_signals", json!(rule.max_signals_or_default()));
     b.put("name", json!(rule.name));

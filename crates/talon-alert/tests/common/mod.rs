@@ -86,6 +86,7 @@ pub fn seed_rule() -> Rule {
         language: Some("eql".into()),
         query: Some(QUERY.into()),
         index: vec!["endgame-*".into(), "logs-endpoint.events.process*".into()],
+        index_written: true,
         severity: "low".into(),
         risk_score: 21,
         interval: None,

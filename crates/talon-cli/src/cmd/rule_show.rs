@@ -62,13 +62,28 @@ pub fn render(rule: &Rule) -> String {
         "severity",
         &format!("{} (risk score {})", rule.severity, rule.risk_score),
     );
-    // No pattern (none written, or only blanks) searches every index.
-    let index = match talon_event::index::IndexPatterns::new(&rule.index)
+    // No pattern (an empty list, or only blanks) searches every index; no
+    // `index` at all, Kibana's default patterns.
+    let written = talon_event::index::IndexPatterns::new(&rule.index)
         .patterns()
         .next()
-    {
-        Some(_) => rule.index.join(", "),
-        None => "(none given: every index is searched)".to_string(),
+        .is_some();
+    let index = match (rule.index_source(), written) {
+        (talon_rules::IndexSource::Default, _) => format!(
+            "(none given: Kibana's default index patterns) {}",
+            rule.searched_index().join(", ")
+        ),
+        (talon_rules::IndexSource::DataView(id), true) => format!(
+            "{} (Kibana searches data view `{id}` instead)",
+            rule.index.join(", ")
+        ),
+        (talon_rules::IndexSource::DataView(id), false) => {
+            format!("(data view `{id}`: its patterns are unknown, every index is searched)")
+        }
+        (talon_rules::IndexSource::Written, true) => rule.index.join(", "),
+        (talon_rules::IndexSource::Written, false) => {
+            "(no pattern given: every index is searched)".to_string()
+        }
     };
     row(&mut s, "index", &index);
     // A blank value (a schedule error, pointed at when loading) is named,
