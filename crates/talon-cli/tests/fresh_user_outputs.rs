@@ -101,6 +101,25 @@ fn sequences_and_samples_are_written_as_csv_one_row_per_event() {
              2,\"[\"\"h2\"\"]\",2026-01-01T00:00:05.000Z,network,beta,bob,ssh,,events.ndjson:5\n"
         )
     );
+
+    // JSON lines number a sample as a sample (they said `sequence`).
+    let lines = query(
+        d,
+        "sample by host.id [process where true] [network where true]",
+        &["--format", "jsonl"],
+    );
+    let event = |n: usize| EVENTS.lines().nth(n - 1).unwrap_or_default();
+    assert_eq!(
+        lines,
+        format!(
+            "{{\"sample\":1,\"join_keys\":[\"h1\"],\"events\":[{},{}]}}\n\
+             {{\"sample\":2,\"join_keys\":[\"h2\"],\"events\":[{},{}]}}\n",
+            event(1),
+            event(3),
+            event(2),
+            event(5)
+        )
+    );
 }
 
 #[test]

@@ -262,7 +262,7 @@ fn run_sequence(
     };
     let written = match out.format {
         Format::Es => write_es_sequences(&mut w, &result, took.as_millis() as u64),
-        Format::Jsonl => write_sequences_jsonl(&mut w, &result),
+        Format::Jsonl => write_sequences_jsonl(&mut w, &result, kind),
         Format::Csv => write_csv(&mut w, &Rows::sequences(&result, kind), &columns),
         Format::Table => write_table(&mut w, &Rows::sequences(&result, kind), &columns),
     };
@@ -420,8 +420,9 @@ fn value_json(v: &talon_event::Value) -> serde_json::Value {
     }
 }
 
-/// One JSON line per sequence: its number, join keys and events.
-fn write_sequences_jsonl(w: &mut dyn Write, result: &SequenceResult) -> Result<()> {
+/// One JSON line per sequence (or sample): its number under `kind`
+/// (`sequence` or `sample`), join keys and events.
+fn write_sequences_jsonl(w: &mut dyn Write, result: &SequenceResult, kind: &str) -> Result<()> {
     for (i, m) in result.sequences.iter().enumerate() {
         let mut events = Vec::with_capacity(m.events.len());
         for e in &m.events {
@@ -431,20 +432,13 @@ fn write_sequences_jsonl(w: &mut dyn Write, result: &SequenceResult) -> Result<(
             });
         }
         let keys: Vec<serde_json::Value> = m.join_keys.iter().map(value_json).collect();
-        // A struct, not `json!`: a `Value` would re-read the raw sources.
-        #[derive(serde::Serialize)]
-        struct Line {
-            sequence: usize,
-            join_keys: Vec<serde_json::Value>,
-            events: Vec<Box<RawValue>>,
-        }
-        let line = Line {
-            sequence: i + 1,
-            join_keys: keys,
-            events,
-        };
-        serde_json::to_writer(&mut *w, &line)?;
-        writeln!(w)?;
+        // Written in parts, not through `json!`: a `Value` would re-read
+        // the raw sources.
+        write!(w, "{{\"{kind}\":{},\"join_keys\":", i + 1)?;
+        serde_json::to_writer(&mut *w, &keys)?;
+        w.write_all(b",\"events\":")?;
+        serde_json::to_writer(&mut *w, &events)?;
+        writeln!(w, "}}")?;
     }
     Ok(())
 }
