@@ -97,6 +97,12 @@ fn coverage_names_what_cannot_run_and_where() {
         ),
     )
     .expect("w");
+    // No `index` at all: Kibana searches its default patterns.
+    std::fs::write(
+        dir.path().join("d.toml"),
+        rule("default", "eql", "eql", "process where true", "").replace("index = []\n", ""),
+    )
+    .expect("w");
     let mut cmd = talon();
     cmd.args(["rules", "--coverage"]).arg(dir.path());
     let out = run(cmd);
@@ -104,13 +110,14 @@ fn coverage_names_what_cannot_run_and_where() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "3 rules: 1 can run, 2 cannot (1 of an unsupported type, 1 with query errors); 0 building blocks; 0 load errors"
+        "4 rules: 2 can run, 2 cannot (1 of an unsupported type, 1 with query errors); 0 building blocks; 0 load errors"
     );
     for want in [
-        "      3  Linux",
+        "      4  Linux",
+        "      1  (no index: Kibana's default patterns)",
         "      3  auditbeat-*",
         "      1  logs-auditd_manager.*",
-        "      3  Auditd Manager",
+        "      4  Auditd Manager",
         "      1  rule type `query` is not supported yet",
     ] {
         assert!(lines.contains(&want), "missing line {want:?} in:\n{text}");

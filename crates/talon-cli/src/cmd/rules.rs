@@ -18,7 +18,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use talon_engine::{compile_rule, RuleProblem, RuleSelector, Severity};
 use talon_event::terminal::escape_controls;
-use talon_rules::Rule;
+use talon_rules::{IndexSource, Rule};
 
 use crate::cmd::common;
 
@@ -261,11 +261,18 @@ impl Coverage {
         for t in tactics {
             *self.by_tactic.entry(t).or_default() += 1;
         }
-        let mut families: Vec<String> = r.index.iter().map(|p| index_family(p)).collect();
+        let mut families: Vec<String> = match r.index_source() {
+            // What Kibana searches for such a rule: its default patterns.
+            IndexSource::Default => vec!["(no index: Kibana's default patterns)".to_string()],
+            IndexSource::DataView(_) if r.index.is_empty() => {
+                vec!["(a data view: every index here)".to_string()]
+            }
+            _ => r.index.iter().map(|p| index_family(p)).collect(),
+        };
         families.sort();
         families.dedup();
         if families.is_empty() {
-            families.push("(no index)".to_string());
+            families.push("(empty index list: every index)".to_string());
         }
         for f in families {
             *self.by_index_family.entry(f).or_default() += 1;
