@@ -97,10 +97,16 @@ fn coverage_names_what_cannot_run_and_where() {
         ),
     )
     .expect("w");
-    // No `index` at all: Kibana searches its default patterns.
+    // No `index` at all: Kibana searches its default patterns, except for
+    // a rule type that reads no index.
     std::fs::write(
         dir.path().join("d.toml"),
         rule("default", "eql", "eql", "process where true", "").replace("index = []\n", ""),
+    )
+    .expect("w");
+    std::fs::write(
+        dir.path().join("e.toml"),
+        rule("esql", "esql", "esql", "from logs-* | limit 1", "").replace("index = []\n", ""),
     )
     .expect("w");
     let mut cmd = talon();
@@ -110,15 +116,17 @@ fn coverage_names_what_cannot_run_and_where() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "4 rules: 2 can run, 2 cannot (1 of an unsupported type, 1 with query errors); 0 building blocks; 0 load errors"
+        "5 rules: 2 can run, 3 cannot (2 of an unsupported type, 1 with query errors); 0 building blocks; 0 load errors"
     );
     for want in [
-        "      4  Linux",
+        "      5  Linux",
         "      1  (no index: Kibana's default patterns)",
+        "      1  (none: ES|QL rules name them in the query)",
         "      3  auditbeat-*",
         "      1  logs-auditd_manager.*",
-        "      4  Auditd Manager",
+        "      5  Auditd Manager",
         "      1  rule type `query` is not supported yet",
+        "      1  rule type `esql` is not supported yet",
     ] {
         assert!(lines.contains(&want), "missing line {want:?} in:\n{text}");
     }
