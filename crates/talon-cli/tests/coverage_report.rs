@@ -121,7 +121,7 @@ fn coverage_names_what_cannot_run_and_where() {
     for want in [
         "      5  Linux",
         "      1  (no index: Kibana's default patterns)",
-        "      1  (none: ES|QL rules name them in the query)",
+        "      1  (none: `esql` rules)",
         "      3  auditbeat-*",
         "      1  logs-auditd_manager.*",
         "      5  Auditd Manager",

@@ -103,6 +103,9 @@ pub enum IndexSource<'a> {
     Written,
     /// Neither: [`DEFAULT_INDEX_PATTERNS`].
     Default,
+    /// The rule type reads no index: an ES|QL query names its own, and a
+    /// machine learning rule reads its job's results.
+    NotRead,
 }
 
 /// One detection rule.
@@ -179,6 +182,9 @@ impl Rule {
 
     /// Where the patterns the rule searches come from.
     pub fn index_source(&self) -> IndexSource<'_> {
+        if matches!(self.rule_type.as_str(), "esql" | "machine_learning") {
+            return IndexSource::NotRead;
+        }
         match self.data_view_id() {
             Some(id) => IndexSource::DataView(id),
             None if self.index_written => IndexSource::Written,
@@ -197,7 +203,9 @@ impl Rule {
                 .iter()
                 .map(|p| p.to_string())
                 .collect(),
-            IndexSource::DataView(_) | IndexSource::Written => self.index.clone(),
+            IndexSource::DataView(_) | IndexSource::Written | IndexSource::NotRead => {
+                self.index.clone()
+            }
         }
     }
 

@@ -129,3 +129,26 @@ fn a_data_view_is_a_note_at_its_key_naming_the_rule() {
         )]
     );
 }
+
+#[test]
+fn rule_types_that_read_no_index_do_not_search_the_defaults() {
+    // ES|QL names its indices in the query; machine learning rules read
+    // their jobs' results. Neither searches `securitySolution:defaultIndex`.
+    let text = TOML_HEAD
+        .replace(
+            "type = \"eql\"\nlanguage = \"eql\"",
+            "type = \"esql\"\nlanguage = \"esql\"",
+        )
+        .replace("'process where true'", "'from logs-* | limit 1'");
+    let (rules, errors) = load_str(&text, Path::new("r.toml"), RuleFormat::Toml);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(rules[0].rule_type, "esql");
+    assert_eq!(rules[0].index_source(), IndexSource::NotRead);
+    assert!(rules[0].searched_index().is_empty());
+    let ml = ndjson(",\"index\":null");
+    let ml = Rule {
+        rule_type: "machine_learning".into(),
+        ..ml
+    };
+    assert_eq!(ml.index_source(), IndexSource::NotRead);
+}

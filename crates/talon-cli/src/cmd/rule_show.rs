@@ -84,6 +84,10 @@ pub fn render(rule: &Rule) -> String {
         (talon_rules::IndexSource::Written, false) => {
             "(no pattern given: every index is searched)".to_string()
         }
+        (talon_rules::IndexSource::NotRead, _) => format!(
+            "(none: a rule of type `{}` does not search index patterns)",
+            rule.rule_type
+        ),
     };
     row(&mut s, "index", &index);
     // A blank value (a schedule error, pointed at when loading) is named,

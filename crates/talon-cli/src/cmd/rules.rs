@@ -261,16 +261,9 @@ impl Coverage {
         for t in tactics {
             *self.by_tactic.entry(t).or_default() += 1;
         }
-        // ES|QL names its indices in the query; ML reads a job's results.
-        let reads_no_index = match r.rule_type.as_str() {
-            "esql" => Some("(none: ES|QL rules name them in the query)"),
-            "machine_learning" => Some("(none: machine learning rules)"),
-            _ => None,
-        };
         let mut families: Vec<String> = match r.index_source() {
-            _ if r.index.is_empty() && reads_no_index.is_some() => {
-                reads_no_index.into_iter().map(String::from).collect()
-            }
+            // ES|QL names its indices in the query; ML reads a job's results.
+            IndexSource::NotRead => vec![format!("(none: `{}` rules)", r.rule_type)],
             // What Kibana searches for such a rule: its default patterns.
             IndexSource::Default => vec!["(no index: Kibana's default patterns)".to_string()],
             IndexSource::DataView(_) if r.index.is_empty() => {
