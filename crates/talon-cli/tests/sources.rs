@@ -929,6 +929,8 @@ fn convert_logs_each_issue_once_at_vv() {
         err.lines()
             .filter(|l| !l.starts_with("talon:") && l.contains("alerts.json:"))
             .filter(|l| l.contains("not-an-"))
+            // Not the input's `-v` end line, which counts them by reason.
+            .filter(|l| !l.contains(" merged, "))
             .map(|l| l.split_once("alerts.json").unwrap().1.to_string())
             .collect()
     };
@@ -1118,4 +1120,56 @@ fn a_folder_of_rotated_audit_logs_fills_parents_across_files() {
         ],
         "{err}"
     );
+}
+
+/// `-v` lines of `hunt` about `name`, from after its name on.
+fn verbose_lines(err: &str, level: &str, name: &str) -> Vec<String> {
+    err.lines()
+        .filter(|l| l.trim_start().starts_with(level))
+        .filter_map(|l| l.split_once(name).map(|(_, rest)| rest.to_string()))
+        .collect()
+}
+
+/// A normalized JSON input was read by talon-event's reader inside, which
+/// logged its own start and end at `-v` too: `reading f (ndjson, plain)`
+/// and `f: 2 events, 1 skipped`, counting documents the normalizer ignored
+/// as events, against a summary of 1 event and 2 ignored. `-v` now says
+/// what the normalizer made of the input, once, in the summary's terms.
+#[test]
+fn verbose_tells_a_normalized_input_once_as_the_summary_counts_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("f.ndjson");
+    let open = r#"{"output":"x","priority":"Notice","rule":"r","time":"2024-06-10T17:20:00.000000000Z","output_fields":{"evt.type":"open","proc.pid":10}}"#;
+    let text = format!("{}not json\n{open}\n", falco());
+    std::fs::write(&file, &text).expect("write");
+    let mut c = talon();
+    c.args(["hunt", "--source", "falco", "-v"])
+        .arg("--rules")
+        .arg(repo().join("rules/linux/command_and_control_ip_forwarding_enabled.toml"))
+        .arg(&file);
+    let out = run(c);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let lines = falco().lines().count();
+    assert_eq!(
+        verbose_lines(&err, "INFO", "f.ndjson"),
+        [
+            " (falco, normalized)".to_string(),
+            format!(
+                ": {} records, 1 event, 0 merged, 2 ignored (not-json: 1, unsupported-kind: 1), {} bytes",
+                lines + 2,
+                text.len()
+            )
+        ],
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "talon: normalized 1 input (falco 1): {} records, 1 event, 0 merged, 2 ignored \
+             (not-json: 1, unsupported-kind: 1)",
+            lines + 2
+        )),
+        "{err}"
+    );
+    assert!(err.contains("talon: read 1 event from 1 input"), "{err}");
 }

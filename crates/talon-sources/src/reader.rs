@@ -132,6 +132,8 @@ struct Current {
     /// The text of the JSON document being answered for (`event.original`).
     doc_text: Option<Arc<str>>,
     bytes: Bytes,
+    /// The counts when the input was opened, for its own `-v` line.
+    before: NormalizeStats,
 }
 
 /// Where the byte counts of the input being read come from.
@@ -310,6 +312,22 @@ impl NormalizingReader {
     /// Ends the input being read, keeping its byte counts.
     fn close_current(&mut self) {
         let (raw, decoded) = self.current_bytes();
+        // `-v`'s end-of-input line of a normalized input: what its
+        // normalizer made of it, counted as the summary counts (ECS
+        // inputs get talon-event's own).
+        if let Some(cur) = &self.current {
+            if !matches!(cur.mode, Mode::Passthrough { .. }) {
+                let bytes = match raw == decoded {
+                    true => format!("{raw} bytes"),
+                    false => format!("{raw} bytes ({decoded} decoded)"),
+                };
+                tracing::info!(
+                    "{}: {}, {bytes}",
+                    talon_event::terminal::escape_controls(&cur.name),
+                    self.stats().since(&cur.before)
+                );
+            }
+        }
         self.bytes_done.0 += raw;
         self.bytes_done.1 += decoded;
         self.current = None;
@@ -430,6 +448,7 @@ impl NormalizingReader {
             mode,
             doc_text: None,
             bytes,
+            before: self.stats(),
         });
     }
 
@@ -446,12 +465,15 @@ impl NormalizingReader {
             buf: Vec::new(),
             norm,
         };
+        // Its documents are records: the input's `-v` lines are ours.
         let events = |r| {
-            Box::new(quiet_reader(EventReader::from_reader(
+            let mut inner = quiet_reader(EventReader::from_reader(
                 name.to_string(),
                 r,
                 ReadOptions::default(),
-            )))
+            ));
+            inner.log_progress(false);
+            Box::new(inner)
         };
         match source {
             Source::Auditd => lines(Box::new(Auditd::new(self.opts.audit_window)), peeked.reader),

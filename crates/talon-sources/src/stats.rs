@@ -222,6 +222,25 @@ impl NormalizeStats {
         self.ignored.get(&reason).copied().unwrap_or(0)
     }
 
+    /// What was counted since `earlier` (a copy of these counts taken
+    /// before): records, blank lines, events, merged and ignored records by
+    /// reason, parents filled. One input's share, for its `-v` line.
+    pub fn since(&self, earlier: &NormalizeStats) -> NormalizeStats {
+        let mut d = NormalizeStats::new(0);
+        d.records = self.records - earlier.records;
+        d.blank = self.blank - earlier.blank;
+        d.events = self.events - earlier.events;
+        d.merged = self.merged - earlier.merged;
+        for (reason, n) in &self.ignored {
+            let n = n - earlier.ignored_for(*reason);
+            if n > 0 {
+                d.ignored.insert(*reason, n);
+            }
+        }
+        d.tree.enriched = self.tree.enriched - earlier.tree.enriched;
+        d
+    }
+
     /// Records not yet accounted for (0 once the input is exhausted).
     pub fn unaccounted(&self) -> i64 {
         self.records as i64 - (self.events + self.merged + self.ignored_total()) as i64
