@@ -1173,3 +1173,55 @@ fn verbose_tells_a_normalized_input_once_as_the_summary_counts_it() {
     );
     assert!(err.contains("talon: read 1 event from 1 input"), "{err}");
 }
+
+/// Records ignored as incomplete, not an exec or a failed exec were
+/// counted by reason, and the first few kept, but never shown. `-vv` lists
+/// them with the issues, at the record (and the value that decided it).
+#[test]
+fn vv_lists_the_records_ignored_as_not_mapped_where_they_are() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("a.log");
+    let log = concat!(
+        "type=SYSCALL msg=audit(1700000000.100:7): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=42 uid=0 gid=0 euid=0 comm=\"id\" exe=\"/usr/bin/id\"\n",
+        "type=EXECVE msg=audit(1700000000.100:7): argc=2 a0=\"id\" a1=\"-u\"\n",
+        "type=EOE msg=audit(1700000000.100:7):\n",
+        "type=SYSCALL msg=audit(1700000000.200:8): arch=c000003e syscall=2 success=yes exit=3 ppid=1 pid=43 uid=0 gid=0 euid=0 comm=\"cat\" exe=\"/usr/bin/cat\"\n",
+        "type=EOE msg=audit(1700000000.200:8):\n",
+        "type=SYSCALL msg=audit(1700000000.300:9): arch=c000003e syscall=59 success=no exit=-2 ppid=1 pid=44 uid=0 gid=0 euid=0 comm=\"x\" exe=\"/usr/bin/x\"\n",
+        "type=EOE msg=audit(1700000000.300:9):\n",
+        "type=EXECVE msg=audit(1700000000.400:10): argc=1 a0=\"lost\"\n",
+    );
+    std::fs::write(&file, log).expect("write");
+    let err = |verbosity: &str| {
+        let mut c = talon();
+        c.args(["hunt", verbosity])
+            .arg("--rules")
+            .arg(repo().join("rules/linux/command_and_control_ip_forwarding_enabled.toml"))
+            .arg(&file);
+        let out = run(c);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        err
+    };
+    let vv = err("-vv");
+    assert_eq!(
+        verbose_lines(&vv, "DEBUG", "a.log"),
+        [
+            ":4:65: not-exec: syscall 2 is not an exec (event 8)",
+            ":6:76: failed-exec: exec failed (exit=-2) in event 9",
+            ":8: incomplete: event 10 has EXECVE but no SYSCALL record (lost or filtered)",
+        ],
+        "{vv}"
+    );
+    assert!(
+        vv.contains(
+            "talon: normalized 1 input (auditd 1): 8 records, 1 event, 4 merged, 3 ignored \
+             (not-exec: 1, failed-exec: 1, incomplete: 1)"
+        ),
+        "{vv}"
+    );
+    assert_eq!(
+        verbose_lines(&err("-v"), "DEBUG", "a.log"),
+        Vec::<String>::new()
+    );
+}

@@ -167,6 +167,8 @@ pub struct NormalizingReader {
     /// Items of batches read after a line chunk still out, counted once
     /// it is.
     order: InputOrder,
+    /// `-vv` said that ignored records past the examples kept go unlisted.
+    unlisted_said: bool,
 }
 
 impl NormalizingReader {
@@ -190,6 +192,7 @@ impl NormalizingReader {
             opts: options,
             seq: 0,
             order: InputOrder::default(),
+            unlisted_said: false,
         }
     }
 
@@ -702,9 +705,24 @@ impl NormalizingReader {
             reason,
             detail,
         };
+        let kept = self.stats.examples.len();
         self.stats.record_ignored(&ignored, kind);
         if reason.is_issue() {
             self.ready.push_back(Err(ignored.to_issue()));
+        } else if self.stats.examples.len() > kept {
+            // Only counted, not yielded: `-vv` lists the examples kept, as
+            // it lists every issue (a real audit log ignores millions).
+            tracing::debug!(
+                "{}",
+                talon_event::terminal::escape_controls(&ignored.to_string())
+            );
+        } else if !self.unlisted_said {
+            self.unlisted_said = true;
+            tracing::debug!(
+                "{}:{line}: further records ignored as well-formed but not mapped are counted \
+                 by reason, not listed",
+                talon_event::terminal::escape_controls(&ignored.file)
+            );
         }
     }
 }

@@ -213,6 +213,16 @@ fn a_small_window_completes_groups_early() {
         run.issues.is_empty(),
         "ignored, well-formed records are not issues"
     );
+    // Kept where they are, down to the value that decided (`-vv` shows
+    // them): the failed exec at its `success=no`.
+    let examples: Vec<String> = run.stats.examples.iter().map(|e| e.to_string()).collect();
+    assert_eq!(
+        examples,
+        [
+            "test:3: incomplete: event 59 has EXECVE but no SYSCALL record (lost or filtered)",
+            "test:4:69: failed-exec: exec failed (exit=-2) in event 61",
+        ]
+    );
 }
 
 #[test]

@@ -36,8 +36,10 @@ pub(crate) fn answer(group: Group, out: &mut Out) {
     };
     let name = syscall_name(syscall);
     if group.find("EXECVE").is_none() && !is_exec_name(&name) {
-        out.ignore(
-            line,
+        // Where it says so: the SYSCALL record's `syscall=` value.
+        out.ignore_at(
+            syscall.line,
+            value_column(&syscall.raw, "syscall"),
             IgnoreReason::NotExec,
             format!("auditd syscall {name}"),
             format!("syscall {name} is not an exec (event {})", group.serial),
@@ -46,8 +48,9 @@ pub(crate) fn answer(group: Group, out: &mut Out) {
         return;
     }
     if syscall.token("success") == Some("no") {
-        out.ignore(
-            line,
+        out.ignore_at(
+            syscall.line,
+            value_column(&syscall.raw, "success"),
             IgnoreReason::FailedExec,
             "auditd failed exec",
             format!(
