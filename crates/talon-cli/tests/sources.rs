@@ -1225,3 +1225,53 @@ fn vv_lists_the_records_ignored_as_not_mapped_where_they_are() {
         Vec::<String>::new()
     );
 }
+
+/// An osquery `unixTime` of `"notanumber"` left `@timestamp` out, and a
+/// Falco pid of the wrong type was dropped, without a word. The summary
+/// now counts such values by reason beside the normalized line and names
+/// each where it is; the events are still read and matched.
+#[test]
+fn unreadable_values_are_counted_and_named_in_the_summary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("o.ndjson");
+    let text = concat!(
+        r#"{"name":"process_events","hostIdentifier":"h1","unixTime":"notanumber","columns":{"pid":"12","parent":"1","path":"/bin/ls","cmdline":"ls -l"},"action":"added"}"#,
+        "\n",
+        r#"{"name":"process_events","hostIdentifier":"h1","unixTime":1e30,"columns":{"pid":true,"parent":"1","path":"/bin/ls","cmdline":"ls -l"},"action":"added"}"#,
+        "\n",
+    );
+    std::fs::write(&file, text).expect("write");
+    let mut c = talon();
+    c.args(["hunt", "--source", "osquery"])
+        .arg("--rules")
+        .arg(repo().join("rules/linux/command_and_control_ip_forwarding_enabled.toml"))
+        .arg(&file);
+    let out = run(c);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let name = file.display().to_string();
+    let summary: Vec<&str> = err.lines().filter(|l| l.starts_with("talon:")).collect();
+    assert_eq!(
+        summary[1..5],
+        [
+            "talon: normalized 1 input (osquery 1): 2 records, 2 events, 0 merged, 0 ignored; \
+             3 unreadable values left out (not-an-integer: 2, out-of-range: 1)"
+                .to_string(),
+            format!(
+                "talon:   {name}:1:59: not-an-integer: unixTime \"notanumber\" is not an integer: \
+                 @timestamp left out"
+            ),
+            format!(
+                "talon:   {name}:2:59: out-of-range: unixTime 1e+30 is out of range: @timestamp \
+                 left out"
+            ),
+            format!(
+                "talon:   {name}:2:81: not-an-integer: pid true is not an integer: process.pid \
+                 left out"
+            ),
+        ][..],
+        "{err}"
+    );
+    assert!(err.contains("talon: read 2 events from 1 input"), "{err}");
+    assert!(!err.contains("talon: skipped"), "{err}");
+}

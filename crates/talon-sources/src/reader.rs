@@ -37,11 +37,11 @@ use talon_event::read::{
 use talon_event::{Event, Origin};
 
 use crate::auditd::{AuditWindow, Auditd};
-use crate::doc::FinishOptions;
+use crate::doc::{FinishOptions, ValueAt};
 use crate::input::{self, Counters, Line, MAX_LINE};
-use crate::norm::{DocNormalizer, LineNormalizer, Out, Outcome};
+use crate::norm::{self, DocNormalizer, LineNormalizer, Out, Outcome};
 use crate::source::{detect, Source};
-use crate::stats::{IgnoreReason, Ignored, NormalizeStats};
+use crate::stats::{IgnoreReason, Ignored, NormalizeStats, UnreadValue};
 use crate::tree::{ProcessTree, TreeOptions};
 
 /// Said of an input that is neither JSON nor a log of a known source.
@@ -640,6 +640,36 @@ impl NormalizingReader {
                 line,
                 original,
             } => {
+                let mut unread: Vec<UnreadValue> = std::mem::take(&mut doc.unread)
+                    .into_iter()
+                    .map(|u| {
+                        let (line, column) = match &u.at {
+                            ValueAt::Column(line, column) => (*line, *column),
+                            ValueAt::Path(path) => doc_text
+                                .as_deref()
+                                .and_then(|text| Some(line_column(text, norm::locate(text, path)?)))
+                                .map_or((line, 0), |(down, column)| (line + down, column)),
+                        };
+                        UnreadValue {
+                            file: Arc::clone(&name),
+                            line,
+                            column,
+                            reason: u.reason,
+                            detail: u.detail,
+                        }
+                    })
+                    .collect();
+                // In the order they are written.
+                unread.sort_by_key(|u| (u.line, u.column));
+                for value in unread {
+                    self.stats.record_unread(&value);
+                    // Not an issue (the event is read): `-vv` lists every
+                    // one with the issues, the summary the first few.
+                    tracing::debug!(
+                        "{}",
+                        talon_event::terminal::escape_controls(&value.to_string())
+                    );
+                }
                 let index = doc.finish(
                     source,
                     &FinishOptions {
@@ -725,6 +755,20 @@ impl NormalizingReader {
             );
         }
     }
+}
+
+/// Lines below a document's first, and the 1-based column in that line,
+/// of byte `at` of its text. Columns count bytes, as the reader's do; on
+/// the document's first line they count from where the document starts,
+/// its line's start for NDJSON and pretty-printed documents.
+fn line_column(text: &str, at: usize) -> (u64, u64) {
+    let before = &text.as_bytes()[..at];
+    let down = before.iter().filter(|b| **b == b'\n').count() as u64;
+    let start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    (down, (at - start) as u64 + 1)
 }
 
 /// Items per batch of a normalized input.
