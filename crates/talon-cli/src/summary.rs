@@ -44,6 +44,14 @@ impl fmt::Display for InputStats {
                 count(inputs, "input"),
                 by_source.join(", ")
             )?;
+            // Values left out of events still read: where, and why.
+            for value in &n.unread_examples {
+                writeln!(f, "talon:   {}", escape_controls(&value.to_string()))?;
+            }
+            let hidden = n.unread_total() - n.unread_examples.len() as u64;
+            if hidden > 0 {
+                writeln!(f, "talon:   ... and {hidden} more (-vv lists every one)")?;
+            }
         }
         write_skipped(f, &self.read)
     }

@@ -929,6 +929,8 @@ fn convert_logs_each_issue_once_at_vv() {
         err.lines()
             .filter(|l| !l.starts_with("talon:") && l.contains("alerts.json:"))
             .filter(|l| l.contains("not-an-"))
+            // Not the input's `-v` end line, which counts them by reason.
+            .filter(|l| !l.contains(" merged, "))
             .map(|l| l.split_once("alerts.json").unwrap().1.to_string())
             .collect()
     };
@@ -1118,4 +1120,158 @@ fn a_folder_of_rotated_audit_logs_fills_parents_across_files() {
         ],
         "{err}"
     );
+}
+
+/// `-v` lines of `hunt` about `name`, from after its name on.
+fn verbose_lines(err: &str, level: &str, name: &str) -> Vec<String> {
+    err.lines()
+        .filter(|l| l.trim_start().starts_with(level))
+        .filter_map(|l| l.split_once(name).map(|(_, rest)| rest.to_string()))
+        .collect()
+}
+
+/// A normalized JSON input was read by talon-event's reader inside, which
+/// logged its own start and end at `-v` too: `reading f (ndjson, plain)`
+/// and `f: 2 events, 1 skipped`, counting documents the normalizer ignored
+/// as events, against a summary of 1 event and 2 ignored. `-v` now says
+/// what the normalizer made of the input, once, in the summary's terms.
+#[test]
+fn verbose_tells_a_normalized_input_once_as_the_summary_counts_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("f.ndjson");
+    let open = r#"{"output":"x","priority":"Notice","rule":"r","time":"2024-06-10T17:20:00.000000000Z","output_fields":{"evt.type":"open","proc.pid":10}}"#;
+    let text = format!("{}not json\n{open}\n", falco());
+    std::fs::write(&file, &text).expect("write");
+    let mut c = talon();
+    c.args(["hunt", "--source", "falco", "-v"])
+        .arg("--rules")
+        .arg(repo().join("rules/linux/command_and_control_ip_forwarding_enabled.toml"))
+        .arg(&file);
+    let out = run(c);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let lines = falco().lines().count();
+    assert_eq!(
+        verbose_lines(&err, "INFO", "f.ndjson"),
+        [
+            " (falco, normalized)".to_string(),
+            format!(
+                ": {} records, 1 event, 0 merged, 2 ignored (not-json: 1, unsupported-kind: 1), {} bytes",
+                lines + 2,
+                text.len()
+            )
+        ],
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "talon: normalized 1 input (falco 1): {} records, 1 event, 0 merged, 2 ignored \
+             (not-json: 1, unsupported-kind: 1)",
+            lines + 2
+        )),
+        "{err}"
+    );
+    assert!(err.contains("talon: read 1 event from 1 input"), "{err}");
+}
+
+/// Records ignored as incomplete, not an exec or a failed exec were
+/// counted by reason, and the first few kept, but never shown. `-vv` lists
+/// them with the issues, at the record (and the value that decided it).
+#[test]
+fn vv_lists_the_records_ignored_as_not_mapped_where_they_are() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("a.log");
+    let log = concat!(
+        "type=SYSCALL msg=audit(1700000000.100:7): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=42 uid=0 gid=0 euid=0 comm=\"id\" exe=\"/usr/bin/id\"\n",
+        "type=EXECVE msg=audit(1700000000.100:7): argc=2 a0=\"id\" a1=\"-u\"\n",
+        "type=EOE msg=audit(1700000000.100:7):\n",
+        "type=SYSCALL msg=audit(1700000000.200:8): arch=c000003e syscall=2 success=yes exit=3 ppid=1 pid=43 uid=0 gid=0 euid=0 comm=\"cat\" exe=\"/usr/bin/cat\"\n",
+        "type=EOE msg=audit(1700000000.200:8):\n",
+        "type=SYSCALL msg=audit(1700000000.300:9): arch=c000003e syscall=59 success=no exit=-2 ppid=1 pid=44 uid=0 gid=0 euid=0 comm=\"x\" exe=\"/usr/bin/x\"\n",
+        "type=EOE msg=audit(1700000000.300:9):\n",
+        "type=EXECVE msg=audit(1700000000.400:10): argc=1 a0=\"lost\"\n",
+    );
+    std::fs::write(&file, log).expect("write");
+    let err = |verbosity: &str| {
+        let mut c = talon();
+        c.args(["hunt", verbosity])
+            .arg("--rules")
+            .arg(repo().join("rules/linux/command_and_control_ip_forwarding_enabled.toml"))
+            .arg(&file);
+        let out = run(c);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        err
+    };
+    let vv = err("-vv");
+    assert_eq!(
+        verbose_lines(&vv, "DEBUG", "a.log"),
+        [
+            ":4:65: not-exec: syscall 2 is not an exec (event 8)",
+            ":6:76: failed-exec: exec failed (exit=-2) in event 9",
+            ":8: incomplete: event 10 has EXECVE but no SYSCALL record (lost or filtered)",
+        ],
+        "{vv}"
+    );
+    assert!(
+        vv.contains(
+            "talon: normalized 1 input (auditd 1): 8 records, 1 event, 4 merged, 3 ignored \
+             (not-exec: 1, failed-exec: 1, incomplete: 1)"
+        ),
+        "{vv}"
+    );
+    assert_eq!(
+        verbose_lines(&err("-v"), "DEBUG", "a.log"),
+        Vec::<String>::new()
+    );
+}
+
+/// An osquery `unixTime` of `"notanumber"` left `@timestamp` out, and a
+/// Falco pid of the wrong type was dropped, without a word. The summary
+/// now counts such values by reason beside the normalized line and names
+/// each where it is; the events are still read and matched.
+#[test]
+fn unreadable_values_are_counted_and_named_in_the_summary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("o.ndjson");
+    let text = concat!(
+        r#"{"name":"process_events","hostIdentifier":"h1","unixTime":"notanumber","columns":{"pid":"12","parent":"1","path":"/bin/ls","cmdline":"ls -l"},"action":"added"}"#,
+        "\n",
+        r#"{"name":"process_events","hostIdentifier":"h1","unixTime":1e30,"columns":{"pid":true,"parent":"1","path":"/bin/ls","cmdline":"ls -l"},"action":"added"}"#,
+        "\n",
+    );
+    std::fs::write(&file, text).expect("write");
+    let mut c = talon();
+    c.args(["hunt", "--source", "osquery"])
+        .arg("--rules")
+        .arg(repo().join("rules/linux/command_and_control_ip_forwarding_enabled.toml"))
+        .arg(&file);
+    let out = run(c);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let name = file.display().to_string();
+    let summary: Vec<&str> = err.lines().filter(|l| l.starts_with("talon:")).collect();
+    assert_eq!(
+        summary[1..5],
+        [
+            "talon: normalized 1 input (osquery 1): 2 records, 2 events, 0 merged, 0 ignored; \
+             3 unreadable values left out (not-an-integer: 2, out-of-range: 1)"
+                .to_string(),
+            format!(
+                "talon:   {name}:1:59: not-an-integer: unixTime \"notanumber\" is not an integer: \
+                 @timestamp left out"
+            ),
+            format!(
+                "talon:   {name}:2:59: out-of-range: unixTime 1e+30 is out of range: @timestamp \
+                 left out"
+            ),
+            format!(
+                "talon:   {name}:2:81: not-an-integer: pid true is not an integer: process.pid \
+                 left out"
+            ),
+        ][..],
+        "{err}"
+    );
+    assert!(err.contains("talon: read 2 events from 1 input"), "{err}");
+    assert!(!err.contains("talon: skipped"), "{err}");
 }

@@ -14,7 +14,9 @@
 
 use serde_json::{Map, Value};
 
+use crate::norm::Int;
 use crate::source::Source;
+use crate::stats::ValueReason;
 
 /// ECS version the normalized documents follow.
 pub const ECS_VERSION: &str = "8.11.0";
@@ -57,6 +59,26 @@ pub(crate) struct EcsDoc {
     /// Leave `host.os.type` absent when the source does not give it (S1
     /// records come from every OS; assuming Linux would be wrong).
     pub no_default_os: bool,
+    /// Values of the record present but unreadable, left out: reported
+    /// with the event, which is still produced.
+    pub unread: Vec<Unread>,
+}
+
+/// Where an unreadable value is in its record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ValueAt {
+    /// Its path in the JSON document ([`crate::norm::locate`]'s).
+    Path(String),
+    /// A 1-based line and column of a text log (column 0: unknown).
+    Column(u64, u64),
+}
+
+/// A value present in a record but left out of its event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Unread {
+    pub at: ValueAt,
+    pub reason: ValueReason,
+    pub detail: String,
 }
 
 impl EcsDoc {
@@ -66,6 +88,40 @@ impl EcsDoc {
             kind,
             dataset_override: None,
             no_default_os: false,
+            unread: Vec::new(),
+        }
+    }
+
+    /// Notes a value of the record that is there but unreadable: `written`
+    /// as written, which would have filled `field`.
+    pub fn unreadable(&mut self, at: ValueAt, reason: ValueReason, written: &str, field: &str) {
+        let what = match reason {
+            ValueReason::NotAnInteger => "is not an integer",
+            ValueReason::OutOfRange => "is out of range",
+        };
+        self.unread.push(Unread {
+            at,
+            reason,
+            detail: format!("{written} {what}: {field} left out"),
+        });
+    }
+
+    /// The integer at `path` of the record `v`, whose own path from the
+    /// document's root is `prefix` (`output_fields`; empty: the root). One
+    /// there but unreadable is noted for `field`, and `None`.
+    pub fn int(&mut self, v: &Value, prefix: &str, path: &str, field: &str) -> Option<i64> {
+        match crate::norm::read_i64(v, path) {
+            Int::Value(n) => Some(n),
+            Int::Absent => None,
+            Int::Unreadable(reason, written) => {
+                let at = match prefix {
+                    "" => path.to_string(),
+                    _ => format!("{prefix}.{path}"),
+                };
+                let shown = format!("{path} {written}");
+                self.unreadable(ValueAt::Path(at), reason, &shown, field);
+                None
+            }
         }
     }
 

@@ -73,10 +73,10 @@ fn exec_doc(alert: &Value, f: &Value) -> EcsDoc {
         }
     }
 
-    if let Some(pid) = get_i64(f, "proc.pid") {
+    if let Some(pid) = d.int(f, "output_fields", "proc.pid", "process.pid") {
         d.set("process.pid", pid);
     }
-    if let Some(ppid) = get_i64(f, "proc.ppid") {
+    if let Some(ppid) = d.int(f, "output_fields", "proc.ppid", "process.parent.pid") {
         d.set("process.parent.pid", ppid);
     }
     // `proc.name` is the task name (a busybox applet is `login`, not

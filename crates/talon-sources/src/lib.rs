@@ -57,7 +57,9 @@ pub use input::MAX_LINE;
 pub use reader::{NormalizeOptions, NormalizingReader};
 pub use source::{detect, Source, UnknownSource, ALL_SOURCES, DETECT_WINDOW};
 pub use split::{split_shell, split_windows};
-pub use stats::{IgnoreReason, Ignored, NormalizeStats, TreeStats, MAX_KINDS};
+pub use stats::{
+    IgnoreReason, Ignored, NormalizeStats, TreeStats, UnreadValue, ValueReason, MAX_KINDS,
+};
 pub use tree::TreeOptions;
 
 /// The JSON-document normalizer of a source. The reader reads raw auditd

@@ -8,11 +8,12 @@
 //! answers for them in [`LineNormalizer::end`] at the latest).
 
 use std::collections::VecDeque;
+use std::num::IntErrorKind;
 
 use serde_json::Value;
 
 use crate::doc::EcsDoc;
-use crate::stats::IgnoreReason;
+use crate::stats::{IgnoreReason, ValueReason};
 
 /// What a normalizer answered, in order.
 #[derive(Debug)]
@@ -162,20 +163,200 @@ pub(crate) fn get_str(v: &Value, path: &str) -> Option<String> {
     }
 }
 
-/// An integer at a path, from a number or a string of digits; `None` for
-/// one that is not a whole number or does not fit a `long`, rather than
+/// What an integer field of a record holds.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Int {
+    /// Not there, `null`, or a placeholder meaning "unknown" (`""`, `-`).
+    Absent,
+    Value(i64),
+    /// There, but no integer a `long` holds; with the value (as JSON
+    /// text, cut at 40 bytes).
+    Unreadable(ValueReason, String),
+}
+
+impl Int {
+    pub fn value(self) -> Option<i64> {
+        match self {
+            Int::Value(n) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+/// An integer at a path, from a number or a string of digits. One that is
+/// not a whole number, or does not fit a `long`, is unreadable rather than
 /// the nearest `long` (`18446744073709551615` is no pid `i64::MAX`).
-pub(crate) fn get_i64(v: &Value, path: &str) -> Option<i64> {
+pub(crate) fn read_i64(v: &Value, path: &str) -> Int {
     // 2^63: the first whole f64 past i64::MAX; -2^63 is i64::MIN itself.
     const LIMIT: f64 = 9_223_372_036_854_775_808.0;
-    match get(v, path)? {
-        Value::Number(n) => n.as_i64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.fract() == 0.0 && (-LIMIT..LIMIT).contains(f))
-                .map(|f| f as i64)
-        }),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
+    let Some(x) = get(v, path) else {
+        return Int::Absent;
+    };
+    let written = || {
+        let mut text = x.to_string();
+        if text.len() > 40 {
+            let cut = (0..=40)
+                .rev()
+                .find(|&i| text.is_char_boundary(i))
+                .unwrap_or(0);
+            text.truncate(cut);
+            text.push_str("...");
+        }
+        text
+    };
+    let bad = |reason| Int::Unreadable(reason, written());
+    match x {
+        Value::Null => Int::Absent,
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Int::Value(i),
+            None => match n.as_f64() {
+                Some(f) if f.fract() != 0.0 => bad(ValueReason::NotAnInteger),
+                Some(f) if (-LIMIT..LIMIT).contains(&f) => Int::Value(f as i64),
+                _ => bad(ValueReason::OutOfRange),
+            },
+        },
+        Value::String(s) if crate::doc::is_placeholder(s) => Int::Absent,
+        Value::String(s) => match s.trim().parse::<i64>() {
+            Ok(i) => Int::Value(i),
+            Err(e) => match e.kind() {
+                IntErrorKind::PosOverflow | IntErrorKind::NegOverflow => {
+                    bad(ValueReason::OutOfRange)
+                }
+                _ => bad(ValueReason::NotAnInteger),
+            },
+        },
+        _ => bad(ValueReason::NotAnInteger),
+    }
+}
+
+/// [`read_i64`]'s value, if readable.
+pub(crate) fn get_i64(v: &Value, path: &str) -> Option<i64> {
+    read_i64(v, path).value()
+}
+
+/// The byte offset in a JSON document's text of the value at `path`:
+/// keys joined by `.` whichever way the document splits them
+/// (`output_fields.proc.pid` finds `{"output_fields": {"proc.pid": 1}}`),
+/// array elements as `[n]` (`snapshot.[1].pid`). `None` when it is not
+/// there (or the text is not JSON).
+pub(crate) fn locate(text: &str, path: &str) -> Option<usize> {
+    let mut scan = Scan {
+        text,
+        at: 0,
+        want: path,
+        found: None,
+    };
+    let _ = scan.value(&mut String::new());
+    scan.found
+}
+
+/// A walk over JSON text that remembers where each value starts.
+struct Scan<'a> {
+    text: &'a str,
+    at: usize,
+    want: &'a str,
+    found: Option<usize>,
+}
+
+impl Scan<'_> {
+    fn byte(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    fn space(&mut self) {
+        while self.byte().is_some_and(|b| b.is_ascii_whitespace()) {
+            self.at += 1;
+        }
+    }
+
+    /// One value; `None` once the value sought is found, or on bad JSON.
+    fn value(&mut self, path: &mut String) -> Option<()> {
+        self.space();
+        if path == self.want {
+            self.found = Some(self.at);
+            return None;
+        }
+        match self.byte()? {
+            b'{' => {
+                self.at += 1;
+                loop {
+                    self.space();
+                    match self.byte()? {
+                        b'}' => break,
+                        b',' => self.at += 1,
+                        b'"' => {
+                            let key = self.string()?;
+                            self.space();
+                            if self.byte()? != b':' {
+                                return None;
+                            }
+                            self.at += 1;
+                            let len = path.len();
+                            if len > 0 {
+                                path.push('.');
+                            }
+                            path.push_str(&key);
+                            self.value(path)?;
+                            path.truncate(len);
+                        }
+                        _ => return None,
+                    }
+                }
+                self.at += 1;
+            }
+            b'[' => {
+                self.at += 1;
+                let mut n = 0;
+                loop {
+                    self.space();
+                    match self.byte()? {
+                        b']' => break,
+                        b',' => {
+                            self.at += 1;
+                            n += 1;
+                        }
+                        _ => {
+                            let len = path.len();
+                            if len > 0 {
+                                path.push('.');
+                            }
+                            path.push_str(&format!("[{n}]"));
+                            self.value(path)?;
+                            path.truncate(len);
+                        }
+                    }
+                }
+                self.at += 1;
+            }
+            b'"' => {
+                self.string()?;
+            }
+            _ => {
+                while self
+                    .byte()
+                    .is_some_and(|b| !matches!(b, b',' | b'}' | b']') && !b.is_ascii_whitespace())
+                {
+                    self.at += 1;
+                }
+            }
+        }
+        Some(())
+    }
+
+    /// A string from its opening quote, unescaped.
+    fn string(&mut self) -> Option<String> {
+        let start = self.at;
+        self.at += 1;
+        loop {
+            match self.byte()? {
+                b'\\' => self.at += 2,
+                b'"' => {
+                    self.at += 1;
+                    return serde_json::from_str(self.text.get(start..self.at)?).ok();
+                }
+                _ => self.at += 1,
+            }
+        }
     }
 }
 
@@ -216,5 +397,51 @@ mod tests {
         assert_eq!(get_i64(&v, "whole"), Some(4000));
         assert_eq!(get_i64(&v, "half"), None);
         assert_eq!(get_i64(&v, "text"), None);
+        assert_eq!(
+            read_i64(&v, "text"),
+            Int::Unreadable(
+                ValueReason::OutOfRange,
+                "\"99999999999999999999\"".to_string()
+            )
+        );
+        assert_eq!(
+            read_i64(&v, "half"),
+            Int::Unreadable(ValueReason::NotAnInteger, "2.5".to_string())
+        );
+        assert_eq!(
+            read_i64(&v, "huge"),
+            Int::Unreadable(ValueReason::OutOfRange, "1e+300".to_string())
+        );
+    }
+
+    #[test]
+    fn unreadable_and_absent_integers_differ() {
+        let v: Value =
+            serde_json::json!({"a": "notanumber", "b": true, "c": null, "d": "-", "e": " 7 "});
+        assert_eq!(
+            read_i64(&v, "a"),
+            Int::Unreadable(ValueReason::NotAnInteger, "\"notanumber\"".to_string())
+        );
+        assert_eq!(
+            read_i64(&v, "b"),
+            Int::Unreadable(ValueReason::NotAnInteger, "true".to_string())
+        );
+        assert_eq!(read_i64(&v, "c"), Int::Absent);
+        assert_eq!(read_i64(&v, "d"), Int::Absent);
+        assert_eq!(read_i64(&v, "e"), Int::Value(7));
+        assert_eq!(read_i64(&v, "f"), Int::Absent);
+    }
+
+    #[test]
+    fn values_are_located_in_the_text_however_keys_are_split() {
+        let text = "{\"a\": {\"b.c\": [1, {\"d\" : \"x\\\"y\"}], \"e\":2},\n \"f\": 1e30}";
+        let at = |path| locate(text, path).map(|i| &text[i..i + 1]);
+        assert_eq!(at("a.b.c.[1].d"), Some("\""));
+        assert_eq!(locate(text, "a.b.c.[1].d"), Some(25));
+        assert_eq!(at("a.e"), Some("2"));
+        assert_eq!(at("f"), Some("1"));
+        assert_eq!(locate(text, "a.b.c.[0]"), Some(15));
+        assert_eq!(locate(text, "a.x"), None);
+        assert_eq!(locate("{\"a\": ", "b"), None);
     }
 }

@@ -22,32 +22,41 @@
 
 use serde_json::Value;
 
-use crate::doc::{iso_nanos, EcsDoc, Kind};
-use crate::norm::{get, get_i64, get_str, DocNormalizer, Out};
+use crate::doc::{iso_nanos, EcsDoc, Kind, ValueAt};
+use crate::norm::{get, get_str, DocNormalizer, Out};
 use crate::split::split_shell;
-use crate::stats::IgnoreReason;
+use crate::stats::{IgnoreReason, ValueReason};
 
 pub(crate) struct Osquery;
 
 impl DocNormalizer for Osquery {
     fn doc(&mut self, doc: &Value, line: u64, out: &mut Out) {
         let name = get_str(doc, "name").unwrap_or_default();
-        let mut rows: Vec<(&Value, &str)> = Vec::new();
+        // Each row with its action and its path in the document.
+        let mut rows: Vec<(&Value, &str, String)> = Vec::new();
         if let Some(cols) = get(doc, "columns") {
             let action = get(doc, "action")
                 .and_then(Value::as_str)
                 .unwrap_or("added");
-            rows.push((cols, action));
+            rows.push((cols, action, "columns".to_string()));
         }
         if let Some(diff) = get(doc, "diffResults") {
             for action in ["added", "removed"] {
                 if let Some(Value::Array(list)) = get(diff, action) {
-                    rows.extend(list.iter().map(|r| (r, action)));
+                    rows.extend(
+                        list.iter()
+                            .enumerate()
+                            .map(|(i, r)| (r, action, format!("diffResults.{action}.[{i}]"))),
+                    );
                 }
             }
         }
         if let Some(Value::Array(list)) = get(doc, "snapshot") {
-            rows.extend(list.iter().map(|r| (r, "snapshot")));
+            rows.extend(
+                list.iter()
+                    .enumerate()
+                    .map(|(i, r)| (r, "snapshot", format!("snapshot.[{i}]"))),
+            );
         }
         if rows.is_empty() {
             let (reason, detail) = if get(doc, "hostIdentifier").is_some() {
@@ -59,8 +68,8 @@ impl DocNormalizer for Osquery {
             return;
         }
         out.more_records(rows.len() as u64 - 1);
-        for (row, action) in rows {
-            answer_row(doc, &name, row, action, line, out);
+        for (row, action, at) in rows {
+            answer_row(doc, &name, (row, &at), action, line, out);
         }
     }
 }
@@ -74,7 +83,15 @@ fn is_process_events(name: &str, row: &Value) -> bool {
             .all(|c| get(row, c).is_some())
 }
 
-fn answer_row(doc: &Value, name: &str, row: &Value, action: &str, line: u64, out: &mut Out) {
+/// One row, at path `at` of the document.
+fn answer_row(
+    doc: &Value,
+    name: &str,
+    (row, at): (&Value, &str),
+    action: &str,
+    line: u64,
+    out: &mut Out,
+) {
     if !row.is_object() {
         out.ignore(
             line,
@@ -116,17 +133,32 @@ fn answer_row(doc: &Value, name: &str, row: &Value, action: &str, line: u64, out
         );
         return;
     }
-    out.event(exec_doc(doc, row), line, None);
+    out.event(exec_doc(doc, row, at), line, None);
 }
 
-fn exec_doc(doc: &Value, row: &Value) -> EcsDoc {
+fn exec_doc(doc: &Value, row: &Value, at: &str) -> EcsDoc {
     let mut d = EcsDoc::new(Kind::Process);
-    // The row's own event time beats the query's run time.
-    let secs = get_i64(row, "time")
+    // The row's own event time beats the query's run time; one that is
+    // there but unreadable is said, and the run time used.
+    let time = d
+        .int(row, at, "time", "@timestamp")
         .filter(|t| *t > 0)
-        .or_else(|| get_i64(doc, "unixTime"));
-    if let Some(nanos) = secs.and_then(|s| s.checked_mul(1_000_000_000)) {
-        d.set("@timestamp", iso_nanos(nanos));
+        .map(|t| (t, format!("{at}.time"), "time"));
+    let secs = time.or_else(|| {
+        d.int(doc, "", "unixTime", "@timestamp")
+            .map(|t| (t, "unixTime".to_string(), "unixTime"))
+    });
+    if let Some((secs, path, key)) = secs {
+        // Seconds whose nanoseconds overflow a `long` (past year 2262).
+        match secs.checked_mul(1_000_000_000) {
+            Some(nanos) => d.set("@timestamp", iso_nanos(nanos)),
+            None => d.unreadable(
+                ValueAt::Path(path),
+                ValueReason::OutOfRange,
+                &format!("{key} {secs}"),
+                "@timestamp",
+            ),
+        }
     }
     d.set("event.category", vec!["process"]);
     d.set("event.type", vec!["start"]);
@@ -136,10 +168,14 @@ fn exec_doc(doc: &Value, row: &Value) -> EcsDoc {
     d.text("host.id", get_str(doc, "decorations.host_uuid").as_deref());
     d.text("osquery.query_name", get_str(doc, "name").as_deref());
 
-    if let Some(pid) = get_i64(row, "pid") {
+    if let Some(pid) = d.int(row, at, "pid", "process.pid") {
         d.set("process.pid", pid);
     }
-    if let Some(ppid) = get_i64(row, "parent").filter(|p| *p >= 0) {
+    // -1: osquery knows no parent.
+    if let Some(ppid) = d
+        .int(row, at, "parent", "process.parent.pid")
+        .filter(|p| *p >= 0)
+    {
         d.set("process.parent.pid", ppid);
     }
     d.executable("process", get_str(row, "path").as_deref());

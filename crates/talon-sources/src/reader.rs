@@ -37,11 +37,11 @@ use talon_event::read::{
 use talon_event::{Event, Origin};
 
 use crate::auditd::{AuditWindow, Auditd};
-use crate::doc::FinishOptions;
+use crate::doc::{FinishOptions, ValueAt};
 use crate::input::{self, Counters, Line, MAX_LINE};
-use crate::norm::{DocNormalizer, LineNormalizer, Out, Outcome};
+use crate::norm::{self, DocNormalizer, LineNormalizer, Out, Outcome};
 use crate::source::{detect, Source};
-use crate::stats::{IgnoreReason, Ignored, NormalizeStats};
+use crate::stats::{IgnoreReason, Ignored, NormalizeStats, UnreadValue};
 use crate::tree::{ProcessTree, TreeOptions};
 
 /// Said of an input that is neither JSON nor a log of a known source.
@@ -132,6 +132,8 @@ struct Current {
     /// The text of the JSON document being answered for (`event.original`).
     doc_text: Option<Arc<str>>,
     bytes: Bytes,
+    /// The counts when the input was opened, for its own `-v` line.
+    before: NormalizeStats,
 }
 
 /// Where the byte counts of the input being read come from.
@@ -165,6 +167,8 @@ pub struct NormalizingReader {
     /// Items of batches read after a line chunk still out, counted once
     /// it is.
     order: InputOrder,
+    /// `-vv` said that ignored records past the examples kept go unlisted.
+    unlisted_said: bool,
 }
 
 impl NormalizingReader {
@@ -188,6 +192,7 @@ impl NormalizingReader {
             opts: options,
             seq: 0,
             order: InputOrder::default(),
+            unlisted_said: false,
         }
     }
 
@@ -310,6 +315,22 @@ impl NormalizingReader {
     /// Ends the input being read, keeping its byte counts.
     fn close_current(&mut self) {
         let (raw, decoded) = self.current_bytes();
+        // `-v`'s end-of-input line of a normalized input: what its
+        // normalizer made of it, counted as the summary counts (ECS
+        // inputs get talon-event's own).
+        if let Some(cur) = &self.current {
+            if !matches!(cur.mode, Mode::Passthrough { .. }) {
+                let bytes = match raw == decoded {
+                    true => format!("{raw} bytes"),
+                    false => format!("{raw} bytes ({decoded} decoded)"),
+                };
+                tracing::info!(
+                    "{}: {}, {bytes}",
+                    talon_event::terminal::escape_controls(&cur.name),
+                    self.stats().since(&cur.before)
+                );
+            }
+        }
         self.bytes_done.0 += raw;
         self.bytes_done.1 += decoded;
         self.current = None;
@@ -430,6 +451,7 @@ impl NormalizingReader {
             mode,
             doc_text: None,
             bytes,
+            before: self.stats(),
         });
     }
 
@@ -446,12 +468,15 @@ impl NormalizingReader {
             buf: Vec::new(),
             norm,
         };
+        // Its documents are records: the input's `-v` lines are ours.
         let events = |r| {
-            Box::new(quiet_reader(EventReader::from_reader(
+            let mut inner = quiet_reader(EventReader::from_reader(
                 name.to_string(),
                 r,
                 ReadOptions::default(),
-            )))
+            ));
+            inner.log_progress(false);
+            Box::new(inner)
         };
         match source {
             Source::Auditd => lines(Box::new(Auditd::new(self.opts.audit_window)), peeked.reader),
@@ -615,6 +640,36 @@ impl NormalizingReader {
                 line,
                 original,
             } => {
+                let mut unread: Vec<UnreadValue> = std::mem::take(&mut doc.unread)
+                    .into_iter()
+                    .map(|u| {
+                        let (line, column) = match &u.at {
+                            ValueAt::Column(line, column) => (*line, *column),
+                            ValueAt::Path(path) => doc_text
+                                .as_deref()
+                                .and_then(|text| Some(line_column(text, norm::locate(text, path)?)))
+                                .map_or((line, 0), |(down, column)| (line + down, column)),
+                        };
+                        UnreadValue {
+                            file: Arc::clone(&name),
+                            line,
+                            column,
+                            reason: u.reason,
+                            detail: u.detail,
+                        }
+                    })
+                    .collect();
+                // In the order they are written.
+                unread.sort_by_key(|u| (u.line, u.column));
+                for value in unread {
+                    self.stats.record_unread(&value);
+                    // Not an issue (the event is read): `-vv` lists every
+                    // one with the issues, the summary the first few.
+                    tracing::debug!(
+                        "{}",
+                        talon_event::terminal::escape_controls(&value.to_string())
+                    );
+                }
                 let index = doc.finish(
                     source,
                     &FinishOptions {
@@ -680,11 +735,40 @@ impl NormalizingReader {
             reason,
             detail,
         };
+        let kept = self.stats.examples.len();
         self.stats.record_ignored(&ignored, kind);
         if reason.is_issue() {
             self.ready.push_back(Err(ignored.to_issue()));
+        } else if self.stats.examples.len() > kept {
+            // Only counted, not yielded: `-vv` lists the examples kept, as
+            // it lists every issue (a real audit log ignores millions).
+            tracing::debug!(
+                "{}",
+                talon_event::terminal::escape_controls(&ignored.to_string())
+            );
+        } else if !self.unlisted_said {
+            self.unlisted_said = true;
+            tracing::debug!(
+                "{}:{line}: further records ignored as well-formed but not mapped are counted \
+                 by reason, not listed",
+                talon_event::terminal::escape_controls(&ignored.file)
+            );
         }
     }
+}
+
+/// Lines below a document's first, and the 1-based column in that line,
+/// of byte `at` of its text. Columns count bytes, as the reader's do; on
+/// the document's first line they count from where the document starts,
+/// its line's start for NDJSON and pretty-printed documents.
+fn line_column(text: &str, at: usize) -> (u64, u64) {
+    let before = &text.as_bytes()[..at];
+    let down = before.iter().filter(|b| **b == b'\n').count() as u64;
+    let start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    (down, (at - start) as u64 + 1)
 }
 
 /// Items per batch of a normalized input.

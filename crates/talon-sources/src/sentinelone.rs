@@ -22,7 +22,7 @@
 use serde_json::Value;
 
 use crate::doc::{iso_nanos, parse_date, EcsDoc, Kind};
-use crate::norm::{get, get_i64, get_str, DocNormalizer, Out};
+use crate::norm::{get, get_str, DocNormalizer, Out};
 use crate::split::split_windows;
 use crate::stats::IgnoreReason;
 
@@ -154,8 +154,9 @@ fn process(d: &mut EcsDoc, prefix: &str, doc: &Value, from: &str) {
         get_str(doc, &key("name")).as_deref(),
     );
     d.executable(prefix, get_str(doc, &key("image.path")).as_deref());
-    if let Some(pid) = get_i64(doc, &key("pid")) {
-        d.set(&format!("{prefix}.pid"), pid);
+    let field = format!("{prefix}.pid");
+    if let Some(pid) = d.int(doc, "", &key("pid"), &field) {
+        d.set(&field, pid);
     }
     d.text(
         &format!("{prefix}.entity_id"),

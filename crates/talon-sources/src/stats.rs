@@ -79,6 +79,58 @@ impl fmt::Display for IgnoreReason {
     }
 }
 
+/// Why a value present in a record was left out of its event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ValueReason {
+    /// Not a whole number where one is needed (`"notanumber"`, `true`,
+    /// `2.5`, `4x`).
+    NotAnInteger,
+    /// A whole number the field cannot hold (a pid past a `long`, a Unix
+    /// time of `1e30`).
+    OutOfRange,
+}
+
+impl ValueReason {
+    /// A short stable name for summaries (`out-of-range: 1`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueReason::NotAnInteger => "not-an-integer",
+            ValueReason::OutOfRange => "out-of-range",
+        }
+    }
+}
+
+impl fmt::Display for ValueReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A value present in a record but unreadable: left out of the event,
+/// which was still produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnreadValue {
+    pub file: Arc<str>,
+    /// 1-based line of the value.
+    pub line: u64,
+    /// 1-based column of the value in that line; 0 when it could not be
+    /// located.
+    pub column: u64,
+    pub reason: ValueReason,
+    /// The value as written and the event field it would have filled.
+    pub detail: String,
+}
+
+impl fmt::Display for UnreadValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)?;
+        if self.column > 0 {
+            write!(f, ":{}", self.column)?;
+        }
+        write!(f, ": {}: {}", self.reason, self.detail)
+    }
+}
+
 /// One ignored record, where it was and what it was.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ignored {
@@ -166,6 +218,12 @@ pub struct NormalizeStats {
     /// The first [`NormalizeStats::max_examples`] ignored records.
     pub examples: Vec<Ignored>,
     pub max_examples: usize,
+    /// Values present but unreadable, left out of events that were still
+    /// produced, by reason. Not records: they are counted within
+    /// [`NormalizeStats::events`].
+    pub unread_values: BTreeMap<ValueReason, u64>,
+    /// The first [`NormalizeStats::max_examples`] unreadable values.
+    pub unread_examples: Vec<UnreadValue>,
     pub tree: TreeStats,
 }
 
@@ -187,8 +245,22 @@ impl NormalizeStats {
             ignored_kinds: BTreeMap::new(),
             examples: Vec::new(),
             max_examples,
+            unread_values: BTreeMap::new(),
+            unread_examples: Vec::new(),
             tree: TreeStats::default(),
         }
+    }
+
+    pub(crate) fn record_unread(&mut self, value: &UnreadValue) {
+        *self.unread_values.entry(value.reason).or_insert(0) += 1;
+        if self.unread_examples.len() < self.max_examples {
+            self.unread_examples.push(value.clone());
+        }
+    }
+
+    /// All unreadable values left out, whatever the reason.
+    pub fn unread_total(&self) -> u64 {
+        self.unread_values.values().sum()
     }
 
     pub(crate) fn record_ignored(&mut self, ignored: &Ignored, kind: &str) {
@@ -222,6 +294,31 @@ impl NormalizeStats {
         self.ignored.get(&reason).copied().unwrap_or(0)
     }
 
+    /// What was counted since `earlier` (a copy of these counts taken
+    /// before): records, blank lines, events, merged and ignored records by
+    /// reason, parents filled. One input's share, for its `-v` line.
+    pub fn since(&self, earlier: &NormalizeStats) -> NormalizeStats {
+        let mut d = NormalizeStats::new(0);
+        d.records = self.records - earlier.records;
+        d.blank = self.blank - earlier.blank;
+        d.events = self.events - earlier.events;
+        d.merged = self.merged - earlier.merged;
+        for (reason, n) in &self.ignored {
+            let n = n - earlier.ignored_for(*reason);
+            if n > 0 {
+                d.ignored.insert(*reason, n);
+            }
+        }
+        for (reason, n) in &self.unread_values {
+            let n = n - earlier.unread_values.get(reason).copied().unwrap_or(0);
+            if n > 0 {
+                d.unread_values.insert(*reason, n);
+            }
+        }
+        d.tree.enriched = self.tree.enriched - earlier.tree.enriched;
+        d
+    }
+
     /// Records not yet accounted for (0 once the input is exhausted).
     pub fn unaccounted(&self) -> i64 {
         self.records as i64 - (self.events + self.merged + self.ignored_total()) as i64
@@ -229,7 +326,8 @@ impl NormalizeStats {
 }
 
 impl fmt::Display for NormalizeStats {
-    /// `12 records, 3 events, 8 merged, 1 ignored (not-exec: 1)`.
+    /// `12 records, 3 events, 8 merged, 1 ignored (not-exec: 1)`, then
+    /// blank lines, unreadable values and parents filled, when any.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -249,6 +347,19 @@ impl fmt::Display for NormalizeStats {
         }
         if self.blank > 0 {
             write!(f, "; {}", count(self.blank, "blank line"))?;
+        }
+        if !self.unread_values.is_empty() {
+            let parts: Vec<String> = self
+                .unread_values
+                .iter()
+                .map(|(r, n)| format!("{r}: {n}"))
+                .collect();
+            write!(
+                f,
+                "; {} left out ({})",
+                count(self.unread_total(), "unreadable value"),
+                parts.join(", ")
+            )?;
         }
         if self.tree.enriched > 0 {
             write!(

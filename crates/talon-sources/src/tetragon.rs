@@ -58,9 +58,9 @@ impl DocNormalizer for Tetragon {
             return;
         }
         let mut d = match kind.as_str() {
-            "process_exec" => lifecycle(body, "start", "exec"),
-            "process_exit" => lifecycle(body, "end", "end"),
-            "process_connect" => connect(body),
+            "process_exec" => lifecycle(body, &kind, "start", "exec"),
+            "process_exit" => lifecycle(body, &kind, "end", "end"),
+            "process_connect" => connect(body, &kind),
             other => {
                 out.ignore(
                     line,
@@ -87,18 +87,19 @@ impl DocNormalizer for Tetragon {
     }
 }
 
-fn lifecycle(body: &Value, event_type: &str, action: &str) -> EcsDoc {
+/// `kind`: the body's key (`process_exec`), where its values are.
+fn lifecycle(body: &Value, kind: &str, event_type: &str, action: &str) -> EcsDoc {
     let mut d = EcsDoc::new(Kind::Process);
     d.set("event.category", vec!["process"]);
     d.set("event.type", vec![event_type]);
     d.set("event.action", action);
     if let Some(p) = get(body, "process") {
-        process(&mut d, "process", p);
+        process(&mut d, "process", p, &format!("{kind}.process"));
         user(&mut d, p);
         container(&mut d, p);
     }
     if let Some(p) = get(body, "parent") {
-        process(&mut d, "process.parent", p);
+        process(&mut d, "process.parent", p, &format!("{kind}.parent"));
     }
     if action == "end" {
         if let Some(code) = get_i64(body, "status") {
@@ -109,19 +110,19 @@ fn lifecycle(body: &Value, event_type: &str, action: &str) -> EcsDoc {
     d
 }
 
-fn connect(body: &Value) -> EcsDoc {
+fn connect(body: &Value, kind: &str) -> EcsDoc {
     let mut d = EcsDoc::new(Kind::Network);
     d.set("event.category", vec!["network"]);
     d.set("event.type", vec!["start"]);
     d.set("event.action", "connection_attempted");
     d.set("network.direction", "egress");
     if let Some(p) = get(body, "process") {
-        process(&mut d, "process", p);
+        process(&mut d, "process", p, &format!("{kind}.process"));
         user(&mut d, p);
         container(&mut d, p);
     }
     if let Some(p) = get(body, "parent") {
-        process(&mut d, "process.parent", p);
+        process(&mut d, "process.parent", p, &format!("{kind}.parent"));
     }
     for side in ["source", "destination"] {
         d.text(
@@ -137,14 +138,16 @@ fn connect(body: &Value) -> EcsDoc {
     d
 }
 
-/// One Tetragon process object under `prefix`.
-fn process(d: &mut EcsDoc, prefix: &str, p: &Value) {
+/// One Tetragon process object under `prefix`; `at` is its path in the
+/// document.
+fn process(d: &mut EcsDoc, prefix: &str, p: &Value, at: &str) {
     d.text(
         &format!("{prefix}.entity_id"),
         get_str(p, "exec_id").as_deref(),
     );
-    if let Some(pid) = get_i64(p, "pid") {
-        d.set(&format!("{prefix}.pid"), pid);
+    let field = format!("{prefix}.pid");
+    if let Some(pid) = d.int(p, at, "pid", &field) {
+        d.set(&field, pid);
     }
     let binary = get_str(p, "binary");
     d.executable(prefix, binary.as_deref());

@@ -213,6 +213,16 @@ fn a_small_window_completes_groups_early() {
         run.issues.is_empty(),
         "ignored, well-formed records are not issues"
     );
+    // Kept where they are, down to the value that decided (`-vv` shows
+    // them): the failed exec at its `success=no`.
+    let examples: Vec<String> = run.stats.examples.iter().map(|e| e.to_string()).collect();
+    assert_eq!(
+        examples,
+        [
+            "test:3: incomplete: event 59 has EXECVE but no SYSCALL record (lost or filtered)",
+            "test:4:69: failed-exec: exec failed (exit=-2) in event 61",
+        ]
+    );
 }
 
 #[test]
@@ -433,5 +443,42 @@ fn blank_lines_of_a_log_are_counted_beside_its_records() {
         run.stats.to_string().contains("; 3 blank lines"),
         "{}",
         run.stats
+    );
+}
+
+/// A ppid out of range (or no number) was dropped without a word. The
+/// exec stands on its pid, so it is still an event; the ppid is said at
+/// its value and counted.
+#[test]
+fn a_damaged_ppid_is_said_at_its_value_and_the_exec_kept() {
+    let text = concat!(
+        "type=SYSCALL msg=audit(10.000:59): arch=c000003e syscall=59 success=yes ppid=18446744073709551617 pid=2 exe=\"/bin/a\"\n",
+        "type=EXECVE msg=audit(10.000:59): argc=1 a0=\"a\"\n",
+        "type=EOE msg=audit(10.000:59):\n",
+        "type=SYSCALL msg=audit(10.001:60): arch=c000003e syscall=59 success=yes ppid=1x pid=3 exe=\"/bin/b\"\n",
+        "type=EOE msg=audit(10.001:60):\n",
+    );
+    let run = run_text(text, Some(Source::Auditd));
+    assert!(run.issues.is_empty(), "{:?}", run.issues);
+    assert_eq!(run.events.len(), 2);
+    assert_eq!(strs(&run.events[0], "process.pid"), ["2"]);
+    assert!(run.events[0].values("process.parent.pid").is_empty());
+    let said: Vec<String> = run
+        .stats
+        .unread_examples
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "test:1:78: out-of-range: ppid 18446744073709551617 is out of range: process.parent.pid left out",
+            "test:4:78: not-an-integer: ppid 1x is not an integer: process.parent.pid left out",
+        ]
+    );
+    assert_eq!(
+        run.stats.to_string(),
+        "5 records, 2 events, 3 merged, 0 ignored; \
+         2 unreadable values left out (not-an-integer: 1, out-of-range: 1)"
     );
 }

@@ -5,7 +5,7 @@ mod common;
 
 use common::{assert_fires, run_file, run_text, strs};
 use talon_event::Fields;
-use talon_sources::{IgnoreReason, Source};
+use talon_sources::{IgnoreReason, Source, ValueReason};
 
 /// Written for this test in Falco's JSON output format (`json_output:
 /// true`, a "spawned process" rule whose output names the fields): an
@@ -187,6 +187,63 @@ fn pids_past_a_long_are_no_pid() {
     assert!(sysctl.values("process.parent.executable").is_empty());
     assert_eq!(run.stats.tree.enriched, 0);
     assert_fires(sysctl, false);
+    // Not silently: each is said at its value, and counted; the events
+    // still count as events, not ignored records.
+    let said: Vec<String> = run
+        .stats
+        .unread_examples
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "test:1:216: out-of-range: proc.pid 18446744073709551615 is out of range: process.pid left out",
+            "test:2:265: out-of-range: proc.ppid 1e+19 is out of range: process.parent.pid left out",
+        ]
+    );
+    assert_eq!(
+        run.stats.unread_values.get(&ValueReason::OutOfRange),
+        Some(&2)
+    );
+    assert_eq!((run.stats.records, run.stats.events), (2, 2));
+    assert!(run.issues.is_empty(), "{:?}", run.issues);
+    assert_eq!(
+        text.lines().next().unwrap().find("18446744073709551615"),
+        Some(215)
+    );
+}
+
+/// A pid of the wrong type (`true`, `"4x"`, `2.5`) was dropped without a
+/// word; it is said, where it is, and the event kept.
+#[test]
+fn pids_of_the_wrong_type_are_said_where_they_are() {
+    let text = concat!(
+        r#"{"hostname":"web-01","output":"x","priority":"Notice","rule":"r","time":"2024-06-10T16:00:00Z","#,
+        "\n  ",
+        r#""output_fields":{"evt.type":"execve","proc.cmdline":"bash","proc.name":"bash","proc.pid":"4x","proc.ppid":2.5}}"#,
+        "\n",
+    );
+    let run = run_text(text, Some(Source::Falco));
+    assert_eq!(run.events.len(), 1, "{:?}", run.issues);
+    assert!(run.events[0].values("process.pid").is_empty());
+    let said: Vec<String> = run
+        .stats
+        .unread_examples
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "test:2:92: not-an-integer: proc.pid \"4x\" is not an integer: process.pid left out",
+            "test:2:109: not-an-integer: proc.ppid 2.5 is not an integer: process.parent.pid left out",
+        ]
+    );
+    assert_eq!(
+        run.stats.to_string(),
+        "1 record, 1 event, 0 merged, 0 ignored; 2 unreadable values left out (not-an-integer: 2)"
+    );
 }
 
 #[test]

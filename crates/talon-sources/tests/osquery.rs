@@ -9,6 +9,7 @@
 mod common;
 
 use common::{assert_fires, run_text, strs};
+use talon_event::Fields;
 use talon_sources::{IgnoreReason, Source};
 
 fn row(pid: u32, parent: u32, path: &str, cmdline: &str, time: u64, syscall: &str) -> String {
@@ -153,4 +154,51 @@ fn results_without_rows_are_counted() {
     assert_eq!(run.stats.ignored_for(IgnoreReason::MissingFields), 1);
     assert_eq!(run.stats.ignored_for(IgnoreReason::NotARecord), 1);
     assert_eq!(run.issues.len(), 2);
+}
+
+/// A `unixTime` of `"notanumber"` or `1e30` left `@timestamp` out without
+/// a word, as did a pid of the wrong type: each is now said at its value,
+/// counted by reason, and the row is still an event.
+#[test]
+fn unreadable_times_and_pids_are_said_where_they_are() {
+    let text = concat!(
+        r#"{"name":"process_events","hostIdentifier":"h1","unixTime":"notanumber","columns":{"pid":"12","parent":"1","path":"/bin/ls","cmdline":"ls -l","time":"0"},"action":"added"}"#,
+        "\n",
+        r#"{"name":"process_events","hostIdentifier":"h1","unixTime":1e30,"columns":{"pid":true,"parent":"1","path":"/bin/ls","cmdline":"ls -l"},"action":"added"}"#,
+        "\n",
+        r#"{"name":"process_events","hostIdentifier":"h1","unixTime":1700000000,"snapshot":[{"pid":"5","parent":"1","path":"/bin/a","cmdline":"a"},{"pid":"6","parent":"99999999999999999999","path":"/bin/b","cmdline":"b","time":"9300000000000"}],"action":"snapshot"}"#,
+        "\n",
+    );
+    let run = run_text(text, Some(Source::Osquery));
+    assert!(run.issues.is_empty(), "{:?}", run.issues);
+    assert_eq!(run.events.len(), 4);
+    assert!(run.events[0].values("@timestamp").is_empty());
+    assert_eq!(strs(&run.events[0], "process.pid"), ["12"]);
+    assert!(run.events[1].values("process.pid").is_empty());
+    assert_eq!(
+        run.events[2].first_str("@timestamp"),
+        Some("2023-11-14T22:13:20.000Z")
+    );
+    assert!(run.events[3].values("@timestamp").is_empty());
+    let said: Vec<String> = run
+        .stats
+        .unread_examples
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "test:1:59: not-an-integer: unixTime \"notanumber\" is not an integer: @timestamp left out",
+            "test:2:59: out-of-range: unixTime 1e+30 is out of range: @timestamp left out",
+            "test:2:81: not-an-integer: pid true is not an integer: process.pid left out",
+            "test:3:157: out-of-range: parent \"99999999999999999999\" is out of range: process.parent.pid left out",
+            "test:3:217: out-of-range: time 9300000000000 is out of range: @timestamp left out",
+        ]
+    );
+    assert_eq!(
+        run.stats.to_string(),
+        "4 records, 4 events, 0 merged, 0 ignored; \
+         5 unreadable values left out (not-an-integer: 2, out-of-range: 3)"
+    );
 }

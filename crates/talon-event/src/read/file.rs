@@ -98,6 +98,8 @@ pub(crate) struct FileReader {
     /// Framed mode: one-line documents since the last broken one (see
     /// [`FileReader::line_shaped`]).
     one_line_run: Option<u32>,
+    /// The start of the input (and a switch to line mode) is logged.
+    log_progress: bool,
 }
 
 impl FileReader {
@@ -117,7 +119,13 @@ impl FileReader {
             carry: Vec::new(),
             mapped: opened.mapped,
             one_line_run: None,
+            log_progress: true,
         }
+    }
+
+    /// Whether the input's start (its format) is logged at `info`.
+    pub fn log_progress(&mut self, on: bool) {
+        self.log_progress = on;
     }
 
     /// Lines a line filter ruled out so far.
@@ -389,17 +397,19 @@ impl FileReader {
         if matches!(mode, Mode::Lines(_)) {
             self.blank += skipped;
         }
-        tracing::info!(
-            "reading {} ({}, {}{})",
-            crate::terminal::escape_controls(&self.name),
-            mode.format(first),
-            self.compression.name(),
-            if self.mapped.is_some() {
-                ", mapped"
-            } else {
-                ""
-            }
-        );
+        if self.log_progress {
+            tracing::info!(
+                "reading {} ({}, {}{})",
+                crate::terminal::escape_controls(&self.name),
+                mode.format(first),
+                self.compression.name(),
+                if self.mapped.is_some() {
+                    ", mapped"
+                } else {
+                    ""
+                }
+            );
+        }
         self.line = line;
         self.mode = match (mode, self.mapped.clone()) {
             // Detection skipped `line - 1` lines (blank or `//`).
@@ -670,10 +680,12 @@ impl FileReader {
     /// Line mode from where the framer stopped (the start of a line).
     fn lines_from(&mut self, f: Framer) -> Mode {
         let (r, line) = f.into_parts();
-        tracing::info!(
-            "{}: line-shaped from line {line} on: read as ndjson",
-            self.name
-        );
+        if self.log_progress {
+            tracing::info!(
+                "{}: line-shaped from line {line} on: read as ndjson",
+                self.name
+            );
+        }
         self.one_line_run = None;
         self.line = line;
         match &self.mapped {

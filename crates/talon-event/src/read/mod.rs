@@ -200,6 +200,8 @@ pub struct EventReader {
     order: batch::InputOrder,
     /// Issues are logged (at `debug`) as they are counted.
     log_issues: bool,
+    /// Each input's start and end are logged (at `info`, `-v`).
+    log_progress: bool,
 }
 
 impl EventReader {
@@ -225,6 +227,7 @@ impl EventReader {
             mmap: options.mmap,
             order: batch::InputOrder::default(),
             log_issues: true,
+            log_progress: true,
         };
         r.sources.extend(inputs.into_iter().map(Source::Spec));
         r
@@ -283,6 +286,13 @@ impl EventReader {
     /// default; off for a reader inside another that logs them itself.
     pub fn log_issues(&mut self, on: bool) {
         self.log_issues = on;
+    }
+
+    /// Whether each input's start and end are logged (at `info`): on by
+    /// default; off for a reader inside another that tells its own truth
+    /// about the input (a normalizer counts records, not documents).
+    pub fn log_progress(&mut self, on: bool) {
+        self.log_progress = on;
     }
 
     /// Counts so far (complete once the iterator is exhausted).
@@ -344,7 +354,10 @@ impl EventReader {
                                 let items = std::mem::take(&mut self.counts);
                                 let bytes = self.bytes_text();
                                 match self.counted.pop_front() {
-                                    Some(chunks) => log_input(done.name(), &bytes, &items, &chunks),
+                                    Some(chunks) if self.log_progress => {
+                                        log_input(done.name(), &bytes, &items, &chunks)
+                                    }
+                                    Some(_) => {}
                                     None => self.deferred.push_back((
                                         done.name().to_string(),
                                         bytes,
@@ -407,7 +420,10 @@ impl EventReader {
         if counts.last {
             let chunks = std::mem::take(&mut self.chunk_counts);
             match self.deferred.pop_front() {
-                Some((name, bytes, items)) => log_input(&name, &bytes, &items, &chunks),
+                Some((name, bytes, items)) if self.log_progress => {
+                    log_input(&name, &bytes, &items, &chunks)
+                }
+                Some(_) => {}
                 None => self.counted.push_back(chunks),
             }
         }
@@ -459,7 +475,9 @@ impl EventReader {
         let name: Arc<str> = Arc::from(name);
         match opened {
             Ok(o) => {
-                self.current = Some(FileReader::new(name, o));
+                let mut file = FileReader::new(name, o);
+                file.log_progress(self.log_progress);
+                self.current = Some(file);
                 Some(Ok(()))
             }
             Err(e) => Some(Err(ReadIssue::new(
@@ -489,6 +507,9 @@ impl EventReader {
     }
 
     fn log_end(&self, name: &str) {
+        if !self.log_progress {
+            return;
+        }
         let bytes = self.bytes_text();
         let events = issue::counted(self.counts.events, "event", "events");
         let name = crate::terminal::escape_controls(name);

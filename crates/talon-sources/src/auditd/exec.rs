@@ -15,11 +15,13 @@
 //! An event counts once: it becomes one event (or one ignored record), and
 //! its other records count as merged.
 
+use std::num::IntErrorKind;
+
 use crate::auditd::record::{decode_hex, Record};
 use crate::auditd::Group;
-use crate::doc::{iso_nanos, EcsDoc, Kind};
+use crate::doc::{iso_nanos, EcsDoc, Kind, ValueAt};
 use crate::norm::Out;
-use crate::stats::IgnoreReason;
+use crate::stats::{IgnoreReason, ValueReason};
 
 /// The unset user id (`auid=4294967295`: no login session).
 const UNSET_ID: &str = "4294967295";
@@ -36,8 +38,10 @@ pub(crate) fn answer(group: Group, out: &mut Out) {
     };
     let name = syscall_name(syscall);
     if group.find("EXECVE").is_none() && !is_exec_name(&name) {
-        out.ignore(
-            line,
+        // Where it says so: the SYSCALL record's `syscall=` value.
+        out.ignore_at(
+            syscall.line,
+            value_column(&syscall.raw, "syscall"),
             IgnoreReason::NotExec,
             format!("auditd syscall {name}"),
             format!("syscall {name} is not an exec (event {})", group.serial),
@@ -46,8 +50,9 @@ pub(crate) fn answer(group: Group, out: &mut Out) {
         return;
     }
     if syscall.token("success") == Some("no") {
-        out.ignore(
-            line,
+        out.ignore_at(
+            syscall.line,
+            value_column(&syscall.raw, "success"),
             IgnoreReason::FailedExec,
             "auditd failed exec",
             format!(
@@ -202,8 +207,20 @@ fn exec_doc(group: &Group, sys: &Record, syscall: &str) -> EcsDoc {
     if let Some(pid) = sys.num("pid") {
         d.set("process.pid", pid);
     }
-    if let Some(ppid) = sys.num("ppid") {
-        d.set("process.parent.pid", ppid);
+    match sys.token("ppid").map(|p| (p, p.parse::<i64>())) {
+        Some((_, Ok(ppid))) => d.set("process.parent.pid", ppid),
+        // The event stands on its pid; a damaged ppid is said, at its
+        // value, and left out.
+        Some((written, Err(e))) => d.unreadable(
+            ValueAt::Column(sys.line, value_column(&sys.raw, "ppid")),
+            match e.kind() {
+                IntErrorKind::PosOverflow | IntErrorKind::NegOverflow => ValueReason::OutOfRange,
+                _ => ValueReason::NotAnInteger,
+            },
+            &format!("ppid {written}"),
+            "process.parent.pid",
+        ),
+        None => {}
     }
     let path0 = group
         .records
