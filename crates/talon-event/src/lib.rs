@@ -21,6 +21,7 @@ pub mod catalog;
 pub mod event;
 pub mod flatten;
 pub mod index;
+pub mod json_span;
 mod json_text;
 pub mod mapping;
 pub mod read;

@@ -1,139 +1,11 @@
-//! Byte spans of the members of a JSON object (or elements of an array) in
-//! the source text.
-//!
-//! serde_json parses values but forgets where they were; error carets and
-//! the query-byte map need the bytes of a member's value. This scanner walks
-//! text that serde_json has already accepted, one level at a time, skipping
-//! nested values without recursion. On text it does not understand it
-//! returns `None`; it never panics.
+//! Spans of a rule's values in its JSON text, by key path or by the steps
+//! of a field error; the scanning itself is `talon_event::json_span`.
 
 use std::ops::Range;
 
+use talon_event::json_span::{array_elements, object_members};
+
 use crate::fields::Step;
-use crate::strings::json_string;
-
-/// One `"key": value` member of an object.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Member {
-    pub key: String,
-    pub value: Range<usize>,
-}
-
-pub(crate) fn skip_ws(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
-        i += 1;
-    }
-    i
-}
-
-/// `i` at an opening quote; returns the index after the closing quote.
-fn string_end(b: &[u8], i: usize) -> Option<usize> {
-    if b.get(i) != Some(&b'"') {
-        return None;
-    }
-    let mut j = i + 1;
-    while j < b.len() {
-        match b[j] {
-            b'\\' => j += 2,
-            b'"' => return Some(j + 1),
-            _ => j += 1,
-        }
-    }
-    None
-}
-
-/// `i` at the first byte of a value; returns the index after it.
-fn value_end(b: &[u8], i: usize) -> Option<usize> {
-    match *b.get(i)? {
-        b'"' => string_end(b, i),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut j = i;
-            while j < b.len() {
-                match b[j] {
-                    b'"' => {
-                        j = string_end(b, j)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth = depth.checked_sub(1)?;
-                        if depth == 0 {
-                            return Some(j + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                j += 1;
-            }
-            None
-        }
-        _ => {
-            let mut j = i;
-            while j < b.len() && !matches!(b[j], b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n')
-            {
-                j += 1;
-            }
-            (j > i).then_some(j)
-        }
-    }
-}
-
-/// The members of the object whose `{` is at byte `start` of `text`.
-pub(crate) fn object_members(text: &str, start: usize) -> Option<Vec<Member>> {
-    let b = text.as_bytes();
-    if b.get(start) != Some(&b'{') {
-        return None;
-    }
-    let mut out = Vec::new();
-    let mut i = skip_ws(b, start + 1);
-    if b.get(i) == Some(&b'}') {
-        return Some(out);
-    }
-    loop {
-        let key_end = string_end(b, i)?;
-        let key = json_string(text.get(i..key_end)?, i)?.text;
-        i = skip_ws(b, key_end);
-        if b.get(i) != Some(&b':') {
-            return None;
-        }
-        let v = skip_ws(b, i + 1);
-        let v_end = value_end(b, v)?;
-        out.push(Member {
-            key,
-            value: v..v_end,
-        });
-        i = skip_ws(b, v_end);
-        match b.get(i) {
-            Some(b',') => i = skip_ws(b, i + 1),
-            Some(b'}') => return Some(out),
-            _ => return None,
-        }
-    }
-}
-
-/// The element spans of the array whose `[` is at byte `start` of `text`.
-pub(crate) fn array_elements(text: &str, start: usize) -> Option<Vec<Range<usize>>> {
-    let b = text.as_bytes();
-    if b.get(start) != Some(&b'[') {
-        return None;
-    }
-    let mut out = Vec::new();
-    let mut i = skip_ws(b, start + 1);
-    if b.get(i) == Some(&b']') {
-        return Some(out);
-    }
-    loop {
-        let end = value_end(b, i)?;
-        out.push(i..end);
-        i = skip_ws(b, end);
-        match b.get(i) {
-            Some(b',') => i = skip_ws(b, i + 1),
-            Some(b']') => return Some(out),
-            _ => return None,
-        }
-    }
-}
 
 /// The span of the value at `path` (member keys) below the object at
 /// `start`.
@@ -170,29 +42,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn members_and_nested_paths() {
+    fn paths_and_steps_lead_to_nested_values() {
         let t = r#"  {"a": [1, {"x": "]"}], "b\u0061": {"c": "q\"z"}, "n": -1.5e3}"#;
-        let m = object_members(t, 2).unwrap();
-        let keys: Vec<&str> = m.iter().map(|m| m.key.as_str()).collect();
-        assert_eq!(keys, ["a", "ba", "n"]);
-        assert_eq!(&t[m[0].value.clone()], r#"[1, {"x": "]"}]"#);
-        assert_eq!(&t[m[2].value.clone()], "-1.5e3");
         let c = path_span(t, 2, &["ba", "c"]).unwrap();
         assert_eq!(&t[c], r#""q\"z""#);
         assert_eq!(path_span(t, 2, &["zz"]), None);
-    }
-
-    #[test]
-    fn arrays_and_malformed_input() {
-        let t = r#"[{"a":1} , "s", []]"#;
-        let e = array_elements(t, 0).unwrap();
-        assert_eq!(
-            e.iter().map(|r| &t[r.clone()]).collect::<Vec<_>>(),
-            [r#"{"a":1}"#, r#""s""#, "[]"]
-        );
-        assert_eq!(object_members(r#"{"a" 1}"#, 0), None);
-        assert_eq!(object_members(r#"{"a": [}"#, 0), None);
-        assert_eq!(array_elements("[1,", 0), None);
-        assert_eq!(object_members("{}", 0), Some(vec![]));
+        let a = path_span(t, 2, &["a"]).unwrap();
+        let x = nested_span(t, a.clone(), &[Step::Item(1), Step::Key("x".into())]);
+        assert_eq!(&t[x], r#""]""#);
+        // A step that leads nowhere stops where the path still holds.
+        assert_eq!(nested_span(t, a.clone(), &[Step::Item(5)]), a);
     }
 }

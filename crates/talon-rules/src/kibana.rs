@@ -19,10 +19,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
+use talon_event::json_span::{array_elements, object_members, skip_ws};
 
 use crate::error::{LoadError, LoadErrorKind};
 use crate::fields::{build_rule, placed_in_order, Step};
-use crate::jsonspan::{array_elements, nested_span, object_members, path_span, skip_ws};
+use crate::jsonspan::{nested_span, path_span};
 use crate::load::{ExportedException, FileOutcome, Loaded};
 use crate::rule::{RuleFormat, RuleOrigin};
 use crate::strings::{identity_offsets, json_string};

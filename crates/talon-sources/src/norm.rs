@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 use std::num::IntErrorKind;
 
 use serde_json::Value;
+use talon_event::json_span;
 
 use crate::doc::EcsDoc;
 use crate::stats::{IgnoreReason, ValueReason};
@@ -240,123 +241,29 @@ pub(crate) fn get_i64(v: &Value, path: &str) -> Option<i64> {
 /// array elements as `[n]` (`snapshot.[1].pid`). `None` when it is not
 /// there (or the text is not JSON).
 pub(crate) fn locate(text: &str, path: &str) -> Option<usize> {
-    let mut scan = Scan {
-        text,
-        at: 0,
-        want: path,
-        found: None,
+    find_at(text, json_span::skip_ws(text.as_bytes(), 0), path)
+}
+
+/// [`locate`] below the value at byte `at`: the first value, in document
+/// order, whose path from there is `rest`.
+fn find_at(text: &str, at: usize, rest: &str) -> Option<usize> {
+    if rest.is_empty() {
+        return Some(at);
+    }
+    // What is left of `rest` past one step named `step`, if it starts so.
+    let past = |step: &str| match rest.strip_prefix(step)? {
+        "" => Some(""),
+        more => more.strip_prefix('.'),
     };
-    let _ = scan.value(&mut String::new());
-    scan.found
-}
-
-/// A walk over JSON text that remembers where each value starts.
-struct Scan<'a> {
-    text: &'a str,
-    at: usize,
-    want: &'a str,
-    found: Option<usize>,
-}
-
-impl Scan<'_> {
-    fn byte(&self) -> Option<u8> {
-        self.text.as_bytes().get(self.at).copied()
-    }
-
-    fn space(&mut self) {
-        while self.byte().is_some_and(|b| b.is_ascii_whitespace()) {
-            self.at += 1;
-        }
-    }
-
-    /// One value; `None` once the value sought is found, or on bad JSON.
-    fn value(&mut self, path: &mut String) -> Option<()> {
-        self.space();
-        if path == self.want {
-            self.found = Some(self.at);
-            return None;
-        }
-        match self.byte()? {
-            b'{' => {
-                self.at += 1;
-                loop {
-                    self.space();
-                    match self.byte()? {
-                        b'}' => break,
-                        b',' => self.at += 1,
-                        b'"' => {
-                            let key = self.string()?;
-                            self.space();
-                            if self.byte()? != b':' {
-                                return None;
-                            }
-                            self.at += 1;
-                            let len = path.len();
-                            if len > 0 {
-                                path.push('.');
-                            }
-                            path.push_str(&key);
-                            self.value(path)?;
-                            path.truncate(len);
-                        }
-                        _ => return None,
-                    }
-                }
-                self.at += 1;
-            }
-            b'[' => {
-                self.at += 1;
-                let mut n = 0;
-                loop {
-                    self.space();
-                    match self.byte()? {
-                        b']' => break,
-                        b',' => {
-                            self.at += 1;
-                            n += 1;
-                        }
-                        _ => {
-                            let len = path.len();
-                            if len > 0 {
-                                path.push('.');
-                            }
-                            path.push_str(&format!("[{n}]"));
-                            self.value(path)?;
-                            path.truncate(len);
-                        }
-                    }
-                }
-                self.at += 1;
-            }
-            b'"' => {
-                self.string()?;
-            }
-            _ => {
-                while self
-                    .byte()
-                    .is_some_and(|b| !matches!(b, b',' | b'}' | b']') && !b.is_ascii_whitespace())
-                {
-                    self.at += 1;
-                }
-            }
-        }
-        Some(())
-    }
-
-    /// A string from its opening quote, unescaped.
-    fn string(&mut self) -> Option<String> {
-        let start = self.at;
-        self.at += 1;
-        loop {
-            match self.byte()? {
-                b'\\' => self.at += 2,
-                b'"' => {
-                    self.at += 1;
-                    return serde_json::from_str(self.text.get(start..self.at)?).ok();
-                }
-                _ => self.at += 1,
-            }
-        }
+    match text.as_bytes().get(at)? {
+        b'{' => json_span::object_members(text, at)?
+            .iter()
+            .find_map(|m| find_at(text, m.value.start, past(&m.key)?)),
+        b'[' => json_span::array_elements(text, at)?
+            .iter()
+            .enumerate()
+            .find_map(|(n, e)| find_at(text, e.start, past(&format!("[{n}]"))?)),
+        _ => None,
     }
 }
 
