@@ -35,7 +35,7 @@ use talon_rules::Rule;
 use matching::{compile_entries, ListSet, Lists, Test, Unprocessable};
 pub use model::{
     parse_entries, parse_export_object, Entry, ExceptionError, ExceptionItem, ExceptionListInfo,
-    ExportObject, Operator, DEFAULT_NAMESPACE,
+    ExportObject, JsonStep, Operator, DEFAULT_NAMESPACE,
 };
 
 use crate::select::name_matches;
@@ -110,22 +110,16 @@ impl ExceptionSet {
         start: usize,
     ) -> Vec<ExportFileError> {
         let start = floor_char_boundary(text, start.min(text.len()));
-        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
         // The errors go out as spans and details (`detail()`), so their
         // origin is never shown: the file alone, not a line counted from
         // the top for every object (quadratic over a large export).
         self.add_export_objects([(v, file.to_string())])
             .into_iter()
             .map(|e| {
-                // The value on the object's own line; an object spread over
-                // lines (a pretty-printed export) has it further on.
-                let found = e.value().and_then(|value| {
-                    json_string_in(&text[start..line_end], value)
-                        .or_else(|| json_string_in(&text[start..], value))
-                });
-                let span = found
-                    .map(|r| start + r.start..start + r.end)
-                    .unwrap_or(start..start + 1);
+                // The value the error is about, found by its path in the
+                // object (not by its text, which may also be another
+                // value's); the object's first byte when it has none.
+                let span = path_span(text, start, e.at()).unwrap_or(start..start + 1);
                 ExportFileError {
                     span,
                     message: e.detail(),
@@ -576,10 +570,33 @@ pub struct ExportFileError {
 
 /// Where `value`, written as a JSON string, is in `line` (the first time),
 /// without its quotes.
-fn json_string_in(line: &str, value: &str) -> Option<std::ops::Range<usize>> {
-    let quoted = serde_json::to_string(value).ok()?;
-    let at = line.find(&quoted)?;
-    Some(at + 1..at + quoted.len() - 1)
+/// The span of the value `path` leads to below the value at `start` of
+/// `text`, as deep as the text follows it; a string without its quotes.
+/// `None` when not even its first step is there.
+fn path_span(text: &str, start: usize, path: &[JsonStep]) -> Option<std::ops::Range<usize>> {
+    use talon_event::json_span::{array_elements, object_members};
+    let mut span = start..start;
+    for step in path {
+        let child = match step {
+            JsonStep::Item(i) => array_elements(text, span.start).and_then(|e| e.get(*i).cloned()),
+            // serde_json keeps the last of a key written twice.
+            JsonStep::Key(k) => object_members(text, span.start)
+                .and_then(|m| m.into_iter().rev().find(|m| m.key == *k))
+                .map(|m| m.value),
+        };
+        match child {
+            Some(c) => span = c,
+            None => break,
+        }
+    }
+    if span.is_empty() {
+        return None;
+    }
+    let quoted = span.len() >= 2 && text[span.clone()].starts_with('"');
+    Some(match quoted {
+        true => span.start + 1..span.end - 1,
+        false => span,
+    })
 }
 
 /// serde_json's message without its ` at line L column C`: the caller

@@ -256,9 +256,9 @@ fn bad_objects_are_errors_at_their_place_in_the_text() {
     // `not json`: serde_json stops at its second byte.
     let not_json = text.find("not json").unwrap();
     assert_eq!(spans[1], not_json + 1..not_json + 1);
-    // An object without a better place: its first byte, past the indent.
-    let indented = text.find("  {").unwrap() + 2;
-    assert_eq!(spans[2], indented..indented + 1);
+    // An item without entries: at its empty `entries` list.
+    let empty = text.find("[]}").unwrap();
+    assert_eq!(spans[2], empty..empty + 2);
     // The cut line: right after its last byte (the `,`), not on the line
     // after it.
     let comma = text.len() - 2;
@@ -305,4 +305,52 @@ fn a_byte_order_mark_is_not_part_of_the_first_value_or_line() {
         suppressed_by(&b, 0, r#"{"source":{"ip":"10.1.2.3"}}"#).as_deref(),
         Some("i-list")
     );
+}
+
+/// An error deep in an item's entries is at the value it is about, found
+/// by its path in the object: not at the object's first byte (a bad value
+/// of a `match_any` list inside a nested entry), and not at an earlier
+/// value that happens to hold the same text (the item's name `iz` before
+/// the unknown operator `iz`); a saved-objects item's path runs through
+/// its `attributes`.
+#[test]
+fn entry_errors_point_at_their_value_by_path() {
+    let lines = [
+        r#"{"item_id":"a","list_id":"l","name":"x","entries":[{"field":"p","type":"nested","entries":[{"field":"q","type":"match_any","operator":"included","value":["x",{"b":1}]}]}]}"#,
+        r#"{"item_id":"b","list_id":"l","name":"iz","entries":[{"field":"a","type":"match","operator":"included","value":"iz"},{"field":"c","type":"match","operator":"iz","value":"y"}]}"#,
+        r#"{"type":"exception-list","attributes":{"item_id":"c","list_id":"l","entries":[{"field":"f","type":"list","operator":"included","list":{"type":"ip"}}]}}"#,
+        r#"{"item_id":"d","list_id":"l","entries":[{"field":"g","type":"match_any","operator":"included","value":[]}]}"#,
+    ];
+    let text = lines.join("\n") + "\n";
+    let mut set = ExceptionSet::default();
+    let errors = set.add_export_ndjson(&text, "e.ndjson");
+    let found: Vec<(&str, &str)> = errors
+        .iter()
+        .map(|e| (e.message.as_str(), &text[e.span.clone()]))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "exception item `a`: entry `match_any` on `q`: values must be strings",
+                r#"{"b":1}"#
+            ),
+            (
+                "exception item `b`: entry on `c`: unknown operator `iz`",
+                "iz"
+            ),
+            (
+                "exception item `c`: entry `list` on `f` has no `list.id`",
+                r#"{"type":"ip"}"#
+            ),
+            (
+                "exception item `d`: entry `match_any` on `g` has no values",
+                "[]"
+            ),
+        ]
+    );
+    let offsets: Vec<usize> = errors.iter().map(|e| e.span.start).collect();
+    let line2 = lines[0].len() + 1;
+    assert_eq!(offsets[0], lines[0].find(r#"{"b":1}"#).unwrap());
+    assert_eq!(offsets[1], line2 + lines[1].rfind(r#""iz""#).unwrap() + 1);
 }

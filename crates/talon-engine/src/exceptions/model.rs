@@ -104,6 +104,10 @@ pub enum ExceptionError {
         /// The value the message is about (an entry's unknown `type` or
         /// `operator`), so that a caller holding the text can point at it.
         value: Option<String>,
+        /// Where in the object (the export line, or the `entries` array
+        /// given to [`parse_entries`]) the error is: the keys and items
+        /// that lead to the value it is about, as deep as it is known.
+        at: Vec<JsonStep>,
     },
     #[error("{origin}: {message}")]
     Object { origin: String, message: String },
@@ -129,6 +133,37 @@ impl ExceptionError {
             ExceptionError::Object { .. } => None,
         }
     }
+}
+
+/// One step of a path into a JSON value: a member of an object, or an
+/// item of an array.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JsonStep {
+    Key(String),
+    Item(usize),
+}
+
+impl ExceptionError {
+    /// The path of the value the error is about (see
+    /// [`ExceptionError::Entry`]); empty for an error of the whole object.
+    pub fn at(&self) -> &[JsonStep] {
+        match self {
+            ExceptionError::Entry { at, .. } => at,
+            ExceptionError::Object { .. } => &[],
+        }
+    }
+
+    /// The same error, `steps` further out (its path led by them).
+    fn within(mut self, steps: &[JsonStep]) -> Self {
+        if let ExceptionError::Entry { at, .. } = &mut self {
+            at.splice(0..0, steps.iter().cloned());
+        }
+        self
+    }
+}
+
+fn key(k: &str) -> JsonStep {
+    JsonStep::Key(k.to_string())
 }
 
 /// What a JSON object of an export is.
@@ -174,7 +209,8 @@ pub fn parse_export_object(v: &Json, origin: &str) -> Result<ExportObject, Excep
             inner
                 .entry("namespace_type")
                 .or_insert_with(|| Json::String(namespace.to_string()));
-            return parse_export_object(&Json::Object(inner), origin);
+            return parse_export_object(&Json::Object(inner), origin)
+                .map_err(|e| e.within(&[key("attributes")]));
         }
     }
     let namespace = str_of(v, "namespace_type")
@@ -188,7 +224,8 @@ pub fn parse_export_object(v: &Json, origin: &str) -> Result<ExportObject, Excep
             .get("entries")
             .and_then(Json::as_array)
             .ok_or_else(|| obj_err(format!("exception item `{item_id}` has no entries")))?;
-        let entries = parse_entries(entries_json, origin, item_id)?;
+        let entries = parse_entries(entries_json, origin, item_id)
+            .map_err(|e| e.within(&[key("entries")]))?;
         let os_types = v
             .get("os_types")
             .and_then(Json::as_array)
@@ -234,7 +271,10 @@ pub fn parse_entries(
     }
     entries
         .iter()
-        .map(|e| parse_entry(e, origin, item, false))
+        .enumerate()
+        .map(|(i, e)| {
+            parse_entry(e, origin, item, false).map_err(|e| e.within(&[JsonStep::Item(i)]))
+        })
         .collect()
 }
 
@@ -244,6 +284,7 @@ fn entry_err(origin: &str, item: &str, message: String) -> ExceptionError {
         item: item.to_string(),
         message,
         value: None,
+        at: Vec::new(),
     }
 }
 
@@ -254,6 +295,7 @@ fn value_err(origin: &str, item: &str, message: String, value: &str) -> Exceptio
         item: item.to_string(),
         message,
         value: Some(value.to_string()),
+        at: Vec::new(),
     }
 }
 
@@ -264,6 +306,11 @@ fn parse_entry(
     in_nested: bool,
 ) -> Result<Entry, ExceptionError> {
     let err = |m: String| entry_err(origin, item, m);
+    // An error about the member `k` of the entry, at it when it is there.
+    let err_at = |k: &str, m: String| match e.get(k) {
+        Some(_) => err(m).within(&[key(k)]),
+        None => err(m),
+    };
     let field = str_of(e, "field")
         .filter(|f| !f.trim().is_empty())
         .ok_or_else(|| err("an entry has no `field`".to_string()))?
@@ -273,7 +320,7 @@ fn parse_entry(
     let op = match str_of(e, "operator") {
         Some(o) => parse_operator(o).ok_or_else(|| {
             let msg = format!("entry on `{field}`: unknown operator `{o}`");
-            value_err(origin, item, msg, o)
+            value_err(origin, item, msg, o).within(&[key("operator")])
         })?,
         None if ty == "nested" => Operator::Included,
         None => return Err(err(format!("entry on `{field}` has no `operator`"))),
@@ -285,10 +332,13 @@ fn parse_entry(
             // them as their JSON text if a hand-written file has them.
             Some(v @ (Json::Number(_) | Json::Bool(_))) => Ok(v.to_string()),
             // (Kibana's own schema wants a string: the message says so.)
-            _ => Err(err(format!(
-                "entry `{ty}` on `{field}` needs a `value` (a string; a number or true/false is \
-                 read as its text)"
-            ))),
+            _ => Err(err_at(
+                "value",
+                format!(
+                    "entry `{ty}` on `{field}` needs a `value` (a string; a number or true/false \
+                     is read as its text)"
+                ),
+            )),
         }
     };
     let entry = match ty {
@@ -301,22 +351,28 @@ fn parse_entry(
             let values: Vec<String> = match e.get("value") {
                 Some(Json::Array(a)) => a
                     .iter()
-                    .map(|v| match v {
+                    .enumerate()
+                    .map(|(i, v)| match v {
                         Json::String(s) => Ok(s.clone()),
                         Json::Number(_) | Json::Bool(_) => Ok(v.to_string()),
                         _ => Err(err(format!(
                             "entry `match_any` on `{field}`: values must be strings"
-                        ))),
+                        ))
+                        .within(&[key("value"), JsonStep::Item(i)])),
                     })
                     .collect::<Result<_, _>>()?,
                 _ => {
-                    return Err(err(format!(
-                        "entry `match_any` on `{field}` needs a list `value`"
-                    )))
+                    return Err(err_at(
+                        "value",
+                        format!("entry `match_any` on `{field}` needs a list `value`"),
+                    ))
                 }
             };
             if values.is_empty() {
-                return Err(err(format!("entry `match_any` on `{field}` has no values")));
+                return Err(err_at(
+                    "value",
+                    format!("entry `match_any` on `{field}` has no values"),
+                ));
             }
             Entry::MatchAny { field, op, values }
         }
@@ -331,7 +387,12 @@ fn parse_entry(
                 .get("list")
                 .ok_or_else(|| err(format!("entry `list` on `{field}` has no `list`")))?;
             let list_id = str_of(list, "id")
-                .ok_or_else(|| err(format!("entry `list` on `{field}` has no `list.id`")))?
+                .ok_or_else(|| {
+                    err_at(
+                        "list",
+                        format!("entry `list` on `{field}` has no `list.id`"),
+                    )
+                })?
                 .to_string();
             let list_type = str_of(list, "type").unwrap_or("keyword").to_string();
             Entry::List {
@@ -351,10 +412,19 @@ fn parse_entry(
                 .get("entries")
                 .and_then(Json::as_array)
                 .filter(|a| !a.is_empty())
-                .ok_or_else(|| err(format!("entry `nested` on `{field}` needs `entries`")))?;
+                .ok_or_else(|| {
+                    err_at(
+                        "entries",
+                        format!("entry `nested` on `{field}` needs `entries`"),
+                    )
+                })?;
             let entries = inner
                 .iter()
-                .map(|x| parse_entry(x, origin, item, true))
+                .enumerate()
+                .map(|(i, x)| {
+                    parse_entry(x, origin, item, true)
+                        .map_err(|e| e.within(&[key("entries"), JsonStep::Item(i)]))
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             Entry::Nested { field, entries }
         }
@@ -362,7 +432,7 @@ fn parse_entry(
             let msg = format!(
                 "entry on `{field}`: unknown type `{other}` (expected match, match_any, wildcard, exists, list or nested)"
             );
-            return Err(value_err(origin, item, msg, other));
+            return Err(value_err(origin, item, msg, other).within(&[key("type")]));
         }
     };
     Ok(entry)
