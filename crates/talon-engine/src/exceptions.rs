@@ -28,6 +28,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 use serde_json::Value as Json;
 use talon_event::index::wildcard_match;
+use talon_event::json_span::{descend, Step};
 use talon_event::mapping::Mapping;
 use talon_event::Event;
 use talon_rules::Rule;
@@ -35,7 +36,7 @@ use talon_rules::Rule;
 use matching::{compile_entries, ListSet, Lists, Test, Unprocessable};
 pub use model::{
     parse_entries, parse_export_object, Entry, ExceptionError, ExceptionItem, ExceptionListInfo,
-    ExportObject, JsonStep, Operator, DEFAULT_NAMESPACE,
+    ExportObject, Operator, DEFAULT_NAMESPACE,
 };
 
 use crate::select::name_matches;
@@ -568,27 +569,11 @@ pub struct ExportFileError {
     pub message: String,
 }
 
-/// Where `value`, written as a JSON string, is in `line` (the first time),
-/// without its quotes.
 /// The span of the value `path` leads to below the value at `start` of
 /// `text`, as deep as the text follows it; a string without its quotes.
 /// `None` when not even its first step is there.
-fn path_span(text: &str, start: usize, path: &[JsonStep]) -> Option<std::ops::Range<usize>> {
-    use talon_event::json_span::{array_elements, object_members};
-    let mut span = start..start;
-    for step in path {
-        let child = match step {
-            JsonStep::Item(i) => array_elements(text, span.start).and_then(|e| e.get(*i).cloned()),
-            // serde_json keeps the last of a key written twice.
-            JsonStep::Key(k) => object_members(text, span.start)
-                .and_then(|m| m.into_iter().rev().find(|m| m.key == *k))
-                .map(|m| m.value),
-        };
-        match child {
-            Some(c) => span = c,
-            None => break,
-        }
-    }
+fn path_span(text: &str, start: usize, path: &[Step]) -> Option<std::ops::Range<usize>> {
+    let span = descend(text, start..start, path);
     if span.is_empty() {
         return None;
     }

@@ -133,6 +133,35 @@ pub fn array_elements(text: &str, start: usize) -> Option<Vec<Range<usize>>> {
     }
 }
 
+/// One step down into a JSON value: an item of an array, or a member of
+/// an object by its key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    Item(usize),
+    Key(String),
+}
+
+/// The span of the value `steps` lead to below the value at `span` of
+/// `text`, as deep as the text follows them (where a step finds nothing,
+/// the span reached so far). A key written twice leads to its last value,
+/// the one serde_json keeps.
+pub fn descend(text: &str, span: Range<usize>, steps: &[Step]) -> Range<usize> {
+    let mut span = span;
+    for step in steps {
+        let child = match step {
+            Step::Item(i) => array_elements(text, span.start).and_then(|e| e.get(*i).cloned()),
+            Step::Key(k) => object_members(text, span.start)
+                .and_then(|m| m.into_iter().rev().find(|m| m.key == *k))
+                .map(|m| m.value),
+        };
+        match child {
+            Some(c) => span = c,
+            None => break,
+        }
+    }
+    span
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +175,19 @@ mod tests {
         assert_eq!(&t[m[0].value.clone()], r#"[1, {"x": "]"}]"#);
         assert_eq!(&t[m[1].value.clone()], r#"{"c": "q\"z"}"#);
         assert_eq!(&t[m[2].value.clone()], "-1.5e3");
+    }
+
+    #[test]
+    fn steps_descend_as_far_as_the_text_goes() {
+        let t = r#"{"a": [1, {"x": "]", "x": 2}], "b": {}}"#;
+        let all = 0..t.len();
+        let at = |steps: &[Step]| &t[descend(t, all.clone(), steps)];
+        let key = |k: &str| Step::Key(k.to_string());
+        assert_eq!(at(&[key("a"), Step::Item(0)]), "1");
+        // serde_json keeps the last of a key written twice.
+        assert_eq!(at(&[key("a"), Step::Item(1), key("x")]), "2");
+        assert_eq!(at(&[key("b"), key("zz")]), "{}");
+        assert_eq!(at(&[key("a"), Step::Item(9)]), r#"[1, {"x": "]", "x": 2}]"#);
     }
 
     #[test]

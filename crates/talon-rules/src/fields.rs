@@ -54,12 +54,8 @@ pub(crate) struct FieldError {
 }
 
 /// One step down from a field's value: an item of a list, or a key of a
-/// table.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Step {
-    Item(usize),
-    Key(String),
-}
+/// table (the same steps lead into a rule's JSON text).
+pub(crate) use talon_event::json_span::Step;
 
 /// Where a field error is in the file: the bytes of a key's value, or of
 /// what the steps name below it (as deep as the loader can follow them),

@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use talon_event::json_span::{array_elements, object_members};
+use talon_event::json_span::{descend, object_members};
 
 use crate::fields::Step;
 
@@ -21,20 +21,7 @@ pub(crate) fn path_span(text: &str, start: usize, path: &[&str]) -> Option<Range
 /// The span of what `within` names below the value at `span` (an item of
 /// an array, a member of an object), as deep as the steps lead.
 pub(crate) fn nested_span(text: &str, span: Range<usize>, within: &[Step]) -> Range<usize> {
-    let mut span = span;
-    for step in within {
-        let child = match step {
-            Step::Item(i) => array_elements(text, span.start).and_then(|e| e.get(*i).cloned()),
-            Step::Key(k) => object_members(text, span.start)
-                .and_then(|m| m.into_iter().find(|m| m.key == *k))
-                .map(|m| m.value),
-        };
-        match child {
-            Some(c) => span = c,
-            None => break,
-        }
-    }
-    span
+    descend(text, span, within)
 }
 
 #[cfg(test)]

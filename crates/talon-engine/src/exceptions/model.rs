@@ -15,6 +15,7 @@
 //! | `nested`   | (entries below a nested field)              | `entries`        |
 
 use serde_json::Value as Json;
+use talon_event::json_span::Step;
 
 /// `included` (is, is one of, exists, matches, in list) or `excluded`
 /// (the negations).
@@ -107,7 +108,7 @@ pub enum ExceptionError {
         /// Where in the object (the export line, or the `entries` array
         /// given to [`parse_entries`]) the error is: the keys and items
         /// that lead to the value it is about, as deep as it is known.
-        at: Vec<JsonStep>,
+        at: Vec<Step>,
     },
     #[error("{origin}: {message}")]
     Object { origin: String, message: String },
@@ -135,18 +136,10 @@ impl ExceptionError {
     }
 }
 
-/// One step of a path into a JSON value: a member of an object, or an
-/// item of an array.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum JsonStep {
-    Key(String),
-    Item(usize),
-}
-
 impl ExceptionError {
     /// The path of the value the error is about (see
     /// [`ExceptionError::Entry`]); empty for an error of the whole object.
-    pub fn at(&self) -> &[JsonStep] {
+    pub fn at(&self) -> &[Step] {
         match self {
             ExceptionError::Entry { at, .. } => at,
             ExceptionError::Object { .. } => &[],
@@ -154,7 +147,7 @@ impl ExceptionError {
     }
 
     /// The same error, `steps` further out (its path led by them).
-    fn within(mut self, steps: &[JsonStep]) -> Self {
+    fn within(mut self, steps: &[Step]) -> Self {
         if let ExceptionError::Entry { at, .. } = &mut self {
             at.splice(0..0, steps.iter().cloned());
         }
@@ -162,8 +155,8 @@ impl ExceptionError {
     }
 }
 
-fn key(k: &str) -> JsonStep {
-    JsonStep::Key(k.to_string())
+fn key(k: &str) -> Step {
+    Step::Key(k.to_string())
 }
 
 /// What a JSON object of an export is.
@@ -272,9 +265,7 @@ pub fn parse_entries(
     entries
         .iter()
         .enumerate()
-        .map(|(i, e)| {
-            parse_entry(e, origin, item, false).map_err(|e| e.within(&[JsonStep::Item(i)]))
-        })
+        .map(|(i, e)| parse_entry(e, origin, item, false).map_err(|e| e.within(&[Step::Item(i)])))
         .collect()
 }
 
@@ -358,7 +349,7 @@ fn parse_entry(
                         _ => Err(err(format!(
                             "entry `match_any` on `{field}`: values must be strings"
                         ))
-                        .within(&[key("value"), JsonStep::Item(i)])),
+                        .within(&[key("value"), Step::Item(i)])),
                     })
                     .collect::<Result<_, _>>()?,
                 _ => {
@@ -423,7 +414,7 @@ fn parse_entry(
                 .enumerate()
                 .map(|(i, x)| {
                     parse_entry(x, origin, item, true)
-                        .map_err(|e| e.within(&[key("entries"), JsonStep::Item(i)]))
+                        .map_err(|e| e.within(&[key("entries"), Step::Item(i)]))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             Entry::Nested { field, entries }
