@@ -204,6 +204,18 @@ fn rule_show_names_an_empty_schedule_value() {
         shown("interval = \"10m\"\n"),
         "  schedule             every 10m, looking back to now-6m, at most 100 alerts a run"
     );
+    // A written `to` other than `now` ends the window early: shown (it was
+    // left out), as is an empty one.
+    assert_eq!(
+        shown("from = \"now-10m\"\nto = \"now-1h+55m\"\n"),
+        "  schedule             every 5m, looking back to now-10m, up to now-1h+55m, at most 100 \
+         alerts a run"
+    );
+    assert_eq!(
+        shown("to = \"now\"\n"),
+        "  schedule             every 5m, looking back to now-6m, at most 100 alerts a run"
+    );
+    assert!(shown("to = \"\"\n").contains("`to` is empty"));
 }
 
 #[test]

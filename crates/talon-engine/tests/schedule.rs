@@ -545,6 +545,11 @@ fn schedule_fields_are_parsed_or_refused() {
     assert_eq!(parse_now_offset("now-1h5m"), None);
     assert_eq!(parse_now_offset("now--1h"), None);
     assert_eq!(parse_now_offset("now-1h+1M"), None);
+    // A step without a number is one unit; milliseconds are a unit.
+    assert_eq!(parse_now_offset("now-h"), Some(-3_600_000_000_000));
+    assert_eq!(parse_now_offset("now-5m+500ms"), Some(-299_500_000_000));
+    assert_eq!(parse_now_offset("now-"), None);
+    assert_eq!(parse_now_offset("now-hh"), None);
 }
 
 /// Kibana's runs go on after the last event. With `max_signals = 1`, the

@@ -70,10 +70,12 @@ pub fn parse_interval(s: &str) -> Option<i64> {
 }
 
 /// Parses `now`, `now-9m`, `now+1h`, and chains of such steps as date
-/// math allows (`now-1h+5m`), into an offset from now (nanoseconds).
+/// math allows (`now-1h+5m`; `now-h` is one hour; units ms, s, m, h or H,
+/// d, w), into an offset from now (nanoseconds).
 /// Calendar units (`y`, `M`) and rounding (`/d`) are not supported.
 pub fn parse_now_offset(s: &str) -> Option<i64> {
-    const UNITS: [(&str, i64); 6] = [
+    const UNITS: [(&str, i64); 7] = [
+        ("ms", SECOND / 1000),
         ("s", SECOND),
         ("m", 60 * SECOND),
         ("h", 3600 * SECOND),
@@ -90,9 +92,14 @@ pub fn parse_now_offset(s: &str) -> Option<i64> {
             _ => return None,
         };
         rest = &rest[1..];
-        // One step: digits, then a unit up to the next operator.
+        // One step: digits, then a unit up to the next operator. Without
+        // digits the step counts one unit (`now-h`), as date math reads it.
         let end = rest.find(['-', '+']).unwrap_or(rest.len());
-        let step = amount(&rest[..end], &UNITS).ok()?;
+        let text = &rest[..end];
+        let step = match text.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            true => amount(&format!("1{text}"), &UNITS).ok()?,
+            false => amount(text, &UNITS).ok()?,
+        };
         offset = offset.checked_add(sign * step)?;
         rest = &rest[end..];
     }

@@ -100,7 +100,18 @@ pub fn render(rule: &Rule) -> String {
     let schedule = format!(
         "{}, {}, at most {} a run",
         part(interval, "interval", format!("every {interval}")),
-        part(from, "from", format!("looking back to {from}")),
+        match rule.to.as_deref() {
+            // Only a written `to` other than `now` changes the window's end.
+            Some(to) if to.trim() != "now" => part(
+                to,
+                "to",
+                format!(
+                    "{}, up to {to}",
+                    part(from, "from", format!("looking back to {from}"))
+                )
+            ),
+            _ => part(from, "from", format!("looking back to {from}")),
+        },
         crate::summary::count(u64::from(rule.max_signals_or_default()), "alert")
     );
     let schedule = match rule.can_schedule() {
