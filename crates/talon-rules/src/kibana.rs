@@ -195,8 +195,15 @@ impl Reader<'_> {
         self.out.skipped.export_summaries += 1;
         let count = ["exported_rules_count", "exported_count", "exportedCount"]
             .iter()
-            .find_map(|k| obj.get(*k).and_then(Value::as_u64));
-        if let Some(n) = count {
+            .find_map(|k| obj.get(*k).and_then(Value::as_u64).map(|n| (*k, n)));
+        if let Some((key, n)) = count {
+            // Without `exported_rules_count`, `exported_count` counts every
+            // object exported: exception lists and items too (older Kibana
+            // exported none, so there it is the rules alone).
+            let n = match key {
+                "exported_rules_count" => n,
+                _ => n.saturating_sub(self.out.skipped.exception_objects as u64),
+            };
             self.summary = Some((n, start..start + 1));
         }
         let missing = obj
@@ -498,6 +505,24 @@ mod tests {
             "{shown:?}"
         );
         assert!(shown.iter().all(|w| !w.contains("error")), "{shown:?}");
+    }
+
+    #[test]
+    fn exported_count_alone_counts_exception_objects_too() {
+        // One rule, one exception list, one item: `exported_count` is 3.
+        let list = r#"{"list_id":"l1","name":"L","type":"detection","namespace_type":"single","description":"d"}"#;
+        let item = r#"{"item_id":"i1","list_id":"l1","name":"I","type":"simple","namespace_type":"single","description":"d","entries":[{"field":"a","type":"match","operator":"included","value":"x"}]}"#;
+        let text = format!("{RULE}\n{list}\n{item}\n{{\"exported_count\":3}}\n");
+        let out = load(&text);
+        assert_eq!(out.rules.len(), 1);
+        assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+        // Four would still be one rule too many.
+        let out = load(&text.replace("\"exported_count\":3", "\"exported_count\":4"));
+        let shown: Vec<&str> = out.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert_eq!(
+            shown,
+            ["the export summary says 2 rule(s) were exported, but this file holds 1"]
+        );
     }
 
     #[test]
