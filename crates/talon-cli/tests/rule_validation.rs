@@ -468,6 +468,33 @@ fn an_exceptions_error_is_shown_where_it_is_written() {
     );
 }
 
+/// The list's columns were 9 and 8 characters wide whatever they held, so
+/// a `machine_learning` rule or a short rule id pushed its line along.
+#[test]
+fn rules_list_columns_are_as_wide_as_their_widest_value() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a.toml",
+        &rule_text("Sysctl run", "a-1", "", SYSCTL),
+    );
+    let ml = rule_text("Odd login", "long-rule-id-2", "", SYSCTL)
+        .replace("type = \"eql\"", "type = \"machine_learning\"")
+        .replace("severity = \"low\"", "severity = \"critical\"");
+    write(dir.path(), "b.toml", &ml);
+    let out = talon_in(dir.path(), &["rules", "a.toml", "b.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "a-1             eql              low      Sysctl run",
+            "long-rule-id-2  machine_learning critical Odd login  [not run: talon rules --coverage says why]",
+        ]
+    );
+}
+
 /// `talon rules` listed a rule whose `from` cannot be read without a
 /// word, while `check` reports it at its value and `hunt --schedule`
 /// leaves it out. It now prints the error as `check` does (on stderr, as

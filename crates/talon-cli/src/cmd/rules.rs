@@ -175,9 +175,17 @@ pub fn run(args: RulesArgs, quiet: bool) -> Result<ExitCode> {
         schedule_errors += usize::from(!r.can_schedule());
     }
     if !args.coverage {
+        // Columns as wide as their widest value, so a long rule id or type
+        // (`machine_learning`) does not push the rest of its line along.
+        let width = |f: &dyn Fn(&Rule) -> usize, least: usize| {
+            rules.iter().map(f).max().unwrap_or(0).max(least)
+        };
+        let id_w = width(&|r| escape_controls(&r.rule_id).chars().count(), 0);
+        let type_w = width(&|r| r.rule_type.chars().count(), 9);
+        let severity_w = width(&|r| r.severity.chars().count(), 8);
         for r in rules {
             let line = format!(
-                "{}  {:<9} {:<8} {}",
+                "{:<id_w$}  {:<type_w$} {:<severity_w$} {}",
                 escape_controls(&r.rule_id),
                 r.rule_type,
                 r.severity,
