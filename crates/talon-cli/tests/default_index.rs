@@ -81,17 +81,7 @@ fn no_index_searches_the_default_patterns() {
     // Kibana writes what the run searched; the rule has no `index` param.
     assert_eq!(
         field(&alerts[0], "kibana.alert.rule.indices"),
-        Some(&json!([
-            "apm-*-transaction*",
-            "auditbeat-*",
-            "endgame-*",
-            "filebeat-*",
-            "logs-*",
-            "packetbeat-*",
-            "traces-apm*",
-            "winlogbeat-*",
-            "-*elastic-cloud-logs-*"
-        ]))
+        Some(&json!(talon_rules::DEFAULT_INDEX_PATTERNS))
     );
     let params = field(&alerts[0], "kibana.alert.rule.parameters").expect("parameters");
     assert_eq!(params.get("index"), None);

@@ -333,6 +333,11 @@ fn seed_rule() -> Option<PathBuf> {
     Some(rule)
 }
 
+/// The bundled copy of the seed rule (always there, unlike the corpora).
+fn bundled_seed_rule() -> PathBuf {
+    repo().join("rules/linux/command_and_control_ip_forwarding_enabled.toml")
+}
+
 /// `talon hunt --rules RULE FILE --format jsonl [extra]`, which must exit 0.
 fn hunt(rule: &Path, file: &Path, extra: &[&str]) -> (Vec<Value>, String) {
     let mut c = talon();
@@ -1142,14 +1147,7 @@ fn verbose_tells_a_normalized_input_once_as_the_summary_counts_it() {
     let open = r#"{"output":"x","priority":"Notice","rule":"r","time":"2024-06-10T17:20:00.000000000Z","output_fields":{"evt.type":"open","proc.pid":10}}"#;
     let text = format!("{}not json\n{open}\n", falco());
     std::fs::write(&file, &text).expect("write");
-    let mut c = talon();
-    c.args(["hunt", "--source", "falco", "-v"])
-        .arg("--rules")
-        .arg(repo().join("rules/linux/command_and_control_ip_forwarding_enabled.toml"))
-        .arg(&file);
-    let out = run(c);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    let (_, err) = hunt(&bundled_seed_rule(), &file, &["--source", "falco", "-v"]);
     let lines = falco().lines().count();
     assert_eq!(
         verbose_lines(&err, "INFO", "f.ndjson"),
@@ -1192,17 +1190,7 @@ fn vv_lists_the_records_ignored_as_not_mapped_where_they_are() {
         "type=EXECVE msg=audit(1700000000.400:10): argc=1 a0=\"lost\"\n",
     );
     std::fs::write(&file, log).expect("write");
-    let err = |verbosity: &str| {
-        let mut c = talon();
-        c.args(["hunt", verbosity])
-            .arg("--rules")
-            .arg(repo().join("rules/linux/command_and_control_ip_forwarding_enabled.toml"))
-            .arg(&file);
-        let out = run(c);
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(0), "{err}");
-        err
-    };
+    let err = |verbosity: &str| hunt(&bundled_seed_rule(), &file, &[verbosity]).1;
     let vv = err("-vv");
     assert_eq!(
         verbose_lines(&vv, "DEBUG", "a.log"),
@@ -1241,14 +1229,7 @@ fn unreadable_values_are_counted_and_named_in_the_summary() {
         "\n",
     );
     std::fs::write(&file, text).expect("write");
-    let mut c = talon();
-    c.args(["hunt", "--source", "osquery"])
-        .arg("--rules")
-        .arg(repo().join("rules/linux/command_and_control_ip_forwarding_enabled.toml"))
-        .arg(&file);
-    let out = run(c);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    let (_, err) = hunt(&bundled_seed_rule(), &file, &["--source", "osquery"]);
     let name = file.display().to_string();
     let summary: Vec<&str> = err.lines().filter(|l| l.starts_with("talon:")).collect();
     assert_eq!(

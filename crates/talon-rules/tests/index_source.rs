@@ -18,6 +18,14 @@ fn toml(extra: &str) -> Rule {
     rules.remove(0)
 }
 
+/// The rule's accepted-but-unapplied notes: line, column, message.
+fn notes_of(rule: &Rule) -> Vec<(usize, usize, &str)> {
+    rule.unapplied
+        .iter()
+        .map(|n| (n.line, n.column, n.message.as_str()))
+        .collect()
+}
+
 fn ndjson(extra: &str) -> Rule {
     let text = format!(
         "{{\"rule_id\":\"id-2\",\"name\":\"Viewed\",\"type\":\"eql\",\"language\":\"eql\",\
@@ -82,11 +90,7 @@ fn a_data_view_is_a_note_at_its_key_naming_the_rule() {
     );
     // Every index: talon cannot know the data view's patterns.
     assert!(rule.searched_index().is_empty());
-    let notes: Vec<(usize, usize, &str)> = rule
-        .unapplied
-        .iter()
-        .map(|n| (n.line, n.column, n.message.as_str()))
-        .collect();
+    let notes = notes_of(&rule);
     assert_eq!(
         notes,
         [(
@@ -114,11 +118,7 @@ fn a_data_view_is_a_note_at_its_key_naming_the_rule() {
     let rule = toml("index = [\"logs-*\"]\ndata_view_id = \"dv-1\"\n");
     assert_eq!(rule.index_source(), IndexSource::DataView("dv-1"));
     assert_eq!(rule.searched_index(), ["logs-*"]);
-    let notes: Vec<(usize, usize, &str)> = rule
-        .unapplied
-        .iter()
-        .map(|n| (n.line, n.column, n.message.as_str()))
-        .collect();
+    let notes = notes_of(&rule);
     assert_eq!(
         notes,
         [(

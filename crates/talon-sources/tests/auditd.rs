@@ -463,12 +463,7 @@ fn a_damaged_ppid_is_said_at_its_value_and_the_exec_kept() {
     assert_eq!(run.events.len(), 2);
     assert_eq!(strs(&run.events[0], "process.pid"), ["2"]);
     assert!(run.events[0].values("process.parent.pid").is_empty());
-    let said: Vec<String> = run
-        .stats
-        .unread_examples
-        .iter()
-        .map(|v| v.to_string())
-        .collect();
+    let said = run.unread_said();
     assert_eq!(
         said,
         [

@@ -189,12 +189,7 @@ fn pids_past_a_long_are_no_pid() {
     assert_fires(sysctl, false);
     // Not silently: each is said at its value, and counted; the events
     // still count as events, not ignored records.
-    let said: Vec<String> = run
-        .stats
-        .unread_examples
-        .iter()
-        .map(|v| v.to_string())
-        .collect();
+    let said = run.unread_said();
     assert_eq!(
         said,
         [
@@ -227,12 +222,7 @@ fn pids_of_the_wrong_type_are_said_where_they_are() {
     let run = run_text(text, Some(Source::Falco));
     assert_eq!(run.events.len(), 1, "{:?}", run.issues);
     assert!(run.events[0].values("process.pid").is_empty());
-    let said: Vec<String> = run
-        .stats
-        .unread_examples
-        .iter()
-        .map(|v| v.to_string())
-        .collect();
+    let said = run.unread_said();
     assert_eq!(
         said,
         [

@@ -180,12 +180,7 @@ fn unreadable_times_and_pids_are_said_where_they_are() {
         Some("2023-11-14T22:13:20.000Z")
     );
     assert!(run.events[3].values("@timestamp").is_empty());
-    let said: Vec<String> = run
-        .stats
-        .unread_examples
-        .iter()
-        .map(|v| v.to_string())
-        .collect();
+    let said = run.unread_said();
     assert_eq!(
         said,
         [

@@ -39,6 +39,15 @@ impl Run {
             .filter(|e| e.first_str("process.name") == Some(name))
             .collect()
     }
+
+    /// The unreadable values the run named, as the summary lists them.
+    pub fn unread_said(&self) -> Vec<String> {
+        self.stats
+            .unread_examples
+            .iter()
+            .map(|v| v.to_string())
+            .collect()
+    }
 }
 
 fn drain(mut reader: NormalizingReader) -> Run {
