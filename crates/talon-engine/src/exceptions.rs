@@ -577,7 +577,7 @@ fn path_span(text: &str, start: usize, path: &[Step]) -> Option<std::ops::Range<
     if span.is_empty() {
         return None;
     }
-    let quoted = span.len() >= 2 && text[span.clone()].starts_with('"');
+    let quoted = span.len() >= 2 && text.get(span.clone()).is_some_and(|t| t.starts_with('"'));
     Some(match quoted {
         true => span.start + 1..span.end - 1,
         false => span,
