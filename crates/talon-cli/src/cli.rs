@@ -318,6 +318,11 @@ pub struct HuntArgs {
     #[arg(long, value_name = "N", value_parser = parse_threads, allow_negative_numbers = true)]
     pub threads: Option<usize>,
 
+    /// Also run rules saved with `enabled = false` (Kibana runs none of
+    /// them, and neither does talon by default).
+    #[arg(long)]
+    pub include_disabled: bool,
+
     #[command(flatten)]
     pub select: crate::cmd::rules::SelectArgs,
 

@@ -16,12 +16,12 @@ use talon_event::mapping::{Mapping, MappingError};
 use talon_event::read::{expand_inputs, InputSpec, ReadIssue, ReadOptions};
 use talon_event::terminal::escape_controls;
 use talon_event::Event;
-use talon_rules::{load_paths_preferring, LoadReport, SkippedFile};
+use talon_rules::{load_paths_preferring, LoadReport, Rule, SkippedFile};
 use talon_sources::{NormalizeOptions, NormalizingReader, Source};
 
 use crate::bundled;
 use crate::cli::SourceArg;
-use crate::summary::InputStats;
+use crate::summary::{count, InputStats};
 
 /// Loads rules from paths, or the bundled rules when none are given.
 ///
@@ -36,6 +36,45 @@ pub fn load_rules(paths: &[PathBuf], mapping: &Mapping) -> LoadReport {
         return bundled::rules();
     }
     load_paths_preferring(paths, &|rule| compile_rule(rule.clone(), mapping).is_ok())
+}
+
+/// Kibana does not run a rule saved with `enabled: false`, so neither do
+/// the commands that run rules, unless `include` (`--include-disabled`):
+/// the rules left out are counted on stderr (unless `quiet`) and named
+/// at `-v`. `Err` when every loaded rule is disabled, which would
+/// otherwise look like a run with no rule at all.
+pub fn leave_out_disabled(rules: Vec<Rule>, include: bool, quiet: bool) -> Result<Vec<Rule>> {
+    if include {
+        return Ok(rules);
+    }
+    let loaded = rules.len();
+    let (run, disabled): (Vec<Rule>, Vec<Rule>) =
+        rules.into_iter().partition(|r| r.enabled != Some(false));
+    if disabled.is_empty() {
+        return Ok(run);
+    }
+    for r in &disabled {
+        tracing::info!(
+            "{}: rule \"{}\" is disabled (enabled = false) and does not run",
+            escape_controls(&r.origin.path.display().to_string()),
+            escape_controls(&r.name)
+        );
+    }
+    if run.is_empty() {
+        anyhow::bail!(
+            "every loaded rule is disabled ({} with enabled = false): Kibana would run none; \
+             --include-disabled runs them",
+            count(loaded as u64, "rule")
+        );
+    }
+    if !quiet {
+        eprintln!(
+            "talon: {} disabled (enabled = false) left out, as Kibana would; \
+             --include-disabled runs them (-v names them)",
+            count(disabled.len() as u64, "rule")
+        );
+    }
+    Ok(run)
 }
 
 /// The rules `wanted` names: every rule of a file when it is a path, else

@@ -38,6 +38,11 @@ pub struct StreamArgs {
     #[arg(long, short = 'r', value_name = "PATH")]
     pub rules: Vec<PathBuf>,
 
+    /// Also run rules saved with `enabled = false` (Kibana runs none of
+    /// them, and neither does talon by default).
+    #[arg(long)]
+    pub include_disabled: bool,
+
     /// talon.toml to read the [stream] section from (default:
     /// ./talon.toml when it exists).
     #[arg(long, short = 'c', value_name = "FILE")]
@@ -151,7 +156,8 @@ pub fn run(args: StreamArgs, quiet: bool) -> Result<ExitCode> {
     if let Some(msg) = common::no_rule_files(&args.rules, &report) {
         anyhow::bail!(msg);
     }
-    let (compiled, problems) = compile_rules(report.rules, &mapping);
+    let rules = common::leave_out_disabled(report.rules, args.include_disabled, quiet)?;
+    let (compiled, problems) = compile_rules(rules, &mapping);
     let opts = EngineOptions {
         all_indices: args.all_indices,
         ..EngineOptions::default()

@@ -39,6 +39,11 @@ pub struct WatchArgs {
     #[arg(long, short = 'r', value_name = "PATH")]
     pub rules: Vec<PathBuf>,
 
+    /// Also run rules saved with `enabled = false` (Kibana runs none of
+    /// them, and neither does talon by default).
+    #[arg(long)]
+    pub include_disabled: bool,
+
     /// Write alerts (JSON Lines) to this file instead of stdout (`-`: stdout).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -112,7 +117,7 @@ impl From<PriorityArg> for Priority {
 }
 
 pub fn run(args: WatchArgs, quiet: bool) -> Result<ExitCode> {
-    let mut engine = load_engine(&args.rules)?;
+    let mut engine = load_engine(&args.rules, args.include_disabled, quiet)?;
     let mut outputs = Outputs::open(&args, engine.rules().len())?;
     let config = WatchConfig {
         all_events: args.all_events.is_some(),
@@ -169,14 +174,15 @@ pub fn run(args: WatchArgs, quiet: bool) -> Result<ExitCode> {
 }
 
 /// Loads and compiles the rules as `talon hunt` does, reporting problems.
-fn load_engine(paths: &[PathBuf]) -> Result<Engine> {
+fn load_engine(paths: &[PathBuf], include_disabled: bool, quiet: bool) -> Result<Engine> {
     let mapping = Mapping::default();
     let report = common::load_rules(paths, &mapping);
     let load_errors = common::report_load_problems(&report);
     if let Some(msg) = common::no_rule_files(paths, &report) {
         anyhow::bail!(msg);
     }
-    let (compiled, mut problems) = compile_rules(report.rules, &mapping);
+    let rules = common::leave_out_disabled(report.rules, include_disabled, quiet)?;
+    let (compiled, mut problems) = compile_rules(rules, &mapping);
     let (engine, unsupported) = Engine::new(compiled, &EngineOptions::default());
     problems.extend(unsupported);
     for p in problems.iter().filter(|p| p.is_error()) {

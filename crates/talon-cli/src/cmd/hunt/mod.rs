@@ -51,7 +51,8 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     if let Some(msg) = common::no_rule_files(&args.rules, &report) {
         anyhow::bail!(msg);
     }
-    let Some(selected) = args.select.apply_keeping_some(report.rules, quiet, "run")? else {
+    let rules = common::leave_out_disabled(report.rules, args.include_disabled, quiet)?;
+    let Some(selected) = args.select.apply_keeping_some(rules, quiet, "run")? else {
         return Ok(ExitCode::from(2));
     };
     let (compiled, mut problems) = compile_rules(selected, &mapping);
