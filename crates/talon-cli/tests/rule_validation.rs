@@ -528,3 +528,70 @@ fn rules_reports_an_unreadable_schedule_as_check_does() {
         "{stdout}"
     );
 }
+
+/// `talon rules` listed rules none of which can run (all of a type talon
+/// does not run, or with query errors) and exited 0, as if `hunt` would
+/// run them. It still lists them, then ends as `hunt` does over the same
+/// rules: its error, word for word, and exit 2. One rule that runs is
+/// enough for success.
+#[test]
+fn rules_fails_as_hunt_does_when_no_rule_listed_can_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let ml = rule_text("Odd login", "ml-1", "", SYSCTL)
+        .replace("type = \"eql\"", "type = \"machine_learning\"");
+    write(dir.path(), "ml.toml", &ml);
+    write(
+        dir.path(),
+        "broken.toml",
+        &rule_text("Broken", "broken-1", "", "process where process.name =="),
+    );
+    const NONE_RUN: &str =
+        "talon: error: no rule can run (0 failed to load, 1 with errors, 1 not supported)\n";
+
+    let out = talon_in(dir.path(), &["rules", "ml.toml", "broken.toml"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err, NONE_RUN);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "ml-1      machine_learning low      Odd login  [not run: talon rules --coverage says why]\n\
+         broken-1  eql              low      Broken  [query error: see talon check]\n"
+    );
+
+    let out = talon_in(
+        dir.path(),
+        &["rules", "--coverage", "ml.toml", "broken.toml"],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err, NONE_RUN);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout.lines().next(),
+        Some(
+            "2 rules: 0 can run, 2 cannot (1 of an unsupported type, 1 with query errors); \
+             0 building blocks; 0 load errors"
+        ),
+        "{stdout}"
+    );
+
+    // `hunt` over the same rules: the same last line, the same exit code.
+    let mut c = talon();
+    c.current_dir(dir.path())
+        .args(["hunt", "--rules", "ml.toml", "--rules", "broken.toml"])
+        .arg(demo_events());
+    let out = run(c);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.ends_with(NONE_RUN), "{err}");
+
+    // With one rule that runs, the list succeeds.
+    write(
+        dir.path(),
+        "a.toml",
+        &rule_text("Sysctl run", "a-1", "", SYSCTL),
+    );
+    let out = talon_in(dir.path(), &["rules", "ml.toml", "broken.toml", "a.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+}
