@@ -595,3 +595,37 @@ fn rules_fails_as_hunt_does_when_no_rule_listed_can_run() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stderr(&out), "");
 }
+
+/// `interval = " 5m"` and `from = "now-9m "` were read as if the spaces
+/// were not there; Kibana refuses them. Each is a schedule error at its
+/// value, as an unreadable value is, in `check` and `rules` alike.
+#[test]
+fn a_schedule_value_with_spaces_around_it_is_an_error_at_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "spaced.toml",
+        &rule_text(
+            "Spaced",
+            "spaced-1",
+            "interval = \" 5m\"\nfrom = \"now-9m \"\n",
+            SYSCTL,
+        ),
+    );
+    const ERRORS: &str = "spaced.toml:8:12: error: cannot read interval = \" 5m\": whitespace \
+        before or after the value, which Kibana refuses\n  |\n8 | interval = \" 5m\"\n  \
+        |            ^^^^^\n\
+        spaced.toml:9:8: error: cannot read from = \"now-9m \": whitespace before or after the \
+        value, which Kibana refuses\n  |\n9 | from = \"now-9m \"\n  |        ^^^^^^^^^\n";
+    let out = talon_in(dir.path(), &["check", "spaced.toml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stderr(&out), ERRORS);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "1 rule loaded from 1 file: 0 ok, 0 with query errors, 1 with schedule errors, \
+         0 load errors, 0 warnings\n"
+    );
+    let out = talon_in(dir.path(), &["rules", "spaced.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), ERRORS);
+}
