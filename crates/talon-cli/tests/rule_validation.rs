@@ -629,3 +629,42 @@ fn a_schedule_value_with_spaces_around_it_is_an_error_at_the_value() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stderr(&out), ERRORS);
 }
+
+/// A rule's `exceptions_list` entry with a `namespace_type` Kibana does
+/// not have (`global`) loaded, and its list was then looked up in a
+/// namespace that cannot exist. It is an error at the value; the rule
+/// does not load.
+#[test]
+fn an_exceptions_list_namespace_type_other_than_single_or_agnostic_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = "exceptions_list = [{id = \"e1\", list_id = \"l1\", namespace_type = \"global\", \
+                type = \"detection\"}]\n";
+    write(
+        dir.path(),
+        "ns.toml",
+        &rule_text("Namespaced", "ns-1", line, SYSCTL),
+    );
+    let column = line.find("\"global\"").unwrap() + 1;
+    let out = talon_in(dir.path(), &["check", "ns.toml"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "ns.toml:8:{column}: error: `exceptions_list` item 1: unknown `namespace_type` \
+             \"global\" (expected single or agnostic)\n  |\n8 | {}  | {}^^^^^^^^\n",
+            line,
+            " ".repeat(column - 1)
+        )),
+        "{err}"
+    );
+    // `agnostic` and `single` load.
+    for ns in ["agnostic", "single"] {
+        write(
+            dir.path(),
+            "ns.toml",
+            &rule_text("Namespaced", "ns-1", &line.replace("global", ns), SYSCTL),
+        );
+        let out = talon_in(dir.path(), &["check", "ns.toml"]);
+        assert_eq!(out.status.code(), Some(0), "{ns}: {}", stderr(&out));
+    }
+}

@@ -23,7 +23,7 @@ mod threat;
 mod toml;
 
 pub use error::{LoadError, LoadErrorKind};
-pub use fields::{joined_query_form, QUERY_TYPES, RULE_TYPES};
+pub use fields::{joined_query_form, type_name, NAMESPACE_TYPES, QUERY_TYPES, RULE_TYPES};
 pub use load::{
     load_paths, load_paths_preferring, load_str, ExportedException, LoadReport, SkipCounts,
     SkippedFile,
