@@ -668,3 +668,38 @@ fn an_exceptions_list_namespace_type_other_than_single_or_agnostic_is_an_error()
         assert_eq!(out.status.code(), Some(0), "{ns}: {}", stderr(&out));
     }
 }
+
+/// A misspelt key in a `threat` entry (`refrence` in a technique) was
+/// dropped in silence, while one in `[rule]` is a warning. It is the same
+/// warning now, at the key, with the key it is closest to.
+#[test]
+fn an_unknown_key_in_a_threat_entry_is_a_warning_at_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let threat = "\n[[rule.threat]]\nframework = \"MITRE ATT&CK\"\n\
+                  [[rule.threat.technique]]\nid = \"T1090\"\nname = \"Proxy\"\n\
+                  refrence = \"https://attack.mitre.org/techniques/T1090/\"\n\
+                  [rule.threat.tactic]\nid = \"TA0011\"\nname = \"Command and Control\"\n\
+                  reference = \"https://attack.mitre.org/tactics/TA0011/\"\n";
+    let text = format!("{}{threat}", rule_text("Threatened", "t-1", "", SYSCTL));
+    write(dir.path(), "t.toml", &text);
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("refrence"))
+        .unwrap()
+        + 1;
+    let out = talon_in(dir.path(), &["check", "t.toml"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "t.toml:{line}:1: warning: unknown key `refrence` in [[rule.threat.technique]] (did \
+             you mean `reference`?); talon ignores it, and detection-rules refuses it\n   |\n\
+             {line} | refrence = \"https://attack.mitre.org/techniques/T1090/\"\n   | ^^^^^^^^\n"
+        )
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "1 rule loaded from 1 file: 1 ok, 0 with query errors, 0 load errors, 1 warning\n"
+    );
+}

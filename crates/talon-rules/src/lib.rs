@@ -33,4 +33,7 @@ pub use overrides::{Overrides, Severity, SeverityOverride};
 pub use rule::{
     IndexSource, Rule, RuleFormat, RuleOrigin, Technique, Threat, ThreatRef, DEFAULT_INDEX_PATTERNS,
 };
-pub use toml::{syntax_error as toml_syntax_error, unknown_table_keys, UnknownKey};
+pub use toml::{
+    array_elements as toml_array_elements, syntax_error as toml_syntax_error, unknown_table_keys,
+    ArrayElement, UnknownKey,
+};
