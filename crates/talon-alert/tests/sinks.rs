@@ -125,6 +125,37 @@ fn csv_quotes_commas_quotes_and_line_breaks_and_writes_several_values_as_json() 
 }
 
 #[test]
+fn csv_guards_text_cells_a_spreadsheet_would_run_but_not_numbers() {
+    let mut doc = echo_json();
+    doc["process"]["command_line"] = json!("=cmd|' /C calc'!A0");
+    doc["process"]["name"] = json!("+sh");
+    doc["process"]["parent"]["name"] = json!("\tpython3");
+    doc["host"]["name"] = json!("@SUM(A1)");
+    doc["user"] = json!({"name": "-2+3"});
+    let e = event(&doc, None, Some("q-1"), 42);
+    let mut rule = seed_rule();
+    // A number is never a formula: a negative one is written as it is.
+    rule.risk_score = -5;
+    let alerts: Vec<Alert> = build_event_alert(&rule, &e, &ctx()).into_iter().collect();
+    let mut out = Vec::new();
+    assert!(render(CsvSink::new(&mut out), &alerts).is_ok());
+
+    let out = text(out);
+    let row = out.split_once('\n').map(|(_, row)| row).unwrap_or_default();
+    let uuid = alerts
+        .first()
+        .map(|a| a.uuid().to_owned())
+        .unwrap_or_default();
+    let expected = format!(
+        "{NOW},IPv4/IPv6 Forwarding Activity,{RULE_ID},low,-5,'@SUM(A1),'-2+3,'+sh,\
+         '=cmd|' /C calc'!A0,'\tpython3,2025-02-03T04:02:03.456Z,\
+         \"process event with process +sh, parent process \tpython3, by -2+3 on @SUM(A1) \
+         created low alert IPv4/IPv6 Forwarding Activity.\",{uuid},,,events.ndjson:42\n"
+    );
+    assert_eq!(row, expected);
+}
+
+#[test]
 fn a_narrow_table_truncates_every_column_to_fit() {
     let mut out = Vec::new();
     let options = TableOptions {

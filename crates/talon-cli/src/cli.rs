@@ -461,7 +461,7 @@ pub(crate) fn parse_field_name(s: &str) -> Result<String, String> {
 /// zero (`0s`, `0m`, ...) is allowed and means no re-ordering.
 pub fn parse_window(s: &str) -> Result<i64, String> {
     use talon_engine::schedule::{parse_duration, DurationError};
-    parse_duration(s).map_err(|e| match e {
+    parse_duration(s.trim()).map_err(|e| match e {
         DurationError::TooLong => {
             "too long: at most 106751d (times are held as nanoseconds)".to_string()
         }

@@ -365,10 +365,14 @@ fn at_exception(
     let exceptions = doc.as_ref().and_then(|d| d.as_table().get("exceptions"));
     let span = match (exceptions, item) {
         (Some(all), None) => all.span(),
-        (Some(all), Some((n, key))) => elements(all).get(n).and_then(|(span, table)| {
-            key.and_then(|k| table.and_then(|t| t.get(k)).and_then(Item::span))
-                .or_else(|| span.clone())
-        }),
+        (Some(all), Some((n, key))) => {
+            talon_rules::toml_array_elements(all)
+                .get(n)
+                .and_then(|(span, table)| {
+                    key.and_then(|k| table.and_then(|t| t.get(k)).and_then(Item::span))
+                        .or_else(|| span.clone())
+                })
+        }
         (None, _) => None,
     };
     match span {
@@ -392,7 +396,7 @@ fn entry_span(
 ) -> Option<std::ops::Range<usize>> {
     use toml_edit::{ImDocument, Item};
     let doc = ImDocument::parse(text).ok()?;
-    let (item_span, item) = elements(doc.as_table().get("exceptions")?)
+    let (item_span, item) = talon_rules::toml_array_elements(doc.as_table().get("exceptions")?)
         .into_iter()
         .nth(n)?;
     let listed = item?.get("entries")?;
@@ -402,7 +406,9 @@ fn entry_span(
     else {
         return listed.span().or(item_span);
     };
-    let (span, entry) = elements(listed).into_iter().nth(failing)?;
+    let (span, entry) = talon_rules::toml_array_elements(listed)
+        .into_iter()
+        .nth(failing)?;
     let named = error.value().and_then(|value| {
         ["type", "operator"]
             .into_iter()
@@ -411,30 +417,6 @@ fn entry_span(
             .and_then(Item::span)
     });
     named.or(span)
-}
-
-/// An element of an array in `talon.toml`: its span and, when it is a
-/// table, the table.
-type Element<'a> = (
-    Option<std::ops::Range<usize>>,
-    Option<&'a dyn toml_edit::TableLike>,
-);
-
-/// The elements of an array of tables (`[[exceptions]]`) or of an array
-/// value (`entries = [{...}]`).
-fn elements(item: &toml_edit::Item) -> Vec<Element<'_>> {
-    use toml_edit::{Item, TableLike, Value};
-    match item {
-        Item::ArrayOfTables(tables) => tables
-            .iter()
-            .map(|t| (t.span(), Some(t as &dyn TableLike)))
-            .collect(),
-        Item::Value(Value::Array(values)) => values
-            .iter()
-            .map(|v| (v.span(), v.as_inline_table().map(|t| t as &dyn TableLike)))
-            .collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// As [`strings`], for a `[silence]` key: a wrong value is shown where it

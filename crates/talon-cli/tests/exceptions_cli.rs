@@ -478,3 +478,65 @@ fn exceptions_in_saved_object_form_apply_and_their_errors_are_placed() {
         "{err}"
     );
 }
+
+/// A namespace Kibana does not have (`"global"`) on a rule export's
+/// exception list, or on its rule's `exceptions_list` entry, was taken as
+/// written, and the list then bound to nothing. Each is an error at the
+/// value: the list's in `check` (exit 1) and `hunt` (exit 2), as other
+/// unusable exceptions are; the rule's is a load error of the rule.
+#[test]
+fn a_namespace_type_other_than_single_or_agnostic_is_an_error_at_its_value() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_chmod_events(d);
+    let list = r#"{"list_id":"my-ex","type":"detection","namespace_type":"global","name":"mine","description":"d"}"#;
+    let export = [CHMOD_RULE, list].join("\n");
+    std::fs::write(d.join("bad.ndjson"), &export).expect("write export");
+    let column = list.find("global").expect("value") + 1;
+    let message = format!(
+        "talon: error: bad.ndjson:2:{column}: exception list `my-ex`: unknown `namespace_type` \
+         \"global\" (expected single or agnostic)\n  |\n2 | {list}\n  | {}^^^^^^\n",
+        " ".repeat(column - 1)
+    );
+    let mut c = talon();
+    c.current_dir(d).args(["check", "bad.ndjson"]);
+    let out = run(c);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err, message);
+
+    let mut c = talon();
+    c.current_dir(d).args([
+        "hunt",
+        "--format",
+        "jsonl",
+        "--rules",
+        "bad.ndjson",
+        "events.ndjson",
+    ]);
+    let out = run(c);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.starts_with(&message), "{err}");
+    assert!(out.stdout.is_empty());
+
+    // On the rule's own reference: the rule does not load.
+    let rule = CHMOD_RULE.replace(
+        r#""namespace_type":"single""#,
+        r#""namespace_type":"global""#,
+    );
+    std::fs::write(d.join("bad-ref.ndjson"), &rule).expect("write export");
+    let column = rule.find("\"global\"").expect("value") + 1;
+    let mut c = talon();
+    c.current_dir(d).args(["check", "bad-ref.ndjson"]);
+    let out = run(c);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "bad-ref.ndjson:1:{column}: error: `exceptions_list` item 1: unknown \
+             `namespace_type` \"global\" (expected single or agnostic)\n"
+        )),
+        "{err}"
+    );
+}

@@ -742,3 +742,79 @@ fn commands_that_write_json_lines_refuse_an_output_named_csv() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(ok.exists());
 }
+
+/// A command line `=cmd|' /C calc'!A0` in an event went into the CSV as
+/// it was, and a spreadsheet opening the file ran it. Text cells that
+/// start with `=`, `+`, `-`, `@`, tab or carriage return are led by `'`
+/// (OWASP's advice), in `hunt`'s CSV and `query`'s alike; numbers are not
+/// (a negative one is no formula), nor is text that only holds such a
+/// character further in.
+#[test]
+fn csv_cells_a_spreadsheet_would_run_as_a_formula_are_quoted() {
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(
+        d.join("r.toml"),
+        "[metadata]\ncreation_date = \"2026/11/30\"\nmaturity = \"production\"\n\
+         updated_date = \"2026/11/30\"\n[rule]\nauthor = [\"me\"]\ndescription = \"test\"\n\
+         index = [\"logs-*\"]\nlanguage = \"eql\"\nlicense = \"Apache-2.0\"\nname = \"Calc\"\n\
+         risk_score = 21\nrule_id = \"11111111-1111-1111-1111-111111111111\"\n\
+         severity = \"low\"\ntype = \"eql\"\nquery = 'process where process.parent.name == \"x=y\"'\n",
+    )
+    .expect("write rule");
+    let event = r#"{"@timestamp":"2026-12-04T23:59:00Z","event":{"category":["process"],"type":["start"]},"host":{"name":"@h"},"user":{"name":-5},"process":{"name":"+cmd","command_line":"=cmd|' /C calc'!A0","parent":{"name":"x=y"}},"data_stream":{"type":"logs","dataset":"x","namespace":"default"}}"#;
+    std::fs::write(d.join("=e.ndjson"), format!("{event}\n")).expect("write events");
+
+    let mut c = talon();
+    c.current_dir(d)
+        .env("TALON_NOW", "2026-12-05T00:00:00Z")
+        .args([
+            "-q",
+            "hunt",
+            "--format",
+            "csv",
+            "--rules",
+            "r.toml",
+            "=e.ndjson",
+        ]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let csv = stdout(&out);
+    let row = csv.lines().nth(1).unwrap_or_default();
+    let cells: Vec<&str> = row.splitn(13, ',').collect();
+    assert_eq!(
+        cells[..11],
+        [
+            "2026-12-05T00:00:00.000Z",
+            "Calc",
+            "11111111-1111-1111-1111-111111111111",
+            "low",
+            "21",
+            "'@h",
+            "-5",
+            "'+cmd",
+            "'=cmd|' /C calc'!A0",
+            "x=y",
+            "2026-12-04T23:59:00.000Z",
+        ],
+        "{csv}"
+    );
+    assert!(row.ends_with(",,,'=e.ndjson:1"), "{row}");
+
+    let mut c = talon();
+    c.current_dir(d).args([
+        "-q",
+        "query",
+        "--format",
+        "csv",
+        "process where true",
+        "=e.ndjson",
+    ]);
+    let out = run(c);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "@timestamp,event.category,host.name,user.name,process.name,process.command_line,source\n\
+         2026-12-04T23:59:00.000Z,process,'@h,-5,'+cmd,'=cmd|' /C calc'!A0,'=e.ndjson:1\n"
+    );
+}

@@ -528,3 +528,178 @@ fn rules_reports_an_unreadable_schedule_as_check_does() {
         "{stdout}"
     );
 }
+
+/// `talon rules` listed rules none of which can run (all of a type talon
+/// does not run, or with query errors) and exited 0, as if `hunt` would
+/// run them. It still lists them, then ends as `hunt` does over the same
+/// rules: its error, word for word, and exit 2. One rule that runs is
+/// enough for success.
+#[test]
+fn rules_fails_as_hunt_does_when_no_rule_listed_can_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let ml = rule_text("Odd login", "ml-1", "", SYSCTL)
+        .replace("type = \"eql\"", "type = \"machine_learning\"");
+    write(dir.path(), "ml.toml", &ml);
+    write(
+        dir.path(),
+        "broken.toml",
+        &rule_text("Broken", "broken-1", "", "process where process.name =="),
+    );
+    const NONE_RUN: &str =
+        "talon: error: no rule can run (0 failed to load, 1 with errors, 1 not supported)\n";
+
+    let out = talon_in(dir.path(), &["rules", "ml.toml", "broken.toml"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err, NONE_RUN);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "ml-1      machine_learning low      Odd login  [not run: talon rules --coverage says why]\n\
+         broken-1  eql              low      Broken  [query error: see talon check]\n"
+    );
+
+    let out = talon_in(
+        dir.path(),
+        &["rules", "--coverage", "ml.toml", "broken.toml"],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err, NONE_RUN);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout.lines().next(),
+        Some(
+            "2 rules: 0 can run, 2 cannot (1 of an unsupported type, 1 with query errors); \
+             0 building blocks; 0 load errors"
+        ),
+        "{stdout}"
+    );
+
+    // `hunt` over the same rules: the same last line, the same exit code.
+    let mut c = talon();
+    c.current_dir(dir.path())
+        .args(["hunt", "--rules", "ml.toml", "--rules", "broken.toml"])
+        .arg(demo_events());
+    let out = run(c);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.ends_with(NONE_RUN), "{err}");
+
+    // With one rule that runs, the list succeeds.
+    write(
+        dir.path(),
+        "a.toml",
+        &rule_text("Sysctl run", "a-1", "", SYSCTL),
+    );
+    let out = talon_in(dir.path(), &["rules", "ml.toml", "broken.toml", "a.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+}
+
+/// `interval = " 5m"` and `from = "now-9m "` were read as if the spaces
+/// were not there; Kibana refuses them. Each is a schedule error at its
+/// value, as an unreadable value is, in `check` and `rules` alike.
+#[test]
+fn a_schedule_value_with_spaces_around_it_is_an_error_at_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "spaced.toml",
+        &rule_text(
+            "Spaced",
+            "spaced-1",
+            "interval = \" 5m\"\nfrom = \"now-9m \"\n",
+            SYSCTL,
+        ),
+    );
+    const ERRORS: &str = "spaced.toml:8:12: error: cannot read interval = \" 5m\": whitespace \
+        before or after the value, which Kibana refuses\n  |\n8 | interval = \" 5m\"\n  \
+        |            ^^^^^\n\
+        spaced.toml:9:8: error: cannot read from = \"now-9m \": whitespace before or after the \
+        value, which Kibana refuses\n  |\n9 | from = \"now-9m \"\n  |        ^^^^^^^^^\n";
+    let out = talon_in(dir.path(), &["check", "spaced.toml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stderr(&out), ERRORS);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "1 rule loaded from 1 file: 0 ok, 0 with query errors, 1 with schedule errors, \
+         0 load errors, 0 warnings\n"
+    );
+    let out = talon_in(dir.path(), &["rules", "spaced.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), ERRORS);
+}
+
+/// A rule's `exceptions_list` entry with a `namespace_type` Kibana does
+/// not have (`global`) loaded, and its list was then looked up in a
+/// namespace that cannot exist. It is an error at the value; the rule
+/// does not load.
+#[test]
+fn an_exceptions_list_namespace_type_other_than_single_or_agnostic_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = "exceptions_list = [{id = \"e1\", list_id = \"l1\", namespace_type = \"global\", \
+                type = \"detection\"}]\n";
+    write(
+        dir.path(),
+        "ns.toml",
+        &rule_text("Namespaced", "ns-1", line, SYSCTL),
+    );
+    let column = line.find("\"global\"").unwrap() + 1;
+    let out = talon_in(dir.path(), &["check", "ns.toml"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "ns.toml:8:{column}: error: `exceptions_list` item 1: unknown `namespace_type` \
+             \"global\" (expected single or agnostic)\n  |\n8 | {}  | {}^^^^^^^^\n",
+            line,
+            " ".repeat(column - 1)
+        )),
+        "{err}"
+    );
+    // `agnostic` and `single` load.
+    for ns in ["agnostic", "single"] {
+        write(
+            dir.path(),
+            "ns.toml",
+            &rule_text("Namespaced", "ns-1", &line.replace("global", ns), SYSCTL),
+        );
+        let out = talon_in(dir.path(), &["check", "ns.toml"]);
+        assert_eq!(out.status.code(), Some(0), "{ns}: {}", stderr(&out));
+    }
+}
+
+/// A misspelt key in a `threat` entry (`refrence` in a technique) was
+/// dropped in silence, while one in `[rule]` is a warning. It is the same
+/// warning now, at the key, with the key it is closest to.
+#[test]
+fn an_unknown_key_in_a_threat_entry_is_a_warning_at_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let threat = "\n[[rule.threat]]\nframework = \"MITRE ATT&CK\"\n\
+                  [[rule.threat.technique]]\nid = \"T1090\"\nname = \"Proxy\"\n\
+                  refrence = \"https://attack.mitre.org/techniques/T1090/\"\n\
+                  [rule.threat.tactic]\nid = \"TA0011\"\nname = \"Command and Control\"\n\
+                  reference = \"https://attack.mitre.org/tactics/TA0011/\"\n";
+    let text = format!("{}{threat}", rule_text("Threatened", "t-1", "", SYSCTL));
+    write(dir.path(), "t.toml", &text);
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("refrence"))
+        .unwrap()
+        + 1;
+    let out = talon_in(dir.path(), &["check", "t.toml"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "t.toml:{line}:1: warning: unknown key `refrence` in [[rule.threat.technique]] (did \
+             you mean `reference`?); talon ignores it, and detection-rules refuses it\n   |\n\
+             {line} | refrence = \"https://attack.mitre.org/techniques/T1090/\"\n   | ^^^^^^^^\n"
+        )
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "1 rule loaded from 1 file: 1 ok, 0 with query errors, 0 load errors, 1 warning\n"
+    );
+}

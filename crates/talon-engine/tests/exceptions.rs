@@ -354,3 +354,57 @@ fn entry_errors_point_at_their_value_by_path() {
     assert_eq!(offsets[0], lines[0].find(r#"{"b":1}"#).unwrap());
     assert_eq!(offsets[1], line2 + lines[1].rfind(r#""iz""#).unwrap() + 1);
 }
+
+/// A list or item whose `namespace_type` is neither `single` nor
+/// `agnostic` was kept, in a namespace no rule can name; Kibana refuses
+/// it. It is an error at the value (through a saved object's
+/// `attributes` too), and the object is not kept; absent or null is
+/// Kibana's default, `single`.
+#[test]
+fn a_namespace_type_kibana_does_not_have_is_an_error_at_the_value() {
+    let lines = [
+        r#"{"list_id":"l","type":"detection","name":"L","namespace_type":"global"}"#,
+        r#"{"item_id":"a","list_id":"l","name":"A","namespace_type":"Agnostic","entries":[{"field":"f","type":"exists","operator":"included"}]}"#,
+        r#"{"item_id":"b","list_id":"l","name":"B","namespace_type":1,"entries":[{"field":"f","type":"exists","operator":"included"}]}"#,
+        r#"{"type":"exception-list-agnostic","attributes":{"list_id":"m","name":"M","namespace_type":"space"}}"#,
+        r#"{"item_id":"c","list_id":"l","name":"C","namespace_type":null,"entries":[{"field":"f","type":"exists","operator":"included"}]}"#,
+        r#"{"list_id":"n","type":"detection","name":"N","namespace_type":"agnostic"}"#,
+    ];
+    let text = lines.join("\n") + "\n";
+    let mut set = ExceptionSet::default();
+    let errors = set.add_export_ndjson(&text, "e.ndjson");
+    let found: Vec<(&str, &str)> = errors
+        .iter()
+        .map(|e| (e.message.as_str(), &text[e.span.clone()]))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "exception list `l`: unknown `namespace_type` \"global\" (expected single or agnostic)",
+                "global"
+            ),
+            (
+                "exception item `a`: unknown `namespace_type` \"Agnostic\" (expected single or agnostic)",
+                "Agnostic"
+            ),
+            (
+                "exception item `b`: `namespace_type` must be single or agnostic, found a number",
+                "1"
+            ),
+            (
+                "exception list `m`: unknown `namespace_type` \"space\" (expected single or agnostic)",
+                "space"
+            ),
+        ]
+    );
+    // The good ones (`c` with a null namespace, list `n`) are kept: item
+    // `c` applies to a rule naming list `l` in the default namespace.
+    let rules = vec![rule(
+        "r1",
+        "With list",
+        "exceptions_list = [{id = \"x\", list_id = \"l\", type = \"detection\"}]\n",
+    )];
+    let b = bound(&rules, &set);
+    assert_eq!(suppressed_by(&b, 0, r#"{"f":"x"}"#).as_deref(), Some("c"));
+}

@@ -28,6 +28,10 @@ pub const RULE_TYPES: &[&str] = &[
     "new_terms",
 ];
 
+/// The namespaces an exception list lives in (`namespace_type`): a list of
+/// one Kibana space, or one shared by every space. Kibana refuses others.
+pub const NAMESPACE_TYPES: &[&str] = &["single", "agnostic"];
+
 /// Rule types whose `query` is required (saved_query reads a saved search
 /// instead, machine_learning has no query).
 pub const QUERY_TYPES: &[&str] = &[
@@ -410,14 +414,30 @@ fn check_exceptions_list(map: &Map<String, Value>) -> Result<(), FieldError> {
                 format!("`{KEY}` item {n} has no `list_id` string"),
             ));
         }
-        if let Some(ns) = r.get("namespace_type").filter(|v| !v.is_string()) {
-            return Err(FieldError::invalid(
-                KEY,
-                format!(
-                    "`{KEY}` item {n}: `namespace_type` must be a string, found {}",
-                    type_name(ns)
-                ),
-            ));
+        let at_namespace = || vec![Step::Item(i), Step::Key("namespace_type".into())];
+        match r.get("namespace_type") {
+            None => {}
+            Some(Value::String(ns)) if NAMESPACE_TYPES.contains(&ns.as_str()) => {}
+            Some(Value::String(ns)) => {
+                return Err(FieldError::invalid(
+                    KEY,
+                    format!(
+                        "`{KEY}` item {n}: unknown `namespace_type` {ns:?} (expected single \
+                         or agnostic)"
+                    ),
+                )
+                .at(at_namespace()))
+            }
+            Some(ns) => {
+                return Err(FieldError::invalid(
+                    KEY,
+                    format!(
+                        "`{KEY}` item {n}: `namespace_type` must be a string, found {}",
+                        type_name(ns)
+                    ),
+                )
+                .at(at_namespace()))
+            }
         }
     }
     Ok(())
@@ -462,7 +482,9 @@ fn check_required(map: &Map<String, Value>) -> Result<(), FieldError> {
     })
 }
 
-pub(crate) fn type_name(v: &Value) -> &'static str {
+/// What kind of value `v` is, for messages ("found a number"); an
+/// object is `a table`, as a rule file names it.
+pub fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -709,12 +731,27 @@ mod tests {
                 json!([{"list_id": "a", "namespace_type": 1}]),
                 "`exceptions_list` item 1: `namespace_type` must be a string, found a number",
             ),
+            (
+                json!([{"list_id": "a"}, {"list_id": "b", "namespace_type": "global"}]),
+                "`exceptions_list` item 2: unknown `namespace_type` \"global\" (expected single or agnostic)",
+            ),
+            (
+                json!([{"list_id": "a", "namespace_type": "Single"}]),
+                "`exceptions_list` item 1: unknown `namespace_type` \"Single\" (expected single or agnostic)",
+            ),
         ];
         for (v, want) in cases {
             let e = with(v).unwrap_err();
             assert_eq!(e.key.as_deref(), Some("exceptions_list"));
             assert_eq!(e.message, want);
         }
+        // A namespace_type error points at the value, not at the list.
+        let e = with(json!([{"list_id": "a"}, {"list_id": "b", "namespace_type": "global"}]))
+            .unwrap_err();
+        assert_eq!(
+            e.within,
+            vec![Step::Item(1), Step::Key("namespace_type".into())]
+        );
     }
 
     #[test]

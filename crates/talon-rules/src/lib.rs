@@ -23,7 +23,7 @@ mod threat;
 mod toml;
 
 pub use error::{LoadError, LoadErrorKind};
-pub use fields::{joined_query_form, QUERY_TYPES, RULE_TYPES};
+pub use fields::{joined_query_form, type_name, NAMESPACE_TYPES, QUERY_TYPES, RULE_TYPES};
 pub use load::{
     load_paths, load_paths_preferring, load_str, ExportedException, LoadReport, SkipCounts,
     SkippedFile,
@@ -33,4 +33,7 @@ pub use overrides::{Overrides, Severity, SeverityOverride};
 pub use rule::{
     IndexSource, Rule, RuleFormat, RuleOrigin, Technique, Threat, ThreatRef, DEFAULT_INDEX_PATTERNS,
 };
-pub use toml::{syntax_error as toml_syntax_error, unknown_table_keys, UnknownKey};
+pub use toml::{
+    array_elements as toml_array_elements, syntax_error as toml_syntax_error, unknown_table_keys,
+    ArrayElement, UnknownKey,
+};

@@ -44,9 +44,10 @@ const DURATION_UNITS: [(&str, i64); 4] = [
     ("d", 86_400 * SECOND),
 ];
 
-/// Parses a duration (`0s`, `5m`, `30s`, `1h`, `1d`) into nanoseconds.
+/// Parses a duration (`0s`, `5m`, `30s`, `1h`, `1d`) into nanoseconds; a
+/// space before or after it is no duration, as Kibana reads an interval.
 pub fn parse_duration(s: &str) -> Result<i64, DurationError> {
-    amount(s.trim(), &DURATION_UNITS)
+    amount(s, &DURATION_UNITS)
 }
 
 /// A duration as [`parse_duration`] reads it: `5m`, `10s`, `1h`, `2d`, or
@@ -71,7 +72,8 @@ pub fn parse_interval(s: &str) -> Option<i64> {
 
 /// Parses `now`, `now-9m`, `now+1h`, and chains of such steps as date
 /// math allows (`now-1h+5m`; `now-h` is one hour; units ms, s, m, h or H,
-/// d, w), into an offset from now (nanoseconds).
+/// d, w), into an offset from now (nanoseconds); a space before or after
+/// it is refused, as Kibana refuses it.
 /// Calendar units (`y`, `M`) and rounding (`/d`) are not supported.
 pub fn parse_now_offset(s: &str) -> Option<i64> {
     const UNITS: [(&str, i64); 7] = [
@@ -83,7 +85,7 @@ pub fn parse_now_offset(s: &str) -> Option<i64> {
         ("d", 86_400 * SECOND),
         ("w", 7 * 86_400 * SECOND),
     ];
-    let mut rest = s.trim().strip_prefix("now")?;
+    let mut rest = s.strip_prefix("now")?;
     let mut offset: i64 = 0;
     while let Some(&op) = rest.as_bytes().first() {
         let sign = match op {
@@ -106,6 +108,9 @@ pub fn parse_now_offset(s: &str) -> Option<i64> {
     Some(offset)
 }
 
+/// Why a schedule value with spaces around it cannot be read.
+const SPACED: &str = "whitespace before or after the value, which Kibana refuses";
+
 /// What is wrong with one schedule field, for the loader to point at.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ScheduleProblem {
@@ -126,6 +131,7 @@ pub(crate) fn check_schedule(
     let mut out = Vec::new();
     if let Some(v) = interval {
         let why = match parse_duration(v) {
+            _ if v.trim() != v => Some(SPACED),
             Ok(n) if n > 0 => None,
             Ok(_) => Some("a rule must run at an interval longer than zero"),
             Err(DurationError::TooLong) => Some("too long: at most 106751d"),
@@ -146,9 +152,10 @@ pub(crate) fn check_schedule(
                 // TODO: replay Elasticsearch date math's rounding (`/d`) and
                 // calendar units (`M`, `y`); until then such a rule is
                 // valid for Kibana but cannot be replayed here.
-                let calendar = v.trim().starts_with("now")
-                    && (v.contains('/') || v.trim_end().ends_with(['M', 'y']));
-                let message = if calendar {
+                let calendar = v.starts_with("now") && (v.contains('/') || v.ends_with(['M', 'y']));
+                let message = if v.trim() != v {
+                    format!("cannot read {key} = {v:?}: {SPACED}")
+                } else if calendar {
                     format!(
                         "{key} = {v:?} uses date rounding or a calendar unit (M, y), \
                          which talon's schedule replay does not support yet"
@@ -219,6 +226,31 @@ mod tests {
         );
         let p = check_schedule(None, Some("now-5m"), Some("now-10m"));
         assert_eq!(p[0].key, "from");
+    }
+
+    #[test]
+    fn a_value_with_spaces_around_it_is_refused_as_kibana_refuses_it() {
+        let p = check_schedule(Some(" 5m"), Some("now-9m "), Some("\tnow"));
+        let messages: Vec<(&str, &str)> = p.iter().map(|p| (p.key, p.message.as_str())).collect();
+        assert_eq!(
+            messages,
+            vec![
+                (
+                    "interval",
+                    "cannot read interval = \" 5m\": whitespace before or after the value, which Kibana refuses"
+                ),
+                (
+                    "from",
+                    "cannot read from = \"now-9m \": whitespace before or after the value, which Kibana refuses"
+                ),
+                (
+                    "to",
+                    "cannot read to = \"\\tnow\": whitespace before or after the value, which Kibana refuses"
+                ),
+            ]
+        );
+        assert_eq!(parse_duration(" 5m"), Err(DurationError::NotADuration));
+        assert_eq!(parse_now_offset("now-9m "), None);
     }
 
     #[test]

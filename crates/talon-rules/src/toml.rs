@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::{Map, Number, Value};
-use toml_edit::{ImDocument, Item, Table};
+use toml_edit::{ImDocument, Item, Table, TableLike};
 
 use crate::error::{LoadError, LoadErrorKind};
 use crate::fields::{build_rule, Step};
@@ -222,14 +222,22 @@ const RULE_KEYS: &[&str] = &[
     "version",
 ];
 
+/// The keys of a `threat` entry, of its tactic (and of a sub-technique),
+/// and of a technique, as detection-rules defines them.
+const THREAT_KEYS: &[&str] = &["framework", "tactic", "technique"];
+const REFERENCE_KEYS: &[&str] = &["id", "name", "reference"];
+const TECHNIQUE_KEYS: &[&str] = &["id", "name", "reference", "subtechnique"];
+
 /// A warning for each key that no detection-rules TOML has: in `[rule]`,
-/// in `[metadata]`, or as a top-level table. Such a key is most often a
-/// misspelling (`licence`, `form`), which talon would otherwise ignore in
-/// silence, and which detection-rules refuses (its schema rejects unknown
-/// keys). Only the names are checked, not what nested tables hold.
+/// in `[metadata]`, as a top-level table, or in a `threat` entry, its
+/// tactic, a technique or a sub-technique. Such a key is most often a
+/// misspelling (`licence`, `form`, `refrence`), which talon would
+/// otherwise ignore in silence, and which detection-rules refuses (its
+/// schema rejects unknown keys). What other nested tables hold is not
+/// checked.
 fn unknown_keys(root: &Table, rule: &Table, path: &Path, text: &str) -> Vec<LoadError> {
     let mut out = Vec::new();
-    let mut check = |table: &Table, known: &[&str], what: &str, after: &str| {
+    let mut check = |table: &dyn TableLike, known: &[&str], what: &str, after: &str| {
         for k in unknown_table_keys(table, known) {
             let mut msg = format!("unknown {what} `{}`{after}", k.key);
             if let Some(near) = k.near {
@@ -247,10 +255,59 @@ fn unknown_keys(root: &Table, rule: &Table, path: &Path, text: &str) -> Vec<Load
     };
     check(root, TABLES, "table", "");
     check(rule, RULE_KEYS, "key", " in [rule]");
+    for entry in tables_in(rule.get("threat")) {
+        check(entry, THREAT_KEYS, "key", " in [[rule.threat]]");
+        if let Some(tactic) = entry.get("tactic").and_then(Item::as_table_like) {
+            check(tactic, REFERENCE_KEYS, "key", " in [rule.threat.tactic]");
+        }
+        for technique in tables_in(entry.get("technique")) {
+            check(
+                technique,
+                TECHNIQUE_KEYS,
+                "key",
+                " in [[rule.threat.technique]]",
+            );
+            for sub in tables_in(technique.get("subtechnique")) {
+                let after = " in [[rule.threat.technique.subtechnique]]";
+                check(sub, REFERENCE_KEYS, "key", after);
+            }
+        }
+    }
     if let Some(meta) = root.get("metadata").and_then(Item::as_table) {
         check(meta, METADATA_KEYS, "key", " in [metadata]");
     }
     out
+}
+
+/// The tables of a list of them (`[[rule.threat]]`, or an array of
+/// inline tables); none for anything else, which the loader reports as a
+/// wrong type.
+fn tables_in(item: Option<&Item>) -> Vec<&dyn TableLike> {
+    item.map(array_elements)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(_, table)| table)
+        .collect()
+}
+
+/// An element of a TOML array: its span and, when it is a table, the
+/// table.
+pub type ArrayElement<'a> = (Option<Range<usize>>, Option<&'a dyn TableLike>);
+
+/// The elements of an array of tables (`[[exceptions]]`) or of an array
+/// value (`entries = [{...}]`); none for anything else.
+pub fn array_elements(item: &Item) -> Vec<ArrayElement<'_>> {
+    match item {
+        Item::ArrayOfTables(tables) => tables
+            .iter()
+            .map(|t| (t.span(), Some(t as &dyn TableLike)))
+            .collect(),
+        Item::Value(toml_edit::Value::Array(values)) => values
+            .iter()
+            .map(|v| (v.span(), v.as_inline_table().map(|t| t as &dyn TableLike)))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// A key of a TOML table that is not among the known ones.
@@ -572,6 +629,44 @@ mod tests {
             out.warnings[0].message,
             "unknown key `zzz` in [rule]; talon ignores it, and detection-rules refuses it"
         );
+    }
+
+    #[test]
+    fn unknown_keys_in_threat_entries_are_warnings_at_the_key() {
+        let threat = "[[rule.threat]]\nframework = \"MITRE ATT&CK\"\nframwork = \"x\"\n\
+            [[rule.threat.technique]]\nid = \"T1090\"\nname = \"Proxy\"\n\
+            refrence = \"https://attack.mitre.org/techniques/T1090/\"\n\
+            [[rule.threat.technique.subtechnique]]\nid = \"T1090.001\"\nname = \"Internal Proxy\"\n\
+            url = \"u\"\n\
+            [rule.threat.tactic]\nid = \"TA0011\"\nname = \"Command and Control\"\n\
+            reference = \"https://attack.mitre.org/tactics/TA0011/\"\nnme = \"x\"\n";
+        let out = load(&format!("{MIN}query = 'x'\n{threat}"));
+        assert_eq!(out.rules.len(), 1, "{:?}", out.errors);
+        let shown: Vec<String> = out
+            .warnings
+            .iter()
+            .map(|w| w.as_warning().to_string())
+            .collect();
+        assert_eq!(
+            shown,
+            vec![
+                "t.toml:13:1: warning: unknown key `framwork` in [[rule.threat]] (did you mean `framework`?); talon ignores it, and detection-rules refuses it\n   |\n13 | framwork = \"x\"\n   | ^^^^^^^^",
+                "t.toml:26:1: warning: unknown key `nme` in [rule.threat.tactic] (did you mean `name`?); talon ignores it, and detection-rules refuses it\n   |\n26 | nme = \"x\"\n   | ^^^",
+                "t.toml:17:1: warning: unknown key `refrence` in [[rule.threat.technique]] (did you mean `reference`?); talon ignores it, and detection-rules refuses it\n   |\n17 | refrence = \"https://attack.mitre.org/techniques/T1090/\"\n   | ^^^^^^^^",
+                "t.toml:21:1: warning: unknown key `url` in [[rule.threat.technique.subtechnique]]; talon ignores it, and detection-rules refuses it\n   |\n21 | url = \"u\"\n   | ^^^",
+            ]
+        );
+        // The same entry written inline warns the same way.
+        let inline = "threat = [{framework = \"MITRE ATT&CK\", tactic = {id = \"TA0011\", \
+            name = \"Command and Control\", reference = \"r\", extra = 1}}]\n";
+        let out = load(&format!("{MIN}query = 'x'\n{inline}"));
+        assert_eq!(out.rules.len(), 1, "{:?}", out.errors);
+        let messages: Vec<&str> = out.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            vec!["unknown key `extra` in [rule.threat.tactic]; talon ignores it, and detection-rules refuses it"]
+        );
+        assert_eq!((out.warnings[0].line, out.warnings[0].column), (11, 112));
     }
 
     #[test]

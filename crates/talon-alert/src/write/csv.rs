@@ -3,13 +3,15 @@
 //!
 //! Quoting is the `csv` crate's RFC 4180 quoting: a field holding a comma,
 //! a quote or a line break is quoted, and quotes inside are doubled. Rows
-//! end with `\n`.
+//! end with `\n`. A text cell a spreadsheet would run as a formula (it
+//! starts with `=`, `+`, `-`, `@`, tab or carriage return) is led by `'`;
+//! a number is written as it is (see [`csv_formula_guard`]).
 
 use std::io::{self, Write};
 
 use crate::alert::Alert;
 use crate::fields;
-use crate::write::{csv_text, location_text, AlertSink};
+use crate::write::{csv_formula_guard, csv_text, location_text, AlertSink};
 
 /// The CSV columns, in order. All but the last are alert fields by their
 /// dotted name; `location` is `file:line` of the event the alert came
@@ -82,7 +84,7 @@ impl<W: Write> AlertSink for CsvSink<W> {
             .iter()
             .map(|c| csv_text(alert, c))
             .collect();
-        row.push(location_text(alert));
+        row.push(csv_formula_guard(location_text(alert)));
         self.out.write_record(&row).map_err(io_error)
     }
 

@@ -123,8 +123,28 @@ pub fn csv_cell_is_list(count: usize, first: Option<&str>) -> bool {
     count > 1 || first.is_some_and(|s| s.starts_with('['))
 }
 
+/// The characters a spreadsheet takes a cell starting with as a formula
+/// (OWASP's CSV injection list): `=`, `+`, `-`, `@`, tab and carriage
+/// return.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A text cell made safe to open in a spreadsheet, the OWASP way: one that
+/// starts with a character of [`FORMULA_STARTS`] (`=cmd|' /C calc'!A0`,
+/// `-2+3`, `@SUM(A1)`) is led by a single quote, so it is shown as text
+/// and never evaluated. Only text goes through this: a number (a
+/// negative risk score, `-5`) is written as it is, since it cannot be a
+/// formula. Both CSV writers (alerts, `query`'s events) ask this.
+pub fn csv_formula_guard(cell: String) -> String {
+    if cell.starts_with(FORMULA_STARTS) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
 /// A field as one CSV cell: as [`field_text`], or a JSON array when
-/// [`csv_cell_is_list`] says so.
+/// [`csv_cell_is_list`] says so; text that a spreadsheet would run as a
+/// formula is guarded ([`csv_formula_guard`]), a number is as it is.
 pub(crate) fn csv_text(alert: &Alert, path: &str) -> String {
     let Some(value) = alert.get(path) else {
         return String::new();
@@ -135,8 +155,10 @@ pub(crate) fn csv_text(alert: &Alert, path: &str) -> String {
     };
     if csv_cell_is_list(items.len(), items.first().and_then(Value::as_str)) {
         Value::Array(items.to_vec()).to_string()
-    } else {
+    } else if items.first().is_some_and(Value::is_number) {
         value_text(value)
+    } else {
+        csv_formula_guard(value_text(value))
     }
 }
 
@@ -179,6 +201,23 @@ mod tests {
         // A string that starts with `[` would read as a list: a list of one.
         assert_eq!(cell(serde_json::json!("[x]")), r#"["[x]"]"#);
         assert_eq!(cell(serde_json::json!(["[x]"])), r#"["[x]"]"#);
+        // Text a spreadsheet would run is led by a quote; numbers are not.
+        assert_eq!(cell(serde_json::json!("=1+1")), "'=1+1");
+        assert_eq!(cell(serde_json::json!(["-1"])), "'-1");
+        assert_eq!(cell(serde_json::json!(-5)), "-5");
+        assert_eq!(cell(serde_json::json!([-0.5])), "-0.5");
+        assert_eq!(cell(serde_json::json!(["=a", "b"])), r#"["=a","b"]"#);
+    }
+
+    #[test]
+    fn the_formula_guard_quotes_every_owasp_start_and_nothing_else() {
+        for start in ['=', '+', '-', '@', '\t', '\r'] {
+            let cell = format!("{start}x");
+            assert_eq!(csv_formula_guard(cell.clone()), format!("'{cell}"));
+        }
+        for plain in ["", "x=1", " =1", "'=1", "2024-01-01"] {
+            assert_eq!(csv_formula_guard(plain.to_owned()), plain);
+        }
     }
 
     #[test]

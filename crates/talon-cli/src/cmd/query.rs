@@ -524,13 +524,29 @@ const EVENT_COLUMNS: [&str; 4] = [
     "process.command_line",
 ];
 
-/// How a cell writes a field with several values.
+/// How a cell writes a field with several values (and, for CSV, text a
+/// spreadsheet would run).
 #[derive(Clone, Copy)]
 enum Lists {
     /// Joined with `", "`, for reading (the table).
     Joined,
-    /// As a JSON array, so values holding commas read back (CSV).
+    /// As a JSON array, so values holding commas read back, and formulas
+    /// guarded (CSV).
     Json,
+}
+
+impl Lists {
+    /// `text`, the text of `value` (`None` for several values or none),
+    /// as a cell: in CSV, text a spreadsheet would run as a formula is
+    /// guarded; a number is as it is.
+    fn text_cell(self, text: String, value: Option<&talon_event::Value>) -> String {
+        match self {
+            Lists::Json if value.is_none_or(|v| v.as_f64().is_none()) => {
+                talon_alert::write::csv_formula_guard(text)
+            }
+            _ => text,
+        }
+    }
 }
 
 impl Columns<'_> {
@@ -547,18 +563,18 @@ impl Columns<'_> {
             }
             _ => {
                 let texts: Vec<String> = vals.iter().map(|v| v.to_string()).collect();
-                texts.join(", ")
+                lists.text_cell(texts.join(", "), vals.first())
             }
         }
     }
 
     /// The event time as ISO-8601 (epoch-millis sources included).
-    fn time(&self, e: &Event) -> String {
+    fn time(&self, e: &Event, lists: Lists) -> String {
         let field = self.mapping.resolve(self.timestamp_field);
         match e.values(field).first() {
             Some(v) => match talon_event::time::parse_nanos(v) {
                 Some(n) => talon_event::time::format_millis(n),
-                None => v.to_string(),
+                None => lists.text_cell(v.to_string(), Some(v)),
             },
             None => String::new(),
         }
@@ -569,7 +585,10 @@ impl Columns<'_> {
         let Some(e) = e else {
             return vec![String::new(); 2 + EVENT_COLUMNS.len()];
         };
-        let mut row = vec![self.time(e), self.cell(e, self.category_field, lists)];
+        let mut row = vec![
+            self.time(e, lists),
+            self.cell(e, self.category_field, lists),
+        ];
         row.extend(EVENT_COLUMNS.iter().map(|c| self.cell(e, c, lists)));
         row
     }
@@ -654,7 +673,7 @@ fn write_csv(w: &mut dyn Write, rows: &Rows<'_>, cols: &Columns<'_>) -> Result<(
     for r in &rows.rows {
         let mut row = r.lead.clone();
         row.extend(cols.row(r.event, Lists::Json));
-        row.push(place(r.event));
+        row.push(Lists::Json.text_cell(place(r.event), None));
         csv.write_record(&row)?;
     }
     csv.flush()?;

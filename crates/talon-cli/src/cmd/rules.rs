@@ -6,7 +6,9 @@
 //! query error with its file, line and column. Without `--coverage`, one
 //! line per rule. Either way, a rule whose `interval`, `from` or `to`
 //! cannot be read is listed (it runs, but not under `hunt --schedule`) and
-//! its error printed, as `check` prints it. The selection flags shared with `hunt` and `check` (tag,
+//! its error printed, as `check` prints it. When no rule listed can run,
+//! the list ends with the error `hunt` gives over the same rules (exit 2).
+//! The selection flags shared with `hunt` and `check` (tag,
 //! tactic, technique, severity, id, name, building blocks) live here too.
 
 use crate::summary::count;
@@ -183,6 +185,7 @@ pub fn run(args: RulesArgs, quiet: bool) -> Result<ExitCode> {
         let id_w = width(&|r| escape_controls(&r.rule_id).chars().count(), 0);
         let type_w = width(&|r| r.rule_type.chars().count(), 9);
         let severity_w = width(&|r| r.severity.chars().count(), 8);
+        let (mut runnable, mut errors, mut unsupported) = (0, 0, 0);
         for r in rules {
             let line = format!(
                 "{:<id_w$}  {:<type_w$} {:<severity_w$} {}",
@@ -194,15 +197,22 @@ pub fn run(args: RulesArgs, quiet: bool) -> Result<ExitCode> {
             // A rule that will not run is marked, so the list does not
             // pass for a list of what `hunt` runs (`check` says why).
             let mark = match compile_rule(r, &mapping) {
-                Ok(_) => "",
-                Err(RuleProblem::Query { .. }) => "  [query error: see talon check]",
+                Ok(_) => {
+                    runnable += 1;
+                    ""
+                }
+                Err(RuleProblem::Query { .. }) => {
+                    errors += 1;
+                    "  [query error: see talon check]"
+                }
                 Err(RuleProblem::Unsupported { .. }) => {
+                    unsupported += 1;
                     "  [not run: talon rules --coverage says why]"
                 }
             };
             println!("{line}{mark}");
         }
-        return Ok(ExitCode::SUCCESS);
+        return listed(runnable, load_errors, errors, unsupported);
     }
     let mut c = Coverage::default();
     for rule in rules {
@@ -216,6 +226,22 @@ pub fn run(args: RulesArgs, quiet: bool) -> Result<ExitCode> {
         }
     }
     print!("{}", c.render(load_errors, schedule_errors));
+    let unsupported = c.unsupported.values().sum();
+    listed(c.runnable, load_errors, c.cannot.len(), unsupported)
+}
+
+/// The exit after the list: success when some rule listed can run, else
+/// the error `hunt` gives over the same rules (exit 2), so that a list of
+/// rules none of which runs does not pass for one of what `hunt` runs.
+fn listed(
+    runnable: usize,
+    load_errors: usize,
+    errors: usize,
+    unsupported: usize,
+) -> Result<ExitCode> {
+    if runnable == 0 {
+        return Err(common::no_rule_can_run(load_errors, errors, unsupported));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -16,6 +16,7 @@
 
 use serde_json::Value as Json;
 use talon_event::json_span::Step;
+use talon_rules::NAMESPACE_TYPES;
 
 /// `included` (is, is one of, exists, matches, in list) or `excluded`
 /// (the negations).
@@ -111,7 +112,13 @@ pub enum ExceptionError {
         at: Vec<Step>,
     },
     #[error("{origin}: {message}")]
-    Object { origin: String, message: String },
+    Object {
+        origin: String,
+        message: String,
+        /// The keys that lead to the member the error is about (a list's
+        /// `namespace_type`); empty for an error of the whole object.
+        at: Vec<Step>,
+    },
 }
 
 impl ExceptionError {
@@ -141,15 +148,21 @@ impl ExceptionError {
     /// [`ExceptionError::Entry`]); empty for an error of the whole object.
     pub fn at(&self) -> &[Step] {
         match self {
-            ExceptionError::Entry { at, .. } => at,
-            ExceptionError::Object { .. } => &[],
+            ExceptionError::Entry { at, .. } | ExceptionError::Object { at, .. } => at,
         }
     }
 
-    /// The same error, `steps` further out (its path led by them).
+    /// The same error, `steps` further out (its path led by them); an
+    /// error of a whole object stays one.
     fn within(mut self, steps: &[Step]) -> Self {
-        if let ExceptionError::Entry { at, .. } = &mut self {
-            at.splice(0..0, steps.iter().cloned());
+        match &mut self {
+            ExceptionError::Entry { at, .. } => {
+                at.splice(0..0, steps.iter().cloned());
+            }
+            ExceptionError::Object { at, .. } if !at.is_empty() => {
+                at.splice(0..0, steps.iter().cloned());
+            }
+            ExceptionError::Object { .. } => {}
         }
         self
     }
@@ -181,6 +194,7 @@ pub fn parse_export_object(v: &Json, origin: &str) -> Result<ExportObject, Excep
     let obj_err = |message: String| ExceptionError::Object {
         origin: origin.to_string(),
         message,
+        at: Vec::new(),
     };
     if !v.is_object() {
         return Err(obj_err(
@@ -206,10 +220,30 @@ pub fn parse_export_object(v: &Json, origin: &str) -> Result<ExportObject, Excep
                 .map_err(|e| e.within(&[key("attributes")]));
         }
     }
-    let namespace = str_of(v, "namespace_type")
-        .unwrap_or(DEFAULT_NAMESPACE)
-        .to_string();
+    // Absent (or null) is Kibana's default; anything but its two
+    // namespaces is refused, at the value, as Kibana's import refuses it.
+    let namespace = |what: String| -> Result<String, ExceptionError> {
+        let problem = match v.get("namespace_type") {
+            None | Some(Json::Null) => return Ok(DEFAULT_NAMESPACE.to_string()),
+            Some(Json::String(ns)) if NAMESPACE_TYPES.contains(&ns.as_str()) => {
+                return Ok(ns.clone())
+            }
+            Some(Json::String(ns)) => {
+                format!("unknown `namespace_type` {ns:?} (expected single or agnostic)")
+            }
+            Some(other) => format!(
+                "`namespace_type` must be single or agnostic, found {}",
+                talon_rules::type_name(other)
+            ),
+        };
+        Err(ExceptionError::Object {
+            origin: origin.to_string(),
+            message: format!("{what}: {problem}"),
+            at: vec![key("namespace_type")],
+        })
+    };
     if let Some(item_id) = str_of(v, "item_id") {
+        let namespace = namespace(format!("exception item `{item_id}`"))?;
         let list_id = str_of(v, "list_id")
             .ok_or_else(|| obj_err(format!("exception item `{item_id}` has no list_id")))?
             .to_string();
@@ -239,6 +273,7 @@ pub fn parse_export_object(v: &Json, origin: &str) -> Result<ExportObject, Excep
         }));
     }
     if let Some(list_id) = str_of(v, "list_id") {
+        let namespace = namespace(format!("exception list `{list_id}`"))?;
         return Ok(ExportObject::List(ExceptionListInfo {
             list_id: list_id.to_string(),
             namespace_type: namespace,
