@@ -175,15 +175,6 @@ pub(crate) enum Int {
     Unreadable(ValueReason, String),
 }
 
-impl Int {
-    pub fn value(self) -> Option<i64> {
-        match self {
-            Int::Value(n) => Some(n),
-            _ => None,
-        }
-    }
-}
-
 /// An integer at a path, from a number or a string of digits. One that is
 /// not a whole number, or does not fit a `long`, is unreadable rather than
 /// the nearest `long` (`18446744073709551615` is no pid `i64::MAX`).
@@ -230,11 +221,6 @@ pub(crate) fn read_i64(v: &Value, path: &str) -> Int {
     }
 }
 
-/// [`read_i64`]'s value, if readable.
-pub(crate) fn get_i64(v: &Value, path: &str) -> Option<i64> {
-    read_i64(v, path).value()
-}
-
 /// The byte offset in a JSON document's text of the value at `path`:
 /// keys joined by `.` whichever way the document splits them
 /// (`output_fields.proc.pid` finds `{"output_fields": {"proc.pid": 1}}`),
@@ -270,6 +256,14 @@ fn find_at(text: &str, at: usize, rest: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`read_i64`]'s value, if readable.
+    fn get_i64(v: &Value, path: &str) -> Option<i64> {
+        match read_i64(v, path) {
+            Int::Value(n) => Some(n),
+            _ => None,
+        }
+    }
 
     #[test]
     fn paths_read_nested_dotted_and_mixed() {
