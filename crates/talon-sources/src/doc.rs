@@ -110,16 +110,30 @@ impl EcsDoc {
     /// document's root is `prefix` (`output_fields`; empty: the root). One
     /// there but unreadable is noted for `field`, and `None`.
     pub fn int(&mut self, v: &Value, prefix: &str, path: &str, field: &str) -> Option<i64> {
-        match crate::norm::read_i64(v, path) {
+        let at = || {
+            ValueAt::Path(match prefix {
+                "" => path.to_string(),
+                _ => format!("{prefix}.{path}"),
+            })
+        };
+        self.int_read(crate::norm::read_i64(v, path), path, at, field)
+    }
+
+    /// What [`EcsDoc::int`] answers for an integer already read, written
+    /// under `key`: its value, or `None`, one there but unreadable noted
+    /// at `at` for `field`.
+    pub fn int_read(
+        &mut self,
+        int: Int,
+        key: &str,
+        at: impl FnOnce() -> ValueAt,
+        field: &str,
+    ) -> Option<i64> {
+        match int {
             Int::Value(n) => Some(n),
             Int::Absent => None,
             Int::Unreadable(reason, written) => {
-                let at = match prefix {
-                    "" => path.to_string(),
-                    _ => format!("{prefix}.{path}"),
-                };
-                let shown = format!("{path} {written}");
-                self.unreadable(ValueAt::Path(at), reason, &shown, field);
+                self.unreadable(at(), reason, &format!("{key} {written}"), field);
                 None
             }
         }

@@ -13,7 +13,7 @@ use std::num::IntErrorKind;
 use serde_json::Value;
 use talon_event::json_span;
 
-use crate::doc::EcsDoc;
+use crate::doc::{EcsDoc, ValueAt};
 use crate::stats::{IgnoreReason, ValueReason};
 
 /// What a normalizer answered, in order.
@@ -101,14 +101,26 @@ impl Out {
         self.items.len()
     }
 
-    /// Calls `f` on the column of every record of line `at` ignored at a
-    /// column, from the `from`-th waiting answer on.
+    /// Calls `f` on every column of line `at` an answer names, from the
+    /// `from`-th waiting answer on: of a record ignored at a column, and
+    /// of an event's value left out.
     pub fn columns_from(&mut self, from: usize, at: u64, f: impl Fn(u64) -> u64) {
+        let map = |line: u64, column: &mut u64| {
+            if line == at && *column > 0 {
+                *column = f(*column);
+            }
+        };
         for item in self.items.iter_mut().skip(from) {
-            if let Outcome::Ignored { line, column, .. } = item {
-                if *line == at && *column > 0 {
-                    *column = f(*column);
+            match item {
+                Outcome::Ignored { line, column, .. } => map(*line, column),
+                Outcome::Event { doc, .. } => {
+                    for unread in &mut doc.unread {
+                        if let ValueAt::Column(line, column) = &mut unread.at {
+                            map(*line, column);
+                        }
+                    }
                 }
+                Outcome::Merged(_) | Outcome::MoreRecords(_) => {}
             }
         }
     }
@@ -179,11 +191,16 @@ pub(crate) enum Int {
 /// not a whole number, or does not fit a `long`, is unreadable rather than
 /// the nearest `long` (`18446744073709551615` is no pid `i64::MAX`).
 pub(crate) fn read_i64(v: &Value, path: &str) -> Int {
+    match get(v, path) {
+        Some(x) => int_of(x),
+        None => Int::Absent,
+    }
+}
+
+/// The integer a value holds, read as [`read_i64`] reads one.
+pub(crate) fn int_of(x: &Value) -> Int {
     // 2^63: the first whole f64 past i64::MAX; -2^63 is i64::MIN itself.
     const LIMIT: f64 = 9_223_372_036_854_775_808.0;
-    let Some(x) = get(v, path) else {
-        return Int::Absent;
-    };
     let written = || {
         let mut text = x.to_string();
         if text.len() > 40 {

@@ -14,6 +14,7 @@ use quick_xml::events::Event as Xml;
 use quick_xml::Reader;
 use serde_json::Value;
 
+use crate::doc::ValueAt;
 use crate::norm::{get, get_str, DocNormalizer, LineNormalizer, Out};
 use crate::stats::IgnoreReason;
 
@@ -25,16 +26,43 @@ pub(crate) struct SysmonRecord {
     /// `System/TimeCreated/@SystemTime` (the event's `UtcTime` is preferred
     /// when present).
     pub time_created: Option<String>,
-    pub data: Vec<(String, String)>,
+    pub data: Vec<Datum>,
+    /// For an event read from a text log, its line and the byte of that
+    /// line where its XML starts, which place its values; `None` for the
+    /// winlog JSON, whose values are placed by their path.
+    pub xml_at: Option<(u64, usize)>,
+}
+
+/// One `EventData` value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Datum {
+    pub name: String,
+    pub value: String,
+    /// The byte of the event's XML where the value starts (0 in the winlog
+    /// JSON).
+    pub at: u64,
 }
 
 impl SysmonRecord {
     /// An `EventData` value by name.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.data
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.datum(name).map(|d| d.value.as_str())
+    }
+
+    /// An `EventData` value by name, with where it is written.
+    pub fn datum(&self, name: &str) -> Option<&Datum> {
+        self.data.iter().find(|d| d.name == name)
+    }
+
+    /// Where a value of this record is written: its line and column in a
+    /// text log, its path in the winlog JSON.
+    pub fn value_at(&self, datum: &Datum) -> ValueAt {
+        match self.xml_at {
+            Some((line, start)) => {
+                ValueAt::Column(line, (start as u64).saturating_add(datum.at + 1))
+            }
+            None => ValueAt::Path(format!("winlog.event_data.{}", datum.name)),
+        }
     }
 }
 
@@ -104,8 +132,13 @@ fn parse_event(xml: &str) -> Result<(SysmonRecord, usize), XmlError> {
                     data_name = attr(&e, b"Name");
                     if let Some(n) = &data_name {
                         // `<Data Name="X"></Data>` has no text event: an
-                        // empty value until text arrives.
-                        rec.data.push((n.clone(), String::new()));
+                        // empty value until text arrives, right after the
+                        // start tag.
+                        rec.data.push(Datum {
+                            name: n.clone(),
+                            value: String::new(),
+                            at: reader.buffer_position(),
+                        });
                     }
                 }
             }
@@ -113,7 +146,11 @@ fn parse_event(xml: &str) -> Result<(SysmonRecord, usize), XmlError> {
                 b"TimeCreated" => rec.time_created = attr(&e, b"SystemTime"),
                 b"Data" => {
                     if let Some(n) = attr(&e, b"Name") {
-                        rec.data.push((n, String::new()));
+                        rec.data.push(Datum {
+                            name: n,
+                            value: String::new(),
+                            at: before,
+                        });
                     }
                 }
                 _ => {}
@@ -177,7 +214,7 @@ fn take_text(rec: &mut SysmonRecord, current: &[u8], named: bool, text: &str) {
         b"Computer" => rec.computer = Some(text.trim().to_string()),
         b"Data" if named => {
             if let Some(last) = rec.data.last_mut() {
-                last.1.push_str(text);
+                last.value.push_str(text);
             }
         }
         _ => {}
@@ -204,7 +241,11 @@ pub(crate) fn from_winlog(doc: &Value) -> Option<SysmonRecord> {
                 Value::Bool(b) => b.to_string(),
                 _ => continue,
             };
-            data.push((k.clone(), v));
+            data.push(Datum {
+                name: k.clone(),
+                value: v,
+                at: 0,
+            });
         }
     }
     Some(SysmonRecord {
@@ -212,6 +253,7 @@ pub(crate) fn from_winlog(doc: &Value) -> Option<SysmonRecord> {
         computer: get_str(winlog, "computer_name").or_else(|| get_str(doc, "log.syslog.hostname")),
         time_created: get_str(winlog, "time_created").or_else(|| get_str(doc, "@timestamp")),
         data,
+        xml_at: None,
     })
 }
 
@@ -243,7 +285,8 @@ impl LineNormalizer for SysmonLines {
         // none after the first is dropped unseen.
         loop {
             let end = match parse_event(&text[start..]) {
-                Ok((rec, len)) => {
+                Ok((mut rec, len)) => {
+                    rec.xml_at = Some((line, start));
                     map::answer(&rec, line, out);
                     start + len
                 }
