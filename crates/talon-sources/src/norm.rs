@@ -13,7 +13,8 @@ use std::num::IntErrorKind;
 use serde_json::Value;
 use talon_event::json_span;
 
-use crate::doc::{EcsDoc, ValueAt};
+use crate::doc::EcsDoc;
+use crate::input::Columns;
 use crate::stats::{IgnoreReason, ValueReason};
 
 /// What a normalizer answered, in order.
@@ -96,35 +97,6 @@ impl Out {
         }
     }
 
-    /// How many answers wait.
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    /// Calls `f` on every column of line `at` an answer names, from the
-    /// `from`-th waiting answer on: of a record ignored at a column, and
-    /// of an event's value left out.
-    pub fn columns_from(&mut self, from: usize, at: u64, f: impl Fn(u64) -> u64) {
-        let map = |line: u64, column: &mut u64| {
-            if line == at && *column > 0 {
-                *column = f(*column);
-            }
-        };
-        for item in self.items.iter_mut().skip(from) {
-            match item {
-                Outcome::Ignored { line, column, .. } => map(*line, column),
-                Outcome::Event { doc, .. } => {
-                    for unread in &mut doc.unread {
-                        if let ValueAt::Column(line, column) = &mut unread.at {
-                            map(*line, column);
-                        }
-                    }
-                }
-                Outcome::Merged(_) | Outcome::MoreRecords(_) => {}
-            }
-        }
-    }
-
     pub fn pop(&mut self) -> Option<Outcome> {
         self.items.pop_front()
     }
@@ -132,8 +104,10 @@ impl Out {
 
 /// A normalizer of line-oriented text (raw auditd, Sysmon in syslog).
 pub(crate) trait LineNormalizer: Send {
-    /// One line with content (blank lines are not records).
-    fn line(&mut self, text: &str, line: u64, out: &mut Out);
+    /// One line with content (blank lines are not records). The columns
+    /// its answers give, whenever they are given, count the file's bytes:
+    /// `columns` places the text's there.
+    fn line(&mut self, text: &str, line: u64, columns: &Columns, out: &mut Out);
     /// The input ended: answer for everything still held.
     fn end(&mut self, out: &mut Out);
 }

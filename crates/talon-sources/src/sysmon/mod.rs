@@ -15,6 +15,7 @@ use quick_xml::Reader;
 use serde_json::Value;
 
 use crate::doc::ValueAt;
+use crate::input::Columns;
 use crate::norm::{get, get_str, DocNormalizer, LineNormalizer, Out};
 use crate::stats::IgnoreReason;
 
@@ -27,10 +28,19 @@ pub(crate) struct SysmonRecord {
     /// when present).
     pub time_created: Option<String>,
     pub data: Vec<Datum>,
-    /// For an event read from a text log, its line and the byte of that
-    /// line where its XML starts, which place its values; `None` for the
-    /// winlog JSON, whose values are placed by their path.
-    pub xml_at: Option<(u64, usize)>,
+    /// Where the XML of an event read from a text log is, which places its
+    /// values; `None` for the winlog JSON, whose values are placed by their
+    /// path.
+    pub xml_at: Option<XmlAt>,
+}
+
+/// Where an event's XML is in a text log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct XmlAt {
+    pub line: u64,
+    /// The byte of the line's text where the XML starts.
+    pub start: usize,
+    pub columns: Columns,
 }
 
 /// One `EventData` value.
@@ -57,9 +67,10 @@ impl SysmonRecord {
     /// Where a value of this record is written: its line and column in a
     /// text log, its path in the winlog JSON.
     pub fn value_at(&self, datum: &Datum) -> ValueAt {
-        match self.xml_at {
-            Some((line, start)) => {
-                ValueAt::Column(line, (start as u64).saturating_add(datum.at + 1))
+        match &self.xml_at {
+            Some(xml) => {
+                let column = (xml.start as u64).saturating_add(datum.at + 1);
+                ValueAt::Column(xml.line, xml.columns.file(column))
             }
             None => ValueAt::Path(format!("winlog.event_data.{}", datum.name)),
         }
@@ -271,7 +282,7 @@ fn event_start(text: &str) -> Option<usize> {
 }
 
 impl LineNormalizer for SysmonLines {
-    fn line(&mut self, text: &str, line: u64, out: &mut Out) {
+    fn line(&mut self, text: &str, line: u64, columns: &Columns, out: &mut Out) {
         let Some(mut start) = event_start(text) else {
             let detail = format!(
                 "no Sysmon <Event> on this line: {}",
@@ -286,16 +297,19 @@ impl LineNormalizer for SysmonLines {
         loop {
             let end = match parse_event(&text[start..]) {
                 Ok((mut rec, len)) => {
-                    rec.xml_at = Some((line, start));
+                    rec.xml_at = Some(XmlAt {
+                        line,
+                        start,
+                        columns: columns.clone(),
+                    });
                     map::answer(&rec, line, out);
                     start + len
                 }
                 Err(why) => {
-                    // A 1-based byte column in the line.
                     let column = start.saturating_add(why.at).min(text.len()) + 1;
                     out.ignore_at(
                         line,
-                        column as u64,
+                        columns.file(column as u64),
                         IgnoreReason::NotARecord,
                         "broken Sysmon XML",
                         why.message,
@@ -405,7 +419,7 @@ mod tests {
         let xml = r#"<Event><System><EventID>1</EventID></System><EventData><Data Name="a">&bogus;</Data></EventData></Event>"#;
         let line = format!("{prefix}{xml}");
         let mut out = Out::default();
-        SysmonLines.line(&line, 7, &mut out);
+        SysmonLines.line(&line, 7, &Columns::default(), &mut out);
         let column = line.find("&bogus").unwrap() as u64 + 1;
         match out.pop() {
             Some(crate::norm::Outcome::Ignored {
