@@ -7,6 +7,7 @@
 //! counted as stored and as decoded, for the run summary.
 
 use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -255,6 +256,36 @@ impl Columns {
             (None, c) => c + self.skip,
         }
     }
+
+    /// The first bytes that are not UTF-8 among those the text's bytes
+    /// `text` (a range of byte offsets) were read from: their 1-based
+    /// column in the file, and the bytes as written (`\xe9`).
+    pub fn not_utf8(&self, text: Range<usize>) -> Option<(u64, String)> {
+        const REPLACEMENT: usize = '\u{FFFD}'.len_utf8();
+        let raw = self.raw.as_deref()?;
+        // Where each chunk starts, in the line's whole text (the skipped
+        // bytes included) and in its bytes.
+        let (mut in_text, mut in_raw) = (0usize, 0usize);
+        for chunk in raw.utf8_chunks() {
+            in_text += chunk.valid().len();
+            in_raw += chunk.valid().len();
+            let bad = chunk.invalid();
+            if bad.is_empty() {
+                break;
+            }
+            let at = in_text.saturating_sub(self.skip as usize);
+            if at >= text.end {
+                break;
+            }
+            if at >= text.start {
+                let shown = bad.iter().map(|b| format!("\\x{b:02x}")).collect();
+                return Some((in_raw as u64 + 1, shown));
+            }
+            in_text += REPLACEMENT;
+            in_raw += bad.len();
+        }
+        None
+    }
 }
 
 /// Reads one line of at most [`MAX_LINE`] bytes.
@@ -335,6 +366,20 @@ mod tests {
         // `b` is the text's fifth byte (after a three-byte U+FFFD), the
         // file's third.
         assert_eq!(Columns::new(b"a\xffb", 0).file(5), 3);
+    }
+
+    /// The first bad bytes read into a range of the text, where they are
+    /// in the file, whatever came before them.
+    #[test]
+    fn bytes_not_utf8_are_found_in_a_range_of_the_text() {
+        // Text: `a`, U+FFFD (1..4), `é` (4..6), U+FFFD (6..9), `b` (9).
+        let raw = b"\xef\xbb\xbfa\xff\xc3\xa9\xe2\x82b";
+        let line = Columns::new(raw, 3);
+        assert_eq!(line.not_utf8(0..10), Some((5, "\\xff".to_string())));
+        assert_eq!(line.not_utf8(2..10), Some((8, "\\xe2\\x82".to_string())));
+        assert_eq!(line.not_utf8(7..10), None);
+        assert_eq!(line.not_utf8(0..1), None);
+        assert_eq!(Columns::new(b"plain", 0).not_utf8(0..5), None);
     }
 
     fn lines(text: &[u8]) -> Vec<String> {

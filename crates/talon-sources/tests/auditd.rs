@@ -503,11 +503,55 @@ fn columns_count_the_file_bytes_on_records_answered_later() {
     assert_eq!(run.events.len(), 1);
     assert_eq!(
         run.unread_said(),
-        ["test:1:90: not-an-integer: ppid 1x is not an integer: process.parent.pid left out"]
+        [
+            "test:1:82: invalid-utf8: \\xe9 is not UTF-8: the SYSCALL record read with U+FFFD \
+             in its place",
+            "test:1:90: not-an-integer: ppid 1x is not an integer: process.parent.pid left out",
+        ]
     );
     let examples: Vec<String> = run.stats.examples.iter().map(|e| e.to_string()).collect();
     assert_eq!(
         examples,
         ["test:3:67: not-exec: syscall 2 is not an exec (event 60)"]
+    );
+}
+
+/// Bytes of an audit log that are not UTF-8 (a Latin-1 `é` and `è` in an
+/// argument written as is) were read as U+FFFD without a word. The exec
+/// is still an event, read as before, but the first bad bytes of each of
+/// its records are said where they are in the file, and counted; a record
+/// that gives no event (a syscall that is not an exec) is counted as
+/// ignored, as it was.
+#[test]
+fn bytes_not_utf8_are_said_and_the_exec_kept() {
+    let execve = b"type=EXECVE msg=audit(10.000:61): argc=2 a0=\"echo\" a1=\"caf\xe9 cr\xe8me\"";
+    let text = [
+        &b"type=SYSCALL msg=audit(10.000:61): arch=c000003e syscall=59 success=yes ppid=1 pid=2 exe=\"/bin/echo\"\n"[..],
+        execve,
+        b"\ntype=EOE msg=audit(10.000:61):\n",
+        b"type=SYSCALL msg=audit(10.001:62): arch=c000003e syscall=2 success=yes pid=3 comm=\"\xff\"\n",
+        b"type=EOE msg=audit(10.001:62):\n",
+    ]
+    .concat();
+    let column = execve.iter().position(|b| *b == 0xe9).unwrap() + 1;
+    assert_eq!(column, 59);
+    let run = run_bytes(&text, Some(Source::Auditd));
+    assert!(run.issues.is_empty(), "{:?}", run.issues);
+    assert_eq!(run.events.len(), 1);
+    assert_eq!(
+        run.events[0].first_str("process.command_line"),
+        Some("echo caf\u{FFFD} cr\u{FFFD}me")
+    );
+    assert_eq!(
+        run.unread_said(),
+        [
+            "test:2:59: invalid-utf8: \\xe9 is not UTF-8: the EXECVE record read with U+FFFD in \
+             its place"
+        ]
+    );
+    assert_eq!(
+        run.stats.to_string(),
+        "5 records, 1 event, 3 merged, 1 ignored (not-exec: 1); \
+         1 unreadable value read with U+FFFD (invalid-utf8: 1)"
     );
 }

@@ -246,6 +246,18 @@ fn exec_doc(group: &Group, sys: &Record, syscall: &str) -> EcsDoc {
             d.push_str("tags", k);
         }
     }
+    // A record's line that is not UTF-8 was read with U+FFFD in place of
+    // its bad bytes: said at the first of them.
+    for r in &group.records {
+        if let Some((column, bytes)) = r.columns.not_utf8(0..r.raw.len()) {
+            d.unreadable(
+                ValueAt::Column(r.line, column),
+                ValueReason::InvalidUtf8,
+                &bytes,
+                &format!("the {} record", r.rtype),
+            );
+        }
+    }
     d
 }
 

@@ -19,7 +19,7 @@ use serde_json::Value;
 use crate::doc::{basename, iso_date, EcsDoc, Kind};
 use crate::norm::{int_of, Out};
 use crate::split::split_shell;
-use crate::stats::IgnoreReason;
+use crate::stats::{IgnoreReason, ValueReason};
 use crate::sysmon::SysmonRecord;
 
 pub(crate) fn answer(rec: &SysmonRecord, line: u64, out: &mut Out) {
@@ -77,6 +77,9 @@ fn base(rec: &SysmonRecord, kind: Kind) -> EcsDoc {
     d.text("rule.name", rec.get("RuleName"));
     if let Some(id) = rec.event_id {
         d.set("event.code", id.to_string());
+    }
+    if let Some((at, bytes)) = rec.not_utf8() {
+        d.unreadable(at, ValueReason::InvalidUtf8, &bytes, "the Sysmon event");
     }
     d
 }

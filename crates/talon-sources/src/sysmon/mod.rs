@@ -38,8 +38,10 @@ pub(crate) struct SysmonRecord {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct XmlAt {
     pub line: u64,
-    /// The byte of the line's text where the XML starts.
+    /// The bytes of the line's text where the XML starts, and just past
+    /// its end.
     pub start: usize,
+    pub end: usize,
     pub columns: Columns,
 }
 
@@ -74,6 +76,14 @@ impl SysmonRecord {
             }
             None => ValueAt::Path(format!("winlog.event_data.{}", datum.name)),
         }
+    }
+
+    /// The first bytes of the event's XML that are not UTF-8 (read as
+    /// U+FFFD): where they are, and as written.
+    pub fn not_utf8(&self) -> Option<(ValueAt, String)> {
+        let xml = self.xml_at.as_ref()?;
+        let (column, bytes) = xml.columns.not_utf8(xml.start..xml.end)?;
+        Some((ValueAt::Column(xml.line, column), bytes))
     }
 }
 
@@ -300,6 +310,7 @@ impl LineNormalizer for SysmonLines {
                     rec.xml_at = Some(XmlAt {
                         line,
                         start,
+                        end: start + len,
                         columns: columns.clone(),
                     });
                     map::answer(&rec, line, out);
