@@ -44,7 +44,8 @@ impl fmt::Display for InputStats {
                 count(inputs, "input"),
                 by_source.join(", ")
             )?;
-            // Values left out of events still read: where, and why.
+            // Values unreadable in events still read (left out, or read
+            // with U+FFFD): where, and why.
             for value in &n.unread_examples {
                 writeln!(f, "talon:   {}", escape_controls(&value.to_string()))?;
             }

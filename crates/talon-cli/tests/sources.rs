@@ -1214,6 +1214,46 @@ fn vv_lists_the_records_ignored_as_not_mapped_where_they_are() {
     );
 }
 
+/// Bytes of an audit log that are not UTF-8 were read as U+FFFD without a
+/// word. They are counted beside the normalized line, the first of each
+/// record named where it is in the summary and at `-vv`, and the event is
+/// still read.
+#[test]
+fn bytes_not_utf8_are_counted_and_named_in_the_summary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("a.log");
+    let execve = b"type=EXECVE msg=audit(1700000000.100:7): argc=2 a0=\"id\" a1=\"caf\xe9\"";
+    let log = [
+        &b"type=SYSCALL msg=audit(1700000000.100:7): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=42 uid=0 gid=0 euid=0 comm=\"id\" exe=\"/usr/bin/id\"\n"[..],
+        execve,
+        b"\ntype=EOE msg=audit(1700000000.100:7):\n",
+    ]
+    .concat();
+    std::fs::write(&file, log).expect("write");
+    assert_eq!(execve.iter().position(|b| *b == 0xe9), Some(63));
+    let (_, vv) = hunt(&bundled_seed_rule(), &file, &["-vv"]);
+    let said = "invalid-utf8: \\xe9 is not UTF-8: the EXECVE record read with U+FFFD in its place";
+    assert_eq!(
+        verbose_lines(&vv, "DEBUG", "a.log"),
+        [format!(":2:64: {said}")],
+        "{vv}"
+    );
+    let name = file.display().to_string();
+    let summary: Vec<&str> = vv.lines().filter(|l| l.starts_with("talon:")).collect();
+    assert_eq!(
+        summary[1..3],
+        [
+            "talon: normalized 1 input (auditd 1): 3 records, 1 event, 2 merged, 0 ignored; \
+             1 unreadable value read with U+FFFD (invalid-utf8: 1)"
+                .to_string(),
+            format!("talon:   {name}:2:64: {said}"),
+        ][..],
+        "{vv}"
+    );
+    assert!(vv.contains("talon: read 1 event from 1 input"), "{vv}");
+    assert!(!vv.contains("talon: skipped"), "{vv}");
+}
+
 /// An osquery `unixTime` of `"notanumber"` left `@timestamp` out, and a
 /// Falco pid of the wrong type was dropped, without a word. The summary
 /// now counts such values by reason beside the normalized line and names

@@ -59,8 +59,9 @@ pub(crate) struct EcsDoc {
     /// Leave `host.os.type` absent when the source does not give it (S1
     /// records come from every OS; assuming Linux would be wrong).
     pub no_default_os: bool,
-    /// Values of the record present but unreadable, left out: reported
-    /// with the event, which is still produced.
+    /// Values of the record present but unreadable, left out (or, bytes
+    /// that are not UTF-8, read with U+FFFD): reported with the event,
+    /// which is still produced.
     pub unread: Vec<Unread>,
 }
 
@@ -73,7 +74,8 @@ pub(crate) enum ValueAt {
     Column(u64, u64),
 }
 
-/// A value present in a record but left out of its event.
+/// A value present in a record but unreadable: left out of its event, or
+/// read with U+FFFD.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Unread {
     pub at: ValueAt,
@@ -93,33 +95,47 @@ impl EcsDoc {
     }
 
     /// Notes a value of the record that is there but unreadable: `written`
-    /// as written, which would have filled `field`.
+    /// as written, which would have filled `field` (bytes that are not
+    /// UTF-8: `field` is what was read with U+FFFD in their place).
     pub fn unreadable(&mut self, at: ValueAt, reason: ValueReason, written: &str, field: &str) {
-        let what = match reason {
-            ValueReason::NotAnInteger => "is not an integer",
-            ValueReason::OutOfRange => "is out of range",
+        let detail = match reason {
+            ValueReason::NotAnInteger => format!("{written} is not an integer: {field} left out"),
+            ValueReason::OutOfRange => format!("{written} is out of range: {field} left out"),
+            ValueReason::InvalidUtf8 => {
+                format!("{written} is not UTF-8: {field} read with U+FFFD in its place")
+            }
         };
-        self.unread.push(Unread {
-            at,
-            reason,
-            detail: format!("{written} {what}: {field} left out"),
-        });
+        self.unread.push(Unread { at, reason, detail });
     }
 
     /// The integer at `path` of the record `v`, whose own path from the
     /// document's root is `prefix` (`output_fields`; empty: the root). One
     /// there but unreadable is noted for `field`, and `None`.
     pub fn int(&mut self, v: &Value, prefix: &str, path: &str, field: &str) -> Option<i64> {
-        match crate::norm::read_i64(v, path) {
+        let at = || {
+            ValueAt::Path(match prefix {
+                "" => path.to_string(),
+                _ => format!("{prefix}.{path}"),
+            })
+        };
+        self.int_read(crate::norm::read_i64(v, path), path, at, field)
+    }
+
+    /// What [`EcsDoc::int`] answers for an integer already read, written
+    /// under `key`: its value, or `None`, one there but unreadable noted
+    /// at `at` for `field`.
+    pub fn int_read(
+        &mut self,
+        int: Int,
+        key: &str,
+        at: impl FnOnce() -> ValueAt,
+        field: &str,
+    ) -> Option<i64> {
+        match int {
             Int::Value(n) => Some(n),
             Int::Absent => None,
             Int::Unreadable(reason, written) => {
-                let at = match prefix {
-                    "" => path.to_string(),
-                    _ => format!("{prefix}.{path}"),
-                };
-                let shown = format!("{path} {written}");
-                self.unreadable(ValueAt::Path(at), reason, &shown, field);
+                self.unreadable(at(), reason, &format!("{key} {written}"), field);
                 None
             }
         }

@@ -16,7 +16,7 @@
 use serde_json::Value;
 
 use crate::doc::{is_placeholder, iso_date, iso_nanos, EcsDoc, Kind};
-use crate::norm::{get, get_i64, get_str, DocNormalizer, Out};
+use crate::norm::{get, get_str, DocNormalizer, Out};
 use crate::split::split_shell;
 use crate::stats::IgnoreReason;
 
@@ -101,7 +101,11 @@ fn exec_doc(alert: &Value, f: &Value) -> EcsDoc {
 
     d.text("user.name", field(f, "user.name").as_deref());
     d.text("user.id", field(f, "user.uid").as_deref());
-    if let Some(login) = get_i64(f, "user.loginuid").filter(|l| *l >= 0 && *l != 4_294_967_295) {
+    // -1 and 4294967295: no login session.
+    if let Some(login) = d
+        .int(f, "output_fields", "user.loginuid", "user.audit.id")
+        .filter(|l| *l >= 0 && *l != 4_294_967_295)
+    {
         d.set("user.audit.id", login.to_string());
     }
     d.text(

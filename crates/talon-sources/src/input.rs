@@ -7,6 +7,7 @@
 //! counted as stored and as decoded, for the run summary.
 
 use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -199,7 +200,7 @@ pub(crate) enum Line {
 /// The 1-based byte column in `raw` (a line's bytes) of 1-based `column`
 /// in its text as [`read_line`] gave it, where every sequence that is not
 /// UTF-8 is a three-byte U+FFFD; past the text's end, past `raw`'s.
-pub(crate) fn file_column(raw: &[u8], column: u64) -> u64 {
+fn file_column(raw: &[u8], column: u64) -> u64 {
     const REPLACEMENT: u64 = '\u{FFFD}'.len_utf8() as u64;
     let mut left = column.saturating_sub(1);
     let mut at = 0u64;
@@ -220,6 +221,71 @@ pub(crate) fn file_column(raw: &[u8], column: u64) -> u64 {
         }
     }
     at + left + 1
+}
+
+/// Where a text line's columns are in the file. A normalizer reads the
+/// line as [`read_line`] gave it (each sequence that is not UTF-8 a
+/// three-byte U+FFFD, without a byte order mark opening the input); the
+/// columns it gives count the file's bytes. Cheap to keep with a record
+/// answered for later: the line's bytes are only kept when they are not
+/// UTF-8.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Columns {
+    /// The line's bytes, when they are not UTF-8.
+    raw: Option<Box<[u8]>>,
+    /// Bytes of the line before its text (a byte order mark).
+    skip: u64,
+}
+
+impl Columns {
+    /// The columns of the line whose bytes are `raw`, its text starting
+    /// `skip` bytes in.
+    pub fn new(raw: &[u8], skip: usize) -> Columns {
+        Columns {
+            raw: std::str::from_utf8(raw).is_err().then(|| raw.into()),
+            skip: skip as u64,
+        }
+    }
+
+    /// The 1-based column in the file of 1-based `column` of the text; 0
+    /// (no column) stays 0.
+    pub fn file(&self, column: u64) -> u64 {
+        match (&self.raw, column) {
+            (_, 0) => 0,
+            (Some(raw), c) => file_column(raw, c + self.skip),
+            (None, c) => c + self.skip,
+        }
+    }
+
+    /// The first bytes that are not UTF-8 among those the text's bytes
+    /// `text` (a range of byte offsets) were read from: their 1-based
+    /// column in the file, and the bytes as written (`\xe9`).
+    pub fn not_utf8(&self, text: Range<usize>) -> Option<(u64, String)> {
+        const REPLACEMENT: usize = '\u{FFFD}'.len_utf8();
+        let raw = self.raw.as_deref()?;
+        // Where each chunk starts, in the line's whole text (the skipped
+        // bytes included) and in its bytes.
+        let (mut in_text, mut in_raw) = (0usize, 0usize);
+        for chunk in raw.utf8_chunks() {
+            in_text += chunk.valid().len();
+            in_raw += chunk.valid().len();
+            let bad = chunk.invalid();
+            if bad.is_empty() {
+                break;
+            }
+            let at = in_text.saturating_sub(self.skip as usize);
+            if at >= text.end {
+                break;
+            }
+            if at >= text.start {
+                let shown = bad.iter().map(|b| format!("\\x{b:02x}")).collect();
+                return Some((in_raw as u64 + 1, shown));
+            }
+            in_text += REPLACEMENT;
+            in_raw += bad.len();
+        }
+        None
+    }
 }
 
 /// Reads one line of at most [`MAX_LINE`] bytes.
@@ -288,6 +354,32 @@ mod tests {
         for c in 1..=8 {
             assert_eq!(file_column("ab é c".as_bytes(), c), c);
         }
+    }
+
+    /// A byte order mark before the text counts; no column stays none;
+    /// the line's bytes are kept only when they are not UTF-8.
+    #[test]
+    fn columns_count_a_byte_order_mark_and_keep_no_column() {
+        let marked = Columns::new("\u{feff}ab".as_bytes(), 3);
+        assert_eq!((marked.file(1), marked.file(0)), (4, 0));
+        assert_eq!(marked.raw, None);
+        // `b` is the text's fifth byte (after a three-byte U+FFFD), the
+        // file's third.
+        assert_eq!(Columns::new(b"a\xffb", 0).file(5), 3);
+    }
+
+    /// The first bad bytes read into a range of the text, where they are
+    /// in the file, whatever came before them.
+    #[test]
+    fn bytes_not_utf8_are_found_in_a_range_of_the_text() {
+        // Text: `a`, U+FFFD (1..4), `é` (4..6), U+FFFD (6..9), `b` (9).
+        let raw = b"\xef\xbb\xbfa\xff\xc3\xa9\xe2\x82b";
+        let line = Columns::new(raw, 3);
+        assert_eq!(line.not_utf8(0..10), Some((5, "\\xff".to_string())));
+        assert_eq!(line.not_utf8(2..10), Some((8, "\\xe2\\x82".to_string())));
+        assert_eq!(line.not_utf8(7..10), None);
+        assert_eq!(line.not_utf8(0..1), None);
+        assert_eq!(Columns::new(b"plain", 0).not_utf8(0..5), None);
     }
 
     fn lines(text: &[u8]) -> Vec<String> {

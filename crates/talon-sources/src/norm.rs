@@ -14,6 +14,7 @@ use serde_json::Value;
 use talon_event::json_span;
 
 use crate::doc::EcsDoc;
+use crate::input::Columns;
 use crate::stats::{IgnoreReason, ValueReason};
 
 /// What a normalizer answered, in order.
@@ -96,23 +97,6 @@ impl Out {
         }
     }
 
-    /// How many answers wait.
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    /// Calls `f` on the column of every record of line `at` ignored at a
-    /// column, from the `from`-th waiting answer on.
-    pub fn columns_from(&mut self, from: usize, at: u64, f: impl Fn(u64) -> u64) {
-        for item in self.items.iter_mut().skip(from) {
-            if let Outcome::Ignored { line, column, .. } = item {
-                if *line == at && *column > 0 {
-                    *column = f(*column);
-                }
-            }
-        }
-    }
-
     pub fn pop(&mut self) -> Option<Outcome> {
         self.items.pop_front()
     }
@@ -120,8 +104,10 @@ impl Out {
 
 /// A normalizer of line-oriented text (raw auditd, Sysmon in syslog).
 pub(crate) trait LineNormalizer: Send {
-    /// One line with content (blank lines are not records).
-    fn line(&mut self, text: &str, line: u64, out: &mut Out);
+    /// One line with content (blank lines are not records). The columns
+    /// its answers give, whenever they are given, count the file's bytes:
+    /// `columns` places the text's there.
+    fn line(&mut self, text: &str, line: u64, columns: &Columns, out: &mut Out);
     /// The input ended: answer for everything still held.
     fn end(&mut self, out: &mut Out);
 }
@@ -175,24 +161,20 @@ pub(crate) enum Int {
     Unreadable(ValueReason, String),
 }
 
-impl Int {
-    pub fn value(self) -> Option<i64> {
-        match self {
-            Int::Value(n) => Some(n),
-            _ => None,
-        }
-    }
-}
-
 /// An integer at a path, from a number or a string of digits. One that is
 /// not a whole number, or does not fit a `long`, is unreadable rather than
 /// the nearest `long` (`18446744073709551615` is no pid `i64::MAX`).
 pub(crate) fn read_i64(v: &Value, path: &str) -> Int {
+    match get(v, path) {
+        Some(x) => int_of(x),
+        None => Int::Absent,
+    }
+}
+
+/// The integer a value holds, read as [`read_i64`] reads one.
+pub(crate) fn int_of(x: &Value) -> Int {
     // 2^63: the first whole f64 past i64::MAX; -2^63 is i64::MIN itself.
     const LIMIT: f64 = 9_223_372_036_854_775_808.0;
-    let Some(x) = get(v, path) else {
-        return Int::Absent;
-    };
     let written = || {
         let mut text = x.to_string();
         if text.len() > 40 {
@@ -230,11 +212,6 @@ pub(crate) fn read_i64(v: &Value, path: &str) -> Int {
     }
 }
 
-/// [`read_i64`]'s value, if readable.
-pub(crate) fn get_i64(v: &Value, path: &str) -> Option<i64> {
-    read_i64(v, path).value()
-}
-
 /// The byte offset in a JSON document's text of the value at `path`:
 /// keys joined by `.` whichever way the document splits them
 /// (`output_fields.proc.pid` finds `{"output_fields": {"proc.pid": 1}}`),
@@ -270,6 +247,14 @@ fn find_at(text: &str, at: usize, rest: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`read_i64`]'s value, if readable.
+    fn get_i64(v: &Value, path: &str) -> Option<i64> {
+        match read_i64(v, path) {
+            Int::Value(n) => Some(n),
+            _ => None,
+        }
+    }
 
     #[test]
     fn paths_read_nested_dotted_and_mixed() {

@@ -38,7 +38,7 @@ use talon_event::{Event, Origin};
 
 use crate::auditd::{AuditWindow, Auditd};
 use crate::doc::{FinishOptions, ValueAt};
-use crate::input::{self, Counters, Line, MAX_LINE};
+use crate::input::{self, Columns, Counters, Line, MAX_LINE};
 use crate::norm::{self, DocNormalizer, LineNormalizer, Out, Outcome};
 use crate::source::{detect, Source};
 use crate::stats::{IgnoreReason, Ignored, NormalizeStats, UnreadValue};
@@ -530,14 +530,7 @@ impl NormalizingReader {
                         self.stats.blank += 1;
                     } else {
                         self.stats.records += 1;
-                        let waiting = self.out.len();
-                        norm.line(text, n, &mut self.out);
-                        // Columns count the text's bytes; where the line
-                        // was not UTF-8, each bad sequence became a
-                        // three-byte U+FFFD: count the file's bytes (the
-                        // byte order mark's too).
-                        self.out
-                            .columns_from(waiting, n, |c| input::file_column(buf, c + bom as u64));
+                        norm.line(text, n, &Columns::new(buf, bom), &mut self.out);
                     }
                     true
                 }

@@ -79,7 +79,8 @@ impl fmt::Display for IgnoreReason {
     }
 }
 
-/// Why a value present in a record was left out of its event.
+/// Why a value present in a record could not be read as written: left
+/// out of its event, or read as well as it could be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ValueReason {
     /// Not a whole number where one is needed (`"notanumber"`, `true`,
@@ -88,6 +89,9 @@ pub enum ValueReason {
     /// A whole number the field cannot hold (a pid past a `long`, a Unix
     /// time of `1e30`).
     OutOfRange,
+    /// Bytes of a text log's line that are not UTF-8 (a Latin-1 `é`): the
+    /// line is read with U+FFFD in their place, not left out.
+    InvalidUtf8,
 }
 
 impl ValueReason {
@@ -96,7 +100,14 @@ impl ValueReason {
         match self {
             ValueReason::NotAnInteger => "not-an-integer",
             ValueReason::OutOfRange => "out-of-range",
+            ValueReason::InvalidUtf8 => "invalid-utf8",
         }
+    }
+
+    /// Whether what is unreadable for this reason is left out of its
+    /// event (rather than read with U+FFFD).
+    pub fn left_out(self) -> bool {
+        !matches!(self, ValueReason::InvalidUtf8)
     }
 }
 
@@ -107,7 +118,8 @@ impl fmt::Display for ValueReason {
 }
 
 /// A value present in a record but unreadable: left out of the event,
-/// which was still produced.
+/// which was still produced (or, bytes that are not UTF-8, read with
+/// U+FFFD in their place).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnreadValue {
     pub file: Arc<str>,
@@ -218,9 +230,10 @@ pub struct NormalizeStats {
     /// The first [`NormalizeStats::max_examples`] ignored records.
     pub examples: Vec<Ignored>,
     pub max_examples: usize,
-    /// Values present but unreadable, left out of events that were still
-    /// produced, by reason. Not records: they are counted within
-    /// [`NormalizeStats::events`].
+    /// Values present but unreadable, by reason: left out of events that
+    /// were still produced, or read with U+FFFD where their bytes are not
+    /// UTF-8 ([`ValueReason::left_out`]). Not records: they are counted
+    /// within [`NormalizeStats::events`].
     pub unread_values: BTreeMap<ValueReason, u64>,
     /// The first [`NormalizeStats::max_examples`] unreadable values.
     pub unread_examples: Vec<UnreadValue>,
@@ -258,7 +271,7 @@ impl NormalizeStats {
         }
     }
 
-    /// All unreadable values left out, whatever the reason.
+    /// All unreadable values, whatever the reason.
     pub fn unread_total(&self) -> u64 {
         self.unread_values.values().sum()
     }
@@ -348,18 +361,21 @@ impl fmt::Display for NormalizeStats {
         if self.blank > 0 {
             write!(f, "; {}", count(self.blank, "blank line"))?;
         }
-        if !self.unread_values.is_empty() {
-            let parts: Vec<String> = self
+        for (left_out, said) in [(true, "left out"), (false, "read with U+FFFD")] {
+            let mut total = 0;
+            let mut parts = Vec::new();
+            for (r, n) in self
                 .unread_values
                 .iter()
-                .map(|(r, n)| format!("{r}: {n}"))
-                .collect();
-            write!(
-                f,
-                "; {} left out ({})",
-                count(self.unread_total(), "unreadable value"),
-                parts.join(", ")
-            )?;
+                .filter(|(r, _)| r.left_out() == left_out)
+            {
+                total += n;
+                parts.push(format!("{r}: {n}"));
+            }
+            if total > 0 {
+                let values = count(total, "unreadable value");
+                write!(f, "; {values} {said} ({})", parts.join(", "))?;
+            }
         }
         if self.tree.enriched > 0 {
             write!(

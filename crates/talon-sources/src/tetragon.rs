@@ -15,7 +15,7 @@
 use serde_json::Value;
 
 use crate::doc::{iso_date, EcsDoc, Kind};
-use crate::norm::{get, get_i64, get_str, DocNormalizer, Out};
+use crate::norm::{get, get_str, DocNormalizer, Out};
 use crate::split::split_shell;
 use crate::stats::IgnoreReason;
 
@@ -94,15 +94,16 @@ fn lifecycle(body: &Value, kind: &str, event_type: &str, action: &str) -> EcsDoc
     d.set("event.type", vec![event_type]);
     d.set("event.action", action);
     if let Some(p) = get(body, "process") {
-        process(&mut d, "process", p, &format!("{kind}.process"));
-        user(&mut d, p);
+        let at = format!("{kind}.process");
+        process(&mut d, "process", p, &at);
+        user(&mut d, p, &at);
         container(&mut d, p);
     }
     if let Some(p) = get(body, "parent") {
         process(&mut d, "process.parent", p, &format!("{kind}.parent"));
     }
     if action == "end" {
-        if let Some(code) = get_i64(body, "status") {
+        if let Some(code) = d.int(body, kind, "status", "process.exit_code") {
             d.set("process.exit_code", code);
         }
         d.text("tetragon.signal", get_str(body, "signal").as_deref());
@@ -117,8 +118,9 @@ fn connect(body: &Value, kind: &str) -> EcsDoc {
     d.set("event.action", "connection_attempted");
     d.set("network.direction", "egress");
     if let Some(p) = get(body, "process") {
-        process(&mut d, "process", p, &format!("{kind}.process"));
-        user(&mut d, p);
+        let at = format!("{kind}.process");
+        process(&mut d, "process", p, &at);
+        user(&mut d, p, &at);
         container(&mut d, p);
     }
     if let Some(p) = get(body, "parent") {
@@ -129,8 +131,9 @@ fn connect(body: &Value, kind: &str) -> EcsDoc {
             &format!("{side}.ip"),
             get_str(body, &format!("{side}_ip")).as_deref(),
         );
-        if let Some(port) = get_i64(body, &format!("{side}_port")) {
-            d.set(&format!("{side}.port"), port);
+        let field = format!("{side}.port");
+        if let Some(port) = d.int(body, kind, &format!("{side}_port"), &field) {
+            d.set(&field, port);
         }
     }
     let transport = get_str(body, "protocol").map(|p| p.to_ascii_lowercase());
@@ -173,11 +176,15 @@ fn process(d: &mut EcsDoc, prefix: &str, p: &Value, at: &str) {
     }
 }
 
-fn user(d: &mut EcsDoc, p: &Value) {
-    if let Some(uid) = get_i64(p, "uid") {
+/// The user of the process object `p`, at `at` in the document.
+fn user(d: &mut EcsDoc, p: &Value, at: &str) {
+    if let Some(uid) = d.int(p, at, "uid", "user.id") {
         d.set("user.id", uid.to_string());
     }
-    if let Some(auid) = get_i64(p, "auid").filter(|a| *a != UNSET) {
+    if let Some(auid) = d
+        .int(p, at, "auid", "user.audit.id")
+        .filter(|a| *a != UNSET)
+    {
         d.set("user.audit.id", auid.to_string());
     }
 }

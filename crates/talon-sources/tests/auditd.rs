@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{run_file, run_text, run_text_with, seed_rule_fires, strs};
+use common::{run_bytes, run_file, run_text, run_text_with, seed_rule_fires, strs};
 use talon_event::Fields;
 use talon_sources::{AuditWindow, IgnoreReason, NormalizeOptions, Source};
 
@@ -475,5 +475,83 @@ fn a_damaged_ppid_is_said_at_its_value_and_the_exec_kept() {
         run.stats.to_string(),
         "5 records, 2 events, 3 merged, 0 ignored; \
          2 unreadable values left out (not-an-integer: 1, out-of-range: 1)"
+    );
+}
+
+/// A column counts the line's bytes as they are in the file, also on a
+/// record answered for on a later line (its event's EOE): a byte that is
+/// not UTF-8 before the value (a Latin-1 `é`, one byte in the file, a
+/// three-byte U+FFFD in the text) no longer shifts it two to the right.
+#[test]
+fn columns_count_the_file_bytes_on_records_answered_later() {
+    let syscall = b"type=SYSCALL msg=audit(10.000:59): arch=c000003e syscall=59 success=yes comm=\"caf\xe9\" ppid=1x pid=2 exe=\"/bin/a\"";
+    let openat = b"type=SYSCALL msg=audit(10.001:60): arch=c000003e comm=\"\xe9\" syscall=2 success=yes pid=3";
+    let text = [
+        &syscall[..],
+        b"\ntype=EOE msg=audit(10.000:59):\n",
+        openat,
+        b"\ntype=EOE msg=audit(10.001:60):\n",
+    ]
+    .concat();
+    let column = |line: &[u8], value: &[u8]| {
+        line.windows(value.len()).position(|w| w == value).unwrap() as u64 + 1
+    };
+    let (ppid, not_exec) = (column(syscall, b"1x pid"), column(openat, b"2 success"));
+    assert_eq!((ppid, not_exec), (90, 67));
+    let run = run_bytes(&text, Some(Source::Auditd));
+    assert!(run.issues.is_empty(), "{:?}", run.issues);
+    assert_eq!(run.events.len(), 1);
+    assert_eq!(
+        run.unread_said(),
+        [
+            "test:1:82: invalid-utf8: \\xe9 is not UTF-8: the SYSCALL record read with U+FFFD \
+             in its place",
+            "test:1:90: not-an-integer: ppid 1x is not an integer: process.parent.pid left out",
+        ]
+    );
+    let examples: Vec<String> = run.stats.examples.iter().map(|e| e.to_string()).collect();
+    assert_eq!(
+        examples,
+        ["test:3:67: not-exec: syscall 2 is not an exec (event 60)"]
+    );
+}
+
+/// Bytes of an audit log that are not UTF-8 (a Latin-1 `é` and `è` in an
+/// argument written as is) were read as U+FFFD without a word. The exec
+/// is still an event, read as before, but the first bad bytes of each of
+/// its records are said where they are in the file, and counted; a record
+/// that gives no event (a syscall that is not an exec) is counted as
+/// ignored, as it was.
+#[test]
+fn bytes_not_utf8_are_said_and_the_exec_kept() {
+    let execve = b"type=EXECVE msg=audit(10.000:61): argc=2 a0=\"echo\" a1=\"caf\xe9 cr\xe8me\"";
+    let text = [
+        &b"type=SYSCALL msg=audit(10.000:61): arch=c000003e syscall=59 success=yes ppid=1 pid=2 exe=\"/bin/echo\"\n"[..],
+        execve,
+        b"\ntype=EOE msg=audit(10.000:61):\n",
+        b"type=SYSCALL msg=audit(10.001:62): arch=c000003e syscall=2 success=yes pid=3 comm=\"\xff\"\n",
+        b"type=EOE msg=audit(10.001:62):\n",
+    ]
+    .concat();
+    let column = execve.iter().position(|b| *b == 0xe9).unwrap() + 1;
+    assert_eq!(column, 59);
+    let run = run_bytes(&text, Some(Source::Auditd));
+    assert!(run.issues.is_empty(), "{:?}", run.issues);
+    assert_eq!(run.events.len(), 1);
+    assert_eq!(
+        run.events[0].first_str("process.command_line"),
+        Some("echo caf\u{FFFD} cr\u{FFFD}me")
+    );
+    assert_eq!(
+        run.unread_said(),
+        [
+            "test:2:59: invalid-utf8: \\xe9 is not UTF-8: the EXECVE record read with U+FFFD in \
+             its place"
+        ]
+    );
+    assert_eq!(
+        run.stats.to_string(),
+        "5 records, 1 event, 3 merged, 1 ignored (not-exec: 1); \
+         1 unreadable value read with U+FFFD (invalid-utf8: 1)"
     );
 }

@@ -236,6 +236,40 @@ fn pids_of_the_wrong_type_are_said_where_they_are() {
     );
 }
 
+/// A login uid that is no number was dropped without a word, as the pids
+/// were: it is said at its value and counted, and the exec kept; `-1`
+/// (no login session) is no value, and not said.
+#[test]
+fn an_unreadable_loginuid_is_said_where_it_is() {
+    let text = concat!(
+        r#"{"hostname":"web-01","output":"x","priority":"Notice","rule":"r","time":"2024-06-10T16:00:00Z","output_fields":{"evt.type":"execve","proc.cmdline":"bash","proc.name":"bash","proc.pid":4100,"user.loginuid":"alice"}}"#,
+        "\n",
+        r#"{"hostname":"web-01","output":"x","priority":"Notice","rule":"r","time":"2024-06-10T16:00:01Z","output_fields":{"evt.type":"execve","proc.cmdline":"id","proc.name":"id","proc.pid":4101,"user.loginuid":-1}}"#,
+        "\n",
+        r#"{"hostname":"web-01","output":"x","priority":"Notice","rule":"r","time":"2024-06-10T16:00:02Z","output_fields":{"evt.type":"execve","proc.cmdline":"w","proc.name":"w","proc.pid":4102,"user.loginuid":18446744073709551616}}"#,
+        "\n",
+    );
+    let run = run_text(text, Some(Source::Falco));
+    assert!(run.issues.is_empty(), "{:?}", run.issues);
+    assert_eq!(run.events.len(), 3);
+    for e in &run.events {
+        assert!(e.values("user.audit.id").is_empty(), "{}", e.source());
+    }
+    assert_eq!(strs(&run.events[0], "process.pid"), ["4100"]);
+    assert_eq!(
+        run.unread_said(),
+        [
+            "test:1:206: not-an-integer: user.loginuid \"alice\" is not an integer: user.audit.id left out",
+            "test:3:200: out-of-range: user.loginuid 1.8446744073709552e+19 is out of range: user.audit.id left out",
+        ]
+    );
+    assert_eq!(
+        run.stats.to_string(),
+        "3 records, 3 events, 0 merged, 0 ignored; \
+         2 unreadable values left out (not-an-integer: 1, out-of-range: 1)"
+    );
+}
+
 #[test]
 fn corpus_sample_converts() {
     let Some(root) = common::corpora() else {

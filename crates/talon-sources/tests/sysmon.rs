@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_fires, run_file, run_text, strs};
+use common::{assert_fires, run_bytes, run_file, run_text, strs};
 use talon_event::Fields;
 use talon_sources::{IgnoreReason, Source};
 
@@ -279,6 +279,125 @@ fn every_event_on_a_line_is_read() {
         run.issues[0]
     );
     assert_fires(run.named("sysctl")[0], true);
+}
+
+/// A `ProcessId`, `ParentProcessId` or port that is no number was dropped
+/// without a word. Each is said where it is written (its line and column
+/// in a syslog line, counting the file's bytes where the line is not
+/// UTF-8, whose bad bytes are said too), counted, and the event kept
+/// without it; `-` is no value.
+#[test]
+fn unreadable_pids_and_ports_are_said_where_they_are() {
+    let lines: Vec<&str> = SYSLOG.lines().collect();
+    // The sysctl exec: a hex pid, a parent pid past a long, and a Latin-1
+    // `é` (one byte, no UTF-8) in its command line before the latter.
+    let sysctl = lines[1]
+        .replace(">4242<", ">0x1092<")
+        .replace(">4100<", ">99999999999999999999<");
+    let (head, tail) = sysctl.split_at(
+        sysctl
+            .find("</Data><Data Name=\"CurrentDirectory\"")
+            .unwrap(),
+    );
+    let mut text = [head.as_bytes(), b" caf\xe9", tail.as_bytes(), b"\n"].concat();
+    // The curl connection: a named destination port, no source port.
+    let curl = lines[4]
+        .replace(">443<", ">https<")
+        .replace(">51234<", ">-<");
+    text.extend_from_slice(format!("{curl}\n").as_bytes());
+    let column = |line: &[u8], value: &[u8]| {
+        line.windows(value.len()).position(|w| w == value).unwrap() as u64 + 1
+    };
+    let first = text.split(|b| *b == b'\n').next().unwrap();
+    let (pid, ppid) = (
+        column(first, b"0x1092"),
+        column(first, b"99999999999999999999"),
+    );
+    let port = column(curl.as_bytes(), b"https");
+
+    let run = run_bytes(&text, Some(Source::Sysmon));
+    assert!(run.issues.is_empty(), "{:?}", run.issues);
+    assert_eq!(run.events.len(), 2);
+    let exec = &run.events[0];
+    assert_eq!(exec.first_str("process.name"), Some("sysctl"));
+    assert!(exec.values("process.pid").is_empty());
+    assert!(exec.values("process.parent.pid").is_empty());
+    let connect = &run.events[1];
+    assert_eq!(strs(connect, "process.pid"), ["4301"]);
+    assert!(connect.values("source.port").is_empty());
+    assert!(connect.values("destination.port").is_empty());
+    assert_eq!(
+        run.unread_said(),
+        [
+            format!("test:1:{pid}: not-an-integer: ProcessId \"0x1092\" is not an integer: process.pid left out"),
+            "test:1:961: invalid-utf8: \\xe9 is not UTF-8: the Sysmon event read with U+FFFD in its place".to_string(),
+            format!("test:1:{ppid}: out-of-range: ParentProcessId \"99999999999999999999\" is out of range: process.parent.pid left out"),
+            format!("test:2:{port}: not-an-integer: DestinationPort \"https\" is not an integer: destination.port left out"),
+        ]
+    );
+    assert_eq!((pid, ppid, port), (684, 1352, 1167));
+    assert_eq!(column(first, b"\xe9"), 961);
+    assert_eq!(
+        run.stats.to_string(),
+        "2 records, 2 events, 0 merged, 0 ignored; \
+         3 unreadable values left out (not-an-integer: 2, out-of-range: 1); \
+         1 unreadable value read with U+FFFD (invalid-utf8: 1)"
+    );
+
+    // The winlog JSON: the value is placed by its path.
+    let doc = "{\"winlog\":{\"event_id\":\"5\",\"event_data\":{\"Image\":\"/bin/x\",\"ProcessId\":\"x1\"}}}\n";
+    let run = run_text(doc, Some(Source::Sysmon));
+    assert_eq!(run.events.len(), 1, "{:?}", run.issues);
+    assert_eq!(
+        run.unread_said(),
+        ["test:1:70: not-an-integer: ProcessId \"x1\" is not an integer: process.pid left out"]
+    );
+    assert_eq!(doc.find("\"x1\""), Some(69));
+}
+
+/// Bytes of a syslog line that are not UTF-8 were read as U+FFFD without
+/// a word. Each event is still read as before, but the first bad bytes of
+/// its own XML are said where they are in the file, and counted: not those
+/// of the syslog prefix, which no event reads, nor another event's.
+#[test]
+fn bytes_not_utf8_are_said_for_the_event_that_holds_them() {
+    let lines: Vec<&str> = SYSLOG.lines().collect();
+    let event = |l: &str| l[l.find("<Event>").unwrap()..].to_string();
+    let (bash, sysctl, curl) = (event(lines[0]), event(lines[1]), event(lines[4]));
+    let (head, tail) = sysctl.split_at(sysctl.find("ip_forward=1").unwrap());
+    let line = [
+        &b"Jun 10 16:00:07 web-\xff01 sysmon: "[..],
+        bash.as_bytes(),
+        head.as_bytes(),
+        b"\xe9\xe8",
+        tail.as_bytes(),
+        curl.as_bytes(),
+        b"\n",
+    ]
+    .concat();
+    let column = line.iter().position(|b| *b == 0xe9).unwrap() + 1;
+    assert_eq!(column, 2396);
+    let run = run_bytes(&line, Some(Source::Sysmon));
+    assert!(run.issues.is_empty(), "{:?}", run.issues);
+    let names: Vec<_> = run
+        .events
+        .iter()
+        .map(|e| e.first_str("process.name").unwrap_or(""))
+        .collect();
+    assert_eq!(names, ["bash", "sysctl", "curl"]);
+    assert_eq!(
+        run.events[1].first_str("process.command_line"),
+        Some("sysctl -w net.ipv4.\u{FFFD}\u{FFFD}ip_forward=1")
+    );
+    assert_eq!(
+        run.unread_said(),
+        ["test:1:2396: invalid-utf8: \\xe9 is not UTF-8: the Sysmon event read with U+FFFD in its place"]
+    );
+    assert_eq!(
+        run.stats.to_string(),
+        "3 records, 3 events, 0 merged, 0 ignored; \
+         1 unreadable value read with U+FFFD (invalid-utf8: 1)"
+    );
 }
 
 #[test]

@@ -205,3 +205,53 @@ fn an_unreadable_time_falls_back_and_a_missing_process_is_ignored() {
         run.stats
     );
 }
+
+/// A uid, login uid, port or exit status that is no number was dropped
+/// without a word, while the pids beside them were reported: each is said
+/// at its value (its line in a pretty-printed document) and counted, and the
+/// event kept without it.
+#[test]
+fn unreadable_uids_ports_and_statuses_are_said_where_they_are() {
+    let text = concat!(
+        "{\n",
+        r#"  "process_connect": {"process":{"pid":4300,"uid":"root","binary":"/usr/bin/curl","arguments":"http://10.0.0.1/"},"source_ip":"10.0.0.2","source_port":"ephemeral","destination_ip":"10.0.0.1","destination_port":80,"protocol":"TCP"},"#,
+        "\n  \"node_name\": \"web-01\", \"time\": \"2024-06-10T16:00:08Z\"\n",
+        "}\n{\n",
+        "  \"process_exit\": {\n",
+        "    \"process\": {\"pid\": 4300, \"uid\": 0, \"auid\": 99999999999999999999, \"binary\": \"/usr/bin/curl\"},\n",
+        "    \"status\": 2.5\n",
+        "  },\n",
+        "  \"node_name\": \"web-01\",\n",
+        "  \"time\": \"2024-06-10T16:00:09Z\"\n",
+        "}\n",
+    );
+    let run = run_text(text, Some(Source::Tetragon));
+    assert!(run.issues.is_empty(), "{:?}", run.issues);
+    assert_eq!(run.events.len(), 2);
+    let connect = &run.events[0];
+    assert_eq!(
+        connect.first_str("event.action"),
+        Some("connection_attempted")
+    );
+    assert!(connect.values("user.id").is_empty());
+    assert!(connect.values("source.port").is_empty());
+    assert_eq!(strs(connect, "destination.port"), ["80"]);
+    let exit = &run.events[1];
+    assert_eq!(exit.first_str("user.id"), Some("0"));
+    assert!(exit.values("user.audit.id").is_empty());
+    assert!(exit.values("process.exit_code").is_empty());
+    assert_eq!(
+        run.unread_said(),
+        [
+            "test:2:51: not-an-integer: uid \"root\" is not an integer: user.id left out",
+            "test:2:152: not-an-integer: source_port \"ephemeral\" is not an integer: source.port left out",
+            "test:7:48: out-of-range: auid 1e+20 is out of range: user.audit.id left out",
+            "test:8:15: not-an-integer: status 2.5 is not an integer: process.exit_code left out",
+        ]
+    );
+    assert_eq!(
+        run.stats.to_string(),
+        "2 records, 2 events, 0 merged, 0 ignored; \
+         4 unreadable values left out (not-an-integer: 3, out-of-range: 1)"
+    );
+}

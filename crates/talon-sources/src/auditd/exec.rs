@@ -41,7 +41,7 @@ pub(crate) fn answer(group: Group, out: &mut Out) {
         // Where it says so: the SYSCALL record's `syscall=` value.
         out.ignore_at(
             syscall.line,
-            value_column(&syscall.raw, "syscall"),
+            syscall.column("syscall"),
             IgnoreReason::NotExec,
             format!("auditd syscall {name}"),
             format!("syscall {name} is not an exec (event {})", group.serial),
@@ -52,7 +52,7 @@ pub(crate) fn answer(group: Group, out: &mut Out) {
     if syscall.token("success") == Some("no") {
         out.ignore_at(
             syscall.line,
-            value_column(&syscall.raw, "success"),
+            syscall.column("success"),
             IgnoreReason::FailedExec,
             "auditd failed exec",
             format!(
@@ -72,7 +72,7 @@ pub(crate) fn answer(group: Group, out: &mut Out) {
         // not a cut line but a damaged one: an issue at the value.
         out.ignore_at(
             syscall.line,
-            value_column(&syscall.raw, "pid"),
+            syscall.column("pid"),
             IgnoreReason::MissingFields,
             "auditd SYSCALL with a bad pid",
             format!(
@@ -103,20 +103,6 @@ pub(crate) fn answer(group: Group, out: &mut Out) {
     let original: Vec<&str> = group.records.iter().map(|r| r.raw.as_str()).collect();
     out.event(doc, line, Some(original.join("\n")));
     out.merged(merged);
-}
-
-/// The 1-based column of the value of `key=` in a record's line (0 when
-/// it is not there as a word of its own: `ppid=` is not `pid=`).
-fn value_column(raw: &str, key: &str) -> u64 {
-    let word = format!("{key}=");
-    raw.match_indices(&word)
-        .map(|(at, _)| at)
-        .find(|&at| {
-            at == 0
-                || raw.as_bytes()[at - 1].is_ascii_whitespace()
-                || raw.as_bytes()[at - 1] == 0x1d
-        })
-        .map_or(0, |at| (at + word.len() + 1) as u64)
 }
 
 /// Why a group without SYSCALL gives no event.
@@ -212,7 +198,7 @@ fn exec_doc(group: &Group, sys: &Record, syscall: &str) -> EcsDoc {
         // The event stands on its pid; a damaged ppid is said, at its
         // value, and left out.
         Some((written, Err(e))) => d.unreadable(
-            ValueAt::Column(sys.line, value_column(&sys.raw, "ppid")),
+            ValueAt::Column(sys.line, sys.column("ppid")),
             match e.kind() {
                 IntErrorKind::PosOverflow | IntErrorKind::NegOverflow => ValueReason::OutOfRange,
                 _ => ValueReason::NotAnInteger,
@@ -258,6 +244,18 @@ fn exec_doc(group: &Group, sys: &Record, syscall: &str) -> EcsDoc {
     if let Some(keys) = sys.text("key") {
         for k in keys.split('\u{1}').filter(|k| !k.is_empty()) {
             d.push_str("tags", k);
+        }
+    }
+    // A record's line that is not UTF-8 was read with U+FFFD in place of
+    // its bad bytes: said at the first of them.
+    for r in &group.records {
+        if let Some((column, bytes)) = r.columns.not_utf8(0..r.raw.len()) {
+            d.unreadable(
+                ValueAt::Column(r.line, column),
+                ValueReason::InvalidUtf8,
+                &bytes,
+                &format!("the {} record", r.rtype),
+            );
         }
     }
     d

@@ -17,6 +17,7 @@
 mod exec;
 pub(crate) mod record;
 
+use crate::input::Columns;
 use crate::norm::{LineNormalizer, Out};
 use crate::stats::IgnoreReason;
 use record::{Record, RecordError};
@@ -126,9 +127,12 @@ impl Auditd {
 }
 
 impl LineNormalizer for Auditd {
-    fn line(&mut self, text: &str, line: u64, out: &mut Out) {
+    fn line(&mut self, text: &str, line: u64, columns: &Columns, out: &mut Out) {
         let rec = match Record::parse(text, line) {
-            Ok(r) => r,
+            Ok(r) => Record {
+                columns: columns.clone(),
+                ..r
+            },
             Err(e) => {
                 let detail = match e {
                     RecordError::NoHeader => format!("not an audit record: {}", preview(text)),

@@ -11,6 +11,8 @@
 //! - the enrichment section that `auditd` adds after a `0x1d` byte
 //!   (`UID="root" SYSCALL=execve`, upper-case keys) is parsed like the rest.
 
+use crate::input::Columns;
+
 /// A value as written: quoted, or bare (a number, a token, or hex).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Val {
@@ -30,6 +32,8 @@ pub(crate) struct Record {
     /// 1-based line in the input.
     pub line: u64,
     pub raw: String,
+    /// Where `raw`'s columns are in the file.
+    pub columns: Columns,
 }
 
 /// Why a line is not an audit record.
@@ -69,6 +73,7 @@ impl Record {
             fields,
             line: line_no,
             raw: line.to_string(),
+            columns: Columns::default(),
         })
     }
 
@@ -110,6 +115,24 @@ impl Record {
     /// A decimal number field.
     pub fn num(&self, key: &str) -> Option<i64> {
         self.token(key)?.parse().ok()
+    }
+
+    /// The 1-based column in the file of the value of `key=` in this
+    /// record's line (0 when it is not there as a word of its own: `ppid=`
+    /// is not `pid=`).
+    pub fn column(&self, key: &str) -> u64 {
+        let raw = &self.raw;
+        let word = format!("{key}=");
+        let column = raw
+            .match_indices(&word)
+            .map(|(at, _)| at)
+            .find(|&at| {
+                at == 0
+                    || raw.as_bytes()[at - 1].is_ascii_whitespace()
+                    || raw.as_bytes()[at - 1] == 0x1d
+            })
+            .map_or(0, |at| (at + word.len() + 1) as u64);
+        self.columns.file(column)
     }
 }
 

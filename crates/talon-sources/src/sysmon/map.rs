@@ -11,12 +11,15 @@
 //! Other EventIDs are counted as ignored (`sysmon EventID 4`). Sysmon's
 //! "unknown" placeholders (`-`, `(null)`, an all-zero GUID) leave the field
 //! absent, so `?process.parent.executable != null` stays false for a
-//! parent Sysmon could not see.
+//! parent Sysmon could not see. A pid or port that is there but no number
+//! is left out too, and said where it is written.
+
+use serde_json::Value;
 
 use crate::doc::{basename, iso_date, EcsDoc, Kind};
-use crate::norm::Out;
+use crate::norm::{int_of, Out};
 use crate::split::split_shell;
-use crate::stats::IgnoreReason;
+use crate::stats::{IgnoreReason, ValueReason};
 use crate::sysmon::SysmonRecord;
 
 pub(crate) fn answer(rec: &SysmonRecord, line: u64, out: &mut Out) {
@@ -75,15 +78,23 @@ fn base(rec: &SysmonRecord, kind: Kind) -> EcsDoc {
     if let Some(id) = rec.event_id {
         d.set("event.code", id.to_string());
     }
+    if let Some((at, bytes)) = rec.not_utf8() {
+        d.unreadable(at, ValueReason::InvalidUtf8, &bytes, "the Sysmon event");
+    }
     d
+}
+
+/// The integer `EventData` value `name`, for `field`: one there but
+/// unreadable is noted where it is written, and `None`.
+fn int(d: &mut EcsDoc, rec: &SysmonRecord, name: &str, field: &str) -> Option<i64> {
+    let datum = rec.datum(name)?;
+    let int = int_of(&Value::from(datum.value.as_str()));
+    d.int_read(int, name, || rec.value_at(datum), field)
 }
 
 /// The acting process (`ProcessId`, `ProcessGuid`, `Image`).
 fn process(d: &mut EcsDoc, rec: &SysmonRecord) {
-    if let Some(pid) = rec
-        .get("ProcessId")
-        .and_then(|p| p.trim().parse::<i64>().ok())
-    {
+    if let Some(pid) = int(d, rec, "ProcessId", "process.pid") {
         d.set("process.pid", pid);
     }
     d.text(
@@ -101,10 +112,7 @@ fn process_create(rec: &SysmonRecord) -> EcsDoc {
     process(&mut d, rec);
     d.command_line("process", rec.get("CommandLine"), split_shell);
     d.text("process.working_directory", rec.get("CurrentDirectory"));
-    if let Some(ppid) = rec
-        .get("ParentProcessId")
-        .and_then(|p| p.trim().parse::<i64>().ok())
-    {
+    if let Some(ppid) = int(&mut d, rec, "ParentProcessId", "process.parent.pid") {
         d.set("process.parent.pid", ppid);
     }
     d.text(
@@ -152,11 +160,9 @@ fn network(rec: &SysmonRecord) -> EcsDoc {
             &format!("{side}.domain"),
             rec.get(&format!("{prefix}Hostname")),
         );
-        if let Some(port) = rec
-            .get(&format!("{prefix}Port"))
-            .and_then(|p| p.trim().parse::<u64>().ok())
-        {
-            d.set(&format!("{side}.port"), port);
+        let field = format!("{side}.port");
+        if let Some(port) = int(&mut d, rec, &format!("{prefix}Port"), &field) {
+            d.set(&field, port);
         }
     }
     d

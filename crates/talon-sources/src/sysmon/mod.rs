@@ -14,6 +14,8 @@ use quick_xml::events::Event as Xml;
 use quick_xml::Reader;
 use serde_json::Value;
 
+use crate::doc::ValueAt;
+use crate::input::Columns;
 use crate::norm::{get, get_str, DocNormalizer, LineNormalizer, Out};
 use crate::stats::IgnoreReason;
 
@@ -25,16 +27,63 @@ pub(crate) struct SysmonRecord {
     /// `System/TimeCreated/@SystemTime` (the event's `UtcTime` is preferred
     /// when present).
     pub time_created: Option<String>,
-    pub data: Vec<(String, String)>,
+    pub data: Vec<Datum>,
+    /// Where the XML of an event read from a text log is, which places its
+    /// values; `None` for the winlog JSON, whose values are placed by their
+    /// path.
+    pub xml_at: Option<XmlAt>,
+}
+
+/// Where an event's XML is in a text log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct XmlAt {
+    pub line: u64,
+    /// The bytes of the line's text where the XML starts, and just past
+    /// its end.
+    pub start: usize,
+    pub end: usize,
+    pub columns: Columns,
+}
+
+/// One `EventData` value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Datum {
+    pub name: String,
+    pub value: String,
+    /// The byte of the event's XML where the value starts (0 in the winlog
+    /// JSON).
+    pub at: u64,
 }
 
 impl SysmonRecord {
     /// An `EventData` value by name.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.data
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.datum(name).map(|d| d.value.as_str())
+    }
+
+    /// An `EventData` value by name, with where it is written.
+    pub fn datum(&self, name: &str) -> Option<&Datum> {
+        self.data.iter().find(|d| d.name == name)
+    }
+
+    /// Where a value of this record is written: its line and column in a
+    /// text log, its path in the winlog JSON.
+    pub fn value_at(&self, datum: &Datum) -> ValueAt {
+        match &self.xml_at {
+            Some(xml) => {
+                let column = (xml.start as u64).saturating_add(datum.at + 1);
+                ValueAt::Column(xml.line, xml.columns.file(column))
+            }
+            None => ValueAt::Path(format!("winlog.event_data.{}", datum.name)),
+        }
+    }
+
+    /// The first bytes of the event's XML that are not UTF-8 (read as
+    /// U+FFFD): where they are, and as written.
+    pub fn not_utf8(&self) -> Option<(ValueAt, String)> {
+        let xml = self.xml_at.as_ref()?;
+        let (column, bytes) = xml.columns.not_utf8(xml.start..xml.end)?;
+        Some((ValueAt::Column(xml.line, column), bytes))
     }
 }
 
@@ -104,8 +153,13 @@ fn parse_event(xml: &str) -> Result<(SysmonRecord, usize), XmlError> {
                     data_name = attr(&e, b"Name");
                     if let Some(n) = &data_name {
                         // `<Data Name="X"></Data>` has no text event: an
-                        // empty value until text arrives.
-                        rec.data.push((n.clone(), String::new()));
+                        // empty value until text arrives, right after the
+                        // start tag.
+                        rec.data.push(Datum {
+                            name: n.clone(),
+                            value: String::new(),
+                            at: reader.buffer_position(),
+                        });
                     }
                 }
             }
@@ -113,7 +167,11 @@ fn parse_event(xml: &str) -> Result<(SysmonRecord, usize), XmlError> {
                 b"TimeCreated" => rec.time_created = attr(&e, b"SystemTime"),
                 b"Data" => {
                     if let Some(n) = attr(&e, b"Name") {
-                        rec.data.push((n, String::new()));
+                        rec.data.push(Datum {
+                            name: n,
+                            value: String::new(),
+                            at: before,
+                        });
                     }
                 }
                 _ => {}
@@ -177,7 +235,7 @@ fn take_text(rec: &mut SysmonRecord, current: &[u8], named: bool, text: &str) {
         b"Computer" => rec.computer = Some(text.trim().to_string()),
         b"Data" if named => {
             if let Some(last) = rec.data.last_mut() {
-                last.1.push_str(text);
+                last.value.push_str(text);
             }
         }
         _ => {}
@@ -204,7 +262,11 @@ pub(crate) fn from_winlog(doc: &Value) -> Option<SysmonRecord> {
                 Value::Bool(b) => b.to_string(),
                 _ => continue,
             };
-            data.push((k.clone(), v));
+            data.push(Datum {
+                name: k.clone(),
+                value: v,
+                at: 0,
+            });
         }
     }
     Some(SysmonRecord {
@@ -212,6 +274,7 @@ pub(crate) fn from_winlog(doc: &Value) -> Option<SysmonRecord> {
         computer: get_str(winlog, "computer_name").or_else(|| get_str(doc, "log.syslog.hostname")),
         time_created: get_str(winlog, "time_created").or_else(|| get_str(doc, "@timestamp")),
         data,
+        xml_at: None,
     })
 }
 
@@ -229,7 +292,7 @@ fn event_start(text: &str) -> Option<usize> {
 }
 
 impl LineNormalizer for SysmonLines {
-    fn line(&mut self, text: &str, line: u64, out: &mut Out) {
+    fn line(&mut self, text: &str, line: u64, columns: &Columns, out: &mut Out) {
         let Some(mut start) = event_start(text) else {
             let detail = format!(
                 "no Sysmon <Event> on this line: {}",
@@ -243,16 +306,21 @@ impl LineNormalizer for SysmonLines {
         // none after the first is dropped unseen.
         loop {
             let end = match parse_event(&text[start..]) {
-                Ok((rec, len)) => {
+                Ok((mut rec, len)) => {
+                    rec.xml_at = Some(XmlAt {
+                        line,
+                        start,
+                        end: start + len,
+                        columns: columns.clone(),
+                    });
                     map::answer(&rec, line, out);
                     start + len
                 }
                 Err(why) => {
-                    // A 1-based byte column in the line.
                     let column = start.saturating_add(why.at).min(text.len()) + 1;
                     out.ignore_at(
                         line,
-                        column as u64,
+                        columns.file(column as u64),
                         IgnoreReason::NotARecord,
                         "broken Sysmon XML",
                         why.message,
@@ -362,7 +430,7 @@ mod tests {
         let xml = r#"<Event><System><EventID>1</EventID></System><EventData><Data Name="a">&bogus;</Data></EventData></Event>"#;
         let line = format!("{prefix}{xml}");
         let mut out = Out::default();
-        SysmonLines.line(&line, 7, &mut out);
+        SysmonLines.line(&line, 7, &Columns::default(), &mut out);
         let column = line.find("&bogus").unwrap() as u64 + 1;
         match out.pop() {
             Some(crate::norm::Outcome::Ignored {

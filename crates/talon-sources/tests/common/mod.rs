@@ -85,9 +85,19 @@ pub fn run_text(text: &str, source: Option<Source>) -> Run {
 }
 
 pub fn run_text_with(text: &str, source: Option<Source>, opts: NormalizeOptions) -> Run {
+    run_bytes_with(text.as_bytes(), source, opts)
+}
+
+/// Normalizes `bytes` (which need not be UTF-8) as `source` (`None`:
+/// detected).
+pub fn run_bytes(bytes: &[u8], source: Option<Source>) -> Run {
+    run_bytes_with(bytes, source, NormalizeOptions::default())
+}
+
+fn run_bytes_with(bytes: &[u8], source: Option<Source>, opts: NormalizeOptions) -> Run {
     drain(NormalizingReader::new(
         "test",
-        std::io::Cursor::new(text.as_bytes().to_vec()),
+        std::io::Cursor::new(bytes.to_vec()),
         source,
         opts,
     ))
