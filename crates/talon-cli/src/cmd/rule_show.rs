@@ -30,7 +30,9 @@ pub fn run(args: RuleShowArgs) -> Result<ExitCode> {
         }
         print!("{}", render(rule));
         // A type talon does not run is not an error of the rule.
-        if let Err(p @ RuleProblem::Query { .. }) = compile_rule(rule.clone(), &mapping) {
+        if let Err(p @ (RuleProblem::Query { .. } | RuleProblem::Filter { .. })) =
+            compile_rule(rule.clone(), &mapping)
+        {
             query_errors += 1;
             eprint!("{}", p.render());
         }

@@ -196,6 +196,7 @@ pub fn run(args: RulesArgs, quiet: bool) -> Result<ExitCode> {
             let mark = match compile_rule(r, &mapping) {
                 Ok(_) => "",
                 Err(RuleProblem::Query { .. }) => "  [query error: see talon check]",
+                Err(RuleProblem::Filter { .. }) => "  [filter error: see talon check]",
                 Err(RuleProblem::Unsupported { .. }) => {
                     "  [not run: talon rules --coverage says why]"
                 }
@@ -209,7 +210,9 @@ pub fn run(args: RulesArgs, quiet: bool) -> Result<ExitCode> {
         c.add(&rule);
         match compile_rule(rule, &mapping) {
             Ok(_) => c.runnable += 1,
-            Err(p @ RuleProblem::Query { .. }) => c.cannot.push(p.render()),
+            Err(p @ (RuleProblem::Query { .. } | RuleProblem::Filter { .. })) => {
+                c.cannot.push(p.render())
+            }
             Err(RuleProblem::Unsupported { reason, .. }) => {
                 *c.unsupported.entry(reason).or_default() += 1;
             }

@@ -398,6 +398,7 @@ pub fn fields_read<'r>(rules: impl IntoIterator<Item = &'r CompiledRule>) -> Vec
     .to_vec();
     for r in rules {
         out.extend(r.query.referenced_fields());
+        out.extend(r.filters.fields().iter().cloned());
         let rule = &r.rule;
         let own = [
             &rule.timestamp_override,
