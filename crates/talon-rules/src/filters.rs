@@ -705,6 +705,23 @@ const OTHER_QUERIES: &[&str] = &[
     "wrapper",
 ];
 
+/// The queries talon evaluates.
+const QUERY_NAMES: &[&str] = &[
+    "match_phrase",
+    "match",
+    "term",
+    "terms",
+    "wildcard",
+    "prefix",
+    "exists",
+    "range",
+    "bool",
+    "match_all",
+    "match_none",
+    "constant_score",
+    "query_string",
+];
+
 /// The queries talon evaluates, for messages.
 const QUERIES: &str = "match_phrase, match, term, terms, wildcard, prefix, exists, range, bool, \
                        match_all, match_none, constant_score or query_string";
@@ -742,10 +759,18 @@ fn named(name: &str, body: &Value, at: &[Step]) -> Parsed<Query> {
             at,
             format!("talon does not evaluate `{other}` queries (it reads {QUERIES})"),
         ),
-        other => error(
-            at,
-            format!("unknown query `{other}`: Elasticsearch refuses it (talon reads {QUERIES})"),
-        ),
+        other => {
+            let known: Vec<&str> = QUERY_NAMES.iter().chain(OTHER_QUERIES).copied().collect();
+            let message = match crate::toml::nearest(other, &known) {
+                Some(near) => format!(
+                    "unknown query `{other}` (did you mean `{near}`?): Elasticsearch refuses it"
+                ),
+                None => format!(
+                    "unknown query `{other}`: Elasticsearch refuses it (talon reads {QUERIES})"
+                ),
+            };
+            error(at, message)
+        }
     }
 }
 
@@ -763,16 +788,17 @@ fn object<'a>(v: &'a Value, at: &[Step], name: &str) -> Parsed<&'a Map<String, V
 fn allowed(obj: &Map<String, Value>, at: &[Step], name: &str, keys: &[&str]) -> Parsed<()> {
     for k in obj.keys() {
         if !keys.contains(&k.as_str()) {
-            return error(
-                &key(at, k),
-                format!(
+            let message = match crate::toml::nearest(k, keys) {
+                Some(near) => format!("`{name}` has no parameter `{k}` (did you mean `{near}`?)"),
+                None => format!(
                     "`{name}` has no parameter `{k}` (it takes {})",
                     keys.iter()
                         .map(|k| format!("`{k}`"))
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-            );
+            };
+            return error(&key(at, k), message);
         }
     }
     Ok(())
@@ -1861,9 +1887,23 @@ mod tests {
         let (state, errors, _) = read_one(json!({"query": {"match_phraze": {"a": "b"}}}));
         assert_eq!(state, None);
         assert_eq!(errors.len(), 1);
+        assert_eq!(
+            errors[0],
+            "filter 1: unknown query `match_phraze` (did you mean `match_phrase`?): \
+             Elasticsearch refuses it"
+        );
+        let (_, errors, _) = read_one(json!({"query": {"florb": {}}}));
         assert!(
-            errors[0].starts_with("filter 1: unknown query `match_phraze`"),
+            errors[0].starts_with(
+                "filter 1: unknown query `florb`: Elasticsearch refuses it (talon reads \
+                 match_phrase,"
+            ),
             "{errors:?}"
+        );
+        let (_, errors, _) = read_one(json!({"query": {"term": {"a": {"valeu": "x"}}}}));
+        assert_eq!(
+            errors[0],
+            "filter 1: `term` has no parameter `valeu` (did you mean `value`?)"
         );
         let (state, errors, notes) =
             read_one(json!({"query": {"geo_distance": {"distance": "1km", "loc": [0, 0]}}}));
