@@ -1712,7 +1712,9 @@ fn simple_query_string(text: &str) -> Option<SimpleQuery> {
 impl fmt::Display for Scalar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.value {
-            ScalarValue::Str(s) => write!(f, "{s:?}"),
+            // As written (a Lucene `\\` stays two characters), quoted;
+            // control characters escaped for the terminal.
+            ScalarValue::Str(s) => write!(f, "\"{}\"", talon_event::terminal::escape_controls(s)),
             ScalarValue::Number(n) => write!(f, "{n}"),
             ScalarValue::Bool(b) => write!(f, "{b}"),
         }
