@@ -219,6 +219,9 @@ struct Leaf {
     ignore_above: Option<u32>,
 }
 
+/// One end of a number range: the bound, and whether it is included.
+type NumberBound = Option<(f64, bool)>;
+
 #[derive(Debug)]
 enum Test {
     Exists,
@@ -234,15 +237,15 @@ enum Test {
         nanos: bool,
     },
     Numbers {
-        lo: Option<(f64, bool)>,
-        hi: Option<(f64, bool)>,
+        lo: NumberBound,
+        hi: NumberBound,
     },
     /// Keyword text in string order; `numbers`: for a field of no known
     /// type, number values against the bounds read as numbers.
     Strings {
         lo: Option<(String, bool)>,
         hi: Option<(String, bool)>,
-        numbers: Option<(Option<(f64, bool)>, Option<(f64, bool)>)>,
+        numbers: Option<(NumberBound, NumberBound)>,
     },
     Addresses(IpRange),
     /// On the words of a `text` field.
