@@ -440,6 +440,25 @@ pub(crate) fn read(map: &Map<String, Value>) -> Read {
                     .at(at.clone()),
             );
         }
+        // `disabled = "false"` disables, as JavaScript reads it: said, as
+        // it may not be what was meant.
+        let disabled = v.get("meta").and_then(|m| m.get("disabled"));
+        if let (FilterState::Disabled, Some(d)) = (&state, disabled) {
+            if !d.is_boolean() {
+                let place = key(&key(&at, "meta"), "disabled");
+                out.notes.push(
+                    FieldError::invalid(
+                        KEY,
+                        format!(
+                            "filter {number} is not applied: its `meta.disabled` is {}, not \
+                             true or false, and Kibana reads it as true",
+                            type_name(d)
+                        ),
+                    )
+                    .at(place),
+                );
+            }
+        }
         out.filters.entries.push(Filter {
             number,
             state,
@@ -1869,10 +1888,25 @@ mod tests {
             read_one(json!({"meta": {"disabled": true}, "query": {"bogus": {}}}));
         assert_eq!(state, Some(FilterState::Disabled));
         assert!(errors.is_empty() && notes.is_empty());
-        // JavaScript truthiness: a string disables too.
-        let (state, _, _) =
-            read_one(json!({"meta": {"disabled": "yes"}, "query": {"match_all": {}}}));
+        // JavaScript truthiness: a string disables too, even "false",
+        // which is said.
+        let (state, _, notes) =
+            read_one(json!({"meta": {"disabled": "false"}, "query": {"match_all": {}}}));
         assert_eq!(state, Some(FilterState::Disabled));
+        assert_eq!(
+            notes,
+            [
+                "filter 1 is not applied: its `meta.disabled` is a string, not true or false, \
+              and Kibana reads it as true"
+            ]
+        );
+        let (state, _, notes) =
+            read_one(json!({"meta": {"disabled": 0}, "query": {"match_all": {}}}));
+        assert!(
+            matches!(state, Some(FilterState::Applied { .. })),
+            "{state:?}"
+        );
+        assert!(notes.is_empty());
         let (state, errors, notes) =
             read_one(json!({"meta": {"negate": "true"}, "query": {"match_all": {}}}));
         assert!(
