@@ -408,7 +408,7 @@ pub struct CheckArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum RuleCommand {
-    /// Show a rule's metadata, MITRE mapping, query and investigation guide.
+    /// Show a rule's metadata, MITRE mapping, query, filters and investigation guide.
     #[command(after_help = "Examples:
   talon rule show rules/linux/command_and_control_ip_forwarding_enabled.toml
   talon rule show 95719b51-e9e0-446d-8fe3-b0ab368dbd75

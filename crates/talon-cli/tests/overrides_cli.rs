@@ -288,40 +288,43 @@ fn rule_show_lists_the_overrides() {
 
 /// A rule's `filters` (a Kibana rule export's, or `[[rule.filters]]` in
 /// TOML) are ANDed with the query by Kibana, a `negate` one as must_not.
-/// talon does not apply them, and said nothing: this filter leaves out
-/// web-01, yet both events alerted without a word. Now it is a warning,
-/// once per rule, at the key; a disabled filter (Kibana ignores it) or an
-/// empty list is not.
+/// talon used to accept them without applying them (with a warning, once
+/// per rule): this filter leaves out web-01, yet both events alerted. Now
+/// it applies: web-02 alone alerts, and nothing is said; a disabled
+/// filter (Kibana ignores it) leaves both alerting.
 #[test]
-fn filters_are_accepted_with_one_warning_per_rule() {
+fn filters_apply_and_a_disabled_one_does_not() {
     let dir = tempfile::tempdir().expect("tempdir");
     let filtered = format!(
         "{RULE}\n[[rule.filters]]\n[rule.filters.meta]\nnegate = true\ndisabled = false\n\
          key = \"host.name\"\n[rule.filters.query.match_phrase]\n\"host.name\" = \"web-01\"\n"
     );
     write_files(dir.path(), &filtered);
-    let warning = "rule.toml:46:1: warning: rule \"Forwarding Switched On\": `filters` is \
-                   accepted but not applied: talon alerts on every match of the query, \
-                   without the 1 filter Kibana ANDs with it\n";
 
     let (out, err) = check(dir.path());
     assert_eq!(out.status.code(), Some(0), "{err}");
-    assert_eq!(err.matches(warning).count(), 1, "{err}");
+    assert!(!err.contains("filter"), "{err}");
 
     let (out, err) = hunt(dir.path(), "jsonl");
-    assert_eq!(err.matches(warning).count(), 1, "{err}");
-    assert_eq!(jsonl(&out).len(), 2);
+    assert!(!err.contains("filter"), "{err}");
+    let hosts: Vec<Value> = jsonl(&out)
+        .iter()
+        .map(|a| field(a, "host.name").cloned().unwrap_or(Value::Null))
+        .collect();
+    assert_eq!(hosts, [Value::from("web-02")]);
 
-    // Disabled, or none: nothing to say.
-    for quiet in [
+    // Disabled, or none: every match alerts.
+    for unfiltered in [
         filtered.replace("disabled = false", "disabled = true"),
         RULE.replace(
             "[[rule.risk_score_mapping]]",
             "filters = []\n\n[[rule.risk_score_mapping]]",
         ),
     ] {
-        write_files(dir.path(), &quiet);
+        write_files(dir.path(), &unfiltered);
         let (_, err) = check(dir.path());
         assert!(!err.contains("filters"), "{err}");
+        let (out, _) = hunt(dir.path(), "jsonl");
+        assert_eq!(jsonl(&out).len(), 2);
     }
 }

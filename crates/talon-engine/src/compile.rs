@@ -5,17 +5,22 @@
 //! line, column and offending span in that file.
 
 use std::fmt;
+use std::sync::Arc;
 
 use talon_eql::{CompileOptions, CompiledQuery, Diagnostic, QueryKind};
 use talon_event::index::IndexPatterns;
 use talon_event::mapping::Mapping;
-use talon_rules::Rule;
+use talon_rules::{LoadError, Rule};
 
-/// A rule ready to run: its compiled query and the indices it searches.
+use crate::filters::RuleFilters;
+
+/// A rule ready to run: its compiled query, the filters Kibana ANDs with
+/// it, and the indices it searches.
 #[derive(Clone, Debug)]
 pub struct CompiledRule {
     pub rule: Rule,
     pub query: CompiledQuery,
+    pub filters: Arc<RuleFilters>,
     pub indices: IndexPatterns,
 }
 
@@ -35,19 +40,28 @@ pub enum RuleProblem {
         rule: Box<Rule>,
         diagnostics: Vec<Diagnostic>,
     },
+    /// A filter holds a value Elasticsearch would refuse for its field's
+    /// type (`abc` for a number), so Kibana's search fails: each error at
+    /// its value in the rule file.
+    Filter {
+        rule: Box<Rule>,
+        errors: Vec<LoadError>,
+    },
 }
 
 impl RuleProblem {
     pub fn rule(&self) -> &Rule {
         match self {
-            RuleProblem::Unsupported { rule, .. } | RuleProblem::Query { rule, .. } => rule,
+            RuleProblem::Unsupported { rule, .. }
+            | RuleProblem::Query { rule, .. }
+            | RuleProblem::Filter { rule, .. } => rule,
         }
     }
 
     /// True for problems that are errors in the rule itself (not merely a
     /// rule type talon does not run).
     pub fn is_error(&self) -> bool {
-        matches!(self, RuleProblem::Query { .. })
+        matches!(self, RuleProblem::Query { .. } | RuleProblem::Filter { .. })
     }
 
     /// The problem rendered with file, line, column and caret snippets.
@@ -66,6 +80,7 @@ impl RuleProblem {
                 }
                 out
             }
+            RuleProblem::Filter { errors, .. } => errors.iter().map(|e| format!("{e}\n")).collect(),
         }
     }
 }
@@ -126,10 +141,25 @@ pub fn compile_rule(rule: Rule, mapping: &Mapping) -> Result<CompiledRule, RuleP
     };
     match talon_eql::compile_str(&text, &opts) {
         Ok(query) => {
+            let (filters, problems) = RuleFilters::compile(&rule, mapping);
+            if !problems.errors.is_empty() {
+                return Err(RuleProblem::Filter {
+                    rule: Box::new(rule),
+                    errors: problems.errors,
+                });
+            }
+            let mut rule = rule;
+            // Filters not applied are noted where the loader notes what
+            // it does not apply, for `check` and `hunt` to show.
+            if !problems.warnings.is_empty() {
+                rule.unapplied.extend(problems.warnings);
+                rule.unapplied.sort_by_key(|n| (n.line, n.column));
+            }
             let indices = IndexPatterns::new(&rule.searched_index());
             Ok(CompiledRule {
                 rule,
                 query,
+                filters: Arc::new(filters),
                 indices,
             })
         }

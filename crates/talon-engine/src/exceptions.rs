@@ -20,7 +20,7 @@
 //! Model and parsing are in `exceptions/model.rs`, the meaning of each
 //! entry in `exceptions/matching.rs`.
 
-mod matching;
+pub(crate) mod matching;
 mod model;
 
 use std::sync::Arc;

@@ -15,6 +15,9 @@
 //! - [`engine`]: [`Engine`], fed one event at a time, reporting each
 //!   [`Detection`] and keeping [`EngineStats`]; its two stages (per-event
 //!   evaluation, sequence state) can also run apart, on several threads;
+//! - [`filters`]: a rule's `filters`, compiled against the mapping: an
+//!   event matches the rule only when they hold too, as Kibana ANDs them
+//!   with the query;
 //! - [`exceptions`]: rule exception items (Kibana lists, `talon.toml`,
 //!   silenced rules and hosts) that keep a match from alerting;
 //! - [`schedule`]: replay of Kibana's rule schedule (interval, lookback,
@@ -27,6 +30,7 @@
 pub mod compile;
 pub mod engine;
 pub mod exceptions;
+pub mod filters;
 pub mod prefilter;
 pub mod router;
 pub mod schedule;

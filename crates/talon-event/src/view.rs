@@ -39,6 +39,11 @@ pub trait EventView: Fields {
         self.for_each_str(path, f)
     }
 
+    /// Whether a field below `path` (an object: `process` for
+    /// `process.name`) has a value: what an `exists` query on an object
+    /// field asks beside the field's own values.
+    fn has_values_below(&self, path: &str) -> bool;
+
     /// An owned copy of the event; with `keep`, only those fields (and
     /// the same source text, index, id, origin and position).
     fn to_event(&self, keep: Option<&[String]>) -> Event;
@@ -56,6 +61,10 @@ impl EventView for Event {
         self.seq
     }
 
+    fn has_values_below(&self, path: &str) -> bool {
+        self.iter().any(|(k, v)| !v.is_empty() && is_below(k, path))
+    }
+
     fn to_event(&self, keep: Option<&[String]>) -> Event {
         match keep {
             Some(fields) => self.slim(fields),
@@ -66,6 +75,14 @@ impl EventView for Event {
     fn origin(&self) -> Origin {
         self.origin.clone()
     }
+}
+
+/// Whether `field` is a dotted path below `path` (`process.name` below
+/// `process`).
+pub fn is_below(field: &str, path: &str) -> bool {
+    field.len() > path.len() + 1
+        && field.starts_with(path)
+        && field.as_bytes().get(path.len()) == Some(&b'.')
 }
 
 #[cfg(test)]

@@ -112,6 +112,8 @@ impl Built {
                 .collect()
         };
         let mut rule = self.rule;
+        rule.filters
+            .place(&|steps: &[Step]| span_of(Some("filters"), steps));
         rule.schedule_errors = place(self.schedule);
         rule.unapplied = place(self.unapplied);
         rule.unapplied.sort_by_key(|n| (n.line, n.column));
@@ -194,6 +196,10 @@ pub(crate) fn build_rule(
     // their parameters, and read them typed through `Rule::overrides`.
     let (_, override_errors, mut unapplied) = crate::overrides::read(&map);
     errors.extend(override_errors);
+    // Kept in `extra` too (alerts copy them into their parameters).
+    let filters = crate::filters::read(&map);
+    errors.extend(filters.errors);
+    unapplied.extend(filters.notes);
     let threat = field!(crate::threat::take_threat(&mut map));
     // Kibana falls back to its default index patterns only when `index` is
     // missing or null, not when it is an empty list.
@@ -228,6 +234,7 @@ pub(crate) fn build_rule(
         building_block_type: field!(take_string(&mut map, "building_block_type")),
         version: field!(take_int(&mut map, "version", 1, u32::MAX.into())).map(narrow),
         enabled: field!(take_bool(&mut map, "enabled")),
+        filters: filters.filters,
         extra: map,
         metadata,
         origin,
@@ -235,7 +242,6 @@ pub(crate) fn build_rule(
         unapplied: Vec::new(),
     };
     unapplied.extend(alert_suppression(&rule.extra));
-    unapplied.extend(filters(&rule.extra));
     unapplied.extend(data_view(&rule));
     unapplied.extend(sequence_overrides(&rule));
     for note in &mut unapplied {
@@ -273,32 +279,6 @@ fn alert_suppression(map: &Map<String, Value>) -> Option<FieldError> {
             "`alert_suppression` is accepted but not applied: talon writes an alert for \
              every match, without grouping them by `group_by` or suppressing repeats within \
              `duration`",
-        )
-    })
-}
-
-/// `filters` are kept (alerts copy them into their parameters) but not
-/// applied: Kibana ANDs each enabled one with the query (a `negate` one as
-/// must_not), so a rule that has some alerts on more here than in Kibana.
-/// A note at the key, for `check` and `hunt` to show.
-fn filters(map: &Map<String, Value>) -> Option<FieldError> {
-    // TODO: apply the filter shapes Kibana's UI writes (phrase, phrases,
-    // exists, range) as the query DSL reads them.
-    const KEY: &str = "filters";
-    let enabled = map
-        .get(KEY)?
-        .as_array()?
-        .iter()
-        .filter(|f| f.pointer("/meta/disabled").and_then(Value::as_bool) != Some(true))
-        .count();
-    (enabled > 0).then(|| {
-        let filters = if enabled == 1 { "filter" } else { "filters" };
-        FieldError::invalid(
-            KEY,
-            format!(
-                "`filters` is accepted but not applied: talon alerts on every match of the \
-                 query, without the {enabled} {filters} Kibana ANDs with it"
-            ),
         )
     })
 }

@@ -9,6 +9,7 @@
 
 pub mod error;
 mod fields;
+pub mod filters;
 mod frontmatter;
 mod jsonspan;
 mod kibana;
@@ -24,6 +25,7 @@ mod toml;
 
 pub use error::{LoadError, LoadErrorKind};
 pub use fields::{joined_query_form, type_name, NAMESPACE_TYPES, QUERY_TYPES, RULE_TYPES};
+pub use filters::Filters;
 pub use load::{
     load_paths, load_paths_preferring, load_str, ExportedException, LoadReport, SkipCounts,
     SkippedFile,

@@ -151,6 +151,9 @@ pub struct Rule {
     pub building_block_type: Option<String>,
     pub version: Option<u32>,
     pub enabled: Option<bool>,
+    /// `filters`, read: what Kibana ANDs with the query, and which of them
+    /// talon applies (the JSON stays in `extra` too).
+    pub filters: crate::filters::Filters,
     /// Every other `[rule]` / export field, kept as JSON, so nothing is lost.
     pub extra: serde_json::Map<String, serde_json::Value>,
     /// `[metadata]` of a TOML rule (creation_date, maturity, integration...).

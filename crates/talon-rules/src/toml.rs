@@ -343,7 +343,7 @@ pub fn unknown_table_keys<'k>(
 
 /// The known name closest to `key`, when it is close enough to be a
 /// misspelling of it (at most 2 edits, fewer than half its letters).
-fn nearest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+pub(crate) fn nearest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
     known
         .iter()
         .map(|k| (talon_eql::diag::edit_distance(key, k), *k))

@@ -79,8 +79,12 @@ impl SequenceRule {
     }
 
     /// Whether some term (or `until`) can use the event: the matcher and
-    /// its replay log never need any other.
+    /// its replay log never need any other. An event the rule's filters
+    /// leave out is none the sequence sees, as in Kibana's search.
     pub fn relevant(&self, event: &Event) -> bool {
+        if !self.compiled.filters.matches(event) {
+            return false;
+        }
         self.compiled.query.sequence().is_some_and(|p| {
             p.terms
                 .iter()
@@ -90,11 +94,14 @@ impl SequenceRule {
     }
 
     /// The repartition keys of an event for this rule: empty when no term
-    /// can use the event.
+    /// can use the event (or the rule's filters leave it out).
     pub fn route_keys(&self, event: &Event) -> Vec<String> {
         let Some(plan) = self.compiled.query.sequence() else {
             return Vec::new();
         };
+        if !self.compiled.filters.matches(event) {
+            return Vec::new();
+        }
         let mut keys: Vec<String> = Vec::new();
         for term in plan.terms.iter().chain(plan.until.iter()) {
             if !term.matches(event) {
@@ -144,4 +151,43 @@ fn key_texts(event: &Event, key: &JoinKey) -> Vec<String> {
             Some(RVal::Date(n)) => n.to_string(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use talon_event::flatten::flatten;
+    use talon_event::mapping::Mapping;
+    use talon_rules::{load_str, RuleFormat};
+
+    /// A sequence joined on `user.name`, whose filter leaves out `svc`.
+    fn rule() -> SequenceRule {
+        let text = r#"{"rule_id":"s","name":"s","type":"eql","language":"eql","query":"sequence by user.name [process where process.name == \"a\"] [process where process.name == \"b\"]","risk_score":21,"severity":"low","filters":[{"meta":{"negate":true},"query":{"match_phrase":{"user.name":"svc"}}}]}"#;
+        let (mut rules, errors) = load_str(text, Path::new("r.ndjson"), RuleFormat::KibanaNdjson);
+        assert!(errors.is_empty(), "{errors:?}");
+        let compiled = talon_engine::compile_rule(rules.remove(0), &Mapping::default())
+            .map_err(|p| p.render())
+            .expect("compiles");
+        SequenceRule::new(0, Arc::new(compiled), "host.id").expect("a sequence")
+    }
+
+    /// An event the rule's filters leave out is neither fed to its state
+    /// nor forwarded, as the sequence in Kibana's search never sees it.
+    #[test]
+    fn events_the_filters_leave_out_reach_no_term() {
+        let s = rule();
+        let kept = flatten(
+            r#"{"event":{"category":"process"},"process":{"name":"a"},"user":{"name":"bob"}}"#,
+        )
+        .expect("event");
+        let left = flatten(
+            r#"{"event":{"category":"process"},"process":{"name":"a"},"user":{"name":"svc"}}"#,
+        )
+        .expect("event");
+        assert!(s.relevant(&kept));
+        assert_eq!(s.route_keys(&kept), ["bob"]);
+        assert!(!s.relevant(&left));
+        assert!(s.route_keys(&left).is_empty());
+    }
 }

@@ -112,6 +112,7 @@ pub fn seed_rule() -> Rule {
         building_block_type: None,
         version: None,
         enabled: None,
+        filters: Default::default(),
         extra: Map::new(),
         metadata,
         origin: RuleOrigin {

@@ -91,7 +91,9 @@ pub fn run(args: CheckArgs, quiet: bool) -> Result<ExitCode> {
                     eprintln!("{w}");
                 }
             }
-            Err(p @ RuleProblem::Query { .. }) => {
+            // A filter value Elasticsearch refuses fails the search as a
+            // query error does.
+            Err(p @ (RuleProblem::Query { .. } | RuleProblem::Filter { .. })) => {
                 query_errors += 1;
                 eprint!("{}", p.render());
             }

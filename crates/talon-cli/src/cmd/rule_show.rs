@@ -1,5 +1,5 @@
-//! `talon rule show`: a rule's metadata, schedule, MITRE mapping, query and
-//! investigation guide, laid out for a terminal.
+//! `talon rule show`: a rule's metadata, schedule, MITRE mapping, query,
+//! filters and investigation guide, laid out for a terminal.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -30,7 +30,9 @@ pub fn run(args: RuleShowArgs) -> Result<ExitCode> {
         }
         print!("{}", render(rule));
         // A type talon does not run is not an error of the rule.
-        if let Err(p @ RuleProblem::Query { .. }) = compile_rule(rule.clone(), &mapping) {
+        if let Err(p @ (RuleProblem::Query { .. } | RuleProblem::Filter { .. })) =
+            compile_rule(rule.clone(), &mapping)
+        {
             query_errors += 1;
             eprint!("{}", p.render());
         }
@@ -175,6 +177,29 @@ pub fn render(rule: &Rule) -> String {
         let _ = writeln!(s, "\nQuery");
         for line in q.trim_end().lines() {
             let _ = writeln!(s, "  {line}");
+        }
+    }
+    if !rule.filters.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nFilters (ANDed with the query, as Kibana applies them)"
+        );
+        for f in &rule.filters.entries {
+            use talon_rules::filters::FilterState;
+            let shown = match &f.state {
+                FilterState::Applied {
+                    negate: false,
+                    query,
+                } => query.to_string(),
+                FilterState::Applied {
+                    negate: true,
+                    query,
+                } => format!("NOT {query}"),
+                FilterState::Disabled => "disabled: left out, as in Kibana".to_string(),
+                FilterState::Ignored { why } => format!("left out: {why}"),
+                FilterState::NotApplied { why } => format!("not applied by talon: {why}"),
+            };
+            let _ = writeln!(s, "  {}. {shown}", f.number);
         }
     }
     if !rule.references.is_empty() {

@@ -205,6 +205,10 @@ pub fn run(args: RulesArgs, quiet: bool) -> Result<ExitCode> {
                     errors += 1;
                     "  [query error: see talon check]"
                 }
+                Err(RuleProblem::Filter { .. }) => {
+                    errors += 1;
+                    "  [filter error: see talon check]"
+                }
                 Err(RuleProblem::Unsupported { .. }) => {
                     unsupported += 1;
                     "  [not run: talon rules --coverage says why]"
@@ -219,7 +223,9 @@ pub fn run(args: RulesArgs, quiet: bool) -> Result<ExitCode> {
         c.add(&rule);
         match compile_rule(rule, &mapping) {
             Ok(_) => c.runnable += 1,
-            Err(p @ RuleProblem::Query { .. }) => c.cannot.push(p.render()),
+            Err(p @ (RuleProblem::Query { .. } | RuleProblem::Filter { .. })) => {
+                c.cannot.push(p.render())
+            }
             Err(RuleProblem::Unsupported { reason, .. }) => {
                 *c.unsupported.entry(reason).or_default() += 1;
             }

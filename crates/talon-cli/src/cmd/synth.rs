@@ -97,6 +97,15 @@ pub fn run(args: SynthArgs, quiet: bool) -> Result<ExitCode> {
                 continue;
             }
         };
+        // The events are made from the query alone: one the rule's filters
+        // leave out does not alert, in Kibana or in `talon hunt`.
+        if !compiled.filters.is_empty() {
+            eprintln!(
+                "talon: warning: rule \"{name}\": its {} filter(s) are not taken into account: \
+                 an event marked to alert that a filter leaves out does not alert",
+                compiled.filters.len()
+            );
+        }
         let s = synthesize(&compiled.rule, &compiled.query, &opts)
             .with_context(|| format!("rule \"{name}\""))?;
         if let Some(why) = &s.unsatisfiable {

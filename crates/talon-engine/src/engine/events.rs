@@ -406,7 +406,10 @@ impl EventStage {
             let i = i as usize;
             let st = &mut self.stats.rules[i];
             st.evaluated += 1;
-            if plans.rules[i].query.matches_memo(event, memo) {
+            // The rule's filters are ANDed with its query, as Kibana
+            // ANDs them into the search.
+            let rule = &plans.rules[i];
+            if rule.query.matches_memo(event, memo) && rule.filters.matches(event) {
                 st.matched += 1;
                 out.matched.push(i);
             }
@@ -428,8 +431,13 @@ impl EventStage {
             let ts = out.clocks.get(plans.clock_of[j]).copied();
             let fills = |t: usize| candidate(base + t as u32);
             if let Some(hit) = plans.terms[j].evaluate(event, &fills, ts, memo) {
-                st.matched += 1;
-                out.hits.push((j, hit));
+                // The filters are part of the search's `filter`, so an
+                // event they leave out is no event for the sequence: it
+                // fills no term, missing and `until` ones included.
+                if plans.sequences[j].filters.matches(event) {
+                    st.matched += 1;
+                    out.hits.push((j, hit));
+                }
             }
         }
     }

@@ -144,8 +144,9 @@ impl Engine {
     }
 
     /// Every field the engine reads: the rules' query fields (aliases
-    /// resolved, join keys included), their timestamp, tiebreaker and
-    /// category fields, and what routing and alert building read
+    /// resolved, join keys included), their filters' fields, their
+    /// timestamp, tiebreaker and category fields, and what routing and
+    /// alert building read
     /// (`@timestamp`, `data_stream.*`). A reader may drop every other
     /// field ([`talon_event::Projection`]); rule exceptions and `talon.toml`
     /// read fields of their own, which the caller adds.
@@ -398,6 +399,7 @@ pub fn fields_read<'r>(rules: impl IntoIterator<Item = &'r CompiledRule>) -> Vec
     .to_vec();
     for r in rules {
         out.extend(r.query.referenced_fields());
+        out.extend(r.filters.fields().iter().cloned());
         let rule = &r.rule;
         let own = [
             &rule.timestamp_override,

@@ -26,7 +26,7 @@ use serde_json::Value as Json;
 use talon_eql::eval::ip::{parse_cidr, parse_ip, to_u128, IpRange};
 use talon_eql::eval::wildcard::{CaseMode, Wildcard};
 use talon_event::mapping::{FieldType, Mapping};
-use talon_event::{time::parse_str_nanos, Event, Fields, Value};
+use talon_event::{time::parse_str_nanos, Event, EventView, Fields, Value};
 
 use super::model::{Entry, Operator};
 
@@ -251,8 +251,8 @@ fn cmp_for(ty: Option<FieldType>, values: &[String]) -> Cmp {
 }
 
 /// A scalar as a keyword field indexes it (JSON numbers and booleans as
-/// their text).
-fn keyword_text(v: &Value) -> Option<std::borrow::Cow<'_, str>> {
+/// their text). Rule filters compare keywords the same way.
+pub(crate) fn keyword_text(v: &Value) -> Option<std::borrow::Cow<'_, str>> {
     match v {
         Value::Str(s) => Some(std::borrow::Cow::Borrowed(s.as_ref())),
         Value::Int(i) => Some(std::borrow::Cow::Owned(i.to_string())),
@@ -266,7 +266,9 @@ fn keyword_text(v: &Value) -> Option<std::borrow::Cow<'_, str>> {
     }
 }
 
-fn value_matches(cmp: &Cmp, v: &Value) -> bool {
+/// Whether one value of a field is one of `cmp`'s (rule filters' `term`
+/// on keyword, numeric, boolean and `ip` fields reads the same way).
+pub(crate) fn value_matches(cmp: &Cmp, v: &Value) -> bool {
     match cmp {
         Cmp::Never => false,
         Cmp::Str(want) => keyword_text(v).is_some_and(|s| want.iter().any(|w| *w == *s)),
@@ -303,15 +305,10 @@ fn apply(op: Operator, included: bool) -> bool {
     }
 }
 
-/// Whether a field, or any field below it (an object), has a value.
-fn exists(event: &Event, field: &str) -> bool {
-    if !event.values(field).is_empty() {
-        return true;
-    }
-    let prefix = format!("{field}.");
-    event
-        .iter()
-        .any(|(k, v)| k.starts_with(&prefix) && !v.is_empty())
+/// Whether a field, or any field below it (an object), has a value: an
+/// `exists` query (rule filters' too).
+pub(crate) fn exists(event: &dyn EventView, field: &str) -> bool {
+    !event.values(field).is_empty() || event.has_values_below(field)
 }
 
 impl Test {

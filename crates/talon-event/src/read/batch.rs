@@ -495,6 +495,14 @@ impl EventView for LineEvent<'_> {
         }
     }
 
+    fn has_values_below(&self, path: &str) -> bool {
+        let catalog = self.record.catalog();
+        self.record
+            .fields()
+            .iter()
+            .any(|&id| crate::view::is_below(catalog.path(id), path))
+    }
+
     fn to_event(&self, keep: Option<&[String]>) -> Event {
         let mut event = self.record.to_event_keeping(keep).unwrap_or_default();
         event.index = self.index.clone();
