@@ -1254,6 +1254,51 @@ fn bytes_not_utf8_are_counted_and_named_in_the_summary() {
     assert!(!vv.contains("talon: skipped"), "{vv}");
 }
 
+/// A value the kernel hex-encoded (`a1=2F746D702F66E96C6C65`,
+/// `/tmp/f\xe9lle`) was read with U+FFFD for its byte that is not UTF-8,
+/// without a word. It is counted and named at its hex digits like raw
+/// bytes, and the event still written; a UTF-8 `é` (`C3A9`) says nothing.
+#[test]
+fn hex_encoded_bytes_not_utf8_are_counted_and_named_in_the_summary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("a.log");
+    let log = concat!(
+        "type=SYSCALL msg=audit(1700000000.100:7): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=42 uid=0 gid=0 euid=0 comm=\"cat\" exe=\"/usr/bin/cat\"\n",
+        "type=EXECVE msg=audit(1700000000.100:7): argc=3 a0=\"cat\" a1=2F746D702F66E96C6C65 a2=2F746D702F636166C3A9\n",
+        "type=EOE msg=audit(1700000000.100:7):\n",
+    );
+    std::fs::write(&file, log).expect("write");
+    let execve = log.lines().nth(1).unwrap();
+    assert_eq!(execve.find("E9").map(|at| at + 1), Some(73));
+    let (lines, vv) = convert(&[std::ffi::OsStr::new("-vv"), file.as_os_str()]);
+    let said = "invalid-utf8: \\xe9 (hex-encoded, byte 7 of the value) is not UTF-8: the EXECVE \
+                record's a1 read with U+FFFD in its place";
+    assert_eq!(
+        verbose_lines(&vv, "DEBUG", "a.log"),
+        [format!(":2:73: {said}")],
+        "{vv}"
+    );
+    let name = file.display().to_string();
+    let summary: Vec<&str> = vv.lines().filter(|l| l.starts_with("talon:")).collect();
+    assert_eq!(
+        summary[1..],
+        [
+            "talon: normalized 1 input (auditd 1): 3 records, 1 event, 2 merged, 0 ignored; \
+             1 unreadable value read with U+FFFD (invalid-utf8: 1)"
+                .to_string(),
+            format!("talon:   {name}:2:73: {said}"),
+            "talon: wrote 1 event to stdout".to_string(),
+        ][..],
+        "{vv}"
+    );
+    assert_eq!(lines.len(), 1);
+    let event: Value = serde_json::from_str(&lines[0]).expect("json");
+    assert_eq!(
+        event["process"]["command_line"],
+        "cat /tmp/f\u{FFFD}lle /tmp/café"
+    );
+}
+
 /// An osquery `unixTime` of `"notanumber"` left `@timestamp` out, and a
 /// Falco pid of the wrong type was dropped, without a word. The summary
 /// now counts such values by reason beside the normalized line and names
