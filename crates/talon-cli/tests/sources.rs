@@ -595,7 +595,7 @@ const CONVERTED: &[(&str, usize, u64, Option<&str>)] = &[
         "auditd/go-libaudit/aucoalesce/random-internet.yaml",
         0,
         5,
-        Some("not-an-event"),
+        Some("not-a-record"),
     ),
     (
         "auditd/go-libaudit/aucoalesce/rhel-7-linux-3.10.0.json.golden",
@@ -607,7 +607,7 @@ const CONVERTED: &[(&str, usize, u64, Option<&str>)] = &[
         "auditd/go-libaudit/aucoalesce/rhel-7-linux-3.10.0.yaml",
         0,
         12,
-        Some("not-an-event"),
+        Some("not-a-record"),
     ),
     (
         "auditd/go-libaudit/aucoalesce/ubuntu-16.04-linux-4.13.0.json.golden",
@@ -619,7 +619,7 @@ const CONVERTED: &[(&str, usize, u64, Option<&str>)] = &[
         "auditd/go-libaudit/aucoalesce/ubuntu-16.04-linux-4.13.0.yaml",
         0,
         4,
-        Some("not-an-event"),
+        Some("not-a-record"),
     ),
     (
         "auditd/go-libaudit/aucoalesce/ubuntu-16.10-linux-4.8.0.json.golden",
@@ -631,7 +631,7 @@ const CONVERTED: &[(&str, usize, u64, Option<&str>)] = &[
         "auditd/go-libaudit/aucoalesce/ubuntu-16.10-linux-4.8.0.yaml",
         1,
         16,
-        Some("not-an-event"),
+        Some("not-a-record"),
     ),
     (
         "auditd/go-libaudit/aucoalesce/ubuntu-17.04-linux-4.10.0.json.golden",
@@ -643,7 +643,7 @@ const CONVERTED: &[(&str, usize, u64, Option<&str>)] = &[
         "auditd/go-libaudit/aucoalesce/ubuntu-17.04-linux-4.10.0.yaml",
         1,
         17,
-        Some("not-an-event"),
+        Some("not-a-record"),
     ),
     (
         "auditd/go-libaudit/aucoalesce/ubuntu-20.04.6-linux-5.15.0-1034-gcp.json.golden",
@@ -655,7 +655,7 @@ const CONVERTED: &[(&str, usize, u64, Option<&str>)] = &[
         "auditd/go-libaudit/aucoalesce/ubuntu-20.04.6-linux-5.15.0-1034-gcp.yaml",
         1,
         4,
-        Some("not-an-event"),
+        Some("not-a-record"),
     ),
     (
         "auditd/go-libaudit/aucoalesce/ubuntu-21.10-linux-5.13.json.golden",
@@ -667,7 +667,7 @@ const CONVERTED: &[(&str, usize, u64, Option<&str>)] = &[
         "auditd/go-libaudit/aucoalesce/ubuntu-21.10-linux-5.13.yaml",
         0,
         8,
-        Some("not-an-event"),
+        Some("not-a-record"),
     ),
     (
         "auditd/go-libaudit/aucoalesce/ubuntu-24.04-linux-6.8.0.json.golden",
@@ -679,7 +679,7 @@ const CONVERTED: &[(&str, usize, u64, Option<&str>)] = &[
         "auditd/go-libaudit/aucoalesce/ubuntu-24.04-linux-6.8.0.yaml",
         0,
         4,
-        Some("not-an-event"),
+        Some("not-a-record"),
     ),
     // Raw logs without an exec: every record read and counted, no event.
     ("auditd/go-libaudit/auparse/audit-rhel6.log", 0, 0, None),
@@ -693,7 +693,7 @@ const CONVERTED: &[(&str, usize, u64, Option<&str>)] = &[
         "auditd/go-libaudit/auparse/audit-rhel7.log",
         0,
         1,
-        Some("not-an-event"),
+        Some("not-a-record"),
     ),
     (
         "auditd/go-libaudit/auparse/audit-rhel7.log.golden",
@@ -933,7 +933,7 @@ fn convert_logs_each_issue_once_at_vv() {
         let (_, err) = convert(&[std::ffi::OsStr::new(verbosity), file.as_os_str()]);
         err.lines()
             .filter(|l| !l.starts_with("talon:") && l.contains("alerts.json:"))
-            .filter(|l| l.contains("not-an-"))
+            .filter(|l| l.contains(": not-a"))
             // Not the input's `-v` end line, which counts them by reason.
             .filter(|l| !l.contains(" merged, "))
             .map(|l| l.split_once("alerts.json").unwrap().1.to_string())
@@ -948,7 +948,7 @@ fn convert_logs_each_issue_once_at_vv() {
                 lines + 1
             ),
             format!(
-                ":{}: not-an-event: JSON document without output_fields",
+                ":{}: not-a-record: JSON document without output_fields",
                 lines + 2
             ),
         ]
@@ -1214,6 +1214,94 @@ fn vv_lists_the_records_ignored_as_not_mapped_where_they_are() {
     );
 }
 
+/// A stray line and a record lacking what an event needs were counted as
+/// `not-a-record` and `missing-fields` on the normalized line, but as
+/// `not-an-event` on the skipped line and each issue's: two names for one
+/// record. Both lines, and `-vv`, now name each by its own reason.
+#[test]
+fn ignored_records_are_named_alike_in_the_normalized_and_skipped_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("a.log");
+    let bad_pid = "type=SYSCALL msg=audit(1700000000.200:8): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=4x uid=0 comm=\"x\" exe=\"/usr/bin/x\"";
+    let log = [
+        "type=SYSCALL msg=audit(1700000000.100:7): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=42 uid=0 gid=0 euid=0 comm=\"id\" exe=\"/usr/bin/id\"",
+        "type=EXECVE msg=audit(1700000000.100:7): argc=2 a0=\"id\" a1=\"-u\"",
+        "type=EOE msg=audit(1700000000.100:7):",
+        // ausearch's separator, in a log pasted from its output.
+        "----",
+        bad_pid,
+        "type=EOE msg=audit(1700000000.200:8):",
+        "",
+    ]
+    .join("\n");
+    std::fs::write(&file, &log).expect("write");
+    assert_eq!(bad_pid.find("pid=4x").map(|at| at + 5), Some(98));
+    let not_a_record = ":4: not-a-record: not an audit record: ----";
+    let missing =
+        ":5:98: missing-fields: event 8: its SYSCALL record's pid `4x` is not a process id";
+    let (_, vv) = hunt(&bundled_seed_rule(), &file, &["-vv"]);
+    assert_eq!(
+        verbose_lines(&vv, "DEBUG", "a.log"),
+        [not_a_record, missing],
+        "{vv}"
+    );
+    assert_eq!(
+        verbose_lines(&vv, "INFO", "a.log")[1],
+        format!(
+            ": 6 records, 1 event, 3 merged, 2 ignored (not-a-record: 1, missing-fields: 1), {} \
+             bytes",
+            log.len()
+        ),
+        "{vv}"
+    );
+    let name = file.display().to_string();
+    let summary: Vec<&str> = vv.lines().filter(|l| l.starts_with("talon:")).collect();
+    assert_eq!(
+        summary[1..],
+        [
+            "talon: normalized 1 input (auditd 1): 6 records, 1 event, 3 merged, 2 ignored \
+             (not-a-record: 1, missing-fields: 1)"
+                .to_string(),
+            "talon: skipped 2: not-a-record 1, missing-fields 1".to_string(),
+            format!("talon:   {name}{not_a_record}"),
+            format!("talon:   {name}{missing}"),
+            "talon: 0 events matched, 0 alerts by 0 of 1 rule".to_string(),
+        ][..],
+        "{vv}"
+    );
+
+    // Sysmon, through `convert`: a syslog line of another program, and an
+    // event without its <EventData>.
+    let file = dir.path().join("s.log");
+    let stray = "Jul  2 11:20:06 edge-04 systemd[1]: Started Sysmon.";
+    let empty = sysmon_line("2024-07-02T11:20:06.000000Z", 1, 48813, &[]);
+    std::fs::write(&file, format!("{}{stray}\n{empty}\n", sysmon())).expect("write");
+    let (lines, vv) = convert(&[std::ffi::OsStr::new("-vv"), file.as_os_str()]);
+    assert_eq!(lines.len(), 2);
+    let not_a_record = format!(":3: not-a-record: no Sysmon <Event> on this line: {stray}");
+    let missing = ":4: missing-fields: Sysmon EventID 1 with no <EventData> values";
+    assert_eq!(
+        verbose_lines(&vv, "DEBUG", "s.log"),
+        [not_a_record.as_str(), missing],
+        "{vv}"
+    );
+    let name = file.display().to_string();
+    let summary: Vec<&str> = vv.lines().filter(|l| l.starts_with("talon:")).collect();
+    assert_eq!(
+        summary[1..],
+        [
+            "talon: normalized 1 input (sysmon 1): 4 records, 2 events, 0 merged, 2 ignored \
+             (not-a-record: 1, missing-fields: 1)"
+                .to_string(),
+            "talon: skipped 2: not-a-record 1, missing-fields 1".to_string(),
+            format!("talon:   {name}{not_a_record}"),
+            format!("talon:   {name}{missing}"),
+            "talon: wrote 2 events to stdout".to_string(),
+        ][..],
+        "{vv}"
+    );
+}
+
 /// Bytes of an audit log that are not UTF-8 were read as U+FFFD without a
 /// word. They are counted beside the normalized line, the first of each
 /// record named where it is in the summary and at `-vv`, and the event is
@@ -1252,6 +1340,51 @@ fn bytes_not_utf8_are_counted_and_named_in_the_summary() {
     );
     assert!(vv.contains("talon: read 1 event from 1 input"), "{vv}");
     assert!(!vv.contains("talon: skipped"), "{vv}");
+}
+
+/// A value the kernel hex-encoded (`a1=2F746D702F66E96C6C65`,
+/// `/tmp/f\xe9lle`) was read with U+FFFD for its byte that is not UTF-8,
+/// without a word. It is counted and named at its hex digits like raw
+/// bytes, and the event still written; a UTF-8 `é` (`C3A9`) says nothing.
+#[test]
+fn hex_encoded_bytes_not_utf8_are_counted_and_named_in_the_summary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("a.log");
+    let log = concat!(
+        "type=SYSCALL msg=audit(1700000000.100:7): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=42 uid=0 gid=0 euid=0 comm=\"cat\" exe=\"/usr/bin/cat\"\n",
+        "type=EXECVE msg=audit(1700000000.100:7): argc=3 a0=\"cat\" a1=2F746D702F66E96C6C65 a2=2F746D702F636166C3A9\n",
+        "type=EOE msg=audit(1700000000.100:7):\n",
+    );
+    std::fs::write(&file, log).expect("write");
+    let execve = log.lines().nth(1).unwrap();
+    assert_eq!(execve.find("E9").map(|at| at + 1), Some(73));
+    let (lines, vv) = convert(&[std::ffi::OsStr::new("-vv"), file.as_os_str()]);
+    let said = "invalid-utf8: \\xe9 (hex-encoded, byte 7 of the value) is not UTF-8: the EXECVE \
+                record's a1 read with U+FFFD in its place";
+    assert_eq!(
+        verbose_lines(&vv, "DEBUG", "a.log"),
+        [format!(":2:73: {said}")],
+        "{vv}"
+    );
+    let name = file.display().to_string();
+    let summary: Vec<&str> = vv.lines().filter(|l| l.starts_with("talon:")).collect();
+    assert_eq!(
+        summary[1..],
+        [
+            "talon: normalized 1 input (auditd 1): 3 records, 1 event, 2 merged, 0 ignored; \
+             1 unreadable value read with U+FFFD (invalid-utf8: 1)"
+                .to_string(),
+            format!("talon:   {name}:2:73: {said}"),
+            "talon: wrote 1 event to stdout".to_string(),
+        ][..],
+        "{vv}"
+    );
+    assert_eq!(lines.len(), 1);
+    let event: Value = serde_json::from_str(&lines[0]).expect("json");
+    assert_eq!(
+        event["process"]["command_line"],
+        "cat /tmp/f\u{FFFD}lle /tmp/café"
+    );
 }
 
 /// An osquery `unixTime` of `"notanumber"` left `@timestamp` out, and a

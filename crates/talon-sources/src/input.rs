@@ -278,14 +278,31 @@ impl Columns {
                 break;
             }
             if at >= text.start {
-                let shown = bad.iter().map(|b| format!("\\x{b:02x}")).collect();
-                return Some((in_raw as u64 + 1, shown));
+                return Some((in_raw as u64 + 1, shown(bad)));
             }
             in_text += REPLACEMENT;
             in_raw += bad.len();
         }
         None
     }
+}
+
+/// The first bytes of `bytes` that are not UTF-8 (those read as one
+/// U+FFFD): their 0-based offset, and as written (`\xe9`).
+pub(crate) fn first_not_utf8(bytes: &[u8]) -> Option<(usize, String)> {
+    let mut at = 0;
+    for chunk in bytes.utf8_chunks() {
+        at += chunk.valid().len();
+        if !chunk.invalid().is_empty() {
+            return Some((at, shown(chunk.invalid())));
+        }
+    }
+    None
+}
+
+/// Bytes as a message writes them: `\xe2\x82`.
+fn shown(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("\\x{b:02x}")).collect()
 }
 
 /// Reads one line of at most [`MAX_LINE`] bytes.
@@ -380,6 +397,19 @@ mod tests {
         assert_eq!(line.not_utf8(7..10), None);
         assert_eq!(line.not_utf8(0..1), None);
         assert_eq!(Columns::new(b"plain", 0).not_utf8(0..5), None);
+    }
+
+    /// The first bad bytes of decoded bytes: where, and as written; a
+    /// sequence cut short is one.
+    #[test]
+    fn the_first_bytes_not_utf8_are_found() {
+        assert_eq!(first_not_utf8(b"caf\xc3\xa9"), None);
+        assert_eq!(first_not_utf8(b""), None);
+        assert_eq!(first_not_utf8(b"caf\xe9!\xff"), Some((3, "\\xe9".into())));
+        assert_eq!(
+            first_not_utf8(b"\xc3\xa9\xe2\x82"),
+            Some((2, "\\xe2\\x82".into()))
+        );
     }
 
     fn lines(text: &[u8]) -> Vec<String> {

@@ -730,8 +730,8 @@ impl NormalizingReader {
         };
         let kept = self.stats.examples.len();
         self.stats.record_ignored(&ignored, kind);
-        if reason.is_issue() {
-            self.ready.push_back(Err(ignored.to_issue()));
+        if let Some(issue) = ignored.to_issue() {
+            self.ready.push_back(Err(issue));
         } else if self.stats.examples.len() > kept {
             // Only counted, not yielded: `-vv` lists the examples kept, as
             // it lists every issue (a real audit log ignores millions).

@@ -42,12 +42,14 @@ pub enum IgnoreReason {
 }
 
 impl IgnoreReason {
-    /// A short stable name for summaries (`not-exec: 120`).
+    /// A short stable name for summaries (`not-exec: 120`). Records
+    /// yielded as issues have their issue's name: the ignored counts and
+    /// the reader's skipped counts name them alike.
     pub fn name(self) -> &'static str {
         match self {
             IgnoreReason::Unreadable(r) => r.name(),
-            IgnoreReason::NotARecord => "not-a-record",
-            IgnoreReason::MissingFields => "missing-fields",
+            IgnoreReason::NotARecord => SkipReason::NotARecord.name(),
+            IgnoreReason::MissingFields => SkipReason::MissingFields.name(),
             IgnoreReason::UnsupportedKind => "unsupported-kind",
             IgnoreReason::NotExec => "not-exec",
             IgnoreReason::FailedExec => "failed-exec",
@@ -58,17 +60,20 @@ impl IgnoreReason {
     /// Whether records ignored for this reason are yielded as issues
     /// (malformed input) rather than only counted.
     pub fn is_issue(self) -> bool {
-        matches!(
-            self,
-            IgnoreReason::Unreadable(_) | IgnoreReason::NotARecord | IgnoreReason::MissingFields
-        )
+        self.skip_reason().is_some()
     }
 
-    /// The closest reader skip reason, for issues.
-    pub(crate) fn skip_reason(self) -> SkipReason {
+    /// The reason of the issue yielded for a record ignored for this
+    /// reason; `None` when it is only counted.
+    pub(crate) fn skip_reason(self) -> Option<SkipReason> {
         match self {
-            IgnoreReason::Unreadable(r) => r,
-            _ => SkipReason::NotAnEvent,
+            IgnoreReason::Unreadable(r) => Some(r),
+            IgnoreReason::NotARecord => Some(SkipReason::NotARecord),
+            IgnoreReason::MissingFields => Some(SkipReason::MissingFields),
+            IgnoreReason::UnsupportedKind
+            | IgnoreReason::NotExec
+            | IgnoreReason::FailedExec
+            | IgnoreReason::Incomplete => None,
         }
     }
 }
@@ -158,14 +163,15 @@ pub struct Ignored {
 }
 
 impl Ignored {
-    pub(crate) fn to_issue(&self) -> ReadIssue {
-        ReadIssue::new(
+    /// The issue yielded for it; `None` when it is only counted.
+    pub(crate) fn to_issue(&self) -> Option<ReadIssue> {
+        Some(ReadIssue::new(
             &self.file,
             self.line,
             self.column,
-            self.reason.skip_reason(),
+            self.reason.skip_reason()?,
             self.detail.clone(),
-        )
+        ))
     }
 }
 
@@ -393,5 +399,35 @@ fn count(n: impl Into<u64>, noun: &str) -> String {
     match n.into() {
         1 => format!("1 {noun}"),
         n => format!("{n} {noun}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record yielded as an issue is named alike in the ignored counts
+    /// and in the reader's skipped counts; one only counted is no issue.
+    #[test]
+    fn records_yielded_as_issues_are_named_as_their_issues() {
+        let issues = [
+            (IgnoreReason::NotARecord, "not-a-record"),
+            (IgnoreReason::MissingFields, "missing-fields"),
+            (IgnoreReason::Unreadable(SkipReason::NotJson), "not-json"),
+        ];
+        for (reason, name) in issues {
+            assert_eq!(reason.name(), name);
+            assert_eq!(reason.skip_reason().map(SkipReason::name), Some(name));
+            assert!(reason.is_issue());
+        }
+        for reason in [
+            IgnoreReason::UnsupportedKind,
+            IgnoreReason::NotExec,
+            IgnoreReason::FailedExec,
+            IgnoreReason::Incomplete,
+        ] {
+            assert_eq!(reason.skip_reason(), None, "{reason}");
+            assert!(!reason.is_issue());
+        }
     }
 }

@@ -555,3 +555,93 @@ fn bytes_not_utf8_are_said_and_the_exec_kept() {
          1 unreadable value read with U+FFFD (invalid-utf8: 1)"
     );
 }
+
+/// The kernel hex-encodes a value holding bytes outside printable ASCII
+/// (`a1=2F746D702F66E96C6C65`, `/tmp/f\xe9lle` with a Latin-1 `é`), and
+/// bytes of it that were not UTF-8 became U+FFFD without a word. The exec
+/// is still an event, read as before, but the first such bytes of each
+/// value read are said at their hex digits, and counted like raw bytes
+/// that are not UTF-8; a UTF-8 `é` (`C3A9`) is no loss, and a PROCTITLE
+/// not read (EXECVE gives the arguments) says nothing.
+#[test]
+fn hex_encoded_bytes_not_utf8_are_said_at_their_value() {
+    let execve = "type=EXECVE msg=audit(10.000:61): argc=3 a0=\"cat\" a1=2F746D702F66E96C6C65 a2=2F746D702F636166C3A9";
+    let cwd = "type=CWD msg=audit(10.000:61): cwd=2F686F6D652F72E96D69";
+    let text = [
+        "type=SYSCALL msg=audit(10.000:61): arch=c000003e syscall=59 success=yes ppid=1 pid=2 comm=\"cat\" exe=\"/usr/bin/cat\"",
+        execve,
+        cwd,
+        "type=PROCTITLE msg=audit(10.000:61): proctitle=636174002F746D702F66E96C6C65",
+        "type=EOE msg=audit(10.000:61):",
+        "",
+    ]
+    .join("\n");
+    // `E9` is the 7th byte of a1 (after `/tmp/f`), the 8th of cwd (after
+    // `/home/r`): two hex digits a byte into the value.
+    let a1 = execve.find("a1=").unwrap() + "a1=".len() + 1;
+    assert_eq!((a1, &execve[a1 + 11..a1 + 13]), (54, "E9"));
+    let at_cwd = cwd.find("cwd=").unwrap() + "cwd=".len() + 1;
+    assert_eq!((at_cwd, &cwd[at_cwd + 13..at_cwd + 15]), (36, "E9"));
+    let run = run_text(&text, Some(Source::Auditd));
+    assert!(run.issues.is_empty(), "{:?}", run.issues);
+    assert_eq!(run.events.len(), 1);
+    let e = &run.events[0];
+    assert_eq!(
+        strs(e, "process.args"),
+        ["cat", "/tmp/f\u{FFFD}lle", "/tmp/café"]
+    );
+    assert_eq!(
+        e.first_str("process.command_line"),
+        Some("cat /tmp/f\u{FFFD}lle /tmp/café")
+    );
+    assert_eq!(
+        e.first_str("process.working_directory"),
+        Some("/home/r\u{FFFD}mi")
+    );
+    assert_eq!(
+        run.unread_said(),
+        [
+            "test:2:66: invalid-utf8: \\xe9 (hex-encoded, byte 7 of the value) is not UTF-8: the \
+             EXECVE record's a1 read with U+FFFD in its place",
+            "test:3:50: invalid-utf8: \\xe9 (hex-encoded, byte 8 of the value) is not UTF-8: the \
+             CWD record's cwd read with U+FFFD in its place",
+        ]
+    );
+    assert_eq!(
+        run.stats.to_string(),
+        "5 records, 1 event, 4 merged, 0 ignored; \
+         2 unreadable values read with U+FFFD (invalid-utf8: 2)"
+    );
+}
+
+/// An argument too long for one EXECVE record is written in hex chunks
+/// (`a1[0]=`, `a1[1]=`…), which may spread over several records and split
+/// a character between two: a `é` split so is read whole, and a byte that
+/// is not UTF-8 is said in the chunk that holds it, at its hex digits.
+#[test]
+fn hex_chunks_of_an_argument_are_read_whole() {
+    let second = "type=EXECVE msg=audit(10.000:61): a1[1]=A92F66E9";
+    let text = [
+        "type=SYSCALL msg=audit(10.000:61): arch=c000003e syscall=59 success=yes ppid=1 pid=2 exe=\"/usr/bin/cat\"",
+        "type=EXECVE msg=audit(10.000:61): argc=2 a0=\"cat\" a1_len=11 a1[0]=2F746D702F63C3",
+        second,
+        "type=EOE msg=audit(10.000:61):",
+        "",
+    ]
+    .join("\n");
+    let chunk = second.find("a1[1]=").unwrap() + "a1[1]=".len() + 1;
+    assert_eq!((chunk, &second[chunk + 5..chunk + 7]), (41, "E9"));
+    let run = run_text(&text, Some(Source::Auditd));
+    assert_eq!(run.events.len(), 1);
+    assert_eq!(
+        strs(&run.events[0], "process.args"),
+        ["cat", "/tmp/cé/f\u{FFFD}"]
+    );
+    assert_eq!(
+        run.unread_said(),
+        [
+            "test:3:47: invalid-utf8: \\xe9 (hex-encoded, byte 4 of the value) is not UTF-8: the \
+          EXECVE record's a1[1] read with U+FFFD in its place"
+        ]
+    );
+}

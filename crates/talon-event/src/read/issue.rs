@@ -39,6 +39,15 @@ pub enum SkipReason {
     /// A record that describes an index rather than holding a document
     /// (an esArchiver `"type":"index"` entry).
     NotAnEvent,
+    /// A line or document of a native log that is not a record of its
+    /// format (a stray line in an audit log, a Sysmon line without its
+    /// `<Event>`, JSON of another shape), met by a reader that normalizes
+    /// the format to events (talon-sources).
+    NotARecord,
+    /// A record of a native log lacking what an event needs (an auditd
+    /// SYSCALL record whose pid is no number, a Sysmon event without
+    /// `<EventData>`).
+    MissingFields,
     /// A document that holds no event at all: an empty array (`[]`), or a
     /// search response without hits.
     Empty,
@@ -74,6 +83,8 @@ impl SkipReason {
             SkipReason::DuplicateKey => "duplicate-key",
             SkipReason::NoSource => "no-source",
             SkipReason::NotAnEvent => "not-an-event",
+            SkipReason::NotARecord => "not-a-record",
+            SkipReason::MissingFields => "missing-fields",
             SkipReason::Empty => "empty",
             SkipReason::Unreadable => "unreadable",
             SkipReason::SpecialFile => "special-file",

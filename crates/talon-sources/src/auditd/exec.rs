@@ -17,7 +17,7 @@
 
 use std::num::IntErrorKind;
 
-use crate::auditd::record::{decode_hex, Record};
+use crate::auditd::record::{decode_hex, Decoded, Record};
 use crate::auditd::Group;
 use crate::doc::{iso_nanos, EcsDoc, Kind, ValueAt};
 use crate::norm::Out;
@@ -208,23 +208,27 @@ fn exec_doc(group: &Group, sys: &Record, syscall: &str) -> EcsDoc {
         ),
         None => {}
     }
-    let path0 = group
-        .records
-        .iter()
-        .filter(|r| r.rtype == "PATH" && r.token("item") == Some("0"))
-        .find_map(|r| r.text("name"));
-    let exe = sys
-        .text("exe")
-        .or_else(|| path0.filter(|p| p.starts_with('/')));
+    let exe = text(&mut d, sys, "exe").or_else(|| {
+        // The executable as passed to execve, when it is a path.
+        let (path0, name) = group
+            .records
+            .iter()
+            .filter(|r| r.rtype == "PATH" && r.token("item") == Some("0"))
+            .find_map(|r| Some((r, r.decoded("name")?)))?;
+        name.text
+            .starts_with('/')
+            .then(|| noted(&mut d, path0, "name", name))
+    });
     d.executable("process", exe.as_deref());
     // `comm` is cut at 15 bytes; the executable's name is the better one.
     if !d.has("process.name") {
-        d.text("process.name", sys.text("comm").as_deref());
+        let comm = text(&mut d, sys, "comm");
+        d.text("process.name", comm.as_deref());
     }
 
-    let args = execve_args(group).unwrap_or_else(|| proctitle_args(group));
+    let args = execve_args(&mut d, group).unwrap_or_else(|| proctitle_args(&mut d, group));
     d.argv("process", &args);
-    if let Some(cwd) = group.find("CWD").and_then(|r| r.text("cwd")) {
+    if let Some(cwd) = group.find("CWD").and_then(|r| text(&mut d, r, "cwd")) {
         d.text("process.working_directory", Some(&cwd));
     }
 
@@ -241,13 +245,14 @@ fn exec_doc(group: &Group, sys: &Record, syscall: &str) -> EcsDoc {
         d.set("auditd.session", ses);
     }
     // Several rule keys are joined by 0x01 in one `key` field.
-    if let Some(keys) = sys.text("key") {
+    if let Some(keys) = text(&mut d, sys, "key") {
         for k in keys.split('\u{1}').filter(|k| !k.is_empty()) {
             d.push_str("tags", k);
         }
     }
     // A record's line that is not UTF-8 was read with U+FFFD in place of
-    // its bad bytes: said at the first of them.
+    // its bad bytes: said at the first of them (bytes written hex-encoded
+    // are said with their value, above).
     for r in &group.records {
         if let Some((column, bytes)) = r.columns.not_utf8(0..r.raw.len()) {
             d.unreadable(
@@ -278,15 +283,46 @@ fn ids(d: &mut EcsDoc, sys: &Record) {
             continue;
         };
         d.set(&format!("{prefix}.id"), id);
-        if let Some(name) = sys.text(name_key).filter(|n| !n.starts_with("unknown(")) {
+        if let Some(name) = text(d, sys, name_key).filter(|n| !n.starts_with("unknown(")) {
             d.text(&format!("{prefix}.name"), Some(&name));
         }
     }
 }
 
+/// The text of `key` in `rec` ([`Record::text`]), for the event `d`:
+/// hex-encoded bytes that are not UTF-8, read as U+FFFD, are noted on it.
+fn text(d: &mut EcsDoc, rec: &Record, key: &str) -> Option<String> {
+    Some(noted(d, rec, key, rec.decoded(key)?))
+}
+
+/// The text of `value`, `key`'s in `rec`, its bytes that are not UTF-8
+/// noted on `d`.
+fn noted(d: &mut EcsDoc, rec: &Record, key: &str, value: Decoded) -> String {
+    if let Some((at, bytes)) = &value.not_utf8 {
+        hex_not_utf8(d, rec, key, *at, bytes);
+    }
+    value.text
+}
+
+/// Notes that hex-encoded `bytes`, `at` bytes into the value of `key` in
+/// `rec`, are not UTF-8 and were read as U+FFFD: at their hex digits.
+fn hex_not_utf8(d: &mut EcsDoc, rec: &Record, key: &str, at: usize, bytes: &str) {
+    let column = match rec.column(key) {
+        0 => 0,
+        // Two hex digits a byte, every one ASCII.
+        value => value + 2 * at as u64,
+    };
+    d.unreadable(
+        ValueAt::Column(rec.line, column),
+        ValueReason::InvalidUtf8,
+        &format!("{bytes} (hex-encoded, byte {} of the value)", at + 1),
+        &format!("the {} record's {key}", rec.rtype),
+    );
+}
+
 /// Collects the argv from the EXECVE records (several when arguments are
 /// long); `None` when there is no EXECVE record.
-fn execve_args(group: &Group) -> Option<Vec<String>> {
+fn execve_args(d: &mut EcsDoc, group: &Group) -> Option<Vec<String>> {
     let records: Vec<&Record> = group
         .records
         .iter()
@@ -302,7 +338,7 @@ fn execve_args(group: &Group) -> Option<Vec<String>> {
         .clamp(0, 1 << 16) as usize;
     let mut args = Vec::with_capacity(argc);
     for i in 0..argc {
-        match arg(&records, i) {
+        match arg(d, &records, i) {
             Some(a) => args.push(a),
             // The kernel drops what does not fit its buffer; keep what came.
             None => break,
@@ -312,34 +348,50 @@ fn execve_args(group: &Group) -> Option<Vec<String>> {
 }
 
 /// Argument `i`: whole (`aI=`), or reassembled from `aI[0]`, `aI[1]`… hex
-/// chunks (which may spread over several EXECVE records).
-fn arg(records: &[&Record], i: usize) -> Option<String> {
+/// chunks (which may spread over several EXECVE records, and split a
+/// character between two).
+fn arg(d: &mut EcsDoc, records: &[&Record], i: usize) -> Option<String> {
     let key = format!("a{i}");
-    if let Some(v) = records
-        .iter()
-        .find_map(|r| r.raw(&key).map(|_| r.text(&key)))
-    {
-        return Some(v.unwrap_or_default());
+    if let Some(r) = records.iter().find(|r| r.raw(&key).is_some()) {
+        return Some(text(d, r, &key).unwrap_or_default());
     }
     let mut bytes = Vec::new();
-    let mut found = false;
+    // Each chunk's record and key, and where its bytes start.
+    let mut chunks = Vec::new();
     for j in 0.. {
         let chunk_key = format!("a{i}[{j}]");
-        let Some(chunk) = records.iter().find_map(|r| r.token(&chunk_key)) else {
+        let Some((r, chunk)) = records
+            .iter()
+            .find_map(|r| Some((*r, r.token(&chunk_key)?)))
+        else {
             break;
         };
-        found = true;
+        chunks.push((r, chunk_key, bytes.len()));
         match decode_hex(chunk) {
             Some(b) => bytes.extend_from_slice(&b),
             None => bytes.extend_from_slice(chunk.as_bytes()),
         }
     }
-    found.then(|| String::from_utf8_lossy(&bytes).into_owned())
+    if chunks.is_empty() {
+        return None;
+    }
+    let Decoded { text, not_utf8 } = Decoded::from_bytes(&bytes);
+    if let Some((at, shown)) = not_utf8 {
+        // Said in the chunk where they start (a hex one: a chunk written
+        // as text is UTF-8 whole).
+        if let Some((r, chunk_key, start)) = chunks.iter().rev().find(|(_, _, s)| *s <= at) {
+            hex_not_utf8(d, r, chunk_key, at - start, &shown);
+        }
+    }
+    Some(text)
 }
 
 /// The argv from PROCTITLE (NUL-separated); empty when there is none.
-fn proctitle_args(group: &Group) -> Vec<String> {
-    let Some(title) = group.find("PROCTITLE").and_then(|r| r.text("proctitle")) else {
+fn proctitle_args(d: &mut EcsDoc, group: &Group) -> Vec<String> {
+    let Some(title) = group
+        .find("PROCTITLE")
+        .and_then(|r| text(d, r, "proctitle"))
+    else {
         return Vec::new();
     };
     title
@@ -376,14 +428,17 @@ mod tests {
             "type=EXECVE msg=audit(1.0:9): argc=3 a0=\"echo\" a1_len=6 a1[0]=616263 a1[1]=646566",
             "type=EXECVE msg=audit(1.0:9): a2=\"x y\"",
         ]);
-        assert_eq!(execve_args(&g).unwrap(), ["echo", "abcdef", "x y"]);
+        let mut d = EcsDoc::new(Kind::Process);
+        assert_eq!(execve_args(&mut d, &g).unwrap(), ["echo", "abcdef", "x y"]);
+        assert_eq!(d.unread, []);
     }
 
     #[test]
     fn proctitle_is_the_fallback() {
         let g = group(&["type=PROCTITLE msg=audit(1.0:9): proctitle=64617368002D70"]);
-        assert_eq!(execve_args(&g), None);
-        assert_eq!(proctitle_args(&g), ["dash", "-p"]);
+        let mut d = EcsDoc::new(Kind::Process);
+        assert_eq!(execve_args(&mut d, &g), None);
+        assert_eq!(proctitle_args(&mut d, &g), ["dash", "-p"]);
     }
 
     #[test]

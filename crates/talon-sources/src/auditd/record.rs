@@ -11,13 +11,40 @@
 //! - the enrichment section that `auditd` adds after a `0x1d` byte
 //!   (`UID="root" SYSCALL=execve`, upper-case keys) is parsed like the rest.
 
-use crate::input::Columns;
+use crate::input::{first_not_utf8, Columns};
 
 /// A value as written: quoted, or bare (a number, a token, or hex).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Val {
     Quoted(String),
     Bare(String),
+}
+
+/// A string value as read: its text, and the first of its hex-encoded
+/// bytes that are not UTF-8, read as U+FFFD in that text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Decoded {
+    pub text: String,
+    /// Their 0-based offset among the decoded bytes, and as written
+    /// (`\xe9`).
+    pub not_utf8: Option<(usize, String)>,
+}
+
+impl Decoded {
+    /// Decoded bytes read as text.
+    pub fn from_bytes(bytes: &[u8]) -> Decoded {
+        Decoded {
+            text: String::from_utf8_lossy(bytes).into_owned(),
+            not_utf8: first_not_utf8(bytes),
+        }
+    }
+
+    fn text(text: &str) -> Decoded {
+        Decoded {
+            text: text.to_string(),
+            not_utf8: None,
+        }
+    }
 }
 
 /// One parsed record.
@@ -82,11 +109,18 @@ impl Record {
         self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
-    /// A string field, decoded: quoted as is, bare hex decoded, the
-    /// "unset" tokens (`(null)`, `(none)`, `?`) as `None`.
+    /// A string field, decoded: quoted as is, bare hex decoded (bytes
+    /// that are not UTF-8 as U+FFFD), the "unset" tokens (`(null)`,
+    /// `(none)`, `?`) as `None`.
     pub fn text(&self, key: &str) -> Option<String> {
+        self.decoded(key).map(|d| d.text)
+    }
+
+    /// [`Record::text`], with the first hex-encoded bytes it read as
+    /// U+FFFD.
+    pub fn decoded(&self, key: &str) -> Option<Decoded> {
         match self.raw(key)? {
-            Val::Quoted(s) => Some(s.clone()),
+            Val::Quoted(s) => Some(Decoded::text(s)),
             Val::Bare(s) => {
                 // A stray closing quote after hex has been seen in the wild
                 // (`key=6578…74"`); it is not part of the value.
@@ -97,9 +131,9 @@ impl Record {
                 if matches!(s, "(null)" | "(none)" | "?" | "") {
                     None
                 } else if let Some(bytes) = decode_hex(s) {
-                    Some(String::from_utf8_lossy(&bytes).into_owned())
+                    Some(Decoded::from_bytes(&bytes))
                 } else {
-                    Some(s.to_string())
+                    Some(Decoded::text(s))
                 }
             }
         }
@@ -282,6 +316,27 @@ mod tests {
         assert_eq!(r.text("a1").as_deref(), Some("-w"));
         assert_eq!(r.text("a2").as_deref(), Some("net.ipv4.ip_forward=1"));
         assert_eq!(r.line, 7);
+    }
+
+    /// Hex-encoded bytes that are not UTF-8 are read as U+FFFD, and the
+    /// first of them kept with their offset; a UTF-8 `é` (`C3A9`) is text.
+    #[test]
+    fn hex_bytes_not_utf8_are_found() {
+        let r = Record::parse(
+            "type=EXECVE msg=audit(1.2:3): argc=3 a0=636166C3A9 a1=2F746D702F66E96C6C65 a2=\"caf\"",
+            1,
+        )
+        .unwrap();
+        assert_eq!(r.decoded("a0"), Some(Decoded::text("café")));
+        assert_eq!(
+            r.decoded("a1"),
+            Some(Decoded {
+                text: "/tmp/f\u{FFFD}lle".into(),
+                not_utf8: Some((6, "\\xe9".into())),
+            })
+        );
+        assert_eq!(r.text("a1").as_deref(), Some("/tmp/f\u{FFFD}lle"));
+        assert_eq!(r.decoded("a2"), Some(Decoded::text("caf")));
     }
 
     #[test]
