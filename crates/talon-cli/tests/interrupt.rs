@@ -28,10 +28,15 @@ fn matching_line() -> String {
     line
 }
 
-/// Runs `talon ARGS` with `line` fed to its stdin over and over; once
-/// [`FED_BEFORE_SIGNAL`] bytes went in, sends it `signal` (`-INT`,
-/// `-TERM`) and keeps feeding until it exits.
+/// Runs `talon ARGS` with [`matching_line`] fed to its stdin over and
+/// over; once [`FED_BEFORE_SIGNAL`] bytes went in, sends it `signal`
+/// (`-INT`, `-TERM`) and keeps feeding until it exits.
 fn stop_mid_stream(args: &[&str], signal: &str) -> Output {
+    stop_mid_feed(args, signal, format!("{}\n", matching_line()).repeat(64))
+}
+
+/// [`stop_mid_stream`], feeding `chunk` over and over.
+fn stop_mid_feed(args: &[&str], signal: &str, chunk: String) -> Output {
     let mut child = talon()
         .current_dir(repo())
         .args(args)
@@ -45,7 +50,6 @@ fn stop_mid_stream(args: &[&str], signal: &str) -> Output {
     let done = Arc::new(AtomicBool::new(false));
     let feeder = {
         let (fed, done) = (Arc::clone(&fed), Arc::clone(&done));
-        let chunk = format!("{}\n", matching_line()).repeat(64);
         std::thread::spawn(move || {
             // Ends when talon closes its stdin (it exited) or the test is
             // over.
@@ -190,4 +194,45 @@ fn ctrl_c_stops_query_and_convert_answering_over_what_was_read() {
     let out = stop_mid_stream(&["-q", "convert", "-"], "-INT");
     assert_eq!(out.status.code(), Some(130));
     assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn ctrl_c_stops_counting_an_input_that_is_not_json() {
+    // Such an input is read to its end only to count its lines, in one
+    // go: the signal stopped the count too, or an endless one
+    // (`/dev/urandom`) held the run up until a second signal killed it
+    // without a summary.
+    let text = "this is a log line, not an event\n".repeat(1024);
+    let hunt = ["hunt", "--rules", FORWARDING, "-", "-o", "/dev/null"];
+    let query = ["query", "any where true", "-"];
+    for args in [&hunt[..], &query, &["convert", "-"]] {
+        let out = stop_mid_feed(args, "-INT", text.clone());
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(130), "{args:?}: {err}");
+        assert_eq!(
+            err.lines().last(),
+            Some(INTERRUPTED_BY_SIGINT),
+            "{args:?}: {err}"
+        );
+        assert_eq!(events_read(&err), 0, "{args:?}: {err}");
+        let issue = err
+            .lines()
+            .find(|l| l.starts_with("talon:   -:1: not-json: "))
+            .unwrap_or_else(|| panic!("{args:?}: no not-json issue in {err}"));
+        let skipped: u64 = issue
+            .strip_prefix("talon:   -:1: not-json: not a JSON event file (")
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{args:?}: no line count in {issue}"));
+        assert!(
+            skipped >= (FED_BEFORE_SIGNAL / text.len() * 1024) as u64 / 2,
+            "{issue}"
+        );
+        assert!(
+            issue.contains(&format!(
+                "({skipped} lines skipped, then reading stopped before its end)"
+            )),
+            "{args:?}: {issue}"
+        );
+    }
 }

@@ -29,9 +29,11 @@ pub struct Interrupt {
 }
 
 impl Interrupt {
-    /// Installs the handlers for SIGINT and SIGTERM.
-    pub fn install() -> Result<Interrupt> {
-        let stop = Arc::new(AtomicBool::new(false));
+    /// Installs the handlers for SIGINT and SIGTERM, which raise `stop`:
+    /// given to the event reader beforehand
+    /// ([`talon_event::read::ReadOptions::with_stop`]), it also stops an
+    /// input that is only being counted (not JSON) before its end.
+    pub fn install(stop: Arc<AtomicBool>) -> Result<Interrupt> {
         let signal = Arc::new(AtomicUsize::new(0));
         for sig in [SIGINT, SIGTERM] {
             // In order: a signal while `stop` is already up takes the
