@@ -396,19 +396,40 @@ pub fn load_mapping(paths: &[PathBuf]) -> Result<Mapping> {
 /// and columns are counted as an editor shows them, without it); the error
 /// names the file and what it was to be.
 pub fn read_mapping_text(path: &Path, what: &'static str) -> Result<String> {
-    let text = std::fs::read_to_string(path).map_err(|source| {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| {
         anyhow::anyhow!(
             "{}",
             MappingError::Io {
-                file: path.display().to_string(),
+                file: file.clone(),
                 what,
                 source,
             }
         )
     })?;
+    let text = utf8_text(bytes, &file, what)?;
     Ok(match text.strip_prefix('\u{feff}') {
         Some(rest) => rest.to_string(),
         None => text,
+    })
+}
+
+/// `bytes`, read from `file` (a `what`: mapping, value list, ...), as text.
+/// Bytes that are not UTF-8 are an error at the first of them, with its
+/// line shown and a caret under it, as in a rule file: "stream did not
+/// contain valid UTF-8" left the user to search the whole file for it.
+pub fn utf8_text(bytes: Vec<u8>, file: &str, what: &str) -> Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let byte = e.as_bytes()[at];
+        // The same text up to `at`, so the same offsets; the bad byte
+        // shows as U+FFFD.
+        let text = String::from_utf8_lossy(e.as_bytes());
+        let message = format!("the {what} is not valid UTF-8 here (byte 0x{byte:02x})");
+        anyhow::anyhow!(
+            "{}",
+            located(file, &text, at..at + '\u{fffd}'.len_utf8(), &message)
+        )
     })
 }
 
@@ -431,6 +452,24 @@ pub fn mapping_error(e: MappingError, text: &str) -> anyhow::Error {
     // error's own names the same place.
     let snippet = rendered.split_once('\n').map_or("", |(_, rest)| rest);
     anyhow::anyhow!("{e}\n{}", snippet.trim_end_matches('\n'))
+}
+
+/// `file:line:col: message`, then the line of `text` with a caret under
+/// `span`, as rule, mapping and schema files report problems.
+pub fn located(file: &str, text: &str, span: std::ops::Range<usize>, message: &str) -> String {
+    let rendered = talon_eql::diag::render_span(file, text, span.start, span.end, message, None);
+    let (line, column) = talon_eql::diag::line_col(text, span.start);
+    // render_span's own heading says `error:`; the caller says what it is.
+    let snippet = rendered.split_once('\n').map_or("", |(_, rest)| rest);
+    // The message quotes the file's text (an item id, a field, a type).
+    let message = talon_event::terminal::escape_controls(message);
+    let snippet: Vec<_> = snippet
+        .trim_end()
+        .lines()
+        .map(talon_event::terminal::escape_controls)
+        .collect();
+    let snippet = snippet.join("\n");
+    format!("{file}:{line}:{column}: {message}\n{snippet}")
 }
 
 /// Whether stdin could carry data: a pipe or a redirected file (not a
