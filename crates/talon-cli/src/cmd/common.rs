@@ -620,6 +620,23 @@ pub fn open_events(
                 continue;
             }
             stdin_named = true;
+            // `< f` makes stdin the file f: named too, it was read twice,
+            // and every alert of it came out twice.
+            if let Some(key) = stdin_file() {
+                match seen.entry(key) {
+                    std::collections::hash_map::Entry::Occupied(first) => {
+                        let f = first.get().display();
+                        repeated.push(format!(
+                            "- (stdin) is the same file as {f} (stdin is redirected from it); \
+                             it is read once, as {f}"
+                        ));
+                        continue;
+                    }
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(PathBuf::from("-"));
+                    }
+                }
+            }
         }
         if let InputSpec::Path(p) = &spec {
             match seen.entry(FileKey::of(p)) {
@@ -648,6 +665,21 @@ pub fn open_events(
         );
     }
     Ok(Events { reader })
+}
+
+/// The file redirected into stdin (`< f`), when it is a regular file to be
+/// read from its start: reading `-` reads that file whole. Linux only (the
+/// start is read from `/proc`); elsewhere stdin is never taken for a file.
+fn stdin_file() -> Option<FileKey> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata("/dev/stdin")
+        .ok()
+        .filter(|m| m.is_file())?;
+    // A stdin read partly already (`(read -r first; talon hunt - f) < f`)
+    // holds only the rest of the file.
+    let info = std::fs::read_to_string("/proc/self/fdinfo/0").ok()?;
+    let pos = info.lines().find_map(|l| l.strip_prefix("pos:"))?;
+    (pos.trim() == "0").then(|| FileKey::Inode(meta.dev(), meta.ino()))
 }
 
 /// What makes two input paths one file: its device and inode (so a hard
@@ -697,6 +729,11 @@ fn repeat_warning(first: &Path, later: &Path) -> String {
     let (f, l) = (first.display(), later.display());
     if first == later {
         return format!("{l} was given more than once; it is read once");
+    }
+    if first == Path::new("-") {
+        return format!(
+            "{l} is the same file as - (stdin is redirected from it); it is read once, as -"
+        );
     }
     let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_symlink());
     let same_path = match (std::fs::canonicalize(first), std::fs::canonicalize(later)) {
