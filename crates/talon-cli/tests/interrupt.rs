@@ -32,11 +32,17 @@ fn matching_line() -> String {
 /// over; once [`FED_BEFORE_SIGNAL`] bytes went in, sends it `signal`
 /// (`-INT`, `-TERM`) and keeps feeding until it exits.
 fn stop_mid_stream(args: &[&str], signal: &str) -> Output {
-    stop_mid_feed(args, signal, format!("{}\n", matching_line()).repeat(64))
+    stop_mid_feed(args, signal, None, matching_chunk())
 }
 
-/// [`stop_mid_stream`], feeding `chunk` over and over.
-fn stop_mid_feed(args: &[&str], signal: &str, chunk: String) -> Output {
+/// [`matching_line`] 64 times.
+fn matching_chunk() -> String {
+    format!("{}\n", matching_line()).repeat(64)
+}
+
+/// [`stop_mid_stream`], feeding `chunk` over and over, and sending the
+/// signal a second time `again` after the first when given.
+fn stop_mid_feed(args: &[&str], signal: &str, again: Option<Duration>, chunk: String) -> Output {
     let mut child = talon()
         .current_dir(repo())
         .args(args)
@@ -75,11 +81,18 @@ fn stop_mid_feed(args: &[&str], signal: &str, chunk: String) -> Output {
         std::thread::sleep(Duration::from_millis(10));
     }
     let pid = child.id().to_string();
-    let killed = std::process::Command::new("kill")
-        .args([signal, &pid])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
+    let kill = || {
+        let killed = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+    };
+    kill();
+    if let Some(after) = again {
+        std::thread::sleep(after);
+        kill();
+    }
     let status = loop {
         if let Some(s) = child.try_wait().expect("wait") {
             break s;
@@ -206,7 +219,7 @@ fn ctrl_c_stops_counting_an_input_that_is_not_json() {
     let hunt = ["hunt", "--rules", FORWARDING, "-", "-o", "/dev/null"];
     let query = ["query", "any where true", "-"];
     for args in [&hunt[..], &query, &["convert", "-"]] {
-        let out = stop_mid_feed(args, "-INT", text.clone());
+        let out = stop_mid_feed(args, "-INT", None, text.clone());
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(130), "{args:?}: {err}");
         assert_eq!(
@@ -235,4 +248,63 @@ fn ctrl_c_stops_counting_an_input_that_is_not_json() {
             "{args:?}: {issue}"
         );
     }
+}
+
+#[test]
+fn a_signal_sent_twice_at_once_stops_talon_as_one_does() {
+    // `timeout` sends its signal to talon, then to talon's process group:
+    // the copy that came after the first was handled ended talon at once,
+    // without the summary or the end of its output.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_path = dir.path().join("alerts.jsonl.gz");
+    let out_arg = out_path.to_str().expect("utf8");
+    let hunt = ["hunt", "--rules", FORWARDING, "-", "-o", out_arg];
+    let again = Some(Duration::from_millis(50));
+    let out = stop_mid_feed(&hunt, "-TERM", again, matching_chunk());
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(143), "{err}");
+    assert!(
+        err.lines()
+            .last()
+            .is_some_and(|l| l.starts_with("talon: interrupted by SIGTERM: reading stopped early")),
+        "{err}"
+    );
+    assert_eq!(gunzip(&out_path).lines().count() as u64, events_read(&err));
+}
+
+#[test]
+fn a_second_signal_later_ends_talon_at_once() {
+    // A read waiting on an idle pipe holds the first signal up; a second
+    // one, past the time a repeated signal takes, ends talon.
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = talon()
+        .current_dir(repo())
+        .args(["hunt", "--rules", FORWARDING, "-", "-o", "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("talon starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(matching_chunk().as_bytes()).expect("write");
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = child.id().to_string();
+    let kill = || {
+        let killed = std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+    };
+    kill();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "the idle read holds the first signal up"
+    );
+    kill();
+    let out = child.wait_with_output().expect("talon ends");
+    drop(stdin);
+    assert_eq!(out.status.signal(), Some(2), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
 }
