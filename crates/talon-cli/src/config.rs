@@ -30,6 +30,8 @@ use serde_json::Value as Json;
 use talon_engine::exceptions::{parse_entries, ExceptionItem, ExceptionSet, RuleTarget};
 use talon_rules::ExportedException;
 
+use crate::cmd::common::{self, located};
+
 /// Exception and silencing flags (hunt).
 #[derive(Debug, Args, Default)]
 pub struct ExceptionArgs {
@@ -112,8 +114,9 @@ pub fn exception_set(args: &ExceptionArgs, exported: &[ExportedException]) -> Re
         bail!("{}", problems.join("\ntalon: error: "));
     }
     for path in &args.exceptions {
-        let text = std::fs::read_to_string(path)
+        let bytes = std::fs::read(path)
             .with_context(|| format!("cannot read exception list export {}", path.display()))?;
+        let text = common::utf8_text(bytes, &path.display().to_string(), "exception list export")?;
         // Without a byte-order mark, so that columns count what an editor
         // shows (as for a mapping file).
         let text = match text.strip_prefix('\u{feff}') {
@@ -156,13 +159,15 @@ pub fn exception_set(args: &ExceptionArgs, exported: &[ExportedException]) -> Re
                 id.trim()
             );
         }
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read value list {file}"))?;
+        let bytes =
+            std::fs::read(file).with_context(|| format!("cannot read value list {file}"))?;
+        let text = common::utf8_text(bytes, file, "value list")?;
         set.add_value_list_text(id.trim(), &text);
     }
     if let Some(path) = config_path(args.config.as_deref()) {
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text = common::utf8_text(bytes, &path.display().to_string(), "config file")?;
         apply_config(&mut set, &text, &path.display().to_string())?;
     }
     for r in &args.silence_rules {
@@ -172,24 +177,6 @@ pub fn exception_set(args: &ExceptionArgs, exported: &[ExportedException]) -> Re
         set.silence_host(h);
     }
     Ok(set)
-}
-
-/// `file:line:col: message`, then the line of `text` with a caret under
-/// `span`, as rule, mapping and schema files report problems.
-fn located(file: &str, text: &str, span: std::ops::Range<usize>, message: &str) -> String {
-    let rendered = talon_eql::diag::render_span(file, text, span.start, span.end, message, None);
-    let (line, column) = talon_eql::diag::line_col(text, span.start);
-    // render_span's own heading says `error:`; the caller says what it is.
-    let snippet = rendered.split_once('\n').map_or("", |(_, rest)| rest);
-    // The message quotes the file's text (an item id, a field, a type).
-    let message = talon_event::terminal::escape_controls(message);
-    let snippet: Vec<_> = snippet
-        .trim_end()
-        .lines()
-        .map(talon_event::terminal::escape_controls)
-        .collect();
-    let snippet = snippet.join("\n");
-    format!("{file}:{line}:{column}: {message}\n{snippet}")
 }
 
 /// The sections of `talon.toml`: `[stream]` is `talon stream`'s, which

@@ -374,6 +374,39 @@ fn an_input_given_twice_is_read_once_with_a_warning() {
         err.contains("talon: warning: - (stdin) was given more than once; it is read once"),
         "{err}"
     );
+    // Stdin redirected from a file also named is that file (`- f < f`):
+    // read once, whichever comes first, where it gave every alert twice.
+    let demo = "demo/events.ndjson";
+    for (inputs, warning) in [
+        (
+            ["-", demo],
+            format!(
+                "{demo} is the same file as - (stdin is redirected from it); it is read once, as -"
+            ),
+        ),
+        (
+            [demo, "-"],
+            format!(
+                "- (stdin) is the same file as {demo} (stdin is redirected from it); it is read \
+                 once, as {demo}"
+            ),
+        ),
+    ] {
+        let mut c = talon();
+        c.current_dir(repo())
+            .args(["hunt", "--format", "jsonl", "--rules", "rules/"])
+            .args(inputs)
+            .stdin(std::fs::File::open(repo().join(demo)).expect("demo"));
+        let out = c.output().expect("talon runs");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        assert_eq!(jsonl(&out).len(), 7, "{inputs:?}: {err}");
+        assert!(
+            err.contains(&format!("talon: warning: {warning}\n")),
+            "{err}"
+        );
+        assert!(err.contains(" from 1 input "), "{inputs:?}: {err}");
+    }
 }
 
 /// `talon hunt --no-prefilter` with the bundled rules over `path`.

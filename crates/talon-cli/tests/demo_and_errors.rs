@@ -684,6 +684,100 @@ fn a_mapping_with_a_byte_order_mark_loads_and_its_columns_ignore_the_mark() {
 }
 
 #[test]
+fn a_file_that_is_not_utf8_is_an_error_at_its_first_bad_byte() {
+    // Mapping, schema, exception list, value list and talon.toml: each
+    // named only "stream did not contain valid UTF-8", not where.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).expect("write");
+        p
+    };
+    let rule = repo().join("rules/linux/command_and_control_ip_forwarding_enabled.toml");
+    // The file, how it is given, what it is, and where its bad byte is:
+    // line, column, and that line as shown (the byte as U+FFFD).
+    let cases = [
+        (
+            write(
+                "m.json",
+                b"{\n  \"properties\": {\"h\xffst\": {\"type\": \"keyword\"}}}",
+            ),
+            "hunt",
+            "--mapping",
+            "mapping",
+            2,
+            20,
+            "  \"properties\": {\"h\u{fffd}st\": {\"type\": \"keyword\"}}}",
+        ),
+        (
+            write("s.txt", b"process.name keyword\nhost.n\xe9me keyword\n"),
+            "check",
+            "--schema",
+            "schema",
+            2,
+            7,
+            "host.n\u{fffd}me keyword",
+        ),
+        (
+            write("e.ndjson", b"{\"list_id\":\"l\",\"name\":\"caf\xe9\"}\n"),
+            "hunt",
+            "--exceptions",
+            "exception list export",
+            1,
+            27,
+            "{\"list_id\":\"l\",\"name\":\"caf\u{fffd}\"}",
+        ),
+        (
+            write("admins.txt", b"root\nadm\xc3\n"),
+            "hunt",
+            "--value-list",
+            "value list",
+            2,
+            4,
+            "adm\u{fffd}",
+        ),
+        (
+            write("talon.toml", b"[silence]\nhosts = [\"web-\xff\"]\n"),
+            "hunt",
+            "--config",
+            "config file",
+            2,
+            15,
+            "hosts = [\"web-\u{fffd}\"]",
+        ),
+    ];
+    for (path, command, flag, what, line, column, text) in cases {
+        let mut c = talon();
+        c.args([command, flag]);
+        match flag {
+            "--value-list" => c.arg(format!("admins={}", path.display())),
+            _ => c.arg(&path),
+        };
+        match command {
+            "check" => c.arg(&rule),
+            _ => c.arg("--rules").arg(&rule).arg("-"),
+        };
+        let out = run_with_stdin(c, b"");
+        let byte = std::fs::read(&path)
+            .expect("read")
+            .into_iter()
+            .find(|b| *b >= 0x80)
+            .expect("a byte past ASCII");
+        assert_eq!(out.status.code(), Some(2), "{what}: {}", stderr(&out));
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "talon: error: {}:{line}:{column}: the {what} is not valid UTF-8 here \
+                 (byte 0x{byte:02x})\n  |\n{line} | {text}\n  | {}^\n",
+                path.display(),
+                " ".repeat(column - 1)
+            ),
+            "{what}"
+        );
+    }
+}
+
+#[test]
 fn multi_valued_timestamps_sort_by_their_smallest_value() {
     let events = [
         r#"{"id":1,"@timestamp":"2026-01-01T00:00:05Z","event":{"category":"process"}}"#,

@@ -28,10 +28,21 @@ fn matching_line() -> String {
     line
 }
 
-/// Runs `talon ARGS` with `line` fed to its stdin over and over; once
-/// [`FED_BEFORE_SIGNAL`] bytes went in, sends it `signal` (`-INT`,
-/// `-TERM`) and keeps feeding until it exits.
+/// Runs `talon ARGS` with [`matching_line`] fed to its stdin over and
+/// over; once [`FED_BEFORE_SIGNAL`] bytes went in, sends it `signal`
+/// (`-INT`, `-TERM`) and keeps feeding until it exits.
 fn stop_mid_stream(args: &[&str], signal: &str) -> Output {
+    stop_mid_feed(args, signal, None, matching_chunk())
+}
+
+/// [`matching_line`] 64 times.
+fn matching_chunk() -> String {
+    format!("{}\n", matching_line()).repeat(64)
+}
+
+/// [`stop_mid_stream`], feeding `chunk` over and over, and sending the
+/// signal a second time `again` after the first when given.
+fn stop_mid_feed(args: &[&str], signal: &str, again: Option<Duration>, chunk: String) -> Output {
     let mut child = talon()
         .current_dir(repo())
         .args(args)
@@ -45,7 +56,6 @@ fn stop_mid_stream(args: &[&str], signal: &str) -> Output {
     let done = Arc::new(AtomicBool::new(false));
     let feeder = {
         let (fed, done) = (Arc::clone(&fed), Arc::clone(&done));
-        let chunk = format!("{}\n", matching_line()).repeat(64);
         std::thread::spawn(move || {
             // Ends when talon closes its stdin (it exited) or the test is
             // over.
@@ -71,11 +81,18 @@ fn stop_mid_stream(args: &[&str], signal: &str) -> Output {
         std::thread::sleep(Duration::from_millis(10));
     }
     let pid = child.id().to_string();
-    let killed = std::process::Command::new("kill")
-        .args([signal, &pid])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
+    let kill = || {
+        let killed = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+    };
+    kill();
+    if let Some(after) = again {
+        std::thread::sleep(after);
+        kill();
+    }
     let status = loop {
         if let Some(s) = child.try_wait().expect("wait") {
             break s;
@@ -189,5 +206,105 @@ fn ctrl_c_stops_query_and_convert_answering_over_what_was_read() {
     // -q: the status alone.
     let out = stop_mid_stream(&["-q", "convert", "-"], "-INT");
     assert_eq!(out.status.code(), Some(130));
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn ctrl_c_stops_counting_an_input_that_is_not_json() {
+    // Such an input is read to its end only to count its lines, in one
+    // go: the signal stopped the count too, or an endless one
+    // (`/dev/urandom`) held the run up until a second signal killed it
+    // without a summary.
+    let text = "this is a log line, not an event\n".repeat(1024);
+    let hunt = ["hunt", "--rules", FORWARDING, "-", "-o", "/dev/null"];
+    let query = ["query", "any where true", "-"];
+    for args in [&hunt[..], &query, &["convert", "-"]] {
+        let out = stop_mid_feed(args, "-INT", None, text.clone());
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(130), "{args:?}: {err}");
+        assert_eq!(
+            err.lines().last(),
+            Some(INTERRUPTED_BY_SIGINT),
+            "{args:?}: {err}"
+        );
+        assert_eq!(events_read(&err), 0, "{args:?}: {err}");
+        let issue = err
+            .lines()
+            .find(|l| l.starts_with("talon:   -:1: not-json: "))
+            .unwrap_or_else(|| panic!("{args:?}: no not-json issue in {err}"));
+        let skipped: u64 = issue
+            .strip_prefix("talon:   -:1: not-json: not a JSON event file (")
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{args:?}: no line count in {issue}"));
+        assert!(
+            skipped >= (FED_BEFORE_SIGNAL / text.len() * 1024) as u64 / 2,
+            "{issue}"
+        );
+        assert!(
+            issue.contains(&format!(
+                "({skipped} lines skipped, then reading stopped before its end)"
+            )),
+            "{args:?}: {issue}"
+        );
+    }
+}
+
+#[test]
+fn a_signal_sent_twice_at_once_stops_talon_as_one_does() {
+    // `timeout` sends its signal to talon, then to talon's process group:
+    // the copy that came after the first was handled ended talon at once,
+    // without the summary or the end of its output.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_path = dir.path().join("alerts.jsonl.gz");
+    let out_arg = out_path.to_str().expect("utf8");
+    let hunt = ["hunt", "--rules", FORWARDING, "-", "-o", out_arg];
+    let again = Some(Duration::from_millis(50));
+    let out = stop_mid_feed(&hunt, "-TERM", again, matching_chunk());
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(143), "{err}");
+    assert!(
+        err.lines()
+            .last()
+            .is_some_and(|l| l.starts_with("talon: interrupted by SIGTERM: reading stopped early")),
+        "{err}"
+    );
+    assert_eq!(gunzip(&out_path).lines().count() as u64, events_read(&err));
+}
+
+#[test]
+fn a_second_signal_later_ends_talon_at_once() {
+    // A read waiting on an idle pipe holds the first signal up; a second
+    // one, past the time a repeated signal takes, ends talon.
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = talon()
+        .current_dir(repo())
+        .args(["hunt", "--rules", FORWARDING, "-", "-o", "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("talon starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(matching_chunk().as_bytes()).expect("write");
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = child.id().to_string();
+    let kill = || {
+        let killed = std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+    };
+    kill();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "the idle read holds the first signal up"
+    );
+    kill();
+    let out = child.wait_with_output().expect("talon ends");
+    drop(stdin);
+    assert_eq!(out.status.signal(), Some(2), "{}", stderr(&out));
     assert_eq!(stderr(&out), "");
 }

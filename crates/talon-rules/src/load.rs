@@ -187,7 +187,7 @@ pub fn load_paths_preferring(paths: &[PathBuf], runs: &dyn Fn(&Rule) -> bool) ->
         Found::File { path, .. } => {
             unique.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()))
         }
-        Found::Error(_) | Found::Special(..) => true,
+        Found::Error(_) | Found::Passed(..) => true,
     });
     let files: Vec<(PathBuf, bool)> = found
         .iter()
@@ -211,12 +211,9 @@ pub fn load_paths_preferring(paths: &[PathBuf], runs: &dyn Fn(&Rule) -> bool) ->
                 report.errors.push(e);
                 continue;
             }
-            Found::Special(path, kind) => {
+            Found::Passed(path, why) => {
                 report.skip_non_rule(&path);
-                report.files_without_rules.push(SkippedFile {
-                    path,
-                    why: format!("not a regular file ({kind}); not read"),
-                });
+                report.files_without_rules.push(SkippedFile { path, why });
                 continue;
             }
             Found::File {
@@ -258,9 +255,10 @@ enum Found {
     },
     /// A path that cannot be looked at, or a walk entry that cannot be read.
     Error(LoadError),
-    /// A FIFO, socket or device met in a walk: not read (a FIFO may never
-    /// end), and named as skipped, with its kind.
-    Special(PathBuf, &'static str),
+    /// A walk entry not read, and named as skipped with why: a FIFO,
+    /// socket or device (a FIFO may never end), or a symbolic link back to
+    /// a folder above it.
+    Passed(PathBuf, String),
 }
 
 /// Loads rules from text in the given format (stdin, tests). `path` names
@@ -458,10 +456,23 @@ fn collect(p: &Path, files: &mut Vec<Found>) {
             // that vanished from the count.
             Ok(e) => {
                 let kind = special_kind(&e.file_type());
-                files.push(Found::Special(e.into_path(), kind));
+                let why = format!("not a regular file ({kind}); not read");
+                files.push(Found::Passed(e.into_path(), why));
             }
             Err(e) => {
                 let path = e.path().unwrap_or(p).to_path_buf();
+                // As in an event folder: a link back to a folder above is
+                // not followed, and is no error. It was a load error, so
+                // `check` failed and `hunt` counted a rule with errors
+                // that did not exist.
+                if let Some(above) = e.loop_ancestor() {
+                    let why = format!(
+                        "symbolic link loop (points back to {}); not followed",
+                        above.display()
+                    );
+                    files.push(Found::Passed(path, why));
+                    continue;
+                }
                 files.push(Found::Error(LoadError::file(
                     &path,
                     LoadErrorKind::Io,

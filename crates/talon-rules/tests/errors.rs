@@ -299,6 +299,35 @@ fn special_files_in_a_rules_folder_are_named_not_read() {
     assert_eq!(report.files, 1, "only good.toml is read");
 }
 
+/// A symbolic link in a rules folder back to a folder above it is not
+/// followed, and is named as skipped, as in an event folder: it was a load
+/// error, so `check` failed and `hunt` counted a rule with errors that did
+/// not exist.
+#[cfg(unix)]
+#[test]
+fn a_link_loop_in_a_rules_folder_is_named_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("rules");
+    std::fs::create_dir_all(d.join("linux")).unwrap();
+    std::fs::write(d.join("linux/good.toml"), GOOD).unwrap();
+    std::os::unix::fs::symlink("..", d.join("linux/up")).unwrap();
+    let report = load_paths(std::slice::from_ref(&d));
+    assert_eq!(report.rules.len(), 1);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(
+        report.files_without_rules,
+        [SkippedFile {
+            path: d.join("linux/up"),
+            why: format!(
+                "symbolic link loop (points back to {}); not followed",
+                d.display()
+            ),
+        }]
+    );
+    assert_eq!(report.skipped.non_rule_files, 1);
+    assert_eq!(report.files, 1, "only good.toml is read");
+}
+
 #[test]
 fn duplicate_rule_id_across_files_keeps_the_first() {
     let dir = tempfile::tempdir().unwrap();

@@ -435,19 +435,40 @@ pub fn load_mapping(paths: &[PathBuf]) -> Result<Mapping> {
 /// and columns are counted as an editor shows them, without it); the error
 /// names the file and what it was to be.
 pub fn read_mapping_text(path: &Path, what: &'static str) -> Result<String> {
-    let text = std::fs::read_to_string(path).map_err(|source| {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| {
         anyhow::anyhow!(
             "{}",
             MappingError::Io {
-                file: path.display().to_string(),
+                file: file.clone(),
                 what,
                 source,
             }
         )
     })?;
+    let text = utf8_text(bytes, &file, what)?;
     Ok(match text.strip_prefix('\u{feff}') {
         Some(rest) => rest.to_string(),
         None => text,
+    })
+}
+
+/// `bytes`, read from `file` (a `what`: mapping, value list, ...), as text.
+/// Bytes that are not UTF-8 are an error at the first of them, with its
+/// line shown and a caret under it, as in a rule file: "stream did not
+/// contain valid UTF-8" left the user to search the whole file for it.
+pub fn utf8_text(bytes: Vec<u8>, file: &str, what: &str) -> Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let byte = e.as_bytes()[at];
+        // The same text up to `at`, so the same offsets; the bad byte
+        // shows as U+FFFD.
+        let text = String::from_utf8_lossy(e.as_bytes());
+        let message = format!("the {what} is not valid UTF-8 here (byte 0x{byte:02x})");
+        anyhow::anyhow!(
+            "{}",
+            located(file, &text, at..at + '\u{fffd}'.len_utf8(), &message)
+        )
     })
 }
 
@@ -470,6 +491,24 @@ pub fn mapping_error(e: MappingError, text: &str) -> anyhow::Error {
     // error's own names the same place.
     let snippet = rendered.split_once('\n').map_or("", |(_, rest)| rest);
     anyhow::anyhow!("{e}\n{}", snippet.trim_end_matches('\n'))
+}
+
+/// `file:line:col: message`, then the line of `text` with a caret under
+/// `span`, as rule, mapping and schema files report problems.
+pub fn located(file: &str, text: &str, span: std::ops::Range<usize>, message: &str) -> String {
+    let rendered = talon_eql::diag::render_span(file, text, span.start, span.end, message, None);
+    let (line, column) = talon_eql::diag::line_col(text, span.start);
+    // render_span's own heading says `error:`; the caller says what it is.
+    let snippet = rendered.split_once('\n').map_or("", |(_, rest)| rest);
+    // The message quotes the file's text (an item id, a field, a type).
+    let message = talon_event::terminal::escape_controls(message);
+    let snippet: Vec<_> = snippet
+        .trim_end()
+        .lines()
+        .map(talon_event::terminal::escape_controls)
+        .collect();
+    let snippet = snippet.join("\n");
+    format!("{file}:{line}:{column}: {message}\n{snippet}")
 }
 
 /// Whether stdin could carry data: a pipe or a redirected file (not a
@@ -620,6 +659,23 @@ pub fn open_events(
                 continue;
             }
             stdin_named = true;
+            // `< f` makes stdin the file f: named too, it was read twice,
+            // and every alert of it came out twice.
+            if let Some(key) = stdin_file() {
+                match seen.entry(key) {
+                    std::collections::hash_map::Entry::Occupied(first) => {
+                        let f = first.get().display();
+                        repeated.push(format!(
+                            "- (stdin) is the same file as {f} (stdin is redirected from it); \
+                             it is read once, as {f}"
+                        ));
+                        continue;
+                    }
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(PathBuf::from("-"));
+                    }
+                }
+            }
         }
         if let InputSpec::Path(p) = &spec {
             match seen.entry(FileKey::of(p)) {
@@ -648,6 +704,21 @@ pub fn open_events(
         );
     }
     Ok(Events { reader })
+}
+
+/// The file redirected into stdin (`< f`), when it is a regular file to be
+/// read from its start: reading `-` reads that file whole. Linux only (the
+/// start is read from `/proc`); elsewhere stdin is never taken for a file.
+fn stdin_file() -> Option<FileKey> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata("/dev/stdin")
+        .ok()
+        .filter(|m| m.is_file())?;
+    // A stdin read partly already (`(read -r first; talon hunt - f) < f`)
+    // holds only the rest of the file.
+    let info = std::fs::read_to_string("/proc/self/fdinfo/0").ok()?;
+    let pos = info.lines().find_map(|l| l.strip_prefix("pos:"))?;
+    (pos.trim() == "0").then(|| FileKey::Inode(meta.dev(), meta.ino()))
 }
 
 /// What makes two input paths one file: its device and inode (so a hard
@@ -697,6 +768,11 @@ fn repeat_warning(first: &Path, later: &Path) -> String {
     let (f, l) = (first.display(), later.display());
     if first == later {
         return format!("{l} was given more than once; it is read once");
+    }
+    if first == Path::new("-") {
+        return format!(
+            "{l} is the same file as - (stdin is redirected from it); it is read once, as -"
+        );
     }
     let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_symlink());
     let same_path = match (std::fs::canonicalize(first), std::fs::canonicalize(later)) {

@@ -10,6 +10,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -63,8 +65,12 @@ pub struct ConvertArgs {
 
 pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
     let started = Instant::now();
+    // Raised by Ctrl-C once the handlers are in (below); the reader looks
+    // at it too, to stop counting an input that is not JSON.
+    let stop = Arc::new(AtomicBool::new(false));
     let mut opts = ReadOptions {
         mmap: !args.no_mmap,
+        stop: Some(Arc::clone(&stop)),
         ..ReadOptions::default()
     };
     if let Some(index) = &args.index {
@@ -82,7 +88,7 @@ pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
     let mut no_index = 0u64;
     let mut result = Ok(());
     // From here on, Ctrl-C stops reading and keeps what was written whole.
-    let interrupt = Interrupt::install()?;
+    let interrupt = Interrupt::install(stop)?;
     while let Some(item) = interrupt.next_of(&mut events) {
         // An issue is counted, and logged at -vv, by the reader.
         let Ok(event) = item else {

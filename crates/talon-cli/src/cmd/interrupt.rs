@@ -7,7 +7,12 @@
 //! `.zst` file gets its trailer) and the summary says the run was cut
 //! short. The exit status is the one a shell gives a process the signal
 //! ended (130 for SIGINT, 143 for SIGTERM), so scripts still see it. A
-//! second signal ends the process at once, as if talon had no handler.
+//! second signal ends the process at once, as if talon had no handler,
+//! unless it comes within [`SAME_SIGNAL`] of the first: `timeout` sends its
+//! signal to talon and then to talon's process group, talon included, and
+//! that second copy ended talon without its summary or the end of its
+//! output (a `.gz` file without its trailer) whenever it came after the
+//! first was handled.
 //!
 //! TODO: a read blocked on an idle pipe (stdin fed by `tail -f`) is not
 //! interrupted: the first signal takes effect when data or the end
@@ -16,9 +21,14 @@
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use signal_hook::consts::{SIGINT, SIGTERM};
+
+/// How long after the first signal another is taken for the same one
+/// sent twice (see the module doc), not for a second.
+pub const SAME_SIGNAL: Duration = Duration::from_millis(500);
 
 /// The signals' mark: `stop` is raised on the first one, after `signal`
 /// records which it was.
@@ -29,21 +39,36 @@ pub struct Interrupt {
 }
 
 impl Interrupt {
-    /// Installs the handlers for SIGINT and SIGTERM.
-    pub fn install() -> Result<Interrupt> {
-        let stop = Arc::new(AtomicBool::new(false));
+    /// Installs the handlers for SIGINT and SIGTERM, which raise `stop`:
+    /// given to the event reader beforehand
+    /// ([`talon_event::read::ReadOptions::with_stop`]), it also stops an
+    /// input that is only being counted (not JSON) before its end.
+    pub fn install(stop: Arc<AtomicBool>) -> Result<Interrupt> {
         let signal = Arc::new(AtomicUsize::new(0));
+        // Raised SAME_SIGNAL after the first signal, by the thread below.
+        let armed = Arc::new(AtomicBool::new(false));
         for sig in [SIGINT, SIGTERM] {
-            // In order: a signal while `stop` is already up takes the
-            // default action (the process ends); else the signal's number
-            // is recorded, then `stop` raised.
-            signal_hook::flag::register_conditional_default(sig, Arc::clone(&stop))
+            // In order: a signal once `armed` is up takes the default
+            // action (the process ends); else the signal's number is
+            // recorded, then `stop` raised.
+            signal_hook::flag::register_conditional_default(sig, Arc::clone(&armed))
                 .and_then(|_| {
                     signal_hook::flag::register_usize(sig, Arc::clone(&signal), sig as usize)
                 })
                 .and_then(|_| signal_hook::flag::register(sig, Arc::clone(&stop)))
                 .context("cannot install the SIGINT/SIGTERM handlers")?;
         }
+        let seen = Arc::clone(&signal);
+        std::thread::Builder::new()
+            .name("interrupt".to_string())
+            .spawn(move || {
+                while seen.load(Ordering::Relaxed) == 0 {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                std::thread::sleep(SAME_SIGNAL);
+                armed.store(true, Ordering::Relaxed);
+            })
+            .context("cannot start the SIGINT/SIGTERM watcher")?;
         Ok(Interrupt { stop, signal })
     }
 

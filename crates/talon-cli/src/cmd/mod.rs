@@ -12,5 +12,5 @@ pub mod stream;
 pub mod synth;
 pub mod watch;
 
-mod common;
+pub(crate) mod common;
 mod interrupt;

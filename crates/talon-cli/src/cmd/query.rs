@@ -9,6 +9,7 @@ use talon_event::terminal::{display_width, fit, pad};
 
 use anyhow::Result;
 use serde_json::value::RawValue;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use talon_engine::sequence::{SequenceOptions, SequenceResult, SequenceSearch};
@@ -49,8 +50,12 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
         );
     }
 
+    // Raised by Ctrl-C once the handlers are in (below); the reader looks
+    // at it too, to stop counting an input that is not JSON.
+    let stop = Arc::new(AtomicBool::new(false));
     let mut read_opts = ReadOptions {
         mmap: !args.input.no_mmap,
+        stop: Some(Arc::clone(&stop)),
         ..ReadOptions::default()
     };
     if let Some(index) = &args.input.index {
@@ -65,7 +70,7 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
     common::refuse_output_over_inputs(args.output.output.as_deref(), "--output", &inputs)?;
     let mut reader = common::open_events(&args.input.events, args.input.source, read_opts, false)?;
     // From here on, Ctrl-C stops reading and answers over what was read.
-    let interrupt = Interrupt::install()?;
+    let interrupt = Interrupt::install(stop)?;
     if query.kind() != QueryKind::Event {
         return run_sequence(&args, &query, &mapping, reader, &interrupt, started, quiet);
     }

@@ -28,7 +28,7 @@
 //! goes on with the next input.
 
 use std::io::{self, BufRead, Cursor, Read};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use serde::de::IgnoredAny;
@@ -100,6 +100,8 @@ pub(crate) struct FileReader {
     one_line_run: Option<u32>,
     /// The start of the input (and a switch to line mode) is logged.
     log_progress: bool,
+    /// See [`crate::read::ReadOptions::stop`].
+    stop: Option<Arc<AtomicBool>>,
 }
 
 impl FileReader {
@@ -120,7 +122,14 @@ impl FileReader {
             mapped: opened.mapped,
             one_line_run: None,
             log_progress: true,
+            stop: None,
         }
+    }
+
+    /// Stops counting an input that is not read for events when `stop` is
+    /// raised (see [`crate::read::ReadOptions::stop`]).
+    pub fn stop_on(&mut self, stop: Option<Arc<AtomicBool>>) {
+        self.stop = stop;
     }
 
     /// Whether the input's start (its format) is logged at `info`.
@@ -218,16 +227,20 @@ impl FileReader {
                     }
                 }
                 Mode::NotJson(mut r) => {
-                    let (lines, err) = count_content_lines(&mut r);
+                    let (lines, err) = count_content_lines(&mut r, self.stop.as_deref());
                     let s = if lines == 1 { "" } else { "s" };
+                    let stopped = match err {
+                        Some(Counted::Stopped) => ", then reading stopped before its end",
+                        _ => "",
+                    };
                     self.pending.push_back(Err(ReadIssue::new(
                         &self.name,
                         self.line,
                         0,
                         SkipReason::NotJson,
-                        format!("not a JSON event file ({lines} line{s} skipped)"),
+                        format!("not a JSON event file ({lines} line{s} skipped{stopped})"),
                     )));
-                    if let Some(e) = err {
+                    if let Some(Counted::Failed(e)) = err {
                         let issue = self.io_issue(0, &e);
                         self.pending.push_back(Err(issue));
                     }
@@ -248,7 +261,9 @@ impl FileReader {
                              e.g. iconv -f {encoding} -t UTF-8"
                         ),
                     )));
-                    if let (_, Some(e)) = count_content_lines(&mut r) {
+                    if let (_, Some(Counted::Failed(e))) =
+                        count_content_lines(&mut r, self.stop.as_deref())
+                    {
                         let issue = self.io_issue(0, &e);
                         self.pending.push_back(Err(issue));
                     }
@@ -895,15 +910,31 @@ fn is_json_scalar(line: &[u8]) -> bool {
     serde_json::from_slice::<IgnoredAny>(line.trim_ascii()).is_ok()
 }
 
+/// Why [`count_content_lines`] did not count to the end of its input.
+enum Counted {
+    /// An I/O error.
+    Failed(io::Error),
+    /// The stop flag was raised (see [`crate::read::ReadOptions::stop`]).
+    Stopped,
+}
+
 /// Reads to the end, counting lines with content (what line-by-line reading
 /// would have reported). Counted chunk by chunk, so a huge file without
-/// newlines is never held in memory. An I/O error stops the count.
-fn count_content_lines(r: &mut Box<dyn BufRead + Send>) -> (u64, Option<io::Error>) {
+/// newlines is never held in memory. An I/O error stops the count, and so
+/// does `stop`, raised, before each chunk: an endless input
+/// (`/dev/urandom`) is only ever counted, and would hold the caller up.
+fn count_content_lines(
+    r: &mut Box<dyn BufRead + Send>,
+    stop: Option<&AtomicBool>,
+) -> (u64, Option<Counted>) {
     let (mut lines, mut content) = (0u64, false);
     loop {
+        if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+            return (lines + u64::from(content), Some(Counted::Stopped));
+        }
         let chunk = match fill(r) {
             Ok(c) => c,
-            Err(e) => return (lines + u64::from(content), Some(e)),
+            Err(e) => return (lines + u64::from(content), Some(Counted::Failed(e))),
         };
         if chunk.is_empty() {
             return (lines + u64::from(content), None);

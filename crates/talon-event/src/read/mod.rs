@@ -47,6 +47,7 @@ mod sieve;
 
 use std::collections::VecDeque;
 use std::io::Read;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use crate::catalog::FieldCatalog;
@@ -88,6 +89,12 @@ pub struct ReadOptions {
     /// may be truncated meanwhile (read, such a file ends with an
     /// `Unreadable` issue saying it was cut shorter).
     pub mmap: bool,
+    /// Raised (by a signal handler), it stops the reading of an input
+    /// that is read to its end only to be counted (not JSON, another
+    /// encoding) at its next buffer, so that such an input, however long
+    /// (`/dev/urandom`, a disk image), never holds up a caller that stops
+    /// between items.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 impl Default for ReadOptions {
@@ -99,6 +106,7 @@ impl Default for ReadOptions {
             line_filter: None,
             catalog: None,
             mmap: true,
+            stop: None,
         }
     }
 }
@@ -139,6 +147,13 @@ impl ReadOptions {
     /// Parses only the NDJSON lines `filter` picks (see [`LineFilter`]).
     pub fn with_line_filter(mut self, filter: Arc<dyn LineFilter>) -> ReadOptions {
         self.line_filter = Some(filter);
+        self
+    }
+
+    /// Stops counting an input that is not read for events when `stop`
+    /// is raised (see [`ReadOptions::stop`]).
+    pub fn with_stop(mut self, stop: Arc<AtomicBool>) -> ReadOptions {
+        self.stop = Some(stop);
         self
     }
 }
@@ -196,6 +211,8 @@ pub struct EventReader {
     pool: Arc<batch::BufferPool>,
     /// See [`ReadOptions::mmap`].
     mmap: bool,
+    /// See [`ReadOptions::stop`].
+    stop: Option<Arc<AtomicBool>>,
     /// Items read after a line chunk still out, counted once it is.
     order: batch::InputOrder,
     /// Issues are logged (at `debug`) as they are counted.
@@ -225,6 +242,7 @@ impl EventReader {
             counted: VecDeque::new(),
             pool: Arc::default(),
             mmap: options.mmap,
+            stop: options.stop,
             order: batch::InputOrder::default(),
             log_issues: true,
             log_progress: true,
@@ -477,6 +495,7 @@ impl EventReader {
             Ok(o) => {
                 let mut file = FileReader::new(name, o);
                 file.log_progress(self.log_progress);
+                file.stop_on(self.stop.clone());
                 self.current = Some(file);
                 Some(Ok(()))
             }

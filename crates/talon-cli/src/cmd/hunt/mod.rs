@@ -150,8 +150,13 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         None
     };
 
+    // Raised by Ctrl-C once the handlers are in (below), or when the
+    // output fails; the reader looks at it too, to stop counting an input
+    // that is not JSON.
+    let stop_flag = Arc::new(AtomicBool::new(false));
     let mut read_opts = ReadOptions {
         mmap: !args.input.no_mmap,
+        stop: Some(Arc::clone(&stop_flag)),
         ..ReadOptions::default()
     };
     if let Some(index) = &args.input.index {
@@ -250,7 +255,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         .map(|r| AlertBuilder::new(r, &ctx))
         .collect();
     // From here on, Ctrl-C stops reading and keeps what was found.
-    let interrupt = Interrupt::install()?;
+    let interrupt = Interrupt::install(stop_flag)?;
     let stop = interrupt.stop();
     let shared = Shared {
         exceptions: &exceptions,
