@@ -41,7 +41,15 @@ struct Reader<'a> {
     /// `exported_rules_count` (or `exported_count`) of the summary, with the
     /// summary's span.
     summary: Option<(u64, Range<usize>)>,
+    /// Objects that are neither rules, exception objects nor summaries,
+    /// and where the first one not reported on its own stands.
+    unrecognized: usize,
+    first_unreported: Option<usize>,
 }
+
+/// Objects of one file reported one by one as not rules; the rest are
+/// counted in one error (an event file given as rules has thousands).
+const UNRECOGNIZED_SHOWN: usize = 3;
 
 pub(crate) fn load_kibana(text: Arc<str>, path: &Path) -> FileOutcome {
     let mut r = Reader {
@@ -51,6 +59,8 @@ pub(crate) fn load_kibana(text: Arc<str>, path: &Path) -> FileOutcome {
         rule_objects: 0,
         broken_lines: 0,
         summary: None,
+        unrecognized: 0,
+        first_unreported: None,
     };
     let body = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let start = skip_ws(text.as_bytes(), body);
@@ -174,8 +184,34 @@ impl Reader<'_> {
                 _ => self.out.skipped.other_saved_objects += 1,
             }
         } else {
-            let msg = "JSON object is not a rule, an exception list or item, or an export summary";
-            self.error(start..start + 1, LoadErrorKind::UnrecognizedObject, msg);
+            self.unrecognized(&obj, start);
+        }
+    }
+
+    /// An object that is no rule, exception object or summary: reported,
+    /// with a hint when it looks like an event, up to
+    /// [`UNRECOGNIZED_SHOWN`] a file; the rest are counted by
+    /// [`Reader::finish`].
+    fn unrecognized(&mut self, obj: &Map<String, Value>, start: usize) {
+        self.unrecognized += 1;
+        if self.unrecognized > UNRECOGNIZED_SHOWN {
+            self.first_unreported.get_or_insert(start);
+            return;
+        }
+        let msg = "JSON object is not a rule, an exception list or item, or an export summary";
+        let event_key = ["@timestamp", "event", "_source"]
+            .into_iter()
+            .find(|k| obj.contains_key(*k));
+        match event_key {
+            Some(k) => self.error(
+                start..start + 1,
+                LoadErrorKind::UnrecognizedObject,
+                format!(
+                    "{msg}; it looks like an event (it has `{k}`): events are read from the \
+                     inputs, not from --rules"
+                ),
+            ),
+            None => self.error(start..start + 1, LoadErrorKind::UnrecognizedObject, msg),
         }
     }
 
@@ -314,6 +350,14 @@ impl Reader<'_> {
     }
 
     fn finish(mut self) -> FileOutcome {
+        if let Some(at) = self.first_unreported {
+            let more = self.unrecognized - UNRECOGNIZED_SHOWN;
+            let msg = match more {
+                1 => "1 more JSON object from here on is not a rule either".to_string(),
+                _ => format!("{more} more JSON objects from here on are not rules either"),
+            };
+            self.error(at..at + 1, LoadErrorKind::UnrecognizedObject, msg);
+        }
         if let Some((n, span)) = self.summary.take() {
             if n != self.rule_objects as u64 {
                 // A line that is not JSON was most likely one of the

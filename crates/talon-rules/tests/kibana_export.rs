@@ -227,3 +227,55 @@ fn new_terms_api_shape_reads_through_the_accessors() {
     assert_eq!(rules[0].new_terms_fields(), ["user.name", "host.name"]);
     assert_eq!(rules[0].history_window_start(), Some("now-10d"));
 }
+
+/// An event file given as rules used to give one error per event (a demo
+/// file: 120 errors); now the first three say it looks like an event, and
+/// one more counts the rest from where they start.
+#[test]
+fn an_event_file_given_as_rules_is_said_once_with_the_rest_counted() {
+    let events: String = (0..6)
+        .map(|i| {
+            format!(
+                "{{\"@timestamp\":\"2026-01-01T00:00:0{i}Z\",\"event\":{{\"kind\":\"event\"}}}}\n"
+            )
+        })
+        .collect();
+    let (rules, errors) = load_str(&events, Path::new("ev.ndjson"), RuleFormat::KibanaNdjson);
+    assert!(rules.is_empty());
+    let got: Vec<(usize, usize, &str)> = errors
+        .iter()
+        .map(|e| (e.line, e.column, e.message.as_str()))
+        .collect();
+    let event = "JSON object is not a rule, an exception list or item, or an export summary; it \
+                 looks like an event (it has `@timestamp`): events are read from the inputs, not \
+                 from --rules";
+    assert_eq!(
+        got,
+        [
+            (1, 1, event),
+            (2, 1, event),
+            (3, 1, event),
+            (
+                4,
+                1,
+                "3 more JSON objects from here on are not rules either"
+            ),
+        ]
+    );
+    assert!(errors
+        .iter()
+        .all(|e| e.kind == LoadErrorKind::UnrecognizedObject));
+
+    // An object that looks like nothing known gets no event hint, and one
+    // past the three shown is "1 more".
+    let text = "{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n{\"a\":4}\n";
+    let (_, errors) = load_str(text, Path::new("x.ndjson"), RuleFormat::KibanaNdjson);
+    assert_eq!(
+        errors[0].message,
+        "JSON object is not a rule, an exception list or item, or an export summary"
+    );
+    assert_eq!(
+        (errors[3].line, errors[3].message.as_str()),
+        (4, "1 more JSON object from here on is not a rule either")
+    );
+}
