@@ -523,6 +523,32 @@ fn boolean(v: &Value, at: &[Step], what: &str) -> Parsed<bool> {
     }
 }
 
+/// The one field a single-field query's object names, with its value,
+/// checked as a field name; keys in `beside` (`boost`, `_name`) are
+/// parameters of the query, not fields.
+fn the_field<'a>(
+    obj: &'a Map<String, Value>,
+    at: &[Step],
+    name: &str,
+    beside: &[&str],
+) -> Parsed<(&'a String, &'a Value)> {
+    let mut fields = obj.iter().filter(|(k, _)| !beside.contains(&k.as_str()));
+    let (field, v) = match (fields.next(), fields.next()) {
+        (None, _) => return error(at, format!("`{name}` names no field")),
+        (Some(f), None) => f,
+        (Some((a, _)), Some((b, _))) => {
+            return error(
+                &key(at, b),
+                format!(
+                    "`{name}` takes one field, found `{a}` and `{b}` (put several in a `bool`)"
+                ),
+            )
+        }
+    };
+    check_field(field, at)?;
+    Ok((field, v))
+}
+
 /// A one-field query's body: `{field: value}` or `{field: {main: value,
 /// params...}}`. Returns the field, its value (`main`) and the params
 /// table (empty for the short form) with its place.
@@ -541,20 +567,7 @@ fn one_field<'a>(
     params: &[&str],
 ) -> Parsed<OneField<'a>> {
     let obj = object(body, at, name)?;
-    let mut it = obj.iter();
-    let (field, v) = match (it.next(), it.next()) {
-        (None, _) => return error(at, format!("`{name}` names no field")),
-        (Some(f), None) => f,
-        (Some((a, _)), Some((b, _))) => {
-            return error(
-                &key(at, b),
-                format!(
-                    "`{name}` takes one field, found `{a}` and `{b}` (put several in a `bool`)"
-                ),
-            )
-        }
-    };
-    check_field(field, at)?;
+    let (field, v) = the_field(obj, at, name, &[])?;
     let field_at = key(at, field);
     match v {
         Value::Object(p) => {
@@ -633,20 +646,7 @@ fn term(body: &Value, at: &[Step]) -> Parsed<Query> {
 
 fn terms(body: &Value, at: &[Step]) -> Parsed<Query> {
     let obj = object(body, at, "terms")?;
-    let mut fields = obj
-        .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "boost" | "_name"));
-    let (field, v) = match (fields.next(), fields.next()) {
-        (None, _) => return error(at, "`terms` names no field"),
-        (Some(f), None) => f,
-        (Some((a, _)), Some((b, _))) => {
-            return error(
-                &key(at, b),
-                format!("`terms` takes one field, found `{a}` and `{b}`"),
-            )
-        }
-    };
-    check_field(field, at)?;
+    let (field, v) = the_field(obj, at, "terms", &["boost", "_name"])?;
     let field_at = key(at, field);
     let values = match v {
         Value::Array(items) => items
@@ -894,20 +894,7 @@ fn exists(body: &Value, at: &[Step]) -> Parsed<Query> {
 
 fn range(body: &Value, at: &[Step]) -> Parsed<Query> {
     let obj = object(body, at, "range")?;
-    let mut fields = obj
-        .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "boost" | "_name"));
-    let (field, v) = match (fields.next(), fields.next()) {
-        (None, _) => return error(at, "`range` names no field"),
-        (Some(f), None) => f,
-        (Some((a, _)), Some((b, _))) => {
-            return error(
-                &key(at, b),
-                format!("`range` takes one field, found `{a}` and `{b}`"),
-            )
-        }
-    };
-    check_field(field, at)?;
+    let (field, v) = the_field(obj, at, "range", &["boost", "_name"])?;
     let field_at = key(at, field);
     let params = match v {
         Value::Object(p) => p,
@@ -1326,6 +1313,20 @@ mod tests {
         );
         let (_, errors, _) = read_one(json!({"query": {"term": {"a": "x", "b": "y"}}}));
         assert!(errors[0].contains("takes one field"), "{errors:?}");
+        // `terms` and `range` take `boost` and `_name` beside their field,
+        // and say the same as `term` of a second field or of none.
+        let (_, errors, _) =
+            read_one(json!({"query": {"terms": {"a": ["x"], "boost": 2, "b": ["y"]}}}));
+        assert!(
+            errors[0]
+                .contains("`terms` takes one field, found `a` and `b` (put several in a `bool`)"),
+            "{errors:?}"
+        );
+        let (_, errors, _) = read_one(json!({"query": {"range": {"_name": "n"}}}));
+        assert!(errors[0].contains("`range` names no field"), "{errors:?}");
+        let (state, errors, _) =
+            read_one(json!({"query": {"terms": {"a": ["x"], "boost": 2, "_name": "n"}}}));
+        assert!(errors.is_empty() && state.is_some(), "{errors:?}");
         let (_, errors, _) = read_one(json!({"meta": {}}));
         assert!(errors[0].contains("has no query"), "{errors:?}");
     }
