@@ -100,7 +100,7 @@ impl<'a> Record<'a> {
         Some(match token.kind {
             TokenKind::Str => Value::str(text),
             TokenKind::EscapedStr => {
-                unescape(text.as_bytes(), scratch)?;
+                unescape(text, scratch)?;
                 Value::str(scratch)
             }
             TokenKind::Number => number_value(text.as_bytes())?,
@@ -227,7 +227,7 @@ impl<'a> RawStr<'a> {
         if let Some(s) = self.as_str() {
             return s;
         }
-        if unescape(self.raw.as_bytes(), scratch).is_none() {
+        if unescape(self.raw, scratch).is_none() {
             scratch.clear();
         }
         scratch

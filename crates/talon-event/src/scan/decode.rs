@@ -54,14 +54,19 @@ fn parse_u64(digits: &[u8]) -> Option<u64> {
 
 /// Unescapes a string's contents (between its quotes) into `out`, which is
 /// cleared first. `None` if the text is not a string serde_json parses.
-pub(crate) fn unescape(raw: &[u8], out: &mut String) -> Option<()> {
+/// The text is a `str` already (a scanned line is UTF-8), so the runs
+/// between escapes are copied without being checked again: a backslash is
+/// ASCII, so every cut falls between characters.
+pub(crate) fn unescape(raw: &str, out: &mut String) -> Option<()> {
     out.clear();
     // Unescaped text is never longer than its escaped form: one allocation.
     out.reserve(raw.len());
     let mut rest = raw;
-    while let Some(i) = memchr::memchr(b'\\', rest) {
-        out.push_str(std::str::from_utf8(&rest[..i]).ok()?);
-        let escape = *rest.get(i + 1)?;
+    while let Some(i) = memchr::memchr(b'\\', rest.as_bytes()) {
+        out.push_str(rest.get(..i)?);
+        let escape = *rest.as_bytes().get(i + 1)?;
+        // An escape letter that is not ASCII is no escape: `get` finds no
+        // character boundary after it, and the text is refused.
         rest = rest.get(i + 2..)?;
         let c = match escape {
             b'"' => '"',
@@ -73,14 +78,14 @@ pub(crate) fn unescape(raw: &[u8], out: &mut String) -> Option<()> {
             b'r' => '\r',
             b't' => '\t',
             b'u' => {
-                let unit = u32::from(hex4(rest, 0)?);
+                let unit = u32::from(hex4(rest.as_bytes(), 0)?);
                 rest = rest.get(4..)?;
                 match unit {
                     0xD800..=0xDBFF => {
-                        if rest.get(..2) != Some(b"\\u") {
+                        if rest.get(..2) != Some("\\u") {
                             return None;
                         }
-                        let low = u32::from(hex4(rest, 2)?);
+                        let low = u32::from(hex4(rest.as_bytes(), 2)?);
                         if !(0xDC00..=0xDFFF).contains(&low) {
                             return None;
                         }
@@ -94,7 +99,7 @@ pub(crate) fn unescape(raw: &[u8], out: &mut String) -> Option<()> {
         };
         out.push(c);
     }
-    out.push_str(std::str::from_utf8(rest).ok()?);
+    out.push_str(rest);
     Some(())
 }
 
@@ -168,15 +173,17 @@ mod tests {
     #[test]
     fn strings_unescape_as_serde_json_parses_them() {
         let mut out = String::new();
-        let raw = br#"a\"b\\c\/d\b\f\n\r\t\u00e9\ud83d\ude00\u0000z"#;
+        let raw = r#"a\"b\\c\/d\b\f\n\r\t\u00e9\ud83d\ude00\u0000z"#;
         assert_eq!(unescape(raw, &mut out), Some(()));
         assert_eq!(out, "a\"b\\c/d\x08\x0c\n\r\t\u{e9}\u{1F600}\u{0}z");
         for bad in [
-            &br#"\ud800"#[..],
-            br#"\udc00"#,
-            br#"\ud800\u0041"#,
-            br#"\q"#,
-            b"\\",
+            r#"\ud800"#,
+            r#"\udc00"#,
+            r#"\ud800\u0041"#,
+            r#"\q"#,
+            "\\",
+            "\\é",
+            "a\\\u{1F600}b",
         ] {
             assert_eq!(unescape(bad, &mut out), None, "{bad:?}");
         }
