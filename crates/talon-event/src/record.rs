@@ -74,6 +74,18 @@ impl<'a> Record<'a> {
         self.doc.is_missing(id)
     }
 
+    /// A field's first value when it is a string written without escapes,
+    /// borrowed from the line without decoding the field; `None` for
+    /// anything else (no value, an escaped string, a number, a
+    /// `null_value`), which [`Record::values_by_id`] reads.
+    pub fn first_plain_str(&self, id: FieldId) -> Option<&'a str> {
+        let token = self.doc.tokens(id).next()?;
+        match token.kind {
+            TokenKind::Str => self.line.get(token.span()),
+            _ => None,
+        }
+    }
+
     /// All values of a field, in source order; decoded on the first call
     /// for this line, then cached.
     pub fn values_by_id(&self, id: FieldId) -> &'a [Value] {

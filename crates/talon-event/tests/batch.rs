@@ -120,9 +120,19 @@ fn big_file(bom: bool) -> Vec<u8> {
     let mut i = 0u64;
     while out.len() < (1 << 20) + 5000 {
         let line = match i % 7 {
-            0 => format!(
-                r#"{{"a":{i},"x":"v{i}","data_stream":{{"type":"logs","dataset":"d","namespace":"n"}}}}"#
-            ),
+            // The index name: plain text (read without decoding), an
+            // escaped part (decoded), a part that is no string (no index).
+            0 => match (i / 7) % 3 {
+                0 => format!(
+                    r#"{{"a":{i},"x":"v{i}","data_stream":{{"type":"logs","dataset":"d","namespace":"n"}}}}"#
+                ),
+                1 => format!(
+                    r#"{{"a":{i},"data_stream":{{"type":"logs","dataset":"d","namespace":"n"}}}}"#
+                ),
+                _ => format!(
+                    r#"{{"a":{i},"data_stream":{{"type":"logs","dataset":"d","namespace":5}}}}"#
+                ),
+            },
             1 => format!(r#"{{"a":"C:\\Windows\\{i}","x":[1,2,{{"y":3}}]}}"#),
             2 => "not json".to_string(),
             3 => String::new(),
@@ -181,6 +191,17 @@ fn hand_made_inputs_read_the_same_in_batches() {
     ];
     let r = one_by_one(&big, &ReadOptions::default());
     assert!(r.events.len() > 10_000 && r.issues.len() > 10_000);
+    // Each way of writing the index name is there to be compared.
+    let index_of = |a: i64| {
+        let prefix = format!("{{\"a\":{a},");
+        r.events
+            .iter()
+            .find(|(source, ..)| source.starts_with(&prefix))
+            .map(|(_, index, ..)| index.clone())
+    };
+    assert_eq!(index_of(0), Some(Some("logs-d-n".to_string())));
+    assert_eq!(index_of(7), Some(Some("logs-d-n".to_string())));
+    assert_eq!(index_of(14), Some(None));
     let leaves = ReadOptions::default().with_projection(talon_event::flatten::Projection::only([
         "a",
         "data_stream.type",

@@ -420,7 +420,13 @@ impl IndexNames {
     /// `data_stream.{type,dataset,namespace}` when all three are strings.
     fn index(&mut self, record: &Record<'_>) -> Option<Arc<str>> {
         let [t, d, n] = self.data_stream?;
-        let first = |id| record.values_by_id(id).first().and_then(Value::as_str);
+        // Most index names are plain text: read without decoding the
+        // fields (an allocation each, for every event).
+        let first = |id| {
+            record
+                .first_plain_str(id)
+                .or_else(|| record.values_by_id(id).first().and_then(Value::as_str))
+        };
         let (t, d, n) = (first(t)?, first(d)?, first(n)?);
         self.key.clear();
         for (i, part) in [t, d, n].into_iter().enumerate() {
