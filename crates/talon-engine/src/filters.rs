@@ -576,10 +576,7 @@ impl Cx<'_> {
             Ok(k) => k,
             Err(node) => return Ok(node),
         };
-        let case = match case_insensitive {
-            true => CaseMode::Insensitive,
-            false => CaseMode::Sensitive,
-        };
+        let case = case_mode(case_insensitive);
         let text = value.text();
         if case_insensitive
             && !matches!(
@@ -735,10 +732,7 @@ impl Cx<'_> {
             Ok(k) => k,
             Err(node) => return Ok(node),
         };
-        let case = match case_insensitive {
-            true => CaseMode::Insensitive,
-            false => CaseMode::Sensitive,
-        };
+        let case = case_mode(case_insensitive);
         let compile = |text: &str| match prefix {
             true => Wildcard::prefix(text, case),
             false => Wildcard::lucene(text, case),
@@ -883,6 +877,14 @@ impl Cx<'_> {
             Kind::Object | Kind::Other | Kind::Unmapped => return Ok(Node::Nothing),
         };
         Ok(self.leaf(field, kind, test))
+    }
+}
+
+/// How a `case_insensitive` parameter compares text.
+fn case_mode(case_insensitive: bool) -> CaseMode {
+    match case_insensitive {
+        true => CaseMode::Insensitive,
+        false => CaseMode::Sensitive,
     }
 }
 

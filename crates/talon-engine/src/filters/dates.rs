@@ -12,6 +12,8 @@
 
 use talon_rules::filters::DateFormats;
 
+use crate::sequence::date::days_from_civil;
+
 /// The instants a written date stands for, in nanoseconds since the epoch,
 /// both ends included.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,17 +50,6 @@ pub(crate) fn parse(text: &str, formats: DateFormats, zone: i32) -> Option<Span>
 pub(crate) fn is_date_math(text: &str) -> bool {
     let t = text.trim();
     t.starts_with("now") || t.contains("||")
-}
-
-/// Days from 1970-01-01 to the civil date (proleptic Gregorian).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 fn days_in_month(y: i64, m: i64) -> i64 {
@@ -145,7 +136,7 @@ fn iso(s: &str, zone: i32) -> Option<Span> {
         return None;
     }
     let instant = |y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64, ns: i64| -> Option<i64> {
-        let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - i64::from(offset);
+        let secs = days_from_civil(y, mo, d)? * 86_400 + h * 3600 + mi * 60 + s - i64::from(offset);
         let total = i128::from(secs) * 1_000_000_000 + i128::from(ns);
         // Beyond the years 1677-2262 no event's time can be told apart:
         // the bound is the end of what can.

@@ -188,8 +188,9 @@ fn parse_pattern(pattern: &str, s: &str) -> Option<i64> {
     secs.checked_mul(1_000_000_000)?.checked_add(nanos)
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(y: i64, m: i64, d: i64) -> Option<i64> {
+/// Days since 1970-01-01 of a proleptic Gregorian date (`None` past a
+/// million years either way).
+pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> Option<i64> {
     if !(-1_000_000..=1_000_000).contains(&y) {
         return None;
     }

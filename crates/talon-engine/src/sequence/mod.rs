@@ -24,7 +24,7 @@
 //! (missing events), [`sample`], [`collect`] (the search wrapper).
 
 mod collect;
-mod date;
+pub(crate) mod date;
 mod keys;
 mod matcher;
 mod missing;
