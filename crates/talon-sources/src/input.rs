@@ -190,8 +190,12 @@ pub(crate) fn open(raw: Box<dyn Read + Send>) -> io::Result<Peeked> {
 
 /// One line read by [`read_line`].
 pub(crate) enum Line {
-    /// The line's text, without its line ending; invalid UTF-8 replaced.
-    Text(String),
+    /// The line's text, without its line ending; invalid UTF-8 replaced
+    /// (`lossy`: there was some).
+    Text {
+        text: String,
+        lossy: bool,
+    },
     /// The line was longer than [`MAX_LINE`]; its length in bytes.
     TooLong(u64),
     Eof,
@@ -239,10 +243,11 @@ pub(crate) struct Columns {
 
 impl Columns {
     /// The columns of the line whose bytes are `raw`, its text starting
-    /// `skip` bytes in.
-    pub fn new(raw: &[u8], skip: usize) -> Columns {
+    /// `skip` bytes in; `lossy`: some bytes were not UTF-8 ([`Line::Text`]
+    /// says so, having checked them once already).
+    pub fn new(raw: &[u8], skip: usize, lossy: bool) -> Columns {
         Columns {
-            raw: std::str::from_utf8(raw).is_err().then(|| raw.into()),
+            raw: lossy.then(|| raw.into()),
             skip: skip as u64,
         }
     }
@@ -343,7 +348,13 @@ pub(crate) fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>) -> io::Result<Li
     if buf.last() == Some(&b'\r') {
         buf.pop();
     }
-    Ok(Line::Text(String::from_utf8_lossy(buf).into_owned()))
+    Ok(match String::from_utf8_lossy(buf) {
+        std::borrow::Cow::Borrowed(text) => Line::Text {
+            text: text.to_owned(),
+            lossy: false,
+        },
+        std::borrow::Cow::Owned(text) => Line::Text { text, lossy: true },
+    })
 }
 
 #[cfg(test)]
@@ -377,12 +388,12 @@ mod tests {
     /// the line's bytes are kept only when they are not UTF-8.
     #[test]
     fn columns_count_a_byte_order_mark_and_keep_no_column() {
-        let marked = Columns::new("\u{feff}ab".as_bytes(), 3);
+        let marked = Columns::new("\u{feff}ab".as_bytes(), 3, false);
         assert_eq!((marked.file(1), marked.file(0)), (4, 0));
         assert_eq!(marked.raw, None);
         // `b` is the text's fifth byte (after a three-byte U+FFFD), the
         // file's third.
-        assert_eq!(Columns::new(b"a\xffb", 0).file(5), 3);
+        assert_eq!(Columns::new(b"a\xffb", 0, true).file(5), 3);
     }
 
     /// The first bad bytes read into a range of the text, where they are
@@ -391,12 +402,12 @@ mod tests {
     fn bytes_not_utf8_are_found_in_a_range_of_the_text() {
         // Text: `a`, U+FFFD (1..4), `é` (4..6), U+FFFD (6..9), `b` (9).
         let raw = b"\xef\xbb\xbfa\xff\xc3\xa9\xe2\x82b";
-        let line = Columns::new(raw, 3);
+        let line = Columns::new(raw, 3, true);
         assert_eq!(line.not_utf8(0..10), Some((5, "\\xff".to_string())));
         assert_eq!(line.not_utf8(2..10), Some((8, "\\xe2\\x82".to_string())));
         assert_eq!(line.not_utf8(7..10), None);
         assert_eq!(line.not_utf8(0..1), None);
-        assert_eq!(Columns::new(b"plain", 0).not_utf8(0..5), None);
+        assert_eq!(Columns::new(b"plain", 0, false).not_utf8(0..5), None);
     }
 
     /// The first bad bytes of decoded bytes: where, and as written; a
@@ -418,7 +429,7 @@ mod tests {
         let mut out = Vec::new();
         loop {
             match read_line(&mut r, &mut buf).unwrap() {
-                Line::Text(t) => out.push(t),
+                Line::Text { text, .. } => out.push(text),
                 Line::TooLong(n) => out.push(format!("<{n}>")),
                 Line::Eof => return out,
             }

@@ -514,7 +514,7 @@ impl NormalizingReader {
                 buf,
                 norm,
             } => match input::read_line(reader.as_mut(), buf) {
-                Ok(Line::Text(text)) => {
+                Ok(Line::Text { text, lossy }) => {
                     let n = *line;
                     *line += 1;
                     // A UTF-8 byte order mark opening the input (an editor
@@ -530,7 +530,7 @@ impl NormalizingReader {
                         self.stats.blank += 1;
                     } else {
                         self.stats.records += 1;
-                        norm.line(text, n, &Columns::new(buf, bom), &mut self.out);
+                        norm.line(text, n, &Columns::new(buf, bom, lossy), &mut self.out);
                     }
                     true
                 }
