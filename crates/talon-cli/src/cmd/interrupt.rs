@@ -58,15 +58,23 @@ impl Interrupt {
                 .and_then(|_| signal_hook::flag::register(sig, Arc::clone(&stop)))
                 .context("cannot install the SIGINT/SIGTERM handlers")?;
         }
-        let seen = Arc::clone(&signal);
+        // The watcher sleeps on a self-pipe the handlers write to, rather
+        // than waking to look for a signal all run long.
+        let (mut woken, wake) =
+            std::os::unix::net::UnixStream::pair().context("cannot create the signal pipe")?;
+        for sig in [SIGINT, SIGTERM] {
+            let pipe = wake.try_clone().context("cannot create the signal pipe")?;
+            signal_hook::low_level::pipe::register(sig, pipe)
+                .context("cannot install the SIGINT/SIGTERM handlers")?;
+        }
         std::thread::Builder::new()
             .name("interrupt".to_string())
             .spawn(move || {
-                while seen.load(Ordering::Relaxed) == 0 {
-                    std::thread::sleep(Duration::from_millis(50));
+                // Any byte, or the pipe's end: no signal can arm it then.
+                if let Ok(1) = std::io::Read::read(&mut woken, &mut [0u8]) {
+                    std::thread::sleep(SAME_SIGNAL);
+                    armed.store(true, Ordering::Relaxed);
                 }
-                std::thread::sleep(SAME_SIGNAL);
-                armed.store(true, Ordering::Relaxed);
             })
             .context("cannot start the SIGINT/SIGTERM watcher")?;
         Ok(Interrupt { stop, signal })
