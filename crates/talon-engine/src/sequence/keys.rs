@@ -58,8 +58,88 @@ fn float_of(key: i64) -> f64 {
     f64::from_bits(bits as u64)
 }
 
+/// The key tuples one event gives one term: almost always none or one.
+pub(crate) type TermKeys = smallvec::SmallVec<[KeyTuple; 1]>;
+
+/// The key tuples one event gives each term of one rule (the until term
+/// last): inline for the usual two or three terms.
+pub(crate) type TermHitKeys = smallvec::SmallVec<[TermKeys; 3]>;
+
 /// A key tuple: the values of every join key, by position.
-pub(crate) type KeyTuple = Arc<[KeyPart]>;
+///
+/// Most rules join on one key (`by process.entity_id`), so a one-part
+/// tuple is held inline and costs no allocation; longer ones share one
+/// `Arc`. Compared, hashed and ordered as the slice of its parts, so the
+/// two forms of one tuple are the same key.
+#[derive(Clone)]
+pub(crate) struct KeyTuple(Parts);
+
+#[derive(Clone)]
+enum Parts {
+    One(KeyPart),
+    Many(Arc<[KeyPart]>),
+}
+
+impl std::ops::Deref for KeyTuple {
+    type Target = [KeyPart];
+
+    fn deref(&self) -> &[KeyPart] {
+        match &self.0 {
+            Parts::One(p) => std::slice::from_ref(p),
+            Parts::Many(ps) => ps,
+        }
+    }
+}
+
+impl From<&[KeyPart]> for KeyTuple {
+    fn from(parts: &[KeyPart]) -> KeyTuple {
+        match parts {
+            [one] => KeyTuple(Parts::One(one.clone())),
+            _ => KeyTuple(Parts::Many(Arc::from(parts))),
+        }
+    }
+}
+
+impl From<Vec<KeyPart>> for KeyTuple {
+    fn from(mut parts: Vec<KeyPart>) -> KeyTuple {
+        match parts.len() {
+            1 => KeyTuple(Parts::One(parts.remove(0))),
+            _ => KeyTuple(Parts::Many(Arc::from(parts))),
+        }
+    }
+}
+
+impl PartialEq for KeyTuple {
+    fn eq(&self, other: &KeyTuple) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for KeyTuple {}
+
+impl std::hash::Hash for KeyTuple {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (**self).hash(state)
+    }
+}
+
+impl PartialOrd for KeyTuple {
+    fn partial_cmp(&self, other: &KeyTuple) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for KeyTuple {
+    fn cmp(&self, other: &KeyTuple) -> Ordering {
+        (**self).cmp(&**other)
+    }
+}
+
+impl std::fmt::Debug for KeyTuple {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
 
 /// How one join key of one term is read.
 #[derive(Clone, Debug)]
@@ -147,7 +227,7 @@ pub(crate) fn key_tuples(
     readers: &[KeyReader],
     event: &dyn Fields,
     truncated: &mut bool,
-) -> Vec<KeyTuple> {
+) -> TermKeys {
     if let Some(tuple) = single_tuple(readers, event) {
         return tuple.into_iter().collect();
     }
@@ -156,7 +236,7 @@ pub(crate) fn key_tuples(
         let mut vals = r.values(event);
         if vals.is_empty() {
             if !r.optional {
-                return Vec::new();
+                return TermKeys::new();
             }
             vals.push(KeyPart::Null);
         }
@@ -297,6 +377,43 @@ mod tests {
                 other => format!("{other:?}"),
             })
             .collect()
+    }
+
+    #[test]
+    fn a_tuple_is_its_parts_whichever_way_it_was_built() {
+        use std::hash::BuildHasher;
+        let hash = |t: &KeyTuple| rustc_hash::FxBuildHasher.hash_one(t);
+        let s = |x: &str| KeyPart::Str(Arc::from(x));
+        // One part is held inline, several share an Arc; built from a
+        // slice or a Vec, equal parts are one key in a hash map.
+        let one = KeyTuple::from(&[s("a")][..]);
+        assert_eq!(one, KeyTuple::from(vec![s("a")]));
+        assert_eq!(hash(&one), hash(&KeyTuple::from(vec![s("a")])));
+        assert_eq!(&*one, &[s("a")][..]);
+        let two = KeyTuple::from(vec![s("a"), KeyPart::Int(7)]);
+        assert_eq!(two, KeyTuple::from(&[s("a"), KeyPart::Int(7)][..]));
+        assert_eq!(two.len(), 2);
+        assert_ne!(one, two);
+        // Ordered as slices: a prefix first, then part by part.
+        let mut keys = vec![
+            KeyTuple::from(vec![s("b")]),
+            two.clone(),
+            one.clone(),
+            KeyTuple::from(vec![KeyPart::Null]),
+        ];
+        keys.sort();
+        let shown: Vec<String> = keys.iter().map(|k| format!("{k:?}")).collect();
+        assert_eq!(
+            shown,
+            [
+                "[Null]",
+                r#"[Str("a")]"#,
+                r#"[Str("a"), Int(7)]"#,
+                r#"[Str("b")]"#
+            ]
+        );
+        // No tuple: the empty slice (a rule without keys).
+        assert!(KeyTuple::from(Vec::new()).is_empty());
     }
 
     #[test]

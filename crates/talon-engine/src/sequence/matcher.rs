@@ -27,7 +27,7 @@ use rustc_hash::FxHashMap;
 
 use talon_event::Event;
 
-use super::keys::KeyTuple;
+use super::keys::{KeyTuple, TermHitKeys};
 use super::missing::{verdict, Layout, Marks, Role, Verdict, Waiting, Waits};
 
 /// One matched positive event of a sequence.
@@ -97,7 +97,7 @@ pub(crate) struct Released {
     pub ts: i64,
     pub pos: u64,
     /// By term index; the until term comes last.
-    pub hits: Vec<Vec<KeyTuple>>,
+    pub hits: TermHitKeys,
 }
 
 /// A sequence that is final: its key and positive steps in stage order.

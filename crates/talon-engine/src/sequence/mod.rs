@@ -45,7 +45,7 @@ use talon_event::mapping::Mapping;
 use talon_event::{Event, Origin, Value};
 
 use crate::search::ResultPosition;
-use keys::{render, KeyStyle, KeyTuple};
+use keys::{render, KeyStyle, KeyTuple, TermHitKeys};
 use matcher::{Completed, Matcher, Released};
 use missing::{Layout, Place};
 use reorder::{Offer, Ordinal, Reorder};
@@ -189,7 +189,7 @@ pub struct SequenceStats {
     pub warnings: Vec<SequenceWarning>,
 }
 
-type Buffered = (Arc<Event>, Vec<Vec<KeyTuple>>);
+type Buffered = (Arc<Event>, TermHitKeys);
 
 /// The sequence side: the window and the matcher.
 struct SequenceEngine {

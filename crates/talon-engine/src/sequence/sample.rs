@@ -21,7 +21,7 @@ use rustc_hash::FxHashMap;
 
 use talon_event::Event;
 
-use super::keys::KeyTuple;
+use super::keys::{KeyTuple, TermKeys};
 
 /// Work allowed for one search of new samples of one key, so that
 /// pathological pools (many filters, one event matching all) stay cheap.
@@ -105,7 +105,7 @@ impl Sampler {
     pub(crate) fn push(
         &mut self,
         event: &Arc<Event>,
-        hits: &[Vec<KeyTuple>],
+        hits: &[TermKeys],
         out: &mut dyn FnMut(Picked),
     ) -> u64 {
         // Every filter's pool gets the event before anything is picked, so
@@ -255,15 +255,21 @@ mod tests {
     }
 
     fn key(s: &str) -> KeyTuple {
-        Arc::from(vec![KeyPart::Str(Arc::from(s))])
+        KeyTuple::from(vec![KeyPart::Str(Arc::from(s))])
     }
 
     fn run(s: &mut Sampler, events: &[(u64, Vec<bool>)]) -> Vec<(usize, Vec<u64>)> {
         let mut out = Vec::new();
         for (seq, filters) in events {
-            let hits: Vec<Vec<KeyTuple>> = filters
+            let hits: Vec<TermKeys> = filters
                 .iter()
-                .map(|m| if *m { vec![key("k")] } else { vec![] })
+                .map(|m| {
+                    if *m {
+                        [key("k")].into()
+                    } else {
+                        TermKeys::new()
+                    }
+                })
                 .collect();
             s.push(&ev(*seq), &hits, &mut |p| {
                 out.push((p.index, p.events.iter().map(|e| e.seq).collect()))
@@ -325,7 +331,7 @@ mod tests {
         let mut s = Sampler::new(2, 1, 10, true);
         let mut out = 0;
         for i in 0..20u64 {
-            let hits = vec![vec![key(&format!("k{i}"))], vec![]];
+            let hits: [TermKeys; 2] = [[key(&format!("k{i}"))].into(), TermKeys::new()];
             s.push(&ev(i), &hits, &mut |_| out += 1);
         }
         assert!(s.held() <= 10);

@@ -16,7 +16,7 @@ use talon_event::mapping::{FieldType, Mapping};
 use talon_event::{Binding, Fields, Value};
 
 use super::date;
-use super::keys::{key_tuples, missing_key, KeyReader, KeyTuple};
+use super::keys::{key_tuples, missing_key, KeyReader, TermHitKeys, TermKeys};
 use super::reorder::Tie;
 use super::{SequenceError, SequenceOptions};
 
@@ -73,7 +73,7 @@ impl TimeReader {
 /// tiebreaker.
 #[derive(Debug)]
 pub struct TermHits {
-    pub(crate) hits: Vec<Vec<KeyTuple>>,
+    pub(crate) hits: TermHitKeys,
     /// The key tuples of some term were cut at `MAX_KEY_TUPLES`.
     pub(crate) capped: bool,
     pub(crate) ts: Option<i64>,
@@ -197,7 +197,7 @@ impl SequenceTerms {
         let mut positive = false;
         let mut capped = false;
         let shown = |i: usize| self.plan.terms.get(i).is_some_and(|t| !t.missing);
-        let hits: Vec<Vec<KeyTuple>> = self
+        let hits: TermHitKeys = self
             .plans()
             .zip(&self.readers)
             .enumerate()
@@ -205,7 +205,7 @@ impl SequenceTerms {
                 let fills =
                     i == first || (i > first && candidate(i) && t.matches_memo(event, memo));
                 if !fills {
-                    return Vec::new();
+                    return TermKeys::new();
                 }
                 let tuples = key_tuples(r, event, &mut capped);
                 if !tuples.is_empty() {
@@ -280,7 +280,7 @@ impl SequenceTerms {
             })?;
         self.settle(term);
         Some(TermHits {
-            hits: Vec::new(),
+            hits: TermHitKeys::new(),
             capped: false,
             ts: None,
             tie: Tie::of(None),
