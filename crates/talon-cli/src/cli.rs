@@ -314,7 +314,7 @@ pub struct HuntArgs {
     /// Threads that parse events and evaluate rules, while one more reads
     /// the input and the results are put back in input order (1 to 256;
     /// default: the cores available). The alerts are the same, in the same
-    /// order, whatever the count. --schedule runs on one.
+    /// order, whatever the count (with --schedule too).
     #[arg(long, value_name = "N", value_parser = parse_threads, allow_negative_numbers = true)]
     pub threads: Option<usize>,
 

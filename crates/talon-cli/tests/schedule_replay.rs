@@ -164,6 +164,52 @@ fn schedule_replay_alerts_and_warns_as_kibana_would() {
     }
 }
 
+/// The replay takes matches from every thread, put back in input order:
+/// over the timeline padded to several read batches (a batch is 512 KiB),
+/// one thread and two give the same bytes, and the same answer as above.
+#[test]
+fn the_schedule_replay_is_the_same_on_one_thread_and_two() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = dir.path().join("curl.toml");
+    let events = dir.path().join("events.ndjson");
+    std::fs::write(&rule, RULE).expect("rule");
+    let pad = format!(r#""message":"{}","event":"#, "x".repeat(8 << 10));
+    let padded = timeline().replace(r#""event":"#, &pad);
+    assert!(padded.len() > 2 << 20, "{}", padded.len());
+    std::fs::write(&events, padded).expect("events");
+    let hunt = |threads: &str| {
+        let mut cmd = talon();
+        cmd.args([
+            "hunt",
+            "--format",
+            "jsonl",
+            "--schedule",
+            "--threads",
+            threads,
+        ])
+        .env("TALON_NOW", "2024-06-01T00:00:00Z")
+        .arg("--rules")
+        .arg(&rule)
+        .arg(&events);
+        let out = run(cmd);
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        (out, err)
+    };
+    let (one, one_err) = hunt("1");
+    let (two, two_err) = hunt("2");
+    assert_eq!(jsonl(&one).len(), 184, "{one_err}");
+    assert!(one.stdout == two.stdout, "{one_err}\n{two_err}");
+    let schedule = |err: &str| {
+        err.lines()
+            .filter(|l| l.starts_with("talon: schedule:") || l.starts_with("talon: warning:"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(schedule(&one_err).len(), 2, "{one_err}");
+    assert_eq!(schedule(&one_err), schedule(&two_err));
+}
+
 /// An alert less the fields its run sets.
 fn without_run(alert: &serde_json::Value) -> serde_json::Value {
     let mut alert = alert.clone();

@@ -60,7 +60,7 @@ use std::fmt;
 use rustc_hash::FxHashMap;
 use talon_event::time::{format_millis, parse_nanos};
 use talon_event::untimed::{NoTime, Untimed, UntimedEvents};
-use talon_event::Event;
+use talon_event::{Event, Fields};
 use talon_rules::Rule;
 
 /// Kibana's warning when a run reaches `max_signals`.
@@ -290,8 +290,30 @@ impl Clock {
     }
 }
 
-fn timestamp(event: &Event, field: &str) -> Option<i64> {
-    event.first(field).and_then(parse_nanos)
+fn timestamp(event: &dyn Fields, field: &str) -> Option<i64> {
+    event.values(field).first().and_then(parse_nanos)
+}
+
+/// The window times the replay notes of every event it searches, read on
+/// any thread ([`Scheduler::clock_times`]): one per clock, `None` where
+/// the event has none. [`Scheduler::observe_times`] takes them in input
+/// order.
+#[derive(Clone, Debug)]
+pub struct ClockTimes {
+    /// Per clock: its field, and the fallback when that is missing.
+    clocks: Vec<(String, Option<String>)>,
+}
+
+impl ClockTimes {
+    pub fn read(&self, event: &dyn Fields) -> Vec<Option<i64>> {
+        self.clocks
+            .iter()
+            .map(|(primary, secondary)| {
+                timestamp(event, primary)
+                    .or_else(|| secondary.as_deref().and_then(|s| timestamp(event, s)))
+            })
+            .collect()
+    }
 }
 
 struct Candidate<T> {
@@ -638,12 +660,44 @@ impl<T> Scheduler<T> {
     /// not, in any order): the replay's runs span the earliest to the
     /// latest.
     pub fn observe(&mut self, event: &Event) {
-        for c in &mut self.clocks {
-            if let Some(t) = c.time_of(event) {
+        let times: Vec<Option<i64>> = self.clocks.iter().map(|c| c.time_of(event)).collect();
+        self.observe_times(&times);
+    }
+
+    /// [`Scheduler::observe`] with the times already read
+    /// ([`Scheduler::clock_times`]), by clock.
+    pub fn observe_times(&mut self, times: &[Option<i64>]) {
+        for (c, t) in self.clocks.iter_mut().zip(times) {
+            if let Some(t) = *t {
                 c.first = Some(c.first.map_or(t, |f| f.min(t)));
                 c.newest = Some(c.newest.map_or(t, |n| n.max(t)));
             }
         }
+    }
+
+    /// What reads an event's times for [`Scheduler::observe_times`].
+    pub fn clock_times(&self) -> ClockTimes {
+        ClockTimes {
+            clocks: self
+                .clocks
+                .iter()
+                .map(|c| (c.primary.clone(), c.secondary.clone()))
+                .collect(),
+        }
+    }
+
+    /// Every field [`Scheduler::offer`] reads of a match's events: the
+    /// windows' timestamps and fallbacks, and the rules' order fields.
+    pub fn fields(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .clocks
+            .iter()
+            .flat_map(|c| std::iter::once(c.primary.clone()).chain(c.secondary.clone()))
+            .chain(self.rules.iter().map(|r| r.sched.order_field.clone()))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// A match of rule `rule_index` on `event`, whose alert id is `key`.

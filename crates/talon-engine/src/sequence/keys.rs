@@ -395,7 +395,7 @@ mod tests {
         assert_eq!(two.len(), 2);
         assert_ne!(one, two);
         // Ordered as slices: a prefix first, then part by part.
-        let mut keys = vec![
+        let mut keys = [
             KeyTuple::from(vec![s("b")]),
             two.clone(),
             one.clone(),

@@ -9,8 +9,8 @@
 //!
 //! The input is read in batches that every thread evaluates, and what they
 //! find is put back in input order ([`pipeline`]): the output is the same
-//! whatever the thread count. The schedule replay runs on one thread,
-//! event by event ([`replay`]).
+//! whatever the thread count. With `--schedule`, what is put back goes to
+//! the schedule replay ([`replay`]) in that same order.
 
 mod pipeline;
 mod replay;
@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use talon_alert::{AlertBuilder, AlertContext, AlertSink, OutputFormat};
 use talon_engine::exceptions::{BoundExceptions, Suppression};
 use talon_engine::prefilter::Prefilter;
@@ -208,22 +208,26 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
             .collect();
         talon_engine::slim_fields(&seq)
     });
-    // The schedule replay runs the whole engine event by event; otherwise
-    // its stages run apart (see `pipeline`).
-    let engine = match scheduler {
-        Some(_) => {
-            Engines::Whole(talon_engine::Engine::with_mapping(all_compiled, &opts, &mapping).0)
-        }
-        None => {
-            let (stage, sequences, _) = talon_engine::stages(all_compiled, &opts, &mapping);
-            Engines::Staged(stage, sequences)
-        }
-    };
+    // The engine's two stages run apart (see `pipeline`).
+    let (stage, sequences, _) = talon_engine::stages(all_compiled, &opts, &mapping);
     // Events are read through the engine's numbering of the fields its
     // rules read, and only those fields are kept.
     if project {
-        read_opts = read_opts.with_catalog(Arc::clone(engine.catalog()));
+        read_opts = read_opts.with_catalog(Arc::clone(stage.catalog()));
     }
+    // With `--schedule`, workers read each event's window times and keep
+    // what the scheduler reads of a match (its fields are among those the
+    // rules read: see `talon_engine::fields_read`).
+    let schedule_fields = scheduler.as_ref().map(|s| {
+        let mut keep = s.fields();
+        keep.push("@timestamp".to_string());
+        keep.sort();
+        keep.dedup();
+        pipeline::ScheduleFields {
+            times: s.clock_times(),
+            keep,
+        }
+    });
     let threads = thread_count(&args);
     let mut events = common::open_events(
         &args.input.events,
@@ -266,6 +270,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         slim_fields: slim.as_deref(),
         read: &read_opts,
         stop,
+        schedule: schedule_fields.as_ref(),
     };
     let mut writer = Writer {
         out: match format {
@@ -279,64 +284,38 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         stop,
     };
 
-    let merged = match (scheduler, engine) {
-        (Some(scheduler), Engines::Whole(engine)) => {
-            let r = replay::run(engine, &mut events, scheduler, &shared, |slot, alerts| {
-                writer.write(slot, alerts)
-            });
-            for (slot, n) in r.suppressed.per_slot.iter().enumerate() {
-                if *n > 0 {
-                    tracing::debug!("slot {slot}: {n} suppressed");
-                }
-            }
-            Merged {
-                engine: EngineStats {
-                    matched: r.matched,
-                    ..r.engine
-                },
-                sequences: r.sequences,
-                suppressed: r.suppressed,
-                alert_errors: r.alert_errors,
-                seq_warnings: r.seq_warnings,
-                repeated_sequences: 0,
-                schedule: Some(r.schedule),
-            }
+    let merged = {
+        let n_event_rules = stage.rules().len();
+        let workers: Vec<Worker> = (0..threads)
+            .map(|_| Worker::new(stage.fork(), &shared))
+            .collect();
+        tracing::info!("{threads} thread(s) evaluating events");
+        let events_lock = Mutex::new(events);
+        let side = scheduler.map(|s| replay::ScheduleSide::new(s, &shared, n_event_rules));
+        let mut merger = Merger::new(&mut writer, sequences, &shared, n_event_rules, side);
+        let workers = pipeline::run(&events_lock, workers, &mut merger, &shared);
+        let (seq_warnings, schedule) = merger.finish();
+        let sequences = merger.sequences.matches();
+        let mut m = Merged {
+            engine: EngineStats {
+                rules: vec![Default::default(); n_event_rules],
+                sequence_rules: vec![Default::default(); seq_rules.len()],
+                ..EngineStats::default()
+            },
+            sequences,
+            suppressed: Suppressed::new(rules.len() + seq_rules.len()),
+            alert_errors: merger.alert_errors,
+            seq_warnings,
+            repeated_sequences: merger.repeated,
+            schedule,
+        };
+        for mut w in workers {
+            m.absorb(w.take_stats(), &w.suppressed, w.alert_errors);
         }
-        (_, Engines::Staged(stage, sequences)) => {
-            let n_event_rules = stage.rules().len();
-            let workers: Vec<Worker> = (0..threads)
-                .map(|_| Worker::new(stage.fork(), &shared))
-                .collect();
-            tracing::info!("{threads} thread(s) evaluating events");
-            let events_lock = Mutex::new(events);
-            let mut merger = Merger::new(&mut writer, sequences, &shared, n_event_rules);
-            let workers = pipeline::run(&events_lock, workers, &mut merger, &shared);
-            let seq_warnings = merger.finish();
-            let sequences = merger.sequences.matches();
-            let mut m = Merged {
-                engine: EngineStats {
-                    rules: vec![Default::default(); n_event_rules],
-                    sequence_rules: vec![Default::default(); seq_rules.len()],
-                    ..EngineStats::default()
-                },
-                sequences,
-                suppressed: Suppressed::new(rules.len() + seq_rules.len()),
-                alert_errors: merger.alert_errors,
-                seq_warnings,
-                repeated_sequences: merger.repeated,
-                schedule: None,
-            };
-            for mut w in workers {
-                m.absorb(w.take_stats(), &w.suppressed, w.alert_errors);
-            }
-            events = events_lock
-                .into_inner()
-                .map_err(|_| anyhow::anyhow!("the event reader failed"))?;
-            m
-        }
-        (None, Engines::Whole(_)) => {
-            bail!("internal error: the engine was built for a schedule replay")
-        }
+        events = events_lock
+            .into_inner()
+            .map_err(|_| anyhow::anyhow!("the event reader failed"))?;
+        m
     };
 
     let finish = writer.finish();
@@ -369,9 +348,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     if !quiet {
         let all_rules: Vec<&Rule> = rules.iter().chain(&seq_rules).collect();
         let mut engine = merged.engine.clone();
-        if merged.schedule.is_none() {
-            engine.matched = writer.matched;
-        }
+        engine.matched = writer.matched;
         let summary = HuntSummary {
             read: &input,
             engine: &engine,
@@ -407,21 +384,6 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
         return Ok(interrupt::interrupted(quiet, signal));
     }
     Ok(common::input_exit_code(&input))
-}
-
-/// The engine, whole (for the schedule replay) or as its two stages.
-enum Engines {
-    Whole(talon_engine::Engine),
-    Staged(talon_engine::EventStage, talon_engine::SequenceStage),
-}
-
-impl Engines {
-    fn catalog(&self) -> &Arc<talon_event::catalog::FieldCatalog> {
-        match self {
-            Engines::Whole(e) => e.catalog(),
-            Engines::Staged(s, _) => s.catalog(),
-        }
-    }
 }
 
 /// Where alerts go.
@@ -549,9 +511,6 @@ fn log_costliest(rules: &[Rule], seq_rules: &[Rule], engine: &EngineStats) {
 /// available), and one when a schedule replay needs every alert in one
 /// place.
 fn thread_count(args: &HuntArgs) -> usize {
-    if args.schedule {
-        return 1;
-    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     args.threads.unwrap_or(cores).max(1)
 }

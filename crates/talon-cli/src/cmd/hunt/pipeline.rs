@@ -30,6 +30,7 @@ use std::sync::{Arc, Mutex};
 use smallvec::SmallVec;
 use talon_alert::{Alert, AlertBuilder};
 use talon_engine::exceptions::BoundExceptions;
+use talon_engine::schedule::{ClockTimes, ScheduleStats};
 use talon_engine::sequence::SequenceMatch;
 use talon_engine::{EngineStats, EventStage, Outcome, SequenceStage, SequenceWarning, TermHits};
 use talon_event::read::{Batch, ChunkCounts, LineParser, ReadOptions};
@@ -37,6 +38,7 @@ use talon_event::untimed::Untimed;
 use talon_event::{Event, EventView};
 use tracing::warn;
 
+use super::replay::ScheduleSide;
 use super::Suppressed;
 use crate::cmd::common::Events;
 
@@ -79,6 +81,17 @@ pub(super) struct Shared<'a> {
     pub read: &'a ReadOptions,
     /// Set by the merger when alerts can no longer be written.
     pub stop: &'a AtomicBool,
+    /// With `--schedule`: what workers read for the schedule replay.
+    pub schedule: Option<&'a ScheduleFields>,
+}
+
+/// What workers read of events for the schedule replay (`--schedule`).
+pub(super) struct ScheduleFields {
+    /// The window times of every event a rule searches.
+    pub times: ClockTimes,
+    /// What a matched event keeps for its held alert: `@timestamp` and
+    /// every field the scheduler reads ([`Scheduler::fields`]).
+    pub keep: Vec<String>,
 }
 
 /// What one event gave, as the merger needs it.
@@ -97,6 +110,11 @@ struct Found {
     hits: Vec<(usize, TermHits)>,
     /// What sequence rules hold on to, when it filled some term.
     keep: Option<Event>,
+    /// With `--schedule`: its window times, when some rule searches it.
+    times: Option<Vec<Option<i64>>>,
+    /// With `--schedule`: (event rule, alert id, held event) per match,
+    /// in rule order, instead of `alerts`.
+    offers: Vec<(usize, String, Event)>,
 }
 
 /// What one batch gave.
@@ -131,7 +149,10 @@ impl Worker {
             suppressed: Suppressed::new(slots),
             alert_errors: 0,
             sequences,
-            alert_fields: vec!["@timestamp".to_string()],
+            alert_fields: match shared.schedule {
+                Some(s) => s.keep.clone(),
+                None => vec!["@timestamp".to_string()],
+            },
         }
     }
 
@@ -187,7 +208,12 @@ impl Worker {
     ) {
         self.stage.on_event(ev, &mut self.outcome);
         let o = &mut self.outcome;
-        if o.matched.is_empty() && o.hits.is_empty() && !self.sequences {
+        // The schedule replay notes the time of every event searched.
+        let times = shared
+            .schedule
+            .filter(|_| o.searched)
+            .map(|s| s.times.read(ev));
+        if o.matched.is_empty() && o.hits.is_empty() && !self.sequences && times.is_none() {
             return;
         }
         let n_event_rules = self.stage.rules().len();
@@ -206,11 +232,19 @@ impl Worker {
             untimed: None,
             hits: Vec::new(),
             keep: None,
+            times,
+            offers: Vec::new(),
         };
         for &i in &o.matched {
             let event = owned.get_or_insert_with(&mut whole);
             if let Some(why) = shared.exceptions.check(i, event) {
                 self.suppressed.note(i, &why);
+                continue;
+            }
+            if shared.schedule.is_some() {
+                // Its run builds the alert (see `replay`).
+                let key = shared.builders[i].event_alert_uuid(event);
+                f.offers.push((i, key, event.slim(alert_fields)));
                 continue;
             }
             let built = if shared.json {
@@ -233,7 +267,9 @@ impl Worker {
         }
         // What an alert reads for kibana.alert.original_time; without it
         // the alert has only the times of the run (see `summary`).
-        if let Some(event) = owned.as_ref().filter(|_| f.matched) {
+        // The schedule replay counts untimed matches itself.
+        let counted = f.matched && shared.schedule.is_none();
+        if let Some(event) = owned.as_ref().filter(|_| counted) {
             let timed = event
                 .first("@timestamp")
                 .and_then(talon_event::time::parse_nanos)
@@ -290,6 +326,8 @@ pub(super) struct Merger<'a, S: Sink> {
     written: HashSet<u128>,
     /// Sequences whose alerts were those of one written before.
     pub repeated: u64,
+    /// With `--schedule`: matches go to the replay, not to `sink`.
+    schedule: Option<ScheduleSide<'a>>,
 }
 
 impl<'a, S: Sink> Merger<'a, S> {
@@ -298,8 +336,10 @@ impl<'a, S: Sink> Merger<'a, S> {
         sequences: SequenceStage,
         shared: &'a Shared<'a>,
         event_rules: usize,
+        schedule: Option<ScheduleSide<'a>>,
     ) -> Self {
         Merger {
+            schedule,
             written: HashSet::new(),
             sink,
             sequences,
@@ -334,7 +374,14 @@ impl<'a, S: Sink> Merger<'a, S> {
                 }
                 self.sink.alerts(slot, group);
             }
+            if let Some(side) = &mut self.schedule {
+                for (rule, key, mut event) in f.offers.drain(..) {
+                    event.seq = seq;
+                    side.offer_event(rule, event, key);
+                }
+            }
             if self.sequences.is_empty() {
+                self.after_event(f.times.as_deref());
                 continue;
             }
             let mut keep = f.keep.take();
@@ -351,8 +398,21 @@ impl<'a, S: Sink> Merger<'a, S> {
                 &mut |j, m| seq_found.push((j, m)),
             );
             for (j, m) in seq_found.drain(..) {
-                self.sequence(j, &m);
+                match &mut self.schedule {
+                    Some(side) => side.offer_sequence(j, m),
+                    None => self.sequence(j, &m),
+                }
             }
+            self.after_event(f.times.as_deref());
+        }
+    }
+
+    /// With `--schedule`, after each event: its times to the replay, and
+    /// what the cap on held matches releases to the writer.
+    fn after_event(&mut self, times: Option<&[Option<i64>]>) {
+        if let Some(side) = &mut self.schedule {
+            let sink = &mut self.sink;
+            side.after_event(times, &mut |slot, alerts| sink.alerts(slot, alerts));
         }
     }
 
@@ -412,14 +472,24 @@ impl<'a, S: Sink> Merger<'a, S> {
         }
     }
 
-    /// Ends the input: what sequence rules still hold is settled.
-    pub fn finish(&mut self) -> Vec<SequenceWarning> {
+    /// Ends the input: what sequence rules still hold is settled, and with
+    /// `--schedule` every run is made (its counts are returned).
+    pub fn finish(&mut self) -> (Vec<SequenceWarning>, Option<ScheduleStats>) {
         let mut found = Vec::new();
         let warnings = self.sequences.finish(&mut |j, m| found.push((j, m)));
         for (j, m) in found {
-            self.sequence(j, &m);
+            match &mut self.schedule {
+                Some(side) => side.offer_sequence(j, m),
+                None => self.sequence(j, &m),
+            }
         }
-        warnings
+        let schedule = self.schedule.take().map(|side| {
+            let sink = &mut self.sink;
+            let (stats, errors) = side.finish(&mut |slot, alerts| sink.alerts(slot, alerts));
+            self.alert_errors += errors;
+            stats
+        });
+        (warnings, schedule)
     }
 }
 

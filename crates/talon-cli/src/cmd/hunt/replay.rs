@@ -1,38 +1,33 @@
-//! `talon hunt --schedule`: one engine, every event in input order, each
-//! match offered to the schedule replay ([`Scheduler`]), which writes the
-//! alerts Kibana's runs would have created and warns for each run that
-//! reached max_signals.
+//! `talon hunt --schedule`: every match, taken back in input order by the
+//! pipeline's merger, is offered to the schedule replay ([`Scheduler`]),
+//! which writes the alerts Kibana's runs would have created and warns for
+//! each run that reached max_signals. Events are read and evaluated on
+//! every thread, as without `--schedule` ([`super::pipeline`]).
 //!
 //! The replay holds the matches until the end of input (up to a cap),
 //! then hands them to the runs in time order: input order does not
-//! matter. It runs on one thread, event by event.
+//! matter.
 //!
 //! A match is held as its event(s), and its alerts are built when a run
 //! returns it, by that run: `@timestamp`, the execution's time and its
 //! uuid are the run's, as in the alerts Kibana's run would have written
 //! (see [`AlertBuilder::for_run`]).
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use talon_alert::AlertBuilder;
 use talon_engine::schedule::{Run, ScheduleStats, Scheduled, Scheduler};
-use talon_engine::sequence::{SequenceMatch, SequenceWarning};
-use talon_engine::{Engine, EngineStats};
+use talon_engine::sequence::SequenceMatch;
 use talon_event::Event;
 use tracing::warn;
 
 use super::pipeline::{AlertOut, Shared};
-use super::Suppressed;
-use crate::cmd::common::Events;
-
-/// The fields an event's alert reads besides its source text, index, id
-/// and origin (see `AlertBuilder::write_event_alert_jsonl`).
-const ALERT_FIELDS: &[&str] = &["@timestamp"];
 
 /// What a held match's alerts are built from.
 pub(super) enum Matched {
-    /// The event an event rule matched, with only [`ALERT_FIELDS`].
+    /// The event an event rule matched, with only the fields its alert and
+    /// the scheduler read (`@timestamp`, the rule's window and order
+    /// fields).
     Event(Arc<Event>),
     /// A sequence's events, in order.
     Sequence(Vec<Arc<Event>>),
@@ -48,92 +43,59 @@ impl Matched {
     }
 }
 
-/// What the replay counted.
-pub(super) struct ReplayReport {
-    pub engine: EngineStats,
-    pub sequences: Vec<u64>,
-    pub suppressed: Suppressed,
-    pub alert_errors: u64,
-    pub seq_warnings: Vec<SequenceWarning>,
-    pub schedule: ScheduleStats,
-    /// Events some event rule matched.
-    pub matched: u64,
+/// The schedule side of the merger: every match, in input order, goes to
+/// the scheduler instead of being written; what its runs return is built
+/// and written as they are made.
+pub(super) struct ScheduleSide<'a> {
+    pub scheduler: Scheduler<Matched>,
+    runs: RunAlerts<'a>,
+    shared: &'a Shared<'a>,
+    event_rules: usize,
 }
 
-/// Replays the schedule over `events`; alerts go to `write(slot, alerts)`.
-pub(super) fn run(
-    mut engine: Engine,
-    events: &mut Events,
-    mut scheduler: Scheduler<Matched>,
-    shared: &Shared<'_>,
-    mut write: impl FnMut(usize, Vec<AlertOut>),
-) -> ReplayReport {
-    let event_rules = engine.rules().len();
-    let seq_rules = engine.sequence_rules().count();
-    // Counted by both the event-rule and the sequence-rule callbacks.
-    let suppressed = std::cell::RefCell::new(Suppressed::new(event_rules + seq_rules));
-    let mut matched = 0u64;
-    let mut found: Vec<(usize, SequenceMatch)> = Vec::new();
-    let mut runs = RunAlerts::new(shared, event_rules);
-    let mut emit = |s: Scheduled<Matched>| runs.emit(s, &mut write);
+impl<'a> ScheduleSide<'a> {
+    pub fn new(scheduler: Scheduler<Matched>, shared: &'a Shared<'a>, event_rules: usize) -> Self {
+        ScheduleSide {
+            scheduler,
+            runs: RunAlerts::new(shared, event_rules),
+            shared,
+            event_rules,
+        }
+    }
 
-    let mut seq = 0u64;
-    for item in events.by_ref() {
-        if shared.stop.load(Ordering::Relaxed) {
-            break;
-        }
-        let Ok(mut event) = item else { continue };
-        event.seq = seq;
-        seq += 1;
+    /// A match of event rule `rule` on `event` (its input position set),
+    /// whose alert id is `key`.
+    pub fn offer_event(&mut self, rule: usize, event: Event, key: String) {
         let event = Arc::new(event);
-        let mut any = false;
-        engine.on_shared_event_admitting(
-            &event,
-            |d| {
-                any = true;
-                if let Some(why) = shared.exceptions.check(d.rule_index, d.event) {
-                    suppressed.borrow_mut().note(d.rule_index, &why);
-                    return;
-                }
-                let key = shared.builders[d.rule_index].event_alert_uuid(d.event);
-                // Held until the end of input: only what its alert reads.
-                let held = Matched::Event(Arc::new(d.event.slim(ALERT_FIELDS)));
-                scheduler.offer(d.rule_index, d.event, key, held);
-            },
-            |sd| found.push((sd.rule_index, sd.matched)),
-            |j, e| {
-                let why = shared.seq_exceptions.check(j, e);
-                if let Some(why) = &why {
-                    suppressed.borrow_mut().note(event_rules + j, why);
-                }
-                why.is_none()
-            },
-        );
-        matched += u64::from(any);
-        for (j, m) in found.drain(..) {
-            offer_sequence(&mut scheduler, shared, event_rules, j, m);
-        }
-        // The replay's runs span the earliest to the latest time of the
-        // events some rule searches: one dated years ahead in an index no
-        // rule searches must not add runs up to its time.
-        if engine.searches(&event) {
-            scheduler.observe(&event);
-        }
-        scheduler.advance(&mut emit);
+        self.scheduler
+            .offer(rule, &event, key, Matched::Event(Arc::clone(&event)));
     }
-    let seq_warnings = engine.finish(|sd| found.push((sd.rule_index, sd.matched)));
-    for (j, m) in found.drain(..) {
-        offer_sequence(&mut scheduler, shared, event_rules, j, m);
+
+    /// A match of sequence rule `j`.
+    pub fn offer_sequence(&mut self, j: usize, m: SequenceMatch) {
+        offer_sequence(&mut self.scheduler, self.shared, self.event_rules, j, m);
     }
-    let schedule = scheduler.finish(&mut emit);
-    ReplayReport {
-        engine: engine.stats().clone(),
-        sequences: engine.sequence_matches(),
-        suppressed: suppressed.into_inner(),
-        alert_errors: runs.alert_errors,
-        seq_warnings,
-        schedule,
-        matched,
+
+    /// After an event: its window times (when some rule searches it), then
+    /// what the cap on held matches releases.
+    pub fn after_event(
+        &mut self,
+        times: Option<&[Option<i64>]>,
+        write: &mut impl FnMut(usize, Vec<AlertOut>),
+    ) {
+        if let Some(times) = times {
+            self.scheduler.observe_times(times);
+        }
+        let runs = &mut self.runs;
+        self.scheduler.advance(|s| runs.emit(s, write));
+    }
+
+    /// Ends the input: every run is made. Returns the replay's counts and
+    /// the alerts it could not build.
+    pub fn finish(self, write: &mut impl FnMut(usize, Vec<AlertOut>)) -> (ScheduleStats, u64) {
+        let mut runs = self.runs;
+        let stats = self.scheduler.finish(|s| runs.emit(s, write));
+        (stats, runs.alert_errors)
     }
 }
 
