@@ -738,3 +738,39 @@ fn a_keyword_tiebreaker_orders_as_text() {
     // process "9", network "10": network sorts first, no sequence.
     assert!(run(&tie_ordered(r#""9""#, r#""10""#)).is_empty());
 }
+
+#[test]
+fn unmapped_numeric_keys_join_and_sort_as_numbers() {
+    // An unmapped field written 2.5, 1, 3, 10 and 1.0: Elasticsearch
+    // indexes one numeric type for it, so 1.0 is the key 1, and samples
+    // come back in numeric order (1, 2.5, 3, 10), not integers first.
+    let events: Vec<Arc<Event>> = ["2.5", "1", "3", "2.5", "1.0", "3", "10", "10", "1.0"]
+        .iter()
+        .enumerate()
+        .map(|(i, k)| ev(i as i64 + 1, i as i64, "process", &format!(r#""k":{k}"#)))
+        .collect();
+    let q = compile(
+        "sample by k [process where true] [process where true]",
+        &Mapping::default(),
+    );
+    let mut s = SequenceSearch::new(&q, &Mapping::default(), opts()).expect("sample");
+    for e in &events {
+        s.push(e);
+    }
+    let got: Vec<(Vec<String>, Vec<i64>)> = s
+        .finish()
+        .sequences
+        .iter()
+        .map(|m| (keys(m), ids(m)))
+        .collect();
+    let want: Vec<(Vec<String>, Vec<i64>)> = vec![
+        (vec!["1".into()], vec![2, 5]),
+        (vec!["2.5".into()], vec![1, 4]),
+        (vec!["3".into()], vec![3, 6]),
+        (vec!["10".into()], vec![7, 8]),
+    ];
+    assert_eq!(got, want);
+    // A sequence joins 1 with 1.0 as well.
+    let seq = "sequence by k [process where id == 2] [process where id == 5]";
+    assert_eq!(search(seq, &events), [[2, 5]]);
+}
