@@ -336,6 +336,41 @@ fn out_of_order_input_is_reordered_within_the_window_and_late_events_are_reporte
     );
 }
 
+/// A late event that fills only the `until` term (or a missing one) was
+/// handed to the rule as a stand-in without its place, so the warning
+/// named it `:0`; it names its file and line, as for any other term.
+#[test]
+fn a_late_until_event_is_named_by_its_file_and_line() {
+    let rule = DOWNLOAD_EXEC.replace(
+        "[process where process.parent.name == \"curl\"]\n",
+        "[process where process.parent.name == \"curl\"]\nuntil [process where process.name == \"logout\"]\n",
+    );
+    assert!(rule.contains("until"), "{rule}");
+    let [network, shell] = curl_then_shell();
+    let logout = ev(
+        "2026-01-01T00:00:30Z",
+        "process",
+        r#""process":{"name":"logout"}"#,
+    );
+    let (alerts, err) = hunt_rule(
+        &rule,
+        &[network, shell, logout],
+        &["--reorder-window", "10s"],
+    );
+    assert_eq!(alerts.len(), 3, "{err}");
+    assert!(
+        err.contains(
+            "1 matching event(s) arrived more than 10s out of order and were not matched \
+             (the first, "
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("e.ndjson:3, was 1m30s behind the newest time read before it)"),
+        "{err}"
+    );
+}
+
 /// One event dated years ahead, in an index the rule does not search,
 /// moved the rule's clock: every event after it was late, and the
 /// sequence was lost. Only events a sequence rule searches move its time.

@@ -684,3 +684,93 @@ fn a_condition_on_a_join_key_holds_in_every_term() {
         [vec![3, 4]]
     );
 }
+
+/// Two events at one time, ordered only by the tiebreaker `seq`, given
+/// in the reverse of that order: `b` (the larger `seq`) first.
+fn tie_ordered(a_seq: &str, b_seq: &str) -> Vec<Arc<Event>> {
+    // Input order (`Event::seq`) is the reverse of the ids.
+    let mk = |id: i64, cat: &str, seq: &str| {
+        let text =
+            format!(r#"{{"id":{id},"@timestamp":0,"seq":{seq},"event":{{"category":"{cat}"}}}}"#);
+        let mut e = flatten(&text).expect("json");
+        e.seq = 2 - id as u64;
+        Arc::new(e)
+    };
+    vec![mk(2, "network", b_seq), mk(1, "process", a_seq)]
+}
+
+#[test]
+fn a_long_tiebreaker_orders_exactly_past_two_to_the_53() {
+    // 2^53 + 1 and 2^53 are one double apart from nothing: as doubles
+    // they tie, and input order (network first) would decide.
+    let o = SequenceOptions {
+        tiebreaker_field: Some("seq".into()),
+        ..opts()
+    };
+    let events = tie_ordered("9007199254740992", "9007199254740993");
+    assert_eq!(search_with(AB, &events, o), [[1, 2]]);
+}
+
+#[test]
+fn a_keyword_tiebreaker_orders_as_text() {
+    // Mapped as keyword, "10" sorts before "9", as Elasticsearch sorts
+    // the field (and as an event query orders them).
+    let mapping = Mapping::from_es_json(
+        r#"{"properties":{"@timestamp":{"type":"date"},"id":{"type":"long"},
+            "seq":{"type":"keyword"},
+            "event":{"properties":{"category":{"type":"keyword"}}}}}"#,
+    )
+    .expect("mapping");
+    let q = compile(AB, &mapping);
+    let o = SequenceOptions {
+        tiebreaker_field: Some("seq".into()),
+        ..opts()
+    };
+    let run = |events: &[Arc<Event>]| {
+        let mut s = SequenceSearch::new(&q, &mapping, o.clone()).expect("sequence");
+        for e in events {
+            s.push(e);
+        }
+        s.finish().sequences.iter().map(ids).collect::<Vec<_>>()
+    };
+    // process "10", network "9": process sorts first.
+    assert_eq!(run(&tie_ordered(r#""10""#, r#""9""#)), [[1, 2]]);
+    // process "9", network "10": network sorts first, no sequence.
+    assert!(run(&tie_ordered(r#""9""#, r#""10""#)).is_empty());
+}
+
+#[test]
+fn unmapped_numeric_keys_join_and_sort_as_numbers() {
+    // An unmapped field written 2.5, 1, 3, 10 and 1.0: Elasticsearch
+    // indexes one numeric type for it, so 1.0 is the key 1, and samples
+    // come back in numeric order (1, 2.5, 3, 10), not integers first.
+    let events: Vec<Arc<Event>> = ["2.5", "1", "3", "2.5", "1.0", "3", "10", "10", "1.0"]
+        .iter()
+        .enumerate()
+        .map(|(i, k)| ev(i as i64 + 1, i as i64, "process", &format!(r#""k":{k}"#)))
+        .collect();
+    let q = compile(
+        "sample by k [process where true] [process where true]",
+        &Mapping::default(),
+    );
+    let mut s = SequenceSearch::new(&q, &Mapping::default(), opts()).expect("sample");
+    for e in &events {
+        s.push(e);
+    }
+    let got: Vec<(Vec<String>, Vec<i64>)> = s
+        .finish()
+        .sequences
+        .iter()
+        .map(|m| (keys(m), ids(m)))
+        .collect();
+    let want: Vec<(Vec<String>, Vec<i64>)> = vec![
+        (vec!["1".into()], vec![2, 5]),
+        (vec!["2.5".into()], vec![1, 4]),
+        (vec!["3".into()], vec![3, 6]),
+        (vec!["10".into()], vec![7, 8]),
+    ];
+    assert_eq!(got, want);
+    // A sequence joins 1 with 1.0 as well.
+    let seq = "sequence by k [process where id == 2] [process where id == 5]";
+    assert_eq!(search(seq, &events), [[2, 5]]);
+}

@@ -33,8 +33,10 @@ pub const MAX_KEY_TUPLES: usize = 4096;
 /// One join-key value, hashable and totally ordered.
 ///
 /// The order (null first, then booleans, numbers, dates, strings in byte
-/// order) is the order Elasticsearch returns samples in.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// order) is the order Elasticsearch returns samples in. Whole numbers
+/// and fractions of one unmapped field compare by value (1 < 2.5 < 3):
+/// Elasticsearch indexes the field as one numeric type.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum KeyPart {
     Null,
     Bool(bool),
@@ -44,6 +46,40 @@ pub(crate) enum KeyPart {
     /// Epoch nanoseconds.
     Date(i64),
     Str(Arc<str>),
+}
+
+impl KeyPart {
+    fn rank(&self) -> u8 {
+        match self {
+            KeyPart::Null => 0,
+            KeyPart::Bool(_) => 1,
+            KeyPart::Int(_) | KeyPart::Float(_) => 2,
+            KeyPart::Date(_) => 3,
+            KeyPart::Str(_) => 4,
+        }
+    }
+}
+
+impl Ord for KeyPart {
+    fn cmp(&self, other: &KeyPart) -> Ordering {
+        use KeyPart::*;
+        match (self, other) {
+            (Bool(a), Bool(b)) => a.cmp(b),
+            (Int(a), Int(b)) | (Float(a), Float(b)) | (Date(a), Date(b)) => a.cmp(b),
+            (Str(a), Str(b)) => a.cmp(b),
+            // A whole float is read as an integer (`KeyReader::read`), so
+            // these are never the same key: on a tie the integer is first.
+            (Int(a), Float(b)) => (*a as f64).total_cmp(&float_of(*b)).then(Ordering::Less),
+            (Float(a), Int(b)) => float_of(*a).total_cmp(&(*b as f64)).then(Ordering::Greater),
+            _ => self.rank().cmp(&other.rank()),
+        }
+    }
+}
+
+impl PartialOrd for KeyPart {
+    fn partial_cmp(&self, other: &KeyPart) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 fn float_key(f: f64) -> KeyPart {
@@ -214,6 +250,10 @@ impl KeyReader {
                 Value::Null => None,
                 Value::Bool(b) => Some(KeyPart::Bool(*b)),
                 Value::Int(i) => Some(KeyPart::Int(*i)),
+                // `1.0` is the key `1`, as one numeric field indexes both.
+                Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => {
+                    Some(KeyPart::Int(*f as i64))
+                }
                 Value::Float(f) => Some(float_key(*f)),
                 Value::Str(s) => Some(KeyPart::Str(s.clone())),
             },

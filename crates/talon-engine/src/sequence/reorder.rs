@@ -22,33 +22,42 @@ use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
 
+use talon_eql::eval::value::keyword_text;
 use talon_event::Value;
 
 /// A tiebreaker value, ordered numerically or by text.
 #[derive(Clone, Debug)]
 pub(crate) enum Tie {
+    /// Whole numbers compare exactly (a long past 2^53 is no double).
+    Int(i64),
     Num(f64),
     Str(Arc<str>),
     Missing,
 }
 
 impl Tie {
-    pub(crate) fn of(v: Option<&Value>) -> Tie {
+    /// The tiebreaker value `v` of a field that sorts as text (`text`:
+    /// mapped keyword), or by its value.
+    pub(crate) fn of(v: Option<&Value>, text: bool) -> Tie {
         match v {
-            Some(Value::Int(i)) => Tie::Num(*i as f64),
-            Some(Value::Float(f)) => Tie::Num(*f),
-            Some(Value::Str(s)) => match s.trim().parse::<f64>() {
-                Ok(n) if n.is_finite() => Tie::Num(n),
-                _ => Tie::Str(s.clone()),
-            },
-            Some(Value::Bool(b)) => Tie::Num(f64::from(u8::from(*b))),
             Some(Value::Null) | None => Tie::Missing,
+            Some(v) if text => keyword_text(v).map_or(Tie::Missing, Tie::Str),
+            Some(Value::Int(i)) => Tie::Int(*i),
+            Some(Value::Float(f)) => Tie::Num(*f),
+            Some(Value::Str(s)) => match s.trim().parse::<i64>() {
+                Ok(i) => Tie::Int(i),
+                Err(_) => match s.trim().parse::<f64>() {
+                    Ok(n) if n.is_finite() => Tie::Num(n),
+                    _ => Tie::Str(s.clone()),
+                },
+            },
+            Some(Value::Bool(b)) => Tie::Int(i64::from(*b)),
         }
     }
 
     fn rank(&self) -> u8 {
         match self {
-            Tie::Num(_) => 0,
+            Tie::Int(_) | Tie::Num(_) => 0,
             Tie::Str(_) => 1,
             Tie::Missing => 2,
         }
@@ -56,6 +65,9 @@ impl Tie {
 
     fn cmp(&self, other: &Tie) -> Ordering {
         match (self, other) {
+            (Tie::Int(a), Tie::Int(b)) => a.cmp(b),
+            (Tie::Int(a), Tie::Num(b)) => (*a as f64).total_cmp(b),
+            (Tie::Num(a), Tie::Int(b)) => a.total_cmp(&(*b as f64)),
             (Tie::Num(a), Tie::Num(b)) => a.total_cmp(b),
             (Tie::Str(a), Tie::Str(b)) => a.cmp(b),
             _ => self.rank().cmp(&other.rank()),
@@ -341,12 +353,12 @@ mod tests {
     fn tiebreaker_orders_equal_timestamps_missing_last() {
         let a = Ordinal {
             ts: 1,
-            tie: Tie::of(Some(&Value::Int(10))),
+            tie: Tie::of(Some(&Value::Int(10)), false),
             seq: 5,
         };
         let b = Ordinal {
             ts: 1,
-            tie: Tie::of(Some(&Value::Int(9))),
+            tie: Tie::of(Some(&Value::Int(9)), false),
             seq: 6,
         };
         let c = Ordinal {

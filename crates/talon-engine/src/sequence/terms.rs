@@ -109,6 +109,9 @@ pub struct SequenceTerms {
     /// The tiebreaker field, and its number in the catalog events are
     /// read through.
     tie_path: Option<(String, Binding)>,
+    /// The tiebreaker is mapped as text (keyword and the like), which
+    /// sorts by its text, `"10"` before `"9"`, not by number.
+    tie_text: bool,
     /// Per term: set once an event filled it with its keys, or once one
     /// was found to match it but for a key (shared by every copy): from
     /// then on, events lacking a key are no longer looked at again for it
@@ -147,6 +150,17 @@ impl SequenceTerms {
                 .tiebreaker_field
                 .as_deref()
                 .map(|f| (mapping.resolve(f).to_string(), Binding::NONE)),
+            tie_text: opts.tiebreaker_field.as_deref().is_some_and(|f| {
+                matches!(
+                    mapping.field_type(f),
+                    Some(
+                        FieldType::Keyword
+                            | FieldType::Wildcard
+                            | FieldType::ConstantKeyword
+                            | FieldType::Text { .. }
+                    )
+                )
+            }),
             plan,
         })
     }
@@ -223,6 +237,7 @@ impl SequenceTerms {
             self.tie_path
                 .as_ref()
                 .and_then(|(p, b)| event.values_bound(p, *b).first()),
+            self.tie_text,
         );
         Some(TermHits {
             hits,
@@ -283,7 +298,7 @@ impl SequenceTerms {
             hits: TermHitKeys::new(),
             capped: false,
             ts: None,
-            tie: Tie::of(None),
+            tie: Tie::of(None, false),
             positive: false,
             keyless: Some((term, key)),
         })

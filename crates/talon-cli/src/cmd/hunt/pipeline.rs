@@ -293,10 +293,15 @@ impl Worker {
                     });
             }
             // An event that only fills missing or `until` terms is judged
-            // by its time and keys: the runners get a stand-in for it.
-            if o.hits.iter().any(|(_, h)| h.needs_event()) {
-                f.keep = Some(ev.to_event(shared.slim_fields));
-            }
+            // by its time and keys: the runners get a stand-in for it,
+            // which keeps where it was read (a late one is named by it).
+            f.keep = Some(if o.hits.iter().any(|(_, h)| h.needs_event()) {
+                ev.to_event(shared.slim_fields)
+            } else {
+                let mut stand_in = Event::default();
+                stand_in.origin = ev.origin();
+                stand_in
+            });
             f.hits = std::mem::take(&mut o.hits);
         }
         found.push(f);
@@ -390,7 +395,8 @@ impl<'a, S: Sink> Merger<'a, S> {
                 &f.clocks,
                 &mut f.hits,
                 &mut || {
-                    // No copy: every hit was on a missing or `until` term.
+                    // A stand-in when every hit was on a missing or
+                    // `until` term.
                     let mut e = keep.take().unwrap_or_default();
                     e.seq = seq;
                     Arc::new(e)
