@@ -696,6 +696,72 @@ fn events_without_a_join_key_are_counted_and_the_key_named() {
     assert!(!err.contains("join key"), "{err}");
 }
 
+/// An event the rule's filters leave out is no event for its sequence:
+/// it fills no term and settles none. It used to settle the term it
+/// matched but for its key, so the next keyless event, which the filters
+/// keep, was not looked at and the rule's "cannot fire" warning was lost.
+#[test]
+fn an_event_the_filters_leave_out_does_not_hide_a_missing_key() {
+    let rule = format!(
+        "{DOWNLOAD_EXEC}\n[[rule.filters]]\nquery = {{ term = {{ \"user.name\" = \"alice\" }} }}\n"
+    )
+    .replace("[rule]\n", "");
+    let rule = format!("[rule]\n{rule}");
+    let [network, shell] = curl_then_shell();
+    let as_user = |e: &str, user: &str| {
+        without_host_id(e).replace(
+            r#""process":"#,
+            &format!(r#""user":{{"name":"{user}"}},"process":"#),
+        )
+    };
+    let events = [
+        as_user(&network, "bob"),
+        as_user(&network, "alice"),
+        as_user(&shell, "alice"),
+    ];
+    let (alerts, err) = hunt_rule(&rule, &events, &[]);
+    assert!(alerts.is_empty(), "{err}");
+    assert!(
+        err.contains(
+            "events match its term 1 but have no value for the join key `host.id` (first: "
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("e.ndjson:2), and none that has one does"),
+        "{err}"
+    );
+}
+
+/// Which event a "cannot fire" warning names is the first in input order
+/// whatever the thread count. Each thread stopped looking once any thread
+/// had seen such an event, so the second thread, starting on the next
+/// batch while the first parsed half a megabyte, often named its own.
+#[test]
+fn the_event_named_for_a_missing_key_is_the_same_on_one_thread_and_two() {
+    let [network, _] = curl_then_shell();
+    let keyless = without_host_id(&network);
+    let pad = format!(r#""message":"{}","process":"#, "x".repeat(4000));
+    let filler = ev("2026-01-01T00:00:30Z", "file", r#""file":{"name":"a"}"#)
+        .replace(r#""file":"#, &pad.replace("process", "file"));
+    // Three batches of 512 KiB: the keyless events end the first and
+    // start the second.
+    let per_batch = (512 << 10) / filler.len();
+    let mut events: Vec<String> = vec![filler.clone(); per_batch - 2];
+    events.push(keyless.clone());
+    events.extend(std::iter::repeat_n(keyless.clone(), 3));
+    events.extend(std::iter::repeat_n(filler, per_batch * 2));
+    let first = per_batch - 1;
+    for threads in ["1", "2"] {
+        let (alerts, err) = hunt_rule(DOWNLOAD_EXEC, &events, &["--threads", threads]);
+        assert!(alerts.is_empty(), "{err}");
+        assert!(
+            err.contains(&format!("e.ndjson:{first}), and none that has one does")),
+            "--threads {threads}: {err}"
+        );
+    }
+}
+
 #[test]
 fn csv_and_table_tell_a_sequences_shell_from_its_building_blocks() {
     // Found by a fresh user: a sequence read as three alike alerts.

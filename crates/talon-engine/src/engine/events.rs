@@ -17,7 +17,7 @@ use talon_event::EventView;
 
 use crate::compile::CompiledRule;
 use crate::router::{Routed, Router};
-use crate::sequence::{SequenceTerms, TermHits, TimeReader};
+use crate::sequence::{SequenceTerms, Settled, TermHits, TimeReader};
 use crate::witness::{Marks, ProbeTables, Witnesses, MAX_WITNESSES};
 
 use super::{EngineStats, RuleStats};
@@ -206,6 +206,8 @@ pub struct EventStage {
     clock_read: Vec<bool>,
     /// Leaf answers of the current event, shared between rules.
     memo: Memo,
+    /// Per sequence rule: this thread's settled terms (see [`Settled`]).
+    settled: Vec<Settled>,
     stats: EngineStats,
 }
 
@@ -243,6 +245,7 @@ impl EventStage {
             ..EngineStats::default()
         };
         EventStage {
+            settled: plans.terms.iter().map(|t| Settled::new(t)).collect(),
             plans,
             router,
             seq_router,
@@ -430,11 +433,16 @@ impl EventStage {
             let base = plans.term_ids(j).start;
             let ts = out.clocks.get(plans.clock_of[j]).copied();
             let fills = |t: usize| candidate(base + t as u32);
-            if let Some(hit) = plans.terms[j].evaluate(event, &fills, ts, memo) {
+            let Some(settled) = self.settled.get_mut(j) else {
+                continue;
+            };
+            if let Some(hit) = plans.terms[j].evaluate(event, &fills, ts, memo, settled) {
                 // The filters are part of the search's `filter`, so an
                 // event they leave out is no event for the sequence: it
-                // fills no term, missing and `until` ones included.
+                // fills no term, missing and `until` ones included, and
+                // settles none.
                 if plans.sequences[j].filters.matches(event) {
+                    settled.note(&hit);
                     st.matched += 1;
                     out.hits.push((j, hit));
                 }

@@ -53,7 +53,7 @@ use sample::{Picked, Sampler};
 
 pub use collect::{SequenceResult, SequenceSearch};
 pub use keys::MAX_KEY_TUPLES;
-pub use terms::{SequenceTerms, TermHits, TimeReader};
+pub use terms::{SequenceTerms, Settled, TermHits, TimeReader};
 pub use warning::SequenceWarning;
 
 /// How a sequence or sample query runs.
@@ -222,6 +222,9 @@ enum Inner {
 /// [`SequenceRunner::next_due`] says something would happen).
 pub struct SequenceRunner {
     terms: Arc<SequenceTerms>,
+    /// What [`SequenceRunner::push`] settled of the terms (see
+    /// [`Settled`]).
+    settled: Settled,
     inner: Inner,
     opts: SequenceOptions,
     stats: SequenceStats,
@@ -289,6 +292,7 @@ impl SequenceRunner {
             QueryKind::Event => return Err(SequenceError::NotASequence),
         };
         Ok(SequenceRunner {
+            settled: Settled::new(&terms),
             terms,
             inner,
             opts,
@@ -311,10 +315,17 @@ impl SequenceRunner {
     /// on with the events offered (while something waits for it).
     pub fn push(&mut self, event: &Arc<Event>, out: &mut dyn FnMut(SequenceMatch)) {
         self.stats.events += 1;
-        match self
-            .terms
-            .evaluate(event.as_ref(), &|_| true, None, &mut Memo::default())
-        {
+        let hit = self.terms.evaluate(
+            event.as_ref(),
+            &|_| true,
+            None,
+            &mut Memo::default(),
+            &self.settled,
+        );
+        if let Some(h) = &hit {
+            self.settled.note(h);
+        }
+        match hit {
             Some(hit) if hit.keyless.is_none() => {
                 let keep = Arc::clone(event);
                 self.offer(hit, event.seq, keep, None, out);

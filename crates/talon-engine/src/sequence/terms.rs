@@ -6,7 +6,6 @@
 //! ([`TermHits`]) is handed to the rule's [`super::SequenceRunner`], which
 //! alone holds state, in input order.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use talon_eql::eval::value::FieldKind;
@@ -112,11 +111,40 @@ pub struct SequenceTerms {
     /// The tiebreaker is mapped as text (keyword and the like), which
     /// sorts by its text, `"10"` before `"9"`, not by number.
     tie_text: bool,
-    /// Per term: set once an event filled it with its keys, or once one
-    /// was found to match it but for a key (shared by every copy): from
-    /// then on, events lacking a key are no longer looked at again for it
-    /// (see [`SequenceTerms::keyless`]).
-    settled: Arc<[AtomicBool]>,
+}
+
+/// Per term of one rule: whether an event filled it with its keys, or was
+/// found to match it but for a key. From then on, events lacking a key
+/// are not looked at again for it (see [`SequenceTerms::evaluate`]). Each
+/// thread keeps its own, noting only the events the rule keeps (its
+/// filters hold), so what a thread reports does not depend on how far the
+/// others got: with no event filling a term, the first keyless one in
+/// input order is reported whatever the thread count.
+#[derive(Clone, Debug, Default)]
+pub struct Settled(Vec<bool>);
+
+impl Settled {
+    pub fn new(terms: &SequenceTerms) -> Settled {
+        Settled(vec![false; terms.plans().count()])
+    }
+
+    fn is(&self, term: usize) -> bool {
+        self.0.get(term).copied().unwrap_or(false)
+    }
+
+    /// Notes what an event the rule keeps gave it.
+    pub fn note(&mut self, hit: &TermHits) {
+        for (t, keys) in hit.hits.iter().enumerate() {
+            if !keys.is_empty() {
+                if let Some(s) = self.0.get_mut(t) {
+                    *s = true;
+                }
+            }
+        }
+        if let Some(s) = hit.keyless.as_ref().and_then(|(t, _)| self.0.get_mut(*t)) {
+            *s = true;
+        }
+    }
 }
 
 impl SequenceTerms {
@@ -138,11 +166,7 @@ impl SequenceTerms {
             .first()
             .map(|t| t.keys.iter().map(|k| k.kind).collect())
             .unwrap_or_default();
-        let settled = (0..=plan.terms.len())
-            .map(|_| AtomicBool::new(false))
-            .collect();
         Ok(SequenceTerms {
-            settled,
             readers,
             key_kinds,
             time: TimeReader::new(&opts.timestamp_field, mapping),
@@ -191,13 +215,16 @@ impl SequenceTerms {
     /// Which terms the event fills, evaluating only the terms `candidate`
     /// admits (the others are known not to match); `None` when it fills
     /// none. `ts` is the event's time as [`SequenceTerms::time`] reads it,
-    /// when the caller has it already.
+    /// when the caller has it already. When it fills none, an event lacking
+    /// a join key is looked at for the terms not `settled` yet (see
+    /// `keyless`); the caller notes what it keeps in `settled`.
     pub fn evaluate(
         &self,
         event: &dyn Fields,
         candidate: &dyn Fn(usize) -> bool,
         ts: Option<Option<i64>>,
         memo: &mut Memo,
+        settled: &Settled,
     ) -> Option<TermHits> {
         // Most events fill no term: find that out before allocating.
         let mut terms = self.plans().enumerate();
@@ -205,7 +232,7 @@ impl SequenceTerms {
             .find(|(i, t)| candidate(*i) && t.matches_memo(event, memo))
             .map(|(i, _)| i)
         else {
-            return self.keyless(event, candidate, memo);
+            return self.keyless(event, candidate, memo, settled);
         };
         let mut any = false;
         let mut positive = false;
@@ -222,9 +249,6 @@ impl SequenceTerms {
                     return TermKeys::new();
                 }
                 let tuples = key_tuples(r, event, &mut capped);
-                if !tuples.is_empty() {
-                    self.settle(i);
-                }
                 any |= !tuples.is_empty();
                 positive |= !tuples.is_empty() && shown(i);
                 tuples
@@ -251,28 +275,20 @@ impl SequenceTerms {
 }
 
 impl SequenceTerms {
-    /// Term `i` is settled: no more looks for events lacking its keys.
-    fn settle(&self, i: usize) {
-        if let Some(s) = self.settled.get(i) {
-            if !s.load(Ordering::Relaxed) {
-                s.store(true, Ordering::Relaxed);
-            }
-        }
-    }
-
     /// When no term matched: whether a positive term would have but for a
     /// missing mandatory join key (a source that does not write `host.id`,
     /// say), as a [`TermHits`] naming the term and the key, for the runner
     /// to report when no event ever fills that term with its keys (the
     /// rule cannot fire). Only an event that lacks a key is looked at
     /// again, and for each term only until the first such event or the
-    /// first that fills it: what is reported is settled then, so the hot
-    /// path is not slowed for long.
+    /// first that fills it ([`Settled`]), so the hot path is not slowed
+    /// for long.
     fn keyless(
         &self,
         event: &dyn Fields,
         candidate: &dyn Fn(usize) -> bool,
         memo: &mut Memo,
+        settled: &Settled,
     ) -> Option<TermHits> {
         let positive = |i: usize| self.plan.terms.get(i).is_some_and(|t| !t.missing);
         let (term, key) = self
@@ -280,20 +296,13 @@ impl SequenceTerms {
             .zip(&self.readers)
             .enumerate()
             .filter(|(i, (t, _))| {
-                t.unkeyed.is_some()
-                    && positive(*i)
-                    && self
-                        .settled
-                        .get(*i)
-                        .is_some_and(|s| !s.load(Ordering::Relaxed))
-                    && candidate(*i)
+                t.unkeyed.is_some() && positive(*i) && !settled.is(*i) && candidate(*i)
             })
             .find_map(|(i, (t, r))| {
                 let key = missing_key(r, event)?;
                 let unkeyed = t.unkeyed.as_ref()?;
                 unkeyed.matches_memo(event, memo).then_some((i, key))
             })?;
-        self.settle(term);
         Some(TermHits {
             hits: TermHitKeys::new(),
             capped: false,
@@ -331,7 +340,16 @@ mod tests {
     }
 
     fn hits(t: &SequenceTerms, e: &Event) -> Option<TermHits> {
-        t.evaluate(e, &|_| true, None, &mut Memo::default())
+        t.evaluate(e, &|_| true, None, &mut Memo::default(), &Settled::new(t))
+    }
+
+    /// [`hits`], noting what the event gave in `settled`.
+    fn settling(t: &SequenceTerms, e: &Event, settled: &mut Settled) -> Option<TermHits> {
+        let h = t.evaluate(e, &|_| true, None, &mut Memo::default(), settled);
+        if let Some(h) = &h {
+            settled.note(h);
+        }
+        h
     }
 
     #[test]
@@ -371,13 +389,16 @@ mod tests {
         e.set("event.category", vec![Value::str("process")].into());
         e.set("event.action", vec![Value::str("a")].into());
         e.set("host.id", vec![Value::str("h1")].into());
-        let h = hits(&t, &e).expect("counted");
+        let mut settled = Settled::new(&t);
+        let h = settling(&t, &e, &mut settled).expect("counted");
         assert_eq!(h.keyless, Some((0, Arc::from("user.name"))));
         assert!(h.hits.is_empty());
         // An event no term matches is still nothing.
-        assert!(hits(&t, &event("z", true)).is_none());
-        // The first such event settles it: the next is not looked at.
-        assert!(hits(&t, &e).is_none());
+        assert!(settling(&t, &event("z", true), &mut settled).is_none());
+        // The first such event settles it: the next is not looked at,
+        // by this thread; another thread's settled terms are its own.
+        assert!(settling(&t, &e, &mut settled).is_none());
+        assert!(hits(&t, &e).is_some_and(|h| h.keyless.is_some()));
         // Once an event filled a term with its keys, the rule can fire:
         // events lacking a key are not looked at again either.
         let t = terms(
@@ -387,7 +408,8 @@ mod tests {
         );
         let mut keyed = event("a", true);
         keyed.set("user.name", vec![Value::str("root")].into());
-        assert!(hits(&t, &keyed).is_some_and(|h| h.keyless.is_none()));
-        assert!(hits(&t, &e).is_none());
+        let mut settled = Settled::new(&t);
+        assert!(settling(&t, &keyed, &mut settled).is_some_and(|h| h.keyless.is_none()));
+        assert!(settling(&t, &e, &mut settled).is_none());
     }
 }
