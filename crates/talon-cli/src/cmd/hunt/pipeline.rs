@@ -28,7 +28,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 
 use smallvec::SmallVec;
-use talon_alert::{Alert, AlertBuilder};
+use talon_alert::{Alert, AlertBuilder, AlertError};
 use talon_engine::exceptions::BoundExceptions;
 use talon_engine::schedule::{ClockTimes, ScheduleStats};
 use talon_engine::sequence::SequenceMatch;
@@ -65,6 +65,52 @@ impl AlertOut {
             AlertOut::Json { alerts, .. } => *alerts,
             AlertOut::Doc(_) => 1,
         }
+    }
+}
+
+/// An event's alert, serialized (`json`) or as a document.
+pub(super) fn event_alert(
+    builder: &AlertBuilder<'_>,
+    event: &Event,
+    json: bool,
+) -> Result<AlertOut, AlertError> {
+    if json {
+        let mut lines = Vec::new();
+        builder
+            .write_event_alert_jsonl(event, &mut lines)
+            .map(|_| AlertOut::Json { lines, alerts: 1 })
+    } else {
+        builder
+            .event_alert(event)
+            .map(|a| AlertOut::Doc(Box::new(a)))
+    }
+}
+
+/// A sequence's alerts (the shell, then a building block per event),
+/// serialized (`json`) or as documents, with the shell alert's id.
+pub(super) fn sequence_alerts(
+    builder: &AlertBuilder<'_>,
+    events: &[&Event],
+    json: bool,
+) -> Result<(Option<String>, Vec<AlertOut>), AlertError> {
+    if json {
+        let mut lines = Vec::new();
+        builder
+            .write_sequence_alerts_jsonl(events, &mut lines)
+            .map(|s| {
+                let shell = s.first().map(|a| a.uuid.clone());
+                let alerts = s.len() as u64;
+                (shell, vec![AlertOut::Json { lines, alerts }])
+            })
+    } else {
+        builder.sequence_alerts(events).map(|docs| {
+            let shell = docs.first().map(|a| a.uuid().to_string());
+            let out = docs
+                .into_iter()
+                .map(|a| AlertOut::Doc(Box::new(a)))
+                .collect();
+            (shell, out)
+        })
     }
 }
 
@@ -247,17 +293,7 @@ impl Worker {
                 f.offers.push((i, key, event.slim(alert_fields)));
                 continue;
             }
-            let built = if shared.json {
-                let mut lines = Vec::new();
-                shared.builders[i]
-                    .write_event_alert_jsonl(event, &mut lines)
-                    .map(|_| AlertOut::Json { lines, alerts: 1 })
-            } else {
-                shared.builders[i]
-                    .event_alert(event)
-                    .map(|a| AlertOut::Doc(Box::new(a)))
-            };
-            match built {
+            match event_alert(&shared.builders[i], event, shared.json) {
                 Ok(alert) => f.alerts.push((i, alert)),
                 Err(e) => {
                     self.alert_errors += 1;
@@ -436,32 +472,12 @@ impl<'a, S: Sink> Merger<'a, S> {
         if events.is_empty() {
             return;
         }
-        let builder = &self.shared.seq_builders[j];
-        let built = if self.shared.json {
-            let mut lines = Vec::new();
-            builder
-                .write_sequence_alerts_jsonl(&events, &mut lines)
-                .map(|s| {
-                    let shell = s.first().and_then(|a| id_key(&a.uuid));
-                    let out = AlertOut::Json {
-                        lines,
-                        alerts: s.len() as u64,
-                    };
-                    (shell, vec![out])
-                })
-        } else {
-            builder.sequence_alerts(&events).map(|docs| {
-                let shell = docs.first().and_then(|a| id_key(a.uuid()));
-                let out = docs
-                    .into_iter()
-                    .map(|a| AlertOut::Doc(Box::new(a)))
-                    .collect();
-                (shell, out)
-            })
-        };
-        match built {
+        match sequence_alerts(&self.shared.seq_builders[j], &events, self.shared.json) {
             Ok((shell, out)) => {
-                if shell.is_some_and(|id| !self.written.insert(id)) {
+                if shell
+                    .and_then(|id| id_key(&id))
+                    .is_some_and(|id| !self.written.insert(id))
+                {
                     self.repeated += 1;
                     return;
                 }

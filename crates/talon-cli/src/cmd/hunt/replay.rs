@@ -21,7 +21,7 @@ use talon_engine::sequence::SequenceMatch;
 use talon_event::Event;
 use tracing::warn;
 
-use super::pipeline::{AlertOut, Shared};
+use super::pipeline::{event_alert, sequence_alerts, AlertOut, Shared};
 
 /// What a held match's alerts are built from.
 pub(super) enum Matched {
@@ -184,32 +184,10 @@ impl<'a> RunAlerts<'a> {
         let json = self.shared.json;
         let builder = self.builder(slot, run.at)?;
         let built = match held {
-            Matched::Event(event) if json => {
-                let mut lines = Vec::new();
-                builder
-                    .write_event_alert_jsonl(event, &mut lines)
-                    .map(|_| vec![AlertOut::Json { lines, alerts: 1 }])
-            }
-            Matched::Event(event) => builder
-                .event_alert(event)
-                .map(|a| vec![AlertOut::Doc(Box::new(a))]),
+            Matched::Event(event) => event_alert(builder, event, json).map(|a| vec![a]),
             Matched::Sequence(events) => {
                 let refs: Vec<&Event> = events.iter().map(|e| e.as_ref()).collect();
-                if json {
-                    let mut lines = Vec::new();
-                    builder
-                        .write_sequence_alerts_jsonl(&refs, &mut lines)
-                        .map(|s| {
-                            let alerts = s.len() as u64;
-                            vec![AlertOut::Json { lines, alerts }]
-                        })
-                } else {
-                    builder.sequence_alerts(&refs).map(|docs| {
-                        docs.into_iter()
-                            .map(|a| AlertOut::Doc(Box::new(a)))
-                            .collect()
-                    })
-                }
+                sequence_alerts(builder, &refs, json).map(|(_, alerts)| alerts)
             }
         };
         match built {
