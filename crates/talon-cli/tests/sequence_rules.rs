@@ -762,6 +762,41 @@ fn the_event_named_for_a_missing_key_is_the_same_on_one_thread_and_two() {
     }
 }
 
+/// An event the rule's exceptions (here a silence) leave out is no event
+/// for its sequences: it does not stop the "cannot fire" warning from
+/// naming the first keyless event the rule keeps, and, filling no term,
+/// it is no suppressed match. Each thread stopped looking at keyless
+/// events once it had seen one, excepted or not: one thread gave no
+/// warning at all, and the suppressed count grew with the thread count.
+#[test]
+fn an_excepted_keyless_event_hides_no_warning_on_any_thread_count() {
+    let [network, _] = curl_then_shell();
+    let keyless = without_host_id(&network);
+    let quiet = keyless.replace("web01", "quiet01");
+    let pad = format!(r#""message":"{}","process":"#, "x".repeat(4000));
+    let filler = ev("2026-01-01T00:00:30Z", "file", r#""file":{"name":"a"}"#)
+        .replace(r#""file":"#, &pad.replace("process", "file"));
+    // Four batches of 512 KiB, each led by an excepted keyless event and
+    // a kept one.
+    let per_batch = (512 << 10) / filler.len();
+    let mut events: Vec<String> = Vec::new();
+    for _ in 0..4 {
+        events.push(quiet.clone());
+        events.push(keyless.clone());
+        events.extend(std::iter::repeat_n(filler.clone(), per_batch));
+    }
+    for threads in ["1", "2", "3"] {
+        let args = ["--threads", threads, "--silence-host", "quiet*"];
+        let (alerts, err) = hunt_rule(DOWNLOAD_EXEC, &events, &args);
+        assert!(alerts.is_empty(), "{err}");
+        assert!(
+            err.contains("e.ndjson:2), and none that has one does"),
+            "--threads {threads}: {err}"
+        );
+        assert!(!err.contains("suppressed"), "--threads {threads}: {err}");
+    }
+}
+
 #[test]
 fn csv_and_table_tell_a_sequences_shell_from_its_building_blocks() {
     // Found by a fresh user: a sequence read as three alike alerts.

@@ -331,7 +331,20 @@ impl EventStage {
         routed.index_searched || seq_routed.is_some_and(|r| r.index_searched)
     }
 
-    /// Routes and evaluates one event; what it gave goes to `out`.
+    /// Notes the sequence hits of an event that the caller keeps, once
+    /// its exceptions are applied: an event they leave out is no event for
+    /// the rule, so it must not stop this thread from looking at the next
+    /// event that lacks a join key (see [`Settled`]).
+    pub fn settle_kept(&mut self, hits: &[(usize, TermHits)]) {
+        for (j, hit) in hits {
+            if let Some(settled) = self.settled.get_mut(*j) {
+                settled.note(hit);
+            }
+        }
+    }
+
+    /// Routes and evaluates one event; what it gave goes to `out`. The
+    /// hits kept go back through [`EventStage::settle_kept`].
     pub fn on_event(&mut self, event: &dyn EventView, out: &mut Outcome) {
         out.clear();
         self.stats.events += 1;
@@ -439,11 +452,14 @@ impl EventStage {
             if let Some(hit) = plans.terms[j].evaluate(event, &fills, ts, memo, settled) {
                 // The filters are part of the search's `filter`, so an
                 // event they leave out is no event for the sequence: it
-                // fills no term, missing and `until` ones included, and
-                // settles none.
+                // fills no term, missing and `until` ones included. The
+                // caller settles the terms of the hits it keeps (its
+                // exceptions are part of the filter too: see
+                // [`EventStage::settle_kept`]).
                 if plans.sequences[j].filters.matches(event) {
-                    settled.note(&hit);
-                    st.matched += 1;
+                    // A keyless event fills no term (and how many are seen
+                    // depends on how many threads look: see [`Settled`]).
+                    st.matched += u64::from(!hit.is_keyless());
                     out.hits.push((j, hit));
                 }
             }

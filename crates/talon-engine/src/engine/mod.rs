@@ -203,6 +203,7 @@ impl Engine {
             slim_fields,
         } = self;
         outcome.hits.retain(|(j, _)| admit(*j, event));
+        events.settle_kept(&outcome.hits);
         let rules = events.sequence_rules();
         let mut keep = || match slim_fields.as_deref() {
             None => Arc::clone(event),

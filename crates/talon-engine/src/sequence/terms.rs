@@ -90,6 +90,12 @@ impl TermHits {
     /// (the runner reports where it was read). An event that only fills
     /// missing or `until` terms is judged by its time and keys alone, so
     /// the caller may hand the runner a stand-in instead of a copy.
+    /// Whether the event only matched a term but for a missing join key:
+    /// it fills no term, so it is no match (only named in a warning).
+    pub fn is_keyless(&self) -> bool {
+        self.keyless.is_some()
+    }
+
     pub fn needs_event(&self) -> bool {
         // A keyless event is only counted, and named: its place suffices.
         self.keyless.is_some() || self.positive || self.ts.is_none()

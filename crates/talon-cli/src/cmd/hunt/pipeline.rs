@@ -320,14 +320,20 @@ impl Worker {
                 let event = owned.get_or_insert_with(&mut whole);
                 let suppressed = &mut self.suppressed;
                 o.hits
-                    .retain(|(j, _)| match shared.seq_exceptions.check(*j, event) {
+                    .retain(|(j, h)| match shared.seq_exceptions.check(*j, event) {
                         Some(why) => {
-                            suppressed.note(n_event_rules + j, &why);
+                            // A keyless event fills no term: no match.
+                            if !h.is_keyless() {
+                                suppressed.note(n_event_rules + j, &why);
+                            }
                             false
                         }
                         None => true,
                     });
             }
+            // Only what the exceptions keep settles a term (an excepted
+            // keyless event must not hide the next one).
+            self.stage.settle_kept(&o.hits);
             // An event that only fills missing or `until` terms is judged
             // by its time and keys: the runners get a stand-in for it,
             // which keeps where it was read (a late one is named by it).
