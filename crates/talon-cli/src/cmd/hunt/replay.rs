@@ -101,6 +101,10 @@ impl<'a> ScheduleSide<'a> {
 
 /// A sequence's alert group goes to the runs whose window holds its first
 /// and last events.
+// TODO: a Kibana run matches sequences within its own window only: a
+// trailing or leading missing event (`![...]`) outside that window, or a
+// sample's other candidates, can give a run an alert the whole-input
+// match does not (per-run sequence matching is missing).
 fn offer_sequence(
     scheduler: &mut Scheduler<Matched>,
     shared: &Shared<'_>,
