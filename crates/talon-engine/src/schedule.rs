@@ -264,26 +264,38 @@ pub struct ScheduleStats {
     pub unsearched: u64,
 }
 
+/// The field a window filters on, and its fallback when it is missing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct WindowField {
+    primary: String,
+    secondary: Option<String>,
+}
+
+impl WindowField {
+    fn time_of(&self, event: &dyn Fields) -> Option<i64> {
+        timestamp(event, &self.primary)
+            .or_else(|| self.secondary.as_deref().and_then(|s| timestamp(event, s)))
+    }
+}
+
 /// One window timestamp (with its fallback) and the range of times seen
 /// on it.
 struct Clock {
-    primary: String,
-    secondary: Option<String>,
+    field: WindowField,
     first: Option<i64>,
     newest: Option<i64>,
 }
 
 impl Clock {
     fn time_of(&self, event: &Event) -> Option<i64> {
-        timestamp(event, &self.primary)
-            .or_else(|| self.secondary.as_deref().and_then(|s| timestamp(event, s)))
+        self.field.time_of(event)
     }
 
     /// Why `event` has no window time: the override's value when it has
     /// one, else what `@timestamp`, its fallback, holds.
     fn untimed(&self, event: &Event) -> Untimed {
-        let primary = Untimed::of(event, &self.primary);
-        match (&primary.why, &self.secondary) {
+        let primary = Untimed::of(event, &self.field.primary);
+        match (&primary.why, &self.field.secondary) {
             (NoTime::Missing, Some(fallback)) => Untimed::of(event, fallback),
             _ => primary,
         }
@@ -300,19 +312,17 @@ fn timestamp(event: &dyn Fields, field: &str) -> Option<i64> {
 /// order.
 #[derive(Clone, Debug)]
 pub struct ClockTimes {
-    /// Per clock: its field, and the fallback when that is missing.
-    clocks: Vec<(String, Option<String>)>,
+    /// Per clock: the field it reads.
+    clocks: Vec<WindowField>,
 }
 
+/// An event's time on each of the replay's clocks (most rule sets have
+/// one or two: `@timestamp` and `event.ingested`).
+pub type Times = smallvec::SmallVec<[Option<i64>; 2]>;
+
 impl ClockTimes {
-    pub fn read(&self, event: &dyn Fields) -> Vec<Option<i64>> {
-        self.clocks
-            .iter()
-            .map(|(primary, secondary)| {
-                timestamp(event, primary)
-                    .or_else(|| secondary.as_deref().and_then(|s| timestamp(event, s)))
-            })
-            .collect()
+    pub fn read(&self, event: &dyn Fields) -> Times {
+        self.clocks.iter().map(|c| c.time_of(event)).collect()
     }
 }
 
@@ -607,15 +617,15 @@ impl<T> Scheduler<T> {
         let rules = rules
             .into_iter()
             .map(|(name, sched)| {
-                let clock = match clocks
-                    .iter()
-                    .position(|c| c.primary == sched.primary && c.secondary == sched.secondary)
-                {
+                let field = WindowField {
+                    primary: sched.primary.clone(),
+                    secondary: sched.secondary.clone(),
+                };
+                let clock = match clocks.iter().position(|c| c.field == field) {
                     Some(i) => i,
                     None => {
                         clocks.push(Clock {
-                            primary: sched.primary.clone(),
-                            secondary: sched.secondary.clone(),
+                            field,
                             first: None,
                             newest: None,
                         });
@@ -660,7 +670,7 @@ impl<T> Scheduler<T> {
     /// not, in any order): the replay's runs span the earliest to the
     /// latest.
     pub fn observe(&mut self, event: &Event) {
-        let times: Vec<Option<i64>> = self.clocks.iter().map(|c| c.time_of(event)).collect();
+        let times: Times = self.clocks.iter().map(|c| c.time_of(event)).collect();
         self.observe_times(&times);
     }
 
@@ -678,11 +688,7 @@ impl<T> Scheduler<T> {
     /// What reads an event's times for [`Scheduler::observe_times`].
     pub fn clock_times(&self) -> ClockTimes {
         ClockTimes {
-            clocks: self
-                .clocks
-                .iter()
-                .map(|c| (c.primary.clone(), c.secondary.clone()))
-                .collect(),
+            clocks: self.clocks.iter().map(|c| c.field.clone()).collect(),
         }
     }
 
@@ -692,7 +698,7 @@ impl<T> Scheduler<T> {
         let mut out: Vec<String> = self
             .clocks
             .iter()
-            .flat_map(|c| std::iter::once(c.primary.clone()).chain(c.secondary.clone()))
+            .flat_map(|c| std::iter::once(c.field.primary.clone()).chain(c.field.secondary.clone()))
             .chain(self.rules.iter().map(|r| r.sched.order_field.clone()))
             .collect();
         out.sort();

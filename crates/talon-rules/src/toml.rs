@@ -530,6 +530,14 @@ mod tests {
         load_toml(Arc::from(text), Path::new("t.toml"))
     }
 
+    /// The warnings as talon prints them, with their carets.
+    fn shown_warnings(out: &FileOutcome) -> Vec<String> {
+        out.warnings
+            .iter()
+            .map(|w| w.as_warning().to_string())
+            .collect()
+    }
+
     const MIN: &str =
         "[metadata]\nmaturity = \"production\"\n\n[rule]\nname = \"n\"\nrule_id = \"r1\"\n\
         type = \"eql\"\nrisk_score = 21\nseverity = \"low\"\n";
@@ -610,11 +618,7 @@ mod tests {
         let text = text.replace("maturity =", "maturty =");
         let out = load(&text);
         assert_eq!(out.rules.len(), 1, "{:?}", out.errors);
-        let shown: Vec<String> = out
-            .warnings
-            .iter()
-            .map(|w| w.as_warning().to_string())
-            .collect();
+        let shown = shown_warnings(&out);
         assert_eq!(
             shown,
             vec![
@@ -642,11 +646,7 @@ mod tests {
             reference = \"https://attack.mitre.org/tactics/TA0011/\"\nnme = \"x\"\n";
         let out = load(&format!("{MIN}query = 'x'\n{threat}"));
         assert_eq!(out.rules.len(), 1, "{:?}", out.errors);
-        let shown: Vec<String> = out
-            .warnings
-            .iter()
-            .map(|w| w.as_warning().to_string())
-            .collect();
+        let shown = shown_warnings(&out);
         assert_eq!(
             shown,
             vec![

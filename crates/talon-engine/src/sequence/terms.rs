@@ -85,20 +85,20 @@ pub struct TermHits {
 }
 
 impl TermHits {
-    /// Whether the rule's runner may hold on to the event itself: it
-    /// filled a term whose events a match shows, or it has no usable time
-    /// (the runner reports where it was read). An event that only fills
-    /// missing or `until` terms is judged by its time and keys alone, so
-    /// the caller may hand the runner a stand-in instead of a copy.
     /// Whether the event only matched a term but for a missing join key:
     /// it fills no term, so it is no match (only named in a warning).
     pub fn is_keyless(&self) -> bool {
         self.keyless.is_some()
     }
 
+    /// Whether the rule's runner may hold on to the event itself: it
+    /// filled a term whose events a match shows, or it has no usable time
+    /// (the runner reports where it was read). An event that only fills
+    /// missing or `until` terms is judged by its time and keys alone, so
+    /// the caller may hand the runner a stand-in instead of a copy.
     pub fn needs_event(&self) -> bool {
         // A keyless event is only counted, and named: its place suffices.
-        self.keyless.is_some() || self.positive || self.ts.is_none()
+        self.is_keyless() || self.positive || self.ts.is_none()
     }
 }
 

@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use smallvec::SmallVec;
 use talon_alert::{Alert, AlertBuilder, AlertError};
 use talon_engine::exceptions::BoundExceptions;
-use talon_engine::schedule::{ClockTimes, ScheduleStats};
+use talon_engine::schedule::{ClockTimes, ScheduleStats, Times};
 use talon_engine::sequence::SequenceMatch;
 use talon_engine::{EngineStats, EventStage, Outcome, SequenceStage, SequenceWarning, TermHits};
 use talon_event::read::{Batch, ChunkCounts, LineParser, ReadOptions};
@@ -157,7 +157,7 @@ struct Found {
     /// What sequence rules hold on to, when it filled some term.
     keep: Option<Event>,
     /// With `--schedule`: its window times, when some rule searches it.
-    times: Option<Vec<Option<i64>>>,
+    times: Option<Times>,
     /// With `--schedule`: (event rule, alert id, held event) per match,
     /// in rule order, instead of `alerts`.
     offers: Vec<(usize, String, Event)>,
@@ -406,7 +406,6 @@ impl<'a, S: Sink> Merger<'a, S> {
         }
         let base = self.next_seq;
         self.next_seq += out.events;
-        let mut seq_found: Vec<(usize, SequenceMatch)> = Vec::new();
         for mut f in out.found {
             let seq = base + f.local;
             if f.matched {
@@ -427,31 +426,42 @@ impl<'a, S: Sink> Merger<'a, S> {
                     side.offer_event(rule, event, key);
                 }
             }
-            if self.sequences.is_empty() {
-                self.after_event(f.times.as_deref());
-                continue;
-            }
-            let mut keep = f.keep.take();
-            self.sequences.on_event(
-                seq,
-                &f.clocks,
-                &mut f.hits,
-                &mut || {
-                    // A stand-in when every hit was on a missing or
-                    // `until` term.
-                    let mut e = keep.take().unwrap_or_default();
-                    e.seq = seq;
-                    Arc::new(e)
-                },
-                &mut |j, m| seq_found.push((j, m)),
-            );
-            for (j, m) in seq_found.drain(..) {
-                match &mut self.schedule {
-                    Some(side) => side.offer_sequence(j, m),
-                    None => self.sequence(j, &m),
-                }
+            if !self.sequences.is_empty() {
+                self.sequence_event(seq, &f.clocks, &mut f.hits, f.keep.take());
             }
             self.after_event(f.times.as_deref());
+        }
+    }
+
+    /// The sequence rules' side of one event taken back, at input
+    /// position `seq`: its time on each clock, the terms it filled and
+    /// what the runners may keep of it.
+    fn sequence_event(
+        &mut self,
+        seq: u64,
+        clocks: &[Option<i64>],
+        hits: &mut Vec<(usize, TermHits)>,
+        mut keep: Option<Event>,
+    ) {
+        let mut seq_found: Vec<(usize, SequenceMatch)> = Vec::new();
+        self.sequences.on_event(
+            seq,
+            clocks,
+            hits,
+            &mut || {
+                // A stand-in when every hit was on a missing or
+                // `until` term.
+                let mut e = keep.take().unwrap_or_default();
+                e.seq = seq;
+                Arc::new(e)
+            },
+            &mut |j, m| seq_found.push((j, m)),
+        );
+        for (j, m) in seq_found.drain(..) {
+            match &mut self.schedule {
+                Some(side) => side.offer_sequence(j, m),
+                None => self.sequence(j, &m),
+            }
         }
     }
 
