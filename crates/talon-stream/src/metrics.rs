@@ -32,6 +32,9 @@ pub struct Metrics {
     pub sequence_evicted: AtomicI64,
     /// Partitions this worker owns (event and repartition topics).
     pub assigned_partitions: AtomicI64,
+    /// Records sent (alerts, dead letters, forwarded events, checkpoints)
+    /// and not yet acknowledged by the broker.
+    pub records_in_flight: AtomicI64,
     /// Events per second over the last tick, in thousandths.
     events_per_second_milli: AtomicU64,
     lag: Mutex<BTreeMap<(String, i32), i64>>,
@@ -55,6 +58,7 @@ impl Default for Metrics {
             sequence_late_events: AtomicI64::new(0),
             sequence_evicted: AtomicI64::new(0),
             assigned_partitions: AtomicI64::new(0),
+            records_in_flight: AtomicI64::new(0),
             events_per_second_milli: AtomicU64::new(0),
             lag: Mutex::new(BTreeMap::new()),
             rate: Mutex::new((Instant::now(), 0)),
@@ -165,7 +169,7 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE talon_stream_pending_sequences gauge");
         let _ = writeln!(out, "talon_stream_pending_sequences {pending}");
-        let gauges: [(&str, &str, &AtomicI64); 3] = [
+        let gauges: [(&str, &str, &AtomicI64); 4] = [
             (
                 "sequence_events_kept",
                 "Events kept to rebuild the sequence state of owned partitions.",
@@ -180,6 +184,11 @@ impl Metrics {
                 "sequence_evicted",
                 "Sequence events dropped at a cap (in-flight sequences, checkpoint size).",
                 &self.sequence_evicted,
+            ),
+            (
+                "records_in_flight",
+                "Records sent and not yet acknowledged by the broker.",
+                &self.records_in_flight,
             ),
         ];
         for (name, help, value) in gauges {

@@ -36,18 +36,33 @@ struct Track {
     next: Option<i64>,
     /// The last position committed (or found committed).
     committed: Option<i64>,
-    /// For partitions with sequence state: one past the offset the last
-    /// durable checkpoint covers.
-    limit: Option<i64>,
+    /// How far sequence state lets the position go.
+    hold: Hold,
+}
+
+/// What a partition's sequence state lets its commit position reach.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Hold {
+    /// No sequence state: only acknowledgements hold the position back.
+    #[default]
+    Free,
+    /// Sequence state, none restored, nothing read yet: the empty state
+    /// covers every offset before the first one this worker reads.
+    FirstRead,
+    /// Up to (not past) this offset: one past the last event a durable
+    /// checkpoint (or the restored state) holds.
+    Before(i64),
 }
 
 impl Track {
     fn position(&self) -> Option<i64> {
         let next = self.next?;
         let acked = self.outstanding.keys().next().copied().unwrap_or(next);
-        Some(match self.limit {
-            Some(limit) => acked.min(limit),
-            None => acked,
+        Some(match self.hold {
+            Hold::Free => acked,
+            // Not reached once a message was read (`next` is set then).
+            Hold::FirstRead => return None,
+            Hold::Before(limit) => acked.min(limit),
         })
     }
 }
@@ -63,11 +78,15 @@ impl OffsetTracker {
     /// its checkpoints, starting from `restored_through` (the last offset
     /// the restored state covers, if any).
     pub fn assign(&mut self, tp: Tp, stateful: bool, restored_through: Option<i64>) {
-        let limit = stateful.then(|| restored_through.map_or(0, |o| o + 1));
+        let hold = match (stateful, restored_through) {
+            (false, _) => Hold::Free,
+            (true, None) => Hold::FirstRead,
+            (true, Some(o)) => Hold::Before(o + 1),
+        };
         self.parts.insert(
             tp,
             Track {
-                limit,
+                hold,
                 ..Track::default()
             },
         );
@@ -95,10 +114,10 @@ impl OffsetTracker {
             return;
         };
         t.next = Some(t.next.map_or(offset + 1, |n| n.max(offset + 1)));
-        if t.limit == Some(0) && t.committed.is_none() {
-            // A stateful partition with nothing restored starts at the
-            // first offset it reads: the empty state covers all before it.
-            t.limit = Some(offset);
+        if t.hold == Hold::FirstRead {
+            // Only the first message read: the events from it on are in
+            // the state, and only a checkpoint covers them.
+            t.hold = Hold::Before(offset);
         }
         if records > 0 {
             *t.outstanding.entry(offset).or_insert(0) += records;
@@ -121,7 +140,10 @@ impl OffsetTracker {
     /// The checkpoint covering offsets up to `through` is durable.
     pub fn checkpointed(&mut self, tp: &Tp, through: i64) {
         if let Some(t) = self.parts.get_mut(tp) {
-            t.limit = Some(t.limit.map_or(through + 1, |l| l.max(through + 1)));
+            t.hold = match t.hold {
+                Hold::Before(l) => Hold::Before(l.max(through + 1)),
+                Hold::FirstRead | Hold::Free => Hold::Before(through + 1),
+            };
         }
     }
 
@@ -163,7 +185,30 @@ impl OffsetTracker {
         out
     }
 
-    /// `due` positions were committed.
+    /// Every known position of `tps`, moved or not: a partition about to
+    /// be given away commits it once more, synchronously, in case the
+    /// asynchronous commit that sent it last is refused.
+    pub fn positions(&self, tps: &[Tp]) -> Vec<(Tp, i64)> {
+        let mut out: Vec<(Tp, i64)> = tps
+            .iter()
+            .filter_map(|tp| Some((tp.clone(), self.parts.get(tp)?.position()?)))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The broker refused the commit of `pos`: unless a later position
+    /// was sent since, `due` offers the partition again.
+    pub fn commit_failed(&mut self, tp: &Tp, pos: i64) {
+        if let Some(t) = self.parts.get_mut(tp) {
+            if t.committed == Some(pos) {
+                t.committed = None;
+            }
+        }
+    }
+
+    /// `due` positions were committed (sent; a refusal comes back through
+    /// [`OffsetTracker::commit_failed`]).
     pub fn committed(&mut self, done: &[(Tp, i64)]) {
         for (tp, pos) in done {
             if let Some(t) = self.parts.get_mut(tp) {
@@ -229,6 +274,51 @@ mod tests {
             fresh.due(),
             vec![(tp(2), 5)],
             "empty state covers what came before"
+        );
+    }
+
+    #[test]
+    fn a_fresh_state_covers_only_what_came_before_the_first_message_read() {
+        // Several messages read before the first commit: the position stays
+        // at the first until a checkpoint holds them. It once crept to the
+        // last one read, so a worker killed then lost those events' part
+        // in pending sequences (the cluster test missed 3 alerts).
+        let mut t = OffsetTracker::default();
+        t.assign(tp(0), true, None);
+        t.processed(&tp(0), 0, 0);
+        t.processed(&tp(0), 1, 0);
+        t.processed(&tp(0), 2, 0);
+        assert_eq!(t.due(), vec![(tp(0), 0)]);
+        t.committed(&t.due());
+        t.processed(&tp(0), 3, 0);
+        assert!(t.due().is_empty(), "no checkpoint yet");
+        t.checkpointed(&tp(0), 3);
+        assert_eq!(t.due(), vec![(tp(0), 4)]);
+    }
+
+    #[test]
+    fn a_refused_commit_is_offered_again_though_nothing_new_arrives() {
+        let mut t = OffsetTracker::default();
+        t.assign(tp(0), false, None);
+        t.processed(&tp(0), 7, 0);
+        assert_eq!(t.due(), vec![(tp(0), 8)]);
+        t.committed(&[(tp(0), 8)]);
+        assert!(t.due().is_empty());
+        t.commit_failed(&tp(0), 8);
+        assert_eq!(t.due(), vec![(tp(0), 8)], "sent again");
+
+        // A refusal of an older position does not undo a later one.
+        t.committed(&[(tp(0), 8)]);
+        t.processed(&tp(0), 8, 0);
+        t.committed(&t.due());
+        t.commit_failed(&tp(0), 8);
+        assert!(t.due().is_empty(), "9 was sent after 8");
+        t.commit_failed(&tp(1), 3);
+        assert!(t.due().is_empty(), "a partition not owned is ignored");
+        assert_eq!(
+            t.positions(&[tp(0), tp(1)]),
+            vec![(tp(0), 9)],
+            "sent or not, for a partition being given away"
         );
     }
 

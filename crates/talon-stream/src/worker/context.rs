@@ -15,7 +15,7 @@ use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::message::DeliveryResult;
 use rdkafka::producer::ProducerContext;
 use rdkafka::statistics::Statistics;
-use rdkafka::{Message, TopicPartitionList};
+use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::metrics::{inc, Metrics};
 use crate::offsets::Tp;
@@ -33,6 +33,10 @@ pub(crate) enum Token {
 
 /// A delivery report: the token, and the error if the record was lost.
 pub(crate) type Delivered = (Box<Token>, Result<(), String>);
+
+/// Positions whose asynchronous commit the broker refused, queued by the
+/// commit callback for the worker to send again.
+pub(crate) type FailedCommits = Arc<Mutex<Vec<(Tp, i64)>>>;
 
 /// Sends librdkafka's log lines to `tracing`, which the binary configures.
 fn log_line(level: RDKafkaLogLevel, fac: &str, message: &str) {
@@ -89,6 +93,7 @@ impl ProducerContext for DeliveryContext {
 pub(crate) struct WorkerContext {
     pub shared: Arc<Mutex<Shared>>,
     pub metrics: Arc<Metrics>,
+    pub failed_commits: FailedCommits,
 }
 
 impl ClientContext for WorkerContext {
@@ -149,12 +154,53 @@ impl ConsumerContext for WorkerContext {
         }
     }
 
-    fn commit_callback(&self, result: KafkaResult<()>, _offsets: &TopicPartitionList) {
-        if let Err(e) = result {
-            inc(&self.metrics.errors);
-            tracing::warn!("offset commit failed (the next commit retries it): {e}");
+    /// An asynchronous commit's outcome. The worker already counted the
+    /// positions as committed when it sent them; a refused one (a
+    /// rebalance in progress, a busy coordinator) is queued so the next
+    /// commit sends it again, or a partition that gets no new message
+    /// would keep its old committed position for good.
+    fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
+        let failed = failed_positions(&result, offsets);
+        if failed.is_empty() {
+            return;
+        }
+        inc(&self.metrics.errors);
+        let why = match &result {
+            Err(e) => e.to_string(),
+            Ok(()) => "refused for some partitions".into(),
+        };
+        tracing::warn!(
+            "offset commit failed (the next commit retries it): {why}: {}",
+            failed
+                .iter()
+                .map(|(tp, o)| format!("{tp}@{o}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        if let Ok(mut q) = self.failed_commits.lock() {
+            q.extend(failed);
         }
     }
+}
+
+/// The positions a commit did not store: all of them when the whole
+/// commit failed, else those with an error of their own.
+fn failed_positions(result: &KafkaResult<()>, offsets: &TopicPartitionList) -> Vec<(Tp, i64)> {
+    offsets
+        .elements()
+        .iter()
+        .filter(|e| result.is_err() || e.error().is_err())
+        .filter_map(|e| match e.offset() {
+            Offset::Offset(o) => Some((
+                Tp {
+                    topic: Arc::from(e.topic()),
+                    partition: e.partition(),
+                },
+                o,
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The partitions of a list.
@@ -166,4 +212,36 @@ pub(crate) fn tps(tpl: &TopicPartitionList) -> Vec<Tp> {
             partition: e.partition(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdkafka::error::RDKafkaErrorCode;
+
+    fn list() -> TopicPartitionList {
+        let mut tpl = TopicPartitionList::new();
+        for p in 0..2 {
+            tpl.add_partition_offset("ev", p, Offset::Offset(10 + i64::from(p)))
+                .expect("offset");
+        }
+        tpl
+    }
+
+    fn shown(v: &[(Tp, i64)]) -> Vec<String> {
+        v.iter().map(|(tp, o)| format!("{tp}@{o}")).collect()
+    }
+
+    #[test]
+    fn a_failed_commit_names_every_position_it_carried() {
+        let tpl = list();
+        let failed = Err(KafkaError::ConsumerCommit(
+            RDKafkaErrorCode::RebalanceInProgress,
+        ));
+        assert_eq!(
+            shown(&failed_positions(&failed, &tpl)),
+            ["ev/0@10", "ev/1@11"]
+        );
+        assert!(failed_positions(&Ok(()), &tpl).is_empty());
+    }
 }

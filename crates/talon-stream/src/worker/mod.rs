@@ -40,7 +40,7 @@ use crate::metrics::{inc, Metrics};
 use crate::offsets::Tp;
 use crate::routing::{Placement, SequenceRule};
 use crate::state::MatcherFactory;
-use context::{DeliveryContext, Token, WorkerContext};
+use context::{DeliveryContext, FailedCommits, Token, WorkerContext};
 use shared::{Shared, Topics};
 
 /// How long one poll waits for a message: the longest the loop goes
@@ -171,6 +171,7 @@ pub fn run(
         dead_letters: settings.dead_letter_topic.clone(),
         repartition: Arc::from(settings.repartition_topic.as_str()),
     };
+    let failed_commits = FailedCommits::default();
     let shared = Arc::new(Mutex::new(Shared::new(
         topics,
         producer,
@@ -179,11 +180,13 @@ pub fn run(
         sequences.clone(),
         factory,
         restorer,
+        failed_commits.clone(),
     )));
     let consumer: BaseConsumer<WorkerContext> = client_config(settings, Role::Consumer)
         .create_with_context(WorkerContext {
             shared: shared.clone(),
             metrics: metrics.clone(),
+            failed_commits,
         })
         .map_err(|e| StreamError::kafka("cannot create the consumer", e))?;
     let mut subscribed: Vec<&str> = settings.topics.iter().map(String::as_str).collect();

@@ -30,7 +30,7 @@ use crate::metrics::{inc, Metrics};
 use crate::offsets::{OffsetTracker, Tp};
 use crate::routing::{Placement, SequenceRule};
 use crate::state::{MatcherFactory, ReplayState, SequenceHit, MAX_CHECKPOINT_BYTES};
-use crate::worker::context::{DeliveryContext, Token};
+use crate::worker::context::{DeliveryContext, FailedCommits, Token};
 
 /// How long a flush before a rebalance or shutdown may take.
 const FLUSH_DEADLINE: Duration = Duration::from_secs(30);
@@ -70,6 +70,8 @@ pub(crate) struct Shared {
     /// A delivery failed: stop, and write no checkpoint from now on.
     pub fatal: Option<StreamError>,
     last_checkpoint: Instant,
+    /// Commits the broker refused, filled by the consumer's callback.
+    failed_commits: FailedCommits,
 }
 
 impl Shared {
@@ -81,6 +83,7 @@ impl Shared {
         sequences: Arc<[SequenceRule]>,
         factory: Option<Arc<dyn MatcherFactory>>,
         restorer: Option<Restorer>,
+        failed_commits: FailedCommits,
     ) -> Shared {
         Shared {
             topics,
@@ -94,6 +97,7 @@ impl Shared {
             states: FxHashMap::default(),
             fatal: None,
             last_checkpoint: Instant::now(),
+            failed_commits,
         }
     }
 
@@ -153,10 +157,25 @@ impl Shared {
         }
     }
 
-    /// Serves delivery reports without blocking.
+    /// Serves delivery reports and refused commits without blocking.
     pub fn service(&mut self) {
         self.producer.poll(Duration::ZERO);
         self.apply_deliveries();
+        self.apply_failed_commits();
+        self.metrics.records_in_flight.store(
+            i64::from(self.producer.in_flight_count()),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    fn apply_failed_commits(&mut self) {
+        let failed = match self.failed_commits.lock() {
+            Ok(mut q) => std::mem::take(&mut *q),
+            Err(_) => return,
+        };
+        for (tp, pos) in failed {
+            self.tracker.commit_failed(&tp, pos);
+        }
     }
 
     fn apply_deliveries(&mut self) {
@@ -205,23 +224,20 @@ impl Shared {
         self.apply_deliveries();
     }
 
-    /// Commits every position that moved; `only` limits it to some
-    /// partitions.
+    /// Commits every position that moved; `only` (partitions about to be
+    /// given away) commits those partitions' positions whether or not
+    /// they moved, since the last asynchronous commit may yet be refused.
     pub fn commit<C: ConsumerContext>(
         &mut self,
         consumer: &BaseConsumer<C>,
         mode: CommitMode,
         only: Option<&[Tp]>,
     ) {
-        let due: Vec<(Tp, i64)> = self
-            .tracker
-            .due()
-            .into_iter()
-            .filter(|(tp, _)| match only {
-                Some(o) => o.contains(tp),
-                None => true,
-            })
-            .collect();
+        self.apply_failed_commits();
+        let due: Vec<(Tp, i64)> = match only {
+            Some(tps) => self.tracker.positions(tps),
+            None => self.tracker.due(),
+        };
         if due.is_empty() {
             return;
         }
