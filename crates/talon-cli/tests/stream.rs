@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use support::broker::Broker;
 use support::scenario::{self, Record};
-use support::{wait_for, wait_until};
+use support::{wait_for, wait_until, wait_while_progressing};
 
 const TOPIC: &str = "ecs";
 const BIN: &str = env!("CARGO_BIN_EXE_talon");
@@ -77,7 +77,13 @@ impl Worker {
                 "-X",
                 "heartbeat.interval.ms=500",
             ])
-            .args(["-X", "statistics.interval.ms=500", "-v"])
+            .args([
+                "-X",
+                "statistics.interval.ms=500",
+                "-vv",
+                "-X",
+                "debug=consumer,fetch,cgrp",
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(out)
@@ -139,13 +145,39 @@ impl Worker {
 
 impl Drop for Worker {
     fn drop(&mut self) {
+        let failing = std::thread::panicking();
+        if failing {
+            // Before it is killed: where the worker stands.
+            if let Some(page) = self.scrape() {
+                let counts: Vec<&str> = page
+                    .lines()
+                    .filter(|l| l.starts_with("talon_stream_") && !l.contains('{'))
+                    .collect();
+                eprintln!("--- metrics of {}: {}", self.name, counts.join(", "));
+            }
+        }
         // A test that failed half-way leaves no process behind.
         if let Ok(None) = self.child.try_wait() {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
-        // A passing test leaves no log behind in the temporary folder.
-        if !std::thread::panicking() {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let refused = log.matches("offset commit failed").count();
+        if refused > 0 {
+            eprintln!("{}: {refused} refused commits, sent again", self.name);
+        }
+        if failing {
+            // CI shows only the test's output: the worker's last words.
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(30)..];
+            eprintln!(
+                "--- last lines of {} ({}):\n{}",
+                self.name,
+                self.log.display(),
+                tail.join("\n")
+            );
+        } else {
+            // A passing test leaves no log behind in the temporary folder.
             let _ = std::fs::remove_file(&self.log);
         }
     }
@@ -174,8 +206,33 @@ fn send(broker: &Broker, records: &[Record]) {
     p.flush();
 }
 
-fn caught_up(broker: &Broker, group: &str) -> bool {
-    broker.group_caught_up(group, TOPIC) && broker.group_caught_up(group, "talon-repartition")
+/// The highest offset each partition's checkpoints on the changelog cover.
+fn latest_checkpoints(broker: &Broker) -> String {
+    let mut through: BTreeMap<String, i64> = BTreeMap::new();
+    for (_, key, value) in broker.read_all("talon-changelog") {
+        let t = serde_json::from_str::<serde_json::Value>(&value)
+            .ok()
+            .and_then(|v| v["through"].as_i64())
+            .unwrap_or(-1);
+        let e = through.entry(key).or_insert(t);
+        *e = (*e).max(t);
+    }
+    through
+        .iter()
+        .map(|(k, t)| format!("{k} {t}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `Err` names the partitions whose committed position is short of the end.
+fn caught_up(broker: &Broker, group: &str) -> Result<(), String> {
+    let mut behind = broker.group_behind(group, TOPIC);
+    behind.extend(broker.group_behind(group, "talon-repartition"));
+    if behind.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("(behind: {})", behind.join(", ")))
+    }
 }
 
 #[test]
@@ -230,26 +287,54 @@ fn three_workers_lose_no_alert_when_one_is_killed_and_a_graceful_restart_redeliv
     );
     let takeover = killed_at.elapsed();
 
-    wait_for("the group to catch up", Duration::from_secs(120), || {
+    wait_until("the group to catch up", Duration::from_secs(120), || {
         caught_up(&broker, group)
     });
     send(&broker, &sc.ticks);
-    wait_until("every expected alert", Duration::from_secs(120), || {
-        let got = alert_counts(&broker);
-        let missing = sc
-            .expected
+    let explain = || {
+        format!(
+            "\nthe topics: {}\n{}\nthe latest checkpoints: {}",
+            broker.readable(TOPIC),
+            broker.readable("talon-repartition"),
+            latest_checkpoints(&broker)
+        )
+    };
+    // What the workers have done and had acknowledged so far.
+    let progress = |workers: &[Worker]| -> i64 {
+        let counters = [
+            "talon_stream_events_total",
+            "talon_stream_alerts_acked_total",
+            "talon_stream_checkpoints_total",
+            "talon_stream_commits_total",
+        ];
+        workers
             .iter()
-            .filter(|id| !got.contains_key(*id))
-            .count();
-        if missing == 0 {
-            Ok(())
-        } else {
-            Err(format!(
-                "({missing} of {} still missing)",
-                sc.expected.len()
-            ))
-        }
-    });
+            .flat_map(|w| counters.iter().filter_map(|c| w.metric(c)))
+            .sum::<f64>() as i64
+    };
+    wait_while_progressing(
+        "every expected alert",
+        Duration::from_secs(60),
+        Duration::from_secs(300),
+        || {
+            let got = alert_counts(&broker);
+            let missing = sc
+                .expected
+                .iter()
+                .filter(|id| !got.contains_key(*id))
+                .count();
+            if missing == 0 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "({missing} of {} still missing)",
+                    sc.expected.len()
+                ))
+            }
+        },
+        || progress(&workers) + broker.count("talon-alerts"),
+        explain,
+    );
 
     let got = alert_counts(&broker);
     let unexpected: Vec<&String> = got.keys().filter(|id| !sc.expected.contains(*id)).collect();
@@ -270,9 +355,14 @@ fn three_workers_lose_no_alert_when_one_is_killed_and_a_graceful_restart_redeliv
 
     // Graceful restart: stop the survivors, start three new workers; they
     // own every partition, read to the end, and read nothing.
-    wait_for("the last commits", Duration::from_secs(60), || {
-        caught_up(&broker, group)
-    });
+    wait_while_progressing(
+        "the last commits",
+        Duration::from_secs(60),
+        Duration::from_secs(300),
+        || caught_up(&broker, group),
+        || progress(&workers),
+        explain,
+    );
     for w in workers.drain(..) {
         let name = w.name.clone();
         assert!(w.stop(), "{name} did not exit cleanly on SIGTERM");

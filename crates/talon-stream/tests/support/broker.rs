@@ -259,6 +259,26 @@ impl Broker {
             .collect()
     }
 
+    /// Per partition of `topic`: its high watermark, and how many records
+    /// a fresh reader gets from it. The two differ when the broker reports
+    /// records it does not serve.
+    pub fn readable(&self, topic: &str) -> String {
+        let c: BaseConsumer = self.client().create().expect("client");
+        let highs = self.high_watermarks(&c, topic);
+        let mut read: BTreeMap<i32, i64> = BTreeMap::new();
+        for (p, _, _) in self.read_all(topic) {
+            *read.entry(p).or_default() += 1;
+        }
+        highs
+            .iter()
+            .map(|(p, high)| {
+                let n = read.get(p).copied().unwrap_or(0);
+                format!("{topic}/{p}: high {high}, {n} readable")
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// Records in a topic, over all partitions.
     pub fn count(&self, topic: &str) -> i64 {
         let c: BaseConsumer = self.client().create().expect("client");
@@ -268,6 +288,13 @@ impl Broker {
     /// Whether `group` has committed every partition of `topic` up to its
     /// end.
     pub fn group_caught_up(&self, group: &str, topic: &str) -> bool {
+        self.group_behind(group, topic).is_empty()
+    }
+
+    /// The partitions of `topic` whose committed position (for `group`) is
+    /// short of the end, as `topic/partition committed<high` (or why the
+    /// positions could not be read).
+    pub fn group_behind(&self, group: &str, topic: &str) -> Vec<String> {
         let c: BaseConsumer = self
             .client()
             .set("group.id", group)
@@ -279,19 +306,23 @@ impl Broker {
         for &p in highs.keys() {
             tpl.add_partition(topic, p);
         }
-        let Ok(committed) = c.committed_offsets(tpl, Duration::from_secs(10)) else {
-            return false;
+        let committed = match c.committed_offsets(tpl, Duration::from_secs(10)) {
+            Ok(c) => c,
+            Err(e) => return vec![format!("{topic}: committed offsets unreadable: {e}")],
         };
-        highs.iter().all(|(&p, &high)| {
-            let pos = committed
-                .find_partition(topic, p)
-                .and_then(|e| match e.offset() {
-                    Offset::Offset(o) => Some(o),
-                    _ => None,
-                })
-                .unwrap_or(0);
-            pos >= high
-        })
+        highs
+            .iter()
+            .filter_map(|(&p, &high)| {
+                let pos = committed
+                    .find_partition(topic, p)
+                    .and_then(|e| match e.offset() {
+                        Offset::Offset(o) => Some(o),
+                        _ => None,
+                    })
+                    .unwrap_or(0);
+                (pos < high).then(|| format!("{topic}/{p} {pos}<{high}"))
+            })
+            .collect()
     }
 
     /// The broker's log, for a failing test's message.

@@ -105,6 +105,48 @@ pub fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> Result
     );
 }
 
+/// Polls `check` until it returns `Ok`, for as long as `progress` keeps
+/// changing: it panics once `progress` has not moved for `idle`, or at
+/// `cap` in any case. For steps whose length is the broker's: a broker
+/// slowed by a busy machine drains its backlog slowly but steadily, where
+/// a lost acknowledgement or a stuck worker stops every counter.
+pub fn wait_while_progressing(
+    what: &str,
+    idle: Duration,
+    cap: Duration,
+    mut check: impl FnMut() -> Result<(), String>,
+    mut progress: impl FnMut() -> i64,
+    explain: impl FnOnce() -> String,
+) {
+    let started = Instant::now();
+    let mut seen = progress();
+    let mut moved = Instant::now();
+    loop {
+        let last = match check() {
+            Ok(()) => return,
+            Err(p) => p,
+        };
+        let now = progress();
+        if now != seen {
+            seen = now;
+            moved = Instant::now();
+        }
+        let why = if moved.elapsed() > idle {
+            format!("no progress for {}s", idle.as_secs())
+        } else if started.elapsed() > cap {
+            format!("still moving after {}s", cap.as_secs())
+        } else {
+            std::thread::sleep(Duration::from_millis(200));
+            continue;
+        };
+        panic!(
+            "timed out waiting for {what} ({why}, after {:.0}s) {last}{}",
+            started.elapsed().as_secs_f64(),
+            explain()
+        );
+    }
+}
+
 /// Sets a worker's stop flag when dropped, so a failing test does not
 /// leave its worker threads running against a stopped broker.
 pub struct StopOnDrop(pub Arc<AtomicBool>);
