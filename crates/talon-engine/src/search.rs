@@ -16,8 +16,9 @@ use std::collections::BinaryHeap;
 use talon_eql::{CompiledQuery, Limit};
 use talon_event::mapping::Mapping;
 use talon_event::untimed::UntimedEvents;
-use talon_event::{Event, Fields, Value};
+use talon_event::{Event, Fields};
 
+use crate::sequence::Tie;
 use crate::sequence::TimeReader;
 
 pub use talon_eql::ResultPosition;
@@ -60,38 +61,25 @@ pub struct SearchResult {
 /// The sort key of an event: Elasticsearch sorts ascending on the
 /// timestamp, then the tiebreaker, with missing values last; input order
 /// breaks remaining ties (ES's implicit shard-doc order).
+/// The tiebreaker sorts as the sequence runtime sorts it ([`Tie`]): longs
+/// exactly, a field mapped as a string type by its text.
 #[derive(Clone, Debug)]
 struct Ordinal {
     timestamp: Option<i64>,
-    tiebreaker: Option<Value>,
+    tiebreaker: Tie,
     seq: u64,
 }
 
 impl Ordinal {
     fn cmp(&self, other: &Ordinal) -> Ordering {
-        cmp_missing_last(&self.timestamp, &other.timestamp, |a, b| a.cmp(b))
-            .then_with(|| cmp_missing_last(&self.tiebreaker, &other.tiebreaker, cmp_values))
+        let ts = match (self.timestamp, other.timestamp) {
+            (Some(a), Some(b)) => a.cmp(&b),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        };
+        ts.then_with(|| self.tiebreaker.cmp(&other.tiebreaker))
             .then_with(|| self.seq.cmp(&other.seq))
-    }
-}
-
-fn cmp_missing_last<T>(a: &Option<T>, b: &Option<T>, f: impl Fn(&T, &T) -> Ordering) -> Ordering {
-    match (a, b) {
-        (Some(a), Some(b)) => f(a, b),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
-    }
-}
-
-fn cmp_values(a: &Value, b: &Value) -> Ordering {
-    match (a, b) {
-        // Every heap push compares ordinals: strings compare in place.
-        (Value::Str(x), Value::Str(y)) => x.cmp(y),
-        _ => match (a.as_f64(), b.as_f64()) {
-            (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
-            _ => a.to_string().cmp(&b.to_string()),
-        },
     }
 }
 
@@ -132,6 +120,8 @@ pub struct Search<'q> {
     mapping: &'q Mapping,
     /// Reads the timestamp as the field stores it, as sequences do.
     time: TimeReader,
+    /// The tiebreaker field is mapped as a string type: it sorts as text.
+    tie_text: bool,
     /// The pipes and `size` together.
     window: Limit,
     /// Keep the `keep` smallest (head) or largest (tail) ordinals.
@@ -147,9 +137,14 @@ impl<'q> Search<'q> {
         let window = query.window(opts.size as u64, opts.result_position);
         let (from_tail, keep) = window.first_cut();
         let time = TimeReader::new(&opts.timestamp_field, mapping);
+        let tie_text = opts
+            .tiebreaker_field
+            .as_deref()
+            .is_some_and(|f| Tie::sorts_as_text(mapping, f));
         Search {
             query,
             time,
+            tie_text,
             opts,
             mapping,
             window,
@@ -192,11 +187,10 @@ impl<'q> Search<'q> {
         // A `date` field keeps milliseconds: events less than one apart tie
         // and keep their input order (Elasticsearch's shard-doc order).
         let timestamp = self.time.earliest(event);
-        let tiebreaker = self
-            .opts
-            .tiebreaker_field
-            .as_deref()
-            .and_then(|f| event.values(self.mapping.resolve(f)).first().cloned());
+        let tiebreaker = match self.opts.tiebreaker_field.as_deref() {
+            Some(f) => Tie::of(event.values(self.mapping.resolve(f)).first(), self.tie_text),
+            None => Tie::Missing,
+        };
         Ordinal {
             timestamp,
             tiebreaker,

@@ -77,3 +77,64 @@ fn a_mapped_date_format_reads_the_dates() {
     let times = ["02-01-2024 00:00:00", "01-01-2024 00:00:00"];
     assert_eq!(order(&dmy, &times, ResultPosition::Tail), [2, 1]);
 }
+
+/// The ids `any where true` returns over events at one instant whose
+/// tiebreaker `seq` holds the JSON values `ties`, in that input order.
+fn tie_order(mapping: &Mapping, ties: &[&str]) -> Vec<i64> {
+    let opts = CompileOptions {
+        mapping,
+        ..CompileOptions::default()
+    };
+    let q = compile_str("any where true", &opts).expect("query");
+    let mut s = Search::new(
+        &q,
+        mapping,
+        SearchOptions {
+            tiebreaker_field: Some("seq".into()),
+            ..SearchOptions::default()
+        },
+    );
+    for (i, tie) in ties.iter().enumerate() {
+        let json = format!(
+            r#"{{"id":{},"@timestamp":"2024-01-01T00:00:01Z","seq":{tie}}}"#,
+            i + 1
+        );
+        let mut e = flatten(&json).expect("json");
+        e.seq = i as u64;
+        s.push(e);
+    }
+    s.finish()
+        .events
+        .iter()
+        .map(|e| {
+            e.first("id")
+                .and_then(Value::as_f64)
+                .map_or(0, |f| f as i64)
+        })
+        .collect()
+}
+
+#[test]
+fn a_long_tiebreaker_orders_exactly_past_two_to_the_53() {
+    // 2^53 + 1 and 2^53 are one double: compared as doubles they tie and
+    // input order puts the larger first.
+    let ties = ["9007199254740993", "9007199254740992"];
+    assert_eq!(tie_order(&Mapping::default(), &ties), [2, 1]);
+}
+
+#[test]
+fn a_keyword_tiebreaker_orders_as_text() {
+    let keyword =
+        Mapping::from_es_json(r#"{"properties":{"seq":{"type":"keyword"}}}"#).expect("mapping");
+    // As text "10" < "9"; as numbers 9 < 10.
+    assert_eq!(tie_order(&keyword, &[r#""9""#, r#""10""#]), [2, 1]);
+    assert_eq!(
+        tie_order(&Mapping::default(), &[r#""9""#, r#""10""#]),
+        [1, 2]
+    );
+    // A missing tiebreaker sorts last.
+    assert_eq!(
+        tie_order(&Mapping::default(), &["null", "3", "1"]),
+        [3, 2, 1]
+    );
+}

@@ -33,6 +33,8 @@ mod sample;
 mod terms;
 mod warning;
 
+pub(crate) use reorder::Tie;
+
 // A window is shown as `--reorder-window` takes it (`5m`).
 use std::cmp::Ordering;
 use std::sync::Arc;

@@ -23,6 +23,7 @@ use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
 
 use talon_eql::eval::value::keyword_text;
+use talon_event::mapping::{FieldType, Mapping};
 use talon_event::Value;
 
 /// A tiebreaker value, ordered numerically or by text.
@@ -55,6 +56,20 @@ impl Tie {
         }
     }
 
+    /// Whether a tiebreaker `field` sorts by its text: it is mapped as a
+    /// string type. Unmapped values sort by value.
+    pub(crate) fn sorts_as_text(mapping: &Mapping, field: &str) -> bool {
+        matches!(
+            mapping.field_type(field),
+            Some(
+                FieldType::Keyword
+                    | FieldType::Wildcard
+                    | FieldType::ConstantKeyword
+                    | FieldType::Text { .. }
+            )
+        )
+    }
+
     fn rank(&self) -> u8 {
         match self {
             Tie::Int(_) | Tie::Num(_) => 0,
@@ -63,7 +78,7 @@ impl Tie {
         }
     }
 
-    fn cmp(&self, other: &Tie) -> Ordering {
+    pub(crate) fn cmp(&self, other: &Tie) -> Ordering {
         match (self, other) {
             (Tie::Int(a), Tie::Int(b)) => a.cmp(b),
             (Tie::Int(a), Tie::Num(b)) => (*a as f64).total_cmp(b),

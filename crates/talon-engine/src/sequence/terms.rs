@@ -180,17 +180,10 @@ impl SequenceTerms {
                 .tiebreaker_field
                 .as_deref()
                 .map(|f| (mapping.resolve(f).to_string(), Binding::NONE)),
-            tie_text: opts.tiebreaker_field.as_deref().is_some_and(|f| {
-                matches!(
-                    mapping.field_type(f),
-                    Some(
-                        FieldType::Keyword
-                            | FieldType::Wildcard
-                            | FieldType::ConstantKeyword
-                            | FieldType::Text { .. }
-                    )
-                )
-            }),
+            tie_text: opts
+                .tiebreaker_field
+                .as_deref()
+                .is_some_and(|f| Tie::sorts_as_text(mapping, f)),
             plan,
         })
     }
