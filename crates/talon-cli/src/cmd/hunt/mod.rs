@@ -14,6 +14,7 @@
 
 mod pipeline;
 mod replay;
+mod threads;
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};

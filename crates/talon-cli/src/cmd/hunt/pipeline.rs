@@ -20,11 +20,11 @@
 //! after the other, without channels.
 //!
 //! Memory is bounded: at most [`IN_FLIGHT_PER_WORKER`] batches per worker
-//! are read ahead of the merger.
+//! are read ahead of the merger. The threads themselves are in
+//! [`super::threads`].
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 
 use smallvec::SmallVec;
@@ -39,6 +39,7 @@ use talon_event::{Event, EventView};
 use tracing::warn;
 
 use super::replay::ScheduleSide;
+use super::threads;
 use super::Suppressed;
 use crate::cmd::common::Events;
 
@@ -565,89 +566,17 @@ pub(super) fn run<S: Sink>(
         return vec![w];
     }
 
-    let n = workers.len();
-    let in_flight = n * IN_FLIGHT_PER_WORKER;
-    std::thread::scope(|scope| {
-        let (job_tx, job_rx) = sync_channel::<(u64, Batch)>(in_flight);
-        let job_rx = Arc::new(Mutex::new(job_rx));
-        let (done_tx, done_rx) = sync_channel::<(u64, BatchOut)>(in_flight);
-        // Tickets bound how far reading runs ahead of the merger.
-        let (ticket_tx, ticket_rx) = sync_channel::<()>(in_flight);
-        for _ in 0..in_flight {
-            let _ = ticket_tx.send(());
-        }
-
-        scope.spawn(move || read_batches(events, job_tx, ticket_rx, shared.stop));
-        let handles: Vec<_> = workers
-            .into_iter()
-            .map(|mut w| {
-                let job_rx = Arc::clone(&job_rx);
-                let done_tx = done_tx.clone();
-                scope.spawn(move || {
-                    loop {
-                        let job = match job_rx.lock() {
-                            Ok(rx) => rx.recv(),
-                            Err(_) => break,
-                        };
-                        let Ok((no, batch)) = job else { break };
-                        let out = w.process(batch, shared);
-                        if done_tx.send((no, out)).is_err() {
-                            break;
-                        }
-                    }
-                    w
-                })
-            })
-            .collect();
-        drop(done_tx);
-        merge_in_order(done_rx, &ticket_tx, merger, events);
-        drop(ticket_tx);
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
-}
-
-/// The reader thread: one batch per ticket, numbered in input order.
-fn read_batches(
-    events: &Mutex<Events>,
-    jobs: SyncSender<(u64, Batch)>,
-    tickets: Receiver<()>,
-    stop: &AtomicBool,
-) {
-    let mut no = 0u64;
-    while tickets.recv().is_ok() {
-        if stop.load(Ordering::Relaxed) {
-            break;
-        }
-        let batch = match events.lock() {
-            Ok(mut e) => e.next_batch(BATCH_BYTES),
-            Err(_) => None,
-        };
-        let Some(batch) = batch else { break };
-        if jobs.send((no, batch)).is_err() {
-            break;
-        }
-        no += 1;
-    }
-}
-
-/// Takes the workers' batches back in input order.
-fn merge_in_order<S: Sink>(
-    done: Receiver<(u64, BatchOut)>,
-    tickets: &SyncSender<()>,
-    merger: &mut Merger<'_, S>,
-    events: &Mutex<Events>,
-) {
-    let mut waiting: std::collections::BTreeMap<u64, BatchOut> = Default::default();
-    let mut next = 0u64;
-    for (no, out) in done {
-        waiting.insert(no, out);
-        while let Some(out) = waiting.remove(&next) {
-            merger.take(out, events);
-            next += 1;
-            let _ = tickets.send(());
-        }
-    }
+    let in_flight = workers.len() * IN_FLIGHT_PER_WORKER;
+    let next = || match events.lock() {
+        Ok(mut e) => e.next_batch(BATCH_BYTES),
+        Err(_) => None,
+    };
+    threads::ordered_parallel(
+        workers,
+        in_flight,
+        shared.stop,
+        next,
+        |w: &mut Worker, batch| w.process(batch, shared),
+        |out| merger.take(out, events),
+    )
 }
