@@ -774,3 +774,39 @@ fn unmapped_numeric_keys_join_and_sort_as_numbers() {
     let seq = "sequence by k [process where id == 2] [process where id == 5]";
     assert_eq!(search(seq, &events), [[2, 5]]);
 }
+
+#[test]
+fn key_tuples_past_the_cap_are_counted_and_the_first_such_event_named() {
+    let q = compile(
+        "sequence by a, b [a where true] [b where true]",
+        &Mapping::default(),
+    );
+    let o = SequenceOptions {
+        name: Some("wide keys".into()),
+        ..opts()
+    };
+    let mut r = SequenceRunner::new(&q, &Mapping::default(), o).expect("sequence");
+    // 70 x 70 = 4,900 combinations of the two join keys, past 4,096.
+    let many: Vec<String> = (0..70).map(|i| i.to_string()).collect();
+    let list = many.join(",");
+    for (id, line) in [(1, 7), (2, 8)] {
+        let mut e = (*ev(id, id, "a", &format!(r#""a":[{list}],"b":[{list}]"#))).clone();
+        e.origin = talon_event::Origin {
+            file: Arc::from("wide.ndjson"),
+            line,
+        };
+        r.push(&Arc::new(e), &mut |_| {});
+    }
+    let stats = r.finish(&mut |_| {});
+    assert_eq!(stats.key_tuples_capped, 2);
+    let w = stats
+        .warnings
+        .iter()
+        .find(|w| matches!(w, SequenceWarning::KeyTuplesCapped { .. }))
+        .expect("warning");
+    assert_eq!(
+        w.to_string(),
+        "wide keys: 2 event(s) had more than 4096 join-key combinations; the rest were \
+         ignored (the first: wide.ndjson:7)"
+    );
+}

@@ -186,6 +186,8 @@ pub struct SequenceStats {
     /// In-flight sequences or sample keys evicted by the cap.
     pub evicted: u64,
     pub key_tuples_capped: u64,
+    /// The first event whose key tuples were cut.
+    pub key_tuples_capped_first: Option<Origin>,
     /// Most sequences (or sample keys) held at once.
     pub peak_held: usize,
     pub warnings: Vec<SequenceWarning>,
@@ -393,6 +395,9 @@ impl SequenceRunner {
         self.stats.matched_terms += 1;
         if hit.capped {
             self.stats.key_tuples_capped += 1;
+            if self.stats.key_tuples_capped_first.is_none() {
+                self.stats.key_tuples_capped_first = Some(keep.origin.clone());
+            }
         }
         for (t, tuples) in hit.hits.iter().enumerate() {
             if !tuples.is_empty() && !self.stats.filled_terms.contains(&t) {
@@ -609,6 +614,7 @@ impl SequenceRunner {
             s.warnings.push(SequenceWarning::KeyTuplesCapped {
                 name,
                 count: s.key_tuples_capped,
+                first: s.key_tuples_capped_first.clone(),
             });
         }
         self.stats

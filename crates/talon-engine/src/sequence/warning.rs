@@ -45,8 +45,13 @@ pub enum SequenceWarning {
         name: String,
         untimed: UntimedEvents,
     },
-    /// Events whose key tuples were cut at [`MAX_KEY_TUPLES`].
-    KeyTuplesCapped { name: String, count: u64 },
+    /// Events whose key tuples were cut at [`MAX_KEY_TUPLES`], and the
+    /// first of them.
+    KeyTuplesCapped {
+        name: String,
+        count: u64,
+        first: Option<Origin>,
+    },
     /// No event filled positive term `term` (1-based) with its keys, and
     /// some matched it but for a required join key (`key`, named for the
     /// first of them, at `first`): the rule cannot fire on this input.
@@ -150,10 +155,16 @@ impl fmt::Display for SequenceWarning {
                  check that the source writes it",
                 first.file, first.line
             ),
-            SequenceWarning::KeyTuplesCapped { name, count } => write!(
-                f,
-                "{name}: {count} event(s) had more than {MAX_KEY_TUPLES} join-key combinations; the rest were ignored"
-            ),
+            SequenceWarning::KeyTuplesCapped { name, count, first } => {
+                write!(
+                    f,
+                    "{name}: {count} event(s) had more than {MAX_KEY_TUPLES} join-key combinations; the rest were ignored"
+                )?;
+                match first {
+                    Some(origin) => write!(f, " (the first: {origin})"),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }
