@@ -40,7 +40,7 @@ use crate::metrics::{inc, Metrics};
 use crate::offsets::Tp;
 use crate::routing::{Placement, SequenceRule};
 use crate::state::MatcherFactory;
-use context::{DeliveryContext, FailedCommits, Token, WorkerContext};
+use context::{DeliveryContext, Token, WorkerContext};
 use shared::{Shared, Topics};
 
 /// How long one poll waits for a message: the longest the loop goes
@@ -171,7 +171,6 @@ pub fn run(
         dead_letters: settings.dead_letter_topic.clone(),
         repartition: Arc::from(settings.repartition_topic.as_str()),
     };
-    let failed_commits = FailedCommits::default();
     let shared = Arc::new(Mutex::new(Shared::new(
         topics,
         producer,
@@ -180,8 +179,8 @@ pub fn run(
         sequences.clone(),
         factory,
         restorer,
-        failed_commits.clone(),
     )));
+    let failed_commits = lock(&shared).failed_commits.clone();
     let consumer: BaseConsumer<WorkerContext> = client_config(settings, Role::Consumer)
         .create_with_context(WorkerContext {
             shared: shared.clone(),

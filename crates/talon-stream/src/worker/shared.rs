@@ -71,7 +71,7 @@ pub(crate) struct Shared {
     pub fatal: Option<StreamError>,
     last_checkpoint: Instant,
     /// Commits the broker refused, filled by the consumer's callback.
-    failed_commits: FailedCommits,
+    pub failed_commits: FailedCommits,
 }
 
 impl Shared {
@@ -83,7 +83,6 @@ impl Shared {
         sequences: Arc<[SequenceRule]>,
         factory: Option<Arc<dyn MatcherFactory>>,
         restorer: Option<Restorer>,
-        failed_commits: FailedCommits,
     ) -> Shared {
         Shared {
             topics,
@@ -97,7 +96,7 @@ impl Shared {
             states: FxHashMap::default(),
             fatal: None,
             last_checkpoint: Instant::now(),
-            failed_commits,
+            failed_commits: FailedCommits::default(),
         }
     }
 
