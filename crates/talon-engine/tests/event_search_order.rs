@@ -138,3 +138,17 @@ fn a_keyword_tiebreaker_orders_as_text() {
         [3, 2, 1]
     );
 }
+
+#[test]
+fn longs_and_doubles_of_one_tiebreaker_order_consistently() {
+    // "…993.0" is the double 2^53; "…993" the long 2^53 + 1. Converting
+    // the long to a double made it tie with the doubles and sort above
+    // the long 2^53 at once.
+    let ties = [
+        "9007199254740993",
+        "9007199254740993.0",
+        "9007199254740992",
+        "9007199254740992.0",
+    ];
+    assert_eq!(tie_order(&Mapping::default(), &ties), [2, 3, 4, 1]);
+}

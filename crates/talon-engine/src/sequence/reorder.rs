@@ -81,12 +81,35 @@ impl Tie {
     pub(crate) fn cmp(&self, other: &Tie) -> Ordering {
         match (self, other) {
             (Tie::Int(a), Tie::Int(b)) => a.cmp(b),
-            (Tie::Int(a), Tie::Num(b)) => (*a as f64).total_cmp(b),
-            (Tie::Num(a), Tie::Int(b)) => a.total_cmp(&(*b as f64)),
+            (Tie::Int(a), Tie::Num(b)) => cmp_int_float(*a, *b),
+            (Tie::Num(a), Tie::Int(b)) => cmp_int_float(*b, *a).reverse(),
             (Tie::Num(a), Tie::Num(b)) => a.total_cmp(b),
             (Tie::Str(a), Tie::Str(b)) => a.cmp(b),
             _ => self.rank().cmp(&other.rank()),
         }
+    }
+}
+
+/// Compares a long with a double exactly. Converting the long to a double
+/// rounds it past 2^53, which made the order contradict itself (2^53 + 1
+/// sorted after 2^53 + 1.0's neighbour 2^53, yet tied with it).
+fn cmp_int_float(i: i64, f: f64) -> Ordering {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if f.is_nan() {
+        // NaN sorts after every number, as `total_cmp` puts positive NaN.
+        return Ordering::Less;
+    }
+    if f >= TWO_63 {
+        return Ordering::Less;
+    }
+    if f < -TWO_63 {
+        return Ordering::Greater;
+    }
+    // `f` is within the longs: its whole part converts exactly.
+    let whole = f.floor();
+    match i.cmp(&(whole as i64)) {
+        Ordering::Equal if f > whole => Ordering::Less,
+        o => o,
     }
 }
 
@@ -280,6 +303,37 @@ impl<T> Reorder<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn longs_and_doubles_compare_exactly_past_two_to_the_53() {
+        const BIG: i64 = 1 << 53;
+        // 2^53 + 1 is no double: it is above 2^53 as a double.
+        assert_eq!(cmp_int_float(BIG + 1, BIG as f64), Ordering::Greater);
+        assert_eq!(cmp_int_float(BIG, BIG as f64), Ordering::Equal);
+        assert_eq!(cmp_int_float(2, 2.5), Ordering::Less);
+        assert_eq!(cmp_int_float(3, 2.5), Ordering::Greater);
+        assert_eq!(cmp_int_float(-3, -2.5), Ordering::Less);
+        assert_eq!(cmp_int_float(-2, -2.5), Ordering::Greater);
+        assert_eq!(cmp_int_float(i64::MAX, 9.3e18), Ordering::Less);
+        assert_eq!(cmp_int_float(i64::MIN, -9.3e18), Ordering::Greater);
+        assert_eq!(cmp_int_float(i64::MIN, i64::MIN as f64), Ordering::Equal);
+        // The order holds together: no value is both above and tied.
+        let ties = [
+            Tie::Int(BIG + 1),
+            Tie::Num(BIG as f64),
+            Tie::Int(BIG),
+            Tie::Num((BIG + 2) as f64),
+        ];
+        for a in &ties {
+            for b in &ties {
+                for c in &ties {
+                    if a.cmp(b) != Ordering::Greater && b.cmp(c) != Ordering::Greater {
+                        assert_ne!(a.cmp(c), Ordering::Greater, "{a:?} {b:?} {c:?}");
+                    }
+                }
+            }
+        }
+    }
 
     fn ord(ts: i64, seq: u64) -> Ordinal {
         Ordinal {
