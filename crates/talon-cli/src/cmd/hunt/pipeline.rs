@@ -484,19 +484,28 @@ impl<'a, S: Sink> Merger<'a, S> {
     /// which depend only on the events and the rule. Kibana indexes one
     /// document per id, so its alerts are written once and the repeat is
     /// counted.
+    ///
+    /// The id is checked before the alerts are built: an event with many
+    /// values for the `by` field gives as many sequences of the same
+    /// events, and building each one's alerts (which hold those events)
+    /// made such input take minutes.
     fn sequence(&mut self, j: usize, m: &SequenceMatch) {
         let events: Vec<&Event> = m.events.iter().flatten().map(|e| e.as_ref()).collect();
         if events.is_empty() {
             return;
         }
-        match sequence_alerts(&self.shared.seq_builders[j], &events, self.shared.json) {
-            Ok((shell, out)) => {
-                if shell
-                    .and_then(|id| id_key(&id))
-                    .is_some_and(|id| !self.written.insert(id))
-                {
-                    self.repeated += 1;
-                    return;
+        let builder = &self.shared.seq_builders[j];
+        let key = builder
+            .sequence_alert_uuid(&events)
+            .and_then(|id| id_key(&id));
+        if key.is_some_and(|k| self.written.contains(&k)) {
+            self.repeated += 1;
+            return;
+        }
+        match sequence_alerts(builder, &events, self.shared.json) {
+            Ok((_, out)) => {
+                if let Some(k) = key {
+                    self.written.insert(k);
                 }
                 self.sink.alerts(self.event_rules + j, out)
             }
