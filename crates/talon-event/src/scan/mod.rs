@@ -299,6 +299,21 @@ mod tests {
     }
 
     #[test]
+    fn an_object_with_very_many_keys_is_left_to_the_flattener() {
+        // Comparing each key with every earlier one was quadratic: 300,000
+        // keys took minutes. Past a few hundred the flattener, which keeps
+        // a map, takes the line, and finds a repeat anywhere in it.
+        let scanner = Scanner::new(FieldCatalog::new(["a"]));
+        let mut doc = RawDoc::new();
+        let few: Vec<String> = (0..100).map(|i| format!(r#""k{i}":{i}"#)).collect();
+        let line = format!(r#"{{{},"a":1}}"#, few.join(","));
+        scanner.scan(line.as_bytes(), &mut doc).expect("fast path");
+        let many: Vec<String> = (0..20_000).map(|i| format!(r#""k{i}":{i}"#)).collect();
+        let line = format!(r#"{{{},"a":1}}"#, many.join(","));
+        assert_eq!(scanner.scan(line.as_bytes(), &mut doc), Err(Fallback));
+    }
+
+    #[test]
     fn a_record_reads_only_the_line_that_was_scanned() {
         let scanner = Scanner::new(FieldCatalog::new(["a"]));
         let mut doc = RawDoc::new();

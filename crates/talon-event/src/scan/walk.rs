@@ -24,6 +24,10 @@ use crate::json_text::hex4;
 
 use super::{number_value, Fallback, RawDoc, TokenKind};
 
+/// Most keys of one object checked for a repeat by comparing hashes; an
+/// object with more is left to the flattener, which keeps a map.
+const MAX_KEYS_COMPARED: usize = 256;
+
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = ONES * 0x80;
 
@@ -277,6 +281,11 @@ impl Walk<'_> {
     /// Notes a key of the object on top of the stack; `Err` if a key with
     /// the same hash came before it there. The flattener then looks
     /// closer, and so must this line.
+    ///
+    /// Past [`MAX_KEYS_COMPARED`] keys in one object the line goes to the
+    /// flattener too: once the 64-bit filter is full, every key would be
+    /// compared with every earlier one, and a line of 300,000 keys took
+    /// minutes.
     #[inline(always)]
     fn note_key(&mut self, hash: u64) -> Result<(), Fallback> {
         let Some(object) = self.doc.frames.last_mut() else {
@@ -285,7 +294,7 @@ impl Walk<'_> {
         let bit = 1u64 << (hash >> 58);
         if object.seen & bit != 0 {
             let earlier = self.doc.keys.get(object.keys as usize..).unwrap_or(&[]);
-            if earlier.contains(&hash) {
+            if earlier.len() > MAX_KEYS_COMPARED || earlier.contains(&hash) {
                 return Err(Fallback);
             }
         }
