@@ -32,7 +32,9 @@ pub mod reason;
 pub mod write;
 
 pub use alert::Alert;
-pub use build::{build_event_alert, build_sequence_alerts, AlertBuilder, AlertSummary};
+pub use build::{
+    build_event_alert, build_sequence_alerts, AlertBuilder, AlertSummary, SequenceIds,
+};
 pub use context::AlertContext;
 pub use error::AlertError;
 pub use path::lookup;

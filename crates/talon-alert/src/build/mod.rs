@@ -74,6 +74,25 @@ pub fn build_sequence_alerts(
     AlertBuilder::new(rule, ctx).sequence_alerts(events)
 }
 
+/// The ids of one sequence's alerts, from its events: each event's
+/// ancestor entry (a hash of the event when it has no `_id`), the building
+/// blocks' ids, and the shell's ancestors and id. See
+/// [`AlertBuilder::sequence_ids`].
+pub struct SequenceIds<'e> {
+    events: &'e [&'e Event],
+    event_ancestors: Vec<Ancestor>,
+    block_ids: Vec<String>,
+    shell_ancestors: Vec<Ancestor>,
+    shell: String,
+}
+
+impl SequenceIds<'_> {
+    /// `kibana.alert.uuid` of the shell alert.
+    pub fn shell_uuid(&self) -> &str {
+        &self.shell
+    }
+}
+
 /// Builds the alerts of one rule in one run.
 ///
 /// The rule's fields are computed once, on the first alert: a rule that
@@ -212,15 +231,28 @@ impl<'r> AlertBuilder<'r> {
     /// [`AlertBuilder::sequence_alerts`] builds for `events`, without
     /// building it; `None` for no events.
     pub fn sequence_alert_uuid(&self, events: &[&Event]) -> Option<String> {
+        self.sequence_ids(events).map(|ids| ids.shell)
+    }
+
+    /// The ids of the alerts [`AlertBuilder::sequence_alerts`] builds for
+    /// `events`, worked out once: a caller that checks the shell's id
+    /// before building (to skip a repeat) builds with them, rather than
+    /// hash every event again. `None` for no events.
+    pub fn sequence_ids<'e>(&self, events: &'e [&'e Event]) -> Option<SequenceIds<'e>> {
         if events.is_empty() {
             return None;
         }
         let event_ancestors: Vec<Ancestor> = events.iter().map(|e| Ancestor::of_event(e)).collect();
         let block_ids = ids::building_block_ids(&event_ancestors, &self.rule_uuid);
-        Some(ids::alert_id_from_ancestors(
-            &self.shell_ancestors(&event_ancestors, &block_ids),
-            &self.rule_uuid,
-        ))
+        let shell_ancestors = self.shell_ancestors(&event_ancestors, &block_ids);
+        let shell = ids::alert_id_from_ancestors(&shell_ancestors, &self.rule_uuid);
+        Some(SequenceIds {
+            events,
+            event_ancestors,
+            block_ids,
+            shell_ancestors,
+            shell,
+        })
     }
 
     /// A shell's ancestors: every event, each followed by its building
@@ -369,8 +401,15 @@ impl<'r> AlertBuilder<'r> {
 
     /// The shell alert and the building blocks of one sequence.
     pub fn sequence_alerts(&self, events: &[&Event]) -> Result<Vec<Alert>, AlertError> {
+        let ids = self.sequence_ids(events).ok_or(AlertError::EmptySequence)?;
+        self.sequence_alerts_of(&ids)
+    }
+
+    /// [`AlertBuilder::sequence_alerts`] for the events `ids` were worked
+    /// out from.
+    pub fn sequence_alerts_of(&self, ids: &SequenceIds<'_>) -> Result<Vec<Alert>, AlertError> {
         let head = &self.fields().head;
-        let docs = self.sequence_docs(events)?;
+        let docs = self.sequence_docs(ids)?;
         Ok(docs.into_iter().map(|d| d.into_alert(head)).collect())
     }
 
@@ -389,7 +428,18 @@ impl<'r> AlertBuilder<'r> {
         events: &[&Event],
         out: &mut Vec<u8>,
     ) -> Result<Vec<AlertSummary>, AlertError> {
-        let docs = self.sequence_docs(events)?;
+        let ids = self.sequence_ids(events).ok_or(AlertError::EmptySequence)?;
+        self.write_sequence_alerts_jsonl_of(&ids, out)
+    }
+
+    /// [`AlertBuilder::write_sequence_alerts_jsonl`] for the events `ids`
+    /// were worked out from.
+    pub fn write_sequence_alerts_jsonl_of(
+        &self,
+        ids: &SequenceIds<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<Vec<AlertSummary>, AlertError> {
+        let docs = self.sequence_docs(ids)?;
         let head = &self.fields().head;
         let head_bytes = self.template().head();
         let mut summaries = Vec::with_capacity(docs.len());
@@ -409,7 +459,8 @@ impl<'r> AlertBuilder<'r> {
     /// A sequence's alerts, shell first, each without the framework head
     /// (the head extended by the document is the alert), with the origin
     /// of its (first) event.
-    fn sequence_docs(&self, events: &[&Event]) -> Result<Vec<Headless>, AlertError> {
+    fn sequence_docs(&self, ids: &SequenceIds<'_>) -> Result<Vec<Headless>, AlertError> {
+        let events = ids.events;
         let first = events.first().ok_or(AlertError::EmptySequence)?;
 
         // Building blocks as Kibana has them before the framework head and
@@ -418,11 +469,9 @@ impl<'r> AlertBuilder<'r> {
         // from their common fields, with the rule's own severity, risk
         // score and name), so a sequence's alerts take nothing from its
         // events there.
-        let event_ancestors: Vec<Ancestor> = events.iter().map(|e| Ancestor::of_event(e)).collect();
-        let block_ids = ids::building_block_ids(&event_ancestors, &self.rule_uuid);
         let mut stages: Vec<Map<String, Value>> = Vec::with_capacity(events.len());
         let mut first_time = None;
-        let blocks = events.iter().zip(&event_ancestors).zip(&block_ids);
+        let blocks = events.iter().zip(&ids.event_ancestors).zip(&ids.block_ids);
         for (i, ((event, ancestor), block_id)) in blocks.enumerate() {
             let raw = source::parse_source(event)?;
             let original_time = source::original_time(event, &raw);
@@ -444,7 +493,7 @@ impl<'r> AlertBuilder<'r> {
             stages.push(stage);
         }
 
-        let (shell, group_id) = self.shell(&stages, &event_ancestors, &block_ids, first_time);
+        let (shell, group_id) = self.shell(&stages, ids, first_time);
         let mut docs = Vec::with_capacity(events.len() + 1);
         docs.push(Headless {
             doc: shell,
@@ -472,22 +521,19 @@ impl<'r> AlertBuilder<'r> {
     fn shell(
         &self,
         stages: &[Map<String, Value>],
-        event_ancestors: &[Ancestor],
-        block_ids: &[String],
+        ids: &SequenceIds<'_>,
         original_time: Option<String>,
     ) -> (Map<String, Value>, String) {
         let common = intersect::intersect_all(stages);
-        let ancestors = self.shell_ancestors(event_ancestors, block_ids);
-        let uuid = ids::alert_id_from_ancestors(&ancestors, &self.rule_uuid);
         let specific = Specific {
             original_time,
             reason: self.reason(&common),
-            ancestors,
+            ancestors: ids.shell_ancestors.clone(),
             depth: 2,
             building_block_type: self.rule.building_block_type.clone(),
             stated: Stated::rule_own(self.rule),
             of_event: false,
-            uuid,
+            uuid: ids.shell.clone(),
         };
         let mut doc = common;
         self.fill(&mut doc, &specific);

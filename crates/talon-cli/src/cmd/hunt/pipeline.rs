@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use smallvec::SmallVec;
-use talon_alert::{Alert, AlertBuilder, AlertError};
+use talon_alert::{Alert, AlertBuilder, AlertError, SequenceIds};
 use talon_engine::exceptions::BoundExceptions;
 use talon_engine::schedule::{ClockTimes, ScheduleStats, Times};
 use talon_engine::sequence::SequenceMatch;
@@ -88,29 +88,25 @@ pub(super) fn event_alert(
 }
 
 /// A sequence's alerts (the shell, then a building block per event),
-/// serialized (`json`) or as documents, with the shell alert's id.
+/// serialized (`json`) or as documents, for the events `ids` come from.
 pub(super) fn sequence_alerts(
     builder: &AlertBuilder<'_>,
-    events: &[&Event],
+    ids: &SequenceIds<'_>,
     json: bool,
-) -> Result<(Option<String>, Vec<AlertOut>), AlertError> {
+) -> Result<Vec<AlertOut>, AlertError> {
     if json {
         let mut lines = Vec::new();
         builder
-            .write_sequence_alerts_jsonl(events, &mut lines)
+            .write_sequence_alerts_jsonl_of(ids, &mut lines)
             .map(|s| {
-                let shell = s.first().map(|a| a.uuid.clone());
                 let alerts = s.len() as u64;
-                (shell, vec![AlertOut::Json { lines, alerts }])
+                vec![AlertOut::Json { lines, alerts }]
             })
     } else {
-        builder.sequence_alerts(events).map(|docs| {
-            let shell = docs.first().map(|a| a.uuid().to_string());
-            let out = docs
-                .into_iter()
+        builder.sequence_alerts_of(ids).map(|docs| {
+            docs.into_iter()
                 .map(|a| AlertOut::Doc(Box::new(a)))
-                .collect();
-            (shell, out)
+                .collect()
         })
     }
 }
@@ -491,19 +487,17 @@ impl<'a, S: Sink> Merger<'a, S> {
     /// made such input take minutes.
     fn sequence(&mut self, j: usize, m: &SequenceMatch) {
         let events: Vec<&Event> = m.events.iter().flatten().map(|e| e.as_ref()).collect();
-        if events.is_empty() {
-            return;
-        }
         let builder = &self.shared.seq_builders[j];
-        let key = builder
-            .sequence_alert_uuid(&events)
-            .and_then(|id| id_key(&id));
+        let Some(ids) = builder.sequence_ids(&events) else {
+            return;
+        };
+        let key = id_key(ids.shell_uuid());
         if key.is_some_and(|k| self.written.contains(&k)) {
             self.repeated += 1;
             return;
         }
-        match sequence_alerts(builder, &events, self.shared.json) {
-            Ok((_, out)) => {
+        match sequence_alerts(builder, &ids, self.shared.json) {
+            Ok(out) => {
                 if let Some(k) = key {
                     self.written.insert(k);
                 }
@@ -556,19 +550,16 @@ pub(super) fn run<S: Sink>(
     merger: &mut Merger<'_, S>,
     shared: &Shared<'_>,
 ) -> Vec<Worker> {
+    let next = || match events.lock() {
+        Ok(mut e) => e.next_batch(BATCH_BYTES),
+        Err(_) => None,
+    };
     if workers.len() <= 1 {
         let Some(mut w) = workers.pop() else {
             return workers;
         };
-        loop {
-            if shared.stop.load(Ordering::Relaxed) {
-                break;
-            }
-            let batch = match events.lock() {
-                Ok(mut e) => e.next_batch(BATCH_BYTES),
-                Err(_) => None,
-            };
-            let Some(batch) = batch else { break };
+        while !shared.stop.load(Ordering::Relaxed) {
+            let Some(batch) = next() else { break };
             let out = w.process(batch, shared);
             merger.take(out, events);
         }
@@ -576,10 +567,6 @@ pub(super) fn run<S: Sink>(
     }
 
     let in_flight = workers.len() * IN_FLIGHT_PER_WORKER;
-    let next = || match events.lock() {
-        Ok(mut e) => e.next_batch(BATCH_BYTES),
-        Err(_) => None,
-    };
     threads::ordered_parallel(
         workers,
         in_flight,

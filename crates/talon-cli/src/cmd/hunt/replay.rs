@@ -15,7 +15,7 @@
 
 use std::sync::Arc;
 
-use talon_alert::AlertBuilder;
+use talon_alert::{AlertBuilder, AlertError};
 use talon_engine::schedule::{Run, ScheduleStats, Scheduled, Scheduler};
 use talon_engine::sequence::SequenceMatch;
 use talon_event::Event;
@@ -191,7 +191,10 @@ impl<'a> RunAlerts<'a> {
             Matched::Event(event) => event_alert(builder, event, json).map(|a| vec![a]),
             Matched::Sequence(events) => {
                 let refs: Vec<&Event> = events.iter().map(|e| e.as_ref()).collect();
-                sequence_alerts(builder, &refs, json).map(|(_, alerts)| alerts)
+                match builder.sequence_ids(&refs) {
+                    Some(ids) => sequence_alerts(builder, &ids, json),
+                    None => Err(AlertError::EmptySequence),
+                }
             }
         };
         match built {
