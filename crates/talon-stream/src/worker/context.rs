@@ -15,6 +15,7 @@ use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::message::DeliveryResult;
 use rdkafka::producer::ProducerContext;
 use rdkafka::statistics::Statistics;
+use rdkafka::topic_partition_list::TopicPartitionListElem;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::metrics::{inc, Metrics};
@@ -191,13 +192,7 @@ fn failed_positions(result: &KafkaResult<()>, offsets: &TopicPartitionList) -> V
         .iter()
         .filter(|e| result.is_err() || e.error().is_err())
         .filter_map(|e| match e.offset() {
-            Offset::Offset(o) => Some((
-                Tp {
-                    topic: Arc::from(e.topic()),
-                    partition: e.partition(),
-                },
-                o,
-            )),
+            Offset::Offset(o) => Some((tp_of(e), o)),
             _ => None,
         })
         .collect()
@@ -205,13 +200,15 @@ fn failed_positions(result: &KafkaResult<()>, offsets: &TopicPartitionList) -> V
 
 /// The partitions of a list.
 pub(crate) fn tps(tpl: &TopicPartitionList) -> Vec<Tp> {
-    tpl.elements()
-        .iter()
-        .map(|e| Tp {
-            topic: Arc::from(e.topic()),
-            partition: e.partition(),
-        })
-        .collect()
+    tpl.elements().iter().map(tp_of).collect()
+}
+
+/// The partition of one element of a list.
+fn tp_of(e: &TopicPartitionListElem<'_>) -> Tp {
+    Tp {
+        topic: Arc::from(e.topic()),
+        partition: e.partition(),
+    }
 }
 
 #[cfg(test)]

@@ -156,15 +156,10 @@ impl Shared {
         }
     }
 
-    /// Serves delivery reports and refused commits without blocking.
+    /// Serves delivery reports without blocking.
     pub fn service(&mut self) {
         self.producer.poll(Duration::ZERO);
         self.apply_deliveries();
-        self.apply_failed_commits();
-        self.metrics.records_in_flight.store(
-            i64::from(self.producer.in_flight_count()),
-            std::sync::atomic::Ordering::Relaxed,
-        );
     }
 
     fn apply_failed_commits(&mut self) {
@@ -314,8 +309,9 @@ impl Shared {
         }
     }
 
-    /// Every checkpoint interval: snapshot changed states, and write the
-    /// snapshots whose events are fully acknowledged.
+    /// Every checkpoint interval: snapshot changed states, write the
+    /// snapshots whose events are fully acknowledged, and update the
+    /// gauges.
     pub fn checkpoint_tick(&mut self, interval: Duration) {
         if self.fatal.is_some() || self.last_checkpoint.elapsed() < interval {
             return;
@@ -352,6 +348,8 @@ impl Shared {
         m.sequence_events_kept.store(gauge(kept as u64), relaxed);
         m.sequence_late_events.store(gauge(late), relaxed);
         m.sequence_evicted.store(gauge(evicted), relaxed);
+        m.records_in_flight
+            .store(i64::from(self.producer.in_flight_count()), relaxed);
         for (tp, (through, value)) in ready {
             self.write_checkpoint(&tp, through, &value);
         }
