@@ -91,8 +91,8 @@ impl Tie {
 }
 
 /// Compares a long with a double exactly. Converting the long to a double
-/// rounds it past 2^53, which made the order contradict itself (2^53 + 1
-/// sorted after 2^53 + 1.0's neighbour 2^53, yet tied with it).
+/// rounds it past 2^53, and the order contradicted itself: the long
+/// 2^53 + 1 tied with the double 2^53 yet sorted above the long 2^53.
 fn cmp_int_float(i: i64, f: f64) -> Ordering {
     const TWO_63: f64 = 9_223_372_036_854_775_808.0;
     if f.is_nan() {
