@@ -10,24 +10,17 @@ use talon_event::flatten::flatten;
 use talon_event::mapping::Mapping;
 use talon_event::Value;
 
-/// The ids `any where true` returns over `times` (event `i + 1` at
-/// `times[i]`, in that input order).
-fn order(mapping: &Mapping, times: &[&str], position: ResultPosition) -> Vec<i64> {
-    let opts = CompileOptions {
+/// The ids `any where true` returns over `docs` (JSON objects without
+/// braces, each given `"id": i + 1`, in that input order).
+fn answer(mapping: &Mapping, opts: SearchOptions, docs: &[String]) -> Vec<i64> {
+    let compile = CompileOptions {
         mapping,
         ..CompileOptions::default()
     };
-    let q = compile_str("any where true", &opts).expect("query");
-    let mut s = Search::new(
-        &q,
-        mapping,
-        SearchOptions {
-            result_position: position,
-            ..SearchOptions::default()
-        },
-    );
-    for (i, t) in times.iter().enumerate() {
-        let mut e = flatten(&format!(r#"{{"id":{},"@timestamp":"{t}"}}"#, i + 1)).expect("json");
+    let q = compile_str("any where true", &compile).expect("query");
+    let mut s = Search::new(&q, mapping, opts);
+    for (i, doc) in docs.iter().enumerate() {
+        let mut e = flatten(&format!(r#"{{"id":{},{doc}}}"#, i + 1)).expect("json");
         e.seq = i as u64;
         s.push(e);
     }
@@ -40,6 +33,20 @@ fn order(mapping: &Mapping, times: &[&str], position: ResultPosition) -> Vec<i64
                 .map_or(0, |f| f as i64)
         })
         .collect()
+}
+
+/// The ids `any where true` returns over `times` (event `i + 1` at
+/// `times[i]`, in that input order).
+fn order(mapping: &Mapping, times: &[&str], position: ResultPosition) -> Vec<i64> {
+    let opts = SearchOptions {
+        result_position: position,
+        ..SearchOptions::default()
+    };
+    let docs: Vec<String> = times
+        .iter()
+        .map(|t| format!(r#""@timestamp":"{t}""#))
+        .collect();
+    answer(mapping, opts, &docs)
 }
 
 const SUB_MS: [&str; 3] = [
@@ -81,37 +88,15 @@ fn a_mapped_date_format_reads_the_dates() {
 /// The ids `any where true` returns over events at one instant whose
 /// tiebreaker `seq` holds the JSON values `ties`, in that input order.
 fn tie_order(mapping: &Mapping, ties: &[&str]) -> Vec<i64> {
-    let opts = CompileOptions {
-        mapping,
-        ..CompileOptions::default()
+    let opts = SearchOptions {
+        tiebreaker_field: Some("seq".into()),
+        ..SearchOptions::default()
     };
-    let q = compile_str("any where true", &opts).expect("query");
-    let mut s = Search::new(
-        &q,
-        mapping,
-        SearchOptions {
-            tiebreaker_field: Some("seq".into()),
-            ..SearchOptions::default()
-        },
-    );
-    for (i, tie) in ties.iter().enumerate() {
-        let json = format!(
-            r#"{{"id":{},"@timestamp":"2024-01-01T00:00:01Z","seq":{tie}}}"#,
-            i + 1
-        );
-        let mut e = flatten(&json).expect("json");
-        e.seq = i as u64;
-        s.push(e);
-    }
-    s.finish()
-        .events
+    let docs: Vec<String> = ties
         .iter()
-        .map(|e| {
-            e.first("id")
-                .and_then(Value::as_f64)
-                .map_or(0, |f| f as i64)
-        })
-        .collect()
+        .map(|tie| format!(r#""@timestamp":"2024-01-01T00:00:01Z","seq":{tie}"#))
+        .collect();
+    answer(mapping, opts, &docs)
 }
 
 #[test]
