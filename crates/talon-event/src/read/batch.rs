@@ -34,6 +34,7 @@ use crate::read::doc::{DocReader, Out};
 use crate::read::file::line_item;
 use crate::read::filter::{numbered_lines, LineFilter};
 use crate::read::issue::ReadIssue;
+use crate::read::long::{split_long_lines, too_long, Piece};
 use crate::read::ReadOptions;
 use crate::record::Record;
 use crate::scan::{RawDoc, Scanner};
@@ -354,6 +355,8 @@ pub struct LineParser {
     /// The lines of the chunk being read worth parsing, each with the
     /// number of lines before it.
     ranges: Vec<(Range<usize>, u64)>,
+    /// The chunk split around its over-long lines.
+    pieces: Vec<Piece>,
     out: Out,
     /// The scanner's fast path, with a projection.
     fast: Option<Box<Fast>>,
@@ -533,16 +536,60 @@ impl LineParser {
             forced_index: options.index.as_deref().map(Arc::from),
             filter: options.line_filter.clone(),
             ranges: Vec::new(),
+            pieces: Vec::new(),
             out: Out::new(),
             fast: Fast::new(options),
         }
     }
 
     /// Reads every line of `chunk`: each event goes to `on_event` in line
-    /// order, each issue to `counts`.
+    /// order, each issue to `counts`. A line longer than
+    /// [`MAX_LINE_BYTES`](crate::read::MAX_LINE_BYTES) is an issue (only a
+    /// mapped file's chunk can hold one: a stream's are cut as they are
+    /// read).
     pub fn read(
         &mut self,
         chunk: &LineChunk,
+        on_event: &mut dyn FnMut(&dyn EventView),
+        counts: &mut ChunkCounts,
+    ) {
+        counts.last = chunk.last;
+        // A mapped chunk's pages are faulted in as the search first touches
+        // them (the kernel maps a block around each fault). Asking for the
+        // whole chunk at once (`MADV_POPULATE_READ`) cost more: the kernel
+        // then walks it page by page (1 GB, seed rule, one core: 138 ms of
+        // system time against 110 ms).
+        let text = &chunk.text[..];
+        let mut pieces = std::mem::take(&mut self.pieces);
+        match split_long_lines(text, &mut pieces) {
+            None => self.read_lines(chunk, text, None, on_event, counts),
+            Some(lines) => {
+                let first = chunk.first_line(lines);
+                for piece in &pieces {
+                    match piece {
+                        Piece::Lines(range, before) => {
+                            let lines = &text[range.clone()];
+                            self.read_lines(chunk, lines, Some(first + before), on_event, counts);
+                        }
+                        Piece::Long(len, before) => {
+                            counts
+                                .issues
+                                .push(too_long(&chunk.file, first + before, *len, true));
+                        }
+                    }
+                }
+            }
+        }
+        self.pieces = pieces;
+    }
+
+    /// Reads the lines `text` of `chunk`, the first of them line `first`
+    /// (`None`: `text` is the whole chunk, numbered by the chunk).
+    fn read_lines(
+        &mut self,
+        chunk: &LineChunk,
+        text: &[u8],
+        first: Option<u64>,
         on_event: &mut dyn FnMut(&dyn EventView),
         counts: &mut ChunkCounts,
     ) {
@@ -551,18 +598,11 @@ impl LineParser {
             forced_index: self.forced_index.as_ref(),
             file: &chunk.file,
         };
-        // A mapped chunk's pages are faulted in as the search first touches
-        // them (the kernel maps a block around each fault). Asking for the
-        // whole chunk at once (`MADV_POPULATE_READ`) cost more: the kernel
-        // then walks it page by page (1 GB, seed rule, one core: 138 ms of
-        // system time against 110 ms).
-        let text = &chunk.text[..];
         self.ranges.clear();
         let n = numbered_lines(text, self.filter.as_deref(), &mut self.ranges);
         counts.unparsed += n.lines.saturating_sub(self.ranges.len() as u64 + n.blank);
         counts.blank += n.blank;
-        counts.last = chunk.last;
-        let first_line = chunk.first_line(n.lines);
+        let first_line = first.unwrap_or_else(|| chunk.first_line(n.lines));
         for (range, before) in &self.ranges {
             let line = first_line + before;
             let bytes = &text[range.clone()];

@@ -40,6 +40,9 @@ use crate::read::filter::{blank_or_comment, numbered_lines, LineFilter};
 use crate::read::frame::{fill, Cut, Framer, Shape, Unit};
 use crate::read::input::{Compression, Counters, CutShort, DecodeError, Mapped, Opened};
 use crate::read::issue::{ReadIssue, SkipReason};
+use crate::read::long::{
+    read_line_capped, skip_rest_of_line, split_long_lines, too_long, Capped, Piece, MAX_LINE_BYTES,
+};
 
 enum Mode {
     /// Not looked at yet.
@@ -326,7 +329,13 @@ impl FileReader {
                     let first_line = self.line;
                     self.line += lines;
                     let last = match read {
-                        Ok(more) => {
+                        Ok(Filled::More) => {
+                            self.mode = Mode::Lines(r);
+                            false
+                        }
+                        Ok(Filled::End) => true,
+                        Ok(Filled::Long(read)) => {
+                            let more = self.pass_long_line(&mut r, read);
                             if more {
                                 self.mode = Mode::Lines(r);
                             }
@@ -454,6 +463,33 @@ impl FileReader {
         )));
     }
 
+    /// Passes over the rest of a line too long to read, of which `read`
+    /// bytes were read, and reports it: it is line `self.line`. Whether the
+    /// input goes on after it.
+    fn pass_long_line(&mut self, r: &mut Box<dyn BufRead + Send>, read: u64) -> bool {
+        let line = self.line;
+        self.line += 1;
+        match skip_rest_of_line(r, self.stop.as_deref()) {
+            Ok((rest, ended)) => {
+                let stopped = !ended
+                    && self
+                        .stop
+                        .as_ref()
+                        .is_some_and(|s| s.load(Ordering::Relaxed));
+                let issue = too_long(&self.name, line, read + rest, !stopped);
+                self.pending.push_back(Err(issue));
+                ended
+            }
+            Err(e) => {
+                self.pending
+                    .push_back(Err(too_long(&self.name, line, read, false)));
+                let issue = self.io_issue(line, &e);
+                self.pending.push_back(Err(issue));
+                false
+            }
+        }
+    }
+
     /// Line mode over a mapped file, item by item: the line at `pos` (all
     /// the lines up to a buffer's worth with a line filter); the position
     /// after them, `None` at the end.
@@ -482,16 +518,41 @@ impl FileReader {
         self.counters.decoded.fetch_add(n, Ordering::Relaxed);
         match filter {
             None => {
-                self.blank += u64::from(line_item(
-                    &self.name,
-                    region,
-                    self.line,
-                    docs,
-                    &mut self.pending,
-                ));
-                self.line += count_newlines(region) + u64::from(region.last() != Some(&b'\n'));
+                let len = region.strip_suffix(b"\n").unwrap_or(region).len();
+                if len > MAX_LINE_BYTES {
+                    let issue = too_long(&self.name, self.line, len as u64, true);
+                    self.pending.push_back(Err(issue));
+                } else {
+                    self.blank += u64::from(line_item(
+                        &self.name,
+                        region,
+                        self.line,
+                        docs,
+                        &mut self.pending,
+                    ));
+                }
+                self.line += 1;
             }
-            Some(f) => self.filtered_lines(region, f, docs),
+            Some(f) => {
+                let mut pieces = Vec::new();
+                match split_long_lines(region, &mut pieces) {
+                    None => self.filtered_lines(region, f, docs),
+                    Some(_) => {
+                        for piece in pieces {
+                            match piece {
+                                Piece::Lines(range, _) => {
+                                    self.filtered_lines(&region[range], f, docs);
+                                }
+                                Piece::Long(len, _) => {
+                                    let issue = too_long(&self.name, self.line, len, true);
+                                    self.pending.push_back(Err(issue));
+                                    self.line += 1;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
         Some(pos + end)
     }
@@ -502,11 +563,17 @@ impl FileReader {
         r: &mut Box<dyn BufRead + Send>,
         docs: &DocReader<'_>,
     ) -> io::Result<bool> {
-        self.buf.clear();
-        if r.read_until(b'\n', &mut self.buf)? == 0 {
-            return Ok(false);
-        }
         let line = self.line;
+        match read_line_capped(r, &mut self.buf, self.stop.as_deref())? {
+            Capped::End => return Ok(false),
+            Capped::Line => {}
+            Capped::Long(len, exact) => {
+                self.line += 1;
+                self.pending
+                    .push_back(Err(too_long(&self.name, line, len, exact)));
+                return Ok(true);
+            }
+        }
         self.line += 1;
         self.blank += u64::from(line_item(
             &self.name,
@@ -535,13 +602,18 @@ impl FileReader {
         let newline = memchr::memrchr(b'\n', chunk);
         let Some(last) = newline else {
             // No newline in the buffer: one long (or last) line.
-            self.buf.clear();
-            r.read_until(b'\n', &mut self.buf)?;
+            let line = self.line;
+            self.line += 1;
+            if let Capped::Long(len, exact) =
+                read_line_capped(r, &mut self.buf, self.stop.as_deref())?
+            {
+                self.pending
+                    .push_back(Err(too_long(&self.name, line, len, exact)));
+                return Ok(true);
+            }
             if self.buf.last() != Some(&b'\n') {
                 self.buf.push(b'\n');
             }
-            let line = self.line;
-            self.line += 1;
             let end = self.buf.len() - 1;
             if filter.next_candidate(&self.buf, 0).is_some() {
                 self.blank += u64::from(line_item(
@@ -854,8 +926,14 @@ fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64, Option<u8>, 
             b'[' if array_may_be_json(rest_of_line) => Mode::Frames(Framer::new(r, line)),
             b'{' => {
                 let mut prefix = Vec::new();
-                r.read_until(b'\n', &mut prefix)?;
-                let complete = is_complete_object(prefix.trim_ascii())
+                r.by_ref()
+                    .take(MAX_LINE_BYTES as u64 + 1)
+                    .read_until(b'\n', &mut prefix)?;
+                // A first line too long to hold is taken as NDJSON: line
+                // mode reports it and reads on.
+                let long = prefix.len() > MAX_LINE_BYTES && prefix.last() != Some(&b'\n');
+                let complete = long
+                    || is_complete_object(prefix.trim_ascii())
                     || ndjson_after_broken_line(&mut r, &mut prefix)?;
                 let chained: Box<dyn BufRead + Send> = Box::new(Cursor::new(prefix).chain(r));
                 if complete {
@@ -1056,26 +1134,47 @@ const BATCH_REGION: usize = 256 << 10;
 /// Items decoded per batch in modes other than line mode.
 const ITEMS_PER_BATCH: usize = 256;
 
+/// How [`read_lines`] ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Filled {
+    /// `text` holds lines and the input goes on.
+    More,
+    /// The input ended: `text` holds its last lines.
+    End,
+    /// `text` holds the lines before one longer than [`MAX_LINE_BYTES`],
+    /// whose first bytes (this many) were read and dropped: the input is
+    /// positioned inside it.
+    Long(u64),
+}
+
 /// Fills `text` (a buffer whose length is its capacity, all initialized)
 /// with complete lines: first `carry` (the part line the last chunk left),
 /// then reads, straight into `text` (large reads bypass the reader's own
 /// buffer, so bytes are copied once), until `target` bytes and a newline
 /// are in. What follows the last newline is kept in `carry`; a last line
-/// without a newline gets one. `text` is cut to the lines. False at end of
-/// input. On an error, `text` keeps the complete lines read before it.
+/// without a newline gets one. `text` is cut to the lines. A line that
+/// grows past [`MAX_LINE_BYTES`] stops the filling ([`Filled::Long`]).
+/// On an error, `text` keeps the complete lines read before it.
 fn read_lines(
     r: &mut Box<dyn BufRead + Send>,
     carry: &mut Vec<u8>,
     text: &mut Vec<u8>,
     target: usize,
-) -> io::Result<bool> {
+) -> io::Result<Filled> {
     let mut filled = 0;
     put(text, &mut filled, carry);
     carry.clear();
+    // Where the line being filled starts: after the last newline read.
+    // (`carry` holds none.)
+    let mut line_start = 0;
     let mut more = true;
     loop {
-        if filled >= target && memchr::memrchr(b'\n', &text[..filled]).is_some() {
+        if filled >= target && line_start > 0 {
             break;
+        }
+        if filled - line_start > MAX_LINE_BYTES {
+            text.truncate(line_start);
+            return Ok(Filled::Long((filled - line_start) as u64));
         }
         if filled == text.len() {
             let grown = (text.len() * 2).max(64 << 10);
@@ -1086,29 +1185,33 @@ fn read_lines(
                 more = false;
                 break;
             }
-            Ok(n) => filled += n,
+            Ok(n) => {
+                if let Some(nl) = memchr::memrchr(b'\n', &text[filled..filled + n]) {
+                    line_start = filled + nl + 1;
+                }
+                filled += n;
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
                 // A line cut by the error is not read: the error says
                 // where reading stopped.
-                let end = memchr::memrchr(b'\n', &text[..filled]).map_or(0, |nl| nl + 1);
-                text.truncate(end);
+                text.truncate(line_start);
                 return Err(e);
             }
         }
     }
     if more {
         // `filled` holds a newline: the loop only stops early at the end.
-        let end = memchr::memrchr(b'\n', &text[..filled]).map_or(filled, |nl| nl + 1);
-        carry.extend_from_slice(&text[end..filled]);
-        text.truncate(end);
+        carry.extend_from_slice(&text[line_start..filled]);
+        text.truncate(line_start);
+        Ok(Filled::More)
     } else {
         text.truncate(filled);
         if text.last().is_some_and(|b| *b != b'\n') {
             text.push(b'\n');
         }
+        Ok(Filled::End)
     }
-    Ok(more)
 }
 
 /// Copies `bytes` into `text` at `filled`, growing it as needed.

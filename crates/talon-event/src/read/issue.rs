@@ -22,6 +22,9 @@ pub enum SkipReason {
     InvalidJson,
     /// Valid JSON, but not an object (a number, a string, ...).
     NotAnObject,
+    /// A line longer than [`MAX_LINE_BYTES`](crate::read::MAX_LINE_BYTES):
+    /// not held in memory, so not read.
+    TooLong,
     /// The bytes are not valid UTF-8.
     InvalidUtf8,
     /// A whole input in another encoding, named by its byte-order mark
@@ -77,6 +80,7 @@ impl SkipReason {
             SkipReason::NotJson => "not-json",
             SkipReason::InvalidJson => "invalid-json",
             SkipReason::NotAnObject => "not-an-object",
+            SkipReason::TooLong => "too-long",
             SkipReason::InvalidUtf8 => "invalid-utf8",
             SkipReason::Encoding => "encoding",
             SkipReason::Truncated => "truncated",

@@ -42,6 +42,7 @@ mod frame;
 mod gzip;
 mod input;
 mod issue;
+mod long;
 mod mapped;
 mod sieve;
 
@@ -64,6 +65,7 @@ pub use input::{
     expand_inputs, Compression, DecodeError, Expanded, InputError, InputSpec, SkippedEntry,
 };
 pub use issue::{ReadIssue, ReadStats, SkipReason, DEFAULT_MAX_ISSUES};
+pub use long::MAX_LINE_BYTES;
 pub use sieve::{Sieve, Verdict};
 
 use file::FileReader;
