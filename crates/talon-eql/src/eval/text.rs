@@ -4,7 +4,10 @@
 //!
 //! - Query-side case-insensitive matching (`:`, `in~`, `like~` on a field)
 //!   builds, per pattern character, the set {c, the other case of c}; a
-//!   value character matches when it is in that set ([`alt_case`]).
+//!   value character matches when it is in that set ([`alt_case`]). As in
+//!   Elasticsearch's automata (`AutomatonQueries.toCaseInsensitiveChar`),
+//!   only ASCII letters have another case: `"ÄBC"` matches `ÄbC`, not
+//!   `äbc`, and the Kelvin sign is not a `k`.
 //! - Script-side functions with `~` lower both strings with
 //!   `toLowerCase(Locale.ROOT)`; we lower per character with one-to-one
 //!   mappings only, so positions stay aligned with the original text
@@ -14,13 +17,14 @@
 //! `length("😀")` is 2. Slicing in the middle of a surrogate pair yields
 //! U+FFFD rather than a broken string.
 
-/// The other case of a character: its uppercase if it is lowercase, else
-/// its lowercase (one-to-one mappings only).
+/// The other case of a character under the query-side rule: an ASCII
+/// letter's other ASCII case; any other character is its own (see the
+/// module doc).
 pub fn alt_case(c: char) -> char {
-    if c.is_lowercase() {
-        single(c.to_uppercase()).unwrap_or(c)
+    if c.is_ascii_lowercase() {
+        c.to_ascii_uppercase()
     } else {
-        single(c.to_lowercase()).unwrap_or(c)
+        c.to_ascii_lowercase()
     }
 }
 
@@ -191,6 +195,19 @@ mod tests {
         assert!(!ci_term_eq("bash", "bas"));
         assert!(ci_term_eq("Straße", "STRAßE"));
         assert!(java_equals_ignore_case("ÉCOLE", "école"));
+    }
+
+    #[test]
+    fn query_side_folding_is_ascii_only_as_in_elasticsearch() {
+        assert!(ci_term_eq("ÄBC", "Äbc"));
+        assert!(!ci_term_eq("ÄBC", "äbc"));
+        assert!(!ci_term_eq("ǅ", "ǆ"));
+        assert!(!ci_term_eq("ı", "I"));
+        // The Kelvin sign (U+212A) lowercases to `k` in Unicode.
+        assert!(!ci_term_eq("\u{212A}", "k"));
+        assert!(!ci_term_eq("k", "\u{212A}"));
+        assert!(ci_char_match('k', 'K'));
+        assert!(!ci_char_match('é', 'É'));
         assert_eq!(java_len("😀a"), 3);
     }
 

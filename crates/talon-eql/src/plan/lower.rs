@@ -75,7 +75,7 @@ pub(crate) fn to_sexpr(t: &TExpr, slots: &mut Vec<Slot>) -> Result<SExpr, Diagno
         TKind::InsEq(x, y) => SExpr::InsEq(b(x, slots)?, b(y, slots)?),
         TKind::Like { value, pattern, ci } => {
             let case = if *ci {
-                CaseMode::Ascii
+                CaseMode::Insensitive
             } else {
                 CaseMode::Sensitive
             };
