@@ -190,10 +190,9 @@ impl<'q> Search<'q> {
         // and keep their input order (Elasticsearch's shard-doc order).
         let timestamp = self.time.earliest(event);
         let tiebreaker = match self.opts.tiebreaker_field.as_deref() {
-            Some(f) => Tie::of(
-                event.values(self.mapping.resolve(f)).first(),
-                &self.tie_kind,
-            ),
+            // A multi-valued tiebreaker sorts by its least value, as an
+            // ascending Elasticsearch sort reads it (sort mode `min`).
+            Some(f) => Tie::least(event.values(self.mapping.resolve(f)), &self.tie_kind),
             None => Tie::Missing,
         };
         Ordinal {

@@ -175,3 +175,33 @@ fn dates_addresses_and_versions_order_by_value_not_text() {
     let versions = [r#""bad""#, r#""1.10.0""#, r#""1.10.0-rc.1""#, r#""1.9.0""#];
     assert_eq!(typed_tie_order("version", &versions, tail), [4, 3, 2, 1]);
 }
+
+#[test]
+fn a_multi_valued_tiebreaker_sorts_by_its_least_value() {
+    // Least: 3, 5, 4; first: "10.0.0.20", "10.0.0.5", "10.0.0.10".
+    let addrs = [
+        r#"["10.0.0.20","10.0.0.3"]"#,
+        r#"["10.0.0.5"]"#,
+        r#"["10.0.0.10",null,"10.0.0.4"]"#,
+    ];
+    assert_eq!(
+        typed_tie_order("ip", &addrs, ResultPosition::Head),
+        [1, 3, 2]
+    );
+    // So does a long of no mapping's: 1 of [9, 1] before 5.
+    assert_eq!(
+        answer(
+            &Mapping::default(),
+            SearchOptions {
+                tiebreaker_field: Some("seq".into()),
+                result_position: ResultPosition::Head,
+                ..SearchOptions::default()
+            },
+            &[
+                r#""@timestamp":"2024-01-01T00:00:01Z","seq":5"#.to_string(),
+                r#""@timestamp":"2024-01-01T00:00:01Z","seq":[9,1]"#.to_string(),
+            ],
+        ),
+        [2, 1]
+    );
+}

@@ -98,9 +98,25 @@ pub(crate) enum Tie {
 }
 
 impl Tie {
-    /// The tiebreaker value `v` of a field of `kind`.
-    pub(crate) fn of(v: Option<&Value>, kind: &TieKind) -> Tie {
-        v.map_or(Tie::Missing, |v| Tie::one(v, kind))
+    /// The tiebreaker of an event whose field holds `values`: the least of
+    /// them, as an ascending Elasticsearch sort reads a multi-valued field
+    /// (sort mode `min`); missing when none sorts.
+    pub(crate) fn least(values: &[Value], kind: &TieKind) -> Tie {
+        Tie::pick(values, kind, Ordering::Less)
+    }
+
+    fn pick(values: &[Value], kind: &TieKind, want: Ordering) -> Tie {
+        let mut best = Tie::Missing;
+        for v in values {
+            let t = Tie::one(v, kind);
+            if matches!(t, Tie::Missing) {
+                continue;
+            }
+            if matches!(best, Tie::Missing) || t.cmp(&best) == want {
+                best = t;
+            }
+        }
+        best
     }
 
     /// One value of a tiebreaker field of `kind`. A value the field could
@@ -499,12 +515,12 @@ mod tests {
     fn tiebreaker_orders_equal_timestamps_missing_last() {
         let a = Ordinal {
             ts: 1,
-            tie: Tie::of(Some(&Value::Int(10)), &TieKind::Value),
+            tie: Tie::least(&[Value::Int(10)], &TieKind::Value),
             seq: 5,
         };
         let b = Ordinal {
             ts: 1,
-            tie: Tie::of(Some(&Value::Int(9)), &TieKind::Value),
+            tie: Tie::least(&[Value::Int(9)], &TieKind::Value),
             seq: 6,
         };
         let c = Ordinal {
@@ -534,7 +550,7 @@ mod tests {
                 },
                 other => panic!("{other}"),
             };
-            Tie::of(Some(&v), kind)
+            Tie::least(&[v], kind)
         };
         tie(a).cmp(&tie(b))
     }
@@ -603,7 +619,7 @@ mod tests {
             Ordering::Greater
         );
         assert!(matches!(
-            Tie::of(Some(&Value::str("soon")), &date),
+            Tie::least(&[Value::str("soon")], &date),
             Tie::Missing
         ));
     }
@@ -640,7 +656,7 @@ mod tests {
             Ordering::Greater
         );
         assert!(matches!(
-            Tie::of(Some(&Value::str("host-1")), &ip),
+            Tie::least(&[Value::str("host-1")], &ip),
             Tie::Missing
         ));
     }
@@ -670,7 +686,7 @@ mod tests {
             tie_cmp(&version, r#""bad""#, r#""99.0.0""#),
             Ordering::Greater
         );
-        let bad = Tie::of(Some(&Value::str("bad")), &version);
+        let bad = Tie::least(&[Value::str("bad")], &version);
         assert_eq!(bad.cmp(&Tie::Missing), Ordering::Less);
     }
 
@@ -683,5 +699,41 @@ mod tests {
         }
         let long = kind(r#"{"type":"long"}"#);
         assert_eq!(tie_cmp(&long, r#""10""#, r#""9""#), Ordering::Greater);
+    }
+
+    #[test]
+    fn a_multi_valued_tiebreaker_sorts_by_its_least_value_ascending() {
+        let ip = kind(r#"{"type":"ip"}"#);
+        let addrs = [
+            Value::str("10.0.0.10"),
+            Value::str("10.0.0.9"),
+            Value::str("x"),
+        ];
+        let least = Tie::least(&addrs, &ip);
+        let one = |s: &str| Tie::least(&[Value::str(s)], &ip);
+        assert_eq!(least.cmp(&one("10.0.0.9")), Ordering::Equal);
+        // Values that do not sort are passed over; none at all is missing.
+        let nulls = [Value::Null, Value::str("x")];
+        assert!(matches!(Tie::least(&nulls, &ip), Tie::Missing));
+        assert!(matches!(Tie::least(&[], &ip), Tie::Missing));
+        // By the field's order, not the first value's: a version's least
+        // is 1.9.0, a keyword's "1.10.0".
+        let versions = [Value::str("1.10.0"), Value::str("1.9.0")];
+        let v = |s: &str, k: &TieKind| Tie::least(&[Value::str(s)], k);
+        let version = kind(r#"{"type":"version"}"#);
+        assert_eq!(
+            Tie::least(&versions, &version).cmp(&v("1.9.0", &version)),
+            Ordering::Equal
+        );
+        assert_eq!(
+            Tie::least(&versions, &TieKind::Text).cmp(&v("1.10.0", &TieKind::Text)),
+            Ordering::Equal
+        );
+        // Numbers of a field of no known type: 3 of [10, 3].
+        let nums = [Value::Int(10), Value::Int(3)];
+        assert_eq!(
+            Tie::least(&nums, &TieKind::Value).cmp(&Tie::Int(3)),
+            Ordering::Equal
+        );
     }
 }

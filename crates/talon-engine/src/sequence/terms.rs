@@ -256,12 +256,12 @@ impl SequenceTerms {
         if !any {
             return None;
         }
-        let tie = Tie::of(
-            self.tie_path
-                .as_ref()
-                .and_then(|(p, b)| event.values_bound(p, *b).first()),
-            &self.tie_kind,
-        );
+        // A multi-valued tiebreaker sorts by its least value, as an
+        // ascending Elasticsearch sort reads it (sort mode `min`).
+        let tie = match &self.tie_path {
+            Some((p, b)) => Tie::least(event.values_bound(p, *b), &self.tie_kind),
+            None => Tie::Missing,
+        };
         Some(TermHits {
             hits,
             capped,
