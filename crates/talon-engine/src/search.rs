@@ -190,9 +190,19 @@ impl<'q> Search<'q> {
         // and keep their input order (Elasticsearch's shard-doc order).
         let timestamp = self.time.earliest(event);
         let tiebreaker = match self.opts.tiebreaker_field.as_deref() {
-            // A multi-valued tiebreaker sorts by its least value, as an
-            // ascending Elasticsearch sort reads it (sort mode `min`).
-            Some(f) => Tie::least(event.values(self.mapping.resolve(f)), &self.tie_kind),
+            Some(f) => {
+                let values = event.values(self.mapping.resolve(f));
+                // A multi-valued tiebreaker sorts by one of its values, as
+                // Elasticsearch's sort reads it: the least when the search
+                // runs ascending (mode `min`), the greatest when it runs
+                // descending (mode `max`), which it does when its first
+                // limit takes from the tail (the results are then reversed).
+                if self.from_tail {
+                    Tie::greatest(values, &self.tie_kind)
+                } else {
+                    Tie::least(values, &self.tie_kind)
+                }
+            }
             None => Tie::Missing,
         };
         Ordinal {

@@ -177,8 +177,9 @@ fn dates_addresses_and_versions_order_by_value_not_text() {
 }
 
 #[test]
-fn a_multi_valued_tiebreaker_sorts_by_its_least_value() {
-    // Least: 3, 5, 4; first: "10.0.0.20", "10.0.0.5", "10.0.0.10".
+fn a_multi_valued_tiebreaker_sorts_by_its_least_value_or_from_the_tail_its_greatest() {
+    // Least: 3, 5, 4; greatest: 20, 5, 10; first: "10.0.0.20", "10.0.0.5",
+    // "10.0.0.10".
     let addrs = [
         r#"["10.0.0.20","10.0.0.3"]"#,
         r#"["10.0.0.5"]"#,
@@ -187,6 +188,10 @@ fn a_multi_valued_tiebreaker_sorts_by_its_least_value() {
     assert_eq!(
         typed_tie_order("ip", &addrs, ResultPosition::Head),
         [1, 3, 2]
+    );
+    assert_eq!(
+        typed_tie_order("ip", &addrs, ResultPosition::Tail),
+        [2, 3, 1]
     );
     // So does a long of no mapping's: 1 of [9, 1] before 5.
     assert_eq!(

@@ -105,6 +105,12 @@ impl Tie {
         Tie::pick(values, kind, Ordering::Less)
     }
 
+    /// The greatest of `values`, as a descending sort reads a multi-valued
+    /// field (sort mode `max`); missing when none sorts.
+    pub(crate) fn greatest(values: &[Value], kind: &TieKind) -> Tie {
+        Tie::pick(values, kind, Ordering::Greater)
+    }
+
     fn pick(values: &[Value], kind: &TieKind, want: Ordering) -> Tie {
         let mut best = Tie::Missing;
         for v in values {
@@ -712,9 +718,14 @@ mod tests {
         let least = Tie::least(&addrs, &ip);
         let one = |s: &str| Tie::least(&[Value::str(s)], &ip);
         assert_eq!(least.cmp(&one("10.0.0.9")), Ordering::Equal);
+        assert_eq!(
+            Tie::greatest(&addrs, &ip).cmp(&one("10.0.0.10")),
+            Ordering::Equal
+        );
         // Values that do not sort are passed over; none at all is missing.
         let nulls = [Value::Null, Value::str("x")];
         assert!(matches!(Tie::least(&nulls, &ip), Tie::Missing));
+        assert!(matches!(Tie::greatest(&nulls, &ip), Tie::Missing));
         assert!(matches!(Tie::least(&[], &ip), Tie::Missing));
         // By the field's order, not the first value's: a version's least
         // is 1.9.0, a keyword's "1.10.0".
