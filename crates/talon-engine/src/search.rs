@@ -18,8 +18,8 @@ use talon_event::mapping::Mapping;
 use talon_event::untimed::UntimedEvents;
 use talon_event::{Event, Fields};
 
-use crate::sequence::Tie;
 use crate::sequence::TimeReader;
+use crate::sequence::{Tie, TieKind};
 
 pub use talon_eql::ResultPosition;
 
@@ -61,8 +61,10 @@ pub struct SearchResult {
 /// The sort key of an event: Elasticsearch sorts ascending on the
 /// timestamp, then the tiebreaker, with missing values last; input order
 /// breaks remaining ties (ES's implicit shard-doc order).
-/// The tiebreaker sorts as the sequence runtime sorts it ([`Tie`]): longs
-/// exactly, a field mapped as a string type by its text.
+/// The tiebreaker sorts as the sequence runtime sorts it ([`Tie`],
+/// [`TieKind`]): longs exactly, a field mapped as a string type by its
+/// text, a date by its instant, an address by its address, a version by
+/// semantic-version precedence.
 #[derive(Clone, Debug)]
 struct Ordinal {
     timestamp: Option<i64>,
@@ -120,8 +122,8 @@ pub struct Search<'q> {
     mapping: &'q Mapping,
     /// Reads the timestamp as the field stores it, as sequences do.
     time: TimeReader,
-    /// The tiebreaker field is mapped as a string type: it sorts as text.
-    tie_text: bool,
+    /// How the tiebreaker sorts, from its mapped type.
+    tie_kind: TieKind,
     /// The pipes and `size` together.
     window: Limit,
     /// Keep the `keep` smallest (head) or largest (tail) ordinals.
@@ -137,14 +139,14 @@ impl<'q> Search<'q> {
         let window = query.window(opts.size as u64, opts.result_position);
         let (from_tail, keep) = window.first_cut();
         let time = TimeReader::new(&opts.timestamp_field, mapping);
-        let tie_text = opts
+        let tie_kind = opts
             .tiebreaker_field
             .as_deref()
-            .is_some_and(|f| Tie::sorts_as_text(mapping, f));
+            .map_or(TieKind::Value, |f| TieKind::of_field(mapping, f));
         Search {
             query,
             time,
-            tie_text,
+            tie_kind,
             opts,
             mapping,
             window,
@@ -188,7 +190,19 @@ impl<'q> Search<'q> {
         // and keep their input order (Elasticsearch's shard-doc order).
         let timestamp = self.time.earliest(event);
         let tiebreaker = match self.opts.tiebreaker_field.as_deref() {
-            Some(f) => Tie::of(event.values(self.mapping.resolve(f)).first(), self.tie_text),
+            Some(f) => {
+                let values = event.values(self.mapping.resolve(f));
+                // A multi-valued tiebreaker sorts by one of its values, as
+                // Elasticsearch's sort reads it: the least when the search
+                // runs ascending (mode `min`), the greatest when it runs
+                // descending (mode `max`), which it does when its first
+                // limit takes from the tail (the results are then reversed).
+                if self.from_tail {
+                    Tie::greatest(values, &self.tie_kind)
+                } else {
+                    Tie::least(values, &self.tie_kind)
+                }
+            }
             None => Tie::Missing,
         };
         Ordinal {

@@ -137,3 +137,76 @@ fn longs_and_doubles_of_one_tiebreaker_order_consistently() {
     ];
     assert_eq!(tie_order(&Mapping::default(), &ties), [2, 3, 4, 1]);
 }
+
+/// The ids over events at one instant whose tiebreaker `seq` (mapped as
+/// `ty`) holds the JSON values `ties`, taking from `position`.
+fn typed_tie_order(ty: &str, ties: &[&str], position: ResultPosition) -> Vec<i64> {
+    let mapping = Mapping::from_es_json(&format!(
+        r#"{{"properties":{{"@timestamp":{{"type":"date"}},"seq":{{"type":"{ty}"}}}}}}"#
+    ))
+    .expect("mapping");
+    let opts = SearchOptions {
+        tiebreaker_field: Some("seq".into()),
+        result_position: position,
+        ..SearchOptions::default()
+    };
+    let docs: Vec<String> = ties
+        .iter()
+        .map(|tie| format!(r#""@timestamp":"2024-01-01T00:00:01Z","seq":{tie}"#))
+        .collect();
+    answer(&mapping, opts, &docs)
+}
+
+#[test]
+fn dates_addresses_and_versions_order_by_value_not_text() {
+    let tail = ResultPosition::Tail;
+    // Half a second later, though "...00Z" sorts after "...00.5Z" as text;
+    // 01:00+02:00 is the day before; a date the field cannot read is missing.
+    let dates = [
+        r#""2024-01-01T00:00:00Z""#,
+        r#""2024-01-01T00:00:00.5Z""#,
+        r#""2024-01-01T01:00:00+02:00""#,
+        r#""not a date""#,
+    ];
+    assert_eq!(typed_tie_order("date", &dates, tail), [3, 1, 2, 4]);
+    let addrs = [r#""10.0.0.10""#, r#""10.0.0.9""#, r#""nope""#, r#""::1""#];
+    assert_eq!(typed_tie_order("ip", &addrs, tail), [4, 2, 1, 3]);
+    // An invalid version sorts after the valid ones.
+    let versions = [r#""bad""#, r#""1.10.0""#, r#""1.10.0-rc.1""#, r#""1.9.0""#];
+    assert_eq!(typed_tie_order("version", &versions, tail), [4, 3, 2, 1]);
+}
+
+#[test]
+fn a_multi_valued_tiebreaker_sorts_by_its_least_value_or_from_the_tail_its_greatest() {
+    // Least: 3, 5, 4; greatest: 20, 5, 10; first: "10.0.0.20", "10.0.0.5",
+    // "10.0.0.10".
+    let addrs = [
+        r#"["10.0.0.20","10.0.0.3"]"#,
+        r#"["10.0.0.5"]"#,
+        r#"["10.0.0.10",null,"10.0.0.4"]"#,
+    ];
+    assert_eq!(
+        typed_tie_order("ip", &addrs, ResultPosition::Head),
+        [1, 3, 2]
+    );
+    assert_eq!(
+        typed_tie_order("ip", &addrs, ResultPosition::Tail),
+        [2, 3, 1]
+    );
+    // So does a long of no mapping's: 1 of [9, 1] before 5.
+    assert_eq!(
+        answer(
+            &Mapping::default(),
+            SearchOptions {
+                tiebreaker_field: Some("seq".into()),
+                result_position: ResultPosition::Head,
+                ..SearchOptions::default()
+            },
+            &[
+                r#""@timestamp":"2024-01-01T00:00:01Z","seq":5"#.to_string(),
+                r#""@timestamp":"2024-01-01T00:00:01Z","seq":[9,1]"#.to_string(),
+            ],
+        ),
+        [2, 1]
+    );
+}

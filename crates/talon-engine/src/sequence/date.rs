@@ -40,6 +40,13 @@ pub(crate) fn parse_date(value: &Value, format: Option<&str>) -> Option<i64> {
     }
 }
 
+/// A date value as the field indexes it: read with the field's `format`
+/// ([`parse_date`]), at its resolution ([`truncate`]); `None` when the
+/// field could not have indexed it.
+pub(crate) fn instant(value: &Value, format: Option<&str>, nanos: bool) -> Option<i64> {
+    parse_date(value, format).map(|n| truncate(n, nanos))
+}
+
 /// Drops the sub-millisecond part, as a `date` (not `date_nanos`) field
 /// stores it.
 pub(crate) fn truncate(nanos: i64, keep_nanos: bool) -> i64 {

@@ -33,7 +33,7 @@ mod sample;
 mod terms;
 mod warning;
 
-pub(crate) use reorder::Tie;
+pub(crate) use reorder::{Tie, TieKind};
 
 // A window is shown as `--reorder-window` takes it (`5m`).
 use std::cmp::Ordering;

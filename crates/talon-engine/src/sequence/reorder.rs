@@ -22,59 +22,156 @@ use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
 
+use talon_eql::eval::ip;
 use talon_eql::eval::value::keyword_text;
+use talon_eql::eval::version::VersionKey;
 use talon_event::mapping::{FieldType, Mapping};
 use talon_event::Value;
 
-/// A tiebreaker value, ordered numerically or by text.
+use super::date;
+
+/// How a tiebreaker field sorts: as Elasticsearch sorts the field, by the
+/// type the mapping (else ECS) gives it. Decided once per search or rule
+/// from the mapping, so the event query search and the sequence runtime
+/// cannot disagree, and no event pays for the lookup.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum TieKind {
+    /// A string type (keyword, wildcard, constant_keyword, text): by its
+    /// text, byte by byte, `"10"` before `"9"`. EQL sorts a `text` field
+    /// by its keyword sub-field, which holds the same text.
+    // TODO: a `text` field with no keyword sub-field cannot be sorted on
+    // (no doc values; fielddata is off by default): Elasticsearch refuses
+    // the search. Talon sorts it by its text instead of refusing.
+    Text,
+    /// `date` or `date_nanos`: by the instant, read with the field's
+    /// mapped `format` as the timestamp is, at the field's resolution
+    /// (milliseconds for `date`), not by the text (`...Z` and `+01:00`).
+    Date { format: Option<String>, nanos: bool },
+    /// `ip`: by the 16-byte address, IPv4 mapped into IPv6 (`::1` before
+    /// `10.0.0.9` before `10.0.0.10` before `2001:db8::1`).
+    Ip,
+    /// `version`: by semantic-version precedence (`1.9.0` before `1.10.0`,
+    /// `1.0.0-alpha` before `1.0.0`), invalid versions after valid ones.
+    Version,
+    /// A number type, or no type known: by the value, numbers before
+    /// strings.
+    // TODO: `integer`, `short` and `byte` are read as `long`: a value out
+    // of their range, which Elasticsearch refuses to index (the document
+    // is rejected, or with `ignore_malformed` indexed without the field),
+    // still sorts here by its value.
+    Value,
+}
+
+impl TieKind {
+    /// How the tiebreaker `field` sorts under `mapping`.
+    pub(crate) fn of_field(mapping: &Mapping, field: &str) -> TieKind {
+        match mapping.field_type(field) {
+            Some(
+                FieldType::Keyword
+                | FieldType::Wildcard
+                | FieldType::ConstantKeyword
+                | FieldType::Text { .. },
+            ) => TieKind::Text,
+            Some(t @ (FieldType::Date | FieldType::DateNanos)) => TieKind::Date {
+                format: mapping.date_format(field).map(str::to_string),
+                nanos: t == FieldType::DateNanos,
+            },
+            Some(FieldType::Ip) => TieKind::Ip,
+            Some(FieldType::Version) => TieKind::Version,
+            _ => TieKind::Value,
+        }
+    }
+}
+
+/// A tiebreaker value, ordered as its [`TieKind`] says.
 #[derive(Clone, Debug)]
 pub(crate) enum Tie {
-    /// Whole numbers compare exactly (a long past 2^53 is no double).
+    /// Whole numbers compare exactly (a long past 2^53 is no double); a
+    /// date is its instant in epoch nanoseconds.
     Int(i64),
     Num(f64),
+    /// An address, as 16 big-endian bytes (byte order is address order).
+    Addr([u8; 16]),
+    Version(Arc<VersionKey>),
     Str(Arc<str>),
     Missing,
 }
 
 impl Tie {
-    /// The tiebreaker value `v` of a field that sorts as text (`text`:
-    /// mapped keyword), or by its value.
-    pub(crate) fn of(v: Option<&Value>, text: bool) -> Tie {
-        match v {
-            Some(Value::Null) | None => Tie::Missing,
-            Some(v) if text => keyword_text(v).map_or(Tie::Missing, Tie::Str),
-            Some(Value::Int(i)) => Tie::Int(*i),
-            Some(Value::Float(f)) => Tie::Num(*f),
-            Some(Value::Str(s)) => match s.trim().parse::<i64>() {
-                Ok(i) => Tie::Int(i),
-                Err(_) => match s.trim().parse::<f64>() {
-                    Ok(n) if n.is_finite() => Tie::Num(n),
-                    _ => Tie::Str(s.clone()),
+    /// The tiebreaker of an event whose field holds `values`: the least of
+    /// them, as an ascending Elasticsearch sort reads a multi-valued field
+    /// (sort mode `min`); missing when none sorts.
+    pub(crate) fn least(values: &[Value], kind: &TieKind) -> Tie {
+        Tie::pick(values, kind, Ordering::Less)
+    }
+
+    /// The greatest of `values`, as a descending sort reads a multi-valued
+    /// field (sort mode `max`); missing when none sorts.
+    pub(crate) fn greatest(values: &[Value], kind: &TieKind) -> Tie {
+        Tie::pick(values, kind, Ordering::Greater)
+    }
+
+    fn pick(values: &[Value], kind: &TieKind, want: Ordering) -> Tie {
+        let mut best = Tie::Missing;
+        for v in values {
+            let t = Tie::one(v, kind);
+            if matches!(t, Tie::Missing) {
+                continue;
+            }
+            if matches!(best, Tie::Missing) || t.cmp(&best) == want {
+                best = t;
+            }
+        }
+        best
+    }
+
+    /// One value of a tiebreaker field of `kind`. A value the field could
+    /// not have indexed (a date or an address it cannot read) is missing: Elasticsearch rejects such a document, or with
+    /// `ignore_malformed` indexes it without the field, so it has no sort
+    /// value and sorts with the missing ones, last. An invalid version is
+    /// no such value: a `version` field indexes it and sorts it after the
+    /// valid ones.
+    fn one(v: &Value, kind: &TieKind) -> Tie {
+        if matches!(v, Value::Null) {
+            return Tie::Missing;
+        }
+        match kind {
+            TieKind::Text => keyword_text(v).map_or(Tie::Missing, Tie::Str),
+            TieKind::Date { format, nanos } => {
+                date::instant(v, format.as_deref(), *nanos).map_or(Tie::Missing, Tie::Int)
+            }
+            TieKind::Ip => keyword_text(v)
+                .and_then(|s| ip::parse_ip(&s))
+                .map_or(Tie::Missing, |a| Tie::Addr(ip::to_u128(a).to_be_bytes())),
+            TieKind::Version => keyword_text(v).map_or(Tie::Missing, |s| {
+                Tie::Version(Arc::new(VersionKey::parse(&s)))
+            }),
+            TieKind::Value => match v {
+                Value::Int(i) => Tie::Int(*i),
+                Value::Float(f) => Tie::Num(*f),
+                Value::Str(s) => match s.trim().parse::<i64>() {
+                    Ok(i) => Tie::Int(i),
+                    Err(_) => match s.trim().parse::<f64>() {
+                        Ok(n) if n.is_finite() => Tie::Num(n),
+                        _ => Tie::Str(s.clone()),
+                    },
                 },
+                Value::Bool(b) => Tie::Int(i64::from(*b)),
+                Value::Null => Tie::Missing,
             },
-            Some(Value::Bool(b)) => Tie::Int(i64::from(*b)),
         }
     }
 
-    /// Whether a tiebreaker `field` sorts by its text: it is mapped as a
-    /// string type. Unmapped values sort by value.
-    pub(crate) fn sorts_as_text(mapping: &Mapping, field: &str) -> bool {
-        matches!(
-            mapping.field_type(field),
-            Some(
-                FieldType::Keyword
-                    | FieldType::Wildcard
-                    | FieldType::ConstantKeyword
-                    | FieldType::Text { .. }
-            )
-        )
-    }
-
+    /// Where values of different variants sort among each other; one
+    /// field's values share a variant but for numbers and strings of a
+    /// field of no known type.
     fn rank(&self) -> u8 {
         match self {
             Tie::Int(_) | Tie::Num(_) => 0,
-            Tie::Str(_) => 1,
-            Tie::Missing => 2,
+            Tie::Addr(_) => 1,
+            Tie::Version(_) => 2,
+            Tie::Str(_) => 3,
+            Tie::Missing => 4,
         }
     }
 
@@ -84,6 +181,8 @@ impl Tie {
             (Tie::Int(a), Tie::Num(b)) => cmp_int_float(*a, *b),
             (Tie::Num(a), Tie::Int(b)) => cmp_int_float(*b, *a).reverse(),
             (Tie::Num(a), Tie::Num(b)) => a.total_cmp(b),
+            (Tie::Addr(a), Tie::Addr(b)) => a.cmp(b),
+            (Tie::Version(a), Tie::Version(b)) => a.cmp(b),
             (Tie::Str(a), Tie::Str(b)) => a.cmp(b),
             _ => self.rank().cmp(&other.rank()),
         }
@@ -422,12 +521,12 @@ mod tests {
     fn tiebreaker_orders_equal_timestamps_missing_last() {
         let a = Ordinal {
             ts: 1,
-            tie: Tie::of(Some(&Value::Int(10)), false),
+            tie: Tie::least(&[Value::Int(10)], &TieKind::Value),
             seq: 5,
         };
         let b = Ordinal {
             ts: 1,
-            tie: Tie::of(Some(&Value::Int(9)), false),
+            tie: Tie::least(&[Value::Int(9)], &TieKind::Value),
             seq: 6,
         };
         let c = Ordinal {
@@ -437,5 +536,215 @@ mod tests {
         };
         assert_eq!(b.cmp(&a), Ordering::Less);
         assert_eq!(a.cmp(&c), Ordering::Less);
+    }
+
+    fn kind(mapping: &str) -> TieKind {
+        let m = Mapping::from_es_json(&format!(r#"{{"properties":{{"tie":{mapping}}}}}"#))
+            .expect("mapping");
+        TieKind::of_field(&m, "tie")
+    }
+
+    /// How the tiebreaker values `a` and `b` (JSON) of a field of `kind`
+    /// compare.
+    fn tie_cmp(kind: &TieKind, a: &str, b: &str) -> Ordering {
+        let tie = |json: &str| {
+            let v: Value = match serde_json::from_str::<serde_json::Value>(json).expect(json) {
+                serde_json::Value::String(s) => Value::str(&s),
+                serde_json::Value::Number(n) => match n.as_i64() {
+                    Some(i) => Value::Int(i),
+                    None => Value::Float(n.as_f64().expect(json)),
+                },
+                other => panic!("{other}"),
+            };
+            Tie::least(&[v], kind)
+        };
+        tie(a).cmp(&tie(b))
+    }
+
+    #[test]
+    fn a_date_tiebreaker_orders_by_its_instant_not_its_text() {
+        let date = kind(r#"{"type":"date"}"#);
+        assert_eq!(
+            tie_cmp(
+                &date,
+                r#""2024-01-02T00:00:00Z""#,
+                r#""2023-12-31T23:59:59.999Z""#
+            ),
+            Ordering::Greater
+        );
+        // As text "...00Z" sorts after "...00.5Z" ('Z' after '.'); in time
+        // it is half a second earlier.
+        assert_eq!(
+            tie_cmp(
+                &date,
+                r#""2024-01-01T00:00:00Z""#,
+                r#""2024-01-01T00:00:00.5Z""#
+            ),
+            Ordering::Less
+        );
+        // 01:00+02:00 is 23:00Z the day before: earlier, though its text
+        // sorts after.
+        assert_eq!(
+            tie_cmp(
+                &date,
+                r#""2024-01-02T01:00:00+02:00""#,
+                r#""2024-01-01T23:30:00Z""#
+            ),
+            Ordering::Less
+        );
+        // One instant written two ways ties.
+        assert_eq!(
+            tie_cmp(
+                &date,
+                r#""2024-01-01T12:00:00-05:00""#,
+                r#""2024-01-01T17:00:00Z""#
+            ),
+            Ordering::Equal
+        );
+        // Epoch milliseconds as a number or a string of digits: "9" would
+        // sort after "10" as text.
+        assert_eq!(tie_cmp(&date, r#""9""#, "10"), Ordering::Less);
+        // A `date` keeps milliseconds: these tie; `date_nanos` keeps more.
+        let (a, b) = (
+            r#""2024-01-01T00:00:00.0009Z""#,
+            r#""2024-01-01T00:00:00.0001Z""#,
+        );
+        assert_eq!(tie_cmp(&date, a, b), Ordering::Equal);
+        let nanos = kind(r#"{"type":"date_nanos"}"#);
+        assert_eq!(tie_cmp(&nanos, a, b), Ordering::Greater);
+        // A mapped format reads the dates, as it does the timestamp's.
+        let dmy = kind(r#"{"type":"date","format":"dd-MM-yyyy"}"#);
+        // 1 February after 2 January, though "01-..." sorts first as text.
+        assert_eq!(
+            tie_cmp(&dmy, r#""01-02-2024""#, r#""02-01-2024""#),
+            Ordering::Greater
+        );
+        // A date the field cannot read sorts as missing: last.
+        assert_eq!(
+            tie_cmp(&date, r#""not a date""#, r#""2262-01-01T00:00:00Z""#),
+            Ordering::Greater
+        );
+        assert!(matches!(
+            Tie::least(&[Value::str("soon")], &date),
+            Tie::Missing
+        ));
+    }
+
+    #[test]
+    fn an_ip_tiebreaker_orders_by_its_address() {
+        let ip = kind(r#"{"type":"ip"}"#);
+        assert_eq!(
+            tie_cmp(&ip, r#""10.0.0.9""#, r#""10.0.0.10""#),
+            Ordering::Less
+        );
+        assert_eq!(
+            tie_cmp(&ip, r#""9.255.255.255""#, r#""10.0.0.0""#),
+            Ordering::Less
+        );
+        // IPv4 is mapped into IPv6 (::ffff:a.b.c.d): after ::1, before
+        // 2001:db8::, and equal to its mapped form.
+        assert_eq!(tie_cmp(&ip, r#""::1""#, r#""10.0.0.1""#), Ordering::Less);
+        assert_eq!(
+            tie_cmp(&ip, r#""255.255.255.255""#, r#""2001:db8::1""#),
+            Ordering::Less
+        );
+        assert_eq!(
+            tie_cmp(&ip, r#""::ffff:10.0.0.1""#, r#""10.0.0.1""#),
+            Ordering::Equal
+        );
+        assert_eq!(
+            tie_cmp(&ip, r#""2001:db8::2""#, r#""2001:db8::10""#),
+            Ordering::Less
+        );
+        // Not an address: missing, last.
+        assert_eq!(
+            tie_cmp(&ip, r#""10.0.0.256""#, r#""ffff::""#),
+            Ordering::Greater
+        );
+        assert!(matches!(
+            Tie::least(&[Value::str("host-1")], &ip),
+            Tie::Missing
+        ));
+    }
+
+    #[test]
+    fn a_version_tiebreaker_orders_by_semver_precedence() {
+        let version = kind(r#"{"type":"version"}"#);
+        assert_eq!(
+            tie_cmp(&version, r#""1.9.0""#, r#""1.10.0""#),
+            Ordering::Less
+        );
+        assert_eq!(
+            tie_cmp(&version, r#""1.0.0-alpha""#, r#""1.0.0""#),
+            Ordering::Less
+        );
+        assert_eq!(
+            tie_cmp(&version, r#""1.0.0-alpha""#, r#""1.0.0-beta""#),
+            Ordering::Less
+        );
+        assert_eq!(
+            tie_cmp(&version, r#""2.1""#, r#""2.0.5""#),
+            Ordering::Greater
+        );
+        // An invalid version is indexed, after every valid one, but before
+        // a missing value.
+        assert_eq!(
+            tie_cmp(&version, r#""bad""#, r#""99.0.0""#),
+            Ordering::Greater
+        );
+        let bad = Tie::least(&[Value::str("bad")], &version);
+        assert_eq!(bad.cmp(&Tie::Missing), Ordering::Less);
+    }
+
+    #[test]
+    fn a_keyword_tiebreaker_still_orders_by_its_text() {
+        for ty in ["keyword", "wildcard", "constant_keyword"] {
+            let text = kind(&format!(r#"{{"type":"{ty}"}}"#));
+            assert_eq!(text, TieKind::Text, "{ty}");
+            assert_eq!(tie_cmp(&text, r#""10""#, r#""9""#), Ordering::Less, "{ty}");
+        }
+        let long = kind(r#"{"type":"long"}"#);
+        assert_eq!(tie_cmp(&long, r#""10""#, r#""9""#), Ordering::Greater);
+    }
+
+    #[test]
+    fn a_multi_valued_tiebreaker_sorts_by_its_least_value_ascending() {
+        let ip = kind(r#"{"type":"ip"}"#);
+        let addrs = [
+            Value::str("10.0.0.10"),
+            Value::str("10.0.0.9"),
+            Value::str("x"),
+        ];
+        let least = Tie::least(&addrs, &ip);
+        let one = |s: &str| Tie::least(&[Value::str(s)], &ip);
+        assert_eq!(least.cmp(&one("10.0.0.9")), Ordering::Equal);
+        assert_eq!(
+            Tie::greatest(&addrs, &ip).cmp(&one("10.0.0.10")),
+            Ordering::Equal
+        );
+        // Values that do not sort are passed over; none at all is missing.
+        let nulls = [Value::Null, Value::str("x")];
+        assert!(matches!(Tie::least(&nulls, &ip), Tie::Missing));
+        assert!(matches!(Tie::greatest(&nulls, &ip), Tie::Missing));
+        assert!(matches!(Tie::least(&[], &ip), Tie::Missing));
+        // By the field's order, not the first value's: a version's least
+        // is 1.9.0, a keyword's "1.10.0".
+        let versions = [Value::str("1.10.0"), Value::str("1.9.0")];
+        let v = |s: &str, k: &TieKind| Tie::least(&[Value::str(s)], k);
+        let version = kind(r#"{"type":"version"}"#);
+        assert_eq!(
+            Tie::least(&versions, &version).cmp(&v("1.9.0", &version)),
+            Ordering::Equal
+        );
+        assert_eq!(
+            Tie::least(&versions, &TieKind::Text).cmp(&v("1.10.0", &TieKind::Text)),
+            Ordering::Equal
+        );
+        // Numbers of a field of no known type: 3 of [10, 3].
+        let nums = [Value::Int(10), Value::Int(3)];
+        assert_eq!(
+            Tie::least(&nums, &TieKind::Value).cmp(&Tie::Int(3)),
+            Ordering::Equal
+        );
     }
 }

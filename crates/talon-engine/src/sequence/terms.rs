@@ -16,7 +16,7 @@ use talon_event::{Binding, Fields, Value};
 
 use super::date;
 use super::keys::{key_tuples, missing_key, KeyReader, TermHitKeys, TermKeys};
-use super::reorder::Tie;
+use super::reorder::{Tie, TieKind};
 use super::{SequenceError, SequenceOptions};
 
 /// How an event's time is read: the field, its mapped date format and
@@ -63,7 +63,7 @@ impl TimeReader {
 
     /// One value's time, read with the field's format, at its resolution.
     fn time_of(&self, v: &Value) -> Option<i64> {
-        date::parse_date(v, self.format.as_deref()).map(|n| date::truncate(n, self.nanos))
+        date::instant(v, self.format.as_deref(), self.nanos)
     }
 }
 
@@ -114,9 +114,9 @@ pub struct SequenceTerms {
     /// The tiebreaker field, and its number in the catalog events are
     /// read through.
     tie_path: Option<(String, Binding)>,
-    /// The tiebreaker is mapped as text (keyword and the like), which
-    /// sorts by its text, `"10"` before `"9"`, not by number.
-    tie_text: bool,
+    /// How the tiebreaker sorts (by its text, number, instant, address
+    /// or version), from its mapped type.
+    tie_kind: TieKind,
 }
 
 /// Per term of one rule: whether an event filled it with its keys, or was
@@ -180,10 +180,10 @@ impl SequenceTerms {
                 .tiebreaker_field
                 .as_deref()
                 .map(|f| (mapping.resolve(f).to_string(), Binding::NONE)),
-            tie_text: opts
+            tie_kind: opts
                 .tiebreaker_field
                 .as_deref()
-                .is_some_and(|f| Tie::sorts_as_text(mapping, f)),
+                .map_or(TieKind::Value, |f| TieKind::of_field(mapping, f)),
             plan,
         })
     }
@@ -256,12 +256,12 @@ impl SequenceTerms {
         if !any {
             return None;
         }
-        let tie = Tie::of(
-            self.tie_path
-                .as_ref()
-                .and_then(|(p, b)| event.values_bound(p, *b).first()),
-            self.tie_text,
-        );
+        // A multi-valued tiebreaker sorts by its least value, as an
+        // ascending Elasticsearch sort reads it (sort mode `min`).
+        let tie = match &self.tie_path {
+            Some((p, b)) => Tie::least(event.values_bound(p, *b), &self.tie_kind),
+            None => Tie::Missing,
+        };
         Some(TermHits {
             hits,
             capped,
@@ -306,7 +306,7 @@ impl SequenceTerms {
             hits: TermHitKeys::new(),
             capped: false,
             ts: None,
-            tie: Tie::of(None, false),
+            tie: Tie::Missing,
             positive: false,
             keyless: Some((term, key)),
         })
