@@ -163,8 +163,12 @@ fn walk_folder(root: &Path, out: &mut Expanded, loops: &mut LinkLoops) {
                 }
                 let message = walk_message(&e, &path);
                 if !is_link_loop(&e) {
+                    let reason = match is_broken_link(&e, &path) {
+                        true => SkipReason::BrokenLink,
+                        false => SkipReason::Unreadable,
+                    };
                     out.skipped.push(SkippedEntry {
-                        reason: SkipReason::Unreadable,
+                        reason,
                         message,
                         path,
                         position: out.inputs.len(),
@@ -224,17 +228,27 @@ fn walk_message(e: &walkdir::Error, path: &Path) -> String {
                 not followed"
             .to_string();
     }
-    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-    match (is_link, e.io_error()) {
-        (true, Some(io)) if io.kind() == io::ErrorKind::NotFound => {
-            match std::fs::read_link(path) {
-                Ok(target) => format!("broken symbolic link (to {})", target.display()),
-                Err(_) => "broken symbolic link".to_string(),
-            }
-        }
-        (_, Some(io)) => format!("cannot read: {io}"),
-        (_, None) => format!("cannot read: {e}"),
+    if is_broken_link(e, path) {
+        return match std::fs::read_link(path) {
+            Ok(target) => format!(
+                "broken symbolic link (to {}, which does not exist); not read",
+                target.display()
+            ),
+            Err(_) => "broken symbolic link; not read".to_string(),
+        };
     }
+    match e.io_error() {
+        Some(io) => format!("cannot read: {io}"),
+        None => format!("cannot read: {e}"),
+    }
+}
+
+/// Whether a walk error is a symbolic link whose target does not exist.
+fn is_broken_link(e: &walkdir::Error, path: &Path) -> bool {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    is_link
+        && e.io_error()
+            .is_some_and(|io| io.kind() == io::ErrorKind::NotFound)
 }
 
 /// Names a folder entry that is neither a file nor a folder (a FIFO, a

@@ -65,6 +65,10 @@ pub enum SkipReason {
     /// Not a failure: what it leads to is that folder, which is read
     /// anyway.
     LinkLoop,
+    /// A symbolic link met inside a folder whose target does not exist (a
+    /// log rotated away): nothing to read, only counted. Not a failure,
+    /// as a link named on the command line would be.
+    BrokenLink,
     /// The gzip or zstd stream is corrupt or cut short.
     Decompression,
     /// A file mapped into memory grew while it was read: the bytes added
@@ -93,6 +97,7 @@ impl SkipReason {
             SkipReason::Unreadable => "unreadable",
             SkipReason::SpecialFile => "special-file",
             SkipReason::LinkLoop => "link-loop",
+            SkipReason::BrokenLink => "broken-link",
             SkipReason::Decompression => "decompression",
             SkipReason::Grown => "grown",
         }
