@@ -47,7 +47,8 @@ pub struct TableOptions {
 impl TableOptions {
     /// Width from `$COLUMNS`, else the terminal on standard output, else
     /// [`DEFAULT_WIDTH`]; colour unless
-    /// `NO_COLOR` is set or standard output is not a terminal.
+    /// `NO_COLOR` is set, `TERM` is `dumb`, or standard output is not a
+    /// terminal.
     pub fn from_env() -> TableOptions {
         let width = std::env::var("COLUMNS")
             .ok()
@@ -56,11 +57,18 @@ impl TableOptions {
                 terminal_size::terminal_size_of(io::stdout()).map(|(w, _)| usize::from(w.0))
             });
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let term = std::env::var_os("TERM");
         TableOptions {
             width: width.filter(|w| *w > 0).unwrap_or(DEFAULT_WIDTH),
-            color: !no_color && io::stdout().is_terminal(),
+            color: !no_color && !is_dumb(term.as_deref()) && io::stdout().is_terminal(),
         }
     }
+}
+
+/// Whether `TERM` names a terminal that shows escape codes as text
+/// (`dumb`: Emacs shells, some CI logs).
+fn is_dumb(term: Option<&std::ffi::OsStr>) -> bool {
+    term.is_some_and(|t| t == "dumb")
 }
 
 impl Default for TableOptions {
@@ -263,5 +271,12 @@ mod tests {
         assert_eq!(column_widths(75), [20, 8, 13, 8, 6, 10]);
         assert_eq!(column_widths(72), [20, 8, 10, 8, 6, 10]);
         assert_eq!(column_widths(40), [20, 8, 10, 8, 6, 10]);
+    }
+
+    #[test]
+    fn a_dumb_terminal_gets_no_colour() {
+        assert!(is_dumb(Some(std::ffi::OsStr::new("dumb"))));
+        assert!(!is_dumb(Some(std::ffi::OsStr::new("xterm-256color"))));
+        assert!(!is_dumb(None));
     }
 }
