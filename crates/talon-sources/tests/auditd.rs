@@ -235,6 +235,14 @@ fn junk_lines_are_issues_with_file_and_line() {
     assert_eq!(run.issues.len(), 2);
     assert_eq!((run.issues[0].line, run.issues[1].line), (1, 3));
     assert_eq!(&*run.issues[0].file, "test");
+    assert!(run.issues[0]
+        .message
+        .starts_with("not an audit record: tests:"));
+    assert_eq!(
+        run.issues[1].message,
+        "audit record without its `msg=audit(TIME:SERIAL)` stamp, so it belongs to no \
+         event: type=UNKNOWN[1329] msg=?"
+    );
     assert_eq!(run.stats.records, 3, "blank lines are not records");
     assert_eq!(run.stats.ignored_for(IgnoreReason::NotARecord), 2);
     assert_eq!(run.stats.ignored_for(IgnoreReason::Incomplete), 1);

@@ -135,6 +135,13 @@ impl LineNormalizer for Auditd {
             },
             Err(e) => {
                 let detail = match e {
+                    // `type=UNKNOWN[1329] msg=?`: a record auditd wrote
+                    // without its time and serial, so it joins no event.
+                    RecordError::NoHeader if text.starts_with("type=") => format!(
+                        "audit record without its `msg=audit(TIME:SERIAL)` stamp, so it \
+                         belongs to no event: {}",
+                        preview(text)
+                    ),
                     RecordError::NoHeader => format!("not an audit record: {}", preview(text)),
                     RecordError::BadHeader(why) => format!("audit record header: {why}"),
                     RecordError::Cut(key) => {
