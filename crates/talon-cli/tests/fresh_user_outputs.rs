@@ -584,7 +584,7 @@ fn a_query_that_matches_nothing_names_a_category_the_input_lacks() {
     assert!(
         err.ends_with(
             "talon: no event has `nope` (--event-category-field), so no `process where` query \
-             can match; `any where` matches whatever the category\n"
+             or term can match; `any where` matches whatever the category\n"
         ),
         "{err}"
     );
@@ -611,6 +611,59 @@ fn a_query_that_matches_nothing_names_a_category_the_input_lacks() {
     let err = summary("process where process.name == \"zz\"", &[]);
     assert!(
         err.ends_with("talon: 0 events matched, 0 returned (--size 10)\n"),
+        "{err}"
+    );
+}
+
+/// From a fresh user: a sequence or sample over events without the
+/// category field (Endgame's `event_type`) said only "0 sequences found",
+/// where the same test as an event query names the cause.
+#[test]
+fn a_sequence_that_matches_nothing_names_a_category_the_input_lacks() {
+    let dir = scratch();
+    let d = dir.path();
+    std::fs::write(d.join("events.ndjson"), EVENTS).unwrap();
+    let summary = |eql: &str, args: &[&str]| query_summary(d, eql, args);
+    let err = summary(
+        "sequence [process where true] [process where true]",
+        &["--event-category-field", "nope"],
+    );
+    assert!(
+        err.ends_with(
+            "talon: 0 sequences found, 0 returned (--size 10)\n\
+             talon: no event has `nope` (--event-category-field), so no `process where` query \
+             or term can match; `any where` matches whatever the category\n"
+        ),
+        "{err}"
+    );
+    // The second term's category is the one missing.
+    let err = summary("sequence [process where true] [file where true]", &[]);
+    assert!(
+        err.ends_with(
+            "talon: no event has category `file`; the input's categories are `process`, \
+             `network`\n"
+        ),
+        "{err}"
+    );
+    let err = summary(
+        "sample by host.id [process where true] [proces where true]",
+        &[],
+    );
+    assert!(
+        err.ends_with(
+            "talon: 0 samples found, 0 returned (--size 10)\n\
+             talon: no event has category `proces`; the input's categories are `process`, \
+             `network`\n"
+        ),
+        "{err}"
+    );
+    // Both categories are there and the rest decided: no note.
+    let err = summary(
+        "sequence [process where true] [network where process.name == \"zz\"]",
+        &[],
+    );
+    assert!(
+        err.ends_with("talon: 0 sequences found, 0 returned (--size 10)\n"),
         "{err}"
     );
 }

@@ -200,7 +200,8 @@ impl<'a> Categories<'a> {
         if self.without == self.events {
             return format!(
                 "talon: no event has `{flag_value}` (--event-category-field), so no \
-                 `{wanted} where` query can match; `any where` matches whatever the category\n"
+                 `{wanted} where` query or term can match; `any where` matches whatever the \
+                 category\n"
             );
         }
         // Backquoted and escaped: a value may hold commas or line breaks.
@@ -247,9 +248,27 @@ fn run_sequence(
     };
     let mut search =
         SequenceSearch::new(query, mapping, opts).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // One census per category the terms name, as for an event query.
+    let field = mapping.resolve(&args.event_category_field);
+    let mut census: Vec<Categories<'_>> = Vec::new();
+    let plans = query
+        .sequence()
+        .map(|s| s.terms.iter().chain(s.until.iter()));
+    for wanted in plans
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.plan.category())
+    {
+        if !census.iter().any(|c| c.wanted == wanted) {
+            census.push(Categories::new(field, wanted));
+        }
+    }
     // Issues are counted in the reader stats (and logged by it at -vv).
     while let Some(item) = interrupt.next_of(&mut reader) {
         let Ok(event) = item else { continue };
+        for c in &mut census {
+            c.note(&event);
+        }
         search.push(&Arc::new(event));
     }
     let result = search.finish();
@@ -286,6 +305,14 @@ fn run_sequence(
         ));
         for w in &result.stats.warnings {
             s.push_str(&format!("talon: warning: {w}\n"));
+        }
+        if result.matched == 0 {
+            let hint = census
+                .iter()
+                .map(|c| c.none_matched(&args.event_category_field));
+            if let Some(line) = hint.into_iter().find(|h| !h.is_empty()) {
+                s.push_str(&line);
+            }
         }
         eprint!("{s}");
     }
