@@ -154,3 +154,46 @@ fn sequences_order_a_multi_valued_tiebreaker_by_its_least_value() {
     // least .1 is before n2's .2, its first (.3) after.
     assert_eq!(sequence_ids("t_ips"), [["p1", "n1"], ["p2", "n2"]]);
 }
+
+/// From a fresh user: an event with two `@timestamp` values sorted by the
+/// earlier in an event query and by the first in a sequence, so the two
+/// disagreed on the same events. Both now read the earliest, as an
+/// ascending Elasticsearch sort does.
+#[test]
+fn event_queries_and_sequences_order_a_multi_valued_timestamp_alike() {
+    let (_dir, mapping, data) = files(
+        r#"
+{"id":"a","@timestamp":"2024-05-01T00:00:01Z","event":{"category":"process"}}
+{"id":"multi","@timestamp":["2024-05-01T00:00:05Z","2020-01-01T00:00:00Z"],"event":{"category":"process"}}
+{"id":"b","@timestamp":"2024-05-01T00:00:03Z","event":{"category":"process"}}
+"#,
+    );
+    let body = es("process where true", &mapping, &data, &[]);
+    let events: Vec<String> = body["hits"]["events"]
+        .as_array()
+        .expect("hits.events")
+        .iter()
+        .map(id)
+        .collect();
+    assert_eq!(events, ["multi", "a", "b"]);
+    let body = es(
+        "sequence [process where true] [process where true]",
+        &mapping,
+        &data,
+        &[],
+    );
+    let sequences: Vec<Vec<String>> = body["hits"]["sequences"]
+        .as_array()
+        .expect("hits.sequences")
+        .iter()
+        .map(|s| {
+            s["events"]
+                .as_array()
+                .expect("events")
+                .iter()
+                .map(id)
+                .collect()
+        })
+        .collect();
+    assert_eq!(sequences, [["multi", "a"], ["a", "b"]]);
+}

@@ -188,7 +188,7 @@ impl<'q> Search<'q> {
     fn ordinal(&self, event: &Event) -> Ordinal {
         // A `date` field keeps milliseconds: events less than one apart tie
         // and keep their input order (Elasticsearch's shard-doc order).
-        let timestamp = self.time.earliest(event);
+        let timestamp = self.time.read(event);
         let tiebreaker = match self.opts.tiebreaker_field.as_deref() {
             Some(f) => {
                 let values = event.values(self.mapping.resolve(f));

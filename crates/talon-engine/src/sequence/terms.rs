@@ -46,19 +46,15 @@ impl TimeReader {
         event.values_bound(&self.path, self.binding)
     }
 
-    /// The event's time in epoch nanoseconds, at the field's resolution.
+    /// The event's time in epoch nanoseconds, at the field's resolution:
+    /// the earliest of its times, as an ascending Elasticsearch sort reads
+    /// a multi-valued date by its smallest value. Event queries and
+    /// sequences order such an event alike (sequences used its first time).
     pub fn read(&self, event: &dyn Fields) -> Option<i64> {
-        self.time_of(self.field(event).first()?)
-    }
-
-    /// The earliest of the event's times, at the field's resolution: an
-    /// ascending Elasticsearch sort reads a multi-valued date by its
-    /// smallest value.
-    pub fn earliest(&self, event: &dyn Fields) -> Option<i64> {
-        self.field(event)
-            .iter()
-            .filter_map(|v| self.time_of(v))
-            .min()
+        match self.field(event) {
+            [one] => self.time_of(one),
+            many => many.iter().filter_map(|v| self.time_of(v)).min(),
+        }
     }
 
     /// One value's time, read with the field's format, at its resolution.
