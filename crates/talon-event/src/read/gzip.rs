@@ -12,12 +12,15 @@ use flate2::bufread::GzDecoder;
 pub struct GzMembers<R: Read> {
     /// `None` once the stream ended (at its end or in padding).
     member: Option<GzDecoder<BufReader<R>>>,
+    /// Members read to their end.
+    done: u64,
 }
 
 impl<R: Read> GzMembers<R> {
     pub fn new(stream: R) -> GzMembers<R> {
         GzMembers {
             member: Some(GzDecoder::new(BufReader::new(stream))),
+            done: 0,
         }
     }
 }
@@ -40,14 +43,32 @@ impl<R: Read> Read for GzMembers<R> {
             let Some(member) = self.member.take() else {
                 return Ok(0);
             };
+            self.done += 1;
             let mut rest = member.into_inner();
             if skip_zeros(&mut rest)? {
                 return Ok(0);
+            }
+            // A member starts with the magic bytes; anything else is what
+            // `gunzip` calls trailing garbage, not a damaged member.
+            let head = rest.fill_buf()?;
+            if head[0] != MAGIC[0] || head.get(1).is_some_and(|b| *b != MAGIC[1]) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "data that is not gzip after {} complete member{} (trailing \
+                         garbage; not read)",
+                        self.done,
+                        if self.done == 1 { "" } else { "s" }
+                    ),
+                ));
             }
             self.member = Some(GzDecoder::new(rest));
         }
     }
 }
+
+/// The first two bytes of every gzip member.
+const MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Consumes zero bytes at the front of `r`; true when `r` then ends (it
 /// held only padding, or nothing), false when another byte follows (a
@@ -119,7 +140,22 @@ mod tests {
         bytes.extend(b"garbage, not a gzip member");
         assert_eq!(
             read_all(&bytes).unwrap_err().to_string(),
-            "invalid gzip header"
+            "data that is not gzip after 1 complete member (trailing garbage; not read)"
+        );
+        // Shorter than a member's header: it was \"unexpected end of file\".
+        let mut bytes = gz(b"a\n");
+        bytes.extend(gz(b"b\n"));
+        bytes.extend(b"garbage\n");
+        assert_eq!(
+            read_all(&bytes).unwrap_err().to_string(),
+            "data that is not gzip after 2 complete members (trailing garbage; not read)"
+        );
+        // A member cut inside its header is still a damaged member.
+        let mut bytes = gz(b"a\n");
+        bytes.extend(&gz(b"b\n")[..5]);
+        assert_eq!(
+            read_all(&bytes).unwrap_err().to_string(),
+            "unexpected end of file"
         );
         // Data after padding is not padding.
         let mut bytes = gz(b"a\n");
