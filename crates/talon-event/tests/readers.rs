@@ -202,6 +202,21 @@ fn single_pretty_object_and_concatenated_objects() {
     assert_eq!(stats.issue_count(), 0);
 }
 
+/// From a tester: an error at the end of a line of a pretty-printed
+/// document (`"b": tru` then a newline) was placed at the next line, with
+/// no column; it is at the newline that ended the bad value.
+#[test]
+fn an_error_at_a_line_end_is_placed_on_that_line() {
+    let text = "{\n  \"n\": \"a\",\n  \"b\": tru\n}\n{\n  \"n\": \"c\"\n}\n";
+    let (events, issues, _) = read_bytes_all("p.json", text.as_bytes().to_vec());
+    assert_eq!(names(&events), ["c"]);
+    assert_eq!(places(&issues), [(3, 11, SkipReason::InvalidJson)]);
+    // Inside a line, the column was right and stays so.
+    let text = "{\n  \"n\": \"a\"\n  \"c\": 3\n}\n";
+    let (_, issues, _) = read_bytes_all("q.json", text.as_bytes().to_vec());
+    assert_eq!(places(&issues), [(3, 3, SkipReason::InvalidJson)]);
+}
+
 #[test]
 fn truncated_pretty_object_is_reported() {
     let text = "{\n \"n\": \"a\"\n}\n{\n \"n\": \"b\"\n";

@@ -77,8 +77,17 @@ impl Pos {
         }
     }
 
-    /// Where a serde_json error inside a text starting here points.
-    fn of_error(self, err: &serde_json::Error) -> Pos {
+    /// Where a serde_json error inside `text` (which starts here) points.
+    /// serde_json gives column 0 to an error found at a line's end (its
+    /// newline consumed, as for `"b": tru` then a newline): that is the
+    /// newline's place on the line before, not the next line's start.
+    fn of_error(self, text: &str, err: &serde_json::Error) -> Pos {
+        if err.column() == 0 && err.line() >= 2 {
+            let nl = memchr::memchr_iter(b'\n', text.as_bytes()).nth(err.line() - 2);
+            if let Some(nl) = nl {
+                return self.advance(text, nl);
+            }
+        }
         match err.line() {
             0 => self,
             1 => Pos {
@@ -125,9 +134,10 @@ impl DocReader<'_> {
         ReadIssue::new(self.file, pos.line, pos.col, reason, message)
     }
 
-    pub(crate) fn json_issue(&self, pos: Pos, err: &serde_json::Error) -> ReadIssue {
+    /// The issue for `err`, met parsing `text`, which starts at `pos`.
+    pub(crate) fn json_issue(&self, text: &str, pos: Pos, err: &serde_json::Error) -> ReadIssue {
         self.issue(
-            pos.of_error(err),
+            pos.of_error(text, err),
             SkipReason::InvalidJson,
             json_message(err),
         )
@@ -245,7 +255,7 @@ impl DocReader<'_> {
         let clean = out.iter().skip(before).all(Result::is_ok);
         let rest_empty = closed.is_some_and(|i| text[i + 1..].trim().is_empty());
         if clean || !rest_empty {
-            out.push_back(Err(self.json_issue(pos, err)));
+            out.push_back(Err(self.json_issue(text, pos, err)));
         }
     }
 
@@ -260,7 +270,7 @@ impl DocReader<'_> {
                 Err(e) => {
                     // A scroll dump's last line cut mid-write.
                     if !(e.is_eof() && self.cut_response(text, pos, "end of line", out)) {
-                        out.push_back(Err(self.json_issue(pos, &e)));
+                        out.push_back(Err(self.json_issue(text, pos, &e)));
                     }
                     return;
                 }
@@ -458,7 +468,7 @@ impl DocReader<'_> {
         let hit = match serde_json::from_str::<Hit>(text) {
             Ok(h) => h,
             Err(e) => {
-                out.push_back(Err(self.json_issue(pos, &e)));
+                out.push_back(Err(self.json_issue(text, pos, &e)));
                 return;
             }
         };
@@ -508,7 +518,7 @@ impl DocReader<'_> {
                 ));
             }
             Err(FlattenError::Json(e)) => {
-                return Err(self.json_issue(pos.of_slice(outer, source), &e));
+                return Err(self.json_issue(source, pos.of_slice(outer, source), &e));
             }
             Err(FlattenError::DuplicateKey { path, line, column }) => {
                 let at = pos.of_slice(outer, source);

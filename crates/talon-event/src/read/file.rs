@@ -707,7 +707,7 @@ impl FileReader {
                     // An error before the cut says best what is wrong.
                     if let Err(e) = serde_json::from_str::<IgnoredAny>(text) {
                         if !e.is_eof() {
-                            self.pending.push_back(Err(docs.json_issue(pos, &e)));
+                            self.pending.push_back(Err(docs.json_issue(text, pos, &e)));
                             return;
                         }
                     }
