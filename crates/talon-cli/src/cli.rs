@@ -215,6 +215,12 @@ pub struct EventArgs {
     /// error naming the file and no summary (exit 2).
     #[arg(long)]
     pub no_mmap: bool,
+
+    /// The longest NDJSON line read, in bytes (`K`, `M`, `G`: KiB, MiB,
+    /// GiB); a longer line is skipped and counted (`too-long`), and never
+    /// held in memory.
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_line_size)]
+    pub max_line: usize,
 }
 
 /// `--source`: `auto` (`None`), or the one source every input is read as.
@@ -491,6 +497,24 @@ fn count(s: &str, max: usize) -> Result<usize, String> {
         Err(_) if s.starts_with('-') => Err("cannot be negative".to_string()),
         Err(_) => Err("expected a whole number".to_string()),
     }
+}
+
+/// `--max-line`: bytes, with an optional binary unit (`64K`, `256M`,
+/// `1G`, `KiB`, `MB` and the like), at least 1.
+pub fn parse_line_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(digits);
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err("expected bytes, or a number with K, M or G (as 256M)".to_string()),
+    };
+    let n = at_least_one(number, usize::MAX, "a line must be allowed a byte")?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("at most {} bytes", usize::MAX))
 }
 
 /// `--size`: how many results, 0 or more.

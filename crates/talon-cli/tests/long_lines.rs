@@ -1,9 +1,10 @@
-//! A line longer than the 64 MiB talon reads of one line is one
+//! A line longer than `--max-line` (256 MiB unless given) is one
 //! `too-long` issue with its file and line, and the events around it are
 //! read, whichever way the input is read: a mapped file, a file read
 //! through a buffer (`--no-mmap`), stdin; with the line filter or without
-//! (`--no-prefilter`); by `hunt` and by `query`. Held whole, a 400 MB line
-//! cost 1.3-1.8 GB of memory, so an endless one ended the process.
+//! (`--no-prefilter`); by `hunt`, `query` and `convert`. Held whole, a
+//! 400 MB line cost 1.3-1.8 GB of memory, so an endless one ended the
+//! process. The tests use a cap of 64 KiB, so that their lines are small.
 
 mod common;
 
@@ -11,7 +12,8 @@ use std::path::Path;
 
 use common::*;
 
-const MAX_LINE_BYTES: usize = 64 << 20;
+const MAX_LINE_BYTES: usize = 64 << 10;
+const CAP: [&str; 2] = ["--max-line", "64K"];
 
 const RULE: &str = r#"[metadata]
 creation_date = "2026/01/01"
@@ -86,8 +88,8 @@ fn assert_read_around_long_lines(out: &std::process::Output, name: &str) {
     assert_eq!(pids(out), [1, 4, 5], "{err}");
     for (line, len) in [(2, MAX_LINE_BYTES + 1), (6, MAX_LINE_BYTES + 7)] {
         let want = format!(
-            "{name}:{line}: too-long: line of {len} bytes is longer than the 64 MiB talon \
-             reads of one line; skipped"
+            "{name}:{line}: too-long: line of {len} bytes is longer than the 64 KiB talon \
+             reads of one line (--max-line); skipped"
         );
         assert!(err.contains(&want), "no `{want}` in:\n{err}");
     }
@@ -106,6 +108,7 @@ fn hunt(dir: &Path, extra: &[&str], stdin: Option<&[u8]>) -> std::process::Outpu
             "--format",
             "jsonl",
         ])
+        .args(CAP)
         .args(extra);
     match stdin {
         Some(bytes) => {
@@ -149,6 +152,7 @@ fn query_reads_around_lines_too_long_to_hold() {
         let mut c = talon();
         c.current_dir(dir.path())
             .args(["query", "process where true", "--format", "jsonl"])
+            .args(CAP)
             .args(extra);
         match stdin {
             Some(bytes) => {
@@ -164,4 +168,51 @@ fn query_reads_around_lines_too_long_to_hold() {
     assert_read_around_long_lines(&query(&[], None), "events.ndjson");
     assert_read_around_long_lines(&query(&["--no-mmap"], None), "events.ndjson");
     assert_read_around_long_lines(&query(&[], Some(&text)), "-");
+}
+
+#[test]
+fn convert_reads_around_lines_too_long_to_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("events.ndjson"), input()).unwrap();
+    let mut c = talon();
+    c.current_dir(dir.path())
+        .args(["convert", "events.ndjson"])
+        .args(CAP);
+    let out = run(c);
+    assert_read_around_long_lines(&out, "events.ndjson");
+}
+
+#[test]
+fn the_default_cap_reads_a_line_over_64_kib_and_bad_caps_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("events.ndjson"), input()).unwrap();
+    let mut c = talon();
+    c.current_dir(dir.path()).args([
+        "query",
+        "process where true",
+        "--format",
+        "jsonl",
+        "events.ndjson",
+    ]);
+    let out = run(c);
+    assert_eq!(pids(&out), [1, 2, 4, 5, 6], "{}", stderr(&out));
+    for (bad, why) in [
+        ("0", "must be at least 1"),
+        ("12X", "expected bytes, or a number with K, M or G"),
+        ("M", "expected a whole number"),
+        ("-5M", "unexpected argument '-5'"),
+        ("99999999999G", "at most"),
+    ] {
+        let mut c = talon();
+        c.args([
+            "query",
+            "any where true",
+            "--max-line",
+            bad,
+            "events.ndjson",
+        ]);
+        let out = run(c);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(stderr(&out).contains(why), "{bad}: {}", stderr(&out));
+    }
 }

@@ -469,11 +469,15 @@ impl NormalizingReader {
             norm,
         };
         // Its documents are records: the input's `-v` lines are ours.
+        let max_line = self.opts.read.max_line;
         let events = |r| {
             let mut inner = quiet_reader(EventReader::from_reader(
                 name.to_string(),
                 r,
-                ReadOptions::default(),
+                ReadOptions {
+                    max_line,
+                    ..ReadOptions::default()
+                },
             ));
             inner.log_progress(false);
             Box::new(inner)

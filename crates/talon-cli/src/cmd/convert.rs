@@ -61,6 +61,10 @@ pub struct ConvertArgs {
     /// --help`).
     #[arg(long)]
     pub no_mmap: bool,
+
+    /// The longest NDJSON line read (see `talon hunt --help`).
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = crate::cli::parse_line_size)]
+    pub max_line: usize,
 }
 
 pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
@@ -71,6 +75,7 @@ pub fn run(args: ConvertArgs, quiet: bool) -> Result<ExitCode> {
     let mut opts = ReadOptions {
         mmap: !args.no_mmap,
         stop: Some(Arc::clone(&stop)),
+        max_line: args.max_line,
         ..ReadOptions::default()
     };
     if let Some(index) = &args.index {

@@ -56,6 +56,7 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
     let mut read_opts = ReadOptions {
         mmap: !args.input.no_mmap,
         stop: Some(Arc::clone(&stop)),
+        max_line: args.input.max_line,
         ..ReadOptions::default()
     };
     if let Some(index) = &args.input.index {

@@ -357,6 +357,8 @@ pub struct LineParser {
     ranges: Vec<(Range<usize>, u64)>,
     /// The chunk split around its over-long lines.
     pieces: Vec<Piece>,
+    /// See [`ReadOptions::max_line`].
+    max_line: usize,
     out: Out,
     /// The scanner's fast path, with a projection.
     fast: Option<Box<Fast>>,
@@ -537,6 +539,7 @@ impl LineParser {
             filter: options.line_filter.clone(),
             ranges: Vec::new(),
             pieces: Vec::new(),
+            max_line: options.max_line,
             out: Out::new(),
             fast: Fast::new(options),
         }
@@ -544,9 +547,8 @@ impl LineParser {
 
     /// Reads every line of `chunk`: each event goes to `on_event` in line
     /// order, each issue to `counts`. A line longer than
-    /// [`MAX_LINE_BYTES`](crate::read::MAX_LINE_BYTES) is an issue (only a
-    /// mapped file's chunk can hold one: a stream's are cut as they are
-    /// read).
+    /// [`ReadOptions::max_line`] is an issue (only a mapped file's chunk
+    /// can hold one: a stream's are cut as they are read).
     pub fn read(
         &mut self,
         chunk: &LineChunk,
@@ -561,7 +563,7 @@ impl LineParser {
         // system time against 110 ms).
         let text = &chunk.text[..];
         let mut pieces = std::mem::take(&mut self.pieces);
-        match split_long_lines(text, &mut pieces) {
+        match split_long_lines(text, self.max_line, &mut pieces) {
             None => self.read_lines(chunk, text, None, on_event, counts),
             Some(lines) => {
                 let first = chunk.first_line(lines);
@@ -572,9 +574,13 @@ impl LineParser {
                             self.read_lines(chunk, lines, Some(first + before), on_event, counts);
                         }
                         Piece::Long(len, before) => {
-                            counts
-                                .issues
-                                .push(too_long(&chunk.file, first + before, *len, true));
+                            counts.issues.push(too_long(
+                                &chunk.file,
+                                first + before,
+                                *len,
+                                true,
+                                self.max_line,
+                            ));
                         }
                     }
                 }

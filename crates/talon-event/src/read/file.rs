@@ -41,7 +41,8 @@ use crate::read::frame::{fill, Cut, Framer, Shape, Unit};
 use crate::read::input::{Compression, Counters, CutShort, DecodeError, Mapped, Opened};
 use crate::read::issue::{ReadIssue, SkipReason};
 use crate::read::long::{
-    read_line_capped, skip_rest_of_line, split_long_lines, too_long, Capped, Piece, MAX_LINE_BYTES,
+    read_line_capped, skip_rest_of_line, split_long_lines, too_long, Capped, Piece,
+    DEFAULT_MAX_LINE_BYTES,
 };
 
 enum Mode {
@@ -105,6 +106,8 @@ pub(crate) struct FileReader {
     log_progress: bool,
     /// See [`crate::read::ReadOptions::stop`].
     stop: Option<Arc<AtomicBool>>,
+    /// The longest NDJSON line read.
+    max_line: usize,
 }
 
 impl FileReader {
@@ -126,7 +129,14 @@ impl FileReader {
             one_line_run: None,
             log_progress: true,
             stop: None,
+            max_line: DEFAULT_MAX_LINE_BYTES,
         }
+    }
+
+    /// Reads no NDJSON line longer than `max` bytes (see
+    /// [`crate::read::ReadOptions::max_line`]).
+    pub fn cap_lines(&mut self, max: usize) {
+        self.max_line = max;
     }
 
     /// Stops counting an input that is not read for events when `stop` is
@@ -324,7 +334,8 @@ impl FileReader {
                 }
                 Mode::Lines(mut r) => {
                     let mut text = pool.take(target + (64 << 10));
-                    let read = read_lines(&mut r, &mut self.carry, &mut text, target);
+                    let read =
+                        read_lines(&mut r, &mut self.carry, &mut text, target, self.max_line);
                     let lines = count_newlines(&text);
                     let first_line = self.line;
                     self.line += lines;
@@ -417,7 +428,7 @@ impl FileReader {
     /// line mode over a mapped file reads the mapping itself, from the
     /// first line with content.
     fn start(&mut self, r: Box<dyn BufRead + Send>) -> io::Result<()> {
-        let (mode, line, first, skipped) = detect(r)?;
+        let (mode, line, first, skipped) = detect(r, self.max_line)?;
         if matches!(mode, Mode::Lines(_)) {
             self.blank += skipped;
         }
@@ -476,13 +487,13 @@ impl FileReader {
                         .stop
                         .as_ref()
                         .is_some_and(|s| s.load(Ordering::Relaxed));
-                let issue = too_long(&self.name, line, read + rest, !stopped);
+                let issue = too_long(&self.name, line, read + rest, !stopped, self.max_line);
                 self.pending.push_back(Err(issue));
                 ended
             }
             Err(e) => {
                 self.pending
-                    .push_back(Err(too_long(&self.name, line, read, false)));
+                    .push_back(Err(too_long(&self.name, line, read, false, self.max_line)));
                 let issue = self.io_issue(line, &e);
                 self.pending.push_back(Err(issue));
                 false
@@ -519,8 +530,8 @@ impl FileReader {
         match filter {
             None => {
                 let len = region.strip_suffix(b"\n").unwrap_or(region).len();
-                if len > MAX_LINE_BYTES {
-                    let issue = too_long(&self.name, self.line, len as u64, true);
+                if len > self.max_line {
+                    let issue = too_long(&self.name, self.line, len as u64, true, self.max_line);
                     self.pending.push_back(Err(issue));
                 } else {
                     self.blank += u64::from(line_item(
@@ -535,7 +546,7 @@ impl FileReader {
             }
             Some(f) => {
                 let mut pieces = Vec::new();
-                match split_long_lines(region, &mut pieces) {
+                match split_long_lines(region, self.max_line, &mut pieces) {
                     None => self.filtered_lines(region, f, docs),
                     Some(_) => {
                         for piece in pieces {
@@ -544,7 +555,8 @@ impl FileReader {
                                     self.filtered_lines(&region[range], f, docs);
                                 }
                                 Piece::Long(len, _) => {
-                                    let issue = too_long(&self.name, self.line, len, true);
+                                    let max = self.max_line;
+                                    let issue = too_long(&self.name, self.line, len, true, max);
                                     self.pending.push_back(Err(issue));
                                     self.line += 1;
                                 }
@@ -564,13 +576,13 @@ impl FileReader {
         docs: &DocReader<'_>,
     ) -> io::Result<bool> {
         let line = self.line;
-        match read_line_capped(r, &mut self.buf, self.stop.as_deref())? {
+        match read_line_capped(r, &mut self.buf, self.max_line, self.stop.as_deref())? {
             Capped::End => return Ok(false),
             Capped::Line => {}
             Capped::Long(len, exact) => {
                 self.line += 1;
                 self.pending
-                    .push_back(Err(too_long(&self.name, line, len, exact)));
+                    .push_back(Err(too_long(&self.name, line, len, exact, self.max_line)));
                 return Ok(true);
             }
         }
@@ -605,10 +617,10 @@ impl FileReader {
             let line = self.line;
             self.line += 1;
             if let Capped::Long(len, exact) =
-                read_line_capped(r, &mut self.buf, self.stop.as_deref())?
+                read_line_capped(r, &mut self.buf, self.max_line, self.stop.as_deref())?
             {
                 self.pending
-                    .push_back(Err(too_long(&self.name, line, len, exact)));
+                    .push_back(Err(too_long(&self.name, line, len, exact, self.max_line)));
                 return Ok(true);
             }
             if self.buf.last() != Some(&b'\n') {
@@ -860,7 +872,10 @@ pub(crate) fn line_item(
 /// else, to see whether it is a JSON scalar or NDJSON follows it. A huge
 /// one-line array is therefore never held in memory just to choose the
 /// mode.
-fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64, Option<u8>, u64)> {
+fn detect(
+    mut r: Box<dyn BufRead + Send>,
+    max_line: usize,
+) -> io::Result<(Mode, u64, Option<u8>, u64)> {
     if let Some((encoding, marked)) = utf16_or_32(fill(&mut r)?) {
         return Ok((Mode::Encoding(r, encoding, marked), 1, None, 0));
     }
@@ -927,11 +942,11 @@ fn detect(mut r: Box<dyn BufRead + Send>) -> io::Result<(Mode, u64, Option<u8>, 
             b'{' => {
                 let mut prefix = Vec::new();
                 r.by_ref()
-                    .take(MAX_LINE_BYTES as u64 + 1)
+                    .take(max_line as u64 + 1)
                     .read_until(b'\n', &mut prefix)?;
                 // A first line too long to hold is taken as NDJSON: line
                 // mode reports it and reads on.
-                let long = prefix.len() > MAX_LINE_BYTES && prefix.last() != Some(&b'\n');
+                let long = prefix.len() > max_line && prefix.last() != Some(&b'\n');
                 let complete = long
                     || is_complete_object(prefix.trim_ascii())
                     || ndjson_after_broken_line(&mut r, &mut prefix)?;
@@ -1141,7 +1156,7 @@ enum Filled {
     More,
     /// The input ended: `text` holds its last lines.
     End,
-    /// `text` holds the lines before one longer than [`MAX_LINE_BYTES`],
+    /// `text` holds the lines before one longer than the cap,
     /// whose first bytes (this many) were read and dropped: the input is
     /// positioned inside it.
     Long(u64),
@@ -1153,13 +1168,14 @@ enum Filled {
 /// buffer, so bytes are copied once), until `target` bytes and a newline
 /// are in. What follows the last newline is kept in `carry`; a last line
 /// without a newline gets one. `text` is cut to the lines. A line that
-/// grows past [`MAX_LINE_BYTES`] stops the filling ([`Filled::Long`]).
+/// grows past `max_line` bytes stops the filling ([`Filled::Long`]).
 /// On an error, `text` keeps the complete lines read before it.
 fn read_lines(
     r: &mut Box<dyn BufRead + Send>,
     carry: &mut Vec<u8>,
     text: &mut Vec<u8>,
     target: usize,
+    max_line: usize,
 ) -> io::Result<Filled> {
     let mut filled = 0;
     put(text, &mut filled, carry);
@@ -1172,7 +1188,7 @@ fn read_lines(
         if filled >= target && line_start > 0 {
             break;
         }
-        if filled - line_start > MAX_LINE_BYTES {
+        if filled - line_start > max_line {
             text.truncate(line_start);
             return Ok(Filled::Long((filled - line_start) as u64));
         }

@@ -65,7 +65,7 @@ pub use input::{
     expand_inputs, Compression, DecodeError, Expanded, InputError, InputSpec, SkippedEntry,
 };
 pub use issue::{ReadIssue, ReadStats, SkipReason, DEFAULT_MAX_ISSUES};
-pub use long::MAX_LINE_BYTES;
+pub use long::DEFAULT_MAX_LINE_BYTES;
 pub use sieve::{Sieve, Verdict};
 
 use file::FileReader;
@@ -97,6 +97,10 @@ pub struct ReadOptions {
     /// (`/dev/urandom`, a disk image), never holds up a caller that stops
     /// between items.
     pub stop: Option<Arc<AtomicBool>>,
+    /// The longest NDJSON line read, in bytes; a longer one is a
+    /// [`SkipReason::TooLong`] issue, never held in memory (default
+    /// [`DEFAULT_MAX_LINE_BYTES`]).
+    pub max_line: usize,
 }
 
 impl Default for ReadOptions {
@@ -109,6 +113,7 @@ impl Default for ReadOptions {
             catalog: None,
             mmap: true,
             stop: None,
+            max_line: DEFAULT_MAX_LINE_BYTES,
         }
     }
 }
@@ -215,6 +220,8 @@ pub struct EventReader {
     mmap: bool,
     /// See [`ReadOptions::stop`].
     stop: Option<Arc<AtomicBool>>,
+    /// See [`ReadOptions::max_line`].
+    max_line: usize,
     /// Items read after a line chunk still out, counted once it is.
     order: batch::InputOrder,
     /// Issues are logged (at `debug`) as they are counted.
@@ -245,6 +252,7 @@ impl EventReader {
             pool: Arc::default(),
             mmap: options.mmap,
             stop: options.stop,
+            max_line: options.max_line,
             order: batch::InputOrder::default(),
             log_issues: true,
             log_progress: true,
@@ -498,6 +506,7 @@ impl EventReader {
                 let mut file = FileReader::new(name, o);
                 file.log_progress(self.log_progress);
                 file.stop_on(self.stop.clone());
+                file.cap_lines(self.max_line);
                 self.current = Some(file);
                 Some(Ok(()))
             }

@@ -158,6 +158,7 @@ pub fn run(args: HuntArgs, quiet: bool) -> Result<ExitCode> {
     let mut read_opts = ReadOptions {
         mmap: !args.input.no_mmap,
         stop: Some(Arc::clone(&stop_flag)),
+        max_line: args.input.max_line,
         ..ReadOptions::default()
     };
     if let Some(index) = &args.input.index {
