@@ -255,7 +255,15 @@ impl KeyReader {
                     Some(KeyPart::Int(*f as i64))
                 }
                 Value::Float(f) => Some(float_key(*f)),
-                Value::Str(s) => Some(KeyPart::Str(s.clone())),
+                // A whole number written as a string joins with the
+                // number: one field of an index has one type, and either
+                // type indexes both alike (a `long` reads `"7"` as 7, a
+                // `keyword` 7 as `"7"`). Only its plain form: `"07"` is 7
+                // to a `long` but not to a `keyword`, so it stays text.
+                Value::Str(s) => Some(match s.parse::<i64>() {
+                    Ok(n) if n.to_string() == **s => KeyPart::Int(n),
+                    _ => KeyPart::Str(s.clone()),
+                }),
             },
         }
     }
@@ -523,6 +531,31 @@ mod tests {
         );
         assert_eq!(t[0][0], KeyPart::Int(7));
         assert_eq!(t[0][1], KeyPart::Str(Arc::from("10.0.0.1")));
+    }
+
+    #[test]
+    fn an_unmapped_whole_number_joins_with_its_plain_text() {
+        let e = event(&[("n", vec![Value::str("7"), Value::Int(7), Value::str("07")])]);
+        let mut cut = false;
+        let t = key_tuples(&[reader("n", false, FieldKind::Dynamic)], &e, &mut cut);
+        // `"7"` and 7 are one key; `"07"` another.
+        assert_eq!(t.len(), 2);
+        assert_eq!(t[0][0], KeyPart::Int(7));
+        assert_eq!(t[1][0], KeyPart::Str(Arc::from("07")));
+        let e = event(&[(
+            "n",
+            vec![Value::str("-12"), Value::str("+12"), Value::str("1e3")],
+        )]);
+        let t = key_tuples(&[reader("n", false, FieldKind::Dynamic)], &e, &mut cut);
+        let parts: Vec<&KeyPart> = t.iter().map(|t| &t[0]).collect();
+        assert_eq!(
+            parts,
+            [
+                &KeyPart::Int(-12),
+                &KeyPart::Str(Arc::from("+12")),
+                &KeyPart::Str(Arc::from("1e3"))
+            ]
+        );
     }
 
     #[test]
