@@ -40,7 +40,7 @@ use talon_event::{EventView, Value};
 use talon_rules::filters::{Bound, DateFormats, Query, QueryKind, RangeQuery, Scalar, ScalarValue};
 use talon_rules::{LoadError, LoadErrorKind, Rule};
 
-use crate::exceptions::matching::{exists, keyword_text, value_matches, Cmp};
+use crate::exceptions::matching::{exists, indexed, keyword_text, value_matches, Cmp};
 
 /// A rule's applied filters, ready to test.
 #[derive(Debug, Default)]
@@ -303,10 +303,7 @@ fn at_resolution(nanos: i64, nanosecond: bool) -> i64 {
 impl Leaf {
     /// Whether the field holds `v` as Elasticsearch indexed it.
     fn indexed(&self, v: &Value) -> bool {
-        match (self.ignore_above, v) {
-            (Some(max), Value::Str(s)) => s.encode_utf16().count() <= max as usize,
-            _ => true,
-        }
+        indexed(self.ignore_above, v)
     }
 
     fn matches(&self, event: &dyn EventView) -> bool {

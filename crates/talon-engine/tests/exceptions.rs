@@ -408,3 +408,56 @@ fn a_namespace_type_kibana_does_not_have_is_an_error_at_the_value() {
     let b = bound(&rules, &set);
     assert_eq!(suppressed_by(&b, 0, r#"{"f":"x"}"#).as_deref(), Some("c"));
 }
+
+/// A keyword string longer than the field's `ignore_above` is not indexed:
+/// Kibana's exception filter (a query, as a rule filter is) cannot match
+/// it, nor does it make the field exist. Exceptions compared it as text,
+/// where rule filters did not, so an alert Kibana raises was suppressed.
+#[test]
+fn a_keyword_past_ignore_above_is_not_matched_by_an_exception() {
+    const ITEMS: &str = r#"{"list_id":"long","type":"detection","namespace_type":"single","name":"l","description":"d"}
+{"item_id":"i-name","list_id":"long","namespace_type":"single","name":"by name","type":"simple","entries":[{"field":"host.name","operator":"included","type":"match","value":"a-very-long-name"}]}
+{"item_id":"i-wild","list_id":"long","namespace_type":"single","name":"by pattern","type":"simple","entries":[{"field":"host.name","operator":"included","type":"wildcard","value":"b-very-*"}]}
+{"item_id":"i-exists","list_id":"long","namespace_type":"single","name":"has it","type":"simple","entries":[{"field":"host.name","operator":"included","type":"exists"},{"field":"process.name","operator":"included","type":"match","value":"probe"}]}
+"#;
+    let mapping = Mapping::from_es_json(
+        r#"{"mappings":{"properties":{
+            "host":{"properties":{"name":{"type":"keyword","ignore_above":8}}},
+            "process":{"properties":{"name":{"type":"keyword"}}}
+        }}}"#,
+    )
+    .expect("mapping");
+    let mut set = ExceptionSet::default();
+    let errors = set.add_export_ndjson(ITEMS, "long.ndjson");
+    assert!(errors.is_empty(), "{errors:?}");
+    let rules = [rule(
+        "r1",
+        "With list",
+        "exceptions_list = [{id = \"x\", list_id = \"long\", namespace_type = \"single\", type = \"detection\"}]\n",
+    )];
+    let refs: Vec<&Rule> = rules.iter().collect();
+    let b = set.bind(&refs, &mapping);
+    let check = |json: &str| suppressed_by(&b, 0, json);
+    // Longer than 8: not indexed, so not matched, and not there for `exists`.
+    assert_eq!(check(r#"{"host":{"name":"a-very-long-name"}}"#), None);
+    assert_eq!(check(r#"{"host":{"name":"b-very-long"}}"#), None);
+    assert_eq!(
+        check(r#"{"host":{"name":"too-long-x"},"process":{"name":"probe"}}"#),
+        None
+    );
+    // Within it, as before.
+    assert_eq!(
+        check(r#"{"host":{"name":"b-very-"}}"#),
+        Some("i-wild".to_string())
+    );
+    assert_eq!(
+        check(r#"{"host":{"name":["short","too-long-x"]},"process":{"name":"probe"}}"#),
+        Some("i-exists".to_string())
+    );
+    // Without the mapping's cap, the long name is an ordinary value.
+    let plain = set.bind(&refs, &Mapping::default());
+    assert_eq!(
+        suppressed_by(&plain, 0, r#"{"host":{"name":"a-very-long-name"}}"#),
+        Some("i-name".to_string())
+    );
+}

@@ -82,25 +82,62 @@ pub(crate) enum Cmp {
     Never,
 }
 
+/// The field an entry tests, and what of it Elasticsearch indexed.
+#[derive(Debug)]
+pub(crate) struct At {
+    field: Box<str>,
+    /// The mapping's `ignore_above` for a keyword field: a longer string
+    /// is not indexed, so no query matches it and it does not make the
+    /// field exist, in exceptions as in rule filters.
+    ignore_above: Option<u32>,
+}
+
+impl At {
+    /// The field's values as Elasticsearch indexed them.
+    fn values<'e>(&self, event: &'e Event) -> impl Iterator<Item = &'e Value> + use<'e, '_> {
+        let max = self.ignore_above;
+        event
+            .values(&self.field)
+            .iter()
+            .filter(move |v| indexed(max, v))
+    }
+
+    fn exists(&self, event: &Event) -> bool {
+        match self.ignore_above {
+            None => exists(event, &self.field),
+            Some(_) => self.values(event).next().is_some() || event.has_values_below(&self.field),
+        }
+    }
+}
+
+/// Whether a keyword field with `ignore_above` indexed `v`: not a string
+/// longer than that, counted in UTF-16 units as Elasticsearch counts.
+pub(crate) fn indexed(ignore_above: Option<u32>, v: &Value) -> bool {
+    match (ignore_above, v) {
+        (Some(max), Value::Str(s)) => s.encode_utf16().count() <= max as usize,
+        _ => true,
+    }
+}
+
 /// One compiled entry.
 #[derive(Debug)]
 pub(crate) enum Test {
     Match {
-        field: Box<str>,
+        at: At,
         op: Operator,
         cmp: Cmp,
     },
     Wildcard {
-        field: Box<str>,
+        at: At,
         op: Operator,
         pattern: Wildcard,
     },
     Exists {
-        field: Box<str>,
+        at: At,
         op: Operator,
     },
     List {
-        field: Box<str>,
+        at: At,
         op: Operator,
         set: Arc<ListSet>,
     },
@@ -161,24 +198,32 @@ fn compile_entry(
         None => f.to_string(),
     };
     let ty = |f: &str| mapping.field_type(&full(f));
+    let at = |f: &str| At {
+        field: f.into(),
+        ignore_above: mapping.ignore_above(&full(f)),
+    };
+    // TODO: `is` and `is one of` are `match_phrase` queries in Kibana, which
+    // rule filters read by the field's type (a `text` field's words, a
+    // date's every instant); here a text field compares whole and a date
+    // as one instant.
     Ok(match e {
         Entry::Match { field, op, value } => Test::Match {
             cmp: cmp_for(ty(field), std::slice::from_ref(value)),
-            field: field.as_str().into(),
+            at: at(field),
             op: *op,
         },
         Entry::MatchAny { field, op, values } => Test::Match {
             cmp: cmp_for(ty(field), values),
-            field: field.as_str().into(),
+            at: at(field),
             op: *op,
         },
         Entry::Wildcard { field, op, value } => Test::Wildcard {
             pattern: Wildcard::lucene(value, CaseMode::Sensitive),
-            field: field.as_str().into(),
+            at: at(field),
             op: *op,
         },
         Entry::Exists { field, op } => Test::Exists {
-            field: field.as_str().into(),
+            at: at(field),
             op: *op,
         },
         Entry::List {
@@ -188,7 +233,7 @@ fn compile_entry(
             list_type,
         } => Test::List {
             set: lists.list(list_id, list_type)?,
-            field: field.as_str().into(),
+            at: at(field),
             op: *op,
         },
         Entry::Nested { field, entries } => Test::Nested {
@@ -314,20 +359,17 @@ pub(crate) fn exists(event: &dyn EventView, field: &str) -> bool {
 impl Test {
     pub(crate) fn matches(&self, event: &Event) -> bool {
         match self {
-            Test::Match { field, op, cmp } => apply(
+            Test::Match { at, op, cmp } => {
+                apply(*op, at.values(event).any(|v| value_matches(cmp, v)))
+            }
+            Test::Wildcard { at, op, pattern } => apply(
                 *op,
-                event.values(field).iter().any(|v| value_matches(cmp, v)),
-            ),
-            Test::Wildcard { field, op, pattern } => apply(
-                *op,
-                event
-                    .values(field)
-                    .iter()
+                at.values(event)
                     .any(|v| keyword_text(v).is_some_and(|s| pattern.matches(&s))),
             ),
-            Test::Exists { field, op } => apply(*op, exists(event, field)),
-            Test::List { field, op, set } => {
-                let hit = event.values(field).iter().any(|v| match &**set {
+            Test::Exists { at, op } => apply(*op, at.exists(event)),
+            Test::List { at, op, set } => {
+                let hit = at.values(event).any(|v| match &**set {
                     ListSet::Keyword(items) => {
                         keyword_text(v).is_some_and(|s| items.contains(s.as_ref()))
                     }
