@@ -65,8 +65,9 @@ fn folders_are_walked_sorted_and_hidden_entries_skipped() {
 /// A folder of rotated logs was read in name order, `audit.log` (newest)
 /// before `audit.log.1`: a child's exec came before its parent's, and the
 /// parent was never filled from the process tree. Rotated files now come
-/// oldest first; other names keep name order (a year or a date is not a
-/// rotation number).
+/// oldest first, numbered or dated (`dateext`, which a tester found read
+/// newest first); other names keep name order (a year or a date after a
+/// dot is not a rotation number).
 #[test]
 fn rotated_logs_in_a_folder_are_read_oldest_first() {
     let dir = tempfile::tempdir().unwrap();
@@ -84,6 +85,13 @@ fn rotated_logs_in_a_folder_are_read_oldest_first() {
         "part.1.ndjson",
         "part.2.ndjson",
         ".1",
+        "syslog-20240502.gz",
+        "syslog-20240430",
+        "syslog",
+        "kern.log-2024050113",
+        "kern.log-2024050109",
+        "kern.log",
+        "app-1.ndjson",
     ] {
         write(d, name, b"");
     }
@@ -99,6 +107,8 @@ fn rotated_logs_in_a_folder_are_read_oldest_first() {
     assert_eq!(
         rel,
         [
+            // `-1` is no date: a name like any other.
+            "app-1.ndjson",
             "audit.log.10",
             "audit.log.2.gz",
             "audit.log.1",
@@ -106,10 +116,17 @@ fn rotated_logs_in_a_folder_are_read_oldest_first() {
             "audit.log.gz",
             "events.2024",
             "events.2025",
+            // logrotate's `dateext`, by hour too: earlier dates first.
+            "kern.log-2024050109",
+            "kern.log-2024050113",
+            "kern.log",
             "messages.1.zst",
             "messages",
             "part.1.ndjson",
             "part.2.ndjson",
+            "syslog-20240430",
+            "syslog-20240502.gz",
+            "syslog",
         ]
     );
 }

@@ -274,21 +274,72 @@ fn special_kind(kind: std::fs::FileType) -> Option<&'static str> {
 }
 
 /// A folder's order: by name, except that rotated logs come oldest first,
-/// as logrotate numbers them: `audit.log.2.gz`, `audit.log.1`, then
-/// `audit.log`. A process's exec and its children's then meet in the order
-/// they happened, so parents are filled from the process tree.
+/// as logrotate names them: `audit.log.2.gz`, `audit.log.1`, then
+/// `audit.log`; with `dateext`, `audit.log-20240501`, `audit.log-20240502`,
+/// then `audit.log`. A process's exec and its children's then meet in the
+/// order they happened, so parents are filled from the process tree.
 fn by_rotation(a: &std::ffi::OsStr, b: &std::ffi::OsStr) -> std::cmp::Ordering {
     let (ra, rb) = (rotation(a), rotation(b));
     ra.0.cmp(rb.0)
-        // Numbers reversed (higher is older), and `None`, the current
-        // file, below every number reversed: last.
-        .then_with(|| rb.1.cmp(&ra.1))
+        .then_with(|| ra.1.cmp(&rb.1))
         .then_with(|| a.cmp(b))
 }
 
-/// A file name as (the log it rotates, its rotation number): `audit.log.3.gz`
-/// is (`audit.log`, 3); a name without a number is itself, unnumbered.
-fn rotation(name: &std::ffi::OsStr) -> (&[u8], Option<u64>) {
+/// How old a file of a rotated log is, oldest first: dated (earlier dates
+/// first), numbered (higher numbers first), then the current file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Age {
+    Dated(u64),
+    Numbered(std::cmp::Reverse<u64>),
+    Current,
+}
+
+/// A file name as (the log it rotates, its age): `audit.log.3.gz` is
+/// (`audit.log`, numbered 3), `audit.log-20240501.gz` (`audit.log`, dated
+/// 20240501); any other name is itself, current.
+fn rotation(name: &std::ffi::OsStr) -> (&[u8], Age) {
+    let (base, age) = numbered(name);
+    match age {
+        Some(n) => (base, Age::Numbered(std::cmp::Reverse(n))),
+        None => match dated(name) {
+            Some((base, date)) => (base, Age::Dated(date)),
+            None => (base, Age::Current),
+        },
+    }
+}
+
+/// `dateext`'s names: `-` then a date of 8 digits (`%Y%m%d`), maybe with
+/// the hour (10 digits) or `-` and more digits (`-%Y%m%d-%s`), before a
+/// `.gz` or `.zst`: the log's name and the digits as one number.
+fn dated(name: &std::ffi::OsStr) -> Option<(&[u8], u64)> {
+    let bytes = name.as_encoded_bytes();
+    let plain = [".gz", ".zst", ".zstd"]
+        .iter()
+        .find_map(|ext| bytes.strip_suffix(ext.as_bytes()))
+        .unwrap_or(bytes);
+    let digits = |b: &[u8]| !b.is_empty() && b.iter().all(u8::is_ascii_digit);
+    let (dash, stamp) = (1..plain.len()).rev().find_map(|dash| {
+        let stamp = &plain[dash + 1..];
+        let date = stamp.get(..8)?;
+        let rest = &stamp[8..];
+        let ok = plain[dash] == b'-'
+            && digits(date)
+            && (date.starts_with(b"19") || date.starts_with(b"20"))
+            && (rest.is_empty()
+                || (rest.len() == 2 && digits(rest))
+                || (rest.first() == Some(&b'-') && digits(&rest[1..]) && rest.len() <= 11));
+        ok.then_some((dash, stamp))
+    })?;
+    let number = stamp
+        .iter()
+        .filter(|b| b.is_ascii_digit())
+        .take(19)
+        .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+    Some((&plain[..dash], number))
+}
+
+/// `rotation` for numbered names: the log's name and the number.
+fn numbered(name: &std::ffi::OsStr) -> (&[u8], Option<u64>) {
     let bytes = name.as_encoded_bytes();
     let plain = [".gz", ".zst", ".zstd"]
         .iter()
