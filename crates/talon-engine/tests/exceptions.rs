@@ -150,6 +150,23 @@ fn every_operator_of_a_kibana_export_applies_as_kibana_filters() {
         ),
         None
     );
+    // Written with dotted keys, the nested object is the same one, as
+    // Elasticsearch indexes it (found by a tester: only the plain `match`
+    // entry suppressed such an event).
+    assert_eq!(
+        s(r#"{"process.Ext.code_signature.subject_name":"Us Inc","process.Ext.code_signature.trusted":true}"#).as_deref(),
+        Some("i-nested")
+    );
+    assert_eq!(
+        s(r#"{"process":{"Ext.code_signature":[{"subject_name":"Other","trusted":true},{"subject_name":"Us Inc","trusted":"true"}]}}"#).as_deref(),
+        Some("i-nested")
+    );
+    assert_eq!(
+        s(
+            r#"{"process.Ext":{"code_signature":[{"subject_name":"Us Inc","trusted":false},{"subject_name":"Other","trusted":true}]}}"#
+        ),
+        None
+    );
     // os_types: host.os.type, or host.os.name.caseless.
     assert_eq!(
         s(r#"{"process":{"name":"winonly"},"host":{"os":{"type":"windows"}}}"#).as_deref(),

@@ -394,6 +394,7 @@ fn nested_objects(event: &Event, path: &str) -> Vec<Event> {
     let Ok(doc) = serde_json::from_str::<Json>(event.source()) else {
         return Vec::new();
     };
+    let doc = expand_dots(doc);
     let mut found = Vec::new();
     collect_at(&doc, path, &mut found);
     found
@@ -401,6 +402,59 @@ fn nested_objects(event: &Event, path: &str) -> Vec<Event> {
         .filter(|v| v.is_object())
         .filter_map(|v| talon_event::flatten::flatten(&v.to_string()).ok())
         .collect()
+}
+
+/// `v` with its dotted keys made objects, as Elasticsearch indexes them:
+/// `{"process.parent.name": "bash"}` is `{"process": {"parent": {"name":
+/// "bash"}}}`, so a nested entry on `process.parent` finds the object
+/// whichever way the event wrote it. Values meeting at one key are merged
+/// (two objects into one; anything else into an array).
+fn expand_dots(v: Json) -> Json {
+    match v {
+        Json::Array(items) => Json::Array(items.into_iter().map(expand_dots).collect()),
+        Json::Object(obj) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in obj {
+                insert_at(&mut out, &k, expand_dots(v));
+            }
+            Json::Object(out)
+        }
+        other => other,
+    }
+}
+
+fn insert_at(map: &mut serde_json::Map<String, Json>, key: &str, v: Json) {
+    let (head, v) = match key.split_once('.') {
+        Some((head, rest)) if !head.is_empty() && !rest.is_empty() => {
+            let mut inner = serde_json::Map::new();
+            insert_at(&mut inner, rest, v);
+            (head, Json::Object(inner))
+        }
+        _ => (key, v),
+    };
+    match map.get_mut(head) {
+        None => {
+            map.insert(head.to_string(), v);
+        }
+        Some(Json::Object(old)) if v.is_object() => {
+            if let Json::Object(new) = v {
+                for (k, v) in new {
+                    insert_at(old, &k, v);
+                }
+            }
+        }
+        Some(old) => {
+            let mut items = match std::mem::take(old) {
+                Json::Array(items) => items,
+                one => vec![one],
+            };
+            match v {
+                Json::Array(more) => items.extend(more),
+                one => items.push(one),
+            }
+            *old = Json::Array(items);
+        }
+    }
 }
 
 fn collect_at<'a>(v: &'a Json, path: &str, out: &mut Vec<&'a Json>) {
