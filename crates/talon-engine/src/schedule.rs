@@ -152,7 +152,7 @@ impl RuleSchedule {
             interval,
             from,
             to,
-            max_signals: rule.max_signals_or_default().max(1) as usize,
+            max_signals: rule.alerts_per_run() as usize,
             primary,
             secondary,
             order_field: rule

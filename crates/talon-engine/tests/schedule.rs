@@ -620,3 +620,33 @@ fn a_disabled_fallback_leaves_out_events_without_the_override() {
     let (alerts, _, _, _) = replay_rule(&rule, parse(&lines));
     assert_eq!(alerts.len(), 2);
 }
+
+/// Found by a tester: a rule with `max_signals = 5000` wrote 1,500 alerts
+/// in one run, where Kibana's alerting writes 1,000 at most per run (and
+/// warns on the rule). The run now stops at 1,000 and says it reached its
+/// limit.
+#[test]
+fn a_run_writes_no_more_than_kibanas_alerting_allows() {
+    let rule = RULE.replace("interval = \"5m\"", "interval = \"5m\"\nmax_signals = 5000");
+    let (rules, _) = load_str(&rule, Path::new("curl.toml"), RuleFormat::Toml);
+    assert_eq!(rules[0].max_signals, Some(5000));
+    let sched = RuleSchedule::from_rule(&rules[0]).expect("schedule");
+    assert_eq!(sched.max_signals, 1000);
+    // 1,500 matches inside the window of the run at 10:05.
+    let lines: Vec<String> = (0..1500i64)
+        .map(|i| {
+            doc(
+                &format!("m{i:04}"),
+                60_000 + i * 100,
+                Some(60_000 + i * 100),
+                "curl",
+            )
+        })
+        .collect();
+    let (alerts, warnings, stats, matches) = replay_rule(&rule, parse(&lines));
+    assert_eq!(matches, 1500);
+    assert_eq!(alerts.len(), 1000);
+    assert_eq!(stats.dropped_by_max_signals, 500);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("max_signals 1000"), "{warnings:?}");
+}

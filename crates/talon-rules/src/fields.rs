@@ -242,6 +242,7 @@ pub(crate) fn build_rule(
         unapplied: Vec::new(),
     };
     unapplied.extend(alert_suppression(&rule.extra));
+    unapplied.extend(max_signals_over_limit(&rule));
     unapplied.extend(data_view(&rule));
     unapplied.extend(sequence_overrides(&rule));
     for note in &mut unapplied {
@@ -263,6 +264,24 @@ pub(crate) fn build_rule(
         }),
         false => Err(errors),
     }
+}
+
+/// A `max_signals` above what Kibana's alerting lets a run write: Kibana
+/// writes that many at most and warns, and so does `--schedule`.
+fn max_signals_over_limit(rule: &Rule) -> Option<FieldError> {
+    let max = rule.max_signals?;
+    (max > crate::rule::KIBANA_MAX_ALERTS_PER_RUN).then(|| {
+        FieldError::invalid(
+            "max_signals",
+            format!(
+                "`max_signals` is {max}, above the {} alerts Kibana writes per rule run \
+                 (xpack.alerting.rules.run.alerts.max): with --schedule, as in Kibana, a run \
+                 writes {} at most",
+                crate::rule::KIBANA_MAX_ALERTS_PER_RUN,
+                crate::rule::KIBANA_MAX_ALERTS_PER_RUN
+            ),
+        )
+    })
 }
 
 /// `alert_suppression` is kept (alerts copy it into their parameters) but

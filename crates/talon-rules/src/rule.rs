@@ -10,6 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::overrides::Overrides;
 
+/// The most alerts Kibana's alerting lets one rule run write (its
+/// `xpack.alerting.rules.run.alerts.max` setting, 1,000 by default): a
+/// larger `max_signals` is cut to it, with a warning on the rule.
+pub const KIBANA_MAX_ALERTS_PER_RUN: u32 = 1000;
+
 /// A MITRE ATT&CK (or ATLAS) mapping entry: one tactic and its techniques.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Threat {
@@ -228,6 +233,14 @@ impl Rule {
 
     pub fn max_signals_or_default(&self) -> u32 {
         self.max_signals.unwrap_or(100)
+    }
+
+    /// The alerts one run of the rule writes at most, as Kibana runs it:
+    /// `max_signals`, but no more than Kibana's alerting allows a run
+    /// ([`KIBANA_MAX_ALERTS_PER_RUN`]).
+    pub fn alerts_per_run(&self) -> u32 {
+        self.max_signals_or_default()
+            .clamp(1, KIBANA_MAX_ALERTS_PER_RUN)
     }
 
     pub fn is_building_block(&self) -> bool {

@@ -201,3 +201,29 @@ fn alert_suppression_and_later_risk_score_entries_are_noted_not_errors() {
     assert!(rules[0].unapplied.is_empty());
     assert!(rules[0].overrides().is_empty());
 }
+
+#[test]
+fn a_max_signals_above_kibanas_per_run_limit_is_noted() {
+    let text = TOML_RULE.replace("risk_score = 21", "risk_score = 21\nmax_signals = 5000");
+    let (rules, errors) = load_str(&text, Path::new("r.toml"), RuleFormat::Toml);
+    assert!(errors.is_empty(), "{errors:?}");
+    let notes: Vec<String> = rules[0]
+        .unapplied
+        .iter()
+        .map(|n| n.message.clone())
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "rule \"Mapped\": `max_signals` is 5000, above the 1000 alerts Kibana writes per rule \
+          run (xpack.alerting.rules.run.alerts.max): with --schedule, as in Kibana, a run \
+          writes 1000 at most"
+        ]
+    );
+    assert_eq!(rules[0].alerts_per_run(), 1000);
+    // At the limit, nothing to say.
+    let text = TOML_RULE.replace("risk_score = 21", "risk_score = 21\nmax_signals = 1000");
+    let (rules, _) = load_str(&text, Path::new("r.toml"), RuleFormat::Toml);
+    assert!(rules[0].unapplied.is_empty(), "{:?}", rules[0].unapplied);
+    assert_eq!(rules[0].alerts_per_run(), 1000);
+}
