@@ -28,11 +28,14 @@ pub fn run(args: RuleShowArgs) -> Result<ExitCode> {
         for e in &rule.schedule_errors {
             eprintln!("{}", e.as_warning());
         }
-        print!("{}", render(rule));
+        let compiled = compile_rule(rule.clone(), &mapping);
+        let not_applied = match &compiled {
+            Ok(c) => filters_not_applied(rule, &c.rule.unapplied),
+            Err(_) => Vec::new(),
+        };
+        print!("{}", render(rule, &not_applied));
         // A type talon does not run is not an error of the rule.
-        if let Err(p @ (RuleProblem::Query { .. } | RuleProblem::Filter { .. })) =
-            compile_rule(rule.clone(), &mapping)
-        {
+        if let Err(p @ (RuleProblem::Query { .. } | RuleProblem::Filter { .. })) = compiled {
             query_errors += 1;
             eprint!("{}", p.render());
         }
@@ -43,8 +46,32 @@ pub fn run(args: RuleShowArgs) -> Result<ExitCode> {
     })
 }
 
-/// The whole rule as text.
-pub fn render(rule: &Rule) -> String {
+/// The filters Kibana applies that talon, once they are compiled against
+/// the mapping, does not (date math in a `range`): each one's number, and
+/// why, from the note compiling it left in `notes`.
+fn filters_not_applied(rule: &Rule, notes: &[talon_rules::LoadError]) -> Vec<(usize, String)> {
+    const SAID: &str = "is accepted but not applied: ";
+    let mut out = Vec::new();
+    for note in notes {
+        let Some(span) = &note.span else { continue };
+        let filter = rule.filters.entries.iter().find(|f| {
+            f.span.contains(&span.start)
+                && matches!(f.state, talon_rules::filters::FilterState::Applied { .. })
+        });
+        if let Some(f) = filter {
+            let why = match note.message.find(SAID) {
+                Some(at) => &note.message[at + SAID.len()..],
+                None => note.message.as_str(),
+            };
+            out.push((f.number, why.to_string()));
+        }
+    }
+    out
+}
+
+/// The whole rule as text, with the filters `not_applied` names marked as
+/// talon's compiling them found them.
+fn render(rule: &Rule, not_applied: &[(usize, String)]) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{}", rule.name);
     let _ = writeln!(s, "{}", "=".repeat(rule.name.chars().count()));
@@ -186,15 +213,18 @@ pub fn render(rule: &Rule) -> String {
         );
         for f in &rule.filters.entries {
             use talon_rules::filters::FilterState;
+            let why = not_applied.iter().find(|(n, _)| *n == f.number);
             let shown = match &f.state {
-                FilterState::Applied {
-                    negate: false,
-                    query,
-                } => query.to_string(),
-                FilterState::Applied {
-                    negate: true,
-                    query,
-                } => format!("NOT {query}"),
+                FilterState::Applied { negate, query } => {
+                    let query = match negate {
+                        true => format!("NOT {query}"),
+                        false => query.to_string(),
+                    };
+                    match why {
+                        Some((_, why)) => format!("{query}: not applied by talon: {why}"),
+                        None => query,
+                    }
+                }
                 FilterState::Disabled => "disabled: left out, as in Kibana".to_string(),
                 FilterState::Ignored { why } => format!("left out: {why}"),
                 FilterState::NotApplied { why } => format!("not applied by talon: {why}"),
