@@ -208,7 +208,10 @@ fn broken_symlinks_and_loops_in_a_folder_are_issues_not_errors() {
     // A path named on the command line is still checked strictly.
     let gone = format!("{arg}/b");
     let err = EventReader::from_args(&[gone.as_str()], ReadOptions::default()).unwrap_err();
-    assert_eq!(err.to_string(), format!("input not found: {gone}"));
+    assert_eq!(
+        err.to_string(),
+        format!("input is a broken symbolic link: {gone} (to /nonexistent, which does not exist)")
+    );
 }
 
 /// A loop met again through another link to the folder that holds it is

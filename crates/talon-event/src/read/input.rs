@@ -53,7 +53,11 @@ impl InputSpec {
 pub enum InputError {
     #[error("input not found: {path}")]
     NotFound { path: String },
-    #[error("cannot read input {path}: {source}")]
+    /// A symbolic link named on the command line whose target is gone.
+    #[error("input is a broken symbolic link: {path} (to {target}, which does not exist)")]
+    BrokenLink { path: String, target: String },
+    // The source is not in the message: callers print the chain.
+    #[error("cannot read input {path}")]
     Io {
         path: String,
         #[source]
@@ -107,8 +111,14 @@ pub fn expand_inputs<S: AsRef<str>>(args: &[S]) -> Result<Expanded, InputError> 
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(InputError::NotFound {
-                    path: arg.to_string(),
+                return Err(match std::fs::read_link(path) {
+                    Ok(target) => InputError::BrokenLink {
+                        path: arg.to_string(),
+                        target: target.display().to_string(),
+                    },
+                    Err(_) => InputError::NotFound {
+                        path: arg.to_string(),
+                    },
                 })
             }
             Err(source) => {
