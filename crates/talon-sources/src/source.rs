@@ -150,7 +150,7 @@ impl FromStr for Source {
 }
 
 /// How much of an input [`detect`] looks at.
-pub const DETECT_WINDOW: usize = 64 * 1024;
+pub const DETECT_WINDOW: usize = 1024 * 1024;
 
 /// Recognises the source of an input from its first bytes (up to
 /// [`DETECT_WINDOW`] are looked at; more is ignored).

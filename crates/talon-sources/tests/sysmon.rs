@@ -451,3 +451,23 @@ fn corpus_samples_convert() {
     assert!(second.values("process.name").is_empty());
     assert_eq!(strs(second, "process.pid"), ["3100"]);
 }
+
+/// Found by a tester: a real syslog holds many other lines before its
+/// first Sysmon one; past the first 64 KiB (about 1,000 lines) the file
+/// was taken for text that is not JSON and its events were lost. The
+/// source is now recognised within its first MiB.
+#[test]
+fn a_syslog_whose_first_sysmon_line_comes_late_is_still_sysmon() {
+    let mut text = String::new();
+    for i in 0..8000 {
+        text.push_str(&format!(
+            "Jun 10 15:59:{:02} web-01 systemd[1]: Started Session {i} of user root.\n",
+            i % 60
+        ));
+    }
+    assert!(text.len() > 512 * 1024, "{}", text.len());
+    text.push_str(SYSLOG);
+    let run = run_text(&text, None);
+    assert_eq!(run.stats.events, 7, "{:?}", run.issues.first());
+    assert_eq!(run.stats.ignored_for(IgnoreReason::NotARecord), 8000);
+}
