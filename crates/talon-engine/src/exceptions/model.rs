@@ -351,8 +351,14 @@ fn parse_entry(
         None if ty == "nested" => Operator::Included,
         None => return Err(err(format!("entry on `{field}` has no `operator`"))),
     };
+    // Kibana's schema wants a value that is not empty or only blanks (its
+    // `NonEmptyString`), and refuses the item otherwise.
+    let blank = |what: &str| {
+        format!("entry `{ty}` on `{field}`: {what} is empty or blank, which Kibana refuses")
+    };
     let value_str = || -> Result<String, ExceptionError> {
         match e.get("value") {
+            Some(Json::String(s)) if s.trim().is_empty() => Err(err_at("value", blank("`value`"))),
             Some(Json::String(s)) => Ok(s.clone()),
             // Numbers and booleans are written as strings by Kibana; take
             // them as their JSON text if a hand-written file has them.
@@ -379,6 +385,10 @@ fn parse_entry(
                     .iter()
                     .enumerate()
                     .map(|(i, v)| match v {
+                        Json::String(s) if s.trim().is_empty() => {
+                            Err(err(blank(&format!("value {}", i + 1)))
+                                .within(&[key("value"), Step::Item(i)]))
+                        }
                         Json::String(s) => Ok(s.clone()),
                         Json::Number(_) | Json::Bool(_) => Ok(v.to_string()),
                         _ => Err(err(format!(
