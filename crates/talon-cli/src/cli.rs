@@ -513,9 +513,15 @@ pub fn parse_line_size(s: &str) -> Result<usize, String> {
         _ => return Err("expected bytes, or a number with K, M or G (as 256M)".to_string()),
     };
     let n = at_least_one(number, usize::MAX, "a line must be allowed a byte")?;
-    n.checked_mul(1 << shift)
-        .ok_or_else(|| format!("at most {} bytes", usize::MAX))
+    match n.checked_mul(1 << shift) {
+        Some(bytes) if bytes <= MAX_LINE_CAP => Ok(bytes),
+        _ => Err(format!("at most {}G", MAX_LINE_CAP >> 30)),
+    }
 }
+
+/// The largest `--max-line`: 64 GiB, far past any line worth holding, and
+/// far from the ends of the integers the readers count bytes in.
+const MAX_LINE_CAP: usize = 64 << 30;
 
 /// `--size`: how many results, 0 or more.
 fn parse_size(s: &str) -> Result<usize, String> {

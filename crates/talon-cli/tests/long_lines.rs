@@ -201,7 +201,11 @@ fn the_default_cap_reads_a_line_over_64_kib_and_bad_caps_are_refused() {
         ("12X", "expected bytes, or a number with K, M or G"),
         ("M", "expected a whole number"),
         ("-5M", "unexpected argument '-5'"),
-        ("99999999999G", "at most"),
+        ("99999999999G", "at most 64G"),
+        // Found by a tester: the largest integer wrapped a reader's limit
+        // to 0, and every input read as empty, silently.
+        ("18446744073709551615", "at most 64G"),
+        ("65G", "at most 64G"),
     ] {
         let mut c = talon();
         c.args([

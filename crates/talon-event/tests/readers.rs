@@ -1165,3 +1165,27 @@ fn a_search_hit_that_is_not_an_object_is_said_to_be_none() {
         ]
     );
 }
+
+/// Found by a tester: `--max-line 18446744073709551615` made a reader's
+/// limit wrap to 0, and every input read as empty, with no issue. The
+/// largest cap reads everything, streamed or mapped.
+#[test]
+fn the_largest_line_cap_reads_every_line() {
+    let options = || ReadOptions {
+        max_line: usize::MAX,
+        ..ReadOptions::default()
+    };
+    let (events, stats) = read_text("big.ndjson", NDJSON, options());
+    assert_eq!(names(&events), ["a", "b", "c"]);
+    assert_eq!(stats.issue_count(), 0);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.ndjson");
+    std::fs::write(&path, NDJSON).unwrap();
+    for mmap in [true, false] {
+        let opts = ReadOptions { mmap, ..options() };
+        let mut reader =
+            talon_event::read::EventReader::from_args(&[path.to_str().unwrap()], opts).unwrap();
+        let events: Vec<Event> = reader.by_ref().filter_map(Result::ok).collect();
+        assert_eq!(names(&events), ["a", "b", "c"], "mmap {mmap}");
+    }
+}

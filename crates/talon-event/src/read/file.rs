@@ -942,11 +942,14 @@ fn detect(
             b'{' => {
                 let mut prefix = Vec::new();
                 r.by_ref()
-                    .take(max_line as u64 + 1)
+                    .take(max_line as u64)
                     .read_until(b'\n', &mut prefix)?;
                 // A first line too long to hold is taken as NDJSON: line
-                // mode reports it and reads on.
-                let long = prefix.len() > max_line && prefix.last() != Some(&b'\n');
+                // mode reports it and reads on. (Taking the cap, not one
+                // byte more, keeps a power-of-two cap from doubling the
+                // buffer; a line of exactly the cap is taken as NDJSON
+                // too, which a complete object on its line is anyway.)
+                let long = prefix.len() >= max_line && prefix.last() != Some(&b'\n');
                 let complete = long
                     || is_complete_object(prefix.trim_ascii())
                     || ndjson_after_broken_line(&mut r, &mut prefix)?;
@@ -1193,7 +1196,13 @@ fn read_lines(
             return Ok(Filled::Long((filled - line_start) as u64));
         }
         if filled == text.len() {
-            let grown = (text.len() * 2).max(64 << 10);
+            // Room for the chunk and one line of the cap at most: a long
+            // line stops the filling before it needs more.
+            let most = target.saturating_add(max_line).saturating_add(64 << 10);
+            let grown = (text.len() * 2)
+                .max(64 << 10)
+                .min(most)
+                .max(text.len() + (64 << 10));
             text.resize(grown, 0);
         }
         match r.read(&mut text[filled..]) {

@@ -110,7 +110,7 @@ pub(crate) fn read_line_capped(
     stop: Option<&AtomicBool>,
 ) -> io::Result<Capped> {
     buf.clear();
-    let n = Read::take(&mut *r, max as u64 + 1).read_until(b'\n', buf)?;
+    let n = Read::take(&mut *r, (max as u64).saturating_add(1)).read_until(b'\n', buf)?;
     if n == 0 {
         return Ok(Capped::End);
     }
@@ -265,6 +265,14 @@ mod tests {
         );
         assert_eq!(bytes_shown(DEFAULT_MAX_LINE_BYTES), "256 MiB");
         assert_eq!(bytes_shown(1500), "1500 bytes");
+    }
+
+    #[test]
+    fn the_largest_cap_reads_lines_rather_than_wrapping_to_none() {
+        let mut r = io::BufReader::new(&b"{}\n{}"[..]);
+        let mut buf = Vec::new();
+        let got = read_line_capped(&mut r, &mut buf, usize::MAX, None).unwrap();
+        assert_eq!((got, buf.as_slice()), (Capped::Line, &b"{}\n"[..]));
     }
 
     #[test]
