@@ -90,8 +90,14 @@ fn rotated_logs_in_a_folder_are_read_oldest_first() {
         "syslog",
         "kern.log-2024050113",
         "kern.log-2024050109",
+        "kern.log-20240502",
+        "kern.log-20240430-1714500000",
         "kern.log",
         "app-1.ndjson",
+        "x-20241399",
+        "x-2024010199",
+        "x-20240101-1",
+        "x",
     ] {
         write(d, name, b"");
     }
@@ -116,9 +122,12 @@ fn rotated_logs_in_a_folder_are_read_oldest_first() {
             "audit.log.gz",
             "events.2024",
             "events.2025",
-            // logrotate's `dateext`, by hour too: earlier dates first.
+            // logrotate's `dateext`, by hour or with seconds too: by time,
+            // whichever of its formats each file was named with.
+            "kern.log-20240430-1714500000",
             "kern.log-2024050109",
             "kern.log-2024050113",
+            "kern.log-20240502",
             "kern.log",
             "messages.1.zst",
             "messages",
@@ -127,6 +136,12 @@ fn rotated_logs_in_a_folder_are_read_oldest_first() {
             "syslog-20240430",
             "syslog-20240502.gz",
             "syslog",
+            // Not dates (a 13th month, a 99th hour, one second digit):
+            // names like any other.
+            "x",
+            "x-20240101-1",
+            "x-2024010199",
+            "x-20241399",
         ]
     );
 }

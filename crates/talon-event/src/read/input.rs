@@ -299,53 +299,79 @@ fn by_rotation(a: &std::ffi::OsStr, b: &std::ffi::OsStr) -> std::cmp::Ordering {
 /// first), numbered (higher numbers first), then the current file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Age {
-    Dated(u64),
+    Dated(Stamp),
     Numbered(std::cmp::Reverse<u64>),
     Current,
 }
 
+/// A `dateext` stamp, compared as a time: the day, then the hour (an
+/// hourly file of a day before its daily one), then the seconds after it
+/// (`-%Y%m%d-%s`), so formats changed over a log's life still sort by
+/// time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Stamp {
+    day: u32,
+    hour: Option<u8>,
+    seconds: Option<u64>,
+}
+
 /// A file name as (the log it rotates, its age): `audit.log.3.gz` is
 /// (`audit.log`, numbered 3), `audit.log-20240501.gz` (`audit.log`, dated
-/// 20240501); any other name is itself, current.
+/// 2024-05-01); any other name is itself, current.
 fn rotation(name: &std::ffi::OsStr) -> (&[u8], Age) {
     let (base, age) = numbered(name);
     match age {
         Some(n) => (base, Age::Numbered(std::cmp::Reverse(n))),
         None => match dated(name) {
-            Some((base, date)) => (base, Age::Dated(date)),
+            Some((base, stamp)) => (base, Age::Dated(stamp)),
             None => (base, Age::Current),
         },
     }
 }
 
-/// `dateext`'s names: `-` then a date of 8 digits (`%Y%m%d`), maybe with
-/// the hour (10 digits) or `-` and more digits (`-%Y%m%d-%s`), before a
-/// `.gz` or `.zst`: the log's name and the digits as one number.
-fn dated(name: &std::ffi::OsStr) -> Option<(&[u8], u64)> {
+/// `dateext`'s names: `-` and a date `%Y%m%d` (a real day of 1900-2099),
+/// maybe with an hour (`%H`, 00-23) or `-` and the seconds (`%s`), before
+/// a `.gz` or `.zst`: the log's name and the stamp.
+fn dated(name: &std::ffi::OsStr) -> Option<(&[u8], Stamp)> {
     let bytes = name.as_encoded_bytes();
     let plain = [".gz", ".zst", ".zstd"]
         .iter()
         .find_map(|ext| bytes.strip_suffix(ext.as_bytes()))
         .unwrap_or(bytes);
-    let digits = |b: &[u8]| !b.is_empty() && b.iter().all(u8::is_ascii_digit);
-    let (dash, stamp) = (1..plain.len()).rev().find_map(|dash| {
+    let number = |b: &[u8]| -> Option<u64> {
+        (!b.is_empty() && b.len() <= 19 && b.iter().all(u8::is_ascii_digit))
+            .then(|| b.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')))
+    };
+    (1..plain.len()).rev().find_map(|dash| {
+        if plain[dash] != b'-' {
+            return None;
+        }
         let stamp = &plain[dash + 1..];
-        let date = stamp.get(..8)?;
+        let day = number(stamp.get(..8)?)?;
+        let (year, month, date) = (day / 10_000, day / 100 % 100, day % 100);
+        let real =
+            (1900..2100).contains(&year) && (1..=12).contains(&month) && (1..=31).contains(&date);
         let rest = &stamp[8..];
-        let ok = plain[dash] == b'-'
-            && digits(date)
-            && (date.starts_with(b"19") || date.starts_with(b"20"))
-            && (rest.is_empty()
-                || (rest.len() == 2 && digits(rest))
-                || (rest.first() == Some(&b'-') && digits(&rest[1..]) && rest.len() <= 11));
-        ok.then_some((dash, stamp))
-    })?;
-    let number = stamp
-        .iter()
-        .filter(|b| b.is_ascii_digit())
-        .take(19)
-        .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
-    Some((&plain[..dash], number))
+        let (hour, seconds) = match rest {
+            [] => (None, None),
+            [b'-', digits @ ..] if (9..=11).contains(&digits.len()) => {
+                (None, Some(number(digits)?))
+            }
+            _ if rest.len() == 2 => (
+                Some(u8::try_from(number(rest)?).ok().filter(|h| *h < 24)?),
+                None,
+            ),
+            _ => return None,
+        };
+        real.then_some((
+            &plain[..dash],
+            Stamp {
+                day: day as u32,
+                hour,
+                seconds,
+            },
+        ))
+    })
 }
 
 /// `rotation` for numbered names: the log's name and the number.
