@@ -441,4 +441,25 @@ fn rule_show_lists_the_filters() {
                 read against the time of each of Kibana's runs, which talon does not replay in \
                 filters; talon alerts without it, on more events than Kibana\n";
     assert!(text.contains(want), "{text}");
+
+    // Written as detection-rules writes filters, in sub-tables: a tester
+    // found these listed as applied (the note's place was outside the
+    // filter's own text).
+    let filters = "[[rule.filters]]\n[rule.filters.meta]\nnegate = false\n\
+                   [rule.filters.query.range.\"@timestamp\"]\ngte = \"now-1d\"\n\n\
+                   [[rule.filters]]\n[rule.filters.meta]\nnegate = true\n\
+                   [rule.filters.query.range.\"process.pid\"]\ngte = 100";
+    std::fs::write(dir.path().join("sub.toml"), toml_rule("sub", filters)).expect("written");
+    let mut cmd = talon();
+    cmd.current_dir(dir.path())
+        .args(["rule", "show", "sub.toml"]);
+    let out = run(cmd);
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "  1. @timestamp >= \"now-1d\": not applied by talon: \"now-1d\" is date math"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("  2. NOT process.pid >= 100\n"), "{text}");
 }

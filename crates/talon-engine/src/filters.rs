@@ -58,6 +58,9 @@ pub struct FilterProblems {
     pub errors: Vec<LoadError>,
     /// Filters not applied, and fields the mapping lacks: the rule runs.
     pub warnings: Vec<LoadError>,
+    /// The filters not applied, by number, and why (also among
+    /// `warnings`, said for a reader).
+    pub not_applied: Vec<(usize, String)>,
 }
 
 impl RuleFilters {
@@ -105,14 +108,17 @@ impl RuleFilters {
                         .errors
                         .push(at(span, format!("filter {n}: {message}")));
                 }
-                Err(Issue::NotApplied { span, why }) => problems.warnings.push(at(
-                    span,
-                    format!(
-                        "rule \"{}\": filter {n} is accepted but not applied: {why}; talon \
-                         alerts without it, on more events than Kibana",
-                        rule.name
-                    ),
-                )),
+                Err(Issue::NotApplied { span, why }) => {
+                    problems.warnings.push(at(
+                        span,
+                        format!(
+                            "rule \"{}\": filter {n} is accepted but not applied: {why}; talon \
+                             alerts without it, on more events than Kibana",
+                            rule.name
+                        ),
+                    ));
+                    problems.not_applied.push((n, why));
+                }
             }
         }
         out.fields.sort();

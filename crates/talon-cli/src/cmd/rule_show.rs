@@ -28,12 +28,11 @@ pub fn run(args: RuleShowArgs) -> Result<ExitCode> {
         for e in &rule.schedule_errors {
             eprintln!("{}", e.as_warning());
         }
+        // Filters found not applied only once compiled against the
+        // mapping (date math in a `range`) are marked on their line.
+        let (_, problems) = talon_engine::filters::RuleFilters::compile(rule, &mapping);
+        print!("{}", render(rule, &problems.not_applied));
         let compiled = compile_rule(rule.clone(), &mapping);
-        let not_applied = match &compiled {
-            Ok(c) => filters_not_applied(rule, &c.rule.unapplied),
-            Err(_) => Vec::new(),
-        };
-        print!("{}", render(rule, &not_applied));
         // A type talon does not run is not an error of the rule.
         if let Err(p @ (RuleProblem::Query { .. } | RuleProblem::Filter { .. })) = compiled {
             query_errors += 1;
@@ -44,29 +43,6 @@ pub fn run(args: RuleShowArgs) -> Result<ExitCode> {
         0 => ExitCode::SUCCESS,
         _ => ExitCode::from(1),
     })
-}
-
-/// The filters Kibana applies that talon, once they are compiled against
-/// the mapping, does not (date math in a `range`): each one's number, and
-/// why, from the note compiling it left in `notes`.
-fn filters_not_applied(rule: &Rule, notes: &[talon_rules::LoadError]) -> Vec<(usize, String)> {
-    const SAID: &str = "is accepted but not applied: ";
-    let mut out = Vec::new();
-    for note in notes {
-        let Some(span) = &note.span else { continue };
-        let filter = rule.filters.entries.iter().find(|f| {
-            f.span.contains(&span.start)
-                && matches!(f.state, talon_rules::filters::FilterState::Applied { .. })
-        });
-        if let Some(f) = filter {
-            let why = match note.message.find(SAID) {
-                Some(at) => &note.message[at + SAID.len()..],
-                None => note.message.as_str(),
-            };
-            out.push((f.number, why.to_string()));
-        }
-    }
-    out
 }
 
 /// The whole rule as text, with the filters `not_applied` names marked as
@@ -221,7 +197,10 @@ fn render(rule: &Rule, not_applied: &[(usize, String)]) -> String {
                         false => query.to_string(),
                     };
                     match why {
-                        Some((_, why)) => format!("{query}: not applied by talon: {why}"),
+                        Some((_, why)) => format!(
+                            "{query}: not applied by talon: {why}; talon alerts without it, on \
+                             more events than Kibana"
+                        ),
                         None => query,
                     }
                 }
