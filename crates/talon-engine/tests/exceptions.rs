@@ -150,12 +150,34 @@ fn every_operator_of_a_kibana_export_applies_as_kibana_filters() {
         ),
         None
     );
-    // Written with dotted keys, the nested object is the same one, as
-    // Elasticsearch indexes it (found by a tester: only the plain `match`
-    // entry suppressed such an event).
+    // Dotted keys stand for the objects they name, as Elasticsearch
+    // expands them (found by a tester: a nested entry on `process.parent`
+    // missed `"process.parent.name": "bash"`, which a plain entry matched).
     assert_eq!(
-        s(r#"{"process.Ext.code_signature.subject_name":"Us Inc","process.Ext.code_signature.trusted":true}"#).as_deref(),
+        s(r#"{"process.Ext.code_signature":{"subject_name":"Us Inc","trusted":true}}"#).as_deref(),
         Some("i-nested")
+    );
+    // Each dotted key is expanded alone: two keys below the nested path
+    // are two nested documents, each holding one of the values, so no one
+    // object holds both (found by the next tester: an object and a
+    // one-element array of it answered differently).
+    assert_eq!(
+        s(
+            r#"{"process.Ext.code_signature.subject_name":"Us Inc","process.Ext.code_signature.trusted":true}"#
+        ),
+        None
+    );
+    assert_eq!(
+        s(
+            r#"{"process":{"Ext":{"code_signature":{"subject_name":"Us Inc"}}},"process.Ext.code_signature.trusted":true}"#
+        ),
+        None
+    );
+    assert_eq!(
+        s(
+            r#"{"process":{"Ext":{"code_signature":[{"subject_name":"Us Inc"}]}},"process.Ext.code_signature.trusted":true}"#
+        ),
+        None
     );
     assert_eq!(
         s(r#"{"process":{"Ext.code_signature":[{"subject_name":"Other","trusted":true},{"subject_name":"Us Inc","trusted":"true"}]}}"#).as_deref(),

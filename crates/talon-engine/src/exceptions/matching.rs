@@ -394,7 +394,6 @@ fn nested_objects(event: &Event, path: &str) -> Vec<Event> {
     let Ok(doc) = serde_json::from_str::<Json>(event.source()) else {
         return Vec::new();
     };
-    let doc = expand_dots(doc);
     let mut found = Vec::new();
     collect_at(&doc, path, &mut found);
     found
@@ -404,60 +403,13 @@ fn nested_objects(event: &Event, path: &str) -> Vec<Event> {
         .collect()
 }
 
-/// `v` with its dotted keys made objects, as Elasticsearch indexes them:
-/// `{"process.parent.name": "bash"}` is `{"process": {"parent": {"name":
-/// "bash"}}}`, so a nested entry on `process.parent` finds the object
-/// whichever way the event wrote it. Values meeting at one key are merged
-/// (two objects into one; anything else into an array).
-fn expand_dots(v: Json) -> Json {
-    match v {
-        Json::Array(items) => Json::Array(items.into_iter().map(expand_dots).collect()),
-        Json::Object(obj) => {
-            let mut out = serde_json::Map::new();
-            for (k, v) in obj {
-                insert_at(&mut out, &k, expand_dots(v));
-            }
-            Json::Object(out)
-        }
-        other => other,
-    }
-}
-
-fn insert_at(map: &mut serde_json::Map<String, Json>, key: &str, v: Json) {
-    let (head, v) = match key.split_once('.') {
-        Some((head, rest)) if !head.is_empty() && !rest.is_empty() => {
-            let mut inner = serde_json::Map::new();
-            insert_at(&mut inner, rest, v);
-            (head, Json::Object(inner))
-        }
-        _ => (key, v),
-    };
-    match map.get_mut(head) {
-        None => {
-            map.insert(head.to_string(), v);
-        }
-        Some(Json::Object(old)) if v.is_object() => {
-            if let Json::Object(new) = v {
-                for (k, v) in new {
-                    insert_at(old, &k, v);
-                }
-            }
-        }
-        Some(old) => {
-            let mut items = match std::mem::take(old) {
-                Json::Array(items) => items,
-                one => vec![one],
-            };
-            match v {
-                Json::Array(more) => items.extend(more),
-                one => items.push(one),
-            }
-            *old = Json::Array(items);
-        }
-    }
-}
-
-fn collect_at<'a>(v: &'a Json, path: &str, out: &mut Vec<&'a Json>) {
+/// The objects at `path` below `v`, as Elasticsearch makes nested
+/// documents of them. Dotted keys stand for the objects they name, as
+/// Elasticsearch expands them: `{"a.b": {"c": ..}}` and `{"a": {"b.c":
+/// ..}}` both reach `a.b.c`, and a key below the path (`"a.b.c": 1` for
+/// the path `a.b`) is an object `{"c": 1}` of its own: each dotted key is
+/// expanded alone, so two of them are two nested documents, not one.
+fn collect_at(v: &Json, path: &str, out: &mut Vec<Json>) {
     match v {
         Json::Array(items) => {
             for i in items {
@@ -466,26 +418,21 @@ fn collect_at<'a>(v: &'a Json, path: &str, out: &mut Vec<&'a Json>) {
         }
         Json::Object(obj) => {
             if path.is_empty() {
-                out.push(v);
+                out.push(v.clone());
                 return;
             }
-            // Try every split of the path into a (possibly dotted) key and
-            // the rest, so `{"a.b": {"c": ..}}` and `{"a": {"b.c": ..}}` both
-            // resolve `a.b.c`.
-            for (i, _) in path
-                .match_indices('.')
-                .chain(std::iter::once((path.len(), "")))
-            {
-                let (key, rest) = (&path[..i], path.get(i + 1..).unwrap_or(""));
-                if let Some(child) = obj.get(key) {
-                    match child {
-                        Json::Array(items) => {
-                            for item in items {
-                                collect_at(item, rest, out);
-                            }
-                        }
-                        _ => collect_at(child, rest, out),
+            for (key, child) in obj {
+                let rest = path.strip_prefix(key.as_str());
+                let below = key.strip_prefix(path).and_then(|r| r.strip_prefix('.'));
+                match (rest, below) {
+                    (Some(""), _) => collect_at(child, "", out),
+                    (Some(rest), _) if rest.starts_with('.') => collect_at(child, &rest[1..], out),
+                    (_, Some(below)) => {
+                        let mut one = serde_json::Map::new();
+                        one.insert(below.to_string(), child.clone());
+                        out.push(Json::Object(one));
                     }
+                    _ => {}
                 }
             }
         }
