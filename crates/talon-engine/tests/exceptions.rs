@@ -359,7 +359,7 @@ fn entry_errors_point_at_their_value_by_path() {
         r#"{"item_id":"b","list_id":"l","name":"iz","entries":[{"field":"a","type":"match","operator":"included","value":"iz"},{"field":"c","type":"match","operator":"iz","value":"y"}]}"#,
         r#"{"type":"exception-list","attributes":{"item_id":"c","list_id":"l","entries":[{"field":"f","type":"list","operator":"included","list":{"type":"ip"}}]}}"#,
         r#"{"item_id":"d","list_id":"l","entries":[{"field":"g","type":"match_any","operator":"included","value":[]}]}"#,
-        r#"{"item_id":"e","list_id":"l","entries":[{"field":"h","type":"match","operator":"included","value":" "}]}"#,
+        r#"{"item_id":"e","list_id":"l","entries":[{"field":"h","type":"match","operator":"included","value":" \ufeff"}]}"#,
         r#"{"item_id":"f","list_id":"l","entries":[{"field":"i","type":"match_any","operator":"included","value":["ok",""]}]}"#,
     ];
     let text = lines.join("\n") + "\n";
@@ -393,7 +393,7 @@ fn entry_errors_point_at_their_value_by_path() {
             (
                 "exception item `e`: entry `match` on `h`: `value` is empty or blank, which \
                  Kibana refuses",
-                " "
+                " \\ufeff"
             ),
             (
                 "exception item `f`: entry `match_any` on `i`: value 2 is empty or blank, which \

@@ -599,3 +599,39 @@ fn a_mapped_file_that_grows_while_read_says_what_was_not_read() {
         }
     }
 }
+
+/// Found by a tester: a link to a link to nothing was said to point at
+/// "a, which does not exist", when `a` exists and only the end is missing.
+#[test]
+fn a_chain_of_links_to_nothing_names_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("logs");
+    std::fs::create_dir(&d).unwrap();
+    std::os::unix::fs::symlink("/nonexistent/y.ndjson", d.join("last")).unwrap();
+    std::os::unix::fs::symlink("last", d.join("chain")).unwrap();
+    let arg = d.to_str().unwrap();
+    let mut reader = EventReader::from_args(&[arg], ReadOptions::default()).unwrap();
+    let items = items_of(&mut reader);
+    assert_eq!(
+        items,
+        [
+            format!(
+                "{arg}/chain: broken-link: broken symbolic link (to last, then \
+                 /nonexistent/y.ndjson, which does not exist); not read"
+            ),
+            format!(
+                "{arg}/last: broken-link: broken symbolic link (to /nonexistent/y.ndjson, \
+                 which does not exist); not read"
+            ),
+        ]
+    );
+    let chain = format!("{arg}/chain");
+    let err = EventReader::from_args(&[chain.as_str()], ReadOptions::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "input is a broken symbolic link: {chain} (to last, then /nonexistent/y.ndjson, \
+             which does not exist)"
+        )
+    );
+}

@@ -328,6 +328,30 @@ fn a_link_loop_in_a_rules_folder_is_named_not_an_error() {
     assert_eq!(report.files, 1, "only good.toml is read");
 }
 
+/// Found by a tester: a link to a rule file moved away was a load error in
+/// walkdir's words ("IO error for operation on ..."), where an event
+/// folder names it as a broken link and goes on.
+#[cfg(unix)]
+#[test]
+fn a_broken_link_in_a_rules_folder_is_named_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("rules");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("good.toml"), GOOD).unwrap();
+    std::os::unix::fs::symlink("/nonexistent/old.toml", d.join("old.toml")).unwrap();
+    let report = load_paths(std::slice::from_ref(&d));
+    assert_eq!(report.rules.len(), 1);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(
+        report.files_without_rules,
+        [SkippedFile {
+            path: d.join("old.toml"),
+            why: "broken symbolic link (to /nonexistent/old.toml, which does not exist); not read"
+                .to_string(),
+        }]
+    );
+}
+
 #[test]
 fn duplicate_rule_id_across_files_keeps_the_first() {
     let dir = tempfile::tempdir().unwrap();

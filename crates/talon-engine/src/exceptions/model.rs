@@ -358,7 +358,7 @@ fn parse_entry(
     };
     let value_str = || -> Result<String, ExceptionError> {
         match e.get("value") {
-            Some(Json::String(s)) if s.trim().is_empty() => Err(err_at("value", blank("`value`"))),
+            Some(Json::String(s)) if is_blank(s) => Err(err_at("value", blank("`value`"))),
             Some(Json::String(s)) => Ok(s.clone()),
             // Numbers and booleans are written as strings by Kibana; take
             // them as their JSON text if a hand-written file has them.
@@ -385,7 +385,7 @@ fn parse_entry(
                     .iter()
                     .enumerate()
                     .map(|(i, v)| match v {
-                        Json::String(s) if s.trim().is_empty() => {
+                        Json::String(s) if is_blank(s) => {
                             Err(err(blank(&format!("value {}", i + 1)))
                                 .within(&[key("value"), Step::Item(i)]))
                         }
@@ -485,4 +485,11 @@ fn parse_operator(o: &str) -> Option<Operator> {
         | "is not in list" => Some(Operator::Excluded),
         _ => None,
     }
+}
+
+/// Whether a value is blank as Kibana's `NonEmptyString` judges it: empty
+/// once JavaScript's `trim` has run, which also drops U+FEFF.
+fn is_blank(s: &str) -> bool {
+    s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+        .is_empty()
 }

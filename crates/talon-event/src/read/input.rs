@@ -53,9 +53,10 @@ impl InputSpec {
 pub enum InputError {
     #[error("input not found: {path}")]
     NotFound { path: String },
-    /// A symbolic link named on the command line whose target is gone.
-    #[error("input is a broken symbolic link: {path} (to {target}, which does not exist)")]
-    BrokenLink { path: String, target: String },
+    /// A symbolic link named on the command line whose target is gone
+    /// (`chain`: where it leads, see [`link_chain`]).
+    #[error("input is a broken symbolic link: {path} ({chain})")]
+    BrokenLink { path: String, chain: String },
     // The source is not in the message: callers print the chain.
     #[error("cannot read input {path}")]
     Io {
@@ -111,12 +112,12 @@ pub fn expand_inputs<S: AsRef<str>>(args: &[S]) -> Result<Expanded, InputError> 
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(match std::fs::read_link(path) {
-                    Ok(target) => InputError::BrokenLink {
+                return Err(match link_chain(path) {
+                    Some(chain) => InputError::BrokenLink {
                         path: arg.to_string(),
-                        target: target.display().to_string(),
+                        chain,
                     },
-                    Err(_) => InputError::NotFound {
+                    None => InputError::NotFound {
                         path: arg.to_string(),
                     },
                 })
@@ -239,18 +240,37 @@ fn walk_message(e: &walkdir::Error, path: &Path) -> String {
             .to_string();
     }
     if is_broken_link(e, path) {
-        return match std::fs::read_link(path) {
-            Ok(target) => format!(
-                "broken symbolic link (to {}, which does not exist); not read",
-                target.display()
-            ),
-            Err(_) => "broken symbolic link; not read".to_string(),
+        return match link_chain(path) {
+            Some(chain) => format!("broken symbolic link ({chain}); not read"),
+            None => "broken symbolic link; not read".to_string(),
         };
     }
     match e.io_error() {
         Some(io) => format!("cannot read: {io}"),
         None => format!("cannot read: {e}"),
     }
+}
+
+/// Where a broken symbolic link leads, link by link, to what is missing:
+/// `to /var/log/b, which does not exist`, or through other links, `to a,
+/// then b, which does not exist`. `None` when it cannot be read.
+pub fn link_chain(path: &Path) -> Option<String> {
+    let mut hops = Vec::new();
+    let mut at = path.to_path_buf();
+    for _ in 0..40 {
+        let target = std::fs::read_link(&at).ok()?;
+        hops.push(target.display().to_string());
+        at = match at.parent() {
+            Some(dir) => dir.join(&target),
+            None => target,
+        };
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => continue,
+            Ok(_) => return None,
+            Err(_) => break,
+        }
+    }
+    Some(format!("to {}, which does not exist", hops.join(", then ")))
 }
 
 /// Whether a walk error is a symbolic link whose target does not exist.
