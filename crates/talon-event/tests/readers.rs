@@ -1189,3 +1189,26 @@ fn the_largest_line_cap_reads_every_line() {
         assert_eq!(names(&events), ["a", "b", "c"], "mmap {mmap}");
     }
 }
+
+/// Found by a tester: bytes after a complete zstd frame were reported in
+/// the decoder's words, "Unknown frame descriptor"; gzip's trailing garbage
+/// was already named as such.
+#[test]
+fn trailing_garbage_after_a_zstd_frame_is_named_as_such() {
+    let mut bytes = zstd(format!("{NDJSON}\n").as_bytes());
+    bytes.extend_from_slice(b"garbage\n");
+    let (events, issues, _) = read_bytes_all("t.ndjson.zst", bytes);
+    assert_eq!(names(&events), ["a", "b", "c"]);
+    let said: Vec<(SkipReason, &str)> = issues
+        .iter()
+        .map(|i| (i.reason, i.message.as_str()))
+        .collect();
+    assert_eq!(
+        said,
+        [(
+            SkipReason::Decompression,
+            "zstd: data that is not zstd after a complete frame (trailing garbage; not read); \
+             rest of input skipped"
+        )]
+    );
+}

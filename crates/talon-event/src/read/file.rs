@@ -38,7 +38,9 @@ use crate::read::batch::{Batch, BufferPool, ChunkText, LineChunk, LineLedger, Li
 use crate::read::doc::{array_may_be_json, preview, DocReader, Out, Pos};
 use crate::read::filter::{blank_or_comment, numbered_lines, LineFilter};
 use crate::read::frame::{fill, Cut, Framer, Shape, Unit};
-use crate::read::input::{Compression, Counters, CutShort, DecodeError, Mapped, Opened};
+use crate::read::input::{
+    decode_failure, Compression, Counters, CutShort, DecodeError, Mapped, Opened,
+};
 use crate::read::issue::{ReadIssue, SkipReason};
 use crate::read::long::{
     read_line_capped, skip_rest_of_line, split_long_lines, too_long, Capped, Piece,
@@ -194,16 +196,15 @@ impl FileReader {
             );
         }
         let (reason, what) = match self.compression {
-            Compression::None => (SkipReason::Unreadable, "read error"),
-            Compression::Gzip => (SkipReason::Decompression, "gzip"),
-            Compression::Zstd => (SkipReason::Decompression, "zstd"),
+            Compression::None => (SkipReason::Unreadable, format!("read error: {err}")),
+            c => (SkipReason::Decompression, decode_failure(c, err)),
         };
         ReadIssue::new(
             &self.name,
             line,
             0,
             reason,
-            format!("{what}: {err}; rest of input skipped"),
+            format!("{what}; rest of input skipped"),
         )
     }
 

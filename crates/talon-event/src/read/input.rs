@@ -630,8 +630,21 @@ impl DecodeError {
 
 impl std::fmt::Display for DecodeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.compression.name(), self.error)
+        f.write_str(&decode_failure(self.compression, &self.error))
     }
+}
+
+/// What went wrong decoding a `compression` stream, in a user's words:
+/// `gzip: unexpected end of file`.
+pub(crate) fn decode_failure(compression: Compression, error: &io::Error) -> String {
+    // The input began with zstd's magic bytes, so a frame the decoder
+    // cannot recognise follows a complete one: what gzip's reader calls
+    // trailing garbage.
+    if compression == Compression::Zstd && error.to_string() == "Unknown frame descriptor" {
+        return "zstd: data that is not zstd after a complete frame (trailing garbage; not read)"
+            .to_string();
+    }
+    format!("{}: {error}", compression.name())
 }
 
 impl std::error::Error for DecodeError {
