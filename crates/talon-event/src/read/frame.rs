@@ -424,7 +424,7 @@ impl Framer {
         };
         self.buf.clear();
         // TODO: a framed document is held whole, with no cap like line
-        // mode's `MAX_LINE_BYTES`: a search response can rightly be larger.
+        // mode's `--max-line`: a search response can rightly be larger.
         let mut shape = Shape::default();
         // Only blanks so far on the current line (not on the value's own
         // first line, where the value itself comes first).

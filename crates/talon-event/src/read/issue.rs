@@ -22,7 +22,7 @@ pub enum SkipReason {
     InvalidJson,
     /// Valid JSON, but not an object (a number, a string, ...).
     NotAnObject,
-    /// A line longer than [`MAX_LINE_BYTES`](crate::read::MAX_LINE_BYTES):
+    /// A line longer than [`ReadOptions::max_line`](crate::read::ReadOptions::max_line):
     /// not held in memory, so not read.
     TooLong,
     /// The bytes are not valid UTF-8.
