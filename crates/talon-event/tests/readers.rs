@@ -217,6 +217,21 @@ fn an_error_at_a_line_end_is_placed_on_that_line() {
     assert_eq!(places(&issues), [(3, 3, SkipReason::InvalidJson)]);
 }
 
+/// Found by a tester: a string left open at a line's end made the rest of
+/// the input look like text, and the document was "never ending" at 1:1;
+/// the raw newline in the string is the error, and where it is.
+#[test]
+fn a_string_open_at_a_line_end_is_the_error_not_a_document_never_ending() {
+    let text = "{\n  \"a\": 1,\n  \"b\": \"abc\n}\n";
+    let (events, issues, _) = read_bytes_all("j.json", text.as_bytes().to_vec());
+    assert!(events.is_empty());
+    assert_eq!(places(&issues), [(3, 11, SkipReason::InvalidJson)]);
+    assert_eq!(
+        issues[0].message,
+        "control character (\\u0000-\\u001F) found while parsing a string"
+    );
+}
+
 #[test]
 fn truncated_pretty_object_is_reported() {
     let text = "{\n \"n\": \"a\"\n}\n{\n \"n\": \"b\"\n";

@@ -696,6 +696,16 @@ impl FileReader {
                     if docs.cut_response(&text, pos, "end of input", &mut self.pending) {
                         return;
                     }
+                    // An error before the end says best what is wrong: a
+                    // string left open at a line's end (a raw newline in a
+                    // string) made the rest of the input look like text
+                    // and the document never end, reported at its start.
+                    if let Err(e) = serde_json::from_str::<IgnoredAny>(&text) {
+                        if !e.is_eof() {
+                            self.pending.push_back(Err(docs.json_issue(&text, pos, &e)));
+                            return;
+                        }
+                    }
                 }
                 issue(
                     pos,
