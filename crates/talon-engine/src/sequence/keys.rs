@@ -25,7 +25,7 @@ use talon_eql::JoinKey;
 use talon_event::mapping::Mapping;
 use talon_event::{time, Binding, Fields, Value};
 
-use super::date::{parse_date, truncate};
+use super::date;
 
 /// Most key tuples one event gives for one term.
 pub const MAX_KEY_TUPLES: usize = 4096;
@@ -240,7 +240,7 @@ impl KeyReader {
             FieldKind::Double => coerce_double(v).map(float_key),
             FieldKind::Bool => coerce_bool(v).map(KeyPart::Bool),
             FieldKind::Date { nanos } => {
-                parse_date(v, self.format.as_deref()).map(|n| KeyPart::Date(truncate(n, nanos)))
+                date::instant(v, self.format.as_deref(), nanos).map(KeyPart::Date)
             }
             FieldKind::Ip => match doc_value(v, FieldKind::Ip)? {
                 talon_eql::eval::value::RVal::Str(s) => Some(KeyPart::Str(s)),
