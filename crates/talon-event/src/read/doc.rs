@@ -72,13 +72,7 @@ impl Pos {
     /// The position of `inner`, a slice borrowed from `outer` (which starts
     /// here); falls back to this position if it is not a sub-slice.
     fn of_slice(self, outer: &str, inner: &str) -> Pos {
-        let start = outer.as_ptr() as usize;
-        let at = inner.as_ptr() as usize;
-        if at >= start && at <= start + outer.len() {
-            self.advance(outer, at - start)
-        } else {
-            self
-        }
+        Positions::new(outer, self).of(inner)
     }
 
     /// Where a serde_json error inside `text` (which starts here) points.
@@ -325,6 +319,25 @@ impl DocReader<'_> {
             }
         }
         out.push_back(self.event(text, text, pos, None, None));
+    }
+
+    /// A framed document that `until` cut (the end of input, or another
+    /// document) before it closed: a search response gives its complete
+    /// hits ([`DocReader::cut_response`]); otherwise a JSON error before
+    /// the cut says best what is wrong (a string left open at a line's end
+    /// made the rest look like string text, and the document never close).
+    /// False when neither applies: the caller reports the cut.
+    pub fn cut_document(&self, text: &str, pos: Pos, until: &str, out: &mut Out) -> bool {
+        if self.cut_response(text, pos, until, out) {
+            return true;
+        }
+        match serde_json::from_str::<IgnoredAny>(text) {
+            Err(e) if !e.is_eof() => {
+                out.push_back(Err(self.json_issue(text, pos, &e)));
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Reads the complete hits of a search response cut short (`text` is

@@ -475,6 +475,13 @@ impl FileReader {
         )));
     }
 
+    /// Reports line `line`, `len` bytes long (at least, unless `exact`),
+    /// as too long to read.
+    fn long_line(&mut self, line: u64, len: u64, exact: bool) {
+        let issue = too_long(&self.name, line, len, exact, self.max_line);
+        self.pending.push_back(Err(issue));
+    }
+
     /// Passes over the rest of a line too long to read, of which `read`
     /// bytes were read, and reports it: it is line `self.line`. Whether the
     /// input goes on after it.
@@ -488,13 +495,11 @@ impl FileReader {
                         .stop
                         .as_ref()
                         .is_some_and(|s| s.load(Ordering::Relaxed));
-                let issue = too_long(&self.name, line, read + rest, !stopped, self.max_line);
-                self.pending.push_back(Err(issue));
+                self.long_line(line, read + rest, !stopped);
                 ended
             }
             Err(e) => {
-                self.pending
-                    .push_back(Err(too_long(&self.name, line, read, false, self.max_line)));
+                self.long_line(line, read, false);
                 let issue = self.io_issue(line, &e);
                 self.pending.push_back(Err(issue));
                 false
@@ -532,8 +537,7 @@ impl FileReader {
             None => {
                 let len = region.strip_suffix(b"\n").unwrap_or(region).len();
                 if len > self.max_line {
-                    let issue = too_long(&self.name, self.line, len as u64, true, self.max_line);
-                    self.pending.push_back(Err(issue));
+                    self.long_line(self.line, len as u64, true);
                 } else {
                     self.blank += u64::from(line_item(
                         &self.name,
@@ -556,9 +560,7 @@ impl FileReader {
                                     self.filtered_lines(&region[range], f, docs);
                                 }
                                 Piece::Long(len, _) => {
-                                    let max = self.max_line;
-                                    let issue = too_long(&self.name, self.line, len, true, max);
-                                    self.pending.push_back(Err(issue));
+                                    self.long_line(self.line, len, true);
                                     self.line += 1;
                                 }
                             }
@@ -582,8 +584,7 @@ impl FileReader {
             Capped::Line => {}
             Capped::Long(len, exact) => {
                 self.line += 1;
-                self.pending
-                    .push_back(Err(too_long(&self.name, line, len, exact, self.max_line)));
+                self.long_line(line, len, exact);
                 return Ok(true);
             }
         }
@@ -620,8 +621,7 @@ impl FileReader {
             if let Capped::Long(len, exact) =
                 read_line_capped(r, &mut self.buf, self.max_line, self.stop.as_deref())?
             {
-                self.pending
-                    .push_back(Err(too_long(&self.name, line, len, exact, self.max_line)));
+                self.long_line(line, len, exact);
                 return Ok(true);
             }
             if self.buf.last() != Some(&b'\n') {
@@ -692,19 +692,9 @@ impl FileReader {
                 "document is not valid UTF-8".to_string(),
             ),
             Unit::Truncated { text, pos, bytes } => {
-                if let Some(text) = text {
-                    if docs.cut_response(&text, pos, "end of input", &mut self.pending) {
+                if let Some(text) = &text {
+                    if docs.cut_document(text, pos, "end of input", &mut self.pending) {
                         return;
-                    }
-                    // An error before the end says best what is wrong: a
-                    // string left open at a line's end (a raw newline in a
-                    // string) made the rest of the input look like text
-                    // and the document never end, reported at its start.
-                    if let Err(e) = serde_json::from_str::<IgnoredAny>(&text) {
-                        if !e.is_eof() {
-                            self.pending.push_back(Err(docs.json_issue(&text, pos, &e)));
-                            return;
-                        }
                     }
                 }
                 issue(
@@ -724,15 +714,8 @@ impl FileReader {
                     Cut::ArrayEnd(at) => format!("line {}, where the array ends", at.line),
                 };
                 if let Some(text) = &text {
-                    if docs.cut_response(text, pos, &until, &mut self.pending) {
+                    if docs.cut_document(text, pos, &until, &mut self.pending) {
                         return;
-                    }
-                    // An error before the cut says best what is wrong.
-                    if let Err(e) = serde_json::from_str::<IgnoredAny>(text) {
-                        if !e.is_eof() {
-                            self.pending.push_back(Err(docs.json_issue(text, pos, &e)));
-                            return;
-                        }
                     }
                 }
                 let by = match cut {
