@@ -86,15 +86,11 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
     };
     let mut search = Search::new(&query, &mapping, search_opts);
     let field = mapping.resolve(&args.event_category_field);
-    let mut census = (query.event_plan())
-        .and_then(|p| p.category())
-        .map(|wanted| Categories::new(field, wanted));
+    let mut census = Categories::new(field, query.event_plan().and_then(|p| p.category()));
     // Issues are counted in the reader stats (and logged by it at -vv).
     while let Some(item) = interrupt.next_of(&mut reader) {
         let Ok(event) = item else { continue };
-        if let Some(c) = &mut census {
-            c.note(&event);
-        }
+        census.note(&event);
         search.push(event);
     }
     let result = search.finish();
@@ -130,8 +126,8 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
         let _ = summary::write_untimed(&mut s, &result.untimed, &args.timestamp_field, |_| {
             " and sort last"
         });
-        if let (0, Some(c)) = (result.matched, &census) {
-            s.push_str(&c.none_matched(&args.event_category_field));
+        if result.matched == 0 {
+            s.push_str(&census.none_matched(&args.event_category_field));
         }
         eprint!("{s}");
     }
@@ -144,18 +140,17 @@ pub fn run(args: QueryArgs, quiet: bool) -> Result<ExitCode> {
     Ok(common::input_exit_code(&reader.stats()))
 }
 
-/// The event categories an event query's input holds, so that a query
-/// that matched nothing can say when its category is not among them (a
-/// misspelt `proces where`, or `--event-category-field` naming a field the
-/// events lack), rather than only "0 events matched".
+/// The event categories a query's input holds, so that a query that
+/// matched nothing can say when one of its categories is not among them
+/// (a misspelt `proces where`, or `--event-category-field` naming a field
+/// the events lack), rather than only "0 events matched".
 struct Categories<'a> {
     field: &'a str,
-    /// The query's category.
-    wanted: &'a str,
+    /// The query's categories (an event query's one, a sequence's or a
+    /// sample's terms'), each with whether some event has it.
+    wanted: Vec<(&'a str, bool)>,
     events: u64,
     without: u64,
-    /// Some event has the query's category.
-    found: bool,
     /// The first distinct categories, in the order met: one more than
     /// are shown, to know there are more.
     seen: Vec<String>,
@@ -165,13 +160,19 @@ struct Categories<'a> {
 const CATEGORIES_SHOWN: usize = 8;
 
 impl<'a> Categories<'a> {
-    fn new(field: &'a str, wanted: &'a str) -> Categories<'a> {
+    /// A census of `field` for the categories `wanted` (repeats once).
+    fn new(field: &'a str, wanted: impl IntoIterator<Item = &'a str>) -> Categories<'a> {
+        let mut list: Vec<(&str, bool)> = Vec::new();
+        for w in wanted {
+            if !list.iter().any(|(x, _)| *x == w) {
+                list.push((w, false));
+            }
+        }
         Categories {
             field,
-            wanted,
+            wanted: list,
             events: 0,
             without: 0,
-            found: false,
             seen: Vec::new(),
         }
     }
@@ -181,21 +182,34 @@ impl<'a> Categories<'a> {
         let values = e.values(self.field);
         self.without += u64::from(values.is_empty());
         for v in values {
-            self.found |= v.as_str() == Some(self.wanted);
-            if self.seen.len() <= CATEGORIES_SHOWN {
-                let text = v.to_string();
-                if !self.seen.contains(&text) {
-                    self.seen.push(text);
-                }
+            for (wanted, found) in &mut self.wanted {
+                *found |= v.as_str() == Some(*wanted);
+            }
+            // A string is compared as it is; only another value (rare)
+            // is written out to be compared.
+            let known = match v.as_str() {
+                Some(text) => self.seen.iter().any(|s| s == text),
+                None => self.seen.contains(&v.to_string()),
+            };
+            if !known && self.seen.len() <= CATEGORIES_SHOWN {
+                self.seen.push(v.to_string());
             }
         }
     }
 
     /// The summary line when the query matched nothing: empty when the
-    /// input holds its category (the rest of the query decided).
+    /// input holds every category the query names (the rest of the query
+    /// decided).
     fn none_matched(&self, flag_value: &str) -> String {
-        let wanted = self.wanted;
-        if self.events == 0 || self.found {
+        let Some(wanted) = self
+            .wanted
+            .iter()
+            .find(|(_, found)| !found)
+            .map(|(w, _)| *w)
+        else {
+            return String::new();
+        };
+        if self.events == 0 {
             return String::new();
         }
         if self.without == self.events {
@@ -249,27 +263,20 @@ fn run_sequence(
     };
     let mut search =
         SequenceSearch::new(query, mapping, opts).map_err(|e| anyhow::anyhow!("{e}"))?;
-    // One census per category the terms name, as for an event query.
+    // The categories the terms name, as for an event query.
     let field = mapping.resolve(&args.event_category_field);
-    let mut census: Vec<Categories<'_>> = Vec::new();
     let plans = query
         .sequence()
         .map(|s| s.terms.iter().chain(s.until.iter()));
-    for wanted in plans
+    let wanted = plans
         .into_iter()
         .flatten()
-        .filter_map(|t| t.plan.category())
-    {
-        if !census.iter().any(|c| c.wanted == wanted) {
-            census.push(Categories::new(field, wanted));
-        }
-    }
+        .filter_map(|t| t.plan.category());
+    let mut census = Categories::new(field, wanted);
     // Issues are counted in the reader stats (and logged by it at -vv).
     while let Some(item) = interrupt.next_of(&mut reader) {
         let Ok(event) = item else { continue };
-        for c in &mut census {
-            c.note(&event);
-        }
+        census.note(&event);
         search.push(&Arc::new(event));
     }
     let result = search.finish();
@@ -308,12 +315,7 @@ fn run_sequence(
             s.push_str(&format!("talon: warning: {w}\n"));
         }
         if result.matched == 0 {
-            let hint = census
-                .iter()
-                .map(|c| c.none_matched(&args.event_category_field));
-            if let Some(line) = hint.into_iter().find(|h| !h.is_empty()) {
-                s.push_str(&line);
-            }
+            s.push_str(&census.none_matched(&args.event_category_field));
         }
         eprint!("{s}");
     }
