@@ -353,21 +353,13 @@ fn rotation(name: &std::ffi::OsStr) -> (&[u8], Age) {
 /// maybe with an hour (`%H`, 00-23) or `-` and the seconds (`%s`), before
 /// a `.gz` or `.zst`: the log's name and the stamp.
 fn dated(name: &std::ffi::OsStr) -> Option<(&[u8], Stamp)> {
-    let bytes = name.as_encoded_bytes();
-    let plain = [".gz", ".zst", ".zstd"]
-        .iter()
-        .find_map(|ext| bytes.strip_suffix(ext.as_bytes()))
-        .unwrap_or(bytes);
-    let number = |b: &[u8]| -> Option<u64> {
-        (!b.is_empty() && b.len() <= 19 && b.iter().all(u8::is_ascii_digit))
-            .then(|| b.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')))
-    };
+    let plain = uncompressed(name.as_encoded_bytes());
     (1..plain.len()).rev().find_map(|dash| {
         if plain[dash] != b'-' {
             return None;
         }
         let stamp = &plain[dash + 1..];
-        let day = number(stamp.get(..8)?)?;
+        let day = digits_value(stamp.get(..8)?)?;
         let (year, month, date) = (day / 10_000, day / 100 % 100, day % 100);
         let real =
             (1900..2100).contains(&year) && (1..=12).contains(&month) && (1..=31).contains(&date);
@@ -375,10 +367,10 @@ fn dated(name: &std::ffi::OsStr) -> Option<(&[u8], Stamp)> {
         let (hour, seconds) = match rest {
             [] => (None, None),
             [b'-', digits @ ..] if (9..=11).contains(&digits.len()) => {
-                (None, Some(number(digits)?))
+                (None, Some(digits_value(digits)?))
             }
             _ if rest.len() == 2 => (
-                Some(u8::try_from(number(rest)?).ok().filter(|h| *h < 24)?),
+                Some(u8::try_from(digits_value(rest)?).ok().filter(|h| *h < 24)?),
                 None,
             ),
             _ => return None,
@@ -394,20 +386,31 @@ fn dated(name: &std::ffi::OsStr) -> Option<(&[u8], Stamp)> {
     })
 }
 
+/// A file name without the `.gz` or `.zst` a rotation may add.
+fn uncompressed(name: &[u8]) -> &[u8] {
+    [".gz", ".zst", ".zstd"]
+        .iter()
+        .find_map(|ext| name.strip_suffix(ext.as_bytes()))
+        .unwrap_or(name)
+}
+
+/// The number 1 to 19 ASCII digits write; `None` for anything else.
+fn digits_value(b: &[u8]) -> Option<u64> {
+    (!b.is_empty() && b.len() <= 19 && b.iter().all(u8::is_ascii_digit))
+        .then(|| b.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')))
+}
+
 /// `rotation` for numbered names: the log's name and the number.
 fn numbered(name: &std::ffi::OsStr) -> (&[u8], Option<u64>) {
     let bytes = name.as_encoded_bytes();
-    let plain = [".gz", ".zst", ".zstd"]
-        .iter()
-        .find_map(|ext| bytes.strip_suffix(ext.as_bytes()))
-        .unwrap_or(bytes);
+    let plain = uncompressed(bytes);
     // Up to three digits after the last dot: a year or a date is not a
     // rotation number.
     let number = |dot: usize| {
         let digits = &plain[dot + 1..];
-        let ok = dot > 0 && (1..=3).contains(&digits.len());
-        (ok && digits.iter().all(u8::is_ascii_digit))
-            .then(|| digits.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0')))
+        (dot > 0 && digits.len() <= 3)
+            .then(|| digits_value(digits))
+            .flatten()
     };
     let dot = plain.iter().rposition(|&c| c == b'.');
     match dot.and_then(|dot| Some((dot, number(dot)?))) {
