@@ -476,14 +476,8 @@ fn collect(p: &Path, files: &mut Vec<Found>) {
                 // A link whose target is gone (a file moved away) holds
                 // nothing to load, as in an event folder: named, not an
                 // error with walkdir's words.
-                let gone = e
-                    .io_error()
-                    .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound);
-                if let Some(chain) = gone.then(|| talon_event::read::link_chain(&path)).flatten() {
-                    files.push(Found::Passed(
-                        path,
-                        format!("broken symbolic link ({chain}); not read"),
-                    ));
+                if let Some(note) = talon_event::read::broken_link_note(&path, e.io_error()) {
+                    files.push(Found::Passed(path, note));
                     continue;
                 }
                 files.push(Found::Error(LoadError::file(

@@ -54,7 +54,7 @@ pub enum InputError {
     #[error("input not found: {path}")]
     NotFound { path: String },
     /// A symbolic link named on the command line whose target is gone
-    /// (`chain`: where it leads, see [`link_chain`]).
+    /// (`chain`: where it leads, link by link).
     #[error("input is a broken symbolic link: {path} ({chain})")]
     BrokenLink { path: String, chain: String },
     // The source is not in the message: callers print the chain.
@@ -172,11 +172,10 @@ fn walk_folder(root: &Path, out: &mut Expanded, loops: &mut LinkLoops) {
                 if e.depth() > 0 && path.file_name().is_some_and(is_hidden) {
                     continue;
                 }
-                let message = walk_message(&e, &path);
                 if !is_link_loop(&e) {
-                    let reason = match is_broken_link(&e, &path) {
-                        true => SkipReason::BrokenLink,
-                        false => SkipReason::Unreadable,
+                    let (reason, message) = match broken_link_note(&path, e.io_error()) {
+                        Some(note) => (SkipReason::BrokenLink, note),
+                        None => (SkipReason::Unreadable, walk_message(&e)),
                     };
                     out.skipped.push(SkippedEntry {
                         reason,
@@ -208,7 +207,7 @@ fn walk_folder(root: &Path, out: &mut Expanded, loops: &mut LinkLoops) {
                 }
                 out.skipped.push(SkippedEntry {
                     reason: SkipReason::LinkLoop,
-                    message,
+                    message: walk_message(&e),
                     path,
                     position: out.inputs.len(),
                 });
@@ -226,8 +225,9 @@ fn is_link_loop(e: &walkdir::Error) -> bool {
 }
 
 /// Says what is wrong with an entry in words a user acts on, rather than
-/// walkdir's "IO error for operation on ...".
-fn walk_message(e: &walkdir::Error, path: &Path) -> String {
+/// walkdir's "IO error for operation on ..." (a broken link: see
+/// [`broken_link_note`]).
+fn walk_message(e: &walkdir::Error) -> String {
     if let Some(ancestor) = e.loop_ancestor() {
         return format!(
             "symbolic link loop (points back to {}); not followed",
@@ -239,12 +239,6 @@ fn walk_message(e: &walkdir::Error, path: &Path) -> String {
                 not followed"
             .to_string();
     }
-    if is_broken_link(e, path) {
-        return match link_chain(path) {
-            Some(chain) => format!("broken symbolic link ({chain}); not read"),
-            None => "broken symbolic link; not read".to_string(),
-        };
-    }
     match e.io_error() {
         Some(io) => format!("cannot read: {io}"),
         None => format!("cannot read: {e}"),
@@ -254,7 +248,7 @@ fn walk_message(e: &walkdir::Error, path: &Path) -> String {
 /// Where a broken symbolic link leads, link by link, to what is missing:
 /// `to /var/log/b, which does not exist`, or through other links, `to a,
 /// then b, which does not exist`. `None` when it cannot be read.
-pub fn link_chain(path: &Path) -> Option<String> {
+fn link_chain(path: &Path) -> Option<String> {
     let mut hops = Vec::new();
     let mut at = path.to_path_buf();
     for _ in 0..40 {
@@ -273,12 +267,16 @@ pub fn link_chain(path: &Path) -> Option<String> {
     Some(format!("to {}, which does not exist", hops.join(", then ")))
 }
 
-/// Whether a walk error is a symbolic link whose target does not exist.
-fn is_broken_link(e: &walkdir::Error, path: &Path) -> bool {
-    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-    is_link
-        && e.io_error()
-            .is_some_and(|io| io.kind() == io::ErrorKind::NotFound)
+/// What a folder walk says of an entry it could not read (`error`) that
+/// is a symbolic link to nothing: `broken symbolic link (to ..., which
+/// does not exist); not read`. `None` for any other failure. Event and
+/// rule folders both say it so.
+pub fn broken_link_note(path: &Path, error: Option<&io::Error>) -> Option<String> {
+    error.filter(|io| io.kind() == io::ErrorKind::NotFound)?;
+    Some(format!(
+        "broken symbolic link ({}); not read",
+        link_chain(path)?
+    ))
 }
 
 /// Names a folder entry that is neither a file nor a folder (a FIFO, a

@@ -62,7 +62,7 @@ pub(crate) use doc::json_message as json_error_message;
 pub use filter::{line_around, number_by_search, LineFilter, Numbered};
 pub use gzip::GzMembers;
 pub use input::{
-    expand_inputs, link_chain, Compression, DecodeError, Expanded, InputError, InputSpec,
+    broken_link_note, expand_inputs, Compression, DecodeError, Expanded, InputError, InputSpec,
     SkippedEntry,
 };
 pub use issue::{ReadIssue, ReadStats, SkipReason, DEFAULT_MAX_ISSUES};
