@@ -42,6 +42,9 @@ use talon_rules::{LoadError, LoadErrorKind, Rule};
 
 use crate::exceptions::matching::{exists, indexed, keyword_text, value_matches, Cmp};
 
+/// What leaving out a filter Kibana applies costs, said after why.
+pub const WITHOUT_IT: &str = "talon alerts without it, on more events than Kibana";
+
 /// A rule's applied filters, ready to test.
 #[derive(Debug, Default)]
 pub struct RuleFilters {
@@ -112,8 +115,8 @@ impl RuleFilters {
                     problems.warnings.push(at(
                         span,
                         format!(
-                            "rule \"{}\": filter {n} is accepted but not applied: {why}; talon \
-                             alerts without it, on more events than Kibana",
+                            "rule \"{}\": filter {n} is accepted but not applied: {why}; \
+                             {WITHOUT_IT}",
                             rule.name
                         ),
                     ));

@@ -198,8 +198,8 @@ fn render(rule: &Rule, not_applied: &[(usize, String)]) -> String {
                     };
                     match why {
                         Some((_, why)) => format!(
-                            "{query}: not applied by talon: {why}; talon alerts without it, on \
-                             more events than Kibana"
+                            "{query}: not applied by talon: {why}; {}",
+                            talon_engine::filters::WITHOUT_IT
                         ),
                         None => query,
                     }
