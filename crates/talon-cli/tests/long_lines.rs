@@ -110,6 +110,11 @@ fn hunt(dir: &Path, extra: &[&str], stdin: Option<&[u8]>) -> std::process::Outpu
         ])
         .args(CAP)
         .args(extra);
+    on_events(c, stdin)
+}
+
+/// Runs `c` over `events.ndjson`, or over `stdin` given as `-`.
+fn on_events(mut c: std::process::Command, stdin: Option<&[u8]>) -> std::process::Output {
     match stdin {
         Some(bytes) => {
             c.arg("-");
@@ -154,16 +159,7 @@ fn query_reads_around_lines_too_long_to_hold() {
             .args(["query", "process where true", "--format", "jsonl"])
             .args(CAP)
             .args(extra);
-        match stdin {
-            Some(bytes) => {
-                c.arg("-");
-                run_with_stdin(c, bytes)
-            }
-            None => {
-                c.arg("events.ndjson");
-                run(c)
-            }
-        }
+        on_events(c, stdin)
     };
     assert_read_around_long_lines(&query(&[], None), "events.ndjson");
     assert_read_around_long_lines(&query(&["--no-mmap"], None), "events.ndjson");

@@ -122,7 +122,11 @@ const PAIRS: &str = r#"
 fn sequence_ids(field: &str) -> Vec<Vec<String>> {
     let (_dir, mapping, data) = files(PAIRS);
     let query = "sequence by host.id [process where true] [network where true]";
-    let body = es(query, &mapping, &data, &["--tiebreaker-field", field]);
+    sequences_of(&es(query, &mapping, &data, &["--tiebreaker-field", field]))
+}
+
+/// The ids of each sequence of an `--format es` body.
+fn sequences_of(body: &Value) -> Vec<Vec<String>> {
     body["hits"]["sequences"]
         .as_array()
         .expect("hits.sequences")
@@ -182,18 +186,5 @@ fn event_queries_and_sequences_order_a_multi_valued_timestamp_alike() {
         &data,
         &[],
     );
-    let sequences: Vec<Vec<String>> = body["hits"]["sequences"]
-        .as_array()
-        .expect("hits.sequences")
-        .iter()
-        .map(|s| {
-            s["events"]
-                .as_array()
-                .expect("events")
-                .iter()
-                .map(id)
-                .collect()
-        })
-        .collect();
-    assert_eq!(sequences, [["multi", "a"], ["a", "b"]]);
+    assert_eq!(sequences_of(&body), [["multi", "a"], ["a", "b"]]);
 }

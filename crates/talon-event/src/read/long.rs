@@ -7,10 +7,11 @@
 //! so no indexed event comes near the default cap; a search response saved
 //! on one line can (10,000 hits of 10 KB), which is why the cap is above
 //! that. A line longer still is a file without newlines (a binary, a log
-//! written with `\r` alone) or one document gone wrong. Held whole, it cost talon four times its size in
-//! memory (a 400 MB line: 1.3-1.8 GB), so an endless one ended the process.
-//! Read from a stream, the line's bytes past the cap are passed over as
-//! they arrive; in a mapped file, they are never parsed.
+//! written with `\r` alone) or one document gone wrong. Held whole, it
+//! cost talon four times its size in memory (a 400 MB line: 1.3-1.8 GB),
+//! so an endless one ended the process. Read from a stream, the line's
+//! bytes past the cap are passed over as they arrive; in a mapped file,
+//! they are never parsed.
 
 use std::io::{self, BufRead, Read};
 use std::ops::Range;
