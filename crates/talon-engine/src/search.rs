@@ -122,8 +122,9 @@ pub struct Search<'q> {
     mapping: &'q Mapping,
     /// Reads the timestamp as the field stores it, as sequences do.
     time: TimeReader,
-    /// How the tiebreaker sorts, from its mapped type.
-    tie_kind: TieKind,
+    /// The tiebreaker's path (aliases resolved) and how it sorts, from its
+    /// mapped type.
+    tie: Option<(String, TieKind)>,
     /// The pipes and `size` together.
     window: Limit,
     /// Keep the `keep` smallest (head) or largest (tail) ordinals.
@@ -139,14 +140,16 @@ impl<'q> Search<'q> {
         let window = query.window(opts.size as u64, opts.result_position);
         let (from_tail, keep) = window.first_cut();
         let time = TimeReader::new(&opts.timestamp_field, mapping);
-        let tie_kind = opts
-            .tiebreaker_field
-            .as_deref()
-            .map_or(TieKind::Value, |f| TieKind::of_field(mapping, f));
+        let tie = opts.tiebreaker_field.as_deref().map(|f| {
+            (
+                mapping.resolve(f).to_string(),
+                TieKind::of_field(mapping, f),
+            )
+        });
         Search {
             query,
             time,
-            tie_kind,
+            tie,
             opts,
             mapping,
             window,
@@ -189,18 +192,18 @@ impl<'q> Search<'q> {
         // A `date` field keeps milliseconds: events less than one apart tie
         // and keep their input order (Elasticsearch's shard-doc order).
         let timestamp = self.time.read(event);
-        let tiebreaker = match self.opts.tiebreaker_field.as_deref() {
-            Some(f) => {
-                let values = event.values(self.mapping.resolve(f));
+        let tiebreaker = match &self.tie {
+            Some((path, kind)) => {
+                let values = event.values(path);
                 // A multi-valued tiebreaker sorts by one of its values, as
                 // Elasticsearch's sort reads it: the least when the search
                 // runs ascending (mode `min`), the greatest when it runs
                 // descending (mode `max`), which it does when its first
                 // limit takes from the tail (the results are then reversed).
                 if self.from_tail {
-                    Tie::greatest(values, &self.tie_kind)
+                    Tie::greatest(values, kind)
                 } else {
-                    Tie::least(values, &self.tie_kind)
+                    Tie::least(values, kind)
                 }
             }
             None => Tie::Missing,
